@@ -1,0 +1,35 @@
+"""`models`: what can be explored, and whether its weights are here now."""
+
+from cnnviz.cli import print_json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("models", help="list models and whether their weights are available")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=run)
+    d = sub.add_parser("download", help="fetch a torchvision model's weights into the torch cache (online)")
+    d.add_argument("name")
+    d.set_defaults(func=run_download)
+
+
+def run(args) -> int:
+    from cnnviz.zoo import list_models
+
+    rows = [
+        {"name": i.name, "title": i.title, "family": i.family, "source": i.source, "available": bool(i.available())}
+        for i in list_models()
+    ]
+    if args.json:
+        print_json(rows)
+        return 0
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        print(f"{r['name']:<{width}}  {'yes' if r['available'] else 'no ':<3}  {r['source']}")
+    return 0
+
+
+def run_download(args) -> int:
+    from cnnviz.zoo import download_weights
+
+    print(download_weights(args.name))
+    return 0

@@ -1,0 +1,364 @@
+"""Safe decoding of user images and the offline sample gallery.
+
+Every upload goes through :func:`decode_image`, which turns any bytes into an RGB
+``PIL.Image`` or raises :class:`~cnnviz.errors.ImageError` with one sentence a student
+can act on. Samples are served as bytes too, so they take exactly the upload path.
+No streamlit here (see cnnviz/ui).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import importlib.resources
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageOps
+
+from cnnviz.errors import ImageError
+
+__all__ = [
+    "SAMPLES",
+    "SUPPORTED_FORMATS",
+    "Sample",
+    "decode_image",
+    "image_digest",
+    "load_sample",
+    "sample_bytes",
+    "to_grayscale",
+]
+
+# Pillow plugins we let parse untrusted bytes. A whitelist, because some plugins are
+# risky or surprising on uploads (EPS runs Ghostscript, others are rarely exercised).
+# MPO is how Pillow labels many phone/camera JPEGs, so it counts as JPEG.
+SUPPORTED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "GIF", "BMP", "WEBP", "TIFF")
+_OPEN_FORMATS = (*SUPPORTED_FORMATS, "MPO")
+_SUPPORTED_TEXT = "JPEG, PNG, GIF, BMP, WebP, TIFF"
+
+# Used only if someone set Image.MAX_IMAGE_PIXELS = None: we never decode unbounded sizes.
+_FALLBACK_MAX_PIXELS = 89_478_485
+
+# Modes whose values are not 0..255 and need a range stretch to become 8-bit.
+_WIDE_MODES = frozenset({"I", "F", "I;16", "I;16L", "I;16B", "I;16N"})
+_ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
+
+
+def _label(name: str) -> str:
+    """How a file is called in messages: its quoted base name, or 'This file'."""
+    base = " ".join(Path(name.replace("\\", "/")).name.split())  # one line, no path
+    if not base:
+        return "This file"
+    if len(base) > 60:
+        base = base[:57] + "..."
+    return f"'{base}'"
+
+
+def decode_image(data: bytes, *, name: str = "", max_side: int = 2048) -> Image.Image:
+    """Decode image bytes into an RGB image whose longer side is at most ``max_side``.
+
+    Raises ImageError (one sentence) for empty, non-image, damaged, oversized or
+    unconvertible input. EXIF rotation is applied, transparency lands on white,
+    animations give their first frame, 16-bit/float images are stretched to 8 bits.
+    """
+    label = _label(name)
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise ImageError(f"{label} could not be read because no file data was given.")
+    data = bytes(data)
+    if not data:
+        raise ImageError(f"{label} is empty (0 bytes), so there is no image to show.")
+    if max_side < 1:
+        raise ValueError("max_side must be at least 1")
+
+    try:
+        img = Image.open(io.BytesIO(data), formats=_OPEN_FORMATS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow refuses > 2x MAX_IMAGE_PIXELS inside open() (and warns above 1x,
+        # which is an exception if a caller turned that warning into an error).
+        raise ImageError(
+            f"{label} is too large to open safely (it has more than {_max_pixels() / 1e6:.0f} megapixels)."
+        ) from None
+    except Exception:  # any parser failure on untrusted bytes
+        # UnidentifiedImageError for non-images and formats outside the whitelist,
+        # anything else for headers so broken that a plugin trips over them.
+        kind = _sniff(data)
+        if kind:
+            raise ImageError(
+                f"{label} starts like a {kind} file but is damaged or incomplete, so it could not be read."
+            ) from None
+        raise ImageError(f"{label} is not an image we can read (supported: {_SUPPORTED_TEXT}).") from None
+
+    with img:
+        _check_size(img, label)
+        _request_draft(img, max_side)
+        try:
+            # Decode every pixel now: with LOAD_TRUNCATED_IMAGES left False a cut-off
+            # file raises here instead of coming back half grey.
+            img.load()
+        except MemoryError:
+            raise ImageError(f"{label} is too large to decode on this server; try a smaller image.") from None
+        except Exception:  # decoders raise many exception types on bad data
+            raise ImageError(
+                f"{label} looks damaged or incomplete and could not be read; try saving it again or pick another image."
+            ) from None
+        _apply_exif_orientation(img)
+        rgb = _to_rgb(img, label)
+        if rgb is img:
+            rgb = img.copy()  # a plain in-memory image, detached from the file object
+    return _fit(rgb, max_side)
+
+
+def to_grayscale(img: Image.Image) -> Image.Image:
+    """A mode-L copy of ``img`` (alpha flattened on white, 16-bit stretched)."""
+    if img.mode == "L":
+        return img.copy()
+    return _to_rgb(img, "This image").convert("L")
+
+
+def image_digest(data: bytes) -> str:
+    """SHA-1 hex digest of the raw bytes, for cache keys (not for security)."""
+    return hashlib.sha1(bytes(data), usedforsecurity=False).hexdigest()
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def _max_pixels() -> int:
+    # Read at call time so that tests and deployments can tune Pillow's global.
+    return int(Image.MAX_IMAGE_PIXELS or _FALLBACK_MAX_PIXELS)
+
+
+def _sniff(data: bytes) -> str | None:
+    """The supported format these bytes claim to be by their magic number, if any."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "GIF"
+    if data.startswith(b"BM"):
+        return "BMP"
+    if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
+        return "WebP"
+    if data.startswith((b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")):
+        return "TIFF"
+    return None
+
+
+def _check_size(img: Image.Image, label: str) -> None:
+    """Refuse empty and bomb-sized images from the header alone, before any pixels."""
+    w, h = img.size
+    if w <= 0 or h <= 0:
+        raise ImageError(f"{label} has no pixels (its size is {w}×{h}).")
+    limit = _max_pixels()
+    if w * h > limit:
+        # Pillow only warns between 1x and 2x its limit; we refuse the whole range.
+        raise ImageError(
+            f"{label} is too large to open safely ({w}×{h} is {w * h / 1e6:.0f} "
+            f"megapixels, the limit is {limit / 1e6:.0f})."
+        )
+
+
+def _request_draft(img: Image.Image, max_side: int) -> None:
+    """Let the JPEG decoder skip detail we would throw away (1/2, 1/4, 1/8 scale)."""
+    w, h = img.size
+    if img.format not in ("JPEG", "MPO") or max(w, h) <= max_side:
+        return
+    scale = max_side / max(w, h)
+    # draft() never goes below the requested size, so the final resize still has work.
+    img.draft(None, (max(1, int(w * scale)), max(1, int(h * scale))))
+
+
+def _apply_exif_orientation(img: Image.Image) -> None:
+    """Rotate/flip the pixels in place as the camera's EXIF orientation tag says."""
+    # A broken EXIF block says nothing reliable about rotation; the pixels themselves
+    # decoded fine, so show them as stored rather than refuse the image.
+    with contextlib.suppress(Exception):
+        ImageOps.exif_transpose(img, in_place=True)
+
+
+def _stretch_to_l(img: Image.Image) -> Image.Image:
+    """Map a 16/32-bit or float single-band image onto 0..255 by its actual range."""
+    a = np.asarray(img).astype(np.float64)
+    finite = np.isfinite(a)
+    if not finite.any():
+        return Image.new("L", img.size, 0)
+    lo, hi = float(a[finite].min()), float(a[finite].max())
+    # A flat image has no range to stretch: black if it is zero, white otherwise.
+    out = (a - lo) * (255.0 / (hi - lo)) if hi > lo else np.full(a.shape, 0.0 if lo <= 0 else 255.0)
+    out = np.where(finite, out, 0.0)
+    return Image.fromarray(np.clip(np.rint(out), 0, 255).astype(np.uint8), "L")
+
+
+def _to_rgb(img: Image.Image, label: str) -> Image.Image:
+    """Convert any Pillow mode to RGB; transparency is composited on white."""
+    mode = img.mode
+    if mode == "RGB" and "transparency" not in img.info:
+        return img
+    if mode in _WIDE_MODES:
+        return _stretch_to_l(img).convert("RGB")
+    try:
+        if mode in _ALPHA_MODES or "transparency" in img.info:
+            rgba = img.convert("RGBA")
+            # White, not black: transparent logos and cut-outs are drawn for light pages.
+            out = Image.new("RGB", rgba.size, (255, 255, 255))
+            out.paste(rgba, mask=rgba.getchannel("A"))
+            return out
+        return img.convert("RGB")
+    except (ValueError, OSError):
+        raise ImageError(f"{label} uses a colour format ({mode}) that we cannot convert to RGB.") from None
+
+
+def _fit(img: Image.Image, max_side: int) -> Image.Image:
+    """Downscale so the longer side is at most ``max_side``, keeping the aspect ratio."""
+    w, h = img.size
+    if max(w, h) <= max_side:
+        return img
+    scale = max_side / max(w, h)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    # LANCZOS for quality; reducing_gap first shrinks by whole factors, which is fast.
+    return img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+# ---------------------------------------------------------------------------- samples
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A gallery image that works offline; ``loader()`` returns its file bytes."""
+
+    name: str
+    title: str
+    credit: str
+    loader: Callable[[], bytes]
+
+
+def _matplotlib_file(fname: str) -> bytes:
+    from matplotlib import cbook
+
+    found = cbook.get_sample_data(fname)
+    # Depending on the matplotlib version this is a path or an open binary file.
+    if hasattr(found, "read"):
+        with found:
+            return found.read()
+    return Path(found).read_bytes()
+
+
+def _skimage_file(fname: str) -> Callable[[], bytes]:
+    def load() -> bytes:
+        # The original file (not skimage.data.<name>()), so a sample is just an upload.
+        return importlib.resources.files("skimage.data").joinpath(fname).read_bytes()
+
+    return load
+
+
+def _digit_png() -> bytes:
+    """A '7' like an MNIST digit: white strokes on a black 28×28, shown at 224×224."""
+    ss = 10  # draw 10x supersampled, then shrink: anti-aliased edges like real MNIST
+    big = Image.new("L", (28 * ss, 28 * ss), 0)
+    draw = ImageDraw.Draw(big)
+    stroke = [(8, 7), (20, 6.5), (17, 12), (13, 22)]
+    draw.line(
+        [(x * ss, y * ss) for x, y in stroke],
+        fill=255,
+        width=int(2.8 * ss),
+        joint="curve",
+    )
+    small = big.resize((28, 28), Image.Resampling.BOX)
+    # Nearest-neighbour x8 keeps the 28×28 pixel grid visible and shrinks back exactly.
+    shown = small.resize((224, 224), Image.Resampling.NEAREST)
+    buf = io.BytesIO()
+    shown.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+SAMPLES: dict[str, Sample] = {
+    s.name: s
+    for s in (
+        Sample(
+            "grace_hopper",
+            "Grace Hopper",
+            "Rear Admiral Grace Hopper; U.S. Navy photo, public domain (matplotlib sample data).",
+            lambda: _matplotlib_file("grace_hopper.jpg"),
+        ),
+        Sample(
+            "astronaut",
+            "Astronaut",
+            "Eileen Collins; NASA, public domain (scikit-image).",
+            _skimage_file("astronaut.png"),
+        ),
+        Sample(
+            "chelsea",
+            "Chelsea the cat",
+            "Stefan van der Walt, CC0 (scikit-image).",
+            _skimage_file("chelsea.png"),
+        ),
+        Sample(
+            "coffee",
+            "Coffee cup",
+            "Rachel Michetti, courtesy of Pikolo Espresso Bar, CC0 (scikit-image).",
+            _skimage_file("coffee.png"),
+        ),
+        Sample(
+            "rocket",
+            "Rocket launch",
+            "Falcon 9 carrying DSCOVR; SpaceX, public domain (scikit-image).",
+            _skimage_file("rocket.jpg"),
+        ),
+        Sample(
+            "motorcycle_left",
+            "Motorcycle",
+            "Middlebury 2014 stereo benchmark, Scharstein et al. (scikit-image).",
+            _skimage_file("motorcycle_left.png"),
+        ),
+        Sample(
+            "hubble_deep_field",
+            "Hubble deep field",
+            "Hubble eXtreme Deep Field; NASA, public domain (scikit-image).",
+            _skimage_file("hubble_deep_field.jpg"),
+        ),
+        Sample(
+            "retina",
+            "Retina (eye photo)",
+            "Fundus photograph by Mikael Häggström, CC0 (scikit-image).",
+            _skimage_file("retina.jpg"),
+        ),
+        Sample(
+            "digit_7",
+            "Hand-drawn digit (generated)",
+            "Drawn in code by CNN Explorer.",
+            _digit_png,
+        ),
+    )
+}
+
+
+def _sample(name: str) -> Sample:
+    try:
+        return SAMPLES[name]
+    except KeyError:
+        raise ImageError(f"There is no sample image called '{name}' (choose one of: {', '.join(SAMPLES)}).") from None
+
+
+@functools.lru_cache(maxsize=len(SAMPLES))
+def _cached_bytes(name: str) -> bytes:
+    # bytes are immutable, so one cached copy is safe to share between sessions.
+    return _sample(name).loader()
+
+
+def sample_bytes(name: str) -> bytes:
+    """The sample's file bytes (original JPEG/PNG), to be handled like an upload."""
+    sample = _sample(name)
+    try:
+        return _cached_bytes(name)
+    except (OSError, ImportError):
+        raise ImageError(f"The sample image '{sample.title}' is not installed on this machine.") from None
+
+
+def load_sample(name: str) -> Image.Image:
+    """The sample decoded exactly like an upload: a fresh RGB image."""
+    return decode_image(sample_bytes(name), name=f"{name} (sample)")

@@ -1,0 +1,1 @@
+"""Architectures this project defines itself, with module names made for exploring."""

@@ -1,0 +1,115 @@
+"""Arrays to pictures: colormap lookup tables, tiling, overlays, PNG bytes.
+
+Interactive views tile arrays with numpy and encode once (tens of ms), never a grid of
+matplotlib subplots (hundreds of ms to seconds). matplotlib is used only for its
+colormaps, read once into 256-entry lookup tables.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image
+
+
+@lru_cache(maxsize=32)
+def colormap_lut(name: str) -> np.ndarray:
+    """(256, 3) uint8 lookup table of a matplotlib colormap."""
+    from matplotlib import colormaps
+
+    cmap = colormaps[name]
+    return (cmap(np.linspace(0.0, 1.0, 256))[:, :3] * 255).round().astype(np.uint8)
+
+
+def scale(arr: np.ndarray, vmin: float, vmax: float) -> np.ndarray:
+    """``arr`` mapped linearly so vmin→0 and vmax→1, clipped; flat input gives 0.5."""
+    arr = np.asarray(arr, dtype=np.float32)
+    span = float(vmax) - float(vmin)
+    if not np.isfinite(span) or span <= 1e-12:
+        return np.full(arr.shape, 0.5 if np.any(arr) else 0.0, dtype=np.float32)
+    return np.clip((arr - vmin) / span, 0.0, 1.0)
+
+
+def colorize(unit: np.ndarray, cmap: str = "viridis") -> np.ndarray:
+    """(..., 3) uint8 colours of values already in 0..1 (NaN, the tile gap, → white)."""
+    unit = np.asarray(unit, dtype=np.float32)
+    nan = np.isnan(unit)
+    idx = (np.nan_to_num(unit, nan=0.0) * 255).round().astype(np.uint8)
+    rgb = colormap_lut(cmap)[idx]
+    rgb[nan] = 255
+    return rgb
+
+
+def tile(maps: np.ndarray, ncols: int | None = None, pad: int = 1, fill: float = np.nan) -> np.ndarray:
+    """Tile (N, H, W) or (N, H, W, C) arrays into one grid, row-major, ``pad`` between.
+
+    Returns (rows*(H+pad)-pad, cols*(W+pad)-pad[, C]). Gaps hold ``fill`` (NaN renders
+    white through ``colorize``); a tile that is not there also holds ``fill``.
+    """
+    maps = np.asarray(maps)
+    n, h, w = maps.shape[:3]
+    extra = maps.shape[3:]
+    if ncols is None:
+        ncols = int(np.ceil(np.sqrt(n)))
+    ncols = max(1, min(ncols, n))
+    nrows = int(np.ceil(n / ncols))
+    dtype = np.float32 if np.issubdtype(maps.dtype, np.floating) or np.isnan(fill) else maps.dtype
+    grid = np.full((nrows * (h + pad) - pad, ncols * (w + pad) - pad, *extra), fill, dtype=dtype)
+    for i in range(n):
+        r, c = divmod(i, ncols)
+        grid[r * (h + pad) : r * (h + pad) + h, c * (w + pad) : c * (w + pad) + w] = maps[i]
+    return grid
+
+
+def upscale(rgb: np.ndarray, factor: int) -> np.ndarray:
+    """Nearest-neighbour enlarge by an integer factor (keeps pixels crisp on a projector)."""
+    if factor <= 1:
+        return rgb
+    return np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
+
+
+def fit_factor(side: int, target: int = 512, most: int = 16) -> int:
+    """The integer zoom that brings ``side`` pixels closest to ``target`` without passing it."""
+    return int(max(1, min(most, target // max(1, side))))
+
+
+def to_png(rgb: np.ndarray | Image.Image, compress_level: int = 1) -> bytes:
+    """PNG bytes (compress_level 1: about half the time of the default, a little larger)."""
+    img = rgb if isinstance(rgb, Image.Image) else Image.fromarray(np.ascontiguousarray(rgb))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", compress_level=compress_level)
+    return buf.getvalue()
+
+
+def resize_map(heat: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Bilinear resize of a (h, w) float map to ``size`` = (W, H)."""
+    img = Image.fromarray(np.asarray(heat, dtype=np.float32), mode="F")
+    return np.asarray(img.resize(size, Image.BILINEAR), dtype=np.float32)
+
+
+def overlay(image: Image.Image | np.ndarray, heat: np.ndarray, *, alpha: float = 0.5, cmap: str = "jet",
+            vmin: float | None = None, vmax: float | None = None) -> np.ndarray:
+    """Blend a colour-mapped (h, w) map over an image; returns (H, W, 3) uint8.
+
+    The map is resized bilinearly to the image; values are scaled vmin..vmax (default the
+    map's own range).
+    """
+    base = np.asarray(image.convert("RGB") if isinstance(image, Image.Image) else image, dtype=np.float32)
+    if base.ndim == 2:
+        base = np.repeat(base[:, :, None], 3, axis=2)
+    if base.max() <= 1.0:
+        base = base * 255.0
+    h, w = base.shape[:2]
+    heat = resize_map(heat, (w, h))
+    lo = float(np.min(heat)) if vmin is None else vmin
+    hi = float(np.max(heat)) if vmax is None else vmax
+    col = colorize(scale(heat, lo, hi), cmap).astype(np.float32)
+    return (base * (1 - alpha) + col * alpha).round().clip(0, 255).astype(np.uint8)
+
+
+def colorbar(cmap: str, *, width: int = 256, height: int = 14) -> np.ndarray:
+    """(height, width, 3) uint8 horizontal colour strip, low values left, high right."""
+    strip = np.linspace(0.0, 1.0, width, dtype=np.float32)[None, :].repeat(height, axis=0)
+    return colorize(strip, cmap)

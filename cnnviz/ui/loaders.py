@@ -1,0 +1,85 @@
+"""Cached loaders: one model per server, shared by every session; the session's image."""
+
+from __future__ import annotations
+
+import streamlit as st
+from PIL import Image
+
+from cnnviz.errors import CnnvizError
+from cnnviz.images import decode_image, image_digest
+from cnnviz.ui import state
+from cnnviz.zoo import LoadedModel, load_model, warm_up
+
+MAX_MODELS = 4  # a server keeps at most this many models in memory
+
+
+@st.cache_resource(max_entries=MAX_MODELS, show_spinner="Loading the model…")
+def cached_model(name: str, weights: str) -> LoadedModel:
+    """The shared model. LoadedModel.use() serialises and restores it for each caller."""
+    lm = load_model(name, weights, download=False)
+    warm_up(lm)
+    return lm
+
+
+def model_key() -> tuple[str, str]:
+    """(model name, weights) chosen in the sidebar: the cache key of every result."""
+    return st.session_state[state.MODEL], st.session_state[state.WEIGHTS]
+
+
+def current_model() -> LoadedModel:
+    """The sidebar's model, or a friendly error box and a stopped page."""
+    name, weights = model_key()
+    try:
+        return cached_model(name, weights)
+    except CnnvizError as e:
+        st.error(str(e))
+        st.stop()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _decode(digest: str, _data: bytes, name: str) -> Image.Image:
+    return decode_image(_data, name=name)
+
+
+def current_image_bytes() -> tuple[bytes, str, str] | None:
+    """(bytes, file name, sha1 digest) of the session's image, or None."""
+    data = st.session_state.get(state.IMAGE_BYTES)
+    if not data:
+        return None
+    return data, st.session_state.get(state.IMAGE_NAME) or "image", image_digest(data)
+
+
+def current_image() -> Image.Image:
+    """The session's image (RGB), or an info/error box and a stopped page."""
+    got = current_image_bytes()
+    if got is None:
+        st.info("Pick a photo in the sidebar: the gallery, your own upload, or the camera.")
+        st.stop()
+    data, name, digest = got
+    try:
+        return _decode(digest, data, name)
+    except CnnvizError as e:
+        st.error(str(e))
+        st.stop()
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _prediction(name: str, weights: str, digest: str, _img: Image.Image, top: int) -> dict:
+    from cnnviz.predict import predict
+
+    lm = cached_model(name, weights)
+    pred = predict(lm, lm.preprocess(_img), top=top)
+    return {**pred.as_dict(), "seconds": pred.seconds}
+
+
+def cached_prediction(top: int = 5) -> dict:
+    """{"model", "top": [{"index", "label", "prob"}], "seconds"} for the sidebar's model and image."""
+    name, weights = model_key()
+    current_model()
+    img = current_image()
+    return _prediction(name, weights, current_image_bytes()[2], img, top)
+
+
+def model_view() -> Image.Image:
+    """The cropped picture the current model is fed (before normalisation)."""
+    return current_model().preprocess_spec.crop(current_image())

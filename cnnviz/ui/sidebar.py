@@ -1,0 +1,98 @@
+"""The sidebar every page shares: the model picker and the image picker."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnviz.images import SAMPLES, sample_bytes
+from cnnviz.ui import state
+from cnnviz.zoo import list_models
+
+FAMILY_LABEL = {"imagenet": "ImageNet", "digits": "digits", "user": "yours"}
+
+
+def _model_picker() -> None:
+    infos = {i.name: i for i in list_models()}
+    if st.session_state[state.MODEL] not in infos:  # a user model was deleted meanwhile
+        st.session_state[state.MODEL] = state.DEFAULT_MODEL
+    st.selectbox(
+        "Model",
+        list(infos),
+        key=state.MODEL,
+        format_func=lambda n: f"{infos[n].title}" if infos[n].family != "user" else f"{infos[n].title} (yours)",
+        help="Every page looks inside this model.",
+    )
+    info = infos[st.session_state[state.MODEL]]
+    st.radio(
+        "Weights",
+        [state.WEIGHTS_PRETRAINED, state.WEIGHTS_RANDOM],
+        key=state.WEIGHTS,
+        format_func={state.WEIGHTS_PRETRAINED: "Trained", state.WEIGHTS_RANDOM: "Random (untrained)"}.get,
+        horizontal=True,
+        help="Random weights show what the same network looks like before any training.",
+    )
+    if st.session_state[state.WEIGHTS] == state.WEIGHTS_PRETRAINED and not info.available():
+        st.warning("The trained weights of this model are not on this server (they download once when online).")
+    if info.description:
+        st.caption(info.description)
+
+
+def _set_image(data: bytes | None, name: str | None) -> None:
+    st.session_state[state.IMAGE_BYTES] = data
+    st.session_state[state.IMAGE_NAME] = name
+
+
+def _on_gallery() -> None:
+    name = st.session_state[state.GALLERY]
+    _set_image(sample_bytes(name), name)
+
+
+def _on_upload() -> None:
+    f = st.session_state.get(state.UPLOAD)
+    if f is not None:
+        _set_image(f.getvalue(), f.name)
+
+
+def _on_camera() -> None:
+    f = st.session_state.get(state.CAMERA)
+    if f is not None:
+        _set_image(f.getvalue(), "camera.jpg")
+
+
+def _on_source() -> None:
+    if st.session_state[state.IMAGE_SOURCE] == state.SOURCE_GALLERY:
+        _on_gallery()
+
+
+def _image_picker() -> None:
+    source = st.radio(
+        "Image",
+        [state.SOURCE_GALLERY, state.SOURCE_UPLOAD, state.SOURCE_CAMERA],
+        key=state.IMAGE_SOURCE,
+        horizontal=True,
+        on_change=_on_source,
+    )
+    if source == state.SOURCE_GALLERY:
+        st.selectbox(
+            "Sample photo", list(SAMPLES), key=state.GALLERY, format_func=lambda n: SAMPLES[n].title,
+            on_change=_on_gallery,
+        )
+        if st.session_state[state.IMAGE_BYTES] is None:
+            _on_gallery()
+    elif source == state.SOURCE_UPLOAD:
+        st.file_uploader(
+            "Your photo", type=["jpg", "jpeg", "png", "gif", "bmp", "webp", "tif", "tiff"],
+            key=state.UPLOAD, on_change=_on_upload,
+        )
+    else:
+        st.camera_input("Take a photo", key=state.CAMERA, on_change=_on_camera)
+    name = st.session_state.get(state.IMAGE_NAME)
+    if name:
+        st.caption(f"Using: {SAMPLES[name].title if name in SAMPLES else name}")
+
+
+def render_sidebar() -> None:
+    with st.sidebar:
+        _model_picker()
+        st.divider()
+        _image_picker()
