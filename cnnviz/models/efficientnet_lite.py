@@ -146,7 +146,7 @@ class MBConv(nn.Module):
 class EfficientNetLite(nn.Module):
     """EfficientNet-Lite0: (N, 3, 224, 224) normalised images -> (N, num_classes) logits."""
 
-    def __init__(self, num_classes: int = 1000) -> None:
+    def __init__(self, num_classes: int = 1000, *, init_weights: bool = True) -> None:
         super().__init__()
         self.stem = ConvBNAct(3, STEM_CHANNELS, 3, stride=2)
         blocks: list[nn.Module] = []
@@ -161,7 +161,8 @@ class EfficientNetLite(nn.Module):
         self.flatten = nn.Flatten(1)
         self.dropout = nn.Dropout(DROPOUT)
         self.classifier = nn.Linear(HEAD_CHANNELS, num_classes)
-        self._init_weights()
+        if init_weights:
+            self._init_weights()
 
     def _init_weights(self) -> None:
         # The TF original's initialisers, so "random" weights are a fair untrained baseline.
@@ -233,9 +234,9 @@ def convert_state_dict(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     bias = out.get("classifier.bias")
     if bias is None or bias.ndim != 1:
         raise CheckpointError("The EfficientNet-Lite0 weights have no classifier (_fc.bias).")
-    # Built on the meta device: shapes only, no memory, no init cost.
+    # Shapes only: on the meta device and without our init (which costs ~1 s there, once).
     with torch.device("meta"):
-        expected = build_efficientnet_lite0(num_classes=int(bias.shape[0])).state_dict()
+        expected = EfficientNetLite(num_classes=int(bias.shape[0]), init_weights=False).state_dict()
     missing, unexpected = expected.keys() - out.keys(), out.keys() - expected.keys()
     if missing:
         raise CheckpointError(f"The EfficientNet-Lite0 weights lack {_preview(missing)}.")

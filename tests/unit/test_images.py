@@ -51,12 +51,7 @@ def handmade_png(width: int, height: int, *, bit_depth: int = 1, colour_type: in
     parts.append(z.compress(row * (height % 1000)))
     parts.append(z.flush())
     ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _chunk(b"IHDR", ihdr)
-        + _chunk(b"IDAT", b"".join(parts))
-        + _chunk(b"IEND", b"")
-    )
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", b"".join(parts)) + _chunk(b"IEND", b"")
 
 
 def assert_clean_message(err: pytest.ExceptionInfo[ImageError]) -> str:
