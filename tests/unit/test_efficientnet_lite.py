@@ -111,8 +111,7 @@ def test_every_activation_is_its_own_relu6(model: nn.Module) -> None:
 def test_every_module_runs_exactly_once(model: nn.Module) -> None:
     calls: Counter[str] = Counter()
     handles = [
-        m.register_forward_hook(lambda _m, _i, _o, name=name: calls.update([name]))
-        for name, m in model.named_modules()
+        m.register_forward_hook(lambda _m, _i, _o, name=name: calls.update([name])) for name, m in model.named_modules()
     ]
     try:
         with torch.no_grad():
