@@ -1,0 +1,95 @@
+"""Activation functions and softmax with temperature, in numpy, for teaching.
+
+Checked against ``torch.relu`` / ``F.leaky_relu`` / ``torch.sigmoid`` / ``torch.tanh`` /
+``torch.softmax`` in the tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from cnnviz.errors import CnnvizError
+from cnnviz.zoo import LoadedModel
+
+FUNCTIONS = ("ReLU", "leaky ReLU", "sigmoid", "tanh")
+
+FORMULAS = {
+    "ReLU": r"\mathrm{ReLU}(x) = \max(0, x)",
+    "leaky ReLU": r"\mathrm{LeakyReLU}(x) = x \text{ if } x > 0 \text{ else } a\,x",
+    "sigmoid": r"\sigma(x) = \frac{1}{1 + e^{-x}}",
+    "tanh": r"\tanh(x) = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}",
+}
+
+
+def apply(name: str, x: np.ndarray, slope: float = 0.01) -> np.ndarray:
+    """``name`` applied elementwise to ``x`` (any shape); ``slope`` is leaky ReLU's a."""
+    x = np.asarray(x, dtype=np.float32)
+    if name == "ReLU":
+        return np.maximum(x, 0.0)
+    if name == "leaky ReLU":
+        return np.where(x > 0, x, slope * x).astype(np.float32)
+    if name == "sigmoid":
+        # exp of a negative number only: no overflow for large |x|
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(np.float32)
+    if name == "tanh":
+        return np.tanh(x)
+    raise CnnvizError(f"Unknown activation {name!r}; choose one of {', '.join(FUNCTIONS)}.")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Before/after numbers of one activation on one map."""
+
+    before_min: float
+    before_max: float
+    after_min: float
+    after_max: float
+    share_negative: float  # of the inputs
+    share_zeroed: float  # outputs exactly 0 (ReLU zeroes every value ≤ 0)
+
+
+def summarize(before: np.ndarray, after: np.ndarray) -> Summary:
+    return Summary(float(before.min()), float(before.max()), float(after.min()), float(after.max()),
+                   float(np.mean(before < 0)), float(np.mean(after == 0)))
+
+
+def histogram(values: np.ndarray, bins: int = 40, lo: float | None = None, hi: float | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """(counts (bins,), bin edges (bins + 1,)) of the finite values, over lo..hi (default their range)."""
+    v = np.asarray(values, dtype=np.float32).ravel()
+    v = v[np.isfinite(v)]
+    lo = float(v.min()) if lo is None else lo
+    hi = float(v.max()) if hi is None else hi
+    if hi <= lo:
+        hi = lo + 1e-6
+    return np.histogram(v, bins=bins, range=(lo, hi))
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """exp(z/T) / sum exp(z/T) over the last axis, computed stably (max subtracted first).
+
+    T < 1 sharpens (the top class takes nearly everything), T > 1 flattens toward uniform.
+    """
+    if not temperature > 0:
+        raise CnnvizError("The temperature must be greater than 0.")
+    z = np.asarray(logits, dtype=np.float64) / temperature
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
+def entropy_bits(p: np.ndarray) -> float:
+    """How spread out a distribution is, in bits: 0 when one class has everything, log2(n) when uniform."""
+    p = np.asarray(p, dtype=np.float64)
+    p = p[p > 0]
+    return float(-(p * np.log2(p)).sum())
+
+
+def logits(lm: LoadedModel, x: torch.Tensor) -> np.ndarray:
+    """The model's raw class scores for one input (1, C, H, W): (num_classes,) float32."""
+    with lm.use() as model, torch.inference_mode():
+        return model(x.to(lm.device))[0].float().cpu().numpy()

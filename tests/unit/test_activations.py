@@ -1,0 +1,72 @@
+"""Activation functions and softmax against torch, plus hand-computed values."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from cnnviz import activations as act
+from cnnviz.errors import CnnvizError
+
+X = np.array([-50.0, -2.0, -0.5, 0.0, 0.5, 2.0, 50.0], dtype=np.float32)
+
+
+def test_hand_values():
+    np.testing.assert_array_equal(act.apply("ReLU", X), [0, 0, 0, 0, 0.5, 2, 50])
+    np.testing.assert_allclose(act.apply("leaky ReLU", X, slope=0.1), [-5, -0.2, -0.05, 0, 0.5, 2, 50], rtol=1e-6)
+    assert act.apply("sigmoid", np.float32(0.0)) == 0.5
+    np.testing.assert_allclose(act.apply("sigmoid", np.float32(2.0)), 1 / (1 + math.exp(-2)), rtol=1e-6)
+
+
+def test_match_torch():
+    rng = np.random.default_rng(0)
+    x = np.concatenate([X, rng.normal(scale=5, size=500).astype(np.float32)])
+    t = torch.from_numpy(x)
+    np.testing.assert_allclose(act.apply("ReLU", x), torch.relu(t).numpy())
+    np.testing.assert_allclose(act.apply("leaky ReLU", x, 0.2), F.leaky_relu(t, 0.2).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(act.apply("sigmoid", x), torch.sigmoid(t).numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(act.apply("tanh", x), torch.tanh(t).numpy(), rtol=1e-6, atol=1e-7)
+    with pytest.raises(CnnvizError):
+        act.apply("gelu", x)
+
+
+def test_summary_and_histogram():
+    before = np.array([[-1.0, 0.0], [2.0, -3.0]], dtype=np.float32)
+    s = act.summarize(before, act.apply("ReLU", before))
+    assert s.share_negative == 0.5 and s.share_zeroed == 0.75 and s.after_min == 0 and s.before_min == -3
+    counts, edges = act.histogram(before, bins=4)
+    # range -3..2 in 4 bins of 1.25: [-3,-1.75) holds -3; [-1.75,-0.5) holds -1; [-0.5,0.75) holds 0; last holds 2
+    np.testing.assert_array_equal(counts, [1, 1, 1, 1])
+    np.testing.assert_allclose(edges, [-3, -1.75, -0.5, 0.75, 2.0])
+
+
+@pytest.mark.parametrize("temperature", [0.1, 0.5, 1.0, 3.0, 100.0])
+def test_softmax_matches_torch(temperature):
+    z = np.random.default_rng(1).normal(scale=4, size=1000).astype(np.float32)
+    want = torch.softmax(torch.from_numpy(z) / temperature, dim=0).numpy()
+    np.testing.assert_allclose(act.softmax(z, temperature), want, rtol=1e-4, atol=1e-8)
+
+
+def test_softmax_temperature_sharpens_and_flattens():
+    z = np.array([2.0, 1.0, 0.0])
+    # T = 1: e^2, e^1, e^0 over their sum
+    e = np.exp([2.0, 1.0, 0.0])
+    np.testing.assert_allclose(act.softmax(z), e / e.sum(), rtol=1e-6)
+    assert act.entropy_bits(act.softmax(z, 0.05)) < 0.01
+    assert act.entropy_bits(act.softmax(z, 1000.0)) == pytest.approx(math.log2(3), abs=1e-3)
+    assert act.softmax(np.array([1000.0, 0.0]))[0] == 1.0  # no overflow
+    with pytest.raises(CnnvizError):
+        act.softmax(z, 0.0)
+
+
+def test_logits_equal_prediction(effnet):
+    from cnnviz.predict import predict
+
+    x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+    z = act.logits(effnet, x)
+    assert z.shape == (1000,)
+    np.testing.assert_allclose(act.softmax(z), predict(effnet, x).probs, rtol=1e-4, atol=1e-7)
