@@ -20,7 +20,9 @@ def main(argv: list[str]) -> int:
         print(f"running {name} ...", file=sys.stderr, flush=True)
         rows.extend(importlib.import_module(f"bench.{name}").run())
     header = ("benchmark", "ours", "reference", "ratio", "target", "ok")
-    table = [header] + [(r.name, r.ours, r.reference, f"{r.ratio:.2f}x", r.target, "yes" if r.ok else "NO") for r in rows]
+    table = [header] + [
+        (r.name, r.ours, r.reference, f"{r.ratio:.2f}x", r.target, "yes" if r.ok else "NO") for r in rows
+    ]
     widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
     for i, row in enumerate(table):
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))

@@ -32,10 +32,17 @@ class _Parser(argparse.ArgumentParser):
 
 def add_model_args(p: argparse.ArgumentParser, *, required: bool = False) -> None:
     """The --model/--weights pair every model command takes."""
-    p.add_argument("--model", default=None if required else "efficientnet_lite0", required=required,
-                   help="model name (see `models`); default efficientnet_lite0" if not required else "model name")
-    p.add_argument("--weights", default="pretrained",
-                   help="'pretrained' (default), 'random', or a state-dict file (.safetensors / .pt, tensors only)")
+    p.add_argument(
+        "--model",
+        default=None if required else "efficientnet_lite0",
+        required=required,
+        help="model name (see `models`); default efficientnet_lite0" if not required else "model name",
+    )
+    p.add_argument(
+        "--weights",
+        default="pretrained",
+        help="'pretrained' (default), 'random', or a state-dict file (.safetensors / .pt, tensors only)",
+    )
 
 
 def load_from_args(args: argparse.Namespace):

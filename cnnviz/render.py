@@ -89,8 +89,15 @@ def resize_map(heat: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(img.resize(size, Image.BILINEAR), dtype=np.float32)
 
 
-def overlay(image: Image.Image | np.ndarray, heat: np.ndarray, *, alpha: float = 0.5, cmap: str = "jet",
-            vmin: float | None = None, vmax: float | None = None) -> np.ndarray:
+def overlay(
+    image: Image.Image | np.ndarray,
+    heat: np.ndarray,
+    *,
+    alpha: float = 0.5,
+    cmap: str = "jet",
+    vmin: float | None = None,
+    vmax: float | None = None,
+) -> np.ndarray:
     """Blend a colour-mapped (h, w) map over an image; returns (H, W, 3) uint8.
 
     The map is resized bilinearly to the image; values are scaled vmin..vmax (default the
@@ -113,3 +120,45 @@ def colorbar(cmap: str, *, width: int = 256, height: int = 14) -> np.ndarray:
     """(height, width, 3) uint8 horizontal colour strip, low values left, high right."""
     strip = np.linspace(0.0, 1.0, width, dtype=np.float32)[None, :].repeat(height, axis=0)
     return colorize(strip, cmap)
+
+
+def map_rgb(
+    arr: np.ndarray, *, signed: bool | None = None, cmap: str | None = None, limit: float | None = None
+) -> np.ndarray:
+    """(H, W, 3) uint8 picture of one (H, W) map.
+
+    Signed maps (any value < 0, or ``signed=True``) use a diverging colormap centred on 0
+    (blue negative, white 0, red positive) from −limit to +limit (default max |value|), so
+    0 always looks the same; non-negative maps use grey 0..limit (default their max).
+    """
+    arr = np.asarray(arr, dtype=np.float32)
+    if signed is None:
+        signed = bool(np.nanmin(arr) < 0) if arr.size else False
+    top = float(np.nanmax(np.abs(arr))) if limit is None and arr.size else float(limit or 0.0)
+    if signed:
+        return colorize(scale(arr, -top, top), cmap or "RdBu_r")
+    return colorize(scale(arr, 0.0, top), cmap or "gray")
+
+
+def draw_box(
+    rgb: np.ndarray,
+    top: int,
+    left: int,
+    height: int,
+    width: int,
+    *,
+    factor: int = 1,
+    color: tuple[int, int, int] = (255, 196, 0),
+    thickness: int = 2,
+) -> np.ndarray:
+    """A copy of (H, W, 3) uint8 ``rgb`` enlarged ``factor`` times with a rectangle outlining
+    source pixels [top, top+height) × [left, left+width) (clipped to the picture)."""
+    from PIL import ImageDraw
+
+    big = Image.fromarray(np.ascontiguousarray(upscale(rgb, factor)))
+    h, w = rgb.shape[:2]
+    y0, x0 = max(0, top) * factor, max(0, left) * factor
+    y1, x1 = min(h, top + height) * factor - 1, min(w, left + width) * factor - 1
+    if y1 >= y0 and x1 >= x0:
+        ImageDraw.Draw(big).rectangle([x0, y0, x1, y1], outline=color, width=thickness)
+    return np.asarray(big)

@@ -215,7 +215,11 @@ TORCHVISION_MODELS: dict[str, tuple[str, str, str]] = {
     "resnet50": ("ResNet-50 (ImageNet)", "layer4", "A deeper ResNet with 1×1 bottleneck convolutions."),
     "mobilenet_v3_small": ("MobileNetV3-Small (ImageNet)", "features.12", "A tiny network for phones."),
     "squeezenet1_1": ("SqueezeNet 1.1 (ImageNet)", "features.12", "AlexNet accuracy with 50× fewer parameters."),
-    "googlenet": ("GoogLeNet (ImageNet)", "inception5b", "Inception blocks run 1×1, 3×3 and 5×5 convolutions side by side."),
+    "googlenet": (
+        "GoogLeNet (ImageNet)",
+        "inception5b",
+        "Inception blocks run 1×1, 3×3 and 5×5 convolutions side by side.",
+    ),
 }
 
 
@@ -288,9 +292,7 @@ def _torchvision_info(name: str) -> ModelInfo:
     # Preprocessing values straight from torchvision's weights record.
     def preprocess() -> Preprocess:
         t = _tv_weights(name).transforms()
-        return Preprocess(
-            size=int(t.crop_size[0]), resize=int(t.resize_size[0]), mean=tuple(t.mean), std=tuple(t.std)
-        )
+        return Preprocess(size=int(t.crop_size[0]), resize=int(t.resize_size[0]), mean=tuple(t.mean), std=tuple(t.std))
 
     return ModelInfo(
         name=name,

@@ -18,7 +18,9 @@ with right:
     st.subheader("Top 5 classes")
     st.altair_chart(charts.top_k_chart(pred["top"]), width="stretch")
     best = pred["top"][0]
-    st.markdown(f"**{best['label']}** with probability **{best['prob']:.1%}** — "
-                f"forward pass {pred['seconds'] * 1000:.0f} ms on {lm.device.type.upper()}")
+    st.markdown(
+        f"**{best['label']}** with probability **{best['prob']:.1%}** — "
+        f"forward pass {pred['seconds'] * 1000:.0f} ms on {lm.device.type.upper()}"
+    )
     with st.expander("What am I looking at?"):
         st.markdown(charts.PREDICT_EXPLAINER.format(size=spec.size))

@@ -74,15 +74,20 @@ def _image_picker() -> None:
     )
     if source == state.SOURCE_GALLERY:
         st.selectbox(
-            "Sample photo", list(SAMPLES), key=state.GALLERY, format_func=lambda n: SAMPLES[n].title,
+            "Sample photo",
+            list(SAMPLES),
+            key=state.GALLERY,
+            format_func=lambda n: SAMPLES[n].title,
             on_change=_on_gallery,
         )
         if st.session_state[state.IMAGE_BYTES] is None:
             _on_gallery()
     elif source == state.SOURCE_UPLOAD:
         st.file_uploader(
-            "Your photo", type=["jpg", "jpeg", "png", "gif", "bmp", "webp", "tif", "tiff"],
-            key=state.UPLOAD, on_change=_on_upload,
+            "Your photo",
+            type=["jpg", "jpeg", "png", "gif", "bmp", "webp", "tif", "tiff"],
+            key=state.UPLOAD,
+            on_change=_on_upload,
         )
     else:
         st.camera_input("Take a photo", key=state.CAMERA, on_change=_on_camera)

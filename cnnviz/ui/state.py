@@ -28,6 +28,36 @@ SOURCE_CAMERA = "Camera"
 
 DEFAULT_MODEL = "efficientnet_lite0"
 
+# convolution page (widget keys)
+CONV_PRESET = "conv_preset"
+CONV_SIZE = "conv_size"
+CONV_KERNEL = "conv_kernel"  # the st.data_editor; cleared when the preset or size changes
+CONV_STRIDE = "conv_stride"
+CONV_PADDING = "conv_padding"
+CONV_COLOUR = "conv_colour"
+CONV_PATCH_ROW = "conv_patch_row"
+CONV_PATCH_COL = "conv_patch_col"
+CONV_POS = "conv_pos"
+CONV_FILTER = "conv_filter"
+
+# activations page
+ACT_FN = "act_fn"
+ACT_SLOPE = "act_slope"
+ACT_SOURCE = "act_source"
+ACT_CHANNEL = "act_channel"
+ACT_TEMP = "act_temperature"
+
+# pooling page
+POOL_SOURCE = "pool_source"
+POOL_LAYER = "pool_layer"
+POOL_CHANNEL = "pool_channel"
+POOL_K = "pool_kernel"
+POOL_STRIDE = "pool_stride"
+POOL_ROW = "pool_zoom_row"
+POOL_COL = "pool_zoom_col"
+POOL_NET_LAYER = "pool_net_layer"
+POOL_NET_CHANNEL = "pool_net_channel"
+
 _DEFAULTS = {
     MODEL: DEFAULT_MODEL,
     WEIGHTS: WEIGHTS_PRETRAINED,

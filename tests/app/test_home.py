@@ -1,0 +1,88 @@
+"""The Predict page through Streamlit's AppTest: gallery, upload, model switch, bad files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cnnviz.images import sample_bytes
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+def page_text(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown) + "\n".join(s.value for s in at.subheader)
+
+
+def make_app(**state) -> AppTest:
+    """A fresh app with sidebar choices preset, after its first run.
+
+    Sidebar widgets are set through session state before the first run: with
+    st.navigation, AppTest (1.67) keeps the entry point's sidebar elements only in the
+    first run's tree, so later runs cannot find them by key.
+    """
+    app = AppTest.from_file(APP, default_timeout=180)
+    for k, v in state.items():
+        app.session_state[k] = v
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+@pytest.fixture
+def at() -> AppTest:
+    return make_app()
+
+
+def test_home_shows_top5_of_the_default_gallery_photo(at):
+    assert at.session_state["model_name"] == "efficientnet_lite0"
+    assert at.session_state["image_name"] == "grace_hopper"
+    text = page_text(at)
+    assert any(lbl in text for lbl in ("academic gown", "mortarboard", "military uniform")), text
+    assert "forward pass" in text
+
+
+def test_gallery_pick_changes_the_prediction(at):
+    at.selectbox(key="gallery_choice").set_value("chelsea").run()  # on the first run's tree
+    assert not at.exception
+    assert at.session_state["image_name"] == "chelsea"
+    text = page_text(at)
+    assert any(lbl in text for lbl in ("tabby", "tiger cat", "Egyptian cat")), text
+
+
+def test_upload_a_photo():
+    at = make_app(image_source="Upload")
+    at.file_uploader(key="image_upload").upload("coffee.png", sample_bytes("coffee"), "image/png").run()
+    assert not at.exception
+    assert at.session_state["image_name"] == "coffee.png"
+    assert "espresso" in page_text(at) or "cup" in page_text(at)
+
+
+def test_upload_of_a_broken_file_gives_a_friendly_error():
+    at = make_app(image_source="Upload")
+    at.file_uploader(key="image_upload").upload("photo.jpg", b"\xff\xd8\xff\xe0 not really", "image/jpeg").run()
+    assert not at.exception
+    assert at.error and "photo.jpg" in at.error[0].value
+    # the next good image works again
+    at.session_state["image_bytes"] = sample_bytes("chelsea")
+    at.run()
+    assert not at.exception and not at.error
+
+
+def test_switching_model_and_weights(at):
+    at.selectbox(key="model_name").set_value("resnet18").run()
+    at.session_state["weights_choice"] = "random"
+    at.run()
+    assert not at.exception
+    assert "forward pass" in page_text(at)
+
+
+def test_missing_pretrained_weights_are_a_message_not_a_crash(tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    at = make_app(model_name="alexnet")
+    assert not at.exception
+    assert any("random weights" in e.value for e in at.error)

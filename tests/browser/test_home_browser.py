@@ -1,0 +1,36 @@
+"""The real app in real Chromium: upload a photo, see its top class; switch gallery photos."""
+
+from __future__ import annotations
+
+import re
+
+from browser_helpers import no_exception, wait_idle
+
+
+def test_upload_a_photo_and_see_its_top_class(page, app_url, tmp_path):
+    from cnnviz.images import sample_bytes
+
+    photo = tmp_path / "my_cat.png"
+    photo.write_bytes(sample_bytes("chelsea"))
+    page.goto(app_url)
+    wait_idle(page)
+    page.get_by_text("forward pass").wait_for()
+    # the default gallery photo: Grace Hopper in uniform
+    assert re.search(r"academic gown|mortarboard|military uniform", page.inner_text("main"))
+
+    page.locator('[data-testid="stSidebar"]').get_by_text("Upload", exact=True).click()
+    wait_idle(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(photo))
+    wait_idle(page)
+    page.get_by_text("Using: my_cat.png").wait_for()
+    wait_idle(page)
+    page.get_by_text("forward pass").wait_for()
+    main = page.inner_text("main")
+    assert re.search(r"tabby|tiger cat|Egyptian cat", main), main
+    no_exception(page)
+
+    # the sidebar survives reruns: switch the weights and the model picker is still there
+    page.locator('[data-testid="stSidebar"]').get_by_text("Random (untrained)").click()
+    wait_idle(page)
+    assert page.get_by_role("combobox", name="Model").count() == 1
+    no_exception(page)
