@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import streamlit as st
 from PIL import Image
 
@@ -21,14 +24,37 @@ def cached_model(name: str, weights: str) -> LoadedModel:
     return lm
 
 
+def store_upload(data: bytes, name: str) -> Path:
+    """Keep an uploaded checkpoint in a private folder, named by its content's digest.
+
+    The model loader reads it from there as data (safetensors / torch weights_only).
+    """
+    folder = Path(tempfile.gettempdir()) / "cnnviz_uploads"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    suffix = ".safetensors" if name.lower().endswith(".safetensors") else ".pt"
+    path = folder / f"{image_digest(data)}{suffix}"
+    if not path.exists():
+        path.write_bytes(data)
+    return path
+
+
 def model_key() -> tuple[str, str]:
-    """(model name, weights) chosen in the sidebar: the cache key of every result."""
-    return st.session_state[state.MODEL], st.session_state[state.WEIGHTS]
+    """(model name, weights) chosen in the sidebar: the cache key of every result.
+
+    weights: "pretrained", "random", or the path of an uploaded checkpoint (digest-named).
+    """
+    weights = st.session_state[state.WEIGHTS]
+    if weights == state.WEIGHTS_FILE:
+        weights = st.session_state.get(state.WEIGHTS_PATH) or ""
+    return st.session_state[state.MODEL], weights
 
 
 def current_model() -> LoadedModel:
     """The sidebar's model, or a friendly error box and a stopped page."""
     name, weights = model_key()
+    if not weights:
+        st.info("Upload a weights file for this architecture in the sidebar, or pick Trained or Random.")
+        st.stop()
     try:
         return cached_model(name, weights)
     except CnnvizError as e:

@@ -5,10 +5,16 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz.images import SAMPLES, sample_bytes
+from cnnviz.ui.loaders import store_upload
 from cnnviz.ui import state
 from cnnviz.zoo import list_models
 
-FAMILY_LABEL = {"imagenet": "ImageNet", "digits": "digits", "user": "yours"}
+WEIGHTS_LABEL = {state.WEIGHTS_PRETRAINED: "Trained", state.WEIGHTS_RANDOM: "Random", state.WEIGHTS_FILE: "My file"}
+
+
+def _on_weights_upload() -> None:
+    f = st.session_state.get(state.WEIGHTS_UPLOAD)
+    st.session_state[state.WEIGHTS_PATH] = None if f is None else str(store_upload(f.getvalue(), f.name))
 
 
 def _model_picker() -> None:
@@ -25,12 +31,21 @@ def _model_picker() -> None:
     info = infos[st.session_state[state.MODEL]]
     st.radio(
         "Weights",
-        [state.WEIGHTS_PRETRAINED, state.WEIGHTS_RANDOM],
+        [state.WEIGHTS_PRETRAINED, state.WEIGHTS_RANDOM, state.WEIGHTS_FILE],
         key=state.WEIGHTS,
-        format_func={state.WEIGHTS_PRETRAINED: "Trained", state.WEIGHTS_RANDOM: "Random (untrained)"}.get,
+        format_func=WEIGHTS_LABEL.get,
         horizontal=True,
-        help="Random weights show what the same network looks like before any training.",
+        help="Random weights show what the same network looks like before any training. "
+        "A file: a state dict you trained for this architecture (.safetensors or .pt).",
     )
+    if st.session_state[state.WEIGHTS] == state.WEIGHTS_FILE:
+        st.file_uploader(
+            "Weights file",
+            type=["safetensors", "pt", "pth", "bin"],
+            key=state.WEIGHTS_UPLOAD,
+            on_change=_on_weights_upload,
+            help="Read as data only: files that contain code are refused.",
+        )
     if st.session_state[state.WEIGHTS] == state.WEIGHTS_PRETRAINED and not info.available():
         st.warning("The trained weights of this model are not on this server (they download once when online).")
     if info.description:

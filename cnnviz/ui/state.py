@@ -21,6 +21,9 @@ IMAGE_NAME = "image_name"
 
 WEIGHTS_PRETRAINED = "pretrained"
 WEIGHTS_RANDOM = "random"
+WEIGHTS_FILE = "file"
+WEIGHTS_UPLOAD = "weights_upload"  # the checkpoint uploader widget
+WEIGHTS_PATH = "weights_path"  # where the uploaded checkpoint was stored (None: none yet)
 
 SOURCE_GALLERY = "Gallery"
 SOURCE_UPLOAD = "Upload"
@@ -65,6 +68,7 @@ _DEFAULTS = {
     GALLERY: "grace_hopper",
     IMAGE_BYTES: None,
     IMAGE_NAME: None,
+    WEIGHTS_PATH: None,
 }
 
 # widget keys re-assigned at the top of every run (see init_state)

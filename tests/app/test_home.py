@@ -86,3 +86,35 @@ def test_missing_pretrained_weights_are_a_message_not_a_crash(tmp_path, monkeypa
     at = make_app(model_name="alexnet")
     assert not at.exception
     assert any("random weights" in e.value for e in at.error)
+
+
+def test_uploaded_checkpoint_is_used_and_an_evil_one_refused(tmp_path):
+    import os
+
+    import torch
+
+    from cnnviz.zoo import load_model
+
+    state = load_model("squeezenet1_1", "random", device="cpu").model.state_dict()
+    good = tmp_path / "good.pt"
+    torch.save({k: v * 0 if k.startswith("classifier") else v for k, v in state.items()}, good)
+    at = make_app(model_name="squeezenet1_1", weights_choice="file")
+    assert any("Upload a weights file" in i.value for i in at.info)
+    at.file_uploader(key="weights_upload").upload("good.pt", good.read_bytes(), "application/octet-stream").run()
+    assert not at.exception and not at.error
+    # a zeroed classifier gives equal logits: every class 1/1000
+    assert "0.1%" in page_text(at)
+
+    marker = tmp_path / "pwned"
+
+    class Boom:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    evil = tmp_path / "evil.pt"
+    torch.save({"w": Boom()}, evil)
+    at = make_app(model_name="squeezenet1_1", weights_choice="file")
+    at.file_uploader(key="weights_upload").upload("evil.pt", evil.read_bytes(), "application/octet-stream").run()
+    assert not at.exception
+    assert at.error and "refused" in at.error[0].value
+    assert not marker.exists()

@@ -30,7 +30,7 @@ def test_upload_a_photo_and_see_its_top_class(page, app_url, tmp_path):
     no_exception(page)
 
     # the sidebar survives reruns: switch the weights and the model picker is still there
-    page.locator('[data-testid="stSidebar"]').get_by_text("Random (untrained)").click()
+    page.locator('[data-testid="stSidebar"]').get_by_text("Random", exact=True).click()
     wait_idle(page)
     assert page.get_by_role("combobox", name="Model").count() == 1
     no_exception(page)
