@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz.images import SAMPLES, sample_bytes
-from cnnviz.ui.loaders import store_upload
 from cnnviz.ui import state
+from cnnviz.ui.loaders import store_upload
 from cnnviz.zoo import list_models
 
 WEIGHTS_LABEL = {state.WEIGHTS_PRETRAINED: "Trained", state.WEIGHTS_RANDOM: "Random", state.WEIGHTS_FILE: "My file"}
