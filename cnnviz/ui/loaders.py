@@ -70,7 +70,7 @@ def _decode(digest: str, _data: bytes, name: str) -> Image.Image:
 def current_image_bytes() -> tuple[bytes, str, str] | None:
     """(bytes, file name, sha1 digest) of the session's image, or None."""
     data = st.session_state.get(state.IMAGE_BYTES)
-    if not data:
+    if data is None:  # an empty upload is b"" and gets its own message when decoded
         return None
     return data, st.session_state.get(state.IMAGE_NAME) or "image", image_digest(data)
 

@@ -8,14 +8,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
-import struct
 import subprocess
 import sys
 import warnings
-import zlib
 
 import numpy as np
 import pytest
+
+# ----------------------------------------------------------------------------- helpers
+from catalogue import encode, handmade_png  # noqa: E402
 from PIL import Image, ImageFile
 
 from cnnviz import images
@@ -28,30 +29,6 @@ from cnnviz.images import (
     sample_bytes,
     to_grayscale,
 )
-
-# ----------------------------------------------------------------------------- helpers
-
-
-def encode(img: Image.Image, fmt: str, **kw) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, format=fmt, **kw)
-    return buf.getvalue()
-
-
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def handmade_png(width: int, height: int, *, bit_depth: int = 1, colour_type: int = 0) -> bytes:
-    """A valid grey PNG of zeros built row by row with zlib: cheap even at 20000×20000."""
-    row = b"\x00" * (1 + (width * bit_depth + 7) // 8)  # filter byte + packed pixels
-    z = zlib.compressobj(9)
-    block = row * 1000
-    parts = [z.compress(block) for _ in range(height // 1000)]
-    parts.append(z.compress(row * (height % 1000)))
-    parts.append(z.flush())
-    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", b"".join(parts)) + _chunk(b"IEND", b"")
 
 
 def assert_clean_message(err: pytest.ExceptionInfo[ImageError]) -> str:

@@ -1,0 +1,91 @@
+"""The bad-input catalogue of DESIGN.md, generated in code (nothing committed).
+
+``BAD_IMAGES``: files the app must refuse with a clear message. ``ODD_IMAGES``: real
+images in awkward forms the app must accept. Shared by the unit, app, CLI and browser
+tests so that every layer is checked against the same list.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from collections.abc import Callable
+
+import numpy as np
+from PIL import Image
+
+
+def encode(img: Image.Image, fmt: str, **kw) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **kw)
+    return buf.getvalue()
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def handmade_png(width: int, height: int, *, bit_depth: int = 1, colour_type: int = 0) -> bytes:
+    """A valid grey PNG of zeros built row by row with zlib: cheap even at 20000×20000."""
+    row = b"\x00" * (1 + (width * bit_depth + 7) // 8)  # filter byte + packed pixels
+    z = zlib.compressobj(9)
+    block = row * 1000
+    parts = [z.compress(block) for _ in range(height // 1000)]
+    parts.append(z.compress(row * (height % 1000)))
+    parts.append(z.flush())
+    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", b"".join(parts)) + _chunk(b"IEND", b"")
+
+
+def photo(w: int = 320, h: int = 240) -> Image.Image:
+    """A smooth colourful test picture (compresses like a photo, unlike noise)."""
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    rgb = np.stack([x / w, y / h, 0.5 + 0.5 * np.sin(x / 17.0) * np.cos(y / 23.0)], axis=-1)
+    return Image.fromarray((rgb * 255).astype(np.uint8))
+
+
+def _truncated_jpeg() -> bytes:
+    data = encode(photo(), "JPEG", quality=90)
+    return data[: len(data) // 2]
+
+
+def _exif_rotated() -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90° clockwise to display
+    return encode(photo(320, 160), "JPEG", exif=exif.tobytes())
+
+
+def _animated_gif() -> bytes:
+    frames = [Image.new("RGB", (64, 64), c) for c in [(255, 0, 0), (0, 255, 0), (0, 0, 255)]]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    return buf.getvalue()
+
+
+def _sixteen_bit() -> bytes:
+    ramp = np.linspace(0, 65535, 200 * 120).reshape(120, 200).astype(np.uint16)
+    return encode(Image.fromarray(ramp), "PNG")
+
+
+# name -> (file name, bytes maker)
+BAD_IMAGES: dict[str, tuple[str, Callable[[], bytes]]] = {
+    "empty file": ("empty.jpg", lambda: b""),
+    "truncated JPEG": ("cut.jpg", _truncated_jpeg),
+    "random bytes named .jpg": ("noise.jpg", lambda: np.random.default_rng(0).bytes(4096)),
+    "PDF named .png": ("paper.png", lambda: b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"),
+    "SVG named .png": ("drawing.png", lambda: b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'),
+    "decompression bomb": ("bomb.png", lambda: handmade_png(30000, 30000)),
+}
+
+ODD_IMAGES: dict[str, tuple[str, Callable[[], bytes]]] = {
+    "grayscale": ("grey.png", lambda: encode(photo().convert("L"), "PNG")),
+    "palette": ("palette.gif", lambda: encode(photo().convert("P"), "GIF")),
+    "RGBA": ("alpha.png", lambda: encode(photo().convert("RGBA"), "PNG")),
+    "CMYK": ("print.jpg", lambda: encode(photo().convert("CMYK"), "JPEG")),
+    "16-bit": ("deep.png", _sixteen_bit),
+    "animated GIF": ("anim.gif", _animated_gif),
+    "EXIF-rotated": ("phone.jpg", _exif_rotated),
+    "1×1": ("dot.png", lambda: encode(Image.new("RGB", (1, 1), (200, 30, 30)), "PNG")),
+    "huge (6000×4000)": ("huge.jpg", lambda: encode(photo(6000, 4000), "JPEG", quality=70)),
+}
