@@ -264,8 +264,8 @@ def _tv_pretrained(name: str) -> Callable[[bool], dict[str, torch.Tensor]]:
 
 def _offline_message(name: str) -> str:
     return (
-        f"Pretrained weights for {name} are not on this machine. Connect to the internet once and run "
-        f"`python -m cnnviz download {name}` (or press Download), or choose random weights to compare."
+        f"Pretrained weights for {name} are not on this machine: download them once while online "
+        f"(the app's Download button, or `python -m cnnviz download {name}`), or choose random weights to compare."
     )
 
 

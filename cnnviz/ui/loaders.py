@@ -8,10 +8,10 @@ from pathlib import Path
 import streamlit as st
 from PIL import Image
 
-from cnnviz.errors import CnnvizError
+from cnnviz.errors import CnnvizError, WeightsUnavailable
 from cnnviz.images import decode_image, image_digest
 from cnnviz.ui import state
-from cnnviz.zoo import LoadedModel, load_model, warm_up
+from cnnviz.zoo import LoadedModel, download_weights, load_model, warm_up
 
 MAX_MODELS = 4  # a server keeps at most this many models in memory
 
@@ -57,6 +57,16 @@ def current_model() -> LoadedModel:
         st.stop()
     try:
         return cached_model(name, weights)
+    except WeightsUnavailable as e:
+        st.error(str(e))
+        if st.button("Download the weights now", key="download_weights"):
+            try:
+                with st.spinner(f"Downloading {name}…"):
+                    download_weights(name)
+                st.rerun()
+            except CnnvizError as err:
+                st.error(str(err))
+        st.stop()
     except CnnvizError as e:
         st.error(str(e))
         st.stop()

@@ -87,6 +87,17 @@ def test_missing_pretrained_weights_are_a_message_not_a_crash(tmp_path, monkeypa
     assert not at.exception
     assert any("random weights" in e.value for e in at.error)
 
+    # offline, the Download button says so instead of crashing (no real network call)
+    def offline(*args, **kwargs):
+        import urllib.error
+
+        raise urllib.error.URLError("no network in tests")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    at.button(key="download_weights").click().run()
+    assert not at.exception
+    assert any("Could not download" in e.value for e in at.error)
+
 
 def test_uploaded_checkpoint_is_used_and_an_evil_one_refused(tmp_path):
     import os
