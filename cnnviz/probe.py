@@ -28,12 +28,51 @@ def resolve(model: nn.Module, name: str) -> nn.Module:
     return modules[name]
 
 
+_INPLACE_DUNDERS = frozenset({"__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__", "__ipow__",
+                              "__iand__", "__ior__", "__ixor__", "__setitem__"})
+
+
+def _writes_in_place(func, args, kwargs) -> list[torch.Tensor]:
+    """The tensors an op is about to overwrite: ``x.add_(...)``, ``x += y``, ``F.relu(x, inplace=True)``, ``out=``."""
+    name = getattr(func, "__name__", "")
+    hit = name in _INPLACE_DUNDERS or (name.endswith("_") and not name.endswith("__")) or kwargs.get("inplace") is True
+    targets = [args[0]] if hit and args and isinstance(args[0], torch.Tensor) else []
+    out = kwargs.get("out")
+    if isinstance(out, torch.Tensor):
+        targets.append(out)
+    return targets
+
+
+class _CopyBeforeWrite(TorchFunctionMode):
+    """Copies a recorded output before an op overwrites it in place.
+
+    ResNet's ``out += identity`` and GoogLeNet's ``F.relu(x, inplace=True)`` write into the
+    tensor a hook has just recorded; without this, ``bn2`` would read as ``bn2 + identity``.
+    Only the recorded tensors that actually get overwritten are copied.
+    """
+
+    def __init__(self, store: dict[str, torch.Tensor]) -> None:
+        super().__init__()
+        self.store = store
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        for t in _writes_in_place(func, args, kwargs):
+            ptr = t.data_ptr()
+            for key, v in self.store.items():
+                if v.data_ptr() == ptr:  # our record aliases the memory about to change
+                    self.store[key] = v.clone()
+        return func(*args, **kwargs)
+
+
 @contextmanager
 def hooked_outputs(model: nn.Module, names: Iterable[str]) -> Iterator[dict[str, torch.Tensor]]:
     """Forward hooks recording the outputs of ``names`` into the yielded dict.
 
     The hooks are removed when the block exits, also on error. Outputs are detached
     tensors (the first tensor of a tuple output); repeated calls get ``#2``, ``#3`` keys.
+    An output that the model later overwrites in place is copied first, so every record
+    is the value the module returned.
     """
     store: dict[str, torch.Tensor] = {}
     handles = []
@@ -54,7 +93,8 @@ def hooked_outputs(model: nn.Module, names: Iterable[str]) -> Iterator[dict[str,
     try:
         for name in names:
             handles.append(resolve(model, name).register_forward_hook(make_hook(name)))
-        yield store
+        with _CopyBeforeWrite(store):
+            yield store
     finally:
         for h in handles:
             h.remove()

@@ -1,0 +1,243 @@
+"""probe: layer catalogue and receptive fields, one-pass capture, hooks, threads."""
+
+from __future__ import annotations
+
+import copy
+import threading
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
+
+from cnnviz import probe
+from cnnviz.zoo import LoadedModel, ModelInfo, Preprocess, load_model
+
+
+# ------------------------------------------------------------------ small hand-checked models
+class Chain(nn.Module):
+    """conv3 p1 → maxpool2 → [conv3 p1 | conv5 p2] added → conv3 dilation 2 → flatten → fc."""
+
+    def __init__(self, in_ch: int = 3):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_ch, 4, 3, padding=1)
+        self.relu = nn.ReLU()
+        self.pool = nn.MaxPool2d(2)
+        self.a = nn.Conv2d(4, 4, 3, padding=1)
+        self.b = nn.Conv2d(4, 4, 5, padding=2)
+        self.dil = nn.Conv2d(4, 2, 3, padding=2, dilation=2)
+        self.flat = nn.Flatten(1)
+        self.fc = nn.Linear(2 * 8 * 8, 3)
+
+    def forward(self, x):
+        x = self.pool(self.relu(self.conv1(x)))
+        x = self.relu(self.a(x) + self.b(x))  # relu runs twice: relu, relu#2
+        return self.fc(self.flat(self.dil(x)))
+
+
+def tiny_lm(model: nn.Module, channels: int = 3, size: int = 16) -> LoadedModel:
+    """A LoadedModel around any module (1-channel digits models are built like this)."""
+    info = ModelInfo(
+        name="tiny", title="tiny", family="user", source="test",
+        preprocess=Preprocess(size=size, resize=size, mean=(0.5,) * channels, std=(0.5,) * channels,
+                              channels=channels),
+        default_layer="conv1", builder=lambda: model, pretrained=lambda d: {}, classes=lambda: ["a", "b", "c"],
+        available=lambda: True,
+    )
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return LoadedModel(info, model, "random", torch.device("cpu"))
+
+
+def test_catalogue_hand_checked_chain():
+    rows = {r.name: r for r in probe.catalogue_model(Chain(), (1, 3, 16, 16))}
+    # (rf, jump, centre of unit 0), by hand: rf_out = rf_in + (k_eff - 1) * jump_in
+    expected = {
+        "conv1": (3, 1, 0.0),  # 3x3 pad 1: centre stays on pixel 0
+        "relu": (3, 1, 0.0),
+        "pool": (4, 2, 0.5),  # 2x2 stride 2: rf 3 + 1, centre between pixels 0 and 1
+        "a": (8, 2, 0.5),  # 4 + 2*2
+        "b": (12, 2, 0.5),  # 4 + 4*2
+        "relu#2": (12, 2, 0.5),  # a + b: the wider branch wins
+        "dil": (20, 2, 0.5),  # 3x3 dilation 2 spans 5: 12 + 4*2
+        "flat": (34, None, 7.5),  # every output sees all 8 positions: 20 + 7*2
+        "fc": (34, None, 7.5),
+    }
+    assert {k: (r.rf, r.jump, r.start) for k, r in rows.items()} == expected
+    assert rows["pool"].out_shape == (4, 8, 8)
+    assert rows["fc"].out_shape == (3,)
+    assert rows["conv1"].params == 3 * 4 * 9 + 4
+    assert rows["b"].kind == "conv" and rows["relu"].kind == "act" and rows["pool"].kind == "pool"
+    assert rows["fc"].as_dict() == {"name": "fc", "type": "Linear", "out_shape": [3], "params": 2 * 64 * 3 + 3,
+                                    "rf": 34, "jump": None}
+
+
+def test_unit_box_clips_to_the_image():
+    layer = probe.find_layer(probe.catalogue_model(Chain(), (1, 3, 16, 16)), "a")
+    # unit (3, 5): centre at 0.5 + 3*2 = 6.5, 8.5 pixels wide → rows 3..10, cols 7..14
+    assert probe.unit_box(layer, 3, 5, 16) == (3, 7, 10, 14)
+    assert probe.unit_box(layer, 0, 7, 16) == (0, 11, 4, 15)
+
+
+# ------------------------------------------------------------------ brute force on zoo models
+def _linearised(model: nn.Module) -> nn.Module:
+    """A float64 copy whose footprint is the theoretical one: max-pool → avg-pool (same
+    window), activations → identity (a dead ReLU would hide part of the field)."""
+    m = copy.deepcopy(model).double().eval()
+    for parent in list(m.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, nn.MaxPool2d):
+                setattr(parent, name, nn.AvgPool2d(child.kernel_size, child.stride, child.padding,
+                                                   ceil_mode=child.ceil_mode))
+            elif isinstance(child, probe.ACTIVATIONS):
+                setattr(parent, name, nn.Identity())
+    return m
+
+
+def _footprint(model: nn.Module, path: str, call: int, size: int, channels: int, row: int, col: int):
+    """Inclusive (top, left, bottom, right) of the input pixels with a non-zero gradient for
+    position (row, col) of the ``call``-th output of module ``path``.
+
+    Summed over channels and taken over a few random inputs, so that ReLUs the model calls
+    as functions (GoogLeNet's F.relu) cannot hide part of the field by chance.
+    """
+    hit = torch.zeros(size, size, dtype=torch.bool)
+    for seed in range(3):
+        x = torch.randn(1, channels, size, size, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
+        x.requires_grad_(True)
+        outs = []
+        h = probe.resolve(model, path).register_forward_hook(lambda m, i, o: outs.append(o))
+        try:
+            with torch.enable_grad():
+                model(x)
+                outs[call - 1][0, :, row, col].sum().backward()
+        finally:
+            h.remove()
+        hit |= x.grad[0].abs().sum(0) > 0
+    nz = hit.nonzero()
+    return int(nz[:, 0].min()), int(nz[:, 1].min()), int(nz[:, 0].max()), int(nz[:, 1].max())
+
+
+@pytest.mark.parametrize(
+    ("model_name", "layers", "size"),
+    [
+        ("resnet18", ["maxpool", "layer1.0.relu#2", "layer2.0.conv1", "layer2.0", "layer3.0.downsample.0"], 320),
+        ("googlenet", ["maxpool1", "inception3a", "inception3b.branch3.1.conv", "maxpool3"], 320),
+        ("efficientnet_lite0", ["stem.act", "blocks.1.depthwise.conv", "blocks.2", "blocks.4.project.bn"], 320),
+    ],
+)
+def test_receptive_field_matches_gradient_footprint(model_name, layers, size):
+    lm = load_model(model_name, "random", device="cpu")
+    rows = probe.catalogue_model(lm.model, (1, 3, size, size))
+    lin = _linearised(lm.model)
+    for name in layers:
+        layer = probe.find_layer(rows, name)
+        h = layer.out_shape[1]
+        row, col = h // 2, h // 2 - 1
+        predicted = probe.unit_box(layer, row, col, size)
+        top, left, bottom, right = predicted
+        assert bottom - top + 1 == layer.rf and right - left + 1 == layer.rf, f"{name}: field clipped, enlarge size"
+        call = int(name.split("#")[1]) if "#" in name else 1
+        assert _footprint(lin, layer.path, call, size, 3, row, col) == predicted, name
+
+
+# ------------------------------------------------------------------ capture
+@pytest.fixture(scope="module")
+def resnet():
+    return load_model("resnet18", "random", device="cpu")
+
+
+def _fx_name(name: str) -> str:
+    path, _, call = name.partition("#")
+    return path if not call else f"{path}_{int(call) - 1}"
+
+
+@pytest.mark.parametrize("which", ["resnet18", "efficientnet_lite0"])
+def test_capture_equals_torchvision_feature_extractor(which, resnet, effnet):
+    lm = resnet if which == "resnet18" else effnet
+    layers = probe.map_layers(probe.catalogue(lm))
+    x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(1))
+    ours = probe.capture_layers(lm, x, layers)
+    assert set(ours) == {layer.name for layer in layers}
+    _, eval_nodes = get_graph_node_names(lm.model)
+    nodes = {layer.name: _fx_name(layer.name) for layer in layers if _fx_name(layer.name) in eval_nodes}
+    # every leaf layer has an FX node of the same name (blocks end in some op's node)
+    assert {layer.name for layer in layers if layer.kind != "block"} <= nodes.keys()
+    with lm.use() as model, torch.inference_mode():
+        theirs = create_feature_extractor(model, return_nodes=list(nodes.values()))(x)
+    for name, node in nodes.items():
+        assert np.array_equal(ours[name], theirs[node][0].numpy()), name
+    assert ours[layers[0].name].flags.writeable is False
+
+
+def test_containers_share_their_last_childs_array(effnet):
+    layers = probe.map_layers(probe.catalogue(effnet))
+    maps = probe.capture_layers(effnet, torch.zeros(1, 3, 224, 224), layers)
+    assert maps["stem"] is maps["stem.act"]
+    assert probe.captured_bytes(maps) < sum(a.nbytes for a in maps.values())
+
+
+def _no_hooks(model: nn.Module) -> bool:
+    return all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
+
+
+def test_no_hook_left_and_state_restored_after_success_and_failure(resnet):
+    layers = probe.map_layers(probe.catalogue(resnet))
+    assert _no_hooks(resnet.model)
+    resnet.model.layer1.train()  # a state that must come back as it was
+    try:
+        probe.capture_layers(resnet, torch.zeros(1, 3, 64, 64), layers)
+        assert _no_hooks(resnet.model)
+        with pytest.raises(RuntimeError):
+            probe.capture_layers(resnet, torch.zeros(1, 5, 64, 64), layers)  # wrong channel count
+        assert _no_hooks(resnet.model)
+        with pytest.raises(RuntimeError):
+            probe.catalogue_model(resnet.model, (1, 5, 64, 64))
+        assert _no_hooks(resnet.model)
+        assert resnet.model.layer1.training and not resnet.model.conv1.training
+        assert not any(p.requires_grad or p.grad is not None for p in resnet.model.parameters())
+    finally:
+        resnet.model.layer1.eval()
+
+
+def test_many_threads_each_get_their_own_result(resnet):
+    layers = [layer for layer in probe.map_layers(probe.catalogue(resnet)) if layer.group in ("model", "layer1.0")]
+    images = [torch.randn(1, 3, 96, 96, generator=torch.Generator().manual_seed(i)) for i in range(12)]
+    serial = [probe.capture_layers(resnet, x, layers) for x in images]
+    results: dict[int, list] = {i: [] for i in range(len(images))}
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(images))
+
+    def work(i: int) -> None:
+        try:
+            start.wait()
+            for _ in range(3):
+                results[i].append(probe.capture_layers(resnet, images[i], layers))
+        except BaseException as e:  # surfaced by the assert below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(images))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for i, runs in results.items():
+        for got in runs:
+            assert got.keys() == serial[i].keys()
+            assert all(np.array_equal(got[k], serial[i][k]) for k in got)
+    assert not np.array_equal(serial[0]["conv1"], serial[1]["conv1"])  # the images do differ
+    assert _no_hooks(resnet.model)
+
+
+def test_one_channel_model():
+    lm = tiny_lm(Chain(in_ch=1), channels=1)
+    rows = probe.catalogue(lm)
+    maps = probe.capture_layers(lm, torch.ones(1, 1, 16, 16), probe.map_layers(rows))
+    assert maps["conv1"].shape == (4, 16, 16)
+    ref = lm.model.conv1(torch.ones(1, 1, 16, 16))[0].numpy()
+    np.testing.assert_allclose(maps["conv1"], ref, rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(maps["relu"], np.maximum(maps["conv1"], 0))
+    assert maps["relu#2"].shape == (4, 8, 8)
