@@ -16,7 +16,12 @@ state.init_state()
 
 PAGES = {
     "Explore": [
-        st.Page("pages/home.py", title="Predict", icon="🏷️", default=True),
+        st.Page("pages/home.py", title="Predict", icon=":material/label:", default=True),
+    ],
+    "How a CNN computes": [
+        st.Page("pages/convolution.py", title="Convolution", icon="🔲"),
+        st.Page("pages/activations.py", title="Activations", icon="📈"),
+        st.Page("pages/pooling.py", title="Pooling", icon="🧮"),
     ],
 }
 

@@ -61,6 +61,19 @@ POOL_COL = "pool_zoom_col"
 POOL_NET_LAYER = "pool_net_layer"
 POOL_NET_CHANNEL = "pool_net_channel"
 
+# inside the network (model / feature maps / filters pages)
+FEAT_LAYER = "feat_layer"  # layer picker (its block picker: FEAT_LAYER + "_block")
+FEAT_SORT = "feat_sort"
+FEAT_NORM = "feat_norm"
+FEAT_CHANNEL = "feat_channel"
+FEAT_ROW = "feat_unit_row"
+FEAT_COL = "feat_unit_col"
+FILT_LAYER = "filt_layer"
+FILT_MODE = "filt_mode"
+FILT_CHANNEL = "filt_channel"
+FILT_NORM = "filt_norm"
+MODEL_KINDS = "model_table_kinds"
+
 _DEFAULTS = {
     MODEL: DEFAULT_MODEL,
     WEIGHTS: WEIGHTS_PRETRAINED,

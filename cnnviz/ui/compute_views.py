@@ -1,0 +1,204 @@
+"""Streamlit glue for the convolution, activation and pooling pages: the kernel editor,
+small number grids that stay readable on a projector, and cached captures."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from cnnviz import render
+from cnnviz.convolution import preset
+from cnnviz.ui import loaders, state
+
+# ---------------------------------------------------------------- pictures
+
+
+def show_map(rgb: np.ndarray, caption: str, target: int = 448) -> None:
+    """An (H, W, 3) uint8 picture, enlarged with crisp pixels to about ``target`` px."""
+    f = render.fit_factor(max(rgb.shape[:2]), target)
+    st.image(render.to_png(render.upscale(rgb, f)), caption=caption, width="stretch")
+
+
+def robust_limit(arr: np.ndarray, q: float = 99.0) -> float:
+    """The colour scale's end: the q-th percentile of |values|, so a few extreme pixels do not
+    wash every other one out to white."""
+    return float(np.percentile(np.abs(arr), q)) or float(np.abs(arr).max()) or 1.0
+
+
+def grey_rgb(grey: np.ndarray) -> np.ndarray:
+    """(H, W) 0..1 -> (H, W, 3) uint8."""
+    g = (np.clip(grey, 0, 1) * 255).round().astype(np.uint8)
+    return np.repeat(g[:, :, None], 3, axis=2)
+
+
+# ---------------------------------------------------------------- number grids
+
+_CELL = "padding:4px 10px;text-align:right;font-family:monospace;font-size:1.05rem;border:1px solid #ccc;"
+
+
+def num_grid(arr: np.ndarray, *, title: str = "", mark: tuple[int, int] | None = None,
+             tint: bool = False, fmt: str = "{:.2f}") -> str:
+    """An HTML table of a small (h, w) array, 2 decimals. ``mark`` outlines one cell (a max-pooling
+    winner); ``tint`` colours cells blue (negative) / red (positive) like the maps."""
+    arr = np.asarray(arr, dtype=np.float32)
+    top = float(np.abs(arr).max()) or 1.0
+    rows = []
+    for r in range(arr.shape[0]):
+        cells = []
+        for c in range(arr.shape[1]):
+            v = float(arr[r, c])
+            style = _CELL
+            if tint and v:
+                colour = "220,38,38" if v > 0 else "37,99,235"
+                style += f"background:rgba({colour},{0.12 + 0.4 * abs(v) / top:.2f});"
+            if mark == (r, c):
+                style += "outline:3px solid #c2410c;font-weight:bold;background:#fde68a;"
+            cells.append(f'<td style="{style}">{html.escape(fmt.format(v))}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    head = f'<div style="font-weight:600;margin-bottom:2px">{html.escape(title)}</div>' if title else ""
+    return f'<div style="display:inline-block;margin:0 14px 8px 0;vertical-align:top">{head}' \
+           f'<table style="border-collapse:collapse">{"".join(rows)}</table></div>'
+
+
+def grids(*tables: str, between: str = "") -> None:
+    """Tables side by side (with e.g. '×' or '=' between them)."""
+    sep = f'<div style="display:inline-block;font-size:1.6rem;margin:38px 10px 0 0;vertical-align:top">' \
+          f"{html.escape(between)}</div>" if between else ""
+    st.markdown(sep.join(tables), unsafe_allow_html=True)
+
+
+def clamp(key: str, lo: int, hi: int) -> None:
+    """Bring a slider's remembered value back into lo..hi before it is drawn (its range can shrink
+    when another control changes, e.g. a bigger stride makes the output smaller)."""
+    v = st.session_state.get(key)
+    if isinstance(v, int) and not lo <= v <= hi:
+        st.session_state[key] = min(max(v, lo), hi)
+
+
+# ---------------------------------------------------------------- the kernel editor
+
+
+def reset_kernel() -> None:
+    """on_change of the preset and size pickers: the editor starts again from the preset."""
+    st.session_state.pop(state.CONV_KERNEL, None)
+
+
+def kernel_editor(name: str, size: int) -> np.ndarray:
+    """An editable (size, size) grid that starts as the preset; returns the kernel as float32."""
+    base = preset(name, size)
+    df = pd.DataFrame(base.astype(np.float64), columns=[str(c) for c in range(size)])
+    edited = st.data_editor(
+        df, key=state.CONV_KERNEL, hide_index=True, num_rows="fixed", width="content",
+        column_config={c: st.column_config.NumberColumn(c, format="%.3f", width=70) for c in df.columns},
+    )
+    kernel = edited.to_numpy(dtype=np.float32, na_value=0.0)
+    return np.nan_to_num(kernel)
+
+
+# ---------------------------------------------------------------- cached network results
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _capture(name: str, weights: str, digest: str, layers: tuple[str, ...], _img) -> dict[str, np.ndarray]:
+    from cnnviz.probe import capture
+
+    lm = loaders.cached_model(name, weights)
+    return capture(lm, lm.preprocess(_img), layers)
+
+
+def captured(layers: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Outputs of ``layers`` for the sidebar's model and image: name -> (C, H, W) or (F,)."""
+    name, weights = loaders.model_key()
+    loaders.current_model()
+    return _capture(name, weights, loaders.current_image_bytes()[2], tuple(layers), loaders.current_image())
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _layer_io(name: str, weights: str, digest: str, layer: str, _img) -> tuple[np.ndarray, np.ndarray]:
+    from cnnviz.pooling import layer_io
+
+    lm = loaders.cached_model(name, weights)
+    return layer_io(lm, lm.preprocess(_img), layer)
+
+
+def layer_input_output(layer: str) -> tuple[np.ndarray, np.ndarray]:
+    """(input, output) of one layer for the sidebar's model and image, batch axis dropped."""
+    name, weights = loaders.model_key()
+    loaders.current_model()
+    return _layer_io(name, weights, loaders.current_image_bytes()[2], layer, loaders.current_image())
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _logits(name: str, weights: str, digest: str, _img) -> np.ndarray:
+    from cnnviz.activations import logits
+
+    lm = loaders.cached_model(name, weights)
+    return logits(lm, lm.preprocess(_img))
+
+
+def current_logits() -> np.ndarray:
+    """(num_classes,) raw scores of the sidebar's model on the sidebar's image."""
+    name, weights = loaders.model_key()
+    loaders.current_model()
+    return _logits(name, weights, loaders.current_image_bytes()[2], loaders.current_image())
+
+
+def network_input() -> np.ndarray:
+    """(C, H, W) float32: the normalised input the model is fed for the current image."""
+    lm = loaders.current_model()
+    return lm.preprocess_spec(loaders.current_image())[0].numpy()
+
+
+# ---------------------------------------------------------------- charts
+
+
+def histogram_chart(before: np.ndarray, after: np.ndarray, fn: str, bins: int = 40):
+    """Altair: histograms of the values before and after an activation, on one x axis."""
+    import altair as alt
+
+    from cnnviz.activations import histogram
+
+    lo = float(min(before.min(), after.min()))
+    hi = float(max(before.max(), after.max()))
+    rows = []
+    for label, vals in (("before", before), (f"after {fn}", after)):
+        counts, edges = histogram(vals, bins, lo, hi)
+        rows += [{"value": float(e), "end": float(e2), "count": int(n), "map": label}
+                 for e, e2, n in zip(edges[:-1], edges[1:], counts, strict=True)]
+    df = pd.DataFrame(rows)
+    return alt.Chart(df).mark_bar(opacity=0.55, binSpacing=0).encode(
+        x=alt.X("value:Q", title="value", bin="binned"), x2="end:Q",
+        y=alt.Y("count:Q", title="how many pixels", stack=None, scale=alt.Scale(type="sqrt")),
+        color=alt.Color("map:N", title=None, sort=["before"],
+                        scale=alt.Scale(domain=["before", f"after {fn}"], range=["#6b7280", "#c2410c"]),
+                        legend=alt.Legend(orient="top", labelFontSize=14)),
+        tooltip=["map", "value", "count"],
+    ).properties(height=300)
+
+
+def softmax_view(logits: np.ndarray, p1: np.ndarray, pt: np.ndarray, temp: float, classes: list[str],
+                 top: int = 8) -> None:
+    """Bars of the top classes' probabilities at T = 1 and at T, and their numbers."""
+    import altair as alt
+
+    idx = np.argsort(-logits)[:top]
+    label = [classes[i] if i < len(classes) else f"class {i}" for i in idx]
+    df = pd.DataFrame({"class": label * 2, "percent": np.r_[p1[idx], pt[idx]] * 100,
+                       "T": ["T = 1"] * len(idx) + [f"T = {temp:g}"] * len(idx)})
+    chart = alt.Chart(df).mark_bar().encode(
+        y=alt.Y("class:N", sort=label, title=None, axis=alt.Axis(labelFontSize=14, labelLimit=220)),
+        yOffset=alt.YOffset("T:N", sort=["T = 1"]),
+        x=alt.X("percent:Q", title="probability (%)", scale=alt.Scale(domain=[0, 100])),
+        color=alt.Color("T:N", sort=["T = 1"], scale=alt.Scale(range=["#9ca3af", "#c2410c"]),
+                        legend=alt.Legend(orient="top", title=None, labelFontSize=14)),
+        tooltip=["class", "T", alt.Tooltip("percent:Q", format=".2f")],
+    ).properties(height=46 * len(idx))
+    left, right = st.columns([1.4, 1])
+    left.altair_chart(chart, width="stretch")
+    table = pd.DataFrame({"class": label, "logit z": logits[idx], "z / T": logits[idx] / temp,
+                          "p (T = 1)": p1[idx] * 100, f"p (T = {temp:g})": pt[idx] * 100})
+    right.dataframe(table.style.format({c: "{:.2f}" for c in table.columns if c != "class"}),
+                    hide_index=True, width="stretch")
