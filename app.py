@@ -18,6 +18,11 @@ PAGES = {
     "Explore": [
         st.Page("pages/home.py", title="Predict", icon=":material/label:", default=True),
     ],
+    "Inside the network": [
+        st.Page("pages/model.py", title="Model", icon="🧱"),
+        st.Page("pages/features.py", title="Feature maps", icon="🗺️"),
+        st.Page("pages/filters.py", title="Filters", icon="🎛️"),
+    ],
     "How a CNN computes": [
         st.Page("pages/convolution.py", title="Convolution", icon="🔲"),
         st.Page("pages/activations.py", title="Activations", icon="📈"),

@@ -1,26 +1,26 @@
-"""Predict: the image, what the model sees, and its top-5 classes."""
+"""Predict: the image, what the model is fed, and its top-5 classes."""
 
 import streamlit as st
 
 from cnnviz.ui import charts, loaders
 
 st.title("What does the network see?")
+st.caption("Pick a model and a photo in the sidebar; every page looks inside the same pair.")
 lm = loaders.current_model()
 img = loaders.current_image()
 pred = loaders.cached_prediction(top=5)
+spec = lm.preprocess_spec
 
-left, right = st.columns([1, 1.3], gap="large")
+left, right = st.columns([1, 1.25], gap="large")
 with left:
-    st.image(img, caption="Your image", width="stretch")
-    spec = lm.preprocess_spec
-    st.image(loaders.model_view(), caption=f"What the model is fed: {spec.size}×{spec.size}", width=200)
+    st.image(img, caption=f"Your image ({img.width}×{img.height})", width="stretch")
 with right:
-    st.subheader("Top 5 classes")
-    st.altair_chart(charts.top_k_chart(pred["top"]), width="stretch")
     best = pred["top"][0]
-    st.markdown(
-        f"**{best['label']}** with probability **{best['prob']:.1%}** — "
-        f"forward pass {pred['seconds'] * 1000:.0f} ms on {lm.device.type.upper()}"
-    )
-    with st.expander("What am I looking at?"):
-        st.markdown(charts.PREDICT_EXPLAINER.format(size=spec.size))
+    st.subheader(f"{best['label']} — {best['prob']:.1%}")
+    st.altair_chart(charts.top_k_chart(pred["top"]), width="stretch")
+    st.caption(f"{lm.info.title} · forward pass {pred['seconds'] * 1000:.0f} ms on {lm.device.type.upper()}")
+    fed, text = st.columns([1, 1.6])
+    fed.image(loaders.model_view(), caption=f"Model input: {spec.size}×{spec.size}", width="stretch")
+    text.markdown(charts.FED_EXPLAINER.format(size=spec.size, channels="grey" if spec.channels == 1 else "colour"))
+with st.expander("What am I looking at?"):
+    st.markdown(charts.PREDICT_EXPLAINER.format(size=spec.size))

@@ -15,6 +15,12 @@ else still gets the closest of them.
 """
 
 
+FED_EXPLAINER = """
+The network never sees your photo as it is: it gets a {size}×{size} {channels} crop, its
+pixel values shifted and scaled the way its training images were.
+"""
+
+
 def top_k_chart(top: list[dict]) -> alt.Chart:
     """Horizontal bars of the top-k classes, best on top, with the probability written."""
     df = pd.DataFrame(top)

@@ -13,7 +13,8 @@ APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
 def page_text(at: AppTest) -> str:
-    return "\n".join(m.value for m in at.markdown) + "\n".join(s.value for s in at.subheader)
+    """Every text element of the main area: markdown, captions, headers."""
+    return "\n".join(e.value for kind in (at.markdown, at.caption, at.subheader, at.title) for e in kind)
 
 
 def make_app(**state) -> AppTest:
