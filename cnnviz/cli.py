@@ -18,6 +18,7 @@ from cnnviz.errors import CnnvizError
 COMMANDS = [
     "cnnviz.commands.models",
     "cnnviz.commands.predict",
+    "cnnviz.commands.train",
 ]
 
 

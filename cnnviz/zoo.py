@@ -378,6 +378,12 @@ def list_models() -> list[ModelInfo]:
 
 
 def get_info(name: str) -> ModelInfo:
+    """The model called ``name``, or (CLI) a saved model given by the path of its ``.json``."""
+    if name.endswith(".json") and Path(name).is_file():
+        info = _checkpoint_info(Path(name), "user")
+        if info is None:
+            raise ModelError(f"{Path(name).name} is not a CNN Explorer model (or its .safetensors is missing).")
+        return info
     for info in list_models():
         if info.name == name:
             return info

@@ -1,0 +1,77 @@
+"""`train`: train a small CNN on a dataset and save it where the app (and `predict`) find it.
+
+The shipped ``tinyvgg_mnist`` is made by ``make tinyvgg``:
+``python -m cnnviz train --dataset mnist5k --arch tinyvgg --seed 0 --out cnnviz/weights/tinyvgg_mnist``.
+A saved model is opened by name (``--model NAME``) when it is in the user-models folder,
+or anywhere by the path of its JSON file (``--model path/to/NAME.json``), with
+``--weights`` left at ``pretrained`` (its own weights) or pointing at another state dict.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from cnnviz.cli import print_json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("train", help="train a small CNN (TinyVGG or LeNet-5) and save it")
+    p.add_argument("--dataset", default="mnist5k",
+                   help="mnist5k (default), digits, shapes, folder:PATH, zip:PATH, mnist, fashionmnist, cifar10")
+    p.add_argument("--arch", default="tinyvgg", choices=["tinyvgg", "lenet"])
+    p.add_argument("--epochs", type=int, default=None, help="default 12")
+    p.add_argument("--batch-size", type=int, default=None, help="default 64")
+    p.add_argument("--lr", type=float, default=None, help="default 0.003 (Adam)")
+    p.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--size", type=int, default=None, help="image side for folder/zip/shapes data (default 32)")
+    p.add_argument("--no-augment", action="store_true", help="train on the images as they are")
+    p.add_argument("--download", action="store_true", help="let torchvision datasets download once (online)")
+    p.add_argument("--out", default=None, help="save as OUT.safetensors + OUT.json (default: the user-models folder)")
+    p.add_argument("--name", default=None, help="model name in the user-models folder (default <arch>_<dataset>)")
+    p.add_argument("--title", default=None, help="title shown in the model picker")
+    p.add_argument("--json", action="store_true", help='{"val_accuracy", "epochs", "seconds", "images_per_second", "classes", "path", ...}')
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from dataclasses import asdict, replace
+
+    from cnnviz.errors import CnnvizError
+    from cnnviz.training import arch, datasets, results
+    from cnnviz.training.augment import Augment, default_augment
+    from cnnviz.training.fit import TrainConfig, build_and_fit
+    from cnnviz.zoo import default_device
+
+    if args.epochs is not None and not 1 <= args.epochs <= 500:
+        raise CnnvizError("--epochs must be between 1 and 500.")
+    ds = datasets.load(args.dataset, download=args.download, size=args.size)
+    cfg = TrainConfig(seed=args.seed, optimizer=args.optimizer,
+                      augment=Augment() if args.no_augment else default_augment(ds.name))
+    cfg = replace(cfg, **{k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size), ("lr", args.lr)) if v})
+    a = arch.preset(args.arch)
+    device = default_device()
+
+    def progress(r: dict) -> None:
+        pt = r["point"]
+        if "val_acc" in pt and not args.json:
+            print(f"epoch {pt['epoch']:g}: validation accuracy {pt['val_acc']:.2%} ({r['seconds']:.1f} s)",
+                  file=sys.stderr, flush=True)
+
+    model, fit = build_and_fit(ds, a, cfg, device=device, on_progress=progress)
+    name = args.name or f"{args.arch}_{ds.name}".replace(":", "_")
+    config = {**asdict(cfg), "augment": asdict(cfg.augment)}
+    meta = results.checkpoint_meta(name, a, ds, fit, title=args.title, config=config)
+    path = results.save_model(model, meta, args.out)
+    out = {
+        "val_accuracy": round(fit.val_accuracy, 4), "epochs": cfg.epochs, "seconds": round(fit.seconds, 2),
+        "images_per_second": round(fit.images_per_second, 1), "classes": ds.classes, "dataset": ds.name,
+        "arch": args.arch, "params": arch.count_params(model), "skipped": ds.skipped, "device": device.type,
+        "path": str(path), "model": meta["name"] if args.out is None else str(path.with_suffix(".json")),
+    }
+    if args.json:
+        print_json(out)
+    else:
+        print(f"validation accuracy {fit.val_accuracy:.2%} after {cfg.epochs} epochs in {fit.seconds:.1f} s "
+              f"({fit.images_per_second:.0f} images/s); saved {path}")
+    return 0

@@ -1,0 +1,1 @@
+"""Training your own CNN: datasets, architectures, augmentation, the fit loop, results."""

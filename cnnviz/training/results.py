@@ -1,0 +1,120 @@
+"""After training: how good is the model (confusion matrix, per-class accuracy, the most
+confidently wrong pictures), and saving it so that every page of the app can open it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from cnnviz import zoo
+from cnnviz.checkpoints import save_checkpoint
+from cnnviz.errors import CnnvizError
+from cnnviz.training import arch as archs
+from cnnviz.training.datasets import ImageDataset
+from cnnviz.training.fit import FitResult, normalizer, predict_batches, tensors
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$")
+
+
+class SaveError(CnnvizError):
+    """A model name that cannot be used."""
+
+
+@dataclass
+class Results:
+    """Validation results. ``confusion[i, j]``: images of class i predicted as j.
+
+    ``wrong``: validation positions (into ``ds.val_idx``) of mistakes, most confident first,
+    with ``wrong_pred`` and ``wrong_conf`` (the probability given to the wrong class).
+    """
+
+    accuracy: float
+    confusion: np.ndarray  # (K, K) int64
+    per_class: np.ndarray  # (K,) float, NaN for a class with no validation images
+    wrong: np.ndarray
+    wrong_pred: np.ndarray
+    wrong_conf: np.ndarray
+
+
+def evaluate(model: nn.Module, ds: ImageDataset, device: torch.device | str = "cpu") -> Results:
+    """Run the validation split through ``model`` (eval mode) and tabulate the results."""
+    device = torch.device(device)
+    x, y = tensors(ds, ds.val_idx, device)
+    probs = predict_batches(model.to(device), x, normalizer(ds.preprocess(), device)).cpu().numpy()
+    y = y.cpu().numpy()
+    pred = probs.argmax(1)
+    k = len(ds.classes)
+    confusion = np.bincount(y * k + pred, minlength=k * k).reshape(k, k)
+    totals = confusion.sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_class = np.where(totals > 0, np.diag(confusion) / np.maximum(totals, 1), np.nan)
+    wrong = np.flatnonzero(pred != y)
+    conf = probs[wrong, pred[wrong]]
+    order = np.argsort(-conf, kind="stable")
+    return Results(float((pred == y).mean()), confusion, per_class, wrong[order], pred[wrong][order], conf[order])
+
+
+def check_name(name: str, *, directory: Path | None = None) -> str:
+    """``name`` if it is a usable file name not taken by a built-in model; else SaveError."""
+    name = (name or "").strip()
+    if not NAME_RE.match(name):
+        raise SaveError("Use 1–48 letters, digits, '-' or '_' for the model name (no spaces or dots).")
+    taken = {i.name for i in zoo.list_models() if i.family != "user"}
+    if name in taken:
+        raise SaveError(f"{name!r} is the name of a built-in model; choose another name.")
+    return name
+
+
+def checkpoint_meta(name: str, arch: dict, ds: ImageDataset, fit: FitResult, *, title: str | None = None,
+                    config: dict | None = None) -> dict:
+    """The JSON metadata of docs/ARCHITECTURE.md for a model trained on ``ds``."""
+    return {
+        "format": zoo.CHECKPOINT_FORMAT,
+        "name": name,
+        "title": title or name,
+        "arch": arch,
+        "classes": list(ds.classes),
+        "preprocess": ds.preprocess(),
+        "default_layer": archs.default_layer(arch),
+        "metrics": {
+            "val_accuracy": round(fit.val_accuracy, 4),
+            "val_loss": round(fit.val_loss, 4),
+            "epochs": fit.epochs_done,
+            "seconds": round(fit.seconds, 2),
+            "images_per_second": round(fit.images_per_second, 1),
+            "stopped_early": fit.stopped,
+        },
+        "dataset": ds.name,
+        "train": config or {},
+        "description": f"{arch.get('kind', 'custom')} trained on {ds.name}: "
+        f"{fit.val_accuracy:.1%} validation accuracy after {fit.epochs_done:g} epochs.",
+    }
+
+
+def save_model(model: nn.Module, meta: dict, path: str | Path | None = None) -> Path:
+    """Save as ``<path>.safetensors`` + ``<path>.json`` (default: the user-models folder,
+    under ``meta["name"]``). Returns the .safetensors path."""
+    if path is None:
+        directory, name = zoo.user_models_dir(), check_name(meta["name"])
+    else:
+        p = Path(path)
+        directory, name = p.parent, p.name.removesuffix(".safetensors").removesuffix(".json")
+    return save_checkpoint(model, {**meta, "name": name}, directory, name)
+
+
+def export_zip(weights_path: str | Path) -> bytes:
+    """A zip holding ``name.safetensors`` and ``name.json`` (the download button's bytes)."""
+    w = Path(weights_path)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(w, w.name)
+        zf.write(w.with_suffix(".json"), w.with_suffix(".json").name)
+    return buf.getvalue()
