@@ -1,0 +1,107 @@
+"""Fooling the network: the fast gradient sign method (FGSM, Goodfellow et al., 2015).
+
+Every pixel moves by ±ε (in 0..1 pixel units, before normalisation) in the direction that
+raises the loss of the class the model chose; the result is clipped back to 0..1. With
+ε = 2/255 the change is invisible, yet the top class often flips.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from cnnviz.explain import Explanation, explain
+from cnnviz.predict import TopClass
+from cnnviz.zoo import LoadedModel, Preprocess
+
+
+@dataclass(frozen=True)
+class Attack:
+    """``clean``/``adversarial``: (H, W, C) float32 pixels in 0..1; ``perturbation`` =
+    adversarial − clean, each value in [−eps, eps]; ``before``/``after``: top-5;
+    ``cam_before``/``cam_after``: Grad-CAM of each image's own top-1 class."""
+
+    eps: float
+    target: int
+    clean: np.ndarray
+    adversarial: np.ndarray
+    perturbation: np.ndarray
+    before: list[TopClass]
+    after: list[TopClass]
+    cam_before: Explanation
+    cam_after: Explanation
+
+    @property
+    def fooled(self) -> bool:
+        return self.after[0].index != self.before[0].index
+
+    def as_dict(self) -> dict:
+        def top(ts: list[TopClass]) -> list[dict]:
+            return [{"index": t.index, "label": t.label, "prob": round(t.prob, 6)} for t in ts]
+
+        return {"eps": self.eps, "attacked_class": self.target, "before": top(self.before), "after": top(self.after),
+                "fooled": self.fooled}
+
+
+def pixels(spec: Preprocess, img: Image.Image) -> torch.Tensor:
+    """(1, C, H, W) float32 in 0..1: the cropped picture the model sees, before normalisation."""
+    arr = np.asarray(spec.crop(img), dtype=np.float32) / 255.0
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    return torch.from_numpy(arr.transpose(2, 0, 1).copy()).unsqueeze(0)
+
+
+def _normalize(spec: Preprocess, p: torch.Tensor) -> torch.Tensor:
+    mean = torch.tensor(spec.mean, dtype=p.dtype, device=p.device)[:, None, None]
+    std = torch.tensor(spec.std, dtype=p.dtype, device=p.device)[:, None, None]
+    return (p - mean) / std
+
+
+def fgsm_pixels(lm: LoadedModel, p: torch.Tensor, eps: float, target: int | None = None) -> tuple[int, torch.Tensor]:
+    """(attacked class, adversarial pixels (1, C, H, W) in 0..1) for pixels ``p`` (1, C, H, W).
+
+    ``target`` None attacks the model's own top-1 class. Only the input requires grad.
+    """
+    spec = lm.preprocess_spec
+    p = p.detach().to(lm.device).clone().requires_grad_()
+    with lm.use() as model, torch.enable_grad():
+        logits = model(_normalize(spec, p))
+        t = int(logits[0].argmax()) if target is None else int(target)
+        loss = F.cross_entropy(logits, torch.tensor([t], device=lm.device))
+        (grad,) = torch.autograd.grad(loss, p)
+    return t, (p.detach() + eps * grad.sign()).clamp(0.0, 1.0)
+
+
+def _top5(lm: LoadedModel, logits: np.ndarray) -> list[TopClass]:
+    probs = torch.softmax(torch.from_numpy(logits).double(), 0)
+    v, i = probs.topk(min(5, probs.numel()))
+    return [TopClass(int(k), lm.label(int(k)), float(pv)) for pv, k in zip(v, i, strict=True)]
+
+
+def fgsm(lm: LoadedModel, img: Image.Image, eps: float, *, target: int | None = None,
+         layer: str | None = None) -> Attack:
+    """Attack ``img`` with FGSM at ``eps`` (pixel units, e.g. 2/255); top-5 and Grad-CAM before and after."""
+    spec = lm.preprocess_spec
+    clean = pixels(spec, img).to(lm.device)
+    t, adv = fgsm_pixels(lm, clean, float(eps), target)
+    cam_before = explain(lm, _normalize(spec, clean), "gradcam", layer=layer)
+    cam_after = explain(lm, _normalize(spec, adv), "gradcam", layer=layer)
+
+    def hwc(q: torch.Tensor) -> np.ndarray:
+        return q[0].permute(1, 2, 0).cpu().numpy().astype(np.float32)
+
+    return Attack(float(eps), t, hwc(clean), hwc(adv), hwc(adv - clean), _top5(lm, cam_before.logits),
+                  _top5(lm, cam_after.logits), cam_before, cam_after)
+
+
+def amplified(perturbation: np.ndarray, eps: float) -> np.ndarray:
+    """(H, W, 3) uint8: the perturbation stretched so −ε is black, 0 mid-grey, +ε white."""
+    e = eps if eps > 0 else 1.0
+    a = np.clip(0.5 + perturbation / (2 * e), 0, 1)
+    if a.shape[-1] == 1:
+        a = np.repeat(a, 3, axis=-1)
+    return (a * 255).round().astype(np.uint8)

@@ -1,0 +1,358 @@
+"""Grad-CAM and friends checked against direct torch computations, captum and pytorch-grad-cam."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cnnviz import explain as E
+from cnnviz.errors import CnnvizError
+from cnnviz.zoo import LoadedModel, ModelInfo, Preprocess
+
+
+def wrap(model: nn.Module, *, size: int, channels: int, classes: int, layer: str) -> LoadedModel:
+    """A LoadedModel around a hand-made module, as zoo.load_model would leave it."""
+    spec = Preprocess(size=size, resize=size, mean=(0.5,) * channels, std=(0.5,) * channels, channels=channels)
+    info = ModelInfo(name="tiny", title="tiny", family="user", source="test", preprocess=spec, default_layer=layer,
+                     builder=lambda: model, pretrained=lambda d: {}, classes=lambda: [f"c{i}" for i in range(classes)],
+                     available=lambda: True)
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return LoadedModel(info, model, "random", torch.device("cpu"))
+
+
+class Tiny(nn.Sequential):
+    """1-channel 8×8 → 3 classes: conv 3×3 (2 ch), act, conv 3×3 (2 ch), act, GAP, linear."""
+
+    def __init__(self, act=nn.ReLU):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 2, 3, padding=1)
+        self.act1 = act()
+        self.conv2 = nn.Conv2d(2, 2, 3, padding=1)
+        self.act2 = act()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.flat = nn.Flatten()
+        self.fc = nn.Linear(2, 3)
+        with torch.no_grad():  # hand-set: small, distinct weights (activations stay below 6)
+            self.conv1.weight.copy_(torch.arange(18.0).reshape(2, 1, 3, 3).sub(8).div(20))
+            self.conv1.bias.copy_(torch.tensor([0.1, -0.05]))
+            self.conv2.weight.copy_(torch.arange(36.0).reshape(2, 2, 3, 3).sub(17).div(30).flip(-1))
+            self.conv2.bias.copy_(torch.tensor([0.6, 0.2]))
+            self.fc.weight.copy_(torch.tensor([[1.0, -0.5], [-0.7, 1.2], [0.3, 0.4]]))
+            self.fc.bias.copy_(torch.tensor([0.0, 0.1, -0.1]))
+
+
+def tiny_input(seed: int = 0) -> torch.Tensor:
+    return torch.randn(1, 1, 8, 8, generator=torch.Generator().manual_seed(seed))
+
+
+def hook_count(model: nn.Module) -> int:
+    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks)
+               + len(m._backward_pre_hooks) for m in model.modules())
+
+
+def direct_gradcam(model: nn.Module, x: torch.Tensor, layer: str, target: int) -> np.ndarray:
+    """Grad-CAM written out: a forward hook keeps the layer output, autograd.grad of the score."""
+    kept = {}
+    h = dict(model.named_modules())[layer].register_forward_hook(lambda m, i, o: kept.setdefault("a", o))
+    try:
+        with torch.enable_grad():
+            xr = x.clone().requires_grad_()  # something must require grad for a graph to exist
+            score = model(xr)[0, target]
+            (g,) = torch.autograd.grad(score, kept["a"])
+    finally:
+        h.remove()
+    a = kept["a"].detach()
+    return torch.relu((g.mean(dim=(2, 3), keepdim=True) * a).sum(1))[0].numpy()
+
+
+# ---------------------------------------------------------------- Grad-CAM
+def test_gradcam_by_hand_on_identity_layer():
+    # layer output A (2 channels of 2×2) → GAP → linear W: d score/d A_c = W[t, c] / 4 everywhere,
+    # so Grad-CAM = relu(Σ_c W[t, c] / 4 · A_c), computable by hand.
+    model = nn.Sequential()
+    model.add_module("conv", nn.Conv2d(1, 2, 1, bias=False))
+    model.add_module("pool", nn.AdaptiveAvgPool2d(1))
+    model.add_module("flat", nn.Flatten())
+    model.add_module("fc", nn.Linear(2, 2, bias=False))
+    with torch.no_grad():
+        model.conv.weight.copy_(torch.tensor([1.0, -2.0]).reshape(2, 1, 1, 1))
+        model.fc.weight.copy_(torch.tensor([[3.0, 1.0], [0.0, 1.0]]))
+    lm = wrap(model, size=2, channels=1, classes=2, layer="conv")
+    x = torch.tensor([[[[1.0, -1.0], [2.0, 0.5]]]])
+    e = E.explain(lm, x, "gradcam", target=0)
+    # A_0 = x, A_1 = -2x; weights 3/4 and 1/4 → 0.75x - 0.5x = 0.25x
+    np.testing.assert_allclose(e.signed, 0.25 * x[0, 0].numpy(), atol=1e-7)
+    np.testing.assert_allclose(e.map, [[0.25, 0.0], [0.5, 0.125]], atol=1e-7)
+    # logits: GAP(x) = 0.625 → [3·0.625 - 2·0.625, -2·0.625] = [0.625, -1.25]
+    np.testing.assert_allclose(e.logits, [0.625, -1.25], atol=1e-6)
+    assert e.prob == pytest.approx(1 / (1 + np.exp(-1.875)), abs=1e-6)
+
+
+@pytest.mark.parametrize("layer", ["act1", "act2", "conv2"])
+def test_gradcam_equals_direct_computation_tiny(layer):
+    lm = wrap(Tiny(), size=8, channels=1, classes=3, layer="act2")
+    x = tiny_input()
+    for target in range(3):
+        e = E.explain(lm, x, "gradcam", target=target, layer=layer)
+        np.testing.assert_allclose(e.map, direct_gradcam(lm.model, x, layer, target), atol=1e-6)
+        assert e.target == target and e.map.shape == (8, 8)
+
+
+def test_gradcam_default_target_is_top1():
+    lm = wrap(Tiny(), size=8, channels=1, classes=3, layer="act2")
+    x = tiny_input(3)
+    e = E.explain(lm, x, "gradcam")
+    with torch.no_grad():
+        logits = lm.model(x)[0]
+    assert e.target == int(logits.argmax())
+    np.testing.assert_allclose(e.logits, logits.numpy(), atol=1e-6)
+
+
+def test_gradcam_equals_captum_on_efficientnet(effnet, hopper_bytes):
+    from captum.attr import LayerGradCam
+
+    from cnnviz.images import decode_image
+
+    x = effnet.preprocess(decode_image(hopper_bytes))
+    for layer, target in [("head.act", None), ("blocks.10", 281)]:
+        e = E.explain(effnet, x, "gradcam", layer=layer, target=target)
+        with effnet.use() as model:
+            ref = LayerGradCam(model, dict(model.named_modules())[layer]).attribute(x, target=e.target)
+        np.testing.assert_allclose(e.map, torch.relu(ref)[0, 0].detach().numpy(), atol=1e-6)
+    assert e.target == 281
+
+
+def test_gradcam_backward_stops_at_the_layer(effnet):
+    # The fast path: no layer below the explained one sees a tensor that requires grad.
+    seen = {}
+
+    def spy(name):
+        def hook(_m, _i, out):
+            seen[name] = out.requires_grad
+
+        return hook
+
+    with effnet.use() as model:
+        hs = [model.stem.conv.register_forward_hook(spy("stem")), model.head.conv.register_forward_hook(spy("head")),
+              model.classifier.register_forward_hook(spy("fc"))]
+    try:
+        E.explain(effnet, torch.zeros(1, 3, 224, 224), "gradcam", layer="head.act")
+    finally:
+        for h in hs:
+            h.remove()
+    assert seen == {"stem": False, "head": False, "fc": True}
+    assert all(not p.requires_grad and p.grad is None for p in effnet.model.parameters())
+
+
+# ---------------------------------------------------------------- Grad-CAM++ and the sweep
+def test_gradcampp_matches_pytorch_grad_cam(effnet, hopper_bytes):
+    from pytorch_grad_cam import GradCAMPlusPlus
+    from pytorch_grad_cam.utils.image import scale_cam_image
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    from cnnviz.images import decode_image
+
+    x = effnet.preprocess(decode_image(hopper_bytes))
+    ours = E.explain(effnet, x, "gradcampp", layer="head.act")
+    with effnet.use() as model:
+        for p in model.parameters():  # pytorch-grad-cam needs a full graph; use() restores this
+            p.requires_grad_(True)
+        with GradCAMPlusPlus(model, target_layers=[model.head.act]) as cam:
+            ref = cam(input_tensor=x, targets=[ClassifierOutputTarget(ours.target)])[0]
+    # their pipeline: min-max + resize per layer, then min-max again after averaging layers
+    mine = scale_cam_image(scale_cam_image(ours.map[None], (224, 224)))[0]
+    np.testing.assert_allclose(mine, ref, atol=1e-4)
+    assert float(ref.max()) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_gradcampp_weights_by_hand():
+    # Uniform gradient g per channel: alpha = g²/(2g² + ΣA·g³) at every position.
+    a = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]], [[0.5, 0.5], [0.5, 0.5]]]])  # (1, 2, 2, 2)
+    g = torch.tensor([0.5, -1.0])[None, :, None, None].expand(1, 2, 2, 2)
+    cam = E.cam_from(a, g, plus=True)
+    alpha0 = 0.25 / (0.5 + 10 * 0.125 + 1e-6)  # channel 1 has g < 0: relu(g) = 0
+    w0 = 4 * alpha0 * 0.5
+    np.testing.assert_allclose(cam.numpy(), w0 * a[0, 0].numpy(), rtol=1e-6)
+
+
+def test_sweep_equals_layergradcam_per_layer(effnet, hopper_bytes):
+    from captum.attr import LayerGradCam
+
+    from cnnviz.images import decode_image
+
+    x = effnet.preprocess(decode_image(hopper_bytes))
+    s = E.sweep(effnet, x)
+    assert s.layers == ["stem", *[f"blocks.{i}" for i in range(16)], "head"]
+    assert s.maps[0].shape == (112, 112) and s.maps[-1].shape == (7, 7)
+    with effnet.use() as model:
+        mods = dict(model.named_modules())
+        for name, m in zip(s.layers, s.maps, strict=True):
+            ref = LayerGradCam(model, mods[name]).attribute(x, target=s.target, relu_attributions=True)[0, 0]
+            np.testing.assert_allclose(m, ref.detach().numpy(), atol=1e-6, err_msg=name)
+
+
+def test_sweep_layers_generic():
+    from cnnviz.zoo import load_model
+
+    assert E.sweep_layers(load_model("resnet18", "random", device="cpu").model) == [
+        "relu", "layer1", "layer2", "layer3", "layer4"]
+    assert E.sweep_layers(Tiny()) == ["act1", "act2"]
+
+
+# ---------------------------------------------------------------- pixel methods
+def test_saliency_equals_torch_gradient():
+    lm = wrap(Tiny(), size=8, channels=1, classes=3, layer="act2")
+    x = tiny_input(1)
+    e = E.explain(lm, x, "saliency", target=2)
+    xr = x.clone().requires_grad_()
+    (g,) = torch.autograd.grad(lm.model(xr)[0, 2], xr)
+    np.testing.assert_allclose(e.map, g.abs()[0].amax(0).numpy(), atol=1e-7)
+
+
+def test_integrated_gradients_completeness():
+    lm = wrap(Tiny(), size=8, channels=1, classes=3, layer="act2")
+    x = tiny_input(2)
+    e = E.explain(lm, x, "ig", target=1, ig_steps=64)
+    black = torch.full_like(x, -1.0)  # (0 - 0.5) / 0.5
+    with torch.no_grad():
+        diff = float(lm.model(x)[0, 1] - lm.model(black)[0, 1])
+    assert float(e.map.sum()) == pytest.approx(diff, rel=0.02, abs=1e-3)
+
+
+def test_occlusion_of_a_linear_model_by_hand():
+    # score = Σ w·x; hiding a window drops the score by Σ_window w·x; captum averages over
+    # the windows that cover each pixel.
+    torch.manual_seed(0)
+    model = nn.Sequential()
+    model.add_module("conv", nn.Conv2d(1, 1, 1, bias=False))
+    model.add_module("flat", nn.Flatten())
+    model.add_module("fc", nn.Linear(20 * 20, 2))
+    lm = wrap(model, size=20, channels=1, classes=2, layer="conv")
+    x = torch.randn(1, 1, 20, 20)
+    e = E.explain(lm, x, "occlusion", target=0)
+    contrib = (model.conv.weight.item() * model.fc.weight[0].reshape(20, 20) * x[0, 0]).numpy()
+    win, stride = E.occlusion_window(20)
+    total, count = np.zeros((20, 20)), np.zeros((20, 20))
+    for r in range(0, 20 - win + 1, stride):
+        for c in range(0, 20 - win + 1, stride):
+            total[r:r + win, c:c + win] += contrib[r:r + win, c:c + win].sum()
+            count[r:r + win, c:c + win] += 1
+    np.testing.assert_allclose(e.map, total / np.maximum(count, 1), atol=1e-4)
+
+
+def test_guided_gradcam_relu6_gets_the_guided_rule_and_leaves_no_hooks():
+    from captum.attr import GuidedGradCam
+
+    relu = wrap(Tiny(nn.ReLU), size=8, channels=1, classes=3, layer="act2")
+    relu6 = wrap(Tiny(nn.ReLU6), size=8, channels=1, classes=3, layer="act2")
+    differs = []
+    for seed in range(4):
+        x = tiny_input(seed)
+        with torch.no_grad():
+            assert float(relu.model.act1(relu.model.conv1(x)).max()) < 6  # ReLU6 acts as ReLU here
+        for target in range(3):
+            ours = E.explain(relu6, x, "guided_gradcam", target=target)
+            ref = GuidedGradCam(relu.model, relu.model.act2).attribute(x.clone(), target=target).detach()
+            np.testing.assert_allclose(ours.map, ref.abs()[0].amax(0).numpy(), atol=1e-7)
+            # captum alone does not guide ReLU6: its "guided" gradient is the plain one
+            plain = GuidedGradCam(relu6.model, relu6.model.act2).attribute(x.clone(), target=target).detach()
+            differs.append(not np.allclose(plain.abs()[0].amax(0).numpy(), ours.map))
+    assert any(differs)
+    assert hook_count(relu6.model) == 0 and hook_count(relu.model) == 0
+
+
+@pytest.mark.parametrize("method", list(E.METHODS))
+def test_every_method_on_one_channel_model(method):
+    lm = wrap(Tiny(), size=8, channels=1, classes=3, layer="act2")
+    e = E.explain(lm, tiny_input(5), method)
+    assert e.map.shape == (8, 8) and np.isfinite(e.map).all() and e.seconds > 0
+    assert e.map.any() and e.target == int(np.argmax(e.logits))
+    assert hook_count(lm.model) == 0
+    assert all(not p.requires_grad and p.grad is None for p in lm.model.parameters())
+
+
+# ---------------------------------------------------------------- errors, state and threads
+@pytest.mark.parametrize("kwargs", [dict(layer="nope"), dict(target=3), dict(target=-1), dict(layer="fc")])
+@pytest.mark.parametrize("method", ["gradcam", "gradcampp", "guided_gradcam"])
+def test_bad_input_is_a_clear_error_and_leaves_model_clean(method, kwargs):
+    lm = wrap(Tiny(), size=8, channels=1, classes=3, layer="act2")
+    lm.model.train()  # use() must put it back in train mode afterwards
+    with pytest.raises(CnnvizError) as err:
+        E.explain(lm, tiny_input(), method, **kwargs)
+    assert str(err.value).endswith(".") and "\n" not in str(err.value)
+    assert hook_count(lm.model) == 0 and lm.model.training
+    assert all(not p.requires_grad and p.grad is None for p in lm.model.parameters())
+
+
+def test_unknown_method_is_a_clear_error():
+    lm = wrap(Tiny(), size=8, channels=1, classes=3, layer="act2")
+    with pytest.raises(CnnvizError, match="Unknown method"):
+        E.explain(lm, tiny_input(), "lime")
+
+
+def test_many_threads_equal_serial_results():
+    lm = wrap(Tiny(), size=8, channels=1, classes=3, layer="act2")
+    jobs = [(m, seed, seed % 3) for seed in range(12) for m in ("gradcam", "gradcampp", "guided_gradcam",
+                                                                  "saliency", "sweep", "bad")]
+
+    def run(job):
+        method, seed, target = job
+        x = tiny_input(seed)
+        if method == "bad":  # failures in some threads must not disturb the others
+            with pytest.raises(CnnvizError):
+                E.explain(lm, x, "gradcam", layer="missing")
+            return None
+        if method == "sweep":
+            return np.concatenate([m.ravel() for m in E.sweep(lm, x, target=target).maps])
+        return E.explain(lm, x, method, target=target).map
+
+    serial = [run(j) for j in jobs]
+    barrier = threading.Barrier(16)
+
+    def run_together(job):
+        if jobs.index(job) < 16:
+            barrier.wait()
+        return run(job)
+
+    with ThreadPoolExecutor(16) as pool:
+        threaded = list(pool.map(run_together, jobs * 3))
+    for i, got in enumerate(threaded):
+        want = serial[i % len(jobs)]
+        if want is None:
+            assert got is None
+        else:
+            np.testing.assert_allclose(got, want, atol=1e-6)
+    assert hook_count(lm.model) == 0
+
+
+def test_threads_on_efficientnet_equal_serial(effnet, hopper_bytes):
+    from cnnviz.images import SAMPLES, sample_bytes, decode_image
+
+    names = ["grace_hopper", "chelsea", "coffee", "rocket"]
+    assert set(names) <= set(SAMPLES)
+    xs = [effnet.preprocess(decode_image(sample_bytes(n))) for n in names]
+    jobs = [(i, t) for i in range(4) for t in (None, 1)]
+    serial = [E.explain(effnet, xs[i], "gradcam", target=t).map for i, t in jobs]
+    with ThreadPoolExecutor(8) as pool:
+        threaded = list(pool.map(lambda j: E.explain(effnet, xs[j[0]], "gradcam", target=j[1]).map, jobs))
+    for a, b in zip(threaded, serial, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    assert hook_count(effnet.model) == 0
+
+
+# ---------------------------------------------------------------- display
+def test_display_signed_and_normalised():
+    m = np.array([[-2.0, 1.0], [0.5, 0.0]], dtype=np.float32)
+    d = E.display(m, signed=True)
+    assert (d.vmin, d.vmax) == (-2.0, 2.0) and d.cmap == "RdBu_r"
+    n = E.display(m, signed=False, cmap="viridis")
+    np.testing.assert_array_equal(n.heat, [[0, 1], [0.5, 0]])
+    assert (n.vmin, n.vmax, n.cmap) == (0.0, 1.0, "viridis")
