@@ -119,3 +119,47 @@ def cached_prediction(top: int = 5) -> dict:
 def model_view() -> Image.Image:
     """The cropped picture the current model is fed (before normalisation)."""
     return current_model().preprocess_spec.crop(current_image())
+
+
+# ---------------------------------------------------------------- inside the network
+MAX_CAPTURES = 4  # all map layers of one (model, image): ~30-150 MB each (EfficientNet ~35 MB)
+
+
+@st.cache_resource(max_entries=MAX_MODELS * 2, show_spinner="Tracing the layers…")
+def cached_catalogue(name: str, weights: str) -> list:
+    """The model's layer catalogue (list[probe.LayerInfo], frozen): one traced pass per model."""
+    from cnnviz.probe import catalogue
+
+    return catalogue(cached_model(name, weights))
+
+
+@st.cache_resource(max_entries=MAX_CAPTURES, ttl=15 * 60, show_spinner="Running the image through the network…")
+def _capture(name: str, weights: str, digest: str, _img: Image.Image) -> dict:
+    from cnnviz.probe import capture_layers, map_layers
+
+    lm = cached_model(name, weights)
+    return capture_layers(lm, lm.preprocess(_img), map_layers(cached_catalogue(name, weights)))
+
+
+def cached_capture() -> dict:
+    """name -> read-only (C, H, W) float32 maps of every map layer, for the sidebar's model and
+    image; shared by all sessions with the same (model, weights, image), so switching layers
+    recomputes nothing. Bounded: MAX_CAPTURES entries, 15 minutes each."""
+    name, weights = model_key()
+    current_model()
+    img = current_image()
+    return _capture(name, weights, current_image_bytes()[2], img)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _capture_range(name: str, weights: str, digest: str) -> tuple[float, float]:
+    from cnnviz.featuremaps import capture_range
+
+    return capture_range(_capture(name, weights, digest, current_image()))
+
+
+def cached_capture_range() -> tuple[float, float]:
+    """(min, max) over every layer of :func:`cached_capture`, for "global" normalisation."""
+    name, weights = model_key()
+    cached_capture()
+    return _capture_range(name, weights, current_image_bytes()[2])

@@ -1,0 +1,129 @@
+"""Feature maps as pictures: channel order, normalisation, the grid, one channel's stats.
+
+Pure numpy on captured (C, H, W) arrays (see cnnviz.probe.capture_layers); the page only
+picks options and shows the results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from cnnviz import render
+
+SORTS = ("channel", "mean", "max")
+NORMS = ("channel", "layer", "global")
+DIVERGING = "RdBu_r"  # blue < 0 < red, white at 0: for signed maps (before an activation)
+SEQUENTIAL = "viridis"
+
+
+def channel_order(maps: np.ndarray, by: str = "channel") -> np.ndarray:
+    """Channel indices (C,) in display order: as stored, or by mean / max activation, largest first."""
+    if by == "channel":
+        return np.arange(maps.shape[0])
+    flat = maps.reshape(maps.shape[0], -1)
+    score = flat.mean(1) if by == "mean" else flat.max(1)
+    return np.argsort(-score, kind="stable")
+
+
+def is_signed(maps: np.ndarray) -> bool:
+    """True when the maps take negative values (e.g. a conv or batch-norm output)."""
+    return bool(np.min(maps) < 0)
+
+
+def value_range(arrays, signed: bool) -> tuple[float, float]:
+    """(vmin, vmax) over arrays; symmetric about 0 when ``signed`` so white means 0."""
+    lo = min(float(np.min(a)) for a in arrays)
+    hi = max(float(np.max(a)) for a in arrays)
+    if signed:
+        m = max(abs(lo), abs(hi))
+        return -m, m
+    return min(lo, 0.0), hi
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A tiled picture of a layer: ``rgb`` (H, W, 3) uint8, channel ``order`` (C,), ``ncols``,
+    the colormap, and the value range the colours span (None per channel: each tile its own)."""
+
+    rgb: np.ndarray
+    order: np.ndarray
+    ncols: int
+    cmap: str
+    vmin: float | None
+    vmax: float | None
+    tile: int  # tile side in pixels (after the zoom), for locating a channel
+
+
+def feature_grid(maps: np.ndarray, *, sort: str = "channel", norm: str = "channel",
+                 global_range: tuple[float, float] | None = None, width: int = 1100) -> Grid:
+    """All channels of ``maps`` (C, H, W) tiled, coloured and zoomed to about ``width`` px.
+
+    ``norm``: "channel" scales each map by its own range, "layer" by the layer's range,
+    "global" by ``global_range`` (e.g. over every layer of the capture). Signed maps use a
+    diverging colormap centred on 0.
+    """
+    c, h, w = maps.shape
+    order = channel_order(maps, sort)
+    signed = is_signed(maps)
+    cmap = DIVERGING if signed else SEQUENTIAL
+    ordered = maps[order]
+    if norm == "channel":
+        per = [value_range([m], signed) for m in ordered]
+        lo = np.array([p[0] for p in per], dtype=np.float32)[:, None, None]
+        hi = np.array([p[1] for p in per], dtype=np.float32)[:, None, None]
+        unit = np.clip((ordered - lo) / np.maximum(hi - lo, 1e-12), 0, 1)
+        vmin = vmax = None
+    else:
+        vmin, vmax = global_range if norm == "global" and global_range else value_range([maps], signed)
+        if signed:  # keep 0 in the middle of the diverging colormap
+            m = max(abs(vmin), abs(vmax))
+            vmin, vmax = -m, m
+        else:  # non-negative maps start at 0 whatever other layers do
+            vmin = 0.0
+        unit = render.scale(ordered, vmin, vmax)
+    ncols = int(np.ceil(np.sqrt(c * 16 / 9)))  # a landscape grid suits a projector
+    ncols = max(1, min(ncols, c))
+    zoom = render.fit_factor(w * ncols, target=width)
+    grid = render.tile(unit, ncols=ncols, pad=1)
+    rgb = render.upscale(render.colorize(grid, cmap), zoom)
+    return Grid(rgb, order, ncols, cmap, vmin, vmax, (w + 1) * zoom)
+
+
+def channel_stats(m: np.ndarray) -> dict[str, float]:
+    """Summary numbers of one (H, W) map."""
+    return {
+        "min": float(m.min()),
+        "max": float(m.max()),
+        "mean": float(m.mean()),
+        "std": float(m.std()),
+        "positive %": float((m > 0).mean() * 100),
+    }
+
+
+def channel_view(m: np.ndarray, *, cmap: str, vmin: float, vmax: float, width: int = 448) -> np.ndarray:
+    """One (H, W) map as (H', W', 3) uint8, zoomed to about ``width`` pixels, unit grid crisp."""
+    return render.upscale(render.colorize(render.scale(m, vmin, vmax), cmap), render.fit_factor(m.shape[1], width))
+
+
+def draw_box(img: Image.Image, box: tuple[int, int, int, int], *, width: int = 400,
+             color: tuple[int, int, int] = (255, 0, 255)) -> Image.Image:
+    """The image enlarged to ``width`` with the inclusive pixel box (top, left, bottom, right)
+    outlined, plus a dot at its centre."""
+    w, h = img.size
+    k = width / w
+    big = img.convert("RGB").resize((width, round(h * k)), Image.NEAREST)
+    top, left, bottom, right = box
+    d = ImageDraw.Draw(big)
+    d.rectangle([left * k, top * k, (right + 1) * k - 1, (bottom + 1) * k - 1], outline=color, width=3)
+    cy, cx = (top + bottom + 1) / 2 * k, (left + right + 1) / 2 * k
+    d.ellipse([cx - 4, cy - 4, cx + 4, cy + 4], fill=color)
+    return big
+
+
+def capture_range(maps: dict[str, np.ndarray]) -> tuple[float, float]:
+    """(min, max) over every captured layer: the scale of "global" normalisation."""
+    arrays = list({id(a): a for a in maps.values()}.values())
+    return min(float(a.min()) for a in arrays), max(float(a.max()) for a in arrays)

@@ -1,0 +1,73 @@
+"""Conv weights as pictures: first-layer filters in colour, deeper ones per input channel or
+averaged, and filter norms.
+
+Input: a conv weight (O, I, kH, kW) as numpy. Output: (H, W, 3) uint8 pictures via
+cnnviz.render (numpy tiling, one colormap lookup), never matplotlib subplots.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from cnnviz import render
+from cnnviz.errors import ModelError
+
+NORMS = ("filter", "layer")
+MODES = ("average", "channel")
+
+
+def conv_weight(model: nn.Module, name: str) -> np.ndarray:
+    """The weight (O, I/groups, kH, kW) float32 of conv layer ``name``, copied out."""
+    from cnnviz.probe import resolve
+
+    m = resolve(model, name.split("#")[0])
+    if not isinstance(m, nn.Conv2d):
+        raise ModelError(f"{name!r} is a {type(m).__name__}, not a convolution layer: it has no filters to show.")
+    with torch.no_grad():
+        return m.weight.detach().float().cpu().numpy().copy()
+
+
+def filter_norms(w: np.ndarray) -> np.ndarray:
+    """(O,) L2 norm of each output filter of ``w`` (O, I, kH, kW)."""
+    return np.sqrt((w.astype(np.float64) ** 2).reshape(w.shape[0], -1).sum(1)).astype(np.float32)
+
+
+def _scale_symmetric(w: np.ndarray, norm: str) -> np.ndarray:
+    """``w`` (O, ...) to 0..1 with 0 → 0.5: per filter (each its own ±max) or per layer."""
+    axes = tuple(range(1, w.ndim))
+    m = np.abs(w).max(axis=axes, keepdims=True) if norm == "filter" else np.abs(w).max()
+    return 0.5 + 0.5 * w / np.maximum(m, 1e-12)
+
+
+def is_rgb_layer(w: np.ndarray) -> bool:
+    """A layer reading the 3 colour channels directly (the first conv of an RGB model)."""
+    return w.shape[1] == 3
+
+
+def filter_grid(w: np.ndarray, *, mode: str = "average", channel: int = 0, norm: str = "filter",
+                width: int = 560) -> np.ndarray:
+    """Tiles of every filter of ``w`` (O, I, kH, kW) as (H, W, 3) uint8, zoomed to ~``width``.
+
+    3 input channels: each filter in colour (red, green, blue weights; grey = 0). 1 input
+    channel: grey levels (black negative, white positive). Otherwise ``mode`` "average"
+    averages over input channels and "channel" shows input ``channel``; both in a diverging
+    colormap (blue < 0 < red).
+    """
+    o, i, kh, kw = w.shape
+    if i == 3 and mode == "average":  # colour: the (3, k, k) filter is a tiny RGB picture
+        tiles = _scale_symmetric(w, norm).transpose(0, 2, 3, 1)  # (O, kH, kW, 3)
+        rgb = (render.tile(tiles, pad=1, fill=1.0) * 255).round().astype(np.uint8)
+    else:
+        if i == 1:
+            flat, cmap = w[:, 0], "gray"
+        elif mode == "channel":
+            if not 0 <= channel < i:
+                raise ModelError(f"This layer has {i} input channels; channel {channel} does not exist.")
+            flat, cmap = w[:, channel], "RdBu_r"
+        else:
+            flat, cmap = w.mean(axis=1), "RdBu_r"
+        rgb = render.colorize(render.tile(_scale_symmetric(flat, norm), pad=1), cmap)
+    ncols = int(np.ceil(np.sqrt(o)))
+    return render.upscale(rgb, render.fit_factor(ncols * (kw + 1), width))

@@ -1,0 +1,60 @@
+"""A reusable layer picker: a block, then a layer inside it, both in forward order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import streamlit as st
+
+from cnnviz.probe import MAP_KINDS, LayerInfo
+
+
+def _shape(layer: LayerInfo) -> str:
+    return "×".join(str(s) for s in layer.out_shape)
+
+
+def layer_select(label: str, layers: list[LayerInfo], key: str, *, kinds: Iterable[str] = MAP_KINDS,
+                 spatial: bool = True, default: str | None = None) -> LayerInfo:
+    """Two selectboxes (block, then layer) over ``layers`` of the given kinds; the chosen LayerInfo.
+
+    ``layers``: a probe catalogue. ``key``: the layer widget's key (the block widget uses
+    ``key + "_block"``). ``default``: a layer name to start on (else the first offered).
+    Values left over from another model are reset, so switching models never errors.
+    """
+    kinds = set(kinds)
+    offered = [la for la in layers if la.kind in kinds and (la.spatial or not spatial)]
+    if not offered:
+        st.warning("This model has no layers of this kind.")
+        st.stop()
+    by_name = {la.name: la for la in offered}
+    groups: dict[str, list[str]] = {}
+    for la in offered:
+        groups.setdefault(la.group, []).append(la.name)
+    bkey = key + "_block"
+    if st.session_state.get(key) not in by_name:
+        start = by_name.get(default or "", offered[0])
+        st.session_state[key] = start.name
+        st.session_state[bkey] = start.group
+    if st.session_state.get(bkey) not in groups:
+        st.session_state[bkey] = by_name[st.session_state[key]].group
+
+    def on_block() -> None:  # a new block starts on its first layer
+        st.session_state[key] = groups[st.session_state[bkey]][0]
+
+    left, right = st.columns([1, 2])
+    with left:
+        block = st.selectbox(f"{label}: block", list(groups), key=bkey, on_change=on_block,
+                             format_func=lambda g: "top level" if g == "model" else g,
+                             help="Blocks in the order the image flows through them.")
+    if st.session_state[key] not in groups[block]:
+        st.session_state[key] = groups[block][0]
+    prefix = block + "."
+
+    def fmt(n: str) -> str:
+        la = by_name[n]
+        short = n[len(prefix):] if n.startswith(prefix) else n
+        return f"{short} — {la.type}, {_shape(la)}"
+
+    with right:
+        name = st.selectbox(label, groups[block], key=key, format_func=fmt)
+    return by_name[name]

@@ -1,0 +1,100 @@
+"""Feature maps: every channel of one layer for the current image, and one channel up close."""
+
+import streamlit as st
+
+from cnnviz import featuremaps as fm
+from cnnviz import render
+from cnnviz.probe import unit_box
+from cnnviz.ui import loaders, state
+from cnnviz.ui.layer_picker import layer_select
+
+st.title("Feature maps")
+lm = loaders.current_model()
+img = loaders.current_image()
+name, weights = loaders.model_key()
+layers = loaders.cached_catalogue(name, weights)
+maps_by_layer = loaders.cached_capture()
+default = next((la.name for la in layers if la.kind == "act"), None)
+layer = layer_select("Layer", layers, state.FEAT_LAYER, default=default)
+maps = maps_by_layer[layer.name]  # (C, H, W), read-only
+
+c1, c2, c3 = st.columns([1, 1, 2])
+with c1:
+    sort = st.radio("Order", fm.SORTS, key=state.FEAT_SORT, horizontal=True,
+                    format_func={"channel": "channel #", "mean": "mean ↓", "max": "max ↓"}.get)
+with c2:
+    norm = st.radio("Normalise", fm.NORMS, key=state.FEAT_NORM, horizontal=True,
+                    format_func={"channel": "per channel", "layer": "per layer", "global": "global"}.get)
+g_range = loaders.cached_capture_range() if norm == "global" else None
+grid = fm.feature_grid(maps, sort=sort, norm=norm, global_range=g_range)
+signed = grid.cmap == fm.DIVERGING
+with c3:
+    st.markdown(f"**{layer.name}** · {layer.type} · {maps.shape[0]} channels of {maps.shape[1]}×{maps.shape[2]} · "
+                f"each unit sees {layer.rf}×{layer.rf} input pixels")
+
+st.image(grid.rgb, caption=f"{maps.shape[0]} channels, left to right, top to bottom "
+         f"({'by channel number' if sort == 'channel' else 'strongest ' + sort + ' first'})", width="content")
+bar_l, bar_m, bar_r = st.columns([1, 3, 1])
+lo = f"{grid.vmin:.2f}" if grid.vmin is not None else ("−max" if signed else "min")
+hi = f"{grid.vmax:.2f}" if grid.vmax is not None else ("+max" if signed else "max")
+bar_l.markdown(f"<div style='text-align:right'>{lo}</div>", unsafe_allow_html=True)
+bar_m.image(render.colorbar(grid.cmap, width=512, height=16), width="stretch")
+bar_r.markdown(hi)
+if signed:
+    st.caption("Blue: negative, white: zero, red: positive — this layer's values have both signs "
+               "(it comes before an activation).")
+else:
+    st.caption("Dark purple: zero (no response), yellow: the strongest response.")
+if norm == "channel":
+    st.caption("Per channel: every tile uses its own range, so weak channels look as bright as strong ones.")
+st.download_button("Download grid (PNG)", render.to_png(grid.rgb), file_name=f"{name}_{layer.name}.png",
+                   mime="image/png")
+
+st.subheader("One channel up close")
+order = [int(i) for i in grid.order]
+if st.session_state.get(state.FEAT_CHANNEL) not in order:
+    st.session_state[state.FEAT_CHANNEL] = order[0]
+flat = maps.reshape(maps.shape[0], -1)
+ch = st.selectbox("Channel", order, key=state.FEAT_CHANNEL,
+                  format_func=lambda i: f"channel {i} (mean {flat[i].mean():.3g}, max {flat[i].max():.3g})")
+m = maps[ch]
+h, w = m.shape
+left, mid, right = st.columns([1.1, 1.1, 0.8], gap="medium")
+with right:
+    stats = fm.channel_stats(m)
+    st.table({k: [f"{v:.3g}"] for k, v in stats.items()})
+    for k, n in ((state.FEAT_ROW, h), (state.FEAT_COL, w)):  # another layer may have left a bigger value
+        if not isinstance(st.session_state.get(k), int) or st.session_state[k] >= n:
+            st.session_state[k] = n // 2
+    row = st.slider("Unit row", 0, h - 1, key=state.FEAT_ROW) if h > 1 else 0
+    col = st.slider("Unit column", 0, w - 1, key=state.FEAT_COL) if w > 1 else 0
+    st.caption(f"Value at ({row}, {col}): **{m[row, col]:.3g}**")
+with left:
+    lo_, hi_ = fm.value_range([m], signed)
+    view = fm.channel_view(m, cmap=grid.cmap, vmin=lo_, vmax=hi_, width=400)
+    k = view.shape[0] // h
+    view = view.copy()
+    view[row * k:(row + 1) * k, col * k:(col + 1) * k] = (255, 0, 255)  # the chosen unit
+    st.image(view, caption=f"Channel {ch}: {h}×{w}, the chosen unit in magenta", width=400)
+with mid:
+    spec = lm.preprocess_spec
+    box = unit_box(layer, row, col, spec.size)
+    st.image(fm.draw_box(spec.crop(img), box, width=400), width=400,
+             caption=f"Receptive field of unit ({row}, {col}): rows {box[0]}–{box[2]}, columns {box[1]}–{box[3]} "
+                     f"of the {spec.size}×{spec.size} input" + (" (clipped at the border)" if
+                                                               layer.rf > spec.size else ""))
+
+with st.expander("What am I looking at?"):
+    st.markdown(f"""
+Each small tile is one **channel** of this layer: one filter's response at every position of the image.
+Bright (or strongly coloured) places are where that filter found its pattern. Early layers react to
+edges and colours; deeper layers to textures, parts and whole objects, on smaller maps.
+
+A unit of this layer depends on a **{layer.rf}×{layer.rf}-pixel** window of the input (its *receptive
+field*, the magenta box); neighbouring units are **{layer.jump}** input pixels apart. Each convolution
+or pooling layer widens the window, which is how deep layers can see whole objects. Where the box is
+larger than the picture, the unit also "sees" the zero padding around it.
+
+**Per channel** stretches every tile to its own range (good for shapes, bad for comparing strength);
+**per layer** uses one scale for the whole layer; **global** one scale for every layer of the network.
+""")

@@ -1,0 +1,79 @@
+"""Filters: the weights a convolution layer learned, trained next to untrained."""
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import filters as fl
+from cnnviz.errors import CnnvizError
+from cnnviz.ui import loaders, state
+from cnnviz.ui.inside_charts import norms_histogram
+from cnnviz.ui.layer_picker import layer_select
+
+st.title("Filters: what a convolution looks for")
+lm = loaders.current_model()
+name, weights = loaders.model_key()
+layers = loaders.cached_catalogue(name, weights)
+layer = layer_select("Convolution layer", layers, state.FILT_LAYER, kinds=("conv",))
+w = fl.conv_weight(lm.model, layer.name)  # (O, I, kH, kW)
+o, i, kh, kw = w.shape
+
+c1, c2, c3 = st.columns([1.2, 1, 1])
+with c1:
+    mode = st.radio("Show", fl.MODES, key=state.FILT_MODE, horizontal=True,
+                    format_func={"average": "colour / average" if i == 3 else "average of inputs",
+                                 "channel": "one input channel"}.get, disabled=i == 1)
+with c2:
+    channel = st.number_input("Input channel", 0, i - 1, 0, key=state.FILT_CHANNEL,
+                              disabled=mode != "channel" or i == 1)
+with c3:
+    norm = st.radio("Normalise", fl.NORMS, key=state.FILT_NORM, horizontal=True,
+                    format_func={"filter": "per filter", "layer": "per layer"}.get)
+st.markdown(f"**{layer.name}**: {o} filters of {i}×{kh}×{kw} weights"
+            + (f" (depthwise: each filter reads one channel)" if i == 1 and lm.preprocess_spec.channels != 1 else ""))
+
+
+def other_weights() -> tuple[str, np.ndarray | None, str]:
+    """The same layer in the same architecture with the other weights (trained ↔ random)."""
+    other = state.WEIGHTS_RANDOM if weights != state.WEIGHTS_RANDOM else state.WEIGHTS_PRETRAINED
+    label = "Random init (untrained)" if other == state.WEIGHTS_RANDOM else "Trained"
+    try:
+        return label, fl.conv_weight(loaders.cached_model(name, other).model, layer.name), ""
+    except CnnvizError as e:
+        return label, None, str(e)
+
+
+this_label = "Random init (untrained)" if weights == state.WEIGHTS_RANDOM else "Trained"
+other_label, w2, why = other_weights()
+left, right = st.columns(2, gap="large")
+for col, label, ww in ((left, this_label, w), (right, other_label, w2)):
+    with col:
+        st.subheader(label)
+        if ww is None:
+            st.info(why)
+            continue
+        st.image(fl.filter_grid(ww, mode=mode, channel=int(channel), norm=norm, width=520), width=520)
+if i == 3 and mode == "average":
+    st.caption("Each tile is one filter as a tiny colour picture: grey is zero weight, bright colours are "
+               "the colour and edge patterns the filter responds to.")
+elif i == 1:
+    st.caption("Grey levels: black is the most negative weight, white the most positive.")
+else:
+    st.caption("Blue: negative weight, white: zero, red: positive.")
+
+norms = {this_label: fl.filter_norms(w)}
+if w2 is not None:
+    norms[other_label] = fl.filter_norms(w2)
+st.subheader("Filter strengths")
+st.altair_chart(norms_histogram(norms), width="stretch")
+
+with st.expander("What am I looking at?"):
+    st.markdown("""
+A convolution filter is a small stack of weights that slides over its input; at every position it
+multiplies and adds, so it responds most where the input looks like the filter. In the **first layer**
+the input is the photo, so a filter is itself a tiny colour picture: trained networks learn edges at
+different angles, colour blobs and stripes. **Deeper** filters read the previous layer's channels, not
+colours: we show their weights for one input channel, or averaged over all of them.
+
+**Random init** is the same architecture before training: its filters are noise. The histogram shows
+each filter's size (its L2 norm); training typically spreads them out.
+""")

@@ -1,0 +1,49 @@
+"""Model: every layer with its output shape, parameters and receptive field."""
+
+import streamlit as st
+
+from cnnviz.probe import MAP_KINDS
+from cnnviz.ui import loaders, state
+from cnnviz.ui.inside_charts import catalogue_frame, rf_chart
+
+st.title("The model, layer by layer")
+lm = loaders.current_model()
+name, weights = loaders.model_key()
+layers = loaders.cached_catalogue(name, weights)
+spec = lm.preprocess_spec
+
+total = sum(p.numel() for p in lm.model.parameters())
+convs = [la for la in layers if la.kind == "conv"]
+last = max((la for la in layers if la.spatial), key=lambda la: la.rf)
+a, b, c, d = st.columns(4)
+a.metric("Parameters", f"{total / 1e6:.2f} M" if total >= 1e5 else f"{total:,}")
+b.metric("Convolution layers", len(convs))
+c.metric("Input", f"{spec.channels}×{spec.size}×{spec.size}")
+d.metric("Largest receptive field", f"{last.rf} px")
+
+kinds = st.multiselect("Show", ["conv", "norm", "act", "pool", "linear", "block", "other"],
+                       default=[*MAP_KINDS, "linear"], key=state.MODEL_KINDS,
+                       help="conv: convolutions · norm: batch norm · act: activations · block: groups of layers")
+shown = [la for la in layers if la.kind in kinds]
+st.dataframe(catalogue_frame(shown), hide_index=True, width="stretch", height=420,
+             column_config={"params": st.column_config.NumberColumn(format="localized")})
+st.caption(f"{len(shown)} of {len(layers)} layer calls · a module that runs twice (ResNet's relu) "
+           "is listed twice: name, name#2.")
+
+st.subheader("How far each layer sees")
+st.altair_chart(rf_chart(layers, spec.size), width="stretch")
+st.caption(f"The dashed line is the input size ({spec.size} px): beyond it, a unit sees the whole picture "
+           "(and some zero padding).")
+
+with st.expander("What am I looking at?"):
+    st.markdown("""
+Every row is one layer as the image flows through the network, indented inside the block that
+contains it. **Output** is channels × height × width for one image. **Params** counts the weights the
+layer learns (a 3×3 convolution from 64 to 128 channels has 3·3·64·128 weights plus 128 biases).
+
+The **receptive field** is the side of the square of input pixels one output unit can depend on;
+**jump** is how many input pixels apart two neighbouring units are. A 3×3 convolution widens the field
+by 2 jumps; a stride-2 layer doubles the jump, so every later layer widens it faster. Where branches
+meet (ResNet's skip, Inception's parallel paths) the widest branch counts. Layers after global
+pooling see the whole image; squeeze-and-excitation blocks (MobileNetV3) do too.
+""")
