@@ -36,13 +36,13 @@ def grey_rgb(grey: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------- number grids
 
-_CELL = "padding:4px 10px;text-align:right;font-family:monospace;font-size:1.05rem;border:1px solid #ccc;"
+_CELL = "padding:3px 7px;text-align:right;font-family:monospace;font-size:1rem;border:1px solid #ccc;"
 
 
-def num_grid(arr: np.ndarray, *, title: str = "", mark: tuple[int, int] | None = None,
+def num_grid(arr: np.ndarray, *, title: str = "", mark: set[tuple[int, int]] | None = None,
              tint: bool = False, fmt: str = "{:.2f}") -> str:
     """An HTML table of a small (h, w) array, 2 decimals. ``mark`` outlines one cell (a max-pooling
-    winner); ``tint`` colours cells blue (negative) / red (positive) like the maps."""
+    winner) per (row, col) in the set; ``tint`` colours cells blue (negative) / red (positive) like the maps."""
     arr = np.asarray(arr, dtype=np.float32)
     top = float(np.abs(arr).max()) or 1.0
     rows = []
@@ -54,7 +54,7 @@ def num_grid(arr: np.ndarray, *, title: str = "", mark: tuple[int, int] | None =
             if tint and v:
                 colour = "220,38,38" if v > 0 else "37,99,235"
                 style += f"background:rgba({colour},{0.12 + 0.4 * abs(v) / top:.2f});"
-            if mark == (r, c):
+            if mark and (r, c) in mark:
                 style += "outline:3px solid #c2410c;font-weight:bold;background:#fde68a;"
             cells.append(f'<td style="{style}">{html.escape(fmt.format(v))}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
@@ -63,11 +63,15 @@ def num_grid(arr: np.ndarray, *, title: str = "", mark: tuple[int, int] | None =
            f'<table style="border-collapse:collapse">{"".join(rows)}</table></div>'
 
 
-def grids(*tables: str, between: str = "") -> None:
-    """Tables side by side (with e.g. '×' or '=' between them)."""
-    sep = f'<div style="display:inline-block;font-size:1.6rem;margin:38px 10px 0 0;vertical-align:top">' \
-          f"{html.escape(between)}</div>" if between else ""
-    st.markdown(sep.join(tables), unsafe_allow_html=True)
+def grids(*tables: str, between: tuple[str, ...] = ()) -> None:
+    """Tables side by side; ``between[i]`` (e.g. '×', '=') is written between table i and i + 1."""
+    parts = []
+    for i, t in enumerate(tables):
+        parts.append(t)
+        if i < len(between):
+            parts.append('<div style="display:inline-block;font-size:1.8rem;margin:40px 14px 0 0;'
+                         f'vertical-align:top">{html.escape(between[i])}</div>')
+    st.markdown("".join(parts), unsafe_allow_html=True)
 
 
 def clamp(key: str, lo: int, hi: int) -> None:
