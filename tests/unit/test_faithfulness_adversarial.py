@@ -1,0 +1,128 @@
+"""Deletion/insertion curves against hand-computed probabilities; FGSM against torch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import nn
+from test_explain import hook_count, wrap
+
+from cnnviz import adversarial as A
+from cnnviz import faithfulness as FA
+
+
+def linear_two_class(w: torch.Tensor) -> nn.Module:
+    """logit0 = Σ w·x, logit1 = 0, so p(class 0) = sigmoid(Σ w·x). Has a conv so it is a CNN."""
+    n = w.numel()
+    model = nn.Sequential()
+    model.add_module("conv", nn.Conv2d(1, 1, 1, bias=False))
+    model.add_module("flat", nn.Flatten())
+    model.add_module("fc", nn.Linear(n, 2, bias=False))
+    with torch.no_grad():
+        model.conv.weight.fill_(1.0)
+        model.fc.weight.zero_()
+        model.fc.weight[0] = w.ravel()
+    return model
+
+
+def sigmoid(v: float) -> float:
+    return 1 / (1 + np.exp(-v))
+
+
+def test_deletion_curve_by_hand():
+    # 2×2 image, w = 1 everywhere: the score is the sum of the pixels left.
+    x = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
+    lm = wrap(linear_two_class(torch.ones(4)), size=2, channels=1, classes=2, layer="conv")
+    importance = np.array([[0.1, 0.9], [0.5, 0.2]])  # order: 2.0, 3.0, 4.0, 1.0
+    c = FA.curves(lm, x, importance, target=0, steps=4)
+    want = [sigmoid(10), sigmoid(8), sigmoid(5), sigmoid(1), sigmoid(0)]
+    np.testing.assert_allclose(c.fractions, [0, 0.25, 0.5, 0.75, 1])
+    np.testing.assert_allclose(c.deletion, want, atol=1e-6)
+    assert c.deletion_auc == pytest.approx(np.trapezoid(want, dx=0.25), abs=1e-6)
+
+
+def test_insertion_curve_starts_blurred_and_adds_pixels_back():
+    from torchvision.transforms.functional import gaussian_blur
+
+    torch.manual_seed(1)
+    x = torch.randn(1, 1, 14, 14)
+    w = torch.randn(196) / 10
+    lm = wrap(linear_two_class(w), size=14, channels=1, classes=2, layer="conv")
+    importance = np.random.default_rng(0).random((14, 14))
+    c = FA.curves(lm, x, importance, target=0, steps=7)
+    blur = gaussian_blur(x, [3, 3], [1.0, 1.0])[0, 0].ravel().numpy()  # k = max(3, 14//7 | 1) = 3
+    order = np.argsort(-importance.ravel())
+    want = []
+    for f in np.linspace(0, 1, 8):
+        img = blur.copy()
+        k = round(f * 196)
+        img[order[:k]] = x.ravel().numpy()[order[:k]]
+        want.append(sigmoid(float(w.numpy() @ img)))
+    np.testing.assert_allclose(c.insertion, want, atol=1e-5)
+
+
+def test_pixel_order_resizes_and_breaks_ties_stably():
+    order = FA.pixel_order(np.array([[1.0, 1.0], [0.0, 2.0]]), (2, 2))
+    np.testing.assert_array_equal(order, [3, 0, 1, 2])
+    assert FA.pixel_order(np.ones((7, 7)), (14, 14)).shape == (196,)
+
+
+def test_gradcam_beats_random_on_efficientnet(effnet, hopper_bytes):
+    from cnnviz.explain import explain
+    from cnnviz.images import decode_image
+
+    x = effnet.preprocess(decode_image(hopper_bytes))
+    e = explain(effnet, x, "gradcam")
+    res = FA.compare(effnet, x, {"gradcam": e.map}, e.target, steps=8)
+    # deleting nothing keeps the model's own probability
+    assert res["gradcam"].deletion[0] == pytest.approx(e.prob, abs=1e-4)
+    assert res["gradcam"].deletion_auc < res["random"].deletion_auc
+    assert res["gradcam"].insertion_auc > res["random"].insertion_auc
+
+
+# ---------------------------------------------------------------- FGSM
+def test_fgsm_equals_torch_step():
+    torch.manual_seed(0)
+    w = torch.randn(16)
+    lm = wrap(linear_two_class(w), size=4, channels=1, classes=2, layer="conv")
+    p = torch.rand(1, 1, 4, 4)
+    t, adv = A.fgsm_pixels(lm, p, 0.1)
+    # by hand: normalised z = (p - 0.5)/0.5, loss = CE(logits, t)
+    pr = p.clone().requires_grad_()
+    logits = lm.model((pr - 0.5) / 0.5)
+    assert t == int(logits.argmax())
+    (g,) = torch.autograd.grad(F.cross_entropy(logits, torch.tensor([t])), pr)
+    np.testing.assert_allclose(adv.numpy(), (p + 0.1 * g.sign()).clamp(0, 1).numpy(), atol=1e-7)
+    # the gradient of CE for a linear model points along -(1-p_t)·w for class 0: the sign is sign(∓w)
+    expected_sign = -np.sign(w.numpy()) if t == 0 else np.sign(w.numpy())
+    np.testing.assert_array_equal(g.sign().ravel().numpy(), expected_sign)
+
+
+def test_fgsm_on_efficientnet_bounds_and_flip(effnet, hopper_bytes):
+    from cnnviz.images import decode_image
+
+    img = decode_image(hopper_bytes)
+    att = A.fgsm(effnet, img, 2 / 255)
+    assert att.clean.shape == (224, 224, 3) and att.adversarial.min() >= 0 and att.adversarial.max() <= 1
+    assert np.abs(att.perturbation).max() <= 2 / 255 + 1e-6
+    assert att.before[0].index == att.target == att.cam_before.target
+    # the attacked class loses probability, and the top-5 come from each image's own logits
+    p_before = {t.index: t.prob for t in att.before}[att.target]
+    after_probs = torch.softmax(torch.from_numpy(att.cam_after.logits).double(), 0)
+    assert float(after_probs[att.target]) < p_before
+    assert att.after[0].index == att.cam_after.target
+    assert hook_count(effnet.model) == 0
+    assert all(not p.requires_grad for p in effnet.model.parameters())
+    zero = A.fgsm(effnet, img, 0.0)
+    assert not np.abs(zero.perturbation).any() and zero.after[0].index == zero.before[0].index
+
+
+def test_fgsm_one_channel():
+    lm = wrap(linear_two_class(torch.linspace(-1, 1, 64)), size=8, channels=1, classes=2, layer="conv")
+    img = Image.fromarray((np.arange(64).reshape(8, 8) * 4).astype(np.uint8)).convert("RGB")
+    att = A.fgsm(lm, img, 8 / 255)
+    assert att.clean.shape == (8, 8, 1)
+    assert A.amplified(att.perturbation, att.eps).shape == (8, 8, 3)
