@@ -18,7 +18,12 @@ from cnnviz.errors import CnnvizError
 COMMANDS = [
     "cnnviz.commands.models",
     "cnnviz.commands.predict",
+    "cnnviz.commands.layers",
+    "cnnviz.commands.features",
+    "cnnviz.commands.filters",
     "cnnviz.commands.train",
+    "cnnviz.commands.explain",
+    "cnnviz.commands.adversarial",
 ]
 
 

@@ -241,3 +241,37 @@ def test_one_channel_model():
     np.testing.assert_allclose(maps["conv1"], ref, rtol=0, atol=1e-6)
     np.testing.assert_array_equal(maps["relu"], np.maximum(maps["conv1"], 0))
     assert maps["relu#2"].shape == (4, 8, 8)
+
+
+# ------------------------------------------------------------------ CLI
+def test_cli_features_equals_torchvision_extractor(tmp_path, hopper_path):
+    from cnnviz.cli import main
+
+    npy, inp, png = tmp_path / "maps.npy", tmp_path / "x.npy", tmp_path / "grid.png"
+    rc = main(["features", str(hopper_path), "--model", "resnet18", "--weights", "random",
+               "--layer", "layer1.0.relu#2", "--npy", str(npy), "--save-input", str(inp), "--out", str(png)])
+    assert rc == 0
+    x = torch.from_numpy(np.load(inp))
+    assert x.shape == (1, 3, 224, 224)
+    model = load_model("resnet18", "random", device="cpu").model
+    with torch.inference_mode():
+        ref = create_feature_extractor(model, return_nodes=["layer1.0.relu_1"])(x)["layer1.0.relu_1"][0]
+    got = np.load(npy)
+    assert got.dtype == np.float32 and np.array_equal(got, ref.numpy())
+    assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_cli_layers_json_and_bad_layer(capsys, hopper_path):
+    import json
+
+    from cnnviz.cli import main
+
+    assert main(["layers", "--model", "resnet18", "--weights", "random", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    first = rows[0]
+    assert first == {"name": "conv1", "type": "Conv2d", "out_shape": [64, 112, 112], "params": 64 * 3 * 49,
+                     "rf": 7, "jump": 2}
+    assert {"name": "layer4.1.relu#2", "type": "ReLU", "out_shape": [512, 7, 7], "params": 0, "rf": 435,
+            "jump": 32} in rows  # ResNet-18's often-quoted 435-pixel field
+    assert main(["features", str(hopper_path), "--model", "resnet18", "--weights", "random", "--layer", "nope"]) == 2
+    assert "no layer called 'nope'" in capsys.readouterr().err

@@ -1,0 +1,44 @@
+"""`features IMAGE --layer L`: one layer's feature maps for an image, as a grid and/or raw array."""
+
+from cnnviz.cli import add_model_args, load_from_args, read_image
+
+
+def register(sub) -> None:
+    p = sub.add_parser("features", help="one layer's feature maps for an image")
+    p.add_argument("image", help="image file (JPEG, PNG, GIF, BMP, WEBP, TIFF)")
+    add_model_args(p, required=True)
+    p.add_argument("--layer", required=True, help="layer name, as `layers` lists it (e.g. layer1.0.relu#2)")
+    p.add_argument("--out", help="save the grid of all channels as PNG")
+    p.add_argument("--npy", help="save the layer's raw output (C, H, W) float32")
+    p.add_argument("--save-input", help="save the exact input tensor the model was fed (1, C, H, W) float32")
+    p.add_argument("--sort", choices=("channel", "mean", "max"), default="channel", help="grid order")
+    p.add_argument("--norm", choices=("channel", "layer"), default="channel", help="grid normalisation")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import numpy as np
+
+    from cnnviz import featuremaps, render
+    from cnnviz.probe import capture_layers, catalogue, find_layer
+
+    img = read_image(args.image)
+    lm = load_from_args(args)
+    layer = find_layer(catalogue(lm), args.layer)
+    x = lm.preprocess(img)
+    maps = capture_layers(lm, x, [layer])[layer.name]
+    if args.npy:
+        np.save(args.npy, maps)
+    if args.save_input:
+        np.save(args.save_input, x.cpu().numpy())
+    if args.out:
+        if maps.ndim != 3:
+            from cnnviz.errors import CnnvizError
+
+            raise CnnvizError(f"{layer.name} outputs a flat vector {maps.shape}, not maps: use --npy.")
+        grid = featuremaps.feature_grid(maps, sort=args.sort, norm=args.norm)
+        with open(args.out, "wb") as f:
+            f.write(render.to_png(grid.rgb))
+    print(f"{layer.name}: {layer.type} {'×'.join(map(str, maps.shape))}, min {maps.min():.4g}, "
+          f"max {maps.max():.4g}, mean {maps.mean():.4g}")
+    return 0

@@ -1,0 +1,26 @@
+"""`layers`: every layer of a model with output shape, parameters and receptive field."""
+
+from cnnviz.cli import add_model_args, load_from_args, print_json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("layers", help="list a model's layers: shape, parameters, receptive field")
+    add_model_args(p, required=True)
+    p.add_argument("--json", action="store_true",
+                   help='[{"name", "type", "out_shape", "params", "rf", "jump"}, ...]')
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from cnnviz.probe import catalogue
+
+    rows = [la.as_dict() for la in catalogue(load_from_args(args))]
+    if args.json:
+        print_json(rows)
+        return 0
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        shape = "×".join(map(str, r["out_shape"]))
+        print(f"{r['name']:<{width}}  {r['type']:<18} {shape:<14} {r['params']:>10,}  rf {r['rf']:>4}  "
+              f"jump {r['jump'] if r['jump'] is not None else '-'}")
+    return 0
