@@ -79,10 +79,10 @@ with left:
 with mid:
     spec = lm.preprocess_spec
     box = unit_box(layer, row, col, spec.size)
-    st.image(fm.draw_box(spec.crop(img), box, width=400), width=400,
-             caption=f"Receptive field of unit ({row}, {col}): rows {box[0]}–{box[2]}, columns {box[1]}–{box[3]} "
-                     f"of the {spec.size}×{spec.size} input" + (" (clipped at the border)" if
-                                                               layer.rf > spec.size else ""))
+    st.image(fm.draw_box(spec.crop(img), box, width=400), width=400)
+    clipped = " (clipped at the border)" if layer.rf > spec.size or min(box) == 0 or max(box) == spec.size - 1 else ""
+    st.caption(f"Receptive field of unit ({row}, {col}): rows {box[0]}–{box[2]}, columns {box[1]}–{box[3]} "
+               f"of the {spec.size}×{spec.size} input{clipped}")
 
 with st.expander("What am I looking at?"):
     st.markdown(f"""

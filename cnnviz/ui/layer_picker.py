@@ -30,6 +30,8 @@ def layer_select(label: str, layers: list[LayerInfo], key: str, *, kinds: Iterab
     groups: dict[str, list[str]] = {}
     for la in offered:
         groups.setdefault(la.group, []).append(la.name)
+    for g, names in groups.items():  # a block's own output comes after its layers, as in the forward pass
+        groups[g] = sorted(names, key=lambda n: by_name[n].path == g)
     bkey = key + "_block"
     if st.session_state.get(key) not in by_name:
         start = by_name.get(default or "", offered[0])
@@ -52,7 +54,7 @@ def layer_select(label: str, layers: list[LayerInfo], key: str, *, kinds: Iterab
 
     def fmt(n: str) -> str:
         la = by_name[n]
-        short = n[len(prefix):] if n.startswith(prefix) else n
+        short = n[len(prefix):] if n.startswith(prefix) else ("block output" if la.path == block else n)
         return f"{short} — {la.type}, {_shape(la)}"
 
     with right:
