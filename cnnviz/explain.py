@@ -446,7 +446,7 @@ class Display:
     legend: str
 
 
-def display(map_: np.ndarray, *, signed: bool = False, cmap: str = "jet") -> Display:
+def display(map_: np.ndarray, *, signed: bool = False, cmap: str = "jet", robust: bool = False) -> Display:
     """Normalised view (0 … max of the positive part) or signed view (−m … +m, m = max |value|).
 
     The signed view keeps the real scale, so two maps of the same model compare; its
@@ -458,7 +458,10 @@ def display(map_: np.ndarray, *, signed: bool = False, cmap: str = "jet") -> Dis
         return Display(a, -m, m, "RdBu_r",
                        f"red: evidence for the class, blue: against it, white: none (scale ±{m:.3g})")
     pos = np.maximum(a, 0)
-    return Display(pos, 0.0, float(pos.max()) or 1.0, cmap,
+    # robust: pixel maps have a few extreme values; the top 0.5 % saturate instead of
+    # leaving everything else near black
+    top = float(np.percentile(pos[pos > 0], 99.5)) if robust and pos.any() else float(pos.max())
+    return Display(pos, 0.0, top or 1.0, cmap,
                    "strongest evidence for the class at the top of the scale, none at the bottom")
 
 

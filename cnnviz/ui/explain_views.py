@@ -1,0 +1,143 @@
+"""Cached explanations for the Grad-CAM, Compare-methods and Fool-the-network pages.
+
+Results are plain dataclasses of numpy arrays (``st.cache_data`` pickles them per call),
+keyed by (model, weights, image digest, choices); the image itself is passed unhashed.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+from PIL import Image
+
+from cnnviz import explain as E
+from cnnviz.ui import loaders
+
+CMAPS = ("jet", "turbo", "inferno", "viridis")
+
+GRADCAM_EXPLAINER = """
+**Grad-CAM** asks: *which places in this layer made the score of the chosen class go up?*
+It runs the image forward, then takes the gradient of the class score with respect to the
+layer's output. Averaging that gradient over each channel says how much the channel matters
+for this class; the channels are added up with those weights and negative totals are cut to
+zero. The result has the layer's own (coarse) resolution — 7×7 for the last block of a
+224×224 network — and is stretched over the photo.
+
+- **Layer:** late layers know about objects but are coarse; early ones are sharp but only see edges.
+- **Class:** pick another class to see the evidence *for that class* in the same picture.
+- **Signed view:** keeps the negative part and the real scale: red places raise the score,
+  blue places lower it.
+"""
+
+SWEEP_EXPLAINER = """
+The same Grad-CAM, computed at the output of every block from the first (left, top) to
+the last. Each tile is scaled to its own maximum, so it shows *where* the evidence is,
+not how strong. Early blocks light up on edges and textures anywhere in the picture; in
+later blocks the evidence gathers on the object. All maps come from one forward pass and
+one backward pass.
+"""
+
+
+def target_select(label: str, key: str, for_key: str, lm, digest: str) -> int:
+    """A searchable selectbox over every class; starts on (and returns to) the top-1 class
+    whenever the model or the image changes."""
+    pred = loaders.cached_prediction(top=5)
+    top1 = pred["top"][0]["index"]
+    stamp = (lm.name, lm.weights, digest)
+    if st.session_state.get(for_key) != stamp or st.session_state.get(key) not in range(len(lm.classes)):
+        st.session_state[for_key] = stamp
+        st.session_state[key] = top1
+    probs = {t["index"]: t["prob"] for t in pred["top"]}
+
+    def fmt(i: int) -> str:
+        extra = f" — top-5, {probs[i]:.0%}" if i in probs else ""
+        return f"{lm.label(i)} ({i}){extra}"
+
+    return st.selectbox(label, range(len(lm.classes)), key=key, format_func=fmt,
+                        help="Type to search all class names. Starts on the model's top-1 class.")
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def _explanation(name: str, weights: str, digest: str, _img: Image.Image, method: str, target: int | None,
+                 layer: str | None) -> E.Explanation:
+    lm = loaders.cached_model(name, weights)
+    return E.explain(lm, lm.preprocess(_img), method, target=target, layer=layer)
+
+
+def explanation(method: str, target: int | None = None, layer: str | None = None) -> E.Explanation:
+    """The sidebar model's explanation of the session's image (cached per choices)."""
+    name, weights = loaders.model_key()
+    loaders.current_model()
+    img = loaders.current_image()
+    return _explanation(name, weights, loaders.current_image_bytes()[2], img, method, target, layer)
+
+
+@st.cache_data(max_entries=64, show_spinner="Grad-CAM at every block…")
+def _sweep(name: str, weights: str, digest: str, _img: Image.Image, target: int) -> E.Sweep:
+    lm = loaders.cached_model(name, weights)
+    return E.sweep(lm, lm.preprocess(_img), target=target)
+
+
+def sweep(target: int) -> E.Sweep:
+    name, weights = loaders.model_key()
+    img = loaders.current_image()
+    return _sweep(name, weights, loaders.current_image_bytes()[2], img, target)
+
+
+@st.cache_data(max_entries=32, show_spinner="Deleting and inserting pixels…")
+def _faithfulness(name: str, weights: str, digest: str, _img: Image.Image, target: int,
+                  _maps: dict, methods: tuple[str, ...]) -> dict:
+    from cnnviz.faithfulness import compare
+
+    lm = loaders.cached_model(name, weights)
+    return compare(lm, lm.preprocess(_img), _maps, target)
+
+
+def faithfulness(target: int, maps: dict) -> dict:
+    """{method or "random": faithfulness.Curves} for ``maps`` ({method: (h, w) map})."""
+    name, weights = loaders.model_key()
+    img = loaders.current_image()
+    return _faithfulness(name, weights, loaders.current_image_bytes()[2], img, target, maps, tuple(sorted(maps)))
+
+
+@st.cache_data(max_entries=64, show_spinner="Attacking…")
+def _attack(name: str, weights: str, digest: str, _img: Image.Image, eps: float):
+    from cnnviz.adversarial import fgsm
+
+    return fgsm(loaders.cached_model(name, weights), _img, eps)
+
+
+def attack(eps: float):
+    """adversarial.Attack of the session's image at ``eps`` (pixel units)."""
+    name, weights = loaders.model_key()
+    img = loaders.current_image()
+    return _attack(name, weights, loaders.current_image_bytes()[2], img, eps)
+
+
+def legend(d: E.Display, width: int = 320) -> None:
+    """The colour strip with its end values and a sentence saying what the colours mean."""
+    from cnnviz import render
+
+    st.image(render.to_png(render.upscale(render.colorbar(d.cmap, width=width, height=14), 1)), width=width)
+    lo, hi = (f"{d.vmin:.3g}", f"{d.vmax:.3g}")
+    st.caption(f"{lo} ← → {hi} · {d.legend}")
+
+
+def curves_chart(res: dict, titles: dict[str, str]) -> alt.Chart:
+    """Deletion and insertion curves side by side, one line per method (random dashed)."""
+    rows = []
+    for name, c in res.items():
+        for kind in ("deletion", "insertion"):
+            for f, p in zip(c.fractions, getattr(c, kind), strict=True):
+                rows.append({"method": titles.get(name, name), "curve": kind, "fraction": float(f) * 100,
+                             "probability": float(p), "random": name == "random"})
+    df = pd.DataFrame(rows)
+    base = alt.Chart(df).mark_line(point=True).encode(
+        x=alt.X("fraction:Q", title="pixels removed / inserted (%)"),
+        y=alt.Y("probability:Q", title="class probability"),
+        color=alt.Color("method:N", legend=alt.Legend(orient="bottom", labelFontSize=14)),
+        strokeDash=alt.StrokeDash("random:N", legend=None),
+        tooltip=["method", "curve", "fraction", alt.Tooltip("probability:Q", format=".3f")],
+    ).properties(width=360, height=260)
+    return base.facet(column=alt.Column("curve:N", title=None, sort=["deletion", "insertion"]))

@@ -1,0 +1,88 @@
+"""Six explanation methods side by side, and how faithful each one is."""
+
+import pandas as pd
+import streamlit as st
+
+from cnnviz import explain as E
+from cnnviz import render
+from cnnviz.errors import CnnvizError
+from cnnviz.ui import explain_views as xv
+from cnnviz.ui import loaders, state
+
+EXPLAINER = """
+Each method answers *"what made the score of this class high?"* in its own way (the
+caption under each picture says how). Grad-CAM and Grad-CAM++ work at the last block
+(coarse blobs); the others give one value per pixel (fine, often noisy). Methods that
+agree are more believable. The times show what each costs on this server: Integrated
+Gradients runs the network dozens of times, Occlusion once per hidden patch.
+"""
+
+FAITH_EXPLAINER = """
+A map is **faithful** if the pixels it calls important really drive the prediction.
+**Deletion:** grey out the most important pixels first, in 16 steps, and watch the
+probability; the faster it falls, the better (a *small* area under the curve).
+**Insertion:** start from a blurred picture and put the most important pixels back first;
+the faster it rises, the better (a *large* area). A method should beat the **random** order
+(dashed). Hiding scattered single pixels confuses a network by itself, so pixel-level maps
+can fall fast on deletion for that reason alone: read both curves together.
+"""
+
+st.title("Compare explanation methods")
+lm = loaders.current_model()
+img = loaders.current_image()
+digest = loaders.current_image_bytes()[2]
+picture = lm.preprocess_spec.crop(img)
+target = xv.target_select("Class to explain", state.XM_TARGET, state.XM_TARGET_FOR, lm, digest)
+stamp = (lm.name, lm.weights, digest, target)
+
+fast = [m for m in E.METHODS.values() if not m.slow]
+slow = [m for m in E.METHODS.values() if m.slow]
+slow_ok = st.session_state.get(state.XM_SLOW_FOR) == stamp
+if not slow_ok:
+    c1, c2 = st.columns([3, 1])
+    c1.warning(f"{' and '.join(m.title for m in slow)} run the network dozens of times: "
+               "several seconds each on a CPU. They run only when you ask.")
+    if c2.button("Run the slow ones too", key="xm_run_slow"):
+        st.session_state[state.XM_SLOW_FOR] = stamp
+        st.rerun()
+
+results: dict[str, E.Explanation] = {}
+methods = fast + (slow if slow_ok else [])
+cols = st.columns(3, gap="medium")
+for i, m in enumerate(methods):
+    with cols[i % 3]:
+        try:
+            with st.spinner(f"{m.title}…"):
+                e = xv.explanation(m.name, target)
+        except CnnvizError as err:
+            st.error(f"{m.title}: {err}")
+            continue
+        results[m.name] = e
+        d = E.display(e.map, cmap="jet", robust=m.kind == "pixel")
+        st.image(render.to_png(render.overlay(picture, d.heat, alpha=0.55, cmap=d.cmap, vmin=d.vmin, vmax=d.vmax)),
+                 width="stretch")
+        where = f" at `{e.layer}`" if e.layer else ""
+        st.markdown(f"**{m.title}**{where} · **{e.seconds * 1000:.0f} ms**")
+        st.caption(m.about)
+st.caption("Colours: each map from none (blue) to its strongest evidence (red), scaled to its own maximum "
+           "(pixel maps: to their top 0.5 %, so that faint detail shows).")
+with st.expander("What am I looking at?"):
+    st.markdown(EXPLAINER)
+
+st.divider()
+st.subheader("Faithfulness: deletion and insertion")
+if st.session_state.get(state.XM_FAITH_FOR) != stamp:
+    st.info(f"Measuring runs {2 * 17 * (len(results) + 1)} perturbed pictures through the network "
+            "(a few seconds to half a minute on a CPU).")
+    if st.button("Measure faithfulness", key="xm_run_faith"):
+        st.session_state[state.XM_FAITH_FOR] = stamp
+        st.rerun()
+else:
+    res = xv.faithfulness(target, {k: v.map for k, v in results.items()})
+    titles = {k: E.METHODS[k].title for k in results} | {"random": "random order"}
+    st.altair_chart(xv.curves_chart(res, titles))
+    table = pd.DataFrame([{"method": titles[k], "deletion AUC (lower is better)": round(c.deletion_auc, 3),
+                           "insertion AUC (higher is better)": round(c.insertion_auc, 3)} for k, c in res.items()])
+    st.dataframe(table, hide_index=True)
+with st.expander("What am I looking at?", expanded=False):
+    st.markdown(FAITH_EXPLAINER)

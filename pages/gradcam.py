@@ -1,0 +1,66 @@
+"""Grad-CAM: where the network found evidence for a class, at one layer and at every block."""
+
+import streamlit as st
+
+from cnnviz import explain as E
+from cnnviz import render
+from cnnviz.errors import CnnvizError
+from cnnviz.ui import explain_views as xv
+from cnnviz.ui import loaders, state
+from cnnviz.ui.layer_picker import layer_select
+
+st.title("Grad-CAM: where did it look?")
+lm = loaders.current_model()
+img = loaders.current_image()
+name, weights = loaders.model_key()
+digest = loaders.current_image_bytes()[2]
+picture = lm.preprocess_spec.crop(img)
+
+layers = loaders.cached_catalogue(name, weights)
+layer = layer_select("Layer", layers, state.GC_LAYER, default=lm.info.default_layer)
+c1, c2, c3, c4 = st.columns([3, 1.4, 1.2, 1.2])
+with c1:
+    target = xv.target_select("Class to explain", state.GC_TARGET, state.GC_TARGET_FOR, lm, digest)
+with c2:
+    alpha = st.slider("Map opacity", 0.0, 1.0, 0.5, 0.05, key=state.GC_ALPHA)
+with c3:
+    cmap = st.selectbox("Colours", xv.CMAPS, key=state.GC_CMAP)
+with c4:
+    signed = st.toggle("Signed", key=state.GC_SIGNED,
+                       help="Keep negative evidence (blue) and the map's real values instead of 0…max.")
+
+try:
+    e = xv.explanation("gradcam", target, layer.name)
+except CnnvizError as err:
+    st.error(str(err))
+    st.stop()
+
+d = E.display(e.map if not signed else e.signed, signed=signed, cmap=cmap)
+png = render.to_png(render.overlay(picture, d.heat, alpha=alpha, cmap=d.cmap, vmin=d.vmin, vmax=d.vmax))
+left, right = st.columns([1.1, 1], gap="large")
+with left:
+    st.image(png, caption=f"Grad-CAM at {e.layer} for “{e.label}”", width=448)
+with right:
+    st.markdown(f"### {e.label}\nclass {e.target} · probability **{e.prob:.1%}**")
+    h, w = e.map.shape
+    st.markdown(f"Map: **{h}×{w}** at `{e.layer}`, stretched to {picture.width}×{picture.height} · "
+                f"computed in **{e.seconds * 1000:.0f} ms**")
+    xv.legend(d)
+    if not e.map.any():
+        st.info("Nothing at this layer raises this class's score: the map is empty. Try another layer or class.")
+    st.download_button("Download PNG", png, file_name=f"gradcam_{lm.name}_{e.layer}_{e.target}.png",
+                       mime="image/png", key="gc_download")
+    with st.expander("What am I looking at?"):
+        st.markdown(xv.GRADCAM_EXPLAINER)
+
+st.divider()
+st.subheader("Layer sweep: where does the evidence form?")
+s = xv.sweep(target)
+thumbs = [render.overlay(picture.resize((150, 150)), m, alpha=0.55, cmap=cmap, vmin=0.0, vmax=float(m.max()) or 1.0)
+          for m in s.maps]
+st.image(thumbs, caption=[f"{n} · {m.shape[0]}×{m.shape[1]}" for n, m in zip(s.layers, s.maps, strict=True)],
+         width=150)
+st.caption(f"{len(s.layers)} blocks, early → late, for “{s.label}” · all in {s.seconds * 1000:.0f} ms "
+           "(one forward and one backward pass)")
+with st.expander("What am I looking at?"):
+    st.markdown(xv.SWEEP_EXPLAINER)
