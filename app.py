@@ -28,6 +28,11 @@ PAGES = {
         st.Page("pages/activations.py", title="Activations", icon="📈"),
         st.Page("pages/pooling.py", title="Pooling", icon="🧮"),
     ],
+    "Why it said that": [
+        st.Page("pages/gradcam.py", title="Grad-CAM", icon="🔥"),
+        st.Page("pages/explanations.py", title="Compare methods", icon="⚖️"),
+        st.Page("pages/adversarial.py", title="Fool the network", icon="🎭"),
+    ],
 }
 
 nav = st.navigation(PAGES)

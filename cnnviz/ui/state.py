@@ -74,6 +74,19 @@ FILT_CHANNEL = "filt_channel"
 FILT_NORM = "filt_norm"
 MODEL_KINDS = "model_table_kinds"
 
+# Explanations (Grad-CAM, method comparison, adversarial pages)
+GC_LAYER = "gc_layer"  # layer picker (its block picker: GC_LAYER + "_block")
+GC_TARGET = "gc_target"  # class index; reset to the top-1 when GC_TARGET_FOR changes
+GC_TARGET_FOR = "gc_target_for"  # (model, weights, image digest) the target was chosen for
+GC_ALPHA = "gc_alpha"
+GC_CMAP = "gc_cmap"
+GC_SIGNED = "gc_signed"
+XM_TARGET = "xm_target"
+XM_TARGET_FOR = "xm_target_for"
+XM_SLOW_FOR = "xm_slow_for"  # (model, weights, digest, target) the slow methods were asked for
+XM_FAITH_FOR = "xm_faith_for"  # same, for the faithfulness curves
+ADV_EPS = "adv_eps"  # epsilon in 1/255 pixel units
+
 _DEFAULTS = {
     MODEL: DEFAULT_MODEL,
     WEIGHTS: WEIGHTS_PRETRAINED,
