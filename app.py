@@ -28,6 +28,9 @@ PAGES = {
         st.Page("pages/activations.py", title="Activations", icon="📈"),
         st.Page("pages/pooling.py", title="Pooling", icon="🧮"),
     ],
+    "Your own CNN": [
+        st.Page("pages/train.py", title="Train", icon="🏋️"),
+    ],
     "Why it said that": [
         st.Page("pages/gradcam.py", title="Grad-CAM", icon="🔥"),
         st.Page("pages/explanations.py", title="Compare methods", icon="⚖️"),

@@ -74,6 +74,35 @@ FILT_CHANNEL = "filt_channel"
 FILT_NORM = "filt_norm"
 MODEL_KINDS = "model_table_kinds"
 
+# Train page (the model being trained lives in cnnviz.training.trainer, keyed by TRAIN_ID)
+TRAIN_ID = "train_session_id"
+TRAIN_SOURCE = "train_source"
+TRAIN_SIZE = "train_size"
+TRAIN_GREY = "train_grey"
+TRAIN_FOLDER_UPLOAD = "train_folder_upload"
+TRAIN_ZIP_UPLOAD = "train_zip_upload"
+TRAIN_FILES = "train_files"  # the upload's bytes (zip) or [(relative name, bytes)] (folder)
+TRAIN_ARCH = "train_arch"
+TRAIN_BLOCKS = "train_blocks"
+TRAIN_WIDTH = "train_width"
+TRAIN_KERNEL = "train_kernel"
+TRAIN_ACT = "train_act"
+TRAIN_POOL = "train_pool"
+TRAIN_BN = "train_bn"
+TRAIN_DROPOUT = "train_dropout"
+TRAIN_AUG_FOR = "train_aug_for"  # dataset whose default augmentation the widgets hold
+TRAIN_FLIP = "train_flip"
+TRAIN_ROT = "train_rotate"
+TRAIN_SHIFT = "train_shift"
+TRAIN_BRIGHT = "train_brightness"
+TRAIN_EPOCHS = "train_epochs"
+TRAIN_BATCH = "train_batch"
+TRAIN_LR = "train_lr"
+TRAIN_OPT = "train_optimizer"
+TRAIN_SHOWN = "train_shown_status"  # last status the full page drew (a change → rerun)
+TRAIN_SAVE_NAME = "train_save_name"
+TRAIN_SAVED = "train_saved_path"
+
 # Explanations (Grad-CAM, method comparison, adversarial pages)
 GC_LAYER = "gc_layer"  # layer picker (its block picker: GC_LAYER + "_block")
 GC_TARGET = "gc_target"  # class index; reset to the top-1 when GC_TARGET_FOR changes

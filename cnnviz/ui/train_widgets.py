@@ -1,0 +1,204 @@
+"""Widgets of the Train page: data, architecture, augmentation, live training, results.
+
+Computing stays in cnnviz.training; this module reads widgets, caches datasets
+(picklable numpy dataclasses) and draws. The running model lives in
+cnnviz.training.trainer's registry; session state holds only its id and choices.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from cnnviz import render
+from cnnviz.errors import CnnvizError
+from cnnviz.filters import filter_grid
+from cnnviz.images import image_digest
+from cnnviz.training import arch as archs
+from cnnviz.training import datasets
+from cnnviz.training.augment import Augment, default_augment
+from cnnviz.training.augment import preview as aug_preview
+from cnnviz.ui import state
+
+SOURCES = {
+    "shapes": "Shapes (generated)",
+    "mnist5k": "MNIST digits (5,000)",
+    "digits": "Digits 8×8 (scikit-learn)",
+    "folder": "Your folder",
+    "zip": "Your zip",
+    "mnist": "MNIST (torchvision)",
+    "fashionmnist": "FashionMNIST (torchvision)",
+    "cifar10": "CIFAR-10 (torchvision)",
+}
+
+
+# ------------------------------------------------------------------------------ data
+@st.cache_data(max_entries=8, show_spinner="Preparing the dataset…")
+def _builtin(kind: str, size: int) -> datasets.ImageDataset:
+    return datasets.load(kind, size=size if kind in ("shapes", "digits") else None)
+
+
+@st.cache_data(max_entries=8, show_spinner="Reading your images…")
+def _uploaded(digest: str, kind: str, _payload, size: int, channels: int) -> datasets.ImageDataset:
+    if kind == "zip":
+        return datasets.read_zip(_payload, size=size, channels=channels)
+    return datasets.from_files(_payload, size=size, channels=channels)
+
+
+def _on_folder() -> None:
+    files = st.session_state.get(state.TRAIN_FOLDER_UPLOAD) or []
+    st.session_state[state.TRAIN_FILES] = [(f.name, f.getvalue()) for f in files] or None
+
+
+def _on_zip() -> None:
+    f = st.session_state.get(state.TRAIN_ZIP_UPLOAD)
+    st.session_state[state.TRAIN_FILES] = f.getvalue() if f is not None else None
+
+
+def dataset_section() -> datasets.ImageDataset | None:
+    """Pick and load a dataset; show its split, balance and a preview. None until usable."""
+    kind = st.selectbox("Dataset", list(SOURCES), format_func=SOURCES.get, key=state.TRAIN_SOURCE)
+    size, channels = 28, 1
+    if kind in ("shapes", "folder", "zip"):
+        c1, c2 = st.columns(2)
+        size = c1.select_slider("Image size", [16, 28, 32, 48, 64], value=32, key=state.TRAIN_SIZE,
+                                help="Every image is resized and centre-cropped to this square.")
+        channels = 1 if c2.toggle("Greyscale", key=state.TRAIN_GREY) else 3
+    try:
+        if kind == "folder":
+            st.file_uploader("A folder with one sub-folder per class", accept_multiple_files="directory",
+                             key=state.TRAIN_FOLDER_UPLOAD, on_change=_on_folder)
+        elif kind == "zip":
+            st.file_uploader("A zip of class folders", type=["zip"], key=state.TRAIN_ZIP_UPLOAD, on_change=_on_zip)
+        if kind in ("folder", "zip"):
+            payload = st.session_state.get(state.TRAIN_FILES)
+            if not payload or isinstance(payload, bytes) != (kind == "zip"):
+                st.info("Upload images sorted into one folder per class, e.g. cats/…, dogs/….")
+                return None
+            raw = payload if kind == "zip" else b"".join(n.encode() + d for n, d in payload)
+            ds = _uploaded(image_digest(raw), kind, payload, size, channels)
+        else:
+            ds = _builtin(kind, size)
+    except CnnvizError as e:
+        st.error(str(e))
+        return None
+    st.caption(ds.summary())
+    counts = pd.DataFrame([{"class": c, "split": s, "images": n} for c, (tr, va) in ds.counts().items()
+                           for s, n in (("train", tr), ("validation", va))])
+    left, right = st.columns([1, 1.2])
+    left.altair_chart(alt.Chart(counts).mark_bar().encode(
+        y=alt.Y("class:N", sort=None), x=alt.X("images:Q", stack=True), color=alt.Color("split:N"),
+        tooltip=["class", "split", "images"]).properties(height=min(360, 32 * len(ds.classes) + 60)), width="stretch")
+    grid = datasets.preview(ds, per_class=8)
+    right.image(render.upscale(grid, render.fit_factor(grid.shape[1], 520)), caption="One row per class")
+    return ds
+
+
+# ---------------------------------------------------------------------- architecture
+def _on_preset() -> None:
+    a = archs.PRESETS[st.session_state[state.TRAIN_ARCH]]
+    ss = st.session_state
+    ss[state.TRAIN_BLOCKS], ss[state.TRAIN_WIDTH] = len(a["channels"]), a["channels"][0]
+    ss[state.TRAIN_KERNEL], ss[state.TRAIN_ACT], ss[state.TRAIN_POOL] = a["kernel"], a["activation"], a["pool"]
+    ss[state.TRAIN_BN], ss[state.TRAIN_DROPOUT] = a["batchnorm"], a["dropout"]
+
+
+def arch_section(ds: datasets.ImageDataset) -> dict | None:
+    """The architecture dict from the builder widgets, with its layer table."""
+    st.selectbox("Start from", list(archs.PRESETS), key=state.TRAIN_ARCH, on_change=_on_preset,
+                 format_func={"tinyvgg": "TinyVGG (CNN Explainer)", "lenet": "LeNet-5 (1998)"}.get)
+    kind = st.session_state[state.TRAIN_ARCH]
+    base = archs.PRESETS[kind]
+    if state.TRAIN_BLOCKS not in st.session_state:
+        _on_preset()
+    c = st.columns(4)
+    blocks = c[0].slider("Conv blocks", 1, 6, key=state.TRAIN_BLOCKS)
+    width = c[1].select_slider("Channels (first block)", [4, 6, 8, 12, 16, 32, 64], key=state.TRAIN_WIDTH)
+    kernel = c[2].select_slider("Kernel size", [1, 3, 5, 7], key=state.TRAIN_KERNEL)
+    dropout = c[3].slider("Dropout", 0.0, 0.7, step=0.1, key=state.TRAIN_DROPOUT)
+    c = st.columns(4)
+    act = c[0].selectbox("Activation", list(archs.ACTIVATIONS), key=state.TRAIN_ACT)
+    pool = c[1].selectbox("Pooling", list(archs.POOLS), key=state.TRAIN_POOL)
+    bn = c[2].toggle("Batch norm", key=state.TRAIN_BN)
+    every = base["pool_every"]
+    # Channels double after every pooling layer, as in VGG: maps get smaller but more numerous.
+    channels = [width * 2 ** (i // every) for i in range(blocks)]
+    a = archs.preset(kind, channels=channels, kernel=kernel, activation=act, pool=pool, batchnorm=bn, dropout=dropout)
+    try:
+        model = archs.build_model(a, ds.channels, len(ds.classes), ds.size)
+    except CnnvizError as e:
+        st.error(str(e))
+        return None
+    rows = archs.summary(model, ds.channels, ds.size)
+    c[3].metric("Parameters", f"{archs.count_params(model):,}")
+    with st.expander(f"Layers and output shapes ({len(rows)} layers)"):
+        st.dataframe(pd.DataFrame([{"layer": r.name, "type": r.kind, "output shape": " × ".join(map(str, r.shape)),
+                                    "parameters": r.params} for r in rows]), hide_index=True, width="stretch")
+    return a
+
+
+# ---------------------------------------------------------------------- augmentation
+def augment_section(ds: datasets.ImageDataset) -> Augment:
+    """The augmentation widgets and a preview: each row is one image, changed six ways."""
+    if st.session_state.get(state.TRAIN_AUG_FOR) != ds.name:  # new data: its own defaults
+        d = default_augment(ds.name)
+        st.session_state.update({state.TRAIN_AUG_FOR: ds.name, state.TRAIN_FLIP: d.flip, state.TRAIN_ROT: d.rotate,
+                                 state.TRAIN_SHIFT: d.shift, state.TRAIN_BRIGHT: d.brightness})
+    c = st.columns(4)
+    aug = Augment(flip=c[0].toggle("Mirror", key=state.TRAIN_FLIP, help="Wrong for digits: a mirrored 2 is no 2."),
+                  rotate=c[1].slider("Rotate ±°", 0.0, 45.0, step=5.0, key=state.TRAIN_ROT),
+                  shift=c[2].slider("Shift (crop) ±", 0.0, 0.25, step=0.02, key=state.TRAIN_SHIFT),
+                  brightness=c[3].slider("Brightness ±", 0.0, 0.5, step=0.1, key=state.TRAIN_BRIGHT))
+    picks = ds.train_idx[:: max(1, len(ds.train_idx) // 4)][:4]
+    grid = render.tile(aug_preview(ds.x[picks], aug, copies=6), ncols=6, pad=2, fill=255).astype(np.uint8)
+    st.image(render.upscale(grid, render.fit_factor(grid.shape[1], 420)),
+             caption="Four training images (rows), each as the network might see it in six epochs")
+    return aug
+
+
+# ----------------------------------------------------------------------------- views
+def session_id() -> str:
+    if not st.session_state.get(state.TRAIN_ID):
+        st.session_state[state.TRAIN_ID] = uuid.uuid4().hex
+    return st.session_state[state.TRAIN_ID]
+
+
+def curves(history: list[dict]) -> alt.Chart | None:
+    """Loss and accuracy against epochs, training (thin) and validation (dots)."""
+    rows = []
+    for p in history:
+        split = "validation" if "val_loss" in p else "train"
+        pre = "val" if split == "validation" else "train"
+        rows += [{"epoch": p["epoch"], "split": split, "metric": "loss", "value": p[f"{pre}_loss"]},
+                 {"epoch": p["epoch"], "split": split, "metric": "accuracy", "value": p[f"{pre}_acc"]}]
+    if not rows:
+        return None
+    base = alt.Chart(pd.DataFrame(rows)).encode(
+        x=alt.X("epoch:Q"), y=alt.Y("value:Q", title=None), color=alt.Color("split:N"), tooltip=["epoch", "split", "value"])
+    chart = (base.mark_line() + base.mark_point(filled=True)).properties(width=300, height=200)
+    return chart.facet(column=alt.Column("metric:N", title=None, sort=["loss", "accuracy"])).resolve_scale(y="independent")
+
+
+def filters_image(filters: np.ndarray) -> np.ndarray | None:
+    return filter_grid(filters, width=300) if filters.size and filters.shape[0] else None
+
+
+def confusion_chart(confusion: np.ndarray, classes: list[str]) -> alt.Chart:
+    df = pd.DataFrame([{"true": classes[i], "predicted": classes[j], "images": int(confusion[i, j])}
+                       for i in range(len(classes)) for j in range(len(classes))])
+    base = alt.Chart(df).encode(x=alt.X("predicted:N", sort=classes), y=alt.Y("true:N", sort=classes))
+    heat = base.mark_rect().encode(color=alt.Color("images:Q", scale=alt.Scale(scheme="oranges")), tooltip=list(df))
+    text = base.mark_text(fontSize=13).encode(text="images:Q")
+    return (heat + text).properties(height=min(420, 30 * len(classes) + 40))
+
+
+def wrong_grid(ds: datasets.ImageDataset, positions: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 tiles of validation images at ``positions`` (into ds.val_idx)."""
+    imgs = ds.x[ds.val_idx[positions]].transpose(0, 2, 3, 1)
+    imgs = np.repeat(imgs, 3, axis=-1) if imgs.shape[-1] == 1 else imgs
+    grid = render.tile(imgs, ncols=len(imgs), pad=2, fill=255).astype(np.uint8)
+    return render.upscale(grid, render.fit_factor(grid.shape[1], 640))

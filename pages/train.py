@@ -1,0 +1,161 @@
+"""Train: pick data, build a small CNN, watch it learn, study its mistakes, save it."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from cnnviz.errors import CnnvizError
+from cnnviz.training import results, trainer
+from cnnviz.training.fit import TrainConfig
+from cnnviz.ui import state
+from cnnviz.ui import train_widgets as tw
+
+st.title("Train your own CNN")
+sid = tw.session_id()
+
+st.header("1 · Data")
+ds = tw.dataset_section()
+with st.expander("What am I looking at?"):
+    st.markdown(
+        "A dataset is pictures with the right answer (the *class*) attached. A fifth of every class is put "
+        "aside as the **validation** set: the network never learns from it, so its score there shows how well "
+        "it copes with pictures it has not seen. Your own images: one folder per class (`cats/`, `dogs/` …); "
+        "files that are not pictures are skipped and counted."
+    )
+if ds is None:
+    st.stop()
+
+st.header("2 · Architecture")
+arch = tw.arch_section(ds)
+with st.expander("What am I looking at?"):
+    st.markdown(
+        "Each **conv block** slides small filters (the *kernel*) over its input and passes the result through an "
+        "**activation**; every second block (TinyVGG) or every block (LeNet) **pools**, halving the maps. "
+        "**Batch norm** rescales each channel, which often speeds learning up; **dropout** switches random "
+        "neurons off while training, which fights overfitting. The last layer gives one score per class."
+    )
+if arch is None:
+    st.stop()
+
+st.header("3 · Augmentation")
+aug = tw.augment_section(ds)
+with st.expander("What am I looking at?"):
+    st.markdown(
+        "Augmentation shows the network a slightly changed copy of each picture every time (turned, shifted, "
+        "lighter or darker), so it learns the shape rather than the exact pixels. It only changes training "
+        "pictures; validation pictures are used as they are."
+    )
+
+st.header("4 · Training")
+c = st.columns(4)
+epochs = c[0].slider("Epochs", 1, 30, 12, key=state.TRAIN_EPOCHS, help="Passes over the training set.")
+batch = c[1].select_slider("Batch size", [16, 32, 64, 128, 256], 64, key=state.TRAIN_BATCH)
+lr = c[2].select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1], 3e-3, key=state.TRAIN_LR)
+opt = c[3].radio("Optimiser", ["adam", "sgd"], key=state.TRAIN_OPT, horizontal=True,
+                 format_func={"adam": "Adam", "sgd": "SGD + momentum"}.get)
+t = trainer.get(sid)
+snap = t.snapshot() if t is not None else None
+b1, b2, _ = st.columns([1, 1, 4])
+if b1.button("Train", type="primary", key="train_start", disabled=bool(snap and snap.active)):
+    cfg = TrainConfig(epochs=epochs, batch_size=batch, lr=lr, optimizer=opt, augment=aug)
+    t = trainer.start(sid, ds, arch, cfg)
+    snap = t.snapshot()
+    st.session_state[state.TRAIN_SAVED] = None
+if b2.button("Stop", key="train_stop", disabled=not (snap and snap.active)):
+    t.stop()  # the loop ends after this batch; the model keeps what it learnt
+st.session_state[state.TRAIN_SHOWN] = snap.status if snap else None
+
+
+def live() -> None:
+    """Progress, curves and first-layer filters; polled every second while training runs."""
+    tr = trainer.get(sid)
+    if tr is None:
+        st.caption("Press **Train** to start. You can stop at any time and keep the model trained so far.")
+        return
+    s = tr.snapshot()
+    if s.status == "queued":
+        st.info("Another training is running on this server; yours starts as soon as it ends.")
+    eta = f" · about {s.eta:.0f} s left" if s.eta is not None else ""
+    st.progress(min(1.0, s.fraction), text=f"Step {s.step} of {s.total_steps or '…'} · {s.seconds:.0f} s{eta}")
+    left, right = st.columns([2.2, 1])
+    chart = tw.curves(s.history)
+    if chart is not None:
+        left.altair_chart(chart)
+    img = tw.filters_image(s.filters)
+    if img is not None:
+        right.image(img, caption="First-layer filters, redrawn as they learn (dark < 0 < light)")
+    if s.status != st.session_state.get(state.TRAIN_SHOWN):
+        st.session_state[state.TRAIN_SHOWN] = s.status
+        if not s.active:
+            st.rerun()  # finished: redraw the whole page so the results appear
+
+
+st.fragment(run_every=1.0 if snap and snap.active else None)(live)()
+with st.expander("What am I looking at?"):
+    st.markdown(
+        "Each step shows the network one **batch** of pictures, measures how wrong it is (the **loss**) and "
+        "nudges every weight downhill; the **learning rate** sets the size of the nudge. Training loss falling "
+        "while validation loss rises means the network memorises instead of learning (*overfitting*). "
+        "The filters start as noise and turn into edge and blob detectors."
+    )
+
+if snap is None or snap.active:
+    st.stop()
+if snap.status == "error":
+    st.error(snap.message)
+    st.stop()
+if snap.message:
+    st.warning(snap.message)
+if snap.fit is None or snap.results is None:
+    st.stop()
+
+st.header("5 · Results")
+r, tds = snap.results, t.ds
+c = st.columns(4)
+c[0].metric("Validation accuracy", f"{r.accuracy:.1%}", help=f"Chance would be {1 / len(tds.classes):.0%}.")
+c[1].metric("Epochs", f"{snap.fit.epochs_done:g}")
+c[2].metric("Time", f"{snap.fit.seconds:.1f} s")
+c[3].metric("Speed", f"{snap.fit.images_per_second:,.0f} images/s")
+left, right = st.columns(2)
+left.subheader("Confusion matrix")
+left.altair_chart(tw.confusion_chart(r.confusion, tds.classes), width="stretch")
+right.subheader("Accuracy per class")
+per = pd.DataFrame({"class": tds.classes, "accuracy": np.nan_to_num(r.per_class) * 100})
+right.bar_chart(per, x="class", y="accuracy", horizontal=True, height=min(420, 30 * len(tds.classes) + 40))
+st.subheader("Most confidently wrong")
+if len(r.wrong):
+    k = min(8, len(r.wrong))
+    st.image(tw.wrong_grid(tds, r.wrong[:k]))
+    st.caption(" · ".join(f"{i + 1}: {tds.classes[tds.y[tds.val_idx[p]]]} → {tds.classes[q]} ({conf:.0%})"
+                          for i, (p, q, conf) in enumerate(zip(r.wrong[:k], r.wrong_pred[:k], r.wrong_conf[:k], strict=True))))
+else:
+    st.success("No mistakes on the validation set.")
+with st.expander("What am I looking at?"):
+    st.markdown(
+        "Row = the true class, column = the network's answer: the diagonal counts the right answers, "
+        "everything else is a mix-up. The pictures are the validation images the network got wrong while being "
+        "most sure of itself, written *true → predicted (confidence)*."
+    )
+
+st.subheader("Save your model")
+default_name = f"my_{arch['kind']}_{tds.name}".replace(" ", "_")
+c1, c2 = st.columns([2, 1])
+name = c1.text_input("Name", value=default_name, key=state.TRAIN_SAVE_NAME, max_chars=48)
+if c2.button("Save", key="train_save", type="primary"):
+    try:
+        meta = results.checkpoint_meta(results.check_name(name), t.arch, tds, snap.fit,
+                                       config={"epochs": t.cfg.epochs, "lr": t.cfg.lr, "batch_size": t.cfg.batch_size})
+        st.session_state[state.TRAIN_SAVED] = str(results.save_model(t.model, meta))
+        st.rerun()  # the sidebar's model picker lists it from the next run on
+    except CnnvizError as e:
+        st.error(str(e))
+saved = st.session_state.get(state.TRAIN_SAVED)
+if saved:
+    from pathlib import Path
+
+    st.success(f"Saved as **{Path(saved).stem}**: pick it in the sidebar's Model list to look inside it on any page.")
+    try:
+        st.download_button("Download (.zip)", results.export_zip(saved), f"{Path(saved).stem}.zip",
+                           mime="application/zip", key="train_download")
+    except OSError:
+        st.warning("The saved files are no longer on the server.")
