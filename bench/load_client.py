@@ -1,0 +1,269 @@
+"""One app session driven from Python over Streamlit's own websocket protocol.
+
+What a browser tab does, without a browser (30 Chromium tabs on 2 cores would measure the
+browser, not the app): fetch the XSRF cookie, open ``/_stcore/stream``, send ``BackMsg``
+reruns with widget states, read ``ForwardMsg`` deltas until the script finishes, and
+upload files the frontend's way (ask for upload URLs, ``PUT`` multipart, then report the
+file in the uploader's widget state). Works over http and https (through nginx).
+
+Streamlit 1.67 protocol facts this relies on (see streamlit/web/server/starlette/):
+- websocket subprotocols ``["streamlit", <xsrf cookie value>]`` and an ``Origin`` whose
+  host:port equals ``Host``;
+- a keyed widget's id ends with ``-<key>``; radios and selectboxes take ``string_value``
+  (the formatted option);
+- image URLs are content hashes (``/media/<hash>.png``), so equal pictures give equal URLs.
+"""
+
+from __future__ import annotations
+
+import re
+import ssl
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlparse
+
+import requests
+import urllib3
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ClientState_pb2 import ClientState
+from streamlit.proto.Common_pb2 import FileUploaderState, FileURLsRequest, UploadedFileInfo
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
+from websockets.sync.client import connect
+
+XSRF_COOKIE = "_streamlit_xsrf"
+# Timings the app prints ("forward pass 17 ms") differ from run to run: not part of a result.
+_TIMING = re.compile(r"\b\d+(?:\.\d+)?\s?(?:ms|s)\b")
+
+urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # self-signed test certs
+
+
+class ProtocolError(RuntimeError):
+    """The server did something a browser tab would show as broken."""
+
+
+@dataclass
+class RunResult:
+    """What one script run drew, in layout order.
+
+    ``view``: one ``(kind, content)`` per element (kind: the proto's element type; content:
+    its text with timings blanked, or a digest of its bytes); ``errors``: exception boxes
+    and ``st.error`` texts; ``media``: the ``/media/...`` URLs of its images;
+    ``seconds``: from sending the request to ``script_finished``.
+    """
+
+    view: list[tuple[str, str]]
+    errors: list[str]
+    media: list[str]
+    seconds: float
+
+    def text(self) -> str:
+        """All markdown / heading / caption text of the run, one element a line."""
+        return "\n".join(c for k, c in self.view if k in ("markdown", "heading", "alert", "imgs"))
+
+
+@dataclass
+class AppSession:
+    """A browser tab's worth of Streamlit session. Use as a context manager.
+
+    base_url: ``http://127.0.0.1:PORT`` or ``https://host:PORT`` (self-signed accepted).
+    """
+
+    base_url: str
+    timeout: float = 120.0
+    session_id: str = ""
+    pages: dict[str, str] = field(default_factory=dict)  # page title -> page_script_hash
+    widget_ids: dict[str, str] = field(default_factory=dict)  # user key -> widget id
+    _states: dict[str, WidgetState] = field(default_factory=dict)
+    _page_hash: str = ""
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
+        self.http = requests.Session()
+        self.http.verify = False  # self-signed certificates (ours, on the LAN)
+        self.http.trust_env = False  # else a CA-bundle variable overrides verify; no proxies
+        self._ws = None
+        self._lock = threading.Lock()
+
+    # --- connection -------------------------------------------------------------------
+    def open(self) -> RunResult:
+        """Connect (cookie, websocket) and run the default page, as a page load does."""
+        # The index page hands out the cookies a browser would have (XSRF, nginx's route).
+        self.http.get(self.base_url + "/", timeout=self.timeout).raise_for_status()
+        self.http.get(self.base_url + "/_stcore/health", timeout=self.timeout).raise_for_status()
+        xsrf = self.http.cookies.get(XSRF_COOKIE)
+        if not xsrf:
+            raise ProtocolError("the server set no XSRF cookie")
+        u = urlparse(self.base_url)
+        ws_url = ("wss" if u.scheme == "https" else "ws") + f"://{u.netloc}{u.path}/_stcore/stream"
+        ctx = None
+        if u.scheme == "https":
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        cookie = "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
+        self._ws = connect(
+            ws_url,
+            subprotocols=["streamlit", xsrf],
+            origin=f"{u.scheme}://{u.netloc}",
+            additional_headers={"Cookie": cookie},
+            ssl=ctx,
+            max_size=None,
+            open_timeout=self.timeout,
+            compression=None,
+        )
+        return self.rerun()
+
+    def close(self) -> None:
+        if self._ws is not None:
+            self._ws.close()
+            self._ws = None
+        self.http.close()
+
+    def __enter__(self) -> AppSession:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- interactions -------------------------------------------------------------------
+    def rerun(self) -> RunResult:
+        """Send the current widget states and wait for the run to finish."""
+        t = time.perf_counter()
+        self._send(BackMsg(rerun_script=self._client_state()))
+        return self._read_run(t)
+
+    def choose(self, key: str, option: str) -> RunResult:
+        """Pick ``option`` (its displayed text) in the radio or selectbox with ``key``."""
+        self._set(key, string_value=option)
+        return self.rerun()
+
+    def switch_page(self, title: str) -> RunResult:
+        """Click the navigation link ``title``."""
+        if title not in self.pages:
+            raise ProtocolError(f"no page called {title!r} (pages: {', '.join(self.pages)})")
+        self._page_hash = self.pages[title]
+        return self.rerun()
+
+    def upload(self, key: str, name: str, data: bytes, mime: str = "image/jpeg") -> RunResult:
+        """Put ``data`` into the file uploader with ``key``, as a browser does; the timing
+        covers the URL request, the PUT and the rerun."""
+        t = time.perf_counter()
+        req_id = uuid.uuid4().hex
+        self._send(BackMsg(file_urls_request=FileURLsRequest(request_id=req_id, file_names=[name], session_id=self.session_id)))
+        urls = None
+        while urls is None:
+            msg = self._recv()
+            if msg.WhichOneof("type") == "file_urls_response" and msg.file_urls_response.response_id == req_id:
+                if msg.file_urls_response.error_msg:
+                    raise ProtocolError(msg.file_urls_response.error_msg)
+                urls = msg.file_urls_response.file_urls[0]
+        r = self.http.put(
+            urljoin(self.base_url + "/", urls.upload_url.lstrip("/")),
+            files={"file": (name, data, mime)},
+            headers={"X-Xsrftoken": self.http.cookies.get(XSRF_COOKIE), "Origin": self.base_url},
+            timeout=self.timeout,
+        )
+        if r.status_code != 204:
+            raise ProtocolError(f"upload refused: HTTP {r.status_code} {r.text[:200]}")
+        info = UploadedFileInfo(name=name, size=len(data), file_id=urls.file_id, file_urls=urls)
+        self._set(key, file_uploader_state_value=FileUploaderState(uploaded_file_info=[info]))
+        self._send(BackMsg(rerun_script=self._client_state()))
+        return self._read_run(t)
+
+    def fetch(self, url: str) -> bytes:
+        """GET a URL of the app (e.g. an image's /media URL) as the page would."""
+        r = self.http.get(urljoin(self.base_url + "/", url.lstrip("/")), timeout=self.timeout)
+        if r.status_code != 200:
+            raise ProtocolError(f"GET {url}: HTTP {r.status_code}")
+        return r.content
+
+    # --- plumbing -----------------------------------------------------------------------
+    def _client_state(self) -> ClientState:
+        return ClientState(page_script_hash=self._page_hash, widget_states=WidgetStates(widgets=list(self._states.values())))
+
+    def _set(self, key: str, **value) -> None:
+        if key not in self.widget_ids:
+            raise ProtocolError(f"no widget with key {key!r} on the page")
+        wid = self.widget_ids[key]
+        self._states[wid] = WidgetState(id=wid, **value)
+
+    def _send(self, msg: BackMsg) -> None:
+        self._ws.send(msg.SerializeToString())
+
+    def _recv(self) -> ForwardMsg:
+        try:
+            data = self._ws.recv(timeout=self.timeout)
+        except TimeoutError:
+            raise ProtocolError(f"no message from the server for {self.timeout:.0f} s") from None
+        msg = ForwardMsg()
+        msg.ParseFromString(data)
+        return msg
+
+    def _read_run(self, t0: float) -> RunResult:
+        """Read ForwardMsgs until this run's ``script_finished``; keep the final element at
+        each delta path (a spinner is replaced by what it was waiting for)."""
+        elements: dict[tuple[int, ...], object] = {}
+        seen_ids: set[str] = set()
+        while True:
+            msg = self._recv()
+            kind = msg.WhichOneof("type")
+            if kind == "new_session":
+                if msg.new_session.initialize.session_id:
+                    self.session_id = msg.new_session.initialize.session_id
+                self._set_pages(msg.new_session.app_pages)
+            elif kind == "navigation":
+                self._set_pages(msg.navigation.app_pages)
+                self._page_hash = msg.navigation.page_script_hash or self._page_hash
+            elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                el = msg.delta.new_element
+                elements[tuple(msg.metadata.delta_path)] = el
+                wid = getattr(getattr(el, el.WhichOneof("type")), "id", "")
+                if isinstance(wid, str) and wid:
+                    seen_ids.add(wid)
+                    key = wid.rsplit("-", 1)[-1] if wid.startswith("$$ID-") else ""
+                    if key:
+                        self.widget_ids[key] = wid
+            elif kind == "script_finished":
+                if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    continue
+                if msg.script_finished == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
+                    raise ProtocolError("the page failed to compile")
+                break
+        seconds = time.perf_counter() - t0
+        # Like the frontend, report only widgets that are on the page now.
+        self._states = {k: v for k, v in self._states.items() if k in seen_ids}
+        return self._summarise(elements, seconds)
+
+    def _set_pages(self, app_pages) -> None:
+        for p in app_pages:
+            self.pages[p.page_name] = p.page_script_hash
+
+    @staticmethod
+    def _summarise(elements: dict, seconds: float) -> RunResult:
+        import hashlib
+
+        view, errors, media = [], [], []
+        for path in sorted(elements):
+            el = elements[path]
+            kind = el.WhichOneof("type")
+            body = getattr(el, kind)
+            if kind in ("markdown", "heading"):
+                content = _TIMING.sub("#", body.body)
+            elif kind == "alert":
+                content = f"{body.format}:{body.body}"
+                if body.format == 1:  # Alert.ERROR
+                    errors.append(body.body)
+            elif kind == "exception":
+                content = f"{body.type}: {body.message}"
+                errors.append(content)
+            elif kind == "imgs":
+                urls = [i.url for i in body.imgs]
+                media.extend(u for u in urls if "/media/" in u)
+                content = " ".join(f"{i.url}|{i.caption}" for i in body.imgs)
+            else:
+                content = hashlib.sha1(body.SerializeToString(deterministic=True)).hexdigest()[:12]
+            view.append((kind, content))
+        return RunResult(view=view, errors=errors, media=media, seconds=seconds)

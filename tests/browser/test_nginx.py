@@ -1,0 +1,195 @@
+"""The classroom recipe end to end: serve/serve_lan.sh (nginx + TLS + 2 app processes with
+sticky sessions) on loopback, a real Chromium uploading a photo through it."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from browser_helpers import no_exception, wait_idle
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "artifacts" / "screenshots"
+LOG_LINE = re.compile(r'"(?P<method>\S+) (?P<path>\S+) [^"]*" (?P<status>\d+) upstream=(?P<up>\S+) route=(?P<route>\S+)')
+
+
+def _nginx() -> str | None:
+    return shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str, timeout: float = 5) -> tuple[int, bytes]:
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with urllib.request.urlopen(url, timeout=timeout, context=ctx) as r:
+        return r.status, r.read()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def lan(tmp_path_factory, _isolated_user_models):
+    """(https base url, run folder) of serve_lan.sh with 2 app processes; stopped at the end."""
+    if _nginx() is None:
+        if os.environ.get("CNNVIZ_REQUIRE_BROWSER"):
+            pytest.fail("Debian's nginx is not installed (make nginx)")
+        pytest.skip("nginx is not installed (apt-get install -y nginx)")
+    run = tmp_path_factory.mktemp("serve")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CNNVIZ_LISTEN": "127.0.0.1",
+        "CNNVIZ_SERVE_DIR": str(run),
+        "CNNVIZ_PYTHON": sys.executable,
+        "CNNVIZ_USER_MODELS": str(_isolated_user_models),
+        "PATH": os.environ.get("PATH", "") + ":/usr/sbin:/sbin",
+    }
+    out = open(run / "launcher.log", "wb")  # noqa: SIM115 - closed in finally
+    # Own process group: whatever the launcher leaves behind can be found and killed.
+    proc = subprocess.Popen(
+        ["bash", str(ROOT / "serve" / "serve_lan.sh"), "2", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"https://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 180
+        while b"CNN Explorer: https://" not in (run / "launcher.log").read_bytes():
+            if proc.poll() is not None or time.time() > deadline:
+                pytest.fail("serve_lan.sh did not come up:\n" + (run / "launcher.log").read_text(errors="replace"))
+            time.sleep(0.5)
+        yield url, run
+    finally:
+        proc.send_signal(signal.SIGTERM)  # the launcher's own clean stop (SIGQUIT to nginx ...)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            pass
+        stopped_cleanly = not _group_alive(proc.pid)
+        if not stopped_cleanly:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        out.close()
+        assert stopped_cleanly, "serve_lan.sh left processes running after SIGTERM"
+
+
+def _route_log(run: Path) -> list[dict]:
+    return [m.groupdict() for m in map(LOG_LINE.search, (run / "access.log").read_text().splitlines()) if m]
+
+
+def test_tls_and_sticky_hashing(lan):
+    url, run = lan
+    status, body = _get(url + "/_stcore/health")
+    assert (status, body.strip()) == (200, b"ok")
+    cert = (run / "cert.pem").read_text()
+    assert "BEGIN CERTIFICATE" in cert  # made by openssl at launch
+    # Fresh visitors (no cookie) are spread over both processes ...
+    for _ in range(20):
+        _get(url + "/")
+    ups = {e["up"] for e in _route_log(run) if e["path"] == "/"}
+    assert len(ups) == 2, f"20 new visitors all went to {ups}"
+
+
+def test_upload_and_media_through_nginx(lan, browser):
+    url, run = lan
+    from cnnviz.images import sample_bytes
+
+    photo = run / "my_cat.png"
+    photo.write_bytes(sample_bytes("chelsea"))
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, ignore_https_errors=True)
+    page = ctx.new_page()
+    page.set_default_timeout(90_000)
+    sockets, frames, bad = [], [], []
+    page.on("websocket", lambda ws: (sockets.append(ws), ws.on("framereceived", lambda f: frames.append(len(f)))))
+    page.on("response", lambda r: bad.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    try:
+        page.goto(url)
+        wait_idle(page)
+        page.get_by_text("forward pass").wait_for()
+        page.locator('[data-testid="stSidebar"]').get_by_text("Upload", exact=True).click()
+        wait_idle(page)
+        page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(photo))
+        wait_idle(page)
+        page.get_by_text("Using: my_cat.png").wait_for()
+        wait_idle(page)
+        main = page.inner_text("main")
+        assert re.search(r"tabby|tiger cat|Egyptian cat", main), main
+        # both pictures (the photo, the model's 224×224 view) came through /media and decoded
+        imgs = page.locator('main [data-testid="stImage"] img')
+        assert imgs.count() >= 2
+        widths = [imgs.nth(i).evaluate("e => e.complete ? e.naturalWidth : 0") for i in range(imgs.count())]
+        assert all(w > 0 for w in widths), widths
+        no_exception(page)
+        assert not bad, bad
+        # the websocket went through nginx over TLS, stayed open and carried the results
+        streams = [ws for ws in sockets if ws.url == url.replace("https", "wss") + "/_stcore/stream"]
+        assert len(streams) == 1 and not streams[0].is_closed(), [ws.url for ws in sockets]
+        assert len(frames) > 10
+        cookies = {c["name"]: c["value"] for c in ctx.cookies()}
+    except Exception:
+        print("HTTP errors:", bad, "\naccess log:\n" + (run / "access.log").read_text()[-3000:])
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "test_upload_and_media_through_nginx.png"), full_page=True)
+        raise
+    finally:
+        ctx.close()
+
+    # Sticky: every request of this browser (page, websocket, upload, media) hit one process.
+    # (nginx logs the websocket when it closes, just after ctx.close())
+    for _ in range(40):
+        log = [e for e in _route_log(run) if e["route"] == cookies["cnnviz_route"]]
+        if any(e["path"] == "/_stcore/stream" for e in log):
+            break
+        time.sleep(0.25)
+    by_kind = defaultdict(set)
+    for e in log:
+        by_kind[e["path"].split("/")[1] or "index"].add(e["up"])
+    assert {"_stcore", "media"} <= set(by_kind), dict(by_kind)
+    assert len({e["up"] for e in log}) == 1, dict(by_kind)
+    assert any(e["path"] == "/_stcore/stream" and e["status"] == "101" for e in log)
+    assert any(e["method"] == "PUT" and e["path"].startswith("/_stcore/upload_file/") and e["status"] == "204" for e in log)
+
+
+def test_protocol_client_through_nginx(lan):
+    """Two sessions over wss each get their own upload's prediction (the load bench's path)."""
+    url, _ = lan
+    from bench.load_client import AppSession
+    from cnnviz.images import sample_bytes
+
+    results = {}
+    for name in ("chelsea", "coffee"):
+        with AppSession(url) as s:
+            s.open()
+            s.choose("image_source", "Upload")
+            r = s.upload("image_upload", f"{name}.jpg", sample_bytes(name))
+            assert not r.errors, r.errors
+            assert all(s.fetch(m)[:2] in (b"\xff\xd8", b"\x89P") for m in r.media)
+            results[name] = r.text()
+    assert re.search(r"tabby|tiger cat|Egyptian cat", results["chelsea"]), results["chelsea"]
+    assert re.search(r"espresso|cup|coffee mug", results["coffee"]), results["coffee"]
