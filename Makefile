@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test test-fast bench lint format chromium tinyvgg clean
+.PHONY: run test test-fast bench lint format chromium nginx serve-lan tinyvgg clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -18,10 +18,22 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
 	  else sudo apt-get update -q && sudo apt-get install -y -q chromium; fi; }
 
+# Debian's nginx (+ openssl) for the LAN recipe (serve/README.md) and its test; not started as a service.
+nginx:
+	@{ command -v nginx || test -x /usr/sbin/nginx; } >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q nginx openssl; \
+	  else sudo apt-get update -q && sudo apt-get install -y -q nginx openssl; fi; }
+
+# A class on a LAN: N app processes behind nginx with TLS (serve/README.md). make serve-lan N=3 LAN_PORT=8443
+N ?= 2
+LAN_PORT ?= 8443
+serve-lan: $(STAMP) nginx
+	serve/serve_lan.sh $(N) $(LAN_PORT)
+
 run: $(STAMP)
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address 0.0.0.0
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium nginx
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)
