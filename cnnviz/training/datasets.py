@@ -162,7 +162,7 @@ def _shape_points(kind: str, cx: float, cy: float, r: float, angle: float) -> li
     return pts
 
 
-def shapes(n_per_class: int = 200, size: int = 32, seed: int = 0) -> ImageDataset:
+def shapes(n_per_class: int = 400, size: int = 32, seed: int = 0) -> ImageDataset:
     """Generated colour pictures of circles, squares, triangles and stars.
 
     Size, position, rotation, colours and noise vary; the same ``seed`` gives the same images.
@@ -172,8 +172,10 @@ def shapes(n_per_class: int = 200, size: int = 32, seed: int = 0) -> ImageDatase
     xs, ys = [], []
     for label, kind in enumerate(SHAPES):
         for _ in range(n_per_class):
-            bg = rng.integers(0, 256, 3)
-            fg = (bg + rng.integers(90, 167, 3)) % 256  # a colour clearly unlike the background
+            # Any hue, but always a clear light/dark contrast: the shape, not the colour, is the class.
+            bg, fg = rng.integers(0, 100, 3), rng.integers(150, 256, 3)
+            if rng.random() < 0.5:
+                bg, fg = fg, bg
             img = Image.new("RGB", (size * ss, size * ss), tuple(int(v) for v in bg))
             draw = ImageDraw.Draw(img)
             r = rng.uniform(0.22, 0.4) * size * ss
@@ -184,7 +186,7 @@ def shapes(n_per_class: int = 200, size: int = 32, seed: int = 0) -> ImageDatase
                 pts = _shape_points(kind, cx, cy, r, rng.uniform(0, 2 * np.pi))
                 draw.polygon(pts, fill=tuple(int(v) for v in fg))
             arr = np.asarray(img.resize((size, size), Image.BOX), dtype=np.float32)
-            arr = arr + rng.normal(0, 12, arr.shape)  # sensor-like noise
+            arr = arr + rng.normal(0, 8, arr.shape)  # sensor-like noise
             xs.append(np.clip(arr, 0, 255).astype(np.uint8).transpose(2, 0, 1))
             ys.append(label)
     return _finish(ImageDataset("shapes", list(SHAPES), np.stack(xs), np.array(ys, dtype=np.int64)))
