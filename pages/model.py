@@ -22,7 +22,7 @@ c.metric("Input", f"{spec.channels}×{spec.size}×{spec.size}")
 d.metric("Largest receptive field", f"{last.rf} px")
 
 kinds = st.multiselect("Show", ["conv", "norm", "act", "pool", "linear", "block", "other"],
-                       default=[*MAP_KINDS, "linear"], key=state.MODEL_KINDS,
+                       default=[*MAP_KINDS, "norm", "linear"], key=state.MODEL_KINDS,
                        help="conv: convolutions · norm: batch norm · act: activations · block: groups of layers")
 shown = [la for la in layers if la.kind in kinds]
 st.dataframe(catalogue_frame(shown), hide_index=True, width="stretch", height=420,

@@ -13,6 +13,17 @@ def _shape(layer: LayerInfo) -> str:
     return "×".join(str(s) for s in layer.out_shape)
 
 
+def _outputs_after_layers(names: list[str], by_name: dict[str, LayerInfo]) -> list[str]:
+    """Reorder so a container's output follows its own layers (the order outputs appear in)."""
+
+    def end(i: int) -> tuple[int, int, int]:
+        path = by_name[names[i]].path + "."
+        inner = [j for j in range(i + 1, len(names)) if by_name[names[j]].path.startswith(path)]
+        return (inner[-1], 1, -i) if inner else (i, 0, 0)  # outer blocks end last
+
+    return [names[i] for i in sorted(range(len(names)), key=end)]
+
+
 def layer_select(label: str, layers: list[LayerInfo], key: str, *, kinds: Iterable[str] = MAP_KINDS,
                  spatial: bool = True, default: str | None = None) -> LayerInfo:
     """Two selectboxes (block, then layer) over ``layers`` of the given kinds; the chosen LayerInfo.
@@ -30,8 +41,8 @@ def layer_select(label: str, layers: list[LayerInfo], key: str, *, kinds: Iterab
     groups: dict[str, list[str]] = {}
     for la in offered:
         groups.setdefault(la.group, []).append(la.name)
-    for g, names in groups.items():  # a block's own output comes after its layers, as in the forward pass
-        groups[g] = sorted(names, key=lambda n: by_name[n].path == g)
+    for g, names in groups.items():
+        groups[g] = _outputs_after_layers(names, by_name)
     bkey = key + "_block"
     if st.session_state.get(key) not in by_name:
         start = by_name.get(default or "", offered[0])

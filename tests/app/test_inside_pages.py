@@ -54,7 +54,7 @@ def test_feature_controls_switch_layer_sort_and_channel(at):
     at.selectbox(key="feat_layer_block").set_value("layer2.0")
     rerun(at)
     assert at.selectbox(key="feat_layer").value == "layer2.0.conv1"  # a new block starts on its first layer
-    at.selectbox(key="feat_layer").set_value("layer2.0.bn1")
+    at.selectbox(key="feat_layer").set_value("layer2.0.conv1")
     rerun(at)
     at.radio(key="feat_sort").set_value("max")
     rerun(at)
@@ -62,13 +62,13 @@ def test_feature_controls_switch_layer_sort_and_channel(at):
     rerun(at)
     assert not at.exception and not at.error
     text = "\n".join(m.value for m in at.markdown)
-    assert "**layer2.0.bn1** · BatchNorm2d · 128 channels of 28×28" in text
-    assert any("Blue: negative" in c.value for c in at.caption)  # bn output is signed
+    assert "**layer2.0.conv1** · Conv2d · 128 channels of 28×28" in text
+    assert any("Blue: negative" in c.value for c in at.caption)  # a conv output before its ReLU is signed
     at.slider(key="feat_unit_row").set_value(0)
     rerun(at)
     at.slider(key="feat_unit_col").set_value(0)
     rerun(at)
-    # layer2.0.bn1 = its conv1's field: layer1 ends at rf 43, jump 4; a 3x3 conv adds 2·4 → 51, and
+    # layer2.0.conv1: layer1 ends at rf 43, jump 4; a 3x3 conv adds 2·4 → 51, and
     # unit 0 is centred on pixel 0 → rows −25..25, clipped to 0–25
     assert any("rows 0–25, columns 0–25" in c.value for c in at.caption), [c.value for c in at.caption]
 
