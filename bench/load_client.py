@@ -16,9 +16,9 @@ Streamlit 1.67 protocol facts this relies on (see streamlit/web/server/starlette
 
 from __future__ import annotations
 
+import contextlib
 import re
 import ssl
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -85,7 +85,7 @@ class AppSession:
         self.http.verify = False  # self-signed certificates (ours, on the LAN)
         self.http.trust_env = False  # else a CA-bundle variable overrides verify; no proxies
         self._ws = None
-        self._lock = threading.Lock()
+        self._stack = contextlib.ExitStack()
 
     # --- connection -------------------------------------------------------------------
     def open(self) -> RunResult:
@@ -104,22 +104,23 @@ class AppSession:
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
         cookie = "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
-        self._ws = connect(
-            ws_url,
-            subprotocols=["streamlit", xsrf],
-            origin=f"{u.scheme}://{u.netloc}",
-            additional_headers={"Cookie": cookie},
-            ssl=ctx,
-            max_size=None,
-            open_timeout=self.timeout,
-            compression=None,
+        self._ws = self._stack.enter_context(
+            connect(
+                ws_url,
+                subprotocols=["streamlit", xsrf],
+                origin=f"{u.scheme}://{u.netloc}",
+                additional_headers={"Cookie": cookie},
+                ssl=ctx,
+                max_size=None,
+                open_timeout=self.timeout,
+                compression=None,
+            )
         )
         return self.rerun()
 
     def close(self) -> None:
-        if self._ws is not None:
-            self._ws.close()
-            self._ws = None
+        self._stack.close()  # the websocket
+        self._ws = None
         self.http.close()
 
     def __enter__(self) -> AppSession:
@@ -152,7 +153,9 @@ class AppSession:
         covers the URL request, the PUT and the rerun."""
         t = time.perf_counter()
         req_id = uuid.uuid4().hex
-        self._send(BackMsg(file_urls_request=FileURLsRequest(request_id=req_id, file_names=[name], session_id=self.session_id)))
+        self._send(
+            BackMsg(file_urls_request=FileURLsRequest(request_id=req_id, file_names=[name], session_id=self.session_id))
+        )
         urls = None
         while urls is None:
             msg = self._recv()
@@ -173,6 +176,12 @@ class AppSession:
         self._send(BackMsg(rerun_script=self._client_state()))
         return self._read_run(t)
 
+    def clear_caches(self) -> RunResult:
+        """The menu's "Clear cache": empties st.cache_data and st.cache_resource for every
+        session (the model reloads); returns the rerun that follows."""
+        self._send(BackMsg(clear_cache=True))
+        return self.rerun()  # handled in order: when this run ends, the caches were cleared
+
     def fetch(self, url: str) -> bytes:
         """GET a URL of the app (e.g. an image's /media URL) as the page would."""
         r = self.http.get(urljoin(self.base_url + "/", url.lstrip("/")), timeout=self.timeout)
@@ -182,7 +191,9 @@ class AppSession:
 
     # --- plumbing -----------------------------------------------------------------------
     def _client_state(self) -> ClientState:
-        return ClientState(page_script_hash=self._page_hash, widget_states=WidgetStates(widgets=list(self._states.values())))
+        return ClientState(
+            page_script_hash=self._page_hash, widget_states=WidgetStates(widgets=list(self._states.values()))
+        )
 
     def _set(self, key: str, **value) -> None:
         if key not in self.widget_ids:

@@ -3,6 +3,7 @@ sticky sessions) on loopback, a real Chromium uploading a photo through it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -21,7 +22,9 @@ from browser_helpers import no_exception, wait_idle
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
-LOG_LINE = re.compile(r'"(?P<method>\S+) (?P<path>\S+) [^"]*" (?P<status>\d+) upstream=(?P<up>\S+) route=(?P<route>\S+)')
+LOG_LINE = re.compile(
+    r'"(?P<method>\S+) (?P<path>\S+) [^"]*" (?P<status>\d+) upstream=(?P<up>\S+) route=(?P<route>\S+)'
+)
 
 
 def _nginx() -> str | None:
@@ -87,10 +90,8 @@ def lan(tmp_path_factory, _isolated_user_models):
         yield url, run
     finally:
         proc.send_signal(signal.SIGTERM)  # the launcher's own clean stop (SIGQUIT to nginx ...)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(30)
-        except subprocess.TimeoutExpired:
-            pass
         stopped_cleanly = not _group_alive(proc.pid)
         if not stopped_cleanly:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -173,7 +174,9 @@ def test_upload_and_media_through_nginx(lan, browser):
     assert {"_stcore", "media"} <= set(by_kind), dict(by_kind)
     assert len({e["up"] for e in log}) == 1, dict(by_kind)
     assert any(e["path"] == "/_stcore/stream" and e["status"] == "101" for e in log)
-    assert any(e["method"] == "PUT" and e["path"].startswith("/_stcore/upload_file/") and e["status"] == "204" for e in log)
+    assert any(
+        e["method"] == "PUT" and e["path"].startswith("/_stcore/upload_file/") and e["status"] == "204" for e in log
+    )
 
 
 def test_protocol_client_through_nginx(lan):
