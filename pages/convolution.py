@@ -97,7 +97,7 @@ with z1:
                           (ph - 1) * stride + size + 2 * m, (pw - 1) * stride + size + 2 * m, factor=f,
                           color=(37, 99, 235), thickness=3)
     big = render.draw_box(big, stp.top * f, stp.left * f, size * f, size * f, color=(255, 0, 0), thickness=3)
-    st.image(render.to_png(big), caption="The patch is inside the blue box; red: the window now.", width="stretch")
+    st.image(render.to_png(big), caption="The patch is inside the blue box; red: the window now.", width="stretch", output_format="PNG")
 with z2:
     # the input pixels the patch's windows cover, zero padding included
     ptop, pleft = pr * stride, pc * stride  # in padded coordinates
@@ -105,14 +105,14 @@ with z2:
     f2 = render.fit_factor(max(region.shape), 260, most=40)
     zoom = render.draw_box(ui.grey_rgb(region), (stp.top + pad_t - ptop), (stp.left + pad_l - pleft), size, size,
                            factor=f2, color=(255, 0, 0), thickness=3)
-    st.image(render.to_png(zoom), caption="The patch, enlarged (zeros = padding)", width="stretch")
+    st.image(render.to_png(zoom), caption="The patch, enlarged (zeros = padding)", width="stretch", output_format="PNG")
 with z3:
     patch_out = out[pr: pr + ph, pc: pc + pw]
     lim = ui.robust_limit(out)
     f3 = render.fit_factor(max(ph, pw), 160, most=40)
     cell = render.draw_box(render.map_rgb(patch_out, signed=out.min() < 0, limit=lim), row - pr, col - pc, 1, 1,
                            factor=f3, color=(255, 196, 0), thickness=3)
-    st.image(render.to_png(cell), caption="Its output pixels", width="stretch")
+    st.image(render.to_png(cell), caption="Its output pixels", width="stretch", output_format="PNG")
 
 ui.grids(ui.num_grid(stp.window, title=f"{size * size} input values"), ui.num_grid(stp.kernel, title="kernel"),
          ui.num_grid(stp.products, title="products", tint=True), between=("×", "="))

@@ -19,7 +19,7 @@ from cnnviz.ui import loaders, state
 def show_map(rgb: np.ndarray, caption: str, target: int = 448) -> None:
     """An (H, W, 3) uint8 picture, enlarged with crisp pixels to about ``target`` px."""
     f = render.fit_factor(max(rgb.shape[:2]), target)
-    st.image(render.to_png(render.upscale(rgb, f)), caption=caption, width="stretch")
+    st.image(render.to_png(render.upscale(rgb, f)), caption=caption, width="stretch", output_format="PNG")
 
 
 def robust_limit(arr: np.ndarray, q: float = 99.0) -> float:
