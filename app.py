@@ -19,9 +19,9 @@ PAGES = {
         st.Page("pages/home.py", title="Predict", icon=":material/label:", default=True),
     ],
     "Inside the network": [
-        st.Page("pages/model.py", title="Model", icon="🧱"),
-        st.Page("pages/features.py", title="Feature maps", icon="🗺️"),
-        st.Page("pages/filters.py", title="Filters", icon="🎛️"),
+        st.Page("pages/model.py", title="Model", icon=":material/account_tree:"),
+        st.Page("pages/features.py", title="Feature maps", icon=":material/grid_view:"),
+        st.Page("pages/filters.py", title="Filters", icon=":material/blur_on:"),
     ],
     "How a CNN computes": [
         st.Page("pages/convolution.py", title="Convolution", icon="🔲"),

@@ -14,12 +14,12 @@ spec = lm.preprocess_spec
 
 total = sum(p.numel() for p in lm.model.parameters())
 convs = [la for la in layers if la.kind == "conv"]
-last = max((la for la in layers if la.spatial), key=lambda la: la.rf)
+last = convs[-1] if convs else max(layers, key=lambda la: la.rf)
 a, b, c, d = st.columns(4)
 a.metric("Parameters", f"{total / 1e6:.2f} M" if total >= 1e5 else f"{total:,}")
 b.metric("Convolution layers", len(convs))
 c.metric("Input", f"{spec.channels}×{spec.size}×{spec.size}")
-d.metric("Largest receptive field", f"{last.rf} px")
+d.metric("Last conv sees", f"{last.rf}×{last.rf} px", help="Receptive field of the last convolution layer")
 
 kinds = st.multiselect("Show", ["conv", "norm", "act", "pool", "linear", "block", "other"],
                        default=[*MAP_KINDS, "norm", "linear"], key=state.MODEL_KINDS,
