@@ -1,0 +1,89 @@
+"""The background Trainer (stop, a closed tab, the queue) and the `train` CLI."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from cnnviz.training import arch, datasets, trainer
+from cnnviz.training.fit import TrainConfig
+
+
+@pytest.fixture(scope="module")
+def small():
+    return datasets.shapes(n_per_class=60, size=16)
+
+
+def wait(t: trainer.Trainer, timeout: float = 120) -> trainer.Snapshot:
+    t.join(timeout)
+    return t.snapshot()
+
+
+def test_trains_in_background_and_reports(small):
+    t = trainer.start("sess-a", small, arch.preset("tinyvgg"), TrainConfig(epochs=2))
+    s = wait(t)
+    assert s.status == "done" and s.fraction == 1.0 and s.fit.epochs_done == 2
+    assert [p["epoch"] for p in s.history if "val_acc" in p] == [1, 2]
+    assert s.filters.shape == (8, 3, 3, 3) and s.results.confusion.sum() == len(small.val_idx)
+    assert trainer.get("sess-a") is t
+    trainer.forget("sess-a")
+    assert trainer.get("sess-a") is None
+
+
+def test_stop_keeps_the_model(small):
+    t = trainer.start("sess-b", small, arch.preset("tinyvgg"), TrainConfig(epochs=100))
+    while not [p for p in t.snapshot().history if "train_loss" in p]:
+        time.sleep(0.05)
+    t.stop()
+    s = wait(t)
+    assert s.status == "stopped" and "keeps what it learnt" in s.message
+    assert 0 < s.fit.epochs_done < 100 and s.results is not None and t.model is not None
+    trainer.forget("sess-b")
+
+
+def test_a_closed_tab_stops_training(small, monkeypatch):
+    monkeypatch.setattr(trainer, "HEARTBEAT_TIMEOUT", 0.3)
+    t = trainer.start("sess-c", small, arch.preset("tinyvgg"), TrainConfig(epochs=100))
+    t.join(60)  # nobody polls: it must end on its own
+    assert not t._thread.is_alive()
+    assert t._status == "stopped" and "closed" in t._message
+    trainer.forget("sess-c")
+
+
+def test_second_training_queues_until_the_first_ends(small):
+    first = trainer.start("sess-d", small, arch.preset("tinyvgg"), TrainConfig(epochs=100))
+    while first.snapshot().status != "running":
+        time.sleep(0.02)
+    second = trainer.start("sess-e", small, arch.preset("tinyvgg"), TrainConfig(epochs=1))
+    time.sleep(0.5)
+    assert second.snapshot().status == "queued"
+    first.stop()
+    assert wait(second).status == "done"
+    trainer.forget("sess-d")
+    trainer.forget("sess-e")
+
+
+def test_too_many_epochs_is_refused(small):
+    from cnnviz.errors import CnnvizError
+
+    with pytest.raises(CnnvizError, match="epochs"):
+        trainer.Trainer(small, arch.preset("tinyvgg"), TrainConfig(epochs=10_000)).start()
+
+
+def test_cli_train_then_predict(capsys, hopper_path):
+    from cnnviz.cli import main
+
+    assert main(["train", "--dataset", "shapes", "--size", "16", "--epochs", "1", "--name", "cli_shapes", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["classes"] == ["circle", "square", "triangle", "star"] and out["epochs"] == 1
+    assert 0 <= out["val_accuracy"] <= 1 and out["seconds"] > 0 and out["images_per_second"] > 0
+    assert main(["predict", str(hopper_path), "--model", "cli_shapes", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["top"][0]["label"] in out["classes"]
+    # a model saved anywhere opens by the path of its JSON, with --weights pointing at its file
+    assert main(["predict", str(hopper_path), "--model", out["path"].replace(".safetensors", ".json"),
+                 "--weights", out["path"], "--top", "1"]) == 0
+    capsys.readouterr()
+    assert main(["train", "--dataset", "zip:/nonexistent.zip"]) == 2
+    assert "error: Cannot read the zip file" in capsys.readouterr().err
