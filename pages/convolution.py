@@ -150,8 +150,10 @@ with n2:
 with n3:
     ui.show_map(render.map_rgb(real, limit=ui.robust_limit(mine)), "The network's own output", 340)
 diff = float(np.abs(mine - real[: mine.shape[0], : mine.shape[1]]).max())
+same = ("the same numbers." if diff < 1e-3 else "this model changes its input once more before the first layer "
+        "(GoogLeNet re-scales the colours its weights came with), so the two differ a little.")
 st.markdown(f"Stride {fc.stride}, padding (left, right, top, bottom) = {fc.padding}. "
-            f"Largest difference between the two maps: **{diff:.1e}** — the same numbers.")
+            f"Largest difference between the two maps: **{diff:.1e}** — {same}")
 
 # the window of the network's filter nearest the playground's window
 nr = int(np.clip(round((stp.top + fc.padding[2]) / fc.stride), 0, mine.shape[0] - 1))

@@ -121,3 +121,18 @@ def test_first_conv_reproduces_the_network(effnet, hopper_bytes):
     for i in (0, 7):
         mine = cv.conv2d(x[0].numpy(), fc.weight[i], fc.stride, fc.padding, bias=float(fc.bias[i]))
         np.testing.assert_allclose(mine, real[i], atol=1e-4)
+
+
+def test_render_map_rgb_and_draw_box():
+    from cnnviz import render
+
+    lut = render.colormap_lut("RdBu_r")
+    rgb = render.map_rgb(np.array([[-2.0, 0.0, 2.0]]))  # signed: −max → first colour, 0 → middle, +max → last
+    np.testing.assert_array_equal(rgb[0], [lut[0], lut[128], lut[255]])
+    grey = render.map_rgb(np.array([[0.0, 1.0, 4.0]]), limit=2.0)  # non-negative: grey 0..limit, clipped
+    np.testing.assert_array_equal(grey[0, :, 0], [0, 128, 255])
+    box = render.draw_box(np.zeros((4, 4, 3), np.uint8), 1, 1, 2, 2, factor=2, color=(255, 0, 0), thickness=1)
+    assert box.shape == (8, 8, 3)
+    outline = box[:, :, 0] == 255
+    assert outline[2, 2:6].all() and outline[5, 2:6].all() and outline[2:6, 2].all() and outline[2:6, 5].all()
+    assert outline.sum() == 12 and not outline[3:5, 3:5].any()
