@@ -32,7 +32,7 @@ except CnnvizError as err:
     st.stop()
 
 if att.fooled:
-    st.error(f"Fooled: “{att.before[0].label}” became “{att.after[0].label}” with ε = {level:g}/255.")
+    st.warning(f"Fooled: “{att.before[0].label}” became “{att.after[0].label}” with ε = {level:g}/255.")
 elif eps > 0:
     st.success(f"Not fooled at ε = {level:g}/255: still “{att.after[0].label}”. Try a larger ε.")
 

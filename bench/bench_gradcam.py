@@ -1,0 +1,53 @@
+"""Grad-CAM latency vs its floor (one forward with gradients on) and vs pytorch-grad-cam.
+
+Our Grad-CAM (captum LayerGradCam, parameters frozen) only back-propagates down to the
+layer, so it should cost about one forward pass with autograd recording. pytorch-grad-cam
+runs a full backward through every parameter.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from bench import Row, interleaved, ms
+
+
+def _case(name: str, weights: str) -> list[Row]:
+    from pytorch_grad_cam import GradCAM
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    from cnnviz.explain import explain
+    from cnnviz.images import load_sample
+    from cnnviz.probe import resolve
+    from cnnviz.zoo import load_model
+
+    lm = load_model(name, weights, device="cpu")
+    x = lm.preprocess(load_sample("grace_hopper"))
+    layer = lm.info.default_layer
+    target = explain(lm, x, "gradcam").target
+
+    def ours():
+        explain(lm, x, "gradcam", target=target)
+
+    def floor():  # one forward with autograd recording: input requires grad, no backward
+        with lm.use() as model, torch.enable_grad():
+            model(x.clone().requires_grad_())
+
+    def peer():
+        with lm.use() as model:
+            for p in model.parameters():  # how pytorch-grad-cam is normally used; use() restores
+                p.requires_grad_(True)
+            with GradCAM(model, target_layers=[resolve(model, layer)]) as cam:
+                cam(input_tensor=x, targets=[ClassifierOutputTarget(target)])
+
+    t = interleaved({"ours": ours, "floor": floor, "peer": peer}, repeat=21, warmup=3)
+    return [
+        Row(f"gradcam {name} vs forward-with-grad", ms(t["ours"]), ms(t["floor"]), t["ours"] / t["floor"],
+            "≤ 1.10", t["ours"] / t["floor"] <= 1.10),
+        Row(f"gradcam {name} vs pytorch-grad-cam", ms(t["ours"]), ms(t["peer"]), t["peer"] / t["ours"],
+            "≥ 3 (×faster)", t["peer"] / t["ours"] >= 3.0),
+    ]
+
+
+def run() -> list[Row]:
+    return _case("efficientnet_lite0", "pretrained") + _case("resnet18", "random")

@@ -1,0 +1,90 @@
+"""Grad-CAM, Compare methods and Fool the network through AppTest: RGB and the 1-channel digits model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+def run(at: AppTest, model: str, weights: str = "pretrained") -> AppTest:
+    # After a page switch AppTest (1.67) drops the sidebar's widgets: set its choices via state.
+    at.session_state["model_name"] = model
+    at.session_state["weights_choice"] = weights
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def text(at: AppTest) -> str:
+    return "\n".join(e.value for kind in (at.markdown, at.caption, at.subheader, at.title) for e in kind)
+
+
+@pytest.fixture(scope="module")
+def at() -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=300)
+    app.run()
+    return app
+
+
+def test_gradcam_page_layer_target_signed(at):
+    at.switch_page("pages/gradcam.py")
+    run(at, "efficientnet_lite0")
+    assert at.session_state["gc_layer"] == "head.act"
+    assert "academic gown" in text(at) and "7×7" in text(at)
+    assert "18 blocks, early → late" in text(at)  # the sweep: stem, blocks.0..15, head
+    at.selectbox(key="gc_target").set_value(281)  # tabby cat
+    at.toggle(key="gc_signed").set_value(True)
+    run(at, "efficientnet_lite0")
+    assert "tabby" in text(at) and "red: evidence for the class" in text(at)
+    at.selectbox(key="gc_layer_block").set_value("blocks.10")
+    run(at, "efficientnet_lite0")
+    assert at.session_state["gc_layer"].startswith("blocks.10")
+    assert "14×14" in text(at)
+
+
+def test_compare_page_fast_then_slow_then_faithfulness(at):
+    at.switch_page("pages/explanations.py")
+    run(at, "efficientnet_lite0")
+    t = text(at)
+    assert "Grad-CAM++" in t and "Saliency" in t and "Integrated Gradients**" not in t
+    at.button(key="xm_run_slow").click()
+    run(at, "efficientnet_lite0")
+    assert "**Integrated Gradients**" in text(at) and "**Occlusion**" in text(at)
+    at.button(key="xm_run_faith").click()
+    run(at, "efficientnet_lite0")
+    df = at.dataframe[0].value
+    assert set(df["method"]) == {"Grad-CAM", "Grad-CAM++", "Guided Grad-CAM", "Saliency", "Integrated Gradients",
+                                 "Occlusion", "random order"}
+    assert df["deletion AUC (lower is better)"].between(0, 1).all()
+
+
+def test_adversarial_page(at):
+    at.switch_page("pages/adversarial.py")
+    run(at, "efficientnet_lite0")
+    assert "Fooled: “academic gown” became" in at.warning[0].value  # 2/255 flips Grace Hopper's gown
+    at.slider(key="adv_eps").set_value(0.0)
+    run(at, "efficientnet_lite0")
+    assert not at.warning and not at.success  # nothing moved, nothing to report
+
+
+@pytest.mark.parametrize("page", ["pages/gradcam.py", "pages/explanations.py", "pages/adversarial.py"])
+def test_pages_with_one_channel_digits_model(at, page):
+    at.switch_page(page)
+    run(at, "tinyvgg_mnist")
+    from cnnviz.images import sample_bytes
+
+    at.session_state["image_bytes"] = sample_bytes("digit_7")
+    at.session_state["image_name"] = "digit_7"
+    run(at, "tinyvgg_mnist")
+    assert at.title and at.image
+
+
+def test_gradcam_page_random_resnet(at):
+    at.switch_page("pages/gradcam.py")
+    run(at, "resnet18", "random")
+    assert "at `layer4`" in text(at) and "5 blocks, early → late" in text(at)

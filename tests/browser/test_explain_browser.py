@@ -1,0 +1,60 @@
+"""Grad-CAM, Compare methods and Fool the network in real Chromium."""
+
+from __future__ import annotations
+
+from browser_helpers import goto_page, no_exception, wait_idle
+from playwright.sync_api import expect
+
+SLOW = 180_000  # ms: 2 shared cores; expect() polls until the rerun has drawn it
+
+
+def _first_img(page) -> str:
+    img = page.locator('[data-testid="stImage"] img').first
+    img.wait_for()
+    return img.get_attribute("src")
+
+
+def test_gradcam_search_a_class_and_download(app_url, page):
+    page.goto(app_url)
+    wait_idle(page)
+    goto_page(page, "Grad-CAM")
+    no_exception(page)
+    expect(page.get_by_text("Map: 7×7 at", exact=False).first).to_be_visible(timeout=SLOW)
+    before = _first_img(page)
+
+    box = page.get_by_role("combobox", name="Class to explain")
+    box.click()
+    page.keyboard.type("tabby")
+    page.get_by_role("option", name="tabby (281)", exact=False).first.click()
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="tabby").first).to_be_visible(timeout=SLOW)
+    wait_idle(page)
+    no_exception(page)
+    assert _first_img(page) != before
+
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download PNG").click()
+    path = dl.value.path()
+    with open(path, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    expect(page.get_by_text("18 blocks, early → late", exact=False).first).to_be_visible(timeout=SLOW)
+
+
+def test_compare_and_adversarial_pages(app_url, page):
+    page.goto(app_url)
+    wait_idle(page)
+    goto_page(page, "Compare methods")
+    no_exception(page)
+    for title in ("Grad-CAM++", "Guided Grad-CAM", "Saliency"):
+        expect(page.get_by_text(title, exact=True).first).to_be_visible(timeout=SLOW)
+    expect(page.get_by_role("button", name="Run the slow ones too")).to_be_visible(timeout=SLOW)
+
+    goto_page(page, "Fool the network")
+    no_exception(page)
+    expect(page.get_by_text("Fooled:", exact=False).first).to_be_visible(timeout=SLOW)
+    slider = page.get_by_role("slider", name="ε: how far each pixel may move (in 1/255 steps)")
+    slider.focus()
+    page.keyboard.press("Home")
+    wait_idle(page)
+    no_exception(page)
+    expect(page.get_by_text("The change (none at ε = 0)").first).to_be_visible(timeout=SLOW)

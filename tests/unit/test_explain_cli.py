@@ -1,0 +1,45 @@
+"""`explain` and `adversarial` on the command line."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from PIL import Image
+
+from cnnviz.cli import main
+from cnnviz.explain import explain
+from cnnviz.images import decode_image
+
+
+def test_explain_writes_raw_map_and_png(tmp_path, hopper_path, hopper_bytes, effnet, capsys):
+    npy, png = tmp_path / "m.npy", tmp_path / "o.png"
+    assert main(["explain", str(hopper_path), "--method", "gradcampp", "--target", "281", "--npy", str(npy),
+                 "--out", str(png), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["target"] == 281 and out["layer"] == "head.act" and out["map_shape"] == [7, 7]
+    ref = explain(effnet, effnet.preprocess(decode_image(hopper_bytes)), "gradcampp", target=281)
+    np.testing.assert_allclose(np.load(npy), ref.map, atol=1e-6)  # raw: after the ReLU, not normalised
+    assert Image.open(png).size == (224, 224)
+
+
+def test_explain_pixel_method_is_input_resolution(tmp_path, hopper_path):
+    npy = tmp_path / "s.npy"
+    assert main(["explain", str(hopper_path), "--method", "saliency", "--npy", str(npy)]) == 0
+    assert np.load(npy).shape == (224, 224)
+
+
+def test_adversarial_json(hopper_path, capsys):
+    assert main(["adversarial", str(hopper_path), "--eps", str(2 / 255), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["before"][0]["label"] == "academic gown" and len(out["after"]) == 5
+    assert out["fooled"] == (out["after"][0]["index"] != out["before"][0]["index"])
+
+
+def test_bad_arguments_exit_2_with_one_line(hopper_path, capsys):
+    assert main(["explain", str(hopper_path), "--layer", "classifier"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "no rows and columns" in err
+    assert main(["explain", str(hopper_path), "--target", "1000"]) == 2
+    assert "classes 0 to 999" in capsys.readouterr().err
+    assert main(["adversarial", str(hopper_path), "--eps", "3"]) == 2
