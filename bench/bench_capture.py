@@ -9,7 +9,7 @@ from bench import Row, interleaved, ms
 
 
 def _capture_rows() -> list[Row]:
-    from cnnviz.probe import capture_layers, catalogue, captured_bytes, map_layers
+    from cnnviz.probe import capture_layers, captured_bytes, catalogue, map_layers
     from cnnviz.zoo import load_model
 
     rows = []
@@ -22,12 +22,21 @@ def _capture_rows() -> list[Row]:
             with lm.use() as model, torch.inference_mode():
                 model(x)
 
-        t = interleaved({"plain": plain, "capture": lambda lm=lm, x=x, layers=layers: capture_layers(lm, x, layers)},
-                        repeat=21)
+        t = interleaved(
+            {"plain": plain, "capture": lambda lm=lm, x=x, layers=layers: capture_layers(lm, x, layers)}, repeat=21
+        )
         mb = captured_bytes(capture_layers(lm, x, layers)) / 2**20
         ratio = t["capture"] / t["plain"]
-        rows.append(Row(f"capture {len(layers)} layers ({mb:.0f} MB), {name}", ms(t["capture"]),
-                        f"forward {ms(t['plain'])}", ratio, "≤ 1.15x", ratio <= 1.15))
+        rows.append(
+            Row(
+                f"capture {len(layers)} layers ({mb:.0f} MB), {name}",
+                ms(t["capture"]),
+                f"forward {ms(t['plain'])}",
+                ratio,
+                "≤ 1.15x",
+                ratio <= 1.15,
+            )
+        )
     return rows
 
 
@@ -62,8 +71,16 @@ def _grid_rows() -> list[Row]:
 
         t = interleaved({"ours": ours, "subplots": lambda maps=maps: _subplots_grid(maps)}, repeat=3, warmup=1)
         ratio = t["subplots"] / t["ours"]
-        rows.append(Row(f"grid {'×'.join(map(str, shape))}: numpy vs subplots", ms(t["ours"]),
-                        f"subplots {ms(t['subplots'])}", ratio, "≥ 15x", ratio >= 15))
+        rows.append(
+            Row(
+                f"grid {'×'.join(map(str, shape))}: numpy vs subplots",
+                ms(t["ours"]),
+                f"subplots {ms(t['subplots'])}",
+                ratio,
+                "≥ 15x",
+                ratio >= 15,
+            )
+        )
     return rows
 
 

@@ -57,8 +57,14 @@ class Grid:
     tile: int  # tile side in pixels (after the zoom), for locating a channel
 
 
-def feature_grid(maps: np.ndarray, *, sort: str = "channel", norm: str = "channel",
-                 global_range: tuple[float, float] | None = None, width: int = 1100) -> Grid:
+def feature_grid(
+    maps: np.ndarray,
+    *,
+    sort: str = "channel",
+    norm: str = "channel",
+    global_range: tuple[float, float] | None = None,
+    width: int = 1100,
+) -> Grid:
     """All channels of ``maps`` (C, H, W) tiled, coloured and zoomed to about ``width`` px.
 
     ``norm``: "channel" scales each map by its own range, "layer" by the layer's range,
@@ -108,8 +114,9 @@ def channel_view(m: np.ndarray, *, cmap: str, vmin: float, vmax: float, width: i
     return render.upscale(render.colorize(render.scale(m, vmin, vmax), cmap), render.fit_factor(m.shape[1], width))
 
 
-def draw_box(img: Image.Image, box: tuple[int, int, int, int], *, width: int = 400,
-             color: tuple[int, int, int] = (255, 0, 255)) -> Image.Image:
+def draw_box(
+    img: Image.Image, box: tuple[int, int, int, int], *, width: int = 400, color: tuple[int, int, int] = (255, 0, 255)
+) -> Image.Image:
     """The image enlarged to ``width`` with the inclusive pixel box (top, left, bottom, right)
     outlined, plus a dot at its centre."""
     w, h = img.size

@@ -46,8 +46,9 @@ def is_rgb_layer(w: np.ndarray) -> bool:
     return w.shape[1] == 3
 
 
-def filter_grid(w: np.ndarray, *, mode: str = "average", channel: int = 0, norm: str = "filter",
-                width: int = 560) -> np.ndarray:
+def filter_grid(
+    w: np.ndarray, *, mode: str = "average", channel: int = 0, norm: str = "filter", width: int = 560
+) -> np.ndarray:
     """Tiles of every filter of ``w`` (O, I, kH, kW) as (H, W, 3) uint8, zoomed to ~``width``.
 
     3 input channels: each filter in colour (red, green, blue weights; grey = 0). 1 input

@@ -28,8 +28,20 @@ def resolve(model: nn.Module, name: str) -> nn.Module:
     return modules[name]
 
 
-_INPLACE_DUNDERS = frozenset({"__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__", "__ipow__",
-                              "__iand__", "__ior__", "__ixor__", "__setitem__"})
+_INPLACE_DUNDERS = frozenset(
+    {
+        "__iadd__",
+        "__isub__",
+        "__imul__",
+        "__itruediv__",
+        "__ifloordiv__",
+        "__ipow__",
+        "__iand__",
+        "__ior__",
+        "__ixor__",
+        "__setitem__",
+    }
+)
 
 
 def _writes_in_place(func, args, kwargs) -> list[torch.Tensor]:

@@ -20,20 +20,36 @@ maps = maps_by_layer[layer.name]  # (C, H, W), read-only
 
 c1, c2, c3 = st.columns([1, 1, 2])
 with c1:
-    sort = st.radio("Order", fm.SORTS, key=state.FEAT_SORT, horizontal=True,
-                    format_func={"channel": "channel #", "mean": "mean ↓", "max": "max ↓"}.get)
+    sort = st.radio(
+        "Order",
+        fm.SORTS,
+        key=state.FEAT_SORT,
+        horizontal=True,
+        format_func={"channel": "channel #", "mean": "mean ↓", "max": "max ↓"}.get,
+    )
 with c2:
-    norm = st.radio("Normalise", fm.NORMS, key=state.FEAT_NORM, horizontal=True,
-                    format_func={"channel": "per channel", "layer": "per layer", "global": "global"}.get)
+    norm = st.radio(
+        "Normalise",
+        fm.NORMS,
+        key=state.FEAT_NORM,
+        horizontal=True,
+        format_func={"channel": "per channel", "layer": "per layer", "global": "global"}.get,
+    )
 g_range = loaders.cached_capture_range() if norm == "global" else None
 grid = fm.feature_grid(maps, sort=sort, norm=norm, global_range=g_range)
 signed = grid.cmap == fm.DIVERGING
 with c3:
-    st.markdown(f"**{layer.name}** · {layer.type} · {maps.shape[0]} channels of {maps.shape[1]}×{maps.shape[2]} · "
-                f"each unit sees {layer.rf}×{layer.rf} input pixels")
+    st.markdown(
+        f"**{layer.name}** · {layer.type} · {maps.shape[0]} channels of {maps.shape[1]}×{maps.shape[2]} · "
+        f"each unit sees {layer.rf}×{layer.rf} input pixels"
+    )
 
-st.image(grid.rgb, caption=f"{maps.shape[0]} channels, left to right, top to bottom "
-         f"({'by channel number' if sort == 'channel' else 'strongest ' + sort + ' first'})", width="content")
+st.image(
+    grid.rgb,
+    caption=f"{maps.shape[0]} channels, left to right, top to bottom "
+    f"({'by channel number' if sort == 'channel' else 'strongest ' + sort + ' first'})",
+    width="content",
+)
 bar_l, bar_m, bar_r = st.columns([1, 3, 1])
 lo = f"{grid.vmin:.2f}" if grid.vmin is not None else ("−max" if signed else "min")
 hi = f"{grid.vmax:.2f}" if grid.vmax is not None else ("+max" if signed else "max")
@@ -41,22 +57,29 @@ bar_l.markdown(f"<div style='text-align:right'>{lo}</div>", unsafe_allow_html=Tr
 bar_m.image(render.colorbar(grid.cmap, width=512, height=16), width="stretch")
 bar_r.markdown(hi)
 if signed:
-    st.caption("Blue: negative, white: zero, red: positive — this layer's values have both signs "
-               "(it comes before an activation).")
+    st.caption(
+        "Blue: negative, white: zero, red: positive — this layer's values have both signs "
+        "(it comes before an activation)."
+    )
 else:
     st.caption("Dark purple: zero (no response), yellow: the strongest response.")
 if norm == "channel":
     st.caption("Per channel: every tile uses its own range, so weak channels look as bright as strong ones.")
-st.download_button("Download grid (PNG)", render.to_png(grid.rgb), file_name=f"{name}_{layer.name}.png",
-                   mime="image/png")
+st.download_button(
+    "Download grid (PNG)", render.to_png(grid.rgb), file_name=f"{name}_{layer.name}.png", mime="image/png"
+)
 
 st.subheader("One channel up close")
 order = [int(i) for i in grid.order]
 if st.session_state.get(state.FEAT_CHANNEL) not in order:
     st.session_state[state.FEAT_CHANNEL] = order[0]
 flat = maps.reshape(maps.shape[0], -1)
-ch = st.selectbox("Channel", order, key=state.FEAT_CHANNEL,
-                  format_func=lambda i: f"channel {i} (mean {flat[i].mean():.3g}, max {flat[i].max():.3g})")
+ch = st.selectbox(
+    "Channel",
+    order,
+    key=state.FEAT_CHANNEL,
+    format_func=lambda i: f"channel {i} (mean {flat[i].mean():.3g}, max {flat[i].max():.3g})",
+)
 m = maps[ch]
 h, w = m.shape
 left, mid, right = st.columns([1.1, 1.1, 0.8], gap="medium")
@@ -74,15 +97,17 @@ with left:
     view = fm.channel_view(m, cmap=grid.cmap, vmin=lo_, vmax=hi_, width=400)
     k = view.shape[0] // h
     view = view.copy()
-    view[row * k:(row + 1) * k, col * k:(col + 1) * k] = (255, 0, 255)  # the chosen unit
+    view[row * k : (row + 1) * k, col * k : (col + 1) * k] = (255, 0, 255)  # the chosen unit
     st.image(view, caption=f"Channel {ch}: {h}×{w}, the chosen unit in magenta", width=400)
 with mid:
     spec = lm.preprocess_spec
     box = unit_box(layer, row, col, spec.size)
     st.image(fm.draw_box(spec.crop(img), box, width=400), width=400)
     clipped = " (clipped at the border)" if layer.rf > spec.size or min(box) == 0 or max(box) == spec.size - 1 else ""
-    st.caption(f"Receptive field of unit ({row}, {col}): rows {box[0]}–{box[2]}, columns {box[1]}–{box[3]} "
-               f"of the {spec.size}×{spec.size} input{clipped}")
+    st.caption(
+        f"Receptive field of unit ({row}, {col}): rows {box[0]}–{box[2]}, columns {box[1]}–{box[3]} "
+        f"of the {spec.size}×{spec.size} input{clipped}"
+    )
 
 with st.expander("What am I looking at?"):
     st.markdown(f"""

@@ -19,17 +19,33 @@ o, i, kh, kw = w.shape
 
 c1, c2, c3 = st.columns([1.2, 1, 1])
 with c1:
-    mode = st.radio("Show", fl.MODES, key=state.FILT_MODE, horizontal=True,
-                    format_func={"average": "colour / average" if i == 3 else "average of inputs",
-                                 "channel": "one input channel"}.get, disabled=i == 1)
+    mode = st.radio(
+        "Show",
+        fl.MODES,
+        key=state.FILT_MODE,
+        horizontal=True,
+        format_func={
+            "average": "colour / average" if i == 3 else "average of inputs",
+            "channel": "one input channel",
+        }.get,
+        disabled=i == 1,
+    )
 with c2:
-    channel = st.number_input("Input channel", 0, i - 1, 0, key=state.FILT_CHANNEL,
-                              disabled=mode != "channel" or i == 1)
+    channel = st.number_input(
+        "Input channel", 0, i - 1, 0, key=state.FILT_CHANNEL, disabled=mode != "channel" or i == 1
+    )
 with c3:
-    norm = st.radio("Normalise", fl.NORMS, key=state.FILT_NORM, horizontal=True,
-                    format_func={"filter": "per filter", "layer": "per layer"}.get)
-st.markdown(f"**{layer.name}**: {o} filters of {i}×{kh}×{kw} weights"
-            + (f" (depthwise: each filter reads one channel)" if i == 1 and lm.preprocess_spec.channels != 1 else ""))
+    norm = st.radio(
+        "Normalise",
+        fl.NORMS,
+        key=state.FILT_NORM,
+        horizontal=True,
+        format_func={"filter": "per filter", "layer": "per layer"}.get,
+    )
+st.markdown(
+    f"**{layer.name}**: {o} filters of {i}×{kh}×{kw} weights"
+    + (" (depthwise: each filter reads one channel)" if i == 1 and lm.preprocess_spec.channels != 1 else "")
+)
 
 
 def other_weights() -> tuple[str, np.ndarray | None, str]:
@@ -53,8 +69,10 @@ for col, label, ww in ((left, this_label, w), (right, other_label, w2)):
             continue
         st.image(fl.filter_grid(ww, mode=mode, channel=int(channel), norm=norm, width=520), width=520)
 if i == 3 and mode == "average":
-    st.caption("Each tile is one filter as a tiny colour picture: grey is zero weight, bright colours are "
-               "the colour and edge patterns the filter responds to.")
+    st.caption(
+        "Each tile is one filter as a tiny colour picture: grey is zero weight, bright colours are "
+        "the colour and edge patterns the filter responds to."
+    )
 elif i == 1:
     st.caption("Grey levels: black is the most negative weight, white the most positive.")
 else:

@@ -21,19 +21,32 @@ b.metric("Convolution layers", len(convs))
 c.metric("Input", f"{spec.channels}×{spec.size}×{spec.size}")
 d.metric("Last conv sees", f"{last.rf}×{last.rf} px", help="Receptive field of the last convolution layer")
 
-kinds = st.multiselect("Show", ["conv", "norm", "act", "pool", "linear", "block", "other"],
-                       default=[*MAP_KINDS, "norm", "linear"], key=state.MODEL_KINDS,
-                       help="conv: convolutions · norm: batch norm · act: activations · block: groups of layers")
+kinds = st.multiselect(
+    "Show",
+    ["conv", "norm", "act", "pool", "linear", "block", "other"],
+    default=[*MAP_KINDS, "norm", "linear"],
+    key=state.MODEL_KINDS,
+    help="conv: convolutions · norm: batch norm · act: activations · block: groups of layers",
+)
 shown = [la for la in layers if la.kind in kinds]
-st.dataframe(catalogue_frame(shown), hide_index=True, width="stretch", height=420,
-             column_config={"params": st.column_config.NumberColumn(format="localized")})
-st.caption(f"{len(shown)} of {len(layers)} layer calls · a module that runs twice (ResNet's relu) "
-           "is listed twice: name, name#2.")
+st.dataframe(
+    catalogue_frame(shown),
+    hide_index=True,
+    width="stretch",
+    height=420,
+    column_config={"params": st.column_config.NumberColumn(format="localized")},
+)
+st.caption(
+    f"{len(shown)} of {len(layers)} layer calls · a module that runs twice (ResNet's relu) "
+    "is listed twice: name, name#2."
+)
 
 st.subheader("How far each layer sees")
 st.altair_chart(rf_chart(layers, spec.size), width="stretch")
-st.caption(f"The dashed line is the input size ({spec.size} px): beyond it, a unit sees the whole picture "
-           "(and some zero padding).")
+st.caption(
+    f"The dashed line is the input size ({spec.size} px): beyond it, a unit sees the whole picture "
+    "(and some zero padding)."
+)
 
 with st.expander("What am I looking at?"):
     st.markdown("""

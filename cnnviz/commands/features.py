@@ -39,6 +39,8 @@ def run(args) -> int:
         grid = featuremaps.feature_grid(maps, sort=args.sort, norm=args.norm)
         with open(args.out, "wb") as f:
             f.write(render.to_png(grid.rgb))
-    print(f"{layer.name}: {layer.type} {'×'.join(map(str, maps.shape))}, min {maps.min():.4g}, "
-          f"max {maps.max():.4g}, mean {maps.mean():.4g}")
+    print(
+        f"{layer.name}: {layer.type} {'×'.join(map(str, maps.shape))}, min {maps.min():.4g}, "
+        f"max {maps.max():.4g}, mean {maps.mean():.4g}"
+    )
     return 0

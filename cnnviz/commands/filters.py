@@ -9,8 +9,12 @@ def register(sub) -> None:
     p.add_argument("--layer", required=True, help="conv layer name, as `layers` lists it")
     p.add_argument("--out", help="save the filters as a PNG grid")
     p.add_argument("--npy", help="save the weights (O, I, kH, kW) float32")
-    p.add_argument("--mode", choices=("average", "channel"), default="average",
-                   help="deeper layers: average over input channels, or one --channel")
+    p.add_argument(
+        "--mode",
+        choices=("average", "channel"),
+        default="average",
+        help="deeper layers: average over input channels, or one --channel",
+    )
     p.add_argument("--channel", type=int, default=0)
     p.add_argument("--norm", choices=("filter", "layer"), default="filter")
     p.set_defaults(func=run)
@@ -28,6 +32,8 @@ def run(args) -> int:
     if args.out:
         with open(args.out, "wb") as f:
             f.write(render.to_png(filters.filter_grid(w, mode=args.mode, channel=args.channel, norm=args.norm)))
-    print(f"{args.layer}: {w.shape[0]} filters of {'×'.join(map(str, w.shape[1:]))}, "
-          f"mean norm {filters.filter_norms(w).mean():.4g}")
+    print(
+        f"{args.layer}: {w.shape[0]} filters of {'×'.join(map(str, w.shape[1:]))}, "
+        f"mean norm {filters.filter_norms(w).mean():.4g}"
+    )
     return 0

@@ -6,8 +6,7 @@ from cnnviz.cli import add_model_args, load_from_args, print_json
 def register(sub) -> None:
     p = sub.add_parser("layers", help="list a model's layers: shape, parameters, receptive field")
     add_model_args(p, required=True)
-    p.add_argument("--json", action="store_true",
-                   help='[{"name", "type", "out_shape", "params", "rf", "jump"}, ...]')
+    p.add_argument("--json", action="store_true", help='[{"name", "type", "out_shape", "params", "rf", "jump"}, ...]')
     p.set_defaults(func=run)
 
 
@@ -21,6 +20,8 @@ def run(args) -> int:
     width = max(len(r["name"]) for r in rows)
     for r in rows:
         shape = "×".join(map(str, r["out_shape"]))
-        print(f"{r['name']:<{width}}  {r['type']:<18} {shape:<14} {r['params']:>10,}  rf {r['rf']:>4}  "
-              f"jump {r['jump'] if r['jump'] is not None else '-'}")
+        print(
+            f"{r['name']:<{width}}  {r['type']:<18} {shape:<14} {r['params']:>10,}  rf {r['rf']:>4}  "
+            f"jump {r['jump'] if r['jump'] is not None else '-'}"
+        )
     return 0

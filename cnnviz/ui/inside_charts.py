@@ -11,26 +11,38 @@ from cnnviz.probe import LayerInfo
 
 def catalogue_frame(layers: list[LayerInfo]) -> pd.DataFrame:
     """One row per layer call, indented by depth; columns the CLI's `layers` fields."""
-    return pd.DataFrame({
-        "layer": ["\u2003" * la.depth + la.name for la in layers],
-        "type": [la.type for la in layers],
-        "output": ["×".join(map(str, la.out_shape)) for la in layers],
-        "params": [la.params for la in layers],
-        "receptive field": [la.rf for la in layers],
-        "jump": [la.jump if la.jump is not None else None for la in layers],
-        "block": [la.group for la in layers],
-    })
+    return pd.DataFrame(
+        {
+            "layer": ["\u2003" * la.depth + la.name for la in layers],
+            "type": [la.type for la in layers],
+            "output": ["×".join(map(str, la.out_shape)) for la in layers],
+            "params": [la.params for la in layers],
+            "receptive field": [la.rf for la in layers],
+            "jump": [la.jump if la.jump is not None else None for la in layers],
+            "block": [la.group for la in layers],
+        }
+    )
 
 
 def rf_chart(layers: list[LayerInfo], size: int) -> alt.Chart:
     """Receptive field of each conv layer in forward order, with the input size as a rule."""
     convs = [la for la in layers if la.kind == "conv"]
-    df = pd.DataFrame({"step": range(1, len(convs) + 1), "layer": [la.name for la in convs],
-                       "rf": [la.rf for la in convs], "jump": [la.jump for la in convs]})
-    line = alt.Chart(df).mark_line(point=True, color="#c2410c").encode(
-        x=alt.X("step:Q", title="convolution layer (forward order)"),
-        y=alt.Y("rf:Q", title="receptive field (pixels)"),
-        tooltip=["layer", "rf", "jump"],
+    df = pd.DataFrame(
+        {
+            "step": range(1, len(convs) + 1),
+            "layer": [la.name for la in convs],
+            "rf": [la.rf for la in convs],
+            "jump": [la.jump for la in convs],
+        }
+    )
+    line = (
+        alt.Chart(df)
+        .mark_line(point=True, color="#c2410c")
+        .encode(
+            x=alt.X("step:Q", title="convolution layer (forward order)"),
+            y=alt.Y("rf:Q", title="receptive field (pixels)"),
+            tooltip=["layer", "rf", "jump"],
+        )
     )
     rule = alt.Chart(pd.DataFrame({"y": [size]})).mark_rule(strokeDash=[6, 4], color="#475569").encode(y="y:Q")
     return (line + rule).properties(height=260)
@@ -43,11 +55,17 @@ def norms_histogram(norms: dict[str, np.ndarray], bins: int = 30) -> alt.Chart:
     rows = []
     for label, v in norms.items():
         counts, _ = np.histogram(v, bins=edges)
-        rows += [{"weights": label, "norm": (edges[j] + edges[j + 1]) / 2, "filters": int(n)}
-                 for j, n in enumerate(counts)]
-    return alt.Chart(pd.DataFrame(rows)).mark_bar(opacity=0.6, binSpacing=0).encode(
-        x=alt.X("norm:Q", title="filter norm (L2)", bin=alt.Bin(binned=True, step=float(edges[1] - edges[0]))),
-        y=alt.Y("filters:Q", title="filters", stack=None),
-        color=alt.Color("weights:N", title=None, scale=alt.Scale(range=["#c2410c", "#2563eb"])),
-        tooltip=["weights", alt.Tooltip("norm:Q", format=".3f"), "filters"],
-    ).properties(height=220)
+        rows += [
+            {"weights": label, "norm": (edges[j] + edges[j + 1]) / 2, "filters": int(n)} for j, n in enumerate(counts)
+        ]
+    return (
+        alt.Chart(pd.DataFrame(rows))
+        .mark_bar(opacity=0.6, binSpacing=0)
+        .encode(
+            x=alt.X("norm:Q", title="filter norm (L2)", bin=alt.Bin(binned=True, step=float(edges[1] - edges[0]))),
+            y=alt.Y("filters:Q", title="filters", stack=None),
+            color=alt.Color("weights:N", title=None, scale=alt.Scale(range=["#c2410c", "#2563eb"])),
+            tooltip=["weights", alt.Tooltip("norm:Q", format=".3f"), "filters"],
+        )
+        .properties(height=220)
+    )

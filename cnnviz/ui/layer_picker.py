@@ -24,8 +24,15 @@ def _outputs_after_layers(names: list[str], by_name: dict[str, LayerInfo]) -> li
     return [names[i] for i in sorted(range(len(names)), key=end)]
 
 
-def layer_select(label: str, layers: list[LayerInfo], key: str, *, kinds: Iterable[str] = MAP_KINDS,
-                 spatial: bool = True, default: str | None = None) -> LayerInfo:
+def layer_select(
+    label: str,
+    layers: list[LayerInfo],
+    key: str,
+    *,
+    kinds: Iterable[str] = MAP_KINDS,
+    spatial: bool = True,
+    default: str | None = None,
+) -> LayerInfo:
     """Two selectboxes (block, then layer) over ``layers`` of the given kinds; the chosen LayerInfo.
 
     ``layers``: a probe catalogue. ``key``: the layer widget's key (the block widget uses
@@ -56,16 +63,21 @@ def layer_select(label: str, layers: list[LayerInfo], key: str, *, kinds: Iterab
 
     left, right = st.columns([1, 2])
     with left:
-        block = st.selectbox(f"{label}: block", list(groups), key=bkey, on_change=on_block,
-                             format_func=lambda g: "top level" if g == "model" else g,
-                             help="Blocks in the order the image flows through them.")
+        block = st.selectbox(
+            f"{label}: block",
+            list(groups),
+            key=bkey,
+            on_change=on_block,
+            format_func=lambda g: "top level" if g == "model" else g,
+            help="Blocks in the order the image flows through them.",
+        )
     if st.session_state[key] not in groups[block]:
         st.session_state[key] = groups[block][0]
     prefix = block + "."
 
     def fmt(n: str) -> str:
         la = by_name[n]
-        short = n[len(prefix):] if n.startswith(prefix) else ("block output" if la.path == block else n)
+        short = n[len(prefix) :] if n.startswith(prefix) else ("block output" if la.path == block else n)
         return f"{short} — {la.type}, {_shape(la)}"
 
     with right:

@@ -93,12 +93,26 @@ def test_one_channel_user_model(at, _isolated_user_models):
     model = arch_mod.build_model(arch, in_channels=1, num_classes=10, size=28)
     folder = Path(_isolated_user_models)
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, folder / "digits1.safetensors")
-    (folder / "digits1.json").write_text(json.dumps({
-        "format": "cnnviz-model/1", "name": "digits1", "title": "Digits (test)", "arch": arch,
-        "classes": [str(i) for i in range(10)],
-        "preprocess": {"size": 28, "resize": 28, "mean": [0.1307], "std": [0.3081], "channels": 1, "invert": True},
-        "default_layer": arch_mod.default_layer(arch),
-    }))
+    (folder / "digits1.json").write_text(
+        json.dumps(
+            {
+                "format": "cnnviz-model/1",
+                "name": "digits1",
+                "title": "Digits (test)",
+                "arch": arch,
+                "classes": [str(i) for i in range(10)],
+                "preprocess": {
+                    "size": 28,
+                    "resize": 28,
+                    "mean": [0.1307],
+                    "std": [0.3081],
+                    "channels": 1,
+                    "invert": True,
+                },
+                "default_layer": arch_mod.default_layer(arch),
+            }
+        )
+    )
     for page in PAGES:
         show(at, page, "digits1", "pretrained")
     assert any("filters of 1×" in m.value for m in at.markdown)

@@ -21,8 +21,9 @@ def test_conv_weight_and_norms():
     model = nn.Sequential(conv, nn.ReLU())
     w = fl.conv_weight(model, "0")
     assert w.shape == (3, 2, 2, 2)
-    np.testing.assert_allclose(fl.filter_norms(w), [np.sqrt(sum(v * v for v in range(8 * k, 8 * k + 8))) for k in range(3)],
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        fl.filter_norms(w), [np.sqrt(sum(v * v for v in range(8 * k, 8 * k + 8))) for k in range(3)], rtol=1e-6
+    )
     with pytest.raises(ModelError, match="not a convolution"):
         fl.conv_weight(model, "1")
 
@@ -62,8 +63,7 @@ def test_channel_order_and_stats():
     maps[1] = 4.0
     assert list(fm.channel_order(maps, "mean")) == [1, 0, 2]
     s = fm.channel_stats(np.array([[-1.0, 0.0], [1.0, 4.0]], np.float32))
-    assert s == {"min": -1.0, "max": 4.0, "mean": 1.0, "std": pytest.approx(np.std([-1, 0, 1, 4])),
-                 "positive %": 50.0}
+    assert s == {"min": -1.0, "max": 4.0, "mean": 1.0, "std": pytest.approx(np.std([-1, 0, 1, 4])), "positive %": 50.0}
 
 
 def test_feature_grid_signed_layer_norm_is_centred_on_white():
@@ -73,8 +73,13 @@ def test_feature_grid_signed_layer_norm_is_centred_on_white():
     assert g.cmap == fm.DIVERGING and (g.vmin, g.vmax) == (-2.0, 2.0)
     # ncols = ceil(sqrt(2*16/9)) = 2: tiles side by side, a white gap between
     assert g.rgb.shape == (1, 5, 3)
-    assert [tuple(p) for p in g.rgb[0]] == [tuple(lut[0]), tuple(lut[128]), (255, 255, 255), tuple(lut[191]),
-                                            tuple(lut[255])]
+    assert [tuple(p) for p in g.rgb[0]] == [
+        tuple(lut[0]),
+        tuple(lut[128]),
+        (255, 255, 255),
+        tuple(lut[191]),
+        tuple(lut[255]),
+    ]
 
 
 def test_feature_grid_per_channel_and_global():
@@ -104,8 +109,24 @@ def test_cli_filters_writes_the_weights(tmp_path):
     from cnnviz.zoo import load_model
 
     npy, png = tmp_path / "w.npy", tmp_path / "f.png"
-    assert main(["filters", "--model", "resnet18", "--weights", "random", "--layer", "conv1",
-                 "--npy", str(npy), "--out", str(png)]) == 0
+    assert (
+        main(
+            [
+                "filters",
+                "--model",
+                "resnet18",
+                "--weights",
+                "random",
+                "--layer",
+                "conv1",
+                "--npy",
+                str(npy),
+                "--out",
+                str(png),
+            ]
+        )
+        == 0
+    )
     ref = load_model("resnet18", "random", device="cpu").model.conv1.weight.numpy()
     assert np.array_equal(np.load(npy), ref)
     assert Image.open(png).size[0] > 0

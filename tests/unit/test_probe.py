@@ -39,10 +39,15 @@ class Chain(nn.Module):
 def tiny_lm(model: nn.Module, channels: int = 3, size: int = 16) -> LoadedModel:
     """A LoadedModel around any module (1-channel digits models are built like this)."""
     info = ModelInfo(
-        name="tiny", title="tiny", family="user", source="test",
-        preprocess=Preprocess(size=size, resize=size, mean=(0.5,) * channels, std=(0.5,) * channels,
-                              channels=channels),
-        default_layer="conv1", builder=lambda: model, pretrained=lambda d: {}, classes=lambda: ["a", "b", "c"],
+        name="tiny",
+        title="tiny",
+        family="user",
+        source="test",
+        preprocess=Preprocess(size=size, resize=size, mean=(0.5,) * channels, std=(0.5,) * channels, channels=channels),
+        default_layer="conv1",
+        builder=lambda: model,
+        pretrained=lambda d: {},
+        classes=lambda: ["a", "b", "c"],
         available=lambda: True,
     )
     model.eval()
@@ -70,8 +75,14 @@ def test_catalogue_hand_checked_chain():
     assert rows["fc"].out_shape == (3,)
     assert rows["conv1"].params == 3 * 4 * 9 + 4
     assert rows["b"].kind == "conv" and rows["relu"].kind == "act" and rows["pool"].kind == "pool"
-    assert rows["fc"].as_dict() == {"name": "fc", "type": "Linear", "out_shape": [3], "params": 2 * 64 * 3 + 3,
-                                    "rf": 34, "jump": None}
+    assert rows["fc"].as_dict() == {
+        "name": "fc",
+        "type": "Linear",
+        "out_shape": [3],
+        "params": 2 * 64 * 3 + 3,
+        "rf": 34,
+        "jump": None,
+    }
 
 
 def test_unit_box_clips_to_the_image():
@@ -89,8 +100,11 @@ def _linearised(model: nn.Module) -> nn.Module:
     for parent in list(m.modules()):
         for name, child in list(parent.named_children()):
             if isinstance(child, nn.MaxPool2d):
-                setattr(parent, name, nn.AvgPool2d(child.kernel_size, child.stride, child.padding,
-                                                   ceil_mode=child.ceil_mode))
+                setattr(
+                    parent,
+                    name,
+                    nn.AvgPool2d(child.kernel_size, child.stride, child.padding, ceil_mode=child.ceil_mode),
+                )
             elif isinstance(child, probe.ACTIVATIONS):
                 setattr(parent, name, nn.Identity())
     return m
@@ -108,7 +122,7 @@ def _footprint(model: nn.Module, path: str, call: int, size: int, channels: int,
         x = torch.randn(1, channels, size, size, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
         x.requires_grad_(True)
         outs = []
-        h = probe.resolve(model, path).register_forward_hook(lambda m, i, o: outs.append(o))
+        h = probe.resolve(model, path).register_forward_hook(lambda m, i, o, outs=outs: outs.append(o))
         try:
             with torch.enable_grad():
                 model(x)
@@ -248,8 +262,24 @@ def test_cli_features_equals_torchvision_extractor(tmp_path, hopper_path):
     from cnnviz.cli import main
 
     npy, inp, png = tmp_path / "maps.npy", tmp_path / "x.npy", tmp_path / "grid.png"
-    rc = main(["features", str(hopper_path), "--model", "resnet18", "--weights", "random",
-               "--layer", "layer1.0.relu#2", "--npy", str(npy), "--save-input", str(inp), "--out", str(png)])
+    rc = main(
+        [
+            "features",
+            str(hopper_path),
+            "--model",
+            "resnet18",
+            "--weights",
+            "random",
+            "--layer",
+            "layer1.0.relu#2",
+            "--npy",
+            str(npy),
+            "--save-input",
+            str(inp),
+            "--out",
+            str(png),
+        ]
+    )
     assert rc == 0
     x = torch.from_numpy(np.load(inp))
     assert x.shape == (1, 3, 224, 224)
@@ -269,9 +299,21 @@ def test_cli_layers_json_and_bad_layer(capsys, hopper_path):
     assert main(["layers", "--model", "resnet18", "--weights", "random", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     first = rows[0]
-    assert first == {"name": "conv1", "type": "Conv2d", "out_shape": [64, 112, 112], "params": 64 * 3 * 49,
-                     "rf": 7, "jump": 2}
-    assert {"name": "layer4.1.relu#2", "type": "ReLU", "out_shape": [512, 7, 7], "params": 0, "rf": 435,
-            "jump": 32} in rows  # ResNet-18's often-quoted 435-pixel field
+    assert first == {
+        "name": "conv1",
+        "type": "Conv2d",
+        "out_shape": [64, 112, 112],
+        "params": 64 * 3 * 49,
+        "rf": 7,
+        "jump": 2,
+    }
+    assert {
+        "name": "layer4.1.relu#2",
+        "type": "ReLU",
+        "out_shape": [512, 7, 7],
+        "params": 0,
+        "rf": 435,
+        "jump": 32,
+    } in rows  # ResNet-18's often-quoted 435-pixel field
     assert main(["features", str(hopper_path), "--model", "resnet18", "--weights", "random", "--layer", "nope"]) == 2
     assert "no layer called 'nope'" in capsys.readouterr().err
