@@ -54,12 +54,19 @@ class Summary:
 
 
 def summarize(before: np.ndarray, after: np.ndarray) -> Summary:
-    return Summary(float(before.min()), float(before.max()), float(after.min()), float(after.max()),
-                   float(np.mean(before < 0)), float(np.mean(after == 0)))
+    return Summary(
+        float(before.min()),
+        float(before.max()),
+        float(after.min()),
+        float(after.max()),
+        float(np.mean(before < 0)),
+        float(np.mean(after == 0)),
+    )
 
 
-def histogram(values: np.ndarray, bins: int = 40, lo: float | None = None, hi: float | None = None
-              ) -> tuple[np.ndarray, np.ndarray]:
+def histogram(
+    values: np.ndarray, bins: int = 40, lo: float | None = None, hi: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(counts (bins,), bin edges (bins + 1,)) of the finite values, over lo..hi (default their range)."""
     v = np.asarray(values, dtype=np.float32).ravel()
     v = v[np.isfinite(v)]
@@ -96,8 +103,22 @@ def logits(lm: LoadedModel, x: torch.Tensor) -> np.ndarray:
         return model(x.to(lm.device))[0].float().cpu().numpy()
 
 
-ACTIVATION_TYPES = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.SELU, nn.GELU, nn.SiLU, nn.Hardswish,
-                    nn.Hardsigmoid, nn.Hardtanh, nn.Sigmoid, nn.Tanh, nn.Mish)
+ACTIVATION_TYPES = (
+    nn.ReLU,
+    nn.ReLU6,
+    nn.LeakyReLU,
+    nn.PReLU,
+    nn.ELU,
+    nn.SELU,
+    nn.GELU,
+    nn.SiLU,
+    nn.Hardswish,
+    nn.Hardsigmoid,
+    nn.Hardtanh,
+    nn.Sigmoid,
+    nn.Tanh,
+    nn.Mish,
+)
 
 
 def activation_layers(model: nn.Module) -> list[str]:

@@ -87,7 +87,9 @@ def output_size(n: int, k: int, stride: int = 1, padding: int = 0) -> int:
     if stride < 1:
         raise CnnvizError("The stride must be at least 1.")
     if k > n + 2 * padding:
-        raise CnnvizError(f"A {k}×{k} window does not fit in {n} pixels with padding {padding}; use a smaller kernel or more padding.")
+        raise CnnvizError(
+            f"A {k}×{k} window does not fit in {n} pixels with padding {padding}; use a smaller kernel or more padding."
+        )
     return (n - k + 2 * padding) // stride + 1
 
 
@@ -128,10 +130,9 @@ def conv2d(x: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: Padding 
     if kernel.ndim != x.ndim or kernel.shape[-1] != kernel.shape[-2] or kernel.shape[:-2] != x.shape[:-2]:
         raise CnnvizError(f"A kernel of shape {kernel.shape} does not fit an input of shape {x.shape}.")
     win = windows(x, kernel.shape[-1], stride, padding)  # (..., OH, OW, k, k)
-    if x.ndim == 2:
-        out = np.einsum("ijkl,kl->ij", win, kernel)
-    else:
-        out = np.einsum("cijkl,ckl->ij", win, kernel)
+    # multiply every window by the kernel and add up (over the channels too, like nn.Conv2d)
+    spec = "ijkl,kl->ij" if x.ndim == 2 else "cijkl,ckl->ij"
+    out = np.einsum(spec, win, kernel)
     return (out + bias).astype(np.float32)
 
 
@@ -159,8 +160,9 @@ class Step:
     value: float
 
 
-def step(x: np.ndarray, kernel: np.ndarray, stride: int, padding: Padding, row: int, col: int,
-         bias: float = 0.0) -> Step:
+def step(
+    x: np.ndarray, kernel: np.ndarray, stride: int, padding: Padding, row: int, col: int, bias: float = 0.0
+) -> Step:
     """How output pixel (row, col) of ``conv2d(x, kernel, stride, padding)`` is made."""
     kernel = np.asarray(kernel, dtype=np.float32)
     win = windows(x, kernel.shape[-1], stride, padding)
@@ -170,8 +172,17 @@ def step(x: np.ndarray, kernel: np.ndarray, stride: int, padding: Padding, row: 
     window = np.array(win[..., row, col, :, :])
     products = window * kernel
     left, _, top, _ = _pads(padding)
-    return Step(row, col, row * stride - top, col * stride - left, window, kernel, products, float(bias),
-                float(products.sum() + bias))
+    return Step(
+        row,
+        col,
+        row * stride - top,
+        col * stride - left,
+        window,
+        kernel,
+        products,
+        float(bias),
+        float(products.sum() + bias),
+    )
 
 
 @dataclass(frozen=True)
@@ -190,8 +201,13 @@ def first_conv(model: nn.Module) -> FirstConv:
     prev: nn.Module | None = None
     for name, m in model.named_modules():
         if isinstance(m, nn.Conv2d):
-            if m.stride[0] != m.stride[1] or m.kernel_size[0] != m.kernel_size[1] or m.groups != 1 \
-                    or not isinstance(m.padding, tuple) or m.dilation != (1, 1):
+            if (
+                m.stride[0] != m.stride[1]
+                or m.kernel_size[0] != m.kernel_size[1]
+                or m.groups != 1
+                or not isinstance(m.padding, tuple)
+                or m.dilation != (1, 1)
+            ):
                 raise CnnvizError(f"The first convolution of this model ({name}) is not a plain square one.")
             ph, pw = m.padding
             pad = [pw, pw, ph, ph]

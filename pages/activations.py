@@ -10,15 +10,22 @@ from cnnviz.ui import compute_views as ui
 from cnnviz.ui import loaders, state
 
 st.title("Activation functions")
-st.caption("After every convolution a CNN passes each number through a simple non-linear function. "
-           "Without it, a stack of layers would be no more than one big linear filter.")
+st.caption(
+    "After every convolution a CNN passes each number through a simple non-linear function. "
+    "Without it, a stack of layers would be no more than one big linear filter."
+)
 
 lm = loaders.current_model()
 layers = act.activation_layers(lm.model)
 c1, c2, c3 = st.columns([1.3, 1.2, 1])
 sources = ["network", "edge"] if layers else ["edge"]
-source = c1.radio("Values to activate", sources, key=state.ACT_SOURCE, horizontal=True,
-                  format_func={"network": "the network's first layer", "edge": "an edge filter on your photo"}.get)
+source = c1.radio(
+    "Values to activate",
+    sources,
+    key=state.ACT_SOURCE,
+    horizontal=True,
+    format_func={"network": "the network's first layer", "edge": "an edge filter on your photo"}.get,
+)
 fn = c2.radio("Function", act.FUNCTIONS, key=state.ACT_FN, horizontal=True)
 slope = c3.slider("Leaky slope a", 0.01, 0.5, 0.1, 0.01, key=state.ACT_SLOPE, disabled=fn != "leaky ReLU")
 
@@ -26,11 +33,20 @@ if source == "network":
     name = layers[0]
     before_all, own_all = ui.layer_input_output(name)  # (C, H, W): what reaches the first activation
     ui.clamp(state.ACT_CHANNEL, 0, before_all.shape[0] - 1)
-    ch = st.slider(f"Channel of `{name}`'s input ({before_all.shape[0]} channels)", 0, before_all.shape[0] - 1, 0,
-                   key=state.ACT_CHANNEL)
+    # start on the channel closest to half negative: the clearest picture of what the function does
+    start = int(np.argmin(np.abs((before_all < 0).mean(axis=(1, 2)) - 0.5)))
+    ch = st.slider(
+        f"Channel of `{name}`'s input ({before_all.shape[0]} channels)",
+        0,
+        before_all.shape[0] - 1,
+        start,
+        key=state.ACT_CHANNEL,
+    )
     before = before_all[ch]
-    where = (f"channel {ch} of what reaches `{name}` (the network's own first activation, "
-             f"{type(lm.model.get_submodule(name)).__name__})")
+    where = (
+        f"channel {ch} of what reaches `{name}` (the network's own first activation, "
+        f"{type(lm.model.get_submodule(name)).__name__})"
+    )
 else:
     grey = cv.to_grey(loaders.model_view())
     before = cv.conv2d(grey, cv.preset("edge (Laplacian)"), 1, 1)
@@ -62,7 +78,8 @@ with st.expander("What am I looking at?"):
         "blue disappears (count the zeroed share). **Leaky ReLU** keeps a small slope *a* for negatives, so "
         "they shrink instead of vanishing. **Sigmoid** squashes everything into 0…1 (0 becomes 0.5, shown "
         "in grey), **tanh** into −1…1. The histogram shows how the values pile up before and after. "
-        "EfficientNet uses ReLU6, a ReLU that also caps values at 6.")
+        "EfficientNet uses ReLU6, a ReLU that also caps values at 6."
+    )
 
 # ---------------------------------------------------------------- softmax with a temperature
 st.header("Softmax: from scores to probabilities")
@@ -70,9 +87,11 @@ logits = ui.current_logits()  # (num_classes,)
 temp = st.slider("Temperature T", 0.1, 5.0, 1.0, 0.1, key=state.ACT_TEMP)
 p1, pt = act.softmax(logits, 1.0), act.softmax(logits, temp)
 ui.softmax_view(logits, p1, pt, temp, lm.classes)
-st.markdown(f"Spread of the probabilities (entropy): **{act.entropy_bits(pt):.2f} bits** at T = {temp:g} "
-            f"(T = 1: {act.entropy_bits(p1):.2f}; all {len(logits)} classes equal would be "
-            f"{np.log2(len(logits)):.2f}).")
+st.markdown(
+    f"Spread of the probabilities (entropy): **{act.entropy_bits(pt):.2f} bits** at T = {temp:g} "
+    f"(T = 1: {act.entropy_bits(p1):.2f}; all {len(logits)} classes equal would be "
+    f"{np.log2(len(logits)):.2f})."
+)
 with st.expander("What am I looking at?"):
     st.latex(r"p_i = \frac{e^{z_i / T}}{\sum_j e^{z_j / T}}")
     st.markdown(
@@ -81,4 +100,5 @@ with st.expander("What am I looking at?"):
         "Dividing the scores by a temperature **T** first changes how sure the result looks: T < 1 "
         "stretches the gaps, and the top class takes almost everything; T > 1 shrinks them and the "
         "probabilities flatten towards all classes equal. The order of the classes never changes. "
-        "The model itself always uses T = 1.")
+        "The model itself always uses T = 1."
+    )

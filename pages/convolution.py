@@ -6,13 +6,16 @@ import streamlit as st
 from cnnviz import convolution as cv
 from cnnviz import render
 from cnnviz.errors import CnnvizError
+from cnnviz.ui import compute_texts as texts
 from cnnviz.ui import compute_views as ui
 from cnnviz.ui import loaders, state
 
 st.title("Convolution")
-st.caption("A convolution layer slides a small grid of weights (the *kernel*) over the image. At each "
-           "position it multiplies the pixels under the window by the weights and adds the products up: "
-           "one output number per position. Try a preset, then edit the numbers yourself.")
+st.caption(
+    "A convolution layer slides a small grid of weights (the *kernel*) over the image. At each "
+    "position it multiplies the pixels under the window by the weights and adds the products up: "
+    "one output number per position. Try a preset, then edit the numbers yourself."
+)
 
 lm = loaders.current_model()
 view = loaders.model_view().convert("RGB")  # the same crop the model sees
@@ -22,12 +25,19 @@ grey = cv.to_grey(rgb)  # (H, W)
 
 c1, c2, c3, c4, c5 = st.columns([1.4, 0.8, 1, 1, 1.2])
 name = c1.selectbox("Kernel preset", list(cv.PRESETS), index=1, key=state.CONV_PRESET, on_change=ui.reset_kernel)
-size = c2.radio("Size", [3, 5], format_func=lambda k: f"{k}×{k}", key=state.CONV_SIZE, on_change=ui.reset_kernel,
-                horizontal=True)
+size = c2.radio(
+    "Size", [3, 5], format_func=lambda k: f"{k}×{k}", key=state.CONV_SIZE, on_change=ui.reset_kernel, horizontal=True
+)
 stride = c3.slider("Stride S", 1, 4, 1, key=state.CONV_STRIDE, help="How many pixels the window jumps each step.")
 ui.clamp(state.CONV_PADDING, 0, size - 1)
-padding = c4.slider("Padding P", 0, size - 1, 1, key=state.CONV_PADDING,
-                    help="Rows and columns of zeros added around the image. P = K//2 with S = 1 keeps the size.")
+padding = c4.slider(
+    "Padding P",
+    0,
+    size - 1,
+    1,
+    key=state.CONV_PADDING,
+    help="Rows and columns of zeros added around the image. P = K//2 with S = 1 keeps the size.",
+)
 colour = c5.radio("Apply to", ["grey", "each colour"], key=state.CONV_COLOUR, horizontal=True)
 
 left, right = st.columns([1, 2.2], gap="large")
@@ -37,10 +47,12 @@ with left:
     st.caption(f"*{name}*: {cv.PRESET_HELP[name]}")
     h, w = grey.shape
     try:
-        st.markdown(f"**Output size** = ⌊(W − K + 2P) / S⌋ + 1  \n"
-                    f"= {cv.size_formula(w, size, stride, padding)}  \n"
-                    f"{w}×{h} in → **{cv.output_size(w, size, stride, padding)}×"
-                    f"{cv.output_size(h, size, stride, padding)}** out")
+        st.markdown(
+            f"**Output size** = ⌊(W − K + 2P) / S⌋ + 1  \n"
+            f"= {cv.size_formula(w, size, stride, padding)}  \n"
+            f"{w}×{h} in → **{cv.output_size(w, size, stride, padding)}×"
+            f"{cv.output_size(h, size, stride, padding)}** out"
+        )
     except CnnvizError as e:
         st.error(str(e))
         st.stop()
@@ -49,82 +61,67 @@ out = cv.conv2d(grey, kernel, stride, padding)  # (OH, OW)
 with right:
     a, b = st.columns(2)
     with a:
-        ui.show_map(ui.grey_rgb(grey) if colour == "grey" else (rgb * 255).astype(np.uint8),
-                    f"Input {w}×{h}", 360)
+        ui.show_map(ui.grey_rgb(grey) if colour == "grey" else (rgb * 255).astype(np.uint8), f"Input {w}×{h}", 360)
     with b:
         if colour == "grey":
-            ui.show_map(render.map_rgb(out, limit=ui.robust_limit(out)), f"Output {out.shape[1]}×{out.shape[0]} (min {out.min():.2f}, "
-                        f"max {out.max():.2f})", 360)
+            ui.show_map(
+                render.map_rgb(out, limit=ui.robust_limit(out)),
+                f"Output {out.shape[1]}×{out.shape[0]} (min {out.min():.2f}, max {out.max():.2f})",
+                360,
+            )
         else:
             per = cv.conv2d_per_channel(rgb.transpose(2, 0, 1), kernel, stride, padding)  # (3, OH, OW)
             if per.min() >= 0:  # a blur or identity: show it as a colour photo again
-                ui.show_map((np.clip(per, 0, 1).transpose(1, 2, 0) * 255).astype(np.uint8),
-                            "Output, the kernel run on red, green and blue separately", 360)
+                ui.show_map(
+                    (np.clip(per, 0, 1).transpose(1, 2, 0) * 255).astype(np.uint8),
+                    "Output, the kernel run on red, green and blue separately",
+                    360,
+                )
             else:
                 top = ui.robust_limit(per)
-                ui.show_map(render.tile(np.stack([render.map_rgb(p, signed=True, limit=top) for p in per]),
-                                        ncols=3, pad=4, fill=255).astype(np.uint8),
-                            "Output on red | green | blue (blue < 0, white 0, red > 0)", 600)
+                ui.show_map(
+                    render.tile(
+                        np.stack([render.map_rgb(p, signed=True, limit=top) for p in per]), ncols=3, pad=4, fill=255
+                    ).astype(np.uint8),
+                    "Output on red | green | blue (blue < 0, white 0, red > 0)",
+                    600,
+                )
 with st.expander("What am I looking at?"):
-    st.markdown(
-        "The left picture is your photo as the model gets it (cropped, here in grey). The right picture "
-        "is the result of sliding the kernel over it. Blurs and the identity keep brightness, so the "
-        "output is shown in grey. Edge kernels give negative and positive numbers: **red** is positive, "
-        "**blue** negative, **white** zero — flat areas become white, edges light up. A stride of 2 "
-        "skips every other position, so the output is half as wide; padding adds a border of zeros so "
-        "the window can also sit on the edge pixels.")
+    st.markdown(texts.CONV_PLAYGROUND)
 
 # ---------------------------------------------------------------- one output pixel, step by step
 st.header("Follow one output pixel")
 oh, ow = out.shape
 ph, pw = min(4, oh), min(4, ow)  # a 4×4 patch of output positions
 s1, s2, s3 = st.columns(3)
-for key, lo, hi in ((state.CONV_PATCH_ROW, 0, oh - ph), (state.CONV_PATCH_COL, 0, ow - pw), (state.CONV_POS, 1, ph * pw)):
+for key, lo, hi in (
+    (state.CONV_PATCH_ROW, 0, oh - ph),
+    (state.CONV_PATCH_COL, 0, ow - pw),
+    (state.CONV_POS, 1, ph * pw),
+):
     ui.clamp(key, lo, hi)
 pr = s1.slider("Patch row", 0, oh - ph, (oh - ph) // 2, key=state.CONV_PATCH_ROW)
 pc = s2.slider("Patch column", 0, ow - pw, (ow - pw) // 2, key=state.CONV_PATCH_COL)
-pos = s3.slider("Position in the patch", 1, ph * pw, 1, key=state.CONV_POS,
-                help="Moves the window across the patch, row by row.")
+pos = s3.slider(
+    "Position in the patch", 1, ph * pw, 1, key=state.CONV_POS, help="Moves the window across the patch, row by row."
+)
 row, col = pr + (pos - 1) // pw, pc + (pos - 1) % pw
 stp = cv.step(grey, kernel, stride, padding, row, col)
-pad_l, _, pad_t, _ = (padding,) * 4
 
-z1, z2, z3 = st.columns([1.2, 1, 0.6])
-with z1:
-    f = render.fit_factor(max(h, w), 360)
-    m = max(4, h // 40)  # the patch is tiny on the whole photo: outline it with a margin
-    big = render.draw_box(ui.grey_rgb(grey), pr * stride - pad_t - m, pc * stride - pad_l - m,
-                          (ph - 1) * stride + size + 2 * m, (pw - 1) * stride + size + 2 * m, factor=f,
-                          color=(37, 99, 235), thickness=3)
-    big = render.draw_box(big, stp.top * f, stp.left * f, size * f, size * f, color=(255, 0, 0), thickness=3)
-    st.image(render.to_png(big), caption="The patch is inside the blue box; red: the window now.", width="stretch", output_format="PNG")
-with z2:
-    # the input pixels the patch's windows cover, zero padding included
-    ptop, pleft = pr * stride, pc * stride  # in padded coordinates
-    region = cv.pad2d(grey, padding)[ptop: ptop + (ph - 1) * stride + size, pleft: pleft + (pw - 1) * stride + size]
-    f2 = render.fit_factor(max(region.shape), 260, most=40)
-    zoom = render.draw_box(ui.grey_rgb(region), (stp.top + pad_t - ptop), (stp.left + pad_l - pleft), size, size,
-                           factor=f2, color=(255, 0, 0), thickness=3)
-    st.image(render.to_png(zoom), caption="The patch, enlarged (zeros = padding)", width="stretch", output_format="PNG")
-with z3:
-    patch_out = out[pr: pr + ph, pc: pc + pw]
-    lim = ui.robust_limit(out)
-    f3 = render.fit_factor(max(ph, pw), 160, most=40)
-    cell = render.draw_box(render.map_rgb(patch_out, signed=out.min() < 0, limit=lim), row - pr, col - pc, 1, 1,
-                           factor=f3, color=(255, 196, 0), thickness=3)
-    st.image(render.to_png(cell), caption="Its output pixels", width="stretch", output_format="PNG")
+ui.step_pictures(grey, out, stp, (pr, pc, ph, pw), stride, padding)
 
-ui.grids(ui.num_grid(stp.window, title=f"{size * size} input values"), ui.num_grid(stp.kernel, title="kernel"),
-         ui.num_grid(stp.products, title="products", tint=True), between=("×", "="))
-st.markdown(f"#### Add the {size * size} products: {stp.value:.2f} — output pixel (row {row}, column {col}) "
-            f"is **{out[row, col]:.2f}**")
+ui.grids(
+    ui.num_grid(stp.window, title=f"{size * size} input values"),
+    ui.num_grid(stp.kernel, title="kernel"),
+    ui.num_grid(stp.products, title="products", tint=True),
+    between=("×", "="),
+)
+st.markdown(
+    f"#### Add the {size * size} products: {stp.value:.2f} — output pixel (row {row}, column {col}) "
+    f"is **{out[row, col]:.2f}**"
+)
 with st.expander("What am I looking at?"):
-    st.markdown(
-        "Each output pixel comes from one window of input pixels. The left table holds the brightness of "
-        "the pixels under the red window (0 = black, 1 = white), the middle one the kernel. Multiply each "
-        "value by the weight in the same place (third table: red cells push the sum up, blue cells pull it "
-        "down) and add all the products: that single number is the output pixel. Move the position slider "
-        "and the window slides by the stride; the network does exactly this at every position.")
+    st.markdown(texts.CONV_STEP)
 
 # ---------------------------------------------------------------- the network's own first filter
 st.header("A real filter from the network")
@@ -146,14 +143,22 @@ with n1:
     wrgb = (wpic.transpose(1, 2, 0) * 255).astype(np.uint8) if n_in == 3 else render.colorize(wpic[0], "RdBu_r")
     ui.show_map(wrgb, f"Filter {i} as a picture ({k}×{k})", 200)
 with n2:
-    ui.show_map(render.map_rgb(mine, limit=ui.robust_limit(mine)), f"Applied by hand: {mine.shape[1]}×{mine.shape[0]}", 340)
+    ui.show_map(
+        render.map_rgb(mine, limit=ui.robust_limit(mine)), f"Applied by hand: {mine.shape[1]}×{mine.shape[0]}", 340
+    )
 with n3:
     ui.show_map(render.map_rgb(real, limit=ui.robust_limit(mine)), "The network's own output", 340)
 diff = float(np.abs(mine - real[: mine.shape[0], : mine.shape[1]]).max())
-same = ("the same numbers." if diff < 1e-3 else "this model changes its input once more before the first layer "
-        "(GoogLeNet re-scales the colours its weights came with), so the two differ a little.")
-st.markdown(f"Stride {fc.stride}, padding (left, right, top, bottom) = {fc.padding}. "
-            f"Largest difference between the two maps: **{diff:.1e}** — {same}")
+same = (
+    "the same numbers."
+    if diff < 1e-3
+    else "this model changes its input once more before the first layer "
+    "(GoogLeNet re-scales the colours its weights came with), so the two differ a little."
+)
+st.markdown(
+    f"Stride {fc.stride}, padding (left, right, top, bottom) = {fc.padding}. "
+    f"Largest difference between the two maps: **{diff:.1e}** — {same}"
+)
 
 # the window of the network's filter nearest the playground's window
 nr = int(np.clip(round((stp.top + fc.padding[2]) / fc.stride), 0, mine.shape[0] - 1))
@@ -167,11 +172,4 @@ with st.expander("The input values and weights"):
     ui.grids(*[ui.num_grid(nst.window[c], title=f"{names[c]} input") for c in range(n_in)])
     ui.grids(*[ui.num_grid(nst.kernel[c], title=f"{names[c]} weights", tint=True) for c in range(n_in)])
 with st.expander("What am I looking at?"):
-    st.markdown(
-        f"This is filter {i} of the network's first convolution, learned in training. It works like the "
-        "playground with two differences: it sees the **normalised** input (each colour channel has the "
-        "training mean subtracted and is divided by its spread, so values run from about −2 to 2), and it "
-        f"has a {k}×{k} kernel **per colour channel**: the products over all {n_in * k * k} values "
-        "are added into one number, plus a bias. The red/green/blue picture shows its weights (grey = "
-        "zero). Many first-layer filters look like the edge and colour detectors above. In the network "
-        "this map then goes through batch normalisation and an activation (see the Activations page).")
+    st.markdown(texts.CONV_NETWORK.format(i=i, k=k, n=n_in * k * k))

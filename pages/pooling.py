@@ -13,17 +13,25 @@ from cnnviz.ui import loaders, state
 from cnnviz.ui.layer_picker import layer_select
 
 st.title("Pooling: shrinking a feature map")
-st.caption("Pooling cuts a map into small windows and keeps one number per window: the largest (max "
-           "pooling) or the mean (average pooling). The map gets smaller; what matters survives.")
+st.caption(
+    "Pooling cuts a map into small windows and keeps one number per window: the largest (max "
+    "pooling) or the mean (average pooling). The map gets smaller; what matters survives."
+)
 
 lm = loaders.current_model()
-source = st.radio("Pool", ["network", "image"], key=state.POOL_SOURCE, horizontal=True,
-                  format_func={"network": "a feature map of the network", "image": "the photo itself (grey)"}.get)
+source = st.radio(
+    "Pool",
+    ["network", "image"],
+    key=state.POOL_SOURCE,
+    horizontal=True,
+    format_func={"network": "a feature map of the network", "image": "the photo itself (grey)"}.get,
+)
 if source == "network":
     name, weights = loaders.model_key()
     acts = activation_layers(lm.model)
-    layer = layer_select("Layer", loaders.cached_catalogue(name, weights), state.POOL_LAYER,
-                         default=acts[0] if acts else None)
+    layer = layer_select(
+        "Layer", loaders.cached_catalogue(name, weights), state.POOL_LAYER, default=acts[0] if acts else None
+    )
     maps = loaders.cached_capture()[layer.name]  # (C, H, W)
     ui.clamp(state.POOL_CHANNEL, 0, maps.shape[0] - 1)
     ch = st.slider(f"Channel ({maps.shape[0]})", 0, maps.shape[0] - 1, 0, key=state.POOL_CHANNEL)
@@ -33,8 +41,13 @@ else:
 
 c1, c2 = st.columns(2)
 k = c1.select_slider("Window (kernel) size", [2, 3, 4, 5], value=2, key=state.POOL_K)
-stride = c2.select_slider("Stride", [1, 2, 3, 4, 5], value=2, key=state.POOL_STRIDE,
-                          help="Usually the same as the window: windows side by side, no overlap.")
+stride = c2.select_slider(
+    "Stride",
+    [1, 2, 3, 4, 5],
+    value=2,
+    key=state.POOL_STRIDE,
+    help="Usually the same as the window: windows side by side, no overlap.",
+)
 h, w = fmap.shape
 try:
     mx, av = pl.pool2d(fmap, k, stride, "max"), pl.pool2d(fmap, k, stride, "avg")
@@ -42,8 +55,10 @@ except CnnvizError as e:
     st.error(str(e))
     st.stop()
 oh, ow = mx.shape
-st.markdown(f"**{w}×{h} → {ow}×{oh}**: ⌊({w} − {k}) / {stride}⌋ + 1 = {ow} — "
-            f"{w * h:,} numbers become {ow * oh:,} ({ow * oh / (w * h):.0%}).")
+st.markdown(
+    f"**{w}×{h} → {ow}×{oh}**: ⌊({w} − {k}) / {stride}⌋ + 1 = {ow} — "
+    f"{w * h:,} numbers become {ow * oh:,} ({ow * oh / (w * h):.0%})."
+)
 signed = bool(fmap.min() < 0)
 lim = ui.robust_limit(fmap)
 a, b, c = st.columns(3)
@@ -63,16 +78,25 @@ z1, z2 = st.columns(2)
 zr = z1.slider("Zoom row", 0, oh - zh, (oh - zh) // 2, key=state.POOL_ROW)
 zc = z2.slider("Zoom column", 0, ow - zw, (ow - zw) // 2, key=state.POOL_COL)
 top, left = zr * stride, zc * stride
-region = fmap[top: top + (zh - 1) * stride + k, left: left + (zw - 1) * stride + k]
-win = pl.winners(fmap, k, stride)[top: top + region.shape[0], left: left + region.shape[1]]
+region = fmap[top : top + (zh - 1) * stride + k, left : left + (zw - 1) * stride + k]
+win = pl.winners(fmap, k, stride)[top : top + region.shape[0], left : left + region.shape[1]]
 marks = set(zip(*np.nonzero(win), strict=True))
-ui.grids(ui.num_grid(region, title=f"{region.shape[1]}×{region.shape[0]} values of the map (winners marked)",
-                     mark=marks, tint=signed),
-         ui.num_grid(mx[zr: zr + zh, zc: zc + zw], title="max", tint=signed),
-         ui.num_grid(av[zr: zr + zh, zc: zc + zw], title="average", tint=signed), between=("→", "|"))
+ui.grids(
+    ui.num_grid(
+        region,
+        title=f"{region.shape[1]}×{region.shape[0]} values of the map (winners marked)",
+        mark=marks,
+        tint=signed,
+        block=k if stride == k else 0,
+    ),
+    ui.num_grid(mx[zr : zr + zh, zc : zc + zw], title="max", tint=signed),
+    ui.num_grid(av[zr : zr + zh, zc : zc + zw], title="average", tint=signed),
+    between=("→", "|"),
+)
 z = pl.zoom(fmap, k, stride, zr, zc)
-st.markdown(f"Top-left window: the largest of its {k * k} values is **{z.max:.2f}** (marked); "
-            f"their mean is **{z.mean:.2f}**.")
+st.markdown(
+    f"Top-left window: the largest of its {k * k} values is **{z.max:.2f}** (marked); their mean is **{z.mean:.2f}**."
+)
 with st.expander("What am I looking at?"):
     st.markdown(
         f"The left map is {what}; the other two are the same map after max and after average pooling "
@@ -80,7 +104,8 @@ with st.expander("What am I looking at?"):
         "in each window, so thin bright edges survive even though the map shrinks. **Average pooling** "
         "takes the mean, which smooths the map and dims small details. In the zoom, each window's winning "
         "value is outlined: it is the number max pooling passes on. The pooled maps are drawn at the same "
-        "size so you can compare them; they really have fewer pixels.")
+        "size so you can compare them; they really have fewer pixels."
+    )
 
 # ---------------------------------------------------------------- the network's own pooling layers
 st.header("Pooling inside this network")
@@ -89,11 +114,14 @@ if not layers:
     st.info("This model has no pooling layers: it shrinks its maps with stride-2 convolutions instead.")
     st.stop()
 mods = dict(layers)
-net = st.selectbox("Pooling layer", list(mods), key=state.POOL_NET_LAYER,
-                   format_func=lambda n: f"{n} — {pl.describe(mods[n])}")
+net = st.selectbox(
+    "Pooling layer", list(mods), key=state.POOL_NET_LAYER, format_func=lambda n: f"{n} — {pl.describe(mods[n])}"
+)
 inp, out = ui.layer_input_output(net)  # (C, H, W), (C, h, w)
-st.markdown(f"Input **{inp.shape[0]}×{inp.shape[1]}×{inp.shape[2]}** (channels × height × width) → "
-            f"output **{'×'.join(map(str, out.shape))}**")
+st.markdown(
+    f"Input **{inp.shape[0]}×{inp.shape[1]}×{inp.shape[2]}** (channels × height × width) → "
+    f"output **{'×'.join(map(str, out.shape))}**"
+)
 ui.clamp(state.POOL_NET_CHANNEL, 0, inp.shape[0] - 1)
 nch = st.slider("Channel", 0, inp.shape[0] - 1, 0, key=state.POOL_NET_CHANNEL)
 if out.shape[-2:] == (1, 1):  # global pooling: each whole map becomes one number
@@ -110,10 +138,15 @@ if out.shape[-2:] == (1, 1):  # global pooling: each whole map becomes one numbe
         side = int(np.ceil(np.sqrt(vec.size)))
         grid = np.full(side * side, np.nan, np.float32)
         grid[: vec.size] = render.scale(vec, 0, float(vec.max()) or 1.0)
-        ui.show_map(render.colorize(grid.reshape(side, side), "magma"),
-                    f"All {vec.size} outputs, one square each (brighter = larger)", 300)
-    st.markdown(f"So the {inp.shape[0]} maps of {inp.shape[1]}×{inp.shape[2]} become **{vec.size} numbers**: "
-                "the input of the final classifier layer.")
+        ui.show_map(
+            render.colorize(grid.reshape(side, side), "magma"),
+            f"All {vec.size} outputs, one square each (brighter = larger)",
+            300,
+        )
+    st.markdown(
+        f"So the {inp.shape[0]} maps of {inp.shape[1]}×{inp.shape[2]} become **{vec.size} numbers**: "
+        "the input of the final classifier layer."
+    )
 else:
     lim2 = ui.robust_limit(inp[nch])
     g1, g2 = st.columns(2)
@@ -126,4 +159,5 @@ with st.expander("What am I looking at?"):
         "These are the real numbers going into and coming out of one of the network's pooling layers for "
         "your photo. Older networks (AlexNet, VGG, ResNet) use max pooling between blocks to halve the "
         "maps. Most modern ones end with **global average pooling**: every channel's whole map is "
-        "averaged into one number, whatever the image size, and those numbers are what the classifier sees.")
+        "averaged into one number, whatever the image size, and those numbers are what the classifier sees."
+    )

@@ -39,10 +39,18 @@ def grey_rgb(grey: np.ndarray) -> np.ndarray:
 _CELL = "padding:3px 7px;text-align:right;font-family:monospace;font-size:1rem;border:1px solid #ccc;"
 
 
-def num_grid(arr: np.ndarray, *, title: str = "", mark: set[tuple[int, int]] | None = None,
-             tint: bool = False, fmt: str = "{:.2f}") -> str:
+def num_grid(
+    arr: np.ndarray,
+    *,
+    title: str = "",
+    mark: set[tuple[int, int]] | None = None,
+    tint: bool = False,
+    fmt: str = "{:.2f}",
+    block: int = 0,
+) -> str:
     """An HTML table of a small (h, w) array, 2 decimals. ``mark`` outlines one cell (a max-pooling
-    winner) per (row, col) in the set; ``tint`` colours cells blue (negative) / red (positive) like the maps."""
+    winner) per (row, col) in the set; ``tint`` colours cells blue (negative) / red (positive) like the maps;
+    ``block`` > 0 draws a thick line every ``block`` cells (the pooling windows)."""
     arr = np.asarray(arr, dtype=np.float32)
     top = float(np.abs(arr).max()) or 1.0
     rows = []
@@ -51,6 +59,10 @@ def num_grid(arr: np.ndarray, *, title: str = "", mark: set[tuple[int, int]] | N
         for c in range(arr.shape[1]):
             v = float(arr[r, c])
             style = _CELL
+            if block and (c + 1) % block == 0 and c + 1 < arr.shape[1]:
+                style += "border-right:3px solid #111;"
+            if block and (r + 1) % block == 0 and r + 1 < arr.shape[0]:
+                style += "border-bottom:3px solid #111;"
             if tint and v:
                 colour = "220,38,38" if v > 0 else "37,99,235"
                 style += f"background:rgba({colour},{0.12 + 0.4 * abs(v) / top:.2f});"
@@ -59,8 +71,10 @@ def num_grid(arr: np.ndarray, *, title: str = "", mark: set[tuple[int, int]] | N
             cells.append(f'<td style="{style}">{html.escape(fmt.format(v))}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     head = f'<div style="font-weight:600;margin-bottom:2px">{html.escape(title)}</div>' if title else ""
-    return f'<div style="display:inline-block;margin:0 14px 8px 0;vertical-align:top">{head}' \
-           f'<table style="border-collapse:collapse">{"".join(rows)}</table></div>'
+    return (
+        f'<div style="display:inline-block;margin:0 14px 8px 0;vertical-align:top">{head}'
+        f'<table style="border-collapse:collapse">{"".join(rows)}</table></div>'
+    )
 
 
 def grids(*tables: str, between: tuple[str, ...] = ()) -> None:
@@ -69,8 +83,10 @@ def grids(*tables: str, between: tuple[str, ...] = ()) -> None:
     for i, t in enumerate(tables):
         parts.append(t)
         if i < len(between):
-            parts.append('<div style="display:inline-block;font-size:1.8rem;margin:40px 14px 0 0;'
-                         f'vertical-align:top">{html.escape(between[i])}</div>')
+            parts.append(
+                '<div style="display:inline-block;font-size:1.8rem;margin:40px 14px 0 0;'
+                f'vertical-align:top">{html.escape(between[i])}</div>'
+            )
     st.markdown("".join(parts), unsafe_allow_html=True)
 
 
@@ -95,7 +111,11 @@ def kernel_editor(name: str, size: int) -> np.ndarray:
     base = preset(name, size)
     df = pd.DataFrame(base.astype(np.float64), columns=[str(c) for c in range(size)])
     edited = st.data_editor(
-        df, key=state.CONV_KERNEL, hide_index=True, num_rows="fixed", width="content",
+        df,
+        key=state.CONV_KERNEL,
+        hide_index=True,
+        num_rows="fixed",
+        width="content",
         column_config={c: st.column_config.NumberColumn(c, format="%.3f", width=70) for c in df.columns},
     )
     kernel = edited.to_numpy(dtype=np.float32, na_value=0.0)
@@ -170,39 +190,121 @@ def histogram_chart(before: np.ndarray, after: np.ndarray, fn: str, bins: int = 
     rows = []
     for label, vals in (("before", before), (f"after {fn}", after)):
         counts, edges = histogram(vals, bins, lo, hi)
-        rows += [{"value": float(e), "end": float(e2), "count": int(n), "map": label}
-                 for e, e2, n in zip(edges[:-1], edges[1:], counts, strict=True)]
+        rows += [
+            {"value": float(e), "end": float(e2), "count": int(n), "map": label}
+            for e, e2, n in zip(edges[:-1], edges[1:], counts, strict=True)
+        ]
     df = pd.DataFrame(rows)
-    return alt.Chart(df).mark_bar(opacity=0.55, binSpacing=0).encode(
-        x=alt.X("value:Q", title="value", bin="binned"), x2="end:Q",
-        y=alt.Y("count:Q", title="how many pixels", stack=None, scale=alt.Scale(type="sqrt")),
-        color=alt.Color("map:N", title=None, sort=["before"],
-                        scale=alt.Scale(domain=["before", f"after {fn}"], range=["#6b7280", "#c2410c"]),
-                        legend=alt.Legend(orient="top", labelFontSize=14)),
-        tooltip=["map", "value", "count"],
-    ).properties(height=300)
+    return (
+        alt.Chart(df)
+        .mark_bar(opacity=0.55, binSpacing=0)
+        .encode(
+            x=alt.X("value:Q", title="value", bin="binned"),
+            x2="end:Q",
+            y=alt.Y("count:Q", title="how many pixels", stack=None, scale=alt.Scale(type="sqrt")),
+            color=alt.Color(
+                "map:N",
+                title=None,
+                sort=["before"],
+                scale=alt.Scale(domain=["before", f"after {fn}"], range=["#6b7280", "#c2410c"]),
+                legend=alt.Legend(orient="top", labelFontSize=14),
+            ),
+            tooltip=["map", "value", "count"],
+        )
+        .properties(height=300)
+    )
 
 
-def softmax_view(logits: np.ndarray, p1: np.ndarray, pt: np.ndarray, temp: float, classes: list[str],
-                 top: int = 8) -> None:
+def softmax_view(
+    logits: np.ndarray, p1: np.ndarray, pt: np.ndarray, temp: float, classes: list[str], top: int = 8
+) -> None:
     """Bars of the top classes' probabilities at T = 1 and at T, and their numbers."""
     import altair as alt
 
     idx = np.argsort(-logits)[:top]
     label = [classes[i] if i < len(classes) else f"class {i}" for i in idx]
-    df = pd.DataFrame({"class": label * 2, "percent": np.r_[p1[idx], pt[idx]] * 100,
-                       "T": ["T = 1"] * len(idx) + [f"T = {temp:g}"] * len(idx)})
-    chart = alt.Chart(df).mark_bar().encode(
-        y=alt.Y("class:N", sort=label, title=None, axis=alt.Axis(labelFontSize=14, labelLimit=220)),
-        yOffset=alt.YOffset("T:N", sort=["T = 1"]),
-        x=alt.X("percent:Q", title="probability (%)", scale=alt.Scale(domain=[0, 100])),
-        color=alt.Color("T:N", sort=["T = 1"], scale=alt.Scale(range=["#9ca3af", "#c2410c"]),
-                        legend=alt.Legend(orient="top", title=None, labelFontSize=14)),
-        tooltip=["class", "T", alt.Tooltip("percent:Q", format=".2f")],
-    ).properties(height=46 * len(idx))
+    df = pd.DataFrame(
+        {
+            "class": label * 2,
+            "percent": np.r_[p1[idx], pt[idx]] * 100,
+            "T": ["T = 1"] * len(idx) + [f"T = {temp:g}"] * len(idx),
+        }
+    )
+    chart = (
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            y=alt.Y("class:N", sort=label, title=None, axis=alt.Axis(labelFontSize=14, labelLimit=220)),
+            yOffset=alt.YOffset("T:N", sort=["T = 1"]),
+            x=alt.X("percent:Q", title="probability (%)", scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color(
+                "T:N",
+                sort=["T = 1"],
+                scale=alt.Scale(range=["#9ca3af", "#c2410c"]),
+                legend=alt.Legend(orient="top", title=None, labelFontSize=14),
+            ),
+            tooltip=["class", "T", alt.Tooltip("percent:Q", format=".2f")],
+        )
+        .properties(height=46 * len(idx))
+    )
     left, right = st.columns([1.4, 1])
     left.altair_chart(chart, width="stretch")
-    table = pd.DataFrame({"class": label, "logit z": logits[idx], "z / T": logits[idx] / temp,
-                          "p (T = 1)": p1[idx] * 100, f"p (T = {temp:g})": pt[idx] * 100})
-    right.dataframe(table.style.format({c: "{:.2f}" for c in table.columns if c != "class"}),
-                    hide_index=True, width="stretch")
+    table = pd.DataFrame(
+        {
+            "class": label,
+            "logit z": logits[idx],
+            "z / T": logits[idx] / temp,
+            "p (T = 1)": p1[idx] * 100,
+            f"p (T = {temp:g})": pt[idx] * 100,
+        }
+    )
+    right.dataframe(
+        table.style.format({c: "{:.2f}" for c in table.columns if c != "class"}), hide_index=True, width="stretch"
+    )
+
+
+# ---------------------------------------------------------------- the convolution step-through
+
+
+def step_pictures(
+    grey: np.ndarray,
+    out: np.ndarray,
+    stp,
+    patch: tuple[int, int, int, int],
+    stride: int,
+    padding: int,
+) -> None:
+    """Three pictures of one convolution step: the photo with the patch and window outlined, the
+    patch's input pixels enlarged (padding included), and the patch's output pixels.
+
+    ``grey`` (H, W) the input, ``out`` (OH, OW) the output, ``stp`` a ``convolution.Step``,
+    ``patch`` = (first output row, first output column, rows, columns).
+    """
+    from cnnviz.convolution import pad2d
+
+    pr, pc, ph, pw = patch
+    size = stp.kernel.shape[-1]
+    h, w = grey.shape
+    z1, z2, z3 = st.columns([1.2, 1, 0.6])
+    with z1:
+        f = render.fit_factor(max(h, w), 360)
+        m = max(4, h // 40)  # the patch is tiny on the whole photo: outline it with a margin
+        span_h, span_w = (ph - 1) * stride + size, (pw - 1) * stride + size  # input pixels the patch covers
+        big = render.draw_box(grey_rgb(grey), pr * stride - padding - m, pc * stride - padding - m,
+                              span_h + 2 * m, span_w + 2 * m, factor=f, color=(37, 99, 235), thickness=3)  # fmt: skip
+        big = render.draw_box(big, stp.top * f, stp.left * f, size * f, size * f, color=(255, 0, 0), thickness=3)
+        st.image(render.to_png(big), caption="The patch is inside the blue box; red: the window now.",
+                 width="stretch", output_format="PNG")  # fmt: skip
+    with z2:
+        ptop, pleft = pr * stride, pc * stride  # in padded coordinates
+        region = pad2d(grey, padding)[ptop : ptop + span_h, pleft : pleft + span_w]
+        f2 = render.fit_factor(max(region.shape), 260, most=40)
+        zoom = render.draw_box(grey_rgb(region), stp.top + padding - ptop, stp.left + padding - pleft, size, size,
+                               factor=f2, color=(255, 0, 0), thickness=3)  # fmt: skip
+        st.image(render.to_png(zoom), caption="The patch, enlarged (zeros = padding)", width="stretch",
+                 output_format="PNG")  # fmt: skip
+    with z3:
+        f3 = render.fit_factor(max(ph, pw), 160, most=40)
+        cells = render.map_rgb(out[pr : pr + ph, pc : pc + pw], signed=bool(out.min() < 0), limit=robust_limit(out))
+        cells = render.draw_box(cells, stp.row - pr, stp.col - pc, 1, 1, factor=f3, color=(255, 196, 0), thickness=3)
+        st.image(render.to_png(cells), caption="Its output pixels", width="stretch", output_format="PNG")

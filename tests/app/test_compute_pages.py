@@ -15,8 +15,12 @@ from cnnviz.convolution import preset, to_grey
 from cnnviz.images import decode_image, sample_bytes
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
-SIDEBAR = {"model_name": "efficientnet_lite0", "weights_choice": "pretrained", "image_source": "Gallery",
-           "gallery_choice": "grace_hopper"}
+SIDEBAR = {
+    "model_name": "efficientnet_lite0",
+    "weights_choice": "pretrained",
+    "image_source": "Gallery",
+    "gallery_choice": "grace_hopper",
+}
 
 
 class Page:
@@ -100,15 +104,19 @@ def test_activations_page(effnet, photo):
 
     p = Page("pages/activations.py")
     before, _ = layer_io(effnet, effnet.preprocess(photo), "stem.act")  # what reaches the first activation
-    zeroed = float((torch.relu(torch.from_numpy(before[0])) == 0).float().mean())
+    ch = p.at.slider(key="act_channel").value
+    assert abs((before[ch] < 0).mean() - 0.5) == pytest.approx(np.abs((before < 0).mean(axis=(1, 2)) - 0.5).min())
+    zeroed = float((torch.relu(torch.from_numpy(before[ch])) == 0).float().mean())
     metric = {m.label: m.value for m in p.at.metric}
     assert metric["Exactly zero after"] == f"{zeroed:.1%}"
     h1 = p.number(r"entropy\): \*\*([\d.]+) bits\*\*")
     p.at.radio(key="act_fn").set_value("sigmoid")
     p.at.slider(key="act_temperature").set_value(0.3)
     p.run()
-    lo, hi = (float(v) for v in re.search(r"(-?[\d.]+) … (-?[\d.]+)", {m.label: m.value for m in p.at.metric}
-                                              ["Range after"]).groups())
+    lo, hi = (
+        float(v)
+        for v in re.search(r"(-?[\d.]+) … (-?[\d.]+)", {m.label: m.value for m in p.at.metric}["Range after"]).groups()
+    )
     assert 0.0 <= lo <= hi <= 1.0
     assert p.number(r"entropy\): \*\*([\d.]+) bits\*\*") < h1  # a low temperature sharpens
     p.at.radio(key="act_source").set_value("edge")

@@ -13,11 +13,11 @@ from cnnviz.errors import CnnvizError
 X4 = np.array([[1, 2, 3, 0],
                [0, 1, 2, 3],
                [3, 0, 1, 2],
-               [2, 3, 0, 1]], dtype=np.float32)
+               [2, 3, 0, 1]], dtype=np.float32)  # fmt: skip
 # left column minus right column
 K3 = np.array([[1, 0, -1],
                [1, 0, -1],
-               [1, 0, -1]], dtype=np.float32)
+               [1, 0, -1]], dtype=np.float32)  # fmt: skip
 
 
 def test_hand_case_valid():
@@ -49,8 +49,9 @@ def test_matches_torch_conv2d(stride, padding, k):
     rng = np.random.default_rng(stride * 10 + padding + k)
     x = rng.normal(size=(17, 23)).astype(np.float32)
     kern = rng.normal(size=(k, k)).astype(np.float32)
-    want = F.conv2d(torch.from_numpy(x)[None, None], torch.from_numpy(kern)[None, None],
-                    stride=stride, padding=padding)[0, 0].numpy()
+    want = F.conv2d(
+        torch.from_numpy(x)[None, None], torch.from_numpy(kern)[None, None], stride=stride, padding=padding
+    )[0, 0].numpy()
     got = cv.conv2d(x, kern, stride, padding)
     assert got.shape == want.shape == (cv.output_size(17, k, stride, padding), cv.output_size(23, k, stride, padding))
     np.testing.assert_allclose(got, want, atol=1e-5)
@@ -60,12 +61,14 @@ def test_multichannel_and_per_channel_match_torch():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(3, 12, 10)).astype(np.float32)
     w = rng.normal(size=(3, 3, 3)).astype(np.float32)
-    want = F.conv2d(torch.from_numpy(x)[None], torch.from_numpy(w)[None], bias=torch.tensor([0.5]),
-                    stride=2, padding=1)[0, 0].numpy()
+    want = F.conv2d(
+        torch.from_numpy(x)[None], torch.from_numpy(w)[None], bias=torch.tensor([0.5]), stride=2, padding=1
+    )[0, 0].numpy()
     np.testing.assert_allclose(cv.conv2d(x, w, 2, 1, bias=0.5), want, atol=1e-5)
     k = w[0]
-    want_dw = F.conv2d(torch.from_numpy(x)[None], torch.from_numpy(np.stack([k] * 3))[:, None], padding=1,
-                       groups=3)[0].numpy()
+    want_dw = F.conv2d(torch.from_numpy(x)[None], torch.from_numpy(np.stack([k] * 3))[:, None], padding=1, groups=3)[
+        0
+    ].numpy()
     np.testing.assert_allclose(cv.conv2d_per_channel(x, k, 1, 1), want_dw, atol=1e-5)
 
 
@@ -73,8 +76,9 @@ def test_asymmetric_padding_matches_zeropad2d():
     rng = np.random.default_rng(1)
     x = rng.normal(size=(8, 8)).astype(np.float32)
     k = rng.normal(size=(3, 3)).astype(np.float32)
-    want = F.conv2d(F.pad(torch.from_numpy(x)[None, None], (0, 1, 0, 1)), torch.from_numpy(k)[None, None],
-                    stride=2)[0, 0].numpy()
+    want = F.conv2d(F.pad(torch.from_numpy(x)[None, None], (0, 1, 0, 1)), torch.from_numpy(k)[None, None], stride=2)[
+        0, 0
+    ].numpy()
     np.testing.assert_allclose(cv.conv2d(x, k, 2, (0, 1, 0, 1)), want, atol=1e-5)
 
 

@@ -14,7 +14,7 @@ from cnnviz.errors import CnnvizError
 X4 = np.array([[1, 3, 2, 0],
                [4, 2, 1, 5],
                [0, 1, 7, 2],
-               [6, 2, 3, 3]], dtype=np.float32)
+               [6, 2, 3, 3]], dtype=np.float32)  # fmt: skip
 
 
 def test_hand_case_2x2():
@@ -37,10 +37,12 @@ def test_matches_torch(k, stride, padding):
     rng = np.random.default_rng(k * 100 + stride * 10 + padding)
     x = rng.normal(size=(4, 19, 14)).astype(np.float32)
     t = torch.from_numpy(x)[None]
-    np.testing.assert_allclose(pl.pool2d(x, k, stride, "max", padding),
-                               F.max_pool2d(t, k, stride, padding)[0].numpy(), atol=1e-6)
-    np.testing.assert_allclose(pl.pool2d(x, k, stride, "avg", padding),
-                               F.avg_pool2d(t, k, stride, padding)[0].numpy(), atol=1e-6)
+    np.testing.assert_allclose(
+        pl.pool2d(x, k, stride, "max", padding), F.max_pool2d(t, k, stride, padding)[0].numpy(), atol=1e-6
+    )
+    np.testing.assert_allclose(
+        pl.pool2d(x, k, stride, "avg", padding), F.avg_pool2d(t, k, stride, padding)[0].numpy(), atol=1e-6
+    )
 
 
 def test_winners_match_torch_indices():
