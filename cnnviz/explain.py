@@ -28,11 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from cnnviz.errors import CnnvizError
-from cnnviz.probe import resolve
+from cnnviz.probe import POOLS, resolve
 from cnnviz.zoo import LoadedModel
 
 # captum warns on every GuidedBackprop call that it sets (and removes) ReLU hooks.
@@ -114,7 +113,8 @@ def _has_conv(m: nn.Module) -> bool:
     return any(isinstance(s, nn.Conv2d) for s in m.modules())
 
 
-_POOLS = (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
+# where a feature sequence stops being a chain of maps
+_STOPS = (*POOLS, nn.Flatten, nn.Linear, nn.Dropout)
 
 
 def sweep_layers(model: nn.Module, *, min_children: int = 4) -> list[str]:
@@ -137,7 +137,7 @@ def sweep_layers(model: nn.Module, *, min_children: int = 4) -> list[str]:
                 continue
             pick = name
             for later, m in kids[i + 1:]:
-                if _has_conv(m) or isinstance(m, _POOLS) or isinstance(m, (nn.Flatten, nn.Linear, nn.Dropout)):
+                if _has_conv(m) or isinstance(m, _STOPS):
                     break
                 pick = later
             out.append(prefix + pick)
@@ -471,17 +471,3 @@ def overlay_png(image, map_: np.ndarray, *, signed: bool = False, alpha: float =
 
     d = display(map_, signed=signed, cmap=cmap)
     return render.to_png(render.overlay(image, d.heat, alpha=alpha, cmap=d.cmap, vmin=d.vmin, vmax=d.vmax))
-
-
-def sweep_grid(image, s: Sweep, *, alpha: float = 0.5, cmap: str = "jet", ncols: int = 6,
-               side: int = 160) -> np.ndarray:
-    """(rows·(side+4)−4, cols·(side+4)−4, 3) uint8: each block's map over the image, each
-    normalised to its own maximum (the sweep asks *where*, not *how much*)."""
-    from PIL import Image
-
-    from cnnviz import render
-
-    small = image.resize((side, side), Image.BILINEAR) if hasattr(image, "resize") else image
-    tiles = np.stack([render.overlay(small, m, alpha=alpha, cmap=cmap, vmin=0.0, vmax=float(m.max()) or 1.0)
-                      for m in s.maps])
-    return render.tile(tiles, ncols=ncols, pad=4, fill=255)

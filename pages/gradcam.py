@@ -55,7 +55,11 @@ with right:
 
 st.divider()
 st.subheader("Layer sweep: where does the evidence form?")
-s = xv.sweep(target)
+try:
+    s = xv.sweep(target)
+except CnnvizError as err:
+    st.error(str(err))
+    st.stop()
 thumbs = [render.overlay(picture.resize((150, 150)), m, alpha=0.55, cmap=cmap, vmin=0.0, vmax=float(m.max()) or 1.0)
           for m in s.maps]
 st.image(thumbs, caption=[f"{n} · {m.shape[0]}×{m.shape[1]}" for n, m in zip(s.layers, s.maps, strict=True)],

@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from cnnviz import explain as E
@@ -334,7 +333,7 @@ def test_many_threads_equal_serial_results():
 
 
 def test_threads_on_efficientnet_equal_serial(effnet, hopper_bytes):
-    from cnnviz.images import SAMPLES, sample_bytes, decode_image
+    from cnnviz.images import SAMPLES, decode_image, sample_bytes
 
     names = ["grace_hopper", "chelsea", "coffee", "rocket"]
     assert set(names) <= set(SAMPLES)

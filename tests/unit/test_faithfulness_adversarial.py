@@ -7,8 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from torch import nn
 from test_explain import hook_count, wrap
+from torch import nn
 
 from cnnviz import adversarial as A
 from cnnviz import faithfulness as FA
