@@ -1,7 +1,5 @@
 """Train: pick data, build a small CNN, watch it learn, study its mistakes, save it."""
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
 from cnnviz.errors import CnnvizError
@@ -115,13 +113,12 @@ c = st.columns(4)
 c[0].metric("Validation accuracy", f"{r.accuracy:.1%}", help=f"Chance would be {1 / len(tds.classes):.0%}.")
 c[1].metric("Epochs", f"{snap.fit.epochs_done:g}")
 c[2].metric("Time", f"{snap.fit.seconds:.1f} s")
-c[3].metric("Speed", f"{snap.fit.images_per_second:,.0f} images/s")
+c[3].metric("Images per second", f"{snap.fit.images_per_second:,.0f}")
 left, right = st.columns(2)
 left.subheader("Confusion matrix")
 left.altair_chart(tw.confusion_chart(r.confusion, tds.classes), width="stretch")
 right.subheader("Accuracy per class")
-per = pd.DataFrame({"class": tds.classes, "accuracy": np.nan_to_num(r.per_class) * 100})
-right.bar_chart(per, x="class", y="accuracy", horizontal=True, height=min(420, 30 * len(tds.classes) + 40))
+right.altair_chart(tw.per_class_chart(r.per_class, tds.classes), width="stretch")
 st.subheader("Most confidently wrong")
 if len(r.wrong):
     k = min(8, len(r.wrong))

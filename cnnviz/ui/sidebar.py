@@ -79,10 +79,30 @@ def _on_source() -> None:
         _on_gallery()
 
 
+SOURCE_DRAW = "Draw"  # a digit drawn with the mouse: white on black, like MNIST
+
+
+def _draw() -> None:
+    # Imported here: the component needs a running Streamlit app to declare itself.
+    import numpy as np
+    from streamlit_drawable_canvas import st_canvas
+
+    from cnnviz.render import to_png
+
+    st.caption("Draw a digit, white on black like MNIST, for a digit model such as TinyVGG.")
+    res = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000", height=224, width=224,
+                    drawing_mode="freedraw", return_image_data=True, key="draw_canvas")
+    img = getattr(res, "image_data", None)  # (H, W, 4) RGBA at the canvas's CSS size
+    if img is not None and np.asarray(img)[..., :3].max() > 0:
+        data = to_png(np.asarray(img)[..., :3].astype(np.uint8))
+        if data != st.session_state.get(state.IMAGE_BYTES):
+            _set_image(data, "drawing.png")
+
+
 def _image_picker() -> None:
     source = st.radio(
         "Image",
-        [state.SOURCE_GALLERY, state.SOURCE_UPLOAD, state.SOURCE_CAMERA],
+        [state.SOURCE_GALLERY, state.SOURCE_UPLOAD, state.SOURCE_CAMERA, SOURCE_DRAW],
         key=state.IMAGE_SOURCE,
         horizontal=True,
         on_change=_on_source,
@@ -104,6 +124,8 @@ def _image_picker() -> None:
             key=state.UPLOAD,
             on_change=_on_upload,
         )
+    elif source == SOURCE_DRAW:
+        _draw()
     else:
         st.camera_input("Take a photo", key=state.CAMERA, on_change=_on_camera)
     name = st.session_state.get(state.IMAGE_NAME)

@@ -193,7 +193,15 @@ def confusion_chart(confusion: np.ndarray, classes: list[str]) -> alt.Chart:
     base = alt.Chart(df).encode(x=alt.X("predicted:N", sort=classes), y=alt.Y("true:N", sort=classes))
     heat = base.mark_rect().encode(color=alt.Color("images:Q", scale=alt.Scale(scheme="oranges")), tooltip=list(df))
     text = base.mark_text(fontSize=13).encode(text="images:Q")
-    return (heat + text).properties(height=min(420, 30 * len(classes) + 40))
+    return (heat + text).properties(height=min(480, 44 * len(classes) + 60))
+
+
+def per_class_chart(per_class: np.ndarray, classes: list[str]) -> alt.Chart:
+    """Horizontal bars: the percentage of each class's validation images named correctly."""
+    df = pd.DataFrame({"class": classes, "accuracy (%)": np.round(np.nan_to_num(per_class) * 100, 1)})
+    return alt.Chart(df).mark_bar(color="#c2410c").encode(
+        y=alt.Y("class:N", sort=None, title=None), x=alt.X("accuracy (%):Q", scale=alt.Scale(domain=[0, 100])),
+        tooltip=list(df)).properties(height=min(480, 44 * len(classes) + 60))
 
 
 def wrong_grid(ds: datasets.ImageDataset, positions: np.ndarray) -> np.ndarray:
