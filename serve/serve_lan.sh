@@ -128,6 +128,9 @@ HOST_IP=$(hostname -I 2>/dev/null | awk '{print $1}')
 echo "CNN Explorer: https://$SHOWN:$PORT  ($N app processes on ports ${PORTS[*]}; logs in $RUN; Ctrl-C stops)"
 # Stop everything as soon as any one process dies.
 wait -n "$NGINX_PID" "${PIDS[@]}" || true
+# Ctrl-C reaches nginx and the apps too, and one of them may exit before our INT trap has
+# run: give the trap a moment before calling this a failure.
+sleep 1
 KEEP_RUN=1
 echo "error: a process exited; see the logs in $RUN" >&2
 exit 1
