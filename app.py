@@ -11,7 +11,7 @@ from cnnviz.ui.sidebar import render_sidebar
 # freezing what the imports made keeps it out of every collection.
 gc.freeze()
 
-st.set_page_config(page_title="CNN Explorer", page_icon="🔎", layout="wide")
+st.set_page_config(page_title="CNN Explorer", page_icon=":material/search:", layout="wide")
 state.init_state()
 
 PAGES = {
@@ -24,17 +24,17 @@ PAGES = {
         st.Page("pages/filters.py", title="Filters", icon=":material/blur_on:"),
     ],
     "How a CNN computes": [
-        st.Page("pages/convolution.py", title="Convolution", icon="🔲"),
-        st.Page("pages/activations.py", title="Activations", icon="📈"),
-        st.Page("pages/pooling.py", title="Pooling", icon="🧮"),
+        st.Page("pages/convolution.py", title="Convolution", icon=":material/filter_3:"),
+        st.Page("pages/activations.py", title="Activations", icon=":material/show_chart:"),
+        st.Page("pages/pooling.py", title="Pooling", icon=":material/compress:"),
     ],
     "Your own CNN": [
-        st.Page("pages/train.py", title="Train", icon="🏋️"),
+        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     ],
     "Why it said that": [
-        st.Page("pages/gradcam.py", title="Grad-CAM", icon="🔥"),
-        st.Page("pages/explanations.py", title="Compare methods", icon="⚖️"),
-        st.Page("pages/adversarial.py", title="Fool the network", icon="🎭"),
+        st.Page("pages/gradcam.py", title="Grad-CAM", icon=":material/local_fire_department:"),
+        st.Page("pages/explanations.py", title="Compare methods", icon=":material/compare:"),
+        st.Page("pages/adversarial.py", title="Fool the network", icon=":material/theater_comedy:"),
     ],
 }
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from torch import nn
 
 from cnnviz.errors import CnnvizError
-from cnnviz.zoo import LoadedModel
+from cnnviz.probe import ACTIVATIONS
 
 FUNCTIONS = ("ReLU", "leaky ReLU", "sigmoid", "tanh")
 
@@ -97,30 +96,6 @@ def entropy_bits(p: np.ndarray) -> float:
     return float(-(p * np.log2(p)).sum())
 
 
-def logits(lm: LoadedModel, x: torch.Tensor) -> np.ndarray:
-    """The model's raw class scores for one input (1, C, H, W): (num_classes,) float32."""
-    with lm.use() as model, torch.inference_mode():
-        return model(x.to(lm.device))[0].float().cpu().numpy()
-
-
-ACTIVATION_TYPES = (
-    nn.ReLU,
-    nn.ReLU6,
-    nn.LeakyReLU,
-    nn.PReLU,
-    nn.ELU,
-    nn.SELU,
-    nn.GELU,
-    nn.SiLU,
-    nn.Hardswish,
-    nn.Hardsigmoid,
-    nn.Hardtanh,
-    nn.Sigmoid,
-    nn.Tanh,
-    nn.Mish,
-)
-
-
 def activation_layers(model: nn.Module) -> list[str]:
     """Names of the activation modules, in module-tree order (for most CNNs, forward order)."""
-    return [n for n, m in model.named_modules() if isinstance(m, ACTIVATION_TYPES)]
+    return [n for n, m in model.named_modules() if isinstance(m, ACTIVATIONS)]

@@ -137,6 +137,7 @@ ACTIVATIONS = (
     nn.SiLU,
     nn.Hardswish,
     nn.Hardsigmoid,
+    nn.Hardtanh,
     nn.Sigmoid,
     nn.Tanh,
     nn.Softmax,

@@ -155,19 +155,9 @@ def layer_input_output(layer: str) -> tuple[np.ndarray, np.ndarray]:
     return _layer_io(name, weights, loaders.current_image_bytes()[2], layer, loaders.current_image())
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _logits(name: str, weights: str, digest: str, _img) -> np.ndarray:
-    from cnnviz.activations import logits
-
-    lm = loaders.cached_model(name, weights)
-    return logits(lm, lm.preprocess(_img))
-
-
 def current_logits() -> np.ndarray:
     """(num_classes,) raw scores of the sidebar's model on the sidebar's image."""
-    name, weights = loaders.model_key()
-    loaders.current_model()
-    return _logits(name, weights, loaders.current_image_bytes()[2], loaders.current_image())
+    return loaders.cached_prediction()["logits"]
 
 
 def network_input() -> np.ndarray:

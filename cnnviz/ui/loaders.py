@@ -105,11 +105,12 @@ def _prediction(name: str, weights: str, digest: str, _img: Image.Image, top: in
 
     lm = cached_model(name, weights)
     pred = predict(lm, lm.preprocess(_img), top=top)
-    return {**pred.as_dict(), "seconds": pred.seconds}
+    return {**pred.as_dict(), "seconds": pred.seconds, "logits": pred.logits}
 
 
 def cached_prediction(top: int = 5) -> dict:
-    """{"model", "top": [{"index", "label", "prob"}], "seconds"} for the sidebar's model and image."""
+    """{"model", "top": [{"index", "label", "prob"}], "seconds", "logits": (num_classes,) array}
+    for the sidebar's model and image."""
     name, weights = model_key()
     current_model()
     img = current_image()

@@ -63,10 +63,10 @@ def test_softmax_temperature_sharpens_and_flattens():
         act.softmax(z, 0.0)
 
 
-def test_logits_equal_prediction(effnet):
+def test_softmax_of_real_logits_equals_torch(effnet):
     from cnnviz.predict import predict
 
     x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
-    z = act.logits(effnet, x)
-    assert z.shape == (1000,)
-    np.testing.assert_allclose(act.softmax(z), predict(effnet, x).probs, rtol=1e-4, atol=1e-7)
+    pred = predict(effnet, x)
+    assert pred.logits.shape == (1000,)
+    np.testing.assert_allclose(act.softmax(pred.logits), pred.probs, rtol=1e-4, atol=1e-7)
