@@ -42,10 +42,22 @@ def _case(name: str, weights: str) -> list[Row]:
 
     t = interleaved({"ours": ours, "floor": floor, "peer": peer}, repeat=31, warmup=3)
     return [
-        Row(f"gradcam {name} vs forward-with-grad", ms(t["ours"]), ms(t["floor"]), t["ours"] / t["floor"],
-            "≤ 1.10", t["ours"] / t["floor"] <= 1.10),
-        Row(f"gradcam {name} vs pytorch-grad-cam", ms(t["ours"]), ms(t["peer"]), t["peer"] / t["ours"],
-            "≥ 3 (×faster)", t["peer"] / t["ours"] >= 3.0),
+        Row(
+            f"gradcam {name} vs forward-with-grad",
+            ms(t["ours"]),
+            ms(t["floor"]),
+            t["ours"] / t["floor"],
+            "≤ 1.10",
+            t["ours"] / t["floor"] <= 1.10,
+        ),
+        Row(
+            f"gradcam {name} vs pytorch-grad-cam",
+            ms(t["ours"]),
+            ms(t["peer"]),
+            t["peer"] / t["ours"],
+            "≥ 3 (×faster)",
+            t["peer"] / t["ours"] >= 3.0,
+        ),
     ]
 
 

@@ -43,8 +43,13 @@ class Attack:
         def top(ts: list[TopClass]) -> list[dict]:
             return [{"index": t.index, "label": t.label, "prob": round(t.prob, 6)} for t in ts]
 
-        return {"eps": self.eps, "attacked_class": self.target, "before": top(self.before), "after": top(self.after),
-                "fooled": self.fooled}
+        return {
+            "eps": self.eps,
+            "attacked_class": self.target,
+            "before": top(self.before),
+            "after": top(self.after),
+            "fooled": self.fooled,
+        }
 
 
 def pixels(spec: Preprocess, img: Image.Image) -> torch.Tensor:
@@ -82,8 +87,9 @@ def _top5(lm: LoadedModel, logits: np.ndarray) -> list[TopClass]:
     return [TopClass(int(k), lm.label(int(k)), float(pv)) for pv, k in zip(v, i, strict=True)]
 
 
-def fgsm(lm: LoadedModel, img: Image.Image, eps: float, *, target: int | None = None,
-         layer: str | None = None) -> Attack:
+def fgsm(
+    lm: LoadedModel, img: Image.Image, eps: float, *, target: int | None = None, layer: str | None = None
+) -> Attack:
     """Attack ``img`` with FGSM at ``eps`` (pixel units, e.g. 2/255); top-5 and Grad-CAM before and after."""
     spec = lm.preprocess_spec
     clean = pixels(spec, img).to(lm.device)
@@ -94,8 +100,17 @@ def fgsm(lm: LoadedModel, img: Image.Image, eps: float, *, target: int | None = 
     def hwc(q: torch.Tensor) -> np.ndarray:
         return q[0].permute(1, 2, 0).cpu().numpy().astype(np.float32)
 
-    return Attack(float(eps), t, hwc(clean), hwc(adv), hwc(adv - clean), _top5(lm, cam_before.logits),
-                  _top5(lm, cam_after.logits), cam_before, cam_after)
+    return Attack(
+        float(eps),
+        t,
+        hwc(clean),
+        hwc(adv),
+        hwc(adv - clean),
+        _top5(lm, cam_before.logits),
+        _top5(lm, cam_after.logits),
+        cam_before,
+        cam_after,
+    )
 
 
 def amplified(perturbation: np.ndarray, eps: float) -> np.ndarray:

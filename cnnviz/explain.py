@@ -58,18 +58,48 @@ class Method:
 METHODS: dict[str, Method] = {
     m.name: m
     for m in (
-        Method("gradcam", "Grad-CAM", "cam", False,
-               "Weights each channel of a layer by the average gradient of the class score, sums, keeps the positive part."),
-        Method("gradcampp", "Grad-CAM++", "cam", False,
-               "Like Grad-CAM, but weights each position's gradient, so several objects of a class all light up."),
-        Method("guided_gradcam", "Guided Grad-CAM", "pixel", False,
-               "Grad-CAM times guided backpropagation: where (Grad-CAM) and which fine edges (guided gradients)."),
-        Method("saliency", "Saliency", "pixel", False,
-               "How strongly the score changes when one pixel changes: the gradient's size, per pixel."),
-        Method("ig", "Integrated Gradients", "pixel", True,
-               "Gradients averaged along a path from a black image to yours; the values add up to the score's change."),
-        Method("occlusion", "Occlusion", "pixel", True,
-               "Hides one patch at a time behind grey and records how much the score drops."),
+        Method(
+            "gradcam",
+            "Grad-CAM",
+            "cam",
+            False,
+            "Weights each channel of a layer by the average gradient of the class score, sums, keeps the positive part.",
+        ),
+        Method(
+            "gradcampp",
+            "Grad-CAM++",
+            "cam",
+            False,
+            "Like Grad-CAM, but weights each position's gradient, so several objects of a class all light up.",
+        ),
+        Method(
+            "guided_gradcam",
+            "Guided Grad-CAM",
+            "pixel",
+            False,
+            "Grad-CAM times guided backpropagation: where (Grad-CAM) and which fine edges (guided gradients).",
+        ),
+        Method(
+            "saliency",
+            "Saliency",
+            "pixel",
+            False,
+            "How strongly the score changes when one pixel changes: the gradient's size, per pixel.",
+        ),
+        Method(
+            "ig",
+            "Integrated Gradients",
+            "pixel",
+            True,
+            "Gradients averaged along a path from a black image to yours; the values add up to the score's change.",
+        ),
+        Method(
+            "occlusion",
+            "Occlusion",
+            "pixel",
+            True,
+            "Hides one patch at a time behind grey and records how much the score drops.",
+        ),
     )
 }
 
@@ -136,7 +166,7 @@ def sweep_layers(model: nn.Module, *, min_children: int = 4) -> list[str]:
             if not _has_conv(child):
                 continue
             pick = name
-            for later, m in kids[i + 1:]:
+            for later, m in kids[i + 1 :]:
                 if _has_conv(m) or isinstance(m, _STOPS):
                     break
                 pick = later
@@ -181,8 +211,10 @@ def _spatial(model: nn.Module, layer: str) -> Iterator[nn.Module]:
     finally:
         handle.remove()
     if not dims or dims[0] != 4:
-        raise ExplainError(f"Layer {layer!r} has no rows and columns (not a convolutional layer), so it has no map; "
-                           "pick a conv layer or block.")
+        raise ExplainError(
+            f"Layer {layer!r} has no rows and columns (not a convolutional layer), so it has no map; "
+            "pick a conv layer or block."
+        )
 
 
 def _check_target(target: int | None, num_classes: int) -> None:
@@ -241,11 +273,15 @@ def layer_acts_and_grads(
             raise ExplainError(f"Layer {missing[0]!r} did not run for this input, so it has no map.")
         flat = [n for n in layers if store[n].dim() != 4]
         if flat:
-            raise ExplainError(f"Layer {flat[0]!r} has no rows and columns (not a convolutional layer), so it has "
-                               "no map; pick a conv layer or block.")
+            raise ExplainError(
+                f"Layer {flat[0]!r} has no rows and columns (not a convolutional layer), so it has "
+                "no map; pick a conv layer or block."
+            )
         grads = torch.autograd.grad(logits[0, t], [store[n] for n in layers], allow_unused=True)
-        out = {n: (store[n].detach(), (g if g is not None else torch.zeros_like(store[n])).detach())
-               for n, g in zip(layers, grads, strict=True)}
+        out = {
+            n: (store[n].detach(), (g if g is not None else torch.zeros_like(store[n])).detach())
+            for n, g in zip(layers, grads, strict=True)
+        }
     return t, logits[0].detach().float().cpu().numpy(), out
 
 
@@ -376,8 +412,9 @@ def explain(
     return Explanation(method, t, lm.label(t), float(probs[t]), layer_name, signed_np, final, logits, seconds)
 
 
-def _pixel_attr(model: nn.Module, x: torch.Tensor, method: str, t: int, layer: str | None, ig_steps: int,
-                spec) -> torch.Tensor:
+def _pixel_attr(
+    model: nn.Module, x: torch.Tensor, method: str, t: int, layer: str | None, ig_steps: int, spec
+) -> torch.Tensor:
     """(1, C, H, W) captum attribution; the input (a fresh copy) is what requires grad."""
     from captum.attr import IntegratedGradients, Occlusion, Saliency
 
@@ -389,12 +426,19 @@ def _pixel_attr(model: nn.Module, x: torch.Tensor, method: str, t: int, layer: s
         return Saliency(model).attribute(x, target=t, abs=True)
     if method == "ig":
         black = black_input(spec, x)
-        return IntegratedGradients(model).attribute(x, baselines=black, target=t, n_steps=ig_steps,
-                                                    internal_batch_size=16)
+        return IntegratedGradients(model).attribute(
+            x, baselines=black, target=t, n_steps=ig_steps, internal_batch_size=16
+        )
     window, stride = occlusion_window(x.shape[-1])
     c = x.shape[1]
-    return Occlusion(model).attribute(x, sliding_window_shapes=(c, window, window), strides=(c, stride, stride),
-                                      baselines=0.0, target=t, perturbations_per_eval=32)
+    return Occlusion(model).attribute(
+        x,
+        sliding_window_shapes=(c, window, window),
+        strides=(c, stride, stride),
+        baselines=0.0,
+        target=t,
+        perturbations_per_eval=32,
+    )
 
 
 def black_input(spec, like: torch.Tensor) -> torch.Tensor:
@@ -423,8 +467,7 @@ class Sweep:
     seconds: float
 
 
-def sweep(lm: LoadedModel, x: torch.Tensor, *, target: int | None = None,
-          layers: Sequence[str] | None = None) -> Sweep:
+def sweep(lm: LoadedModel, x: torch.Tensor, *, target: int | None = None, layers: Sequence[str] | None = None) -> Sweep:
     """Grad-CAM at each of ``layers`` (default :func:`sweep_layers`) in one forward + one backward."""
     layers = list(layers) if layers is not None else sweep_layers(lm.model)
     start = time.perf_counter()
@@ -455,14 +498,16 @@ def display(map_: np.ndarray, *, signed: bool = False, cmap: str = "jet", robust
     a = np.asarray(map_, dtype=np.float32)
     if signed:
         m = float(np.abs(a).max()) or 1.0
-        return Display(a, -m, m, "RdBu_r",
-                       f"red: evidence for the class, blue: against it, white: none (scale ±{m:.3g})")
+        return Display(
+            a, -m, m, "RdBu_r", f"red: evidence for the class, blue: against it, white: none (scale ±{m:.3g})"
+        )
     pos = np.maximum(a, 0)
     # robust: pixel maps have a few extreme values; the top 0.5 % saturate instead of
     # leaving everything else near black
     top = float(np.percentile(pos[pos > 0], 99.5)) if robust and pos.any() else float(pos.max())
-    return Display(pos, 0.0, top or 1.0, cmap,
-                   "strongest evidence for the class at the top of the scale, none at the bottom")
+    return Display(
+        pos, 0.0, top or 1.0, cmap, "strongest evidence for the class at the top of the scale, none at the bottom"
+    )
 
 
 def overlay_png(image, map_: np.ndarray, *, signed: bool = False, alpha: float = 0.5, cmap: str = "jet") -> bytes:

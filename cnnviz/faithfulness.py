@@ -72,8 +72,9 @@ def _probs(lm: LoadedModel, batch: torch.Tensor, target: int, chunk: int) -> np.
     return torch.cat(out).cpu().numpy()
 
 
-def curves(lm: LoadedModel, x: torch.Tensor, importance: np.ndarray, target: int, *, steps: int = 16,
-           chunk: int = 34) -> Curves:
+def curves(
+    lm: LoadedModel, x: torch.Tensor, importance: np.ndarray, target: int, *, steps: int = 16, chunk: int = 34
+) -> Curves:
     """Deletion and insertion curves of ``x`` (1, C, H, W) for class ``target``, pixels ranked by
     ``importance`` ((h, w), any resolution; bilinear resize to the input)."""
     x = x.detach().to(lm.device)
@@ -84,8 +85,13 @@ def curves(lm: LoadedModel, x: torch.Tensor, importance: np.ndarray, target: int
     batch = torch.cat([_steps_batch(x, grey, order, fractions), _steps_batch(blurred(x), x, order, fractions)])
     p = _probs(lm, batch, target, chunk)
     deletion, insertion = p[: steps + 1], p[steps + 1 :]
-    return Curves(fractions, deletion, insertion, float(np.trapezoid(deletion, fractions)),
-                  float(np.trapezoid(insertion, fractions)))
+    return Curves(
+        fractions,
+        deletion,
+        insertion,
+        float(np.trapezoid(deletion, fractions)),
+        float(np.trapezoid(insertion, fractions)),
+    )
 
 
 def random_importance(size: tuple[int, int], seed: int = 0, cells: int = 7) -> np.ndarray:
@@ -100,8 +106,9 @@ def random_importance(size: tuple[int, int], seed: int = 0, cells: int = 7) -> n
     return render.resize_map(grid, (w, h))
 
 
-def compare(lm: LoadedModel, x: torch.Tensor, maps: dict[str, np.ndarray], target: int, *, steps: int = 16,
-            seed: int = 0) -> dict[str, Curves]:
+def compare(
+    lm: LoadedModel, x: torch.Tensor, maps: dict[str, np.ndarray], target: int, *, steps: int = 16, seed: int = 0
+) -> dict[str, Curves]:
     """Curves for each named map plus ``"random"`` (the baseline), same target and steps."""
     size = tuple(x.shape[-2:])
     all_maps = {**maps, "random": random_importance(size, seed)}  # type: ignore[arg-type]

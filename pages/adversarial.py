@@ -22,8 +22,15 @@ before and after.
 st.title("Fool the network (adversarial example)")
 lm = loaders.current_model()
 img = loaders.current_image()
-level = st.slider("ε: how far each pixel may move (in 1/255 steps)", 0.0, 8.0, 2.0, 0.5, key=state.ADV_EPS,
-                  help="1 step = one brightness level of an 8-bit image; pixels stay within 0…255.")
+level = st.slider(
+    "ε: how far each pixel may move (in 1/255 steps)",
+    0.0,
+    8.0,
+    2.0,
+    0.5,
+    key=state.ADV_EPS,
+    help="1 step = one brightness level of an 8-bit image; pixels stay within 0…255.",
+)
 eps = level / 255.0
 try:
     att = xv.attack(eps)
@@ -37,12 +44,21 @@ elif eps > 0:
     st.success(f"Not fooled at ε = {level:g}/255: still “{att.after[0].label}”. Try a larger ε.")
 
 a, b, c = st.columns(3)
-a.image(render.to_png((att.clean * 255).round().astype("uint8").squeeze()), caption="Original (what the model sees)",
-        width="stretch")
-b.image(render.to_png(amplified(att.perturbation, att.eps)), caption=f"The change, amplified {0.5 / max(eps, 1e-9):.0f}×"
-        if eps > 0 else "The change (none at ε = 0)", width="stretch")
-c.image(render.to_png((att.adversarial * 255).round().astype("uint8").squeeze()), caption="Perturbed picture",
-        width="stretch")
+a.image(
+    render.to_png((att.clean * 255).round().astype("uint8").squeeze()),
+    caption="Original (what the model sees)",
+    width="stretch",
+)
+b.image(
+    render.to_png(amplified(att.perturbation, att.eps)),
+    caption=f"The change, amplified {0.5 / max(eps, 1e-9):.0f}×" if eps > 0 else "The change (none at ε = 0)",
+    width="stretch",
+)
+c.image(
+    render.to_png((att.adversarial * 255).round().astype("uint8").squeeze()),
+    caption="Perturbed picture",
+    width="stretch",
+)
 
 
 def top(ts) -> list[dict]:
@@ -50,13 +66,18 @@ def top(ts) -> list[dict]:
 
 
 left, right = st.columns(2, gap="large")
-for col, title, ts, cam, pix in ((left, "Before", att.before, att.cam_before, att.clean),
-                                 (right, "After", att.after, att.cam_after, att.adversarial)):
+for col, title, ts, cam, pix in (
+    (left, "Before", att.before, att.cam_before, att.clean),
+    (right, "After", att.after, att.cam_after, att.adversarial),
+):
     with col:
         st.subheader(title)
         st.altair_chart(charts.top_k_chart(top(ts)), width="stretch")
         d = E.display(cam.map)
-        st.image(render.to_png(render.overlay(pix.squeeze(), d.heat, alpha=0.5, cmap=d.cmap, vmin=d.vmin, vmax=d.vmax)),
-                 caption=f"Grad-CAM for “{cam.label}”", width=300)
+        st.image(
+            render.to_png(render.overlay(pix.squeeze(), d.heat, alpha=0.5, cmap=d.cmap, vmin=d.vmin, vmax=d.vmax)),
+            caption=f"Grad-CAM for “{cam.label}”",
+            width=300,
+        )
 with st.expander("What am I looking at?"):
     st.markdown(EXPLAINER)

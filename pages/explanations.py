@@ -40,8 +40,10 @@ slow = [m for m in E.METHODS.values() if m.slow]
 slow_ok = st.session_state.get(state.XM_SLOW_FOR) == stamp
 if not slow_ok:
     c1, c2 = st.columns([3, 1])
-    c1.warning(f"{' and '.join(m.title for m in slow)} run the network dozens of times: "
-               "several seconds each on a CPU. They run only when you ask.")
+    c1.warning(
+        f"{' and '.join(m.title for m in slow)} run the network dozens of times: "
+        "several seconds each on a CPU. They run only when you ask."
+    )
     if c2.button("Run the slow ones too", key="xm_run_slow"):
         st.session_state[state.XM_SLOW_FOR] = stamp
         st.rerun()
@@ -59,21 +61,27 @@ for i, m in enumerate(methods):
             continue
         results[m.name] = e
         d = E.display(e.map, cmap="jet", robust=m.kind == "pixel")
-        st.image(render.to_png(render.overlay(picture, d.heat, alpha=0.55, cmap=d.cmap, vmin=d.vmin, vmax=d.vmax)),
-                 width="stretch")
+        st.image(
+            render.to_png(render.overlay(picture, d.heat, alpha=0.55, cmap=d.cmap, vmin=d.vmin, vmax=d.vmax)),
+            width="stretch",
+        )
         where = f" at `{e.layer}`" if e.layer else ""
         st.markdown(f"**{m.title}**{where} · **{e.seconds * 1000:.0f} ms**")
         st.caption(m.about)
-st.caption("Colours: each map from none (blue) to its strongest evidence (red), scaled to its own maximum "
-           "(pixel maps: to their top 0.5 %, so that faint detail shows).")
+st.caption(
+    "Colours: each map from none (blue) to its strongest evidence (red), scaled to its own maximum "
+    "(pixel maps: to their top 0.5 %, so that faint detail shows)."
+)
 with st.expander("What am I looking at?"):
     st.markdown(EXPLAINER)
 
 st.divider()
 st.subheader("Faithfulness: deletion and insertion")
 if st.session_state.get(state.XM_FAITH_FOR) != stamp:
-    st.info(f"Measuring runs {2 * 17 * (len(results) + 1)} perturbed pictures through the network "
-            "(a few seconds to half a minute on a CPU).")
+    st.info(
+        f"Measuring runs {2 * 17 * (len(results) + 1)} perturbed pictures through the network "
+        "(a few seconds to half a minute on a CPU)."
+    )
     if st.button("Measure faithfulness", key="xm_run_faith"):
         st.session_state[state.XM_FAITH_FOR] = stamp
         st.rerun()
@@ -81,8 +89,16 @@ else:
     res = xv.faithfulness(target, {k: v.map for k, v in results.items()})
     titles = {k: E.METHODS[k].title for k in results} | {"random": "random order"}
     st.altair_chart(xv.curves_chart(res, titles))
-    table = pd.DataFrame([{"method": titles[k], "deletion AUC (lower is better)": round(c.deletion_auc, 3),
-                           "insertion AUC (higher is better)": round(c.insertion_auc, 3)} for k, c in res.items()])
+    table = pd.DataFrame(
+        [
+            {
+                "method": titles[k],
+                "deletion AUC (lower is better)": round(c.deletion_auc, 3),
+                "insertion AUC (higher is better)": round(c.insertion_auc, 3),
+            }
+            for k, c in res.items()
+        ]
+    )
     st.dataframe(table, hide_index=True)
 with st.expander("What am I looking at?", expanded=False):
     st.markdown(FAITH_EXPLAINER)

@@ -26,8 +26,9 @@ with c2:
 with c3:
     cmap = st.selectbox("Colours", xv.CMAPS, key=state.GC_CMAP)
 with c4:
-    signed = st.toggle("Signed", key=state.GC_SIGNED,
-                       help="Keep negative evidence (blue) and the map's real values instead of 0…max.")
+    signed = st.toggle(
+        "Signed", key=state.GC_SIGNED, help="Keep negative evidence (blue) and the map's real values instead of 0…max."
+    )
 
 try:
     e = xv.explanation("gradcam", target, layer.name)
@@ -43,13 +44,20 @@ with left:
 with right:
     st.markdown(f"### {e.label}\nclass {e.target} · probability **{e.prob:.1%}**")
     h, w = e.map.shape
-    st.markdown(f"Map: **{h}×{w}** at `{e.layer}`, stretched to {picture.width}×{picture.height} · "
-                f"computed in **{e.seconds * 1000:.0f} ms**")
+    st.markdown(
+        f"Map: **{h}×{w}** at `{e.layer}`, stretched to {picture.width}×{picture.height} · "
+        f"computed in **{e.seconds * 1000:.0f} ms**"
+    )
     xv.legend(d)
     if not e.map.any():
         st.info("Nothing at this layer raises this class's score: the map is empty. Try another layer or class.")
-    st.download_button("Download PNG", png, file_name=f"gradcam_{lm.name}_{e.layer}_{e.target}.png",
-                       mime="image/png", key="gc_download")
+    st.download_button(
+        "Download PNG",
+        png,
+        file_name=f"gradcam_{lm.name}_{e.layer}_{e.target}.png",
+        mime="image/png",
+        key="gc_download",
+    )
     with st.expander("What am I looking at?"):
         st.markdown(xv.GRADCAM_EXPLAINER)
 
@@ -60,11 +68,14 @@ try:
 except CnnvizError as err:
     st.error(str(err))
     st.stop()
-thumbs = [render.overlay(picture.resize((150, 150)), m, alpha=0.55, cmap=cmap, vmin=0.0, vmax=float(m.max()) or 1.0)
-          for m in s.maps]
-st.image(thumbs, caption=[f"{n} · {m.shape[0]}×{m.shape[1]}" for n, m in zip(s.layers, s.maps, strict=True)],
-         width=150)
-st.caption(f"{len(s.layers)} blocks, early → late, for “{s.label}” · all in {s.seconds * 1000:.0f} ms "
-           "(one forward and one backward pass)")
+thumbs = [
+    render.overlay(picture.resize((150, 150)), m, alpha=0.55, cmap=cmap, vmin=0.0, vmax=float(m.max()) or 1.0)
+    for m in s.maps
+]
+st.image(thumbs, caption=[f"{n} · {m.shape[0]}×{m.shape[1]}" for n, m in zip(s.layers, s.maps, strict=True)], width=150)
+st.caption(
+    f"{len(s.layers)} blocks, early → late, for “{s.label}” · all in {s.seconds * 1000:.0f} ms "
+    "(one forward and one backward pass)"
+)
 with st.expander("What am I looking at?"):
     st.markdown(xv.SWEEP_EXPLAINER)

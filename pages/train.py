@@ -49,8 +49,13 @@ c = st.columns(4)
 epochs = c[0].slider("Epochs", 1, 30, 12, key=state.TRAIN_EPOCHS, help="Passes over the training set.")
 batch = c[1].select_slider("Batch size", [16, 32, 64, 128, 256], 64, key=state.TRAIN_BATCH)
 lr = c[2].select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1], 3e-3, key=state.TRAIN_LR)
-opt = c[3].radio("Optimiser", ["adam", "sgd"], key=state.TRAIN_OPT, horizontal=True,
-                 format_func={"adam": "Adam", "sgd": "SGD + momentum"}.get)
+opt = c[3].radio(
+    "Optimiser",
+    ["adam", "sgd"],
+    key=state.TRAIN_OPT,
+    horizontal=True,
+    format_func={"adam": "Adam", "sgd": "SGD + momentum"}.get,
+)
 t = trainer.get(sid)
 snap = t.snapshot() if t is not None else None
 b1, b2, _ = st.columns([1, 1, 4])
@@ -123,8 +128,12 @@ st.subheader("Most confidently wrong")
 if len(r.wrong):
     k = min(8, len(r.wrong))
     st.image(tw.wrong_grid(tds, r.wrong[:k]))
-    st.caption(" · ".join(f"{i + 1}: {tds.classes[tds.y[tds.val_idx[p]]]} → {tds.classes[q]} ({conf:.0%})"
-                          for i, (p, q, conf) in enumerate(zip(r.wrong[:k], r.wrong_pred[:k], r.wrong_conf[:k], strict=True))))
+    st.caption(
+        " · ".join(
+            f"{i + 1}: {tds.classes[tds.y[tds.val_idx[p]]]} → {tds.classes[q]} ({conf:.0%})"
+            for i, (p, q, conf) in enumerate(zip(r.wrong[:k], r.wrong_pred[:k], r.wrong_conf[:k], strict=True))
+        )
+    )
 else:
     st.success("No mistakes on the validation set.")
 with st.expander("What am I looking at?"):
@@ -140,8 +149,13 @@ c1, c2 = st.columns([2, 1])
 name = c1.text_input("Name", value=default_name, key=state.TRAIN_SAVE_NAME, max_chars=48)
 if c2.button("Save", key="train_save", type="primary"):
     try:
-        meta = results.checkpoint_meta(results.check_name(name), t.arch, tds, snap.fit,
-                                       config={"epochs": t.cfg.epochs, "lr": t.cfg.lr, "batch_size": t.cfg.batch_size})
+        meta = results.checkpoint_meta(
+            results.check_name(name),
+            t.arch,
+            tds,
+            snap.fit,
+            config={"epochs": t.cfg.epochs, "lr": t.cfg.lr, "batch_size": t.cfg.batch_size},
+        )
         st.session_state[state.TRAIN_SAVED] = str(results.save_model(t.model, meta))
         st.rerun()  # the sidebar's model picker lists it from the next run on
     except CnnvizError as e:
@@ -152,7 +166,12 @@ if saved:
 
     st.success(f"Saved as **{Path(saved).stem}**: pick it in the sidebar's Model list to look inside it on any page.")
     try:
-        st.download_button("Download (.zip)", results.export_zip(saved), f"{Path(saved).stem}.zip",
-                           mime="application/zip", key="train_download")
+        st.download_button(
+            "Download (.zip)",
+            results.export_zip(saved),
+            f"{Path(saved).stem}.zip",
+            mime="application/zip",
+            key="train_download",
+        )
     except OSError:
         st.warning("The saved files are no longer on the server.")

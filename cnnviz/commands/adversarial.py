@@ -7,9 +7,15 @@ def register(sub) -> None:
     p = sub.add_parser("adversarial", help="fool the model with FGSM; top-5 before and after")
     p.add_argument("image", help="image file (JPEG, PNG, GIF, BMP, WEBP, TIFF)")
     add_model_args(p)
-    p.add_argument("--eps", type=float, required=True,
-                   help="step per pixel in 0..1 pixel units before normalisation, e.g. 0.008 (= 2/255)")
-    p.add_argument("--json", action="store_true", help='{"eps", "attacked_class", "before": [...], "after": [...], "fooled"}')
+    p.add_argument(
+        "--eps",
+        type=float,
+        required=True,
+        help="step per pixel in 0..1 pixel units before normalisation, e.g. 0.008 (= 2/255)",
+    )
+    p.add_argument(
+        "--json", action="store_true", help='{"eps", "attacked_class", "before": [...], "after": [...], "fooled"}'
+    )
     p.set_defaults(func=run)
 
 
@@ -25,8 +31,7 @@ def run(args) -> int:
     if args.json:
         print_json(att.as_dict())
         return 0
-    print(f"FGSM, eps = {args.eps:g} ({args.eps * 255:.2g}/255): "
-          f"{'fooled' if att.fooled else 'not fooled'}")
+    print(f"FGSM, eps = {args.eps:g} ({args.eps * 255:.2g}/255): {'fooled' if att.fooled else 'not fooled'}")
     for title, top in (("before", att.before), ("after", att.after)):
         print(title)
         for t in top:

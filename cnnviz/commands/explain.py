@@ -8,21 +8,30 @@ METHOD_NAMES = ("gradcam", "gradcampp", "guided_gradcam", "ig", "saliency", "occ
 
 
 def register(sub) -> None:
-    p = sub.add_parser("explain", help="explain a prediction (Grad-CAM, Grad-CAM++, Guided Grad-CAM, IG, ...)",
-                       description="Explain the model's score for one class on an image.")
+    p = sub.add_parser(
+        "explain",
+        help="explain a prediction (Grad-CAM, Grad-CAM++, Guided Grad-CAM, IG, ...)",
+        description="Explain the model's score for one class on an image.",
+    )
     p.add_argument("image", help="image file (JPEG, PNG, GIF, BMP, WEBP, TIFF)")
     add_model_args(p)
     p.add_argument("--method", choices=METHOD_NAMES, default="gradcam", help="default gradcam")
-    p.add_argument("--layer", default=None,
-                   help="layer for gradcam/gradcampp/guided_gradcam (a named_modules path, see `layers`); "
-                        "default: the model's last conv block")
+    p.add_argument(
+        "--layer",
+        default=None,
+        help="layer for gradcam/gradcampp/guided_gradcam (a named_modules path, see `layers`); "
+        "default: the model's last conv block",
+    )
     p.add_argument("--target", type=int, default=None, help="class index to explain; default: the top-1 class")
     p.add_argument("--out", default=None, help="write the map over the model's input picture to this PNG")
-    p.add_argument("--npy", default=None,
-                   help="write the raw map, before any normalisation, as .npy: for gradcam/gradcampp at the "
-                        "layer's resolution after Grad-CAM's ReLU; for guided_gradcam/ig/saliency/occlusion at "
-                        "the input resolution (H, W), channels combined (ig: summed, occlusion: mean, "
-                        "saliency/guided_gradcam: max |value|)")
+    p.add_argument(
+        "--npy",
+        default=None,
+        help="write the raw map, before any normalisation, as .npy: for gradcam/gradcampp at the "
+        "layer's resolution after Grad-CAM's ReLU; for guided_gradcam/ig/saliency/occlusion at "
+        "the input resolution (H, W), channels combined (ig: summed, occlusion: mean, "
+        "saliency/guided_gradcam: max |value|)",
+    )
     p.add_argument("--signed", action="store_true", help="PNG: signed colours (red for, blue against), real scale")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.set_defaults(func=run)
@@ -40,15 +49,26 @@ def run(args) -> int:
         np.save(args.npy, e.map)
     if args.out:
         Path(args.out).write_bytes(overlay_png(lm.preprocess_spec.crop(img), e.map, signed=args.signed))
-    summary = {"model": lm.name, "method": e.method, "layer": e.layer, "target": e.target, "label": e.label,
-               "prob": round(e.prob, 6), "map_shape": list(e.map.shape), "seconds": round(e.seconds, 4),
-               "out": args.out, "npy": args.npy}
+    summary = {
+        "model": lm.name,
+        "method": e.method,
+        "layer": e.layer,
+        "target": e.target,
+        "label": e.label,
+        "prob": round(e.prob, 6),
+        "map_shape": list(e.map.shape),
+        "seconds": round(e.seconds, 4),
+        "out": args.out,
+        "npy": args.npy,
+    }
     if args.json:
         print_json(summary)
         return 0
     where = f" at {e.layer}" if METHODS[e.method].kind == "cam" else ""
-    print(f"{METHODS[e.method].title}{where} for {e.label} ({e.target}, p={e.prob:.2%}): "
-          f"map {e.map.shape[0]}×{e.map.shape[1]} in {e.seconds * 1000:.0f} ms")
+    print(
+        f"{METHODS[e.method].title}{where} for {e.label} ({e.target}, p={e.prob:.2%}): "
+        f"map {e.map.shape[0]}×{e.map.shape[1]} in {e.seconds * 1000:.0f} ms"
+    )
     for path in (args.out, args.npy):
         if path:
             print(f"wrote {path}")

@@ -16,8 +16,11 @@ from cnnviz.cli import print_json
 
 def register(sub) -> None:
     p = sub.add_parser("train", help="train a small CNN (TinyVGG or LeNet-5) and save it")
-    p.add_argument("--dataset", default="mnist5k",
-                   help="mnist5k (default), digits, shapes, folder:PATH, zip:PATH, mnist, fashionmnist, cifar10")
+    p.add_argument(
+        "--dataset",
+        default="mnist5k",
+        help="mnist5k (default), digits, shapes, folder:PATH, zip:PATH, mnist, fashionmnist, cifar10",
+    )
     p.add_argument("--arch", default="tinyvgg", choices=["tinyvgg", "lenet"])
     p.add_argument("--epochs", type=int, default=None, help="default 12")
     p.add_argument("--batch-size", type=int, default=None, help="default 64")
@@ -30,7 +33,11 @@ def register(sub) -> None:
     p.add_argument("--out", default=None, help="save as OUT.safetensors + OUT.json (default: the user-models folder)")
     p.add_argument("--name", default=None, help="model name in the user-models folder (default <arch>_<dataset>)")
     p.add_argument("--title", default=None, help="title shown in the model picker")
-    p.add_argument("--json", action="store_true", help='{"val_accuracy", "epochs", "seconds", "images_per_second", "classes", "path", ...}')
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help='{"val_accuracy", "epochs", "seconds", "images_per_second", "classes", "path", ...}',
+    )
     p.set_defaults(func=run)
 
 
@@ -46,17 +53,23 @@ def run(args) -> int:
     if args.epochs is not None and not 1 <= args.epochs <= 500:
         raise CnnvizError("--epochs must be between 1 and 500.")
     ds = datasets.load(args.dataset, download=args.download, size=args.size)
-    cfg = TrainConfig(seed=args.seed, optimizer=args.optimizer,
-                      augment=Augment() if args.no_augment else default_augment(ds.name))
-    cfg = replace(cfg, **{k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size), ("lr", args.lr)) if v})
+    cfg = TrainConfig(
+        seed=args.seed, optimizer=args.optimizer, augment=Augment() if args.no_augment else default_augment(ds.name)
+    )
+    cfg = replace(
+        cfg, **{k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size), ("lr", args.lr)) if v}
+    )
     a = arch.preset(args.arch)
     device = default_device()
 
     def progress(r: dict) -> None:
         pt = r["point"]
         if "val_acc" in pt and not args.json:
-            print(f"epoch {pt['epoch']:g}: validation accuracy {pt['val_acc']:.2%} ({r['seconds']:.1f} s)",
-                  file=sys.stderr, flush=True)
+            print(
+                f"epoch {pt['epoch']:g}: validation accuracy {pt['val_acc']:.2%} ({r['seconds']:.1f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
 
     model, fit = build_and_fit(ds, a, cfg, device=device, on_progress=progress)
     name = args.name or f"{args.arch}_{ds.name}".replace(":", "_")
@@ -64,14 +77,24 @@ def run(args) -> int:
     meta = results.checkpoint_meta(name, a, ds, fit, title=args.title, config=config)
     path = results.save_model(model, meta, args.out)
     out = {
-        "val_accuracy": round(fit.val_accuracy, 4), "epochs": cfg.epochs, "seconds": round(fit.seconds, 2),
-        "images_per_second": round(fit.images_per_second, 1), "classes": ds.classes, "dataset": ds.name,
-        "arch": args.arch, "params": arch.count_params(model), "skipped": ds.skipped, "device": device.type,
-        "path": str(path), "model": meta["name"] if args.out is None else str(path.with_suffix(".json")),
+        "val_accuracy": round(fit.val_accuracy, 4),
+        "epochs": cfg.epochs,
+        "seconds": round(fit.seconds, 2),
+        "images_per_second": round(fit.images_per_second, 1),
+        "classes": ds.classes,
+        "dataset": ds.name,
+        "arch": args.arch,
+        "params": arch.count_params(model),
+        "skipped": ds.skipped,
+        "device": device.type,
+        "path": str(path),
+        "model": meta["name"] if args.out is None else str(path.with_suffix(".json")),
     }
     if args.json:
         print_json(out)
     else:
-        print(f"validation accuracy {fit.val_accuracy:.2%} after {cfg.epochs} epochs in {fit.seconds:.1f} s "
-              f"({fit.images_per_second:.0f} images/s); saved {path}")
+        print(
+            f"validation accuracy {fit.val_accuracy:.2%} after {cfg.epochs} epochs in {fit.seconds:.1f} s "
+            f"({fit.images_per_second:.0f} images/s); saved {path}"
+        )
     return 0

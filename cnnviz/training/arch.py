@@ -31,12 +31,26 @@ POOLS: dict[str, type[nn.Module]] = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
 # it: 5×5 convs, tanh, average pooling, two hidden dense layers.
 PRESETS: dict[str, dict] = {
     "tinyvgg": {
-        "kind": "tinyvgg", "channels": [8, 8, 16, 16], "pool_every": 2, "kernel": 3,
-        "activation": "relu", "pool": "max", "batchnorm": False, "dropout": 0.0, "hidden": [],
+        "kind": "tinyvgg",
+        "channels": [8, 8, 16, 16],
+        "pool_every": 2,
+        "kernel": 3,
+        "activation": "relu",
+        "pool": "max",
+        "batchnorm": False,
+        "dropout": 0.0,
+        "hidden": [],
     },
     "lenet": {
-        "kind": "lenet", "channels": [6, 16], "pool_every": 1, "kernel": 5,
-        "activation": "tanh", "pool": "avg", "batchnorm": False, "dropout": 0.0, "hidden": [120, 84],
+        "kind": "lenet",
+        "channels": [6, 16],
+        "pool_every": 1,
+        "kernel": 5,
+        "activation": "tanh",
+        "pool": "avg",
+        "batchnorm": False,
+        "dropout": 0.0,
+        "hidden": [120, 84],
     },
 }
 
@@ -123,7 +137,9 @@ def build_model(arch: dict, in_channels: int, num_classes: int, size: int) -> nn
     if a["dropout"]:
         head.append(("drop", nn.Dropout(a["dropout"])))
     head.append(("fc", nn.Linear(width, num_classes)))
-    return nn.Sequential(OrderedDict([("features", nn.Sequential(*blocks)), ("classifier", nn.Sequential(OrderedDict(head)))]))
+    return nn.Sequential(
+        OrderedDict([("features", nn.Sequential(*blocks)), ("classifier", nn.Sequential(OrderedDict(head)))])
+    )
 
 
 def default_layer(arch: dict) -> str:
@@ -147,9 +163,12 @@ def summary(model: nn.Module, in_channels: int, size: int) -> list[LayerRow]:
     handles = []
     for name, m in model.named_modules():
         if len(list(m.children())) == 0:
+
             def hook(mod, _inp, out, name=name):
-                rows.append(LayerRow(name, type(mod).__name__, tuple(out.shape[1:]),
-                                     sum(p.numel() for p in mod.parameters())))
+                rows.append(
+                    LayerRow(name, type(mod).__name__, tuple(out.shape[1:]), sum(p.numel() for p in mod.parameters()))
+                )
+
             handles.append(m.register_forward_hook(hook))
     training = model.training
     try:

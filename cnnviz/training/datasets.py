@@ -75,16 +75,20 @@ class ImageDataset:
         mean = train.mean(axis=(0, 2, 3))
         std = train.std(axis=(0, 2, 3))
         return {
-            "size": self.size, "resize": self.size,
+            "size": self.size,
+            "resize": self.size,
             "mean": [round(float(m), 4) for m in mean],
             "std": [round(float(max(s, 1e-3)), 4) for s in std],
-            "channels": self.channels, "invert": self.invert,
+            "channels": self.channels,
+            "invert": self.invert,
         }
 
     def summary(self) -> str:
         n_tr, n_va = len(self.train_idx), len(self.val_idx)
-        text = (f"{len(self.y)} images of {self.size}×{self.size} ({'grey' if self.channels == 1 else 'colour'}), "
-                f"{len(self.classes)} classes: {n_tr} to train on, {n_va} to validate on")
+        text = (
+            f"{len(self.y)} images of {self.size}×{self.size} ({'grey' if self.channels == 1 else 'colour'}), "
+            f"{len(self.classes)} classes: {n_tr} to train on, {n_va} to validate on"
+        )
         if self.skipped:
             text += f"; {self.skipped} file{'s' if self.skipped != 1 else ''} skipped (not usable images)"
         return text + "."
@@ -209,8 +213,9 @@ def _ignored(parts: tuple[str, ...]) -> bool:
     return any(p.startswith(".") or p == "__MACOSX" or p == "Thumbs.db" for p in parts)
 
 
-def from_files(files: list[tuple[str, bytes]], *, name: str = "your images", size: int = 32,
-               channels: int = 3) -> ImageDataset:
+def from_files(
+    files: list[tuple[str, bytes]], *, name: str = "your images", size: int = 32, channels: int = 3
+) -> ImageDataset:
     """A dataset from (relative path, bytes) pairs, one folder per class.
 
     Paths look like ``dataset/cat/cat_0.png`` (a folder upload) or ``cat/cat_0.png`` (a
@@ -238,7 +243,9 @@ def from_files(files: list[tuple[str, bytes]], *, name: str = "your images", siz
     for parts, data in in_classes:
         total += len(data)
         if total > MAX_TOTAL_BYTES:
-            raise DatasetError(f"The upload holds more than {MAX_TOTAL_BYTES >> 20} MB of files; use fewer or smaller images.")
+            raise DatasetError(
+                f"The upload holds more than {MAX_TOTAL_BYTES >> 20} MB of files; use fewer or smaller images."
+            )
         try:
             img = decode_image(data, name=parts[-1], max_side=512)
         except ImageError:
@@ -283,7 +290,9 @@ def read_zip(data: bytes, **kwargs) -> ImageDataset:
                 raise DatasetError(f"The zip entry {info.filename[:60]!r} is damaged or encrypted.") from None
             total += len(blob)
             if len(blob) > MAX_FILE_BYTES or total > MAX_TOTAL_BYTES:
-                raise DatasetError("The zip unpacks to more data than this server accepts; use fewer or smaller images.")
+                raise DatasetError(
+                    "The zip unpacks to more data than this server accepts; use fewer or smaller images."
+                )
             files.append((info.filename, blob))
     return from_files(files, **kwargs)
 
@@ -327,7 +336,9 @@ def torchvision_dataset(key: str, *, download: bool = False, limit: int = 12000)
             f"`python -m cnnviz train --dataset {key} --download`, or use mnist5k, digits or shapes offline."
         ) from None
     except OSError:
-        raise DatasetError(f"{TORCHVISION[key]} could not be downloaded (no internet?); use mnist5k, digits or shapes.") from None
+        raise DatasetError(
+            f"{TORCHVISION[key]} could not be downloaded (no internet?); use mnist5k, digits or shapes."
+        ) from None
     x = np.asarray(ds.data[:limit])
     x = x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)  # (N, C, H, W)
     y = np.asarray(ds.targets[:limit], dtype=np.int64)

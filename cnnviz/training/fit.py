@@ -126,8 +126,15 @@ def fit(
     def report(point: dict) -> None:
         history.append(point)
         if on_progress is not None:
-            on_progress({"step": step, "total_steps": total, "epoch": point["epoch"],
-                         "seconds": time.perf_counter() - start, "point": point})
+            on_progress(
+                {
+                    "step": step,
+                    "total_steps": total,
+                    "epoch": point["epoch"],
+                    "seconds": time.perf_counter() - start,
+                    "point": point,
+                }
+            )
 
     def validate(epoch: float) -> tuple[float, float]:
         probs = predict_batches(model, xva, norm)
@@ -160,8 +167,13 @@ def fit(
             run_correct += float((logits.argmax(1) == yb).sum())
             run_n += len(idx)
             if step % log_every == 0 or b == steps_per_epoch - 1:
-                report({"epoch": round(epoch + (b + 1) / steps_per_epoch, 3),
-                        "train_loss": run_loss / run_n, "train_acc": run_correct / run_n})
+                report(
+                    {
+                        "epoch": round(epoch + (b + 1) / steps_per_epoch, 3),
+                        "train_loss": run_loss / run_n,
+                        "train_acc": run_correct / run_n,
+                    }
+                )
                 run_loss = run_correct = run_n = 0.0
         if stopped:
             if step > 0 and epoch + b / steps_per_epoch > 0:
@@ -170,8 +182,9 @@ def fit(
         val_loss, val_acc = validate(epoch + 1)
     seconds = time.perf_counter() - start
     model.eval()
-    return FitResult(history, round(step / steps_per_epoch, 3), seconds, seen / max(seconds, 1e-9),
-                     stopped, val_loss, val_acc)
+    return FitResult(
+        history, round(step / steps_per_epoch, 3), seconds, seen / max(seconds, 1e-9), stopped, val_loss, val_acc
+    )
 
 
 def build_and_fit(ds: ImageDataset, arch: dict, cfg: TrainConfig, **kwargs) -> tuple[nn.Module, FitResult]:

@@ -73,8 +73,9 @@ def check_name(name: str, *, directory: Path | None = None) -> str:
     return name
 
 
-def checkpoint_meta(name: str, arch: dict, ds: ImageDataset, fit: FitResult, *, title: str | None = None,
-                    config: dict | None = None) -> dict:
+def checkpoint_meta(
+    name: str, arch: dict, ds: ImageDataset, fit: FitResult, *, title: str | None = None, config: dict | None = None
+) -> dict:
     """The JSON metadata of docs/ARCHITECTURE.md for a model trained on ``ds``."""
     return {
         "format": zoo.CHECKPOINT_FORMAT,

@@ -127,16 +127,20 @@ class Trainer:
             self.model = model
             with self._lock:
                 self._filters = first_filters(model)
-            result = fit(model, self.ds, self.cfg, device=device, on_progress=self._progress,
-                         should_stop=self._should_stop)
+            result = fit(
+                model, self.ds, self.cfg, device=device, on_progress=self._progress, should_stop=self._should_stop
+            )
             results = evaluate(model, self.ds, device) if result.epochs_done > 0 else None
             with self._lock:
                 self._fit, self._results = result, results
                 self._filters = first_filters(model)
                 if result.stopped:
                     self._status = "stopped"
-                    self._message = ("Stopped: the page was closed." if self._abandoned()
-                                     else f"Stopped after {result.epochs_done:g} epochs; the model keeps what it learnt.")
+                    self._message = (
+                        "Stopped: the page was closed."
+                        if self._abandoned()
+                        else f"Stopped after {result.epochs_done:g} epochs; the model keeps what it learnt."
+                    )
                 else:
                     self._status = "done"
         except CnnvizError as e:
@@ -154,8 +158,18 @@ class Trainer:
         with self._lock:
             frac = self._step / self._total if self._total else 0.0
             eta = self._seconds * (1 - frac) / frac if frac > 0 and self._status == "running" else None
-            return Snapshot(self._status, self._step, self._total, self._seconds, eta, list(self._history),
-                            self._filters, self._message, self._fit, self._results)
+            return Snapshot(
+                self._status,
+                self._step,
+                self._total,
+                self._seconds,
+                eta,
+                list(self._history),
+                self._filters,
+                self._message,
+                self._fit,
+                self._results,
+            )
 
 
 # ------------------------------------------------------------------ the per-session registry

@@ -54,13 +54,19 @@ def target_select(label: str, key: str, for_key: str, lm, digest: str) -> int:
         extra = f" — top-5, {probs[i]:.0%}" if i in probs else ""
         return f"{lm.label(i)} ({i}){extra}"
 
-    return st.selectbox(label, range(len(lm.classes)), key=key, format_func=fmt,
-                        help="Type to search all class names. Starts on the model's top-1 class.")
+    return st.selectbox(
+        label,
+        range(len(lm.classes)),
+        key=key,
+        format_func=fmt,
+        help="Type to search all class names. Starts on the model's top-1 class.",
+    )
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def _explanation(name: str, weights: str, digest: str, _img: Image.Image, method: str, target: int | None,
-                 layer: str | None) -> E.Explanation:
+def _explanation(
+    name: str, weights: str, digest: str, _img: Image.Image, method: str, target: int | None, layer: str | None
+) -> E.Explanation:
     lm = loaders.cached_model(name, weights)
     return E.explain(lm, lm.preprocess(_img), method, target=target, layer=layer)
 
@@ -86,8 +92,9 @@ def sweep(target: int) -> E.Sweep:
 
 
 @st.cache_data(max_entries=32, show_spinner="Deleting and inserting pixels…")
-def _faithfulness(name: str, weights: str, digest: str, _img: Image.Image, target: int,
-                  _maps: dict, methods: tuple[str, ...]) -> dict:
+def _faithfulness(
+    name: str, weights: str, digest: str, _img: Image.Image, target: int, _maps: dict, methods: tuple[str, ...]
+) -> dict:
     from cnnviz.faithfulness import compare
 
     lm = loaders.cached_model(name, weights)
@@ -130,14 +137,26 @@ def curves_chart(res: dict, titles: dict[str, str]) -> alt.Chart:
     for name, c in res.items():
         for kind in ("deletion", "insertion"):
             for f, p in zip(c.fractions, getattr(c, kind), strict=True):
-                rows.append({"method": titles.get(name, name), "curve": kind, "fraction": float(f) * 100,
-                             "probability": float(p), "random": name == "random"})
+                rows.append(
+                    {
+                        "method": titles.get(name, name),
+                        "curve": kind,
+                        "fraction": float(f) * 100,
+                        "probability": float(p),
+                        "random": name == "random",
+                    }
+                )
     df = pd.DataFrame(rows)
-    base = alt.Chart(df).mark_line(point=True).encode(
-        x=alt.X("fraction:Q", title="pixels removed / inserted (%)"),
-        y=alt.Y("probability:Q", title="class probability"),
-        color=alt.Color("method:N", legend=alt.Legend(orient="bottom", labelFontSize=14)),
-        strokeDash=alt.StrokeDash("random:N", legend=None),
-        tooltip=["method", "curve", "fraction", alt.Tooltip("probability:Q", format=".3f")],
-    ).properties(width=360, height=260)
+    base = (
+        alt.Chart(df)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("fraction:Q", title="pixels removed / inserted (%)"),
+            y=alt.Y("probability:Q", title="class probability"),
+            color=alt.Color("method:N", legend=alt.Legend(orient="bottom", labelFontSize=14)),
+            strokeDash=alt.StrokeDash("random:N", legend=None),
+            tooltip=["method", "curve", "fraction", alt.Tooltip("probability:Q", format=".3f")],
+        )
+        .properties(width=360, height=260)
+    )
     return base.facet(column=alt.Column("curve:N", title=None, sort=["deletion", "insertion"]))

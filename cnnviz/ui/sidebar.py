@@ -90,8 +90,16 @@ def _draw() -> None:
     from cnnviz.render import to_png
 
     st.caption("Draw a digit, white on black like MNIST, for a digit model such as TinyVGG.")
-    res = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000", height=224, width=224,
-                    drawing_mode="freedraw", return_image_data=True, key="draw_canvas")
+    res = st_canvas(
+        stroke_width=18,
+        stroke_color="#FFFFFF",
+        background_color="#000000",
+        height=224,
+        width=224,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key="draw_canvas",
+    )
     img = getattr(res, "image_data", None)  # (H, W, 4) RGBA at the canvas's CSS size
     if img is not None and np.asarray(img)[..., :3].max() > 0:
         data = to_png(np.asarray(img)[..., :3].astype(np.uint8))

@@ -65,13 +65,22 @@ def dataset_section() -> datasets.ImageDataset | None:
     size, channels = 28, 1
     if kind in ("shapes", "folder", "zip"):
         c1, c2 = st.columns(2)
-        size = c1.select_slider("Image size", [16, 28, 32, 48, 64], value=32, key=state.TRAIN_SIZE,
-                                help="Every image is resized and centre-cropped to this square.")
+        size = c1.select_slider(
+            "Image size",
+            [16, 28, 32, 48, 64],
+            value=32,
+            key=state.TRAIN_SIZE,
+            help="Every image is resized and centre-cropped to this square.",
+        )
         channels = 1 if c2.toggle("Greyscale", key=state.TRAIN_GREY) else 3
     try:
         if kind == "folder":
-            st.file_uploader("A folder with one sub-folder per class", accept_multiple_files="directory",
-                             key=state.TRAIN_FOLDER_UPLOAD, on_change=_on_folder)
+            st.file_uploader(
+                "A folder with one sub-folder per class",
+                accept_multiple_files="directory",
+                key=state.TRAIN_FOLDER_UPLOAD,
+                on_change=_on_folder,
+            )
         elif kind == "zip":
             st.file_uploader("A zip of class folders", type=["zip"], key=state.TRAIN_ZIP_UPLOAD, on_change=_on_zip)
         if kind in ("folder", "zip"):
@@ -87,12 +96,26 @@ def dataset_section() -> datasets.ImageDataset | None:
         st.error(str(e))
         return None
     st.caption(ds.summary())
-    counts = pd.DataFrame([{"class": c, "split": s, "images": n} for c, (tr, va) in ds.counts().items()
-                           for s, n in (("train", tr), ("validation", va))])
+    counts = pd.DataFrame(
+        [
+            {"class": c, "split": s, "images": n}
+            for c, (tr, va) in ds.counts().items()
+            for s, n in (("train", tr), ("validation", va))
+        ]
+    )
     left, right = st.columns([1, 1.2])
-    left.altair_chart(alt.Chart(counts).mark_bar().encode(
-        y=alt.Y("class:N", sort=None), x=alt.X("images:Q", stack=True), color=alt.Color("split:N"),
-        tooltip=["class", "split", "images"]).properties(height=min(360, 32 * len(ds.classes) + 60)), width="stretch")
+    left.altair_chart(
+        alt.Chart(counts)
+        .mark_bar()
+        .encode(
+            y=alt.Y("class:N", sort=None),
+            x=alt.X("images:Q", stack=True),
+            color=alt.Color("split:N"),
+            tooltip=["class", "split", "images"],
+        )
+        .properties(height=min(360, 32 * len(ds.classes) + 60)),
+        width="stretch",
+    )
     grid = datasets.preview(ds, per_class=8)
     right.image(render.upscale(grid, render.fit_factor(grid.shape[1], 520)), caption="One row per class")
     return ds
@@ -109,8 +132,13 @@ def _on_preset() -> None:
 
 def arch_section(ds: datasets.ImageDataset) -> dict | None:
     """The architecture dict from the builder widgets, with its layer table."""
-    st.selectbox("Start from", list(archs.PRESETS), key=state.TRAIN_ARCH, on_change=_on_preset,
-                 format_func={"tinyvgg": "TinyVGG (CNN Explainer)", "lenet": "LeNet-5 (1998)"}.get)
+    st.selectbox(
+        "Start from",
+        list(archs.PRESETS),
+        key=state.TRAIN_ARCH,
+        on_change=_on_preset,
+        format_func={"tinyvgg": "TinyVGG (CNN Explainer)", "lenet": "LeNet-5 (1998)"}.get,
+    )
     kind = st.session_state[state.TRAIN_ARCH]
     base = archs.PRESETS[kind]
     if state.TRAIN_BLOCKS not in st.session_state:
@@ -136,8 +164,21 @@ def arch_section(ds: datasets.ImageDataset) -> dict | None:
     rows = archs.summary(model, ds.channels, ds.size)
     c[3].metric("Parameters", f"{archs.count_params(model):,}")
     with st.expander(f"Layers and output shapes ({len(rows)} layers)"):
-        st.dataframe(pd.DataFrame([{"layer": r.name, "type": r.kind, "output shape": " × ".join(map(str, r.shape)),
-                                    "parameters": r.params} for r in rows]), hide_index=True, width="stretch")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "layer": r.name,
+                        "type": r.kind,
+                        "output shape": " × ".join(map(str, r.shape)),
+                        "parameters": r.params,
+                    }
+                    for r in rows
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
     return a
 
 
@@ -146,17 +187,28 @@ def augment_section(ds: datasets.ImageDataset) -> Augment:
     """The augmentation widgets and a preview: each row is one image, changed six ways."""
     if st.session_state.get(state.TRAIN_AUG_FOR) != ds.name:  # new data: its own defaults
         d = default_augment(ds.name)
-        st.session_state.update({state.TRAIN_AUG_FOR: ds.name, state.TRAIN_FLIP: d.flip, state.TRAIN_ROT: d.rotate,
-                                 state.TRAIN_SHIFT: d.shift, state.TRAIN_BRIGHT: d.brightness})
+        st.session_state.update(
+            {
+                state.TRAIN_AUG_FOR: ds.name,
+                state.TRAIN_FLIP: d.flip,
+                state.TRAIN_ROT: d.rotate,
+                state.TRAIN_SHIFT: d.shift,
+                state.TRAIN_BRIGHT: d.brightness,
+            }
+        )
     c = st.columns(4)
-    aug = Augment(flip=c[0].toggle("Mirror", key=state.TRAIN_FLIP, help="Wrong for digits: a mirrored 2 is no 2."),
-                  rotate=c[1].slider("Rotate ±°", 0.0, 45.0, step=5.0, key=state.TRAIN_ROT),
-                  shift=c[2].slider("Shift (crop) ±", 0.0, 0.25, step=0.02, key=state.TRAIN_SHIFT),
-                  brightness=c[3].slider("Brightness ±", 0.0, 0.5, step=0.1, key=state.TRAIN_BRIGHT))
+    aug = Augment(
+        flip=c[0].toggle("Mirror", key=state.TRAIN_FLIP, help="Wrong for digits: a mirrored 2 is no 2."),
+        rotate=c[1].slider("Rotate ±°", 0.0, 45.0, step=5.0, key=state.TRAIN_ROT),
+        shift=c[2].slider("Shift (crop) ±", 0.0, 0.25, step=0.02, key=state.TRAIN_SHIFT),
+        brightness=c[3].slider("Brightness ±", 0.0, 0.5, step=0.1, key=state.TRAIN_BRIGHT),
+    )
     picks = ds.train_idx[:: max(1, len(ds.train_idx) // 4)][:4]
     grid = render.tile(aug_preview(ds.x[picks], aug, copies=6), ncols=6, pad=2, fill=255).astype(np.uint8)
-    st.image(render.upscale(grid, render.fit_factor(grid.shape[1], 420)),
-             caption="Four training images (rows), each as the network might see it in six epochs")
+    st.image(
+        render.upscale(grid, render.fit_factor(grid.shape[1], 420)),
+        caption="Four training images (rows), each as the network might see it in six epochs",
+    )
     return aug
 
 
@@ -173,14 +225,22 @@ def curves(history: list[dict]) -> alt.Chart | None:
     for p in history:
         split = "validation" if "val_loss" in p else "train"
         pre = "val" if split == "validation" else "train"
-        rows += [{"epoch": p["epoch"], "split": split, "metric": "loss", "value": p[f"{pre}_loss"]},
-                 {"epoch": p["epoch"], "split": split, "metric": "accuracy", "value": p[f"{pre}_acc"]}]
+        rows += [
+            {"epoch": p["epoch"], "split": split, "metric": "loss", "value": p[f"{pre}_loss"]},
+            {"epoch": p["epoch"], "split": split, "metric": "accuracy", "value": p[f"{pre}_acc"]},
+        ]
     if not rows:
         return None
     base = alt.Chart(pd.DataFrame(rows)).encode(
-        x=alt.X("epoch:Q"), y=alt.Y("value:Q", title=None), color=alt.Color("split:N"), tooltip=["epoch", "split", "value"])
+        x=alt.X("epoch:Q"),
+        y=alt.Y("value:Q", title=None),
+        color=alt.Color("split:N"),
+        tooltip=["epoch", "split", "value"],
+    )
     chart = (base.mark_line() + base.mark_point(filled=True)).properties(width=300, height=200)
-    return chart.facet(column=alt.Column("metric:N", title=None, sort=["loss", "accuracy"])).resolve_scale(y="independent")
+    return chart.facet(column=alt.Column("metric:N", title=None, sort=["loss", "accuracy"])).resolve_scale(
+        y="independent"
+    )
 
 
 def filters_image(filters: np.ndarray) -> np.ndarray | None:
@@ -188,8 +248,13 @@ def filters_image(filters: np.ndarray) -> np.ndarray | None:
 
 
 def confusion_chart(confusion: np.ndarray, classes: list[str]) -> alt.Chart:
-    df = pd.DataFrame([{"true": classes[i], "predicted": classes[j], "images": int(confusion[i, j])}
-                       for i in range(len(classes)) for j in range(len(classes))])
+    df = pd.DataFrame(
+        [
+            {"true": classes[i], "predicted": classes[j], "images": int(confusion[i, j])}
+            for i in range(len(classes))
+            for j in range(len(classes))
+        ]
+    )
     base = alt.Chart(df).encode(x=alt.X("predicted:N", sort=classes), y=alt.Y("true:N", sort=classes))
     heat = base.mark_rect().encode(color=alt.Color("images:Q", scale=alt.Scale(scheme="oranges")), tooltip=list(df))
     text = base.mark_text(fontSize=13).encode(text="images:Q")
@@ -199,9 +264,16 @@ def confusion_chart(confusion: np.ndarray, classes: list[str]) -> alt.Chart:
 def per_class_chart(per_class: np.ndarray, classes: list[str]) -> alt.Chart:
     """Horizontal bars: the percentage of each class's validation images named correctly."""
     df = pd.DataFrame({"class": classes, "accuracy (%)": np.round(np.nan_to_num(per_class) * 100, 1)})
-    return alt.Chart(df).mark_bar(color="#c2410c").encode(
-        y=alt.Y("class:N", sort=None, title=None), x=alt.X("accuracy (%):Q", scale=alt.Scale(domain=[0, 100])),
-        tooltip=list(df)).properties(height=min(480, 44 * len(classes) + 60))
+    return (
+        alt.Chart(df)
+        .mark_bar(color="#c2410c")
+        .encode(
+            y=alt.Y("class:N", sort=None, title=None),
+            x=alt.X("accuracy (%):Q", scale=alt.Scale(domain=[0, 100])),
+            tooltip=list(df),
+        )
+        .properties(height=min(480, 44 * len(classes) + 60))
+    )
 
 
 def wrong_grid(ds: datasets.ImageDataset, positions: np.ndarray) -> np.ndarray:

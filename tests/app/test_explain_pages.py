@@ -58,8 +58,15 @@ def test_compare_page_fast_then_slow_then_faithfulness(at):
     at.button(key="xm_run_faith").click()
     run(at, "efficientnet_lite0")
     df = at.dataframe[0].value
-    assert set(df["method"]) == {"Grad-CAM", "Grad-CAM++", "Guided Grad-CAM", "Saliency", "Integrated Gradients",
-                                 "Occlusion", "random order"}
+    assert set(df["method"]) == {
+        "Grad-CAM",
+        "Grad-CAM++",
+        "Guided Grad-CAM",
+        "Saliency",
+        "Integrated Gradients",
+        "Occlusion",
+        "random order",
+    }
     assert df["deletion AUC (lower is better)"].between(0, 1).all()
 
 

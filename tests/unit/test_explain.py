@@ -18,9 +18,18 @@ from cnnviz.zoo import LoadedModel, ModelInfo, Preprocess
 def wrap(model: nn.Module, *, size: int, channels: int, classes: int, layer: str) -> LoadedModel:
     """A LoadedModel around a hand-made module, as zoo.load_model would leave it."""
     spec = Preprocess(size=size, resize=size, mean=(0.5,) * channels, std=(0.5,) * channels, channels=channels)
-    info = ModelInfo(name="tiny", title="tiny", family="user", source="test", preprocess=spec, default_layer=layer,
-                     builder=lambda: model, pretrained=lambda d: {}, classes=lambda: [f"c{i}" for i in range(classes)],
-                     available=lambda: True)
+    info = ModelInfo(
+        name="tiny",
+        title="tiny",
+        family="user",
+        source="test",
+        preprocess=spec,
+        default_layer=layer,
+        builder=lambda: model,
+        pretrained=lambda d: {},
+        classes=lambda: [f"c{i}" for i in range(classes)],
+        available=lambda: True,
+    )
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
@@ -53,8 +62,10 @@ def tiny_input(seed: int = 0) -> torch.Tensor:
 
 
 def hook_count(model: nn.Module) -> int:
-    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks)
-               + len(m._backward_pre_hooks) for m in model.modules())
+    return sum(
+        len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks) + len(m._backward_pre_hooks)
+        for m in model.modules()
+    )
 
 
 def direct_gradcam(model: nn.Module, x: torch.Tensor, layer: str, target: int) -> np.ndarray:
@@ -140,8 +151,11 @@ def test_gradcam_backward_stops_at_the_layer(effnet):
         return hook
 
     with effnet.use() as model:
-        hs = [model.stem.conv.register_forward_hook(spy("stem")), model.head.conv.register_forward_hook(spy("head")),
-              model.classifier.register_forward_hook(spy("fc"))]
+        hs = [
+            model.stem.conv.register_forward_hook(spy("stem")),
+            model.head.conv.register_forward_hook(spy("head")),
+            model.classifier.register_forward_hook(spy("fc")),
+        ]
     try:
         E.explain(effnet, torch.zeros(1, 3, 224, 224), "gradcam", layer="head.act")
     finally:
@@ -202,7 +216,12 @@ def test_sweep_layers_generic():
     from cnnviz.zoo import load_model
 
     assert E.sweep_layers(load_model("resnet18", "random", device="cpu").model) == [
-        "relu", "layer1", "layer2", "layer3", "layer4"]
+        "relu",
+        "layer1",
+        "layer2",
+        "layer3",
+        "layer4",
+    ]
     assert E.sweep_layers(Tiny()) == ["act1", "act2"]
 
 
@@ -242,8 +261,8 @@ def test_occlusion_of_a_linear_model_by_hand():
     total, count = np.zeros((20, 20)), np.zeros((20, 20))
     for r in range(0, 20 - win + 1, stride):
         for c in range(0, 20 - win + 1, stride):
-            total[r:r + win, c:c + win] += contrib[r:r + win, c:c + win].sum()
-            count[r:r + win, c:c + win] += 1
+            total[r : r + win, c : c + win] += contrib[r : r + win, c : c + win].sum()
+            count[r : r + win, c : c + win] += 1
     np.testing.assert_allclose(e.map, total / np.maximum(count, 1), atol=1e-4)
 
 
@@ -299,8 +318,11 @@ def test_unknown_method_is_a_clear_error():
 
 def test_many_threads_equal_serial_results():
     lm = wrap(Tiny(), size=8, channels=1, classes=3, layer="act2")
-    jobs = [(m, seed, seed % 3) for seed in range(12) for m in ("gradcam", "gradcampp", "guided_gradcam",
-                                                                  "saliency", "sweep", "bad")]
+    jobs = [
+        (m, seed, seed % 3)
+        for seed in range(12)
+        for m in ("gradcam", "gradcampp", "guided_gradcam", "saliency", "sweep", "bad")
+    ]
 
     def run(job):
         method, seed, target = job

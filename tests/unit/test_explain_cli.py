@@ -14,8 +14,24 @@ from cnnviz.images import decode_image
 
 def test_explain_writes_raw_map_and_png(tmp_path, hopper_path, hopper_bytes, effnet, capsys):
     npy, png = tmp_path / "m.npy", tmp_path / "o.png"
-    assert main(["explain", str(hopper_path), "--method", "gradcampp", "--target", "281", "--npy", str(npy),
-                 "--out", str(png), "--json"]) == 0
+    assert (
+        main(
+            [
+                "explain",
+                str(hopper_path),
+                "--method",
+                "gradcampp",
+                "--target",
+                "281",
+                "--npy",
+                str(npy),
+                "--out",
+                str(png),
+                "--json",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["target"] == 281 and out["layer"] == "head.act" and out["map_shape"] == [7, 7]
     ref = explain(effnet, effnet.preprocess(decode_image(hopper_bytes)), "gradcampp", target=281)

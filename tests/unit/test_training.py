@@ -53,7 +53,9 @@ def test_lenet_and_builder_options():
     rows = {r.name: r for r in arch.summary(m, 1, 28)}
     assert rows["features.1.pool"].shape == (16, 7, 7)
     assert rows["classifier.fc1"].shape == (120,) and isinstance(m.classifier.act2, nn.Tanh)
-    m = arch.build_model(arch.preset("tinyvgg", batchnorm=True, dropout=0.5, activation="sigmoid", pool="avg"), 3, 4, 32)
+    m = arch.build_model(
+        arch.preset("tinyvgg", batchnorm=True, dropout=0.5, activation="sigmoid", pool="avg"), 3, 4, 32
+    )
     assert isinstance(m.features[0].bn, nn.BatchNorm2d) and isinstance(m.features[1].pool, nn.AvgPool2d)
     assert m(torch.zeros(2, 3, 32, 32)).shape == (2, 4)
 
@@ -137,8 +139,10 @@ def make_zip(entries: dict[str, bytes]) -> bytes:
 
 
 def test_zip_of_class_folders():
-    z = make_zip({f"{c}/{i}.png": png(col) for c, col in (("red", (255, 0, 0)), ("blue", (0, 0, 255))) for i in range(4)}
-                 | {"readme.md": b"# hi", "red/bad.jpg": b"\xff\xd8\xffnot really"})
+    z = make_zip(
+        {f"{c}/{i}.png": png(col) for c, col in (("red", (255, 0, 0)), ("blue", (0, 0, 255))) for i in range(4)}
+        | {"readme.md": b"# hi", "red/bad.jpg": b"\xff\xd8\xffnot really"}
+    )
     ds = datasets.read_zip(z, size=8)
     assert ds.classes == ["blue", "red"] and ds.skipped == 2  # a loose file + a damaged one
     assert ds.x[ds.y == 1][:, 0].min() > 200 and ds.x[ds.y == 1][:, 2].max() < 50  # red is red

@@ -75,15 +75,30 @@ def test_too_many_epochs_is_refused(small):
 def test_cli_train_then_predict(capsys, hopper_path):
     from cnnviz.cli import main
 
-    assert main(["train", "--dataset", "shapes", "--size", "16", "--epochs", "1", "--name", "cli_shapes", "--json"]) == 0
+    assert (
+        main(["train", "--dataset", "shapes", "--size", "16", "--epochs", "1", "--name", "cli_shapes", "--json"]) == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["classes"] == ["circle", "square", "triangle", "star"] and out["epochs"] == 1
     assert 0 <= out["val_accuracy"] <= 1 and out["seconds"] > 0 and out["images_per_second"] > 0
     assert main(["predict", str(hopper_path), "--model", "cli_shapes", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["top"][0]["label"] in out["classes"]
     # a model saved anywhere opens by the path of its JSON, with --weights pointing at its file
-    assert main(["predict", str(hopper_path), "--model", out["path"].replace(".safetensors", ".json"),
-                 "--weights", out["path"], "--top", "1"]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                str(hopper_path),
+                "--model",
+                out["path"].replace(".safetensors", ".json"),
+                "--weights",
+                out["path"],
+                "--top",
+                "1",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["train", "--dataset", "zip:/nonexistent.zip"]) == 2
     assert "error: Cannot read the zip file" in capsys.readouterr().err
