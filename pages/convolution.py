@@ -26,7 +26,12 @@ grey = cv.to_grey(rgb)  # (H, W)
 c1, c2, c3, c4, c5 = st.columns([1.4, 0.8, 1, 1, 1.2])
 name = c1.selectbox("Kernel preset", list(cv.PRESETS), index=1, key=state.CONV_PRESET, on_change=ui.reset_kernel)
 size = c2.radio(
-    "Size", [3, 5], format_func=lambda k: f"{k}×{k}", key=state.CONV_SIZE, on_change=ui.reset_kernel, horizontal=True
+    "Size",
+    [3, 5],
+    format_func={3: "3×3", 5: "5×5"}.get,
+    key=state.CONV_SIZE,
+    on_change=ui.reset_kernel,
+    horizontal=True,
 )
 stride = c3.slider("Stride S", 1, 4, 1, key=state.CONV_STRIDE, help="How many pixels the window jumps each step.")
 ui.clamp(state.CONV_PADDING, 0, size - 1)

@@ -78,7 +78,8 @@ ch = st.selectbox(
     "Channel",
     order,
     key=state.FEAT_CHANNEL,
-    format_func=lambda i: f"channel {i} (mean {flat[i].mean():.3g}, max {flat[i].max():.3g})",
+    # a dict's .get, not a lambda: a lambda would keep this page's globals (the whole capture) alive
+    format_func={i: f"channel {i} (mean {flat[i].mean():.3g}, max {flat[i].max():.3g})" for i in order}.get,
 )
 m = maps[ch]
 h, w = m.shape

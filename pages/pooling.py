@@ -115,7 +115,10 @@ if not layers:
     st.stop()
 mods = dict(layers)
 net = st.selectbox(
-    "Pooling layer", list(mods), key=state.POOL_NET_LAYER, format_func=lambda n: f"{n} — {pl.describe(mods[n])}"
+    "Pooling layer",
+    list(mods),
+    key=state.POOL_NET_LAYER,
+    format_func={n: f"{n} — {pl.describe(m)}" for n, m in mods.items()}.get,  # no lambda: see features.py
 )
 inp, out = ui.layer_input_output(net)  # (C, H, W), (C, h, w)
 st.markdown(
