@@ -31,7 +31,7 @@ serve-lan: $(STAMP) nginx
 	serve/serve_lan.sh $(N) $(LAN_PORT)
 
 run: $(STAMP)
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address 0.0.0.0
+	MALLOC_ARENA_MAX=2 $(BIN)/streamlit run app.py --server.port $(PORT) --server.address 0.0.0.0
 
 test: $(STAMP) chromium nginx
 	$(BIN)/python -m pytest

@@ -1,15 +1,12 @@
 """CNN Explorer: the entry point. Shared sidebar + navigation over the pages."""
 
-import gc
-
 import streamlit as st
 
 from cnnviz.ui import state
+from cnnviz.ui.process import keep_imports_out_of_gc
 from cnnviz.ui.sidebar import render_sidebar
 
-# torch's objects make Streamlit's post-run gc.collect cost ~0.2 s per interaction;
-# freezing what the imports made keeps it out of every collection.
-gc.freeze()
+keep_imports_out_of_gc()
 
 st.set_page_config(page_title="CNN Explorer", page_icon=":material/search:", layout="wide")
 state.init_state()

@@ -217,8 +217,8 @@ def run() -> list[Row]:
             f"{p50_n * 1000:.0f} ms",
             f"{p50_1 * 1000:.0f} ms",
             p50_n / p50_1,
-            f"≤ {TARGET_P95:.0f}x",
-            p50_n <= TARGET_P95 * p50_1,
+            "report (issue sets p95)",
+            True,
         ),
         Row(
             f"load: p95 interaction, {N_SESSIONS} sessions over {RAMP_S:.0f} s vs alone",

@@ -22,7 +22,8 @@ def _free_port() -> int:
 def start_server(env_extra: dict | None = None, port: int | None = None, timeout: float = 90):
     """Start `streamlit run app.py` on 127.0.0.1; returns (process, base url)."""
     port = port or _free_port()
-    env = {**os.environ, **(env_extra or {})}
+    # as `make run` starts it: 2 malloc arenas (30 session threads otherwise keep ~0.5 GB)
+    env = {"MALLOC_ARENA_MAX": "2", **os.environ, **(env_extra or {})}
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -70,6 +71,17 @@ def wait_idle(page, timeout: float = 60_000) -> None:
     page.wait_for_timeout(300)
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout)
     page.wait_for_timeout(200)
+
+
+def open_app(page, url: str, timeout: float = 120_000) -> None:
+    """Open the app and wait for app.py's own navigation and an idle script.
+
+    On a cold server the first paint lists the files of pages/ (Streamlit's automatic
+    navigation) until app.py's st.navigation replaces it: never click those links.
+    """
+    page.goto(url)
+    page.locator('[data-testid="stSidebarNavLink"]', has_text="Predict").first.wait_for(timeout=timeout)
+    wait_idle(page, timeout)
 
 
 def goto_page(page, title: str) -> None:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from browser_helpers import goto_page, no_exception, wait_idle
+from browser_helpers import goto_page, no_exception, open_app, wait_idle
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 COL_W = 70  # the kernel editor's column width (compute_views.kernel_editor)
 
 
 def test_edit_kernel_cell_changes_output(app_url, page):
-    page.goto(app_url)
-    # on a cold server the first paint lists pages/ before app.py's st.navigation replaces it
-    page.locator('[data-testid="stNavSectionHeader"]', has_text="How a CNN computes").wait_for(timeout=120_000)
-    wait_idle(page)
+    open_app(page, app_url)
     goto_page(page, "Convolution")
     out = page.locator('[data-testid="stImage"]', has_text="Output").first
     out.locator("img").wait_for()

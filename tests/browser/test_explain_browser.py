@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from browser_helpers import goto_page, no_exception, wait_idle
+from browser_helpers import goto_page, no_exception, open_app, wait_idle
 from playwright.sync_api import expect
 
 SLOW = 180_000  # ms: 2 shared cores; expect() polls until the rerun has drawn it
@@ -15,8 +15,7 @@ def _first_img(page) -> str:
 
 
 def test_gradcam_search_a_class_and_download(app_url, page):
-    page.goto(app_url)
-    wait_idle(page)
+    open_app(page, app_url)
     goto_page(page, "Grad-CAM")
     no_exception(page)
     expect(page.get_by_text("Map: 7×7 at", exact=False).first).to_be_visible(timeout=SLOW)
@@ -41,8 +40,7 @@ def test_gradcam_search_a_class_and_download(app_url, page):
 
 
 def test_compare_and_adversarial_pages(app_url, page):
-    page.goto(app_url)
-    wait_idle(page)
+    open_app(page, app_url)
     goto_page(page, "Compare methods")
     no_exception(page)
     for title in ("Grad-CAM++", "Guided Grad-CAM", "Saliency"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from browser_helpers import goto_page, no_exception, wait_idle
+from browser_helpers import goto_page, no_exception, open_app, wait_idle
 
 
 def _grid_src(page) -> str:
@@ -12,8 +12,7 @@ def _grid_src(page) -> str:
 
 
 def test_switching_layers_changes_the_grid(app_url, page):
-    page.goto(app_url)
-    wait_idle(page)
+    open_app(page, app_url)
     goto_page(page, "Feature maps")
     no_exception(page)
     assert page.get_by_text("stem.act", exact=False).first.is_visible()

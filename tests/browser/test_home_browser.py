@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from browser_helpers import no_exception, wait_idle
+from browser_helpers import no_exception, open_app, wait_idle
 
 
 def test_upload_a_photo_and_see_its_top_class(page, app_url, tmp_path):
@@ -12,8 +12,7 @@ def test_upload_a_photo_and_see_its_top_class(page, app_url, tmp_path):
 
     photo = tmp_path / "my_cat.png"
     photo.write_bytes(sample_bytes("chelsea"))
-    page.goto(app_url)
-    wait_idle(page)
+    open_app(page, app_url)
     page.get_by_text("forward pass").first.wait_for()
     # the default gallery photo: Grace Hopper in uniform
     assert re.search(r"academic gown|mortarboard|military uniform", page.inner_text("main"))

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 
-from browser_helpers import goto_page, no_exception, wait_idle
+from browser_helpers import goto_page, no_exception, open_app, wait_idle
 
 SHOT = os.environ.get("CNNVIZ_TRAIN_SHOT")  # a path: also save a screenshot there
 
 
 def test_train_one_epoch_save_and_pick(app_url, page):
-    page.goto(app_url)
-    wait_idle(page)
+    open_app(page, app_url)
     goto_page(page, "Train")
     assert page.get_by_role("combobox", name="Dataset").count() == 1  # shapes by default
     slider = page.get_by_role("slider", name="Epochs")
@@ -37,8 +36,7 @@ def test_train_one_epoch_save_and_pick(app_url, page):
     no_exception(page)
 
     # the sidebar picker lists it: open the app afresh (the Predict page) and choose it
-    page.goto(app_url)
-    wait_idle(page)
+    open_app(page, app_url)
     page.get_by_role("combobox", name="Model").click()
     page.get_by_role("option", name="browser_shapes (yours)").click()
     wait_idle(page)

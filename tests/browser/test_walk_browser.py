@@ -1,0 +1,80 @@
+"""A new user's walk through every page in real Chromium: a model, a photo, every page
+renders without an exception box, and each page's main control answers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from browser_helpers import goto_page, no_exception, open_app, wait_idle
+
+ROOT = Path(__file__).resolve().parents[2]
+# (nav title, page file) in the order app.py lists them
+NAV = re.findall(r'st\.Page\("(pages/[a-z_]+\.py)", title="([^"]+)"', (ROOT / "app.py").read_text())
+SHOTS = ROOT / "artifacts" / "screenshots"
+
+# What each page must show once it has rendered (its own words, not Streamlit's).
+EXPECT = {
+    "pages/home.py": "forward pass",
+    "pages/model.py": "receptive field",
+    "pages/features.py": "channels",
+    "pages/filters.py": "filter",
+    "pages/convolution.py": "output",
+    "pages/activations.py": "ReLU",
+    "pages/pooling.py": "pooling",
+    "pages/train.py": "Dataset",
+    "pages/gradcam.py": "Grad-CAM",
+    "pages/explanations.py": "Saliency",
+    "pages/adversarial.py": "FGSM",
+}
+
+
+def test_every_page_has_an_expectation():
+    assert {p for p, _ in NAV} == set(EXPECT)
+
+
+def test_walk_every_page_as_a_new_user(page, app_url, tmp_path):
+    from cnnviz.images import sample_bytes
+
+    photo = tmp_path / "my_coffee.png"
+    photo.write_bytes(sample_bytes("coffee"))
+    open_app(page, app_url)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("Upload", exact=True).click()
+    wait_idle(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(photo))
+    page.get_by_text("Using: my_coffee.png").wait_for()
+    wait_idle(page)
+
+    for path, title in NAV:
+        goto_page(page, title)
+        main = page.locator("main")
+        try:
+            main.get_by_text(re.compile(re.escape(EXPECT[path]), re.I)).first.wait_for(timeout=120_000)
+            no_exception(page)
+            assert page.locator('[data-testid="stAlertContentError"]').count() == 0, main.inner_text()[:500]
+        except Exception:
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / f"walk_{Path(path).stem}.png"), full_page=True)
+            raise
+        # the photo is still the student's own after every page switch
+        assert sidebar.get_by_text("Using: my_coffee.png").count() == 1, f"{title}: image lost"
+
+
+@pytest.mark.parametrize("model_option", ["TinyVGG (MNIST digits)", "ResNet-18 (ImageNet)"])
+def test_walk_with_another_model(page, app_url, model_option):
+    """A 1-channel digits model and a torchvision classic (random weights offline)."""
+    open_app(page, app_url)
+    page.get_by_role("combobox", name="Model").click()
+    page.get_by_role("option", name=model_option).click()
+    wait_idle(page)
+    if "ResNet" in model_option:
+        page.locator('[data-testid="stSidebar"]').get_by_text("Random", exact=True).click()
+        wait_idle(page)
+    for path, title in NAV:
+        if path == "pages/train.py":
+            continue  # training does not depend on the sidebar's model
+        goto_page(page, title)
+        page.locator("main").get_by_text(re.compile(re.escape(EXPECT[path]), re.I)).first.wait_for(timeout=120_000)
+        no_exception(page)
