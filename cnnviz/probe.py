@@ -456,7 +456,7 @@ def capture_layers(lm: LoadedModel, x: torch.Tensor, layers: list[LayerInfo]) ->
                 continue
             ident = (t.data_ptr(), tuple(t.shape), t.stride(), t.storage_offset())
             if ident not in by_storage:
-                arr = np.array(t[0].float().cpu().numpy(), copy=True)  # own the memory, not torch's
+                arr = t[0].float().cpu().numpy()
                 arr.flags.writeable = False
                 by_storage[ident] = arr
             result[key] = by_storage[ident]
