@@ -14,19 +14,20 @@ ROOT = Path(__file__).resolve().parents[2]
 NAV = re.findall(r'st\.Page\("(pages/[a-z_]+\.py)", title="([^"]+)"', (ROOT / "app.py").read_text())
 SHOTS = ROOT / "artifacts" / "screenshots"
 
-# What each page must show once it has rendered (its own words, not Streamlit's).
+# Each page's own title (the walk then waits for the script to finish and checks that
+# no exception or error box was drawn).
 EXPECT = {
-    "pages/home.py": "forward pass",
-    "pages/model.py": "receptive field",
-    "pages/features.py": "channels",
-    "pages/filters.py": "filter",
-    "pages/convolution.py": "output",
-    "pages/activations.py": "ReLU",
-    "pages/pooling.py": "pooling",
-    "pages/train.py": "Dataset",
-    "pages/gradcam.py": "Grad-CAM",
-    "pages/explanations.py": "Saliency",
-    "pages/adversarial.py": "FGSM",
+    "pages/home.py": "What does the network see?",
+    "pages/model.py": "The model, layer by layer",
+    "pages/features.py": "Feature maps",
+    "pages/filters.py": "Filters: what a convolution looks for",
+    "pages/convolution.py": "Convolution",
+    "pages/activations.py": "Activation functions",
+    "pages/pooling.py": "Pooling: shrinking a feature map",
+    "pages/train.py": "Train your own CNN",
+    "pages/gradcam.py": "Grad-CAM: where did it look?",
+    "pages/explanations.py": "Compare explanation methods",
+    "pages/adversarial.py": "Fool the network",
 }
 
 
@@ -51,7 +52,8 @@ def test_walk_every_page_as_a_new_user(page, app_url, tmp_path):
         goto_page(page, title)
         main = page.locator("main")
         try:
-            main.get_by_text(re.compile(re.escape(EXPECT[path]), re.I)).first.wait_for(timeout=120_000)
+            main.locator("h1", has_text=EXPECT[path]).first.wait_for(timeout=120_000)
+            wait_idle(page, 120_000)
             no_exception(page)
             assert page.locator('[data-testid="stAlertContentError"]').count() == 0, main.inner_text()[:500]
         except Exception:
@@ -76,5 +78,7 @@ def test_walk_with_another_model(page, app_url, model_option):
         if path == "pages/train.py":
             continue  # training does not depend on the sidebar's model
         goto_page(page, title)
-        page.locator("main").get_by_text(re.compile(re.escape(EXPECT[path]), re.I)).first.wait_for(timeout=120_000)
+        page.locator("main h1", has_text=EXPECT[path]).first.wait_for(timeout=120_000)
+        wait_idle(page, 120_000)
         no_exception(page)
+        assert page.locator('[data-testid="stAlertContentError"]').count() == 0, title
