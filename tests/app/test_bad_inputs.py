@@ -66,3 +66,45 @@ def test_odd_image_on_the_cli(kind, tmp_path, capsys):
     f.write_bytes(make())
     assert main(["predict", str(f), "--model", "squeezenet1_1", "--weights", "random", "--json"]) == 0
     assert '"top"' in capsys.readouterr().out
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def _png() -> bytes:
+    from catalogue import encode, photo
+
+    return encode(photo(16, 16), "PNG")
+
+
+BAD_DATASETS = {
+    "zip with ../ paths": ("zip", lambda: _zip({"a/../../evil.png": _png(), "b/x.png": _png()})),
+    "zip that expands enormously": ("zip", lambda: _zip({"a/bomb.png": b"\0" * (5 << 20), "b/x.png": _png()})),
+    "not a zip": ("zip", lambda: b"PK\x03\x04 not a zip"),
+    "one class only": ("zip", lambda: _zip({f"cats/{i}.png": _png() for i in range(6)})),
+    "empty folders": ("folder", lambda: {"cats/": None, "dogs/": None}),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_DATASETS))
+def test_bad_dataset_on_the_cli(kind, tmp_path, capsys):
+    form, make = BAD_DATASETS[kind]
+    if form == "zip":
+        path = tmp_path / "data.zip"
+        path.write_bytes(make())
+    else:
+        path = tmp_path / "data"
+        for sub in make():
+            (path / sub).mkdir(parents=True)
+    assert main(["train", "--dataset", f"{form}:{path}", "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ")
+    _one_clean_line(err)

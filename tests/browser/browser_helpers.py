@@ -91,3 +91,20 @@ def goto_page(page, title: str) -> None:
 
 def no_exception(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0, "an exception box is on the page"
+
+
+def first_image_src(page) -> str:
+    """The src of the main area's first picture (a data or /media URL): changes when it is redrawn."""
+    img = page.locator('[data-testid="stImage"] img').first
+    img.wait_for()
+    return img.get_attribute("src")
+
+
+def upload_photo(page, path) -> None:
+    """Choose Upload in the sidebar, send the file, and wait until the app uses it."""
+    page.locator('[data-testid="stSidebar"]').get_by_text("Upload", exact=True).click()
+    wait_idle(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+    wait_idle(page)
+    page.get_by_text(f"Using: {Path(path).name}").wait_for()
+    wait_idle(page)

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from browser_helpers import goto_page, no_exception, open_app, wait_idle
+from browser_helpers import first_image_src, goto_page, no_exception, open_app, wait_idle
 from playwright.sync_api import expect
 
 SLOW = 180_000  # ms: 2 shared cores; expect() polls until the rerun has drawn it
-
-
-def _first_img(page) -> str:
-    img = page.locator('[data-testid="stImage"] img').first
-    img.wait_for()
-    return img.get_attribute("src")
 
 
 def test_gradcam_search_a_class_and_download(app_url, page):
@@ -19,7 +13,7 @@ def test_gradcam_search_a_class_and_download(app_url, page):
     goto_page(page, "Grad-CAM")
     no_exception(page)
     expect(page.get_by_text("Map: 7×7 at", exact=False).first).to_be_visible(timeout=SLOW)
-    before = _first_img(page)
+    before = first_image_src(page)
 
     box = page.get_by_role("combobox", name="Class to explain")
     box.click()
@@ -29,7 +23,7 @@ def test_gradcam_search_a_class_and_download(app_url, page):
     expect(page.get_by_role("heading", name="tabby").first).to_be_visible(timeout=SLOW)
     wait_idle(page)
     no_exception(page)
-    assert _first_img(page) != before
+    assert first_image_src(page) != before
 
     with page.expect_download() as dl:
         page.get_by_role("button", name="Download PNG").click()

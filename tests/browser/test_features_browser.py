@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from browser_helpers import goto_page, no_exception, open_app, wait_idle
-
-
-def _grid_src(page) -> str:
-    img = page.locator('[data-testid="stImage"] img').first
-    img.wait_for()
-    return img.get_attribute("src")
+from browser_helpers import first_image_src, goto_page, no_exception, open_app, wait_idle
 
 
 def test_switching_layers_changes_the_grid(app_url, page):
@@ -16,14 +10,14 @@ def test_switching_layers_changes_the_grid(app_url, page):
     goto_page(page, "Feature maps")
     no_exception(page)
     assert page.get_by_text("stem.act", exact=False).first.is_visible()
-    before = _grid_src(page)
+    before = first_image_src(page)
 
     page.get_by_role("combobox", name="Layer", exact=True).click()
     page.get_by_role("option", name="conv — Conv2d, 32×112×112").click()
     wait_idle(page)
     no_exception(page)
     assert page.get_by_text("stem.conv · Conv2d", exact=False).first.is_visible()
-    after = _grid_src(page)
+    after = first_image_src(page)
     assert after != before
 
     page.get_by_role("combobox", name="Layer: block", exact=True).click()
@@ -31,4 +25,4 @@ def test_switching_layers_changes_the_grid(app_url, page):
     wait_idle(page)
     no_exception(page)
     assert page.get_by_text("blocks.5.expand.conv", exact=False).first.is_visible()
-    assert _grid_src(page) not in (before, after)
+    assert first_image_src(page) not in (before, after)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from browser_helpers import no_exception, open_app, wait_idle
+from browser_helpers import no_exception, open_app, upload_photo, wait_idle
 
 
 def test_upload_a_photo_and_see_its_top_class(page, app_url, tmp_path):
@@ -17,12 +17,7 @@ def test_upload_a_photo_and_see_its_top_class(page, app_url, tmp_path):
     # the default gallery photo: Grace Hopper in uniform
     assert re.search(r"academic gown|mortarboard|military uniform", page.inner_text("main"))
 
-    page.locator('[data-testid="stSidebar"]').get_by_text("Upload", exact=True).click()
-    wait_idle(page)
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(photo))
-    wait_idle(page)
-    page.get_by_text("Using: my_cat.png").wait_for()
-    wait_idle(page)
+    upload_photo(page, photo)
     page.get_by_text("forward pass").first.wait_for()
     main = page.inner_text("main")
     assert re.search(r"tabby|tiger cat|Egyptian cat", main), main

@@ -18,7 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from browser_helpers import no_exception, wait_idle
+from browser_helpers import no_exception, upload_photo, wait_idle
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -133,12 +133,7 @@ def test_upload_and_media_through_nginx(lan, browser):
         page.goto(url)
         wait_idle(page)
         page.get_by_text("forward pass").wait_for()
-        page.locator('[data-testid="stSidebar"]').get_by_text("Upload", exact=True).click()
-        wait_idle(page)
-        page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(photo))
-        wait_idle(page)
-        page.get_by_text("Using: my_cat.png").wait_for()
-        wait_idle(page)
+        upload_photo(page, photo)
         main = page.inner_text("main")
         assert re.search(r"tabby|tiger cat|Egyptian cat", main), main
         # both pictures (the photo, the model's 224×224 view) came through /media and decoded

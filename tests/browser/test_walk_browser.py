@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from browser_helpers import goto_page, no_exception, open_app, wait_idle
+from browser_helpers import goto_page, no_exception, open_app, upload_photo, wait_idle
 
 ROOT = Path(__file__).resolve().parents[2]
 # (nav title, page file) in the order app.py lists them
@@ -42,11 +42,7 @@ def test_walk_every_page_as_a_new_user(page, app_url, tmp_path):
     photo.write_bytes(sample_bytes("coffee"))
     open_app(page, app_url)
     sidebar = page.locator('[data-testid="stSidebar"]')
-    sidebar.get_by_text("Upload", exact=True).click()
-    wait_idle(page)
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(photo))
-    page.get_by_text("Using: my_coffee.png").wait_for()
-    wait_idle(page)
+    upload_photo(page, photo)
 
     for path, title in NAV:
         goto_page(page, title)
