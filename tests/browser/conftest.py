@@ -7,11 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from browser_helpers import start_server, stop_server
+from browser_helpers import LAUNCH_ARGS, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
 
 def pytest_collection_modifyitems(items):

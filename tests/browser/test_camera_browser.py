@@ -1,0 +1,47 @@
+"""The camera as an image source, with Chromium's fake camera (a test pattern)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from browser_helpers import LAUNCH_ARGS, no_exception, open_app, wait_idle
+
+
+@pytest.fixture
+def camera_page(app_url):
+    exe = shutil.which("chromium")
+    if exe is None:
+        pytest.skip("chromium not installed")  # the `browser` fixture already fails CI for this
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=exe,
+            headless=True,
+            args=[*LAUNCH_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
+        )
+        ctx = b.new_context(viewport={"width": 1280, "height": 900}, permissions=["camera"])
+        page = ctx.new_page()
+        page.set_default_timeout(60_000)
+        yield page
+        b.close()
+
+
+def test_take_a_photo_and_see_a_prediction(camera_page, app_url):
+    page = camera_page
+    open_app(page, app_url)
+    page.locator('[data-testid="stSidebar"]').get_by_text("Camera", exact=True).click()
+    wait_idle(page)
+    video = page.locator('[data-testid="stCameraInput"] video')
+    video.wait_for()
+    page.wait_for_function("() => document.querySelector('[data-testid=\"stCameraInput\"] video').videoWidth > 0")
+    page.locator('[data-testid="stCameraInput"]').get_by_role("button", name="Take Photo").click()
+    page.get_by_text("Using: camera.jpg").wait_for()
+    wait_idle(page)
+    page.get_by_text("forward pass").first.wait_for()
+    # the fake camera is 3840×2160 or smaller: decoded and shrunk to at most 2048 px
+    caption = page.get_by_text("Your image (").first.inner_text()
+    w, h = (int(v) for v in caption.split("(")[1].split(")")[0].split("×"))
+    assert max(w, h) <= 2048 and min(w, h) > 100
+    no_exception(page)
