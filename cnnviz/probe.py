@@ -7,6 +7,7 @@ first, ``name#2``, ``name#3``... after it, so no call overwrites another.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -66,6 +67,7 @@ class _CopyBeforeWrite(TorchFunctionMode):
     def __init__(self, store: dict[str, torch.Tensor]) -> None:
         super().__init__()
         self.store = store
+        self.copied: set[str] = set()  # layer paths whose outputs got overwritten
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -74,7 +76,23 @@ class _CopyBeforeWrite(TorchFunctionMode):
             for key, v in self.store.items():
                 if v.data_ptr() == ptr:  # our record aliases the memory about to change
                     self.store[key] = v.clone()
+                    self.copied.add(key.partition("#")[0])
         return func(*args, **kwargs)
+
+
+@dataclass
+class _InPlaceMemo:
+    """What earlier guarded passes learned about one model: which layers were watched, and
+    which of their outputs the model overwrites in place. That is a property of the
+    forward code (ResNet's ``out += identity`` runs for every input), so once every wanted
+    layer has been watched, later passes clone just those outputs in the hook and skip the
+    per-op guard (~6 ms of a 17 ms EfficientNet-Lite0 forward)."""
+
+    watched: set[str]
+    overwritten: set[str]
+
+
+_MEMOS: weakref.WeakKeyDictionary[nn.Module, _InPlaceMemo] = weakref.WeakKeyDictionary()
 
 
 @contextmanager
@@ -98,18 +116,29 @@ def hooked_outputs(model: nn.Module, names: Iterable[str]) -> Iterator[dict[str,
             while key in store:
                 n += 1
                 key = f"{name}#{n}"
-            store[key] = out.detach()
+            store[key] = out.detach().clone() if name in clone_now else out.detach()
 
         return hook
 
+    names = list(names)
+    memo = _MEMOS.setdefault(model, _InPlaceMemo(set(), set()))
+    learned = set(names) <= memo.watched
+    clone_now = memo.overwritten if learned else set()
     modules = dict(model.named_modules())  # once: resolving each name alone cost ~20 ms for 149
     try:
         for name in names:
             if name not in modules:
                 raise ModelError(f"This model has no layer called {name!r}.")
             handles.append(modules[name].register_forward_hook(make_hook(name)))
-        with _CopyBeforeWrite(store):
+        if learned:
             yield store
+        else:
+            guard = _CopyBeforeWrite(store)
+            with guard:
+                yield store
+            if all(n in store for n in names):  # learn only from a pass that ran through every layer
+                memo.overwritten |= guard.copied
+                memo.watched |= set(names)
     finally:
         for h in handles:
             h.remove()

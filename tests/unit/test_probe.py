@@ -317,3 +317,22 @@ def test_cli_layers_json_and_bad_layer(capsys, hopper_path):
     } in rows  # ResNet-18's often-quoted 435-pixel field
     assert main(["features", str(hopper_path), "--model", "resnet18", "--weights", "random", "--layer", "nope"]) == 2
     assert "no layer called 'nope'" in capsys.readouterr().err
+
+
+def test_learned_fast_path_still_copies_outputs_overwritten_in_place():
+    """The first pass watches every op; later passes (no per-op guard) clone exactly the
+    outputs the model overwrites in place (ResNet's bn2 before ``out += identity``)."""
+    lm = load_model("resnet18", "random", device="cpu")
+    names = ["layer1.0.bn2", "layer1.0.conv2", "layer2.1.bn2", "layer4"]
+    x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(3))
+    first = probe.capture(lm, x, names)
+    memo = probe._MEMOS[lm.model]
+    assert {"layer1.0.bn2", "layer2.1.bn2"} <= memo.overwritten and set(names) <= memo.watched
+    assert "layer1.0.conv2" not in memo.overwritten
+    second = probe.capture(lm, x, names)  # the fast path
+    with lm.use() as model, torch.inference_mode():
+        ref = create_feature_extractor(model, return_nodes=names[:3])(x)
+    for name in names[:3]:
+        assert np.array_equal(first[name], ref[name][0].numpy()), name
+        assert np.array_equal(second[name], ref[name][0].numpy()), name
+    assert np.array_equal(first["layer4"], second["layer4"])
