@@ -126,7 +126,7 @@ def kernel_editor(name: str, size: int) -> np.ndarray:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _capture(name: str, weights: str, digest: str, layers: tuple[str, ...], _img) -> dict[str, np.ndarray]:
+def _capture(name: str, weights: str, digest: str, _img, layers: tuple[str, ...]) -> dict[str, np.ndarray]:
     from cnnviz.probe import capture
 
     lm = loaders.cached_model(name, weights)
@@ -135,13 +135,11 @@ def _capture(name: str, weights: str, digest: str, layers: tuple[str, ...], _img
 
 def captured(layers: tuple[str, ...]) -> dict[str, np.ndarray]:
     """Outputs of ``layers`` for the sidebar's model and image: name -> (C, H, W) or (F,)."""
-    name, weights = loaders.model_key()
-    loaders.current_model()
-    return _capture(name, weights, loaders.current_image_bytes()[2], tuple(layers), loaders.current_image())
+    return _capture(*loaders.current_inputs(), tuple(layers))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _layer_io(name: str, weights: str, digest: str, layer: str, _img) -> tuple[np.ndarray, np.ndarray]:
+def _layer_io(name: str, weights: str, digest: str, _img, layer: str) -> tuple[np.ndarray, np.ndarray]:
     from cnnviz.pooling import layer_io
 
     lm = loaders.cached_model(name, weights)
@@ -150,9 +148,7 @@ def _layer_io(name: str, weights: str, digest: str, layer: str, _img) -> tuple[n
 
 def layer_input_output(layer: str) -> tuple[np.ndarray, np.ndarray]:
     """(input, output) of one layer for the sidebar's model and image, batch axis dropped."""
-    name, weights = loaders.model_key()
-    loaders.current_model()
-    return _layer_io(name, weights, loaders.current_image_bytes()[2], layer, loaders.current_image())
+    return _layer_io(*loaders.current_inputs(), layer)
 
 
 def current_logits() -> np.ndarray:

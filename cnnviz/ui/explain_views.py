@@ -73,10 +73,7 @@ def _explanation(
 
 def explanation(method: str, target: int | None = None, layer: str | None = None) -> E.Explanation:
     """The sidebar model's explanation of the session's image (cached per choices)."""
-    name, weights = loaders.model_key()
-    loaders.current_model()
-    img = loaders.current_image()
-    return _explanation(name, weights, loaders.current_image_bytes()[2], img, method, target, layer)
+    return _explanation(*loaders.current_inputs(), method, target, layer)
 
 
 @st.cache_data(max_entries=64, show_spinner="Grad-CAM at every block…")
@@ -86,9 +83,7 @@ def _sweep(name: str, weights: str, digest: str, _img: Image.Image, target: int)
 
 
 def sweep(target: int) -> E.Sweep:
-    name, weights = loaders.model_key()
-    img = loaders.current_image()
-    return _sweep(name, weights, loaders.current_image_bytes()[2], img, target)
+    return _sweep(*loaders.current_inputs(), target)
 
 
 @st.cache_data(max_entries=32, show_spinner="Deleting and inserting pixels…")
@@ -103,9 +98,7 @@ def _faithfulness(
 
 def faithfulness(target: int, maps: dict) -> dict:
     """{method or "random": faithfulness.Curves} for ``maps`` ({method: (h, w) map})."""
-    name, weights = loaders.model_key()
-    img = loaders.current_image()
-    return _faithfulness(name, weights, loaders.current_image_bytes()[2], img, target, maps, tuple(sorted(maps)))
+    return _faithfulness(*loaders.current_inputs(), target, maps, tuple(sorted(maps)))
 
 
 @st.cache_data(max_entries=64, show_spinner="Attacking…")
@@ -117,9 +110,7 @@ def _attack(name: str, weights: str, digest: str, _img: Image.Image, eps: float)
 
 def attack(eps: float):
     """adversarial.Attack of the session's image at ``eps`` (pixel units)."""
-    name, weights = loaders.model_key()
-    img = loaders.current_image()
-    return _attack(name, weights, loaders.current_image_bytes()[2], img, eps)
+    return _attack(*loaders.current_inputs(), eps)
 
 
 def legend(d: E.Display, width: int = 320) -> None:

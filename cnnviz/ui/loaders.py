@@ -109,13 +109,19 @@ def _prediction(name: str, weights: str, digest: str, _img: Image.Image, top: in
     return {**pred.as_dict(), "seconds": pred.seconds, "logits": pred.logits}
 
 
-def cached_prediction(top: int = 5) -> dict:
-    """{"model", "top": [{"index", "label", "prob"}], "seconds", "logits": (num_classes,) array}
-    for the sidebar's model and image."""
+def current_inputs() -> tuple[str, str, str, Image.Image]:
+    """(model name, weights, image digest, image): the leading arguments of every cached
+    result. Loads the model and decodes the image, or shows why not and stops the page."""
     name, weights = model_key()
     current_model()
     img = current_image()
-    return _prediction(name, weights, current_image_bytes()[2], img, top)
+    return name, weights, current_image_bytes()[2], img
+
+
+def cached_prediction(top: int = 5) -> dict:
+    """{"model", "top": [{"index", "label", "prob"}], "seconds", "logits": (num_classes,) array}
+    for the sidebar's model and image."""
+    return _prediction(*current_inputs(), top)
 
 
 def model_view() -> Image.Image:
@@ -155,10 +161,7 @@ def cached_capture() -> dict:
     """name -> read-only (C, H, W) float32 maps of every map layer, for the sidebar's model and
     image; shared by all sessions with the same (model, weights, image), so switching layers
     recomputes nothing. Bounded: MAX_CAPTURES entries, 15 minutes each."""
-    name, weights = model_key()
-    current_model()
-    img = current_image()
-    return _capture(name, weights, current_image_bytes()[2], img)
+    return _capture(*current_inputs())
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
