@@ -18,15 +18,10 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from cnnviz.errors import ModelError
+from cnnviz.hooks import first_tensor, hooks, resolve
 from cnnviz.zoo import LoadedModel
 
-
-def resolve(model: nn.Module, name: str) -> nn.Module:
-    """The submodule called ``name`` (a ``named_modules()`` path), or a clear error."""
-    modules = dict(model.named_modules())
-    if name not in modules:
-        raise ModelError(f"This model has no layer called {name!r}.")
-    return modules[name]
+__all__ = ["resolve"]  # re-exported: filters, pooling, bench import it from here
 
 
 _INPLACE_DUNDERS = frozenset(
@@ -105,31 +100,22 @@ def hooked_outputs(model: nn.Module, names: Iterable[str]) -> Iterator[dict[str,
     is the value the module returned.
     """
     store: dict[str, torch.Tensor] = {}
-    handles = []
 
-    def make_hook(name: str):
-        def hook(_module, _inputs, output):
-            out = output[0] if isinstance(output, (tuple, list)) else output
-            if not isinstance(out, torch.Tensor):
-                return
-            key, n = name, 1
-            while key in store:
-                n += 1
-                key = f"{name}#{n}"
-            store[key] = out.detach().clone() if name in clone_now else out.detach()
-
-        return hook
+    def record(name: str, _module, _inputs, output) -> None:
+        out = first_tensor(output)
+        if not isinstance(out, torch.Tensor):
+            return
+        key, n = name, 1
+        while key in store:
+            n += 1
+            key = f"{name}#{n}"
+        store[key] = out.detach().clone() if name in clone_now else out.detach()
 
     names = list(names)
     memo = _MEMOS.setdefault(model, _InPlaceMemo(set(), set()))
     learned = set(names) <= memo.watched
     clone_now = memo.overwritten if learned else set()
-    modules = dict(model.named_modules())  # once: resolving each name alone cost ~20 ms for 149
-    try:
-        for name in names:
-            if name not in modules:
-                raise ModelError(f"This model has no layer called {name!r}.")
-            handles.append(modules[name].register_forward_hook(make_hook(name)))
+    with hooks(model, names, forward=record):
         if learned:
             yield store
         else:
@@ -139,9 +125,6 @@ def hooked_outputs(model: nn.Module, names: Iterable[str]) -> Iterator[dict[str,
             if all(n in store for n in names):  # learn only from a pass that ran through every layer
                 memo.overwritten |= guard.copied
                 memo.watched |= set(names)
-    finally:
-        for h in handles:
-            h.remove()
 
 
 def capture(lm: LoadedModel, x: torch.Tensor, names: Iterable[str]) -> dict[str, np.ndarray]:
@@ -373,39 +356,26 @@ def catalogue_model(model: nn.Module, input_shape: tuple[int, ...]) -> list[Laye
     tracer = _GeometryTracer()
     order: list[tuple[str, nn.Module]] = []
     outputs: dict[int, torch.Tensor] = {}
-    handles = []
-
-    def post(starts: dict[str, list[int]], name: str):
-        def hook(_module, _inputs, output):
-            out = output[0] if isinstance(output, (tuple, list)) else output
-            i = starts[name].pop(0)  # calls of one module finish in the order they start
-            if isinstance(out, torch.Tensor):
-                outputs[i] = out
-
-        return hook
-
-    def pre(starts: dict[str, list[int]], name: str):
-        def hook(module, _inputs):
-            starts.setdefault(name, []).append(len(order))
-            order.append((name, module))
-
-        return hook
-
     open_calls: dict[str, list[int]] = {}
-    try:
-        for name, m in model.named_modules():
-            if name:
-                handles.append(m.register_forward_pre_hook(pre(open_calls, name)))
-                handles.append(m.register_forward_hook(post(open_calls, name)))
+
+    def pre(name: str, module, _inputs) -> None:
+        open_calls.setdefault(name, []).append(len(order))
+        order.append((name, module))
+
+    def post(name: str, _module, _inputs, output) -> None:
+        out = first_tensor(output)
+        i = open_calls[name].pop(0)  # calls of one module finish in the order they start
+        if isinstance(out, torch.Tensor):
+            outputs[i] = out
+
+    every = [name for name, _ in model.named_modules() if name]
+    with hooks(model, every, pre=pre, forward=post):
         x = torch.zeros(input_shape, device=next(model.parameters()).device)
         with torch.inference_mode():
             x = x.clone()
             tracer.set(x, Geometry(1, 1, 0.0))
             with tracer:
                 model(x)
-    finally:
-        for h in handles:
-            h.remove()
 
     modules = dict(model.named_modules())
     rows: list[LayerInfo] = []
