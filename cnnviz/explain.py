@@ -31,7 +31,8 @@ import torch
 from torch import nn
 
 from cnnviz.errors import CnnvizError
-from cnnviz.probe import POOLS, resolve
+from cnnviz.hooks import first_tensor, hooks
+from cnnviz.probe import POOLS
 from cnnviz.zoo import LoadedModel
 
 # captum warns on every GuidedBackprop call that it sets (and removes) ReLU hooks.
@@ -198,18 +199,13 @@ def _spatial(model: nn.Module, layer: str) -> Iterator[nn.Module]:
 
     A map needs rows and columns: a linear layer or a flattened output has none.
     """
-    module = resolve(model, layer)
     dims: list[int] = []
 
-    def hook(_m, _i, out):
-        out = out[0] if isinstance(out, (tuple, list)) else out
-        dims.append(out.dim())
+    def ndim(_name: str, _m, _i, out) -> None:
+        dims.append(first_tensor(out).dim())
 
-    handle = module.register_forward_hook(hook)
-    try:
-        yield module
-    finally:
-        handle.remove()
+    with hooks(model, [layer], forward=ndim) as found:
+        yield found[layer]
     if not dims or dims[0] != 4:
         raise ExplainError(
             f"Layer {layer!r} has no rows and columns (not a convolutional layer), so it has no map; "
@@ -231,29 +227,20 @@ def _grad_at(model: nn.Module, layers: Sequence[str]) -> Iterator[dict[str, torc
     gradients then flow back only as far as the earliest requested layer.
     """
     store: dict[str, torch.Tensor] = {}
-    handles = []
 
-    def make(name: str):
-        def hook(_m, _inp, out):
-            out = out[0] if isinstance(out, (tuple, list)) else out
-            if name in store:
-                return None
-            if not out.requires_grad:
-                out = out.detach().requires_grad_()
-                store[name] = out
-                return out  # the rest of the forward builds on this leaf
-            store[name] = out
+    def keep(name: str, _m, _inp, out):
+        out = first_tensor(out)
+        if name in store:
             return None
+        if not out.requires_grad:
+            out = out.detach().requires_grad_()
+            store[name] = out
+            return out  # the rest of the forward builds on this leaf
+        store[name] = out
+        return None
 
-        return hook
-
-    try:
-        for name in layers:
-            handles.append(resolve(model, name).register_forward_hook(make(name)))
+    with hooks(model, layers, forward=keep):
         yield store
-    finally:
-        for h in handles:
-            h.remove()
 
 
 def layer_acts_and_grads(

@@ -7,8 +7,6 @@ against ``F.max_pool2d`` / ``F.avg_pool2d``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +15,7 @@ from torch import nn
 
 from cnnviz.convolution import windows
 from cnnviz.errors import CnnvizError
-from cnnviz.probe import resolve
+from cnnviz.hooks import hooks
 from cnnviz.zoo import LoadedModel
 
 MODES = ("max", "avg")
@@ -98,28 +96,19 @@ def describe(m: nn.Module) -> str:
     return f"{kind} {m.kernel_size}×{m.kernel_size}, stride {m.stride}, padding {m.padding}"
 
 
-@contextmanager
-def _input_output_hook(module: nn.Module) -> Iterator[dict[str, torch.Tensor]]:
-    store: dict[str, torch.Tensor] = {}
-
-    def hook(_m, inputs, output):
-        store.setdefault("input", inputs[0].detach())
-        store.setdefault("output", output.detach())
-
-    handle = module.register_forward_hook(hook)
-    try:
-        yield store
-    finally:
-        handle.remove()
-
-
 def layer_io(lm: LoadedModel, x: torch.Tensor, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Input and output of layer ``name`` (its first call) for one image ``x`` (1, C, H, W).
 
     Returns two float32 arrays without the batch axis, e.g. (1280, 7, 7) and (1280, 1, 1)
     for EfficientNet-Lite0's global ``pool``.
     """
-    with lm.use() as model, torch.inference_mode(), _input_output_hook(resolve(model, name)) as store:
+    store: dict[str, torch.Tensor] = {}
+
+    def keep_first(_name: str, _module, inputs, output) -> None:
+        store.setdefault("input", inputs[0].detach())
+        store.setdefault("output", output.detach())
+
+    with lm.use() as model, torch.inference_mode(), hooks(model, [name], forward=keep_first):
         model(x.to(lm.device))
     if "input" not in store:
         raise CnnvizError(f"Layer {name!r} did not run for this image.")
