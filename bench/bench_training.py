@@ -34,7 +34,8 @@ def _plain_loop(model, x, y, xv, yv, epochs: int, batch: int, lr: float) -> floa
 
 
 def run() -> list[Row]:
-    from cnnviz.training import arch, datasets
+    from cnnviz.models import small_cnn as arch
+    from cnnviz.training import datasets
     from cnnviz.training.augment import default_augment
     from cnnviz.training.fit import TrainConfig, build_and_fit, fit, normalizer, tensors
 

@@ -336,7 +336,7 @@ def _checkpoint_info(meta_path: Path, family: str) -> ModelInfo | None:
     name = meta_path.stem
 
     def build() -> nn.Module:
-        from cnnviz.training.arch import build_model
+        from cnnviz.models.small_cnn import build_model
 
         return build_model(arch, in_channels=pre.channels, num_classes=len(classes), size=pre.size)
 

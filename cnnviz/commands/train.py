@@ -45,7 +45,8 @@ def run(args) -> int:
     from dataclasses import asdict, replace
 
     from cnnviz.errors import CnnvizError
-    from cnnviz.training import arch, datasets, results
+    from cnnviz.models import small_cnn as arch
+    from cnnviz.training import datasets, results
     from cnnviz.training.augment import Augment, default_augment
     from cnnviz.training.fit import TrainConfig, build_and_fit
     from cnnviz.zoo import default_device

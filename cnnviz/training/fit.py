@@ -189,7 +189,7 @@ def fit(
 
 def build_and_fit(ds: ImageDataset, arch: dict, cfg: TrainConfig, **kwargs) -> tuple[nn.Module, FitResult]:
     """Build ``arch`` for ``ds`` with seed ``cfg.seed`` and train it: (model in eval mode, result)."""
-    from cnnviz.training.arch import build_model
+    from cnnviz.models.small_cnn import build_model
 
     torch.manual_seed(cfg.seed)
     model = build_model(arch, in_channels=ds.channels, num_classes=len(ds.classes), size=ds.size)

@@ -17,7 +17,7 @@ from torch import nn
 from cnnviz import zoo
 from cnnviz.checkpoints import save_checkpoint
 from cnnviz.errors import CnnvizError
-from cnnviz.training import arch as archs
+from cnnviz.models import small_cnn as archs
 from cnnviz.training.datasets import ImageDataset
 from cnnviz.training.fit import FitResult, normalizer, predict_batches, tensors
 

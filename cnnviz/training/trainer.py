@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from cnnviz.errors import CnnvizError
-from cnnviz.training.arch import build_model
+from cnnviz.models.small_cnn import build_model
 from cnnviz.training.datasets import ImageDataset
 from cnnviz.training.fit import FitResult, TrainConfig, first_filters, fit
 from cnnviz.training.results import Results, evaluate

@@ -18,7 +18,7 @@ from cnnviz import render
 from cnnviz.errors import CnnvizError
 from cnnviz.filters import filter_grid
 from cnnviz.images import image_digest
-from cnnviz.training import arch as archs
+from cnnviz.models import small_cnn as archs
 from cnnviz.training import datasets
 from cnnviz.training.augment import Augment, default_augment
 from cnnviz.training.augment import preview as aug_preview

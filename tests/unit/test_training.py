@@ -14,7 +14,8 @@ from PIL import Image
 from torch import nn
 
 from cnnviz.errors import DatasetError, ModelError
-from cnnviz.training import arch, datasets, results
+from cnnviz.models import small_cnn as arch
+from cnnviz.training import datasets, results
 from cnnviz.training.augment import Augment
 from cnnviz.training.fit import TrainConfig, build_and_fit, fit
 

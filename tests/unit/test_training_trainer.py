@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from cnnviz.training import arch, datasets, trainer
+from cnnviz.models import small_cnn as arch
+from cnnviz.training import datasets, trainer
 from cnnviz.training.fit import TrainConfig
 
 

@@ -11,6 +11,7 @@ from PIL import Image
 
 from cnnviz import zoo
 from cnnviz.errors import ModelError, WeightsUnavailable
+from cnnviz.models import small_cnn as arch_mod
 from cnnviz.predict import predict
 
 REGISTERED = ["efficientnet_lite0", *zoo.TORCHVISION_MODELS]
@@ -154,7 +155,6 @@ def test_user_model_in_folder_is_listed_and_loads(tmp_path, monkeypatch):
     """A saved checkpoint (safetensors + JSON) appears in the registry and rebuilds."""
     from cnnviz.checkpoints import save_checkpoint
 
-    arch_mod = pytest.importorskip("cnnviz.training.arch")
     monkeypatch.setenv("CNNVIZ_USER_MODELS", str(tmp_path))
     arch = {"kind": "tinyvgg"}
     model = arch_mod.build_model(arch, in_channels=1, num_classes=3, size=28)
