@@ -60,12 +60,6 @@ def pixels(spec: Preprocess, img: Image.Image) -> torch.Tensor:
     return torch.from_numpy(arr.transpose(2, 0, 1).copy()).unsqueeze(0)
 
 
-def _normalize(spec: Preprocess, p: torch.Tensor) -> torch.Tensor:
-    mean = torch.tensor(spec.mean, dtype=p.dtype, device=p.device)[:, None, None]
-    std = torch.tensor(spec.std, dtype=p.dtype, device=p.device)[:, None, None]
-    return (p - mean) / std
-
-
 def fgsm_pixels(lm: LoadedModel, p: torch.Tensor, eps: float, target: int | None = None) -> tuple[int, torch.Tensor]:
     """(attacked class, adversarial pixels (1, C, H, W) in 0..1) for pixels ``p`` (1, C, H, W).
 
@@ -74,7 +68,7 @@ def fgsm_pixels(lm: LoadedModel, p: torch.Tensor, eps: float, target: int | None
     spec = lm.preprocess_spec
     p = p.detach().to(lm.device).clone().requires_grad_()
     with lm.use() as model, torch.enable_grad():
-        logits = model(_normalize(spec, p))
+        logits = model(spec.normalize_pixels(p))
         t = int(logits[0].argmax()) if target is None else int(target)
         loss = F.cross_entropy(logits, torch.tensor([t], device=lm.device))
         (grad,) = torch.autograd.grad(loss, p)
@@ -94,8 +88,8 @@ def fgsm(
     spec = lm.preprocess_spec
     clean = pixels(spec, img).to(lm.device)
     t, adv = fgsm_pixels(lm, clean, float(eps), target)
-    cam_before = explain(lm, _normalize(spec, clean), "gradcam", layer=layer)
-    cam_after = explain(lm, _normalize(spec, adv), "gradcam", layer=layer)
+    cam_before = explain(lm, spec.normalize_pixels(clean), "gradcam", layer=layer)
+    cam_after = explain(lm, spec.normalize_pixels(adv), "gradcam", layer=layer)
 
     def hwc(q: torch.Tensor) -> np.ndarray:
         return q[0].permute(1, 2, 0).cpu().numpy().astype(np.float32)

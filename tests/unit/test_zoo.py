@@ -93,14 +93,14 @@ def test_missing_torchvision_weights_give_a_clear_message(tmp_path, monkeypatch)
 def test_cached_torchvision_weights_are_found_offline(tmp_path, monkeypatch):
     """A state dict in the torch cache under the URL's file name loads with no network."""
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
-    ref = zoo.load_model("squeezenet1_1", "random", device="cpu")
+    ref = zoo.load_model("mobilenet_v3_small", "random", device="cpu")
     state = {k: v + 0.5 if v.is_floating_point() else v for k, v in ref.model.state_dict().items()}
-    path = zoo._tv_cache_file("squeezenet1_1")
+    path = zoo._tv_cache_file("mobilenet_v3_small")
     path.parent.mkdir(parents=True)
     torch.save(state, path)
-    assert zoo.get_info("squeezenet1_1").available()
-    lm = zoo.load_model("squeezenet1_1", "pretrained", download=False, device="cpu")
-    assert torch.equal(lm.model.state_dict()["features.0.weight"], state["features.0.weight"])
+    assert zoo.get_info("mobilenet_v3_small").available()
+    lm = zoo.load_model("mobilenet_v3_small", "pretrained", download=False, device="cpu")
+    assert torch.equal(lm.model.state_dict()["features.0.0.weight"], state["features.0.0.weight"])
 
 
 def test_unknown_model_is_a_model_error():
