@@ -13,6 +13,7 @@ import functools
 import hashlib
 import importlib.resources
 import io
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,25 @@ _SUPPORTED_TEXT = "JPEG, PNG, GIF, BMP, WebP, TIFF"
 
 # Used only if someone set Image.MAX_IMAGE_PIXELS = None: we never decode unbounded sizes.
 _FALLBACK_MAX_PIXELS = 89_478_485
+
+# A classroom needs photos, not posters: 50 megapixels covers every phone camera, and
+# Pillow's own 89 MP limit let a 172 KB 16-bit PNG cost +2.9 GB. Tunable per server.
+CLASSROOM_MAX_PIXELS = int(os.environ.get("CNNVIZ_MAX_IMAGE_PIXELS", 50_000_000))
+
+# What one decode may hold in Pillow's memory before it is shrunk (bytes). Pillow keeps
+# RGB as 4 bytes a pixel, so 50 MP of RGB is 200 MB; a JPEG decoded at 1/8 scale is less.
+DECODE_BUDGET_BYTES = int(os.environ.get("CNNVIZ_DECODE_BUDGET_MB", 256)) << 20
+
+# An image longer than this many times its width (or the other way round) cannot be
+# shown: scaled to a page column its short side would be 0 pixels.
+MAX_ASPECT = 100
+
+# Bytes per pixel Pillow allocates for a decoded image of each mode.
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
+
+# Modes resized before conversion (palette indices and bit masks cannot be averaged;
+# Pillow premultiplies alpha when it resizes RGBA and LA).
+_RESIZABLE = frozenset({"L", "LA", "RGB", "RGBA", "CMYK"})
 
 # Modes whose values are not 0..255 and need a range stretch to become 8-bit.
 _WIDE_MODES = frozenset({"I", "F", "I;16", "I;16L", "I;16B", "I;16N"})
@@ -95,6 +115,7 @@ def decode_image(data: bytes, *, name: str = "", max_side: int = 2048) -> Image.
     with img:
         _check_size(img, label)
         _request_draft(img, max_side)
+        _check_budget(img, label)
         try:
             # Decode every pixel now: with LOAD_TRUNCATED_IMAGES left False a cut-off
             # file raises here instead of coming back half grey.
@@ -106,7 +127,19 @@ def decode_image(data: bytes, *, name: str = "", max_side: int = 2048) -> Image.
                 f"{label} looks damaged or incomplete and could not be read; try saving it again or pick another image."
             ) from None
         _apply_exif_orientation(img)
-        rgb = _to_rgb(img, label)
+        # Shrink before converting, so no RGB or alpha copy of a full-size image is made;
+        # wide modes first become 1 byte a pixel (strip by strip).
+        small = _stretch_to_l(img) if img.mode in _WIDE_MODES else img
+        if small.mode == "1":
+            small = small.convert("L")  # same bytes a pixel in Pillow, and resizable
+        elif small.mode in ("P", "PA") and max(small.size) > 2 * max_side:
+            # Palette indices cannot be averaged: thin out to twice the target first
+            # (nearest), so the RGB(A) conversion below is of a small picture.
+            scale = 2 * max_side / max(small.size)
+            small = small.resize((max(1, round(small.width * scale)), max(1, round(small.height * scale))))
+        if small.mode in _RESIZABLE:
+            small = _fit(small, max_side)
+        rgb = _to_rgb(small, label)
         if rgb is img:
             rgb = img.copy()  # a plain in-memory image, detached from the file object
     return _fit(rgb, max_side)
@@ -129,7 +162,7 @@ def image_digest(data: bytes) -> str:
 
 def _max_pixels() -> int:
     # Read at call time so that tests and deployments can tune Pillow's global.
-    return int(Image.MAX_IMAGE_PIXELS or _FALLBACK_MAX_PIXELS)
+    return min(int(Image.MAX_IMAGE_PIXELS or _FALLBACK_MAX_PIXELS), CLASSROOM_MAX_PIXELS)
 
 
 def _sniff(data: bytes) -> str | None:
@@ -161,6 +194,23 @@ def _check_size(img: Image.Image, label: str) -> None:
             f"{label} is too large to open safely ({w}×{h} is {w * h / 1e6:.0f} "
             f"megapixels, the limit is {limit / 1e6:.0f})."
         )
+    if max(w, h) > MAX_ASPECT * min(w, h):
+        raise ImageError(
+            f"{label} is {w}×{h} pixels: too thin to show (one side is more than {MAX_ASPECT} times the other)."
+        )
+
+
+def _check_budget(img: Image.Image, label: str) -> None:
+    """Refuse an image whose decoded pixels would not fit the per-upload memory budget."""
+    w, h = img.size  # after draft(): a JPEG decoded at 1/2..1/8 scale needs less
+    need = w * h * _BYTES_PER_PIXEL.get(img.mode, 4)
+    if img.format == "TIFF":
+        need *= 2  # libtiff decodes a strip into its own buffer first: measured 2x for one strip
+    if need > DECODE_BUDGET_BYTES:
+        raise ImageError(
+            f"{label} would need {need / 2**20:.0f} MB to decode ({w}×{h}, {img.mode}); "
+            f"this server allows {DECODE_BUDGET_BYTES >> 20} MB per image, so try a smaller one."
+        )
 
 
 def _request_draft(img: Image.Image, max_side: int) -> None:
@@ -181,17 +231,46 @@ def _apply_exif_orientation(img: Image.Image) -> None:
         ImageOps.exif_transpose(img, in_place=True)
 
 
+_STRIP_PIXELS = 1 << 20  # rows converted at a time: a few MB, whatever the image size
+
+
+def _strips(img: Image.Image):
+    """(top, rows as an array) over the image, a strip of about 1 MP at a time."""
+    w, h = img.size
+    step = max(1, _STRIP_PIXELS // max(1, w))
+    for top in range(0, h, step):
+        yield top, np.asarray(img.crop((0, top, w, min(h, top + step))))
+
+
 def _stretch_to_l(img: Image.Image) -> Image.Image:
-    """Map a 16/32-bit or float single-band image onto 0..255 by its actual range."""
-    a = np.asarray(img).astype(np.float64)
-    finite = np.isfinite(a)
-    if not finite.any():
+    """Map a 16/32-bit or float single-band image onto 0..255 by its actual range.
+
+    Works strip by strip: a full-size float64 copy of a 50 MP image would be 400 MB.
+    """
+    out = np.empty((img.size[1], img.size[0]), np.uint8)
+    if img.mode.startswith("I;16"):
+        strips = [(int(a.min()), int(a.max())) for _, a in _strips(img)]  # integer, no float copy
+        lo, hi = min(s[0] for s in strips), max(s[1] for s in strips)
+        v = np.arange(65536, dtype=np.float64)
+        # A flat image has no range to stretch: black if it is zero, white otherwise.
+        v = (v - lo) * (255.0 / (hi - lo)) if hi > lo else np.full(v.shape, 0.0 if lo <= 0 else 255.0)
+        lut = np.clip(np.rint(v), 0, 255).astype(np.uint8)
+        for top, a in _strips(img):
+            out[top : top + len(a)] = lut[a]
+        return Image.fromarray(out, "L")
+    lo, hi = np.inf, -np.inf
+    for _, a in _strips(img):
+        finite = a[np.isfinite(a)]
+        if finite.size:
+            lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
+    if lo > hi:  # no finite value at all
         return Image.new("L", img.size, 0)
-    lo, hi = float(a[finite].min()), float(a[finite].max())
-    # A flat image has no range to stretch: black if it is zero, white otherwise.
-    out = (a - lo) * (255.0 / (hi - lo)) if hi > lo else np.full(a.shape, 0.0 if lo <= 0 else 255.0)
-    out = np.where(finite, out, 0.0)
-    return Image.fromarray(np.clip(np.rint(out), 0, 255).astype(np.uint8), "L")
+    for top, a in _strips(img):
+        a = a.astype(np.float64)  # one strip: exact for int32 and float32 alike
+        v = (a - lo) * (255.0 / (hi - lo)) if hi > lo else np.full(a.shape, 0.0 if lo <= 0 else 255.0)
+        v = np.where(np.isfinite(v), v, 0.0)
+        out[top : top + len(a)] = np.clip(np.rint(v), 0, 255).astype(np.uint8)
+    return Image.fromarray(out, "L")
 
 
 def _to_rgb(img: Image.Image, label: str) -> Image.Image:

@@ -38,6 +38,34 @@ def handmade_png(width: int, height: int, *, bit_depth: int = 1, colour_type: in
     return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", b"".join(parts)) + _chunk(b"IEND", b"")
 
 
+def handmade_tiff(width: int, height: int, *, sample_format: int = 3, bits: int = 32) -> bytes:
+    """A deflate-compressed one-strip TIFF of zeros (float32 by default), cheap at any size."""
+    row = b"\x00" * (width * bits // 8)
+    z = zlib.compressobj(9)
+    parts = [z.compress(row * 1000) for _ in range(height // 1000)]
+    parts += [z.compress(row * (height % 1000)), z.flush()]
+    strip = b"".join(parts)
+    tags = [  # (tag, type, count, value): type 3 = SHORT, 4 = LONG
+        (256, 4, 1, width),
+        (257, 4, 1, height),
+        (258, 3, 1, bits),
+        (259, 3, 1, 8),  # deflate
+        (262, 3, 1, 1),  # black is zero
+        (273, 4, 1, 8),  # the strip follows the 8-byte header
+        (277, 3, 1, 1),
+        (278, 4, 1, height),
+        (279, 4, 1, len(strip)),
+        (339, 3, 1, sample_format),  # 3 = IEEE float, 1 = unsigned int
+    ]
+    ifd = struct.pack("<H", len(tags))
+    for tag, kind, count, value in tags:
+        ifd += struct.pack("<HHI", tag, kind, count) + (
+            struct.pack("<HH", value, 0) if kind == 3 else struct.pack("<I", value)
+        )
+    ifd += struct.pack("<I", 0)
+    return b"II*\x00" + struct.pack("<I", 8 + len(strip)) + strip + ifd
+
+
 def photo(w: int = 320, h: int = 240) -> Image.Image:
     """A smooth colourful test picture (compresses like a photo, unlike noise)."""
     y, x = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -76,6 +104,11 @@ BAD_IMAGES: dict[str, tuple[str, Callable[[], bytes]]] = {
     "PDF named .png": ("paper.png", lambda: b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"),
     "SVG named .png": ("drawing.png", lambda: b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'),
     "decompression bomb": ("bomb.png", lambda: handmade_png(30000, 30000)),
+    # Under Pillow's 89 MP limit, but +2.9 GB of float64 copies before the fix (issue 10).
+    "16-bit PNG bomb (9400²)": ("deep_bomb.png", lambda: handmade_png(9400, 9400, bit_depth=16)),
+    "float TIFF bomb (9400²)": ("float_bomb.tif", lambda: handmade_tiff(9400, 9400)),
+    # Scaled to a page column its height is 0 pixels (the generic error box before).
+    "1500×1 line": ("line.png", lambda: encode(Image.new("RGB", (1500, 1), (200, 30, 30)), "PNG")),
 }
 
 ODD_IMAGES: dict[str, tuple[str, Callable[[], bytes]]] = {
