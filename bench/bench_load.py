@@ -48,16 +48,22 @@ TARGET_P95 = 3.0
 TARGET_GROWTH = 1.10
 
 
-def photo(i: int) -> tuple[str, bytes]:
+def photo(i: int, variant: str = "") -> tuple[str, bytes]:
     """Session i's upload: a gallery photo with one pixel nudged, so its digest (the cache
-    key of every result) is its own. PNG, so the nudge survives encoding."""
+    key of every result) is its own. PNG, so the nudge survives encoding. A ``variant``
+    text chunk gives the same pixels new bytes: a new digest, so nothing is cached yet."""
+    from PIL.PngImagePlugin import PngInfo
+
     from cnnviz.images import load_sample
 
     name = PHOTOS[i % len(PHOTOS)]
     a = np.asarray(load_sample(name).convert("RGB")).copy()  # (H, W, 3) uint8
     a[0, i % a.shape[1], 0] ^= 1
     buf = io.BytesIO()
-    Image.fromarray(a).save(buf, format="PNG", compress_level=1)
+    info = PngInfo()
+    if variant:
+        info.add_text("variant", variant)
+    Image.fromarray(a).save(buf, format="PNG", compress_level=1, pnginfo=info)
     return f"{name}_{i}.png", buf.getvalue()
 
 
@@ -79,10 +85,10 @@ def _step(walk: Walk, s: AppSession, step: str, run: RunResult, t0: float) -> No
     walk.errors.extend(f"{step}: {e}" for e in run.errors)
 
 
-def walk(url: str, i: int, pages: list[str], *, delay: float = 0.0, think: float = 0.0) -> Walk:
-    """Open the app, upload photo(i), then visit ``pages``; never raises (errors are kept)."""
+def walk(url: str, i: int, pages: list[str], *, delay: float = 0.0, think: float = 0.0, variant: str = "") -> Walk:
+    """Open the app, upload photo(i, variant), then visit ``pages``; never raises (errors are kept)."""
     w = Walk()
-    name, data = photo(i)
+    name, data = photo(i, variant)
     time.sleep(delay)
     try:
         with AppSession(url, timeout=180) as s:

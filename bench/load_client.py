@@ -177,8 +177,9 @@ class AppSession:
         return self._read_run(t)
 
     def clear_caches(self) -> RunResult:
-        """The menu's "Clear cache": empties st.cache_data and st.cache_resource for every
-        session (the model reloads); returns the rerun that follows."""
+        """The menu's "Clear cache" (any client can send it): empties st.cache_data and
+        st.cache_resource, which hold nothing shared - models and results live in the app's
+        own caches (cnnviz/cache.py) and stay; returns the rerun that follows."""
         self._send(BackMsg(clear_cache=True))
         return self.rerun()  # handled in order: when this run ends, the caches were cleared
 

@@ -11,6 +11,8 @@ import streamlit as st
 
 from cnnviz import render
 from cnnviz.convolution import preset
+from cnnviz.pooling import layer_io
+from cnnviz.probe import capture
 from cnnviz.ui import loaders, state
 
 # ---------------------------------------------------------------- pictures
@@ -125,30 +127,16 @@ def kernel_editor(name: str, size: int) -> np.ndarray:
 # ---------------------------------------------------------------- cached network results
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _capture(name: str, weights: str, digest: str, _img, layers: tuple[str, ...]) -> dict[str, np.ndarray]:
-    from cnnviz.probe import capture
-
-    lm = loaders.cached_model(name, weights)
-    return capture(lm, lm.preprocess(_img), layers)
-
-
-def captured(layers: tuple[str, ...]) -> dict[str, np.ndarray]:
+@loaders.shared_result
+def captured(lm, img, layers: tuple[str, ...]) -> dict[str, np.ndarray]:
     """Outputs of ``layers`` for the sidebar's model and image: name -> (C, H, W) or (F,)."""
-    return _capture(*loaders.current_inputs(), tuple(layers))
+    return capture(lm, lm.preprocess(img), layers)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _layer_io(name: str, weights: str, digest: str, _img, layer: str) -> tuple[np.ndarray, np.ndarray]:
-    from cnnviz.pooling import layer_io
-
-    lm = loaders.cached_model(name, weights)
-    return layer_io(lm, lm.preprocess(_img), layer)
-
-
-def layer_input_output(layer: str) -> tuple[np.ndarray, np.ndarray]:
+@loaders.shared_result
+def layer_input_output(lm, img, layer: str) -> tuple[np.ndarray, np.ndarray]:
     """(input, output) of one layer for the sidebar's model and image, batch axis dropped."""
-    return _layer_io(*loaders.current_inputs(), layer)
+    return layer_io(lm, lm.preprocess(img), layer)
 
 
 def current_logits() -> np.ndarray:

@@ -1,7 +1,7 @@
 """Cached explanations for the Grad-CAM, Compare-methods and Fool-the-network pages.
 
-Results are plain dataclasses of numpy arrays (``st.cache_data`` pickles them per call),
-keyed by (model, weights, image digest, choices); the image itself is passed unhashed.
+Results are plain dataclasses of read-only numpy arrays in the project's shared cache
+(:func:`cnnviz.ui.loaders.shared_result`), keyed by (model, weights, image digest, choices).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import streamlit as st
 from PIL import Image
 
 from cnnviz import explain as E
+from cnnviz.adversarial import fgsm
+from cnnviz.faithfulness import compare
 from cnnviz.ui import loaders
 
 CMAPS = ("jet", "turbo", "inferno", "viridis")
@@ -63,54 +65,34 @@ def target_select(label: str, key: str, for_key: str, lm, digest: str) -> int:
     )
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
-def _explanation(
-    name: str, weights: str, digest: str, _img: Image.Image, method: str, target: int | None, layer: str | None
+@loaders.shared_result
+def explanation(
+    lm, img: Image.Image, method: str, target: int | None = None, layer: str | None = None
 ) -> E.Explanation:
-    lm = loaders.cached_model(name, weights)
-    return E.explain(lm, lm.preprocess(_img), method, target=target, layer=layer)
+    """The sidebar model's explanation of the session's image (shared per choices)."""
+    return E.explain(lm, lm.preprocess(img), method, target=target, layer=layer)
 
 
-def explanation(method: str, target: int | None = None, layer: str | None = None) -> E.Explanation:
-    """The sidebar model's explanation of the session's image (cached per choices)."""
-    return _explanation(*loaders.current_inputs(), method, target, layer)
+@loaders.shared_result(spinner="Grad-CAM at every block…")
+def sweep(lm, img: Image.Image, target: int) -> E.Sweep:
+    return E.sweep(lm, lm.preprocess(img), target=target)
 
 
-@st.cache_data(max_entries=64, show_spinner="Grad-CAM at every block…")
-def _sweep(name: str, weights: str, digest: str, _img: Image.Image, target: int) -> E.Sweep:
-    lm = loaders.cached_model(name, weights)
-    return E.sweep(lm, lm.preprocess(_img), target=target)
-
-
-def sweep(target: int) -> E.Sweep:
-    return _sweep(*loaders.current_inputs(), target)
-
-
-@st.cache_data(max_entries=32, show_spinner="Deleting and inserting pixels…")
-def _faithfulness(
-    name: str, weights: str, digest: str, _img: Image.Image, target: int, _maps: dict, methods: tuple[str, ...]
-) -> dict:
-    from cnnviz.faithfulness import compare
-
-    lm = loaders.cached_model(name, weights)
-    return compare(lm, lm.preprocess(_img), _maps, target)
+@loaders.shared_result(spinner="Deleting and inserting pixels…")
+def _faithfulness(lm, img: Image.Image, target: int, methods: tuple[str, ...], _maps: dict) -> dict:
+    return compare(lm, lm.preprocess(img), _maps, target)
 
 
 def faithfulness(target: int, maps: dict) -> dict:
-    """{method or "random": faithfulness.Curves} for ``maps`` ({method: (h, w) map})."""
-    return _faithfulness(*loaders.current_inputs(), target, maps, tuple(sorted(maps)))
+    """{method or "random": faithfulness.Curves} for ``maps`` ({method: (h, w) map}); the maps
+    follow from (model, image, target, methods), so they are not part of the key."""
+    return _faithfulness(target, tuple(sorted(maps)), maps)
 
 
-@st.cache_data(max_entries=64, show_spinner="Attacking…")
-def _attack(name: str, weights: str, digest: str, _img: Image.Image, eps: float):
-    from cnnviz.adversarial import fgsm
-
-    return fgsm(loaders.cached_model(name, weights), _img, eps)
-
-
-def attack(eps: float):
+@loaders.shared_result(spinner="Attacking…")
+def attack(lm, img: Image.Image, eps: float):
     """adversarial.Attack of the session's image at ``eps`` (pixel units)."""
-    return _attack(*loaders.current_inputs(), eps)
+    return fgsm(lm, img, eps)
 
 
 def legend(d: E.Display, width: int = 320) -> None:

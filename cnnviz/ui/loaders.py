@@ -1,28 +1,71 @@
-"""Cached loaders: one model per server, shared by every session; the session's image."""
+"""Cached loaders: one model per server, shared by every session; the session's image.
+
+Everything sessions share lives in the project's own caches (:mod:`cnnviz.cache`), not in
+``st.cache_*``: Streamlit's ``clear_cache`` message, which any client can send, empties
+those for every session. :func:`shared_result` is the one way a page's result is cached.
+"""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import inspect
 import tempfile
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import streamlit as st
 from PIL import Image
 
+from cnnviz import cache
 from cnnviz.errors import CnnvizError, WeightsUnavailable
+from cnnviz.featuremaps import capture_range
 from cnnviz.images import decode_image, image_digest
+from cnnviz.predict import predict
+from cnnviz.probe import capture_layers, catalogue, map_layers
 from cnnviz.ui import state
-from cnnviz.zoo import LoadedModel, download_weights, load_model, warm_up
+from cnnviz.zoo import SHIPPED_DIR, LoadedModel, download_weights, load_model, user_models_dir, warm_up
 
-MAX_MODELS = 4  # a server keeps at most this many models in memory
+R = TypeVar("R")
 
 
-@st.cache_resource(max_entries=MAX_MODELS, show_spinner="Loading the model…")
+# ---------------------------------------------------------------- models
+@functools.lru_cache(maxsize=256)
+def _file_digest(path: str, size: int, mtime_ns: int) -> str:
+    """SHA-1 of a file's bytes; (size, mtime) in the key makes a rewritten file a new entry."""
+    return hashlib.sha1(Path(path).read_bytes(), usedforsecurity=False).hexdigest()
+
+
+def model_version(name: str, weights: str) -> str:
+    """A digest of the files a saved model is built from (its JSON and safetensors), "" for
+    registry models (their pretrained weights never change). Part of every cache key, so a
+    model saved again under the same name is a new model, never a stale hit. Uploaded
+    checkpoints are already named by their digest (``weights``)."""
+    for folder in (SHIPPED_DIR, user_models_dir()):
+        meta, tensors = folder / f"{name}.json", folder / f"{name}.safetensors"
+        try:
+            parts = [(p, p.stat()) for p in (meta, tensors)]
+        except OSError:
+            continue
+        return "".join(_file_digest(str(p), st_.st_size, st_.st_mtime_ns)[:16] for p, st_ in parts)
+    return ""
+
+
 def cached_model(name: str, weights: str) -> LoadedModel:
-    """The shared model. LoadedModel.use() serialises and restores it for each caller."""
-    lm = load_model(name, weights, download=False)
-    warm_up(lm)
-    return lm
+    """The shared model, loaded once per (name, weights, content) and kept in cache.MODELS.
+    LoadedModel.use() serialises and restores it for each caller."""
+
+    def load() -> LoadedModel:
+        with st.spinner("Loading the model…"):
+            lm = load_model(name, weights, download=False)
+            warm_up(lm)
+        return lm
+
+    return cache.MODELS.get_or_compute(("model", name, weights, model_version(name, weights)), load)
 
 
 def store_upload(data: bytes, name: str) -> Path:
@@ -73,9 +116,8 @@ def current_model() -> LoadedModel:
         st.stop()
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def _decode(digest: str, _data: bytes, name: str) -> Image.Image:
-    return decode_image(_data, name=name)
+def _decode(digest: str, data: bytes, name: str) -> Image.Image:
+    return cache.RESULTS.get_or_compute(("image", digest, name), lambda: decode_image(data, name=name))
 
 
 def current_image_bytes() -> tuple[bytes, str, str] | None:
@@ -100,28 +142,72 @@ def current_image() -> Image.Image:
         st.stop()
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def _prediction(name: str, weights: str, digest: str, _img: Image.Image, top: int) -> dict:
-    from cnnviz.predict import predict
+@dataclass(frozen=True)
+class Inputs:
+    """What every shared result starts from: the sidebar's model and the session's image."""
 
-    lm = cached_model(name, weights)
-    pred = predict(lm, lm.preprocess(_img), top=top)
-    return {**pred.as_dict(), "seconds": pred.seconds, "logits": pred.logits}
+    name: str
+    weights: str
+    version: str  # model_version(name, weights)
+    digest: str  # of the image bytes
+    image: Image.Image
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return self.name, self.weights, self.version, self.digest
 
 
-def current_inputs() -> tuple[str, str, str, Image.Image]:
-    """(model name, weights, image digest, image): the leading arguments of every cached
-    result. Loads the model and decodes the image, or shows why not and stops the page."""
+def current_inputs() -> Inputs:
+    """The sidebar's model (loaded) and the session's image (decoded), or shows why not and
+    stops the page."""
     name, weights = model_key()
     current_model()
     img = current_image()
-    return name, weights, current_image_bytes()[2], img
+    return Inputs(name, weights, model_version(name, weights), current_image_bytes()[2], img)
+
+
+def shared_result(
+    fn: Callable[..., R] | None = None, *, store: cache.SharedCache = cache.RESULTS, spinner: str | None = None
+):
+    """Decorator: ``fn(lm, img, *choices)`` becomes ``wrapper(*choices)`` for the sidebar's
+    model and the session's image, computed once and shared by every session.
+
+    The key is (fn, model name, weights, model_version, image digest, choices). Parameters
+    whose name starts with ``_`` are passed but not part of the key (their value must
+    follow from the others, as Streamlit's hash-exempt arguments). The result's numpy
+    arrays are made read-only: every session is served the same object.
+    """
+    if fn is None:
+        return functools.partial(shared_result, store=store, spinner=spinner)
+    sig = inspect.signature(fn)
+    keyed = [p for p in list(sig.parameters)[2:] if not p.startswith("_")]
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        inp = current_inputs()
+        bound = sig.bind(None, None, *args, **kwargs)
+        bound.apply_defaults()
+        key = (fn.__module__, fn.__qualname__, *inp.key, tuple(bound.arguments[p] for p in keyed))
+
+        def compute():
+            with st.spinner(spinner) if spinner else nullcontext():
+                return cache.freeze(fn(cached_model(inp.name, inp.weights), inp.image, *args, **kwargs))
+
+        return store.get_or_compute(key, compute)
+
+    return wrapper
+
+
+@shared_result
+def _prediction(lm: LoadedModel, img: Image.Image, top: int) -> dict:
+    pred = predict(lm, lm.preprocess(img), top=top)
+    return {**pred.as_dict(), "seconds": pred.seconds, "logits": pred.logits}
 
 
 def cached_prediction(top: int = 5) -> dict:
     """{"model", "top": [{"index", "label", "prob"}], "seconds", "logits": (num_classes,) array}
     for the sidebar's model and image."""
-    return _prediction(*current_inputs(), top)
+    return _prediction(top)
 
 
 def model_view() -> Image.Image:
@@ -130,49 +216,30 @@ def model_view() -> Image.Image:
 
 
 # ---------------------------------------------------------------- inside the network
-MAX_CAPTURES = 4  # all map layers of one (model, image): ~30-150 MB each (EfficientNet ~35 MB)
 
 
-@st.cache_resource(max_entries=MAX_MODELS * 2, show_spinner="Tracing the layers…")
 def cached_catalogue(name: str, weights: str) -> list:
     """The model's layer catalogue (list[probe.LayerInfo], frozen): one traced pass per model."""
-    from cnnviz.probe import catalogue
+    key = ("catalogue", name, weights, model_version(name, weights))
+    return cache.RESULTS.get_or_compute(key, lambda: catalogue(cached_model(name, weights)))
 
-    return catalogue(cached_model(name, weights))
 
-
-@st.cache_resource(max_entries=MAX_CAPTURES, ttl=15 * 60, show_spinner="Running the image through the network…")
-def _capture(name: str, weights: str, digest: str, _img: Image.Image) -> dict:
-    from cnnviz.probe import capture_layers, map_layers
-
-    lm = cached_model(name, weights)
-    maps = capture_layers(lm, lm.preprocess(_img), map_layers(cached_catalogue(name, weights)))
+@shared_result(store=cache.CAPTURES, spinner="Running the image through the network…")
+def cached_capture(lm: LoadedModel, img: Image.Image) -> dict:
+    """name -> read-only (C, H, W) float32 maps of every map layer, for the sidebar's model and
+    image; shared by all sessions with the same (model, weights, image), so switching layers
+    recomputes nothing. Bounded in bytes by cache.CAPTURES."""
+    maps = capture_layers(lm, lm.preprocess(img), map_layers(cached_catalogue(lm.name, lm.weights)))
     # Own the memory: arrays that view torch's storage were kept alive after eviction in the
     # server (measured +55 MB per image, unbounded); numpy-owned copies are freed with the entry.
     owned: dict[int, np.ndarray] = {}
     for a in maps.values():
         if id(a) not in owned:
             owned[id(a)] = np.array(a, copy=True)
-            owned[id(a)].flags.writeable = False
     return {k: owned[id(a)] for k, a in maps.items()}
 
 
-def cached_capture() -> dict:
-    """name -> read-only (C, H, W) float32 maps of every map layer, for the sidebar's model and
-    image; shared by all sessions with the same (model, weights, image), so switching layers
-    recomputes nothing. Bounded: MAX_CAPTURES entries, 15 minutes each."""
-    return _capture(*current_inputs())
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _capture_range(name: str, weights: str, digest: str) -> tuple[float, float]:
-    from cnnviz.featuremaps import capture_range
-
-    return capture_range(_capture(name, weights, digest, current_image()))
-
-
-def cached_capture_range() -> tuple[float, float]:
+@shared_result
+def cached_capture_range(lm: LoadedModel, img: Image.Image) -> tuple[float, float]:
     """(min, max) over every layer of :func:`cached_capture`, for "global" normalisation."""
-    name, weights = model_key()
-    cached_capture()
-    return _capture_range(name, weights, current_image_bytes()[2])
+    return capture_range(cached_capture())

@@ -1,0 +1,64 @@
+"""Shared results live in the project's caches: Streamlit's clear_cache (any client can send
+it) leaves them in place, and a model saved again under its name is a new cache key."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from cnnviz import cache
+from cnnviz.ui import loaders
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+def home_text(at: AppTest) -> str:
+    return "\n".join(e.value for kind in (at.markdown, at.caption) for e in kind)
+
+
+def _computes() -> dict[str, int]:
+    return {c.name: c.stats.computes for c in cache.ALL}
+
+
+def test_streamlit_clear_cache_leaves_the_shared_results():
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    assert not at.exception and "forward pass" in home_text(at)
+    model_key = ("model", "efficientnet_lite0", "pretrained", "")
+    assert model_key in cache.MODELS
+    kept = {c.name: set(c) for c in cache.ALL}
+    assert any(k[1] == "_prediction" for k in kept["results"])
+    lm = cache.MODELS.get(model_key)
+    before = _computes()
+
+    # what Streamlit runs for a client's clear_cache message
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at.run()
+
+    assert not at.exception
+    assert "forward pass" in home_text(at)
+    assert _computes() == before  # nothing was loaded or computed again
+    assert cache.MODELS.get(model_key) is lm
+    assert {c.name: set(c) for c in cache.ALL} == kept
+
+
+def test_the_model_version_follows_the_saved_files():
+    folder = loaders.user_models_dir()
+    meta, tensors = folder / "same_name.json", folder / "same_name.safetensors"
+    assert loaders.model_version("efficientnet_lite0", "pretrained") == ""
+    meta.write_text('{"format": "cnnviz-model/1"}')
+    tensors.write_bytes(b"first weights")
+    try:
+        first = loaders.model_version("same_name", "pretrained")
+        assert first
+        tensors.write_bytes(b"other weights, saved over the first")
+        os.utime(tensors, ns=(1, 1))  # even with an old time stamp: the size changed
+        second = loaders.model_version("same_name", "pretrained")
+        assert second and second != first
+    finally:
+        meta.unlink()
+        tensors.unlink()
