@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test test-fast bench lint format chromium nginx serve-lan tinyvgg clean
+.PHONY: run test test-fast bench lint format chromium nginx datasets serve-lan tinyvgg clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -24,6 +24,12 @@ nginx:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q nginx openssl; \
 	  else sudo apt-get update -q && sudo apt-get install -y -q nginx openssl; fi; }
 
+# Debian's Fashion-MNIST (70,000 images, offline once installed) for the Train page and `--dataset fashionmnist`.
+datasets:
+	@test -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q dataset-fashion-mnist; \
+	  else sudo apt-get update -q && sudo apt-get install -y -q dataset-fashion-mnist; fi; }
+
 # A class on a LAN: N app processes behind nginx with TLS (serve/README.md). make serve-lan N=3 LAN_PORT=8443
 N ?= 2
 LAN_PORT ?= 8443
@@ -33,7 +39,7 @@ serve-lan: $(STAMP) nginx
 run: $(STAMP)
 	MALLOC_ARENA_MAX=2 $(BIN)/streamlit run app.py --server.port $(PORT) --server.address 0.0.0.0
 
-test: $(STAMP) chromium nginx
+test: $(STAMP) chromium nginx datasets
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)

@@ -31,7 +31,7 @@ SOURCES = {
     "folder": "Your folder",
     "zip": "Your zip",
     "mnist": "MNIST (torchvision)",
-    "fashionmnist": "FashionMNIST (torchvision)",
+    "fashionmnist": "Fashion-MNIST (clothes, 10 classes)",
     "cifar10": "CIFAR-10 (torchvision)",
 }
 
@@ -117,7 +117,8 @@ def dataset_section() -> datasets.ImageDataset | None:
         width="stretch",
     )
     grid = datasets.preview(ds, per_class=8)
-    right.image(render.upscale(grid, render.fit_factor(grid.shape[1], 520)), caption="One row per class")
+    rows = "One row per class" + (f": {', '.join(ds.classes)}" if len(ds.classes) <= 12 else "")
+    right.image(render.upscale(grid, render.fit_factor(grid.shape[1], 520)), caption=rows)
     return ds
 
 

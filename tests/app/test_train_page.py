@@ -72,3 +72,34 @@ def test_one_class_folder_gets_a_clear_message():
     at.run()
     assert not at.exception
     assert any("No usable images" in e.value for e in at.error)
+
+
+def test_fashion_mnist_offered_with_its_classes_or_how_to_get_it(tmp_path, monkeypatch):
+    """Installed (Debian's package, or a stand-in folder): its 10 clothing classes and a
+    preview; absent: one message saying how to get it."""
+    from cnnviz.training import datasets
+
+    if not datasets.fashion_mnist_available():  # a tiny stand-in in Debian's file format
+        import gzip
+        import struct
+
+        import numpy as np
+
+        x = np.random.default_rng(0).integers(0, 256, (50, 28, 28), dtype=np.uint8)
+        for name, arr in (("images-idx3", x), ("labels-idx1", np.arange(50, dtype=np.uint8) % 10)):
+            head = struct.pack(">BBBB", 0, 0, 8, arr.ndim) + struct.pack(f">{arr.ndim}I", *arr.shape)
+            (tmp_path / f"train-{name}-ubyte.gz").write_bytes(gzip.compress(head + arr.tobytes()))
+        monkeypatch.setenv("CNNVIZ_FASHION_MNIST_DIR", str(tmp_path))
+    at = open_train()
+    at.selectbox(key=state.TRAIN_SOURCE).set_value("fashionmnist").run()
+    assert not at.exception and not at.error
+    assert any("10 classes" in c.value for c in at.caption)
+    monkeypatch.setenv("CNNVIZ_FASHION_MNIST_DIR", str(tmp_path / "absent"))
+    monkeypatch.setenv("CNNVIZ_DATA", str(tmp_path / "absent"))
+    from cnnviz.ui.train_widgets import _builtin
+
+    _builtin.clear()  # the loaded dataset is cached per server; a server on a machine without it
+    at2 = open_train()
+    at2.selectbox(key=state.TRAIN_SOURCE).set_value("fashionmnist").run()
+    assert not at2.exception
+    assert any("apt-get install dataset-fashion-mnist" in e.value for e in at2.error)

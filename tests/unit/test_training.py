@@ -160,7 +160,8 @@ def test_zip_traversal_bomb_and_garbage_are_refused():
 
 def test_torchvision_offline_is_a_clear_message(tmp_path, monkeypatch):
     monkeypatch.setenv("CNNVIZ_DATA", str(tmp_path))
-    with pytest.raises(DatasetError, match="not on this machine"):
+    monkeypatch.setenv("CNNVIZ_FASHION_MNIST_DIR", str(tmp_path))  # as if Debian's package were absent
+    with pytest.raises(DatasetError, match="not on this machine.*apt-get install dataset-fashion-mnist"):
         datasets.load("fashionmnist")  # download=False: never touches the network
     with pytest.raises(DatasetError, match="Unknown dataset"):
         datasets.load("imagenet")
