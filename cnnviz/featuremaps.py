@@ -54,7 +54,23 @@ class Grid:
     cmap: str
     vmin: float | None
     vmax: float | None
-    tile: int  # tile side in pixels (after the zoom), for locating a channel
+    tile: int  # tile width in pixels with its gap (after the zoom), for locating a channel
+    tile_h: int = 0  # tile height likewise (0: same as ``tile``)
+
+    def channel_at(self, pixel: tuple[int, int]) -> int | None:
+        """The channel whose tile holds ``pixel`` = (row, col) of ``rgb``, or None (a gap past the end)."""
+        cell = (self.tile_h or self.tile, self.tile)
+        i = render.tile_at(pixel, cell, (-(-len(self.order) // self.ncols), self.ncols))
+        return int(self.order[i]) if i is not None and i < len(self.order) else None
+
+    def outlined(self, channel: int, color: tuple[int, int, int] = (255, 0, 255), thickness: int = 3) -> np.ndarray:
+        """A copy of ``rgb`` with ``channel``'s tile outlined (the selected channel)."""
+        hits = np.nonzero(self.order == channel)[0]
+        if not hits.size:
+            return self.rgb
+        r, c = divmod(int(hits[0]), self.ncols)
+        th = self.tile_h or self.tile
+        return render.draw_box(self.rgb, r * th, c * self.tile, th - 1, self.tile - 1, color=color, thickness=thickness)
 
 
 def feature_grid(
@@ -95,7 +111,7 @@ def feature_grid(
     zoom = render.fit_factor(w * ncols, target=width)
     grid = render.tile(unit, ncols=ncols, pad=1)
     rgb = render.upscale(render.colorize(grid, cmap), zoom)
-    return Grid(rgb, order, ncols, cmap, vmin, vmax, (w + 1) * zoom)
+    return Grid(rgb, order, ncols, cmap, vmin, vmax, (w + 1) * zoom, (h + 1) * zoom)
 
 
 def channel_stats(m: np.ndarray) -> dict[str, float]:

@@ -63,6 +63,16 @@ def tile(maps: np.ndarray, ncols: int | None = None, pad: int = 1, fill: float =
     return grid
 
 
+def tile_at(pixel: tuple[int, int], cell: tuple[int, int], shape: tuple[int, int]) -> int | None:
+    """Row-major index of the tile under ``pixel`` = (row, col) in a grid of ``shape`` =
+    (rows, cols) tiles, each ``cell`` = (height, width) pixels including its gap (the
+    inverse of :func:`tile` after :func:`upscale`); None outside the grid."""
+    r, c = pixel[0] // cell[0], pixel[1] // cell[1]
+    if not (0 <= r < shape[0] and 0 <= c < shape[1]):
+        return None
+    return int(r * shape[1] + c)
+
+
 def upscale(rgb: np.ndarray, factor: int) -> np.ndarray:
     """Nearest-neighbour enlarge by an integer factor (keeps pixels crisp on a projector)."""
     if factor <= 1:

@@ -5,7 +5,8 @@ import streamlit as st
 from cnnviz import featuremaps as fm
 from cnnviz import render
 from cnnviz.probe import unit_box
-from cnnviz.ui import loaders, state
+from cnnviz.ui import loaders, selection, state
+from cnnviz.ui.clickable import clicked
 from cnnviz.ui.layer_picker import layer_select
 
 st.title("Feature maps")
@@ -15,6 +16,12 @@ name, weights = loaders.model_key()
 layers = loaders.cached_catalogue(name, weights)
 maps_by_layer = loaders.cached_capture()
 default = next((la.name for la in layers if la.kind == "act"), None)
+query = selection.fresh_query("features", ("layer", "channel", "row", "col"))  # a link or the Network page
+if "layer" in query and not selection.select_layer(layers, query["layer"], state.FEAT_LAYER):
+    st.warning("The link names a layer this model does not have; showing another one.")
+for param, key in (("channel", state.FEAT_CHANNEL), ("row", state.FEAT_ROW), ("col", state.FEAT_COL)):
+    if (v := selection.as_int(query.get(param), 0, 1 << 20)) is not None:
+        st.session_state[key] = v  # checked against this layer's sizes below
 layer = layer_select("Layer", layers, state.FEAT_LAYER, default=default)
 maps = maps_by_layer[layer.name]  # (C, H, W), read-only
 
@@ -44,11 +51,17 @@ with c3:
         f"each unit sees {layer.rf}×{layer.rf} input pixels"
     )
 
-st.image(
-    grid.rgb,
-    caption=f"{maps.shape[0]} channels, left to right, top to bottom "
-    f"({'by channel number' if sort == 'channel' else 'strongest ' + sort + ' first'})",
-    width="content",
+order = [int(i) for i in grid.order]
+if st.session_state.get(state.FEAT_CHANNEL) not in order:
+    st.session_state[state.FEAT_CHANNEL] = order[0]
+hit = clicked(grid.outlined(st.session_state[state.FEAT_CHANNEL]), key=state.FEAT_GRID_CLICK)
+if hit is not None and grid.channel_at(hit) is not None:
+    st.session_state[state.FEAT_CHANNEL] = grid.channel_at(hit)
+    st.rerun()  # redraw the outline on the clicked tile
+st.caption(
+    f"{maps.shape[0]} channels, left to right, top to bottom "
+    f"({'by channel number' if sort == 'channel' else 'strongest ' + sort + ' first'}). "
+    "Click a tile to see that channel up close (outlined in magenta)."
 )
 bar_l, bar_m, bar_r = st.columns([1, 3, 1])
 lo = f"{grid.vmin:.2f}" if grid.vmin is not None else ("−max" if signed else "min")
@@ -70,9 +83,6 @@ st.download_button(
 )
 
 st.subheader("One channel up close")
-order = [int(i) for i in grid.order]
-if st.session_state.get(state.FEAT_CHANNEL) not in order:
-    st.session_state[state.FEAT_CHANNEL] = order[0]
 flat = maps.reshape(maps.shape[0], -1)
 ch = st.selectbox(
     "Channel",
@@ -83,27 +93,35 @@ ch = st.selectbox(
 )
 m = maps[ch]
 h, w = m.shape
+for k, n in ((state.FEAT_ROW, h), (state.FEAT_COL, w)):  # another layer may have left a bigger value
+    if not isinstance(st.session_state.get(k), int) or not 0 <= st.session_state[k] < n:
+        st.session_state[k] = n // 2
 left, mid, right = st.columns([1.1, 1.1, 0.8], gap="medium")
-with right:
-    stats = fm.channel_stats(m)
-    st.table({k: [f"{v:.3g}"] for k, v in stats.items()})
-    for k, n in ((state.FEAT_ROW, h), (state.FEAT_COL, w)):  # another layer may have left a bigger value
-        if not isinstance(st.session_state.get(k), int) or st.session_state[k] >= n:
-            st.session_state[k] = n // 2
-    row = st.slider("Unit row", 0, h - 1, key=state.FEAT_ROW) if h > 1 else 0
-    col = st.slider("Unit column", 0, w - 1, key=state.FEAT_COL) if w > 1 else 0
-    st.caption(f"Value at ({row}, {col}): **{m[row, col]:.3g}**")
-with left:
+with left:  # drawn first: a click here sets the sliders' values before they are drawn
+    row, col = st.session_state[state.FEAT_ROW], st.session_state[state.FEAT_COL]
     lo_, hi_ = fm.value_range([m], signed)
     view = fm.channel_view(m, cmap=grid.cmap, vmin=lo_, vmax=hi_, width=400)
     k = view.shape[0] // h
     view = view.copy()
     view[row * k : (row + 1) * k, col * k : (col + 1) * k] = (255, 0, 255)  # the chosen unit
-    st.image(view, caption=f"Channel {ch}: {h}×{w}, the chosen unit in magenta", width=400)
+    hit = clicked(view, key=state.FEAT_UNIT_CLICK)
+    if hit is not None:
+        st.session_state[state.FEAT_ROW], st.session_state[state.FEAT_COL] = (
+            min(hit[0] // k, h - 1),
+            min(hit[1] // k, w - 1),
+        )
+        st.rerun()
+    st.caption(f"Channel {ch}: {h}×{w}, the chosen unit in magenta. Click a unit to choose it.")
+with right:
+    stats = fm.channel_stats(m)
+    st.dataframe({"statistic": list(stats), "value": [f"{v:.3g}" for v in stats.values()]}, hide_index=True)
+    row = st.slider("Unit row", 0, h - 1, key=state.FEAT_ROW) if h > 1 else 0
+    col = st.slider("Unit column", 0, w - 1, key=state.FEAT_COL) if w > 1 else 0
+    st.caption(f"Value at ({row}, {col}): **{m[row, col]:.3g}**")
 with mid:
     spec = lm.preprocess_spec
     box = unit_box(layer, row, col, spec.size)
-    st.image(fm.draw_box(spec.crop(img), box, width=400), width=400)
+    st.image(fm.draw_box(spec.crop(img), box, width=400), width="stretch")
     clipped = " (clipped at the border)" if layer.rf > spec.size or min(box) == 0 or max(box) == spec.size - 1 else ""
     st.caption(
         f"Receptive field of unit ({row}, {col}): rows {box[0]}–{box[2]}, columns {box[1]}–{box[3]} "

@@ -73,6 +73,9 @@ FILT_MODE = "filt_mode"
 FILT_CHANNEL = "filt_channel"
 FILT_NORM = "filt_norm"
 MODEL_KINDS = "model_table_kinds"
+FEAT_GRID_CLICK = "feat_grid_click"  # clickable pictures (cnnviz.ui.clickable)
+FEAT_UNIT_CLICK = "feat_unit_click"
+QUERY_APPLIED = "query_applied"  # page -> the URL selection already applied (cnnviz.ui.selection)
 
 # Train page (the model being trained lives in cnnviz.training.trainer, keyed by TRAIN_ID)
 TRAIN_ID = "train_session_id"

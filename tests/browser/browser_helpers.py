@@ -110,3 +110,24 @@ def upload_photo(page, path) -> None:
     wait_idle(page)
     page.get_by_text(f"Using: {Path(path).name}").wait_for()
     wait_idle(page)
+
+
+CLICKABLE = 'iframe[title="streamlit_image_coordinates.streamlit_image_coordinates"]'
+
+
+def clickable_src(page, index: int = 0) -> str:
+    """The src of the ``index``-th clickable picture (cnnviz.ui.clickable): changes when it is redrawn."""
+    img = page.frame_locator(CLICKABLE).nth(index).locator("img#image")
+    img.wait_for()
+    return img.get_attribute("src")
+
+
+def click_picture(page, index: int, fx: float, fy: float) -> None:
+    """Click the ``index``-th clickable picture at fractions (fx, fy) of its width and height, then
+    wait for the rerun."""
+    img = page.frame_locator(CLICKABLE).nth(index).locator("img#image")
+    img.wait_for()
+    box = img.bounding_box()
+    assert box and box["width"] > 0, "the clickable picture has no size"
+    img.click(position={"x": box["width"] * fx, "y": box["height"] * fy})
+    wait_idle(page)

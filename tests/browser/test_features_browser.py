@@ -1,8 +1,9 @@
-"""Feature maps in real Chromium: switching the layer redraws the grid."""
+"""Feature maps in real Chromium: switching the layer redraws the grid; clicking a tile
+selects that channel; clicking the close-up selects that unit."""
 
 from __future__ import annotations
 
-from browser_helpers import first_image_src, goto_page, no_exception, open_app, wait_idle
+from browser_helpers import click_picture, clickable_src, goto_page, no_exception, open_app, wait_idle
 
 
 def test_switching_layers_changes_the_grid(app_url, page):
@@ -10,14 +11,14 @@ def test_switching_layers_changes_the_grid(app_url, page):
     goto_page(page, "Feature maps")
     no_exception(page)
     page.get_by_text("stem.act", exact=False).first.wait_for()  # rendered, not just requested
-    before = first_image_src(page)
+    before = clickable_src(page, 0)
 
     page.get_by_role("combobox", name="Layer", exact=True).click()
     page.get_by_role("option", name="conv — Conv2d, 32×112×112").click()
     wait_idle(page)
     no_exception(page)
     page.get_by_text("stem.conv · Conv2d", exact=False).first.wait_for()  # rendered, not just requested
-    after = first_image_src(page)
+    after = clickable_src(page, 0)
     assert after != before
 
     page.get_by_role("combobox", name="Layer: block", exact=True).click()
@@ -25,4 +26,31 @@ def test_switching_layers_changes_the_grid(app_url, page):
     wait_idle(page)
     no_exception(page)
     page.get_by_text("blocks.5.expand.conv", exact=False).first.wait_for()  # rendered, not just requested
-    assert first_image_src(page) not in (before, after)
+    assert clickable_src(page, 0) not in (before, after)
+
+
+def test_clicking_the_grid_and_the_close_up(app_url, page):
+    open_app(page, app_url)
+    goto_page(page, "Feature maps")
+    page.get_by_text("stem.act", exact=False).first.wait_for()
+    channel = page.get_by_role("combobox", name="Channel", exact=True)
+    assert channel.input_value().startswith("channel 0 (")
+    # stem.act: 32 channels in 8 columns × 4 rows, by channel number; tile 10 is row 1, column 2
+    click_picture(page, 0, 2.5 / 8, 1.5 / 4)
+    no_exception(page)
+    page.get_by_text("Channel 10: 112×112", exact=False).wait_for()
+    assert channel.input_value().startswith("channel 10 (")  # the selectbox followed
+
+    # a stale click must not come back: choosing another channel in the box sticks
+    channel.click()
+    page.keyboard.type("channel 3 (")
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    page.get_by_text("Channel 3: 112×112", exact=False).wait_for()
+    wait_idle(page)
+    assert channel.input_value().startswith("channel 3 (")
+
+    # the close-up (second picture, 112×112 units): click the middle of unit (84, 28)
+    click_picture(page, 1, 28.5 / 112, 84.5 / 112)
+    no_exception(page)
+    page.get_by_text("Receptive field of unit (84, 28)", exact=False).wait_for()

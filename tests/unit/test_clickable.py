@@ -1,0 +1,57 @@
+"""Clicks on pictures: CSS pixels → the picture's pixels → a tile / channel, and stale clicks."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnnviz import featuremaps as fm
+from cnnviz import render
+from cnnviz.ui.clickable import is_new, to_pixel
+
+
+def test_click_is_scaled_from_displayed_to_natural_pixels():
+    # a 600×1000 picture shown 500 CSS px wide (300 high): x=250 is column 500, y=150 row 300
+    assert to_pixel({"x": 250, "y": 150, "width": 500, "height": 300}, (600, 1000)) == (300, 500)
+    assert to_pixel({"x": 499.9, "y": 0, "width": 500, "height": 300}, (600, 1000)) == (0, 999)
+    assert to_pixel({"x": 500, "y": 0, "width": 500, "height": 300}, (600, 1000)) is None  # past the edge
+    assert to_pixel({"x": 3, "y": 4}, (10, 10)) == (4, 3)  # no size sent: natural size
+    assert to_pixel({"y": 4}, (10, 10)) is None
+
+
+def test_a_click_is_handled_once():
+    click = {"x": 1, "y": 2, "width": 10, "height": 10, "unix_time": 1700}
+    assert is_new(click, None)
+    assert not is_new(click, 1700)  # the component sends the same click again on a rerun
+    assert is_new({**click, "unix_time": 1701}, 1700)
+    assert not is_new(None, None)
+
+
+def test_tile_at_inverts_tile_and_upscale():
+    maps = np.arange(7 * 3 * 5, dtype=np.float32).reshape(7, 3, 5)
+    zoom, ncols = 4, 3
+    grid = render.upscale(render.tile(maps, ncols=ncols, pad=1), zoom)  # (3*(3+1)-1)*4 × (3*(5+1)-1)*4
+    cell = (4 * zoom, 6 * zoom)
+    for i in range(7):
+        r, c = divmod(i, ncols)
+        y, x = r * cell[0] + 5, c * cell[1] + 9  # a pixel inside tile i
+        assert render.tile_at((y, x), cell, (3, ncols)) == i
+        assert grid[y, x] == maps[i, 5 // zoom, 9 // zoom]
+    assert render.tile_at((3 * cell[0], 0), cell, (3, ncols)) is None
+
+
+def test_grid_channel_at_follows_the_sort_order():
+    rng = np.random.default_rng(0)
+    maps = rng.random((10, 6, 4)).astype(np.float32)
+    g = fm.feature_grid(maps, sort="max", norm="layer", width=200)
+    strongest = int(np.argmax(maps.reshape(10, -1).max(1)))
+    assert g.channel_at((1, 1)) == strongest  # first tile, top left
+    second = int(np.argsort(-maps.reshape(10, -1).max(1))[1])
+    assert g.channel_at((1, g.tile + 1)) == second
+    g7 = fm.feature_grid(maps[:7], width=200)  # 4 columns: the second row has 3 tiles and a hole
+    assert g7.ncols == 4
+    assert g7.channel_at((g7.tile_h + 1, 2 * g7.tile + 1)) == 6
+    assert g7.channel_at((g7.tile_h + 1, 3 * g7.tile + 1)) is None
+    # the outline is drawn on the chosen channel's tile and nowhere else
+    out = g.outlined(second)
+    changed = np.argwhere(np.any(out != g.rgb, axis=2))
+    assert changed.size and {g.channel_at(tuple(p)) for p in changed} == {second}
