@@ -35,16 +35,17 @@ def _plain_loop(model, x, y, xv, yv, epochs: int, batch: int, lr: float) -> floa
 
 def run() -> list[Row]:
     from cnnviz.models import small_cnn as arch
+    from cnnviz.preprocess import Preprocess
     from cnnviz.training import datasets
     from cnnviz.training.augment import default_augment
-    from cnnviz.training.fit import TrainConfig, build_and_fit, fit, normalizer, tensors
+    from cnnviz.training.fit import TrainConfig, build_and_fit, fit, tensors
 
     ds = datasets.mnist5k()
     a = arch.preset("tinyvgg")
     cfg = TrainConfig(epochs=2)  # no augmentation: the same work as the plain loop
     x, y = tensors(ds, ds.train_idx, torch.device("cpu"))
     xv, yv = tensors(ds, ds.val_idx, torch.device("cpu"))
-    norm = normalizer(ds.preprocess(), torch.device("cpu"))
+    norm = Preprocess.from_dict(ds.preprocess()).normalize
     x, xv = norm(x), norm(xv)
     ours, plain = [], []
     for rep in range(3):  # interleaved, so machine noise hits both alike

@@ -14,9 +14,10 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from cnnviz.activations import softmax
 from cnnviz.explain import Explanation, explain
-from cnnviz.predict import TopClass
-from cnnviz.zoo import LoadedModel, Preprocess
+from cnnviz.predict import TopClass, top_classes
+from cnnviz.zoo import LoadedModel
 
 
 @dataclass(frozen=True)
@@ -40,24 +41,13 @@ class Attack:
         return self.after[0].index != self.before[0].index
 
     def as_dict(self) -> dict:
-        def top(ts: list[TopClass]) -> list[dict]:
-            return [{"index": t.index, "label": t.label, "prob": round(t.prob, 6)} for t in ts]
-
         return {
             "eps": self.eps,
             "attacked_class": self.target,
-            "before": top(self.before),
-            "after": top(self.after),
+            "before": [t.as_dict() for t in self.before],
+            "after": [t.as_dict() for t in self.after],
             "fooled": self.fooled,
         }
-
-
-def pixels(spec: Preprocess, img: Image.Image) -> torch.Tensor:
-    """(1, C, H, W) float32 in 0..1: the cropped picture the model sees, before normalisation."""
-    arr = np.asarray(spec.crop(img), dtype=np.float32) / 255.0
-    if arr.ndim == 2:
-        arr = arr[:, :, None]
-    return torch.from_numpy(arr.transpose(2, 0, 1).copy()).unsqueeze(0)
 
 
 def fgsm_pixels(lm: LoadedModel, p: torch.Tensor, eps: float, target: int | None = None) -> tuple[int, torch.Tensor]:
@@ -68,17 +58,11 @@ def fgsm_pixels(lm: LoadedModel, p: torch.Tensor, eps: float, target: int | None
     spec = lm.preprocess_spec
     p = p.detach().to(lm.device).clone().requires_grad_()
     with lm.use() as model, torch.enable_grad():
-        logits = model(spec.normalize_pixels(p))
+        logits = model(spec.normalize(p))
         t = int(logits[0].argmax()) if target is None else int(target)
         loss = F.cross_entropy(logits, torch.tensor([t], device=lm.device))
         (grad,) = torch.autograd.grad(loss, p)
     return t, (p.detach() + eps * grad.sign()).clamp(0.0, 1.0)
-
-
-def _top5(lm: LoadedModel, logits: np.ndarray) -> list[TopClass]:
-    probs = torch.softmax(torch.from_numpy(logits).double(), 0)
-    v, i = probs.topk(min(5, probs.numel()))
-    return [TopClass(int(k), lm.label(int(k)), float(pv)) for pv, k in zip(v, i, strict=True)]
 
 
 def fgsm(
@@ -86,10 +70,10 @@ def fgsm(
 ) -> Attack:
     """Attack ``img`` with FGSM at ``eps`` (pixel units, e.g. 2/255); top-5 and Grad-CAM before and after."""
     spec = lm.preprocess_spec
-    clean = pixels(spec, img).to(lm.device)
+    clean = spec.pixels(img).to(lm.device)
     t, adv = fgsm_pixels(lm, clean, float(eps), target)
-    cam_before = explain(lm, spec.normalize_pixels(clean), "gradcam", layer=layer)
-    cam_after = explain(lm, spec.normalize_pixels(adv), "gradcam", layer=layer)
+    cam_before = explain(lm, spec.normalize(clean), "gradcam", layer=layer)
+    cam_after = explain(lm, spec.normalize(adv), "gradcam", layer=layer)
 
     def hwc(q: torch.Tensor) -> np.ndarray:
         return q[0].permute(1, 2, 0).cpu().numpy().astype(np.float32)
@@ -100,8 +84,8 @@ def fgsm(
         hwc(clean),
         hwc(adv),
         hwc(adv - clean),
-        _top5(lm, cam_before.logits),
-        _top5(lm, cam_after.logits),
+        top_classes(softmax(cam_before.logits), lm.label),
+        top_classes(softmax(cam_after.logits), lm.label),
         cam_before,
         cam_after,
     )

@@ -7,12 +7,13 @@ not a tensor or a plain container, so a pickle that tries to run code is refused
 
 from __future__ import annotations
 
-import json
 import pickle
 import zipfile
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file
 from torch import nn
 
 from cnnviz.errors import CheckpointError
@@ -47,9 +48,6 @@ def load_state_dict_file(path: str | Path) -> dict[str, torch.Tensor]:
 
 
 def _load_safetensors(path: Path) -> dict[str, torch.Tensor]:
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
     try:
         return load_file(str(path), device="cpu")
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
@@ -89,24 +87,3 @@ def apply_state_dict(model: nn.Module, state: dict[str, torch.Tensor], *, source
     if problems:
         raise CheckpointError(f"The {source} does not fit this architecture: " + ", ".join(problems) + ".")
     model.load_state_dict(state, strict=True)
-
-
-def save_checkpoint(model: nn.Module, meta: dict, directory: str | Path, name: str) -> Path:
-    """Save ``model``'s state dict as ``name.safetensors`` with ``name.json`` beside it.
-
-    Writes to temporary names first and renames, so a crash never leaves half a model that
-    the picker would list. Returns the path of the ``.safetensors`` file.
-    """
-    from safetensors.torch import save_file
-
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    weights = directory / f"{name}.safetensors"
-    meta_path = directory / f"{name}.json"
-    tmp_w, tmp_m = weights.with_suffix(".safetensors.tmp"), meta_path.with_suffix(".json.tmp")
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(tmp_w))
-    tmp_m.write_text(json.dumps(meta, indent=2))
-    tmp_w.replace(weights)
-    tmp_m.replace(meta_path)
-    return weights

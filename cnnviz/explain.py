@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from cnnviz.activations import softmax
 from cnnviz.errors import CnnvizError
 from cnnviz.hooks import first_tensor, hooks
 from cnnviz.probe import POOLS
@@ -395,7 +396,7 @@ def explain(
     seconds = time.perf_counter() - start
     signed_np = signed.detach().float().cpu().numpy()
     final = np.maximum(signed_np, 0) if info.kind == "cam" else signed_np
-    probs = _softmax(logits)
+    probs = softmax(logits)
     return Explanation(method, t, lm.label(t), float(probs[t]), layer_name, signed_np, final, logits, seconds)
 
 
@@ -430,14 +431,7 @@ def _pixel_attr(
 
 def black_input(spec, like: torch.Tensor) -> torch.Tensor:
     """The all-black picture in normalised space, (0 − mean) / std per channel, shaped like ``like``."""
-    black = torch.zeros((1, *like.shape[1:]), dtype=like.dtype, device=like.device)
-    return spec.normalize_pixels(black).expand_as(like).contiguous()
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits.astype(np.float64) - logits.max()
-    e = np.exp(z)
-    return (e / e.sum()).astype(np.float32)
+    return spec.normalize(torch.zeros_like(like))
 
 
 # ---------------------------------------------------------------- the sweep
@@ -460,7 +454,7 @@ def sweep(lm: LoadedModel, x: torch.Tensor, *, target: int | None = None, layers
     t, logits, ag = layer_acts_and_grads(lm, x, layers, target)
     maps = [cam_from(*ag[n]).clamp(min=0).float().cpu().numpy() for n in layers]
     seconds = time.perf_counter() - start
-    return Sweep(t, lm.label(t), float(_softmax(logits)[t]), layers, maps, seconds)
+    return Sweep(t, lm.label(t), float(softmax(logits)[t]), layers, maps, seconds)
 
 
 # ---------------------------------------------------------------- showing a map

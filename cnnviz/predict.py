@@ -1,13 +1,15 @@
-"""Top-k prediction on a loaded model."""
+"""Top-k prediction on a loaded model, and the top-k every result shares (softmax: ``activations.softmax``)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from cnnviz.activations import softmax
 from cnnviz.zoo import LoadedModel
 
 
@@ -16,6 +18,17 @@ class TopClass:
     index: int
     label: str
     prob: float
+
+    def as_dict(self) -> dict:
+        """``{"index", "label", "prob"}``: the JSON the CLI prints and the pages read."""
+        return {"index": self.index, "label": self.label, "prob": round(self.prob, 6)}
+
+
+def top_classes(probs: np.ndarray, label: Callable[[int], str], k: int = 5) -> list[TopClass]:
+    """The ``k`` most probable classes of (K,) ``probs``, best first; ties keep the lower index."""
+    k = max(1, min(k, len(probs)))
+    order = np.argsort(-np.asarray(probs, dtype=np.float64), kind="stable")[:k]
+    return [TopClass(int(i), label(int(i)), float(probs[i])) for i in order]
 
 
 @dataclass(frozen=True)
@@ -29,25 +42,14 @@ class Prediction:
     seconds: float
 
     def as_dict(self) -> dict:
-        return {
-            "model": self.model,
-            "top": [{"index": t.index, "label": t.label, "prob": round(t.prob, 6)} for t in self.top],
-        }
+        return {"model": self.model, "top": [t.as_dict() for t in self.top]}
 
 
 def predict(lm: LoadedModel, x: torch.Tensor, *, top: int = 5) -> Prediction:
     """Classify one input ``x`` (1, C, H, W); the time covers the forward pass only."""
     with lm.use() as model, torch.inference_mode():
         start = time.perf_counter()
-        logits = model(x.to(lm.device))[0].float()
+        logits = model(x.to(lm.device))[0].float().cpu().numpy()
         seconds = time.perf_counter() - start
-    probs = torch.softmax(logits, dim=0)
-    k = max(1, min(top, probs.numel()))
-    values, indices = probs.topk(k)
-    return Prediction(
-        model=lm.name,
-        top=[TopClass(int(i), lm.label(int(i)), float(v)) for v, i in zip(values, indices, strict=True)],
-        logits=logits.cpu().numpy(),
-        probs=probs.cpu().numpy(),
-        seconds=seconds,
-    )
+    probs = softmax(logits)
+    return Prediction(lm.name, top_classes(probs, lm.label, top), logits, probs, seconds)

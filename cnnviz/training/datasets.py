@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw
 
 from cnnviz.errors import DatasetError, ImageError
 from cnnviz.images import decode_image
-from cnnviz.zoo import Preprocess
+from cnnviz.preprocess import Preprocess
 
 # Caps on what a user's upload may make us read (a class of 30 shares one server).
 MAX_FILES = 5000  # image files per dataset

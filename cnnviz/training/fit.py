@@ -18,6 +18,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnviz.errors import DatasetError
+from cnnviz.models.small_cnn import Dropout, build_model
+from cnnviz.preprocess import Preprocess
 from cnnviz.training.augment import Augment
 from cnnviz.training.datasets import ImageDataset
 
@@ -54,13 +56,6 @@ def tensors(ds: ImageDataset, idx: np.ndarray, device: torch.device) -> tuple[to
     """(N, C, S, S) float32 in 0..1 and (N,) int64 labels of the images ``idx``, on ``device``."""
     x = torch.from_numpy(ds.x[idx]).to(device=device, dtype=torch.float32).div_(255.0)
     return x, torch.from_numpy(ds.y[idx]).to(device)
-
-
-def normalizer(preprocess: dict, device: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:
-    """x (B, C, H, W) in 0..1 → (x - mean) / std, as ``Preprocess.normalize`` does."""
-    mean = torch.tensor(preprocess["mean"], device=device)[None, :, None, None]
-    std = torch.tensor(preprocess["std"], device=device)[None, :, None, None]
-    return lambda x: (x - mean) / std
 
 
 @torch.no_grad()
@@ -101,12 +96,31 @@ def fit(
     device = torch.device(device)
     if len(ds.train_idx) == 0 or len(ds.val_idx) == 0:
         raise DatasetError("The dataset has no training/validation split; load it through cnnviz.training.datasets.")
-    pre = ds.preprocess()
-    norm = normalizer(pre, device)
+    # The run's own generator: batch order, augmentation and dropout masks. Never the
+    # process-wide one, which other sessions' requests share.
+    gen = torch.Generator().manual_seed(cfg.seed)
+    dropouts = [m for m in model.modules() if isinstance(m, Dropout)]
+    for m in dropouts:
+        m.generator = gen
+    try:
+        return _train(model, ds, cfg, gen, device, on_progress, should_stop)
+    finally:
+        for m in dropouts:
+            m.generator = None
+
+
+def _train(
+    model: nn.Module,
+    ds: ImageDataset,
+    cfg: TrainConfig,
+    gen: torch.Generator,
+    device: torch.device,
+    on_progress: Callable[[dict], None] | None,
+    should_stop: Callable[[], bool] | None,
+) -> FitResult:
+    norm = Preprocess.from_dict(ds.preprocess()).normalize
     xtr, ytr = tensors(ds, ds.train_idx, device)
     xva, yva = tensors(ds, ds.val_idx, device)
-    torch.manual_seed(cfg.seed)
-    gen = torch.Generator().manual_seed(cfg.seed)
     model.to(device).train()
     params = [p for p in model.parameters() if p.requires_grad]
     if cfg.optimizer == "sgd":
@@ -189,8 +203,5 @@ def fit(
 
 def build_and_fit(ds: ImageDataset, arch: dict, cfg: TrainConfig, **kwargs) -> tuple[nn.Module, FitResult]:
     """Build ``arch`` for ``ds`` with seed ``cfg.seed`` and train it: (model in eval mode, result)."""
-    from cnnviz.models.small_cnn import build_model
-
-    torch.manual_seed(cfg.seed)
-    model = build_model(arch, in_channels=ds.channels, num_classes=len(ds.classes), size=ds.size)
+    model = build_model(arch, in_channels=ds.channels, num_classes=len(ds.classes), size=ds.size, seed=cfg.seed)
     return model, fit(model, ds, cfg, **kwargs)

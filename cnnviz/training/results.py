@@ -14,12 +14,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from cnnviz import zoo
-from cnnviz.checkpoints import save_checkpoint
+from cnnviz import usermodels, zoo
 from cnnviz.errors import CnnvizError
 from cnnviz.models import small_cnn as archs
+from cnnviz.preprocess import Preprocess
 from cnnviz.training.datasets import ImageDataset
-from cnnviz.training.fit import FitResult, normalizer, predict_batches, tensors
+from cnnviz.training.fit import FitResult, predict_batches, tensors
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$")
 
@@ -48,7 +48,8 @@ def evaluate(model: nn.Module, ds: ImageDataset, device: torch.device | str = "c
     """Run the validation split through ``model`` (eval mode) and tabulate the results."""
     device = torch.device(device)
     x, y = tensors(ds, ds.val_idx, device)
-    probs = predict_batches(model.to(device), x, normalizer(ds.preprocess(), device)).cpu().numpy()
+    norm = Preprocess.from_dict(ds.preprocess()).normalize
+    probs = predict_batches(model.to(device), x, norm).cpu().numpy()
     y = y.cpu().numpy()
     pred = probs.argmax(1)
     k = len(ds.classes)
@@ -62,7 +63,7 @@ def evaluate(model: nn.Module, ds: ImageDataset, device: torch.device | str = "c
     return Results(float((pred == y).mean()), confusion, per_class, wrong[order], pred[wrong][order], conf[order])
 
 
-def check_name(name: str, *, directory: Path | None = None) -> str:
+def check_name(name: str) -> str:
     """``name`` if it is a usable file name not taken by a built-in model; else SaveError."""
     name = (name or "").strip()
     if not NAME_RE.match(name):
@@ -78,7 +79,7 @@ def checkpoint_meta(
 ) -> dict:
     """The JSON metadata of docs/ARCHITECTURE.md for a model trained on ``ds``."""
     return {
-        "format": zoo.CHECKPOINT_FORMAT,
+        "format": usermodels.FORMAT,
         "name": name,
         "title": title or name,
         "arch": arch,
@@ -104,11 +105,8 @@ def save_model(model: nn.Module, meta: dict, path: str | Path | None = None) -> 
     """Save as ``<path>.safetensors`` + ``<path>.json`` (default: the user-models folder,
     under ``meta["name"]``). Returns the .safetensors path."""
     if path is None:
-        directory, name = zoo.user_models_dir(), check_name(meta["name"])
-    else:
-        p = Path(path)
-        directory, name = p.parent, p.name.removesuffix(".safetensors").removesuffix(".json")
-    return save_checkpoint(model, {**meta, "name": name}, directory, name)
+        path = usermodels.user_models_dir() / check_name(meta["name"])
+    return usermodels.save(model, meta, path)
 
 
 def export_zip(weights_path: str | Path) -> bytes:

@@ -15,7 +15,6 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 from torch import nn
 
 from cnnviz.errors import CnnvizError
@@ -122,8 +121,7 @@ class Trainer:
             with self._lock:
                 self._status = "running"
             device = default_device()
-            torch.manual_seed(self.cfg.seed)
-            model = build_model(self.arch, self.ds.channels, len(self.ds.classes), self.ds.size)
+            model = build_model(self.arch, self.ds.channels, len(self.ds.classes), self.ds.size, seed=self.cfg.seed)
             self.model = model
             with self._lock:
                 self._filters = first_filters(model)

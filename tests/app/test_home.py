@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import urllib.error
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.images import sample_bytes
+from cnnviz.models import torchvision_zoo
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -90,11 +92,9 @@ def test_missing_pretrained_weights_are_a_message_not_a_crash(tmp_path, monkeypa
 
     # offline, the Download button says so instead of crashing (no real network call)
     def offline(*args, **kwargs):
-        import urllib.error
-
         raise urllib.error.URLError("no network in tests")
 
-    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    monkeypatch.setattr(torchvision_zoo, "urlopen", offline)
     at.button(key="download_weights").click().run()
     assert not at.exception
     assert any("Could not download" in e.value for e in at.error)

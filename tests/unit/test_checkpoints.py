@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 from pathlib import Path
@@ -10,8 +11,8 @@ import pytest
 import torch
 from torch import nn
 
-from cnnviz import zoo
-from cnnviz.checkpoints import apply_state_dict, load_state_dict_file, save_checkpoint
+from cnnviz import usermodels, zoo
+from cnnviz.checkpoints import apply_state_dict, load_state_dict_file
 from cnnviz.errors import CheckpointError
 
 
@@ -100,10 +101,11 @@ def test_non_tensor_contents_are_refused(tmp_path):
         load_state_dict_file(tmp_path / "missing.pt")
 
 
-def test_save_checkpoint_writes_both_files_atomically(tmp_path):
+def test_save_writes_both_files_atomically(tmp_path):
     model = nn.Sequential(nn.Conv2d(1, 2, 3))
-    path = save_checkpoint(model, {"format": zoo.CHECKPOINT_FORMAT}, tmp_path, "m")
-    assert path.exists() and (tmp_path / "m.json").exists()
+    path = usermodels.save(model, {}, tmp_path / "m")
+    assert path == tmp_path / "m.safetensors" and (tmp_path / "m.json").exists()
+    assert json.loads((tmp_path / "m.json").read_text()) == {"format": "cnnviz-model/1", "name": "m"}
     assert not list(tmp_path.glob("*.tmp"))
     loaded = load_state_dict_file(path)
     assert torch.equal(loaded["0.weight"], model.state_dict()["0.weight"])

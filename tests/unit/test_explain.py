@@ -12,7 +12,8 @@ from torch import nn
 
 from cnnviz import explain as E
 from cnnviz.errors import CnnvizError
-from cnnviz.zoo import LoadedModel, ModelInfo, Preprocess
+from cnnviz.preprocess import Preprocess
+from cnnviz.zoo import LoadedModel, ModelInfo
 
 
 def wrap(model: nn.Module, *, size: int, channels: int, classes: int, layer: str) -> LoadedModel:

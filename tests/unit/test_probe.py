@@ -12,7 +12,8 @@ from torch import nn
 from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
 
 from cnnviz import probe
-from cnnviz.zoo import LoadedModel, ModelInfo, Preprocess, load_model
+from cnnviz.preprocess import Preprocess
+from cnnviz.zoo import LoadedModel, ModelInfo, load_model
 
 
 # ------------------------------------------------------------------ small hand-checked models

@@ -68,7 +68,7 @@ def test_caffe_preprocess_is_bgr_minus_mean(squeeze):
     assert np.abs(squeeze.preprocess_spec.denormalize(x) - rgb).max() < 1e-5
     # the differentiable path (FGSM, integrated gradients) feeds the same tensor
     p = torch.from_numpy(rgb.transpose(2, 0, 1).copy())[None]
-    assert torch.allclose(squeeze.preprocess_spec.normalize_pixels(p), x, atol=1e-4)
+    assert torch.allclose(squeeze.preprocess_spec.normalize(p), x, atol=1e-4)
 
 
 # ------------------------------------------------------------ direct numpy evaluation

@@ -9,9 +9,10 @@ import pytest
 import torch
 from PIL import Image
 
-from cnnviz import zoo
+from cnnviz import usermodels, zoo
 from cnnviz.errors import ModelError, WeightsUnavailable
 from cnnviz.models import small_cnn as arch_mod
+from cnnviz.models import torchvision_zoo as tv
 from cnnviz.predict import predict
 
 REGISTERED = ["efficientnet_lite0", *zoo.TORCHVISION_MODELS]
@@ -95,7 +96,7 @@ def test_cached_torchvision_weights_are_found_offline(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
     ref = zoo.load_model("mobilenet_v3_small", "random", device="cpu")
     state = {k: v + 0.5 if v.is_floating_point() else v for k, v in ref.model.state_dict().items()}
-    path = zoo._tv_cache_file("mobilenet_v3_small")
+    path = tv.cache_file("mobilenet_v3_small")
     path.parent.mkdir(parents=True)
     torch.save(state, path)
     assert zoo.get_info("mobilenet_v3_small").available()
@@ -153,8 +154,6 @@ def test_use_serialises_threads():
 
 def test_user_model_in_folder_is_listed_and_loads(tmp_path, monkeypatch):
     """A saved checkpoint (safetensors + JSON) appears in the registry and rebuilds."""
-    from cnnviz.checkpoints import save_checkpoint
-
     monkeypatch.setenv("CNNVIZ_USER_MODELS", str(tmp_path))
     arch = {"kind": "tinyvgg"}
     model = arch_mod.build_model(arch, in_channels=1, num_classes=3, size=28)
@@ -167,7 +166,7 @@ def test_user_model_in_folder_is_listed_and_loads(tmp_path, monkeypatch):
         "preprocess": {"size": 28, "resize": 28, "mean": [0.5], "std": [0.5], "channels": 1},
         "dataset": "test",
     }
-    save_checkpoint(model, meta, tmp_path, "mine")
+    usermodels.save(model, meta, tmp_path / "mine")
     info = zoo.get_info("mine")
     assert info.family == "user" and info.preprocess.channels == 1
     lm = zoo.load_model("mine", device="cpu")

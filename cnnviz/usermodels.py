@@ -1,0 +1,132 @@
+"""The user-model format, ``cnnviz-model/1``: the only module that reads or writes it.
+
+A model trained in the app (or by ``python -m cnnviz train --out P``) is two files side
+by side: ``<name>.safetensors`` (the state dict, tensors only) and ``<name>.json`` (the
+sidecar)::
+
+    {"format": "cnnviz-model/1", "name": "...", "title": "...",
+     "arch": {...},                      # cnnviz.models.small_cnn architecture dict
+     "classes": ["...", ...],
+     "preprocess": {"size", "resize", "mean", "std", "channels", "invert"},
+     "default_layer": "features.3.act", "dataset": "...", "metrics": {...}, ...}
+
+``save`` writes both, ``read`` parses a sidecar into a :class:`UserModel`, ``sidecar_of``
+finds the JSON beside a weights file, ``scan`` lists a folder's models.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+from torch import nn
+
+from cnnviz.checkpoints import load_state_dict_file
+from cnnviz.errors import CheckpointError
+from cnnviz.models.small_cnn import build_model
+from cnnviz.preprocess import Preprocess
+
+FORMAT = "cnnviz-model/1"
+SHIPPED_DIR = Path(__file__).parent / "weights"  # models that ship with the app (tinyvgg_mnist)
+
+
+def user_models_dir() -> Path:
+    """Where the app saves and finds user-trained models (``$CNNVIZ_USER_MODELS``)."""
+    return Path(os.environ.get("CNNVIZ_USER_MODELS", "user_models"))
+
+
+def paths(path: str | Path) -> tuple[Path, Path]:
+    """(weights, sidecar) for ``P``, ``P.safetensors`` or ``P.json``."""
+    p = Path(path)
+    stem = p.with_name(p.name.removesuffix(".safetensors").removesuffix(".json"))
+    return stem.with_name(stem.name + ".safetensors"), stem.with_name(stem.name + ".json")
+
+
+@dataclass(frozen=True)
+class UserModel:
+    """A parsed sidecar: everything needed to rebuild the network and read its weights."""
+
+    name: str
+    weights: Path
+    arch: dict
+    classes: list[str]
+    preprocess: Preprocess
+    meta: dict  # the whole sidecar, as saved
+
+    def build(self) -> nn.Module:
+        """The architecture, with random weights (seed them first for a fixed initialisation)."""
+        return build_model(
+            self.arch, in_channels=self.preprocess.channels, num_classes=len(self.classes), size=self.preprocess.size
+        )
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return load_state_dict_file(self.weights)
+
+
+def read(sidecar: str | Path) -> UserModel:
+    """Parse ``<name>.json`` (its ``.safetensors`` must sit beside it); CheckpointError if it is
+    not a CNN Explorer model or is malformed."""
+    weights, meta_path = paths(sidecar)
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, ValueError) as e:
+        raise CheckpointError(f"{meta_path.name} is not a readable CNN Explorer model description.") from e
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{meta_path.name} is not a CNN Explorer model (its format is not {FORMAT}).")
+    if not weights.is_file():
+        raise CheckpointError(f"{meta_path.name} has no {weights.name} beside it.")
+    try:
+        pre = Preprocess.from_dict(meta["preprocess"])
+        classes = [str(c) for c in meta["classes"]]
+        arch = dict(meta["arch"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(f"{meta_path.name} is malformed (preprocess, classes or arch).") from e
+    return UserModel(meta_path.stem, weights, arch, classes, pre, meta)
+
+
+def sidecar_of(weights: str | Path) -> Path | None:
+    """The ``.json`` beside a ``.safetensors`` file when it is a CNN Explorer model, else None."""
+    w = Path(weights)
+    if w.suffix != ".safetensors":
+        return None
+    meta = paths(w)[1]
+    try:
+        ours = json.loads(meta.read_text()).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        return None
+    return meta if ours else None
+
+
+def scan(directory: Path) -> list[UserModel]:
+    """Every readable model in ``directory``, by name; files that are not ours are skipped."""
+    if not directory.is_dir():
+        return []
+    found = []
+    for meta_path in sorted(directory.glob("*.json")):
+        try:
+            found.append(read(meta_path))
+        except CheckpointError:
+            continue
+    return found
+
+
+def save(model: nn.Module, meta: dict, path: str | Path) -> Path:
+    """Save ``model``'s state dict as ``P.safetensors`` with the sidecar ``P.json``.
+
+    ``path`` is ``P``, ``P.safetensors`` or ``P.json``; ``meta["format"]`` and
+    ``meta["name"]`` are filled in. Writes to temporary names first and renames, so a crash
+    never leaves half a model that the picker would list. Returns the ``.safetensors`` path.
+    """
+    weights, meta_path = paths(path)
+    weights.parent.mkdir(parents=True, exist_ok=True)
+    meta = {**meta, "format": FORMAT, "name": meta_path.stem}
+    tmp_w, tmp_m = weights.with_suffix(".safetensors.tmp"), meta_path.with_suffix(".json.tmp")
+    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp_w))
+    tmp_m.write_text(json.dumps(meta, indent=2))
+    tmp_w.replace(weights)
+    tmp_m.replace(meta_path)
+    return weights
