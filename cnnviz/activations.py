@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from torch import nn
 
 from cnnviz.errors import CnnvizError
@@ -87,6 +88,35 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     z = z - z.max(axis=-1, keepdims=True)
     e = np.exp(z)
     return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
+def softmax_table(logits: np.ndarray, temperature: float, classes: list[str], top: int = 8) -> pd.DataFrame:
+    """The ``top`` classes by logit (best first) with their numbers: columns ``class``, ``z``
+    (logit), ``z / T``, ``p1`` (probability in %, T = 1) and ``pT`` (probability in %, at T).
+
+    Both charts and tables of the softmax view are drawn from this one frame, so a bar can never
+    disagree with its number.
+    """
+    logits = np.asarray(logits, dtype=np.float32)
+    idx = np.argsort(-logits, kind="stable")[:top]
+    p1, pt = softmax(logits, 1.0), softmax(logits, temperature)
+    return pd.DataFrame(
+        {
+            "class": [classes[i] if i < len(classes) else f"class {i}" for i in idx],
+            "z": logits[idx],
+            "z / T": logits[idx] / temperature,
+            "p1": p1[idx] * 100.0,
+            "pT": pt[idx] * 100.0,
+        }
+    )
+
+
+def function_curve(name: str, lo: float, hi: float, slope: float = 0.01, points: int = 201) -> pd.DataFrame:
+    """The activation function itself over ``lo..hi``: columns ``x`` and ``y`` (``points`` rows)."""
+    if not hi > lo:
+        lo, hi = lo - 1.0, lo + 1.0
+    x = np.linspace(lo, hi, points, dtype=np.float32)
+    return pd.DataFrame({"x": x, "y": apply(name, x, slope)})
 
 
 def entropy_bits(p: np.ndarray) -> float:

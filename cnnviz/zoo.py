@@ -90,6 +90,11 @@ class LoadedModel:
         self._lock = threading.RLock()
 
     @property
+    def title(self) -> str:
+        """The model's name as shown to a student; untrained weights are part of the name."""
+        return f"{self.info.title} · random weights (untrained)" if self.weights == "random" else self.info.title
+
+    @property
     def preprocess_spec(self) -> Preprocess:
         return self.info.preprocess
 

@@ -6,8 +6,8 @@ import streamlit as st
 from cnnviz import activations as act
 from cnnviz import convolution as cv
 from cnnviz import render
+from cnnviz.ui import charts, loaders, state
 from cnnviz.ui import compute_views as ui
-from cnnviz.ui import loaders, state
 
 st.title("Activation functions")
 st.caption(
@@ -54,19 +54,21 @@ else:
 after = act.apply(fn, before, slope)
 s = act.summarize(before, after)
 
-st.latex(act.FORMULAS[fn].replace("a\\,x", f"{slope:g}\\,x"))
 lim = ui.robust_limit(before)
-a, b, c = st.columns([1, 1, 1.2])
+a, f, b = st.columns([1, 0.9, 1])
 with a:
     ui.show_map(render.map_rgb(before, signed=True, limit=lim), f"Before: {before.min():.2f} … {before.max():.2f}", 320)
+with f:
+    st.latex(act.FORMULAS[fn].replace("a\\,x", f"{slope:g}\\,x"))
+    curve = act.function_curve(fn, float(before.min()), float(before.max()), slope)
+    st.altair_chart(charts.function_chart(curve, fn), width="stretch")
 with b:
     if fn == "sigmoid":  # 0..1, 0.5 where the input was 0
         pic = render.colorize(after, "gray")
     else:  # same scale as "before": what is unchanged looks unchanged
         pic = render.map_rgb(after, signed=True, limit=lim if fn != "tanh" else 1.0)
     ui.show_map(pic, f"After {fn}: {after.min():.2f} … {after.max():.2f}", 320)
-with c:
-    st.altair_chart(ui.histogram_chart(before, after, fn), width="stretch")
+st.altair_chart(ui.histogram_chart(before, after, fn), width="stretch")
 m1, m2, m3 = st.columns(3)
 m1.metric("Negative before", f"{s.share_negative:.1%}")
 m2.metric("Exactly zero after", f"{s.share_zeroed:.1%}")
@@ -85,8 +87,8 @@ with st.expander("What am I looking at?"):
 st.header("Softmax: from scores to probabilities")
 logits = ui.current_logits()  # (num_classes,)
 temp = st.slider("Temperature T", 0.1, 5.0, 1.0, 0.1, key=state.ACT_TEMP)
-p1, pt = act.softmax(logits, 1.0), act.softmax(logits, temp)
-ui.softmax_view(logits, p1, pt, temp, lm.classes)
+p1, pt = act.softmax(logits, 1.0), act.softmax(logits, temp)  # for the entropy line
+ui.softmax_view(logits, temp, lm.classes)
 st.markdown(
     f"Spread of the probabilities (entropy): **{act.entropy_bits(pt):.2f} bits** at T = {temp:g} "
     f"(T = 1: {act.entropy_bits(p1):.2f}; all {len(logits)} classes equal would be "

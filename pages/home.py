@@ -16,9 +16,10 @@ with left:
     st.image(img, caption=f"Your image ({img.width}×{img.height})", width="stretch")
 with right:
     best = pred["top"][0]
-    st.subheader(f"{best['label']} — {best['prob']:.1%}")
+    guess = " (an untrained guess)" if lm.weights == "random" else ""
+    st.subheader(f"{best['label']} — {best['prob']:.1%}{guess}")
     st.altair_chart(charts.top_k_chart(pred["top"]), width="stretch")
-    st.caption(f"{lm.info.title} · forward pass {pred['seconds'] * 1000:.0f} ms on {lm.device.type.upper()}")
+    st.caption(f"{lm.title} · forward pass {pred['seconds'] * 1000:.0f} ms on {lm.device.type.upper()}")
     fed, text = st.columns([1, 1.6])
     fed.image(loaders.model_view(), caption=f"Model input: {spec.size}×{spec.size}", width="stretch")
     text.markdown(charts.FED_EXPLAINER.format(size=spec.size, channels="grey" if spec.channels == 1 else "colour"))

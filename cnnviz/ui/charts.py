@@ -33,3 +33,58 @@ def top_k_chart(top: list[dict]) -> alt.Chart:
     bars = base.mark_bar(color="#c2410c")
     text = base.mark_text(align="left", dx=4, fontSize=14).encode(text=alt.Text("percent:Q", format=".1f"))
     return (bars + text).properties(height=40 * len(df) + 20)
+
+
+SOFTMAX_SERIES = ("T = 1", "your T")  # distinct names even at T = 1: same-named bars would stack
+
+
+def softmax_chart(table: pd.DataFrame, temp: float) -> alt.Chart:
+    """Grouped bars: each class's probability at T = 1 (grey) and at the chosen T (orange).
+
+    ``table`` is :func:`cnnviz.activations.softmax_table`; a bar ends exactly at its number
+    (``stack=None``: bars are never added on top of each other).
+    """
+    ref, mine = SOFTMAX_SERIES
+    long = pd.concat(
+        [
+            pd.DataFrame({"class": table["class"], "percent": table["p1"], "T": ref}),
+            pd.DataFrame({"class": table["class"], "percent": table["pT"], "T": mine}),
+        ],
+        ignore_index=True,
+    )
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            y=alt.Y("class:N", sort=list(table["class"]), title=None, axis=alt.Axis(labelFontSize=14, labelLimit=200)),
+            yOffset=alt.YOffset("T:N", sort=list(SOFTMAX_SERIES)),
+            x=alt.X("percent:Q", title="probability (%)", stack=None, scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color(
+                "T:N",
+                sort=list(SOFTMAX_SERIES),
+                scale=alt.Scale(domain=list(SOFTMAX_SERIES), range=["#9ca3af", "#c2410c"]),
+                legend=alt.Legend(
+                    orient="top",
+                    title=None,
+                    labelFontSize=14,
+                    labelExpr=f"datum.label == '{mine}' ? 'T = {temp:g}' : datum.label",
+                ),
+            ),
+            tooltip=["class", "T", alt.Tooltip("percent:Q", format=".2f")],
+        )
+        .properties(height=40 * len(table))
+    )
+
+
+def function_chart(curve: pd.DataFrame, fn: str) -> alt.Chart:
+    """The activation function as a line, y = f(x), with the axes through 0 drawn."""
+    line = (
+        alt.Chart(curve)
+        .mark_line(color="#c2410c", strokeWidth=3)
+        .encode(x=alt.X("x:Q", title="x (input)"), y=alt.Y("y:Q", title=f"{fn}(x)"))
+    )
+    zero = pd.DataFrame({"v": [0.0]})
+    axes = alt.Chart(zero).mark_rule(color="#9ca3af").encode(y="v:Q") + alt.Chart(zero).mark_rule(
+        color="#9ca3af"
+    ).encode(x="v:Q")
+    return (axes + line).properties(height=220)

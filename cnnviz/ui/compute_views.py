@@ -10,10 +10,12 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import render
+from cnnviz.activations import softmax_table
 from cnnviz.convolution import preset
 from cnnviz.pooling import layer_io
 from cnnviz.probe import capture
 from cnnviz.ui import loaders, state
+from cnnviz.ui.charts import softmax_chart
 
 # ---------------------------------------------------------------- pictures
 
@@ -146,7 +148,7 @@ def current_logits() -> np.ndarray:
 
 def network_input() -> np.ndarray:
     """(C, H, W) float32: the normalised input the model is fed for the current image."""
-    lm = loaders.current_model()
+    lm = loaders.loaded_model()
     return lm.preprocess_spec(loaders.current_image())[0].numpy()
 
 
@@ -185,55 +187,21 @@ def histogram_chart(before: np.ndarray, after: np.ndarray, fn: str, bins: int = 
             ),
             tooltip=["map", "value", "count"],
         )
-        .properties(height=300)
+        .properties(height=200)
     )
 
 
-def softmax_view(
-    logits: np.ndarray, p1: np.ndarray, pt: np.ndarray, temp: float, classes: list[str], top: int = 8
-) -> None:
-    """Bars of the top classes' probabilities at T = 1 and at T, and their numbers."""
-    import altair as alt
-
-    idx = np.argsort(-logits)[:top]
-    label = [classes[i] if i < len(classes) else f"class {i}" for i in idx]
-    df = pd.DataFrame(
-        {
-            "class": label * 2,
-            "percent": np.r_[p1[idx], pt[idx]] * 100,
-            "T": ["T = 1"] * len(idx) + [f"T = {temp:g}"] * len(idx),
-        }
-    )
-    chart = (
-        alt.Chart(df)
-        .mark_bar()
-        .encode(
-            y=alt.Y("class:N", sort=label, title=None, axis=alt.Axis(labelFontSize=14, labelLimit=220)),
-            yOffset=alt.YOffset("T:N", sort=["T = 1"]),
-            x=alt.X("percent:Q", title="probability (%)", scale=alt.Scale(domain=[0, 100])),
-            color=alt.Color(
-                "T:N",
-                sort=["T = 1"],
-                scale=alt.Scale(range=["#9ca3af", "#c2410c"]),
-                legend=alt.Legend(orient="top", title=None, labelFontSize=14),
-            ),
-            tooltip=["class", "T", alt.Tooltip("percent:Q", format=".2f")],
-        )
-        .properties(height=46 * len(idx))
-    )
-    left, right = st.columns([1.4, 1])
-    left.altair_chart(chart, width="stretch")
-    table = pd.DataFrame(
-        {
-            "class": label,
-            "logit z": logits[idx],
-            "z / T": logits[idx] / temp,
-            "p (T = 1)": p1[idx] * 100,
-            f"p (T = {temp:g})": pt[idx] * 100,
-        }
-    )
+def softmax_view(logits: np.ndarray, temp: float, classes: list[str], top: int = 8) -> None:
+    """Bars of the top classes' probabilities at T = 1 and at T, beside their numbers (one frame)."""
+    table = softmax_table(logits, temp, classes, top)
+    left, right = st.columns([1.1, 1])
+    left.altair_chart(softmax_chart(table, temp), width="stretch")
+    shown = table.rename(columns={"p1": "p % (T=1)", "pT": f"p % (your T={temp:g})"})
     right.dataframe(
-        table.style.format({c: "{:.2f}" for c in table.columns if c != "class"}), hide_index=True, width="stretch"
+        shown.style.format({c: "{:.2f}" for c in shown.columns if c != "class"}),
+        hide_index=True,
+        width="stretch",
+        column_config={"class": st.column_config.TextColumn("class", width="medium")},
     )
 
 

@@ -28,6 +28,7 @@ from cnnviz.images import decode_image, image_digest
 from cnnviz.predict import predict
 from cnnviz.probe import capture_layers, catalogue, map_layers
 from cnnviz.ui import state
+from cnnviz.ui.notices import weights_notice
 from cnnviz.zoo import SHIPPED_DIR, LoadedModel, download_weights, load_model, user_models_dir, warm_up
 
 R = TypeVar("R")
@@ -94,6 +95,14 @@ def model_key() -> tuple[str, str]:
 
 
 def current_model() -> LoadedModel:
+    """The sidebar's model for a page (called once, at its top): with a warning when its weights are
+    random, or a friendly error box and a stopped page."""
+    lm = loaded_model()
+    weights_notice(lm.weights)
+    return lm
+
+
+def loaded_model() -> LoadedModel:
     """The sidebar's model, or a friendly error box and a stopped page."""
     name, weights = model_key()
     if not weights:
@@ -161,7 +170,7 @@ def current_inputs() -> Inputs:
     """The sidebar's model (loaded) and the session's image (decoded), or shows why not and
     stops the page."""
     name, weights = model_key()
-    current_model()
+    loaded_model()
     img = current_image()
     return Inputs(name, weights, model_version(name, weights), current_image_bytes()[2], img)
 
@@ -212,7 +221,7 @@ def cached_prediction(top: int = 5) -> dict:
 
 def model_view() -> Image.Image:
     """The cropped picture the current model is fed (before normalisation)."""
-    return current_model().preprocess_spec.crop(current_image())
+    return loaded_model().preprocess_spec.crop(current_image())
 
 
 # ---------------------------------------------------------------- inside the network

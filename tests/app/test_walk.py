@@ -43,3 +43,20 @@ def test_page_renders_and_keeps_only_plain_data(page):
     for key in state.filtered_state:
         value = at.session_state[key]
         assert _is_plain(value), f"{page}: session_state[{key!r}] holds a {type(value).__name__}"
+
+
+# The Train page trains a model of its own and never uses the sidebar's.
+@pytest.mark.parametrize("page", [p for p in PAGES if p != "pages/train.py"])
+def test_random_weights_are_marked_on_every_page(page):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.session_state["weights_choice"] = "random"
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, f"{page}: {at.exception}"
+    assert any("Random weights" in w.value for w in at.warning), f"{page}: no random-weights warning"
+
+
+def test_trained_weights_carry_no_random_warning():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.run()
+    assert not any("Random weights" in w.value for w in at.warning)

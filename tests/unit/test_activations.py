@@ -70,3 +70,29 @@ def test_softmax_of_real_logits_equals_torch(effnet):
     pred = predict(effnet, x)
     assert pred.logits.shape == (1000,)
     np.testing.assert_allclose(act.softmax(pred.logits), pred.probs, rtol=1e-4, atol=1e-7)
+
+
+@pytest.mark.parametrize("temperature", [0.5, 1.0, 2.5])
+def test_softmax_chart_bars_equal_the_table(temperature):
+    """Each bar of the softmax chart ends at its table number (at T = 1 they were drawn stacked, ~2×)."""
+    from cnnviz.ui.charts import softmax_chart
+
+    logits = np.array([3.0, 1.0, 0.2, -1.0, 2.5], dtype=np.float32)
+    table = act.softmax_table(logits, temperature, ["a", "b", "c", "d", "e"], top=4)
+    ref = torch.softmax(torch.tensor(logits, dtype=torch.float64) / temperature, 0).numpy() * 100
+    assert list(table["class"]) == ["a", "e", "b", "c"]  # best logit first
+    np.testing.assert_allclose(table["pT"], ref[[0, 4, 1, 2]], rtol=1e-5)
+
+    spec = softmax_chart(table, temperature).to_dict()
+    assert spec["encoding"]["x"]["stack"] is None  # a bar spans 0..its own value, never on top of another
+    rows = spec["datasets"][next(iter(spec["datasets"]))]
+    for series, column in (("T = 1", "p1"), ("your T", "pT")):
+        drawn = {r["class"]: r["percent"] for r in rows if r["T"] == series}
+        np.testing.assert_allclose([drawn[c] for c in table["class"]], table[column], rtol=1e-6)
+    assert len({(r["class"], r["T"]) for r in rows}) == len(rows)  # no two bars share a place
+
+
+def test_function_curve_is_the_function():
+    curve = act.function_curve("leaky ReLU", -2.0, 3.0, slope=0.2, points=11)
+    np.testing.assert_allclose(curve["x"], np.linspace(-2, 3, 11), rtol=1e-6)
+    np.testing.assert_allclose(curve["y"], F.leaky_relu(torch.tensor(curve["x"].values), 0.2).numpy(), rtol=1e-6)
