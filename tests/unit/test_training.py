@@ -180,14 +180,35 @@ def test_augment_flip_and_brightness_match_torch():
     assert Augment()(x) is x
 
 
-def test_augment_rotation_by_90_matches_rot90():
-    x = torch.rand(1, 1, 6, 6)
-    out = Augment(rotate=90.0)
-    # a ±90° draw: force it by asking for the extreme of the range via a generator that gives 1.0
-    theta_out = out(x.repeat(200, 1, 1, 1), torch.Generator().manual_seed(0))
-    rots = [torch.rot90(x[0], k, dims=(1, 2)) for k in (1, -1)]
-    best = min(float((o - r).abs().max()) for o in theta_out for r in rots)
-    assert best < 0.05  # some draw lands within a degree of 90° and matches rot90
+def _blob(side: int = 33, offset: int = 10) -> torch.Tensor:
+    """(1, 1, side, side): a Gaussian spot ``offset`` pixels right of the centre."""
+    yy, xx = torch.meshgrid(
+        torch.arange(side, dtype=torch.float32), torch.arange(side, dtype=torch.float32), indexing="ij"
+    )
+    c = (side - 1) / 2
+    return torch.exp(-((xx - c - offset) ** 2 + (yy - c) ** 2) / (2 * 1.5**2))[None, None]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7, 2024, 99991])
+def test_augment_rotation_turns_about_the_centre_within_the_range(seed):
+    """Whatever the seed: each copy is the picture turned about its centre by at most ±30°
+    (the spot keeps its distance from the centre and its brightness, its angle stays in the
+    range), and the draws use the range rather than sticking to one angle."""
+    x = _blob()
+    out = Augment(rotate=30.0)(x.repeat(64, 1, 1, 1), torch.Generator().manual_seed(seed))
+    side = x.shape[-1]
+    yy, xx = torch.meshgrid(
+        torch.arange(side, dtype=torch.float32), torch.arange(side, dtype=torch.float32), indexing="ij"
+    )
+    c = (side - 1) / 2
+    mass = out.sum(dim=(1, 2, 3))
+    cx = (out[:, 0] * xx).sum(dim=(1, 2)) / mass - c
+    cy = (out[:, 0] * yy).sum(dim=(1, 2)) / mass - c
+    angle = torch.rad2deg(torch.atan2(cy, cx))
+    assert torch.allclose(torch.hypot(cx, cy), torch.full_like(cx, 10.0), atol=0.3)
+    assert torch.allclose(mass, x.sum().expand_as(mass), rtol=0.05)
+    assert angle.abs().max() <= 30.0 + 1.0
+    assert angle.min() < -10 and angle.max() > 10
 
 
 # ------------------------------------------------------------------------------- fit
@@ -213,6 +234,42 @@ def test_the_loop_learns_shapes_quickly(shapes_ds):
     wrong_conf = F.softmax(model(xn), 1).max(1).values.detach().numpy()[pred != y]
     if len(res.wrong):
         assert res.wrong_conf[0] == pytest.approx(wrong_conf.max(), abs=1e-5)
+
+
+def test_training_never_touches_the_global_generator_and_a_seed_repeats_it(shapes_ds):
+    """A training thread must not change what other sessions' random draws give: the global
+    torch generator is the same after building and fitting (dropout and augmentation on) as
+    before, and the seed alone decides the result, whatever the global state was."""
+    a = arch.preset("tinyvgg", dropout=0.3, hidden=[16])
+    cfg = TrainConfig(epochs=1, batch_size=32, seed=3, augment=Augment(flip=True, rotate=10.0))
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+    m1, r1 = build_and_fit(shapes_ds, a, cfg)
+    assert torch.equal(torch.random.get_rng_state(), before)
+    torch.manual_seed(999)  # a different global state changes nothing
+    m2, r2 = build_and_fit(shapes_ds, a, cfg)
+    assert r1.history == r2.history
+    assert all(torch.equal(v, m2.state_dict()[k]) for k, v in m1.state_dict().items())
+    _, r3 = build_and_fit(shapes_ds, a, TrainConfig(epochs=1, batch_size=32, seed=4, augment=cfg.augment))
+    assert r3.history != r1.history
+    # dropout really drew masks from the run's generator: training with p=0.3 differs from p=0
+    _, r0 = build_and_fit(shapes_ds, arch.preset("tinyvgg", dropout=0.0, hidden=[16]), cfg)
+    assert r0.history != r1.history
+
+
+def test_seeded_build_equals_building_after_manual_seed():
+    """build_model(seed=s) gives PyTorch's default initialisation as after torch.manual_seed(s)."""
+    for a in (arch.preset("tinyvgg"), arch.preset("lenet"), arch.preset("tinyvgg", batchnorm=True, hidden=[20])):
+        m = arch.build_model(a, 1, 10, 28, seed=5)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(5)
+            # the reference: the same layers made one by one with torch's own initialisation
+            ref = [
+                nn.Conv2d(ci, co, a["kernel"], padding=a["kernel"] // 2, bias=not a["batchnorm"])
+                for ci, co in zip([1, *a["channels"][:-1]], a["channels"], strict=True)
+            ]
+        got = [m.features[i].conv.weight for i in range(len(ref))]
+        assert all(torch.equal(g, r.weight) for g, r in zip(got, ref, strict=True))
 
 
 def test_stop_midway_keeps_the_model(shapes_ds):

@@ -6,6 +6,7 @@ import json
 import time
 
 import pytest
+import torch
 
 from cnnviz.models import small_cnn as arch
 from cnnviz.training import datasets, trainer
@@ -23,8 +24,12 @@ def wait(t: trainer.Trainer, timeout: float = 120) -> trainer.Snapshot:
 
 
 def test_trains_in_background_and_reports(small):
+    torch.manual_seed(11)
+    rng = torch.random.get_rng_state()
     t = trainer.start("sess-a", small, arch.preset("tinyvgg"), TrainConfig(epochs=2))
     s = wait(t)
+    # the training thread left the process-wide generator (other sessions' draws) alone
+    assert torch.equal(torch.random.get_rng_state(), rng)
     assert s.status == "done" and s.fraction == 1.0 and s.fit.epochs_done == 2
     assert [p["epoch"] for p in s.history if "val_acc" in p] == [1, 2]
     assert s.filters.shape == (8, 3, 3, 3) and s.results.confusion.sum() == len(small.val_idx)

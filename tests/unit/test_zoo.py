@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 
 import numpy as np
@@ -183,3 +184,28 @@ def test_broken_json_in_user_folder_is_ignored(tmp_path, monkeypatch):
     (tmp_path / "other.json").write_text('{"format": "something-else"}')
     names = {i.name for i in zoo.list_models()}
     assert "junk" not in names and "other" not in names
+
+
+def test_download_times_out_per_request_and_checks_the_hash(tmp_path, monkeypatch):
+    """A download sets a timeout on its own request, never the process-wide socket default
+    (every session's connections share it), and a corrupt file is refused and not kept."""
+    import io
+    import socket
+
+    payload = b"weights" * 1000
+    digest = hashlib.sha256(payload).hexdigest()
+    seen = {}
+
+    def fake_urlopen(url, timeout=None):
+        seen["timeout"], seen["default"] = timeout, socket.getdefaulttimeout()
+        return io.BytesIO(payload)
+
+    monkeypatch.setattr(tv, "urlopen", fake_urlopen)
+    good = tmp_path / f"net-{digest[:8]}.pth"
+    tv.fetch("https://example.invalid/x", good, "net")
+    assert good.read_bytes() == payload
+    assert seen == {"timeout": tv.DOWNLOAD_TIMEOUT, "default": None}
+    bad = tmp_path / "net-00000000.pth"
+    with pytest.raises(WeightsUnavailable, match="Could not download the weights for net"):
+        tv.fetch("https://example.invalid/x", bad, "net")
+    assert not bad.exists() and not list(tmp_path.glob("*.part"))
