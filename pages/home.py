@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from cnnviz.ui import charts, loaders
+from cnnviz.ui import charts, loaders, notices
 
 st.title("What does the network see?")
 st.caption("Pick a model and a photo in the sidebar; every page looks inside the same pair.")
@@ -19,6 +19,7 @@ with right:
     guess = " (an untrained guess)" if lm.weights == "random" else ""
     st.subheader(f"{best['label']} — {best['prob']:.1%}{guess}")
     st.altair_chart(charts.top_k_chart(pred["top"]), width="stretch")
+    notices.familiarity_notice(lm, img)
     st.caption(f"{lm.title} · forward pass {pred['seconds'] * 1000:.0f} ms on {lm.device.type.upper()}")
     fed, text = st.columns([1, 1.6])
     fed.image(loaders.model_view(), caption=f"Model input: {spec.size}×{spec.size}", width="stretch")

@@ -130,3 +130,14 @@ def test_uploaded_checkpoint_is_used_and_an_evil_one_refused(tmp_path):
     assert not at.exception
     assert at.error and "refused" in at.error[0].value
     assert not marker.exists()
+
+
+def test_a_digits_model_says_a_photo_is_out_of_its_world():
+    at = make_app(model_name="tinyvgg_mnist", gallery_choice="chelsea")
+    assert any("Out of its world" in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def test_a_digit_is_in_the_digits_models_world():
+    at = make_app(model_name="tinyvgg_mnist", gallery_choice="digit_7")
+    assert not any("Out of its world" in w.value for w in at.warning)
+    assert "looks like the model's training images" in page_text(at)
