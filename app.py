@@ -14,6 +14,7 @@ state.init_state()
 PAGES = {
     "Explore": [
         st.Page("pages/home.py", title="Predict", icon=":material/label:", default=True),
+        st.Page("pages/preprocessing.py", title="Preprocessing", icon=":material/tune:", url_path="preprocessing"),
     ],
     "Inside the network": [
         st.Page("pages/model.py", title="Model", icon=":material/account_tree:"),

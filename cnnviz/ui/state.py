@@ -119,6 +119,22 @@ XM_SLOW_FOR = "xm_slow_for"  # (model, weights, digest, target) the slow methods
 XM_FAITH_FOR = "xm_faith_for"  # same, for the faithfulness curves
 ADV_EPS = "adv_eps"  # epsilon in 1/255 pixel units
 
+# Preprocessing page
+PRE_ROW = "pre_pixel_row"
+PRE_COL = "pre_pixel_col"
+PRE_VARIANT = "pre_variant"
+
+# Compare-models page: two pickers (A and B), each a model and its weights; one layer depth
+CMP_MODEL_A = "cmp_model_a"
+CMP_WEIGHTS_A = "cmp_weights_a"
+CMP_MODEL_B = "cmp_model_b"
+CMP_WEIGHTS_B = "cmp_weights_b"
+CMP_DEPTH = "cmp_depth"  # relative depth in %, 0 = first layer, 100 = last
+CMP_LAYER_A = "cmp_layer_a"
+CMP_LAYER_B = "cmp_layer_b"
+CMP_TARGET = "cmp_target"  # a class index both models know
+CMP_TARGET_FOR = "cmp_target_for"
+
 _DEFAULTS = {
     MODEL: DEFAULT_MODEL,
     WEIGHTS: WEIGHTS_PRETRAINED,

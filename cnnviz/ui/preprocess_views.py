@@ -1,0 +1,94 @@
+"""Charts, texts and cached results of the Preprocessing page."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+from PIL import Image
+
+from cnnviz import preprocess_steps as ps
+from cnnviz.predict import predict
+from cnnviz.ui import loaders
+from cnnviz.zoo import LoadedModel, Preprocess
+
+CHANNEL_COLOURS = {"R": "#dc2626", "G": "#16a34a", "B": "#2563eb", "grey": "#525252"}
+
+
+def histogram_chart(rows: list[dict], *, height: int = 180) -> alt.Chart:
+    """Per-channel histograms as overlaid step lines (rows from preprocess_steps.histograms)."""
+    df = pd.DataFrame(rows).rename(columns={"count": "pixels"})
+    names = list(dict.fromkeys(df["channel"]))
+    return (
+        alt.Chart(df)
+        .mark_line(interpolate="step-after", strokeWidth=2)
+        .encode(
+            x=alt.X("start:Q", title="value"),
+            y=alt.Y("pixels:Q", title="pixels"),
+            color=alt.Color(
+                "channel:N",
+                scale=alt.Scale(domain=names, range=[CHANNEL_COLOURS[n] for n in names]),
+                legend=alt.Legend(title=None),
+            ),
+            tooltip=["channel", alt.Tooltip("start:Q", format=".3f"), alt.Tooltip("end:Q", format=".3f"), "pixels"],
+        )
+        .properties(height=height)
+    )
+
+
+def pixel_frame(rows: list[dict], spec: Preprocess) -> pd.DataFrame:
+    """The pixel table: one row per fed channel, the arithmetic spelled out."""
+    return pd.DataFrame(
+        {
+            "channel": [r["channel"] for r in rows],
+            "pixel": [r["pixel"] for r in rows],
+            "value" if spec.scale == 255.0 else "÷ 255": [round(r["scaled"], 4) for r in rows],
+            "− mean": [round(r["mean"], 3) for r in rows],
+            "÷ std": [round(r["std"], 3) for r in rows],
+            "= fed": [round(r["fed"], 4) for r in rows],
+        }
+    )
+
+
+def stats_frame(steps: ps.Steps) -> pd.DataFrame:
+    """Per fed channel: mean and std used, and the channel's mean/std before and after."""
+    return pd.DataFrame(
+        {
+            "channel": list(steps.channel_names),
+            "mean used": [round(m, 4) for m in steps.spec.mean],
+            "std used": [round(s, 4) for s in steps.spec.std],
+            "before: mean": steps.scaled.mean(axis=(1, 2)).round(3),
+            "before: std": steps.scaled.std(axis=(1, 2)).round(3),
+            "after: mean": steps.tensor[0].mean(axis=(1, 2)).round(3),
+            "after: std": steps.tensor[0].std(axis=(1, 2)).round(3),
+        }
+    )
+
+
+@loaders.shared_result
+def variant_prediction(lm: LoadedModel, img: Image.Image, kind: str) -> dict:
+    """{"top": [{"index", "label", "prob"}]} of the sidebar's model fed ``img`` through the
+    preprocessing variant ``kind`` (preprocess_steps.VARIANTS)."""
+    spec = ps.variant(lm.preprocess_spec, kind)
+    return predict(lm, spec(img).to(lm.device), top=5).as_dict()
+
+
+def why_text(spec: Preprocess) -> str:
+    """Why this model's mean/std are what they are, in the model's own terms."""
+    if spec.scale == 255.0:
+        return (
+            "These weights were trained in Caffe: pixels stay in 0–255, the channels are fed in the "
+            "order blue, green, red, and only the average colour of the training photos is taken off "
+            "(no division). Fed anything else, the first layer sees numbers it never saw in training."
+        )
+    if spec.channels == 1:
+        return (
+            "The mean and std are those of the training images, measured when the model was trained. "
+            "Taking them off centres every input near 0 with a spread near 1, the range the first "
+            "layer's weights were learned on."
+        )
+    return (
+        "The mean and std are per colour channel over the training photos. Subtracting the mean "
+        "centres each channel near 0 and dividing by the std gives every channel a similar spread: "
+        "the first layer's weights were learned on inputs like that, and training is easier when "
+        "no channel dominates just because its numbers are bigger."
+    )

@@ -1,0 +1,125 @@
+"""Preprocessing: the current image through the model's own pipeline, one step at a time."""
+
+import streamlit as st
+import torch
+
+from cnnviz import preprocess_steps as ps
+from cnnviz.ui import charts, loaders, state
+from cnnviz.ui import preprocess_views as pv
+
+st.title("Preprocessing, step by step")
+lm = loaders.current_model()
+img = loaders.current_image()
+spec = lm.preprocess_spec
+s = ps.steps(spec, img)
+info = ps.file_info(loaders.current_image_bytes()[0])
+grey = spec.channels == 1
+n = 1
+
+st.subheader(f"{n} · The original")
+left, right = st.columns([1, 1.4], gap="large")
+left.image(img, width=300)
+with right:
+    if info is not None:
+        st.markdown(f"File: **{info.format}**, colour mode **{info.mode}**, {info.size[0]}×{info.size[1]} pixels.")
+    st.markdown(
+        f"Decoded: **{img.width}×{img.height}**, mode **RGB** (3 numbers per pixel, each 0–255). "
+        f"{lm.info.title} wants a **{spec.size}×{spec.size}** {'grey' if grey else 'colour'} square."
+    )
+if grey:
+    n += 1
+    st.subheader(f"{n} · Greyscale")
+    left, right = st.columns([1, 1.4], gap="large")
+    left.image(s.converted, width=300)
+    right.markdown(
+        "This model has one input channel: each pixel becomes one brightness value, "
+        "0.299·R + 0.587·G + 0.114·B (green counts most, as it does for our eyes)."
+    )
+
+n += 1
+st.subheader(f"{n} · Resize the shorter side to {spec.resize}")
+w, h = s.converted.size
+rw, rh = s.resized.size
+st.markdown(f"{w}×{h} → **{rw}×{rh}** (× {rw / w:.3f}): both sides shrink by the same factor, so nothing is squashed.")
+
+n += 1
+st.subheader(f"{n} · Centre crop {spec.size}×{spec.size}")
+left, right = st.columns([1.6, 1], gap="large")
+left.image(ps.border_view(s.resized, s.box), caption=f"Resized {rw}×{rh}: the dimmed border is thrown away")
+kept = 100 * spec.size * spec.size / (rw * rh)
+right.image(
+    s.cropped, caption=f"What is kept: {spec.size}×{spec.size} ({kept:.0f} % of the resized picture)", width=224
+)
+if spec.invert:
+    n += 1
+    st.subheader(f"{n} · Invert")
+    left, right = st.columns([1, 1.4], gap="large")
+    left.image(s.final, width=224)
+    right.markdown("This model learned white strokes on black: every value v becomes 255 − v.")
+
+n += 1
+st.subheader(f"{n} · To numbers")
+for key in (state.PRE_ROW, state.PRE_COL):  # a smaller model may leave a value out of range
+    if not isinstance(st.session_state.get(key), int) or st.session_state[key] >= spec.size:
+        st.session_state[key] = spec.size // 2
+left, right = st.columns([1, 1.4], gap="large")
+with right:
+    row = st.slider("Pixel row", 0, spec.size - 1, key=state.PRE_ROW)
+    col = st.slider("Pixel column", 0, spec.size - 1, key=state.PRE_COL)
+    rows = s.pixel(row, col)
+    st.dataframe(pv.pixel_frame(rows, spec), hide_index=True, width="stretch")
+    order = (
+        ""
+        if grey
+        else (" The channels go in as B, G, R (Caffe's order)." if spec.bgr else " The channels go in as R, G, B.")
+    )
+    st.caption(
+        f"Pixel ({row}, {col}) of the {spec.size}×{spec.size} picture, one row per channel.{order}"
+        + (" Pixels stay 0–255 (no ÷ 255)." if spec.scale == 255.0 else "")
+    )
+left.image(ps.mark_pixel(s.final, row, col, width=360), caption="The chosen pixel, circled", width=360)
+
+n += 1
+st.subheader(f"{n} · Normalise each channel")
+st.dataframe(pv.stats_frame(s), hide_index=True, width="stretch")
+left, right = st.columns(2, gap="large")
+left.markdown("**Before:** the pixel values of each channel")
+left.altair_chart(pv.histogram_chart(ps.histograms(s.scaled, s.channel_names)), width="stretch")
+right.markdown("**After:** what the network is fed")
+right.altair_chart(pv.histogram_chart(ps.histograms(s.tensor[0], s.channel_names)), width="stretch")
+st.caption(pv.why_text(spec))
+
+n += 1
+st.subheader(f"{n} · The tensor the model is fed")
+fed = lm.preprocess(img)
+same = torch.equal(torch.from_numpy(s.tensor), fed.cpu())
+a, b, c, d = st.columns([1.5, 1, 1, 1])
+a.metric("Shape", "×".join(str(v) for v in s.tensor.shape), help="batch × channels × height × width")
+b.metric("Type", str(s.tensor.dtype))
+c.metric("Smallest", f"{s.tensor.min():.3f}")
+d.metric("Largest", f"{s.tensor.max():.3f}")
+if same:
+    st.success("Element for element the tensor Predict feeds this model.")
+else:
+    st.error("These steps do not reproduce the model's input; please report it.")
+
+n += 1
+st.subheader(f"{n} · What if the preprocessing is wrong?")
+kinds = ps.variants_for(spec)
+if st.session_state.get(state.PRE_VARIANT) not in kinds:
+    st.session_state[state.PRE_VARIANT] = "skip"
+kind = st.radio("Feed it with", kinds, key=state.PRE_VARIANT, format_func=ps.VARIANTS.get, horizontal=True)
+left, right = st.columns(2, gap="large")
+with left:
+    st.markdown("**Right preprocessing**")
+    st.altair_chart(charts.top_k_chart(loaders.cached_prediction(top=5)["top"]), width="stretch")
+with right:
+    st.markdown(f"**{ps.VARIANTS[kind].capitalize()}**")
+    st.altair_chart(charts.top_k_chart(pv.variant_prediction(kind)["top"]), width="stretch")
+with st.expander("What am I looking at?"):
+    st.markdown(
+        "A network only knows numbers, and only numbers like the ones it was trained on. Every model "
+        "comes with its own recipe: picture size, how to crop, which channel order, which mean and "
+        "spread. The same photo with a wrong recipe is, to the network, a different input — the "
+        "prediction can shift a little or completely."
+    )
