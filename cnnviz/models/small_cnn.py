@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from dataclasses import dataclass
 
-import torch
 from torch import nn
 
 from cnnviz.errors import ModelError
@@ -193,41 +191,6 @@ def _assemble(arch: dict, in_channels: int, num_classes: int, size: int) -> nn.M
 def default_layer(arch: dict) -> str:
     """The last conv block's activation: where Grad-CAM looks by default."""
     return f"features.{len(_check(arch)['channels']) - 1}.act"
-
-
-@dataclass(frozen=True)
-class LayerRow:
-    """One row of the builder's table: a layer, its output shape and parameter count."""
-
-    name: str
-    kind: str
-    shape: tuple[int, ...]  # (C, H, W) or (F,), without the batch axis
-    params: int
-
-
-def summary(model: nn.Module, in_channels: int, size: int) -> list[LayerRow]:
-    """Output shape and parameters of every leaf layer, from one forward of a zero image."""
-    rows: list[LayerRow] = []
-    handles = []
-    for name, m in model.named_modules():
-        if len(list(m.children())) == 0:
-
-            def hook(mod, _inp, out, name=name):
-                rows.append(
-                    LayerRow(name, type(mod).__name__, tuple(out.shape[1:]), sum(p.numel() for p in mod.parameters()))
-                )
-
-            handles.append(m.register_forward_hook(hook))
-    training = model.training
-    try:
-        model.eval()
-        with torch.no_grad():
-            model(torch.zeros(1, in_channels, size, size, device=next(model.parameters()).device))
-    finally:
-        model.train(training)
-        for h in handles:
-            h.remove()
-    return rows
 
 
 def count_params(model: nn.Module) -> int:

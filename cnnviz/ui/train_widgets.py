@@ -19,6 +19,7 @@ from cnnviz.errors import CnnvizError
 from cnnviz.filters import filter_grid
 from cnnviz.images import image_digest
 from cnnviz.models import small_cnn as archs
+from cnnviz.probe import catalogue_model
 from cnnviz.training import datasets
 from cnnviz.training.augment import Augment, default_augment
 from cnnviz.training.augment import preview as aug_preview
@@ -162,7 +163,8 @@ def arch_section(ds: datasets.ImageDataset) -> dict | None:
     except CnnvizError as e:
         st.error(str(e))
         return None
-    rows = archs.summary(model, ds.channels, ds.size)
+    model.eval()  # a throw-away model, traced once for its table: no batch-norm statistics change
+    rows = [r for r in catalogue_model(model, (1, ds.channels, ds.size, ds.size)) if r.kind != "block"]
     c[3].metric("Parameters", f"{archs.count_params(model):,}")
     with st.expander(f"Layers and output shapes ({len(rows)} layers)"):
         st.dataframe(
@@ -170,8 +172,8 @@ def arch_section(ds: datasets.ImageDataset) -> dict | None:
                 [
                     {
                         "layer": r.name,
-                        "type": r.kind,
-                        "output shape": " × ".join(map(str, r.shape)),
+                        "type": r.type,
+                        "output shape": " × ".join(map(str, r.out_shape)),
                         "parameters": r.params,
                     }
                     for r in rows

@@ -15,6 +15,7 @@ from torch import nn
 
 from cnnviz.errors import DatasetError, ModelError
 from cnnviz.models import small_cnn as arch
+from cnnviz.probe import catalogue_model
 from cnnviz.training import datasets, results
 from cnnviz.training.augment import Augment
 from cnnviz.training.fit import TrainConfig, build_and_fit, fit
@@ -39,10 +40,10 @@ def test_tinyvgg_names_shapes_and_params():
         assert n in names
     acts = [mod for n, mod in m.named_modules() if n.endswith(".act")]
     assert len(acts) == 4 and len({id(a) for a in acts}) == 4  # no module reused
-    rows = {r.name: r for r in arch.summary(m, 1, 28)}
-    assert rows["features.1.pool"].shape == (8, 14, 14)
-    assert rows["features.3.pool"].shape == (16, 7, 7)
-    assert rows["classifier.fc"].shape == (10,)
+    rows = {r.name: r for r in catalogue_model(m.eval(), (1, 1, 28, 28))}
+    assert rows["features.1.pool"].out_shape == (8, 14, 14)
+    assert rows["features.3.pool"].out_shape == (16, 7, 7)
+    assert rows["classifier.fc"].out_shape == (10,)
     # by hand: convs 1→8, 8→8, 8→16, 16→16 (3×3 + bias), then 16·7·7 → 10
     expected = (9 * 1 * 8 + 8) + (9 * 8 * 8 + 8) + (9 * 8 * 16 + 16) + (9 * 16 * 16 + 16) + (16 * 49 * 10 + 10)
     assert arch.count_params(m) == expected == 12002
@@ -51,9 +52,9 @@ def test_tinyvgg_names_shapes_and_params():
 
 def test_lenet_and_builder_options():
     m = arch.build_model(arch.preset("lenet"), 1, 10, 28)
-    rows = {r.name: r for r in arch.summary(m, 1, 28)}
-    assert rows["features.1.pool"].shape == (16, 7, 7)
-    assert rows["classifier.fc1"].shape == (120,) and isinstance(m.classifier.act2, nn.Tanh)
+    rows = {r.name: r for r in catalogue_model(m.eval(), (1, 1, 28, 28))}
+    assert rows["features.1.pool"].out_shape == (16, 7, 7)
+    assert rows["classifier.fc1"].out_shape == (120,) and isinstance(m.classifier.act2, nn.Tanh)
     m = arch.build_model(
         arch.preset("tinyvgg", batchnorm=True, dropout=0.5, activation="sigmoid", pool="avg"), 3, 4, 32
     )
