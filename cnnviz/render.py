@@ -8,10 +8,11 @@ colormaps, read once into 256-entry lookup tables.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 
 @lru_cache(maxsize=32)
@@ -163,8 +164,6 @@ def draw_box(
 ) -> np.ndarray:
     """A copy of (H, W, 3) uint8 ``rgb`` enlarged ``factor`` times with a rectangle outlining
     source pixels [top, top+height) × [left, left+width) (clipped to the picture)."""
-    from PIL import ImageDraw
-
     big = Image.fromarray(np.ascontiguousarray(upscale(rgb, factor)))
     h, w = rgb.shape[:2]
     y0, x0 = max(0, top) * factor, max(0, left) * factor
@@ -172,3 +171,41 @@ def draw_box(
     if y1 >= y0 and x1 >= x0:
         ImageDraw.Draw(big).rectangle([x0, y0, x1, y1], outline=color, width=thickness)
     return np.asarray(big)
+
+
+# ---------------------------------------------------------------- explanation maps
+@dataclass(frozen=True)
+class Display:
+    """How to colour a map: the values, their range and a colormap, plus a legend."""
+
+    heat: np.ndarray
+    vmin: float
+    vmax: float
+    cmap: str
+    legend: str
+
+
+def display(map_: np.ndarray, *, signed: bool = False, cmap: str = "jet", robust: bool = False) -> Display:
+    """Normalised view (0 … max of the positive part) or signed view (−m … +m, m = max |value|).
+
+    The signed view keeps the real scale, so two maps of the same model compare; its
+    colours are a diverging map where white is zero.
+    """
+    a = np.asarray(map_, dtype=np.float32)
+    if signed:
+        m = float(np.abs(a).max()) or 1.0
+        return Display(
+            a, -m, m, "RdBu_r", f"red: evidence for the class, blue: against it, white: none (scale ±{m:.3g})"
+        )
+    pos = np.maximum(a, 0)
+    # robust: pixel maps have a few extreme values; the top 0.5 % saturate instead of
+    # leaving everything else near black
+    top = float(np.percentile(pos[pos > 0], 99.5)) if robust and pos.any() else float(pos.max())
+    return Display(
+        pos, 0.0, top or 1.0, cmap, "strongest evidence for the class at the top of the scale, none at the bottom"
+    )
+
+
+def overlay_png(image: Image.Image | np.ndarray, d: Display, *, alpha: float = 0.5) -> bytes:
+    """PNG bytes of ``d``'s map (resized bilinearly) blended over ``image`` (PIL or (H, W[, C]))."""
+    return to_png(overlay(image, d.heat, alpha=alpha, cmap=d.cmap, vmin=d.vmin, vmax=d.vmax))

@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from cnnviz import explain as E
 from cnnviz import render
 from cnnviz.adversarial import amplified
 from cnnviz.errors import CnnvizError
@@ -73,9 +72,8 @@ for col, title, ts, cam, pix in (
     with col:
         st.subheader(title)
         st.altair_chart(charts.top_k_chart(top(ts)), width="stretch")
-        d = E.display(cam.map)
         st.image(
-            render.to_png(render.overlay(pix.squeeze(), d.heat, alpha=0.5, cmap=d.cmap, vmin=d.vmin, vmax=d.vmax)),
+            render.overlay_png(pix.squeeze(), render.display(cam.map), alpha=0.5),
             caption=f"Grad-CAM for “{cam.label}”",
             width=300,
         )

@@ -44,7 +44,7 @@ if not slow_ok:
         f"{' and '.join(m.title for m in slow)} run the network dozens of times: "
         "several seconds each on a CPU. They run only when you ask."
     )
-    if c2.button("Run the slow ones too", key="xm_run_slow"):
+    if c2.button("Run the slow ones too", key=state.XM_RUN_SLOW):
         st.session_state[state.XM_SLOW_FOR] = stamp
         st.rerun()
 
@@ -60,11 +60,8 @@ for i, m in enumerate(methods):
             st.error(f"{m.title}: {err}")
             continue
         results[m.name] = e
-        d = E.display(e.map, cmap="jet", robust=m.kind == "pixel")
-        st.image(
-            render.to_png(render.overlay(picture, d.heat, alpha=0.55, cmap=d.cmap, vmin=d.vmin, vmax=d.vmax)),
-            width="stretch",
-        )
+        d = render.display(e.map, cmap="jet", robust=m.kind == "pixel")
+        st.image(render.overlay_png(picture, d, alpha=0.55), width="stretch")
         where = f" at `{e.layer}`" if e.layer else ""
         st.markdown(f"**{m.title}**{where} · **{e.seconds * 1000:.0f} ms**")
         st.caption(m.about)
@@ -82,7 +79,7 @@ if st.session_state.get(state.XM_FAITH_FOR) != stamp:
         f"Measuring runs {2 * 17 * (len(results) + 1)} perturbed pictures through the network "
         "(a few seconds to half a minute on a CPU)."
     )
-    if st.button("Measure faithfulness", key="xm_run_faith"):
+    if st.button("Measure faithfulness", key=state.XM_RUN_FAITH):
         st.session_state[state.XM_FAITH_FOR] = stamp
         st.rerun()
 else:

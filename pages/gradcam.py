@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from cnnviz import explain as E
 from cnnviz import render
 from cnnviz.errors import CnnvizError
 from cnnviz.ui import explain_views as xv
@@ -36,8 +35,8 @@ except CnnvizError as err:
     st.error(str(err))
     st.stop()
 
-d = E.display(e.map if not signed else e.signed, signed=signed, cmap=cmap)
-png = render.to_png(render.overlay(picture, d.heat, alpha=alpha, cmap=d.cmap, vmin=d.vmin, vmax=d.vmax))
+d = render.display(e.map if not signed else e.signed, signed=signed, cmap=cmap)
+png = render.overlay_png(picture, d, alpha=alpha)
 left, right = st.columns([1.1, 1], gap="large")
 with left:
     st.image(png, caption=f"Grad-CAM at {e.layer} for “{e.label}”", width=448)
@@ -56,7 +55,7 @@ with right:
         png,
         file_name=f"gradcam_{lm.name}_{e.layer}_{e.target}.png",
         mime="image/png",
-        key="gc_download",
+        key=state.GC_DOWNLOAD,
     )
     with st.expander("What am I looking at?"):
         st.markdown(xv.GRADCAM_EXPLAINER)
@@ -68,10 +67,8 @@ try:
 except CnnvizError as err:
     st.error(str(err))
     st.stop()
-thumbs = [
-    render.overlay(picture.resize((150, 150)), m, alpha=0.55, cmap=cmap, vmin=0.0, vmax=float(m.max()) or 1.0)
-    for m in s.maps
-]
+small = picture.resize((150, 150))
+thumbs = [render.overlay_png(small, render.display(m, cmap=cmap), alpha=0.55) for m in s.maps]
 st.image(thumbs, caption=[f"{n} · {m.shape[0]}×{m.shape[1]}" for n, m in zip(s.layers, s.maps, strict=True)], width=150)
 st.caption(
     f"{len(s.layers)} blocks, early → late, for “{s.label}” · all in {s.seconds * 1000:.0f} ms "

@@ -59,12 +59,12 @@ opt = c[3].radio(
 t = trainer.get(sid)
 snap = t.snapshot() if t is not None else None
 b1, b2, _ = st.columns([1, 1, 4])
-if b1.button("Train", type="primary", key="train_start", disabled=bool(snap and snap.active)):
+if b1.button("Train", type="primary", key=state.TRAIN_START, disabled=bool(snap and snap.active)):
     cfg = TrainConfig(epochs=epochs, batch_size=batch, lr=lr, optimizer=opt, augment=aug)
     t = trainer.start(sid, ds, arch, cfg)
     snap = t.snapshot()
     st.session_state[state.TRAIN_SAVED] = None
-if b2.button("Stop", key="train_stop", disabled=not (snap and snap.active)):
+if b2.button("Stop", key=state.TRAIN_STOP, disabled=not (snap and snap.active)):
     t.stop()  # the loop ends after this batch; the model keeps what it learnt
 st.session_state[state.TRAIN_SHOWN] = snap.status if snap else None
 
@@ -147,7 +147,7 @@ st.subheader("Save your model")
 default_name = f"my_{arch['kind']}_{tds.name}".replace(" ", "_")
 c1, c2 = st.columns([2, 1])
 name = c1.text_input("Name", value=default_name, key=state.TRAIN_SAVE_NAME, max_chars=48)
-if c2.button("Save", key="train_save", type="primary"):
+if c2.button("Save", key=state.TRAIN_SAVE, type="primary"):
     try:
         meta = results.checkpoint_meta(
             results.check_name(name),
@@ -171,7 +171,7 @@ if saved:
             results.export_zip(saved),
             f"{Path(saved).stem}.zip",
             mime="application/zip",
-            key="train_download",
+            key=state.TRAIN_DOWNLOAD,
         )
     except OSError:
         st.warning("The saved files are no longer on the server.")

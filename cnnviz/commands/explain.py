@@ -4,7 +4,22 @@ from pathlib import Path
 
 from cnnviz.cli import add_model_args, load_from_args, print_json, read_image
 
-METHOD_NAMES = ("gradcam", "gradcampp", "guided_gradcam", "ig", "saliency", "occlusion")
+
+class RegisteredMethods:
+    """argparse ``choices``: the names in cnnviz.explain's registry, read when argparse first
+    asks (importing the registry imports torch and captum, ~3 s that `python -m cnnviz
+    models` or `--help` of another command should not pay)."""
+
+    def _names(self) -> list[str]:
+        from cnnviz.explain import METHODS
+
+        return list(METHODS)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self):
+        return iter(self._names())
 
 
 def register(sub) -> None:
@@ -15,7 +30,13 @@ def register(sub) -> None:
     )
     p.add_argument("image", help="image file (JPEG, PNG, GIF, BMP, WEBP, TIFF)")
     add_model_args(p)
-    p.add_argument("--method", choices=METHOD_NAMES, default="gradcam", help="default gradcam")
+    p.add_argument(
+        "--method",
+        choices=RegisteredMethods(),
+        metavar="METHOD",
+        default="gradcam",
+        help="%(choices)s; default gradcam",
+    )
     p.add_argument(
         "--layer",
         default=None,
@@ -40,15 +61,17 @@ def register(sub) -> None:
 def run(args) -> int:
     import numpy as np
 
-    from cnnviz.explain import METHODS, explain, overlay_png
+    from cnnviz.explain import get_method
+    from cnnviz.render import display, overlay_png
 
     img = read_image(args.image)
     lm = load_from_args(args)
-    e = explain(lm, lm.preprocess(img), args.method, target=args.target, layer=args.layer)
+    method = get_method(args.method)
+    e = method(lm, lm.preprocess(img), target=args.target, layer=args.layer)
     if args.npy:
         np.save(args.npy, e.map)
     if args.out:
-        Path(args.out).write_bytes(overlay_png(lm.preprocess_spec.crop(img), e.map, signed=args.signed))
+        Path(args.out).write_bytes(overlay_png(lm.preprocess_spec.crop(img), display(e.map, signed=args.signed)))
     summary = {
         "model": lm.name,
         "method": e.method,
@@ -64,9 +87,9 @@ def run(args) -> int:
     if args.json:
         print_json(summary)
         return 0
-    where = f" at {e.layer}" if METHODS[e.method].kind == "cam" else ""
+    where = f" at {e.layer}" if method.kind == "cam" else ""
     print(
-        f"{METHODS[e.method].title}{where} for {e.label} ({e.target}, p={e.prob:.2%}): "
+        f"{method.title}{where} for {e.label} ({e.target}, p={e.prob:.2%}): "
         f"map {e.map.shape[0]}×{e.map.shape[1]} in {e.seconds * 1000:.0f} ms"
     )
     for path in (args.out, args.npy):

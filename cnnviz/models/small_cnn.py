@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 
+import torch
 from torch import nn
 
 from cnnviz.errors import ModelError

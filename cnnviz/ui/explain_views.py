@@ -12,6 +12,7 @@ import streamlit as st
 from PIL import Image
 
 from cnnviz import explain as E
+from cnnviz import render
 from cnnviz.adversarial import fgsm
 from cnnviz.faithfulness import compare
 from cnnviz.ui import loaders
@@ -95,10 +96,8 @@ def attack(lm, img: Image.Image, eps: float):
     return fgsm(lm, img, eps)
 
 
-def legend(d: E.Display, width: int = 320) -> None:
+def legend(d: render.Display, width: int = 320) -> None:
     """The colour strip with its end values and a sentence saying what the colours mean."""
-    from cnnviz import render
-
     st.image(render.to_png(render.upscale(render.colorbar(d.cmap, width=width, height=14), 1)), width=width)
     lo, hi = (f"{d.vmin:.3g}", f"{d.vmax:.3g}")
     st.caption(f"{lo} ← → {hi} · {d.legend}")

@@ -112,7 +112,7 @@ def loaded_model() -> LoadedModel:
         return cached_model(name, weights)
     except WeightsUnavailable as e:
         st.error(str(e))
-        if st.button("Download the weights now", key="download_weights"):
+        if st.button("Download the weights now", key=state.DOWNLOAD_WEIGHTS):
             try:
                 with st.spinner(f"Downloading {name}…"):
                     download_weights(name)

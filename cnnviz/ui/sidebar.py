@@ -98,7 +98,7 @@ def _draw() -> None:
         width=224,
         drawing_mode="freedraw",
         return_image_data=True,
-        key="draw_canvas",
+        key=state.DRAW_CANVAS,
     )
     img = getattr(res, "image_data", None)  # (H, W, 4) RGBA at the canvas's CSS size
     if img is not None and np.asarray(img)[..., :3].max() > 0:

@@ -135,6 +135,17 @@ CMP_LAYER_B = "cmp_layer_b"
 CMP_TARGET = "cmp_target"  # a class index both models know
 CMP_TARGET_FOR = "cmp_target_for"
 
+# buttons (widget keys only: tests find them by these names)
+DOWNLOAD_WEIGHTS = "download_weights"  # the offline message's Download button
+DRAW_CANVAS = "draw_canvas"  # the sidebar's draw-a-digit canvas
+GC_DOWNLOAD = "gc_download"
+XM_RUN_SLOW = "xm_run_slow"
+XM_RUN_FAITH = "xm_run_faith"
+TRAIN_START = "train_start"
+TRAIN_STOP = "train_stop"
+TRAIN_SAVE = "train_save"
+TRAIN_DOWNLOAD = "train_download"
+
 _DEFAULTS = {
     MODEL: DEFAULT_MODEL,
     WEIGHTS: WEIGHTS_PRETRAINED,

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from cnnviz import explain as E
+from cnnviz import render
 from cnnviz.errors import CnnvizError
 from cnnviz.preprocess import Preprocess
 from cnnviz.zoo import LoadedModel, ModelInfo
@@ -191,7 +192,7 @@ def test_gradcampp_weights_by_hand():
     # Uniform gradient g per channel: alpha = g²/(2g² + ΣA·g³) at every position.
     a = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]], [[0.5, 0.5], [0.5, 0.5]]]])  # (1, 2, 2, 2)
     g = torch.tensor([0.5, -1.0])[None, :, None, None].expand(1, 2, 2, 2)
-    cam = E.cam_from(a, g, plus=True)
+    cam = E.GradCAMPlusPlus().cam(a, g)
     alpha0 = 0.25 / (0.5 + 10 * 0.125 + 1e-6)  # channel 1 has g < 0: relu(g) = 0
     w0 = 4 * alpha0 * 0.5
     np.testing.assert_allclose(cam.numpy(), w0 * a[0, 0].numpy(), rtol=1e-6)
@@ -373,8 +374,8 @@ def test_threads_on_efficientnet_equal_serial(effnet, hopper_bytes):
 # ---------------------------------------------------------------- display
 def test_display_signed_and_normalised():
     m = np.array([[-2.0, 1.0], [0.5, 0.0]], dtype=np.float32)
-    d = E.display(m, signed=True)
+    d = render.display(m, signed=True)
     assert (d.vmin, d.vmax) == (-2.0, 2.0) and d.cmap == "RdBu_r"
-    n = E.display(m, signed=False, cmap="viridis")
+    n = render.display(m, signed=False, cmap="viridis")
     np.testing.assert_array_equal(n.heat, [[0, 1], [0.5, 0]])
     assert (n.vmin, n.vmax, n.cmap) == (0.0, 1.0, "viridis")

@@ -1,0 +1,192 @@
+"""The base of every explanation method, the registry, and gradients at layers.
+
+:class:`Method` times a run, checks the layer and builds the :class:`Explanation`; a family
+(:mod:`.cam`, :mod:`.pixel`) implements ``run``, and each method overrides one small
+function of its family. ``@register`` puts one instance of a method class into
+:data:`METHODS`, the only list of methods (pages, the CLI's ``--method`` and the tests
+read it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from cnnviz.activations import softmax
+from cnnviz.errors import CnnvizError
+from cnnviz.hooks import first_tensor, hooks
+from cnnviz.zoo import LoadedModel
+
+
+class ExplainError(CnnvizError):
+    """A method, layer or target that cannot be explained."""
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One method's answer for one image and class.
+
+    ``signed``: the raw map before any normalisation — (h, w) at the layer's resolution
+    for CAM methods (before Grad-CAM's ReLU), (H, W) at input resolution for pixel methods.
+    ``map``: what the method defines as its result — CAM methods after the ReLU, pixel
+    methods as ``signed``. ``logits``: (num_classes,) of the unperturbed input.
+    """
+
+    method: str
+    target: int
+    label: str
+    prob: float
+    layer: str | None
+    signed: np.ndarray
+    map: np.ndarray
+    logits: np.ndarray
+    seconds: float
+
+
+def check_target(target: int | None, num_classes: int) -> None:
+    if target is not None and not 0 <= int(target) < num_classes:
+        raise ExplainError(f"Class index {target} does not exist: this model has classes 0 to {num_classes - 1}.")
+
+
+NO_MAP = "has no rows and columns (not a convolutional layer), so it has no map; pick a conv layer or block."
+
+
+# ---------------------------------------------------------------- the base class and the registry
+class Method:
+    """One explanation method. Subclasses set the class attributes and implement ``run``
+    (families do) and the small function their family asks for.
+
+    ``kind``: "cam" (layer resolution) | "pixel" (input resolution); ``slow``: seconds on
+    a CPU, run on request only; ``uses_layer``: explains at a layer (default: the model's
+    ``info.default_layer``).
+    """
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    kind: ClassVar[str]
+    about: ClassVar[str]
+    slow: ClassVar[bool] = False
+    uses_layer: ClassVar[bool] = False
+
+    def __call__(
+        self,
+        lm: LoadedModel,
+        x: torch.Tensor,
+        *,
+        target: int | None = None,
+        layer: str | None = None,
+        ig_steps: int = 24,
+    ) -> Explanation:
+        """Explain the score of class ``target`` (default: the top-1) on ``x`` (1, C, H, W)."""
+        x = x.detach().to(lm.device)
+        layer_name = None
+        if self.uses_layer:
+            layer_name = layer or lm.info.default_layer
+            if not layer_name:
+                raise ExplainError("This model names no default layer for Grad-CAM; pick one.")
+        start = time.perf_counter()
+        t, logits, signed = self.run(lm, x, target, layer_name, ig_steps=ig_steps)
+        seconds = time.perf_counter() - start
+        signed_np = signed.detach().float().cpu().numpy()
+        prob = float(softmax(logits)[t])
+        return Explanation(
+            self.name, t, lm.label(t), prob, layer_name, signed_np, self.final(signed_np), logits, seconds
+        )
+
+    def run(
+        self, lm: LoadedModel, x: torch.Tensor, target: int | None, layer: str | None, *, ig_steps: int
+    ) -> tuple[int, np.ndarray, torch.Tensor]:
+        """(target, logits (K,), signed map) - the family's way through the model."""
+        raise NotImplementedError
+
+    def final(self, signed: np.ndarray) -> np.ndarray:
+        """The method's result from its signed map (default: the signed map itself)."""
+        return signed
+
+
+METHODS: dict[str, Method] = {}
+
+
+def register(cls: type[Method]) -> type[Method]:
+    """Class decorator: one instance of ``cls`` joins :data:`METHODS` under ``cls.name``."""
+    METHODS[cls.name] = cls()
+    return cls
+
+
+def get_method(name: str) -> Method:
+    if name not in METHODS:
+        raise ExplainError(f"Unknown method {name!r}; choose one of: {', '.join(METHODS)}.")
+    return METHODS[name]
+
+
+def explain(
+    lm: LoadedModel,
+    x: torch.Tensor,
+    method: str = "gradcam",
+    *,
+    target: int | None = None,
+    layer: str | None = None,
+    ig_steps: int = 24,
+) -> Explanation:
+    """Explain the model's score for class ``target`` (default: its top-1) on ``x`` (1, C, H, W)
+    with the registered method ``method``. ``layer`` (methods with ``uses_layer``): a
+    ``named_modules`` path. See :class:`Explanation` for the maps' shapes."""
+    return get_method(method)(lm, x, target=target, layer=layer, ig_steps=ig_steps)
+
+
+# ---------------------------------------------------------------- one forward, gradients at layers
+@contextmanager
+def _grad_at(model: nn.Module, layers: Sequence[str]) -> Iterator[dict[str, torch.Tensor]]:
+    """Forward hooks that keep each layer's output in the graph (first call per module).
+
+    Parameters do not require grad, so the first hooked output is made a leaf that does:
+    gradients then flow back only as far as the earliest requested layer.
+    """
+    store: dict[str, torch.Tensor] = {}
+
+    def keep(name: str, _m, _inp, out):
+        out = first_tensor(out)
+        if name in store:
+            return None
+        if not out.requires_grad:
+            out = out.detach().requires_grad_()
+            store[name] = out
+            return out  # the rest of the forward builds on this leaf
+        store[name] = out
+        return None
+
+    with hooks(model, layers, forward=keep):
+        yield store
+
+
+def layer_acts_and_grads(
+    lm: LoadedModel, x: torch.Tensor, layers: Sequence[str], target: int | None = None
+) -> tuple[int, np.ndarray, dict[str, tuple[torch.Tensor, torch.Tensor]]]:
+    """One forward and one ``autograd.grad``: activations and score gradients at ``layers``.
+
+    Returns (target, logits (K,), {layer: (activation (1, C, h, w), gradient (1, C, h, w))}),
+    detached. ``target`` None means the top-1 class of this forward.
+    """
+    with lm.use() as model, torch.enable_grad(), _grad_at(model, layers) as store:
+        logits = model(x.to(lm.device))  # (1, K)
+        check_target(target, logits.shape[1])
+        t = int(logits[0].argmax()) if target is None else int(target)
+        missing = [n for n in layers if n not in store]
+        if missing:
+            raise ExplainError(f"Layer {missing[0]!r} did not run for this input, so it has no map.")
+        flat = [n for n in layers if store[n].dim() != 4]
+        if flat:
+            raise ExplainError(f"Layer {flat[0]!r} {NO_MAP}")
+        grads = torch.autograd.grad(logits[0, t], [store[n] for n in layers], allow_unused=True)
+        out = {
+            n: (store[n].detach(), (g if g is not None else torch.zeros_like(store[n])).detach())
+            for n, g in zip(layers, grads, strict=True)
+        }
+    return t, logits[0].detach().float().cpu().numpy(), out

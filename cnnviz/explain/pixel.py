@@ -1,0 +1,148 @@
+"""Pixel methods: one value per input pixel (H, W), from a captum attribution (1, C, H, W).
+
+:class:`PixelMethod` runs the plain forward (logits and the top-1), then the method's
+``attribute`` on a fresh copy of the input (captum makes it require grad) and its
+``reduce``, which says how the C colour channels become one map.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import torch
+from captum.attr import GuidedBackprop, GuidedGradCam, IntegratedGradients, Occlusion, Saliency
+from captum.attr._core.guided_backprop_deconvnet import _register_backward_hook
+from torch import nn
+
+from cnnviz.explain.core import NO_MAP, ExplainError, Method, check_target, register
+from cnnviz.hooks import first_tensor, hooks
+from cnnviz.zoo import Preprocess
+
+# captum warns on every GuidedBackprop call that it sets (and removes) ReLU hooks.
+warnings.filterwarnings("ignore", message="Setting backward hooks on ReLU activations")
+# ... and that it switched on requires_grad of the input, which is what we want.
+warnings.filterwarnings("ignore", message="Input Tensor 0 did not already require gradients")
+
+
+class PixelMethod(Method):
+    kind = "pixel"
+
+    def run(self, lm, x, target, layer, *, ig_steps):
+        with lm.use() as model:
+            with torch.inference_mode():
+                logits = model(x)[0].float()  # (K,)
+            check_target(target, logits.numel())
+            t = int(logits.argmax()) if target is None else int(target)
+            attr = self.attribute(model, x.clone(), t, layer=layer, spec=lm.preprocess_spec, ig_steps=ig_steps)
+        return t, logits.cpu().numpy(), self.reduce(attr.detach()[0])
+
+    def attribute(
+        self, model: nn.Module, x: torch.Tensor, target: int, *, layer: str | None, spec: Preprocess, ig_steps: int
+    ) -> torch.Tensor:
+        """(1, C, H, W) attribution of class ``target``'s score to the pixels of ``x``."""
+        raise NotImplementedError
+
+    def reduce(self, attr: torch.Tensor) -> torch.Tensor:
+        """(C, H, W) → (H, W)."""
+        raise NotImplementedError
+
+
+class _GuidedReLU6(GuidedBackprop):
+    """captum's guided backprop also covering ReLU6 (EfficientNet, MobileNet): captum hooks
+    only nn.ReLU; the guided rule (pass only positive gradients where the unit was active)
+    is the same for ReLU6, so it gets the same backward hook."""
+
+    def _register_hooks(self, module: nn.Module) -> None:
+        if isinstance(module, (nn.ReLU, nn.ReLU6)):
+            self.backward_hooks.extend(_register_backward_hook(module, self._backward_hook, self))
+
+
+@register
+class GuidedGradCAM(PixelMethod):
+    name = "guided_gradcam"
+    title = "Guided Grad-CAM"
+    about = "Grad-CAM times guided backpropagation: where (Grad-CAM) and which fine edges (guided gradients)."
+    uses_layer = True
+
+    def attribute(self, model, x, target, *, layer, spec, ig_steps):
+        dims: list[int] = []
+
+        def ndim(_name: str, _m, _i, out) -> None:
+            dims.append(first_tensor(out).dim())
+
+        with hooks(model, [layer], forward=ndim) as found:
+            ggc = GuidedGradCam(model, found[layer])
+            ggc.guided_backprop = _GuidedReLU6(model)
+            attr = ggc.attribute(x, target=target)
+        if not dims or dims[0] != 4:  # a map needs rows and columns: a linear layer has none
+            raise ExplainError(f"Layer {layer!r} {NO_MAP}")
+        return attr
+
+    def reduce(self, attr):
+        return attr.abs().amax(dim=0)  # a fine gradient image: its sign flips with every edge
+
+
+@register
+class SaliencyMap(PixelMethod):
+    name = "saliency"
+    title = "Saliency"
+    about = "How strongly the score changes when one pixel changes: the gradient's size, per pixel."
+
+    def attribute(self, model, x, target, *, layer, spec, ig_steps):
+        return Saliency(model).attribute(x, target=target, abs=True)
+
+    def reduce(self, attr):
+        return attr.abs().amax(dim=0)  # Simonyan et al.: max |gradient| over colour channels
+
+
+def black_input(spec: Preprocess, like: torch.Tensor) -> torch.Tensor:
+    """The all-black picture in normalised space, (0 − mean) / std per channel, shaped like ``like``."""
+    return spec.normalize(torch.zeros_like(like))
+
+
+@register
+class IntegratedGradientsMap(PixelMethod):
+    name = "ig"
+    title = "Integrated Gradients"
+    about = "Gradients averaged along a path from a black image to yours; the values add up to the score's change."
+    slow = True
+
+    def attribute(self, model, x, target, *, layer, spec, ig_steps):
+        return IntegratedGradients(model).attribute(
+            x, baselines=black_input(spec, x), target=target, n_steps=ig_steps, internal_batch_size=16
+        )
+
+    def reduce(self, attr):
+        return attr.sum(dim=0)  # completeness: the sum over pixels and channels is the score's change
+
+
+def occlusion_window(size: int) -> tuple[int, int]:
+    """(window, stride) in pixels: a 9×9 grid of half-overlapping patches at 224 (81 forwards)."""
+    stride = max(1, size // 10)
+    return 2 * stride, stride
+
+
+@register
+class OcclusionMap(PixelMethod):
+    name = "occlusion"
+    title = "Occlusion"
+    about = "Hides one patch at a time behind grey and records how much the score drops."
+    slow = True
+
+    def attribute(self, model, x, target, *, layer, spec, ig_steps):
+        window, stride = occlusion_window(x.shape[-1])
+        c = x.shape[1]
+        return Occlusion(model).attribute(
+            x,
+            sliding_window_shapes=(c, window, window),
+            strides=(c, stride, stride),
+            baselines=0.0,
+            target=target,
+            perturbations_per_eval=32,
+        )
+
+    def reduce(self, attr):
+        return attr.mean(dim=0)  # the same drop is written into every channel
+
+
+__all__ = ["PixelMethod", "GuidedGradCAM", "SaliencyMap", "IntegratedGradientsMap", "OcclusionMap"]
