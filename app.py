@@ -2,13 +2,14 @@
 
 import streamlit as st
 
-from cnnviz.ui import state
+from cnnviz.ui import state, theme
 from cnnviz.ui.process import keep_imports_out_of_gc
 from cnnviz.ui.sidebar import render_sidebar
 
 keep_imports_out_of_gc()
 
 st.set_page_config(page_title="CNN Explorer", page_icon=":material/search:", layout="wide")
+theme.apply()
 state.init_state()
 
 PAGES = {
@@ -36,6 +37,6 @@ PAGES = {
     ],
 }
 
-nav = st.navigation(PAGES)
+nav = st.navigation(PAGES, position="top")
 render_sidebar()
 nav.run()

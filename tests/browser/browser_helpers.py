@@ -82,13 +82,27 @@ def open_app(page, url: str, timeout: float = 120_000) -> None:
     navigation) until app.py's st.navigation replaces it: never click those links.
     """
     page.goto(url)
-    page.locator('[data-testid="stSidebarNavLink"]', has_text="Predict").first.wait_for(timeout=timeout)
+    page.locator('[data-testid="stTopNavSection"]', has_text="Explore").first.wait_for(timeout=timeout)
     wait_idle(page, timeout)
 
 
+def nav_link(page, title: str):
+    """The page menu's link to the page called ``title`` (exactly), in whichever top-bar section."""
+    return page.locator('[data-testid="stTopNavDropdownLink"]').filter(has=page.get_by_text(title, exact=True))
+
+
 def goto_page(page, title: str) -> None:
-    page.locator('[data-testid="stSidebarNavLink"]', has_text=title).first.click()
-    wait_idle(page)
+    """Open a page through the top bar's menus (app.py: st.navigation(position="top"))."""
+    link = nav_link(page, title)
+    for section in page.locator('[data-testid="stTopNavSection"]').all():
+        section.click()
+        page.wait_for_timeout(150)
+        if link.count() and link.first.is_visible():
+            link.first.click()
+            wait_idle(page)
+            return
+        page.keyboard.press("Escape")
+    raise AssertionError(f"no page called {title!r} in the top bar")
 
 
 def no_exception(page) -> None:
