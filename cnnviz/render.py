@@ -209,3 +209,16 @@ def display(map_: np.ndarray, *, signed: bool = False, cmap: str = "jet", robust
 def overlay_png(image: Image.Image | np.ndarray, d: Display, *, alpha: float = 0.5) -> bytes:
     """PNG bytes of ``d``'s map (resized bilinearly) blended over ``image`` (PIL or (H, W[, C]))."""
     return to_png(overlay(image, d.heat, alpha=alpha, cmap=d.cmap, vmin=d.vmin, vmax=d.vmax))
+
+
+# ---------------------------------------------------------------- small helpers of the compute pages
+def robust_limit(arr: np.ndarray, q: float = 99.0) -> float:
+    """The colour scale's end: the q-th percentile of |values|, so a few extreme pixels do not
+    wash every other one out to white."""
+    return float(np.percentile(np.abs(arr), q)) or float(np.abs(arr).max()) or 1.0
+
+
+def grey_rgb(grey: np.ndarray) -> np.ndarray:
+    """(H, W) 0..1 -> (H, W, 3) uint8."""
+    g = (np.clip(grey, 0, 1) * 255).round().astype(np.uint8)
+    return np.repeat(g[:, :, None], 3, axis=2)

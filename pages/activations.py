@@ -6,8 +6,7 @@ import streamlit as st
 from cnnviz import activations as act
 from cnnviz import convolution as cv
 from cnnviz import render
-from cnnviz.ui import charts, loaders, state
-from cnnviz.ui import compute_views as ui
+from cnnviz.ui import charts, loaders, state, widgets
 
 st.title("Activation functions")
 st.caption(
@@ -31,8 +30,8 @@ slope = c3.slider("Leaky slope a", 0.01, 0.5, 0.1, 0.01, key=state.ACT_SLOPE, di
 
 if source == "network":
     name = layers[0]
-    before_all, own_all = ui.layer_input_output(name)  # (C, H, W): what reaches the first activation
-    ui.clamp(state.ACT_CHANNEL, 0, before_all.shape[0] - 1)
+    before_all, own_all = loaders.layer_input_output(name)  # (C, H, W): what reaches the first activation
+    widgets.clamp(state.ACT_CHANNEL, 0, before_all.shape[0] - 1)
     # start on the channel closest to half negative: the clearest picture of what the function does
     start = int(np.argmin(np.abs((before_all < 0).mean(axis=(1, 2)) - 0.5)))
     ch = st.slider(
@@ -54,10 +53,12 @@ else:
 after = act.apply(fn, before, slope)
 s = act.summarize(before, after)
 
-lim = ui.robust_limit(before)
+lim = render.robust_limit(before)
 a, f, b = st.columns([1, 0.9, 1])
 with a:
-    ui.show_map(render.map_rgb(before, signed=True, limit=lim), f"Before: {before.min():.2f} … {before.max():.2f}", 320)
+    widgets.show_map(
+        render.map_rgb(before, signed=True, limit=lim), f"Before: {before.min():.2f} … {before.max():.2f}", 320
+    )
 with f:
     st.latex(act.FORMULAS[fn].replace("a\\,x", f"{slope:g}\\,x"))
     curve = act.function_curve(fn, float(before.min()), float(before.max()), slope)
@@ -67,8 +68,8 @@ with b:
         pic = render.colorize(after, "gray")
     else:  # same scale as "before": what is unchanged looks unchanged
         pic = render.map_rgb(after, signed=True, limit=lim if fn != "tanh" else 1.0)
-    ui.show_map(pic, f"After {fn}: {after.min():.2f} … {after.max():.2f}", 320)
-st.altair_chart(ui.histogram_chart(before, after, fn), width="stretch")
+    widgets.show_map(pic, f"After {fn}: {after.min():.2f} … {after.max():.2f}", 320)
+st.altair_chart(charts.histogram_chart(before, after, fn), width="stretch")
 m1, m2, m3 = st.columns(3)
 m1.metric("Negative before", f"{s.share_negative:.1%}")
 m2.metric("Exactly zero after", f"{s.share_zeroed:.1%}")
@@ -85,10 +86,10 @@ with st.expander("What am I looking at?"):
 
 # ---------------------------------------------------------------- softmax with a temperature
 st.header("Softmax: from scores to probabilities")
-logits = ui.current_logits()  # (num_classes,)
+logits = loaders.current_logits()  # (num_classes,)
 temp = st.slider("Temperature T", 0.1, 5.0, 1.0, 0.1, key=state.ACT_TEMP)
 p1, pt = act.softmax(logits, 1.0), act.softmax(logits, temp)  # for the entropy line
-ui.softmax_view(logits, temp, lm.classes)
+widgets.softmax_view(logits, temp, lm.classes)
 st.markdown(
     f"Spread of the probabilities (entropy): **{act.entropy_bits(pt):.2f} bits** at T = {temp:g} "
     f"(T = 1: {act.entropy_bits(p1):.2f}; all {len(logits)} classes equal would be "

@@ -7,8 +7,7 @@ from cnnviz import convolution as cv
 from cnnviz import render
 from cnnviz.errors import CnnvizError
 from cnnviz.ui import compute_texts as texts
-from cnnviz.ui import compute_views as ui
-from cnnviz.ui import loaders, state
+from cnnviz.ui import loaders, state, widgets
 
 st.title("Convolution")
 st.caption(
@@ -24,17 +23,17 @@ grey = cv.to_grey(rgb)  # (H, W)
 
 
 c1, c2, c3, c4, c5 = st.columns([1.4, 0.8, 1, 1, 1.2])
-name = c1.selectbox("Kernel preset", list(cv.PRESETS), index=1, key=state.CONV_PRESET, on_change=ui.reset_kernel)
+name = c1.selectbox("Kernel preset", list(cv.PRESETS), index=1, key=state.CONV_PRESET, on_change=widgets.reset_kernel)
 size = c2.radio(
     "Size",
     [3, 5],
     format_func={3: "3×3", 5: "5×5"}.get,
     key=state.CONV_SIZE,
-    on_change=ui.reset_kernel,
+    on_change=widgets.reset_kernel,
     horizontal=True,
 )
 stride = c3.slider("Stride S", 1, 4, 1, key=state.CONV_STRIDE, help="How many pixels the window jumps each step.")
-ui.clamp(state.CONV_PADDING, 0, size - 1)
+widgets.clamp(state.CONV_PADDING, 0, size - 1)
 padding = c4.slider(
     "Padding P",
     0,
@@ -48,7 +47,7 @@ colour = c5.radio("Apply to", ["grey", "each colour"], key=state.CONV_COLOUR, ho
 left, right = st.columns([1, 2.2], gap="large")
 with left:
     st.markdown(f"**Kernel K = {size}×{size}** — double-click a cell to edit it")
-    kernel = ui.kernel_editor(name, size)
+    kernel = widgets.kernel_editor(name, size)
     st.caption(f"*{name}*: {cv.PRESET_HELP[name]}")
     h, w = grey.shape
     try:
@@ -66,25 +65,27 @@ out = cv.conv2d(grey, kernel, stride, padding)  # (OH, OW)
 with right:
     a, b = st.columns(2)
     with a:
-        ui.show_map(ui.grey_rgb(grey) if colour == "grey" else (rgb * 255).astype(np.uint8), f"Input {w}×{h}", 360)
+        widgets.show_map(
+            render.grey_rgb(grey) if colour == "grey" else (rgb * 255).astype(np.uint8), f"Input {w}×{h}", 360
+        )
     with b:
         if colour == "grey":
-            ui.show_map(
-                render.map_rgb(out, limit=ui.robust_limit(out)),
+            widgets.show_map(
+                render.map_rgb(out, limit=render.robust_limit(out)),
                 f"Output {out.shape[1]}×{out.shape[0]} (min {out.min():.2f}, max {out.max():.2f})",
                 360,
             )
         else:
             per = cv.conv2d_per_channel(rgb.transpose(2, 0, 1), kernel, stride, padding)  # (3, OH, OW)
             if per.min() >= 0:  # a blur or identity: show it as a colour photo again
-                ui.show_map(
+                widgets.show_map(
                     (np.clip(per, 0, 1).transpose(1, 2, 0) * 255).astype(np.uint8),
                     "Output, the kernel run on red, green and blue separately",
                     360,
                 )
             else:
-                top = ui.robust_limit(per)
-                ui.show_map(
+                top = render.robust_limit(per)
+                widgets.show_map(
                     render.tile(
                         np.stack([render.map_rgb(p, signed=True, limit=top) for p in per]), ncols=3, pad=4, fill=255
                     ).astype(np.uint8),
@@ -104,7 +105,7 @@ for key, lo, hi in (
     (state.CONV_PATCH_COL, 0, ow - pw),
     (state.CONV_POS, 1, ph * pw),
 ):
-    ui.clamp(key, lo, hi)
+    widgets.clamp(key, lo, hi)
 pr = s1.slider("Patch row", 0, oh - ph, (oh - ph) // 2, key=state.CONV_PATCH_ROW)
 pc = s2.slider("Patch column", 0, ow - pw, (ow - pw) // 2, key=state.CONV_PATCH_COL)
 pos = s3.slider(
@@ -113,12 +114,12 @@ pos = s3.slider(
 row, col = pr + (pos - 1) // pw, pc + (pos - 1) % pw
 stp = cv.step(grey, kernel, stride, padding, row, col)
 
-ui.step_pictures(grey, out, stp, (pr, pc, ph, pw), stride, padding)
+widgets.step_pictures(grey, out, stp, (pr, pc, ph, pw), stride, padding)
 
-ui.grids(
-    ui.num_grid(stp.window, title=f"{size * size} input values"),
-    ui.num_grid(stp.kernel, title="kernel"),
-    ui.num_grid(stp.products, title="products", tint=True),
+widgets.grids(
+    widgets.num_grid(stp.window, title=f"{size * size} input values"),
+    widgets.num_grid(stp.kernel, title="kernel"),
+    widgets.num_grid(stp.products, title="products", tint=True),
     between=("×", "="),
 )
 st.markdown(
@@ -136,23 +137,23 @@ except CnnvizError as e:
     st.error(str(e))
     st.stop()
 n_out, n_in, k, _ = fc.weight.shape
-ui.clamp(state.CONV_FILTER, 0, n_out - 1)
+widgets.clamp(state.CONV_FILTER, 0, n_out - 1)
 i = st.slider(f"Filter of `{fc.name}` ({n_out} filters, each {n_in}×{k}×{k})", 0, n_out - 1, 0, key=state.CONV_FILTER)
-x = ui.network_input()  # (C, H, W) normalised
+x = loaders.network_input()  # (C, H, W) normalised
 weight = fc.weight[i]  # (C, k, k)
 mine = cv.conv2d(x, weight, fc.stride, fc.padding, bias=float(fc.bias[i]))
-real = ui.captured((fc.name,))[fc.name][i]
+real = loaders.captured((fc.name,))[fc.name][i]
 n1, n2, n3 = st.columns([0.8, 1, 1])
 with n1:
     wpic = render.scale(weight, -np.abs(weight).max(), np.abs(weight).max())  # (C, k, k), 0.5 = zero weight
     wrgb = (wpic.transpose(1, 2, 0) * 255).astype(np.uint8) if n_in == 3 else render.colorize(wpic[0], "RdBu_r")
-    ui.show_map(wrgb, f"Filter {i} as a picture ({k}×{k})", 200)
+    widgets.show_map(wrgb, f"Filter {i} as a picture ({k}×{k})", 200)
 with n2:
-    ui.show_map(
-        render.map_rgb(mine, limit=ui.robust_limit(mine)), f"Applied by hand: {mine.shape[1]}×{mine.shape[0]}", 340
+    widgets.show_map(
+        render.map_rgb(mine, limit=render.robust_limit(mine)), f"Applied by hand: {mine.shape[1]}×{mine.shape[0]}", 340
     )
 with n3:
-    ui.show_map(render.map_rgb(real, limit=ui.robust_limit(mine)), "The network's own output", 340)
+    widgets.show_map(render.map_rgb(real, limit=render.robust_limit(mine)), "The network's own output", 340)
 diff = float(np.abs(mine - real[: mine.shape[0], : mine.shape[1]]).max())
 same = (
     "the same numbers."
@@ -170,11 +171,13 @@ nr = int(np.clip(round((stp.top + fc.padding[2]) / fc.stride), 0, mine.shape[0] 
 nc = int(np.clip(round((stp.left + fc.padding[0]) / fc.stride), 0, mine.shape[1] - 1))
 nst = cv.step(x, weight, fc.stride, fc.padding, nr, nc, bias=float(fc.bias[i]))
 names = ["red", "green", "blue"] if n_in == 3 else ["grey"]
-ui.grids(*[ui.num_grid(nst.products[c], title=f"{names[c]}: values × weights", tint=True) for c in range(n_in)])
+widgets.grids(
+    *[widgets.num_grid(nst.products[c], title=f"{names[c]}: values × weights", tint=True) for c in range(n_in)]
+)
 terms = " + ".join(f"{float(nst.products[c].sum()):.2f}" for c in range(n_in))
 st.markdown(f"#### Output ({nr}, {nc}) = {terms} + bias {nst.bias:.2f} = **{nst.value:.2f}**")
 with st.expander("The input values and weights"):
-    ui.grids(*[ui.num_grid(nst.window[c], title=f"{names[c]} input") for c in range(n_in)])
-    ui.grids(*[ui.num_grid(nst.kernel[c], title=f"{names[c]} weights", tint=True) for c in range(n_in)])
+    widgets.grids(*[widgets.num_grid(nst.window[c], title=f"{names[c]} input") for c in range(n_in)])
+    widgets.grids(*[widgets.num_grid(nst.kernel[c], title=f"{names[c]} weights", tint=True) for c in range(n_in)])
 with st.expander("What am I looking at?"):
     st.markdown(texts.CONV_NETWORK.format(i=i, k=k, n=n_in * k * k))

@@ -8,8 +8,7 @@ from cnnviz import pooling as pl
 from cnnviz import render
 from cnnviz.activations import activation_layers
 from cnnviz.errors import CnnvizError
-from cnnviz.ui import compute_views as ui
-from cnnviz.ui import loaders, state
+from cnnviz.ui import loaders, state, widgets
 from cnnviz.ui.layer_picker import layer_select
 
 st.title("Pooling: shrinking a feature map")
@@ -33,7 +32,7 @@ if source == "network":
         "Layer", loaders.cached_catalogue(name, weights), state.POOL_LAYER, default=acts[0] if acts else None
     )
     maps = loaders.cached_capture()[layer.name]  # (C, H, W)
-    ui.clamp(state.POOL_CHANNEL, 0, maps.shape[0] - 1)
+    widgets.clamp(state.POOL_CHANNEL, 0, maps.shape[0] - 1)
     ch = st.slider(f"Channel ({maps.shape[0]})", 0, maps.shape[0] - 1, 0, key=state.POOL_CHANNEL)
     fmap, what = maps[ch], f"channel {ch} of `{layer.name}`"
 else:
@@ -60,20 +59,20 @@ st.markdown(
     f"{w * h:,} numbers become {ow * oh:,} ({ow * oh / (w * h):.0%})."
 )
 signed = bool(fmap.min() < 0)
-lim = ui.robust_limit(fmap)
+lim = render.robust_limit(fmap)
 a, b, c = st.columns(3)
 with a:
-    ui.show_map(render.map_rgb(fmap, signed=signed, limit=lim), f"Before: {w}×{h}", 320)
+    widgets.show_map(render.map_rgb(fmap, signed=signed, limit=lim), f"Before: {w}×{h}", 320)
 with b:
-    ui.show_map(render.map_rgb(mx, signed=signed, limit=lim), f"Max pooling: {ow}×{oh}", 320)
+    widgets.show_map(render.map_rgb(mx, signed=signed, limit=lim), f"Max pooling: {ow}×{oh}", 320)
 with c:
-    ui.show_map(render.map_rgb(av, signed=signed, limit=lim), f"Average pooling: {ow}×{oh}", 320)
+    widgets.show_map(render.map_rgb(av, signed=signed, limit=lim), f"Average pooling: {ow}×{oh}", 320)
 
 # ---------------------------------------------------------------- numeric zoom
 st.subheader("Zoom in: which value wins?")
 zh, zw = min(3, oh), min(3, ow)  # 3×3 pooled cells
 for key, hi in ((state.POOL_ROW, oh - zh), (state.POOL_COL, ow - zw)):
-    ui.clamp(key, 0, hi)
+    widgets.clamp(key, 0, hi)
 z1, z2 = st.columns(2)
 zr = z1.slider("Zoom row", 0, oh - zh, (oh - zh) // 2, key=state.POOL_ROW)
 zc = z2.slider("Zoom column", 0, ow - zw, (ow - zw) // 2, key=state.POOL_COL)
@@ -81,16 +80,16 @@ top, left = zr * stride, zc * stride
 region = fmap[top : top + (zh - 1) * stride + k, left : left + (zw - 1) * stride + k]
 win = pl.winners(fmap, k, stride)[top : top + region.shape[0], left : left + region.shape[1]]
 marks = set(zip(*np.nonzero(win), strict=True))
-ui.grids(
-    ui.num_grid(
+widgets.grids(
+    widgets.num_grid(
         region,
         title=f"{region.shape[1]}×{region.shape[0]} values of the map (winners marked)",
         mark=marks,
         tint=signed,
         block=k if stride == k else 0,
     ),
-    ui.num_grid(mx[zr : zr + zh, zc : zc + zw], title="max", tint=signed),
-    ui.num_grid(av[zr : zr + zh, zc : zc + zw], title="average", tint=signed),
+    widgets.num_grid(mx[zr : zr + zh, zc : zc + zw], title="max", tint=signed),
+    widgets.num_grid(av[zr : zr + zh, zc : zc + zw], title="average", tint=signed),
     between=("→", "|"),
 )
 z = pl.zoom(fmap, k, stride, zr, zc)
@@ -120,28 +119,28 @@ net = st.selectbox(
     key=state.POOL_NET_LAYER,
     format_func={n: f"{n} — {pl.describe(m)}" for n, m in mods.items()}.get,  # no lambda: see features.py
 )
-inp, out = ui.layer_input_output(net)  # (C, H, W), (C, h, w)
+inp, out = loaders.layer_input_output(net)  # (C, H, W), (C, h, w)
 st.markdown(
     f"Input **{inp.shape[0]}×{inp.shape[1]}×{inp.shape[2]}** (channels × height × width) → "
     f"output **{'×'.join(map(str, out.shape))}**"
 )
-ui.clamp(state.POOL_NET_CHANNEL, 0, inp.shape[0] - 1)
+widgets.clamp(state.POOL_NET_CHANNEL, 0, inp.shape[0] - 1)
 nch = st.slider("Channel", 0, inp.shape[0] - 1, 0, key=state.POOL_NET_CHANNEL)
 if out.shape[-2:] == (1, 1):  # global pooling: each whole map becomes one number
     kind = "largest value" if "Max" in type(mods[net]).__name__ else "mean"
     g1, g2 = st.columns([1.3, 1])
     with g1:
         if inp.shape[1] <= 8:
-            ui.grids(ui.num_grid(inp[nch], title=f"channel {nch}: its {inp.shape[1]}×{inp.shape[2]} map"))
+            widgets.grids(widgets.num_grid(inp[nch], title=f"channel {nch}: its {inp.shape[1]}×{inp.shape[2]} map"))
         else:
-            ui.show_map(render.map_rgb(inp[nch]), f"channel {nch}: its {inp.shape[2]}×{inp.shape[1]} map", 260)
+            widgets.show_map(render.map_rgb(inp[nch]), f"channel {nch}: its {inp.shape[2]}×{inp.shape[1]} map", 260)
         st.markdown(f"#### The {kind} of these {inp.shape[1] * inp.shape[2]} numbers = **{out[nch, 0, 0]:.2f}**")
     with g2:
         vec = out[:, 0, 0]
         side = int(np.ceil(np.sqrt(vec.size)))
         grid = np.full(side * side, np.nan, np.float32)
         grid[: vec.size] = render.scale(vec, 0, float(vec.max()) or 1.0)
-        ui.show_map(
+        widgets.show_map(
             render.colorize(grid.reshape(side, side), "magma"),
             f"All {vec.size} outputs, one square each (brighter = larger)",
             300,
@@ -151,12 +150,12 @@ if out.shape[-2:] == (1, 1):  # global pooling: each whole map becomes one numbe
         "the input of the final classifier layer."
     )
 else:
-    lim2 = ui.robust_limit(inp[nch])
+    lim2 = render.robust_limit(inp[nch])
     g1, g2 = st.columns(2)
     with g1:
-        ui.show_map(render.map_rgb(inp[nch], limit=lim2), f"Input of `{net}`: {inp.shape[2]}×{inp.shape[1]}", 340)
+        widgets.show_map(render.map_rgb(inp[nch], limit=lim2), f"Input of `{net}`: {inp.shape[2]}×{inp.shape[1]}", 340)
     with g2:
-        ui.show_map(render.map_rgb(out[nch], limit=lim2), f"Output: {out.shape[2]}×{out.shape[1]}", 340)
+        widgets.show_map(render.map_rgb(out[nch], limit=lim2), f"Output: {out.shape[2]}×{out.shape[1]}", 340)
 with st.expander("What am I looking at?"):
     st.markdown(
         "These are the real numbers going into and coming out of one of the network's pooling layers for "

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
+
+from cnnviz.activations import histogram
 
 PREDICT_EXPLAINER = """
 The photo is resized and cropped to {size}×{size} pixels, and each colour channel is
@@ -88,3 +91,35 @@ def function_chart(curve: pd.DataFrame, fn: str) -> alt.Chart:
         color="#9ca3af"
     ).encode(x="v:Q")
     return (axes + line).properties(height=220)
+
+
+def histogram_chart(before: np.ndarray, after: np.ndarray, fn: str, bins: int = 40):
+    """Altair: histograms of the values before and after an activation, on one x axis."""
+    lo = float(min(before.min(), after.min()))
+    hi = float(max(before.max(), after.max()))
+    rows = []
+    for label, vals in (("before", before), (f"after {fn}", after)):
+        counts, edges = histogram(vals, bins, lo, hi)
+        rows += [
+            {"value": float(e), "end": float(e2), "count": int(n), "map": label}
+            for e, e2, n in zip(edges[:-1], edges[1:], counts, strict=True)
+        ]
+    df = pd.DataFrame(rows)
+    return (
+        alt.Chart(df)
+        .mark_bar(opacity=0.55, binSpacing=0)
+        .encode(
+            x=alt.X("value:Q", title="value", bin="binned"),
+            x2="end:Q",
+            y=alt.Y("count:Q", title="how many pixels", stack=None, scale=alt.Scale(type="sqrt")),
+            color=alt.Color(
+                "map:N",
+                title=None,
+                sort=["before"],
+                scale=alt.Scale(domain=["before", f"after {fn}"], range=["#6b7280", "#c2410c"]),
+                legend=alt.Legend(orient="top", labelFontSize=14),
+            ),
+            tooltip=["map", "value", "count"],
+        )
+        .properties(height=200)
+    )

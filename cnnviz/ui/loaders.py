@@ -25,8 +25,9 @@ from cnnviz import cache
 from cnnviz.errors import CnnvizError, WeightsUnavailable
 from cnnviz.featuremaps import capture_range
 from cnnviz.images import decode_image, image_digest
+from cnnviz.pooling import layer_io
 from cnnviz.predict import predict
-from cnnviz.probe import capture_layers, catalogue, map_layers
+from cnnviz.probe import capture, capture_layers, catalogue, map_layers
 from cnnviz.ui import state
 from cnnviz.ui.notices import weights_notice
 from cnnviz.zoo import SHIPPED_DIR, LoadedModel, download_weights, load_model, user_models_dir, warm_up
@@ -252,3 +253,29 @@ def cached_capture(lm: LoadedModel, img: Image.Image) -> dict:
 def cached_capture_range(lm: LoadedModel, img: Image.Image) -> tuple[float, float]:
     """(min, max) over every layer of :func:`cached_capture`, for "global" normalisation."""
     return capture_range(cached_capture())
+
+
+# ---------------------------------------------------------------- one layer, or a few
+
+
+@shared_result
+def captured(lm, img, layers: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Outputs of ``layers`` for the sidebar's model and image: name -> (C, H, W) or (F,)."""
+    return capture(lm, lm.preprocess(img), layers)
+
+
+@shared_result
+def layer_input_output(lm, img, layer: str) -> tuple[np.ndarray, np.ndarray]:
+    """(input, output) of one layer for the sidebar's model and image, batch axis dropped."""
+    return layer_io(lm, lm.preprocess(img), layer)
+
+
+def current_logits() -> np.ndarray:
+    """(num_classes,) raw scores of the sidebar's model on the sidebar's image."""
+    return cached_prediction()["logits"]
+
+
+def network_input() -> np.ndarray:
+    """(C, H, W) float32: the normalised input the model is fed for the current image."""
+    lm = loaded_model()
+    return lm.preprocess_spec(current_image())[0].numpy()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from browser_helpers import goto_page, no_exception, open_app, wait_idle
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-COL_W = 70  # the kernel editor's column width (compute_views.kernel_editor)
+COL_W = 70  # the kernel editor's column width (widgets.kernel_editor)
 
 
 def test_edit_kernel_cell_changes_output(app_url, page):

@@ -1,5 +1,6 @@
-"""Streamlit glue for the convolution, activation and pooling pages: the kernel editor,
-small number grids that stay readable on a projector, and cached captures."""
+"""Widgets of the convolution, activation and pooling pages: enlarged pictures, small
+number grids that stay readable on a projector, the kernel editor, the softmax view and the
+convolution step-through."""
 
 from __future__ import annotations
 
@@ -11,10 +12,8 @@ import streamlit as st
 
 from cnnviz import render
 from cnnviz.activations import softmax_table
-from cnnviz.convolution import preset
-from cnnviz.pooling import layer_io
-from cnnviz.probe import capture
-from cnnviz.ui import loaders, state
+from cnnviz.convolution import pad2d, preset
+from cnnviz.ui import state
 from cnnviz.ui.charts import softmax_chart
 
 # ---------------------------------------------------------------- pictures
@@ -24,18 +23,6 @@ def show_map(rgb: np.ndarray, caption: str, target: int = 448) -> None:
     """An (H, W, 3) uint8 picture, enlarged with crisp pixels to about ``target`` px."""
     f = render.fit_factor(max(rgb.shape[:2]), target)
     st.image(render.to_png(render.upscale(rgb, f)), caption=caption, width="stretch", output_format="PNG")
-
-
-def robust_limit(arr: np.ndarray, q: float = 99.0) -> float:
-    """The colour scale's end: the q-th percentile of |values|, so a few extreme pixels do not
-    wash every other one out to white."""
-    return float(np.percentile(np.abs(arr), q)) or float(np.abs(arr).max()) or 1.0
-
-
-def grey_rgb(grey: np.ndarray) -> np.ndarray:
-    """(H, W) 0..1 -> (H, W, 3) uint8."""
-    g = (np.clip(grey, 0, 1) * 255).round().astype(np.uint8)
-    return np.repeat(g[:, :, None], 3, axis=2)
 
 
 # ---------------------------------------------------------------- number grids
@@ -126,69 +113,7 @@ def kernel_editor(name: str, size: int) -> np.ndarray:
     return np.nan_to_num(kernel)
 
 
-# ---------------------------------------------------------------- cached network results
-
-
-@loaders.shared_result
-def captured(lm, img, layers: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """Outputs of ``layers`` for the sidebar's model and image: name -> (C, H, W) or (F,)."""
-    return capture(lm, lm.preprocess(img), layers)
-
-
-@loaders.shared_result
-def layer_input_output(lm, img, layer: str) -> tuple[np.ndarray, np.ndarray]:
-    """(input, output) of one layer for the sidebar's model and image, batch axis dropped."""
-    return layer_io(lm, lm.preprocess(img), layer)
-
-
-def current_logits() -> np.ndarray:
-    """(num_classes,) raw scores of the sidebar's model on the sidebar's image."""
-    return loaders.cached_prediction()["logits"]
-
-
-def network_input() -> np.ndarray:
-    """(C, H, W) float32: the normalised input the model is fed for the current image."""
-    lm = loaders.loaded_model()
-    return lm.preprocess_spec(loaders.current_image())[0].numpy()
-
-
-# ---------------------------------------------------------------- charts
-
-
-def histogram_chart(before: np.ndarray, after: np.ndarray, fn: str, bins: int = 40):
-    """Altair: histograms of the values before and after an activation, on one x axis."""
-    import altair as alt
-
-    from cnnviz.activations import histogram
-
-    lo = float(min(before.min(), after.min()))
-    hi = float(max(before.max(), after.max()))
-    rows = []
-    for label, vals in (("before", before), (f"after {fn}", after)):
-        counts, edges = histogram(vals, bins, lo, hi)
-        rows += [
-            {"value": float(e), "end": float(e2), "count": int(n), "map": label}
-            for e, e2, n in zip(edges[:-1], edges[1:], counts, strict=True)
-        ]
-    df = pd.DataFrame(rows)
-    return (
-        alt.Chart(df)
-        .mark_bar(opacity=0.55, binSpacing=0)
-        .encode(
-            x=alt.X("value:Q", title="value", bin="binned"),
-            x2="end:Q",
-            y=alt.Y("count:Q", title="how many pixels", stack=None, scale=alt.Scale(type="sqrt")),
-            color=alt.Color(
-                "map:N",
-                title=None,
-                sort=["before"],
-                scale=alt.Scale(domain=["before", f"after {fn}"], range=["#6b7280", "#c2410c"]),
-                legend=alt.Legend(orient="top", labelFontSize=14),
-            ),
-            tooltip=["map", "value", "count"],
-        )
-        .properties(height=200)
-    )
+# ---------------------------------------------------------------- the softmax view
 
 
 def softmax_view(logits: np.ndarray, temp: float, classes: list[str], top: int = 8) -> None:
@@ -222,8 +147,6 @@ def step_pictures(
     ``grey`` (H, W) the input, ``out`` (OH, OW) the output, ``stp`` a ``convolution.Step``,
     ``patch`` = (first output row, first output column, rows, columns).
     """
-    from cnnviz.convolution import pad2d
-
     pr, pc, ph, pw = patch
     size = stp.kernel.shape[-1]
     h, w = grey.shape
@@ -232,7 +155,7 @@ def step_pictures(
         f = render.fit_factor(max(h, w), 360)
         m = max(4, h // 40)  # the patch is tiny on the whole photo: outline it with a margin
         span_h, span_w = (ph - 1) * stride + size, (pw - 1) * stride + size  # input pixels the patch covers
-        big = render.draw_box(grey_rgb(grey), pr * stride - padding - m, pc * stride - padding - m,
+        big = render.draw_box(render.grey_rgb(grey), pr * stride - padding - m, pc * stride - padding - m,
                               span_h + 2 * m, span_w + 2 * m, factor=f, color=(37, 99, 235), thickness=3)  # fmt: skip
         big = render.draw_box(big, stp.top * f, stp.left * f, size * f, size * f, color=(255, 0, 0), thickness=3)
         st.image(render.to_png(big), caption="The patch is inside the blue box; red: the window now.",
@@ -241,12 +164,14 @@ def step_pictures(
         ptop, pleft = pr * stride, pc * stride  # in padded coordinates
         region = pad2d(grey, padding)[ptop : ptop + span_h, pleft : pleft + span_w]
         f2 = render.fit_factor(max(region.shape), 260, most=40)
-        zoom = render.draw_box(grey_rgb(region), stp.top + padding - ptop, stp.left + padding - pleft, size, size,
+        zoom = render.draw_box(render.grey_rgb(region), stp.top + padding - ptop, stp.left + padding - pleft, size, size,
                                factor=f2, color=(255, 0, 0), thickness=3)  # fmt: skip
         st.image(render.to_png(zoom), caption="The patch, enlarged (zeros = padding)", width="stretch",
                  output_format="PNG")  # fmt: skip
     with z3:
         f3 = render.fit_factor(max(ph, pw), 160, most=40)
-        cells = render.map_rgb(out[pr : pr + ph, pc : pc + pw], signed=bool(out.min() < 0), limit=robust_limit(out))
+        cells = render.map_rgb(
+            out[pr : pr + ph, pc : pc + pw], signed=bool(out.min() < 0), limit=render.robust_limit(out)
+        )
         cells = render.draw_box(cells, stp.row - pr, stp.col - pc, 1, 1, factor=f3, color=(255, 196, 0), thickness=3)
         st.image(render.to_png(cells), caption="Its output pixels", width="stretch", output_format="PNG")
