@@ -36,26 +36,60 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see --help)")
 
 
-def add_model_args(p: argparse.ArgumentParser, *, required: bool = False) -> None:
-    """The --model/--weights pair every model command takes."""
+DEFAULT_MODEL = "efficientnet_lite0"
+FIXED_WEIGHTS = ("pretrained", "random")
+
+
+def add_model_args(p: argparse.ArgumentParser, *, required: bool = False, weights: str = "pretrained") -> None:
+    """The --model/--weights pair every model command takes.
+
+    ``required``: no default model; a --weights file of a CNN Explorer model (its .json
+    beside it) still names one. ``weights``: the default of --weights ("random" where only
+    the architecture matters, so nothing needs downloading).
+    """
     p.add_argument(
         "--model",
-        default=None if required else "efficientnet_lite0",
-        required=required,
-        help="model name (see `models`); default efficientnet_lite0" if not required else "model name",
+        default=None,
+        help="model name (see `models`) or the .json of a saved model"
+        + ("" if required else f"; default {DEFAULT_MODEL}")
+        + "; may be left out when --weights is a model saved by `train --out`",
     )
     p.add_argument(
         "--weights",
-        default="pretrained",
-        help="'pretrained' (default), 'random', or a state-dict file (.safetensors / .pt, tensors only)",
+        default=weights,
+        help=f"'pretrained', 'random', or a state-dict file (.safetensors / .pt, tensors only); default {weights}. "
+        "A .safetensors saved by `train --out` brings its own architecture and classes (the .json beside it)",
     )
+    p.set_defaults(default_model=None if required else DEFAULT_MODEL)
+
+
+def model_choice(args: argparse.Namespace) -> tuple[str, str]:
+    """(model, weights) for load_model from --model/--weights.
+
+    Without --model, a weights file with a CNN Explorer JSON beside it is that model."""
+    from cnnviz import usermodels  # torch-heavy imports wait until a command runs: --help stays instant
+
+    model, weights = args.model, args.weights
+    if model is None and weights not in FIXED_WEIGHTS:
+        sidecar = usermodels.sidecar_of(weights)
+        if sidecar is not None:
+            return str(sidecar), weights
+    if model is None:
+        model = args.default_model
+    if model is None:
+        raise UsageError(
+            f"python -m cnnviz {args.command}: give --model, or --weights FILE.safetensors of a model "
+            "saved by `train --out` (its .json beside it) (see --help)"
+        )
+    return model, weights
 
 
 def load_from_args(args: argparse.Namespace):
     """The LoadedModel named by --model/--weights (downloads missing torchvision weights)."""
     from cnnviz.zoo import load_model
 
-    return load_model(args.model, args.weights, download=True)
+    model, weights = model_choice(args)
+    return load_model(model, weights, download=True)
 
 
 def read_image(path: str):

@@ -1,11 +1,15 @@
 """`layers`: every layer of a model with output shape, parameters and receptive field."""
 
+import sys
+
 from cnnviz.cli import add_model_args, load_from_args, print_json
 
 
 def register(sub) -> None:
     p = sub.add_parser("layers", help="list a model's layers: shape, parameters, receptive field")
-    add_model_args(p, required=True)
+    # Shapes, parameters and receptive fields need only the architecture: random weights by
+    # default, so this works offline for every model, with nothing downloaded.
+    add_model_args(p, required=True, weights="random")
     p.add_argument("--json", action="store_true", help='[{"name", "type", "out_shape", "params", "rf", "jump"}, ...]')
     p.set_defaults(func=run)
 
@@ -13,6 +17,8 @@ def register(sub) -> None:
 def run(args) -> int:
     from cnnviz.probe import catalogue
 
+    if args.weights == "random":
+        print("note: random weights (shapes, parameters and receptive fields do not depend on them)", file=sys.stderr)
     rows = [la.as_dict() for la in catalogue(load_from_args(args))]
     if args.json:
         print_json(rows)
