@@ -1,7 +1,7 @@
 """Every session-state key in one place, and the one ``init_state()``.
 
 Session state holds choices, bytes and numpy arrays — never tensors or models (those are
-shared through ``st.cache_resource``).
+shared through the project's caches, cnnviz/cache.py).
 """
 
 import streamlit as st

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz import render
+from cnnviz import cache, render
 from cnnviz.errors import CnnvizError
 from cnnviz.filters import filter_grid
 from cnnviz.images import image_digest
@@ -38,16 +38,26 @@ SOURCES = {
 
 
 # ------------------------------------------------------------------------------ data
-@st.cache_data(max_entries=8, show_spinner="Preparing the dataset…")
 def _builtin(kind: str, size: int) -> datasets.ImageDataset:
-    return datasets.load(kind, size=size if kind in ("shapes", "digits") else None)
+    """A shipped or generated dataset, prepared once and shared (read-only) by every session."""
+
+    def prepare() -> datasets.ImageDataset:
+        with st.spinner("Preparing the dataset…"):
+            return cache.freeze(datasets.load(kind, size=size if kind in ("shapes", "digits") else None))
+
+    return cache.RESULTS.get_or_compute(("dataset", kind, size), prepare)
 
 
-@st.cache_data(max_entries=8, show_spinner="Reading your images…")
-def _uploaded(digest: str, kind: str, _payload, size: int, channels: int) -> datasets.ImageDataset:
-    if kind == "zip":
-        return datasets.read_zip(_payload, size=size, channels=channels)
-    return datasets.from_files(_payload, size=size, channels=channels)
+def _uploaded(digest: str, kind: str, payload, size: int, channels: int) -> datasets.ImageDataset:
+    """A student's zip or folder (``digest`` of its bytes) read once into a dataset."""
+
+    def read() -> datasets.ImageDataset:
+        with st.spinner("Reading your images…"):
+            if kind == "zip":
+                return cache.freeze(datasets.read_zip(payload, size=size, channels=channels))
+            return cache.freeze(datasets.from_files(payload, size=size, channels=channels))
+
+    return cache.RESULTS.get_or_compute(("uploaded dataset", digest, kind, size, channels), read)
 
 
 def _on_folder() -> None:
