@@ -18,6 +18,7 @@ PAGES = {
         st.Page("pages/preprocessing.py", title="Preprocessing", icon=":material/tune:", url_path="preprocessing"),
     ],
     "Inside the network": [
+        st.Page("pages/network.py", title="Network", icon=":material/lan:", url_path="network"),
         st.Page("pages/model.py", title="Model", icon=":material/account_tree:"),
         st.Page("pages/features.py", title="Feature maps", icon=":material/grid_view:"),
         st.Page("pages/filters.py", title="Filters", icon=":material/blur_on:"),

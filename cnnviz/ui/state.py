@@ -75,6 +75,14 @@ FILT_NORM = "filt_norm"
 MODEL_KINDS = "model_table_kinds"
 FEAT_GRID_CLICK = "feat_grid_click"  # clickable pictures (cnnviz.ui.clickable)
 FEAT_UNIT_CLICK = "feat_unit_click"
+NET_N = "net_strongest"  # Network page
+NET_NORM = "net_norm"
+NET_LAYER = "net_layer"  # the clicked thumbnail: layer name, channel, and a unit of it
+NET_CHANNEL = "net_channel"
+NET_ROW = "net_unit_row"
+NET_COL = "net_unit_col"
+NET_CLICK = "net_click"
+NET_UNIT_CLICK = "net_unit_click"
 QUERY_APPLIED = "query_applied"  # page -> the URL selection already applied (cnnviz.ui.selection)
 
 # Train page (the model being trained lives in cnnviz.training.trainer, keyed by TRAIN_ID)

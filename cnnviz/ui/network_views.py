@@ -1,0 +1,188 @@
+"""Streamlit glue of the Network page: the cached diagram, the selection it drives, the
+clicked channel up close and one unit's arithmetic."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import featuremaps as fm
+from cnnviz import network, render
+from cnnviz.errors import CnnvizError
+from cnnviz.probe import LayerInfo, unit_box
+from cnnviz.ui import loaders, selection, state
+from cnnviz.ui.clickable import clicked
+from cnnviz.ui.widgets import grids, num_grid
+
+NORM_LABELS = {"channel": "per channel", "layer": "per column", "global": "global"}
+
+
+@loaders.shared_result
+def cached_diagram(lm, img, n: int, norm: str) -> network.Diagram:
+    """The forward-pass picture for the sidebar's model and image (``n`` strongest channels
+    per column of a big model; ``norm`` as in featuremaps). Reads the shared one-pass capture."""
+    layers = loaders.cached_catalogue(lm.name, lm.weights)
+    top = loaders.cached_prediction()["top"][:3]
+    return network.diagram(
+        lm.preprocess_spec.crop(img),
+        loaders.cached_capture(),
+        network.columns(layers),
+        n=n,
+        every_channel=network.is_small(layers),
+        norm=norm,
+        global_range=loaders.cached_capture_range() if norm == "global" else None,
+        classes=[(t["label"], t["prob"]) for t in top],
+    )
+
+
+def current_selection(d: network.Diagram) -> tuple[str, int]:
+    """(layer, channel) chosen on the Network page: from a link (?layer=&channel=) once, else the
+    session's last click, else the first column's strongest channel."""
+    by_name = {c.layer.name: c for c in d.columns}
+    query = selection.fresh_query("network", ("layer", "channel", "row", "col"))
+    if query.get("layer") in by_name:
+        st.session_state[state.NET_LAYER] = query["layer"]
+    for param, key in (("channel", state.NET_CHANNEL), ("row", state.NET_ROW), ("col", state.NET_COL)):
+        if (v := selection.as_int(query.get(param), 0, 1 << 20)) is not None:
+            st.session_state[key] = v
+    layer = st.session_state.get(state.NET_LAYER)
+    if layer not in by_name:
+        layer = st.session_state[state.NET_LAYER] = d.columns[0].layer.name
+        st.session_state[state.NET_CHANNEL] = d.columns[0].channels[0]
+    return layer, st.session_state.get(state.NET_CHANNEL, 0)
+
+
+def show_diagram(d: network.Diagram, layer: str, channel: int) -> None:
+    """The diagram with the chosen thumbnail outlined; a click on a thumbnail selects it."""
+    hit = clicked(d.outlined(layer, channel), key=state.NET_CLICK)
+    if hit is not None and (got := d.at(hit)) is not None:
+        st.session_state[state.NET_LAYER], st.session_state[state.NET_CHANNEL] = got
+        st.rerun()
+
+
+def legend(d: network.Diagram, norm: str) -> None:
+    """The two colour scales, and what a column's range means."""
+    a, b, c = st.columns([1, 1, 1.6])
+    if any(col.cmap == fm.SEQUENTIAL for col in d.columns):
+        a.image(render.colorbar(fm.SEQUENTIAL, width=200, height=10), width="stretch")
+        a.caption("0 → largest: after an activation")
+    if any(col.cmap == fm.DIVERGING for col in d.columns):
+        b.image(render.colorbar(fm.DIVERGING, width=200, height=10), width="stretch")
+        b.caption("negative ← 0 → positive")
+    c.caption(
+        {
+            "layer": "One colour scale per column: tiles of a column compare; columns do not.",
+            "channel": "Each tile stretched to its own range: shapes show, strengths do not compare.",
+            "global": "One scale for the whole network: deep layers with large values stand out.",
+        }[norm]
+    )
+
+
+def _unit(h: int, w: int) -> tuple[int, int]:
+    for k, n in ((state.NET_ROW, h), (state.NET_COL, w)):
+        if not isinstance(st.session_state.get(k), int) or not 0 <= st.session_state[k] < n:
+            st.session_state[k] = n // 2
+    return st.session_state[state.NET_ROW], st.session_state[state.NET_COL]
+
+
+def detail(layer: LayerInfo, channel: int, m: np.ndarray, column: network.Column) -> tuple[int, int]:
+    """The chosen channel large (click a unit to choose it) and that unit's receptive field;
+    returns the unit (row, col)."""
+    h, w = m.shape
+    row, col = _unit(h, w)
+    left, mid, right = st.columns([1, 1, 1], gap="medium")
+    with left:
+        lo, hi = (
+            (column.vmin, column.vmax) if column.vmin is not None else fm.value_range([m], column.cmap == fm.DIVERGING)
+        )
+        view = fm.channel_view(m, cmap=column.cmap, vmin=lo, vmax=hi, width=300).copy()
+        k = view.shape[0] // h
+        view[row * k : (row + 1) * k, col * k : (col + 1) * k] = (255, 0, 255)
+        hit = clicked(view, key=state.NET_UNIT_CLICK)
+        if hit is not None:
+            st.session_state[state.NET_ROW], st.session_state[state.NET_COL] = (
+                min(hit[0] // k, h - 1),
+                min(hit[1] // k, w - 1),
+            )
+            st.rerun()
+        st.caption(f"Channel {channel}, {h}×{w}: click a unit (magenta) to follow it.")
+    with mid:
+        lm = loaders.current_model()
+        spec = lm.preprocess_spec
+        box = unit_box(layer, row, col, spec.size)
+        st.image(fm.draw_box(spec.crop(loaders.current_image()), box, width=300), width="stretch")
+        st.caption(f"Unit ({row}, {col}) sees rows {box[0]}–{box[2]}, columns {box[1]}–{box[3]} of the input.")
+    with right:
+        st.markdown(f"**Value at ({row}, {col}): {m[row, col]:.4g}**")
+        stats = fm.channel_stats(m)
+        st.dataframe({"statistic": list(stats), "value": [f"{v:.3g}" for v in stats.values()]}, hide_index=True)
+        if st.button("Open in Feature maps →", key="net_open_features", help="The same layer, channel and unit"):
+            open_in_feature_maps(layer, channel, row, col)
+    return row, col
+
+
+def open_in_feature_maps(layer: LayerInfo, channel: int, row: int, col: int) -> None:
+    """Feature maps with this layer, channel and unit chosen (also in its URL)."""
+    st.session_state[state.FEAT_LAYER] = layer.name
+    st.session_state[state.FEAT_LAYER + "_block"] = layer.group
+    st.session_state[state.FEAT_CHANNEL] = channel
+    st.session_state[state.FEAT_ROW], st.session_state[state.FEAT_COL] = row, col
+    selection.forget_query("features")
+    st.switch_page(
+        "pages/features.py",
+        query_params={"layer": layer.name, "channel": str(channel), "row": str(row), "col": str(col)},
+    )
+
+
+def conv_of(layers: list[LayerInfo], name: str) -> str | None:
+    """The conv layer whose unit arithmetic explains layer ``name``: itself, or the conv
+    right before a norm/activation chain ending at ``name``; None otherwise."""
+    names = [la.name for la in layers]
+    i = names.index(name)
+    for la in reversed(layers[: i + 1]):
+        if la.kind == "conv":
+            return la.name if la.name == name or name in {f.name for f in network.following(layers, la.name)} else None
+        if la.kind not in ("norm", "act", "block"):
+            return None
+    return None
+
+
+def arithmetic(layers: list[LayerInfo], name: str, channel: int, row: int, col: int, captured: float) -> None:
+    """How unit (channel, row, col) of conv ``name`` was computed, with the numbers."""
+    if "#" in name:  # a module's second call: its input is not the one layer_input_output hooks
+        st.info("This layer runs more than once per image; its arithmetic is shown for single-call layers only.")
+        return
+    lm = loaders.current_model()
+    x, _ = loaders.layer_input_output(name)
+    try:
+        with lm.use() as model:
+            u = network.unit_math(model, layers, name, x, channel, row, col)
+    except CnnvizError as e:
+        st.info(str(e))
+        return
+    n = u.windows.shape[0]
+    st.markdown(
+        f"`{name}`, channel {channel}, unit ({row}, {col}): each of the {n} input channels' "
+        f"{u.kernel.shape[-1]}×{u.kernel.shape[-1]} window times its kernel, summed, plus the bias."
+    )
+    shown = min(n, 3)
+    for i in range(shown):
+        grids(
+            num_grid(u.windows[i], title=f"input channel {i}"),
+            num_grid(u.kernel[i], title="kernel", tint=True),
+            num_grid(np.array([[u.sums[i]]]), title="sum of products", fmt="{:.4f}"),
+            between=("×", "="),
+        )
+    if n > shown:
+        with st.expander(f"The other {n - shown} input channels"):
+            for i in range(shown, n):
+                grids(
+                    num_grid(u.windows[i], title=f"input channel {i}"),
+                    num_grid(u.kernel[i], title="kernel", tint=True),
+                    num_grid(np.array([[u.sums[i]]]), title="sum", fmt="{:.4f}"),
+                    between=("×", "="),
+                )
+    terms = " + ".join(f"{s:.3f}" for s in u.sums[:8]) + (" + …" if n > 8 else "")
+    chain = "".join(f" → {t} → **{v:.4f}**" for _, t, v in u.after)
+    st.markdown(f"#### {terms} + bias {u.bias:.3f} = **{u.value:.4f}**{chain}")
+    st.caption(f"The network's own output at this unit: {captured:.4f}")

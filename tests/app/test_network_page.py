@@ -1,0 +1,115 @@
+"""The Network page through AppTest: every zoo model and a 1-channel user model; a link's
+layer/channel/unit, on the Network page and on Feature maps."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from safetensors.torch import save_file
+from streamlit.testing.v1 import AppTest
+
+from cnnviz.models import small_cnn
+from cnnviz.zoo import TORCHVISION_MODELS
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+PAGE = "pages/network.py"
+
+
+def run(at: AppTest, model: str, weights: str) -> AppTest:
+    # AppTest (1.67) drops the sidebar's widgets after a page switch: set the choice each run
+    at.session_state["model_name"] = model
+    at.session_state["weights_choice"] = weights
+    at.run()
+    assert not at.exception, f"{model}: {at.exception}"
+    assert not at.error, f"{model}: {[e.value for e in at.error]}"
+    return at
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(e.value for kind in (at.markdown, at.caption, at.subheader, at.title) for e in kind)
+
+
+def test_every_zoo_model():
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    at.switch_page(PAGE)
+    expect = {
+        "efficientnet_lite0": "stem · channel",  # the first column is the stem's output
+        "resnet18": "maxpool · channel",
+        "vgg16": "features.4 · channel",
+        "googlenet": "conv1 · channel",
+    }
+    for model, weights in [("efficientnet_lite0", "pretrained"), ("tinyvgg_mnist", "pretrained")] + [
+        (n, "random") for n in TORCHVISION_MODELS
+    ]:
+        at.session_state["net_layer"] = None  # each model starts on its first column
+        run(at, model, weights)
+        text = texts(at)
+        assert "The network" in text and "Value at (" in text, model
+        if model in expect:
+            assert expect[model] in text, (model, [s.value for s in at.subheader])
+        if model == "tinyvgg_mnist":  # a small model: every layer a column, no channel slider
+            assert "every layer is a column" in text
+            assert not [s for s in at.slider if s.key == "net_strongest"]
+        else:
+            assert at.slider(key="net_strongest").value == 8
+
+
+def test_link_selects_a_conv_unit_and_shows_its_arithmetic():
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    at.switch_page(PAGE)
+    at.query_params["layer"] = "features.2.conv"
+    at.query_params["channel"] = "5"
+    at.query_params["row"] = "3"
+    at.query_params["col"] = "4"
+    run(at, "tinyvgg_mnist", "pretrained")
+    text = texts(at)
+    assert "features.2.conv · channel 5" in text
+    assert "How this unit was computed" in text
+    assert "unit (3, 4)" in text
+    # then the radio (another widget) changes: the link is not applied again, the selection stays
+    at.session_state["net_channel"] = 2
+    at.radio(key="net_norm").set_value("global")
+    run(at, "tinyvgg_mnist", "pretrained")
+    assert "features.2.conv · channel 2" in texts(at)
+    # Feature maps opened by a link with the same layer, channel and unit (the page's button
+    # passes these through st.switch_page; AppTest 1.67 runs a switched-to page without app.py,
+    # so the button itself is exercised in Chromium)
+    at.switch_page("pages/features.py")
+    at.query_params["channel"] = "2"
+    run(at, "tinyvgg_mnist", "pretrained")
+    assert at.selectbox(key="feat_layer").value == "features.2.conv"
+    assert at.selectbox(key="feat_channel").value == 2
+    assert at.slider(key="feat_unit_row").value == 3 and at.slider(key="feat_unit_col").value == 4
+
+
+def test_one_channel_user_model(_isolated_user_models):
+    arch = small_cnn.preset("tinyvgg", batchnorm=True)
+    model = small_cnn.build_model(arch, in_channels=1, num_classes=10, size=28)
+    folder = Path(_isolated_user_models)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, folder / "net1.safetensors")
+    (folder / "net1.json").write_text(
+        json.dumps(
+            {
+                "format": "cnnviz-model/1",
+                "name": "net1",
+                "title": "Digits with batch norm (test)",
+                "arch": arch,
+                "classes": [str(i) for i in range(10)],
+                "preprocess": {"size": 28, "resize": 28, "mean": [0.1307], "std": [0.3081], "channels": 1},
+                "default_layer": small_cnn.default_layer(arch),
+            }
+        )
+    )
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    at.switch_page(PAGE)
+    at.query_params["layer"] = "features.0.act"
+    run(at, "net1", "pretrained")
+    text = texts(at)
+    assert "features.0.act · channel" in text
+    # an activation after conv + batch norm: the arithmetic of its conv, through both steps
+    assert "How this unit was computed" in text
+    assert any("BatchNorm2d" in m.value and "ReLU" in m.value for m in at.markdown)
