@@ -24,6 +24,8 @@ COMMANDS = [
     "cnnviz.commands.train",
     "cnnviz.commands.explain",
     "cnnviz.commands.adversarial",
+    "cnnviz.commands.visualize",
+    "cnnviz.commands.examples",
 ]
 
 

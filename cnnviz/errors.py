@@ -23,3 +23,7 @@ class CheckpointError(ModelError):
 
 class DatasetError(CnnvizError):
     """A dataset cannot be read or is unusable for training."""
+
+
+class Stopped(CnnvizError):
+    """Long work (a feature visualisation, an examples pass) stopped before it finished."""

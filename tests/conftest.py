@@ -18,6 +18,14 @@ def _isolated_user_models(tmp_path_factory):
     yield folder
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_disk_cache(tmp_path_factory):
+    # Feature visualisations and example scores cached by tests never reach the user's cache.
+    folder = tmp_path_factory.mktemp("cnnviz_cache")
+    os.environ["CNNVIZ_CACHE"] = str(folder)
+    yield folder
+
+
 @pytest.fixture(scope="session")
 def hopper_bytes() -> bytes:
     from cnnviz.images import sample_bytes

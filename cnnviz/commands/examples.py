@@ -1,0 +1,35 @@
+"""`examples --layer L --channel C --pool P`: the images of a pool that excite one channel most."""
+
+from cnnviz.cli import add_model_args, load_from_args, print_json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("examples", help="the images of a pool that excite one channel most")
+    add_model_args(p, required=True)
+    p.add_argument("--layer", required=True, help="layer name, as `layers` lists it")
+    p.add_argument("--channel", type=int, required=True, help="channel number")
+    p.add_argument("--pool", required=True, help="mnist5k, gallery, training:NAME or folder:PATH")
+    p.add_argument("--k", type=int, default=9, help="how many images (default 9)")
+    p.add_argument("--json", action="store_true", help='print [{"source", "index", "score", "box"}], best first')
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from cnnviz import examples
+    from cnnviz.errors import CnnvizError
+    from cnnviz.featvis import check_target
+    from cnnviz.probe import catalogue
+
+    if args.k < 1:
+        raise CnnvizError("--k must be at least 1.")
+    lm = load_from_args(args)
+    layer = check_target(catalogue(lm), args.layer, args.channel)
+    part = examples.parse(args.pool)
+    scores = examples.score_part(lm, part, [layer])
+    best = examples.top_k([part], [scores], layer, args.channel, lm.preprocess_spec.size, args.k)
+    if args.json:
+        print_json([e.as_dict() for e in best])
+    else:
+        for e in best:
+            print(f"{e.score:10.4g}  #{e.index:<5} {e.source}  box (top, left, bottom, right) {e.box}")
+    return 0
