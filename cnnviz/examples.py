@@ -18,6 +18,7 @@ strongest unit, in the model's input pixels.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.resources
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from PIL import Image
 
 from cnnviz import diskcache
 from cnnviz.errors import CnnvizError, ImageError, Stopped
+from cnnviz.hooks import first_tensor, hooks
 from cnnviz.images import decode_image, image_digest
 from cnnviz.probe import LayerInfo, unit_box
 from cnnviz.zoo import LoadedModel, Preprocess
@@ -223,7 +225,7 @@ def default_parts(lm: LoadedModel) -> list[str]:
 # ------------------------------------------------------------------ scoring
 def model_inputs(part: Part, spec: Preprocess, idx) -> torch.Tensor:
     """(B, C, S, S) normalised inputs of the images ``idx`` of ``part``, as the model is fed."""
-    return torch.stack([spec.normalize(spec.crop(part.image(int(i)))) for i in idx])
+    return torch.cat([spec(part.image(int(i))) for i in idx])
 
 
 def batch_size(spec: Preprocess) -> int:
@@ -248,18 +250,15 @@ class Scores:
 
 
 def _score_batch(model: torch.nn.Module, x: torch.Tensor, layers: list[LayerInfo], out: Scores, rows: slice) -> None:
-    modules = dict(model.named_modules())
     calls: dict[str, int] = {}
     wanted = {la.name for la in layers}
     done: set[str] = set()
 
-    def hook_for(path: str):
-        def hook(_m, _i, output):
-            calls[path] = calls.get(path, 0) + 1
-            name = path if calls[path] == 1 else f"{path}#{calls[path]}"
-            if name not in wanted:
-                return
-            t = output[0] if isinstance(output, (tuple, list)) else output
+    def hook(path: str, _module, _inputs, output):
+        calls[path] = calls.get(path, 0) + 1
+        name = path if calls[path] == 1 else f"{path}#{calls[path]}"
+        if name in wanted:
+            t = first_tensor(output)
             flat = t.detach().float().flatten(2) if t.ndim == 4 else t.detach().float()[:, :, None]
             m, a = flat.max(dim=2)  # reduce now: later in-place ops cannot change it
             out.max[name][rows] = m.cpu().numpy()
@@ -269,16 +268,8 @@ def _score_batch(model: torch.nn.Module, x: torch.Tensor, layers: list[LayerInfo
             if done == wanted:
                 raise _Cut  # nothing after the last wanted layer is needed
 
-        return hook
-
-    handles = [modules[p].register_forward_hook(hook_for(p)) for p in {la.path for la in layers}]
-    try:
+    with hooks(model, dict.fromkeys(la.path for la in layers), forward=hook), contextlib.suppress(_Cut):
         model(x)
-    except _Cut:
-        pass
-    finally:
-        for h in handles:
-            h.remove()
 
 
 def score_part(

@@ -32,6 +32,7 @@ from torch import nn
 
 from cnnviz import diskcache
 from cnnviz.errors import CnnvizError, ModelError, Stopped
+from cnnviz.hooks import first_tensor, hooks
 from cnnviz.probe import LayerInfo, catalogue, find_layer
 from cnnviz.zoo import LoadedModel, Preprocess
 
@@ -112,12 +113,6 @@ class FourierImage(nn.Module):
         return torch.sigmoid(img)[None]
 
 
-def _normalizer(spec: Preprocess) -> tuple[torch.Tensor, torch.Tensor]:
-    mean = torch.tensor(spec.mean, dtype=torch.float32)[None, :, None, None]
-    std = torch.tensor(spec.std, dtype=torch.float32)[None, :, None, None]
-    return mean, std
-
-
 def _random_affine(img: torch.Tensor, rng: random.Random) -> torch.Tensor:
     """Rotate ±10°, scale 0.92–1.08, shift ±1/16 of the side; edges reflected. (1, C, H, W)."""
     angle = math.radians(rng.uniform(-10, 10))
@@ -183,24 +178,32 @@ class _Cut(Exception):
 
 
 class CutModel:
-    """``model`` run only up to the ``call``-th output of ``module``; returns that output.
+    """``model`` run only up to the ``call``-th output of the layer; returns that output.
 
-    Holds a forward hook for its lifetime: use it on a private copy of a shared model.
+    ``with CutModel(model, layer) as cut: out = cut(x)``: the hook lives for the block only.
     """
 
     def __init__(self, model: nn.Module, layer: LayerInfo):
         self.model = model
+        self.path = layer.path
         self.call = int(layer.name.partition("#")[2] or 1)
         self._n = 0
         self._out: torch.Tensor | None = None
-        module = dict(model.named_modules())[layer.path]
-        self._handle = module.register_forward_hook(self._hook)
+        self._hooks = None
 
-    def _hook(self, _module, _inputs, output):
+    def _hook(self, _name, _module, _inputs, output):
         self._n += 1
         if self._n == self.call:
-            self._out = output[0] if isinstance(output, (tuple, list)) else output
+            self._out = first_tensor(output)
             raise _Cut
+
+    def __enter__(self) -> CutModel:
+        self._hooks = hooks(self.model, [self.path], forward=self._hook)
+        self._hooks.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._hooks.__exit__(*exc)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         self._n, self._out = 0, None
@@ -210,9 +213,6 @@ class CutModel:
             out, self._out = self._out, None
             return out
         raise ModelError("The forward pass never reached the chosen layer.")
-
-    def close(self) -> None:
-        self._handle.remove()
 
 
 def channel_objective(out: torch.Tensor, channel: int) -> torch.Tensor:
@@ -252,35 +252,31 @@ def optimise(
     gen = torch.Generator().manual_seed(req.seed)
     rng = random.Random(req.seed)
     param = FourierImage(spec.channels, size, gen).to(device)
-    mean, std = (t.to(device) for t in _normalizer(spec))
     opt = torch.optim.Adam(param.parameters(), lr=LR)
-    cut = CutModel(model, layer)
     curve = np.zeros(req.steps, np.float32)
     t0 = time.perf_counter()
     try:
-        with torch.enable_grad():
+        with CutModel(model, layer) as cut, torch.enable_grad():
             for step in range(req.steps):
                 if should_stop is not None and should_stop():
                     raise Stopped("The feature visualisation was stopped before it finished; nothing was saved.")
                 opt.zero_grad(set_to_none=True)
-                x = (_random_affine(param(), rng) - mean) / std
+                x = spec.normalize(_random_affine(param(), rng))
                 loss = -channel_objective(cut(x), req.channel).sum()
                 loss.backward()
                 opt.step()
                 curve[step] = -loss.item()
                 if on_step is not None:
                     on_step(step + 1, req.steps, curve[step])
-        seconds = time.perf_counter() - t0
-        with torch.no_grad():
-            img = param()  # (1, C, H, W) in 0..1
-            x = (img - mean) / std
-            activation = float(channel_objective(cut(x), req.channel)[0])
+            seconds = time.perf_counter() - t0
+            with torch.no_grad():
+                img = param()  # (1, C, H, W) in 0..1
+                x = spec.normalize(img)
+                activation = float(channel_objective(cut(x), req.channel)[0])
     except RuntimeError as e:  # e.g. a size the layers after a flatten cannot take
         raise ModelError(
             f"{layer.name} cannot be visualised at {size}×{size} pixels ({str(e).splitlines()[0]})."
         ) from e
-    finally:
-        cut.close()
     picture = (img[0].permute(1, 2, 0).cpu().numpy() * 255).round().clip(0, 255).astype(np.uint8)
     return Result(
         layer.name,

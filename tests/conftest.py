@@ -22,7 +22,7 @@ def _isolated_user_models(tmp_path_factory):
 def _isolated_disk_cache(tmp_path_factory):
     # Feature visualisations and example scores cached by tests never reach the user's cache.
     folder = tmp_path_factory.mktemp("cnnviz_cache")
-    os.environ["CNNVIZ_CACHE"] = str(folder)
+    os.environ["CNNVIZ_DISK_CACHE"] = str(folder)
     yield folder
 
 

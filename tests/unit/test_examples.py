@@ -91,7 +91,7 @@ def test_top_k_equals_a_brute_force_ranking_with_receptive_field_boxes(tiny, mni
 
 
 def test_scores_are_cached_and_a_stopped_pass_keeps_nothing(tiny, tmp_path, monkeypatch):
-    monkeypatch.setenv("CNNVIZ_CACHE", str(tmp_path))
+    monkeypatch.setenv("CNNVIZ_DISK_CACHE", str(tmp_path))
     layer = find_layer(catalogue(tiny), "features.0.act")
     imgs = [Image.fromarray((np.random.default_rng(i).random((40, 30)) * 255).astype(np.uint8)) for i in range(300)]
     part = examples.Part("test:random", tuple(f"r{i}" for i in range(300)), imgs.__getitem__)

@@ -64,7 +64,7 @@ def test_npy_input_is_the_picture_normalised_like_a_photo(tiny):
 
 
 def test_same_seed_same_image_other_seed_other_image(tiny, tmp_path, monkeypatch):
-    monkeypatch.setenv("CNNVIZ_CACHE", str(tmp_path))
+    monkeypatch.setenv("CNNVIZ_DISK_CACHE", str(tmp_path))
     layer = find_layer(catalogue(tiny), "features.2.conv")
     a = featvis.optimise(
         featvis.private_copy(tiny), layer, tiny.preprocess_spec, featvis.Request(layer.name, 5, steps=12, seed=7)
@@ -80,7 +80,7 @@ def test_same_seed_same_image_other_seed_other_image(tiny, tmp_path, monkeypatch
 
 
 def test_cache_hit_returns_the_same_bytes_without_optimising(tiny, tmp_path, monkeypatch):
-    monkeypatch.setenv("CNNVIZ_CACHE", str(tmp_path))
+    monkeypatch.setenv("CNNVIZ_DISK_CACHE", str(tmp_path))
     req = featvis.Request("features.0.act", 1, steps=10, seed=3)
     steps = []
     first = featvis.visualize(tiny, req, on_step=lambda i, n, v: steps.append(i))
@@ -99,7 +99,7 @@ def test_cache_hit_returns_the_same_bytes_without_optimising(tiny, tmp_path, mon
 
 
 def test_a_stopped_optimisation_leaves_nothing_in_the_cache(tiny, tmp_path, monkeypatch):
-    monkeypatch.setenv("CNNVIZ_CACHE", str(tmp_path))
+    monkeypatch.setenv("CNNVIZ_DISK_CACHE", str(tmp_path))
     seen = []
     with pytest.raises(Stopped):
         featvis.visualize(
@@ -136,7 +136,7 @@ def test_bad_requests_get_one_clear_sentence(tiny, layer, channel, steps, messag
 
 
 def test_a_class_logit_can_be_visualised(tiny, tmp_path, monkeypatch):
-    monkeypatch.setenv("CNNVIZ_CACHE", str(tmp_path))
+    monkeypatch.setenv("CNNVIZ_DISK_CACHE", str(tmp_path))
     res = featvis.visualize(tiny, featvis.Request("classifier.fc", 7, steps=30))
     with torch.inference_mode(), tiny.use() as model:
         logits = model(torch.from_numpy(res.x)[None])[0]
@@ -151,12 +151,8 @@ def test_cut_forward_equals_the_full_forward_at_that_layer(tiny):
     x = torch.randn(2, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     model = featvis.private_copy(tiny)
     for name in ("features.0.conv", "features.2.act", "features.3.pool"):
-        cut = featvis.CutModel(model, find_layer(layers, name))
-        try:
-            with torch.no_grad():
-                got = cut(x)
-        finally:
-            cut.close()
+        with featvis.CutModel(model, find_layer(layers, name)) as cut, torch.no_grad():
+            got = cut(x)
         with tiny.use() as shared, torch.inference_mode(), hooked_outputs(shared, [name]) as store:
             shared(x)
         torch.testing.assert_close(got, store[name])
@@ -191,7 +187,7 @@ def test_the_shared_model_is_left_as_it_was(tiny):
 
 
 def test_an_rgb_zoo_model_gets_a_colour_picture(effnet, tmp_path, monkeypatch):
-    monkeypatch.setenv("CNNVIZ_CACHE", str(tmp_path))
+    monkeypatch.setenv("CNNVIZ_DISK_CACHE", str(tmp_path))
     res = featvis.visualize(effnet, featvis.Request("stem.act", 4, size=32, steps=3))
     assert res.x.shape == (3, 32, 32) and res.picture.shape == (32, 32, 3) and res.picture.dtype == np.uint8
     spec = effnet.preprocess_spec
