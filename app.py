@@ -22,6 +22,7 @@ PAGES = {
         st.Page("pages/model.py", title="Model", icon=":material/account_tree:"),
         st.Page("pages/features.py", title="Feature maps", icon=":material/grid_view:"),
         st.Page("pages/filters.py", title="Filters", icon=":material/blur_on:"),
+        st.Page("pages/compare_models.py", title="Compare models", icon=":material/join:", url_path="compare-models"),
     ],
     "How a CNN computes": [
         st.Page("pages/convolution.py", title="Convolution", icon=":material/filter_3:"),

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PIL import Image, ImageDraw
 
-from cnnviz.zoo import Preprocess
+from cnnviz.preprocess import Preprocess
 
 
 @dataclass(frozen=True)

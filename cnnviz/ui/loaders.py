@@ -176,6 +176,15 @@ def current_inputs() -> Inputs:
     return Inputs(name, weights, model_version(name, weights), current_image_bytes()[2], img)
 
 
+def model_inputs(name: str, weights: str) -> Inputs:
+    """Model (name, weights) — not necessarily the sidebar's — and the session's image, for a
+    page that shows two models (Compare models). Raises CnnvizError when the model cannot
+    load; stops the page (with a message) when there is no usable image."""
+    cached_model(name, weights)
+    img = current_image()
+    return Inputs(name, weights, model_version(name, weights), current_image_bytes()[2], img)
+
+
 def shared_result(
     fn: Callable[..., R] | None = None, *, store: cache.SharedCache = cache.RESULTS, spinner: str | None = None
 ):
@@ -192,9 +201,7 @@ def shared_result(
     sig = inspect.signature(fn)
     keyed = [p for p in list(sig.parameters)[2:] if not p.startswith("_")]
 
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        inp = current_inputs()
+    def get(inp: Inputs, args: tuple, kwargs: dict):
         bound = sig.bind(None, None, *args, **kwargs)
         bound.apply_defaults()
         key = (fn.__module__, fn.__qualname__, *inp.key, tuple(bound.arguments[p] for p in keyed))
@@ -205,6 +212,16 @@ def shared_result(
 
         return store.get_or_compute(key, compute)
 
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return get(current_inputs(), args, kwargs)
+
+    def for_model(name: str, weights: str, *args, **kwargs):
+        """The same shared result (same cache entry) for model (name, weights) on the session's
+        image, whatever the sidebar holds; raises CnnvizError when that model cannot load."""
+        return get(model_inputs(name, weights), args, kwargs)
+
+    wrapper.for_model = for_model
     return wrapper
 
 
@@ -218,6 +235,11 @@ def cached_prediction(top: int = 5) -> dict:
     """{"model", "top": [{"index", "label", "prob"}], "seconds", "logits": (num_classes,) array}
     for the sidebar's model and image."""
     return _prediction(top)
+
+
+def prediction_for(name: str, weights: str, top: int = 5) -> dict:
+    """:func:`cached_prediction` for model (name, weights) (raises CnnvizError if it cannot load)."""
+    return _prediction.for_model(name, weights, top)
 
 
 def model_view() -> Image.Image:

@@ -50,3 +50,65 @@ def test_preprocessing_page_steps_and_the_fed_tensor(model, weights, expect):
     at.radio(key=state.PRE_VARIANT).set_value("half").run()
     assert not at.exception
     assert "Someone else's mean/std" in texts(at)
+
+
+def _column_images(at: AppTest) -> int:
+    return len(at.get("imgs"))
+
+
+def test_compare_two_zoo_models_side_by_side():
+    """EfficientNet-Lite0 (trained) beside SqueezeNet 1.1 (trained, offline): both top-5s,
+    feature maps, filters and Grad-CAM of one shared ImageNet class."""
+    at = open_page("pages/compare_models.py", gallery_choice="chelsea")
+    assert not at.error, [e.value for e in at.error]
+    assert at.selectbox(key=state.CMP_MODEL_A).value == "efficientnet_lite0"
+    assert at.selectbox(key=state.CMP_MODEL_B).value == "squeezenet1_1"
+    assert len(at.get("vega_lite_chart")) == 2  # two top-5 charts
+    target = at.selectbox(key=state.CMP_TARGET)
+    assert target.label == "Class (1000 shared)"
+    assert target.value is not None and "cat" in str(at.selectbox(key=state.CMP_TARGET).format_func(target.value))
+    captions = "\n".join(c.value for c in at.caption)
+    assert captions.count("strongest of") == 2 and "features.0" in captions  # SqueezeNet's first conv
+    assert captions.count("“") == 2  # one Grad-CAM caption per model, on the same class
+    # deeper: each model's layer moves to its own last activation
+    at.slider(key=state.CMP_DEPTH).set_value(100).run()
+    assert not at.exception
+    assert "100% of the way" in "\n".join(c.value for c in at.caption)
+    # trained vs random of one architecture
+    at.button(key="cmp_lesson_same").click().run()
+    assert not at.exception
+    assert at.selectbox(key=state.CMP_MODEL_B).value == at.selectbox(key=state.CMP_MODEL_A).value
+    assert at.radio(key=state.CMP_WEIGHTS_B).value == "random"
+
+
+@pytest.fixture(scope="module")
+def user_digits_model(_isolated_user_models):
+    """A saved user model (TinyVGG, digit classes 0-9, untrained weights)."""
+    from cnnviz import usermodels
+    from cnnviz.models import small_cnn
+
+    arch = {"kind": "tinyvgg"}
+    model = small_cnn.build_model(arch, in_channels=1, num_classes=10, size=28)
+    meta = {
+        "title": "My digits",
+        "arch": arch,
+        "classes": [str(i) for i in range(10)],
+        "preprocess": {"size": 28, "resize": 28, "mean": [0.1307], "std": [0.3081], "channels": 1},
+        "dataset": "test",
+    }
+    usermodels.save(model, meta, _isolated_user_models / "my_digits")
+    return "my_digits"
+
+
+def test_compare_a_zoo_model_with_a_user_model(user_digits_model):
+    at = open_page("pages/compare_models.py", gallery_choice="digit_7")
+    at.button(key="cmp_lesson_digits").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.selectbox(key=state.CMP_MODEL_A).value == "tinyvgg_mnist"
+    assert at.selectbox(key=state.CMP_MODEL_B).value == user_digits_model
+    assert at.selectbox(key=state.CMP_TARGET).label == "Class (10 shared)"
+    # an ImageNet model and a digits model share no class: said so, each explains its own top-1
+    at.selectbox(key=state.CMP_MODEL_A).set_value("efficientnet_lite0").run()
+    assert not at.exception
+    assert any("share no class" in i.value for i in at.info)
+    assert "\n".join(c.value for c in at.caption).count("“") == 2, [i.value for i in at.info]

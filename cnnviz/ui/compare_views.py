@@ -1,0 +1,171 @@
+"""Widgets and columns of the Compare-models page.
+
+Each column's results come from the same shared caches as the single-model pages
+(``loaders.prediction_for``, ``cached_capture.for_model``, ``explanation.for_model``), so
+a model compared here is not loaded or run a second time for Feature maps or Grad-CAM.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from PIL import Image
+
+from cnnviz import featuremaps as fm
+from cnnviz import filters as fl
+from cnnviz import model_compare as mc
+from cnnviz import render
+from cnnviz.errors import CnnvizError
+from cnnviz.ui import charts, loaders, state
+from cnnviz.ui.explain_views import explanation
+from cnnviz.zoo import LoadedModel, list_models
+
+WEIGHTS = {state.WEIGHTS_PRETRAINED: "Trained", state.WEIGHTS_RANDOM: "Random"}
+SLOTS = {
+    "A": (state.CMP_MODEL_A, state.CMP_WEIGHTS_A, state.CMP_LAYER_A),
+    "B": (state.CMP_MODEL_B, state.CMP_WEIGHTS_B, state.CMP_LAYER_B),
+}
+
+LESSONS = {
+    "same": "Trained vs random",
+    "two_nets": "EfficientNet vs ResNet-18",
+    "digits": "Digits model vs yours",
+}
+
+HELP = {
+    "same": "Model B becomes model A's architecture with random weights: what training changed.",
+    "two_nets": "A light network for phones beside a classic residual one (random weights if ResNet-18's "
+    "trained weights are not on this server).",
+    "digits": "The shipped MNIST model beside your latest saved model.",
+}
+
+
+def _titles() -> dict[str, str]:
+    return {i.name: i.title + (" (yours)" if i.family == "user" else "") for i in list_models()}
+
+
+def _latest_user_model() -> str | None:
+    users = [i for i in list_models() if i.family == "user"]
+    return users[-1].name if users else None
+
+
+def init_pair() -> None:
+    """A starts on the sidebar's model (trained or random as there), B on SqueezeNet 1.1
+    (trained weights offline), or EfficientNet-Lite0 when A is SqueezeNet."""
+    titles = _titles()
+    if st.session_state.get(state.CMP_MODEL_A) not in titles:
+        st.session_state[state.CMP_MODEL_A] = st.session_state[state.MODEL]
+        w = st.session_state[state.WEIGHTS]
+        st.session_state[state.CMP_WEIGHTS_A] = w if w in WEIGHTS else state.WEIGHTS_PRETRAINED
+    if st.session_state.get(state.CMP_MODEL_B) not in titles:
+        a = st.session_state[state.CMP_MODEL_A]
+        st.session_state[state.CMP_MODEL_B] = "efficientnet_lite0" if a == "squeezenet1_1" else "squeezenet1_1"
+        st.session_state[state.CMP_WEIGHTS_B] = state.WEIGHTS_PRETRAINED
+    for key in (state.CMP_WEIGHTS_A, state.CMP_WEIGHTS_B):
+        if st.session_state.get(key) not in WEIGHTS:
+            st.session_state[key] = state.WEIGHTS_PRETRAINED
+
+
+def apply_lesson(lesson: str) -> None:
+    """Button callback: set both pickers for one of LESSONS."""
+    ss = st.session_state
+    if lesson == "same":
+        ss[state.CMP_MODEL_B] = ss[state.CMP_MODEL_A]
+        ss[state.CMP_WEIGHTS_A], ss[state.CMP_WEIGHTS_B] = state.WEIGHTS_PRETRAINED, state.WEIGHTS_RANDOM
+    elif lesson == "two_nets":
+        ss[state.CMP_MODEL_A], ss[state.CMP_MODEL_B] = "efficientnet_lite0", "resnet18"
+        ss[state.CMP_WEIGHTS_A] = state.WEIGHTS_PRETRAINED
+        ss[state.CMP_WEIGHTS_B] = state.WEIGHTS_PRETRAINED if _available("resnet18") else state.WEIGHTS_RANDOM
+    elif lesson == "digits":
+        ss[state.CMP_MODEL_A] = "tinyvgg_mnist"
+        ss[state.CMP_MODEL_B] = _latest_user_model() or "tinyvgg_mnist"
+        ss[state.CMP_WEIGHTS_A] = state.WEIGHTS_PRETRAINED
+        ss[state.CMP_WEIGHTS_B] = state.WEIGHTS_PRETRAINED if _latest_user_model() else state.WEIGHTS_RANDOM
+    for key in (state.CMP_LAYER_A, state.CMP_LAYER_B):
+        ss.pop(key, None)
+
+
+def _available(name: str) -> bool:
+    return any(i.name == name and i.available() for i in list_models())
+
+
+def reset_layers() -> None:
+    """Depth slider callback: both layer pickers follow the new relative depth."""
+    for key in (state.CMP_LAYER_A, state.CMP_LAYER_B):
+        st.session_state.pop(key, None)
+
+
+def lesson_buttons() -> None:
+    cols = st.columns(len(LESSONS))
+    for col, (key, label) in zip(cols, LESSONS.items(), strict=True):
+        col.button(label, key=f"cmp_lesson_{key}", on_click=apply_lesson, args=(key,), width="stretch", help=HELP[key])
+
+
+def picker(slot: str) -> tuple[str, str]:
+    """Model and weights pickers of one column; (name, weights)."""
+    model_key, weights_key, _ = SLOTS[slot]
+    titles = _titles()
+    name = st.selectbox(f"Model {slot}", list(titles), key=model_key, format_func=titles.get)
+    weights = st.radio(f"Weights {slot}", list(WEIGHTS), key=weights_key, format_func=WEIGHTS.get, horizontal=True)
+    return name, weights
+
+
+def load(name: str, weights: str) -> LoadedModel | None:
+    """The shared model, or a message in the column (e.g. trained weights not on this server)."""
+    try:
+        return loaders.cached_model(name, weights)
+    except CnnvizError as e:
+        st.info(str(e))
+        return None
+
+
+def top5(name: str, weights: str) -> dict:
+    pred = loaders.prediction_for(name, weights, 5)
+    st.altair_chart(charts.top_k_chart(pred["top"]), width="stretch")
+    return pred
+
+
+def feature_maps(slot: str, lm: LoadedModel, name: str, weights: str, depth: float) -> None:
+    """The strongest channels of the chosen layer (default: the one at ``depth``)."""
+    _, _, layer_key = SLOTS[slot]
+    layers = loaders.cached_catalogue(name, weights)
+    cands = mc.depth_layers(layers)
+    if not cands:
+        st.info("This model has no layers with feature maps.")
+        return
+    names = [la.name for la in cands]
+    if st.session_state.get(layer_key) not in names:
+        st.session_state[layer_key] = mc.layer_at_depth(layers, depth).name
+    by_name = {la.name: la for la in cands}
+    labels = {n: f"{n} · {'×'.join(map(str, by_name[n].out_shape))}" for n in names}
+    layer = st.selectbox(f"Layer {slot}", names, key=layer_key, format_func=labels.get)
+    maps = loaders.cached_capture.for_model(name, weights)[layer]
+    shown = mc.strongest_channels(maps)
+    grid = fm.feature_grid(shown, sort="channel", norm="layer", width=420)
+    st.image(grid.rgb, width="stretch")
+    where = mc.relative_depth(layers, layer)
+    st.caption(
+        f"{len(shown)} strongest of {maps.shape[0]} channels, {maps.shape[1]}×{maps.shape[2]} each · "
+        f"{where:.0%} of the way through {len(cands)} layers · each unit sees {by_name[layer].rf} px"
+    )
+
+
+def first_filters(lm: LoadedModel, name: str, weights: str) -> None:
+    conv = mc.first_conv(loaders.cached_catalogue(name, weights))
+    if conv is None:
+        st.info("This model has no convolution layer.")
+        return
+    w = fl.conv_weight(lm.model, conv.name)
+    st.image(fl.filter_grid(w, width=300), width=300)
+    st.caption(f"{conv.name}: {w.shape[0]} filters of {w.shape[1]}×{w.shape[2]}×{w.shape[3]}")
+
+
+def gradcam(lm: LoadedModel, name: str, weights: str, img: Image.Image, target: int) -> None:
+    layer = mc.gradcam_layer(lm.info.default_layer, loaders.cached_catalogue(name, weights))
+    try:
+        e = explanation.for_model(name, weights, "gradcam", target, layer)
+    except CnnvizError as err:
+        st.info(str(err))
+        return
+    picture = lm.preprocess_spec.crop(img).convert("RGB")
+    st.image(render.overlay_png(picture, render.display(e.map), alpha=0.5), width=300)
+    st.caption(f"Evidence for “{e.label}” ({e.prob:.1%}) at {e.layer}")
