@@ -39,7 +39,7 @@ d = render.display(e.map if not signed else e.signed, signed=signed, cmap=cmap)
 png = render.overlay_png(picture, d, alpha=alpha)
 left, right = st.columns([1.1, 1], gap="large")
 with left:
-    st.image(png, caption=f"Grad-CAM at {e.layer} for “{e.label}”", width=448)
+    st.image(png, caption=f"Grad-CAM at {e.layer} for “{e.label}”", width="stretch")
 with right:
     st.markdown(f"### {e.label}\nclass {e.target} · probability **{e.prob:.1%}**")
     h, w = e.map.shape

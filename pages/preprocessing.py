@@ -77,7 +77,7 @@ with right:
         f"Pixel ({row}, {col}) of the {spec.size}×{spec.size} picture, one row per channel.{order}"
         + (" Pixels stay 0–255 (no ÷ 255)." if spec.scale == 255.0 else "")
     )
-left.image(ps.mark_pixel(s.final, row, col, width=360), caption="The chosen pixel, circled", width=360)
+left.image(ps.mark_pixel(s.final, row, col, width=360), caption="The chosen pixel, circled", width="stretch")
 
 n += 1
 st.subheader(f"{n} · Normalise each channel")

@@ -80,13 +80,14 @@ def live() -> None:
         st.info("Another training is running on this server; yours starts as soon as it ends.")
     eta = f" · about {s.eta:.0f} s left" if s.eta is not None else ""
     st.progress(min(1.0, s.fraction), text=f"Step {s.step} of {s.total_steps or '…'} · {s.seconds:.0f} s{eta}")
-    left, right = st.columns([2.2, 1])
-    chart = tw.curves(s.history)
-    if chart is not None:
-        left.altair_chart(chart)
+    loss, acc, right = st.columns([1, 1, 0.8])
+    charts = tw.curves(s.history)
+    if charts is not None:
+        loss.altair_chart(charts[0], width="stretch")
+        acc.altair_chart(charts[1], width="stretch")
     img = tw.filters_image(s.filters)
     if img is not None:
-        right.image(img, caption="First-layer filters, redrawn as they learn (dark < 0 < light)")
+        right.image(img, caption="First-layer filters, redrawn as they learn (dark < 0 < light)", width="stretch")
     if s.status != st.session_state.get(state.TRAIN_SHOWN):
         st.session_state[state.TRAIN_SHOWN] = s.status
         if not s.active:

@@ -232,8 +232,9 @@ def session_id() -> str:
     return st.session_state[state.TRAIN_ID]
 
 
-def curves(history: list[dict]) -> alt.Chart | None:
-    """Loss and accuracy against epochs, training (thin) and validation (dots)."""
+def curves(history: list[dict]) -> tuple[alt.Chart, alt.Chart] | None:
+    """(loss chart, accuracy chart) against epochs, training (line) and validation (dots); each
+    fills its own column, so neither runs under the filters beside them."""
     rows = []
     for p in history:
         split = "validation" if "val_loss" in p else "train"
@@ -244,16 +245,17 @@ def curves(history: list[dict]) -> alt.Chart | None:
         ]
     if not rows:
         return None
-    base = alt.Chart(pd.DataFrame(rows)).encode(
-        x=alt.X("epoch:Q"),
-        y=alt.Y("value:Q", title=None),
-        color=alt.Color("split:N"),
-        tooltip=["epoch", "split", "value"],
-    )
-    chart = (base.mark_line() + base.mark_point(filled=True)).properties(width=300, height=200)
-    return chart.facet(column=alt.Column("metric:N", title=None, sort=["loss", "accuracy"])).resolve_scale(
-        y="independent"
-    )
+    df = pd.DataFrame(rows)
+    charts = []
+    for metric in ("loss", "accuracy"):
+        base = alt.Chart(df[df["metric"] == metric]).encode(
+            x=alt.X("epoch:Q"),
+            y=alt.Y("value:Q", title=metric),
+            color=alt.Color("split:N", legend=alt.Legend(orient="top", title=None)),
+            tooltip=["epoch", "split", "value"],
+        )
+        charts.append((base.mark_line() + base.mark_point(filled=True)).properties(height=200))
+    return charts[0], charts[1]
 
 
 def filters_image(filters: np.ndarray) -> np.ndarray | None:
