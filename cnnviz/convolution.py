@@ -141,6 +141,25 @@ def conv2d_per_channel(x: np.ndarray, kernel: np.ndarray, stride: int = 1, paddi
     return np.stack([conv2d(c, kernel, stride, padding) for c in np.asarray(x, dtype=np.float32)])
 
 
+def patch_at(
+    pixel: tuple[int, int], k: int, stride: int, padding: int, out_shape: tuple[int, int], patch: tuple[int, int]
+) -> tuple[int, int, int]:
+    """The step-through that puts the window on input ``pixel`` = (row, col): (first patch row,
+    first patch column, 1-based position in the patch), for a ``patch`` = (rows, cols) of
+    output positions inside an ``out_shape`` = (OH, OW) output.
+
+    The output position chosen is the one whose k×k window is centred nearest the pixel;
+    the patch is placed so that position sits in its middle (clipped to the output).
+    """
+    oh, ow = out_shape
+    ph, pw = patch
+    r = int(np.clip(round((pixel[0] + padding - (k - 1) / 2) / stride), 0, oh - 1))
+    c = int(np.clip(round((pixel[1] + padding - (k - 1) / 2) / stride), 0, ow - 1))
+    pr = int(np.clip(r - ph // 2, 0, oh - ph))
+    pc = int(np.clip(c - pw // 2, 0, ow - pw))
+    return pr, pc, (r - pr) * pw + (c - pc) + 1
+
+
 @dataclass(frozen=True)
 class Step:
     """One output value, traced: ``window`` × ``kernel`` = ``products``; their sum + bias = ``value``.

@@ -65,8 +65,11 @@ out = cv.conv2d(grey, kernel, stride, padding)  # (OH, OW)
 with right:
     a, b = st.columns(2)
     with a:
-        widgets.show_map(
-            render.grey_rgb(grey) if colour == "grey" else (rgb * 255).astype(np.uint8), f"Input {w}×{h}", 360
+        hit = widgets.clickable_map(
+            render.grey_rgb(grey) if colour == "grey" else (rgb * 255).astype(np.uint8),
+            f"Input {w}×{h}: click a spot to follow the output pixel there (below)",
+            state.CONV_INPUT_CLICK,
+            360,
         )
     with b:
         if colour == "grey":
@@ -99,6 +102,10 @@ with st.expander("What am I looking at?"):
 st.header("Follow one output pixel")
 oh, ow = out.shape
 ph, pw = min(4, oh), min(4, ow)  # a 4×4 patch of output positions
+if hit is not None:  # a click on the input: the stepper's window goes there (sliders not drawn yet)
+    keys = (state.CONV_PATCH_ROW, state.CONV_PATCH_COL, state.CONV_POS)
+    for key, v in zip(keys, cv.patch_at(hit, size, stride, padding, (oh, ow), (ph, pw)), strict=True):
+        st.session_state[key] = v
 s1, s2, s3 = st.columns(3)
 for key, lo, hi in (
     (state.CONV_PATCH_ROW, 0, oh - ph),

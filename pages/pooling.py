@@ -62,7 +62,9 @@ signed = bool(fmap.min() < 0)
 lim = render.robust_limit(fmap)
 a, b, c = st.columns(3)
 with a:
-    widgets.show_map(render.map_rgb(fmap, signed=signed, limit=lim), f"Before: {w}×{h}", 320)
+    hit = widgets.clickable_map(
+        render.map_rgb(fmap, signed=signed, limit=lim), f"Before: {w}×{h} (click: zoom in there)", state.POOL_CLICK, 320
+    )
 with b:
     widgets.show_map(render.map_rgb(mx, signed=signed, limit=lim), f"Max pooling: {ow}×{oh}", 320)
 with c:
@@ -71,6 +73,10 @@ with c:
 # ---------------------------------------------------------------- numeric zoom
 st.subheader("Zoom in: which value wins?")
 zh, zw = min(3, oh), min(3, ow)  # 3×3 pooled cells
+if hit is not None:  # a click on the map: the zoom's windows around it (sliders not drawn yet)
+    st.session_state[state.POOL_ROW], st.session_state[state.POOL_COL], _ = cv.patch_at(
+        hit, k, stride, 0, (oh, ow), (zh, zw)
+    )
 for key, hi in ((state.POOL_ROW, oh - zh), (state.POOL_COL, ow - zw)):
     widgets.clamp(key, 0, hi)
 z1, z2 = st.columns(2)

@@ -42,6 +42,7 @@ CONV_PATCH_ROW = "conv_patch_row"
 CONV_PATCH_COL = "conv_patch_col"
 CONV_POS = "conv_pos"
 CONV_FILTER = "conv_filter"
+CONV_INPUT_CLICK = "conv_input_click"  # the clickable input picture
 
 # activations page
 ACT_FN = "act_fn"
@@ -58,6 +59,7 @@ POOL_K = "pool_kernel"
 POOL_STRIDE = "pool_stride"
 POOL_ROW = "pool_zoom_row"
 POOL_COL = "pool_zoom_col"
+POOL_CLICK = "pool_map_click"  # the clickable "before" map
 POOL_NET_LAYER = "pool_net_layer"
 POOL_NET_CHANNEL = "pool_net_channel"
 

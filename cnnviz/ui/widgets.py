@@ -15,6 +15,7 @@ from cnnviz.activations import softmax_table
 from cnnviz.convolution import pad2d, preset
 from cnnviz.ui import state
 from cnnviz.ui.charts import softmax_chart
+from cnnviz.ui.clickable import clicked
 
 # ---------------------------------------------------------------- pictures
 
@@ -23,6 +24,15 @@ def show_map(rgb: np.ndarray, caption: str, target: int = 448) -> None:
     """An (H, W, 3) uint8 picture, enlarged with crisp pixels to about ``target`` px."""
     f = render.fit_factor(max(rgb.shape[:2]), target)
     st.image(render.to_png(render.upscale(rgb, f)), caption=caption, width="stretch", output_format="PNG")
+
+
+def clickable_map(rgb: np.ndarray, caption: str, key: str, target: int = 448) -> tuple[int, int] | None:
+    """:func:`show_map`, clickable: (row, col) of ``rgb``'s own pixel that was clicked (a new
+    click only, see cnnviz.ui.clickable), else None."""
+    f = render.fit_factor(max(rgb.shape[:2]), target)
+    hit = clicked(render.upscale(rgb, f), key=key)
+    st.caption(caption)
+    return None if hit is None else (hit[0] // f, hit[1] // f)
 
 
 # ---------------------------------------------------------------- number grids

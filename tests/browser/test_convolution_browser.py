@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from browser_helpers import goto_page, no_exception, open_app, wait_idle
+import re
+
+from browser_helpers import click_picture, goto_page, no_exception, open_app, wait_idle
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 COL_W = 70  # the kernel editor's column width (widgets.kernel_editor)
@@ -45,3 +47,25 @@ def test_edit_kernel_cell_changes_output(app_url, page):
     assert caption_after != caption_before and "min -" in caption_after
     # the step-through's kernel table shows the edited weight too
     assert "3.00" in page.locator('[data-testid="stMarkdown"]', has_text="9 input values").first.inner_text()
+
+
+def test_click_the_input_moves_the_stepper(app_url, page):
+    open_app(page, app_url)
+    goto_page(page, "Convolution")
+    page.get_by_text("Follow one output pixel").wait_for()
+    no_exception(page)
+    where = re.compile(r"output pixel \(row (\d+), column (\d+)\)")
+
+    def traced() -> tuple[int, int]:
+        m = where.search(page.get_by_text(where).first.inner_text())
+        return int(m.group(1)), int(m.group(2))
+
+    before = traced()
+    # the 224×224 input (3×3 kernel, stride 1, padding 1): the window centred on pixel (168, 56)
+    click_picture(page, 0, 56.5 / 224, 168.5 / 224)
+    no_exception(page)
+    row, col = traced()
+    assert (row, col) != before
+    assert abs(row - 168) <= 1 and abs(col - 56) <= 1, (row, col)
+    patch_row = int(page.get_by_role("slider", name="Patch row").input_value())
+    assert patch_row <= row < patch_row + 4  # the traced pixel is inside the stepper's patch

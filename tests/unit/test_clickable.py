@@ -55,3 +55,21 @@ def test_grid_channel_at_follows_the_sort_order():
     out = g.outlined(second)
     changed = np.argwhere(np.any(out != g.rgb, axis=2))
     assert changed.size and {g.channel_at(tuple(p)) for p in changed} == {second}
+
+
+def test_a_click_on_the_convolution_input_puts_the_window_on_that_pixel():
+    from cnnviz import convolution as cv
+
+    rng = np.random.default_rng(1)
+    grey = rng.random((40, 50)).astype(np.float32)
+    for k, stride, padding in ((3, 1, 1), (5, 2, 0), (3, 3, 2)):
+        out = cv.conv2d(grey, np.ones((k, k), np.float32), stride, padding)
+        oh, ow = out.shape
+        for py, px in ((20, 25), (k, k), (39 - k, 49 - k), (0, 0), (39, 49)):
+            pr, pc, pos = cv.patch_at((py, px), k, stride, padding, (oh, ow), (4, 4))
+            assert 0 <= pr <= oh - 4 and 0 <= pc <= ow - 4 and 1 <= pos <= 16
+            row, col = pr + (pos - 1) // 4, pc + (pos - 1) % 4
+            st = cv.step(grey, np.ones((k, k), np.float32), stride, padding, row, col)
+            # the window covers the pixel, or is the nearest one at the border
+            assert st.top <= py < st.top + k or row in (0, oh - 1), (k, stride, padding, py, st.top)
+            assert st.left <= px < st.left + k or col in (0, ow - 1), (k, stride, padding, px, st.left)
