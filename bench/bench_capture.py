@@ -9,7 +9,8 @@ from bench import Row, interleaved, ms
 
 
 def _capture_rows() -> list[Row]:
-    from cnnviz.probe import capture_layers, captured_bytes, catalogue, map_layers
+    from cnnviz.capture import capture_layers, captured_bytes
+    from cnnviz.catalogue import catalogue, map_layers
     from cnnviz.zoo import load_model
 
     rows = []

@@ -10,10 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from torch import nn
 
 from cnnviz.errors import CnnvizError
-from cnnviz.probe import ACTIVATIONS
 
 FUNCTIONS = ("ReLU", "leaky ReLU", "sigmoid", "tanh")
 
@@ -124,8 +122,3 @@ def entropy_bits(p: np.ndarray) -> float:
     p = np.asarray(p, dtype=np.float64)
     p = p[p > 0]
     return float(-(p * np.log2(p)).sum())
-
-
-def activation_layers(model: nn.Module) -> list[str]:
-    """Names of the activation modules, in module-tree order (for most CNNs, forward order)."""
-    return [n for n, m in model.named_modules() if isinstance(m, ACTIVATIONS)]

@@ -1,6 +1,6 @@
 """Feature maps as pictures: channel order, normalisation, the grid, one channel's stats.
 
-Pure numpy on captured (C, H, W) arrays (see cnnviz.probe.capture_layers); the page only
+Pure numpy on captured (C, H, W) arrays (see cnnviz.capture.capture_layers); the page only
 picks options and shows the results.
 """
 

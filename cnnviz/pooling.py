@@ -19,7 +19,6 @@ from cnnviz.hooks import hooks
 from cnnviz.zoo import LoadedModel
 
 MODES = ("max", "avg")
-POOL_TYPES = (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
 
 
 def _windows(x: np.ndarray, k: int, stride: int | None, padding: int, mode: str) -> np.ndarray:
@@ -81,11 +80,6 @@ def zoom(x: np.ndarray, k: int, stride: int | None, row: int, col: int) -> PoolZ
     w = np.array(win[row, col])
     r, c = divmod(int(w.argmax()), k)
     return PoolZoom(row, col, row * s, col * s, w, (r, c), float(w.max()), float(w.mean()))
-
-
-def pooling_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
-    """(name, module) of every max/average/adaptive pooling layer, in forward order."""
-    return [(n, m) for n, m in model.named_modules() if isinstance(m, POOL_TYPES)]
 
 
 def describe(m: nn.Module) -> str:

@@ -6,6 +6,7 @@ import streamlit as st
 from cnnviz import activations as act
 from cnnviz import convolution as cv
 from cnnviz import render
+from cnnviz.catalogue import activation_layers
 from cnnviz.ui import charts, loaders, state, widgets
 
 st.title("Activation functions")
@@ -15,7 +16,7 @@ st.caption(
 )
 
 lm = loaders.current_model()
-layers = act.activation_layers(lm.model)
+layers = activation_layers(lm.model)
 c1, c2, c3 = st.columns([1.3, 1.2, 1])
 sources = ["network", "edge"] if layers else ["edge"]
 source = c1.radio(

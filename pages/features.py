@@ -4,7 +4,7 @@ import streamlit as st
 
 from cnnviz import featuremaps as fm
 from cnnviz import render
-from cnnviz.probe import unit_box
+from cnnviz.receptive_field import unit_box
 from cnnviz.ui import loaders, selection, state
 from cnnviz.ui.clickable import clicked
 from cnnviz.ui.layer_picker import layer_select

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from cnnviz.probe import MAP_KINDS
+from cnnviz.catalogue import MAP_KINDS
 from cnnviz.ui import loaders, state
 from cnnviz.ui.inside_charts import catalogue_frame, rf_chart
 

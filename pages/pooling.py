@@ -6,7 +6,7 @@ import streamlit as st
 from cnnviz import convolution as cv
 from cnnviz import pooling as pl
 from cnnviz import render
-from cnnviz.activations import activation_layers
+from cnnviz.catalogue import activation_layers, pooling_layers
 from cnnviz.errors import CnnvizError
 from cnnviz.ui import loaders, state, widgets
 from cnnviz.ui.layer_picker import layer_select
@@ -114,7 +114,7 @@ with st.expander("What am I looking at?"):
 
 # ---------------------------------------------------------------- the network's own pooling layers
 st.header("Pooling inside this network")
-layers = pl.pooling_layers(lm.model)
+layers = pooling_layers(lm.model)
 if not layers:
     st.info("This model has no pooling layers: it shrinks its maps with stride-2 convolutions instead.")
     st.stop()

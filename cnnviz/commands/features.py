@@ -20,7 +20,8 @@ def run(args) -> int:
     import numpy as np
 
     from cnnviz import featuremaps, render
-    from cnnviz.probe import capture_layers, catalogue, find_layer
+    from cnnviz.capture import capture_layers
+    from cnnviz.catalogue import catalogue, find_layer
 
     img = read_image(args.image)
     lm = load_from_args(args)

@@ -8,65 +8,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import nn
 
+from cnnviz.catalogue import sweep_layers
 from cnnviz.explain.cam import GradCAM
 from cnnviz.explain.core import layer_acts_and_grads, softmax
-from cnnviz.probe import POOLS
 from cnnviz.zoo import LoadedModel
-
-
-def _has_conv(m: nn.Module) -> bool:
-    return any(isinstance(s, nn.Conv2d) for s in m.modules())
-
-
-# where a feature sequence stops being a chain of maps
-_STOPS = (*POOLS, nn.Flatten, nn.Linear, nn.Dropout)
-
-
-def sweep_layers(model: nn.Module, *, min_children: int = 4) -> list[str]:
-    """The model's blocks, early to late: one Grad-CAM per entry makes the sweep.
-
-    Walks the top-level children in order. A child holding a conv is one block, unless it
-    is a container with at least ``min_children`` conv-holding children (the main feature
-    sequence: EfficientNet's ``blocks``, VGG's ``features``): then each conv-holding child
-    counts, represented by the last module before the next conv that is not a pooling
-    (so VGG's ``features.0`` conv is read after its ReLU ``features.1``). A model made of
-    bare layers (a tiny CNN) is handled the same way at the top level.
-    EfficientNet-Lite0 → stem, blocks.0..15, head; ResNet → conv1, layer1..layer4.
-    """
-
-    def expand(prefix: str, parent: nn.Module) -> list[str]:
-        kids = list(parent.named_children())
-        out: list[str] = []
-        for i, (name, child) in enumerate(kids):
-            if not _has_conv(child):
-                continue
-            pick = name
-            for later, m in kids[i + 1 :]:
-                if _has_conv(m) or isinstance(m, _STOPS):
-                    break
-                pick = later
-            out.append(prefix + pick)
-        return out
-
-    def is_sequence(m: nn.Module) -> bool:
-        # Only plain sequences: a custom block (Inception, MBConv) has its own forward and
-        # its children run side by side, not one after the other.
-        return isinstance(m, nn.Sequential) and sum(_has_conv(k) for k in m.children()) >= min_children
-
-    top = list(model.named_children())
-    if not any(is_sequence(c) for _, c in top):
-        return expand("", model)
-    names: list[str] = []
-    for name, child in top:
-        if not _has_conv(child):
-            continue
-        if is_sequence(child):
-            names.extend(expand(name + ".", child))
-        else:
-            names.append(name)
-    return names
 
 
 @dataclass(frozen=True)

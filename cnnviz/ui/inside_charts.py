@@ -6,7 +6,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from cnnviz.probe import LayerInfo
+from cnnviz.catalogue import LayerInfo
 
 
 def catalogue_frame(layers: list[LayerInfo]) -> pd.DataFrame:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import streamlit as st
 
-from cnnviz.probe import MAP_KINDS, LayerInfo
+from cnnviz.catalogue import MAP_KINDS, LayerInfo
 
 
 def _shape(layer: LayerInfo) -> str:
@@ -35,7 +35,7 @@ def layer_select(
 ) -> LayerInfo:
     """Two selectboxes (block, then layer) over ``layers`` of the given kinds; the chosen LayerInfo.
 
-    ``layers``: a probe catalogue. ``key``: the layer widget's key (the block widget uses
+    ``layers``: a layer catalogue. ``key``: the layer widget's key (the block widget uses
     ``key + "_block"``). ``default``: a layer name to start on (else the first offered).
     Values left over from another model are reset, so switching models never errors.
     """

@@ -22,12 +22,13 @@ import streamlit as st
 from PIL import Image
 
 from cnnviz import cache
+from cnnviz.capture import capture, capture_layers
+from cnnviz.catalogue import catalogue, map_layers
 from cnnviz.errors import CnnvizError, WeightsUnavailable
 from cnnviz.featuremaps import capture_range
 from cnnviz.images import decode_image, image_digest
 from cnnviz.pooling import layer_io
 from cnnviz.predict import predict
-from cnnviz.probe import capture, capture_layers, catalogue, map_layers
 from cnnviz.ui import state
 from cnnviz.ui.notices import weights_notice
 from cnnviz.zoo import SHIPPED_DIR, LoadedModel, download_weights, load_model, user_models_dir, warm_up
@@ -251,7 +252,7 @@ def model_view() -> Image.Image:
 
 
 def cached_catalogue(name: str, weights: str) -> list:
-    """The model's layer catalogue (list[probe.LayerInfo], frozen): one traced pass per model."""
+    """The model's layer catalogue (list[LayerInfo], frozen): one traced pass per model."""
     key = ("catalogue", name, weights, model_version(name, weights))
     return cache.RESULTS.get_or_compute(key, lambda: catalogue(cached_model(name, weights)))
 

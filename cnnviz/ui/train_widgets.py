@@ -15,11 +15,11 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import cache, render
+from cnnviz.catalogue import catalogue_model
 from cnnviz.errors import CnnvizError
 from cnnviz.filters import filter_grid
 from cnnviz.images import image_digest
 from cnnviz.models import small_cnn as archs
-from cnnviz.probe import catalogue_model
 from cnnviz.training import datasets
 from cnnviz.training.augment import Augment, default_augment
 from cnnviz.training.augment import preview as aug_preview

@@ -124,7 +124,7 @@ def test_activations_page(effnet, photo):
 
 
 def test_pooling_page(effnet, photo):
-    from cnnviz.probe import capture
+    from cnnviz.capture import capture
 
     p = Page("pages/pooling.py")
     assert "112×112 → 56×56" in p.text()

@@ -114,8 +114,8 @@ def test_to_grey():
 
 def test_first_conv_reproduces_the_network(effnet, hopper_bytes):
     """The stem filter applied by hand to the normalised input equals the model's own stem.conv output."""
+    from cnnviz.capture import capture
     from cnnviz.images import decode_image
-    from cnnviz.probe import capture
 
     fc = cv.first_conv(effnet.model)
     assert fc.name == "stem.conv" and fc.weight.shape == (32, 3, 3, 3) and fc.stride == 2

@@ -12,6 +12,7 @@ from torch import nn
 
 from cnnviz import explain as E
 from cnnviz import render
+from cnnviz.catalogue import sweep_layers
 from cnnviz.errors import CnnvizError
 from cnnviz.preprocess import Preprocess
 from cnnviz.zoo import LoadedModel, ModelInfo
@@ -217,14 +218,14 @@ def test_sweep_equals_layergradcam_per_layer(effnet, hopper_bytes):
 def test_sweep_layers_generic():
     from cnnviz.zoo import load_model
 
-    assert E.sweep_layers(load_model("resnet18", "random", device="cpu").model) == [
+    assert sweep_layers(load_model("resnet18", "random", device="cpu").model) == [
         "relu",
         "layer1",
         "layer2",
         "layer3",
         "layer4",
     ]
-    assert E.sweep_layers(Tiny()) == ["act1", "act2"]
+    assert sweep_layers(Tiny()) == ["act1", "act2"]
 
 
 # ---------------------------------------------------------------- pixel methods

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnviz import pooling as pl
+from cnnviz.catalogue import pooling_layers
 from cnnviz.errors import CnnvizError
 
 X4 = np.array([[1, 3, 2, 0],
@@ -62,7 +63,7 @@ def test_bad_input():
 
 
 def test_pooling_layers_and_layer_io(effnet):
-    names = [n for n, _ in pl.pooling_layers(effnet.model)]
+    names = [n for n, _ in pooling_layers(effnet.model)]
     assert names == ["pool"]
     x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
     inp, out = pl.layer_io(effnet, x, "pool")
@@ -79,7 +80,7 @@ def test_layer_io_maxpool_matches_hand_pooling():
 
     torch.manual_seed(0)
     lm = LoadedModel(get_info("resnet18"), resnet18().eval(), "random", torch.device("cpu"))
-    assert [n for n, m in pl.pooling_layers(lm.model) if isinstance(m, nn.MaxPool2d)] == ["maxpool"]
+    assert [n for n, m in pooling_layers(lm.model) if isinstance(m, nn.MaxPool2d)] == ["maxpool"]
     inp, out = pl.layer_io(lm, torch.randn(1, 3, 64, 64), "maxpool")
     assert inp.shape == (64, 32, 32) and out.shape == (64, 16, 16)  # conv1 halves 64, maxpool halves again
     np.testing.assert_allclose(pl.pool2d(inp, 3, 2, "max", padding=1), out, atol=1e-6)

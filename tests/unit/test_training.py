@@ -13,9 +13,9 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
+from cnnviz.catalogue import catalogue_model
 from cnnviz.errors import DatasetError, ModelError
 from cnnviz.models import small_cnn as arch
-from cnnviz.probe import catalogue_model
 from cnnviz.training import datasets, results
 from cnnviz.training.augment import Augment
 from cnnviz.training.fit import TrainConfig, build_and_fit, fit

@@ -1,17 +1,15 @@
-"""probe: layer catalogue and receptive fields, one-pass capture, hooks, threads."""
+"""catalogue + receptive_field: the layer table, receptive fields against a gradient footprint, the CLI's layer list."""
 
 from __future__ import annotations
 
 import copy
-import threading
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
-from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
 
-from cnnviz import probe
+from cnnviz import capture, catalogue, hooks, receptive_field
 from cnnviz.preprocess import Preprocess
 from cnnviz.zoo import LoadedModel, ModelInfo, load_model
 
@@ -58,7 +56,7 @@ def tiny_lm(model: nn.Module, channels: int = 3, size: int = 16) -> LoadedModel:
 
 
 def test_catalogue_hand_checked_chain():
-    rows = {r.name: r for r in probe.catalogue_model(Chain(), (1, 3, 16, 16))}
+    rows = {r.name: r for r in catalogue.catalogue_model(Chain(), (1, 3, 16, 16))}
     # (rf, jump, centre of unit 0), by hand: rf_out = rf_in + (k_eff - 1) * jump_in
     expected = {
         "conv1": (3, 1, 0.0),  # 3x3 pad 1: centre stays on pixel 0
@@ -87,10 +85,10 @@ def test_catalogue_hand_checked_chain():
 
 
 def test_unit_box_clips_to_the_image():
-    layer = probe.find_layer(probe.catalogue_model(Chain(), (1, 3, 16, 16)), "a")
+    layer = catalogue.find_layer(catalogue.catalogue_model(Chain(), (1, 3, 16, 16)), "a")
     # unit (3, 5): centre at 0.5 + 3*2 = 6.5, 8.5 pixels wide → rows 3..10, cols 7..14
-    assert probe.unit_box(layer, 3, 5, 16) == (3, 7, 10, 14)
-    assert probe.unit_box(layer, 0, 7, 16) == (0, 11, 4, 15)
+    assert receptive_field.unit_box(layer, 3, 5, 16) == (3, 7, 10, 14)
+    assert receptive_field.unit_box(layer, 0, 7, 16) == (0, 11, 4, 15)
 
 
 # ------------------------------------------------------------------ brute force on zoo models
@@ -106,7 +104,7 @@ def _linearised(model: nn.Module) -> nn.Module:
                     name,
                     nn.AvgPool2d(child.kernel_size, child.stride, child.padding, ceil_mode=child.ceil_mode),
                 )
-            elif isinstance(child, probe.ACTIVATIONS):
+            elif isinstance(child, catalogue.ACTIVATIONS):
                 setattr(parent, name, nn.Identity())
     return m
 
@@ -123,7 +121,7 @@ def _footprint(model: nn.Module, path: str, call: int, size: int, channels: int,
         x = torch.randn(1, channels, size, size, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
         x.requires_grad_(True)
         outs = []
-        h = probe.resolve(model, path).register_forward_hook(lambda m, i, o, outs=outs: outs.append(o))
+        h = hooks.resolve(model, path).register_forward_hook(lambda m, i, o, outs=outs: outs.append(o))
         try:
             with torch.enable_grad():
                 model(x)
@@ -145,112 +143,23 @@ def _footprint(model: nn.Module, path: str, call: int, size: int, channels: int,
 )
 def test_receptive_field_matches_gradient_footprint(model_name, layers, size):
     lm = load_model(model_name, "random", device="cpu")
-    rows = probe.catalogue_model(lm.model, (1, 3, size, size))
+    rows = catalogue.catalogue_model(lm.model, (1, 3, size, size))
     lin = _linearised(lm.model)
     for name in layers:
-        layer = probe.find_layer(rows, name)
+        layer = catalogue.find_layer(rows, name)
         h = layer.out_shape[1]
         row, col = h // 2, h // 2 - 1
-        predicted = probe.unit_box(layer, row, col, size)
+        predicted = receptive_field.unit_box(layer, row, col, size)
         top, left, bottom, right = predicted
         assert bottom - top + 1 == layer.rf and right - left + 1 == layer.rf, f"{name}: field clipped, enlarge size"
         call = int(name.split("#")[1]) if "#" in name else 1
         assert _footprint(lin, layer.path, call, size, 3, row, col) == predicted, name
 
 
-# ------------------------------------------------------------------ capture
-@pytest.fixture(scope="module")
-def resnet():
-    return load_model("resnet18", "random", device="cpu")
-
-
-def _fx_name(name: str) -> str:
-    path, _, call = name.partition("#")
-    return path if not call else f"{path}_{int(call) - 1}"
-
-
-@pytest.mark.parametrize("which", ["resnet18", "efficientnet_lite0"])
-def test_capture_equals_torchvision_feature_extractor(which, resnet, effnet):
-    lm = resnet if which == "resnet18" else effnet
-    layers = probe.map_layers(probe.catalogue(lm))
-    x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(1))
-    ours = probe.capture_layers(lm, x, layers)
-    assert set(ours) == {layer.name for layer in layers}
-    _, eval_nodes = get_graph_node_names(lm.model)
-    nodes = {layer.name: _fx_name(layer.name) for layer in layers if _fx_name(layer.name) in eval_nodes}
-    # every leaf layer has an FX node of the same name (blocks end in some op's node)
-    assert {layer.name for layer in layers if layer.kind != "block"} <= nodes.keys()
-    with lm.use() as model, torch.inference_mode():
-        theirs = create_feature_extractor(model, return_nodes=list(nodes.values()))(x)
-    for name, node in nodes.items():
-        assert np.array_equal(ours[name], theirs[node][0].numpy()), name
-    assert ours[layers[0].name].flags.writeable is False
-
-
-def test_containers_share_their_last_childs_array(effnet):
-    layers = probe.map_layers(probe.catalogue(effnet))
-    maps = probe.capture_layers(effnet, torch.zeros(1, 3, 224, 224), layers)
-    assert maps["stem"] is maps["stem.act"]
-    assert probe.captured_bytes(maps) < sum(a.nbytes for a in maps.values())
-
-
-def _no_hooks(model: nn.Module) -> bool:
-    return all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
-
-
-def test_no_hook_left_and_state_restored_after_success_and_failure(resnet):
-    layers = probe.map_layers(probe.catalogue(resnet))
-    assert _no_hooks(resnet.model)
-    resnet.model.layer1.train()  # a state that must come back as it was
-    try:
-        probe.capture_layers(resnet, torch.zeros(1, 3, 64, 64), layers)
-        assert _no_hooks(resnet.model)
-        with pytest.raises(RuntimeError):
-            probe.capture_layers(resnet, torch.zeros(1, 5, 64, 64), layers)  # wrong channel count
-        assert _no_hooks(resnet.model)
-        with pytest.raises(RuntimeError):
-            probe.catalogue_model(resnet.model, (1, 5, 64, 64))
-        assert _no_hooks(resnet.model)
-        assert resnet.model.layer1.training and not resnet.model.conv1.training
-        assert not any(p.requires_grad or p.grad is not None for p in resnet.model.parameters())
-    finally:
-        resnet.model.layer1.eval()
-
-
-def test_many_threads_each_get_their_own_result(resnet):
-    layers = [layer for layer in probe.map_layers(probe.catalogue(resnet)) if layer.group in ("model", "layer1.0")]
-    images = [torch.randn(1, 3, 96, 96, generator=torch.Generator().manual_seed(i)) for i in range(12)]
-    serial = [probe.capture_layers(resnet, x, layers) for x in images]
-    results: dict[int, list] = {i: [] for i in range(len(images))}
-    errors: list[BaseException] = []
-    start = threading.Barrier(len(images))
-
-    def work(i: int) -> None:
-        try:
-            start.wait()
-            for _ in range(3):
-                results[i].append(probe.capture_layers(resnet, images[i], layers))
-        except BaseException as e:  # surfaced by the assert below
-            errors.append(e)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(images))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    for i, runs in results.items():
-        for got in runs:
-            assert got.keys() == serial[i].keys()
-            assert all(np.array_equal(got[k], serial[i][k]) for k in got)
-    assert not np.array_equal(serial[0]["conv1"], serial[1]["conv1"])  # the images do differ
-    assert _no_hooks(resnet.model)
-
-
 def test_one_channel_model():
     lm = tiny_lm(Chain(in_ch=1), channels=1)
-    rows = probe.catalogue(lm)
-    maps = probe.capture_layers(lm, torch.ones(1, 1, 16, 16), probe.map_layers(rows))
+    rows = catalogue.catalogue(lm)
+    maps = capture.capture_layers(lm, torch.ones(1, 1, 16, 16), catalogue.map_layers(rows))
     assert maps["conv1"].shape == (4, 16, 16)
     ref = lm.model.conv1(torch.ones(1, 1, 16, 16))[0].numpy()
     np.testing.assert_allclose(maps["conv1"], ref, rtol=0, atol=1e-6)
@@ -259,39 +168,6 @@ def test_one_channel_model():
 
 
 # ------------------------------------------------------------------ CLI
-def test_cli_features_equals_torchvision_extractor(tmp_path, hopper_path):
-    from cnnviz.cli import main
-
-    npy, inp, png = tmp_path / "maps.npy", tmp_path / "x.npy", tmp_path / "grid.png"
-    rc = main(
-        [
-            "features",
-            str(hopper_path),
-            "--model",
-            "resnet18",
-            "--weights",
-            "random",
-            "--layer",
-            "layer1.0.relu#2",
-            "--npy",
-            str(npy),
-            "--save-input",
-            str(inp),
-            "--out",
-            str(png),
-        ]
-    )
-    assert rc == 0
-    x = torch.from_numpy(np.load(inp))
-    assert x.shape == (1, 3, 224, 224)
-    model = load_model("resnet18", "random", device="cpu").model
-    with torch.inference_mode():
-        ref = create_feature_extractor(model, return_nodes=["layer1.0.relu_1"])(x)["layer1.0.relu_1"][0]
-    got = np.load(npy)
-    assert got.dtype == np.float32 and np.array_equal(got, ref.numpy())
-    assert png.read_bytes().startswith(b"\x89PNG")
-
-
 def test_cli_layers_json_and_bad_layer(capsys, hopper_path):
     import json
 
@@ -318,22 +194,3 @@ def test_cli_layers_json_and_bad_layer(capsys, hopper_path):
     } in rows  # ResNet-18's often-quoted 435-pixel field
     assert main(["features", str(hopper_path), "--model", "resnet18", "--weights", "random", "--layer", "nope"]) == 2
     assert "no layer called 'nope'" in capsys.readouterr().err
-
-
-def test_learned_fast_path_still_copies_outputs_overwritten_in_place():
-    """The first pass watches every op; later passes (no per-op guard) clone exactly the
-    outputs the model overwrites in place (ResNet's bn2 before ``out += identity``)."""
-    lm = load_model("resnet18", "random", device="cpu")
-    names = ["layer1.0.bn2", "layer1.0.conv2", "layer2.1.bn2", "layer4"]
-    x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(3))
-    first = probe.capture(lm, x, names)
-    memo = probe._MEMOS[lm.model]
-    assert {"layer1.0.bn2", "layer2.1.bn2"} <= memo.overwritten and set(names) <= memo.watched
-    assert "layer1.0.conv2" not in memo.overwritten
-    second = probe.capture(lm, x, names)  # the fast path
-    with lm.use() as model, torch.inference_mode():
-        ref = create_feature_extractor(model, return_nodes=names[:3])(x)
-    for name in names[:3]:
-        assert np.array_equal(first[name], ref[name][0].numpy()), name
-        assert np.array_equal(second[name], ref[name][0].numpy()), name
-    assert np.array_equal(first["layer4"], second["layer4"])
