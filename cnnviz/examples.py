@@ -30,10 +30,11 @@ import torch
 from PIL import Image
 
 from cnnviz import diskcache
+from cnnviz.catalogue import LayerInfo
 from cnnviz.errors import CnnvizError, ImageError, Stopped
 from cnnviz.hooks import first_tensor, hooks
 from cnnviz.images import decode_image, image_digest
-from cnnviz.probe import LayerInfo, unit_box
+from cnnviz.receptive_field import unit_box
 from cnnviz.zoo import LoadedModel, Preprocess
 
 # Photos shipped by installed packages: (source label, package, file name)

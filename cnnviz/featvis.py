@@ -31,9 +31,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnviz import diskcache
+from cnnviz.catalogue import LayerInfo, catalogue, find_layer
 from cnnviz.errors import CnnvizError, ModelError, Stopped
 from cnnviz.hooks import first_tensor, hooks
-from cnnviz.probe import LayerInfo, catalogue, find_layer
 from cnnviz.zoo import LoadedModel, Preprocess
 
 MAX_SIZE = 512

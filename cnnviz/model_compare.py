@@ -1,6 +1,6 @@
 """Two models side by side: layers at comparable depth, the classes both know.
 
-Plain functions over probe catalogues and class lists; the Compare-models page calls them
+Plain functions over layer catalogues and class lists; the Compare-models page calls them
 once per model and lays the results out in two columns.
 """
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnviz.probe import LayerInfo, map_layers
+from cnnviz.catalogue import LayerInfo, map_layers
 
 # What "depth" counts: the outputs a student reads as feature maps, after each activation.
 DEPTH_KINDS = ("act",)

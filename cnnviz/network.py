@@ -1,6 +1,6 @@
 """The whole forward pass on one picture: input → one column per layer or stage → classes.
 
-Pure numpy/PIL on a capture (name -> (C, H, W), see cnnviz.probe.capture_layers) and the
+Pure numpy/PIL on a capture (name -> (C, H, W), see cnnviz.capture.capture_layers) and the
 layer catalogue. Small models (≤ ``SMALL_LAYERS`` conv/act/pool layers, e.g. TinyVGG) get a
 column per layer with every channel, as CNN Explainer does; big ones a column per block or
 stage output with its ``n`` strongest channels.
@@ -19,10 +19,10 @@ from PIL import Image, ImageDraw, ImageFont
 from torch import nn
 
 from cnnviz import render
+from cnnviz.catalogue import LayerInfo, map_layers
 from cnnviz.convolution import step
 from cnnviz.errors import CnnvizError
 from cnnviz.featuremaps import DIVERGING, SEQUENTIAL, value_range
-from cnnviz.probe import LayerInfo, map_layers
 
 SMALL_LAYERS = 12  # up to this many conv/act/pool layers, every layer is a column
 MAX_COLUMNS = 12  # a big model with more block outputs than this gets one column per stage

@@ -4,7 +4,7 @@ import streamlit as st
 
 from cnnviz import featuremaps as fm
 from cnnviz import network
-from cnnviz.probe import find_layer
+from cnnviz.catalogue import find_layer
 from cnnviz.ui import loaders, state
 from cnnviz.ui import network_views as nv
 

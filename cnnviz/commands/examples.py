@@ -16,9 +16,9 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from cnnviz import examples
+    from cnnviz.catalogue import catalogue
     from cnnviz.errors import CnnvizError
     from cnnviz.featvis import check_target
-    from cnnviz.probe import catalogue
 
     if args.k < 1:
         raise CnnvizError("--k must be at least 1.")

@@ -8,8 +8,9 @@ import streamlit as st
 
 from cnnviz import featuremaps as fm
 from cnnviz import network, render
+from cnnviz.catalogue import LayerInfo
 from cnnviz.errors import CnnvizError
-from cnnviz.probe import LayerInfo, unit_box
+from cnnviz.receptive_field import unit_box
 from cnnviz.ui import loaders, selection, state
 from cnnviz.ui.clickable import clicked
 from cnnviz.ui.widgets import grids, num_grid

@@ -11,9 +11,10 @@ from PIL import Image
 from torch import nn
 
 from cnnviz import examples
+from cnnviz.capture import hooked_outputs
+from cnnviz.catalogue import catalogue, find_layer
 from cnnviz.cli import main
 from cnnviz.errors import CnnvizError, Stopped
-from cnnviz.probe import catalogue, find_layer, hooked_outputs
 from cnnviz.zoo import load_model
 
 

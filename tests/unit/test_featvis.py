@@ -8,8 +8,9 @@ import torch
 from torch import nn
 
 from cnnviz import diskcache, featvis
+from cnnviz.capture import capture, hooked_outputs
+from cnnviz.catalogue import catalogue, find_layer
 from cnnviz.errors import CnnvizError, ModelError, Stopped
-from cnnviz.probe import capture, catalogue, find_layer, hooked_outputs
 from cnnviz.zoo import load_model
 
 
@@ -37,7 +38,7 @@ def mnist_inputs(tiny):
 
 
 def _spatial_means(model: nn.Module, x: torch.Tensor, path: str, channel: int) -> torch.Tensor:
-    """(N,) spatial mean of ``channel`` at ``path``, through probe's capture hooks and a full forward."""
+    """(N,) spatial mean of ``channel`` at ``path``, through capture's hooks and a full forward."""
     with torch.inference_mode(), hooked_outputs(model, [path]) as store:
         model(x)
     return store[path][:, channel].mean(dim=(1, 2))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnviz import model_compare as mc
-from cnnviz.probe import LayerInfo
+from cnnviz.catalogue import LayerInfo
 
 
 def _layer(name: str, kind: str, shape=(4, 8, 8)) -> LayerInfo:

@@ -10,8 +10,9 @@ from PIL import Image
 from torch import nn
 
 from cnnviz import network
+from cnnviz.capture import hooked_outputs
+from cnnviz.catalogue import catalogue_model, map_layers
 from cnnviz.models import small_cnn
-from cnnviz.probe import catalogue_model, hooked_outputs, map_layers
 
 
 def _tiny(batchnorm: bool, in_channels: int = 1) -> nn.Module:
