@@ -62,15 +62,22 @@ class Preprocess:
             invert=bool(d.get("invert", False)),
         )
 
-    def crop(self, img: Image.Image) -> Image.Image:
-        """The picture the model sees, before normalisation: mode RGB or L, size×size."""
-        img = img.convert("RGB" if self.channels == 3 else "L")
-        w, h = img.size
+    def resized_size(self, w: int, h: int) -> tuple[int, int]:
+        """(w, h) of a w×h picture after scaling its shorter side to ``resize`` (never below the crop)."""
         scale = self.resize / min(w, h)
-        nw, nh = max(self.size, round(w * scale)), max(self.size, round(h * scale))
-        img = img.resize((nw, nh), Image.BILINEAR, reducing_gap=None)
-        left, top = (nw - self.size) // 2, (nh - self.size) // 2
-        img = img.crop((left, top, left + self.size, top + self.size))
+        return max(self.size, round(w * scale)), max(self.size, round(h * scale))
+
+    def crop_box(self, w: int, h: int) -> tuple[int, int, int, int]:
+        """(left, top, right, bottom) of the centred size×size square in a w×h picture."""
+        left, top = (w - self.size) // 2, (h - self.size) // 2
+        return left, top, left + self.size, top + self.size
+
+    def crop(self, img: Image.Image) -> Image.Image:
+        """The picture the model sees, before normalisation: mode RGB or L, size×size.
+        (cnnviz.preprocess_steps shows the same steps one by one.)"""
+        img = img.convert("RGB" if self.channels == 3 else "L")
+        img = img.resize(self.resized_size(*img.size), Image.BILINEAR, reducing_gap=None)
+        img = img.crop(self.crop_box(*img.size))
         if self.invert:
             img = Image.eval(img, lambda v: 255 - v)
         return img

@@ -91,18 +91,6 @@ def _order(spec: Preprocess) -> list[int]:
     return [2, 1, 0] if spec.bgr and spec.channels == 3 else list(range(spec.channels))
 
 
-def resized_size(spec: Preprocess, w: int, h: int) -> tuple[int, int]:
-    """(w, h) after scaling the shorter side to ``spec.resize`` (never below the crop)."""
-    s = spec.resize / min(w, h)
-    return max(spec.size, round(w * s)), max(spec.size, round(h * s))
-
-
-def crop_box(spec: Preprocess, w: int, h: int) -> tuple[int, int, int, int]:
-    """(left, top, right, bottom) of the centred size×size square in a w×h picture."""
-    left, top = (w - spec.size) // 2, (h - spec.size) // 2
-    return left, top, left + spec.size, top + spec.size
-
-
 def normalise(spec: Preprocess, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(scaled, fed): (C, H, W) float32 each, from (H, W[, C]) uint8 pixels in RGB order.
 
@@ -120,8 +108,8 @@ def normalise(spec: Preprocess, pixels: np.ndarray) -> tuple[np.ndarray, np.ndar
 def steps(spec: Preprocess, img: Image.Image) -> Steps:
     """Run ``img`` through ``spec`` step by step (see :class:`Steps`)."""
     converted = img.convert("RGB" if spec.channels == 3 else "L")
-    resized = converted.resize(resized_size(spec, *converted.size), Image.BILINEAR, reducing_gap=None)
-    box = crop_box(spec, *resized.size)
+    resized = converted.resize(spec.resized_size(*converted.size), Image.BILINEAR, reducing_gap=None)
+    box = spec.crop_box(*resized.size)
     cropped = resized.crop(box)
     final = Image.eval(cropped, _invert) if spec.invert else cropped
     pixels = np.asarray(final, dtype=np.uint8)
@@ -133,15 +121,25 @@ def _invert(v: int) -> int:
     return 255 - v
 
 
+def enlarge(picture: Image.Image, side: int = 300) -> Image.Image:
+    """``picture`` (RGB) scaled up by a whole factor with nearest-neighbour, so a 28×28 input
+    shows its pixels as squares instead of a browser's blur; big pictures are left alone."""
+    k = max(1, side // max(picture.size))
+    pic = picture.convert("RGB")
+    return pic.resize((pic.width * k, pic.height * k), Image.NEAREST) if k > 1 else pic
+
+
 def border_view(resized: Image.Image, box: tuple[int, int, int, int], *, dim: float = 0.35) -> np.ndarray:
-    """(H, W, 3) uint8: the resized picture with what the crop discards dimmed and the kept
-    square outlined in magenta."""
-    rgb = np.asarray(resized.convert("RGB"), dtype=np.float32)
+    """(H, W, 3) uint8: the resized picture (enlarged when small) with what the crop discards
+    dimmed and the kept square outlined in magenta."""
+    big = enlarge(resized)
+    k = big.width // resized.width
+    rgb = np.asarray(big, dtype=np.float32)
     out = rgb * dim + 255 * (1 - dim) * 0.15
-    left, top, right, bottom = box
+    left, top, right, bottom = (v * k for v in box)
     out[top:bottom, left:right] = rgb[top:bottom, left:right]
     pic = Image.fromarray(out.clip(0, 255).astype(np.uint8))
-    width = max(2, round(max(resized.size) / 150))
+    width = max(2, round(max(big.size) / 150))
     ImageDraw.Draw(pic).rectangle((left, top, right - 1, bottom - 1), outline=(255, 0, 255), width=width)
     return np.asarray(pic)
 

@@ -48,13 +48,15 @@ left, right = st.columns([1.6, 1], gap="large")
 left.image(ps.border_view(s.resized, s.box), caption=f"Resized {rw}×{rh}: the dimmed border is thrown away")
 kept = 100 * spec.size * spec.size / (rw * rh)
 right.image(
-    s.cropped, caption=f"What is kept: {spec.size}×{spec.size} ({kept:.0f} % of the resized picture)", width=224
+    ps.enlarge(s.cropped, 224),
+    caption=f"What is kept: {spec.size}×{spec.size} ({kept:.0f} % of the resized picture)",
+    width=224,
 )
 if spec.invert:
     n += 1
     st.subheader(f"{n} · Invert")
     left, right = st.columns([1, 1.4], gap="large")
-    left.image(s.final, width=224)
+    left.image(ps.enlarge(s.final, 224), width=224)
     right.markdown("This model learned white strokes on black: every value v becomes 255 − v.")
 
 n += 1
