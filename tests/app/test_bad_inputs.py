@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 from catalogue import BAD_IMAGES, ODD_IMAGES
+from helpers import make_app, page_text
 from streamlit.testing.v1 import AppTest
-from test_home import make_app, page_text
 
 from cnnviz.cli import main
 from cnnviz.images import sample_bytes

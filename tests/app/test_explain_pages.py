@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import fgsm_by_hand
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -73,7 +74,20 @@ def test_compare_page_fast_then_slow_then_faithfulness(at):
 def test_adversarial_page(at):
     at.switch_page("pages/adversarial.py")
     run(at, "efficientnet_lite0")
-    assert "Fooled: “academic gown” became" in at.warning[0].value  # 2/255 flips Grace Hopper's gown
+    # what the page says is what FGSM written out in plain torch gives on the same picture
+    from cnnviz.images import decode_image, sample_bytes
+    from cnnviz.zoo import load_model
+
+    lm = load_model("efficientnet_lite0", device="cpu")
+    spec, eps = lm.preprocess_spec, at.slider(key="adv_eps").value / 255
+    with lm.use() as model:
+        before, after, _, _ = fgsm_by_hand(
+            model, spec.crop(decode_image(sample_bytes("grace_hopper"))), spec.mean, spec.std, eps
+        )
+    if after != before:
+        assert at.warning[0].value.startswith(f"Fooled: “{lm.label(before)}” became “{lm.label(after)}”")
+    else:
+        assert at.success[0].value.startswith(f"Not fooled at ε = {at.slider(key='adv_eps').value:g}/255")
     at.slider(key="adv_eps").set_value(0.0)
     run(at, "efficientnet_lite0")
     assert not at.warning and not at.success  # nothing moved, nothing to report

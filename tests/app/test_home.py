@@ -3,35 +3,13 @@
 from __future__ import annotations
 
 import urllib.error
-from pathlib import Path
 
 import pytest
+from helpers import make_app, page_text
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.images import sample_bytes
 from cnnviz.models import torchvision_zoo
-
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
-
-
-def page_text(at: AppTest) -> str:
-    """Every text element of the main area: markdown, captions, headers."""
-    return "\n".join(e.value for kind in (at.markdown, at.caption, at.subheader, at.title) for e in kind)
-
-
-def make_app(**state) -> AppTest:
-    """A fresh app with sidebar choices preset, after its first run.
-
-    Sidebar widgets are set through session state before the first run: with
-    st.navigation, AppTest (1.67) keeps the entry point's sidebar elements only in the
-    first run's tree, so later runs cannot find them by key.
-    """
-    app = AppTest.from_file(APP, default_timeout=180)
-    for k, v in state.items():
-        app.session_state[k] = v
-    app.run()
-    assert not app.exception, app.exception
-    return app
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import io
 import zipfile
 from pathlib import Path
 
+from catalogue import encode, photo
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.training import trainer
@@ -66,11 +67,17 @@ def test_bad_zip_gets_a_clear_message():
 
 
 def test_one_class_folder_gets_a_clear_message():
+    """Real pictures, all in one class folder: the one-class message (not "no usable images")."""
     at = open_train()
     at.selectbox(key=state.TRAIN_SOURCE).set_value("folder").run()
-    at.session_state[state.TRAIN_FILES] = [("d/cat/a.png", b"x"), ("d/cat/b.png", b"y")]
+    picture = encode(photo(16, 16), "PNG")
+    at.session_state[state.TRAIN_FILES] = [(f"d/cat/{i}.png", picture) for i in range(6)]
     at.run()
     assert not at.exception
+    assert any("one class" in e.value for e in at.error), [e.value for e in at.error]
+    # and non-images with image names are a different message
+    at.session_state[state.TRAIN_FILES] = [("d/cat/a.png", b"x"), ("d/dog/b.png", b"y")]
+    at.run()
     assert any("No usable images" in e.value for e in at.error)
 
 

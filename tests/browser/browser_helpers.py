@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -10,8 +11,23 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+
+
 # Debian chromium, headless, offline (RECIPES.md)
+def chromium() -> str:
+    """Debian's chromium; without it the test skips, or fails where browsers are required
+    (CNNVIZ_REQUIRE_BROWSER=1, as CI sets it)."""
+    exe = shutil.which("chromium")
+    if exe is None:
+        if os.environ.get("CNNVIZ_REQUIRE_BROWSER"):
+            pytest.fail("Debian's chromium is not installed (make chromium)")
+        pytest.skip("chromium not installed")
+    return exe
+
+
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
 

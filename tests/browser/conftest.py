@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
-from browser_helpers import LAUNCH_ARGS, start_server, stop_server
+from browser_helpers import LAUNCH_ARGS, chromium, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -28,11 +26,7 @@ def app_url(_isolated_user_models):
 
 @pytest.fixture(scope="session")
 def browser():
-    exe = shutil.which("chromium")
-    if exe is None:
-        if os.environ.get("CNNVIZ_REQUIRE_BROWSER"):
-            pytest.fail("Debian's chromium is not installed (make chromium)")
-        pytest.skip("chromium not installed")
+    exe = chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from browser_helpers import LAUNCH_ARGS, no_exception, open_app, wait_idle
+from browser_helpers import LAUNCH_ARGS, chromium, no_exception, open_app, wait_idle
 
 
 @pytest.fixture
 def camera_page(app_url):
-    exe = shutil.which("chromium")
-    if exe is None:
-        pytest.skip("chromium not installed")  # the `browser` fixture already fails CI for this
+    exe = chromium()  # skips only where browsers are not required
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import re
 import tomllib
 from pathlib import Path
 
@@ -38,11 +37,53 @@ def test_core_never_imports_streamlit():
             assert not any(n.split(".")[0] == "streamlit" for n in names), f"{f} imports streamlit"
 
 
+def unsafe_torch_loads(source: str) -> list[int]:
+    """Lines of ``torch.load(...)`` calls (also ``from torch import load``) without a literal
+    ``weights_only=True``: such a call would unpickle whatever a file holds."""
+    tree = ast.parse(source)
+    aliases = {
+        a.asname or a.name
+        for n in ast.walk(tree)
+        if isinstance(n, ast.ImportFrom) and n.module == "torch"
+        for a in n.names
+        if a.name == "load"
+    }
+    bad = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        f = node.func
+        is_load = (
+            isinstance(f, ast.Attribute)
+            and f.attr == "load"
+            and isinstance(f.value, ast.Name)
+            and f.value.id == "torch"
+        ) or (isinstance(f, ast.Name) and f.id in aliases)
+        safe = any(
+            k.arg == "weights_only" and isinstance(k.value, ast.Constant) and k.value.value is True
+            for k in node.keywords
+        )
+        if is_load and not safe:
+            bad.append(node.lineno)
+    return bad
+
+
+def test_unsafe_load_finder_finds_planted_ones():
+    src = (
+        "import torch\nfrom torch import load as L\n"
+        "torch.load(p, map_location='cpu')\n"  # 3: no weights_only
+        "torch.load(p, weights_only=False)\n"  # 4
+        "L(p)\n"  # 5: an alias
+        "torch.load(\n    p,\n    weights_only=True,\n)\n"  # safe, over several lines
+        "x = 'torch.load(p)'\n"  # a string, not a call
+    )
+    assert unsafe_torch_loads(src) == [3, 4, 5]
+
+
 def test_no_unsafe_loads_and_no_pyplot_in_app_code():
-    for f in _py_files("cnnviz", "pages"):
+    for f in [ROOT / "app.py", *_py_files("cnnviz", "pages")]:
         text = f.read_text()
-        for call in re.findall(r"torch\.load\([^)]*\)", text):
-            assert "weights_only=True" in call, f"{f}: {call}"
+        assert unsafe_torch_loads(text) == [], f"{f}: torch.load without weights_only=True"
         assert "pyplot" not in text, f"{f} uses pyplot (figures must be matplotlib.figure.Figure)"
 
 
@@ -51,12 +92,51 @@ def test_pages_are_thin():
         assert len(f.read_text().splitlines()) <= 200, f"{f.name} is not thin"
 
 
-def test_pages_pass_no_lambdas_to_widgets():
+CALLBACK_ARGS = {"format_func", "on_change", "on_click", "on_submit", "on_select"}
+
+
+def callback_offences(source: str) -> list[str]:
+    """Widget callbacks that are lambdas or functions defined inside another function.
+
+    Either is a closure Streamlit keeps after the run, and with it everything the enclosing
+    scope held (a page's whole globals for a lambda at module level)."""
+    tree = ast.parse(source)
+    nested: set[str] = set()
+    for outer in ast.walk(tree):
+        if isinstance(outer, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            nested.update(
+                n.name
+                for n in ast.walk(outer)
+                if n is not outer and isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+            )
+    bad = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg in CALLBACK_ARGS:
+            if isinstance(node.value, ast.Lambda):
+                bad.append(f"{node.value.lineno}: a lambda as {node.arg}")
+            elif isinstance(node.value, ast.Name) and node.value.id in nested:
+                bad.append(f"{node.value.lineno}: nested function {node.value.id} as {node.arg}")
+    return bad
+
+
+def test_callback_finder_finds_lambdas_and_nested_functions():
+    src = (
+        "import streamlit as st\n"
+        "def top(v):\n    return v\n"
+        "def page():\n"
+        "    def fmt(v):\n        return v\n"
+        "    st.selectbox('a', [1], format_func=fmt)\n"  # 7: nested
+        "    st.button('b', on_click=lambda: None)\n"  # 8: lambda
+        "    st.selectbox('c', [1], format_func=top)\n"  # a module-level function is fine
+        "st.radio('d', [1], format_func={1: 'one'}.get)\n"
+    )
+    assert callback_offences(src) == ["7: nested function fmt as format_func", "8: a lambda as on_click"]
+
+
+def test_pages_pass_no_lambdas_or_nested_functions_to_widgets():
     """A lambda made in a page keeps that page's globals alive after the run (Streamlit holds
     on to widget callbacks), and with them whole activation captures: measured +57 MB per
-    image on the Feature maps page until format_func became a dict's .get."""
-    for f in _py_files("pages"):
-        tree = ast.parse(f.read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.keyword) and node.arg in {"format_func", "on_change", "on_click"}:
-                assert not isinstance(node.value, ast.Lambda), f"{f.name}:{node.value.lineno} passes a lambda"
+    image on the Feature maps page until format_func became a dict's .get. A function
+    defined inside another one holds its enclosing scope the same way."""
+    for f in [ROOT / "app.py", *_py_files("pages")]:
+        assert callback_offences(f.read_text()) == [], f.name

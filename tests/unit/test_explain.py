@@ -8,35 +8,13 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 import torch
+from helpers import hook_count, wrap
 from torch import nn
 
 from cnnviz import explain as E
 from cnnviz import render
 from cnnviz.catalogue import sweep_layers
 from cnnviz.errors import CnnvizError
-from cnnviz.preprocess import Preprocess
-from cnnviz.zoo import LoadedModel, ModelInfo
-
-
-def wrap(model: nn.Module, *, size: int, channels: int, classes: int, layer: str) -> LoadedModel:
-    """A LoadedModel around a hand-made module, as zoo.load_model would leave it."""
-    spec = Preprocess(size=size, resize=size, mean=(0.5,) * channels, std=(0.5,) * channels, channels=channels)
-    info = ModelInfo(
-        name="tiny",
-        title="tiny",
-        family="user",
-        source="test",
-        preprocess=spec,
-        default_layer=layer,
-        builder=lambda: model,
-        pretrained=lambda d: {},
-        classes=lambda: [f"c{i}" for i in range(classes)],
-        available=lambda: True,
-    )
-    model.eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
-    return LoadedModel(info, model, "random", torch.device("cpu"))
 
 
 class Tiny(nn.Sequential):
@@ -62,13 +40,6 @@ class Tiny(nn.Sequential):
 
 def tiny_input(seed: int = 0) -> torch.Tensor:
     return torch.randn(1, 1, 8, 8, generator=torch.Generator().manual_seed(seed))
-
-
-def hook_count(model: nn.Module) -> int:
-    return sum(
-        len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks) + len(m._backward_pre_hooks)
-        for m in model.modules()
-    )
 
 
 def direct_gradcam(model: nn.Module, x: torch.Tensor, layer: str, target: int) -> np.ndarray:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
+from helpers import fgsm_by_hand
 from PIL import Image
 
 from cnnviz.cli import main
@@ -45,11 +47,19 @@ def test_explain_pixel_method_is_input_resolution(tmp_path, hopper_path):
     assert np.load(npy).shape == (224, 224)
 
 
-def test_adversarial_json(hopper_path, capsys):
-    assert main(["adversarial", str(hopper_path), "--eps", str(2 / 255), "--json"]) == 0
+@pytest.mark.parametrize("eps", [0.5 / 255, 2 / 255])
+def test_adversarial_json_matches_fgsm_by_hand(hopper_path, hopper_bytes, effnet, capsys, eps):
+    """The CLI's before/after top-1 and its "fooled" are what FGSM written out in plain torch
+    gives on the same picture (whether or not this ε flips it)."""
+    assert main(["adversarial", str(hopper_path), "--eps", str(eps), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["before"][0]["label"] == "academic gown" and len(out["after"]) == 5
-    assert out["fooled"] == (out["after"][0]["index"] != out["before"][0]["index"])
+    spec = effnet.preprocess_spec
+    with effnet.use() as model:
+        before, after, _, _ = fgsm_by_hand(model, spec.crop(decode_image(hopper_bytes)), spec.mean, spec.std, eps)
+    assert out["attacked_class"] == out["before"][0]["index"] == before
+    assert out["after"][0]["index"] == after
+    assert out["fooled"] is (after != before)
+    assert len(out["after"]) == 5
 
 
 def test_bad_arguments_exit_2_with_one_line(hopper_path, capsys):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from helpers import hook_count
 from torch import nn
 
 from cnnviz.errors import ModelError
@@ -13,14 +14,6 @@ from cnnviz.hooks import hooks, leaf_names, modules_by_name, resolve
 def net() -> nn.Sequential:
     torch.manual_seed(0)
     return nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Sequential(nn.Flatten(), nn.Linear(2 * 4 * 4, 3)))
-
-
-def hook_count(model: nn.Module) -> int:
-    """Every forward, pre-forward and backward hook on any module of ``model``."""
-    return sum(
-        len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks) + len(m._backward_pre_hooks)
-        for m in model.modules()
-    )
 
 
 def _noop(*_args):

@@ -1,0 +1,87 @@
+"""Helpers shared by several test modules (test modules never import each other)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+import torchvision.transforms.functional as TF
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+from torch import nn
+
+from cnnviz.preprocess import Preprocess
+from cnnviz.zoo import LoadedModel, ModelInfo
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+# ------------------------------------------------------------------------------- models
+def wrap(model: nn.Module, *, size: int, channels: int, classes: int, layer: str) -> LoadedModel:
+    """A LoadedModel around a hand-made module, as zoo.load_model would leave it."""
+    spec = Preprocess(size=size, resize=size, mean=(0.5,) * channels, std=(0.5,) * channels, channels=channels)
+    info = ModelInfo(
+        name="tiny",
+        title="tiny",
+        family="user",
+        source="test",
+        preprocess=spec,
+        default_layer=layer,
+        builder=lambda: model,
+        pretrained=lambda d: {},
+        classes=lambda: [f"c{i}" for i in range(classes)],
+        available=lambda: True,
+    )
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return LoadedModel(info, model, "random", torch.device("cpu"))
+
+
+def hook_count(model: nn.Module) -> int:
+    """Forward, forward-pre, backward and backward-pre hooks left on any module of ``model``."""
+    return sum(
+        len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks) + len(m._backward_pre_hooks)
+        for m in model.modules()
+    )
+
+
+def fgsm_by_hand(
+    model: nn.Module, picture: Image.Image, mean, std, eps: float
+) -> tuple[int, int, torch.Tensor, torch.Tensor]:
+    """FGSM written out with torch and torchvision alone, the reference for cnnviz.adversarial.
+
+    ``picture``: the cropped RGB picture the model sees. Returns (top-1 before, top-1 after,
+    clean pixels, adversarial pixels), pixels (1, C, H, W) in 0..1."""
+    clean = torch.from_numpy(np.asarray(picture, dtype=np.float32) / 255.0).permute(2, 0, 1)[None]
+    p = clean.clone().requires_grad_()
+    logits = model(TF.normalize(p, list(mean), list(std)))
+    before = int(logits[0].argmax())
+    (grad,) = torch.autograd.grad(F.cross_entropy(logits, torch.tensor([before])), p)
+    adv = (clean + eps * grad.sign()).clamp(0, 1)
+    with torch.no_grad():
+        after = int(model(TF.normalize(adv, list(mean), list(std)))[0].argmax())
+    return before, after, clean, adv
+
+
+# ---------------------------------------------------------------------------------- app
+def page_text(at: AppTest) -> str:
+    """Every text element of the main area: markdown, captions, headers."""
+    return "\n".join(e.value for kind in (at.markdown, at.caption, at.subheader, at.title) for e in kind)
+
+
+def make_app(**state) -> AppTest:
+    """A fresh app with sidebar choices preset, after its first run.
+
+    Sidebar widgets are set through session state before the first run: with
+    st.navigation, AppTest (1.67) keeps the entry point's sidebar elements only in the
+    first run's tree, so later runs cannot find them by key.
+    """
+    app = AppTest.from_file(APP, default_timeout=180)
+    for k, v in state.items():
+        app.session_state[k] = v
+    app.run()
+    assert not app.exception, app.exception
+    return app
