@@ -22,6 +22,7 @@ PAGES = {
         st.Page("pages/model.py", title="Model", icon=":material/account_tree:"),
         st.Page("pages/features.py", title="Feature maps", icon=":material/grid_view:"),
         st.Page("pages/filters.py", title="Filters", icon=":material/blur_on:"),
+        st.Page("pages/channel.py", title="Channel", icon=":material/center_focus_strong:", url_path="channel"),
         st.Page("pages/compare_models.py", title="Compare models", icon=":material/join:", url_path="compare-models"),
     ],
     "How a CNN computes": [

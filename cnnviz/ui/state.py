@@ -85,6 +85,15 @@ NET_ROW = "net_unit_row"
 NET_COL = "net_unit_col"
 NET_CLICK = "net_click"
 NET_UNIT_CLICK = "net_unit_click"
+CH_LAYER = "ch_layer"  # Channel page (its block picker: CH_LAYER + "_block")
+CH_CHANNEL = "ch_channel"
+CH_STEPS = "ch_steps"
+CH_SESSION = "ch_session_id"  # this session's background jobs (cnnviz.jobs)
+CH_FV_START = "ch_featvis_start"
+CH_FV_STOP = "ch_featvis_stop"
+CH_EX_START = "ch_examples_start"
+CH_EX_STOP = "ch_examples_stop"
+CH_OPEN = "ch_open"  # "open the Channel page" buttons on other pages
 QUERY_APPLIED = "query_applied"  # page -> the URL selection already applied (cnnviz.ui.selection)
 
 # Train page (the model being trained lives in cnnviz.training.trainer, keyed by TRAIN_ID)

@@ -1,0 +1,233 @@
+"""The Channel page's panels: the channel's map, its feature visualisation and top images
+(computed in the background with progress and a stop button), and its weights."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import uuid
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from cnnviz import channel as chan
+from cnnviz import examples, featvis, jobs, render
+from cnnviz import featuremaps as fm
+from cnnviz.errors import CnnvizError
+from cnnviz.probe import LayerInfo
+from cnnviz.ui import loaders, selection, state
+from cnnviz.zoo import LoadedModel
+
+STEPS = (32, 64, 128, 256, 512)
+FEATVIS_SIZE = 128  # px: ImageNet models are visualised at 128², smaller models at their own size
+SHOWN = 240  # px: side of the pictures in the three columns
+TOP_K = 9
+
+EXPLAIN = """
+A **channel** is one filter's answer at every position of the image. This page asks what that
+filter is looking for, in three ways:
+
+* **Its map on your image**: where in your picture the channel fires (bright = strong).
+* **Feature visualisation**: a picture made from scratch to make this channel fire as strongly
+  as possible on average. It starts as faint noise and is changed step by step in the direction
+  that raises the channel (gradient ascent on the input). Small random shifts, turns and zooms
+  at every step keep it from cheating with pixel-exact tricks, and building it from smooth
+  waves (a Fourier basis) keeps it from turning into high-frequency noise. Early layers give
+  stripes and colour blobs; deeper ones textures and object parts.
+* **Top images**: real pictures from a pool that excite the channel most, each cut to the
+  window of the input that its strongest unit can see (its receptive field), with its score
+  (the channel's highest value on that picture).
+
+**Weights**: for a first layer, the filter itself (a small picture the channel compares every
+patch with). Deeper filters read many channels at once: the bars show how strongly this filter
+weighs each input channel.
+"""
+
+
+def session_id() -> str:
+    if not st.session_state.get(state.CH_SESSION):
+        st.session_state[state.CH_SESSION] = uuid.uuid4().hex
+    return st.session_state[state.CH_SESSION]
+
+
+def open_channel(layer: str, channel: int) -> None:
+    """Go to the Channel page showing ``channel`` of ``layer`` (a page link, with query parameters)."""
+    selection.forget_query("channel")
+    st.switch_page("pages/channel.py", query_params={"layer": layer, "channel": str(channel)})
+
+
+def has_channel(layer: LayerInfo, channel: object) -> bool:
+    return isinstance(channel, int) and 0 <= channel < layer.out_shape[0]
+
+
+def channel_input(layer: LayerInfo) -> int:
+    """The channel number widget for ``layer`` (a value left by another layer is clipped)."""
+    n = layer.out_shape[0]
+    if not has_channel(layer, st.session_state.get(state.CH_CHANNEL)):
+        st.session_state[state.CH_CHANNEL] = 0
+    return int(st.number_input(f"Channel (0–{n - 1})", 0, n - 1, step=1, key=state.CH_CHANNEL))
+
+
+# ------------------------------------------------------------------ the map on the current image
+def map_panel(layer: LayerInfo, channel: int) -> None:
+    st.markdown("**On your image**")
+    maps = loaders.captured((layer.name,))[layer.name]  # (C, H, W)
+    m = maps[channel]
+    signed = fm.is_signed(maps)
+    lo, hi = fm.value_range([m], signed)
+    cmap = fm.DIVERGING if signed else fm.SEQUENTIAL
+    st.image(fm.channel_view(m, cmap=cmap, vmin=lo, vmax=hi, width=SHOWN), width=SHOWN)
+    st.caption(f"{m.shape[0]}×{m.shape[1]} map · mean {m.mean():.3g} · max {m.max():.3g}")
+
+
+# ------------------------------------------------------------------ background jobs
+def _live(kind: str, stop_key: str) -> None:
+    """Progress of this session's ``kind`` job, redrawn every second; the page reruns when it ends."""
+    job = jobs.get(session_id(), kind)
+    snap = job.snapshot() if job is not None else None
+    if snap is None or not snap.active:
+        st.rerun()
+    text = "Waiting for another student's job to finish…" if snap.status == "queued" else f"{snap.done}/{snap.total}"
+    st.progress(snap.fraction, text=text)
+    if st.button("Stop", key=stop_key, icon=":material/stop:"):
+        job.stop()
+
+
+def _job_state(kind: str, key: object) -> jobs.Snapshot | None:
+    job = jobs.get(session_id(), kind)
+    return job.snapshot() if job is not None and job.key == key else None
+
+
+def _show_job(kind: str, snap: jobs.Snapshot | None, stop_key: str) -> bool:
+    """Progress while it runs (True), or the message of how it ended."""
+    if snap is not None and snap.active:
+        st.fragment(run_every=1.0)(_live)(kind, stop_key)
+        return True
+    if snap is not None and snap.status == "stopped":
+        st.info(snap.message)
+    elif snap is not None and snap.status == "error":
+        st.error(snap.message)
+    return False
+
+
+# ------------------------------------------------------------------ feature visualisation
+def _featvis_work(lm: LoadedModel, req: featvis.Request, on_progress, should_stop) -> featvis.Result:
+    def on_step(step: int, total: int, _value: float) -> None:
+        on_progress(step, total)
+
+    return featvis.visualize(lm, req, on_step=on_step, should_stop=should_stop)
+
+
+def featvis_panel(lm: LoadedModel, layer: LayerInfo, channel: int) -> None:
+    st.markdown("**Feature visualisation**")
+    if state.CH_STEPS not in st.session_state:
+        st.session_state[state.CH_STEPS] = 256
+    steps = st.select_slider("Steps", STEPS, key=state.CH_STEPS)
+    req = featvis.Request(layer.name, channel, min(lm.preprocess_spec.size, FEATVIS_SIZE), steps, 0)
+    try:
+        featvis.check_target(loaders.cached_catalogue(lm.name, lm.weights), layer.name, channel)
+        res = featvis.cached(lm, req)
+    except CnnvizError as e:
+        st.error(str(e))
+        return
+    if res is not None:
+        pic = res.picture if res.picture.ndim == 3 else np.repeat(res.picture[:, :, None], 3, axis=2)
+        st.image(render.upscale(pic, render.fit_factor(pic.shape[1], SHOWN)), width=SHOWN)
+        st.caption(f"{req.size}×{req.size} px, {steps} steps · mean activation {res.activation:.3g}")
+        return
+    snap = _job_state("featvis", req)
+    if _show_job("featvis", snap, state.CH_FV_STOP):
+        return
+    st.caption(f"Not made yet: {steps} steps at {req.size}×{req.size} px (then kept for everyone).")
+    if st.button("Visualise", key=state.CH_FV_START, icon=":material/auto_awesome:"):
+        jobs.submit(session_id(), "featvis", req, functools.partial(_featvis_work, lm, req))
+        st.rerun()
+
+
+# ------------------------------------------------------------------ weights
+def weights_panel(lm: LoadedModel, layers: list[LayerInfo], layer: LayerInfo, channel: int) -> None:
+    st.markdown("**Its weights**")
+    conv = chan.source_conv(layers, layer)
+    if conv is None:
+        st.caption("No convolution before this layer computes this channel on its own.")
+        return
+    with lm.use() as model:
+        w = chan.channel_filter(model, conv, channel)  # (I, k, k)
+    where = f"filter {channel} of {conv.name}"
+    if w.shape[0] in (1, 3) and conv.name == next(la.name for la in layers if la.kind == "conv"):
+        k = np.abs(w).max() or 1.0
+        pic = ((0.5 + 0.5 * w / k) * 255).round().astype(np.uint8).transpose(1, 2, 0)  # 0 → grey
+        pic = np.repeat(pic, 3, axis=2) if pic.shape[2] == 1 else pic
+        st.image(render.upscale(pic, render.fit_factor(pic.shape[1], SHOWN)), width=SHOWN)
+        st.caption(f"The {w.shape[1]}×{w.shape[2]} {where}: grey is 0, brighter adds, darker subtracts.")
+        return
+    norms = chan.input_norms(w)
+    frame = pd.DataFrame({"input channel": np.arange(len(norms)), "weight norm": norms})
+    st.bar_chart(frame, x="input channel", y="weight norm", height=SHOWN)
+    top = np.argsort(-norms)[:3]
+    st.caption(
+        f"{where}: {w.shape[1]}×{w.shape[2]} weights on each of {w.shape[0]} input channels; "
+        f"it reads most from input channels {', '.join(str(int(i)) for i in top)}."
+    )
+
+
+# ------------------------------------------------------------------ top images
+def _pool(lm: LoadedModel) -> list[examples.Part]:
+    parts = [examples.parse(s) for s in examples.default_parts(lm)]
+    got = loaders.current_image_bytes()
+    if got is not None and st.session_state.get(state.IMAGE_SOURCE) in (state.SOURCE_UPLOAD, state.SOURCE_CAMERA):
+        data, name, _ = got
+        with contextlib.suppress(CnnvizError):  # an unreadable upload has its own message on every page
+            parts.append(examples.upload(data, name))
+    return parts
+
+
+def _examples_work(lm: LoadedModel, parts: list, layer: LayerInfo, on_progress, should_stop) -> None:
+    total = sum(len(p) for p in parts)
+    before = 0
+    for p in parts:
+
+        def step(done: int, _n: int, before: int = before) -> None:
+            on_progress(before + done, total)
+
+        examples.score_part(lm, p, [layer], on_progress=step, should_stop=should_stop)
+        before += len(p)
+
+
+def _short(source: str, most: int = 14) -> str:
+    """'skimage:chelsea.png [0, 0, 300, 300]' → 'chelsea.png'; 'mnist5k' stays."""
+    name = source.split(" [")[0].rpartition(":")[2] or source
+    return name if len(name) <= most else name[: most - 1] + "…"
+
+
+def examples_panel(lm: LoadedModel, layer: LayerInfo, channel: int) -> None:
+    try:
+        parts = _pool(lm)
+        ready = all(examples.is_cached(lm, p, [layer]) for p in parts)
+    except CnnvizError as e:
+        st.error(str(e))
+        return
+    n = sum(len(p) for p in parts)
+    if not ready:
+        key = (layer.name, tuple(p.key for p in parts))
+        if _show_job("examples", _job_state("examples", key), state.CH_EX_STOP):
+            return
+        st.caption(f"One pass over {n} images scores every channel of {layer.name} at once (then kept for everyone).")
+        if st.button(f"Find the top {TOP_K} images", key=state.CH_EX_START, icon=":material/search:"):
+            jobs.submit(session_id(), "examples", key, functools.partial(_examples_work, lm, parts, layer))
+            st.rerun()
+        return
+    spec = lm.preprocess_spec
+    scores = [examples.score_part(lm, p, [layer]) for p in parts]  # from the disk cache
+    best = examples.top_k(parts, scores, layer, channel, spec.size, TOP_K)
+    cols = st.columns(TOP_K)
+    for col, e in zip(cols, best, strict=False):
+        pic = examples.example_picture(parts[e.part], e.index, spec, e.box)
+        with col:
+            st.image(pic.resize((96, 96), 0).convert("RGB"), width="stretch")
+            st.text(f"{e.score:.3g}\n{_short(e.source)}")  # data: shown as text, never markdown
+    st.caption(
+        f"Best of {n} images, each cut to what its strongest unit sees ({layer.rf}×{layer.rf} px of the "
+        f"{spec.size}×{spec.size} input); the number is the channel's highest value on it."
+    )

@@ -1,0 +1,135 @@
+"""The Channel page through AppTest: a link's layer/channel, the feature visualisation and
+top images computed in the background, the weights; a zoo model and a 1-channel user model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import save_file
+from streamlit.testing.v1 import AppTest
+
+from cnnviz import examples, featvis, jobs
+from cnnviz.models import small_cnn
+from cnnviz.probe import catalogue, find_layer
+from cnnviz.zoo import load_model
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+PAGE = "pages/channel.py"
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def run(at: AppTest, model: str, weights: str = "pretrained") -> AppTest:
+    # AppTest (1.67) drops the sidebar's widgets after a page switch: set the choice each run
+    at.session_state["model_name"] = model
+    at.session_state["weights_choice"] = weights
+    at.run()
+    assert not at.exception, f"{model}: {at.exception}"
+    assert not at.error, f"{model}: {[e.value for e in at.error]}"
+    return at
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(e.value for kind in (at.markdown, at.caption, at.subheader, at.title, at.text) for e in kind)
+
+
+def open_page(model: str, layer: str, channel: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    at.switch_page(PAGE)
+    at.query_params["layer"] = layer
+    at.query_params["channel"] = channel
+    return run(at, model)
+
+
+def finish(at: AppTest, kind: str, model: str) -> None:
+    job = jobs.get(at.session_state["ch_session_id"], kind)
+    assert job is not None
+    job.join(timeout=240)
+    assert job.snapshot().status == "done", job.snapshot().message
+    run(at, model)
+
+
+def test_zoo_model_link_featvis_examples_and_weights():
+    at = open_page("tinyvgg_mnist", "features.2.act", "3")
+    assert at.selectbox(key="ch_layer").value == "features.2.act"
+    assert at.number_input(key="ch_channel").value == 3
+    text = texts(at)
+    assert "filter 3 of features.2.conv" in text  # deeper layer: per-input-channel norms
+    assert "Not made yet" in text
+
+    at.select_slider(key="ch_steps").set_value(32)
+    run(at, "tinyvgg_mnist")
+    at.button(key="ch_featvis_start").click()
+    run(at, "tinyvgg_mnist")
+    finish(at, "featvis", "tinyvgg_mnist")
+    lm = load_model("tinyvgg_mnist", device="cpu")
+    res = featvis.cached(lm, featvis.Request("features.2.act", 3, 28, 32, 0))
+    assert res is not None
+    assert f"mean activation {res.activation:.3g}" in texts(at)
+
+    at.button(key="ch_examples_start").click()
+    run(at, "tinyvgg_mnist")
+    finish(at, "examples", "tinyvgg_mnist")
+    layer = find_layer(catalogue(lm), "features.2.act")
+    part = examples.mnist5k()
+    best = examples.top_k([part], [examples.score_part(lm, part, [layer])], layer, 3, 28, 9)
+    shown = [t.value for t in at.text]
+    assert shown[:9] == [f"{e.score:.3g}\nmnist5k" for e in best]
+
+    # another channel of the same layer: its top images are there at once (one pass for all)
+    at.number_input(key="ch_channel").set_value(5)
+    run(at, "tinyvgg_mnist")
+    assert len([t for t in at.text if t.value.endswith("mnist5k")]) == 9
+    assert at.query_params["channel"] == ["5"] or at.query_params["channel"] == "5"
+
+
+def test_bad_links_get_a_warning():
+    at = open_page("tinyvgg_mnist", "nope", "999")
+    warnings = " ".join(w.value for w in at.warning)
+    assert "layer this model does not have" in warnings and "channel this layer does not have" in warnings
+    assert at.number_input(key="ch_channel").value == 0
+
+
+def test_one_channel_user_model_first_layer_filter_and_featvis(_isolated_user_models):
+    arch = small_cnn.preset("tinyvgg", batchnorm=True)
+    torch.manual_seed(0)
+    model = small_cnn.build_model(arch, in_channels=1, num_classes=10, size=28)
+    folder = Path(_isolated_user_models)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, folder / "chan1.safetensors")
+    (folder / "chan1.json").write_text(
+        json.dumps(
+            {
+                "format": "cnnviz-model/1",
+                "name": "chan1",
+                "title": "Digits, one channel (test)",
+                "arch": arch,
+                "classes": [str(i) for i in range(10)],
+                "preprocess": {"size": 28, "resize": 28, "mean": [0.1307], "std": [0.3081], "channels": 1},
+                "default_layer": small_cnn.default_layer(arch),
+                "dataset": "mnist5k",
+            }
+        )
+    )
+    at = open_page("chan1", "features.0.act", "1")
+    assert at.selectbox(key="ch_layer").value == "features.0.act"
+    text = texts(at)
+    assert "The 3×3 filter 1 of features.0.conv" in text
+    at.select_slider(key="ch_steps").set_value(32)
+    run(at, "chan1")
+    at.button(key="ch_featvis_start").click()
+    run(at, "chan1")
+    finish(at, "featvis", "chan1")
+    assert "28×28 px, 32 steps · mean activation" in texts(at)
+    w = model.state_dict()["features.0.conv.weight"][1].numpy()
+    assert np.isfinite(w).all()
