@@ -18,40 +18,115 @@ from torch import nn
 
 from cnnviz.errors import CheckpointError
 
-MAX_CHECKPOINT_BYTES = 1 << 30  # 1 GiB: bigger than any model this app explores
+MAX_CHECKPOINT_BYTES = 600 << 20  # unpacked: VGG-16 (528 MB) fits, and one upload stays within budget
+# torch.save stores its entries uncompressed; a deflated entry that grows more than this
+# is a zip bomb (deflate reaches ~1000:1: a 2.9 MB file asked torch.load for 3 GB).
+MAX_ZIP_RATIO = 20
+MAX_ZIP_ENTRIES = 100_000
+
+_ZIP_MAGIC = b"PK\x03\x04"
+# Opcodes a pickle needs to name a class or call something: torch's weights-only
+# unpickler refuses every one it does not know.
+_CODE_OPCODES = frozenset({"GLOBAL", "STACK_GLOBAL", "INST", "OBJ", "REDUCE", "NEWOBJ", "NEWOBJ_EX", "BUILD"})
 
 
-def load_state_dict_file(path: str | Path) -> dict[str, torch.Tensor]:
+def load_state_dict_file(path: str | Path, *, name: str | None = None) -> dict[str, torch.Tensor]:
     """Read a state dict (name -> tensor) from ``.safetensors`` or a torch file.
 
     A torch file may hold the dict itself or wrap it as ``{"state_dict": ...}`` /
     ``{"model": ...}`` (common training-script layouts); a ``module.`` prefix left by
-    DataParallel is stripped.
+    DataParallel is stripped. ``name``: what messages call the file (the student's own
+    file name; default the path's).
     """
     path = Path(path)
+    label = _label(name or path.name)
+    if not path.exists():
+        raise CheckpointError(f"No checkpoint file at {label}.")
     if not path.is_file():
-        raise CheckpointError(f"No checkpoint file at {path.name!r}.")
-    if path.stat().st_size > MAX_CHECKPOINT_BYTES:
-        raise CheckpointError(f"{path.name} is larger than 1 GiB; that is not a model this app can explore.")
+        # A FIFO or a device would block or never end: refuse anything but a regular file.
+        raise CheckpointError(f"{label} is not a regular file, so it was not read.")
+    size = path.stat().st_size
+    if size > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(
+            f"{label} is larger than {MAX_CHECKPOINT_BYTES >> 20} MB; that is not a model this app can explore."
+        )
+    with path.open("rb") as f:
+        head = f.read(8)
     if path.suffix == ".safetensors":
-        return _load_safetensors(path)
+        return _load_safetensors(path, label)
+    if head.startswith(_ZIP_MAGIC):
+        _check_zip(path, label)
+    elif not head.startswith(b"\x80"):  # every torch pickle starts with a PROTO opcode
+        raise CheckpointError(f"{label} is not a PyTorch checkpoint or a safetensors file.")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
+        if _names_code(path):
+            raise CheckpointError(
+                f"{label} contains Python objects, not just tensors; it was refused without running it "
+                "(save a state dict: torch.save(model.state_dict(), path))."
+            ) from e
+        raise CheckpointError(f"{label} is damaged: it is not a readable PyTorch checkpoint.") from e
+    except MemoryError as e:
+        raise CheckpointError(f"{label} is too large to load on this server.") from e
+    except Exception as e:  # untrusted bytes: malformed pickles raise KeyError, IndexError, ...
+        raise CheckpointError(f"{label} is damaged: it is not a readable PyTorch checkpoint.") from e
+    return _as_state_dict(obj, label)
+
+
+def _label(name: str) -> str:
+    """The file's quoted base name, one line, at most 60 characters."""
+    base = " ".join(Path(str(name).replace("\\", "/")).name.split()) or "checkpoint"
+    return repr(base if len(base) <= 60 else base[:57] + "...")
+
+
+def _check_zip(path: Path, label: str) -> None:
+    """Refuse a zip whose entries would unpack beyond the budget, before torch inflates any."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise CheckpointError(f"{label} is damaged: it is not a readable PyTorch checkpoint.") from e
+    if len(infos) > MAX_ZIP_ENTRIES:
         raise CheckpointError(
-            f"{path.name} contains Python objects, not just tensors; it was refused without running it "
-            "(save a state dict: torch.save(model.state_dict(), path))."
-        ) from e
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError, AttributeError) as e:
-        raise CheckpointError(f"{path.name} is not a readable PyTorch checkpoint.") from e
-    return _as_state_dict(obj, path.name)
+            f"{label} has {len(infos)} entries; a PyTorch checkpoint this app can explore has far fewer."
+        )
+    total = sum(i.file_size for i in infos)
+    if total > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(
+            f"{label} would unpack to {total >> 20} MB; at most {MAX_CHECKPOINT_BYTES >> 20} MB are allowed."
+        )
+    for i in infos:
+        if i.file_size > (1 << 20) and i.file_size > MAX_ZIP_RATIO * max(1, i.compress_size):
+            raise CheckpointError(
+                f"{label} holds an entry that expands {i.file_size // max(1, i.compress_size)} times "
+                "(a zip bomb?); it was refused before unpacking."
+            )
 
 
-def _load_safetensors(path: Path) -> dict[str, torch.Tensor]:
+def _names_code(path: Path) -> bool:
+    """Whether the file's pickle names classes or calls functions (rather than being broken)."""
+    import pickletools
+
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                pkl = next((n for n in zf.namelist() if n.endswith("data.pkl")), None)
+                if pkl is None or zf.getinfo(pkl).file_size > (16 << 20):
+                    return False
+                data = zf.read(pkl)
+        else:
+            data = path.read_bytes()
+        return any(op.name in _CODE_OPCODES for op, _, _ in pickletools.genops(data))
+    except Exception:  # not even a well-formed opcode stream: damaged, not code
+        return False
+
+
+def _load_safetensors(path: Path, label: str) -> dict[str, torch.Tensor]:
     try:
         return load_file(str(path), device="cpu")
-    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-        raise CheckpointError(f"{path.name} is not a readable safetensors file.") from e
+    except (SafetensorError, OSError, ValueError, RuntimeError, TypeError) as e:
+        raise CheckpointError(f"{label} is not a readable safetensors file.") from e
 
 
 def _as_state_dict(obj: object, name: str) -> dict[str, torch.Tensor]:
@@ -62,9 +137,40 @@ def _as_state_dict(obj: object, name: str) -> dict[str, torch.Tensor]:
                 break
     if not isinstance(obj, dict) or not obj or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise CheckpointError(f"{name} does not hold a state dict (a mapping of parameter names to tensors).")
+    if not all(isinstance(k, str) for k in obj):
+        raise CheckpointError(f"{name} does not hold a state dict (its keys are not parameter names).")
     if all(k.startswith("module.") for k in obj):
         obj = {k.removeprefix("module."): v for k, v in obj.items()}
     return obj
+
+
+def weight_warnings(state: dict[str, torch.Tensor], *, source: str = "This checkpoint") -> list[str]:
+    """One sentence per oddity a student should know about: NaN/infinite values, and
+    tensors stored as integers, booleans or complex numbers (converted to float on load)."""
+    out = []
+    odd = {k: str(v.dtype).removeprefix("torch.") for k, v in state.items() if not v.is_floating_point()}
+    odd = {k: d for k, d in odd.items() if not k.endswith("num_batches_tracked")}  # an int by design
+    if odd:
+        kinds = ", ".join(sorted(set(odd.values())))
+        first = next(iter(odd))
+        extra = " (the imaginary part is dropped)" if any("complex" in d for d in odd.values()) else ""
+        out.append(
+            f"{source} has {len(odd)} tensor(s) stored as {kinds} (e.g. {first}), not floating point; "
+            f"they were converted to float{extra}."
+        )
+    bad, where = 0, ""
+    for k, v in state.items():
+        if v.is_floating_point() or v.is_complex():
+            n = int(v.numel() - torch.isfinite(v).sum())
+            if n and not where:
+                where = k
+            bad += n
+    if bad:
+        out.append(
+            f"{source} has {bad} NaN or infinite value(s) (e.g. in {where}); "
+            "the outputs may be NaN too, and pictures show them as blank."
+        )
+    return out
 
 
 def apply_state_dict(model: nn.Module, state: dict[str, torch.Tensor], *, source: str = "checkpoint") -> None:
@@ -86,4 +192,6 @@ def apply_state_dict(model: nn.Module, state: dict[str, torch.Tensor], *, source
         problems.append(f"{len(wrong)} with the wrong shape (e.g. {'; '.join(wrong[:2])})")
     if problems:
         raise CheckpointError(f"The {source} does not fit this architecture: " + ", ".join(problems) + ".")
+    # Complex tensors would be cast with a torch warning; take the real part explicitly.
+    state = {k: (v.real if v.is_complex() else v) for k, v in state.items()}
     model.load_state_dict(state, strict=True)

@@ -7,8 +7,11 @@ code 2 and one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
+import math
+import os
 import sys
 from pathlib import Path
 
@@ -91,23 +94,34 @@ def load_from_args(args: argparse.Namespace):
     from cnnviz.zoo import load_model
 
     model, weights = model_choice(args)
-    return load_model(model, weights, download=True)
+    lm = load_model(model, weights, download=True)
+    for note in lm.warnings:
+        print(f"warning: {note}", file=sys.stderr)
+    return lm
 
 
 def read_image(path: str):
     """An RGB PIL image decoded from a file path, with the app's safety checks."""
-    from cnnviz.images import decode_image
+    from cnnviz.files import read_regular_file
+    from cnnviz.images import MAX_FILE_BYTES, decode_image
 
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as e:
-        raise CnnvizError(f"Cannot read {path}: {e.strerror or 'no such file'}.") from e
-    return decode_image(data, name=p.name)
+    return decode_image(read_regular_file(path, limit=MAX_FILE_BYTES), name=Path(path).name)
+
+
+def _finite(obj):
+    """``obj`` with NaN/Infinity floats as None: JSON has no NaN (json.dumps would print it)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 def print_json(obj) -> None:
-    print(json.dumps(obj, indent=2))
+    """Valid JSON on stdout, always (allow_nan=False after NaN became null)."""
+    print(json.dumps(_finite(obj), indent=2, allow_nan=False, default=float))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,3 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`... | head`): nothing more to say, and Python's final
+        # flush of stdout must not fail again, so point stdout at /dev/null.
+        with contextlib.suppress(OSError, ValueError):  # io.UnsupportedOperation is a ValueError
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

@@ -52,6 +52,10 @@ CLASSROOM_MAX_PIXELS = int(os.environ.get("CNNVIZ_MAX_IMAGE_PIXELS", 50_000_000)
 # RGB as 4 bytes a pixel, so 50 MP of RGB is 200 MB; a JPEG decoded at 1/8 scale is less.
 DECODE_BUDGET_BYTES = int(os.environ.get("CNNVIZ_DECODE_BUDGET_MB", 256)) << 20
 
+# The largest image file read from disk or accepted as an upload (a 50 MP photo as JPEG is
+# ~25 MB; the decoded budget above is what really bounds memory).
+MAX_FILE_BYTES = 64 << 20
+
 # An image longer than this many times its width (or the other way round) cannot be
 # shown: scaled to a page column its short side would be 0 pixels.
 MAX_ASPECT = 100

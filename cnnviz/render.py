@@ -192,6 +192,7 @@ def display(map_: np.ndarray, *, signed: bool = False, cmap: str = "jet", robust
     colours are a diverging map where white is zero.
     """
     a = np.asarray(map_, dtype=np.float32)
+    a = np.where(np.isfinite(a), a, 0.0).astype(np.float32)  # NaN weights: blank, not a crash
     if signed:
         m = float(np.abs(a).max()) or 1.0
         return Display(
@@ -215,7 +216,10 @@ def overlay_png(image: Image.Image | np.ndarray, d: Display, *, alpha: float = 0
 def robust_limit(arr: np.ndarray, q: float = 99.0) -> float:
     """The colour scale's end: the q-th percentile of |values|, so a few extreme pixels do not
     wash every other one out to white."""
-    return float(np.percentile(np.abs(arr), q)) or float(np.abs(arr).max()) or 1.0
+    a = np.abs(arr[np.isfinite(arr)])  # NaN weights leave NaN maps: scale by what is finite
+    if not a.size:
+        return 1.0
+    return float(np.percentile(a, q)) or float(a.max()) or 1.0
 
 
 def grey_rgb(grey: np.ndarray) -> np.ndarray:

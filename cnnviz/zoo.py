@@ -30,7 +30,7 @@ from torch import nn
 from torchvision.models import ResNet18_Weights
 
 from cnnviz import usermodels
-from cnnviz.checkpoints import apply_state_dict, load_state_dict_file
+from cnnviz.checkpoints import apply_state_dict, load_state_dict_file, weight_warnings
 from cnnviz.errors import CheckpointError, ModelError, WeightsUnavailable
 from cnnviz.models import efficientnet_lite as eff
 from cnnviz.models import squeezenet_ndf as sq
@@ -87,6 +87,8 @@ class LoadedModel:
         self.weights = weights
         self.device = device
         self.classes = info.classes()
+        # Sentences about odd weights (NaN, integer tensors...) to show beside the model.
+        self.warnings: tuple[str, ...] = ()
         self._lock = threading.RLock()
 
     @property
@@ -269,16 +271,24 @@ def load_model(
     with _INIT_LOCK, torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         model = info.builder()
+    notes: list[str] = []
     if weights == "pretrained":
-        apply_state_dict(model, info.pretrained(download), source=f"pretrained weights of {name}")
+        state = info.pretrained(download)
+        if info.family == "user":  # trained here: a too-high learning rate leaves NaNs
+            notes = weight_warnings(state, source=f"The weights of {info.title}")
+        apply_state_dict(model, state, source=f"pretrained weights of {name}")
     elif weights != "random":
-        apply_state_dict(model, load_state_dict_file(weights), source=f"checkpoint {Path(weights).name}")
+        state = load_state_dict_file(weights)
+        notes = weight_warnings(state, source=f"The checkpoint {Path(weights).name}")
+        apply_state_dict(model, state, source=f"checkpoint {Path(weights).name}")
     _no_inplace(model)
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
     dev = torch.device(device) if device is not None else default_device()
-    return LoadedModel(info, model.to(dev), weights if weights in ("pretrained", "random") else str(weights), dev)
+    lm = LoadedModel(info, model.to(dev), weights if weights in ("pretrained", "random") else str(weights), dev)
+    lm.warnings = tuple(notes)
+    return lm
 
 
 def warm_up(lm: LoadedModel) -> None:

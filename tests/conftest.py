@@ -15,6 +15,7 @@ def _isolated_user_models(tmp_path_factory):
     # Models saved by tests land in a temporary folder, never in the user's own.
     folder = tmp_path_factory.mktemp("user_models")
     os.environ["CNNVIZ_USER_MODELS"] = str(folder)
+    os.environ["CNNVIZ_UPLOADS"] = str(tmp_path_factory.mktemp("uploads"))
     yield folder
 
 

@@ -41,18 +41,38 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+# What the command accepts; all checked before any data is read or any step is trained.
+LIMITS = {"epochs": (1, 500), "batch_size": (1, 1024), "size": (8, 128)}
+MAX_LR = 10.0
+
+
+def check_args(args) -> None:
+    """Refuse bad numbers and names with one sentence, before any work starts."""
+    import math
+
+    from cnnviz.errors import CnnvizError
+    from cnnviz.training import results
+
+    for key, (lo, hi) in LIMITS.items():
+        v = getattr(args, key)
+        if v is not None and not lo <= v <= hi:
+            raise CnnvizError(f"--{key.replace('_', '-')} must be between {lo} and {hi} (got {v}).")
+    if args.lr is not None and not (math.isfinite(args.lr) and 0 < args.lr <= MAX_LR):
+        raise CnnvizError(f"--lr must be a number above 0 and at most {MAX_LR:g} (got {args.lr}).")
+    if args.out is None and args.name is not None:
+        results.check_name(args.name)  # a bad name is refused now, not after the training
+
+
 def run(args) -> int:
     from dataclasses import asdict, replace
 
-    from cnnviz.errors import CnnvizError
     from cnnviz.models import small_cnn as arch
     from cnnviz.training import datasets, results
     from cnnviz.training.augment import Augment, default_augment
     from cnnviz.training.fit import TrainConfig, build_and_fit
     from cnnviz.zoo import default_device
 
-    if args.epochs is not None and not 1 <= args.epochs <= 500:
-        raise CnnvizError("--epochs must be between 1 and 500.")
+    check_args(args)
     ds = datasets.load(args.dataset, download=args.download, size=args.size)
     cfg = TrainConfig(
         seed=args.seed, optimizer=args.optimizer, augment=Augment() if args.no_augment else default_augment(ds.name)
@@ -92,7 +112,7 @@ def run(args) -> int:
         "model": meta["name"] if args.out is None else str(path.with_suffix(".json")),
     }
     if args.json:
-        print_json(out)
+        print_json(out)  # NaN (a diverged run) becomes null: always valid JSON
     else:
         print(
             f"validation accuracy {fit.val_accuracy:.2%} after {cfg.epochs} epochs in {fit.seconds:.1f} s "

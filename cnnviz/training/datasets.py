@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from cnnviz.errors import DatasetError, ImageError
+from cnnviz.files import read_regular_file
 from cnnviz.images import decode_image
 from cnnviz.preprocess import Preprocess
 
@@ -432,11 +433,7 @@ def load(spec: str, *, download: bool = False, size: int | None = None) -> Image
     if kind in ("folder", "zip") and arg:
         if kind == "folder":
             return read_folder(arg, **opts)
-        try:
-            data = Path(arg).read_bytes()
-        except OSError:
-            raise DatasetError(f"Cannot read the zip file {arg}.") from None
-        return read_zip(data, **opts)
+        return read_zip(read_regular_file(arg, limit=MAX_TOTAL_BYTES, error=DatasetError), **opts)
     raise DatasetError(
         f"Unknown dataset {spec!r}; use mnist5k, digits, shapes, folder:PATH, zip:PATH, mnist, fashionmnist or cifar10."
     )

@@ -95,8 +95,8 @@ def function_chart(curve: pd.DataFrame, fn: str) -> alt.Chart:
 
 def histogram_chart(before: np.ndarray, after: np.ndarray, fn: str, bins: int = 40):
     """Altair: histograms of the values before and after an activation, on one x axis."""
-    lo = float(min(before.min(), after.min()))
-    hi = float(max(before.max(), after.max()))
+    finite = np.concatenate([v[np.isfinite(v)] for v in (before.ravel(), after.ravel())])
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     rows = []
     for label, vals in (("before", before), (f"after {fn}", after)):
         counts, edges = histogram(vals, bins, lo, hi)

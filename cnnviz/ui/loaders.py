@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
-import tempfile
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -21,10 +20,10 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnnviz import cache
+from cnnviz import cache, uploads
 from cnnviz.capture import capture, capture_layers
 from cnnviz.catalogue import catalogue, map_layers
-from cnnviz.errors import CnnvizError, WeightsUnavailable
+from cnnviz.errors import CheckpointError, CnnvizError, WeightsUnavailable
 from cnnviz.featuremaps import capture_range
 from cnnviz.images import decode_image, image_digest
 from cnnviz.pooling import layer_io
@@ -72,17 +71,11 @@ def cached_model(name: str, weights: str) -> LoadedModel:
 
 
 def store_upload(data: bytes, name: str) -> Path:
-    """Keep an uploaded checkpoint in a private folder, named by its content's digest.
+    """Keep an uploaded checkpoint on disk (cnnviz.uploads: by digest, under its own name).
 
     The model loader reads it from there as data (safetensors / torch weights_only).
     """
-    folder = Path(tempfile.gettempdir()) / "cnnviz_uploads"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    suffix = ".safetensors" if name.lower().endswith(".safetensors") else ".pt"
-    path = folder / f"{image_digest(data)}{suffix}"
-    if not path.exists():
-        path.write_bytes(data)
-    return path
+    return uploads.store(data, name)
 
 
 def model_key() -> tuple[str, str]:
@@ -101,6 +94,8 @@ def current_model() -> LoadedModel:
     random, or a friendly error box and a stopped page."""
     lm = loaded_model()
     weights_notice(lm.weights)
+    for note in lm.warnings:  # NaN or integer weights: the pages still render, with a word
+        st.warning(note)
     return lm
 
 
@@ -111,7 +106,7 @@ def loaded_model() -> LoadedModel:
         st.info("Upload a weights file for this architecture in the sidebar, or pick Trained or Random.")
         st.stop()
     try:
-        return cached_model(name, weights)
+        lm = cached_model(name, weights)
     except WeightsUnavailable as e:
         st.error(str(e))
         if st.button("Download the weights now", key=state.DOWNLOAD_WEIGHTS):
@@ -124,7 +119,10 @@ def loaded_model() -> LoadedModel:
         st.stop()
     except CnnvizError as e:
         st.error(str(e))
+        if isinstance(e, CheckpointError):
+            uploads.discard(weights)  # a refused upload is not kept (only uploads are removed)
         st.stop()
+    return lm
 
 
 def _decode(digest: str, data: bytes, name: str) -> Image.Image:

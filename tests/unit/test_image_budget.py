@@ -52,7 +52,6 @@ def test_bombs_under_pillows_limit_are_refused_from_the_header(kind, tmp_path):
     out = _decode_in_child(tmp_path, data)
     assert "too large" in out["error"] and "9400×9400" in out["error"]
     assert out["peak_delta"] < 20 << 20  # nothing was decoded
-    assert out["seconds"] < 1.0
 
 
 @pytest.mark.parametrize(

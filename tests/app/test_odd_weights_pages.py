@@ -1,0 +1,44 @@
+"""Issue 10: a checkpoint full of NaN/Inf (or stored as int8) loads with a warning, and
+every page still renders: no generic error box, no traceback."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+from streamlit.testing.v1 import AppTest
+
+from cnnviz.zoo import SHIPPED_DIR
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = re.findall(r'st\.Page\("(pages/[a-z_]+\.py)"', (ROOT / "app.py").read_text())
+
+
+@pytest.fixture(scope="module")
+def nan_checkpoint(tmp_path_factory) -> Path:
+    state = load_file(SHIPPED_DIR / "tinyvgg_mnist.safetensors")
+    g = torch.Generator().manual_seed(0)
+    for k, v in state.items():
+        if v.is_floating_point():
+            r = torch.rand(v.shape, generator=g)
+            state[k] = v.masked_fill(r < 0.2, float("nan")).masked_fill(r > 0.9, float("inf"))
+    f = tmp_path_factory.mktemp("nan") / "broken.pt"
+    torch.save(state, f)
+    return f
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_nan_weights_every_page_renders_with_a_warning(page, nan_checkpoint):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.session_state["model_name"] = "tinyvgg_mnist"
+    at.session_state["weights_choice"] = "file"
+    at.session_state["weights_path"] = str(nan_checkpoint)
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, f"{page}: {at.exception}"
+    assert not at.error, f"{page}: {[e.value for e in at.error]}"
+    if page != "pages/train.py":  # the only page that does not show the chosen model
+        assert any("NaN or infinite" in w.value for w in at.warning), page
