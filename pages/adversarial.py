@@ -7,6 +7,7 @@ from cnnviz.adversarial import amplified
 from cnnviz.errors import CnnvizError
 from cnnviz.ui import charts, loaders, state
 from cnnviz.ui import explain_views as xv
+from cnnviz.ui.text import plain
 
 EXPLAINER = """
 The **fast gradient sign method** (FGSM) asks the network which way each pixel should move
@@ -38,9 +39,9 @@ except CnnvizError as err:
     st.stop()
 
 if att.fooled:
-    st.warning(f"Fooled: “{att.before[0].label}” became “{att.after[0].label}” with ε = {level:g}/255.")
+    st.warning(f"Fooled: “{plain(att.before[0].label)}” became “{plain(att.after[0].label)}” with ε = {level:g}/255.")
 elif eps > 0:
-    st.success(f"Not fooled at ε = {level:g}/255: still “{att.after[0].label}”. Try a larger ε.")
+    st.success(f"Not fooled at ε = {level:g}/255: still “{plain(att.after[0].label)}”. Try a larger ε.")
 
 a, b, c = st.columns(3)
 a.image(

@@ -7,6 +7,7 @@ from cnnviz.errors import CnnvizError
 from cnnviz.ui import explain_views as xv
 from cnnviz.ui import loaders, state
 from cnnviz.ui.layer_picker import layer_select
+from cnnviz.ui.text import plain
 
 st.title("Grad-CAM: where did it look?")
 lm = loaders.current_model()
@@ -41,7 +42,7 @@ left, right = st.columns([1.1, 1], gap="large")
 with left:
     st.image(png, caption=f"Grad-CAM at {e.layer} for “{e.label}”", width="stretch")
 with right:
-    st.markdown(f"### {e.label}\nclass {e.target} · probability **{e.prob:.1%}**")
+    st.markdown(f"### {plain(e.label)}\nclass {e.target} · probability **{e.prob:.1%}**")
     h, w = e.map.shape
     st.markdown(
         f"Map: **{h}×{w}** at `{e.layer}`, stretched to {picture.width}×{picture.height} · "
@@ -71,7 +72,7 @@ small = picture.resize((150, 150))
 thumbs = [render.overlay_png(small, render.display(m, cmap=cmap), alpha=0.55) for m in s.maps]
 st.image(thumbs, caption=[f"{n} · {m.shape[0]}×{m.shape[1]}" for n, m in zip(s.layers, s.maps, strict=True)], width=150)
 st.caption(
-    f"{len(s.layers)} blocks, early → late, for “{s.label}” · all in {s.seconds * 1000:.0f} ms "
+    f"{len(s.layers)} blocks, early → late, for “{plain(s.label)}” · all in {s.seconds * 1000:.0f} ms "
     "(one forward and one backward pass)"
 )
 with st.expander("What am I looking at?"):

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from cnnviz.ui import charts, loaders, notices
+from cnnviz.ui.text import plain
 
 st.title("What does the network see?")
 st.caption("Pick a model and a photo in the sidebar; every page looks inside the same pair.")
@@ -17,10 +18,10 @@ with left:
 with right:
     best = pred["top"][0]
     guess = " (an untrained guess)" if lm.weights == "random" else ""
-    st.subheader(f"{best['label']} — {best['prob']:.1%}{guess}")
+    st.subheader(f"{plain(best['label'])} — {best['prob']:.1%}{guess}")
     st.altair_chart(charts.top_k_chart(pred["top"]), width="stretch")
     notices.familiarity_notice(lm, img)
-    st.caption(f"{lm.title} · forward pass {pred['seconds'] * 1000:.0f} ms on {lm.device.type.upper()}")
+    st.caption(f"{plain(lm.title)} · forward pass {pred['seconds'] * 1000:.0f} ms on {lm.device.type.upper()}")
     fed, text = st.columns([1, 1.6])
     fed.image(loaders.model_view(), caption=f"Model input: {spec.size}×{spec.size}", width="stretch")
     text.markdown(charts.FED_EXPLAINER.format(size=spec.size, channels="grey" if spec.channels == 1 else "colour"))

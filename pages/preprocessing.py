@@ -6,6 +6,7 @@ import torch
 from cnnviz import preprocess_steps as ps
 from cnnviz.ui import charts, loaders, state
 from cnnviz.ui import preprocess_views as pv
+from cnnviz.ui.text import plain
 
 st.title("Preprocessing, step by step")
 lm = loaders.current_model()
@@ -24,7 +25,7 @@ with right:
         st.markdown(f"File: **{info.format}**, colour mode **{info.mode}**, {info.size[0]}×{info.size[1]} pixels.")
     st.markdown(
         f"Decoded: **{img.width}×{img.height}**, mode **RGB** (3 numbers per pixel, each 0–255). "
-        f"{lm.info.title} wants a **{spec.size}×{spec.size}** {'grey' if grey else 'colour'} square."
+        f"{plain(lm.info.title)} wants a **{spec.size}×{spec.size}** {'grey' if grey else 'colour'} square."
     )
 if grey:
     n += 1

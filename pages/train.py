@@ -7,6 +7,7 @@ from cnnviz.training import results, trainer
 from cnnviz.training.fit import TrainConfig
 from cnnviz.ui import state
 from cnnviz.ui import train_widgets as tw
+from cnnviz.ui.text import plain
 
 st.title("Train your own CNN")
 sid = tw.session_id()
@@ -131,7 +132,7 @@ if len(r.wrong):
     st.image(tw.wrong_grid(tds, r.wrong[:k]))
     st.caption(
         " · ".join(
-            f"{i + 1}: {tds.classes[tds.y[tds.val_idx[p]]]} → {tds.classes[q]} ({conf:.0%})"
+            f"{i + 1}: {plain(tds.classes[tds.y[tds.val_idx[p]]], 40)} → {plain(tds.classes[q], 40)} ({conf:.0%})"
             for i, (p, q, conf) in enumerate(zip(r.wrong[:k], r.wrong_pred[:k], r.wrong_conf[:k], strict=True))
         )
     )

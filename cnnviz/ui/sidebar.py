@@ -7,6 +7,7 @@ import streamlit as st
 from cnnviz.images import SAMPLES, sample_bytes
 from cnnviz.ui import state
 from cnnviz.ui.loaders import store_upload
+from cnnviz.ui.text import plain
 from cnnviz.zoo import list_models
 
 WEIGHTS_LABEL = {state.WEIGHTS_PRETRAINED: "Trained", state.WEIGHTS_RANDOM: "Random", state.WEIGHTS_FILE: "My file"}
@@ -49,7 +50,7 @@ def _model_picker() -> None:
     if st.session_state[state.WEIGHTS] == state.WEIGHTS_PRETRAINED and not info.available():
         st.warning("The trained weights of this model are not on this server (they download once when online).")
     if info.description:
-        st.caption(info.description)
+        st.caption(plain(info.description, 300))
 
 
 def _set_image(data: bytes | None, name: str | None) -> None:
@@ -138,7 +139,7 @@ def _image_picker() -> None:
         st.camera_input("Take a photo", key=state.CAMERA, on_change=_on_camera)
     name = st.session_state.get(state.IMAGE_NAME)
     if name:
-        st.caption(f"Using: {SAMPLES[name].title if name in SAMPLES else name}")
+        st.caption(f"Using: {SAMPLES[name].title if name in SAMPLES else plain(name, 80)}")
 
 
 def render_sidebar() -> None:
