@@ -17,6 +17,7 @@ from cnnviz import render
 from cnnviz.errors import CnnvizError
 from cnnviz.ui import charts, loaders, state
 from cnnviz.ui.explain_views import explanation
+from cnnviz.ui.text import plain
 from cnnviz.zoo import LoadedModel, list_models
 
 WEIGHTS = {state.WEIGHTS_PRETRAINED: "Trained", state.WEIGHTS_RANDOM: "Random"}
@@ -168,4 +169,4 @@ def gradcam(lm: LoadedModel, name: str, weights: str, img: Image.Image, target: 
         return
     picture = lm.preprocess_spec.crop(img).convert("RGB")
     st.image(render.overlay_png(picture, render.display(e.map), alpha=0.5), width=300)
-    st.caption(f"Evidence for “{e.label}” ({e.prob:.1%}) at {e.layer}")
+    st.caption(f"Evidence for “{plain(e.label)}” ({e.prob:.1%}) at {e.layer}")

@@ -42,7 +42,8 @@ def evil_model() -> str:
 
 
 @pytest.mark.parametrize(
-    "page", ["pages/home.py", "pages/gradcam.py", "pages/adversarial.py", "pages/preprocessing.py"]
+    "page",
+    ["pages/home.py", "pages/gradcam.py", "pages/adversarial.py", "pages/preprocessing.py", "pages/compare_models.py"],
 )
 def test_sidecar_text_is_never_markdown(page, evil_model):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
