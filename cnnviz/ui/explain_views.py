@@ -52,16 +52,15 @@ def target_select(label: str, key: str, for_key: str, lm, digest: str) -> int:
         st.session_state[for_key] = stamp
         st.session_state[key] = top1
     probs = {t["index"]: t["prob"] for t in pred["top"]}
-
-    def fmt(i: int) -> str:
-        extra = f" — top-5, {probs[i]:.0%}" if i in probs else ""
-        return f"{lm.label(i)} ({i}){extra}"
-
+    # a dict's .get as format_func: no nested function kept by Streamlit after the run
+    names = {
+        i: f"{lm.label(i)} ({i})" + (f" — top-5, {probs[i]:.0%}" if i in probs else "") for i in range(len(lm.classes))
+    }
     return st.selectbox(
         label,
         range(len(lm.classes)),
         key=key,
-        format_func=fmt,
+        format_func=names.get,
         help="Type to search all class names. Starts on the model's top-1 class.",
     )
 

@@ -69,3 +69,33 @@ def test_bad_arguments_exit_2_with_one_line(hopper_path, capsys):
     assert main(["explain", str(hopper_path), "--target", "1000"]) == 2
     assert "classes 0 to 999" in capsys.readouterr().err
     assert main(["adversarial", str(hopper_path), "--eps", "3"]) == 2
+
+
+def test_method_choices_are_the_registry(hopper_path, capsys, monkeypatch):
+    from cnnviz import explain as E
+    from cnnviz.explain.cam import CamMethod
+
+    # a method registered anywhere is a --method choice, with no list to keep in step
+    @E.register
+    class PlainCAM(CamMethod):
+        name = "plaincam"
+        title = "Plain CAM"
+        about = "Every channel counts once."
+
+        def weights(self, acts, grads):
+            return grads.new_ones(grads.shape[:2] + (1, 1))
+
+    try:
+        with pytest.raises(SystemExit) as done:  # argparse's --help exits
+            main(["explain", "--help"])
+        assert done.value.code == 0
+        help_text = " ".join(capsys.readouterr().out.split())
+        assert all(name in help_text for name in E.METHODS)
+        npy = hopper_path.parent / "plain.npy"
+        assert main(["explain", str(hopper_path), "--method", "plaincam", "--npy", str(npy)]) == 0
+        assert np.load(npy).shape == (7, 7)
+    finally:
+        del E.METHODS["plaincam"]
+    assert main(["explain", str(hopper_path), "--method", "plaincam"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "invalid choice" in err and "gradcam" in err
