@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 from torch import nn
 
+from cnnviz.catalogue import LayerInfo
 from cnnviz.filters import conv_weight
-from cnnviz.probe import LayerInfo
 
 
 def source_conv(layers: list[LayerInfo], layer: LayerInfo) -> LayerInfo | None:

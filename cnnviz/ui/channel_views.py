@@ -14,8 +14,8 @@ import streamlit as st
 from cnnviz import channel as chan
 from cnnviz import examples, featvis, jobs, render
 from cnnviz import featuremaps as fm
+from cnnviz.catalogue import LayerInfo
 from cnnviz.errors import CnnvizError
-from cnnviz.probe import LayerInfo
 from cnnviz.ui import loaders, selection, state
 from cnnviz.zoo import LoadedModel
 

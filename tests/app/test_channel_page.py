@@ -13,8 +13,8 @@ from safetensors.torch import save_file
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import examples, featvis, jobs
+from cnnviz.catalogue import catalogue, find_layer
 from cnnviz.models import small_cnn
-from cnnviz.probe import catalogue, find_layer
 from cnnviz.zoo import load_model
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")

@@ -10,8 +10,8 @@ import torch
 
 from cnnviz import channel as chan
 from cnnviz import jobs
+from cnnviz.catalogue import catalogue, find_layer
 from cnnviz.errors import CnnvizError, Stopped
-from cnnviz.probe import catalogue, find_layer
 from cnnviz.zoo import load_model
 
 
