@@ -37,8 +37,9 @@ R = TypeVar("R")
 
 # ---------------------------------------------------------------- models
 @functools.lru_cache(maxsize=256)
-def _file_digest(path: str, size: int, mtime_ns: int) -> str:
-    """SHA-1 of a file's bytes; (size, mtime) in the key makes a rewritten file a new entry."""
+def _file_digest(path: str, size: int, mtime_ns: int, inode: int) -> str:
+    """SHA-1 of a file's bytes; (size, mtime, inode) in the key makes a rewritten file (or
+    one renamed into place, as usermodels.save does) a new entry."""
     return hashlib.sha1(Path(path).read_bytes(), usedforsecurity=False).hexdigest()
 
 
@@ -53,7 +54,7 @@ def model_version(name: str, weights: str) -> str:
             parts = [(p, p.stat()) for p in (meta, tensors)]
         except OSError:
             continue
-        return "".join(_file_digest(str(p), st_.st_size, st_.st_mtime_ns)[:16] for p, st_ in parts)
+        return "".join(_file_digest(str(p), st_.st_size, st_.st_mtime_ns, st_.st_ino)[:16] for p, st_ in parts)
     return ""
 
 

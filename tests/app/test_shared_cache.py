@@ -62,3 +62,42 @@ def test_the_model_version_follows_the_saved_files():
     finally:
         meta.unlink()
         tensors.unlink()
+
+
+def test_a_model_saved_again_under_its_name_is_not_served_from_the_cache():
+    # Issue: after a model was overwritten, Predict showed the old model's answer (its cache
+    # key was the name). The key holds a digest of the saved files now.
+    import torch
+
+    from cnnviz import usermodels
+    from cnnviz.models import small_cnn
+
+    arch = {"kind": "tinyvgg"}
+    classes = ["alpha", "bravo", "charlie", "delta"]
+    meta = {
+        "title": "Saved twice",
+        "arch": arch,
+        "classes": classes,
+        "preprocess": {"size": 28, "resize": 28, "mean": [0.5], "std": [0.5], "channels": 1},
+        "dataset": "test",
+    }
+
+    def save(winner: int) -> None:
+        model = small_cnn.build_model(arch, in_channels=1, num_classes=len(classes), size=28)
+        with torch.no_grad():  # a constant answer: only the output bias speaks
+            model.classifier.fc.weight.zero_()
+            model.classifier.fc.bias.zero_()
+            model.classifier.fc.bias[winner] = 5.0
+        usermodels.save(model, meta, loaders.user_models_dir() / "saved_twice")
+
+    def headline(at: AppTest) -> str:
+        return at.subheader[0].value
+
+    save(1)
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.session_state["model_name"] = "saved_twice"
+    at.run()
+    assert not at.exception and headline(at).startswith("bravo"), headline(at)
+    save(3)
+    at.run()
+    assert not at.exception and headline(at).startswith("delta"), headline(at)
