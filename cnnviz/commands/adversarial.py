@@ -1,6 +1,7 @@
 """`adversarial IMAGE --eps E`: an FGSM attack; the top-5 before and after."""
 
 from cnnviz.cli import add_model_args, load_from_args, print_json, read_image
+from cnnviz.errors import CnnvizError
 
 
 def register(sub) -> None:
@@ -21,7 +22,6 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from cnnviz.adversarial import fgsm
-    from cnnviz.errors import CnnvizError
 
     if not 0.0 <= args.eps <= 1.0:
         raise CnnvizError(f"--eps must be between 0 and 1 (pixel units), not {args.eps}.")

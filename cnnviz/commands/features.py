@@ -1,6 +1,7 @@
 """`features IMAGE --layer L`: one layer's feature maps for an image, as a grid and/or raw array."""
 
 from cnnviz.cli import add_model_args, load_from_args, read_image
+from cnnviz.errors import CnnvizError
 
 
 def register(sub) -> None:
@@ -34,8 +35,6 @@ def run(args) -> int:
         np.save(args.save_input, x.cpu().numpy())
     if args.out:
         if maps.ndim != 3:
-            from cnnviz.errors import CnnvizError
-
             raise CnnvizError(f"{layer.name} outputs a flat vector {maps.shape}, not maps: use --npy.")
         grid = featuremaps.feature_grid(maps, sort=args.sort, norm=args.norm)
         with open(args.out, "wb") as f:

@@ -9,9 +9,12 @@ or anywhere by the path of its JSON file (``--model path/to/NAME.json``), with
 
 from __future__ import annotations
 
+import math
 import sys
+from dataclasses import asdict, replace
 
 from cnnviz.cli import print_json
+from cnnviz.errors import CnnvizError
 
 
 def register(sub) -> None:
@@ -48,9 +51,6 @@ MAX_LR = 10.0
 
 def check_args(args) -> None:
     """Refuse bad numbers and names with one sentence, before any work starts."""
-    import math
-
-    from cnnviz.errors import CnnvizError
     from cnnviz.training import results
 
     for key, (lo, hi) in LIMITS.items():
@@ -64,8 +64,6 @@ def check_args(args) -> None:
 
 
 def run(args) -> int:
-    from dataclasses import asdict, replace
-
     from cnnviz.models import small_cnn as arch
     from cnnviz.training import datasets, results
     from cnnviz.training.augment import Augment, default_augment

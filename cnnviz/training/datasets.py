@@ -25,6 +25,7 @@ from cnnviz.errors import DatasetError, ImageError
 from cnnviz.files import read_regular_file
 from cnnviz.images import decode_image
 from cnnviz.preprocess import Preprocess
+from cnnviz.render import tile
 
 # Caps on what a user's upload may make us read (a class of 30 shares one server).
 MAX_FILES = 5000  # image files per dataset
@@ -441,8 +442,6 @@ def load(spec: str, *, download: bool = False, size: int | None = None) -> Image
 
 def preview(ds: ImageDataset, per_class: int = 8, *, indices: np.ndarray | None = None) -> np.ndarray:
     """(H, W, 3) uint8 grid: one row per class, ``per_class`` training images each (gaps white)."""
-    from cnnviz.render import tile
-
     rows = []
     pool = ds.train_idx if indices is None else indices
     for c in range(len(ds.classes)):
