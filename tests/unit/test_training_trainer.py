@@ -107,4 +107,4 @@ def test_cli_train_then_predict(capsys, hopper_path):
     )
     capsys.readouterr()
     assert main(["train", "--dataset", "zip:/nonexistent.zip"]) == 2
-    assert "error: Cannot read the zip file" in capsys.readouterr().err
+    assert "error: Cannot read nonexistent.zip" in capsys.readouterr().err
