@@ -4,6 +4,7 @@ import streamlit as st
 
 from cnnviz.catalogue import MAP_KINDS
 from cnnviz.ui import loaders, state
+from cnnviz.ui.graph_views import architecture
 from cnnviz.ui.inside_charts import catalogue_frame, rf_chart
 
 st.title("The model, layer by layer")
@@ -21,6 +22,10 @@ b.metric("Convolution layers", len(convs))
 c.metric("Input", f"{spec.channels}×{spec.size}×{spec.size}")
 d.metric("Last conv sees", f"{last.rf}×{last.rf} px", help="Receptive field of the last convolution layer")
 
+st.subheader("The architecture")
+architecture(name, weights)
+
+st.subheader("Every layer")
 kinds = st.multiselect(
     "Show",
     ["conv", "norm", "act", "pool", "linear", "block", "other"],

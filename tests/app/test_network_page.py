@@ -113,3 +113,21 @@ def test_one_channel_user_model(_isolated_user_models):
     # an activation after conv + batch norm: the arithmetic of its conv, through both steps
     assert "How this unit was computed" in text
     assert any("BatchNorm2d" in m.value and "ReLU" in m.value for m in at.markdown)
+
+
+def test_model_page_draws_the_traced_graph_and_opens_blocks():
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    at.switch_page("pages/model.py")
+    run(at, "resnet18", "random")
+    dot = at.get("graphviz_chart")[0].proto.spec
+    assert '"block:layer1.0" -> "block:layer1.1"' in dot and "subgraph" not in dot
+    at.multiselect(key="model_graph_open").set_value(["layer2.0"])
+    run(at, "resnet18", "random")
+    dot = at.get("graphviz_chart")[0].proto.spec
+    assert "subgraph cluster_2" in dot and '"layer2.0.downsample.1" -> "+3"' in dot  # the projection skip
+    at.toggle(key="model_graph_open_all").set_value(True)
+    run(at, "resnet18", "random")
+    assert at.get("graphviz_chart")[0].proto.spec.count("subgraph cluster_") == 8
+    run(at, "efficientnet_lite0", "pretrained")  # another model: the opened block is not offered there
+    assert at.multiselect(key="model_graph_open").value == []
