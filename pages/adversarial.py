@@ -61,10 +61,6 @@ c.image(
 )
 
 
-def top(ts) -> list[dict]:
-    return [{"index": t.index, "label": t.label, "prob": t.prob} for t in ts]
-
-
 left, right = st.columns(2, gap="large")
 for col, title, ts, cam, pix in (
     (left, "Before", att.before, att.cam_before, att.clean),
@@ -72,7 +68,7 @@ for col, title, ts, cam, pix in (
 ):
     with col:
         st.subheader(title)
-        st.altair_chart(charts.top_k_chart(top(ts)), width="stretch")
+        st.altair_chart(charts.top_k_chart([t.as_dict() for t in ts]), width="stretch")
         st.image(
             render.overlay_png(pix.squeeze(), render.display(cam.map), alpha=0.5),
             caption=f"Grad-CAM for “{cam.label}”",
