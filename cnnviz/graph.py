@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from cnnviz.probe import block_of, layer_kind
+from cnnviz.catalogue import block_of, layer_kind
 
 INPUT, OUTPUT = "input", "output"
 
