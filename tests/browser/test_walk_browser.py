@@ -18,6 +18,10 @@ SHOTS = ROOT / "artifacts" / "screenshots"
 # no exception or error box was drawn).
 EXPECT = {
     "pages/home.py": "What does the network see?",
+    "pages/preprocessing.py": "Preprocessing, step by step",
+    "pages/network.py": "The network",
+    "pages/channel.py": "One channel",
+    "pages/compare_models.py": "Two models, one image",
     "pages/model.py": "The model, layer by layer",
     "pages/features.py": "Feature maps",
     "pages/filters.py": "Filters: what a convolution looks for",
