@@ -5,6 +5,7 @@ import streamlit as st
 from cnnviz.errors import CnnvizError
 from cnnviz.training import results, trainer
 from cnnviz.training.fit import TrainConfig
+from cnnviz.training.recipes import chance_advice, recipe_for
 from cnnviz.ui import state
 from cnnviz.ui import train_widgets as tw
 from cnnviz.ui.text import plain
@@ -47,9 +48,10 @@ with st.expander("What am I looking at?"):
 
 st.header("4 · Training")
 c = st.columns(4)
-epochs = c[0].slider("Epochs", 1, 30, 12, key=state.TRAIN_EPOCHS, help="Passes over the training set.")
-batch = c[1].select_slider("Batch size", [16, 32, 64, 128, 256], 64, key=state.TRAIN_BATCH)
-lr = c[2].select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1], 3e-3, key=state.TRAIN_LR)
+# starting values: the dataset's recipe (tw.use_recipe)
+epochs = c[0].slider("Epochs", 1, 30, key=state.TRAIN_EPOCHS, help="Passes over the training set.")
+batch = c[1].select_slider("Batch size", [16, 32, 64, 128, 256], key=state.TRAIN_BATCH)
+lr = c[2].select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1], key=state.TRAIN_LR)
 opt = c[3].radio(
     "Optimiser",
     ["adam", "sgd"],
@@ -121,6 +123,15 @@ c[0].metric("Validation accuracy", f"{r.accuracy:.1%}", help=f"Chance would be {
 c[1].metric("Epochs", f"{snap.fit.epochs_done:g}")
 c[2].metric("Time", f"{snap.fit.seconds:.1f} s")
 c[3].metric("Images per second", f"{snap.fit.images_per_second:,.0f}")
+advice = chance_advice(
+    r.accuracy,
+    len(tds.classes),
+    recipe_for(tds.name),
+    epochs=snap.fit.epochs_done,
+    batchnorm=bool(t.arch.get("batchnorm")),
+)
+if advice:
+    st.warning(advice, icon=":material/lightbulb:")
 left, right = st.columns(2)
 left.subheader("Confusion matrix")
 left.altair_chart(tw.confusion_chart(r.confusion, tds.classes), width="stretch")

@@ -66,14 +66,15 @@ def check_args(args) -> None:
 def run(args) -> int:
     from cnnviz.models import small_cnn as arch
     from cnnviz.training import datasets, results
-    from cnnviz.training.augment import Augment, default_augment
+    from cnnviz.training.augment import Augment
     from cnnviz.training.fit import TrainConfig, build_and_fit
+    from cnnviz.training.recipes import recipe_for
     from cnnviz.zoo import default_device
 
     check_args(args)
     ds = datasets.load(args.dataset, download=args.download, size=args.size)
     cfg = TrainConfig(
-        seed=args.seed, optimizer=args.optimizer, augment=Augment() if args.no_augment else default_augment(ds.name)
+        seed=args.seed, optimizer=args.optimizer, augment=Augment() if args.no_augment else recipe_for(ds.name).augment
     )
     cfg = replace(
         cfg, **{k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size), ("lr", args.lr)) if v}

@@ -67,10 +67,3 @@ def preview(images: np.ndarray, aug: Augment, *, copies: int = 6, seed: int = 0)
     x = torch.from_numpy(np.repeat(images, copies, axis=0)).float() / 255.0
     out = (aug(x, gen) * 255).round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
     return np.repeat(out, 3, axis=-1) if out.shape[-1] == 1 else out
-
-
-def default_augment(dataset: str) -> Augment:
-    """A sensible starting point: digits are never mirrored; shapes and photos may be."""
-    if dataset in ("mnist5k", "digits", "mnist", "fashionmnist"):
-        return Augment(rotate=10.0, shift=0.08)
-    return Augment(flip=True, rotate=15.0, shift=0.08, brightness=0.2)

@@ -21,8 +21,9 @@ from cnnviz.filters import filter_grid
 from cnnviz.images import image_digest
 from cnnviz.models import small_cnn as archs
 from cnnviz.training import datasets
-from cnnviz.training.augment import Augment, default_augment
+from cnnviz.training.augment import Augment
 from cnnviz.training.augment import preview as aug_preview
+from cnnviz.training.recipes import recipe_for
 from cnnviz.ui import state
 
 SOURCES = {
@@ -130,6 +131,7 @@ def dataset_section() -> datasets.ImageDataset | None:
     grid = datasets.preview(ds, per_class=8)
     rows = "One row per class" + (f": {', '.join(ds.classes)}" if len(ds.classes) <= 12 else "")
     right.image(render.upscale(grid, render.fit_factor(grid.shape[1], 520)), caption=rows)
+    use_recipe(ds)
     return ds
 
 
@@ -139,7 +141,7 @@ def _on_preset() -> None:
     ss = st.session_state
     ss[state.TRAIN_BLOCKS], ss[state.TRAIN_WIDTH] = len(a["channels"]), a["channels"][0]
     ss[state.TRAIN_KERNEL], ss[state.TRAIN_ACT], ss[state.TRAIN_POOL] = a["kernel"], a["activation"], a["pool"]
-    ss[state.TRAIN_BN], ss[state.TRAIN_DROPOUT] = a["batchnorm"], a["dropout"]
+    ss[state.TRAIN_DROPOUT] = a["dropout"]  # batch norm is the dataset's recipe's choice (use_recipe)
 
 
 def arch_section(ds: datasets.ImageDataset) -> dict | None:
@@ -196,19 +198,29 @@ def arch_section(ds: datasets.ImageDataset) -> dict | None:
 
 
 # ---------------------------------------------------------------------- augmentation
+def use_recipe(ds: datasets.ImageDataset) -> None:
+    """New data: its own starting settings (cnnviz/training/recipes.py), set before the
+    architecture, augmentation and training widgets that show them are drawn."""
+    if st.session_state.get(state.TRAIN_AUG_FOR) == ds.name:
+        return
+    r = recipe_for(ds.name)
+    st.session_state.update(
+        {
+            state.TRAIN_AUG_FOR: ds.name,
+            state.TRAIN_BN: r.batchnorm,
+            state.TRAIN_FLIP: r.augment.flip,
+            state.TRAIN_ROT: r.augment.rotate,
+            state.TRAIN_SHIFT: r.augment.shift,
+            state.TRAIN_BRIGHT: r.augment.brightness,
+            state.TRAIN_EPOCHS: r.epochs,
+            state.TRAIN_BATCH: r.batch_size,
+            state.TRAIN_LR: r.lr,
+        }
+    )
+
+
 def augment_section(ds: datasets.ImageDataset) -> Augment:
     """The augmentation widgets and a preview: each row is one image, changed six ways."""
-    if st.session_state.get(state.TRAIN_AUG_FOR) != ds.name:  # new data: its own defaults
-        d = default_augment(ds.name)
-        st.session_state.update(
-            {
-                state.TRAIN_AUG_FOR: ds.name,
-                state.TRAIN_FLIP: d.flip,
-                state.TRAIN_ROT: d.rotate,
-                state.TRAIN_SHIFT: d.shift,
-                state.TRAIN_BRIGHT: d.brightness,
-            }
-        )
     c = st.columns(4)
     aug = Augment(
         flip=c[0].toggle("Mirror", key=state.TRAIN_FLIP, help="Wrong for digits: a mirrored 2 is no 2."),
