@@ -1,4 +1,4 @@
-"""The bad-input catalogue of DESIGN.md, generated in code (nothing committed).
+"""The bad-input catalogue (every kind of bad file a student may give), generated in code (nothing committed).
 
 ``BAD_IMAGES``: files the app must refuse with a clear message. ``ODD_IMAGES``: real
 images in awkward forms the app must accept. Shared by the unit, app, CLI and browser

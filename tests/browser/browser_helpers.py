@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-# Debian chromium, headless, offline (RECIPES.md)
+# Debian chromium, headless, offline: no sandbox (containers), no GPU, no background requests
 def chromium() -> str:
     """Debian's chromium; without it the test skips, or fails where browsers are required
     (CNNVIZ_REQUIRE_BROWSER=1, as CI sets it)."""
