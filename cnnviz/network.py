@@ -66,7 +66,7 @@ def columns(layers: list[LayerInfo]) -> list[LayerInfo]:
             if not rest and la.kind != "pool":  # the chain's last layer, after its last pool
                 chosen.append((i, la))
     chosen.sort(key=lambda t: t[0])
-    cols = [la for _, la in chosen]
+    cols = [la for _, la in chosen] or [la for la in maps if la.kind != "block"]  # no blocks nor pools: layers
     if len(cols) > MAX_COLUMNS:  # a stage: a run of blocks with one output shape; show its last block
         cols = [
             la for la, nxt in zip(cols, [*cols[1:], None], strict=True) if nxt is None or nxt.out_shape != la.out_shape

@@ -39,6 +39,9 @@ def cached_diagram(lm, img, n: int, norm: str) -> network.Diagram:
 def current_selection(d: network.Diagram) -> tuple[str, int]:
     """(layer, channel) chosen on the Network page: from a link (?layer=&channel=) once, else the
     session's last click, else the first column's strongest channel."""
+    if not d.columns:
+        st.info("This model has no layers with feature maps (channels × height × width) to draw.")
+        st.stop()
     by_name = {c.layer.name: c for c in d.columns}
     query = selection.fresh_query("network", ("layer", "channel", "row", "col"))
     if query.get("layer") in by_name:
@@ -183,7 +186,7 @@ def arithmetic(layers: list[LayerInfo], name: str, channel: int, row: int, col: 
                     num_grid(np.array([[u.sums[i]]]), title="sum", fmt="{:.4f}"),
                     between=("×", "="),
                 )
-    terms = " + ".join(f"{s:.3f}" for s in u.sums[:8]) + (" + …" if n > 8 else "")
+    terms = " + ".join(f"{s:.3f}" for s in u.sums[:16]) + (" + …" if n > 16 else "")
     chain = "".join(f" → {t} → **{v:.4f}**" for _, t, v in u.after)
     st.markdown(f"#### {terms} + bias {u.bias:.3f} = **{u.value:.4f}**{chain}")
     st.caption(f"The network's own output at this unit: {captured:.4f}")

@@ -115,6 +115,14 @@ def test_flat_chains_split_at_their_pools():
     assert [la.name for la in network.columns(layers)] == ["0.4", "0.9", "0.14"]  # a stage per pool
 
 
+def test_a_long_chain_without_blocks_or_pools_gets_a_column_per_stage():
+    model = nn.Sequential(*[m for i in range(8) for m in (nn.Conv2d(3, 3, 3, stride=1 + (i % 4 == 3)), nn.ReLU())])
+    layers = catalogue_model(model.eval(), (1, 3, 64, 64))
+    cols = network.columns(layers)
+    assert cols and all(la.kind in ("conv", "act") for la in cols)
+    assert len({la.out_shape for la in cols}) == len(cols)  # one per run of equal shapes
+
+
 def test_diagram_clicks_map_back_to_layer_and_channel():
     rng = np.random.default_rng(0)
     model = _tiny(False)
