@@ -20,7 +20,7 @@ from cnnviz.errors import CnnvizError
 from cnnviz.filters import filter_grid
 from cnnviz.images import image_digest
 from cnnviz.models import small_cnn as archs
-from cnnviz.training import datasets
+from cnnviz.training import datasets, shots
 from cnnviz.training.augment import Augment
 from cnnviz.training.augment import preview as aug_preview
 from cnnviz.training.recipes import recipe_for
@@ -30,6 +30,7 @@ SOURCES = {
     "shapes": "Shapes (generated)",
     "mnist5k": "MNIST digits (5,000)",
     "digits": "Digits 8×8 (scikit-learn)",
+    "camera": "Your camera (take photos per class)",
     "folder": "Your folder",
     "zip": "Your zip",
     "mnist": "MNIST (torchvision)",
@@ -71,11 +72,54 @@ def _on_zip() -> None:
     st.session_state[state.TRAIN_FILES] = f.getvalue() if f is not None else None
 
 
+def _on_shot() -> None:
+    """A new camera photo: add it to the class named beside the camera (errors shown on the next run)."""
+    photo = st.session_state.get(state.TRAIN_CAMERA)
+    if photo is None:
+        return
+    try:
+        st.session_state[state.TRAIN_SHOTS] = shots.add_shot(
+            st.session_state.get(state.TRAIN_SHOTS) or {},
+            st.session_state.get(state.TRAIN_SHOT_CLASS, ""),
+            photo.getvalue(),
+        )
+        st.session_state[state.TRAIN_SHOT_ERROR] = None
+    except CnnvizError as e:
+        st.session_state[state.TRAIN_SHOT_ERROR] = str(e)
+
+
+def _on_clear_shots() -> None:
+    st.session_state[state.TRAIN_SHOTS] = {}
+
+
+def camera_section(size: int, channels: int) -> datasets.ImageDataset | None:
+    """Teachable Machine's idea: name a class, take a few photos of it, then the next class."""
+    left, right = st.columns([1, 1])
+    with left:
+        st.text_input("Class name", key=state.TRAIN_SHOT_CLASS, placeholder="e.g. thumbs up", max_chars=shots.MAX_NAME)
+        st.camera_input("Each photo joins the class named above", key=state.TRAIN_CAMERA, on_change=_on_shot)
+    taken = st.session_state.get(state.TRAIN_SHOTS) or {}
+    with right:
+        if st.session_state.get(state.TRAIN_SHOT_ERROR):
+            st.error(st.session_state[state.TRAIN_SHOT_ERROR])
+        for name, photos in taken.items():
+            st.text(f"{name}: {len(photos)} photo{'s' if len(photos) != 1 else ''}")
+            st.image([p for p in photos[-6:]], width=56)
+        if taken:
+            st.button("Start again (forget every photo)", key=state.TRAIN_SHOTS_CLEAR, on_click=_on_clear_shots)
+    todo = shots.missing(taken)
+    if todo:
+        st.info(todo)
+        return None
+    files = shots.as_files(taken)
+    return _uploaded(image_digest(b"".join(n.encode() + d for n, d in files)), "folder", files, size, channels)
+
+
 def dataset_section() -> datasets.ImageDataset | None:
     """Pick and load a dataset; show its split, balance and a preview. None until usable."""
     kind = st.selectbox("Dataset", list(SOURCES), format_func=SOURCES.get, key=state.TRAIN_SOURCE)
     size, channels = 28, 1
-    if kind in ("shapes", "folder", "zip"):
+    if kind in ("shapes", "folder", "zip", "camera"):
         c1, c2 = st.columns(2)
         size = c1.select_slider(
             "Image size",
@@ -95,7 +139,11 @@ def dataset_section() -> datasets.ImageDataset | None:
             )
         elif kind == "zip":
             st.file_uploader("A zip of class folders", type=["zip"], key=state.TRAIN_ZIP_UPLOAD, on_change=_on_zip)
-        if kind in ("folder", "zip"):
+        if kind == "camera":
+            ds = camera_section(size, channels)
+            if ds is None:
+                return None
+        elif kind in ("folder", "zip"):
             payload = st.session_state.get(state.TRAIN_FILES)
             if not payload or isinstance(payload, bytes) != (kind == "zip"):
                 st.info("Upload images sorted into one folder per class, e.g. cats/…, dogs/….")

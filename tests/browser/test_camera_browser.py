@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from browser_helpers import LAUNCH_ARGS, chromium, no_exception, open_app, wait_idle
+from browser_helpers import LAUNCH_ARGS, chromium, goto_page, no_exception, open_app, wait_idle
 
 
 @pytest.fixture
@@ -40,4 +40,42 @@ def test_take_a_photo_and_see_a_prediction(camera_page, app_url):
     caption = page.get_by_text("Your image (").first.inner_text()
     w, h = (int(v) for v in caption.split("(")[1].split(")")[0].split("×"))
     assert max(w, h) <= 2048 and min(w, h) > 100
+    no_exception(page)
+
+
+def _shoot(page, n: int) -> None:
+    cam = page.locator('[data-testid="stMain"] [data-testid="stCameraInput"]')
+    for _ in range(n):
+        cam.locator("video").wait_for()
+        page.wait_for_function(
+            """() => { const v = document.querySelector('[data-testid="stMain"] [data-testid="stCameraInput"] video');
+                       return v && v.videoWidth > 0; }"""
+        )
+        cam.get_by_role("button", name="Take Photo").click()
+        wait_idle(page)
+        cam.get_by_role("button", name="Clear photo").click()
+        wait_idle(page)
+
+
+def test_record_two_classes_with_the_camera_and_train(camera_page, app_url):
+    """Teachable Machine's idea on the Train page: name a class, take photos, next class, train."""
+    page = camera_page
+    open_app(page, app_url)
+    goto_page(page, "Train")
+    page.get_by_role("combobox", name="Dataset").click()
+    page.get_by_role("option", name="Your camera (take photos per class)").click()
+    wait_idle(page)
+    for name in ("left hand", "right hand"):
+        page.get_by_label("Class name").fill(name)
+        page.get_by_label("Class name").press("Enter")
+        wait_idle(page)
+        _shoot(page, 3)
+        page.get_by_text(f"{name}: 3 photos").wait_for()
+    page.get_by_text("6 images of 32×32").wait_for()  # the dataset summary: both classes, 3 each
+    slider = page.get_by_role("slider", name="Epochs")
+    slider.focus()
+    slider.press("Home")
+    wait_idle(page)
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text("5 · Results").wait_for(timeout=120_000)
     no_exception(page)
