@@ -5,7 +5,7 @@ import streamlit as st
 from cnnviz import featuremaps as fm
 from cnnviz import render
 from cnnviz.receptive_field import unit_box
-from cnnviz.ui import loaders, selection, state
+from cnnviz.ui import channel_views, loaders, selection, state
 from cnnviz.ui.clickable import clicked
 from cnnviz.ui.layer_picker import layer_select
 
@@ -118,6 +118,8 @@ with right:
     row = st.slider("Unit row", 0, h - 1, key=state.FEAT_ROW) if h > 1 else 0
     col = st.slider("Unit column", 0, w - 1, key=state.FEAT_COL) if w > 1 else 0
     st.caption(f"Value at ({row}, {col}): **{m[row, col]:.3g}**")
+    if st.button(f"What does channel {ch} look for?", key=state.CH_OPEN, icon=":material/center_focus_strong:"):
+        channel_views.open_channel(layer.name, ch)  # the Channel page: feature visualisation, top images
 with mid:
     spec = lm.preprocess_spec
     box = unit_box(layer, row, col, spec.size)
