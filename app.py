@@ -3,10 +3,11 @@
 import streamlit as st
 
 from cnnviz.ui import state, theme
-from cnnviz.ui.process import keep_imports_out_of_gc
+from cnnviz.ui.process import keep_imports_out_of_gc, torch_threads
 from cnnviz.ui.sidebar import render_sidebar
 
 keep_imports_out_of_gc()
+torch_threads()
 
 st.set_page_config(page_title="CNN Explorer", page_icon=":material/search:", layout="wide")
 theme.apply()

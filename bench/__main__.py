@@ -1,4 +1,5 @@
-"""Run every benchmark module (or those named on the command line) and print one table."""
+"""Run every benchmark module (or those named on the command line) and print one table;
+exit 1 when a row misses its target."""
 
 from __future__ import annotations
 
@@ -15,10 +16,18 @@ def main(argv: list[str]) -> int:
     names = sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_"))
     if argv:
         names = [n for n in names if any(a in n for a in argv)]
+        if not names:
+            print(f"no benchmark matches {' '.join(argv)}", file=sys.stderr)
+            return 2
     rows: list[Row] = []
     for name in names:
         print(f"running {name} ...", file=sys.stderr, flush=True)
         rows.extend(importlib.import_module(f"bench.{name}").run())
+    return report(rows)
+
+
+def report(rows: list[Row]) -> int:
+    """Print the table; 0 when every row met its target, else 1 (naming the misses)."""
     header = ("benchmark", "ours", "reference", "ratio", "target", "ok")
     table = [header] + [
         (r.name, r.ours, r.reference, f"{r.ratio:.2f}x", r.target, "yes" if r.ok else "NO") for r in rows
@@ -28,6 +37,11 @@ def main(argv: list[str]) -> int:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
         if i == 0:
             print("  ".join("-" * w for w in widths))
+    missed = [r.name for r in rows if not r.ok]
+    if missed:
+        print(f"\n{len(missed)} target(s) missed: " + "; ".join(missed))
+        return 1
+    print(f"\nall {len(rows)} targets met")
     return 0
 
 

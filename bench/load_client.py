@@ -76,6 +76,7 @@ class AppSession:
     session_id: str = ""
     pages: dict[str, str] = field(default_factory=dict)  # page title -> page_script_hash
     widget_ids: dict[str, str] = field(default_factory=dict)  # user key -> widget id
+    bytes_in: int = 0  # websocket messages and fetched media received so far
     _states: dict[str, WidgetState] = field(default_factory=dict)
     _page_hash: str = ""
 
@@ -188,6 +189,7 @@ class AppSession:
         r = self.http.get(urljoin(self.base_url + "/", url.lstrip("/")), timeout=self.timeout)
         if r.status_code != 200:
             raise ProtocolError(f"GET {url}: HTTP {r.status_code}")
+        self.bytes_in += len(r.content)
         return r.content
 
     # --- plumbing -----------------------------------------------------------------------
@@ -210,6 +212,7 @@ class AppSession:
             data = self._ws.recv(timeout=self.timeout)
         except TimeoutError:
             raise ProtocolError(f"no message from the server for {self.timeout:.0f} s") from None
+        self.bytes_in += len(data)
         msg = ForwardMsg()
         msg.ParseFromString(data)
         return msg

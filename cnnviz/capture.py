@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,14 +88,26 @@ class _InPlaceMemo:
 _MEMOS: weakref.WeakKeyDictionary[nn.Module, _InPlaceMemo] = weakref.WeakKeyDictionary()
 
 
+class StopForward(Exception):
+    """Raised by a hook once every wanted output is recorded: the rest of the forward is
+    not needed (a page showing an early layer pays for the layers up to it only)."""
+
+
 @contextmanager
-def hooked_outputs(model: nn.Module, names: Iterable[str]) -> Iterator[dict[str, torch.Tensor]]:
+def hooked_outputs(
+    model: nn.Module, names: Iterable[str], *, until: Iterable[str] | None = None
+) -> Iterator[dict[str, torch.Tensor]]:
     """Forward hooks recording the outputs of ``names`` into the yielded dict.
 
     The hooks are removed when the block exits, also on error. Outputs are detached
     tensors (the first tensor of a tuple output); repeated calls get ``#2``, ``#3`` keys.
     An output that the model later overwrites in place is copied first, so every record
     is the value the module returned.
+
+    ``until``: record keys (``name``, ``name#2``...); once all are recorded a hook raises
+    :class:`StopForward` out of the forward (catch it, e.g. with ``capture_layers``). Only
+    once this model's in-place writes are learned for ``names``: the learning pass runs
+    the whole forward, since a write after the last record still has to be seen.
     """
     store: dict[str, torch.Tensor] = {}
 
@@ -108,11 +120,14 @@ def hooked_outputs(model: nn.Module, names: Iterable[str]) -> Iterator[dict[str,
             n += 1
             key = f"{name}#{n}"
         store[key] = out.detach().clone() if name in clone_now else out.detach()
+        if stop_at is not None and stop_at <= store.keys():
+            raise StopForward
 
     names = list(names)
     memo = _MEMOS.setdefault(model, _InPlaceMemo(set(), set()))
     learned = set(names) <= memo.watched
     clone_now = memo.overwritten if learned else set()
+    stop_at = set(until) if until is not None and learned else None
     with hooks(model, names, forward=record):
         if learned:
             yield store
@@ -139,16 +154,17 @@ def capture(lm: LoadedModel, x: torch.Tensor, names: Iterable[str]) -> dict[str,
 
 
 def capture_layers(lm: LoadedModel, x: torch.Tensor, layers: list[LayerInfo]) -> dict[str, np.ndarray]:
-    """One forward pass; the outputs of ``layers`` (keys: LayerInfo.name) as read-only
-    float32 arrays (C, H, W).
+    """One forward pass, stopped after the last of ``layers`` has run; their outputs (keys:
+    LayerInfo.name) as read-only float32 arrays (C, H, W).
 
     A container's output that is its last child's output is stored once: both names map
     to the same array, so the memory is that of distinct tensors only.
     """
     wanted = {layer.name for layer in layers}
     paths = list(dict.fromkeys(layer.path for layer in layers))
-    with lm.use() as model, torch.inference_mode(), hooked_outputs(model, paths) as store:
-        model(x.to(lm.device))
+    with lm.use() as model, torch.inference_mode(), hooked_outputs(model, paths, until=wanted) as store:
+        with suppress(StopForward):
+            model(x.to(lm.device))
         by_storage: dict[tuple, np.ndarray] = {}
         result: dict[str, np.ndarray] = {}
         for key, t in store.items():

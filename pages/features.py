@@ -14,7 +14,6 @@ lm = loaders.current_model()
 img = loaders.current_image()
 name, weights = loaders.model_key()
 layers = loaders.cached_catalogue(name, weights)
-maps_by_layer = loaders.cached_capture()
 default = next((la.name for la in layers if la.kind == "act"), None)
 query = selection.fresh_query("features", ("layer", "channel", "row", "col"))  # a link or the Network page
 if "layer" in query and not selection.select_layer(layers, query["layer"], state.FEAT_LAYER):
@@ -23,7 +22,7 @@ for param, key in (("channel", state.FEAT_CHANNEL), ("row", state.FEAT_ROW), ("c
     if (v := selection.as_int(query.get(param), 0, 1 << 20)) is not None:
         st.session_state[key] = v  # checked against this layer's sizes below
 layer = layer_select("Layer", layers, state.FEAT_LAYER, default=default)
-maps = maps_by_layer[layer.name]  # (C, H, W), read-only
+maps = loaders.cached_maps(layer.name)  # (C, H, W), read-only: this layer only, computed on demand
 
 c1, c2, c3 = st.columns([1, 1, 2])
 with c1:

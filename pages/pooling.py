@@ -31,7 +31,7 @@ if source == "network":
     layer = layer_select(
         "Layer", loaders.cached_catalogue(name, weights), state.POOL_LAYER, default=acts[0] if acts else None
     )
-    maps = loaders.cached_capture()[layer.name]  # (C, H, W)
+    maps = loaders.cached_maps(layer.name)  # (C, H, W)
     widgets.clamp(state.POOL_CHANNEL, 0, maps.shape[0] - 1)
     ch = st.slider(f"Channel ({maps.shape[0]})", 0, maps.shape[0] - 1, 0, key=state.POOL_CHANNEL)
     fmap, what = maps[ch], f"channel {ch} of `{layer.name}`"

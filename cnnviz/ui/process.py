@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gc
+import os
+
+import torch
 
 
 def keep_imports_out_of_gc() -> None:
@@ -15,3 +18,25 @@ def keep_imports_out_of_gc() -> None:
     single-user this way, 10× when frozen only once per process.
     """
     gc.freeze()
+
+
+def torch_threads() -> int:
+    """Torch's intra-op threads for the server: ``CNNVIZ_TORCH_THREADS``, default 1.
+
+    Many sessions share a few cores: one thread per forward, and several forwards at once
+    on model replicas (:func:`model_replicas`), keep every core busy without the second
+    half of a two-thread op spinning while it waits for a core (measured: a 35 ms CPU
+    forward cost ~570 ms of server CPU with two threads on a loaded 2-core machine;
+    docs/ARCHITECTURE.md, "Both cores"). Idempotent; call it at the top of every run.
+    """
+    n = max(1, int(os.environ.get("CNNVIZ_TORCH_THREADS", "1")))
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+    return n
+
+
+def model_replicas() -> int:
+    """Copies of each shared model beyond the first: ``CNNVIZ_MODEL_REPLICAS``, default one
+    per core beyond the first (at most 3), so that many forwards can run at once."""
+    default = min(3, max(0, (os.cpu_count() or 1) - 1))
+    return max(0, int(os.environ.get("CNNVIZ_MODEL_REPLICAS", default)))

@@ -37,17 +37,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env_extra: dict | None = None, port: int | None = None, timeout: float = 90):
-    """Start `streamlit run app.py` on 127.0.0.1; returns (process, base url)."""
+def start_server(
+    env_extra: dict | None = None, port: int | None = None, timeout: float = 90, launcher: list[str] | None = None
+):
+    """Start `streamlit run app.py` on 127.0.0.1; returns (process, base url).
+
+    ``launcher``: what runs ``app.py [options]`` instead of ``python -m streamlit run``
+    (the profile bench's sampling launcher)."""
     port = port or _free_port()
     # as `make run` starts it: 2 malloc arenas (30 session threads otherwise keep ~0.5 GB)
     env = {"MALLOC_ARENA_MAX": "2", **os.environ, **(env_extra or {})}
     proc = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
+            *(launcher or [sys.executable, "-m", "streamlit", "run"]),
             str(ROOT / "app.py"),
             "--server.address",
             "127.0.0.1",

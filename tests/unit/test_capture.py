@@ -156,3 +156,31 @@ def test_learned_fast_path_still_copies_outputs_overwritten_in_place():
         assert np.array_equal(first[name], ref[name][0].numpy()), name
         assert np.array_equal(second[name], ref[name][0].numpy()), name
     assert np.array_equal(first["layer4"], second["layer4"])
+
+
+@pytest.mark.parametrize("which", ["resnet18", "efficientnet_lite0"])
+def test_one_layer_at_a_time_stops_early_and_equals_the_full_pass(which, resnet, effnet):
+    """Capturing one layer (what a page shows) runs the model only up to it once the model's
+    in-place writes are learned, and gives the same array as the whole-network pass,
+    also for outputs the model overwrites later (ResNet's bn2 before ``out += identity``)."""
+    lm = resnet if which == "resnet18" else effnet
+    rows = catalogue.catalogue(lm)
+    layers = catalogue.map_layers(rows) + [r for r in rows if r.path.endswith("bn2")][:3]
+    x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(5))
+    last = lm.model.get_submodule(rows[-1].path)  # the classifier: after every map layer
+    calls = []
+    handle = last.register_forward_hook(lambda *a: calls.append(1))
+    try:
+        full = capture.capture_layers(lm, x, layers)  # learns the in-place writes if not yet known
+        ran = len(calls)
+        for layer in layers[:: max(1, len(layers) // 25)] + layers[-3:]:
+            one = capture.capture_layers(lm, x, [layer])
+            assert list(one) == [layer.name]
+            assert np.array_equal(one[layer.name], full[layer.name]), layer.name
+        assert len(calls) == ran  # no single-layer pass ran on to the classifier
+        with lm.use() as model, torch.inference_mode():
+            model(x)
+        assert len(calls) == ran + 1  # (the hook does see a whole forward)
+    finally:
+        handle.remove()
+    assert _no_hooks(lm.model)

@@ -1,0 +1,33 @@
+"""The bench's verdict: `python -m bench` exits 1 when any row misses its target, and every
+target can be tightened from the environment (how the exit status is checked by hand)."""
+
+from __future__ import annotations
+
+from bench import Row, paired, ratios, target
+from bench.__main__ import main, report
+
+
+def _row(ok: bool) -> Row:
+    return Row("x", "1 ms", "1 ms", 1.0, "≤ 1.15x", ok)
+
+
+def test_exit_status_follows_the_rows(capsys):
+    assert report([_row(True), _row(True)]) == 0
+    assert "all 2 targets met" in capsys.readouterr().out
+    assert report([_row(True), _row(False)]) == 1
+    assert "1 target(s) missed" in capsys.readouterr().out
+    assert main(["no-such-benchmark"]) == 2
+
+
+def test_targets_move_with_the_environment(monkeypatch):
+    assert target("capture", 1.15) == 1.15
+    monkeypatch.setenv("CNNVIZ_TARGET_CAPTURE", "0.5")
+    assert target("capture", 1.15) == 0.5
+
+
+def test_paired_ratios_are_round_by_round():
+    calls = []
+    med, times = paired({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, repeat=4, warmup=1)
+    assert calls == ["a", "b"] + ["a", "b", "b", "a", "a", "b", "b", "a"]  # warm-up, then the order rotates
+    assert set(med) == {"a", "b"} and all(len(v) == 4 for v in times.values())
+    assert ratios({"a": [2.0, 3.0], "b": [1.0, 2.0]}, "a", "b") == [2.0, 1.5]
