@@ -11,7 +11,7 @@ from cnnviz import network, render
 from cnnviz.catalogue import LayerInfo
 from cnnviz.errors import CnnvizError
 from cnnviz.receptive_field import unit_box
-from cnnviz.ui import loaders, selection, state
+from cnnviz.ui import channel_views, loaders, selection, state
 from cnnviz.ui.clickable import clicked
 from cnnviz.ui.widgets import grids, num_grid
 
@@ -122,6 +122,8 @@ def detail(layer: LayerInfo, channel: int, m: np.ndarray, column: network.Column
         st.dataframe({"statistic": list(stats), "value": [f"{v:.3g}" for v in stats.values()]}, hide_index=True)
         if st.button("Open in Feature maps →", key="net_open_features", help="The same layer, channel and unit"):
             open_in_feature_maps(layer, channel, row, col)
+        if st.button("What does it look for? →", key=state.CH_OPEN, help="Its feature visualisation and top images"):
+            channel_views.open_channel(layer.name, channel)
     return row, col
 
 

@@ -133,3 +133,16 @@ def test_one_channel_user_model_first_layer_filter_and_featvis(_isolated_user_mo
     assert "28×28 px, 32 steps · mean activation" in texts(at)
     w = model.state_dict()["features.0.conv.weight"][1].numpy()
     assert np.isfinite(w).all()
+
+
+@pytest.mark.parametrize("page", ["pages/network.py", "pages/features.py"])
+def test_network_and_feature_maps_offer_the_channel_page(page):
+    # AppTest 1.67 runs a switched-to page without app.py, so the click itself is exercised
+    # in Chromium (tests/browser/test_channel_browser.py); here: the button is there.
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    at.switch_page(page)
+    at.query_params["layer"] = "features.2.conv"
+    at.query_params["channel"] = "5"
+    run(at, "tinyvgg_mnist")
+    assert "look for?" in at.button(key="ch_open").label
