@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from cnnviz.ui import state, theme
+from cnnviz.ui import links, state, theme
 from cnnviz.ui.process import keep_imports_out_of_gc, torch_threads
 from cnnviz.ui.sidebar import render_sidebar
 
@@ -20,27 +20,36 @@ PAGES = {
     ],
     "Inside the network": [
         st.Page("pages/network.py", title="Network", icon=":material/lan:", url_path="network"),
-        st.Page("pages/model.py", title="Model", icon=":material/account_tree:"),
-        st.Page("pages/features.py", title="Feature maps", icon=":material/grid_view:"),
-        st.Page("pages/filters.py", title="Filters", icon=":material/blur_on:"),
+        st.Page("pages/model.py", url_path="model", title="Model", icon=":material/account_tree:"),
+        st.Page("pages/features.py", url_path="features", title="Feature maps", icon=":material/grid_view:"),
+        st.Page("pages/filters.py", url_path="filters", title="Filters", icon=":material/blur_on:"),
         st.Page("pages/channel.py", title="Channel", icon=":material/center_focus_strong:", url_path="channel"),
         st.Page("pages/compare_models.py", title="Compare models", icon=":material/join:", url_path="compare-models"),
     ],
     "How a CNN computes": [
-        st.Page("pages/convolution.py", title="Convolution", icon=":material/filter_3:"),
-        st.Page("pages/activations.py", title="Activations", icon=":material/show_chart:"),
-        st.Page("pages/pooling.py", title="Pooling", icon=":material/compress:"),
+        st.Page("pages/convolution.py", url_path="convolution", title="Convolution", icon=":material/filter_3:"),
+        st.Page("pages/activations.py", url_path="activations", title="Activations", icon=":material/show_chart:"),
+        st.Page("pages/pooling.py", url_path="pooling", title="Pooling", icon=":material/compress:"),
     ],
     "Your own CNN": [
-        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+        st.Page("pages/train.py", url_path="train", title="Train", icon=":material/model_training:"),
     ],
     "Why it said that": [
-        st.Page("pages/gradcam.py", title="Grad-CAM", icon=":material/local_fire_department:"),
-        st.Page("pages/explanations.py", title="Compare methods", icon=":material/compare:"),
-        st.Page("pages/adversarial.py", title="Fool the network", icon=":material/theater_comedy:"),
+        st.Page("pages/gradcam.py", url_path="gradcam", title="Grad-CAM", icon=":material/local_fire_department:"),
+        st.Page("pages/explanations.py", url_path="compare", title="Compare methods", icon=":material/compare:"),
+        st.Page(
+            "pages/adversarial.py", url_path="adversarial", title="Fool the network", icon=":material/theater_comedy:"
+        ),
     ],
 }
 
 nav = st.navigation(PAGES, position="top")
+links.begin(nav.url_path)  # a link's model/image/... into the session before the sidebar draws
 render_sidebar()
-nav.run()
+share = st.sidebar.container()
+notice = st.container()  # the top of the main area: a message about an unusable link
+links.presenter_style()
+try:
+    nav.run()
+finally:
+    links.end(notice, share)  # the view into the URL, the Share panel

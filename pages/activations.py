@@ -7,8 +7,15 @@ from cnnviz import activations as act
 from cnnviz import convolution as cv
 from cnnviz import render
 from cnnviz.catalogue import activation_layers
-from cnnviz.ui import charts, loaders, state, widgets
+from cnnviz.ui import charts, links, loaders, state, widgets
 
+links.page(
+    source=links.choice_param(state.ACT_SOURCE, ("network", "edge")),
+    function=links.choice_param(state.ACT_FN, act.FUNCTIONS),
+    slope=links.float_param(state.ACT_SLOPE, 0.01, 0.5),
+    channel=links.int_param(state.ACT_CHANNEL),
+    temperature=links.float_param(state.ACT_TEMP, 0.1, 5.0),
+)
 st.title("Activation functions")
 st.caption(
     "After every convolution a CNN passes each number through a simple non-linear function. "

@@ -5,7 +5,7 @@ import streamlit as st
 from cnnviz import render
 from cnnviz.adversarial import amplified
 from cnnviz.errors import CnnvizError
-from cnnviz.ui import charts, loaders, state
+from cnnviz.ui import charts, links, loaders, state
 from cnnviz.ui import explain_views as xv
 from cnnviz.ui.text import plain
 
@@ -19,6 +19,7 @@ swing the scores. The Grad-CAMs show where the evidence for each picture's top c
 before and after.
 """
 
+links.page(eps=links.float_param(state.ADV_EPS, 0.0, 8.0))
 st.title("Fool the network (adversarial example)")
 lm = loaders.current_model()
 img = loaders.current_image()

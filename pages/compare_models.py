@@ -5,8 +5,9 @@ import streamlit as st
 
 from cnnviz import model_compare as mc
 from cnnviz.ui import compare_views as cv
-from cnnviz.ui import loaders, notices, state
+from cnnviz.ui import links, loaders, notices, state
 
+links.page(depth=links.int_param(state.CMP_DEPTH, 0, 100))
 st.title("Two models, one image")
 img = loaders.current_image()
 digest = loaders.current_image_bytes()[2]

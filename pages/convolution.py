@@ -7,8 +7,14 @@ from cnnviz import convolution as cv
 from cnnviz import render
 from cnnviz.errors import CnnvizError
 from cnnviz.ui import compute_texts as texts
-from cnnviz.ui import loaders, state, widgets
+from cnnviz.ui import links, loaders, state, widgets
 
+links.page(
+    kernel=links.choice_param(state.CONV_PRESET, cv.PRESETS, clear=(state.CONV_KERNEL,)),
+    size=links.choice_param(state.CONV_SIZE, (3, 5), clear=(state.CONV_KERNEL,)),
+    stride=links.int_param(state.CONV_STRIDE, 1, 4),
+    padding=links.int_param(state.CONV_PADDING, 0, 4),
+)
 st.title("Convolution")
 st.caption(
     "A convolution layer slides a small grid of weights (the *kernel*) over the image. At each "

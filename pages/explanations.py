@@ -7,7 +7,7 @@ from cnnviz import explain as E
 from cnnviz import render
 from cnnviz.errors import CnnvizError
 from cnnviz.ui import explain_views as xv
-from cnnviz.ui import loaders, state
+from cnnviz.ui import links, loaders, state
 
 EXPLAINER = """
 Each method answers *"what made the score of this class high?"* in its own way (the
@@ -27,6 +27,7 @@ the faster it rises, the better (a *large* area). A method should beat the **ran
 can fall fast on deletion for that reason alone: read both curves together.
 """
 
+links.page(target=links.int_param(state.XM_TARGET, clear=(state.XM_TARGET_FOR,)))
 st.title("Compare explanation methods")
 lm = loaders.current_model()
 img = loaders.current_image()

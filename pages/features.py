@@ -5,22 +5,24 @@ import streamlit as st
 from cnnviz import featuremaps as fm
 from cnnviz import render
 from cnnviz.receptive_field import unit_box
-from cnnviz.ui import channel_views, loaders, selection, state
+from cnnviz.ui import channel_views, links, loaders, state
 from cnnviz.ui.clickable import clicked
 from cnnviz.ui.layer_picker import layer_select
 
+links.page(
+    layer=links.layer_param(state.FEAT_LAYER),
+    channel=links.int_param(state.FEAT_CHANNEL),
+    row=links.int_param(state.FEAT_ROW),
+    col=links.int_param(state.FEAT_COL),
+    sort=links.choice_param(state.FEAT_SORT, fm.SORTS),
+    norm=links.choice_param(state.FEAT_NORM, fm.NORMS),
+)
 st.title("Feature maps")
 lm = loaders.current_model()
 img = loaders.current_image()
 name, weights = loaders.model_key()
 layers = loaders.cached_catalogue(name, weights)
 default = next((la.name for la in layers if la.kind == "act"), None)
-query = selection.fresh_query("features", ("layer", "channel", "row", "col"))  # a link or the Network page
-if "layer" in query and not selection.select_layer(layers, query["layer"], state.FEAT_LAYER):
-    st.warning("The link names a layer this model does not have; showing another one.")
-for param, key in (("channel", state.FEAT_CHANNEL), ("row", state.FEAT_ROW), ("col", state.FEAT_COL)):
-    if (v := selection.as_int(query.get(param), 0, 1 << 20)) is not None:
-        st.session_state[key] = v  # checked against this layer's sizes below
 layer = layer_select("Layer", layers, state.FEAT_LAYER, default=default)
 maps = loaders.cached_maps(layer.name)  # (C, H, W), read-only: this layer only, computed on demand
 

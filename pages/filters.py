@@ -5,10 +5,17 @@ import streamlit as st
 
 from cnnviz import filters as fl
 from cnnviz.errors import CnnvizError
-from cnnviz.ui import loaders, state
+from cnnviz.ui import compute_views as ui
+from cnnviz.ui import links, loaders, state
 from cnnviz.ui.inside_charts import norms_histogram
 from cnnviz.ui.layer_picker import layer_select
 
+links.page(
+    layer=links.layer_param(state.FILT_LAYER),
+    mode=links.choice_param(state.FILT_MODE, fl.MODES),
+    channel=links.int_param(state.FILT_CHANNEL),
+    norm=links.choice_param(state.FILT_NORM, fl.NORMS),
+)
 st.title("Filters: what a convolution looks for")
 lm = loaders.current_model()
 name, weights = loaders.model_key()
@@ -31,6 +38,7 @@ with c1:
         disabled=i == 1,
     )
 with c2:
+    ui.clamp(state.FILT_CHANNEL, 0, i - 1)  # a link or another layer may have left a bigger value
     channel = st.number_input(
         "Input channel", 0, i - 1, 0, key=state.FILT_CHANNEL, disabled=mode != "channel" or i == 1
     )

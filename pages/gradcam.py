@@ -5,10 +5,17 @@ import streamlit as st
 from cnnviz import render
 from cnnviz.errors import CnnvizError
 from cnnviz.ui import explain_views as xv
-from cnnviz.ui import loaders, state
+from cnnviz.ui import links, loaders, state
 from cnnviz.ui.layer_picker import layer_select
 from cnnviz.ui.text import plain
 
+links.page(
+    layer=links.layer_param(state.GC_LAYER),
+    target=links.int_param(state.GC_TARGET, clear=(state.GC_TARGET_FOR,)),
+    alpha=links.float_param(state.GC_ALPHA, 0.0, 1.0),
+    cmap=links.choice_param(state.GC_CMAP, xv.CMAPS),
+    signed=links.bool_param(state.GC_SIGNED),
+)
 st.title("Grad-CAM: where did it look?")
 lm = loaders.current_model()
 img = loaders.current_image()

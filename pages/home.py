@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from cnnviz.ui import charts, loaders, notices
+from cnnviz.ui import charts, links, loaders, notices
 from cnnviz.ui.text import plain
 
+links.page()
 st.title("What does the network see?")
 st.caption("Pick a model and a photo in the sidebar; every page looks inside the same pair.")
 lm = loaders.current_model()

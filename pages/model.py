@@ -3,10 +3,11 @@
 import streamlit as st
 
 from cnnviz.catalogue import MAP_KINDS
-from cnnviz.ui import loaders, state
+from cnnviz.ui import links, loaders, state
 from cnnviz.ui.graph_views import architecture
 from cnnviz.ui.inside_charts import catalogue_frame, rf_chart
 
+links.page()
 st.title("The model, layer by layer")
 lm = loaders.current_model()
 name, weights = loaders.model_key()

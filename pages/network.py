@@ -5,9 +5,16 @@ import streamlit as st
 from cnnviz import featuremaps as fm
 from cnnviz import network
 from cnnviz.catalogue import find_layer
-from cnnviz.ui import loaders, state
+from cnnviz.ui import links, loaders, state
 from cnnviz.ui import network_views as nv
 
+links.page(
+    layer=links.layer_param(state.NET_LAYER),
+    channel=links.int_param(state.NET_CHANNEL),
+    row=links.int_param(state.NET_ROW),
+    col=links.int_param(state.NET_COL),
+    norm=links.choice_param(state.NET_NORM, fm.NORMS),
+)
 lm = loaders.current_model()
 name, weights = loaders.model_key()
 layers = loaders.cached_catalogue(name, weights)

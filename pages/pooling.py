@@ -8,9 +8,16 @@ from cnnviz import pooling as pl
 from cnnviz import render
 from cnnviz.catalogue import activation_layers, pooling_layers
 from cnnviz.errors import CnnvizError
-from cnnviz.ui import loaders, state, widgets
+from cnnviz.ui import links, loaders, state, widgets
 from cnnviz.ui.layer_picker import layer_select
 
+links.page(
+    source=links.choice_param(state.POOL_SOURCE, ("network", "image")),
+    layer=links.layer_param(state.POOL_LAYER),
+    channel=links.int_param(state.POOL_CHANNEL),
+    kernel=links.choice_param(state.POOL_K, (2, 3, 4, 5)),
+    stride=links.choice_param(state.POOL_STRIDE, (1, 2, 3, 4, 5)),
+)
 st.title("Pooling: shrinking a feature map")
 st.caption(
     "Pooling cuts a map into small windows and keeps one number per window: the largest (max "

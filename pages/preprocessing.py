@@ -4,10 +4,11 @@ import streamlit as st
 import torch
 
 from cnnviz import preprocess_steps as ps
-from cnnviz.ui import charts, loaders, state
+from cnnviz.ui import charts, links, loaders, state
 from cnnviz.ui import preprocess_views as pv
 from cnnviz.ui.text import plain
 
+links.page(variant=links.choice_param(state.PRE_VARIANT, ps.VARIANTS))
 st.title("Preprocessing, step by step")
 lm = loaders.current_model()
 img = loaders.current_image()

@@ -6,10 +6,11 @@ from cnnviz.errors import CnnvizError
 from cnnviz.training import results, trainer
 from cnnviz.training.fit import TrainConfig
 from cnnviz.training.recipes import chance_advice, recipe_for
-from cnnviz.ui import state
+from cnnviz.ui import links, state
 from cnnviz.ui import train_widgets as tw
 from cnnviz.ui.text import plain
 
+links.page()
 st.title("Train your own CNN")
 sid = tw.session_id()
 

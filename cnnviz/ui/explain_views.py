@@ -48,7 +48,8 @@ def target_select(label: str, key: str, for_key: str, lm, digest: str) -> int:
     pred = loaders.cached_prediction(top=5)
     top1 = pred["top"][0]["index"]
     stamp = (lm.name, lm.weights, digest)
-    if st.session_state.get(for_key) != stamp or st.session_state.get(key) not in range(len(lm.classes)):
+    chosen_for = st.session_state.get(for_key)  # None: the class came from a link, keep it
+    if chosen_for not in (None, stamp) or st.session_state.get(key) not in range(len(lm.classes)):
         st.session_state[for_key] = stamp
         st.session_state[key] = top1
     probs = {t["index"]: t["prob"] for t in pred["top"]}

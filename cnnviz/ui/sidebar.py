@@ -53,14 +53,15 @@ def _model_picker() -> None:
         st.caption(plain(info.description, 300))
 
 
-def _set_image(data: bytes | None, name: str | None) -> None:
+def _set_image(data: bytes | None, name: str | None, ref: str | None = None) -> None:
     st.session_state[state.IMAGE_BYTES] = data
     st.session_state[state.IMAGE_NAME] = name
+    st.session_state[state.IMAGE_REF] = ref  # None: shared (upload:<sha256>) when a link is made
 
 
 def _on_gallery() -> None:
     name = st.session_state[state.GALLERY]
-    _set_image(sample_bytes(name), name)
+    _set_image(sample_bytes(name), name, name)
 
 
 def _on_upload() -> None:
@@ -144,6 +145,14 @@ def _image_picker() -> None:
 
 def render_sidebar() -> None:
     with st.sidebar:
+        if st.session_state.get(state.PRESENT):  # presenter mode: the choices come from the link
+            if st.session_state[state.IMAGE_BYTES] is None:
+                _on_gallery()
+            name = st.session_state.get(state.IMAGE_NAME)
+            st.caption(
+                f"Presenter mode · {st.session_state[state.MODEL]} · {SAMPLES[name].title if name in SAMPLES else name}"
+            )
+            return
         _model_picker()
         st.divider()
         _image_picker()

@@ -18,6 +18,14 @@ CAMERA = "camera_photo"
 # when it is not rendered)
 IMAGE_BYTES = "image_bytes"
 IMAGE_NAME = "image_name"
+IMAGE_REF = "image_ref"  # the image's name in links: a gallery name or "upload:<sha256>" (None: not yet shared)
+
+# links (cnnviz/ui/links.py): presenter mode, and what this session last wrote to its URL
+PRESENT = "link_present"  # presenter mode toggle (present=1)
+LOCK = "link_lock"  # presenter mode with choices locked to the URL (lock=1)
+LINK_LAST = "link_last"  # {"page": url path, "params": {name: text}} written after the last run
+LINK_WRITTEN = "link_written"  # {canonical query string: url path} of recent views
+LINK_PAGES = "link_pages"  # {url path: {name: text}}: each page's parameters when last shown
 
 WEIGHTS_PRETRAINED = "pretrained"
 WEIGHTS_RANDOM = "random"
@@ -179,11 +187,14 @@ _DEFAULTS = {
     GALLERY: "grace_hopper",
     IMAGE_BYTES: None,
     IMAGE_NAME: None,
+    IMAGE_REF: None,
+    PRESENT: False,
+    LOCK: False,
     WEIGHTS_PATH: None,
 }
 
 # widget keys re-assigned at the top of every run (see init_state)
-_WIDGET_KEYS = (MODEL, WEIGHTS, IMAGE_SOURCE, GALLERY)
+_WIDGET_KEYS = (MODEL, WEIGHTS, IMAGE_SOURCE, GALLERY, PRESENT, LOCK)
 
 
 def init_state() -> None:

@@ -1,0 +1,222 @@
+"""Views as links: parse and check query parameters, and turn choices back into them.
+
+A view is a page path plus query parameters (names in README, "Links"). Everything that
+arrives in a URL is untrusted text: every parser here takes a string, returns a plain
+value or raises :class:`LinkValueError` whose message names the parameter and says what
+was wrong, without repeating a value that could be long or hostile. No streamlit here;
+``cnnviz/ui/links.py`` moves these values in and out of the session.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+__all__ = [
+    "DIGEST_RE",
+    "MAX_VALUE_LEN",
+    "LinkValueError",
+    "Param",
+    "boolean",
+    "choice",
+    "image_ref",
+    "integer",
+    "layer",
+    "number",
+    "problems_message",
+    "shown",
+    "text",
+]
+
+MAX_VALUE_LEN = 200  # longer values are refused before any parsing (a 10 kB parameter is a hostile one)
+DIGEST_RE = re.compile(r"[0-9a-f]{64}")  # SHA-256, lower-case hex: the name of a shared upload
+UPLOAD_PREFIX = "upload:"
+# What a value may look like to be repeated in a message: short, and no markup characters.
+_ECHO_RE = re.compile(r"[A-Za-z0-9_.:#+\-]{1,48}")
+# Layer names are named_modules() paths; "#2" marks a module's second call (probe.py).
+_LAYER_RE = re.compile(r"[A-Za-z0-9_.#\-]{1,160}")
+
+
+class LinkValueError(ValueError):
+    """One parameter of a link cannot be used; ``str(e)`` is a phrase for the user."""
+
+
+def shown(raw: str) -> str:
+    """The value as it may appear in a message: quoted in backticks if short and plain, else
+    a description (values are never turned into markup)."""
+    if _ECHO_RE.fullmatch(raw):
+        return f"`{raw}`"
+    return "a value that is too long or has unusual characters"
+
+
+def _checked(name: str, raw: str) -> str:
+    if not isinstance(raw, str) or len(raw) > MAX_VALUE_LEN:
+        raise LinkValueError(f"{name}: a value that is too long")
+    return raw.strip()
+
+
+def integer(name: str, raw: str, lo: int = 0, hi: int | None = None) -> int:
+    """A whole number in ``lo..hi`` (inclusive; ``hi`` None: no upper bound but 10⁶)."""
+    s = _checked(name, raw)
+    if not re.fullmatch(r"-?[0-9]{1,7}", s):
+        raise LinkValueError(f"{name} {shown(s)} is not a whole number")
+    v = int(s)
+    top = 1_000_000 if hi is None else hi
+    if not lo <= v <= top:
+        raise LinkValueError(f"{name} {shown(s)} is out of range ({lo}–{top})")
+    return v
+
+
+def number(name: str, raw: str, lo: float, hi: float) -> float:
+    """A decimal number in ``lo..hi`` (no nan/inf, no exponents)."""
+    s = _checked(name, raw)
+    if not re.fullmatch(r"-?[0-9]{1,6}(\.[0-9]{1,6})?", s):
+        raise LinkValueError(f"{name} {shown(s)} is not a number")
+    v = float(s)
+    if not lo <= v <= hi:
+        raise LinkValueError(f"{name} {shown(s)} is out of range ({lo:g}–{hi:g})")
+    return v
+
+
+def choice(name: str, raw: str, options: Iterable[str]) -> str:
+    """One of ``options`` exactly."""
+    s = _checked(name, raw)
+    opts = list(options)
+    if s not in opts:
+        raise LinkValueError(f"{name} {shown(s)} is not one of {', '.join(opts[:8])}")
+    return s
+
+
+def boolean(name: str, raw: str) -> bool:
+    """``1``/``true``/``yes``/``on`` or ``0``/``false``/``no``/``off``."""
+    s = _checked(name, raw).lower()
+    if s in {"1", "true", "yes", "on"}:
+        return True
+    if s in {"0", "false", "no", "off"}:
+        return False
+    raise LinkValueError(f"{name} {shown(s)} is not 1 or 0")
+
+
+def text(name: str, raw: str, pattern: re.Pattern = _LAYER_RE) -> str:
+    """A name made of plain characters (whether it exists is the page's question)."""
+    s = _checked(name, raw)
+    if not pattern.fullmatch(s):
+        raise LinkValueError(f"{name} {shown(s)} is not a valid name")
+    return s
+
+
+def layer(name: str, raw: str) -> str:
+    """A named_modules() path such as ``blocks.3.expand.act``."""
+    return text(name, raw, _LAYER_RE)
+
+
+def image_ref(raw: str, gallery: Iterable[str]) -> tuple[str, str]:
+    """``("gallery", name)`` for a sample name, ``("upload", sha256 hex)`` for ``upload:<hex>``."""
+    s = _checked("image", raw)
+    if s.startswith(UPLOAD_PREFIX):
+        digest = s[len(UPLOAD_PREFIX) :].lower()
+        if not DIGEST_RE.fullmatch(digest):
+            raise LinkValueError("image: an upload is named upload: and 64 hexadecimal digits")
+        return "upload", digest
+    names = list(gallery)
+    if s not in names:
+        raise LinkValueError(f"image {shown(s)} is not in the gallery")
+    return "gallery", s
+
+
+@dataclass(frozen=True)
+class Param:
+    """One query parameter a page keeps in its URL.
+
+    ``key``: the session-state key holding the value. ``parse(name, raw) -> value`` checks
+    the text (raising LinkValueError); ``fmt(value) -> str`` writes it back. ``clear``:
+    other session keys to drop when a link sets this one (a layer picker's block, a
+    "chosen for" stamp) so the page takes the link's value instead of resetting it.
+    """
+
+    key: str
+    parse: Callable[[str, str], object]
+    fmt: Callable[[object], str] = str
+    clear: tuple[str, ...] = field(default=())
+
+
+def int_param(key: str, lo: int = 0, hi: int | None = None, clear: tuple[str, ...] = ()) -> Param:
+    """A whole-number parameter (channel, row, col, class index...)."""
+    return Param(key, _Bounded(integer, lo, hi), str, clear)
+
+
+def float_param(key: str, lo: float, hi: float) -> Param:  # noqa: D401
+    """A decimal parameter (epsilon, temperature, opacity...)."""
+    return Param(key, _Bounded(number, lo, hi), _fmt_float)
+
+
+def choice_param(key: str, options: Iterable, clear: tuple[str, ...] = ()) -> Param:
+    """A parameter that must be one of ``options`` (written as ``str(option)``; ints allowed)."""
+    return Param(key, _Options(tuple(options)), str, clear)
+
+
+def bool_param(key: str) -> Param:
+    return Param(key, boolean, _fmt_bool)
+
+
+def layer_param(key: str) -> Param:
+    """A layer path; the layer picker's block key (``key + "_block"``) is cleared with it."""
+    return Param(key, layer, str, (key + "_block",))
+
+
+@dataclass(frozen=True)
+class _Bounded:  # a picklable parser with bounds (no lambdas: see ARCHITECTURE.md)
+    fn: Callable
+    lo: float | None
+    hi: float | None
+
+    def __call__(self, name: str, raw: str):
+        return self.fn(name, raw, self.lo, self.hi)
+
+
+@dataclass(frozen=True)
+class _Options:
+    options: tuple[str, ...]
+
+    def __call__(self, name: str, raw: str):
+        by_text = {str(o): o for o in self.options}
+        return by_text[choice(name, raw, by_text)]
+
+
+def _fmt_float(v: object) -> str:
+    return f"{float(v):g}"
+
+
+def _fmt_bool(v: object) -> str:
+    return "1" if v else "0"
+
+
+def parse_params(spec: Mapping[str, Param], query: Mapping[str, str]) -> tuple[dict[str, object], list[str]]:
+    """Values of the parameters of ``spec`` present in ``query``, and the problems found.
+
+    Returns ``({param name: value}, [problem phrase])``; unknown names are ignored.
+    """
+    values: dict[str, object] = {}
+    problems: list[str] = []
+    for name, p in spec.items():
+        if name not in query:
+            continue
+        try:
+            values[name] = p.parse(name, query[name])
+        except LinkValueError as e:
+            problems.append(str(e))
+    return values, problems
+
+
+def format_params(spec: Mapping[str, Param], values: Mapping[str, object]) -> dict[str, str]:
+    """``{param name: text}`` for the parameters of ``spec`` with a value (None: left out)."""
+    return {n: p.fmt(values[p.key]) for n, p in spec.items() if values.get(p.key) is not None}
+
+
+def problems_message(problems: list[str]) -> str:
+    """One sentence for every problem of a link (the page shows it once, at the top)."""
+    if not problems:
+        return ""
+    listed = "; ".join(dict.fromkeys(problems))  # no repeats, order kept
+    return f"Part of this link could not be used, so the usual choice is shown instead: {listed}."

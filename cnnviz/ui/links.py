@@ -1,0 +1,320 @@
+"""Every view in its URL: links in, links out, "Share this view" and presenter mode.
+
+How it fits together (app.py calls the first and last, each page calls ``page``):
+
+- ``begin(url_path)`` — before the sidebar. If the URL is not the one this session wrote
+  last (a link opened, back/forward, ``st.switch_page(..., query_params=...)``), the
+  sidebar parameters (model, weights, image, present, lock) are checked and put into the
+  session. A page link in the sidebar keeps the previous page's query string: then the new
+  page gets the choices it had when last shown.
+- ``page(**params)`` — the first call of every page: ``links.page(layer=links.layer_param(
+  state.FEAT_LAYER), channel=links.int_param(state.FEAT_CHANNEL), ...)`` declares which
+  session keys this page keeps in the URL, under which parameter names (README, "Links"),
+  and puts the link's values into them before the widgets are drawn. It also fixes a
+  page opened on a cold server without app.py (see ``_ensure_app_ran``).
+- ``end(notice, share)`` — after the page: one message for the parts of a link that could
+  not be used (checked values, and values the page itself reset: a layer the model lacks,
+  a channel out of range), then the view's parameters are written to the URL (the browser
+  gets a history entry per view) and the Share panel is drawn.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import threading
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from cnnviz import links as L
+from cnnviz.errors import ImageError
+from cnnviz.images import SAMPLES, sample_bytes
+from cnnviz.links import Param, bool_param, choice_param, float_param, int_param, layer_param  # noqa: F401 (re-exported for pages)
+from cnnviz.sharing import default_store
+from cnnviz.ui import state
+
+__all__ = [
+    "Param",
+    "begin",
+    "bool_param",
+    "choice_param",
+    "end",
+    "float_param",
+    "int_param",
+    "layer_param",
+    "page",
+]
+
+_run = threading.local()  # this script run's page, declared parameters and link values
+MAX_WRITTEN = 64  # query strings remembered to recognise the entry a sidebar page link pushes
+
+
+@st.cache_resource
+def shared_images():
+    """The server's store of shared uploads (cnnviz.sharing; configured by the environment)."""
+    return default_store()
+
+
+def _canon(params: dict) -> str:
+    return urlencode(sorted(params.items()))
+
+
+def _global_spec() -> dict[str, Param]:
+    from cnnviz.zoo import list_models
+
+    return {
+        "model": choice_param(state.MODEL, [i.name for i in list_models()]),
+        "weights": choice_param(state.WEIGHTS, (state.WEIGHTS_PRETRAINED, state.WEIGHTS_RANDOM)),
+        "present": bool_param(state.PRESENT),
+        "lock": bool_param(state.LOCK),
+    }
+
+
+def locked() -> bool:
+    """Presenter mode with locked choices: the URL decides every run."""
+    return bool(st.session_state.get(state.PRESENT) and st.session_state.get(state.LOCK))
+
+
+def presenting() -> bool:
+    return bool(st.session_state.get(state.PRESENT))
+
+
+def begin(url_path: str) -> None:
+    """Read the URL into the session when it is new to this session (see module docstring)."""
+    ss = st.session_state
+    _run.page, _run.spec, _run.applied, _run.problems, _run.quiet = url_path, {}, {}, [], False
+    query = st.query_params.to_dict()
+    last = ss.get(state.LINK_LAST)
+    written = ss.get(state.LINK_WRITTEN) or {}
+    qkey = _canon(query)
+    if last is not None and qkey == _canon(last["params"]) and not locked():
+        # widgets drive this run; a different page means a sidebar page link was clicked
+        _run.query = None if url_path == last["page"] else _remembered(url_path)
+    elif last is not None and written.get(qkey) not in (None, url_path) and not locked():
+        _run.query = _remembered(url_path)  # the history entry such a click pushed
+    else:
+        _run.query = query
+        _apply_globals(query)
+
+
+def _remembered(url_path: str) -> dict[str, str]:
+    """The page's own parameters when it was last shown (its widgets forgot them meanwhile)."""
+    _run.quiet = True  # values this session chose itself: no message if the page resets one
+    return dict((st.session_state.get(state.LINK_PAGES) or {}).get(url_path, {}))
+
+
+def _apply_globals(query: dict[str, str]) -> None:
+    ss = st.session_state
+    spec = _global_spec()
+    values, problems = L.parse_params(spec, query)
+    for name, v in values.items():
+        ss[spec[name].key] = v
+    if "image" in query:
+        problems += _apply_image(query["image"])
+    _run.problems += problems
+
+
+def _apply_image(raw: str) -> list[str]:
+    """Put the link's image into the session; problems as phrases (the session keeps its image)."""
+    ss = st.session_state
+    try:
+        kind, ref = L.image_ref(raw, SAMPLES)
+    except L.LinkValueError as e:
+        return [str(e)]
+    if kind == "gallery":
+        if ss.get(state.IMAGE_REF) != ref:
+            try:
+                data = sample_bytes(ref)
+            except ImageError as e:
+                return [str(e).rstrip(".")]
+            ss[state.IMAGE_SOURCE], ss[state.GALLERY] = state.SOURCE_GALLERY, ref
+            ss[state.IMAGE_BYTES], ss[state.IMAGE_NAME], ss[state.IMAGE_REF] = data, ref, ref
+        return []
+    if ss.get(state.IMAGE_REF) == L.UPLOAD_PREFIX + ref:
+        return []
+    store = shared_images()
+    if not store.enabled:
+        return ["this server does not keep shared photos, so the linked photo is not here"]
+    data = store.get(ref)
+    if data is None:
+        return [f"the shared photo upload:{ref[:12]}… is not on this server (photos are kept for a limited time)"]
+    ss[state.IMAGE_SOURCE] = state.SOURCE_UPLOAD
+    ss[state.IMAGE_BYTES], ss[state.IMAGE_NAME] = data, f"shared photo {ref[:8]}"
+    ss[state.IMAGE_REF] = L.UPLOAD_PREFIX + ref
+    return []
+
+
+def page(**params: Param) -> None:
+    """Declare the session keys this page keeps in its URL; apply a link's values to them.
+
+    Call it first thing in a page, before any widget. ``params``: parameter name → Param
+    (``int_param``, ``float_param``, ``choice_param``, ``bool_param``, ``layer_param``).
+    """
+    _ensure_app_ran()
+    _run.spec = params
+    query = getattr(_run, "query", None)
+    if not query:
+        return
+    values, problems = L.parse_params(params, query)
+    _run.problems += problems
+    ss = st.session_state
+    for name, v in values.items():
+        p = params[name]
+        for k in p.clear:
+            ss.pop(k, None)
+        ss[p.key] = v
+        _run.applied[p.key] = (name, v)
+
+
+def _ensure_app_ran() -> None:
+    """A page link opened on a freshly started server runs the page file alone.
+
+    Until some session has run app.py's st.navigation, Streamlit serves page URLs through
+    its automatic pages/ folder: the page runs without app.py (no session defaults, no
+    sidebar). Streamlit switches that mode off for good at the first st.navigation call;
+    we do the same and rerun, so app.py runs and opens the linked page with its query.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def _image_param() -> str | None:
+    """``image=`` for the session's picture: a gallery name, ``upload:<sha256>``, or None."""
+    ss = st.session_state
+    ref = ss.get(state.IMAGE_REF)
+    data = ss.get(state.IMAGE_BYTES)
+    if ref or data is None:
+        return ref
+    try:
+        digest = shared_images().put(data, name=ss.get(state.IMAGE_NAME) or "")
+    except ImageError:
+        return None
+    if digest is None:
+        return None
+    ss[state.IMAGE_REF] = L.UPLOAD_PREFIX + digest
+    return ss[state.IMAGE_REF]
+
+
+def current_params() -> dict[str, str]:
+    """The view's query parameters, from the session (sidebar choices + the page's)."""
+    ss = st.session_state
+    out = {"model": str(ss.get(state.MODEL))}
+    if ss.get(state.WEIGHTS) in (state.WEIGHTS_PRETRAINED, state.WEIGHTS_RANDOM):
+        out["weights"] = ss[state.WEIGHTS]
+    image = _image_param()
+    if image:
+        out["image"] = image
+    out.update(L.format_params(getattr(_run, "spec", {}), ss))
+    if ss.get(state.PRESENT):
+        out["present"] = "1"
+        if ss.get(state.LOCK):
+            out["lock"] = "1"
+    return out
+
+
+def end(notice, share) -> None:
+    """After the page: the message for a link's unusable parts, the URL, the Share panel.
+
+    ``notice``: a container at the top of the main area; ``share``: one in the sidebar.
+    Does nothing when the run is being replaced (st.rerun, st.switch_page).
+    """
+    exc = sys.exc_info()[1]
+    if exc is not None and type(exc).__name__ == "RerunException":
+        return
+    ss = st.session_state
+    problems = list(getattr(_run, "problems", []))
+    spec = getattr(_run, "spec", {})
+    for key, (name, v) in getattr(_run, "applied", {}).items():
+        if ss.get(key) != v and not _run.quiet:  # the page reset it: not a layer/channel/class this view has
+            problems.append(f"{name} {L.shown(spec[name].fmt(v))} does not exist for this model and choice")
+    if problems:
+        notice.warning(L.problems_message(problems), icon=":material/link_off:")
+    params = current_params()
+    page_path = getattr(_run, "page", "")
+    if not locked() and params != st.query_params.to_dict():
+        st.query_params.from_dict(params)
+    ss[state.LINK_LAST] = {"page": page_path, "params": params}
+    written = dict(ss.get(state.LINK_WRITTEN) or {})
+    written[_canon(params)] = page_path
+    ss[state.LINK_WRITTEN] = dict(list(written.items())[-MAX_WRITTEN:])
+    pages = dict(ss.get(state.LINK_PAGES) or {})
+    pages[page_path] = {n: params[n] for n in spec if n in params}
+    ss[state.LINK_PAGES] = pages
+    with share:
+        share_panel(page_path, params)
+
+
+def view_url(page_path: str, params: dict[str, str]) -> str:
+    """The full link of a view (relative when the browser's address is unknown)."""
+    base = (st.context.url or "").rstrip("/")
+    return f"{base}/{page_path}" + (f"?{urlencode(params)}" if params else "")
+
+
+def qr_png(url: str, scale: int) -> bytes:
+    """A QR code of ``url`` as PNG bytes, ``scale`` pixels per module (medium error correction)."""
+    import segno
+
+    buf = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(buf, kind="png", scale=scale, border=4)
+    return buf.getvalue()
+
+
+@st.dialog("Scan to open this view", width="large")
+def _big_qr(url: str) -> None:
+    st.image(qr_png(url, 16), width=640)
+    st.code(url, language=None, wrap_lines=True)
+
+
+def share_panel(page_path: str, params: dict[str, str]) -> None:
+    """The Share popover (link to copy, QR code) and the presenter toggles."""
+    url = view_url(page_path, params)
+    with st.popover("Share this view", icon=":material/share:", width="stretch"):
+        st.caption("Copy the link (button at its right), or let the class scan the code.")
+        st.code(url, language=None, wrap_lines=True)
+        st.image(qr_png(url, 6), width=260)
+        if st.button("Show the QR code large", key="link_big_qr", icon=":material/qr_code_2:"):
+            _big_qr(url)
+        if "image" not in params and st.session_state.get(state.IMAGE_BYTES) is not None:
+            st.caption("Your own photo is not in this link: this server does not keep shared photos.")
+        elif params.get("image", "").startswith(L.UPLOAD_PREFIX):
+            st.caption(
+                "Your photo is kept on this server so the link works for others here; "
+                "it is deleted after a while (see README)."
+            )
+    st.toggle(
+        "Presenter mode",
+        key=state.PRESENT,
+        disabled=locked(),
+        help="For a projector: hides the sidebar's choices and enlarges text and pictures. "
+        "It is part of the link (present=1).",
+    )
+    if presenting():
+        st.toggle(
+            "Lock choices",
+            key=state.LOCK,
+            help="Whoever opens the link sees exactly this view: changes are undone (lock=1).",
+        )
+
+
+PRESENTER_CSS = """
+<style>
+[data-testid="stMainBlockContainer"] { zoom: 1.3; }
+</style>
+"""
+LOCK_CSS = """
+<style>
+[data-testid="stMain"] [data-testid="stWidgetLabel"] ~ div { pointer-events: none; opacity: 0.75; }
+</style>
+"""
+
+
+def presenter_style() -> None:
+    """Enlarge the main area for a projector (fixed CSS, no data in it)."""
+    if presenting():
+        st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
+        if locked():
+            st.markdown(LOCK_CSS, unsafe_allow_html=True)
