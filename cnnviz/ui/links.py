@@ -21,6 +21,7 @@ How it fits together (app.py calls the first and last, each page calls ``page``)
 from __future__ import annotations
 
 import io
+import runpy
 import sys
 import threading
 from urllib.parse import urlencode
@@ -84,6 +85,7 @@ def begin(url_path: str) -> None:
     """Read the URL into the session when it is new to this session (see module docstring)."""
     ss = st.session_state
     _run.page, _run.spec, _run.applied, _run.problems, _run.quiet = url_path, {}, {}, [], False
+    _run.began = True
     query = st.query_params.to_dict()
     last = ss.get(state.LINK_LAST)
     written = ss.get(state.LINK_WRITTEN) or {}
@@ -101,7 +103,10 @@ def begin(url_path: str) -> None:
 def _remembered(url_path: str) -> dict[str, str]:
     """The page's own parameters when it was last shown (its widgets forgot them meanwhile)."""
     _run.quiet = True  # values this session chose itself: no message if the page resets one
-    return dict((st.session_state.get(state.LINK_PAGES) or {}).get(url_path, {}))
+    kept = (st.session_state.get(state.LINK_PAGES) or {}).get(url_path, {})
+    if kept.get("model") != st.session_state.get(state.MODEL):  # layer names belong to a model
+        return {}
+    return dict(kept)
 
 
 def _apply_globals(query: dict[str, str]) -> None:
@@ -168,18 +173,30 @@ def page(**params: Param) -> None:
 
 
 def _ensure_app_ran() -> None:
-    """A page link opened on a freshly started server runs the page file alone.
+    """Run app.py first when a page file was started without it.
 
     Until some session has run app.py's st.navigation, Streamlit serves page URLs through
-    its automatic pages/ folder: the page runs without app.py (no session defaults, no
-    sidebar). Streamlit switches that mode off for good at the first st.navigation call;
-    we do the same and rerun, so app.py runs and opens the linked page with its query.
+    its automatic pages/ folder: a link to /features on a freshly started server ran
+    pages/features.py alone (no session defaults, no sidebar: a KeyError). AppTest does the
+    same on every run after the first. Then we switch that mode off, as st.navigation does,
+    and run app.py here, in this script run (a rerun would drop a button's click): it opens
+    the page the URL names, with its query, and this outer run stops.
     """
+    if getattr(_run, "began", False) or getattr(_run, "inlining", False):
+        return
     from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return
+    PagesManager.uses_pages_directory = False
+    _run.inlining = True
+    try:
+        runpy.run_path(ctx.pages_manager.main_script_path, run_name="__main__")
+    finally:
+        _run.inlining = False
+    st.stop()
 
 
 def _image_param() -> str | None:
@@ -222,6 +239,7 @@ def end(notice, share) -> None:
     ``notice``: a container at the top of the main area; ``share``: one in the sidebar.
     Does nothing when the run is being replaced (st.rerun, st.switch_page).
     """
+    _run.began = False
     exc = sys.exc_info()[1]
     if exc is not None and type(exc).__name__ == "RerunException":
         return
@@ -242,7 +260,7 @@ def end(notice, share) -> None:
     written[_canon(params)] = page_path
     ss[state.LINK_WRITTEN] = dict(list(written.items())[-MAX_WRITTEN:])
     pages = dict(ss.get(state.LINK_PAGES) or {})
-    pages[page_path] = {n: params[n] for n in spec if n in params}
+    pages[page_path] = {n: params[n] for n in ("model", *spec) if n in params}
     ss[state.LINK_PAGES] = pages
     with share:
         share_panel(page_path, params)
