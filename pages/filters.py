@@ -5,8 +5,7 @@ import streamlit as st
 
 from cnnviz import filters as fl
 from cnnviz.errors import CnnvizError
-from cnnviz.ui import compute_views as ui
-from cnnviz.ui import links, loaders, state
+from cnnviz.ui import links, loaders, state, widgets
 from cnnviz.ui.inside_charts import norms_histogram
 from cnnviz.ui.layer_picker import layer_select
 
@@ -38,7 +37,7 @@ with c1:
         disabled=i == 1,
     )
 with c2:
-    ui.clamp(state.FILT_CHANNEL, 0, i - 1)  # a link or another layer may have left a bigger value
+    widgets.clamp(state.FILT_CHANNEL, 0, i - 1)  # a link or another layer may have left a bigger value
     channel = st.number_input(
         "Input channel", 0, i - 1, 0, key=state.FILT_CHANNEL, disabled=mode != "channel" or i == 1
     )

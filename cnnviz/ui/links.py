@@ -48,6 +48,7 @@ __all__ = [
 ]
 
 _run = threading.local()  # this script run's page, declared parameters and link values
+GLOBAL_NAMES = ("model", "weights", "image", "present", "lock")
 MAX_WRITTEN = 64  # query strings remembered to recognise the entry a sidebar page link pushes
 
 
@@ -92,21 +93,31 @@ def begin(url_path: str) -> None:
     qkey = _canon(query)
     if last is not None and qkey == _canon(last["params"]) and not locked():
         # widgets drive this run; a different page means a sidebar page link was clicked
-        _run.query = None if url_path == last["page"] else _remembered(url_path)
+        _run.query = None if url_path == last["page"] else _remembered(url_path, query)
     elif last is not None and written.get(qkey) not in (None, url_path) and not locked():
-        _run.query = _remembered(url_path)  # the history entry such a click pushed
+        _run.query = _remembered(url_path, query)  # the history entry such a click pushed
     else:
+        if last is not None:  # only what differs from the view this session last wrote is news
+            query = {
+                k: v
+                for k, v in query.items()
+                if last["params"].get(k) != v or (k not in GLOBAL_NAMES and last["page"] != url_path)
+            }
         _run.query = query
         _apply_globals(query)
 
 
-def _remembered(url_path: str) -> dict[str, str]:
-    """The page's own parameters when it was last shown (its widgets forgot them meanwhile)."""
+def _remembered(url_path: str, query: dict[str, str]) -> dict[str, str]:
+    """A page opened from the page menu (the URL still holds the last page's view): the choices
+    this page had when last shown, else the shared ones of the last page (its layer, channel...),
+    as long as the model is the same (layer names belong to a model)."""
     _run.quiet = True  # values this session chose itself: no message if the page resets one
+    model = st.session_state.get(state.MODEL)
+    carried = {k: v for k, v in query.items() if k not in GLOBAL_NAMES} if query.get("model") == model else {}
     kept = (st.session_state.get(state.LINK_PAGES) or {}).get(url_path, {})
-    if kept.get("model") != st.session_state.get(state.MODEL):  # layer names belong to a model
-        return {}
-    return dict(kept)
+    if kept.get("model") != model:
+        kept = {}
+    return {**carried, **kept}
 
 
 def _apply_globals(query: dict[str, str]) -> None:
@@ -162,7 +173,8 @@ def page(**params: Param) -> None:
     if not query:
         return
     values, problems = L.parse_params(params, query)
-    _run.problems += problems
+    if not _run.quiet:
+        _run.problems += problems
     ss = st.session_state
     for name, v in values.items():
         p = params[name]

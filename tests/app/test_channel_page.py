@@ -97,7 +97,7 @@ def test_zoo_model_link_featvis_examples_and_weights():
 def test_bad_links_get_a_warning():
     at = open_page("tinyvgg_mnist", "nope", "999")
     warnings = " ".join(w.value for w in at.warning)
-    assert "layer this model does not have" in warnings and "channel this layer does not have" in warnings
+    assert "layer `nope` does not exist" in warnings and "channel `999` does not exist" in warnings
     assert at.number_input(key="ch_channel").value == 0
 
 
