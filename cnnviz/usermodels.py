@@ -16,8 +16,11 @@ finds the JSON beside a weights file, ``scan`` lists a folder's models.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import secrets
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,19 +117,74 @@ def scan(directory: Path) -> list[UserModel]:
     return found
 
 
-def save(model: nn.Module, meta: dict, path: str | Path) -> Path:
+def owner_id(token: str) -> str:
+    """What a sidecar stores about its owner: a digest of the browser's token, never the token."""
+    return hashlib.sha256(f"cnnviz-owner:{token}".encode()).hexdigest()[:32]
+
+
+def visible_to(meta: dict, token: str | None) -> bool:
+    """Whether a browser holding ``token`` may see and open this model: its own, one shared
+    with the class, or one without an owner (trained on the command line, shipped)."""
+    owner = meta.get("owner")
+    return not owner or meta.get("shared") is True or (token is not None and owner == owner_id(token))
+
+
+def owned_by(meta: dict, token: str | None) -> bool:
+    return token is not None and meta.get("owner") == owner_id(token)
+
+
+def free_name(name: str, directory: Path) -> str:
+    """``name`` if nothing in ``directory`` uses it, else the first free ``name_2``, ``name_3``..."""
+
+    def taken(n: str) -> bool:
+        return any((directory / f"{n}{suffix}").exists() for suffix in (".json", ".safetensors"))
+
+    if not taken(name):
+        return name
+    stem = name[:44]
+    return next(f"{stem}_{i}" for i in range(2, 10_000) if not taken(f"{stem}_{i}"))
+
+
+def save(model: nn.Module, meta: dict, path: str | Path, *, exclusive: bool = False) -> Path:
     """Save ``model``'s state dict as ``P.safetensors`` with the sidecar ``P.json``.
 
     ``path`` is ``P``, ``P.safetensors`` or ``P.json``; ``meta["format"]`` and
     ``meta["name"]`` are filled in. Writes to temporary names first and renames, so a crash
     never leaves half a model that the picker would list. Returns the ``.safetensors`` path.
+
+    ``exclusive`` (the app): the name is claimed by hard-linking the finished weights into
+    place, which fails if the name exists, so no save ever replaces another's model and two
+    concurrent saves of one name cannot pair one's weights with the other's sidecar: the
+    loser gets NameTaken (with a free name to suggest) and leaves nothing behind.
     """
     weights, meta_path = paths(path)
     weights.parent.mkdir(parents=True, exist_ok=True)
     meta = {**meta, "format": FORMAT, "name": meta_path.stem}
-    tmp_w, tmp_m = weights.with_suffix(".safetensors.tmp"), meta_path.with_suffix(".json.tmp")
-    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp_w))
-    tmp_m.write_text(json.dumps(meta, indent=2))
-    tmp_w.replace(weights)
-    tmp_m.replace(meta_path)
+    # Unique temporary names: two writers of the same model never share a temporary file.
+    tag = f"{os.getpid()}.{threading.get_ident()}.{secrets.token_hex(4)}"
+    tmp_w, tmp_m = weights.with_name(f".{weights.name}.{tag}.tmp"), meta_path.with_name(f".{meta_path.name}.{tag}.tmp")
+    try:
+        save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp_w))
+        tmp_m.write_text(json.dumps(meta, indent=2))
+        if exclusive:
+            if meta_path.exists():
+                raise FileExistsError(meta_path)
+            os.link(tmp_w, weights)  # atomic claim: FileExistsError if the name is taken
+            tmp_m.replace(meta_path)  # only the claimant ever writes this name's sidecar
+        else:
+            tmp_w.replace(weights)
+            tmp_m.replace(meta_path)
+    except FileExistsError:
+        raise NameTaken(meta_path.stem, free_name(meta_path.stem, weights.parent)) from None
+    finally:
+        tmp_w.unlink(missing_ok=True)
+        tmp_m.unlink(missing_ok=True)
     return weights
+
+
+class NameTaken(CheckpointError):
+    """A save under a name that is already used; ``suggestion`` is free."""
+
+    def __init__(self, name: str, suggestion: str):
+        super().__init__(f"The name {name!r} is already taken; save under another, e.g. {suggestion!r}.")
+        self.name, self.suggestion = name, suggestion

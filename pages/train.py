@@ -8,6 +8,7 @@ from cnnviz.training.fit import TrainConfig
 from cnnviz.training.recipes import chance_advice, recipe_for
 from cnnviz.ui import links, state
 from cnnviz.ui import train_widgets as tw
+from cnnviz.ui.owner import owner_token, share_default
 from cnnviz.ui.text import plain
 
 links.page()
@@ -158,9 +159,16 @@ with st.expander("What am I looking at?"):
     )
 
 st.subheader("Save your model")
-default_name = f"my_{arch['kind']}_{tds.name}".replace(" ", "_")
 c1, c2 = st.columns([2, 1])
-name = c1.text_input("Name", value=default_name, key=state.TRAIN_SAVE_NAME, max_chars=48)
+name = c1.text_input(
+    "Name", value=results.default_name(arch["kind"], tds.name, owner_token()), key=state.TRAIN_SAVE_NAME, max_chars=48
+)
+c1.toggle(
+    "Share with the class",
+    value=share_default(),
+    key=state.TRAIN_SHARE,
+    help="Off: only this browser sees the model. On: every student can pick it (nobody else can replace it).",
+)
 if c2.button("Save", key=state.TRAIN_SAVE, type="primary"):
     try:
         meta = results.checkpoint_meta(
@@ -170,7 +178,9 @@ if c2.button("Save", key=state.TRAIN_SAVE, type="primary"):
             snap.fit,
             config={"epochs": t.cfg.epochs, "lr": t.cfg.lr, "batch_size": t.cfg.batch_size},
         )
-        st.session_state[state.TRAIN_SAVED] = str(results.save_model(t.model, meta))
+        st.session_state[state.TRAIN_SAVED] = str(
+            results.save_model(t.model, meta, owner=owner_token(), shared=st.session_state[state.TRAIN_SHARE])
+        )
         st.rerun()  # the sidebar's model picker lists it from the next run on
     except CnnvizError as e:
         st.error(str(e))

@@ -74,6 +74,14 @@ def check_name(name: str) -> str:
     return name
 
 
+def default_name(kind: str, dataset: str, token: str) -> str:
+    """A name for a student's model that nobody has used yet: ``my_<arch>_<data>_<4 hex of
+    the browser's token>``, with ``_2``, ``_3``... if even that is taken (a fixed default
+    made every student save over the same model)."""
+    base = re.sub(r"[^A-Za-z0-9_-]+", "_", f"my_{kind}_{dataset}")[:38].strip("_-") or "my_model"
+    return usermodels.free_name(f"{base}_{token[:4]}", usermodels.user_models_dir())
+
+
 def checkpoint_meta(
     name: str, arch: dict, ds: ImageDataset, fit: FitResult, *, title: str | None = None, config: dict | None = None
 ) -> dict:
@@ -101,12 +109,22 @@ def checkpoint_meta(
     }
 
 
-def save_model(model: nn.Module, meta: dict, path: str | Path | None = None) -> Path:
+def save_model(
+    model: nn.Module, meta: dict, path: str | Path | None = None, *, owner: str | None = None, shared: bool = False
+) -> Path:
     """Save as ``<path>.safetensors`` + ``<path>.json`` (default: the user-models folder,
-    under ``meta["name"]``). Returns the .safetensors path."""
+    under ``meta["name"]``). Returns the .safetensors path.
+
+    ``owner`` (the app: the browser's token): the model belongs to it, is visible to others
+    only when ``shared``, and a taken name is refused (usermodels.NameTaken) instead of
+    overwriting anyone's model.
+    """
     if path is None:
         path = usermodels.user_models_dir() / check_name(meta["name"])
-    return usermodels.save(model, meta, path)
+    if owner is None:
+        return usermodels.save(model, meta, path)
+    meta = {**meta, "owner": usermodels.owner_id(owner), "shared": bool(shared)}
+    return usermodels.save(model, meta, path, exclusive=True)
 
 
 def export_zip(weights_path: str | Path) -> bytes:

@@ -17,6 +17,7 @@ from cnnviz import render
 from cnnviz.errors import CnnvizError
 from cnnviz.ui import charts, loaders, state
 from cnnviz.ui.explain_views import explanation
+from cnnviz.ui.owner import model_title, visible_models
 from cnnviz.ui.text import plain
 from cnnviz.zoo import LoadedModel, list_models
 
@@ -41,11 +42,11 @@ HELP = {
 
 
 def _titles() -> dict[str, str]:
-    return {i.name: i.title + (" (yours)" if i.family == "user" else "") for i in list_models()}
+    return {i.name: model_title(i) for i in visible_models()}
 
 
 def _latest_user_model() -> str | None:
-    users = [i for i in list_models() if i.family == "user"]
+    users = [i for i in visible_models() if i.family == "user"]
     return users[-1].name if users else None
 
 

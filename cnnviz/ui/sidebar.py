@@ -7,8 +7,8 @@ import streamlit as st
 from cnnviz.images import SAMPLES, sample_bytes
 from cnnviz.ui import state
 from cnnviz.ui.loaders import store_upload
+from cnnviz.ui.owner import model_title, visible_models
 from cnnviz.ui.text import plain
-from cnnviz.zoo import list_models
 
 WEIGHTS_LABEL = {state.WEIGHTS_PRETRAINED: "Trained", state.WEIGHTS_RANDOM: "Random", state.WEIGHTS_FILE: "My file"}
 
@@ -19,14 +19,15 @@ def _on_weights_upload() -> None:
 
 
 def _model_picker() -> None:
-    infos = {i.name: i for i in list_models()}
-    if st.session_state[state.MODEL] not in infos:  # a user model was deleted meanwhile
+    infos = {i.name: i for i in visible_models()}
+    # A user model deleted meanwhile, or another student's private one named in a link.
+    if st.session_state[state.MODEL] not in infos:
         st.session_state[state.MODEL] = state.DEFAULT_MODEL
     st.selectbox(
         "Model",
         list(infos),
         key=state.MODEL,
-        format_func=lambda n: f"{infos[n].title}" if infos[n].family != "user" else f"{infos[n].title} (yours)",
+        format_func={n: model_title(i) for n, i in infos.items()}.get,
         help="Every page looks inside this model.",
     )
     info = infos[st.session_state[state.MODEL]]

@@ -1,0 +1,68 @@
+"""Who this browser is: a random owner token kept in a cookie across reloads.
+
+A model saved in the app belongs to the token that saved it (the sidecar keeps a digest
+of it, cnnviz.usermodels.owner_id). Streamlit can read cookies (``st.context.cookies``,
+sent with the page's websocket) but not set them, so a new browser gets a fresh token and
+a zero-height component sets the cookie from the page; the next load reads it back.
+Clearing cookies (or another browser) is a new owner: models saved before stay, owned by
+the old token, and are visible only if they were shared.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+
+import streamlit as st
+import streamlit.components.v1 as components
+
+from cnnviz import usermodels
+from cnnviz.ui import state
+from cnnviz.zoo import ModelInfo, list_models
+
+COOKIE = "cnnviz_owner"
+_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+def share_default() -> bool:
+    """The teacher's default for "Share with the class" (env CNNVIZ_SHARE_MODELS=1; off)."""
+    return os.environ.get("CNNVIZ_SHARE_MODELS", "0").strip().lower() in ("1", "true", "yes", "on")
+
+
+def owner_token() -> str:
+    """This browser's token: from session state, else its cookie, else a new one (set now)."""
+    token = st.session_state.get(state.OWNER)
+    if token:
+        return token
+    try:
+        cookie = st.context.cookies.get(COOKIE)
+    except Exception:  # no browser behind this session (AppTest): a token per session
+        cookie = None
+    if not isinstance(cookie, str) or not _TOKEN.fullmatch(cookie):  # AppTest gives a mock
+        cookie = None
+    token = cookie or secrets.token_hex(16)
+    st.session_state[state.OWNER] = token
+    if token != cookie:
+        # The component's iframe shares the app's origin, so its cookie is the app's.
+        components.html(
+            f"<script>document.cookie = '{COOKIE}={token}; max-age=31536000; path=/; SameSite=Strict';</script>",
+            height=0,
+        )
+    return token
+
+
+def visible_models() -> list[ModelInfo]:
+    """The models this browser may pick: every registry model, and of the saved ones its
+    own, those shared with the class and those without an owner (command line, shipped)."""
+    token = owner_token()
+    return [i for i in list_models() if i.family != "user" or usermodels.visible_to(i.metadata, token)]
+
+
+def model_title(info: ModelInfo) -> str:
+    """The picker's text: the title, and whose a saved model is."""
+    if info.family != "user":
+        return info.title
+    if usermodels.owned_by(info.metadata, owner_token()):
+        return f"{info.title} (yours{', shared' if info.metadata.get('shared') else ''})"
+    return f"{info.title} (shared)" if info.metadata.get("owner") else f"{info.title} (saved)"
