@@ -234,7 +234,9 @@ def sweep_layers(model: nn.Module, *, min_children: int = 4) -> list[str]:
             if not _has_conv(child):
                 continue
             pick = name
-            for later, m in kids[i + 1 :]:
+            # A bare conv is read after the layers that follow it (its ReLU); a block that
+            # holds its own conv is read as it is (never the classifier after it).
+            for later, m in kids[i + 1 :] if not any(True for _ in child.children()) else ():
                 if _has_conv(m) or isinstance(m, _STOPS):
                     break
                 pick = later
@@ -247,6 +249,11 @@ def sweep_layers(model: nn.Module, *, min_children: int = 4) -> list[str]:
         return isinstance(m, nn.Sequential) and sum(_has_conv(k) for k in m.children()) >= min_children
 
     top = list(model.named_children())
+    convs = [(n, c) for n, c in top if _has_conv(c)]
+    if len(convs) == 1 and isinstance(convs[0][1], nn.Sequential) and len(list(convs[0][1].children())) > 1:
+        # One feature sequence holding every conv (a small CNN of 1-3 blocks, LeNet): its
+        # blocks are the sweep, not the sequence as a whole.
+        return expand(convs[0][0] + ".", convs[0][1])
     if not any(is_sequence(c) for _, c in top):
         return expand("", model)
     names: list[str] = []

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import secrets
 import threading
@@ -29,11 +30,19 @@ from safetensors.torch import save_file
 from torch import nn
 
 from cnnviz.checkpoints import load_state_dict_file
-from cnnviz.errors import CheckpointError
-from cnnviz.models.small_cnn import build_model
+from cnnviz.errors import CheckpointError, ModelError
+from cnnviz.models.small_cnn import build_model, cost
 from cnnviz.preprocess import Preprocess
 
 FORMAT = "cnnviz-model/1"
+
+# What a sidecar may ask for, checked before a module is built (issue 10: a size of 100000
+# tried 400 GB; 60 blocks of 512 channels took 3.5 GB and 13 s before failing).
+MAX_SIZE = 512  # input side
+MAX_CLASSES = 1000
+MAX_CLASS_CHARS = 100
+MAX_PARAMS = 20_000_000  # 80 MB of float32
+MAX_ACTIVATIONS = 32_000_000  # values for one image through every block (128 MB captured)
 SHIPPED_DIR = Path(__file__).parent / "weights"  # models that ship with the app (tinyvgg_mnist)
 
 
@@ -82,13 +91,56 @@ def read(sidecar: str | Path) -> UserModel:
         raise CheckpointError(f"{meta_path.name} is not a CNN Explorer model (its format is not {FORMAT}).")
     if not weights.is_file():
         raise CheckpointError(f"{meta_path.name} has no {weights.name} beside it.")
-    try:
-        pre = Preprocess.from_dict(meta["preprocess"])
-        classes = [str(c) for c in meta["classes"]]
-        arch = dict(meta["arch"])
-    except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"{meta_path.name} is malformed (preprocess, classes or arch).") from e
+    pre, classes, arch = validate(meta, meta_path.name)
     return UserModel(meta_path.stem, weights, arch, classes, pre, meta)
+
+
+def _int(v: object, lo: int, hi: int, what: str, where: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+        raise CheckpointError(f"{where}: {what} must be a whole number from {lo} to {hi} (it is {str(v)[:20]!r}).")
+    return v
+
+
+def _numbers(v: object, n: int, what: str, where: str, *, positive: bool = False) -> tuple[float, ...]:
+    ok = isinstance(v, list) and len(v) == n and all(isinstance(x, int | float) and not isinstance(x, bool) for x in v)
+    if not ok or not all(math.isfinite(x) and (x > 0 or not positive) for x in v):
+        need = "positive numbers" if positive else "numbers"
+        raise CheckpointError(f"{where}: {what} must be a list of {n} finite {need}, one per channel.")
+    return tuple(float(x) for x in v)
+
+
+def validate(meta: dict, where: str = "The model description") -> tuple[Preprocess, list[str], dict]:
+    """(preprocess, classes, arch) of a sidecar after checking every field's type, length and
+    range, and the network's size (parameters, activations) from its architecture alone.
+    Raises CheckpointError naming the first bad field; nothing is built or allocated."""
+    p, classes, arch = meta.get("preprocess"), meta.get("classes"), meta.get("arch")
+    if not isinstance(p, dict) or not isinstance(classes, list) or not isinstance(arch, dict):
+        raise CheckpointError(f"{where} is malformed: it needs preprocess, classes and arch.")
+    size = _int(p.get("size"), 8, MAX_SIZE, "the input size", where)
+    resize = _int(p.get("resize", size), size, 2 * MAX_SIZE, "the resize side", where)
+    channels = p.get("channels", 3)
+    if channels not in (1, 3) or isinstance(channels, bool):
+        raise CheckpointError(f"{where}: channels must be 1 (grey) or 3 (colour).")
+    mean = _numbers(p.get("mean"), channels, "mean", where)
+    std = _numbers(p.get("std"), channels, "std", where, positive=True)
+    invert = p.get("invert", False)
+    if not isinstance(invert, bool):  # "false" is a non-empty string: bool() would say True
+        raise CheckpointError(f"{where}: invert must be true or false (without quotes).")
+    if not 2 <= len(classes) <= MAX_CLASSES:
+        raise CheckpointError(f"{where}: a model needs 2 to {MAX_CLASSES} classes (it lists {len(classes)}).")
+    if not all(isinstance(c, str) and 0 < len(c) <= MAX_CLASS_CHARS for c in classes):
+        raise CheckpointError(f"{where}: every class name must be text of 1 to {MAX_CLASS_CHARS} characters.")
+    try:
+        params, acts = cost(arch, channels, len(classes), size)
+    except (ModelError, TypeError, ValueError, KeyError, RuntimeError) as e:
+        raise CheckpointError(f"{where}: its architecture cannot be built ({str(e)[:120]}).") from None
+    if params > MAX_PARAMS or acts > MAX_ACTIVATIONS:
+        raise CheckpointError(
+            f"{where} describes a network too large for this server ({params / 1e6:.1f} M parameters, "
+            f"{acts / 1e6:.1f} M activation values; at most {MAX_PARAMS / 1e6:.0f} M and {MAX_ACTIVATIONS / 1e6:.0f} M)."
+        )
+    pre = Preprocess(size=size, resize=resize, mean=mean, std=std, channels=channels, invert=invert)
+    return pre, list(classes), dict(arch)
 
 
 def sidecar_of(weights: str | Path) -> Path | None:

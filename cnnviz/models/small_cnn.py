@@ -156,6 +156,24 @@ def build_model(arch: dict, in_channels: int, num_classes: int, size: int, *, se
     return model
 
 
+def cost(arch: dict, in_channels: int, num_classes: int, size: int) -> tuple[int, int]:
+    """(parameters, activation values of one image through the conv blocks), from the
+    architecture alone: the modules are made on the meta device, so nothing is allocated.
+    Raises ModelError for an architecture that cannot be built."""
+    with torch.device("meta"):
+        model = _assemble(arch, in_channels, num_classes, size)
+    params = sum(p.numel() for p in model.parameters())
+    a = _check(arch)
+    side, acts = size, 0
+    per_block = 3 if a["batchnorm"] else 2  # conv (+ bn) + activation outputs, each kept by a capture
+    for c_out, pooled in zip(a["channels"], _pools(a, len(a["channels"])), strict=True):
+        acts += per_block * c_out * side * side
+        if pooled:
+            side //= 2
+            acts += c_out * side * side
+    return params, acts
+
+
 def _assemble(arch: dict, in_channels: int, num_classes: int, size: int) -> nn.Module:
     a = _check(arch)
     if num_classes < 2:

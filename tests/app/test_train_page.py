@@ -43,8 +43,13 @@ def test_train_save_and_pick_everywhere(_isolated_user_models):
     assert not at.exception
     assert (_isolated_user_models / "apptest_shapes.safetensors").is_file()
     assert any("Saved as" in s.value for s in at.success)
-    # the sidebar picker (on any page; AppTest drops the sidebar after switch_page) lists it
+    # the sidebar picker (on any page; AppTest drops the sidebar after switch_page) of the
+    # same browser (its owner token) lists it; another browser's does not (private by default)
+    stranger = AppTest.from_file(APP, default_timeout=180)
+    stranger.run()
+    assert not any("apptest_shapes" in o for o in stranger.sidebar.selectbox(key=state.MODEL).options)
     home = AppTest.from_file(APP, default_timeout=180)
+    home.session_state[state.OWNER] = at.session_state[state.OWNER]
     home.run()
     picker = home.sidebar.selectbox(key=state.MODEL)
     assert "apptest_shapes (yours)" in picker.options
