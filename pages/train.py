@@ -64,11 +64,22 @@ opt = c[3].radio(
 t = trainer.get(sid)
 snap = t.snapshot() if t is not None else None
 b1, b2, _ = st.columns([1, 1, 4])
-if b1.button("Train", type="primary", key=state.TRAIN_START, disabled=bool(snap and snap.active)):
-    cfg = TrainConfig(epochs=epochs, batch_size=batch, lr=lr, optimizer=opt, augment=aug)
-    t = trainer.start(sid, ds, arch, cfg)
-    snap = t.snapshot()
-    st.session_state[state.TRAIN_SAVED] = None
+cfg = TrainConfig(epochs=epochs, batch_size=batch, lr=lr, optimizer=opt, augment=aug)
+est = trainer.estimate_seconds(arch, ds, cfg)
+over = est > trainer.MAX_MINUTES * 60
+_.caption(f"About {est:.0f} s on this server" if est < 120 else f"About {est / 60:.0f} min on this server")
+if b1.button("Train", type="primary", key=state.TRAIN_START, disabled=bool(snap and snap.active) or over):
+    try:
+        t = trainer.start(sid, ds, arch, cfg)
+        snap = t.snapshot()
+        st.session_state[state.TRAIN_SAVED] = None
+    except CnnvizError as e:
+        st.error(str(e))
+if over:
+    st.warning(
+        f"This training would take about {est / 60:.0f} minutes; the limit here is {trainer.MAX_MINUTES:g}. "
+        "Use fewer epochs, smaller images or fewer channels."
+    )
 if b2.button("Stop", key=state.TRAIN_STOP, disabled=not (snap and snap.active)):
     t.stop()  # the loop ends after this batch; the model keeps what it learnt
 st.session_state[state.TRAIN_SHOWN] = snap.status if snap else None

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# AppTests do not run the Train page's once-a-second poll: give their trainings time.
+os.environ.setdefault("CNNVIZ_TRAIN_HEARTBEAT", "300")
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -174,6 +174,21 @@ def cost(arch: dict, in_channels: int, num_classes: int, size: int) -> tuple[int
     return params, acts
 
 
+def forward_macs(arch: dict, in_channels: int, num_classes: int, size: int) -> int:
+    """Multiply-adds of one image's forward pass (convs and linears), from the architecture."""
+    a = _check(arch)
+    k2, side, c_in, macs = a["kernel"] ** 2, size, in_channels, 0
+    for c_out, pooled in zip(a["channels"], _pools(a, len(a["channels"])), strict=True):
+        macs += c_in * c_out * k2 * side * side
+        c_in = c_out
+        side = side // 2 if pooled else side
+    width = c_in * side * side
+    for h in [*a["hidden"], num_classes]:
+        macs += width * h
+        width = h
+    return macs
+
+
 def _assemble(arch: dict, in_channels: int, num_classes: int, size: int) -> nn.Module:
     a = _check(arch)
     if num_classes < 2:

@@ -25,7 +25,10 @@ from cnnviz.training.results import Results, evaluate
 from cnnviz.zoo import default_device
 
 MAX_EPOCHS = 100
-HEARTBEAT_TIMEOUT = float(os.environ.get("CNNVIZ_TRAIN_HEARTBEAT", 60))  # s without a poll → stop
+# The page polls every second while a training runs: a closed tab frees its slot after this.
+HEARTBEAT_TIMEOUT = float(os.environ.get("CNNVIZ_TRAIN_HEARTBEAT", 10))  # s without a poll → stop
+# The teacher's limit on one training's estimated time (a lesson, not a night).
+MAX_MINUTES = float(os.environ.get("CNNVIZ_TRAIN_MAX_MINUTES", 10))
 KEEP_FINISHED = 30 * 60  # s a finished trainer is kept after its last poll
 _SLOTS = threading.BoundedSemaphore(int(os.environ.get("CNNVIZ_MAX_TRAININGS", 1)))
 _REGISTRY: dict[str, Trainer] = {}
@@ -83,11 +86,21 @@ class Trainer:
     _thread: threading.Thread | None = None
 
     def start(self) -> Trainer:
-        if self.cfg.epochs > MAX_EPOCHS:
-            raise CnnvizError(f"At most {MAX_EPOCHS} epochs, please: this server is shared.")
+        self.check()
         self._thread = threading.Thread(target=self._run, name="cnnviz-train", daemon=True)
         self._thread.start()
         return self
+
+    def check(self) -> None:
+        """Refuse, before anything runs, a training too long for a shared lesson."""
+        if self.cfg.epochs > MAX_EPOCHS:
+            raise CnnvizError(f"At most {MAX_EPOCHS} epochs, please: this server is shared.")
+        est = estimate_seconds(self.arch, self.ds, self.cfg)
+        if est > MAX_MINUTES * 60:
+            raise CnnvizError(
+                f"This training would take about {est / 60:.0f} minutes here; the limit is {MAX_MINUTES:g}. "
+                "Use fewer epochs, smaller images or fewer channels."
+            )
 
     def stop(self) -> None:
         """Ask the loop to stop after the current batch (the model keeps its weights)."""
@@ -178,14 +191,61 @@ def _prune(now: float) -> None:
             del _REGISTRY[key]
 
 
+_RATE: list[tuple[float, float]] = []  # (seconds per image, seconds per multiply-add), measured once
+
+
+def _per_image_seconds(arch: dict) -> tuple[float, int]:
+    """(seconds per training image, forward multiply-adds per image) for ``arch`` on 32² grey."""
+    import torch
+
+    from cnnviz.models.small_cnn import forward_macs
+
+    model = build_model(arch, 1, 10, 32)
+    opt = torch.optim.Adam(model.parameters())
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(64, 1, 32, 32, generator=g), torch.randint(0, 10, (64,), generator=g)
+    steps, t0 = 0, time.perf_counter()
+    while steps < 2 or (time.perf_counter() - t0 < 0.2 and steps < 30):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+        steps += 1
+    return (time.perf_counter() - t0) / (steps * 64), forward_macs(arch, 1, 10, 32)
+
+
+def _training_rate() -> tuple[float, float]:
+    """A two-point fit of time per image = overhead + multiply-adds × cost, from a few steps
+    of a small and a wider TinyVGG here (~0.5 s, once per process)."""
+    if not _RATE:
+        from cnnviz.models.small_cnn import preset
+
+        t1, m1 = _per_image_seconds(preset("tinyvgg"))
+        t2, m2 = _per_image_seconds(preset("tinyvgg", channels=[32, 32, 64, 64]))
+        per_mac = max((t2 - t1) / (m2 - m1), 1e-13)
+        _RATE.append((max(t1 - m1 * per_mac, 0.0), per_mac))
+    return _RATE[0]
+
+
+def estimate_seconds(arch: dict, ds: ImageDataset, cfg: TrainConfig) -> float:
+    """About how long ``cfg.epochs`` over ``ds``'s training images take on this machine,
+    from the architecture's multiply-adds and a rate measured here (validation excluded)."""
+    from cnnviz.models.small_cnn import forward_macs
+
+    overhead, per_mac = _training_rate()
+    macs = forward_macs(arch, ds.channels, len(ds.classes), ds.size)
+    n = len(ds.train_idx) or len(ds.y)
+    return n * cfg.epochs * (overhead + macs * per_mac)
+
+
 def start(session: str, ds: ImageDataset, arch: dict, cfg: TrainConfig) -> Trainer:
     """Start training for ``session`` (stopping any training it had running)."""
+    t = Trainer(ds, arch, cfg)
+    t.check()  # a refused training leaves the session's previous one (and its slot) alone
     with _REGISTRY_LOCK:
         _prune(time.monotonic())
         old = _REGISTRY.get(session)
         if old is not None:
             old.stop()
-        t = Trainer(ds, arch, cfg)
         _REGISTRY[session] = t
     return t.start()
 
