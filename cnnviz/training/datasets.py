@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from PIL import Image, ImageDraw
 
+from cnnviz import memguard
 from cnnviz.errors import DatasetError, ImageError
 from cnnviz.files import read_regular_file
 from cnnviz.images import decode_image
@@ -227,6 +228,7 @@ def from_files(
     Order does not matter (classes and files are sorted). Files that are not readable
     images are skipped and counted; any size and colour mode is accepted.
     """
+    memguard.check("reading this dataset")
     entries = []
     for fname, data in files:
         parts = _safe_parts(fname)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from torch import nn
 
+from cnnviz import memguard
 from cnnviz.errors import CnnvizError
 from cnnviz.models.small_cnn import build_model
 from cnnviz.training.datasets import ImageDataset
@@ -95,6 +96,7 @@ class Trainer:
         """Refuse, before anything runs, a training too long for a shared lesson."""
         if self.cfg.epochs > MAX_EPOCHS:
             raise CnnvizError(f"At most {MAX_EPOCHS} epochs, please: this server is shared.")
+        memguard.check("this training")
         est = estimate_seconds(self.arch, self.ds, self.cfg)
         if est > MAX_MINUTES * 60:
             raise CnnvizError(

@@ -20,7 +20,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnnviz import cache, uploads
+from cnnviz import cache, memguard, uploads
 from cnnviz.capture import capture, capture_layers
 from cnnviz.catalogue import catalogue, find_layer, map_layers
 from cnnviz.errors import CheckpointError, CnnvizError, WeightsUnavailable
@@ -64,6 +64,7 @@ def cached_model(name: str, weights: str) -> LoadedModel:
     LoadedModel.use() serialises and restores it for each caller."""
 
     def load() -> LoadedModel:
+        memguard.check("loading this model")
         with st.spinner("Loading the model…"):
             lm = load_model(name, weights, download=False)
             warm_up(lm)
@@ -128,8 +129,13 @@ def loaded_model() -> LoadedModel:
     return lm
 
 
+def _decode_checked(data: bytes, name: str) -> Image.Image:
+    memguard.check("decoding this image")
+    return decode_image(data, name=name)
+
+
 def _decode(digest: str, data: bytes, name: str) -> Image.Image:
-    return cache.RESULTS.get_or_compute(("image", digest, name), lambda: decode_image(data, name=name))
+    return cache.RESULTS.get_or_compute(("image", digest, name), lambda: _decode_checked(data, name))
 
 
 def current_image_bytes() -> tuple[bytes, str, str] | None:

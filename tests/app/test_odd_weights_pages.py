@@ -42,3 +42,16 @@ def test_nan_weights_every_page_renders_with_a_warning(page, nan_checkpoint):
     assert not at.error, f"{page}: {[e.value for e in at.error]}"
     if page != "pages/train.py":  # the only page that does not show the chosen model
         assert any("NaN or infinite" in w.value for w in at.warning), page
+
+
+def test_memory_guard_message_instead_of_a_crash(monkeypatch):
+    from cnnviz import memguard
+    from cnnviz.images import sample_bytes
+
+    monkeypatch.setenv("CNNVIZ_MEMORY_BUDGET_MB", str((memguard.rss_bytes() >> 20) + 10))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.session_state["image_bytes"] = sample_bytes("coffee") + b"\0"  # new bytes: a decode is needed
+    at.session_state["image_name"] = "coffee.png"
+    at.run()
+    assert not at.exception, at.exception
+    assert any("server is busy" in e.value for e in at.error), [e.value for e in at.error]
