@@ -281,6 +281,9 @@ def end(notice, share) -> None:
 def view_url(page_path: str, params: dict[str, str]) -> str:
     """The full link of a view (relative when the browser's address is unknown)."""
     base = (st.context.url or "").rstrip("/")
+    here = getattr(_run, "page", "")
+    if here and base.endswith("/" + here):  # st.context.url can still hold the page's own path
+        base = base[: -len(here) - 1]
     return f"{base}/{page_path}" + (f"?{urlencode(params)}" if params else "")
 
 
@@ -306,8 +309,6 @@ def share_panel(page_path: str, params: dict[str, str]) -> None:
         st.caption("Copy the link (button at its right), or let the class scan the code.")
         st.code(url, language=None, wrap_lines=True)
         st.image(qr_png(url, 6), width=260)
-        if st.button("Show the QR code large", key="link_big_qr", icon=":material/qr_code_2:"):
-            _big_qr(url)
         if "image" not in params and st.session_state.get(state.IMAGE_BYTES) is not None:
             st.caption("Your own photo is not in this link: this server does not keep shared photos.")
         elif params.get("image", "").startswith(L.UPLOAD_PREFIX):
@@ -315,6 +316,8 @@ def share_panel(page_path: str, params: dict[str, str]) -> None:
                 "Your photo is kept on this server so the link works for others here; "
                 "it is deleted after a while (see README)."
             )
+    if st.button("Show the QR code large", key="link_big_qr", icon=":material/qr_code_2:", width="stretch"):
+        _big_qr(url)
     st.toggle(
         "Presenter mode",
         key=state.PRESENT,
@@ -332,7 +335,7 @@ def share_panel(page_path: str, params: dict[str, str]) -> None:
 
 PRESENTER_CSS = """
 <style>
-[data-testid="stMainBlockContainer"] { zoom: 1.3; }
+html { font-size: 21px; }  /* Streamlit sizes text in rem: every text and control grows, pictures keep their fit */
 </style>
 """
 LOCK_CSS = """
