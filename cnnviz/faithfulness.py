@@ -6,8 +6,8 @@ Insertion: start from a blurred copy and put the most important pixels back firs
 faithful map makes the probability rise fast (large area). A random order (of blobs the
 size of a Grad-CAM cell) is the baseline every method should beat.
 
-"Removed" pixels take the dataset's mean colour (0 after normalisation). Each curve is one
-batched forward of ``steps + 1`` images.
+"Removed" pixels take the dataset's mean colour (0 after normalisation). The curves' ends
+are shared by every map (:func:`compare_pictures` counts the pictures).
 """
 
 from __future__ import annotations
@@ -18,7 +18,12 @@ import numpy as np
 import torch
 
 from cnnviz import render
+from cnnviz.progress import Progress, report
 from cnnviz.zoo import LoadedModel
+
+# Steps per curve: 10 % at a time (11 points) instead of 16 steps - with the shared ends,
+# 18 pictures per map instead of 34.
+STEPS = 10
 
 
 @dataclass(frozen=True)
@@ -69,29 +74,66 @@ def _probs(lm: LoadedModel, batch: torch.Tensor, target: int, chunk: int) -> np.
     with lm.use() as model, torch.inference_mode():
         for i in range(0, batch.shape[0], chunk):
             out.append(torch.softmax(model(batch[i : i + chunk]).float(), dim=1)[:, target])
-    return torch.cat(out).cpu().numpy()
+    return torch.cat(out).cpu().numpy() if out else np.zeros(0, np.float32)
 
 
 def curves(
-    lm: LoadedModel, x: torch.Tensor, importance: np.ndarray, target: int, *, steps: int = 16, chunk: int = 34
+    lm: LoadedModel,
+    x: torch.Tensor,
+    importance: np.ndarray,
+    target: int,
+    *,
+    steps: int = STEPS,
+    chunk: int = 32,
+    progress: Progress | None = None,
 ) -> Curves:
     """Deletion and insertion curves of ``x`` (1, C, H, W) for class ``target``, pixels ranked by
     ``importance`` ((h, w), any resolution; bilinear resize to the input)."""
+    return _curves(lm, x, {"map": importance}, target, steps, chunk, progress)["map"]
+
+
+def _curves(
+    lm: LoadedModel,
+    x: torch.Tensor,
+    maps: dict[str, np.ndarray],
+    target: int,
+    steps: int,
+    chunk: int,
+    progress: Progress | None,
+) -> dict[str, Curves]:
+    """Curves of every map. The ends of both curves are the same for every map - nothing
+    removed is the photo, everything removed is grey, nothing inserted is the blurred copy,
+    everything inserted is the photo again - so those three pictures run once, and each map
+    adds only its 2·(steps − 1) inner steps."""
     x = x.detach().to(lm.device)
     h, w = x.shape[-2:]
-    order = pixel_order(importance, (h, w))
     fractions = np.linspace(0.0, 1.0, steps + 1)
-    grey = torch.zeros_like(x)
-    batch = torch.cat([_steps_batch(x, grey, order, fractions), _steps_batch(blurred(x), x, order, fractions)])
-    p = _probs(lm, batch, target, chunk)
-    deletion, insertion = p[: steps + 1], p[steps + 1 :]
-    return Curves(
-        fractions,
-        deletion,
-        insertion,
-        float(np.trapezoid(deletion, fractions)),
-        float(np.trapezoid(insertion, fractions)),
-    )
+    inner = fractions[1:-1]
+    grey, blur = torch.zeros_like(x), blurred(x)
+    total = 3 + 2 * len(inner) * len(maps)
+    what = "Deletion and insertion"
+    report(progress, 0, total, what)
+    p_clean, p_grey, p_blur = _probs(lm, torch.cat([x, grey, blur]), target, chunk)
+    done = 3
+    report(progress, done, total, what)
+    out = {}
+    for name, importance in maps.items():
+        order = pixel_order(importance, (h, w))
+        batch = torch.cat([_steps_batch(x, grey, order, inner), _steps_batch(blur, x, order, inner)])
+        p = _probs(lm, batch, target, chunk)
+        done += batch.shape[0]
+        report(progress, done, total, what)
+        k = len(inner)
+        deletion = np.concatenate([[p_clean], p[:k], [p_grey]]).astype(np.float32)
+        insertion = np.concatenate([[p_blur], p[k:], [p_clean]]).astype(np.float32)
+        out[name] = Curves(
+            fractions,
+            deletion,
+            insertion,
+            float(np.trapezoid(deletion, fractions)),
+            float(np.trapezoid(insertion, fractions)),
+        )
+    return out
 
 
 def random_importance(size: tuple[int, int], seed: int = 0, cells: int = 7) -> np.ndarray:
@@ -107,9 +149,23 @@ def random_importance(size: tuple[int, int], seed: int = 0, cells: int = 7) -> n
 
 
 def compare(
-    lm: LoadedModel, x: torch.Tensor, maps: dict[str, np.ndarray], target: int, *, steps: int = 16, seed: int = 0
+    lm: LoadedModel,
+    x: torch.Tensor,
+    maps: dict[str, np.ndarray],
+    target: int,
+    *,
+    steps: int = STEPS,
+    seed: int = 0,
+    progress: Progress | None = None,
 ) -> dict[str, Curves]:
-    """Curves for each named map plus ``"random"`` (the baseline), same target and steps."""
+    """Curves for each named map plus ``"random"`` (the baseline), same target and steps.
+
+    Runs ``compare_pictures(len(maps) + 1, steps)`` pictures; ``progress(fraction, text)`` after each batch."""
     size = tuple(x.shape[-2:])
     all_maps = {**maps, "random": random_importance(size, seed)}  # type: ignore[arg-type]
-    return {name: curves(lm, x, m, target, steps=steps) for name, m in all_maps.items()}
+    return _curves(lm, x, all_maps, target, steps, 32, progress)
+
+
+def compare_pictures(n_maps: int, steps: int = STEPS) -> int:
+    """Pictures the network sees for ``n_maps`` maps' curves: 3 shared ends + 2·(steps − 1) per map."""
+    return 3 + 2 * max(0, steps - 1) * n_maps

@@ -13,6 +13,7 @@ Importing this package registers every method.
 from cnnviz.explain.blocks import Sweep, sweep, sweep_layers
 from cnnviz.explain.cam import CamMethod, GradCAM, GradCAMPlusPlus
 from cnnviz.explain.core import (
+    IG_STEPS,
     METHODS,
     ExplainError,
     Explanation,
@@ -23,16 +24,20 @@ from cnnviz.explain.core import (
     register,
 )
 from cnnviz.explain.pixel import (
+    IG_BATCH,
     GuidedGradCAM,
     IntegratedGradientsMap,
     OcclusionMap,
     PixelMethod,
     SaliencyMap,
     black_input,
+    occlusion_patches,
     occlusion_window,
 )
 
 __all__ = [
+    "IG_BATCH",
+    "IG_STEPS",
     "METHODS",
     "CamMethod",
     "ExplainError",
@@ -50,6 +55,7 @@ __all__ = [
     "explain",
     "get_method",
     "layer_acts_and_grads",
+    "occlusion_patches",
     "occlusion_window",
     "register",
     "sweep",

@@ -21,7 +21,7 @@ class CamMethod(Method):
     kind = "cam"
     uses_layer = True
 
-    def run(self, lm, x, target, layer, *, ig_steps):
+    def run(self, lm, x, target, layer, *, ig_steps, progress=None):
         t, logits, ag = layer_acts_and_grads(lm, x, [layer], target)
         return t, logits, self.cam(*ag[layer])
 

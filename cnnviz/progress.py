@@ -1,0 +1,46 @@
+"""Progress of a slow computation, without Streamlit: a callback ``progress(fraction, text)``.
+
+``fraction`` runs from 0 to 1; ``text`` says what is being done ("Occlusion: 12 of 50
+pictures"). The page turns it into a progress bar (:mod:`cnnviz.ui.progress_bar`); the CLI
+and the tests pass nothing or a list's ``append``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from torch import nn
+
+Progress = Callable[[float, str], None]
+
+
+def report(progress: Progress | None, done: int, total: int, what: str) -> None:
+    """Call ``progress`` (if any) with ``done / total`` (at most 1) and "what: done of total pictures"."""
+    if progress is not None:
+        done = min(done, total)
+        progress(done / total if total else 1.0, f"{what}: {done} of {total} pictures")
+
+
+@contextmanager
+def counting_forwards(model: nn.Module, total: int, what: str, progress: Progress | None) -> Iterator[None]:
+    """Report after every forward of ``model`` the pictures (batch rows) it has seen of ``total``.
+
+    A forward hook on the model itself: methods that batch their own forwards (captum's
+    Integrated Gradients, Occlusion) report without being changed. The hook is removed on exit.
+    """
+    if progress is None:
+        yield
+        return
+    seen = [0]
+
+    def count(_m, inputs, _out) -> None:
+        seen[0] += int(inputs[0].shape[0]) if inputs and hasattr(inputs[0], "shape") else 1
+        report(progress, seen[0], total, what)
+
+    report(progress, 0, total, what)
+    handle = model.register_forward_hook(count)
+    try:
+        yield
+    finally:
+        handle.remove()
