@@ -160,6 +160,28 @@ def patch_at(
     return pr, pc, (r - pr) * pw + (c - pc) + 1
 
 
+def window_centre(out_pos: tuple[int, int], k: int, stride: int, padding: int) -> tuple[float, float]:
+    """The input pixel (row, col) at the centre of output position ``out_pos``'s k×k window."""
+    return tuple(p * stride - padding + (k - 1) / 2 for p in out_pos)  # type: ignore[return-value]
+
+
+def follow(
+    before: tuple[int, int, int, int, int] | None,
+    geometry: tuple[int, int, int],
+    out_shape: tuple[int, int],
+    patch: tuple[int, int],
+) -> tuple[int, int, int] | None:
+    """Keep the step-through on the same spot of the input when the kernel size, stride or
+    padding changes: ``before`` = (k, stride, padding, output row, output col) of the last
+    step shown, ``geometry`` = (k, stride, padding) now. Returns :func:`patch_at`'s (patch row,
+    patch col, position) for the output position whose window is centred nearest the old one
+    (clamped to the output), or None when nothing changed."""
+    if before is None or tuple(before[:3]) == tuple(geometry):
+        return None
+    k0, s0, p0, r0, c0 = before
+    return patch_at(window_centre((r0, c0), k0, s0, p0), *geometry, out_shape, patch)
+
+
 @dataclass(frozen=True)
 class Step:
     """One output value, traced: ``window`` × ``kernel`` = ``products``; their sum + bias = ``value``.

@@ -65,7 +65,10 @@ lim = render.robust_limit(before)
 a, f, b = st.columns([1, 0.9, 1])
 with a:
     widgets.show_map(
-        render.map_rgb(before, signed=True, limit=lim), f"Before: {before.min():.2f} … {before.max():.2f}", 320
+        render.map_rgb(before, signed=True, limit=lim),
+        f"Before: {before.min():.2f} … {before.max():.2f}",
+        320,
+        "activation_before",
     )
 with f:
     st.latex(act.FORMULAS[fn].replace("a\\,x", f"{slope:g}\\,x"))
@@ -76,7 +79,7 @@ with b:
         pic = render.colorize(after, "gray")
     else:  # same scale as "before": what is unchanged looks unchanged
         pic = render.map_rgb(after, signed=True, limit=lim if fn != "tanh" else 1.0)
-    widgets.show_map(pic, f"After {fn}: {after.min():.2f} … {after.max():.2f}", 320)
+    widgets.show_map(pic, f"After {fn}: {after.min():.2f} … {after.max():.2f}", 320, "activation_after")
 st.altair_chart(charts.histogram_chart(before, after, fn), width="stretch")
 m1, m2, m3 = st.columns(3)
 m1.metric("Negative before", f"{s.share_negative:.1%}")

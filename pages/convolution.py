@@ -54,7 +54,10 @@ left, right = st.columns([1, 2.2], gap="large")
 with left:
     st.markdown(f"**Kernel K = {size}×{size}** — double-click a cell to edit it")
     kernel = widgets.kernel_editor(name, size)
-    st.caption(f"*{name}*: {cv.PRESET_HELP[name]}")
+    if np.allclose(kernel, cv.preset(name, size), atol=1e-6):
+        st.caption(f"*{name}*: {cv.PRESET_HELP[name]}")
+    else:
+        st.caption(f"*your kernel (edited from {name})*")
     h, w = grey.shape
     try:
         st.markdown(
@@ -66,6 +69,12 @@ with left:
     except CnnvizError as e:
         st.error(str(e))
         st.stop()
+    fixed = st.toggle(
+        "Fixed scale (−1 … 1)",
+        key=state.CONV_FIXED,
+        help="Draw the output on one fixed scale instead of stretching it to its own range: "
+        "then doubling the kernel visibly doubles the output.",
+    )
 
 out = cv.conv2d(grey, kernel, stride, padding)  # (OH, OW)
 with right:
@@ -80,9 +89,10 @@ with right:
     with b:
         if colour == "grey":
             widgets.show_map(
-                render.map_rgb(out, limit=render.robust_limit(out)),
+                render.map_rgb(out, limit=1.0 if fixed else render.robust_limit(out)),
                 f"Output {out.shape[1]}×{out.shape[0]} (min {out.min():.2f}, max {out.max():.2f})",
                 360,
+                "convolution_output",
             )
         else:
             per = cv.conv2d_per_channel(rgb.transpose(2, 0, 1), kernel, stride, padding)  # (3, OH, OW)
@@ -91,15 +101,17 @@ with right:
                     (np.clip(per, 0, 1).transpose(1, 2, 0) * 255).astype(np.uint8),
                     "Output, the kernel run on red, green and blue separately",
                     360,
+                    "convolution_output",
                 )
             else:
-                top = render.robust_limit(per)
+                top = 1.0 if fixed else render.robust_limit(per)
                 widgets.show_map(
                     render.tile(
                         np.stack([render.map_rgb(p, signed=True, limit=top) for p in per]), ncols=3, pad=4, fill=255
                     ).astype(np.uint8),
                     "Output on red | green | blue (blue < 0, white 0, red > 0)",
                     600,
+                    "convolution_output",
                 )
 with st.expander("What am I looking at?"):
     st.markdown(texts.CONV_PLAYGROUND)
@@ -111,6 +123,10 @@ ph, pw = min(4, oh), min(4, ow)  # a 4×4 patch of output positions
 if hit is not None:  # a click on the input: the stepper's window goes there (sliders not drawn yet)
     keys = (state.CONV_PATCH_ROW, state.CONV_PATCH_COL, state.CONV_POS)
     for key, v in zip(keys, cv.patch_at(hit, size, stride, padding, (oh, ow), (ph, pw)), strict=True):
+        st.session_state[key] = v
+else:  # a new size, stride or padding: the window stays where it was on the input
+    moved = cv.follow(st.session_state.get(state.CONV_AT), (size, stride, padding), (oh, ow), (ph, pw))
+    for key, v in zip((state.CONV_PATCH_ROW, state.CONV_PATCH_COL, state.CONV_POS), moved or (), strict=False):
         st.session_state[key] = v
 s1, s2, s3 = st.columns(3)
 for key, lo, hi in (
@@ -125,6 +141,7 @@ pos = s3.slider(
     "Position in the patch", 1, ph * pw, 1, key=state.CONV_POS, help="Moves the window across the patch, row by row."
 )
 row, col = pr + (pos - 1) // pw, pc + (pos - 1) % pw
+st.session_state[state.CONV_AT] = (size, stride, padding, row, col)
 stp = cv.step(grey, kernel, stride, padding, row, col)
 
 widgets.step_pictures(grey, out, stp, (pr, pc, ph, pw), stride, padding)

@@ -6,8 +6,11 @@ import streamlit as st
 from cnnviz import explain as E
 from cnnviz import render
 from cnnviz.errors import CnnvizError
+from cnnviz.faithfulness import STEPS, compare_pictures
 from cnnviz.ui import explain_views as xv
 from cnnviz.ui import links, loaders, state
+from cnnviz.ui.download import download_png
+from cnnviz.ui.progress_bar import ProgressBar
 
 EXPLAINER = """
 Each method answers *"what made the score of this class high?"* in its own way (the
@@ -19,7 +22,7 @@ Gradients runs the network dozens of times, Occlusion once per hidden patch.
 
 FAITH_EXPLAINER = """
 A map is **faithful** if the pixels it calls important really drive the prediction.
-**Deletion:** grey out the most important pixels first, in 16 steps, and watch the
+**Deletion:** grey out the most important pixels first, in {steps} steps, and watch the
 probability; the faster it falls, the better (a *small* area under the curve).
 **Insertion:** start from a blurred picture and put the most important pixels back first;
 the faster it rises, the better (a *large* area). A method should beat the **random** order
@@ -27,13 +30,13 @@ the faster it rises, the better (a *large* area). A method should beat the **ran
 can fall fast on deletion for that reason alone: read both curves together.
 """
 
-links.page(target=links.int_param(state.XM_TARGET, clear=(state.XM_TARGET_FOR,)))
+links.page(target=links.int_param(state.EXPLAIN_TARGET, clear=(state.EXPLAIN_TARGET_FOR,)))
 st.title("Compare explanation methods")
 lm = loaders.current_model()
 img = loaders.current_image()
 digest = loaders.current_image_bytes()[2]
 picture = lm.preprocess_spec.crop(img)
-target = xv.target_select("Class to explain", state.XM_TARGET, state.XM_TARGET_FOR, lm, digest)
+target = xv.target_select("Class to explain", state.XM_TARGET, lm, digest)
 stamp = (lm.name, lm.weights, digest, target)
 
 fast = [m for m in E.METHODS.values() if not m.slow]
@@ -55,17 +58,23 @@ cols = st.columns(3, gap="medium")
 for i, m in enumerate(methods):
     with cols[i % 3]:
         try:
-            with st.spinner(f"{m.title}…"):
-                e = xv.explanation(m.name, target)
+            if m.slow:  # seconds: a bar saying how many of its pictures have run
+                with ProgressBar(f"{m.title}…") as bar:
+                    e = xv.explanation(m.name, target, _progress=bar)
+            else:
+                with st.spinner(f"{m.title}…"):
+                    e = xv.explanation(m.name, target)
         except CnnvizError as err:
             st.error(f"{m.title}: {err}")
             continue
         results[m.name] = e
         d = render.display(e.map, cmap="jet", robust=m.kind == "pixel")
-        st.image(render.overlay_png(picture, d, alpha=0.55), width="stretch")
+        png = render.overlay_png(picture, d, alpha=0.55)
+        st.image(png, width="stretch")
         where = f" at `{e.layer}`" if e.layer else ""
         st.markdown(f"**{m.title}**{where} · **{e.seconds * 1000:.0f} ms**")
         st.caption(m.about)
+        download_png(png, f"{m.name}_{lm.name}_{e.target}", f"xm_{m.name}")
 st.caption(
     "Colours: each map from none (blue) to its strongest evidence (red), scaled to its own maximum "
     "(pixel maps: to their top 0.5 %, so that faint detail shows)."
@@ -77,14 +86,15 @@ st.divider()
 st.subheader("Faithfulness: deletion and insertion")
 if st.session_state.get(state.XM_FAITH_FOR) != stamp:
     st.info(
-        f"Measuring runs {2 * 17 * (len(results) + 1)} perturbed pictures through the network "
-        "(a few seconds to half a minute on a CPU)."
+        f"Measuring runs {compare_pictures(len(results) + 1)} perturbed pictures through the network "
+        "(a few seconds on a CPU)."
     )
     if st.button("Measure faithfulness", key=state.XM_RUN_FAITH):
         st.session_state[state.XM_FAITH_FOR] = stamp
         st.rerun()
 else:
-    res = xv.faithfulness(target, {k: v.map for k, v in results.items()})
+    with ProgressBar("Deleting and inserting pixels…") as bar:
+        res = xv.faithfulness(target, {k: v.map for k, v in results.items()}, bar)
     titles = {k: E.METHODS[k].title for k in results} | {"random": "random order"}
     st.altair_chart(xv.curves_chart(res, titles))
     table = pd.DataFrame(
@@ -99,4 +109,4 @@ else:
     )
     st.dataframe(table, hide_index=True)
 with st.expander("What am I looking at?", expanded=False):
-    st.markdown(FAITH_EXPLAINER)
+    st.markdown(FAITH_EXPLAINER.format(steps=STEPS))

@@ -6,6 +6,7 @@ import streamlit as st
 from cnnviz import filters as fl
 from cnnviz.errors import CnnvizError
 from cnnviz.ui import links, loaders, state, widgets
+from cnnviz.ui.download import download_png
 from cnnviz.ui.inside_charts import norms_histogram
 from cnnviz.ui.layer_picker import layer_select
 
@@ -74,7 +75,11 @@ for col, label, ww in ((left, this_label, w), (right, other_label, w2)):
         if ww is None:
             st.info(why)
             continue
-        st.image(fl.filter_grid(ww, mode=mode, channel=int(channel), norm=norm, width=520), width=520)
+        grid = fl.filter_grid(ww, mode=mode, channel=int(channel), norm=norm, width=520)
+        st.image(grid, width=520)
+        download_png(
+            grid, f"filters_{name}_{layer.name}_{label.split()[0].lower()}", f"filters_{label.split()[0].lower()}"
+        )
 if i == 3 and mode == "average":
     st.caption(
         "Each tile is one filter as a tiny colour picture: grey is zero weight, bright colours are "

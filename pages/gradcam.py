@@ -11,7 +11,7 @@ from cnnviz.ui.text import plain
 
 links.page(
     layer=links.layer_param(state.GC_LAYER),
-    target=links.int_param(state.GC_TARGET, clear=(state.GC_TARGET_FOR,)),
+    target=links.int_param(state.EXPLAIN_TARGET, clear=(state.EXPLAIN_TARGET_FOR,)),
     alpha=links.float_param(state.GC_ALPHA, 0.0, 1.0),
     cmap=links.choice_param(state.GC_CMAP, xv.CMAPS),
     signed=links.bool_param(state.GC_SIGNED),
@@ -27,7 +27,7 @@ layers = loaders.cached_catalogue(name, weights)
 layer = layer_select("Layer", layers, state.GC_LAYER, default=lm.info.default_layer)
 c1, c2, c3, c4 = st.columns([3, 1.4, 1.2, 1.2])
 with c1:
-    target = xv.target_select("Class to explain", state.GC_TARGET, state.GC_TARGET_FOR, lm, digest)
+    target = xv.target_select("Class to explain", state.GC_TARGET, lm, digest)
 with c2:
     alpha = st.slider("Map opacity", 0.0, 1.0, 0.5, 0.05, key=state.GC_ALPHA)
 with c3:

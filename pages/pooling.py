@@ -73,9 +73,11 @@ with a:
         render.map_rgb(fmap, signed=signed, limit=lim), f"Before: {w}×{h} (click: zoom in there)", state.POOL_CLICK, 320
     )
 with b:
-    widgets.show_map(render.map_rgb(mx, signed=signed, limit=lim), f"Max pooling: {ow}×{oh}", 320)
+    widgets.show_map(render.map_rgb(mx, signed=signed, limit=lim), f"Max pooling: {ow}×{oh}", 320, "pooling_max")
 with c:
-    widgets.show_map(render.map_rgb(av, signed=signed, limit=lim), f"Average pooling: {ow}×{oh}", 320)
+    widgets.show_map(
+        render.map_rgb(av, signed=signed, limit=lim), f"Average pooling: {ow}×{oh}", 320, "pooling_average"
+    )
 
 # ---------------------------------------------------------------- numeric zoom
 st.subheader("Zoom in: which value wins?")

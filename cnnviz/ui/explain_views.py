@@ -15,7 +15,8 @@ from cnnviz import explain as E
 from cnnviz import render
 from cnnviz.adversarial import fgsm
 from cnnviz.faithfulness import compare
-from cnnviz.ui import loaders
+from cnnviz.progress import Progress
+from cnnviz.ui import loaders, state
 
 CMAPS = ("jet", "turbo", "inferno", "viridis")
 
@@ -42,16 +43,24 @@ one backward pass.
 """
 
 
-def target_select(label: str, key: str, for_key: str, lm, digest: str) -> int:
-    """A searchable selectbox over every class; starts on (and returns to) the top-1 class
-    whenever the model or the image changes."""
+def keep_target(key: str) -> None:
+    """on_change of a page's class picker: its choice becomes the class of every explanation page."""
+    st.session_state[state.EXPLAIN_TARGET] = st.session_state[key]
+
+
+def target_select(label: str, key: str, lm, digest: str) -> int:
+    """A searchable selectbox over every class, showing the class shared by the explanation
+    pages (:data:`state.EXPLAIN_TARGET`: chosen on Grad-CAM, explained on Compare methods too).
+    It starts on (and returns to) the top-1 class whenever the model or the image changes."""
     pred = loaders.cached_prediction(top=5)
     top1 = pred["top"][0]["index"]
     stamp = (lm.name, lm.weights, digest)
-    chosen_for = st.session_state.get(for_key)  # None: the class came from a link, keep it
-    if chosen_for not in (None, stamp) or st.session_state.get(key) not in range(len(lm.classes)):
-        st.session_state[for_key] = stamp
-        st.session_state[key] = top1
+    chosen_for = st.session_state.get(state.EXPLAIN_TARGET_FOR)  # None: a link (or nothing yet) chose it
+    if chosen_for not in (None, stamp) or st.session_state.get(state.EXPLAIN_TARGET) not in range(len(lm.classes)):
+        st.session_state[state.EXPLAIN_TARGET] = top1
+    st.session_state[state.EXPLAIN_TARGET_FOR] = stamp
+    # the widget's own key is dropped while another page shows: it starts from the shared class
+    st.session_state[key] = st.session_state[state.EXPLAIN_TARGET]
     probs = {t["index"]: t["prob"] for t in pred["top"]}
     # a dict's .get as format_func: no nested function kept by Streamlit after the run
     names = {
@@ -62,16 +71,24 @@ def target_select(label: str, key: str, for_key: str, lm, digest: str) -> int:
         range(len(lm.classes)),
         key=key,
         format_func=names.get,
-        help="Type to search all class names. Starts on the model's top-1 class.",
+        on_change=keep_target,
+        args=(key,),
+        help="Type to search all class names. Starts on the model's top-1 class; the explanation pages share it.",
     )
 
 
 @loaders.shared_result
 def explanation(
-    lm, img: Image.Image, method: str, target: int | None = None, layer: str | None = None
+    lm,
+    img: Image.Image,
+    method: str,
+    target: int | None = None,
+    layer: str | None = None,
+    _progress: Progress | None = None,
 ) -> E.Explanation:
-    """The sidebar model's explanation of the session's image (shared per choices)."""
-    return E.explain(lm, lm.preprocess(img), method, target=target, layer=layer)
+    """The sidebar model's explanation of the session's image (shared per choices);
+    ``_progress`` (not part of the key) hears the slow methods' progress."""
+    return E.explain(lm, lm.preprocess(img), method, target=target, layer=layer, progress=_progress)
 
 
 @loaders.shared_result(spinner="Grad-CAM at every block…")
@@ -79,15 +96,15 @@ def sweep(lm, img: Image.Image, target: int) -> E.Sweep:
     return E.sweep(lm, lm.preprocess(img), target=target)
 
 
-@loaders.shared_result(spinner="Deleting and inserting pixels…")
-def _faithfulness(lm, img: Image.Image, target: int, methods: tuple[str, ...], _maps: dict) -> dict:
-    return compare(lm, lm.preprocess(img), _maps, target)
+@loaders.shared_result
+def _faithfulness(lm, img: Image.Image, target: int, methods: tuple[str, ...], _maps: dict, _progress=None) -> dict:
+    return compare(lm, lm.preprocess(img), _maps, target, progress=_progress)
 
 
-def faithfulness(target: int, maps: dict) -> dict:
+def faithfulness(target: int, maps: dict, progress: Progress | None = None) -> dict:
     """{method or "random": faithfulness.Curves} for ``maps`` ({method: (h, w) map}); the maps
     follow from (model, image, target, methods), so they are not part of the key."""
-    return _faithfulness(target, tuple(sorted(maps)), maps)
+    return _faithfulness(target, tuple(sorted(maps)), maps, progress)
 
 
 @loaders.shared_result(spinner="Attacking…")

@@ -51,6 +51,8 @@ CONV_PATCH_COL = "conv_patch_col"
 CONV_POS = "conv_pos"
 CONV_FILTER = "conv_filter"
 CONV_INPUT_CLICK = "conv_input_click"  # the clickable input picture
+CONV_AT = "conv_at"  # (k, stride, padding, row, col) of the step shown: kept in place when k/S/P change
+CONV_FIXED = "conv_fixed_scale"  # output drawn on a fixed −1…1 scale instead of its own range
 
 # activations page
 ACT_FN = "act_fn"
@@ -144,13 +146,13 @@ TRAIN_SAVED = "train_saved_path"
 
 # Explanations (Grad-CAM, method comparison, adversarial pages)
 GC_LAYER = "gc_layer"  # layer picker (its block picker: GC_LAYER + "_block")
-GC_TARGET = "gc_target"  # class index; reset to the top-1 when GC_TARGET_FOR changes
-GC_TARGET_FOR = "gc_target_for"  # (model, weights, image digest) the target was chosen for
+EXPLAIN_TARGET = "explain_target"  # the class every explanation page explains (plain data, not a widget)
+EXPLAIN_TARGET_FOR = "explain_target_for"  # (model, weights, image digest) it was chosen for: else top-1
+GC_TARGET = "gc_target"  # Grad-CAM's class picker; shows and sets EXPLAIN_TARGET
 GC_ALPHA = "gc_alpha"
 GC_CMAP = "gc_cmap"
 GC_SIGNED = "gc_signed"
-XM_TARGET = "xm_target"
-XM_TARGET_FOR = "xm_target_for"
+XM_TARGET = "xm_target"  # Compare methods' class picker; shows and sets EXPLAIN_TARGET
 XM_SLOW_FOR = "xm_slow_for"  # (model, weights, digest, target) the slow methods were asked for
 XM_FAITH_FOR = "xm_faith_for"  # same, for the faithfulness curves
 ADV_EPS = "adv_eps"  # epsilon in 1/255 pixel units
@@ -175,6 +177,7 @@ CMP_TARGET_FOR = "cmp_target_for"
 DOWNLOAD_WEIGHTS = "download_weights"  # the offline message's Download button
 DRAW_CANVAS = "draw_canvas"  # the sidebar's draw-a-digit canvas
 GC_DOWNLOAD = "gc_download"
+DOWNLOAD = "download_"  # + a figure's name: every figure's "Download PNG" button (ui.download)
 XM_RUN_SLOW = "xm_run_slow"
 XM_RUN_FAITH = "xm_run_faith"
 TRAIN_START = "train_start"

@@ -16,14 +16,19 @@ from cnnviz.convolution import pad2d, preset
 from cnnviz.ui import state
 from cnnviz.ui.charts import softmax_chart
 from cnnviz.ui.clickable import clicked
+from cnnviz.ui.download import download_png
 
 # ---------------------------------------------------------------- pictures
 
 
-def show_map(rgb: np.ndarray, caption: str, target: int = 448) -> None:
-    """An (H, W, 3) uint8 picture, enlarged with crisp pixels to about ``target`` px."""
+def show_map(rgb: np.ndarray, caption: str, target: int = 448, download: str | None = None) -> None:
+    """An (H, W, 3) uint8 picture, enlarged with crisp pixels to about ``target`` px; with
+    ``download`` (a file name, also the button's key) a "Download PNG" button for that picture."""
     f = render.fit_factor(max(rgb.shape[:2]), target)
-    st.image(render.to_png(render.upscale(rgb, f)), caption=caption, width="stretch", output_format="PNG")
+    png = render.to_png(render.upscale(rgb, f))
+    st.image(png, caption=caption, width="stretch", output_format="PNG")
+    if download:
+        download_png(png, download, download)
 
 
 def clickable_map(rgb: np.ndarray, caption: str, key: str, target: int = 448) -> tuple[int, int] | None:

@@ -99,6 +99,20 @@ def test_convolution_controls(crop):
     assert p.number(r"Largest difference between the two maps: \*\*([\d.e+-]+)\*\*") < 1e-4
 
 
+def test_convolution_stride_keeps_the_stepped_window_in_place():
+    p = Page("pages/convolution.py")
+    where = r"output pixel \(row (\d+), column (\d+)\)"
+    row, col = (int(v) for v in re.search(where, p.text()).groups())
+    assert (row, col) == (110, 110)  # the default patch, in the middle of the 224×224 output
+    p.at.slider(key="conv_stride").set_value(2)
+    p.at.toggle(key="conv_fixed_scale").set_value(True)
+    p.run()
+    # stride 2, padding 1: output (r, c) is centred on input (2r, 2c), so (110, 110) → (55, 55)
+    assert tuple(int(v) for v in re.search(where, p.text()).groups()) == (55, 55)
+    assert "*edge (Laplacian)*" in "\n".join(c.value for c in p.at.caption)
+    assert any(b.label == "Download PNG" for b in p.at.get("download_button"))
+
+
 def test_activations_page(effnet, photo):
     from cnnviz.pooling import layer_io
 

@@ -51,11 +51,14 @@ def test_gradcam_page_layer_target_signed(at):
 def test_compare_page_fast_then_slow_then_faithfulness(at):
     at.switch_page("pages/explanations.py")
     run(at, "efficientnet_lite0")
+    assert at.selectbox(key="xm_target").value == 281  # the class chosen on Grad-CAM (tabby cat)
     t = text(at)
     assert "Grad-CAM++" in t and "Saliency" in t and "Integrated Gradients**" not in t
     at.button(key="xm_run_slow").click()
     run(at, "efficientnet_lite0")
     assert "**Integrated Gradients**" in text(at) and "**Occlusion**" in text(at)
+    assert not at.get("progress")  # the bars are gone once the slow methods are done
+    assert len([b for b in at.get("download_button") if b.label == "Download PNG"]) == 6
     at.button(key="xm_run_faith").click()
     run(at, "efficientnet_lite0")
     df = at.dataframe[0].value

@@ -140,3 +140,16 @@ def test_render_map_rgb_and_draw_box():
     outline = box[:, :, 0] == 255
     assert outline[2, 2:6].all() and outline[5, 2:6].all() and outline[2:6, 2].all() and outline[2:6, 5].all()
     assert outline.sum() == 12 and not outline[3:5, 3:5].any()
+
+
+def test_follow_keeps_the_window_on_the_same_input_spot_when_the_stride_changes():
+    # stride 1, padding 1, 3×3: output (112, 40) has its window centred on input pixel (112, 40)
+    assert cv.window_centre((112, 40), 3, 1, 1) == (112.0, 40.0)
+    pr, pc, pos = cv.follow((3, 1, 1, 112, 40), (3, 2, 1), (112, 112), (4, 4))
+    row, col = pr + (pos - 1) // 4, pc + (pos - 1) % 4
+    # stride 2: output (r, c) is centred on input (2r, 2c): the nearest to (112, 40) is (56, 20)
+    assert (row, col) == (56, 20)
+    # near the corner, a smaller output: clamped inside it, not thrown to the far corner
+    pr, pc, pos = cv.follow((3, 1, 1, 2, 2), (5, 4, 0), (55, 55), (4, 4))
+    assert (pr, pc) == (0, 0) and pos == 1
+    assert cv.follow((3, 2, 1, 5, 5), (3, 2, 1), (112, 112), (4, 4)) is None

@@ -1,0 +1,20 @@
+"""One "Download PNG" button for every figure: the bytes come from cnnviz.render."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import render
+from cnnviz.ui import state
+
+
+def download_png(figure: bytes | np.ndarray, file_name: str, key: str, label: str = "Download PNG") -> None:
+    """A download button for ``figure``: PNG bytes, or an (H, W, 3) / (H, W) uint8 picture that
+    render encodes. ``file_name`` (no extension) is cleaned to letters, digits, ``_-.``; the
+    widget key is :data:`state.DOWNLOAD` + ``key``."""
+    png = figure if isinstance(figure, bytes) else render.to_png(figure)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", file_name).strip("_") or "figure"
+    st.download_button(label, png, file_name=f"{name}.png", mime="image/png", key=state.DOWNLOAD + key)
