@@ -54,10 +54,7 @@ left, right = st.columns([1, 2.2], gap="large")
 with left:
     st.markdown(f"**Kernel K = {size}×{size}** — double-click a cell to edit it")
     kernel = widgets.kernel_editor(name, size)
-    if np.allclose(kernel, cv.preset(name, size), atol=1e-6):
-        st.caption(f"*{name}*: {cv.PRESET_HELP[name]}")
-    else:
-        st.caption(f"*your kernel (edited from {name})*")
+    widgets.kernel_caption(kernel, name, size)
     h, w = grey.shape
     try:
         st.markdown(
@@ -69,12 +66,7 @@ with left:
     except CnnvizError as e:
         st.error(str(e))
         st.stop()
-    fixed = st.toggle(
-        "Fixed scale (−1 … 1)",
-        key=state.CONV_FIXED,
-        help="Draw the output on one fixed scale instead of stretching it to its own range: "
-        "then doubling the kernel visibly doubles the output.",
-    )
+    fixed = widgets.fixed_scale_toggle()
 
 out = cv.conv2d(grey, kernel, stride, padding)  # (OH, OW)
 with right:

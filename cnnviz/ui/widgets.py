@@ -12,7 +12,7 @@ import streamlit as st
 
 from cnnviz import render
 from cnnviz.activations import softmax_table
-from cnnviz.convolution import pad2d, preset
+from cnnviz.convolution import PRESET_HELP, pad2d, preset
 from cnnviz.ui import state
 from cnnviz.ui.charts import softmax_chart
 from cnnviz.ui.clickable import clicked
@@ -110,6 +110,24 @@ def clamp(key: str, lo: int, hi: int) -> None:
 def reset_kernel() -> None:
     """on_change of the preset and size pickers: the editor starts again from the preset."""
     st.session_state.pop(state.CONV_KERNEL, None)
+
+
+def kernel_caption(kernel: np.ndarray, name: str, size: int) -> None:
+    """What the kernel is: the preset's help, or "your kernel" once a number was edited."""
+    if np.allclose(kernel, preset(name, size), atol=1e-6):
+        st.caption(f"*{name}*: {PRESET_HELP[name]}")
+    else:
+        st.caption(f"*your kernel (edited from {name})*")
+
+
+def fixed_scale_toggle() -> bool:
+    """The Convolution output's scale: its own range (default) or a fixed −1…1."""
+    return st.toggle(
+        "Fixed scale (−1 … 1)",
+        key=state.CONV_FIXED,
+        help="Draw the output on one fixed scale instead of stretching it to its own range: "
+        "then doubling the kernel visibly doubles the output.",
+    )
 
 
 def kernel_editor(name: str, size: int) -> np.ndarray:
