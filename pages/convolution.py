@@ -112,21 +112,8 @@ with st.expander("What am I looking at?"):
 st.header("Follow one output pixel")
 oh, ow = out.shape
 ph, pw = min(4, oh), min(4, ow)  # a 4×4 patch of output positions
-if hit is not None:  # a click on the input: the stepper's window goes there (sliders not drawn yet)
-    keys = (state.CONV_PATCH_ROW, state.CONV_PATCH_COL, state.CONV_POS)
-    for key, v in zip(keys, cv.patch_at(hit, size, stride, padding, (oh, ow), (ph, pw)), strict=True):
-        st.session_state[key] = v
-else:  # a new size, stride or padding: the window stays where it was on the input
-    moved = cv.follow(st.session_state.get(state.CONV_AT), (size, stride, padding), (oh, ow), (ph, pw))
-    for key, v in zip((state.CONV_PATCH_ROW, state.CONV_PATCH_COL, state.CONV_POS), moved or (), strict=False):
-        st.session_state[key] = v
+widgets.place_patch(hit, (size, stride, padding), (oh, ow), (ph, pw))
 s1, s2, s3 = st.columns(3)
-for key, lo, hi in (
-    (state.CONV_PATCH_ROW, 0, oh - ph),
-    (state.CONV_PATCH_COL, 0, ow - pw),
-    (state.CONV_POS, 1, ph * pw),
-):
-    widgets.clamp(key, lo, hi)
 pr = s1.slider("Patch row", 0, oh - ph, (oh - ph) // 2, key=state.CONV_PATCH_ROW)
 pc = s2.slider("Patch column", 0, ow - pw, (ow - pw) // 2, key=state.CONV_PATCH_COL)
 pos = s3.slider(

@@ -12,7 +12,7 @@ import streamlit as st
 
 from cnnviz import render
 from cnnviz.activations import softmax_table
-from cnnviz.convolution import PRESET_HELP, pad2d, preset
+from cnnviz.convolution import PRESET_HELP, follow, pad2d, patch_at, preset
 from cnnviz.ui import state
 from cnnviz.ui.charts import softmax_chart
 from cnnviz.ui.clickable import clicked
@@ -94,6 +94,24 @@ def grids(*tables: str, between: tuple[str, ...] = ()) -> None:
                 f'vertical-align:top">{html.escape(between[i])}</div>'
             )
     st.markdown("".join(parts), unsafe_allow_html=True)
+
+
+def place_patch(
+    hit: tuple[int, int] | None, geometry: tuple[int, int, int], out_shape: tuple[int, int], patch: tuple[int, int]
+) -> None:
+    """Before the Convolution stepper's sliders are drawn: a click on the input (``hit``) puts
+    the window there; a new kernel size, stride or padding (``geometry``) keeps it on the same
+    input spot (:func:`convolution.follow`); then every slider is clamped to its range."""
+    keys = (state.CONV_PATCH_ROW, state.CONV_PATCH_COL, state.CONV_POS)
+    if hit is not None:
+        placed = patch_at(hit, *geometry, out_shape, patch)
+    else:
+        placed = follow(st.session_state.get(state.CONV_AT), geometry, out_shape, patch)
+    for key, v in zip(keys, placed or (), strict=False):
+        st.session_state[key] = v
+    (oh, ow), (ph, pw) = out_shape, patch
+    for key, hi in zip(keys, (oh - ph, ow - pw, ph * pw), strict=True):
+        clamp(key, 1 if key == state.CONV_POS else 0, hi)
 
 
 def clamp(key: str, lo: int, hi: int) -> None:
