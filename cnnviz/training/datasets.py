@@ -33,6 +33,8 @@ MAX_FILES = 5000  # image files per dataset
 MAX_FILE_BYTES = 10 << 20  # one image file
 MAX_TOTAL_BYTES = 200 << 20  # everything read from one upload
 MAX_RATIO = 100  # uncompressed / compressed size of a zip entry: above this it is a bomb
+MAX_CLASSES = 100  # class folders per upload: every chart and preview stays small
+MAX_CLASS_CHARS = 40  # a class folder's name (shown on every chart)
 MIN_PER_CLASS = 3  # at least 2 to learn from and 1 to check on
 VAL_FRACTION = 0.2
 SPLIT_SEED = 0  # the split never depends on the training seed: results stay comparable
@@ -244,6 +246,13 @@ def from_files(
     in_classes = sorted((p, d) for p, d in entries if len(p) >= 2)
     skipped = len(entries) - len(in_classes)  # loose files outside any class folder
     classes = sorted({p[0] for p, _ in in_classes})
+    if len(classes) > MAX_CLASSES:
+        raise DatasetError(f"The upload has {len(classes)} class folders; at most {MAX_CLASSES} are allowed.")
+    long = next((c for c in classes if len(c) > MAX_CLASS_CHARS), None)
+    if long is not None:
+        raise DatasetError(
+            f"A class folder's name is {len(long)} characters long ({long[:20]!r}...); use at most {MAX_CLASS_CHARS}."
+        )
     spec = Preprocess(size=size, resize=size, mean=(0.0,) * channels, std=(1.0,) * channels, channels=channels)
     xs, ys, total = [], [], 0
     for parts, data in in_classes:
@@ -442,11 +451,17 @@ def load(spec: str, *, download: bool = False, size: int | None = None) -> Image
     )
 
 
-def preview(ds: ImageDataset, per_class: int = 8, *, indices: np.ndarray | None = None) -> np.ndarray:
-    """(H, W, 3) uint8 grid: one row per class, ``per_class`` training images each (gaps white)."""
+PREVIEW_CLASSES = 24  # rows of a preview at most, whatever the class count
+
+
+def preview(
+    ds: ImageDataset, per_class: int = 8, *, indices: np.ndarray | None = None, max_classes: int = PREVIEW_CLASSES
+) -> np.ndarray:
+    """(H, W, 3) uint8 grid: one row per class (the first ``max_classes``), ``per_class``
+    training images each (gaps white)."""
     rows = []
     pool = ds.train_idx if indices is None else indices
-    for c in range(len(ds.classes)):
+    for c in range(min(len(ds.classes), max_classes)):
         idx = pool[ds.y[pool] == c][:per_class]
         imgs = ds.x[idx].transpose(0, 2, 3, 1)
         if imgs.shape[-1] == 1:

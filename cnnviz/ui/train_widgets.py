@@ -178,6 +178,8 @@ def dataset_section() -> datasets.ImageDataset | None:
     )
     grid = datasets.preview(ds, per_class=8)
     rows = "One row per class" + (f": {', '.join(ds.classes)}" if len(ds.classes) <= 12 else "")
+    if len(ds.classes) > datasets.PREVIEW_CLASSES:
+        rows = f"The first {datasets.PREVIEW_CLASSES} of {len(ds.classes)} classes, one row each"
     right.image(render.upscale(grid, render.fit_factor(grid.shape[1], 520)), caption=rows)
     use_recipe(ds)
     return ds
@@ -322,18 +324,20 @@ def filters_image(filters: np.ndarray) -> np.ndarray | None:
     return filter_grid(filters, width=300) if filters.size and filters.shape[0] else None
 
 
+CONFUSION_NAMES = 20  # above this many classes the matrix is labelled by class number
+
+
 def confusion_chart(confusion: np.ndarray, classes: list[str]) -> alt.Chart:
-    df = pd.DataFrame(
-        [
-            {"true": classes[i], "predicted": classes[j], "images": int(confusion[i, j])}
-            for i in range(len(classes))
-            for j in range(len(classes))
-        ]
-    )
-    base = alt.Chart(df).encode(x=alt.X("predicted:N", sort=classes), y=alt.Y("true:N", sort=classes))
+    """Heat map of (true, predicted) counts: only the non-zero cells travel to the browser,
+    and with many classes they are labelled by number (K² named cells of 300 classes once
+    sent gigabytes)."""
+    names = [c[:24] for c in classes] if len(classes) <= CONFUSION_NAMES else [str(i) for i in range(len(classes))]
+    i, j = np.nonzero(confusion)
+    df = pd.DataFrame({"true": [names[a] for a in i], "predicted": [names[b] for b in j], "images": confusion[i, j]})
+    base = alt.Chart(df).encode(x=alt.X("predicted:N", sort=names), y=alt.Y("true:N", sort=names))
     heat = base.mark_rect().encode(color=alt.Color("images:Q", scale=alt.Scale(scheme="oranges")), tooltip=list(df))
-    text = base.mark_text(fontSize=13).encode(text="images:Q")
-    return (heat + text).properties(height=min(480, 44 * len(classes) + 60))
+    chart = heat + base.mark_text(fontSize=13).encode(text="images:Q") if len(classes) <= CONFUSION_NAMES else heat
+    return chart.properties(height=min(480, 44 * len(classes) + 60))
 
 
 def per_class_chart(per_class: np.ndarray, classes: list[str]) -> alt.Chart:
