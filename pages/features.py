@@ -1,5 +1,7 @@
 """Feature maps: every channel of one layer for the current image, and one channel up close."""
 
+from functools import partial
+
 import streamlit as st
 
 from cnnviz import featuremaps as fm
@@ -79,8 +81,8 @@ else:
     st.caption("Dark purple: zero (no response), yellow: the strongest response.")
 if norm == "channel":
     st.caption("Per channel: every tile uses its own range, so weak channels look as bright as strong ones.")
-st.download_button(
-    "Download grid (PNG)", render.to_png(grid.rgb), file_name=f"{name}_{layer.name}.png", mime="image/png"
+st.download_button(  # encoded when clicked, not on every run (a partial holds the grid, not this page)
+    "Download grid (PNG)", partial(render.to_png, grid.rgb), file_name=f"{name}_{layer.name}.png", mime="image/png"
 )
 
 st.subheader("One channel up close")
