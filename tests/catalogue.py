@@ -122,3 +122,40 @@ ODD_IMAGES: dict[str, tuple[str, Callable[[], bytes]]] = {
     "1×1": ("dot.png", lambda: encode(Image.new("RGB", (1, 1), (200, 30, 30)), "PNG")),
     "huge (6000×4000)": ("huge.jpg", lambda: encode(photo(6000, 4000), "JPEG", quality=70)),
 }
+
+
+# ----------------------------------------------------------------- hostile checkpoints
+def _torch_zip_with_deflated_zeros(unpacked: int) -> bytes:
+    """A real torch .pt whose storage entry is ``unpacked`` bytes of deflated zeros (a bomb)."""
+    import zipfile
+
+    import torch
+
+    buf = io.BytesIO()
+    torch.save({"w": torch.zeros(4)}, buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as dst:
+        for info in src.infolist():
+            if info.filename.endswith("/data/0"):
+                with dst.open(info.filename, "w", force_zip64=True) as f:
+                    for _ in range(unpacked >> 20):
+                        f.write(b"\0" * (1 << 20))
+            else:
+                dst.writestr(info.filename, src.read(info))
+    return out.getvalue()
+
+
+# name -> (file name, bytes maker, words the one-line message must contain)
+BAD_CHECKPOINTS: dict[str, tuple[str, Callable[[], bytes], str]] = {
+    "zip bomb (3 GB of zeros)": ("homework.pt", lambda: _torch_zip_with_deflated_zeros(3 << 30), "would unpack to"),
+    "malformed pickle": ("mine.pt", lambda: b"\x80\x02h\x05.", "is damaged"),
+    "malformed pickle (list)": ("mine2.pt", lambda: b"\x80\x02]q\x00h\x05a.", "is damaged"),
+    "random bytes": ("noise.pt", lambda: bytes(range(7, 256)) * 16, "not a PyTorch checkpoint"),
+    "empty file": ("empty.pt", lambda: b"", "not a PyTorch checkpoint"),
+    "safetensors that is not": (
+        "fake.safetensors",
+        lambda: b"\x08\x00\x00\x00\x00\x00\x00\x00{}garbage",
+        "safetensors",
+    ),
+}
