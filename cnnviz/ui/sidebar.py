@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnnviz import uploads
 from cnnviz.images import SAMPLES, sample_bytes
 from cnnviz.ui import state
 from cnnviz.ui.loaders import store_upload
@@ -47,6 +48,10 @@ def _model_picker() -> None:
             key=state.WEIGHTS_UPLOAD,
             on_change=_on_weights_upload,
             help="Read as data only: files that contain code are refused.",
+        )
+        used, budget = uploads.disk_usage()
+        st.caption(
+            f"Uploaded weights on this server: {used >> 20} of {budget >> 20} MB (kept {uploads.UPLOAD_TTL_S / 3600:g} h)."
         )
     if st.session_state[state.WEIGHTS] == state.WEIGHTS_PRETRAINED and not info.available():
         st.warning("The trained weights of this model are not on this server (they download once when online).")
