@@ -198,3 +198,16 @@ def test_bad_links_get_one_message_and_no_exception(app_url, page, link, phrase)
     assert alert.count() == 1
     assert phrase in alert.inner_text()
     assert page.locator("script", has_text="alert(1)").count() == 0
+
+
+def test_a_page_whose_path_differs_from_its_file_on_a_fresh_server(browser):
+    """/compare is served by pages/explanations.py: no "Page not found" over the page."""
+    proc, url = start_server()
+    ctx, pg = _fresh(browser)
+    try:
+        _open(pg, url + "/compare?image=coffee&target=967", "Compare explanation methods")
+        assert _query(pg)["target"] == "967" and _query(pg)["image"] == "coffee"  # kept, written back
+        assert pg.get_by_text("Page not found").count() == 0
+    finally:
+        ctx.close()
+        stop_server(proc)
