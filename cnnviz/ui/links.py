@@ -97,7 +97,7 @@ def begin(url_path: str) -> None:
     elif last is not None and written.get(qkey) not in (None, url_path) and not locked():
         _run.query = _remembered(url_path, query)  # the history entry such a click pushed
     else:
-        if last is not None:  # only what differs from the view this session last wrote is news
+        if last is not None and not locked():  # only what differs from the view last written is news
             query = {
                 k: v
                 for k, v in query.items()
