@@ -5,11 +5,10 @@ import streamlit as st
 from cnnviz.errors import CnnvizError
 from cnnviz.training import results, trainer
 from cnnviz.training.fit import TrainConfig
-from cnnviz.training.recipes import chance_advice, recipe_for
 from cnnviz.ui import links, state
+from cnnviz.ui import train_results as tr
 from cnnviz.ui import train_widgets as tw
 from cnnviz.ui.owner import owner_token, share_default
-from cnnviz.ui.text import plain
 
 links.page()
 st.title("Train your own CNN")
@@ -130,38 +129,8 @@ if snap.fit is None or snap.results is None:
     st.stop()
 
 st.header("5 · Results")
-r, tds = snap.results, t.ds
-c = st.columns(4)
-c[0].metric("Validation accuracy", f"{r.accuracy:.1%}", help=f"Chance would be {1 / len(tds.classes):.0%}.")
-c[1].metric("Epochs", f"{snap.fit.epochs_done:g}")
-c[2].metric("Time", f"{snap.fit.seconds:.1f} s")
-c[3].metric("Images per second", f"{snap.fit.images_per_second:,.0f}")
-advice = chance_advice(
-    r.accuracy,
-    len(tds.classes),
-    recipe_for(tds.name),
-    epochs=snap.fit.epochs_done,
-    batchnorm=bool(t.arch.get("batchnorm")),
-)
-if advice:
-    st.warning(advice, icon=":material/lightbulb:")
-left, right = st.columns(2)
-left.subheader("Confusion matrix")
-left.altair_chart(tw.confusion_chart(r.confusion, tds.classes), width="stretch")
-right.subheader("Accuracy per class")
-right.altair_chart(tw.per_class_chart(r.per_class, tds.classes), width="stretch")
-st.subheader("Most confidently wrong")
-if len(r.wrong):
-    k = min(8, len(r.wrong))
-    st.image(tw.wrong_grid(tds, r.wrong[:k]))
-    st.caption(
-        " · ".join(
-            f"{i + 1}: {plain(tds.classes[tds.y[tds.val_idx[p]]], 40)} → {plain(tds.classes[q], 40)} ({conf:.0%})"
-            for i, (p, q, conf) in enumerate(zip(r.wrong[:k], r.wrong_pred[:k], r.wrong_conf[:k], strict=True))
-        )
-    )
-else:
-    st.success("No mistakes on the validation set.")
+tr.results_view(snap, t)
+tds = t.ds
 with st.expander("What am I looking at?"):
     st.markdown(
         "Row = the true class, column = the network's answer: the diagonal counts the right answers, "

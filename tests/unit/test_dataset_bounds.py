@@ -10,7 +10,7 @@ from PIL import Image
 
 from cnnviz.errors import DatasetError
 from cnnviz.training import datasets
-from cnnviz.ui.train_widgets import confusion_chart
+from cnnviz.ui.train_results import confusion_chart
 
 PNG = encode(Image.new("L", (8, 8), 128), "PNG")
 

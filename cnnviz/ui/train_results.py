@@ -1,0 +1,86 @@
+"""The Train page's results: scores, advice when a run ends at chance, mix-ups, worst mistakes."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from cnnviz import render
+from cnnviz.training import datasets
+from cnnviz.training.recipes import chance_advice, recipe_for
+from cnnviz.training.trainer import Snapshot, Trainer
+from cnnviz.ui.text import plain
+
+CONFUSION_NAMES = 20  # above this many classes the matrix is labelled by class number
+
+
+def results_view(snap: Snapshot, t: Trainer) -> None:
+    """Scores, a hint when the run learnt nothing, the confusion matrix, per-class accuracy and
+    the validation images it got wrong while most sure of itself."""
+    r, tds = snap.results, t.ds
+    c = st.columns(4)
+    c[0].metric("Validation accuracy", f"{r.accuracy:.1%}", help=f"Chance would be {1 / len(tds.classes):.0%}.")
+    c[1].metric("Epochs", f"{snap.fit.epochs_done:g}")
+    c[2].metric("Time", f"{snap.fit.seconds:.1f} s")
+    c[3].metric("Images per second", f"{snap.fit.images_per_second:,.0f}")
+    batchnorm = bool(t.arch.get("batchnorm"))
+    advice = chance_advice(
+        r.accuracy, len(tds.classes), recipe_for(tds.name), epochs=snap.fit.epochs_done, batchnorm=batchnorm
+    )
+    if advice:
+        st.warning(advice, icon=":material/lightbulb:")
+    left, right = st.columns(2)
+    left.subheader("Confusion matrix")
+    left.altair_chart(confusion_chart(r.confusion, tds.classes), width="stretch")
+    right.subheader("Accuracy per class")
+    right.altair_chart(per_class_chart(r.per_class, tds.classes), width="stretch")
+    st.subheader("Most confidently wrong")
+    if len(r.wrong):
+        k = min(8, len(r.wrong))
+        st.image(wrong_grid(tds, r.wrong[:k]))
+        st.caption(
+            " · ".join(
+                f"{i + 1}: {plain(tds.classes[tds.y[tds.val_idx[p]]], 40)} → {plain(tds.classes[q], 40)} ({conf:.0%})"
+                for i, (p, q, conf) in enumerate(zip(r.wrong[:k], r.wrong_pred[:k], r.wrong_conf[:k], strict=True))
+            )
+        )
+    else:
+        st.success("No mistakes on the validation set.")
+
+
+def confusion_chart(confusion: np.ndarray, classes: list[str]) -> alt.Chart:
+    """Heat map of (true, predicted) counts: only the non-zero cells travel to the browser,
+    and with many classes they are labelled by number (K² named cells of 300 classes once
+    sent gigabytes)."""
+    names = [c[:24] for c in classes] if len(classes) <= CONFUSION_NAMES else [str(i) for i in range(len(classes))]
+    i, j = np.nonzero(confusion)
+    df = pd.DataFrame({"true": [names[a] for a in i], "predicted": [names[b] for b in j], "images": confusion[i, j]})
+    base = alt.Chart(df).encode(x=alt.X("predicted:N", sort=names), y=alt.Y("true:N", sort=names))
+    heat = base.mark_rect().encode(color=alt.Color("images:Q", scale=alt.Scale(scheme="oranges")), tooltip=list(df))
+    chart = heat + base.mark_text(fontSize=13).encode(text="images:Q") if len(classes) <= CONFUSION_NAMES else heat
+    return chart.properties(height=min(480, 44 * len(classes) + 60))
+
+
+def per_class_chart(per_class: np.ndarray, classes: list[str]) -> alt.Chart:
+    """Horizontal bars: the percentage of each class's validation images named correctly."""
+    df = pd.DataFrame({"class": classes, "accuracy (%)": np.round(np.nan_to_num(per_class) * 100, 1)})
+    return (
+        alt.Chart(df)
+        .mark_bar(color="#c2410c")
+        .encode(
+            y=alt.Y("class:N", sort=None, title=None),
+            x=alt.X("accuracy (%):Q", scale=alt.Scale(domain=[0, 100])),
+            tooltip=list(df),
+        )
+        .properties(height=min(480, 44 * len(classes) + 60))
+    )
+
+
+def wrong_grid(ds: datasets.ImageDataset, positions: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 tiles of validation images at ``positions`` (into ds.val_idx)."""
+    imgs = ds.x[ds.val_idx[positions]].transpose(0, 2, 3, 1)
+    imgs = np.repeat(imgs, 3, axis=-1) if imgs.shape[-1] == 1 else imgs
+    grid = render.tile(imgs, ncols=len(imgs), pad=2, fill=255).astype(np.uint8)
+    return render.upscale(grid, render.fit_factor(grid.shape[1], 640))
