@@ -70,5 +70,23 @@ def filter_grid(
         else:
             flat, cmap = w.mean(axis=1), "RdBu_r"
         rgb = render.colorize(render.tile(_scale_symmetric(flat, norm), pad=1), cmap)
+    return render.upscale(rgb, _zoom(w.shape, width))
+
+
+def _zoom(shape: tuple[int, ...], width: int) -> int:
+    o, _, _, kw = shape
     ncols = int(np.ceil(np.sqrt(o)))
-    return render.upscale(rgb, render.fit_factor(ncols * (kw + 1), width))
+    return render.fit_factor(ncols * (kw + 1), width)
+
+
+def filter_at(pixel: tuple[int, int], shape: tuple[int, ...], width: int = 560) -> int | None:
+    """The filter (output channel) under ``pixel`` = (row, col) of :func:`filter_grid`'s picture
+    for weights of ``shape`` (O, I, kH, kW) drawn at ``width``; None in a gap or outside."""
+    o, _, kh, kw = shape
+    f = _zoom(shape, width)
+    ncols = max(1, min(int(np.ceil(np.sqrt(o))), o))
+    cell = ((kh + 1) * f, (kw + 1) * f)
+    if pixel[0] % cell[0] >= kh * f or pixel[1] % cell[1] >= kw * f:
+        return None  # the 1-pixel gap between two filters
+    index = render.tile_at(pixel, cell, (int(np.ceil(o / ncols)), ncols))
+    return index if index is not None and index < o else None

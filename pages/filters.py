@@ -5,7 +5,8 @@ import streamlit as st
 
 from cnnviz import filters as fl
 from cnnviz.errors import CnnvizError
-from cnnviz.ui import links, loaders, state, widgets
+from cnnviz.ui import channel_views, links, loaders, state, widgets
+from cnnviz.ui.clickable import clicked
 from cnnviz.ui.download import download_png
 from cnnviz.ui.inside_charts import norms_histogram
 from cnnviz.ui.layer_picker import layer_select
@@ -76,7 +77,14 @@ for col, label, ww in ((left, this_label, w), (right, other_label, w2)):
             st.info(why)
             continue
         grid = fl.filter_grid(ww, mode=mode, channel=int(channel), norm=norm, width=520)
-        st.image(grid, width=520)
+        if ww is w:  # this model's own filters: a click opens that filter's channel
+            hit = clicked(grid, key=state.FILT_CLICK, width=520)
+            picked = fl.filter_at(hit, w.shape, 520) if hit is not None else None
+            if picked is not None:
+                channel_views.open_channel(layer.name, picked)
+            st.caption("Click a filter to see what its output channel looks for (the Channel page).")
+        else:
+            st.image(grid, width=520)
         download_png(
             grid, f"filters_{name}_{layer.name}_{label.split()[0].lower()}", f"filters_{label.split()[0].lower()}"
         )

@@ -84,6 +84,7 @@ FILT_LAYER = "filt_layer"
 FILT_MODE = "filt_mode"
 FILT_CHANNEL = "filt_channel"
 FILT_NORM = "filt_norm"
+FILT_CLICK = "filt_click"  # the clickable filter grid (a click opens the Channel page)
 MODEL_KINDS = "model_table_kinds"
 MODEL_EXPAND = "model_graph_open"  # blocks opened in the architecture diagram
 MODEL_EXPAND_ALL = "model_graph_open_all"

@@ -25,3 +25,15 @@ def test_feature_maps_tile_opens_the_channel_page(app_url, page):
     page.get_by_text("mean activation", exact=False).wait_for(timeout=300_000)  # progress, then the picture
     wait_idle(page)
     no_exception(page)
+
+
+def test_a_clicked_filter_opens_its_channel(app_url, page):
+    """Filters: EfficientNet-Lite0's stem.conv has 32 filters in 6 columns; the 8th (row 1, column 1)
+    is filter 7, and its output is channel 7 of stem.conv."""
+    open_app(page, app_url)
+    goto_page(page, "Filters")
+    page.get_by_text("Click a filter to see what its output channel looks for").wait_for()
+    click_picture(page, 0, 1.5 / 6, 1.5 / 6)
+    page.get_by_role("heading", name="One channel").wait_for()
+    no_exception(page)
+    assert "/channel?" in page.url and "layer=stem.conv" in page.url and "channel=7" in page.url

@@ -12,6 +12,7 @@ from cnnviz import featuremaps as fm
 from cnnviz import filters as fl
 from cnnviz import render
 from cnnviz.errors import ModelError
+from cnnviz.filters import filter_at, filter_grid
 
 
 def test_conv_weight_and_norms():
@@ -131,3 +132,21 @@ def test_cli_filters_writes_the_weights(tmp_path):
     assert np.array_equal(np.load(npy), ref)
     assert Image.open(png).size[0] > 0
     assert main(["filters", "--model", "resnet18", "--weights", "random", "--layer", "bn1"]) == 2
+
+
+@pytest.mark.parametrize("shape", [(10, 3, 3, 3), (16, 8, 5, 5), (1, 1, 7, 7), (64, 3, 11, 11)])
+def test_filter_at_inverts_the_grid(shape):
+    """Each filter's own pixels map back to it, the gaps to None (the Filters page's clicks)."""
+    w = np.zeros(shape, np.float32)
+    o = shape[0]
+    for k in range(o):
+        w[k] = k + 1.0  # every filter a different constant
+    grid = filter_grid(w, width=520, norm="layer")
+    colour = {}
+    for r in range(grid.shape[0]):
+        for c in range(grid.shape[1]):
+            k = filter_at((r, c), shape, 520)
+            if k is not None:  # every pixel of filter k has filter k's own colour
+                assert tuple(grid[r, c]) == colour.setdefault(k, tuple(grid[r, c])), (r, c, k)
+    assert set(colour) == set(range(o)) and len(set(colour.values())) == o  # all reached, all different
+    assert filter_at((grid.shape[0] + 5, 0), shape, 520) is None
