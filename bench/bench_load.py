@@ -50,6 +50,11 @@ RERUNS = 100
 TARGET_RSS_GB = 1.5
 TARGET_P95 = 3.0
 TARGET_GROWTH = 1.10
+# Issue 10's hostile student: session 0 of the class uploads the worst files instead of
+# photos (bombs under Pillow's limit, a 1500×1 line, the largest 16-bit PNG accepted),
+# while the others work; their results must stay identical and the peak within budget.
+HOSTILE = os.environ.get("CNNVIZ_LOAD_HOSTILE", "1") != "0"
+HOSTILE_FILES = ("16-bit PNG bomb (9400²)", "float TIFF bomb (9400²)", "decompression bomb", "1500×1 line")
 
 
 def photo(i: int, variant: str = "") -> tuple[str, bytes]:
@@ -154,6 +159,37 @@ def walk(
     return w
 
 
+@dataclass
+class Hostile:
+    """What the hostile student got: uploads answered by a message, and exception boxes."""
+
+    messages: int = 0
+    exceptions: list[str] = field(default_factory=list)
+
+
+def hostile_walk(url: str, delay: float = 0.0) -> Hostile:
+    """Upload each of HOSTILE_FILES and the largest accepted 16-bit PNG, twice over."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from catalogue import BAD_IMAGES, handmade_png
+
+    files = [BAD_IMAGES[k] for k in HOSTILE_FILES]
+    files.append(("deep_ok.png", lambda: handmade_png(7000, 7000, bit_depth=16)))  # 49 MP: decoded
+    h = Hostile()
+    time.sleep(delay)
+    try:
+        with AppSession(url, timeout=300) as s:
+            s.open()
+            s.choose("image_source", "Upload")
+            for _ in range(2):
+                for name, make in files:
+                    run = s.upload("image_upload", name, make(), "application/octet-stream")
+                    h.exceptions += [c for k, c in run.view if k == "exception"]
+                    h.messages += bool(run.errors)
+    except Exception as e:  # the server failing the hostile session counts as an exception
+        h.exceptions.append(f"{type(e).__name__}: {e}")
+    return h
+
+
 class RssSampler:
     """Peak resident memory of a process, sampled every 0.2 s from /proc (and VmHWM)."""
 
@@ -217,6 +253,7 @@ class LoadRun:
     together: list[Walk]
     peak_rss: int
     wall: float
+    hostile: Hostile | None = None
 
     @property
     def errors(self) -> list[str]:
@@ -265,14 +302,19 @@ def load_run(env: dict, growth: bool = False) -> tuple[LoadRun, list[str], tuple
         _pages(url)  # the model is loaded before the class arrives, as alone
         rng = random.Random(7)
         delays = sorted(rng.uniform(0, RAMP_S) for _ in range(N_SESSIONS))
+        first = 1 if HOSTILE else 0  # session 0 is the hostile student's seat
         with RssSampler(proc.pid) as rss, ThreadPoolExecutor(N_SESSIONS) as pool:
             t = time.perf_counter()
-            together = list(pool.map(lambda i: walk(url, i, pages, delay=delays[i], think=THINK_S), range(N_SESSIONS)))
+            bad = pool.submit(hostile_walk, url, delays[0]) if HOSTILE else None
+            together = list(
+                pool.map(lambda i: walk(url, i, pages, delay=delays[i], think=THINK_S), range(first, N_SESSIONS))
+            )
+            hostile = bad.result() if bad else None
             wall = time.perf_counter() - t
         _log(f"{N_SESSIONS} sessions together in {wall:.0f} s")
     finally:
         stop_server(proc)
-    return LoadRun(alone, together, rss.peak, wall), pages, mem
+    return LoadRun(alone[first:], together, rss.peak, wall, hostile), pages, mem
 
 
 def run() -> list[Row]:
@@ -289,7 +331,24 @@ def run() -> list[Row]:
     for e in errors[:5]:
         _log(f"error: {e}")
     same = sum(one.identical for one in runs)
-    total = N_SESSIONS * len(runs)
+    total = sum(len(one.together) for one in runs)
+    hostile_rows = []
+    if HOSTILE:
+        bad = [one.hostile for one in runs]
+        exc = [e for h in bad for e in h.exceptions]
+        expected = 2 * len(HOSTILE_FILES)  # the bombs and the line; the 16-bit PNG is accepted
+        msgs = sum(h.messages for h in bad)
+        hostile_rows.append(
+            Row(
+                f"load: hostile student ({', '.join(HOSTILE_FILES)}, a 49 MP 16-bit PNG; twice) "
+                f"among {N_SESSIONS - 1} sessions, {len(runs)} runs",
+                f"{msgs} messages, {len(exc)} exceptions",
+                f"{expected * len(runs)} messages",
+                msgs / (expected * len(runs)),
+                "= 1.00, 0 exceptions",
+                msgs == expected * len(runs) and not exc,
+            )
+        )
     p50 = [b / a for a, b in (one.pct(50) for one in runs)]
     p95 = [b / a for a, b in (one.pct(95) for one in runs)]
     last50, last95 = runs[-1].pct(50), runs[-1].pct(95)
@@ -332,6 +391,7 @@ def run() -> list[Row]:
             "≤ 1.00x",
             gb <= rss_target,
         ),
+        *hostile_rows,
         Row(
             f"memory: {RERUNS} reruns of {page}, RSS after / before",
             f"{after / 2**20:.0f} MB",

@@ -35,6 +35,7 @@ from websockets.sync.client import connect
 
 XSRF_COOKIE = "_streamlit_xsrf"
 # Timings the app prints ("forward pass 17 ms") differ from run to run: not part of a result.
+_OWNER = re.compile(r"cnnviz_owner=[0-9a-f]{32}")
 _TIMING = re.compile(r"\b\d+(?:\.\d+)?\s?(?:ms|s)\b")
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # self-signed test certs
@@ -278,6 +279,12 @@ class AppSession:
                 urls = [i.url for i in body.imgs]
                 media.extend(u for u in urls if "/media/" in u)
                 content = " ".join(f"{i.url}|{i.caption}" for i in body.imgs)
+            elif kind == "download_button":
+                # Its URL names a per-session media file (or deferred callback); the label is the view.
+                content = body.label
+            elif kind == "iframe":
+                # The owner-cookie component carries each browser's own random token.
+                content = _OWNER.sub("cnnviz_owner=#", body.srcdoc)
             else:
                 content = hashlib.sha1(body.SerializeToString(deterministic=True)).hexdigest()[:12]
             view.append((kind, content))
