@@ -2,9 +2,10 @@
 deletion/insertion curves on EfficientNet-Lite0 (224², the gallery's Grace Hopper).
 
 Each step is timed with today's defaults and reported twice: against the target of 5 s on
-2 cores (with its cost in single-picture forwards, the floor measured in the same run, so a
-loaded machine shows up as a slow floor), and against the settings used before (IG 24 steps
-in batches of 16, a 9×9 occlusion grid, 16-step curves one map at a time) run right after.
+2 cores (with its cost in single-picture forwards, the floor measured in the same rounds, so
+a loaded machine shows up as a slow floor), and against the settings used before (IG 24
+steps in batches of 16, a 9×9 occlusion grid, 16-step curves one map at a time). Floor, new
+and old run interleaved, round by round, so that machine noise hits all of them alike.
 """
 
 from __future__ import annotations
@@ -21,16 +22,27 @@ from bench import Row, ms
 TARGET_S = 5.0
 
 
-def _seconds(fn: Callable[[], object], repeat: int = 2) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+def _rounds(fns: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
+    """Median seconds of each function over ``rounds`` rounds, one call of each per round."""
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(rounds):
+        for k, fn in fns.items():
+            t = time.perf_counter()
+            fn()
+            times[k].append(time.perf_counter() - t)
+    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def run() -> list[Row]:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)  # one user on 2 cores
+    try:
+        return _run()
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run() -> list[Row]:
     from cnnviz import explain as E
     from cnnviz import faithfulness as FA
     from cnnviz.images import load_sample
@@ -58,7 +70,6 @@ def run() -> list[Row]:
             FA.curves(lm, x, m, target, steps=16)
 
     floor()
-    f = _seconds(floor, repeat=9)
     steps = {
         "Integrated Gradients": (
             lambda: E.explain(lm, x, "ig", target=target),
@@ -69,7 +80,8 @@ def run() -> list[Row]:
     }
     rows = []
     for name, (new, old) in steps.items():
-        t_new, t_old = _seconds(new), _seconds(old, repeat=1)
+        t = _rounds({"floor": floor, "new": new, "old": old}, rounds=3)
+        f, t_new, t_old = t["floor"], t["new"], t["old"]
         rows.append(
             Row(
                 f"{name}, efficientnet_lite0",

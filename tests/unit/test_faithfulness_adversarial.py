@@ -12,6 +12,7 @@ from torch import nn
 
 from cnnviz import adversarial as A
 from cnnviz import faithfulness as FA
+from cnnviz.errors import CnnvizError
 
 
 def linear_two_class(w: torch.Tensor) -> nn.Module:
@@ -138,3 +139,59 @@ def test_fgsm_one_channel():
     att = A.fgsm(lm, img, 8 / 255)
     assert att.clean.shape == (8, 8, 1)
     assert A.amplified(att.perturbation, att.eps).shape == (8, 8, 3)
+
+
+# ---------------------------------------------------------------- targeted attack
+def pgd_by_hand(model: nn.Module, clean: torch.Tensor, mean, std, eps: float, goal: int, steps: int) -> torch.Tensor:
+    """Targeted iterative FGSM written out in plain torch: steps of 2.5·ε/steps down the goal's
+    cross-entropy, clipped to the ε-box and 0..1, stopping once the goal is the top-1."""
+    import torchvision.transforms.functional as TF
+
+    adv = clean.clone()
+    for _ in range(steps):
+        x = adv.clone().requires_grad_()
+        logits = model(TF.normalize(x, list(mean), list(std)))
+        if int(logits[0].argmax()) == goal:
+            break
+        (g,) = torch.autograd.grad(F.cross_entropy(logits, torch.tensor([goal])), x)
+        adv = (adv - 2.5 * eps / steps * g.sign()).clamp(clean - eps, clean + eps).clamp(0, 1)
+    return adv
+
+
+def test_targeted_attack_reaches_its_class_within_eps_like_pgd_by_hand():
+    torch.manual_seed(0)
+    model = nn.Sequential()
+    model.add_module("conv", nn.Conv2d(1, 3, 3, padding=1))
+    model.add_module("act", nn.ReLU())
+    model.add_module("flat", nn.Flatten())
+    model.add_module("fc", nn.Linear(3 * 36, 4))
+    lm = wrap(model, size=6, channels=1, classes=4, layer="act")
+    img = Image.fromarray((np.random.default_rng(0).random((6, 6)) * 255).astype(np.uint8)).convert("RGB")
+    clean = lm.preprocess_spec.pixels(img)
+    with torch.no_grad():
+        start = int(model(lm.preprocess_spec.normalize(clean))[0].argmax())
+    goal = (start + 1) % 4
+    eps = 0.25
+    att = A.fgsm(lm, img, eps, goal=goal)
+    want = pgd_by_hand(model, clean, lm.preprocess_spec.mean, lm.preprocess_spec.std, eps, goal, A.TARGETED_STEPS)
+    np.testing.assert_allclose(att.adversarial, want[0].permute(1, 2, 0).numpy(), atol=1e-6)
+    assert att.before[0].index == start and att.after[0].index == goal and att.reached and att.fooled
+    assert np.abs(att.perturbation).max() <= eps + 1e-6
+    assert att.adversarial.min() >= 0 and att.adversarial.max() <= 1
+    with torch.no_grad():  # the prediction, recomputed from the returned pixels
+        adv = torch.from_numpy(att.adversarial).permute(2, 0, 1)[None]
+        assert int(model(lm.preprocess_spec.normalize(adv))[0].argmax()) == goal
+    assert hook_count(model) == 0
+    with pytest.raises(CnnvizError):
+        A.fgsm(lm, img, eps, goal=9)
+
+
+def test_targeted_attack_on_efficientnet(effnet, hopper_bytes):
+    from cnnviz.images import decode_image
+
+    img = decode_image(hopper_bytes)
+    eps = 2 / 255
+    att = A.fgsm(effnet, img, eps, goal=285)  # Egyptian cat
+    assert att.after[0].index == 285 and att.goal == 285
+    assert np.abs(att.adversarial - att.clean).max() <= eps + 1e-6
+    assert all(not p.requires_grad for p in effnet.model.parameters())
