@@ -5,8 +5,9 @@ import streamlit as st
 from cnnviz import render
 from cnnviz.adversarial import amplified
 from cnnviz.errors import CnnvizError
-from cnnviz.ui import charts, links, loaders, state
+from cnnviz.ui import charts, links, loaders, sidebar, state
 from cnnviz.ui import explain_views as xv
+from cnnviz.ui.download import download_png
 from cnnviz.ui.text import plain
 
 EXPLAINER = """
@@ -17,13 +18,23 @@ picture shows that change blown up: grey is no change, white +ε, black −ε. N
 up many small, aligned nudges across thousands of pixels, so a change too faint for us can
 swing the scores. The Grad-CAMs show where the evidence for each picture's top class sits
 before and after.
+
+A **targeted attack** picks the class the network should see instead: ten small steps, each
+moving every pixel against the gradient of that class's loss, then pulled back so that no
+pixel is ever more than ε from the original. The same invisible budget, aimed.
 """
 
+# the goal class stays out of the URL: `target` is the explained class on the other pages
 links.page(eps=links.float_param(state.ADV_EPS, 0.0, 8.0))
 st.title("Fool the network (adversarial example)")
 lm = loaders.current_model()
 img = loaders.current_image()
-level = st.slider(
+if lm.info.family == "imagenet" and st.session_state.get(state.IMAGE_NAME) != xv.FOOL_PHOTO:
+    tip, use = st.columns([3, 1])
+    tip.info("The attack makes its point best on the rocket photo: “missile” becomes “drilling platform”.")
+    use.button("Use the rocket photo", key=state.ADV_USE_PHOTO, on_click=sidebar.use_sample, args=(xv.FOOL_PHOTO,))
+e1, e2 = st.columns([1, 1.2])
+level = e1.slider(
     "ε: how far each pixel may move (in 1/255 steps)",
     0.0,
     8.0,
@@ -32,35 +43,47 @@ level = st.slider(
     key=state.ADV_EPS,
     help="1 step = one brightness level of an 8-bit image; pixels stay within 0…255.",
 )
+if st.session_state.get(state.ADV_GOAL, -1) not in range(-1, len(lm.classes)):  # another model's class
+    st.session_state[state.ADV_GOAL] = -1
+goal = e2.selectbox(
+    "Fool it into (a targeted attack)",
+    [-1, *range(len(lm.classes))],
+    key=state.ADV_GOAL,
+    format_func=xv.goal_names(lm).get,
+    help="Type to search. A targeted attack takes 10 small steps towards this class, never moving a pixel more than ε.",
+)
 eps = level / 255.0
 try:
-    att = xv.attack(eps)
+    att = xv.attack(eps, None if goal < 0 else goal)
 except CnnvizError as err:
     st.error(str(err))
     st.stop()
 
-if att.fooled:
+if att.goal is not None and eps > 0:
+    if att.reached:
+        st.warning(
+            f"Fooled into “{plain(att.after[0].label)}” (was “{plain(att.before[0].label)}”) with ε = {level:g}/255."
+        )
+    else:
+        st.success(
+            f"Not pushed into “{plain(lm.label(att.goal))}” at ε = {level:g}/255: the top class is “{plain(att.after[0].label)}”. Try a larger ε."
+        )
+elif att.fooled:
     st.warning(f"Fooled: “{plain(att.before[0].label)}” became “{plain(att.after[0].label)}” with ε = {level:g}/255.")
 elif eps > 0:
     st.success(f"Not fooled at ε = {level:g}/255: still “{plain(att.after[0].label)}”. Try a larger ε.")
 
-a, b, c = st.columns(3)
-a.image(
-    render.to_png((att.clean * 255).round().astype("uint8").squeeze()),
-    caption="Original (what the model sees)",
-    width="stretch",
-)
-b.image(
-    render.to_png(amplified(att.perturbation, att.eps)),
-    caption=f"The change, amplified {0.5 / max(eps, 1e-9):.0f}×" if eps > 0 else "The change (none at ε = 0)",
-    width="stretch",
-)
-c.image(
-    render.to_png((att.adversarial * 255).round().astype("uint8").squeeze()),
-    caption="Perturbed picture",
-    width="stretch",
-)
-
+pictures = (
+    ("original", (att.clean * 255).round().astype("uint8").squeeze(), "Original (what the model sees)"),
+    ("change", amplified(att.perturbation, att.eps),
+     f"The change, amplified {0.5 / max(eps, 1e-9):.0f}×" if eps > 0 else "The change (none at ε = 0)"),
+    ("perturbed", (att.adversarial * 255).round().astype("uint8").squeeze(), "Perturbed picture"),
+)  # fmt: skip
+for col, (what, pic, caption) in zip(st.columns(3), pictures, strict=True):
+    with col:
+        png = render.to_png(pic)
+        st.image(png, caption=caption, width="stretch")
+        download_png(png, f"fool_{what}_{lm.name}_eps{level:g}", f"adv_{what}")
 
 left, right = st.columns(2, gap="large")
 for col, title, ts, cam, pix in (
@@ -70,10 +93,8 @@ for col, title, ts, cam, pix in (
     with col:
         st.subheader(title)
         st.altair_chart(charts.top_k_chart([t.as_dict() for t in ts]), width="stretch")
-        st.image(
-            render.overlay_png(pix.squeeze(), render.display(cam.map), alpha=0.5),
-            caption=f"Grad-CAM for “{cam.label}”",
-            width=300,
-        )
+        png = render.overlay_png(pix.squeeze(), render.display(cam.map), alpha=0.5)
+        st.image(png, caption=f"Grad-CAM for “{cam.label}”", width=300)
+        download_png(png, f"fool_gradcam_{title.lower()}_{lm.name}", f"adv_cam_{title.lower()}")
 with st.expander("What am I looking at?"):
     st.markdown(EXPLAINER)

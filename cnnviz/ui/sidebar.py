@@ -70,6 +70,13 @@ def _on_gallery() -> None:
     _set_image(sample_bytes(name), name, name)
 
 
+def use_sample(name: str) -> None:
+    """on_click of a page's "use this photo" button: the gallery photo ``name`` becomes the image."""
+    st.session_state[state.IMAGE_SOURCE] = state.SOURCE_GALLERY
+    st.session_state[state.GALLERY] = name
+    _on_gallery()
+
+
 def _on_upload() -> None:
     f = st.session_state.get(state.UPLOAD)
     if f is not None:

@@ -157,6 +157,8 @@ XM_TARGET = "xm_target"  # Compare methods' class picker; shows and sets EXPLAIN
 XM_SLOW_FOR = "xm_slow_for"  # (model, weights, digest, target) the slow methods were asked for
 XM_FAITH_FOR = "xm_faith_for"  # same, for the faithfulness curves
 ADV_EPS = "adv_eps"  # epsilon in 1/255 pixel units
+ADV_GOAL = "adv_goal"  # the class a targeted attack pushes towards; -1: FGSM (any wrong class)
+ADV_USE_PHOTO = "adv_use_photo"  # button: switch to the gallery photo the attack works best on
 
 # Preprocessing page
 PRE_ROW = "pre_pixel_row"

@@ -94,6 +94,17 @@ def test_adversarial_page(at):
     at.slider(key="adv_eps").set_value(0.0)
     run(at, "efficientnet_lite0")
     assert not at.warning and not at.success  # nothing moved, nothing to report
+    assert len([b for b in at.get("download_button") if b.label == "Download PNG"]) == 5
+    # a targeted attack: the page's claim is the attack's, checked in cnnviz's unit tests
+    at.slider(key="adv_eps").set_value(2.0)
+    at.selectbox(key="adv_goal").set_value(285)
+    run(at, "efficientnet_lite0")
+    assert at.warning[0].value.startswith("Fooled into “Egyptian cat” (was “")
+    # the suggested photo: the button makes the gallery's rocket the session's image
+    at.button(key="adv_use_photo").click()
+    run(at, "efficientnet_lite0")
+    assert at.session_state["image_name"] == "rocket"
+    assert not [b for b in at.button if b.key == "adv_use_photo"]
 
 
 @pytest.mark.parametrize("page", ["pages/gradcam.py", "pages/explanations.py", "pages/adversarial.py"])
