@@ -7,7 +7,14 @@ from cnnviz import model_compare as mc
 from cnnviz.ui import compare_views as cv
 from cnnviz.ui import links, loaders, notices, state
 
-links.page(depth=links.int_param(state.CMP_DEPTH, 0, 100))
+names, kinds = cv.model_names(), tuple(cv.WEIGHTS)
+links.page(
+    a=links.choice_param(state.CMP_MODEL_A, names, clear=(state.CMP_LAYER_A,)),
+    a_weights=links.choice_param(state.CMP_WEIGHTS_A, kinds),
+    b=links.choice_param(state.CMP_MODEL_B, names, clear=(state.CMP_LAYER_B,)),
+    b_weights=links.choice_param(state.CMP_WEIGHTS_B, kinds),
+    depth=links.int_param(state.CMP_DEPTH, 0, 100),
+)
 st.title("Two models, one image")
 img = loaders.current_image()
 digest = loaders.current_image_bytes()[2]

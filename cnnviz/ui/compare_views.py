@@ -41,6 +41,11 @@ HELP = {
 }
 
 
+def model_names() -> list[str]:
+    """The models either picker offers (the names a link may use for ``a`` and ``b``)."""
+    return list(_titles())
+
+
 def _titles() -> dict[str, str]:
     return {i.name: model_title(i) for i in visible_models()}
 

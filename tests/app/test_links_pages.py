@@ -63,3 +63,13 @@ def test_an_uploaded_photo_opens_from_its_link_in_another_session():
     assert other.subheader[0].value == headline  # same prediction, same probability
     shared = other.session_state["image_bytes"]
     np.testing.assert_array_equal(np.asarray(decode_image(shared)), np.asarray(decode_image(data)))
+
+
+def test_compare_models_pair_comes_from_the_link():
+    at = open_link("pages/compare_models.py", image="digit_7", a="tinyvgg_mnist", b="tinyvgg_mnist", b_weights="random")
+    assert at.selectbox(key="cmp_model_a").value == "tinyvgg_mnist"
+    assert at.selectbox(key="cmp_model_b").value == "tinyvgg_mnist"
+    assert at.radio(key="cmp_weights_b").value == "random"
+    assert at.query_params["a"] == "tinyvgg_mnist" and at.query_params["b_weights"] == "random"
+    bad = open_link("pages/compare_models.py", a="no_such_model")
+    assert any("no_such_model" in w.value or "model" in w.value for w in bad.warning)
