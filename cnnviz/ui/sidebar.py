@@ -6,7 +6,7 @@ import streamlit as st
 
 from cnnviz import uploads
 from cnnviz.images import SAMPLES, sample_bytes
-from cnnviz.ui import state
+from cnnviz.ui import accept, state
 from cnnviz.ui.loaders import store_upload
 from cnnviz.ui.owner import model_title, visible_models
 from cnnviz.ui.text import plain
@@ -44,7 +44,7 @@ def _model_picker() -> None:
     if st.session_state[state.WEIGHTS] == state.WEIGHTS_FILE:
         st.file_uploader(
             "Weights file",
-            type=["safetensors", "pt", "pth", "bin"],
+            type=accept.CHECKPOINTS,
             key=state.WEIGHTS_UPLOAD,
             on_change=_on_weights_upload,
             help="Read as data only: files that contain code are refused.",
@@ -143,7 +143,7 @@ def _image_picker() -> None:
     elif source == state.SOURCE_UPLOAD:
         st.file_uploader(
             "Your photo",
-            type=["jpg", "jpeg", "png", "gif", "bmp", "webp", "tif", "tiff"],
+            type=accept.IMAGES,
             key=state.UPLOAD,
             on_change=_on_upload,
         )

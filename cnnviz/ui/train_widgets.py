@@ -24,7 +24,7 @@ from cnnviz.training import datasets, shots
 from cnnviz.training.augment import Augment
 from cnnviz.training.augment import preview as aug_preview
 from cnnviz.training.recipes import recipe_for
-from cnnviz.ui import state
+from cnnviz.ui import accept, state
 
 SOURCES = {
     "shapes": "Shapes (generated)",
@@ -138,7 +138,7 @@ def dataset_section() -> datasets.ImageDataset | None:
                 on_change=_on_folder,
             )
         elif kind == "zip":
-            st.file_uploader("A zip of class folders", type=["zip"], key=state.TRAIN_ZIP_UPLOAD, on_change=_on_zip)
+            st.file_uploader("A zip of class folders", type=accept.ZIPS, key=state.TRAIN_ZIP_UPLOAD, on_change=_on_zip)
         if kind == "camera":
             ds = camera_section(size, channels)
             if ds is None:
