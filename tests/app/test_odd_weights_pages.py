@@ -3,18 +3,18 @@ every page still renders: no generic error box, no traceback."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 import torch
+from helpers import nav_pages
 from safetensors.torch import load_file
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.zoo import SHIPPED_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = re.findall(r'st\.Page\("(pages/[a-z_]+\.py)"', (ROOT / "app.py").read_text())
+PAGES = [path for path, _ in nav_pages()]
 
 
 @pytest.fixture(scope="module")

@@ -3,15 +3,15 @@ session (no tensors, no models: those are shared through the resource cache)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import nav_pages
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = re.findall(r'st\.Page\("(pages/[a-z_]+\.py)"', (ROOT / "app.py").read_text())
+PAGES = [path for path, _ in nav_pages()]
 PLAIN = (str, bytes, int, float, bool, type(None), np.ndarray, np.generic)
 
 

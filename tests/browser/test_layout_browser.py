@@ -3,14 +3,14 @@ overlaps another, runs outside its column or the page, or is cut by its own box.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 from browser_helpers import goto_page, no_exception, open_app, wait_idle
+from helpers import nav_pages
 
 ROOT = Path(__file__).resolve().parents[2]
-NAV = re.findall(r'st\.Page\("pages/[a-z_]+\.py", title="([^"]+)"', (ROOT / "app.py").read_text())
+NAV = [title for _, title in nav_pages()]
 SHOTS = ROOT / "artifacts" / "screenshots"
 
 # What a student reads off the page: pictures, charts, tables, diagrams, clickable pictures.
@@ -33,7 +33,20 @@ _BOXES = """
   const out = [];
   const main = document.querySelector('[data-testid="stMainBlockContainer"]').getBoundingClientRect();
   for (const el of document.querySelectorAll(sel)) {
-    const r = el.getBoundingClientRect();
+    // the part a student can see: clipped by every scrolling ancestor (a diagram in a scroll box)
+    const b = el.getBoundingClientRect();
+    let r = {left: b.left, top: b.top, right: b.right, bottom: b.bottom};
+    // (the page's own scrolling, stMain, is not a clip: a figure below the fold is still checked)
+    const stop = document.querySelector('[data-testid="stMainBlockContainer"]');
+    for (let a = el.parentElement; a && a !== stop && a !== document.body; a = a.parentElement) {
+      const cs = getComputedStyle(a);
+      if (cs.overflowX !== 'visible' && cs.overflowX !== 'clip' || cs.overflowY !== 'visible' && cs.overflowY !== 'clip') {
+        const ar = a.getBoundingClientRect();
+        r = {left: Math.max(r.left, ar.left), top: Math.max(r.top, ar.top),
+             right: Math.min(r.right, ar.right), bottom: Math.min(r.bottom, ar.bottom)};
+      }
+    }
+    r.width = r.right - r.left; r.height = r.bottom - r.top;
     if (r.width < 2 || r.height < 2) continue;
     if (el.closest('[data-testid="stExpanderDetails"]') && !el.closest('details[open]')) continue;
     const col = el.closest('[data-testid="stColumn"]');

@@ -3,15 +3,15 @@ renders without an exception box, and each page's main control answers."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 from browser_helpers import goto_page, no_exception, open_app, upload_photo, wait_idle
+from helpers import nav_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 # (nav title, page file) in the order app.py lists them
-NAV = re.findall(r'st\.Page\("(pages/[a-z_]+\.py)", title="([^"]+)"', (ROOT / "app.py").read_text())
+NAV = nav_pages()
 SHOTS = ROOT / "artifacts" / "screenshots"
 
 # Each page's own title (the walk then waits for the script to finish and checks that
