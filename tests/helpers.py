@@ -98,3 +98,33 @@ def nav_pages() -> list[tuple[str, str]]:
             title = next(k.value.value for k in node.keywords if k.arg == "title")
             pages.append((node.args[0].value, title, node.lineno))
     return [(path, title) for path, title, _ in sorted(pages, key=lambda p: p[2])]
+
+
+def save_digits_model(
+    folder, name: str, title: str, *, batchnorm: bool = False, invert: bool = False, **meta
+) -> tuple[dict, nn.Module]:
+    """A 1-channel 28×28 TinyVGG with random weights saved as a user model in ``folder``
+    (safetensors + ``cnnviz-model/1`` JSON; ``meta`` adds fields such as ``dataset``): (arch, model)."""
+    import json
+
+    from safetensors.torch import save_file
+
+    from cnnviz.models import small_cnn
+
+    arch = small_cnn.preset("tinyvgg", batchnorm=batchnorm)
+    model = small_cnn.build_model(arch, in_channels=1, num_classes=10, size=28, seed=0)
+    folder = Path(folder)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, folder / f"{name}.safetensors")
+    preprocess = {"size": 28, "resize": 28, "mean": [0.1307], "std": [0.3081], "channels": 1, "invert": invert}
+    sidecar = {
+        "format": "cnnviz-model/1",
+        "name": name,
+        "title": title,
+        "arch": arch,
+        "classes": [str(i) for i in range(10)],
+        "preprocess": preprocess,
+        "default_layer": small_cnn.default_layer(arch),
+        **meta,
+    }
+    (folder / f"{name}.json").write_text(json.dumps(sidecar))
+    return arch, model

@@ -3,18 +3,16 @@ top images computed in the background, the weights; a zoo model and a 1-channel 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from safetensors.torch import save_file
+from helpers import save_digits_model
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import examples, featvis, jobs
 from cnnviz.catalogue import catalogue, find_layer
-from cnnviz.models import small_cnn
 from cnnviz.zoo import load_model
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -102,24 +100,8 @@ def test_bad_links_get_a_warning():
 
 
 def test_one_channel_user_model_first_layer_filter_and_featvis(_isolated_user_models):
-    arch = small_cnn.preset("tinyvgg", batchnorm=True)
-    torch.manual_seed(0)
-    model = small_cnn.build_model(arch, in_channels=1, num_classes=10, size=28)
-    folder = Path(_isolated_user_models)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, folder / "chan1.safetensors")
-    (folder / "chan1.json").write_text(
-        json.dumps(
-            {
-                "format": "cnnviz-model/1",
-                "name": "chan1",
-                "title": "Digits, one channel (test)",
-                "arch": arch,
-                "classes": [str(i) for i in range(10)],
-                "preprocess": {"size": 28, "resize": 28, "mean": [0.1307], "std": [0.3081], "channels": 1},
-                "default_layer": small_cnn.default_layer(arch),
-                "dataset": "mnist5k",
-            }
-        )
+    _, model = save_digits_model(
+        _isolated_user_models, "chan1", "Digits, one channel (test)", batchnorm=True, dataset="mnist5k"
     )
     at = open_page("chan1", "features.0.act", "1")
     assert at.selectbox(key="ch_layer").value == "features.0.act"

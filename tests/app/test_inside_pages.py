@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from safetensors.torch import save_file
+from helpers import save_digits_model
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.models import small_cnn as arch_mod
 from cnnviz.zoo import TORCHVISION_MODELS
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -88,31 +86,7 @@ def test_filters_page_compares_with_random_init(at):
 
 
 def test_one_channel_user_model(_isolated_user_models):
-
-    arch = arch_mod.preset("tinyvgg")
-    model = arch_mod.build_model(arch, in_channels=1, num_classes=10, size=28)
-    folder = Path(_isolated_user_models)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, folder / "digits1.safetensors")
-    (folder / "digits1.json").write_text(
-        json.dumps(
-            {
-                "format": "cnnviz-model/1",
-                "name": "digits1",
-                "title": "Digits (test)",
-                "arch": arch,
-                "classes": [str(i) for i in range(10)],
-                "preprocess": {
-                    "size": 28,
-                    "resize": 28,
-                    "mean": [0.1307],
-                    "std": [0.3081],
-                    "channels": 1,
-                    "invert": True,
-                },
-                "default_layer": arch_mod.default_layer(arch),
-            }
-        )
-    )
+    save_digits_model(_isolated_user_models, "digits1", "Digits (test)", invert=True)
     # A fresh app, started after the model was saved: the shared one's sidebar still lists
     # the models of its first run, and AppTest refuses a value outside a selectbox's options.
     at = AppTest.from_file(APP, default_timeout=300)

@@ -3,13 +3,11 @@ layer/channel/unit, on the Network page and on Feature maps."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from safetensors.torch import save_file
+from helpers import save_digits_model
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.models import small_cnn
 from cnnviz.zoo import TORCHVISION_MODELS
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -86,23 +84,7 @@ def test_link_selects_a_conv_unit_and_shows_its_arithmetic():
 
 
 def test_one_channel_user_model(_isolated_user_models):
-    arch = small_cnn.preset("tinyvgg", batchnorm=True)
-    model = small_cnn.build_model(arch, in_channels=1, num_classes=10, size=28)
-    folder = Path(_isolated_user_models)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, folder / "net1.safetensors")
-    (folder / "net1.json").write_text(
-        json.dumps(
-            {
-                "format": "cnnviz-model/1",
-                "name": "net1",
-                "title": "Digits with batch norm (test)",
-                "arch": arch,
-                "classes": [str(i) for i in range(10)],
-                "preprocess": {"size": 28, "resize": 28, "mean": [0.1307], "std": [0.3081], "channels": 1},
-                "default_layer": small_cnn.default_layer(arch),
-            }
-        )
-    )
+    save_digits_model(_isolated_user_models, "net1", "Digits with batch norm (test)", batchnorm=True)
     at = AppTest.from_file(APP, default_timeout=300)
     at.run()
     at.switch_page(PAGE)
