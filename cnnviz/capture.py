@@ -153,16 +153,46 @@ def capture(lm: LoadedModel, x: torch.Tensor, names: Iterable[str]) -> dict[str,
     return {k: v[0].float().cpu().numpy() for k, v in store.items()}
 
 
-def capture_layers(lm: LoadedModel, x: torch.Tensor, layers: list[LayerInfo]) -> dict[str, np.ndarray]:
+@contextmanager
+def _layer_progress(model: nn.Module, paths: list[str], progress) -> Iterator[None]:
+    """Report ``progress(fraction, text)`` each time another of ``paths`` has run (a module
+    that runs twice counts once). Registered on the model this caller holds, inside its lock."""
+    if progress is None:
+        yield
+        return
+    seen: set[str] = set()
+
+    def tick(name: str, _m, _inputs, _out) -> None:
+        if name not in seen:
+            seen.add(name)
+            progress(
+                len(seen) / len(paths), f"Running the photo through the network: layer {len(seen)} of {len(paths)}"
+            )
+
+    with hooks(model, paths, forward=tick):
+        yield
+
+
+def capture_layers(
+    lm: LoadedModel, x: torch.Tensor, layers: list[LayerInfo], *, progress=None
+) -> dict[str, np.ndarray]:
     """One forward pass, stopped after the last of ``layers`` has run; their outputs (keys:
     LayerInfo.name) as read-only float32 arrays (C, H, W).
 
     A container's output that is its last child's output is stored once: both names map
-    to the same array, so the memory is that of distinct tensors only.
+    to the same array, so the memory is that of distinct tensors only. ``progress``
+    (cnnviz.progress): told while the model is busy with other callers, then layer by layer.
     """
     wanted = {layer.name for layer in layers}
     paths = list(dict.fromkeys(layer.path for layer in layers))
-    with lm.use() as model, torch.inference_mode(), hooked_outputs(model, paths, until=wanted) as store:
+    if progress is not None:
+        progress(0.0, "Waiting for the network (it is busy with other photos)…")
+    with (
+        lm.use() as model,
+        torch.inference_mode(),
+        hooked_outputs(model, paths, until=wanted) as store,
+        _layer_progress(model, paths, progress),
+    ):
         with suppress(StopForward):
             model(x.to(lm.device))
         by_storage: dict[tuple, np.ndarray] = {}

@@ -13,11 +13,11 @@ from PIL import Image
 from cnnviz import featuremaps as fm
 from cnnviz import filters as fl
 from cnnviz import model_compare as mc
-from cnnviz import render
+from cnnviz import render, usermodels
 from cnnviz.errors import CnnvizError
 from cnnviz.ui import charts, loaders, state
 from cnnviz.ui.explain_views import explanation
-from cnnviz.ui.owner import model_title, visible_models
+from cnnviz.ui.owner import model_title, owner_token, visible_models
 from cnnviz.ui.text import plain
 from cnnviz.zoo import LoadedModel, list_models
 
@@ -51,8 +51,15 @@ def _titles() -> dict[str, str]:
 
 
 def _latest_user_model() -> str | None:
+    """The saved model a student most likely means by "yours": their own first, then the newest."""
     users = [i for i in visible_models() if i.family == "user"]
-    return users[-1].name if users else None
+    token = owner_token()
+
+    def rank(info) -> tuple[bool, float]:
+        sidecar = usermodels.user_models_dir() / f"{info.name}.json"
+        return usermodels.owned_by(info.metadata, token), sidecar.stat().st_mtime if sidecar.exists() else 0.0
+
+    return max(users, key=rank).name if users else None
 
 
 def init_pair() -> None:

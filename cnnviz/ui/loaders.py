@@ -31,6 +31,7 @@ from cnnviz.predict import predict
 from cnnviz.ui import state
 from cnnviz.ui.notices import weights_notice
 from cnnviz.ui.process import model_replicas
+from cnnviz.ui.progress_bar import ProgressBar
 from cnnviz.zoo import SHIPPED_DIR, LoadedModel, download_weights, load_model, user_models_dir, warm_up
 
 R = TypeVar("R")
@@ -269,7 +270,8 @@ def cached_capture(lm: LoadedModel, img: Image.Image) -> dict:
     """name -> read-only (C, H, W) float32 maps of every map layer, for the sidebar's model and
     image; shared by all sessions with the same (model, weights, image), so switching layers
     recomputes nothing. Bounded in bytes by cache.CAPTURES."""
-    maps = capture_layers(lm, lm.preprocess(img), map_layers(cached_catalogue(lm.name, lm.weights)))
+    with ProgressBar("Running the photo through the network…") as bar:
+        maps = capture_layers(lm, lm.preprocess(img), map_layers(cached_catalogue(lm.name, lm.weights)), progress=bar)
     # Own the memory: arrays that view torch's storage were kept alive after eviction in the
     # server (measured +55 MB per image, unbounded); numpy-owned copies are freed with the entry.
     owned: dict[int, np.ndarray] = {}
@@ -287,7 +289,8 @@ def cached_maps(lm: LoadedModel, img: Image.Image, layer: str) -> np.ndarray:
     every layer of the network (EfficientNet-Lite0: 149 layers, 52 MB per photo)."""
     info = find_layer(cached_catalogue(lm.name, lm.weights), layer)
     # numpy-owned, so that the entry's memory is freed when it is evicted (see cached_capture)
-    return np.array(capture_layers(lm, lm.preprocess(img), [info])[layer], copy=True)
+    with ProgressBar("Running the photo through the network…") as bar:
+        return np.array(capture_layers(lm, lm.preprocess(img), [info], progress=bar)[layer], copy=True)
 
 
 @shared_result

@@ -7,6 +7,7 @@ import threading
 import numpy as np
 import pytest
 import torch
+from helpers import hook_count
 from torch import nn
 from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
 
@@ -184,3 +185,20 @@ def test_one_layer_at_a_time_stops_early_and_equals_the_full_pass(which, resnet,
     finally:
         handle.remove()
     assert _no_hooks(lm.model)
+
+
+def test_capture_reports_progress_layer_by_layer_and_leaves_no_hook():
+    lm = load_model("tinyvgg_mnist", device="cpu")
+    layers = catalogue.map_layers(catalogue.catalogue(lm))
+    x = torch.zeros(1, 1, 28, 28)
+    told: list[tuple[float, str]] = []
+    with_progress = capture.capture_layers(lm, x, layers, progress=lambda f, t: told.append((f, t)))
+    plain = capture.capture_layers(lm, x, layers)
+    assert told[0] == (0.0, "Waiting for the network (it is busy with other photos)…")
+    fractions = [f for f, _ in told[1:]]
+    paths = list(dict.fromkeys(la.path for la in layers))
+    assert len(fractions) == len(paths) and fractions[-1] == 1.0 and fractions == sorted(fractions)
+    assert told[-1][1].endswith(f"layer {len(paths)} of {len(paths)}")
+    assert hook_count(lm.model) == 0
+    for k in plain:  # progress changes nothing captured
+        np.testing.assert_array_equal(with_progress[k], plain[k])
