@@ -70,7 +70,7 @@ def softmax_chart(table: pd.DataFrame, temp: float) -> alt.Chart:
                     orient="top",
                     title=None,
                     labelFontSize=14,
-                    labelExpr=f"datum.label == '{mine}' ? 'T = {temp:g}' : datum.label",
+                    labelExpr=f"datum.label == '{mine}' ? 'your T = {temp:g}' : datum.label",
                 ),
             ),
             tooltip=["class", "T", alt.Tooltip("percent:Q", format=".2f")],

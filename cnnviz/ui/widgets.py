@@ -170,14 +170,14 @@ def kernel_editor(name: str, size: int) -> np.ndarray:
 def softmax_view(logits: np.ndarray, temp: float, classes: list[str], top: int = 8) -> None:
     """Bars of the top classes' probabilities at T = 1 and at T, beside their numbers (one frame)."""
     table = softmax_table(logits, temp, classes, top)
-    left, right = st.columns([1.1, 1])
+    left, right = st.columns([1, 1.15])
     left.altair_chart(softmax_chart(table, temp), width="stretch")
-    shown = table.rename(columns={"p1": "p % (T=1)", "pT": f"p % (your T={temp:g})"})
+    # short headers: all five columns fit beside the chart at 1280 px (the T column was cut)
+    shown = table.rename(columns={"p1": "p% at T=1", "pT": "p% at your T"})
     right.dataframe(
         shown.style.format({c: "{:.2f}" for c in shown.columns if c != "class"}),
         hide_index=True,
         width="stretch",
-        column_config={"class": st.column_config.TextColumn("class", width="medium")},
     )
 
 

@@ -30,6 +30,11 @@ FIGURES = ", ".join(
 # For each figure: its box, its column's box (if any), whether its content is wider than its box.
 _BOXES = """
 (sel) => {
+  // content wider than its own box: a markdown table's wrapper, a data frame's scroller
+  const cutInside = (el) => {
+    const inner = el.tagName === 'TABLE' ? el.parentElement : el.querySelector('.dvn-scroller');
+    return !!inner && inner.scrollWidth > inner.clientWidth + 2;
+  };
   const out = [];
   const main = document.querySelector('[data-testid="stMainBlockContainer"]').getBoundingClientRect();
   for (const el of document.querySelectorAll(sel)) {
@@ -56,7 +61,7 @@ _BOXES = """
     out.push({name, x: r.left, y: r.top, w: r.width, h: r.height,
               col: c && {x: c.left, w: c.width},
               main: {x: main.left, w: main.width},
-              cut: el.tagName === 'TABLE' && el.parentElement && el.parentElement.scrollWidth > el.parentElement.clientWidth + 2});
+              cut: cutInside(el)});
   }
   return out;
 }
