@@ -4,6 +4,7 @@ import streamlit as st
 
 from cnnviz.ui import links, state, theme
 from cnnviz.ui.process import keep_imports_out_of_gc, torch_threads
+from cnnviz.ui.share import presenter_style
 from cnnviz.ui.sidebar import render_sidebar
 
 keep_imports_out_of_gc()
@@ -48,7 +49,7 @@ links.begin(nav.url_path)  # a link's model/image/... into the session before th
 render_sidebar()
 share = st.sidebar.container()
 notice = st.container()  # the top of the main area: a message about an unusable link
-links.presenter_style()
+presenter_style()
 try:
     nav.run()
 finally:

@@ -15,12 +15,12 @@ How it fits together (app.py calls the first and last, each page calls ``page``)
 - ``end(notice, share)`` — after the page: one message for the parts of a link that could
   not be used (checked values, and values the page itself reset: a layer the model lacks,
   a channel out of range), then the view's parameters are written to the URL (the browser
-  gets a history entry per view) and the Share panel is drawn.
+  gets a history entry per view) and the Share panel is drawn (``cnnviz/ui/share.py``, which
+  also holds presenter mode).
 """
 
 from __future__ import annotations
 
-import io
 import runpy
 import sys
 import threading
@@ -34,6 +34,7 @@ from cnnviz.images import SAMPLES, sample_bytes
 from cnnviz.links import Param, bool_param, choice_param, float_param, int_param, layer_param  # noqa: F401 (re-exported for pages)
 from cnnviz.sharing import default_store
 from cnnviz.ui import state
+from cnnviz.ui.share import locked, share_panel
 
 __all__ = [
     "Param",
@@ -71,15 +72,6 @@ def _global_spec() -> dict[str, Param]:
         "present": bool_param(state.PRESENT),
         "lock": bool_param(state.LOCK),
     }
-
-
-def locked() -> bool:
-    """Presenter mode with locked choices: the URL decides every run."""
-    return bool(st.session_state.get(state.PRESENT) and st.session_state.get(state.LOCK))
-
-
-def presenting() -> bool:
-    return bool(st.session_state.get(state.PRESENT))
 
 
 def begin(url_path: str) -> None:
@@ -276,78 +268,3 @@ def end(notice, share) -> None:
     ss[state.LINK_PAGES] = pages
     with share:
         share_panel(page_path, params)
-
-
-def view_url(page_path: str, params: dict[str, str]) -> str:
-    """The full link of a view (relative when the browser's address is unknown)."""
-    base = (st.context.url or "").rstrip("/")
-    here = getattr(_run, "page", "")
-    if here and base.endswith("/" + here):  # st.context.url can still hold the page's own path
-        base = base[: -len(here) - 1]
-    return f"{base}/{page_path}" + (f"?{urlencode(params)}" if params else "")
-
-
-def qr_png(url: str, scale: int) -> bytes:
-    """A QR code of ``url`` as PNG bytes, ``scale`` pixels per module (medium error correction)."""
-    import segno
-
-    buf = io.BytesIO()
-    segno.make(url, error="m", micro=False).save(buf, kind="png", scale=scale, border=4)
-    return buf.getvalue()
-
-
-@st.dialog("Scan to open this view", width="large")
-def _big_qr(url: str) -> None:
-    st.image(qr_png(url, 16), width=640)
-    st.code(url, language=None, wrap_lines=True)
-
-
-def share_panel(page_path: str, params: dict[str, str]) -> None:
-    """The Share popover (link to copy, QR code) and the presenter toggles."""
-    url = view_url(page_path, params)
-    with st.popover("Share this view", icon=":material/share:", width="stretch"):
-        st.caption("Copy the link (button at its right), or let the class scan the code.")
-        st.code(url, language=None, wrap_lines=True)
-        st.image(qr_png(url, 6), width=260)
-        if "image" not in params and st.session_state.get(state.IMAGE_BYTES) is not None:
-            st.caption("Your own photo is not in this link: this server does not keep shared photos.")
-        elif params.get("image", "").startswith(L.UPLOAD_PREFIX):
-            st.caption(
-                "Your photo is kept on this server so the link works for others here; "
-                "it is deleted after a while (see README)."
-            )
-    if st.button("Show the QR code large", key="link_big_qr", icon=":material/qr_code_2:", width="stretch"):
-        _big_qr(url)
-    st.toggle(
-        "Presenter mode",
-        key=state.PRESENT,
-        disabled=locked(),
-        help="For a projector: hides the sidebar's choices and enlarges text and pictures. "
-        "It is part of the link (present=1).",
-    )
-    if presenting():
-        st.toggle(
-            "Lock choices",
-            key=state.LOCK,
-            help="Whoever opens the link sees exactly this view: changes are undone (lock=1).",
-        )
-
-
-PRESENTER_CSS = """
-<style>
-html { font-size: 21px; }  /* Streamlit sizes text in rem: every text and control grows, pictures keep their fit */
-</style>
-"""
-LOCK_CSS = """
-<style>
-[data-testid="stMain"] [data-testid="stWidgetLabel"] ~ div { pointer-events: none; opacity: 0.75; }
-</style>
-"""
-
-
-def presenter_style() -> None:
-    """Enlarge the main area for a projector (fixed CSS, no data in it)."""
-    if presenting():
-        st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
-        if locked():
-            st.markdown(LOCK_CSS, unsafe_allow_html=True)
