@@ -1,4 +1,4 @@
-"""Safe decoding of user images and the offline sample gallery.
+"""Safe decoding of user images (the offline sample gallery is ``cnnviz.gallery``).
 
 Every upload goes through :func:`decode_image`, which turns any bytes into an RGB
 ``PIL.Image`` or raises :class:`~cnnviz.errors.ImageError` with one sentence a student
@@ -9,28 +9,22 @@ No streamlit here (see cnnviz/ui).
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
-import importlib.resources
 import io
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageOps
 
 from cnnviz.errors import ImageError
+from cnnviz.gallery import sample_bytes
 
 __all__ = [
-    "SAMPLES",
     "SUPPORTED_FORMATS",
-    "Sample",
     "decode_image",
     "image_digest",
     "load_sample",
-    "sample_bytes",
     "to_grayscale",
 ]
 
@@ -305,141 +299,6 @@ def _fit(img: Image.Image, max_side: int) -> Image.Image:
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     # LANCZOS for quality; reducing_gap first shrinks by whole factors, which is fast.
     return img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-
-
-# ---------------------------------------------------------------------------- samples
-
-
-@dataclass(frozen=True)
-class Sample:
-    """A gallery image that works offline; ``loader()`` returns its file bytes."""
-
-    name: str
-    title: str
-    credit: str
-    loader: Callable[[], bytes]
-
-
-def _matplotlib_file(fname: str) -> bytes:
-    from matplotlib import cbook
-
-    found = cbook.get_sample_data(fname)
-    # Depending on the matplotlib version this is a path or an open binary file.
-    if hasattr(found, "read"):
-        with found:
-            return found.read()
-    return Path(found).read_bytes()
-
-
-def _skimage_file(fname: str) -> Callable[[], bytes]:
-    def load() -> bytes:
-        # The original file (not skimage.data.<name>()), so a sample is just an upload.
-        return importlib.resources.files("skimage.data").joinpath(fname).read_bytes()
-
-    return load
-
-
-def _digit_png() -> bytes:
-    """A '7' like an MNIST digit: white strokes on a black 28×28, shown at 224×224."""
-    ss = 10  # draw 10x supersampled, then shrink: anti-aliased edges like real MNIST
-    big = Image.new("L", (28 * ss, 28 * ss), 0)
-    draw = ImageDraw.Draw(big)
-    stroke = [(8, 7), (20, 6.5), (17, 12), (13, 22)]
-    draw.line(
-        [(x * ss, y * ss) for x, y in stroke],
-        fill=255,
-        width=int(2.8 * ss),
-        joint="curve",
-    )
-    small = big.resize((28, 28), Image.Resampling.BOX)
-    # Nearest-neighbour x8 keeps the 28×28 pixel grid visible and shrinks back exactly.
-    shown = small.resize((224, 224), Image.Resampling.NEAREST)
-    buf = io.BytesIO()
-    shown.save(buf, format="PNG")
-    return buf.getvalue()
-
-
-SAMPLES: dict[str, Sample] = {
-    s.name: s
-    for s in (
-        Sample(
-            "grace_hopper",
-            "Grace Hopper",
-            "Rear Admiral Grace Hopper; U.S. Navy photo, public domain (matplotlib sample data).",
-            lambda: _matplotlib_file("grace_hopper.jpg"),
-        ),
-        Sample(
-            "astronaut",
-            "Astronaut",
-            "Eileen Collins; NASA, public domain (scikit-image).",
-            _skimage_file("astronaut.png"),
-        ),
-        Sample(
-            "chelsea",
-            "Chelsea the cat",
-            "Stefan van der Walt, CC0 (scikit-image).",
-            _skimage_file("chelsea.png"),
-        ),
-        Sample(
-            "coffee",
-            "Coffee cup",
-            "Rachel Michetti, courtesy of Pikolo Espresso Bar, CC0 (scikit-image).",
-            _skimage_file("coffee.png"),
-        ),
-        Sample(
-            "rocket",
-            "Rocket launch",
-            "Falcon 9 carrying DSCOVR; SpaceX, public domain (scikit-image).",
-            _skimage_file("rocket.jpg"),
-        ),
-        Sample(
-            "motorcycle_left",
-            "Motorcycle",
-            "Middlebury 2014 stereo benchmark, Scharstein et al. (scikit-image).",
-            _skimage_file("motorcycle_left.png"),
-        ),
-        Sample(
-            "hubble_deep_field",
-            "Hubble deep field",
-            "Hubble eXtreme Deep Field; NASA, public domain (scikit-image).",
-            _skimage_file("hubble_deep_field.jpg"),
-        ),
-        Sample(
-            "retina",
-            "Retina (eye photo)",
-            "Fundus photograph by Mikael Häggström, CC0 (scikit-image).",
-            _skimage_file("retina.jpg"),
-        ),
-        Sample(
-            "digit_7",
-            "Hand-drawn digit (generated)",
-            "Drawn in code by CNN Explorer.",
-            _digit_png,
-        ),
-    )
-}
-
-
-def _sample(name: str) -> Sample:
-    try:
-        return SAMPLES[name]
-    except KeyError:
-        raise ImageError(f"There is no sample image called '{name}' (choose one of: {', '.join(SAMPLES)}).") from None
-
-
-@functools.lru_cache(maxsize=len(SAMPLES))
-def _cached_bytes(name: str) -> bytes:
-    # bytes are immutable, so one cached copy is safe to share between sessions.
-    return _sample(name).loader()
-
-
-def sample_bytes(name: str) -> bytes:
-    """The sample's file bytes (original JPEG/PNG), to be handled like an upload."""
-    sample = _sample(name)
-    try:
-        return _cached_bytes(name)
-    except (OSError, ImportError):
-        raise ImageError(f"The sample image '{sample.title}' is not installed on this machine.") from None
 
 
 def load_sample(name: str) -> Image.Image:

@@ -32,7 +32,7 @@ def _isolated_disk_cache(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def hopper_bytes() -> bytes:
-    from cnnviz.images import sample_bytes
+    from cnnviz.gallery import sample_bytes
 
     return sample_bytes("grace_hopper")
 

@@ -30,7 +30,7 @@ import streamlit as st
 
 from cnnviz import links as L
 from cnnviz.errors import ImageError
-from cnnviz.images import SAMPLES, sample_bytes
+from cnnviz.gallery import SAMPLES, sample_bytes
 from cnnviz.links import Param, bool_param, choice_param, float_param, int_param, layer_param  # noqa: F401 (re-exported for pages)
 from cnnviz.sharing import default_store
 from cnnviz.ui import state

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz import uploads
-from cnnviz.images import SAMPLES, sample_bytes
+from cnnviz.gallery import SAMPLES, sample_bytes
 from cnnviz.ui import accept, state
 from cnnviz.ui.loaders import store_upload
 from cnnviz.ui.owner import model_title, visible_models

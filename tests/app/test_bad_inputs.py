@@ -9,7 +9,7 @@ from helpers import make_app, page_text
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.cli import main
-from cnnviz.images import sample_bytes
+from cnnviz.gallery import sample_bytes
 
 
 def _one_clean_line(msg: str) -> None:

@@ -12,7 +12,8 @@ import torch.nn.functional as F
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.convolution import preset, to_grey
-from cnnviz.images import decode_image, sample_bytes
+from cnnviz.gallery import sample_bytes
+from cnnviz.images import decode_image
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 SIDEBAR = {

@@ -78,7 +78,8 @@ def test_adversarial_page(at):
     at.switch_page("pages/adversarial.py")
     run(at, "efficientnet_lite0")
     # what the page says is what FGSM written out in plain torch gives on the same picture
-    from cnnviz.images import decode_image, sample_bytes
+    from cnnviz.gallery import sample_bytes
+    from cnnviz.images import decode_image
     from cnnviz.zoo import load_model
 
     lm = load_model("efficientnet_lite0", device="cpu")
@@ -111,7 +112,7 @@ def test_adversarial_page(at):
 def test_pages_with_one_channel_digits_model(at, page):
     at.switch_page(page)
     run(at, "tinyvgg_mnist")
-    from cnnviz.images import sample_bytes
+    from cnnviz.gallery import sample_bytes
 
     at.session_state["image_bytes"] = sample_bytes("digit_7")
     at.session_state["image_name"] = "digit_7"

@@ -8,7 +8,7 @@ import pytest
 from helpers import make_app, page_text
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.images import sample_bytes
+from cnnviz.gallery import sample_bytes
 from cnnviz.models import torchvision_zoo
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.images import decode_image, sample_bytes
+from cnnviz.gallery import sample_bytes
+from cnnviz.images import decode_image
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 

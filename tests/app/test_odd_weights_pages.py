@@ -47,7 +47,7 @@ def test_nan_weights_every_page_renders_with_a_warning(page, nan_checkpoint):
 
 def test_memory_guard_message_instead_of_a_crash(monkeypatch):
     from cnnviz import memguard
-    from cnnviz.images import sample_bytes
+    from cnnviz.gallery import sample_bytes
 
     monkeypatch.setenv("CNNVIZ_MEMORY_BUDGET_MB", str((memguard.rss_bytes() >> 20) + 10))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)

@@ -11,7 +11,7 @@ import pytest
 from browser_helpers import goto_page, no_exception, open_app, start_server, stop_server, upload_photo, wait_idle
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from cnnviz.images import sample_bytes
+from cnnviz.gallery import sample_bytes
 
 
 def _fresh(browser):

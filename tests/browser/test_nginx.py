@@ -119,7 +119,7 @@ def test_tls_and_sticky_hashing(lan):
 
 def test_upload_and_media_through_nginx(lan, browser):
     url, run = lan
-    from cnnviz.images import sample_bytes
+    from cnnviz.gallery import sample_bytes
 
     photo = run / "my_cat.png"
     photo.write_bytes(sample_bytes("chelsea"))
@@ -178,7 +178,7 @@ def test_protocol_client_through_nginx(lan):
     """Two sessions over wss each get their own upload's prediction (the load bench's path)."""
     url, _ = lan
     from bench.load_client import AppSession
-    from cnnviz.images import sample_bytes
+    from cnnviz.gallery import sample_bytes
 
     results = {}
     for name in ("chelsea", "coffee"):

@@ -329,7 +329,8 @@ def test_many_threads_equal_serial_results():
 
 
 def test_threads_on_efficientnet_equal_serial(effnet, hopper_bytes):
-    from cnnviz.images import SAMPLES, decode_image, sample_bytes
+    from cnnviz.gallery import SAMPLES, sample_bytes
+    from cnnviz.images import decode_image
 
     names = ["grace_hopper", "chelsea", "coffee", "rocket"]
     assert set(names) <= set(SAMPLES)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from cnnviz import familiarity as fm
-from cnnviz.images import SAMPLES, decode_image, sample_bytes
+from cnnviz.gallery import SAMPLES, sample_bytes
+from cnnviz.images import decode_image
 from cnnviz.training import datasets
 from cnnviz.zoo import load_model
 

@@ -19,16 +19,10 @@ import pytest
 from catalogue import encode, handmade_png  # noqa: E402
 from PIL import Image, ImageFile
 
-from cnnviz import images
+from cnnviz import gallery
 from cnnviz.errors import CnnvizError, ImageError
-from cnnviz.images import (
-    SAMPLES,
-    decode_image,
-    image_digest,
-    load_sample,
-    sample_bytes,
-    to_grayscale,
-)
+from cnnviz.gallery import SAMPLES, sample_bytes
+from cnnviz.images import decode_image, image_digest, load_sample, to_grayscale
 
 
 def assert_clean_message(err: pytest.ExceptionInfo[ImageError]) -> str:
@@ -445,7 +439,7 @@ def test_unknown_sample():
 
 
 def test_missing_sample_file_is_a_clear_error(monkeypatch):
-    broken = dataclasses.replace(SAMPLES["chelsea"], name="gone", loader=images._skimage_file("nope.png"))
+    broken = dataclasses.replace(SAMPLES["chelsea"], name="gone", loader=gallery._skimage_file("nope.png"))
     monkeypatch.setitem(SAMPLES, "gone", broken)
     with pytest.raises(ImageError) as err:
         sample_bytes("gone")

@@ -12,7 +12,8 @@ from PIL import Image
 
 from cnnviz import links as L
 from cnnviz.errors import ImageError
-from cnnviz.images import SAMPLES, decode_image, sample_bytes
+from cnnviz.gallery import SAMPLES, sample_bytes
+from cnnviz.images import decode_image
 from cnnviz.sharing import SharedImages, default_store, sha256_hex
 
 SPEC = {
