@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from cnnviz.ui import links, state, theme
+from cnnviz.ui import history, links, state, theme
 from cnnviz.ui.process import keep_imports_out_of_gc, torch_threads
 from cnnviz.ui.share import presenter_style
 from cnnviz.ui.sidebar import render_sidebar
@@ -12,6 +12,7 @@ torch_threads()
 
 st.set_page_config(page_title="CNN Explorer", page_icon=":material/search:", layout="wide")
 theme.apply()
+history.one_entry_per_view()  # a page-menu click and its view: one Back step
 state.init_state()
 
 PAGES = {

@@ -131,24 +131,37 @@ def test_a_clicked_view_opens_the_same_in_a_fresh_browser(app_url, browser):
 def test_back_after_two_page_switches_restores_the_page_and_its_choices(app_url, browser):
     ctx, pg = _fresh(browser)
     _open(pg, app_url + "/features?image=coffee&layer=blocks.4.expand.act&channel=11", "Channel 11:")
+    opened = pg.evaluate("history.length")
     _pick(
         pg, "Channel", re.compile(r"^channel 12 \("), search="channel 12 ("
     )  # a choice made on the page, not in the link
     _wait_param(pg, "channel", "12")
+    entries = pg.evaluate("history.length")
+    assert entries == opened + 1  # a choice on the page is a view of its own
     for title, path in (("Grad-CAM", "/gradcam"), ("Filters", "/filters")):
         goto_page(pg, title)
         pg.wait_for_url(re.compile(path))
         pg.wait_for_url(re.compile(path + r"\?.*layer="))  # the page's own view written
         wait_idle(pg)
     pg.get_by_text("Filters: what a convolution looks for").wait_for()
-    for _ in range(6):  # each page link adds an entry for the click and one for the view
-        pg.go_back()
-        wait_idle(pg)
-        if "/features" in pg.url:
-            break
+    assert pg.evaluate("history.length") == entries + 2  # one entry per page opened, not two
+    pg.go_back()  # one press per view: back to Grad-CAM as it was shown
+    wait_idle(pg)
+    assert urllib.parse.urlsplit(pg.url).path.endswith("/gradcam"), pg.url
+    pg.get_by_text("Grad-CAM at").first.wait_for()
+    gradcam_query = _query(pg)
+    assert gradcam_query["image"] == "coffee" and "target" in gradcam_query
+    pg.go_back()  # once more: the Feature maps page with the channel picked there
+    wait_idle(pg)
+    assert urllib.parse.urlsplit(pg.url).path.endswith("/features"), pg.url
     pg.get_by_text("Channel 12:").first.wait_for()
     assert pg.get_by_text("blocks.4.expand.act · ReLU6").count() == 1
     assert _query(pg)["channel"] == "12" and _query(pg)["image"] == "coffee"
+    pg.go_forward()  # and forward again: Grad-CAM with the same choices
+    wait_idle(pg)
+    assert urllib.parse.urlsplit(pg.url).path.endswith("/gradcam"), pg.url
+    pg.get_by_text("Grad-CAM at").first.wait_for()
+    assert _query(pg) == gradcam_query
     no_exception(pg)
     ctx.close()
 
