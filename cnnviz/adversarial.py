@@ -21,8 +21,8 @@ from PIL import Image
 
 from cnnviz.activations import softmax
 from cnnviz.explain import ExplainError, Explanation, explain
+from cnnviz.loaded_model import LoadedModel
 from cnnviz.predict import TopClass, top_classes
-from cnnviz.zoo import LoadedModel
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from torch.overrides import TorchFunctionMode
 
 from cnnviz.catalogue import LayerInfo
 from cnnviz.hooks import first_tensor, hooks
-from cnnviz.zoo import LoadedModel
+from cnnviz.loaded_model import LoadedModel
 
 _INPLACE_DUNDERS = frozenset(
     {

@@ -16,8 +16,8 @@ from torch import nn
 
 from cnnviz.errors import ModelError
 from cnnviz.hooks import first_tensor, hooks
+from cnnviz.loaded_model import LoadedModel
 from cnnviz.receptive_field import Geometry, GeometryTracer
-from cnnviz.zoo import LoadedModel
 
 # ------------------------------------------------------------------ kinds of layers
 ACTIVATIONS = (

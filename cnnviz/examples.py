@@ -34,8 +34,9 @@ from cnnviz.catalogue import LayerInfo
 from cnnviz.errors import CnnvizError, ImageError, Stopped
 from cnnviz.hooks import first_tensor, hooks
 from cnnviz.images import decode_image, image_digest
+from cnnviz.loaded_model import LoadedModel
 from cnnviz.receptive_field import unit_box
-from cnnviz.zoo import LoadedModel, Preprocess
+from cnnviz.zoo import Preprocess
 
 # Photos shipped by installed packages: (source label, package, file name)
 PHOTOS = (

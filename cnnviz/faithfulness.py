@@ -18,8 +18,8 @@ import numpy as np
 import torch
 
 from cnnviz import render
+from cnnviz.loaded_model import LoadedModel
 from cnnviz.progress import Progress, report
-from cnnviz.zoo import LoadedModel
 
 # Steps per curve: 10 % at a time (11 points) instead of 16 steps - with the shared ends,
 # 18 pictures per map instead of 34.

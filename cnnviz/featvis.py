@@ -34,7 +34,8 @@ from cnnviz import diskcache
 from cnnviz.catalogue import LayerInfo, catalogue, find_layer
 from cnnviz.errors import CnnvizError, ModelError, Stopped
 from cnnviz.hooks import first_tensor, hooks
-from cnnviz.zoo import LoadedModel, Preprocess
+from cnnviz.loaded_model import LoadedModel
+from cnnviz.zoo import Preprocess
 
 MAX_SIZE = 512
 MAX_STEPS = 2048

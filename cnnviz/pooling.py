@@ -16,7 +16,7 @@ from torch import nn
 from cnnviz.convolution import windows
 from cnnviz.errors import CnnvizError
 from cnnviz.hooks import hooks
-from cnnviz.zoo import LoadedModel
+from cnnviz.loaded_model import LoadedModel
 
 MODES = ("max", "avg")
 

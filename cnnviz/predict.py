@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from cnnviz.activations import softmax
-from cnnviz.zoo import LoadedModel
+from cnnviz.loaded_model import LoadedModel
 
 
 @dataclass(frozen=True)

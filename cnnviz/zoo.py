@@ -16,23 +16,20 @@ this module only registers, lists and loads.
 
 from __future__ import annotations
 
-import copy
 import os
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import lru_cache, partial
 from pathlib import Path
 
 import torch
-from PIL import Image
 from torch import nn
 from torchvision.models import ResNet18_Weights
 
 from cnnviz import usermodels
 from cnnviz.checkpoints import apply_state_dict, load_state_dict_file, weight_warnings
 from cnnviz.errors import CheckpointError, ModelError, WeightsUnavailable
+from cnnviz.loaded_model import LoadedModel, ModelInfo
 from cnnviz.models import efficientnet_lite as eff
 from cnnviz.models import squeezenet_ndf as sq
 from cnnviz.models import torchvision_zoo as tv
@@ -52,112 +49,6 @@ def default_device() -> torch.device:
     if wanted:
         return torch.device(wanted)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """A registry entry. ``builder`` makes the architecture with random weights;
-    ``pretrained`` returns its state dict (or raises WeightsUnavailable)."""
-
-    name: str
-    title: str
-    family: str  # "imagenet" | "digits" | "user"
-    source: str
-    preprocess: Preprocess
-    default_layer: str
-    builder: Callable[[], nn.Module] = field(repr=False, compare=False)
-    pretrained: Callable[[bool], dict[str, torch.Tensor]] = field(repr=False, compare=False)
-    classes: Callable[[], list[str]] = field(repr=False, compare=False)
-    available: Callable[[], bool] = field(repr=False, compare=False)
-    description: str = ""
-    metadata: dict = field(default_factory=dict, repr=False, compare=False)
-
-
-class LoadedModel:
-    """A built model with its weights, shared by every session of the server.
-
-    Run it only inside ``with lm.use() as model:``: that gives the caller a copy of the
-    model no other thread is running (a hook registered by one thread would fire on another
-    thread's forward) and restores the mode, ``requires_grad`` and ``.grad`` of every
-    parameter afterwards. :meth:`add_replicas` lets more forwards run at once (torch
-    releases the GIL): a class on a 2-core server keeps both cores busy with one torch
-    thread per forward (docs/ARCHITECTURE.md, "Both cores").
-    """
-
-    def __init__(self, info: ModelInfo, model: nn.Module, weights: str, device: torch.device):
-        self.info = info
-        self.name = info.name
-        self.model = model
-        self.weights = weights
-        self.device = device
-        self.classes = info.classes()
-        # Sentences about odd weights (NaN, integer tensors...) to show beside the model.
-        self.warnings: tuple[str, ...] = ()
-        self._free: list[nn.Module] = [model]  # replicas no thread is using
-        self._cond = threading.Condition()
-        self._held = threading.local()  # the replica this thread holds, and how deeply
-
-    @property
-    def title(self) -> str:
-        """The model's name as shown to a student; untrained weights are part of the name."""
-        return f"{self.info.title} · random weights (untrained)" if self.weights == "random" else self.info.title
-
-    @property
-    def preprocess_spec(self) -> Preprocess:
-        return self.info.preprocess
-
-    def preprocess(self, img: Image.Image) -> torch.Tensor:
-        """(1, C, H, W) input on this model's device."""
-        return self.info.preprocess(img).to(self.device)
-
-    def label(self, index: int) -> str:
-        return self.classes[index] if 0 <= index < len(self.classes) else f"class {index}"
-
-    def add_replicas(self, n: int) -> None:
-        """``n`` more copies of the model (call it before sharing: a copy taken while a
-        thread runs the model would carry that thread's hooks)."""
-        with self.use() as model:  # copies of a model nobody else is running
-            copies = [copy.deepcopy(model) for _ in range(n)]
-        with self._cond:
-            self._free.extend(copies)
-            self._cond.notify_all()
-
-    def _acquire(self) -> nn.Module:
-        with self._cond:
-            while not self._free:
-                self._cond.wait()
-            return self._free.pop()
-
-    def _release(self, model: nn.Module) -> None:
-        with self._cond:
-            self._free.append(model)
-            self._cond.notify()
-
-    @contextmanager
-    def use(self) -> Iterator[nn.Module]:
-        """Exclusive use of one replica of the model, in eval mode; its state is restored on
-        exit. Re-entrant: a nested use() in the same thread gets the same replica."""
-        held = getattr(self._held, "model", None)
-        model = held if held is not None else self._acquire()
-        self._held.model, self._held.depth = model, getattr(self._held, "depth", 0) + 1
-        modes = [(m, m.training) for m in model.modules()]
-        params = [(p, p.requires_grad, p.grad) for p in model.parameters()]
-        try:
-            model.eval()
-            yield model
-        finally:
-            for m, training in modes:
-                m.training = training
-            for p, requires_grad, grad in params:
-                p.requires_grad_(requires_grad)
-                p.grad = grad
-            self._held.depth -= 1
-            if self._held.depth == 0:
-                self._held.model = None
-                self._release(model)
-
-    def __repr__(self) -> str:
-        return f"LoadedModel({self.name!r}, weights={self.weights!r}, device={self.device})"
 
 
 _REGISTRY: dict[str, ModelInfo] = {}
@@ -352,7 +243,7 @@ __all__ = [
     "SHIPPED_DIR",
     "TORCHVISION_MODELS",
     "CheckpointError",
-    "LoadedModel",
+    "LoadedModel",  # documented as the registry's result (docs/ARCHITECTURE.md, "Models"); lives in loaded_model
     "ModelInfo",
     "Preprocess",
     "default_device",

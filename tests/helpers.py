@@ -12,8 +12,8 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 from torch import nn
 
+from cnnviz.loaded_model import LoadedModel, ModelInfo
 from cnnviz.preprocess import Preprocess
-from cnnviz.zoo import LoadedModel, ModelInfo
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 

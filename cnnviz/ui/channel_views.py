@@ -16,8 +16,8 @@ from cnnviz import examples, featvis, jobs, render
 from cnnviz import featuremaps as fm
 from cnnviz.catalogue import LayerInfo
 from cnnviz.errors import CnnvizError
+from cnnviz.loaded_model import LoadedModel
 from cnnviz.ui import loaders, selection, state
-from cnnviz.zoo import LoadedModel
 
 STEPS = (32, 64, 128, 256, 512)
 FEATVIS_SIZE = 128  # px: ImageNet models are visualised at 128², smaller models at their own size

@@ -15,11 +15,12 @@ from cnnviz import filters as fl
 from cnnviz import model_compare as mc
 from cnnviz import render, usermodels
 from cnnviz.errors import CnnvizError
+from cnnviz.loaded_model import LoadedModel
 from cnnviz.ui import charts, loaders, state
 from cnnviz.ui.explain_views import explanation
 from cnnviz.ui.owner import model_title, owner_token, visible_models
 from cnnviz.ui.text import plain
-from cnnviz.zoo import LoadedModel, list_models
+from cnnviz.zoo import list_models
 
 WEIGHTS = {state.WEIGHTS_PRETRAINED: "Trained", state.WEIGHTS_RANDOM: "Random"}
 SLOTS = {

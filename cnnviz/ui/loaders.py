@@ -26,13 +26,14 @@ from cnnviz.catalogue import catalogue, find_layer, map_layers
 from cnnviz.errors import CheckpointError, CnnvizError, WeightsUnavailable
 from cnnviz.featuremaps import capture_range
 from cnnviz.images import decode_image, image_digest
+from cnnviz.loaded_model import LoadedModel
 from cnnviz.pooling import layer_io
 from cnnviz.predict import predict
 from cnnviz.ui import state
 from cnnviz.ui.notices import weights_notice
 from cnnviz.ui.process import model_replicas
 from cnnviz.ui.progress_bar import ProgressBar
-from cnnviz.zoo import SHIPPED_DIR, LoadedModel, download_weights, load_model, user_models_dir, warm_up
+from cnnviz.zoo import SHIPPED_DIR, download_weights, load_model, user_models_dir, warm_up
 
 R = TypeVar("R")
 

@@ -7,8 +7,8 @@ import streamlit as st
 from PIL import Image
 
 from cnnviz.familiarity import OFFLINE, familiarity, reference_for
+from cnnviz.loaded_model import LoadedModel
 from cnnviz.ui import state
-from cnnviz.zoo import LoadedModel
 
 RANDOM_WEIGHTS = (
     "Random weights: this network has not been trained. Its predictions, feature maps, filters and "

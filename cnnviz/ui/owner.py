@@ -18,8 +18,9 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from cnnviz import usermodels
+from cnnviz.loaded_model import ModelInfo
 from cnnviz.ui import state
-from cnnviz.zoo import ModelInfo, list_models
+from cnnviz.zoo import list_models
 
 COOKIE = "cnnviz_owner"
 _TOKEN = re.compile(r"[0-9a-f]{32}")

@@ -7,10 +7,10 @@ import pandas as pd
 from PIL import Image
 
 from cnnviz import preprocess_steps as ps
+from cnnviz.loaded_model import LoadedModel
 from cnnviz.predict import predict
 from cnnviz.preprocess import Preprocess
 from cnnviz.ui import loaders
-from cnnviz.zoo import LoadedModel
 
 CHANNEL_COLOURS = {"R": "#dc2626", "G": "#16a34a", "B": "#2563eb", "grey": "#525252"}
 

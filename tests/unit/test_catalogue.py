@@ -10,8 +10,9 @@ import torch
 from torch import nn
 
 from cnnviz import capture, catalogue, hooks, receptive_field
+from cnnviz.loaded_model import LoadedModel, ModelInfo
 from cnnviz.preprocess import Preprocess
-from cnnviz.zoo import LoadedModel, ModelInfo, load_model
+from cnnviz.zoo import load_model
 
 
 # ------------------------------------------------------------------ small hand-checked models

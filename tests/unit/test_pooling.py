@@ -76,7 +76,8 @@ def test_pooling_layers_and_layer_io(effnet):
 def test_layer_io_maxpool_matches_hand_pooling():
     from torchvision.models import resnet18
 
-    from cnnviz.zoo import LoadedModel, get_info
+    from cnnviz.loaded_model import LoadedModel
+    from cnnviz.zoo import get_info
 
     torch.manual_seed(0)
     lm = LoadedModel(get_info("resnet18"), resnet18().eval(), "random", torch.device("cpu"))
