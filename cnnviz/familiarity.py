@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnviz.errors import DatasetError
-from cnnviz.training import datasets
+from cnnviz.training import datasets, published
 
 FEATURES = ("brightness", "contrast", "dark share", "bright share", "edges", "colour")
 REFERENCE_SAMPLE = 2000  # training images summed up per reference (the seed fixes which)
@@ -113,7 +113,7 @@ def reference_for(dataset: str, size: int) -> Reference | None:
     with _LOCK:
         if key not in _REFS:
             ds = None
-            offline = dataset in OFFLINE and (dataset != "fashionmnist" or datasets.fashion_mnist_available())
+            offline = dataset in OFFLINE and (dataset != "fashionmnist" or published.fashion_mnist_available())
             if offline:
                 try:
                     ds = datasets.load(dataset, size=size)

@@ -21,7 +21,7 @@ from cnnviz.errors import DatasetError
 from cnnviz.models.small_cnn import Dropout, build_model
 from cnnviz.preprocess import Preprocess
 from cnnviz.training.augment import Augment
-from cnnviz.training.datasets import ImageDataset
+from cnnviz.training.imageset import ImageDataset
 
 
 @dataclass(frozen=True)

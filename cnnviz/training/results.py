@@ -18,8 +18,8 @@ from cnnviz import usermodels, zoo
 from cnnviz.errors import CnnvizError
 from cnnviz.models import small_cnn as archs
 from cnnviz.preprocess import Preprocess
-from cnnviz.training.datasets import ImageDataset
 from cnnviz.training.fit import FitResult, predict_batches, tensors
+from cnnviz.training.imageset import ImageDataset
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$")
 

@@ -11,7 +11,7 @@ import io
 
 from cnnviz.errors import DatasetError
 from cnnviz.images import decode_image
-from cnnviz.training.datasets import MIN_PER_CLASS
+from cnnviz.training.imageset import MIN_PER_CLASS
 
 MAX_CLASSES = 8
 MAX_SHOTS = 40  # per class
@@ -63,5 +63,5 @@ def missing(shots: dict[str, list[bytes]]) -> str | None:
 
 
 def as_files(shots: dict[str, list[bytes]]) -> list[tuple[str, bytes]]:
-    """(``class/shot_N.jpg``, bytes) pairs for :func:`cnnviz.training.datasets.from_files`."""
+    """(``class/shot_N.jpg``, bytes) pairs for :func:`cnnviz.training.class_folders.from_files`."""
     return [(f"{name}/shot_{i}.jpg", data) for name, photos in shots.items() for i, data in enumerate(photos)]

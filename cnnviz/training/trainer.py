@@ -20,8 +20,8 @@ from torch import nn
 from cnnviz import memguard
 from cnnviz.errors import CnnvizError
 from cnnviz.models.small_cnn import build_model
-from cnnviz.training.datasets import ImageDataset
 from cnnviz.training.fit import FitResult, TrainConfig, first_filters, fit
+from cnnviz.training.imageset import ImageDataset
 from cnnviz.training.results import Results, evaluate
 from cnnviz.zoo import default_device
 

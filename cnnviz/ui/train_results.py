@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import render
-from cnnviz.training import datasets
+from cnnviz.training import imageset
 from cnnviz.training.recipes import chance_advice, recipe_for
 from cnnviz.training.trainer import Snapshot, Trainer
 from cnnviz.ui.text import plain
@@ -78,7 +78,7 @@ def per_class_chart(per_class: np.ndarray, classes: list[str]) -> alt.Chart:
     )
 
 
-def wrong_grid(ds: datasets.ImageDataset, positions: np.ndarray) -> np.ndarray:
+def wrong_grid(ds: imageset.ImageDataset, positions: np.ndarray) -> np.ndarray:
     """(H, W, 3) uint8 tiles of validation images at ``positions`` (into ds.val_idx)."""
     imgs = ds.x[ds.val_idx[positions]].transpose(0, 2, 3, 1)
     imgs = np.repeat(imgs, 3, axis=-1) if imgs.shape[-1] == 1 else imgs

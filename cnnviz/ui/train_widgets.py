@@ -20,7 +20,7 @@ from cnnviz.errors import CnnvizError
 from cnnviz.filters import filter_grid
 from cnnviz.images import image_digest
 from cnnviz.models import small_cnn as archs
-from cnnviz.training import datasets, shots
+from cnnviz.training import class_folders, datasets, imageset, shots
 from cnnviz.training.augment import Augment
 from cnnviz.training.augment import preview as aug_preview
 from cnnviz.training.recipes import recipe_for
@@ -40,24 +40,24 @@ SOURCES = {
 
 
 # ------------------------------------------------------------------------------ data
-def _builtin(kind: str, size: int) -> datasets.ImageDataset:
+def _builtin(kind: str, size: int) -> imageset.ImageDataset:
     """A shipped or generated dataset, prepared once and shared (read-only) by every session."""
 
-    def prepare() -> datasets.ImageDataset:
+    def prepare() -> imageset.ImageDataset:
         with st.spinner("Preparing the dataset…"):
             return cache.freeze(datasets.load(kind, size=size if kind in ("shapes", "digits") else None))
 
     return cache.RESULTS.get_or_compute(("dataset", kind, size), prepare)
 
 
-def _uploaded(digest: str, kind: str, payload, size: int, channels: int) -> datasets.ImageDataset:
+def _uploaded(digest: str, kind: str, payload, size: int, channels: int) -> imageset.ImageDataset:
     """A student's zip or folder (``digest`` of its bytes) read once into a dataset."""
 
-    def read() -> datasets.ImageDataset:
+    def read() -> imageset.ImageDataset:
         with st.spinner("Reading your images…"):
             if kind == "zip":
-                return cache.freeze(datasets.read_zip(payload, size=size, channels=channels))
-            return cache.freeze(datasets.from_files(payload, size=size, channels=channels))
+                return cache.freeze(class_folders.read_zip(payload, size=size, channels=channels))
+            return cache.freeze(class_folders.from_files(payload, size=size, channels=channels))
 
     return cache.RESULTS.get_or_compute(("uploaded dataset", digest, kind, size, channels), read)
 
@@ -92,7 +92,7 @@ def _on_clear_shots() -> None:
     st.session_state[state.TRAIN_SHOTS] = {}
 
 
-def camera_section(size: int, channels: int) -> datasets.ImageDataset | None:
+def camera_section(size: int, channels: int) -> imageset.ImageDataset | None:
     """Teachable Machine's idea: name a class, take a few photos of it, then the next class."""
     left, right = st.columns([1, 1])
     with left:
@@ -115,7 +115,7 @@ def camera_section(size: int, channels: int) -> datasets.ImageDataset | None:
     return _uploaded(image_digest(b"".join(n.encode() + d for n, d in files)), "folder", files, size, channels)
 
 
-def dataset_section() -> datasets.ImageDataset | None:
+def dataset_section() -> imageset.ImageDataset | None:
     """Pick and load a dataset; show its split, balance and a preview. None until usable."""
     kind = st.selectbox("Dataset", list(SOURCES), format_func=SOURCES.get, key=state.TRAIN_SOURCE)
     size, channels = 28, 1
@@ -176,10 +176,10 @@ def dataset_section() -> datasets.ImageDataset | None:
         .properties(height=min(360, 32 * len(ds.classes) + 60)),
         width="stretch",
     )
-    grid = datasets.preview(ds, per_class=8)
+    grid = imageset.preview(ds, per_class=8)
     rows = "One row per class" + (f": {', '.join(ds.classes)}" if len(ds.classes) <= 12 else "")
-    if len(ds.classes) > datasets.PREVIEW_CLASSES:
-        rows = f"The first {datasets.PREVIEW_CLASSES} of {len(ds.classes)} classes, one row each"
+    if len(ds.classes) > imageset.PREVIEW_CLASSES:
+        rows = f"The first {imageset.PREVIEW_CLASSES} of {len(ds.classes)} classes, one row each"
     right.image(render.upscale(grid, render.fit_factor(grid.shape[1], 520)), caption=rows)
     use_recipe(ds)
     return ds
@@ -194,7 +194,7 @@ def _on_preset() -> None:
     ss[state.TRAIN_DROPOUT] = a["dropout"]  # batch norm is the dataset's recipe's choice (use_recipe)
 
 
-def arch_section(ds: datasets.ImageDataset) -> dict | None:
+def arch_section(ds: imageset.ImageDataset) -> dict | None:
     """The architecture dict from the builder widgets, with its layer table."""
     st.selectbox(
         "Start from",
@@ -248,7 +248,7 @@ def arch_section(ds: datasets.ImageDataset) -> dict | None:
 
 
 # ---------------------------------------------------------------------- augmentation
-def use_recipe(ds: datasets.ImageDataset) -> None:
+def use_recipe(ds: imageset.ImageDataset) -> None:
     """New data: its own starting settings (cnnviz/training/recipes.py), set before the
     architecture, augmentation and training widgets that show them are drawn."""
     if st.session_state.get(state.TRAIN_AUG_FOR) == ds.name:
@@ -269,7 +269,7 @@ def use_recipe(ds: datasets.ImageDataset) -> None:
     )
 
 
-def augment_section(ds: datasets.ImageDataset) -> Augment:
+def augment_section(ds: imageset.ImageDataset) -> Augment:
     """The augmentation widgets and a preview: each row is one image, changed six ways."""
     c = st.columns(4)
     aug = Augment(

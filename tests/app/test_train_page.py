@@ -9,7 +9,7 @@ from pathlib import Path
 from catalogue import encode, photo
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.training import trainer
+from cnnviz.training import published, trainer
 from cnnviz.ui import state
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -89,9 +89,8 @@ def test_one_class_folder_gets_a_clear_message():
 def test_fashion_mnist_offered_with_its_classes_or_how_to_get_it(tmp_path, monkeypatch):
     """Installed (Debian's package, or a stand-in folder): its 10 clothing classes and a
     preview; absent: one message saying how to get it."""
-    from cnnviz.training import datasets
 
-    if not datasets.fashion_mnist_available():  # a tiny stand-in in Debian's file format
+    if not published.fashion_mnist_available():  # a tiny stand-in in Debian's file format
         import gzip
         import struct
 

@@ -9,7 +9,7 @@ from catalogue import encode
 from PIL import Image
 
 from cnnviz.errors import DatasetError
-from cnnviz.training import datasets
+from cnnviz.training import class_folders, imageset
 from cnnviz.ui.train_results import confusion_chart
 
 PNG = encode(Image.new("L", (8, 8), 128), "PNG")
@@ -21,23 +21,23 @@ def _files(classes: list[str], per_class: int = 3) -> list[tuple[str, bytes]]:
 
 def test_too_many_classes_are_refused_before_decoding(monkeypatch):
     decoded = []
-    monkeypatch.setattr(datasets, "decode_image", lambda *a, **k: decoded.append(1))
+    monkeypatch.setattr(class_folders, "decode_image", lambda *a, **k: decoded.append(1))
     with pytest.raises(DatasetError, match=r"1666 class folders; at most 100"):
-        datasets.from_files(_files([f"c{i}" for i in range(1666)], per_class=1))
+        class_folders.from_files(_files([f"c{i}" for i in range(1666)], per_class=1))
     assert decoded == []
 
 
 def test_long_class_names_are_refused():
     with pytest.raises(DatasetError, match=r"20000 characters long .* at most 40"):
-        datasets.from_files(_files(["a", "b" * 20_000]))
+        class_folders.from_files(_files(["a", "b" * 20_000]))
 
 
 def test_largest_allowed_dataset_previews_in_bounded_rows():
-    ds = datasets.from_files(_files([f"class_{i:03d}" for i in range(100)]), size=16)
+    ds = class_folders.from_files(_files([f"class_{i:03d}" for i in range(100)]), size=16)
     assert len(ds.classes) == 100
-    grid = datasets.preview(ds, per_class=8)
+    grid = imageset.preview(ds, per_class=8)
     # tiles of 16 px with 2 px between them
-    assert grid.shape[:2] == (24 * 16 + 23 * 2, 8 * 16 + 7 * 2) and datasets.PREVIEW_CLASSES == 24
+    assert grid.shape[:2] == (24 * 16 + 23 * 2, 8 * 16 + 7 * 2) and imageset.PREVIEW_CLASSES == 24
 
 
 @pytest.mark.parametrize("k", [10, 100, 300])

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 
 from cnnviz.errors import DatasetError
-from cnnviz.training import datasets
+from cnnviz.training import datasets, imageset, published
 
 ROOT = Path(__file__).resolve().parents[2]
 debian = pytest.mark.skipif(
-    not datasets.DEBIAN_FASHION_DIR.is_dir(),
+    not published.DEBIAN_FASHION_DIR.is_dir(),
     reason="Debian's dataset-fashion-mnist is not installed (make datasets)",
 )
 
@@ -41,7 +41,7 @@ def _fake_fashion(folder: Path, n: int = 60) -> tuple[np.ndarray, np.ndarray]:
 def test_reads_hand_written_idx_files(tmp_path, monkeypatch):
     x, y = _fake_fashion(tmp_path)
     monkeypatch.setenv("CNNVIZ_FASHION_MNIST_DIR", str(tmp_path))
-    assert datasets.fashion_mnist_available()
+    assert published.fashion_mnist_available()
     ds = datasets.load("fashionmnist")
     assert ds.classes[0] == "T-shirt/top" and ds.classes[9] == "Ankle boot"
     assert ds.x.shape == (60, 1, 28, 28) and ds.x.dtype == np.uint8
@@ -78,13 +78,13 @@ def test_debian_package_matches_its_own_reader():
     )
     reader = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(reader)
-    images, labels = reader.load_mnist(str(datasets.DEBIAN_FASHION_DIR), kind="train")
+    images, labels = reader.load_mnist(str(published.DEBIAN_FASHION_DIR), kind="train")
     ds = datasets.load("fashionmnist")
     assert len(ds.y) == 12000 and len(ds.classes) == 10
     assert np.array_equal(ds.x.reshape(12000, 784), images[:12000])
     assert np.array_equal(ds.y, labels[:12000])
     assert set(np.bincount(ds.y)) <= set(range(1100, 1300))  # roughly balanced
-    grid = datasets.preview(ds, per_class=8)
+    grid = imageset.preview(ds, per_class=8)
     assert grid.shape == (10 * 28 + 9 * 2, 8 * 28 + 7 * 2, 3)  # 10 rows of clothes, 28-px tiles, 2-px gaps
 
 

@@ -8,7 +8,7 @@ import resource
 import pytest
 
 from cnnviz import memguard
-from cnnviz.training import datasets
+from cnnviz.training import class_folders
 
 
 def test_rss_is_this_process_resident_memory():
@@ -32,6 +32,6 @@ def test_near_the_budget_heavy_work_is_refused_with_a_message(monkeypatch):
     msg = str(e.value)
     assert "decoding this image cannot start" in msg and f"of {rss_mb + 100} MB" in msg
     with pytest.raises(memguard.ServerBusy):
-        datasets.from_files([("cat/a.png", b"x"), ("dog/b.png", b"y")])
+        class_folders.from_files([("cat/a.png", b"x"), ("dog/b.png", b"y")])
     monkeypatch.setenv("CNNVIZ_MEMORY_BUDGET_MB", str(rss_mb + 2000))
     memguard.check("decoding this image")  # with room, it goes ahead

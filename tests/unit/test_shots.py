@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from cnnviz.errors import CnnvizError
-from cnnviz.training import datasets, shots
+from cnnviz.training import class_folders, shots
 
 
 def _photo(colour, size=(640, 480)) -> bytes:
@@ -48,7 +48,7 @@ def test_shots_become_a_trainable_dataset():
     assert "'blue' still needs more" in shots.missing(s)
     s = shots.add_shot(s, "blue", _photo((20, 20, 220)))
     assert shots.missing(s) is None
-    ds = datasets.from_files(shots.as_files(s), size=32, channels=3)
+    ds = class_folders.from_files(shots.as_files(s), size=32, channels=3)
     assert ds.classes == ["blue", "red"] and len(ds.y) == 7
     # the pixels are the photos' colours (JPEG: within a few levels)
     red = ds.x[ds.y == 1].mean(axis=(0, 2, 3))

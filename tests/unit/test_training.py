@@ -16,7 +16,7 @@ from torch import nn
 from cnnviz.catalogue import catalogue_model
 from cnnviz.errors import DatasetError, ModelError
 from cnnviz.models import small_cnn as arch
-from cnnviz.training import datasets, results
+from cnnviz.training import class_folders, datasets, imageset, results
 from cnnviz.training.augment import Augment
 from cnnviz.training.fit import TrainConfig, build_and_fit, fit
 
@@ -74,10 +74,10 @@ def test_too_many_pools_and_bad_arch_are_clear():
 # ---------------------------------------------------------------------------- datasets
 def test_split_is_stratified_fixed_and_disjoint():
     y = np.repeat(np.arange(3), [10, 20, 5])
-    tr, va = datasets.split(y)
+    tr, va = imageset.split(y)
     assert np.bincount(y[va]).tolist() == [2, 4, 1]
     assert not set(tr) & set(va) and len(tr) + len(va) == len(y)
-    tr2, va2 = datasets.split(y)
+    tr2, va2 = imageset.split(y)
     assert (va == va2).all()
 
 
@@ -111,7 +111,7 @@ def test_folder_upload_classes_skips_and_mixed_images():
         ("dataset/cat/c3.gif", png(3, mode="P")),
         ("dataset/.DS_Store", b"junk"),
     ]
-    ds = datasets.from_files(files, size=16)
+    ds = class_folders.from_files(files, size=16)
     assert ds.classes == ["cat", "dog"] and ds.skipped == 2
     assert ds.x.shape == (6, 3, 16, 16) and sorted(ds.y.tolist()) == [0, 0, 0, 1, 1, 1]
     assert "2 files skipped" in ds.summary()
@@ -129,7 +129,7 @@ def test_folder_upload_classes_skips_and_mixed_images():
 )
 def test_bad_folders_have_clear_messages(files, match):
     with pytest.raises(DatasetError, match=match):
-        datasets.from_files(files)
+        class_folders.from_files(files)
 
 
 def make_zip(entries: dict[str, bytes]) -> bytes:
@@ -145,18 +145,18 @@ def test_zip_of_class_folders():
         {f"{c}/{i}.png": png(col) for c, col in (("red", (255, 0, 0)), ("blue", (0, 0, 255))) for i in range(4)}
         | {"readme.md": b"# hi", "red/bad.jpg": b"\xff\xd8\xffnot really"}
     )
-    ds = datasets.read_zip(z, size=8)
+    ds = class_folders.read_zip(z, size=8)
     assert ds.classes == ["blue", "red"] and ds.skipped == 2  # a loose file + a damaged one
     assert ds.x[ds.y == 1][:, 0].min() > 200 and ds.x[ds.y == 1][:, 2].max() < 50  # red is red
 
 
 def test_zip_traversal_bomb_and_garbage_are_refused():
     with pytest.raises(DatasetError, match="unsafe path"):
-        datasets.read_zip(make_zip({"a/../../evil.png": png(), "b/x.png": png()}))
+        class_folders.read_zip(make_zip({"a/../../evil.png": png(), "b/x.png": png()}))
     with pytest.raises(DatasetError, match="expands"):
-        datasets.read_zip(make_zip({"a/bomb.png": b"\0" * (5 << 20), "b/x.png": png()}))
+        class_folders.read_zip(make_zip({"a/bomb.png": b"\0" * (5 << 20), "b/x.png": png()}))
     with pytest.raises(DatasetError, match="not a readable zip"):
-        datasets.read_zip(b"PK\x03\x04 not a zip")
+        class_folders.read_zip(b"PK\x03\x04 not a zip")
 
 
 def test_torchvision_offline_is_a_clear_message(tmp_path, monkeypatch):

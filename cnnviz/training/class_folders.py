@@ -1,0 +1,151 @@
+"""The user's own class folders (a folder upload, a zip, a folder on disk for the CLI), read
+with caps on every size. User images go through the very ``Preprocess.crop`` the zoo uses at
+prediction time, so what the model is trained on is what it is later fed.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+
+from cnnviz import memguard
+from cnnviz.errors import DatasetError, ImageError
+from cnnviz.images import decode_image
+from cnnviz.preprocess import Preprocess
+from cnnviz.training.imageset import ImageDataset, finish
+
+# Caps on what a user's upload may make us read (a class of 30 shares one server).
+MAX_FILES = 5000  # image files per dataset
+MAX_FILE_BYTES = 10 << 20  # one image file
+MAX_TOTAL_BYTES = 200 << 20  # everything read from one upload
+MAX_RATIO = 100  # uncompressed / compressed size of a zip entry: above this it is a bomb
+MAX_CLASSES = 100  # class folders per upload: every chart and preview stays small
+MAX_CLASS_CHARS = 40  # a class folder's name (shown on every chart)
+
+
+def _safe_parts(name: str) -> tuple[str, ...] | None:
+    """The path's parts, or None when it is absolute or climbs out (``..``)."""
+    name = name.replace("\\", "/")
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        return None
+    parts = PurePosixPath(name).parts
+    if any(p == ".." for p in parts):
+        return None
+    return tuple(p for p in parts if p not in ("", "."))
+
+
+def _ignored(parts: tuple[str, ...]) -> bool:
+    # Operating-system clutter, not the user's images: not even counted as skipped.
+    return any(p.startswith(".") or p == "__MACOSX" or p == "Thumbs.db" for p in parts)
+
+
+def from_files(
+    files: list[tuple[str, bytes]], *, name: str = "your images", size: int = 32, channels: int = 3
+) -> ImageDataset:
+    """A dataset from (relative path, bytes) pairs, one folder per class.
+
+    Paths look like ``dataset/cat/cat_0.png`` (a folder upload) or ``cat/cat_0.png`` (a
+    zip): a folder that holds everything is dropped, then the first part is the class.
+    Order does not matter (classes and files are sorted). Files that are not readable
+    images are skipped and counted; any size and colour mode is accepted.
+    """
+    memguard.check("reading this dataset")
+    entries = []
+    for fname, data in files:
+        parts = _safe_parts(fname)
+        if parts is None:
+            raise DatasetError(f"The upload contains an unsafe path ({fname[:60]!r}); it was refused.")
+        if parts and not _ignored(parts):
+            entries.append((parts, data))
+    # Drop a top folder shared by every file (the uploaded folder itself, or a zip's root).
+    while entries and all(len(p) >= 3 for p, _ in entries) and len({p[0] for p, _ in entries}) == 1:
+        entries = [(p[1:], d) for p, d in entries]
+    if len(entries) > MAX_FILES:
+        raise DatasetError(f"The upload has {len(entries)} files; at most {MAX_FILES} are allowed.")
+    in_classes = sorted((p, d) for p, d in entries if len(p) >= 2)
+    skipped = len(entries) - len(in_classes)  # loose files outside any class folder
+    classes = sorted({p[0] for p, _ in in_classes})
+    if len(classes) > MAX_CLASSES:
+        raise DatasetError(f"The upload has {len(classes)} class folders; at most {MAX_CLASSES} are allowed.")
+    long = next((c for c in classes if len(c) > MAX_CLASS_CHARS), None)
+    if long is not None:
+        raise DatasetError(
+            f"A class folder's name is {len(long)} characters long ({long[:20]!r}...); use at most {MAX_CLASS_CHARS}."
+        )
+    spec = Preprocess(size=size, resize=size, mean=(0.0,) * channels, std=(1.0,) * channels, channels=channels)
+    xs, ys, total = [], [], 0
+    for parts, data in in_classes:
+        total += len(data)
+        if total > MAX_TOTAL_BYTES:
+            raise DatasetError(
+                f"The upload holds more than {MAX_TOTAL_BYTES >> 20} MB of files; use fewer or smaller images."
+            )
+        try:
+            img = decode_image(data, name=parts[-1], max_side=512)
+        except ImageError:
+            skipped += 1
+            continue
+        arr = np.asarray(spec.crop(img), dtype=np.uint8)
+        xs.append(arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1))
+        ys.append(classes.index(parts[0]))
+    x = np.stack(xs) if xs else np.zeros((0, channels, size, size), np.uint8)
+    return finish(ImageDataset(name, classes, x, np.array(ys, dtype=np.int64), skipped=skipped))
+
+
+def read_zip(data: bytes, **kwargs) -> ImageDataset:
+    """A dataset from a zip of class folders, read in memory with caps on every size.
+
+    Refuses entries with absolute or ``..`` paths, more than MAX_FILES files, more than
+    MAX_TOTAL_BYTES unpacked, and entries that expand more than MAX_RATIO times.
+    """
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise DatasetError("This file is not a readable zip archive.") from None
+    with zf:
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+        if len(infos) > MAX_FILES:
+            raise DatasetError(f"The zip has {len(infos)} files; at most {MAX_FILES} are allowed.")
+        files, total = [], 0
+        for info in infos:
+            if _safe_parts(info.filename) is None:
+                raise DatasetError(f"The zip contains an unsafe path ({info.filename[:60]!r}); it was refused.")
+            if _ignored(_safe_parts(info.filename)):
+                continue
+            if info.file_size > MAX_FILE_BYTES or info.file_size > MAX_RATIO * max(info.compress_size, 1) + 4096:
+                raise DatasetError(
+                    f"The zip entry {PurePosixPath(info.filename).name!r} expands far too much; the zip was refused."
+                )
+            try:
+                # Read no more than the cap, whatever the header claims.
+                with zf.open(info) as f:
+                    blob = f.read(MAX_FILE_BYTES + 1)
+            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError):
+                raise DatasetError(f"The zip entry {info.filename[:60]!r} is damaged or encrypted.") from None
+            total += len(blob)
+            if len(blob) > MAX_FILE_BYTES or total > MAX_TOTAL_BYTES:
+                raise DatasetError(
+                    "The zip unpacks to more data than this server accepts; use fewer or smaller images."
+                )
+            files.append((info.filename, blob))
+    return from_files(files, **kwargs)
+
+
+def read_folder(path: str | Path, **kwargs) -> ImageDataset:
+    """A dataset from a folder on disk with one sub-folder per class (for the CLI)."""
+    root = Path(path)
+    if not root.is_dir():
+        raise DatasetError(f"{path} is not a folder.")
+    files, total = [], 0
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and not p.is_symlink():
+            if len(files) >= MAX_FILES:
+                raise DatasetError(f"The folder has more than {MAX_FILES} files.")
+            total += p.stat().st_size
+            if total > MAX_TOTAL_BYTES:
+                raise DatasetError(f"The folder holds more than {MAX_TOTAL_BYTES >> 20} MB of files.")
+            files.append(("root/" + p.relative_to(root).as_posix(), p.read_bytes()))
+    return from_files(files, name=root.name or "folder", **kwargs)
