@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import channel as chan
-from cnnviz import examples, featvis, jobs, render
+from cnnviz import example_pools, examples, featvis, jobs, render
 from cnnviz import featuremaps as fm
 from cnnviz.catalogue import LayerInfo
 from cnnviz.errors import CnnvizError
@@ -173,13 +173,13 @@ def weights_panel(lm: LoadedModel, layers: list[LayerInfo], layer: LayerInfo, ch
 
 
 # ------------------------------------------------------------------ top images
-def _pool(lm: LoadedModel) -> list[examples.Part]:
+def _pool(lm: LoadedModel) -> list[example_pools.Part]:
     parts = [examples.parse(s) for s in examples.default_parts(lm)]
     got = loaders.current_image_bytes()
     if got is not None and st.session_state.get(state.IMAGE_SOURCE) in (state.SOURCE_UPLOAD, state.SOURCE_CAMERA):
         data, name, _ = got
         with contextlib.suppress(CnnvizError):  # an unreadable upload has its own message on every page
-            parts.append(examples.upload(data, name))
+            parts.append(example_pools.upload(data, name))
     return parts
 
 

