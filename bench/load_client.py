@@ -150,10 +150,10 @@ class AppSession:
         self._page_hash = self.pages[title]
         return self.rerun()
 
-    def upload(self, key: str, name: str, data: bytes, mime: str = "image/jpeg") -> RunResult:
-        """Put ``data`` into the file uploader with ``key``, as a browser does; the timing
-        covers the URL request, the PUT and the rerun."""
-        t = time.perf_counter()
+    def put_file(self, name: str, data: bytes, mime: str = "image/jpeg") -> UploadedFileInfo:
+        """Ask the server for an upload URL and PUT ``data`` there, as the frontend does
+        before it reports a file in a widget; a client may stop here, with no widget
+        involved (the server still holds the file: cnnviz/ui/upload_limits.py)."""
         req_id = uuid.uuid4().hex
         self._send(
             BackMsg(file_urls_request=FileURLsRequest(request_id=req_id, file_names=[name], session_id=self.session_id))
@@ -173,7 +173,13 @@ class AppSession:
         )
         if r.status_code != 204:
             raise ProtocolError(f"upload refused: HTTP {r.status_code} {r.text[:200]}")
-        info = UploadedFileInfo(name=name, size=len(data), file_id=urls.file_id, file_urls=urls)
+        return UploadedFileInfo(name=name, size=len(data), file_id=urls.file_id, file_urls=urls)
+
+    def upload(self, key: str, name: str, data: bytes, mime: str = "image/jpeg") -> RunResult:
+        """Put ``data`` into the file uploader with ``key``, as a browser does; the timing
+        covers the URL request, the PUT and the rerun."""
+        t = time.perf_counter()
+        info = self.put_file(name, data, mime)
         self._set(key, file_uploader_state_value=FileUploaderState(uploaded_file_info=[info]))
         self._send(BackMsg(rerun_script=self._client_state()))
         return self._read_run(t)

@@ -13,3 +13,18 @@ from __future__ import annotations
 IMAGES = ["jpg", "jpeg", "png", "gif", "bmp", "webp", "tif", "tiff", "image/*"]
 CHECKPOINTS = ["safetensors", "pt", "pth", "bin", "application/octet-stream"]
 ZIPS = ["zip", "application/zip"]
+
+
+def gone(value) -> bool:
+    """True when an uploader's session-state value names a file the server no longer holds.
+
+    Streamlit then puts a ``DeletedFile`` placeholder (alone, or in a folder's list) where
+    the file was: cnnviz/ui/upload_limits.py dropped it, or a client deleted it over the
+    protocol. The widget's own return value leaves placeholders out, but on_change
+    callbacks read session state and get them. Callbacks then keep what they read when the
+    file arrived (measured: ``DeletedFile.getvalue`` broke that session's run).
+    """
+    from streamlit.runtime.uploaded_file_manager import DeletedFile
+
+    items = value if isinstance(value, list) else [value]
+    return any(isinstance(v, DeletedFile) for v in items)

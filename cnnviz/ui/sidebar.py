@@ -16,6 +16,8 @@ WEIGHTS_LABEL = {state.WEIGHTS_PRETRAINED: "Trained", state.WEIGHTS_RANDOM: "Ran
 
 def _on_weights_upload() -> None:
     f = st.session_state.get(state.WEIGHTS_UPLOAD)
+    if accept.gone(f):
+        return
     st.session_state[state.WEIGHTS_PATH] = None if f is None else str(store_upload(f.getvalue(), f.name))
 
 
@@ -79,13 +81,13 @@ def use_sample(name: str) -> None:
 
 def _on_upload() -> None:
     f = st.session_state.get(state.UPLOAD)
-    if f is not None:
+    if f is not None and not accept.gone(f):
         _set_image(f.getvalue(), f.name)
 
 
 def _on_camera() -> None:
     f = st.session_state.get(state.CAMERA)
-    if f is not None:
+    if f is not None and not accept.gone(f):
         _set_image(f.getvalue(), "camera.jpg")
 
 

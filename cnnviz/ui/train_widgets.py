@@ -64,18 +64,22 @@ def _uploaded(digest: str, kind: str, payload, size: int, channels: int) -> imag
 
 def _on_folder() -> None:
     files = st.session_state.get(state.TRAIN_FOLDER_UPLOAD) or []
+    if accept.gone(files):
+        return
     st.session_state[state.TRAIN_FILES] = [(f.name, f.getvalue()) for f in files] or None
 
 
 def _on_zip() -> None:
     f = st.session_state.get(state.TRAIN_ZIP_UPLOAD)
+    if accept.gone(f):
+        return
     st.session_state[state.TRAIN_FILES] = f.getvalue() if f is not None else None
 
 
 def _on_shot() -> None:
     """A new camera photo: add it to the class named beside the camera (errors shown on the next run)."""
     photo = st.session_state.get(state.TRAIN_CAMERA)
-    if photo is None:
+    if photo is None or accept.gone(photo):
         return
     try:
         st.session_state[state.TRAIN_SHOTS] = shots.add_shot(
