@@ -19,7 +19,6 @@ are cached on disk by that key.
 from __future__ import annotations
 
 import copy
-import math
 import random
 import time
 from collections.abc import Callable
@@ -27,26 +26,23 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from cnnviz import diskcache
 from cnnviz.catalogue import LayerInfo, catalogue, find_layer
 from cnnviz.errors import CnnvizError, ModelError, Stopped
+from cnnviz.fourier_image import FourierImage, random_affine
 from cnnviz.hooks import first_tensor, hooks
 from cnnviz.loaded_model import LoadedModel
-from cnnviz.zoo import Preprocess
+from cnnviz.preprocess import Preprocess
+from cnnviz.redirected_relu import redirect_relus, set_redirect
 
 MAX_SIZE = 512
 MAX_STEPS = 2048
 LR = 0.1  # Adam on the spectrum; 0.05 (Lucid) left several MNIST channels short of the pool's best in 256 steps
-DECAY = 1.0  # spectrum scale 1/f**DECAY: lower keeps more fine detail, noisier
 # Redirected ReLU gradients for the first part of the run only: they wake channels that start
 # dead; afterwards native ReLUs (a Python backward per ReLU cost ~2x a plain step on EfficientNet)
 REDIRECT_FRACTION = 0.25
-# sqrt of ImageNet's RGB covariance (Lucid's color_correlation_svd_sqrt), columns scaled to ≤ 1
-_COLOUR = torch.tensor([[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]])
-_COLOUR = _COLOUR / _COLOUR.norm(dim=0).max()
 
 
 @dataclass(frozen=True)
@@ -90,103 +86,6 @@ def check_target(layers: list[LayerInfo], name: str, channel: int) -> LayerInfo:
         what = "units" if not layer.spatial else "channels"
         raise ModelError(f"{layer.name} has {n} {what} (0 to {n - 1}); there is no number {channel}.")
     return layer
-
-
-# ------------------------------------------------------------------ the parametrisation
-def _freqs(h: int, w: int) -> torch.Tensor:
-    fy = torch.fft.fftfreq(h)[:, None]
-    fx = torch.fft.rfftfreq(w)[None, :]
-    return torch.sqrt(fx * fx + fy * fy)  # (h, w // 2 + 1)
-
-
-class FourierImage(nn.Module):
-    """A (1, C, H, W) picture in 0..1 from a 1/f-scaled spectrum (C, H, W//2+1, 2)."""
-
-    def __init__(self, channels: int, size: int, generator: torch.Generator):
-        super().__init__()
-        freqs = _freqs(size, size)
-        self.register_buffer("scale", (1.0 / freqs.clamp(min=1.0 / size)).pow(DECAY)[None, :, :, None])
-        self.spectrum = nn.Parameter(0.01 * torch.randn((channels, *freqs.shape, 2), generator=generator))
-        self.size = size
-
-    def forward(self) -> torch.Tensor:
-        spec = torch.view_as_complex(self.scale * self.spectrum)
-        img = torch.fft.irfft2(spec, s=(self.size, self.size), norm="ortho") / 4.0  # (C, H, W)
-        if img.shape[0] == 3:  # decorrelated colour → RGB
-            img = torch.einsum("ij,jhw->ihw", _COLOUR, img)
-        return torch.sigmoid(img)[None]
-
-
-def _random_affine(img: torch.Tensor, rng: random.Random) -> torch.Tensor:
-    """Rotate ±10°, scale 0.92–1.08, shift ±1/16 of the side; edges reflected. (1, C, H, W)."""
-    angle = math.radians(rng.uniform(-10, 10))
-    s = 1.0 / rng.uniform(0.92, 1.08)
-    tx, ty = rng.uniform(-0.125, 0.125), rng.uniform(-0.125, 0.125)  # grid units: 2 = the side
-    cos, sin = math.cos(angle) * s, math.sin(angle) * s
-    theta = torch.tensor([[[cos, -sin, tx], [sin, cos, ty]]], dtype=img.dtype, device=img.device)
-    grid = F.affine_grid(theta, list(img.shape), align_corners=False)
-    return F.grid_sample(img, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
-
-
-# ------------------------------------------------------------------ ReLUs that let gradients through
-class _RedirectedReLU(torch.autograd.Function):
-    """ReLU (or ReLU6 with ``top=6``) whose gradient is "redirected" when it would be zero.
-
-    A channel that is negative everywhere at the start gets no gradient through a plain
-    ReLU and would stay black. As in Lucid, when no gradient passes for a batch item, the
-    gradient goes through anyway, except where it would push the input further out of range.
-    """
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, top: float | None) -> torch.Tensor:
-        ctx.save_for_backward(x)
-        ctx.top = top
-        return x.clamp(0, top)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):
-        (x,) = ctx.saved_tensors
-        inside = x > 0 if ctx.top is None else (x > 0) & (x < ctx.top)
-        plain = grad * inside
-        alive = plain.flatten(1).abs().amax(1) > 0  # (B,)
-        if bool(alive.all()):  # the usual case: the plain ReLU gradient
-            return plain, None
-        pushes_out = (x < 0) & (grad > 0)  # grad is of a loss to minimise: > 0 lowers x
-        if ctx.top is not None:
-            pushes_out |= (x > ctx.top) & (grad < 0)
-        redirected = grad.masked_fill(pushes_out, 0)
-        return torch.where(alive.view(-1, *[1] * (x.ndim - 1)), plain, redirected), None
-
-
-class RedirectedReLU(nn.Module):
-    """nn.ReLU (``top=None``) or nn.ReLU6 (``top=6``); gradients redirected while ``redirect``."""
-
-    def __init__(self, top: float | None = None):
-        super().__init__()
-        self.top = top
-        self.redirect = True
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.redirect:
-            return _RedirectedReLU.apply(x, self.top)
-        return F.relu(x) if self.top is None else F.hardtanh(x, 0.0, self.top)  # native: fast backward
-
-
-def _set_redirect(model: nn.Module, on: bool) -> None:
-    for m in model.modules():
-        if isinstance(m, RedirectedReLU):
-            m.redirect = on
-
-
-def redirect_relus(model: nn.Module) -> nn.Module:
-    """Swap every nn.ReLU / nn.ReLU6 module of ``model`` (a private copy) for RedirectedReLU;
-    names stay the same, so layer paths and hooks still find them. Returns ``model``."""
-    for name, m in list(model.named_modules()):
-        if type(m) in (nn.ReLU, nn.ReLU6):
-            parent, _, leaf = name.rpartition(".")
-            owner = model.get_submodule(parent) if parent else model
-            setattr(owner, leaf, RedirectedReLU(6.0 if type(m) is nn.ReLU6 else None))
-    return model
 
 
 # ------------------------------------------------------------------ the cut forward
@@ -275,11 +174,11 @@ def optimise(
     try:
         with CutModel(model, layer) as cut, torch.enable_grad():
             for step in range(req.steps):
-                _set_redirect(model, step < req.steps * REDIRECT_FRACTION)
+                set_redirect(model, step < req.steps * REDIRECT_FRACTION)
                 if should_stop is not None and should_stop():
                     raise Stopped("The feature visualisation was stopped before it finished; nothing was saved.")
                 opt.zero_grad(set_to_none=True)
-                x = spec.normalize(_random_affine(param(), rng))
+                x = spec.normalize(random_affine(param(), rng))
                 loss = -channel_objective(cut(x), req.channel).sum()
                 loss.backward()
                 opt.step()

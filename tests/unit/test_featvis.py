@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from cnnviz import diskcache, featvis
+from cnnviz import diskcache, featvis, redirected_relu
 from cnnviz.capture import capture, hooked_outputs
 from cnnviz.catalogue import catalogue, find_layer
 from cnnviz.errors import CnnvizError, ModelError, Stopped
@@ -163,13 +163,13 @@ def test_cut_forward_equals_the_full_forward_at_that_layer(tiny):
 def test_redirected_relu_is_a_relu_forward_and_redirects_only_dead_gradients():
     x = torch.tensor([[-1.0, 2.0, 7.0]], requires_grad=True)
     for top, plain in ((None, torch.relu), (6.0, nn.functional.relu6)):
-        y = featvis.RedirectedReLU(top)(x)
+        y = redirected_relu.RedirectedReLU(top)(x)
         torch.testing.assert_close(y, plain(x))
         (g,) = torch.autograd.grad(y, x, torch.tensor([[-1.0, -1.0, -1.0]]))
         ref = torch.autograd.grad(plain(x), x, torch.tensor([[-1.0, -1.0, -1.0]]))[0]
         torch.testing.assert_close(g, ref)  # some gradient passes: plain ReLU's gradient
     dead = torch.tensor([[-1.0, -2.0]], requires_grad=True)
-    (g,) = torch.autograd.grad(featvis.RedirectedReLU()(dead), dead, torch.tensor([[-1.0, 1.0]]))
+    (g,) = torch.autograd.grad(redirected_relu.RedirectedReLU()(dead), dead, torch.tensor([[-1.0, 1.0]]))
     # a gradient that raises the input gets through, one that lowers it further does not
     torch.testing.assert_close(g, torch.tensor([[-1.0, 0.0]]))
 
