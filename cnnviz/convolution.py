@@ -151,10 +151,19 @@ def patch_at(
     The output position chosen is the one whose k×k window is centred nearest the pixel;
     the patch is placed so that position sits in its middle (clipped to the output).
     """
+    r = round((pixel[0] + padding - (k - 1) / 2) / stride)
+    c = round((pixel[1] + padding - (k - 1) / 2) / stride)
+    return patch_for((r, c), out_shape, patch)
+
+
+def patch_for(out_pos: tuple[int, int], out_shape: tuple[int, int], patch: tuple[int, int]) -> tuple[int, int, int]:
+    """The step-through on output position ``out_pos`` = (row, col), clamped to the output:
+    (first patch row, first patch column, 1-based position in the patch), the patch placed so
+    that the position sits in its middle (clipped to the output)."""
     oh, ow = out_shape
     ph, pw = patch
-    r = int(np.clip(round((pixel[0] + padding - (k - 1) / 2) / stride), 0, oh - 1))
-    c = int(np.clip(round((pixel[1] + padding - (k - 1) / 2) / stride), 0, ow - 1))
+    r = int(np.clip(out_pos[0], 0, oh - 1))
+    c = int(np.clip(out_pos[1], 0, ow - 1))
     pr = int(np.clip(r - ph // 2, 0, oh - ph))
     pc = int(np.clip(c - pw // 2, 0, ow - pw))
     return pr, pc, (r - pr) * pw + (c - pc) + 1

@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
+
 __all__ = [
     "DIGEST_RE",
     "MAX_VALUE_LEN",
@@ -24,6 +26,7 @@ __all__ = [
     "integer",
     "layer",
     "number",
+    "numbers",
     "problems_message",
     "shown",
     "text",
@@ -50,8 +53,8 @@ def shown(raw: str) -> str:
     return "a value that is too long or has unusual characters"
 
 
-def _checked(name: str, raw: str) -> str:
-    if not isinstance(raw, str) or len(raw) > MAX_VALUE_LEN:
+def _checked(name: str, raw: str, limit: int = MAX_VALUE_LEN) -> str:
+    if not isinstance(raw, str) or len(raw) > limit:
         raise LinkValueError(f"{name}: a value that is too long")
     return raw.strip()
 
@@ -77,6 +80,22 @@ def number(name: str, raw: str, lo: float, hi: float) -> float:
     if not lo <= v <= hi:
         raise LinkValueError(f"{name} {shown(s)} is out of range ({lo:g}–{hi:g})")
     return v
+
+
+_NUMBER_RE = r"-?[0-9]{1,6}(\.[0-9]{1,12})?"  # no nan/inf, no exponents
+
+
+def numbers(name: str, raw: str, counts: tuple[int, ...], lo: float, hi: float) -> tuple[float, ...]:
+    """Comma-separated decimals in ``lo..hi``, as many as one of ``counts`` (a 3×3 or 5×5 kernel:
+    9 or 25, row by row)."""
+    s = _checked(name, raw, limit=max(counts) * 16)
+    parts = s.split(",")
+    if len(parts) not in counts or not all(re.fullmatch(_NUMBER_RE, p.strip()) for p in parts):
+        raise LinkValueError(f"{name}: not {' or '.join(map(str, counts))} numbers separated by commas")
+    values = tuple(float(p) for p in parts)
+    if not all(lo <= v <= hi for v in values):
+        raise LinkValueError(f"{name}: a number out of range ({lo:g}–{hi:g})")
+    return values
 
 
 def choice(name: str, raw: str, options: Iterable[str]) -> str:
@@ -156,6 +175,12 @@ def choice_param(key: str, options: Iterable, clear: tuple[str, ...] = ()) -> Pa
     return Param(key, _Options(tuple(options)), str, clear)
 
 
+def numbers_param(key: str, counts: tuple[int, ...], lo: float, hi: float, clear: tuple[str, ...] = ()) -> Param:
+    """A list of numbers (a kernel's cells), written as the shortest text that reads back the same
+    float32 (the dtype the page computes in)."""
+    return Param(key, _Counted(counts, lo, hi), _fmt_numbers, clear)
+
+
 def bool_param(key: str) -> Param:
     return Param(key, boolean, _fmt_bool)
 
@@ -176,6 +201,16 @@ class _Bounded:  # a picklable parser with bounds (no lambdas: see ARCHITECTURE.
 
 
 @dataclass(frozen=True)
+class _Counted:
+    counts: tuple[int, ...]
+    lo: float
+    hi: float
+
+    def __call__(self, name: str, raw: str):  # float32 values: what the page holds and computes with
+        return tuple(float(np.float32(v)) for v in numbers(name, raw, self.counts, self.lo, self.hi))
+
+
+@dataclass(frozen=True)
 class _Options:
     options: tuple[str, ...]
 
@@ -186,6 +221,10 @@ class _Options:
 
 def _fmt_float(v: object) -> str:
     return f"{float(v):g}"
+
+
+def _fmt_numbers(v: object) -> str:
+    return ",".join(np.format_float_positional(np.float32(x), trim="-") for x in v)  # type: ignore[union-attr]
 
 
 def _fmt_bool(v: object) -> str:

@@ -9,11 +9,15 @@ from cnnviz.errors import CnnvizError
 from cnnviz.ui import compute_texts as texts
 from cnnviz.ui import links, loaders, state, widgets
 
+STEPPER = (state.CONV_PATCH_ROW, state.CONV_PATCH_COL, state.CONV_POS)  # placed from row/col instead
 links.page(
-    kernel=links.choice_param(state.CONV_PRESET, cv.PRESETS, clear=(state.CONV_KERNEL,)),
-    size=links.choice_param(state.CONV_SIZE, (3, 5), clear=(state.CONV_KERNEL,)),
+    kernel=links.choice_param(state.CONV_PRESET, cv.PRESETS, clear=(state.CONV_KERNEL, state.CONV_CELLS)),
+    size=links.choice_param(state.CONV_SIZE, (3, 5), clear=(state.CONV_KERNEL, state.CONV_CELLS)),
+    cells=links.numbers_param(state.CONV_CELLS, (9, 25), -1000, 1000, clear=(state.CONV_KERNEL,)),
     stride=links.int_param(state.CONV_STRIDE, 1, 4),
     padding=links.int_param(state.CONV_PADDING, 0, 4),
+    row=links.int_param(state.CONV_ROW, clear=STEPPER),
+    col=links.int_param(state.CONV_COL, clear=STEPPER),
 )
 st.title("Convolution")
 st.caption(
@@ -121,6 +125,7 @@ pos = s3.slider(
 )
 row, col = pr + (pos - 1) // pw, pc + (pos - 1) % pw
 st.session_state[state.CONV_AT] = (size, stride, padding, row, col)
+st.session_state[state.CONV_ROW], st.session_state[state.CONV_COL] = row, col  # the link's row=, col=
 stp = cv.step(grey, kernel, stride, padding, row, col)
 
 widgets.step_pictures(grey, out, stp, (pr, pc, ph, pw), stride, padding)

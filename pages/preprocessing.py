@@ -8,7 +8,11 @@ from cnnviz.ui import charts, links, loaders, state
 from cnnviz.ui import preprocess_views as pv
 from cnnviz.ui.text import plain
 
-links.page(variant=links.choice_param(state.PRE_VARIANT, ps.VARIANTS))
+links.page(
+    row=links.int_param(state.PRE_ROW),
+    col=links.int_param(state.PRE_COL),
+    variant=links.choice_param(state.PRE_VARIANT, ps.VARIANTS),
+)
 st.title("Preprocessing, step by step")
 lm = loaders.current_model()
 img = loaders.current_image()

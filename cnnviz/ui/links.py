@@ -31,7 +31,15 @@ import streamlit as st
 from cnnviz import links as L
 from cnnviz.errors import ImageError
 from cnnviz.gallery import SAMPLES, sample_bytes
-from cnnviz.links import Param, bool_param, choice_param, float_param, int_param, layer_param  # noqa: F401 (re-exported for pages)
+from cnnviz.links import (  # noqa: F401 (re-exported for pages)
+    Param,
+    bool_param,
+    choice_param,
+    float_param,
+    int_param,
+    layer_param,
+    numbers_param,
+)
 from cnnviz.sharing import default_store
 from cnnviz.ui import state
 from cnnviz.ui.share import locked, share_panel
@@ -45,6 +53,7 @@ __all__ = [
     "float_param",
     "int_param",
     "layer_param",
+    "numbers_param",
     "page",
 ]
 

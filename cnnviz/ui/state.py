@@ -43,6 +43,7 @@ DEFAULT_MODEL = "efficientnet_lite0"
 CONV_PRESET = "conv_preset"
 CONV_SIZE = "conv_size"
 CONV_KERNEL = "conv_kernel"  # the st.data_editor; cleared when the preset or size changes
+CONV_CELLS = "conv_cells"  # the kernel's values row by row when edited (links: cells=), else None: the preset
 CONV_STRIDE = "conv_stride"
 CONV_PADDING = "conv_padding"
 CONV_COLOUR = "conv_colour"
@@ -51,6 +52,8 @@ CONV_PATCH_COL = "conv_patch_col"
 CONV_POS = "conv_pos"
 CONV_FILTER = "conv_filter"
 CONV_INPUT_CLICK = "conv_input_click"  # the clickable input picture
+CONV_ROW = "conv_row"  # the output position stepped through (links: row=, col=)
+CONV_COL = "conv_col"
 CONV_AT = "conv_at"  # (k, stride, padding, row, col) of the step shown: kept in place when k/S/P change
 CONV_FIXED = "conv_fixed_scale"  # output drawn on a fixed −1…1 scale instead of its own range
 

@@ -12,7 +12,7 @@ import streamlit as st
 
 from cnnviz import render
 from cnnviz.activations import softmax_table
-from cnnviz.convolution import PRESET_HELP, follow, pad2d, patch_at, preset
+from cnnviz.convolution import PRESET_HELP, follow, pad2d, patch_at, patch_for, preset
 from cnnviz.ui import state
 from cnnviz.ui.charts import softmax_chart
 from cnnviz.ui.clickable import clicked
@@ -100,11 +100,16 @@ def place_patch(
     hit: tuple[int, int] | None, geometry: tuple[int, int, int], out_shape: tuple[int, int], patch: tuple[int, int]
 ) -> None:
     """Before the Convolution stepper's sliders are drawn: a click on the input (``hit``) puts
-    the window there; a new kernel size, stride or padding (``geometry``) keeps it on the same
+    the window there; a link's output row and column (state.CONV_ROW/COL with the sliders'
+    keys cleared) put it on that output position; a new kernel size, stride or padding (``geometry``) keeps it on the same
     input spot (:func:`convolution.follow`); then every slider is clamped to its range."""
     keys = (state.CONV_PATCH_ROW, state.CONV_PATCH_COL, state.CONV_POS)
+    ss = st.session_state
+    wanted = (ss.get(state.CONV_ROW), ss.get(state.CONV_COL))
     if hit is not None:
         placed = patch_at(hit, *geometry, out_shape, patch)
+    elif None not in wanted and not any(k in ss for k in keys):  # a link's row/col (it clears the sliders)
+        placed = patch_for(wanted, out_shape, patch)
     else:
         placed = follow(st.session_state.get(state.CONV_AT), geometry, out_shape, patch)
     for key, v in zip(keys, placed or (), strict=False):
@@ -128,6 +133,7 @@ def clamp(key: str, lo: int, hi: int) -> None:
 def reset_kernel() -> None:
     """on_change of the preset and size pickers: the editor starts again from the preset."""
     st.session_state.pop(state.CONV_KERNEL, None)
+    st.session_state[state.CONV_CELLS] = None
 
 
 def kernel_caption(kernel: np.ndarray, name: str, size: int) -> None:
@@ -149,8 +155,13 @@ def fixed_scale_toggle() -> bool:
 
 
 def kernel_editor(name: str, size: int) -> np.ndarray:
-    """An editable (size, size) grid that starts as the preset; returns the kernel as float32."""
+    """An editable (size, size) grid that starts as the preset, or as the kernel the student made
+    (state.CONV_CELLS, which a link can set); returns the kernel as float32 and keeps it in
+    CONV_CELLS when it differs from the preset (None when it is the preset)."""
     base = preset(name, size)
+    cells = st.session_state.get(state.CONV_CELLS)
+    if cells is not None and len(cells) == size * size:
+        base = np.asarray(cells, dtype=np.float32).reshape(size, size)
     df = pd.DataFrame(base.astype(np.float64), columns=[str(c) for c in range(size)])
     edited = st.data_editor(
         df,
@@ -160,8 +171,10 @@ def kernel_editor(name: str, size: int) -> np.ndarray:
         width="content",
         column_config={c: st.column_config.NumberColumn(c, format="%.3f", width=70) for c in df.columns},
     )
-    kernel = edited.to_numpy(dtype=np.float32, na_value=0.0)
-    return np.nan_to_num(kernel)
+    kernel = np.nan_to_num(edited.to_numpy(dtype=np.float32, na_value=0.0))  # (size, size)
+    same = np.array_equal(kernel, preset(name, size).astype(np.float32))
+    st.session_state[state.CONV_CELLS] = None if same else tuple(float(v) for v in kernel.ravel())
+    return kernel
 
 
 # ---------------------------------------------------------------- the softmax view

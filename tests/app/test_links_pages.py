@@ -74,3 +74,60 @@ def test_compare_models_pair_comes_from_the_link():
     assert at.query_params["a"] == "tinyvgg_mnist" and at.query_params["b_weights"] == "random"
     bad = open_link("pages/compare_models.py", a="no_such_model")
     assert any("no_such_model" in w.value or "model" in w.value for w in bad.warning)
+
+
+def _conv_text(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_a_convolution_link_sets_the_kernel_cells_and_the_stepped_output_pixel():
+    """cells= (the student's kernel), row=/col= (the stepper's output pixel) come back from a link;
+    the traced value is checked against torch's conv2d with that kernel."""
+    import torch
+    import torch.nn.functional as F
+
+    from cnnviz.convolution import to_grey
+    from cnnviz.zoo import get_info
+
+    cells = "0,1.5,0,-2,0.25,-2,0,1.5,-0.125"
+    at = open_link(
+        "pages/convolution.py",
+        image="grace_hopper",
+        kernel="Sobel x",
+        cells=cells,
+        stride="2",
+        padding="0",
+        row="20",
+        col="31",
+    )
+    assert not at.warning, [w.value for w in at.warning]
+    text = _conv_text(at)
+    assert "output pixel (row 20, column 31)" in text
+    assert "*your kernel (edited from Sobel x)*" in "\n".join(c.value for c in at.caption)
+    photo = decode_image(sample_bytes("grace_hopper"))
+    grey = torch.from_numpy(to_grey(get_info("efficientnet_lite0").preprocess.crop(photo)))[None, None]
+    kernel = torch.tensor([float(v) for v in cells.split(",")], dtype=torch.float32).reshape(1, 1, 3, 3)
+    want = F.conv2d(grey, kernel, stride=2)[0, 0, 20, 31].item()
+    shown = float(re.search(r"output pixel \(row 20, column 31\) is \*\*(-?[\d.]+)\*\*", text).group(1))
+    assert abs(shown - want) < 0.006
+    q = at.query_params
+    assert q["cells"] == cells and (q["row"], q["col"]) == ("20", "31") and q["kernel"] == "Sobel x"
+    # the stepper moved by the student goes into the link, and a preset's kernel leaves cells= out
+    at.slider(key="conv_pos").set_value(1).run()
+    assert not at.exception
+    row, col = (int(v) for v in re.search(r"output pixel \(row (\d+), column (\d+)\)", _conv_text(at)).groups())
+    assert (at.query_params["row"], at.query_params["col"]) == (str(row), str(col)) != ("20", "31")
+    at.selectbox(key="conv_preset").set_value("identity").run()
+    assert "cells" not in at.query_params
+
+
+def test_a_preprocessing_link_sets_the_pixel():
+    at = open_link("pages/preprocessing.py", image="chelsea", row="5", col="200")
+    assert not at.warning, [w.value for w in at.warning]
+    assert at.slider(key="pre_pixel_row").value == 5 and at.slider(key="pre_pixel_col").value == 200
+    assert any("Pixel (5, 200) of the 224×224 picture" in c.value for c in at.caption)
+    assert (at.query_params["row"], at.query_params["col"]) == ("5", "200")
+    bad = open_link("pages/preprocessing.py", image="chelsea", row="224", col="-3")
+    message = " ".join(w.value for w in bad.warning)
+    assert "row `224` does not exist" in message and "col `-3`" in message
+    assert bad.slider(key="pre_pixel_row").value == 112 and not bad.exception

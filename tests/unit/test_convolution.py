@@ -153,3 +153,12 @@ def test_follow_keeps_the_window_on_the_same_input_spot_when_the_stride_changes(
     pr, pc, pos = cv.follow((3, 1, 1, 2, 2), (5, 4, 0), (55, 55), (4, 4))
     assert (pr, pc) == (0, 0) and pos == 1
     assert cv.follow((3, 2, 1, 5, 5), (3, 2, 1), (112, 112), (4, 4)) is None
+
+
+def test_patch_for_puts_an_output_position_in_the_middle_of_the_stepped_patch():
+    """A link's row/col: the 4×4 patch around it, clipped to the output; position 1-based row by row."""
+    pr, pc, pos = cv.patch_for((20, 31), (111, 111), (4, 4))
+    assert (pr, pc) == (18, 29) and (pr + (pos - 1) // 4, pc + (pos - 1) % 4) == (20, 31)
+    assert cv.patch_for((0, 0), (111, 111), (4, 4)) == (0, 0, 1)
+    assert cv.patch_for((999, -5), (111, 111), (4, 4)) == (107, 0, 13)  # clamped to (110, 0)
+    assert cv.patch_for((1, 2), (3, 3), (3, 3)) == (0, 0, 6)  # an output smaller than the patch

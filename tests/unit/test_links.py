@@ -23,6 +23,7 @@ SPEC = {
     "size": L.choice_param("conv_size", (3, 5)),
     "eps": L.float_param("adv_eps", 0.0, 8.0),
     "signed": L.bool_param("gc_signed"),
+    "cells": L.numbers_param("conv_cells", (9, 25), -1000, 1000),
 }
 
 
@@ -59,6 +60,17 @@ def test_format_params_round_trips():
     assert problems == [] and {SPEC[n].key: v for n, v in values.items()} == state
 
 
+def test_kernel_cells_round_trip_as_float32():
+    """cells= holds a kernel row by row; text → float32 values → the same text."""
+    spec = {"cells": SPEC["cells"]}
+    kernel = np.array([1 / 9, -0.5, 2, 0, -0.0, 3.25, 1e-3, -999.5, 7], dtype=np.float32)
+    text = L.format_params(spec, {"conv_cells": tuple(float(v) for v in kernel)})
+    assert text["cells"].startswith("0.11111111,-0.5,2,0,")
+    values, problems = L.parse_params(spec, text)
+    assert problems == [] and np.array_equal(np.float32(values["cells"]), kernel)
+    assert len(L.parse_params(spec, {"cells": ",".join(["0.25"] * 25)})[0]["cells"]) == 25
+
+
 @pytest.mark.parametrize(
     ("name", "raw", "phrase"),
     [
@@ -75,6 +87,12 @@ def test_format_params_round_trips():
         ("layer", "../../etc/passwd", "not a valid name"),
         ("layer", "<script>alert(1)</script>", "not a valid name"),
         ("layer", "x" * 10_000, "too long"),
+        ("cells", "1,2,3", "not 9 or 25 numbers"),
+        ("cells", "nan,0,0,0,0,0,0,0,0", "not 9 or 25 numbers"),
+        ("cells", "1e3,0,0,0,0,0,0,0,0", "not 9 or 25 numbers"),
+        ("cells", "2000,0,0,0,0,0,0,0,0", "out of range"),
+        ("cells", "<script>,0,0,0,0,0,0,0,0", "not 9 or 25 numbers"),
+        ("cells", "0," * 5_000 + "0", "too long"),
     ],
 )
 def test_bad_values_are_refused_with_a_phrase(name, raw, phrase):

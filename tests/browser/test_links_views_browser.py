@@ -1,0 +1,122 @@
+"""Links in real Chromium, part two: views set by clicking on the Convolution page (an edited
+kernel cell, the stepped output pixel) and the Preprocessing page (the pixel) open the same in
+a fresh browser; the Share control's QR code decodes to the page's link."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+
+from browser_helpers import click_picture, goto_page, no_exception, open_app, wait_idle
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+COL_W = 70  # the kernel editor's column width (widgets.kernel_editor)
+WHERE = re.compile(r"output pixel \(row (\d+), column (\d+)\)")
+
+
+def _fresh(browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    pg = ctx.new_page()
+    pg.set_default_timeout(120_000)
+    return ctx, pg
+
+
+def _query(pg) -> dict[str, str]:
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(pg.url).query))
+
+
+def _images(pg, n: int) -> list[bytes]:
+    """The bytes of the main area's first ``n`` pictures, as the browser fetches them."""
+    imgs = pg.locator('[data-testid="stMain"] [data-testid="stImage"] img')
+    srcs = [imgs.nth(i).get_attribute("src") for i in range(n)]
+    return [pg.request.get(urllib.parse.urljoin(pg.url, s)).body() for s in srcs]
+
+
+def _wait_query(pg, name: str) -> None:
+    pg.wait_for_function("(n) => new URL(location.href).searchParams.has(n)", arg=name, timeout=120_000)
+    wait_idle(pg)
+
+
+def _edit_centre_cell(pg, value: str) -> None:
+    """Type ``value`` into the 3×3 kernel editor's centre cell (a canvas grid) and wait for the URL."""
+    box = pg.locator('[data-testid="stDataFrame"] [data-testid="data-grid-canvas"]').first.bounding_box()
+    row_h = box["height"] / 4  # a header row and 3 kernel rows
+    for attempt in range(3):  # a busy machine can drop the first keystrokes into the cell editor
+        pg.mouse.dblclick(box["x"] + COL_W * 1.5, box["y"] + row_h * 2.5)
+        cell = pg.locator("input.gdg-input, textarea.gdg-input").first
+        cell.wait_for()
+        cell.fill(value)
+        cell.press("Enter")
+        wait_idle(pg)
+        try:
+            _wait_query_value(pg, "cells", f"-1,-1,-1,-1,{value},-1,-1,-1,-1", 20_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+
+
+def _wait_query_value(pg, name: str, value: str, timeout: float = 120_000) -> None:
+    pg.wait_for_function(
+        "([n, v]) => new URL(location.href).searchParams.get(n) === v", arg=[name, value], timeout=timeout
+    )
+    wait_idle(pg)
+
+
+def test_a_convolution_view_with_an_edited_kernel_and_a_stepped_pixel_opens_the_same(app_url, browser):
+    ctx, pg = _fresh(browser)
+    open_app(pg, app_url + "/?image=chelsea")
+    goto_page(pg, "Convolution")
+    pg.get_by_text("Follow one output pixel").wait_for()
+    wait_idle(pg)
+    assert "cells" not in _query(pg)  # the preset's own kernel is named by kernel= alone
+    _edit_centre_cell(pg, "2.5")  # the Laplacian (8 in the middle, −1 around) with 2.5 instead
+    click_picture(pg, 0, 56.5 / 224, 168.5 / 224)  # the window onto input pixel (168, 56)
+    _wait_query_value(pg, "col", "56")
+    q = _query(pg)
+    assert q["cells"] == "-1,-1,-1,-1,2.5,-1,-1,-1,-1" and q["kernel"] == "edge (Laplacian)"
+    assert (q["row"], q["col"]) == ("168", "56") and q["image"] == "chelsea"
+    names = ["output pixel (row 168, column 56)", "your kernel (edited from edge (Laplacian))"]
+    shown = [pg.get_by_text(n).count() for n in names]
+    assert min(shown) >= 1
+    pictures = _images(pg, 3)  # the output, and the step's input and output windows
+
+    ctx2, pg2 = _fresh(browser)
+    open_app(pg2, pg.url)
+    pg2.get_by_text(names[0]).first.wait_for()
+    wait_idle(pg2)
+    no_exception(pg2)
+    assert [pg2.get_by_text(n).count() for n in names] == shown
+    assert pg2.locator('[data-testid="stAlert"]', has_text="could not be used").count() == 0
+    assert _query(pg2) == q
+    assert _images(pg2, 3) == pictures
+    ctx2.close()
+    ctx.close()
+
+
+def test_a_preprocessing_pixel_opens_the_same(app_url, browser):
+    ctx, pg = _fresh(browser)
+    open_app(pg, app_url + "/?image=coffee")
+    goto_page(pg, "Preprocessing")
+    _wait_query(pg, "row")
+    row = int(_query(pg)["row"])
+    for step in range(1, 3):  # one key at a time: a press during a rerun can be lost
+        pg.get_by_role("slider", name="Pixel row").focus()
+        pg.keyboard.press("ArrowLeft")
+        _wait_query_value(pg, "row", str(row - step))
+    q = _query(pg)
+    caption = f"Pixel ({q['row']}, {q['col']}) of the 224×224 picture"
+    assert pg.get_by_text(caption).count() == 1
+    circled = pg.locator('[data-testid="stImage"]', has_text="The chosen pixel, circled").locator("img")
+    before = pg.request.get(urllib.parse.urljoin(pg.url, circled.get_attribute("src"))).body()
+
+    ctx2, pg2 = _fresh(browser)
+    open_app(pg2, pg.url)
+    pg2.get_by_text(caption).first.wait_for()
+    wait_idle(pg2)
+    no_exception(pg2)
+    assert _query(pg2) == q
+    circled2 = pg2.locator('[data-testid="stImage"]', has_text="The chosen pixel, circled").locator("img")
+    assert pg2.request.get(urllib.parse.urljoin(pg2.url, circled2.get_attribute("src"))).body() == before
+    ctx2.close()
+    ctx.close()
