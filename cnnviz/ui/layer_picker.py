@@ -58,28 +58,31 @@ def layer_select(
     if st.session_state.get(bkey) not in groups:
         st.session_state[bkey] = by_name[st.session_state[key]].group
 
-    def on_block() -> None:  # a new block starts on its first layer
-        st.session_state[key] = groups[st.session_state[bkey]][0]
-
     left, right = st.columns([1, 2])
     with left:
         block = st.selectbox(
             f"{label}: block",
             list(groups),
             key=bkey,
-            on_change=on_block,
-            format_func=lambda g: "top level" if g == "model" else g,
+            on_change=_on_block,
+            args=(key, bkey, {g: names[0] for g, names in groups.items()}),
+            format_func={g: "top level" if g == "model" else g for g in groups}.get,
             help="Blocks in the order the image flows through them.",
         )
     if st.session_state[key] not in groups[block]:
         st.session_state[key] = groups[block][0]
     prefix = block + "."
-
-    def fmt(n: str) -> str:
+    titles = {}
+    for n in groups[block]:
         la = by_name[n]
         short = n[len(prefix) :] if n.startswith(prefix) else ("block output" if la.path == block else n)
-        return f"{short} — {la.type}, {_shape(la)}"
-
+        titles[n] = f"{short} — {la.type}, {_shape(la)}"
     with right:
-        name = st.selectbox(label, groups[block], key=key, format_func=fmt)
+        name = st.selectbox(label, groups[block], key=key, format_func=titles.get)
     return by_name[name]
+
+
+def _on_block(key: str, bkey: str, first_layers: dict[str, str]) -> None:
+    """A new block starts on its first layer. Module-level with plain-data arguments: Streamlit
+    keeps a widget's callback after the run, and a closure would keep that run's locals."""
+    st.session_state[key] = first_layers[st.session_state[bkey]]

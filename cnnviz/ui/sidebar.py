@@ -12,6 +12,7 @@ from cnnviz.ui.owner import model_title, visible_models
 from cnnviz.ui.text import plain
 
 WEIGHTS_LABEL = {state.WEIGHTS_PRETRAINED: "Trained", state.WEIGHTS_RANDOM: "Random", state.WEIGHTS_FILE: "My file"}
+SAMPLE_TITLES = {name: sample.title for name, sample in SAMPLES.items()}  # format_func: a dict's .get, no closure
 
 
 def _on_weights_upload() -> None:
@@ -137,7 +138,7 @@ def _image_picker() -> None:
             "Sample photo",
             list(SAMPLES),
             key=state.GALLERY,
-            format_func=lambda n: SAMPLES[n].title,
+            format_func=SAMPLE_TITLES.get,
             on_change=_on_gallery,
         )
         if st.session_state[state.IMAGE_BYTES] is None:
