@@ -120,3 +120,41 @@ def test_a_preprocessing_pixel_opens_the_same(app_url, browser):
     assert pg2.request.get(urllib.parse.urljoin(pg2.url, circled2.get_attribute("src"))).body() == before
     ctx2.close()
     ctx.close()
+
+
+def _decode(png: bytes) -> list[str]:
+    """The texts of the QR codes in a PNG (zxing-cpp, an independent decoder)."""
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    return [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)).convert("L"))]
+
+
+def test_the_share_qr_codes_decode_to_the_page_link(app_url, browser):
+    """The QR code in the Share popover and the large one decode to exactly the address bar's link,
+    both as served and as drawn on the screen (a long link: an edited 5×5 kernel)."""
+    ctx, pg = _fresh(browser)
+    cells = ",".join(["-0.0625"] * 12 + ["1.5"] + ["0.0625"] * 12)
+    open_app(pg, app_url + f"/convolution?image=chelsea&size=5&cells={cells}&row=7&col=9")
+    pg.get_by_text("output pixel (row 7, column 9)").first.wait_for()
+    wait_idle(pg)
+    link = pg.url
+    assert _query(pg)["cells"] == cells and len(link) > 250
+    pg.get_by_role("button", name="Share this view").click()
+    body = pg.locator('[data-testid="stPopoverBody"]')
+    img = body.locator('[data-testid="stImage"] img')
+    img.wait_for()
+    assert body.locator("code").inner_text().strip() == link  # the link ready to copy
+    served = pg.request.get(urllib.parse.urljoin(link, img.get_attribute("src"))).body()
+    assert _decode(served) == [link]
+    assert _decode(img.screenshot()) == [link]  # as shown, 260 px wide
+    pg.keyboard.press("Escape")
+    wait_idle(pg)
+    pg.get_by_role("button", name="Show the QR code large").click()
+    big = pg.get_by_role("dialog").locator('[data-testid="stImage"] img')
+    big.wait_for()
+    assert _decode(big.screenshot()) == [link]
+    no_exception(pg)
+    ctx.close()
