@@ -72,6 +72,18 @@ def page_text(at: AppTest) -> str:
     return "\n".join(e.value for kind in (at.markdown, at.caption, at.subheader, at.title) for e in kind)
 
 
+def run(at: AppTest, model: str, weights: str = "pretrained") -> AppTest:
+    """Run ``at`` with the sidebar's model and weights set; no exception, no error box.
+
+    AppTest (1.67) drops the sidebar's widgets after a page switch: set the choice each run."""
+    at.session_state["model_name"] = model
+    at.session_state["weights_choice"] = weights
+    at.run()
+    assert not at.exception, f"{model}: {at.exception}"
+    assert not at.error, f"{model}: {[e.value for e in at.error]}"
+    return at
+
+
 def make_app(**state) -> AppTest:
     """A fresh app with sidebar choices preset, after its first run.
 

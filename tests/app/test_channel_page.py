@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers import save_digits_model
+from helpers import run, save_digits_model
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import example_pools, examples, featvis, jobs
@@ -25,16 +25,6 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
-
-
-def run(at: AppTest, model: str, weights: str = "pretrained") -> AppTest:
-    # AppTest (1.67) drops the sidebar's widgets after a page switch: set the choice each run
-    at.session_state["model_name"] = model
-    at.session_state["weights_choice"] = weights
-    at.run()
-    assert not at.exception, f"{model}: {at.exception}"
-    assert not at.error, f"{model}: {[e.value for e in at.error]}"
-    return at
 
 
 def texts(at: AppTest) -> str:

@@ -5,27 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import save_digits_model
+from helpers import page_text, run, save_digits_model
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.zoo import TORCHVISION_MODELS
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGE = "pages/network.py"
-
-
-def run(at: AppTest, model: str, weights: str) -> AppTest:
-    # AppTest (1.67) drops the sidebar's widgets after a page switch: set the choice each run
-    at.session_state["model_name"] = model
-    at.session_state["weights_choice"] = weights
-    at.run()
-    assert not at.exception, f"{model}: {at.exception}"
-    assert not at.error, f"{model}: {[e.value for e in at.error]}"
-    return at
-
-
-def texts(at: AppTest) -> str:
-    return "\n".join(e.value for kind in (at.markdown, at.caption, at.subheader, at.title) for e in kind)
 
 
 def test_every_zoo_model():
@@ -43,7 +29,7 @@ def test_every_zoo_model():
     ]:
         at.session_state["net_layer"] = None  # each model starts on its first column
         run(at, model, weights)
-        text = texts(at)
+        text = page_text(at)
         assert "The network" in text and "Value at (" in text, model
         if model in expect:
             assert expect[model] in text, (model, [s.value for s in at.subheader])
@@ -63,7 +49,7 @@ def test_link_selects_a_conv_unit_and_shows_its_arithmetic():
     at.query_params["row"] = "3"
     at.query_params["col"] = "4"
     run(at, "tinyvgg_mnist", "pretrained")
-    text = texts(at)
+    text = page_text(at)
     assert "features.2.conv · channel 5" in text
     assert "How this unit was computed" in text
     assert "unit (3, 4)" in text
@@ -71,7 +57,7 @@ def test_link_selects_a_conv_unit_and_shows_its_arithmetic():
     at.session_state["net_channel"] = 2
     at.radio(key="net_norm").set_value("global")
     run(at, "tinyvgg_mnist", "pretrained")
-    assert "features.2.conv · channel 2" in texts(at)
+    assert "features.2.conv · channel 2" in page_text(at)
     # Feature maps opened by a link with the same layer, channel and unit (the page's button
     # passes these through st.switch_page; AppTest 1.67 runs a switched-to page without app.py,
     # so the button itself is exercised in Chromium)
@@ -90,7 +76,7 @@ def test_one_channel_user_model(_isolated_user_models):
     at.switch_page(PAGE)
     at.query_params["layer"] = "features.0.act"
     run(at, "net1", "pretrained")
-    text = texts(at)
+    text = page_text(at)
     assert "features.0.act · channel" in text
     # an activation after conv + batch norm: the arithmetic of its conv, through both steps
     assert "How this unit was computed" in text
