@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import importlib.resources
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,6 +20,7 @@ from PIL import Image
 
 from cnnviz import diskcache
 from cnnviz.errors import CnnvizError, ImageError
+from cnnviz.gallery import package_file
 from cnnviz.images import decode_image, image_digest
 
 # Photos shipped by installed packages: (source label, package, file name)
@@ -77,18 +77,6 @@ class Part:
         return len(self.sources)
 
 
-def _read_package_file(package: str, name: str) -> bytes:
-    if package == "matplotlib":
-        from matplotlib import cbook
-
-        found = cbook.get_sample_data(name)
-        if hasattr(found, "read"):
-            with found:
-                return found.read()
-        return Path(found).read_bytes()
-    return importlib.resources.files(package).joinpath(name).read_bytes()
-
-
 def _crop_boxes(w: int, h: int) -> list[tuple[int, int, int, int]]:
     """Square crops (left, top, right, bottom) of a w×h photo at the scales of CROPS."""
     boxes = []
@@ -121,7 +109,7 @@ def gallery() -> Part:
     photos = []
     for label, package, name in PHOTOS:
         try:
-            photos.append((f"{label}:{name}", decode_image(_read_package_file(package, name), name=name)))
+            photos.append((f"{label}:{name}", decode_image(package_file(package, name), name=name)))
         except (OSError, ImportError, ImageError, ModuleNotFoundError):
             continue  # a package without its sample: the pool is just smaller
     return _cropped_part("gallery/1:" + ",".join(label for label, _ in photos), photos)

@@ -28,23 +28,23 @@ class Sample:
     loader: Callable[[], bytes]
 
 
-def _matplotlib_file(fname: str) -> bytes:
-    from matplotlib import cbook
+def package_file(package: str, name: str) -> bytes:
+    """The bytes of a sample file an installed package ships (matplotlib's sample data,
+    ``skimage.data``, ``sklearn.datasets.images``): the original file, so a sample is just an upload."""
+    if package == "matplotlib":
+        from matplotlib import cbook
 
-    found = cbook.get_sample_data(fname)
-    # Depending on the matplotlib version this is a path or an open binary file.
-    if hasattr(found, "read"):
-        with found:
-            return found.read()
-    return Path(found).read_bytes()
+        found = cbook.get_sample_data(name)
+        # Depending on the matplotlib version this is a path or an open binary file.
+        if hasattr(found, "read"):
+            with found:
+                return found.read()
+        return Path(found).read_bytes()
+    return importlib.resources.files(package).joinpath(name).read_bytes()
 
 
 def _skimage_file(fname: str) -> Callable[[], bytes]:
-    def load() -> bytes:
-        # The original file (not skimage.data.<name>()), so a sample is just an upload.
-        return importlib.resources.files("skimage.data").joinpath(fname).read_bytes()
-
-    return load
+    return functools.partial(package_file, "skimage.data", fname)
 
 
 def _digit_png() -> bytes:
@@ -74,7 +74,7 @@ SAMPLES: dict[str, Sample] = {
             "grace_hopper",
             "Grace Hopper",
             "Rear Admiral Grace Hopper; U.S. Navy photo, public domain (matplotlib sample data).",
-            lambda: _matplotlib_file("grace_hopper.jpg"),
+            functools.partial(package_file, "matplotlib", "grace_hopper.jpg"),
         ),
         Sample(
             "astronaut",
