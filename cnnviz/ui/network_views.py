@@ -14,6 +14,7 @@ from cnnviz.receptive_field import unit_box
 from cnnviz.ui import channel_views, loaders, selection, state
 from cnnviz.ui.clickable import clicked
 from cnnviz.ui.widgets import grids, num_grid
+from cnnviz.unit_math import following, unit_math
 
 NORM_LABELS = {"channel": "per channel", "layer": "per column", "global": "global"}
 
@@ -147,7 +148,7 @@ def conv_of(layers: list[LayerInfo], name: str) -> str | None:
     i = names.index(name)
     for la in reversed(layers[: i + 1]):
         if la.kind == "conv":
-            return la.name if la.name == name or name in {f.name for f in network.following(layers, la.name)} else None
+            return la.name if la.name == name or name in {f.name for f in following(layers, la.name)} else None
         if la.kind not in ("norm", "act", "block"):
             return None
     return None
@@ -162,7 +163,7 @@ def arithmetic(layers: list[LayerInfo], name: str, channel: int, row: int, col: 
     x, _ = loaders.layer_input_output(name)
     try:
         with lm.use() as model:
-            u = network.unit_math(model, layers, name, x, channel, row, col)
+            u = unit_math(model, layers, name, x, channel, row, col)
     except CnnvizError as e:
         st.info(str(e))
         return

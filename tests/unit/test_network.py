@@ -12,7 +12,9 @@ from torch import nn
 from cnnviz import network
 from cnnviz.capture import hooked_outputs
 from cnnviz.catalogue import catalogue_model, map_layers
+from cnnviz.errors import CnnvizError
 from cnnviz.models import small_cnn
+from cnnviz.unit_math import following, unit_math
 
 
 def _tiny(batchnorm: bool, in_channels: int = 1) -> nn.Module:
@@ -54,11 +56,11 @@ def test_unit_arithmetic_equals_the_layer_outputs(batchnorm):
         for h in handles:
             h.remove()
     for conv in convs:
-        after = network.following(layers, conv.name)
+        after = following(layers, conv.name)
         assert [la.kind for la in after] == (["norm", "act"] if batchnorm else ["act"])
         c_out, h, w = conv.out_shape
         for channel, row, col in ((0, 0, 0), (c_out - 1, h // 2, w - 1), (c_out // 2, h - 1, 1)):
-            u = network.unit_math(model, layers, conv.name, inputs[conv.name], channel, row, col)
+            u = unit_math(model, layers, conv.name, inputs[conv.name], channel, row, col)
             assert abs(u.value - outs[conv.name][channel, row, col]) < 1e-4
             assert abs(u.sums.sum() + u.bias - u.value) < 1e-4
             assert u.windows.shape == u.kernel.shape == (inputs[conv.name].shape[0], 3, 3)
@@ -71,8 +73,8 @@ def test_unit_arithmetic_refuses_what_is_not_a_plain_conv():
     model = _tiny(False)
     layers = catalogue_model(model, (1, 1, 28, 28))
     act = next(la for la in layers if la.kind == "act")
-    with pytest.raises(network.CnnvizError):
-        network.unit_math(model, layers, act.name, np.zeros((8, 28, 28), np.float32), 0, 0, 0)
+    with pytest.raises(CnnvizError):
+        unit_math(model, layers, act.name, np.zeros((8, 28, 28), np.float32), 0, 0, 0)
 
 
 def test_small_model_columns_are_its_layers_in_order():
