@@ -1,7 +1,9 @@
 """The bad-input catalogue (every kind of bad file a student may give), generated in code (nothing committed).
 
 ``BAD_IMAGES``: files the app must refuse with a clear message. ``ODD_IMAGES``: real
-images in awkward forms the app must accept. Shared by the unit, app, CLI and browser
+images in awkward forms the app must accept. ``BAD_CHECKPOINTS``, ``TRAINING_ZIPS``: the
+same for weights files and the Train page's zips (tests/browser/test_upload_memory.py
+sends every one of these to a real server and measures its peak memory). Shared by the unit, app, CLI and browser
 tests so that every layer is checked against the same list.
 """
 
@@ -158,4 +160,75 @@ BAD_CHECKPOINTS: dict[str, tuple[str, Callable[[], bytes], str]] = {
         lambda: b"\x08\x00\x00\x00\x00\x00\x00\x00{}garbage",
         "safetensors",
     ),
+}
+
+
+# ----------------------------------------------------------------- hostile training zips
+def make_zip(entries: dict[str, bytes], *, stored: bool = False) -> bytes:
+    """A deflated (or ``stored``: uncompressed) zip of ``{path: bytes}``."""
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED) as zf:
+        for path, data in entries.items():
+            zf.writestr(path, data)
+    return buf.getvalue()
+
+
+def _tiny_png(value: int = 128) -> bytes:
+    return encode(Image.new("L", (8, 8), value), "PNG")
+
+
+def _zip_of_zeros(unpacked: int) -> bytes:
+    """A zip whose one image entry inflates to ``unpacked`` bytes of zeros (a zip bomb)."""
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        with zf.open("a/bomb.png", "w", force_zip64=True) as f:
+            for _ in range(unpacked >> 20):
+                f.write(b"\0" * (1 << 20))
+        zf.writestr("b/x.png", _tiny_png())
+    return buf.getvalue()
+
+
+def _photo_zip(classes: int, per_class: int, side: int) -> bytes:
+    """Class folders of distinct small photos (JPEG), e.g. the most files a zip may hold."""
+    files = {}
+    base = photo(side, side)
+    for c in range(classes):
+        for i in range(per_class):
+            img = base.rotate(7 * i + c, fillcolor=(c * 40 % 256, 90, 160))
+            files[f"class_{c}/{i}.jpg"] = encode(img, "JPEG", quality=80)
+    return make_zip(files)
+
+
+# name -> (file name, bytes maker, words its message must contain; None: a usable dataset)
+TRAINING_ZIPS: dict[str, tuple[str, Callable[[], bytes], str | None]] = {
+    # Issue 10: 300 classes with 20,000-character names drove the server to 20.8 GB.
+    "300 classes, 20000-character names": (
+        "long_names.zip",
+        lambda: make_zip({f"{i:03d}{'n' * 20_000}/x.png": _tiny_png() for i in range(300)}),
+        "class folders",
+    ),
+    "1666 short-named classes": (
+        "many.zip",
+        lambda: make_zip({f"c{i}/x.png": _tiny_png() for i in range(1666)}),
+        "class folders",
+    ),
+    "zip bomb (200 MB of zeros in one entry)": ("bomb.zip", lambda: _zip_of_zeros(200 << 20), "bomb.png"),
+    # Skipped as unreadable (counted on the page); the other images make a usable dataset.
+    "16-bit PNG bomb inside": (
+        "deep.zip",
+        # stored, not deflated again: the entry's ratio is the PNG's own, so only its header tells
+        lambda: make_zip(
+            {
+                "a/deep_bomb.png": handmade_png(9400, 9400, bit_depth=16),
+                **{f"{c}/{i}.png": _tiny_png(40 * i + 100 * (c == "b")) for c in "ab" for i in range(3)},
+            },
+            stored=True,
+        ),
+        None,
+    ),
+    "5000 photos (the file cap), 4 classes": ("big.zip", lambda: _photo_zip(4, 1250, 64), None),
 }
