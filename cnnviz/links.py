@@ -23,6 +23,7 @@ __all__ = [
     "boolean",
     "choice",
     "image_ref",
+    "weights_ref",
     "integer",
     "layer",
     "number",
@@ -142,6 +143,21 @@ def image_ref(raw: str, gallery: Iterable[str]) -> tuple[str, str]:
     if s not in names:
         raise LinkValueError(f"image {shown(s)} is not in the gallery")
     return "gallery", s
+
+
+WEIGHTS_NAMES = ("pretrained", "random")
+
+
+def weights_ref(raw: str) -> tuple[str, str | None]:
+    """``(name, None)`` for ``pretrained``/``random``, ``("upload", sha256 hex)`` for an uploaded
+    weights file named ``upload:<hex>``."""
+    s = _checked("weights", raw)
+    if s.startswith(UPLOAD_PREFIX):
+        digest = s[len(UPLOAD_PREFIX) :].lower()
+        if not DIGEST_RE.fullmatch(digest):
+            raise LinkValueError("weights: an uploaded file is named upload: and 64 hexadecimal digits")
+        return "upload", digest
+    return choice("weights", s, WEIGHTS_NAMES), None
 
 
 @dataclass(frozen=True)

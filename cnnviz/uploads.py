@@ -16,8 +16,9 @@ import time
 from pathlib import Path
 
 from cnnviz.errors import CheckpointError
+from cnnviz.links import DIGEST_RE
 
-__all__ = ["UPLOAD_DISK_BYTES", "UPLOAD_TTL_S", "discard", "disk_usage", "store", "sweep", "uploads_dir"]
+__all__ = ["UPLOAD_DISK_BYTES", "UPLOAD_TTL_S", "discard", "disk_usage", "find", "store", "sweep", "uploads_dir"]
 
 # Teacher's knobs (environment): how long an uploaded checkpoint is kept, and how much
 # disk all uploads together may use before the oldest go.
@@ -58,6 +59,30 @@ def store(data: bytes, name: str) -> Path:
         tmp.replace(path)  # a concurrent reader never sees half a file
     os.utime(folder)  # last use: expiry counts from here
     return path
+
+
+def find(digest: str, *, now: float | None = None) -> Path | None:
+    """The stored checkpoint whose content has SHA-256 ``digest`` (lower-case hex), or None when
+    it is not here or has expired (then it is removed). Opening it counts as a use for expiry.
+
+    A link names an upload this way (``weights=upload:<digest>``): the digest is checked before
+    it becomes part of a path.
+    """
+    if not DIGEST_RE.fullmatch(str(digest)):
+        return None
+    folder = uploads_dir() / digest
+    now = time.time() if now is None else now
+    try:
+        if now - folder.stat().st_mtime > UPLOAD_TTL_S:
+            shutil.rmtree(folder, ignore_errors=True)
+            return None
+        files = sorted(f for f in folder.iterdir() if f.is_file() and not f.name.startswith("."))
+    except OSError:  # not here (never, expired, evicted or removed meanwhile)
+        return None
+    if not files:
+        return None
+    os.utime(folder)
+    return files[0]
 
 
 def discard(path: str | Path) -> None:

@@ -24,11 +24,13 @@ from __future__ import annotations
 import runpy
 import sys
 import threading
+from pathlib import Path
 from urllib.parse import urlencode
 
 import streamlit as st
 
 from cnnviz import links as L
+from cnnviz import uploads
 from cnnviz.errors import ImageError
 from cnnviz.gallery import SAMPLES, sample_bytes
 from cnnviz.links import (  # noqa: F401 (re-exported for pages)
@@ -77,7 +79,6 @@ def _global_spec() -> dict[str, Param]:
 
     return {
         "model": choice_param(state.MODEL, [i.name for i in list_models()]),
-        "weights": choice_param(state.WEIGHTS, (state.WEIGHTS_PRETRAINED, state.WEIGHTS_RANDOM)),
         "present": bool_param(state.PRESENT),
         "lock": bool_param(state.LOCK),
     }
@@ -127,9 +128,43 @@ def _apply_globals(query: dict[str, str]) -> None:
     values, problems = L.parse_params(spec, query)
     for name, v in values.items():
         ss[spec[name].key] = v
+    if "weights" in query:
+        problems += _apply_weights(query["weights"])
     if "image" in query:
         problems += _apply_image(query["image"])
     _run.problems += problems
+
+
+def _weights_digest() -> str | None:
+    """The SHA-256 of the session's uploaded weights file (its folder's name, cnnviz.uploads), or None."""
+    path = st.session_state.get(state.WEIGHTS_PATH)
+    digest = Path(path).parent.name if path else ""
+    return digest if L.DIGEST_RE.fullmatch(digest) else None
+
+
+def _apply_weights(raw: str) -> list[str]:
+    """Put the link's weights into the session: trained, random, or an uploaded file kept on this
+    server (``upload:<sha256>``); problems as phrases (the session keeps its weights)."""
+    ss = st.session_state
+    try:
+        kind, digest = L.weights_ref(raw)
+    except L.LinkValueError as e:
+        return [str(e)]
+    if digest is None:
+        ss[state.WEIGHTS] = kind
+        return []
+    if ss.get(state.WEIGHTS) == state.WEIGHTS_FILE and _weights_digest() == digest:
+        return []
+    if not shared_images().enabled:
+        return ["this server does not share uploads, so the linked weights file is not here"]
+    path = uploads.find(digest)
+    if path is None:
+        return [
+            f"the weights file upload:{digest[:12]}… is not on this server "
+            "(uploaded weights are kept for a limited time)"
+        ]
+    ss[state.WEIGHTS], ss[state.WEIGHTS_PATH], ss[state.WEIGHTS_LINKED] = state.WEIGHTS_FILE, str(path), str(path)
+    return []
 
 
 def _apply_image(raw: str) -> list[str]:
@@ -235,6 +270,8 @@ def current_params() -> dict[str, str]:
     out = {"model": str(ss.get(state.MODEL))}
     if ss.get(state.WEIGHTS) in (state.WEIGHTS_PRETRAINED, state.WEIGHTS_RANDOM):
         out["weights"] = ss[state.WEIGHTS]
+    elif ss.get(state.WEIGHTS) == state.WEIGHTS_FILE and _weights_digest() and shared_images().enabled:
+        out["weights"] = L.UPLOAD_PREFIX + _weights_digest()  # the file stays on this server (cnnviz.uploads)
     image = _image_param()
     if image:
         out["image"] = image

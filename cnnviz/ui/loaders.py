@@ -125,8 +125,8 @@ def loaded_model() -> LoadedModel:
         st.stop()
     except CnnvizError as e:
         st.error(str(e))
-        if isinstance(e, CheckpointError):
-            uploads.discard(weights)  # a refused upload is not kept (only uploads are removed)
+        if isinstance(e, CheckpointError) and weights != st.session_state.get(state.WEIGHTS_LINKED):
+            uploads.discard(weights)  # a refused upload is not kept (only uploads are removed; not one a link named)
         st.stop()
     return lm
 

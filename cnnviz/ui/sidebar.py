@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from cnnviz import uploads
@@ -52,6 +54,9 @@ def _model_picker() -> None:
             on_change=_on_weights_upload,
             help="Read as data only: files that contain code are refused.",
         )
+        linked = st.session_state.get(state.WEIGHTS_LINKED)
+        if linked and linked == st.session_state.get(state.WEIGHTS_PATH):  # no file in the uploader: say which
+            st.caption(f"Using the weights file from the link: {plain(Path(linked).name, 80)}")
         used, budget = uploads.disk_usage()
         st.caption(
             f"Uploaded weights on this server: {used >> 20} of {budget >> 20} MB (kept {uploads.UPLOAD_TTL_S / 3600:g} h)."

@@ -32,6 +32,7 @@ WEIGHTS_RANDOM = "random"
 WEIGHTS_FILE = "file"
 WEIGHTS_UPLOAD = "weights_upload"  # the checkpoint uploader widget
 WEIGHTS_PATH = "weights_path"  # where the uploaded checkpoint was stored (None: none yet)
+WEIGHTS_LINKED = "weights_linked"  # the stored checkpoint a link opened: another's upload, never deleted here
 
 SOURCE_GALLERY = "Gallery"
 SOURCE_UPLOAD = "Upload"

@@ -131,3 +131,56 @@ def test_a_preprocessing_link_sets_the_pixel():
     message = " ".join(w.value for w in bad.warning)
     assert "row `224` does not exist" in message and "col `-3`" in message
     assert bad.slider(key="pre_pixel_row").value == 112 and not bad.exception
+
+
+def _digits_checkpoint() -> bytes:
+    """TinyVGG's shipped weights with the last layer's scaled: the same digits model, other
+    probabilities (so the prediction shows which weights were used)."""
+    from safetensors.torch import load_file, save
+
+    from cnnviz.zoo import SHIPPED_DIR
+
+    state = load_file(SHIPPED_DIR / "tinyvgg_mnist.safetensors")
+    last = [k for k in state if k.endswith("weight")][-1]
+    state[last] = state[last] * 0.25
+    return save(state)
+
+
+def test_a_link_to_uploaded_weights_opens_them_in_another_session():
+    import hashlib
+
+    data = _digits_checkpoint()
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.session_state["model_name"] = "tinyvgg_mnist"
+    at.session_state["weights_choice"] = "file"
+    at.session_state["gallery_choice"] = "digit_7"
+    at.run()
+    at.file_uploader(key="weights_upload").upload("my_digits.safetensors", data, "application/octet-stream").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    ref = at.query_params["weights"]
+    assert ref == "upload:" + hashlib.sha256(data).hexdigest()
+    headline = at.subheader[0].value
+
+    other = open_link("pages/home.py", model="tinyvgg_mnist", image="digit_7", weights=ref)
+    assert not other.warning and not other.error, [w.value for w in other.warning]
+    assert other.subheader[0].value == headline  # the same prediction with the same probability
+    assert Path(other.session_state["weights_path"]).read_bytes() == data
+    assert other.query_params["weights"] == ref  # and its own link names them too
+    captions = [c.value.replace("\\", "") for c in other.caption]  # shown as text: markdown escaped
+    assert "Using the weights file from the link: my_digits.safetensors" in captions
+    trained = open_link("pages/home.py", model="tinyvgg_mnist", image="digit_7", weights="pretrained")
+    assert trained.subheader[0].value != headline  # the shipped weights predict with another probability
+
+
+def test_a_link_to_weights_not_on_this_server_gets_one_message_and_the_defaults():
+    for raw, phrase in (
+        ("upload:" + "0" * 64, "is not on this server"),
+        ("upload:1234", "64 hexadecimal digits"),
+        ("upload:<script>", "64 hexadecimal digits"),
+        ("x" * 10_000, "too long"),
+        ("trained", "is not one of pretrained, random"),
+    ):
+        at = open_link("pages/home.py", model="tinyvgg_mnist", image="digit_7", weights=raw)
+        assert len(at.warning) == 1 and phrase in at.warning[0].value, (raw, [w.value for w in at.warning])
+        assert at.session_state["weights_choice"] == "pretrained" and not at.error and not at.exception
+        assert at.query_params["weights"] == "pretrained"

@@ -202,6 +202,8 @@ BAD_LINKS = [
     ("/convolution?cells=" + "9" * 10_000, "cells: a value that is too long"),
     ("/convolution?kernel=identity&cells=-1e999,0,0,0,1,0,0,0,0&row=-4&col=99999999", "row -4 is out of range"),
     ("/preprocessing?row=%3Cscript%3Ealert(1)%3C%2Fscript%3E&col=100000", "unusual characters"),
+    ("/?weights=upload:" + "cd" * 32, "weights file upload:cdcdcdcdcdcd… is not on this server"),
+    ("/?weights=upload:%3Cscript%3Ealert(1)%3C%2Fscript%3E", "weights: an uploaded file is named upload:"),
 ]
 
 

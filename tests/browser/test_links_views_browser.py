@@ -158,3 +158,40 @@ def test_the_share_qr_codes_decode_to_the_page_link(app_url, browser):
     assert _decode(big.screenshot()) == [link]
     no_exception(pg)
     ctx.close()
+
+
+def test_uploaded_weights_travel_by_link(app_url, browser, tmp_path):
+    """A weights file uploaded in one browser: its link opens the same model with those weights in
+    another browser (same prediction, the file named in the sidebar)."""
+    from safetensors.torch import load_file, save_file
+
+    from cnnviz.zoo import SHIPPED_DIR
+
+    state = load_file(SHIPPED_DIR / "tinyvgg_mnist.safetensors")
+    last = [k for k in state if k.endswith("weight")][-1]
+    state[last] = state[last] * 0.25  # other probabilities than the shipped weights
+    ckpt = tmp_path / "my_digits.safetensors"
+    save_file(state, ckpt)
+
+    ctx, pg = _fresh(browser)
+    open_app(pg, app_url + "/?model=tinyvgg_mnist&image=digit_7")
+    shipped = pg.locator('[data-testid="stMain"] h3').first.inner_text()
+    pg.locator('[data-testid="stSidebar"]').get_by_text("My file", exact=True).click()
+    wait_idle(pg)
+    pg.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(ckpt))
+    pg.wait_for_function("new URL(location.href).searchParams.get('weights')?.startsWith('upload:')")
+    wait_idle(pg)
+    pg.get_by_text("forward pass").first.wait_for()
+    headline = pg.locator('[data-testid="stMain"] h3').first.inner_text()  # "7 — 64.2%"
+    assert headline != shipped and re.fullmatch(r"upload:[0-9a-f]{64}", _query(pg)["weights"])
+
+    ctx2, pg2 = _fresh(browser)
+    open_app(pg2, pg.url)
+    pg2.get_by_text("forward pass").first.wait_for()
+    wait_idle(pg2)
+    no_exception(pg2)
+    assert pg2.locator('[data-testid="stMain"] h3').first.inner_text() == headline
+    assert pg2.get_by_text("Using the weights file from the link: my_digits.safetensors").count() == 1
+    assert _query(pg2) == _query(pg)
+    ctx2.close()
+    ctx.close()

@@ -170,3 +170,20 @@ def test_uploads_expire_and_stay_within_the_disk_budget(monkeypatch):
     assert uploads.disk_usage()[0] == 0
     uploads.discard(Path(__file__))  # outside the uploads folder: never removed
     assert Path(__file__).exists()
+
+
+def test_an_upload_is_found_by_the_sha256_of_its_bytes_until_it_expires():
+    """What a link's weights=upload:<sha256> opens: hashlib's digest of the bytes names the file."""
+    import hashlib
+
+    data = b"some checkpoint bytes"
+    path = uploads.store(data, "Lisa's weights.safetensors")
+    digest = hashlib.sha256(data).hexdigest()
+    assert uploads.find(digest) == path and path.read_bytes() == data
+    old = time.time() - 100
+    os.utime(path.parent, (old, old))
+    assert uploads.find(digest) == path and path.parent.stat().st_mtime > old + 50  # opening it is a use
+    for bad in ("0" * 64, digest.upper(), "../" + digest[3:], digest[:63], "", "<script>"):
+        assert uploads.find(bad) is None
+    assert uploads.find(digest, now=time.time() + uploads.UPLOAD_TTL_S + 1) is None  # expired: gone
+    assert not path.exists() and uploads.find(digest) is None
