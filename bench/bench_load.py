@@ -167,13 +167,20 @@ class Hostile:
     exceptions: list[str] = field(default_factory=list)
 
 
-def hostile_walk(url: str, delay: float = 0.0) -> Hostile:
-    """Upload each of HOSTILE_FILES and the largest accepted 16-bit PNG, twice over."""
+def hostile_files() -> list[tuple[str, bytes]]:
+    """The hostile student's files: HOSTILE_FILES and the largest accepted 16-bit PNG. Made
+    before the class arrives, as a student brings them: making them takes ~6 s of CPU,
+    which inside the ramp would be the bench's own load, not the server's."""
     sys.path.insert(0, str(ROOT / "tests"))
     from catalogue import BAD_IMAGES, handmade_png
 
-    files = [BAD_IMAGES[k] for k in HOSTILE_FILES]
-    files.append(("deep_ok.png", lambda: handmade_png(7000, 7000, bit_depth=16)))  # 49 MP: decoded
+    files = [(name, make()) for name, make in (BAD_IMAGES[k] for k in HOSTILE_FILES)]
+    files.append(("deep_ok.png", handmade_png(7000, 7000, bit_depth=16)))  # 49 MP: decoded
+    return files
+
+
+def hostile_walk(url: str, files: list[tuple[str, bytes]], delay: float = 0.0) -> Hostile:
+    """Upload each of ``files`` (see :func:`hostile_files`), twice over."""
     h = Hostile()
     time.sleep(delay)
     try:
@@ -181,8 +188,8 @@ def hostile_walk(url: str, delay: float = 0.0) -> Hostile:
             s.open()
             s.choose("image_source", "Upload")
             for _ in range(2):
-                for name, make in files:
-                    run = s.upload("image_upload", name, make(), "application/octet-stream")
+                for name, data in files:
+                    run = s.upload("image_upload", name, data, "application/octet-stream")
                     h.exceptions += [c for k, c in run.view if k == "exception"]
                     h.messages += bool(run.errors)
     except Exception as e:  # the server failing the hostile session counts as an exception
@@ -303,9 +310,10 @@ def load_run(env: dict, growth: bool = False) -> tuple[LoadRun, list[str], tuple
         rng = random.Random(7)
         delays = sorted(rng.uniform(0, RAMP_S) for _ in range(N_SESSIONS))
         first = 1 if HOSTILE else 0  # session 0 is the hostile student's seat
+        files = hostile_files() if HOSTILE else []
         with RssSampler(proc.pid) as rss, ThreadPoolExecutor(N_SESSIONS) as pool:
             t = time.perf_counter()
-            bad = pool.submit(hostile_walk, url, delays[0]) if HOSTILE else None
+            bad = pool.submit(hostile_walk, url, files, delays[0]) if HOSTILE else None
             together = list(
                 pool.map(lambda i: walk(url, i, pages, delay=delays[i], think=THINK_S), range(first, N_SESSIONS))
             )

@@ -93,7 +93,13 @@ def _sample(out: Path) -> None:
                     continue
                 clocks[tid] = (clock, cpu)
                 if cpu - seen > 0:
-                    where = f"\t{frame.f_code.co_filename}:{frame.f_code.co_name}" if _DEBUG else ""
+                    where = ""
+                    if _DEBUG:
+                        f, chain = frame, []
+                        while f is not None and len(chain) < 12:
+                            chain.append(f"{f.f_code.co_filename.rsplit('/', 1)[-1]}:{f.f_code.co_name}")
+                            f = f.f_back
+                        where = "\t" + " < ".join(chain)
                     lines.append(f"{now:.4f}\t{cpu - seen:.6f}\t{category(frame)}{where}\n")
             if now - last_flush > 0.25:
                 fh.writelines(lines)

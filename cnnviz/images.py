@@ -150,6 +150,17 @@ def to_grayscale(img: Image.Image) -> Image.Image:
     return _to_rgb(img, "This image").convert("L")
 
 
+def header_size(data: bytes, max_side: int = 2048) -> tuple[int, int] | None:
+    """(width, height) to be decoded, from the header only (after JPEG's reduce-on-load
+    for ``max_side``); None when Pillow cannot even open the bytes."""
+    try:
+        with Image.open(io.BytesIO(bytes(data)), formats=_OPEN_FORMATS) as img:
+            _request_draft(img, max_side)
+            return img.size
+    except Exception:  # decode_image gives the message
+        return None
+
+
 def image_digest(data: bytes) -> str:
     """SHA-1 hex digest of the raw bytes, for cache keys (not for security)."""
     return hashlib.sha1(bytes(data), usedforsecurity=False).hexdigest()

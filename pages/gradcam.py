@@ -15,6 +15,7 @@ links.page(
     alpha=links.float_param(state.GC_ALPHA, 0.0, 1.0),
     cmap=links.choice_param(state.GC_CMAP, xv.CMAPS),
     signed=links.bool_param(state.GC_SIGNED),
+    sweep=links.bool_param(state.GC_SWEEP),
 )
 st.title("Grad-CAM: where did it look?")
 lm = loaders.current_model()
@@ -70,6 +71,13 @@ with right:
 
 st.divider()
 st.subheader("Layer sweep: where does the evidence form?")
+if not st.toggle(
+    "Show Grad-CAM at every block",
+    key=state.GC_SWEEP,
+    help="One more forward and backward pass: the same class's Grad-CAM at the output of every block.",
+):
+    st.caption("Turn it on to see, block by block from early to late, where the evidence for this class forms.")
+    st.stop()
 try:
     s = xv.sweep(target)
 except CnnvizError as err:

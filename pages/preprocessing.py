@@ -120,10 +120,10 @@ kind = st.radio("Feed it with", kinds, key=state.PRE_VARIANT, format_func=ps.VAR
 left, right = st.columns(2, gap="large")
 with left:
     st.markdown("**Right preprocessing**")
-    st.altair_chart(charts.top_k_chart(loaders.cached_prediction(top=5)["top"]), width="stretch")
+    st.vega_lite_chart(spec=charts.top_k_chart(loaders.cached_prediction(top=5)["top"]), width="stretch")
 with right:
     st.markdown(f"**{ps.VARIANTS[kind].capitalize()}**")
-    st.altair_chart(charts.top_k_chart(pv.variant_prediction(kind)["top"]), width="stretch")
+    st.vega_lite_chart(spec=charts.top_k_chart(pv.variant_prediction(kind)["top"]), width="stretch")
 with st.expander("What am I looking at?"):
     st.markdown(
         "A network only knows numbers, and only numbers like the ones it was trained on. Every model "

@@ -135,7 +135,7 @@ def load(name: str, weights: str) -> LoadedModel | None:
 
 def top5(name: str, weights: str) -> dict:
     pred = loaders.prediction_for(name, weights, 5)
-    st.altair_chart(charts.top_k_chart(pred["top"]), width="stretch")
+    st.vega_lite_chart(spec=charts.top_k_chart(pred["top"]), width="stretch")
     return pred
 
 

@@ -31,7 +31,7 @@ import streamlit as st
 
 from cnnviz import links as L
 from cnnviz import uploads
-from cnnviz.errors import ImageError
+from cnnviz.errors import CnnvizError, ImageError
 from cnnviz.gallery import SAMPLES, sample_bytes
 from cnnviz.links import (  # noqa: F401 (re-exported for pages)
     Param,
@@ -43,7 +43,7 @@ from cnnviz.links import (  # noqa: F401 (re-exported for pages)
     numbers_param,
 )
 from cnnviz.sharing import default_store
-from cnnviz.ui import state
+from cnnviz.ui import loaders, state
 from cnnviz.ui.share import locked, share_panel
 
 __all__ = [
@@ -255,8 +255,9 @@ def _image_param() -> str | None:
     if ref or data is None:
         return ref
     try:
-        digest = shared_images().put(data, name=ss.get(state.IMAGE_NAME) or "")
-    except ImageError:
+        # the image the page decoded (cached by digest), not a second decode of the bytes
+        digest = shared_images().put(loaders.decoded_image(data, ss.get(state.IMAGE_NAME) or "image"))
+    except CnnvizError:
         return None
     if digest is None:
         return None

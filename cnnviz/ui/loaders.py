@@ -20,12 +20,12 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnnviz import cache, memguard, uploads
+from cnnviz import cache, lanes, memguard, uploads
 from cnnviz.capture import capture, capture_layers
 from cnnviz.catalogue import catalogue, find_layer, map_layers
 from cnnviz.errors import CheckpointError, CnnvizError, WeightsUnavailable
 from cnnviz.featuremaps import capture_range
-from cnnviz.images import decode_image, image_digest
+from cnnviz.images import image_digest
 from cnnviz.loaded_model import LoadedModel
 from cnnviz.pooling import layer_io
 from cnnviz.predict import predict
@@ -133,11 +133,17 @@ def loaded_model() -> LoadedModel:
 
 def _decode_checked(data: bytes, name: str) -> Image.Image:
     memguard.check("decoding this image")
-    return decode_image(data, name=name)
+    return lanes.decode_upload(data, name=name)
 
 
 def _decode(digest: str, data: bytes, name: str) -> Image.Image:
     return cache.RESULTS.get_or_compute(("image", digest, name), lambda: _decode_checked(data, name))
+
+
+def decoded_image(data: bytes, name: str) -> Image.Image:
+    """The image in ``data``, decoded once per content and shared by every session
+    (raises CnnvizError: unreadable, or the server is short of memory)."""
+    return _decode(image_digest(data), data, name)
 
 
 def current_image_bytes() -> tuple[bytes, str, str] | None:

@@ -50,9 +50,8 @@ def share_panel(page_path: str, params: dict[str, str]) -> None:
     """The Share popover (link to copy, QR code) and the presenter toggles."""
     url = view_url(page_path, params)
     with st.popover("Share this view", icon=":material/share:", width="stretch"):
-        st.caption("Copy the link (button at its right), or let the class scan the code.")
+        st.caption("Copy the link (button at its right), or show the class its QR code (the button below).")
         st.code(url, language=None, wrap_lines=True)
-        st.image(qr_png(url, 6), width=260)
         if "image" not in params and st.session_state.get(state.IMAGE_BYTES) is not None:
             st.caption("Your own photo is not in this link: this server does not keep shared photos.")
         elif params.get("image", "").startswith(L.UPLOAD_PREFIX):
@@ -60,7 +59,8 @@ def share_panel(page_path: str, params: dict[str, str]) -> None:
                 "Your photo is kept on this server so the link works for others here; "
                 "it is deleted after a while (see README)."
             )
-    if st.button("Show the QR code large", key="link_big_qr", icon=":material/qr_code_2:", width="stretch"):
+    # the QR code is made only when asked for: on every run it cost ~25 ms and a picture
+    if st.button("Show the QR code", key="link_big_qr", icon=":material/qr_code_2:", width="stretch"):
         _big_qr(url)
     st.toggle(
         "Presenter mode",

@@ -157,6 +157,7 @@ GC_TARGET = "gc_target"  # Grad-CAM's class picker; shows and sets EXPLAIN_TARGE
 GC_ALPHA = "gc_alpha"
 GC_CMAP = "gc_cmap"
 GC_SIGNED = "gc_signed"
+GC_SWEEP = "gc_sweep"  # the layer sweep is computed only once this toggle is on
 XM_TARGET = "xm_target"  # Compare methods' class picker; shows and sets EXPLAIN_TARGET
 XM_SLOW_FOR = "xm_slow_for"  # (model, weights, digest, target) the slow methods were asked for
 XM_FAITH_FOR = "xm_faith_for"  # same, for the faithfulness curves

@@ -37,6 +37,9 @@ def test_gradcam_page_layer_target_signed(at):
     run(at, "efficientnet_lite0")
     assert at.session_state["gc_layer"] == "head.act"
     assert "academic gown" in text(at) and "7×7" in text(at)
+    assert "blocks, early → late" not in text(at)  # the sweep waits until it is asked for
+    at.toggle(key="gc_sweep").set_value(True)
+    run(at, "efficientnet_lite0")
     assert "18 blocks, early → late" in text(at)  # the sweep: stem, blocks.0..15, head
     at.selectbox(key="gc_target").set_value(281)  # tabby cat
     at.toggle(key="gc_signed").set_value(True)
@@ -122,5 +125,7 @@ def test_pages_with_one_channel_digits_model(at, page):
 
 def test_gradcam_page_random_resnet(at):
     at.switch_page("pages/gradcam.py")
+    run(at, "resnet18", "random")
+    at.toggle(key="gc_sweep").set_value(True)
     run(at, "resnet18", "random")
     assert "at `layer4`" in text(at) and "5 blocks, early → late" in text(at)

@@ -30,7 +30,10 @@ def test_gradcam_search_a_class_and_download(app_url, page):
     path = dl.value.path()
     with open(path, "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert page.get_by_text("18 blocks, early → late", exact=False).count() == 0  # computed once asked for
+    page.get_by_text("Show Grad-CAM at every block").click()
     expect(page.get_by_text("18 blocks, early → late", exact=False).first).to_be_visible(timeout=SLOW)
+    assert "sweep=1" in page.url
 
 
 def test_compare_and_adversarial_pages(app_url, page):

@@ -1,0 +1,78 @@
+"""What each interaction costs the server: photos sent small, big decodes in the
+low-priority lane, the shared photo made from the decoded image (issue 17)."""
+
+import io
+import os
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cnnviz import lanes, render
+from cnnviz.images import decode_image, header_size, load_sample
+from cnnviz.sharing import SharedImages
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return 10 * np.log10(255**2 / mse)
+
+
+def test_photo_bytes_is_a_close_jpeg_a_third_of_streamlits():
+    img = load_sample("coffee").convert("RGB")
+    data = render.photo_bytes(img)
+    back = Image.open(io.BytesIO(data))
+    assert back.format == "JPEG" and back.size == img.size
+    assert _psnr(np.asarray(back.convert("RGB")), np.asarray(img)) > 32  # no visible loss
+    q100 = io.BytesIO()
+    img.save(q100, format="JPEG", quality=100)  # what st.image makes of a PIL image
+    assert len(data) < len(q100.getvalue()) / 2
+
+
+def test_photo_bytes_keeps_small_pictures_crisp_and_shrinks_big_ones():
+    digit = Image.fromarray((np.arange(28 * 28).reshape(28, 28) % 2 * 255).astype(np.uint8))
+    small = Image.open(io.BytesIO(render.photo_bytes(digit)))
+    assert small.format == "PNG" and np.array_equal(np.asarray(small), np.asarray(digit))
+    big = Image.open(io.BytesIO(render.photo_bytes(Image.new("RGB", (3000, 1500), "orange"), largest=1280)))
+    assert big.size == (1280, 640)
+
+
+def _nice_of_this_thread() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="per-thread priority is Linux's")
+def test_low_priority_lane_runs_at_nice_19_and_returns_or_raises():
+    base = _nice_of_this_thread()
+    assert lanes.low_priority(_nice_of_this_thread) == max(base, 19)
+    assert _nice_of_this_thread() == base  # the caller's own thread is untouched
+    with pytest.raises(ZeroDivisionError):
+        lanes.low_priority(divmod, 1, 0)
+
+
+def _png(w: int, h: int) -> bytes:
+    rng = np.random.default_rng(0)
+    buf = io.BytesIO()
+    Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8)).save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def test_decode_upload_sends_big_images_to_the_lane(monkeypatch):
+    seen = []
+    monkeypatch.setattr(lanes, "low_priority", lambda fn, *a, **k: seen.append(a) or fn(*a, **k))
+    monkeypatch.setattr(lanes, "HEAVY_PIXELS", 300 * 200)
+    small, big = _png(300, 200), _png(301, 200)
+    assert header_size(big) == (301, 200) and header_size(b"not an image") is None
+    assert np.array_equal(np.asarray(lanes.decode_upload(small)), np.asarray(decode_image(small)))
+    assert seen == []
+    assert np.array_equal(np.asarray(lanes.decode_upload(big, "b.png")), np.asarray(decode_image(big)))
+    assert len(seen) == 1
+
+
+def test_shared_photo_from_the_decoded_image_equals_from_the_bytes(tmp_path):
+    store = SharedImages(tmp_path)
+    data = _png(120, 90)
+    digest = store.put(decode_image(data))
+    assert digest == store.put(data)
+    assert np.array_equal(np.asarray(decode_image(store.get(digest))), np.asarray(decode_image(data)))
