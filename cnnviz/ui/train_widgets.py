@@ -132,7 +132,8 @@ def dataset_section() -> imageset.ImageDataset | None:
             key=state.TRAIN_SIZE,
             help="Every image is resized and centre-cropped to this square.",
         )
-        channels = 1 if c2.toggle("Greyscale", key=state.TRAIN_GREY) else 3
+        # The generated shapes are always drawn in colour: the toggle would change nothing there.
+        channels = 1 if kind != "shapes" and c2.toggle("Greyscale", key=state.TRAIN_GREY) else 3
     try:
         if kind == "folder":
             st.file_uploader(

@@ -114,3 +114,14 @@ def test_fashion_mnist_offered_with_its_classes_or_how_to_get_it(tmp_path, monke
     at2.selectbox(key=state.TRAIN_SOURCE).set_value("fashionmnist").run()
     assert not at2.exception
     assert any("apt-get install dataset-fashion-mnist" in e.value for e in at2.error)
+
+
+def test_greyscale_is_offered_only_where_it_changes_the_data():
+    # Shapes are generated in colour whatever the toggle said (a browser test found a
+    # "greyscale" shapes model with three input channels); uploads honour it.
+    at = open_train()
+    assert at.selectbox(key=state.TRAIN_SOURCE).value == "shapes"
+    assert state.TRAIN_GREY not in [t.key for t in at.toggle]
+    at.selectbox(key=state.TRAIN_SOURCE).set_value("zip").run()
+    assert not at.exception
+    assert state.TRAIN_GREY in [t.key for t in at.toggle]

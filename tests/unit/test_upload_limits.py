@@ -7,7 +7,7 @@ import pytest
 from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
 from streamlit.runtime.uploaded_file_manager import UploadedFileRec
 
-from cnnviz.training import datasets
+from cnnviz.training import class_folders
 from cnnviz.ui import upload_limits
 from cnnviz.ui.upload_limits import BoundedUploadedFileManager, victims
 
@@ -90,7 +90,7 @@ def test_defaults_fit_a_folder_dataset(monkeypatch):
     per_session, total = upload_limits.caps()
     assert (per_session, total) == (5 * upload, 10 * upload)
     # a folder upload the Train page accepts, plus one more file, is never cut short
-    assert per_session >= datasets.MAX_TOTAL_BYTES + upload
+    assert per_session >= class_folders.MAX_TOTAL_BYTES + upload
 
 
 @pytest.mark.parametrize("value", ["0", "-3"])
