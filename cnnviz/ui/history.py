@@ -7,8 +7,11 @@ Back then first lands on ``/new-page?<old page's parameters>``: the same page ag
 frontend offers no way to replace instead of push, so a small script in the page (fixed
 text, no data in it) turns the second push into a replace: a push that keeps the path of a
 page just opened, before the user has acted again (pointer, key, focus leaving the page,
-back/forward), rewrites that page's entry. A widget change is a user action first, so it
-still gets its own entry; back/forward runs already replace (the frontend's own rule).
+back/forward), rewrites that page's entry. ``st.switch_page(query_params=...)`` pushes the new
+query on the old path first, then the new page: a page opened by a push made since the user's
+last action replaces that entry. A widget change is a user action first, so it still gets
+its own entry; back/forward runs already replace (the frontend's own rule). Known gap: a
+click inside a component's iframe that already has the focus is not seen as an action.
 """
 
 from __future__ import annotations
@@ -28,15 +31,23 @@ SCRIPT = """
   // The path of the page opened last by a push (or loaded), until the user acts again:
   // this run's own URL write is then part of opening that page, not a new view.
   let opening = w.location.pathname;
+  // Whether an entry was pushed since the user last acted: st.switch_page(query_params=...)
+  // first writes the new query on the old page's path, then opens the page.
+  let pushed = false;
   h.pushState = function (data, unused, url) {
     const next = url == null ? w.location.pathname : new URL(url, w.location.href).pathname;
-    if (opening !== null && next === opening && next === w.location.pathname) {
+    const here = w.location.pathname;
+    if (opening !== null && next === opening && next === here) {
       return replace(data, unused, url);
     }
-    opening = next !== w.location.pathname ? next : null;
+    opening = next !== here ? next : null;
+    if (next !== here && pushed) {
+      return replace(data, unused, url);  // that entry becomes the page it was opening
+    }
+    pushed = true;
     return push(data, unused, url);
   };
-  const acted = () => { opening = null; };
+  const acted = () => { opening = null; pushed = false; };
   w.addEventListener("popstate", acted, true);
   w.addEventListener("blur", (e) => { if (e.target === w) acted(); });  // focus went to another window or an iframe
   w.document.addEventListener("pointerdown", acted, true);

@@ -195,3 +195,31 @@ def test_uploaded_weights_travel_by_link(app_url, browser, tmp_path):
     assert _query(pg2) == _query(pg)
     ctx2.close()
     ctx.close()
+
+
+def test_one_back_press_per_view_after_a_click_that_opens_another_page(app_url, browser):
+    """A clicked filter opens the Channel page (st.switch_page) and a sidebar choice changes the
+    view: one history entry each, and Back walks them in order."""
+    ctx, pg = _fresh(browser)
+    open_app(pg, app_url + "/filters?image=coffee&layer=stem.conv")
+    pg.get_by_text("Click a filter to see what its output channel looks for").wait_for()
+    wait_idle(pg)
+    filters = pg.url
+    start = pg.evaluate("history.length")
+    click_picture(pg, 0, 1.5 / 6, 1.5 / 6)  # filter 7
+    pg.get_by_role("heading", name="One channel").wait_for()
+    _wait_query_value(pg, "channel", "7")
+    assert pg.evaluate("history.length") == start + 1
+    channel = pg.url
+    pg.locator('[data-testid="stSidebar"]').get_by_text("Random", exact=True).click()
+    _wait_query_value(pg, "weights", "random")
+    assert pg.evaluate("history.length") == start + 2
+    pg.go_back()
+    wait_idle(pg)
+    assert pg.url == channel
+    pg.go_back()
+    wait_idle(pg)
+    assert pg.url == filters
+    pg.get_by_text("Click a filter to see what its output channel looks for").wait_for()
+    no_exception(pg)
+    ctx.close()
