@@ -132,9 +132,10 @@ def _decode(png: bytes) -> list[str]:
     return [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)).convert("L"))]
 
 
-def test_the_share_qr_codes_decode_to_the_page_link(app_url, browser):
-    """The QR code in the Share popover and the large one decode to exactly the address bar's link,
-    both as served and as drawn on the screen (a long link: an edited 5×5 kernel)."""
+def test_the_share_qr_code_decodes_to_the_page_link(app_url, browser):
+    """The Share control's QR code (the "Show the QR code" dialog) decodes to exactly the address
+    bar's link, both as served and as drawn on the screen (a long link: an edited 5×5 kernel);
+    the popover's link to copy is that link too."""
     ctx, pg = _fresh(browser)
     cells = ",".join(["-0.0625"] * 12 + ["1.5"] + ["0.0625"] * 12)
     open_app(pg, app_url + f"/convolution?image=chelsea&size=5&cells={cells}&row=7&col=9")
@@ -143,19 +144,17 @@ def test_the_share_qr_codes_decode_to_the_page_link(app_url, browser):
     link = pg.url
     assert _query(pg)["cells"] == cells and len(link) > 250
     pg.get_by_role("button", name="Share this view").click()
-    body = pg.locator('[data-testid="stPopoverBody"]')
-    img = body.locator('[data-testid="stImage"] img')
-    img.wait_for()
-    assert body.locator("code").inner_text().strip() == link  # the link ready to copy
-    served = pg.request.get(urllib.parse.urljoin(link, img.get_attribute("src"))).body()
-    assert _decode(served) == [link]
-    assert _decode(img.screenshot()) == [link]  # as shown, 260 px wide
+    code = pg.locator('[data-testid="stPopoverBody"] code')
+    code.wait_for()
+    assert code.inner_text().strip() == link  # the link ready to copy
     pg.keyboard.press("Escape")
     wait_idle(pg)
-    pg.get_by_role("button", name="Show the QR code large").click()
-    big = pg.get_by_role("dialog").locator('[data-testid="stImage"] img')
-    big.wait_for()
-    assert _decode(big.screenshot()) == [link]
+    pg.get_by_role("button", name="Show the QR code").click()
+    img = pg.get_by_role("dialog").locator('[data-testid="stImage"] img')
+    img.wait_for()
+    served = pg.request.get(urllib.parse.urljoin(link, img.get_attribute("src"))).body()
+    assert _decode(served) == [link]
+    assert _decode(img.screenshot()) == [link]  # as shown on the screen
     no_exception(pg)
     ctx.close()
 
