@@ -1,12 +1,14 @@
 """Grad-CAM latency vs its floor (one forward with gradients on) and vs pytorch-grad-cam.
 
-Our Grad-CAM (captum LayerGradCam, parameters frozen) only back-propagates down to the
-layer, so it should cost about one forward pass with autograd recording. pytorch-grad-cam
-runs a full backward through every parameter.
+Our Grad-CAM (parameters frozen) only back-propagates down to the layer, so it should cost
+about one forward pass; it runs on a copy with BatchNorm folded into the convs and weights in
+channels_last (cnnviz.fast_copy). pytorch-grad-cam runs a full backward through every
+parameter, on its own copy of the model as built.
 """
 
 from __future__ import annotations
 
+import copy
 import statistics
 
 import numpy as np
@@ -37,12 +39,17 @@ def _case(name: str, weights: str) -> list[Row]:
         with lm.use() as model, torch.enable_grad():
             model(x.clone().requires_grad_())
 
+    # pytorch-grad-cam as it is normally used: its own copy of the model as built (default
+    # memory format, BatchNorm unfolded), parameters requiring grad. Ours runs on the faster
+    # copy LoadedModel keeps for Grad-CAM (cnnviz.fast_copy), which the peer never sees.
+    with lm.use() as model:
+        theirs = copy.deepcopy(model).eval()
+    for p in theirs.parameters():
+        p.requires_grad_(True)
+
     def peer():
-        with lm.use() as model:
-            for p in model.parameters():  # how pytorch-grad-cam is normally used; use() restores
-                p.requires_grad_(True)
-            with GradCAM(model, target_layers=[resolve(model, layer)]) as cam:
-                cam(input_tensor=x, targets=[ClassifierOutputTarget(target)])
+        with GradCAM(theirs, target_layers=[resolve(theirs, layer)]) as cam:
+            cam(input_tensor=x, targets=[ClassifierOutputTarget(target)])
 
     # Paired round by round (the order rotating): a second process slowing the machine for a
     # while slows both sides of a round, so it moves the ratios far less than the times.

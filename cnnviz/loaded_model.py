@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -15,6 +15,7 @@ import torch
 from PIL import Image
 from torch import nn
 
+from cnnviz.fast_copy import FastCopy, has_hooks, make_fast_copy, state_key
 from cnnviz.preprocess import Preprocess
 
 
@@ -60,6 +61,7 @@ class LoadedModel:
         self._free: list[nn.Module] = [model]  # replicas no thread is using
         self._cond = threading.Condition()
         self._held = threading.local()  # the replica this thread holds, and how deeply
+        self._fast: dict[int, FastCopy] = {}  # by id() of the replica it was made from
 
     @property
     def title(self) -> str:
@@ -119,6 +121,19 @@ class LoadedModel:
             if self._held.depth == 0:
                 self._held.model = None
                 self._release(model)
+
+    def fast_copy(self, model: nn.Module, layers: Iterable[str]) -> nn.Module:
+        """A faster stand-in (:mod:`cnnviz.fast_copy`) for ``model``, the replica this thread
+        holds from :meth:`use` (so its copy is this thread's too), for a forward that hooks
+        ``layers``; ``model`` itself when a copy cannot stand in: a hook on ``model``, or a
+        requested layer is a conv whose output the copy changed. Made on first use, remade
+        when the replica's weights change. Costs one more model's memory per replica."""
+        if has_hooks(model):
+            return model
+        fast = self._fast.get(id(model))
+        if fast is None or fast.key != state_key(model):
+            fast = self._fast[id(model)] = make_fast_copy(model)
+        return model if fast.folded.intersection(layers) else fast.model
 
     def __repr__(self) -> str:
         return f"LoadedModel({self.name!r}, weights={self.weights!r}, device={self.device})"

@@ -175,9 +175,10 @@ def _grad_at(model: nn.Module, layers: Sequence[str]) -> Iterator[dict[str, torc
         if name in store:
             return None
         if not out.requires_grad:
-            out = out.detach().requires_grad_()
-            store[name] = out
-            return out  # the rest of the forward builds on this leaf
+            store[name] = out.detach().requires_grad_()
+            # The rest of the forward builds on a copy of this leaf: an in-place op after the
+            # layer (ResNet's `out += identity` after bn2, an inplace ReLU) may not write a leaf.
+            return store[name].clone()
         store[name] = out
         return None
 
@@ -193,8 +194,13 @@ def layer_acts_and_grads(
     Returns (target, logits (K,), {layer: (activation (1, C, h, w), gradient (1, C, h, w))}),
     detached. ``target`` None means the top-1 class of this forward.
     """
-    with lm.use() as model, torch.enable_grad(), _grad_at(model, layers) as store:
-        logits = model(x.to(lm.device))  # (1, K)
+    with lm.use() as held, torch.enable_grad():
+        model = lm.fast_copy(held, layers)  # same outputs up to float rounding, 10-20% faster
+        x = x.to(lm.device)
+        if model is not held and x.dim() == 4:  # the copy's layout: no reorder at the first conv
+            x = x.contiguous(memory_format=torch.channels_last)
+        with _grad_at(model, layers) as store:
+            logits = model(x)  # (1, K)
         check_target(target, logits.shape[1])
         t = int(logits[0].argmax()) if target is None else int(target)
         missing = [n for n in layers if n not in store]

@@ -15,6 +15,8 @@ from cnnviz import explain as E
 from cnnviz import render
 from cnnviz.catalogue import sweep_layers
 from cnnviz.errors import CnnvizError
+from cnnviz.fast_copy import make_fast_copy
+from cnnviz.loaded_model import LoadedModel
 
 
 class Tiny(nn.Sequential):
@@ -42,10 +44,19 @@ def tiny_input(seed: int = 0) -> torch.Tensor:
     return torch.randn(1, 1, 8, 8, generator=torch.Generator().manual_seed(seed))
 
 
-def direct_gradcam(model: nn.Module, x: torch.Tensor, layer: str, target: int) -> np.ndarray:
-    """Grad-CAM written out: a forward hook keeps the layer output, autograd.grad of the score."""
+def direct_gradcam(model: nn.Module, x: torch.Tensor, layer: str, target: int, *, signed: bool = False) -> np.ndarray:
+    """Grad-CAM written out: a forward hook keeps the layer output, autograd.grad of the score.
+    The forward goes on with a copy, so an in-place op after the layer (ResNet's residual add)
+    cannot change the kept output."""
     kept = {}
-    h = dict(model.named_modules())[layer].register_forward_hook(lambda m, i, o: kept.setdefault("a", o))
+
+    def keep(_m, _i, o):
+        if "a" not in kept:
+            kept["a"] = o
+            return o.clone()
+        return None
+
+    h = dict(model.named_modules())[layer].register_forward_hook(keep)
     try:
         with torch.enable_grad():
             xr = x.clone().requires_grad_()  # something must require grad for a graph to exist
@@ -54,7 +65,8 @@ def direct_gradcam(model: nn.Module, x: torch.Tensor, layer: str, target: int) -
     finally:
         h.remove()
     a = kept["a"].detach()
-    return torch.relu((g.mean(dim=(2, 3), keepdim=True) * a).sum(1))[0].numpy()
+    cam = (g.mean(dim=(2, 3), keepdim=True) * a).sum(1)[0]  # before Grad-CAM's ReLU when signed
+    return (cam if signed else torch.relu(cam)).numpy()
 
 
 # ---------------------------------------------------------------- Grad-CAM
@@ -352,3 +364,126 @@ def test_display_signed_and_normalised():
     n = render.display(m, signed=False, cmap="viridis")
     np.testing.assert_array_equal(n.heat, [[0, 1], [0.5, 0]])
     assert (n.vmin, n.vmax, n.cmap) == (0.0, 1.0, "viridis")
+
+
+# ---------------------------------------------------------------- the faster copy Grad-CAM runs on
+def bn_resnet() -> LoadedModel:
+    """torchvision's ResNet-18 (10 classes, 64×64 input) with BatchNorm statistics and affine
+    terms far from identity, so folding them into the convs changes every conv's weights."""
+    from torchvision.models import resnet18
+
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        model = resnet18(num_classes=10)
+        with torch.no_grad():
+            for m in model.modules():
+                if isinstance(m, nn.BatchNorm2d):
+                    m.running_mean.normal_(0, 0.2)
+                    m.running_var.uniform_(0.5, 2.0)
+                    m.weight.uniform_(0.5, 1.5)
+                    m.bias.normal_(0, 0.2)
+    return wrap(model, size=64, channels=3, classes=10, layer="layer4")
+
+
+def assert_close_maps(ours: np.ndarray, ref: np.ndarray) -> None:
+    # float rounding of a folded conv (a·(w·x) vs (a·w)·x): relative to the map's scale
+    scale = float(np.abs(ref).max())
+    assert scale > 0
+    np.testing.assert_allclose(ours, ref, atol=1e-4 * scale)
+
+
+def test_fast_copy_folds_every_conv_bn_pair_of_resnet18():
+    lm = bn_resnet()
+    fast = make_fast_copy(lm.model)
+    convs = {n for n, m in lm.model.named_modules() if isinstance(m, nn.Conv2d)}
+    assert len(convs) == 20 and fast.folded == convs  # every ResNet-18 conv feeds a BatchNorm
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in fast.model.modules())
+    assert [n for n, _ in fast.model.named_modules()] == [n for n, _ in lm.model.named_modules()]
+    assert fast.model.layer1[0].conv1.weight.is_contiguous(memory_format=torch.channels_last)
+    x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        want = lm.model(x)
+        np.testing.assert_allclose(fast.model(x).numpy(), want.numpy(), atol=1e-5 * float(want.abs().max()))
+
+
+@pytest.mark.parametrize("layer", ["layer4", "layer3.1.bn2", "layer2.0.relu", "layer1"])
+def test_gradcam_on_the_fast_copy_equals_direct_computation(layer):
+    lm = bn_resnet()
+    x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(2))
+    with lm.use() as model:
+        assert lm.fast_copy(model, [layer]) is not model  # the fast path is the one tested
+    for target in (0, 7):
+        e = E.explain(lm, x, "gradcam", target=target, layer=layer)
+        assert_close_maps(e.signed, direct_gradcam(lm.model, x, layer, target, signed=True))
+    with torch.no_grad():
+        np.testing.assert_allclose(e.logits, lm.model(x)[0].numpy(), atol=1e-5)
+
+
+def test_gradcam_at_a_folded_conv_runs_on_the_model_itself():
+    lm = bn_resnet()
+    x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(3))
+    with lm.use() as model:
+        assert lm.fast_copy(model, ["layer4.1.conv2"]) is model  # its output lost its own tensor
+    e = E.explain(lm, x, "gradcam", target=3, layer="layer4.1.conv2")
+    np.testing.assert_allclose(e.map, direct_gradcam(lm.model, x, "layer4.1.conv2", 3), atol=1e-6)
+
+
+def test_fast_copy_follows_weights_written_in_place_and_steps_aside_for_hooks():
+    lm = bn_resnet()
+    x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(4))
+    E.explain(lm, x, "gradcam", target=1)  # makes the copy
+    with lm.use() as model, torch.no_grad():
+        model.layer4[1].bn2.running_mean.add_(0.5)
+        model.fc.weight.mul_(-1)
+    e = E.explain(lm, x, "gradcam", target=1)
+    assert_close_maps(e.signed, direct_gradcam(lm.model, x, "layer4", 1, signed=True))
+    with lm.use() as model:
+        h = model.layer1.register_forward_hook(lambda m, i, o: None)
+        try:
+            assert lm.fast_copy(model, ["layer4"]) is model
+        finally:
+            h.remove()
+        assert lm.fast_copy(model, ["layer4"]) is not model
+
+
+def test_fast_copy_does_not_fold_what_it_cannot_prove_is_conv_then_bn():
+    class Odd(nn.Module):
+        """conv→bn twice through one conv (second time without bn), and a branch on the data."""
+
+        def __init__(self):
+            super().__init__()
+            self.conv, self.bn, self.conv2, self.bn2 = (
+                nn.Conv2d(3, 3, 1),
+                nn.BatchNorm2d(3),
+                nn.Conv2d(3, 3, 1),
+                nn.BatchNorm2d(3),
+            )
+
+        def forward(self, x):
+            return self.bn(self.conv(x)) + self.conv(x) + self.bn2(self.conv2(x))
+
+    assert make_fast_copy(Odd().eval()).folded == {"conv2"}
+
+    class Branchy(Odd):
+        def forward(self, x):
+            return self.bn(self.conv(x)) if x.sum() > 0 else x  # not traceable symbolically
+
+    fast = make_fast_copy(Branchy().eval())
+    assert fast.folded == frozenset() and isinstance(fast.model.bn, nn.BatchNorm2d)
+
+
+def test_gradcam_on_the_fast_copy_stops_backward_at_the_layer():
+    lm, seen = bn_resnet(), {}
+    with lm.use() as model:
+        fast = lm.fast_copy(model, ["layer3"])
+    hs = [
+        getattr(fast, n).register_forward_hook(lambda m, i, o, n=n: seen.__setitem__(n, o.requires_grad))
+        for n in ("layer2", "layer4", "fc")
+    ]
+    try:
+        E.explain(lm, torch.zeros(1, 3, 64, 64), "gradcam", layer="layer3", target=0)
+    finally:
+        for h in hs:
+            h.remove()
+    assert seen == {"layer2": False, "layer4": True, "fc": True}
+    assert all(not p.requires_grad and p.grad is None for p in fast.parameters())
