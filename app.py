@@ -5,13 +5,14 @@ from pathlib import Path
 import streamlit as st
 
 from cnnviz.ui import history, links, state, theme, upload_limits
-from cnnviz.ui.process import keep_imports_out_of_gc, preload_pages, torch_threads
+from cnnviz.ui.process import keep_imports_out_of_gc, preload_pages, send_pictures_without_delay, torch_threads
 from cnnviz.ui.share import presenter_style
 from cnnviz.ui.sidebar import render_sidebar
 
 keep_imports_out_of_gc()
 torch_threads()
 preload_pages(Path(__file__).parent / "pages")
+send_pictures_without_delay()
 upload_limits.install()  # once per process: caps on uploads held by Streamlit (incl. URLs filled without a widget)
 
 st.set_page_config(page_title="CNN Explorer", page_icon=":material/search:", layout="wide")

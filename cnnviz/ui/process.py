@@ -7,6 +7,7 @@ import contextlib
 import gc
 import importlib
 import os
+import socket
 import threading
 from pathlib import Path
 
@@ -81,3 +82,39 @@ def preload_pages(folder: Path) -> None:
         return
     names = _page_imports(folder)
     threading.Thread(target=_import_all, args=(names,), name="cnnviz-preload", daemon=True).start()
+
+
+_nodelay_done = threading.Lock()
+
+
+def send_pictures_without_delay() -> None:
+    """TCP_NODELAY on this server's TCP sockets, once per process (Linux).
+
+    Streamlit binds its listening socket itself, without naming the protocol, so asyncio
+    does not turn off Nagle's algorithm on the connections it accepts. A picture's headers and
+    body are then written separately and the body waits for the browser's delayed ACK: every
+    picture fetched on a kept-alive connection took ~44 ms instead of ~1 ms (measured on the
+    loopback with a raw socket client: 42.5, 43.9, 44.0 ms). Connections accepted later inherit
+    the option from the listening socket; those already open get it here too.
+    """
+    if _nodelay_done.acquire(blocking=False):
+        nodelay_on_tcp_sockets()
+
+
+def nodelay_on_tcp_sockets() -> int:
+    """Set TCP_NODELAY on every TCP stream socket this process holds; how many (Linux's
+    /proc/self/fd; 0 elsewhere)."""
+    fds = Path("/proc/self/fd")
+    if not fds.is_dir():
+        return 0
+    done = 0
+    for entry in list(fds.iterdir()):
+        with contextlib.suppress(OSError, ValueError):
+            if not os.readlink(entry).startswith("socket:"):
+                continue
+            s = socket.socket(fileno=os.dup(int(entry.name)))  # a second handle, closed below
+            with s:
+                if s.family in (socket.AF_INET, socket.AF_INET6) and s.type == socket.SOCK_STREAM:
+                    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    done += 1
+    return done

@@ -76,3 +76,22 @@ def test_shared_photo_from_the_decoded_image_equals_from_the_bytes(tmp_path):
     digest = store.put(decode_image(data))
     assert digest == store.put(data)
     assert np.array_equal(np.asarray(decode_image(store.get(digest))), np.asarray(decode_image(data)))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="Linux's /proc")
+def test_nodelay_reaches_the_listening_socket_and_what_it_accepts_later():
+    import socket
+
+    from cnnviz.ui.process import nodelay_on_tcp_sockets
+
+    listener = socket.socket(socket.AF_INET)  # as Streamlit binds it: no protocol named
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    with listener:
+        assert listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+        assert nodelay_on_tcp_sockets() >= 1
+        assert listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+        with socket.create_connection(listener.getsockname()):
+            accepted, _ = listener.accept()
+            with accepted:
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
