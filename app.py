@@ -58,5 +58,7 @@ notice = st.container()  # the top of the main area: a message about an unusable
 presenter_style()
 try:
     nav.run()
+except links.PageEnd:  # links.stop(): the page ended early, its view still goes into the URL
+    pass
 finally:
     links.end(notice, share)  # the view into the URL, the Share panel

@@ -57,7 +57,7 @@ try:
     att = xv.attack(eps, None if goal < 0 else goal)
 except CnnvizError as err:
     st.error(str(err))
-    st.stop()
+    links.stop()
 
 if att.goal is not None and eps > 0:
     if att.reached:

@@ -38,7 +38,7 @@ for col, slot in zip(cols, ("A", "B"), strict=True):
         if models[slot] is not None:
             preds[slot] = cv.top5(*picked[slot])
 if len(preds) < 2:
-    st.stop()
+    links.stop()
 
 st.subheader("Feature maps at a comparable depth")
 depth = st.slider(

@@ -69,7 +69,7 @@ with left:
         )
     except CnnvizError as e:
         st.error(str(e))
-        st.stop()
+        links.stop()
     fixed = widgets.fixed_scale_toggle()
 
 out = cv.conv2d(grey, kernel, stride, padding)  # (OH, OW)
@@ -149,7 +149,7 @@ try:
     fc = cv.first_conv(lm.model)
 except CnnvizError as e:
     st.error(str(e))
-    st.stop()
+    links.stop()
 n_out, n_in, k, _ = fc.weight.shape
 widgets.clamp(state.CONV_FILTER, 0, n_out - 1)
 i = st.slider(f"Filter of `{fc.name}` ({n_out} filters, each {n_in}×{k}×{k})", 0, n_out - 1, 0, key=state.CONV_FILTER)

@@ -42,7 +42,7 @@ try:
     e = xv.explanation("gradcam", target, layer.name)
 except CnnvizError as err:
     st.error(str(err))
-    st.stop()
+    links.stop()
 
 d = render.display(e.map if not signed else e.signed, signed=signed, cmap=cmap)
 png = render.overlay_png(picture, d, alpha=alpha)
@@ -77,12 +77,12 @@ if not st.toggle(
     help="One more forward and backward pass: the same class's Grad-CAM at the output of every block.",
 ):
     st.caption("Turn it on to see, block by block from early to late, where the evidence for this class forms.")
-    st.stop()
+    links.stop()
 try:
     s = xv.sweep(target)
 except CnnvizError as err:
     st.error(str(err))
-    st.stop()
+    links.stop()
 small = picture.resize((150, 150))
 thumbs = [render.overlay_png(small, render.display(m, cmap=cmap), alpha=0.55) for m in s.maps]
 st.image(thumbs, caption=[f"{n} · {m.shape[0]}×{m.shape[1]}" for n, m in zip(s.layers, s.maps, strict=True)], width=150)

@@ -59,7 +59,7 @@ try:
     mx, av = pl.pool2d(fmap, k, stride, "max"), pl.pool2d(fmap, k, stride, "avg")
 except CnnvizError as e:
     st.error(str(e))
-    st.stop()
+    links.stop()
 oh, ow = mx.shape
 st.markdown(
     f"**{w}×{h} → {ow}×{oh}**: ⌊({w} − {k}) / {stride}⌋ + 1 = {ow} — "
@@ -126,7 +126,7 @@ st.header("Pooling inside this network")
 layers = pooling_layers(lm.model)
 if not layers:
     st.info("This model has no pooling layers: it shrinks its maps with stride-2 convolutions instead.")
-    st.stop()
+    links.stop()
 mods = dict(layers)
 net = st.selectbox(
     "Pooling layer",

@@ -24,7 +24,7 @@ with st.expander("What am I looking at?"):
         "files that are not pictures are skipped and counted."
     )
 if ds is None:
-    st.stop()
+    links.stop()
 
 st.header("2 · Architecture")
 arch = tw.arch_section(ds)
@@ -36,7 +36,7 @@ with st.expander("What am I looking at?"):
         "neurons off while training, which fights overfitting. The last layer gives one score per class."
     )
 if arch is None:
-    st.stop()
+    links.stop()
 
 st.header("3 · Augmentation")
 aug = tw.augment_section(ds)
@@ -119,14 +119,14 @@ with st.expander("What am I looking at?"):
     )
 
 if snap is None or snap.active:
-    st.stop()
+    links.stop()
 if snap.status == "error":
     st.error(snap.message)
-    st.stop()
+    links.stop()
 if snap.message:
     st.warning(snap.message)
 if snap.fit is None or snap.results is None:
-    st.stop()
+    links.stop()
 
 st.header("5 · Results")
 tr.results_view(snap, t)

@@ -57,6 +57,7 @@ __all__ = [
     "layer_param",
     "numbers_param",
     "page",
+    "stop",
 ]
 
 _run = threading.local()  # this script run's page, declared parameters and link values
@@ -218,6 +219,25 @@ def page(**params: Param) -> None:
             ss.pop(k, None)
         ss[p.key] = v
         _run.applied[p.key] = (name, v)
+
+
+class PageEnd(Exception):  # noqa: N818 (not an error: the page is done)
+    """Raised by :func:`stop`; app.py catches it around ``nav.run()``."""
+
+
+def stop() -> None:
+    """End the page here; use it in pages instead of ``st.stop()``.
+
+    After ``st.stop()`` every Streamlit call raises, so ``links.end`` could neither write the
+    view's URL nor draw the Share panel (Grad-CAM before its layer sweep, the Train page before
+    a training). In a fragment's own rerun (no app.py around it) this is ``st.stop()``.
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None or ctx.fragment_ids_this_run or not getattr(_run, "began", False):
+        st.stop()
+    raise PageEnd
 
 
 def _ensure_app_ran() -> None:

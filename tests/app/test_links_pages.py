@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
+from helpers import nav_pages
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.gallery import sample_bytes
@@ -184,3 +186,12 @@ def test_a_link_to_weights_not_on_this_server_gets_one_message_and_the_defaults(
         assert len(at.warning) == 1 and phrase in at.warning[0].value, (raw, [w.value for w in at.warning])
         assert at.session_state["weights_choice"] == "pretrained" and not at.error and not at.exception
         assert at.query_params["weights"] == "pretrained"
+
+
+@pytest.mark.parametrize("page", [path for path, _ in nav_pages()])
+def test_every_page_writes_its_view_and_shows_the_share_panel(page):
+    """A page that ends with st.stop() on its usual path loses what links.end does after it: the
+    URL and the Share panel (Grad-CAM's sweep toggle once did)."""
+    at = open_link(page, image="chelsea")
+    assert at.query_params.get("model") == "efficientnet_lite0" and at.query_params.get("image") == "chelsea", page
+    assert any(b.label == "Show the QR code" for b in at.button), page
