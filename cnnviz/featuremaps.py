@@ -45,10 +45,12 @@ def value_range(arrays, signed: bool) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class Grid:
-    """A tiled picture of a layer: ``rgb`` (H, W, 3) uint8, channel ``order`` (C,), ``ncols``,
-    the colormap, and the value range the colours span (None per channel: each tile its own)."""
+    """A tiled picture of a layer: ``index`` (H, W) uint8 into ``palette`` (256, 3) (see
+    :func:`cnnviz.render.levels`), channel ``order`` (C,), ``ncols``, the colormap, and the
+    value range the colours span (None per channel: each tile its own)."""
 
-    rgb: np.ndarray
+    index: np.ndarray
+    palette: np.ndarray
     order: np.ndarray
     ncols: int
     cmap: str
@@ -56,6 +58,16 @@ class Grid:
     vmax: float | None
     tile: int  # tile width in pixels with its gap (after the zoom), for locating a channel
     tile_h: int = 0  # tile height likewise (0: same as ``tile``)
+
+    @property
+    def rgb(self) -> np.ndarray:
+        """(H, W, 3) uint8 colours of the grid."""
+        return self.palette[self.index]
+
+    def picture(self, channel: int | None = None) -> Image.Image:
+        """The grid as an indexed ("P") image, ``channel``'s tile outlined (a small, fast PNG)."""
+        index = self.index if channel is None else self._box(self.index, channel, render.MARK)
+        return render.indexed_image(index, self.palette)
 
     def channel_at(self, pixel: tuple[int, int]) -> int | None:
         """The channel whose tile holds ``pixel`` = (row, col) of ``rgb``, or None (a gap past the end)."""
@@ -65,12 +77,15 @@ class Grid:
 
     def outlined(self, channel: int, color: tuple[int, int, int] = (255, 0, 255), thickness: int = 3) -> np.ndarray:
         """A copy of ``rgb`` with ``channel``'s tile outlined (the selected channel)."""
+        return self._box(self.rgb, channel, color, thickness)
+
+    def _box(self, pic: np.ndarray, channel: int, color, thickness: int = 3) -> np.ndarray:
         hits = np.nonzero(self.order == channel)[0]
         if not hits.size:
-            return self.rgb
+            return pic
         r, c = divmod(int(hits[0]), self.ncols)
         th = self.tile_h or self.tile
-        return render.draw_box(self.rgb, r * th, c * self.tile, th - 1, self.tile - 1, color=color, thickness=thickness)
+        return render.draw_box(pic, r * th, c * self.tile, th - 1, self.tile - 1, color=color, thickness=thickness)
 
 
 def feature_grid(
@@ -110,8 +125,8 @@ def feature_grid(
     ncols = max(1, min(ncols, c))
     zoom = render.fit_factor(w * ncols, target=width)
     grid = render.tile(unit, ncols=ncols, pad=1)
-    rgb = render.upscale(render.colorize(grid, cmap), zoom)
-    return Grid(rgb, order, ncols, cmap, vmin, vmax, (w + 1) * zoom, (h + 1) * zoom)
+    index = render.upscale(render.levels(grid), zoom)
+    return Grid(index, render.palette(cmap), order, ncols, cmap, vmin, vmax, (w + 1) * zoom, (h + 1) * zoom)
 
 
 def channel_stats(m: np.ndarray) -> dict[str, float]:

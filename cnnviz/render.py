@@ -43,6 +43,38 @@ def colorize(unit: np.ndarray, cmap: str = "viridis") -> np.ndarray:
     return rgb
 
 
+# An indexed picture of maps: 1 byte a pixel, so a PNG of a big grid encodes ~8× faster and
+# ~2.5× smaller than RGB (1280 channels of 7×7 at 1149×645 px: 3.5 ms / 109 kB against 30 ms /
+# 287 kB), with the same colours. LEVELS is odd so that 0.5 (zero of a signed map) is a level.
+LEVELS = 253
+GAP, MARK = 253, 254  # palette entries: the white between tiles, the outline of a chosen tile
+
+
+def palette(cmap: str, mark: tuple[int, int, int] = (255, 0, 255)) -> np.ndarray:
+    """(256, 3) uint8: ``cmap`` at LEVELS evenly spaced points of its 256, then white (GAP),
+    then ``mark`` (MARK); indices from :func:`levels`."""
+    pal = np.zeros((256, 3), dtype=np.uint8)
+    pal[:LEVELS] = colormap_lut(cmap)[np.round(np.arange(LEVELS) * 255 / (LEVELS - 1)).astype(int)]
+    pal[GAP] = 255
+    pal[MARK] = mark
+    return pal
+
+
+def levels(unit: np.ndarray) -> np.ndarray:
+    """uint8 palette indices of values in 0..1 (NaN, the tile gap, → GAP)."""
+    unit = np.asarray(unit, dtype=np.float32)
+    idx = (np.nan_to_num(unit, nan=0.0) * (LEVELS - 1)).round().astype(np.uint8)
+    idx[np.isnan(unit)] = GAP
+    return idx
+
+
+def indexed_image(index: np.ndarray, pal: np.ndarray) -> Image.Image:
+    """A "P" image of (H, W) uint8 ``index`` with the (256, 3) palette ``pal``."""
+    img = Image.fromarray(np.ascontiguousarray(index), mode="L")
+    img.putpalette(pal.tobytes())
+    return img
+
+
 def tile(maps: np.ndarray, ncols: int | None = None, pad: int = 1, fill: float = np.nan) -> np.ndarray:
     """Tile (N, H, W) or (N, H, W, C) arrays into one grid, row-major, ``pad`` between.
 

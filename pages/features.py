@@ -57,7 +57,7 @@ with c3:
 order = [int(i) for i in grid.order]
 if st.session_state.get(state.FEAT_CHANNEL) not in order:
     st.session_state[state.FEAT_CHANNEL] = order[0]
-hit = clicked(grid.outlined(st.session_state[state.FEAT_CHANNEL]), key=state.FEAT_GRID_CLICK)
+hit = clicked(grid.picture(st.session_state[state.FEAT_CHANNEL]), key=state.FEAT_GRID_CLICK)
 if hit is not None and grid.channel_at(hit) is not None:
     st.session_state[state.FEAT_CHANNEL] = grid.channel_at(hit)
     st.rerun()  # redraw the outline on the clicked tile

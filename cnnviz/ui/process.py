@@ -64,16 +64,23 @@ def _page_imports(folder: Path) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+# Imported on the first visit of their page, not here: a custom component imported outside a
+# script run was not registered (streamlit_image_coordinates answered 404 in the browser).
+_NOT_IN_BACKGROUND = ("streamlit", "cnnviz.ui")
+
+
 def _import_all(names: list[str]) -> None:
     for name in names:
+        if name.startswith(_NOT_IN_BACKGROUND):
+            continue
         with contextlib.suppress(ImportError):  # ``from a import function``: not a module
             importlib.import_module(name)
 
 
 def preload_pages(folder: Path) -> None:
-    """Import, once per process and in the background, every module the pages use.
+    """Import, once per process and in the background, the core modules the pages use.
 
-    Pages import their modules (captum, altair, the explanation code...) on a student's
+    Pages import their modules (captum, pandas, the explanation code...) on a student's
     first visit; with a class arriving at once, those imports (~0.9 s of CPU, holding the
     GIL) landed in the middle of thirty students' interactions. Started by the first run,
     so the server starts as fast as before.

@@ -95,3 +95,19 @@ def test_nodelay_reaches_the_listening_socket_and_what_it_accepts_later():
             accepted, _ = listener.accept()
             with accepted:
                 assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+
+
+def test_feature_grid_picture_is_the_outlined_grid_in_a_third_of_the_bytes():
+    from cnnviz import featuremaps as fm
+
+    rng = np.random.default_rng(1)
+    maps = np.abs(rng.standard_normal((1280, 7, 7))).astype(np.float32)  # EfficientNet-Lite0's head.act
+    g = fm.feature_grid(maps)
+    ch = int(g.order[5])
+    pic = g.picture(ch)
+    assert pic.mode == "P" and np.array_equal(np.asarray(pic.convert("RGB")), g.outlined(ch))
+    assert len(render.to_png(pic)) < len(render.to_png(g.outlined(ch))) / 2
+    lut = render.colormap_lut(fm.SEQUENTIAL)
+    assert [tuple(render.palette(fm.SEQUENTIAL)[render.levels(np.array([v]))[0]]) for v in (0, 0.5, 0.75, 1)] == [
+        tuple(lut[i]) for i in (0, 128, 191, 255)
+    ]
