@@ -25,25 +25,24 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 class FastCopy:
     """``model``: the faster copy (eval mode, no parameter requires grad); ``folded``: the
     conv layers whose output now includes their BatchNorm (hooking one would read the wrong
-    tensor); ``key``: :func:`state_key` of the model it was made from."""
+    tensor); ``key``: :func:`copy_key` of the model it was made from."""
 
     model: nn.Module
     folded: frozenset[str]
     key: tuple
 
 
-def state_key(model: nn.Module) -> tuple:
-    """Changes whenever a parameter or buffer is replaced or written in place (each tensor's
-    version counter), so a copy made earlier is known to be stale."""
-    return tuple((t.data_ptr(), t._version) for t in (*model.parameters(), *model.buffers()))
-
-
-def has_hooks(model: nn.Module) -> bool:
-    """Whether any module carries a hook (a copy would not see hooks added to the model later,
-    nor should it carry the ones on it now)."""
-    return any(
-        m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or m._backward_pre_hooks for m in model.modules()
-    )
+def copy_key(model: nn.Module) -> tuple | None:
+    """None when any module carries a hook (a copy would not see hooks added to the model
+    later, nor should it carry the ones on it now); else a key that changes whenever a
+    parameter or buffer is replaced or written in place (each tensor's version counter), so a
+    copy made earlier is known to be stale. One walk of the tree: it runs on every Grad-CAM."""
+    key = []
+    for m in model.modules():
+        if m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or m._backward_pre_hooks:
+            return None
+        key.extend((t.data_ptr(), t._version) for t in (*m._parameters.values(), *m._buffers.values()) if t is not None)
+    return tuple(key)
 
 
 def _conv_bn_pairs(model: nn.Module) -> list[tuple[str, str]]:
@@ -73,9 +72,9 @@ def _replace(model: nn.Module, name: str, new: nn.Module) -> None:
     setattr(model.get_submodule(parent) if parent else model, leaf, new)
 
 
-def make_fast_copy(model: nn.Module) -> FastCopy:
-    """A :class:`FastCopy` of ``model`` (which must carry no hooks: see :func:`has_hooks`)."""
-    key = state_key(model)
+def make_fast_copy(model: nn.Module, key: tuple | None = None) -> FastCopy:
+    """A :class:`FastCopy` of ``model``, which carries no hook; ``key``: its :func:`copy_key`."""
+    key = copy_key(model) if key is None else key
     fast = copy.deepcopy(model).eval()
     folded = []
     for conv_name, bn_name in _conv_bn_pairs(fast):

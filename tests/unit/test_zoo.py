@@ -134,6 +134,16 @@ def test_use_restores_state_after_success_and_failure():
     assert not lm.model.training
 
 
+def test_use_gives_eval_mode_and_restores_mixed_modes():
+    lm = zoo.load_model("squeezenet1_1", "random", device="cpu")
+    lm.model.train()
+    lm.model.features[0].eval()  # one module left in eval, the rest training
+    before = [m.training for m in lm.model.modules()]
+    with lm.use() as model:
+        assert not any(m.training for m in model.modules())
+    assert [m.training for m in lm.model.modules()] == before and before.count(False) == 1
+
+
 def test_use_serialises_threads():
     lm = zoo.load_model("squeezenet1_1", "random", device="cpu")
     inside, overlaps = [0], []
