@@ -30,6 +30,8 @@ from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileMan
 
 __all__ = ["BoundedUploadedFileManager", "caps", "held_bytes", "install", "victims"]
 
+# What the subclass reads of Streamlit 1.67's manager (tests/unit/test_upload_limits.py).
+_INTERNALS = ("_lock", "file_storage", "_total_bytes")
 Holdings = dict[str, list[tuple[str, int]]]  # session id -> [(file id, bytes)], oldest first
 
 
@@ -87,6 +89,8 @@ class BoundedUploadedFileManager(MemoryUploadedFileManager):
         super().add_file(session_id, file)
         session_cap, total_cap = caps()
         with self._lock:
+            if self._total_bytes <= min(session_cap, total_cap):
+                return  # no session can be over either cap: O(1) for ordinary use (a 5000-file folder)
             holdings = {
                 sid: [(fid, len(rec.data)) for fid, rec in files.items()] for sid, files in self.file_storage.items()
             }
@@ -114,7 +118,7 @@ def install() -> bool:
     mgr = Runtime.instance().uploaded_file_mgr
     if isinstance(mgr, BoundedUploadedFileManager):
         return True
-    if type(mgr) is not MemoryUploadedFileManager:
-        return False
+    if type(mgr) is not MemoryUploadedFileManager or not all(hasattr(mgr, a) for a in _INTERNALS):
+        return False  # another manager, or a Streamlit whose internals moved: leave it alone
     mgr.__class__ = BoundedUploadedFileManager
     return True

@@ -20,10 +20,13 @@ from safetensors import safe_open
 
 from cnnviz import usermodels
 
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
 TAKEN = re.compile(r"The name '([\w-]+)' is already taken; save under another, e.g. '([\w-]+)'\.")
 
 
 def _owner(page) -> str:
+    page.wait_for_function("document.cookie.includes('cnnviz_owner=')", timeout=30_000)
     return next(c["value"] for c in page.context.cookies() if c["name"] == "cnnviz_owner")
 
 
@@ -57,6 +60,7 @@ def _save(page, name: str) -> None:
 
 def _answer(page) -> str:
     """After a Save click: 'saved' or the refusal's text."""
+    wait_idle(page)  # the click's run, not what an earlier run left on the page
     page.locator('[data-testid="stAlertContentSuccess"], [data-testid="stAlertContentError"]').filter(
         has_text=re.compile("Saved as|already taken")
     ).first.wait_for(timeout=60_000)
@@ -159,6 +163,12 @@ def test_two_save_one_name_a_third_cannot_take_either(app_url, browser):
             main.get_by_text("forward pass").first.wait_for()
             text = main.inner_text()
             assert re.search(r"\b(circle|square|triangle|star) — \d", text), text[:600]
+    except Exception:  # what each browser showed, for the failure's report
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        for who, ctx in zip("abc", ctxs, strict=True):
+            for pg in ctx.pages:
+                pg.screenshot(path=str(SHOTS / f"same_name_{who}.png"), full_page=True)
+        raise
     finally:
         for ctx in ctxs:
             ctx.close()

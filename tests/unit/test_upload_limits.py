@@ -16,6 +16,7 @@ MB = 1 << 20
 
 def _mgr() -> MemoryUploadedFileManager:
     mgr = MemoryUploadedFileManager("/_stcore/upload_file")
+    assert all(hasattr(mgr, a) for a in upload_limits._INTERNALS)  # else install() stays off
     mgr.__class__ = BoundedUploadedFileManager  # what install() does to the runtime's own
     return mgr
 
