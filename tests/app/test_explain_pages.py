@@ -5,24 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import fgsm_by_hand
+from helpers import fgsm_by_hand, run
+from helpers import page_text as text
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
-
-
-def run(at: AppTest, model: str, weights: str = "pretrained") -> AppTest:
-    # After a page switch AppTest (1.67) drops the sidebar's widgets: set its choices via state.
-    at.session_state["model_name"] = model
-    at.session_state["weights_choice"] = weights
-    at.run()
-    assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
-    return at
-
-
-def text(at: AppTest) -> str:
-    return "\n".join(e.value for kind in (at.markdown, at.caption, at.subheader, at.title) for e in kind)
 
 
 @pytest.fixture(scope="module")
