@@ -70,13 +70,19 @@ def ms(seconds: float) -> str:
 
 
 def paired(
-    fns: dict[str, Callable[[], object]], *, repeat: int = 41, warmup: int = 3
+    fns: dict[str, Callable[[], object]],
+    *,
+    repeat: int = 41,
+    warmup: int = 3,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> tuple[dict[str, float], dict[str, list[float]]]:
     """Run ``fns`` interleaved ``repeat`` times, the order rotating each round.
 
     Returns (median seconds per function, per-round times per function). Ratios taken
     round by round (:func:`ratios`) compare runs made within milliseconds of each other,
     so another process that slows the machine for a while slows both sides of a pair.
+    ``clock``: ``time.thread_time`` measures the work of functions that run on the
+    calling thread only (torch with one thread): waiting for a core then counts for neither.
     """
     names = list(fns)
     for _ in range(warmup):
@@ -85,9 +91,9 @@ def paired(
     times: dict[str, list[float]] = {k: [] for k in names}
     for r in range(repeat):
         for k in names[r % len(names) :] + names[: r % len(names)]:
-            t = time.perf_counter()
+            t = clock()
             fns[k]()
-            times[k].append(time.perf_counter() - t)
+            times[k].append(clock() - t)
     return {k: statistics.median(v) for k, v in times.items()}, times
 
 
