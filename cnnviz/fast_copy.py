@@ -13,12 +13,15 @@ shows BatchNorm outputs.
 from __future__ import annotations
 
 import copy
+import functools
 from collections import Counter
 from dataclasses import dataclass
 
 import torch
-from torch import fx, nn
+from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
+from torch.overrides import TorchFunctionMode
+from torch.utils._pytree import tree_leaves
 
 
 @dataclass(frozen=True)
@@ -45,25 +48,63 @@ def copy_key(model: nn.Module) -> tuple | None:
     return tuple(key)
 
 
-def _conv_bn_pairs(model: nn.Module) -> list[tuple[str, str]]:
-    """(conv, bn) names where a BatchNorm2d with running statistics reads a Conv2d's output
-    and nothing else reads it. [] when the model cannot be traced symbolically."""
+class _Uses(TorchFunctionMode):
+    """Counts, per tensor, the torch calls that read it, over one forward (thread-local, unlike
+    ``torch.fx`` tracing, which patches ``nn.Module.__call__`` for every thread while it runs:
+    thirty sessions' forwards broke while one session's copy was traced). Keeps every output
+    alive so that no ``id`` is reused within the forward."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.uses: Counter[int] = Counter()
+        self.kept: list = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        # a read that makes a tensor is a use; ``x.dim()``, ``x.shape`` (BatchNorm checks) are not
+        if any(isinstance(o, torch.Tensor) for o in tree_leaves(out)):
+            for a in tree_leaves((args, kwargs)):
+                if isinstance(a, torch.Tensor):
+                    self.uses[id(a)] += 1
+            self.kept.append(out)
+        return out
+
+
+def _conv_bn_pairs(model: nn.Module, example: torch.Tensor) -> list[tuple[str, str]]:
+    """(conv, bn) names where a BatchNorm2d with running statistics reads a Conv2d's output,
+    nothing else reads that output, and each runs once per forward - found by running
+    ``model`` (a private copy: hooks are put on it) once on ``example``. The models this app
+    builds run the same ops for every input, so one forward shows their data flow."""
+    calls: Counter[str] = Counter()
+    conv_out: dict[int, str] = {}
+    bn_in: dict[str, int] = {}
+    kept: list = []
+
+    def seen(name: str, m: nn.Module, inp, out) -> None:
+        calls[name] += 1
+        if isinstance(m, nn.Conv2d):
+            conv_out[id(out)] = name
+            kept.append(out)
+        elif inp and isinstance(inp[0], torch.Tensor):
+            bn_in[name] = id(inp[0])
+
+    handles = [
+        m.register_forward_hook(functools.partial(seen, name))
+        for name, m in model.named_modules()
+        if isinstance(m, nn.Conv2d) or (isinstance(m, nn.BatchNorm2d) and m.running_mean is not None)
+    ]
     try:
-        graph = fx.symbolic_trace(model).graph
-    except Exception:  # data-dependent control flow (a user model): no folding, still channels_last
-        return []
-    mods = dict(model.named_modules())
-    calls = Counter(n.target for n in graph.nodes if n.op == "call_module")
+        with torch.no_grad(), _Uses() as uses:
+            model(example)
+    finally:
+        for h in handles:
+            h.remove()
     pairs = []
-    for node in graph.nodes:
-        bn = mods.get(node.target) if node.op == "call_module" else None
-        if not isinstance(bn, nn.BatchNorm2d) or bn.running_mean is None or not node.args:
-            continue
-        prev = node.args[0]
-        conv = mods.get(prev.target) if isinstance(prev, fx.Node) and prev.op == "call_module" else None
-        # A module called twice (once without its BatchNorm) cannot be folded.
-        if isinstance(conv, nn.Conv2d) and len(prev.users) == 1 and calls[prev.target] == calls[node.target] == 1:
-            pairs.append((prev.target, node.target))
+    for bn, tensor in bn_in.items():
+        conv = conv_out.get(tensor)
+        if conv and calls[conv] == calls[bn] == 1 and uses.uses[tensor] == 1:
+            pairs.append((conv, bn))
     return pairs
 
 
@@ -72,12 +113,13 @@ def _replace(model: nn.Module, name: str, new: nn.Module) -> None:
     setattr(model.get_submodule(parent) if parent else model, leaf, new)
 
 
-def make_fast_copy(model: nn.Module, key: tuple | None = None) -> FastCopy:
-    """A :class:`FastCopy` of ``model``, which carries no hook; ``key``: its :func:`copy_key`."""
+def make_fast_copy(model: nn.Module, example: torch.Tensor, key: tuple | None = None) -> FastCopy:
+    """A :class:`FastCopy` of ``model``, which carries no hook, for inputs like ``example``
+    (1, C, H, W); ``key``: its :func:`copy_key`."""
     key = copy_key(model) if key is None else key
     fast = copy.deepcopy(model).eval()
     folded = []
-    for conv_name, bn_name in _conv_bn_pairs(fast):
+    for conv_name, bn_name in _conv_bn_pairs(fast, example):
         conv, bn = fast.get_submodule(conv_name), fast.get_submodule(bn_name)
         if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):  # not folded under another name
             _replace(fast, conv_name, fuse_conv_bn_eval(conv, bn))

@@ -128,10 +128,10 @@ class LoadedModel:
                 self._held.model = None
                 self._release(model)
 
-    def fast_copy(self, model: nn.Module, layers: Iterable[str]) -> nn.Module:
+    def fast_copy(self, model: nn.Module, layers: Iterable[str], example: torch.Tensor) -> nn.Module:
         """A faster stand-in (:mod:`cnnviz.fast_copy`) for ``model``, the replica this thread
         holds from :meth:`use` (so its copy is this thread's too), for a forward that hooks
-        ``layers``; ``model`` itself when a copy cannot stand in: a hook on ``model``, or a
+        ``layers`` on inputs like ``example``; ``model`` itself when a copy cannot stand in: a hook on ``model``, or a
         requested layer is a conv whose output the copy changed. Made on first use, remade
         when the replica's weights change. Costs one more model's memory per replica."""
         key = copy_key(model)
@@ -139,7 +139,7 @@ class LoadedModel:
             return model
         fast = self._fast.get(id(model))
         if fast is None or fast.key != key:
-            fast = self._fast[id(model)] = make_fast_copy(model, key)
+            fast = self._fast[id(model)] = make_fast_copy(model, example, key)
         return model if fast.folded.intersection(layers) else fast.model
 
     def __repr__(self) -> str:

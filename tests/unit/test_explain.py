@@ -394,7 +394,7 @@ def assert_close_maps(ours: np.ndarray, ref: np.ndarray) -> None:
 
 def test_fast_copy_folds_every_conv_bn_pair_of_resnet18():
     lm = bn_resnet()
-    fast = make_fast_copy(lm.model)
+    fast = make_fast_copy(lm.model, torch.randn(1, 3, 64, 64))
     convs = {n for n, m in lm.model.named_modules() if isinstance(m, nn.Conv2d)}
     assert len(convs) == 20 and fast.folded == convs  # every ResNet-18 conv feeds a BatchNorm
     assert not any(isinstance(m, nn.BatchNorm2d) for m in fast.model.modules())
@@ -411,7 +411,7 @@ def test_gradcam_on_the_fast_copy_equals_direct_computation(layer):
     lm = bn_resnet()
     x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(2))
     with lm.use() as model:
-        assert lm.fast_copy(model, [layer]) is not model  # the fast path is the one tested
+        assert lm.fast_copy(model, [layer], x) is not model  # the fast path is the one tested
     for target in (0, 7):
         e = E.explain(lm, x, "gradcam", target=target, layer=layer)
         assert_close_maps(e.signed, direct_gradcam(lm.model, x, layer, target, signed=True))
@@ -423,7 +423,7 @@ def test_gradcam_at_a_folded_conv_runs_on_the_model_itself():
     lm = bn_resnet()
     x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(3))
     with lm.use() as model:
-        assert lm.fast_copy(model, ["layer4.1.conv2"]) is model  # its output lost its own tensor
+        assert lm.fast_copy(model, ["layer4.1.conv2"], x) is model  # its output lost its own tensor
     e = E.explain(lm, x, "gradcam", target=3, layer="layer4.1.conv2")
     np.testing.assert_allclose(e.map, direct_gradcam(lm.model, x, "layer4.1.conv2", 3), atol=1e-6)
 
@@ -440,19 +440,22 @@ def test_fast_copy_follows_weights_written_in_place_and_steps_aside_for_hooks():
     with lm.use() as model:
         h = model.layer1.register_forward_hook(lambda m, i, o: None)
         try:
-            assert lm.fast_copy(model, ["layer4"]) is model
+            assert lm.fast_copy(model, ["layer4"], x) is model
         finally:
             h.remove()
-        assert lm.fast_copy(model, ["layer4"]) is not model
+        assert lm.fast_copy(model, ["layer4"], x) is not model
 
 
 def test_fast_copy_does_not_fold_what_it_cannot_prove_is_conv_then_bn():
     class Odd(nn.Module):
-        """conv→bn twice through one conv (second time without bn), and a branch on the data."""
+        """conv→bn, then the same conv again without bn; conv2→bn2 alone; conv3's output read by
+        bn3 and by the sum (a skip of the raw conv output)."""
 
         def __init__(self):
             super().__init__()
-            self.conv, self.bn, self.conv2, self.bn2 = (
+            self.conv, self.bn, self.conv2, self.bn2, self.conv3, self.bn3 = (
+                nn.Conv2d(3, 3, 1),
+                nn.BatchNorm2d(3),
                 nn.Conv2d(3, 3, 1),
                 nn.BatchNorm2d(3),
                 nn.Conv2d(3, 3, 1),
@@ -460,22 +463,57 @@ def test_fast_copy_does_not_fold_what_it_cannot_prove_is_conv_then_bn():
             )
 
         def forward(self, x):
-            return self.bn(self.conv(x)) + self.conv(x) + self.bn2(self.conv2(x))
+            y = self.conv3(x)
+            return self.bn(self.conv(x)) + self.conv(x) + self.bn2(self.conv2(x)) + self.bn3(y) + y
 
-    assert make_fast_copy(Odd().eval()).folded == {"conv2"}
+    odd = Odd().eval()
+    for bn in (odd.bn, odd.bn2, odd.bn3):  # statistics far from identity: a wrong fold shows
+        bn.running_mean.uniform_(-1, 1)
+        bn.running_var.uniform_(0.2, 3)
+    x = torch.randn(1, 3, 8, 8)
+    fast = make_fast_copy(odd, x)
+    assert fast.folded == {"conv2"}
+    with torch.no_grad():
+        np.testing.assert_allclose(fast.model(x).numpy(), odd(x).numpy(), atol=1e-5)
 
-    class Branchy(Odd):
-        def forward(self, x):
-            return self.bn(self.conv(x)) if x.sum() > 0 else x  # not traceable symbolically
 
-    fast = make_fast_copy(Branchy().eval())
-    assert fast.folded == frozenset() and isinstance(fast.model.bn, nn.BatchNorm2d)
+def test_fast_copy_is_made_without_touching_other_threads_forwards():
+    """Making the copy records one forward with a thread-local TorchFunctionMode and hooks on the
+    copy: another thread's forwards meanwhile give exactly their usual result (torch.fx tracing
+    patched nn.Module.__call__ for every thread and broke them)."""
+    import threading
+
+    lm = bn_resnet()
+    other = bn_resnet().model
+    x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        want = other(x)
+    stop, bad = threading.Event(), []
+
+    def forwards():
+        while not stop.is_set():
+            with torch.no_grad():
+                try:
+                    if not torch.equal(other(x), want):
+                        bad.append("changed")
+                except Exception as e:  # noqa: BLE001 - any failure is the finding
+                    bad.append(repr(e))
+
+    t = threading.Thread(target=forwards)
+    t.start()
+    try:
+        for _ in range(5):
+            make_fast_copy(lm.model, x)
+    finally:
+        stop.set()
+        t.join()
+    assert bad == []
 
 
 def test_gradcam_on_the_fast_copy_stops_backward_at_the_layer():
     lm, seen = bn_resnet(), {}
     with lm.use() as model:
-        fast = lm.fast_copy(model, ["layer3"])
+        fast = lm.fast_copy(model, ["layer3"], torch.randn(1, 3, 64, 64))
     hs = [
         getattr(fast, n).register_forward_hook(lambda m, i, o, n=n: seen.__setitem__(n, o.requires_grad))
         for n in ("layer2", "layer4", "fc")
