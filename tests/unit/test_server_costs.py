@@ -1,5 +1,4 @@
-"""What each interaction costs the server: photos sent small, big decodes in the
-low-priority lane, the shared photo made from the decoded image (issue 17)."""
+"""What each interaction costs the server: photos sent small, big decodes one at a time, the shared photo made from the decoded image (issue 17)."""
 
 import io
 import os
@@ -38,17 +37,28 @@ def test_photo_bytes_keeps_small_pictures_crisp_and_shrinks_big_ones():
     assert big.size == (1280, 640)
 
 
-def _nice_of_this_thread() -> int:
-    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+def test_big_jobs_run_one_at_a_time_on_one_thread_and_return_or_raise():
+    import time
 
+    here = threading.get_ident()
+    assert lanes.one_at_a_time(threading.get_ident) != here
+    spans = []
 
-@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="per-thread priority is Linux's")
-def test_low_priority_lane_runs_at_nice_19_and_returns_or_raises():
-    base = _nice_of_this_thread()
-    assert lanes.low_priority(_nice_of_this_thread) == max(base, 19)
-    assert _nice_of_this_thread() == base  # the caller's own thread is untouched
+    def job():
+        start = time.perf_counter()
+        time.sleep(0.05)
+        spans.append((start, time.perf_counter()))
+        return threading.get_ident()
+
+    threads = [threading.Thread(target=lanes.one_at_a_time, args=(job,)) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    spans.sort()
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))  # never two at once
     with pytest.raises(ZeroDivisionError):
-        lanes.low_priority(divmod, 1, 0)
+        lanes.one_at_a_time(divmod, 1, 0)
 
 
 def _png(w: int, h: int) -> bytes:
@@ -58,9 +68,9 @@ def _png(w: int, h: int) -> bytes:
     return buf.getvalue()
 
 
-def test_decode_upload_sends_big_images_to_the_lane(monkeypatch):
+def test_decode_upload_sends_big_images_to_the_big_jobs_worker(monkeypatch):
     seen = []
-    monkeypatch.setattr(lanes, "low_priority", lambda fn, *a, **k: seen.append(a) or fn(*a, **k))
+    monkeypatch.setattr(lanes, "one_at_a_time", lambda fn, *a, **k: seen.append(a) or fn(*a, **k))
     monkeypatch.setattr(lanes, "HEAVY_PIXELS", 300 * 200)
     small, big = _png(300, 200), _png(301, 200)
     assert header_size(big) == (301, 200) and header_size(b"not an image") is None
