@@ -3,7 +3,7 @@
 A model saved in the app belongs to the token that saved it (the sidecar keeps a digest
 of it, cnnviz.usermodels.owner_id). Streamlit can read cookies (``st.context.cookies``,
 sent with the page's websocket) but not set them, so a new browser gets a fresh token and
-a zero-height component sets the cookie from the page; the next load reads it back.
+a script in the page sets the cookie; the next load reads it back.
 Clearing cookies (or another browser) is a new owner: models saved before stay, owned by
 the old token, and are visible only if they were shared.
 """
@@ -15,7 +15,6 @@ import re
 import secrets
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from cnnviz import usermodels
 from cnnviz.loaded_model import ModelInfo
@@ -45,10 +44,11 @@ def owner_token() -> str:
     token = cookie or secrets.token_hex(16)
     st.session_state[state.OWNER] = token
     if token != cookie:
-        # The component's iframe shares the app's origin, so its cookie is the app's.
-        components.html(
+        # Run in the page itself (the token is 32 hex digits: nothing to escape). Not
+        # components.html: deprecated, it logged a warning on every run of a cookieless client.
+        st.html(
             f"<script>document.cookie = '{COOKIE}={token}; max-age=31536000; path=/; SameSite=Strict';</script>",
-            height=0,
+            unsafe_allow_javascript=True,
         )
     return token
 

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -37,6 +38,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def server_output(proc) -> str:
+    """Everything a server started by :func:`start_server` has printed so far."""
+    proc.log.seek(0)
+    return proc.log.read().decode(errors="replace")
+
+
 def start_server(
     env_extra: dict | None = None, port: int | None = None, timeout: float = 90, launcher: list[str] | None = None
 ):
@@ -47,6 +54,9 @@ def start_server(
     port = port or _free_port()
     # as `make run` starts it: 2 malloc arenas (30 session threads otherwise keep ~0.5 GB)
     env = {"MALLOC_ARENA_MAX": "2", **os.environ, **(env_extra or {})}
+    # The server's output goes to a file: a pipe nobody reads fills up (64 kB of log lines)
+    # and blocks the server inside its next log call - a long bench run hung that way.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop_server
     proc = subprocess.Popen(
         [
             *(launcher or [sys.executable, "-m", "streamlit", "run"]),
@@ -60,14 +70,15 @@ def start_server(
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
+    proc.log = log  # the server's output so far: server_output(proc)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError("streamlit exited:\n" + proc.stdout.read().decode(errors="replace"))
+            raise RuntimeError("streamlit exited:\n" + server_output(proc))
         try:
             with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
                 if r.read().strip() == b"ok":
@@ -84,6 +95,8 @@ def stop_server(proc) -> None:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
+    if getattr(proc, "log", None) is not None:
+        proc.log.close()
 
 
 def wait_idle(page, timeout: float = 60_000) -> None:
