@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from matplotlib import colormaps
 from PIL import Image, ImageDraw
 
 
 @lru_cache(maxsize=32)
 def colormap_lut(name: str) -> np.ndarray:
     """(256, 3) uint8 lookup table of a matplotlib colormap."""
-    from matplotlib import colormaps
-
     cmap = colormaps[name]
     return (cmap(np.linspace(0.0, 1.0, 256))[:, :3] * 255).round().astype(np.uint8)
 

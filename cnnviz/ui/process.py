@@ -48,7 +48,8 @@ def model_replicas() -> int:
     return max(0, int(os.environ.get("CNNVIZ_MODEL_REPLICAS", default)))
 
 
-_preload_started = threading.Lock()
+_preload_lock = threading.Lock()
+_preloaded = False
 
 
 def _page_imports(folder: Path) -> list[str]:
@@ -64,8 +65,8 @@ def _page_imports(folder: Path) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-# Imported on the first visit of their page, not here: a custom component imported outside a
-# script run was not registered (streamlit_image_coordinates answered 404 in the browser).
+# Imported by their pages (light): a custom component imported outside a script run was
+# not registered (streamlit_image_coordinates answered 404 in the browser).
 _NOT_IN_BACKGROUND = ("streamlit", "cnnviz.ui")
 
 
@@ -78,17 +79,22 @@ def _import_all(names: list[str]) -> None:
 
 
 def preload_pages(folder: Path) -> None:
-    """Import, once per process and in the background, the core modules the pages use.
+    """Import, once per process and in the first run, the core modules the pages use.
 
     Pages import their modules (captum, pandas, the explanation code...) on a student's
     first visit; with a class arriving at once, those imports (~0.9 s of CPU, holding the
-    GIL) landed in the middle of thirty students' interactions. Started by the first run,
-    so the server starts as fast as before.
+    GIL) landed in the middle of thirty students' interactions. Runs in the first visitor's
+    script (others arriving meanwhile wait for it); not in a background thread, where a
+    page importing matplotlib at the same moment found it half-initialised
+    (``module 'matplotlib' has no attribute 'get_data_path'``).
     """
-    if not _preload_started.acquire(blocking=False):
+    global _preloaded
+    if _preloaded:
         return
-    names = _page_imports(folder)
-    threading.Thread(target=_import_all, args=(names,), name="cnnviz-preload", daemon=True).start()
+    with _preload_lock:
+        if not _preloaded:
+            _import_all(_page_imports(folder))
+            _preloaded = True
 
 
 _nodelay_done = threading.Lock()
