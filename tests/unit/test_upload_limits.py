@@ -1,5 +1,5 @@
 """The caps on files Streamlit's upload manager holds (cnnviz/ui/upload_limits.py), on a
-real MemoryUploadedFileManager; the same over the protocol: tests/browser/test_upload_limits.py."""
+real MemoryUploadedFileManager; the same over the protocol: tests/browser/test_upload_limits_browser.py."""
 
 from __future__ import annotations
 
