@@ -37,8 +37,8 @@ def run() -> list[Row]:
     from cnnviz.models import small_cnn as arch
     from cnnviz.preprocess import Preprocess
     from cnnviz.training import datasets
-    from cnnviz.training.augment import default_augment
     from cnnviz.training.fit import TrainConfig, build_and_fit, fit, tensors
+    from cnnviz.training.recipes import recipe_for
 
     ds = datasets.mnist5k()
     a = arch.preset("tinyvgg")
@@ -66,7 +66,7 @@ def run() -> list[Row]:
     ]
 
     # the `make tinyvgg` recipe: defaults of `train --dataset mnist5k --arch tinyvgg --seed 0`
-    _, r = build_and_fit(ds, a, TrainConfig(seed=0, augment=default_augment("mnist5k")))
+    _, r = build_and_fit(ds, a, TrainConfig(seed=0, augment=recipe_for("mnist5k").augment))
     rows.append(
         Row(
             "tinyvgg_mnist validation accuracy",
