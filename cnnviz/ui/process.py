@@ -65,14 +65,14 @@ def _page_imports(folder: Path) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-# Imported by their pages (light): a custom component imported outside a script run was
-# not registered (streamlit_image_coordinates answered 404 in the browser).
-_NOT_IN_BACKGROUND = ("streamlit", "cnnviz.ui")
+# Left to their pages: light, and a custom component imported outside a script run is not
+# registered (streamlit_image_coordinates answered 404 when a background thread imported it).
+_LEFT_TO_PAGES = ("streamlit", "cnnviz.ui")
 
 
 def _import_all(names: list[str]) -> None:
     for name in names:
-        if name.startswith(_NOT_IN_BACKGROUND):
+        if name.startswith(_LEFT_TO_PAGES):
             continue
         with contextlib.suppress(ImportError):  # ``from a import function``: not a module
             importlib.import_module(name)
