@@ -15,7 +15,7 @@ from cnnviz import explain as E
 from cnnviz import render
 from cnnviz.catalogue import sweep_layers
 from cnnviz.errors import CnnvizError
-from cnnviz.fast_copy import make_fast_copy
+from cnnviz.fast_copy import PackedConv2d, make_fast_copy
 from cnnviz.loaded_model import LoadedModel
 
 
@@ -400,10 +400,42 @@ def test_fast_copy_folds_every_conv_bn_pair_of_resnet18():
     assert not any(isinstance(m, nn.BatchNorm2d) for m in fast.model.modules())
     assert [n for n, _ in fast.model.named_modules()] == [n for n, _ in lm.model.named_modules()]
     assert fast.model.layer1[0].conv1.weight.is_contiguous(memory_format=torch.channels_last)
+    packed = {n for n, m in fast.model.named_modules() if isinstance(m, PackedConv2d)}
+    assert packed == (convs if torch.backends.mkldnn.is_available() else set())
     x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         want = lm.model(x)
         np.testing.assert_allclose(fast.model(x).numpy(), want.numpy(), atol=1e-5 * float(want.abs().max()))
+
+
+@pytest.mark.skipif(not torch.backends.mkldnn.is_available(), reason="packing is oneDNN's (every x86 torch has it)")
+@pytest.mark.parametrize(
+    ("cin", "cout", "k", "stride", "padding", "dilation", "groups", "bias"),
+    [
+        (3, 8, 3, 1, 1, 1, 1, True),
+        (8, 16, 3, 2, 0, 1, 1, False),
+        (8, 8, 5, 1, 2, 2, 8, True),
+        (6, 4, 1, 1, 0, 1, 2, False),
+    ],
+)
+def test_packed_conv_computes_the_conv_with_and_without_gradients(
+    cin, cout, k, stride, padding, dilation, groups, bias
+):
+    g = torch.Generator().manual_seed(cin * cout + k)
+    conv = nn.Conv2d(cin, cout, k, stride, padding, dilation, groups, bias).to(memory_format=torch.channels_last)
+    packed = PackedConv2d.pack(conv, torch.Size((1, cin, 20, 20)))
+    assert packed.weight is conv.weight and packed.bias is conv.bias
+    for size in ((20, 20), (13, 29)):  # the shape it was packed for, and another
+        x = torch.randn(1, cin, *size, generator=g).contiguous(memory_format=torch.channels_last)
+        want = torch.nn.functional.conv2d(x, conv.weight, conv.bias, stride, padding, dilation, groups)
+        with torch.no_grad():
+            torch.testing.assert_close(packed(x), want, rtol=1e-5, atol=1e-5)
+        x.requires_grad_(True)  # a gradient must flow: the plain conv runs, and autograd sees it
+        out = packed(x)
+        assert out.grad_fn is not None
+        (gx,) = torch.autograd.grad((out**2).sum(), x)
+        (want_gx,) = torch.autograd.grad((conv(x) ** 2).sum(), x)
+        torch.testing.assert_close(gx, want_gx)
 
 
 @pytest.mark.parametrize("layer", ["layer4", "layer3.1.bn2", "layer2.0.relu", "layer1"])
