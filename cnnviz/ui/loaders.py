@@ -71,6 +71,7 @@ def cached_model(name: str, weights: str) -> LoadedModel:
             lm = load_model(name, weights, download=False)
             warm_up(lm)
             lm.add_replicas(model_replicas())
+            lm.make_fast_copies()
         return lm
 
     return cache.MODELS.get_or_compute(("model", name, weights, model_version(name, weights)), load)

@@ -557,3 +557,26 @@ def test_gradcam_on_the_fast_copy_stops_backward_at_the_layer():
             h.remove()
     assert seen == {"layer2": False, "layer4": True, "fc": True}
     assert all(not p.requires_grad and p.grad is None for p in fast.parameters())
+
+
+def test_fast_copies_made_up_front_serve_every_replica(monkeypatch):
+    """make_fast_copies (the app calls it when it loads a model) makes each replica's copy, so
+    no Grad-CAM on any replica pays for making one; the maps are the direct computation's."""
+    lm = bn_resnet()
+    lm.add_replicas(2)
+    lm.make_fast_copies()
+    made = []
+    monkeypatch.setattr("cnnviz.loaded_model.make_fast_copy", lambda *a, **k: made.append(a))
+    x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(6))
+    with ThreadPoolExecutor(3) as pool:  # three at once: each holds its own replica
+        barrier = threading.Barrier(3)
+
+        def one(target):
+            with lm.use():
+                barrier.wait(timeout=30)
+                return E.explain(lm, x, "gradcam", target=target)
+
+        maps = list(pool.map(one, [0, 1, 2]))
+    assert made == []
+    for target, e in enumerate(maps):
+        assert_close_maps(e.signed, direct_gradcam(lm.model, x, "layer4", target, signed=True))
