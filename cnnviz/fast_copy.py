@@ -7,9 +7,10 @@ otherwise redoes on every call.
 
 Measured on 1 torch thread (CPU time of one forward, median of 21): ResNet-18 55 → 49 ms
 folded and channels_last, → 37 ms packed; EfficientNet-Lite0 27.5 → 22 → 19.5 ms. Outputs
-differ from the plain model's by float rounding (≤ 1e-6). Only Grad-CAM uses it (:func:`cnnviz.explain.core.layer_acts_and_grads`): the
-shared model itself stays as built, since the Filters page reads conv weights and capture
-shows BatchNorm outputs.
+differ from the plain model's by float rounding (≤ 1e-6). Grad-CAM
+(:func:`cnnviz.explain.core.layer_acts_and_grads`) and the prediction
+(:func:`cnnviz.predict.predict`) run on it; the shared model itself stays as built, since the
+Filters page reads conv weights and capture shows BatchNorm outputs.
 """
 
 from __future__ import annotations
@@ -153,6 +154,7 @@ def _replace(model: nn.Module, name: str, new: nn.Module) -> None:
     setattr(model.get_submodule(parent) if parent else model, leaf, new)
 
 
+@torch.inference_mode(False)  # made inside predict's inference_mode, it must still serve Grad-CAM
 def make_fast_copy(model: nn.Module, example: torch.Tensor, key: tuple | None = None) -> FastCopy:
     """A :class:`FastCopy` of ``model``, which carries no hook, for inputs like ``example``
     (1, C, H, W); ``key``: its :func:`copy_key`."""

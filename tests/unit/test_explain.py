@@ -17,6 +17,7 @@ from cnnviz.catalogue import sweep_layers
 from cnnviz.errors import CnnvizError
 from cnnviz.fast_copy import PackedConv2d, make_fast_copy
 from cnnviz.loaded_model import LoadedModel
+from cnnviz.predict import predict
 
 
 class Tiny(nn.Sequential):
@@ -580,3 +581,15 @@ def test_fast_copies_made_up_front_serve_every_replica(monkeypatch):
     assert made == []
     for target, e in enumerate(maps):
         assert_close_maps(e.signed, direct_gradcam(lm.model, x, "layer4", target, signed=True))
+
+
+def test_a_fast_copy_first_made_by_a_prediction_serves_gradcam():
+    """predict() runs on the fast copy inside inference_mode; the copy it makes there must still
+    carry gradients for the Grad-CAM that follows (inference tensors cannot)."""
+    lm = bn_resnet()
+    x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(7))
+    with torch.no_grad():
+        want = lm.model(x)[0].numpy()
+    np.testing.assert_allclose(predict(lm, x).logits, want, atol=1e-5 * float(np.abs(want).max()))
+    e = E.explain(lm, x, "gradcam", target=2)
+    assert_close_maps(e.signed, direct_gradcam(lm.model, x, "layer4", 2, signed=True))
