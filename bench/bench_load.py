@@ -14,6 +14,9 @@ target). Rows: identical results + errors, p50 / p95 interaction latency against
 single-user, the server's peak RSS, RSS growth over 100 reruns (first run).
 ``CNNVIZ_LOAD_SESSIONS`` (default 30) and ``CNNVIZ_LOAD_RAMP`` (seconds, default 20)
 change the class (fewer sessions: a cheaper check, not the target's measurement).
+``CNNVIZ_LOAD_PROCESSES`` (default 1) serves the class from that many app processes, session
+i on process i mod N, as the nginx recipe (serve/) spreads students; the peak RSS is then
+the sum of the processes' peaks.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +47,7 @@ from browser_helpers import start_server, stop_server  # noqa: E402
 N_SESSIONS = int(os.environ.get("CNNVIZ_LOAD_SESSIONS", "30"))
 RAMP_S = float(os.environ.get("CNNVIZ_LOAD_RAMP", "20"))
 N_RUNS = max(1, int(os.environ.get("CNNVIZ_LOAD_RUNS", "3")))  # ratios: median and spread over runs
+N_PROCESSES = max(1, int(os.environ.get("CNNVIZ_LOAD_PROCESSES", "1")))
 THINK_S = 1.0  # a student looks at each page before clicking on
 PAGES = ("Feature maps", "Grad-CAM")  # walked after the upload (those the app has)
 PHOTOS = ("chelsea", "coffee", "astronaut", "rocket", "motorcycle_left", "grace_hopper")
@@ -304,25 +309,35 @@ def load_run(env: dict, growth: bool = False) -> tuple[LoadRun, list[str], tuple
             _log(f"memory: {before / 2**20:.0f} → {after / 2**20:.0f} MB over {RERUNS} reruns of {page}")
     finally:
         stop_server(proc)
-    proc, url = start_server(env)
+    servers: list = []
     try:
-        _pages(url)  # the model is loaded before the class arrives, as alone
+        for _ in range(N_PROCESSES):
+            servers.append(start_server(env))
+        urls = [url for _, url in servers]
+        for url in urls:
+            _pages(url)  # the model is loaded before the class arrives, as alone
         rng = random.Random(7)
         delays = sorted(rng.uniform(0, RAMP_S) for _ in range(N_SESSIONS))
         first = 1 if HOSTILE else 0  # session 0 is the hostile student's seat
         files = hostile_files() if HOSTILE else []
-        with RssSampler(proc.pid) as rss, ThreadPoolExecutor(N_SESSIONS) as pool:
+        with ExitStack() as stack:
+            rss = [stack.enter_context(RssSampler(proc.pid)) for proc, _ in servers]
+            pool = stack.enter_context(ThreadPoolExecutor(N_SESSIONS))
             t = time.perf_counter()
-            bad = pool.submit(hostile_walk, url, files, delays[0]) if HOSTILE else None
+            bad = pool.submit(hostile_walk, urls[0], files, delays[0]) if HOSTILE else None
             together = list(
-                pool.map(lambda i: walk(url, i, pages, delay=delays[i], think=THINK_S), range(first, N_SESSIONS))
+                pool.map(
+                    lambda i: walk(urls[i % len(urls)], i, pages, delay=delays[i], think=THINK_S),
+                    range(first, N_SESSIONS),
+                )
             )
             hostile = bad.result() if bad else None
             wall = time.perf_counter() - t
-        _log(f"{N_SESSIONS} sessions together in {wall:.0f} s")
+        _log(f"{N_SESSIONS} sessions together on {len(urls)} process(es) in {wall:.0f} s")
     finally:
-        stop_server(proc)
-    return LoadRun(alone[first:], together, rss.peak, wall, hostile), pages, mem
+        for proc, _ in servers:
+            stop_server(proc)
+    return LoadRun(alone[first:], together, sum(r.peak for r in rss), wall, hostile), pages, mem
 
 
 def run() -> list[Row]:
@@ -366,6 +381,7 @@ def run() -> list[Row]:
     before, after, page = mem
     walk_txt = " → ".join(["upload", *pages])
     runs_txt = f"{len(runs)} runs"
+    procs_txt = f" (sum of {N_PROCESSES} processes)" if N_PROCESSES > 1 else ""
     return [
         Row(
             f"load: {N_SESSIONS} sessions ({walk_txt}), result = lone session's, {runs_txt}",
@@ -392,7 +408,7 @@ def run() -> list[Row]:
             statistics.median(p95) <= p95_target,
         ),
         Row(
-            f"load: server peak RSS, {N_SESSIONS} sessions, highest of {runs_txt}",
+            f"load: server peak RSS{procs_txt}, {N_SESSIONS} sessions, highest of {runs_txt}",
             f"{gb:.2f} GB",
             f"{rss_target} GB budget",
             gb / rss_target,
