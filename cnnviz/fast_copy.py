@@ -77,8 +77,9 @@ class _Uses(TorchFunctionMode):
 class PackedConv2d(nn.Conv2d):
     """A Conv2d that also keeps its weight reordered for oneDNN (``packed``), used when no
     gradient flows through the call; with one (the input requires grad, as after Grad-CAM's
-    layer) it runs as a plain Conv2d. Same output bit for bit on the models measured. The
-    weight must not change after packing: the fast copy is remade when its model's does."""
+    layer) it runs as a plain Conv2d. The same output within float rounding (bit for bit on
+    ResNet-18). The weight must not change after packing: the fast copy is remade when its
+    model's does."""
 
     @classmethod
     def pack(cls, conv: nn.Conv2d, input_shape: torch.Size) -> PackedConv2d:
