@@ -15,8 +15,8 @@ single-user, the server's peak RSS, RSS growth over 100 reruns (first run).
 ``CNNVIZ_LOAD_SESSIONS`` (default 30) and ``CNNVIZ_LOAD_RAMP`` (seconds, default 20)
 change the class (fewer sessions: a cheaper check, not the target's measurement).
 ``CNNVIZ_LOAD_PROCESSES`` (default 1) serves the class from that many app processes, session
-i on process i mod N, as the nginx recipe (serve/) spreads students; the peak RSS is then
-the sum of the processes' peaks.
+i on process i mod N, as the nginx recipe (serve/) spreads students; the memory row is then
+the sum of the processes' peak PSS (a sum of RSS would count shared libraries N times).
 """
 
 from __future__ import annotations
@@ -203,11 +203,19 @@ def hostile_walk(url: str, files: list[tuple[str, bytes]], delay: float = 0.0) -
 
 
 class RssSampler:
-    """Peak resident memory of a process, sampled every 0.2 s from /proc (and VmHWM)."""
+    """Peak resident memory of a process, sampled every 0.2 s from /proc (and VmHWM); also
+    its peak PSS (shared pages split among the processes that map them: what several app
+    processes cost together, where a sum of RSS counts torch's libraries once per process)."""
 
     def __init__(self, pid: int) -> None:
-        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self.pid, self.peak, self.peak_pss, self._stop = pid, 0, 0, threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
+
+    def pss(self) -> int:
+        for line in Path(f"/proc/{self.pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+        return 0
 
     def rss(self, field_name: str = "VmRSS") -> int:
         for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
@@ -218,6 +226,7 @@ class RssSampler:
     def _run(self) -> None:
         while not self._stop.wait(0.2):
             self.peak = max(self.peak, self.rss())
+            self.peak_pss = max(self.peak_pss, self.pss())
 
     def __enter__(self) -> RssSampler:
         self._t.start()
@@ -263,7 +272,7 @@ class LoadRun:
 
     alone: list[Walk]
     together: list[Walk]
-    peak_rss: int
+    peak_rss: int  # one process: its peak RSS; several: the sum of their peak PSS
     wall: float
     hostile: Hostile | None = None
 
@@ -337,7 +346,15 @@ def load_run(env: dict, growth: bool = False) -> tuple[LoadRun, list[str], tuple
     finally:
         for proc, _ in servers:
             stop_server(proc)
-    return LoadRun(alone[first:], together, sum(r.peak for r in rss), wall, hostile), pages, mem
+    peak = rss[0].peak if len(rss) == 1 else sum(r.peak_pss for r in rss)
+    _log(
+        "peak RSS "
+        + " + ".join(f"{r.peak / 2**30:.2f}" for r in rss)
+        + " GB, PSS "
+        + " + ".join(f"{r.peak_pss / 2**30:.2f}" for r in rss)
+        + " GB"
+    )
+    return LoadRun(alone[first:], together, peak, wall, hostile), pages, mem
 
 
 def run() -> list[Row]:
@@ -381,7 +398,7 @@ def run() -> list[Row]:
     before, after, page = mem
     walk_txt = " → ".join(["upload", *pages])
     runs_txt = f"{len(runs)} runs"
-    procs_txt = f" (sum of {N_PROCESSES} processes)" if N_PROCESSES > 1 else ""
+    mem_txt = "RSS" if N_PROCESSES == 1 else f"PSS summed over {N_PROCESSES} processes"
     return [
         Row(
             f"load: {N_SESSIONS} sessions ({walk_txt}), result = lone session's, {runs_txt}",
@@ -408,7 +425,7 @@ def run() -> list[Row]:
             statistics.median(p95) <= p95_target,
         ),
         Row(
-            f"load: server peak RSS{procs_txt}, {N_SESSIONS} sessions, highest of {runs_txt}",
+            f"load: server peak {mem_txt}, {N_SESSIONS} sessions, highest of {runs_txt}",
             f"{gb:.2f} GB",
             f"{rss_target} GB budget",
             gb / rss_target,
