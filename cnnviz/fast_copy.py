@@ -156,9 +156,10 @@ def _replace(model: nn.Module, name: str, new: nn.Module) -> None:
 
 
 @torch.inference_mode(False)  # made inside predict's inference_mode, it must still serve Grad-CAM
-def make_fast_copy(model: nn.Module, example: torch.Tensor, key: tuple | None = None) -> FastCopy:
+def make_fast_copy(model: nn.Module, example: torch.Tensor, key: tuple | None = None, *, pack: bool = True) -> FastCopy:
     """A :class:`FastCopy` of ``model``, which carries no hook, for inputs like ``example``
-    (1, C, H, W); ``key``: its :func:`copy_key`."""
+    (1, C, H, W); ``key``: its :func:`copy_key`. ``pack=False``: no :class:`PackedConv2d`
+    (for a copy whose every forward needs the input's gradient, which the packed op has not)."""
     key = copy_key(model) if key is None else key
     fast = copy.deepcopy(model).eval()
     folded = []
@@ -172,7 +173,7 @@ def make_fast_copy(model: nn.Module, example: torch.Tensor, key: tuple | None = 
     fast = fast.to(memory_format=torch.channels_last)
     for p in fast.parameters():
         p.requires_grad_(False)
-    for name, shape in shapes.items():
+    for name, shape in shapes.items() if pack else ():
         conv = fast.get_submodule(name)
         if _packable(conv):
             _replace(fast, name, PackedConv2d.pack(conv, shape))
