@@ -9,8 +9,9 @@ Measured on 1 torch thread (CPU time of one forward, median of 21): ResNet-18 55
 folded and channels_last, → 37 ms packed; EfficientNet-Lite0 27.5 → 22 → 19.5 ms. Outputs
 differ from the plain model's by float rounding (≤ 1e-6). Grad-CAM
 (:func:`cnnviz.explain.core.layer_acts_and_grads`) and the prediction
-(:func:`cnnviz.predict.predict`) run on it; the shared model itself stays as built, since the
-Filters page reads conv weights and capture shows BatchNorm outputs.
+(:func:`cnnviz.predict.predict`) run on it, and feature visualisation on a private one,
+unpacked (:func:`cnnviz.featvis.private_copy`); the shared model itself stays as built, since
+the Filters page reads conv weights and capture shows BatchNorm outputs.
 """
 
 from __future__ import annotations
