@@ -73,7 +73,7 @@ def _probs(lm: LoadedModel, batch: torch.Tensor, target: int, chunk: int) -> np.
     out = []
     with lm.use() as model, torch.inference_mode():
         for i in range(0, batch.shape[0], chunk):
-            out.append(torch.softmax(model(batch[i : i + chunk]).float(), dim=1)[:, target])
+            out.append(torch.softmax(lm.fast_forward(model, batch[i : i + chunk]).float(), dim=1)[:, target])
     return torch.cat(out).cpu().numpy() if out else np.zeros(0, np.float32)
 
 

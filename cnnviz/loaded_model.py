@@ -88,6 +88,14 @@ class LoadedModel:
             self._free.extend(copies)
             self._cond.notify_all()
 
+    def fast_forward(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """``x`` through the fast copy of ``model`` (the replica held from :meth:`use`), no
+        layer read: the plain forward's output within float rounding, in ~0.7 of the CPU."""
+        fast = self.fast_copy(model, [], x)
+        if fast is not model and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return fast(x)
+
     def make_fast_copies(self) -> None:
         """Each replica's :meth:`fast_copy` now, with one forward through it, rather than in
         the first Grad-CAM on it (~0.1 s each; under a class that first Grad-CAM came while
