@@ -144,10 +144,8 @@ def private_copy(lm: LoadedModel, layer: str | None = None) -> nn.Module:
     BatchNorm is folded into the convs and weights are channels_last (:mod:`cnnviz.fast_copy`:
     0.8 of the CPU per step on EfficientNet-Lite0, the same image), unless ``layer`` is a conv
     whose output the folding changes."""
-    spec = lm.preprocess_spec
-    example = torch.zeros(1, spec.channels, spec.size, spec.size, device=lm.device)
     with lm.use() as model:
-        fast = make_fast_copy(model, example, pack=False)  # every step needs the input's gradient
+        fast = make_fast_copy(model, lm.blank_input(), pack=False)  # every step needs the input's gradient
         local = copy.deepcopy(model) if layer in fast.folded else fast.model
     local.eval()
     for p in local.parameters():

@@ -100,14 +100,17 @@ class LoadedModel:
         """Each replica's :meth:`fast_copy` now, with one forward through it, rather than in
         the first Grad-CAM on it (~0.1 s each; under a class that first Grad-CAM came while
         thirty sessions waited). Call it before sharing, as :meth:`add_replicas`."""
-        spec = self.preprocess_spec
-        example = torch.zeros(1, spec.channels, spec.size, spec.size, device=self.device)
+        example = self.blank_input()
         with self._cond:
             replicas = list(self._free)
         for model in replicas:
-            fast = self.fast_copy(model, [], example)
             with torch.inference_mode():
-                fast(example.contiguous(memory_format=torch.channels_last))
+                self.fast_forward(model, example)
+
+    def blank_input(self) -> torch.Tensor:
+        """A zero input (1, C, H, W) of the model's size, on its device."""
+        spec = self.preprocess_spec
+        return torch.zeros(1, spec.channels, spec.size, spec.size, device=self.device)
 
     def _acquire(self) -> nn.Module:
         with self._cond:

@@ -222,9 +222,8 @@ def load_model(
 def warm_up(lm: LoadedModel) -> None:
     """One throw-away forward pass: the first one pays torch's one-off set-up costs, so the
     times the app shows afterwards are the model's own."""
-    spec = lm.preprocess_spec
     with lm.use() as model, torch.inference_mode():
-        model(torch.zeros(1, spec.channels, spec.size, spec.size, device=lm.device))
+        model(lm.blank_input())
 
 
 def download_weights(name: str) -> Path:
