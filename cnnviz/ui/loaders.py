@@ -11,7 +11,7 @@ import functools
 import hashlib
 import inspect
 from collections.abc import Callable
-from contextlib import nullcontext, suppress
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -72,20 +72,9 @@ def cached_model(name: str, weights: str) -> LoadedModel:
             warm_up(lm)
             lm.add_replicas(model_replicas())
             lm.make_fast_copies()
-            _warm_inside(lm)
         return lm
 
     return cache.MODELS.get_or_compute(("model", name, weights, model_version(name, weights)), load)
-
-
-def _warm_inside(lm: LoadedModel) -> None:
-    """The layer catalogue and one capture, made while the model loads (~0.2 s): the first
-    student to open Feature maps paid them otherwise, while the class arriving waited
-    (measured on a fresh server: first visit 390 ms of CPU, the next 140 ms)."""
-    with suppress(CnnvizError):  # a model the catalogue cannot read fails on its pages, as before
-        layers = cache.RESULTS.get_or_compute(_catalogue_key(lm.name, lm.weights), lambda: catalogue(lm))
-        size = lm.preprocess_spec.size
-        capture_layers(lm, lm.preprocess(Image.new("RGB", (size, size))), map_layers(layers)[-1:])
 
 
 def store_upload(data: bytes, name: str) -> Path:
@@ -280,11 +269,8 @@ def model_view() -> Image.Image:
 
 def cached_catalogue(name: str, weights: str) -> list:
     """The model's layer catalogue (list[LayerInfo], frozen): one traced pass per model."""
-    return cache.RESULTS.get_or_compute(_catalogue_key(name, weights), lambda: catalogue(cached_model(name, weights)))
-
-
-def _catalogue_key(name: str, weights: str) -> tuple:
-    return ("catalogue", name, weights, model_version(name, weights))
+    key = ("catalogue", name, weights, model_version(name, weights))
+    return cache.RESULTS.get_or_compute(key, lambda: catalogue(cached_model(name, weights)))
 
 
 @shared_result(store=cache.CAPTURES, spinner="Running the image through the network…")
