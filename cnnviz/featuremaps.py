@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from cnnviz import render
+from cnnviz import hotspots as hs
 
 SORTS = ("channel", "mean", "max")
 NORMS = ("channel", "layer", "global")
@@ -74,6 +75,18 @@ class Grid:
         cell = (self.tile_h or self.tile, self.tile)
         i = render.tile_at(pixel, cell, (-(-len(self.order) // self.ncols), self.ncols))
         return int(self.order[i]) if i is not None and i < len(self.order) else None
+
+    def hotspots(self, prefix: str = "") -> hs.Grid:
+        """The tiles as keyboard hotspots in the grid's order, labelled "``prefix``channel N"."""
+        th = self.tile_h or self.tile
+        n = len(self.order)
+        labels = tuple(f"{prefix}channel {int(c)}" for c in self.order)
+        return hs.Grid(-(-n // self.ncols), self.ncols, (th, self.tile), count=n, labels=labels)
+
+    def position(self, channel: int) -> int | None:
+        """Where ``channel``'s tile is in the grid's order (its hotspot), None if it is not shown."""
+        hits = np.nonzero(self.order == channel)[0]
+        return int(hits[0]) if hits.size else None
 
     def outlined(self, channel: int, color: tuple[int, int, int] = (255, 0, 255), thickness: int = 3) -> np.ndarray:
         """A copy of ``rgb`` with ``channel``'s tile outlined (the selected channel)."""

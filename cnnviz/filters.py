@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from cnnviz import hotspots as hs
 from cnnviz import render
 from cnnviz.errors import ModelError
 
@@ -90,3 +91,12 @@ def filter_at(pixel: tuple[int, int], shape: tuple[int, ...], width: int = 560) 
         return None  # the 1-pixel gap between two filters
     index = render.tile_at(pixel, cell, (int(np.ceil(o / ncols)), ncols))
     return index if index is not None and index < o else None
+
+
+def filter_hotspots(shape: tuple[int, ...], width: int = 560) -> hs.Grid:
+    """The filters of :func:`filter_grid`'s picture (weights of ``shape`` (O, I, kH, kW) drawn at
+    ``width``) as keyboard hotspots, labelled "filter N" (a key press picks a filter's centre)."""
+    o, _, kh, kw = shape
+    f = _zoom(shape, width)
+    ncols = max(1, min(int(np.ceil(np.sqrt(o))), o))
+    return hs.Grid(-(-o // ncols), ncols, ((kh + 1) * f, (kw + 1) * f), count=o, template="filter {i}")

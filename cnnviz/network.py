@@ -11,6 +11,7 @@ How one unit of a conv layer was computed is ``cnnviz.unit_math``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -18,6 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 from cnnviz import render
 from cnnviz.catalogue import LayerInfo, map_layers
 from cnnviz.featuremaps import DIVERGING, SEQUENTIAL, value_range
+from cnnviz.hotspots import Boxes
 
 SMALL_LAYERS = 12  # up to this many conv/act/pool layers, every layer is a column
 MAX_COLUMNS = 12  # a big model with more block outputs than this gets one column per stage
@@ -118,6 +120,22 @@ class Diagram:
                 best, best_d = t, d
         return None if best is None else (self.columns[best.column].layer.name, best.channel)
 
+    @cached_property
+    def hotspots(self) -> Boxes:
+        """The thumbnails as hotspots for the keyboard, labelled "layer, channel N"; computed once
+        per diagram (the diagram is cached, its neighbour table with it)."""
+        return Boxes(
+            tuple(t.box for t in self.thumbs),
+            tuple(f"{self.columns[t.column].layer.name}, channel {t.channel}" for t in self.thumbs),
+        )
+
+    def index_of(self, layer: str, channel: int) -> int | None:
+        """The position in ``thumbs`` (and in :attr:`hotspots`) of (layer, channel)'s thumbnail."""
+        return next(
+            (i for i, t in enumerate(self.thumbs) if t.channel == channel and self.columns[t.column].layer.name == layer),
+            None,
+        )
+
     def outlined(self, layer: str, channel: int, color=(255, 0, 255)) -> np.ndarray:
         """A copy of ``rgb`` with the thumbnail of (layer, channel) outlined."""
         for t in self.thumbs:
@@ -127,6 +145,13 @@ class Diagram:
                 ImageDraw.Draw(img).rectangle([left - 2, top - 2, right + 1, bottom + 1], outline=color, width=3)
                 return np.asarray(img)
         return self.rgb
+
+
+def readable_width(d: Diagram, tap: int = 28) -> int:
+    """The narrowest width (CSS px) at which ``d`` stays usable on a phone: labels at least
+    their drawn size (11 px) and every thumbnail at least ``tap`` px, above WCAG 2.5.8's
+    24 × 24 px target size. Narrower screens scroll the diagram sideways instead."""
+    return int(np.ceil(d.rgb.shape[1] * max(1.0, tap / d.thumb)))
 
 
 def short_name(layer: LayerInfo, small: bool) -> str:

@@ -5,6 +5,7 @@ from functools import partial
 import streamlit as st
 
 from cnnviz import featuremaps as fm
+from cnnviz import hotspots as hs
 from cnnviz import render
 from cnnviz.receptive_field import unit_box
 from cnnviz.ui import channel_views, links, loaders, state
@@ -57,7 +58,12 @@ with c3:
 order = [int(i) for i in grid.order]
 if st.session_state.get(state.FEAT_CHANNEL) not in order:
     st.session_state[state.FEAT_CHANNEL] = order[0]
-hit = clicked(grid.picture(st.session_state[state.FEAT_CHANNEL]), key=state.FEAT_GRID_CLICK)
+hit = clicked(
+    grid.picture(st.session_state[state.FEAT_CHANNEL]),
+    key=state.FEAT_GRID_CLICK,
+    hotspots=grid.hotspots(f"{layer.name}, "),
+    selected=grid.position(st.session_state[state.FEAT_CHANNEL]),
+)
 if hit is not None and grid.channel_at(hit) is not None:
     st.session_state[state.FEAT_CHANNEL] = grid.channel_at(hit)
     st.rerun()  # redraw the outline on the clicked tile
@@ -107,7 +113,7 @@ with left:  # drawn first: a click here sets the sliders' values before they are
     k = view.shape[0] // h
     view = view.copy()
     view[row * k : (row + 1) * k, col * k : (col + 1) * k] = (255, 0, 255)  # the chosen unit
-    hit = clicked(view, key=state.FEAT_UNIT_CLICK)
+    hit = clicked(view, key=state.FEAT_UNIT_CLICK, hotspots=hs.units(h, w, k), selected=row * w + col)
     if hit is not None:
         st.session_state[state.FEAT_ROW], st.session_state[state.FEAT_COL] = (
             min(hit[0] // k, h - 1),

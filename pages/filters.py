@@ -78,7 +78,7 @@ for col, label, ww in ((left, this_label, w), (right, other_label, w2)):
             continue
         grid = fl.filter_grid(ww, mode=mode, channel=int(channel), norm=norm, width=520)
         if ww is w:  # this model's own filters: a click opens that filter's channel
-            hit = clicked(grid, key=state.FILT_CLICK, width=520)
+            hit = clicked(grid, key=state.FILT_CLICK, width=520, hotspots=fl.filter_hotspots(w.shape, 520))
             picked = fl.filter_at(hit, w.shape, 520) if hit is not None else None
             if picked is not None:
                 channel_views.open_channel(layer.name, picked)

@@ -1,39 +1,56 @@
-"""Pictures a student can click: where they clicked, in the picture's own pixels.
+"""Pictures a student can click, tap or walk with the keyboard: what they chose, in the
+picture's own pixels.
 
-Built on ``streamlit-image-coordinates`` (an iframe that sends back the click in CSS pixels
-of the *displayed* picture, with the displayed width/height and a ``unix_time``). Two
-things this module takes care of so pages don't have to:
+The project's own component (``clickable.js`` and ``clickable.css`` beside this module, on
+Streamlit's components v2): the picture is an ``<img>`` with a real ``alt``, in the page
+itself (no iframe), as wide as its column (never wider, never cut) and as high as the
+picture at every width, also after the sidebar is toggled. Given ``hotspots``
+(``cnnviz.hotspots``: the tiles of a grid, the units of a map, the thumbnails of a diagram)
+it is focusable: arrow keys move a visible cursor between them, a live region names the one
+under it, and Enter or Space chooses it. While the presenter's link locks the view
+(``share.locked``) it says so, in words and to a screen reader, instead of ignoring clicks.
 
-* **Stale clicks.** The component keeps returning its last value on every rerun, also
-  after another widget changed (e.g. the student picked a channel in a selectbox after
-  clicking a tile): acting on that value again would undo the student's new choice. Each
-  click is handled once: its ``unix_time`` is remembered under ``key + "_handled"``.
-* **Scaling.** A picture shown at ``width="stretch"`` is drawn at the column's width, not
-  its natural size: the click is scaled by natural size / displayed size.
+Each choice is handled once: a click or key press comes back as a trigger value (only in the
+run it caused) with an id, remembered under ``key + "_handled"`` so that no rerun acts on it
+again (e.g. after the student picked another channel in a selectbox).
 
 Usage (call it *before* the widgets the click drives, so it can set their keys)::
 
-    hit = clicked(rgb, key=state.FEAT_GRID_CLICK)          # (row, col) in rgb's pixels, or None
+    hit = clicked(pic, key=state.FEAT_GRID_CLICK, alt=..., hotspots=grid.hotspots(),
+                  selected=grid.position(channel))     # (row, col) in pic's pixels, or None
     if hit is not None:
-        st.session_state[state.FEAT_CHANNEL] = channel_at(hit)
+        st.session_state[state.FEAT_CHANNEL] = grid.channel_at(hit)
     st.selectbox("Channel", ..., key=state.FEAT_CHANNEL)
 
-If the widgets are drawn above the picture, set their keys and ``st.rerun()``. For a grid of
-tiles use ``cnnviz.render.tile_at`` (or ``featuremaps.Grid.channel_at``) to turn the pixel into a tile index.
+If the widgets are drawn above the picture, set their keys and ``st.rerun()``.
 """
 
 from __future__ import annotations
 
+import base64
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import streamlit as st
 from PIL import Image
-from streamlit_image_coordinates import streamlit_image_coordinates
+
+from cnnviz import render
+from cnnviz.hotspots import Hotspots
+from cnnviz.ui.share import LOCKED_TEXT, locked
+
+_HERE = Path(__file__).parent
+_mount = st.components.v2.component(
+    "cnnviz.clickable_picture",
+    js=(_HERE / "clickable.js").read_text(encoding="utf-8"),
+    css=(_HERE / "clickable.css").read_text(encoding="utf-8"),
+)
+
+HELP = "Arrow keys move between the parts of the picture (Page Up, Page Down, Home, End jump); Enter or Space chooses."
 
 
 def to_pixel(value: dict, natural: tuple[int, int]) -> tuple[int, int] | None:
-    """The component's click ``value`` ({x, y, width, height} in displayed CSS pixels) as
+    """A choice ``value`` ({x, y, width, height}: x, y in a picture drawn width × height) as
     (row, col) in a picture of ``natural`` = (height, width) pixels, or None if outside."""
     try:
         x, y = float(value["x"]), float(value["y"])
@@ -50,31 +67,75 @@ def to_pixel(value: dict, natural: tuple[int, int]) -> tuple[int, int] | None:
 
 
 def is_new(value: dict | None, last: object) -> bool:
-    """True when ``value`` is a click that has not been handled (its time differs from ``last``)."""
-    return isinstance(value, dict) and "x" in value and value.get("unix_time") != last
+    """True when ``value`` is a choice that has not been handled (its id differs from ``last``)."""
+    return isinstance(value, dict) and "x" in value and value.get("id") != last
+
+
+def fallback_alt(hotspots: Hotspots | None) -> str:
+    """A text alternative when the caller has none: what can be chosen in the picture."""
+    if hotspots is None:
+        return "A picture that can be clicked."
+    return f"A picture of {hotspots.n} parts to choose from, such as {hotspots.label(0)}."
 
 
 def clicked(
     image: np.ndarray | Image.Image,
     key: str,
     *,
+    alt: str = "",
     width: int | Literal["stretch"] = "stretch",
     cursor: str = "pointer",
+    hotspots: Hotspots | None = None,
+    selected: int | None = None,
+    min_width: int | None = None,
+    pixelated: bool = True,
 ) -> tuple[int, int] | None:
     """Show ``image`` ((H, W, 3) uint8 or PIL) as a clickable picture.
 
-    Returns (row, col) in the image's own pixels for a click not handled before, else None
-    (no click yet, or the same click the component sends again on a later rerun).
-    ``width``: CSS pixels, or "stretch" to fill the column (no horizontal scroll).
+    Args:
+        image: the picture; its own pixels are the coordinates returned.
+        key: the component's key (unique on the page); ``key + "_handled"`` is used too.
+        alt: its text alternative (what it shows); empty: :func:`fallback_alt`.
+        width: "stretch" fills the column; an int is a largest width in CSS pixels (narrower
+            columns shrink it).
+        cursor: the mouse cursor over it (CSS).
+        hotspots: the parts the keyboard can walk (``cnnviz.hotspots``); None: mouse and touch only.
+        selected: the hotspot chosen now (the keyboard cursor starts there).
+        min_width: on a narrow screen (a phone: at most 768 CSS px), never drawn narrower than
+            this many CSS pixels: it scrolls sideways instead (readable labels, large tap targets).
+        pixelated: enlarge with crisp pixels (maps) rather than smoothly.
+
+    Returns:
+        (row, col) in the image's own pixels for a click, tap or key press not handled before,
+        else None (no choice yet, one already handled, outside the picture, or locked).
     """
     if isinstance(image, Image.Image):
         natural = (image.height, image.width)
     else:
         image = np.ascontiguousarray(image)
         natural = image.shape[:2]
-    value = streamlit_image_coordinates(image, key=key, width=width, cursor=cursor, png_compression_level=1)
+    src = "data:image/png;base64," + base64.b64encode(render.to_png(image)).decode("ascii")
+    data = {
+        "src": src,
+        "alt": alt or fallback_alt(hotspots),
+        "natural": [int(natural[0]), int(natural[1])],
+        "width": width if isinstance(width, int) else None,
+        "min_width": min_width,
+        "cursor": cursor,
+        "pixelated": pixelated,
+        "spots": hotspots.spec(selected) if hotspots is not None else None,
+        "help": HELP,
+        "disabled": locked(),
+        "locked": LOCKED_TEXT,
+    }
+    value = _mount(key=key, data=data, on_click_change=_ignore, width="stretch", height="content").get("click")
     handled = key + "_handled"
-    if not is_new(value, st.session_state.get(handled)):
+    if locked() or not is_new(value, st.session_state.get(handled)):
         return None
-    st.session_state[handled] = value.get("unix_time")
+    st.session_state[handled] = value.get("id")
     return to_pixel(value, natural)
+
+
+def _ignore() -> None:
+    """The click trigger's callback: Streamlit registers a trigger only for a named callback;
+    the value is read from the component's result instead."""

@@ -7,6 +7,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import featuremaps as fm
+from cnnviz import hotspots as hs
 from cnnviz import network, render
 from cnnviz.catalogue import LayerInfo
 from cnnviz.errors import CnnvizError
@@ -59,7 +60,13 @@ def current_selection(d: network.Diagram) -> tuple[str, int]:
 
 def show_diagram(d: network.Diagram, layer: str, channel: int) -> None:
     """The diagram with the chosen thumbnail outlined; a click on a thumbnail selects it."""
-    hit = clicked(d.outlined(layer, channel), key=state.NET_CLICK)
+    hit = clicked(
+        d.outlined(layer, channel),
+        key=state.NET_CLICK,
+        hotspots=d.hotspots,
+        selected=d.index_of(layer, channel),
+        min_width=network.readable_width(d),
+    )
     if hit is not None and (got := d.at(hit)) is not None:
         st.session_state[state.NET_LAYER], st.session_state[state.NET_CHANNEL] = got
         st.rerun()
@@ -103,7 +110,7 @@ def detail(layer: LayerInfo, channel: int, m: np.ndarray, column: network.Column
         view = fm.channel_view(m, cmap=column.cmap, vmin=lo, vmax=hi, width=300).copy()
         k = view.shape[0] // h
         view[row * k : (row + 1) * k, col * k : (col + 1) * k] = (255, 0, 255)
-        hit = clicked(view, key=state.NET_UNIT_CLICK)
+        hit = clicked(view, key=state.NET_UNIT_CLICK, hotspots=hs.units(h, w, k), selected=row * w + col)
         if hit is not None:
             st.session_state[state.NET_ROW], st.session_state[state.NET_COL] = (
                 min(hit[0] // k, h - 1),

@@ -82,9 +82,13 @@ PRESENTER_CSS = """
 html { font-size: 21px; }  /* Streamlit sizes text in rem: every text and control grows, pictures keep their fit */
 </style>
 """
+LOCKED_TEXT = "Locked by the presenter's link: this view stays as the link shows it."
+# Locked widgets ignore the pointer and say so: the words after each label are part of the
+# control's accessible name (CSS generated content counts), so a screen reader hears them too.
 LOCK_CSS = """
 <style>
 [data-testid="stMain"] [data-testid="stWidgetLabel"] ~ div { pointer-events: none; opacity: 0.75; }
+[data-testid="stMain"] [data-testid="stWidgetLabel"] label p::after { content: " (locked)"; font-style: italic; }
 </style>
 """
 
@@ -95,3 +99,4 @@ def presenter_style() -> None:
         st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
         if locked():
             st.markdown(LOCK_CSS, unsafe_allow_html=True)
+            st.info(LOCKED_TEXT + " To explore on your own, turn off Lock choices in the sidebar.", icon=":material/lock:")

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from cnnviz import hotspots as hs
 from cnnviz import render
 from cnnviz.activations import softmax_table
 from cnnviz.convolution import PRESET_HELP, follow, pad2d, patch_at, patch_for, preset
@@ -35,7 +36,8 @@ def clickable_map(rgb: np.ndarray, caption: str, key: str, target: int = 448) ->
     """:func:`show_map`, clickable: (row, col) of ``rgb``'s own pixel that was clicked (a new
     click only, see cnnviz.ui.clickable), else None."""
     f = render.fit_factor(max(rgb.shape[:2]), target)
-    hit = clicked(render.upscale(rgb, f), key=key)
+    h, w = rgb.shape[:2]
+    hit = clicked(render.upscale(rgb, f), key=key, hotspots=hs.units(h, w, f, "pixel"))
     st.caption(caption)
     return None if hit is None else (hit[0] // f, hit[1] // f)
 

@@ -157,12 +157,19 @@ def upload_photo(page, path) -> None:
     wait_idle(page)
 
 
-CLICKABLE = 'iframe[title="streamlit_image_coordinates.streamlit_image_coordinates"]'
+# cnnviz.ui.clickable's pictures: in the page (components v2, an open shadow root that
+# Playwright's CSS selectors pierce), one focusable element each with its <img> inside
+PICTURE = '[data-testid="cnnvizPicture"]'
+
+
+def picture(page, index: int = 0):
+    """The ``index``-th clickable picture's focusable frame (its <img> is ``.locator("img")``)."""
+    return page.locator(PICTURE).nth(index)
 
 
 def clickable_src(page, index: int = 0) -> str:
     """The src of the ``index``-th clickable picture (cnnviz.ui.clickable): changes when it is redrawn."""
-    img = page.frame_locator(CLICKABLE).nth(index).locator("img#image")
+    img = picture(page, index).locator("img")
     img.wait_for()
     return img.get_attribute("src")
 
@@ -170,7 +177,7 @@ def clickable_src(page, index: int = 0) -> str:
 def click_picture(page, index: int, fx: float, fy: float) -> None:
     """Click the ``index``-th clickable picture at fractions (fx, fy) of its width and height, then
     wait for the rerun."""
-    img = page.frame_locator(CLICKABLE).nth(index).locator("img#image")
+    img = picture(page, index).locator("img")
     img.wait_for()
     box = img.bounding_box()
     assert box and box["width"] > 0, "the clickable picture has no size"

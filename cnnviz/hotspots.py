@@ -1,0 +1,198 @@
+"""Hotspots of a clickable picture: the parts of it a student can pick (tiles of a grid, units of
+a map, thumbnails of the Network diagram), where they are, what they are called, and which one
+an arrow key moves to. Pure Python, in the picture's own pixels; ``cnnviz.ui.clickable`` draws
+the keyboard cursor from :meth:`Grid.spec` / :meth:`Boxes.spec`.
+
+Two kinds:
+
+* :class:`Grid`: ``rows`` × ``cols`` equal cells, row-major (a feature-map grid, a map's units).
+  Arrow keys move one cell; the browser does this arithmetic itself (:meth:`Grid.move` is the
+  rule it follows), so a 112×112 map needs no table of 12,544 neighbours.
+* :class:`Boxes`: any rectangles with labels (the Network diagram's columns of different
+  heights and sub-columns). The neighbour of each box in each direction is computed here
+  (:meth:`Boxes.neighbours`) and sent as a table.
+
+A box is (top, left, bottom, right) with exclusive ends, as ``network.Thumb.box``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+KEYS = ("up", "down", "left", "right")  # the order of a neighbour table's entries
+PAGE = 10  # PageUp / PageDown move this many rows of a grid
+
+
+def _centre(box: tuple[int, int, int, int]) -> tuple[int, int]:
+    top, left, bottom, right = box
+    return (top + bottom - 1) // 2, (left + right - 1) // 2
+
+
+def _inside(pixel: tuple[float, float], box: tuple[int, int, int, int]) -> bool:
+    y, x = pixel
+    return box[0] <= y < box[2] and box[1] <= x < box[3]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """``rows`` × ``cols`` cells of ``cell`` = (height, width) pixels each (gap included), the
+    first at ``origin`` = (top, left); ``count`` cells in use, row-major (a last row may be
+    short; None: all). A cell's label is ``labels[i]`` when given, else ``template`` with
+    ``{row}``, ``{col}`` and ``{i}`` (e.g. "unit ({row}, {col})")."""
+
+    rows: int
+    cols: int
+    cell: tuple[int, int]
+    origin: tuple[int, int] = (0, 0)
+    count: int | None = None
+    labels: tuple[str, ...] | None = None
+    template: str = "row {row}, column {col}"
+
+    @property
+    def n(self) -> int:
+        """How many cells are in use."""
+        return self.rows * self.cols if self.count is None else min(self.count, self.rows * self.cols)
+
+    def box(self, i: int) -> tuple[int, int, int, int]:
+        """Cell ``i``'s (top, left, bottom, right) pixels."""
+        r, c = divmod(i, self.cols)
+        (ch, cw), (oy, ox) = self.cell, self.origin
+        return oy + r * ch, ox + c * cw, oy + (r + 1) * ch, ox + (c + 1) * cw
+
+    def centre(self, i: int) -> tuple[int, int]:
+        """The pixel (row, col) in the middle of cell ``i``: where a key press "clicks"."""
+        return _centre(self.box(i))
+
+    def label(self, i: int) -> str:
+        r, c = divmod(i, self.cols)
+        return self.labels[i] if self.labels is not None else self.template.format(row=r, col=c, i=i)
+
+    def index_at(self, pixel: tuple[float, float]) -> int | None:
+        """The cell under ``pixel`` = (row, col), or None outside the grid or past its last cell."""
+        (ch, cw), (oy, ox) = self.cell, self.origin
+        y, x = pixel[0] - oy, pixel[1] - ox
+        if y < 0 or x < 0:
+            return None
+        r, c = int(y // ch), int(x // cw)
+        i = r * self.cols + c
+        return i if r < self.rows and c < self.cols and i < self.n else None
+
+    def move(self, i: int, key: str) -> int:
+        """The cell a key moves the cursor to from cell ``i`` (``i`` itself at an edge).
+
+        ``key``: "up"/"down"/"left"/"right" one cell (left/right stay in the row), "pageup"/
+        "pagedown" PAGE rows, "home"/"end" the row's first/last cell, "first"/"last" the grid's.
+        """
+        r, c = divmod(i, self.cols)
+        last = self.n - 1
+        if key in ("up", "down", "pageup", "pagedown"):
+            step = {"up": -1, "down": 1, "pageup": -PAGE, "pagedown": PAGE}[key]
+            r = min(max(r + step, 0), self.rows - 1)
+            while r * self.cols + c > last:  # a short last row: the cell above the hole
+                r -= 1
+            return r * self.cols + c
+        if key == "left":
+            return i - 1 if c > 0 else i
+        if key == "right":
+            return i + 1 if c < self.cols - 1 and i < last else i
+        if key == "home":
+            return r * self.cols
+        if key == "end":
+            return min(r * self.cols + self.cols - 1, last)
+        return 0 if key == "first" else last if key == "last" else i
+
+    def spec(self, selected: int | None = None) -> dict:
+        """What the browser needs (JSON): the geometry, the labels or template, the selection."""
+        return {
+            "kind": "grid",
+            "rows": self.rows,
+            "cols": self.cols,
+            "cell": list(self.cell),
+            "origin": list(self.origin),
+            "n": self.n,
+            "labels": list(self.labels) if self.labels is not None else None,
+            "template": self.template,
+            "page": PAGE,
+            "selected": selected if selected is not None and 0 <= selected < self.n else None,
+        }
+
+
+@dataclass(frozen=True)
+class Boxes:
+    """Rectangles of any size and place, with a label each; their order is the reading order
+    (Home/End go to the first/last)."""
+
+    boxes: tuple[tuple[int, int, int, int], ...]
+    labels: tuple[str, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.boxes)
+
+    def centre(self, i: int) -> tuple[int, int]:
+        return _centre(self.boxes[i])
+
+    def label(self, i: int) -> str:
+        return self.labels[i]
+
+    def index_at(self, pixel: tuple[float, float]) -> int | None:
+        """The box holding ``pixel`` = (row, col), or None."""
+        return next((i for i, b in enumerate(self.boxes) if _inside(pixel, b)), None)
+
+    def neighbour(self, i: int, key: str) -> int:
+        """The box an arrow key moves to from box ``i`` (``i`` itself when there is none).
+
+        Left/right: among the boxes whose centre lies that way, those in the nearest band
+        (centre within half a box of the nearest one: the next column, or sub-column), then the
+        one closest in height. Up/down: only boxes overlapping ``i`` horizontally (its own
+        column), the nearest. So a student walks a column with up/down and steps from column
+        to column with left/right, never skipping one.
+        """
+        cy, cx = self.centre(i)
+        top, left, bottom, right = self.boxes[i]
+        horizontal = key in ("left", "right")
+        sign = -1 if key in ("left", "up") else 1
+        found = []
+        for j, b in enumerate(self.boxes):
+            if j == i:
+                continue
+            y, x = self.centre(j)
+            along, across = (x - cx, y - cy) if horizontal else (y - cy, x - cx)
+            if along * sign <= 0:
+                continue
+            if not horizontal and (b[3] <= left or b[1] >= right):
+                continue  # up/down stay in the column
+            found.append((abs(along), abs(across), j))
+        if not found:
+            return i
+        nearest = min(a for a, _, _ in found)
+        half = ((right - left) if horizontal else (bottom - top)) / 2
+        return min((across, along, j) for along, across, j in found if along <= nearest + half)[2]
+
+    @cached_property
+    def neighbours(self) -> list[list[int]]:
+        """Per box, the boxes that up, down, left and right move to (the order of KEYS); computed
+        once per Boxes (O(n²): ~50 ms for the 190 thumbnails of a big model's diagram)."""
+        return [[self.neighbour(i, k) for k in KEYS] for i in range(self.n)]
+
+    def spec(self, selected: int | None = None) -> dict:
+        """What the browser needs (JSON): boxes, labels, neighbour table, the selection."""
+        return {
+            "kind": "boxes",
+            "boxes": [list(b) for b in self.boxes],
+            "labels": list(self.labels),
+            "next": self.neighbours,
+            "n": self.n,
+            "selected": selected if selected is not None and 0 <= selected < self.n else None,
+        }
+
+
+
+def units(rows: int, cols: int, zoom: int, what: str = "unit") -> Grid:
+    """Every pixel of a (rows, cols) map drawn ``zoom`` times enlarged, as hotspots labelled
+    "``what`` (row, col)"."""
+    return Grid(rows, cols, (zoom, zoom), template=what + " ({row}, {col})")
+
+
+Hotspots = Grid | Boxes
