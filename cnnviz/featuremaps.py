@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from cnnviz import render
 from cnnviz import hotspots as hs
+from cnnviz import render
 
 SORTS = ("channel", "mean", "max")
 NORMS = ("channel", "layer", "global")

@@ -188,7 +188,6 @@ class Boxes:
         }
 
 
-
 def units(rows: int, cols: int, zoom: int, what: str = "unit") -> Grid:
     """Every pixel of a (rows, cols) map drawn ``zoom`` times enlarged, as hotspots labelled
     "``what`` (row, col)"."""

@@ -132,7 +132,11 @@ class Diagram:
     def index_of(self, layer: str, channel: int) -> int | None:
         """The position in ``thumbs`` (and in :attr:`hotspots`) of (layer, channel)'s thumbnail."""
         return next(
-            (i for i, t in enumerate(self.thumbs) if t.channel == channel and self.columns[t.column].layer.name == layer),
+            (
+                i
+                for i, t in enumerate(self.thumbs)
+                if t.channel == channel and self.columns[t.column].layer.name == layer
+            ),
             None,
         )
 

@@ -18,7 +18,7 @@ const KEYS = {
 };
 const ORDER = ["up", "down", "left", "right"]; // hotspots.KEYS
 
-function gridMove(s, i, key) {
+export function gridMove(s, i, key) {
   let r = Math.floor(i / s.cols);
   const c = i % s.cols;
   const last = s.n - 1;
@@ -37,7 +37,7 @@ function gridMove(s, i, key) {
   return i;
 }
 
-function move(s, i, key) {
+export function move(s, i, key) {
   if (s.kind === "grid") return gridMove(s, i, key);
   const k = ORDER.indexOf(key);
   if (k >= 0) return s.next[i][k];
@@ -46,14 +46,14 @@ function move(s, i, key) {
   return i;
 }
 
-function boxOf(s, i) { // [top, left, bottom, right] in the picture's pixels
+export function boxOf(s, i) { // [top, left, bottom, right] in the picture's pixels
   if (s.kind !== "grid") return s.boxes[i];
   const r = Math.floor(i / s.cols), c = i % s.cols;
   const [ch, cw] = s.cell, [oy, ox] = s.origin;
   return [oy + r * ch, ox + c * cw, oy + (r + 1) * ch, ox + (c + 1) * cw];
 }
 
-function labelOf(s, i) {
+export function labelOf(s, i) {
   if (s.labels) return s.labels[i];
   const r = Math.floor(i / s.cols), c = i % s.cols;
   return s.template.replaceAll("{row}", r).replaceAll("{col}", c).replaceAll("{i}", i);

@@ -99,4 +99,6 @@ def presenter_style() -> None:
         st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
         if locked():
             st.markdown(LOCK_CSS, unsafe_allow_html=True)
-            st.info(LOCKED_TEXT + " To explore on your own, turn off Lock choices in the sidebar.", icon=":material/lock:")
+            st.info(
+                LOCKED_TEXT + " To explore on your own, turn off Lock choices in the sidebar.", icon=":material/lock:"
+            )

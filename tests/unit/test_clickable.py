@@ -1,11 +1,14 @@
-"""Clicks on pictures: CSS pixels → the picture's pixels → a tile / channel, and stale clicks."""
+"""Clicks on pictures: CSS pixels → the picture's pixels → a tile / channel, each choice
+handled once, and what ``clicked()`` sends the browser (the component replaced by a fake)."""
 
 from __future__ import annotations
 
 import numpy as np
+from streamlit.testing.v1 import AppTest
 
 from cnnviz import featuremaps as fm
 from cnnviz import render
+from cnnviz.ui import clickable
 from cnnviz.ui.clickable import is_new, to_pixel
 
 
@@ -16,14 +19,67 @@ def test_click_is_scaled_from_displayed_to_natural_pixels():
     assert to_pixel({"x": 500, "y": 0, "width": 500, "height": 300}, (600, 1000)) is None  # past the edge
     assert to_pixel({"x": 3, "y": 4}, (10, 10)) == (4, 3)  # no size sent: natural size
     assert to_pixel({"y": 4}, (10, 10)) is None
+    # a key press sends a hotspot's centre in the picture's own pixels, with its own size
+    assert to_pixel({"x": 37.5, "y": 19.5, "width": 1000, "height": 600}, (600, 1000)) == (19, 37)
 
 
 def test_a_click_is_handled_once():
-    click = {"x": 1, "y": 2, "width": 10, "height": 10, "unix_time": 1700}
+    click = {"x": 1, "y": 2, "width": 10, "height": 10, "id": "k3-1"}
     assert is_new(click, None)
-    assert not is_new(click, 1700)  # the component sends the same click again on a rerun
-    assert is_new({**click, "unix_time": 1701}, 1700)
+    assert not is_new(click, "k3-1")  # the same choice seen again on a rerun
+    assert is_new({**click, "id": "k3-2"}, "k3-1")
     assert not is_new(None, None)
+
+
+SENT: list[dict] = []  # what the fake component was given, one entry per run
+CLICKS: list[dict | None] = []  # what it answers, one per run (then None)
+
+
+def _fake_mount(*, key, data, on_click_change, width, height):
+    assert callable(on_click_change) and (width, height) == ("stretch", "content")
+    SENT.append({"key": key, **data})
+    return {"click": CLICKS.pop(0) if CLICKS else None}
+
+
+def _page():
+    import numpy as np
+    import streamlit as st
+
+    from cnnviz.hotspots import Grid
+    from cnnviz.ui import clickable, state
+
+    state.init_state()
+    pic = np.zeros((60, 100, 3), np.uint8)  # 3 × 5 tiles of 20 × 20
+    hit = clickable.clicked(pic, "pic", alt="", hotspots=Grid(3, 5, (20, 20), template="tile {i}"), selected=7)
+    st.session_state.setdefault("hits", []).append(hit)
+
+
+def test_clicked_sends_the_picture_and_hotspots_and_returns_each_choice_once(monkeypatch):
+    monkeypatch.setattr(clickable, "_mount", _fake_mount)
+    SENT.clear()
+    CLICKS[:] = [
+        {"x": 125, "y": 30, "width": 250, "height": 150, "id": "a-1"},  # a click at half size: pixel (12, 50)
+        {"x": 125, "y": 30, "width": 250, "height": 150, "id": "a-1"},  # the same one again: ignored
+        {"x": 69.5, "y": 49.5, "width": 100, "height": 60, "id": "a-2"},  # Enter on tile 13's centre
+    ]
+    at = AppTest.from_function(_page, default_timeout=60).run()
+    at.run()
+    at.run()
+    at.run()
+    assert not at.exception
+    assert at.session_state["hits"] == [(12, 50), None, (49, 69), None]
+    sent = SENT[0]
+    assert sent["key"] == "pic" and sent["natural"] == [60, 100] and sent["src"].startswith("data:image/png;base64,")
+    assert sent["spots"]["kind"] == "grid" and sent["spots"]["selected"] == 7 and sent["spots"]["n"] == 15
+    assert sent["alt"] == "A picture of 15 parts to choose from, such as tile 0." and not sent["disabled"]
+
+    # the presenter's locked link: the picture says so and nothing is chosen
+    CLICKS[:] = [{"x": 1, "y": 1, "width": 100, "height": 60, "id": "a-3"}]
+    at.session_state["link_present"] = True
+    at.session_state["link_lock"] = True
+    at.run()
+    assert at.session_state["hits"][-1] is None
+    assert SENT[-1]["disabled"] and SENT[-1]["locked"] == clickable.LOCKED_TEXT
 
 
 def test_tile_at_inverts_tile_and_upscale():
