@@ -84,7 +84,7 @@ def test_from_upload_to_share_with_the_keyboard_only(app_url, page, tmp_path):
     page.evaluate(COUNT_POINTER)
 
     # Upload, in the sidebar: the Image radio group, arrow to "Upload", then its Browse button
-    a = _tab_to(page, lambda a: a.get("group") == "Image" and a.get("tag") == "INPUT")
+    _tab_to(page, lambda a: a.get("group") == "Image" and a.get("tag") == "INPUT")
     page.keyboard.press("ArrowRight")  # Gallery → Upload
     wait_idle(page)
     _tab_to(page, lambda a: a.get("tag") == "BUTTON" and a.get("uploader"), back=True)
