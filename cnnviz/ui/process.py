@@ -66,7 +66,8 @@ def _page_imports(folder: Path) -> list[str]:
 
 
 # Left to their pages: light, and a custom component imported outside a script run is not
-# registered (streamlit_image_coordinates answered 404 when a background thread imported it).
+# registered (a v1 component, streamlit_image_coordinates, answered 404 when a background
+# thread imported it).
 _LEFT_TO_PAGES = ("streamlit", "cnnviz.ui")
 
 
