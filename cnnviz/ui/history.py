@@ -12,8 +12,8 @@ query on the old path first, then the new page: a page opened by a push made sin
 last action replaces that entry. A widget change is a user action first, so it still gets
 its own entry; back/forward runs already replace (the frontend's own rule). The clickable
 pictures (``cnnviz.ui.clickable``) live in the page, not in an iframe: their clicks, taps and
-keys reach these listeners like any other. (A click inside a component iframe that already
-has the focus would not be seen as an action; no such iframe is left in the app.)
+keys reach these listeners like any other. Known gap: a click inside a component iframe
+(the sidebar's drawing canvas) that already has the focus is not seen as an action.
 """
 
 from __future__ import annotations
