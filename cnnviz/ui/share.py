@@ -83,13 +83,52 @@ html { font-size: 21px; }  /* Streamlit sizes text in rem: every text and contro
 </style>
 """
 LOCKED_TEXT = "Locked by the presenter's link: this view stays as the link shows it."
-# Locked widgets ignore the pointer and say so: the words after each label are part of the
-# control's accessible name (CSS generated content counts), so a screen reader hears them too.
+# Locked widgets of the main area ignore the pointer and say "(locked)" after their label.
 LOCK_CSS = """
 <style>
 [data-testid="stMain"] [data-testid="stWidgetLabel"] ~ div { pointer-events: none; opacity: 0.75; }
-[data-testid="stMain"] [data-testid="stWidgetLabel"] label p::after { content: " (locked)"; font-style: italic; }
+[data-testid="stMain"] [data-testid="stWidgetLabel"] p::after { content: " (locked)"; font-style: italic; }
 </style>
+"""
+# ... and to the keyboard and a screen reader: while this script's element is on the page,
+# every control of those widgets is aria-disabled with the reason as its description, and
+# keys other than Tab and Escape do nothing there (the run would undo them). Fixed text, no
+# data; installed once per tab, it undoes itself when the element goes (lock turned off).
+LOCK_SCRIPT = """
+<style>[data-testid="stElementContainer"]:has(script[data-cnnviz-lock]) { display: none; }</style>
+<script data-cnnviz-lock>
+(() => {
+  const w = window;
+  if (w.__cnnvizLock) return;
+  w.__cnnvizLock = true;
+  const WHY = "Locked by the presenter's link";
+  const CONTROLS = '[data-testid="stMain"] [data-testid="stWidgetLabel"] ~ div :is(input, textarea, button, [role])';
+  const on = () => !!document.querySelector("script[data-cnnviz-lock]");
+  const mark = () => {
+    const locked = on();
+    for (const el of document.querySelectorAll(CONTROLS)) {
+      if (locked && !el.hasAttribute("data-cnnviz-locked")) {
+        el.setAttribute("data-cnnviz-locked", el.getAttribute("aria-disabled") || "");
+        el.setAttribute("aria-disabled", "true");
+        el.setAttribute("aria-description", WHY);
+      } else if (!locked && el.hasAttribute("data-cnnviz-locked")) {
+        const was = el.getAttribute("data-cnnviz-locked");
+        if (was) el.setAttribute("aria-disabled", was); else el.removeAttribute("aria-disabled");
+        el.removeAttribute("aria-description");
+        el.removeAttribute("data-cnnviz-locked");
+      }
+    }
+  };
+  new MutationObserver(mark).observe(document.body, { childList: true, subtree: true });
+  mark();
+  document.addEventListener("keydown", (e) => {
+    if (on() && e.key !== "Tab" && e.key !== "Escape" && e.target.closest && e.target.closest(CONTROLS)) {
+      e.preventDefault();
+      e.stopPropagation();
+    }
+  }, true);
+})();
+</script>
 """
 
 
@@ -99,6 +138,7 @@ def presenter_style() -> None:
         st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
         if locked():
             st.markdown(LOCK_CSS, unsafe_allow_html=True)
+            st.html(LOCK_SCRIPT, unsafe_allow_javascript=True)
             st.info(
                 LOCKED_TEXT + " To explore on your own, turn off Lock choices in the sidebar.", icon=":material/lock:"
             )

@@ -156,3 +156,36 @@ def test_from_upload_to_share_with_the_keyboard_only(app_url, page, tmp_path):
     assert "/network?" in link.inner_text() and f"channel={channel}" in link.inner_text()
     no_exception(page)
     assert page.evaluate("window.__pointer") == 0  # the keyboard did it all
+
+
+def test_a_locked_view_says_so_to_the_eye_the_keyboard_and_a_screen_reader(app_url, page):
+    """A presenter's link with Lock choices: the main area's controls say "(locked)", are
+    aria-disabled with the reason, ignore keys; the clickable pictures say it under them and in
+    their live region when clicked, and choose nothing."""
+    open_app(page, app_url + "/features?present=1&lock=1&channel=3")
+    page.get_by_text("Channel 3:", exact=False).first.wait_for()
+    wait_idle(page)
+    why = "Locked by the presenter's link"
+    assert why in page.locator('[data-testid="stAlert"]').first.inner_text()
+    layer = page.get_by_role("combobox", name="Layer", exact=True)
+    before = layer.input_value()
+    assert layer.get_attribute("aria-disabled") == "true" and layer.get_attribute("aria-description") == why
+    assert (
+        page.locator('[data-testid="stMain"] [data-testid="stWidgetLabel"]').first.evaluate(
+            "l => getComputedStyle(l.querySelector('p'), '::after').content"
+        )
+        == '" (locked)"'
+    )
+    layer.focus()
+    for key in ("ArrowDown", "ArrowDown", "Enter"):
+        page.keyboard.press(key)
+    wait_idle(page)
+    assert layer.input_value() == before
+    pic = page.locator(PICTURE).first
+    assert pic.get_attribute("aria-disabled") == "true"
+    assert page.locator(".scroll ~ .note").filter(visible=True).first.inner_text().startswith(why)
+    pic.locator("img").click(position={"x": 5, "y": 5})  # channel 0's tile
+    wait_idle(page)
+    assert page.get_by_role("combobox", name="Channel", exact=True).input_value().startswith("channel 3 (")
+    assert page.locator(".cp [aria-live]").first.inner_text().startswith(why)  # the first picture's
+    no_exception(page)
