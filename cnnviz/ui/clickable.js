@@ -185,6 +185,7 @@ function build(root) {
     const [nh, nw] = data.natural;
     img.width = nw; // the frame keeps the picture's shape before it has loaded: no jump
     img.height = nh;
+    pic.style.setProperty("--aspect", String(nw / nh));
     img.alt = data.alt;
     img.classList.toggle("pixelated", !!data.pixelated);
     pic.style.maxWidth = data.width ? `${data.width}px` : "";

@@ -65,7 +65,11 @@ def show_diagram(d: network.Diagram, layer: str, channel: int) -> None:
         key=state.NET_CLICK,
         hotspots=d.hotspots,
         selected=d.index_of(layer, channel),
+        # at most a little above its drawn size: wider, its labels blur and it no longer fits
+        # a projector's height (1195 × 683 px with the sidebar collapsed at 1280 × 720)
+        width=int(d.rgb.shape[1] * 1.2),
         min_width=network.readable_width(d),
+        pixelated=False,
     )
     if hit is not None and (got := d.at(hit)) is not None:
         st.session_state[state.NET_LAYER], st.session_state[state.NET_CHANNEL] = got
