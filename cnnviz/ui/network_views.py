@@ -121,7 +121,7 @@ def detail(layer: LayerInfo, channel: int, m: np.ndarray, column: network.Column
                 min(hit[1] // k, w - 1),
             )
             st.rerun()
-        st.caption(f"Channel {channel}, {h}×{w}: click a unit (magenta) to follow it.")
+        st.caption(f"Channel {channel}, {h}×{w}: click a unit (magenta) to follow it, or use the sliders.")
     with mid:
         lm = loaders.current_model()
         spec = lm.preprocess_spec
@@ -129,6 +129,10 @@ def detail(layer: LayerInfo, channel: int, m: np.ndarray, column: network.Column
         st.image(fm.draw_box(spec.crop(loaders.current_image()), box, width=300), width="stretch")
         st.caption(f"Unit ({row}, {col}) sees rows {box[0]}–{box[2]}, columns {box[1]}–{box[3]} of the input.")
     with right:
+        # the same choice as a click, in controls a thumb can hit (a unit of a 112×112 map is
+        # under 3 px wide on a phone) and a keyboard can step
+        row = st.slider("Unit row", 0, h - 1, key=state.NET_ROW) if h > 1 else row
+        col = st.slider("Unit column", 0, w - 1, key=state.NET_COL) if w > 1 else col
         st.markdown(f"**Value at ({row}, {col}): {m[row, col]:.4g}**")
         stats = fm.channel_stats(m)
         st.dataframe({"statistic": list(stats), "value": [f"{v:.3g}" for v in stats.values()]}, hide_index=True)
