@@ -17,7 +17,9 @@ import secrets
 import streamlit as st
 
 from cnnviz import usermodels
+from cnnviz.errors import ModelError
 from cnnviz.loaded_model import ModelInfo
+from cnnviz.training import results
 from cnnviz.ui import state
 from cnnviz.zoo import list_models
 
@@ -53,11 +55,39 @@ def owner_token() -> str:
     return token
 
 
+def name_tag() -> str:
+    """The random part of this session's default model names, drawn once per session."""
+    if not st.session_state.get(state.NAME_TAG):
+        st.session_state[state.NAME_TAG] = results.name_tag()
+    return st.session_state[state.NAME_TAG]
+
+
 def visible_models() -> list[ModelInfo]:
     """The models this browser may pick: every registry model, and of the saved ones its
     own, those shared with the class and those without an owner (command line, shipped)."""
     token = owner_token()
     return [i for i in list_models() if i.family != "user" or usermodels.visible_to(i.metadata, token)]
+
+
+def openable() -> frozenset[str]:
+    """Names of the models this browser may open (:func:`visible_models`).
+
+    The same work whatever name is asked about: every sidecar is listed (from a cache of
+    parsed versions), so an existing private name and an unknown one cost the same."""
+    return frozenset(i.name for i in visible_models())
+
+
+def check_openable(name: str) -> None:
+    """The one check of whose model a session may open; every path that opens a model for a
+    session goes through it (``loaders.cached_model``, before the cache is even asked).
+
+    Raises ModelError, with the same sentence for another browser's private model and for a
+    name nobody uses: nothing is loaded or read that depends on which it is."""
+    if name not in openable():
+        raise ModelError(NOT_OPENABLE)
+
+
+NOT_OPENABLE = "There is no model of that name that you can open here (it may be another browser's private model)."
 
 
 def model_title(info: ModelInfo) -> str:
