@@ -86,7 +86,8 @@ def read(sidecar: str | Path) -> UserModel:
     weights, meta_path = paths(sidecar)
     try:
         meta = json.loads(meta_path.read_text())
-    except (OSError, ValueError) as e:
+    # RecursionError: a JSON nested deeper than Python's recursion limit (100,000 brackets)
+    except (OSError, ValueError, RecursionError) as e:
         raise CheckpointError(f"{meta_path.name} is not a readable CNN Explorer model description.") from e
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{meta_path.name} is not a CNN Explorer model (its format is not {FORMAT}).")
@@ -152,7 +153,7 @@ def sidecar_of(weights: str | Path) -> Path | None:
     meta = paths(w)[1]
     try:
         ours = json.loads(meta.read_text()).get("format") == FORMAT
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         return None
     return meta if ours else None
 
