@@ -272,8 +272,9 @@ def model_view() -> Image.Image:
 
 def cached_catalogue(name: str, weights: str) -> list:
     """The model's layer catalogue (list[LayerInfo], frozen): one traced pass per model."""
+    lm = cached_model(name, weights)  # first: its owner check, before model_version reads the files
     key = ("catalogue", name, weights, model_version(name, weights))
-    return cache.RESULTS.get_or_compute(key, lambda: catalogue(cached_model(name, weights)))
+    return cache.RESULTS.get_or_compute(key, lambda: catalogue(lm))
 
 
 @shared_result(store=cache.CAPTURES, spinner="Running the image through the network…")

@@ -29,6 +29,7 @@ from cnnviz.zoo import list_models
 
 _LOG = logging.getLogger(__name__)
 _warned = threading.Event()
+NOT_OPENABLE = "There is no model of that name that you can open here (it may be another browser's private model)."
 
 
 def share_default() -> bool:
@@ -50,7 +51,8 @@ def owner_token() -> str:
         cookie = None
     token = cookie or new_token()
     st.session_state[state.OWNER] = token
-    if token != cookie and browser and _no_middleware():
+    if token != cookie and browser:
+        _warn_script_cookie()
         # Run in the page itself (the token is 32 hex digits: nothing to escape). Not
         # components.html: deprecated, it logged a warning on every run of a cookieless client.
         st.html(
@@ -60,16 +62,15 @@ def owner_token() -> str:
     return token
 
 
-def _no_middleware() -> bool:
-    """True (and a warning in the log, once) when this session's websocket came without the
-    owner cookie: only a server started without asgi.py's middleware lets that happen."""
+def _warn_script_cookie() -> None:
+    """Say once in the log that a websocket came without the owner cookie: only a server
+    started without asgi.py's middleware lets that happen."""
     if not _warned.is_set():
         _warned.set()
         _LOG.warning(
             "The owner cookie is set by the page's script (not HttpOnly, never Secure): "
             "start the app with `streamlit run asgi.py` (make run) so the server sets it."
         )
-    return True
 
 
 def name_tag() -> str:
@@ -102,9 +103,6 @@ def check_openable(name: str) -> None:
     name nobody uses: nothing is loaded or read that depends on which it is."""
     if name not in openable():
         raise ModelError(NOT_OPENABLE)
-
-
-NOT_OPENABLE = "There is no model of that name that you can open here (it may be another browser's private model)."
 
 
 def model_title(info: ModelInfo) -> str:
