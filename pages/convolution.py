@@ -5,6 +5,7 @@ import streamlit as st
 
 from cnnviz import convolution as cv
 from cnnviz import render
+from cnnviz.a11y import alt_lessons
 from cnnviz.errors import CnnvizError
 from cnnviz.ui import compute_texts as texts
 from cnnviz.ui import links, loaders, state, widgets
@@ -81,6 +82,7 @@ with right:
             f"Input {w}×{h}: click a spot to follow the output pixel there (below)",
             state.CONV_INPUT_CLICK,
             360,
+            alt=alt_lessons.conv_input(colour == "grey", w, h),
         )
     with b:
         if colour == "grey":
@@ -89,6 +91,7 @@ with right:
                 f"Output {out.shape[1]}×{out.shape[0]} (min {out.min():.2f}, max {out.max():.2f})",
                 360,
                 "convolution_output",
+                alt=alt_lessons.conv_output(out, name),
             )
         else:
             per = cv.conv2d_per_channel(rgb.transpose(2, 0, 1), kernel, stride, padding)  # (3, OH, OW)
@@ -98,6 +101,8 @@ with right:
                     "Output, the kernel run on red, green and blue separately",
                     360,
                     "convolution_output",
+                    alt=f"The {name} kernel run on red, green and blue separately: a colour picture again, "
+                    f"{per.shape[2]}×{per.shape[1]}.",
                 )
             else:
                 top = 1.0 if fixed else render.robust_limit(per)
@@ -108,6 +113,10 @@ with right:
                     "Output on red | green | blue (blue < 0, white 0, red > 0)",
                     600,
                     "convolution_output",
+                    alt=" ".join(
+                        alt_lessons.signed_map(f"The {name} kernel's output on the {c} channel", p)
+                        for c, p in zip(("red", "green", "blue"), per, strict=True)
+                    ),
                 )
 with st.expander("What am I looking at?"):
     st.markdown(texts.CONV_PLAYGROUND)
@@ -137,7 +146,7 @@ widgets.grids(
     between=("×", "="),
 )
 st.markdown(
-    f"#### Add the {size * size} products: {stp.value:.2f} — output pixel (row {row}, column {col}) "
+    f"### Add the {size * size} products: {stp.value:.2f} — output pixel (row {row}, column {col}) "
     f"is **{out[row, col]:.2f}**"
 )
 with st.expander("What am I looking at?"):
@@ -161,13 +170,23 @@ n1, n2, n3 = st.columns([0.8, 1, 1])
 with n1:
     wpic = render.scale(weight, -np.abs(weight).max(), np.abs(weight).max())  # (C, k, k), 0.5 = zero weight
     wrgb = (wpic.transpose(1, 2, 0) * 255).astype(np.uint8) if n_in == 3 else render.colorize(wpic[0], "RdBu_r")
-    widgets.show_map(wrgb, f"Filter {i} as a picture ({k}×{k})", 200)
+    widgets.show_map(
+        wrgb, f"Filter {i} as a picture ({k}×{k})", 200, alt=alt_lessons.kernel_picture(i, fc.name, weight)
+    )
 with n2:
     widgets.show_map(
-        render.map_rgb(mine, limit=render.robust_limit(mine)), f"Applied by hand: {mine.shape[1]}×{mine.shape[0]}", 340
+        render.map_rgb(mine, limit=render.robust_limit(mine)),
+        f"Applied by hand: {mine.shape[1]}×{mine.shape[0]}",
+        340,
+        alt=alt_lessons.signed_map(f"Filter {i} applied by hand to the model's input", mine),
     )
 with n3:
-    widgets.show_map(render.map_rgb(real, limit=render.robust_limit(mine)), "The network's own output", 340)
+    widgets.show_map(
+        render.map_rgb(real, limit=render.robust_limit(mine)),
+        "The network's own output",
+        340,
+        alt=alt_lessons.signed_map(f"Channel {i} of {fc.name} as the network computed it", real),
+    )
 diff = float(np.abs(mine - real[: mine.shape[0], : mine.shape[1]]).max())
 same = (
     "the same numbers."
@@ -189,7 +208,7 @@ widgets.grids(
     *[widgets.num_grid(nst.products[c], title=f"{names[c]}: values × weights", tint=True) for c in range(n_in)]
 )
 terms = " + ".join(f"{float(nst.products[c].sum()):.2f}" for c in range(n_in))
-st.markdown(f"#### Output ({nr}, {nc}) = {terms} + bias {nst.bias:.2f} = **{nst.value:.2f}**")
+st.markdown(f"### Output ({nr}, {nc}) = {terms} + bias {nst.bias:.2f} = **{nst.value:.2f}**")
 with st.expander("The input values and weights"):
     widgets.grids(*[widgets.num_grid(nst.window[c], title=f"{names[c]} input") for c in range(n_in)])
     widgets.grids(*[widgets.num_grid(nst.kernel[c], title=f"{names[c]} weights", tint=True) for c in range(n_in)])

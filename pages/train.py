@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from cnnviz.a11y import alt_lessons
 from cnnviz.errors import CnnvizError
 from cnnviz.training import results, trainer
 from cnnviz.training.fit import TrainConfig
@@ -102,7 +103,12 @@ def live() -> None:
         acc.altair_chart(charts[1], width="stretch")
     img = tw.filters_image(s.filters)
     if img is not None:
-        right.image(img, caption="First-layer filters, redrawn as they learn (dark < 0 < light)", width="stretch")
+        right.image(
+            img,
+            caption="First-layer filters, redrawn as they learn (dark < 0 < light)",
+            width="stretch",
+            alt=alt_lessons.live_filters(s.filters.shape),
+        )
     if s.status != st.session_state.get(state.TRAIN_SHOWN):
         st.session_state[state.TRAIN_SHOWN] = s.status
         if not s.active:

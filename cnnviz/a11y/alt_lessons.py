@@ -144,7 +144,8 @@ def augmentation(rows: int, copies: int, changes: Sequence[str]) -> str:
 
 def live_filters(shape: tuple[int, ...]) -> str:
     o, i, kh, kw = shape
-    return f"The {o} first-layer filters ({kh}×{kw} over {i} channel{'s' if i != 1 else ''}) as they are now: dark below 0, light above."
+    drawn = "small colour pictures, grey is zero" if i == 3 else "dark below 0, light above"
+    return f"The {o} first-layer filters ({kh}×{kw} over {i} channel{'s' if i != 1 else ''}) as they are now: {drawn}."
 
 
 def mistakes(items: Sequence[tuple[str, str, float]]) -> str:

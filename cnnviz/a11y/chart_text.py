@@ -151,7 +151,7 @@ def faithfulness(aucs: Mapping[str, tuple[float, float]]) -> str:
     dele = min(methods, key=lambda k: aucs[k][0])
     ins = max(methods, key=lambda k: aucs[k][1])
     rnd = aucs.get("random order")
-    base = f" The random order (dashed, no markers) has {rnd[0]:.3f} and {rnd[1]:.3f}." if rnd else ""
+    base = f" The random order (long dashes) has {rnd[0]:.3f} and {rnd[1]:.3f}." if rnd else ""
     return (
         f"Line charts of the class probability as pixels are deleted (left) and inserted (right) in each of "
         f"{len(methods)} methods' order, each line with its own marker and dash, labelled at its end. "

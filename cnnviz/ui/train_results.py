@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import render
+from cnnviz.a11y import alt_lessons, chart_text
 from cnnviz.training import imageset
 from cnnviz.training.recipes import chance_advice, recipe_for
 from cnnviz.training.trainer import Snapshot, Trainer
@@ -39,7 +40,11 @@ def results_view(snap: Snapshot, t: Trainer) -> None:
     st.subheader("Most confidently wrong")
     if len(r.wrong):
         k = min(8, len(r.wrong))
-        st.image(wrong_grid(tds, r.wrong[:k]))
+        named = [
+            (tds.classes[tds.y[tds.val_idx[p]]], tds.classes[q], float(c))
+            for p, q, c in zip(r.wrong[:k], r.wrong_pred[:k], r.wrong_conf[:k], strict=True)
+        ]
+        st.image(wrong_grid(tds, r.wrong[:k]), alt=alt_lessons.mistakes(named))
         st.caption(
             " · ".join(
                 f"{i + 1}: {plain(tds.classes[tds.y[tds.val_idx[p]]], 40)} → {plain(tds.classes[q], 40)} ({conf:.0%})"
@@ -60,7 +65,9 @@ def confusion_chart(confusion: np.ndarray, classes: list[str]) -> alt.Chart:
     base = alt.Chart(df).encode(x=alt.X("predicted:N", sort=names), y=alt.Y("true:N", sort=names))
     heat = base.mark_rect().encode(color=alt.Color("images:Q", scale=alt.Scale(scheme="oranges")), tooltip=list(df))
     chart = heat + base.mark_text(fontSize=13).encode(text="images:Q") if len(classes) <= CONFUSION_NAMES else heat
-    return chart.properties(height=min(480, 44 * len(classes) + 60))
+    return chart.properties(
+        height=min(480, 44 * len(classes) + 60), description=chart_text.confusion(confusion, classes)
+    )
 
 
 def per_class_chart(per_class: np.ndarray, classes: list[str]) -> alt.Chart:
@@ -74,7 +81,7 @@ def per_class_chart(per_class: np.ndarray, classes: list[str]) -> alt.Chart:
             x=alt.X("accuracy (%):Q", scale=alt.Scale(domain=[0, 100])),
             tooltip=list(df),
         )
-        .properties(height=min(480, 44 * len(classes) + 60))
+        .properties(height=min(480, 44 * len(classes) + 60), description=chart_text.per_class(per_class, classes))
     )
 
 
