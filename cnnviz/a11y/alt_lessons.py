@@ -119,7 +119,7 @@ def pool_vector(vec: np.ndarray) -> str:
 def adversarial(what: str, label: str, prob: float, side: int, eps: float | None = None) -> str:
     """The three pictures of the Fool page: "original", "change" or "perturbed"."""
     if what == "original":
-        return f"The original {side}×{side} picture the model sees; it answers {quoted(label)} ({prob:.0%})."
+        return f"The original {side}×{side} picture the model sees; it answers {quoted(label)} ({percent(prob)})."
     if what == "change":
         if not eps:
             return "The change: none at ε = 0 (a flat grey square)."
@@ -127,7 +127,7 @@ def adversarial(what: str, label: str, prob: float, side: int, eps: float | None
             f"The change FGSM made, amplified to be seen: grey is no change, white +ε, black −ε; every pixel "
             f"moved by at most {eps * 255:g} of 255 brightness levels, as a fine noise over the whole picture."
         )
-    return f"The perturbed picture, which looks the same as the original; the model now answers {quoted(label)} ({prob:.0%})."
+    return f"The perturbed picture, which looks the same as the original; the model now answers {quoted(label)} ({percent(prob)})."
 
 
 # --------------------------------------------------------------------------- training
@@ -149,7 +149,9 @@ def live_filters(shape: tuple[int, ...]) -> str:
 
 
 def mistakes(items: Sequence[tuple[str, str, float]]) -> str:
-    listed = "; ".join(f"{n + 1}: {quoted(t)} taken for {quoted(p)} ({c:.0%})" for n, (t, p, c) in enumerate(items))
+    listed = "; ".join(
+        f"{n + 1}: {quoted(t)} taken for {quoted(p)} ({percent(c)})" for n, (t, p, c) in enumerate(items)
+    )
     return f"The {len(items)} validation images the network got wrong while most sure, left to right: {listed}."
 
 

@@ -28,7 +28,7 @@ def numbers(items: Sequence[int], most: int = 3) -> str:
 
 def guess(top: dict | None) -> str:
     """'; the model's top guess is “tabby” (52 %)' from a prediction's first entry (or '')."""
-    return "" if not top else f"; the model's top guess is {quoted(top['label'])} ({top['prob']:.0%})"
+    return "" if not top else f"; the model's top guess is {quoted(top['label'])} ({percent(top['prob'])})"
 
 
 def photo(name: str, size: tuple[int, int], top: dict | None = None) -> str:
@@ -152,7 +152,7 @@ def network(diagram, chosen: tuple[str, int] | None = None, classes: Sequence[tu
         parts
     )
     if classes:
-        text += ". Then the classes: " + ", ".join(f"{quoted(n)} {p:.0%}" for n, p in classes)
+        text += ". Then the classes: " + ", ".join(f"{quoted(n)} {percent(p)}" for n, p in classes)
     text += "."
     if chosen is not None:
         text += f" Channel {chosen[1]} of {chosen[0]} is outlined."

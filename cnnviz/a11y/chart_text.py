@@ -11,15 +11,16 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from cnnviz.a11y.alt_text import quoted
+from cnnviz.a11y.regions import percent
 
 
 def _pct(p: float) -> str:
     return f"{p:.1f} %"
 
 
-def trend(first: float, last: float, fmt: str = "{:.3g}") -> str:
-    """'rose from 41 % to 97 %' / 'fell from 2.1 to 0.12' / 'stayed at 0.5'."""
-    a, b = fmt.format(first), fmt.format(last)
+def trend(first: float, last: float, show=lambda v: f"{v:.3g}") -> str:
+    """'rose from 41 % to 97 %' / 'fell from 2.1 to 0.12' / 'stayed at 0.5' (``show`` writes a value)."""
+    a, b = show(first), show(last)
     if a == b:
         return f"stayed at {a}"
     return f"{'rose' if last > first else 'fell'} from {a} to {b}"
@@ -50,7 +51,7 @@ def before_after(before: np.ndarray, after: np.ndarray, fn: str) -> str:
     b, a = np.asarray(before).ravel(), np.asarray(after).ravel()
     return (
         f"Histograms of the {b.size:,} values before and after {fn}: before from {b.min():.2f} to {b.max():.2f}, "
-        f"{(b < 0).mean():.0%} negative; after from {a.min():.2f} to {a.max():.2f}, {(a == 0).mean():.0%} exactly zero."
+        f"{percent((b < 0).mean())} negative; after from {a.min():.2f} to {a.max():.2f}, {percent((a == 0).mean())} exactly zero."
     )
 
 
@@ -92,19 +93,19 @@ def training(history: Sequence[Mapping], metric: str) -> str:
     """Training and validation curves of ``metric`` ("loss" or "accuracy"): ``history`` holds
     points with "epoch" and either train_loss/train_acc or val_loss/val_acc."""
     key = "acc" if metric == "accuracy" else "loss"
-    fmt = "{:.0%}" if metric == "accuracy" else "{:.3g}"
+    show = percent if metric == "accuracy" else (lambda v: f"{v:.3g}")
     parts = []
     for name, pre in (("Training", "train"), ("validation", "val")):
         pts = [p for p in history if f"{pre}_{key}" in p]
         if pts:
-            parts.append(f"{name} {metric} {trend(pts[0][f'{pre}_{key}'], pts[-1][f'{pre}_{key}'], fmt)}")
+            parts.append(f"{name} {metric} {trend(pts[0][f'{pre}_{key}'], pts[-1][f'{pre}_{key}'], show)}")
     if not parts:
         return f"No {metric} yet."
     epochs = max(p["epoch"] for p in history)
     return (
         f"{'; '.join(parts)}, over {epochs:g} epoch{'s' if epochs != 1 else ''}. Training is the solid line "
         "with dots, validation the dashed line with squares, each labelled at its end."
-    ).replace("%", " %")
+    )
 
 
 def class_counts(counts: Mapping[str, tuple[int, int]]) -> str:
@@ -138,8 +139,8 @@ def per_class(acc: np.ndarray, classes: Sequence[str]) -> str:
     a = np.nan_to_num(np.asarray(acc, dtype=np.float64))
     best, worst = int(a.argmax()), int(a.argmin())
     return (
-        f"Bar chart of accuracy per class: best {quoted(classes[best])} {a[best]:.0%}, "
-        f"worst {quoted(classes[worst])} {a[worst]:.0%}."
+        f"Bar chart of accuracy per class: best {quoted(classes[best])} {percent(a[best])}, "
+        f"worst {quoted(classes[worst])} {percent(a[worst])}."
     )
 
 

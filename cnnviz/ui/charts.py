@@ -51,9 +51,29 @@ def top_k_chart(top: list[dict]) -> dict:
         "height": 40 * len(rows) + 20,
         "layer": [
             {"mark": {"type": "bar", "color": "#c2410c"}, "encoding": enc},
-            {"mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 14}, "encoding": text},
+            *(
+                {"mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 14, **style}, "encoding": text}
+                for style in (HALO, INK)
+            ),
         ],
     }
+
+
+# Text written on a chart (values at bar ends, names at line ends): Streamlit themes the axes
+# but not text marks, which Vega draws black - unreadable on the dark theme. Dark text on a
+# white halo reads on either background (21:1 against its halo).
+HALO = {"stroke": "#ffffff", "strokeWidth": 4, "strokeJoin": "round", "strokeOpacity": 0.9, "fill": "#ffffff"}
+INK = {"fill": "#111111"}
+
+
+# Two series on a chart (training / validation): each stands out 3:1 against both themes'
+# backgrounds (WCAG 1.4.11, tests/unit/test_colour_vision.py), and they differ in lightness too.
+SERIES_COLOURS = ("#c2410c", "#3b82f6")
+
+
+def labelled(chart: alt.Chart, **mark) -> alt.LayerChart:
+    """Text marks of ``chart`` (its encoding carries ``text``) drawn dark on a white halo."""
+    return alt.layer(chart.mark_text(**mark, **HALO), chart.mark_text(**mark, **INK))
 
 
 SOFTMAX_SERIES = ("T = 1", "your T")  # distinct names even at T = 1: same-named bars would stack
@@ -96,15 +116,16 @@ def softmax_chart(table: pd.DataFrame, temp: float) -> alt.Chart:
     )
     # not by colour alone: each bar of the top class is named at its end ("T = 1", "your T")
     first = long[long["class"] == table["class"].iloc[0]].assign(name=[ref, f"T = {temp:g}"])
-    names = (
-        alt.Chart(first)
-        .mark_text(align="left", dx=4, fontSize=13)
-        .encode(
+    names = labelled(
+        alt.Chart(first).encode(
             y=alt.Y("class:N", sort=list(table["class"])),
             yOffset=alt.YOffset("T:N", sort=list(SOFTMAX_SERIES)),
             x="percent:Q",
             text="name:N",
-        )
+        ),
+        align="left",
+        dx=4,
+        fontSize=13,
     )
     text = chart_text.softmax(list(table["class"]), list(table["p1"]), list(table["pT"]), temp)
     return (bars + names).properties(height=40 * len(table), description=text)

@@ -18,6 +18,7 @@ from cnnviz.adversarial import fgsm
 from cnnviz.faithfulness import compare
 from cnnviz.progress import Progress
 from cnnviz.ui import loaders, state
+from cnnviz.ui.charts import labelled
 
 # jet is the colouring Grad-CAM is known by; viridis and inferno keep their order for
 # colour-blind viewers (their lightness rises monotonically: tests/unit/test_colour_vision.py)
@@ -204,7 +205,7 @@ def curves_chart(res: dict, titles: dict[str, str]) -> alt.FacetChart:
     points = base.mark_point(filled=True, size=40).encode(
         shape=alt.Shape("method:N", sort=order, scale=alt.Scale(domain=order, range=shapes))
     )
-    names = base.mark_text(align="left", dx=5, fontSize=12).encode(text="method:N").transform_filter(alt.datum.last)
+    names = labelled(base.encode(text="method:N").transform_filter(alt.datum.last), align="left", dx=5, fontSize=12)
     aucs = {titles.get(k, k): (c.deletion_auc, c.insertion_auc) for k, c in res.items()}
     return (
         alt.layer(lines, points, names, data=df)

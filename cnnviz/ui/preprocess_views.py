@@ -12,6 +12,7 @@ from cnnviz.loaded_model import LoadedModel
 from cnnviz.predict import predict
 from cnnviz.preprocess import Preprocess
 from cnnviz.ui import loaders
+from cnnviz.ui.charts import labelled
 
 CHANNEL_COLOURS = {"R": "#dc2626", "G": "#16a34a", "B": "#2563eb", "grey": "#525252"}
 
@@ -41,10 +42,8 @@ def histogram_chart(rows: list[dict], *, height: int = 180) -> alt.Chart:
         )
     )
     peaks = df.loc[df.groupby("channel", sort=False)["pixels"].idxmax()]
-    labels = (
-        alt.Chart(peaks)
-        .mark_text(dy=-8, fontSize=14, fontWeight="bold")
-        .encode(x="start:Q", y="pixels:Q", text="channel:N", color=alt.Color("channel:N", scale=scale, legend=None))
+    labels = labelled(
+        alt.Chart(peaks).encode(x="start:Q", y="pixels:Q", text="channel:N"), dy=-8, fontSize=14, fontWeight="bold"
     )
     return (lines + labels).properties(height=height, description=chart_text.channel_histograms(rows))
 

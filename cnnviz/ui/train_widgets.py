@@ -26,6 +26,7 @@ from cnnviz.training.augment import Augment
 from cnnviz.training.augment import preview as aug_preview
 from cnnviz.training.recipes import recipe_for
 from cnnviz.ui import accept, state
+from cnnviz.ui.charts import SERIES_COLOURS, labelled
 
 SOURCES = {
     "shapes": "Shapes (generated)",
@@ -180,7 +181,7 @@ def dataset_section() -> imageset.ImageDataset | None:
     left.altair_chart(
         (
             bars.mark_bar().encode(color=alt.Color("split:N", scale=SPLIT_COLOURS, legend=None))
-            + bars.mark_text(align="left", dx=3, fontSize=12).encode(text="label:N")
+            + labelled(bars.encode(text="label:N"), align="left", dx=3, fontSize=12)
         ).properties(height=min(360, 36 * len(ds.classes) + 40), description=chart_text.class_counts(ds.counts())),
         width="stretch",
     )
@@ -315,7 +316,7 @@ def session_id() -> str:
     return st.session_state[state.TRAIN_ID]
 
 
-SPLIT_COLOURS = alt.Scale(domain=["train", "validation"], range=["#c2410c", "#1d4ed8"])
+SPLIT_COLOURS = alt.Scale(domain=["train", "validation"], range=list(SERIES_COLOURS))
 
 
 def curves(history: list[dict]) -> tuple[alt.Chart, alt.Chart] | None:
@@ -345,10 +346,8 @@ def curves(history: list[dict]) -> tuple[alt.Chart, alt.Chart] | None:
         dash = alt.StrokeDash("split:N", scale=alt.Scale(domain=["train", "validation"], range=[[1, 0], [6, 3]]))
         shape = alt.Shape("split:N", scale=alt.Scale(domain=["train", "validation"], range=["circle", "square"]))
         last = mine.loc[mine.groupby("split")["epoch"].idxmax()]
-        names = (
-            alt.Chart(last)
-            .mark_text(align="left", dx=6, dy=-8, fontSize=13)
-            .encode(x="epoch:Q", y="value:Q", text="split:N", color=alt.Color("split:N", scale=SPLIT_COLOURS))
+        names = labelled(
+            alt.Chart(last).encode(x="epoch:Q", y="value:Q", text="split:N"), align="left", dx=6, dy=-8, fontSize=13
         )
         layered = base.mark_line().encode(strokeDash=dash) + base.mark_point(filled=True, size=45).encode(shape=shape)
         text = chart_text.training(history, metric)

@@ -177,6 +177,7 @@ def kernel_editor(name: str, size: int) -> np.ndarray:
         num_rows="fixed",
         width="content",
         column_config={c: st.column_config.NumberColumn(c, format="%.3f", width=70) for c in df.columns},
+        alt=f"The kernel's {size}×{size} weights, row by row; edit a cell to change it",
     )
     kernel = np.nan_to_num(edited.to_numpy(dtype=np.float32, na_value=0.0))  # (size, size)
     same = np.array_equal(kernel, preset(name, size).astype(np.float32))

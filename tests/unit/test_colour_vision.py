@@ -77,3 +77,37 @@ def test_every_colour_choice_has_a_colour_blind_safe_option():
     assert any(cv.sequential_ok(c) for c in CMAPS)
     assert cv.sequential_ok(fm.SEQUENTIAL)
     assert not cv.sequential_ok("jet")  # lightness up and down: its order needs hue
+
+
+def _theme(section: str) -> dict:
+    import tomllib
+    from pathlib import Path
+
+    config = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text())
+    return config["theme"][section]
+
+
+# Streamlit draws captions (and other secondary text) in the text colour at 60 % opacity: the
+# light theme's old #2f2d2b gave #828180, 3.88:1 on white, as axe measured.
+CAPTION_ALPHA = 0.6
+
+
+@pytest.mark.parametrize("section", ["light", "dark"])
+def test_theme_text_and_captions_meet_aa(section):
+    theme = _theme(section)
+    bg = cv.hex_rgb(theme.get("backgroundColor", "#ffffff"))
+    text = cv.hex_rgb(theme["textColor"])
+    caption = CAPTION_ALPHA * text + (1 - CAPTION_ALPHA) * bg  # blended in sRGB, as the browser does
+    assert cv.contrast_ratio(text, bg) >= 7.0
+    assert cv.contrast_ratio(caption, bg) >= 4.5
+    # the accent colour is used for text (links, the active tab's label) and as a control's fill
+    assert cv.contrast_ratio(cv.hex_rgb(theme["primaryColor"]), bg) >= 4.5
+
+
+def test_chart_series_stand_out_on_both_themes():
+    from cnnviz.ui.charts import SERIES_COLOURS
+
+    for section in ("light", "dark"):
+        bg = cv.hex_rgb(_theme(section).get("backgroundColor", "#ffffff"))
+        for colour in SERIES_COLOURS:
+            assert cv.contrast_ratio(cv.hex_rgb(colour), bg) >= 3.0, (section, colour)
