@@ -96,28 +96,16 @@ with right:
         else:
             per = cv.conv2d_per_channel(rgb.transpose(2, 0, 1), kernel, stride, padding)  # (3, OH, OW)
             if per.min() >= 0:  # a blur or identity: show it as a colour photo again
-                widgets.show_map(
-                    (np.clip(per, 0, 1).transpose(1, 2, 0) * 255).astype(np.uint8),
-                    "Output, the kernel run on red, green and blue separately",
-                    360,
-                    "convolution_output",
-                    alt=f"The {name} kernel run on red, green and blue separately: a colour picture again, "
-                    f"{per.shape[2]}×{per.shape[1]}.",
-                )
+                pic = (np.clip(per, 0, 1).transpose(1, 2, 0) * 255).astype(np.uint8)
+                caption, side = "Output, the kernel run on red, green and blue separately", 360
             else:
                 top = 1.0 if fixed else render.robust_limit(per)
-                widgets.show_map(
-                    render.tile(
-                        np.stack([render.map_rgb(p, signed=True, limit=top) for p in per]), ncols=3, pad=4, fill=255
-                    ).astype(np.uint8),
-                    "Output on red | green | blue (blue < 0, white 0, red > 0)",
-                    600,
-                    "convolution_output",
-                    alt=" ".join(
-                        alt_lessons.signed_map(f"The {name} kernel's output on the {c} channel", p)
-                        for c, p in zip(("red", "green", "blue"), per, strict=True)
-                    ),
+                pic = render.tile(
+                    np.stack([render.map_rgb(p, signed=True, limit=top) for p in per]), ncols=3, pad=4, fill=255
                 )
+                caption, side = "Output on red | green | blue (blue < 0, white 0, red > 0)", 600
+            text = alt_lessons.conv_colour_output(per, name)
+            widgets.show_map(pic.astype(np.uint8), caption, side, "convolution_output", alt=text)
 with st.expander("What am I looking at?"):
     st.markdown(texts.CONV_PLAYGROUND)
 
@@ -173,20 +161,13 @@ with n1:
     widgets.show_map(
         wrgb, f"Filter {i} as a picture ({k}×{k})", 200, alt=alt_lessons.kernel_picture(i, fc.name, weight)
     )
-with n2:
-    widgets.show_map(
-        render.map_rgb(mine, limit=render.robust_limit(mine)),
-        f"Applied by hand: {mine.shape[1]}×{mine.shape[0]}",
-        340,
-        alt=alt_lessons.signed_map(f"Filter {i} applied by hand to the model's input", mine),
-    )
-with n3:
-    widgets.show_map(
-        render.map_rgb(real, limit=render.robust_limit(mine)),
-        "The network's own output",
-        340,
-        alt=alt_lessons.signed_map(f"Channel {i} of {fc.name} as the network computed it", real),
-    )
+for col, m, caption, what in (
+    (n2, mine, f"Applied by hand: {mine.shape[1]}×{mine.shape[0]}", f"Filter {i} applied by hand to the input"),
+    (n3, real, "The network's own output", f"Channel {i} of {fc.name} as the network computed it"),
+):
+    with col:
+        lim = render.robust_limit(mine)
+        widgets.show_map(render.map_rgb(m, limit=lim), caption, 340, alt=alt_lessons.signed_map(what, m))
 diff = float(np.abs(mine - real[: mine.shape[0], : mine.shape[1]]).max())
 same = (
     "the same numbers."

@@ -77,22 +77,11 @@ with a:
         320,
         alt=(alt_lessons.signed_map if signed else alt_lessons.grey_map)(f"The map to pool, {what}", fmap),
     )
-with b:
-    widgets.show_map(
-        render.map_rgb(mx, signed=signed, limit=lim),
-        f"Max pooling: {ow}×{oh}",
-        320,
-        "pooling_max",
-        alt=alt_lessons.pooled("max", fmap, mx, k, stride),
-    )
-with c:
-    widgets.show_map(
-        render.map_rgb(av, signed=signed, limit=lim),
-        f"Average pooling: {ow}×{oh}",
-        320,
-        "pooling_average",
-        alt=alt_lessons.pooled("avg", fmap, av, k, stride),
-    )
+for col, kind, title, pooled in ((b, "max", "Max", mx), (c, "avg", "Average", av)):
+    with col:
+        text = alt_lessons.pooled(kind, fmap, pooled, k, stride)
+        pic = render.map_rgb(pooled, signed=signed, limit=lim)
+        widgets.show_map(pic, f"{title} pooling: {ow}×{oh}", 320, f"pooling_{title.lower()}", alt=text)
 
 # ---------------------------------------------------------------- numeric zoom
 st.header("Zoom in: which value wins?")
@@ -187,21 +176,12 @@ if out.shape[-2:] == (1, 1):  # global pooling: each whole map becomes one numbe
     )
 else:
     lim2 = render.robust_limit(inp[nch])
-    g1, g2 = st.columns(2)
-    with g1:
-        widgets.show_map(
-            render.map_rgb(inp[nch], limit=lim2),
-            f"Input of `{net}`: {inp.shape[2]}×{inp.shape[1]}",
-            340,
-            alt=alt_lessons.signed_map(f"Channel {nch} going into {net}", inp[nch]),
-        )
-    with g2:
-        widgets.show_map(
-            render.map_rgb(out[nch], limit=lim2),
-            f"Output: {out.shape[2]}×{out.shape[1]}",
-            340,
-            alt=alt_lessons.signed_map(f"Channel {nch} coming out of {net}", out[nch]),
-        )
+    for col, m, title, how in zip(
+        st.columns(2), (inp[nch], out[nch]), (f"Input of `{net}`", "Output"), ("into", "out of"), strict=True
+    ):
+        with col:
+            text = alt_lessons.signed_map(f"Channel {nch} going {how} {net}", m)
+            widgets.show_map(render.map_rgb(m, limit=lim2), f"{title}: {m.shape[1]}×{m.shape[0]}", 340, alt=text)
 with st.expander("What am I looking at?"):
     st.markdown(
         "These are the real numbers going into and coming out of one of the network's pooling layers for "

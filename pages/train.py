@@ -87,17 +87,17 @@ st.session_state[state.TRAIN_SHOWN] = snap.status if snap else None
 
 def live() -> None:
     """Progress, curves and first-layer filters; polled every second while training runs."""
-    tr = trainer.get(sid)
-    if tr is None:
+    job = trainer.get(sid)
+    if job is None:
         st.caption("Press **Train** to start. You can stop at any time and keep the model trained so far.")
         return
-    s = tr.snapshot()
+    s = job.snapshot()
     if s.status == "queued":
         st.info("Another training is running on this server; yours starts as soon as it ends.")
     eta = f" · about {s.eta:.0f} s left" if s.eta is not None else ""
     st.progress(min(1.0, s.fraction), text=f"Step {s.step} of {s.total_steps or '…'} · {s.seconds:.0f} s{eta}")
     loss, acc, right = st.columns([1, 1, 0.8])
-    charts = tw.curves(s.history)
+    charts = tr.curves(s.history)
     if charts is not None:
         loss.altair_chart(charts[0], width="stretch")
         acc.altair_chart(charts[1], width="stretch")

@@ -56,6 +56,17 @@ def conv_output(out: np.ndarray, kernel: str) -> str:
     return signed_map(f"The output of the {kernel} kernel", out)
 
 
+def conv_colour_output(per: np.ndarray, kernel: str) -> str:
+    """The kernel run on each colour channel, ``per`` (3, OH, OW): a photo again when nothing is
+    negative (a blur), else three signed maps."""
+    if per.min() >= 0:
+        return f"The {kernel} kernel run on red, green and blue separately: a colour picture again, {size(per[0])}."
+    return " ".join(
+        signed_map(f"The {kernel} kernel's output on the {c} channel", p)
+        for c, p in zip(("red", "green", "blue"), per, strict=True)
+    )
+
+
 def conv_window(
     patch: tuple[int, int, int, int], window: tuple[int, int], k: int, unit: tuple[int, int], side: tuple[int, int]
 ) -> str:

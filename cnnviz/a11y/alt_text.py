@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cnnviz.a11y.regions import percent, region, region_of_box, spot
+from cnnviz.a11y.regions import percent, region_of_box, spot
 
 
 def quoted(label: str) -> str:
@@ -210,14 +210,3 @@ def examples(layer: str, ch: int, scores: Sequence[float], sources: Sequence[str
         f"Image {i + 1} of {n} that excites channel {ch} of {layer} most: part of {src}, score {s:.3g}."
         for i, (s, src) in enumerate(zip(scores, sources, strict=True))
     ]
-
-
-def unit_spot(m: np.ndarray) -> str:
-    """The region of a map's largest value, e.g. 'upper left' ('' for an empty map)."""
-    s = spot(m)
-    return "" if s is None else s.peak
-
-
-def point(row: int, col: int, h: int, w: int) -> str:
-    """The region of pixel (row, col) in an h×w picture."""
-    return region((row + 0.5) / h, (col + 0.5) / w)

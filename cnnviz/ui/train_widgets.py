@@ -26,7 +26,8 @@ from cnnviz.training.augment import Augment
 from cnnviz.training.augment import preview as aug_preview
 from cnnviz.training.recipes import recipe_for
 from cnnviz.ui import accept, state
-from cnnviz.ui.charts import SERIES_COLOURS, labelled
+from cnnviz.ui.charts import labelled
+from cnnviz.ui.train_results import SPLIT_COLOURS
 
 SOURCES = {
     "shapes": "Shapes (generated)",
@@ -314,45 +315,6 @@ def session_id() -> str:
     if not st.session_state.get(state.TRAIN_ID):
         st.session_state[state.TRAIN_ID] = uuid.uuid4().hex
     return st.session_state[state.TRAIN_ID]
-
-
-SPLIT_COLOURS = alt.Scale(domain=["train", "validation"], range=list(SERIES_COLOURS))
-
-
-def curves(history: list[dict]) -> tuple[alt.Chart, alt.Chart] | None:
-    """(loss chart, accuracy chart) against epochs; each fills its own column, so neither runs
-    under the filters beside them. Training and validation differ in colour, dash (solid /
-    dashed), marker (dots / squares) and a name at each line's end, so no one needs the colours."""
-    rows = []
-    for p in history:
-        split = "validation" if "val_loss" in p else "train"
-        pre = "val" if split == "validation" else "train"
-        rows += [
-            {"epoch": p["epoch"], "split": split, "metric": "loss", "value": p[f"{pre}_loss"]},
-            {"epoch": p["epoch"], "split": split, "metric": "accuracy", "value": p[f"{pre}_acc"]},
-        ]
-    if not rows:
-        return None
-    df = pd.DataFrame(rows)
-    charts = []
-    for metric in ("loss", "accuracy"):
-        mine = df[df["metric"] == metric]
-        base = alt.Chart(mine).encode(
-            x=alt.X("epoch:Q"),
-            y=alt.Y("value:Q", title=metric),
-            color=alt.Color("split:N", scale=SPLIT_COLOURS, legend=alt.Legend(orient="top", title=None)),
-            tooltip=["epoch", "split", "value"],
-        )
-        dash = alt.StrokeDash("split:N", scale=alt.Scale(domain=["train", "validation"], range=[[1, 0], [6, 3]]))
-        shape = alt.Shape("split:N", scale=alt.Scale(domain=["train", "validation"], range=["circle", "square"]))
-        last = mine.loc[mine.groupby("split")["epoch"].idxmax()]
-        names = labelled(
-            alt.Chart(last).encode(x="epoch:Q", y="value:Q", text="split:N"), align="left", dx=6, dy=-8, fontSize=13
-        )
-        layered = base.mark_line().encode(strokeDash=dash) + base.mark_point(filled=True, size=45).encode(shape=shape)
-        text = chart_text.training(history, metric)
-        charts.append((layered + names).properties(height=200, description=text))
-    return charts[0], charts[1]
 
 
 def filters_image(filters: np.ndarray) -> np.ndarray | None:
