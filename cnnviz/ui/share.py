@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from cnnviz import links as L
+from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
 from cnnviz.ui import state
 
@@ -53,7 +54,7 @@ def qr_png(url: str, scale: int) -> bytes:
 @st.dialog("Scan to open this view", width="large")
 def _big_qr(url: str) -> None:
     try:
-        st.image(qr_png(url, 16), width=640)
+        st.image(qr_png(url, 16), width=640, alt=alt_text.qr(url))
     except CnnvizError as e:
         st.warning(str(e))
     st.code(url, language=None, wrap_lines=True)
