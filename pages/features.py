@@ -5,12 +5,11 @@ from functools import partial
 import streamlit as st
 
 from cnnviz import featuremaps as fm
-from cnnviz import hotspots as hs
 from cnnviz import render
 from cnnviz.a11y import alt_text
 from cnnviz.receptive_field import unit_box
 from cnnviz.ui import channel_views, links, loaders, state
-from cnnviz.ui.clickable import clicked
+from cnnviz.ui.clickable import clicked, pick_unit
 from cnnviz.ui.layer_picker import layer_select
 
 links.page(
@@ -117,23 +116,14 @@ left, mid, right = st.columns([1.1, 1.1, 0.8], gap="medium")
 with left:  # drawn first: a click here sets the sliders' values before they are drawn
     row, col = st.session_state[state.FEAT_ROW], st.session_state[state.FEAT_COL]
     lo_, hi_ = fm.value_range([m], signed)
-    view = fm.channel_view(m, cmap=grid.cmap, vmin=lo_, vmax=hi_, width=400)
-    k = view.shape[0] // h
-    view = view.copy()
-    view[row * k : (row + 1) * k, col * k : (col + 1) * k] = (255, 0, 255)  # the chosen unit
-    hit = clicked(
-        view,
-        key=state.FEAT_UNIT_CLICK,
+    pick_unit(
+        fm.channel_view(m, cmap=grid.cmap, vmin=lo_, vmax=hi_, width=400),
+        state.FEAT_UNIT_CLICK,
         alt=alt_text.channel(layer.name, ch, m, unit=(row, col)),
-        hotspots=hs.units(h, w, k),
-        selected=row * w + col,
+        shape=(h, w),
+        unit=(row, col),
+        keys=(state.FEAT_ROW, state.FEAT_COL),
     )
-    if hit is not None:
-        st.session_state[state.FEAT_ROW], st.session_state[state.FEAT_COL] = (
-            min(hit[0] // k, h - 1),
-            min(hit[1] // k, w - 1),
-        )
-        st.rerun()
     st.caption(f"Channel {ch}: {h}×{w}, the chosen unit in magenta. Click a unit to choose it.")
 with right:
     stats = fm.channel_stats(m)

@@ -36,7 +36,7 @@ import streamlit as st
 from PIL import Image
 
 from cnnviz import render
-from cnnviz.hotspots import Hotspots
+from cnnviz.hotspots import Hotspots, units
 from cnnviz.ui.share import LOCKED_TEXT, locked
 
 _HERE = Path(__file__).parent
@@ -134,6 +134,23 @@ def clicked(
         return None
     st.session_state[handled] = value.get("id")
     return to_pixel(value, natural)
+
+
+def pick_unit(
+    view: np.ndarray, key: str, *, alt: str, shape: tuple[int, int], unit: tuple[int, int], keys: tuple[str, str]
+) -> None:
+    """One channel's (h, w) = ``shape`` map drawn as ``view`` ((h·k, w·k, 3): k pixels per unit),
+    ``unit`` = (row, col) painted in magenta; a click, tap or key press on a unit writes it into
+    the session keys ``keys`` = (row key, column key) and reruns (they drive sliders below)."""
+    h, w = shape
+    k = view.shape[0] // h
+    row, col = unit
+    view = view.copy()
+    view[row * k : (row + 1) * k, col * k : (col + 1) * k] = (255, 0, 255)
+    hit = clicked(view, key, alt=alt, hotspots=units(h, w, k), selected=row * w + col)
+    if hit is not None:
+        st.session_state[keys[0]], st.session_state[keys[1]] = min(hit[0] // k, h - 1), min(hit[1] // k, w - 1)
+        st.rerun()
 
 
 def _ignore() -> None:

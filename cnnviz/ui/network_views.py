@@ -7,14 +7,13 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import featuremaps as fm
-from cnnviz import hotspots as hs
 from cnnviz import network, render
 from cnnviz.a11y import alt_text
 from cnnviz.catalogue import LayerInfo
 from cnnviz.errors import CnnvizError
 from cnnviz.receptive_field import unit_box
 from cnnviz.ui import channel_views, loaders, selection, state
-from cnnviz.ui.clickable import clicked
+from cnnviz.ui.clickable import clicked, pick_unit
 from cnnviz.ui.widgets import grids, num_grid
 from cnnviz.unit_math import following, unit_math
 
@@ -122,22 +121,14 @@ def detail(layer: LayerInfo, channel: int, m: np.ndarray, column: network.Column
         lo, hi = (
             (column.vmin, column.vmax) if column.vmin is not None else fm.value_range([m], column.cmap == fm.DIVERGING)
         )
-        view = fm.channel_view(m, cmap=column.cmap, vmin=lo, vmax=hi, width=300).copy()
-        k = view.shape[0] // h
-        view[row * k : (row + 1) * k, col * k : (col + 1) * k] = (255, 0, 255)
-        hit = clicked(
-            view,
-            key=state.NET_UNIT_CLICK,
+        pick_unit(
+            fm.channel_view(m, cmap=column.cmap, vmin=lo, vmax=hi, width=300),
+            state.NET_UNIT_CLICK,
             alt=alt_text.channel(layer.name, channel, m, unit=(row, col)),
-            hotspots=hs.units(h, w, k),
-            selected=row * w + col,
+            shape=(h, w),
+            unit=(row, col),
+            keys=(state.NET_ROW, state.NET_COL),
         )
-        if hit is not None:
-            st.session_state[state.NET_ROW], st.session_state[state.NET_COL] = (
-                min(hit[0] // k, h - 1),
-                min(hit[1] // k, w - 1),
-            )
-            st.rerun()
         st.caption(f"Channel {channel}, {h}×{w}: click a unit (magenta) to follow it, or use the sliders.")
     with mid:
         lm = loaders.current_model()

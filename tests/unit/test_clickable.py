@@ -3,7 +3,11 @@ handled once, and what ``clicked()`` sends the browser (the component replaced b
 
 from __future__ import annotations
 
+import base64
+import io
+
 import numpy as np
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import featuremaps as fm
@@ -129,3 +133,34 @@ def test_a_click_on_the_convolution_input_puts_the_window_on_that_pixel():
             # the window covers the pixel, or is the nearest one at the border
             assert st.top <= py < st.top + k or row in (0, oh - 1), (k, stride, padding, py, st.top)
             assert st.left <= px < st.left + k or col in (0, ow - 1), (k, stride, padding, px, st.left)
+
+
+def _unit_page():
+    import numpy as np
+    import streamlit as st
+
+    from cnnviz.ui import clickable, state
+
+    state.init_state()
+    st.session_state.setdefault("r", 1)
+    st.session_state.setdefault("c", 2)
+    view = np.zeros((4 * 5, 6 * 5, 3), np.uint8)  # a 4×6 map, 5 pixels per unit
+    clickable.pick_unit(
+        view, "units", alt="a map", shape=(4, 6), unit=(st.session_state.r, st.session_state.c), keys=("r", "c")
+    )
+
+
+def test_pick_unit_marks_the_unit_and_writes_the_one_chosen(monkeypatch):
+    monkeypatch.setattr(clickable, "_mount", _fake_mount)
+    SENT.clear()
+    CLICKS[:] = [{"x": 27.5, "y": 17.5, "width": 30, "height": 20, "id": "u-1"}]  # pixel (17, 27): unit (3, 5)
+    at = AppTest.from_function(_unit_page, default_timeout=60).run()
+    assert not at.exception
+    assert (at.session_state["r"], at.session_state["c"]) == (3, 5)
+    first, last = SENT[0], SENT[-1]
+    assert first["spots"]["selected"] == 1 * 6 + 2 and last["spots"]["selected"] == 3 * 6 + 5  # after the rerun
+    assert first["spots"]["cell"] == [5, 5] and first["spots"]["template"] == "unit ({row}, {col})"
+    png = base64.b64decode(first["src"].split(",", 1)[1])
+    pic = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    marked = np.argwhere(np.all(pic == (255, 0, 255), axis=2))
+    assert {(int(y) // 5, int(x) // 5) for y, x in marked} == {(1, 2)} and len(marked) == 25  # unit (1, 2) only
