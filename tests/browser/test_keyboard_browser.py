@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from browser_helpers import PICTURE, no_exception, open_app, wait_idle
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from cnnviz.gallery import sample_bytes
 
@@ -64,6 +65,10 @@ def _picture(a: dict) -> bool:
     return a.get("role") == "application" and a.get("testid") == "cnnvizPicture"
 
 
+def _uploader(a: dict) -> bool:
+    return a.get("tag") == "BUTTON" and a.get("uploader")
+
+
 def _badge(page) -> str:
     """The name shown by the focused picture's keyboard cursor."""
     return page.locator(PICTURE + " .badge").filter(visible=True).first.inner_text()
@@ -87,9 +92,18 @@ def test_from_upload_to_share_with_the_keyboard_only(app_url, page, tmp_path):
     _tab_to(page, lambda a: a.get("group") == "Image" and a.get("tag") == "INPUT")
     page.keyboard.press("ArrowRight")  # Gallery → Upload
     wait_idle(page)
-    _tab_to(page, lambda a: a.get("tag") == "BUTTON" and a.get("uploader"), back=True)
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Enter")
+    _tab_to(page, _uploader, back=True)
+    for attempt in range(3):  # a rerun that redraws the uploader can swallow the first press
+        wait_idle(page)
+        if not _uploader(page.evaluate(ACTIVE)):
+            _tab_to(page, _uploader, back=True)
+        try:
+            with page.expect_file_chooser(timeout=10_000) as chooser:
+                page.keyboard.press("Enter")
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
     chooser.value.set_files(str(photo))
     page.get_by_text("Using: cat.png").wait_for()
     wait_idle(page)
