@@ -140,3 +140,14 @@ def save_digits_model(
     }
     (folder / f"{name}.json").write_text(json.dumps(sidecar))
     return arch, model
+
+
+# ------------------------------------------------------------------------------- the job queue
+def finish_jobs(at: AppTest, timeout: float = 300) -> None:
+    """Wait until every job the AppTest session's tab queued has ended (AppTest runs no
+    fragment polls: the conftest's long heartbeat keeps the jobs alive meanwhile)."""
+    from cnnviz import jobs
+
+    tab = at.session_state["job_tab"] if "job_tab" in at.session_state else None
+    for job in jobs.ENGINE.of_tab(tab) if tab else []:
+        assert job.join(timeout), f"the {job.key} job did not end"

@@ -16,7 +16,7 @@ from cnnviz import render
 from cnnviz.adversarial import fgsm
 from cnnviz.faithfulness import compare
 from cnnviz.progress import Progress
-from cnnviz.ui import loaders, state
+from cnnviz.ui import job_views, loaders, state
 
 CMAPS = ("jet", "turbo", "inferno", "viridis")
 
@@ -105,6 +105,32 @@ def faithfulness(target: int, maps: dict, progress: Progress | None = None) -> d
     """{method or "random": faithfulness.Curves} for ``maps`` ({method: (h, w) map}); the maps
     follow from (model, image, target, methods), so they are not part of the key."""
     return _faithfulness(target, tuple(sorted(maps)), maps, progress)
+
+
+def queued_explanation(method: E.Method, target: int) -> tuple[E.Explanation | None, bool]:
+    """A slow method's explanation (Integrated Gradients, Occlusion) computed in the server's
+    job queue, one per student at a time (cnnviz.jobs): (the explanation or None, whether it
+    is still waiting or running); its progress and place in line are drawn meanwhile."""
+    lm = loaders.loaded_model()
+    return job_views.queued_result(
+        f"explain:{method.name}",
+        explanation.pending(method.name, target),
+        state.XM_STOP + method.name,
+        cost=("explain", method.name, lm.name),
+        again=f"Run {method.title} again",
+    )
+
+
+def queued_faithfulness(target: int, maps: dict) -> tuple[dict | None, bool]:
+    """:func:`faithfulness` computed in the job queue, as :func:`queued_explanation`."""
+    lm = loaders.loaded_model()
+    return job_views.queued_result(
+        "faithfulness",
+        _faithfulness.pending(target, tuple(sorted(maps)), maps),
+        state.XM_STOP + "faithfulness",
+        cost=("faithfulness", lm.name, len(maps)),
+        again="Measure again",
+    )
 
 
 @loaders.shared_result(spinner="Attacking…")

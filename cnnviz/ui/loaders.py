@@ -202,6 +202,19 @@ def model_inputs(name: str, weights: str) -> Inputs:
     return Inputs(name, weights, model_version(name, weights), current_image_bytes()[2], img)
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A shared result a job of the queue computes (``shared_result``'s ``.pending``)."""
+
+    key: tuple
+    value: object  # the cached result, or None
+    compute: Callable[..., object]
+
+
+def _compute_into(store: cache.SharedCache, key: tuple, fn: Callable, lm, img, args: tuple, kwargs: dict, **more):
+    return store.get_or_compute(key, lambda: cache.freeze(fn(lm, img, *args, **kwargs, **more)))
+
+
 def shared_result(
     fn: Callable[..., R] | None = None, *, store: cache.SharedCache = cache.RESULTS, spinner: str | None = None
 ):
@@ -218,20 +231,30 @@ def shared_result(
     sig = inspect.signature(fn)
     keyed = [p for p in list(sig.parameters)[2:] if not p.startswith("_")]
 
-    def get(inp: Inputs, args: tuple, kwargs: dict):
+    def key_of(inp: Inputs, args: tuple, kwargs: dict) -> tuple:
         bound = sig.bind(None, None, *args, **kwargs)
         bound.apply_defaults()
-        key = (fn.__module__, fn.__qualname__, *inp.key, tuple(bound.arguments[p] for p in keyed))
+        return (fn.__module__, fn.__qualname__, *inp.key, tuple(bound.arguments[p] for p in keyed))
 
+    def get(inp: Inputs, args: tuple, kwargs: dict):
         def compute():
             with st.spinner(spinner) if spinner else nullcontext():
                 return cache.freeze(fn(cached_model(inp.name, inp.weights), inp.image, *args, **kwargs))
 
-        return store.get_or_compute(key, compute)
+        return store.get_or_compute(key_of(inp, args, kwargs), compute)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         return get(current_inputs(), args, kwargs)
+
+    def pending(*args, **kwargs) -> Pending:
+        """The same result for a job of the queue (cnnviz.jobs) to compute: its key, its value
+        if already cached, and ``compute(**more)`` that fills the cache entry off the script
+        thread (``more``: the ``_``-arguments the job supplies, such as ``_progress``)."""
+        inp = current_inputs()
+        key, lm = key_of(inp, args, kwargs), cached_model(inp.name, inp.weights)
+        compute = functools.partial(_compute_into, store, key, fn, lm, inp.image, args, kwargs)
+        return Pending(key, store.get(key), compute)
 
     def for_model(name: str, weights: str, *args, **kwargs):
         """The same shared result (same cache entry) for model (name, weights) on the session's
@@ -239,6 +262,7 @@ def shared_result(
         return get(model_inputs(name, weights), args, kwargs)
 
     wrapper.for_model = for_model
+    wrapper.pending = pending
     return wrapper
 
 

@@ -2,12 +2,10 @@
 
 Computing stays in cnnviz.training; this module reads widgets, caches datasets
 (picklable numpy dataclasses) and draws. The running model lives in
-cnnviz.training.trainer's registry; session state holds only its id and choices.
+the job queue (cnnviz.training.trainer); session state holds only this tab's id and choices.
 """
 
 from __future__ import annotations
-
-import uuid
 
 import altair as alt
 import numpy as np
@@ -293,12 +291,6 @@ def augment_section(ds: imageset.ImageDataset) -> Augment:
 
 
 # ----------------------------------------------------------------------------- views
-def session_id() -> str:
-    if not st.session_state.get(state.TRAIN_ID):
-        st.session_state[state.TRAIN_ID] = uuid.uuid4().hex
-    return st.session_state[state.TRAIN_ID]
-
-
 def curves(history: list[dict]) -> tuple[alt.Chart, alt.Chart] | None:
     """(loss chart, accuracy chart) against epochs, training (line) and validation (dots); each
     fills its own column, so neither runs under the filters beside them."""

@@ -32,7 +32,7 @@ def test_train_save_and_pick_everywhere(_isolated_user_models):
     assert at.metric[0].label == "Parameters" and int(at.metric[0].value.replace(",", "")) > 1000
     at.button(key="train_start").click().run()
     assert not at.exception
-    t = trainer.get(at.session_state[state.TRAIN_ID])
+    t = trainer.get(at.session_state[state.JOB_TAB])
     t.join(120)
     at.run()
     assert not at.exception and not at.error
@@ -55,7 +55,7 @@ def test_train_save_and_pick_everywhere(_isolated_user_models):
     assert "apptest_shapes (yours)" in picker.options
     picker.set_value("apptest_shapes").run()
     assert not home.exception
-    trainer.forget(at.session_state[state.TRAIN_ID])
+    trainer.forget(at.session_state[state.JOB_TAB])
 
 
 def test_bad_zip_gets_a_clear_message():
