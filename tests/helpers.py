@@ -12,6 +12,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 from torch import nn
 
+from cnnviz import jobs
 from cnnviz.loaded_model import LoadedModel, ModelInfo
 from cnnviz.preprocess import Preprocess
 
@@ -146,8 +147,7 @@ def save_digits_model(
 def finish_jobs(at: AppTest, timeout: float = 300) -> None:
     """Wait until every job the AppTest session's tab queued has ended (AppTest runs no
     fragment polls: the conftest's long heartbeat keeps the jobs alive meanwhile)."""
-    from cnnviz import jobs
-
-    tab = at.session_state["job_tab"] if "job_tab" in at.session_state else None
-    for job in jobs.ENGINE.of_tab(tab) if tab else []:
+    if "job_tab" not in at.session_state:  # AppTest's session state has no .get
+        return
+    for job in jobs.ENGINE.of_tab(at.session_state["job_tab"]):
         assert job.join(timeout), f"the {job.key} job did not end"
