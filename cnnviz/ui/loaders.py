@@ -31,6 +31,7 @@ from cnnviz.pooling import layer_io
 from cnnviz.predict import predict
 from cnnviz.ui import state
 from cnnviz.ui.notices import weights_notice
+from cnnviz.ui.owner import owner_token
 from cnnviz.ui.process import model_replicas
 from cnnviz.ui.progress_bar import ProgressBar
 from cnnviz.zoo import SHIPPED_DIR, download_weights, load_model, user_models_dir, warm_up
@@ -77,12 +78,13 @@ def cached_model(name: str, weights: str) -> LoadedModel:
     return cache.MODELS.get_or_compute(("model", name, weights, model_version(name, weights)), load)
 
 
-def store_upload(data: bytes, name: str) -> Path:
-    """Keep an uploaded checkpoint on disk (cnnviz.uploads: by digest, under its own name).
+def store_upload(data: bytes, name: str, owner: str) -> Path:
+    """Keep an uploaded checkpoint on disk for student ``owner`` (their owner token;
+    cnnviz.uploads: by digest, under its own name, within their share).
 
     The model loader reads it from there as data (safetensors / torch weights_only).
     """
-    return uploads.store(data, name)
+    return uploads.store(data, name, owner)
 
 
 def model_key() -> tuple[str, str]:
@@ -127,7 +129,9 @@ def loaded_model() -> LoadedModel:
     except CnnvizError as e:
         st.error(str(e))
         if isinstance(e, CheckpointError) and weights != st.session_state.get(state.WEIGHTS_LINKED):
-            uploads.discard(weights)  # a refused upload is not kept (only uploads are removed; not one a link named)
+            # a refused upload is not kept for this student (not one a link named); a
+            # classmate's reference to the same content keeps it for them
+            uploads.discard(weights, owner_token())
         st.stop()
     return lm
 
