@@ -9,8 +9,12 @@ slow explanations all wait and run here, shared fairly between students.
   lowest turn (then the earliest) runs next. A classmate's first job therefore waits only for
   the jobs already running, never behind a student's tenth; jobs of different students that
   get the same turn run first come, first served.
-* **How many at once.** ``CNNVIZ_MAX_JOBS`` (default 1) worker threads run jobs; the
-  teacher's knob.
+* **How many at once.** ``CNNVIZ_MAX_JOBS`` (default 2: the one feature visualisation and
+  the one training that could run at once before they shared a queue) worker threads run
+  jobs; the teacher's knob. Each job computes on one torch thread, so on a 2-core server two
+  jobs leave the class's own clicks competing for the cores; 1 keeps a core free for them,
+  and a classmate's job then waits for the one running (up to its whole length). Jobs are
+  not interrupted to let others in: a paused job would keep its memory.
 * **Abandoned jobs stop.** The page polls :meth:`Job.snapshot` about once a second. A job
   whose page has not polled for ``CNNVIZ_JOB_HEARTBEAT`` seconds (default 4) while its tab's
   connection is closed is stopped: dropped if waiting, and its work sees ``should_stop()``
@@ -37,7 +41,7 @@ from cnnviz.errors import CnnvizError, Stopped
 
 __all__ = ["ENGINE", "Engine", "Job", "Snapshot", "Work"]
 
-MAX_JOBS = max(1, int(os.environ.get("CNNVIZ_MAX_JOBS", 1)))
+MAX_JOBS = max(1, int(os.environ.get("CNNVIZ_MAX_JOBS", 2)))
 HEARTBEAT_S = float(os.environ.get("CNNVIZ_JOB_HEARTBEAT", 4))  # s unpolled, connection closed → stop
 CONNECTED_GRACE_S = 90.0  # s unpolled with the connection open (a hidden tab polls once a minute)
 KEEP_FINISHED_S = 30 * 60  # a finished job (and its result) is kept this long after its last poll
