@@ -79,6 +79,7 @@ class AppSession:
     widget_ids: dict[str, str] = field(default_factory=dict)  # user key -> widget id
     bytes_in: int = 0  # websocket messages and fetched media received so far
     query: str = ""  # the URL's query string: a link's at first, then as the app writes it
+    owner: str = ""  # the browser's cnnviz_owner cookie (32 hex digits): tabs of one student
     fragments: set[str] = field(default_factory=set)  # st.fragment(run_every=...) ids to poll
     _states: dict[str, WidgetState] = field(default_factory=dict)
     _page_hash: str = ""
@@ -96,6 +97,8 @@ class AppSession:
         """Connect (cookie, websocket) and run the default page, as a page load does; ``query``:
         a link's query string (``model=...&image=...``)."""
         self.query = query
+        if self.owner:
+            self.http.cookies.set("cnnviz_owner", self.owner)
         # The index page hands out the cookies a browser would have (XSRF, nginx's route).
         self.http.get(self.base_url + "/", timeout=self.timeout).raise_for_status()
         self.http.get(self.base_url + "/_stcore/health", timeout=self.timeout).raise_for_status()
@@ -156,6 +159,19 @@ class AppSession:
         """Pick ``option`` (its displayed text) in the radio or selectbox with ``key``."""
         self._set(key, string_value=option)
         return self.rerun()
+
+    def set_widget(self, key: str, **value) -> RunResult:
+        """Set the widget with ``key`` to a value (``int_value=3``, ...) and rerun."""
+        self._set(key, **value)
+        return self.rerun()
+
+    def click(self, key: str) -> RunResult:
+        """Press the button with ``key`` (sent once, as the frontend does)."""
+        self._set(key, trigger_value=True)
+        try:
+            return self.rerun()
+        finally:
+            self._states.pop(self.widget_ids[key], None)
 
     def switch_page(self, title: str) -> RunResult:
         """Click the navigation link ``title``."""
