@@ -5,6 +5,8 @@ from pathlib import Path
 import streamlit as st
 
 from cnnviz.ui import history, links, state, theme, upload_limits
+from cnnviz.ui.fair_runs import student_turn
+from cnnviz.ui.owner import owner_token
 from cnnviz.ui.process import keep_imports_out_of_gc, preload_pages, send_pictures_without_delay, torch_threads
 from cnnviz.ui.share import presenter_style
 from cnnviz.ui.sidebar import render_sidebar
@@ -57,7 +59,8 @@ share = st.sidebar.container()
 notice = st.container()  # the top of the main area: a message about an unusable link
 presenter_style()
 try:
-    nav.run()
+    with student_turn(owner_token()):  # one page run at a time per student, however many tabs
+        nav.run()
 except links.PageEnd:  # links.stop(): the page ended early, its view still goes into the URL
     pass
 finally:

@@ -25,6 +25,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,27 +125,30 @@ def _running(s: AppSession) -> bool:
     return run is not None and any(k == "progress" and "steps" in c for k, c in run.view)
 
 
-def _jobs(url: str, owner: str, stop: threading.Event, out: Attacks) -> None:
-    tabs = []
-    try:
-        for k in range(TABS):
-            s = AppSession(url, timeout=180, owner=owner)
-            tabs.append(s)
-            s.open("model=efficientnet_lite0&weights=pretrained")
-            s.switch_page("Channel")
-            s.set_widget("ch_channel", int_value=k + 1)
-            run = s.click("ch_featvis_start")
-            out.saw("jobs", run.errors, run.view)
-        polls = 0
+def _tab(url: str, owner: str, k: int, stop: threading.Event, out: Attacks, running: dict[int, bool]) -> int:
+    """One tab: the Channel page, a feature visualisation of channel k + 1, polled every
+    second until the class ends; how many polls it made."""
+    polls = 0
+    with AppSession(url, timeout=180, owner=owner) as s:
+        s.open("model=efficientnet_lite0&weights=pretrained")
+        s.switch_page("Channel")
+        s.set_widget("ch_channel", int_value=k + 1)
+        run = s.click("ch_featvis_start")
+        out.saw("jobs", run.errors, run.view)
         while not stop.is_set():
             t = time.perf_counter()
-            out.most_running = max(out.most_running, sum(_running(s) for s in tabs))
+            running[k] = _running(s)
+            out.most_running = max(out.most_running, sum(running.values()))
             polls += 1
             stop.wait(max(0.0, POLL_S - (time.perf_counter() - t)))
-        out.outcome["jobs"] = f"{TABS} tabs of feature visualisations, polled {polls} times each"
-    finally:
-        for s in tabs:
-            s.close()
+    return polls
+
+
+def _jobs(url: str, owner: str, stop: threading.Event, out: Attacks) -> None:
+    running: dict[int, bool] = {}
+    with ThreadPoolExecutor(TABS) as pool:  # the tabs open and poll on their own, as a browser's
+        polls = list(pool.map(lambda k: _tab(url, owner, k, stop, out, running), range(TABS)))
+    out.outcome["jobs"] = f"{TABS} tabs of feature visualisations, polled {min(polls)}–{max(polls)} times each"
 
 
 _RUN: dict[str, Callable[[str, str, threading.Event, Attacks], None]] = {
