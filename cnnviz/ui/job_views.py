@@ -67,13 +67,12 @@ def waiting_text(position: int | None, wait_s: float | None) -> str:
     if position is None:
         return "Waiting for the server…"
     where = "next in line" if position == 1 else f"{ordinal(position)} in line"
-    about = (
-        ""
-        if wait_s is None
-        else f"; about {max(1.0, wait_s):.0f} s"
-        if wait_s < 120
-        else f"; about {wait_s / 60:.0f} min"
-    )
+    if wait_s is None:
+        about = ""
+    elif wait_s < 120:
+        about = f"; about {max(1.0, wait_s):.0f} s"
+    else:
+        about = f"; about {wait_s / 60:.0f} min"
     return f"Waiting: {where}{about} (long jobs run one per student, in turn)."
 
 

@@ -15,6 +15,7 @@ from cnnviz import channel as chan
 from cnnviz import jobs
 from cnnviz.catalogue import catalogue, find_layer
 from cnnviz.errors import CnnvizError, Stopped
+from cnnviz.ui.job_views import ordinal, waiting_text
 from cnnviz.zoo import load_model
 
 
@@ -237,3 +238,13 @@ def test_a_channel_is_credited_to_the_conv_that_computes_it():
     w = chan.channel_filter(lm.model, find_layer(layers, "features.2.conv"), 4)
     ref = lm.model.get_submodule("features.2.conv").weight[4]
     np.testing.assert_allclose(chan.input_norms(w), torch.linalg.vector_norm(ref, dim=(1, 2)).numpy(), rtol=1e-6)
+
+
+def test_what_a_waiting_student_reads():
+    assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "101st", "111th",
+    ]  # fmt: skip
+    assert waiting_text(2, 40.4).startswith("Waiting: 2nd in line; about 40 s")
+    assert waiting_text(1, 0.2).startswith("Waiting: next in line; about 1 s")
+    assert waiting_text(5, 600).startswith("Waiting: 5th in line; about 10 min")
+    assert waiting_text(3, None).startswith("Waiting: 3rd in line (")

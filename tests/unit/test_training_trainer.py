@@ -60,17 +60,18 @@ def test_a_closed_tab_stops_training(small):
 
 
 def test_second_training_waits_its_turn_and_is_told_its_place(small):
-    first = trainer.start("sess-d", small, arch.preset("tinyvgg"), TrainConfig(epochs=100), owner="ann")
+    engine = jobs.Engine(slots=1, heartbeat_s=300, grace_s=300)  # one slot: the second must wait
+    first = trainer.start("sess-d", small, arch.preset("tinyvgg"), TrainConfig(epochs=100), owner="ann", engine=engine)
     while first.snapshot().status != "running":
         time.sleep(0.02)
-    second = trainer.start("sess-e", small, arch.preset("tinyvgg"), TrainConfig(epochs=1), owner="bob")
+    second = trainer.start("sess-e", small, arch.preset("tinyvgg"), TrainConfig(epochs=1), owner="bob", engine=engine)
     time.sleep(0.5)
     s = second.snapshot()
     assert s.status == "queued" and s.position == 1 and s.wait_s is not None
     first.stop()
     assert wait(second).status == "done"
-    trainer.forget("sess-d")
-    trainer.forget("sess-e")
+    trainer.forget("sess-d", engine)
+    trainer.forget("sess-e", engine)
 
 
 def test_too_many_epochs_is_refused(small):
