@@ -149,3 +149,29 @@ def test_a_closed_tabs_job_gives_its_slot_up_within_seconds(server, browser):
     finally:
         bob_ctx.close()
         ann_ctx.close()  # again, if the test ended before closing it: a no-op then
+
+
+def test_a_tab_frozen_in_the_background_keeps_its_job(server, browser):
+    """A phone that switches apps freezes the page (no timers, so no polls) but keeps its
+    connection: the job goes on past the heartbeat."""
+    url = server[0]
+    ctx = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = ctx.new_page()
+        page.set_default_timeout(60_000)
+        sent = []
+        page.on("websocket", lambda ws: ws.on("framesent", lambda _frame: sent.append(time.monotonic())))
+        _visualise(page, url, 3, "End")
+        steps = page.get_by_text("of 512 steps", exact=False).first
+        steps.wait_for(timeout=120_000)
+        cdp = ctx.new_cdp_session(page)
+        cdp.send("Page.setWebLifecycleState", {"state": "frozen"})
+        frozen = time.monotonic()
+        time.sleep(12)  # three heartbeats
+        cdp.send("Page.setWebLifecycleState", {"state": "active"})
+        assert not [t for t in sent if frozen + 1 < t < frozen + 12]  # no poll reached the server
+        done = int(steps.inner_text().split(" of ")[0])
+        page.wait_for_function(f"document.body.innerText.match(/(\\d+) of 512 steps/)?.[1] > {done}")
+        assert page.get_by_text("the page was closed", exact=False).count() == 0
+    finally:
+        ctx.close()
