@@ -152,16 +152,20 @@ def _conv_bn_pairs(model: nn.Module, example: torch.Tensor) -> tuple[list[tuple[
 
 
 def light_copy(model: nn.Module) -> nn.Module:
-    """A copy of ``model``'s module tree whose parameters and buffers share their storage with
-    ``model``'s: its own modules (hooks, modes), its own ``Parameter`` objects (their own
-    ``requires_grad`` and ``.grad``), the weights' memory paid once. Nothing here writes a
-    weight in place (the shared models are only run, under ``LoadedModel.use()``), so copies
-    need not own their weights: VGG-16's replica and fast copy cost 528 MB each as deep
-    copies, ~0 and 118 MB (its convs' own channels_last and packed weights) this way."""
+    """A copy of ``model``'s module tree whose tensors share their storage with ``model``'s:
+    its own modules (hooks, modes), its own ``Parameter`` objects (their own
+    ``requires_grad`` and ``.grad``), the weights' memory paid once; other tensors its modules
+    keep (a :class:`PackedConv2d`'s ``packed``) are the same objects. Nothing writes a weight
+    in place (shared models are only run, under ``LoadedModel.use()``), so copies need not
+    own their weights: VGG-16's replica and fast copy took 528 MB each as deep copies."""
     memo: dict[int, torch.Tensor] = {}
     for t in (*model.parameters(), *model.buffers()):
         d = t.detach()  # the same storage (and version counter: an in-place write stays visible)
         memo[id(t)] = nn.Parameter(d, requires_grad=t.requires_grad) if isinstance(t, nn.Parameter) else d
+    for m in model.modules():
+        for v in vars(m).values():
+            if isinstance(v, torch.Tensor):
+                memo.setdefault(id(v), v)
     return copy.deepcopy(model, memo)
 
 

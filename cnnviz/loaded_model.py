@@ -158,14 +158,23 @@ class LoadedModel:
         ``layers`` on inputs like ``example``; ``model`` itself when a copy cannot stand in: a hook on ``model``, or a
         requested layer is a conv whose output the copy changed. Made on first use, remade
         when the replica's weights change. Costs the memory of what it changes (folded and
-        channels_last conv weights, packed ones), per replica; the rest is shared."""
+        channels_last conv weights, packed ones), once for all replicas; the rest is shared."""
         key = copy_key(model)
         if key is None:  # a hook on the model
             return model
         fast = self._fast.get(id(model))
         if fast is None or fast.key != key:
-            fast = self._fast[id(model)] = make_fast_copy(model, example, key)
+            fast = self._fast[id(model)] = self._sibling_copy(key) or make_fast_copy(model, example, key)
         return model if fast.folded.intersection(layers) else fast.model
+
+    def _sibling_copy(self, key: tuple) -> FastCopy | None:
+        """Another replica's fast copy of the same weights (replicas share their storage, so
+        their keys are equal), as a :func:`light_copy`: the folded, channels_last and packed
+        weights are paid once per model rather than once per replica."""
+        for fast in list(self._fast.values()):
+            if fast.key == key:
+                return FastCopy(light_copy(fast.model), fast.folded, key)
+        return None
 
     def __repr__(self) -> str:
         return f"LoadedModel({self.name!r}, weights={self.weights!r}, device={self.device})"
