@@ -24,6 +24,7 @@ MAX_TOTAL_BYTES = 200 << 20  # everything read from one upload
 MAX_RATIO = 100  # uncompressed / compressed size of a zip entry: above this it is a bomb
 MAX_CLASSES = 100  # class folders per upload: every chart and preview stays small
 MAX_CLASS_CHARS = 40  # a class folder's name (shown on every chart)
+TOO_MUCH = f"The upload holds more than {MAX_TOTAL_BYTES >> 20} MB of files; use fewer or smaller images."
 _ONE_DECODE = 16 << 20  # one image decoded at max_side 512 (RGBA, 16-bit...) and its crops
 
 
@@ -86,9 +87,7 @@ def _from_files(files: list[tuple[str, bytes]], name: str, size: int, channels: 
     for parts, data in in_classes:
         total += len(data)
         if total > MAX_TOTAL_BYTES:
-            raise DatasetError(
-                f"The upload holds more than {MAX_TOTAL_BYTES >> 20} MB of files; use fewer or smaller images."
-            )
+            raise DatasetError(TOO_MUCH)
         try:
             img = decode_image(data, name=parts[-1], max_side=512)
         except ImageError:

@@ -24,7 +24,7 @@ from cnnviz.training import class_folders, datasets, imageset, shots
 from cnnviz.training.augment import Augment
 from cnnviz.training.augment import preview as aug_preview
 from cnnviz.training.recipes import recipe_for
-from cnnviz.ui import accept, state
+from cnnviz.ui import accept, held_uploads, state
 
 SOURCES = {
     "shapes": "Shapes (generated)",
@@ -66,14 +66,18 @@ def _on_folder() -> None:
     files = st.session_state.get(state.TRAIN_FOLDER_UPLOAD) or []
     if accept.gone(files):
         return
-    st.session_state[state.TRAIN_FILES] = [(f.name, f.getvalue()) for f in files] or None
+    too_big = sum(f.size for f in files) > class_folders.MAX_TOTAL_BYTES  # the reader refuses it: not kept
+    payload = [] if too_big else [(f.name, f.getvalue()) for f in files]
+    st.session_state[state.TRAIN_FILES_ERROR] = class_folders.TOO_MUCH if too_big else None
+    st.session_state[state.TRAIN_FILES] = held_uploads.keep("folder", payload, files) if payload else None
 
 
 def _on_zip() -> None:
     f = st.session_state.get(state.TRAIN_ZIP_UPLOAD)
     if accept.gone(f):
         return
-    st.session_state[state.TRAIN_FILES] = f.getvalue() if f is not None else None
+    st.session_state[state.TRAIN_FILES_ERROR] = None
+    st.session_state[state.TRAIN_FILES] = held_uploads.keep("zip", f.getvalue(), [f]) if f is not None else None
 
 
 def _on_shot() -> None:
@@ -149,12 +153,19 @@ def dataset_section() -> imageset.ImageDataset | None:
             if ds is None:
                 return None
         elif kind in ("folder", "zip"):
-            payload = st.session_state.get(state.TRAIN_FILES)
-            if not payload or isinstance(payload, bytes) != (kind == "zip"):
+            held = st.session_state.get(state.TRAIN_FILES)
+            payload = held_uploads.STORE.get(held) if held is not None and held.kind == kind else None
+            if payload is None:
+                if kind == "folder" and st.session_state.get(state.TRAIN_FILES_ERROR):
+                    st.error(st.session_state[state.TRAIN_FILES_ERROR])
+                elif held is not None and held.kind == kind:
+                    st.warning(
+                        "Your upload was let go to make room for your classmates' uploads on this server; "
+                        "please upload it again."
+                    )
                 st.info("Upload images sorted into one folder per class, e.g. cats/…, dogs/….")
                 return None
-            raw = payload if kind == "zip" else b"".join(n.encode() + d for n, d in payload)
-            ds = _uploaded(image_digest(raw), kind, payload, size, channels)
+            ds = _uploaded(held.digest, kind, payload, size, channels)
         else:
             ds = _builtin(kind, size)
     except CnnvizError as e:
