@@ -185,6 +185,15 @@ class AppSession:
         self._send(BackMsg(rerun_script=self._client_state()))
         return self._read_run(t)
 
+    def upload_files(self, key: str, files: list[tuple[str, bytes]], mime: str = "image/png") -> RunResult:
+        """Put several files (a folder's: relative names such as ``data/cat/0.png``) into the
+        multi-file uploader with ``key``, as a browser does, and wait for the run."""
+        t = time.perf_counter()
+        infos = [self.put_file(name, data, mime) for name, data in files]
+        self._set(key, file_uploader_state_value=FileUploaderState(uploaded_file_info=infos))
+        self._send(BackMsg(rerun_script=self._client_state()))
+        return self._read_run(t)
+
     def clear_caches(self) -> RunResult:
         """The menu's "Clear cache" (any client can send it): empties st.cache_data and
         st.cache_resource, which hold nothing shared - models and results live in the app's

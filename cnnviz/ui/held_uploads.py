@@ -8,7 +8,9 @@ ten sessions each sending 4 × 48 MB folders added 1.3 GB (issue 23). Here
 
 - a session holds one upload (its latest), and session state holds only a :class:`Held`
   ticket naming it;
-- the uploader's own files are removed from Streamlit's manager once taken: one holder;
+- once taken, the upload is let go by the uploader's widget value and by Streamlit's
+  manager, which each held every file (an upload cut by the caps is let go whole): one
+  holder;
 - the caps of ``upload_limits.caps()`` apply: per session, and for the process, where the
   session holding most loses its upload first (never the one just added);
 - a session that ends gives its upload back (:mod:`cnnviz.ui.session_end`).
@@ -22,12 +24,21 @@ import hashlib
 import threading
 from dataclasses import dataclass
 
+import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit.runtime.uploaded_file_manager import DeletedFile
 
+from cnnviz.training import class_folders
+from cnnviz.ui import accept
 from cnnviz.ui.upload_limits import caps, victims
 
-__all__ = ["STORE", "Held", "HeldUploads", "keep"]
+__all__ = ["CUT", "STORE", "Held", "HeldUploads", "take"]
+
+CUT = (
+    "Part of your upload was let go as it arrived, because the server's memory for uploads was full; "
+    "please upload it again."
+)
 
 Payload = bytes | list[tuple[str, bytes]]  # a zip's bytes, or a folder's (relative name, bytes)
 
@@ -101,14 +112,27 @@ class HeldUploads:
 STORE = HeldUploads()
 
 
-def keep(kind: str, payload: Payload, files=()) -> Held:
-    """Keep this session's upload in :data:`STORE` and remove ``files`` (the uploader's
-    ``UploadedFile`` objects it came from) from Streamlit's upload manager; returns its ticket."""
+def take(widget_key: str, kind: str) -> tuple[Held | None, str | None]:
+    """The upload now in the uploader ``widget_key`` (a folder's list, or one zip), from its
+    on_change callback: kept in :data:`STORE` as this session's, and let go everywhere else
+    (the widget's value and Streamlit's manager each held every file). Returns (its ticket,
+    None), (None, why it was not kept) or (None, None) when the uploader was emptied."""
+    value = st.session_state.get(widget_key)
+    files = [f for f in (value if isinstance(value, list) else [value]) if f is not None]
+    del st.session_state[widget_key]
     ctx = get_script_run_ctx()
     holder = ctx.session_id if ctx is not None else ""
-    held = STORE.put(holder, kind, payload)
+    held, why = None, None
+    if accept.gone(files):
+        why = CUT
+    elif kind == "folder" and sum(f.size for f in files) > class_folders.MAX_TOTAL_BYTES:
+        why = class_folders.TOO_MUCH  # the reader refuses it: not kept
+    elif files:
+        payload = [(f.name, f.getvalue()) for f in files] if kind == "folder" else files[0].getvalue()
+        held = STORE.put(holder, kind, payload)
     if Runtime.exists() and ctx is not None:
         mgr = Runtime.instance().uploaded_file_mgr
         for f in files:
-            mgr.remove_file(holder, f.file_id)  # a file the caps dropped already: a no-op
-    return held
+            if not isinstance(f, DeletedFile):
+                mgr.remove_file(holder, f.file_id)
+    return held, why

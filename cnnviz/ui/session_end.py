@@ -9,7 +9,9 @@ freed heap: 100 sessions opened with a 20 MB query string took the server from 1
 :func:`watch` (app.py, every run) notes the session; one watcher thread per process looks
 every ``POLL_S`` seconds which noted sessions have disconnected (``Runtime.is_active_session``,
 thread-safe), sweeps then (:func:`cnnviz.reclaim.sweep`), and once a session has stayed
-away longer than Streamlit keeps it, gives back its Train upload (:mod:`held_uploads`).
+away longer than Streamlit keeps it, gives back its Train upload (:mod:`held_uploads`). At
+every look it gives glibc's free heap back (:func:`cnnviz.reclaim.trim`: < 1 ms when there
+is none, 35-80 ms after a class's folder uploads).
 """
 
 from __future__ import annotations
@@ -71,3 +73,5 @@ def _loop() -> None:
         due = look() or due
         if due and reclaim.sweep():  # a sweep moments ago (the guard's): the next look tries again
             due = False
+        else:
+            reclaim.trim()

@@ -62,22 +62,9 @@ def _uploaded(digest: str, kind: str, payload, size: int, channels: int) -> imag
     return cache.RESULTS.get_or_compute(("uploaded dataset", digest, kind, size, channels), read)
 
 
-def _on_folder() -> None:
-    files = st.session_state.get(state.TRAIN_FOLDER_UPLOAD) or []
-    if accept.gone(files):
-        return
-    too_big = sum(f.size for f in files) > class_folders.MAX_TOTAL_BYTES  # the reader refuses it: not kept
-    payload = [] if too_big else [(f.name, f.getvalue()) for f in files]
-    st.session_state[state.TRAIN_FILES_ERROR] = class_folders.TOO_MUCH if too_big else None
-    st.session_state[state.TRAIN_FILES] = held_uploads.keep("folder", payload, files) if payload else None
-
-
-def _on_zip() -> None:
-    f = st.session_state.get(state.TRAIN_ZIP_UPLOAD)
-    if accept.gone(f):
-        return
-    st.session_state[state.TRAIN_FILES_ERROR] = None
-    st.session_state[state.TRAIN_FILES] = held_uploads.keep("zip", f.getvalue(), [f]) if f is not None else None
+def _on_upload(key: str, kind: str) -> None:
+    """A new folder or zip in the uploader ``key``: into held_uploads' store (or why not)."""
+    st.session_state[state.TRAIN_FILES], st.session_state[state.TRAIN_FILES_ERROR] = held_uploads.take(key, kind)
 
 
 def _on_shot() -> None:
@@ -144,10 +131,17 @@ def dataset_section() -> imageset.ImageDataset | None:
                 "A folder with one sub-folder per class",
                 accept_multiple_files="directory",
                 key=state.TRAIN_FOLDER_UPLOAD,
-                on_change=_on_folder,
+                on_change=_on_upload,
+                args=(state.TRAIN_FOLDER_UPLOAD, "folder"),
             )
         elif kind == "zip":
-            st.file_uploader("A zip of class folders", type=accept.ZIPS, key=state.TRAIN_ZIP_UPLOAD, on_change=_on_zip)
+            st.file_uploader(
+                "A zip of class folders",
+                type=accept.ZIPS,
+                key=state.TRAIN_ZIP_UPLOAD,
+                on_change=_on_upload,
+                args=(state.TRAIN_ZIP_UPLOAD, "zip"),
+            )
         if kind == "camera":
             ds = camera_section(size, channels)
             if ds is None:
@@ -156,7 +150,7 @@ def dataset_section() -> imageset.ImageDataset | None:
             held = st.session_state.get(state.TRAIN_FILES)
             payload = held_uploads.STORE.get(held) if held is not None and held.kind == kind else None
             if payload is None:
-                if kind == "folder" and st.session_state.get(state.TRAIN_FILES_ERROR):
+                if st.session_state.get(state.TRAIN_FILES_ERROR):
                     st.error(st.session_state[state.TRAIN_FILES_ERROR])
                 elif held is not None and held.kind == kind:
                     st.warning(
