@@ -278,7 +278,7 @@ def query_too_long(query: dict[str, str]) -> str | None:
     n = sum(len(k) + len(v) + 2 for k, v in query.items())
     if n <= MAX_QUERY_CHARS:
         return None
-    return f"the link is {n:,} characters long, more than any link of this app (at most {MAX_QUERY_CHARS:,}), so none of it was used"
+    return f"the link is too long ({n:,} characters; this app's links have at most {MAX_QUERY_CHARS:,}), so none of it was used"
 
 
 def problems_message(problems: list[str]) -> str:

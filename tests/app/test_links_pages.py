@@ -202,7 +202,7 @@ def test_a_link_longer_than_any_of_the_app_is_refused_with_a_message():
     under 1 kB, so a query over 4,000 characters is refused whole and not kept."""
     at = open_link("pages/features.py", image="coffee", junk="x" * 5000)
     notes = [w.value for w in at.warning]
-    assert any("the link is 5,019 characters long" in n and "at most 4,000" in n for n in notes), notes
+    assert any("the link is too long (5,019 characters" in n and "at most 4,000" in n for n in notes), notes
     assert "junk" not in at.query_params and at.query_params["image"] != "coffee"  # none of it was used
     at = open_link("pages/features.py", image="coffee", junk="x" * 3900)  # within the cap: used
     assert at.query_params["image"] == "coffee"
