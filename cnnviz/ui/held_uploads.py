@@ -30,7 +30,6 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.uploaded_file_manager import DeletedFile
 
 from cnnviz.training import class_folders
-from cnnviz.ui import accept
 from cnnviz.ui.upload_limits import caps, victims
 
 __all__ = ["CUT", "STORE", "Held", "HeldUploads", "take"]
@@ -112,18 +111,22 @@ class HeldUploads:
 STORE = HeldUploads()
 
 
-def take(widget_key: str, kind: str) -> tuple[Held | None, str | None]:
+def take(widget_key: str, kind: str) -> tuple[Held | None, str | None] | None:
     """The upload now in the uploader ``widget_key`` (a folder's list, or one zip), from its
     on_change callback: kept in :data:`STORE` as this session's, and let go everywhere else
     (the widget's value and Streamlit's manager each held every file). Returns (its ticket,
-    None), (None, why it was not kept) or (None, None) when the uploader was emptied."""
+    None), (None, why it was not kept), (None, None) when the uploader was emptied, or None
+    when nothing is new (the files were taken, or dropped by the caps, before this run)."""
     value = st.session_state.get(widget_key)
     files = [f for f in (value if isinstance(value, list) else [value]) if f is not None]
-    del st.session_state[widget_key]
+    real = [f for f in files if not isinstance(f, DeletedFile)]
+    if files and not real:
+        return None  # no del: the widget's value is placeholders now, and stays equal (no callback)
+    del st.session_state[widget_key]  # its UploadedFile objects hold every byte
     ctx = get_script_run_ctx()
     holder = ctx.session_id if ctx is not None else ""
     held, why = None, None
-    if accept.gone(files):
+    if len(real) < len(files):
         why = CUT
     elif kind == "folder" and sum(f.size for f in files) > class_folders.MAX_TOTAL_BYTES:
         why = class_folders.TOO_MUCH  # the reader refuses it: not kept
@@ -132,7 +135,6 @@ def take(widget_key: str, kind: str) -> tuple[Held | None, str | None]:
         held = STORE.put(holder, kind, payload)
     if Runtime.exists() and ctx is not None:
         mgr = Runtime.instance().uploaded_file_mgr
-        for f in files:
-            if not isinstance(f, DeletedFile):
-                mgr.remove_file(holder, f.file_id)
+        for f in real:
+            mgr.remove_file(holder, f.file_id)
     return held, why

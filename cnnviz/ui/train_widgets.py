@@ -64,7 +64,9 @@ def _uploaded(digest: str, kind: str, payload, size: int, channels: int) -> imag
 
 def _on_upload(key: str, kind: str) -> None:
     """A new folder or zip in the uploader ``key``: into held_uploads' store (or why not)."""
-    st.session_state[state.TRAIN_FILES], st.session_state[state.TRAIN_FILES_ERROR] = held_uploads.take(key, kind)
+    got = held_uploads.take(key, kind)
+    if got is not None:
+        st.session_state[state.TRAIN_FILES], st.session_state[state.TRAIN_FILES_ERROR] = got
 
 
 def _on_shot() -> None:
