@@ -9,9 +9,9 @@ from cnnviz.ui import links, loaders, notices, state
 
 names, kinds = cv.model_names(), tuple(cv.WEIGHTS)
 links.page(
-    a=links.choice_param(state.CMP_MODEL_A, names, clear=(state.CMP_LAYER_A,)),
+    a=links.model_param(state.CMP_MODEL_A, names, clear=(state.CMP_LAYER_A,)),
     a_weights=links.choice_param(state.CMP_WEIGHTS_A, kinds),
-    b=links.choice_param(state.CMP_MODEL_B, names, clear=(state.CMP_LAYER_B,)),
+    b=links.model_param(state.CMP_MODEL_B, names, clear=(state.CMP_LAYER_B,)),
     b_weights=links.choice_param(state.CMP_WEIGHTS_B, kinds),
     depth=links.int_param(state.CMP_DEPTH, 0, 100),
 )
@@ -30,7 +30,7 @@ for col, slot in zip(cols, ("A", "B"), strict=True):
 if any(w == state.WEIGHTS_RANDOM for _, w in picked.values()):
     notices.weights_notice(state.WEIGHTS_RANDOM)
 
-st.subheader("Top-5")
+st.header("Top-5")
 preds = {}
 cols = st.columns(2, gap="large")
 for col, slot in zip(cols, ("A", "B"), strict=True):
@@ -40,7 +40,7 @@ for col, slot in zip(cols, ("A", "B"), strict=True):
 if len(preds) < 2:
     links.stop()
 
-st.subheader("Feature maps at a comparable depth")
+st.header("Feature maps at a comparable depth")
 depth = st.slider(
     "Depth (% of the way through each network)",
     0,
@@ -56,13 +56,13 @@ for col, slot in zip(cols, ("A", "B"), strict=True):
     with col:
         cv.feature_maps(slot, models[slot], *picked[slot], depth / 100)
 
-st.subheader("First-layer filters")
+st.header("First-layer filters")
 cols = st.columns(2, gap="large")
 for col, slot in zip(cols, ("A", "B"), strict=True):
     with col:
         cv.first_filters(models[slot], *picked[slot])
 
-st.subheader("Grad-CAM of a class both know")
+st.header("Grad-CAM of a class both know")
 shared = mc.shared_classes(models["A"].classes, models["B"].classes)
 targets = {}
 if shared:

@@ -11,6 +11,8 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from cnnviz import links as L
+from cnnviz.a11y import alt_text
+from cnnviz.errors import CnnvizError
 from cnnviz.ui import state
 
 
@@ -32,17 +34,29 @@ def view_url(page_path: str, params: dict[str, str]) -> str:
 
 
 def qr_png(url: str, scale: int) -> bytes:
-    """A QR code of ``url`` as PNG bytes, ``scale`` pixels per module (medium error correction)."""
+    """A QR code of ``url`` as PNG bytes, ``scale`` pixels per module (medium error correction).
+
+    Raises CnnvizError when the link is longer than a QR code holds (2,331 bytes at this
+    error correction; a link with many choices or a hand-made one can be)."""
     import segno
 
     buf = io.BytesIO()
-    segno.make(url, error="m", micro=False).save(buf, kind="png", scale=scale, border=4)
+    try:
+        code = segno.make(url, error="m", micro=False)
+    except segno.DataOverflowError:
+        raise CnnvizError(
+            f"This link is too long for a QR code ({len(url):,} characters): copy the link instead."
+        ) from None
+    code.save(buf, kind="png", scale=scale, border=4)
     return buf.getvalue()
 
 
 @st.dialog("Scan to open this view", width="large")
 def _big_qr(url: str) -> None:
-    st.image(qr_png(url, 16), width=640)
+    try:
+        st.image(qr_png(url, 16), width=640, alt=alt_text.qr(url))
+    except CnnvizError as e:
+        st.warning(str(e))
     st.code(url, language=None, wrap_lines=True)
 
 

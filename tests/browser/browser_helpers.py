@@ -45,12 +45,17 @@ def server_output(proc) -> str:
     return proc.log.read().decode(errors="replace")
 
 
+# What the servers run: asgi.py (app.py with the owner-cookie middleware), as `make run` and
+# serve/ do. CNNVIZ_SERVER_SCRIPT=app.py runs Streamlit's own server without it, to compare.
+SERVER_SCRIPT = os.environ.get("CNNVIZ_SERVER_SCRIPT", "asgi.py")
+
+
 def start_server(
     env_extra: dict | None = None, port: int | None = None, timeout: float = 90, launcher: list[str] | None = None
 ):
-    """Start `streamlit run app.py` on 127.0.0.1; returns (process, base url).
+    """Start `streamlit run asgi.py` on 127.0.0.1; returns (process, base url).
 
-    ``launcher``: what runs ``app.py [options]`` instead of ``python -m streamlit run``
+    ``launcher``: what runs ``asgi.py [options]`` instead of ``python -m streamlit run``
     (the profile bench's sampling launcher)."""
     port = port or _free_port()
     # as `make run` starts it: 2 malloc arenas (30 session threads otherwise keep ~0.5 GB)
@@ -61,7 +66,7 @@ def start_server(
     proc = subprocess.Popen(
         [
             *(launcher or [sys.executable, "-m", "streamlit", "run"]),
-            str(ROOT / "app.py"),
+            str(ROOT / SERVER_SCRIPT),
             "--server.address",
             "127.0.0.1",
             "--server.port",
