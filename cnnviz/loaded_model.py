@@ -170,9 +170,10 @@ class LoadedModel:
     def _sibling_copy(self, key: tuple) -> FastCopy | None:
         """Another replica's fast copy of the same weights (replicas share their storage, so
         their keys are equal), as a :func:`light_copy`: the folded, channels_last and packed
-        weights are paid once per model rather than once per replica."""
+        weights are paid once per model rather than once per replica. Not one that carries
+        a hook (another thread is running it: the copy would carry that thread's hooks)."""
         for fast in list(self._fast.values()):
-            if fast.key == key:
+            if fast.key == key and copy_key(fast.model) is not None:
                 return FastCopy(light_copy(fast.model), fast.folded, key)
         return None
 

@@ -4,9 +4,10 @@ class within the server's budgets.
 A model is kept once per server (``cnnviz.cache.MODELS``) with the copies that let several
 students use it at once: its replicas and their fast copies share its weights
 (``fast_copy.light_copy``); the fast copies add its conv weights twice (channels_last and
-oneDNN-packed), once for all. VGG-16 with deep copies took 2111 MB, more than the 2048 MB model cache: it was dropped after every use
-and each page view reloaded it (19-53 s, +3.6 to +6.4 GB; issue 23). Now its cost is known
-from the architecture alone (built on torch's ``meta`` device: shapes, no memory), and
+oneDNN-packed), once for all. VGG-16 with deep copies took 2111 MB, more than the 2048 MB
+model cache: it was dropped after every use and each page view reloaded it (19-53 s, +3.6
+to +6.4 GB; issue 23); now 640 MB. Its cost is known from the architecture alone (built on
+torch's ``meta`` device: shapes, no memory), and
 
 * a model that could not stay in the model cache with its copies is refused with a sentence
   before anything is loaded (loading it for one page view would be thrown away at once);
@@ -33,9 +34,8 @@ from cnnviz.zoo import get_info, load_model, warm_up
 __all__ = ["BIG_LOAD_BYTES", "ModelCost", "ModelTooBig", "estimate", "load_shared"]
 
 MB = 1 << 20
-BIG_LOAD_BYTES = (
-    256 * MB
-)  # AlexNet, ResNet-50, VGG-16 queue (peaks 440-1230 MB); ResNet-18 (240), EfficientNet-Lite0 (125) do not
+# Pretrained AlexNet, ResNet-50 and VGG-16 queue (peaks 440-1230 MB); ResNet-18 (240), EfficientNet-Lite0 (125) do not.
+BIG_LOAD_BYTES = 256 * MB
 # One forward's activations and torch's own buffers during the warm-up (VGG-16 at 224²: its
 # peak was 33 MB over its resident size, measured).
 _WORKING = 64 * MB
@@ -49,8 +49,8 @@ class ModelTooBig(ModelError):
 class ModelCost:
     """Bytes a loaded model takes. ``weights``: its parameters and buffers, once;
     ``resident``: what the model cache holds for it (weights + the fast copies' conv
-    weights, shared by the replicas); ``peak``: the most its load allocates (resident + the state dict read from a
-    file + a forward's working memory)."""
+    weights, shared by the replicas); ``peak``: the most its load allocates (resident + the
+    state dict read from a file + a forward's working memory)."""
 
     weights: int
     resident: int
