@@ -78,7 +78,7 @@ class AppSession:
     pages: dict[str, str] = field(default_factory=dict)  # page title -> page_script_hash
     widget_ids: dict[str, str] = field(default_factory=dict)  # user key -> widget id
     bytes_in: int = 0  # websocket messages and fetched media received so far
-    query: str = ""  # the URL's query string: a link's at first, then as the app writes it
+    query_string: str = ""  # the page URL's query (without "?"), sent with every rerun as a tab does
     owner: str = ""  # the browser's cnnviz_owner cookie (32 hex digits): tabs of one student
     fragments: set[str] = field(default_factory=set)  # st.fragment(run_every=...) ids to poll
     _states: dict[str, WidgetState] = field(default_factory=dict)
@@ -93,10 +93,11 @@ class AppSession:
         self._stack = contextlib.ExitStack()
 
     # --- connection -------------------------------------------------------------------
-    def open(self, query: str = "") -> RunResult:
+    def open(self, query: str | None = None) -> RunResult:
         """Connect (cookie, websocket) and run the default page, as a page load does; ``query``:
-        a link's query string (``model=...&image=...``)."""
-        self.query = query
+        a link's query string (``model=...&image=...``; default: ``query_string``)."""
+        if query is not None:
+            self.query_string = query
         if self.owner:
             self.http.cookies.set("cnnviz_owner", self.owner)
         # The index page hands out the cookies a browser would have (XSRF, nginx's route).
@@ -214,6 +215,15 @@ class AppSession:
         self._send(BackMsg(rerun_script=self._client_state()))
         return self._read_run(t)
 
+    def upload_files(self, key: str, files: list[tuple[str, bytes]], mime: str = "image/png") -> RunResult:
+        """Put several files (a folder's: relative names such as ``data/cat/0.png``) into the
+        multi-file uploader with ``key``, as a browser does, and wait for the run."""
+        t = time.perf_counter()
+        infos = [self.put_file(name, data, mime) for name, data in files]
+        self._set(key, file_uploader_state_value=FileUploaderState(uploaded_file_info=infos))
+        self._send(BackMsg(rerun_script=self._client_state()))
+        return self._read_run(t)
+
     def clear_caches(self) -> RunResult:
         """The menu's "Clear cache" (any client can send it): empties st.cache_data and
         st.cache_resource, which hold nothing shared - models and results live in the app's
@@ -232,9 +242,9 @@ class AppSession:
     # --- plumbing -----------------------------------------------------------------------
     def _client_state(self, **fragment) -> ClientState:
         return ClientState(
-            query_string=self.query,
             page_script_hash=self._page_hash,
             widget_states=WidgetStates(widgets=list(self._states.values())),
+            query_string=self.query_string,
             **fragment,
         )
 
@@ -273,8 +283,8 @@ class AppSession:
                     self.fragments.clear()
                     fragment = False
                 self._set_pages(msg.new_session.app_pages)
-            elif kind == "page_info_changed":
-                self.query = msg.page_info_changed.query_string
+            elif kind == "page_info_changed":  # the app wrote st.query_params: the tab's URL follows
+                self.query_string = msg.page_info_changed.query_string
             elif kind == "auto_rerun":
                 self.fragments.add(msg.auto_rerun.fragment_id)
             elif kind == "stop_auto_rerun":

@@ -67,7 +67,7 @@ def classmate(server) -> str:
         assert not s.upload("weights_upload", "ann.safetensors", checkpoint(0), "application/octet-stream").errors
         s.choose("image_source", "Upload")
         assert not s.upload("image_upload", "ann.png", photo(0), "image/png").errors
-        link = s.query
+        link = s.query_string
     assert f"weights=upload%3A{hashlib.sha256(checkpoint(0)).hexdigest()}" in link and "image=upload" in link
     return link
 
