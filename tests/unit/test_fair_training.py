@@ -44,6 +44,7 @@ def test_heaviest_settings_are_refused_before_anything_runs(shapes, monkeypatch)
         trainer.start("fair-a", shapes, heavy, TrainConfig(epochs=100))
     assert trainer.get("fair-a") is keep  # the refused run replaced nothing
     trainer.forget("fair-a")
+    assert keep.join(60)  # nothing of it runs on into the next tests
 
 
 def test_a_closed_tab_frees_the_slot_within_the_heartbeat(shapes):

@@ -128,6 +128,7 @@ def test_a_waiting_student_is_told_their_place_and_about_how_long(engine):
     assert running.snapshot().position is None and running.snapshot().status == "running"
     for j in (running, b, a2, c, d):
         j.stop()
+    assert all(j.join(5) for j in (running, b, a2, c, d))
 
 
 def test_the_same_request_is_not_restarted_and_a_changed_one_keeps_its_place(engine):
@@ -145,6 +146,7 @@ def test_the_same_request_is_not_restarted_and_a_changed_one_keeps_its_place(eng
     wait_until(lambda: f.started[-1] == "b1")
     for j in (b2, c):
         j.stop()
+    assert b2.join(5) and c.join(5)
 
 
 def test_a_closed_tab_is_stopped_within_the_heartbeat_running_or_waiting():
@@ -192,6 +194,7 @@ def test_a_waiting_job_whose_tab_closed_leaves_the_line():
     f.open("run", run)
     wait_until(lambda: f.started == ["run", "cat"])
     cat.stop()
+    assert cat.join(5)
 
 
 def test_a_stopped_job_keeps_its_message_and_errors_become_one_line(engine):

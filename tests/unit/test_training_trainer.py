@@ -69,7 +69,7 @@ def test_second_training_waits_its_turn_and_is_told_its_place(small):
     s = second.snapshot()
     assert s.status == "queued" and s.position == 1 and s.wait_s is not None
     first.stop()
-    assert wait(second).status == "done"
+    assert wait(second).status == "done" and first.join(60)
     trainer.forget("sess-d", engine)
     trainer.forget("sess-e", engine)
 
