@@ -11,6 +11,7 @@ from cnnviz.ui import explain_views as xv
 from cnnviz.ui import links, loaders, state
 from cnnviz.ui.download import download_png
 from cnnviz.ui.progress_bar import ProgressBar
+from cnnviz.ui.scales import colour_scale
 
 EXPLAINER = """
 Each method answers *"what made the score of this class high?"* in its own way (the
@@ -75,6 +76,7 @@ for i, m in enumerate(methods):
         st.markdown(f"**{m.title}**{where} · **{e.seconds * 1000:.0f} ms**")
         st.caption(m.about)
         download_png(png, f"{m.name}_{lm.name}_{e.target}", f"xm_{m.name}")
+colour_scale("jet", "none", "strongest")
 st.caption(
     "Colours: each map from none (blue) to its strongest evidence (red), scaled to its own maximum "
     "(pixel maps: to their top 0.5 %, so that faint detail shows)."

@@ -17,6 +17,7 @@ from cnnviz.adversarial import fgsm
 from cnnviz.faithfulness import compare
 from cnnviz.progress import Progress
 from cnnviz.ui import loaders, state
+from cnnviz.ui.scales import colour_scale
 
 CMAPS = ("jet", "turbo", "inferno", "viridis")
 
@@ -125,11 +126,10 @@ def goal_names(lm) -> dict[int, str]:
     return {-1: "any wrong class (FGSM)"} | {i: f"{lm.label(i)} ({i})" for i in range(len(lm.classes))}
 
 
-def legend(d: render.Display, width: int = 320) -> None:
+def legend(d: render.Display) -> None:
     """The colour strip with its end values and a sentence saying what the colours mean."""
-    st.image(render.to_png(render.upscale(render.colorbar(d.cmap, width=width, height=14), 1)), width=width)
-    lo, hi = (f"{d.vmin:.3g}", f"{d.vmax:.3g}")
-    st.caption(f"{lo} ← → {hi} · {d.legend}")
+    colour_scale(d.cmap, f"{d.vmin:.3g}", f"{d.vmax:.3g}")
+    st.caption(d.legend)
 
 
 def curves_chart(res: dict, titles: dict[str, str]) -> alt.Chart:

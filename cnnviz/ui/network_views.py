@@ -7,12 +7,13 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import featuremaps as fm
-from cnnviz import network, render
+from cnnviz import network
 from cnnviz.catalogue import LayerInfo
 from cnnviz.errors import CnnvizError
 from cnnviz.receptive_field import unit_box
 from cnnviz.ui import channel_views, loaders, selection, state
 from cnnviz.ui.clickable import clicked
+from cnnviz.ui.scales import colour_scale
 from cnnviz.ui.widgets import grids, num_grid
 from cnnviz.unit_math import following, unit_math
 
@@ -69,11 +70,13 @@ def legend(d: network.Diagram, norm: str) -> None:
     """The two colour scales, and what a column's range means."""
     a, b, c = st.columns([1, 1, 1.6])
     if any(col.cmap == fm.SEQUENTIAL for col in d.columns):
-        a.image(render.colorbar(fm.SEQUENTIAL, width=200, height=10), width="stretch")
-        a.caption("0 → largest: after an activation")
+        with a:
+            colour_scale(fm.SEQUENTIAL, "0", "largest")
+            st.caption("After an activation.")
     if any(col.cmap == fm.DIVERGING for col in d.columns):
-        b.image(render.colorbar(fm.DIVERGING, width=200, height=10), width="stretch")
-        b.caption("negative ← 0 → positive")
+        with b:
+            colour_scale(fm.DIVERGING, "negative", "positive")
+            st.caption("White: 0. Before an activation.")
     c.caption(
         {
             "layer": "One colour scale per column: tiles of a column compare; columns do not.",
