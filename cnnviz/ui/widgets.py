@@ -93,7 +93,7 @@ def grids(*tables: str, between: tuple[str, ...] = ()) -> None:
                 '<div style="display:inline-block;font-size:1.8rem;margin:40px 14px 0 0;'
                 f'vertical-align:top">{html.escape(between[i])}</div>'
             )
-    st.markdown("".join(parts), unsafe_allow_html=True)
+    st.markdown('<div class="cnnviz-grids">' + "".join(parts) + "</div>", unsafe_allow_html=True)
 
 
 def place_patch(
