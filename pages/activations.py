@@ -7,7 +7,7 @@ from cnnviz import activations as act
 from cnnviz import convolution as cv
 from cnnviz import render
 from cnnviz.catalogue import activation_layers
-from cnnviz.ui import charts, links, loaders, state, widgets
+from cnnviz.ui import charts, links, loaders, present, state, widgets
 
 links.page(
     source=links.choice_param(state.ACT_SOURCE, ("network", "edge")),
@@ -36,18 +36,23 @@ source = c1.radio(
 fn = c2.radio("Function", act.FUNCTIONS, key=state.ACT_FN, horizontal=True)
 slope = c3.slider("Leaky slope a", 0.01, 0.5, 0.1, 0.01, key=state.ACT_SLOPE, disabled=fn != "leaky ReLU")
 
+# The channel slider sits under the "before" picture it changes: above the pictures it pushed
+# them below a 720 px projector's fold in presenter mode.
+a, f, b = st.columns([1, 0.9, 1])
+before_slot = a.container()
 if source == "network":
     name = layers[0]
     before_all, own_all = loaders.layer_input_output(name)  # (C, H, W): what reaches the first activation
     widgets.clamp(state.ACT_CHANNEL, 0, before_all.shape[0] - 1)
     # start on the channel closest to half negative: the clearest picture of what the function does
     start = int(np.argmin(np.abs((before_all < 0).mean(axis=(1, 2)) - 0.5)))
-    ch = st.slider(
-        f"Channel of `{name}`'s input ({before_all.shape[0]} channels)",
+    ch = a.slider(
+        f"Channel ({before_all.shape[0]})",
         0,
         before_all.shape[0] - 1,
         start,
         key=state.ACT_CHANNEL,
+        help=f"A channel of what reaches `{name}`, the network's first activation.",
     )
     before = before_all[ch]
     where = (
@@ -62,8 +67,7 @@ after = act.apply(fn, before, slope)
 s = act.summarize(before, after)
 
 lim = render.robust_limit(before)
-a, f, b = st.columns([1, 0.9, 1])
-with a:
+with before_slot:
     widgets.show_map(
         render.map_rgb(before, signed=True, limit=lim),
         f"Before: {before.min():.2f} … {before.max():.2f}",
@@ -73,14 +77,14 @@ with a:
 with f:
     st.latex(act.FORMULAS[fn].replace("a\\,x", f"{slope:g}\\,x"))
     curve = act.function_curve(fn, float(before.min()), float(before.max()), slope)
-    st.altair_chart(charts.function_chart(curve, fn), width="stretch")
+    st.altair_chart(present.chart(charts.function_chart(curve, fn)), width="stretch")
 with b:
     if fn == "sigmoid":  # 0..1, 0.5 where the input was 0
         pic = render.colorize(after, "gray")
     else:  # same scale as "before": what is unchanged looks unchanged
         pic = render.map_rgb(after, signed=True, limit=lim if fn != "tanh" else 1.0)
     widgets.show_map(pic, f"After {fn}: {after.min():.2f} … {after.max():.2f}", 320, "activation_after")
-st.altair_chart(charts.histogram_chart(before, after, fn), width="stretch")
+st.altair_chart(present.chart(charts.histogram_chart(before, after, fn)), width="stretch")
 m1, m2, m3 = st.columns(3)
 m1.metric("Negative before", f"{s.share_negative:.1%}")
 m2.metric("Exactly zero after", f"{s.share_zeroed:.1%}")

@@ -5,7 +5,7 @@ import streamlit as st
 from cnnviz import render
 from cnnviz.adversarial import amplified
 from cnnviz.errors import CnnvizError
-from cnnviz.ui import charts, links, loaders, sidebar, state
+from cnnviz.ui import charts, links, loaders, present, sidebar, state
 from cnnviz.ui import explain_views as xv
 from cnnviz.ui.download import download_png
 from cnnviz.ui.text import plain
@@ -92,7 +92,7 @@ for col, title, ts, cam, pix in (
 ):
     with col:
         st.subheader(title)
-        st.vega_lite_chart(spec=charts.top_k_chart([t.as_dict() for t in ts]), width="stretch")
+        st.vega_lite_chart(spec=present.chart(charts.top_k_chart([t.as_dict() for t in ts])), width="stretch")
         png = render.overlay_png(pix.squeeze(), render.display(cam.map), alpha=0.5)
         st.image(png, caption=f"Grad-CAM for “{cam.label}”", width=300)
         download_png(png, f"fool_gradcam_{title.lower()}_{lm.name}", f"adv_cam_{title.lower()}")

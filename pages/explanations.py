@@ -8,7 +8,7 @@ from cnnviz import render
 from cnnviz.errors import CnnvizError
 from cnnviz.faithfulness import STEPS, compare_pictures
 from cnnviz.ui import explain_views as xv
-from cnnviz.ui import links, loaders, state
+from cnnviz.ui import links, loaders, present, state
 from cnnviz.ui.download import download_png
 from cnnviz.ui.progress_bar import ProgressBar
 from cnnviz.ui.scales import colour_scale
@@ -98,7 +98,7 @@ else:
     with ProgressBar("Deleting and inserting pixels…") as bar:
         res = xv.faithfulness(target, {k: v.map for k, v in results.items()}, bar)
     titles = {k: E.METHODS[k].title for k in results} | {"random": "random order"}
-    st.altair_chart(xv.curves_chart(res, titles))
+    st.altair_chart(present.chart(xv.curves_chart(res, titles)))
     table = pd.DataFrame(
         [
             {

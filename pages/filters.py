@@ -5,7 +5,7 @@ import streamlit as st
 
 from cnnviz import filters as fl
 from cnnviz.errors import CnnvizError
-from cnnviz.ui import channel_views, links, loaders, state, widgets
+from cnnviz.ui import channel_views, links, loaders, present, state, widgets
 from cnnviz.ui.clickable import clicked
 from cnnviz.ui.download import download_png
 from cnnviz.ui.inside_charts import norms_histogram
@@ -102,7 +102,7 @@ norms = {this_label: fl.filter_norms(w)}
 if w2 is not None:
     norms[other_label] = fl.filter_norms(w2)
 st.subheader("Filter strengths")
-st.altair_chart(norms_histogram(norms), width="stretch")
+st.altair_chart(present.chart(norms_histogram(norms)), width="stretch")
 
 with st.expander("What am I looking at?"):
     st.markdown("""

@@ -5,7 +5,7 @@ import streamlit as st
 from cnnviz.errors import CnnvizError
 from cnnviz.training import results, trainer
 from cnnviz.training.fit import TrainConfig
-from cnnviz.ui import links, state
+from cnnviz.ui import links, present, state
 from cnnviz.ui import train_results as tr
 from cnnviz.ui import train_widgets as tw
 from cnnviz.ui.owner import owner_token, share_default
@@ -98,8 +98,8 @@ def live() -> None:
     loss, acc, right = st.columns([1, 1, 0.8])
     charts = tw.curves(s.history)
     if charts is not None:
-        loss.altair_chart(charts[0], width="stretch")
-        acc.altair_chart(charts[1], width="stretch")
+        loss.altair_chart(present.chart(charts[0]), width="stretch")
+        acc.altair_chart(present.chart(charts[1]), width="stretch")
     img = tw.filters_image(s.filters)
     if img is not None:
         right.image(img, caption="First-layer filters, redrawn as they learn (dark < 0 < light)", width="stretch")

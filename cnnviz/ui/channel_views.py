@@ -7,6 +7,7 @@ import contextlib
 import functools
 import uuid
 
+import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -17,7 +18,7 @@ from cnnviz import featuremaps as fm
 from cnnviz.catalogue import LayerInfo
 from cnnviz.errors import CnnvizError
 from cnnviz.loaded_model import LoadedModel
-from cnnviz.ui import loaders, selection, state
+from cnnviz.ui import loaders, present, selection, state
 
 STEPS = (32, 64, 128, 256, 512)
 FEATVIS_SIZE = 128  # px: ImageNet models are visualised at 128², smaller models at their own size
@@ -164,7 +165,9 @@ def weights_panel(lm: LoadedModel, layers: list[LayerInfo], layer: LayerInfo, ch
         return
     norms = chan.input_norms(w)
     frame = pd.DataFrame({"input channel": np.arange(len(norms)), "weight norm": norms})
-    st.bar_chart(frame, x="input channel", y="weight norm", height=SHOWN)
+    # an Altair chart rather than st.bar_chart: its labels can grow in presenter mode
+    bars = alt.Chart(frame).mark_bar().encode(x="input channel:O", y="weight norm:Q").properties(height=SHOWN)
+    st.altair_chart(present.chart(bars), width="stretch")
     top = np.argsort(-norms)[:3]
     st.caption(
         f"{where}: {w.shape[1]}×{w.shape[2]} weights on each of {w.shape[0]} input channels; "

@@ -16,7 +16,7 @@ from cnnviz import model_compare as mc
 from cnnviz import render, usermodels
 from cnnviz.errors import CnnvizError
 from cnnviz.loaded_model import LoadedModel
-from cnnviz.ui import charts, loaders, state
+from cnnviz.ui import charts, loaders, present, state
 from cnnviz.ui.explain_views import explanation
 from cnnviz.ui.owner import model_title, owner_token, visible_models
 from cnnviz.ui.text import plain
@@ -135,7 +135,7 @@ def load(name: str, weights: str) -> LoadedModel | None:
 
 def top5(name: str, weights: str) -> dict:
     pred = loaders.prediction_for(name, weights, 5)
-    st.vega_lite_chart(spec=charts.top_k_chart(pred["top"]), width="stretch")
+    st.vega_lite_chart(spec=present.chart(charts.top_k_chart(pred["top"])), width="stretch")
     return pred
 
 

@@ -21,9 +21,10 @@ NORM_LABELS = {"channel": "per channel", "layer": "per column", "global": "globa
 
 
 @loaders.shared_result
-def cached_diagram(lm, img, n: int, norm: str) -> network.Diagram:
+def cached_diagram(lm, img, n: int, norm: str, label_font: int = 11) -> network.Diagram:
     """The forward-pass picture for the sidebar's model and image (``n`` strongest channels
-    per column of a big model; ``norm`` as in featuremaps). Reads the shared one-pass capture."""
+    per column of a big model; ``norm`` as in featuremaps; labels ``label_font`` px high).
+    Reads the shared one-pass capture."""
     layers = loaders.cached_catalogue(lm.name, lm.weights)
     top = loaders.cached_prediction()["top"][:3]
     return network.diagram(
@@ -35,6 +36,7 @@ def cached_diagram(lm, img, n: int, norm: str) -> network.Diagram:
         norm=norm,
         global_range=loaders.cached_capture_range() if norm == "global" else None,
         classes=[(t["label"], t["prob"]) for t in top],
+        label_font=label_font,
     )
 
 

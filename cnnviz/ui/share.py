@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from cnnviz import links as L
+from cnnviz.presenter import ROOT_PX
 from cnnviz.public_url import ENV as PUBLIC_ENV
 from cnnviz.public_url import PublicBase, lan_ipv4, public_base
 from cnnviz.ui import state
@@ -121,9 +122,12 @@ def share_panel(page_path: str, params: dict[str, str]) -> None:
         )
 
 
-PRESENTER_CSS = """
+PRESENTER_CSS = f"""
 <style>
-html { font-size: 21px; }  /* Streamlit sizes text in rem: every text and control grows, pictures keep their fit */
+html {{ font-size: {ROOT_PX}px; }}  /* Streamlit sizes text in rem: every text and control grows, pictures keep their fit */
+/* ... and so do the gaps: a little tighter, so that the first picture stays above a 720 px fold */
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] {{ gap: 0.8rem; }}
+[data-testid="stMainBlockContainer"] h1 {{ font-size: 1.9rem; }}
 </style>
 """
 LOCK_CSS = """

@@ -24,7 +24,7 @@ from cnnviz.training import class_folders, datasets, imageset, shots
 from cnnviz.training.augment import Augment
 from cnnviz.training.augment import preview as aug_preview
 from cnnviz.training.recipes import recipe_for
-from cnnviz.ui import accept, state
+from cnnviz.ui import accept, present, state
 
 SOURCES = {
     "shapes": "Shapes (generated)",
@@ -170,15 +170,17 @@ def dataset_section() -> imageset.ImageDataset | None:
     )
     left, right = st.columns([1, 1.2])
     left.altair_chart(
-        alt.Chart(counts)
-        .mark_bar()
-        .encode(
-            y=alt.Y("class:N", sort=None),
-            x=alt.X("images:Q", stack=True),
-            color=alt.Color("split:N"),
-            tooltip=["class", "split", "images"],
-        )
-        .properties(height=min(360, 32 * len(ds.classes) + 60)),
+        present.chart(
+            alt.Chart(counts)
+            .mark_bar()
+            .encode(
+                y=alt.Y("class:N", sort=None),
+                x=alt.X("images:Q", stack=True),
+                color=alt.Color("split:N"),
+                tooltip=["class", "split", "images"],
+            )
+            .properties(height=min(360, 32 * len(ds.classes) + 60))
+        ),
         width="stretch",
     )
     grid = imageset.preview(ds, per_class=8)

@@ -13,7 +13,7 @@ import streamlit as st
 from cnnviz import render
 from cnnviz.activations import softmax_table
 from cnnviz.convolution import PRESET_HELP, follow, pad2d, patch_at, patch_for, preset
-from cnnviz.ui import state
+from cnnviz.ui import present, state
 from cnnviz.ui.charts import softmax_chart
 from cnnviz.ui.clickable import clicked
 from cnnviz.ui.download import download_png
@@ -184,7 +184,7 @@ def softmax_view(logits: np.ndarray, temp: float, classes: list[str], top: int =
     """Bars of the top classes' probabilities at T = 1 and at T, beside their numbers (one frame)."""
     table = softmax_table(logits, temp, classes, top)
     left, right = st.columns([1, 1.15])
-    left.altair_chart(softmax_chart(table, temp), width="stretch")
+    left.altair_chart(present.chart(softmax_chart(table, temp)), width="stretch")
     # short headers: all five columns fit beside the chart at 1280 px (the T column was cut)
     shown = table.rename(columns={"p1": "p% at T=1", "pT": "p% at your T"})
     right.dataframe(
