@@ -24,9 +24,9 @@ _CSS = """
 [data-testid="stSidebarUserContent"] { padding-top: 0.5rem; }
 /* an st.html that only runs a script (this menu's, the owner cookie's) takes no room and no gap */
 [data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > script:only-child) { display: none; }
-/* WCAG 2.5.8: every target at least 24×24 px. Toggles and checkboxes are 22 px tall; the "?"
-   help buttons and the headings' link icons 17×17 (negative margins: nothing else moves). */
-[data-testid="stCheckbox"] label { min-height: 24px; }
+/* WCAG 2.5.8: every target at least 24×24 px. Radio options are 23.8 px tall (1.4 rem), toggles
+   22; the "?" help buttons and the headings' link icons 17×17 (negative margins: nothing moves). */
+[data-testid="stCheckbox"] label, [data-testid="stRadio"] label { min-height: 24px; }
 [data-testid="stTooltipHoverTarget"] > button, [data-testid="stHeaderActionElements"] a {
   min-width: 24px; min-height: 24px; margin: -3.5px; display: inline-flex; align-items: center; justify-content: center;
 }
