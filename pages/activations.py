@@ -24,7 +24,7 @@ st.caption(
 
 lm = loaders.current_model()
 layers = activation_layers(lm.model)
-c1, c2, c3 = st.columns([1.3, 1.2, 1])
+c1, c2, c3, c4 = st.columns([1.25, 1.25, 0.75, 0.75])
 sources = ["network", "edge"] if layers else ["edge"]
 source = c1.radio(
     "Values to activate",
@@ -36,17 +36,15 @@ source = c1.radio(
 fn = c2.radio("Function", act.FUNCTIONS, key=state.ACT_FN, horizontal=True)
 slope = c3.slider("Leaky slope a", 0.01, 0.5, 0.1, 0.01, key=state.ACT_SLOPE, disabled=fn != "leaky ReLU")
 
-# The channel slider sits under the "before" picture it changes: above the pictures it pushed
-# them below a 720 px projector's fold in presenter mode.
-a, f, b = st.columns([1, 0.9, 1])
-before_slot = a.container()
 if source == "network":
     name = layers[0]
     before_all, own_all = loaders.layer_input_output(name)  # (C, H, W): what reaches the first activation
     widgets.clamp(state.ACT_CHANNEL, 0, before_all.shape[0] - 1)
     # start on the channel closest to half negative: the clearest picture of what the function does
     start = int(np.argmin(np.abs((before_all < 0).mean(axis=(1, 2)) - 0.5)))
-    ch = a.slider(
+    # beside the radios: on a row of its own it pushed the pictures below a 720 px projector's
+    # fold in presenter mode
+    ch = c4.slider(
         f"Channel ({before_all.shape[0]})",
         0,
         before_all.shape[0] - 1,
@@ -67,7 +65,8 @@ after = act.apply(fn, before, slope)
 s = act.summarize(before, after)
 
 lim = render.robust_limit(before)
-with before_slot:
+a, f, b = st.columns([1, 0.9, 1])
+with a:
     widgets.show_map(
         render.map_rgb(before, signed=True, limit=lim),
         f"Before: {before.min():.2f} … {before.max():.2f}",
