@@ -46,10 +46,9 @@ _CLOSE_MENU_JS = """
   document.addEventListener("click", (e) => {
     const link = e.target instanceof Element && e.target.closest('[data-testid="stSidebarNavLink"]');
     if (!link || window.innerWidth > 768) return;
-    setTimeout(() => {
+    setTimeout(() => {  // after Streamlit's own handler, which may have closed it already (mobile)
       const close = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
-      const sidebar = document.querySelector('[data-testid="stSidebar"]');
-      if (close && sidebar && sidebar.getBoundingClientRect().right > 0) close.click();
+      if (close && close.getAttribute("aria-expanded") === "true") close.click();
     }, 0);
   }, true);
 })();

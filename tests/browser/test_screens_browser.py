@@ -167,6 +167,24 @@ def test_a_phone_menu_closes_after_a_page_is_picked_and_pages_fit(lan_url, scree
     assert not problems, problems
 
 
+ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36"
+
+
+def test_a_phone_menu_closes_once_with_a_mobile_user_agent(lan_url, screen):
+    """Streamlit closes the menu itself for a mobile user agent; the app's own closing must not
+    open it again."""
+    pg = screen({**PHONE, "user_agent": ANDROID})
+    _open(pg, lan_url)
+    pg.locator('[data-testid="stExpandSidebarButton"]').tap()
+    pg.wait_for_function("document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().left >= 0")
+    pg.locator('[data-testid="stSidebarNavLink"]').filter(has=pg.get_by_text("Feature maps", exact=True)).tap()
+    wait_idle(pg)
+    pg.wait_for_function(_FIRST_PICTURE, timeout=120_000)
+    pg.wait_for_timeout(600)
+    box = pg.locator('[data-testid="stSidebar"]').bounding_box()
+    assert box["x"] + box["width"] <= 0 and "/features" in pg.url
+
+
 # Each colour scale: its two labels and strip, and the strip's colours at its two ends.
 _SCALES = """() => [...document.querySelectorAll('.cnnviz-scale')].map(row => {
   const box = (s) => row.querySelector(s).getBoundingClientRect();
