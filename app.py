@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from cnnviz.ui import history, links, state, theme, upload_limits
+from cnnviz.ui import history, links, menu_semantics, state, theme, upload_limits
 from cnnviz.ui.process import keep_imports_out_of_gc, preload_pages, send_pictures_without_delay, torch_threads
 from cnnviz.ui.share import presenter_style
 from cnnviz.ui.sidebar import render_sidebar
@@ -54,6 +54,7 @@ nav = st.navigation(PAGES, position="top")
 links.begin(nav.url_path)  # a link's model/image/... into the session before the sidebar draws
 render_sidebar()
 share = st.sidebar.container()
+menu_semantics.repair()  # after the sidebar's own widgets: its empty element sits at the very bottom
 notice = st.container()  # the top of the main area: a message about an unusable link
 presenter_style()
 try:

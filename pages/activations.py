@@ -6,6 +6,7 @@ import streamlit as st
 from cnnviz import activations as act
 from cnnviz import convolution as cv
 from cnnviz import render
+from cnnviz.a11y import alt_lessons
 from cnnviz.catalogue import activation_layers
 from cnnviz.ui import charts, links, loaders, present, state, widgets
 
@@ -34,7 +35,9 @@ source = c1.radio(
     format_func={"network": "the network's first layer", "edge": "an edge filter on your photo"}.get,
 )
 fn = c2.radio("Function", act.FUNCTIONS, key=state.ACT_FN, horizontal=True)
-slope = c3.slider("Leaky slope a", 0.01, 0.5, 0.1, 0.01, key=state.ACT_SLOPE, disabled=fn != "leaky ReLU")
+# always enabled: a disabled slider's label is drawn too faint to read (WCAG contrast), and
+# the label says which function uses it
+slope = c3.slider("Leaky slope a (leaky ReLU only)", 0.01, 0.5, 0.1, 0.01, key=state.ACT_SLOPE)
 
 if source == "network":
     name = layers[0]
@@ -72,6 +75,7 @@ with a:
         f"Before: {before.min():.2f} … {before.max():.2f}",
         320,
         "activation_before",
+        alt=alt_lessons.activation(before, after, fn, "before"),
     )
 with f:
     st.latex(act.FORMULAS[fn].replace("a\\,x", f"{slope:g}\\,x"))
@@ -82,7 +86,13 @@ with b:
         pic = render.colorize(after, "gray")
     else:  # same scale as "before": what is unchanged looks unchanged
         pic = render.map_rgb(after, signed=True, limit=lim if fn != "tanh" else 1.0)
-    widgets.show_map(pic, f"After {fn}: {after.min():.2f} … {after.max():.2f}", 320, "activation_after")
+    widgets.show_map(
+        pic,
+        f"After {fn}: {after.min():.2f} … {after.max():.2f}",
+        320,
+        "activation_after",
+        alt=alt_lessons.activation(before, after, fn, "after"),
+    )
 st.altair_chart(present.chart(charts.histogram_chart(before, after, fn)), width="stretch")
 m1, m2, m3 = st.columns(3)
 m1.metric("Negative before", f"{s.share_negative:.1%}")

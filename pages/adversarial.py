@@ -3,6 +3,7 @@
 import streamlit as st
 
 from cnnviz import render
+from cnnviz.a11y import alt_lessons, alt_text
 from cnnviz.adversarial import amplified
 from cnnviz.errors import CnnvizError
 from cnnviz.ui import charts, links, loaders, present, sidebar, state
@@ -79,10 +80,16 @@ pictures = (
      f"The change, amplified {0.5 / max(eps, 1e-9):.0f}×" if eps > 0 else "The change (none at ε = 0)"),
     ("perturbed", (att.adversarial * 255).round().astype("uint8").squeeze(), "Perturbed picture"),
 )  # fmt: skip
+side = pictures[0][1].shape[0]
+texts = {
+    "original": alt_lessons.adversarial("original", att.before[0].label, att.before[0].prob, side),
+    "change": alt_lessons.adversarial("change", "", 0.0, side, att.eps),
+    "perturbed": alt_lessons.adversarial("perturbed", att.after[0].label, att.after[0].prob, side),
+}
 for col, (what, pic, caption) in zip(st.columns(3), pictures, strict=True):
     with col:
         png = render.to_png(pic)
-        st.image(png, caption=caption, width="stretch")
+        st.image(png, caption=caption, width="stretch", alt=texts[what])
         download_png(png, f"fool_{what}_{lm.name}_eps{level:g}", f"adv_{what}")
 
 left, right = st.columns(2, gap="large")
@@ -91,10 +98,11 @@ for col, title, ts, cam, pix in (
     (right, "After", att.after, att.cam_after, att.adversarial),
 ):
     with col:
-        st.subheader(title)
+        st.header(title)
         st.vega_lite_chart(spec=present.chart(charts.top_k_chart([t.as_dict() for t in ts])), width="stretch")
-        png = render.overlay_png(pix.squeeze(), render.display(cam.map), alpha=0.5)
-        st.image(png, caption=f"Grad-CAM for “{cam.label}”", width=300)
+        png = render.overlay_png(pix.squeeze(), render.display(cam.map, cmap=xv.cmap()), alpha=0.5)
+        text = f"{title} the attack: " + alt_text.explanation("Grad-CAM", cam.label, cam.layer, cam.map)
+        st.image(png, caption=f"Grad-CAM for “{cam.label}”", width=300, alt=text)
         download_png(png, f"fool_gradcam_{title.lower()}_{lm.name}", f"adv_cam_{title.lower()}")
 with st.expander("What am I looking at?"):
     st.markdown(EXPLAINER)

@@ -26,7 +26,7 @@ with mid:
 with right:
     cv.weights_panel(lm, layers, layer, channel)
 
-st.subheader(f"The {cv.TOP_K} images that excite channel {channel} most")
+st.header(f"The {cv.TOP_K} images that excite channel {channel} most")
 cv.examples_panel(lm, layer, channel)
 
 with st.expander("What am I looking at?"):

@@ -30,7 +30,7 @@ for col, slot in zip(cols, ("A", "B"), strict=True):
 if any(w == state.WEIGHTS_RANDOM for _, w in picked.values()):
     notices.weights_notice(state.WEIGHTS_RANDOM)
 
-st.subheader("Top-5")
+st.header("Top-5")
 preds = {}
 cols = st.columns(2, gap="large")
 for col, slot in zip(cols, ("A", "B"), strict=True):
@@ -40,7 +40,7 @@ for col, slot in zip(cols, ("A", "B"), strict=True):
 if len(preds) < 2:
     links.stop()
 
-st.subheader("Feature maps at a comparable depth")
+st.header("Feature maps at a comparable depth")
 depth = st.slider(
     "Depth (% of the way through each network)",
     0,
@@ -56,13 +56,13 @@ for col, slot in zip(cols, ("A", "B"), strict=True):
     with col:
         cv.feature_maps(slot, models[slot], *picked[slot], depth / 100)
 
-st.subheader("First-layer filters")
+st.header("First-layer filters")
 cols = st.columns(2, gap="large")
 for col, slot in zip(cols, ("A", "B"), strict=True):
     with col:
         cv.first_filters(models[slot], *picked[slot])
 
-st.subheader("Grad-CAM of a class both know")
+st.header("Grad-CAM of a class both know")
 shared = mc.shared_classes(models["A"].classes, models["B"].classes)
 targets = {}
 if shared:

@@ -5,6 +5,7 @@ import streamlit as st
 
 from cnnviz import convolution as cv
 from cnnviz import render
+from cnnviz.a11y import alt_lessons
 from cnnviz.errors import CnnvizError
 from cnnviz.ui import compute_texts as texts
 from cnnviz.ui import links, loaders, state, widgets
@@ -81,6 +82,7 @@ with right:
             f"Input {w}×{h}: click a spot to follow the output pixel there (below)",
             state.CONV_INPUT_CLICK,
             360,
+            alt=alt_lessons.conv_input(colour == "grey", w, h),
         )
     with b:
         if colour == "grey":
@@ -89,26 +91,21 @@ with right:
                 f"Output {out.shape[1]}×{out.shape[0]} (min {out.min():.2f}, max {out.max():.2f})",
                 360,
                 "convolution_output",
+                alt=alt_lessons.conv_output(out, name),
             )
         else:
             per = cv.conv2d_per_channel(rgb.transpose(2, 0, 1), kernel, stride, padding)  # (3, OH, OW)
             if per.min() >= 0:  # a blur or identity: show it as a colour photo again
-                widgets.show_map(
-                    (np.clip(per, 0, 1).transpose(1, 2, 0) * 255).astype(np.uint8),
-                    "Output, the kernel run on red, green and blue separately",
-                    360,
-                    "convolution_output",
-                )
+                pic = (np.clip(per, 0, 1).transpose(1, 2, 0) * 255).astype(np.uint8)
+                caption, side = "Output, the kernel run on red, green and blue separately", 360
             else:
                 top = 1.0 if fixed else render.robust_limit(per)
-                widgets.show_map(
-                    render.tile(
-                        np.stack([render.map_rgb(p, signed=True, limit=top) for p in per]), ncols=3, pad=4, fill=255
-                    ).astype(np.uint8),
-                    "Output on red | green | blue (blue < 0, white 0, red > 0)",
-                    600,
-                    "convolution_output",
+                pic = render.tile(
+                    np.stack([render.map_rgb(p, signed=True, limit=top) for p in per]), ncols=3, pad=4, fill=255
                 )
+                caption, side = "Output on red | green | blue (blue < 0, white 0, red > 0)", 600
+            text = alt_lessons.conv_colour_output(per, name)
+            widgets.show_map(pic.astype(np.uint8), caption, side, "convolution_output", alt=text)
 with st.expander("What am I looking at?"):
     st.markdown(texts.CONV_PLAYGROUND)
 
@@ -137,7 +134,7 @@ widgets.grids(
     between=("×", "="),
 )
 st.markdown(
-    f"#### Add the {size * size} products: {stp.value:.2f} — output pixel (row {row}, column {col}) "
+    f"### Add the {size * size} products: {stp.value:.2f} — output pixel (row {row}, column {col}) "
     f"is **{out[row, col]:.2f}**"
 )
 with st.expander("What am I looking at?"):
@@ -161,13 +158,16 @@ n1, n2, n3 = st.columns([0.8, 1, 1])
 with n1:
     wpic = render.scale(weight, -np.abs(weight).max(), np.abs(weight).max())  # (C, k, k), 0.5 = zero weight
     wrgb = (wpic.transpose(1, 2, 0) * 255).astype(np.uint8) if n_in == 3 else render.colorize(wpic[0], "RdBu_r")
-    widgets.show_map(wrgb, f"Filter {i} as a picture ({k}×{k})", 200)
-with n2:
     widgets.show_map(
-        render.map_rgb(mine, limit=render.robust_limit(mine)), f"Applied by hand: {mine.shape[1]}×{mine.shape[0]}", 340
+        wrgb, f"Filter {i} as a picture ({k}×{k})", 200, alt=alt_lessons.kernel_picture(i, fc.name, weight)
     )
-with n3:
-    widgets.show_map(render.map_rgb(real, limit=render.robust_limit(mine)), "The network's own output", 340)
+for col, m, caption, what in (
+    (n2, mine, f"Applied by hand: {mine.shape[1]}×{mine.shape[0]}", f"Filter {i} applied by hand to the input"),
+    (n3, real, "The network's own output", f"Channel {i} of {fc.name} as the network computed it"),
+):
+    with col:
+        lim = render.robust_limit(mine)
+        widgets.show_map(render.map_rgb(m, limit=lim), caption, 340, alt=alt_lessons.signed_map(what, m))
 diff = float(np.abs(mine - real[: mine.shape[0], : mine.shape[1]]).max())
 same = (
     "the same numbers."
@@ -189,7 +189,7 @@ widgets.grids(
     *[widgets.num_grid(nst.products[c], title=f"{names[c]}: values × weights", tint=True) for c in range(n_in)]
 )
 terms = " + ".join(f"{float(nst.products[c].sum()):.2f}" for c in range(n_in))
-st.markdown(f"#### Output ({nr}, {nc}) = {terms} + bias {nst.bias:.2f} = **{nst.value:.2f}**")
+st.markdown(f"### Output ({nr}, {nc}) = {terms} + bias {nst.bias:.2f} = **{nst.value:.2f}**")
 with st.expander("The input values and weights"):
     widgets.grids(*[widgets.num_grid(nst.window[c], title=f"{names[c]} input") for c in range(n_in)])
     widgets.grids(*[widgets.num_grid(nst.kernel[c], title=f"{names[c]} weights", tint=True) for c in range(n_in)])

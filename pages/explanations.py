@@ -5,6 +5,7 @@ import streamlit as st
 
 from cnnviz import explain as E
 from cnnviz import render
+from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
 from cnnviz.faithfulness import STEPS, compare_pictures
 from cnnviz.ui import explain_views as xv
@@ -37,7 +38,11 @@ lm = loaders.current_model()
 img = loaders.current_image()
 digest = loaders.current_image_bytes()[2]
 picture = lm.preprocess_spec.crop(img)
-target = xv.target_select("Class to explain", state.XM_TARGET, lm, digest)
+c1, c2 = st.columns([3, 1])
+with c1:
+    target = xv.target_select("Class to explain", state.XM_TARGET, lm, digest)
+with c2:
+    cmap = xv.cmap_select(state.XM_CMAP)
 stamp = (lm.name, lm.weights, digest, target)
 
 fast = [m for m in E.METHODS.values() if not m.slow]
@@ -69,23 +74,24 @@ for i, m in enumerate(methods):
             st.error(f"{m.title}: {err}")
             continue
         results[m.name] = e
-        d = render.display(e.map, cmap="jet", robust=m.kind == "pixel")
+        d = render.display(e.map, cmap=cmap, robust=m.kind == "pixel")
         png = render.overlay_png(picture, d, alpha=0.55)
-        st.image(png, width="stretch")
+        st.image(png, width="stretch", alt=alt_text.explanation(m.title, e.label, e.layer, e.map))
         where = f" at `{e.layer}`" if e.layer else ""
         st.markdown(f"**{m.title}**{where} · **{e.seconds * 1000:.0f} ms**")
         st.caption(m.about)
         download_png(png, f"{m.name}_{lm.name}_{e.target}", f"xm_{m.name}")
-colour_scale("jet", "none", "strongest")
+colour_scale(cmap, "none", "strongest")
+lo, hi = alt_text.CMAP_ENDS.get(cmap, ("low", "high"))
 st.caption(
-    "Colours: each map from none (blue) to its strongest evidence (red), scaled to its own maximum "
+    f"Colours: each map from none ({lo}) to its strongest evidence ({hi}), scaled to its own maximum "
     "(pixel maps: to their top 0.5 %, so that faint detail shows)."
 )
 with st.expander("What am I looking at?"):
     st.markdown(EXPLAINER)
 
 st.divider()
-st.subheader("Faithfulness: deletion and insertion")
+st.header("Faithfulness: deletion and insertion")
 if st.session_state.get(state.XM_FAITH_FOR) != stamp:
     st.info(
         f"Measuring runs {compare_pictures(len(results) + 1)} perturbed pictures through the network "
@@ -109,6 +115,10 @@ else:
             for k, c in res.items()
         ]
     )
-    st.dataframe(table, hide_index=True)
+    st.dataframe(
+        table,
+        hide_index=True,
+        alt=f"Area under the deletion and insertion curves of each method, for class {target}",
+    )
 with st.expander("What am I looking at?", expanded=False):
     st.markdown(FAITH_EXPLAINER.format(steps=STEPS))

@@ -6,6 +6,7 @@ import streamlit as st
 
 from cnnviz import featuremaps as fm
 from cnnviz import render
+from cnnviz.a11y import alt_text
 from cnnviz.receptive_field import unit_box
 from cnnviz.ui import channel_views, links, loaders, state
 from cnnviz.ui.clickable import clicked
@@ -58,7 +59,9 @@ with c3:
 order = [int(i) for i in grid.order]
 if st.session_state.get(state.FEAT_CHANNEL) not in order:
     st.session_state[state.FEAT_CHANNEL] = order[0]
-hit = clicked(grid.picture(st.session_state[state.FEAT_CHANNEL]), key=state.FEAT_GRID_CLICK)
+chosen = st.session_state[state.FEAT_CHANNEL]
+grid_alt = alt_text.feature_grid(layer.name, maps, grid.order, sort=sort, norm=norm, chosen=chosen)
+hit = clicked(grid.picture(chosen), key=state.FEAT_GRID_CLICK, alt=grid_alt)
 if hit is not None and grid.channel_at(hit) is not None:
     st.session_state[state.FEAT_CHANNEL] = grid.channel_at(hit)
     st.rerun()  # redraw the outline on the clicked tile
@@ -69,7 +72,7 @@ st.caption(
 )
 lo = f"{grid.vmin:.2f}" if grid.vmin is not None else ("−max" if signed else "min")
 hi = f"{grid.vmax:.2f}" if grid.vmax is not None else ("+max" if signed else "max")
-colour_scale(grid.cmap, lo, hi)
+colour_scale(grid.cmap, lo, hi, "0" if signed else None)
 if signed:
     st.caption(
         "Blue: negative, white: zero, red: positive — this layer's values have both signs "
@@ -83,7 +86,7 @@ st.download_button(  # encoded when clicked, not on every run (a partial holds t
     "Download grid (PNG)", partial(render.to_png, grid.rgb), file_name=f"{name}_{layer.name}.png", mime="image/png"
 )
 
-st.subheader("One channel up close")
+st.header("One channel up close")
 flat = maps.reshape(maps.shape[0], -1)
 ch = st.selectbox(
     "Channel",
@@ -105,7 +108,7 @@ with left:  # drawn first: a click here sets the sliders' values before they are
     k = view.shape[0] // h
     view = view.copy()
     view[row * k : (row + 1) * k, col * k : (col + 1) * k] = (255, 0, 255)  # the chosen unit
-    hit = clicked(view, key=state.FEAT_UNIT_CLICK)
+    hit = clicked(view, key=state.FEAT_UNIT_CLICK, alt=alt_text.channel(layer.name, ch, m, unit=(row, col)))
     if hit is not None:
         st.session_state[state.FEAT_ROW], st.session_state[state.FEAT_COL] = (
             min(hit[0] // k, h - 1),
@@ -115,7 +118,11 @@ with left:  # drawn first: a click here sets the sliders' values before they are
     st.caption(f"Channel {ch}: {h}×{w}, the chosen unit in magenta. Click a unit to choose it.")
 with right:
     stats = fm.channel_stats(m)
-    st.dataframe({"statistic": list(stats), "value": [f"{v:.3g}" for v in stats.values()]}, hide_index=True)
+    st.dataframe(
+        {"statistic": list(stats), "value": [f"{v:.3g}" for v in stats.values()]},
+        hide_index=True,
+        alt=f"Statistics of channel {ch}: min, max, mean, std and share positive",
+    )
     row = st.slider("Unit row", 0, h - 1, key=state.FEAT_ROW) if h > 1 else 0
     col = st.slider("Unit column", 0, w - 1, key=state.FEAT_COL) if w > 1 else 0
     st.caption(f"Value at ({row}, {col}): **{m[row, col]:.3g}**")
@@ -124,7 +131,11 @@ with right:
 with mid:
     spec = lm.preprocess_spec
     box = unit_box(layer, row, col, spec.size)
-    st.image(fm.draw_box(spec.crop(img), box, width=400), width="stretch")
+    st.image(
+        fm.draw_box(spec.crop(img), box, width=400),
+        width="stretch",
+        alt=alt_text.receptive_field((row, col), box, spec.size),
+    )
     clipped = " (clipped at the border)" if layer.rf > spec.size or min(box) == 0 or max(box) == spec.size - 1 else ""
     st.caption(
         f"Receptive field of unit ({row}, {col}): rows {box[0]}–{box[2]}, columns {box[1]}–{box[3]} "

@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import filters as fl
+from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
 from cnnviz.ui import channel_views, links, loaders, present, state, widgets
 from cnnviz.ui.clickable import clicked
@@ -72,19 +73,22 @@ other_label, w2, why = other_weights()
 left, right = st.columns(2, gap="large")
 for col, label, ww in ((left, this_label, w), (right, other_label, w2)):
     with col:
-        st.subheader(label)
+        st.header(label)
         if ww is None:
             st.info(why)
             continue
         grid = fl.filter_grid(ww, mode=mode, channel=int(channel), norm=norm, width=520)
+        text = alt_text.filters(
+            layer.name, ww.shape, fl.filter_norms(ww), label=label.lower(), mode=mode, channel=int(channel)
+        )
         if ww is w:  # this model's own filters: a click opens that filter's channel
-            hit = clicked(grid, key=state.FILT_CLICK, width=520)
+            hit = clicked(grid, key=state.FILT_CLICK, width=520, alt=text)
             picked = fl.filter_at(hit, w.shape, 520) if hit is not None else None
             if picked is not None:
                 channel_views.open_channel(layer.name, picked)
             st.caption("Click a filter to see what its output channel looks for (the Channel page).")
         else:
-            st.image(grid, width=520)
+            st.image(grid, width=520, alt=text)
         download_png(
             grid, f"filters_{name}_{layer.name}_{label.split()[0].lower()}", f"filters_{label.split()[0].lower()}"
         )
@@ -101,7 +105,7 @@ else:
 norms = {this_label: fl.filter_norms(w)}
 if w2 is not None:
     norms[other_label] = fl.filter_norms(w2)
-st.subheader("Filter strengths")
+st.header("Filter strengths")
 st.altair_chart(present.chart(norms_histogram(norms)), width="stretch")
 
 with st.expander("What am I looking at?"):

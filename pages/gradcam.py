@@ -3,6 +3,7 @@
 import streamlit as st
 
 from cnnviz import render
+from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
 from cnnviz.ui import explain_views as xv
 from cnnviz.ui import links, loaders, state
@@ -32,7 +33,15 @@ with c1:
 with c2:
     alpha = st.slider("Map opacity", 0.0, 1.0, 0.5, 0.05, key=state.GC_ALPHA)
 with c3:
-    cmap = st.selectbox("Colours", xv.CMAPS, key=state.GC_CMAP)
+    cmap = st.selectbox(
+        "Colours",
+        xv.CMAPS,
+        key=state.GC_CMAP,
+        on_change=xv.keep_cmap,
+        args=(state.GC_CMAP,),
+        help="viridis and inferno read the same for colour-blind viewers; jet and turbo need every hue.",
+    )
+    st.session_state[state.EXPLAIN_CMAP] = cmap  # a link's cmap= too
 with c4:
     signed = st.toggle(
         "Signed", key=state.GC_SIGNED, help="Keep negative evidence (blue) and the map's real values instead of 0…max."
@@ -48,9 +57,15 @@ d = render.display(e.map if not signed else e.signed, signed=signed, cmap=cmap)
 png = render.overlay_png(picture, d, alpha=alpha)
 left, right = st.columns([1.1, 1], gap="large")
 with left:
-    st.image(png, caption=f"Grad-CAM at {e.layer} for “{e.label}”", width="stretch")
+    st.image(
+        png,
+        caption=f"Grad-CAM at {e.layer} for “{e.label}”",
+        width="stretch",
+        alt=alt_text.explanation("Grad-CAM", e.label, e.layer, e.signed if signed else e.map, signed=signed),
+    )
 with right:
-    st.markdown(f"### {plain(e.label)}\nclass {e.target} · probability **{e.prob:.1%}**")
+    st.header(plain(e.label))
+    st.markdown(f"class {e.target} · probability **{e.prob:.1%}**")
     h, w = e.map.shape
     st.markdown(
         f"Map: **{h}×{w}** at `{e.layer}`, stretched to {picture.width}×{picture.height} · "
@@ -70,7 +85,7 @@ with right:
         st.markdown(xv.GRADCAM_EXPLAINER)
 
 st.divider()
-st.subheader("Layer sweep: where does the evidence form?")
+st.header("Layer sweep: where does the evidence form?")
 if not st.toggle(
     "Show Grad-CAM at every block",
     key=state.GC_SWEEP,
@@ -85,7 +100,12 @@ except CnnvizError as err:
     links.stop()
 small = picture.resize((150, 150))
 thumbs = [render.overlay_png(small, render.display(m, cmap=cmap), alpha=0.55) for m in s.maps]
-st.image(thumbs, caption=[f"{n} · {m.shape[0]}×{m.shape[1]}" for n, m in zip(s.layers, s.maps, strict=True)], width=150)
+st.image(
+    thumbs,
+    caption=[f"{n} · {m.shape[0]}×{m.shape[1]}" for n, m in zip(s.layers, s.maps, strict=True)],
+    width=150,
+    alt=alt_text.sweep(s.label, s.layers, s.maps),
+)
 st.caption(
     f"{len(s.layers)} blocks, early → late, for “{plain(s.label)}” · all in {s.seconds * 1000:.0f} ms "
     "(one forward and one backward pass)"

@@ -3,7 +3,8 @@
 import streamlit as st
 
 from cnnviz import render
-from cnnviz.ui import charts, links, loaders, notices, present
+from cnnviz.a11y import alt_text
+from cnnviz.ui import charts, described, links, loaders, notices, present
 from cnnviz.ui.text import plain
 
 links.page()
@@ -16,17 +17,25 @@ spec = lm.preprocess_spec
 
 left, right = st.columns([1, 1.25], gap="large")
 with left:
-    st.image(render.photo_bytes(img), caption=f"Your image ({img.width}×{img.height})", width="stretch")
+    st.image(
+        render.photo_bytes(img),
+        caption=f"Your image ({img.width}×{img.height})",
+        width="stretch",
+        alt=alt_text.photo(described.photo_name(), img.size, pred["top"][0]),
+    )
 with right:
     best = pred["top"][0]
     guess = " (an untrained guess)" if lm.weights == "random" else ""
-    st.subheader(f"{plain(best['label'])} — {best['prob']:.1%}{guess}")
+    st.header(f"{plain(best['label'])} — {best['prob']:.1%}{guess}")
     st.vega_lite_chart(spec=present.chart(charts.top_k_chart(pred["top"])), width="stretch")
     notices.familiarity_notice(lm, img)
     st.caption(f"{plain(lm.title)} · forward pass {pred['seconds'] * 1000:.0f} ms on {lm.device.type.upper()}")
     fed, text = st.columns([1, 1.6])
     fed.image(
-        render.photo_bytes(loaders.model_view()), caption=f"Model input: {spec.size}×{spec.size}", width="stretch"
+        render.photo_bytes(loaders.model_view()),
+        caption=f"Model input: {spec.size}×{spec.size}",
+        width="stretch",
+        alt=alt_text.model_input(lm.title, spec.size, spec.channels),
     )
     text.markdown(charts.FED_EXPLAINER.format(size=spec.size, channels="grey" if spec.channels == 1 else "colour"))
 with st.expander("What am I looking at?"):

@@ -23,10 +23,10 @@ b.metric("Convolution layers", len(convs))
 c.metric("Input", f"{spec.channels}×{spec.size}×{spec.size}")
 d.metric("Last conv sees", f"{last.rf}×{last.rf} px", help="Receptive field of the last convolution layer")
 
-st.subheader("The architecture")
+st.header("The architecture")
 architecture(name, weights)
 
-st.subheader("Every layer")
+st.header("Every layer")
 kinds = st.multiselect(
     "Show",
     ["conv", "norm", "act", "pool", "linear", "block", "other"],
@@ -41,13 +41,14 @@ st.dataframe(
     width="stretch",
     height=420,
     column_config={"params": st.column_config.NumberColumn(format="localized")},
+    alt=f"Every layer of {lm.title}: type, output shape, parameters, receptive field, jump and block",
 )
 st.caption(
     f"{len(shown)} of {len(layers)} layer calls · a module that runs twice (ResNet's relu) "
     "is listed twice: name, name#2."
 )
 
-st.subheader("How far each layer sees")
+st.header("How far each layer sees")
 st.altair_chart(present.chart(rf_chart(layers, spec.size)), width="stretch")
 st.caption(
     f"The dashed line is the input size ({spec.size} px): beyond it, a unit sees the whole picture "

@@ -46,7 +46,7 @@ layer = find_layer(layers, layer_name)
 maps = loaders.cached_capture()[layer_name]
 channel = min(channel, maps.shape[0] - 1)
 column = next(c for c in d.columns if c.layer.name == layer_name)
-st.subheader(f"{layer_name} · channel {channel}")
+st.header(f"{layer_name} · channel {channel}")
 st.caption(
     f"{layer.type} · output {maps.shape[0]}×{maps.shape[1]}×{maps.shape[2]} · "
     f"each unit sees {layer.rf}×{layer.rf} input pixels"

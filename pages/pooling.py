@@ -6,6 +6,7 @@ import streamlit as st
 from cnnviz import convolution as cv
 from cnnviz import pooling as pl
 from cnnviz import render
+from cnnviz.a11y import alt_lessons
 from cnnviz.catalogue import activation_layers, pooling_layers
 from cnnviz.errors import CnnvizError
 from cnnviz.ui import links, loaders, state, widgets
@@ -69,14 +70,17 @@ lim = render.robust_limit(fmap)
 a, b, c = st.columns(3)
 with a:
     hit = widgets.clickable_map(
-        render.map_rgb(fmap, signed=signed, limit=lim), f"Before: {w}×{h} (click: zoom in there)", state.POOL_CLICK, 320
+        render.map_rgb(fmap, signed=signed, limit=lim),
+        f"Before: {w}×{h} (click: zoom in there)",
+        state.POOL_CLICK,
+        320,
+        alt=(alt_lessons.signed_map if signed else alt_lessons.grey_map)(f"The map to pool, {what}", fmap),
     )
-with b:
-    widgets.show_map(render.map_rgb(mx, signed=signed, limit=lim), f"Max pooling: {ow}×{oh}", 320, "pooling_max")
-with c:
-    widgets.show_map(
-        render.map_rgb(av, signed=signed, limit=lim), f"Average pooling: {ow}×{oh}", 320, "pooling_average"
-    )
+for col, kind, title, pooled in ((b, "max", "Max", mx), (c, "avg", "Average", av)):
+    with col:
+        text = alt_lessons.pooled(kind, fmap, pooled, k, stride)
+        pic = render.map_rgb(pooled, signed=signed, limit=lim)
+        widgets.show_map(pic, f"{title} pooling: {ow}×{oh}", 320, f"pooling_{title.lower()}", alt=text)
 
 st.markdown(
     f"**{w}×{h} → {ow}×{oh}**: ⌊({w} − {k}) / {stride}⌋ + 1 = {ow} — "
@@ -84,7 +88,7 @@ st.markdown(
 )
 
 # ---------------------------------------------------------------- numeric zoom
-st.subheader("Zoom in: which value wins?")
+st.header("Zoom in: which value wins?")
 zh, zw = min(3, oh), min(3, ow)  # 3×3 pooled cells
 if hit is not None:  # a click on the map: the zoom's windows around it (sliders not drawn yet)
     st.session_state[state.POOL_ROW], st.session_state[state.POOL_COL], _ = cv.patch_at(
@@ -152,8 +156,13 @@ if out.shape[-2:] == (1, 1):  # global pooling: each whole map becomes one numbe
         if inp.shape[1] <= 8:
             widgets.grids(widgets.num_grid(inp[nch], title=f"channel {nch}: its {inp.shape[1]}×{inp.shape[2]} map"))
         else:
-            widgets.show_map(render.map_rgb(inp[nch]), f"channel {nch}: its {inp.shape[2]}×{inp.shape[1]} map", 260)
-        st.markdown(f"#### The {kind} of these {inp.shape[1] * inp.shape[2]} numbers = **{out[nch, 0, 0]:.2f}**")
+            widgets.show_map(
+                render.map_rgb(inp[nch]),
+                f"channel {nch}: its {inp.shape[2]}×{inp.shape[1]} map",
+                260,
+                alt=alt_lessons.signed_map(f"Channel {nch} before {net}", inp[nch]),
+            )
+        st.markdown(f"### The {kind} of these {inp.shape[1] * inp.shape[2]} numbers = **{out[nch, 0, 0]:.2f}**")
     with g2:
         vec = out[:, 0, 0]
         side = int(np.ceil(np.sqrt(vec.size)))
@@ -163,6 +172,7 @@ if out.shape[-2:] == (1, 1):  # global pooling: each whole map becomes one numbe
             render.colorize(grid.reshape(side, side), "magma"),
             f"All {vec.size} outputs, one square each (brighter = larger)",
             300,
+            alt=alt_lessons.pool_vector(vec),
         )
     st.markdown(
         f"So the {inp.shape[0]} maps of {inp.shape[1]}×{inp.shape[2]} become **{vec.size} numbers**: "
@@ -170,11 +180,12 @@ if out.shape[-2:] == (1, 1):  # global pooling: each whole map becomes one numbe
     )
 else:
     lim2 = render.robust_limit(inp[nch])
-    g1, g2 = st.columns(2)
-    with g1:
-        widgets.show_map(render.map_rgb(inp[nch], limit=lim2), f"Input of `{net}`: {inp.shape[2]}×{inp.shape[1]}", 340)
-    with g2:
-        widgets.show_map(render.map_rgb(out[nch], limit=lim2), f"Output: {out.shape[2]}×{out.shape[1]}", 340)
+    for col, m, title, how in zip(
+        st.columns(2), (inp[nch], out[nch]), (f"Input of `{net}`", "Output"), ("into", "out of"), strict=True
+    ):
+        with col:
+            text = alt_lessons.signed_map(f"Channel {nch} going {how} {net}", m)
+            widgets.show_map(render.map_rgb(m, limit=lim2), f"{title}: {m.shape[1]}×{m.shape[0]}", 340, alt=text)
 with st.expander("What am I looking at?"):
     st.markdown(
         "These are the real numbers going into and coming out of one of the network's pooling layers for "

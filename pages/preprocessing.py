@@ -4,7 +4,8 @@ import streamlit as st
 import torch
 
 from cnnviz import preprocess_steps as ps
-from cnnviz.ui import charts, links, loaders, present, state
+from cnnviz.a11y import alt_lessons, alt_text
+from cnnviz.ui import charts, described, links, loaders, present, state
 from cnnviz.ui import preprocess_views as pv
 from cnnviz.ui.text import plain
 
@@ -22,9 +23,9 @@ info = ps.file_info(loaders.current_image_bytes()[0])
 grey = spec.channels == 1
 n = 1
 
-st.subheader(f"{n} · The original")
+st.header(f"{n} · The original")
 left, right = st.columns([1, 1.4], gap="large")
-left.image(img, width=300)
+left.image(img, width=300, alt=alt_text.photo(described.photo_name(), img.size))
 with right:
     if info is not None:
         st.markdown(f"File: **{info.format}**, colour mode **{info.mode}**, {info.size[0]}×{info.size[1]} pixels.")
@@ -34,39 +35,48 @@ with right:
     )
 if grey:
     n += 1
-    st.subheader(f"{n} · Greyscale")
+    st.header(f"{n} · Greyscale")
     left, right = st.columns([1, 1.4], gap="large")
-    left.image(s.converted, width=300)
+    left.image(s.converted, width=300, alt=f"Your photo in grey, {s.converted.width}×{s.converted.height}.")
     right.markdown(
         "This model has one input channel: each pixel becomes one brightness value, "
         "0.299·R + 0.587·G + 0.114·B (green counts most, as it does for our eyes)."
     )
 
 n += 1
-st.subheader(f"{n} · Resize the shorter side to {spec.resize}")
+st.header(f"{n} · Resize the shorter side to {spec.resize}")
 w, h = s.converted.size
 rw, rh = s.resized.size
 st.markdown(f"{w}×{h} → **{rw}×{rh}** (× {rw / w:.3f}): both sides shrink by the same factor, so nothing is squashed.")
 
 n += 1
-st.subheader(f"{n} · Centre crop {spec.size}×{spec.size}")
+st.header(f"{n} · Centre crop {spec.size}×{spec.size}")
 left, right = st.columns([1.6, 1], gap="large")
-left.image(ps.border_view(s.resized, s.box), caption=f"Resized {rw}×{rh}: the dimmed border is thrown away")
+left.image(
+    ps.border_view(s.resized, s.box),
+    caption=f"Resized {rw}×{rh}: the dimmed border is thrown away",
+    alt=alt_lessons.border((rw, rh), spec.size),
+)
 kept = 100 * spec.size * spec.size / (rw * rh)
 right.image(
     ps.enlarge(s.cropped, 224),
     caption=f"What is kept: {spec.size}×{spec.size} ({kept:.0f} % of the resized picture)",
     width=224,
+    alt=f"What is kept: the {spec.size}×{spec.size} centre of the resized photo, {kept:.0f} % of it.",
 )
 if spec.invert:
     n += 1
-    st.subheader(f"{n} · Invert")
+    st.header(f"{n} · Invert")
     left, right = st.columns([1, 1.4], gap="large")
-    left.image(ps.enlarge(s.final, 224), width=224)
+    left.image(
+        ps.enlarge(s.final, 224),
+        width=224,
+        alt=f"The {spec.size}×{spec.size} picture inverted: white strokes on black.",
+    )
     right.markdown("This model learned white strokes on black: every value v becomes 255 − v.")
 
 n += 1
-st.subheader(f"{n} · To numbers")
+st.header(f"{n} · To numbers")
 for key in (state.PRE_ROW, state.PRE_COL):  # a smaller model may leave a value out of range
     if not isinstance(st.session_state.get(key), int) or st.session_state[key] >= spec.size:
         st.session_state[key] = spec.size // 2
@@ -75,7 +85,12 @@ with right:
     row = st.slider("Pixel row", 0, spec.size - 1, key=state.PRE_ROW)
     col = st.slider("Pixel column", 0, spec.size - 1, key=state.PRE_COL)
     rows = s.pixel(row, col)
-    st.dataframe(pv.pixel_frame(rows, spec), hide_index=True, width="stretch")
+    st.dataframe(
+        pv.pixel_frame(rows, spec),
+        hide_index=True,
+        width="stretch",
+        alt=f"Pixel ({row}, {col}): each channel's value, minus the mean, divided by the std, as fed",
+    )
     order = (
         ""
         if grey
@@ -85,11 +100,21 @@ with right:
         f"Pixel ({row}, {col}) of the {spec.size}×{spec.size} picture, one row per channel.{order}"
         + (" Pixels stay 0–255 (no ÷ 255)." if spec.scale == 255.0 else "")
     )
-left.image(ps.mark_pixel(s.final, row, col, width=360), caption="The chosen pixel, circled", width="stretch")
+left.image(
+    ps.mark_pixel(s.final, row, col, width=360),
+    caption="The chosen pixel, circled",
+    width="stretch",
+    alt=alt_lessons.marked_pixel(row, col, spec.size),
+)
 
 n += 1
-st.subheader(f"{n} · Normalise each channel")
-st.dataframe(pv.stats_frame(s), hide_index=True, width="stretch")
+st.header(f"{n} · Normalise each channel")
+st.dataframe(
+    pv.stats_frame(s),
+    hide_index=True,
+    width="stretch",
+    alt="Per channel: the mean and std used, and the channel's mean and std before and after normalising",
+)
 left, right = st.columns(2, gap="large")
 left.markdown("**Before:** the pixel values of each channel")
 left.altair_chart(present.chart(pv.histogram_chart(ps.histograms(s.scaled, s.channel_names))), width="stretch")
@@ -98,7 +123,7 @@ right.altair_chart(present.chart(pv.histogram_chart(ps.histograms(s.tensor[0], s
 st.caption(pv.why_text(spec))
 
 n += 1
-st.subheader(f"{n} · The tensor the model is fed")
+st.header(f"{n} · The tensor the model is fed")
 fed = lm.preprocess(img)
 same = torch.equal(torch.from_numpy(s.tensor), fed.cpu())
 a, b, c, d = st.columns([1.5, 1, 1, 1])
@@ -112,7 +137,7 @@ else:
     st.error("These steps do not reproduce the model's input; please report it.")
 
 n += 1
-st.subheader(f"{n} · What if the preprocessing is wrong?")
+st.header(f"{n} · What if the preprocessing is wrong?")
 kinds = ps.variants_for(spec)
 if st.session_state.get(state.PRE_VARIANT) not in kinds:
     st.session_state[state.PRE_VARIANT] = "skip"

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from cnnviz.a11y import alt_lessons
 from cnnviz.errors import CnnvizError
 from cnnviz.training import results, trainer
 from cnnviz.training.fit import TrainConfig
@@ -86,23 +87,28 @@ st.session_state[state.TRAIN_SHOWN] = snap.status if snap else None
 
 def live() -> None:
     """Progress, curves and first-layer filters; polled every second while training runs."""
-    tr = trainer.get(sid)
-    if tr is None:
+    job = trainer.get(sid)
+    if job is None:
         st.caption("Press **Train** to start. You can stop at any time and keep the model trained so far.")
         return
-    s = tr.snapshot()
+    s = job.snapshot()
     if s.status == "queued":
         st.info("Another training is running on this server; yours starts as soon as it ends.")
     eta = f" · about {s.eta:.0f} s left" if s.eta is not None else ""
     st.progress(min(1.0, s.fraction), text=f"Step {s.step} of {s.total_steps or '…'} · {s.seconds:.0f} s{eta}")
     loss, acc, right = st.columns([1, 1, 0.8])
-    charts = tw.curves(s.history)
+    charts = tr.curves(s.history)
     if charts is not None:
         loss.altair_chart(present.chart(charts[0]), width="stretch")
         acc.altair_chart(present.chart(charts[1]), width="stretch")
     img = tw.filters_image(s.filters)
     if img is not None:
-        right.image(img, caption="First-layer filters, redrawn as they learn (dark < 0 < light)", width="stretch")
+        right.image(
+            img,
+            caption="First-layer filters, redrawn as they learn (dark < 0 < light)",
+            width="stretch",
+            alt=alt_lessons.live_filters(s.filters.shape),
+        )
     if s.status != st.session_state.get(state.TRAIN_SHOWN):
         st.session_state[state.TRAIN_SHOWN] = s.status
         if not s.active:

@@ -69,7 +69,7 @@ def fgsm_by_hand(
 # ---------------------------------------------------------------------------------- app
 def page_text(at: AppTest) -> str:
     """Every text element of the main area: markdown, captions, headers."""
-    return "\n".join(e.value for kind in (at.markdown, at.caption, at.subheader, at.title) for e in kind)
+    return "\n".join(e.value for kind in (at.markdown, at.caption, at.header, at.subheader, at.title) for e in kind)
 
 
 def run(at: AppTest, model: str, weights: str = "pretrained") -> AppTest:

@@ -15,6 +15,7 @@ import streamlit as st
 from cnnviz import channel as chan
 from cnnviz import example_pools, examples, featvis, jobs, render
 from cnnviz import featuremaps as fm
+from cnnviz.a11y import alt_lessons, alt_text, chart_text
 from cnnviz.catalogue import LayerInfo
 from cnnviz.errors import CnnvizError
 from cnnviz.loaded_model import LoadedModel
@@ -78,7 +79,11 @@ def map_panel(layer: LayerInfo, channel: int) -> None:
     signed = fm.is_signed(maps)
     lo, hi = fm.value_range([m], signed)
     cmap = fm.DIVERGING if signed else fm.SEQUENTIAL
-    st.image(fm.channel_view(m, cmap=cmap, vmin=lo, vmax=hi, width=SHOWN), width=SHOWN)
+    st.image(
+        fm.channel_view(m, cmap=cmap, vmin=lo, vmax=hi, width=SHOWN),
+        width=SHOWN,
+        alt=alt_text.channel(layer.name, channel, m),
+    )
     st.caption(f"{m.shape[0]}×{m.shape[1]} map · mean {m.mean():.3g} · max {m.max():.3g}")
 
 
@@ -134,7 +139,11 @@ def featvis_panel(lm: LoadedModel, layer: LayerInfo, channel: int) -> None:
         return
     if res is not None:
         pic = res.picture if res.picture.ndim == 3 else np.repeat(res.picture[:, :, None], 3, axis=2)
-        st.image(render.upscale(pic, render.fit_factor(pic.shape[1], SHOWN)), width=SHOWN)
+        st.image(
+            render.upscale(pic, render.fit_factor(pic.shape[1], SHOWN)),
+            width=SHOWN,
+            alt=alt_lessons.featvis(layer.name, channel, req.size, steps, res.activation),
+        )
         st.caption(f"{req.size}×{req.size} px, {steps} steps · mean activation {res.activation:.3g}")
         return
     snap = _job_state("featvis", req)
@@ -160,13 +169,22 @@ def weights_panel(lm: LoadedModel, layers: list[LayerInfo], layer: LayerInfo, ch
         k = np.abs(w).max() or 1.0
         pic = ((0.5 + 0.5 * w / k) * 255).round().astype(np.uint8).transpose(1, 2, 0)  # 0 → grey
         pic = np.repeat(pic, 3, axis=2) if pic.shape[2] == 1 else pic
-        st.image(render.upscale(pic, render.fit_factor(pic.shape[1], SHOWN)), width=SHOWN)
+        st.image(
+            render.upscale(pic, render.fit_factor(pic.shape[1], SHOWN)),
+            width=SHOWN,
+            alt=alt_lessons.channel_filter(conv.name, channel, w),
+        )
         st.caption(f"The {w.shape[1]}×{w.shape[2]} {where}: grey is 0, brighter adds, darker subtracts.")
         return
     norms = chan.input_norms(w)
     frame = pd.DataFrame({"input channel": np.arange(len(norms)), "weight norm": norms})
     # an Altair chart rather than st.bar_chart: its labels can grow in presenter mode
-    bars = alt.Chart(frame).mark_bar().encode(x="input channel:O", y="weight norm:Q").properties(height=SHOWN)
+    bars = (
+        alt.Chart(frame, description=chart_text.input_norms(conv.name, channel, norms))
+        .mark_bar()
+        .encode(x="input channel:O", y="weight norm:Q")
+        .properties(height=SHOWN)
+    )
     st.altair_chart(present.chart(bars), width="stretch")
     top = np.argsort(-norms)[:3]
     st.caption(
@@ -225,10 +243,11 @@ def examples_panel(lm: LoadedModel, layer: LayerInfo, channel: int) -> None:
     scores = [examples.score_part(lm, p, [layer]) for p in parts]  # from the disk cache
     best = examples.top_k(parts, scores, layer, channel, spec.size, TOP_K)
     cols = st.columns(TOP_K)
-    for col, e in zip(cols, best, strict=False):
+    texts = alt_text.examples(layer.name, channel, [e.score for e in best], [_short(e.source, 40) for e in best])
+    for col, e, text in zip(cols, best, texts, strict=False):
         pic = examples.example_picture(parts[e.part], e.index, spec, e.box)
         with col:
-            st.image(pic.resize((96, 96), 0).convert("RGB"), width="stretch")
+            st.image(pic.resize((96, 96), 0).convert("RGB"), width="stretch", alt=text)
             st.text(f"{e.score:.3g}\n{_short(e.source)}")  # data: shown as text, never markdown
     st.caption(
         f"Best of {n} images, each cut to what its strongest unit sees ({layer.rf}×{layer.rf} px of the "

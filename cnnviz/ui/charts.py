@@ -6,6 +6,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from cnnviz.a11y import chart_text
 from cnnviz.activations import histogram
 
 PREDICT_EXPLAINER = """
@@ -45,13 +46,34 @@ def top_k_chart(top: list[dict]) -> dict:
     }
     text = {**enc, "text": {"field": "percent", "type": "quantitative", "format": ".1f"}}
     return {
+        "description": chart_text.top_k(top),
         "data": {"values": rows},
         "height": 40 * len(rows) + 20,
         "layer": [
             {"mark": {"type": "bar", "color": "#c2410c"}, "encoding": enc},
-            {"mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 14}, "encoding": text},
+            *(
+                {"mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 14, **style}, "encoding": text}
+                for style in (HALO, INK)
+            ),
         ],
     }
+
+
+# Text written on a chart (values at bar ends, names at line ends): Streamlit themes the axes
+# but not text marks, which Vega draws black - unreadable on the dark theme. Dark text on a
+# white halo reads on either background (21:1 against its halo).
+HALO = {"stroke": "#ffffff", "strokeWidth": 4, "strokeJoin": "round", "strokeOpacity": 0.9, "fill": "#ffffff"}
+INK = {"fill": "#111111"}
+
+
+# Two series on a chart (training / validation): each stands out 3:1 against both themes'
+# backgrounds (WCAG 1.4.11, tests/unit/test_colour_vision.py), and they differ in lightness too.
+SERIES_COLOURS = ("#c2410c", "#3b82f6")
+
+
+def labelled(chart: alt.Chart, **mark) -> alt.LayerChart:
+    """Text marks of ``chart`` (its encoding carries ``text``) drawn dark on a white halo."""
+    return alt.layer(chart.mark_text(**mark, **HALO), chart.mark_text(**mark, **INK))
 
 
 SOFTMAX_SERIES = ("T = 1", "your T")  # distinct names even at T = 1: same-named bars would stack
@@ -71,7 +93,7 @@ def softmax_chart(table: pd.DataFrame, temp: float) -> alt.Chart:
         ],
         ignore_index=True,
     )
-    return (
+    bars = (
         alt.Chart(long)
         .mark_bar()
         .encode(
@@ -91,8 +113,22 @@ def softmax_chart(table: pd.DataFrame, temp: float) -> alt.Chart:
             ),
             tooltip=["class", "T", alt.Tooltip("percent:Q", format=".2f")],
         )
-        .properties(height=40 * len(table))
     )
+    # not by colour alone: each bar of the top class is named at its end ("T = 1", "your T")
+    first = long[long["class"] == table["class"].iloc[0]].assign(name=[ref, f"T = {temp:g}"])
+    names = labelled(
+        alt.Chart(first).encode(
+            y=alt.Y("class:N", sort=list(table["class"])),
+            yOffset=alt.YOffset("T:N", sort=list(SOFTMAX_SERIES)),
+            x="percent:Q",
+            text="name:N",
+        ),
+        align="left",
+        dx=4,
+        fontSize=13,
+    )
+    text = chart_text.softmax(list(table["class"]), list(table["p1"]), list(table["pT"]), temp)
+    return (bars + names).properties(height=40 * len(table), description=text)
 
 
 def function_chart(curve: pd.DataFrame, fn: str) -> alt.Chart:
@@ -106,7 +142,8 @@ def function_chart(curve: pd.DataFrame, fn: str) -> alt.Chart:
     axes = alt.Chart(zero).mark_rule(color="#9ca3af").encode(y="v:Q") + alt.Chart(zero).mark_rule(
         color="#9ca3af"
     ).encode(x="v:Q")
-    return (axes + line).properties(height=220)
+    text = chart_text.function_curve(fn, curve["x"].to_numpy(), curve["y"].to_numpy())
+    return (axes + line).properties(height=220, description=text)
 
 
 def histogram_chart(before: np.ndarray, after: np.ndarray, fn: str, bins: int = 40):
@@ -121,21 +158,23 @@ def histogram_chart(before: np.ndarray, after: np.ndarray, fn: str, bins: int = 
             for e, e2, n in zip(edges[:-1], edges[1:], counts, strict=True)
         ]
     df = pd.DataFrame(rows)
+    # one row per histogram, each titled: before and after are told apart by place and name,
+    # not by colour alone; the shared x axis keeps them comparable
     return (
         alt.Chart(df)
-        .mark_bar(opacity=0.55, binSpacing=0)
+        .mark_bar(binSpacing=0)
         .encode(
             x=alt.X("value:Q", title="value", bin="binned"),
             x2="end:Q",
-            y=alt.Y("count:Q", title="how many pixels", stack=None, scale=alt.Scale(type="sqrt")),
+            y=alt.Y("count:Q", title="pixels", stack=None, scale=alt.Scale(type="sqrt")),
             color=alt.Color(
                 "map:N",
-                title=None,
                 sort=["before"],
                 scale=alt.Scale(domain=["before", f"after {fn}"], range=["#6b7280", "#c2410c"]),
-                legend=alt.Legend(orient="top", labelFontSize=14),
+                legend=None,
             ),
+            row=alt.Row("map:N", sort=["before"], title=None, header=alt.Header(labelFontSize=14, labelAngle=0)),
             tooltip=["map", "value", "count"],
         )
-        .properties(height=200)
+        .properties(height=90, description=chart_text.before_after(before, after, fn))
     )

@@ -58,6 +58,7 @@ def clicked(
     image: np.ndarray | Image.Image,
     key: str,
     *,
+    alt: str = "",
     width: int | Literal["stretch"] = "stretch",
     cursor: str = "pointer",
 ) -> tuple[int, int] | None:
@@ -66,6 +67,8 @@ def clicked(
     Returns (row, col) in the image's own pixels for a click not handled before, else None
     (no click yet, or the same click the component sends again on a later rerun).
     ``width``: CSS pixels, or "stretch" to fill the column (no horizontal scroll).
+    ``alt``: the picture's text alternative (cnnviz.a11y). streamlit-image-coordinates cannot
+    carry one; the component that replaces it (issue 22) puts it on its picture.
     """
     if isinstance(image, Image.Image):
         natural = (image.height, image.width)

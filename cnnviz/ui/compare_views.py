@@ -14,9 +14,10 @@ from cnnviz import featuremaps as fm
 from cnnviz import filters as fl
 from cnnviz import model_compare as mc
 from cnnviz import render, usermodels
+from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
 from cnnviz.loaded_model import LoadedModel
-from cnnviz.ui import charts, loaders, present, state
+from cnnviz.ui import charts, explain_views, loaders, present, state
 from cnnviz.ui.explain_views import explanation
 from cnnviz.ui.owner import model_title, owner_token, visible_models
 from cnnviz.ui.text import plain
@@ -156,7 +157,8 @@ def feature_maps(slot: str, lm: LoadedModel, name: str, weights: str, depth: flo
     maps = loaders.cached_capture.for_model(name, weights)[layer]
     shown = mc.strongest_channels(maps)
     grid = fm.feature_grid(shown, sort="channel", norm="layer", width=420)
-    st.image(grid.rgb, width="stretch")
+    text = alt_text.feature_grid(layer, shown, grid.order, sort="channel", norm="layer", total=maps.shape[0])
+    st.image(grid.rgb, width="stretch", alt=f"{name}: {text}")
     where = mc.relative_depth(layers, layer)
     st.caption(
         f"{len(shown)} strongest of {maps.shape[0]} channels, {maps.shape[1]}×{maps.shape[2]} each · "
@@ -170,7 +172,8 @@ def first_filters(lm: LoadedModel, name: str, weights: str) -> None:
         st.info("This model has no convolution layer.")
         return
     w = fl.conv_weight(lm.model, conv.name)
-    st.image(fl.filter_grid(w, width=300), width=300)
+    text = alt_text.filters(conv.name, w.shape, fl.filter_norms(w), label=f"{name}, {weights}", mode="average")
+    st.image(fl.filter_grid(w, width=300), width=300, alt=text)
     st.caption(f"{conv.name}: {w.shape[0]} filters of {w.shape[1]}×{w.shape[2]}×{w.shape[3]}")
 
 
@@ -182,5 +185,9 @@ def gradcam(lm: LoadedModel, name: str, weights: str, img: Image.Image, target: 
         st.info(str(err))
         return
     picture = lm.preprocess_spec.crop(img).convert("RGB")
-    st.image(render.overlay_png(picture, render.display(e.map), alpha=0.5), width=300)
+    st.image(
+        render.overlay_png(picture, render.display(e.map, cmap=explain_views.cmap()), alpha=0.5),
+        width=300,
+        alt=f"{name}: " + alt_text.explanation("Grad-CAM", e.label, e.layer, e.map),
+    )
     st.caption(f"Evidence for “{plain(e.label)}” ({e.prob:.1%}) at {e.layer}")

@@ -13,12 +13,16 @@ from PIL import Image
 
 from cnnviz import explain as E
 from cnnviz import render
+from cnnviz.a11y import chart_text
 from cnnviz.adversarial import fgsm
 from cnnviz.faithfulness import compare
 from cnnviz.progress import Progress
 from cnnviz.ui import loaders, state
+from cnnviz.ui.charts import labelled
 from cnnviz.ui.scales import colour_scale
 
+# jet is the colouring Grad-CAM is known by; viridis and inferno keep their order for
+# colour-blind viewers (their lightness rises monotonically: tests/unit/test_colour_vision.py)
 CMAPS = ("jet", "turbo", "inferno", "viridis")
 
 GRADCAM_EXPLAINER = """
@@ -42,6 +46,30 @@ not how strong. Early blocks light up on edges and textures anywhere in the pict
 later blocks the evidence gathers on the object. All maps come from one forward pass and
 one backward pass.
 """
+
+
+def keep_cmap(key: str) -> None:
+    """on_change of a colour picker: its choice becomes every explanation page's colours."""
+    st.session_state[state.EXPLAIN_CMAP] = st.session_state[key]
+
+
+def cmap() -> str:
+    """The explanation maps' colour map chosen last on Grad-CAM or Compare methods (default jet)."""
+    chosen = st.session_state.get(state.EXPLAIN_CMAP)
+    return chosen if chosen in CMAPS else CMAPS[0]
+
+
+def cmap_select(key: str) -> str:
+    """A "Colours" picker that shows and sets the shared choice (:func:`cmap`)."""
+    st.session_state[key] = cmap()
+    return st.selectbox(
+        "Colours",
+        CMAPS,
+        key=key,
+        on_change=keep_cmap,
+        args=(key,),
+        help="viridis and inferno read the same for colour-blind viewers; jet and turbo need every hue.",
+    )
 
 
 def keep_target(key: str) -> None:
@@ -128,12 +156,20 @@ def goal_names(lm) -> dict[int, str]:
 
 def legend(d: render.Display) -> None:
     """The colour strip with its end values and a sentence saying what the colours mean."""
-    colour_scale(d.cmap, f"{d.vmin:.3g}", f"{d.vmax:.3g}")
+    colour_scale(d.cmap, f"{d.vmin:.3g}", f"{d.vmax:.3g}", "0" if d.vmin < 0 < d.vmax else None)
     st.caption(d.legend)
 
 
-def curves_chart(res: dict, titles: dict[str, str]) -> alt.Chart:
-    """Deletion and insertion curves side by side, one line per method (random dashed)."""
+# Marker and dash per method, in METHODS order: with the colour and a name at each line's end,
+# the seven methods are told apart without the colours.
+SHAPES = ("circle", "square", "triangle-up", "diamond", "cross", "triangle-down", "triangle-right")
+DASHES = ([1, 0], [8, 3], [2, 2], [8, 3, 2, 3], [4, 4], [12, 3], [1, 3])
+RANDOM_DASH = [6, 6]
+
+
+def curves_chart(res: dict, titles: dict[str, str]) -> alt.FacetChart:
+    """Deletion and insertion curves side by side, one line per method: each with its own colour,
+    marker and dash and its name written at its end (random: dashed grey, no markers)."""
     rows = []
     for name, c in res.items():
         for kind in ("deletion", "insertion"):
@@ -144,20 +180,31 @@ def curves_chart(res: dict, titles: dict[str, str]) -> alt.Chart:
                         "curve": kind,
                         "fraction": float(f) * 100,
                         "probability": float(p),
-                        "random": name == "random",
+                        "last": bool(f == c.fractions[-1]),
                     }
                 )
     df = pd.DataFrame(rows)
-    base = (
-        alt.Chart(df)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("fraction:Q", title="pixels removed / inserted (%)"),
-            y=alt.Y("probability:Q", title="class probability"),
-            color=alt.Color("method:N", legend=alt.Legend(orient="bottom", labelFontSize=14)),
-            strokeDash=alt.StrokeDash("random:N", legend=None),
-            tooltip=["method", "curve", "fraction", alt.Tooltip("probability:Q", format=".3f")],
-        )
-        .properties(width=360, height=260)
+    methods = [titles.get(k, k) for k in res if k != "random"]
+    order = [*methods, titles.get("random", "random")] if "random" in res else methods
+    shapes = [SHAPES[i % len(SHAPES)] for i in range(len(methods))] + (["stroke"] if "random" in res else [])
+    dashes = [DASHES[i % len(DASHES)] for i in range(len(methods))] + ([RANDOM_DASH] if "random" in res else [])
+    base = alt.Chart().encode(
+        x=alt.X("fraction:Q", title="pixels removed / inserted (%)"),
+        y=alt.Y("probability:Q", title="class probability"),
+        color=alt.Color("method:N", sort=order, legend=alt.Legend(orient="bottom", labelFontSize=14, columns=4)),
+        tooltip=["method", "curve", "fraction", alt.Tooltip("probability:Q", format=".3f")],
     )
-    return base.facet(column=alt.Column("curve:N", title=None, sort=["deletion", "insertion"]))
+    lines = base.mark_line(point=False).encode(
+        strokeDash=alt.StrokeDash("method:N", sort=order, scale=alt.Scale(domain=order, range=dashes), legend=None)
+    )
+    points = base.mark_point(filled=True, size=40).encode(
+        shape=alt.Shape("method:N", sort=order, scale=alt.Scale(domain=order, range=shapes))
+    )
+    names = labelled(base.encode(text="method:N").transform_filter(alt.datum.last), align="left", dx=5, fontSize=12)
+    aucs = {titles.get(k, k): (c.deletion_auc, c.insertion_auc) for k, c in res.items()}
+    return (
+        alt.layer(lines, points, names, data=df)
+        .properties(width=330, height=260)
+        .facet(column=alt.Column("curve:N", title=None, sort=["deletion", "insertion"]))
+        .properties(description=chart_text.faithfulness(aucs))
+    )

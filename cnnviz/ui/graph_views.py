@@ -40,12 +40,18 @@ def architecture(name: str, weights: str) -> None:
         )
     with right:
         everything = st.toggle("Open all", key=state.MODEL_EXPAND_ALL, disabled=not blocks)
-    with st.container(height=520):
-        st.graphviz_chart(to_dot(graph, None if everything else set(chosen)), width="content")
     merges = [n for n in graph.nodes if n.kind == "merge"]
     skips = sum(n.id.startswith("+") for n in merges)
-    st.caption(
-        f"Drawn from one traced forward pass: {len(graph.nodes) - len(merges) - 2} layer calls, "
+    counts = (
+        f"{len(graph.nodes) - len(merges) - 2} layer calls, "
         f"{skips} additions (+: a skip connection or residual) and {len(merges) - skips} other merges "
-        "(concatenated branches, gates)."
+        "(concatenated branches, gates)"
     )
+    shown = "every block open" if everything else (f"blocks {', '.join(chosen)} open" if chosen else "blocks closed")
+    with st.container(height=520):
+        st.graphviz_chart(
+            to_dot(graph, None if everything else set(chosen)),
+            width="content",
+            alt=f"Architecture diagram, top to bottom, {shown}, of {len(blocks)} blocks: {counts}.",
+        )
+    st.caption(f"Drawn from one traced forward pass: {counts}.")

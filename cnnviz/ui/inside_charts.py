@@ -6,6 +6,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from cnnviz.a11y import chart_text
 from cnnviz.catalogue import LayerInfo
 
 
@@ -45,7 +46,8 @@ def rf_chart(layers: list[LayerInfo], size: int) -> alt.Chart:
         )
     )
     rule = alt.Chart(pd.DataFrame({"y": [size]})).mark_rule(strokeDash=[6, 4], color="#475569").encode(y="y:Q")
-    return (line + rule).properties(height=260)
+    text = chart_text.receptive_fields([la.name for la in convs], [la.rf for la in convs], size)
+    return (line + rule).properties(height=260, description=text)
 
 
 def norms_histogram(norms: dict[str, np.ndarray], bins: int = 30) -> alt.Chart:
@@ -58,14 +60,17 @@ def norms_histogram(norms: dict[str, np.ndarray], bins: int = 30) -> alt.Chart:
         rows += [
             {"weights": label, "norm": (edges[j] + edges[j + 1]) / 2, "filters": int(n)} for j, n in enumerate(counts)
         ]
+    # one histogram per weight set, each in its own titled row: told apart by name and place,
+    # not by colour alone; the shared x axis keeps them comparable
     return (
         alt.Chart(pd.DataFrame(rows))
-        .mark_bar(opacity=0.6, binSpacing=0)
+        .mark_bar(binSpacing=0)
         .encode(
             x=alt.X("norm:Q", title="filter norm (L2)", bin=alt.Bin(binned=True, step=float(edges[1] - edges[0]))),
             y=alt.Y("filters:Q", title="filters", stack=None),
-            color=alt.Color("weights:N", title=None, scale=alt.Scale(range=["#c2410c", "#2563eb"])),
+            color=alt.Color("weights:N", legend=None, scale=alt.Scale(range=["#c2410c", "#2563eb"])),
+            row=alt.Row("weights:N", title=None, sort=list(norms), header=alt.Header(labelFontSize=14, labelAngle=0)),
             tooltip=["weights", alt.Tooltip("norm:Q", format=".3f"), "filters"],
         )
-        .properties(height=220)
+        .properties(height=110, description=chart_text.filter_norms(norms))
     )

@@ -8,6 +8,7 @@ import streamlit as st
 
 from cnnviz import featuremaps as fm
 from cnnviz import network
+from cnnviz.a11y import alt_text
 from cnnviz.catalogue import LayerInfo
 from cnnviz.errors import CnnvizError
 from cnnviz.receptive_field import unit_box
@@ -62,7 +63,9 @@ def current_selection(d: network.Diagram) -> tuple[str, int]:
 
 def show_diagram(d: network.Diagram, layer: str, channel: int) -> None:
     """The diagram with the chosen thumbnail outlined; a click on a thumbnail selects it."""
-    hit = clicked(d.outlined(layer, channel), key=state.NET_CLICK)
+    classes = [(t["label"], t["prob"]) for t in loaders.cached_prediction()["top"][:3]]
+    text = alt_text.network(d, (layer, channel), classes)
+    hit = clicked(d.outlined(layer, channel), key=state.NET_CLICK, alt=text)
     if hit is not None and (got := d.at(hit)) is not None:
         st.session_state[state.NET_LAYER], st.session_state[state.NET_CHANNEL] = got
         st.rerun()
@@ -77,7 +80,7 @@ def legend(d: network.Diagram, norm: str) -> None:
             st.caption("After an activation.")
     if any(col.cmap == fm.DIVERGING for col in d.columns):
         with b:
-            colour_scale(fm.DIVERGING, "negative", "positive")
+            colour_scale(fm.DIVERGING, "negative", "positive", "0")
             st.caption("White: 0. Before an activation.")
     c.caption(
         {
@@ -108,7 +111,7 @@ def detail(layer: LayerInfo, channel: int, m: np.ndarray, column: network.Column
         view = fm.channel_view(m, cmap=column.cmap, vmin=lo, vmax=hi, width=300).copy()
         k = view.shape[0] // h
         view[row * k : (row + 1) * k, col * k : (col + 1) * k] = (255, 0, 255)
-        hit = clicked(view, key=state.NET_UNIT_CLICK)
+        hit = clicked(view, key=state.NET_UNIT_CLICK, alt=alt_text.channel(layer.name, channel, m, unit=(row, col)))
         if hit is not None:
             st.session_state[state.NET_ROW], st.session_state[state.NET_COL] = (
                 min(hit[0] // k, h - 1),
@@ -120,12 +123,20 @@ def detail(layer: LayerInfo, channel: int, m: np.ndarray, column: network.Column
         lm = loaders.current_model()
         spec = lm.preprocess_spec
         box = unit_box(layer, row, col, spec.size)
-        st.image(fm.draw_box(spec.crop(loaders.current_image()), box, width=300), width="stretch")
+        st.image(
+            fm.draw_box(spec.crop(loaders.current_image()), box, width=300),
+            width="stretch",
+            alt=alt_text.receptive_field((row, col), box, spec.size),
+        )
         st.caption(f"Unit ({row}, {col}) sees rows {box[0]}–{box[2]}, columns {box[1]}–{box[3]} of the input.")
     with right:
         st.markdown(f"**Value at ({row}, {col}): {m[row, col]:.4g}**")
         stats = fm.channel_stats(m)
-        st.dataframe({"statistic": list(stats), "value": [f"{v:.3g}" for v in stats.values()]}, hide_index=True)
+        st.dataframe(
+            {"statistic": list(stats), "value": [f"{v:.3g}" for v in stats.values()]},
+            hide_index=True,
+            alt=f"Statistics of channel {channel}: min, max, mean, std and share positive",
+        )
         if st.button("Open in Feature maps →", key="net_open_features", help="The same layer, channel and unit"):
             open_in_feature_maps(layer, channel, row, col)
         if st.button("What does it look for? →", key=state.CH_OPEN, help="Its feature visualisation and top images"):

@@ -7,10 +7,12 @@ import pandas as pd
 from PIL import Image
 
 from cnnviz import preprocess_steps as ps
+from cnnviz.a11y import chart_text
 from cnnviz.loaded_model import LoadedModel
 from cnnviz.predict import predict
 from cnnviz.preprocess import Preprocess
 from cnnviz.ui import loaders
+from cnnviz.ui.charts import labelled
 
 CHANNEL_COLOURS = {"R": "#dc2626", "G": "#16a34a", "B": "#2563eb", "grey": "#525252"}
 
@@ -19,21 +21,31 @@ def histogram_chart(rows: list[dict], *, height: int = 180) -> alt.Chart:
     """Per-channel histograms as overlaid step lines (rows from preprocess_steps.histograms)."""
     df = pd.DataFrame(rows).rename(columns={"count": "pixels"})
     names = list(dict.fromkeys(df["channel"]))
-    return (
+    dashes = {n: d for n, d in zip(names, ([1, 0], [6, 3], [2, 2], [1, 0]), strict=False)}
+    scale = alt.Scale(domain=names, range=[CHANNEL_COLOURS[n] for n in names])
+    colour = alt.Color(
+        "channel:N", scale=scale, legend=alt.Legend(title=None, symbolType="stroke", symbolStrokeWidth=3)
+    )
+    lines = (
         alt.Chart(df)
         .mark_line(interpolate="step-after", strokeWidth=2)
         .encode(
             x=alt.X("start:Q", title="value"),
             y=alt.Y("pixels:Q", title="pixels"),
-            color=alt.Color(
-                "channel:N",
-                scale=alt.Scale(domain=names, range=[CHANNEL_COLOURS[n] for n in names]),
-                legend=alt.Legend(title=None),
+            color=colour,
+            # red and green look alike to many: each channel also has its own dash and its name
+            # written at its highest bar
+            strokeDash=alt.StrokeDash(
+                "channel:N", scale=alt.Scale(domain=names, range=[dashes[n] for n in names]), legend=None
             ),
             tooltip=["channel", alt.Tooltip("start:Q", format=".3f"), alt.Tooltip("end:Q", format=".3f"), "pixels"],
         )
-        .properties(height=height)
     )
+    peaks = df.loc[df.groupby("channel", sort=False)["pixels"].idxmax()]
+    labels = labelled(
+        alt.Chart(peaks).encode(x="start:Q", y="pixels:Q", text="channel:N"), dy=-8, fontSize=14, fontWeight="bold"
+    )
+    return (lines + labels).properties(height=height, description=chart_text.channel_histograms(rows))
 
 
 def pixel_frame(rows: list[dict], spec: Preprocess) -> pd.DataFrame:

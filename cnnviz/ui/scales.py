@@ -14,17 +14,7 @@ import html
 import streamlit as st
 
 from cnnviz import render
-
-# What a student sees at each end of the colormaps the app uses (the strip's spoken label).
-ENDS = {
-    "viridis": ("dark purple", "yellow"),
-    "magma": ("black", "pale yellow"),
-    "inferno": ("black", "pale yellow"),
-    "gray": ("black", "white"),
-    "RdBu_r": ("blue", "red"),
-    "jet": ("dark blue", "dark red"),
-    "turbo": ("dark blue", "dark red"),
-}
+from cnnviz.a11y import alt_text
 
 _ROW = (
     '<div class="cnnviz-scale" style="display:flex;flex-wrap:nowrap;align-items:center;gap:0.5rem;'
@@ -36,19 +26,18 @@ _ROW = (
 )
 
 
-def colour_scale(cmap: str, low: str, high: str) -> None:
+def colour_scale(cmap: str, low: str, high: str, middle: str | None = None) -> None:
     """Draw ``cmap`` as a strip, ``low`` written at its left (low) end, ``high`` at its right.
 
     Args:
         cmap: a matplotlib colormap name (as the picture it explains uses).
         low, high: the values or words at the two ends, e.g. "0" and "6.2", "negative" and "positive".
+        middle: what the middle of a diverging map stands for (e.g. "0"): in the spoken label only.
     """
-    left, right = ENDS.get(cmap, ("left end", "right end"))
-    label = f"colour scale: {left} is {low}, {right} is {high}"
     row = _ROW.format(
         low=html.escape(low),
         high=html.escape(high),
-        label=html.escape(label, quote=True),
+        label=html.escape(alt_text.colour_scale(cmap, low, high, middle), quote=True),
         gradient=render.gradient_css(cmap),
     )
     st.markdown(row, unsafe_allow_html=True)

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from cnnviz import links as L
+from cnnviz.a11y import alt_text
 from cnnviz.presenter import ROOT_PX
 from cnnviz.public_url import ENV as PUBLIC_ENV
 from cnnviz.public_url import PublicBase, lan_ipv4, public_base
@@ -81,7 +82,7 @@ _QR_CSS = """
 def _big_qr(url: str, warning: str | None) -> None:
     st.html(_QR_CSS)
     code, text = st.columns([1, 1], vertical_alignment="center")
-    code.image(qr_png(url, 12), alt=f"QR code of the link {url}")
+    code.image(qr_png(url, 12), alt=alt_text.qr(url))
     with text:
         if warning:
             st.warning(warning, icon=":material/wifi_off:")

@@ -156,6 +156,11 @@ EXPLAIN_TARGET_FOR = "explain_target_for"  # (model, weights, image digest) it w
 GC_TARGET = "gc_target"  # Grad-CAM's class picker; shows and sets EXPLAIN_TARGET
 GC_ALPHA = "gc_alpha"
 GC_CMAP = "gc_cmap"
+# the colours of every explanation map (plain data): set by Grad-CAM's and Compare methods'
+# pickers, used by Fool the network and Compare models too, so a colour-blind-safe choice
+# made once holds on every page
+EXPLAIN_CMAP = "explain_cmap"
+XM_CMAP = "xm_cmap"  # Compare methods' colour picker; shows and sets EXPLAIN_CMAP
 GC_SIGNED = "gc_signed"
 GC_SWEEP = "gc_sweep"  # the layer sweep is computed only once this toggle is on
 XM_TARGET = "xm_target"  # Compare methods' class picker; shows and sets EXPLAIN_TARGET

@@ -8,10 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import render
+from cnnviz.a11y import alt_lessons, chart_text
 from cnnviz.training import imageset
 from cnnviz.training.recipes import chance_advice, recipe_for
 from cnnviz.training.trainer import Snapshot, Trainer
 from cnnviz.ui import present
+from cnnviz.ui.charts import SERIES_COLOURS, labelled
 from cnnviz.ui.text import plain
 
 CONFUSION_NAMES = 20  # above this many classes the matrix is labelled by class number
@@ -40,7 +42,11 @@ def results_view(snap: Snapshot, t: Trainer) -> None:
     st.subheader("Most confidently wrong")
     if len(r.wrong):
         k = min(8, len(r.wrong))
-        st.image(wrong_grid(tds, r.wrong[:k]))
+        named = [
+            (tds.classes[tds.y[tds.val_idx[p]]], tds.classes[q], float(c))
+            for p, q, c in zip(r.wrong[:k], r.wrong_pred[:k], r.wrong_conf[:k], strict=True)
+        ]
+        st.image(wrong_grid(tds, r.wrong[:k]), alt=alt_lessons.mistakes(named))
         st.caption(
             " · ".join(
                 f"{i + 1}: {plain(tds.classes[tds.y[tds.val_idx[p]]], 40)} → {plain(tds.classes[q], 40)} ({conf:.0%})"
@@ -49,6 +55,45 @@ def results_view(snap: Snapshot, t: Trainer) -> None:
         )
     else:
         st.success("No mistakes on the validation set.")
+
+
+SPLIT_COLOURS = alt.Scale(domain=["train", "validation"], range=list(SERIES_COLOURS))
+
+
+def curves(history: list[dict]) -> tuple[alt.Chart, alt.Chart] | None:
+    """(loss chart, accuracy chart) against epochs; each fills its own column, so neither runs
+    under the filters beside them. Training and validation differ in colour, dash (solid /
+    dashed), marker (dots / squares) and a name at each line's end, so no one needs the colours."""
+    rows = []
+    for p in history:
+        split = "validation" if "val_loss" in p else "train"
+        pre = "val" if split == "validation" else "train"
+        rows += [
+            {"epoch": p["epoch"], "split": split, "metric": "loss", "value": p[f"{pre}_loss"]},
+            {"epoch": p["epoch"], "split": split, "metric": "accuracy", "value": p[f"{pre}_acc"]},
+        ]
+    if not rows:
+        return None
+    df = pd.DataFrame(rows)
+    charts = []
+    for metric in ("loss", "accuracy"):
+        mine = df[df["metric"] == metric]
+        base = alt.Chart(mine).encode(
+            x=alt.X("epoch:Q"),
+            y=alt.Y("value:Q", title=metric),
+            color=alt.Color("split:N", scale=SPLIT_COLOURS, legend=alt.Legend(orient="top", title=None)),
+            tooltip=["epoch", "split", "value"],
+        )
+        dash = alt.StrokeDash("split:N", scale=alt.Scale(domain=["train", "validation"], range=[[1, 0], [6, 3]]))
+        shape = alt.Shape("split:N", scale=alt.Scale(domain=["train", "validation"], range=["circle", "square"]))
+        last = mine.loc[mine.groupby("split")["epoch"].idxmax()]
+        names = labelled(
+            alt.Chart(last).encode(x="epoch:Q", y="value:Q", text="split:N"), align="left", dx=6, dy=-8, fontSize=13
+        )
+        layered = base.mark_line().encode(strokeDash=dash) + base.mark_point(filled=True, size=45).encode(shape=shape)
+        text = chart_text.training(history, metric)
+        charts.append((layered + names).properties(height=200, description=text))
+    return charts[0], charts[1]
 
 
 def confusion_chart(confusion: np.ndarray, classes: list[str]) -> alt.Chart:
@@ -61,7 +106,9 @@ def confusion_chart(confusion: np.ndarray, classes: list[str]) -> alt.Chart:
     base = alt.Chart(df).encode(x=alt.X("predicted:N", sort=names), y=alt.Y("true:N", sort=names))
     heat = base.mark_rect().encode(color=alt.Color("images:Q", scale=alt.Scale(scheme="oranges")), tooltip=list(df))
     chart = heat + base.mark_text(fontSize=13).encode(text="images:Q") if len(classes) <= CONFUSION_NAMES else heat
-    return chart.properties(height=min(480, 44 * len(classes) + 60))
+    return chart.properties(
+        height=min(480, 44 * len(classes) + 60), description=chart_text.confusion(confusion, classes)
+    )
 
 
 def per_class_chart(per_class: np.ndarray, classes: list[str]) -> alt.Chart:
@@ -75,7 +122,7 @@ def per_class_chart(per_class: np.ndarray, classes: list[str]) -> alt.Chart:
             x=alt.X("accuracy (%):Q", scale=alt.Scale(domain=[0, 100])),
             tooltip=list(df),
         )
-        .properties(height=min(480, 44 * len(classes) + 60))
+        .properties(height=min(480, 44 * len(classes) + 60), description=chart_text.per_class(per_class, classes))
     )
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import cache, render
+from cnnviz.a11y import alt_lessons, chart_text
 from cnnviz.catalogue import catalogue_model
 from cnnviz.errors import CnnvizError
 from cnnviz.filters import filter_grid
@@ -25,6 +26,8 @@ from cnnviz.training.augment import Augment
 from cnnviz.training.augment import preview as aug_preview
 from cnnviz.training.recipes import recipe_for
 from cnnviz.ui import accept, present, state
+from cnnviz.ui.charts import labelled
+from cnnviz.ui.train_results import SPLIT_COLOURS
 
 SOURCES = {
     "shapes": "Shapes (generated)",
@@ -108,7 +111,7 @@ def camera_section(size: int, channels: int) -> imageset.ImageDataset | None:
             st.error(st.session_state[state.TRAIN_SHOT_ERROR])
         for name, photos in taken.items():
             st.text(f"{name}: {len(photos)} photo{'s' if len(photos) != 1 else ''}")
-            st.image([p for p in photos[-6:]], width=56)
+            st.image([p for p in photos[-6:]], width=56, alt=alt_lessons.shots(name, len(photos[-6:])))
         if taken:
             st.button("Start again (forget every photo)", key=state.TRAIN_SHOTS_CLEAR, on_click=_on_clear_shots)
     todo = shots.missing(taken)
@@ -163,23 +166,25 @@ def dataset_section() -> imageset.ImageDataset | None:
     st.caption(ds.summary())
     counts = pd.DataFrame(
         [
-            {"class": c, "split": s, "images": n}
+            {"class": c, "split": s, "images": n, "label": f"{s} {n}"}
             for c, (tr, va) in ds.counts().items()
             for s, n in (("train", tr), ("validation", va))
         ]
     )
+    # two bars per class, each named at its end ("train 400"): not told apart by colour alone
+    bars = alt.Chart(counts).encode(
+        y=alt.Y("class:N", sort=None, title=None),
+        yOffset=alt.YOffset("split:N", sort=["train", "validation"]),
+        x=alt.X("images:Q", title="images"),
+        tooltip=["class", "split", "images"],
+    )
     left, right = st.columns([1, 1.2])
     left.altair_chart(
         present.chart(
-            alt.Chart(counts)
-            .mark_bar()
-            .encode(
-                y=alt.Y("class:N", sort=None),
-                x=alt.X("images:Q", stack=True),
-                color=alt.Color("split:N"),
-                tooltip=["class", "split", "images"],
-            )
-            .properties(height=min(360, 32 * len(ds.classes) + 60))
+            (
+                bars.mark_bar().encode(color=alt.Color("split:N", scale=SPLIT_COLOURS, legend=None))
+                + labelled(bars.encode(text="label:N"), align="left", dx=3, fontSize=12)
+            ).properties(height=min(360, 36 * len(ds.classes) + 40), description=chart_text.class_counts(ds.counts()))
         ),
         width="stretch",
     )
@@ -187,7 +192,12 @@ def dataset_section() -> imageset.ImageDataset | None:
     rows = "One row per class" + (f": {', '.join(ds.classes)}" if len(ds.classes) <= 12 else "")
     if len(ds.classes) > imageset.PREVIEW_CLASSES:
         rows = f"The first {imageset.PREVIEW_CLASSES} of {len(ds.classes)} classes, one row each"
-    right.image(render.upscale(grid, render.fit_factor(grid.shape[1], 520)), caption=rows)
+    shown = min(len(ds.classes), imageset.PREVIEW_CLASSES)
+    right.image(
+        render.upscale(grid, render.fit_factor(grid.shape[1], 520)),
+        caption=rows,
+        alt=alt_lessons.dataset_preview(ds.classes, 8, shown),
+    )
     use_recipe(ds)
     return ds
 
@@ -250,6 +260,7 @@ def arch_section(ds: imageset.ImageDataset) -> dict | None:
             ),
             hide_index=True,
             width="stretch",
+            alt=f"The {len(rows)} layers of this network: type, output shape and parameters",
         )
     return a
 
@@ -287,9 +298,16 @@ def augment_section(ds: imageset.ImageDataset) -> Augment:
     )
     picks = ds.train_idx[:: max(1, len(ds.train_idx) // 4)][:4]
     grid = render.tile(aug_preview(ds.x[picks], aug, copies=6), ncols=6, pad=2, fill=255).astype(np.uint8)
+    changes = [
+        *(["mirrored"] if aug.flip else []),
+        *([f"turned up to ±{aug.rotate:g}°"] if aug.rotate else []),
+        *([f"shifted up to ±{aug.shift:.0%}"] if aug.shift else []),
+        *([f"brightness changed up to ±{aug.brightness:.0%}"] if aug.brightness else []),
+    ]
     st.image(
         render.upscale(grid, render.fit_factor(grid.shape[1], 420)),
         caption="Four training images (rows), each as the network might see it in six epochs",
+        alt=alt_lessons.augmentation(len(picks), 6, changes),
     )
     return aug
 
@@ -299,32 +317,6 @@ def session_id() -> str:
     if not st.session_state.get(state.TRAIN_ID):
         st.session_state[state.TRAIN_ID] = uuid.uuid4().hex
     return st.session_state[state.TRAIN_ID]
-
-
-def curves(history: list[dict]) -> tuple[alt.Chart, alt.Chart] | None:
-    """(loss chart, accuracy chart) against epochs, training (line) and validation (dots); each
-    fills its own column, so neither runs under the filters beside them."""
-    rows = []
-    for p in history:
-        split = "validation" if "val_loss" in p else "train"
-        pre = "val" if split == "validation" else "train"
-        rows += [
-            {"epoch": p["epoch"], "split": split, "metric": "loss", "value": p[f"{pre}_loss"]},
-            {"epoch": p["epoch"], "split": split, "metric": "accuracy", "value": p[f"{pre}_acc"]},
-        ]
-    if not rows:
-        return None
-    df = pd.DataFrame(rows)
-    charts = []
-    for metric in ("loss", "accuracy"):
-        base = alt.Chart(df[df["metric"] == metric]).encode(
-            x=alt.X("epoch:Q"),
-            y=alt.Y("value:Q", title=metric),
-            color=alt.Color("split:N", legend=alt.Legend(orient="top", title=None)),
-            tooltip=["epoch", "split", "value"],
-        )
-        charts.append((base.mark_line() + base.mark_point(filled=True)).properties(height=200))
-    return charts[0], charts[1]
 
 
 def filters_image(filters: np.ndarray) -> np.ndarray | None:

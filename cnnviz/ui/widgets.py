@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import render
+from cnnviz.a11y import alt_lessons
 from cnnviz.activations import softmax_table
 from cnnviz.convolution import PRESET_HELP, follow, pad2d, patch_at, patch_for, preset
 from cnnviz.ui import present, state
@@ -21,21 +22,22 @@ from cnnviz.ui.download import download_png
 # ---------------------------------------------------------------- pictures
 
 
-def show_map(rgb: np.ndarray, caption: str, target: int = 448, download: str | None = None) -> None:
+def show_map(rgb: np.ndarray, caption: str, target: int = 448, download: str | None = None, *, alt: str) -> None:
     """An (H, W, 3) uint8 picture, enlarged with crisp pixels to about ``target`` px; with
-    ``download`` (a file name, also the button's key) a "Download PNG" button for that picture."""
+    ``download`` (a file name, also the button's key) a "Download PNG" button for that picture.
+    ``alt``: what it shows, for a screen reader (cnnviz.a11y)."""
     f = render.fit_factor(max(rgb.shape[:2]), target)
     png = render.to_png(render.upscale(rgb, f))
-    st.image(png, caption=caption, width="stretch", output_format="PNG")
+    st.image(png, caption=caption, width="stretch", output_format="PNG", alt=alt)
     if download:
         download_png(png, download, download)
 
 
-def clickable_map(rgb: np.ndarray, caption: str, key: str, target: int = 448) -> tuple[int, int] | None:
+def clickable_map(rgb: np.ndarray, caption: str, key: str, target: int = 448, *, alt: str) -> tuple[int, int] | None:
     """:func:`show_map`, clickable: (row, col) of ``rgb``'s own pixel that was clicked (a new
     click only, see cnnviz.ui.clickable), else None."""
     f = render.fit_factor(max(rgb.shape[:2]), target)
-    hit = clicked(render.upscale(rgb, f), key=key)
+    hit = clicked(render.upscale(rgb, f), key=key, alt=alt)
     st.caption(caption)
     return None if hit is None else (hit[0] // f, hit[1] // f)
 
@@ -73,13 +75,18 @@ def num_grid(
                 colour = "220,38,38" if v > 0 else "37,99,235"
                 style += f"background:rgba({colour},{0.12 + 0.4 * abs(v) / top:.2f});"
             if mark and (r, c) in mark:
-                style += "outline:3px solid #c2410c;font-weight:bold;background:#fde68a;"
+                style += "outline:3px solid #c2410c;font-weight:bold;background:#fde68a;color:#111;"
             cells.append(f'<td style="{style}">{html.escape(fmt.format(v))}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    head = f'<div style="font-weight:600;margin-bottom:2px">{html.escape(title)}</div>' if title else ""
+    # the title is the table's <caption>: a screen reader announces it with the table
+    head = (
+        f'<caption style="caption-side:top;text-align:left;font-weight:600;margin-bottom:2px">{html.escape(title)}</caption>'
+        if title
+        else ""
+    )
     return (
-        f'<div style="display:inline-block;margin:0 14px 8px 0;vertical-align:top">{head}'
-        f'<table style="border-collapse:collapse">{"".join(rows)}</table></div>'
+        f'<div style="display:inline-block;margin:0 14px 8px 0;vertical-align:top">'
+        f'<table style="border-collapse:collapse">{head}{"".join(rows)}</table></div>'
     )
 
 
@@ -170,6 +177,7 @@ def kernel_editor(name: str, size: int) -> np.ndarray:
         num_rows="fixed",
         width="content",
         column_config={c: st.column_config.NumberColumn(c, format="%.3f", width=70) for c in df.columns},
+        alt=f"The kernel's {size}×{size} weights, row by row; edit a cell to change it",
     )
     kernel = np.nan_to_num(edited.to_numpy(dtype=np.float32, na_value=0.0))  # (size, size)
     same = np.array_equal(kernel, preset(name, size).astype(np.float32))
@@ -191,6 +199,7 @@ def softmax_view(logits: np.ndarray, temp: float, classes: list[str], top: int =
         shown.style.format({c: "{:.2f}" for c in shown.columns if c != "class"}),
         hide_index=True,
         width="stretch",
+        alt=f"The {len(table)} most probable classes: logit, and probability at T = 1 and at T = {temp:g}",
     )
 
 
@@ -222,20 +231,23 @@ def step_pictures(
         big = render.draw_box(render.grey_rgb(grey), pr * stride - padding - m, pc * stride - padding - m,
                               span_h + 2 * m, span_w + 2 * m, factor=f, color=(37, 99, 235), thickness=3)  # fmt: skip
         big = render.draw_box(big, stp.top * f, stp.left * f, size * f, size * f, color=(255, 0, 0), thickness=3)
-        st.image(render.to_png(big), caption="The patch is inside the blue box; red: the window now.",
-                 width="stretch", output_format="PNG")  # fmt: skip
+        text = alt_lessons.conv_window(patch, (stp.top, stp.left), size, (stp.row, stp.col), (h, w))
+        st.image(render.to_png(big), caption="The patch is inside the large blue box; the small red box is the window now.",
+                 width="stretch", output_format="PNG", alt=text)  # fmt: skip
     with z2:
         ptop, pleft = pr * stride, pc * stride  # in padded coordinates
         region = pad2d(grey, padding)[ptop : ptop + span_h, pleft : pleft + span_w]
         f2 = render.fit_factor(max(region.shape), 260, most=40)
         zoom = render.draw_box(render.grey_rgb(region), stp.top + padding - ptop, stp.left + padding - pleft, size, size,
                                factor=f2, color=(255, 0, 0), thickness=3)  # fmt: skip
+        text = alt_lessons.conv_patch(region, padding, (stp.row, stp.col), size)
         st.image(render.to_png(zoom), caption="The patch, enlarged (zeros = padding)", width="stretch",
-                 output_format="PNG")  # fmt: skip
+                 output_format="PNG", alt=text)  # fmt: skip
     with z3:
         f3 = render.fit_factor(max(ph, pw), 160, most=40)
         cells = render.map_rgb(
             out[pr : pr + ph, pc : pc + pw], signed=bool(out.min() < 0), limit=render.robust_limit(out)
         )
         cells = render.draw_box(cells, stp.row - pr, stp.col - pc, 1, 1, factor=f3, color=(255, 196, 0), thickness=3)
-        st.image(render.to_png(cells), caption="Its output pixels", width="stretch", output_format="PNG")
+        text = alt_lessons.conv_cells(out[pr : pr + ph, pc : pc + pw], (stp.row, stp.col), float(out[stp.row, stp.col]))
+        st.image(render.to_png(cells), caption="Its output pixels", width="stretch", output_format="PNG", alt=text)

@@ -28,7 +28,9 @@ def _one_thread():
 
 
 def texts(at: AppTest) -> str:
-    return "\n".join(e.value for kind in (at.markdown, at.caption, at.subheader, at.title, at.text) for e in kind)
+    return "\n".join(
+        e.value for kind in (at.markdown, at.caption, at.header, at.subheader, at.title, at.text) for e in kind
+    )
 
 
 def open_page(model: str, layer: str, channel: str) -> AppTest:

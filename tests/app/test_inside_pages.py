@@ -75,7 +75,7 @@ def test_feature_controls_switch_layer_sort_and_channel(at):
 
 def test_filters_page_compares_with_random_init(at):
     show(at, "pages/filters.py", "efficientnet_lite0", "pretrained")
-    assert [s.value for s in at.subheader][:2] == ["Trained", "Random init (untrained)"]
+    assert [s.value for s in at.header][:2] == ["Trained", "Random init (untrained)"]
     at.selectbox(key="filt_layer_block").set_value("blocks.3")
     rerun(at)
     at.radio(key="filt_mode").set_value("channel")

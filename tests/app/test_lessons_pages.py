@@ -23,7 +23,7 @@ def open_page(page: str, **preset) -> AppTest:
 
 
 def texts(at: AppTest) -> str:
-    return "\n".join(e.value for kind in (at.markdown, at.caption, at.subheader, at.success) for e in kind)
+    return "\n".join(e.value for kind in (at.markdown, at.caption, at.header, at.subheader, at.success) for e in kind)
 
 
 @pytest.mark.parametrize(

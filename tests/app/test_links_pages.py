@@ -59,11 +59,11 @@ def test_an_uploaded_photo_opens_from_its_link_in_another_session():
     assert not at.exception
     ref = at.query_params["image"]
     assert re.fullmatch(r"upload:[0-9a-f]{64}", ref)
-    headline = at.subheader[0].value
+    headline = at.header[0].value
 
     other = open_link("pages/home.py", image=ref)
     assert not other.warning, [w.value for w in other.warning]
-    assert other.subheader[0].value == headline  # same prediction, same probability
+    assert other.header[0].value == headline  # same prediction, same probability
     shared = other.session_state["image_bytes"]
     np.testing.assert_array_equal(np.asarray(decode_image(shared)), np.asarray(decode_image(data)))
 
@@ -161,17 +161,17 @@ def test_a_link_to_uploaded_weights_opens_them_in_another_session():
     assert not at.exception and not at.error, [e.value for e in at.error]
     ref = at.query_params["weights"]
     assert ref == "upload:" + hashlib.sha256(data).hexdigest()
-    headline = at.subheader[0].value
+    headline = at.header[0].value
 
     other = open_link("pages/home.py", model="tinyvgg_mnist", image="digit_7", weights=ref)
     assert not other.warning and not other.error, [w.value for w in other.warning]
-    assert other.subheader[0].value == headline  # the same prediction with the same probability
+    assert other.header[0].value == headline  # the same prediction with the same probability
     assert Path(other.session_state["weights_path"]).read_bytes() == data
     assert other.query_params["weights"] == ref  # and its own link names them too
     captions = [c.value.replace("\\", "") for c in other.caption]  # shown as text: markdown escaped
     assert "Using the weights file from the link: my_digits.safetensors" in captions
     trained = open_link("pages/home.py", model="tinyvgg_mnist", image="digit_7", weights="pretrained")
-    assert trained.subheader[0].value != headline  # the shipped weights predict with another probability
+    assert trained.header[0].value != headline  # the shipped weights predict with another probability
 
 
 def test_a_link_to_weights_not_on_this_server_gets_one_message_and_the_defaults():

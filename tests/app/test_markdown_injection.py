@@ -54,7 +54,17 @@ def test_sidecar_text_is_never_markdown(page, evil_model):
     assert not at.exception, at.exception
     shown = [
         e.value
-        for kind in (at.markdown, at.caption, at.subheader, at.title, at.warning, at.success, at.info, at.error)
+        for kind in (
+            at.markdown,
+            at.caption,
+            at.header,
+            at.subheader,
+            at.title,
+            at.warning,
+            at.success,
+            at.info,
+            at.error,
+        )
         for e in kind
         if "evil" in str(e.value)
     ]

@@ -32,7 +32,7 @@ def test_every_zoo_model():
         text = page_text(at)
         assert "The network" in text and "Value at (" in text, model
         if model in expect:
-            assert expect[model] in text, (model, [s.value for s in at.subheader])
+            assert expect[model] in text, (model, [s.value for s in at.header])
         if model == "tinyvgg_mnist":  # a small model: every layer a column, no channel slider
             assert "every layer is a column" in text
             assert not [s for s in at.slider if s.key == "net_strongest"]

@@ -91,7 +91,7 @@ def test_a_model_saved_again_under_its_name_is_not_served_from_the_cache():
         usermodels.save(model, meta, loaders.user_models_dir() / "saved_twice")
 
     def headline(at: AppTest) -> str:
-        return at.subheader[0].value
+        return at.header[0].value  # the prediction, under the title
 
     save(1)
     at = AppTest.from_file(APP, default_timeout=180)

@@ -217,13 +217,14 @@ def test_colour_scales_read_low_to_high_at_every_width(lan_url, screen, opts):
             assert s["low"]["right"] <= s["strip"]["left"] < s["strip"]["right"] <= s["high"]["left"], (path, s)
             assert abs(s["low"]["mid"] - s["strip"]["mid"]) < 6 and abs(s["high"]["mid"] - s["strip"]["mid"]) < 6
             first, last = s["first"], s["last"]
-            if "blue is negative" in s["label"]:  # diverging: blue at the low end, red at the high end
+            if "(white)" in s["label"]:  # diverging: blue at the low end, white in the middle, red at the high end
                 assert first[2] > first[0] and last[0] > last[2], (path, s)
             else:
                 assert low_end == "dark" and _luminance(first) < _luminance(last), (path, s)
             seen.append(f"{path}: {s['label']}")
     print("\n" + "\n".join(seen))
-    assert any("dark purple is min" in x for x in seen) and any("blue is negative" in x for x in seen)
+    assert any("from min (dark purple) to max (yellow)" in x for x in seen)
+    assert any("from negative (dark blue) through 0 (white) to positive (dark red)" in x for x in seen)
 
 
 def _decode(png: bytes) -> list[str]:

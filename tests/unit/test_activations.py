@@ -84,8 +84,9 @@ def test_softmax_chart_bars_equal_the_table(temperature):
     np.testing.assert_allclose(table["pT"], ref[[0, 4, 1, 2]], rtol=1e-5)
 
     spec = softmax_chart(table, temperature).to_dict()
-    assert spec["encoding"]["x"]["stack"] is None  # a bar spans 0..its own value, never on top of another
-    rows = spec["datasets"][next(iter(spec["datasets"]))]
+    bars = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "bar")
+    assert bars["encoding"]["x"]["stack"] is None  # a bar spans 0..its own value, never on top of another
+    rows = spec["datasets"][bars["data"]["name"]]
     for series, column in (("T = 1", "p1"), ("your T", "pT")):
         drawn = {r["class"]: r["percent"] for r in rows if r["T"] == series}
         np.testing.assert_allclose([drawn[c] for c in table["class"]], table[column], rtol=1e-6)

@@ -1,0 +1,80 @@
+"""Where a map is strong, in words: a 3×3 grid of regions and the share above half strength.
+
+A sighted student glances at a heat map and sees "bright in the upper left, a small blob";
+:func:`spot` computes the same from the numbers so that a text alternative can say it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# rows top → bottom, columns left → right of a picture cut into thirds
+REGIONS = (
+    ("upper left", "top centre", "upper right"),
+    ("centre left", "centre", "centre right"),
+    ("lower left", "bottom centre", "lower right"),
+)
+
+
+def region(row: float, col: float) -> str:
+    """The region word of a point at fractions (row, col) of the picture's height and width (0..1)."""
+    r = min(2, max(0, int(row * 3)))
+    c = min(2, max(0, int(col * 3)))
+    return REGIONS[r][c]
+
+
+def region_of_box(box: tuple[int, int, int, int], size: int) -> str:
+    """The region of the centre of an inclusive pixel box (top, left, bottom, right) in a ``size``² picture."""
+    top, left, bottom, right = box
+    return region((top + bottom + 1) / 2 / size, (left + right + 1) / 2 / size)
+
+
+@dataclass(frozen=True)
+class Spot:
+    """Where a map's positive part is strong.
+
+    ``peak``: region of the maximum, at ``peak_at`` = (row, col) of the map; ``centre``: region
+    of the centre of mass of the values at or above half the maximum; ``share``: the fraction
+    of the map's area at or above half the maximum (0..1); ``top``: the maximum."""
+
+    peak: str
+    peak_at: tuple[int, int]
+    centre: str
+    share: float
+    top: float
+
+    def where(self) -> str:
+        """'in the upper left', or 'in the upper left, spreading towards the centre' when the
+        strong area's centre lies in another region than its peak."""
+        if self.centre == self.peak:
+            return f"in the {self.peak}"
+        return f"in the {self.peak}, spreading towards the {self.centre}"
+
+
+def spot(m: np.ndarray) -> Spot | None:
+    """:class:`Spot` of the positive part of the (H, W) map ``m``; None when nothing is above 0.
+
+    NaN and infinite values count as 0 (a map made of NaN weights says nothing)."""
+    a = np.nan_to_num(np.asarray(m, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    if a.ndim != 2 or not a.size:
+        raise ValueError(f"spot() takes one (H, W) map, not shape {a.shape}")
+    top = float(a.max())
+    if top <= 0:
+        return None
+    h, w = a.shape
+    r, c = np.unravel_index(int(np.argmax(a)), a.shape)
+    strong = a >= top / 2
+    weights = np.where(strong, a, 0.0)
+    rows, cols = np.mgrid[0:h, 0:w]
+    cy = float((weights * (rows + 0.5)).sum() / weights.sum()) / h
+    cx = float((weights * (cols + 0.5)).sum() / weights.sum()) / w
+    return Spot(region((r + 0.5) / h, (c + 0.5) / w), (int(r), int(c)), region(cy, cx), float(strong.mean()), top)
+
+
+def percent(share: float) -> str:
+    """0.283 → '28 %'; small but non-zero shares stay visible ('<1 %')."""
+    if 0 < share < 0.005:
+        return "<1 %"
+    return f"{share * 100:.0f} %"
