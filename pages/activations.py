@@ -93,7 +93,8 @@ with b:
         "activation_after",
         alt=alt_lessons.activation(before, after, fn, "after"),
     )
-st.altair_chart(present.chart(charts.histogram_chart(before, after, fn)), width="stretch")
+for hist in charts.histogram_charts(before, after, fn):
+    st.altair_chart(present.chart(hist), width="stretch")
 m1, m2, m3 = st.columns(3)
 m1.metric("Negative before", f"{s.share_negative:.1%}")
 m2.metric("Exactly zero after", f"{s.share_zeroed:.1%}")

@@ -106,7 +106,8 @@ norms = {this_label: fl.filter_norms(w)}
 if w2 is not None:
     norms[other_label] = fl.filter_norms(w2)
 st.header("Filter strengths")
-st.altair_chart(present.chart(norms_histogram(norms)), width="stretch")
+for hist in norms_histogram(norms):
+    st.altair_chart(present.chart(hist), width="stretch")
 
 with st.expander("What am I looking at?"):
     st.markdown("""

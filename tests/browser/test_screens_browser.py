@@ -134,7 +134,8 @@ def _small(targets: list[dict]) -> list[str]:
 def test_a_phone_menu_closes_after_a_page_is_picked_and_pages_fit(lan_url, screen):
     """390×844 with touch, the desktop user agent (Streamlit closes the menu by itself only for a
     mobile one): the menu opens over the page and closes once a page is tapped; the pages a
-    student uses on a phone fit its width and every control is at least 24×24 px (WCAG 2.5.8)."""
+    student uses on a phone have every control at least 24×24 px (WCAG 2.5.8), and no page is
+    wider than the phone."""
     pg = screen(PHONE)
     _open(pg, lan_url)
     sidebar = pg.locator('[data-testid="stSidebar"]')
@@ -164,6 +165,11 @@ def test_a_phone_menu_closes_after_a_page_is_picked_and_pages_fit(lan_url, scree
         small = _small(pg.evaluate(_TARGETS, '[data-testid="stMain"]'))
         if overflow or small:
             problems[title] = {"wider than the screen": overflow, "targets under 24 px": small}
+    for path, title in PAGES:  # every other page fits the phone's width too
+        if title not in PHONE_PAGES:
+            _open(pg, f"{lan_url}/{path}")
+            if overflow := pg.evaluate(_OVERFLOW):
+                problems[title] = {"wider than the screen": overflow}
     assert not problems, problems
 
 
