@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import io
 import json
 import math
 import os
@@ -34,6 +35,10 @@ COMMANDS = [
 
 class UsageError(CnnvizError):
     """A command line that does not parse."""
+
+
+class OutputError(CnnvizError):
+    """An output file (``--out``, ``--npy``, ``--save-input``) or stdout that cannot be written."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -108,6 +113,37 @@ def read_image(path: str):
     return decode_image(read_regular_file(path, limit=MAX_FILE_BYTES), name=Path(path).name)
 
 
+def write_output(path: str, data: bytes) -> None:
+    """Write ``data`` to the file ``path`` names; OutputError (one line) when it cannot be
+    written: a folder, no permission, a full disk, /dev/full. A file left half-written by a
+    failed write is removed (its old content was already gone when it was opened)."""
+    try:
+        f = open(path, "wb")  # noqa: SIM115 - closed below, where its own errors are caught too
+    except OSError as e:
+        raise OutputError(f"cannot write {path}: {e.strerror or e}.") from None
+    try:
+        with f:
+            f.write(data)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            if Path(path).is_file():
+                os.unlink(path)
+        raise OutputError(f"cannot write {path}: {e.strerror or e}.") from None
+
+
+def write_npy(path: str, array) -> None:
+    """``array`` in NumPy's ``.npy`` format at exactly ``path``, through :func:`write_output`.
+
+    Not ``np.save(path)``: it appends ``.npy`` to a name without it, so ``--npy /dev/full``
+    made ``/dev/full.npy`` and ``--npy some_folder`` a file beside the folder, and the
+    ``npy`` that ``explain --json`` reported was not the file written."""
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.save(buf, array)
+    write_output(path, buf.getvalue())
+
+
 def _finite(obj):
     """``obj`` with NaN/Infinity floats as None: JSON has no NaN (json.dumps would print it)."""
     if isinstance(obj, float):
@@ -132,10 +168,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stdout_to_devnull() -> None:
+    """Point stdout at /dev/null: Python's final flush of what is left must not fail again."""
+    with contextlib.suppress(OSError, ValueError):  # io.UnsupportedOperation is a ValueError
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, where a failing write (stdout on a full disk) is still caught
+        return code
     except CnnvizError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -143,8 +187,12 @@ def main(argv: list[str] | None = None) -> int:
         print("error: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        # The reader went away (`... | head`): nothing more to say, and Python's final
-        # flush of stdout must not fail again, so point stdout at /dev/null.
-        with contextlib.suppress(OSError, ValueError):  # io.UnsupportedOperation is a ValueError
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _stdout_to_devnull()  # the reader went away (`... | head`): nothing more to say
         return 1
+    except OSError as e:
+        # A write the commands do not make through write_output: stdout redirected to a full
+        # disk or /dev/full, a folder a library writes into. One line, as for bad input.
+        _stdout_to_devnull()
+        where = f" ({e.filename})" if e.filename else ""
+        print(f"error: cannot write the output{where}: {e.strerror or e}.", file=sys.stderr)
+        return 2

@@ -26,6 +26,7 @@ __all__ = [
     "weights_ref",
     "integer",
     "layer",
+    "model",
     "number",
     "numbers",
     "problems_message",
@@ -105,6 +106,19 @@ def choice(name: str, raw: str, options: Iterable[str]) -> str:
     opts = list(options)
     if s not in opts:
         raise LinkValueError(f"{name} {shown(s)} is not one of {', '.join(opts[:8])}")
+    return s
+
+
+NO_MODEL = "names no model that you can open here (it may be another browser's private model)"
+
+
+def model(name: str, raw: str, openable: Iterable[str]) -> str:
+    """One of the models ``openable`` by this browser. A private model of someone else and a
+    name nobody uses get the same phrase (no list of options either): a link must not tell
+    whether a model exists that the viewer may not open."""
+    s = _checked(name, raw)
+    if s not in openable:
+        raise LinkValueError(f"{name} {shown(s)} {NO_MODEL}")
     return s
 
 
@@ -191,6 +205,11 @@ def choice_param(key: str, options: Iterable, clear: tuple[str, ...] = ()) -> Pa
     return Param(key, _Options(tuple(options)), str, clear)
 
 
+def model_param(key: str, openable: Iterable[str], clear: tuple[str, ...] = ()) -> Param:
+    """A model name, one of ``openable`` (those this browser may open: ``ui.owner.openable``)."""
+    return Param(key, _Openable(frozenset(openable)), str, clear)
+
+
 def numbers_param(key: str, counts: tuple[int, ...], lo: float, hi: float, clear: tuple[str, ...] = ()) -> Param:
     """A list of numbers (a kernel's cells), written as the shortest text that reads back the same
     float32 (the dtype the page computes in)."""
@@ -233,6 +252,14 @@ class _Options:
     def __call__(self, name: str, raw: str):
         by_text = {str(o): o for o in self.options}
         return by_text[choice(name, raw, by_text)]
+
+
+@dataclass(frozen=True)
+class _Openable:
+    names: frozenset[str]
+
+    def __call__(self, name: str, raw: str) -> str:
+        return model(name, raw, self.names)
 
 
 def _fmt_float(v: object) -> str:

@@ -9,9 +9,9 @@ from cnnviz.ui import links, loaders, notices, state
 
 names, kinds = cv.model_names(), tuple(cv.WEIGHTS)
 links.page(
-    a=links.choice_param(state.CMP_MODEL_A, names, clear=(state.CMP_LAYER_A,)),
+    a=links.model_param(state.CMP_MODEL_A, names, clear=(state.CMP_LAYER_A,)),
     a_weights=links.choice_param(state.CMP_WEIGHTS_A, kinds),
-    b=links.choice_param(state.CMP_MODEL_B, names, clear=(state.CMP_LAYER_B,)),
+    b=links.model_param(state.CMP_MODEL_B, names, clear=(state.CMP_LAYER_B,)),
     b_weights=links.choice_param(state.CMP_WEIGHTS_B, kinds),
     depth=links.int_param(state.CMP_DEPTH, 0, 100),
 )

@@ -9,7 +9,7 @@ from cnnviz.training.fit import TrainConfig
 from cnnviz.ui import links, present, state
 from cnnviz.ui import train_results as tr
 from cnnviz.ui import train_widgets as tw
-from cnnviz.ui.owner import owner_token, share_default
+from cnnviz.ui.owner import name_tag, owner_token, share_default
 
 links.page()
 st.title("Train your own CNN")
@@ -147,7 +147,7 @@ with st.expander("What am I looking at?"):
 st.subheader("Save your model")
 c1, c2 = st.columns([2, 1])
 name = c1.text_input(
-    "Name", value=results.default_name(arch["kind"], tds.name, owner_token()), key=state.TRAIN_SAVE_NAME, max_chars=48
+    "Name", value=results.default_name(arch["kind"], tds.name, name_tag()), key=state.TRAIN_SAVE_NAME, max_chars=48
 )
 c1.toggle(
     "Share with the class",

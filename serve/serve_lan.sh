@@ -3,8 +3,9 @@
 #
 #   serve/serve_lan.sh [N_PROCESSES=2] [PORT=8443]
 #
-# Starts N `streamlit run app.py` on free loopback ports and Debian's nginx as this
-# user's own process (no system service is touched) listening on https://0.0.0.0:PORT,
+# Starts N `streamlit run asgi.py` (app.py with the owner cookie's middleware) on free
+# loopback ports and Debian's nginx as this user's own process (no system service is
+# touched) listening on https://0.0.0.0:PORT,
 # with websocket proxying and cookie-sticky sessions (see serve/nginx.conf.template).
 # Ctrl-C (or SIGTERM) stops everything. Environment (all optional):
 #   CNNVIZ_CERT, CNNVIZ_KEY   a certificate and key to use; default: a self-signed one
@@ -93,7 +94,7 @@ HOST_IP=$(hostname -I 2>/dev/null | awk '{print $1}')
 SERVERS=""
 for i in "${!PORTS[@]}"; do
     p=${PORTS[$i]}
-    (cd "$ROOT" && exec "$PY" -m streamlit run app.py --server.address 127.0.0.1 --server.port "$p" \
+    (cd "$ROOT" && exec "$PY" -m streamlit run asgi.py --server.address 127.0.0.1 --server.port "$p" \
         --server.headless true >"$RUN/app-$i.log" 2>&1) &
     PIDS+=($!)
     SERVERS="$SERVERS        server 127.0.0.1:$p;\n"

@@ -3,8 +3,10 @@
 ``BAD_IMAGES``: files the app must refuse with a clear message. ``ODD_IMAGES``: real
 images in awkward forms the app must accept. ``BAD_CHECKPOINTS``, ``TRAINING_ZIPS``: the
 same for weights files and the Train page's zips (tests/browser/test_upload_memory.py
-sends every one of these to a real server and measures its peak memory). Shared by the unit, app, CLI and browser
-tests so that every layer is checked against the same list.
+sends every one of these to a real server and measures its peak memory). ``BAD_UPLOAD_NAMES``,
+``BAD_LINKS``, ``BAD_OUTPUTS`` and :func:`deep_json`: hostile names, links, output paths and
+sidecars (issue 23). Shared by the unit, app, CLI and browser tests so that every layer is
+checked against the same list.
 """
 
 from __future__ import annotations
@@ -232,3 +234,67 @@ TRAINING_ZIPS: dict[str, tuple[str, Callable[[], bytes], str | None]] = {
     ),
     "5000 photos (the file cap), 4 classes": ("big.zip", lambda: _photo_zip(4, 1250, 64), None),
 }
+
+
+# ----------------------------------------------------------------- hostile command lines
+def deep_json(depth: int = 100_000) -> bytes:
+    """A model sidecar whose ``arch`` is ``depth`` nested lists: deeper than Python's recursion
+    limit, so ``json.loads`` raises RecursionError (a traceback on the CLI before issue 23)."""
+    return b'{"format": "cnnviz-model/1", "arch": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+def _no_permission(tmp) -> str | None:
+    """A path this process may not write: a read-only folder, or (as root, who may write
+    there anyway) a kernel file that refuses everyone; None when neither exists."""
+    import os
+    from pathlib import Path
+
+    if os.geteuid() != 0:
+        locked = Path(tmp) / "locked"
+        locked.mkdir(mode=0o500, exist_ok=True)
+        return str(locked / "out.png")
+    return "/sys/kernel/notes" if os.path.exists("/sys/kernel/notes") else None
+
+
+# Where every --out/--npy/--save-input must fail with one line and exit 2 (issue 23: an OSError
+# traceback, exit 1, before). name -> (path maker taking a temporary folder, words of the
+# message; None: the path does not exist on this machine).
+BAD_OUTPUTS: dict[str, tuple[Callable[[object], str | None], str]] = {
+    "/dev/full (no space left)": (lambda tmp: "/dev/full", "No space left on device"),
+    "a folder": (lambda tmp: str(tmp), "Is a directory"),
+    "inside a regular file": (lambda tmp: _file_in(tmp) + "/out.png", "Not a directory"),
+    "a folder that does not exist": (lambda tmp: f"{tmp}/missing/out.png", "No such file or directory"),
+    "no permission": (_no_permission, "Permission denied"),
+}
+
+
+def _file_in(tmp) -> str:
+    from pathlib import Path
+
+    f = Path(tmp) / "plain_file"
+    f.write_bytes(b"x")
+    return str(f)
+
+
+# ----------------------------------------------------------------- hostile names and links
+# Upload names Streamlit's uploader refused on every run of the sender's session (the generic
+# error box, issue 23): name -> file name as sent over the protocol (a browser never sends one).
+BAD_UPLOAD_NAMES: dict[str, str] = {
+    "NUL byte in a photo's name": "ca\x00t.jpg",
+    "NUL byte in a checkpoint's name": "wei\x00ghts.pt",
+    "NUL byte in a folder upload's class": "dataset/ca\x00t/0.png",
+}
+
+# Links to a model the viewer may not open: the same one sentence whether the model exists
+# (another browser's private model, ``{private}``) or not; with present=1 too (issue 23: the
+# private model loaded in presenter mode).
+BAD_LINKS: dict[str, dict[str, str]] = {
+    "another browser's private model": {"model": "{private}"},
+    "another browser's private model, presenter mode": {"model": "{private}", "present": "1"},
+    "a model nobody has": {"model": "my_tinyvgg_shapes_zzzz-zzzz-zzzzz"},
+    "a model nobody has, presenter mode": {"model": "my_tinyvgg_shapes_zzzz-zzzz-zzzzz", "present": "1"},
+}
+
+# A view's link longer than a QR code holds (2,331 bytes at medium error correction): the
+# generic error box when its QR code was asked for, before issue 23.
+LONG_LINK = "http://127.0.0.1:8501/convolution?" + "&".join(f"p{i}=" + "9" * 40 for i in range(70))

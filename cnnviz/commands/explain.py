@@ -1,8 +1,6 @@
 """`explain IMAGE`: why the model chose a class — a map saved as an overlay PNG and/or raw .npy."""
 
-from pathlib import Path
-
-from cnnviz.cli import add_model_args, load_from_args, print_json, read_image
+from cnnviz.cli import add_model_args, load_from_args, print_json, read_image, write_npy, write_output
 
 
 class RegisteredMethods:
@@ -59,8 +57,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    import numpy as np
-
     from cnnviz.explain import get_method
     from cnnviz.render import display, overlay_png
 
@@ -69,9 +65,9 @@ def run(args) -> int:
     method = get_method(args.method)
     e = method(lm, lm.preprocess(img), target=args.target, layer=args.layer)
     if args.npy:
-        np.save(args.npy, e.map)
+        write_npy(args.npy, e.map)
     if args.out:
-        Path(args.out).write_bytes(overlay_png(lm.preprocess_spec.crop(img), display(e.map, signed=args.signed)))
+        write_output(args.out, overlay_png(lm.preprocess_spec.crop(img), display(e.map, signed=args.signed)))
     summary = {
         "model": lm.name,
         "method": e.method,

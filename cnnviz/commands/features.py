@@ -1,6 +1,6 @@
 """`features IMAGE --layer L`: one layer's feature maps for an image, as a grid and/or raw array."""
 
-from cnnviz.cli import add_model_args, load_from_args, read_image
+from cnnviz.cli import add_model_args, load_from_args, read_image, write_npy, write_output
 from cnnviz.errors import CnnvizError
 
 
@@ -18,8 +18,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    import numpy as np
-
     from cnnviz import featuremaps, render
     from cnnviz.capture import capture_layers
     from cnnviz.catalogue import catalogue, find_layer
@@ -30,15 +28,14 @@ def run(args) -> int:
     x = lm.preprocess(img)
     maps = capture_layers(lm, x, [layer])[layer.name]
     if args.npy:
-        np.save(args.npy, maps)
+        write_npy(args.npy, maps)
     if args.save_input:
-        np.save(args.save_input, x.cpu().numpy())
+        write_npy(args.save_input, x.cpu().numpy())
     if args.out:
         if maps.ndim != 3:
             raise CnnvizError(f"{layer.name} outputs a flat vector {maps.shape}, not maps: use --npy.")
         grid = featuremaps.feature_grid(maps, sort=args.sort, norm=args.norm)
-        with open(args.out, "wb") as f:
-            f.write(render.to_png(grid.rgb))
+        write_output(args.out, render.to_png(grid.rgb))
     print(
         f"{layer.name}: {layer.type} {'×'.join(map(str, maps.shape))}, min {maps.min():.4g}, "
         f"max {maps.max():.4g}, mean {maps.mean():.4g}"

@@ -1,6 +1,6 @@
 """`filters --layer L`: a conv layer's filters as a picture and/or its raw weights."""
 
-from cnnviz.cli import add_model_args, load_from_args
+from cnnviz.cli import add_model_args, load_from_args, write_npy, write_output
 
 
 def register(sub) -> None:
@@ -21,17 +21,16 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    import numpy as np
-
     from cnnviz import filters, render
 
     lm = load_from_args(args)
     w = filters.conv_weight(lm.model, args.layer)
     if args.npy:
-        np.save(args.npy, w)
+        write_npy(args.npy, w)
     if args.out:
-        with open(args.out, "wb") as f:
-            f.write(render.to_png(filters.filter_grid(w, mode=args.mode, channel=args.channel, norm=args.norm)))
+        write_output(
+            args.out, render.to_png(filters.filter_grid(w, mode=args.mode, channel=args.channel, norm=args.norm))
+        )
     print(
         f"{args.layer}: {w.shape[0]} filters of {'×'.join(map(str, w.shape[1:]))}, "
         f"mean norm {filters.filter_norms(w).mean():.4g}"

@@ -10,10 +10,12 @@ or anywhere by the path of its JSON file (``--model path/to/NAME.json``), with
 from __future__ import annotations
 
 import math
+import os
 import sys
 from dataclasses import asdict, replace
+from pathlib import Path
 
-from cnnviz.cli import print_json
+from cnnviz.cli import OutputError, print_json
 from cnnviz.errors import CnnvizError
 
 
@@ -61,6 +63,25 @@ def check_args(args) -> None:
         raise CnnvizError(f"--lr must be a number above 0 and at most {MAX_LR:g} (got {args.lr}).")
     if args.out is None and args.name is not None:
         results.check_name(args.name)  # a bad name is refused now, not after the training
+    if args.out is not None:
+        check_out(args.out)
+
+
+def check_out(out: str) -> None:
+    """Refuse an --out the two files cannot be written to (a folder's name, a folder without
+    write permission, a file where a folder must be), before the training rather than after
+    it. A full disk still shows only when the files are written."""
+    from cnnviz import usermodels
+
+    for path in usermodels.paths(out):
+        if path.is_dir():
+            raise OutputError(f"cannot write {path}: it is a folder.")
+    folder = usermodels.paths(out)[0].parent
+    existing = next((f for f in (folder, *folder.parents) if f.exists()), Path("."))
+    if not existing.is_dir():
+        raise OutputError(f"cannot write under {folder}: {existing} is not a folder.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write under {folder}: permission denied.")
 
 
 def run(args) -> int:
@@ -95,7 +116,12 @@ def run(args) -> int:
     name = args.name or f"{args.arch}_{ds.name}".replace(":", "_")
     config = {**asdict(cfg), "augment": asdict(cfg.augment)}
     meta = results.checkpoint_meta(name, a, ds, fit, title=args.title, config=config)
-    path = results.save_model(model, meta, args.out)
+    try:
+        path = results.save_model(model, meta, args.out)
+    except OSError as e:
+        raise OutputError(
+            f"cannot save the model to {args.out or 'the user-models folder'}: {e.strerror or e}."
+        ) from None
     out = {
         "val_accuracy": round(fit.val_accuracy, 4),
         "epochs": cfg.epochs,

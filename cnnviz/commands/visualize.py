@@ -1,6 +1,6 @@
 """`visualize --layer L --channel C`: an input optimised to excite one channel (feature visualisation)."""
 
-from cnnviz.cli import add_model_args, load_from_args, print_json
+from cnnviz.cli import add_model_args, load_from_args, print_json, write_npy, write_output
 
 
 def register(sub) -> None:
@@ -18,18 +18,15 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    import numpy as np
-
     from cnnviz import featvis, render
 
     lm = load_from_args(args)
     req = featvis.Request(args.layer, args.channel, args.size, args.steps, args.seed)
     res = featvis.visualize(lm, req)
     if args.npy:
-        np.save(args.npy, res.x)
+        write_npy(args.npy, res.x)
     if args.out:
-        with open(args.out, "wb") as f:
-            f.write(render.to_png(res.picture))
+        write_output(args.out, render.to_png(res.picture))
     if args.json:
         print_json({"layer": res.layer, "channel": res.channel, "activation": res.activation, "seconds": res.seconds})
     else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import secrets
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,12 +75,29 @@ def check_name(name: str) -> str:
     return name
 
 
-def default_name(kind: str, dataset: str, token: str) -> str:
-    """A name for a student's model that nobody has used yet: ``my_<arch>_<data>_<4 hex of
-    the browser's token>``, with ``_2``, ``_3``... if even that is taken (a fixed default
-    made every student save over the same model)."""
-    base = re.sub(r"[^A-Za-z0-9_-]+", "_", f"my_{kind}_{dataset}")[:38].strip("_-") or "my_model"
-    return usermodels.free_name(f"{base}_{token[:4]}", usermodels.user_models_dir())
+# Lower-case letters and digits without 0/o, 1/l/i, u (Crockford's base 32): read aloud or
+# copied by hand without mistakes.
+_TAG_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+TAG_BITS = 65  # 13 characters of 5 bits
+
+
+def name_tag() -> str:
+    """A fresh random part for default model names: 65 bits from ``secrets`` as 13 characters
+    in groups (``k7f3-9xm2-b4cqz``). A private model is hidden only as long as its name cannot
+    be guessed: the old 4 hex digits of the owner's token (65,536 names, a session tries ~25 a
+    second) fell in 45 minutes and also gave away part of the token."""
+    n = secrets.randbits(TAG_BITS)
+    chars = "".join(_TAG_ALPHABET[(n >> (5 * i)) & 31] for i in range(TAG_BITS // 5))
+    return f"{chars[:4]}-{chars[4:8]}-{chars[8:]}"
+
+
+def default_name(kind: str, dataset: str, tag: str) -> str:
+    """A name for a student's model that nobody has used yet: ``my_<arch>_<data>_<tag>`` (``tag``:
+    :func:`name_tag`, kept by the session so the field does not change under the student),
+    with ``_2``, ``_3``... if even that is taken (a fixed default made every student save
+    over the same model). At most 44 characters, so that free_name's ``_2`` keeps the whole tag."""
+    base = re.sub(r"[^A-Za-z0-9_-]+", "_", f"my_{kind}_{dataset}")[:28].strip("_-") or "my_model"
+    return usermodels.free_name(f"{base}_{tag}", usermodels.user_models_dir())
 
 
 def checkpoint_meta(

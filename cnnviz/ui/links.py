@@ -40,10 +40,12 @@ from cnnviz.links import (  # noqa: F401 (re-exported for pages)
     float_param,
     int_param,
     layer_param,
+    model_param,
     numbers_param,
 )
 from cnnviz.sharing import default_store
 from cnnviz.ui import loaders, state
+from cnnviz.ui.owner import openable
 from cnnviz.ui.share import locked, share_panel
 
 __all__ = [
@@ -55,6 +57,7 @@ __all__ = [
     "float_param",
     "int_param",
     "layer_param",
+    "model_param",
     "numbers_param",
     "page",
     "stop",
@@ -76,10 +79,9 @@ def _canon(params: dict) -> str:
 
 
 def _global_spec() -> dict[str, Param]:
-    from cnnviz.zoo import list_models
-
     return {
-        "model": choice_param(state.MODEL, [i.name for i in list_models()]),
+        # Only models this browser may open: another's private model reads as an unknown name.
+        "model": model_param(state.MODEL, openable()),
         "present": bool_param(state.PRESENT),
         "lock": bool_param(state.LOCK),
     }

@@ -31,6 +31,7 @@ from cnnviz.pooling import layer_io
 from cnnviz.predict import predict
 from cnnviz.ui import state
 from cnnviz.ui.notices import weights_notice
+from cnnviz.ui.owner import check_openable
 from cnnviz.ui.process import model_replicas
 from cnnviz.ui.progress_bar import ProgressBar
 from cnnviz.zoo import SHIPPED_DIR, download_weights, load_model, user_models_dir, warm_up
@@ -63,7 +64,9 @@ def model_version(name: str, weights: str) -> str:
 
 def cached_model(name: str, weights: str) -> LoadedModel:
     """The shared model, loaded once per (name, weights, content) and kept in cache.MODELS.
-    LoadedModel.use() serialises and restores it for each caller."""
+    LoadedModel.use() serialises and restores it for each caller. A model this browser may
+    not open raises ModelError before anything is looked up or read (owner.check_openable)."""
+    check_openable(name)
 
     def load() -> LoadedModel:
         memguard.check("loading this model")
@@ -269,8 +272,9 @@ def model_view() -> Image.Image:
 
 def cached_catalogue(name: str, weights: str) -> list:
     """The model's layer catalogue (list[LayerInfo], frozen): one traced pass per model."""
+    lm = cached_model(name, weights)  # first: its owner check, before model_version reads the files
     key = ("catalogue", name, weights, model_version(name, weights))
-    return cache.RESULTS.get_or_compute(key, lambda: catalogue(cached_model(name, weights)))
+    return cache.RESULTS.get_or_compute(key, lambda: catalogue(lm))
 
 
 @shared_result(store=cache.CAPTURES, spinner="Running the image through the network…")

@@ -1,28 +1,35 @@
 """Who this browser is: a random owner token kept in a cookie across reloads.
 
 A model saved in the app belongs to the token that saved it (the sidecar keeps a digest
-of it, cnnviz.usermodels.owner_id). Streamlit can read cookies (``st.context.cookies``,
-sent with the page's websocket) but not set them, so a new browser gets a fresh token and
-a script in the page sets the cookie; the next load reads it back.
+of it, cnnviz.usermodels.owner_id). The server sets the cookie (``HttpOnly``,
+``SameSite=Strict``, ``Secure`` over HTTPS) on the app's websocket when the app runs as
+``streamlit run asgi.py`` (``cnnviz/owner_cookie.py``); Streamlit hands it to the session
+in ``st.context.cookies``. Started as ``streamlit run app.py`` instead, nothing sets it:
+then, as before that middleware, a script in the page does (readable by scripts, never
+``Secure``), and the server's log says how to start the app.
 Clearing cookies (or another browser) is a new owner: models saved before stay, owned by
 the old token, and are visible only if they were shared.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-import re
-import secrets
+import threading
 
 import streamlit as st
 
 from cnnviz import usermodels
+from cnnviz.errors import ModelError
 from cnnviz.loaded_model import ModelInfo
+from cnnviz.owner_cookie import COOKIE, is_token, new_token
+from cnnviz.training import results
 from cnnviz.ui import state
 from cnnviz.zoo import list_models
 
-COOKIE = "cnnviz_owner"
-_TOKEN = re.compile(r"[0-9a-f]{32}")
+_LOG = logging.getLogger(__name__)
+_warned = threading.Event()
+NOT_OPENABLE = "There is no model of that name that you can open here (it may be another browser's private model)."
 
 
 def share_default() -> bool:
@@ -31,19 +38,21 @@ def share_default() -> bool:
 
 
 def owner_token() -> str:
-    """This browser's token: from session state, else its cookie, else a new one (set now)."""
+    """This browser's token: from session state, else its cookie, else a new one."""
     token = st.session_state.get(state.OWNER)
     if token:
         return token
     try:
         cookie = st.context.cookies.get(COOKIE)
-    except Exception:  # no browser behind this session (AppTest): a token per session
+        browser = cookie is None or isinstance(cookie, str)  # AppTest answers with a mock
+    except Exception:  # no browser behind this session: a token per session
+        cookie, browser = None, False
+    if not is_token(cookie):
         cookie = None
-    if not isinstance(cookie, str) or not _TOKEN.fullmatch(cookie):  # AppTest gives a mock
-        cookie = None
-    token = cookie or secrets.token_hex(16)
+    token = cookie or new_token()
     st.session_state[state.OWNER] = token
-    if token != cookie:
+    if token != cookie and browser:
+        _warn_script_cookie()
         # Run in the page itself (the token is 32 hex digits: nothing to escape). Not
         # components.html: deprecated, it logged a warning on every run of a cookieless client.
         st.html(
@@ -53,11 +62,47 @@ def owner_token() -> str:
     return token
 
 
+def _warn_script_cookie() -> None:
+    """Say once in the log that a websocket came without the owner cookie: only a server
+    started without asgi.py's middleware lets that happen."""
+    if not _warned.is_set():
+        _warned.set()
+        _LOG.warning(
+            "The owner cookie is set by the page's script (not HttpOnly, never Secure): "
+            "start the app with `streamlit run asgi.py` (make run) so the server sets it."
+        )
+
+
+def name_tag() -> str:
+    """The random part of this session's default model names, drawn once per session."""
+    if not st.session_state.get(state.NAME_TAG):
+        st.session_state[state.NAME_TAG] = results.name_tag()
+    return st.session_state[state.NAME_TAG]
+
+
 def visible_models() -> list[ModelInfo]:
     """The models this browser may pick: every registry model, and of the saved ones its
     own, those shared with the class and those without an owner (command line, shipped)."""
     token = owner_token()
     return [i for i in list_models() if i.family != "user" or usermodels.visible_to(i.metadata, token)]
+
+
+def openable() -> frozenset[str]:
+    """Names of the models this browser may open (:func:`visible_models`).
+
+    The same work whatever name is asked about: every sidecar is listed (from a cache of
+    parsed versions), so an existing private name and an unknown one cost the same."""
+    return frozenset(i.name for i in visible_models())
+
+
+def check_openable(name: str) -> None:
+    """The one check of whose model a session may open; every path that opens a model for a
+    session goes through it (``loaders.cached_model``, before the cache is even asked).
+
+    Raises ModelError, with the same sentence for another browser's private model and for a
+    name nobody uses: nothing is loaded or read that depends on which it is."""
+    if name not in openable():
+        raise ModelError(NOT_OPENABLE)
 
 
 def model_title(info: ModelInfo) -> str:

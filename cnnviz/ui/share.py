@@ -13,6 +13,7 @@ import streamlit as st
 
 from cnnviz import links as L
 from cnnviz.a11y import alt_text
+from cnnviz.errors import CnnvizError
 from cnnviz.presenter import ROOT_PX
 from cnnviz.public_url import ENV as PUBLIC_ENV
 from cnnviz.public_url import PublicBase, lan_ipv4, public_base
@@ -55,11 +56,20 @@ def view_url(page_path: str, params: dict[str, str], base: PublicBase | None = N
 
 
 def qr_png(url: str, scale: int) -> bytes:
-    """A QR code of ``url`` as PNG bytes, ``scale`` pixels per module (medium error correction)."""
+    """A QR code of ``url`` as PNG bytes, ``scale`` pixels per module (medium error correction).
+
+    Raises CnnvizError when the link is longer than a QR code holds (2,331 bytes at this
+    error correction; a link with many choices or a hand-made one can be)."""
     import segno
 
     buf = io.BytesIO()
-    segno.make(url, error="m", micro=False).save(buf, kind="png", scale=scale, border=4)
+    try:
+        code = segno.make(url, error="m", micro=False)
+    except segno.DataOverflowError:
+        raise CnnvizError(
+            f"This link is too long for a QR code ({len(url):,} characters): copy the link instead."
+        ) from None
+    code.save(buf, kind="png", scale=scale, border=4)
     return buf.getvalue()
 
 
@@ -79,10 +89,13 @@ _QR_CSS = """
 
 
 @st.dialog("Scan to open this view", width="large")
-def _big_qr(url: str, warning: str | None) -> None:
+def _big_qr(url: str, warning: str | None = None) -> None:
     st.html(_QR_CSS)
     code, text = st.columns([1, 1], vertical_alignment="center")
-    code.image(qr_png(url, 12), alt=alt_text.qr(url))
+    try:
+        code.image(qr_png(url, 12), alt=alt_text.qr(url))
+    except CnnvizError as e:  # a link longer than a QR code holds: the sentence, and the link to copy
+        code.warning(str(e))
     with text:
         if warning:
             st.warning(warning, icon=":material/wifi_off:")

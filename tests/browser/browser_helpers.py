@@ -44,6 +44,11 @@ def server_output(proc) -> str:
     return proc.log.read().decode(errors="replace")
 
 
+# What the servers run: asgi.py (app.py with the owner-cookie middleware), as `make run` and
+# serve/ do. CNNVIZ_SERVER_SCRIPT=app.py runs Streamlit's own server without it, to compare.
+SERVER_SCRIPT = os.environ.get("CNNVIZ_SERVER_SCRIPT", "asgi.py")
+
+
 def start_server(
     env_extra: dict | None = None,
     port: int | None = None,
@@ -51,9 +56,9 @@ def start_server(
     launcher: list[str] | None = None,
     address: str = "127.0.0.1",
 ):
-    """Start `streamlit run app.py` listening on ``address``; returns (process, base url on 127.0.0.1).
+    """Start `streamlit run asgi.py` listening on ``address``; returns (process, base url on 127.0.0.1).
 
-    ``launcher``: what runs ``app.py [options]`` instead of ``python -m streamlit run``
+    ``launcher``: what runs ``asgi.py [options]`` instead of ``python -m streamlit run``
     (the profile bench's sampling launcher). ``address`` "0.0.0.0": every interface, as
     `make run` listens (the LAN address then reaches it too)."""
     port = port or _free_port()
@@ -65,7 +70,7 @@ def start_server(
     proc = subprocess.Popen(
         [
             *(launcher or [sys.executable, "-m", "streamlit", "run"]),
-            str(ROOT / "app.py"),
+            str(ROOT / SERVER_SCRIPT),
             "--server.address",
             address,
             "--server.port",

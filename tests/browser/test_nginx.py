@@ -1,5 +1,6 @@
 """The classroom recipe end to end: serve/serve_lan.sh (nginx + TLS + 2 app processes with
-sticky sessions) on loopback, a real Chromium uploading a photo through it."""
+sticky sessions) on loopback, a real Chromium uploading a photo through it and holding the
+owner cookie Secure, HttpOnly and SameSite=Strict."""
 
 from __future__ import annotations
 
@@ -148,6 +149,11 @@ def test_upload_and_media_through_nginx(lan, browser):
         assert len(streams) == 1 and not streams[0].is_closed(), [ws.url for ws in sockets]
         assert len(frames) > 10
         cookies = {c["name"]: c["value"] for c in ctx.cookies()}
+        # The owner cookie (cnnviz/owner_cookie.py) as the browser holds it behind TLS:
+        # Secure from nginx's X-Forwarded-Proto, HttpOnly, SameSite=Strict.
+        owner = next(c for c in ctx.cookies() if c["name"] == "cnnviz_owner")
+        assert (owner["secure"], owner["httpOnly"], owner["sameSite"]) == (True, True, "Strict"), owner
+        assert "cnnviz_owner" not in page.evaluate("document.cookie")
     except Exception:
         print("HTTP errors:", bad, "\naccess log:\n" + (run / "access.log").read_text()[-3000:])
         SHOTS.mkdir(parents=True, exist_ok=True)

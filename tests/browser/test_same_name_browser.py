@@ -26,7 +26,8 @@ TAKEN = re.compile(r"The name '([\w-]+)' is already taken; save under another, e
 
 
 def _owner(page) -> str:
-    page.wait_for_function("document.cookie.includes('cnnviz_owner=')", timeout=30_000)
+    # Set by the server on the page's websocket (HttpOnly: scripts cannot see it), so it is
+    # there once the page has loaded.
     return next(c["value"] for c in page.context.cookies() if c["name"] == "cnnviz_owner")
 
 

@@ -202,3 +202,15 @@ def test_store_can_be_switched_off(monkeypatch, tmp_path):
     monkeypatch.setenv("CNNVIZ_SHARE_UPLOADS", "1")
     monkeypatch.setenv("CNNVIZ_SHARE_HOURS", "0.5")
     assert default_store().enabled and default_store().ttl_seconds == 1800
+
+
+def test_a_model_link_says_the_same_for_a_private_name_and_an_unknown_one():
+    openable = {"efficientnet_lite0", "my_own"}
+    assert L.model("model", "my_own", openable) == "my_own"
+    said = []
+    for raw in ("alice_private", "nobody_s"):
+        with pytest.raises(L.LinkValueError) as e:
+            L.model("model", raw, openable)
+        said.append(str(e.value).replace(raw, "NAME"))
+        assert "efficientnet_lite0" not in str(e.value)  # no list of what exists
+    assert said[0] == said[1] == f"model `NAME` {L.NO_MODEL}"

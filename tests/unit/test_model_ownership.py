@@ -5,6 +5,7 @@ only by the browser that saved it."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 
 import pytest
@@ -100,10 +101,36 @@ def test_private_models_are_seen_by_their_owner_only():
     assert not usermodels.visible_to({"owner": usermodels.owner_id(ALICE), "shared": "true"}, BOB)
 
 
-def test_default_names_differ_per_browser_and_skip_taken_ones(tmp_path, monkeypatch):
+def test_default_names_carry_65_random_bits_and_skip_taken_ones(tmp_path, monkeypatch):
     monkeypatch.setenv("CNNVIZ_USER_MODELS", str(tmp_path))
-    a, b = results.default_name("tinyvgg", "shapes", ALICE), results.default_name("tinyvgg", "shapes", BOB)
-    assert a != b and results.NAME_RE.match(a) and results.NAME_RE.match(b)
+    tags = [results.name_tag() for _ in range(2000)]
+    assert len(set(tags)) == len(tags)
+    assert all(re.fullmatch(r"[0-9a-hjkmnp-tv-z]{4}-[0-9a-hjkmnp-tv-z]{4}-[0-9a-hjkmnp-tv-z]{5}", t) for t in tags)
+    # Every one of the 32 symbols at every one of the 13 places: the bits are all used.
+    # (2000 draws miss a given symbol at a given place with probability (31/32)^2000 < 1e-27.)
+    for place in range(13):
+        assert len({t.replace("-", "")[place] for t in tags}) == 32
+    assert results.TAG_BITS == 13 * 5 >= 64
+    a, b = results.default_name("tinyvgg", "shapes", tags[0]), results.default_name("tinyvgg", "shapes", tags[1])
+    assert a == f"my_tinyvgg_shapes_{tags[0]}" and a != b and results.NAME_RE.match(a)
     results.save_model(_model(0), _meta(a), owner=ALICE)
-    assert results.default_name("tinyvgg", "shapes", ALICE) == f"{a}_2"
-    assert results.NAME_RE.match(results.default_name("tinyvgg", "zip:my data/../x", ALICE))
+    assert results.default_name("tinyvgg", "shapes", tags[0]) == f"{a}_2"
+    long = results.default_name("custom", "zip:a very long folder name/../x" * 3, tags[2])
+    assert results.NAME_RE.match(long) and len(long) <= 44 and long.endswith(tags[2])
+    results.save_model(_model(0), _meta(long), owner=ALICE)
+    assert results.default_name("custom", "zip:a very long folder name/../x" * 3, tags[2]) == f"{long}_2"
+
+
+def test_scan_sees_a_sidecar_rewritten_and_weights_that_arrive_late(tmp_path):
+    results.save_model(_model(0), _meta("m"), tmp_path / "m", owner=ALICE)
+    assert [u.meta["title"] for u in usermodels.scan(tmp_path)] == ["m"]
+    usermodels.save(_model(0), {**_meta("m"), "title": "renamed"}, tmp_path / "m")
+    assert [u.meta["title"] for u in usermodels.scan(tmp_path)] == ["renamed"]  # a new version, read again
+    (tmp_path / "m.json").write_text("{not json")
+    assert usermodels.scan(tmp_path) == []
+    weights = (tmp_path / "m.safetensors").read_bytes()
+    (tmp_path / "m.safetensors").unlink()
+    (tmp_path / "m.json").write_text(json.dumps({**_meta("m"), "format": usermodels.FORMAT}))
+    assert usermodels.scan(tmp_path) == []  # no weights yet
+    (tmp_path / "m.safetensors").write_bytes(weights)
+    assert [u.name for u in usermodels.scan(tmp_path)] == ["m"]  # not remembered as broken

@@ -1,0 +1,16 @@
+"""CNN Explorer as served to a class: ``streamlit run asgi.py`` (``make run``, serve/, the test
+and bench servers).
+
+``app.py`` is the app; this file runs it in Streamlit's ASGI mode (``st.App``, which
+``streamlit run`` recognises) to add one middleware: the owner cookie, set by the server's
+reply with ``HttpOnly``, ``SameSite=Strict`` and, over HTTPS, ``Secure``
+(``cnnviz/owner_cookie.py``). Every option of ``.streamlit/config.toml`` and of the command
+line applies as with ``streamlit run app.py``.
+"""
+
+import streamlit as st
+from starlette.middleware import Middleware
+
+from cnnviz.owner_cookie import OwnerCookie
+
+app = st.App("app.py", middleware=[Middleware(OwnerCookie)])
