@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from cnnviz.ui import history, links, menu_semantics, state, theme, upload_limits, upload_names
+from cnnviz.ui import history, links, menu_semantics, session_end, state, theme, upload_limits, upload_names
 from cnnviz.ui.process import keep_imports_out_of_gc, preload_pages, send_pictures_without_delay, torch_threads
 from cnnviz.ui.share import presenter_style
 from cnnviz.ui.sidebar import render_sidebar
@@ -15,6 +15,7 @@ preload_pages(Path(__file__).parent / "pages")
 send_pictures_without_delay()
 upload_limits.install()  # once per process: caps on uploads held by Streamlit (incl. URLs filled without a widget)
 upload_names.install()  # once per process: a NUL in an upload's name broke its session's every run
+session_end.watch()  # what this session holds is given back when it ends
 
 st.set_page_config(page_title="CNN Explorer", page_icon=":material/search:", layout="wide")
 theme.apply()

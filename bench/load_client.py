@@ -78,6 +78,7 @@ class AppSession:
     pages: dict[str, str] = field(default_factory=dict)  # page title -> page_script_hash
     widget_ids: dict[str, str] = field(default_factory=dict)  # user key -> widget id
     bytes_in: int = 0  # websocket messages and fetched media received so far
+    query_string: str = ""  # the page URL's query (without "?"), sent with every rerun as a tab does
     _states: dict[str, WidgetState] = field(default_factory=dict)
     _page_hash: str = ""
 
@@ -184,6 +185,15 @@ class AppSession:
         self._send(BackMsg(rerun_script=self._client_state()))
         return self._read_run(t)
 
+    def upload_files(self, key: str, files: list[tuple[str, bytes]], mime: str = "image/png") -> RunResult:
+        """Put several files (a folder's: relative names such as ``data/cat/0.png``) into the
+        multi-file uploader with ``key``, as a browser does, and wait for the run."""
+        t = time.perf_counter()
+        infos = [self.put_file(name, data, mime) for name, data in files]
+        self._set(key, file_uploader_state_value=FileUploaderState(uploaded_file_info=infos))
+        self._send(BackMsg(rerun_script=self._client_state()))
+        return self._read_run(t)
+
     def clear_caches(self) -> RunResult:
         """The menu's "Clear cache" (any client can send it): empties st.cache_data and
         st.cache_resource, which hold nothing shared - models and results live in the app's
@@ -202,7 +212,9 @@ class AppSession:
     # --- plumbing -----------------------------------------------------------------------
     def _client_state(self) -> ClientState:
         return ClientState(
-            page_script_hash=self._page_hash, widget_states=WidgetStates(widgets=list(self._states.values()))
+            page_script_hash=self._page_hash,
+            widget_states=WidgetStates(widgets=list(self._states.values())),
+            query_string=self.query_string,
         )
 
     def _set(self, key: str, **value) -> None:
@@ -236,6 +248,8 @@ class AppSession:
                 if msg.new_session.initialize.session_id:
                     self.session_id = msg.new_session.initialize.session_id
                 self._set_pages(msg.new_session.app_pages)
+            elif kind == "page_info_changed":  # the app wrote st.query_params: the tab's URL follows
+                self.query_string = msg.page_info_changed.query_string
             elif kind == "navigation":
                 self._set_pages(msg.navigation.app_pages)
                 self._page_hash = msg.navigation.page_script_hash or self._page_hash

@@ -93,6 +93,11 @@ def begin(url_path: str) -> None:
     _run.page, _run.spec, _run.applied, _run.problems, _run.quiet = url_path, {}, {}, [], False
     _run.began = True
     query = st.query_params.to_dict()
+    too_long = L.query_too_long(query)
+    if too_long:
+        _run.problems.append(too_long)
+        st.query_params.clear()  # not kept: the view's own link replaces it
+        query = {}
     last = ss.get(state.LINK_LAST)
     written = ss.get(state.LINK_WRITTEN) or {}
     qkey = _canon(query)

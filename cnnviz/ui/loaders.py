@@ -25,8 +25,9 @@ from cnnviz.capture import capture, capture_layers
 from cnnviz.catalogue import catalogue, find_layer, map_layers
 from cnnviz.errors import CheckpointError, CnnvizError, WeightsUnavailable
 from cnnviz.featuremaps import capture_range
-from cnnviz.images import image_digest
+from cnnviz.images import decode_cost, image_digest
 from cnnviz.loaded_model import LoadedModel
+from cnnviz.model_cost import load_shared
 from cnnviz.pooling import layer_io
 from cnnviz.predict import predict
 from cnnviz.ui import state
@@ -34,7 +35,7 @@ from cnnviz.ui.notices import weights_notice
 from cnnviz.ui.owner import check_openable
 from cnnviz.ui.process import model_replicas
 from cnnviz.ui.progress_bar import ProgressBar
-from cnnviz.zoo import SHIPPED_DIR, download_weights, load_model, user_models_dir, warm_up
+from cnnviz.zoo import SHIPPED_DIR, download_weights, user_models_dir
 
 R = TypeVar("R")
 
@@ -63,19 +64,16 @@ def model_version(name: str, weights: str) -> str:
 
 
 def cached_model(name: str, weights: str) -> LoadedModel:
-    """The shared model, loaded once per (name, weights, content) and kept in cache.MODELS.
-    LoadedModel.use() serialises and restores it for each caller. A model this browser may
-    not open raises ModelError before anything is looked up or read (owner.check_openable)."""
+    """The shared model, loaded once per (name, weights, content) and kept in cache.MODELS
+    (cnnviz.model_cost: refused when it could not stay there with its copies, big loads one
+    at a time, memory reserved with the guard). LoadedModel.use() serialises and restores it
+    for each caller. A model this browser may not open raises ModelError before anything is
+    looked up or read (owner.check_openable)."""
     check_openable(name)
 
     def load() -> LoadedModel:
-        memguard.check("loading this model")
         with st.spinner("Loading the model…"):
-            lm = load_model(name, weights, download=False)
-            warm_up(lm)
-            lm.add_replicas(model_replicas())
-            lm.make_fast_copies()
-        return lm
+            return load_shared(name, weights, replicas=model_replicas(), cache=cache.MODELS)
 
     return cache.MODELS.get_or_compute(("model", name, weights, model_version(name, weights)), load)
 
@@ -136,8 +134,8 @@ def loaded_model() -> LoadedModel:
 
 
 def _decode_checked(data: bytes, name: str) -> Image.Image:
-    memguard.check("decoding this image")
-    return lanes.decode_upload(data, name=name)
+    with memguard.reserve(decode_cost(data), "decoding this image"):
+        return lanes.decode_upload(data, name=name)
 
 
 def _decode(digest: str, data: bytes, name: str) -> Image.Image:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -107,6 +108,17 @@ def stop_server(proc) -> None:
         proc.kill()
     if getattr(proc, "log", None) is not None:
         proc.log.close()
+
+
+def proc_status(pid: int, field: str) -> int:
+    """A memory field of /proc/PID/status (``VmRSS``, ``VmHWM``...) in bytes."""
+    text = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(rf"{field}:\s+(\d+) kB", text).group(1)) << 10
+
+
+def reset_peak(pid: int) -> None:
+    """Start a new peak: VmHWM := VmRSS (``/proc/PID/clear_refs`` ← 5, Linux >= 4.0)."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
 def wait_idle(page, timeout: float = 60_000) -> None:
