@@ -9,8 +9,9 @@ from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
 from cnnviz.faithfulness import STEPS, compare_pictures
 from cnnviz.ui import explain_views as xv
-from cnnviz.ui import links, loaders, state
+from cnnviz.ui import links, loaders, present, state
 from cnnviz.ui.download import download_png
+from cnnviz.ui.scales import colour_scale
 
 EXPLAINER = """
 Each method answers *"what made the score of this class high?"* in its own way (the
@@ -84,6 +85,7 @@ for i, m in enumerate(methods):
         st.markdown(f"**{m.title}**{where} · **{e.seconds * 1000:.0f} ms**")
         st.caption(m.about)
         download_png(png, f"{m.name}_{lm.name}_{e.target}", f"xm_{m.name}")
+colour_scale(cmap, "none", "strongest")
 lo, hi = alt_text.CMAP_ENDS.get(cmap, ("low", "high"))
 st.caption(
     f"Colours: each map from none ({lo}) to its strongest evidence ({hi}), scaled to its own maximum "
@@ -106,7 +108,7 @@ elif busy:
     st.info("Faithfulness is measured once the slow methods above are done.")
 elif (res := xv.queued_faithfulness(target, {k: v.map for k, v in results.items()})[0]) is not None:
     titles = {k: E.METHODS[k].title for k in results} | {"random": "random order"}
-    st.altair_chart(xv.curves_chart(res, titles))
+    st.altair_chart(present.chart(xv.curves_chart(res, titles)))
     table = pd.DataFrame(
         [
             {

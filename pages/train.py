@@ -6,7 +6,7 @@ from cnnviz.a11y import alt_lessons
 from cnnviz.errors import CnnvizError
 from cnnviz.training import results, trainer
 from cnnviz.training.fit import TrainConfig
-from cnnviz.ui import job_views, links, state
+from cnnviz.ui import job_views, links, present, state
 from cnnviz.ui import train_results as tr
 from cnnviz.ui import train_widgets as tw
 from cnnviz.ui.owner import name_tag, owner_token, share_default
@@ -99,8 +99,8 @@ def live() -> None:
     loss, acc, right = st.columns([1, 1, 0.8])
     charts = tr.curves(s.history)
     if charts is not None:
-        loss.altair_chart(charts[0], width="stretch")
-        acc.altair_chart(charts[1], width="stretch")
+        loss.altair_chart(present.chart(charts[0]), width="stretch")
+        acc.altair_chart(present.chart(charts[1]), width="stretch")
     img = tw.filters_image(s.filters)
     if img is not None:
         right.image(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import functools
 
+import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -17,7 +18,7 @@ from cnnviz.a11y import alt_lessons, alt_text, chart_text
 from cnnviz.catalogue import LayerInfo
 from cnnviz.errors import CnnvizError
 from cnnviz.loaded_model import LoadedModel
-from cnnviz.ui import job_views, loaders, selection, state
+from cnnviz.ui import job_views, loaders, present, selection, state
 
 STEPS = (32, 64, 128, 256, 512)
 FEATVIS_SIZE = 128  # px: ImageNet models are visualised at 128², smaller models at their own size
@@ -141,9 +142,14 @@ def weights_panel(lm: LoadedModel, layers: list[LayerInfo], layer: LayerInfo, ch
         return
     norms = chan.input_norms(w)
     frame = pd.DataFrame({"input channel": np.arange(len(norms)), "weight norm": norms})
-    st.bar_chart(
-        frame, x="input channel", y="weight norm", height=SHOWN, alt=chart_text.input_norms(conv.name, channel, norms)
+    # an Altair chart rather than st.bar_chart: its labels can grow in presenter mode
+    bars = (
+        alt.Chart(frame, description=chart_text.input_norms(conv.name, channel, norms))
+        .mark_bar()
+        .encode(x="input channel:O", y="weight norm:Q")
+        .properties(height=SHOWN)
     )
+    st.altair_chart(present.chart(bars), width="stretch")
     top = np.argsort(-norms)[:3]
     st.caption(
         f"{where}: {w.shape[1]}×{w.shape[2]} weights on each of {w.shape[0]} input channels; "

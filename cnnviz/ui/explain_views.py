@@ -13,12 +13,13 @@ from PIL import Image
 
 from cnnviz import explain as E
 from cnnviz import render
-from cnnviz.a11y import alt_text, chart_text
+from cnnviz.a11y import chart_text
 from cnnviz.adversarial import fgsm
 from cnnviz.faithfulness import compare
 from cnnviz.progress import Progress
 from cnnviz.ui import job_views, loaders, state
 from cnnviz.ui.charts import labelled
+from cnnviz.ui.scales import colour_scale
 
 # jet is the colouring Grad-CAM is known by; viridis and inferno keep their order for
 # colour-blind viewers (their lightness rises monotonically: tests/unit/test_colour_vision.py)
@@ -179,16 +180,10 @@ def goal_names(lm) -> dict[int, str]:
     return {-1: "any wrong class (FGSM)"} | {i: f"{lm.label(i)} ({i})" for i in range(len(lm.classes))}
 
 
-def legend(d: render.Display, width: int = 320) -> None:
+def legend(d: render.Display) -> None:
     """The colour strip with its end values and a sentence saying what the colours mean."""
-    lo, hi = (f"{d.vmin:.3g}", f"{d.vmax:.3g}")
-    middle = "0" if d.vmin < 0 < d.vmax else None
-    st.image(
-        render.to_png(render.upscale(render.colorbar(d.cmap, width=width, height=14), 1)),
-        width=width,
-        alt=alt_text.colour_scale(d.cmap, lo, hi, middle),
-    )
-    st.caption(f"{lo} ← → {hi} · {d.legend}")
+    colour_scale(d.cmap, f"{d.vmin:.3g}", f"{d.vmax:.3g}", "0" if d.vmin < 0 < d.vmax else None)
+    st.caption(d.legend)
 
 
 # Marker and dash per method, in METHODS order: with the colour and a name at each line's end,

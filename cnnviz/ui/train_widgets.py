@@ -23,7 +23,7 @@ from cnnviz.training import class_folders, datasets, imageset, shots
 from cnnviz.training.augment import Augment
 from cnnviz.training.augment import preview as aug_preview
 from cnnviz.training.recipes import recipe_for
-from cnnviz.ui import accept, held_uploads, state
+from cnnviz.ui import accept, held_uploads, present, state
 from cnnviz.ui.charts import labelled
 from cnnviz.ui.train_results import SPLIT_COLOURS
 
@@ -185,10 +185,12 @@ def dataset_section() -> imageset.ImageDataset | None:
     )
     left, right = st.columns([1, 1.2])
     left.altair_chart(
-        (
-            bars.mark_bar().encode(color=alt.Color("split:N", scale=SPLIT_COLOURS, legend=None))
-            + labelled(bars.encode(text="label:N"), align="left", dx=3, fontSize=12)
-        ).properties(height=min(360, 36 * len(ds.classes) + 40), description=chart_text.class_counts(ds.counts())),
+        present.chart(
+            (
+                bars.mark_bar().encode(color=alt.Color("split:N", scale=SPLIT_COLOURS, legend=None))
+                + labelled(bars.encode(text="label:N"), align="left", dx=3, fontSize=12)
+            ).properties(height=min(360, 36 * len(ds.classes) + 40), description=chart_text.class_counts(ds.counts()))
+        ),
         width="stretch",
     )
     grid = imageset.preview(ds, per_class=8)
