@@ -106,7 +106,9 @@ def test_a_model_saved_again_under_its_name_is_not_served_from_the_cache():
 def test_a_model_bigger_than_the_model_cache_gets_a_sentence_not_a_load(monkeypatch):
     """Issue 23: VGG-16 did not fit the model cache with its copies and was loaded again on
     every page view. A model that could not stay is refused before it loads, in one sentence."""
-    monkeypatch.setattr(cache.MODELS, "max_bytes", 100 << 20)  # ResNet-18 with its copies: ~130 MB
+    # a fresh, small model cache: ResNet-18 with its copies (~130 MB) cannot stay in it, and no
+    # earlier test's ResNet-18 is already there to be served without a load
+    monkeypatch.setattr(cache, "MODELS", cache.SharedCache("models", 100 << 20))
     at = AppTest.from_file(APP, default_timeout=180)
     at.session_state["weights_choice"] = "random"
     at.session_state["model_name"] = "resnet18"

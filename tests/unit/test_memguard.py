@@ -35,7 +35,9 @@ def test_near_the_budget_heavy_work_is_refused_with_a_message(monkeypatch):
         memguard.check("decoding this image")
     msg = str(e.value)
     assert "decoding this image cannot start" in msg and f"of {rss_mb + 100} MB" in msg
-    monkeypatch.setenv("CNNVIZ_MEMORY_BUDGET_MB", str(rss_mb))  # no room at all
+    # no room at all: well under what the process holds, since the guard first sweeps garbage
+    # and returns free heap (cnnviz.reclaim), which can bring RSS below a budget set to it
+    monkeypatch.setenv("CNNVIZ_MEMORY_BUDGET_MB", str(rss_mb // 2))
     with pytest.raises(memguard.ServerBusy):
         class_folders.from_files([("cat/a.png", b"x"), ("dog/b.png", b"y")])
     monkeypatch.setenv("CNNVIZ_MEMORY_BUDGET_MB", str(rss_mb + 2000))
