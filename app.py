@@ -4,7 +4,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from cnnviz.ui import history, links, menu_semantics, state, theme, upload_limits, upload_names
+from cnnviz.ui import history, links, menu_semantics, session_end, state, theme, upload_limits, upload_names
+from cnnviz.ui.fair_runs import student_turn
+from cnnviz.ui.owner import owner_token
 from cnnviz.ui.process import keep_imports_out_of_gc, preload_pages, send_pictures_without_delay, torch_threads
 from cnnviz.ui.share import presenter_style
 from cnnviz.ui.sidebar import render_sidebar
@@ -15,6 +17,7 @@ preload_pages(Path(__file__).parent / "pages")
 send_pictures_without_delay()
 upload_limits.install()  # once per process: caps on uploads held by Streamlit (incl. URLs filled without a widget)
 upload_names.install()  # once per process: a NUL in an upload's name broke its session's every run
+session_end.watch()  # what this session holds is given back when it ends
 
 st.set_page_config(page_title="CNN Explorer", page_icon=":material/search:", layout="wide")
 theme.apply()
@@ -59,7 +62,8 @@ menu_semantics.repair()  # after the sidebar's own widgets: its empty element si
 notice = st.container()  # the top of the main area: a message about an unusable link
 presenter_style()
 try:
-    nav.run()
+    with student_turn(owner_token()):  # one page run at a time per student, however many tabs
+        nav.run()
 except links.PageEnd:  # links.stop(): the page ended early, its view still goes into the URL
     pass
 finally:

@@ -8,6 +8,10 @@ Fourier parametrisation, the random affine transform, redirected ReLUs and Adam.
 Must-show rows: the optimised input excites its channel (spatial mean) more than every
 image of the model's pool (EfficientNet-Lite0: 378 crops of the shipped photos at 224²;
 TinyVGG: MNIST-5k).
+
+Queue rows (issue 23 item 7): a classmate's visualisation through the job queue
+(cnnviz.jobs) after one student queued ten tabs of them, against the same job alone, with
+the server's default slots (target ≤ 2×) and with one slot (reported).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import torch
 from bench import Row, paired, ratios, spread
 
 MODEL, LAYER, CHANNEL, SIZE, STEPS = "efficientnet_lite0", "blocks.8.expand.act", 7, 128, 256
+QUEUE_STEPS, QUEUE_ROUNDS, TABS = 48, 3, 10
 
 
 def _timing(lm, layer) -> tuple[Row, float]:
@@ -80,6 +85,54 @@ def _beats_pool(lm, layer_name: str, channel: int, size: int, steps: int, pool: 
     )
 
 
+def _queued_seconds(lm, engine, seed: int, tabs: int) -> float:
+    """Seconds from submitting a classmate's visualisation to its end, after ``tabs`` of
+    another student's were queued (and the first of them started)."""
+    from cnnviz import featvis
+
+    def job(s: int):
+        req = featvis.Request(LAYER, CHANNEL, SIZE, QUEUE_STEPS, s)  # its own seed: never cached
+        return lambda on_progress, should_stop: featvis.visualize(lm, req, should_stop=should_stop)
+
+    hostile = [engine.submit("eve", f"eve{i}", "featvis", seed, job(seed + 1 + i)) for i in range(tabs)]
+    while hostile and hostile[0].status == "queued":
+        time.sleep(0.01)
+    t = time.perf_counter()
+    mine = engine.submit("ann", "ann", "featvis", seed, job(seed))
+    mine.join()
+    seconds = time.perf_counter() - t
+    for i, j in enumerate(hostile):
+        engine.forget(f"eve{i}", "featvis")
+        j.join()
+    return seconds
+
+
+def _queue_rows(lm) -> list[Row]:
+    from cnnviz import jobs
+
+    rows = []
+    for slots in (jobs.MAX_JOBS, 1):
+        engine = jobs.Engine(slots=slots, heartbeat_s=600, grace_s=600)
+        each = []
+        for r in range(QUEUE_ROUNDS):  # alone then with ten tabs, round after round: drift hits both
+            alone = _queued_seconds(lm, engine, 10_000 * slots + 100 * r, 0)
+            each.append(_queued_seconds(lm, engine, 10_000 * slots + 100 * r + 50, TABS) / alone)
+        ratio = statistics.median(each)
+        default = slots == jobs.MAX_JOBS
+        rows.append(
+            Row(
+                f"queue: a classmate's featvis ({QUEUE_STEPS} steps) after {TABS} tabs of another "
+                f"student's, {slots} slot(s){' (default)' if default else ''}, vs alone",
+                f"{ratio:.2f}x",
+                "alone",
+                ratio,
+                f"≤ 2.00 ({spread(each)})" if default else f"report ({spread(each)})",
+                ratio <= 2.0 or not default,
+            )
+        )
+    return rows
+
+
 def run() -> list[Row]:
     from cnnviz.catalogue import catalogue, find_layer
     from cnnviz.zoo import load_model
@@ -95,6 +148,7 @@ def run() -> list[Row]:
             row,
             _beats_pool(lm, LAYER, CHANNEL, SIZE, STEPS, "gallery"),
             _beats_pool(tiny, "features.3.act", 0, 28, 256, "mnist5k"),
+            *_queue_rows(lm),
         ]
     finally:
         torch.set_num_threads(threads)

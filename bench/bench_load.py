@@ -14,6 +14,10 @@ target). Rows: identical results + errors, p50 / p95 interaction latency against
 single-user, the server's peak RSS, RSS growth over 100 reruns (first run).
 ``CNNVIZ_LOAD_SESSIONS`` (default 30) and ``CNNVIZ_LOAD_RAMP`` (seconds, default 20)
 change the class (fewer sessions: a cheaper check, not the target's measurement).
+Issue 23's hostile student (bench/hostile_class.py: VGG-16 asked for, idle sessions with
+long query strings, a flood of uploads, tabs of long jobs; ``CNNVIZ_LOAD_ATTACKS`` picks
+them, empty for none) attacks throughout phase 2; its rows say what it got, and the class's
+rows above measure what it cost the class.
 ``CNNVIZ_LOAD_PROCESSES`` (default 1) serves the class from that many app processes, session
 i on process i mod N, as the nginx recipe (serve/) spreads students; the memory row is then
 the sum of the processes' peak PSS (a sum of RSS would count shared libraries N times).
@@ -38,6 +42,7 @@ import numpy as np
 from PIL import Image
 
 from bench import Row, spread, target
+from bench.hostile_class import ATTACKS, Attacks, HostileStudent, attack_rows, links_kept
 from bench.load_client import AppSession, RunResult
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,6 +65,10 @@ TARGET_GROWTH = 1.10
 # while the others work; their results must stay identical and the peak within budget.
 HOSTILE = os.environ.get("CNNVIZ_LOAD_HOSTILE", "1") != "0"
 HOSTILE_FILES = ("16-bit PNG bomb (9400²)", "float TIFF bomb (9400²)", "decompression bomb", "1500×1 line")
+# Issue 23's hostile student (bench/hostile_class.py) attacks during the class too; the
+# stores are made small enough that the upload flood would push the class's photos out
+# if students had no share of their own.
+STORES = {"CNNVIZ_SHARE_MAX_MB": "24", "CNNVIZ_SHARE_STUDENT_MB": "3", "CNNVIZ_UPLOAD_STUDENT_MB": "2"}
 
 
 def photo(i: int, variant: str = "") -> tuple[str, bytes]:
@@ -275,6 +284,8 @@ class LoadRun:
     peak_rss: int  # one process: its peak RSS; several: the sum of their peak PSS
     wall: float
     hostile: Hostile | None = None
+    attacks: Attacks | None = None
+    links: tuple[int, int] = (0, 0)  # the class's photos a link still opens after the flood, of all
 
     @property
     def errors(self) -> list[str]:
@@ -319,6 +330,14 @@ def load_run(env: dict, growth: bool = False) -> tuple[LoadRun, list[str], tuple
     finally:
         stop_server(proc)
     servers: list = []
+    images = Path(tempfile.mkdtemp(prefix="cnnviz_bench_images_"))
+    env = {
+        **env,
+        **STORES,
+        "CNNVIZ_SHARED_IMAGES": str(images),
+        "CNNVIZ_UPLOADS": tempfile.mkdtemp(prefix="cnnviz_bench_uploads_"),
+        "CNNVIZ_DISK_CACHE": tempfile.mkdtemp(prefix="cnnviz_bench_cache_"),  # jobs start from nothing
+    }
     try:
         for _ in range(N_PROCESSES):
             servers.append(start_server(env))
@@ -334,14 +353,17 @@ def load_run(env: dict, growth: bool = False) -> tuple[LoadRun, list[str], tuple
             pool = stack.enter_context(ThreadPoolExecutor(N_SESSIONS))
             t = time.perf_counter()
             bad = pool.submit(hostile_walk, urls[0], files, delays[0]) if HOSTILE else None
+            attacker = HostileStudent(urls[-1]).start() if ATTACKS else None
             together = list(
                 pool.map(
                     lambda i: walk(urls[i % len(urls)], i, pages, delay=delays[i], think=THINK_S),
                     range(first, N_SESSIONS),
                 )
             )
-            hostile = bad.result() if bad else None
             wall = time.perf_counter() - t
+            hostile = bad.result() if bad else None
+            attacks = attacker.finish() if attacker else None
+            links = (links_kept(images, [photo(i)[1] for i in range(first, N_SESSIONS)]), N_SESSIONS - first)
         _log(f"{N_SESSIONS} sessions together on {len(urls)} process(es) in {wall:.0f} s")
     finally:
         for proc, _ in servers:
@@ -354,7 +376,7 @@ def load_run(env: dict, growth: bool = False) -> tuple[LoadRun, list[str], tuple
         + " + ".join(f"{r.peak_pss / 2**30:.2f}" for r in rss)
         + " GB"
     )
-    return LoadRun(alone[first:], together, peak, wall, hostile), pages, mem
+    return LoadRun(alone[first:], together, peak, wall, hostile, attacks, links), pages, mem
 
 
 def run() -> list[Row]:
@@ -389,6 +411,8 @@ def run() -> list[Row]:
                 msgs == expected * len(runs) and not exc,
             )
         )
+    if ATTACKS:
+        hostile_rows += attack_rows([one.attacks for one in runs], [one.links for one in runs], _log)
     p50 = [b / a for a, b in (one.pct(50) for one in runs)]
     p95 = [b / a for a, b in (one.pct(95) for one in runs)]
     last50, last95 = runs[-1].pct(50), runs[-1].pct(95)

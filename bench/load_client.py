@@ -61,8 +61,8 @@ class RunResult:
     seconds: float
 
     def text(self) -> str:
-        """All markdown / heading / caption text of the run, one element a line."""
-        return "\n".join(c for k, c in self.view if k in ("markdown", "heading", "alert", "imgs"))
+        """All markdown / heading / caption / progress text of the run, one element a line."""
+        return "\n".join(c for k, c in self.view if k in ("markdown", "heading", "alert", "imgs", "progress"))
 
 
 @dataclass
@@ -78,6 +78,9 @@ class AppSession:
     pages: dict[str, str] = field(default_factory=dict)  # page title -> page_script_hash
     widget_ids: dict[str, str] = field(default_factory=dict)  # user key -> widget id
     bytes_in: int = 0  # websocket messages and fetched media received so far
+    query_string: str = ""  # the page URL's query (without "?"), sent with every rerun as a tab does
+    owner: str = ""  # the browser's cnnviz_owner cookie (32 hex digits): tabs of one student
+    fragments: set[str] = field(default_factory=set)  # st.fragment(run_every=...) ids to poll
     _states: dict[str, WidgetState] = field(default_factory=dict)
     _page_hash: str = ""
 
@@ -90,8 +93,13 @@ class AppSession:
         self._stack = contextlib.ExitStack()
 
     # --- connection -------------------------------------------------------------------
-    def open(self) -> RunResult:
-        """Connect (cookie, websocket) and run the default page, as a page load does."""
+    def open(self, query: str | None = None) -> RunResult:
+        """Connect (cookie, websocket) and run the default page, as a page load does; ``query``:
+        a link's query string (``model=...&image=...``; default: ``query_string``)."""
+        if query is not None:
+            self.query_string = query
+        if self.owner:
+            self.http.cookies.set("cnnviz_owner", self.owner)
         # The index page hands out the cookies a browser would have (XSRF, nginx's route).
         self.http.get(self.base_url + "/", timeout=self.timeout).raise_for_status()
         self.http.get(self.base_url + "/_stcore/health", timeout=self.timeout).raise_for_status()
@@ -138,10 +146,33 @@ class AppSession:
         self._send(BackMsg(rerun_script=self._client_state()))
         return self._read_run(t)
 
+    def poll(self) -> RunResult | None:
+        """What the browser's timers do for ``st.fragment(run_every=...)``: rerun each such
+        fragment once (a job's progress, its heartbeat). The last run, or None if none."""
+        out = None
+        for fid in sorted(self.fragments):
+            t = time.perf_counter()
+            self._send(BackMsg(rerun_script=self._client_state(fragment_id=fid, is_auto_rerun=True)))
+            out = self._read_run(t, fragment=True)
+        return out
+
     def choose(self, key: str, option: str) -> RunResult:
         """Pick ``option`` (its displayed text) in the radio or selectbox with ``key``."""
         self._set(key, string_value=option)
         return self.rerun()
+
+    def set_widget(self, key: str, **value) -> RunResult:
+        """Set the widget with ``key`` to a value (``int_value=3``, ...) and rerun."""
+        self._set(key, **value)
+        return self.rerun()
+
+    def click(self, key: str) -> RunResult:
+        """Press the button with ``key`` (sent once, as the frontend does)."""
+        self._set(key, trigger_value=True)
+        try:
+            return self.rerun()
+        finally:
+            self._states.pop(self.widget_ids[key], None)
 
     def switch_page(self, title: str) -> RunResult:
         """Click the navigation link ``title``."""
@@ -184,6 +215,15 @@ class AppSession:
         self._send(BackMsg(rerun_script=self._client_state()))
         return self._read_run(t)
 
+    def upload_files(self, key: str, files: list[tuple[str, bytes]], mime: str = "image/png") -> RunResult:
+        """Put several files (a folder's: relative names such as ``data/cat/0.png``) into the
+        multi-file uploader with ``key``, as a browser does, and wait for the run."""
+        t = time.perf_counter()
+        infos = [self.put_file(name, data, mime) for name, data in files]
+        self._set(key, file_uploader_state_value=FileUploaderState(uploaded_file_info=infos))
+        self._send(BackMsg(rerun_script=self._client_state()))
+        return self._read_run(t)
+
     def clear_caches(self) -> RunResult:
         """The menu's "Clear cache" (any client can send it): empties st.cache_data and
         st.cache_resource, which hold nothing shared - models and results live in the app's
@@ -200,9 +240,12 @@ class AppSession:
         return r.content
 
     # --- plumbing -----------------------------------------------------------------------
-    def _client_state(self) -> ClientState:
+    def _client_state(self, **fragment) -> ClientState:
         return ClientState(
-            page_script_hash=self._page_hash, widget_states=WidgetStates(widgets=list(self._states.values()))
+            page_script_hash=self._page_hash,
+            widget_states=WidgetStates(widgets=list(self._states.values())),
+            query_string=self.query_string,
+            **fragment,
         )
 
     def _set(self, key: str, **value) -> None:
@@ -224,9 +267,10 @@ class AppSession:
         msg.ParseFromString(data)
         return msg
 
-    def _read_run(self, t0: float) -> RunResult:
+    def _read_run(self, t0: float, fragment: bool = False) -> RunResult:
         """Read ForwardMsgs until this run's ``script_finished``; keep the final element at
-        each delta path (a spinner is replaced by what it was waiting for)."""
+        each delta path (a spinner is replaced by what it was waiting for). ``fragment``: a
+        fragment's own run, which redraws only its part of the page."""
         elements: dict[tuple[int, ...], object] = {}
         seen_ids: set[str] = set()
         while True:
@@ -235,7 +279,16 @@ class AppSession:
             if kind == "new_session":
                 if msg.new_session.initialize.session_id:
                     self.session_id = msg.new_session.initialize.session_id
+                if not msg.metadata.run.fragment_ids:  # a whole run: its fragments register anew
+                    self.fragments.clear()
+                    fragment = False
                 self._set_pages(msg.new_session.app_pages)
+            elif kind == "page_info_changed":  # the app wrote st.query_params: the tab's URL follows
+                self.query_string = msg.page_info_changed.query_string
+            elif kind == "auto_rerun":
+                self.fragments.add(msg.auto_rerun.fragment_id)
+            elif kind == "stop_auto_rerun":
+                self.fragments.difference_update(msg.stop_auto_rerun.fragment_ids)
             elif kind == "navigation":
                 self._set_pages(msg.navigation.app_pages)
                 self._page_hash = msg.navigation.page_script_hash or self._page_hash
@@ -255,8 +308,10 @@ class AppSession:
                     raise ProtocolError("the page failed to compile")
                 break
         seconds = time.perf_counter() - t0
-        # Like the frontend, report only widgets that are on the page now.
-        self._states = {k: v for k, v in self._states.items() if k in seen_ids}
+        # Like the frontend, report only widgets that are on the page now (a fragment's run
+        # redraws only its own).
+        if not fragment:
+            self._states = {k: v for k, v in self._states.items() if k in seen_ids}
         return self._summarise(elements, seconds)
 
     def _set_pages(self, app_pages) -> None:
@@ -285,6 +340,8 @@ class AppSession:
                 urls = [i.url for i in body.imgs]
                 media.extend(u for u in urls if "/media/" in u)
                 content = " ".join(f"{i.url}|{i.caption}" for i in body.imgs)
+            elif kind == "progress":
+                content = _TIMING.sub("#", body.text)  # a job's place in line or its steps
             elif kind == "download_button":
                 # Its URL names a per-session media file (or deferred callback); the label is the view.
                 content = body.label

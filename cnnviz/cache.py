@@ -5,13 +5,17 @@ predictions, decoded images) lives here rather than in Streamlit's ``st.cache_*`
 client can empty those with Streamlit's ``clear_cache`` message, and they bound entry
 counts, not memory. A :class:`SharedCache` is
 
-* an LRU bounded in **bytes** (:func:`nbytes` sizes arrays, tensors, models, PIL images,
-  dataclasses, dicts...); an entry larger than the whole budget is returned, not kept;
+* an LRU bounded in **bytes** (:func:`nbytes` sizes arrays, tensors, models with every copy
+  they hold, PIL images, dataclasses, dicts...); an entry larger than the whole budget is
+  returned to the callers waiting for it, not kept; :meth:`SharedCache.make_room` evicts
+  before a computation whose size is known in advance (a model), so that its memory is
+  not paid on top of a full cache;
 * keyed by content: callers put digests (of the image bytes, of the weights) in the key,
   so a changed file is a new key, never a stale hit;
 * computed once per key: a per-key lock makes 30 sessions asking for the same key at the
-  same moment wait for one computation instead of running thirty. Different keys compute
-  in parallel; a failed computation is not cached (the next caller tries again).
+  same moment wait for one computation instead of running thirty, and all get its result,
+  even one too big to keep. Different keys compute in parallel; a failed computation is
+  not cached (the next caller tries again).
 
 Budgets come from the environment, in MB (documented in README.md):
 ``CNNVIZ_MODEL_CACHE_MB`` (loaded models, default 2048), ``CNNVIZ_CAPTURE_CACHE_MB``
@@ -47,8 +51,10 @@ _OPAQUE = (type, types.ModuleType, types.FunctionType, types.MethodType, types.B
 # ---------------------------------------------------------------- sizes
 def nbytes(obj, _seen: set[int] | None = None) -> int:
     """Bytes held by ``obj``, counting an object reachable twice (two names of one array)
-    once. Arrays and tensors count their data; a module its parameters and buffers; a
-    PIL image its decoded pixels; containers, dataclasses and plain objects their parts."""
+    once. Arrays and tensors count their data (tensors sharing a storage count it once); a
+    module its parameters, buffers and any other tensor its modules keep (a conv weight
+    packed for oneDNN, cnnviz.fast_copy); a PIL image its decoded pixels; containers,
+    dataclasses and plain objects their parts."""
     seen: set = set() if _seen is None else _seen
     if id(obj) in seen or obj is None or isinstance(obj, (bool, int, float, complex)):
         return 0
@@ -59,6 +65,8 @@ def nbytes(obj, _seen: set[int] | None = None) -> int:
             return nbytes(base, seen)
         return int(obj.nbytes)
     if isinstance(obj, torch.Tensor):
+        if obj.is_mkldnn:  # an opaque oneDNN layout: no storage to ask; its elements (blocked padding aside)
+            return obj.numel() * obj.element_size()
         storage = obj.untyped_storage()
         if ("storage", storage.data_ptr()) in seen:  # a view of a tensor already counted
             return 0
@@ -72,7 +80,8 @@ def nbytes(obj, _seen: set[int] | None = None) -> int:
         w, h = obj.size
         return w * h * max(1, len(obj.getbands())) * (2 if obj.mode in ("I;16", "I;16B") else 1)
     if isinstance(obj, nn.Module):
-        return sum(nbytes(t, seen) for t in (*obj.parameters(), *obj.buffers()))
+        held = [v for m in obj.modules() for v in vars(m).values() if isinstance(v, torch.Tensor)]
+        return sum(nbytes(t, seen) for t in (*obj.parameters(), *obj.buffers(), *held))
     if isinstance(obj, dict):
         return sum(nbytes(k, seen) + nbytes(v, seen) for k, v in obj.items())
     if isinstance(obj, (list, tuple, set, frozenset)):
@@ -114,11 +123,14 @@ class CacheStats:
 
 
 class _InFlight:
-    __slots__ = ("lock", "waiters")
+    __slots__ = ("lock", "value", "waiters")
 
     def __init__(self) -> None:
         self.lock = threading.RLock()  # re-entrant: a computation may ask for its own key
         self.waiters = 0
+        # The result, for the callers that waited on this computation: a value too big to
+        # keep would otherwise be computed again by each of them, one after another.
+        self.value = _MISSING
 
 
 class SharedCache:
@@ -192,19 +204,31 @@ class SharedCache:
             if size > self.max_bytes:
                 self.stats.too_big += 1
                 return value
-            while self._entries and self._bytes + size > self.max_bytes:
-                _, (_, s, _) = self._entries.popitem(last=False)
-                self._bytes -= s
-                self.stats.evictions += 1
+            self._evict_for(size)
             self._entries[key] = (value, size, time.monotonic())
             self._bytes += size
         return value
 
+    def make_room(self, nbytes: int) -> None:
+        """Evict least recently used entries until ``nbytes`` more would fit (all of them
+        when ``nbytes`` exceeds the budget). For a computation whose size is known before it
+        runs, so that a full cache's entries are let go before its memory is allocated."""
+        with self._lock:
+            self._evict_for(nbytes)
+
+    def _evict_for(self, nbytes: int) -> None:
+        """Drop least recently used entries until ``nbytes`` more fit. Caller holds ``_lock``."""
+        while self._entries and self._bytes + nbytes > self.max_bytes:
+            _, (_, size, _) = self._entries.popitem(last=False)
+            self._bytes -= size
+            self.stats.evictions += 1
+
     def get_or_compute(self, key: Hashable, compute: Callable[[], V]) -> V:
         """The value kept under ``key``; otherwise ``compute()``, kept and returned.
 
-        Callers asking for one key at once wait for a single computation. An exception
-        from ``compute`` reaches its caller and is not kept.
+        Callers asking for one key at once wait for a single computation and all get its
+        result, kept or not (too big). An exception from ``compute`` reaches its caller
+        and is not kept (the next waiter tries again).
         """
         with self._lock:
             value = self._lookup(key)
@@ -214,6 +238,10 @@ class SharedCache:
             flight.waiters += 1
         try:
             with flight.lock:
+                if flight.value is not _MISSING:  # computed while we waited (kept or not)
+                    with self._lock:
+                        self.stats.hits += 1
+                    return flight.value
                 with self._lock:
                     value = self._lookup(key)  # another thread may have computed it meanwhile
                 if value is not _MISSING:
@@ -221,6 +249,7 @@ class SharedCache:
                 value = compute()
                 with self._lock:
                     self.stats.computes += 1
+                flight.value = value
                 return self.put(key, value)
         finally:
             with self._lock:

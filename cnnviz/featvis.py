@@ -18,7 +18,6 @@ are cached on disk by that key.
 
 from __future__ import annotations
 
-import copy
 import random
 import time
 from collections.abc import Callable
@@ -31,7 +30,7 @@ from torch import nn
 from cnnviz import diskcache
 from cnnviz.catalogue import LayerInfo, catalogue, find_layer
 from cnnviz.errors import CnnvizError, ModelError, Stopped
-from cnnviz.fast_copy import make_fast_copy
+from cnnviz.fast_copy import light_copy, make_fast_copy
 from cnnviz.fourier_image import FourierImage, random_affine
 from cnnviz.hooks import first_tensor, hooks
 from cnnviz.loaded_model import LoadedModel
@@ -146,7 +145,7 @@ def private_copy(lm: LoadedModel, layer: str | None = None) -> nn.Module:
     whose output the folding changes."""
     with lm.use() as model:
         fast = make_fast_copy(model, lm.blank_input(), pack=False)  # every step needs the input's gradient
-        local = copy.deepcopy(model) if layer in fast.folded else fast.model
+        local = light_copy(model) if layer in fast.folded else fast.model
     local.eval()
     for p in local.parameters():
         p.requires_grad_(False)

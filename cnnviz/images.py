@@ -150,15 +150,34 @@ def to_grayscale(img: Image.Image) -> Image.Image:
     return _to_rgb(img, "This image").convert("L")
 
 
-def header_size(data: bytes, max_side: int = 2048) -> tuple[int, int] | None:
-    """(width, height) to be decoded, from the header only (after JPEG's reduce-on-load
-    for ``max_side``); None when Pillow cannot even open the bytes."""
+def _header(data: bytes, max_side: int) -> tuple[tuple[int, int], int] | None:
+    """((width, height) to be decoded, bytes its pixels take) from the header only, after
+    JPEG's reduce-on-load for ``max_side``; None when Pillow cannot even open the bytes."""
     try:
         with Image.open(io.BytesIO(bytes(data)), formats=_OPEN_FORMATS) as img:
             _request_draft(img, max_side)
-            return img.size
+            return img.size, _decode_need(img)
     except Exception:  # decode_image gives the message
         return None
+
+
+def header_size(data: bytes, max_side: int = 2048) -> tuple[int, int] | None:
+    """(width, height) to be decoded, from the header only (after JPEG's reduce-on-load
+    for ``max_side``); None when Pillow cannot even open the bytes."""
+    got = _header(data, max_side)
+    return None if got is None else got[0]
+
+
+def decode_cost(data: bytes, max_side: int = 2048) -> int:
+    """What :func:`decode_image` of ``data`` may allocate, in bytes, from the header alone: the
+    decoded pixels (at most the decode budget: more is refused before decoding), the
+    ``max_side`` RGB result and a copy of the file; the file's size when there is no header."""
+    got = _header(data, max_side)
+    if got is None:  # not an image: nothing is decoded
+        return len(data)
+    (w, h), need = got
+    scale = min(1.0, max_side / max(w, h, 1))
+    return min(need, DECODE_BUDGET_BYTES) + int(w * scale) * int(h * scale) * 3 + len(data)
 
 
 def image_digest(data: bytes) -> str:
@@ -209,12 +228,19 @@ def _check_size(img: Image.Image, label: str) -> None:
         )
 
 
-def _check_budget(img: Image.Image, label: str) -> None:
-    """Refuse an image whose decoded pixels would not fit the per-upload memory budget."""
+def _decode_need(img: Image.Image) -> int:
+    """Bytes Pillow allocates to decode ``img`` (opened, after draft())."""
     w, h = img.size  # after draft(): a JPEG decoded at 1/2..1/8 scale needs less
     need = w * h * _BYTES_PER_PIXEL.get(img.mode, 4)
     if img.format == "TIFF":
         need *= 2  # libtiff decodes a strip into its own buffer first: measured 2x for one strip
+    return need
+
+
+def _check_budget(img: Image.Image, label: str) -> None:
+    """Refuse an image whose decoded pixels would not fit the per-upload memory budget."""
+    w, h = img.size
+    need = _decode_need(img)
     if need > DECODE_BUDGET_BYTES:
         raise ImageError(
             f"{label} would need {need / 2**20:.0f} MB to decode ({w}×{h}, {img.mode}); "

@@ -1,39 +1,72 @@
-"""Long work for a web page in a background thread: a feature visualisation, an examples pass.
+"""One queue for a class's long jobs: feature visualisations, top-image passes, trainings and
+slow explanations all wait and run here, shared fairly between students.
 
-One job per (browser session, kind); a process-wide semaphore lets ``CNNVIZ_MAX_JOBS``
-(default 1) run at once, so the rest queue (as trainings do, see training/trainer.py). The
-page polls :meth:`Job.snapshot`; a job whose page stopped polling stops itself, and a
-stopped job raises ``Stopped`` inside its work, which keeps nothing half-written.
+* **Per student.** A job belongs to a student (``owner``: the browser's owner token), not to
+  a tab. A student runs at most one job at a time; the rest of theirs wait in the order they
+  asked for them, whichever tab asked.
+* **Round-robin by arrival across students.** Each job gets a turn when it is submitted,
+  ``max(turn being served now, the student's last turn + 1)``, and the waiting job with the
+  lowest turn (then the earliest) runs next. A classmate's first job therefore waits only for
+  the jobs already running, never behind a student's tenth; jobs of different students that
+  get the same turn run first come, first served.
+* **How many at once.** ``CNNVIZ_MAX_JOBS`` (default 2: the one feature visualisation and
+  the one training that could run at once before they shared a queue) worker threads run
+  jobs; the teacher's knob. Each job computes on one torch thread, so on a 2-core server two
+  jobs leave the class's own clicks competing for the cores; 1 keeps a core free for them,
+  and a classmate's job then waits for the one running (up to its whole length). Jobs are
+  not interrupted to let others in: a paused job would keep its memory.
+* **Abandoned jobs stop.** The page polls :meth:`Job.snapshot` about once a second. A job
+  whose page has not polled for ``CNNVIZ_JOB_HEARTBEAT`` seconds (default 4) while its tab's
+  connection is closed is stopped: dropped if waiting, and its work sees ``should_stop()``
+  if running. A tab still connected but silent keeps its job for ``CONNECTED_GRACE_S``:
+  browsers slow a hidden tab's timers (Chrome: to once a second, after five minutes hidden
+  to once a minute) and phones freeze them while another app is in front.
+
+Work is ``work(on_progress(done, total), should_stop) -> result``; it raises ``Stopped`` to
+end early (keeping nothing half-written) and ``CnnvizError`` for a message to the student.
+No Streamlit here: the page side is :mod:`cnnviz.ui.job_views`.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import os
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 
 from cnnviz.errors import CnnvizError, Stopped
 
-HEARTBEAT_TIMEOUT = float(os.environ.get("CNNVIZ_JOB_HEARTBEAT", 60))  # s without a poll → stop
-_SLOTS = threading.BoundedSemaphore(int(os.environ.get("CNNVIZ_MAX_JOBS", 1)))
-_REGISTRY: dict[tuple[str, str], Job] = {}
-_REGISTRY_LOCK = threading.Lock()
+__all__ = ["ENGINE", "Engine", "Job", "Snapshot", "Work"]
 
-# work(on_progress(done, total), should_stop) -> result
+MAX_JOBS = max(1, int(os.environ.get("CNNVIZ_MAX_JOBS", 2)))
+HEARTBEAT_S = float(os.environ.get("CNNVIZ_JOB_HEARTBEAT", 4))  # s unpolled, connection closed → stop
+CONNECTED_GRACE_S = 90.0  # s unpolled with the connection open (a hidden tab polls once a minute)
+KEEP_FINISHED_S = 30 * 60  # a finished job (and its result) is kept this long after its last poll
+
 Work = Callable[[Callable[[int, int], None], Callable[[], bool]], object]
 
 
 @dataclass
 class Snapshot:
-    """``status``: "queued" | "running" | "done" | "stopped" | "error"."""
+    """A job's state for its page.
+
+    ``status``: "queued" | "running" | "done" | "stopped" | "error". ``position``: 1 for the
+    next job to start, 2 for the one after... (None unless queued). ``wait_s``: about how
+    long until it starts, from the estimates of the jobs before it (None when unknown).
+    ``seconds``: how long it has been running.
+    """
 
     status: str
     done: int
     total: int
     message: str = ""
     result: object = None
+    position: int | None = None
+    wait_s: float | None = None
+    seconds: float = 0.0
 
     @property
     def active(self) -> bool:
@@ -44,91 +77,251 @@ class Snapshot:
         return min(1.0, self.done / self.total) if self.total else 0.0
 
 
-@dataclass
 class Job:
-    """Runs ``work`` in a daemon thread once a slot is free. ``key`` says what it computes."""
+    """One piece of long work in the queue; made by :meth:`Engine.submit`.
 
-    key: object
-    work: Work
-    _status: str = "queued"
-    _done: int = 0
-    _total: int = 0
-    _message: str = ""
-    _result: object = None
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _last_poll: float = field(default_factory=time.monotonic)
-    _thread: threading.Thread | None = None
+    ``task``: an object the caller keeps with the job (the Trainer whose work this is).
+    """
 
-    def start(self) -> Job:
-        self._thread = threading.Thread(target=self._run, name="cnnviz-job", daemon=True)
-        self._thread.start()
-        return self
+    def __init__(self, engine: Engine, owner: str, key: Hashable, work: Work, *, estimate, units, cost, alive, task):
+        self.engine, self.owner, self.key, self.work, self.task = engine, owner, key, work, task
+        self.estimate: float | None = estimate  # seconds, when known
+        self.units, self.cost = units, cost  # work done, in the units its cost key learns a rate for
+        self._alive: Callable[[], bool] | None = alive  # is the tab's connection open? (None: unknown)
+        self.status, self.done, self.total, self.message, self.result = "queued", 0, 0, "", None
+        self.turn, self.seq = 0, 0
+        self.started: float | None = None
+        self.ended: float | None = None
+        self.last_poll = time.monotonic()
+        self._stop = threading.Event()
+        self._finished = threading.Event()
 
     def stop(self) -> None:
+        """Ask the job to stop: a waiting one is dropped, a running one sees ``should_stop()``."""
         self._stop.set()
+        self.engine._wake()
 
-    def join(self, timeout: float | None = None) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait until the job has ended (done, stopped or failed); whether it has."""
+        return self._finished.wait(timeout)
 
-    def _should_stop(self) -> bool:
-        return self._stop.is_set() or time.monotonic() - self._last_poll > HEARTBEAT_TIMEOUT
+    def abandoned(self, now: float | None = None) -> bool:
+        """Its page stopped polling: past the heartbeat with the tab gone, or past the grace."""
+        silent = (time.monotonic() if now is None else now) - self.last_poll
+        if silent <= self.engine.heartbeat_s:
+            return False
+        return silent > self.engine.grace_s or self._alive is None or not self._alive()
+
+    def should_stop(self) -> bool:
+        return self._stop.is_set() or self.abandoned()
 
     def _progress(self, done: int, total: int) -> None:
-        with self._lock:
-            self._done, self._total = done, total
-
-    def _finish(self, status: str, message: str = "", result: object = None) -> None:
-        with self._lock:
-            self._status, self._message, self._result = status, message, result
-
-    def _run(self) -> None:
-        while not _SLOTS.acquire(timeout=0.25):  # queued behind another session's job
-            if self._should_stop():
-                self._finish("stopped", "Stopped before it started.")
-                return
-        try:
-            with self._lock:
-                self._status = "running"
-            self._finish("done", result=self.work(self._progress, self._should_stop))
-        except Stopped as e:
-            self._finish("stopped", str(e))
-        except CnnvizError as e:
-            self._finish("error", str(e))
-        except Exception as e:  # a bug must not kill the server; the page shows one line
-            self._finish("error", f"It failed ({type(e).__name__}: {e}).")
-        finally:
-            _SLOTS.release()
+        with self.engine._cond:
+            self.done, self.total = int(done), int(total)
 
     def snapshot(self) -> Snapshot:
-        """The progress so far; also tells the job that its page is still open."""
-        self._last_poll = time.monotonic()
-        with self._lock:
-            return Snapshot(self._status, self._done, self._total, self._message, self._result)
+        """The job's state now; also its heartbeat (the page is still open)."""
+        self.last_poll = time.monotonic()
+        return self.engine._snapshot(self)
 
 
-def submit(session: str, kind: str, key: object, work: Work) -> Job:
-    """Start ``work`` for (session, kind), stopping that session's previous job of this kind;
-    the same key already queued or running is left alone."""
-    with _REGISTRY_LOCK:
-        old = _REGISTRY.get((session, kind))
-        if old is not None and old.key == key and old._status in ("queued", "running"):
-            return old
-        if old is not None:
-            old.stop()
-        job = Job(key, work)
-        _REGISTRY[(session, kind)] = job
-    return job.start()
+class Engine:
+    """The queue and its workers. ``slots``: jobs running at once; ``heartbeat_s`` and
+    ``grace_s``: see the module docstring. :data:`ENGINE` is the server's."""
+
+    def __init__(self, slots: int = MAX_JOBS, heartbeat_s: float = HEARTBEAT_S, grace_s: float = CONNECTED_GRACE_S):
+        self.slots, self.heartbeat_s, self.grace_s = max(1, int(slots)), heartbeat_s, grace_s
+        self._cond = threading.Condition()
+        self._waiting: list[Job] = []
+        self._running: list[Job] = []
+        self._registry: dict[tuple[str, str], Job] = {}
+        self._last_turn: dict[str, int] = {}  # owner -> turn of their latest job still queued or running
+        self._turn = 0  # the turn being served now
+        self._seq = itertools.count()
+        self._rates: dict[Hashable, float] = {}  # cost key -> seconds per unit of work, learnt
+        self._workers: list[threading.Thread] = []
+
+    # ------------------------------------------------------------------ the page's side
+    def submit(
+        self,
+        owner: str,
+        tab: str,
+        kind: str,
+        key: Hashable,
+        work: Work,
+        *,
+        estimate: float | None = None,
+        units: float | None = None,
+        cost: Hashable = None,
+        alive: Callable[[], bool] | None = None,
+        task: object = None,
+    ) -> Job:
+        """Queue ``work`` for student ``owner`` from ``tab``, replacing that tab's previous job
+        of ``kind`` (a waiting one hands its turn on); the same ``key`` already waiting or
+        running is returned as it is.
+
+        Args:
+            estimate: seconds the work takes, when known; else ``units`` × the seconds per unit
+                learnt from finished jobs of the same ``cost`` key (default: ``kind``).
+            alive: whether the tab's connection is still open (see the module docstring).
+            task: kept as ``job.task``.
+
+        Returns:
+            The job, waiting or already running.
+        """
+        with self._cond:
+            self._prune()
+            old = self._registry.get((tab, kind))
+            if old is not None and old.key == key and old.status in ("queued", "running"):
+                return old
+            cost = kind if cost is None else cost
+            if estimate is None and units is not None and cost in self._rates:
+                estimate = units * self._rates[cost]
+            job = Job(self, owner, key, work, estimate=estimate, units=units, cost=cost, alive=alive, task=task)
+            job.seq = next(self._seq)
+            if old is not None and old.status == "queued" and old.owner == owner:
+                job.turn, job.seq = old.turn, old.seq  # a changed request keeps its place in the line
+                self._waiting.remove(old)
+                self._end(old, "stopped", "Replaced by a newer request.")
+            else:
+                if old is not None:
+                    old._stop.set()
+                job.turn = max(self._turn, self._last_turn.get(owner, self._turn - 1) + 1)
+            self._last_turn[owner] = max(job.turn, self._last_turn.get(owner, job.turn))
+            self._registry[(tab, kind)] = job
+            self._waiting.append(job)
+            while len(self._workers) < self.slots:
+                t = threading.Thread(target=self._work_loop, name="cnnviz-job", daemon=True)
+                self._workers.append(t)
+                t.start()
+            self._cond.notify_all()
+        return job
+
+    def get(self, tab: str, kind: str) -> Job | None:
+        with self._cond:
+            return self._registry.get((tab, kind))
+
+    def of_tab(self, tab: str) -> list[Job]:
+        """Every job ``tab`` has in the registry (waiting, running or finished)."""
+        with self._cond:
+            return [job for (t, _), job in self._registry.items() if t == tab]
+
+    def forget(self, tab: str, kind: str) -> None:
+        """Stop ``tab``'s job of ``kind`` and drop it from the registry."""
+        with self._cond:
+            job = self._registry.pop((tab, kind), None)
+        if job is not None:
+            job.stop()
+
+    def order(self) -> list[Job]:
+        """The waiting jobs in the order they are expected to start (for tests and pages)."""
+        with self._cond:
+            self._prune()
+            return [j for j, _ in self._forecast()]
+
+    # ------------------------------------------------------------------ scheduling
+    def _wake(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+    def _next(self) -> Job | None:
+        busy = {j.owner for j in self._running}
+        free = [j for j in self._waiting if j.owner not in busy]
+        return min(free, key=lambda j: (j.turn, j.seq)) if free else None
+
+    def _prune(self) -> None:
+        """Drop waiting jobs that were stopped or abandoned; forget old finished ones."""
+        now = time.monotonic()
+        for job in [j for j in self._waiting if j._stop.is_set() or j.abandoned(now)]:
+            self._waiting.remove(job)
+            self._end(job, "stopped", "Stopped before it started.")
+        for k, job in list(self._registry.items()):
+            if job._finished.is_set() and now - job.last_poll > KEEP_FINISHED_S:
+                del self._registry[k]
+
+    def _end(self, job: Job, status: str, message: str = "", result: object = None) -> None:
+        job.status, job.message, job.result, job.ended = status, message, result, time.monotonic()
+        job.work = None  # what it closed over (a model, an image) is not kept with the result
+        if not any(j.owner == job.owner for j in (*self._waiting, *self._running) if j is not job):
+            self._last_turn.pop(job.owner, None)
+        job._finished.set()
+
+    def _work_loop(self) -> None:
+        while True:
+            with self._cond:
+                while True:
+                    self._prune()
+                    job = self._next()
+                    if job is not None:
+                        break
+                    self._cond.wait(0.25)  # also the pace at which abandoned waiting jobs are dropped
+                self._waiting.remove(job)
+                self._running.append(job)
+                self._turn = max(self._turn, job.turn)
+                job.status, job.started = "running", time.monotonic()
+            status, message, result = self._execute(job)
+            with self._cond:
+                self._running.remove(job)
+                if status == "done" and job.units:
+                    self._rates[job.cost] = (time.monotonic() - job.started) / job.units
+                self._end(job, status, message, result)
+                self._cond.notify_all()
+
+    @staticmethod
+    def _execute(job: Job) -> tuple[str, str, object]:
+        try:
+            return "done", "", job.work(job._progress, job.should_stop)
+        except Stopped as e:
+            return "stopped", ("Stopped: the page was closed." if job.abandoned() else str(e)), None
+        except CnnvizError as e:
+            return "error", str(e), None
+        except Exception as e:  # a bug must not kill the server; the page shows one line
+            return "error", f"It failed ({type(e).__name__}: {e}).", None
+
+    # ------------------------------------------------------------------ what a page is told
+    def _remaining(self, job: Job, now: float) -> float | None:
+        elapsed = now - (job.started or now)
+        frac = job.done / job.total if job.total else 0.0
+        if 0 < frac < 1 and elapsed > 0.5:
+            return elapsed * (1 - frac) / frac
+        return None if job.estimate is None else max(job.estimate - elapsed, 0.0)
+
+    def _forecast(self) -> list[tuple[Job, float | None]]:
+        """Waiting jobs with their expected start (seconds from now, None when some job before
+        them has no estimate), replaying the dispatch rule on the estimates."""
+        now, unknown = time.monotonic(), False
+        free: list[float] = []
+        owner_free: dict[str, float] = {}
+        for j in self._running:
+            left = self._remaining(j, now)
+            unknown |= left is None
+            free.append(left or 0.0)
+            owner_free[j.owner] = left or 0.0
+        free += [0.0] * (self.slots - len(free))
+        heapq.heapify(free)
+        pending, out = sorted(self._waiting, key=lambda j: (j.turn, j.seq)), []
+        while pending:
+            t = heapq.heappop(free)
+            ready = [j for j in pending if owner_free.get(j.owner, 0.0) <= t]
+            job = ready[0] if ready else min(pending, key=lambda j: owner_free[j.owner])
+            t = max(t, owner_free.get(job.owner, 0.0))
+            out.append((job, None if unknown else t))
+            unknown |= job.estimate is None
+            owner_free[job.owner] = t + (job.estimate or 0.0)
+            heapq.heappush(free, owner_free[job.owner])
+            pending.remove(job)
+        return out
+
+    def _snapshot(self, job: Job) -> Snapshot:
+        with self._cond:
+            position = wait = None
+            if job.status == "queued":
+                self._prune()
+                for i, (j, start) in enumerate(self._forecast()):
+                    if j is job:
+                        position, wait = i + 1, start
+            seconds = (job.ended or time.monotonic()) - job.started if job.started else 0.0
+            return Snapshot(job.status, job.done, job.total, job.message, job.result, position, wait, seconds)
 
 
-def get(session: str, kind: str) -> Job | None:
-    with _REGISTRY_LOCK:
-        return _REGISTRY.get((session, kind))
-
-
-def forget(session: str, kind: str) -> None:
-    with _REGISTRY_LOCK:
-        job = _REGISTRY.pop((session, kind), None)
-    if job is not None:
-        job.stop()
+ENGINE = Engine()

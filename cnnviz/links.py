@@ -35,6 +35,9 @@ __all__ = [
 ]
 
 MAX_VALUE_LEN = 200  # longer values are refused before any parsing (a 10 kB parameter is a hostile one)
+# The longest link the app writes is under 1 kB; a longer query is refused whole, and the
+# session does not keep it (issue 23: sessions opened with a 20 MB query string).
+MAX_QUERY_CHARS = 4000
 DIGEST_RE = re.compile(r"[0-9a-f]{64}")  # SHA-256, lower-case hex: the name of a shared upload
 UPLOAD_PREFIX = "upload:"
 # What a value may look like to be repeated in a message: short, and no markup characters.
@@ -294,6 +297,15 @@ def parse_params(spec: Mapping[str, Param], query: Mapping[str, str]) -> tuple[d
 def format_params(spec: Mapping[str, Param], values: Mapping[str, object]) -> dict[str, str]:
     """``{param name: text}`` for the parameters of ``spec`` with a value (None: left out)."""
     return {n: p.fmt(values[p.key]) for n, p in spec.items() if values.get(p.key) is not None}
+
+
+def query_too_long(query: dict[str, str]) -> str | None:
+    """A problem phrase when ``query`` (name -> value) is longer than :data:`MAX_QUERY_CHARS`
+    as a URL's query string, else None."""
+    n = sum(len(k) + len(v) + 2 for k, v in query.items())
+    if n <= MAX_QUERY_CHARS:
+        return None
+    return f"the link is too long ({n:,} characters; this app's links have at most {MAX_QUERY_CHARS:,}), so none of it was used"
 
 
 def problems_message(problems: list[str]) -> str:

@@ -5,7 +5,6 @@ builds them.
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -15,7 +14,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from cnnviz.fast_copy import FastCopy, copy_key, make_fast_copy
+from cnnviz.fast_copy import FastCopy, copy_key, light_copy, make_fast_copy
 from cnnviz.preprocess import Preprocess
 
 
@@ -80,10 +79,11 @@ class LoadedModel:
         return self.classes[index] if 0 <= index < len(self.classes) else f"class {index}"
 
     def add_replicas(self, n: int) -> None:
-        """``n`` more copies of the model (call it before sharing: a copy taken while a
-        thread runs the model would carry that thread's hooks)."""
+        """``n`` more copies of the model, sharing its weights' memory (:func:`light_copy`:
+        their own modules, hooks and ``Parameter`` objects). Call it before sharing: a copy
+        taken while a thread runs the model would carry that thread's hooks."""
         with self.use() as model:  # copies of a model nobody else is running
-            copies = [copy.deepcopy(model) for _ in range(n)]
+            copies = [light_copy(model) for _ in range(n)]
         with self._cond:
             self._free.extend(copies)
             self._cond.notify_all()
@@ -157,14 +157,25 @@ class LoadedModel:
         holds from :meth:`use` (so its copy is this thread's too), for a forward that hooks
         ``layers`` on inputs like ``example``; ``model`` itself when a copy cannot stand in: a hook on ``model``, or a
         requested layer is a conv whose output the copy changed. Made on first use, remade
-        when the replica's weights change. Costs one more model's memory per replica."""
+        when the replica's weights change. Costs the memory of what it changes (folded and
+        channels_last conv weights, packed ones), once for all replicas; the rest is shared."""
         key = copy_key(model)
         if key is None:  # a hook on the model
             return model
         fast = self._fast.get(id(model))
         if fast is None or fast.key != key:
-            fast = self._fast[id(model)] = make_fast_copy(model, example, key)
+            fast = self._fast[id(model)] = self._sibling_copy(key) or make_fast_copy(model, example, key)
         return model if fast.folded.intersection(layers) else fast.model
+
+    def _sibling_copy(self, key: tuple) -> FastCopy | None:
+        """Another replica's fast copy of the same weights (replicas share their storage, so
+        their keys are equal), as a :func:`light_copy`: the folded, channels_last and packed
+        weights are paid once per model rather than once per replica. Not one that carries
+        a hook (another thread is running it: the copy would carry that thread's hooks)."""
+        for fast in list(self._fast.values()):
+            if fast.key == key and copy_key(fast.model) is not None:
+                return FastCopy(light_copy(fast.model), fast.folded, key)
+        return None
 
     def __repr__(self) -> str:
         return f"LoadedModel({self.name!r}, weights={self.weights!r}, device={self.device})"

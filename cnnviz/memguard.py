@@ -1,26 +1,57 @@
 """A process-wide memory guard: refuse new heavy work, with a message, when the server's
-resident memory is near its budget, rather than let the kernel kill it for every session.
+resident memory and the work already admitted would pass its budget, rather than let the
+kernel kill it for every session.
 
 The budget is ``CNNVIZ_MEMORY_BUDGET_MB`` (default: 85 % of the machine's memory). Heavy
-work (loading a model, decoding an upload, reading a dataset, starting a training) calls
-:func:`check` first; work already running is never interrupted.
+work declares what it may still allocate, before it starts, and holds that reservation
+while it runs (:func:`reserve`): a model load its size with its copies (from its parameter
+count, before building), an image decode its pixels (from the header), a dataset its
+arrays. A new work is admitted only if
+
+    resident memory now + what the works in flight may still allocate + its own estimate
+
+fits the budget; a work in flight may still allocate its estimate minus what the server
+has grown since it began (the growth since the oldest work in flight began is theirs, so a
+load half done counts half). Checking only at the start let five works admitted at once
+run 828 MB past a 2500 MB budget (issue 23). :func:`check` is a reservation of
+``HEADROOM_BYTES`` released at once, for callers with no estimate. Before refusing, the
+guard returns what closed sessions left behind (:func:`cnnviz.reclaim.sweep`) and looks
+again. Work already running is never interrupted.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
+from cnnviz import reclaim
 from cnnviz.errors import CnnvizError
 
-__all__ = ["ServerBusy", "budget_bytes", "check", "rss_bytes"]
+__all__ = ["HEADROOM_BYTES", "ServerBusy", "budget_bytes", "check", "in_flight_bytes", "reserve", "rss_bytes"]
 
-# Headroom kept free below the budget for the request being admitted (one upload may
-# cost up to ~700 MB: issue 10's "plain session + 700 MB").
+# What a work with no estimate of its own is assumed to need (one upload may cost up to
+# ~700 MB: issue 10's "plain session + 700 MB").
 HEADROOM_BYTES = 700 << 20
 
 
 class ServerBusy(CnnvizError):
     """The server is near its memory budget; the user should try again shortly."""
+
+
+@dataclass(frozen=True)
+class _Work:
+    estimate: int  # bytes it may allocate in all
+    rss_at_start: int  # the server's RSS when it was admitted
+    order: int  # admission order: the oldest's start is the growth's origin
+
+
+_lock = threading.Lock()
+_in_flight: dict[int, _Work] = {}
+_tickets = itertools.count()
 
 
 def rss_bytes() -> int:
@@ -43,14 +74,54 @@ def budget_bytes() -> int:
         return 0
 
 
-def check(what: str = "this") -> None:
-    """Raise ServerBusy if starting ``what`` could push the server past its budget."""
+def _still_to_come(rss: int) -> int:
+    """What the works in flight may still allocate, given the RSS now. Caller holds ``_lock``."""
+    if not _in_flight:
+        return 0
+    oldest = min(_in_flight.values(), key=lambda w: w.order)
+    grown = max(0, rss - oldest.rss_at_start)
+    return max(0, sum(w.estimate for w in _in_flight.values()) - grown)
+
+
+def in_flight_bytes() -> int:
+    """What the admitted works may still allocate, in bytes (0 when none runs)."""
+    with _lock:
+        return _still_to_come(rss_bytes())
+
+
+def _admit(estimate: int, what: str) -> int:
+    """Register a work of ``estimate`` bytes and return its ticket, or raise ServerBusy."""
     budget = budget_bytes()
-    if not budget:
-        return
-    rss = rss_bytes()
-    if rss + HEADROOM_BYTES > budget:
-        raise ServerBusy(
-            f"The server is busy (memory {rss >> 20} of {budget >> 20} MB in use), so {what} cannot start "
-            "right now; try again in a minute."
-        )
+    for attempt in range(2):
+        with _lock:
+            rss = rss_bytes()
+            coming = _still_to_come(rss)
+            if not budget or rss + coming + estimate <= budget:
+                ticket = next(_tickets)
+                _in_flight[ticket] = _Work(estimate, rss, ticket)
+                return ticket
+        if attempt == 0 and not reclaim.sweep():
+            break  # nothing to return (or returned moments ago): the answer stands
+    busy = f"memory {rss >> 20} of {budget >> 20} MB in use"
+    if coming:
+        busy += f", {coming >> 20} MB more on its way"
+    raise ServerBusy(f"The server is busy ({busy}), so {what} cannot start right now; try again in a minute.")
+
+
+@contextmanager
+def reserve(estimate: int, what: str = "this") -> Iterator[None]:
+    """Admit ``what``, which may allocate up to ``estimate`` bytes, and hold that reservation
+    until the block ends (raises ServerBusy, naming ``what``, when it would not fit)."""
+    ticket = _admit(max(0, int(estimate)), what)
+    try:
+        yield
+    finally:
+        with _lock:
+            del _in_flight[ticket]
+
+
+def check(what: str = "this") -> None:
+    """Raise ServerBusy if starting ``what`` (``HEADROOM_BYTES`` assumed) could push the
+    server past its budget, counting the work in flight; reserves nothing."""
+    with reserve(HEADROOM_BYTES, what):
+        pass

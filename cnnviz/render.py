@@ -174,10 +174,14 @@ def overlay(
     return (base * (1 - alpha) + col * alpha).round().clip(0, 255).astype(np.uint8)
 
 
-def colorbar(cmap: str, *, width: int = 256, height: int = 14) -> np.ndarray:
-    """(height, width, 3) uint8 horizontal colour strip, low values left, high right."""
-    strip = np.linspace(0.0, 1.0, width, dtype=np.float32)[None, :].repeat(height, axis=0)
-    return colorize(strip, cmap)
+def gradient_css(cmap: str, stops: int = 33) -> str:
+    """A CSS ``linear-gradient`` through ``stops`` evenly spaced colours of ``cmap``'s lookup
+    table, its low end at the left and its high end at the right (a colour scale drawn by the
+    browser: crisp at any width, no picture to send)."""
+    lut = colormap_lut(cmap)
+    idx = np.round(np.linspace(0, 255, stops)).astype(int)
+    parts = [f"#{r:02x}{g:02x}{b:02x} {100 * i / (stops - 1):.2f}%" for i, (r, g, b) in enumerate(lut[idx])]
+    return "linear-gradient(to right, " + ", ".join(parts) + ")"
 
 
 def map_rgb(
@@ -250,7 +254,11 @@ def display(map_: np.ndarray, *, signed: bool = False, cmap: str = "jet", robust
     # leaving everything else near black
     top = float(np.percentile(pos[pos > 0], 99.5)) if robust and pos.any() else float(pos.max())
     return Display(
-        pos, 0.0, top or 1.0, cmap, "strongest evidence for the class at the top of the scale, none at the bottom"
+        pos,
+        0.0,
+        top or 1.0,
+        cmap,
+        "the strongest evidence for the class at the right end of the scale, none at the left",
     )
 
 

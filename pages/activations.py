@@ -8,7 +8,7 @@ from cnnviz import convolution as cv
 from cnnviz import render
 from cnnviz.a11y import alt_lessons
 from cnnviz.catalogue import activation_layers
-from cnnviz.ui import charts, links, loaders, state, widgets
+from cnnviz.ui import charts, links, loaders, present, state, widgets
 
 links.page(
     source=links.choice_param(state.ACT_SOURCE, ("network", "edge")),
@@ -25,7 +25,7 @@ st.caption(
 
 lm = loaders.current_model()
 layers = activation_layers(lm.model)
-c1, c2, c3 = st.columns([1.3, 1.2, 1])
+c1, c2, c3, c4 = st.columns([1.25, 1.25, 0.75, 0.75])
 sources = ["network", "edge"] if layers else ["edge"]
 source = c1.radio(
     "Values to activate",
@@ -45,12 +45,15 @@ if source == "network":
     widgets.clamp(state.ACT_CHANNEL, 0, before_all.shape[0] - 1)
     # start on the channel closest to half negative: the clearest picture of what the function does
     start = int(np.argmin(np.abs((before_all < 0).mean(axis=(1, 2)) - 0.5)))
-    ch = st.slider(
-        f"Channel of `{name}`'s input ({before_all.shape[0]} channels)",
+    # beside the radios: on a row of its own it pushed the pictures below a 720 px projector's
+    # fold in presenter mode
+    ch = c4.slider(
+        f"Channel ({before_all.shape[0]})",
         0,
         before_all.shape[0] - 1,
         start,
         key=state.ACT_CHANNEL,
+        help=f"A channel of what reaches `{name}`, the network's first activation.",
     )
     before = before_all[ch]
     where = (
@@ -77,7 +80,7 @@ with a:
 with f:
     st.latex(act.FORMULAS[fn].replace("a\\,x", f"{slope:g}\\,x"))
     curve = act.function_curve(fn, float(before.min()), float(before.max()), slope)
-    st.altair_chart(charts.function_chart(curve, fn), width="stretch")
+    st.altair_chart(present.chart(charts.function_chart(curve, fn)), width="stretch")
 with b:
     if fn == "sigmoid":  # 0..1, 0.5 where the input was 0
         pic = render.colorize(after, "gray")
@@ -90,7 +93,8 @@ with b:
         "activation_after",
         alt=alt_lessons.activation(before, after, fn, "after"),
     )
-st.altair_chart(charts.histogram_chart(before, after, fn), width="stretch")
+for hist in charts.histogram_charts(before, after, fn):
+    st.altair_chart(present.chart(hist), width="stretch")
 m1, m2, m3 = st.columns(3)
 m1.metric("Negative before", f"{s.share_negative:.1%}")
 m2.metric("Exactly zero after", f"{s.share_zeroed:.1%}")

@@ -6,7 +6,7 @@ from cnnviz import render
 from cnnviz.a11y import alt_lessons, alt_text
 from cnnviz.adversarial import amplified
 from cnnviz.errors import CnnvizError
-from cnnviz.ui import charts, links, loaders, sidebar, state
+from cnnviz.ui import charts, links, loaders, present, sidebar, state
 from cnnviz.ui import explain_views as xv
 from cnnviz.ui.download import download_png
 from cnnviz.ui.text import plain
@@ -99,7 +99,7 @@ for col, title, ts, cam, pix in (
 ):
     with col:
         st.header(title)
-        st.vega_lite_chart(spec=charts.top_k_chart([t.as_dict() for t in ts]), width="stretch")
+        st.vega_lite_chart(spec=present.chart(charts.top_k_chart([t.as_dict() for t in ts])), width="stretch")
         png = render.overlay_png(pix.squeeze(), render.display(cam.map, cmap=xv.cmap()), alpha=0.5)
         text = f"{title} the attack: " + alt_text.explanation("Grad-CAM", cam.label, cam.layer, cam.map)
         st.image(png, caption=f"Grad-CAM for “{cam.label}”", width=300, alt=text)

@@ -9,9 +9,9 @@ from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
 from cnnviz.faithfulness import STEPS, compare_pictures
 from cnnviz.ui import explain_views as xv
-from cnnviz.ui import links, loaders, state
+from cnnviz.ui import links, loaders, present, state
 from cnnviz.ui.download import download_png
-from cnnviz.ui.progress_bar import ProgressBar
+from cnnviz.ui.scales import colour_scale
 
 EXPLAINER = """
 Each method answers *"what made the score of this class high?"* in its own way (the
@@ -58,14 +58,19 @@ if not slow_ok:
         st.rerun()
 
 results: dict[str, E.Explanation] = {}
+busy = 0  # slow methods still waiting or running in the queue
 methods = fast + (slow if slow_ok else [])
 cols = st.columns(3, gap="medium")
 for i, m in enumerate(methods):
     with cols[i % 3]:
         try:
-            if m.slow:  # seconds: a bar saying how many of its pictures have run
-                with ProgressBar(f"{m.title}…") as bar:
-                    e = xv.explanation(m.name, target, _progress=bar)
+            if m.slow:  # seconds: a job of the server's queue, its progress and place in line shown
+                head = st.empty()
+                e, running = xv.queued_explanation(m, target)
+                busy += running
+                if e is None:
+                    head.markdown(f"**{m.title}**")
+                    continue
             else:
                 with st.spinner(f"{m.title}…"):
                     e = xv.explanation(m.name, target)
@@ -80,6 +85,7 @@ for i, m in enumerate(methods):
         st.markdown(f"**{m.title}**{where} · **{e.seconds * 1000:.0f} ms**")
         st.caption(m.about)
         download_png(png, f"{m.name}_{lm.name}_{e.target}", f"xm_{m.name}")
+colour_scale(cmap, "none", "strongest")
 lo, hi = alt_text.CMAP_ENDS.get(cmap, ("low", "high"))
 st.caption(
     f"Colours: each map from none ({lo}) to its strongest evidence ({hi}), scaled to its own maximum "
@@ -98,11 +104,11 @@ if st.session_state.get(state.XM_FAITH_FOR) != stamp:
     if st.button("Measure faithfulness", key=state.XM_RUN_FAITH):
         st.session_state[state.XM_FAITH_FOR] = stamp
         st.rerun()
-else:
-    with ProgressBar("Deleting and inserting pixels…") as bar:
-        res = xv.faithfulness(target, {k: v.map for k, v in results.items()}, bar)
+elif busy:
+    st.info("Faithfulness is measured once the slow methods above are done.")
+elif (res := xv.queued_faithfulness(target, {k: v.map for k, v in results.items()})[0]) is not None:
     titles = {k: E.METHODS[k].title for k in results} | {"random": "random order"}
-    st.altair_chart(xv.curves_chart(res, titles))
+    st.altair_chart(present.chart(xv.curves_chart(res, titles)))
     table = pd.DataFrame(
         [
             {

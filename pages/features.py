@@ -11,6 +11,7 @@ from cnnviz.receptive_field import unit_box
 from cnnviz.ui import channel_views, links, loaders, state
 from cnnviz.ui.clickable import clicked, pick_unit
 from cnnviz.ui.layer_picker import layer_select
+from cnnviz.ui.scales import colour_scale
 
 links.page(
     layer=links.layer_param(state.FEAT_LAYER),
@@ -75,16 +76,9 @@ st.caption(
     f"({'by channel number' if sort == 'channel' else 'strongest ' + sort + ' first'}). "
     "Click a tile to see that channel up close (outlined in magenta)."
 )
-bar_l, bar_m, bar_r = st.columns([1, 3, 1])
 lo = f"{grid.vmin:.2f}" if grid.vmin is not None else ("−max" if signed else "min")
 hi = f"{grid.vmax:.2f}" if grid.vmax is not None else ("+max" if signed else "max")
-bar_l.markdown(f"<div style='text-align:right'>{lo}</div>", unsafe_allow_html=True)
-bar_m.image(
-    render.colorbar(grid.cmap, width=512, height=16),
-    width="stretch",
-    alt=alt_text.colour_scale(grid.cmap, lo, hi, "0" if signed else None),
-)
-bar_r.markdown(hi)
+colour_scale(grid.cmap, lo, hi, "0" if signed else None)
 if signed:
     st.caption(
         "Blue: negative, white: zero, red: positive — this layer's values have both signs "

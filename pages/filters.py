@@ -6,7 +6,7 @@ import streamlit as st
 from cnnviz import filters as fl
 from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
-from cnnviz.ui import channel_views, links, loaders, state, widgets
+from cnnviz.ui import channel_views, links, loaders, present, state, widgets
 from cnnviz.ui.clickable import clicked
 from cnnviz.ui.download import download_png
 from cnnviz.ui.inside_charts import norms_histogram
@@ -106,7 +106,8 @@ norms = {this_label: fl.filter_norms(w)}
 if w2 is not None:
     norms[other_label] = fl.filter_norms(w2)
 st.header("Filter strengths")
-st.altair_chart(norms_histogram(norms), width="stretch")
+for hist in norms_histogram(norms):
+    st.altair_chart(present.chart(hist), width="stretch")
 
 with st.expander("What am I looking at?"):
     st.markdown("""

@@ -4,7 +4,7 @@ import streamlit as st
 
 from cnnviz import render
 from cnnviz.a11y import alt_text
-from cnnviz.ui import charts, described, links, loaders, notices
+from cnnviz.ui import charts, described, links, loaders, notices, present
 from cnnviz.ui.text import plain
 
 links.page()
@@ -27,7 +27,7 @@ with right:
     best = pred["top"][0]
     guess = " (an untrained guess)" if lm.weights == "random" else ""
     st.header(f"{plain(best['label'])} — {best['prob']:.1%}{guess}")
-    st.vega_lite_chart(spec=charts.top_k_chart(pred["top"]), width="stretch")
+    st.vega_lite_chart(spec=present.chart(charts.top_k_chart(pred["top"])), width="stretch")
     notices.familiarity_notice(lm, img)
     st.caption(f"{plain(lm.title)} · forward pass {pred['seconds'] * 1000:.0f} ms on {lm.device.type.upper()}")
     fed, text = st.columns([1, 1.6])

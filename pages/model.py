@@ -3,7 +3,7 @@
 import streamlit as st
 
 from cnnviz.catalogue import MAP_KINDS
-from cnnviz.ui import links, loaders, state
+from cnnviz.ui import links, loaders, present, state
 from cnnviz.ui.graph_views import architecture
 from cnnviz.ui.inside_charts import catalogue_frame, rf_chart
 
@@ -49,7 +49,7 @@ st.caption(
 )
 
 st.header("How far each layer sees")
-st.altair_chart(rf_chart(layers, spec.size), width="stretch")
+st.altair_chart(present.chart(rf_chart(layers, spec.size)), width="stretch")
 st.caption(
     f"The dashed line is the input size ({spec.size} px): beyond it, a unit sees the whole picture "
     "(and some zero padding)."

@@ -5,7 +5,7 @@ import streamlit as st
 from cnnviz import featuremaps as fm
 from cnnviz import network
 from cnnviz.catalogue import find_layer
-from cnnviz.ui import links, loaders, state
+from cnnviz.ui import links, loaders, present, state
 from cnnviz.ui import network_views as nv
 
 links.page(
@@ -32,7 +32,7 @@ with c2:
     norm = st.radio(
         "Colour scale", fm.NORMS, index=1, key=state.NET_NORM, horizontal=True, format_func=nv.NORM_LABELS.get
     )
-d = nv.cached_diagram(n, norm)
+d = nv.cached_diagram(n, norm, present.label(11))  # labels as large as the page's text
 layer_name, channel = nv.current_selection(d)
 nv.show_diagram(d, layer_name, channel)
 st.caption(

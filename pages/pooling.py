@@ -26,27 +26,30 @@ st.caption(
 )
 
 lm = loaders.current_model()
-source = st.radio(
+# Controls in two rows (what to pool | which layer; channel | window | stride): one control a
+# row put the pictures at y = 578 px on a 720 px projector (735 in presenter mode).
+top_left, top_right = st.columns([1, 2.2])
+source = top_left.radio(
     "Pool",
     ["network", "image"],
     key=state.POOL_SOURCE,
-    horizontal=True,
     format_func={"network": "a feature map of the network", "image": "the photo itself (grey)"}.get,
 )
+c0, c1, c2 = st.columns([2, 1, 1])
 if source == "network":
     name, weights = loaders.model_key()
     acts = activation_layers(lm.model)
-    layer = layer_select(
-        "Layer", loaders.cached_catalogue(name, weights), state.POOL_LAYER, default=acts[0] if acts else None
-    )
+    with top_right:
+        layer = layer_select(
+            "Layer", loaders.cached_catalogue(name, weights), state.POOL_LAYER, default=acts[0] if acts else None
+        )
     maps = loaders.cached_maps(layer.name)  # (C, H, W)
     widgets.clamp(state.POOL_CHANNEL, 0, maps.shape[0] - 1)
-    ch = st.slider(f"Channel ({maps.shape[0]})", 0, maps.shape[0] - 1, 0, key=state.POOL_CHANNEL)
+    ch = c0.slider(f"Channel ({maps.shape[0]})", 0, maps.shape[0] - 1, 0, key=state.POOL_CHANNEL)
     fmap, what = maps[ch], f"channel {ch} of `{layer.name}`"
 else:
     fmap, what = cv.to_grey(loaders.model_view()), "your photo in grey"
 
-c1, c2 = st.columns(2)
 k = c1.select_slider("Window (kernel) size", [2, 3, 4, 5], value=2, key=state.POOL_K)
 stride = c2.select_slider(
     "Stride",
@@ -62,10 +65,6 @@ except CnnvizError as e:
     st.error(str(e))
     links.stop()
 oh, ow = mx.shape
-st.markdown(
-    f"**{w}×{h} → {ow}×{oh}**: ⌊({w} − {k}) / {stride}⌋ + 1 = {ow} — "
-    f"{w * h:,} numbers become {ow * oh:,} ({ow * oh / (w * h):.0%})."
-)
 signed = bool(fmap.min() < 0)
 lim = render.robust_limit(fmap)
 a, b, c = st.columns(3)
@@ -82,6 +81,11 @@ for col, kind, title, pooled in ((b, "max", "Max", mx), (c, "avg", "Average", av
         text = alt_lessons.pooled(kind, fmap, pooled, k, stride)
         pic = render.map_rgb(pooled, signed=signed, limit=lim)
         widgets.show_map(pic, f"{title} pooling: {ow}×{oh}", 320, f"pooling_{title.lower()}", alt=text)
+
+st.markdown(
+    f"**{w}×{h} → {ow}×{oh}**: ⌊({w} − {k}) / {stride}⌋ + 1 = {ow} — "
+    f"{w * h:,} numbers become {ow * oh:,} ({ow * oh / (w * h):.0%})."
+)
 
 # ---------------------------------------------------------------- numeric zoom
 st.header("Zoom in: which value wins?")

@@ -5,7 +5,7 @@ import torch
 
 from cnnviz import preprocess_steps as ps
 from cnnviz.a11y import alt_lessons, alt_text
-from cnnviz.ui import charts, described, links, loaders, state
+from cnnviz.ui import charts, described, links, loaders, present, state
 from cnnviz.ui import preprocess_views as pv
 from cnnviz.ui.text import plain
 
@@ -117,9 +117,9 @@ st.dataframe(
 )
 left, right = st.columns(2, gap="large")
 left.markdown("**Before:** the pixel values of each channel")
-left.altair_chart(pv.histogram_chart(ps.histograms(s.scaled, s.channel_names)), width="stretch")
+left.altair_chart(present.chart(pv.histogram_chart(ps.histograms(s.scaled, s.channel_names))), width="stretch")
 right.markdown("**After:** what the network is fed")
-right.altair_chart(pv.histogram_chart(ps.histograms(s.tensor[0], s.channel_names)), width="stretch")
+right.altair_chart(present.chart(pv.histogram_chart(ps.histograms(s.tensor[0], s.channel_names))), width="stretch")
 st.caption(pv.why_text(spec))
 
 n += 1
@@ -145,10 +145,10 @@ kind = st.radio("Feed it with", kinds, key=state.PRE_VARIANT, format_func=ps.VAR
 left, right = st.columns(2, gap="large")
 with left:
     st.markdown("**Right preprocessing**")
-    st.vega_lite_chart(spec=charts.top_k_chart(loaders.cached_prediction(top=5)["top"]), width="stretch")
+    st.vega_lite_chart(spec=present.chart(charts.top_k_chart(loaders.cached_prediction(top=5)["top"])), width="stretch")
 with right:
     st.markdown(f"**{ps.VARIANTS[kind].capitalize()}**")
-    st.vega_lite_chart(spec=charts.top_k_chart(pv.variant_prediction(kind)["top"]), width="stretch")
+    st.vega_lite_chart(spec=present.chart(charts.top_k_chart(pv.variant_prediction(kind)["top"])), width="stretch")
 with st.expander("What am I looking at?"):
     st.markdown(
         "A network only knows numbers, and only numbers like the ones it was trained on. Every model "

@@ -6,14 +6,14 @@ from cnnviz.a11y import alt_lessons
 from cnnviz.errors import CnnvizError
 from cnnviz.training import results, trainer
 from cnnviz.training.fit import TrainConfig
-from cnnviz.ui import links, state
+from cnnviz.ui import job_views, links, present, state
 from cnnviz.ui import train_results as tr
 from cnnviz.ui import train_widgets as tw
 from cnnviz.ui.owner import name_tag, owner_token, share_default
 
 links.page()
 st.title("Train your own CNN")
-sid = tw.session_id()
+sid = job_views.tab_id()
 
 st.header("1 · Data")
 ds = tw.dataset_section()
@@ -70,7 +70,7 @@ over = est > trainer.MAX_MINUTES * 60
 _.caption(f"About {est:.0f} s on this server" if est < 120 else f"About {est / 60:.0f} min on this server")
 if b1.button("Train", type="primary", key=state.TRAIN_START, disabled=bool(snap and snap.active) or over):
     try:
-        t = trainer.start(sid, ds, arch, cfg)
+        t = trainer.start(sid, ds, arch, cfg, owner=owner_token(), alive=job_views.alive_check())
         snap = t.snapshot()
         st.session_state[state.TRAIN_SAVED] = None
     except CnnvizError as e:
@@ -93,14 +93,14 @@ def live() -> None:
         return
     s = job.snapshot()
     if s.status == "queued":
-        st.info("Another training is running on this server; yours starts as soon as it ends.")
+        st.info(job_views.waiting_text(s.position, s.wait_s))
     eta = f" · about {s.eta:.0f} s left" if s.eta is not None else ""
     st.progress(min(1.0, s.fraction), text=f"Step {s.step} of {s.total_steps or '…'} · {s.seconds:.0f} s{eta}")
     loss, acc, right = st.columns([1, 1, 0.8])
     charts = tr.curves(s.history)
     if charts is not None:
-        loss.altair_chart(charts[0], width="stretch")
-        acc.altair_chart(charts[1], width="stretch")
+        loss.altair_chart(present.chart(charts[0]), width="stretch")
+        acc.altair_chart(present.chart(charts[1]), width="stretch")
     img = tw.filters_image(s.filters)
     if img is not None:
         right.image(

@@ -87,6 +87,10 @@ BODY_MB=$((UPLOAD_MB + 2))
 
 # Fewer malloc arenas: 30 session threads otherwise keep ~0.5 GB of freed memory (bench_load).
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
+HOST_IP=$(hostname -I 2>/dev/null | awk '{print $1}')
+[ "$LISTEN" = 0.0.0.0 ] && SHOWN=${HOST_IP:-localhost} || SHOWN=$LISTEN
+# The address shared links and QR codes name: the app processes themselves listen on loopback.
+[ "$SHOWN" = localhost ] || export CNNVIZ_PUBLIC_URL="${CNNVIZ_PUBLIC_URL:-https://$SHOWN:$PORT}"
 SERVERS=""
 for i in "${!PORTS[@]}"; do
     p=${PORTS[$i]}
@@ -126,8 +130,6 @@ for _ in $(seq 40); do
     sleep 0.25
 done
 
-HOST_IP=$(hostname -I 2>/dev/null | awk '{print $1}')
-[ "$LISTEN" = 0.0.0.0 ] && SHOWN=${HOST_IP:-localhost} || SHOWN=$LISTEN
 echo "CNN Explorer: https://$SHOWN:$PORT  ($N app processes on ports ${PORTS[*]}; logs in $RUN; Ctrl-C stops)"
 # Stop everything as soon as any one process dies.
 wait -n "$NGINX_PID" "${PIDS[@]}" || true

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-# AppTests do not run the Train page's once-a-second poll: give their trainings time.
-os.environ.setdefault("CNNVIZ_TRAIN_HEARTBEAT", "300")
+# AppTests do not run the pages' once-a-second poll of their jobs: give those jobs time.
+os.environ.setdefault("CNNVIZ_JOB_HEARTBEAT", "300")
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,6 +12,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 from torch import nn
 
+from cnnviz import jobs
 from cnnviz.loaded_model import LoadedModel, ModelInfo
 from cnnviz.preprocess import Preprocess
 
@@ -99,16 +100,18 @@ def make_app(**state) -> AppTest:
     return app
 
 
-def nav_pages() -> list[tuple[str, str]]:
+def nav_pages(url: bool = False) -> list[tuple[str, str]]:
     """(page file, menu title) of every ``st.Page`` in app.py, in menu order (read with ast, so
-    keyword order and line breaks do not matter)."""
+    keyword order and line breaks do not matter); with ``url``, (URL path, menu title): "" for
+    the default page."""
     import ast
 
     pages = []
     for node in ast.walk(ast.parse(Path(APP).read_text())):
         if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "Page":
-            title = next(k.value.value for k in node.keywords if k.arg == "title")
-            pages.append((node.args[0].value, title, node.lineno))
+            kw = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
+            first = kw.get("url_path", "") if url else node.args[0].value
+            pages.append((first, kw["title"], node.lineno))
     return [(path, title) for path, title, _ in sorted(pages, key=lambda p: p[2])]
 
 
@@ -140,3 +143,13 @@ def save_digits_model(
     }
     (folder / f"{name}.json").write_text(json.dumps(sidecar))
     return arch, model
+
+
+# ------------------------------------------------------------------------------- the job queue
+def finish_jobs(at: AppTest, timeout: float = 300) -> None:
+    """Wait until every job the AppTest session's tab queued has ended (AppTest runs no
+    fragment polls: the conftest's long heartbeat keeps the jobs alive meanwhile)."""
+    if "job_tab" not in at.session_state:  # AppTest's session state has no .get
+        return
+    for job in jobs.ENGINE.of_tab(at.session_state["job_tab"]):
+        assert job.join(timeout), f"the {job.key} job did not end"

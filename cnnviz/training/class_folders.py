@@ -24,6 +24,8 @@ MAX_TOTAL_BYTES = 200 << 20  # everything read from one upload
 MAX_RATIO = 100  # uncompressed / compressed size of a zip entry: above this it is a bomb
 MAX_CLASSES = 100  # class folders per upload: every chart and preview stays small
 MAX_CLASS_CHARS = 40  # a class folder's name (shown on every chart)
+TOO_MUCH = f"The upload holds more than {MAX_TOTAL_BYTES >> 20} MB of files; use fewer or smaller images."
+_ONE_DECODE = 16 << 20  # one image decoded at max_side 512 (RGBA, 16-bit...) and its crops
 
 
 def _safe_parts(name: str) -> tuple[str, ...] | None:
@@ -52,7 +54,12 @@ def from_files(
     Order does not matter (classes and files are sorted). Files that are not readable
     images are skipped and counted; any size and colour mode is accepted.
     """
-    memguard.check("reading this dataset")
+    # What it allocates: each image at size² (kept, then stacked: twice) and one decode at a time.
+    with memguard.reserve(2 * len(files) * size * size * channels + _ONE_DECODE, "reading this dataset"):
+        return _from_files(files, name, size, channels)
+
+
+def _from_files(files: list[tuple[str, bytes]], name: str, size: int, channels: int) -> ImageDataset:
     entries = []
     for fname, data in files:
         parts = _safe_parts(fname)
@@ -80,9 +87,7 @@ def from_files(
     for parts, data in in_classes:
         total += len(data)
         if total > MAX_TOTAL_BYTES:
-            raise DatasetError(
-                f"The upload holds more than {MAX_TOTAL_BYTES >> 20} MB of files; use fewer or smaller images."
-            )
+            raise DatasetError(TOO_MUCH)
         try:
             img = decode_image(data, name=parts[-1], max_side=512)
         except ImageError:

@@ -1,24 +1,27 @@
-"""Training in the background for a web page: one :class:`Trainer` per browser session.
+"""Training in the background for a web page: a :class:`Trainer` runs as a job of the
+server's one queue (:mod:`cnnviz.jobs`), so trainings wait, run and stop like every other
+long job: one per student at a time, round-robin between students, stopped when the page
+is closed, ``CNNVIZ_MAX_JOBS`` at once.
 
-The page keeps only a session id and numbers; the model and its tensors stay here, in a
-module-level registry. A global semaphore lets ``CNNVIZ_MAX_TRAININGS`` (default 1)
-trainings run at once so 30 students cannot starve the server; the rest wait in a queue.
-A training stops on its own when the page stops asking for progress (the tab was closed)
-and is capped in epochs, so no thread outlives its use.
+The page keeps only a tab id and numbers; the model and its tensors stay with the Trainer,
+which the queue's registry keeps (``job.task``). A training is refused before it is queued
+when it would take longer than the teacher allows, and is capped in epochs.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from torch import nn
 
-from cnnviz import memguard
-from cnnviz.errors import CnnvizError
+from cnnviz import jobs, memguard
+from cnnviz.errors import CnnvizError, Stopped
 from cnnviz.models.small_cnn import build_model
 from cnnviz.training.fit import FitResult, TrainConfig, first_filters, fit
 from cnnviz.training.imageset import ImageDataset
@@ -26,22 +29,19 @@ from cnnviz.training.results import Results, evaluate
 from cnnviz.zoo import default_device
 
 MAX_EPOCHS = 100
-# The page polls every second while a training runs: a closed tab frees its slot after this.
-HEARTBEAT_TIMEOUT = float(os.environ.get("CNNVIZ_TRAIN_HEARTBEAT", 10))  # s without a poll → stop
 # The teacher's limit on one training's estimated time (a lesson, not a night).
 MAX_MINUTES = float(os.environ.get("CNNVIZ_TRAIN_MAX_MINUTES", 10))
-KEEP_FINISHED = 30 * 60  # s a finished trainer is kept after its last poll
-_SLOTS = threading.BoundedSemaphore(int(os.environ.get("CNNVIZ_MAX_TRAININGS", 1)))
-_REGISTRY: dict[str, Trainer] = {}
-_REGISTRY_LOCK = threading.Lock()
+KIND = "train"  # the queue's kind for trainings (one per tab)
+_KEYS = itertools.count()  # every start is a new request: it replaces the tab's last training
 
 
 @dataclass
 class Snapshot:
-    """A copy of the progress, safe to read while the thread goes on.
+    """A copy of the progress, safe to read while the training goes on.
 
     ``status``: "queued" | "running" | "done" | "stopped" | "error". ``filters``:
     (O, I, k, k) first-layer weights. ``eta``: seconds left (None until measurable).
+    ``position``, ``wait_s``: the training's place in the queue while it waits (jobs.Snapshot).
     """
 
     status: str
@@ -54,6 +54,8 @@ class Snapshot:
     message: str = ""
     fit: FitResult | None = None
     results: Results | None = None
+    position: int | None = None
+    wait_s: float | None = None
 
     @property
     def active(self) -> bool:
@@ -64,33 +66,23 @@ class Snapshot:
         return self.step / self.total_steps if self.total_steps else 0.0
 
 
-@dataclass
+@dataclass(eq=False)
 class Trainer:
-    """Trains ``arch`` on ``ds`` in a daemon thread; ``stop()`` keeps what was learnt."""
+    """Trains ``arch`` on ``ds`` as a job of the queue; ``stop()`` keeps what was learnt."""
 
     ds: ImageDataset
     arch: dict
     cfg: TrainConfig
     model: nn.Module | None = None
-    _status: str = "queued"
+    job: jobs.Job | None = None
     _step: int = 0
     _total: int = 0
     _seconds: float = 0.0
     _history: list[dict] = field(default_factory=list)
     _filters: np.ndarray = field(default_factory=lambda: np.zeros((0, 1, 1, 1), np.float32))
-    _message: str = ""
     _fit: FitResult | None = None
     _results: Results | None = None
-    _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _last_poll: float = field(default_factory=time.monotonic)
-    _thread: threading.Thread | None = None
-
-    def start(self) -> Trainer:
-        self.check()
-        self._thread = threading.Thread(target=self._run, name="cnnviz-train", daemon=True)
-        self._thread.start()
-        return self
 
     def check(self) -> None:
         """Refuse, before anything runs, a training too long for a shared lesson."""
@@ -106,91 +98,64 @@ class Trainer:
 
     def stop(self) -> None:
         """Ask the loop to stop after the current batch (the model keeps its weights)."""
-        self._stop.set()
+        if self.job is not None:
+            self.job.stop()
 
-    def join(self, timeout: float | None = None) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait until the training has ended; whether it has."""
+        return self.job is not None and self.job.join(timeout)
 
-    def _abandoned(self) -> bool:
-        return time.monotonic() - self._last_poll > HEARTBEAT_TIMEOUT
-
-    def _should_stop(self) -> bool:
-        return self._stop.is_set() or self._abandoned()
-
-    def _progress(self, r: dict) -> None:
+    def _progress(self, r: dict, on_progress: Callable[[int, int], None]) -> None:
         filters = first_filters(self.model)  # a few KB: cheap enough at every point
         with self._lock:
             self._history.append(r["point"])
             self._step, self._total, self._seconds = r["step"], r["total_steps"], r["seconds"]
             self._filters = filters
+        on_progress(r["step"], r["total_steps"])
 
-    def _run(self) -> None:
-        # Wait for a free slot, but give up if stopped or abandoned meanwhile.
-        while not _SLOTS.acquire(timeout=0.25):
-            if self._should_stop():
-                with self._lock:
-                    self._status, self._message = "stopped", "Stopped before it started."
-                return
-        try:
-            with self._lock:
-                self._status = "running"
-            device = default_device()
-            model = build_model(self.arch, self.ds.channels, len(self.ds.classes), self.ds.size, seed=self.cfg.seed)
-            self.model = model
-            with self._lock:
-                self._filters = first_filters(model)
-            result = fit(
-                model, self.ds, self.cfg, device=device, on_progress=self._progress, should_stop=self._should_stop
-            )
-            results = evaluate(model, self.ds, device) if result.epochs_done > 0 else None
-            with self._lock:
-                self._fit, self._results = result, results
-                self._filters = first_filters(model)
-                if result.stopped:
-                    self._status = "stopped"
-                    self._message = (
-                        "Stopped: the page was closed."
-                        if self._abandoned()
-                        else f"Stopped after {result.epochs_done:g} epochs; the model keeps what it learnt."
-                    )
-                else:
-                    self._status = "done"
-        except CnnvizError as e:
-            with self._lock:
-                self._status, self._message = "error", str(e)
-        except Exception as e:  # a bug must not kill the server; the page shows one line
-            with self._lock:
-                self._status, self._message = "error", f"Training failed ({type(e).__name__}: {e})."
-        finally:
-            _SLOTS.release()
+    def work(self, on_progress: Callable[[int, int], None], should_stop: Callable[[], bool]) -> None:
+        """The job: build, fit and evaluate; raises Stopped (the results kept) when stopped."""
+        memguard.check("this training")  # again: it may have waited in the queue meanwhile
+        model = build_model(self.arch, self.ds.channels, len(self.ds.classes), self.ds.size, seed=self.cfg.seed)
+        self.model = model
+        with self._lock:
+            self._filters = first_filters(model)
+        device = default_device()
+        result = fit(
+            model,
+            self.ds,
+            self.cfg,
+            device=device,
+            on_progress=lambda r: self._progress(r, on_progress),
+            should_stop=should_stop,
+        )
+        results = evaluate(model, self.ds, device) if result.epochs_done > 0 else None
+        with self._lock:
+            self._fit, self._results = result, results
+            self._filters = first_filters(model)
+        if result.stopped:
+            raise Stopped(f"Stopped after {result.epochs_done:g} epochs; the model keeps what it learnt.")
 
     def snapshot(self) -> Snapshot:
-        """The progress so far; also tells the trainer that the page is still open."""
-        self._last_poll = time.monotonic()
+        """The progress so far; also tells the queue that the page is still open."""
+        js = self.job.snapshot()
         with self._lock:
             frac = self._step / self._total if self._total else 0.0
-            eta = self._seconds * (1 - frac) / frac if frac > 0 and self._status == "running" else None
+            eta = self._seconds * (1 - frac) / frac if frac > 0 and js.status == "running" else None
             return Snapshot(
-                self._status,
+                js.status,
                 self._step,
                 self._total,
                 self._seconds,
                 eta,
                 list(self._history),
                 self._filters,
-                self._message,
+                js.message,
                 self._fit,
                 self._results,
+                js.position,
+                js.wait_s,
             )
-
-
-# ------------------------------------------------------------------ the per-session registry
-def _prune(now: float) -> None:
-    for key, t in list(_REGISTRY.items()):
-        finished = t._status not in ("queued", "running")
-        if finished and now - t._last_poll > KEEP_FINISHED:
-            del _REGISTRY[key]
 
 
 _RATE: list[tuple[float, float]] = []  # (seconds per image, seconds per multiply-add), measured once
@@ -239,26 +204,44 @@ def estimate_seconds(arch: dict, ds: ImageDataset, cfg: TrainConfig) -> float:
     return n * cfg.epochs * (overhead + macs * per_mac)
 
 
-def start(session: str, ds: ImageDataset, arch: dict, cfg: TrainConfig) -> Trainer:
-    """Start training for ``session`` (stopping any training it had running)."""
+def start(
+    session: str,
+    ds: ImageDataset,
+    arch: dict,
+    cfg: TrainConfig,
+    *,
+    owner: str | None = None,
+    alive: Callable[[], bool] | None = None,
+    engine: jobs.Engine | None = None,
+) -> Trainer:
+    """Queue a training for tab ``session`` of student ``owner`` (default: the tab itself),
+    replacing the tab's previous one. Raises CnnvizError, leaving that one alone, when the
+    training is refused (too long, too many epochs, the server short of memory).
+
+    ``alive``: whether the tab's connection is open (cnnviz.jobs); ``engine``: the queue
+    (default: the server's).
+    """
     t = Trainer(ds, arch, cfg)
-    t.check()  # a refused training leaves the session's previous one (and its slot) alone
-    with _REGISTRY_LOCK:
-        _prune(time.monotonic())
-        old = _REGISTRY.get(session)
-        if old is not None:
-            old.stop()
-        _REGISTRY[session] = t
-    return t.start()
+    t.check()
+    t.job = (engine or jobs.ENGINE).submit(
+        owner or session,
+        session,
+        KIND,
+        next(_KEYS),
+        t.work,
+        estimate=estimate_seconds(arch, ds, cfg),
+        alive=alive,
+        task=t,
+    )
+    return t
 
 
-def get(session: str) -> Trainer | None:
-    with _REGISTRY_LOCK:
-        return _REGISTRY.get(session)
+def get(session: str, engine: jobs.Engine | None = None) -> Trainer | None:
+    """Tab ``session``'s latest training (running, waiting or finished), or None."""
+    job = (engine or jobs.ENGINE).get(session, KIND)
+    return job.task if job is not None else None
 
 
-def forget(session: str) -> None:
-    with _REGISTRY_LOCK:
-        t = _REGISTRY.pop(session, None)
-    if t is not None:
-        t.stop()
+def forget(session: str, engine: jobs.Engine | None = None) -> None:
+    """Stop tab ``session``'s training and let it go."""
+    (engine or jobs.ENGINE).forget(session, KIND)

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import uuid
 
+import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from cnnviz import channel as chan
-from cnnviz import example_pools, examples, featvis, jobs, render
+from cnnviz import example_pools, examples, featvis, render
 from cnnviz import featuremaps as fm
 from cnnviz.a11y import alt_lessons, alt_text, chart_text
 from cnnviz.catalogue import LayerInfo
 from cnnviz.errors import CnnvizError
 from cnnviz.loaded_model import LoadedModel
-from cnnviz.ui import loaders, selection, state
+from cnnviz.ui import job_views, loaders, present, selection, state
 
 STEPS = (32, 64, 128, 256, 512)
 FEATVIS_SIZE = 128  # px: ImageNet models are visualised at 128², smaller models at their own size
@@ -44,12 +44,6 @@ filter is looking for, in three ways:
 patch with). Deeper filters read many channels at once: the bars show how strongly this filter
 weighs each input channel.
 """
-
-
-def session_id() -> str:
-    if not st.session_state.get(state.CH_SESSION):
-        st.session_state[state.CH_SESSION] = uuid.uuid4().hex
-    return st.session_state[state.CH_SESSION]
 
 
 def open_channel(layer: str, channel: int) -> None:
@@ -86,36 +80,6 @@ def map_panel(layer: LayerInfo, channel: int) -> None:
     st.caption(f"{m.shape[0]}×{m.shape[1]} map · mean {m.mean():.3g} · max {m.max():.3g}")
 
 
-# ------------------------------------------------------------------ background jobs
-def _live(kind: str, stop_key: str) -> None:
-    """Progress of this session's ``kind`` job, redrawn every second; the page reruns when it ends."""
-    job = jobs.get(session_id(), kind)
-    snap = job.snapshot() if job is not None else None
-    if snap is None or not snap.active:
-        st.rerun()
-    text = "Waiting for another student's job to finish…" if snap.status == "queued" else f"{snap.done}/{snap.total}"
-    st.progress(snap.fraction, text=text)
-    if st.button("Stop", key=stop_key, icon=":material/stop:"):
-        job.stop()
-
-
-def _job_state(kind: str, key: object) -> jobs.Snapshot | None:
-    job = jobs.get(session_id(), kind)
-    return job.snapshot() if job is not None and job.key == key else None
-
-
-def _show_job(kind: str, snap: jobs.Snapshot | None, stop_key: str) -> bool:
-    """Progress while it runs (True), or the message of how it ended."""
-    if snap is not None and snap.active:
-        st.fragment(run_every=1.0)(_live)(kind, stop_key)
-        return True
-    if snap is not None and snap.status == "stopped":
-        st.info(snap.message)
-    elif snap is not None and snap.status == "error":
-        st.error(snap.message)
-    return False
-
-
 # ------------------------------------------------------------------ feature visualisation
 def _featvis_work(lm: LoadedModel, req: featvis.Request, on_progress, should_stop) -> featvis.Result:
     def on_step(step: int, total: int, _value: float) -> None:
@@ -145,12 +109,13 @@ def featvis_panel(lm: LoadedModel, layer: LayerInfo, channel: int) -> None:
         )
         st.caption(f"{req.size}×{req.size} px, {steps} steps · mean activation {res.activation:.3g}")
         return
-    snap = _job_state("featvis", req)
-    if _show_job("featvis", snap, state.CH_FV_STOP):
+    key = (lm.name, lm.weights, req)  # the request names no model
+    if job_views.show("featvis", key, state.CH_FV_STOP, unit="steps"):
         return
     st.caption(f"Not made yet: {steps} steps at {req.size}×{req.size} px (then kept for everyone).")
     if st.button("Visualise", key=state.CH_FV_START, icon=":material/auto_awesome:"):
-        jobs.submit(session_id(), "featvis", req, functools.partial(_featvis_work, lm, req))
+        work = functools.partial(_featvis_work, lm, req)
+        job_views.submit("featvis", key, work, units=steps, cost=("featvis", lm.name, req.size))
         st.rerun()
 
 
@@ -177,9 +142,14 @@ def weights_panel(lm: LoadedModel, layers: list[LayerInfo], layer: LayerInfo, ch
         return
     norms = chan.input_norms(w)
     frame = pd.DataFrame({"input channel": np.arange(len(norms)), "weight norm": norms})
-    st.bar_chart(
-        frame, x="input channel", y="weight norm", height=SHOWN, alt=chart_text.input_norms(conv.name, channel, norms)
+    # an Altair chart rather than st.bar_chart: its labels can grow in presenter mode
+    bars = (
+        alt.Chart(frame, description=chart_text.input_norms(conv.name, channel, norms))
+        .mark_bar()
+        .encode(x="input channel:O", y="weight norm:Q")
+        .properties(height=SHOWN)
     )
+    st.altair_chart(present.chart(bars), width="stretch")
     top = np.argsort(-norms)[:3]
     st.caption(
         f"{where}: {w.shape[1]}×{w.shape[2]} weights on each of {w.shape[0]} input channels; "
@@ -225,12 +195,13 @@ def examples_panel(lm: LoadedModel, layer: LayerInfo, channel: int) -> None:
         return
     n = sum(len(p) for p in parts)
     if not ready:
-        key = (layer.name, tuple(p.key for p in parts))
-        if _show_job("examples", _job_state("examples", key), state.CH_EX_STOP):
+        key = (lm.name, lm.weights, layer.name, tuple(p.key for p in parts))
+        if job_views.show("examples", key, state.CH_EX_STOP, unit="images"):
             return
         st.caption(f"One pass over {n} images scores every channel of {layer.name} at once (then kept for everyone).")
         if st.button(f"Find the top {TOP_K} images", key=state.CH_EX_START, icon=":material/search:"):
-            jobs.submit(session_id(), "examples", key, functools.partial(_examples_work, lm, parts, layer))
+            work = functools.partial(_examples_work, lm, parts, layer)
+            job_views.submit("examples", key, work, units=n, cost=("examples", lm.name))
             st.rerun()
         return
     spec = lm.preprocess_spec

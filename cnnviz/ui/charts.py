@@ -146,35 +146,64 @@ def function_chart(curve: pd.DataFrame, fn: str) -> alt.Chart:
     return (axes + line).properties(height=220, description=text)
 
 
-def histogram_chart(before: np.ndarray, after: np.ndarray, fn: str, bins: int = 40):
-    """Altair: histograms of the values before and after an activation, on one x axis."""
+def histogram_rows(
+    df: pd.DataFrame,
+    series: str,
+    colours: tuple[str, ...],
+    *,
+    x: alt.X,
+    y: alt.Y,
+    x_title: str,
+    x2: str | None = None,
+    description: str,
+    tooltip: list,
+    height: int = 110,
+) -> list[alt.Chart]:
+    """One bar chart per value of column ``series`` of ``df`` (in order of appearance), to be
+    drawn one under the other: each titled with its name and coloured (told apart by place and
+    name, not by colour alone), all on ``x`` (give it a fixed domain, so that they compare);
+    the x axis is titled under the last one, ``description`` is the first one's accessible
+    text (it describes them all). ``x2``: the field where each bar ends (pre-binned data).
+
+    Charts, not one faceted chart: a facet cannot take its container's width, and at
+    Vega-Lite's default width it ran 250-420 px past a phone's screen.
+    """
+    names = list(dict.fromkeys(df[series]))
+    out = []
+    for i, (name, colour) in enumerate(zip(names, colours, strict=False)):
+        last = i == len(names) - 1
+        text = description if i == 0 else f"The histogram of {name}; the first histogram's text describes them all."
+        axis = x.copy(deep=True)
+        axis["title"] = x_title if last else None
+        left = y.copy(deep=True)
+        left["axis"] = alt.Axis(minExtent=44)  # the same room for the y labels: x axes line up
+        out.append(
+            alt.Chart(df[df[series] == name], title=str(name))
+            .mark_bar(binSpacing=0, color=colour)
+            .encode(x=axis, y=left, tooltip=tooltip, **({"x2": x2} if x2 else {}))
+            # the height includes the title and the axes (Streamlit's charts fit their box)
+            .properties(height=height + (30 if last else 0), description=text)
+        )
+    return out
+
+
+def histogram_charts(before: np.ndarray, after: np.ndarray, fn: str, bins: int = 40) -> list[alt.Chart]:
+    """Altair: the histograms of the values before and after an activation (:func:`histogram_rows`)."""
     finite = np.concatenate([v[np.isfinite(v)] for v in (before.ravel(), after.ravel())])
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    rows = []
+    frames = []
     for label, vals in (("before", before), (f"after {fn}", after)):
         counts, edges = histogram(vals, bins, lo, hi)
-        rows += [
-            {"value": float(e), "end": float(e2), "count": int(n), "map": label}
-            for e, e2, n in zip(edges[:-1], edges[1:], counts, strict=True)
-        ]
-    df = pd.DataFrame(rows)
-    # one row per histogram, each titled: before and after are told apart by place and name,
-    # not by colour alone; the shared x axis keeps them comparable
-    return (
-        alt.Chart(df)
-        .mark_bar(binSpacing=0)
-        .encode(
-            x=alt.X("value:Q", title="value", bin="binned"),
-            x2="end:Q",
-            y=alt.Y("count:Q", title="pixels", stack=None, scale=alt.Scale(type="sqrt")),
-            color=alt.Color(
-                "map:N",
-                sort=["before"],
-                scale=alt.Scale(domain=["before", f"after {fn}"], range=["#6b7280", "#c2410c"]),
-                legend=None,
-            ),
-            row=alt.Row("map:N", sort=["before"], title=None, header=alt.Header(labelFontSize=14, labelAngle=0)),
-            tooltip=["map", "value", "count"],
-        )
-        .properties(height=90, description=chart_text.before_after(before, after, fn))
+        frames.append(pd.DataFrame({"value": edges[:-1], "end": edges[1:], "count": counts.astype(int), "map": label}))
+    return histogram_rows(
+        pd.concat(frames, ignore_index=True),
+        "map",
+        ("#6b7280", "#c2410c"),
+        x=alt.X("value:Q", bin="binned", scale=alt.Scale(domain=[lo, hi])),
+        y=alt.Y("count:Q", title="pixels", stack=None, scale=alt.Scale(type="sqrt")),
+        x_title="value",
+        x2="end:Q",
+        description=chart_text.before_after(before, after, fn),
+        tooltip=["map", "value", "count"],
+        height=170,
     )

@@ -17,7 +17,7 @@ from cnnviz import render, usermodels
 from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
 from cnnviz.loaded_model import LoadedModel
-from cnnviz.ui import charts, explain_views, loaders, state
+from cnnviz.ui import charts, explain_views, loaders, present, state
 from cnnviz.ui.explain_views import explanation
 from cnnviz.ui.owner import model_title, owner_token, visible_models
 from cnnviz.ui.text import plain
@@ -136,7 +136,7 @@ def load(name: str, weights: str) -> LoadedModel | None:
 
 def top5(name: str, weights: str) -> dict:
     pred = loaders.prediction_for(name, weights, 5)
-    st.vega_lite_chart(spec=charts.top_k_chart(pred["top"]), width="stretch")
+    st.vega_lite_chart(spec=present.chart(charts.top_k_chart(pred["top"])), width="stretch")
     return pred
 
 

@@ -13,12 +13,13 @@ from PIL import Image
 
 from cnnviz import explain as E
 from cnnviz import render
-from cnnviz.a11y import alt_text, chart_text
+from cnnviz.a11y import chart_text
 from cnnviz.adversarial import fgsm
 from cnnviz.faithfulness import compare
 from cnnviz.progress import Progress
-from cnnviz.ui import loaders, state
+from cnnviz.ui import job_views, loaders, state
 from cnnviz.ui.charts import labelled
+from cnnviz.ui.scales import colour_scale
 
 # jet is the colouring Grad-CAM is known by; viridis and inferno keep their order for
 # colour-blind viewers (their lightness rises monotonically: tests/unit/test_colour_vision.py)
@@ -135,6 +136,32 @@ def faithfulness(target: int, maps: dict, progress: Progress | None = None) -> d
     return _faithfulness(target, tuple(sorted(maps)), maps, progress)
 
 
+def queued_explanation(method: E.Method, target: int) -> tuple[E.Explanation | None, bool]:
+    """A slow method's explanation (Integrated Gradients, Occlusion) computed in the server's
+    job queue, one per student at a time (cnnviz.jobs): (the explanation or None, whether it
+    is still waiting or running); its progress and place in line are drawn meanwhile."""
+    lm = loaders.loaded_model()
+    return job_views.queued_result(
+        f"explain:{method.name}",
+        explanation.pending(method.name, target),
+        state.XM_STOP + method.name,
+        cost=("explain", method.name, lm.name),
+        again=f"Run {method.title} again",
+    )
+
+
+def queued_faithfulness(target: int, maps: dict) -> tuple[dict | None, bool]:
+    """:func:`faithfulness` computed in the job queue, as :func:`queued_explanation`."""
+    lm = loaders.loaded_model()
+    return job_views.queued_result(
+        "faithfulness",
+        _faithfulness.pending(target, tuple(sorted(maps)), maps),
+        state.XM_STOP + "faithfulness",
+        cost=("faithfulness", lm.name, len(maps)),
+        again="Measure again",
+    )
+
+
 @loaders.shared_result(spinner="Attacking…")
 def attack(lm, img: Image.Image, eps: float, goal: int | None = None):
     """adversarial.Attack of the session's image at ``eps`` (pixel units): FGSM, or towards
@@ -153,16 +180,10 @@ def goal_names(lm) -> dict[int, str]:
     return {-1: "any wrong class (FGSM)"} | {i: f"{lm.label(i)} ({i})" for i in range(len(lm.classes))}
 
 
-def legend(d: render.Display, width: int = 320) -> None:
+def legend(d: render.Display) -> None:
     """The colour strip with its end values and a sentence saying what the colours mean."""
-    lo, hi = (f"{d.vmin:.3g}", f"{d.vmax:.3g}")
-    middle = "0" if d.vmin < 0 < d.vmax else None
-    st.image(
-        render.to_png(render.upscale(render.colorbar(d.cmap, width=width, height=14), 1)),
-        width=width,
-        alt=alt_text.colour_scale(d.cmap, lo, hi, middle),
-    )
-    st.caption(f"{lo} ← → {hi} · {d.legend}")
+    colour_scale(d.cmap, f"{d.vmin:.3g}", f"{d.vmax:.3g}", "0" if d.vmin < 0 < d.vmax else None)
+    st.caption(d.legend)
 
 
 # Marker and dash per method, in METHODS order: with the colour and a name at each line's end,

@@ -8,6 +8,7 @@ import pandas as pd
 
 from cnnviz.a11y import chart_text
 from cnnviz.catalogue import LayerInfo
+from cnnviz.ui.charts import histogram_rows
 
 
 def catalogue_frame(layers: list[LayerInfo]) -> pd.DataFrame:
@@ -50,8 +51,9 @@ def rf_chart(layers: list[LayerInfo], size: int) -> alt.Chart:
     return (line + rule).properties(height=260, description=text)
 
 
-def norms_histogram(norms: dict[str, np.ndarray], bins: int = 30) -> alt.Chart:
-    """Overlaid histograms of filter L2 norms, one colour per weight set (e.g. trained / random)."""
+def norms_histogram(norms: dict[str, np.ndarray], bins: int = 30) -> list[alt.Chart]:
+    """Histograms of filter L2 norms, one chart per weight set (e.g. trained / random), drawn one
+    under the other on the same x axis (:func:`cnnviz.ui.charts.histogram_rows`)."""
     hi = max(float(v.max()) for v in norms.values()) or 1.0
     edges = np.linspace(0.0, hi, bins + 1)
     rows = []
@@ -60,17 +62,14 @@ def norms_histogram(norms: dict[str, np.ndarray], bins: int = 30) -> alt.Chart:
         rows += [
             {"weights": label, "norm": (edges[j] + edges[j + 1]) / 2, "filters": int(n)} for j, n in enumerate(counts)
         ]
-    # one histogram per weight set, each in its own titled row: told apart by name and place,
-    # not by colour alone; the shared x axis keeps them comparable
-    return (
-        alt.Chart(pd.DataFrame(rows))
-        .mark_bar(binSpacing=0)
-        .encode(
-            x=alt.X("norm:Q", title="filter norm (L2)", bin=alt.Bin(binned=True, step=float(edges[1] - edges[0]))),
-            y=alt.Y("filters:Q", title="filters", stack=None),
-            color=alt.Color("weights:N", legend=None, scale=alt.Scale(range=["#c2410c", "#2563eb"])),
-            row=alt.Row("weights:N", title=None, sort=list(norms), header=alt.Header(labelFontSize=14, labelAngle=0)),
-            tooltip=["weights", alt.Tooltip("norm:Q", format=".3f"), "filters"],
-        )
-        .properties(height=110, description=chart_text.filter_norms(norms))
+    return histogram_rows(
+        pd.DataFrame(rows),
+        "weights",
+        ("#c2410c", "#2563eb"),
+        x=alt.X("norm:Q", bin=alt.Bin(binned=True, step=float(edges[1] - edges[0])), scale=alt.Scale(domain=[0, hi])),
+        y=alt.Y("filters:Q", title="filters", stack=None),
+        x_title="filter norm (L2)",
+        description=chart_text.filter_norms(norms),
+        tooltip=["weights", alt.Tooltip("norm:Q", format=".3f"), "filters"],
+        height=150,
     )

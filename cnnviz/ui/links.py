@@ -45,7 +45,7 @@ from cnnviz.links import (  # noqa: F401 (re-exported for pages)
 )
 from cnnviz.sharing import default_store
 from cnnviz.ui import loaders, state
-from cnnviz.ui.owner import openable
+from cnnviz.ui.owner import openable, owner_token
 from cnnviz.ui.share import locked, share_panel
 
 __all__ = [
@@ -93,6 +93,11 @@ def begin(url_path: str) -> None:
     _run.page, _run.spec, _run.applied, _run.problems, _run.quiet = url_path, {}, {}, [], False
     _run.began = True
     query = st.query_params.to_dict()
+    too_long = L.query_too_long(query)
+    if too_long:
+        _run.problems.append(too_long)
+        st.query_params.clear()  # not kept: the view's own link replaces it
+        query = {}
     last = ss.get(state.LINK_LAST)
     written = ss.get(state.LINK_WRITTEN) or {}
     qkey = _canon(query)
@@ -160,7 +165,7 @@ def _apply_weights(raw: str) -> list[str]:
         return []
     if not shared_images().enabled:
         return ["this server does not share uploads, so the linked weights file is not here"]
-    path = uploads.find(digest)
+    path = uploads.find(digest, owner=owner_token())  # holds it for this student too
     if path is None:
         return [
             f"the weights file upload:{digest[:12]}… is not on this server "
@@ -278,7 +283,8 @@ def _image_param() -> str | None:
         return ref
     try:
         # the image the page decoded (cached by digest), not a second decode of the bytes
-        digest = shared_images().put(loaders.decoded_image(data, ss.get(state.IMAGE_NAME) or "image"))
+        img = loaders.decoded_image(data, ss.get(state.IMAGE_NAME) or "image")
+        digest = shared_images().put(img, owner=owner_token())  # within this student's share
     except CnnvizError:
         return None
     if digest is None:

@@ -25,16 +25,17 @@ from cnnviz.capture import capture, capture_layers
 from cnnviz.catalogue import catalogue, find_layer, map_layers
 from cnnviz.errors import CheckpointError, CnnvizError, WeightsUnavailable
 from cnnviz.featuremaps import capture_range
-from cnnviz.images import image_digest
+from cnnviz.images import decode_cost, image_digest
 from cnnviz.loaded_model import LoadedModel
+from cnnviz.model_cost import load_shared
 from cnnviz.pooling import layer_io
 from cnnviz.predict import predict
 from cnnviz.ui import state
 from cnnviz.ui.notices import weights_notice
-from cnnviz.ui.owner import check_openable
+from cnnviz.ui.owner import check_openable, owner_token
 from cnnviz.ui.process import model_replicas
 from cnnviz.ui.progress_bar import ProgressBar
-from cnnviz.zoo import SHIPPED_DIR, download_weights, load_model, user_models_dir, warm_up
+from cnnviz.zoo import SHIPPED_DIR, download_weights, user_models_dir
 
 R = TypeVar("R")
 
@@ -63,29 +64,27 @@ def model_version(name: str, weights: str) -> str:
 
 
 def cached_model(name: str, weights: str) -> LoadedModel:
-    """The shared model, loaded once per (name, weights, content) and kept in cache.MODELS.
-    LoadedModel.use() serialises and restores it for each caller. A model this browser may
-    not open raises ModelError before anything is looked up or read (owner.check_openable)."""
+    """The shared model, loaded once per (name, weights, content) and kept in cache.MODELS
+    (cnnviz.model_cost: refused when it could not stay there with its copies, big loads one
+    at a time, memory reserved with the guard). LoadedModel.use() serialises and restores it
+    for each caller. A model this browser may not open raises ModelError before anything is
+    looked up or read (owner.check_openable)."""
     check_openable(name)
 
     def load() -> LoadedModel:
-        memguard.check("loading this model")
         with st.spinner("Loading the model…"):
-            lm = load_model(name, weights, download=False)
-            warm_up(lm)
-            lm.add_replicas(model_replicas())
-            lm.make_fast_copies()
-        return lm
+            return load_shared(name, weights, replicas=model_replicas(), cache=cache.MODELS)
 
     return cache.MODELS.get_or_compute(("model", name, weights, model_version(name, weights)), load)
 
 
-def store_upload(data: bytes, name: str) -> Path:
-    """Keep an uploaded checkpoint on disk (cnnviz.uploads: by digest, under its own name).
+def store_upload(data: bytes, name: str, owner: str) -> Path:
+    """Keep an uploaded checkpoint on disk for student ``owner`` (their owner token;
+    cnnviz.uploads: by digest, under its own name, within their share).
 
     The model loader reads it from there as data (safetensors / torch weights_only).
     """
-    return uploads.store(data, name)
+    return uploads.store(data, name, owner)
 
 
 def model_key() -> tuple[str, str]:
@@ -130,14 +129,16 @@ def loaded_model() -> LoadedModel:
     except CnnvizError as e:
         st.error(str(e))
         if isinstance(e, CheckpointError) and weights != st.session_state.get(state.WEIGHTS_LINKED):
-            uploads.discard(weights)  # a refused upload is not kept (only uploads are removed; not one a link named)
+            # a refused upload is not kept for this student (not one a link named); a
+            # classmate's reference to the same content keeps it for them
+            uploads.discard(weights, owner_token())
         st.stop()
     return lm
 
 
 def _decode_checked(data: bytes, name: str) -> Image.Image:
-    memguard.check("decoding this image")
-    return lanes.decode_upload(data, name=name)
+    with memguard.reserve(decode_cost(data), "decoding this image"):
+        return lanes.decode_upload(data, name=name)
 
 
 def _decode(digest: str, data: bytes, name: str) -> Image.Image:
@@ -205,6 +206,19 @@ def model_inputs(name: str, weights: str) -> Inputs:
     return Inputs(name, weights, model_version(name, weights), current_image_bytes()[2], img)
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A shared result a job of the queue computes (``shared_result``'s ``.pending``)."""
+
+    key: tuple
+    value: object  # the cached result, or None
+    compute: Callable[..., object]
+
+
+def _compute_into(store: cache.SharedCache, key: tuple, fn: Callable, lm, img, args: tuple, kwargs: dict, **more):
+    return store.get_or_compute(key, lambda: cache.freeze(fn(lm, img, *args, **kwargs, **more)))
+
+
 def shared_result(
     fn: Callable[..., R] | None = None, *, store: cache.SharedCache = cache.RESULTS, spinner: str | None = None
 ):
@@ -221,20 +235,30 @@ def shared_result(
     sig = inspect.signature(fn)
     keyed = [p for p in list(sig.parameters)[2:] if not p.startswith("_")]
 
-    def get(inp: Inputs, args: tuple, kwargs: dict):
+    def key_of(inp: Inputs, args: tuple, kwargs: dict) -> tuple:
         bound = sig.bind(None, None, *args, **kwargs)
         bound.apply_defaults()
-        key = (fn.__module__, fn.__qualname__, *inp.key, tuple(bound.arguments[p] for p in keyed))
+        return (fn.__module__, fn.__qualname__, *inp.key, tuple(bound.arguments[p] for p in keyed))
 
+    def get(inp: Inputs, args: tuple, kwargs: dict):
         def compute():
             with st.spinner(spinner) if spinner else nullcontext():
                 return cache.freeze(fn(cached_model(inp.name, inp.weights), inp.image, *args, **kwargs))
 
-        return store.get_or_compute(key, compute)
+        return store.get_or_compute(key_of(inp, args, kwargs), compute)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         return get(current_inputs(), args, kwargs)
+
+    def pending(*args, **kwargs) -> Pending:
+        """The same result for a job of the queue (cnnviz.jobs) to compute: its key, its value
+        if already cached, and ``compute(**more)`` that fills the cache entry off the script
+        thread (``more``: the ``_``-arguments the job supplies, such as ``_progress``)."""
+        inp = current_inputs()
+        key, lm = key_of(inp, args, kwargs), cached_model(inp.name, inp.weights)
+        compute = functools.partial(_compute_into, store, key, fn, lm, inp.image, args, kwargs)
+        return Pending(key, store.get(key), compute)
 
     def for_model(name: str, weights: str, *args, **kwargs):
         """The same shared result (same cache entry) for model (name, weights) on the session's
@@ -242,6 +266,7 @@ def shared_result(
         return get(model_inputs(name, weights), args, kwargs)
 
     wrapper.for_model = for_model
+    wrapper.pending = pending
     return wrapper
 
 

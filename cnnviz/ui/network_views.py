@@ -7,13 +7,14 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import featuremaps as fm
-from cnnviz import network, render
+from cnnviz import network
 from cnnviz.a11y import alt_text
 from cnnviz.catalogue import LayerInfo
 from cnnviz.errors import CnnvizError
 from cnnviz.receptive_field import unit_box
 from cnnviz.ui import channel_views, loaders, selection, state
 from cnnviz.ui.clickable import clicked, pick_unit
+from cnnviz.ui.scales import colour_scale
 from cnnviz.ui.widgets import grids, num_grid
 from cnnviz.unit_math import following, unit_math
 
@@ -21,9 +22,10 @@ NORM_LABELS = {"channel": "per channel", "layer": "per column", "global": "globa
 
 
 @loaders.shared_result
-def cached_diagram(lm, img, n: int, norm: str) -> network.Diagram:
+def cached_diagram(lm, img, n: int, norm: str, label_font: int = 11) -> network.Diagram:
     """The forward-pass picture for the sidebar's model and image (``n`` strongest channels
-    per column of a big model; ``norm`` as in featuremaps). Reads the shared one-pass capture."""
+    per column of a big model; ``norm`` as in featuremaps; labels ``label_font`` px high).
+    Reads the shared one-pass capture."""
     layers = loaders.cached_catalogue(lm.name, lm.weights)
     top = loaders.cached_prediction()["top"][:3]
     return network.diagram(
@@ -35,6 +37,7 @@ def cached_diagram(lm, img, n: int, norm: str) -> network.Diagram:
         norm=norm,
         global_range=loaders.cached_capture_range() if norm == "global" else None,
         classes=[(t["label"], t["prob"]) for t in top],
+        label_font=label_font,
     )
 
 
@@ -82,19 +85,13 @@ def legend(d: network.Diagram, norm: str) -> None:
     """The two colour scales, and what a column's range means."""
     a, b, c = st.columns([1, 1, 1.6])
     if any(col.cmap == fm.SEQUENTIAL for col in d.columns):
-        a.image(
-            render.colorbar(fm.SEQUENTIAL, width=200, height=10),
-            width="stretch",
-            alt=alt_text.colour_scale(fm.SEQUENTIAL, "0", "the largest value"),
-        )
-        a.caption("0 → largest: after an activation")
+        with a:
+            colour_scale(fm.SEQUENTIAL, "0", "largest")
+            st.caption("After an activation.")
     if any(col.cmap == fm.DIVERGING for col in d.columns):
-        b.image(
-            render.colorbar(fm.DIVERGING, width=200, height=10),
-            width="stretch",
-            alt=alt_text.colour_scale(fm.DIVERGING, "the most negative", "the most positive", "0"),
-        )
-        b.caption("negative ← 0 → positive")
+        with b:
+            colour_scale(fm.DIVERGING, "negative", "positive", "0")
+            st.caption("White: 0. Before an activation.")
     c.caption(
         {
             "layer": "One colour scale per column: tiles of a column compare; columns do not.",

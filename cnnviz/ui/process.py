@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import gc
 import importlib
 import os
 import socket
@@ -12,6 +11,8 @@ import threading
 from pathlib import Path
 
 import torch
+
+from cnnviz import reclaim
 
 
 def keep_imports_out_of_gc() -> None:
@@ -21,9 +22,10 @@ def keep_imports_out_of_gc() -> None:
     objects to walk, that costs ~0.2 s per interaction. Called at the top of every run (the
     previous run's cycles were collected just after it ended), so objects that pages import
     lazily are frozen too. Measured (bench/bench_load.py, 30 sessions): p95 latency 2.9×
-    single-user this way, 10× when frozen only once per process.
+    single-user this way, 10× when frozen only once per process. What dies after being
+    frozen (a closed session, a replaced script runner) waits for :func:`cnnviz.reclaim.sweep`.
     """
-    gc.freeze()
+    reclaim.freeze()
 
 
 def torch_threads() -> int:

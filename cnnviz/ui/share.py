@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import io
+import os
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -13,6 +14,9 @@ import streamlit as st
 from cnnviz import links as L
 from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
+from cnnviz.presenter import ROOT_PX
+from cnnviz.public_url import ENV as PUBLIC_ENV
+from cnnviz.public_url import PublicBase, lan_ipv4, public_base
 from cnnviz.ui import state
 
 
@@ -25,12 +29,30 @@ def presenting() -> bool:
     return bool(st.session_state.get(state.PRESENT))
 
 
-def view_url(page_path: str, params: dict[str, str]) -> str:
-    """The full link of a view (relative when the browser's address is unknown)."""
+def link_base(page_path: str) -> PublicBase:
+    """Where students open the app (cnnviz.public_url): the configured public address, else
+    the browser's, with this server's LAN address for localhost; ``url`` "" (links relative)
+    when the browser's address is unknown."""
     base = (st.context.url or "").rstrip("/")
     if page_path and base.endswith("/" + page_path):  # st.context.url can still hold the page's own path
         base = base[: -len(page_path) - 1]
-    return f"{base}/{page_path}" + (f"?{urlencode(params)}" if params else "")
+    if not base:
+        return PublicBase("", "browser")
+    return public_base(
+        base,
+        public=os.environ.get(PUBLIC_ENV),
+        server_address=st.get_option("browser.serverAddress"),  # "localhost" unless set: ignored then
+        server_port=st.get_option("browser.serverPort"),
+        base_path=st.get_option("server.baseUrlPath") or "",
+        listen_address=st.get_option("server.address"),
+        lan_ip=lan_ipv4(),
+    )
+
+
+def view_url(page_path: str, params: dict[str, str], base: PublicBase | None = None) -> str:
+    """The full link of a view, on ``base`` (default: :func:`link_base`)."""
+    root = (base or link_base(page_path)).url
+    return f"{root}/{page_path}" + (f"?{urlencode(params)}" if params else "")
 
 
 def qr_png(url: str, scale: int) -> bytes:
@@ -51,21 +73,44 @@ def qr_png(url: str, scale: int) -> bytes:
     return buf.getvalue()
 
 
+# The code as large as the screen allows: beside the link on a wide screen, above it on a phone
+# (columns stack), never taller than the screen less the dialog's title and paddings: a fixed
+# 640 px ran below the fold at 1280×720. Fixed CSS, no data in it.
+_QR_CSS = """
+<style>
+[role="dialog"] [data-testid="stImage"] img {
+  width: auto !important; max-width: 100%; max-height: calc(100dvh - 11rem); image-rendering: pixelated;
+}
+[role="dialog"] [data-testid="stImageContainer"] { align-items: center; }
+[role="dialog"] [data-testid="stCode"] code { font-size: 0.75rem; }
+@media (max-width: 640px) { [role="dialog"] [data-testid="stAlert"] p { font-size: 0.8rem; } }
+</style>
+"""
+
+
 @st.dialog("Scan to open this view", width="large")
-def _big_qr(url: str) -> None:
+def _big_qr(url: str, warning: str | None = None) -> None:
+    st.html(_QR_CSS)
+    code, text = st.columns([1, 1], vertical_alignment="center")
     try:
-        st.image(qr_png(url, 16), width=640, alt=alt_text.qr(url))
-    except CnnvizError as e:
-        st.warning(str(e))
-    st.code(url, language=None, wrap_lines=True)
+        code.image(qr_png(url, 12), alt=alt_text.qr(url))
+    except CnnvizError as e:  # a link longer than a QR code holds: the sentence, and the link to copy
+        code.warning(str(e))
+    with text:
+        if warning:
+            st.warning(warning, icon=":material/wifi_off:")
+        st.code(url, language=None, wrap_lines=True)
 
 
 def share_panel(page_path: str, params: dict[str, str]) -> None:
     """The Share popover (link to copy, QR code) and the presenter toggles."""
-    url = view_url(page_path, params)
+    base = link_base(page_path)
+    url = view_url(page_path, params, base)
     with st.popover("Share this view", icon=":material/share:", width="stretch"):
         st.caption("Copy the link (button at its right), or show the class its QR code (the button below).")
         st.code(url, language=None, wrap_lines=True)
+        if base.warning:
+            st.caption(base.warning)
         if "image" not in params and st.session_state.get(state.IMAGE_BYTES) is not None:
             st.caption("Your own photo is not in this link: this server does not keep shared photos.")
         elif params.get("image", "").startswith(L.UPLOAD_PREFIX):
@@ -75,7 +120,7 @@ def share_panel(page_path: str, params: dict[str, str]) -> None:
             )
     # the QR code is made only when asked for: on every run it cost ~25 ms and a picture
     if st.button("Show the QR code", key="link_big_qr", icon=":material/qr_code_2:", width="stretch"):
-        _big_qr(url)
+        _big_qr(url, base.warning)
     st.toggle(
         "Presenter mode",
         key=state.PRESENT,
@@ -91,9 +136,12 @@ def share_panel(page_path: str, params: dict[str, str]) -> None:
         )
 
 
-PRESENTER_CSS = """
+PRESENTER_CSS = f"""
 <style>
-html { font-size: 21px; }  /* Streamlit sizes text in rem: every text and control grows, pictures keep their fit */
+html {{ font-size: {ROOT_PX}px; }}  /* Streamlit sizes text in rem: every text and control grows, pictures keep their fit */
+/* ... and so do the gaps: a little tighter, so that the first picture stays above a 720 px fold */
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] {{ gap: 0.8rem; }}
+[data-testid="stMainBlockContainer"] h1 {{ font-size: 1.9rem; }}
 </style>
 """
 LOCKED_TEXT = "Locked by the presenter's link: this view stays as the link shows it."

@@ -105,7 +105,6 @@ NET_UNIT_CLICK = "net_unit_click"
 CH_LAYER = "ch_layer"  # Channel page (its block picker: CH_LAYER + "_block")
 CH_CHANNEL = "ch_channel"
 CH_STEPS = "ch_steps"
-CH_SESSION = "ch_session_id"  # this session's background jobs (cnnviz.jobs)
 CH_FV_START = "ch_featvis_start"
 CH_FV_STOP = "ch_featvis_stop"
 CH_EX_START = "ch_examples_start"
@@ -113,14 +112,17 @@ CH_EX_STOP = "ch_examples_stop"
 CH_OPEN = "ch_open"  # "open the Channel page" buttons on other pages
 QUERY_APPLIED = "query_applied"  # page -> the URL selection already applied (cnnviz.ui.selection)
 
-# Train page (the model being trained lives in cnnviz.training.trainer, keyed by TRAIN_ID)
-TRAIN_ID = "train_session_id"
+# this tab's id in the job queue (cnnviz.jobs, cnnviz.ui.job_views): its jobs are found by it
+JOB_TAB = "job_tab"
+
+# Train page (the model being trained is the task of this tab's "train" job: cnnviz.training.trainer)
 TRAIN_SOURCE = "train_source"
 TRAIN_SIZE = "train_size"
 TRAIN_GREY = "train_grey"
 TRAIN_FOLDER_UPLOAD = "train_folder_upload"
 TRAIN_ZIP_UPLOAD = "train_zip_upload"
-TRAIN_FILES = "train_files"  # the upload's bytes (zip) or [(relative name, bytes)] (folder)
+TRAIN_FILES = "train_files"  # the upload's ticket (held_uploads.Held): its bytes live in held_uploads.STORE
+TRAIN_FILES_ERROR = "train_files_error"  # why the last folder was not kept (None: it was)
 TRAIN_CAMERA = "train_camera"  # the camera widget of "your camera" data
 TRAIN_SHOT_CLASS = "train_shot_class"  # the class the next photo joins
 TRAIN_SHOTS = "train_shots"  # {class name: [small JPEG bytes]} (cnnviz/training/shots.py)
@@ -194,6 +196,7 @@ GC_DOWNLOAD = "gc_download"
 DOWNLOAD = "download_"  # + a figure's name: every figure's "Download PNG" button (ui.download)
 XM_RUN_SLOW = "xm_run_slow"
 XM_RUN_FAITH = "xm_run_faith"
+XM_STOP = "xm_stop_"  # + the job's kind: the Stop button of a slow explanation waiting or running
 TRAIN_START = "train_start"
 TRAIN_STOP = "train_stop"
 TRAIN_SAVE = "train_save"

@@ -12,6 +12,7 @@ from cnnviz.a11y import alt_lessons, chart_text
 from cnnviz.training import imageset
 from cnnviz.training.recipes import chance_advice, recipe_for
 from cnnviz.training.trainer import Snapshot, Trainer
+from cnnviz.ui import present
 from cnnviz.ui.charts import SERIES_COLOURS, labelled
 from cnnviz.ui.text import plain
 
@@ -35,9 +36,9 @@ def results_view(snap: Snapshot, t: Trainer) -> None:
         st.warning(advice, icon=":material/lightbulb:")
     left, right = st.columns(2)
     left.subheader("Confusion matrix")
-    left.altair_chart(confusion_chart(r.confusion, tds.classes), width="stretch")
+    left.altair_chart(present.chart(confusion_chart(r.confusion, tds.classes)), width="stretch")
     right.subheader("Accuracy per class")
-    right.altair_chart(per_class_chart(r.per_class, tds.classes), width="stretch")
+    right.altair_chart(present.chart(per_class_chart(r.per_class, tds.classes)), width="stretch")
     st.subheader("Most confidently wrong")
     if len(r.wrong):
         k = min(8, len(r.wrong))

@@ -2,12 +2,10 @@
 
 Computing stays in cnnviz.training; this module reads widgets, caches datasets
 (picklable numpy dataclasses) and draws. The running model lives in
-cnnviz.training.trainer's registry; session state holds only its id and choices.
+the job queue (cnnviz.training.trainer); session state holds only this tab's id and choices.
 """
 
 from __future__ import annotations
-
-import uuid
 
 import altair as alt
 import numpy as np
@@ -25,7 +23,7 @@ from cnnviz.training import class_folders, datasets, imageset, shots
 from cnnviz.training.augment import Augment
 from cnnviz.training.augment import preview as aug_preview
 from cnnviz.training.recipes import recipe_for
-from cnnviz.ui import accept, state
+from cnnviz.ui import accept, held_uploads, present, state
 from cnnviz.ui.charts import labelled
 from cnnviz.ui.train_results import SPLIT_COLOURS
 
@@ -65,18 +63,11 @@ def _uploaded(digest: str, kind: str, payload, size: int, channels: int) -> imag
     return cache.RESULTS.get_or_compute(("uploaded dataset", digest, kind, size, channels), read)
 
 
-def _on_folder() -> None:
-    files = st.session_state.get(state.TRAIN_FOLDER_UPLOAD) or []
-    if accept.gone(files):
-        return
-    st.session_state[state.TRAIN_FILES] = [(f.name, f.getvalue()) for f in files] or None
-
-
-def _on_zip() -> None:
-    f = st.session_state.get(state.TRAIN_ZIP_UPLOAD)
-    if accept.gone(f):
-        return
-    st.session_state[state.TRAIN_FILES] = f.getvalue() if f is not None else None
+def _on_upload(key: str, kind: str) -> None:
+    """A new folder or zip in the uploader ``key``: into held_uploads' store (or why not)."""
+    got = held_uploads.take(key, kind)
+    if got is not None:
+        st.session_state[state.TRAIN_FILES], st.session_state[state.TRAIN_FILES_ERROR] = got
 
 
 def _on_shot() -> None:
@@ -143,21 +134,35 @@ def dataset_section() -> imageset.ImageDataset | None:
                 "A folder with one sub-folder per class",
                 accept_multiple_files="directory",
                 key=state.TRAIN_FOLDER_UPLOAD,
-                on_change=_on_folder,
+                on_change=_on_upload,
+                args=(state.TRAIN_FOLDER_UPLOAD, "folder"),
             )
         elif kind == "zip":
-            st.file_uploader("A zip of class folders", type=accept.ZIPS, key=state.TRAIN_ZIP_UPLOAD, on_change=_on_zip)
+            st.file_uploader(
+                "A zip of class folders",
+                type=accept.ZIPS,
+                key=state.TRAIN_ZIP_UPLOAD,
+                on_change=_on_upload,
+                args=(state.TRAIN_ZIP_UPLOAD, "zip"),
+            )
         if kind == "camera":
             ds = camera_section(size, channels)
             if ds is None:
                 return None
         elif kind in ("folder", "zip"):
-            payload = st.session_state.get(state.TRAIN_FILES)
-            if not payload or isinstance(payload, bytes) != (kind == "zip"):
+            held = st.session_state.get(state.TRAIN_FILES)
+            payload = held_uploads.STORE.get(held) if held is not None and held.kind == kind else None
+            if payload is None:
+                if st.session_state.get(state.TRAIN_FILES_ERROR):
+                    st.error(st.session_state[state.TRAIN_FILES_ERROR])
+                elif held is not None and held.kind == kind:
+                    st.warning(
+                        "Your upload was let go to make room for your classmates' uploads on this server; "
+                        "please upload it again."
+                    )
                 st.info("Upload images sorted into one folder per class, e.g. cats/…, dogs/….")
                 return None
-            raw = payload if kind == "zip" else b"".join(n.encode() + d for n, d in payload)
-            ds = _uploaded(image_digest(raw), kind, payload, size, channels)
+            ds = _uploaded(held.digest, kind, payload, size, channels)
         else:
             ds = _builtin(kind, size)
     except CnnvizError as e:
@@ -180,10 +185,12 @@ def dataset_section() -> imageset.ImageDataset | None:
     )
     left, right = st.columns([1, 1.2])
     left.altair_chart(
-        (
-            bars.mark_bar().encode(color=alt.Color("split:N", scale=SPLIT_COLOURS, legend=None))
-            + labelled(bars.encode(text="label:N"), align="left", dx=3, fontSize=12)
-        ).properties(height=min(360, 36 * len(ds.classes) + 40), description=chart_text.class_counts(ds.counts())),
+        present.chart(
+            (
+                bars.mark_bar().encode(color=alt.Color("split:N", scale=SPLIT_COLOURS, legend=None))
+                + labelled(bars.encode(text="label:N"), align="left", dx=3, fontSize=12)
+            ).properties(height=min(360, 36 * len(ds.classes) + 40), description=chart_text.class_counts(ds.counts()))
+        ),
         width="stretch",
     )
     grid = imageset.preview(ds, per_class=8)
@@ -311,10 +318,6 @@ def augment_section(ds: imageset.ImageDataset) -> Augment:
 
 
 # ----------------------------------------------------------------------------- views
-def session_id() -> str:
-    if not st.session_state.get(state.TRAIN_ID):
-        st.session_state[state.TRAIN_ID] = uuid.uuid4().hex
-    return st.session_state[state.TRAIN_ID]
 
 
 def filters_image(filters: np.ndarray) -> np.ndarray | None:

@@ -15,7 +15,7 @@ from cnnviz import render
 from cnnviz.a11y import alt_lessons
 from cnnviz.activations import softmax_table
 from cnnviz.convolution import PRESET_HELP, follow, pad2d, patch_at, patch_for, preset
-from cnnviz.ui import state
+from cnnviz.ui import present, state
 from cnnviz.ui.charts import softmax_chart
 from cnnviz.ui.clickable import clicked
 from cnnviz.ui.download import download_png
@@ -102,7 +102,7 @@ def grids(*tables: str, between: tuple[str, ...] = ()) -> None:
                 '<div style="display:inline-block;font-size:1.8rem;margin:40px 14px 0 0;'
                 f'vertical-align:top">{html.escape(between[i])}</div>'
             )
-    st.markdown("".join(parts), unsafe_allow_html=True)
+    st.markdown('<div class="cnnviz-grids">' + "".join(parts) + "</div>", unsafe_allow_html=True)
 
 
 def place_patch(
@@ -194,7 +194,7 @@ def softmax_view(logits: np.ndarray, temp: float, classes: list[str], top: int =
     """Bars of the top classes' probabilities at T = 1 and at T, beside their numbers (one frame)."""
     table = softmax_table(logits, temp, classes, top)
     left, right = st.columns([1, 1.15])
-    left.altair_chart(softmax_chart(table, temp), width="stretch")
+    left.altair_chart(present.chart(softmax_chart(table, temp)), width="stretch")
     # short headers: all five columns fit beside the chart at 1280 px (the T column was cut)
     shown = table.rename(columns={"p1": "p% at T=1", "pT": "p% at your T"})
     right.dataframe(

@@ -43,9 +43,9 @@ def open_page(model: str, layer: str, channel: str) -> AppTest:
 
 
 def finish(at: AppTest, kind: str, model: str) -> None:
-    job = jobs.get(at.session_state["ch_session_id"], kind)
+    job = jobs.ENGINE.get(at.session_state["job_tab"], kind)
     assert job is not None
-    job.join(timeout=240)
+    assert job.join(timeout=240)
     assert job.snapshot().status == "done", job.snapshot().message
     run(at, model)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import fgsm_by_hand, run
+from helpers import fgsm_by_hand, finish_jobs, run
 from helpers import page_text as text
 from streamlit.testing.v1 import AppTest
 
@@ -46,10 +46,16 @@ def test_compare_page_fast_then_slow_then_faithfulness(at):
     assert "Grad-CAM++" in t and "Saliency" in t and "Integrated Gradients**" not in t
     at.button(key="xm_run_slow").click()
     run(at, "efficientnet_lite0")
+    # the slow ones wait and run in the server's job queue: their bars meanwhile
+    assert len(at.get("progress")) == 2 and "Integrated Gradients" in text(at)
+    finish_jobs(at)
+    run(at, "efficientnet_lite0")
     assert "**Integrated Gradients**" in text(at) and "**Occlusion**" in text(at)
     assert not at.get("progress")  # the bars are gone once the slow methods are done
     assert len([b for b in at.get("download_button") if b.label == "Download PNG"]) == 6
     at.button(key="xm_run_faith").click()
+    run(at, "efficientnet_lite0")
+    finish_jobs(at)
     run(at, "efficientnet_lite0")
     df = at.dataframe[0].value
     assert set(df["method"]) == {

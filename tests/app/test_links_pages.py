@@ -195,3 +195,14 @@ def test_every_page_writes_its_view_and_shows_the_share_panel(page):
     at = open_link(page, image="chelsea")
     assert at.query_params.get("model") == "efficientnet_lite0" and at.query_params.get("image") == "chelsea", page
     assert any(b.label == "Show the QR code" for b in at.button), page
+
+
+def test_a_link_longer_than_any_of_the_app_is_refused_with_a_message():
+    """Issue 23: sessions opened with a 20 MB query string kept it; the app's own links are
+    under 1 kB, so a query over 4,000 characters is refused whole and not kept."""
+    at = open_link("pages/features.py", image="coffee", junk="x" * 5000)
+    notes = [w.value for w in at.warning]
+    assert any("the link is too long (5,019 characters" in n and "at most 4,000" in n for n in notes), notes
+    assert "junk" not in at.query_params and at.query_params["image"] != "coffee"  # none of it was used
+    at = open_link("pages/features.py", image="coffee", junk="x" * 3900)  # within the cap: used
+    assert at.query_params["image"] == "coffee"

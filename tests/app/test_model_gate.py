@@ -17,9 +17,8 @@ import pytest
 from helpers import nav_pages, save_digits_model
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import usermodels, zoo
+from cnnviz import model_cost, usermodels, zoo
 from cnnviz.links import NO_MODEL
-from cnnviz.ui import loaders
 from cnnviz.ui.owner import NOT_OPENABLE
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -49,7 +48,7 @@ def loads(monkeypatch):
         return real(name, *args, **kwargs)
 
     monkeypatch.setattr(zoo, "load_model", spy)
-    monkeypatch.setattr(loaders, "load_model", spy)
+    monkeypatch.setattr(model_cost, "load_model", spy)  # the app's one load path (cnnviz.model_cost.load_shared)
     return asked
 
 

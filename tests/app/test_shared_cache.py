@@ -101,3 +101,19 @@ def test_a_model_saved_again_under_its_name_is_not_served_from_the_cache():
     save(3)
     at.run()
     assert not at.exception and headline(at).startswith("delta"), headline(at)
+
+
+def test_a_model_bigger_than_the_model_cache_gets_a_sentence_not_a_load(monkeypatch):
+    """Issue 23: VGG-16 did not fit the model cache with its copies and was loaded again on
+    every page view. A model that could not stay is refused before it loads, in one sentence."""
+    # a fresh, small model cache: ResNet-18 with its copies (~130 MB) cannot stay in it, and no
+    # earlier test's ResNet-18 is already there to be served without a load
+    monkeypatch.setattr(cache, "MODELS", cache.SharedCache("models", 100 << 20))
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.session_state["weights_choice"] = "random"
+    at.session_state["model_name"] = "resnet18"
+    at.run()
+    assert not at.exception
+    said = [e.value for e in at.error]
+    assert any("ResNet-18 (ImageNet) needs about 130 MB" in e and "CNNVIZ_MODEL_CACHE_MB" in e for e in said), said
+    assert not any(k[1] == "resnet18" for k in cache.MODELS)

@@ -10,7 +10,7 @@ from catalogue import encode, photo
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.training import published, trainer
-from cnnviz.ui import state
+from cnnviz.ui import held_uploads, state
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 
@@ -32,7 +32,7 @@ def test_train_save_and_pick_everywhere(_isolated_user_models):
     assert at.metric[0].label == "Parameters" and int(at.metric[0].value.replace(",", "")) > 1000
     at.button(key="train_start").click().run()
     assert not at.exception
-    t = trainer.get(at.session_state[state.TRAIN_ID])
+    t = trainer.get(at.session_state[state.JOB_TAB])
     t.join(120)
     at.run()
     assert not at.exception and not at.error
@@ -55,7 +55,7 @@ def test_train_save_and_pick_everywhere(_isolated_user_models):
     assert "apptest_shapes (yours)" in picker.options
     picker.set_value("apptest_shapes").run()
     assert not home.exception
-    trainer.forget(at.session_state[state.TRAIN_ID])
+    trainer.forget(at.session_state[state.JOB_TAB])
 
 
 def test_bad_zip_gets_a_clear_message():
@@ -65,7 +65,7 @@ def test_bad_zip_gets_a_clear_message():
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("../escape/a.png", b"x")
-    at.session_state[state.TRAIN_FILES] = buf.getvalue()
+    at.session_state[state.TRAIN_FILES] = held_uploads.STORE.put("apptest", "zip", buf.getvalue())
     at.run()
     assert not at.exception
     assert any("unsafe path" in e.value for e in at.error)
@@ -76,12 +76,16 @@ def test_one_class_folder_gets_a_clear_message():
     at = open_train()
     at.selectbox(key=state.TRAIN_SOURCE).set_value("folder").run()
     picture = encode(photo(16, 16), "PNG")
-    at.session_state[state.TRAIN_FILES] = [(f"d/cat/{i}.png", picture) for i in range(6)]
+    at.session_state[state.TRAIN_FILES] = held_uploads.STORE.put(
+        "apptest", "folder", [(f"d/cat/{i}.png", picture) for i in range(6)]
+    )
     at.run()
     assert not at.exception
     assert any("one class" in e.value for e in at.error), [e.value for e in at.error]
     # and non-images with image names are a different message
-    at.session_state[state.TRAIN_FILES] = [("d/cat/a.png", b"x"), ("d/dog/b.png", b"y")]
+    at.session_state[state.TRAIN_FILES] = held_uploads.STORE.put(
+        "apptest", "folder", [("d/cat/a.png", b"x"), ("d/dog/b.png", b"y")]
+    )
     at.run()
     assert any("No usable images" in e.value for e in at.error)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -50,12 +51,17 @@ SERVER_SCRIPT = os.environ.get("CNNVIZ_SERVER_SCRIPT", "asgi.py")
 
 
 def start_server(
-    env_extra: dict | None = None, port: int | None = None, timeout: float = 90, launcher: list[str] | None = None
+    env_extra: dict | None = None,
+    port: int | None = None,
+    timeout: float = 90,
+    launcher: list[str] | None = None,
+    address: str = "127.0.0.1",
 ):
-    """Start `streamlit run asgi.py` on 127.0.0.1; returns (process, base url).
+    """Start `streamlit run asgi.py` listening on ``address``; returns (process, base url on 127.0.0.1).
 
     ``launcher``: what runs ``asgi.py [options]`` instead of ``python -m streamlit run``
-    (the profile bench's sampling launcher)."""
+    (the profile bench's sampling launcher). ``address`` "0.0.0.0": every interface, as
+    `make run` listens (the LAN address then reaches it too)."""
     port = port or _free_port()
     # as `make run` starts it: 2 malloc arenas (30 session threads otherwise keep ~0.5 GB)
     env = {"MALLOC_ARENA_MAX": "2", **os.environ, **(env_extra or {})}
@@ -67,7 +73,7 @@ def start_server(
             *(launcher or [sys.executable, "-m", "streamlit", "run"]),
             str(ROOT / SERVER_SCRIPT),
             "--server.address",
-            "127.0.0.1",
+            address,
             "--server.port",
             str(port),
             "--server.headless",
@@ -102,6 +108,17 @@ def stop_server(proc) -> None:
         proc.kill()
     if getattr(proc, "log", None) is not None:
         proc.log.close()
+
+
+def proc_status(pid: int, field: str) -> int:
+    """A memory field of /proc/PID/status (``VmRSS``, ``VmHWM``...) in bytes."""
+    text = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(rf"{field}:\s+(\d+) kB", text).group(1)) << 10
+
+
+def reset_peak(pid: int) -> None:
+    """Start a new peak: VmHWM := VmRSS (``/proc/PID/clear_refs`` ← 5, Linux >= 4.0)."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
 def wait_idle(page, timeout: float = 60_000) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from browser_helpers import first_image_src, goto_page, no_exception, open_app, wait_idle
 from playwright.sync_api import expect
 
@@ -43,6 +45,13 @@ def test_compare_and_adversarial_pages(app_url, page):
     for title in ("Grad-CAM++", "Guided Grad-CAM", "Saliency"):
         expect(page.get_by_text(title, exact=True).first).to_be_visible(timeout=SLOW)
     expect(page.get_by_role("button", name="Run the slow ones too")).to_be_visible(timeout=SLOW)
+    page.get_by_role("button", name="Run the slow ones too").click()
+    # the slow ones run as jobs of the server's queue: their bars are polled every second, and
+    # the page redraws itself with the maps when they are done
+    for title in ("Integrated Gradients", "Occlusion"):
+        expect(page.get_by_text(re.compile(rf"^{title} · \d+ ms$")).first).to_be_visible(timeout=SLOW)
+    wait_idle(page)
+    no_exception(page)
 
     goto_page(page, "Fool the network")
     no_exception(page)

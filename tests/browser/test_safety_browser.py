@@ -27,7 +27,7 @@ def test_owner_cookie_is_set_once_and_kept_across_reloads(page, app_url):
 
 def test_a_refused_checkpoint_upload_is_deleted_at_once(page, app_url, tmp_path):
     uploads = Path(os.environ["CNNVIZ_UPLOADS"])
-    before = set(uploads.iterdir()) if uploads.is_dir() else set()
+    before = {p for p in uploads.iterdir() if p.is_dir()} if uploads.is_dir() else set()
     bad = tmp_path / "homework.pt"
     bad.write_bytes(b"\x80\x02h\x05.")  # a 5-byte malformed pickle
     open_app(page, app_url)
@@ -37,5 +37,5 @@ def test_a_refused_checkpoint_upload_is_deleted_at_once(page, app_url, tmp_path)
     page.locator('[data-testid="stSidebar"] [data-testid="stFileUploader"] input[type="file"]').set_input_files(bad)
     page.get_by_text("'homework.pt' is damaged").first.wait_for(timeout=60_000)
     no_exception(page)
-    after = set(uploads.iterdir()) if uploads.is_dir() else set()
+    after = {p for p in uploads.iterdir() if p.is_dir()} if uploads.is_dir() else set()
     assert after == before, "the refused upload is still on disk"

@@ -1,10 +1,13 @@
-"""Real Chromium: train one epoch on shapes, see the curve, save, find the model in the picker."""
+"""Real Chromium: train one epoch on shapes, see the curve, save, find the model in the picker;
+a folder upload read again at another size and after another page."""
 
 from __future__ import annotations
 
 import os
 
+import numpy as np
 from browser_helpers import goto_page, no_exception, open_app, wait_idle
+from PIL import Image
 
 SHOT = os.environ.get("CNNVIZ_TRAIN_SHOT")  # a path: also save a screenshot there
 
@@ -43,3 +46,37 @@ def test_train_one_epoch_save_and_pick(app_url, page):
     no_exception(page)
     # the sidebar now describes the chosen model with its saved metadata
     assert "trained on shapes" in page.locator('[data-testid="stSidebar"]').inner_text()
+
+
+def test_a_folder_read_from_the_held_upload_survives_a_size_change_and_a_page_switch(app_url, page, tmp_path):
+    """Issue 23: the folder's bytes live in held_uploads' store, not in the uploader's value
+    (taken there, then let go by the widget and Streamlit's manager); the dataset is read
+    from the store again at another image size, and after a visit to another page."""
+    rng = np.random.default_rng(0)
+    for c, colour in (("red", (200, 30, 30)), ("blue", (30, 30, 200))):
+        (tmp_path / "shots" / c).mkdir(parents=True)
+        for i in range(12):
+            noise = rng.integers(-30, 30, (40, 40, 3))
+            Image.fromarray(np.clip(np.array(colour) + noise, 0, 255).astype(np.uint8)).save(
+                tmp_path / "shots" / c / f"{i}.png"
+            )
+    open_app(page, app_url)
+    goto_page(page, "Train")
+    page.get_by_role("combobox", name="Dataset").click()
+    page.get_by_role("option", name="Your folder").click()
+    wait_idle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(tmp_path / "shots"))
+    summary = page.get_by_text("24 images of 32×32 (colour), 2 classes")
+    summary.wait_for()
+    slider = page.get_by_role("slider", name="Image size")
+    slider.focus()
+    slider.press("ArrowRight")  # 48 px: the dataset is read again, from the store
+    page.get_by_text("24 images of 48×48 (colour), 2 classes").wait_for()
+    goto_page(page, "Predict")
+    goto_page(page, "Train")  # the page's pickers start again (Streamlit drops them); the folder is kept
+    page.get_by_role("combobox", name="Dataset").click()
+    page.get_by_role("option", name="Your folder").click()
+    page.get_by_text("24 images of 32×32 (colour), 2 classes").wait_for()
+    wait_idle(page)
+    no_exception(page)
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0

@@ -13,11 +13,8 @@ line): tests/unit/test_sidecar_validation.py measures the largest one refused.
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import pytest
-from browser_helpers import start_server, stop_server
+from browser_helpers import proc_status, reset_peak, start_server, stop_server
 from catalogue import BAD_CHECKPOINTS, BAD_IMAGES, ODD_IMAGES, TRAINING_ZIPS
 
 from bench.bench_load import photo
@@ -27,15 +24,6 @@ from cnnviz.ui.train_widgets import SOURCES
 
 MB = 1 << 20
 ALLOWANCE = 700 * MB  # issue 10: "a plain session's + 700 MB for any single upload"
-
-
-def _status(pid: int, field: str) -> int:
-    text = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(rf"{field}:\s+(\d+) kB", text).group(1)) << 10
-
-
-def _reset_peak(pid: int) -> None:
-    Path(f"/proc/{pid}/clear_refs").write_text("5")  # VmHWM := VmRSS (Linux >= 4.0)
 
 
 def _cases():
@@ -70,8 +58,8 @@ def server(tmp_path_factory):
         }
     )
     try:
-        _status(proc.pid, "VmHWM")
-        _reset_peak(proc.pid)
+        proc_status(proc.pid, "VmHWM")
+        reset_peak(proc.pid)
     except OSError as e:  # not Linux, or /proc without clear_refs
         stop_server(proc)
         pytest.skip(f"no per-case peak memory here: {e}")
@@ -84,16 +72,16 @@ def test_every_upload_case_within_a_plain_session_plus_700_mb(server):
     with AppSession(url, timeout=300) as s:
         run = _upload(s, "image", *photo(3))
     assert not run.errors and run.media, run.errors
-    plain = _status(proc.pid, "VmHWM")
+    plain = proc_status(proc.pid, "VmHWM")
 
     rows, worst = [], ("", 0)
     for label, where, name, make, refused in _cases():
         data = make()
-        _reset_peak(proc.pid)
-        before = _status(proc.pid, "VmRSS")
+        reset_peak(proc.pid)
+        before = proc_status(proc.pid, "VmRSS")
         with AppSession(url, timeout=300) as s:
             run = _upload(s, where, name, data)
-        peak = _status(proc.pid, "VmHWM")
+        peak = proc_status(proc.pid, "VmHWM")
         over = peak - plain
         rows.append(f"{label:55s} {len(data) / MB:7.1f} MB  peak {peak / MB:6.0f} MB  +{(peak - before) / MB:5.0f} MB")
         worst = max(worst, (label, over), key=lambda w: w[1])

@@ -149,6 +149,41 @@ def test_sixteen_threads_asking_for_one_key_compute_it_once():
     assert c.stats.computes == 1 and c.stats.hits == 15
 
 
+def test_callers_waiting_for_a_value_too_big_to_keep_share_its_one_computation():
+    """Issue 23: a value bigger than the budget was returned to its computer only, and each
+    waiter computed it again, one after another (VGG-16: three students, three loads)."""
+    c = SharedCache("t", 1024)
+    calls = []
+    start = threading.Barrier(6)
+
+    def compute():
+        calls.append(1)
+        time.sleep(0.2)
+        return arr(5)  # 5 kB: too big for 1 kB
+
+    def ask(_):
+        start.wait()
+        return c.get_or_compute("big", compute)
+
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(ask, range(6)))
+    assert len(calls) == 1 and all(r is results[0] for r in results)
+    assert "big" not in c and c.stats.too_big == 1
+    c.get_or_compute("big", compute)  # a later caller, after they all left: computed again, not kept
+    assert len(calls) == 2 and "big" not in c
+
+
+def test_make_room_evicts_least_recently_used_for_a_known_size():
+    c = SharedCache("t", 10 * 1024)
+    for k in "abc":
+        c.put(k, arr(3))
+    c.get("a")
+    c.make_room(5 * 1024)
+    assert set(c) == {"a"} and c.bytes == 3 * 1024  # b and c went, a was used last
+    c.make_room(20 * 1024)  # more than the budget: everything goes
+    assert len(c) == 0
+
+
 def test_different_keys_compute_in_parallel():
     c = SharedCache("t", 1024 * 1024)
     inside = threading.Barrier(4, timeout=5)  # only passes if all four computations run at once

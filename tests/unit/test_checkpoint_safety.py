@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import time
 import zipfile
 from pathlib import Path
@@ -156,13 +157,19 @@ def test_cli_prints_the_warning_and_still_predicts(tmp_path, hopper_path, capsys
     assert '"top"' in out.out
 
 
+def _age_refs(path: Path, when: float) -> None:
+    """Date every reference to the upload at ``path`` (its holders' last use) at ``when``."""
+    for ref in (path.parent / ".refs").iterdir():
+        os.utime(ref, (when, when))
+
+
 def test_uploads_expire_and_stay_within_the_disk_budget(monkeypatch):
     monkeypatch.setattr(uploads, "UPLOAD_DISK_BYTES", 3000)
     for f in uploads.uploads_dir().iterdir():
-        uploads.discard(next(f.iterdir()))
+        shutil.rmtree(f) if f.is_dir() else f.unlink()
     a = uploads.store(b"a" * 1000, "a.pt")
     b = uploads.store(b"b" * 1000, "b.pt")
-    os.utime(a.parent, (time.time() - 100, time.time() - 100))  # a is the oldest
+    _age_refs(a, time.time() - 100)  # a is the oldest
     c = uploads.store(b"c" * 1500, "c.pt")  # 3500 bytes would not fit: a goes
     assert not a.exists() and b.exists() and c.exists()
     assert uploads.disk_usage() == (2500, 3000)
@@ -177,12 +184,14 @@ def test_an_upload_is_found_by_the_sha256_of_its_bytes_until_it_expires():
     import hashlib
 
     data = b"some checkpoint bytes"
-    path = uploads.store(data, "Lisa's weights.safetensors")
+    path = uploads.store(data, "Lisa's weights.safetensors", owner="lisa")
     digest = hashlib.sha256(data).hexdigest()
     assert uploads.find(digest) == path and path.read_bytes() == data
     old = time.time() - 100
-    os.utime(path.parent, (old, old))
-    assert uploads.find(digest) == path and path.parent.stat().st_mtime > old + 50  # opening it is a use
+    _age_refs(path, old)
+    assert uploads.find(digest, owner="tom") == path  # tom opened it: he holds it now too
+    last_use = {r.name: r.stat().st_mtime for r in (path.parent / ".refs").iterdir()}
+    assert sorted(v > old + 50 for v in last_use.values()) == [False, True]  # tom's is fresh, lisa's not
     for bad in ("0" * 64, digest.upper(), "../" + digest[3:], digest[:63], "", "<script>"):
         assert uploads.find(bad) is None
     assert uploads.find(digest, now=time.time() + uploads.UPLOAD_TTL_S + 1) is None  # expired: gone

@@ -15,6 +15,8 @@ def test_streamlit_config_is_classroom_safe():
     assert client["showErrorDetails"] == "none"  # students see our messages, never tracebacks
     assert server["enableXsrfProtection"] is True and server["enableCORS"] is True
     assert 1 <= server["maxUploadSize"] <= 200  # MB; bounds folder uploads too
+    # issue 23: what a client may send, and what the server reads before refusing, is small
+    assert server["maxWidgetStateSize"] <= 2 and server["maxMessageSize"] <= 16
     assert server["fileWatcherType"] == "none" and server["headless"] is True
 
 

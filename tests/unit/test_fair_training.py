@@ -4,8 +4,11 @@ session's state alone; a closed tab frees its slot within the heartbeat."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from cnnviz import jobs
 from cnnviz.errors import CnnvizError
 from cnnviz.models.small_cnn import PRESETS, forward_macs, preset
 from cnnviz.training import datasets, trainer
@@ -41,13 +44,19 @@ def test_heaviest_settings_are_refused_before_anything_runs(shapes, monkeypatch)
         trainer.start("fair-a", shapes, heavy, TrainConfig(epochs=100))
     assert trainer.get("fair-a") is keep  # the refused run replaced nothing
     trainer.forget("fair-a")
+    assert keep.join(60)  # nothing of it runs on into the next tests
 
 
-def test_a_closed_tab_frees_the_slot_within_the_heartbeat(shapes, monkeypatch):
-    monkeypatch.setattr(trainer, "HEARTBEAT_TIMEOUT", 0.5)
-    t = trainer.start("fair-closed", shapes, preset("tinyvgg"), TrainConfig(epochs=8))  # minutes of work
-    t.join(60)  # nobody polls: the page is gone
+def test_a_closed_tab_frees_the_slot_within_the_heartbeat(shapes):
+    engine = jobs.Engine(slots=1, heartbeat_s=0.5, grace_s=60)
+    t = trainer.start("fair-closed", shapes, preset("tinyvgg"), TrainConfig(epochs=8), engine=engine)  # minutes
+    nxt = trainer.start("fair-next", shapes, preset("tinyvgg"), TrainConfig(epochs=1), engine=engine)
+    while nxt.job.status == "queued":  # the next student's page polls; the first's is gone
+        nxt.snapshot()
+        time.sleep(0.05)
     assert t.snapshot().status == "stopped"  # it gave up its slot long before finishing
-    assert trainer._SLOTS.acquire(timeout=5)  # and the slot is free for the next student
-    trainer._SLOTS.release()
-    trainer.forget("fair-closed")
+    while not nxt.join(0.05):  # its page goes on polling
+        nxt.snapshot()
+    assert nxt.snapshot().status == "done"  # and the next student got the slot
+    trainer.forget("fair-closed", engine)
+    trainer.forget("fair-next", engine)

@@ -151,7 +151,14 @@ def test_store_keeps_the_decoded_pixels_by_sha256(store):
     assert data.startswith(b"\x89PNG")  # re-encoded: no EXIF, same pixels
     np.testing.assert_array_equal(np.asarray(decode_image(data)), np.asarray(decode_image(jpeg)))
     assert store.put(jpeg) == digest  # content-addressed: the same photo, the same name
-    assert [p.name for p in store.folder.iterdir()] == [f"{digest}.png"]
+    kept = sorted(p.name for p in store.folder.iterdir() if p.name != ".lock")
+    assert kept == [f"{digest}.png", f"{digest}.refs"]
+
+
+def _age(store: SharedImages, digest: str, when: float) -> None:
+    """Date every reference to a kept photo (its holders' last use) at ``when``."""
+    for ref in (store.folder / f"{digest}.refs").iterdir():
+        os.utime(ref, (when, when))
 
 
 def test_store_refuses_what_is_not_an_image_and_unknown_digests(store):
@@ -165,9 +172,9 @@ def test_store_refuses_what_is_not_an_image_and_unknown_digests(store):
 def test_store_expires_old_files(store):
     digest = store.put(_png(1))
     path = store.folder / f"{digest}.png"
-    old = time.time() - 2 * 3600
-    os.utime(path, (old, old))
+    _age(store, digest, time.time() - 2 * 3600)
     assert store.get(digest) is None and not path.exists()
+    assert not (store.folder / f"{digest}.refs").exists()
 
 
 def test_store_evicts_the_oldest_past_its_total(tmp_path):
@@ -176,9 +183,7 @@ def test_store_evicts_the_oldest_past_its_total(tmp_path):
     digests = []
     for i in range(4):
         digests.append(store.put(_png(i, 128)))
-        path = store.folder / f"{digests[-1]}.png"
-        t = time.time() - 100 + i  # distinct, increasing ages
-        os.utime(path, (t, t))
+        _age(store, digests[-1], time.time() - 100 + i)  # distinct, increasing ages
     kept = [d for d in digests if store.get(d) is not None]
     assert kept == digests[-2:]
     assert sum(p.stat().st_size for p in store.folder.glob("*.png")) <= 2.5 * one

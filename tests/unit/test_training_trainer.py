@@ -1,4 +1,4 @@
-"""The background Trainer (stop, a closed tab, the queue) and the `train` CLI."""
+"""The Trainer as a job of the queue (stop, a closed tab, waiting its turn) and the `train` CLI."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import time
 import pytest
 import torch
 
+from cnnviz import jobs
 from cnnviz.models import small_cnn as arch
 from cnnviz.training import datasets, trainer
 from cnnviz.training.fit import TrainConfig
@@ -49,33 +50,36 @@ def test_stop_keeps_the_model(small):
     trainer.forget("sess-b")
 
 
-def test_a_closed_tab_stops_training(small, monkeypatch):
-    monkeypatch.setattr(trainer, "HEARTBEAT_TIMEOUT", 0.3)
-    t = trainer.start("sess-c", small, arch.preset("tinyvgg"), TrainConfig(epochs=100))
-    t.join(60)  # nobody polls: it must end on its own
-    assert not t._thread.is_alive()
-    assert t._status == "stopped" and "closed" in t._message
-    trainer.forget("sess-c")
+def test_a_closed_tab_stops_training(small):
+    engine = jobs.Engine(slots=1, heartbeat_s=0.3, grace_s=60)
+    t = trainer.start("sess-c", small, arch.preset("tinyvgg"), TrainConfig(epochs=100), engine=engine)
+    assert t.join(60)  # nobody polls and no tab is connected: it must end on its own
+    s = t.snapshot()
+    assert s.status == "stopped" and "closed" in s.message and 0 < s.step < s.total_steps
+    trainer.forget("sess-c", engine)
 
 
-def test_second_training_queues_until_the_first_ends(small):
-    first = trainer.start("sess-d", small, arch.preset("tinyvgg"), TrainConfig(epochs=100))
+def test_second_training_waits_its_turn_and_is_told_its_place(small):
+    engine = jobs.Engine(slots=1, heartbeat_s=300, grace_s=300)  # one slot: the second must wait
+    first = trainer.start("sess-d", small, arch.preset("tinyvgg"), TrainConfig(epochs=100), owner="ann", engine=engine)
     while first.snapshot().status != "running":
         time.sleep(0.02)
-    second = trainer.start("sess-e", small, arch.preset("tinyvgg"), TrainConfig(epochs=1))
+    second = trainer.start("sess-e", small, arch.preset("tinyvgg"), TrainConfig(epochs=1), owner="bob", engine=engine)
     time.sleep(0.5)
-    assert second.snapshot().status == "queued"
+    s = second.snapshot()
+    assert s.status == "queued" and s.position == 1 and s.wait_s is not None
     first.stop()
-    assert wait(second).status == "done"
-    trainer.forget("sess-d")
-    trainer.forget("sess-e")
+    assert wait(second).status == "done" and first.join(60)
+    trainer.forget("sess-d", engine)
+    trainer.forget("sess-e", engine)
 
 
 def test_too_many_epochs_is_refused(small):
     from cnnviz.errors import CnnvizError
 
     with pytest.raises(CnnvizError, match="epochs"):
-        trainer.Trainer(small, arch.preset("tinyvgg"), TrainConfig(epochs=10_000)).start()
+        trainer.start("sess-f", small, arch.preset("tinyvgg"), TrainConfig(epochs=10_000))
+    assert trainer.get("sess-f") is None  # refused before it was queued
 
 
 def test_cli_train_then_predict(capsys, hopper_path):

@@ -1,0 +1,37 @@
+"""One page run at a time per student: a student's many tabs share one turn at the server.
+
+Streamlit runs each session's script on a thread of its own. A student with ten tabs open,
+or twenty sessions opened at once, would have ten or twenty threads competing with the
+class for the cores and the interpreter's lock, and the class's clicks would slow down
+(``bench load``'s hostile student, bench/hostile_class.py). app.py runs each page inside
+:func:`student_turn`: a student's other tabs wait until that run ends; the class, one
+session per student, never waits here. A fragment's own rerun (a job's poll every second)
+does not run app.py and is not gated. The gates are keyed by the browser's owner token
+(``cnnviz.ui.owner``): a browser without the cookie is a new student per session.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+_GATES: dict[str, tuple[threading.RLock, list[int]]] = {}  # owner -> (gate, [runs holding or waiting])
+_GUARD = threading.Lock()
+
+
+@contextmanager
+def student_turn(owner: str) -> Iterator[None]:
+    """Hold student ``owner``'s turn while the block runs (reentrant: app.py run inline by a
+    page started without it takes the same turn)."""
+    with _GUARD:
+        gate, users = _GATES.setdefault(owner, (threading.RLock(), [0]))
+        users[0] += 1
+    try:
+        with gate:
+            yield
+    finally:
+        with _GUARD:
+            users[0] -= 1
+            if users[0] == 0:  # nobody holds or waits for it: a gate per student ever seen would pile up
+                del _GATES[owner]

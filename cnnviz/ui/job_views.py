@@ -1,0 +1,144 @@
+"""The page side of the job queue (:mod:`cnnviz.jobs`): who asks (the browser's owner token,
+this tab), whether the tab is still connected, and the panel that polls a job every second.
+
+The poll is a fragment with ``run_every=POLL_S``: each run is the job's heartbeat, so a
+closed tab's job stops a few seconds after its last poll (``CNNVIZ_JOB_HEARTBEAT``).
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable, Hashable
+
+import streamlit as st
+from streamlit import runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from cnnviz import jobs
+from cnnviz.errors import Stopped
+from cnnviz.ui import state
+from cnnviz.ui.loaders import Pending
+from cnnviz.ui.owner import owner_token
+
+POLL_S = 1.0  # s between a waiting or running job's polls (its heartbeat)
+
+
+def tab_id() -> str:
+    """This tab's id in the queue's registry (a Streamlit session is one tab)."""
+    if not st.session_state.get(state.JOB_TAB):
+        st.session_state[state.JOB_TAB] = uuid.uuid4().hex
+    return st.session_state[state.JOB_TAB]
+
+
+def _connected(rt: runtime.Runtime, session_id: str) -> bool:
+    return rt.is_active_session(session_id)
+
+
+def alive_check() -> Callable[[], bool] | None:
+    """A callable, safe on any thread, saying whether this tab's websocket is still open (a
+    closed tab's session leaves Streamlit's active sessions at once); None where no server
+    runs (AppTest): then only the heartbeat counts."""
+    ctx = get_script_run_ctx()
+    if ctx is None or not runtime.exists():
+        return None
+    return functools.partial(_connected, runtime.get_instance(), ctx.session_id)
+
+
+def submit(kind: str, key: Hashable, work: jobs.Work, **kwargs) -> jobs.Job:
+    """Queue ``work`` for this student and tab (see :meth:`cnnviz.jobs.Engine.submit`)."""
+    return jobs.ENGINE.submit(owner_token(), tab_id(), kind, key, work, alive=alive_check(), **kwargs)
+
+
+def job_for(kind: str, key: Hashable | None = None) -> jobs.Job | None:
+    """This tab's latest job of ``kind`` (that computes ``key``, if given), or None."""
+    job = jobs.ENGINE.get(tab_id(), kind)
+    return job if job is not None and (key is None or job.key == key) else None
+
+
+def ordinal(n: int) -> str:
+    """1 → "1st", 2 → "2nd", 11 → "11th", 23 → "23rd"."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def waiting_text(position: int | None, wait_s: float | None) -> str:
+    """Where a waiting job stands: "Waiting: 2nd in line; about 40 s"."""
+    if position is None:
+        return "Waiting for the server…"
+    where = "next in line" if position == 1 else f"{ordinal(position)} in line"
+    if wait_s is None:
+        about = ""
+    elif wait_s < 120:
+        about = f"; about {max(1.0, wait_s):.0f} s"
+    else:
+        about = f"; about {wait_s / 60:.0f} min"
+    return f"Waiting: {where}{about} (long jobs run one per student, in turn)."
+
+
+def progress_text(snap: jobs.Snapshot, unit: str) -> str:
+    """The bar's text: the place in line while waiting, else "12 of 256 steps" or "43 %"."""
+    if snap.status == "queued":
+        return waiting_text(snap.position, snap.wait_s)
+    if unit == "%":
+        return f"{snap.fraction:.0%}"
+    return f"{snap.done} of {snap.total or '…'} {unit}"
+
+
+def _live(kind: str, stop_key: str, unit: str) -> None:
+    """One poll of this tab's ``kind`` job; the whole page reruns when it has ended."""
+    job = job_for(kind)
+    snap = job.snapshot() if job is not None else None
+    if snap is None or not snap.active:
+        st.rerun()
+    st.progress(snap.fraction, text=progress_text(snap, unit))
+    if st.button("Stop", key=stop_key, icon=":material/stop:"):
+        job.stop()
+
+
+def show(kind: str, key: Hashable, stop_key: str, unit: str = "%") -> bool:
+    """Draw this tab's job of ``kind`` computing ``key``: polled progress and a Stop button while
+    it waits or runs (True), or how it ended when it was stopped or failed (False)."""
+    job = job_for(kind, key)
+    snap = job.snapshot() if job is not None else None
+    if snap is not None and snap.active:
+        st.fragment(run_every=POLL_S)(_live)(kind, stop_key, unit)
+        return True
+    if snap is not None and snap.status == "stopped":
+        st.info(snap.message)
+    elif snap is not None and snap.status == "error":
+        st.error(snap.message)
+    return False
+
+
+def _progress_into(on_progress, should_stop, fraction: float, _text: str) -> None:
+    """A cnnviz.progress callback feeding a job's progress; it ends the work when the job is
+    stopped (slow explanations report after every batch of forwards)."""
+    if should_stop():
+        raise Stopped("Stopped before it finished; nothing was kept.")
+    on_progress(round(100 * fraction), 100)
+
+
+def _run_pending(compute: Callable[..., object], on_progress, should_stop) -> object:
+    return compute(_progress=functools.partial(_progress_into, on_progress, should_stop))
+
+
+def queued_result(kind: str, pending: Pending, stop_key: str, *, cost: Hashable, again: str) -> tuple[object, bool]:
+    """A shared result (``loaders.shared_result``'s ``.pending``, whose function takes a
+    ``_progress``) computed as a job of the queue.
+
+    Returns (the result or None, whether its job is still waiting or running). Not cached yet:
+    queues the job (once per key and tab) and draws its polled progress; a job that was
+    stopped or failed shows why, with a button labelled ``again`` to queue it anew.
+    """
+    if pending.value is not None:
+        return pending.value, False
+    job = job_for(kind, pending.key)
+    if job is not None and job.status == "done":
+        return job.result, False
+    if show(kind, pending.key, stop_key):
+        return None, True
+    if job is not None and not st.button(again, key=stop_key + "_again"):
+        return None, False
+    submit(kind, pending.key, functools.partial(_run_pending, pending.compute), units=1, cost=cost)
+    return None, show(kind, pending.key, stop_key)

@@ -1,0 +1,77 @@
+"""What a session held, given back when it ends.
+
+Streamlit keeps a disconnected session for ``server.disconnectedSessionTTL`` seconds (a
+phone that slept reconnects to it), then lets it go. What its runs left behind is garbage
+at once, but frozen by the per-run ``gc.freeze`` (:mod:`cnnviz.reclaim`), and glibc keeps
+freed heap: 100 sessions opened with a 20 MB query string took the server from 1.45 to
+6.85 GB, and nothing came back after they closed (issue 23).
+
+:func:`watch` (app.py, every run) notes the session; one watcher thread per process looks
+every ``POLL_S`` seconds which noted sessions have disconnected (``Runtime.is_active_session``,
+thread-safe), sweeps then (:func:`cnnviz.reclaim.sweep`), and once a session has stayed
+away longer than Streamlit keeps it, gives back its Train upload (:mod:`held_uploads`). At
+every look it gives glibc's free heap back (:func:`cnnviz.reclaim.trim`: < 1 ms when there
+is none, 35-80 ms after a class's folder uploads).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from streamlit import config
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from cnnviz import reclaim
+from cnnviz.ui import held_uploads
+
+__all__ = ["POLL_S", "look", "watch"]
+
+POLL_S = 3.0
+_lock = threading.Lock()
+_seen: dict[str, float | None] = {}  # session id -> when it was found disconnected (None: connected)
+_watcher: threading.Thread | None = None
+
+
+def watch() -> None:
+    """Note this run's session and start the watcher once per process (no-op without a server)."""
+    global _watcher
+    ctx = get_script_run_ctx()
+    if ctx is None or not Runtime.exists():
+        return
+    with _lock:
+        _seen[ctx.session_id] = None
+        if _watcher is None:
+            _watcher = threading.Thread(target=_loop, name="cnnviz-session-end", daemon=True)
+            _watcher.start()
+
+
+def look(now: float | None = None) -> bool:
+    """One look at the noted sessions: True when one disconnected or expired since the last."""
+    rt = Runtime.instance()
+    kept_s = float(config.get_option("server.disconnectedSessionTTL"))
+    now = time.monotonic() if now is None else now
+    ended = False
+    with _lock:
+        for sid, away_since in list(_seen.items()):
+            if rt.is_active_session(sid):
+                _seen[sid] = None
+            elif away_since is None:
+                _seen[sid], ended = now, True
+            elif now - away_since > kept_s:  # Streamlit has let it go: so does the app
+                del _seen[sid]
+                held_uploads.STORE.release(sid)
+                ended = True
+    return ended
+
+
+def _loop() -> None:
+    due = False
+    while Runtime.exists():
+        time.sleep(POLL_S)
+        due = look() or due
+        if due and reclaim.sweep():  # a sweep moments ago (the guard's): the next look tries again
+            due = False
+        else:
+            reclaim.trim()
