@@ -153,8 +153,8 @@ class Diagram:
 
 def readable_width(d: Diagram, tap: int = 28) -> int:
     """The narrowest width (CSS px) at which ``d`` stays usable on a phone: labels at least
-    their drawn size (``label_font``, 11 px by default) and every thumbnail at least ``tap`` px, above WCAG 2.5.8's
-    24 × 24 px target size. Narrower screens scroll the diagram sideways instead."""
+    their drawn size (``label_font``, 11 px by default) and every thumbnail at least ``tap``
+    px, above WCAG 2.5.8's 24 × 24 px target size. Narrower screens scroll it sideways."""
     return int(np.ceil(d.rgb.shape[1] * max(1.0, tap / d.thumb)))
 
 
