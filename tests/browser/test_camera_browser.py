@@ -7,21 +7,19 @@ from browser_helpers import LAUNCH_ARGS, chromium, goto_page, no_exception, open
 
 
 @pytest.fixture
-def camera_page(app_url):
-    exe = chromium()  # skips only where browsers are not required
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(
-            executable_path=exe,
-            headless=True,
-            args=[*LAUNCH_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
-        )
-        ctx = b.new_context(viewport={"width": 1280, "height": 900}, permissions=["camera"])
-        page = ctx.new_page()
-        page.set_default_timeout(60_000)
-        yield page
-        b.close()
+def camera_page(app_url, browser):
+    """A page of a second Chromium with the fake camera, launched through the session's own
+    Playwright: a second sync_playwright() cannot start while the session browser's runs."""
+    b = browser.browser_type.launch(
+        executable_path=chromium(),  # skips only where browsers are not required
+        headless=True,
+        args=[*LAUNCH_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
+    )
+    ctx = b.new_context(viewport={"width": 1280, "height": 900}, permissions=["camera"])
+    page = ctx.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    b.close()
 
 
 def test_take_a_photo_and_see_a_prediction(camera_page, app_url):
