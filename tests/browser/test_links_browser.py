@@ -199,7 +199,8 @@ BAD_LINKS = [
     ("/features?layer=%3Cscript%3Ealert(1)%3C%2Fscript%3E", "unusual characters"),
     ("/filters?channel=-3&mode=%2A%2Abold%2A%2A", "mode"),
     ("/convolution?cells=nan,0,0,0,0,0,0,0,0", "cells: not 9 or 25 numbers"),
-    ("/convolution?cells=" + "9" * 10_000, "cells: a value that is too long"),
+    ("/convolution?cells=" + "9" * 1_000, "cells: a value that is too long"),  # over one value's limit
+    ("/convolution?cells=" + "9" * 10_000, "the link is too long ("),  # over a link's: none used
     ("/convolution?kernel=identity&cells=-1e999,0,0,0,1,0,0,0,0&row=-4&col=99999999", "row -4 is out of range"),
     ("/preprocessing?row=%3Cscript%3Ealert(1)%3C%2Fscript%3E&col=100000", "unusual characters"),
     ("/?weights=upload:" + "cd" * 32, "weights file upload:cdcdcdcdcdcd… is not on this server"),
