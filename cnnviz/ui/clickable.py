@@ -57,6 +57,8 @@ def to_pixel(value: dict, natural: tuple[int, int]) -> tuple[int, int] | None:
         dw, dh = float(value.get("width") or 0), float(value.get("height") or 0)
     except (KeyError, TypeError, ValueError):
         return None
+    if not all(np.isfinite(v) for v in (x, y, dw, dh)):  # the browser's JSON: "NaN" is a float too
+        return None
     nh, nw = natural
     sx = nw / dw if dw > 0 else 1.0
     sy = nh / dh if dh > 0 else sx

@@ -8,7 +8,16 @@ import re
 import urllib.parse
 
 import pytest
-from browser_helpers import goto_page, no_exception, open_app, start_server, stop_server, upload_photo, wait_idle
+from browser_helpers import (
+    clickable_src,
+    goto_page,
+    no_exception,
+    open_app,
+    start_server,
+    stop_server,
+    upload_photo,
+    wait_idle,
+)
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from cnnviz.gallery import sample_bytes
@@ -117,13 +126,14 @@ def test_a_clicked_view_opens_the_same_in_a_fresh_browser(app_url, browser):
     assert q["channel"] == "7" and q["row"] == str(int(q["col"]) + 3)
     names = ["blocks.2.expand.act · ReLU6", "Channel 7:", f"Value at ({q['row']}, {q['col']})"]
     shown = [pg.get_by_text(n).count() for n in names]
-    grid, channel = _image_bytes(pg, 0), _image_bytes(pg, 1)
+    # the channel grid and the unit picker (clickable pictures, their PNG in the page) and the receptive field
+    grid, channel, field = clickable_src(pg, 0), clickable_src(pg, 1), _image_bytes(pg, 0)
 
     ctx2, pg2 = _fresh(browser)
     _open(pg2, pg.url, "Channel 7:")
     assert [pg2.get_by_text(n).count() for n in names] == shown and min(shown) >= 1
     assert _query(pg2) == q
-    assert _image_bytes(pg2, 0) == grid and _image_bytes(pg2, 1) == channel
+    assert clickable_src(pg2, 0) == grid and clickable_src(pg2, 1) == channel and _image_bytes(pg2, 0) == field
     ctx2.close()
     ctx.close()
 
@@ -177,10 +187,10 @@ def test_an_uploaded_photo_travels_by_link(app_url, browser, tmp_path):
     pg.get_by_text("forward pass").first.wait_for()
     image = _query(pg)["image"]
     assert re.fullmatch(r"upload:[0-9a-f]{64}", image)
-    top = pg.locator('[data-testid="stMain"] h3').first.inner_text()  # "label — 97.1%"
+    top = pg.locator('[data-testid="stMain"] h2').first.inner_text()  # "label — 97.1%"
     ctx2, pg2 = _fresh(browser)
     _open(pg2, pg.url, "forward pass")
-    assert pg2.locator('[data-testid="stMain"] h3').first.inner_text() == top
+    assert pg2.locator('[data-testid="stMain"] h2').first.inner_text() == top
     assert _image_bytes(pg2, 0) == _image_bytes(pg, 0)
     ctx2.close()
     ctx.close()

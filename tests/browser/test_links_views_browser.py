@@ -174,14 +174,14 @@ def test_uploaded_weights_travel_by_link(app_url, browser, tmp_path):
 
     ctx, pg = _fresh(browser)
     open_app(pg, app_url + "/?model=tinyvgg_mnist&image=digit_7")
-    shipped = pg.locator('[data-testid="stMain"] h3').first.inner_text()
+    shipped = pg.locator('[data-testid="stMain"] h2').first.inner_text()
     pg.locator('[data-testid="stSidebar"]').get_by_text("My file", exact=True).click()
     wait_idle(pg)
     pg.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(ckpt))
     pg.wait_for_function("new URL(location.href).searchParams.get('weights')?.startsWith('upload:')")
     wait_idle(pg)
     pg.get_by_text("forward pass").first.wait_for()
-    headline = pg.locator('[data-testid="stMain"] h3').first.inner_text()  # "7 — 64.2%"
+    headline = pg.locator('[data-testid="stMain"] h2').first.inner_text()  # "7 — 64.2%"
     assert headline != shipped and re.fullmatch(r"upload:[0-9a-f]{64}", _query(pg)["weights"])
 
     ctx2, pg2 = _fresh(browser)
@@ -189,7 +189,7 @@ def test_uploaded_weights_travel_by_link(app_url, browser, tmp_path):
     pg2.get_by_text("forward pass").first.wait_for()
     wait_idle(pg2)
     no_exception(pg2)
-    assert pg2.locator('[data-testid="stMain"] h3').first.inner_text() == headline
+    assert pg2.locator('[data-testid="stMain"] h2').first.inner_text() == headline
     assert pg2.get_by_text("Using the weights file from the link: my_digits.safetensors").count() == 1
     assert _query(pg2) == _query(pg)
     ctx2.close()

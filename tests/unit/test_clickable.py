@@ -23,6 +23,9 @@ def test_click_is_scaled_from_displayed_to_natural_pixels():
     assert to_pixel({"x": 500, "y": 0, "width": 500, "height": 300}, (600, 1000)) is None  # past the edge
     assert to_pixel({"x": 3, "y": 4}, (10, 10)) == (4, 3)  # no size sent: natural size
     assert to_pixel({"y": 4}, (10, 10)) is None
+    # whatever a client sends is no crash
+    for bad in ({"x": "nan", "y": 1}, {"x": 1, "y": "inf"}, {"x": 1, "y": 1, "width": "-inf"}, {"x": [], "y": 1}):
+        assert to_pixel(bad, (10, 10)) is None
     # a key press sends a hotspot's centre in the picture's own pixels, with its own size
     assert to_pixel({"x": 37.5, "y": 19.5, "width": 1000, "height": 600}, (600, 1000)) == (19, 37)
 
