@@ -22,7 +22,7 @@ from torch import nn
 
 from cnnviz import jobs, memguard
 from cnnviz.errors import CnnvizError, Stopped
-from cnnviz.models.small_cnn import build_model
+from cnnviz.models.small_cnn import build_model, cost
 from cnnviz.training.fit import FitResult, TrainConfig, first_filters, fit
 from cnnviz.training.imageset import ImageDataset
 from cnnviz.training.results import Results, evaluate
@@ -113,9 +113,21 @@ class Trainer:
             self._filters = filters
         on_progress(r["step"], r["total_steps"])
 
+    def memory_estimate(self) -> int:
+        """Bytes this training may allocate while it runs: the weights four times over (the
+        weights, their gradients and Adam's two moments) and one batch's activations twice
+        (kept by the forward pass for the backward one, and their gradients), in float32."""
+        params, acts = cost(self.arch, self.ds.channels, len(self.ds.classes), self.ds.size)
+        return 4 * (4 * params + 2 * self.cfg.batch_size * acts)
+
     def work(self, on_progress: Callable[[int, int], None], should_stop: Callable[[], bool]) -> None:
-        """The job: build, fit and evaluate; raises Stopped (the results kept) when stopped."""
-        memguard.check("this training")  # again: it may have waited in the queue meanwhile
+        """The job: build, fit and evaluate; raises Stopped (the results kept) when stopped.
+        Its memory is reserved with the guard for as long as it runs, so that work admitted
+        meanwhile counts it (it may have waited in the queue since ``check``)."""
+        with memguard.reserve(self.memory_estimate(), "this training"):
+            self._train(on_progress, should_stop)
+
+    def _train(self, on_progress: Callable[[int, int], None], should_stop: Callable[[], bool]) -> None:
         model = build_model(self.arch, self.ds.channels, len(self.ds.classes), self.ds.size, seed=self.cfg.seed)
         self.model = model
         with self._lock:

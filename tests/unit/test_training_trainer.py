@@ -112,3 +112,30 @@ def test_cli_train_then_predict(capsys, hopper_path):
     capsys.readouterr()
     assert main(["train", "--dataset", "zip:/nonexistent.zip"]) == 2
     assert "error: Cannot read nonexistent.zip" in capsys.readouterr().err
+
+
+def test_a_training_reserves_its_memory_while_it_runs(small, monkeypatch):
+    """Issue 23: the memory guard counts a running training, not only its start."""
+    from contextlib import contextmanager
+
+    from cnnviz import memguard
+
+    held: list[tuple[int, str]] = []
+    real = memguard.reserve
+
+    @contextmanager
+    def spy(estimate, what="this"):
+        with real(estimate, what):
+            held.append((estimate, what))
+            yield
+            held.remove((estimate, what))
+
+    monkeypatch.setattr(memguard, "reserve", spy)
+    seen: list[list] = []
+    a = arch.preset("tinyvgg")
+    t = trainer.Trainer(small, a, TrainConfig(epochs=1, batch_size=32))
+    t.work(lambda done, total: seen.append(list(held)), lambda: False)
+    params, acts = arch.cost(a, small.channels, len(small.classes), small.size)
+    expected = 4 * (4 * params + 2 * 32 * acts)  # float32 weights, grads, Adam moments; a batch kept twice
+    assert seen and all(h == [(expected, "this training")] for h in seen)
+    assert held == []  # released when the training ended
