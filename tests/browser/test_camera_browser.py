@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from browser_helpers import LAUNCH_ARGS, chromium, goto_page, no_exception, open_app, wait_idle
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 
 @pytest.fixture
@@ -42,16 +43,28 @@ def test_take_a_photo_and_see_a_prediction(camera_page, app_url):
 
 
 def _shoot(page, n: int) -> None:
+    """Take ``n`` photos with the Train page's camera, each confirmed by its "Clear photo" button.
+
+    On a loaded machine a click on "Take Photo" now and then sent no photo (no "Clear photo"
+    came in 60 s; seen twice in four runs beside other test servers, never on a quiet one):
+    such a shot is taken again, at most twice, and the class counts checked by the caller
+    still say whether every photo arrived exactly once."""
     cam = page.locator('[data-testid="stMain"] [data-testid="stCameraInput"]')
     for _ in range(n):
-        cam.locator("video").wait_for()
-        page.wait_for_function(
-            """() => { const v = document.querySelector('[data-testid="stMain"] [data-testid="stCameraInput"] video');
-                       return v && v.videoWidth > 0; }"""
-        )
-        cam.get_by_role("button", name="Take Photo").click()
-        wait_idle(page)
-        cam.get_by_role("button", name="Clear photo").click()
+        for attempt in range(3):
+            cam.locator("video").wait_for()
+            page.wait_for_function(
+                """() => { const v = document.querySelector('[data-testid="stMain"] [data-testid="stCameraInput"] video');
+                           return v && v.videoWidth > 0; }"""
+            )
+            cam.get_by_role("button", name="Take Photo").click()
+            wait_idle(page)
+            try:
+                cam.get_by_role("button", name="Clear photo").click(timeout=20_000)
+                break
+            except PlaywrightTimeout:
+                if attempt == 2:
+                    raise
         wait_idle(page)
 
 
