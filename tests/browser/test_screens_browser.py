@@ -52,8 +52,12 @@ def screen(browser, request):
 _FIRST_PICTURE = """() => {
   const sel = ['[data-testid="stImage"] img', 'iframe', '[data-testid="stVegaLiteChart"]',
                '[data-testid="stGraphVizChart"]'].map(s => '[data-testid="stMain"] ' + s).join(', ');
+  const all = [...document.querySelectorAll(sel)];
+  // clickable pictures (cnnviz.ui.clickable) live in a component's shadow root
+  for (const host of document.querySelectorAll('[data-testid="stMain"] [data-testid="stBidiComponentIsolated"]'))
+    if (host.shadowRoot) all.push(...host.shadowRoot.querySelectorAll('[data-testid="cnnvizPicture"] img'));
   let best = null;
-  for (const el of document.querySelectorAll(sel)) {
+  for (const el of all) {
     const r = el.getBoundingClientRect();
     if (r.width < 40 || r.height < 20) continue;
     if (!best || r.top < best.top) best = {top: r.top, bottom: r.bottom};
