@@ -4,6 +4,7 @@ what the app behind it sees, and what the websocket handshake's reply carries.""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from starlette.requests import HTTPConnection
@@ -31,7 +32,9 @@ def _run(scope: dict) -> tuple[dict, list[dict]]:
     async def send(message):
         sent.append(message)
 
-    asyncio.run(OwnerCookie(app)(scope, receive, send))
+    # on a thread of its own: the browser tests' Playwright keeps an event loop running on this one
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, OwnerCookie(app)(scope, receive, send)).result()
     return seen, sent
 
 
