@@ -44,7 +44,7 @@ from cnnviz.links import (  # noqa: F401 (re-exported for pages)
     numbers_param,
 )
 from cnnviz.sharing import default_store
-from cnnviz.ui import loaders, state
+from cnnviz.ui import held_photos, loaders, state
 from cnnviz.ui.owner import openable, owner_token
 from cnnviz.ui.share import locked, share_panel
 
@@ -188,6 +188,7 @@ def _apply_image(raw: str) -> list[str]:
                 data = sample_bytes(ref)
             except ImageError as e:
                 return [str(e).rstrip(".")]
+            held_photos.STORE.release(held_photos.holder())  # the gallery photo replaces it
             ss[state.IMAGE_SOURCE], ss[state.GALLERY] = state.SOURCE_GALLERY, ref
             ss[state.IMAGE_BYTES], ss[state.IMAGE_NAME], ss[state.IMAGE_REF] = data, ref, ref
         return []
@@ -200,7 +201,7 @@ def _apply_image(raw: str) -> list[str]:
     if data is None:
         return [f"the shared photo upload:{ref[:12]}… is not on this server (photos are kept for a limited time)"]
     ss[state.IMAGE_SOURCE] = state.SOURCE_UPLOAD
-    ss[state.IMAGE_BYTES], ss[state.IMAGE_NAME] = data, f"shared photo {ref[:8]}"
+    ss[state.IMAGE_BYTES], ss[state.IMAGE_NAME] = held_photos.keep(data), f"shared photo {ref[:8]}"
     ss[state.IMAGE_REF] = L.UPLOAD_PREFIX + ref
     return []
 
@@ -278,12 +279,12 @@ def _image_param() -> str | None:
     """``image=`` for the session's picture: a gallery name, ``upload:<sha256>``, or None."""
     ss = st.session_state
     ref = ss.get(state.IMAGE_REF)
-    data = ss.get(state.IMAGE_BYTES)
-    if ref or data is None:
+    got = None if ref else loaders.current_image_bytes()
+    if got is None:
         return ref
     try:
         # the image the page decoded (cached by digest), not a second decode of the bytes
-        img = loaders.decoded_image(data, ss.get(state.IMAGE_NAME) or "image")
+        img = loaders.decoded_image(got[0], got[1])
         digest = shared_images().put(img, owner=owner_token())  # within this student's share
     except CnnvizError:
         return None

@@ -8,7 +8,7 @@ import streamlit as st
 
 from cnnviz import uploads
 from cnnviz.gallery import SAMPLES, sample_bytes
-from cnnviz.ui import accept, state
+from cnnviz.ui import accept, held_photos, state
 from cnnviz.ui.loaders import store_upload
 from cnnviz.ui.owner import model_title, owner_token, visible_models
 from cnnviz.ui.text import plain
@@ -69,7 +69,9 @@ def _model_picker() -> None:
         st.caption(plain(info.description, 300))
 
 
-def _set_image(data: bytes | None, name: str | None, ref: str | None = None) -> None:
+def _set_image(data: bytes | held_photos.Photo | None, name: str | None, ref: str | None = None) -> None:
+    if not isinstance(data, held_photos.Photo):  # a gallery photo or a drawing: the held one goes
+        held_photos.STORE.release(held_photos.holder())
     st.session_state[state.IMAGE_BYTES] = data
     st.session_state[state.IMAGE_NAME] = name
     st.session_state[state.IMAGE_REF] = ref  # None: shared (upload:<sha256>) when a link is made
@@ -89,14 +91,13 @@ def use_sample(name: str) -> None:
 
 def _on_upload() -> None:
     f = st.session_state.get(state.UPLOAD)
-    if f is not None and not accept.gone(f):
-        _set_image(f.getvalue(), f.name)
+    if (photo := held_photos.take(state.UPLOAD)) is not None:
+        _set_image(photo, f.name)
 
 
 def _on_camera() -> None:
-    f = st.session_state.get(state.CAMERA)
-    if f is not None and not accept.gone(f):
-        _set_image(f.getvalue(), "camera.jpg")
+    if (photo := held_photos.take(state.CAMERA)) is not None:
+        _set_image(photo, "camera.jpg")
 
 
 def _on_source() -> None:

@@ -14,8 +14,9 @@ GALLERY = "gallery_choice"
 UPLOAD = "image_upload"
 CAMERA = "camera_photo"
 
-# the image every page works on, copied out of the widgets (an uploader forgets its file
-# when it is not rendered)
+# the image every page works on, taken out of the widgets (an uploader forgets its file
+# when it is not rendered): plain bytes for a gallery photo or a drawing, a held_photos.Photo
+# ticket for an upload, a camera shot or a linked photo (read it with held_photos.current())
 IMAGE_BYTES = "image_bytes"
 IMAGE_NAME = "image_name"
 IMAGE_REF = "image_ref"  # the image's name in links: a gallery name or "upload:<sha256>" (None: not yet shared)
