@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from cnnviz import diskcache
-from cnnviz.catalogue import LayerInfo
+from cnnviz import diskcache, memguard, work_memory
+from cnnviz.catalogue import LayerInfo, catalogue
 from cnnviz.errors import CnnvizError, Stopped
 from cnnviz.example_pools import Part, folder, gallery, mnist5k, training
 from cnnviz.hooks import first_tensor, hooks
@@ -115,6 +115,8 @@ def score_part(
     """One pass over ``part`` recording every channel's score for each layer (cached on disk).
 
     The model's lock is taken per batch, so other sessions keep working during a long pass.
+    A pass not cached holds its memory with the guard while it runs (raises ServerBusy when
+    the server cannot hold it now).
     """
     if len(part) == 0:
         raise CnnvizError("This pool of images is empty.")
@@ -134,15 +136,17 @@ def score_part(
         )
     )
     b = batch_size(spec)
-    for start in range(0, n, b):
-        if should_stop is not None and should_stop():
-            raise Stopped("The examples pass was stopped before it finished; nothing was saved.")
-        stop = min(n, start + b)
-        x = model_inputs(part, spec, range(start, stop)).to(lm.device)
-        with lm.use() as model, torch.inference_mode():
-            _score_batch(model, x, layers, scores, slice(start, stop))
-        if on_progress is not None:
-            on_progress(stop, n)
+    need = work_memory.examples_pass(catalogue(lm), layers, spec.channels * spec.size * spec.size, b, n)
+    with memguard.reserve(need, "this top-image pass"):
+        for start in range(0, n, b):
+            if should_stop is not None and should_stop():
+                raise Stopped("The examples pass was stopped before it finished; nothing was saved.")
+            stop = min(n, start + b)
+            x = model_inputs(part, spec, range(start, stop)).to(lm.device)
+            with lm.use() as model, torch.inference_mode():
+                _score_batch(model, x, layers, scores, slice(start, stop))
+            if on_progress is not None:
+                on_progress(stop, n)
     arrays = {f"{f}{i}": getattr(scores, f)[la.name] for f in fields for i, la in enumerate(layers)}
     diskcache.save_arrays(path, arrays)
     return scores

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from cnnviz import render
+from cnnviz import memguard, render, work_memory
+from cnnviz.catalogue import catalogue
 from cnnviz.loaded_model import LoadedModel
 from cnnviz.progress import Progress, report
 
@@ -106,6 +107,13 @@ def _curves(
     everything inserted is the photo again - so those three pictures run once, and each map
     adds only its 2·(steps − 1) inner steps."""
     x = x.detach().to(lm.device)
+    h, w = x.shape[-2:]
+    need = work_memory.curves(catalogue(lm), x[0].numel(), steps, chunk, h * w / lm.preprocess_spec.size**2)
+    with memguard.reserve(need, "the deletion and insertion curves"):
+        return _run_curves(lm, x, maps, target, steps, chunk, progress)
+
+
+def _run_curves(lm, x, maps, target, steps, chunk, progress) -> dict[str, Curves]:
     h, w = x.shape[-2:]
     fractions = np.linspace(0.0, 1.0, steps + 1)
     inner = fractions[1:-1]
