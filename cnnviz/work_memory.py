@@ -37,9 +37,11 @@ __all__ = [
 
 FLOAT = 4  # bytes of a float32 value
 # activations alive at once in a forward without gradients, in units of the largest: a
-# layer's input and output, a residual branch's input, and EfficientNet's expanded ones
-# (measured: 4 fell short on EfficientNet-Lite0's top-image pass, 6 covers it)
-LIVE = 6
+# layer's input and output, a residual branch's input, EfficientNet's expanded ones, and
+# captum's copies around them (measured on EfficientNet-Lite0: 6 fell short of Occlusion's
+# peak in one run of three, 244-299 MB). A plain chain such as VGG-16 needs about 2: its
+# estimates run up to ~4 times its peak, which errs on the side of refusing.
+LIVE = 8
 # what any such work allocates besides its tensors (the autograd engine's buffers, oneDNN's
 # primitive cache): measured 5-12 MB on TinyVGG, where the tensors are tiny
 OVERHEAD = 16 << 20
@@ -67,17 +69,21 @@ def forward_bytes(layers: Sequence[LayerInfo], batch: int, *, upto: str | None =
     return int(FLOAT * batch * LIVE * max(values, default=0) * scale)
 
 
-def backward_bytes(layers: Sequence[LayerInfo], batch: int, *, upto: str | None = None, scale: float = 1.0) -> int:
+def backward_bytes(
+    layers: Sequence[LayerInfo], batch: int, *, upto: str | None = None, scale: float = 1.0, copies: int = 2
+) -> int:
     """Bytes a forward and backward pass of ``batch`` inputs may hold: every leaf's output kept
-    for the backward pass and as many gradients."""
-    return int(FLOAT * batch * 2 * sum(leaf_values(layers, upto)) * scale)
+    for the backward pass and as many gradients (``copies`` of each in all)."""
+    return int(FLOAT * batch * copies * sum(leaf_values(layers, upto)) * scale)
 
 
 def featvis(layers: Sequence[LayerInfo], layer: str, size: int, model_size: int, params: int) -> int:
     """A feature visualisation at ``size``² pixels (the model's own input is ``model_size``²)
-    of ``layer``: a private copy of the ``params`` weights (copied, then folded: twice), and one picture's forward and
-    backward pass through ``layer``, every step."""
-    return OVERHEAD + 2 * FLOAT * params + backward_bytes(layers, 1, upto=layer, scale=(size / model_size) ** 2)
+    of ``layer``: a private copy of the ``params`` weights (copied, then folded: twice), and
+    one picture's forward and backward pass through ``layer`` every step, where the redirected
+    ReLUs keep their inputs too (three copies of each activation)."""
+    area = (size / model_size) ** 2
+    return OVERHEAD + 2 * FLOAT * params + backward_bytes(layers, 1, upto=layer, scale=area, copies=3)
 
 
 def examples_pass(layers: Sequence[LayerInfo], wanted: Sequence[LayerInfo], picture: int, batch: int, n: int) -> int:
@@ -98,9 +104,10 @@ def integrated_gradients(layers: Sequence[LayerInfo], picture: int, steps: int, 
 
 
 def occlusion(layers: Sequence[LayerInfo], picture: int, per_eval: int, scale: float = 1.0) -> int:
-    """Occlusion with ``per_eval`` hidden copies a forward: their forward pass, the copies and
-    their masks (twice ``per_eval`` pictures), and the sums it accumulates."""
-    return OVERHEAD + forward_bytes(layers, per_eval, scale=scale) + FLOAT * (2 * per_eval + 4) * picture
+    """Occlusion with ``per_eval`` hidden copies a forward: their forward pass, captum's
+    expanded input, masks and hidden copies (four times ``per_eval`` pictures), and the sums
+    it accumulates."""
+    return OVERHEAD + forward_bytes(layers, per_eval, scale=scale) + FLOAT * (4 * per_eval + 4) * picture
 
 
 def curves(layers: Sequence[LayerInfo], picture: int, steps: int, chunk: int, scale: float = 1.0) -> int:
