@@ -102,10 +102,8 @@ def _curves(
     chunk: int,
     progress: Progress | None,
 ) -> dict[str, Curves]:
-    """Curves of every map. The ends of both curves are the same for every map - nothing
-    removed is the photo, everything removed is grey, nothing inserted is the blurred copy,
-    everything inserted is the photo again - so those three pictures run once, and each map
-    adds only its 2·(steps − 1) inner steps."""
+    """Curves of every map, their working memory held with the guard while they run (raises
+    ServerBusy when the server cannot hold it now)."""
     x = x.detach().to(lm.device)
     h, w = x.shape[-2:]
     need = work_memory.curves(catalogue(lm), x[0].numel(), steps, chunk, h * w / lm.preprocess_spec.size**2)
@@ -114,6 +112,10 @@ def _curves(
 
 
 def _run_curves(lm, x, maps, target, steps, chunk, progress) -> dict[str, Curves]:
+    """The ends of both curves are the same for every map - nothing removed is the photo,
+    everything removed is grey, nothing inserted is the blurred copy, everything inserted is
+    the photo again - so those three pictures run once, and each map adds only its
+    2·(steps − 1) inner steps."""
     h, w = x.shape[-2:]
     fractions = np.linspace(0.0, 1.0, steps + 1)
     inner = fractions[1:-1]
