@@ -11,12 +11,13 @@ import torch
 from helpers import run, save_digits_model
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import example_pools, examples, featvis, jobs
+from cnnviz import example_pools, examples, featvis, jobs, memguard, reclaim
 from cnnviz.catalogue import catalogue, find_layer
 from cnnviz.zoo import load_model
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGE = "pages/channel.py"
+MB = 1 << 20
 
 
 @pytest.fixture(autouse=True)
@@ -120,3 +121,26 @@ def test_network_and_feature_maps_offer_the_channel_page(page):
     at.query_params["channel"] = "5"
     run(at, "tinyvgg_mnist")
     assert "look for?" in at.button(key="ch_open").label
+
+
+def test_a_featvis_the_memory_guard_refuses_shows_its_sentence(monkeypatch):
+    """Issue 23: with other work in flight leaving no room, the queued feature visualisation
+    is refused by the guard, and the page shows the guard's sentence in the job's view (an
+    error box, no traceback); before, it ran past the budget."""
+    at = open_page("tinyvgg_mnist", "features.2.act", "4")
+    at.select_slider(key="ch_steps").set_value(32)
+    run(at, "tinyvgg_mnist")
+    reclaim.sweep(min_interval_s=0)  # the guard's own sweep before refusing then finds little
+    monkeypatch.setenv("CNNVIZ_MEMORY_BUDGET_MB", str((memguard.rss_bytes() >> 20) + 411))
+    with memguard.reserve(400 * MB, "a training"):  # 10 MB left: under any job's estimate
+        at.button(key="ch_featvis_start").click()
+        at.session_state["model_name"] = "tinyvgg_mnist"
+        at.run()
+        job = jobs.ENGINE.get(at.session_state["job_tab"], "featvis")
+        assert job is not None and job.join(timeout=120)
+    at.session_state["model_name"] = "tinyvgg_mnist"
+    at.run()
+    assert not at.exception, at.exception
+    said = [e.value for e in at.error]
+    assert len(said) == 1 and said[0].startswith("The server is busy (memory "), said
+    assert "so this feature visualisation cannot start right now; try again in a minute." in said[0]
