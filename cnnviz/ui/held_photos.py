@@ -42,7 +42,7 @@ from cnnviz.ui.upload_limits import caps
 __all__ = ["DROPPED", "STORE", "HeldPhotos", "Photo", "current", "dropped", "holder", "keep", "take"]
 
 DROPPED = (
-    "Your photo was let go to make room for your classmates' photos on this server's memory; please upload it again."
+    "Your photo was let go to make room for your classmates' photos in this server's memory; please upload it again."
 )
 
 

@@ -163,7 +163,7 @@ def _image_picker() -> None:
     else:
         st.camera_input("Take a photo", key=state.CAMERA, on_change=_on_camera)
     name = st.session_state.get(state.IMAGE_NAME)
-    if name:
+    if name and not held_photos.dropped():  # a dropped photo: the page asks for it again
         st.caption(f"Using: {SAMPLES[name].title if name in SAMPLES else plain(name, 80)}")
 
 
