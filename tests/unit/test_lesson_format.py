@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from catalogue import BAD_LESSONS, lesson_json
+from helpers import nav_pages
 
 from cnnviz.lessons import format as lf
 from cnnviz.lessons.format import Lesson, LessonError, Question, Step, View
@@ -31,13 +32,7 @@ def _calls(tree: ast.AST, attr: str, owner: str) -> list[ast.Call]:
 
 def app_pages() -> dict[str, str]:
     """url_path -> page file, from app.py's st.Page(...) calls ("" for the default page)."""
-    tree = ast.parse((ROOT / "app.py").read_text())
-    out = {}
-    for call in _calls(tree, "Page", "st"):
-        kw = {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg in ("url_path", "default")}
-        path = "" if kw.get("default") else kw["url_path"]
-        out[path] = ast.literal_eval(call.args[0])
-    return out
+    return {url: file for (file, _), (url, _) in zip(nav_pages(), nav_pages(url=True), strict=True)}
 
 
 def declared_params(page_file: str) -> tuple[str, ...]:
