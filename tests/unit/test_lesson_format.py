@@ -177,3 +177,14 @@ def test_limits_are_inclusive():
     )
     assert len(ok) < lf.MAX_BYTES
     assert lf.lesson_problems(ok) == []
+
+
+def test_the_example_in_the_docs_is_a_valid_lesson():
+    text = (ROOT / "docs/LESSONS.md").read_text()
+    example = text.split("```json\n", 1)[1].split("```", 1)[0]
+    lesson = lf.parse_lesson(example.encode())
+    assert [s.question.kind for s in lesson.steps] == ["choice", "click"]
+    documented = text.split("The page parameters a view may name", 1)[1]
+    for page, names in lf.PAGE_PARAMS.items():
+        for name in names:
+            assert f"`{name}`" in documented, (page, name)
