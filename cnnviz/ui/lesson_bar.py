@@ -27,7 +27,12 @@ _CSS = """
 .cnnviz-class-code { font-size: 4.5rem; font-weight: 700; letter-spacing: 0.12em; line-height: 1.1; margin: 0; }
 .st-key-lesson_bar { padding: 0.45rem 0.8rem; gap: 0.35rem; }
 .st-key-lesson_bar [data-testid="stVerticalBlock"] { gap: 0.35rem; }
+.st-key-lesson_bar .st-key-lesson_step { min-width: 14rem; flex: 1 1 14rem; }
 .st-key-lesson_bar .st-key-lesson_step p { font-size: 1.15rem; margin: 0; }
+/* the buttons keep their labels whole; the step's line wraps instead */
+.st-key-lesson_bar [data-testid="stElementContainer"]:has(button),
+.st-key-lesson_bar .st-key-lesson_meta { flex: 0 0 auto; }
+.st-key-lesson_bar button p { white-space: nowrap; }
 .st-key-lesson_bar [data-testid="stExpander"] summary { padding-top: 0.2rem; padding-bottom: 0.2rem; }
 </style>
 """
@@ -86,28 +91,20 @@ def _bar(cls: ClassState) -> None:
     lesson, k = cls.lesson, cls.step
     step, n = lesson.steps[k], len(lesson.steps)
     with st.container(border=True, key="lesson_bar"):
-        info, prev, nxt, follow, code, qr, end = st.columns(
-            [4.2, 1.3, 1.1, 1.4, 1.1, 0.9, 1.1], vertical_alignment="center", gap="small"
-        )
-        with info.container(key="lesson_step"):
-            st.markdown(f"**Step {k + 1} of {n}: {plain(step.title)}**  \n{plain(lesson.title)}")
-        if prev.button("Previous", key="lesson_prev", icon=":material/arrow_back:", disabled=k == 0, width="stretch"):
+        # one wrapping row: the step's line takes what the buttons leave
+        row = st.container(horizontal=True, vertical_alignment="center", gap="small")
+        with row.container(key="lesson_step", width="stretch"):
+            st.markdown(f"**Step {k + 1} of {n}: {plain(step.title)}** · {plain(lesson.title)}")
+        if row.button("Previous", key="lesson_prev", icon=":material/arrow_back:", disabled=k == 0):
             _go(cls, k - 1)
-        if nxt.button(
-            "Next",
-            key="lesson_next",
-            icon=":material/arrow_forward:",
-            type="primary",
-            disabled=k == n - 1,
-            width="stretch",
-        ):
+        if row.button("Next", key="lesson_next", icon=":material/arrow_forward:", type="primary", disabled=k == n - 1):
             _go(cls, k + 1)
-        with follow:
+        with row.container(width="content", key="lesson_meta", gap=None):
             _followers(cls.code)
-        code.markdown(f"Code **{cls.code}**")
-        if qr.button("QR", key="lesson_qr", icon=":material/qr_code_2:", help="Show the class code and QR code again"):
+            st.markdown(f"Code **{plain(cls.code)}**")
+        if row.button("QR code", key="lesson_qr", icon=":material/qr_code_2:", help="Show the class code and QR code"):
             _class_dialog(cls.code)
-        with end.popover("End", icon=":material/stop_circle:", help="End the class"):
+        with row.popover("End", icon=":material/stop_circle:", help="End the class"):
             st.caption("Students stop following; the code stops working.")
             if st.button("End the class for everyone", key="lesson_end", type="primary"):
                 lesson_store.end(cls)

@@ -162,9 +162,9 @@ def step_editor(lesson: Lesson, i: int) -> None:
     """Step ``i``'s card: its number and title, buttons to move/open/delete it, and its fields."""
     step, n = lesson.steps[i], len(lesson.steps)
     with st.container(border=True):
-        head, up, down, go, delete = st.columns([5, 1, 1, 1.3, 1], vertical_alignment="center")
-        head.markdown(f"**Step {i + 1}** · {plain(step.title)}")
-        up.button(
+        row = st.container(horizontal=True, vertical_alignment="center", gap="small")
+        row.markdown(f"**Step {i + 1}** · {plain(step.title)}", width="stretch")
+        row.button(
             "Up",
             key=_key("up", i),
             icon=":material/arrow_upward:",
@@ -172,9 +172,8 @@ def step_editor(lesson: Lesson, i: int) -> None:
             help=f"Move step {i + 1} up",
             on_click=_apply,
             args=(i, builder.move_step, -1),
-            width="stretch",
         )
-        down.button(
+        row.button(
             "Down",
             key=_key("down", i),
             icon=":material/arrow_downward:",
@@ -182,18 +181,16 @@ def step_editor(lesson: Lesson, i: int) -> None:
             help=f"Move step {i + 1} down",
             on_click=_apply,
             args=(i, builder.move_step, 1),
-            width="stretch",
         )
-        if go.button("Open", key=_key("go", i), icon=":material/open_in_new:", help="Go to this view", width="stretch"):
+        if row.button("Open", key=_key("go", i), icon=":material/open_in_new:", help="Go to this view"):
             lesson_store.go_to(step)
-        delete.button(
+        row.button(
             "Delete",
             key=_key("del", i),
             icon=":material/delete:",
             help=f"Delete step {i + 1}",
             on_click=_apply,
             args=(i, builder.delete_step),
-            width="stretch",
         )
         tkey, nkey, pkey = _key("step_title", i), _key("note", i), _key("own", i)
         st.text_input(
@@ -270,6 +267,8 @@ def load_file(lesson: Lesson) -> None:
 
 def start_from_shipped(lesson: Lesson) -> None:
     shipped = shipped_lessons()
+    if not shipped:
+        return
     name = st.selectbox("Ready-made lessons", list(shipped), key=state.LESSON_SHIPPED)
     if st.button("Start from this lesson", key=_key("use_shipped"), icon=":material/auto_stories:", width="stretch"):
         _replace(shipped[name])

@@ -15,13 +15,11 @@ import streamlit as st
 from cnnviz import links as L
 from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
-from cnnviz.lessons.format import LessonError
+from cnnviz.lessons.format import NOT_VIEWS, LessonError
 from cnnviz.presenter import ROOT_PX
 from cnnviz.public_url import ENV as PUBLIC_ENV
 from cnnviz.public_url import PublicBase, lan_ipv4, public_base
 from cnnviz.ui import lesson_store, state
-
-LESSON_PAGE = "lesson"  # the Lesson page's url path: no view of its own to add
 
 
 def locked() -> bool:
@@ -122,13 +120,16 @@ def share_panel(page_path: str, params: dict[str, str]) -> None:
                 "Your photo is kept on this server so the link works for others here; "
                 "it is deleted after a while (see README)."
             )
-    if page_path != LESSON_PAGE and st.button(
+    if page_path not in NOT_VIEWS and st.button(
         "Add this view to the lesson", key=state.LESSON_ADDED, icon=":material/playlist_add:", width="stretch"
     ):
         try:
-            st.success(f"Added as step {lesson_store.add_view(page_path, params)} of your lesson (the Lesson page).")
+            added = f"Added as step {lesson_store.add_view(page_path, params)} of your lesson (the Lesson page)."
         except LessonError as e:  # e.g. a lesson at its size limit
             st.warning(str(e))
+        else:  # a toast at the top, where the teacher looks; the sidebar's line can be below the fold
+            st.toast(added, icon=":material/playlist_add_check:")
+            st.success(added)
     # the QR code is made only when asked for: on every run it cost ~25 ms and a picture
     if st.button("Show the QR code", key="link_big_qr", icon=":material/qr_code_2:", width="stretch"):
         _big_qr(url, base.warning)
