@@ -189,6 +189,15 @@ CMP_LAYER_B = "cmp_layer_b"
 CMP_TARGET = "cmp_target"  # a class index both models know
 CMP_TARGET_FOR = "cmp_target_for"
 
+# lessons: the teacher's side (cnnviz/ui/lesson_store.py, lesson_builder.py, lesson_bar.py)
+LESSON_TEACHING = "lesson_teaching"  # the code of the class this browser teaches (None: none; absent: not looked up)
+LESSON_SHOW_QR = "lesson_show_qr"  # show the class's code and QR dialog on the next run
+LESSON_REV = "lesson_rev"  # grows when the draft changes shape: the builder's widgets start afresh
+LESSON_ADDED = "lesson_added"  # the Share panel's "Add this view" button (its message: the step's number)
+LESSON_REFUSED = "lesson_refused"  # (step index or None, sentence): the last edit the format refused
+LESSON_UPLOAD = "lesson_upload"  # the builder's lesson-file uploader
+LESSON_SHIPPED = "lesson_shipped"  # the ready-made lesson to start from
+
 # buttons (widget keys only: tests find them by these names)
 DOWNLOAD_WEIGHTS = "download_weights"  # the offline message's Download button
 DRAW_CANVAS = "draw_canvas"  # the sidebar's draw-a-digit canvas
