@@ -2,11 +2,11 @@
 
 A lesson step may carry a question (``cnnviz.lessons.format.Question``) of three kinds:
 
-- ``choice``: the students pick one of 2..6 labels; an answer is the option's index ("0".."5");
+- ``choice``: the students pick one of 2..6 labels; an answer is the option's label;
 - ``click``: "click the part of the image that mattered most"; an answer is the point as
   fractions of the picture the model sees (its centre crop), "x,y" with x, y in 0..1;
 - ``pick_image``: "which of these 4 images excites this channel most?"; an answer is the
-  picture's index ("0".."3").
+  picture's reference (the option, an ``image=`` link value).
 
 The model's own answer ("the reveal") comes from the project's own functions: the top-1 class
 (``cnnviz.predict``), the Grad-CAM map's strongest region for that class
@@ -34,13 +34,6 @@ HALF = 0.5  # a map's strong region: at or above half its maximum (as cnnviz.a11
 
 
 # ---------------------------------------------------------------- answers as stored values
-def choice_value(index: int, n_options: int) -> str:
-    """The stored answer for option ``index`` of ``n_options`` (ValueError if out of range)."""
-    if not 0 <= int(index) < n_options:
-        raise ValueError(f"option {index} of {n_options}")
-    return str(int(index))
-
-
 def click_value(x: float, y: float) -> str:
     """The stored answer for a click at fractions (x, y) of the picture's width and height
     (clipped to 0..1; ValueError for a non-finite coordinate)."""
@@ -63,14 +56,10 @@ def parse_click(value: str) -> tuple[float, float] | None:
     return x, y
 
 
-def option_counts(n_options: int, tally: Mapping[str, int]) -> list[int]:
+def option_counts(options: Sequence[str], tally: Mapping[str, int]) -> list[int]:
     """Counts per option, in the options' order, from a store's tally (answer value → count);
     values that name no option are left out."""
-    counts = [0] * n_options
-    for value, n in tally.items():
-        if value.isdigit() and int(value) < n_options:
-            counts[int(value)] += int(n)
-    return counts
+    return [int(tally.get(o, 0)) for o in options]
 
 
 def click_heat(answers: Sequence[str], cells: int = CLICK_GRID) -> np.ndarray:
