@@ -39,6 +39,18 @@ def test_the_four_lessons_of_the_issue_ship_each_with_a_question():
     assert kinds == {"choice", "click", "pick_image"}
 
 
+def test_a_parameter_set_on_a_page_is_set_on_each_of_its_steps():
+    """A follower's session keeps what the last link set: a Grad-CAM step without ``alpha``
+    after one with ``alpha=0`` would show its map hidden too. The class (``target``) is left
+    out: the page goes back to the top class for a new photo (a student's own, say)."""
+    for title, lesson in LESSONS.items():
+        for page in {s.view.page for s in lesson.steps}:
+            steps = [s for s in lesson.steps if s.view.page == page]
+            names = set().union(*(s.view.params for s in steps)) - {"target"}
+            for s in steps:
+                assert names <= set(s.view.params), (title, s.title, names - set(s.view.params))
+
+
 @pytest.mark.parametrize("title", sorted(LESSONS))
 def test_every_step_opens_without_a_link_problem(title):
     at = AppTest.from_file(APP, default_timeout=300)
