@@ -6,10 +6,12 @@ One fresh server with a class store of its own (``CNNVIZ_CLASSES``). In order:
 1. alone: ``N_ALONE`` walks one after another (photos of their own): the reference latency;
 2. floor: the teacher moves the class every ``MOVE_S`` for ``QUIET_S`` s, nobody following:
    the server's CPU per second;
-3. quiet class: ``N_FOLLOWERS`` protocol clients open ``?class=CODE`` and follow for
-   ``QUIET_S`` s; their server CPU per second less the floor, over the followers, is what one
-   follower costs (its polls, heartbeats and the page run of each new step);
-4. busy class: they go on following while ``N_SESSIONS`` students arrive over ``RAMP_S`` s
+3. idle class: ``N_FOLLOWERS`` protocol clients open ``?class=CODE`` and follow for
+   ``QUIET_S`` s while the teacher stays on a step: what polls and heartbeats cost;
+4. quiet class: the teacher moves every ``MOVE_S`` for ``QUIET_S`` s; the server's CPU per
+   second less the floor, over the followers, is what one follower costs (its polls,
+   heartbeats and the page run of each new step);
+5. busy class: they go on following while ``N_SESSIONS`` students arrive over ``RAMP_S`` s
    and walk.
 
 The teacher is the class store itself (``ClassStore.move`` on the server's file: what the
@@ -78,12 +80,15 @@ class Teacher:
     def __init__(self, store: ClassStore, code: str, lesson: Lesson):
         self.store, self.code, self.lesson = store, code, lesson
         self.moves: list[Move] = []
+        self.moving = threading.Event()  # cleared: the teacher talks, the class stays on its step
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         step = 0
         while not self._stop.wait(MOVE_S):
+            if not self.moving.is_set():
+                continue
             step = (step + 1) % len(self.lesson.steps)
             self.store.move(self.code, TEACHER, step)
             self.moves.append(Move(len(self.moves), step, time.monotonic()))
@@ -93,6 +98,7 @@ class Teacher:
         return self
 
     def stop(self) -> None:
+        self.moving.set()
         self._stop.set()
         self._t.join()
 
@@ -133,7 +139,8 @@ def propagation(followers: list[Follower], moves: list[Move]) -> list[float]:
 
 
 def _p(xs: list[float], q: float) -> float:
-    return float(np.percentile(xs, q)) if xs else float("nan")
+    """The q-th percentile, one of ``xs`` (no interpolation: a missed move, inf, stays inf)."""
+    return float(np.percentile(xs, q, method="inverted_cdf")) if xs else float("nan")
 
 
 def _log(msg: str) -> None:
@@ -147,7 +154,8 @@ class LessonRun:
     quiet_delays: list[float]
     busy_delays: list[float]
     cpu_floor: float  # server CPU seconds per second, nobody following
-    cpu_quiet: float  # ... with N_FOLLOWERS following
+    cpu_idle: float  # ... with N_FOLLOWERS following a teacher who does not move
+    cpu_quiet: float  # ... with N_FOLLOWERS following, the teacher moving every MOVE_S
     counted: int  # followers the store counted at the end
     errors: list[str]
 
@@ -176,13 +184,18 @@ def lesson_run() -> LessonRun:
         store = ClassStore(classes)
         code = store.open_class(lesson, TEACHER)
         teacher = Teacher(store, code, lesson).start()
+        teacher.moving.set()
         floor = _cpu_per_s(proc.pid, QUIET_S)
         _log(f"floor: {floor * 1000:.0f} ms CPU per second, nobody following")
+        teacher.moving.clear()
         stop = threading.Event()
         with ThreadPoolExecutor(N_FOLLOWERS + N_SESSIONS) as pool:
             rng = random.Random(24)
             joins = [pool.submit(follow, url, code, teacher, stop, rng.uniform(0, 2)) for _ in range(N_FOLLOWERS)]
             time.sleep(4 + N_FOLLOWERS * 0.2)  # every follower has opened the link and shows the step
+            idle = _cpu_per_s(proc.pid, QUIET_S)
+            _log(f"idle class: {idle * 1000:.0f} ms CPU per second, {N_FOLLOWERS} following, nobody moving")
+            teacher.moving.set()
             first = len(teacher.moves)
             quiet = _cpu_per_s(proc.pid, QUIET_S)
             middle = len(teacher.moves)
@@ -192,6 +205,7 @@ def lesson_run() -> LessonRun:
             busy = [w.result() for w in walks]
             last = len(teacher.moves)
             counted = store.followers(code)
+            time.sleep(MOVE_S)  # the last move measured gets the time to the next one to show, as all others
             stop.set()
             followers = [j.result() for j in joins]
         teacher.stop()
@@ -199,7 +213,6 @@ def lesson_run() -> LessonRun:
     finally:
         stop_server(proc)
     moves = teacher.moves
-    # A move is measured when every follower had a whole poll interval to see it before the next.
     quiet_moves = moves[first:middle]
     busy_moves = moves[middle:last]
     errors = [e for f in followers for e in f.errors] + [e for w in alone + busy for e in w.errors]
@@ -209,6 +222,7 @@ def lesson_run() -> LessonRun:
         propagation(followers, quiet_moves),
         propagation(followers, busy_moves),
         floor,
+        idle,
         quiet,
         counted,
         errors,
@@ -238,6 +252,7 @@ def run() -> list[Row]:
     crowd = _p([s for w in r.busy for s in w.seconds.values()], 95)
     p95_target = target("load_p95", TARGET_P95)
     per = (r.cpu_quiet - r.cpu_floor) / N_FOLLOWERS
+    per_idle = (r.cpu_idle - r.cpu_floor) / N_FOLLOWERS
     return [
         *rows,
         Row(
@@ -253,6 +268,14 @@ def run() -> list[Row]:
             f"{per * 1000:.1f} ms/s per follower",
             f"{r.cpu_floor * 1000:.1f} ms/s floor, nobody following",
             per,
+            "report (CPU seconds per second)",
+            True,
+        ),
+        Row(
+            f"lessons: server CPU per follower, the teacher not moving (polls every {POLL_S:g} s, heartbeats)",
+            f"{per_idle * 1000:.1f} ms/s per follower",
+            f"{r.cpu_floor * 1000:.1f} ms/s floor, nobody following",
+            per_idle,
             "report (CPU seconds per second)",
             True,
         ),
