@@ -240,14 +240,20 @@ def counts_chart(prompt: str, labels: tuple[str, ...], counts: list[int], model:
         for i, (lab, n) in enumerate(zip(labels, counts, strict=True))
     ]
     enc = {
-        "y": {"field": "option", "type": "nominal", "sort": None, "title": None, "axis": {"labelLimit": 260}},
+        "y": {
+            "field": "option",
+            "type": "nominal",
+            "sort": None,
+            "title": None,
+            "axis": {"labelLimit": 260, "labelFontSize": 15, "labelOverlap": False},
+        },
         "x": {"field": "answers", "type": "quantitative", "title": "answers", "axis": {"tickMinStep": 1}},
     }
     text = {**enc, "text": {"field": "note", "type": "nominal"}}
     return {
         "description": alt_questions.counts(prompt, labels, counts, model),
         "data": {"values": rows},
-        "height": 40 * len(rows) + 20,
+        "height": {"step": 40},
         "layer": [
             {"mark": {"type": "bar", "color": "#1d4ed8"}, "encoding": enc},
             *(
@@ -270,8 +276,15 @@ def teacher_panel(store: ClassStore, cs: ClassState) -> None:
     st.fragment(run_every=POLL_S)(_live)(store, cs.code)
 
 
+def _answers(n: int) -> str:
+    return f"{n} answer" + ("" if n == 1 else "s")
+
+
 def _live(store: ClassStore, code: str) -> None:
-    cs = store.state(code)
+    try:
+        cs = store.state(code)
+    except LessonError:  # ended meanwhile: the teacher's next full run forgets the class
+        return
     step = cs.lesson.steps[cs.step]
     q = step.question
     if q is None:
@@ -286,7 +299,7 @@ def _live(store: ClassStore, code: str) -> None:
             else:
                 crop = _crop(step)
                 st.image(_heat_picture(crop, heat), alt=alt_questions.clicks(heat), width=448)
-            st.text(f"{len(answers)} answers")
+            st.text(_answers(len(answers)))
         else:
             labels = q.options if q.kind == "choice" else tuple(f"Picture {i + 1}" for i in range(len(q.options)))
             counts = Q.option_counts(q.options, store.tally(code, cs.step))
@@ -295,6 +308,7 @@ def _live(store: ClassStore, code: str) -> None:
                 answer = model_answer(step)
                 model = Q.matching_option(q.options, answer.label) if q.kind == "choice" else Q.best_of(answer)
             st.vega_lite_chart(spec=present.chart(counts_chart(q.prompt, labels, counts, model)), width="stretch")
+            st.text(_answers(sum(counts)))
             if cs.revealed:
                 _reveal(step, q)
     except CnnvizError as e:
