@@ -27,6 +27,7 @@ from cnnviz.ui.charts import HALO, INK
 from cnnviz.ui.clickable import clicked
 from cnnviz.ui.links import shared_images
 from cnnviz.ui.owner import owner_token
+from cnnviz.ui.text import plain
 
 POLL_S = 2.0  # the presenter's counts refresh
 CELLS = 6  # the keyboard's grid over the click picture: 36 parts, each named by row and column
@@ -124,7 +125,7 @@ def student_panel(store: ClassStore, cs: ClassState, student: str) -> None:
     q = step.question
     if q is None:
         return
-    st.subheader(q.prompt, anchor=False)
+    st.subheader(plain(q.prompt, 300), anchor=False)
     sent = (st.session_state.get(state.ASK_ANSWERED) or {}).get((cs.code, cs.step))
     error = st.session_state.pop(state.ASK_ERROR, None)
     if error:
@@ -156,7 +157,7 @@ def _choice_form(store: ClassStore, cs: ClassState, student: str, step: Step, q:
     else:
         labels = q.options
     with st.form(f"ask_form_{cs.code}_{cs.step}", border=False):
-        st.radio("Your answer", labels, index=None, key=key)
+        st.radio("Your answer", labels, index=None, key=key, format_func=plain)  # options are data, not markup
         st.form_submit_button(
             "Send my answer", on_click=_submit_choice, args=(store, cs, student, key, labels, q.options), type="primary"
         )
@@ -202,14 +203,15 @@ def _reveal(step: Step, q: Question, heat: np.ndarray | None = None) -> None:
         answer = model_answer(step)
     if q.kind == "choice":
         match = Q.matching_option(q.options, answer.label)
-        said = f"The model says “{answer.label}” ({answer.prob:.0%})."
+        said = f"The model says “{plain(answer.label)}” ({answer.prob:.0%})."
         st.success(said if match is not None else said + " None of the options named it.", icon=":material/smart_toy:")
     elif q.kind == "click":
         crop = _crop(step)
         heat = np.zeros((Q.CLICK_GRID,) * 2) if heat is None else heat
         st.image(_heat_picture(crop, heat, answer.box), alt=alt_questions.clicks(heat, answer.box), width=448)
         st.success(
-            f"The box shows where the model looked most for “{answer.label}” (Grad-CAM).", icon=":material/smart_toy:"
+            f"The box shows where the model looked most for “{plain(answer.label)}” (Grad-CAM).",
+            icon=":material/smart_toy:",
         )
     else:
         best = Q.best_of(answer)
@@ -289,7 +291,7 @@ def _live(store: ClassStore, code: str) -> None:
     q = step.question
     if q is None:
         return
-    st.subheader(q.prompt, anchor=False)
+    st.subheader(plain(q.prompt, 300), anchor=False)
     try:
         if q.kind == "click":
             answers = store.answers(code, cs.step)
