@@ -20,20 +20,34 @@ from cnnviz.ui import lesson_follow, lesson_questions, lesson_store, page_index,
 from cnnviz.ui.text import plain
 
 FOLLOW_EVERY_S = 2  # the followers count's refresh: one small SQLite query per teacher
+NOTE_PEEK = 90  # characters of the note shown while it is folded
 # Fixed CSS, no data in it. The class code as large as a projector allows; the bar a thin band
 # whose step line reads from the back of the room in presenter mode.
 _CSS = """
 <style>
 .cnnviz-class-code { font-size: 4.5rem; font-weight: 700; letter-spacing: 0.12em; line-height: 1.1; margin: 0; }
-.st-key-lesson_bar { padding: 0.45rem 0.8rem; gap: 0.35rem; }
-.st-key-lesson_bar [data-testid="stVerticalBlock"] { gap: 0.35rem; }
-.st-key-lesson_bar .st-key-lesson_step { min-width: 14rem; flex: 1 1 14rem; }
-.st-key-lesson_bar .st-key-lesson_step p { font-size: 1.15rem; margin: 0; }
-/* the buttons keep their labels whole; the step's line wraps instead */
-.st-key-lesson_bar [data-testid="stElementContainer"]:has(button),
-.st-key-lesson_bar .st-key-lesson_meta { flex: 0 0 auto; }
-.st-key-lesson_bar button p { white-space: nowrap; }
-.st-key-lesson_bar [data-testid="stExpander"] summary { padding-top: 0.2rem; padding-bottom: 0.2rem; }
+.st-key-lesson_bar { padding: 0.4rem 0.8rem; gap: 0.3rem; }
+.st-key-lesson_bar [data-testid="stVerticalBlock"] { gap: 0.2rem; }
+.st-key-lesson_bar .st-key-lesson_step p { font-size: 1.15rem; line-height: 1.3; margin: 0; }
+/* Streamlit pulls a text up by 1rem to eat its paragraph's margin: both go */
+.st-key-lesson_bar [data-testid="stMarkdownContainer"] { margin-bottom: 0; }
+.st-key-lesson_bar [data-testid="stMarkdownContainer"] p { margin: 0; }
+/* the controls keep one size in presenter mode (its larger root font is for the step's line) */
+.st-key-lesson_bar button p, .st-key-lesson_meta p { white-space: nowrap; font-size: 16px; }
+.st-key-lesson_bar button { padding: 4px 10px; min-height: 40px; }
+.st-key-lesson_bar .st-key-lesson_qr button p, .st-key-lesson_bar [data-testid="stPopover"] button [data-testid="stMarkdownContainer"] {
+  position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap;
+}
+.st-key-lesson_bar [data-testid="stExpander"] summary { padding-top: 0.15rem; padding-bottom: 0.15rem; }
+.st-key-lesson_bar summary p { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; font-size: 16px; }
+.st-key-lesson_meta p { line-height: 1.25; }
+/* the controls take the width their labels need, the step's line the rest (the row wraps on a phone) */
+.st-key-lesson_bar [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
+  flex: 0 0 auto !important; width: auto !important; min-width: 0;
+}
+.st-key-lesson_bar [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:first-child {
+  flex: 1 1 0 !important; min-width: min(100%, 14rem);
+}
 </style>
 """
 
@@ -69,7 +83,7 @@ def _followers(code: str) -> None:
         n = lesson_store.class_store().followers(code)
     except LessonError:  # ended or expired meanwhile: the next full run forgets the class
         n = 0
-    st.markdown(f":material/group: **{n}** following")
+    st.markdown(f":material/group: **{n}** following  \nCode **{plain(code)}**")
 
 
 def _go(cls: ClassState, step: int) -> None:
@@ -87,31 +101,41 @@ def _note(text: str) -> None:
     st.markdown("  \n".join(plain(line, 2000) for line in text.splitlines()))
 
 
+def _note_label(note: str) -> str:
+    """The folded note's label: "Note: " and its start, so the bar stays one line high."""
+    first = " ".join(note.split())
+    return "Note: " + (first if len(first) <= NOTE_PEEK else first[: NOTE_PEEK - 1] + "…")
+
+
 def _bar(cls: ClassState) -> None:
     lesson, k = cls.lesson, cls.step
     step, n = lesson.steps[k], len(lesson.steps)
     with st.container(border=True, key="lesson_bar"):
-        # one wrapping row: the step's line takes what the buttons leave
-        row = st.container(horizontal=True, vertical_alignment="center", gap="small")
-        with row.container(key="lesson_step", width="stretch"):
+        info, prev, nxt, meta, qr, end = st.columns([5.2, 1.5, 1.1, 1.5, 0.6, 0.7], vertical_alignment="center")
+        with info.container(key="lesson_step"):
             st.markdown(f"**Step {k + 1} of {n}: {plain(step.title)}** · {plain(lesson.title)}")
-        if row.button("Previous", key="lesson_prev", icon=":material/arrow_back:", disabled=k == 0):
+            if step.note:  # folded beside the buttons: the bar stays as high as they are
+                with st.expander(_note_label(step.note)):
+                    _note(step.note)
+        if prev.button("Previous", key="lesson_prev", icon=":material/arrow_back:", disabled=k == 0):
             _go(cls, k - 1)
-        if row.button("Next", key="lesson_next", icon=":material/arrow_forward:", type="primary", disabled=k == n - 1):
+        if nxt.button("Next", key="lesson_next", icon=":material/arrow_forward:", type="primary", disabled=k == n - 1):
             _go(cls, k + 1)
-        with row.container(width="content", key="lesson_meta", gap=None):
-            _followers(cls.code)
-            st.markdown(f"Code **{plain(cls.code)}**")
-        if row.button("QR code", key="lesson_qr", icon=":material/qr_code_2:", help="Show the class code and QR code"):
+        with meta.container(key="lesson_meta"):
+            _followers(cls.code)  # and the code
+        # icon-only on screen (CSS), their labels still name them for a screen reader
+        if qr.button(
+            "Show the class's QR code",
+            key="lesson_qr",
+            icon=":material/qr_code_2:",
+            help="Show the class code and QR code",
+        ):
             _class_dialog(cls.code)
-        with row.popover("End", icon=":material/stop_circle:", help="End the class"):
+        with end.popover("End the class", icon=":material/stop_circle:", help="End the class"):
             st.caption("Students stop following; the code stops working.")
             if st.button("End the class for everyone", key="lesson_end", type="primary"):
                 lesson_store.end(cls)
                 st.rerun()
-        if step.note:
-            with st.expander("Teacher's note", expanded=not share.presenting()):
-                _note(step.note)
         if step.question is not None:
             lesson_questions.teacher_panel(lesson_store.class_store(), cls)
 

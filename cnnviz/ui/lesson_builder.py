@@ -161,7 +161,7 @@ def _question(i: int, q: Question | None) -> None:
 def step_editor(lesson: Lesson, i: int) -> None:
     """Step ``i``'s card: its number and title, buttons to move/open/delete it, and its fields."""
     step, n = lesson.steps[i], len(lesson.steps)
-    with st.container(border=True):
+    with st.container(border=True, key=f"lesson_card_{i}"):  # tests and CSS find step i by its key
         row = st.container(horizontal=True, vertical_alignment="center", gap="small")
         row.markdown(f"**Step {i + 1}** · {plain(step.title)}", width="stretch")
         row.button(

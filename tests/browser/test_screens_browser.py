@@ -19,7 +19,9 @@ from PIL import Image
 
 from cnnviz.public_url import is_loopback
 
-PAGES = nav_pages(url=True)  # (URL path, menu title)
+# (URL path, menu title) of the pages that show a picture: the Lesson page shows none (its own
+# screens are checked in test_lesson_teach_browser.py)
+PAGES = [(path, title) for path, title in nav_pages(url=True) if path != "lesson"]
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
 PROJECTOR = {"viewport": {"width": 1280, "height": 720}}
 

@@ -27,7 +27,7 @@ def _titles(lesson: Lesson) -> list[str]:
             "Feature maps: blocks.3, channel 12",
         ),
         ("Grad-CAM", {"image": "chelsea", "layer": "head.act", "target": "282"}, "Grad-CAM: head.act, class 282"),
-        ("Convolution", {"kernel": "sobel_x", "stride": "1"}, "Convolution: sobel_x kernel"),
+        ("Convolution", {"kernel": "Sobel x", "stride": "1"}, "Convolution: Sobel x kernel"),
         ("Fool the network", {"eps": "4"}, "Fool the network: ε 4/255"),
         ("Predict", {"model": "m", "image": "chelsea"}, "Predict: chelsea"),
         ("Predict", {"image": "upload:" + "ab" * 32}, "Predict: your photo"),
