@@ -41,6 +41,14 @@ HOW_TO_ADD = (
     "under *Share this view* in the sidebar. Each view becomes a step here."
 )
 
+# Fixed CSS, no data in it: a step card's buttons keep their labels whole (its title wraps instead).
+_CSS = """
+<style>
+[class*="st-key-lesson_card_"] [data-testid="stElementContainer"]:has(button) { flex: 0 0 auto; }
+[class*="st-key-lesson_card_"] button p { white-space: nowrap; }
+</style>
+"""
+
 
 @st.cache_resource
 def shipped_lessons() -> dict[str, Lesson]:
@@ -222,6 +230,7 @@ def steps(lesson: Lesson) -> None:
         st.info(HOW_TO_ADD, icon=":material/playlist_add:")
         return
     st.caption(HOW_TO_ADD)
+    st.html(_CSS)
     for i in range(len(lesson.steps)):
         step_editor(lesson, i)
 
