@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from cnnviz.ui import lesson_bar, lesson_builder, lesson_store, links
+from cnnviz.ui import lesson_bar, lesson_builder, lesson_follow, lesson_store, links
 
 links.page()
 st.title("Build a lesson")
@@ -13,6 +13,7 @@ teaching = lesson_store.teaching()
 lesson_builder.lesson_title(lesson)
 steps_col, side = st.columns([2.2, 1], gap="large")
 with side:
+    lesson_follow.join_box()  # students: a class code typed in
     st.subheader("Teach it")
     lesson_bar.start_button(lesson, problems, teaching)
     lesson_builder.save_button(lesson, problems)

@@ -338,6 +338,11 @@ BAD_LESSONS: dict[str, tuple[bytes, str]] = {
     "a note of 2,001 characters": (lesson_json(steps=[_step(note="n" * 2001)]), "at most 2,000"),
     "a control character in a note": (lesson_json(steps=[_step(note="a\x1b[31mred")]), "control characters"),
     "a line break in a title": (lesson_json(steps=[_step(title="two\nlines")]), "line breaks"),
+    "a right-to-left override in a title": (lesson_json(steps=[_step(title="abc\u202edcba")]), "control characters"),
+    "an image named by a number": (
+        lesson_json(steps=[_step(question={"kind": "pick_image", "prompt": "Which?", "options": [1, 2, 3, 4]})]),
+        "named as text",
+    ),
     "a step with no view": (lesson_json(steps=[{"title": "x"}]), "the view must be"),
     "a page the app does not have": (
         lesson_json(steps=[_step(view={"page": "../../etc/passwd", "params": {}})]),

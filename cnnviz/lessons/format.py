@@ -81,7 +81,9 @@ class _Check:
         self.problems: list[str] = []
 
     def add(self, where: str, what: str) -> None:
-        self.problems.append(f"{where}: {what}.")
+        sentence = f"{where}: {what}."
+        if sentence not in self.problems:  # four bad images of one question: one sentence
+            self.problems.append(sentence)
 
     def keys(self, where: str, obj: dict, allowed: tuple[str, ...]) -> None:
         for k in obj:
@@ -109,17 +111,24 @@ class _Check:
         return ""
 
 
+# Bidirectional overrides and isolates: they reorder the text around them on screen, so a
+# title could show other words than it holds ("Trojan Source"). Marks (LRM, RLM) stay allowed.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def _bad_char(c: str, lines: bool) -> bool:
     if c in "\n\t" and lines:
         return False
-    return unicodedata.category(c) in ("Cc", "Cs")  # controls and lone surrogates (not UTF-8)
+    return c in _BIDI or unicodedata.category(c) in ("Cc", "Cs")  # controls, lone surrogates (not UTF-8)
 
 
 def _image(chk: _Check, where: str, raw: str) -> str:
     """An image reference as the ``image=`` link value ("gallery:" in front is allowed)."""
-    ref = raw.removeprefix("gallery:") if isinstance(raw, str) else raw
+    if not isinstance(raw, str):
+        chk.add(where, "an image must be named as text (a gallery name, or upload: and its SHA-256)")
+        return ""
     try:
-        kind, name = links.image_ref(ref, SAMPLES)
+        kind, name = links.image_ref(raw.removeprefix("gallery:"), SAMPLES)
     except links.LinkValueError as e:
         chk.add(where, str(e))
         return ""

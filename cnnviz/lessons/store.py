@@ -3,7 +3,8 @@
 A class is a lesson being taught: its code, the current step, the followers' heartbeats
 and the answers to its questions. Behind the nginx recipe the teacher and each student may
 land on different app processes, so nothing lives in one process's memory: every call
-opens its own connection (safe from any thread, and from a forked process), the file is in
+opens its own connection (safe from any thread, and from a forked process; an idle one per
+process keeps the WAL between calls: ``db.Holder``), the file is in
 WAL mode (readers never wait for the writer) with a busy timeout, and every change runs in
 one ``BEGIN IMMEDIATE`` transaction. The file is ``$CNNVIZ_CLASSES``, by default beside the
 other shared stores in the temp folder; it survives an app restart.
@@ -30,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from cnnviz.lessons.db import BUSY_S, connect, create, default_path
+from cnnviz.lessons.db import BUSY_S, Holder, connect, create, default_path
 from cnnviz.lessons.format import Lesson, LessonError, dump_lesson, lesson_problems, parse_lesson
 
 __all__ = ["ClassGone", "ClassState", "ClassStore", "NotTeacher", "default_path", "normalize_code"]
@@ -100,10 +101,12 @@ class ClassStore:
         self.path = Path(path) if path is not None else default_path()
         self.ttl_s, self.clock = float(ttl_s), clock
         create(self.path)
+        self._holder = Holder(self.path)
         self._lessons: OrderedDict[tuple[str, float], Lesson] = OrderedDict()  # parsed once per class
         self._lock = threading.Lock()
 
     def _db(self, write: bool = False) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        self._holder.hold()
         return connect(self.path, write, BUSY_S)
 
     # -- the teacher's side ------------------------------------------------------------

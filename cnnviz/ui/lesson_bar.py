@@ -16,7 +16,7 @@ from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
 from cnnviz.lessons.format import Lesson, LessonError
 from cnnviz.lessons.store import ClassState
-from cnnviz.ui import lesson_store, page_index, share, state
+from cnnviz.ui import lesson_follow, lesson_questions, lesson_store, page_index, share, state
 from cnnviz.ui.text import plain
 
 FOLLOW_EVERY_S = 2  # the followers count's refresh: one small SQLite query per teacher
@@ -137,9 +137,7 @@ def _bar(cls: ClassState) -> None:
                 lesson_store.end(cls)
                 st.rerun()
         if step.question is not None:
-            # The question's live answers and its reveal (cnnviz/ui/lesson_questions.py, the
-            # students' side): lesson_questions.teacher_panel(lesson_store.class_store(), cls) here.
-            st.container(key="lesson_question")
+            lesson_questions.teacher_panel(lesson_store.class_store(), cls)
 
 
 def render(notice, current=None, pages=None) -> None:
@@ -157,7 +155,7 @@ def render(notice, current=None, pages=None) -> None:
         notice.warning(str(e), icon=":material/co_present:")
         return
     if cls is None:
-        # the students' side (cnnviz/ui/lesson_follow.py): lesson_follow.student_bar() here
+        lesson_follow.student_bar(notice)  # the students' side: the class this browser follows
         return
     st.html(_CSS)
     if st.session_state.pop(state.LESSON_SHOW_QR, False):

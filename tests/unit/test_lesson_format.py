@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from catalogue import BAD_LESSONS, lesson_json
+from helpers import nav_pages
 
 from cnnviz.lessons import format as lf
 from cnnviz.lessons.format import Lesson, LessonError, Question, Step, View
@@ -31,13 +32,7 @@ def _calls(tree: ast.AST, attr: str, owner: str) -> list[ast.Call]:
 
 def app_pages() -> dict[str, str]:
     """url_path -> page file, from app.py's st.Page(...) calls ("" for the default page)."""
-    tree = ast.parse((ROOT / "app.py").read_text())
-    out = {}
-    for call in _calls(tree, "Page", "st"):
-        kw = {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg in ("url_path", "default")}
-        path = "" if kw.get("default") else kw["url_path"]
-        out[path] = ast.literal_eval(call.args[0])
-    return out
+    return {url: file for (file, _), (url, _) in zip(nav_pages(), nav_pages(url=True), strict=True)}
 
 
 def declared_params(page_file: str) -> tuple[str, ...]:
@@ -182,3 +177,14 @@ def test_limits_are_inclusive():
     )
     assert len(ok) < lf.MAX_BYTES
     assert lf.lesson_problems(ok) == []
+
+
+def test_the_example_in_the_docs_is_a_valid_lesson():
+    text = (ROOT / "docs/LESSONS.md").read_text()
+    example = text.split("```json\n", 1)[1].split("```", 1)[0]
+    lesson = lf.parse_lesson(example.encode())
+    assert [s.question.kind for s in lesson.steps] == ["choice", "click"]
+    documented = text.split("The page parameters a view may name", 1)[1]
+    for page, names in lf.PAGE_PARAMS.items():
+        for name in names:
+            assert f"`{name}`" in documented, (page, name)
