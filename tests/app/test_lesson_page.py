@@ -172,7 +172,7 @@ def test_a_class_starts_moves_and_is_found_again_after_a_reload(token):
     assert at.session_state["lesson_teaching"] == cls.code
     # step 1's view opened, with the class's code and QR dialog over it
     assert at.query_params["kernel"] == cls.lesson.steps[0].view.params["kernel"]
-    assert any(m.value == f"Code **{cls.code}**" for m in at.markdown)
+    assert any(m.value.endswith(f"following  \nCode **{cls.code}**") for m in at.markdown)
     assert any(m.value == "Class code" for m in at.markdown)  # the dialog
 
     at.button(key="lesson_next").click().run()
