@@ -112,6 +112,11 @@ def test_views_added_from_two_pages_are_edited_reordered_and_deleted(token):
     assert parse_lesson(dump_lesson(lesson)) == lesson
     assert not at.exception and not at.error
 
+    _button(at, "go", 0).click().run()  # "Open": the step's view in this browser
+    assert not at.exception
+    assert dict(at.query_params) == lesson.steps[0].view.params
+    assert any(h.value == "What does the network see?" for h in at.title)  # the Predict page
+
 
 BAD_FILES = [
     (b"{not json", "JSON"),
