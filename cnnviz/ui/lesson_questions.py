@@ -27,6 +27,7 @@ from cnnviz.ui.charts import HALO, INK
 from cnnviz.ui.clickable import clicked
 from cnnviz.ui.links import shared_images
 from cnnviz.ui.owner import owner_token
+from cnnviz.ui.text import plain
 
 POLL_S = 2.0  # the presenter's counts refresh
 CELLS = 6  # the keyboard's grid over the click picture: 36 parts, each named by row and column
@@ -124,7 +125,7 @@ def student_panel(store: ClassStore, cs: ClassState, student: str) -> None:
     q = step.question
     if q is None:
         return
-    st.subheader(q.prompt, anchor=False)
+    st.subheader(plain(q.prompt, 300), anchor=False)
     sent = (st.session_state.get(state.ASK_ANSWERED) or {}).get((cs.code, cs.step))
     error = st.session_state.pop(state.ASK_ERROR, None)
     if error:
@@ -156,7 +157,7 @@ def _choice_form(store: ClassStore, cs: ClassState, student: str, step: Step, q:
     else:
         labels = q.options
     with st.form(f"ask_form_{cs.code}_{cs.step}", border=False):
-        st.radio("Your answer", labels, index=None, key=key)
+        st.radio("Your answer", labels, index=None, key=key, format_func=plain)  # options are data, not markup
         st.form_submit_button(
             "Send my answer", on_click=_submit_choice, args=(store, cs, student, key, labels, q.options), type="primary"
         )
@@ -202,14 +203,15 @@ def _reveal(step: Step, q: Question, heat: np.ndarray | None = None) -> None:
         answer = model_answer(step)
     if q.kind == "choice":
         match = Q.matching_option(q.options, answer.label)
-        said = f"The model says “{answer.label}” ({answer.prob:.0%})."
+        said = f"The model says “{plain(answer.label)}” ({answer.prob:.0%})."
         st.success(said if match is not None else said + " None of the options named it.", icon=":material/smart_toy:")
     elif q.kind == "click":
         crop = _crop(step)
         heat = np.zeros((Q.CLICK_GRID,) * 2) if heat is None else heat
         st.image(_heat_picture(crop, heat, answer.box), alt=alt_questions.clicks(heat, answer.box), width=448)
         st.success(
-            f"The box shows where the model looked most for “{answer.label}” (Grad-CAM).", icon=":material/smart_toy:"
+            f"The box shows where the model looked most for “{plain(answer.label)}” (Grad-CAM).",
+            icon=":material/smart_toy:",
         )
     else:
         best = Q.best_of(answer)
@@ -240,14 +242,20 @@ def counts_chart(prompt: str, labels: tuple[str, ...], counts: list[int], model:
         for i, (lab, n) in enumerate(zip(labels, counts, strict=True))
     ]
     enc = {
-        "y": {"field": "option", "type": "nominal", "sort": None, "title": None, "axis": {"labelLimit": 260}},
+        "y": {
+            "field": "option",
+            "type": "nominal",
+            "sort": None,
+            "title": None,
+            "axis": {"labelLimit": 260, "labelFontSize": 15, "labelOverlap": False},
+        },
         "x": {"field": "answers", "type": "quantitative", "title": "answers", "axis": {"tickMinStep": 1}},
     }
     text = {**enc, "text": {"field": "note", "type": "nominal"}}
     return {
         "description": alt_questions.counts(prompt, labels, counts, model),
         "data": {"values": rows},
-        "height": 40 * len(rows) + 20,
+        "height": {"step": 40},
         "layer": [
             {"mark": {"type": "bar", "color": "#1d4ed8"}, "encoding": enc},
             *(
@@ -270,13 +278,20 @@ def teacher_panel(store: ClassStore, cs: ClassState) -> None:
     st.fragment(run_every=POLL_S)(_live)(store, cs.code)
 
 
+def _answers(n: int) -> str:
+    return f"{n} answer" + ("" if n == 1 else "s")
+
+
 def _live(store: ClassStore, code: str) -> None:
-    cs = store.state(code)
+    try:
+        cs = store.state(code)
+    except LessonError:  # ended meanwhile: the teacher's next full run forgets the class
+        return
     step = cs.lesson.steps[cs.step]
     q = step.question
     if q is None:
         return
-    st.subheader(q.prompt, anchor=False)
+    st.subheader(plain(q.prompt, 300), anchor=False)
     try:
         if q.kind == "click":
             answers = store.answers(code, cs.step)
@@ -286,7 +301,7 @@ def _live(store: ClassStore, code: str) -> None:
             else:
                 crop = _crop(step)
                 st.image(_heat_picture(crop, heat), alt=alt_questions.clicks(heat), width=448)
-            st.text(f"{len(answers)} answers")
+            st.text(_answers(len(answers)))
         else:
             labels = q.options if q.kind == "choice" else tuple(f"Picture {i + 1}" for i in range(len(q.options)))
             counts = Q.option_counts(q.options, store.tally(code, cs.step))
@@ -295,6 +310,7 @@ def _live(store: ClassStore, code: str) -> None:
                 answer = model_answer(step)
                 model = Q.matching_option(q.options, answer.label) if q.kind == "choice" else Q.best_of(answer)
             st.vega_lite_chart(spec=present.chart(counts_chart(q.prompt, labels, counts, model)), width="stretch")
+            st.text(_answers(sum(counts)))
             if cs.revealed:
                 _reveal(step, q)
     except CnnvizError as e:
