@@ -104,6 +104,9 @@ def lesson_title(lesson: Lesson) -> None:
         value=lesson.title,
         max_chars=MAX_TITLE,
         key=key,
+        # a lesson without steps is not kept (the store drops it): its title would be lost
+        disabled=not lesson.steps,
+        help=None if lesson.steps else "Add a step first: a lesson is kept once it has one.",
         on_change=lambda: _keep(None, replace(lesson_store.draft(), title=st.session_state[key])),
     )
     _refused(None)
