@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from browser_helpers import route_log, serve_lan, start_server, stop_server, wait_idle
+from browser_helpers import no_exception, route_log, serve_lan, start_server, stop_server, wait_idle
 
 from cnnviz.lessons.format import Lesson, Question, Step, View
 from cnnviz.lessons.store import ClassStore
@@ -198,8 +198,8 @@ def run_class(browser, url: str, store: ClassStore, students_on=None) -> dict:
         a.add_init_script(WATCH)  # its reload dropped the watcher's page (the init script stays)
         advance(4, students)
         advance(5, students)
-        for page in students:
-            assert page.locator('[data-testid="stException"]').count() == 0
+        for page in (teacher, *students):
+            no_exception(page)
         return {"times": times, "processes": {students_on(x) for x in contexts} if students_on else None}
     except Exception:
         SHOTS.mkdir(parents=True, exist_ok=True)
