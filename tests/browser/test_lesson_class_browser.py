@@ -159,10 +159,12 @@ def run_class(browser, url: str, store: ClassStore, students_on=None) -> dict:
         c.get_by_role("button", name="Explore on my own").click()
         wait_idle(c)
         c.get_by_role("button", name="Back to the teacher").wait_for()
+        c.wait_for_function("!location.search.includes('class=')")  # no longer following
         before = c.url
         advance(3, [a, b])
         c.wait_for_timeout(2500)
         assert c.url == before and "4" not in c.evaluate("Object.keys(window.__steps)")
+        assert urlparse(before).path == "/preprocessing"  # still step 3's page
         c.get_by_role("button", name="Back to the teacher").click()
         assert _seen(c, 4)["url"].split("?")[0].rstrip("/") == url
         wait_idle(c)
