@@ -162,14 +162,13 @@ def step_editor(lesson: Lesson, i: int) -> None:
     """Step ``i``'s card: its number and title, buttons to move/open/delete it, and its fields."""
     step, n = lesson.steps[i], len(lesson.steps)
     with st.container(border=True, key=f"lesson_card_{i}"):  # tests and CSS find step i by its key
+        st.markdown(f"**Step {i + 1}** · {plain(step.title)}")
         row = st.container(horizontal=True, vertical_alignment="center", gap="small")
-        row.markdown(f"**Step {i + 1}** · {plain(step.title)}", width="stretch")
         row.button(
             "Up",
             key=_key("up", i),
             icon=":material/arrow_upward:",
             disabled=i == 0,
-            help=f"Move step {i + 1} up",
             on_click=_apply,
             args=(i, builder.move_step, -1),
         )
@@ -178,17 +177,15 @@ def step_editor(lesson: Lesson, i: int) -> None:
             key=_key("down", i),
             icon=":material/arrow_downward:",
             disabled=i == n - 1,
-            help=f"Move step {i + 1} down",
             on_click=_apply,
             args=(i, builder.move_step, 1),
         )
-        if row.button("Open", key=_key("go", i), icon=":material/open_in_new:", help="Go to this view"):
+        if row.button("Open", key=_key("go", i), icon=":material/open_in_new:"):
             lesson_store.go_to(step)
         row.button(
             "Delete",
             key=_key("del", i),
             icon=":material/delete:",
-            help=f"Delete step {i + 1}",
             on_click=_apply,
             args=(i, builder.delete_step),
         )
