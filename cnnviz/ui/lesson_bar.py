@@ -169,7 +169,7 @@ def start_button(lesson: Lesson, problems: list[str], teaching: ClassState | Non
     if teaching is not None:
         st.success(
             f"Your class {teaching.code} is running: step {teaching.step + 1} of {len(teaching.lesson.steps)}. "
-            "Changes here do not change it.",
+            "Changes here do not change it; to teach this lesson instead, end that class (End, in the bar).",
             icon=":material/co_present:",
         )
         return

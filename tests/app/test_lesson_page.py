@@ -112,6 +112,11 @@ def test_views_added_from_two_pages_are_edited_reordered_and_deleted(token):
     assert parse_lesson(dump_lesson(lesson)) == lesson
     assert not at.exception and not at.error
 
+    _button(at, "go", 0).click().run()  # "Open": the step's view in this browser
+    assert not at.exception
+    assert dict(at.query_params) == lesson.steps[0].view.params
+    assert any(h.value == "What does the network see?" for h in at.title)  # the Predict page
+
 
 BAD_FILES = [
     (b"{not json", "JSON"),
@@ -172,7 +177,7 @@ def test_a_class_starts_moves_and_is_found_again_after_a_reload(token):
     assert at.session_state["lesson_teaching"] == cls.code
     # step 1's view opened, with the class's code and QR dialog over it
     assert at.query_params["kernel"] == cls.lesson.steps[0].view.params["kernel"]
-    assert any(m.value == f"Code **{cls.code}**" for m in at.markdown)
+    assert any(m.value.endswith(f"following  \nCode **{cls.code}**") for m in at.markdown)
     assert any(m.value == "Class code" for m in at.markdown)  # the dialog
 
     at.button(key="lesson_next").click().run()

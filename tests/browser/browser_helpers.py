@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import shutil
@@ -121,6 +122,14 @@ def proc_status(pid: int, field: str) -> int:
 def reset_peak(pid: int) -> None:
     """Start a new peak: VmHWM := VmRSS (``/proc/PID/clear_refs`` ← 5, Linux >= 4.0)."""
     Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def decode_qr(png: bytes) -> list[str]:
+    """The texts of the QR codes in a PNG (zxing-cpp, a decoder independent of the app's segno)."""
+    import zxingcpp
+    from PIL import Image
+
+    return [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)).convert("L"))]
 
 
 def wait_idle(page, timeout: float = 60_000) -> None:

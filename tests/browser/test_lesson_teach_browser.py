@@ -9,7 +9,6 @@ and the teacher's bar fit a projector and a phone and pass axe. The class store 
 
 from __future__ import annotations
 
-import io
 import secrets
 import time
 import urllib.parse
@@ -17,8 +16,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from browser_helpers import no_exception, open_app, start_server, stop_server, wait_idle
-from PIL import Image
+from browser_helpers import decode_qr, no_exception, open_app, wait_idle
 
 from cnnviz.lessons.format import Lesson, Question, Step, View, parse_lesson
 from cnnviz.lessons.store import ClassStore
@@ -35,13 +33,6 @@ VIEWS = [
     "/filters?image=chelsea",
     "/gradcam?image=chelsea",
 ]
-
-
-@pytest.fixture(scope="module")
-def lan_url(_isolated_user_models):
-    proc, url = start_server({"CNNVIZ_USER_MODELS": str(_isolated_user_models)}, address="0.0.0.0")
-    yield url
-    stop_server(proc)
 
 
 @pytest.fixture
@@ -76,13 +67,6 @@ def _tab_to(pg, label: str, limit: int = 120) -> None:
         if _focused(pg) == label:
             return
     raise AssertionError(f"Tab never reached {label!r}")
-
-
-def _decode(png: bytes) -> list[str]:
-    """The texts of the QR codes in a PNG (zxing-cpp, an independent decoder)."""
-    import zxingcpp
-
-    return [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)).convert("L"))]
 
 
 def _inside(pg, box: dict) -> bool:
@@ -149,7 +133,7 @@ def test_a_teacher_builds_a_five_step_lesson_starts_the_class_and_moves_it(teach
         dialog.bounding_box(),
         qr.bounding_box(),
     )
-    (text,) = _decode(qr.screenshot())
+    (text,) = decode_qr(qr.screenshot())
     join = urllib.parse.urlsplit(text)
     assert not is_loopback(join.hostname) and join.port == urllib.parse.urlsplit(lan_url).port
     assert (join.path, urllib.parse.parse_qs(join.query)) == ("/", {"class": [cls.code]})
