@@ -155,7 +155,7 @@ def channel_means(lm: LoadedModel, images: Sequence[Image.Image], layer: str, ch
     for img in images:
         maps = capture(lm, lm.preprocess(img), [layer])[layer]  # (C, h, w) or (C,)
         if not 0 <= channel < maps.shape[0]:
-            raise ValueError(f"layer {layer} has {maps.shape[0]} channels, not {channel + 1}")
+            raise ValueError(f"layer has {maps.shape[0]} channels, not {channel + 1}")
         out.append(float(np.asarray(maps[channel], dtype=np.float64).mean()))
     return np.asarray(out)
 

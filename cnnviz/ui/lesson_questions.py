@@ -22,7 +22,7 @@ from cnnviz.images import image_digest
 from cnnviz.lessons import questions as Q
 from cnnviz.lessons.format import LessonError, Question, Step
 from cnnviz.lessons.store import ClassState, ClassStore
-from cnnviz.ui import loaders, present, state
+from cnnviz.ui import loaders, present, selection, state
 from cnnviz.ui.charts import HALO, INK
 from cnnviz.ui.clickable import clicked
 from cnnviz.ui.links import shared_images
@@ -86,11 +86,16 @@ def model_answer(step: Step):
     if q.kind == "click":
         return cache.RESULTS.get_or_compute(key, lambda: cache.freeze(Q.gradcam_peak(lm, img)))
     layer = params.get("layer") or lm.info.default_layer
-    channel = int(params.get("channel", "0"))
+    channel = selection.as_int(params.get("channel", "0"), 0, 1 << 20)
+    if layer not in dict(lm.model.named_modules()) or channel is None:
+        raise CnnvizError("This question's layer or channel is not one of the model's, so it has no answer.")
     pics = [loaders.decoded_image(*_image(ref)) for ref in q.options]
-    return cache.RESULTS.get_or_compute(
-        (*key, layer, channel), lambda: cache.freeze(Q.channel_means(lm, pics, layer, channel))
-    )
+    try:
+        return cache.RESULTS.get_or_compute(
+            (*key, layer, channel), lambda: cache.freeze(Q.channel_means(lm, pics, layer, channel))
+        )
+    except ValueError as e:  # a channel beyond the layer's
+        raise CnnvizError(f"This question's {e}, so it has no answer.") from e
 
 
 # ---------------------------------------------------------------- the follower's side

@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from browser_helpers import route_log, serve_lan, start_server, stop_server, wait_idle
+from browser_helpers import no_exception, route_log, serve_lan, start_server, stop_server, wait_idle
 
 from cnnviz.lessons.format import Lesson, Question, Step, View
 from cnnviz.lessons.store import ClassStore
@@ -159,10 +159,12 @@ def run_class(browser, url: str, store: ClassStore, students_on=None) -> dict:
         c.get_by_role("button", name="Explore on my own").click()
         wait_idle(c)
         c.get_by_role("button", name="Back to the teacher").wait_for()
+        c.wait_for_function("!location.search.includes('class=')")  # no longer following
         before = c.url
         advance(3, [a, b])
         c.wait_for_timeout(2500)
         assert c.url == before and "4" not in c.evaluate("Object.keys(window.__steps)")
+        assert urlparse(before).path == "/preprocessing"  # still step 3's page
         c.get_by_role("button", name="Back to the teacher").click()
         assert _seen(c, 4)["url"].split("?")[0].rstrip("/") == url
         wait_idle(c)
@@ -198,8 +200,8 @@ def run_class(browser, url: str, store: ClassStore, students_on=None) -> dict:
         a.add_init_script(WATCH)  # its reload dropped the watcher's page (the init script stays)
         advance(4, students)
         advance(5, students)
-        for page in students:
-            assert page.locator('[data-testid="stException"]').count() == 0
+        for page in (teacher, *students):
+            no_exception(page)
         return {"times": times, "processes": {students_on(x) for x in contexts} if students_on else None}
     except Exception:
         SHOTS.mkdir(parents=True, exist_ok=True)

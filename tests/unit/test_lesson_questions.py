@@ -132,3 +132,18 @@ def test_channel_means_by_hand(lm):
     assert Q.best_of(values) == int(np.argmax(by_hand))
     with pytest.raises(ValueError):
         Q.channel_means(lm, imgs[:1], "act1", 2)
+
+
+# ---------------------------------------------------------------- text alternatives
+def test_text_alternatives_of_counts_and_clicks():
+    from cnnviz.a11y import alt_questions as A
+
+    assert A.counts("Which class?", ("cat", "dog"), (2, 1), model=0) == (
+        "Answers to “Which class?”: 3 in all. “cat”: 2 (67%); “dog”: 1 (33%). The model's answer: “cat”."
+    )
+    heat = Q.click_heat(["0.1,0.1", "0.15,0.12", "0.9,0.9"], cells=3)
+    assert A.clicks(heat, (0.6, 0.6, 1.0, 1.0)) == (
+        "The photo the model sees with the class's 3 clicks as a heat map: most clicks (2) in the upper left. "
+        "A box marks where the model looked most: the lower right."
+    )
+    assert A.clicks(np.zeros((3, 3))) == "The photo the model sees; no one has clicked yet."
