@@ -6,12 +6,14 @@ from __future__ import annotations
 from helpers import make_app, page_text
 
 from cnnviz.gallery import sample_bytes
+from cnnviz.sharing import SharedImages
 from cnnviz.ui import held_photos
 from cnnviz.ui.held_photos import HeldPhotos, Photo
 
 
-def test_an_uploaded_photo_is_a_ticket_and_a_dropped_one_is_asked_for_again(monkeypatch):
-    monkeypatch.setenv("CNNVIZ_SHARE_UPLOADS", "0")  # no copy on disk that could give it back
+def test_an_uploaded_photo_is_a_ticket_and_a_dropped_one_is_asked_for_again(monkeypatch, tmp_path):
+    # no copy on disk that could give it back (the page's own store is cached for the process)
+    monkeypatch.setattr(held_photos, "default_store", lambda: SharedImages(tmp_path, enabled=False))
     at = make_app(image_source="Upload")
     data = sample_bytes("rocket")
     at.file_uploader(key="image_upload").upload("launch.jpg", data, "image/jpeg").run()
