@@ -48,7 +48,9 @@ class Waiting:
     left: float | None
 
 
-def forecast(running: list[Running], waiting: list[Waiting], slots: int, quantum: float) -> list[tuple[Hashable, float | None]]:
+def forecast(
+    running: list[Running], waiting: list[Waiting], slots: int, quantum: float
+) -> list[tuple[Hashable, float | None]]:
     """The waiting jobs in the order they are expected to (re)start, with about when.
 
     Args:

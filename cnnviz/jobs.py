@@ -377,7 +377,9 @@ class Engine:
         running = [
             Running(j.owner, self._remaining(j, now), max(slicing - (now - j.resumed), 0.0)) for j in self._running
         ]
-        waiting = [Waiting(id(j), j.owner, j.turn, j.seq, self._remaining(j, now)) for j in (*self._paused, *self._waiting)]
+        waiting = [
+            Waiting(id(j), j.owner, j.turn, j.seq, self._remaining(j, now)) for j in (*self._paused, *self._waiting)
+        ]
         jobs = {id(j): j for j in (*self._paused, *self._waiting)}
         return [(jobs[i], t) for i, t in forecast(running, waiting, self.slots, slicing)]
 

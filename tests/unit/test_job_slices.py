@@ -183,5 +183,7 @@ def test_every_job_ends_once_with_several_students_and_slots(slots):
     assert all(j.join(30) for j in js.values())
     for k, w in works.items():
         assert w.ran == list(range(80))
-        np.testing.assert_array_equal(js[k].snapshot().result, Walk(steps=80, seed=w.seed)(lambda d, n: None, lambda: False))
+        np.testing.assert_array_equal(
+            js[k].snapshot().result, Walk(steps=80, seed=w.seed)(lambda d, n: None, lambda: False)
+        )
     assert not (e._running or e._paused or e._waiting)
