@@ -1,5 +1,6 @@
-"""Where each waiting job of the queue (:mod:`cnnviz.jobs`) stands: its place in line and
-about when it starts, by replaying the queue's rule on what is known of each job's length.
+"""What a job's page is told (:class:`Snapshot`), and where each waiting job of the queue
+(:mod:`cnnviz.jobs`) stands: its place in line and about when it starts, by replaying the
+queue's rule on what is known of each job's length.
 
 The rule replayed: a free slot goes to the student whose first job (a paused one before
 any they queued) has the lowest turn; a student runs one job at a time; with a quantum, a
@@ -21,9 +22,38 @@ from collections import deque
 from collections.abc import Hashable
 from dataclasses import dataclass
 
-__all__ = ["Running", "Waiting", "forecast"]
+__all__ = ["ACTIVE", "Running", "Snapshot", "Waiting", "forecast"]
 
+ACTIVE = ("queued", "running", "paused")  # a job's states before it ends
 ROUNDS = 20  # slices replayed per job at most: a job behind one of unknown length is reached or never
+
+
+@dataclass
+class Snapshot:
+    """A job's state for its page.
+
+    ``status``: "queued" | "running" | "paused" | "done" | "stopped" | "error".
+    ``position``: 1 for the next job to start or resume, 2 for the one after... (None unless
+    queued or paused). ``wait_s``: about how long until it (re)starts, from the estimates of
+    the jobs before it (None when unknown). ``seconds``: how long since it first started.
+    """
+
+    status: str
+    done: int
+    total: int
+    message: str = ""
+    result: object = None
+    position: int | None = None
+    wait_s: float | None = None
+    seconds: float = 0.0
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.done / self.total) if self.total else 0.0
 
 
 @dataclass

@@ -45,13 +45,12 @@ import os
 import threading
 import time
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
 
 from cnnviz.errors import CnnvizError, Stopped
-from cnnviz.job_forecast import Running, Waiting, forecast
+from cnnviz.job_forecast import ACTIVE, Running, Snapshot, Waiting, forecast
 from cnnviz.loaded_model import holding_a_model
 
-__all__ = ["ENGINE", "Engine", "Job", "Snapshot", "Work"]
+__all__ = ["ACTIVE", "ENGINE", "Engine", "Job", "Snapshot", "Work"]
 
 MAX_JOBS = max(1, int(os.environ.get("CNNVIZ_MAX_JOBS", 2)))
 HEARTBEAT_S = float(os.environ.get("CNNVIZ_JOB_HEARTBEAT", 4))  # s unpolled, connection closed → stop
@@ -60,36 +59,7 @@ MAX_PAUSED = max(0, int(os.environ.get("CNNVIZ_MAX_PAUSED", 4)))  # jobs paused 
 CONNECTED_GRACE_S = 90.0  # s unpolled with the connection open (a hidden tab polls once a minute)
 KEEP_FINISHED_S = 30 * 60  # a finished job (and its result) is kept this long after its last poll
 
-ACTIVE = ("queued", "running", "paused")
 Work = Callable[[Callable[[int, int], None], Callable[[], bool]], object]
-
-
-@dataclass
-class Snapshot:
-    """A job's state for its page.
-
-    ``status``: "queued" | "running" | "paused" | "done" | "stopped" | "error".
-    ``position``: 1 for the next job to start or resume, 2 for the one after... (None unless
-    queued or paused). ``wait_s``: about how long until it (re)starts, from the estimates of
-    the jobs before it (None when unknown). ``seconds``: how long since it first started.
-    """
-
-    status: str
-    done: int
-    total: int
-    message: str = ""
-    result: object = None
-    position: int | None = None
-    wait_s: float | None = None
-    seconds: float = 0.0
-
-    @property
-    def active(self) -> bool:
-        return self.status in ACTIVE
-
-    @property
-    def fraction(self) -> float:
-        return min(1.0, self.done / self.total) if self.total else 0.0
 
 
 class Job:
