@@ -1,8 +1,8 @@
 """One queue for a class's long jobs: feature visualisations, top-image passes, trainings and
 slow explanations all wait and run here, shared fairly between students.
 
-* **Per student.** A job belongs to a student (``owner``: the browser's owner token), not to
-  a tab. A student runs at most one job at a time; the rest of theirs wait in the order they
+* **Per student.** A job belongs to a student (``owner``: the browser's owner token, or the
+  address of a client that keeps no cookies, :mod:`cnnviz.student_key`), not to a tab. A student runs at most one job at a time; the rest of theirs wait in the order they
   asked for them, whichever tab asked.
 * **Round-robin by arrival across students.** Each job gets a turn when it is submitted,
   ``max(turn being served now, the student's last turn + 1)``, and the waiting job with the

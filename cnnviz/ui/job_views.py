@@ -19,7 +19,7 @@ from cnnviz import jobs
 from cnnviz.errors import Stopped
 from cnnviz.ui import state
 from cnnviz.ui.loaders import Pending
-from cnnviz.ui.owner import owner_token
+from cnnviz.ui.owner import student
 
 POLL_S = 1.0  # s between a waiting or running job's polls (its heartbeat)
 
@@ -47,7 +47,7 @@ def alive_check() -> Callable[[], bool] | None:
 
 def submit(kind: str, key: Hashable, work: jobs.Work, **kwargs) -> jobs.Job:
     """Queue ``work`` for this student and tab (see :meth:`cnnviz.jobs.Engine.submit`)."""
-    return jobs.ENGINE.submit(owner_token(), tab_id(), kind, key, work, alive=alive_check(), **kwargs)
+    return jobs.ENGINE.submit(student(), tab_id(), kind, key, work, alive=alive_check(), **kwargs)
 
 
 def job_for(kind: str, key: Hashable | None = None) -> jobs.Job | None:
