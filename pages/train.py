@@ -92,8 +92,10 @@ def live() -> None:
         st.caption("Press **Train** to start. You can stop at any time and keep the model trained so far.")
         return
     s = job.snapshot()
-    if s.status in ("queued", "paused"):
-        st.info(job_views.waiting_text(s.position, s.wait_s, s.status))
+    if s.status == "queued":
+        st.info(job_views.waiting_text(s.position, s.wait_s))
+    elif s.status == "paused":
+        st.info(job_views.paused_text(s.position, s.wait_s, f"step {s.step} of {s.total_steps}"))
     eta = f" · about {s.eta:.0f} s left" if s.eta is not None else ""
     st.progress(min(1.0, s.fraction), text=f"Step {s.step} of {s.total_steps or '…'} · {s.seconds:.0f} s{eta}")
     loss, acc, right = st.columns([1, 1, 0.8])

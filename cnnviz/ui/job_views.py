@@ -62,36 +62,41 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def _place(position: int, wait_s: float | None) -> str:
-    """ "next in line" / "2nd in line", and "; about 40 s" when known."""
-    where = "next in line" if position == 1 else f"{ordinal(position)} in line"
+def _about(wait_s: float | None) -> str:
+    """ "; about 40 s" / "; about 3 min", or nothing when unknown."""
     if wait_s is None:
-        return where
-    if wait_s < 120:
-        return f"{where}; about {max(1.0, wait_s):.0f} s"
-    return f"{where}; about {wait_s / 60:.0f} min"
+        return ""
+    return f"; about {max(1.0, wait_s):.0f} s" if wait_s < 120 else f"; about {wait_s / 60:.0f} min"
 
 
-def waiting_text(position: int | None, wait_s: float | None, status: str = "queued") -> str:
-    """Where a waiting or paused job stands: "Waiting: 2nd in line; about 40 s (...)", or
-    "Paused to let a classmate run; 1 ahead: 2nd in line; about 9 s (...)"."""
+def waiting_text(position: int | None, wait_s: float | None) -> str:
+    """Where a waiting job stands: "Waiting: 2nd in line; about 40 s (...)"."""
     if position is None:
         return "Waiting for the server…"
-    if status == "paused":
-        return (
-            f"Paused to let a classmate run; {position - 1} ahead: {_place(position, wait_s)} "
-            "(it goes on where it stopped; long jobs take turns)."
-        )
-    return f"Waiting: {_place(position, wait_s)} (long jobs run one per student, in turn)."
+    where = "next in line" if position == 1 else f"{ordinal(position)} in line"
+    return f"Waiting: {where}{_about(wait_s)} (long jobs run one per student, in turn)."
+
+
+def paused_text(position: int | None, wait_s: float | None, at: str) -> str:
+    """A job paused for a classmate: "Paused at 37 of 512 steps to let a classmate run; 1 ahead
+    (2nd in line); about 9 s. It goes on where it stopped." (``at``: how far it got)."""
+    if position is None:
+        where = "back soon"
+    elif position == 1:
+        where = "next in line"
+    else:
+        where = f"{position - 1} ahead ({ordinal(position)} in line)"
+    return f"Paused at {at} to let a classmate run; {where}{_about(wait_s)}. It goes on where it stopped."
 
 
 def progress_text(snap: jobs.Snapshot, unit: str) -> str:
     """The bar's text: the place in line while waiting, else "12 of 256 steps" or "43 %"."""
-    if snap.status in ("queued", "paused"):
-        return waiting_text(snap.position, snap.wait_s, snap.status)
-    if unit == "%":
-        return f"{snap.fraction:.0%}"
-    return f"{snap.done} of {snap.total or '…'} {unit}"
+    done = f"{snap.fraction:.0%}" if unit == "%" else f"{snap.done} of {snap.total or '…'} {unit}"
+    if snap.status == "queued":
+        return waiting_text(snap.position, snap.wait_s)
+    if snap.status == "paused":
+        return paused_text(snap.position, snap.wait_s, done)
+    return done
 
 
 def _live(kind: str, stop_key: str, unit: str) -> None:

@@ -16,7 +16,7 @@ from cnnviz import channel as chan
 from cnnviz import jobs
 from cnnviz.catalogue import catalogue, find_layer
 from cnnviz.errors import CnnvizError, Stopped
-from cnnviz.ui.job_views import ordinal, waiting_text
+from cnnviz.ui.job_views import ordinal, paused_text, waiting_text
 from cnnviz.zoo import load_model
 
 
@@ -253,5 +253,7 @@ def test_what_a_waiting_student_reads():
     assert waiting_text(1, 0.2).startswith("Waiting: next in line; about 1 s")
     assert waiting_text(5, 600).startswith("Waiting: 5th in line; about 10 min")
     assert waiting_text(3, None).startswith("Waiting: 3rd in line (")
-    assert waiting_text(2, 9.2, "paused").startswith("Paused to let a classmate run; 1 ahead: 2nd in line; about 9 s")
-    assert waiting_text(1, None, "paused").startswith("Paused to let a classmate run; 0 ahead: next in line (")
+    assert paused_text(3, 9.2, "37 of 512 steps") == (
+        "Paused at 37 of 512 steps to let a classmate run; 2 ahead (3rd in line); about 9 s. It goes on where it stopped."
+    )
+    assert paused_text(1, None, "5 %").startswith("Paused at 5 % to let a classmate run; next in line. ")
