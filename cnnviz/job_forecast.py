@@ -18,11 +18,12 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import time
 from collections import deque
 from collections.abc import Hashable
 from dataclasses import dataclass
 
-__all__ = ["ACTIVE", "Running", "Snapshot", "Waiting", "forecast"]
+__all__ = ["ACTIVE", "Running", "Snapshot", "Waiting", "forecast", "places", "remaining"]
 
 ACTIVE = ("queued", "running", "paused")  # a job's states before it ends
 ROUNDS = 20  # slices replayed per job at most: a job behind one of unknown length is reached or never
@@ -138,6 +139,26 @@ def forecast(
     # Behind a student's own job of unknown length (it never ends in the replay): last, no time.
     out += [(w.id, None) for w in sorted(waiting, key=lambda w: (w.turn, w.seq)) if w.id in todo]
     return out
+
+
+def remaining(job, now: float) -> float | None:
+    """Seconds of work ``job`` (a :class:`cnnviz.jobs.Job`) has left: from its progress and
+    the time it has held a slot, else from its estimate; None when unknown."""
+    elapsed = job.run_seconds(now)
+    frac = job.done / job.total if job.total else 0.0
+    if 0 < frac < 1 and elapsed > 0.5:
+        return elapsed * (1 - frac) / frac
+    return None if job.estimate is None else max(job.estimate - elapsed, 0.0)
+
+
+def places(running: list, waiting: list, slots: int, quantum: float) -> list[tuple[object, float | None]]:
+    """:func:`forecast` for the queue's own jobs (:class:`cnnviz.jobs.Job`): those holding a
+    slot and those waiting (paused first), with their expected (re)start in seconds from now."""
+    now = time.monotonic()
+    run = [Running(j.owner, remaining(j, now), max(quantum - (now - j.resumed), 0.0)) for j in running]
+    wait = [Waiting(id(j), j.owner, j.turn, j.seq, remaining(j, now)) for j in waiting]
+    by_id = {id(j): j for j in waiting}
+    return [(by_id[i], t) for i, t in forecast(run, wait, slots, quantum)]
 
 
 def _slice(left: float | None, quantum: float) -> tuple[float | None, float | None | bool]:

@@ -2,8 +2,9 @@
 slow explanations all wait and run here, shared fairly between students.
 
 * **Per student.** A job belongs to a student (``owner``: the browser's owner token, or the
-  address of a client that keeps no cookies, :mod:`cnnviz.student_key`), not to a tab. A student runs at most one job at a time; the rest of theirs wait in the order they
-  asked for them, whichever tab asked.
+  address of a client that keeps no cookies, :mod:`cnnviz.student_key`), not to a tab. A
+  student runs at most one job at a time; the rest of theirs wait in the order they asked
+  for them, whichever tab asked.
 * **Round-robin by arrival across students.** Each job gets a turn when it is submitted,
   ``max(turn being served now, the student's last turn + 1)``, and the waiting job with the
   lowest turn (then the earliest) runs next. A classmate's first job therefore waits only for
@@ -47,12 +48,13 @@ import time
 from collections.abc import Callable, Hashable
 
 from cnnviz.errors import CnnvizError, Stopped
-from cnnviz.job_forecast import ACTIVE, Running, Snapshot, Waiting, forecast
+from cnnviz.job_forecast import ACTIVE, Snapshot, places
 from cnnviz.loaded_model import holding_a_model
 
 __all__ = ["ACTIVE", "ENGINE", "Engine", "Job", "Snapshot", "Work"]
 
 MAX_JOBS = max(1, int(os.environ.get("CNNVIZ_MAX_JOBS", 2)))
+JOB_NICE = int(os.environ.get("CNNVIZ_JOB_NICE", 10))  # the job threads' nice value (0: as the class's)
 HEARTBEAT_S = float(os.environ.get("CNNVIZ_JOB_HEARTBEAT", 4))  # s unpolled, connection closed → stop
 QUANTUM_S = float(os.environ.get("CNNVIZ_JOB_QUANTUM", 5))  # s a job holds its slot while others wait
 MAX_PAUSED = max(0, int(os.environ.get("CNNVIZ_MAX_PAUSED", 4)))  # jobs paused (holding memory) at once
@@ -309,6 +311,7 @@ class Engine:
 
     def _run(self, job: Job) -> None:
         """A started job's thread: the work, then its slot to the next in line."""
+        _background_priority()
         status, message, result = self._execute(job)
         with self._cond:
             if job in self._running:
@@ -332,26 +335,11 @@ class Engine:
             return "error", f"It failed ({type(e).__name__}: {e}).", None
 
     # ------------------------------------------------------------------ what a page is told
-    def _remaining(self, job: Job, now: float) -> float | None:
-        elapsed = job.run_seconds(now)
-        frac = job.done / job.total if job.total else 0.0
-        if 0 < frac < 1 and elapsed > 0.5:
-            return elapsed * (1 - frac) / frac
-        return None if job.estimate is None else max(job.estimate - elapsed, 0.0)
-
     def _forecast(self) -> list[tuple[Job, float | None]]:
         """Waiting and paused jobs with their expected (re)start, seconds from now (None when
-        unknown): :func:`cnnviz.job_forecast.forecast` on what is known now."""
-        now = time.monotonic()
+        unknown): :func:`cnnviz.job_forecast.places` on what is known now."""
         slicing = self.quantum_s if self.max_paused > len(self._paused) or self._paused else math.inf
-        running = [
-            Running(j.owner, self._remaining(j, now), max(slicing - (now - j.resumed), 0.0)) for j in self._running
-        ]
-        waiting = [
-            Waiting(id(j), j.owner, j.turn, j.seq, self._remaining(j, now)) for j in (*self._paused, *self._waiting)
-        ]
-        jobs = {id(j): j for j in (*self._paused, *self._waiting)}
-        return [(jobs[i], t) for i, t in forecast(running, waiting, self.slots, slicing)]
+        return places(self._running, [*self._paused, *self._waiting], self.slots, slicing)
 
     def _snapshot(self, job: Job) -> Snapshot:
         with self._cond:
@@ -366,3 +354,22 @@ class Engine:
 
 
 ENGINE = Engine()
+
+
+def _background_priority() -> None:
+    """Lower the calling thread's CPU priority to ``JOB_NICE``.
+
+    Jobs compute mostly in torch kernels, outside the interpreter lock, so on a 2-core server
+    one job takes a whole core from the class's page runs, whose waits then grow far more
+    than the core's share (queues near saturation). At a lower priority a job uses what the
+    class leaves, and all of it when the class is idle; at nice 10 it still gets about a
+    tenth of a contested core, so it never stops. On Linux the nice value is per thread
+    (setpriority(2)), so only this worker thread is lowered; elsewhere nothing changes.
+    """
+    if JOB_NICE <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), JOB_NICE))
+    except OSError:  # not permitted here: jobs then run at the class's priority
+        pass
