@@ -9,7 +9,7 @@ from cnnviz.training.fit import TrainConfig
 from cnnviz.ui import job_views, links, present, state
 from cnnviz.ui import train_results as tr
 from cnnviz.ui import train_widgets as tw
-from cnnviz.ui.owner import name_tag, owner_token, share_default
+from cnnviz.ui.owner import name_tag, owner_token, share_default, student
 
 links.page()
 st.title("Train your own CNN")
@@ -70,7 +70,7 @@ over = est > trainer.MAX_MINUTES * 60
 _.caption(f"About {est:.0f} s on this server" if est < 120 else f"About {est / 60:.0f} min on this server")
 if b1.button("Train", type="primary", key=state.TRAIN_START, disabled=bool(snap and snap.active) or over):
     try:
-        t = trainer.start(sid, ds, arch, cfg, owner=owner_token(), alive=job_views.alive_check())
+        t = trainer.start(sid, ds, arch, cfg, owner=student(), alive=job_views.alive_check())
         snap = t.snapshot()
         st.session_state[state.TRAIN_SAVED] = None
     except CnnvizError as e:
@@ -94,6 +94,8 @@ def live() -> None:
     s = job.snapshot()
     if s.status == "queued":
         st.info(job_views.waiting_text(s.position, s.wait_s))
+    elif s.status == "paused":
+        st.info(job_views.paused_text(s.position, s.wait_s, f"step {s.step} of {s.total_steps}"))
     eta = f" · about {s.eta:.0f} s left" if s.eta is not None else ""
     st.progress(min(1.0, s.fraction), text=f"Step {s.step} of {s.total_steps or '…'} · {s.seconds:.0f} s{eta}")
     loss, acc, right = st.columns([1, 1, 0.8])

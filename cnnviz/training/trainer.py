@@ -39,7 +39,7 @@ _KEYS = itertools.count()  # every start is a new request: it replaces the tab's
 class Snapshot:
     """A copy of the progress, safe to read while the training goes on.
 
-    ``status``: "queued" | "running" | "done" | "stopped" | "error". ``filters``:
+    ``status``: "queued" | "running" | "paused" | "done" | "stopped" | "error". ``filters``:
     (O, I, k, k) first-layer weights. ``eta``: seconds left (None until measurable).
     ``position``, ``wait_s``: the training's place in the queue while it waits (jobs.Snapshot).
     """
@@ -59,7 +59,7 @@ class Snapshot:
 
     @property
     def active(self) -> bool:
-        return self.status in ("queued", "running")
+        return self.status in jobs.ACTIVE
 
     @property
     def fraction(self) -> float:

@@ -45,7 +45,7 @@ from cnnviz.links import (  # noqa: F401 (re-exported for pages)
 )
 from cnnviz.sharing import default_store
 from cnnviz.ui import loaders, state
-from cnnviz.ui.owner import openable, owner_token
+from cnnviz.ui.owner import openable, student
 from cnnviz.ui.share import locked, share_panel
 
 __all__ = [
@@ -165,7 +165,7 @@ def _apply_weights(raw: str) -> list[str]:
         return []
     if not shared_images().enabled:
         return ["this server does not share uploads, so the linked weights file is not here"]
-    path = uploads.find(digest, owner=owner_token())  # holds it for this student too
+    path = uploads.find(digest, owner=student())  # holds it for this student too
     if path is None:
         return [
             f"the weights file upload:{digest[:12]}… is not on this server "
@@ -284,7 +284,7 @@ def _image_param() -> str | None:
     try:
         # the image the page decoded (cached by digest), not a second decode of the bytes
         img = loaders.decoded_image(data, ss.get(state.IMAGE_NAME) or "image")
-        digest = shared_images().put(img, owner=owner_token())  # within this student's share
+        digest = shared_images().put(img, owner=student())  # within this student's share
     except CnnvizError:
         return None
     if digest is None:

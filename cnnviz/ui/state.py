@@ -150,6 +150,7 @@ TRAIN_SAVE_NAME = "train_save_name"
 TRAIN_SHARE = "train_share"  # share the saved model with the class (default: CNNVIZ_SHARE_MODELS)
 NAME_TAG = "model_name_tag"  # the random part of this session's default model names (results.name_tag)
 OWNER = "owner_token"  # this browser's owner token (cookie cnnviz_owner), see ui/owner.py
+STUDENT = "student_key"  # whom fairness counts this session as (ui/owner.student)
 TRAIN_SAVED = "train_saved_path"
 
 # Explanations (Grad-CAM, method comparison, adversarial pages)
