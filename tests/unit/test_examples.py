@@ -111,14 +111,23 @@ def test_scores_are_cached_and_a_stopped_pass_keeps_nothing(tiny, tmp_path, monk
         assert np.array_equal(getattr(first, f)[layer.name], getattr(again, f)[layer.name])
 
 
-def test_the_imagenet_pool_has_at_least_200_crops_of_shipped_photos():
+def test_the_imagenet_pool_has_every_shipped_photo_once():
     g = example_pools.gallery()
-    assert len(g) >= 200
-    labels = {s.split(" ")[0] for s in g.sources}
-    assert {"matplotlib:grace_hopper.jpg", "skimage:chelsea.png", "sklearn:china.jpg"} <= labels
-    assert len(labels) * 14 == len(g)  # 1 + 4 + 9 crops per photo
-    crop = g.image(1)
-    assert crop.size[0] == crop.size[1]
+    labels = [s.split(" [")[0] for s in g.sources]
+    big = {x for x in labels if not x.startswith("skimage:lfw_subset")}
+    assert {
+        "matplotlib:grace_hopper.jpg",
+        "skimage:chelsea.png",
+        "sklearn:china.jpg",
+        "ndf:book-2020460_640.jpg",
+    } <= big
+    assert len(big) >= 31 and sum(x in big for x in labels) == 14 * len(big)  # 1 + 4 + 9 crops per photo
+    assert len(labels) - 14 * len(big) == 200  # scikit-image's LFW photos, each whole
+    assert examples.photos_in([g]) == len(set(labels)) == len(big) + 200
+    assert len(set(g.photos)) == len(set(labels))  # one photo id per source photo
+    for i in (1, len(g) - 1):
+        crop = g.image(i)
+        assert crop.size[0] == crop.size[1]
 
 
 def test_folder_and_upload_pools(tmp_path, hopper_bytes):
@@ -144,7 +153,7 @@ def test_cli_examples_json_indexes_rows_of_mnist_data(tiny, mnist, capsys):
     assert main(["examples", "--model", "tinyvgg_mnist", "--layer", "features.3.act", "--channel", "3",
                  "--pool", "mnist5k", "--k", "4", "--json"]) == 0  # fmt: skip
     got = json.loads(capsys.readouterr().out)
-    assert [sorted(r) for r in got] == [["box", "index", "score", "source"]] * 4
+    assert [sorted(r) for r in got] == [["box", "index", "mean", "score", "source"]] * 4
     out = _brute_force(tiny, mnist, "features.3.act")[:, 3].flatten(1).amax(1)
     for r in got:
         assert r["score"] == pytest.approx(float(out[r["index"]]), rel=1e-6)
