@@ -50,6 +50,7 @@ from cnnviz.ui.share import locked, share_panel
 
 __all__ = [
     "Param",
+    "applied",
     "begin",
     "bool_param",
     "choice_param",
@@ -226,6 +227,11 @@ def page(**params: Param) -> None:
             ss.pop(k, None)
         ss[p.key] = v
         _run.applied[p.key] = (name, v)
+
+
+def applied() -> frozenset[str]:
+    """The session keys this run's link set (a page's own defaults must not overwrite them)."""
+    return frozenset(getattr(_run, "applied", {}))
 
 
 class PageEnd(Exception):  # noqa: N818 (not an error: the page is done)
