@@ -118,6 +118,8 @@ def test_a_second_browsers_presenter_link_does_not_open_a_private_model(browser,
     bob, alice = _context(browser, app_url, BOB), _context(browser, app_url, ALICE)
     try:
         page = _visit(bob, link)
+        page.locator('[data-testid="stAlert"]').filter(has_text=PRIVATE_LINK).first.wait_for()  # end of the run
+        wait_idle(page)
         text = _main_text(page)
         said = f"{PRIVATE_LINK} ({PRIVATE}), so EfficientNet-Lite0 (ImageNet) is shown instead"
         if path == "features":  # the layer the default model lacks: dropped in the same sentence
