@@ -11,7 +11,7 @@ from cnnviz.ui import train_results as tr
 from cnnviz.ui import train_widgets as tw
 from cnnviz.ui.owner import name_tag, owner_token, share_default, student
 
-links.page()
+links.page(**tw.form_params())
 st.title("Train your own CNN")
 sid = job_views.tab_id()
 
@@ -52,11 +52,11 @@ st.header("4 · Training")
 c = st.columns(4)
 # starting values: the dataset's recipe (tw.use_recipe)
 epochs = c[0].slider("Epochs", 1, 30, key=state.TRAIN_EPOCHS, help="Passes over the training set.")
-batch = c[1].select_slider("Batch size", [16, 32, 64, 128, 256], key=state.TRAIN_BATCH)
-lr = c[2].select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1], key=state.TRAIN_LR)
+batch = c[1].select_slider("Batch size", tw.BATCHES, key=state.TRAIN_BATCH)
+lr = c[2].select_slider("Learning rate", tw.RATES, key=state.TRAIN_LR)
 opt = c[3].radio(
     "Optimiser",
-    ["adam", "sgd"],
+    tw.OPTIMISERS,
     key=state.TRAIN_OPT,
     horizontal=True,
     format_func={"adam": "Adam", "sgd": "SGD + momentum"}.get,
