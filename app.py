@@ -6,7 +6,7 @@ import streamlit as st
 
 from cnnviz.ui import history, lesson_bar, links, menu_semantics, session_end, state, theme, upload_limits, upload_names
 from cnnviz.ui.fair_runs import student_turn
-from cnnviz.ui.owner import owner_token
+from cnnviz.ui.owner import student
 from cnnviz.ui.process import keep_imports_out_of_gc, preload_pages, send_pictures_without_delay, torch_threads
 from cnnviz.ui.share import presenter_style
 from cnnviz.ui.sidebar import render_sidebar
@@ -64,7 +64,7 @@ notice = st.container()  # the top of the main area: a message about an unusable
 presenter_style()
 lesson_bar.render(notice, nav, PAGES)  # the class this browser teaches (or follows), above the page
 try:
-    with student_turn(owner_token()):  # one page run at a time per student, however many tabs
+    with student_turn(student()):  # one page run at a time per student, however many tabs
         nav.run()
 except links.PageEnd:  # links.stop(): the page ended early, its view still goes into the URL
     pass

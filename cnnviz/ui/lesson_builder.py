@@ -28,6 +28,7 @@ from cnnviz.lessons.format import (
 )
 from cnnviz.lessons.format import shipped_lessons as _shipped
 from cnnviz.ui import lesson_store, state
+from cnnviz.ui.sidebar import SAMPLE_TITLES
 from cnnviz.ui.text import plain
 
 KIND_LABELS = {
@@ -82,6 +83,23 @@ def _edit_question(i: int, **changes) -> None:
         _keep(i, builder.edit_step(lesson, i, question=replace(q, **changes)))
 
 
+def _edit_title(key: str) -> None:
+    _keep(None, replace(lesson_store.draft(), title=st.session_state[key]))
+
+
+def _edit_prompt(i: int, key: str) -> None:
+    _edit_question(i, prompt=st.session_state[key])
+
+
+def _edit_answers(i: int, key: str) -> None:
+    lines = (line.strip() for line in st.session_state[key].splitlines())
+    _edit_question(i, options=tuple(line for line in lines if line))
+
+
+def _edit_images(i: int, key: str) -> None:
+    _edit_question(i, options=tuple(st.session_state[key]))
+
+
 def _set_kind(i: int, key: str) -> None:
     kind = st.session_state[key]
     lesson = lesson_store.draft()
@@ -107,7 +125,8 @@ def lesson_title(lesson: Lesson) -> None:
         # a lesson without steps is not kept (the store drops it): its title would be lost
         disabled=not lesson.steps,
         help=None if lesson.steps else "Add a step first: a lesson is kept once it has one.",
-        on_change=lambda: _keep(None, replace(lesson_store.draft(), title=st.session_state[key])),
+        on_change=_edit_title,
+        args=(key,),
     )
     _refused(None)
 
@@ -133,7 +152,8 @@ def _question(i: int, q: Question | None) -> None:
         value=q.prompt,
         max_chars=300,
         key=pkey,
-        on_change=lambda: _edit_question(i, prompt=st.session_state[pkey]),
+        on_change=_edit_prompt,
+        args=(i, pkey),
     )
     if q.kind == "choice":
         akey = _key("answers", i)
@@ -142,9 +162,8 @@ def _question(i: int, q: Question | None) -> None:
             value="\n".join(q.options),
             height=110,
             key=akey,
-            on_change=lambda: _edit_question(
-                i, options=tuple(line.strip() for line in st.session_state[akey].splitlines() if line.strip())
-            ),
+            on_change=_edit_answers,
+            args=(i, akey),
         )
     elif q.kind == "pick_image":
         ikey = _key("images", i)
@@ -152,10 +171,11 @@ def _question(i: int, q: Question | None) -> None:
             f"The {PICK_IMAGES} pictures students choose from",
             list(SAMPLES),
             default=[o for o in q.options if o in SAMPLES],
-            format_func=lambda n: SAMPLES[n].title,
+            format_func=SAMPLE_TITLES.get,
             max_selections=PICK_IMAGES,
             key=ikey,
-            on_change=lambda: _edit_question(i, options=tuple(st.session_state[ikey])),
+            on_change=_edit_images,
+            args=(i, ikey),
         )
     else:
         st.caption("Students click the picture of this view; you see where they clicked.")

@@ -32,7 +32,7 @@ from cnnviz.pooling import layer_io
 from cnnviz.predict import predict
 from cnnviz.ui import held_photos, state
 from cnnviz.ui.notices import weights_notice
-from cnnviz.ui.owner import check_openable, owner_token
+from cnnviz.ui.owner import check_openable, student
 from cnnviz.ui.process import model_replicas
 from cnnviz.ui.progress_bar import ProgressBar
 from cnnviz.zoo import SHIPPED_DIR, download_weights, user_models_dir
@@ -131,7 +131,7 @@ def loaded_model() -> LoadedModel:
         if isinstance(e, CheckpointError) and weights != st.session_state.get(state.WEIGHTS_LINKED):
             # a refused upload is not kept for this student (not one a link named); a
             # classmate's reference to the same content keeps it for them
-            uploads.discard(weights, owner_token())
+            uploads.discard(weights, student())
         st.stop()
     return lm
 

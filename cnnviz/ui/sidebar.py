@@ -10,7 +10,7 @@ from cnnviz import uploads
 from cnnviz.gallery import SAMPLES, sample_bytes
 from cnnviz.ui import accept, held_photos, state
 from cnnviz.ui.loaders import store_upload
-from cnnviz.ui.owner import model_title, owner_token, visible_models
+from cnnviz.ui.owner import model_title, student, visible_models
 from cnnviz.ui.text import plain
 
 WEIGHTS_LABEL = {state.WEIGHTS_PRETRAINED: "Trained", state.WEIGHTS_RANDOM: "Random", state.WEIGHTS_FILE: "My file"}
@@ -21,7 +21,7 @@ def _on_weights_upload() -> None:
     f = st.session_state.get(state.WEIGHTS_UPLOAD)
     if accept.gone(f):
         return
-    st.session_state[state.WEIGHTS_PATH] = None if f is None else str(store_upload(f.getvalue(), f.name, owner_token()))
+    st.session_state[state.WEIGHTS_PATH] = None if f is None else str(store_upload(f.getvalue(), f.name, student()))
 
 
 def _model_picker() -> None:
@@ -58,7 +58,7 @@ def _model_picker() -> None:
         if linked and linked == st.session_state.get(state.WEIGHTS_PATH):  # no file in the uploader: say which
             st.caption(f"Using the weights file from the link: {plain(Path(linked).name, 80)}")
         used, budget = uploads.disk_usage()
-        mine, share = uploads.held_by(owner_token())
+        mine, share = uploads.held_by(student())
         st.caption(
             f"Uploaded weights on this server: {used >> 20} of {budget >> 20} MB, yours {mine >> 20} of "
             f"{share >> 20} MB (kept {uploads.UPLOAD_TTL_S / 3600:g} h; past your share, your oldest go)."

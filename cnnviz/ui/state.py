@@ -151,6 +151,7 @@ TRAIN_SAVE_NAME = "train_save_name"
 TRAIN_SHARE = "train_share"  # share the saved model with the class (default: CNNVIZ_SHARE_MODELS)
 NAME_TAG = "model_name_tag"  # the random part of this session's default model names (results.name_tag)
 OWNER = "owner_token"  # this browser's owner token (cookie cnnviz_owner), see ui/owner.py
+STUDENT = "student_key"  # whom fairness counts this session as (ui/owner.student)
 TRAIN_SAVED = "train_saved_path"
 
 # Explanations (Grad-CAM, method comparison, adversarial pages)
@@ -242,6 +243,14 @@ _DEFAULTS = {
 
 # widget keys re-assigned at the top of every run (see init_state)
 _WIDGET_KEYS = (MODEL, WEIGHTS, IMAGE_SOURCE, GALLERY, PRESENT, LOCK)
+# The Train page's form: Streamlit forgets the state of widgets a run does not draw, so a
+# visit to another page reset it (Shapes, 8 epochs) under the last run's results. Re-assigned
+# at the top of every run like the sidebar's, once the page has set them.
+TRAIN_FORM = (
+    TRAIN_SOURCE, TRAIN_SIZE, TRAIN_GREY, TRAIN_ARCH, TRAIN_BLOCKS, TRAIN_WIDTH, TRAIN_KERNEL, TRAIN_ACT,
+    TRAIN_POOL, TRAIN_BN, TRAIN_DROPOUT, TRAIN_FLIP, TRAIN_ROT, TRAIN_SHIFT, TRAIN_BRIGHT, TRAIN_EPOCHS,
+    TRAIN_BATCH, TRAIN_LR, TRAIN_OPT,
+)  # fmt: skip
 
 
 def init_state() -> None:
@@ -255,3 +264,6 @@ def init_state() -> None:
             st.session_state[key] = value
     for key in _WIDGET_KEYS:
         st.session_state[key] = st.session_state[key]
+    for key in TRAIN_FORM:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
