@@ -76,21 +76,26 @@ def labelled(chart: alt.Chart, **mark) -> alt.LayerChart:
     return alt.layer(chart.mark_text(**mark, **HALO), chart.mark_text(**mark, **INK))
 
 
-SOFTMAX_SERIES = ("T = 1", "your T")  # distinct names even at T = 1: same-named bars would stack
+SOFTMAX_SERIES = ("T = 1", "your T")  # distinct names: same-named bars would stack
+
+
+def softmax_series(temp: float) -> tuple[str, ...]:
+    """The bar series the softmax chart draws: at T = 1 "your T" is the same number again, so one."""
+    return SOFTMAX_SERIES[:1] if temp == 1.0 else SOFTMAX_SERIES
 
 
 def softmax_chart(table: pd.DataFrame, temp: float) -> alt.Chart:
     """Grouped bars: each class's probability at T = 1 (grey) and at the chosen T (orange).
 
     ``table`` is :func:`cnnviz.activations.softmax_table`; a bar ends exactly at its number
-    (``stack=None``: bars are never added on top of each other).
+    (``stack=None``: bars are never added on top of each other). At T = 1 each class has one
+    bar: a second one would repeat the same number.
     """
+    series = softmax_series(temp)
     ref, mine = SOFTMAX_SERIES
+    columns = {ref: "p1", mine: "pT"}
     long = pd.concat(
-        [
-            pd.DataFrame({"class": table["class"], "percent": table["p1"], "T": ref}),
-            pd.DataFrame({"class": table["class"], "percent": table["pT"], "T": mine}),
-        ],
+        [pd.DataFrame({"class": table["class"], "percent": table[columns[s]], "T": s}) for s in series],
         ignore_index=True,
     )
     bars = (
@@ -98,12 +103,12 @@ def softmax_chart(table: pd.DataFrame, temp: float) -> alt.Chart:
         .mark_bar()
         .encode(
             y=alt.Y("class:N", sort=list(table["class"]), title=None, axis=alt.Axis(labelFontSize=14, labelLimit=200)),
-            yOffset=alt.YOffset("T:N", sort=list(SOFTMAX_SERIES)),
+            yOffset=alt.YOffset("T:N", sort=list(series)),
             x=alt.X("percent:Q", title="probability (%)", stack=None, scale=alt.Scale(domain=[0, 100])),
             color=alt.Color(
                 "T:N",
-                sort=list(SOFTMAX_SERIES),
-                scale=alt.Scale(domain=list(SOFTMAX_SERIES), range=["#9ca3af", "#c2410c"]),
+                sort=list(series),
+                scale=alt.Scale(domain=list(series), range=["#9ca3af", "#c2410c"][: len(series)]),
                 legend=alt.Legend(
                     orient="top",
                     title=None,
@@ -114,12 +119,12 @@ def softmax_chart(table: pd.DataFrame, temp: float) -> alt.Chart:
             tooltip=["class", "T", alt.Tooltip("percent:Q", format=".2f")],
         )
     )
-    # not by colour alone: each bar of the top class is named at its end ("T = 1", "your T")
-    first = long[long["class"] == table["class"].iloc[0]].assign(name=[ref, f"T = {temp:g}"])
+    # not by colour alone: each bar of the top class is named at its end ("T = 1", "T = 2.5")
+    first = long[long["class"] == table["class"].iloc[0]].assign(name=[ref, f"T = {temp:g}"][: len(series)])
     names = labelled(
         alt.Chart(first).encode(
             y=alt.Y("class:N", sort=list(table["class"])),
-            yOffset=alt.YOffset("T:N", sort=list(SOFTMAX_SERIES)),
+            yOffset=alt.YOffset("T:N", sort=list(series)),
             x="percent:Q",
             text="name:N",
         ),
@@ -128,7 +133,7 @@ def softmax_chart(table: pd.DataFrame, temp: float) -> alt.Chart:
         fontSize=13,
     )
     text = chart_text.softmax(list(table["class"]), list(table["p1"]), list(table["pT"]), temp)
-    return (bars + names).properties(height=40 * len(table), description=text)
+    return (bars + names).properties(height=(40 if len(series) == 2 else 28) * len(table), description=text)
 
 
 def function_chart(curve: pd.DataFrame, fn: str) -> alt.Chart:

@@ -197,6 +197,8 @@ def softmax_view(logits: np.ndarray, temp: float, classes: list[str], top: int =
     left.altair_chart(present.chart(softmax_chart(table, temp)), width="stretch")
     # short headers: all five columns fit beside the chart at 1280 px (the T column was cut)
     shown = table.rename(columns={"p1": "p% at T=1", "pT": "p% at your T"})
+    if temp == 1.0:  # the same numbers twice (and "z / T" is z)
+        shown = shown.drop(columns=["p% at your T", "z / T"])
     right.dataframe(
         shown.style.format({c: "{:.2f}" for c in shown.columns if c != "class"}),
         hide_index=True,
