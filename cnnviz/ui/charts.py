@@ -45,6 +45,9 @@ def top_k_chart(top: list[dict]) -> dict:
         ],
     }
     text = {**enc, "text": {"field": "percent", "type": "quantitative", "format": ".1f"}}
+    # a number after its bar's end, except near 100 %, where it went past the chart's right
+    # edge and was cut ("97.8" read "97."): there it is written inside the bar's end
+    sides = ((f"datum.percent < {INSIDE_FROM}", "left", 4), (f"datum.percent >= {INSIDE_FROM}", "right", -4))
     return {
         "description": chart_text.top_k(top),
         "data": {"values": rows},
@@ -52,11 +55,19 @@ def top_k_chart(top: list[dict]) -> dict:
         "layer": [
             {"mark": {"type": "bar", "color": "#c2410c"}, "encoding": enc},
             *(
-                {"mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 14, **style}, "encoding": text}
+                {
+                    "transform": [{"filter": where}],
+                    "mark": {"type": "text", "align": align, "dx": dx, "fontSize": 14, **style},
+                    "encoding": text,
+                }
+                for where, align, dx in sides
                 for style in (HALO, INK)
             ),
         ],
     }
+
+
+INSIDE_FROM = 80  # % from which a bar's number is written inside its end
 
 
 # Text written on a chart (values at bar ends, names at line ends): Streamlit themes the axes
