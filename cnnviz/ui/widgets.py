@@ -5,6 +5,7 @@ convolution step-through."""
 from __future__ import annotations
 
 import html
+import json
 
 import numpy as np
 import pandas as pd
@@ -255,3 +256,22 @@ def step_pictures(
         cells = render.draw_box(cells, stp.row - pr, stp.col - pc, 1, 1, factor=f3, color=(255, 196, 0), thickness=3)
         text = alt_lessons.conv_cells(out[pr : pr + ph, pc : pc + pw], (stp.row, stp.col), float(out[stp.row, stp.col]))
         st.image(render.to_png(cells), caption="Its output pixels", width="stretch", output_format="PNG", alt=text)
+
+
+# ---------------------------------------------------------------- scrolling to a section
+
+
+def scroll_to(key: str, nonce: str) -> None:
+    """Scroll the page so that the container made with ``st.container(key=key)`` starts at the
+    top of the window, once: ``nonce`` must differ each time (the same script is not run twice).
+
+    For what a click starts further down than the window reaches (the Train page's live
+    charts sat below a 720 px projector's fold after Train)."""
+    target = json.dumps(f".st-key-{key}")
+    st.html(
+        f"<script>/* {html.escape(nonce)} */ (() => {{ let tries = 0; const go = () => {{"
+        f" const el = document.querySelector({target});"
+        " if (el) el.scrollIntoView({block: 'start'}); else if (tries++ < 50) setTimeout(go, 100); };"
+        " setTimeout(go, 50); })();</script>",
+        unsafe_allow_javascript=True,
+    )
