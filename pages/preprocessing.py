@@ -150,7 +150,8 @@ with left:
     st.markdown("**Right preprocessing**")
     st.vega_lite_chart(spec=present.chart(charts.top_k_chart([t.as_dict() for t in outcome.right])), width="stretch")
 with right:
-    st.markdown(f"**{pm.label(spec, kind).capitalize()}**")
+    wrong = pm.label(spec, kind)
+    st.markdown(f"**{wrong[:1].upper() + wrong[1:]}**")
     st.vega_lite_chart(spec=present.chart(charts.top_k_chart([t.as_dict() for t in outcome.wrong])), width="stretch")
 with st.expander("What am I looking at?"):
     st.markdown(

@@ -44,9 +44,11 @@ def top_k_chart(top: list[dict]) -> dict:
             for f, t in (("label", "nominal"), ("index", "quantitative"), ("percent", "quantitative"))
         ],
     }
-    text = {**enc, "text": {"field": "percent", "type": "quantitative", "format": ".1f"}}
+    number = {"field": "percent", "type": "quantitative", "format": ".1f"}
     # a number after its bar's end, except near 100 %, where it went past the chart's right
-    # edge and was cut ("97.8" read "97."): there it is written inside the bar's end
+    # edge and was cut ("97.8" read "97."): there it is written inside the bar's end. Each
+    # side's layer has every row (a condition blanks the others): a filtered layer would
+    # reorder the shared class axis.
     sides = ((f"datum.percent < {INSIDE_FROM}", "left", 4), (f"datum.percent >= {INSIDE_FROM}", "right", -4))
     return {
         "description": chart_text.top_k(top),
@@ -56,9 +58,8 @@ def top_k_chart(top: list[dict]) -> dict:
             {"mark": {"type": "bar", "color": "#c2410c"}, "encoding": enc},
             *(
                 {
-                    "transform": [{"filter": where}],
                     "mark": {"type": "text", "align": align, "dx": dx, "fontSize": 14, **style},
-                    "encoding": text,
+                    "encoding": {**enc, "text": {"condition": {"test": where, **number}, "value": ""}},
                 }
                 for where, align, dx in sides
                 for style in (HALO, INK)

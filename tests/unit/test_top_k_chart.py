@@ -18,7 +18,8 @@ def test_each_number_is_written_once_and_inside_the_chart():
     spec = top_k_chart(top)
     texts = [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]
     for row in spec["data"]["values"]:
-        drawn = [t["mark"] for t in texts if _holds(t["transform"][0]["filter"], row["percent"])]
+        assert all("transform" not in t for t in texts)  # every layer keeps every row: one class order
+        drawn = [t["mark"] for t in texts if _holds(t["encoding"]["text"]["condition"]["test"], row["percent"])]
         assert len(drawn) == 2  # halo and ink, one place
         for mark in drawn:
             if row["percent"] >= INSIDE_FROM:  # near 100 %: inside the bar's end, never past the axis
