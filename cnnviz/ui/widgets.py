@@ -268,10 +268,14 @@ def scroll_to(key: str, nonce: str) -> None:
     For what a click starts further down than the window reaches (the Train page's live
     charts sat below a 720 px projector's fold after Train)."""
     target = json.dumps(f".st-key-{key}")
+    # The script runs while the rest of the page is still being drawn (nothing below to scroll
+    # yet): it tries again every 100 ms for 3 s until the container sits at the top.
     st.html(
         f"<script>/* {html.escape(nonce)} */ (() => {{ let tries = 0; const go = () => {{"
         f" const el = document.querySelector({target});"
-        " if (el) el.scrollIntoView({block: 'start'}); else if (tries++ < 50) setTimeout(go, 100); };"
-        " setTimeout(go, 50); })();</script>",
+        " if (el) el.scrollIntoView({block: 'start'});"
+        " const top = el ? el.getBoundingClientRect().top : 1e9;"
+        " if (top > 120 && tries++ < 30) setTimeout(go, 100); };"
+        " setTimeout(go, 100); })();</script>",
         unsafe_allow_javascript=True,
     )
