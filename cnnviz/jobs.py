@@ -42,6 +42,7 @@ from cnnviz.errors import CnnvizError, Stopped
 __all__ = ["ENGINE", "Engine", "Job", "Snapshot", "Work"]
 
 MAX_JOBS = max(1, int(os.environ.get("CNNVIZ_MAX_JOBS", 2)))
+JOB_NICE = int(os.environ.get("CNNVIZ_JOB_NICE", 10))  # the job threads' nice value (0: as the class's)
 HEARTBEAT_S = float(os.environ.get("CNNVIZ_JOB_HEARTBEAT", 4))  # s unpolled, connection closed → stop
 CONNECTED_GRACE_S = 90.0  # s unpolled with the connection open (a hidden tab polls once a minute)
 KEEP_FINISHED_S = 30 * 60  # a finished job (and its result) is kept this long after its last poll
@@ -247,6 +248,7 @@ class Engine:
         job._finished.set()
 
     def _work_loop(self) -> None:
+        _background_priority()
         while True:
             with self._cond:
                 while True:
@@ -325,3 +327,22 @@ class Engine:
 
 
 ENGINE = Engine()
+
+
+def _background_priority() -> None:
+    """Lower the calling thread's CPU priority to ``JOB_NICE``.
+
+    Jobs compute mostly in torch kernels, outside the interpreter lock, so on a 2-core server
+    one job takes a whole core from the class's page runs, whose waits then grow far more
+    than the core's share (queues near saturation). At a lower priority a job uses what the
+    class leaves, and all of it when the class is idle; at nice 10 it still gets about a
+    tenth of a contested core, so it never stops. On Linux the nice value is per thread
+    (setpriority(2)), so only this worker thread is lowered; elsewhere nothing changes.
+    """
+    if JOB_NICE <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), JOB_NICE))
+    except OSError:  # not permitted here: jobs then run at the class's priority
+        pass

@@ -305,6 +305,8 @@ def current_params() -> dict[str, str]:
     if image:
         out["image"] = image
     out.update(L.format_params(getattr(_run, "spec", {}), ss))
+    if ss.get(state.FOLLOW_CODE) and not ss.get(state.FOLLOW_OWN):  # a follower's reload follows again
+        out["class"] = ss[state.FOLLOW_CODE]
     if ss.get(state.PRESENT):
         out["present"] = "1"
         if ss.get(state.LOCK):

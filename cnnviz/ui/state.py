@@ -190,6 +190,30 @@ CMP_LAYER_B = "cmp_layer_b"
 CMP_TARGET = "cmp_target"  # a class index both models know
 CMP_TARGET_FOR = "cmp_target_for"
 
+# lessons: the teacher's side (cnnviz/ui/lesson_store.py, lesson_builder.py, lesson_bar.py)
+LESSON_TEACHING = "lesson_teaching"  # the code of the class this browser teaches (None: none; absent: not looked up)
+LESSON_SHOW_QR = "lesson_show_qr"  # show the class's code and QR dialog on the next run
+LESSON_REV = "lesson_rev"  # grows when the draft changes shape: the builder's widgets start afresh
+LESSON_ADDED = "lesson_added"  # the Share panel's "Add this view" button (its message: the step's number)
+LESSON_REFUSED = "lesson_refused"  # (step index or None, sentence): the last edit the format refused
+LESSON_UPLOAD = "lesson_upload"  # the builder's lesson-file uploader
+LESSON_SHIPPED = "lesson_shipped"  # the ready-made lesson to start from
+# follow (cnnviz/ui/lesson_follow.py, lesson_questions.py): the class this session follows
+FOLLOW_CODE = "follow_code"  # the class code followed (None: none); links write it as ?class=
+FOLLOW_OWN = "follow_own"  # True: exploring on one's own (no poll; "Back to the teacher")
+FOLLOW_SEEN = "follow_seen"  # the class revision this session last showed
+FOLLOW_STEP = "follow_step"  # the step index it last showed
+FOLLOW_BEAT = "follow_beat"  # time.monotonic() of the last heartbeat
+FOLLOW_IMAGE = "follow_image"  # the image= a step last applied (any other upload is the student's own)
+FOLLOW_ENDED = "follow_ended"  # why following stopped (the class ended or expired), shown once
+FOLLOW_TYPED = "follow_typed"  # the "Join a class" box's text input
+FOLLOW_JOIN_ERROR = "follow_join_error"  # why the typed code was not joined (None: it was)
+FOLLOW_EXPLORE = "follow_explore"  # buttons
+FOLLOW_BACK = "follow_back"
+ASK_ANSWERED = "ask_answered"  # {(code, step): answer value} sent from this session
+ASK_ERROR = "ask_error"  # why the last answer was refused (the question closed meanwhile), shown once
+ASK_POINT = "ask_point"  # {(code, step): (x, y)} the point chosen on a click question, not yet sent
+
 # buttons (widget keys only: tests find them by these names)
 DOWNLOAD_WEIGHTS = "download_weights"  # the offline message's Download button
 DRAW_CANVAS = "draw_canvas"  # the sidebar's draw-a-digit canvas

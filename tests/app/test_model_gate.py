@@ -24,7 +24,7 @@ from cnnviz.ui.owner import NOT_OPENABLE
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 ALICE, BOB = "a7" * 16, "b8" * 16
 # Pages that do not show the sidebar's model: Compare models has its own pickers, Train its own network.
-OWN_MODELS = ("pages/compare_models.py", "pages/train.py")
+OWN_MODELS = ("pages/compare_models.py", "pages/train.py", "pages/lesson.py")  # the Lesson page shows no model
 PRIVATE, NOBODYS = "alice_gate_private", "alice_gate_nobody"  # the second is never saved
 
 
