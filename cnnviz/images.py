@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import os
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from PIL import Image, ImageOps
 
 from cnnviz.errors import ImageError
 from cnnviz.gallery import sample_bytes
+from cnnviz.image_header import OPEN_FORMATS, draft_and_need, open_header
 
 __all__ = [
     "SUPPORTED_FORMATS",
@@ -30,16 +30,15 @@ __all__ = [
 
 # Pillow plugins we let parse untrusted bytes. A whitelist, because some plugins are
 # risky or surprising on uploads (EPS runs Ghostscript, others are rarely exercised).
-# MPO is how Pillow labels many phone/camera JPEGs, so it counts as JPEG.
-SUPPORTED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "GIF", "BMP", "WEBP", "TIFF")
-_OPEN_FORMATS = (*SUPPORTED_FORMATS, "MPO")
+SUPPORTED_FORMATS: tuple[str, ...] = tuple(f for f in OPEN_FORMATS if f != "MPO")  # MPO is a JPEG
 _SUPPORTED_TEXT = "JPEG, PNG, GIF, BMP, WebP, TIFF"
 
 # Used only if someone set Image.MAX_IMAGE_PIXELS = None: we never decode unbounded sizes.
 _FALLBACK_MAX_PIXELS = 89_478_485
 
-# A classroom needs photos, not posters: 50 megapixels covers every phone camera, and
-# Pillow's own 89 MP limit let a 172 KB 16-bit PNG cost +2.9 GB. Tunable per server.
+# A classroom needs photos, not posters: Pillow's own 89 MP limit let a 172 KB 16-bit PNG
+# cost +2.9 GB. For a JPEG the limit applies to what its decoder produces after the 1/2–1/8
+# reduction (cnnviz.image_header), so a 50–200 MP phone photo opens. Tunable per server.
 CLASSROOM_MAX_PIXELS = int(os.environ.get("CNNVIZ_MAX_IMAGE_PIXELS", 50_000_000))
 
 # What one decode may hold in Pillow's memory before it is shrunk (bytes). Pillow keeps
@@ -53,9 +52,6 @@ MAX_FILE_BYTES = 64 << 20
 # An image longer than this many times its width (or the other way round) cannot be
 # shown: scaled to a page column its short side would be 0 pixels.
 MAX_ASPECT = 100
-
-# Bytes per pixel Pillow allocates for a decoded image of each mode.
-_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
 
 # Modes resized before conversion (palette indices and bit masks cannot be averaged;
 # Pillow premultiplies alpha when it resizes RGBA and LA).
@@ -93,7 +89,7 @@ def decode_image(data: bytes, *, name: str = "", max_side: int = 2048) -> Image.
         raise ValueError("max_side must be at least 1")
 
     try:
-        img = Image.open(io.BytesIO(data), formats=_OPEN_FORMATS)
+        img = open_header(data)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         # Pillow refuses > 2x MAX_IMAGE_PIXELS inside open() (and warns above 1x,
         # which is an exception if a caller turned that warning into an error).
@@ -111,9 +107,10 @@ def decode_image(data: bytes, *, name: str = "", max_side: int = 2048) -> Image.
         raise ImageError(f"{label} is not an image we can read (supported: {_SUPPORTED_TEXT}).") from None
 
     with img:
-        _check_size(img, label)
-        _request_draft(img, max_side)
-        _check_budget(img, label)
+        full = img.size
+        need = draft_and_need(img, max_side)
+        _check_size(img, label, full)
+        _check_budget(img, label, need)
         try:
             # Decode every pixel now: with LOAD_TRUNCATED_IMAGES left False a cut-off
             # file raises here instead of coming back half grey.
@@ -154,9 +151,9 @@ def _header(data: bytes, max_side: int) -> tuple[tuple[int, int], int] | None:
     """((width, height) to be decoded, bytes its pixels take) from the header only, after
     JPEG's reduce-on-load for ``max_side``; None when Pillow cannot even open the bytes."""
     try:
-        with Image.open(io.BytesIO(bytes(data)), formats=_OPEN_FORMATS) as img:
-            _request_draft(img, max_side)
-            return img.size, _decode_need(img)
+        with open_header(bytes(data)) as img:
+            need = draft_and_need(img, max_side)
+            return img.size, need
     except Exception:  # decode_image gives the message
         return None
 
@@ -210,16 +207,18 @@ def _sniff(data: bytes) -> str | None:
     return None
 
 
-def _check_size(img: Image.Image, label: str) -> None:
-    """Refuse empty and bomb-sized images from the header alone, before any pixels."""
+def _check_size(img: Image.Image, label: str, full: tuple[int, int]) -> None:
+    """Refuse empty and bomb-sized images from the header alone, before any pixels.
+    ``img.size`` is what will be decoded (after JPEG's reduction), ``full`` the header's size."""
     w, h = img.size
     if w <= 0 or h <= 0:
         raise ImageError(f"{label} has no pixels (its size is {w}×{h}).")
     limit = _max_pixels()
     if w * h > limit:
         # Pillow only warns between 1x and 2x its limit; we refuse the whole range.
+        reduced = f", still {w}×{h} decoded at 1/{round(full[0] / w)} scale" if (w, h) != full else ""
         raise ImageError(
-            f"{label} is too large to open safely ({w}×{h} is {w * h / 1e6:.0f} "
+            f"{label} is too large to open safely ({full[0]}×{full[1]}{reduced} is {w * h / 1e6:.0f} "
             f"megapixels, the limit is {limit / 1e6:.0f})."
         )
     if max(w, h) > MAX_ASPECT * min(w, h):
@@ -228,34 +227,14 @@ def _check_size(img: Image.Image, label: str) -> None:
         )
 
 
-def _decode_need(img: Image.Image) -> int:
-    """Bytes Pillow allocates to decode ``img`` (opened, after draft())."""
-    w, h = img.size  # after draft(): a JPEG decoded at 1/2..1/8 scale needs less
-    need = w * h * _BYTES_PER_PIXEL.get(img.mode, 4)
-    if img.format == "TIFF":
-        need *= 2  # libtiff decodes a strip into its own buffer first: measured 2x for one strip
-    return need
-
-
-def _check_budget(img: Image.Image, label: str) -> None:
-    """Refuse an image whose decoded pixels would not fit the per-upload memory budget."""
+def _check_budget(img: Image.Image, label: str, need: int) -> None:
+    """Refuse an image whose decode (``need`` bytes) would not fit the per-upload memory budget."""
     w, h = img.size
-    need = _decode_need(img)
     if need > DECODE_BUDGET_BYTES:
         raise ImageError(
             f"{label} would need {need / 2**20:.0f} MB to decode ({w}×{h}, {img.mode}); "
             f"this server allows {DECODE_BUDGET_BYTES >> 20} MB per image, so try a smaller one."
         )
-
-
-def _request_draft(img: Image.Image, max_side: int) -> None:
-    """Let the JPEG decoder skip detail we would throw away (1/2, 1/4, 1/8 scale)."""
-    w, h = img.size
-    if img.format not in ("JPEG", "MPO") or max(w, h) <= max_side:
-        return
-    scale = max_side / max(w, h)
-    # draft() never goes below the requested size, so the final resize still has work.
-    img.draft(None, (max(1, int(w * scale)), max(1, int(h * scale))))
 
 
 def _apply_exif_orientation(img: Image.Image) -> None:

@@ -36,7 +36,8 @@ class Preprocess:
     dark ink on paper looks like their training data. ``scale`` is the pixel range that
     ``mean``/``std`` are given in: 1.0 for 0..1 (torchvision), 255.0 for 0..255 (Caffe).
     ``bgr``: the channels are fed blue, green, red (Caffe); ``mean``/``std`` are then in
-    that order too.
+    that order too. ``squash``: the whole picture is resized to size×size, its proportions
+    lost, instead of resized and centre-cropped (a mistake the Preprocessing page shows).
     """
 
     size: int
@@ -47,6 +48,7 @@ class Preprocess:
     invert: bool = False
     scale: float = 1.0
     bgr: bool = False
+    squash: bool = False
 
     @classmethod
     def from_dict(cls, d: dict) -> Preprocess:
@@ -63,7 +65,10 @@ class Preprocess:
         )
 
     def resized_size(self, w: int, h: int) -> tuple[int, int]:
-        """(w, h) of a w×h picture after scaling its shorter side to ``resize`` (never below the crop)."""
+        """(w, h) of a w×h picture after scaling its shorter side to ``resize`` (never below the
+        crop); (size, size) when squashing."""
+        if self.squash:
+            return self.size, self.size
         scale = self.resize / min(w, h)
         return max(self.size, round(w * scale)), max(self.size, round(h * scale))
 

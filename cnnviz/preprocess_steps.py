@@ -7,14 +7,13 @@ here in numpy from those intermediates, and equals ``spec(img)`` (what ``predict
 the model) element for element: ``tests/unit/test_preprocess_steps.py`` checks it for an
 RGB model, a one-channel digits model and SqueezeNet's Caffe pipeline.
 
-``variant(spec, kind)`` gives the same pipeline with a mistake in it (no normalisation,
-someone else's mean/std, red and blue swapped), to show what a wrong input does.
+The same pipeline with a mistake in it is ``cnnviz.preprocess_mistakes``.
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -169,32 +168,3 @@ def histograms(arr: np.ndarray, names: tuple[str, ...], bins: int = 48) -> list[
             for a, b, n in zip(edges[:-1], edges[1:], counts, strict=True)
         ]
     return rows
-
-
-# ------------------------------------------------------------ mistakes to try
-VARIANTS = {
-    "right": "the model's own preprocessing",
-    "skip": "no normalisation (pixels as they are)",
-    "half": "someone else's mean/std (0.5 and 0.5 for every channel)",
-    "swap": "red and blue swapped",
-}
-
-
-def variants_for(spec: Preprocess) -> list[str]:
-    """The mistakes that make sense for this model (a grey model has no red and blue)."""
-    return [k for k in VARIANTS if k != "swap" or spec.channels == 3]
-
-
-def variant(spec: Preprocess, kind: str) -> Preprocess:
-    """``spec`` with one mistake: "skip" (mean 0, std 1), "half" (0.5/0.5 of the pixel range
-    for every channel), "swap" (the other channel order), "right" (unchanged)."""
-    c = spec.channels
-    if kind == "right":
-        return spec
-    if kind == "skip":
-        return replace(spec, mean=(0.0,) * c, std=(1.0,) * c)
-    if kind == "half":
-        return replace(spec, mean=(0.5 * spec.scale,) * c, std=(0.5 * spec.scale,) * c)
-    if kind == "swap" and c == 3:
-        return replace(spec, bgr=not spec.bgr)
-    raise ValueError(f"unknown preprocessing variant {kind!r}")

@@ -84,6 +84,10 @@ for i, m in enumerate(methods):
         where = f" at `{e.layer}`" if e.layer else ""
         st.markdown(f"**{m.title}**{where} · **{e.seconds * 1000:.0f} ms**")
         st.caption(m.about)
+        if e.completeness is not None:  # Integrated Gradients: do its values add up?
+            (st.caption if e.completeness.within(E.IG_TOLERANCE) else st.warning)(
+                e.completeness.sentence(E.IG_TOLERANCE)
+            )
         download_png(png, f"{m.name}_{lm.name}_{e.target}", f"xm_{m.name}")
 colour_scale(cmap, "none", "strongest")
 lo, hi = alt_text.CMAP_ENDS.get(cmap, ("low", "high"))

@@ -41,9 +41,9 @@ with c1:
     )
 with c2:
     widgets.clamp(state.FILT_CHANNEL, 0, i - 1)  # a link or another layer may have left a bigger value
-    channel = st.number_input(
-        "Input channel", 0, i - 1, 0, key=state.FILT_CHANNEL, disabled=mode != "channel" or i == 1
-    )
+    # no default beside the key: links and clamp() set its value, and a widget given both made
+    # Streamlit log a session-state warning on the server
+    channel = st.number_input("Input channel", 0, i - 1, key=state.FILT_CHANNEL, disabled=mode != "channel" or i == 1)
 with c3:
     norm = st.radio(
         "Normalise",

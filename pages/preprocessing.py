@@ -3,6 +3,7 @@
 import streamlit as st
 import torch
 
+from cnnviz import preprocess_mistakes as pm
 from cnnviz import preprocess_steps as ps
 from cnnviz.a11y import alt_lessons, alt_text
 from cnnviz.ui import charts, described, links, loaders, present, state
@@ -12,7 +13,7 @@ from cnnviz.ui.text import plain
 links.page(
     row=links.int_param(state.PRE_ROW),
     col=links.int_param(state.PRE_COL),
-    variant=links.choice_param(state.PRE_VARIANT, ps.VARIANTS),
+    variant=links.choice_param(state.PRE_VARIANT, pm.KINDS[1:]),
 )
 st.title("Preprocessing, step by step")
 lm = loaders.current_model()
@@ -132,27 +133,32 @@ b.metric("Type", str(s.tensor.dtype))
 c.metric("Smallest", f"{s.tensor.min():.3f}")
 d.metric("Largest", f"{s.tensor.max():.3f}")
 if same:
-    st.success("Element for element the tensor Predict feeds this model.")
+    st.success("These are exactly the numbers Predict feeds this model, checked one by one.")
 else:
     st.error("These steps do not reproduce the model's input; please report it.")
 
 n += 1
 st.header(f"{n} · What if the preprocessing is wrong?")
-kinds = ps.variants_for(spec)
+kinds = pm.kinds_for(spec)[1:]  # every mistake this model can be fed ("right" is the left chart)
 if st.session_state.get(state.PRE_VARIANT) not in kinds:
-    st.session_state[state.PRE_VARIANT] = "skip"
-kind = st.radio("Feed it with", kinds, key=state.PRE_VARIANT, format_func=ps.VARIANTS.get, horizontal=True)
+    st.session_state[state.PRE_VARIANT] = kinds[0]
+kind = st.radio("Feed it with", kinds, key=state.PRE_VARIANT, format_func=lambda k: pm.label(spec, k), horizontal=True)
+outcome = pv.mistake(kind)
+st.info(outcome.sentence)
 left, right = st.columns(2, gap="large")
 with left:
     st.markdown("**Right preprocessing**")
-    st.vega_lite_chart(spec=present.chart(charts.top_k_chart(loaders.cached_prediction(top=5)["top"])), width="stretch")
+    st.vega_lite_chart(spec=present.chart(charts.top_k_chart([t.as_dict() for t in outcome.right])), width="stretch")
 with right:
-    st.markdown(f"**{ps.VARIANTS[kind].capitalize()}**")
-    st.vega_lite_chart(spec=present.chart(charts.top_k_chart(pv.variant_prediction(kind)["top"])), width="stretch")
+    wrong = pm.label(spec, kind)
+    st.markdown(f"**{wrong[:1].upper() + wrong[1:]}**")
+    st.vega_lite_chart(spec=present.chart(charts.top_k_chart([t.as_dict() for t in outcome.wrong])), width="stretch")
 with st.expander("What am I looking at?"):
     st.markdown(
         "A network only knows numbers, and only numbers like the ones it was trained on. Every model "
         "comes with its own recipe: picture size, how to crop, which channel order, which mean and "
         "spread. The same photo with a wrong recipe is, to the network, a different input — the "
-        "prediction can shift a little or completely."
+        "prediction can shift a little or completely. Squashing changes the shapes the network sees; "
+        "swapping red and blue changes colours it relies on (a tabby turns bluish); leaving out the "
+        "normalisation or using 0–255 for 0–1 shifts or scales every number the first layer gets."
     )

@@ -6,7 +6,7 @@ from cnnviz.a11y import alt_lessons
 from cnnviz.errors import CnnvizError
 from cnnviz.training import results, trainer
 from cnnviz.training.fit import TrainConfig
-from cnnviz.ui import job_views, links, present, state
+from cnnviz.ui import job_views, links, present, state, widgets
 from cnnviz.ui import train_results as tr
 from cnnviz.ui import train_widgets as tw
 from cnnviz.ui.owner import name_tag, owner_token, share_default, student
@@ -63,7 +63,8 @@ opt = c[3].radio(
 )
 t = trainer.get(sid)
 snap = t.snapshot() if t is not None else None
-b1, b2, _ = st.columns([1, 1, 4])
+live_box = st.container(key=state.TRAIN_LIVE)  # Train, Stop and the live charts: scrolled to on Train
+b1, b2, _ = live_box.columns([1, 1, 4])
 cfg = TrainConfig(epochs=epochs, batch_size=batch, lr=lr, optimizer=opt, augment=aug)
 est = trainer.estimate_seconds(arch, ds, cfg)
 over = est > trainer.MAX_MINUTES * 60
@@ -73,6 +74,7 @@ if b1.button("Train", type="primary", key=state.TRAIN_START, disabled=bool(snap 
         t = trainer.start(sid, ds, arch, cfg, owner=student(), alive=job_views.alive_check())
         snap = t.snapshot()
         st.session_state[state.TRAIN_SAVED] = None
+        widgets.scroll_to(state.TRAIN_LIVE, str(id(t)))  # the charts below the long form, in view
     except CnnvizError as e:
         st.error(str(e))
 if over:
@@ -117,7 +119,8 @@ def live() -> None:
             st.rerun()  # finished: redraw the whole page so the results appear
 
 
-st.fragment(run_every=1.0 if snap and snap.active else None)(live)()
+with live_box:
+    st.fragment(run_every=1.0 if snap and snap.active else None)(live)()
 with st.expander("What am I looking at?"):
     st.markdown(
         "Each step shows the network one **batch** of pictures, measures how wrong it is (the **loss**) and "

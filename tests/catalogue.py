@@ -70,6 +70,26 @@ def handmade_tiff(width: int, height: int, *, sample_format: int = 3, bits: int 
     return b"II*\x00" + struct.pack("<I", 8 + len(strip)) + strip + ifd
 
 
+def handmade_jpeg(width: int, height: int, *, orientation: int | None = None) -> bytes:
+    """A valid baseline 4:2:0 JPEG of mid-grey at any size, cheap (4 bytes per 16×16 block):
+    the header of a small Pillow JPEG (standard Huffman tables) with its size patched, then
+    a scan in which every block is "DC unchanged, end of block". ``orientation``: its EXIF tag."""
+    small = Image.new("RGB", (16, 16), (128, 128, 128))
+    buf = io.BytesIO()
+    exif = Image.Exif()
+    if orientation is not None:
+        exif[0x0112] = orientation
+    small.save(buf, "JPEG", quality=90, subsampling=2, optimize=False, exif=exif.tobytes())
+    data = buf.getvalue()
+    sof = data.index(b"\xff\xc0")
+    head = data[: sof + 5] + struct.pack(">HH", height, width) + data[sof + 9 :]
+    sos = head.index(b"\xff\xda")
+    start = sos + 2 + struct.unpack(">H", head[sos + 2 : sos + 4])[0]
+    # per 16×16 MCU: 4 luma blocks of DC code "00" + EOB "1010", 2 chroma blocks of "00" + "00"
+    mcus = -(-width // 16) * -(-height // 16)
+    return head[:start] + b"\x28\xa2\x8a\x00" * mcus + b"\xff\xd9"
+
+
 def photo(w: int = 320, h: int = 240) -> Image.Image:
     """A smooth colourful test picture (compresses like a photo, unlike noise)."""
     y, x = np.mgrid[0:h, 0:w].astype(np.float32)

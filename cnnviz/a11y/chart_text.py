@@ -33,7 +33,10 @@ def top_k(top: Sequence[Mapping]) -> str:
 
 
 def softmax(classes: Sequence[str], p1: Sequence[float], pt: Sequence[float], temp: float) -> str:
-    """Grouped bars of probabilities (%) at T = 1 and at the chosen T."""
+    """Grouped bars of probabilities (%) at T = 1 and at the chosen T (one bar per class at T = 1)."""
+    if temp == 1.0:
+        bars = ", ".join(f"{quoted(c)} {a:.1f} %" for c, a in zip(classes, p1, strict=True))
+        return f"Bar chart of the {len(classes)} most probable classes at T = 1: {bars}."
     pairs = ", ".join(f"{quoted(c)} {a:.1f} → {b:.1f} %" for c, a, b in zip(classes, p1, pt, strict=True))
     return f"Bar chart of the {len(classes)} most probable classes at T = 1 and at T = {temp:g}: {pairs}."
 

@@ -5,6 +5,7 @@
 * :mod:`.cam` - Grad-CAM and Grad-CAM++ (layer resolution; each overrides ``weights``);
 * :mod:`.pixel` - Guided Grad-CAM, saliency, Integrated Gradients, occlusion (input
   resolution; each overrides ``attribute`` and ``reduce``);
+* :mod:`.path` - Integrated Gradients' path integral, refined until its sum adds up;
 * :mod:`.blocks` - Grad-CAM at every block in one pass.
 
 Importing this package registers every method.
@@ -15,6 +16,7 @@ from cnnviz.explain.cam import CamMethod, GradCAM, GradCAMPlusPlus
 from cnnviz.explain.core import (
     IG_STEPS,
     METHODS,
+    Completeness,
     ExplainError,
     Explanation,
     Method,
@@ -23,8 +25,8 @@ from cnnviz.explain.core import (
     layer_acts_and_grads,
     register,
 )
+from cnnviz.explain.path import IG_BATCH, IG_BUDGET_S, IG_MAX_STEPS, IG_TOLERANCE, integrated_gradients
 from cnnviz.explain.pixel import (
-    IG_BATCH,
     GuidedGradCAM,
     IntegratedGradientsMap,
     OcclusionMap,
@@ -37,9 +39,13 @@ from cnnviz.explain.pixel import (
 
 __all__ = [
     "IG_BATCH",
+    "IG_BUDGET_S",
+    "IG_MAX_STEPS",
+    "IG_TOLERANCE",
     "IG_STEPS",
     "METHODS",
     "CamMethod",
+    "Completeness",
     "ExplainError",
     "Explanation",
     "GradCAM",
@@ -54,6 +60,7 @@ __all__ = [
     "black_input",
     "explain",
     "get_method",
+    "integrated_gradients",
     "layer_acts_and_grads",
     "occlusion_patches",
     "occlusion_window",

@@ -23,7 +23,7 @@ class CamMethod(Method):
 
     def run(self, lm, x, target, layer, *, ig_steps, progress=None):
         t, logits, ag = layer_acts_and_grads(lm, x, [layer], target)
-        return t, logits, self.cam(*ag[layer])
+        return t, logits, self.cam(*ag[layer]), None
 
     def cam(self, acts: torch.Tensor, grads: torch.Tensor) -> torch.Tensor:
         """(h, w) signed CAM (before the ReLU) from (1, C, h, w) activations and gradients."""

@@ -44,7 +44,12 @@ def top_k_chart(top: list[dict]) -> dict:
             for f, t in (("label", "nominal"), ("index", "quantitative"), ("percent", "quantitative"))
         ],
     }
-    text = {**enc, "text": {"field": "percent", "type": "quantitative", "format": ".1f"}}
+    number = {"field": "percent", "type": "quantitative", "format": ".1f"}
+    # a number after its bar's end, except near 100 %, where it went past the chart's right
+    # edge and was cut ("97.8" read "97."): there it is written inside the bar's end. Each
+    # side's layer has every row (a condition blanks the others): a filtered layer would
+    # reorder the shared class axis.
+    sides = ((f"datum.percent < {INSIDE_FROM}", "left", 4), (f"datum.percent >= {INSIDE_FROM}", "right", -4))
     return {
         "description": chart_text.top_k(top),
         "data": {"values": rows},
@@ -52,11 +57,18 @@ def top_k_chart(top: list[dict]) -> dict:
         "layer": [
             {"mark": {"type": "bar", "color": "#c2410c"}, "encoding": enc},
             *(
-                {"mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 14, **style}, "encoding": text}
+                {
+                    "mark": {"type": "text", "align": align, "dx": dx, "fontSize": 14, **style},
+                    "encoding": {**enc, "text": {"condition": {"test": where, **number}, "value": ""}},
+                }
+                for where, align, dx in sides
                 for style in (HALO, INK)
             ),
         ],
     }
+
+
+INSIDE_FROM = 80  # % from which a bar's number is written inside its end
 
 
 # Text written on a chart (values at bar ends, names at line ends): Streamlit themes the axes
@@ -76,21 +88,26 @@ def labelled(chart: alt.Chart, **mark) -> alt.LayerChart:
     return alt.layer(chart.mark_text(**mark, **HALO), chart.mark_text(**mark, **INK))
 
 
-SOFTMAX_SERIES = ("T = 1", "your T")  # distinct names even at T = 1: same-named bars would stack
+SOFTMAX_SERIES = ("T = 1", "your T")  # distinct names: same-named bars would stack
+
+
+def softmax_series(temp: float) -> tuple[str, ...]:
+    """The bar series the softmax chart draws: at T = 1 "your T" is the same number again, so one."""
+    return SOFTMAX_SERIES[:1] if temp == 1.0 else SOFTMAX_SERIES
 
 
 def softmax_chart(table: pd.DataFrame, temp: float) -> alt.Chart:
     """Grouped bars: each class's probability at T = 1 (grey) and at the chosen T (orange).
 
     ``table`` is :func:`cnnviz.activations.softmax_table`; a bar ends exactly at its number
-    (``stack=None``: bars are never added on top of each other).
+    (``stack=None``: bars are never added on top of each other). At T = 1 each class has one
+    bar: a second one would repeat the same number.
     """
+    series = softmax_series(temp)
     ref, mine = SOFTMAX_SERIES
+    columns = {ref: "p1", mine: "pT"}
     long = pd.concat(
-        [
-            pd.DataFrame({"class": table["class"], "percent": table["p1"], "T": ref}),
-            pd.DataFrame({"class": table["class"], "percent": table["pT"], "T": mine}),
-        ],
+        [pd.DataFrame({"class": table["class"], "percent": table[columns[s]], "T": s}) for s in series],
         ignore_index=True,
     )
     bars = (
@@ -98,12 +115,12 @@ def softmax_chart(table: pd.DataFrame, temp: float) -> alt.Chart:
         .mark_bar()
         .encode(
             y=alt.Y("class:N", sort=list(table["class"]), title=None, axis=alt.Axis(labelFontSize=14, labelLimit=200)),
-            yOffset=alt.YOffset("T:N", sort=list(SOFTMAX_SERIES)),
+            yOffset=alt.YOffset("T:N", sort=list(series)),
             x=alt.X("percent:Q", title="probability (%)", stack=None, scale=alt.Scale(domain=[0, 100])),
             color=alt.Color(
                 "T:N",
-                sort=list(SOFTMAX_SERIES),
-                scale=alt.Scale(domain=list(SOFTMAX_SERIES), range=["#9ca3af", "#c2410c"]),
+                sort=list(series),
+                scale=alt.Scale(domain=list(series), range=["#9ca3af", "#c2410c"][: len(series)]),
                 legend=alt.Legend(
                     orient="top",
                     title=None,
@@ -114,12 +131,12 @@ def softmax_chart(table: pd.DataFrame, temp: float) -> alt.Chart:
             tooltip=["class", "T", alt.Tooltip("percent:Q", format=".2f")],
         )
     )
-    # not by colour alone: each bar of the top class is named at its end ("T = 1", "your T")
-    first = long[long["class"] == table["class"].iloc[0]].assign(name=[ref, f"T = {temp:g}"])
+    # not by colour alone: each bar of the top class is named at its end ("T = 1", "T = 2.5")
+    first = long[long["class"] == table["class"].iloc[0]].assign(name=[ref, f"T = {temp:g}"][: len(series)])
     names = labelled(
         alt.Chart(first).encode(
             y=alt.Y("class:N", sort=list(table["class"])),
-            yOffset=alt.YOffset("T:N", sort=list(SOFTMAX_SERIES)),
+            yOffset=alt.YOffset("T:N", sort=list(series)),
             x="percent:Q",
             text="name:N",
         ),
@@ -128,7 +145,7 @@ def softmax_chart(table: pd.DataFrame, temp: float) -> alt.Chart:
         fontSize=13,
     )
     text = chart_text.softmax(list(table["class"]), list(table["p1"]), list(table["pT"]), temp)
-    return (bars + names).properties(height=40 * len(table), description=text)
+    return (bars + names).properties(height=(40 if len(series) == 2 else 28) * len(table), description=text)
 
 
 def function_chart(curve: pd.DataFrame, fn: str) -> alt.Chart:

@@ -6,10 +6,10 @@ import altair as alt
 import pandas as pd
 from PIL import Image
 
+from cnnviz import preprocess_mistakes as pm
 from cnnviz import preprocess_steps as ps
 from cnnviz.a11y import chart_text
 from cnnviz.loaded_model import LoadedModel
-from cnnviz.predict import predict
 from cnnviz.preprocess import Preprocess
 from cnnviz.ui import loaders
 from cnnviz.ui.charts import labelled
@@ -78,11 +78,10 @@ def stats_frame(steps: ps.Steps) -> pd.DataFrame:
 
 
 @loaders.shared_result
-def variant_prediction(lm: LoadedModel, img: Image.Image, kind: str) -> dict:
-    """{"top": [{"index", "label", "prob"}]} of the sidebar's model fed ``img`` through the
-    preprocessing variant ``kind`` (preprocess_steps.VARIANTS)."""
-    spec = ps.variant(lm.preprocess_spec, kind)
-    return predict(lm, spec(img).to(lm.device), top=5).as_dict()
+def mistake(lm: LoadedModel, img: Image.Image, kind: str) -> pm.Outcome:
+    """The sidebar's model on ``img`` with the right preprocessing and with the mistake
+    ``kind`` (preprocess_mistakes.KINDS): both top-5s and the sentence on the change."""
+    return pm.outcome(lm, img, kind)
 
 
 def why_text(spec: Preprocess) -> str:

@@ -116,6 +116,9 @@ def _draw() -> None:
     from cnnviz.render import to_png
 
     st.caption("Draw a digit, white on black like MNIST, for a digit model such as TinyVGG.")
+    # the canvas's toolbar rises 2.65rem above it on hover: 0.75rem and the two 1rem gaps keep
+    # it off the hint
+    st.space("small")
     res = st_canvas(
         stroke_width=18,
         stroke_color="#FFFFFF",

@@ -147,6 +147,7 @@ TRAIN_BATCH = "train_batch"
 TRAIN_LR = "train_lr"
 TRAIN_OPT = "train_optimizer"
 TRAIN_SHOWN = "train_shown_status"  # last status the full page drew (a change → rerun)
+TRAIN_LIVE = "train_live"  # the container of Train/Stop and the live charts (scrolled to on Train)
 TRAIN_SAVE_NAME = "train_save_name"
 TRAIN_SHARE = "train_share"  # share the saved model with the class (default: CNNVIZ_SHARE_MODELS)
 NAME_TAG = "model_name_tag"  # the random part of this session's default model names (results.name_tag)

@@ -5,6 +5,7 @@ convolution step-through."""
 from __future__ import annotations
 
 import html
+import json
 
 import numpy as np
 import pandas as pd
@@ -197,6 +198,8 @@ def softmax_view(logits: np.ndarray, temp: float, classes: list[str], top: int =
     left.altair_chart(present.chart(softmax_chart(table, temp)), width="stretch")
     # short headers: all five columns fit beside the chart at 1280 px (the T column was cut)
     shown = table.rename(columns={"p1": "p% at T=1", "pT": "p% at your T"})
+    if temp == 1.0:  # the same numbers twice (and "z / T" is z)
+        shown = shown.drop(columns=["p% at your T", "z / T"])
     right.dataframe(
         shown.style.format({c: "{:.2f}" for c in shown.columns if c != "class"}),
         hide_index=True,
@@ -253,3 +256,26 @@ def step_pictures(
         cells = render.draw_box(cells, stp.row - pr, stp.col - pc, 1, 1, factor=f3, color=(255, 196, 0), thickness=3)
         text = alt_lessons.conv_cells(out[pr : pr + ph, pc : pc + pw], (stp.row, stp.col), float(out[stp.row, stp.col]))
         st.image(render.to_png(cells), caption="Its output pixels", width="stretch", output_format="PNG", alt=text)
+
+
+# ---------------------------------------------------------------- scrolling to a section
+
+
+def scroll_to(key: str, nonce: str) -> None:
+    """Scroll the page so that the container made with ``st.container(key=key)`` starts at the
+    top of the window, once: ``nonce`` must differ each time (the same script is not run twice).
+
+    For what a click starts further down than the window reaches (the Train page's live
+    charts sat below a 720 px projector's fold after Train)."""
+    target = json.dumps(f".st-key-{key}")
+    # The script runs while the rest of the page is still being drawn (nothing below to scroll
+    # yet): it tries again every 100 ms for 3 s until the container sits at the top.
+    st.html(
+        f"<script>/* {html.escape(nonce)} */ (() => {{ let tries = 0; const go = () => {{"
+        f" const el = document.querySelector({target});"
+        " if (el) el.scrollIntoView({block: 'start'});"
+        " const top = el ? el.getBoundingClientRect().top : 1e9;"
+        " if (top > 120 && tries++ < 30) setTimeout(go, 100); };"
+        " setTimeout(go, 100); })();</script>",
+        unsafe_allow_javascript=True,
+    )

@@ -51,6 +51,9 @@ def test_compare_page_fast_then_slow_then_faithfulness(at):
     finish_jobs(at)
     run(at, "efficientnet_lite0")
     assert "**Integrated Gradients**" in text(at) and "**Occlusion**" in text(at)
+    # Integrated Gradients says whether its values add up to the score's change (issue 25)
+    said = [e.value for e in (*at.caption, *at.warning) if "The attributions add up to" in e.value]
+    assert len(said) == 1 and ("agree within" in said[0] or "off by" in said[0]), said
     assert not at.get("progress")  # the bars are gone once the slow methods are done
     assert len([b for b in at.get("download_button") if b.label == "Download PNG"]) == 6
     at.button(key="xm_run_faith").click()

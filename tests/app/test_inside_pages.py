@@ -94,3 +94,22 @@ def test_one_channel_user_model(_isolated_user_models):
     for page in PAGES:
         show(at, page, "digits1", "pretrained")
     assert any("filters of 1×" in m.value for m in at.markdown)
+
+
+def test_filters_channel_widget_leaves_its_value_to_the_session(at, monkeypatch):
+    """Issue 25: links and clamp() set ``filt_channel``; a default value beside it made
+    Streamlit log "created with a default value but also had its value set via the Session
+    State API" on the server. Streamlit's check (policies) must see no default."""
+    from streamlit.elements.lib import policies
+
+    seen: list = []
+    check = policies.check_session_state_rules
+
+    def spy(default_value, key, writes_allowed=True):
+        seen.append((key, default_value))
+        return check(default_value, key, writes_allowed)
+
+    monkeypatch.setattr(policies, "check_session_state_rules", spy)
+    show(at, "pages/filters.py", "efficientnet_lite0", "pretrained")
+    assert ("filt_channel", None) in seen
+    assert [d for k, d in seen if k == "filt_channel"] == [None] * len([k for k, _ in seen if k == "filt_channel"])

@@ -39,7 +39,7 @@ def test_preprocessing_page_steps_and_the_fed_tensor(model, weights, expect):
     assert not at.error, [e.value for e in at.error]
     t = texts(at)
     assert expect in t
-    assert "Element for element the tensor Predict feeds this model." in t
+    assert "These are exactly the numbers Predict feeds this model, checked one by one." in t
     size = {"efficientnet_lite0": 224, "squeezenet1_1": 227, "tinyvgg_mnist": 28}[model]
     shape = {m.label: m.value for m in at.metric}["Shape"]
     assert shape == f"1×{1 if model == 'tinyvgg_mnist' else 3}×{size}×{size}"
@@ -47,9 +47,12 @@ def test_preprocessing_page_steps_and_the_fed_tensor(model, weights, expect):
     at.slider(key=state.PRE_ROW).set_value(3).run()
     assert "Pixel (3, " in texts(at)
     # a mistake in the preprocessing: the second chart is its own prediction
-    at.radio(key=state.PRE_VARIANT).set_value("half").run()
+    at.radio(key=state.PRE_VARIANT).set_value("squash").run()
     assert not at.exception
-    assert "Someone else's mean/std" in texts(at)
+    assert f"Squashed to {size}×{size} instead of cropped" in texts(at)
+    # and a sentence on what the mistake did, with the right top-1 in it
+    said = [e.value for e in at.info]
+    assert len(said) == 1 and ("stays top-1" in said[0] or "The top-1 changed from" in said[0]), said
 
 
 def _column_images(at: AppTest) -> int:

@@ -20,7 +20,18 @@ def test_train_one_epoch_save_and_pick(app_url, page):
     slider.focus()
     slider.press("Home")  # 1 epoch
     wait_idle(page)
+    page.set_viewport_size({"width": 1280, "height": 720})  # a projector
     page.get_by_role("button", name="Train", exact=True).click()
+    # issue 25: the live charts were below the long form's fold: the page scrolls Train, Stop
+    # and the live charts to the top of the window
+    live = page.locator(".st-key-train_live")
+    page.wait_for_function(
+        "() => { const r = document.querySelector('.st-key-train_live')?.getBoundingClientRect();"
+        " return r && r.top >= 0 && r.top < 260; }",
+        timeout=10_000,
+    )
+    assert live.bounding_box()["y"] + 300 < 720  # buttons, progress and the charts' first 200 px
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_text("5 · Results").wait_for(timeout=120_000)
     wait_idle(page)
     no_exception(page)

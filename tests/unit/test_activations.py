@@ -87,10 +87,14 @@ def test_softmax_chart_bars_equal_the_table(temperature):
     bars = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "bar")
     assert bars["encoding"]["x"]["stack"] is None  # a bar spans 0..its own value, never on top of another
     rows = spec["datasets"][bars["data"]["name"]]
-    for series, column in (("T = 1", "p1"), ("your T", "pT")):
-        drawn = {r["class"]: r["percent"] for r in rows if r["T"] == series}
+    series = (("T = 1", "p1"), ("your T", "pT")) if temperature != 1.0 else (("T = 1", "p1"),)
+    for name, column in series:
+        drawn = {r["class"]: r["percent"] for r in rows if r["T"] == name}
         np.testing.assert_allclose([drawn[c] for c in table["class"]], table[column], rtol=1e-6)
     assert len({(r["class"], r["T"]) for r in rows}) == len(rows)  # no two bars share a place
+    # one bar per class per temperature: at T = 1 "your T" would draw the same number again
+    per_class = {c: sum(r["class"] == c for r in rows) for c in table["class"]}
+    assert set(per_class.values()) == {1 if temperature == 1.0 else 2}
 
 
 def test_function_curve_is_the_function():

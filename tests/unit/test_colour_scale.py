@@ -41,3 +41,10 @@ def test_the_low_end_is_the_dark_one():
     assert b0 > r0 and r1 > b1  # more blue than red at the left, more red than blue at the right
     rd = _stops(render.gradient_css("RdBu_r"))
     assert rd[0][0][2] > rd[0][0][0] and rd[-1][0][0] > rd[-1][0][2]
+
+
+def test_the_legend_reads_the_strip_as_it_is_drawn():
+    """Issue 25: the strip is horizontal, so its sentence says left and right, not top and bottom."""
+    legend = render.display(np.array([[0.0, 2.0], [1.0, 0.5]]), cmap="jet").legend
+    assert "right end" in legend and "left" in legend
+    assert "top" not in legend and "bottom" not in legend

@@ -46,20 +46,76 @@ def check_progress(calls: list[tuple[float, str]], total: int, what: str) -> Non
     assert calls[-1][1] == f"{what}: {total} of {total} pictures"
 
 
-def test_integrated_gradients_default_equals_captum_with_the_same_settings():
+def test_integrated_gradients_even_grid_equals_captum_with_the_same_points():
+    """The first, even grid is captum's trapezoid rule with the same points, times n/(n−1)
+    (captum's trapezoid weights add up to (n−1)/n); the progress counts the pictures."""
     model = small_cnn()
     lm = wrap(model, size=16, channels=3, classes=3, layer="act2")
     x = torch.randn(1, 3, 16, 16, generator=torch.Generator().manual_seed(1))
-    calls: list = []
-    e = E.explain(lm, x, "ig", target=2, progress=lambda f, t: calls.append((f, t)))
     black = lm.preprocess_spec.normalize(torch.zeros_like(x))
-    ref = IntegratedGradients(model).attribute(x.clone(), baselines=black, target=2, n_steps=16)
-    assert E.IG_STEPS == 16
-    np.testing.assert_allclose(e.map, ref.detach()[0].sum(0).numpy(), atol=1e-5)
-    # the 16 path points went through in batches of IG_BATCH, each reported once
-    check_progress(calls, 16, "Integrated Gradients")
-    assert len(calls) == 1 + 16 // E.IG_BATCH
+    calls: list = []
+    attr, check = E.integrated_gradients(
+        model, x, black, 2, E.IG_STEPS, max_steps=E.IG_STEPS, progress=lambda f, t: calls.append((f, t))
+    )
+    ref = IntegratedGradients(model).attribute(
+        x.clone(), baselines=black, target=2, n_steps=E.IG_STEPS, method="riemann_trapezoid"
+    )
+    n = E.IG_STEPS
+    np.testing.assert_allclose(attr.numpy(), ref.detach().numpy() * n / (n - 1), rtol=1e-4, atol=1e-6)
+    assert check.steps == n and check.total == pytest.approx(float(attr.sum()), rel=1e-5)
+    with torch.no_grad():
+        assert check.change == pytest.approx(float(model(x)[0, 2] - model(black)[0, 2]), rel=1e-5)
+    # the 17 path points went through in batches of IG_BATCH, each reported once
+    check_progress(calls, n, "Integrated Gradients")
+    assert len(calls) == 1 + -(-n // E.IG_BATCH)
     assert hook_count(model) == 0
+
+
+class Ramp(nn.Sequential):
+    """score 0 = clamp(w·x + b, 0, 1), score 1 its negative: along the path from ``base`` to ``x``
+    the score rises from 0 to 1 between α = 0.30 and 0.33 only, narrower than a 1/16 grid step
+    (as EfficientNet's score jumps near the black picture). Integrated Gradients by hand: the
+    gradient is w inside the ramp and 0 outside, the ramp lasts 1/D of the path
+    (D = w·(x − base)), so attribution_i = (x_i − base_i) · w_i / D (``exact``; sum 1)."""
+
+    def __init__(self, x: torch.Tensor, base: torch.Tensor, start: float = 0.30, width: float = 0.03):
+        super().__init__()
+        self.flat = nn.Flatten()
+        self.lin = nn.Linear(x.numel(), 1)
+        self.ramp = nn.Hardtanh(0.0, 1.0)
+        self.out = nn.Linear(1, 2, bias=False)
+        with torch.no_grad():
+            w = torch.rand(x.numel(), generator=torch.Generator().manual_seed(4)) + 0.5
+            d = float(w @ (x - base).flatten())
+            w *= (1 / width) / d  # the ramp takes ``width`` of the path
+            self.lin.weight.copy_(w[None])
+            self.lin.bias.fill_(-start / width - float(w @ base.flatten()))
+            self.out.weight.copy_(torch.tensor([[1.0], [-1.0]]))
+        self.exact = ((x - base).flatten() * w / float(w @ (x - base).flatten())).reshape(x.shape)
+
+
+def test_integrated_gradients_refines_where_the_score_jumps():
+    """A 17-point grid misses a jump narrower than its step (the sum is ~100 % off); refining
+    the intervals with the largest known error brings it within 5 %, and each pixel's
+    attribution then matches the hand-computed integral."""
+    x = torch.rand(1, 1, 4, 4, generator=torch.Generator().manual_seed(5))
+    base = torch.full_like(x, -1.0)
+    model = Ramp(x, base).eval()
+    with torch.no_grad():
+        assert float(model(x)[0, 0] - model(base)[0, 0]) == pytest.approx(1.0)
+    coarse, first = E.integrated_gradients(model, x, base, 0, 17, max_steps=17)
+    assert abs(first.gap) > 0.5 and not first.within(E.IG_TOLERANCE)
+    assert "off by" in first.sentence(E.IG_TOLERANCE)
+    attr, check = E.integrated_gradients(model, x, base, 0, 17)
+    assert check.within(E.IG_TOLERANCE) and 17 < check.steps <= E.IG_MAX_STEPS
+    assert float(attr.sum()) == pytest.approx(check.total, rel=1e-6) and check.change == pytest.approx(1.0)
+    # linear before the ramp: every pixel's share of the total is exact whatever the steps
+    np.testing.assert_allclose(attr.numpy(), model.exact.numpy() * check.total, rtol=1e-5, atol=1e-7)
+    assert np.abs(attr.numpy() - model.exact.numpy()).max() <= 0.05 * np.abs(model.exact.numpy()).max()
+    assert "agree within" in check.sentence(E.IG_TOLERANCE)
+    # out of time after the first grid: it says how far off it is instead
+    _, hurried = E.integrated_gradients(model, x, base, 0, 17, budget_s=0.0)
+    assert hurried.steps == 17 and hurried.gap == pytest.approx(first.gap)
 
 
 def test_occlusion_default_grid_equals_captum_and_counts_its_patches():
