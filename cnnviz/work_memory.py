@@ -97,10 +97,11 @@ def examples_pass(layers: Sequence[LayerInfo], wanted: Sequence[LayerInfo], pict
 
 
 def integrated_gradients(layers: Sequence[LayerInfo], picture: int, steps: int, batch: int, scale: float = 1.0) -> int:
-    """Integrated Gradients with ``steps`` path points in batches of ``batch``: one batch's
-    forward and backward pass, and captum's path pictures, their gradients and the products
-    kept for all the steps (three times ``steps`` pictures of ``picture`` values)."""
-    return OVERHEAD + backward_bytes(layers, batch, scale=scale) + FLOAT * 3 * steps * picture
+    """Integrated Gradients with up to ``steps`` path points in batches of ``batch``
+    (:mod:`cnnviz.explain.path`): one batch's forward and backward pass, that batch's points
+    and their gradients, the gradient kept at every point, and the sum (pictures of
+    ``picture`` values)."""
+    return OVERHEAD + backward_bytes(layers, batch, scale=scale) + FLOAT * (steps + 2 * batch + 2) * picture
 
 
 def occlusion(layers: Sequence[LayerInfo], picture: int, per_eval: int, scale: float = 1.0) -> int:

@@ -133,8 +133,9 @@ def test_occlusion_default_grid_equals_captum_and_counts_its_patches():
     e = E.explain(lm, x, "occlusion", target=1, progress=lambda f, t: calls.append((f, t)))
     rows.handle.remove()
     np.testing.assert_allclose(e.map, ref.detach()[0].mean(0).numpy(), atol=1e-5)
-    # the plain forward for the logits, then captum: the unhidden picture + 49 patches
-    assert rows.n == 1 + 1 + 49
+    # the layer catalogue's forward (the memory estimate), the plain forward for the logits,
+    # then captum: the unhidden picture + 49 patches
+    assert rows.n == 1 + 1 + 1 + 49
     check_progress(calls, 50, "Occlusion")
     assert hook_count(model) == 0
 
@@ -159,7 +160,8 @@ def test_compare_shares_the_curves_ends_and_matches_one_map_at_a_time():
     rows.handle.remove()
     assert FA.STEPS == 10
     total = FA.compare_pictures(3, FA.STEPS)
-    assert total == 3 + 3 * 18 and rows.n == total
+    # and one more row: the layer catalogue's forward for the memory estimate
+    assert total == 3 + 3 * 18 and rows.n == total + 1
     check_progress(calls, total, "Deletion and insertion")
     # each curve, written out: every picture run alone through the model
     f = np.linspace(0, 1, 11)

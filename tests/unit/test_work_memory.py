@@ -119,7 +119,10 @@ def test_the_reserved_estimate_bounds_the_measured_peak(kind, effnet, mid, x112,
     assert [w for _, w in reserved] == [what]  # reserved once, for the whole run
     est = reserved[0][0]
     print(f"\n{kind}: estimate {est / MB:.1f} MB, measured peak {peak / MB:.1f} MB ({est / max(peak, 1):.2f}x)")
-    assert peak <= est <= FACTOR * max(peak, work_memory.OVERHEAD)
+    # Integrated Gradients runs on the model's fast copy (batch norms folded into the convs:
+    # fewer activations kept for the backward) while the estimate counts the plain model's
+    most = FACTOR * (1.25 if kind == "ig" else 1.0)
+    assert peak <= est <= most * max(peak, work_memory.OVERHEAD)
     assert memguard.in_flight_bytes() == 0  # released when it ended
 
 
