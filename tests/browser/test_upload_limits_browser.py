@@ -59,9 +59,10 @@ def test_urls_filled_without_a_widget_stay_bounded(capped_server):
         ref.choose("image_source", "Upload")
         alone = ref.upload("image_upload", name, data, "image/png")
     assert not alone.errors and alone.media, alone.errors
-    # The closed session's photo stays held until Streamlit ends that session (minutes).
+    # The photo left Streamlit's upload manager once the app took it into its own bounded
+    # store (cnnviz/ui/held_photos.py): the manager holds nothing for it.
     ref_photo = _held(url)
-    assert 0 < ref_photo < MB
+    assert ref_photo == 0
     base = _rss(proc.pid)  # models loaded, one photo predicted
 
     with AppSession(url) as a, AppSession(url) as b:
