@@ -84,10 +84,8 @@ def test_a_folder_read_from_the_held_upload_survives_a_size_change_and_a_page_sw
     slider.press("ArrowRight")  # 48 px: the dataset is read again, from the store
     page.get_by_text("24 images of 48×48 (colour), 2 classes").wait_for()
     goto_page(page, "Predict")
-    goto_page(page, "Train")  # the page's pickers start again (Streamlit drops them); the folder is kept
-    page.get_by_role("combobox", name="Dataset").click()
-    page.get_by_role("option", name="Your folder").click()
-    page.get_by_text("24 images of 32×32 (colour), 2 classes").wait_for()
+    goto_page(page, "Train")  # the form kept its choices (issue 25), and the folder is kept too
+    page.get_by_text("24 images of 48×48 (colour), 2 classes").wait_for()
     wait_idle(page)
     no_exception(page)
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0
