@@ -14,6 +14,7 @@ from helpers import nav_pages
 
 from cnnviz.lessons import format as lf
 from cnnviz.lessons.format import Lesson, LessonError, Question, Step, View
+from cnnviz.ui import train_widgets
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,7 +40,14 @@ def declared_params(page_file: str) -> tuple[str, ...]:
     """The parameter names a page's links.page(...) call declares."""
     tree = ast.parse((ROOT / page_file).read_text())
     (call,) = _calls(tree, "page", "links")
-    return tuple(k.arg for k in call.keywords)
+    names: list[str] = []
+    for k in call.keywords:
+        if k.arg is not None:
+            names.append(k.arg)
+        else:  # links.page(**tw.form_params()): the Train form's parameters, from that function
+            assert ast.unparse(k.value) == "tw.form_params()", ast.unparse(k.value)
+            names += list(train_widgets.form_params())
+    return tuple(names)
 
 
 def test_pages_are_the_apps_pages_less_the_lesson_builder():
