@@ -4,10 +4,11 @@ everything survives a new store on the same file (an app restart), floods are bo
 
 from __future__ import annotations
 
-import multiprocessing
+import json
 import os
 import stat
-import threading
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from cnnviz.lessons import store as cs
 from cnnviz.lessons.format import Lesson, LessonError, Question, Step, View
 from cnnviz.lessons.store import ClassGone, ClassStore, NotTeacher
 
+ROOT = Path(__file__).resolve().parents[2]
 TEACHER = "t" * 32
 
 
@@ -56,26 +58,32 @@ def store(tmp_path, clock) -> ClassStore:
     return ClassStore(tmp_path / "classes.sqlite3", ttl_s=100, clock=clock)
 
 
-def _answer_many(path: str, code: str, students: list[str], start: float) -> list[tuple[str, bool, bool]]:
-    """In another process: each student answers twice, from four threads at once."""
-    s = ClassStore(Path(path))
-    out, lock = [], threading.Lock()
-
-    def run(chunk):
-        for st in chunk:
-            first = s.answer(code, st, 0, "tabby" if int(st.rsplit("-", 1)[1]) % 2 else "lynx")
-            again = s.answer(code, st, 0, "tiger cat")
-            with lock:
-                out.append((st, first, again))
-
-    while time.time() < start:  # every process starts answering at the same moment
-        time.sleep(0.001)
-    threads = [threading.Thread(target=run, args=(students[i::4],)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return out
+# Another process: each student answers twice, from four threads at once, all processes
+# starting at the same moment. A script of its own (not a multiprocessing target): a spawned
+# worker must import this test module, which failed inside the whole suite and left the
+# pool starting workers forever.
+_ANSWER_MANY = """
+import json, sys, threading, time
+from pathlib import Path
+from cnnviz.lessons.store import ClassStore
+path, code, start, students = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4:]
+s = ClassStore(Path(path))
+out, lock = [], threading.Lock()
+def run(chunk):
+    for st in chunk:
+        first = s.answer(code, st, 0, "tabby" if int(st.rsplit("-", 1)[1]) % 2 else "lynx")
+        again = s.answer(code, st, 0, "tiger cat")
+        with lock:
+            out.append((st, first, again))
+while time.time() < start:
+    time.sleep(0.001)
+threads = [threading.Thread(target=run, args=(students[i::4],)) for i in range(4)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(json.dumps(out))
+"""
 
 
 def test_answers_from_several_processes_at_once_are_each_counted_once(tmp_path):
@@ -83,11 +91,19 @@ def test_answers_from_several_processes_at_once_are_each_counted_once(tmp_path):
     s = ClassStore(path)
     code = s.open_class(lesson(), TEACHER)
     groups = [[f"student-{p}-{i}" for i in range(30)] for p in range(4)]
-    ctx = multiprocessing.get_context("spawn")  # no fork of a process that may hold torch's threads
-    with ctx.Pool(4) as pool:
-        start = time.time() + 3  # after the four interpreters have started
-        results = pool.starmap(_answer_many, [(str(path), code, g, start) for g in groups])
-    rows = [r for res in results for r in res]
+    start = time.time() + 5  # after the four interpreters have started
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _ANSWER_MANY, str(path), code, str(start), *g],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for g in groups
+    ]
+    outs = [p.communicate(timeout=120)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4
+    rows = [tuple(r) for out in outs for r in json.loads(out)]
     assert sorted(st for st, _, _ in rows) == sorted(st for g in groups for st in g)
     assert all(first and not again for _, first, again in rows)  # the first counted, the second refused
     tally = s.tally(code, 0)
