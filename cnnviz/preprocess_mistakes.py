@@ -86,7 +86,11 @@ def compare(kind: str, right: np.ndarray, wrong: np.ndarray, name: Callable[[int
     """Compare (K,) probabilities of the right and of the wrong input (see :class:`Outcome`)."""
     rt, wt = top_classes(right, name, k), top_classes(wrong, name, k)
     first, kept = rt[0], float(wrong[rt[0].index])
-    if wt[0].index != first.index:
+    if not (np.isfinite(right).all() and np.isfinite(wrong).all()):  # weights holding NaN or infinity
+        sentence = (
+            "The model's outputs are not numbers (its weights hold NaN or infinity): there is nothing to compare."
+        )
+    elif wt[0].index != first.index:
         sentence = (
             f"The top-1 changed from “{first.label}” ({_pct(first.prob)}) to “{wt[0].label}” ({_pct(wt[0].prob)}); "
             f"“{first.label}” now gets {_pct(kept)}."

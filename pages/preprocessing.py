@@ -142,9 +142,10 @@ st.header(f"{n} · What if the preprocessing is wrong?")
 kinds = pm.kinds_for(spec)[1:]  # every mistake this model can be fed ("right" is the left chart)
 if st.session_state.get(state.PRE_VARIANT) not in kinds:
     st.session_state[state.PRE_VARIANT] = kinds[0]
-kind = st.radio("Feed it with", kinds, key=state.PRE_VARIANT, format_func=lambda k: pm.label(spec, k), horizontal=True)
+labels = {k: pm.label(spec, k) for k in kinds}  # format_func: a dict's .get, no closure
+kind = st.radio("Feed it with", kinds, key=state.PRE_VARIANT, format_func=labels.get, horizontal=True)
 outcome = pv.mistake(kind)
-st.info(outcome.sentence)
+st.info(plain(outcome.sentence, 400))  # class names are data: never markdown
 left, right = st.columns(2, gap="large")
 with left:
     st.markdown("**Right preprocessing**")
