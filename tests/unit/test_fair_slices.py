@@ -76,9 +76,12 @@ def test_a_classmates_featvis_runs_within_a_quantum_of_a_training(parts, tmp_pat
     alone = featvis.visualize(lm, REQ)
     featvis_alone = time.monotonic() - t0
     snap, weights, training_alone = lone_training(ds)
-    assert snap.status == "done" and training_alone > 4 * Q  # long enough to be sliced several times
+    # a quantum that slices this machine's training several times (a quiet machine trains in
+    # well under a second; a busy one in several)
+    q = min(Q, training_alone / 5)
+    assert snap.status == "done"
     waits = {}
-    for name, quantum in (("sliced", Q), ("whole", math.inf)):  # "whole": jobs ran to their end before
+    for name, quantum in (("sliced", q), ("whole", math.inf)):  # "whole": jobs ran to their end before
         monkeypatch.setenv("CNNVIZ_DISK_CACHE", str(tmp_path / name))
         t, bob, asked, first_step = run_side_by_side(lm, ds, quantum)
         waits[name] = bob.started - asked  # he got the slot then (his first step follows its setup)
@@ -94,10 +97,10 @@ def test_a_classmates_featvis_runs_within_a_quantum_of_a_training(parts, tmp_pat
         if name == "sliced":
             assert t.job.pauses >= 1 and first_step < t.job.ended
             batch = training_alone / s.total_steps
-            assert waits[name] < Q + 3 * batch + 0.5  # the quantum, a batch, and slack for a busy machine
+            assert waits[name] < q + 3 * batch + 0.5  # the quantum, a batch, and slack for a busy machine
         else:
             assert t.job.pauses == 0 and first_step > t.job.ended  # bob waited for her whole training
     print(
-        f"\nbob's wait for a slot: {waits['sliced']:.2f} s sliced (quantum {Q} s) vs {waits['whole']:.2f} s "
+        f"\nbob's wait for a slot: {waits['sliced']:.2f} s sliced (quantum {q:.2f} s) vs {waits['whole']:.2f} s "
         f"unsliced; ann's training alone {training_alone:.2f} s, bob's featvis alone {featvis_alone:.2f} s"
     )
