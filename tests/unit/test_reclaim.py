@@ -21,17 +21,18 @@ class _Session:
 
 def test_a_sweep_collects_frozen_cycles_and_returns_their_memory():
     gc.collect()
-    before = memguard.rss_bytes()
     s = _Session()
     alive = weakref.ref(s)
     reclaim.freeze()  # a script run starts while the session is alive
     del s  # the session closes: its cycle is garbage, but frozen
     gc.collect()
     assert alive() is not None  # the collector cannot see it
-    assert memguard.rss_bytes() - before > 30 * MB
+    # measured across the sweep only: in the whole suite other threads (a test server's
+    # session watcher) trim the heap meanwhile, so a baseline taken earlier drifts
+    during = memguard.rss_bytes()
     assert reclaim.sweep(min_interval_s=0)
     assert alive() is None
-    assert memguard.rss_bytes() - before < 10 * MB  # the 40 MB went back to the OS
+    assert during - memguard.rss_bytes() > 30 * MB  # the 40 MB went back to the OS
     assert gc.get_freeze_count() > 0  # survivors are frozen again
 
 
