@@ -91,6 +91,12 @@ def poll_every() -> float:
     return FALLBACK_S if compat.can_rerun() else POLL_S
 
 
+def answer_hidden() -> bool:
+    """Whether this run's page must keep the model's answer out of sight (and of its alt texts):
+    the session follows a class whose current step asks a question not yet revealed."""
+    return bool(st.session_state.get(state.FOLLOW_HIDE))
+
+
 def join(code: str, own: bool = False) -> str | None:
     """Follow class ``code``: the next run opens its current step (``own``: join it exploring
     on one's own, as a reload of such a tab does). Returns None, or the one sentence saying why
@@ -214,6 +220,7 @@ def student_bar(notice) -> None:
     if sid is not None and compat.can_rerun():
         watcher().watch(cs.code, sid, cs.revision)  # the next move reruns this session
     step = cs.lesson.steps[cs.step]
+    ss[state.FOLLOW_HIDE] = step.question is not None and not cs.revealed
     with st.container(border=True, key="lesson_follow_bar"):
         left, right = st.columns([3, 1], vertical_alignment="center")
         left.text(f"Following class {cs.code}: step {cs.step + 1} of {len(cs.lesson.steps)}: {step.title}")
