@@ -165,12 +165,18 @@ class AppSession:
     def listen(self, seconds: float) -> RunResult | None:
         """Wait up to ``seconds`` for a run the server starts by itself (a pushed rerun, as a
         tab just receives it); that run, or None if none began."""
-        try:
-            data = self._ws.recv(timeout=max(0.001, seconds))
-        except TimeoutError:
-            return None
-        self._pending.append(data)
-        return self._read_run(time.perf_counter())
+        end = time.perf_counter() + seconds
+        while True:
+            try:
+                data = self._ws.recv(timeout=max(0.001, end - time.perf_counter()))
+            except TimeoutError:
+                return None
+            msg = ForwardMsg()
+            msg.ParseFromString(data)
+            if msg.WhichOneof("type") == "new_session":  # a run begins
+                self._pending.append(data)
+                return self._read_run(time.perf_counter())
+            self.bytes_in += len(data)  # after a run (its status...): nothing to wait for
 
     def choose(self, key: str, option: str) -> RunResult:
         """Pick ``option`` (its displayed text) in the radio or selectbox with ``key``."""
