@@ -16,7 +16,8 @@ One fresh server with a class store of its own (``CNNVIZ_CLASSES``). In order:
 
 The teacher is the class store itself (``ClassStore.move`` on the server's file: what the
 teacher's Next button calls). Propagation runs from that call's return to the end of the
-follower's page run whose URL holds the new step's whole view; a move a follower never
+follower's page run that draws the new step in its bar with the step's whole view in its
+URL; a move a follower never
 showed before the next one counts as infinitely late. A follower does what a browser tab
 does: it takes the runs the server pushes (``AppSession.listen``: the class watcher's reruns)
 and runs each ``st.fragment(run_every=...)`` when its timer is due (``AppSession.poll``, every
@@ -43,7 +44,7 @@ import numpy as np
 
 from bench import Row, target
 from bench.bench_load import N_SESSIONS, RAMP_S, TARGET_P95, THINK_S, _pages, server_cpu, walk
-from bench.load_client import AppSession
+from bench.load_client import AppSession, RunResult
 from cnnviz.lessons.format import Lesson, shipped_lessons
 from cnnviz.lessons.store import ClassStore
 from cnnviz.ui.lesson_follow import FALLBACK_S
@@ -106,6 +107,14 @@ class Teacher:
         self._t.join()
 
 
+def _names_step(run: RunResult | None, lesson: Lesson, move: Move) -> bool:
+    """Whether ``run`` drew the follower's bar at ``move``'s step. Without it, a step whose
+    parameters the previous step's URL already held (Predict after the same photo's Network
+    view) counted as shown at the first run after the move, whatever that run drew."""
+    line = f"step {move.step + 1} of {len(lesson.steps)}: {lesson.steps[move.step].title}"
+    return run is not None and any(line in content for _, content in run.view)
+
+
 def _showing(s: AppSession, lesson: Lesson, move: Move) -> bool:
     """Whether the session's URL holds the whole view of ``move``'s step."""
     query = dict(parse_qsl(s.query_string))
@@ -131,7 +140,8 @@ def follow(url: str, code: str, teacher: Teacher, stop: threading.Event, delay: 
                 f.errors += run.errors if run else []
                 if teacher.moves:
                     last = teacher.moves[-1]
-                    if last.number not in f.shown and _showing(s, teacher.lesson, last):
+                    seen = _names_step(run, teacher.lesson, last) and _showing(s, teacher.lesson, last)
+                    if last.number not in f.shown and seen:
                         f.shown[last.number] = time.monotonic()
     except Exception as e:  # a failed follower is a result of the benchmark, not its end
         f.errors.append(f"{type(e).__name__}: {e}")

@@ -349,7 +349,7 @@ class AppSession:
             el = elements[path]
             kind = el.WhichOneof("type")
             body = getattr(el, kind)
-            if kind in ("markdown", "heading"):
+            if kind in ("markdown", "heading", "text"):
                 content = _TIMING.sub("#", body.body)
             elif kind == "alert":
                 content = f"{body.format}:{body.body}"

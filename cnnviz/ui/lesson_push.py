@@ -25,7 +25,7 @@ from cnnviz.lessons.store import ClassStore
 
 _LOG = logging.getLogger(__name__)
 WATCH_S = 0.2  # a move reaches the followers within this plus their page runs
-SPREAD_S = 0.02  # between two followers' reruns
+SPREAD_S = 0.06  # between two followers' reruns: about one follower's page run
 
 
 class Watcher:
