@@ -4,9 +4,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from cnnviz.ui import history, links, menu_semantics, session_end, state, theme, upload_limits, upload_names
+from cnnviz.ui import history, lesson_bar, links, menu_semantics, session_end, state, theme, upload_limits, upload_names
 from cnnviz.ui.fair_runs import student_turn
-from cnnviz.ui.owner import owner_token
+from cnnviz.ui.owner import student
 from cnnviz.ui.process import keep_imports_out_of_gc, preload_pages, send_pictures_without_delay, torch_threads
 from cnnviz.ui.share import presenter_style
 from cnnviz.ui.sidebar import render_sidebar
@@ -28,6 +28,7 @@ PAGES = {
     "Explore": [
         st.Page("pages/home.py", title="Predict", icon=":material/label:", default=True),
         st.Page("pages/preprocessing.py", title="Preprocessing", icon=":material/tune:", url_path="preprocessing"),
+        st.Page("pages/lesson.py", title="Lesson", icon=":material/co_present:", url_path="lesson"),
     ],
     "Inside the network": [
         st.Page("pages/network.py", title="Network", icon=":material/lan:", url_path="network"),
@@ -61,8 +62,9 @@ share = st.sidebar.container()
 menu_semantics.repair()  # after the sidebar's own widgets: its empty element sits at the very bottom
 notice = st.container()  # the top of the main area: a message about an unusable link
 presenter_style()
+lesson_bar.render(notice, nav, PAGES)  # the class this browser teaches (or follows), above the page
 try:
-    with student_turn(owner_token()):  # one page run at a time per student, however many tabs
+    with student_turn(student()):  # one page run at a time per student, however many tabs
         nav.run()
 except links.PageEnd:  # links.stop(): the page ended early, its view still goes into the URL
     pass

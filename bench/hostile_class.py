@@ -9,7 +9,9 @@ last walk ends, the attacks ``CNNVIZ_LOAD_ATTACKS`` names (comma-separated; defa
 * ``uploads``: uploads ``FLOOD_PHOTOS`` photos and ``FLOOD_CHECKPOINTS`` checkpoints (the
   digits model's weights, each nudged) into the stores the class's links use;
 * ``jobs``: opens ``TABS`` tabs of the Channel page, starts a feature visualisation in each
-  and polls them every second, as the tabs' timers would.
+  and polls them every second, as the tabs' timers would;
+* ``nocookie``: the same ``TABS`` tabs from a client that keeps no cookies (no owner cookie
+  on any connection, so without the address rule each would be a new student).
 
 What came of each attack, and how many of the hostile's tabs ran a job at the same moment,
 is returned; bench_load reports it beside the class's own rows (identical results, p95),
@@ -39,7 +41,10 @@ from cnnviz.images import decode_image
 from cnnviz.render import to_png
 from cnnviz.zoo import SHIPPED_DIR
 
-ATTACKS = tuple(a.strip() for a in os.environ.get("CNNVIZ_LOAD_ATTACKS", "vgg,idle,uploads,jobs").split(",") if a)
+ATTACKS = tuple(
+    a.strip() for a in os.environ.get("CNNVIZ_LOAD_ATTACKS", "vgg,idle,uploads,jobs,nocookie").split(",") if a
+)
+JOB_ATTACKS = ("jobs", "nocookie")
 IDLE, QUERY_BYTES = 20, 1 << 20
 FLOOD_PHOTOS, FLOOD_CHECKPOINTS = 50, 20
 TABS = 6
@@ -50,13 +55,13 @@ POLL_S = 1.0  # the pages' st.fragment(run_every=1.0)
 class Attacks:
     """What the hostile student's attacks got: ``outcome`` per attack (one line each),
     ``messages`` (st.error answers: a refusal is fine), ``exceptions`` (exception boxes and
-    failed connections: never fine), ``most_running``: the most of its tabs seen running a
-    job at one poll (the queue allows one per student)."""
+    failed connections: never fine), ``most_running``: per job attack, the most of its tabs
+    seen running a job at one poll (the queue allows one per student)."""
 
     outcome: dict[str, str] = field(default_factory=dict)
     messages: int = 0
     exceptions: list[str] = field(default_factory=list)
-    most_running: int = 0
+    most_running: dict[str, int] = field(default_factory=dict)  # per job attack
 
     def saw(self, attack: str, errors: list[str], view: list[tuple[str, str]]) -> None:
         self.messages += len(errors)
@@ -125,30 +130,36 @@ def _running(s: AppSession) -> bool:
     return run is not None and any(k == "progress" and "steps" in c for k, c in run.view)
 
 
-def _tab(url: str, owner: str, k: int, stop: threading.Event, out: Attacks, running: dict[int, bool]) -> int:
-    """One tab: the Channel page, a feature visualisation of channel k + 1, polled every
-    second until the class ends; how many polls it made."""
-    polls = 0
-    with AppSession(url, timeout=180, owner=owner) as s:
+def _tab(url: str, owner: str | None, k: int, stop: threading.Event, out: Attacks, running: dict[int, bool]) -> int:
+    """One tab: the Channel page, a feature visualisation of channel k + 1 (k + 101 without a
+    cookie: not the other tabs' cached one), polled every second until the class ends; how
+    many polls it made. ``owner`` None: the tab keeps no cookies."""
+    attack, polls = "jobs" if owner else "nocookie", 0
+    with AppSession(url, timeout=180, owner=owner or "", cookieless=owner is None) as s:
         s.open("model=efficientnet_lite0&weights=pretrained")
         s.switch_page("Channel")
-        s.set_widget("ch_channel", int_value=k + 1)
+        s.set_widget("ch_channel", int_value=k + (1 if owner else 101))
         run = s.click("ch_featvis_start")
-        out.saw("jobs", run.errors, run.view)
+        out.saw(attack, run.errors, run.view)
         while not stop.is_set():
             t = time.perf_counter()
             running[k] = _running(s)
-            out.most_running = max(out.most_running, sum(running.values()))
+            out.most_running[attack] = max(out.most_running.get(attack, 0), sum(running.values()))
             polls += 1
             stop.wait(max(0.0, POLL_S - (time.perf_counter() - t)))
     return polls
 
 
-def _jobs(url: str, owner: str, stop: threading.Event, out: Attacks) -> None:
+def _jobs(url: str, owner: str | None, stop: threading.Event, out: Attacks) -> None:
     running: dict[int, bool] = {}
     with ThreadPoolExecutor(TABS) as pool:  # the tabs open and poll on their own, as a browser's
         polls = list(pool.map(lambda k: _tab(url, owner, k, stop, out, running), range(TABS)))
-    out.outcome["jobs"] = f"{TABS} tabs of feature visualisations, polled {min(polls)}–{max(polls)} times each"
+    what = "feature visualisations" + ("" if owner else " without cookies")
+    out.outcome["jobs" if owner else "nocookie"] = f"{TABS} tabs of {what}, polled {min(polls)}–{max(polls)} times each"
+
+
+def _nocookie(url: str, _owner: str, stop: threading.Event, out: Attacks) -> None:
+    _jobs(url, None, stop, out)
 
 
 _RUN: dict[str, Callable[[str, str, threading.Event, Attacks], None]] = {
@@ -156,6 +167,7 @@ _RUN: dict[str, Callable[[str, str, threading.Event, Attacks], None]] = {
     "idle": _idle,
     "uploads": _uploads,
     "jobs": _jobs,
+    "nocookie": _nocookie,
 }
 
 
@@ -217,6 +229,7 @@ def attack_rows(got: list[Attacks], links: list[tuple[int, int]], log: Callable[
         "idle": f"{IDLE} idle sessions with long queries",
         "uploads": f"{FLOOD_PHOTOS + FLOOD_CHECKPOINTS} uploads",
         "jobs": f"{TABS} tabs of featvis",
+        "nocookie": f"{TABS} cookieless tabs of featvis",
     }
     rows = [
         Row(
@@ -241,11 +254,11 @@ def attack_rows(got: list[Attacks], links: list[tuple[int, int]], log: Callable[
                 kept == total,
             )
         )
-    if "jobs" in ATTACKS:
-        most = max(a.most_running for a in got)
+    for attack in (a for a in JOB_ATTACKS if a in ATTACKS):
+        most = max(a.most_running.get(attack, 0) for a in got)
         rows.append(
             Row(
-                f"load: the hostile's {TABS} tabs of featvis running at once (one per student)",
+                f"load: the hostile's {TABS} {what[attack].split(' ', 1)[1]} running at once (one per student)",
                 f"{most}",
                 "1",
                 float(most),

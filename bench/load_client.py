@@ -34,6 +34,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
 from websockets.sync.client import connect
 
 XSRF_COOKIE = "_streamlit_xsrf"
+APP_COOKIES = ("cnnviz_owner", "cnnviz_nav")  # cnnviz/owner_cookie.py
 # Timings the app prints ("forward pass 17 ms") differ from run to run: not part of a result.
 _OWNER = re.compile(r"cnnviz_owner=[0-9a-f]{32}")
 _TIMING = re.compile(r"\b\d+(?:\.\d+)?\s?(?:ms|s)\b")
@@ -80,6 +81,7 @@ class AppSession:
     bytes_in: int = 0  # websocket messages and fetched media received so far
     query_string: str = ""  # the page URL's query (without "?"), sent with every rerun as a tab does
     owner: str = ""  # the browser's cnnviz_owner cookie (32 hex digits): tabs of one student
+    cookieless: bool = False  # keeps none of the app's cookies (a script): fairness counts its address
     fragments: set[str] = field(default_factory=set)  # st.fragment(run_every=...) ids to poll
     _states: dict[str, WidgetState] = field(default_factory=dict)
     _page_hash: str = ""
@@ -113,6 +115,9 @@ class AppSession:
             ctx = ssl.create_default_context()
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
+        if self.cookieless:  # the page set the owner cookie; a client that keeps no cookies drops it
+            for c in [c for c in self.http.cookies if c.name in APP_COOKIES]:
+                self.http.cookies.clear(c.domain, c.path, c.name)
         cookie = "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
         self._ws = self._stack.enter_context(
             connect(

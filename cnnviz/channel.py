@@ -30,6 +30,13 @@ def channel_filter(model: nn.Module, conv: LayerInfo, channel: int) -> np.ndarra
     return conv_weight(model, conv.name)[channel]
 
 
+def most_active(maps: np.ndarray) -> int:
+    """The channel with the highest mean over positions of ``maps`` (C, H, W) or (C,): the one
+    a first look at a layer should show (the first channel is often all zero on a photo)."""
+    means = maps.reshape(maps.shape[0], -1).astype(np.float64).mean(axis=1)
+    return int(np.argmax(means))
+
+
 def input_norms(w: np.ndarray) -> np.ndarray:
     """(I,) L2 norm of a filter (I, kH, kW) per input channel: how much each input channel counts."""
     return np.sqrt((w.astype(np.float64) ** 2).reshape(w.shape[0], -1).sum(1)).astype(np.float32)

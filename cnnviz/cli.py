@@ -30,6 +30,7 @@ COMMANDS = [
     "cnnviz.commands.adversarial",
     "cnnviz.commands.visualize",
     "cnnviz.commands.examples",
+    "cnnviz.commands.lesson",
 ]
 
 

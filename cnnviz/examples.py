@@ -20,10 +20,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from cnnviz import diskcache
-from cnnviz.catalogue import LayerInfo
+from cnnviz import diskcache, memguard, work_memory
+from cnnviz.catalogue import LayerInfo, catalogue
 from cnnviz.errors import CnnvizError, Stopped
-from cnnviz.example_pools import Part, folder, gallery, mnist5k, training
+from cnnviz.example_pools import Part, fashion2k, fashion_available, folder, gallery, mnist5k, training
 from cnnviz.hooks import first_tensor, hooks
 from cnnviz.loaded_model import LoadedModel
 from cnnviz.preprocess import Preprocess
@@ -31,27 +31,32 @@ from cnnviz.receptive_field import unit_box
 
 
 def parse(spec: str) -> Part:
-    """``mnist5k`` | ``gallery`` | ``training:NAME`` | ``folder:PATH`` → a Part."""
+    """``mnist5k`` | ``fashion2k`` | ``gallery`` | ``training:NAME`` | ``folder:PATH`` → a Part."""
     if spec == "mnist5k":
         return mnist5k()
+    if spec == "fashion2k":
+        return fashion2k()
     if spec == "gallery":
         return gallery()
     if spec.startswith("training:"):
         return training(spec.partition(":")[2])
     if spec.startswith("folder:"):
         return folder(spec.partition(":")[2])
-    raise CnnvizError(f"Unknown pool {spec!r}: use mnist5k, gallery, training:NAME or folder:PATH.")
+    raise CnnvizError(f"Unknown pool {spec!r}: use mnist5k, fashion2k, gallery, training:NAME or folder:PATH.")
 
 
 def default_parts(lm: LoadedModel) -> list[str]:
-    """The pool specs a model's examples come from: digits → mnist5k, a user model → its
-    built-in training set when there is one, ImageNet models → the gallery."""
+    """The pool specs a model's examples come from: ImageNet models → the gallery, a user
+    model → its built-in training set when there is one, other 1-channel models → MNIST-5k
+    and Fashion-MNIST's 2,000 (when Debian's files are here), 3-channel ones → the gallery."""
     if lm.info.family == "imagenet":
         return ["gallery"]
     dataset = lm.info.metadata.get("dataset") if lm.info.metadata else None
     if lm.info.family == "user" and dataset and dataset != "mnist5k":
         return [f"training:{dataset}"]
-    return ["mnist5k"]
+    if lm.preprocess_spec.channels != 1:
+        return ["gallery"]
+    return ["mnist5k", "fashion2k"] if fashion_available() else ["mnist5k"]
 
 
 # ------------------------------------------------------------------ scoring
@@ -115,6 +120,8 @@ def score_part(
     """One pass over ``part`` recording every channel's score for each layer (cached on disk).
 
     The model's lock is taken per batch, so other sessions keep working during a long pass.
+    A pass not cached holds its memory with the guard while it runs (raises ServerBusy when
+    the server cannot hold it now).
     """
     if len(part) == 0:
         raise CnnvizError("This pool of images is empty.")
@@ -134,15 +141,17 @@ def score_part(
         )
     )
     b = batch_size(spec)
-    for start in range(0, n, b):
-        if should_stop is not None and should_stop():
-            raise Stopped("The examples pass was stopped before it finished; nothing was saved.")
-        stop = min(n, start + b)
-        x = model_inputs(part, spec, range(start, stop)).to(lm.device)
-        with lm.use() as model, torch.inference_mode():
-            _score_batch(model, x, layers, scores, slice(start, stop))
-        if on_progress is not None:
-            on_progress(stop, n)
+    need = work_memory.examples_pass(catalogue(lm), layers, spec.channels * spec.size * spec.size, b, n)
+    with memguard.reserve(need, "this top-image pass"):
+        for start in range(0, n, b):
+            if should_stop is not None and should_stop():
+                raise Stopped("The examples pass was stopped before it finished; nothing was saved.")
+            stop = min(n, start + b)
+            x = model_inputs(part, spec, range(start, stop)).to(lm.device)
+            with lm.use() as model, torch.inference_mode():
+                _score_batch(model, x, layers, scores, slice(start, stop))
+            if on_progress is not None:
+                on_progress(stop, n)
     arrays = {f"{f}{i}": getattr(scores, f)[la.name] for f in fields for i, la in enumerate(layers)}
     diskcache.save_arrays(path, arrays)
     return scores
@@ -177,17 +186,29 @@ class Example:
     score: float
     box: tuple[int, int, int, int]
     part: int = 0  # which part of the pool
+    mean: float = 0.0  # the channel's mean over the whole map: the second key of the ranking
 
     def as_dict(self) -> dict:
         """The CLI's JSON record."""
-        return {"source": self.source, "index": self.index, "score": self.score, "box": list(self.box)}
+        return {"source": self.source, "index": self.index, "score": self.score, "mean": self.mean,
+                "box": list(self.box)}  # fmt: skip
 
 
 def top_k(
-    parts: list[Part], scores: list[Scores], layer: LayerInfo, channel: int, size: int, k: int = 9
+    parts: list[Part],
+    scores: list[Scores],
+    layer: LayerInfo,
+    channel: int,
+    size: int,
+    k: int = 9,
+    per_photo: int | None = 1,
 ) -> list[Example]:
-    """The ``k`` best images of the pool for ``channel`` of ``layer``, best first: by the
-    maximum over positions, then by the spatial mean, then in pool order."""
+    """The ``k`` best images of the pool for ``channel`` of ``layer``, best first.
+
+    Ranked by the maximum over positions; ties (a ReLU6 channel tops out at 6.0 on many
+    images) by the mean over the whole map, i.e. by how much of the picture the channel
+    finds; then in pool order. ``per_photo``: at most this many crops of one source photo
+    (None: no limit), so that nine crops of one photo do not fill the row."""
     if not 0 <= channel < layer.out_shape[0]:
         n = layer.out_shape[0]
         raise CnnvizError(f"{layer.name} has {n} channels (0 to {n - 1}); there is no number {channel}.")
@@ -199,13 +220,33 @@ def top_k(
     if not len(s):
         raise CnnvizError("This pool of images is empty.")
     width = layer.out_shape[2] if layer.spatial else 1
-    out = []
-    for j in np.lexsort((np.arange(len(s)), -mean, -s))[:k]:
-        row, col = divmod(int(a[j]), width)
+    out: list[Example] = []
+    taken: dict[tuple[int, int], int] = {}
+    for j in np.lexsort((np.arange(len(s)), -mean, -s)):
         p, i = int(which[j]), int(local[j])
+        photo = (p, parts[p].photo(i))
+        if per_photo is not None and taken.get(photo, 0) >= per_photo:
+            continue
+        taken[photo] = taken.get(photo, 0) + 1
+        row, col = divmod(int(a[j]), width)
         box = unit_box(layer, row, col, size) if layer.spatial else (0, 0, size - 1, size - 1)
-        out.append(Example(parts[p].sources[i], i, float(s[j]), box, p))
+        out.append(Example(parts[p].sources[i], i, float(s[j]), box, p, float(mean[j])))
+        if len(out) == k:
+            break
     return out
+
+
+def window_text(rf: int, size: int) -> str:
+    """What each top image shows, in words: the receptive field, clipped to the input when it is
+    larger (a deep unit's theoretical field can be several times the image)."""
+    if rf >= size:
+        return f"the receptive field of its strongest unit: {rf}×{rf} px, clipped to the {size}×{size} input"
+    return f"the receptive field of its strongest unit: {rf}×{rf} px of the {size}×{size} input, less at the edges"
+
+
+def photos_in(parts: list[Part]) -> int:
+    """How many source photos the pool's images come from."""
+    return sum(len(set(p.photos)) if p.photos is not None else len(p) for p in parts)
 
 
 def example_picture(part: Part, index: int, spec: Preprocess, box: tuple[int, int, int, int]) -> Image.Image:

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from cnnviz import render
+from cnnviz import memguard, render, work_memory
+from cnnviz.catalogue import catalogue
 from cnnviz.loaded_model import LoadedModel
 from cnnviz.progress import Progress, report
 
@@ -101,11 +102,20 @@ def _curves(
     chunk: int,
     progress: Progress | None,
 ) -> dict[str, Curves]:
-    """Curves of every map. The ends of both curves are the same for every map - nothing
-    removed is the photo, everything removed is grey, nothing inserted is the blurred copy,
-    everything inserted is the photo again - so those three pictures run once, and each map
-    adds only its 2·(steps − 1) inner steps."""
+    """Curves of every map, their working memory held with the guard while they run (raises
+    ServerBusy when the server cannot hold it now)."""
     x = x.detach().to(lm.device)
+    h, w = x.shape[-2:]
+    need = work_memory.curves(catalogue(lm), x[0].numel(), steps, chunk, h * w / lm.preprocess_spec.size**2)
+    with memguard.reserve(need, "the deletion and insertion curves"):
+        return _run_curves(lm, x, maps, target, steps, chunk, progress)
+
+
+def _run_curves(lm, x, maps, target, steps, chunk, progress) -> dict[str, Curves]:
+    """The ends of both curves are the same for every map - nothing removed is the photo,
+    everything removed is grey, nothing inserted is the blurred copy, everything inserted is
+    the photo again - so those three pictures run once, and each map adds only its
+    2·(steps − 1) inner steps."""
     h, w = x.shape[-2:]
     fractions = np.linspace(0.0, 1.0, steps + 1)
     inner = fractions[1:-1]

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from cnnviz import diskcache
+from cnnviz import diskcache, memguard, work_memory
 from cnnviz.catalogue import LayerInfo, catalogue, find_layer
 from cnnviz.errors import CnnvizError, ModelError, Stopped
 from cnnviz.fast_copy import light_copy, make_fast_copy
@@ -245,6 +245,14 @@ def validate(lm: LoadedModel, req: Request) -> LayerInfo:
     return check_target(catalogue(lm), req.layer, req.channel)
 
 
+def memory_estimate(lm: LoadedModel, req: Request) -> int:
+    """Bytes the optimisation of ``req`` may allocate (:func:`cnnviz.work_memory.featvis`)."""
+    spec = lm.preprocess_spec
+    with lm.use() as model:
+        params = sum(p.numel() for p in model.parameters())
+    return work_memory.featvis(catalogue(lm), req.layer, req.size or spec.size, spec.size, params)
+
+
 def visualize(
     lm: LoadedModel,
     req: Request,
@@ -253,20 +261,23 @@ def visualize(
     should_stop: Callable[[], bool] | None = None,
 ) -> Result:
     """The feature visualisation of ``req`` for a shared model: from the disk cache, or
-    optimised on a private copy of the model and then stored (only when it finished)."""
+    optimised on a private copy of the model and then stored (only when it finished). The
+    optimisation holds its memory with the guard while it runs (raises ServerBusy when the
+    server cannot hold it now)."""
     layer = validate(lm, req)
     hit = cached(lm, req)
     if hit is not None:
         return hit
-    res = optimise(
-        private_copy(lm, layer.name),
-        layer,
-        lm.preprocess_spec,
-        req,
-        device=lm.device,
-        on_step=on_step,
-        should_stop=should_stop,
-    )
+    with memguard.reserve(memory_estimate(lm, req), "this feature visualisation"):
+        res = optimise(
+            private_copy(lm, layer.name),
+            layer,
+            lm.preprocess_spec,
+            req,
+            device=lm.device,
+            on_step=on_step,
+            should_stop=should_stop,
+        )
     arrays = {"x": res.x, "picture": res.picture, "activation": np.float64(res.activation), "curve": res.curve}
     diskcache.save_arrays(diskcache.path_for("featvis", cache_key(lm, req)), arrays)
     return res

@@ -1,20 +1,31 @@
 """One queue for a class's long jobs: feature visualisations, top-image passes, trainings and
 slow explanations all wait and run here, shared fairly between students.
 
-* **Per student.** A job belongs to a student (``owner``: the browser's owner token), not to
-  a tab. A student runs at most one job at a time; the rest of theirs wait in the order they
-  asked for them, whichever tab asked.
+* **Per student.** A job belongs to a student (``owner``: the browser's owner token, or the
+  address of a client that keeps no cookies, :mod:`cnnviz.student_key`), not to a tab. A
+  student runs at most one job at a time; the rest of theirs wait in the order they asked
+  for them, whichever tab asked.
 * **Round-robin by arrival across students.** Each job gets a turn when it is submitted,
   ``max(turn being served now, the student's last turn + 1)``, and the waiting job with the
   lowest turn (then the earliest) runs next. A classmate's first job therefore waits only for
   the jobs already running, never behind a student's tenth; jobs of different students that
   get the same turn run first come, first served.
 * **How many at once.** ``CNNVIZ_MAX_JOBS`` (default 2: the one feature visualisation and
-  the one training that could run at once before they shared a queue) worker threads run
-  jobs; the teacher's knob. Each job computes on one torch thread, so on a 2-core server two
-  jobs leave the class's own clicks competing for the cores; 1 keeps a core free for them,
-  and a classmate's job then waits for the one running (up to its whole length). Jobs are
-  not interrupted to let others in: a paused job would keep its memory.
+  the one training that could run at once before they shared a queue) jobs hold a slot at
+  once; the teacher's knob. Each job computes on one torch thread, so on a 2-core server two
+  jobs leave the class's own clicks competing for the cores; 1 keeps a core free for them.
+* **Time-sliced.** A job that has held its slot for ``CNNVIZ_JOB_QUANTUM`` seconds (default
+  5) while another student's job waits pauses at its next checkpoint (the next time it asks
+  ``should_stop()``: each step, batch or chunk), gives its slot to the next in line and
+  rejoins the round-robin at the next turn; it resumes where it stopped, on the same thread
+  with the same state, so nothing is redone and its result is the one it would have had
+  alone. 5 s: a classmate's job starts within about that plus one step (the page polls once
+  a second), and the slow explanations (Integrated Gradients, Occlusion: a few seconds)
+  usually finish within one slice. A paused job keeps its memory (its memory guard
+  reservation stays held), so at most ``CNNVIZ_MAX_PAUSED`` (default 4) are paused at
+  once; past that a job waits for a running one to end, as without slicing. A job never
+  pauses while it holds a shared model (:func:`cnnviz.loaded_model.holding_a_model`): the
+  class's clicks would wait for that replica.
 * **Abandoned jobs stop.** The page polls :meth:`Job.snapshot` about once a second. A job
   whose page has not polled for ``CNNVIZ_JOB_HEARTBEAT`` seconds (default 4) while its tab's
   connection is closed is stopped: dropped if waiting, and its work sees ``should_stop()``
@@ -29,52 +40,28 @@ No Streamlit here: the page side is :mod:`cnnviz.ui.job_views`.
 
 from __future__ import annotations
 
-import heapq
 import itertools
+import math
 import os
 import threading
 import time
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
 
 from cnnviz.errors import CnnvizError, Stopped
+from cnnviz.job_forecast import ACTIVE, Snapshot, places
+from cnnviz.loaded_model import holding_a_model
 
-__all__ = ["ENGINE", "Engine", "Job", "Snapshot", "Work"]
+__all__ = ["ACTIVE", "ENGINE", "Engine", "Job", "Snapshot", "Work"]
 
 MAX_JOBS = max(1, int(os.environ.get("CNNVIZ_MAX_JOBS", 2)))
+JOB_NICE = int(os.environ.get("CNNVIZ_JOB_NICE", 10))  # the job threads' nice value (0: as the class's)
 HEARTBEAT_S = float(os.environ.get("CNNVIZ_JOB_HEARTBEAT", 4))  # s unpolled, connection closed → stop
+QUANTUM_S = float(os.environ.get("CNNVIZ_JOB_QUANTUM", 5))  # s a job holds its slot while others wait
+MAX_PAUSED = max(0, int(os.environ.get("CNNVIZ_MAX_PAUSED", 4)))  # jobs paused (holding memory) at once
 CONNECTED_GRACE_S = 90.0  # s unpolled with the connection open (a hidden tab polls once a minute)
 KEEP_FINISHED_S = 30 * 60  # a finished job (and its result) is kept this long after its last poll
 
 Work = Callable[[Callable[[int, int], None], Callable[[], bool]], object]
-
-
-@dataclass
-class Snapshot:
-    """A job's state for its page.
-
-    ``status``: "queued" | "running" | "done" | "stopped" | "error". ``position``: 1 for the
-    next job to start, 2 for the one after... (None unless queued). ``wait_s``: about how
-    long until it starts, from the estimates of the jobs before it (None when unknown).
-    ``seconds``: how long it has been running.
-    """
-
-    status: str
-    done: int
-    total: int
-    message: str = ""
-    result: object = None
-    position: int | None = None
-    wait_s: float | None = None
-    seconds: float = 0.0
-
-    @property
-    def active(self) -> bool:
-        return self.status in ("queued", "running")
-
-    @property
-    def fraction(self) -> float:
-        return min(1.0, self.done / self.total) if self.total else 0.0
 
 
 class Job:
@@ -90,7 +77,10 @@ class Job:
         self._alive: Callable[[], bool] | None = alive  # is the tab's connection open? (None: unknown)
         self.status, self.done, self.total, self.message, self.result = "queued", 0, 0, "", None
         self.turn, self.seq = 0, 0
-        self.started: float | None = None
+        self.started: float | None = None  # first start
+        self.resumed: float | None = None  # it took its slot (started or resumed) then
+        self.slot_s = 0.0  # seconds it held a slot before ``resumed``
+        self.pauses = 0
         self.ended: float | None = None
         self.last_poll = time.monotonic()
         self._stop = threading.Event()
@@ -113,7 +103,18 @@ class Job:
         return silent > self.engine.grace_s or self._alive is None or not self._alive()
 
     def should_stop(self) -> bool:
-        return self._stop.is_set() or self.abandoned()
+        """The work's checkpoint: whether to stop now. It may first pause here, for as long as
+        classmates run in its slot (see the module docstring)."""
+        if self._stop.is_set() or self.abandoned():
+            return True
+        if self.resumed is not None and time.monotonic() - self.resumed > self.engine.quantum_s:
+            return self.engine._yield_slot(self)
+        return False
+
+    def run_seconds(self, now: float | None = None) -> float:
+        """Seconds it has held a slot so far."""
+        now = time.monotonic() if now is None else now
+        return self.slot_s + (now - self.resumed if self.status == "running" and self.resumed else 0.0)
 
     def _progress(self, done: int, total: int) -> None:
         with self.engine._cond:
@@ -126,20 +127,29 @@ class Job:
 
 
 class Engine:
-    """The queue and its workers. ``slots``: jobs running at once; ``heartbeat_s`` and
-    ``grace_s``: see the module docstring. :data:`ENGINE` is the server's."""
+    """The queue and its slots. ``slots``: jobs running at once; ``heartbeat_s``, ``grace_s``,
+    ``quantum_s`` (``math.inf``: never pause) and ``max_paused``: see the module docstring.
+    :data:`ENGINE` is the server's."""
 
-    def __init__(self, slots: int = MAX_JOBS, heartbeat_s: float = HEARTBEAT_S, grace_s: float = CONNECTED_GRACE_S):
+    def __init__(
+        self,
+        slots: int = MAX_JOBS,
+        heartbeat_s: float = HEARTBEAT_S,
+        grace_s: float = CONNECTED_GRACE_S,
+        quantum_s: float = QUANTUM_S,
+        max_paused: int = MAX_PAUSED,
+    ):
         self.slots, self.heartbeat_s, self.grace_s = max(1, int(slots)), heartbeat_s, grace_s
+        self.quantum_s, self.max_paused = quantum_s, max_paused
         self._cond = threading.Condition()
-        self._waiting: list[Job] = []
-        self._running: list[Job] = []
+        self._waiting: list[Job] = []  # never started
+        self._running: list[Job] = []  # holding a slot
+        self._paused: list[Job] = []  # started, waiting at a checkpoint for a slot
         self._registry: dict[tuple[str, str], Job] = {}
-        self._last_turn: dict[str, int] = {}  # owner -> turn of their latest job still queued or running
+        self._last_turn: dict[str, int] = {}  # owner -> turn of their latest job still active
         self._turn = 0  # the turn being served now
         self._seq = itertools.count()
         self._rates: dict[Hashable, float] = {}  # cost key -> seconds per unit of work, learnt
-        self._workers: list[threading.Thread] = []
 
     # ------------------------------------------------------------------ the page's side
     def submit(
@@ -190,11 +200,7 @@ class Engine:
             self._last_turn[owner] = max(job.turn, self._last_turn.get(owner, job.turn))
             self._registry[(tab, kind)] = job
             self._waiting.append(job)
-            while len(self._workers) < self.slots:
-                t = threading.Thread(target=self._work_loop, name="cnnviz-job", daemon=True)
-                self._workers.append(t)
-                t.start()
-            self._cond.notify_all()
+            self._dispatch()
         return job
 
     def get(self, tab: str, kind: str) -> Job | None:
@@ -222,12 +228,69 @@ class Engine:
     # ------------------------------------------------------------------ scheduling
     def _wake(self) -> None:
         with self._cond:
+            self._dispatch()
             self._cond.notify_all()
 
-    def _next(self) -> Job | None:
-        busy = {j.owner for j in self._running}
-        free = [j for j in self._waiting if j.owner not in busy]
+    def _next(self, exclude: str | None = None, fresh: bool = True) -> Job | None:
+        """The job a free slot goes to: of the students with no job running, the one whose
+        first job (paused before queued) has the lowest turn, then came first. ``fresh``:
+        whether a job not started yet may be chosen (not when too many are paused)."""
+        busy = {j.owner for j in self._running} | {exclude}
+        held = {j.owner for j in self._paused}
+        free = [j for j in self._paused if j.owner not in busy]
+        if fresh:
+            free += [j for j in self._waiting if j.owner not in busy and j.owner not in held]
         return min(free, key=lambda j: (j.turn, j.seq)) if free else None
+
+    def _dispatch(self) -> None:
+        """Give free slots to the next in line (under the lock)."""
+        self._prune()
+        while len(self._running) < self.slots:
+            job = self._next(fresh=len(self._paused) <= self.max_paused)  # over only right after a pause
+            if job is None:
+                return
+            self._turn = max(self._turn, job.turn)
+            job.resumed = time.monotonic()
+            self._running.append(job)
+            if job.status == "paused":
+                self._paused.remove(job)
+                job.status = "running"
+                self._cond.notify_all()  # its thread waits in _yield_slot
+            else:
+                self._waiting.remove(job)
+                job.status, job.started = "running", job.resumed
+                threading.Thread(target=self._run, args=(job,), name="cnnviz-job", daemon=True).start()
+
+    def _yield_slot(self, job: Job) -> bool:
+        """At ``job``'s checkpoint, past its quantum: pause it if another student's job waits
+        for a slot, until the round-robin comes back to it. Returns whether it must stop."""
+        if holding_a_model():
+            return False
+        with self._cond:
+            self._prune()
+            nxt = self._next(exclude=job.owner, fresh=len(self._paused) < self.max_paused)
+            if nxt is None:
+                return False
+            now = time.monotonic()
+            job.slot_s += now - job.resumed
+            job.pauses += 1
+            self._running.remove(job)
+            self._paused.append(job)
+            job.status = "paused"
+            # Behind the students waiting now: the next turn, and the student's own queued jobs after it.
+            job.turn, job.seq = max(self._turn + 1, nxt.turn), next(self._seq)
+            own = sorted((j for j in self._waiting if j.owner == job.owner), key=lambda j: (j.turn, j.seq))
+            for i, j in enumerate(own):
+                j.turn = max(j.turn, job.turn + 1 + i)
+            self._last_turn[job.owner] = max([job.turn, *(j.turn for j in own)])
+            self._dispatch()
+            while job.status == "paused":
+                if job._stop.is_set() or job.abandoned():
+                    self._paused.remove(job)  # it ends without taking a slot back
+                    self._dispatch()
+                    return True
+                self._cond.wait(0.25)  # also the pace at which a closed tab's paused job notices
+            return False
 
     def _prune(self) -> None:
         """Drop waiting jobs that were stopped or abandoned; forget old finished ones."""
@@ -242,30 +305,23 @@ class Engine:
     def _end(self, job: Job, status: str, message: str = "", result: object = None) -> None:
         job.status, job.message, job.result, job.ended = status, message, result, time.monotonic()
         job.work = None  # what it closed over (a model, an image) is not kept with the result
-        if not any(j.owner == job.owner for j in (*self._waiting, *self._running) if j is not job):
+        if not any(j.owner == job.owner for j in (*self._waiting, *self._running, *self._paused) if j is not job):
             self._last_turn.pop(job.owner, None)
         job._finished.set()
 
-    def _work_loop(self) -> None:
-        while True:
-            with self._cond:
-                while True:
-                    self._prune()
-                    job = self._next()
-                    if job is not None:
-                        break
-                    self._cond.wait(0.25)  # also the pace at which abandoned waiting jobs are dropped
-                self._waiting.remove(job)
-                self._running.append(job)
-                self._turn = max(self._turn, job.turn)
-                job.status, job.started = "running", time.monotonic()
-            status, message, result = self._execute(job)
-            with self._cond:
+    def _run(self, job: Job) -> None:
+        """A started job's thread: the work, then its slot to the next in line."""
+        _background_priority()
+        status, message, result = self._execute(job)
+        with self._cond:
+            if job in self._running:
                 self._running.remove(job)
-                if status == "done" and job.units:
-                    self._rates[job.cost] = (time.monotonic() - job.started) / job.units
-                self._end(job, status, message, result)
-                self._cond.notify_all()
+                job.slot_s += time.monotonic() - job.resumed
+            if status == "done" and job.units:
+                self._rates[job.cost] = job.slot_s / job.units
+            self._end(job, status, message, result)
+            self._dispatch()
+            self._cond.notify_all()
 
     @staticmethod
     def _execute(job: Job) -> tuple[str, str, object]:
@@ -279,43 +335,16 @@ class Engine:
             return "error", f"It failed ({type(e).__name__}: {e}).", None
 
     # ------------------------------------------------------------------ what a page is told
-    def _remaining(self, job: Job, now: float) -> float | None:
-        elapsed = now - (job.started or now)
-        frac = job.done / job.total if job.total else 0.0
-        if 0 < frac < 1 and elapsed > 0.5:
-            return elapsed * (1 - frac) / frac
-        return None if job.estimate is None else max(job.estimate - elapsed, 0.0)
-
     def _forecast(self) -> list[tuple[Job, float | None]]:
-        """Waiting jobs with their expected start (seconds from now, None when some job before
-        them has no estimate), replaying the dispatch rule on the estimates."""
-        now, unknown = time.monotonic(), False
-        free: list[float] = []
-        owner_free: dict[str, float] = {}
-        for j in self._running:
-            left = self._remaining(j, now)
-            unknown |= left is None
-            free.append(left or 0.0)
-            owner_free[j.owner] = left or 0.0
-        free += [0.0] * (self.slots - len(free))
-        heapq.heapify(free)
-        pending, out = sorted(self._waiting, key=lambda j: (j.turn, j.seq)), []
-        while pending:
-            t = heapq.heappop(free)
-            ready = [j for j in pending if owner_free.get(j.owner, 0.0) <= t]
-            job = ready[0] if ready else min(pending, key=lambda j: owner_free[j.owner])
-            t = max(t, owner_free.get(job.owner, 0.0))
-            out.append((job, None if unknown else t))
-            unknown |= job.estimate is None
-            owner_free[job.owner] = t + (job.estimate or 0.0)
-            heapq.heappush(free, owner_free[job.owner])
-            pending.remove(job)
-        return out
+        """Waiting and paused jobs with their expected (re)start, seconds from now (None when
+        unknown): :func:`cnnviz.job_forecast.places` on what is known now."""
+        slicing = self.quantum_s if self.max_paused > len(self._paused) or self._paused else math.inf
+        return places(self._running, [*self._paused, *self._waiting], self.slots, slicing)
 
     def _snapshot(self, job: Job) -> Snapshot:
         with self._cond:
             position = wait = None
-            if job.status == "queued":
+            if job.status in ("queued", "paused"):
                 self._prune()
                 for i, (j, start) in enumerate(self._forecast()):
                     if j is job:
@@ -325,3 +354,22 @@ class Engine:
 
 
 ENGINE = Engine()
+
+
+def _background_priority() -> None:
+    """Lower the calling thread's CPU priority to ``JOB_NICE``.
+
+    Jobs compute mostly in torch kernels, outside the interpreter lock, so on a 2-core server
+    one job takes a whole core from the class's page runs, whose waits then grow far more
+    than the core's share (queues near saturation). At a lower priority a job uses what the
+    class leaves, and all of it when the class is idle; at nice 10 it still gets about a
+    tenth of a contested core, so it never stops. On Linux the nice value is per thread
+    (setpriority(2)), so only this worker thread is lowered; elsewhere nothing changes.
+    """
+    if JOB_NICE <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), JOB_NICE))
+    except OSError:  # not permitted here: jobs then run at the class's priority
+        pass

@@ -112,7 +112,7 @@ def choice(name: str, raw: str, options: Iterable[str]) -> str:
     return s
 
 
-NO_MODEL = "names no model that you can open here (it may be another browser's private model)"
+NO_MODEL = "names a private model of another browser, or one that does not exist"
 
 
 def model(name: str, raw: str, openable: Iterable[str]) -> str:
@@ -306,6 +306,22 @@ def query_too_long(query: dict[str, str]) -> str | None:
     if n <= MAX_QUERY_CHARS:
         return None
     return f"the link is too long ({n:,} characters; this app's links have at most {MAX_QUERY_CHARS:,}), so none of it was used"
+
+
+PRIVATE_LINK = "This link names a private model of another browser, or one that does not exist"
+
+
+def refused_model_message(raw: str, title: str, dropped: list[str]) -> str:
+    """The one sentence for a link whose model this browser may not open: the same for another
+    browser's private model and for a name nobody uses (no existence oracle, issue 23).
+
+    Args:
+        raw: the link's model name; title: the model shown instead; dropped: phrases for the
+            link's choices that model lacks (``layer `features.0.act```).
+    Returns: one sentence.
+    """
+    left_out = f", without the link's {', '.join(dict.fromkeys(dropped))}, which it does not have" if dropped else ""
+    return f"{PRIVATE_LINK} ({shown(str(raw).strip())}), so {title} is shown instead{left_out}."
 
 
 def problems_message(problems: list[str]) -> str:

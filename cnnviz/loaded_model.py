@@ -37,6 +37,15 @@ class ModelInfo:
     metadata: dict = field(default_factory=dict, repr=False, compare=False)
 
 
+_HOLDING = threading.local()  # how many replicas (of any model) this thread holds through use()
+
+
+def holding_a_model() -> bool:
+    """Whether this thread is inside some model's :meth:`LoadedModel.use` (a job of the queue
+    must not pause there: the replica would stay locked away from the class)."""
+    return getattr(_HOLDING, "n", 0) > 0
+
+
 class LoadedModel:
     """A built model with its weights, shared by every session of the server.
 
@@ -130,6 +139,7 @@ class LoadedModel:
         held = getattr(self._held, "model", None)
         model = held if held is not None else self._acquire()
         self._held.model, self._held.depth = model, getattr(self._held, "depth", 0) + 1
+        _HOLDING.n = getattr(_HOLDING, "n", 0) + 1
         modes = [(m, m.training) for m in model.modules()]
         params = [(p, p.requires_grad, p.grad) for p in model.parameters()]
         try:
@@ -148,6 +158,7 @@ class LoadedModel:
                 if p.grad is not grad:
                     p.grad = grad
             self._held.depth -= 1
+            _HOLDING.n -= 1
             if self._held.depth == 0:
                 self._held.model = None
                 self._release(model)

@@ -9,9 +9,9 @@ from cnnviz.training.fit import TrainConfig
 from cnnviz.ui import job_views, links, present, state
 from cnnviz.ui import train_results as tr
 from cnnviz.ui import train_widgets as tw
-from cnnviz.ui.owner import name_tag, owner_token, share_default
+from cnnviz.ui.owner import name_tag, owner_token, share_default, student
 
-links.page()
+links.page(**tw.form_params())
 st.title("Train your own CNN")
 sid = job_views.tab_id()
 
@@ -52,11 +52,11 @@ st.header("4 · Training")
 c = st.columns(4)
 # starting values: the dataset's recipe (tw.use_recipe)
 epochs = c[0].slider("Epochs", 1, 30, key=state.TRAIN_EPOCHS, help="Passes over the training set.")
-batch = c[1].select_slider("Batch size", [16, 32, 64, 128, 256], key=state.TRAIN_BATCH)
-lr = c[2].select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1], key=state.TRAIN_LR)
+batch = c[1].select_slider("Batch size", tw.BATCHES, key=state.TRAIN_BATCH)
+lr = c[2].select_slider("Learning rate", tw.RATES, key=state.TRAIN_LR)
 opt = c[3].radio(
     "Optimiser",
-    ["adam", "sgd"],
+    tw.OPTIMISERS,
     key=state.TRAIN_OPT,
     horizontal=True,
     format_func={"adam": "Adam", "sgd": "SGD + momentum"}.get,
@@ -70,7 +70,7 @@ over = est > trainer.MAX_MINUTES * 60
 _.caption(f"About {est:.0f} s on this server" if est < 120 else f"About {est / 60:.0f} min on this server")
 if b1.button("Train", type="primary", key=state.TRAIN_START, disabled=bool(snap and snap.active) or over):
     try:
-        t = trainer.start(sid, ds, arch, cfg, owner=owner_token(), alive=job_views.alive_check())
+        t = trainer.start(sid, ds, arch, cfg, owner=student(), alive=job_views.alive_check())
         snap = t.snapshot()
         st.session_state[state.TRAIN_SAVED] = None
     except CnnvizError as e:
@@ -94,6 +94,8 @@ def live() -> None:
     s = job.snapshot()
     if s.status == "queued":
         st.info(job_views.waiting_text(s.position, s.wait_s))
+    elif s.status == "paused":
+        st.info(job_views.paused_text(s.position, s.wait_s, f"step {s.step} of {s.total_steps}"))
     eta = f" · about {s.eta:.0f} s left" if s.eta is not None else ""
     st.progress(min(1.0, s.fraction), text=f"Step {s.step} of {s.total_steps or '…'} · {s.seconds:.0f} s{eta}")
     loss, acc, right = st.columns([1, 1, 0.8])

@@ -298,3 +298,100 @@ BAD_LINKS: dict[str, dict[str, str]] = {
 # A view's link longer than a QR code holds (2,331 bytes at medium error correction): the
 # generic error box when its QR code was asked for, before issue 23.
 LONG_LINK = "http://127.0.0.1:8501/convolution?" + "&".join(f"p{i}=" + "9" * 40 for i in range(70))
+
+
+# ----------------------------------------------------------------- lessons (issue 24)
+def lesson_json(**top) -> bytes:
+    """A valid one-step lesson file, top-level fields replaced by ``top`` (None: removed)."""
+    import json
+
+    doc = {
+        "format": "cnnviz-lesson",
+        "version": 1,
+        "title": "A lesson",
+        "steps": [{"title": "Start", "note": "", "view": {"page": "", "params": {}}}],
+    }
+    doc.update(top)
+    return json.dumps({k: v for k, v in doc.items() if v is not None}).encode()
+
+
+def _step(**fields) -> dict:
+    return {"title": "A step", "view": {"page": "gradcam", "params": {"layer": "blocks.6"}}, **fields}
+
+
+# Lesson files the app and the CLI must refuse: name -> (bytes, words every message about it
+# has). Each is one problem, so each gives exactly one sentence.
+BAD_LESSONS: dict[str, tuple[bytes, str]] = {
+    "empty file": (b"", "not valid JSON"),
+    "binary (a PNG)": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "not text"),
+    "NUL inside the text": (b'{"format": "cnnviz-lesson"\x00}', "NUL"),
+    "not JSON": (b"title: my lesson\n", "not valid JSON"),
+    "nested 100,000 deep": (deep_json().replace(b"cnnviz-model/1", b"cnnviz-lesson"), "nested too deeply"),
+    "NaN in it": (b'{"format": "cnnviz-lesson", "version": NaN}', "NaN"),
+    "over 256 KB": (lesson_json(title="x" * (300 * 1024)), "256 KB"),
+    "another format": (b'{"format": "cnnviz-model/1"}', "not a CNN Explorer lesson"),
+    "a list, not an object": (b"[1, 2, 3]", "not a CNN Explorer lesson"),
+    "version 2": (lesson_json(version=2), "version must be 1"),
+    "no steps": (lesson_json(steps=[]), "at least one step"),
+    "101 steps": (lesson_json(steps=[_step()] * 101), "at most 100"),
+    "a title of 121 characters": (lesson_json(steps=[_step(title="t" * 121)]), "at most 120"),
+    "a note of 2,001 characters": (lesson_json(steps=[_step(note="n" * 2001)]), "at most 2,000"),
+    "a control character in a note": (lesson_json(steps=[_step(note="a\x1b[31mred")]), "control characters"),
+    "a line break in a title": (lesson_json(steps=[_step(title="two\nlines")]), "line breaks"),
+    "a right-to-left override in a title": (lesson_json(steps=[_step(title="abc\u202edcba")]), "control characters"),
+    "an image named by a number": (
+        lesson_json(steps=[_step(question={"kind": "pick_image", "prompt": "Which?", "options": [1, 2, 3, 4]})]),
+        "named as text",
+    ),
+    "a step with no view": (lesson_json(steps=[{"title": "x"}]), "the view must be"),
+    "a page the app does not have": (
+        lesson_json(steps=[_step(view={"page": "../../etc/passwd", "params": {}})]),
+        "not a page of this app",
+    ),
+    "a parameter the page does not have": (
+        lesson_json(steps=[_step(view={"page": "pooling", "params": {"eps": "2"}})]),
+        "has no link parameter `eps`",
+    ),
+    "a parameter's value that is a number": (
+        lesson_json(steps=[_step(view={"page": "features", "params": {"channel": 3}})]),
+        "must be text",
+    ),
+    "a parameter's value over 200 characters": (
+        lesson_json(steps=[_step(view={"page": "features", "params": {"layer": "a" * 201}})]),
+        "too long",
+    ),
+    "an image not in the gallery": (
+        lesson_json(steps=[_step(view={"page": "", "params": {"image": "<script>"}})]),
+        "not in the gallery",
+    ),
+    "an unknown field": (lesson_json(steps=[_step(html="<b>x</b>")]), "not a field"),
+    "a question of an unknown kind": (
+        lesson_json(steps=[_step(question={"kind": "essay", "prompt": "Why?"})]),
+        "kind must be one of",
+    ),
+    "a choice with one option": (
+        lesson_json(steps=[_step(question={"kind": "choice", "prompt": "Which?", "options": ["cat"]})]),
+        "2 to 6 options",
+    ),
+    "pick_image with 3 images": (
+        lesson_json(
+            steps=[
+                _step(question={"kind": "pick_image", "prompt": "Which?", "options": ["chelsea", "coffee", "rocket"]})
+            ]
+        ),
+        "4 options",
+    ),
+    "keep_own_photo that is not true/false": (lesson_json(steps=[_step(keep_own_photo="yes")]), "true or false"),
+}
+
+# Class codes typed or linked that name no class: the one sentence of ClassGone, with no
+# echo of what was typed unless it is a well-formed code.
+BAD_CLASS_CODES: dict[str, str] = {
+    "empty": "",
+    "well-formed, no such class": "ZZZZZZ",
+    "letters the codes never use (O, I, L, 0, 1)": "O1IL0O",
+    "too long": "K7F3QX" * 50,
+    "markup": "<img src=x onerror=alert(1)>",
+    "SQL": "' OR 1=1 --",
+    "NUL": "K7F\x003QX",
+}

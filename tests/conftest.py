@@ -19,6 +19,7 @@ def _isolated_user_models(tmp_path_factory):
     folder = tmp_path_factory.mktemp("user_models")
     os.environ["CNNVIZ_USER_MODELS"] = str(folder)
     os.environ["CNNVIZ_UPLOADS"] = str(tmp_path_factory.mktemp("uploads"))
+    os.environ["CNNVIZ_CLASSES"] = str(tmp_path_factory.mktemp("classes") / "classes.sqlite3")
     yield folder
 
 

@@ -8,9 +8,12 @@ def register(sub) -> None:
     add_model_args(p, required=True)
     p.add_argument("--layer", required=True, help="layer name, as `layers` lists it")
     p.add_argument("--channel", type=int, required=True, help="channel number")
-    p.add_argument("--pool", required=True, help="mnist5k, gallery, training:NAME or folder:PATH")
+    p.add_argument("--pool", required=True, help="mnist5k, fashion2k, gallery, training:NAME or folder:PATH")
     p.add_argument("--k", type=int, default=9, help="how many images (default 9)")
-    p.add_argument("--json", action="store_true", help='print [{"source", "index", "score", "box"}], best first')
+    p.add_argument("--per-photo", type=int, default=1, help="at most this many crops of one photo (0: any)")
+    p.add_argument(
+        "--json", action="store_true", help='print [{"source", "index", "score", "mean", "box"}], best first'
+    )
     p.set_defaults(func=run)
 
 
@@ -20,16 +23,17 @@ def run(args) -> int:
     from cnnviz.errors import CnnvizError
     from cnnviz.featvis import check_target
 
-    if args.k < 1:
-        raise CnnvizError("--k must be at least 1.")
+    if args.k < 1 or args.per_photo < 0:
+        raise CnnvizError("--k must be at least 1 and --per-photo at least 0.")
     lm = load_from_args(args)
     layer = check_target(catalogue(lm), args.layer, args.channel)
     part = examples.parse(args.pool)
     scores = examples.score_part(lm, part, [layer])
-    best = examples.top_k([part], [scores], layer, args.channel, lm.preprocess_spec.size, args.k)
+    per_photo = args.per_photo or None
+    best = examples.top_k([part], [scores], layer, args.channel, lm.preprocess_spec.size, args.k, per_photo)
     if args.json:
         print_json([e.as_dict() for e in best])
     else:
         for e in best:
-            print(f"{e.score:10.4g}  #{e.index:<5} {e.source}  box (top, left, bottom, right) {e.box}")
+            print(f"{e.score:10.4g} {e.mean:9.3g}  #{e.index:<5} {e.source}  box (top, left, bottom, right) {e.box}")
     return 0

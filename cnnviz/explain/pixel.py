@@ -8,12 +8,15 @@
 from __future__ import annotations
 
 import warnings
+from contextlib import nullcontext
 
 import torch
 from captum.attr import GuidedBackprop, GuidedGradCam, IntegratedGradients, Occlusion, Saliency
 from captum.attr._core.guided_backprop_deconvnet import _register_backward_hook
 from torch import nn
 
+from cnnviz import memguard, work_memory
+from cnnviz.catalogue import catalogue
 from cnnviz.explain.core import NO_MAP, ExplainError, Method, check_target, register
 from cnnviz.hooks import first_tensor, hooks
 from cnnviz.progress import counting_forwards
@@ -29,7 +32,8 @@ class PixelMethod(Method):
     kind = "pixel"
 
     def run(self, lm, x, target, layer, *, ig_steps, progress=None):
-        with lm.use() as model:
+        need = self.memory(lm, x, ig_steps)  # slow methods hold their memory with the guard while they run
+        with memguard.reserve(need, self.title) if need else nullcontext(), lm.use() as model:
             with torch.inference_mode():
                 logits = model(x)[0].float()  # (K,)
             check_target(target, logits.numel())
@@ -41,6 +45,10 @@ class PixelMethod(Method):
     def forwards(self, x: torch.Tensor, ig_steps: int) -> int:
         """Pictures (batch rows) ``attribute`` runs through the model: the progress bar's total."""
         return 1
+
+    def memory(self, lm, x: torch.Tensor, ig_steps: int) -> int:
+        """Bytes ``attribute`` may allocate, reserved with the guard (0: a fast method, none)."""
+        return 0
 
     def attribute(
         self, model: nn.Module, x: torch.Tensor, target: int, *, layer: str | None, spec: Preprocess, ig_steps: int
@@ -101,6 +109,11 @@ class SaliencyMap(PixelMethod):
         return attr.abs().amax(dim=0)  # Simonyan et al.: max |gradient| over colour channels
 
 
+def _area(lm, x: torch.Tensor) -> float:
+    """The input's area over the model's own (its layer catalogue's) input area."""
+    return x.shape[-2] * x.shape[-1] / lm.preprocess_spec.size**2
+
+
 def black_input(spec: Preprocess, like: torch.Tensor) -> torch.Tensor:
     """The all-black picture in normalised space, (0 − mean) / std per channel, shaped like ``like``."""
     return spec.normalize(torch.zeros_like(like))
@@ -123,11 +136,15 @@ class IntegratedGradientsMap(PixelMethod):
     def forwards(self, x, ig_steps):
         return ig_steps
 
+    def memory(self, lm, x, ig_steps):
+        return work_memory.integrated_gradients(catalogue(lm), x[0].numel(), ig_steps, IG_BATCH, _area(lm, x))
+
     def reduce(self, attr):
         return attr.sum(dim=0)  # completeness: the sum over pixels and channels is the score's change
 
 
 IG_BATCH = 8
+OCCLUSION_BATCH = 32  # hidden copies per forward
 
 
 def occlusion_window(size: int) -> tuple[int, int]:
@@ -160,11 +177,14 @@ class OcclusionMap(PixelMethod):
             strides=(c, stride, stride),
             baselines=0.0,
             target=target,
-            perturbations_per_eval=32,
+            perturbations_per_eval=OCCLUSION_BATCH,
         )
 
     def forwards(self, x, ig_steps):
         return 1 + occlusion_patches(x.shape[-1])  # captum first scores the unhidden picture
+
+    def memory(self, lm, x, ig_steps):
+        return work_memory.occlusion(catalogue(lm), x[0].numel(), OCCLUSION_BATCH, _area(lm, x))
 
     def reduce(self, attr):
         return attr.mean(dim=0)  # the same drop is written into every channel

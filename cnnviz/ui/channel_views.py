@@ -57,10 +57,11 @@ def has_channel(layer: LayerInfo, channel: object) -> bool:
 
 
 def channel_input(layer: LayerInfo) -> int:
-    """The channel number widget for ``layer`` (a value left by another layer is clipped)."""
+    """The channel number widget for ``layer``; with none chosen (or a number another layer
+    left that this one lacks) the channel most active on the current image."""
     n = layer.out_shape[0]
     if not has_channel(layer, st.session_state.get(state.CH_CHANNEL)):
-        st.session_state[state.CH_CHANNEL] = 0
+        st.session_state[state.CH_CHANNEL] = chan.most_active(loaders.captured((layer.name,))[layer.name])
     return int(st.number_input(f"Channel (0–{n - 1})", 0, n - 1, step=1, key=state.CH_CHANNEL))
 
 
@@ -213,8 +214,11 @@ def examples_panel(lm: LoadedModel, layer: LayerInfo, channel: int) -> None:
         pic = examples.example_picture(parts[e.part], e.index, spec, e.box)
         with col:
             st.image(pic.resize((96, 96), 0).convert("RGB"), width="stretch", alt=text)
-            st.text(f"{e.score:.3g}\n{_short(e.source)}")  # data: shown as text, never markdown
+            # data: shown as text, never markdown; the mean breaks ties at a ceiling (ReLU6's 6)
+            st.text(f"{e.score:.3g}\nmean {e.mean:.2g}\n{_short(e.source)}")
+    photos = examples.photos_in(parts)
     st.caption(
-        f"Best of {n} images, each cut to what its strongest unit sees ({layer.rf}×{layer.rf} px of the "
-        f"{spec.size}×{spec.size} input); the number is the channel's highest value on it."
+        f"Best of {n} images from {photos} photos, one crop per photo, each cut to "
+        f"{examples.window_text(layer.rf, spec.size)}. The first number is the channel's highest value on "
+        "it; equal ones are ranked by the second, its mean over the whole map."
     )

@@ -6,8 +6,9 @@ class for the cores and the interpreter's lock, and the class's clicks would slo
 (``bench load``'s hostile student, bench/hostile_class.py). app.py runs each page inside
 :func:`student_turn`: a student's other tabs wait until that run ends; the class, one
 session per student, never waits here. A fragment's own rerun (a job's poll every second)
-does not run app.py and is not gated. The gates are keyed by the browser's owner token
-(``cnnviz.ui.owner``): a browser without the cookie is a new student per session.
+does not run app.py and is not gated. The gates are keyed by whom fairness counts the
+session as (``cnnviz.ui.owner.student``: the browser's owner token; a client that keeps no
+cookies, by its address, so its many connections share one gate).
 """
 
 from __future__ import annotations

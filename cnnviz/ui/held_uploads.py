@@ -32,7 +32,7 @@ from streamlit.runtime.uploaded_file_manager import DeletedFile
 from cnnviz.training import class_folders
 from cnnviz.ui.upload_limits import caps, victims
 
-__all__ = ["CUT", "STORE", "Held", "HeldUploads", "take"]
+__all__ = ["CUT", "STORE", "Held", "HeldUploads", "let_go", "take"]
 
 CUT = (
     "Part of your upload was let go as it arrived, because the server's memory for uploads was full; "
@@ -122,7 +122,6 @@ def take(widget_key: str, kind: str) -> tuple[Held | None, str | None] | None:
     real = [f for f in files if not isinstance(f, DeletedFile)]
     if files and not real:
         return None  # no del: the widget's value is placeholders now, and stays equal (no callback)
-    del st.session_state[widget_key]  # its UploadedFile objects hold every byte
     ctx = get_script_run_ctx()
     holder = ctx.session_id if ctx is not None else ""
     held, why = None, None
@@ -133,8 +132,16 @@ def take(widget_key: str, kind: str) -> tuple[Held | None, str | None] | None:
     elif files:
         payload = [(f.name, f.getvalue()) for f in files] if kind == "folder" else files[0].getvalue()
         held = STORE.put(holder, kind, payload)
+    let_go(widget_key, real)
+    return held, why
+
+
+def let_go(widget_key: str, files: list) -> None:
+    """Drop the uploader ``widget_key``'s value and Streamlit's copies of ``files`` (its
+    UploadedFile objects, not placeholders), once their bytes were taken: each held every byte."""
+    del st.session_state[widget_key]
+    ctx = get_script_run_ctx()
     if Runtime.exists() and ctx is not None:
         mgr = Runtime.instance().uploaded_file_mgr
-        for f in real:
-            mgr.remove_file(holder, f.file_id)
-    return held, why
+        for f in files:
+            mgr.remove_file(ctx.session_id, f.file_id)

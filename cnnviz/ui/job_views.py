@@ -19,7 +19,7 @@ from cnnviz import jobs
 from cnnviz.errors import Stopped
 from cnnviz.ui import state
 from cnnviz.ui.loaders import Pending
-from cnnviz.ui.owner import owner_token
+from cnnviz.ui.owner import student
 
 POLL_S = 1.0  # s between a waiting or running job's polls (its heartbeat)
 
@@ -47,7 +47,7 @@ def alive_check() -> Callable[[], bool] | None:
 
 def submit(kind: str, key: Hashable, work: jobs.Work, **kwargs) -> jobs.Job:
     """Queue ``work`` for this student and tab (see :meth:`cnnviz.jobs.Engine.submit`)."""
-    return jobs.ENGINE.submit(owner_token(), tab_id(), kind, key, work, alive=alive_check(), **kwargs)
+    return jobs.ENGINE.submit(student(), tab_id(), kind, key, work, alive=alive_check(), **kwargs)
 
 
 def job_for(kind: str, key: Hashable | None = None) -> jobs.Job | None:
@@ -62,27 +62,41 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
+def _about(wait_s: float | None) -> str:
+    """ "; about 40 s" / "; about 3 min", or nothing when unknown."""
+    if wait_s is None:
+        return ""
+    return f"; about {max(1.0, wait_s):.0f} s" if wait_s < 120 else f"; about {wait_s / 60:.0f} min"
+
+
 def waiting_text(position: int | None, wait_s: float | None) -> str:
-    """Where a waiting job stands: "Waiting: 2nd in line; about 40 s"."""
+    """Where a waiting job stands: "Waiting: 2nd in line; about 40 s (...)"."""
     if position is None:
         return "Waiting for the server…"
     where = "next in line" if position == 1 else f"{ordinal(position)} in line"
-    if wait_s is None:
-        about = ""
-    elif wait_s < 120:
-        about = f"; about {max(1.0, wait_s):.0f} s"
+    return f"Waiting: {where}{_about(wait_s)} (long jobs run one per student, in turn)."
+
+
+def paused_text(position: int | None, wait_s: float | None, at: str) -> str:
+    """A job paused for a classmate: "Paused at 37 of 512 steps to let a classmate run; 1 ahead
+    (2nd in line); about 9 s. It goes on where it stopped." (``at``: how far it got)."""
+    if position is None:
+        where = "back soon"
+    elif position == 1:
+        where = "next in line"
     else:
-        about = f"; about {wait_s / 60:.0f} min"
-    return f"Waiting: {where}{about} (long jobs run one per student, in turn)."
+        where = f"{position - 1} ahead ({ordinal(position)} in line)"
+    return f"Paused at {at} to let a classmate run; {where}{_about(wait_s)}. It goes on where it stopped."
 
 
 def progress_text(snap: jobs.Snapshot, unit: str) -> str:
     """The bar's text: the place in line while waiting, else "12 of 256 steps" or "43 %"."""
+    done = f"{snap.fraction:.0%}" if unit == "%" else f"{snap.done} of {snap.total or '…'} {unit}"
     if snap.status == "queued":
         return waiting_text(snap.position, snap.wait_s)
-    if unit == "%":
-        return f"{snap.fraction:.0%}"
-    return f"{snap.done} of {snap.total or '…'} {unit}"
+    if snap.status == "paused":
+        return paused_text(snap.position, snap.wait_s, done)
+    return done
 
 
 def _live(kind: str, stop_key: str, unit: str) -> None:

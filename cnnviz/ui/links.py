@@ -44,12 +44,13 @@ from cnnviz.links import (  # noqa: F401 (re-exported for pages)
     numbers_param,
 )
 from cnnviz.sharing import default_store
-from cnnviz.ui import loaders, state
-from cnnviz.ui.owner import openable, owner_token
+from cnnviz.ui import held_photos, loaders, state
+from cnnviz.ui.owner import openable, student, visible_models
 from cnnviz.ui.share import locked, share_panel
 
 __all__ = [
     "Param",
+    "applied",
     "begin",
     "bool_param",
     "choice_param",
@@ -91,6 +92,7 @@ def begin(url_path: str) -> None:
     """Read the URL into the session when it is new to this session (see module docstring)."""
     ss = st.session_state
     _run.page, _run.spec, _run.applied, _run.problems, _run.quiet = url_path, {}, {}, [], False
+    _run.refused_model = None
     _run.began = True
     query = st.query_params.to_dict()
     too_long = L.query_too_long(query)
@@ -134,6 +136,11 @@ def _apply_globals(query: dict[str, str]) -> None:
     ss = st.session_state
     spec = _global_spec()
     values, problems = L.parse_params(spec, query)
+    if "model" in query and "model" not in values:
+        # another browser's private model or an unknown name: the default model, said once (end)
+        _run.refused_model = query["model"]
+        problems = [p for p in problems if not p.startswith("model ")]
+        ss[state.MODEL] = state.DEFAULT_MODEL
     for name, v in values.items():
         ss[spec[name].key] = v
     if "weights" in query:
@@ -165,7 +172,7 @@ def _apply_weights(raw: str) -> list[str]:
         return []
     if not shared_images().enabled:
         return ["this server does not share uploads, so the linked weights file is not here"]
-    path = uploads.find(digest, owner=owner_token())  # holds it for this student too
+    path = uploads.find(digest, owner=student())  # holds it for this student too
     if path is None:
         return [
             f"the weights file upload:{digest[:12]}… is not on this server "
@@ -188,6 +195,7 @@ def _apply_image(raw: str) -> list[str]:
                 data = sample_bytes(ref)
             except ImageError as e:
                 return [str(e).rstrip(".")]
+            held_photos.STORE.release(held_photos.holder())  # the gallery photo replaces it
             ss[state.IMAGE_SOURCE], ss[state.GALLERY] = state.SOURCE_GALLERY, ref
             ss[state.IMAGE_BYTES], ss[state.IMAGE_NAME], ss[state.IMAGE_REF] = data, ref, ref
         return []
@@ -200,7 +208,7 @@ def _apply_image(raw: str) -> list[str]:
     if data is None:
         return [f"the shared photo upload:{ref[:12]}… is not on this server (photos are kept for a limited time)"]
     ss[state.IMAGE_SOURCE] = state.SOURCE_UPLOAD
-    ss[state.IMAGE_BYTES], ss[state.IMAGE_NAME] = data, f"shared photo {ref[:8]}"
+    ss[state.IMAGE_BYTES], ss[state.IMAGE_NAME] = held_photos.keep(data), f"shared photo {ref[:8]}"
     ss[state.IMAGE_REF] = L.UPLOAD_PREFIX + ref
     return []
 
@@ -226,6 +234,11 @@ def page(**params: Param) -> None:
             ss.pop(k, None)
         ss[p.key] = v
         _run.applied[p.key] = (name, v)
+
+
+def applied() -> frozenset[str]:
+    """The session keys this run's link set (a page's own defaults must not overwrite them)."""
+    return frozenset(getattr(_run, "applied", {}))
 
 
 class PageEnd(Exception):  # noqa: N818 (not an error: the page is done)
@@ -278,13 +291,13 @@ def _image_param() -> str | None:
     """``image=`` for the session's picture: a gallery name, ``upload:<sha256>``, or None."""
     ss = st.session_state
     ref = ss.get(state.IMAGE_REF)
-    data = ss.get(state.IMAGE_BYTES)
-    if ref or data is None:
+    got = None if ref else loaders.current_image_bytes()
+    if got is None:
         return ref
     try:
         # the image the page decoded (cached by digest), not a second decode of the bytes
-        img = loaders.decoded_image(data, ss.get(state.IMAGE_NAME) or "image")
-        digest = shared_images().put(img, owner=owner_token())  # within this student's share
+        img = loaders.decoded_image(got[0], got[1])
+        digest = shared_images().put(img, owner=student())  # within this student's share
     except CnnvizError:
         return None
     if digest is None:
@@ -305,6 +318,8 @@ def current_params() -> dict[str, str]:
     if image:
         out["image"] = image
     out.update(L.format_params(getattr(_run, "spec", {}), ss))
+    if ss.get(state.FOLLOW_CODE) and not ss.get(state.FOLLOW_OWN):  # a follower's reload follows again
+        out["class"] = ss[state.FOLLOW_CODE]
     if ss.get(state.PRESENT):
         out["present"] = "1"
         if ss.get(state.LOCK):
@@ -325,9 +340,16 @@ def end(notice, share) -> None:
     ss = st.session_state
     problems = list(getattr(_run, "problems", []))
     spec = getattr(_run, "spec", {})
+    refused = getattr(_run, "refused_model", None)
+    dropped = []
     for key, (name, v) in getattr(_run, "applied", {}).items():
         if ss.get(key) != v and not _run.quiet:  # the page reset it: not a layer/channel/class this view has
-            problems.append(f"{name} {L.shown(spec[name].fmt(v))} does not exist for this model and choice")
+            dropped.append(f"{name} {L.shown(spec[name].fmt(v))}")
+    if refused is not None:  # what the fallback model lacks is said in the same sentence
+        title = next((i.title for i in visible_models() if i.name == ss.get(state.MODEL)), str(ss.get(state.MODEL)))
+        notice.warning(L.refused_model_message(refused, title, dropped), icon=":material/lock:")
+    else:
+        problems += [f"{d} does not exist for this model and choice" for d in dropped]
     if problems:
         notice.warning(L.problems_message(problems), icon=":material/link_off:")
     params = current_params()

@@ -30,9 +30,9 @@ from cnnviz.loaded_model import LoadedModel
 from cnnviz.model_cost import load_shared
 from cnnviz.pooling import layer_io
 from cnnviz.predict import predict
-from cnnviz.ui import state
+from cnnviz.ui import held_photos, state
 from cnnviz.ui.notices import weights_notice
-from cnnviz.ui.owner import check_openable, owner_token
+from cnnviz.ui.owner import check_openable, student
 from cnnviz.ui.process import model_replicas
 from cnnviz.ui.progress_bar import ProgressBar
 from cnnviz.zoo import SHIPPED_DIR, download_weights, user_models_dir
@@ -131,7 +131,7 @@ def loaded_model() -> LoadedModel:
         if isinstance(e, CheckpointError) and weights != st.session_state.get(state.WEIGHTS_LINKED):
             # a refused upload is not kept for this student (not one a link named); a
             # classmate's reference to the same content keeps it for them
-            uploads.discard(weights, owner_token())
+            uploads.discard(weights, student())
         st.stop()
     return lm
 
@@ -153,15 +153,18 @@ def decoded_image(data: bytes, name: str) -> Image.Image:
 
 def current_image_bytes() -> tuple[bytes, str, str] | None:
     """(bytes, file name, sha1 digest) of the session's image, or None."""
-    data = st.session_state.get(state.IMAGE_BYTES)
-    if data is None:  # an empty upload is b"" and gets its own message when decoded
+    got = held_photos.current()
+    if got is None:
         return None
-    return data, st.session_state.get(state.IMAGE_NAME) or "image", image_digest(data)
+    return got[0], st.session_state.get(state.IMAGE_NAME) or "image", got[1]
 
 
 def current_image() -> Image.Image:
     """The session's image (RGB), or an info/error box and a stopped page."""
     got = current_image_bytes()
+    if got is None and held_photos.dropped():
+        st.warning(held_photos.DROPPED)
+        st.stop()
     if got is None:
         st.info("Pick a photo in the sidebar: the gallery, your own upload, or the camera.")
         st.stop()

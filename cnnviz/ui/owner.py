@@ -19,7 +19,7 @@ import threading
 
 import streamlit as st
 
-from cnnviz import usermodels
+from cnnviz import owner_cookie, student_key, usermodels
 from cnnviz.errors import ModelError
 from cnnviz.loaded_model import ModelInfo
 from cnnviz.owner_cookie import COOKIE, is_token, new_token
@@ -60,6 +60,26 @@ def owner_token() -> str:
             unsafe_allow_javascript=True,
         )
     return token
+
+
+def student() -> str:
+    """Whom fairness counts this session as (the job queue, the page gate, the stores' shares):
+    the key the server's middleware handed it (:mod:`cnnviz.student_key`: the owner token, or
+    the address of a client that keeps no cookies); else, with no middleware in this process
+    (``streamlit run app.py``, AppTest), the owner token."""
+    key = st.session_state.get(state.STUDENT)
+    if key:
+        return key
+    value = None
+    if owner_cookie.INSTALLED.is_set():  # else a client could name its own key in the header
+        try:
+            value = st.context.headers.get(student_key.HEADER.decode())
+        except Exception:  # no browser behind this session
+            value = None
+    valid = isinstance(value, str) and (is_token(value) or value.startswith(student_key.ADDRESS))
+    key = value if valid else owner_token()
+    st.session_state[state.STUDENT] = key
+    return key
 
 
 def _warn_script_cookie() -> None:

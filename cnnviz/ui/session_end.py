@@ -9,9 +9,10 @@ freed heap: 100 sessions opened with a 20 MB query string took the server from 1
 :func:`watch` (app.py, every run) notes the session; one watcher thread per process looks
 every ``POLL_S`` seconds which noted sessions have disconnected (``Runtime.is_active_session``,
 thread-safe), sweeps then (:func:`cnnviz.reclaim.sweep`), and once a session has stayed
-away longer than Streamlit keeps it, gives back its Train upload (:mod:`held_uploads`). At
-every look it gives glibc's free heap back (:func:`cnnviz.reclaim.trim`: < 1 ms when there
-is none, 35-80 ms after a class's folder uploads).
+away longer than Streamlit keeps it, gives back its Train upload (:mod:`held_uploads`) and
+its photo (:mod:`held_photos`). At every look it gives glibc's free heap back
+(:func:`cnnviz.reclaim.trim`: < 1 ms when there is none, 35-80 ms after a class's folder
+uploads).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cnnviz import reclaim
-from cnnviz.ui import held_uploads
+from cnnviz.ui import held_photos, held_uploads
 
 __all__ = ["POLL_S", "look", "watch"]
 
@@ -62,6 +63,7 @@ def look(now: float | None = None) -> bool:
             elif now - away_since > kept_s:  # Streamlit has let it go: so does the app
                 del _seen[sid]
                 held_uploads.STORE.release(sid)
+                held_photos.STORE.release(sid)
                 ended = True
     return ended
 

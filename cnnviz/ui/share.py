@@ -1,4 +1,5 @@
-"""The Share panel and presenter mode: a view's link and QR code, the presenter toggles and style.
+"""The Share panel and presenter mode: a view's link and QR code, "Add this view to the lesson",
+the presenter toggles and style.
 
 ``links.end`` draws ``share_panel`` after each page; app.py calls ``presenter_style`` before it.
 """
@@ -14,10 +15,11 @@ import streamlit as st
 from cnnviz import links as L
 from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
+from cnnviz.lessons.format import NOT_VIEWS, LessonError
 from cnnviz.presenter import ROOT_PX
 from cnnviz.public_url import ENV as PUBLIC_ENV
 from cnnviz.public_url import PublicBase, lan_ipv4, public_base
-from cnnviz.ui import state
+from cnnviz.ui import lesson_store, state
 
 
 def locked() -> bool:
@@ -76,7 +78,7 @@ def qr_png(url: str, scale: int) -> bytes:
 # The code as large as the screen allows: beside the link on a wide screen, above it on a phone
 # (columns stack), never taller than the screen less the dialog's title and paddings: a fixed
 # 640 px ran below the fold at 1280×720. Fixed CSS, no data in it.
-_QR_CSS = """
+QR_CSS = """
 <style>
 [role="dialog"] [data-testid="stImage"] img {
   width: auto !important; max-width: 100%; max-height: calc(100dvh - 11rem); image-rendering: pixelated;
@@ -90,7 +92,7 @@ _QR_CSS = """
 
 @st.dialog("Scan to open this view", width="large")
 def _big_qr(url: str, warning: str | None = None) -> None:
-    st.html(_QR_CSS)
+    st.html(QR_CSS)
     code, text = st.columns([1, 1], vertical_alignment="center")
     try:
         code.image(qr_png(url, 12), alt=alt_text.qr(url))
@@ -118,6 +120,16 @@ def share_panel(page_path: str, params: dict[str, str]) -> None:
                 "Your photo is kept on this server so the link works for others here; "
                 "it is deleted after a while (see README)."
             )
+    if page_path not in NOT_VIEWS and st.button(
+        "Add this view to the lesson", key=state.LESSON_ADDED, icon=":material/playlist_add:", width="stretch"
+    ):
+        try:
+            added = f"Added as step {lesson_store.add_view(page_path, params)} of your lesson (the Lesson page)."
+        except LessonError as e:  # e.g. a lesson at its size limit
+            st.warning(str(e))
+        else:  # a toast at the top, where the teacher looks; the sidebar's line can be below the fold
+            st.toast(added, icon=":material/playlist_add_check:")
+            st.success(added)
     # the QR code is made only when asked for: on every run it cost ~25 ms and a picture
     if st.button("Show the QR code", key="link_big_qr", icon=":material/qr_code_2:", width="stretch"):
         _big_qr(url, base.warning)

@@ -8,9 +8,9 @@ import streamlit as st
 
 from cnnviz import uploads
 from cnnviz.gallery import SAMPLES, sample_bytes
-from cnnviz.ui import accept, state
+from cnnviz.ui import accept, held_photos, state
 from cnnviz.ui.loaders import store_upload
-from cnnviz.ui.owner import model_title, owner_token, visible_models
+from cnnviz.ui.owner import model_title, student, visible_models
 from cnnviz.ui.text import plain
 
 WEIGHTS_LABEL = {state.WEIGHTS_PRETRAINED: "Trained", state.WEIGHTS_RANDOM: "Random", state.WEIGHTS_FILE: "My file"}
@@ -21,7 +21,7 @@ def _on_weights_upload() -> None:
     f = st.session_state.get(state.WEIGHTS_UPLOAD)
     if accept.gone(f):
         return
-    st.session_state[state.WEIGHTS_PATH] = None if f is None else str(store_upload(f.getvalue(), f.name, owner_token()))
+    st.session_state[state.WEIGHTS_PATH] = None if f is None else str(store_upload(f.getvalue(), f.name, student()))
 
 
 def _model_picker() -> None:
@@ -58,7 +58,7 @@ def _model_picker() -> None:
         if linked and linked == st.session_state.get(state.WEIGHTS_PATH):  # no file in the uploader: say which
             st.caption(f"Using the weights file from the link: {plain(Path(linked).name, 80)}")
         used, budget = uploads.disk_usage()
-        mine, share = uploads.held_by(owner_token())
+        mine, share = uploads.held_by(student())
         st.caption(
             f"Uploaded weights on this server: {used >> 20} of {budget >> 20} MB, yours {mine >> 20} of "
             f"{share >> 20} MB (kept {uploads.UPLOAD_TTL_S / 3600:g} h; past your share, your oldest go)."
@@ -69,7 +69,9 @@ def _model_picker() -> None:
         st.caption(plain(info.description, 300))
 
 
-def _set_image(data: bytes | None, name: str | None, ref: str | None = None) -> None:
+def _set_image(data: bytes | held_photos.Photo | None, name: str | None, ref: str | None = None) -> None:
+    if not isinstance(data, held_photos.Photo):  # a gallery photo or a drawing: the held one goes
+        held_photos.STORE.release(held_photos.holder())
     st.session_state[state.IMAGE_BYTES] = data
     st.session_state[state.IMAGE_NAME] = name
     st.session_state[state.IMAGE_REF] = ref  # None: shared (upload:<sha256>) when a link is made
@@ -89,14 +91,13 @@ def use_sample(name: str) -> None:
 
 def _on_upload() -> None:
     f = st.session_state.get(state.UPLOAD)
-    if f is not None and not accept.gone(f):
-        _set_image(f.getvalue(), f.name)
+    if (photo := held_photos.take(state.UPLOAD)) is not None:
+        _set_image(photo, f.name)
 
 
 def _on_camera() -> None:
-    f = st.session_state.get(state.CAMERA)
-    if f is not None and not accept.gone(f):
-        _set_image(f.getvalue(), "camera.jpg")
+    if (photo := held_photos.take(state.CAMERA)) is not None:
+        _set_image(photo, "camera.jpg")
 
 
 def _on_source() -> None:
@@ -162,7 +163,7 @@ def _image_picker() -> None:
     else:
         st.camera_input("Take a photo", key=state.CAMERA, on_change=_on_camera)
     name = st.session_state.get(state.IMAGE_NAME)
-    if name:
+    if name and not held_photos.dropped():  # a dropped photo: the page asks for it again
         st.caption(f"Using: {SAMPLES[name].title if name in SAMPLES else plain(name, 80)}")
 
 

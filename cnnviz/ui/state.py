@@ -14,8 +14,9 @@ GALLERY = "gallery_choice"
 UPLOAD = "image_upload"
 CAMERA = "camera_photo"
 
-# the image every page works on, copied out of the widgets (an uploader forgets its file
-# when it is not rendered)
+# the image every page works on, taken out of the widgets (an uploader forgets its file
+# when it is not rendered): plain bytes for a gallery photo or a drawing, a held_photos.Photo
+# ticket for an upload, a camera shot or a linked photo (read it with held_photos.current())
 IMAGE_BYTES = "image_bytes"
 IMAGE_NAME = "image_name"
 IMAGE_REF = "image_ref"  # the image's name in links: a gallery name or "upload:<sha256>" (None: not yet shared)
@@ -150,6 +151,7 @@ TRAIN_SAVE_NAME = "train_save_name"
 TRAIN_SHARE = "train_share"  # share the saved model with the class (default: CNNVIZ_SHARE_MODELS)
 NAME_TAG = "model_name_tag"  # the random part of this session's default model names (results.name_tag)
 OWNER = "owner_token"  # this browser's owner token (cookie cnnviz_owner), see ui/owner.py
+STUDENT = "student_key"  # whom fairness counts this session as (ui/owner.student)
 TRAIN_SAVED = "train_saved_path"
 
 # Explanations (Grad-CAM, method comparison, adversarial pages)
@@ -189,6 +191,30 @@ CMP_LAYER_B = "cmp_layer_b"
 CMP_TARGET = "cmp_target"  # a class index both models know
 CMP_TARGET_FOR = "cmp_target_for"
 
+# lessons: the teacher's side (cnnviz/ui/lesson_store.py, lesson_builder.py, lesson_bar.py)
+LESSON_TEACHING = "lesson_teaching"  # the code of the class this browser teaches (None: none; absent: not looked up)
+LESSON_SHOW_QR = "lesson_show_qr"  # show the class's code and QR dialog on the next run
+LESSON_REV = "lesson_rev"  # grows when the draft changes shape: the builder's widgets start afresh
+LESSON_ADDED = "lesson_added"  # the Share panel's "Add this view" button (its message: the step's number)
+LESSON_REFUSED = "lesson_refused"  # (step index or None, sentence): the last edit the format refused
+LESSON_UPLOAD = "lesson_upload"  # the builder's lesson-file uploader
+LESSON_SHIPPED = "lesson_shipped"  # the ready-made lesson to start from
+# follow (cnnviz/ui/lesson_follow.py, lesson_questions.py): the class this session follows
+FOLLOW_CODE = "follow_code"  # the class code followed (None: none); links write it as ?class=
+FOLLOW_OWN = "follow_own"  # True: exploring on one's own (no poll; "Back to the teacher")
+FOLLOW_SEEN = "follow_seen"  # the class revision this session last showed
+FOLLOW_STEP = "follow_step"  # the step index it last showed
+FOLLOW_BEAT = "follow_beat"  # time.monotonic() of the last heartbeat
+FOLLOW_IMAGE = "follow_image"  # the image= a step last applied (any other upload is the student's own)
+FOLLOW_ENDED = "follow_ended"  # why following stopped (the class ended or expired), shown once
+FOLLOW_TYPED = "follow_typed"  # the "Join a class" box's text input
+FOLLOW_JOIN_ERROR = "follow_join_error"  # why the typed code was not joined (None: it was)
+FOLLOW_EXPLORE = "follow_explore"  # buttons
+FOLLOW_BACK = "follow_back"
+ASK_ANSWERED = "ask_answered"  # {(code, step): answer value} sent from this session
+ASK_ERROR = "ask_error"  # why the last answer was refused (the question closed meanwhile), shown once
+ASK_POINT = "ask_point"  # {(code, step): (x, y)} the point chosen on a click question, not yet sent
+
 # buttons (widget keys only: tests find them by these names)
 DOWNLOAD_WEIGHTS = "download_weights"  # the offline message's Download button
 DRAW_CANVAS = "draw_canvas"  # the sidebar's draw-a-digit canvas
@@ -217,6 +243,14 @@ _DEFAULTS = {
 
 # widget keys re-assigned at the top of every run (see init_state)
 _WIDGET_KEYS = (MODEL, WEIGHTS, IMAGE_SOURCE, GALLERY, PRESENT, LOCK)
+# The Train page's form: Streamlit forgets the state of widgets a run does not draw, so a
+# visit to another page reset it (Shapes, 8 epochs) under the last run's results. Re-assigned
+# at the top of every run like the sidebar's, once the page has set them.
+TRAIN_FORM = (
+    TRAIN_SOURCE, TRAIN_SIZE, TRAIN_GREY, TRAIN_ARCH, TRAIN_BLOCKS, TRAIN_WIDTH, TRAIN_KERNEL, TRAIN_ACT,
+    TRAIN_POOL, TRAIN_BN, TRAIN_DROPOUT, TRAIN_FLIP, TRAIN_ROT, TRAIN_SHIFT, TRAIN_BRIGHT, TRAIN_EPOCHS,
+    TRAIN_BATCH, TRAIN_LR, TRAIN_OPT,
+)  # fmt: skip
 
 
 def init_state() -> None:
@@ -230,3 +264,6 @@ def init_state() -> None:
             st.session_state[key] = value
     for key in _WIDGET_KEYS:
         st.session_state[key] = st.session_state[key]
+    for key in TRAIN_FORM:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]

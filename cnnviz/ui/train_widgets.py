@@ -23,7 +23,7 @@ from cnnviz.training import class_folders, datasets, imageset, shots
 from cnnviz.training.augment import Augment
 from cnnviz.training.augment import preview as aug_preview
 from cnnviz.training.recipes import recipe_for
-from cnnviz.ui import accept, held_uploads, present, state
+from cnnviz.ui import accept, held_uploads, links, present, state
 from cnnviz.ui.charts import labelled
 from cnnviz.ui.train_results import SPLIT_COLOURS
 
@@ -38,6 +38,40 @@ SOURCES = {
     "fashionmnist": "Fashion-MNIST (clothes, 10 classes)",
     "cifar10": "CIFAR-10 (torchvision)",
 }
+
+
+SIZES = (16, 28, 32, 48, 64)
+WIDTHS = (4, 6, 8, 12, 16, 32, 64)
+KERNELS = (1, 3, 5, 7)
+BATCHES = (16, 32, 64, 128, 256)
+RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1)
+OPTIMISERS = ("adam", "sgd")
+
+
+def form_params() -> dict[str, links.Param]:
+    """The Train form in the page's URL (``links.page(**form_params())``): a Train link
+    reproduces the data, architecture, augmentation and training choices."""
+    return {
+        "dataset": links.choice_param(state.TRAIN_SOURCE, SOURCES),
+        "size": links.choice_param(state.TRAIN_SIZE, SIZES),
+        "grey": links.bool_param(state.TRAIN_GREY),
+        "arch": links.choice_param(state.TRAIN_ARCH, archs.PRESETS),
+        "blocks": links.int_param(state.TRAIN_BLOCKS, 1, 6),
+        "width": links.choice_param(state.TRAIN_WIDTH, WIDTHS),
+        "kernel": links.choice_param(state.TRAIN_KERNEL, KERNELS),
+        "act": links.choice_param(state.TRAIN_ACT, archs.ACTIVATIONS),
+        "pool": links.choice_param(state.TRAIN_POOL, archs.POOLS),
+        "bn": links.bool_param(state.TRAIN_BN),
+        "dropout": links.float_param(state.TRAIN_DROPOUT, 0.0, 0.7),
+        "flip": links.bool_param(state.TRAIN_FLIP),
+        "rotate": links.float_param(state.TRAIN_ROT, 0.0, 45.0),
+        "shift": links.float_param(state.TRAIN_SHIFT, 0.0, 0.25),
+        "brightness": links.float_param(state.TRAIN_BRIGHT, 0.0, 0.5),
+        "epochs": links.int_param(state.TRAIN_EPOCHS, 1, 30),
+        "batch": links.choice_param(state.TRAIN_BATCH, BATCHES),
+        "lr": links.choice_param(state.TRAIN_LR, RATES),
+        "opt": links.choice_param(state.TRAIN_OPT, OPTIMISERS),
+    }
 
 
 # ------------------------------------------------------------------------------ data
@@ -119,10 +153,10 @@ def dataset_section() -> imageset.ImageDataset | None:
     size, channels = 28, 1
     if kind in ("shapes", "folder", "zip", "camera"):
         c1, c2 = st.columns(2)
+        st.session_state.setdefault(state.TRAIN_SIZE, 32)  # no value=: the key is re-assigned every run
         size = c1.select_slider(
             "Image size",
-            [16, 28, 32, 48, 64],
-            value=32,
+            SIZES,
             key=state.TRAIN_SIZE,
             help="Every image is resized and centre-cropped to this square.",
         )
@@ -231,8 +265,8 @@ def arch_section(ds: imageset.ImageDataset) -> dict | None:
         _on_preset()
     c = st.columns(4)
     blocks = c[0].slider("Conv blocks", 1, 6, key=state.TRAIN_BLOCKS)
-    width = c[1].select_slider("Channels (first block)", [4, 6, 8, 12, 16, 32, 64], key=state.TRAIN_WIDTH)
-    kernel = c[2].select_slider("Kernel size", [1, 3, 5, 7], key=state.TRAIN_KERNEL)
+    width = c[1].select_slider("Channels (first block)", WIDTHS, key=state.TRAIN_WIDTH)
+    kernel = c[2].select_slider("Kernel size", KERNELS, key=state.TRAIN_KERNEL)
     dropout = c[3].slider("Dropout", 0.0, 0.7, step=0.1, key=state.TRAIN_DROPOUT)
     c = st.columns(4)
     act = c[0].selectbox("Activation", list(archs.ACTIVATIONS), key=state.TRAIN_ACT)
@@ -273,23 +307,24 @@ def arch_section(ds: imageset.ImageDataset) -> dict | None:
 # ---------------------------------------------------------------------- augmentation
 def use_recipe(ds: imageset.ImageDataset) -> None:
     """New data: its own starting settings (cnnviz/training/recipes.py), set before the
-    architecture, augmentation and training widgets that show them are drawn."""
+    architecture, augmentation and training widgets that show them are drawn; a link's own
+    values of them stay."""
     if st.session_state.get(state.TRAIN_AUG_FOR) == ds.name:
         return
     r = recipe_for(ds.name)
-    st.session_state.update(
-        {
-            state.TRAIN_AUG_FOR: ds.name,
-            state.TRAIN_BN: r.batchnorm,
-            state.TRAIN_FLIP: r.augment.flip,
-            state.TRAIN_ROT: r.augment.rotate,
-            state.TRAIN_SHIFT: r.augment.shift,
-            state.TRAIN_BRIGHT: r.augment.brightness,
-            state.TRAIN_EPOCHS: r.epochs,
-            state.TRAIN_BATCH: r.batch_size,
-            state.TRAIN_LR: r.lr,
-        }
-    )
+    st.session_state[state.TRAIN_AUG_FOR] = ds.name
+    kept = links.applied()
+    recipe = {
+        state.TRAIN_BN: r.batchnorm,
+        state.TRAIN_FLIP: r.augment.flip,
+        state.TRAIN_ROT: r.augment.rotate,
+        state.TRAIN_SHIFT: r.augment.shift,
+        state.TRAIN_BRIGHT: r.augment.brightness,
+        state.TRAIN_EPOCHS: r.epochs,
+        state.TRAIN_BATCH: r.batch_size,
+        state.TRAIN_LR: r.lr,
+    }
+    st.session_state.update({k: v for k, v in recipe.items() if k not in kept})
 
 
 def augment_section(ds: imageset.ImageDataset) -> Augment:

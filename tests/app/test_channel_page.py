@@ -11,12 +11,15 @@ import torch
 from helpers import run, save_digits_model
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import example_pools, examples, featvis, jobs
+from cnnviz import examples, featvis, jobs, memguard, reclaim
+from cnnviz.capture import hooked_outputs
 from cnnviz.catalogue import catalogue, find_layer
+from cnnviz.images import load_sample
 from cnnviz.zoo import load_model
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGE = "pages/channel.py"
+MB = 1 << 20
 
 
 @pytest.fixture(autouse=True)
@@ -40,6 +43,11 @@ def open_page(model: str, layer: str, channel: str) -> AppTest:
     at.query_params["layer"] = layer
     at.query_params["channel"] = channel
     return run(at, model)
+
+
+def loaders_image(at: AppTest):
+    """The session's photo: the gallery sample it names (the default is a gallery photo)."""
+    return load_sample(at.session_state["gallery_choice"])
 
 
 def finish(at: AppTest, kind: str, model: str) -> None:
@@ -72,15 +80,17 @@ def test_zoo_model_link_featvis_examples_and_weights():
     run(at, "tinyvgg_mnist")
     finish(at, "examples", "tinyvgg_mnist")
     layer = find_layer(catalogue(lm), "features.2.act")
-    part = example_pools.mnist5k()
-    best = examples.top_k([part], [examples.score_part(lm, part, [layer])], layer, 3, 28, 9)
+    parts = [examples.parse(s) for s in examples.default_parts(lm)]
+    assert [p.key for p in parts] == ["mnist5k", "fashion2k"]  # Debian's Fashion-MNIST is installed here
+    best = examples.top_k(parts, [examples.score_part(lm, p, [layer]) for p in parts], layer, 3, 28, 9)
     shown = [t.value for t in at.text]
-    assert shown[:9] == [f"{e.score:.3g}\nmnist5k" for e in best]
+    assert shown[:9] == [f"{e.score:.3g}\nmean {e.mean:.2g}\n{e.source}" for e in best]
+    assert "Best of 7000 images from 7000 photos, one crop per photo" in texts(at)
 
     # another channel of the same layer: its top images are there at once (one pass for all)
     at.number_input(key="ch_channel").set_value(5)
     run(at, "tinyvgg_mnist")
-    assert len([t for t in at.text if t.value.endswith("mnist5k")]) == 9
+    assert len([t for t in at.text if t.value.endswith(("mnist5k", "fashion2k"))]) == 9
     assert at.query_params["channel"] == ["5"] or at.query_params["channel"] == "5"
 
 
@@ -88,7 +98,14 @@ def test_bad_links_get_a_warning():
     at = open_page("tinyvgg_mnist", "nope", "999")
     warnings = " ".join(w.value for w in at.warning)
     assert "layer `nope` does not exist" in warnings and "channel `999` does not exist" in warnings
-    assert at.number_input(key="ch_channel").value == 0
+    # the channel falls back to the one most active on the photo (the default layer's)
+    lm = load_model("tinyvgg_mnist", device="cpu")
+    layer = at.selectbox(key="ch_layer").value
+    x = lm.preprocess(loaders_image(at))
+    with lm.use() as model, torch.inference_mode(), hooked_outputs(model, [layer]) as store:
+        model(x)
+    means = store[layer][0].double().mean(dim=(1, 2))
+    assert at.number_input(key="ch_channel").value == int(means.argmax()) and means.max() > 0
 
 
 def test_one_channel_user_model_first_layer_filter_and_featvis(_isolated_user_models):
@@ -120,3 +137,26 @@ def test_network_and_feature_maps_offer_the_channel_page(page):
     at.query_params["channel"] = "5"
     run(at, "tinyvgg_mnist")
     assert "look for?" in at.button(key="ch_open").label
+
+
+def test_a_featvis_the_memory_guard_refuses_shows_its_sentence(monkeypatch):
+    """Issue 23: with other work in flight leaving no room, the queued feature visualisation
+    is refused by the guard, and the page shows the guard's sentence in the job's view (an
+    error box, no traceback); before, it ran past the budget."""
+    at = open_page("tinyvgg_mnist", "features.2.act", "4")
+    at.select_slider(key="ch_steps").set_value(32)
+    run(at, "tinyvgg_mnist")
+    reclaim.sweep(min_interval_s=0)  # the guard's own sweep before refusing then finds little
+    monkeypatch.setenv("CNNVIZ_MEMORY_BUDGET_MB", str((memguard.rss_bytes() >> 20) + 411))
+    with memguard.reserve(400 * MB, "a training"):  # 10 MB left: under any job's estimate
+        at.button(key="ch_featvis_start").click()
+        at.session_state["model_name"] = "tinyvgg_mnist"
+        at.run()
+        job = jobs.ENGINE.get(at.session_state["job_tab"], "featvis")
+        assert job is not None and job.join(timeout=120)
+    at.session_state["model_name"] = "tinyvgg_mnist"
+    at.run()
+    assert not at.exception, at.exception
+    said = [e.value for e in at.error]
+    assert len(said) == 1 and said[0].startswith("The server is busy (memory "), said
+    assert "so this feature visualisation cannot start right now; try again in a minute." in said[0]

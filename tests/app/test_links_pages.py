@@ -12,6 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz.gallery import sample_bytes
 from cnnviz.images import decode_image
+from cnnviz.ui import held_photos
+from cnnviz.ui.held_photos import HeldPhotos
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -50,7 +52,7 @@ def test_locked_choices_come_back_from_the_link():
     assert at.radio(key="feat_sort").value == "max" and at.query_params["sort"] == "max"
 
 
-def test_an_uploaded_photo_opens_from_its_link_in_another_session():
+def test_an_uploaded_photo_opens_from_its_link_in_another_session(monkeypatch):
     at = AppTest.from_file(APP, default_timeout=300)
     at.session_state["image_source"] = "Upload"
     at.run()
@@ -64,8 +66,14 @@ def test_an_uploaded_photo_opens_from_its_link_in_another_session():
     other = open_link("pages/home.py", image=ref)
     assert not other.warning, [w.value for w in other.warning]
     assert other.header[0].value == headline  # same prediction, same probability
-    shared = other.session_state["image_bytes"]
+    shared = held_photos.STORE.get(other.session_state["image_bytes"])  # the session holds a ticket
     np.testing.assert_array_equal(np.asarray(decode_image(shared)), np.asarray(decode_image(data)))
+    # the caps let the photo go from memory: it is on disk by its link, so it comes back from there
+    monkeypatch.setattr(held_photos, "STORE", HeldPhotos())
+    other.run()
+    assert not other.exception and not other.warning, [w.value for w in other.warning]
+    assert other.header[0].value == headline
+    assert held_photos.STORE.get(other.session_state["image_bytes"]) == shared
 
 
 def test_compare_models_pair_comes_from_the_link():

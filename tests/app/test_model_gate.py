@@ -18,13 +18,13 @@ from helpers import nav_pages, save_digits_model
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import model_cost, usermodels, zoo
-from cnnviz.links import NO_MODEL
+from cnnviz.links import NO_MODEL, PRIVATE_LINK
 from cnnviz.ui.owner import NOT_OPENABLE
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 ALICE, BOB = "a7" * 16, "b8" * 16
 # Pages that do not show the sidebar's model: Compare models has its own pickers, Train its own network.
-OWN_MODELS = ("pages/compare_models.py", "pages/train.py")
+OWN_MODELS = ("pages/compare_models.py", "pages/train.py", "pages/lesson.py")  # the Lesson page shows no model
 PRIVATE, NOBODYS = "alice_gate_private", "alice_gate_nobody"  # the second is never saved
 
 
@@ -80,7 +80,7 @@ def test_no_page_opens_a_private_model_from_a_presenter_link(private_model, load
     at = _open_link(BOB, page, model=PRIVATE, present="1", image="chelsea")
     assert PRIVATE not in loads, f"{page} loaded another browser's private model"
     assert at.session_state["model_name"] != PRIVATE
-    assert NO_MODEL in _texts(at), page  # said once, at the top
+    assert PRIVATE_LINK in _texts(at), page  # said once, at the top
     assert at.session_state["gallery_choice"] == "chelsea"  # the rest of the link still applies
 
 
@@ -109,7 +109,7 @@ def test_compare_models_refuses_it_in_either_column(private_model, loads):
 def test_the_owner_still_opens_it(private_model, loads):
     at = _open_link(ALICE, "pages/filters.py", model=PRIVATE, present="1")
     assert at.session_state["model_name"] == PRIVATE and not at.error
-    assert NO_MODEL not in _texts(at)
+    assert PRIVATE_LINK not in _texts(at) and NO_MODEL not in _texts(at)
 
 
 def test_a_private_name_and_an_unknown_one_get_the_same_answer_in_the_same_time(private_model, loads):

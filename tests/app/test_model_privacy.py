@@ -9,6 +9,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from cnnviz.links import PRIVATE_LINK
 from cnnviz.models.small_cnn import build_model, preset
 from cnnviz.training import results
 from cnnviz.usermodels import user_models_dir
@@ -61,3 +62,22 @@ def test_a_link_to_a_private_model_falls_back_for_others(alices_models):
     assert at.session_state["model_name"] == "efficientnet_lite0"
     at = _app(ALICE, model_name="alice_private")
     assert at.session_state["model_name"] == "alice_private"
+
+
+@pytest.mark.parametrize("name", ["alice_private", "nobody_has_this"])
+def test_a_feature_maps_link_to_a_private_or_unknown_model_says_so_in_one_sentence(alices_models, name):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.session_state["owner_token"] = BOB
+    at.run()
+    at.switch_page("pages/features.py")
+    at.query_params.update(model=name, layer="features.0.act", channel="3")
+    at.run()
+    assert not at.exception, at.exception
+    assert at.session_state["model_name"] == "efficientnet_lite0"
+    # one sentence: private or unknown alike (no existence oracle), the fallback named, and the
+    # layer the fallback lacks dropped in the same sentence, not "does not exist for this model"
+    assert [w.value for w in at.warning] == [
+        f"{PRIVATE_LINK} (`{name}`), so EfficientNet-Lite0 (ImageNet) is shown instead, without the link's layer "
+        "`features.0.act`, which it does not have."
+    ]
+    assert at.session_state["feat_channel"] == 3  # the rest of the view stays where it can

@@ -129,3 +129,52 @@ def test_greyscale_is_offered_only_where_it_changes_the_data():
     at.selectbox(key=state.TRAIN_SOURCE).set_value("zip").run()
     assert not at.exception
     assert state.TRAIN_GREY in [t.key for t in at.toggle]
+
+
+def _query(at: AppTest) -> dict[str, str]:
+    return {k: v[0] if isinstance(v, list) else v for k, v in at.query_params.items()}
+
+
+def test_the_form_survives_a_visit_to_another_page_and_goes_into_the_url():
+    at = open_train()
+    at.selectbox(key=state.TRAIN_SOURCE).set_value("mnist5k").run()
+    at.slider(key=state.TRAIN_EPOCHS).set_value(15).run()  # MNIST's recipe says 12
+    at.select_slider(key=state.TRAIN_LR).set_value(3e-3).run()
+    at.toggle(key=state.TRAIN_FLIP).set_value(True).run()
+    assert not at.exception
+    q = _query(at)
+    assert (q["dataset"], q["epochs"], q["lr"], q["flip"]) == ("mnist5k", "15", "0.003", "1")
+    batch = at.select_slider(key=state.TRAIN_BATCH).value
+    at.switch_page("pages/pooling.py").run()
+    assert not at.exception and state.TRAIN_EPOCHS not in [s.key for s in at.slider]
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert at.selectbox(key=state.TRAIN_SOURCE).value == "mnist5k"
+    assert at.slider(key=state.TRAIN_EPOCHS).value == 15
+    assert at.select_slider(key=state.TRAIN_LR).value == 3e-3
+    assert at.select_slider(key=state.TRAIN_BATCH).value == batch
+    assert at.toggle(key=state.TRAIN_FLIP).value is True
+
+
+def test_a_train_link_reproduces_the_form():
+    at = AppTest.from_file(str(APP), default_timeout=180)
+    at.run()
+    at.switch_page("pages/train.py")
+    at.query_params.update(dataset="digits", epochs="3", batch="128", arch="lenet", blocks="2", kernel="5", flip="1")
+    at.run()
+    assert not at.exception and not at.warning, [w.value for w in at.warning]
+    assert at.selectbox(key=state.TRAIN_SOURCE).value == "digits"
+    assert at.selectbox(key=state.TRAIN_ARCH).value == "lenet"
+    assert at.slider(key=state.TRAIN_BLOCKS).value == 2 and at.select_slider(key=state.TRAIN_KERNEL).value == 5
+    # the link's values win over the dataset's recipe, which sets the ones it does not name
+    assert at.slider(key=state.TRAIN_EPOCHS).value == 3 and at.select_slider(key=state.TRAIN_BATCH).value == 128
+    assert at.toggle(key=state.TRAIN_FLIP).value is True
+    q = _query(at)
+    assert (q["dataset"], q["epochs"], q["batch"], q["arch"], q["blocks"], q["kernel"]) == (
+        "digits",
+        "3",
+        "128",
+        "lenet",
+        "2",
+        "5",
+    )

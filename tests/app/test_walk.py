@@ -45,8 +45,8 @@ def test_page_renders_and_keeps_only_plain_data(page):
         assert _is_plain(value), f"{page}: session_state[{key!r}] holds a {type(value).__name__}"
 
 
-# The Train page trains a model of its own and never uses the sidebar's.
-@pytest.mark.parametrize("page", [p for p in PAGES if p != "pages/train.py"])
+# The Train page trains a model of its own and never uses the sidebar's; the Lesson page shows none.
+@pytest.mark.parametrize("page", [p for p in PAGES if p not in ("pages/train.py", "pages/lesson.py")])
 def test_random_weights_are_marked_on_every_page(page):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.session_state["weights_choice"] = "random"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -121,6 +124,14 @@ def reset_peak(pid: int) -> None:
     Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
+def decode_qr(png: bytes) -> list[str]:
+    """The texts of the QR codes in a PNG (zxing-cpp, a decoder independent of the app's segno)."""
+    import zxingcpp
+    from PIL import Image
+
+    return [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)).convert("L"))]
+
+
 def wait_idle(page, timeout: float = 60_000) -> None:
     """Wait until Streamlit has finished running the script (status widget gone)."""
     page.wait_for_timeout(300)
@@ -205,3 +216,75 @@ def click_picture(page, index: int, fx: float, fy: float) -> None:
     assert box and box["width"] > 0, "the clickable picture has no size"
     img.click(position={"x": box["width"] * fx, "y": box["height"] * fy})
     wait_idle(page)
+
+
+# ------------------------------------------------------------------ the classroom recipe (serve/)
+def nginx() -> str | None:
+    """Debian's nginx, or None."""
+    return shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+@contextlib.contextmanager
+def serve_lan(run: Path, env_extra: dict, processes: int = 2):
+    """serve/serve_lan.sh on loopback: nginx + TLS + ``processes`` app processes with sticky
+    sessions, its files in ``run``; yields the https base url, and stops it cleanly (asserted).
+    Skips (or fails under CNNVIZ_REQUIRE_BROWSER) without nginx."""
+    if nginx() is None:
+        if os.environ.get("CNNVIZ_REQUIRE_BROWSER"):
+            pytest.fail("Debian's nginx is not installed (make nginx)")
+        pytest.skip("nginx is not installed (apt-get install -y nginx)")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CNNVIZ_LISTEN": "127.0.0.1",
+        "CNNVIZ_SERVE_DIR": str(run),
+        "CNNVIZ_PYTHON": sys.executable,
+        "PATH": os.environ.get("PATH", "") + ":/usr/sbin:/sbin",
+        **env_extra,
+    }
+    out = open(run / "launcher.log", "wb")  # noqa: SIM115 - closed in finally
+    # Own process group: whatever the launcher leaves behind can be found and killed.
+    proc = subprocess.Popen(
+        ["bash", str(ROOT / "serve" / "serve_lan.sh"), str(processes), str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.time() + 180
+        while b"CNN Explorer: https://" not in (run / "launcher.log").read_bytes():
+            if proc.poll() is not None or time.time() > deadline:
+                pytest.fail("serve_lan.sh did not come up:\n" + (run / "launcher.log").read_text(errors="replace"))
+            time.sleep(0.5)
+        yield f"https://127.0.0.1:{port}"
+    finally:
+        proc.send_signal(signal.SIGTERM)  # the launcher's own clean stop (SIGQUIT to nginx ...)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(30)
+        stopped_cleanly = not _group_alive(proc.pid)
+        if not stopped_cleanly:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        out.close()
+        assert stopped_cleanly, "serve_lan.sh left processes running after SIGTERM"
+
+
+ROUTE_LINE = re.compile(
+    r'"(?P<method>\S+) (?P<path>\S+) [^"]*" (?P<status>\d+) upstream=(?P<up>\S+) route=(?P<route>\S+)'
+)
+
+
+def route_log(run: Path) -> list[dict]:
+    """nginx's access log of :func:`serve_lan` as dicts: method, path, status, up (the app
+    process), route (the sticky cookie)."""
+    return [m.groupdict() for m in map(ROUTE_LINE.search, (run / "access.log").read_text().splitlines()) if m]

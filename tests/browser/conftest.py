@@ -24,6 +24,15 @@ def app_url(_isolated_user_models):
     stop_server(proc)
 
 
+@pytest.fixture(scope="module")
+def lan_url(_isolated_user_models):
+    """A server of the module's own listening on every interface, as `make run` starts it: a
+    share or class QR code then names this machine's LAN address, which is opened for real."""
+    proc, url = start_server({"CNNVIZ_USER_MODELS": str(_isolated_user_models)}, address="0.0.0.0")
+    yield url
+    stop_server(proc)
+
+
 @pytest.fixture(scope="session")
 def browser():
     exe = chromium()

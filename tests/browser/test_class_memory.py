@@ -6,7 +6,9 @@ the server from the class.
   at the same moment: one load, the peak within one load's estimate, and the model stays;
 - 100 sessions opened with the largest query string the server accepts, then closed: their
   memory comes back; 20 MB query strings are refused at the door;
-- ten students' folder floods on Train: the server holds at most the upload cap.
+- ten students' folder floods on Train: the server holds at most the upload cap;
+- twelve students each with a big photo in the sidebar: the server holds at most the upload
+  cap of photos, and gives them back when the sessions end.
 
 After each, a classmate's upload and model load still work. Memory is the server process's
 VmRSS and VmHWM (/proc), the peak reset before each case. The budget is the issue's 2500 MB;
@@ -15,19 +17,25 @@ the upload caps are small so the flood stays cheap.
 
 from __future__ import annotations
 
+import io
 import os
+import struct
 import threading
 import time
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
 from browser_helpers import proc_status, reset_peak, start_server, stop_server
+from PIL import Image
 from websockets.exceptions import ConnectionClosed
 
 from bench.bench_load import photo
 from bench.load_client import AppSession
 from cnnviz.model_cost import estimate
 from cnnviz.ui import state
+from cnnviz.ui.held_photos import DROPPED
 from cnnviz.ui.held_uploads import CUT
 from cnnviz.ui.train_widgets import SOURCES
 
@@ -46,6 +54,7 @@ def server(tmp_path_factory):
             "CNNVIZ_MEMORY_BUDGET_MB": "2500",
             "CNNVIZ_UPLOAD_SESSION_MB": "60",
             "CNNVIZ_UPLOAD_TOTAL_MB": str(TOTAL_CAP_MB),
+            "STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": "5",  # closed sessions go soon after
         }
     )
     try:
@@ -190,3 +199,48 @@ def test_a_folder_upload_flood_stays_within_the_upload_cap(server):
     assert after <= (TOTAL_CAP_MB + 60) * MB
     assert peak <= (2 * TOTAL_CAP_MB + 150) * MB  # the cap in Streamlit's manager while uploading + held
     classmate_works(url, "SqueezeNet 1.1 (ImageNet)")
+
+
+def padded_photo(i: int, mb: int) -> tuple[str, bytes]:
+    """A 64×64 noisy PNG made ``mb`` MB big by a private chunk of noise (kept by the file,
+    skipped by decoders): the server holds the bytes while its decoded image stays tiny, so
+    what is measured is the photos' bytes."""
+    pixels = np.random.default_rng(i).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="PNG")
+    png, body = buf.getvalue(), os.urandom(mb * MB)
+    chunk = struct.pack(">I", len(body)) + b"noIs" + body + struct.pack(">I", zlib.crc32(b"noIs" + body))
+    return f"big_{i}.png", png[:33] + chunk + png[33:]  # after the signature and IHDR
+
+
+def test_big_photos_in_many_sessions_stay_within_the_upload_cap(server):
+    """Each session kept its photo's bytes in its state (and the uploader's value) beyond the
+    caps: 100 idle sessions with a 50 MB photo each could fill memory. Scaled: twelve sessions
+    each with a distinct 20 MB photo (240 MB) under a 120 MB cap. Before: +360 MB or more (the
+    upload manager's 120 MB and every session's copy)."""
+    proc, url = server
+    base = settled(proc.pid, 0, timeout=0)
+    sessions = []
+    for i in range(12):
+        s = AppSession(url, timeout=300)
+        s.open()
+        s.choose(state.IMAGE_SOURCE, state.SOURCE_UPLOAD)
+        run = s.upload(state.UPLOAD, *padded_photo(i, 20), mime="image/png")
+        assert not run.errors and "%" in run.text(), run.errors  # its own photo is predicted
+        sessions.append(s)
+    time.sleep(2 * 3.0)  # the session watcher's trims (session_end.POLL_S)
+    held = proc_status(proc.pid, "VmRSS") - base
+    runs = [s.rerun() for s in sessions]
+    for s in sessions:
+        s.close()
+    after = settled(proc.pid, base + 40 * MB, timeout=40) - base
+    print(
+        f"\n12 sessions x 20 MB photos (cap {TOTAL_CAP_MB} MB): +{held / MB:.0f} MB open, +{after / MB:.0f} MB closed"
+    )
+    assert held <= (TOTAL_CAP_MB + 60) * MB
+    assert after <= 40 * MB
+    # every session still sees its photo: the kept ones from memory, the ones let go from the
+    # copy its link keeps on disk (shared while the page ran), never "upload it again" here
+    for run in runs:
+        assert not run.errors and DROPPED not in run.text() and "%" in run.text(), run.errors
+    classmate_works(url)

@@ -30,6 +30,7 @@ ENV = {
     "CNNVIZ_SHARE_STUDENT_MB": "1",
     "CNNVIZ_MAX_JOBS": "1",
     "CNNVIZ_JOB_HEARTBEAT": "4",
+    "CNNVIZ_JOB_QUANTUM": "600",  # no time slices: only the closed tab can free the slot for bob
 }
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 
-from browser_helpers import click_picture, goto_page, no_exception, open_app, wait_idle
+from browser_helpers import click_picture, decode_qr, goto_page, no_exception, open_app, wait_idle
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 COL_W = 70  # the kernel editor's column width (widgets.kernel_editor)
@@ -122,16 +122,6 @@ def test_a_preprocessing_pixel_opens_the_same(app_url, browser):
     ctx.close()
 
 
-def _decode(png: bytes) -> list[str]:
-    """The texts of the QR codes in a PNG (zxing-cpp, an independent decoder)."""
-    import io
-
-    import zxingcpp
-    from PIL import Image
-
-    return [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)).convert("L"))]
-
-
 def test_the_share_qr_code_decodes_to_the_page_link(app_url, browser):
     """The Share control's QR code (the "Show the QR code" dialog) decodes to exactly the address
     bar's link, both as served and as drawn on the screen (a long link: an edited 5×5 kernel);
@@ -153,8 +143,8 @@ def test_the_share_qr_code_decodes_to_the_page_link(app_url, browser):
     img = pg.get_by_role("dialog").locator('[data-testid="stImage"] img')
     img.wait_for()
     served = pg.request.get(urllib.parse.urljoin(link, img.get_attribute("src"))).body()
-    assert _decode(served) == [link]
-    assert _decode(img.screenshot()) == [link]  # as shown on the screen
+    assert decode_qr(served) == [link]
+    assert decode_qr(img.screenshot()) == [link]  # as shown on the screen
     no_exception(pg)
     ctx.close()
 

@@ -4,38 +4,18 @@ owner cookie Secure, HttpOnly and SameSite=Strict."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import shutil
-import signal
-import socket
 import ssl
-import subprocess
-import sys
 import time
 import urllib.request
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from browser_helpers import no_exception, upload_photo, wait_idle
+from browser_helpers import no_exception, route_log, serve_lan, upload_photo, wait_idle
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
-LOG_LINE = re.compile(
-    r'"(?P<method>\S+) (?P<path>\S+) [^"]*" (?P<status>\d+) upstream=(?P<up>\S+) route=(?P<route>\S+)'
-)
-
-
-def _nginx() -> str | None:
-    return shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(url: str, timeout: float = 5) -> tuple[int, bytes]:
@@ -46,63 +26,12 @@ def _get(url: str, timeout: float = 5) -> tuple[int, bytes]:
         return r.status, r.read()
 
 
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def lan(tmp_path_factory, _isolated_user_models):
     """(https base url, run folder) of serve_lan.sh with 2 app processes; stopped at the end."""
-    if _nginx() is None:
-        if os.environ.get("CNNVIZ_REQUIRE_BROWSER"):
-            pytest.fail("Debian's nginx is not installed (make nginx)")
-        pytest.skip("nginx is not installed (apt-get install -y nginx)")
     run = tmp_path_factory.mktemp("serve")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "CNNVIZ_LISTEN": "127.0.0.1",
-        "CNNVIZ_SERVE_DIR": str(run),
-        "CNNVIZ_PYTHON": sys.executable,
-        "CNNVIZ_USER_MODELS": str(_isolated_user_models),
-        "PATH": os.environ.get("PATH", "") + ":/usr/sbin:/sbin",
-    }
-    out = open(run / "launcher.log", "wb")  # noqa: SIM115 - closed in finally
-    # Own process group: whatever the launcher leaves behind can be found and killed.
-    proc = subprocess.Popen(
-        ["bash", str(ROOT / "serve" / "serve_lan.sh"), "2", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"https://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 180
-        while b"CNN Explorer: https://" not in (run / "launcher.log").read_bytes():
-            if proc.poll() is not None or time.time() > deadline:
-                pytest.fail("serve_lan.sh did not come up:\n" + (run / "launcher.log").read_text(errors="replace"))
-            time.sleep(0.5)
+    with serve_lan(run, {"CNNVIZ_USER_MODELS": str(_isolated_user_models)}) as url:
         yield url, run
-    finally:
-        proc.send_signal(signal.SIGTERM)  # the launcher's own clean stop (SIGQUIT to nginx ...)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(30)
-        stopped_cleanly = not _group_alive(proc.pid)
-        if not stopped_cleanly:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-        out.close()
-        assert stopped_cleanly, "serve_lan.sh left processes running after SIGTERM"
-
-
-def _route_log(run: Path) -> list[dict]:
-    return [m.groupdict() for m in map(LOG_LINE.search, (run / "access.log").read_text().splitlines()) if m]
 
 
 def test_tls_and_sticky_hashing(lan):
@@ -114,7 +43,7 @@ def test_tls_and_sticky_hashing(lan):
     # Fresh visitors (no cookie) are spread over both processes ...
     for _ in range(20):
         _get(url + "/")
-    ups = {e["up"] for e in _route_log(run) if e["path"] == "/"}
+    ups = {e["up"] for e in route_log(run) if e["path"] == "/"}
     assert len(ups) == 2, f"20 new visitors all went to {ups}"
 
 
@@ -165,7 +94,7 @@ def test_upload_and_media_through_nginx(lan, browser):
     # Sticky: every request of this browser (page, websocket, upload, media) hit one process.
     # (nginx logs the websocket when it closes, just after ctx.close())
     for _ in range(40):
-        log = [e for e in _route_log(run) if e["route"] == cookies["cnnviz_route"]]
+        log = [e for e in route_log(run) if e["route"] == cookies["cnnviz_route"]]
         if any(e["path"] == "/_stcore/stream" for e in log):
             break
         time.sleep(0.25)

@@ -26,7 +26,7 @@ from streamlit.proto.Common_pb2 import FileUploaderState
 from bench.load_client import AppSession
 from cnnviz import usermodels
 from cnnviz.gallery import sample_bytes
-from cnnviz.links import NO_MODEL
+from cnnviz.links import PRIVATE_LINK
 from cnnviz.owner_cookie import COOKIE
 from cnnviz.ui.train_widgets import SOURCES
 
@@ -111,26 +111,33 @@ def _main_text(page) -> str:
     return page.inner_text('[data-testid="stMain"]')
 
 
-@pytest.mark.parametrize("path", ["", "filters"])
+@pytest.mark.parametrize("path", ["", "filters", "features"])
 def test_a_second_browsers_presenter_link_does_not_open_a_private_model(browser, app_url, private_model, path):
-    link = f"{app_url}/{path}?model={PRIVATE}&present=1&image=chelsea"
+    extra = "&layer=features.0.act&channel=3" if path == "features" else ""
+    link = f"{app_url}/{path}?model={PRIVATE}&present=1&image=chelsea{extra}"
     bob, alice = _context(browser, app_url, BOB), _context(browser, app_url, ALICE)
     try:
         page = _visit(bob, link)
+        page.locator('[data-testid="stAlert"]').filter(has_text=PRIVATE_LINK).first.wait_for()  # end of the run
+        wait_idle(page)
         text = _main_text(page)
-        assert f"model {PRIVATE} {NO_MODEL}" in text, text
+        said = f"{PRIVATE_LINK} ({PRIVATE}), so EfficientNet-Lite0 (ImageNet) is shown instead"
+        if path == "features":  # the layer the default model lacks: dropped in the same sentence
+            said += ", without the link's layer features.0.act, which it does not have."
+        assert said in text, text
+        assert "does not exist for this model" not in text
         assert TITLE not in page.content()
         sidebar = page.inner_text('[data-testid="stSidebar"]')
         assert "Presenter mode · efficientnet_lite0 · " in sidebar, sidebar  # the default model instead
         if path == "":
             assert "tabby" in text.lower() or "tiger cat" in text.lower(), text  # ImageNet's answer on the linked photo
-        else:
+        elif path == "filters":
             assert "features.0.conv" not in text  # the digits model's first conv is not shown
         no_exception(page)
 
         mine = _visit(alice, link)  # the owner's browser opens the same link
         text = _main_text(mine)
-        assert NO_MODEL not in text
+        assert PRIVATE_LINK not in text and "does not exist" not in text
         assert f"Presenter mode · {PRIVATE} · " in mine.inner_text('[data-testid="stSidebar"]')
         if path == "filters":
             assert "features.0.conv" in text, text
@@ -155,7 +162,7 @@ def test_the_private_name_and_an_unknown_name_answer_alike_in_the_same_time(brow
             for kind in list(names) if i % 2 else list(reversed(names)):
                 t0 = time.perf_counter()
                 page.goto(f"{app_url}/?model={names[kind]}&present=1")
-                warning = page.locator('[data-testid="stAlert"]').filter(has_text=NO_MODEL).first
+                warning = page.locator('[data-testid="stAlert"]').filter(has_text=PRIVATE_LINK).first
                 warning.wait_for()
                 page.get_by_text("forward pass").first.wait_for()
                 wait_idle(page)

@@ -7,28 +7,21 @@ The server listens on every interface, as `make run` starts it, so that the QR c
 
 from __future__ import annotations
 
-import io
 import re
 import urllib.parse
 import urllib.request
 
 import pytest
-from browser_helpers import no_exception, start_server, stop_server, wait_idle
+from browser_helpers import decode_qr, no_exception, wait_idle
 from helpers import nav_pages
-from PIL import Image
 
 from cnnviz.public_url import is_loopback
 
-PAGES = nav_pages(url=True)  # (URL path, menu title)
+# (URL path, menu title) of the pages that show a picture: the Lesson page shows none (its own
+# screens are checked in test_lesson_teach_browser.py)
+PAGES = [(path, title) for path, title in nav_pages(url=True) if path != "lesson"]
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
 PROJECTOR = {"viewport": {"width": 1280, "height": 720}}
-
-
-@pytest.fixture(scope="module")
-def lan_url(_isolated_user_models):
-    proc, url = start_server({"CNNVIZ_USER_MODELS": str(_isolated_user_models)}, address="0.0.0.0")
-    yield url
-    stop_server(proc)
 
 
 @pytest.fixture
@@ -237,13 +230,6 @@ def test_colour_scales_read_low_to_high_at_every_width(lan_url, screen, opts):
     assert any("from negative (dark blue) through 0 (white) to positive (dark red)" in x for x in seen)
 
 
-def _decode(png: bytes) -> list[str]:
-    """The texts of the QR codes in a PNG (zxing-cpp, an independent decoder)."""
-    import zxingcpp
-
-    return [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)).convert("L"))]
-
-
 def _dialog_fits(pg) -> tuple[dict, dict]:
     vw, vh = pg.viewport_size["width"], pg.viewport_size["height"]
     dialog = pg.get_by_role("dialog")
@@ -270,7 +256,7 @@ def test_the_qr_dialog_fits_and_opens_on_the_servers_lan_address(lan_url, screen
     pg.get_by_role("button", name="Show the QR code").click()
     d, q = _dialog_fits(pg)
     print(f"\nQR dialog at {pg.viewport_size}: dialog {d}, code {q['width']:.0f} px")
-    (text,) = _decode(pg.get_by_role("dialog").locator('[data-testid="stImage"] img').screenshot())
+    (text,) = decode_qr(pg.get_by_role("dialog").locator('[data-testid="stImage"] img').screenshot())
     shown, here = urllib.parse.urlsplit(text), urllib.parse.urlsplit(pg.url)
     assert not is_loopback(shown.hostname) and shown.port == here.port
     assert (shown.path, urllib.parse.parse_qs(shown.query)) == (here.path, urllib.parse.parse_qs(here.query))
@@ -289,5 +275,5 @@ def test_the_qr_dialog_warns_when_students_cannot_reach_the_server(app_url, scre
     _dialog_fits(pg)
     warning = pg.get_by_role("dialog").get_by_text("Students cannot open this link")
     assert warning.is_visible() and "--server.address 0.0.0.0" in warning.inner_text()
-    (text,) = _decode(pg.get_by_role("dialog").locator('[data-testid="stImage"] img').screenshot())
+    (text,) = decode_qr(pg.get_by_role("dialog").locator('[data-testid="stImage"] img').screenshot())
     assert urllib.parse.urlsplit(text).hostname == "127.0.0.1"

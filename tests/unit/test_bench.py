@@ -31,3 +31,11 @@ def test_paired_ratios_are_round_by_round():
     assert calls == ["a", "b"] + ["a", "b", "b", "a", "a", "b", "b", "a"]  # warm-up, then the order rotates
     assert set(med) == {"a", "b"} and all(len(v) == 4 for v in times.values())
     assert ratios({"a": [2.0, 3.0], "b": [1.0, 2.0]}, "a", "b") == [2.0, 1.5]
+
+
+def test_lesson_propagation_counts_a_move_never_shown_as_infinitely_late():
+    from bench.bench_lessons import Follower, Move, propagation
+
+    moves = [Move(0, 1, 100.0), Move(1, 2, 105.0)]
+    fast, slow = Follower(shown={0: 100.5, 1: 106.25}), Follower(shown={1: 109.0})  # slow never showed move 0
+    assert propagation([fast, slow], moves) == [0.5, float("inf"), 1.25, 4.0]

@@ -4,6 +4,7 @@ errors as one line; and where a channel's weights come from."""
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -15,7 +16,7 @@ from cnnviz import channel as chan
 from cnnviz import jobs
 from cnnviz.catalogue import catalogue, find_layer
 from cnnviz.errors import CnnvizError, Stopped
-from cnnviz.ui.job_views import ordinal, waiting_text
+from cnnviz.ui.job_views import ordinal, paused_text, waiting_text
 from cnnviz.zoo import load_model
 
 
@@ -109,7 +110,8 @@ def test_one_running_job_per_student_even_with_free_slots():
     f.open("b0", b0)
 
 
-def test_a_waiting_student_is_told_their_place_and_about_how_long(engine):
+def test_a_waiting_student_is_told_their_place_and_about_how_long():
+    engine = jobs.Engine(slots=1, heartbeat_s=300, grace_s=300, quantum_s=math.inf)  # jobs run to their end
     f = Fake()
     # no progress reported: the queue goes by the estimates alone
     running = engine.submit("ann", "t1", "train", 0, f.work("a0", report=False), estimate=30.0)
@@ -251,3 +253,7 @@ def test_what_a_waiting_student_reads():
     assert waiting_text(1, 0.2).startswith("Waiting: next in line; about 1 s")
     assert waiting_text(5, 600).startswith("Waiting: 5th in line; about 10 min")
     assert waiting_text(3, None).startswith("Waiting: 3rd in line (")
+    assert paused_text(3, 9.2, "37 of 512 steps") == (
+        "Paused at 37 of 512 steps to let a classmate run; 2 ahead (3rd in line); about 9 s. It goes on where it stopped."
+    )
+    assert paused_text(1, None, "5 %").startswith("Paused at 5 % to let a classmate run; next in line. ")

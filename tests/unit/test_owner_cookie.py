@@ -1,5 +1,5 @@
 """The owner cookie's middleware (cnnviz/owner_cookie.py) in ASGI terms, without a server:
-what the app behind it sees, and what the websocket handshake's reply carries."""
+what the app behind it sees, and what a page's or the websocket handshake's reply carries."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from starlette.requests import HTTPConnection
 
-from cnnviz.owner_cookie import COOKIE, MAX_AGE_S, OwnerCookie, is_token, request_token
+from cnnviz import student_key
+from cnnviz.owner_cookie import COOKIE, MAX_AGE_S, NAV_COOKIE, OwnerCookie, is_token, request_token
 
 ALICE = "a1" * 16
 
 
-def _run(scope: dict) -> tuple[dict, list[dict]]:
+def _run(scope: dict, content_type: bytes = b"text/html") -> tuple[dict, list[dict]]:
     """(the scope the app saw, the messages sent back) for one connection through the middleware."""
     seen: dict = {}
     sent: list[dict] = []
@@ -24,7 +25,7 @@ def _run(scope: dict) -> tuple[dict, list[dict]]:
         if scope["type"] == "websocket":
             await send({"type": "websocket.accept", "subprotocol": "streamlit", "headers": [(b"x-a", b"1")]})
         else:
-            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]})
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", content_type)]})
 
     async def receive():
         return {"type": "websocket.connect"}
@@ -38,13 +39,40 @@ def _run(scope: dict) -> tuple[dict, list[dict]]:
     return seen, sent
 
 
-def _ws(headers: list[tuple[bytes, bytes]], scheme: str = "ws") -> dict:
-    return {"type": "websocket", "scheme": scheme, "path": "/_stcore/stream", "headers": headers}
+def _ws(headers: list[tuple[bytes, bytes]], scheme: str = "ws", client=("10.0.0.7", 50123)) -> dict:
+    return {"type": "websocket", "scheme": scheme, "path": "/_stcore/stream", "headers": headers, "client": client}
+
+
+def _page(headers: list[tuple[bytes, bytes]], path: str = "/", method: str = "GET") -> dict:
+    return {
+        "type": "http",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "headers": headers,
+        "client": ("10.0.0.7", 1),
+    }
+
+
+def _cookies(sent: list[dict]) -> dict[str, str]:
+    """The reply's Set-Cookie values by cookie name."""
+    values = [v.decode() for k, v in sent[0]["headers"] if k == b"set-cookie"]
+    return {v.split("=", 1)[0]: v for v in values}
 
 
 def _set_cookie(sent: list[dict]) -> str:
-    values = [v.decode() for k, v in sent[0]["headers"] if k == b"set-cookie"]
-    assert len(values) == 1, sent
+    """The owner cookie's Set-Cookie; the Lax one carries the same token."""
+    got = _cookies(sent)
+    assert set(got) == {COOKIE, NAV_COOKIE}, sent
+    token = got[COOKIE].split(";")[0].split("=")[1]
+    assert got[NAV_COOKIE] == got[COOKIE].replace(COOKIE, NAV_COOKIE, 1).replace("SameSite=Strict", "SameSite=Lax")
+    assert token == got[NAV_COOKIE].split(";")[0].split("=")[1]
+    return got[COOKIE]
+
+
+def _student(seen: dict) -> str:
+    values = [v.decode() for k, v in seen["headers"] if k == student_key.HEADER]
+    assert len(values) == 1
     return values[0]
 
 
@@ -55,13 +83,15 @@ def test_a_browser_without_the_cookie_gets_a_fresh_token_from_the_handshake():
     assert HTTPConnection(seen).cookies["_streamlit_xsrf"] == "2|a|b|c"  # the other cookies untouched
     assert (b"x-a", b"1") in sent[0]["headers"]  # Streamlit's own reply headers kept
     assert _set_cookie(sent) == f"{COOKIE}={token}; Max-Age={MAX_AGE_S}; Path=/; HttpOnly; SameSite=Strict"
+    assert _student(seen) == "address:10.0.0.7"  # a client that keeps no cookies: fairness by its address
 
 
 def test_the_browsers_own_token_is_kept_and_set_again_with_the_attributes():
     headers = [(b"cookie", f"a=1; {COOKIE}={ALICE}".encode())]
     seen, sent = _run(_ws(headers))
-    assert seen["headers"] == headers  # nothing added: the app reads the browser's own
+    assert seen["headers"][:-1] == headers  # only the student key added: the app reads the browser's own
     assert _set_cookie(sent).startswith(f"{COOKIE}={ALICE}; ") and "HttpOnly" in _set_cookie(sent)
+    assert _student(seen) == ALICE
 
 
 @pytest.mark.parametrize("bad", ["", "A1" * 16, "a1" * 15, "zz" * 16, ALICE + "0", '"' + ALICE + '"x'])
@@ -89,13 +119,54 @@ def test_secure_exactly_when_served_over_https(scheme, forwarded, secure):
     assert _set_cookie(sent).endswith("; Secure") == secure
 
 
+def test_a_page_sets_the_cookie_so_the_first_websocket_carries_it():
+    seen, sent = _run(_page([(b"host", b"x")], path="/predict"))
+    token = _set_cookie(sent).split(";")[0].split("=")[1]
+    assert is_token(token) and "SameSite=Strict" in _cookies(sent)[COOKIE]
+    # the websocket that page opens carries it: the same student, no fresh token
+    seen, sent = _run(_ws([(b"cookie", f"{COOKIE}={token}; {NAV_COOKIE}={token}".encode())]))
+    assert _student(seen) == token and _set_cookie(sent).startswith(f"{COOKIE}={token};")
+    # the page again (a reload) renews the same token
+    _, sent = _run(_page([(b"cookie", f"{COOKIE}={token}".encode())]))
+    assert _set_cookie(sent).startswith(f"{COOKIE}={token};")
+
+
+def test_a_link_from_another_site_never_replaces_the_students_token():
+    # a browser that has both cookies: only the Lax one comes with the link; the same token goes back
+    _, sent = _run(_page([(b"cookie", f"{NAV_COOKIE}={ALICE}".encode()), (b"sec-fetch-site", b"cross-site")]))
+    assert _set_cookie(sent).startswith(f"{COOKIE}={ALICE};")
+    # one that has only the Strict cookie (set before the Lax one existed): nothing Strict is set
+    _, sent = _run(_page([(b"sec-fetch-site", b"cross-site")]))
+    assert set(_cookies(sent)) == {NAV_COOKIE}
+    fresh = _cookies(sent)[NAV_COOKIE].split(";")[0].split("=")[1]
+    # its websocket brings the Strict one: the student's own token wins, and both cookies say so
+    seen, sent = _run(_ws([(b"cookie", f"{NAV_COOKIE}={fresh}; {COOKIE}={ALICE}".encode())]))
+    assert _student(seen) == ALICE and request_token(seen["headers"]) == ALICE
+    assert _set_cookie(sent).startswith(f"{COOKIE}={ALICE};")
+    # a new browser that came by a link: the Lax cookie's token becomes its owner token
+    seen, sent = _run(_ws([(b"cookie", f"{NAV_COOKIE}={fresh}".encode())]))
+    assert _student(seen) == fresh and request_token(seen["headers"]) == fresh
+    assert _set_cookie(sent).startswith(f"{COOKIE}={fresh};")
+
+
+def test_a_student_key_the_client_sends_itself_is_dropped():
+    forged = [(student_key.HEADER, ALICE.encode()), (b"cookie", b"x=1")]
+    seen, _ = _run(_ws(forged))
+    assert _student(seen) == "address:10.0.0.7"
+    seen, _ = _run(_ws([*forged, (b"cookie", f"{COOKIE}={'b2' * 16}".encode())]))
+    assert _student(seen) == "b2" * 16
+
+
 def test_other_requests_pass_untouched():
-    scope = {"type": "http", "scheme": "http", "path": "/", "headers": [(b"cookie", b"x=1")]}
-    seen, sent = _run(scope)
-    assert seen["headers"] == [(b"cookie", b"x=1")]
-    assert not any(k == b"set-cookie" for k, _ in sent[0]["headers"])
+    for scope, kind in (
+        (_page([(b"cookie", b"x=1")], path="/_stcore/health"), b"text/plain"),  # not a page
+        (_page([(b"cookie", b"x=1")], method="POST"), b"text/html"),
+    ):
+        seen, sent = _run(scope, kind)
+        assert seen["headers"] == scope["headers"]
+        assert not any(k == b"set-cookie" for m in sent for k, _ in m.get("headers", ()))
 
 
 def test_tokens_are_128_random_bits():
-    tokens = {_run(_ws([]))[0]["headers"][-1][1] for _ in range(200)}
-    assert len(tokens) == 200
+    tokens = {request_token(_run(_ws([]))[0]["headers"]) for _ in range(200)}
+    assert len(tokens) == 200 and all(is_token(t) for t in tokens)

@@ -1,0 +1,290 @@
+"""Lessons (issue 24): a class follows the teacher, who moves every 5 s, while the usual load
+walk (bench/bench_load.py: upload → Feature maps → Grad-CAM) runs in other sessions.
+
+One fresh server with a class store of its own (``CNNVIZ_CLASSES``). In order:
+
+1. alone: ``N_ALONE`` walks one after another (photos of their own): the reference latency;
+2. floor: the teacher moves the class every ``MOVE_S`` for ``QUIET_S`` s, nobody following:
+   the server's CPU per second;
+3. idle class: ``N_FOLLOWERS`` protocol clients open ``?class=CODE`` and follow for
+   ``QUIET_S`` s while the teacher stays on a step: what polls and heartbeats cost;
+4. quiet class: the teacher moves every ``MOVE_S`` for ``QUIET_S`` s; the server's CPU per
+   second less the floor, over the followers, is what one follower costs (its polls,
+   heartbeats and the page run of each new step);
+5. busy class: they go on following while ``N_SESSIONS`` students arrive over ``RAMP_S`` s
+   and walk.
+
+The teacher is the class store itself (``ClassStore.move`` on the server's file: what the
+teacher's Next button calls). Propagation runs from that call's return to the end of the
+follower's page run whose URL holds the new step's whole view; a move a follower never
+showed before the next one counts as infinitely late. A follower polls as a browser's timer
+does: each ``st.fragment(run_every=...)`` every ``POLL_S`` (``AppSession.poll``).
+``CNNVIZ_LESSON_FOLLOWERS`` (default 30), ``CNNVIZ_LESSON_QUIET_S`` (default 30) and bench
+load's ``CNNVIZ_LOAD_SESSIONS`` / ``CNNVIZ_LOAD_RAMP`` change the sizes (smaller: a cheaper
+check, not the target's measurement).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import numpy as np
+
+from bench import Row, target
+from bench.bench_load import N_SESSIONS, RAMP_S, TARGET_P95, THINK_S, _pages, server_cpu, walk
+from bench.load_client import AppSession
+from cnnviz.lessons.format import Lesson, shipped_lessons
+from cnnviz.lessons.store import ClassStore
+from cnnviz.ui.lesson_follow import POLL_S
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+from browser_helpers import start_server, stop_server  # noqa: E402
+
+N_FOLLOWERS = int(os.environ.get("CNNVIZ_LESSON_FOLLOWERS", "30"))
+QUIET_S = float(os.environ.get("CNNVIZ_LESSON_QUIET_S", "30"))
+N_ALONE = min(6, N_SESSIONS)  # one lone walk per photo of the load walk
+MOVE_S = 5.0
+LESSON = "Inside a CNN, from the input to the classes"  # 8 steps over 7 pages
+TEACHER = "bench-teacher-" + "0" * 18
+TARGET_PROPAGATION_S = 2.0
+
+
+@dataclass
+class Move:
+    number: int
+    step: int
+    at: float  # time.monotonic() when ClassStore.move returned
+
+
+@dataclass
+class Follower:
+    """One follower: when each move's view showed (move number -> monotonic time), errors."""
+
+    shown: dict[int, float] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+class Teacher:
+    """Moves the class to the next step every MOVE_S seconds (after the last, the first)."""
+
+    def __init__(self, store: ClassStore, code: str, lesson: Lesson):
+        self.store, self.code, self.lesson = store, code, lesson
+        self.moves: list[Move] = []
+        self.moving = threading.Event()  # cleared: the teacher talks, the class stays on its step
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        step = 0
+        while not self._stop.wait(MOVE_S):
+            if not self.moving.is_set():
+                continue
+            step = (step + 1) % len(self.lesson.steps)
+            self.store.move(self.code, TEACHER, step)
+            self.moves.append(Move(len(self.moves), step, time.monotonic()))
+
+    def start(self) -> Teacher:
+        self._t.start()
+        return self
+
+    def stop(self) -> None:
+        self.moving.set()
+        self._stop.set()
+        self._t.join()
+
+
+def _showing(s: AppSession, lesson: Lesson, move: Move) -> bool:
+    """Whether the session's URL holds the whole view of ``move``'s step."""
+    query = dict(parse_qsl(s.query_string))
+    return all(query.get(k) == v for k, v in lesson.steps[move.step].view.params.items())
+
+
+def follow(url: str, code: str, teacher: Teacher, stop: threading.Event, delay: float = 0.0) -> Follower:
+    """A student who opened the class's link: poll as the browser would until ``stop``."""
+    f = Follower()
+    time.sleep(delay)
+    try:
+        with AppSession(url, timeout=180) as s:
+            f.errors += s.open(query=f"class={code}").errors
+            while not stop.is_set():
+                if not s.fragments:
+                    f.errors.append("the page has no polling fragment: not following")
+                    break
+                t = time.monotonic()
+                run = s.poll()
+                f.errors += run.errors if run else []
+                if teacher.moves:
+                    last = teacher.moves[-1]
+                    if last.number not in f.shown and _showing(s, teacher.lesson, last):
+                        f.shown[last.number] = time.monotonic()
+                stop.wait(max(0.0, POLL_S - (time.monotonic() - t)))
+    except Exception as e:  # a failed follower is a result of the benchmark, not its end
+        f.errors.append(f"{type(e).__name__}: {e}")
+    return f
+
+
+def propagation(followers: list[Follower], moves: list[Move]) -> list[float]:
+    """Seconds from each move to each follower showing it (inf: never shown)."""
+    return [f.shown[m.number] - m.at if m.number in f.shown else float("inf") for m in moves for f in followers]
+
+
+def _p(xs: list[float], q: float) -> float:
+    """The q-th percentile, one of ``xs`` (no interpolation: a missed move, inf, stays inf)."""
+    return float(np.percentile(xs, q, method="inverted_cdf")) if xs else float("nan")
+
+
+def _log(msg: str) -> None:
+    print(f"  [lessons] {msg}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class LessonRun:
+    alone: list  # bench_load.Walk of the lone sessions
+    busy: list  # ... of the class's walking sessions
+    quiet_delays: list[float]
+    busy_delays: list[float]
+    cpu_floor: float  # server CPU seconds per second, nobody following
+    cpu_idle: float  # ... with N_FOLLOWERS following a teacher who does not move
+    cpu_quiet: float  # ... with N_FOLLOWERS following, the teacher moving every MOVE_S
+    counted: int  # followers the store counted at the end
+    errors: list[str]
+
+
+def _cpu_per_s(pid: int, seconds: float) -> float:
+    c, t = server_cpu(pid), time.monotonic()
+    time.sleep(seconds)
+    return (server_cpu(pid) - c) / (time.monotonic() - t)
+
+
+def lesson_run() -> LessonRun:
+    classes = Path(tempfile.mkdtemp(prefix="cnnviz_bench_classes_")) / "classes.sqlite3"
+    env = {
+        "CNNVIZ_CLASSES": str(classes),
+        "CNNVIZ_USER_MODELS": tempfile.mkdtemp(prefix="cnnviz_bench_models_"),
+        "CNNVIZ_UPLOADS": tempfile.mkdtemp(prefix="cnnviz_bench_uploads_"),
+        "CNNVIZ_SHARED_IMAGES": tempfile.mkdtemp(prefix="cnnviz_bench_images_"),
+        "CNNVIZ_DISK_CACHE": tempfile.mkdtemp(prefix="cnnviz_bench_cache_"),
+    }
+    lesson = shipped_lessons()[LESSON]
+    proc, url = start_server(env)
+    try:
+        pages = _pages(url)  # the model loads before anyone arrives
+        alone = [walk(url, i, pages, variant="alone") for i in range(N_ALONE)]
+        _log(f"{N_ALONE} lone walks done")
+        store = ClassStore(classes)
+        code = store.open_class(lesson, TEACHER)
+        teacher = Teacher(store, code, lesson).start()
+        teacher.moving.set()
+        floor = _cpu_per_s(proc.pid, QUIET_S)
+        _log(f"floor: {floor * 1000:.0f} ms CPU per second, nobody following")
+        teacher.moving.clear()
+        stop = threading.Event()
+        with ThreadPoolExecutor(N_FOLLOWERS + N_SESSIONS) as pool:
+            rng = random.Random(24)
+            joins = [pool.submit(follow, url, code, teacher, stop, rng.uniform(0, 2)) for _ in range(N_FOLLOWERS)]
+            time.sleep(4 + N_FOLLOWERS * 0.2)  # every follower has opened the link and shows the step
+            idle = _cpu_per_s(proc.pid, QUIET_S)
+            _log(f"idle class: {idle * 1000:.0f} ms CPU per second, {N_FOLLOWERS} following, nobody moving")
+            teacher.moving.set()
+            first = len(teacher.moves)
+            quiet = _cpu_per_s(proc.pid, QUIET_S)
+            middle = len(teacher.moves)
+            _log(f"quiet class: {quiet * 1000:.0f} ms CPU per second, {N_FOLLOWERS} following")
+            delays = sorted(rng.uniform(0, RAMP_S) for _ in range(N_SESSIONS))
+            walks = [pool.submit(walk, url, i, pages, delay=d, think=THINK_S) for i, d in enumerate(delays)]
+            busy = [w.result() for w in walks]
+            last = len(teacher.moves)
+            counted = store.followers(code)
+            time.sleep(MOVE_S)  # the last move measured gets the time to the next one to show, as all others
+            stop.set()
+            followers = [j.result() for j in joins]
+        teacher.stop()
+        _log(f"busy class: {N_SESSIONS} walks done during moves {middle}..{last}")
+    finally:
+        stop_server(proc)
+    moves = teacher.moves
+    quiet_moves = moves[first:middle]
+    busy_moves = moves[middle:last]
+    errors = [e for f in followers for e in f.errors] + [e for w in alone + busy for e in w.errors]
+    return LessonRun(
+        alone,
+        busy,
+        propagation(followers, quiet_moves),
+        propagation(followers, busy_moves),
+        floor,
+        idle,
+        quiet,
+        counted,
+        errors,
+    )
+
+
+def run() -> list[Row]:
+    r = lesson_run()
+    for e in r.errors[:5]:
+        _log(f"error: {e}")
+    rows = []
+    for name, delays in (("quiet", r.quiet_delays), (f"during the load walk of {N_SESSIONS} sessions", r.busy_delays)):
+        p95 = _p(delays, 95)
+        missed = sum(1 for d in delays if d == float("inf"))
+        rows.append(
+            Row(
+                f"lessons: step propagation p95, {N_FOLLOWERS} followers, teacher every {MOVE_S:.0f} s, {name}",
+                f"{p95 * 1000:.0f} ms (p50 {_p(delays, 50) * 1000:.0f} ms; {len(delays)} views, {missed} missed, "
+                f"{len(r.errors)} errors)",
+                f"{TARGET_PROPAGATION_S * 1000:.0f} ms",
+                p95 / TARGET_PROPAGATION_S,
+                "≤ 1.00x, 0 errors",
+                p95 <= TARGET_PROPAGATION_S and bool(delays) and not r.errors,
+            )
+        )
+    lone = _p([s for w in r.alone for s in w.seconds.values()], 95)
+    crowd = _p([s for w in r.busy for s in w.seconds.values()], 95)
+    p95_target = target("load_p95", TARGET_P95)
+    per = (r.cpu_quiet - r.cpu_floor) / N_FOLLOWERS
+    per_idle = (r.cpu_idle - r.cpu_floor) / N_FOLLOWERS
+    return [
+        *rows,
+        Row(
+            f"lessons: p95 interaction of {N_SESSIONS} walking sessions while {N_FOLLOWERS} follow, vs alone",
+            f"{crowd * 1000:.0f} ms",
+            f"{lone * 1000:.0f} ms ({N_ALONE} lone walks)",
+            crowd / lone,
+            f"≤ {p95_target:.1f}x (bench load's)",
+            crowd / lone <= p95_target,
+        ),
+        Row(
+            f"lessons: server CPU per follower (teacher every {MOVE_S:.0f} s), over {QUIET_S:.0f} s",
+            f"{per * 1000:.1f} ms/s per follower",
+            f"{r.cpu_floor * 1000:.1f} ms/s floor, nobody following",
+            per,
+            "report (CPU seconds per second)",
+            True,
+        ),
+        Row(
+            f"lessons: server CPU per follower, the teacher not moving (polls every {POLL_S:g} s, heartbeats)",
+            f"{per_idle * 1000:.1f} ms/s per follower",
+            f"{r.cpu_floor * 1000:.1f} ms/s floor, nobody following",
+            per_idle,
+            "report (CPU seconds per second)",
+            True,
+        ),
+        Row(
+            "lessons: followers the class store counts (heartbeats within 15 s)",
+            f"{r.counted}",
+            f"{N_FOLLOWERS} following",
+            r.counted / N_FOLLOWERS,
+            "= 1.00",
+            r.counted == N_FOLLOWERS,
+        ),
+    ]

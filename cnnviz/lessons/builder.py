@@ -1,0 +1,106 @@
+"""The lesson builder's edits: a view made a step, its default title, steps moved, changed, deleted.
+
+Pure functions on :mod:`cnnviz.lessons.format`'s frozen dataclasses: each returns a new
+``Lesson`` and leaves its argument as it was. The Lesson page (``pages/lesson.py``) and the
+Share panel's "Add this view to the lesson" call them; nothing here knows Streamlit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+from cnnviz.lessons.format import MAX_TITLE, PICK_IMAGES, Lesson, Question, Step, View
+
+# Parameters that describe the presenter's screen, not the view: a student who follows a step
+# must not be put into presenter mode or locked.
+SCREEN_PARAMS = ("present", "lock")
+# A view's main choices, most telling first: what a default title names.
+_MAIN = (
+    ("layer", "{}"),
+    ("channel", "channel {}"),
+    ("target", "class {}"),
+    ("kernel", "{} kernel"),
+    ("function", "{}"),
+    ("eps", "ε {}/255"),
+)
+
+
+def view_of(page: str, params: Mapping[str, str]) -> View:
+    """The view a step opens: ``page``'s url path and the link's parameters less the screen's own.
+
+    Args:
+        page: the page's url path ("" for Predict).
+        params: the view's query parameters (``links.current_params()``).
+    Returns:
+        A View whose params hold str values only.
+    """
+    return View(page=page, params={k: str(v) for k, v in params.items() if k not in SCREEN_PARAMS})
+
+
+def step_title(page_title: str, params: Mapping[str, str]) -> str:
+    """A step's default title: the page's title and the view's main choices.
+
+    ``("Feature maps", {"layer": "blocks.3", "channel": "12"})`` → ``"Feature maps: blocks.3, channel 12"``;
+    a page with none of those choices names its image (``"Predict: chelsea"``, an uploaded photo as
+    "your photo"); else the page's title alone. At most ``MAX_TITLE`` characters.
+    """
+    parts = [fmt.format(params[name]) for name, fmt in _MAIN if params.get(name)]
+    if not parts and params.get("image"):
+        image = params["image"]
+        parts = ["your photo" if image.startswith("upload:") else image]
+    title = f"{page_title}: {', '.join(parts)}" if parts else page_title
+    return title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1] + "…"
+
+
+def add_step(lesson: Lesson, step: Step) -> Lesson:
+    """``lesson`` with ``step`` appended."""
+    return replace(lesson, steps=(*lesson.steps, step))
+
+
+def move_step(lesson: Lesson, index: int, delta: int) -> Lesson:
+    """``lesson`` with step ``index`` moved by ``delta`` places (clamped to the ends)."""
+    steps = list(lesson.steps)
+    to = max(0, min(len(steps) - 1, index + delta))
+    steps.insert(to, steps.pop(index))
+    return replace(lesson, steps=tuple(steps))
+
+
+def delete_step(lesson: Lesson, index: int) -> Lesson:
+    """``lesson`` without step ``index``."""
+    return replace(lesson, steps=lesson.steps[:index] + lesson.steps[index + 1 :])
+
+
+def edit_step(lesson: Lesson, index: int, **changes) -> Lesson:
+    """``lesson`` with step ``index``'s fields replaced (``title=``, ``note=``, ``keep_own_photo=``,
+    ``question=``)."""
+    steps = list(lesson.steps)
+    steps[index] = replace(steps[index], **changes)
+    return replace(lesson, steps=tuple(steps))
+
+
+def default_question(kind: str, step: Step, gallery: list[str]) -> Question:
+    """A question of ``kind`` to start editing from, suited to ``step``'s view.
+
+    "choice": two answers to rewrite (a draft is kept only while it is a valid lesson); "click": none; "pick_image": the step's own gallery image
+    first (when it has one), then the gallery's first others, ``PICK_IMAGES`` in all.
+    """
+    prompts = {
+        "choice": "Which class will the network predict?",
+        "click": "Click the part of the image that mattered most.",
+        "pick_image": "Which of these 4 images excites this channel most?",
+    }
+    options: tuple[str, ...] = ()
+    if kind == "choice":
+        options = ("Answer 1", "Answer 2")
+    elif kind == "pick_image":
+        own = step.view.params.get("image", "")
+        first = [own] if own in gallery else []
+        options = tuple((first + [g for g in gallery if g != own])[:PICK_IMAGES])
+    return Question(kind=kind, prompt=prompts[kind], options=options)
+
+
+def file_name(title: str) -> str:
+    """A file name for a lesson called ``title``: its letters and digits joined by "-", ".json"."""
+    words = "".join(c.lower() if c.isalnum() else " " for c in title).split()
+    return ("-".join(words)[:60].strip("-") or "lesson") + ".json"

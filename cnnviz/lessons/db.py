@@ -1,0 +1,106 @@
+"""The class store's SQLite file: where it is, its tables, and one transaction per call.
+
+Every call opens its own connection: safe from any thread and from a process forked after
+the store was made (a connection must never cross a fork). The file is in WAL mode, so
+readers (every follower's poll) never wait for the writer, and a writer waits ``busy_s``
+for another process's transaction before giving up with a sentence.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from cnnviz.lessons.lesson import LessonError
+
+BUSY_S = 10.0  # a writer waits this long for another process's transaction
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS classes (code TEXT PRIMARY KEY, teacher TEXT NOT NULL, lesson BLOB NOT NULL,
+    step INTEGER NOT NULL, revision INTEGER NOT NULL, revealed INTEGER NOT NULL,
+    opened_at REAL NOT NULL, expires_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS classes_teacher ON classes (teacher);
+CREATE TABLE IF NOT EXISTS followers (code TEXT, student TEXT, seen_at REAL NOT NULL,
+    PRIMARY KEY (code, student)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS answers (code TEXT, step INTEGER, student TEXT, value TEXT NOT NULL, at REAL NOT NULL,
+    PRIMARY KEY (code, step, student)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS drafts (owner TEXT PRIMARY KEY, lesson BLOB NOT NULL, saved_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS wrong_codes (client TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS wrong_codes_client ON wrong_codes (client, at);
+"""
+
+
+def default_path() -> Path:
+    """``$CNNVIZ_CLASSES``, else ``classes.sqlite3`` in a private folder of the temp folder
+    (where ``cnnviz.uploads`` and ``cnnviz.sharing`` keep theirs)."""
+    env = os.environ.get("CNNVIZ_CLASSES")
+    if env:
+        return Path(env)
+    folder = Path(tempfile.gettempdir()) / "cnnviz_classes"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder / "classes.sqlite3"
+
+
+def create(path: Path) -> None:
+    """Make the file (mode 0600, WAL, the tables) if it is not there yet."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # private from the start: no window with a wider mode
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    with connect(path) as con:
+        con.execute("PRAGMA journal_mode=WAL")  # kept in the file: every later connection uses it
+        con.executescript(SCHEMA)
+
+
+class Holder:
+    """One idle connection a process keeps open to the file, so that a call's own connection
+    is never the last one: SQLite checkpoints the WAL into the database (with an fsync) and
+    deletes it whenever its last connection closes, which made every write ~30 ms.
+
+    A process forked from one that held it opens its own: a connection must not cross a fork,
+    and the inherited one is kept (never closed there: closing it would drop the child's
+    POSIX locks on the file).
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._held: dict[int, sqlite3.Connection] = {}
+        self.hold()
+
+    def hold(self) -> None:
+        """Make sure this process holds its idle connection."""
+        pid = os.getpid()
+        if pid not in self._held:
+            with contextlib.suppress(sqlite3.Error):
+                con = sqlite3.connect(self.path, check_same_thread=False)
+                con.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opens the file and its WAL index
+                self._held[pid] = con
+
+
+@contextlib.contextmanager
+def connect(path: Path, write: bool = False, busy_s: float = BUSY_S) -> Iterator[sqlite3.Connection]:
+    """A connection for one call; ``write``: inside ``BEGIN IMMEDIATE`` … ``COMMIT``.
+
+    An exception inside rolls back. SQLite's own errors (a lock held past ``busy_s``, an
+    unreadable file) become a LessonError of one sentence.
+    """
+    try:
+        con = sqlite3.connect(path, timeout=busy_s, isolation_level=None)
+    except sqlite3.Error:
+        raise LessonError("The class store cannot be opened on this server; ask its administrator.") from None
+    try:
+        con.execute("PRAGMA synchronous=NORMAL")  # WAL: durable across a crash of the app, not of the OS
+        if write:
+            con.execute("BEGIN IMMEDIATE")  # take the write lock first: no deadlock upgrading a read
+        yield con
+        if write:
+            con.execute("COMMIT")
+    except sqlite3.Error:
+        raise LessonError("The class store is busy; try again in a moment.") from None
+    finally:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        con.close()

@@ -1,0 +1,336 @@
+"""The lesson file: a small JSON document (docs/LESSONS.md), read and checked here.
+
+A lesson file comes from anyone (a colleague's email, a USB stick): everything in it is
+untrusted text. ``lesson_problems`` lists every problem as one sentence (the CLI prints
+them, the app shows them), without repeating a value that could be long or hostile
+(``cnnviz.links.shown``). A view may only name a page of this app and the parameters that
+page keeps in its links (``PAGE_PARAMS``, pinned against the pages by a test); the values
+are checked as text here and by the page's own link parser when the step is opened, as
+any link's are.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import unicodedata
+from pathlib import Path
+
+from cnnviz import links
+from cnnviz.gallery import SAMPLES
+from cnnviz.lessons.lesson import (
+    FORMAT,
+    GLOBAL_PARAMS,
+    MAX_BYTES,
+    MAX_NOTE,
+    MAX_OPTION,
+    MAX_OPTIONS,
+    MAX_PARAMS,
+    MAX_PROBLEMS,
+    MAX_PROMPT,
+    MAX_STEPS,
+    MAX_TITLE,
+    NOT_VIEWS,
+    PAGE_PARAMS,
+    PAGES,
+    PICK_IMAGES,
+    QUESTION_KINDS,
+    VERSION,
+    Lesson,
+    LessonError,
+    Question,
+    Step,
+    View,
+)
+
+__all__ = [  # the dataclasses and limits of cnnviz.lessons.lesson, read and written here
+    "FORMAT",
+    "GLOBAL_PARAMS",
+    "MAX_BYTES",
+    "MAX_STEPS",
+    "NOT_VIEWS",
+    "PAGES",
+    "PAGE_PARAMS",
+    "Lesson",
+    "LessonError",
+    "Question",
+    "Step",
+    "VERSION",
+    "View",
+    "dump_lesson",
+    "lesson_problems",
+    "parse_lesson",
+    "shipped_lessons",
+    "too_large",
+]
+
+_PAGE_LIST = ", ".join(p or '""' for p in PAGES)
+
+_STEP_KEYS = ("title", "note", "view", "keep_own_photo", "question")
+_TOP_KEYS = ("format", "version", "title", "steps")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+class _Check:
+    """Collects problems while a parsed JSON value is turned into a Lesson."""
+
+    def __init__(self):
+        self.problems: list[str] = []
+
+    def add(self, where: str, what: str) -> None:
+        sentence = f"{where}: {what}."
+        if sentence not in self.problems:  # four bad images of one question: one sentence
+            self.problems.append(sentence)
+
+    def keys(self, where: str, obj: dict, allowed: tuple[str, ...]) -> None:
+        for k in obj:
+            if k not in allowed:
+                self.add(where, f"{links.shown(str(k))} is not a field of a lesson file here")
+
+    def text(self, where: str, what: str, v: object, limit: int, *, lines: bool = False, empty: bool = False) -> str:
+        """``v`` as plain text of at most ``limit`` characters ("" after a problem)."""
+        if v is None:
+            self.add(where, f"the {what} is missing")
+            return ""
+        if not isinstance(v, str):
+            self.add(where, f"the {what} must be text")
+            return ""
+        if not v.strip() and not empty:
+            self.add(where, f"the {what} is empty")
+        elif len(v) > limit:
+            self.add(where, f"the {what} has {_plural(len(v), 'character')}; at most {limit:,} are allowed")
+        elif any(_bad_char(c, lines) for c in v):
+            self.add(
+                where, f"the {what} has control characters{'' if lines else ' or line breaks'}; it must be plain text"
+            )
+        else:
+            return v
+        return ""
+
+
+# Bidirectional overrides and isolates: they reorder the text around them on screen, so a
+# title could show other words than it holds ("Trojan Source"). Marks (LRM, RLM) stay allowed.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _bad_char(c: str, lines: bool) -> bool:
+    if c in "\n\t" and lines:
+        return False
+    return c in _BIDI or unicodedata.category(c) in ("Cc", "Cs")  # controls, lone surrogates (not UTF-8)
+
+
+def _image(chk: _Check, where: str, raw: str) -> str:
+    """An image reference as the ``image=`` link value ("gallery:" in front is allowed)."""
+    if not isinstance(raw, str):
+        chk.add(where, "an image must be named as text (a gallery name, or upload: and its SHA-256)")
+        return ""
+    try:
+        kind, name = links.image_ref(raw.removeprefix("gallery:"), SAMPLES)
+    except links.LinkValueError as e:
+        chk.add(where, str(e))
+        return ""
+    return name if kind == "gallery" else links.UPLOAD_PREFIX + name
+
+
+def _view(chk: _Check, where: str, obj: object) -> View | None:
+    if not isinstance(obj, dict):
+        chk.add(where, 'the view must be an object with "page" and "params"')
+        return None
+    chk.keys(where, obj, ("page", "params"))
+    page, params = obj.get("page"), obj.get("params", {})
+    if page not in PAGES:
+        shown = links.shown(page) if isinstance(page, str) else "that"
+        chk.add(where, f"{shown} is not a page of this app (a view names one of: {_PAGE_LIST})")
+        return None
+    if not isinstance(params, dict):
+        chk.add(where, "the view's params must be an object of name: text pairs")
+        return None
+    if len(params) > MAX_PARAMS:
+        chk.add(where, f"the view has {_plural(len(params), 'parameter')}; at most {MAX_PARAMS} are allowed")
+        return None
+    allowed = GLOBAL_PARAMS + PAGE_PARAMS[page]
+    ok = {}
+    for name, value in params.items():
+        page_name = f"the page {links.shown(page)}" if page else "the Predict page"
+        if name not in allowed:
+            chk.add(where, f"{page_name} has no link parameter {links.shown(name)}")
+        elif not isinstance(value, str):
+            chk.add(where, f"the value of {name} must be text, as in a link")
+        elif len(value) > links.MAX_VALUE_LEN or any(_bad_char(c, False) for c in value) or not value.strip():
+            chk.add(where, f"the value of {name} is empty, too long or has control characters")
+        elif name == "image":
+            ok[name] = _image(chk, where, value) or value
+        else:
+            ok[name] = value
+    return View(page, ok)
+
+
+def _question(chk: _Check, where: str, obj: object) -> Question | None:
+    if obj is None:
+        return None
+    if not isinstance(obj, dict):
+        chk.add(where, 'the question must be an object with "kind", "prompt" and "options"')
+        return None
+    chk.keys(where, obj, ("kind", "prompt", "options"))
+    kind = obj.get("kind")
+    if kind not in QUESTION_KINDS:
+        chk.add(where, f"the question's kind must be one of {', '.join(QUESTION_KINDS)}")
+        return None
+    prompt = chk.text(where, "question's prompt", obj.get("prompt"), MAX_PROMPT, lines=True)
+    options = obj.get("options", [])
+    if not isinstance(options, list):
+        chk.add(where, "the question's options must be a list")
+        return None
+    want = {"choice": (2, MAX_OPTIONS), "click": (0, 0), "pick_image": (PICK_IMAGES, PICK_IMAGES)}[kind]
+    if not want[0] <= len(options) <= want[1]:
+        n = f"{want[0]} to {want[1]}" if want[0] != want[1] else str(want[0])
+        chk.add(where, f"a {kind} question has {n} options, not {len(options)}")
+        return None
+    if kind == "choice":
+        opts = [chk.text(where, "option", o, MAX_OPTION) for o in options]
+    else:
+        opts = [_image(chk, where, o) for o in options]
+    if len(set(opts)) < len(opts) and all(opts):
+        chk.add(where, "the question's options must differ from one another")
+    return Question(kind, prompt, tuple(opts))
+
+
+def _step(chk: _Check, n: int, obj: object) -> Step | None:
+    where = f"Step {n}"
+    if not isinstance(obj, dict):
+        chk.add(where, "a step must be an object with a title and a view")
+        return None
+    chk.keys(where, obj, _STEP_KEYS)
+    title = chk.text(where, "title", obj.get("title"), MAX_TITLE)
+    note = chk.text(where, "note", obj.get("note", ""), MAX_NOTE, lines=True, empty=True)
+    view = _view(chk, where, obj.get("view"))
+    keep = obj.get("keep_own_photo", False)
+    if not isinstance(keep, bool):
+        chk.add(where, "keep_own_photo must be true or false")
+    question = _question(chk, where, obj.get("question"))
+    if view is None:
+        return None
+    return Step(title=title, note=note, view=view, keep_own_photo=keep is True, question=question)
+
+
+def too_large(size: int) -> str:
+    """The sentence for a lesson file of ``size`` bytes, over MAX_BYTES."""
+    return f"The file has {-(-size // 1024):,} KB; a lesson file may have at most {MAX_BYTES // 1024} KB."
+
+
+def _decode(chk: _Check, data: bytes) -> object:
+    if not isinstance(data, bytes | bytearray):
+        chk.problems.append("The file must be given as bytes.")
+        return None
+    if len(data) > MAX_BYTES:
+        chk.problems.append(too_large(len(data)))
+        return None
+    try:
+        text = bytes(data).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        chk.problems.append("The file is not text (UTF-8), so it is not a lesson file.")
+        return None
+    if "\x00" in text:
+        chk.problems.append("The file has NUL characters, so it is not a lesson file.")
+        return None
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as e:  # its msg is the decoder's own fixed words, never the file's text
+        chk.problems.append(f"The file is not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}).")
+    except (ValueError, RecursionError):
+        chk.problems.append("The file is not a lesson's JSON (nested too deeply, or NaN/Infinity).")
+    return None
+
+
+def _no_constant(name: str):
+    raise ValueError(name)
+
+
+def _lesson(data: bytes) -> tuple[Lesson | None, list[str]]:
+    chk = _Check()
+    obj = _decode(chk, data)
+    if chk.problems:
+        return None, chk.problems
+    where = "The lesson"
+    if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+        chk.problems.append(f'The file is not a CNN Explorer lesson (its "format" must be "{FORMAT}").')
+        return None, chk.problems
+    chk.keys(where, obj, _TOP_KEYS)
+    if obj.get("version") != VERSION:
+        chk.add(where, f"its version must be {VERSION} (this app reads version {VERSION} lesson files)")
+    title = chk.text(where, "title", obj.get("title"), MAX_TITLE)
+    steps = obj.get("steps")
+    if not isinstance(steps, list) or not steps:
+        chk.add(where, "it needs a list of at least one step")
+        return None, chk.problems
+    if len(steps) > MAX_STEPS:
+        chk.add(where, f"it has {len(steps):,} steps; at most {MAX_STEPS} are allowed")
+        return None, chk.problems
+    parsed = [_step(chk, i + 1, s) for i, s in enumerate(steps)]
+    if chk.problems:
+        return None, chk.problems
+    return Lesson(title, tuple(parsed)), []
+
+
+def lesson_problems(data: bytes) -> list[str]:
+    """Every problem of a lesson file, one sentence each ([] = a valid lesson).
+
+    Args:
+        data: the file's bytes.
+    Returns:
+        At most ``MAX_PROBLEMS`` sentences, then one saying how many more there are.
+    """
+    problems = _lesson(data)[1]
+    if len(problems) > MAX_PROBLEMS:
+        more = len(problems) - MAX_PROBLEMS
+        problems = problems[:MAX_PROBLEMS] + [f"… and {_plural(more, 'more problem')}."]
+    return problems
+
+
+def parse_lesson(data: bytes) -> Lesson:
+    """The lesson in a file's bytes; LessonError (the first problem, and how many more;
+    ``.problems`` holds them all) if it is not a valid lesson file."""
+    lesson, problems = _lesson(data)
+    if lesson is None:
+        more = f" (and {_plural(len(problems) - 1, 'more problem')})" if len(problems) > 1 else ""
+        raise LessonError(problems[0].rstrip(".") + more + ".", tuple(problems))
+    return lesson
+
+
+def _step_json(s: Step) -> dict:
+    out = {"title": s.title, "note": s.note, "view": {"page": s.view.page, "params": dict(s.view.params)}}
+    out["keep_own_photo"] = s.keep_own_photo
+    if s.question is not None:
+        q = s.question
+        out["question"] = {"kind": q.kind, "prompt": q.prompt, "options": list(q.options)}
+    return out
+
+
+def dump_lesson(lesson: Lesson) -> bytes:
+    """The lesson as its JSON file (UTF-8, indented; ``parse_lesson`` reads it back equal).
+
+    It does not check limits: ``lesson_problems(dump_lesson(lesson))`` does.
+    """
+    obj = {"format": FORMAT, "version": VERSION, "title": lesson.title, "steps": [_step_json(s) for s in lesson.steps]}
+    return json.dumps(obj, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+
+
+SHIPPED = Path(__file__).parent / "shipped"
+
+
+@functools.cache
+def _shipped() -> tuple[tuple[str, Lesson], ...]:
+    out = []
+    for path in sorted(SHIPPED.glob("*.json")):
+        lesson = parse_lesson(path.read_bytes())  # a shipped file that does not parse is a bug: tests load them all
+        out.append((lesson.title, lesson))
+    return tuple(out)
+
+
+def shipped_lessons() -> dict[str, Lesson]:
+    """The lessons the project ships (``cnnviz/lessons/shipped/*.json``): title -> lesson,
+    in the files' name order."""
+    return dict(_shipped())

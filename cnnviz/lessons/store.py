@@ -1,0 +1,379 @@
+"""Live classes and lesson drafts, in one SQLite file every app process shares.
+
+A class is a lesson being taught: its code, the current step, the followers' heartbeats
+and the answers to its questions. Behind the nginx recipe the teacher and each student may
+land on different app processes, so nothing lives in one process's memory: every call
+opens its own connection (safe from any thread, and from a forked process; an idle one per
+process keeps the WAL between calls: ``db.Holder``), the file is in
+WAL mode (readers never wait for the writer) with a busy timeout, and every change runs in
+one ``BEGIN IMMEDIATE`` transaction. The file is ``$CNNVIZ_CLASSES``, by default beside the
+other shared stores in the temp folder; it survives an app restart.
+
+Owner tokens (``cnnviz.ui.owner.owner_token()``) are kept only as SHA-256 digests: the file
+never holds a cookie that would open a student's models. Only the token that opened a class
+moves, reveals or ends it. Every flood is bounded with a sentence: students per class,
+answers per step, classes per teacher, drafts (one per owner, the oldest dropped past
+``MAX_DRAFTS``), and wrong codes per browser (``join``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import re
+import secrets
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from cnnviz.lessons.db import BUSY_S, Holder, connect, create, default_path
+from cnnviz.lessons.format import Lesson, LessonError, dump_lesson, lesson_problems, parse_lesson
+
+__all__ = ["ClassGone", "ClassState", "ClassStore", "NotTeacher", "default_path", "normalize_code"]
+
+# 31 characters that cannot be misheard or misread (no 0/O, 1/I/L); 6 of them: 31**6 ≈ 887
+# million codes. Even at the server's whole throughput (~1,000 lookups a second), finding one
+# of ten live classes by trying codes takes a day on average, past a class's 4 h; ``join``
+# also stops a browser after MAX_WRONG_CODES wrong codes a minute.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LEN = 6
+MAX_WRONG_CODES, WRONG_CODE_WINDOW_S = 10, 60.0
+MAX_FOLLOWERS = 300  # distinct students who may join one class (a class is ~30)
+MAX_CLASSES_PER_TEACHER = 5
+MAX_CLASSES = 500  # live classes on the server
+MAX_ANSWER_CHARS = 100
+MAX_DRAFTS, DRAFT_TTL_S = 5000, 30 * 86400
+_CODE_RE = re.compile(f"[{CODE_ALPHABET}]{{{CODE_LEN}}}")
+_CLICK_RE = re.compile(r"(0(\.[0-9]{1,6})?|1(\.0{1,6})?),(0(\.[0-9]{1,6})?|1(\.0{1,6})?)")
+
+
+class ClassGone(LessonError):
+    """An unknown or expired class code."""
+
+
+class NotTeacher(LessonError):
+    """A browser other than the teacher's tried to move, reveal or end a class."""
+
+
+@dataclass(frozen=True)
+class ClassState:
+    """A class as every follower sees it.
+
+    ``step``: the current step's index in ``lesson.steps``; ``revision`` grows on every move
+    and reveal (followers compare it); ``revealed``: the current question's answer is shown;
+    ``expires_at``: Unix time (each move or reveal of the teacher extends it by the TTL).
+    """
+
+    code: str
+    lesson: Lesson
+    step: int
+    revision: int
+    revealed: bool
+    expires_at: float
+
+
+def normalize_code(text: str) -> str:
+    """A code as typed ("k7f 3qx", "K7F-3QX") in its stored form ("K7F3QX")."""
+    return re.sub(r"[\s\-]", "", str(text)[:40]).upper()
+
+
+def _digest(token: str) -> str:
+    if not isinstance(token, str) or not token:
+        raise LessonError("This browser has no owner token, so it cannot take part in a class.")
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+class ClassStore:
+    """The classes and drafts in one SQLite file; safe from many threads and processes.
+
+    Args:
+        path: the database file (None: ``default_path()``); made with mode 0600.
+        ttl_s: a class ends this long after its teacher's last move, reveal or opening.
+        clock: the time source (tests move it to expire classes).
+    """
+
+    def __init__(self, path: Path | None = None, *, ttl_s: float = 4 * 3600, clock: Callable[[], float] = time.time):
+        self.path = Path(path) if path is not None else default_path()
+        self.ttl_s, self.clock = float(ttl_s), clock
+        create(self.path)
+        self._holder = Holder(self.path)
+        self._lessons: OrderedDict[tuple[str, float], Lesson] = OrderedDict()  # parsed once per class
+        self._lock = threading.Lock()
+
+    def _db(self, write: bool = False) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        self._holder.hold()
+        return connect(self.path, write, BUSY_S)
+
+    # -- the teacher's side ------------------------------------------------------------
+
+    def open_class(self, lesson: Lesson, teacher: str) -> str:
+        """Start a class on ``lesson`` at its first step; returns its code (e.g. "K7F3QX").
+
+        Raises LessonError if the lesson is not valid, the teacher already has
+        MAX_CLASSES_PER_TEACHER classes open, or the server MAX_CLASSES.
+        """
+        data = dump_lesson(lesson)
+        problems = lesson_problems(data)
+        if problems:
+            raise LessonError(problems[0], tuple(problems))
+        who, now = _digest(teacher), self.clock()
+        self.sweep()
+        with self._db(write=True) as con:
+            (mine,) = con.execute(
+                "SELECT count(*) FROM classes WHERE teacher=? AND expires_at>?", (who, now)
+            ).fetchone()
+            if mine >= MAX_CLASSES_PER_TEACHER:
+                raise LessonError(f"You already have {mine} classes open; end one before you start another.")
+            (live,) = con.execute("SELECT count(*) FROM classes WHERE expires_at>?", (now,)).fetchone()
+            if live >= MAX_CLASSES:
+                raise LessonError(f"This server already runs {live} classes; end one or try again later.")
+            while True:
+                code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LEN))
+                if con.execute("SELECT 1 FROM classes WHERE code=?", (code,)).fetchone() is None:
+                    break
+            con.execute("INSERT INTO classes VALUES (?, ?, ?, 0, 0, 0, ?, ?)", (code, who, data, now, now + self.ttl_s))
+        return code
+
+    def _row(self, con: sqlite3.Connection, code: str) -> tuple:
+        code = normalize_code(code)
+        row = None
+        if _CODE_RE.fullmatch(code):
+            row = con.execute(
+                "SELECT code, step, revision, revealed, expires_at, opened_at, teacher FROM classes "
+                "WHERE code=? AND expires_at>?",
+                (code, self.clock()),
+            ).fetchone()
+        if row is None:
+            named = f" {code}" if _CODE_RE.fullmatch(code) else ""
+            raise ClassGone(f"There is no class with the code{named} now: it has ended, or the code is mistyped.")
+        return row
+
+    def _state(self, con: sqlite3.Connection, row: tuple) -> ClassState:
+        code, step, revision, revealed, expires_at, opened_at, _ = row
+        key = (code, opened_at)
+        with self._lock:
+            lesson = self._lessons.get(key)
+        if lesson is None:  # a lesson never changes in a class: polls skip its JSON after the first
+            (data,) = con.execute("SELECT lesson FROM classes WHERE code=?", (code,)).fetchone()
+            lesson = parse_lesson(data)
+            with self._lock:
+                self._lessons[key] = lesson
+                while len(self._lessons) > 64:
+                    self._lessons.popitem(last=False)
+        return ClassState(code, lesson, step, revision, bool(revealed), expires_at)
+
+    def _teacher_row(self, con: sqlite3.Connection, code: str, teacher: str) -> tuple:
+        row = self._row(con, code)
+        if not hmac.compare_digest(row[6], _digest(teacher)):
+            raise NotTeacher("Only the browser that started this class can move it, reveal answers or end it.")
+        return row
+
+    def state(self, code: str) -> ClassState:
+        """The class now; ClassGone (one sentence) for an unknown or expired code."""
+        with self._db() as con:
+            return self._state(con, self._row(con, code))
+
+    def is_teacher(self, code: str, token: str) -> bool:
+        """Whether ``token`` opened the class ``code`` (False for an unknown code)."""
+        try:
+            with self._db() as con:
+                self._teacher_row(con, code, token)
+        except LessonError:
+            return False
+        return True
+
+    def _change(self, code: str, teacher: str, step: int | None, revealed: bool | None) -> ClassState:
+        with self._db(write=True) as con:
+            row = self._teacher_row(con, code, teacher)
+            cur_step, cur_revealed = row[1], bool(row[3])
+            new_step = cur_step if step is None else step
+            new_revealed = (False if new_step != cur_step else cur_revealed) if revealed is None else revealed
+            bump = int((new_step, new_revealed) != (cur_step, cur_revealed))
+            con.execute(
+                "UPDATE classes SET step=?, revealed=?, revision=revision+?, expires_at=? WHERE code=?",
+                (new_step, int(new_revealed), bump, self.clock() + self.ttl_s, row[0]),
+            )
+            return self._state(con, self._row(con, row[0]))
+
+    def move(self, code: str, teacher: str, step: int) -> ClassState:
+        """Take the class to ``step`` (0-based); the answer is hidden again on a new step.
+
+        Raises NotTeacher for any other browser, LessonError for a step the lesson lacks.
+        """
+        n = len(self.state(code).lesson.steps)
+        if not isinstance(step, int) or not 0 <= step < n:
+            raise LessonError(f"This lesson has steps 1 to {n}; the class cannot move to another.")
+        return self._change(code, teacher, step, None)
+
+    def reveal(self, code: str, teacher: str, shown: bool = True) -> ClassState:
+        """Show (or hide again) the model's own answer to the current step's question."""
+        return self._change(code, teacher, None, bool(shown))
+
+    def end(self, code: str, teacher: str) -> None:
+        """End the class: its code, followers and answers are gone."""
+        with self._db(write=True) as con:
+            _drop(con, [self._teacher_row(con, code, teacher)[0]])
+
+    def classes_of(self, teacher: str) -> list[ClassState]:
+        """The live classes ``teacher`` opened, newest first (a reloaded teacher finds theirs)."""
+        with self._db() as con:
+            rows = con.execute(
+                "SELECT code, step, revision, revealed, expires_at, opened_at, teacher FROM classes "
+                "WHERE teacher=? AND expires_at>? ORDER BY opened_at DESC",
+                (_digest(teacher), self.clock()),
+            ).fetchall()
+            return [self._state(con, r) for r in rows]
+
+    # -- the students' side ------------------------------------------------------------
+
+    def join(self, code: str, student: str) -> ClassState:
+        """A code typed or opened by link: the class, with ``student`` following it.
+
+        Call this (not ``state``) for a code a person gives: a browser that gave
+        MAX_WRONG_CODES wrong codes in the last minute is refused for a minute (LessonError).
+        """
+        who, now = _digest(student), self.clock()
+        with self._db(write=True) as con:
+            (wrong,) = con.execute(
+                "SELECT count(*) FROM wrong_codes WHERE client=? AND at>?", (who, now - WRONG_CODE_WINDOW_S)
+            ).fetchone()
+            if wrong >= MAX_WRONG_CODES:
+                raise LessonError("Too many wrong class codes from this browser; wait a minute, then try again.")
+            try:
+                self._row(con, code)
+            except ClassGone:
+                con.execute("INSERT INTO wrong_codes VALUES (?, ?)", (who, now))
+                con.execute("COMMIT")  # the wrong try counts even though ClassGone is raised
+                raise
+        self.follow(code, student)
+        return self.state(code)
+
+    def follow(self, code: str, student: str) -> None:
+        """A follower's heartbeat (call it from their poll). ClassGone if the class ended;
+        LessonError when MAX_FOLLOWERS students have already joined it."""
+        who, now = _digest(student), self.clock()
+        with self._db(write=True) as con:
+            code = self._row(con, code)[0]
+            if con.execute("UPDATE followers SET seen_at=? WHERE code=? AND student=?", (now, code, who)).rowcount:
+                return
+            (n,) = con.execute("SELECT count(*) FROM followers WHERE code=?", (code,)).fetchone()
+            if n >= MAX_FOLLOWERS:
+                raise LessonError(f"This class already has {n} students, as many as it can take.")
+            con.execute("INSERT INTO followers VALUES (?, ?, ?)", (code, who, now))
+
+    def followers(self, code: str, within_s: float = 15) -> int:
+        """Students whose heartbeat came in the last ``within_s`` seconds."""
+        with self._db() as con:
+            code = self._row(con, code)[0]
+            (n,) = con.execute(
+                "SELECT count(*) FROM followers WHERE code=? AND seen_at>?", (code, self.clock() - within_s)
+            ).fetchone()
+        return n
+
+    def answer(self, code: str, student: str, step: int, value: str) -> bool:
+        """``student``'s answer to the question of ``step`` (the current step, answer not yet
+        revealed). Returns False if they already answered it (their first answer stays).
+
+        ``value``: one of the options ("choice", "pick_image") or "x,y" in 0..1 ("click").
+        Raises LessonError for a closed question or a value the question does not take.
+        """
+        who = _digest(student)
+        with self._db(write=True) as con:
+            row = self._row(con, code)
+            st = self._state(con, row)
+            q = st.lesson.steps[step].question if isinstance(step, int) and 0 <= step < len(st.lesson.steps) else None
+            if q is None or step != st.step or st.revealed:
+                raise LessonError("This question is closed: the class has moved on or its answer is shown.")
+            value = _checked_answer(q.kind, q.options, value)
+            (n,) = con.execute("SELECT count(*) FROM answers WHERE code=? AND step=?", (st.code, step)).fetchone()
+            if n >= MAX_FOLLOWERS:
+                raise LessonError(f"This question already has {n} answers, as many as it can take.")
+            cur = con.execute(
+                "INSERT OR IGNORE INTO answers VALUES (?, ?, ?, ?, ?)", (st.code, step, who, value, self.clock())
+            )
+            return cur.rowcount == 1
+
+    def tally(self, code: str, step: int) -> dict[str, int]:
+        """Answer value -> count; for "choice" and "pick_image" every option, in order (0s too)."""
+        st = self.state(code)
+        q = st.lesson.steps[step].question if 0 <= step < len(st.lesson.steps) else None
+        out = {o: 0 for o in q.options} if q is not None else {}
+        for v in self.answers(code, step):
+            out[v] = out.get(v, 0) + 1
+        return out
+
+    def answers(self, code: str, step: int) -> list[str]:
+        """The raw answers to ``step``'s question, first given first."""
+        with self._db() as con:
+            code = self._row(con, code)[0]
+            rows = con.execute("SELECT value FROM answers WHERE code=? AND step=? ORDER BY at", (code, step))
+            return [v for (v,) in rows]
+
+    # -- drafts and housekeeping --------------------------------------------------------
+
+    def save_draft(self, owner: str, lesson: Lesson) -> None:
+        """Keep ``owner``'s lesson being built (one per owner: the last one saved; a lesson
+        with no steps deletes it). LessonError (its first problem) for a lesson that is not
+        valid: a draft is kept only if it can be loaded back."""
+        who = _digest(owner)
+        if not lesson.steps:
+            with self._db(write=True) as con:
+                con.execute("DELETE FROM drafts WHERE owner=?", (who,))
+            return
+        data = dump_lesson(lesson)
+        problems = lesson_problems(data)
+        if problems:
+            raise LessonError(problems[0], tuple(problems))
+        with self._db(write=True) as con:
+            con.execute("INSERT OR REPLACE INTO drafts VALUES (?, ?, ?)", (who, data, self.clock()))
+            con.execute(
+                "DELETE FROM drafts WHERE owner IN (SELECT owner FROM drafts ORDER BY saved_at DESC LIMIT -1 OFFSET ?)",
+                (MAX_DRAFTS,),
+            )
+
+    def load_draft(self, owner: str) -> Lesson | None:
+        """``owner``'s last saved draft, or None (none saved, or no longer a valid lesson)."""
+        with self._db() as con:
+            row = con.execute("SELECT lesson FROM drafts WHERE owner=?", (_digest(owner),)).fetchone()
+        if row is None:
+            return None
+        try:
+            return parse_lesson(row[0])
+        except LessonError:
+            return None
+
+    def sweep(self) -> int:
+        """Drop expired classes (with their followers and answers), old drafts and old wrong
+        codes; returns how many classes were dropped."""
+        now = self.clock()
+        with self._db(write=True) as con:
+            codes = [c for (c,) in con.execute("SELECT code FROM classes WHERE expires_at<=?", (now,))]
+            _drop(con, codes)
+            con.execute("DELETE FROM drafts WHERE saved_at<?", (now - DRAFT_TTL_S,))
+            con.execute("DELETE FROM wrong_codes WHERE at<?", (now - WRONG_CODE_WINDOW_S,))
+        return len(codes)
+
+
+def _drop(con: sqlite3.Connection, codes: list[str]) -> None:
+    for code in codes:
+        for table in ("classes", "followers", "answers"):
+            con.execute(f"DELETE FROM {table} WHERE code=?", (code,))  # a fixed table name, never input
+
+
+def _checked_answer(kind: str, options: tuple[str, ...], value: str) -> str:
+    """``value`` as stored; LessonError if the question does not take it."""
+    if not isinstance(value, str) or len(value) > MAX_ANSWER_CHARS:
+        raise LessonError("That answer is not one this question takes.")
+    if kind == "click":
+        if not _CLICK_RE.fullmatch(value.replace(" ", "")):
+            raise LessonError("A click answer is two numbers from 0 to 1, like 0.25,0.6.")
+        x, y = (float(v) for v in value.replace(" ", "").split(","))
+        return f"{x:.3f},{y:.3f}"
+    if value not in options:
+        raise LessonError("That answer is not one of this question's options.")
+    return value

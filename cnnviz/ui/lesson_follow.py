@@ -1,0 +1,216 @@
+"""The students' side of a class: join by code, follow the teacher, explore on one's own.
+
+- Joining: ``?class=CODE`` on any page (the teacher's link or QR code), or the "Join a class"
+  box (:func:`join_box`, on the Lesson page). An unknown or expired code gets one sentence.
+- Following: a fragment polls the class (``ClassStore.state``, one SQLite read) every
+  :data:`POLL_S` seconds and heartbeats (``ClassStore.follow``) every :data:`BEAT_S`. When the
+  class's revision moves to another step, it opens that step's view with
+  ``st.switch_page(page, query_params=...)``: ``links.begin`` then applies the view's global
+  parameters (model, weights, image) and the page's own ``links.page`` its layer, channel,
+  class... exactly as for a link someone opened. A reveal (same step, new revision) reruns the
+  app so the question panel shows it.
+- The code stays in the URL while the student follows (``links.current_params`` writes it), so
+  a reload follows again, at the class's current step.
+- "Explore on my own" stops the poll and keeps the view; "Back to the teacher" opens the class's
+  current step.
+- On a step with ``keep_own_photo``, a student whose image is their own upload or camera shot
+  (not one a step applied) keeps it: the step's ``image`` is left out.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import streamlit as st
+
+from cnnviz.lessons.format import LessonError, Step
+from cnnviz.lessons.store import ClassGone, ClassState
+from cnnviz.ui import lesson_questions, selection, state
+from cnnviz.ui.lesson_store import class_store
+from cnnviz.ui.owner import owner_token
+
+POLL_S = 1.0  # a new step shows within this plus one page run: the 2 s the issue asks for
+BEAT_S = 5.0  # the store counts followers seen within 15 s
+CLASS_PARAM = "class"
+_CODE_RE = re.compile(r"[A-Za-z0-9]{3,12}")
+NOT_A_CODE = "That is not a class code: a class code is a few letters and digits, such as K7F3Q."
+
+# url_path -> page file, as app.py's st.Page list names them (a test checks it against app.py)
+_PAGE_FILES = {"": "home", "compare": "explanations", "compare-models": "compare_models"}
+
+
+def page_file(url_path: str) -> str:
+    """The page script of the app page at ``url_path`` ("" is Predict)."""
+    return f"pages/{_PAGE_FILES.get(url_path, url_path)}.py"
+
+
+def clean_code(raw: object) -> str | None:
+    """A typed or linked class code, upper-cased without spaces, or None if it cannot be one."""
+    code = re.sub(r"[\s-]", "", str(raw or "")).upper()
+    return code if _CODE_RE.fullmatch(code) else None
+
+
+def following() -> str | None:
+    """The code of the class this session follows now (None: none, or exploring on its own)."""
+    ss = st.session_state
+    return None if ss.get(state.FOLLOW_OWN) else ss.get(state.FOLLOW_CODE)
+
+
+def own_photo() -> bool:
+    """True when the session's image is the student's own (an upload or a camera shot that no
+    step of the class applied)."""
+    ss = st.session_state
+    mine = ss.get(state.IMAGE_SOURCE) in (state.SOURCE_UPLOAD, state.SOURCE_CAMERA)
+    return mine and (ss.get(state.IMAGE_REF) is None or ss.get(state.IMAGE_REF) != ss.get(state.FOLLOW_IMAGE))
+
+
+def view_params(step: Step, code: str, keep_photo: bool) -> dict[str, str]:
+    """The query parameters that open ``step``'s view for a follower of class ``code``."""
+    params = {k: str(v) for k, v in step.view.params.items()}
+    if step.keep_own_photo and keep_photo:
+        params.pop("image", None)
+    params[CLASS_PARAM] = code
+    return params
+
+
+def join(code: str) -> str | None:
+    """Follow class ``code``: the next run opens its current step. Returns None, or the one
+    sentence saying why not (an unknown or expired code, too many wrong codes, a full class)."""
+    try:
+        class_store().join(code, owner_token())
+    except LessonError as e:
+        return str(e)
+    ss = st.session_state
+    ss[state.FOLLOW_CODE], ss[state.FOLLOW_OWN] = code, False
+    ss[state.FOLLOW_SEEN], ss[state.FOLLOW_STEP] = None, None
+    ss[state.FOLLOW_BEAT] = time.monotonic()
+    return None
+
+
+def _open_step(cs: ClassState) -> None:
+    """Open the class's current step (a page switch: nothing after this call runs)."""
+    ss = st.session_state
+    step = cs.lesson.steps[cs.step]
+    params = view_params(step, cs.code, own_photo())
+    ss[state.FOLLOW_SEEN], ss[state.FOLLOW_STEP] = cs.revision, cs.step
+    if "image" in params:
+        ss[state.FOLLOW_IMAGE] = params["image"]
+    selection.forget_query(step.view.page)  # the step's layer/channel apply even if seen before
+    st.switch_page(page_file(step.view.page), query_params=params)
+
+
+def _heartbeat(code: str) -> None:
+    ss = st.session_state
+    now = time.monotonic()
+    if now - ss.get(state.FOLLOW_BEAT, 0.0) >= BEAT_S:
+        ss[state.FOLLOW_BEAT] = now
+        class_store().follow(code, owner_token())
+
+
+def _leave(message: str) -> None:
+    ss = st.session_state
+    ss[state.FOLLOW_CODE] = None
+    ss[state.FOLLOW_ENDED] = message
+
+
+def _poll() -> None:
+    """The fragment's run: heartbeat, and follow the class when its revision moved."""
+    code = following()
+    if code is None:
+        return
+    ss = st.session_state
+    try:
+        _heartbeat(code)
+        cs = class_store().state(code)
+    except LessonError as e:
+        _leave(str(e))
+        st.rerun(scope="app")
+    if cs.revision == ss.get(state.FOLLOW_SEEN):
+        return
+    if cs.step == ss.get(state.FOLLOW_STEP):
+        ss[state.FOLLOW_SEEN] = cs.revision  # a reveal: the question panel redraws with the app
+        st.rerun(scope="app")
+    _open_step(cs)
+
+
+def _explore() -> None:
+    st.session_state[state.FOLLOW_OWN] = True
+
+
+def _back() -> None:
+    ss = st.session_state
+    ss[state.FOLLOW_OWN], ss[state.FOLLOW_SEEN], ss[state.FOLLOW_STEP] = False, None, None
+
+
+def join_from_link(notice) -> None:
+    """``?class=CODE`` in the URL: follow that class (unless this session already does)."""
+    raw = st.query_params.get(CLASS_PARAM)
+    if raw is None:
+        return
+    code = clean_code(raw)
+    if code is None:
+        notice.warning(NOT_A_CODE, icon=":material/groups:")
+    elif code != st.session_state.get(state.FOLLOW_CODE) and (why := join(code)):
+        notice.warning(why, icon=":material/groups:")
+
+
+def student_bar(notice) -> None:
+    """The follower's bar at the top of every page (``lesson_bar.render`` calls it): the step,
+    its note, "Explore on my own" / "Back to the teacher", the question, and the poll.
+
+    ``notice``: the main area's message container (app.py's), for a link's bad code.
+    """
+    join_from_link(notice)
+    ss = st.session_state
+    ended = ss.pop(state.FOLLOW_ENDED, None)
+    if ended:
+        notice.info(ended, icon=":material/groups:")
+    code = ss.get(state.FOLLOW_CODE)
+    if not code:
+        return
+    try:
+        cs = class_store().state(code)
+    except ClassGone as e:
+        _leave(str(e))
+        notice.info(str(e), icon=":material/groups:")
+        return
+    if ss.get(state.FOLLOW_OWN):
+        with st.container(border=True, key="lesson_follow_bar"):
+            left, right = st.columns([3, 1], vertical_alignment="center")
+            left.text(f"Exploring on your own: class {cs.code} is at step {cs.step + 1} of {len(cs.lesson.steps)}.")
+            right.button("Back to the teacher", key=state.FOLLOW_BACK, on_click=_back, icon=":material/groups:")
+        return
+    if cs.revision != ss.get(state.FOLLOW_SEEN) and cs.step != ss.get(state.FOLLOW_STEP):
+        _open_step(cs)  # a new follower, a reload, "Back to the teacher": the class's step
+    ss[state.FOLLOW_SEEN], ss[state.FOLLOW_STEP] = cs.revision, cs.step
+    step = cs.lesson.steps[cs.step]
+    with st.container(border=True, key="lesson_follow_bar"):
+        left, right = st.columns([3, 1], vertical_alignment="center")
+        left.text(f"Following class {cs.code}: step {cs.step + 1} of {len(cs.lesson.steps)}: {step.title}")
+        right.button("Explore on my own", key=state.FOLLOW_EXPLORE, on_click=_explore, icon=":material/explore:")
+        if step.note:
+            st.text(step.note)  # plain text: a note is never markup
+        if step.question is not None:
+            lesson_questions.student_panel(class_store(), cs, owner_token())
+    st.fragment(run_every=POLL_S)(_poll)()
+
+
+def _join_typed() -> None:
+    ss = st.session_state
+    code = clean_code(ss.get(state.FOLLOW_TYPED))
+    if code is None:
+        ss[state.FOLLOW_JOIN_ERROR] = NOT_A_CODE
+        return
+    ss[state.FOLLOW_JOIN_ERROR] = join(code)  # on success the run that follows opens the class's step
+
+
+def join_box() -> None:
+    """The "Join a class" box: a code typed in, then the class's current step opens."""
+    st.subheader("Join a class", anchor=False)
+    with st.form("lesson_join", border=True):
+        st.text_input("Class code", key=state.FOLLOW_TYPED, max_chars=16, placeholder="K7F3Q")
+        st.form_submit_button("Join a class", on_click=_join_typed, icon=":material/groups:")
+    error = st.session_state.get(state.FOLLOW_JOIN_ERROR)
+    if error:
+        st.error(error)

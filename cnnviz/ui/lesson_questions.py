@@ -1,0 +1,330 @@
+"""Ask the class: the followers' answer panel and the presenter's live counts and reveal.
+
+``student_panel(store, cs, student)`` (in the follower's bar) and ``teacher_panel(store, cs)``
+(in the teacher's bar) draw the current step's question (``cnnviz.lessons.questions`` computes).
+The model's own answer is computed for the step's model and image (its view's ``model``,
+``weights`` and ``image``), once for the whole class: it lives in ``cache.RESULTS``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+from cnnviz import cache, render, uploads
+from cnnviz import links as L
+from cnnviz.a11y import alt_questions
+from cnnviz.errors import CnnvizError
+from cnnviz.gallery import SAMPLES, sample_bytes
+from cnnviz.hotspots import Grid
+from cnnviz.images import image_digest
+from cnnviz.lessons import questions as Q
+from cnnviz.lessons.format import LessonError, Question, Step
+from cnnviz.lessons.store import ClassState, ClassStore
+from cnnviz.ui import loaders, present, selection, state
+from cnnviz.ui.charts import HALO, INK
+from cnnviz.ui.clickable import clicked
+from cnnviz.ui.links import shared_images
+from cnnviz.ui.owner import owner_token
+from cnnviz.ui.text import plain
+
+POLL_S = 2.0  # the presenter's counts refresh
+CELLS = 6  # the keyboard's grid over the click picture: 36 parts, each named by row and column
+ALREADY = "You have already answered."
+THANKS = "Your answer is in. Watch the teacher's screen for the class's answers."
+
+
+# ---------------------------------------------------------------- the step's model and pictures
+def _image(ref: str) -> tuple[bytes, str]:
+    """(bytes, name) of an ``image=`` value: a gallery name (``gallery:`` optional) or an upload."""
+    kind, name = L.image_ref(ref.removeprefix("gallery:"), SAMPLES)
+    if kind == "gallery":
+        return sample_bytes(name), name
+    data = shared_images().get(name)
+    if data is None:
+        raise CnnvizError("This question's photo is no longer on the server.")
+    return data, f"shared photo {name[:8]}"
+
+
+def _model(step: Step):
+    """The step's model (name, weights) as the links name them."""
+    params = step.view.params
+    name = params.get("model", state.DEFAULT_MODEL)
+    kind, digest = L.weights_ref(params.get("weights", state.WEIGHTS_PRETRAINED))
+    weights = kind
+    if digest is not None:
+        found = uploads.find(digest, owner=owner_token())
+        if found is None:
+            raise CnnvizError("This question's weights file is no longer on the server.")
+        weights = str(found)
+    return name, weights, loaders.cached_model(name, weights)
+
+
+def _step_image(step: Step) -> tuple[Image.Image, str]:
+    data, name = _image(step.view.params.get("image", "grace_hopper"))
+    return loaders.decoded_image(data, name), image_digest(data)
+
+
+def _crop(step: Step) -> Image.Image:
+    """The picture the step's model sees: the crop a click question is answered on."""
+    _, _, lm = _model(step)
+    img, _ = _step_image(step)
+    return lm.preprocess_spec.crop(img)
+
+
+def model_answer(step: Step):
+    """The model's own answer to the step's question, computed once for the class:
+    choice: ``TopClass``; click: ``questions.Peak``; pick_image: (4,) mean activations."""
+    q = step.question
+    name, weights, lm = _model(step)
+    img, digest = _step_image(step)
+    params = step.view.params
+    key = ("lesson-answer", q.kind, name, weights, loaders.model_version(name, weights), digest, q.options)
+    if q.kind == "choice":
+        return cache.RESULTS.get_or_compute(key, lambda: Q.top1(lm, img))
+    if q.kind == "click":
+        return cache.RESULTS.get_or_compute(key, lambda: cache.freeze(Q.gradcam_peak(lm, img)))
+    layer = params.get("layer") or lm.info.default_layer
+    channel = selection.as_int(params.get("channel", "0"), 0, 1 << 20)
+    if layer not in dict(lm.model.named_modules()) or channel is None:
+        raise CnnvizError("This question's layer or channel is not one of the model's, so it has no answer.")
+    pics = [loaders.decoded_image(*_image(ref)) for ref in q.options]
+    try:
+        return cache.RESULTS.get_or_compute(
+            (*key, layer, channel), lambda: cache.freeze(Q.channel_means(lm, pics, layer, channel))
+        )
+    except ValueError as e:  # a channel beyond the layer's
+        raise CnnvizError(f"This question's {e}, so it has no answer.") from e
+
+
+# ---------------------------------------------------------------- the follower's side
+def _send(store: ClassStore, cs: ClassState, student: str, value: str) -> None:
+    try:
+        ok = store.answer(cs.code, student, cs.step, value)
+    except LessonError as e:  # the class moved on, or the answer was revealed meanwhile
+        st.session_state[state.ASK_ERROR] = str(e)
+        return
+    answered = dict(st.session_state.get(state.ASK_ANSWERED) or {})
+    answered[(cs.code, cs.step)] = value if ok else ""
+    st.session_state[state.ASK_ANSWERED] = answered
+
+
+def _submit_choice(
+    store: ClassStore, cs: ClassState, student: str, key: str, labels: tuple[str, ...], values: tuple[str, ...]
+) -> None:
+    picked = st.session_state.get(key)
+    if picked in labels:
+        _send(store, cs, student, values[labels.index(picked)])
+
+
+def _submit_point(store: ClassStore, cs: ClassState, student: str) -> None:
+    point = (st.session_state.get(state.ASK_POINT) or {}).get((cs.code, cs.step))
+    if point is not None:
+        _send(store, cs, student, Q.click_value(*point))
+
+
+def student_panel(store: ClassStore, cs: ClassState, student: str) -> None:
+    """The current step's question on a follower's device: answer once, then the reveal."""
+    step = cs.lesson.steps[cs.step]
+    q = step.question
+    if q is None:
+        return
+    st.subheader(plain(q.prompt, 300), anchor=False)
+    sent = (st.session_state.get(state.ASK_ANSWERED) or {}).get((cs.code, cs.step))
+    error = st.session_state.pop(state.ASK_ERROR, None)
+    if error:
+        st.warning(error)
+    try:
+        if cs.revealed:
+            _reveal(step, q)
+        elif sent is not None:
+            st.info(THANKS if sent else ALREADY, icon=":material/how_to_vote:")
+        elif q.kind == "click":
+            _click_form(store, cs, student, step)
+        else:
+            _choice_form(store, cs, student, step, q)
+    except CnnvizError as e:
+        st.error(str(e))
+
+
+def _choice_form(store: ClassStore, cs: ClassState, student: str, step: Step, q: Question) -> None:
+    key = f"ask_choice_{cs.code}_{cs.step}"
+    if q.kind == "pick_image":
+        labels = tuple(f"Picture {i + 1}" for i in range(len(q.options)))
+        for i, (col, ref) in enumerate(zip(st.columns(len(q.options)), q.options, strict=True)):
+            data, _ = _image(ref)
+            col.image(
+                render.photo_bytes(loaders.decoded_image(data, ref)),
+                caption=labels[i],
+                alt=alt_questions.choice_image(i, len(q.options), ref),
+            )
+    else:
+        labels = q.options
+    with st.form(f"ask_form_{cs.code}_{cs.step}", border=False):
+        st.radio("Your answer", labels, index=None, key=key, format_func=plain)  # options are data, not markup
+        st.form_submit_button(
+            "Send my answer", on_click=_submit_choice, args=(store, cs, student, key, labels, q.options), type="primary"
+        )
+
+
+def _click_form(store: ClassStore, cs: ClassState, student: str, step: Step) -> None:
+    crop = _crop(step)
+    w, h = crop.size
+    pic = np.asarray(crop.convert("RGB"))
+    points = dict(st.session_state.get(state.ASK_POINT) or {})
+    point = points.get((cs.code, cs.step))
+    if point is not None:  # the chosen point, drawn as a small box
+        x, y = int(point[0] * w), int(point[1] * h)
+        pic = render.draw_box(pic, y - 4, x - 4, 9, 9, color=(255, 0, 255), thickness=3)
+    grid = Grid(CELLS, CELLS, (-(-h // CELLS), -(-w // CELLS)), template="row {row}, column {col} of the picture")
+    hit = clicked(
+        pic,
+        f"ask_click_{cs.code}_{cs.step}",
+        alt=alt_questions.click_target(w, h),
+        hotspots=grid,
+        width=min(448, 2 * w),
+        pixelated=False,
+    )
+    if hit is not None:
+        points[(cs.code, cs.step)] = ((hit[1] + 0.5) / w, (hit[0] + 0.5) / h)
+        st.session_state[state.ASK_POINT] = points
+        st.rerun()
+    st.button(
+        "Send my answer",
+        key=f"ask_send_{cs.code}_{cs.step}",
+        on_click=_submit_point,
+        args=(store, cs, student),
+        disabled=point is None,
+        type="primary",
+        help="Click the picture first",
+    )
+
+
+# ---------------------------------------------------------------- the model's answer
+def _reveal(step: Step, q: Question, heat: np.ndarray | None = None) -> None:
+    """The model's own answer, in words and (click, pick_image) pictures."""
+    with st.spinner("The model is answering…"):
+        answer = model_answer(step)
+    if q.kind == "choice":
+        match = Q.matching_option(q.options, answer.label)
+        said = f"The model says “{plain(answer.label)}” ({answer.prob:.0%})."
+        st.success(said if match is not None else said + " None of the options named it.", icon=":material/smart_toy:")
+    elif q.kind == "click":
+        crop = _crop(step)
+        heat = np.zeros((Q.CLICK_GRID,) * 2) if heat is None else heat
+        st.image(_heat_picture(crop, heat, answer.box), alt=alt_questions.clicks(heat, answer.box), width=448)
+        st.success(
+            f"The box shows where the model looked most for “{plain(answer.label)}” (Grad-CAM).",
+            icon=":material/smart_toy:",
+        )
+    else:
+        best = Q.best_of(answer)
+        values = ", ".join(f"picture {i + 1}: {v:.3g}" for i, v in enumerate(answer))
+        st.success(
+            f"Picture {best + 1} excites the channel most (mean activation {values}).", icon=":material/smart_toy:"
+        )
+
+
+def _heat_picture(crop: Image.Image, heat: np.ndarray, box=None) -> bytes:
+    """PNG: the class's clicks as a heat map over the picture, the model's region as a box."""
+    w, h = crop.size
+    pic = render.overlay(crop, heat, alpha=0.55 if heat.max() > 0 else 0.0, cmap="inferno", vmin=0.0)
+    if box is not None:
+        x0, y0, x1, y1 = box
+        pic = render.draw_box(
+            pic, int(y0 * h), int(x0 * w), int((y1 - y0) * h), int((x1 - x0) * w), color=(0, 255, 255), thickness=3
+        )
+    return render.to_png(pic)
+
+
+# ---------------------------------------------------------------- the presenter's side
+def counts_chart(prompt: str, labels: tuple[str, ...], counts: list[int], model: int | None = None) -> dict:
+    """Vega-Lite: one bar per option with its count written beside it (the model's option
+    marked "◀ model"), as ``st.vega_lite_chart`` takes it."""
+    rows = [
+        {"option": lab, "answers": n, "note": f"{n}" + ("  ◀ model" if i == model else "")}
+        for i, (lab, n) in enumerate(zip(labels, counts, strict=True))
+    ]
+    enc = {
+        "y": {
+            "field": "option",
+            "type": "nominal",
+            "sort": None,
+            "title": None,
+            "axis": {"labelLimit": 260, "labelFontSize": 15, "labelOverlap": False},
+        },
+        "x": {"field": "answers", "type": "quantitative", "title": "answers", "axis": {"tickMinStep": 1}},
+    }
+    text = {**enc, "text": {"field": "note", "type": "nominal"}}
+    return {
+        "description": alt_questions.counts(prompt, labels, counts, model),
+        "data": {"values": rows},
+        "height": {"step": 40},
+        "layer": [
+            {"mark": {"type": "bar", "color": "#1d4ed8"}, "encoding": enc},
+            *(
+                {"mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 15, **s}, "encoding": text}
+                for s in (HALO, INK)
+            ),
+        ],
+    }
+
+
+def _reveal_click(store: ClassStore, code: str) -> None:
+    store.reveal(code, owner_token())
+
+
+def teacher_panel(store: ClassStore, cs: ClassState) -> None:
+    """The presenter's view of the current step's question: live counts (or the heat map of
+    clicks), refreshed every :data:`POLL_S` s, and "Reveal the model's answer"."""
+    if cs.lesson.steps[cs.step].question is None:
+        return
+    st.fragment(run_every=POLL_S)(_live)(store, cs.code)
+
+
+def _answers(n: int) -> str:
+    return f"{n} answer" + ("" if n == 1 else "s")
+
+
+def _live(store: ClassStore, code: str) -> None:
+    try:
+        cs = store.state(code)
+    except LessonError:  # ended meanwhile: the teacher's next full run forgets the class
+        return
+    step = cs.lesson.steps[cs.step]
+    q = step.question
+    if q is None:
+        return
+    st.subheader(plain(q.prompt, 300), anchor=False)
+    try:
+        if q.kind == "click":
+            answers = store.answers(code, cs.step)
+            heat = Q.click_heat(answers)
+            if cs.revealed:
+                _reveal(step, q, heat)
+            else:
+                crop = _crop(step)
+                st.image(_heat_picture(crop, heat), alt=alt_questions.clicks(heat), width=448)
+            st.text(_answers(len(answers)))
+        else:
+            labels = q.options if q.kind == "choice" else tuple(f"Picture {i + 1}" for i in range(len(q.options)))
+            counts = Q.option_counts(q.options, store.tally(code, cs.step))
+            model = None
+            if cs.revealed:
+                answer = model_answer(step)
+                model = Q.matching_option(q.options, answer.label) if q.kind == "choice" else Q.best_of(answer)
+            st.vega_lite_chart(spec=present.chart(counts_chart(q.prompt, labels, counts, model)), width="stretch")
+            st.text(_answers(sum(counts)))
+            if cs.revealed:
+                _reveal(step, q)
+    except CnnvizError as e:
+        st.error(str(e))
+    if not cs.revealed:
+        st.button(
+            "Reveal the model's answer",
+            key="ask_reveal",
+            on_click=_reveal_click,
+            args=(store, code),
+            icon=":material/visibility:",
+        )
