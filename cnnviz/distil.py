@@ -5,7 +5,8 @@ natural photos ships offline beyond a few dozen sample pictures. So the student 
 give EfficientNet-Lite0's ImageNet probabilities on random crops of those photos
 (``cnnviz.example_pools.PHOTOS``: matplotlib's, scikit-image's and scikit-learn's), some of
 them blended two by two (mixup) for variety. Its 7×7 first layer, trained on natural image
-statistics, learns oriented edges and colour blobs (``cnnviz.filter_spectrum`` measures it).
+statistics, should learn oriented edges and colour blobs (``cnnviz.filter_spectrum``
+measures it); so far it has not (below).
 
 Steps: (1) ``crops`` random crops, each as the teacher sees it (224×224) and as the student
 does (112×112), labelled once by the teacher (its logits); (2) ``epochs`` passes of the
@@ -15,8 +16,9 @@ agreement is measured there.
 
 Status (measured on this team's 2 busy cores, so not yet a zoo model): the crops and the
 teacher's labels took 472 s, each student epoch 150-220 s. Two runs of 10 epochs on the same
-1,600 crops: AdamW (lr 3e-3) reached 77 % teacher-top-1-in-top-5 on the held-out crops after
-5 epochs, but only 20 % of its 64 filters were oriented (selectivity index >= 0.35); SGD
+1,600 crops: AdamW (lr 3e-3, its decoupled decay of lr × 5e-4 per step next to nothing),
+stopped after 5 of 10 epochs, had 77 % teacher-top-1-in-top-5 on the held-out crops but only
+20 % of its 64 filters oriented (selectivity index >= 0.35); SGD
 (lr 0.05, Nesterov, L2 5e-4) reached 59 % and 12 % (median index 0.15, random init 0.09). The
 filters are still mostly colour noise: more crops and epochs (or a hand-off to a machine with
 an accelerator) are the next step. Reproducible by one command (``make zfmini``)::
