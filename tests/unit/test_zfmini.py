@@ -1,5 +1,5 @@
-"""ZF-mini's pieces (not yet a zoo model: its distilled filters are not Gabor-like enough,
-see cnnviz/distil.py): the architecture, its weight-file errors, the distillation steps."""
+"""ZF-mini's pieces: the architecture, its weight-file errors, the distillation steps
+(the shipped weights: test_zfmini_shipped.py)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def test_agreement_counts_by_hand():
 
 
 def test_a_short_distillation_moves_the_student_towards_the_teacher(tmp_path):
-    cfg = distil.DistilConfig(crops=48, holdout=16, epochs=3, batch_size=16)
+    cfg = distil.DistilConfig(crops=48, holdout=16, epochs=3, batch_size=16, ica_patches=5000, freeze_epochs=1)
     gen = torch.Generator().manual_seed(1)
     # 32×32 crops: the net is convolutional up to a global pool, and small inputs keep this quick.
     small = torch.randint(0, 256, (48, 3, 32, 32), dtype=torch.uint8, generator=gen)
@@ -61,3 +61,18 @@ def test_a_short_distillation_moves_the_student_towards_the_teacher(tmp_path):
     fresh = zf.build_zfmini()
     fresh.load_state_dict(state)
     assert torch.allclose(fresh.features.conv1.weight, model.features.conv1.weight, atol=1e-3)
+
+
+def test_the_first_layer_starts_as_ica_filters_and_stays_while_frozen():
+    """conv1 is the ICA of the training crops' patches, at the default init's norm, untouched
+    by the frozen epochs (the layers above learn; conv1's BatchNorm may)."""
+    cfg = distil.DistilConfig(crops=40, holdout=8, epochs=2, batch_size=16, ica_patches=5000, freeze_epochs=2)
+    gen = torch.Generator().manual_seed(2)
+    small = torch.randint(0, 256, (40, 3, 32, 32), dtype=torch.uint8, generator=gen)
+    logits = torch.randn(40, 1000, generator=gen)
+    before = distil.ica_conv1(small[:32], torch.Size((64, 3, 7, 7)), cfg.ica_patches, cfg.seed)
+    assert torch.allclose(before.flatten(1).norm(dim=1), torch.ones(64), atol=1e-5)
+    model, _ = distil.train(cfg, small, logits, log=lambda _: None)
+    assert torch.equal(model.features.conv1.weight, before * distil.CONV1_NORM)
+    torch.manual_seed(cfg.seed)  # train()'s initialisation
+    assert not torch.allclose(model.features.conv2.weight, zf.build_zfmini().features.conv2.weight, atol=1e-4)
