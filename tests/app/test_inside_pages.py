@@ -41,7 +41,9 @@ def at() -> AppTest:
 
 
 def test_every_page_renders_for_every_zoo_model(at):
-    models = [("efficientnet_lite0", "pretrained")] + [(n, "random") for n in TORCHVISION_MODELS]
+    models = [("efficientnet_lite0", "pretrained"), ("zfmini", "pretrained")] + [
+        (n, "random") for n in TORCHVISION_MODELS
+    ]
     for model, weights in models:
         for page in PAGES:
             show(at, page, model, weights)
@@ -83,6 +85,14 @@ def test_filters_page_compares_with_random_init(at):
     at.number_input(key="filt_channel").set_value(5)
     rerun(at)
     assert not at.exception and not at.error
+
+
+def test_filters_page_shows_zfmini_7x7_colour_filters(at):
+    """Issue 25: the offline classic first layer, 64 colour filters of 7×7, next to its random init."""
+    show(at, "pages/filters.py", "zfmini", "pretrained")
+    assert at.selectbox(key="filt_layer").value == "features.conv1"
+    assert any(m.value.startswith("**features.conv1**: 64 filters of 3×7×7 weights") for m in at.markdown)
+    assert [s.value for s in at.header][:2] == ["Trained", "Random init (untrained)"]
 
 
 def test_one_channel_user_model(_isolated_user_models):
