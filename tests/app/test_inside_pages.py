@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from helpers import save_digits_model
+from streamlit.elements.lib import policies
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.zoo import TORCHVISION_MODELS
@@ -106,12 +107,17 @@ def test_one_channel_user_model(_isolated_user_models):
     assert any("filters of 1×" in m.value for m in at.markdown)
 
 
-def test_filters_channel_widget_leaves_its_value_to_the_session(at, monkeypatch):
-    """Issue 25: links and clamp() set ``filt_channel``; a default value beside it made
-    Streamlit log "created with a default value but also had its value set via the Session
-    State API" on the server. Streamlit's check (policies) must see no default."""
-    from streamlit.elements.lib import policies
-
+@pytest.mark.parametrize(
+    ("page", "keys"),
+    [
+        ("pages/filters.py", ("filt_channel",)),
+        ("pages/activations.py", ("act_slope", "act_channel", "act_temperature")),
+    ],
+)
+def test_link_set_widgets_leave_their_value_to_the_session(at, monkeypatch, page, keys):
+    """Issue 25: links and clamp() set these widgets' values; a default value beside the key
+    made Streamlit log "created with a default value but also had its value set via the
+    Session State API" on the server. Streamlit's check (policies) must see no default."""
     seen: list = []
     check = policies.check_session_state_rules
 
@@ -120,6 +126,7 @@ def test_filters_channel_widget_leaves_its_value_to_the_session(at, monkeypatch)
         return check(default_value, key, writes_allowed)
 
     monkeypatch.setattr(policies, "check_session_state_rules", spy)
-    show(at, "pages/filters.py", "efficientnet_lite0", "pretrained")
-    assert ("filt_channel", None) in seen
-    assert [d for k, d in seen if k == "filt_channel"] == [None] * len([k for k, _ in seen if k == "filt_channel"])
+    show(at, page, "efficientnet_lite0", "pretrained")
+    for key in keys:
+        defaults = [d for k, d in seen if k == key]
+        assert defaults and defaults == [None] * len(defaults), (key, defaults)
