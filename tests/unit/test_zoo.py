@@ -16,7 +16,7 @@ from cnnviz.models import small_cnn as arch_mod
 from cnnviz.models import torchvision_zoo as tv
 from cnnviz.predict import predict
 
-REGISTERED = ["efficientnet_lite0", *zoo.TORCHVISION_MODELS]
+REGISTERED = ["efficientnet_lite0", *zoo.TORCHVISION_MODELS, "zfmini"]
 
 
 def test_registry_lists_the_required_models():
