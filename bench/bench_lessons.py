@@ -16,9 +16,12 @@ One fresh server with a class store of its own (``CNNVIZ_CLASSES``). In order:
 
 The teacher is the class store itself (``ClassStore.move`` on the server's file: what the
 teacher's Next button calls). Propagation runs from that call's return to the end of the
-follower's page run whose URL holds the new step's whole view; a move a follower never
-showed before the next one counts as infinitely late. A follower polls as a browser's timer
-does: each ``st.fragment(run_every=...)`` every ``POLL_S`` (``AppSession.poll``).
+follower's page run that draws the new step in its bar with the step's whole view in its
+URL; a move a follower never
+showed before the next one counts as infinitely late. A follower does what a browser tab
+does: it takes the runs the server pushes (``AppSession.listen``: the class watcher's reruns)
+and runs each ``st.fragment(run_every=...)`` when its timer is due (``AppSession.poll``, every
+``lesson_follow.poll_every()``: the slow fallback when pushes work).
 ``CNNVIZ_LESSON_FOLLOWERS`` (default 30), ``CNNVIZ_LESSON_QUIET_S`` (default 30) and bench
 load's ``CNNVIZ_LOAD_SESSIONS`` / ``CNNVIZ_LOAD_RAMP`` change the sizes (smaller: a cheaper
 check, not the target's measurement).
@@ -41,10 +44,10 @@ import numpy as np
 
 from bench import Row, target
 from bench.bench_load import N_SESSIONS, RAMP_S, TARGET_P95, THINK_S, _pages, server_cpu, walk
-from bench.load_client import AppSession
+from bench.load_client import AppSession, RunResult
 from cnnviz.lessons.format import Lesson, shipped_lessons
 from cnnviz.lessons.store import ClassStore
-from cnnviz.ui.lesson_follow import POLL_S
+from cnnviz.ui.lesson_follow import FALLBACK_S
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
@@ -54,6 +57,7 @@ N_FOLLOWERS = int(os.environ.get("CNNVIZ_LESSON_FOLLOWERS", "30"))
 QUIET_S = float(os.environ.get("CNNVIZ_LESSON_QUIET_S", "30"))
 N_ALONE = min(6, N_SESSIONS)  # one lone walk per photo of the load walk
 MOVE_S = 5.0
+EVERY_S = FALLBACK_S  # the followers' fragment timer: the server runs this Streamlit, which it can push to
 LESSON = "Inside a CNN, from the input to the classes"  # 8 steps over 7 pages
 TEACHER = "bench-teacher-" + "0" * 18
 TARGET_PROPAGATION_S = 2.0
@@ -103,6 +107,14 @@ class Teacher:
         self._t.join()
 
 
+def _names_step(run: RunResult | None, lesson: Lesson, move: Move) -> bool:
+    """Whether ``run`` drew the follower's bar at ``move``'s step. Without it, a step whose
+    parameters the previous step's URL already held (Predict after the same photo's Network
+    view) counted as shown at the first run after the move, whatever that run drew."""
+    line = f"step {move.step + 1} of {len(lesson.steps)}: {lesson.steps[move.step].title}"
+    return run is not None and any(line in content for _, content in run.view)
+
+
 def _showing(s: AppSession, lesson: Lesson, move: Move) -> bool:
     """Whether the session's URL holds the whole view of ``move``'s step."""
     query = dict(parse_qsl(s.query_string))
@@ -116,18 +128,21 @@ def follow(url: str, code: str, teacher: Teacher, stop: threading.Event, delay: 
     try:
         with AppSession(url, timeout=180) as s:
             f.errors += s.open(query=f"class={code}").errors
+            due = time.monotonic() + EVERY_S
             while not stop.is_set():
                 if not s.fragments:
                     f.errors.append("the page has no polling fragment: not following")
                     break
-                t = time.monotonic()
-                run = s.poll()
+                run = s.listen(min(0.25, due - time.monotonic()))  # short: ``stop`` is seen soon
+                if run is None and time.monotonic() >= due:
+                    run = s.poll()
+                    due = time.monotonic() + EVERY_S
                 f.errors += run.errors if run else []
                 if teacher.moves:
                     last = teacher.moves[-1]
-                    if last.number not in f.shown and _showing(s, teacher.lesson, last):
+                    seen = _names_step(run, teacher.lesson, last) and _showing(s, teacher.lesson, last)
+                    if last.number not in f.shown and seen:
                         f.shown[last.number] = time.monotonic()
-                stop.wait(max(0.0, POLL_S - (time.monotonic() - t)))
     except Exception as e:  # a failed follower is a result of the benchmark, not its end
         f.errors.append(f"{type(e).__name__}: {e}")
     return f
@@ -272,7 +287,7 @@ def run() -> list[Row]:
             True,
         ),
         Row(
-            f"lessons: server CPU per follower, the teacher not moving (polls every {POLL_S:g} s, heartbeats)",
+            f"lessons: server CPU per follower, the teacher not moving (polls every {EVERY_S:g} s, heartbeats)",
             f"{per_idle * 1000:.1f} ms/s per follower",
             f"{r.cpu_floor * 1000:.1f} ms/s floor, nobody following",
             per_idle,

@@ -92,6 +92,7 @@ class AppSession:
         self.http.verify = False  # self-signed certificates (ours, on the LAN)
         self.http.trust_env = False  # else a CA-bundle variable overrides verify; no proxies
         self._ws = None
+        self._pending: list[bytes] = []  # a message :meth:`listen` received, not read yet
         self._stack = contextlib.ExitStack()
 
     # --- connection -------------------------------------------------------------------
@@ -160,6 +161,22 @@ class AppSession:
             self._send(BackMsg(rerun_script=self._client_state(fragment_id=fid, is_auto_rerun=True)))
             out = self._read_run(t, fragment=True)
         return out
+
+    def listen(self, seconds: float) -> RunResult | None:
+        """Wait up to ``seconds`` for a run the server starts by itself (a pushed rerun, as a
+        tab just receives it); that run, or None if none began."""
+        end = time.perf_counter() + seconds
+        while True:
+            try:
+                data = self._ws.recv(timeout=max(0.001, end - time.perf_counter()))
+            except TimeoutError:
+                return None
+            msg = ForwardMsg()
+            msg.ParseFromString(data)
+            if msg.WhichOneof("type") == "new_session":  # a run begins
+                self._pending.append(data)
+                return self._read_run(time.perf_counter())
+            self.bytes_in += len(data)  # after a run (its status...): nothing to wait for
 
     def choose(self, key: str, option: str) -> RunResult:
         """Pick ``option`` (its displayed text) in the radio or selectbox with ``key``."""
@@ -264,7 +281,7 @@ class AppSession:
 
     def _recv(self) -> ForwardMsg:
         try:
-            data = self._ws.recv(timeout=self.timeout)
+            data = self._pending.pop(0) if self._pending else self._ws.recv(timeout=self.timeout)
         except TimeoutError:
             raise ProtocolError(f"no message from the server for {self.timeout:.0f} s") from None
         self.bytes_in += len(data)
@@ -332,7 +349,7 @@ class AppSession:
             el = elements[path]
             kind = el.WhichOneof("type")
             body = getattr(el, kind)
-            if kind in ("markdown", "heading"):
+            if kind in ("markdown", "heading", "text"):
                 content = _TIMING.sub("#", body.body)
             elif kind == "alert":
                 content = f"{body.format}:{body.body}"

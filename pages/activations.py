@@ -8,7 +8,7 @@ from cnnviz import convolution as cv
 from cnnviz import render
 from cnnviz.a11y import alt_lessons
 from cnnviz.catalogue import activation_layers
-from cnnviz.ui import charts, links, loaders, present, state, widgets
+from cnnviz.ui import chart_specs, charts, links, loaders, present, state, widgets
 
 links.page(
     source=links.choice_param(state.ACT_SOURCE, ("network", "edge")),
@@ -82,7 +82,7 @@ with a:
 with f:
     st.latex(act.FORMULAS[fn].replace("a\\,x", f"{slope:g}\\,x"))
     curve = act.function_curve(fn, float(before.min()), float(before.max()), slope)
-    st.altair_chart(present.chart(charts.function_chart(curve, fn)), width="stretch")
+    st.vega_lite_chart(spec=present.chart(chart_specs.spec(charts.function_chart, curve, fn)), width="stretch")
 with b:
     if fn == "sigmoid":  # 0..1, 0.5 where the input was 0
         pic = render.colorize(after, "gray")
@@ -95,8 +95,8 @@ with b:
         "activation_after",
         alt=alt_lessons.activation(before, after, fn, "after"),
     )
-for hist in charts.histogram_charts(before, after, fn):
-    st.altair_chart(present.chart(hist), width="stretch")
+for hist in chart_specs.specs(charts.histogram_charts, before, after, fn):
+    st.vega_lite_chart(spec=present.chart(hist), width="stretch")
 m1, m2, m3 = st.columns(3)
 m1.metric("Negative before", f"{s.share_negative:.1%}")
 m2.metric("Exactly zero after", f"{s.share_zeroed:.1%}")

@@ -48,7 +48,7 @@ with c2:
         format_func={"channel": "per channel", "layer": "per layer", "global": "global"}.get,
     )
 g_range = loaders.cached_capture_range() if norm == "global" else None
-grid = fm.feature_grid(maps, sort=sort, norm=norm, global_range=g_range)
+grid = loaders.cached_feature_grid(layer.name, sort, norm, g_range)
 signed = grid.cmap == fm.DIVERGING
 with c3:
     st.markdown(

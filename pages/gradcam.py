@@ -6,7 +6,7 @@ from cnnviz import render
 from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
 from cnnviz.ui import explain_views as xv
-from cnnviz.ui import links, loaders, state
+from cnnviz.ui import lesson_follow, links, loaders, state
 from cnnviz.ui.layer_picker import layer_select
 from cnnviz.ui.text import plain
 
@@ -18,6 +18,7 @@ links.page(
     signed=links.bool_param(state.GC_SIGNED),
     sweep=links.bool_param(state.GC_SWEEP),
 )
+HIDDEN = "The map stays hidden until your teacher reveals the model's answer: answer the question above first."
 st.title("Grad-CAM: where did it look?")
 lm = loaders.current_model()
 img = loaders.current_image()
@@ -30,8 +31,9 @@ layer = layer_select("Layer", layers, state.GC_LAYER, default=lm.info.default_la
 c1, c2, c3, c4 = st.columns([3, 1.4, 1.2, 1.2])
 with c1:
     target = xv.target_select("Class to explain", state.GC_TARGET, lm, digest)
+hidden = lesson_follow.answer_hidden()  # the class is asked where the model looked: no map yet
 with c2:
-    alpha = st.slider("Map opacity", 0.0, 1.0, 0.5, 0.05, key=state.GC_ALPHA)
+    alpha = st.slider("Map opacity", 0.0, 1.0, 0.5, 0.05, key=state.GC_ALPHA, disabled=hidden)
 with c3:
     cmap = st.selectbox(
         "Colours",
@@ -54,14 +56,18 @@ except CnnvizError as err:
     links.stop()
 
 d = render.display(e.map if not signed else e.signed, signed=signed, cmap=cmap)
-png = render.overlay_png(picture, d, alpha=alpha)
+png = render.overlay_png(picture, d, alpha=0.0 if hidden else alpha)
+if hidden:
+    alt = alt_text.explanation_hidden("Grad-CAM", e.label, e.layer)
+else:
+    alt = alt_text.explanation("Grad-CAM", e.label, e.layer, e.signed if signed else e.map, signed=signed)
 left, right = st.columns([1.1, 1], gap="large")
 with left:
     st.image(
         png,
         caption=f"Grad-CAM at {e.layer} for “{e.label}”",
         width="stretch",
-        alt=alt_text.explanation("Grad-CAM", e.label, e.layer, e.signed if signed else e.map, signed=signed),
+        alt=alt,
     )
 with right:
     st.header(plain(e.label))
@@ -71,8 +77,11 @@ with right:
         f"Map: **{h}×{w}** at `{e.layer}`, stretched to {picture.width}×{picture.height} · "
         f"computed in **{e.seconds * 1000:.0f} ms**"
     )
-    xv.legend(d)
-    if not e.map.any():
+    if hidden:
+        st.info(HIDDEN, icon=":material/how_to_vote:")
+    else:
+        xv.legend(d)
+    if not e.map.any() and not hidden:
         st.info("Nothing at this layer raises this class's score: the map is empty. Try another layer or class.")
     st.download_button(
         "Download PNG",
@@ -86,6 +95,9 @@ with right:
 
 st.divider()
 st.header("Layer sweep: where does the evidence form?")
+if hidden:
+    st.caption(HIDDEN)
+    links.stop()
 if not st.toggle(
     "Show Grad-CAM at every block",
     key=state.GC_SWEEP,

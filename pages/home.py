@@ -4,8 +4,10 @@ import streamlit as st
 
 from cnnviz import render
 from cnnviz.a11y import alt_text
-from cnnviz.ui import charts, described, links, loaders, notices, present
+from cnnviz.ui import charts, described, lesson_follow, links, loaders, notices, present
 from cnnviz.ui.text import plain
+
+HIDDEN = "The model's answer stays hidden until your teacher reveals it: answer the question above first."
 
 links.page()
 st.title("What does the network see?")
@@ -14,6 +16,7 @@ lm = loaders.current_model()
 img = loaders.current_image()
 pred = loaders.cached_prediction(top=5)
 spec = lm.preprocess_spec
+hidden = lesson_follow.answer_hidden()  # the class votes on what the model will say: not a word of it yet
 
 left, right = st.columns([1, 1.25], gap="large")
 with left:
@@ -21,14 +24,17 @@ with left:
         render.photo_bytes(img),
         caption=f"Your image ({img.width}×{img.height})",
         width="stretch",
-        alt=alt_text.photo(described.photo_name(), img.size, pred["top"][0]),
+        alt=alt_text.photo(described.photo_name(), img.size, None if hidden else pred["top"][0]),
     )
 with right:
     best = pred["top"][0]
     guess = " (an untrained guess)" if lm.weights == "random" else ""
-    st.header(f"{plain(best['label'])} — {best['prob']:.1%}{guess}")
-    st.vega_lite_chart(spec=present.chart(charts.top_k_chart(pred["top"])), width="stretch")
-    notices.familiarity_notice(lm, img)
+    if hidden:
+        st.info(HIDDEN, icon=":material/how_to_vote:")
+    else:
+        st.header(f"{plain(best['label'])} — {best['prob']:.1%}{guess}")
+        st.vega_lite_chart(spec=present.chart(charts.top_k_chart(pred["top"])), width="stretch")
+        notices.familiarity_notice(lm, img)
     st.caption(f"{plain(lm.title)} · forward pass {pred['seconds'] * 1000:.0f} ms on {lm.device.type.upper()}")
     fed, text = st.columns([1, 1.6])
     fed.image(

@@ -6,7 +6,7 @@ import torch
 from cnnviz import preprocess_mistakes as pm
 from cnnviz import preprocess_steps as ps
 from cnnviz.a11y import alt_lessons, alt_text
-from cnnviz.ui import charts, described, links, loaders, present, state
+from cnnviz.ui import chart_specs, charts, described, links, loaders, present, state
 from cnnviz.ui import preprocess_views as pv
 from cnnviz.ui.text import plain
 
@@ -118,9 +118,14 @@ st.dataframe(
 )
 left, right = st.columns(2, gap="large")
 left.markdown("**Before:** the pixel values of each channel")
-left.altair_chart(present.chart(pv.histogram_chart(ps.histograms(s.scaled, s.channel_names))), width="stretch")
+left.vega_lite_chart(
+    spec=present.chart(chart_specs.spec(pv.histogram_chart, ps.histograms(s.scaled, s.channel_names))), width="stretch"
+)
 right.markdown("**After:** what the network is fed")
-right.altair_chart(present.chart(pv.histogram_chart(ps.histograms(s.tensor[0], s.channel_names))), width="stretch")
+right.vega_lite_chart(
+    spec=present.chart(chart_specs.spec(pv.histogram_chart, ps.histograms(s.tensor[0], s.channel_names))),
+    width="stretch",
+)
 st.caption(pv.why_text(spec))
 
 n += 1

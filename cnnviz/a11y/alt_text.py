@@ -67,6 +67,12 @@ def explanation(method: str, label: str, layer: str | None, m: np.ndarray, *, si
     return text
 
 
+def explanation_hidden(method: str, label: str, layer: str | None) -> str:
+    """An explanation picture whose map a class's open question hides (no word of where)."""
+    head = f"{method} for {quoted(label)}" + (f" at {layer}" if layer else "") + ", over the photo"
+    return f"{head}: the map is hidden until the teacher reveals the model's answer."
+
+
 def sweep(label: str, layers: Sequence[str], maps: Sequence[np.ndarray]) -> list[str]:
     """One text per thumbnail of the Grad-CAM layer sweep (early → late)."""
     out = []

@@ -178,6 +178,26 @@ class ClassStore:
         with self._db() as con:
             return self._state(con, self._row(con, code))
 
+    def revisions(self, codes: list[str]) -> dict[str, int]:
+        """code -> revision of the live classes among ``codes`` (an ended or expired one is
+        left out): one small read, which a process's watcher makes a few times a second.
+
+        Args:
+            codes: stored codes (``normalize_code``), at most a few hundred.
+        Returns:
+            {code: revision} for those still running.
+        """
+        codes = [c for c in codes if _CODE_RE.fullmatch(c)][:MAX_CLASSES]
+        if not codes:
+            return {}
+        marks = ",".join("?" * len(codes))
+        with self._db() as con:
+            rows = con.execute(
+                f"SELECT code, revision FROM classes WHERE code IN ({marks}) AND expires_at>?",  # marks only: no input
+                (*codes, self.clock()),
+            ).fetchall()
+        return dict(rows)
+
     def is_teacher(self, code: str, token: str) -> bool:
         """Whether ``token`` opened the class ``code`` (False for an unknown code)."""
         try:

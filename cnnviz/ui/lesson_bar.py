@@ -149,6 +149,7 @@ def render(notice, current=None, pages=None) -> None:
     """
     if current is not None:
         page_index.remember(current, pages or {})
+    st.session_state[state.FOLLOW_HIDE] = False  # the follower's bar says when a question hides the answer
     try:
         cls = lesson_store.teaching()
     except LessonError as e:  # the store refused (e.g. its file): the page still works

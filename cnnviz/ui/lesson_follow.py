@@ -2,15 +2,18 @@
 
 - Joining: ``?class=CODE`` on any page (the teacher's link or QR code), or the "Join a class"
   box (:func:`join_box`, on the Lesson page). An unknown or expired code gets one sentence.
-- Following: a fragment polls the class (``ClassStore.state``, one SQLite read) every
-  :data:`POLL_S` seconds and heartbeats (``ClassStore.follow``) every :data:`BEAT_S`. When the
-  class's revision moves to another step, it opens that step's view with
+- Following: this process's class watcher (``lesson_push``) reruns the session as soon as its
+  class moves; a fragment also polls the class (``ClassStore.state``, one SQLite read) every
+  :data:`FALLBACK_S` seconds (every :data:`POLL_S` when this Streamlit cannot be pushed to) and
+  heartbeats (``ClassStore.follow``) every :data:`BEAT_S`. When the class's revision moves to
+  another step, the run opens that step's view with
   ``st.switch_page(page, query_params=...)``: ``links.begin`` then applies the view's global
   parameters (model, weights, image) and the page's own ``links.page`` its layer, channel,
   class... exactly as for a link someone opened. A reveal (same step, new revision) reruns the
   app so the question panel shows it.
 - The code stays in the URL while the student follows (``links.current_params`` writes it), so
-  a reload follows again, at the class's current step.
+  a reload follows again, at the class's current step; on one's own, ``own=1`` beside it keeps a
+  reload on one's own, with "Back to the teacher".
 - "Explore on my own" stops the poll and keeps the view; "Back to the teacher" opens the class's
   current step.
 - On a step with ``keep_own_photo``, a student whose image is their own upload or camera shot
@@ -26,13 +29,16 @@ import streamlit as st
 
 from cnnviz.lessons.format import LessonError, Step
 from cnnviz.lessons.store import ClassGone, ClassState
-from cnnviz.ui import lesson_questions, selection, state
+from cnnviz.ui import compat, lesson_questions, selection, state
+from cnnviz.ui.lesson_push import Watcher
 from cnnviz.ui.lesson_store import class_store
 from cnnviz.ui.owner import owner_token
 
-POLL_S = 1.0  # a new step shows within this plus one page run: the 2 s the issue asks for
+POLL_S = 1.0  # without a push, a new step shows within this plus one page run: the issue's 2 s
+FALLBACK_S = 5.0  # with pushes, the poll only heartbeats and catches a push that was lost
 BEAT_S = 5.0  # the store counts followers seen within 15 s
 CLASS_PARAM = "class"
+OWN_PARAM = "own"  # "1": this tab explores on its own (a reload stays so)
 _CODE_RE = re.compile(r"[A-Za-z0-9]{3,12}")
 NOT_A_CODE = "That is not a class code: a class code is a few letters and digits, such as K7F3Q."
 
@@ -74,15 +80,33 @@ def view_params(step: Step, code: str, keep_photo: bool) -> dict[str, str]:
     return params
 
 
-def join(code: str) -> str | None:
-    """Follow class ``code``: the next run opens its current step. Returns None, or the one
-    sentence saying why not (an unknown or expired code, too many wrong codes, a full class)."""
+@st.cache_resource
+def watcher() -> Watcher:
+    """This process's class watcher (its thread starts with the first follower)."""
+    return Watcher(class_store(), compat.rerun_session)
+
+
+def poll_every() -> float:
+    """Seconds between a follower's polls: a slow fallback when moves are pushed."""
+    return FALLBACK_S if compat.can_rerun() else POLL_S
+
+
+def answer_hidden() -> bool:
+    """Whether this run's page must keep the model's answer out of sight (and of its alt texts):
+    the session follows a class whose current step asks a question not yet revealed."""
+    return bool(st.session_state.get(state.FOLLOW_HIDE))
+
+
+def join(code: str, own: bool = False) -> str | None:
+    """Follow class ``code``: the next run opens its current step (``own``: join it exploring
+    on one's own, as a reload of such a tab does). Returns None, or the one sentence saying why
+    not (an unknown or expired code, too many wrong codes, a full class)."""
     try:
         class_store().join(code, owner_token())
     except LessonError as e:
         return str(e)
     ss = st.session_state
-    ss[state.FOLLOW_CODE], ss[state.FOLLOW_OWN] = code, False
+    ss[state.FOLLOW_CODE], ss[state.FOLLOW_OWN] = code, own
     ss[state.FOLLOW_SEEN], ss[state.FOLLOW_STEP] = None, None
     ss[state.FOLLOW_BEAT] = time.monotonic()
     return None
@@ -108,7 +132,14 @@ def _heartbeat(code: str) -> None:
         class_store().follow(code, owner_token())
 
 
+def _unwatch() -> None:
+    sid = compat.session_id()
+    if sid is not None:
+        watcher().forget(sid)
+
+
 def _leave(message: str) -> None:
+    _unwatch()
     ss = st.session_state
     ss[state.FOLLOW_CODE] = None
     ss[state.FOLLOW_ENDED] = message
@@ -151,7 +182,7 @@ def join_from_link(notice) -> None:
     code = clean_code(raw)
     if code is None:
         notice.warning(NOT_A_CODE, icon=":material/groups:")
-    elif code != st.session_state.get(state.FOLLOW_CODE) and (why := join(code)):
+    elif code != st.session_state.get(state.FOLLOW_CODE) and (why := join(code, st.query_params.get(OWN_PARAM) == "1")):
         notice.warning(why, icon=":material/groups:")
 
 
@@ -176,6 +207,7 @@ def student_bar(notice) -> None:
         notice.info(str(e), icon=":material/groups:")
         return
     if ss.get(state.FOLLOW_OWN):
+        _unwatch()
         with st.container(border=True, key="lesson_follow_bar"):
             left, right = st.columns([3, 1], vertical_alignment="center")
             left.text(f"Exploring on your own: class {cs.code} is at step {cs.step + 1} of {len(cs.lesson.steps)}.")
@@ -184,7 +216,11 @@ def student_bar(notice) -> None:
     if cs.revision != ss.get(state.FOLLOW_SEEN) and cs.step != ss.get(state.FOLLOW_STEP):
         _open_step(cs)  # a new follower, a reload, "Back to the teacher": the class's step
     ss[state.FOLLOW_SEEN], ss[state.FOLLOW_STEP] = cs.revision, cs.step
+    sid = compat.session_id()
+    if sid is not None and compat.can_rerun():
+        watcher().watch(cs.code, sid, cs.revision)  # the next move reruns this session
     step = cs.lesson.steps[cs.step]
+    ss[state.FOLLOW_HIDE] = step.question is not None and not cs.revealed
     with st.container(border=True, key="lesson_follow_bar"):
         left, right = st.columns([3, 1], vertical_alignment="center")
         left.text(f"Following class {cs.code}: step {cs.step + 1} of {len(cs.lesson.steps)}: {step.title}")
@@ -193,7 +229,7 @@ def student_bar(notice) -> None:
             st.text(step.note)  # plain text: a note is never markup
         if step.question is not None:
             lesson_questions.student_panel(class_store(), cs, owner_token())
-    st.fragment(run_every=POLL_S)(_poll)()
+    st.fragment(run_every=poll_every())(_poll)()
 
 
 def _join_typed() -> None:

@@ -130,7 +130,7 @@ def student_panel(store: ClassStore, cs: ClassState, student: str) -> None:
     q = step.question
     if q is None:
         return
-    st.subheader(plain(q.prompt, 300), anchor=False)
+    st.markdown(f"**{plain(q.prompt, 300)}**")  # not a heading: the bar comes before the page's h1
     sent = (st.session_state.get(state.ASK_ANSWERED) or {}).get((cs.code, cs.step))
     error = st.session_state.pop(state.ASK_ERROR, None)
     if error:
@@ -296,7 +296,7 @@ def _live(store: ClassStore, code: str) -> None:
     q = step.question
     if q is None:
         return
-    st.subheader(plain(q.prompt, 300), anchor=False)
+    st.markdown(f"**{plain(q.prompt, 300)}**")  # not a heading: the bar comes before the page's h1
     try:
         if q.kind == "click":
             answers = store.answers(code, cs.step)

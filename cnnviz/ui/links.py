@@ -318,8 +318,10 @@ def current_params() -> dict[str, str]:
     if image:
         out["image"] = image
     out.update(L.format_params(getattr(_run, "spec", {}), ss))
-    if ss.get(state.FOLLOW_CODE) and not ss.get(state.FOLLOW_OWN):  # a follower's reload follows again
+    if ss.get(state.FOLLOW_CODE):  # a reload follows again, or (on one's own) keeps "Back to the teacher"
         out["class"] = ss[state.FOLLOW_CODE]
+        if ss.get(state.FOLLOW_OWN):
+            out["own"] = "1"
     if ss.get(state.PRESENT):
         out["present"] = "1"
         if ss.get(state.LOCK):

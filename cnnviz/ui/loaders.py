@@ -24,7 +24,7 @@ from cnnviz import cache, lanes, memguard, uploads
 from cnnviz.capture import capture, capture_layers
 from cnnviz.catalogue import catalogue, find_layer, map_layers
 from cnnviz.errors import CheckpointError, CnnvizError, WeightsUnavailable
-from cnnviz.featuremaps import capture_range
+from cnnviz.featuremaps import Grid, capture_range, feature_grid
 from cnnviz.images import decode_cost, image_digest
 from cnnviz.loaded_model import LoadedModel
 from cnnviz.model_cost import load_shared
@@ -331,6 +331,16 @@ def cached_maps(lm: LoadedModel, img: Image.Image, layer: str) -> np.ndarray:
     # numpy-owned, so that the entry's memory is freed when it is evicted (see cached_capture)
     with ProgressBar("Running the photo through the network…") as bar:
         return np.array(capture_layers(lm, lm.preprocess(img), [info], progress=bar)[layer], copy=True)
+
+
+@shared_result
+def cached_feature_grid(
+    lm: LoadedModel, img: Image.Image, layer: str, sort: str, norm: str, global_range: tuple | None
+) -> Grid:
+    """The Feature maps page's tiled picture of ``layer`` (``featuremaps.feature_grid``), made
+    once for every session that shows the same model, image, layer and choices: a class that
+    follows a step draws it thirty times."""
+    return feature_grid(cached_maps(layer), sort=sort, norm=norm, global_range=global_range)
 
 
 @shared_result

@@ -207,6 +207,7 @@ FOLLOW_SEEN = "follow_seen"  # the class revision this session last showed
 FOLLOW_STEP = "follow_step"  # the step index it last showed
 FOLLOW_BEAT = "follow_beat"  # time.monotonic() of the last heartbeat
 FOLLOW_IMAGE = "follow_image"  # the image= a step last applied (any other upload is the student's own)
+FOLLOW_HIDE = "follow_hide"  # this run: the class's open question, so the pages hide the model's answer
 FOLLOW_ENDED = "follow_ended"  # why following stopped (the class ended or expired), shown once
 FOLLOW_TYPED = "follow_typed"  # the "Join a class" box's text input
 FOLLOW_JOIN_ERROR = "follow_join_error"  # why the typed code was not joined (None: it was)

@@ -16,7 +16,7 @@ from cnnviz import render
 from cnnviz.a11y import alt_lessons
 from cnnviz.activations import softmax_table
 from cnnviz.convolution import PRESET_HELP, follow, pad2d, patch_at, patch_for, preset
-from cnnviz.ui import present, state
+from cnnviz.ui import chart_specs, present, state
 from cnnviz.ui.charts import softmax_chart
 from cnnviz.ui.clickable import clicked
 from cnnviz.ui.download import download_png
@@ -195,7 +195,7 @@ def softmax_view(logits: np.ndarray, temp: float, classes: list[str], top: int =
     """Bars of the top classes' probabilities at T = 1 and at T, beside their numbers (one frame)."""
     table = softmax_table(logits, temp, classes, top)
     left, right = st.columns([1, 1.15])
-    left.altair_chart(present.chart(softmax_chart(table, temp)), width="stretch")
+    left.vega_lite_chart(spec=present.chart(chart_specs.spec(softmax_chart, table, temp)), width="stretch")
     # short headers: all five columns fit beside the chart at 1280 px (the T column was cut)
     shown = table.rename(columns={"p1": "p% at T=1", "pT": "p% at your T"})
     if temp == 1.0:  # the same numbers twice (and "z / T" is z)

@@ -10,7 +10,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.gallery import sample_bytes
-from cnnviz.lessons.format import Lesson, Step, View
+from cnnviz.lessons.format import Lesson, Question, Step, View
 from cnnviz.lessons.store import ClassStore
 from cnnviz.ui import state
 
@@ -66,3 +66,51 @@ def test_own_photo_kept_where_the_step_allows():
     assert not at.exception, at.exception
     assert at.session_state[state.IMAGE_BYTES] == sample_bytes("chelsea")  # step 2 shows the teacher's photo
     assert "step 2 of 2" in " ".join(t.value for t in at.text)
+
+
+def test_a_reload_while_exploring_stays_on_one_s_own():
+    store = ClassStore()
+    teacher = secrets.token_hex(16)
+    code = store.open_class(LESSON, teacher)
+    at = _student({"class": code})
+    at.button(key=state.FOLLOW_EXPLORE).click().run()
+    assert not at.exception, at.exception
+    assert at.query_params["class"] == code and at.query_params["own"] == "1"
+    store.move(code, teacher, 1)
+    reload = _student({"class": code, "own": "1"})  # a new session, as a reload opens
+    assert not reload.exception, reload.exception
+    assert reload.session_state[state.FOLLOW_OWN] is True
+    bar = " ".join(t.value for t in reload.text)
+    assert f"Exploring on your own: class {code} is at step 2 of 2." in bar
+    assert "Following class" not in bar
+    reload.button(key=state.FOLLOW_BACK).click().run()
+    assert not reload.exception, reload.exception
+    assert "Following class" in " ".join(t.value for t in reload.text)
+    assert "own" not in reload.query_params
+
+
+def test_an_open_question_hides_the_model_s_answer_until_the_reveal():
+    store = ClassStore()
+    teacher = secrets.token_hex(16)
+    asked = Lesson(
+        "Vote",
+        (
+            Step(
+                title="Guess",
+                view=View("", {**M, "image": "chelsea"}),
+                question=Question("choice", "Which class?", ("tabby", "tiger cat", "Egyptian cat")),
+            ),
+        ),
+    )
+    code = store.open_class(asked, teacher)
+    at = _student({"class": code})
+    assert not at.exception, at.exception
+    alts = [i.alt for el in at.get("image") for i in el.proto.imgs]
+    assert not [h for h in at.header if "%" in h.value]  # no "label — 54.1%" heading
+    assert not at.get("vega_lite_chart")  # no top-5 chart
+    assert alts and not any("top guess" in a for a in alts), alts
+    assert "hidden until your teacher reveals it" in " ".join(i.value for i in at.info)
+    store.reveal(code, teacher)
+    at.run()
+    assert [h for h in at.header if "%" in h.value]
+    assert at.get("vega_lite_chart")

@@ -6,7 +6,9 @@ following student shows each step (its page and parameters in the URL, its title
 within 2 s of the click. One student explores on their own (stays put while the class moves)
 and comes back at the current step. A question collects three answers, the teacher's panel
 counts them, a reloaded student still follows and is refused a second answer, and the reveal
-shows the model's own answer to everyone.
+shows the model's own answer to everyone. The other two kinds of question follow: "which of
+these 4 images excites this channel most?" and "click the part that mattered most" (on the
+Grad-CAM page, whose map and alt text say nothing of where until the reveal).
 
 Propagation is timed inside each student's page (an init script notes when the bar first
 names a step), against the teacher's clock at the click: the browsers and the test share one
@@ -17,11 +19,12 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from browser_helpers import no_exception, route_log, serve_lan, start_server, stop_server, wait_idle
+from browser_helpers import click_picture, no_exception, route_log, serve_lan, start_server, stop_server, wait_idle
 
 from cnnviz.lessons.format import Lesson, Question, Step, View
 from cnnviz.lessons.store import ClassStore
@@ -30,7 +33,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
 LIMIT_S = 2.0  # the issue: each new step shows within 2 s
 M = {"model": "efficientnet_lite0"}
-QUESTION = 3  # the step (0-based) that asks the class
+QUESTION, PICK, CLICK = 3, 4, 5  # the steps (0-based) that ask the class
+PICTURES = ("chelsea", "coffee", "rocket", "grace_hopper")
 LESSON = Lesson(
     "A class in the browser test",
     (
@@ -42,8 +46,16 @@ LESSON = Lesson(
             view=View("", {**M, "image": "coffee"}),
             question=Question("choice", "Which class will the model predict?", ("espresso", "teapot", "goldfish")),
         ),
-        Step(title="Another map", view=View("features", {**M, "image": "coffee", "layer": "stem.act", "channel": "7"})),
-        Step(title="Where it looked", view=View("gradcam", {**M, "image": "coffee", "target": "967"})),
+        Step(
+            title="Which picture",
+            view=View("channel", {**M, "image": "coffee", "layer": "stem.act", "channel": "7"}),
+            question=Question("pick_image", "Which of these 4 images excites this channel most?", PICTURES),
+        ),
+        Step(
+            title="Where it looked",
+            view=View("gradcam", {**M, "image": "coffee", "target": "967"}),
+            question=Question("click", "Click the part of the image that mattered most."),
+        ),
     ),
 )  # fmt: skip
 N = len(LESSON.steps)
@@ -159,7 +171,7 @@ def run_class(browser, url: str, store: ClassStore, students_on=None) -> dict:
         c.get_by_role("button", name="Explore on my own").click()
         wait_idle(c)
         c.get_by_role("button", name="Back to the teacher").wait_for()
-        c.wait_for_function("!location.search.includes('class=')")  # no longer following
+        c.wait_for_function("location.search.includes('own=1')")  # on its own (a reload stays so)
         before = c.url
         advance(3, [a, b])
         c.wait_for_timeout(2500)
@@ -199,7 +211,9 @@ def run_class(browser, url: str, store: ClassStore, students_on=None) -> dict:
 
         a.add_init_script(WATCH)  # its reload dropped the watcher's page (the init script stays)
         advance(4, students)
+        _pick_images(teacher, students, store, cls.code)
         advance(5, students)
+        _click_question(teacher, students, store, cls.code)
         for page in (teacher, *students):
             no_exception(page)
         return {"times": times, "processes": {students_on(x) for x in contexts} if students_on else None}
@@ -212,6 +226,45 @@ def run_class(browser, url: str, store: ClassStore, students_on=None) -> dict:
     finally:
         for ctx in contexts:
             ctx.close()
+
+
+def _answered(teacher, students, reveal: str) -> None:
+    """Three answers counted on the teacher's screen; the reveal shows ``reveal`` everywhere."""
+    teacher.get_by_text("3 answers").wait_for(timeout=10_000)
+    teacher.get_by_role("button", name="Reveal the model's answer").click()
+    for page in (teacher, *students):
+        page.get_by_text(reveal).first.wait_for(timeout=30_000)
+
+
+def _pick_images(teacher, students, store: ClassStore, code: str) -> None:
+    """Which of 4 pictures excites the channel most: each student picks one."""
+    for page, k in zip(students, (1, 2, 1), strict=True):
+        page.get_by_test_id("stForm").get_by_text(f"Picture {k}", exact=True).click()
+        page.get_by_role("button", name="Send my answer").click()
+        wait_idle(page)
+        page.get_by_text("Your answer is in").wait_for()
+    assert store.tally(code, PICK) == {PICTURES[0]: 2, PICTURES[1]: 1, PICTURES[2]: 0, PICTURES[3]: 0}
+    _answered(teacher, students, "excites the channel most")
+
+
+def _click_question(teacher, students, store: ClassStore, code: str) -> None:
+    """Click the part that mattered most, on the Grad-CAM page: its map stays hidden (picture,
+    alt text, opacity) until the reveal."""
+    for page in students:
+        hidden = page.locator("img[alt*='the map is hidden until the teacher reveals']")
+        hidden.first.wait_for()
+        assert page.locator("img[alt*='strongest evidence']").count() == 0
+        assert page.get_by_role("slider", name="Map opacity").is_disabled()
+    for page, (fx, fy) in zip(students, ((0.5, 0.5), (0.52, 0.48), (0.1, 0.9)), strict=True):
+        click_picture(page, 0, fx, fy)
+        page.get_by_role("button", name="Send my answer").click()
+        wait_idle(page)
+        page.get_by_text("Your answer is in").wait_for()
+    answers = store.answers(code, CLICK)
+    assert len(answers) == 3 and all(re.fullmatch(r"0\.\d{3},0\.\d{3}", v) for v in answers), answers
+    _answered(teacher, students, "The box shows where the model looked most")
+    for page in students:  # revealed: the page's map and its description are back
+        page.locator("img[alt*='strongest evidence']").first.wait_for()
 
 
 def _limit() -> float:

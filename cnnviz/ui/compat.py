@@ -1,0 +1,65 @@
+"""Streamlit's private parts that pushing a class's steps leans on, in one place.
+
+Streamlit has no public way for another thread to rerun a session (``st.rerun`` reruns the
+session whose script calls it). A class's watcher (``cnnviz.ui.lesson_push``) must rerun
+exactly the follower sessions whose class moved, so it goes through the runtime's session
+manager and the session's own event loop, as Streamlit's file watcher does for "run on
+save". Checked on Streamlit 1.67.0 (``AppSession._client_state``, ``_scriptrunner``,
+``_create_scriptrunner``, ``_event_loop``, ``_state``; ``Runtime._session_mgr``). When any
+of them is missing, :func:`can_rerun` says so and followers poll instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from streamlit.runtime import Runtime
+from streamlit.runtime.app_session import AppSession, AppSessionState
+from streamlit.runtime.scriptrunner import RerunData, get_script_run_ctx
+
+_NEEDED = ("_create_scriptrunner", "_call_soon_on_event_loop")
+
+
+def session_id() -> str | None:
+    """The id of the session whose script runs in this thread (None outside a run)."""
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else None
+
+
+def can_rerun() -> bool:
+    """Whether :func:`rerun_session` works with this Streamlit (its private parts are there)."""
+    return (
+        Runtime.exists()
+        and hasattr(Runtime.instance(), "_session_mgr")
+        and all(hasattr(AppSession, n) for n in _NEEDED)
+    )
+
+
+def _rerun_on_loop(session: AppSession) -> None:
+    """On the session's event loop: a whole run of its page, with its widgets as they are
+    (``widget_states`` None, as ``st.rerun``: no widget is reset, no callback fires)."""
+    if session._state == AppSessionState.SHUTDOWN_REQUESTED:
+        return
+    last = session._client_state
+    data = RerunData(query_string=last.query_string, page_script_hash=last.page_script_hash)
+    runner = session._scriptrunner
+    if runner is None or not runner.request_rerun(data):  # none running, or one shutting down
+        session._create_scriptrunner(data)
+
+
+def rerun_session(sid: str) -> bool:
+    """Ask session ``sid`` of this process to run its page again, from any thread.
+
+    Returns:
+        False when it is gone (closed tab) or this Streamlit lacks the private parts.
+    """
+    if not can_rerun():
+        return False
+    with contextlib.suppress(AttributeError, RuntimeError):  # a version without them; a closed loop
+        info = Runtime.instance()._session_mgr.get_active_session_info(sid)
+        if info is None:
+            return False
+        session = info.session
+        session._call_soon_on_event_loop(lambda: _rerun_on_loop(session))
+        return True
+    return False
