@@ -34,7 +34,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from cnnviz import memguard, reclaim
 from cnnviz.ui import held_photos, held_uploads
 
-__all__ = ["POLL_S", "look", "watch"]
+__all__ = ["POLL_S", "SWEEP_GROWTH_MB", "look", "tick", "watch"]
 
 POLL_S = 3.0
 SWEEP_GROWTH_MB = float(os.environ.get("CNNVIZ_SWEEP_GROWTH_MB", 64))
@@ -76,13 +76,21 @@ def look(now: float | None = None) -> bool:
     return ended
 
 
+def tick(due: bool, swept: int, ended: bool) -> tuple[bool, int]:
+    """One look's housekeeping. ``due``: a session ended since the last sweep; ``swept``: the
+    server's RSS after it; ``ended``: one ended at this look. Sweeps when one is due and the
+    server grew by ``SWEEP_GROWTH_MB`` since, else gives free heap back. Returns the new
+    (due, swept)."""
+    due = due or ended
+    grown = memguard.rss_bytes() - swept > SWEEP_GROWTH_MB * 2**20
+    if due and grown and reclaim.sweep():  # a sweep moments ago (the guard's): the next look tries again
+        return False, memguard.rss_bytes()
+    reclaim.trim()
+    return due, swept
+
+
 def _loop() -> None:
     due, swept = False, memguard.rss_bytes()
     while Runtime.exists():
         time.sleep(POLL_S)
-        due = look() or due
-        grown = memguard.rss_bytes() - swept > SWEEP_GROWTH_MB * 2**20
-        if due and grown and reclaim.sweep():  # a sweep moments ago (the guard's): the next look tries again
-            due, swept = False, memguard.rss_bytes()
-        else:
-            reclaim.trim()
+        due, swept = tick(due, swept, look())
