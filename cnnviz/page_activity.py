@@ -12,7 +12,7 @@ most ``max_s``, so it keeps moving (one step per ``max_s``) even when the class 
 app.py counts each run with :func:`page_run`; a run waiting for its student's other tab
 (:func:`waiting`) does not count: it uses nothing. Fragment reruns (a job's progress poll)
 do not run app.py and are not counted, so a job never waits for its own progress bar.
-The same rule holds back a heavy student's page runs (:func:`defer_if_heavy`), from the
+The same rule holds back a heavy student's page runs (:func:`admitted`), from the
 CPU their runs used lately (:func:`charge`). No Streamlit here: the jobs
 (:mod:`cnnviz.jobs`) and :mod:`cnnviz.ui.fair_runs` wait on it.
 """
@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["HEAVY_SHARE", "YIELD_S", "charge", "defer_if_heavy", "in_flight", "page_run", "wait_quiet", "waiting"]
+__all__ = ["HEAVY_SHARE", "YIELD_S", "admitted", "charge", "in_flight", "page_run", "wait_quiet", "waiting"]
 
 YIELD_S = float(os.environ.get("CNNVIZ_JOB_YIELD", 1.0))  # s a job's step waits at most for the class
 # A student whose page runs used more than this share of a core lately (over about TAU_S)
@@ -38,6 +38,7 @@ TAU_S = 10.0
 _cond = threading.Condition()
 _running = 0
 _usage: dict[str, tuple[float, float]] = {}  # student -> (decayed CPU seconds, when)
+_heavy_lane = threading.RLock()  # heavy students' runs, one at a time (re-entrant: a nested turn)
 _mine = threading.local()  # .runs: this thread's page runs counted now (0 or 1; reentrant)
 
 
@@ -111,19 +112,27 @@ def share(student: str) -> float:
         return _decayed(student, time.monotonic()) / TAU_S
 
 
-def defer_if_heavy(student: str, max_s: float = YIELD_S) -> float:
-    """A heavy student's run (:data:`HEAVY_SHARE`) starts when no other page run is in flight,
-    or after ``max_s``; call it outside :func:`page_run`'s count (:func:`waiting`).
+@contextmanager
+def admitted(student: str, max_s: float = YIELD_S) -> Iterator[float]:
+    """Admit one of ``student``'s page runs; inside :func:`page_run`, yields the seconds it
+    waited (0 for a student who is not heavy).
 
     One student runs one page at a time (:mod:`cnnviz.ui.fair_runs`), but a student who
     uploads fifty photos or opens tabs by the dozen keeps that one run busy all the time, and
-    the class's clicks share the cores and the interpreter's lock with it. Deferred to the
-    class's pauses, the heavy student still gets what the class leaves, and at least a run
-    per ``max_s``.
-
-    Returns:
-        The seconds waited (0 for a student who is not heavy).
+    the class's clicks share the cores and the interpreter's lock with it. A heavy student's
+    run (over :data:`HEAVY_SHARE`) therefore takes the one lane that heavy runs share (two
+    heavy students, say one with cookies and one without, use one thread between them) and
+    starts when no other page run is in flight, or after ``max_s``: the heavy get what the
+    class leaves, and at least a run per ``max_s``.
     """
     if share(student) <= HEAVY_SHARE:
-        return 0.0
-    return wait_quiet(max_s)
+        yield 0.0
+        return
+    start = time.monotonic()
+    with waiting():  # neither the lane's wait nor the class's counts as in flight
+        _heavy_lane.acquire()
+        wait_quiet(max_s)
+    try:
+        yield time.monotonic() - start
+    finally:
+        _heavy_lane.release()

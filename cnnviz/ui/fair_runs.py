@@ -7,7 +7,7 @@ class for the cores and the interpreter's lock, and the class's clicks would slo
 :func:`student_turn`: a student's other tabs wait until that run ends; the class, one
 session per student, never waits here. A fragment's own rerun (a job's poll every second)
 does not run app.py and is not gated. A student whose runs used much of a core lately starts
-each run in the class's pauses (:func:`cnnviz.page_activity.defer_if_heavy`). The gates are
+each run in the class's pauses (:func:`cnnviz.page_activity.admitted`). The gates are
 keyed by whom fairness counts the session as (``cnnviz.ui.owner.student``: the browser's owner token; a client that keeps no
 cookies, by its address, so its many connections share one gate).
 """
@@ -35,12 +35,14 @@ def student_turn(owner: str) -> Iterator[None]:
     try:
         with page_activity.waiting():  # a run waiting for its student's other tab uses nothing
             gate.acquire()
-            page_activity.defer_if_heavy(owner)
-        cpu = time.thread_time()
         try:
-            yield
+            with page_activity.admitted(owner):
+                cpu = time.thread_time()
+                try:
+                    yield
+                finally:
+                    page_activity.charge(owner, time.thread_time() - cpu)
         finally:
-            page_activity.charge(owner, time.thread_time() - cpu)
             gate.release()
     finally:
         with _GUARD:

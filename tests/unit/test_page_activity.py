@@ -79,6 +79,11 @@ def test_a_job_still_moves_when_the_class_never_pauses():
     assert 3 * page_activity.YIELD_S * 0.9 <= took <= 3 * page_activity.YIELD_S + 2
 
 
+def _admit(student: str, max_s: float) -> float:
+    with page_activity.page_run(), page_activity.admitted(student, max_s) as waited:
+        return waited
+
+
 def test_a_heavy_students_run_starts_in_the_class_pause_and_a_light_ones_at_once():
     page_activity.charge("eve", 100 * page_activity.HEAVY_SHARE)  # a flood: many seconds of CPU just now
     page_activity.charge("ann", 0.1)
@@ -86,16 +91,37 @@ def test_a_heavy_students_run_starts_in_the_class_pause_and_a_light_ones_at_once
     release, started = threading.Event(), threading.Event()
     t = _hold_run(release, started)  # a classmate's click in flight
     try:
-        assert page_activity.defer_if_heavy("ann") == 0.0
-        waited = page_activity.defer_if_heavy("eve", max_s=0.3)
+        assert _admit("ann", max_s=5) == 0.0
+        waited = _admit("eve", max_s=0.3)
         assert 0.25 <= waited < 2  # nobody paused: eve waited the longest wait
         threading.Timer(0.2, release.set).start()
-        waited = page_activity.defer_if_heavy("eve", max_s=5)
+        waited = _admit("eve", max_s=5)
         assert 0.1 <= waited < 2  # she started when the click ended, not after 5 s
     finally:
         release.set()
         t.join()
-    assert page_activity.defer_if_heavy("eve", max_s=5) < 0.1  # an idle server: at once
+    assert _admit("eve", max_s=5) < 0.1  # an idle server: at once
+
+
+def test_heavy_students_share_one_lane():
+    for who in ("eve", "mallory"):
+        page_activity.charge(who, 100 * page_activity.HEAVY_SHARE)
+    spans, lock = [], threading.Lock()
+
+    def run(who: str) -> None:
+        with page_activity.page_run(), page_activity.admitted(who, max_s=0.05):
+            t = time.monotonic()
+            time.sleep(0.3)
+            with lock:
+                spans.append((t, time.monotonic()))
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in ("eve", "mallory")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    (a0, a1), (b0, b1) = sorted(spans)
+    assert a1 <= b0  # one after the other
 
 
 def test_the_share_decays_and_student_turn_charges_cpu():
