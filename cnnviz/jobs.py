@@ -27,9 +27,10 @@ slow explanations all wait and run here, shared fairly between students.
   pauses while it holds a shared model (:func:`cnnviz.loaded_model.holding_a_model`): the
   class's clicks would wait for that replica.
 * **The class's clicks first.** At each checkpoint a job waits while any page run is in
-  flight, up to ``CNNVIZ_JOB_YIELD`` seconds (:mod:`cnnviz.page_activity`): jobs compute
-  between the class's clicks, and still move on when the class never pauses. Not while it
-  holds a shared model: a click may be waiting for that replica.
+  flight, up to ``CNNVIZ_JOB_YIELD`` seconds, and during its next step it pauses now and
+  then while clicks are served (:mod:`cnnviz.page_activity`): jobs compute between the
+  class's clicks, and still move on when the class never pauses. Not while it holds a
+  shared model: a click may be waiting for that replica.
 * **Abandoned jobs stop.** The page polls :meth:`Job.snapshot` about once a second. A job
   whose page has not polled for ``CNNVIZ_JOB_HEARTBEAT`` seconds (default 4) while its tab's
   connection is closed is stopped: dropped if waiting, and its work sees ``should_stop()``
@@ -113,8 +114,7 @@ class Job:
         module docstring)."""
         if self._stop.is_set() or self.abandoned():
             return True
-        if page_activity.in_flight() and not holding_a_model():  # the class's clicks first
-            page_activity.wait_quiet()
+        page_activity.between_steps()  # the class's clicks first
         if self.resumed is not None and time.monotonic() - self.resumed > self.engine.quantum_s:
             return self.engine._yield_slot(self)
         return False

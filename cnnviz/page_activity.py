@@ -1,45 +1,74 @@
-"""The class's page runs in flight, so that long jobs step between the class's clicks.
+"""The class's clicks first: long jobs and heavy students compute in the class's pauses.
 
 A long job (feature visualisation, training, a top-image pass) computes for seconds to
-minutes; a page run (a click) for a tenth of a second. On a 2-core server a job that computes
-while clicks are served takes a core from them and, between its torch kernels, the
-interpreter's lock, and the class's waits grow far beyond that core's share. A lower OS
-priority alone does not help: the kernel can leave a lowered thread waiting while it holds
-the interpreter's lock, and every page run waits with it. So jobs yield here instead: at each
-checkpoint (each step, batch or chunk) a job waits while any page run is in flight, for at
-most ``max_s``, so it keeps moving (one step per ``max_s``) even when the class never pauses.
+minutes; a page run (a click) for a tenth of a second. A student who uploads fifty photos or
+opens tabs by the dozen keeps their one page run (:mod:`cnnviz.ui.fair_runs`) busy all the
+time. Both share the interpreter's lock with the class's clicks, and that lock, not the
+cores, is what the class waits for: with a hostile student's attacks the server used 1.3 of
+its 2 cores while the class's clicks took 3-6 times as long (``bench load``). The lock
+takes turns between the threads that want it, whatever they are, and a lower OS priority does
+not help (the kernel can leave a lowered thread waiting while it holds the lock, and every
+page run waits with it). So the background yields here, cooperatively:
 
-app.py counts each run with :func:`page_run`; a run waiting for its student's other tab
-(:func:`waiting`) does not count: it uses nothing. Fragment reruns (a job's progress poll)
-do not run app.py and are not counted, so a job never waits for its own progress bar.
-The same rule holds back a heavy student's page runs (:func:`admitted`), from the
-CPU their runs used lately (:func:`charge`). No Streamlit here: the jobs
-(:mod:`cnnviz.jobs`) and :mod:`cnnviz.ui.fair_runs` wait on it.
+* app.py counts each page run in flight (:func:`page_run`); a run waiting for its student's
+  other tab, or a heavy student's run, does not count (:func:`waiting`). Fragment reruns (a
+  job's progress poll) do not run app.py and are not counted.
+* At each checkpoint (a step, batch or chunk) a job waits while a page run is in flight, for
+  at most ``YIELD_S``, so it keeps moving even when the class never pauses
+  (:func:`between_steps`).
+* A heavy student (page runs that used over ``HEAVY_SHARE`` of a core lately,
+  :func:`charge`) runs in the one lane heavy runs share, starting when no page run is in
+  flight or after ``YIELD_S`` (:func:`admitted`).
+* While a click is served, a job's step and a heavy run stop every ``PREEMPT_EVERY`` Python
+  calls for up to ``PREEMPT_S`` (a profile hook on that thread: :func:`_yield_to_class`), so
+  the lock is the class's most of the time. Not while the thread holds a shared model: a
+  click may be waiting for that replica.
+
+No Streamlit here: the jobs (:mod:`cnnviz.jobs`) and :mod:`cnnviz.ui.fair_runs` use it.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["HEAVY_SHARE", "YIELD_S", "admitted", "charge", "in_flight", "page_run", "wait_quiet", "waiting"]
+from cnnviz.loaded_model import holding_a_model
 
-YIELD_S = float(os.environ.get("CNNVIZ_JOB_YIELD", 1.0))  # s a job's step waits at most for the class
+__all__ = [
+    "HEAVY_SHARE",
+    "YIELD_S",
+    "admitted",
+    "between_steps",
+    "charge",
+    "in_flight",
+    "page_run",
+    "share",
+    "wait_quiet",
+    "waiting",
+]
+
+YIELD_S = float(os.environ.get("CNNVIZ_JOB_YIELD", 1.0))  # s a job's step or a heavy run waits at most
 # A student whose page runs used more than this share of a core lately (over about TAU_S)
 # is heavy: a walk through the pages uses about a tenth; a flood of uploads or of tabs, all
 # of one.
 HEAVY_SHARE = float(os.environ.get("CNNVIZ_HEAVY_SHARE", 0.5))
 TAU_S = 10.0
+# Python calls between two looks at the class (~0.5-2 ms of work), and the longest pause at
+# each: a yielding thread keeps about a tenth of its speed while clicks are being served.
+PREEMPT_EVERY = 512
+PREEMPT_S = 0.02
 
 _cond = threading.Condition()
-_running = 0
+_running = 0  # page runs in flight
+_events = 0  # profile events seen by yielding threads (approximate: unlocked)
 _usage: dict[str, tuple[float, float]] = {}  # student -> (decayed CPU seconds, when)
 _heavy_lane = threading.RLock()  # heavy students' runs, one at a time (re-entrant: a nested turn)
-_mine = threading.local()  # .runs: this thread's page runs counted now (0 or 1; reentrant)
+_mine = threading.local()  # .counted: this thread's page runs counted in _running now
 
 
 def _add(n: int) -> None:
@@ -53,24 +82,26 @@ def _add(n: int) -> None:
 @contextmanager
 def page_run() -> Iterator[None]:
     """Count the block (one page run) as in flight."""
+    _mine.counted = getattr(_mine, "counted", 0) + 1
     _add(1)
-    _mine.runs = getattr(_mine, "runs", 0) + 1
     try:
         yield
     finally:
-        _mine.runs -= 1
+        _mine.counted -= 1
         _add(-1)
 
 
 @contextmanager
 def waiting() -> Iterator[None]:
-    """Inside :func:`page_run`: the block waits for something else and does not count
-    (outside one, nothing changes)."""
-    n = getattr(_mine, "runs", 0)
+    """Inside :func:`page_run`: the block does not count as in flight (outside one, or nested
+    in another :func:`waiting`, nothing changes)."""
+    n = getattr(_mine, "counted", 0)
+    _mine.counted = 0
     _add(-n)
     try:
         yield
     finally:
+        _mine.counted = n
         _add(n)
 
 
@@ -91,6 +122,24 @@ def wait_quiet(max_s: float = YIELD_S) -> float:
     return time.monotonic() - start
 
 
+def _yield_to_class(frame, event, arg) -> None:
+    """The profile hook of a yielding thread (see the module docstring)."""
+    global _events
+    _events += 1
+    if _events % PREEMPT_EVERY == 0 and _running and not holding_a_model():
+        wait_quiet(PREEMPT_S)
+
+
+def between_steps() -> None:
+    """A job's checkpoint: wait while a page run is in flight (at most ``YIELD_S``; not while
+    holding a shared model), and yield within the next step while clicks are served. The hook
+    is set only then: it slows the thread's Python code, for nothing when the class is idle."""
+    if _running and not holding_a_model():
+        wait_quiet()
+    sys.setprofile(_yield_to_class if _running else None)
+
+
+# ------------------------------------------------------------------ heavy students
 def _decayed(student: str, now: float) -> float:
     cpu, when = _usage.get(student, (0.0, now))
     return cpu * math.exp(-(now - when) / TAU_S)
@@ -114,25 +163,23 @@ def share(student: str) -> float:
 
 @contextmanager
 def admitted(student: str, max_s: float = YIELD_S) -> Iterator[float]:
-    """Admit one of ``student``'s page runs; inside :func:`page_run`, yields the seconds it
+    """Admit one of ``student``'s page runs (inside :func:`page_run`); yields the seconds it
     waited (0 for a student who is not heavy).
 
-    One student runs one page at a time (:mod:`cnnviz.ui.fair_runs`), but a student who
-    uploads fifty photos or opens tabs by the dozen keeps that one run busy all the time, and
-    the class's clicks share the cores and the interpreter's lock with it. A heavy student's
-    run (over :data:`HEAVY_SHARE`) therefore takes the one lane that heavy runs share (two
-    heavy students, say one with cookies and one without, use one thread between them) and
-    starts when no other page run is in flight, or after ``max_s``: the heavy get what the
-    class leaves, and at least a run per ``max_s``.
+    A heavy student's run takes the one lane heavy runs share (two heavy students, say one
+    with cookies and one without, use one thread between them), starts when no page run is
+    in flight or after ``max_s``, does not count as the class's, and yields to the class's
+    clicks while it runs: the heavy get what the class leaves.
     """
     if share(student) <= HEAVY_SHARE:
         yield 0.0
         return
     start = time.monotonic()
-    with waiting():  # neither the lane's wait nor the class's counts as in flight
-        _heavy_lane.acquire()
+    with waiting(), _heavy_lane:
         wait_quiet(max_s)
-    try:
-        yield time.monotonic() - start
-    finally:
-        _heavy_lane.release()
+        prev = sys.getprofile()
+        sys.setprofile(_yield_to_class)
+        try:
+            yield time.monotonic() - start
+        finally:
+            sys.setprofile(prev)
