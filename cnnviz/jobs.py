@@ -27,9 +27,8 @@ slow explanations all wait and run here, shared fairly between students.
   pauses while it holds a shared model (:func:`cnnviz.loaded_model.holding_a_model`): the
   class's clicks would wait for that replica.
 * **The class's clicks first.** At each checkpoint a job waits while any page run is in
-  flight, up to ``CNNVIZ_JOB_YIELD`` seconds, and during its next step it pauses now and
-  then while clicks are served (:mod:`cnnviz.page_activity`): jobs compute between the
-  class's clicks, and still move on when the class never pauses. Not while it holds a
+  flight, up to ``CNNVIZ_JOB_YIELD`` seconds (:mod:`cnnviz.page_activity`): jobs compute
+  between the class's clicks, and still move on when the class never pauses. Not while it holds a
   shared model: a click may be waiting for that replica.
 * **Abandoned jobs stop.** The page polls :meth:`Job.snapshot` about once a second. A job
   whose page has not polled for ``CNNVIZ_JOB_HEARTBEAT`` seconds (default 4) while its tab's

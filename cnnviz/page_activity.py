@@ -3,10 +3,9 @@
 A long job (feature visualisation, training, a top-image pass) computes for seconds to
 minutes; a page run (a click) for a tenth of a second. A student who uploads fifty photos or
 opens tabs by the dozen keeps their one page run (:mod:`cnnviz.ui.fair_runs`) busy all the
-time. Both share the interpreter's lock with the class's clicks, and that lock, not the
-cores, is what the class waits for: with a hostile student's attacks the server used 1.3 of
-its 2 cores while the class's clicks took 3-6 times as long (``bench load``). The lock
-takes turns between the threads that want it, whatever they are, and a lower OS priority does
+time. Both share the cores and the interpreter's lock with the class's clicks; the lock
+looks like the scarcer: with a hostile student's attacks the server used 1.3 of its 2 cores
+while the class's clicks took 3-6 times as long (``bench load``). The lock takes turns between the threads that want it, whatever they are, and a lower OS priority does
 not help (the kernel can leave a lowered thread waiting while it holds the lock, and every
 page run waits with it). So the background yields here, cooperatively:
 
@@ -19,10 +18,6 @@ page run waits with it). So the background yields here, cooperatively:
 * A heavy student (page runs that used over ``HEAVY_SHARE`` of a core lately,
   :func:`charge`) runs in the one lane heavy runs share, starting when no page run is in
   flight or after ``YIELD_S`` (:func:`admitted`).
-* While a click is served, a job's step and a heavy run stop every ``PREEMPT_EVERY`` Python
-  calls for up to ``PREEMPT_S`` (a profile hook on that thread: :func:`_yield_to_class`), so
-  the lock is the class's most of the time. Not while the thread holds a shared model: a
-  click may be waiting for that replica.
 
 No Streamlit here: the jobs (:mod:`cnnviz.jobs`) and :mod:`cnnviz.ui.fair_runs` use it.
 """
@@ -31,7 +26,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -58,14 +52,9 @@ YIELD_S = float(os.environ.get("CNNVIZ_JOB_YIELD", 1.0))  # s a job's step or a 
 # of one.
 HEAVY_SHARE = float(os.environ.get("CNNVIZ_HEAVY_SHARE", 0.5))
 TAU_S = 10.0
-# Python calls between two looks at the class (~0.5-2 ms of work), and the longest pause at
-# each: a yielding thread keeps about a tenth of its speed while clicks are being served.
-PREEMPT_EVERY = 512
-PREEMPT_S = 0.02
 
 _cond = threading.Condition()
 _running = 0  # page runs in flight
-_events = 0  # profile events seen by yielding threads (approximate: unlocked)
 _usage: dict[str, tuple[float, float]] = {}  # student -> (decayed CPU seconds, when)
 _heavy_lane = threading.RLock()  # heavy students' runs, one at a time (re-entrant: a nested turn)
 _mine = threading.local()  # .counted: this thread's page runs counted in _running now
@@ -122,21 +111,11 @@ def wait_quiet(max_s: float = YIELD_S) -> float:
     return time.monotonic() - start
 
 
-def _yield_to_class(frame, event, arg) -> None:
-    """The profile hook of a yielding thread (see the module docstring)."""
-    global _events
-    _events += 1
-    if _events % PREEMPT_EVERY == 0 and _running and not holding_a_model():
-        wait_quiet(PREEMPT_S)
-
-
 def between_steps() -> None:
-    """A job's checkpoint: wait while a page run is in flight (at most ``YIELD_S``; not while
-    holding a shared model), and yield within the next step while clicks are served. The hook
-    is set only then: it slows the thread's Python code, for nothing when the class is idle."""
+    """A job's checkpoint: wait while a page run is in flight (at most ``YIELD_S``), except
+    while holding a shared model: a click may be waiting for that replica."""
     if _running and not holding_a_model():
         wait_quiet()
-    sys.setprofile(_yield_to_class if _running else None)
 
 
 # ------------------------------------------------------------------ heavy students
@@ -168,8 +147,8 @@ def admitted(student: str, max_s: float = YIELD_S) -> Iterator[float]:
 
     A heavy student's run takes the one lane heavy runs share (two heavy students, say one
     with cookies and one without, use one thread between them), starts when no page run is
-    in flight or after ``max_s``, does not count as the class's, and yields to the class's
-    clicks while it runs: the heavy get what the class leaves.
+    in flight or after ``max_s``, and does not count as the class's: the heavy get what the
+    class leaves.
     """
     if share(student) <= HEAVY_SHARE:
         yield 0.0
@@ -177,9 +156,4 @@ def admitted(student: str, max_s: float = YIELD_S) -> Iterator[float]:
     start = time.monotonic()
     with waiting(), _heavy_lane:
         wait_quiet(max_s)
-        prev = sys.getprofile()
-        sys.setprofile(_yield_to_class)
-        try:
-            yield time.monotonic() - start
-        finally:
-            sys.setprofile(prev)
+        yield time.monotonic() - start
