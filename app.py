@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from cnnviz import page_activity
 from cnnviz.ui import history, lesson_bar, links, menu_semantics, session_end, state, theme, upload_limits, upload_names
 from cnnviz.ui.fair_runs import student_turn
 from cnnviz.ui.owner import student
@@ -55,18 +56,22 @@ PAGES = {
     ],
 }
 
-nav = st.navigation(PAGES, position="top")
-links.begin(nav.url_path)  # a link's model/image/... into the session before the sidebar draws
-render_sidebar()
-share = st.sidebar.container()
-menu_semantics.repair()  # after the sidebar's own widgets: its empty element sits at the very bottom
-notice = st.container()  # the top of the main area: a message about an unusable link
-presenter_style()
-lesson_bar.render(notice, nav, PAGES)  # the class this browser teaches (or follows), above the page
-try:
-    with student_turn(student()):  # one page run at a time per student, however many tabs
-        nav.run()
-except links.PageEnd:  # links.stop(): the page ended early, its view still goes into the URL
-    pass
-finally:
-    links.end(notice, share)  # the view into the URL, the Share panel
+# The whole run counts as in flight (long jobs step between the class's clicks) and takes the
+# student's turn: one run at a time per student however many tabs, heavy students in the
+# class's pauses (fair_runs, page_activity). The sidebar is inside: it decodes the uploads.
+with page_activity.page_run():
+    nav = st.navigation(PAGES, position="top")
+    with student_turn(student()):
+        links.begin(nav.url_path)  # a link's model/image/... into the session before the sidebar draws
+        render_sidebar()
+        share = st.sidebar.container()
+        menu_semantics.repair()  # after the sidebar's own widgets: its empty element sits at the very bottom
+        notice = st.container()  # the top of the main area: a message about an unusable link
+        presenter_style()
+        lesson_bar.render(notice, nav, PAGES)  # the class this browser teaches (or follows), above the page
+        try:
+            nav.run()
+        except links.PageEnd:  # links.stop(): the page ended early, its view still goes into the URL
+            pass
+        finally:
+            links.end(notice, share)  # the view into the URL, the Share panel

@@ -8,9 +8,14 @@ reply with ``HttpOnly``, ``SameSite=Strict`` and, over HTTPS, ``Secure``
 line applies as with ``streamlit run app.py``.
 """
 
+from pathlib import Path
+
 import streamlit as st
 from starlette.middleware import Middleware
 
 from cnnviz.owner_cookie import OwnerCookie
+from cnnviz.ui.process import preload_at_start
+
+preload_at_start(Path(__file__).parent)  # torch, captum... before a student waits for them
 
 app = st.App("app.py", middleware=[Middleware(OwnerCookie)])

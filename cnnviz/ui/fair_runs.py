@@ -6,16 +6,20 @@ class for the cores and the interpreter's lock, and the class's clicks would slo
 (``bench load``'s hostile student, bench/hostile_class.py). app.py runs each page inside
 :func:`student_turn`: a student's other tabs wait until that run ends; the class, one
 session per student, never waits here. A fragment's own rerun (a job's poll every second)
-does not run app.py and is not gated. The gates are keyed by whom fairness counts the
-session as (``cnnviz.ui.owner.student``: the browser's owner token; a client that keeps no
+does not run app.py and is not gated. A student whose runs used much of a core lately starts
+each run in the class's pauses (:func:`cnnviz.page_activity.admitted`). The gates are
+keyed by whom fairness counts the session as (``cnnviz.ui.owner.student``: the browser's owner token; a client that keeps no
 cookies, by its address, so its many connections share one gate).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from cnnviz import page_activity
 
 _GATES: dict[str, tuple[threading.RLock, list[int]]] = {}  # owner -> (gate, [runs holding or waiting])
 _GUARD = threading.Lock()
@@ -29,8 +33,17 @@ def student_turn(owner: str) -> Iterator[None]:
         gate, users = _GATES.setdefault(owner, (threading.RLock(), [0]))
         users[0] += 1
     try:
-        with gate:
-            yield
+        with page_activity.waiting():  # a run waiting for its student's other tab uses nothing
+            gate.acquire()
+        try:
+            with page_activity.admitted(owner):
+                cpu = time.thread_time()
+                try:
+                    yield
+                finally:
+                    page_activity.charge(owner, time.thread_time() - cpu)
+        finally:
+            gate.release()
     finally:
         with _GUARD:
             users[0] -= 1

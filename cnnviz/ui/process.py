@@ -56,8 +56,13 @@ _preloaded = False
 
 def _page_imports(folder: Path) -> list[str]:
     """Module names the pages in ``folder`` import (``from a import b`` gives a.b if b is a module)."""
+    return _imports(sorted(folder.glob("*.py")))
+
+
+def _imports(files: list[Path]) -> list[str]:
+    """Module names ``files`` import (``from a import b`` gives a.b if b is a module)."""
     names: list[str] = []
-    for page in sorted(folder.glob("*.py")):
+    for page in files:
         for node in ast.walk(ast.parse(page.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 names += [a.name for a in node.names]
@@ -79,6 +84,19 @@ def _import_all(names: list[str]) -> None:
             continue
         with contextlib.suppress(ImportError):  # ``from a import function``: not a module
             importlib.import_module(name)
+
+
+def preload_at_start(root: Path) -> None:
+    """Import what app.py, its pages and the app's Streamlit modules import, before the server
+    serves anyone (asgi.py: Streamlit imports it at start-up, in its main thread).
+
+    Otherwise the first students' runs import torch, captum, matplotlib... (seconds of CPU
+    holding the interpreter's lock: a sixth of it in the first half-minute of a class that
+    arrived at a fresh server, ``bench load``). ``streamlit`` and ``cnnviz.ui`` themselves
+    stay for the first run (see ``_LEFT_TO_PAGES``); what they import is loaded by then.
+    """
+    files = [root / "app.py", *sorted((root / "pages").glob("*.py")), *sorted((root / "cnnviz" / "ui").glob("*.py"))]
+    _import_all(_imports(files))
 
 
 def preload_pages(folder: Path) -> None:

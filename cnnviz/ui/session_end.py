@@ -8,15 +8,22 @@ freed heap: 100 sessions opened with a 20 MB query string took the server from 1
 
 :func:`watch` (app.py, every run) notes the session; one watcher thread per process looks
 every ``POLL_S`` seconds which noted sessions have disconnected (``Runtime.is_active_session``,
-thread-safe), sweeps then (:func:`cnnviz.reclaim.sweep`), and once a session has stayed
+thread-safe), sweeps then (:func:`cnnviz.reclaim.sweep`) if the server grew by
+``SWEEP_GROWTH_MB`` since the last sweep, and once a session has stayed
 away longer than Streamlit keeps it, gives back its Train upload (:mod:`held_uploads`) and
 its photo (:mod:`held_photos`). At every look it gives glibc's free heap back
 (:func:`cnnviz.reclaim.trim`: < 1 ms when there is none, 35-80 ms after a class's folder
 uploads).
+
+A sweep is a full collection: 0.25-0.45 s holding the interpreter's lock, every page run of
+the class stopped meanwhile. After every session's end (every 5 s at most) it took about an
+eighth of the lock's time while a class worked beside a student opening and closing tabs;
+sessions that held little leave little to sweep, so growth is what calls for one.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -24,12 +31,13 @@ from streamlit import config
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cnnviz import reclaim
+from cnnviz import memguard, reclaim
 from cnnviz.ui import held_photos, held_uploads
 
-__all__ = ["POLL_S", "look", "watch"]
+__all__ = ["POLL_S", "SWEEP_GROWTH_MB", "look", "tick", "watch"]
 
 POLL_S = 3.0
+SWEEP_GROWTH_MB = float(os.environ.get("CNNVIZ_SWEEP_GROWTH_MB", 64))
 _lock = threading.Lock()
 _seen: dict[str, float | None] = {}  # session id -> when it was found disconnected (None: connected)
 _watcher: threading.Thread | None = None
@@ -68,12 +76,21 @@ def look(now: float | None = None) -> bool:
     return ended
 
 
+def tick(due: bool, swept: int, ended: bool) -> tuple[bool, int]:
+    """One look's housekeeping. ``due``: a session ended since the last sweep; ``swept``: the
+    server's RSS after it; ``ended``: one ended at this look. Sweeps when one is due and the
+    server grew by ``SWEEP_GROWTH_MB`` since, else gives free heap back. Returns the new
+    (due, swept)."""
+    due = due or ended
+    grown = memguard.rss_bytes() - swept > SWEEP_GROWTH_MB * 2**20
+    if due and grown and reclaim.sweep():  # a sweep moments ago (the guard's): the next look tries again
+        return False, memguard.rss_bytes()
+    reclaim.trim()
+    return due, swept
+
+
 def _loop() -> None:
-    due = False
+    due, swept = False, memguard.rss_bytes()
     while Runtime.exists():
         time.sleep(POLL_S)
-        due = look() or due
-        if due and reclaim.sweep():  # a sweep moments ago (the guard's): the next look tries again
-            due = False
-        else:
-            reclaim.trim()
+        due, swept = tick(due, swept, look())

@@ -7,6 +7,7 @@ import gc
 import weakref
 
 from cnnviz import memguard, reclaim
+from cnnviz.ui import session_end
 
 MB = 1 << 20
 
@@ -39,3 +40,20 @@ def test_a_sweep_collects_frozen_cycles_and_returns_their_memory():
 def test_sweeps_are_rate_limited():
     assert reclaim.sweep(min_interval_s=0)
     assert not reclaim.sweep(min_interval_s=60)
+
+
+def test_a_session_end_sweeps_only_after_the_server_grew(monkeypatch):
+    """A sweep holds the interpreter's lock 0.25-0.45 s: not for sessions that held little."""
+    swept = []
+    monkeypatch.setattr(reclaim, "sweep", lambda: swept.append(1) or True)
+    rss = memguard.rss_bytes()
+    little = rss - int(session_end.SWEEP_GROWTH_MB * MB) // 2  # grown by half the threshold
+    assert session_end.tick(False, little, ended=True) == (True, little)  # due, but not worth it
+    assert not swept
+    s = _Session()  # a session that held 40 MB, in a cycle
+    much = memguard.rss_bytes() - int(session_end.SWEEP_GROWTH_MB * MB) - 1
+    due, after = session_end.tick(True, much, ended=False)
+    assert swept and not due and after >= memguard.rss_bytes() - 50 * MB
+    assert session_end.tick(False, much, ended=False) == (False, much)  # nothing ended: no sweep
+    assert len(swept) == 1
+    del s
