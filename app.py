@@ -5,7 +5,18 @@ from pathlib import Path
 import streamlit as st
 
 from cnnviz import page_activity
-from cnnviz.ui import history, lesson_bar, links, menu_semantics, session_end, state, theme, upload_limits, upload_names
+from cnnviz.ui import (
+    history,
+    lesson_bar,
+    lesson_follow,
+    links,
+    menu_semantics,
+    session_end,
+    state,
+    theme,
+    upload_limits,
+    upload_names,
+)
 from cnnviz.ui.fair_runs import student_turn
 from cnnviz.ui.owner import student
 from cnnviz.ui.process import keep_imports_out_of_gc, preload_pages, send_pictures_without_delay, torch_threads
@@ -62,6 +73,7 @@ PAGES = {
 with page_activity.page_run():
     nav = st.navigation(PAGES, position="top")
     with student_turn(student()):
+        lesson_follow.follow_moves()  # a follower's class moved: its new step, before anything else draws
         links.begin(nav.url_path)  # a link's model/image/... into the session before the sidebar draws
         render_sidebar()
         share = st.sidebar.container()

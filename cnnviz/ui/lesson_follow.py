@@ -186,6 +186,22 @@ def join_from_link(notice) -> None:
         notice.warning(why, icon=":material/groups:")
 
 
+def follow_moves() -> None:
+    """A follower whose class moved to another step opens it at once (app.py, before the
+    sidebar): a pushed rerun then costs the page switch, not the old page's sidebar as well.
+    A reveal or a class gone is left to :func:`student_bar`."""
+    code = following()
+    if code is None:
+        return
+    try:
+        cs = class_store().state(code)
+    except LessonError:
+        return
+    ss = st.session_state
+    if cs.revision != ss.get(state.FOLLOW_SEEN) and cs.step != ss.get(state.FOLLOW_STEP):
+        _open_step(cs)
+
+
 def student_bar(notice) -> None:
     """The follower's bar at the top of every page (``lesson_bar.render`` calls it): the step,
     its note, "Explore on my own" / "Back to the teacher", the question, and the poll.
