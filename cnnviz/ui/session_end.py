@@ -18,7 +18,8 @@ uploads).
 A sweep is a full collection: 0.25-0.45 s holding the interpreter's lock, every page run of
 the class stopped meanwhile. After every session's end (every 5 s at most) it took about an
 eighth of the lock's time while a class worked beside a student opening and closing tabs;
-sessions that held little leave little to sweep, so growth is what calls for one.
+sessions that held little leave little to sweep, so growth is what calls for one, and it
+waits (a minute at most) for a moment when no page run is in flight.
 """
 
 from __future__ import annotations
@@ -31,13 +32,14 @@ from streamlit import config
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cnnviz import memguard, reclaim
+from cnnviz import memguard, page_activity, reclaim
 from cnnviz.ui import held_photos, held_uploads
 
-__all__ = ["POLL_S", "SWEEP_GROWTH_MB", "look", "tick", "watch"]
+__all__ = ["POLL_S", "SWEEP_GROWTH_MB", "SWEEP_PUT_OFF_S", "look", "tick", "watch"]
 
 POLL_S = 3.0
 SWEEP_GROWTH_MB = float(os.environ.get("CNNVIZ_SWEEP_GROWTH_MB", 64))
+SWEEP_PUT_OFF_S = 60.0  # a sweep waits at most this long for a moment with no page run in flight
 _lock = threading.Lock()
 _seen: dict[str, float | None] = {}  # session id -> when it was found disconnected (None: connected)
 _watcher: threading.Thread | None = None
@@ -76,21 +78,24 @@ def look(now: float | None = None) -> bool:
     return ended
 
 
-def tick(due: bool, swept: int, ended: bool) -> tuple[bool, int]:
-    """One look's housekeeping. ``due``: a session ended since the last sweep; ``swept``: the
-    server's RSS after it; ``ended``: one ended at this look. Sweeps when one is due and the
-    server grew by ``SWEEP_GROWTH_MB`` since, else gives free heap back. Returns the new
-    (due, swept)."""
-    due = due or ended
+def tick(due: float | None, swept: int, ended: bool, now: float | None = None) -> tuple[float | None, int]:
+    """One look's housekeeping. ``due``: since when (monotonic s) a sweep has been due, as a
+    session ended (None: not due); ``swept``: the server's RSS after the last sweep; ``ended``:
+    one ended at this look. Sweeps when one is due, the server grew by ``SWEEP_GROWTH_MB``
+    since, and no page run is in flight (the class's clicks would stop for it) or it has been
+    put off for ``SWEEP_PUT_OFF_S``; else gives free heap back. Returns the new (due, swept)."""
+    now = time.monotonic() if now is None else now
+    due = now if due is None and ended else due
     grown = memguard.rss_bytes() - swept > SWEEP_GROWTH_MB * 2**20
-    if due and grown and reclaim.sweep():  # a sweep moments ago (the guard's): the next look tries again
-        return False, memguard.rss_bytes()
+    quiet = page_activity.in_flight() == 0 or (due is not None and now - due > SWEEP_PUT_OFF_S)
+    if due is not None and grown and quiet and reclaim.sweep():  # False: the guard's, moments ago
+        return None, memguard.rss_bytes()
     reclaim.trim()
     return due, swept
 
 
 def _loop() -> None:
-    due, swept = False, memguard.rss_bytes()
+    due, swept = None, memguard.rss_bytes()
     while Runtime.exists():
         time.sleep(POLL_S)
         due, swept = tick(due, swept, look())

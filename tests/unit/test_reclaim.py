@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import weakref
 
-from cnnviz import memguard, reclaim
+from cnnviz import memguard, page_activity, reclaim
 from cnnviz.ui import session_end
 
 MB = 1 << 20
@@ -42,18 +42,24 @@ def test_sweeps_are_rate_limited():
     assert not reclaim.sweep(min_interval_s=60)
 
 
-def test_a_session_end_sweeps_only_after_the_server_grew(monkeypatch):
-    """A sweep holds the interpreter's lock 0.25-0.45 s: not for sessions that held little."""
+def test_a_session_end_sweeps_only_after_the_server_grew_and_in_a_pause(monkeypatch):
+    """A sweep holds the interpreter's lock 0.25-0.45 s: not for sessions that held little,
+    and not while the class's clicks are being served (unless put off for a minute)."""
     swept = []
     monkeypatch.setattr(reclaim, "sweep", lambda: swept.append(1) or True)
     rss = memguard.rss_bytes()
     little = rss - int(session_end.SWEEP_GROWTH_MB * MB) // 2  # grown by half the threshold
-    assert session_end.tick(False, little, ended=True) == (True, little)  # due, but not worth it
+    assert session_end.tick(None, little, ended=True, now=100.0) == (100.0, little)  # due, not worth it
     assert not swept
     s = _Session()  # a session that held 40 MB, in a cycle
     much = memguard.rss_bytes() - int(session_end.SWEEP_GROWTH_MB * MB) - 1
-    due, after = session_end.tick(True, much, ended=False)
-    assert swept and not due and after >= memguard.rss_bytes() - 50 * MB
-    assert session_end.tick(False, much, ended=False) == (False, much)  # nothing ended: no sweep
-    assert len(swept) == 1
+    with page_activity.page_run():  # a click in flight: put off
+        assert session_end.tick(100.0, much, ended=False, now=130.0) == (100.0, much)
+        assert not swept
+        due, after = session_end.tick(100.0, much, ended=False, now=100.0 + session_end.SWEEP_PUT_OFF_S + 1)
+        assert len(swept) == 1 and due is None  # put off long enough: swept anyway
+    due, after = session_end.tick(100.0, much, ended=False, now=130.0)  # the class paused
+    assert len(swept) == 2 and due is None and after >= memguard.rss_bytes() - 50 * MB
+    assert session_end.tick(None, much, ended=False) == (None, much)  # nothing ended: no sweep
+    assert len(swept) == 2
     del s
