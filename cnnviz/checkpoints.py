@@ -8,6 +8,7 @@ not a tensor or a plain container, so a pickle that tries to run code is refused
 from __future__ import annotations
 
 import pickle
+import re
 import zipfile
 from pathlib import Path
 
@@ -27,7 +28,12 @@ MAX_ZIP_ENTRIES = 100_000
 _ZIP_MAGIC = b"PK\x03\x04"
 # Opcodes a pickle needs to name a class or call something: torch's weights-only
 # unpickler refuses every one it does not know.
-_CODE_OPCODES = frozenset({"GLOBAL", "STACK_GLOBAL", "INST", "OBJ", "REDUCE", "NEWOBJ", "NEWOBJ_EX", "BUILD"})
+# Any class or function a pickle uses is first named: by GLOBAL/INST ("module name") or by
+# STACK_GLOBAL on two strings just pushed (each maybe memoised).
+_GLOBAL_ARG = re.compile(r"[A-Za-z_][\w.]* [A-Za-z_][\w.]*\Z")
+_STRING_OPS = frozenset(
+    {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "BINGET", "LONG_BINGET", "GET", "MEMOIZE"}
+)
 
 
 def load_state_dict_file(path: str | Path, *, name: str | None = None) -> dict[str, torch.Tensor]:
@@ -117,9 +123,18 @@ def _names_code(path: Path) -> bool:
                 data = zf.read(pkl)
         else:
             data = path.read_bytes()
-        return any(op.name in _CODE_OPCODES for op, _, _ in pickletools.genops(data))
+        ops = [(op.name, arg) for op, arg, _ in pickletools.genops(data)]
     except Exception:  # not even a well-formed opcode stream: damaged, not code
         return False
+    # Noise after a PROTO byte often decodes a few opcodes, a REDUCE or BUILD among them
+    # (3 % of random tails did): only a whole pickle that names a global is code.
+    if ops[-1:] != [("STOP", None)]:
+        return False
+    return any(
+        (name in ("GLOBAL", "INST") and isinstance(arg, str) and _GLOBAL_ARG.match(arg))
+        or (name == "STACK_GLOBAL" and i >= 2 and {ops[i - 1][0], ops[i - 2][0]} <= _STRING_OPS)
+        for i, (name, arg) in enumerate(ops)
+    )
 
 
 def _load_safetensors(path: Path, label: str) -> dict[str, torch.Tensor]:
