@@ -31,6 +31,7 @@ from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.proto.Common_pb2 import FileUploaderState, FileURLsRequest, UploadedFileInfo
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
+from websockets.exceptions import InvalidMessage
 from websockets.sync.client import connect
 
 XSRF_COOKIE = "_streamlit_xsrf"
@@ -83,6 +84,7 @@ class AppSession:
     owner: str = ""  # the browser's cnnviz_owner cookie (32 hex digits): tabs of one student
     cookieless: bool = False  # keeps none of the app's cookies (a script): fairness counts its address
     fragments: set[str] = field(default_factory=set)  # st.fragment(run_every=...) ids to poll
+    reconnects: int = 0  # websocket handshakes closed without an answer, then tried again
     _states: dict[str, WidgetState] = field(default_factory=dict)
     _page_hash: str = ""
 
@@ -120,18 +122,28 @@ class AppSession:
             for c in [c for c in self.http.cookies if c.name in APP_COOKIES]:
                 self.http.cookies.clear(c.domain, c.path, c.name)
         cookie = "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
-        self._ws = self._stack.enter_context(
-            connect(
-                ws_url,
-                subprotocols=["streamlit", xsrf],
-                origin=f"{u.scheme}://{u.netloc}",
-                additional_headers={"Cookie": cookie},
-                ssl=ctx,
-                max_size=None,
-                open_timeout=self.timeout,
-                compression=None,
-            )
-        )
+        for attempt in range(3):
+            try:
+                ws = connect(
+                    ws_url,
+                    subprotocols=["streamlit", xsrf],
+                    origin=f"{u.scheme}://{u.netloc}",
+                    additional_headers={"Cookie": cookie},
+                    ssl=ctx,
+                    max_size=None,
+                    open_timeout=self.timeout,
+                    compression=None,
+                )
+                break
+            except InvalidMessage:
+                # The connection closed before any answer (nginx did so once in CI). Streamlit's
+                # frontend opens the socket again after such a close; so does a tab here, and
+                # counts it. A refusal with a status (403, 502) is not retried.
+                if attempt == 2:
+                    raise
+                self.reconnects += 1
+                time.sleep(0.5)
+        self._ws = self._stack.enter_context(ws)
         return self.rerun()
 
     def close(self) -> None:
