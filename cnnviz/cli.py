@@ -61,7 +61,7 @@ def add_model_args(p: argparse.ArgumentParser, *, required: bool = False, weight
     p.add_argument(
         "--model",
         default=None,
-        help="model name (see `models`) or the .json of a saved model"
+        help="model name (see `models`), the .json of a saved model, or an ONNX file (.onnx, any framework)"
         + ("" if required else f"; default {DEFAULT_MODEL}")
         + "; may be left out when --weights is a model saved by `train --out`",
     )

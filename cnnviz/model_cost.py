@@ -29,7 +29,7 @@ from cnnviz import lanes, memguard
 from cnnviz.cache import SharedCache
 from cnnviz.errors import ModelError
 from cnnviz.loaded_model import LoadedModel
-from cnnviz.zoo import get_info, load_model, warm_up
+from cnnviz.zoo import load_model, resolve, warm_up
 
 __all__ = ["BIG_LOAD_BYTES", "ModelCost", "ModelTooBig", "estimate", "load_shared"]
 
@@ -62,20 +62,24 @@ def estimate(name: str, weights: str = "pretrained") -> ModelCost:
     architecture's shapes alone (raises ModelError for an unknown model). Replicas share
     every tensor, so their number does not change it. Within a few per cent of
     ``cache.nbytes`` of the loaded model on CPU (tests/unit/test_model_cost.py)."""
-    info = get_info(name)
-    with torch.device("meta"):
-        model = info.builder()
-    size = sum(t.numel() * t.element_size() for t in (*model.parameters(), *model.buffers()))
-    # The fast copy's conv weights, channels_last and packed, and a bias per folded BatchNorm.
-    convs = sum(2 * m.weight.numel() * m.weight.element_size() for m in model.modules() if isinstance(m, nn.Conv2d))
-    folded = sum(m.num_features * 4 for m in model.modules() if isinstance(m, nn.BatchNorm2d))
-    resident = size + convs + folded
+    info = resolve(name, weights)
+    if info.family == "onnx":  # known from the file's checks, before anything is built
+        onnx = info.metadata["onnx"]
+        size, resident = 4 * onnx.params, 4 * onnx.params + 2 * onnx.conv_bytes
+    else:
+        with torch.device("meta"):
+            model = info.builder()
+        size = sum(t.numel() * t.element_size() for t in (*model.parameters(), *model.buffers()))
+        # The fast copy's conv weights, channels_last and packed, and a bias per folded BatchNorm.
+        convs = sum(2 * m.weight.numel() * m.weight.element_size() for m in model.modules() if isinstance(m, nn.Conv2d))
+        folded = sum(m.num_features * 4 for m in model.modules() if isinstance(m, nn.BatchNorm2d))
+        resident = size + convs + folded
     from_file = 0 if weights == "random" else size
     return ModelCost(weights=size, resident=resident, peak=resident + from_file + _WORKING)
 
 
-def _too_big(name: str, cost: ModelCost, cache: SharedCache) -> ModelTooBig:
-    title = get_info(name).title
+def _too_big(name: str, weights: str, cost: ModelCost, cache: SharedCache) -> ModelTooBig:
+    title = resolve(name, weights).title
     return ModelTooBig(
         f"{title} needs about {cost.resident / MB:,.0f} MB of memory with the copies that let several "
         f"students use it at once, and this server keeps at most {cache.max_bytes / MB:,.0f} MB of models "
@@ -90,7 +94,7 @@ def load_shared(name: str, weights: str, *, replicas: int, cache: SharedCache) -
     ServerBusy when its load does not fit the memory guard, and load_model's errors."""
     cost = estimate(name, weights)
     if cost.resident > cache.max_bytes:
-        raise _too_big(name, cost, cache)
+        raise _too_big(name, weights, cost, cache)
 
     def load() -> LoadedModel:
         cache.make_room(cost.resident)  # the models it pushes out are freed before it is paid

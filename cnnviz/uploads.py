@@ -58,7 +58,7 @@ def uploads_dir() -> Path:
 def _safe_name(name: str) -> str:
     """A base name without path parts or odd characters, keeping the suffix the loader needs."""
     base = _SAFE.sub("_", Path(str(name).replace("\\", "/")).name).strip(" .")[:80] or "checkpoint"
-    if not base.lower().endswith((".safetensors", ".pt", ".pth", ".bin")):
+    if not base.lower().endswith((".safetensors", ".pt", ".pth", ".bin", ".onnx")):
         base += ".pt"
     return base
 

@@ -11,6 +11,9 @@ torchvision's ``get_model``. Weights come from:
   (``cnnviz.distil``), shipped in ``cnnviz/weights`` as safetensors.
 * models trained by this app — the ``cnnviz-model/1`` format of ``cnnviz.usermodels``, in
   the shipped ``cnnviz/weights`` folder or the user-models folder (``$CNNVIZ_USER_MODELS``).
+* ONNX files from any framework (``cnnviz.models.onnx_file``): named by their path on the
+  command line (``--model file.onnx``); in the app an uploaded ``.onnx`` "weights" file is a
+  whole model that stands in for the sidebar's architecture (:func:`resolve`).
 
 Building and weights live beside each family (``cnnviz.models.*``, ``cnnviz.usermodels``);
 this module only registers, lists and loads.
@@ -34,6 +37,7 @@ from cnnviz.errors import CheckpointError, ModelError, WeightsUnavailable
 from cnnviz.loaded_model import LoadedModel, ModelInfo
 from cnnviz.models import classic_cnn as zf
 from cnnviz.models import efficientnet_lite as eff
+from cnnviz.models import onnx_file
 from cnnviz.models import squeezenet_ndf as sq
 from cnnviz.models import torchvision_zoo as tv
 from cnnviz.models.torchvision_zoo import TORCHVISION_MODELS
@@ -178,6 +182,8 @@ def list_models() -> list[ModelInfo]:
 
 def get_info(name: str) -> ModelInfo:
     """The model called ``name``, or (CLI) a saved model given by the path of its ``.json``."""
+    if onnx_file.is_onnx(name):
+        return onnx_file.info(name, name, imagenet_classes)
     if name.endswith(".json") and Path(name).is_file():
         try:
             return _user_info(usermodels.read(name), "user")
@@ -188,6 +194,23 @@ def get_info(name: str) -> ModelInfo:
             return info
     known = ", ".join(i.name for i in list_models())
     raise ModelError(f"Unknown model {name!r}. Known models: {known}.")
+
+
+def resolve(name: str, weights: str) -> ModelInfo:
+    """The model that (name, weights) loads: ``name``'s, or when ``weights`` is an ONNX file,
+    the file's own network under ``name`` (it brings its architecture: the sidebar's
+    "My file" of any model takes one, and every cache key stays (name, weights))."""
+    if onnx_file.is_onnx(weights):
+        return onnx_file.info(weights, name, imagenet_classes)
+    return get_info(name)
+
+
+def _reinitialise(model: nn.Module) -> None:
+    # An ONNX file's network is built with its own weights; "random" draws new ones, as
+    # every layer's constructor would (the caller seeds the generator).
+    for m in model.modules():
+        if m is not model and hasattr(m, "reset_parameters"):
+            m.reset_parameters()
 
 
 def _no_inplace(model: nn.Module) -> None:
@@ -209,20 +232,24 @@ def load_model(
 
     ``weights``: "pretrained", "random" (a fixed-seed initialisation, to compare untrained
     with trained filters), or a path to a state dict (.safetensors, or a torch file read
-    with weights_only=True). ``download``: fetch missing torchvision weights (else raise
+    with weights_only=True), or an ONNX file (:func:`resolve`). ``download``: fetch missing torchvision weights (else raise
     WeightsUnavailable with instructions). The model comes back in eval mode with every
     parameter's requires_grad off.
     """
-    info = get_info(name)
-    if name == "squeezenet1_1" and weights not in ("pretrained", "random"):
+    info = resolve(name, weights)
+    if name == "squeezenet1_1" and weights not in ("pretrained", "random") and info.family != "onnx":
         # Only the offline weights are Caffe's; a SqueezeNet checkpoint file is taken to be
         # torchvision's (its download), fed with ImageNet's RGB mean/std.
         info = _torchvision_info(name)
     with _INIT_LOCK, torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         model = info.builder()
+        if info.family == "onnx" and weights == "random":
+            _reinitialise(model)
     notes: list[str] = []
-    if weights == "pretrained":
+    if info.family == "onnx" and (weights == "pretrained" or onnx_file.is_onnx(weights)):
+        pass  # the file's own weights, already in the network it built
+    elif weights == "pretrained":
         state = info.pretrained(download)
         if info.family == "user":  # trained here: a too-high learning rate leaves NaNs
             notes = weight_warnings(state, source=f"The weights of {info.title}")
@@ -273,5 +300,6 @@ __all__ = [
     "imagenet_classes",
     "list_models",
     "load_model",
+    "resolve",
     "user_models_dir",
 ]

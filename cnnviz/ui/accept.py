@@ -11,7 +11,7 @@ each with its own clear message.
 from __future__ import annotations
 
 IMAGES = ["jpg", "jpeg", "png", "gif", "bmp", "webp", "tif", "tiff", "image/*"]
-CHECKPOINTS = ["safetensors", "pt", "pth", "bin", "application/octet-stream"]
+CHECKPOINTS = ["safetensors", "pt", "pth", "bin", "onnx", "application/octet-stream"]
 ZIPS = ["zip", "application/zip"]
 
 

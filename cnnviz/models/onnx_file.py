@@ -1,0 +1,160 @@
+"""A model from an ONNX file (any framework's exporter): its registry entry and its network.
+
+The file is checked (:mod:`cnnviz.onnx_check`) before anything is built from it, then
+converted (:mod:`cnnviz.onnx_convert`); the weights are the file's own. Its preprocessing
+comes from the file's ``metadata_props`` when they hold these keys (``onnx.helper.
+set_model_props`` writes them), else from the defaults after each:
+
+* ``cnnviz.size``: the input side (default: the graph's input shape, else 224);
+* ``cnnviz.resize``: the side the shorter one is resized to before the centre crop
+  (default ``size`` × 256 / 224, as torchvision's ImageNet models);
+* ``cnnviz.mean``, ``cnnviz.std``: JSON lists, one number per channel, for pixels in 0..1
+  (default ImageNet's for colour, 0.5 / 0.5 for grey);
+* ``cnnviz.labels``: a JSON list of class names (default ImageNet's 1000 when the model has
+  1000 outputs, else "class 0", "class 1"...);
+* ``cnnviz.title``: the name shown (default the file's name).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+from pathlib import Path
+
+import onnx
+from torch import nn
+
+from cnnviz.loaded_model import ModelInfo
+from cnnviz.onnx_check import MAX_ONNX_BYTES, OnnxError, OnnxSummary, check, order, parse
+from cnnviz.onnx_convert import convert, default_layer
+from cnnviz.preprocess import Preprocess
+from cnnviz.usermodels import MAX_CLASS_CHARS, MAX_SIZE
+
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+META_KEYS = ("cnnviz.size", "cnnviz.resize", "cnnviz.mean", "cnnviz.std", "cnnviz.labels", "cnnviz.title")
+
+
+def is_onnx(path: str) -> bool:
+    """Whether ``path`` names an ONNX file (by its suffix, as the loaders choose by it)."""
+    return str(path).lower().endswith(".onnx")
+
+
+def label(path: str | Path) -> str:
+    """How messages name the file: its quoted base name, one line, at most 60 characters."""
+    base = " ".join(Path(str(path)).name.split()) or "model.onnx"
+    return repr(base if len(base) <= 60 else base[:57] + "...")
+
+
+def _read(path: str) -> onnx.ModelProto:
+    p = Path(path)
+    if not p.is_file():  # a FIFO or a device would block: a regular file only
+        raise OnnxError(
+            f"No ONNX file at {label(path)}." if not p.exists() else f"{label(path)} is not a regular file."
+        )
+    with p.open("rb") as f:
+        data = f.read(MAX_ONNX_BYTES + 1)  # never more than the limit, whatever the file's size
+    return parse(data, label(path))
+
+
+@functools.lru_cache(maxsize=64)
+def _summary(path: str, size: int, mtime_ns: int, inode: int) -> tuple[OnnxSummary, str] | OnnxError:
+    """The checks' summary and default layer, once per version of a file (checking ResNet-18
+    parses 45 MB); a refusal is remembered too."""
+    try:
+        model = _read(path)
+        summary = check(model, label(path))
+        inits = {t.name for t in model.graph.initializer}
+        image = next(v.name for v in model.graph.input if v.name not in inits)
+        nodes = order(model.graph, inits | {image}, label(path))
+        return summary, default_layer(nodes, summary.shapes)
+    except OnnxError as e:
+        return e
+
+
+def summary(path: str | Path) -> tuple[OnnxSummary, str]:
+    """(:class:`OnnxSummary`, default layer) of the file; OnnxError when it is refused."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        raise OnnxError(f"No ONNX file at {label(path)}.") from None
+    got = _summary(str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+    if isinstance(got, OnnxError):
+        raise OnnxError(str(got))
+    return got
+
+
+def _meta(meta: dict, key: str, where: str):
+    try:
+        return json.loads(meta[key])
+    except (ValueError, RecursionError):
+        raise OnnxError(f"{where}: its metadata {key} is not valid JSON.") from None
+
+
+def _numbers(v, n: int, key: str, where: str, positive: bool = False) -> tuple[float, ...]:
+    ok = isinstance(v, list) and len(v) == n and all(isinstance(x, int | float) and not isinstance(x, bool) for x in v)
+    if not ok or not all(math.isfinite(x) and (x > 0 or not positive) for x in v):
+        raise OnnxError(f"{where}: its metadata {key} must be a list of {n} finite numbers, one per channel.")
+    return tuple(float(x) for x in v)
+
+
+def preprocess_and_labels(s: OnnxSummary, where: str) -> tuple[Preprocess, list[str] | None, str | None]:
+    """(preprocess, class names or None for the defaults, title or None) from the metadata."""
+    m = s.metadata
+    size = s.size
+    resize = round(size * 256 / 224)
+    if "cnnviz.resize" in m:
+        resize = _meta(m, "cnnviz.resize", where)
+        if isinstance(resize, bool) or not isinstance(resize, int) or not size <= resize <= 2 * MAX_SIZE:
+            raise OnnxError(
+                f"{where}: its metadata cnnviz.resize must be a whole number from {size} to {2 * MAX_SIZE}."
+            )
+    grey = s.channels == 1
+    mean = (0.5,) if grey else IMAGENET_MEAN
+    std = (0.5,) if grey else IMAGENET_STD
+    if "cnnviz.mean" in m:
+        mean = _numbers(_meta(m, "cnnviz.mean", where), s.channels, "cnnviz.mean", where)
+    if "cnnviz.std" in m:
+        std = _numbers(_meta(m, "cnnviz.std", where), s.channels, "cnnviz.std", where, positive=True)
+    labels = None
+    if "cnnviz.labels" in m:
+        labels = _meta(m, "cnnviz.labels", where)
+        ok = isinstance(labels, list) and all(isinstance(c, str) and 0 < len(c) <= MAX_CLASS_CHARS for c in labels)
+        if not ok or len(labels) != s.classes:
+            raise OnnxError(
+                f"{where}: its metadata cnnviz.labels must list {s.classes} class names of 1 to {MAX_CLASS_CHARS} characters."
+            )
+    title = m.get("cnnviz.title")
+    pre = Preprocess(size=size, resize=resize, mean=mean, std=std, channels=s.channels)
+    return pre, labels, (title[:80] if title else None)
+
+
+def build(path: str) -> nn.Module:
+    """The file's network with its weights (its checks pass first)."""
+    model = _read(path)
+    return convert(model, check(model, label(path)), label(path))
+
+
+def info(path: str | Path, name: str, imagenet_classes) -> ModelInfo:
+    """The registry entry of an ONNX file, under ``name`` (the CLI: its path; the app: the
+    sidebar's model, whose weights it replaces). Raises OnnxError when the file is refused."""
+    path = str(path)
+    s, layer = summary(path)
+    pre, labels, title = preprocess_and_labels(s, label(path))
+    if labels is None:
+        labels = imagenet_classes() if s.classes == 1000 else [f"class {i}" for i in range(s.classes)]
+    return ModelInfo(
+        name=name,
+        title=title or f"{Path(path).name[:60]} (ONNX)",
+        family="onnx",
+        source="an ONNX file (converted to torch by this app)",
+        preprocess=pre,
+        default_layer=layer,
+        builder=functools.partial(build, path),
+        pretrained=lambda download: {},
+        classes=lambda: list(labels),
+        available=lambda: True,
+        description=f"From an ONNX file: {s.params / 1e6:.2f} M parameters, {s.size}×{s.size} input.",
+        metadata={"onnx": s},
+    )

@@ -1,0 +1,298 @@
+"""Checking an ONNX file before anything is built from it: an ONNX file is data and stays data.
+
+In this order, each check before the next one costs anything:
+
+* the file's size (at most :data:`MAX_ONNX_BYTES`), then one protobuf parse of its bytes, never
+  ``onnx.load`` (which follows external-data paths and reads other files of the server);
+* every tensor (initialisers and ``Constant`` attributes): no external data and no sparse
+  tensors; its size from ``dims`` × the type's width, before its data is looked at, and the
+  data's length must match (an initialiser may not "claim" gigabytes);
+* the operators: the default domain only, no functions or subgraphs, every node's type in
+  :data:`ALLOWED_OPS` (the converter's, :mod:`cnnviz.onnx_convert`);
+* the graph: at most :data:`MAX_NODES` nodes, every value produced once, no cycle (nodes are
+  put in an order where each follows what it reads), at most :data:`MAX_DEPTH` deep;
+* one image input (N, C, H, W) or (N, H, W, C), C = 1 or 3, and one output;
+* the budget that sidecars have (:mod:`cnnviz.usermodels`): parameters and the activation
+  values of one image, from ONNX's shape inference on a copy without the weights' data.
+
+Every refusal is an :class:`OnnxError`, one sentence naming the student's file.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass
+
+import onnx
+from google.protobuf.message import DecodeError
+from onnx import TensorProto, helper, shape_inference
+
+from cnnviz.errors import CheckpointError
+from cnnviz.usermodels import MAX_ACTIVATIONS, MAX_PARAMS, MAX_SIZE
+
+# float32 weights of the largest network the budget allows, and room for the graph itself
+MAX_ONNX_BYTES = 4 * MAX_PARAMS + (16 << 20)
+MAX_NODES = 4000  # ResNet-50 exports as ~120 nodes; a 10,000-node graph is refused
+MAX_DEPTH = 2000
+ALLOWED_OPS = frozenset(
+    [
+        "Conv",
+        "BatchNormalization",
+        "Relu",
+        "Clip",
+        "LeakyRelu",
+        "Sigmoid",
+        "HardSigmoid",
+        "HardSwish",
+        "Tanh",
+        "Softmax",
+        "Add",
+        "Sub",
+        "Mul",
+        "Div",
+        "MaxPool",
+        "AveragePool",
+        "GlobalAveragePool",
+        "GlobalMaxPool",
+        "ReduceMean",
+        "Concat",
+        "Flatten",
+        "Reshape",
+        "Gemm",
+        "MatMul",
+        "Pad",
+        "Resize",
+        "Constant",
+        "Identity",
+        "Dropout",
+        "Transpose",
+    ]
+)
+# what each element of a tensor type takes, for the size an initialiser claims
+_WIDTH = {TensorProto.FLOAT: 4, TensorProto.DOUBLE: 8, TensorProto.FLOAT16: 2, TensorProto.BFLOAT16: 2}
+_WIDTH |= {TensorProto.INT64: 8, TensorProto.INT32: 4, TensorProto.INT8: 1, TensorProto.UINT8: 1, TensorProto.BOOL: 1}
+_SMALL = 64  # initialisers up to this many elements keep their values for shape inference
+
+
+class OnnxError(CheckpointError):
+    """An ONNX file refused before anything was built from it (one sentence)."""
+
+
+@dataclass(frozen=True)
+class OnnxSummary:
+    """What the checks learnt. ``size``/``channels``: the image side and channels the graph
+    takes; ``nhwc``: channels last (Keras/TensorFlow exports); ``params``: parameter values;
+    ``conv_bytes``: float32 bytes of the conv weights; ``activations``: values of one image's
+    node outputs; ``classes``: the output's width; ``metadata``: ``metadata_props``;
+    ``shapes``: value name -> static shape, batch 1 (the converter needs some)."""
+
+    size: int
+    channels: int
+    nhwc: bool
+    params: int
+    conv_bytes: int
+    activations: int
+    classes: int
+    metadata: dict
+    shapes: dict
+
+
+def parse(data: bytes, label: str) -> onnx.ModelProto:
+    """The ModelProto in ``data`` (its bytes only: no path in it is ever opened)."""
+    if len(data) > MAX_ONNX_BYTES:
+        raise OnnxError(f"{label} is larger than {MAX_ONNX_BYTES >> 20} MB; that is not a model this app can explore.")
+    model = onnx.ModelProto()
+    try:
+        model.ParseFromString(data)
+    except (DecodeError, ValueError, RuntimeError, RecursionError) as e:
+        raise OnnxError(f"{label} is not a readable ONNX model (it may be damaged or another kind of file).") from e
+    if not model.HasField("graph") or not model.graph.node:
+        raise OnnxError(f"{label} is not a readable ONNX model (it holds no graph).")
+    return model
+
+
+def _numel(t: TensorProto, label: str) -> int:
+    if any(d < 0 for d in t.dims):
+        raise OnnxError(f"{label} has a tensor of negative size ({t.name[:40]!r}).")
+    return math.prod(t.dims)
+
+
+def check_tensor(t: TensorProto, label: str) -> int:
+    """The number of values ``t`` holds, after checking it is inline, of a known type, not
+    larger than the budget and that its data has the length its ``dims`` say."""
+    if t.data_location == TensorProto.EXTERNAL or len(t.external_data):
+        raise OnnxError(f"{label} keeps weights in other files (external data); only self-contained files are read.")
+    width = _WIDTH.get(t.data_type)
+    if width is None:
+        name = TensorProto.DataType.Name(t.data_type) if t.data_type in TensorProto.DataType.values() else t.data_type
+        raise OnnxError(f"{label} has a tensor of type {name}, which this app does not read.")
+    n = _numel(t, label)
+    if n > MAX_PARAMS:
+        raise OnnxError(
+            f"{label} has a tensor that claims {n * width / 1e9:.1f} GB ({t.name[:40]!r}); "
+            f"at most {MAX_PARAMS / 1e6:.0f} M values are allowed."
+        )
+    if t.HasField("raw_data"):
+        have = len(t.raw_data) // width
+        if len(t.raw_data) != n * width:
+            have = -1
+    else:
+        field = helper.tensor_dtype_to_field(t.data_type)
+        have = len(getattr(t, field))
+        if t.data_type in (TensorProto.FLOAT16, TensorProto.BFLOAT16, TensorProto.BOOL, TensorProto.INT8):
+            have = have if have == n else -1  # stored one per int32 entry
+    if have != n:
+        raise OnnxError(f"{label} is damaged: tensor {t.name[:40]!r} holds other than the {n} values it claims.")
+    return n
+
+
+def _check_nodes(graph: onnx.GraphProto, label: str) -> None:
+    if len(graph.node) > MAX_NODES:
+        raise OnnxError(f"{label} has {len(graph.node)} nodes; at most {MAX_NODES} are allowed.")
+    for node in graph.node:
+        if node.domain not in ("", "ai.onnx") or node.op_type not in ALLOWED_OPS:
+            op = f"{node.domain}.{node.op_type}" if node.domain else node.op_type
+            raise OnnxError(
+                f"{label} uses the operator {op[:40]!r}, which this app does not convert "
+                "(it reads convolutional networks: Conv, BatchNormalization, pooling, activations, Gemm...)."
+            )
+        for a in node.attribute:
+            if a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) or a.HasField("g"):
+                raise OnnxError(f"{label} has a node with a subgraph; only plain feed-forward graphs are read.")
+            if a.HasField("t"):
+                check_tensor(a.t, label)
+            if a.HasField("sparse_tensor") or len(a.tensors) or len(a.sparse_tensors):
+                raise OnnxError(f"{label} has a node attribute this app does not read ({a.name[:30]!r}).")
+
+
+def order(graph: onnx.GraphProto, known: set[str], label: str) -> list[onnx.NodeProto]:
+    """The nodes in an order where each comes after those that produce its inputs (Kahn's
+    algorithm); OnnxError on a cycle, a value produced twice or read but never produced,
+    or a graph deeper than MAX_DEPTH."""
+    producer: dict[str, int] = {}
+    for i, node in enumerate(graph.node):
+        for out in node.output:
+            if out in producer or out in known:
+                raise OnnxError(f"{label} is malformed: the value {out[:40]!r} is produced twice.")
+            if out:
+                producer[out] = i
+    waiting = [0] * len(graph.node)
+    readers: list[list[int]] = [[] for _ in graph.node]
+    for i, node in enumerate(graph.node):
+        for name in {n for n in node.input if n}:
+            if name in producer:
+                waiting[i] += 1
+                readers[producer[name]].append(i)
+            elif name not in known:
+                raise OnnxError(f"{label} is malformed: a node reads {name[:40]!r}, which nothing produces.")
+    depth = [1] * len(graph.node)
+    # the lowest index first: a valid file lists its nodes in order already, and keeps it
+    ready = [i for i, w in enumerate(waiting) if w == 0]
+    done: list[int] = []
+    while ready:
+        i = heapq.heappop(ready)
+        done.append(i)
+        for j in readers[i]:
+            depth[j] = max(depth[j], depth[i] + 1)
+            waiting[j] -= 1
+            if waiting[j] == 0:
+                heapq.heappush(ready, j)
+    if len(done) < len(graph.node):
+        raise OnnxError(f"{label} has a cycle in its graph; only feed-forward networks are read.")
+    if max(depth) > MAX_DEPTH:
+        raise OnnxError(f"{label} is {max(depth)} layers deep; at most {MAX_DEPTH} are allowed.")
+    return [graph.node[i] for i in done]
+
+
+def _image_input(model: onnx.ModelProto, inits: set[str], label: str, meta: dict) -> tuple[str, list[int], bool]:
+    inputs = [v for v in model.graph.input if v.name not in inits]
+    if len(inputs) != 1 or len(model.graph.output) != 1:
+        raise OnnxError(
+            f"{label} must take one image and give one output (it has {len(inputs)} and {len(model.graph.output)})."
+        )
+    v = inputs[0]
+    dims = [d.dim_value if d.HasField("dim_value") else 0 for d in v.type.tensor_type.shape.dim]
+    if len(dims) != 4 or v.type.tensor_type.elem_type != TensorProto.FLOAT:
+        raise OnnxError(f"{label} does not take an image: its input is not a 4-D float tensor (N, C, H, W).")
+    nhwc = dims[3] in (1, 3) and dims[1] not in (1, 3)
+    channels, h, w = (dims[3], dims[1], dims[2]) if nhwc else (dims[1], dims[2], dims[3])
+    side = h or w or _meta_int(meta, "cnnviz.size", 224, label)
+    if channels not in (1, 3) or (h and w and h != w) or not 8 <= side <= MAX_SIZE:
+        raise OnnxError(
+            f"{label} takes {channels or '?'}×{h or '?'}×{w or '?'} inputs; this app feeds square images "
+            f"of 1 or 3 channels, 8 to {MAX_SIZE} pixels wide."
+        )
+    return v.name, [1, side, side, channels] if nhwc else [1, channels, side, side], nhwc
+
+
+def _meta_int(meta: dict, key: str, default: int, label: str) -> int:
+    try:
+        return int(meta.get(key, default))
+    except ValueError:
+        raise OnnxError(f"{label}: its metadata {key} must be a whole number.") from None
+
+
+def _light(model: onnx.ModelProto, input_name: str, input_dims: list[int]) -> onnx.ModelProto:
+    """A copy for shape inference: the graph without the weights' data (large initialisers
+    become inputs of their shape), the image input of batch 1."""
+    light = onnx.ModelProto()
+    light.opset_import.extend(model.opset_import)
+    light.ir_version = model.ir_version
+    g = light.graph
+    g.node.extend(model.graph.node)
+    g.output.extend(model.graph.output)
+    g.input.append(helper.make_tensor_value_info(input_name, TensorProto.FLOAT, input_dims))
+    for t in model.graph.initializer:
+        if math.prod(t.dims) <= _SMALL:
+            g.initializer.append(t)
+        else:
+            g.input.append(helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)))
+    return light
+
+
+def _static(v: onnx.ValueInfoProto) -> tuple[int, ...] | None:
+    dims = v.type.tensor_type.shape.dim
+    if not v.type.tensor_type.HasField("shape") or not all(d.HasField("dim_value") for d in dims):
+        return None
+    return tuple(d.dim_value for d in dims)
+
+
+def check(model: onnx.ModelProto, label: str) -> OnnxSummary:
+    """Every check of the module docstring on a parsed model; the summary, or OnnxError."""
+    graph = model.graph
+    if len(graph.sparse_initializer) or len(model.functions):
+        raise OnnxError(f"{label} uses sparse tensors or functions, which this app does not read.")
+    if any(op.domain not in ("", "ai.onnx") for op in model.opset_import):
+        raise OnnxError(f"{label} needs operators from outside standard ONNX, which this app does not convert.")
+    params = sum(check_tensor(t, label) for t in graph.initializer)
+    _check_nodes(graph, label)
+    inits = {t.name for t in graph.initializer}
+    meta = {p.key: p.value for p in model.metadata_props}
+    name, dims, nhwc = _image_input(model, inits, label, meta)
+    order(graph, inits | {name}, label)
+    if params > MAX_PARAMS:
+        raise OnnxError(f"{label} has {params / 1e6:.1f} M parameters; at most {MAX_PARAMS / 1e6:.0f} M are allowed.")
+    try:
+        inferred = shape_inference.infer_shapes(_light(model, name, dims), strict_mode=True, data_prop=True)
+    except Exception as e:  # onnx's C++ checker raises its own kinds on malformed graphs
+        raise OnnxError(f"{label}: the shapes of its layers cannot be worked out ({str(e)[:100]}).") from None
+    shapes = {v.name: _static(v) for v in (*inferred.graph.value_info, *inferred.graph.output)}
+    shapes[name] = tuple(dims)
+    produced = [o for n in graph.node for o in n.output if o]
+    if any(shapes.get(o) is None for o in produced):
+        missing = next(o for o in produced if shapes.get(o) is None)
+        raise OnnxError(f"{label}: the shape of {missing[:40]!r} cannot be worked out for a {dims[2]}-pixel image.")
+    acts = sum(math.prod(shapes[o]) for o in produced)
+    if acts > MAX_ACTIVATIONS:
+        raise OnnxError(
+            f"{label} would compute {acts / 1e6:.1f} M activation values per image; "
+            f"at most {MAX_ACTIVATIONS / 1e6:.0f} M are allowed."
+        )
+    out = shapes[graph.output[0].name]
+    if len(out) != 2 or out[0] != 1:
+        raise OnnxError(f"{label} does not end in class scores: its output has the shape {out}, not (N, classes).")
+    convs = {n.input[1] for n in graph.node if n.op_type == "Conv"}
+    conv_bytes = 4 * sum(math.prod(t.dims) for t in graph.initializer if t.name in convs)
+    channels = dims[3] if nhwc else dims[1]
+    return OnnxSummary(dims[2] if not nhwc else dims[1], channels, nhwc, params, conv_bytes, acts, out[1], meta, shapes)
