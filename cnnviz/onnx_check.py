@@ -26,9 +26,10 @@ from dataclasses import dataclass
 
 import onnx
 from google.protobuf.message import DecodeError
-from onnx import TensorProto, helper, shape_inference
+from onnx import TensorProto, helper, numpy_helper, shape_inference
 
 from cnnviz.errors import CheckpointError
+from cnnviz.onnx_fold import FOLD_ONLY, fold
 from cnnviz.usermodels import MAX_ACTIVATIONS, MAX_PARAMS, MAX_SIZE
 
 # float32 weights of the largest network the budget allows, and room for the graph itself
@@ -69,6 +70,7 @@ ALLOWED_OPS = frozenset(
         "Transpose",
     ]
 )
+ALLOWED_OPS |= FOLD_ONLY  # shape arithmetic on constants (cnnviz.onnx_fold)
 # what each element of a tensor type takes, for the size an initialiser claims
 _WIDTH = {TensorProto.FLOAT: 4, TensorProto.DOUBLE: 8, TensorProto.FLOAT16: 2, TensorProto.BFLOAT16: 2}
 _WIDTH |= {TensorProto.INT64: 8, TensorProto.INT32: 4, TensorProto.INT8: 1, TensorProto.UINT8: 1, TensorProto.BOOL: 1}
@@ -85,7 +87,8 @@ class OnnxSummary:
     takes; ``nhwc``: channels last (Keras/TensorFlow exports); ``params``: parameter values;
     ``conv_bytes``: float32 bytes of the conv weights; ``activations``: values of one image's
     node outputs; ``classes``: the output's width; ``metadata``: ``metadata_props``;
-    ``shapes``: value name -> static shape, batch 1 (the converter needs some)."""
+    ``shapes``: value name -> static shape, batch 1 (the converter needs some); ``opset``:
+    the file's ONNX version; ``folded``: values worked out from constants (onnx_fold)."""
 
     size: int
     channels: int
@@ -96,6 +99,8 @@ class OnnxSummary:
     classes: int
     metadata: dict
     shapes: dict
+    opset: int
+    folded: dict
 
 
 def parse(data: bytes, label: str) -> onnx.ModelProto:
@@ -147,7 +152,9 @@ def check_tensor(t: TensorProto, label: str) -> int:
     return n
 
 
-def _check_nodes(graph: onnx.GraphProto, label: str) -> None:
+def _check_nodes(graph: onnx.GraphProto, label: str) -> int:
+    """The values the nodes' Constant tensors hold, after checking every node's operator."""
+    values = 0
     if len(graph.node) > MAX_NODES:
         raise OnnxError(f"{label} has {len(graph.node)} nodes; at most {MAX_NODES} are allowed.")
     for node in graph.node:
@@ -161,9 +168,10 @@ def _check_nodes(graph: onnx.GraphProto, label: str) -> None:
             if a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) or a.HasField("g"):
                 raise OnnxError(f"{label} has a node with a subgraph; only plain feed-forward graphs are read.")
             if a.HasField("t"):
-                check_tensor(a.t, label)
+                values += check_tensor(a.t, label)
             if a.HasField("sparse_tensor") or len(a.tensors) or len(a.sparse_tensors):
                 raise OnnxError(f"{label} has a node attribute this app does not read ({a.name[:30]!r}).")
+    return values
 
 
 def order(graph: onnx.GraphProto, known: set[str], label: str) -> list[onnx.NodeProto]:
@@ -233,14 +241,16 @@ def _meta_int(meta: dict, key: str, default: int, label: str) -> int:
         raise OnnxError(f"{label}: its metadata {key} must be a whole number.") from None
 
 
-def _light(model: onnx.ModelProto, input_name: str, input_dims: list[int]) -> onnx.ModelProto:
+def _light(model: onnx.ModelProto, input_name: str, input_dims: list[int], folded: dict) -> onnx.ModelProto:
     """A copy for shape inference: the graph without the weights' data (large initialisers
-    become inputs of their shape), the image input of batch 1."""
+    become inputs of their shape), the image input of batch 1, ``folded`` nodes replaced by
+    their values."""
     light = onnx.ModelProto()
     light.opset_import.extend(model.opset_import)
     light.ir_version = model.ir_version
     g = light.graph
-    g.node.extend(model.graph.node)
+    g.node.extend(n for n in model.graph.node if not all(o in folded for o in n.output))
+    g.initializer.extend(numpy_helper.from_array(v, name) for name, v in folded.items())
     g.output.extend(model.graph.output)
     g.input.append(helper.make_tensor_value_info(input_name, TensorProto.FLOAT, input_dims))
     for t in model.graph.initializer:
@@ -266,20 +276,28 @@ def check(model: onnx.ModelProto, label: str) -> OnnxSummary:
     if any(op.domain not in ("", "ai.onnx") for op in model.opset_import):
         raise OnnxError(f"{label} needs operators from outside standard ONNX, which this app does not convert.")
     params = sum(check_tensor(t, label) for t in graph.initializer)
-    _check_nodes(graph, label)
+    params += _check_nodes(graph, label)
     inits = {t.name for t in graph.initializer}
     meta = {p.key: p.value for p in model.metadata_props}
     name, dims, nhwc = _image_input(model, inits, label, meta)
-    order(graph, inits | {name}, label)
+    nodes = order(graph, inits | {name}, label)
     if params > MAX_PARAMS:
         raise OnnxError(f"{label} has {params / 1e6:.1f} M parameters; at most {MAX_PARAMS / 1e6:.0f} M are allowed.")
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 17)
+    folded = fold(nodes, {t.name: t for t in graph.initializer}, opset)
+    for n in nodes:
+        if n.op_type in FOLD_ONLY - {"Shape"} and not all(o in folded for o in n.output):
+            raise OnnxError(
+                f"{label}: a {n.op_type} node works on values computed at run time, which is not converted."
+            )
     try:
-        inferred = shape_inference.infer_shapes(_light(model, name, dims), strict_mode=True, data_prop=True)
+        light = _light(model, name, dims, folded)
+        inferred = shape_inference.infer_shapes(light, strict_mode=True, data_prop=True)
     except Exception as e:  # onnx's C++ checker raises its own kinds on malformed graphs
         raise OnnxError(f"{label}: the shapes of its layers cannot be worked out ({str(e)[:100]}).") from None
     shapes = {v.name: _static(v) for v in (*inferred.graph.value_info, *inferred.graph.output)}
     shapes[name] = tuple(dims)
-    produced = [o for n in graph.node for o in n.output if o]
+    produced = [o for n in graph.node for o in n.output if o and o not in folded]
     if any(shapes.get(o) is None for o in produced):
         missing = next(o for o in produced if shapes.get(o) is None)
         raise OnnxError(f"{label}: the shape of {missing[:40]!r} cannot be worked out for a {dims[2]}-pixel image.")
@@ -295,4 +313,5 @@ def check(model: onnx.ModelProto, label: str) -> OnnxSummary:
     convs = {n.input[1] for n in graph.node if n.op_type == "Conv"}
     conv_bytes = 4 * sum(math.prod(t.dims) for t in graph.initializer if t.name in convs)
     channels = dims[3] if nhwc else dims[1]
-    return OnnxSummary(dims[2] if not nhwc else dims[1], channels, nhwc, params, conv_bytes, acts, out[1], meta, shapes)
+    side = dims[1] if nhwc else dims[2]
+    return OnnxSummary(side, channels, nhwc, params, conv_bytes, acts, out[1], meta, shapes, opset, folded)

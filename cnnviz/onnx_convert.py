@@ -23,6 +23,7 @@ from torch import nn
 
 from cnnviz import onnx_ops as ops
 from cnnviz.onnx_check import OnnxError, OnnxSummary, order
+from cnnviz.onnx_fold import constant_value
 
 
 def layer_name(node: onnx.NodeProto, index: int) -> str:
@@ -124,7 +125,7 @@ class _Converter:
     def __init__(self, model: onnx.ModelProto, summary: OnnxSummary, label: str):
         self.model, self.summary, self.label = model, summary, label
         self.tensors = {t.name: t for t in model.graph.initializer}
-        self.values: dict[str, np.ndarray] = {}  # constant values known while converting
+        self.values: dict[str, np.ndarray] = dict(summary.folded)  # constant values known while converting
         self.used_as_weight: set[str] = set()
 
     def const(self, name: str) -> np.ndarray | None:
@@ -226,15 +227,23 @@ class _Converter:
 
     def fold(self, node: onnx.NodeProto) -> bool:
         """Whether ``node`` only names a constant (a Constant, an Identity of a stored tensor:
-        torch's exporter shares equal biases that way); its value is then known here and
-        stored once, as a buffer, if a layer reads it at run time."""
+        torch's exporter shares equal biases that way; the Shape of a value, known from the
+        checks; shape arithmetic they folded); its value is then known here and stored once,
+        as a buffer, if a layer reads it at run time."""
         if node.op_type == "Constant":
-            self._constant(node, _attrs(node))
+            if (v := constant_value(node)) is None:
+                raise OnnxError(f"{self.label}: a Constant node without a number or tensor value is not converted.")
+            self.values[node.output[0]] = v
             return True
         if node.op_type == "Identity" and (v := self.const(node.input[0])) is not None:
             self.values[node.output[0]] = v
             return True
-        return False
+        if node.op_type == "Shape":  # of a value whose shape the checks worked out (batch 1)
+            dims = self.shape(node.input[0])
+            a = _attrs(node)
+            self.values[node.output[0]] = np.array(dims[a.get("start", 0) : a.get("end", len(dims))], dtype=np.int64)
+            return True
+        return all(o in self.values for o in node.output)  # worked out by the checks (onnx_fold)
 
     def module(self, node: onnx.NodeProto) -> tuple[nn.Module, int]:
         """The module for ``node`` and how many of its inputs it reads at run time."""
@@ -279,15 +288,6 @@ class _Converter:
         if op in ops.BINARY:
             return ops.Binary(op), 2
         return ops.other(node, a, self, self.label)
-
-    def _constant(self, node, a) -> None:
-        if "value" in a:
-            arr = numpy_helper.to_array(a["value"])
-        elif kind := next((k for k in ("value_float", "value_floats", "value_int", "value_ints") if k in a), None):
-            arr = np.asarray(a[kind], dtype=np.float32 if "float" in kind else np.int64)
-        else:
-            raise OnnxError(f"{self.label}: a Constant node without a number or tensor value is not converted.")
-        self.values[node.output[0]] = arr
 
     def run(self) -> OnnxNet:
         graph = self.model.graph

@@ -2,7 +2,7 @@
 
 ``BAD_IMAGES``: files the app must refuse with a clear message. ``ODD_IMAGES``: real
 images in awkward forms the app must accept. ``BAD_CHECKPOINTS``, ``TRAINING_ZIPS``: the
-same for weights files and the Train page's zips (tests/browser/test_upload_memory.py
+same for weights files and the Train page's zips (``BAD_ONNX``: hostile ONNX files) (tests/browser/test_upload_memory.py
 sends every one of these to a real server and measures its peak memory). ``BAD_UPLOAD_NAMES``,
 ``BAD_LINKS``, ``BAD_OUTPUTS`` and :func:`deep_json`: hostile names, links, output paths and
 sidecars (issue 23). Shared by the unit, app, CLI and browser tests so that every layer is
@@ -182,6 +182,101 @@ BAD_CHECKPOINTS: dict[str, tuple[str, Callable[[], bytes], str]] = {
         lambda: b"\x08\x00\x00\x00\x00\x00\x00\x00{}garbage",
         "safetensors",
     ),
+}
+
+
+# ----------------------------------------------------------------- hostile ONNX files (issue 29)
+def onnx_bytes(nodes: list, inits: list | None = None, *, side: int = 8, output: str = "y", classes: int = 4) -> bytes:
+    """A serialised ONNX model of ``nodes`` on an image input ``x`` (1, 3, side, side)."""
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, side, side])],
+        [helper.make_tensor_value_info(output, TensorProto.FLOAT, [1, classes])],
+        initializer=inits or [],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+
+
+def _onnx_tiny_classifier(weights: int = 3 * 3 * 3 * 4) -> bytes:
+    """A valid little ONNX CNN: conv, global pool, flatten (its weights ``weights`` floats)."""
+    from onnx import helper, numpy_helper
+
+    w = numpy_helper.from_array(np.linspace(-1, 1, weights, dtype=np.float32).reshape(4, -1, 3, 3), "w")
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("GlobalAveragePool", ["c"], ["p"], name="pool"),
+        helper.make_node("Flatten", ["p"], ["y"], name="flat"),
+    ]
+    return onnx_bytes(nodes, [w])
+
+
+def _onnx_claiming_gigabytes() -> bytes:
+    """An initialiser whose dims claim 16 GB of floats, holding 16 bytes."""
+    from onnx import TensorProto, helper
+
+    w = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[1 << 16, 1 << 16], raw_data=b"\0" * 16)
+    return onnx_bytes([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], [w])
+
+
+def _onnx_external_data() -> bytes:
+    """Weights "stored" in ../../etc/passwd: a loader that follows the path reads the server's files."""
+    from onnx import TensorProto, helper
+
+    w = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[4, 3, 3, 3])
+    w.data_location = TensorProto.EXTERNAL
+    w.external_data.add(key="location", value="../../etc/passwd")
+    w.external_data.add(key="length", value="432")
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv"),
+        helper.make_node("GlobalAveragePool", ["c"], ["p"]),
+        helper.make_node("Flatten", ["p"], ["y"]),
+    ]
+    return onnx_bytes(nodes, [w])
+
+
+def _onnx_unknown_operator() -> bytes:
+    from onnx import helper
+
+    return onnx_bytes([helper.make_node("RunShell", ["x"], ["y"], name="evil", domain="com.evil", cmd="rm -rf /")])
+
+
+def _onnx_cycle() -> bytes:
+    """a = x + b; b = relu(a): each node waits for the other."""
+    from onnx import helper
+
+    nodes = [
+        helper.make_node("Add", ["x", "b"], ["a"], name="add"),
+        helper.make_node("Relu", ["a"], ["b"], name="relu"),
+        helper.make_node("GlobalAveragePool", ["a"], ["p"]),
+        helper.make_node("Flatten", ["p"], ["y"]),
+    ]
+    return onnx_bytes(nodes)
+
+
+def _onnx_10000_nodes() -> bytes:
+    from onnx import helper
+
+    nodes = [helper.make_node("Relu", [f"v{i}" if i else "x"], [f"v{i + 1}"]) for i in range(9998)]
+    nodes += [helper.make_node("GlobalAveragePool", ["v9998"], ["p"]), helper.make_node("Flatten", ["p"], ["y"])]
+    return onnx_bytes(nodes, classes=3)
+
+
+# name -> (file name, bytes maker, words the one-line message must contain)
+BAD_ONNX: dict[str, tuple[str, Callable[[], bytes], str]] = {
+    "initialisers that claim gigabytes": ("big.onnx", _onnx_claiming_gigabytes, "claims 17.2 GB"),
+    "external data pointing at ../../etc/passwd": ("ext.onnx", _onnx_external_data, "external data"),
+    "an unknown operator": ("evil.onnx", _onnx_unknown_operator, "'com.evil.RunShell'"),
+    "a cyclic graph": ("loop.onnx", _onnx_cycle, "a cycle"),
+    "a 10,000-node graph": ("deep.onnx", _onnx_10000_nodes, "has 10000 nodes"),
+    "a truncated protobuf": (
+        "cut.onnx",
+        lambda: (b := _onnx_tiny_classifier(3 * 3 * 3 * 4000))[: len(b) // 2],
+        "not a readable ONNX model",
+    ),
+    "a renamed JPEG": ("photo.onnx", lambda: encode(photo(64, 48), "JPEG"), "not a readable ONNX model"),
 }
 
 

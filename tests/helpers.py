@@ -153,3 +153,28 @@ def finish_jobs(at: AppTest, timeout: float = 300) -> None:
         return
     for job in jobs.ENGINE.of_tab(at.session_state["job_tab"]):
         assert job.join(timeout), f"the {job.key} job did not end"
+
+
+def export_onnx(model: nn.Module, path: Path, *, size: int, channels: int = 3, meta: dict | None = None) -> Path:
+    """``model`` exported to ONNX with the pinned torch's legacy exporter (opset 17, the one
+    that works here: ../shared/RECIPES.md), ``meta`` written as ``metadata_props``."""
+    import warnings
+
+    import onnx
+
+    with warnings.catch_warnings():  # the legacy exporter's deprecation notice
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model.eval(),
+            torch.zeros(1, channels, size, size),
+            str(path),
+            dynamo=False,
+            opset_version=17,
+            input_names=["image"],
+            output_names=["logits"],
+        )
+    if meta:
+        proto = onnx.load(str(path))
+        onnx.helper.set_model_props(proto, meta)
+        onnx.save(proto, str(path))
+    return path

@@ -1,0 +1,185 @@
+"""Issue 29: ONNX files in. Four CNNs exported by the pinned torch (nothing downloaded: two
+torchvision architectures with seeded random weights, the shipped EfficientNet-Lite0 and
+TinyVGG), converted back by cnnviz.onnx_convert, against the torch original and against
+onnxruntime (the independent reference) on real photos; the file's layers, preprocessing
+and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+from catalogue import BAD_ONNX, _onnx_tiny_classifier
+from helpers import export_onnx
+from torch import nn
+
+from cnnviz.catalogue import catalogue, map_layers
+from cnnviz.cli import main
+from cnnviz.gallery import sample_bytes
+from cnnviz.images import decode_image
+from cnnviz.model_cost import estimate
+from cnnviz.onnx_check import OnnxError
+from cnnviz.zoo import get_info, imagenet_classes, load_model
+
+# name -> weights of the original (random: seeded by the zoo, so nothing is downloaded)
+ORIGINALS = {
+    "resnet18": "random",
+    "squeezenet1_1": "random",
+    "efficientnet_lite0": "pretrained",
+    "tinyvgg_mnist": "pretrained",
+}
+PHOTOS = ("grace_hopper", "chelsea")
+TOLERANCE = 1e-4
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """name -> (the torch original, its .onnx file, the file loaded by the zoo): each once."""
+    folder = tmp_path_factory.mktemp("onnx")
+    out = {}
+    for name, weights in ORIGINALS.items():
+        original = load_model(name, weights, device="cpu")
+        spec = original.preprocess_spec
+        path = export_onnx(original.model, folder / f"{name}.onnx", size=spec.size, channels=spec.channels)
+        out[name] = (original, path, load_model(str(path), device="cpu"))
+    return out
+
+
+def photos(original) -> torch.Tensor:
+    """(len(PHOTOS), C, H, W): real photos as the original model is fed them."""
+    return torch.cat([original.preprocess(decode_image(sample_bytes(p), name=p)) for p in PHOTOS])
+
+
+@pytest.mark.parametrize("name", list(ORIGINALS))
+def test_converted_logits_match_torch_and_onnxruntime(exported, name):
+    original, path, converted = exported[name]
+    x = photos(original)
+    with torch.inference_mode():
+        want = original.model(x).numpy()
+        got = converted.model(x).numpy()
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    runtime = np.concatenate([session.run(None, {"image": x[i : i + 1].numpy()})[0] for i in range(len(x))])
+    vs_torch, vs_runtime = np.abs(got - want).max(), np.abs(got - runtime).max()
+    print(f"{name}: max |logit difference| vs torch {vs_torch:.2e}, vs onnxruntime {vs_runtime:.2e}")
+    assert got.shape == want.shape == (len(PHOTOS), len(original.classes))
+    assert vs_torch <= TOLERANCE and vs_runtime <= TOLERANCE, (vs_torch, vs_runtime)
+    assert np.abs(want).max() > 0.1  # the logits say something (not all zero)
+
+
+def test_layers_are_ordinary_torch_layers_named_after_the_nodes(exported):
+    original, _, converted = exported["resnet18"]
+    modules = dict(converted.model.named_modules())
+    conv = modules["layer1_0_conv1"]  # ONNX node /layer1/layer1.0/conv1/Conv
+    assert isinstance(conv, nn.Conv2d) and (conv.in_channels, conv.out_channels, conv.kernel_size) == (64, 64, (3, 3))
+    assert isinstance(modules["conv1"], nn.Conv2d) and modules["conv1"].stride == (2, 2)
+    assert modules["conv1"].padding == (3, 3)
+    assert isinstance(modules["layer1_0_relu"], nn.ReLU) and isinstance(modules["maxpool"], nn.MaxPool2d)
+    assert isinstance(modules["avgpool"], nn.AdaptiveAvgPool2d)
+    fc = modules["fc"]  # Gemm with transB: the very weights of the original's fc
+    assert isinstance(fc, nn.Linear) and torch.equal(fc.weight, original.model.fc.weight)
+    assert torch.equal(fc.bias, original.model.fc.bias)
+    # The exporter folds each BatchNorm into its conv: 20 convs, no BatchNorm left.
+    assert sum(isinstance(m, nn.Conv2d) for m in modules.values()) == 20
+    assert converted.info.default_layer == "layer4_1_relu_1"  # the last maps before pooling (Grad-CAM's)
+    layers = {la.name: la for la in map_layers(catalogue(converted))}
+    assert layers["layer4_1_relu_1"].out_shape == (512, 7, 7)
+    assert layers["layer1_0_conv1"].out_shape == (64, 56, 56)
+
+
+def test_squeezenet_keeps_its_fire_modules_names_and_ceil_mode(exported):
+    _, _, converted = exported["squeezenet1_1"]
+    modules = dict(converted.model.named_modules())
+    assert isinstance(modules["features_3_expand3x3"], nn.Conv2d) and modules["features_3_expand3x3"].padding == (1, 1)
+    assert modules["features_2"].ceil_mode  # MaxPool with ceil_mode: 111 -> 55
+    cat = {la.name: la for la in catalogue(converted)}
+    assert cat["features_2"].out_shape == (64, 56, 56)  # 227 (Caffe) -> 113 -> ceil 56
+
+
+def test_a_batch_gives_each_photos_logits(exported):
+    """Exporters write batch 1 into Reshape/Flatten shapes; the app runs batches too."""
+    for name in ("efficientnet_lite0", "tinyvgg_mnist"):
+        original, _, converted = exported[name]
+        x = photos(original)
+        with torch.inference_mode():
+            one = torch.cat([converted.model(x[i : i + 1]) for i in range(len(x))])
+            assert torch.allclose(converted.model(x), one, atol=1e-5)
+
+
+def test_defaults_without_metadata(exported):
+    _, path, converted = exported["resnet18"]
+    pre = converted.info.preprocess
+    assert (pre.size, pre.resize, pre.channels) == (224, 256, 3)
+    assert pre.mean == (0.485, 0.456, 0.406) and pre.std == (0.229, 0.224, 0.225)
+    assert converted.classes == imagenet_classes()  # 1000 outputs: ImageNet's names
+    assert converted.info.family == "onnx" and converted.weights == "pretrained"
+    digits = exported["tinyvgg_mnist"][2]
+    assert digits.info.preprocess.channels == 1 and digits.info.preprocess.size == 28
+    assert digits.classes == [f"class {i}" for i in range(10)]
+    cost = estimate(str(path))
+    params = sum(p.numel() for p in converted.model.parameters()) + sum(b.numel() for b in converted.model.buffers())
+    # the file's initialisers; the network copies the biases the exporter shared (Identity)
+    assert cost.weights == 4 * 11_680_872 and abs(cost.weights - 4 * params) < 0.001 * cost.weights
+
+
+def test_metadata_sets_preprocessing_and_labels(exported, tmp_path):
+    original = exported["tinyvgg_mnist"][0]
+    meta = {
+        "cnnviz.labels": json.dumps([f"digit {i}" for i in range(10)]),
+        "cnnviz.mean": "[0.1307]",
+        "cnnviz.std": "[0.3081]",
+        "cnnviz.resize": "32",
+        "cnnviz.title": "Digits from ONNX",
+    }
+    path = export_onnx(original.model, tmp_path / "digits.onnx", size=28, channels=1, meta=meta)
+    info = get_info(str(path))
+    assert info.title == "Digits from ONNX" and info.classes()[3] == "digit 3"
+    assert (info.preprocess.resize, info.preprocess.mean, info.preprocess.std) == (32, (0.1307,), (0.3081,))
+    bad = export_onnx(original.model, tmp_path / "bad.onnx", size=28, channels=1, meta={"cnnviz.labels": '["a", "b"]'})
+    with pytest.raises(OnnxError, match=r"'bad.onnx': its metadata cnnviz.labels must list 10 class names"):
+        get_info(str(bad))
+
+
+def test_random_weights_are_seeded_and_differ_from_the_file(exported):
+    _, path, converted = exported["squeezenet1_1"]
+    a, b = load_model(str(path), "random", device="cpu"), load_model(str(path), "random", device="cpu")
+    wa, wb, wf = (m.model.features_0.weight for m in (a, b, converted))
+    assert torch.equal(wa, wb) and not torch.equal(wa, wf)
+
+
+def test_tiny_handmade_graph_matches_onnxruntime(tmp_path):
+    """A graph written by hand with onnx.helper (no torch exporter): conv with pads, pool, flatten."""
+    path = tmp_path / "tiny.onnx"
+    path.write_bytes(_onnx_tiny_classifier())
+    x = torch.linspace(-1, 1, 3 * 8 * 8).reshape(1, 3, 8, 8)
+    with torch.inference_mode():
+        got = load_model(str(path), device="cpu").model(x).numpy()
+    want = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x.numpy()})[0]
+    assert got.shape == (1, 4) and np.abs(got - want).max() < 1e-6
+
+
+def test_cli_layers_and_predict_on_an_onnx_file(exported, hopper_path, capsys):
+    original, path, converted = exported["efficientnet_lite0"]
+    assert main(["layers", "--model", str(path), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    stem = next(r for r in rows if r["name"] == "stem_conv")  # ONNX node /stem/conv/Conv
+    assert stem["type"] == "Conv2d" and stem["out_shape"] == [32, 112, 112] and stem["params"] == 896
+    assert main(["predict", str(hopper_path), "--model", str(path), "--json"]) == 0
+    top = json.loads(capsys.readouterr().out)["top"]
+    # fed as the file says (no metadata: ImageNet's defaults), not as the original is
+    x = converted.info.preprocess(decode_image(hopper_path.read_bytes(), name="hopper"))
+    with torch.inference_mode():
+        want = original.model(x)[0].softmax(0)
+    assert top[0]["index"] == int(want.argmax()) and abs(top[0]["prob"] - float(want.max())) < 1e-4
+
+
+@pytest.mark.parametrize("kind", list(BAD_ONNX))
+def test_hostile_onnx_file_is_refused_in_one_line(kind, tmp_path, hopper_path, capsys):
+    name, make, says = BAD_ONNX[kind]
+    f = tmp_path / name
+    f.write_bytes(make())
+    assert main(["predict", str(hopper_path), "--model", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and says in err and name in err, err
