@@ -6,6 +6,7 @@ import streamlit as st
 from cnnviz import filters as fl
 from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
+from cnnviz.models.onnx_file import is_onnx
 from cnnviz.ui import channel_views, links, loaders, present, state, widgets
 from cnnviz.ui.clickable import clicked
 from cnnviz.ui.download import download_png
@@ -62,6 +63,12 @@ def other_weights() -> tuple[str, np.ndarray | None, str]:
     """The same layer in the same architecture with the other weights (trained ↔ random)."""
     other = state.WEIGHTS_RANDOM if weights != state.WEIGHTS_RANDOM else state.WEIGHTS_PRETRAINED
     label = "Random init (untrained)" if other == state.WEIGHTS_RANDOM else "Trained"
+    if is_onnx(weights):  # the sidebar's architecture (random) is not the file's
+        return (
+            label,
+            None,
+            "An ONNX file brings its own architecture and weights; no random initialisation of it is offered.",
+        )
     try:
         return label, fl.conv_weight(loaders.cached_model(name, other).model, layer.name), ""
     except CnnvizError as e:

@@ -8,6 +8,7 @@ import streamlit as st
 
 from cnnviz import uploads
 from cnnviz.gallery import SAMPLES, sample_bytes
+from cnnviz.models.onnx_file import is_onnx
 from cnnviz.ui import accept, held_photos, state
 from cnnviz.ui.loaders import store_upload
 from cnnviz.ui.owner import model_title, student, visible_models
@@ -44,19 +45,29 @@ def _model_picker() -> None:
         format_func=WEIGHTS_LABEL.get,
         horizontal=True,
         help="Random weights show what the same network looks like before any training. "
-        "A file: a state dict you trained for this architecture (.safetensors or .pt).",
+        "A file: a state dict you trained for this architecture (.safetensors or .pt), or a whole "
+        "model from any framework as ONNX (.onnx), which takes this architecture's place.",
     )
-    if st.session_state[state.WEIGHTS] == state.WEIGHTS_FILE:
+    file = st.session_state[state.WEIGHTS] == state.WEIGHTS_FILE
+    whole_model = file and is_onnx(st.session_state.get(state.WEIGHTS_PATH) or "")
+    if file:
         st.file_uploader(
             "Weights file",
             type=accept.CHECKPOINTS,
             key=state.WEIGHTS_UPLOAD,
             on_change=_on_weights_upload,
-            help="Read as data only: files that contain code are refused.",
+            help="Read as data only: files that contain code are refused. An .onnx file is checked "
+            "(size, operators, no links to other files) before anything is built from it.",
         )
         linked = st.session_state.get(state.WEIGHTS_LINKED)
         if linked and linked == st.session_state.get(state.WEIGHTS_PATH):  # no file in the uploader: say which
             st.caption(f"Using the weights file from the link: {plain(Path(linked).name, 80)}")
+        if whole_model:
+            st.caption(
+                f"An ONNX file is a whole model: it stands in for {plain(info.title, 80)} on every page, its "
+                "layers named after the file's nodes. Its size, mean/std and class names come from its "
+                "metadata (cnnviz.size, cnnviz.mean, cnnviz.std, cnnviz.labels), else ImageNet's defaults."
+            )
         used, budget = uploads.disk_usage()
         mine, share = uploads.held_by(student())
         st.caption(
@@ -65,7 +76,7 @@ def _model_picker() -> None:
         )
     if st.session_state[state.WEIGHTS] == state.WEIGHTS_PRETRAINED and not info.available():
         st.warning("The trained weights of this model are not on this server (they download once when online).")
-    if info.description:
+    if info.description and not whole_model:
         st.caption(plain(info.description, 300))
 
 

@@ -1,5 +1,6 @@
-"""Issue 10's hostile checkpoints uploaded in the app's sidebar: a clear message naming the
-student's file, no traceback, the refused file deleted at once, and the session still works."""
+"""Issue 10's hostile checkpoints and issue 29's hostile ONNX files uploaded in the app's
+sidebar: a clear message naming the student's file, no traceback, the refused file deleted
+at once, and the session still works."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ import os
 from pathlib import Path
 
 import pytest
-from catalogue import BAD_CHECKPOINTS
+from catalogue import BAD_CHECKPOINTS, BAD_ONNX
 from helpers import make_app
 
 
-@pytest.mark.parametrize("kind", [k for k in BAD_CHECKPOINTS if "zip bomb" not in k] + ["zip bomb (3 GB of zeros)"])
+@pytest.mark.parametrize(
+    "kind", [k for k in BAD_CHECKPOINTS if "zip bomb" not in k] + list(BAD_ONNX) + ["zip bomb (3 GB of zeros)"]
+)
 def test_bad_checkpoint_upload_in_the_app(kind):
-    name, make, says = BAD_CHECKPOINTS[kind]
+    name, make, says = BAD_CHECKPOINTS.get(kind) or BAD_ONNX[kind]
     uploads = Path(os.environ["CNNVIZ_UPLOADS"])
     before = {p for p in uploads.iterdir() if p.is_dir()}
     at = make_app(model_name="tinyvgg_mnist", weights_choice="file")

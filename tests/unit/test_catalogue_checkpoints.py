@@ -1,5 +1,6 @@
-"""Issue 10's hostile checkpoints (tests/catalogue.py) through the CLI, each in a fresh
-process: exit 2, one line naming the student's file, and the peak memory it cost."""
+"""Issue 10's hostile checkpoints and issue 29's hostile ONNX files (tests/catalogue.py)
+through the CLI, each in a fresh process: exit 2, one line naming the student's file, and
+the peak memory it cost."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from catalogue import BAD_CHECKPOINTS
+from catalogue import BAD_CHECKPOINTS, BAD_ONNX
 
 ROOT = Path(__file__).resolve().parents[2]
 UPLOAD_BUDGET = 700 << 20  # issue 10: any single upload within a plain session + 700 MB
@@ -21,15 +22,16 @@ from cnnviz.cli import main
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 err = io.StringIO()
 with contextlib.redirect_stderr(err):
-    code = main(["predict", sys.argv[2], "--model", "tinyvgg_mnist", "--weights", sys.argv[1]])
+    model = ["--model", sys.argv[1]] if sys.argv[1].endswith(".onnx") else ["--model", "tinyvgg_mnist", "--weights", sys.argv[1]]
+    code = main(["predict", sys.argv[2], *model])
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"code": code, "err": err.getvalue(), "peak_delta": (after - before) * 1024}))
 """
 
 
-@pytest.mark.parametrize("kind", list(BAD_CHECKPOINTS))
+@pytest.mark.parametrize("kind", list(BAD_CHECKPOINTS) + list(BAD_ONNX))
 def test_bad_checkpoint_on_the_cli(kind, tmp_path, hopper_path):
-    name, make, says = BAD_CHECKPOINTS[kind]
+    name, make, says = BAD_CHECKPOINTS.get(kind) or BAD_ONNX[kind]
     f = tmp_path / name
     f.write_bytes(make())
     run = subprocess.run(
