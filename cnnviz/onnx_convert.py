@@ -214,7 +214,7 @@ class _Converter:
 
     def gemm(self, node, a) -> nn.Module:
         if a.get("transA", 0) or self.const(node.input[1]) is None:
-            return ops.Gemm(a)
+            return ops.gemm(a)
         w = self.weight(node.input[1]) * float(a.get("alpha", 1.0))
         w = w if a.get("transB", 0) else w.t()
         c = self.const(node.input[2]) if len(node.input) > 2 and node.input[2] else None

@@ -107,40 +107,57 @@ class Reshape(nn.Module):
 
 
 class Lambda(nn.Module):
-    """A node computed by one torch function with fixed keyword arguments (Concat, Transpose,
-    ReduceMean, Pad, Resize, a general Gemm or MatMul); ``kind`` names it in the layer list."""
+    """A node computed by one torch function with fixed keyword arguments; the subclass
+    (:class:`Concat`, :class:`Pad`...) names the node's kind in the app's layer lists."""
 
-    def __init__(self, kind: str, **kwargs):
+    def __init__(self, **kwargs):
         super().__init__()
-        self.kind, self.kwargs = kind, kwargs
+        self.kwargs = kwargs
 
     def forward(self, *xs: torch.Tensor) -> torch.Tensor:
-        k = self.kwargs
-        if self.kind == "Concat":
+        k, kind = self.kwargs, type(self).__name__
+        if kind == "Concat":
             return torch.cat(xs, dim=k["axis"])
-        if self.kind == "Transpose":
+        if kind == "Transpose":
             return xs[0].permute(k["perm"])
-        if self.kind == "ReduceMean":
+        if kind == "ReduceMean":
             return xs[0].mean(dim=k["axes"], keepdim=k["keepdims"]) if k["axes"] else xs[0].mean()
-        if self.kind == "Pad":
+        if kind == "Pad":
             return F.pad(xs[0], k["pad"], mode=k["mode"], value=k["value"])
-        if self.kind == "Resize":
+        if kind == "Resize":
             return F.interpolate(xs[0], size=k["size"], scale_factor=k["scale"], mode=k["mode"], **k["extra"])
-        if self.kind == "MatMul":
+        if kind == "MatMul":
             return torch.matmul(*xs)
-        a, b = xs[0], xs[1]  # Gemm
+        a, b = xs[0], xs[1]  # GeneralGemm
         a, b = (a.t() if k["transA"] else a), (b.t() if k["transB"] else b)
         out = k["alpha"] * (a @ b)
         return out + k["beta"] * xs[2] if len(xs) > 2 and xs[2] is not None else out
 
-    def extra_repr(self) -> str:
-        return self.kind
+
+class Concat(Lambda): ...
 
 
-def Gemm(a: dict) -> Lambda:  # noqa: N802 (named like the node it converts)
+class Transpose(Lambda): ...
+
+
+class ReduceMean(Lambda): ...
+
+
+class Pad(Lambda): ...
+
+
+class Resize(Lambda): ...
+
+
+class MatMul(Lambda): ...
+
+
+class GeneralGemm(Lambda): ...
+
+
+def gemm(a: dict) -> GeneralGemm:
     """A Gemm whose B is computed in the graph: matrices multiplied at run time."""
-    return Lambda(
-        "Gemm",
+    return GeneralGemm(
         alpha=float(a.get("alpha", 1.0)),
         beta=float(a.get("beta", 1.0)),
         transA=bool(a.get("transA", 0)),
@@ -173,10 +190,10 @@ def _resize(node: onnx.NodeProto, a: dict, conv, label: str) -> Lambda:
         conv.used_as_weight.add(node.input[2])
         scales = tuple(float(x) for x in np.asarray(s).reshape(-1)[2:])
     if mode == "nearest" and coords == "asymmetric" and a.get("nearest_mode", b"round_prefer_floor") == b"floor":
-        return Lambda("Resize", size=sizes and sizes[2:], scale=scales, mode="nearest", extra={})
+        return Resize(size=sizes and sizes[2:], scale=scales, mode="nearest", extra={})
     if mode == "linear" and coords in ("half_pixel", "pytorch_half_pixel", "align_corners"):
         extra = {"align_corners": coords == "align_corners"}
-        return Lambda("Resize", size=sizes and sizes[2:], scale=scales, mode="bilinear", extra=extra)
+        return Resize(size=sizes and sizes[2:], scale=scales, mode="bilinear", extra=extra)
     raise OnnxError(f"{label}: a Resize node's mode ({mode}, {coords}) is not converted.")
 
 
@@ -185,14 +202,14 @@ def other(node: onnx.NodeProto, a: dict, conv, label: str) -> tuple[nn.Module, i
     inputs it reads at run time (the others are constants it keeps)."""
     op = node.op_type
     if op == "Concat":
-        return Lambda("Concat", axis=int(a["axis"])), len(node.input)
+        return Concat(axis=int(a["axis"])), len(node.input)
     if op == "Transpose":
-        return Lambda("Transpose", perm=[int(p) for p in a["perm"]]), 1
+        return Transpose(perm=[int(p) for p in a["perm"]]), 1
     if op == "Reshape":
         return Reshape(_ints(conv, node, 1, label) or [], bool(a.get("allowzero", 0))), 1
     if op == "ReduceMean":
         axes = a.get("axes") or _ints(conv, node, 1, label) or []
-        return Lambda("ReduceMean", axes=[int(x) for x in axes], keepdims=bool(a.get("keepdims", 1))), 1
+        return ReduceMean(axes=[int(x) for x in axes], keepdims=bool(a.get("keepdims", 1))), 1
     if op == "Pad":
         p = _ints(conv, node, 1, label) or [int(x) for x in a.get("pads", [])]
         mode = {"constant": "constant", "reflect": "reflect", "edge": "replicate"}.get(
@@ -203,10 +220,12 @@ def other(node: onnx.NodeProto, a: dict, conv, label: str) -> tuple[nn.Module, i
         torch_pad = [x for i in reversed(range(half)) for x in (p[i], p[i + half])]
         if mode is None or (mode != "constant" and any(torch_pad[4:])):
             raise OnnxError(f"{label}: a Pad node's mode or padding is not converted.")
+        if mode != "constant":
+            torch_pad = torch_pad[:4]  # torch pads only the last two dimensions so
         fill = None if mode != "constant" else float(np.asarray(value).reshape(-1)[0]) if value is not None else 0.0
-        return Lambda("Pad", pad=torch_pad, mode=mode, value=fill), 1
+        return Pad(pad=torch_pad, mode=mode, value=fill), 1
     if op == "Resize":
         return _resize(node, a, conv, label), 1
     if op == "MatMul":
-        return Lambda("MatMul"), 2
+        return MatMul(), 2
     raise OnnxError(f"{label}: the {op} operator is not converted.")

@@ -183,3 +183,77 @@ def test_hostile_onnx_file_is_refused_in_one_line(kind, tmp_path, hopper_path, c
     assert main(["predict", str(hopper_path), "--model", str(f)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and says in err and name in err, err
+
+
+def _keras_style_graph() -> bytes:
+    """A graph as TensorFlow/Keras exporters write them, built by hand with onnx.helper:
+    channels-last input and a Transpose, SAME padding with a stride (uneven pads), and the
+    rest of the operator set the torch exports above do not use."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+
+    def init(name, *shape):
+        return numpy_helper.from_array(rng.normal(size=shape).astype(np.float32), name)
+
+    inits = [
+        init("w", 6, 3, 3, 3),
+        init("b", 6),
+        numpy_helper.from_array(rng.uniform(0.5, 2, 6).astype(np.float32), "scale"),
+        init("shift", 6),
+        init("mean", 6),
+        numpy_helper.from_array(rng.uniform(0.5, 2, 6).astype(np.float32), "var"),
+        numpy_helper.from_array(np.array([1, 1, 2, 2], dtype=np.float32), "scales"),
+        numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], dtype=np.int64), "pads"),
+        init("fc", 6, 5),
+        init("fc_b", 5),
+    ]
+    n = helper.make_node
+    nodes = [
+        n("Transpose", ["image"], ["t"], name="to_nchw", perm=[0, 3, 1, 2]),
+        n("Conv", ["t", "w", "b"], ["c"], name="conv", auto_pad="SAME_UPPER", strides=[2, 2]),
+        n("BatchNormalization", ["c", "scale", "shift", "mean", "var"], ["bn"], name="bn", epsilon=1e-3),
+        n("LeakyRelu", ["bn"], ["lr"], name="leaky", alpha=0.1),
+        n("HardSigmoid", ["lr"], ["hs"], name="gate"),
+        n("Mul", ["lr", "hs"], ["m"], name="gated"),
+        n("AveragePool", ["m"], ["ap"], name="avg", kernel_shape=[2, 2], strides=[1, 1]),
+        n(
+            "Resize",
+            ["ap", "", "scales"],
+            ["up"],
+            name="up",
+            mode="nearest",
+            coordinate_transformation_mode="asymmetric",
+            nearest_mode="floor",
+        ),
+        n("Pad", ["up", "pads"], ["pd"], name="pad", mode="reflect"),
+        n("MaxPool", ["pd"], ["mp"], name="max", kernel_shape=[3, 3], strides=[2, 2]),
+        n("ReduceMean", ["mp"], ["rm"], name="gap", axes=[2, 3], keepdims=0),
+        n("MatMul", ["rm", "fc"], ["mm"], name="fc"),
+        n("Add", ["mm", "fc_b"], ["logits"], name="fc_bias"),
+        n("Softmax", ["logits"], ["probs"], name="softmax", axis=1),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "keras_like",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 16, 16, 3])],
+        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["batch", 5])],
+        initializer=inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString()
+
+
+def test_a_keras_style_graph_matches_onnxruntime(tmp_path):
+    path = tmp_path / "keras_like.onnx"
+    path.write_bytes(_keras_style_graph())
+    lm = load_model(str(path), device="cpu")
+    modules = dict(lm.model.named_modules())
+    assert lm.info.preprocess.size == 16 and lm.model.nhwc
+    assert isinstance(modules["conv"].conv, nn.Conv2d) and isinstance(modules["bn"], nn.BatchNorm2d)
+    assert isinstance(modules["leaky"], nn.LeakyReLU) and isinstance(modules["max"], nn.MaxPool2d)
+    x = torch.rand(3, 3, 16, 16)  # what the app feeds: (N, C, H, W)
+    with torch.inference_mode():
+        got = lm.model(x).numpy()
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    want = session.run(None, {"image": x.permute(0, 2, 3, 1).numpy()})[0]
+    assert got.shape == (3, 5) and np.abs(got - want).max() < 1e-5, np.abs(got - want).max()
