@@ -21,6 +21,7 @@ import functools
 import json
 import math
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import onnx
@@ -128,6 +129,41 @@ def preprocess_and_labels(s: OnnxSummary, where: str) -> tuple[Preprocess, list[
     title = m.get("cnnviz.title")
     pre = Preprocess(size=size, resize=resize, mean=mean, std=std, channels=s.channels)
     return pre, labels, (title[:80] if title else None)
+
+
+def form_metadata(s: OnnxSummary, mean: str, std: str, resize: int, labels: str, where: str) -> dict[str, str]:
+    """The ``cnnviz.*`` metadata for what a student typed in the sidebar's form: ``mean`` and
+    ``std`` as numbers separated by commas, ``labels`` one class name per line (blank lines
+    left out). Checked as a file's own metadata is; OnnxError names the first bad field."""
+
+    def numbers(text: str, what: str) -> list:
+        try:
+            return [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
+        except ValueError:
+            raise OnnxError(f"{where}: {what} must be numbers separated by commas.") from None
+
+    names = [line.strip() for line in labels.splitlines() if line.strip()]
+    meta = {
+        "cnnviz.mean": json.dumps(numbers(mean, "the mean")),
+        "cnnviz.std": json.dumps(numbers(std, "the std")),
+        "cnnviz.resize": json.dumps(int(resize)),
+    }
+    if names:  # none typed: the defaults (or the file's own names) stay
+        meta["cnnviz.labels"] = json.dumps(names)
+    preprocess_and_labels(replace(s, metadata={**s.metadata, **meta}), where)  # raises OnnxError
+    return meta
+
+
+def with_metadata(data: bytes, meta: dict[str, str], where: str) -> bytes:
+    """The ONNX file ``data`` with ``meta`` written into its ``metadata_props`` (replacing those
+    keys), everything else as it was: the preprocessing travels with the file, and the new
+    content (its own digest) is a model of its own in every cache."""
+    model = parse(data, where)
+    kept = [(p.key, p.value) for p in model.metadata_props if p.key not in meta]
+    del model.metadata_props[:]
+    for key, value in [*kept, *meta.items()]:
+        model.metadata_props.add(key=key, value=value)
+    return model.SerializeToString()
 
 
 def build(path: str) -> nn.Module:

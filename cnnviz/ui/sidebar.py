@@ -11,6 +11,7 @@ from cnnviz.gallery import SAMPLES, sample_bytes
 from cnnviz.models.onnx_file import is_onnx
 from cnnviz.ui import accept, held_photos, state
 from cnnviz.ui.loaders import store_upload
+from cnnviz.ui.onnx_form import preprocessing_form
 from cnnviz.ui.owner import model_title, student, visible_models
 from cnnviz.ui.text import plain
 
@@ -66,8 +67,10 @@ def _model_picker() -> None:
             st.caption(
                 f"An ONNX file is a whole model: it stands in for {plain(info.title, 80)} on every page, its "
                 "layers named after the file's nodes. Its size, mean/std and class names come from its "
-                "metadata (cnnviz.size, cnnviz.mean, cnnviz.std, cnnviz.labels), else ImageNet's defaults."
+                "metadata (cnnviz.size, cnnviz.mean, cnnviz.std, cnnviz.labels), else ImageNet's defaults; "
+                "change them below."
             )
+            preprocessing_form(st.session_state[state.WEIGHTS_PATH], info.name)
         used, budget = uploads.disk_usage()
         mine, share = uploads.held_by(student())
         st.caption(

@@ -34,6 +34,13 @@ WEIGHTS_FILE = "file"
 WEIGHTS_UPLOAD = "weights_upload"  # the checkpoint uploader widget
 WEIGHTS_PATH = "weights_path"  # where the uploaded checkpoint was stored (None: none yet)
 WEIGHTS_LINKED = "weights_linked"  # the stored checkpoint a link opened: another's upload, never deleted here
+# the sidebar's form for an ONNX file's preprocessing (cnnviz.ui.onnx_form); each key gets the
+# file's digest appended, so a new file starts with its own values
+ONNX_FORM = "onnx_form"
+ONNX_MEAN = "onnx_mean"
+ONNX_STD = "onnx_std"
+ONNX_RESIZE = "onnx_resize"
+ONNX_LABELS = "onnx_labels"
 
 SOURCE_GALLERY = "Gallery"
 SOURCE_UPLOAD = "Upload"

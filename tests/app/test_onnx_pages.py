@@ -7,12 +7,14 @@ file's layers (named after its ONNX nodes), not the architecture picked above it
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from helpers import export_onnx, finish_jobs, make_app, nav_pages
 from helpers import page_text as text
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.zoo import load_model
+from cnnviz.zoo import get_info, load_model
 
 PAGES = [path for path, _ in nav_pages()]
 # name -> (weights of the original, its first conv in the file, its default (Grad-CAM) layer)
@@ -78,3 +80,23 @@ def test_every_explanation_method_runs_on_an_onnx_model(files):
     for method in ("Grad-CAM++", "Saliency", "Integrated Gradients", "Occlusion"):
         assert f"**{method}**" in text(at) or method in text(at), method
     assert len([b for b in at.get("download_button") if b.label == "Download PNG"]) == 6
+
+
+def test_the_preprocessing_form_keeps_its_settings_with_the_file(files):
+    at = upload("tinyvgg_mnist", files["tinyvgg_mnist"])
+    before = at.session_state["weights_path"]
+    tag = Path(before).parent.name[:16]
+    assert at.text_input(key=f"onnx_mean_{tag}").value == "0.5"  # grey: the defaults
+    assert at.text_area(key=f"onnx_labels_{tag}").value.splitlines()[:2] == ["class 0", "class 1"]
+    at.text_input(key=f"onnx_mean_{tag}").set_value("0.1307")
+    at.text_input(key=f"onnx_std_{tag}").set_value("0.3081")
+    at.text_area(key=f"onnx_labels_{tag}").set_value("\n".join(f"digit {i}" for i in range(10)))
+    at.button(key=f"FormSubmitter:onnx_form_{tag}-Keep with this file").click().run()
+    assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
+    after = at.session_state["weights_path"]
+    assert after != before and Path(before).is_file()  # a new content; the original stays
+    info = get_info(after)
+    assert info.preprocess.mean == (0.1307,) and info.preprocess.std == (0.3081,)
+    assert info.classes()[7] == "digit 7"
+    show(at, "pages/home.py")
+    assert "digit" in text(at) and "class 0" not in text(at)

@@ -257,3 +257,28 @@ def test_a_keras_style_graph_matches_onnxruntime(tmp_path):
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     want = session.run(None, {"image": x.permute(0, 2, 3, 1).numpy()})[0]
     assert got.shape == (3, 5) and np.abs(got - want).max() < 1e-5, np.abs(got - want).max()
+
+
+def test_form_metadata_is_checked_and_written_into_a_copy(exported, tmp_path):
+    import onnx
+
+    from cnnviz.models.onnx_file import form_metadata, summary, with_metadata
+
+    _, path, _ = exported["tinyvgg_mnist"]
+    s, _ = summary(path)
+    with pytest.raises(OnnxError, match="the std must be numbers"):
+        form_metadata(s, "0.1", "a", 28, "", "'f.onnx'")
+    with pytest.raises(OnnxError, match="cnnviz.std must be a list of 1 finite numbers"):
+        form_metadata(s, "0.1", "0", 28, "", "'f.onnx'")
+    with pytest.raises(OnnxError, match="cnnviz.labels must list 10 class names"):
+        form_metadata(s, "0.1", "0.3", 28, "a\nb", "'f.onnx'")
+    meta = form_metadata(s, "0.1", "0.3", 32, "\n".join("abcdefghij"), "'f.onnx'")
+    copy = tmp_path / "copy.onnx"
+    copy.write_bytes(with_metadata(path.read_bytes(), meta, "'f.onnx'"))
+    old, new = onnx.load(str(path)), onnx.load(str(copy))
+    assert [t.SerializeToString() for t in old.graph.initializer] == [
+        t.SerializeToString() for t in new.graph.initializer
+    ]
+    info = get_info(str(copy))
+    assert (info.preprocess.mean, info.preprocess.std, info.preprocess.resize) == ((0.1,), (0.3,), 32)
+    assert info.classes() == list("abcdefghij")

@@ -1,0 +1,64 @@
+"""The sidebar's form for an uploaded ONNX file's preprocessing (mean, std, resize, class names).
+
+What the student sets is written into a copy of the file's ``metadata_props``
+(:func:`cnnviz.models.onnx_file.with_metadata`) and stored as a new upload: the settings are
+kept with the file, by its content's digest, and the new content is a model of its own in
+every shared cache (a classmate who uploaded the same original keeps theirs).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from cnnviz import memguard, uploads
+from cnnviz.errors import CnnvizError
+from cnnviz.models import onnx_file
+from cnnviz.ui import state
+from cnnviz.ui.owner import student
+from cnnviz.zoo import imagenet_classes
+
+
+def _numbers(values: tuple[float, ...]) -> str:
+    return ", ".join(f"{v:g}" for v in values)
+
+
+def preprocessing_form(path: str, model: str) -> None:
+    """The form for the ONNX file at ``path`` (the sidebar's "My file" of ``model``); on
+    "Keep with this file", the file with the new metadata becomes the sidebar's weights."""
+    try:
+        info = onnx_file.info(path, model, imagenet_classes)
+    except CnnvizError:
+        return  # the page says why the file was refused
+    s, pre = info.metadata["onnx"], info.preprocess
+    tag = Path(path).parent.name[:16]  # the content's digest: a new file starts a new form
+    with st.expander("Preprocessing of this ONNX file"), st.form(f"{state.ONNX_FORM}_{tag}", border=False):
+        st.caption(f"Input: {s.channels} channel(s) of {s.size}×{s.size} pixels, {s.classes} classes.")
+        mean = st.text_input("Mean (one per channel, pixels 0..1)", _numbers(pre.mean), key=f"{state.ONNX_MEAN}_{tag}")
+        std = st.text_input("Std (one per channel)", _numbers(pre.std), key=f"{state.ONNX_STD}_{tag}")
+        resize = st.number_input(
+            "Resize the shorter side to (then crop the centre)",
+            min_value=s.size,
+            max_value=2 * onnx_file.MAX_SIZE,
+            value=pre.resize,
+            key=f"{state.ONNX_RESIZE}_{tag}",
+        )
+        labels = st.text_area(
+            "Class names, one per line",
+            "\n".join(info.classes()),
+            height=120,
+            key=f"{state.ONNX_LABELS}_{tag}",
+        )
+        if not st.form_submit_button("Keep with this file"):
+            return
+    try:
+        meta = onnx_file.form_metadata(s, mean, std, int(resize), labels, onnx_file.label(path))
+        data = Path(path).read_bytes()
+        with memguard.reserve(3 * len(data), "saving this file's preprocessing"):
+            new = uploads.store(onnx_file.with_metadata(data, meta, onnx_file.label(path)), Path(path).name, student())
+    except (CnnvizError, OSError) as e:
+        st.error(str(e) if isinstance(e, CnnvizError) else "The file is no longer on the server; upload it again.")
+        return
+    st.session_state[state.WEIGHTS_PATH] = str(new)
+    st.rerun()
