@@ -34,7 +34,11 @@ def preprocessing_form(path: str, model: str) -> None:
     s, pre = info.metadata["onnx"], info.preprocess
     tag = Path(path).parent.name[:16]  # the content's digest: a new file starts a new form
     with st.expander("Preprocessing of this ONNX file"), st.form(f"{state.ONNX_FORM}_{tag}", border=False):
-        st.caption(f"Input: {s.channels} channel(s) of {s.size}×{s.size} pixels, {s.classes} classes.")
+        st.caption(
+            f"Input: {s.channels} channel(s) of {s.size}×{s.size} pixels, {s.classes} classes. Read from the "
+            "file's metadata (cnnviz.mean, cnnviz.std, cnnviz.resize, cnnviz.labels) when it has them, else "
+            "ImageNet's defaults; what you keep here is written into a copy of the file."
+        )
         mean = st.text_input("Mean (one per channel, pixels 0..1)", _numbers(pre.mean), key=f"{state.ONNX_MEAN}_{tag}")
         std = st.text_input("Std (one per channel)", _numbers(pre.std), key=f"{state.ONNX_STD}_{tag}")
         resize = st.number_input(

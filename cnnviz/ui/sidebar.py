@@ -64,12 +64,7 @@ def _model_picker() -> None:
         if linked and linked == st.session_state.get(state.WEIGHTS_PATH):  # no file in the uploader: say which
             st.caption(f"Using the weights file from the link: {plain(Path(linked).name, 80)}")
         if whole_model:
-            st.caption(
-                f"An ONNX file is a whole model: it stands in for {plain(info.title, 80)} on every page, its "
-                "layers named after the file's nodes. Its size, mean/std and class names come from its "
-                "metadata (cnnviz.size, cnnviz.mean, cnnviz.std, cnnviz.labels), else ImageNet's defaults; "
-                "change them below."
-            )
+            st.caption(f"An ONNX file is a whole model: it takes the place of {plain(info.title, 80)} on every page.")
             preprocessing_form(st.session_state[state.WEIGHTS_PATH], info.name)
         used, budget = uploads.disk_usage()
         mine, share = uploads.held_by(student())

@@ -1,9 +1,13 @@
 """Feature maps in real Chromium: switching the layer redraws the grid; clicking a tile
-selects that channel; clicking the close-up selects that unit."""
+selects that channel; clicking the close-up selects that unit; an ONNX file as the model
+(Feature maps and Grad-CAM)."""
 
 from __future__ import annotations
 
 from browser_helpers import click_picture, clickable_src, goto_page, no_exception, open_app, wait_idle
+from helpers import export_onnx
+
+from cnnviz.zoo import load_model
 
 
 def test_switching_layers_changes_the_grid(app_url, page):
@@ -54,3 +58,26 @@ def test_clicking_the_grid_and_the_close_up(app_url, page):
     click_picture(page, 1, 28.5 / 112, 84.5 / 112)
     no_exception(page)
     page.get_by_text("Receptive field of unit (84, 28)", exact=False).wait_for()
+
+
+def test_an_onnx_file_in_feature_maps_and_gradcam(app_url, page, tmp_path):
+    """Issue 29: an ONNX export uploaded as "My file" is the model of Feature maps and Grad-CAM."""
+    lm = load_model("squeezenet1_1", "random", device="cpu")
+    onnx = export_onnx(lm.model, tmp_path / "squeeze.onnx", size=lm.preprocess_spec.size)
+    open_app(page, app_url)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("My file", exact=True).click()
+    wait_idle(page)
+    sidebar.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(onnx))
+    page.get_by_text("An ONNX file is a whole model").first.wait_for()
+    wait_idle(page)
+    no_exception(page)
+    goto_page(page, "Feature maps")
+    page.get_by_text("features_1 · ReLU · 64 channels of 113×113", exact=False).first.wait_for()
+    no_exception(page)
+    assert clickable_src(page, 0).startswith("data:image/")
+    goto_page(page, "Grad-CAM")
+    page.get_by_text("classifier_2", exact=False).first.wait_for()  # the file's last maps
+    page.get_by_text("Download PNG").first.wait_for()
+    no_exception(page)
+    assert page.locator('[data-testid="stAlert"]').filter(has_text="error").count() == 0
