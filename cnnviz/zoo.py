@@ -11,7 +11,7 @@ torchvision's ``get_model``. Weights come from:
   (``cnnviz.distil``), shipped in ``cnnviz/weights`` as safetensors.
 * models trained by this app — the ``cnnviz-model/1`` format of ``cnnviz.usermodels``, in
   the shipped ``cnnviz/weights`` folder or the user-models folder (``$CNNVIZ_USER_MODELS``).
-* ONNX files from any framework (``cnnviz.models.onnx_file``): named by their path on the
+* ONNX files from any framework (``cnnviz.onnx_file``): named by their path on the
   command line (``--model file.onnx``); in the app an uploaded ``.onnx`` "weights" file is a
   whole model that stands in for the sidebar's architecture (:func:`resolve`).
 
@@ -37,7 +37,6 @@ from cnnviz.errors import CheckpointError, ModelError, WeightsUnavailable
 from cnnviz.loaded_model import LoadedModel, ModelInfo
 from cnnviz.models import classic_cnn as zf
 from cnnviz.models import efficientnet_lite as eff
-from cnnviz.models import onnx_file
 from cnnviz.models import squeezenet_ndf as sq
 from cnnviz.models import torchvision_zoo as tv
 from cnnviz.models.torchvision_zoo import TORCHVISION_MODELS
@@ -182,8 +181,8 @@ def list_models() -> list[ModelInfo]:
 
 def get_info(name: str) -> ModelInfo:
     """The model called ``name``, or (CLI) a saved model given by the path of its ``.json``."""
-    if onnx_file.is_onnx(name):
-        return onnx_file.info(name, name, imagenet_classes)
+    if is_onnx(name):
+        return _onnx_info(name, name)
     if name.endswith(".json") and Path(name).is_file():
         try:
             return _user_info(usermodels.read(name), "user")
@@ -196,12 +195,24 @@ def get_info(name: str) -> ModelInfo:
     raise ModelError(f"Unknown model {name!r}. Known models: {known}.")
 
 
+def is_onnx(path: str) -> bool:
+    """Whether ``path`` names an ONNX file (by its suffix, as the loaders choose by it)."""
+    return str(path).lower().endswith(".onnx")
+
+
+def _onnx_info(path: str, name: str) -> ModelInfo:
+    # Imported on first use: onnx takes ~0.6 s to import, which every CLI command would pay.
+    from cnnviz import onnx_file
+
+    return onnx_file.info(path, name, imagenet_classes)
+
+
 def resolve(name: str, weights: str) -> ModelInfo:
     """The model that (name, weights) loads: ``name``'s, or when ``weights`` is an ONNX file,
     the file's own network under ``name`` (it brings its architecture: the sidebar's
     "My file" of any model takes one, and every cache key stays (name, weights))."""
-    if onnx_file.is_onnx(weights):
-        return onnx_file.info(weights, name, imagenet_classes)
+    if is_onnx(weights):
+        return _onnx_info(weights, name)
     return get_info(name)
 
 
@@ -247,7 +258,7 @@ def load_model(
         if info.family == "onnx" and weights == "random":
             _reinitialise(model)
     notes: list[str] = []
-    if info.family == "onnx" and (weights == "pretrained" or onnx_file.is_onnx(weights)):
+    if info.family == "onnx" and (weights == "pretrained" or is_onnx(weights)):
         pass  # the file's own weights, already in the network it built
     elif weights == "pretrained":
         state = info.pretrained(download)
@@ -298,6 +309,7 @@ __all__ = [
     "download_weights",
     "get_info",
     "imagenet_classes",
+    "is_onnx",
     "list_models",
     "load_model",
     "resolve",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
+import onnx
 import torch
 import torch.nn.functional as F
 import torchvision.transforms.functional as TF
@@ -158,10 +160,6 @@ def finish_jobs(at: AppTest, timeout: float = 300) -> None:
 def export_onnx(model: nn.Module, path: Path, *, size: int, channels: int = 3, meta: dict | None = None) -> Path:
     """``model`` exported to ONNX with the pinned torch's legacy exporter (opset 17, the one
     that works here: ../shared/RECIPES.md), ``meta`` written as ``metadata_props``."""
-    import warnings
-
-    import onnx
-
     with warnings.catch_warnings():  # the legacy exporter's deprecation notice
         warnings.simplefilter("ignore")
         torch.onnx.export(

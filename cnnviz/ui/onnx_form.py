@@ -1,7 +1,7 @@
 """The sidebar's form for an uploaded ONNX file's preprocessing (mean, std, resize, class names).
 
 What the student sets is written into a copy of the file's ``metadata_props``
-(:func:`cnnviz.models.onnx_file.with_metadata`) and stored as a new upload: the settings are
+(:func:`cnnviz.onnx_file.with_metadata`) and stored as a new upload: the settings are
 kept with the file, by its content's digest, and the new content is a model of its own in
 every shared cache (a classmate who uploaded the same original keeps theirs).
 """
@@ -12,9 +12,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from cnnviz import memguard, uploads
+from cnnviz import memguard, onnx_file, uploads
 from cnnviz.errors import CnnvizError
-from cnnviz.models import onnx_file
 from cnnviz.ui import state
 from cnnviz.ui.owner import student
 from cnnviz.zoo import imagenet_classes

@@ -8,12 +8,12 @@ import streamlit as st
 
 from cnnviz import uploads
 from cnnviz.gallery import SAMPLES, sample_bytes
-from cnnviz.models.onnx_file import is_onnx
 from cnnviz.ui import accept, held_photos, state
 from cnnviz.ui.loaders import store_upload
 from cnnviz.ui.onnx_form import preprocessing_form
 from cnnviz.ui.owner import model_title, student, visible_models
 from cnnviz.ui.text import plain
+from cnnviz.zoo import is_onnx
 
 WEIGHTS_LABEL = {state.WEIGHTS_PRETRAINED: "Trained", state.WEIGHTS_RANDOM: "Random", state.WEIGHTS_FILE: "My file"}
 SAMPLE_TITLES = {name: sample.title for name, sample in SAMPLES.items()}  # format_func: a dict's .get, no closure

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import pytest
 import torch
 from catalogue import BAD_ONNX, _onnx_tiny_classifier
 from helpers import export_onnx
+from onnx import TensorProto, helper, numpy_helper
 from torch import nn
 
 from cnnviz.catalogue import catalogue, map_layers
@@ -22,6 +24,7 @@ from cnnviz.gallery import sample_bytes
 from cnnviz.images import decode_image
 from cnnviz.model_cost import estimate
 from cnnviz.onnx_check import OnnxError
+from cnnviz.onnx_file import form_metadata, summary, with_metadata
 from cnnviz.zoo import get_info, imagenet_classes, load_model
 
 # name -> weights of the original (random: seeded by the zoo, so nothing is downloaded)
@@ -189,8 +192,6 @@ def _keras_style_graph() -> bytes:
     """A graph as TensorFlow/Keras exporters write them, built by hand with onnx.helper:
     channels-last input and a Transpose, SAME padding with a stride (uneven pads), and the
     rest of the operator set the torch exports above do not use."""
-    from onnx import TensorProto, helper, numpy_helper
-
     rng = np.random.default_rng(0)
 
     def init(name, *shape):
@@ -260,10 +261,6 @@ def test_a_keras_style_graph_matches_onnxruntime(tmp_path):
 
 
 def test_form_metadata_is_checked_and_written_into_a_copy(exported, tmp_path):
-    import onnx
-
-    from cnnviz.models.onnx_file import form_metadata, summary, with_metadata
-
     _, path, _ = exported["tinyvgg_mnist"]
     s, _ = summary(path)
     with pytest.raises(OnnxError, match="the std must be numbers"):

@@ -37,11 +37,6 @@ IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 META_KEYS = ("cnnviz.size", "cnnviz.resize", "cnnviz.mean", "cnnviz.std", "cnnviz.labels", "cnnviz.title")
 
 
-def is_onnx(path: str) -> bool:
-    """Whether ``path`` names an ONNX file (by its suffix, as the loaders choose by it)."""
-    return str(path).lower().endswith(".onnx")
-
-
 def label(path: str | Path) -> str:
     """How messages name the file: its quoted base name, one line, at most 60 characters."""
     base = " ".join(Path(str(path)).name.split()) or "model.onnx"
