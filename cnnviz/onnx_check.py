@@ -34,43 +34,21 @@ from cnnviz.usermodels import MAX_ACTIVATIONS, MAX_PARAMS, MAX_SIZE
 
 # float32 weights of the largest network the budget allows, and room for the graph itself
 MAX_ONNX_BYTES = 4 * MAX_PARAMS + (16 << 20)
-MAX_NODES = 4000  # ResNet-50 exports as ~120 nodes; a 10,000-node graph is refused
+MAX_NODES = 4000  # EfficientNet-Lite0 exports as 245 nodes (its pads spelt out), ResNet-18 as 65
 MAX_DEPTH = 2000
-ALLOWED_OPS = frozenset(
-    [
-        "Conv",
-        "BatchNormalization",
-        "Relu",
-        "Clip",
-        "LeakyRelu",
-        "Sigmoid",
-        "HardSigmoid",
-        "HardSwish",
-        "Tanh",
-        "Softmax",
-        "Add",
-        "Sub",
-        "Mul",
-        "Div",
-        "MaxPool",
-        "AveragePool",
-        "GlobalAveragePool",
-        "GlobalMaxPool",
-        "ReduceMean",
-        "Concat",
-        "Flatten",
-        "Reshape",
-        "Gemm",
-        "MatMul",
-        "Pad",
-        "Resize",
-        "Constant",
-        "Identity",
-        "Dropout",
-        "Transpose",
-    ]
+# nodes that become a torch layer of their own (cnnviz.onnx_convert names it after the node)
+LAYER_OPS = frozenset(
+    {"Conv", "BatchNormalization", "Relu", "Clip", "LeakyRelu", "Sigmoid", "HardSwish", "Tanh", "MaxPool"}
+    | {"AveragePool", "GlobalAveragePool", "Gemm", "Softmax", "Dropout"}
 )
-ALLOWED_OPS |= FOLD_ONLY  # shape arithmetic on constants (cnnviz.onnx_fold)
+# the converter's operator set: the layers, arithmetic and reshaping, and shape arithmetic on
+# constants (cnnviz.onnx_fold)
+ALLOWED_OPS = (
+    LAYER_OPS
+    | {"HardSigmoid", "Add", "Sub", "Mul", "Div", "GlobalMaxPool", "ReduceMean", "Concat", "Flatten", "Reshape"}
+    | {"MatMul", "Pad", "Resize", "Constant", "Identity", "Transpose"}
+    | FOLD_ONLY
+)
 # what each element of a tensor type takes, for the size an initialiser claims
 _WIDTH = {TensorProto.FLOAT: 4, TensorProto.DOUBLE: 8, TensorProto.FLOAT16: 2, TensorProto.BFLOAT16: 2}
 _WIDTH |= {TensorProto.INT64: 8, TensorProto.INT32: 4, TensorProto.INT8: 1, TensorProto.UINT8: 1, TensorProto.BOOL: 1}

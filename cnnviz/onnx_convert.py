@@ -22,7 +22,7 @@ from onnx import numpy_helper
 from torch import nn
 
 from cnnviz import onnx_ops as ops
-from cnnviz.onnx_check import OnnxError, OnnxSummary, order
+from cnnviz.onnx_check import LAYER_OPS, OnnxError, OnnxSummary, order
 from cnnviz.onnx_fold import constant_value
 
 
@@ -33,7 +33,7 @@ def layer_name(node: onnx.NodeProto, index: int) -> str:
     ``layer1_0_Add``); ``<op>_<index>`` if unnamed."""
     parts = [p for p in node.name.split("/") if p]
     parts = [p for i, p in enumerate(parts) if i + 1 == len(parts) or not parts[i + 1].startswith(p + ".")]
-    if len(parts) > 1 and node.op_type in _LAYER_OPS and parts[-1].startswith(node.op_type):
+    if len(parts) > 1 and node.op_type in LAYER_OPS and parts[-1].startswith(node.op_type):
         parts = parts[:-1]  # the scope names the layer, as in the torch module it came from
     name = re.sub(r"\W+", "_", "_".join(parts)).strip("_")[:80]
     if not name:
@@ -64,25 +64,6 @@ def default_layer(nodes: list[onnx.NodeProto], shapes: dict) -> str:
     return maps[-1] if maps else ""
 
 
-# nodes that are a torch layer of their own: the exporter's scope is that layer's name
-_LAYER_OPS = frozenset(
-    [
-        "Conv",
-        "BatchNormalization",
-        "Relu",
-        "Clip",
-        "LeakyRelu",
-        "Sigmoid",
-        "HardSwish",
-        "Tanh",
-        "MaxPool",
-        "AveragePool",
-        "GlobalAveragePool",
-        "Gemm",
-        "Softmax",
-        "Dropout",
-    ]
-)
 _RESERVED = ("steps", "consts", "input_name", "output_name", "nhwc")
 _MAP_OPS = ("Conv", "Relu", "Clip", "LeakyRelu", "HardSwish", "Sigmoid")
 
