@@ -243,8 +243,9 @@ def load_model(
 
     ``weights``: "pretrained", "random" (a fixed-seed initialisation, to compare untrained
     with trained filters), or a path to a state dict (.safetensors, or a torch file read
-    with weights_only=True), or an ONNX file (:func:`resolve`). ``download``: fetch missing torchvision weights (else raise
-    WeightsUnavailable with instructions). The model comes back in eval mode with every
+    with weights_only=True), or an ONNX file (:func:`resolve`: its own network and weights).
+    ``download``: fetch missing torchvision weights (else raise WeightsUnavailable with
+    instructions). The model comes back in eval mode with every
     parameter's requires_grad off.
     """
     info = resolve(name, weights)
