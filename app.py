@@ -87,3 +87,4 @@ with page_activity.page_run():
             pass
         finally:
             links.end(notice, share)  # the view into the URL, the Share panel
+        lesson_follow.page_shown()  # a pushed run's place goes to the next follower

@@ -94,12 +94,13 @@ st.download_button(  # encoded when clicked, not on every run (a partial holds t
 
 st.header("One channel up close")
 flat = maps.reshape(maps.shape[0], -1)
+means, maxes = flat.mean(axis=1).tolist(), flat.max(axis=1).tolist()  # at once: 2 numpy calls per channel took ms
 ch = st.selectbox(
     "Channel",
     order,
     key=state.FEAT_CHANNEL,
     # a dict's .get, not a lambda: a lambda would keep this page's globals (the whole capture) alive
-    format_func={i: f"channel {i} (mean {flat[i].mean():.3g}, max {flat[i].max():.3g})" for i in order}.get,
+    format_func={i: f"channel {i} (mean {means[i]:.3g}, max {maxes[i]:.3g})" for i in order}.get,
 )
 m = maps[ch]
 h, w = m.shape

@@ -202,6 +202,13 @@ def follow_moves() -> None:
         _open_step(cs)
 
 
+def page_shown() -> None:
+    """This run drew its whole page: if the class watcher pushed it, the next follower's turn
+    (also when the student has just gone exploring on their own)."""
+    if st.session_state.get(state.FOLLOW_CODE):
+        watcher().finished(compat.session_id())
+
+
 def student_bar(notice) -> None:
     """The follower's bar at the top of every page (``lesson_bar.render`` calls it): the step,
     its note, "Explore on my own" / "Back to the teacher", the question, and the poll.

@@ -5,9 +5,14 @@ moved, and a move waited up to a poll to be seen. Instead, one :class:`Watcher` 
 process reads the revisions of the classes that have followers here (``ClassStore.revisions``:
 one small SQLite read every :data:`WATCH_S`) and reruns exactly the follower sessions whose
 class moved (``compat.rerun_session``). Each process watches its own sessions, so it works
-behind the multi-process nginx setup. The reruns are spread :data:`SPREAD_S` apart: thirty
-page runs asked at once share the interpreter and all finish late; one after another, the
-first ones show the step early and the last no later.
+behind the multi-process nginx setup.
+
+At most :data:`WINDOW` pushed runs are in flight at once; the next is asked as soon as one
+ends (:meth:`Watcher.finished`, at the end of the follower's page run). Thirty page runs
+asked at once share the interpreter and all finish late, and every other student's click
+waits behind thirty threads; asked at a fixed pace, the interpreter idled between them
+(30 × 60 ms: the last follower saw the step after 1.8 s however quick the runs were). A run
+that never reports its end holds its place for :data:`HOLD_S` at most.
 
 Without Streamlit's private rerun (``compat.can_rerun()`` False) nothing is pushed and the
 followers' fragment polls every second, as before (``lesson_follow``).
@@ -25,7 +30,8 @@ from cnnviz.lessons.store import ClassStore
 
 _LOG = logging.getLogger(__name__)
 WATCH_S = 0.2  # a move reaches the followers within this plus their page runs
-SPREAD_S = 0.06  # between two followers' reruns: about one follower's page run
+WINDOW = 2  # pushed page runs in flight at once: one runs while the next waits for the lock
+HOLD_S = 0.5  # a pushed run that has not ended after this no longer holds its place
 
 
 class Watcher:
@@ -34,7 +40,8 @@ class Watcher:
     Args:
         store: the class store.
         rerun: asks a session (by id) to run its page again; False when it is gone.
-        every: seconds between two reads of the revisions; spread: seconds between reruns.
+        every: seconds between two reads of the revisions; window: pushed runs in flight at
+            once; hold: seconds a pushed run that did not report its end holds its place.
     """
 
     def __init__(
@@ -42,12 +49,15 @@ class Watcher:
         store: ClassStore,
         rerun: Callable[[str], bool],
         every: float = WATCH_S,
-        spread: float = SPREAD_S,
+        window: int = WINDOW,
+        hold: float = HOLD_S,
     ):
-        self.store, self.rerun, self.every, self.spread = store, rerun, every, spread
+        self.store, self.rerun, self.every, self.window, self.hold = store, rerun, every, window, hold
         self._shown: dict[str, dict[str, int]] = {}  # code -> {session id: revision it showed}
         self._asked: dict[str, int] = {}  # session id -> revision it was asked to show
+        self._in_flight: dict[str, float] = {}  # session id -> when its pushed run was asked
         self._lock = threading.Lock()
+        self._ended = threading.Condition(self._lock)
         self._thread: threading.Thread | None = None
 
     def watch(self, code: str, sid: str, revision: int) -> None:
@@ -67,6 +77,16 @@ class Watcher:
             for code in [c for c, s in self._shown.items() if s.pop(sid, None) is not None and not s]:
                 del self._shown[code]
             self._asked.pop(sid, None)
+            self._end(sid)
+
+    def finished(self, sid: str) -> None:
+        """Session ``sid``'s page run ended (app.py, after the page): its place is free."""
+        with self._lock:
+            self._end(sid)
+
+    def _end(self, sid: str) -> None:
+        if self._in_flight.pop(sid, None) is not None:
+            self._ended.notify()
 
     def followers(self) -> dict[str, int]:
         """code -> how many sessions of this process follow it."""
@@ -95,15 +115,26 @@ class Watcher:
         return out
 
     def push(self) -> int:
-        """One pass: rerun the sessions :meth:`due` lists, :attr:`spread` apart. Returns how
-        many were asked."""
+        """One pass: rerun the sessions :meth:`due` lists, each when a place in the window is
+        free. Returns how many were asked."""
         sids = self.due()
-        for i, sid in enumerate(sids):
-            if i and self.spread:
-                time.sleep(self.spread)
+        for sid in sids:
+            self._take_place(sid)
             if not self.rerun(sid):
                 self.forget(sid)  # a closed tab
         return len(sids)
+
+    def _take_place(self, sid: str) -> None:
+        """Wait until fewer than :attr:`window` pushed runs are in flight, then count ``sid``'s."""
+        with self._ended:
+            while True:
+                now = time.monotonic()
+                for other in [o for o, t in self._in_flight.items() if now - t >= self.hold]:
+                    del self._in_flight[other]  # ended without saying so (a run stopped early)
+                if len(self._in_flight) < self.window:
+                    break
+                self._ended.wait(self.hold - (now - min(self._in_flight.values())))
+            self._in_flight[sid] = time.monotonic()
 
     def _run(self) -> None:
         while True:

@@ -27,7 +27,7 @@ def _watcher(tmp_path, gone=()):
         return sid not in gone
 
     store = ClassStore(tmp_path / "c.sqlite3")
-    return store, Watcher(store, rerun, spread=0.0), asked
+    return store, Watcher(store, rerun, window=100), asked
 
 
 def test_revisions_of_live_classes_only(tmp_path):
@@ -83,3 +83,50 @@ def test_a_session_follows_one_class_at_a_time(tmp_path):
 def test_rerun_session_outside_a_server_says_no():
     assert compat.session_id() is None
     assert compat.rerun_session("no-such-session") is False
+
+
+def test_at_most_window_pushed_runs_in_flight_the_next_when_one_ends(tmp_path):
+    """Thirty followers: two runs at a time, each next one asked as soon as a run ends (not at
+    a fixed pace), and a run that never reports its end frees its place after ``hold``."""
+    import threading
+    import time
+
+    store = ClassStore(tmp_path / "c.sqlite3")
+    code = store.open_class(LESSON, TEACHER)
+    asked: list[tuple[str, float]] = []
+    w = Watcher(store, lambda sid: asked.append((sid, time.monotonic())) or True, window=2, hold=5.0)
+    sids = [f"s{i:02d}" for i in range(30)]
+    for sid in sids:
+        w.watch(code, sid, 0)
+    store.move(code, TEACHER, 1)
+
+    def end_runs():  # each asked run ends 10 ms after it was asked, as a quick page run would
+        done = 0
+        while done < 28:
+            with w._lock:
+                oldest = sorted(w._in_flight.items(), key=lambda kv: kv[1])
+            if oldest and time.monotonic() - oldest[0][1] >= 0.01:
+                w.finished(oldest[0][0])
+                done += 1
+            time.sleep(0.001)
+
+    ender = threading.Thread(target=end_runs)
+    ender.start()
+    t0 = time.monotonic()
+    assert w.push() == 30
+    took = time.monotonic() - t0
+    ender.join()
+    assert sorted(s for s, _ in asked) == sids
+    assert len(w._in_flight) == 2  # the last two never ended
+    # 28 ends at ~10 ms each, two at a time: about 0.14 s (a fixed 60 ms pace took 1.7 s)
+    assert took < 1.0, took
+    # never more than two asked and not ended: the third was asked only after the first ended
+    assert asked[2][1] - asked[0][1] >= 0.009
+
+    w2 = Watcher(store, lambda sid: True, window=1, hold=0.2)
+    w2.watch(code, "a", 1)
+    w2.watch(code, "b", 1)
+    store.move(code, TEACHER, 0)
+    t0 = time.monotonic()
+    assert w2.push() == 2  # "a" never ends: "b" is asked once "a"'s place has been held 0.2 s
+    assert 0.19 <= time.monotonic() - t0 < 1.0
