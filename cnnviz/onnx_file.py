@@ -10,6 +10,10 @@ set_model_props`` writes them), else from the defaults after each:
   (default ``size`` × 256 / 224, as torchvision's ImageNet models);
 * ``cnnviz.mean``, ``cnnviz.std``: JSON lists, one number per channel, for pixels in 0..1
   (default ImageNet's for colour, 0.5 / 0.5 for grey);
+* ``cnnviz.channel_order``: ``RGB`` (the default) or ``BGR`` (Caffe, OpenCV), the order the
+  colour channels are fed in (``mean``/``std`` are then in that order too);
+* ``cnnviz.pixel_range``: ``1`` (pixels in 0..1, the default) or ``255`` (0..255, Caffe): the
+  range ``mean``/``std`` are given in;
 * ``cnnviz.labels``: a JSON list of class names (default ImageNet's 1000 when the model has
   1000 outputs, else "class 0", "class 1"...);
 * ``cnnviz.title``: the name shown (default the file's name).
@@ -34,7 +38,6 @@ from cnnviz.preprocess import Preprocess
 from cnnviz.usermodels import MAX_CLASS_CHARS, MAX_SIZE
 
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-META_KEYS = ("cnnviz.size", "cnnviz.resize", "cnnviz.mean", "cnnviz.std", "cnnviz.labels", "cnnviz.title")
 
 
 def label(path: str | Path) -> str:
@@ -121,15 +124,24 @@ def preprocess_and_labels(s: OnnxSummary, where: str) -> tuple[Preprocess, list[
             raise OnnxError(
                 f"{where}: its metadata cnnviz.labels must list {s.classes} class names of 1 to {MAX_CLASS_CHARS} characters."
             )
+    order = m.get("cnnviz.channel_order", "RGB").strip().upper()
+    scale = _meta(m, "cnnviz.pixel_range", where) if "cnnviz.pixel_range" in m else 1
+    if order not in ("RGB", "BGR") or scale not in (1, 255) or isinstance(scale, bool):
+        raise OnnxError(f"{where}: its metadata cnnviz.channel_order must be RGB or BGR, cnnviz.pixel_range 1 or 255.")
     title = m.get("cnnviz.title")
-    pre = Preprocess(size=size, resize=resize, mean=mean, std=std, channels=s.channels)
+    pre = Preprocess(
+        size=size, resize=resize, mean=mean, std=std, channels=s.channels, scale=float(scale), bgr=order == "BGR"
+    )
     return pre, labels, (title[:80] if title else None)
 
 
-def form_metadata(s: OnnxSummary, mean: str, std: str, resize: int, labels: str, where: str) -> dict[str, str]:
+def form_metadata(
+    s: OnnxSummary, mean: str, std: str, resize: int, labels: str, where: str, *, bgr: bool = False, scale: int = 1
+) -> dict[str, str]:
     """The ``cnnviz.*`` metadata for what a student typed in the sidebar's form: ``mean`` and
     ``std`` as numbers separated by commas, ``labels`` one class name per line (blank lines
-    left out). Checked as a file's own metadata is; OnnxError names the first bad field."""
+    left out), ``bgr`` and ``scale`` (1 or 255) the channel order and pixel range. Checked as
+    a file's own metadata is; OnnxError names the first bad field."""
 
     def numbers(text: str, what: str) -> list:
         try:
@@ -142,6 +154,8 @@ def form_metadata(s: OnnxSummary, mean: str, std: str, resize: int, labels: str,
         "cnnviz.mean": json.dumps(numbers(mean, "the mean")),
         "cnnviz.std": json.dumps(numbers(std, "the std")),
         "cnnviz.resize": json.dumps(int(resize)),
+        "cnnviz.channel_order": "BGR" if bgr else "RGB",
+        "cnnviz.pixel_range": json.dumps(int(scale)),
     }
     if names:  # none typed: the defaults (or the file's own names) stay
         meta["cnnviz.labels"] = json.dumps(names)

@@ -1,4 +1,5 @@
-"""The sidebar's form for an uploaded ONNX file's preprocessing (mean, std, resize, class names).
+"""The sidebar's form for an uploaded ONNX file's preprocessing (mean, std, channel order,
+pixel range, resize, class names).
 
 What the student sets is written into a copy of the file's ``metadata_props``
 (:func:`cnnviz.onnx_file.with_metadata`) and stored as a new upload: the settings are
@@ -17,6 +18,8 @@ from cnnviz.errors import CnnvizError
 from cnnviz.ui import state
 from cnnviz.ui.owner import student
 from cnnviz.zoo import imagenet_classes
+
+_RANGES = {1: "0..1", 255: "0..255"}  # the range mean and std are given in
 
 
 def _numbers(values: tuple[float, ...]) -> str:
@@ -40,6 +43,13 @@ def preprocessing_form(path: str, model: str) -> None:
         )
         mean = st.text_input("Mean (one per channel, pixels 0..1)", _numbers(pre.mean), key=f"{state.ONNX_MEAN}_{tag}")
         std = st.text_input("Std (one per channel)", _numbers(pre.std), key=f"{state.ONNX_STD}_{tag}")
+        left, right = st.columns(2)
+        order = "RGB"  # a grey model has one channel: no order to choose
+        if s.channels == 3:
+            order = left.selectbox("Channels", ["RGB", "BGR"], index=int(pre.bgr), key=f"{state.ONNX_ORDER}_{tag}")
+        scale = right.selectbox(
+            "Pixels in", [1, 255], index=int(pre.scale == 255), format_func=_RANGES.get, key=f"{state.ONNX_RANGE}_{tag}"
+        )
         resize = st.number_input(
             "Resize the shorter side to (then crop the centre)",
             min_value=s.size,
@@ -56,7 +66,9 @@ def preprocessing_form(path: str, model: str) -> None:
         if not st.form_submit_button("Keep with this file"):
             return
     try:
-        meta = onnx_file.form_metadata(s, mean, std, int(resize), labels, onnx_file.label(path))
+        meta = onnx_file.form_metadata(
+            s, mean, std, int(resize), labels, onnx_file.label(path), bgr=order == "BGR", scale=scale
+        )
         data = Path(path).read_bytes()
         with memguard.reserve(3 * len(data), "saving this file's preprocessing"):
             new = uploads.store(onnx_file.with_metadata(data, meta, onnx_file.label(path)), Path(path).name, student())

@@ -39,6 +39,8 @@ WEIGHTS_LINKED = "weights_linked"  # the stored checkpoint a link opened: anothe
 ONNX_FORM = "onnx_form"
 ONNX_MEAN = "onnx_mean"
 ONNX_STD = "onnx_std"
+ONNX_ORDER = "onnx_order"
+ONNX_RANGE = "onnx_range"
 ONNX_RESIZE = "onnx_resize"
 ONNX_LABELS = "onnx_labels"
 

@@ -91,6 +91,7 @@ def test_the_preprocessing_form_keeps_its_settings_with_the_file(files):
     at.text_input(key=f"onnx_mean_{tag}").set_value("0.1307")
     at.text_input(key=f"onnx_std_{tag}").set_value("0.3081")
     at.text_area(key=f"onnx_labels_{tag}").set_value("\n".join(f"digit {i}" for i in range(10)))
+    assert at.selectbox(key=f"onnx_range_{tag}").value == 1  # pixels in 0..1 (grey: no channel order to pick)
     at.button(key=f"FormSubmitter:onnx_form_{tag}-Keep with this file").click().run()
     assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
     after = at.session_state["weights_path"]

@@ -269,7 +269,7 @@ def test_form_metadata_is_checked_and_written_into_a_copy(exported, tmp_path):
         form_metadata(s, "0.1", "0", 28, "", "'f.onnx'")
     with pytest.raises(OnnxError, match="cnnviz.labels must list 10 class names"):
         form_metadata(s, "0.1", "0.3", 28, "a\nb", "'f.onnx'")
-    meta = form_metadata(s, "0.1", "0.3", 32, "\n".join("abcdefghij"), "'f.onnx'")
+    meta = form_metadata(s, "25", "80", 32, "\n".join("abcdefghij"), "'f.onnx'", bgr=True, scale=255)
     copy = tmp_path / "copy.onnx"
     copy.write_bytes(with_metadata(path.read_bytes(), meta, "'f.onnx'"))
     old, new = onnx.load(str(path)), onnx.load(str(copy))
@@ -277,5 +277,29 @@ def test_form_metadata_is_checked_and_written_into_a_copy(exported, tmp_path):
         t.SerializeToString() for t in new.graph.initializer
     ]
     info = get_info(str(copy))
-    assert (info.preprocess.mean, info.preprocess.std, info.preprocess.resize) == ((0.1,), (0.3,), 32)
+    pre = info.preprocess
+    assert (pre.mean, pre.std, pre.resize, pre.bgr, pre.scale) == ((25.0,), (80.0,), 32, True, 255.0)
     assert info.classes() == list("abcdefghij")
+
+
+def test_channel_order_and_pixel_range_from_metadata(exported, tmp_path):
+    """SqueezeNet with Caffe's preprocessing (BGR, pixels 0..255) described in the file's
+    metadata: fed exactly as the zoo feeds it, so the same photo gives the same logits."""
+    original = exported["squeezenet1_1"][0]
+    meta = {
+        "cnnviz.channel_order": "BGR",
+        "cnnviz.pixel_range": "255",
+        "cnnviz.mean": "[104.006, 116.669, 122.679]",
+        "cnnviz.std": "[1, 1, 1]",
+        "cnnviz.resize": "256",
+    }
+    path = export_onnx(original.model, tmp_path / "caffe.onnx", size=227, meta=meta)
+    converted = load_model(str(path), device="cpu")
+    assert converted.info.preprocess == original.info.preprocess  # size, resize, mean, std, bgr, scale
+    img = decode_image(sample_bytes("chelsea"), name="chelsea")
+    with torch.inference_mode():
+        got, want = converted.model(converted.preprocess(img)), original.model(original.preprocess(img))
+    assert (got - want).abs().max() <= TOLERANCE
+    bad = export_onnx(original.model, tmp_path / "rgba.onnx", size=227, meta={"cnnviz.channel_order": "RGBA"})
+    with pytest.raises(OnnxError, match="cnnviz.channel_order must be RGB or BGR"):
+        get_info(str(bad))
