@@ -303,3 +303,19 @@ def test_channel_order_and_pixel_range_from_metadata(exported, tmp_path):
     bad = export_onnx(original.model, tmp_path / "rgba.onnx", size=227, meta={"cnnviz.channel_order": "RGBA"})
     with pytest.raises(OnnxError, match="cnnviz.channel_order must be RGB or BGR"):
         get_info(str(bad))
+
+
+def test_cli_features_and_explain_on_an_onnx_file(exported, hopper_path, tmp_path, capsys):
+    original, path, converted = exported["tinyvgg_mnist"]
+    npy = tmp_path / "maps.npy"
+    args = ["features", str(hopper_path), "--model", str(path), "--layer", "features_0_act", "--npy", str(npy)]
+    assert main(args) == 0
+    maps = np.load(npy)
+    x = converted.info.preprocess(decode_image(hopper_path.read_bytes(), name="hopper"))
+    with torch.inference_mode():  # the original's first block, by its own names
+        want = original.model.features[0](x)[0].numpy()
+    assert maps.shape == want.shape == (8, 28, 28) and np.abs(maps - want).max() < 1e-5
+    capsys.readouterr()
+    assert main(["explain", str(hopper_path), "--model", str(path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["layer"] == "features_3_act" and out["map_shape"] == [14, 14]  # before the second pool
