@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from dataclasses import dataclass
 
 import onnx
@@ -53,6 +54,13 @@ ALLOWED_OPS = (
 _WIDTH = {TensorProto.FLOAT: 4, TensorProto.DOUBLE: 8, TensorProto.FLOAT16: 2, TensorProto.BFLOAT16: 2}
 _WIDTH |= {TensorProto.INT64: 8, TensorProto.INT32: 4, TensorProto.INT8: 1, TensorProto.UINT8: 1, TensorProto.BOOL: 1}
 _SMALL = 64  # initialisers up to this many elements keep their values for shape inference
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """A name from the file, quoted for a message: cut at ``limit``, and every character but
+    letters, digits and ``_ . / : -`` replaced by ``?`` (the app renders messages as markdown:
+    a node called ``[x](https://...)`` must not become a link)."""
+    return repr(re.sub(r"[^\w./:-]", "?", text[:limit]))
 
 
 class OnnxError(CheckpointError):
@@ -97,7 +105,7 @@ def parse(data: bytes, label: str) -> onnx.ModelProto:
 
 def _numel(t: TensorProto, label: str) -> int:
     if any(d < 0 for d in t.dims):
-        raise OnnxError(f"{label} has a tensor of negative size ({t.name[:40]!r}).")
+        raise OnnxError(f"{label} has a tensor of negative size ({shown(t.name)}).")
     return math.prod(t.dims)
 
 
@@ -113,7 +121,7 @@ def check_tensor(t: TensorProto, label: str) -> int:
     n = _numel(t, label)
     if n > MAX_PARAMS:
         raise OnnxError(
-            f"{label} has a tensor that claims {n * width / 1e9:.1f} GB ({t.name[:40]!r}); "
+            f"{label} has a tensor that claims {n * width / 1e9:.1f} GB ({shown(t.name)}); "
             f"at most {MAX_PARAMS / 1e6:.0f} M values are allowed."
         )
     if t.HasField("raw_data"):
@@ -126,7 +134,7 @@ def check_tensor(t: TensorProto, label: str) -> int:
         if t.data_type in (TensorProto.FLOAT16, TensorProto.BFLOAT16, TensorProto.BOOL, TensorProto.INT8):
             have = have if have == n else -1  # stored one per int32 entry
     if have != n:
-        raise OnnxError(f"{label} is damaged: tensor {t.name[:40]!r} holds other than the {n} values it claims.")
+        raise OnnxError(f"{label} is damaged: tensor {shown(t.name)} holds other than the {n} values it claims.")
     return n
 
 
@@ -139,7 +147,7 @@ def _check_nodes(graph: onnx.GraphProto, label: str) -> int:
         if node.domain not in ("", "ai.onnx") or node.op_type not in ALLOWED_OPS:
             op = f"{node.domain}.{node.op_type}" if node.domain else node.op_type
             raise OnnxError(
-                f"{label} uses the operator {op[:40]!r}, which this app does not convert "
+                f"{label} uses the operator {shown(op)}, which this app does not convert "
                 "(it reads convolutional networks: Conv, BatchNormalization, pooling, activations, Gemm...)."
             )
         for a in node.attribute:
@@ -148,7 +156,7 @@ def _check_nodes(graph: onnx.GraphProto, label: str) -> int:
             if a.HasField("t"):
                 values += check_tensor(a.t, label)
             if a.HasField("sparse_tensor") or len(a.tensors) or len(a.sparse_tensors):
-                raise OnnxError(f"{label} has a node attribute this app does not read ({a.name[:30]!r}).")
+                raise OnnxError(f"{label} has a node attribute this app does not read ({shown(a.name)}).")
     return values
 
 
@@ -160,7 +168,7 @@ def order(graph: onnx.GraphProto, known: set[str], label: str) -> list[onnx.Node
     for i, node in enumerate(graph.node):
         for out in node.output:
             if out in producer or out in known:
-                raise OnnxError(f"{label} is malformed: the value {out[:40]!r} is produced twice.")
+                raise OnnxError(f"{label} is malformed: the value {shown(out)} is produced twice.")
             if out:
                 producer[out] = i
     waiting = [0] * len(graph.node)
@@ -171,7 +179,7 @@ def order(graph: onnx.GraphProto, known: set[str], label: str) -> list[onnx.Node
                 waiting[i] += 1
                 readers[producer[name]].append(i)
             elif name not in known:
-                raise OnnxError(f"{label} is malformed: a node reads {name[:40]!r}, which nothing produces.")
+                raise OnnxError(f"{label} is malformed: a node reads {shown(name)}, which nothing produces.")
     depth = [1] * len(graph.node)
     # the lowest index first: a valid file lists its nodes in order already, and keeps it
     ready = [i for i, w in enumerate(waiting) if w == 0]
@@ -272,13 +280,13 @@ def check(model: onnx.ModelProto, label: str) -> OnnxSummary:
         light = _light(model, name, dims, folded)
         inferred = shape_inference.infer_shapes(light, strict_mode=True, data_prop=True)
     except Exception as e:  # onnx's C++ checker raises its own kinds on malformed graphs
-        raise OnnxError(f"{label}: the shapes of its layers cannot be worked out ({str(e)[:100]}).") from None
+        raise OnnxError(f"{label}: the shapes of its layers cannot be worked out ({shown(str(e), 100)}).") from None
     shapes = {v.name: _static(v) for v in (*inferred.graph.value_info, *inferred.graph.output)}
     shapes[name] = tuple(dims)
     produced = [o for n in graph.node for o in n.output if o and o not in folded]
     if any(shapes.get(o) is None for o in produced):
         missing = next(o for o in produced if shapes.get(o) is None)
-        raise OnnxError(f"{label}: the shape of {missing[:40]!r} cannot be worked out for a {dims[2]}-pixel image.")
+        raise OnnxError(f"{label}: the shape of {shown(missing)} cannot be worked out for a {dims[2]}-pixel image.")
     acts = sum(math.prod(shapes[o]) for o in produced)
     if acts > MAX_ACTIVATIONS:
         raise OnnxError(

@@ -22,7 +22,7 @@ from onnx import numpy_helper
 from torch import nn
 
 from cnnviz import onnx_ops as ops
-from cnnviz.onnx_check import LAYER_OPS, OnnxError, OnnxSummary, order
+from cnnviz.onnx_check import LAYER_OPS, OnnxError, OnnxSummary, order, shown
 from cnnviz.onnx_fold import constant_value
 
 
@@ -174,7 +174,7 @@ class _Converter:
     def _scalar(self, name: str) -> np.ndarray:
         v = self.const(name)
         if v is None or v.size != 1:
-            raise OnnxError(f"{self.label}: a {name[:30]!r} bound is computed in the graph; only stored ones are read.")
+            raise OnnxError(f"{self.label}: a {shown(name)} bound is computed in the graph; only stored ones are read.")
         self.used_as_weight.add(name)
         return v.reshape(())
 

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnviz.onnx_check import OnnxError
+from cnnviz.onnx_check import OnnxError, shown
 
 BINARY = {"Add": torch.add, "Sub": torch.sub, "Mul": torch.mul, "Div": torch.div}
 
@@ -31,7 +31,7 @@ def pads(a: dict, in_shape: tuple[int, ...], kernel: tuple[int, int], label: str
             raise OnnxError(f"{label}: only 2-D layers are converted (one pads {len(p) // 2} dimensions).")
         return p
     if auto not in ("SAME_UPPER", "SAME_LOWER"):
-        raise OnnxError(f"{label}: a layer's auto_pad {auto[:20]!r} is not one ONNX defines.")
+        raise OnnxError(f"{label}: a layer's auto_pad {shown(auto)} is not one ONNX defines.")
     strides, dil = a.get("strides", (1, 1)), a.get("dilations", (1, 1))
     begin, end = [], []
     for size, k, s, d in zip(in_shape[2:], kernel, strides, dil, strict=True):
@@ -172,7 +172,7 @@ def _ints(conv, node: onnx.NodeProto, i: int, label: str) -> list[int] | None:
     v = conv.const(node.input[i])
     if v is None:
         raise OnnxError(
-            f"{label}: a {node.op_type} node's {node.input[i][:30]!r} is computed; only stored ones are read."
+            f"{label}: a {shown(node.op_type)} node's {shown(node.input[i])} is computed; only stored ones are read."
         )
     conv.used_as_weight.add(node.input[i])
     return [int(x) for x in np.asarray(v).reshape(-1)]
@@ -194,7 +194,7 @@ def _resize(node: onnx.NodeProto, a: dict, conv, label: str) -> Lambda:
     if mode == "linear" and coords in ("half_pixel", "pytorch_half_pixel", "align_corners"):
         extra = {"align_corners": coords == "align_corners"}
         return Resize(size=sizes and sizes[2:], scale=scales, mode="bilinear", extra=extra)
-    raise OnnxError(f"{label}: a Resize node's mode ({mode}, {coords}) is not converted.")
+    raise OnnxError(f"{label}: a Resize node's mode ({shown(mode)}, {shown(coords)}) is not converted.")
 
 
 def other(node: onnx.NodeProto, a: dict, conv, label: str) -> tuple[nn.Module, int]:

@@ -243,6 +243,13 @@ def _onnx_unknown_operator() -> bytes:
     return onnx_bytes([helper.make_node("RunShell", ["x"], ["y"], name="evil", domain="com.evil", cmd="rm -rf /")])
 
 
+def _onnx_markdown_operator() -> bytes:
+    """An operator named like a markdown image: the app shows messages as markdown."""
+    from onnx import helper
+
+    return onnx_bytes([helper.make_node("![x](https://evil.example/t.png)", ["x"], ["y"], name="md")])
+
+
 def _onnx_cycle() -> bytes:
     """a = x + b; b = relu(a): each node waits for the other."""
     from onnx import helper
@@ -269,6 +276,7 @@ BAD_ONNX: dict[str, tuple[str, Callable[[], bytes], str]] = {
     "initialisers that claim gigabytes": ("big.onnx", _onnx_claiming_gigabytes, "claims 17.2 GB"),
     "external data pointing at ../../etc/passwd": ("ext.onnx", _onnx_external_data, "external data"),
     "an unknown operator": ("evil.onnx", _onnx_unknown_operator, "'com.evil.RunShell'"),
+    "an operator named as markdown": ("md.onnx", _onnx_markdown_operator, "'??x??https://evil.example/t.png?'"),
     "a cyclic graph": ("loop.onnx", _onnx_cycle, "a cycle"),
     "a 10,000-node graph": ("deep.onnx", _onnx_10000_nodes, "has 10000 nodes"),
     "a truncated protobuf": (

@@ -186,6 +186,7 @@ def test_hostile_onnx_file_is_refused_in_one_line(kind, tmp_path, hopper_path, c
     assert main(["predict", str(hopper_path), "--model", str(f)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and says in err and name in err, err
+    assert "](" not in err and "![" not in err  # names from the file never become markdown in the app
 
 
 def _keras_style_graph() -> bytes:
