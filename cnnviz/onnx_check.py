@@ -125,15 +125,10 @@ def check_tensor(t: TensorProto, label: str) -> int:
             f"at most {MAX_PARAMS / 1e6:.0f} M values are allowed."
         )
     if t.HasField("raw_data"):
-        have = len(t.raw_data) // width
-        if len(t.raw_data) != n * width:
-            have = -1
-    else:
-        field = helper.tensor_dtype_to_field(t.data_type)
-        have = len(getattr(t, field))
-        if t.data_type in (TensorProto.FLOAT16, TensorProto.BFLOAT16, TensorProto.BOOL, TensorProto.INT8):
-            have = have if have == n else -1  # stored one per int32 entry
-    if have != n:
+        fits = len(t.raw_data) == n * width
+    else:  # typed fields: one entry per value (float16, int8, bool: one int32 each)
+        fits = len(getattr(t, helper.tensor_dtype_to_field(t.data_type))) == n
+    if not fits:
         raise OnnxError(f"{label} is damaged: tensor {shown(t.name)} holds other than the {n} values it claims.")
     return n
 
@@ -280,7 +275,8 @@ def check(model: onnx.ModelProto, label: str) -> OnnxSummary:
         light = _light(model, name, dims, folded)
         inferred = shape_inference.infer_shapes(light, strict_mode=True, data_prop=True)
     except Exception as e:  # onnx's C++ checker raises its own kinds on malformed graphs
-        raise OnnxError(f"{label}: the shapes of its layers cannot be worked out ({shown(str(e), 100)}).") from None
+        why = " ".join(re.sub(r"[^\w .,:;=()/-]", " ", str(e)).split())[:120]  # no markup (see shown)
+        raise OnnxError(f"{label}: the shapes of its layers cannot be worked out ({why}).") from None
     shapes = {v.name: _static(v) for v in (*inferred.graph.value_info, *inferred.graph.output)}
     shapes[name] = tuple(dims)
     produced = [o for n in graph.node for o in n.output if o and o not in folded]

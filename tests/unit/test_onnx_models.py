@@ -13,7 +13,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from catalogue import BAD_ONNX, _onnx_tiny_classifier
+from catalogue import BAD_ONNX, _onnx_tiny_classifier, onnx_bytes
 from helpers import export_onnx
 from onnx import TensorProto, helper, numpy_helper
 from torch import nn
@@ -320,3 +320,38 @@ def test_cli_features_and_explain_on_an_onnx_file(exported, hopper_path, tmp_pat
     assert main(["explain", str(hopper_path), "--model", str(path), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["layer"] == "features_3_act" and out["map_shape"] == [14, 14]  # before the second pool
+
+
+def _bad_graphs() -> dict[str, tuple[bytes, str]]:
+    """Malformed or oversized little graphs -> the words their refusal must contain."""
+    n = helper.make_node
+    short = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[4, 3, 3, 3], raw_data=b"\0" * 16)
+    conv = [n("Conv", ["x", "w"], ["c"]), n("GlobalAveragePool", ["c"], ["p"]), n("Flatten", ["p"], ["y"])]
+    scales = numpy_helper.from_array(np.array([1, 1, 1000, 1000], dtype=np.float32), "s")
+    blow_up = [n("Resize", ["x", "", "s"], ["r"], mode="nearest"), n("GlobalAveragePool", ["r"], ["p"]), conv[2]]
+
+    def relu(shape: list[int]) -> bytes:
+        value = [helper.make_tensor_value_info(v, TensorProto.FLOAT, shape) for v in "xy"]
+        graph = helper.make_graph([n("Relu", ["x"], ["y"])], "g", value[:1], value[1:])
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+
+    return {
+        "data shorter than its dims": (onnx_bytes(conv, [short]), "holds other than the 108 values it claims"),
+        "an input that is no image": (relu([1, 3, 8]), "does not take an image"),
+        "no class scores": (
+            relu([1, 3, 8, 8]),
+            r"does not end in class scores: its output has the shape \(1, 3, 8, 8\)",
+        ),
+        "a Resize by 1000": (onnx_bytes(blow_up, [scales], classes=3), "activation values per image"),
+    }
+
+
+@pytest.mark.parametrize(
+    "kind", ["data shorter than its dims", "an input that is no image", "no class scores", "a Resize by 1000"]
+)
+def test_malformed_or_oversized_graphs_are_refused(kind, tmp_path):
+    data, says = _bad_graphs()[kind]
+    path = tmp_path / "bad.onnx"
+    path.write_bytes(data)
+    with pytest.raises(OnnxError, match=says):
+        load_model(str(path), device="cpu")
