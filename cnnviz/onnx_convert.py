@@ -27,39 +27,62 @@ from cnnviz.onnx_fold import constant_value
 
 
 def layer_name(node: onnx.NodeProto, index: int) -> str:
-    """A module name for ``node``: its ONNX name as a Python identifier, scopes joined by
-    ``_``, a scope repeated by the next left out (torch's exporter names a conv
-    ``/layer1/layer1.0/conv1/Conv``: ``layer1_0_conv1``; its residual ``Add``:
-    ``layer1_0_Add``); ``<op>_<index>`` if unnamed."""
+    """A module path for ``node``, from its ONNX name: its scopes, a scope repeated by the
+    next left out, joined by dots, so that torch's exporter's ``/layer1/layer1.0/conv1/Conv``
+    is ``layer1.0.conv1`` again (the residual ``Add`` of that block: ``layer1.0.Add``). Each
+    part a Python identifier that is no attribute of ``nn.Module`` (``/eval/Relu``: ``eval_``);
+    ``<op>_<index>`` if unnamed."""
     parts = [p for p in node.name.split("/") if p]
     parts = [p for i, p in enumerate(parts) if i + 1 == len(parts) or not parts[i + 1].startswith(p + ".")]
     if len(parts) > 1 and node.op_type in LAYER_OPS and parts[-1].startswith(node.op_type):
         parts = parts[:-1]  # the scope names the layer, as in the torch module it came from
-    name = re.sub(r"\W+", "_", "_".join(parts)).strip("_")[:80]
-    if not name:
-        return f"{node.op_type}_{index}"
-    return name if not name[0].isdigit() else f"n{name}"
+    out = []
+    for part in ".".join(parts).split("."):
+        part = re.sub(r"\W+", "_", part).strip("_")[:60]
+        if part:
+            out.append(part + "_" if hasattr(OnnxNet, part) or part in _RESERVED else part)
+    return ".".join(out[:8]) or f"{node.op_type}_{index}"
 
 
 def layer_names(nodes: list[onnx.NodeProto]) -> list[str]:
-    """The module name of each node (in this order): :func:`layer_name`, made unique."""
-    taken, out = set(_RESERVED), []
-    for i, node in enumerate(nodes):
-        name = base = layer_name(node, i)
-        k = 2
-        while name in taken:
+    """The module path of each node (in this order): :func:`layer_name`, made unique, and
+    never the path of another's block (a leaf inside a leaf)."""
+    names = [layer_name(node, i) for i, node in enumerate(nodes)]
+    blocks = {n.rsplit(".", k)[0] for n in names for k in range(1, n.count(".") + 1)}
+    taken: set[str] = set()
+    out = []
+    for name, node in zip(names, nodes, strict=True):
+        base = f"{name}_{node.op_type}" if name in blocks else name
+        name, k = base, 2
+        while name in taken or name in blocks:
             name, k = f"{base}_{k}", k + 1
         taken.add(name)
         out.append(name)
     return out
 
 
-def default_layer(nodes: list[onnx.NodeProto], shapes: dict) -> str:
+def layer_nodes(nodes: list[onnx.NodeProto], inits: set[str], summary: OnnxSummary) -> list[onnx.NodeProto]:
+    """The nodes (of ``nodes``, in order) that become modules: not those that only name a
+    constant (a Constant; an Identity of a constant; a Shape; what onnx_fold worked out),
+    which :meth:`_Converter.fold` keeps as values. Names are given to these alone, so a
+    folded ``/stem/act/Constant`` does not make ``stem.act`` a block."""
+    consts, out = set(inits) | set(summary.folded), []
+    for node in nodes:
+        if node.op_type in ("Constant", "Shape") or (node.op_type == "Identity" and node.input[0] in consts):
+            consts.update(node.output)
+        elif not all(o in summary.folded for o in node.output):
+            out.append(node)
+    return out
+
+
+def default_layer(nodes: list[onnx.NodeProto], inits: set[str], summary: OnnxSummary) -> str:
     """The last layer with maps (a 4-D output) that Grad-CAM can look at: the last
-    activation or conv before the network flattens them (its node name as a module)."""
-    names = layer_names(nodes)
+    activation or conv before the network flattens them (its module path)."""
+    kept = layer_nodes(nodes, inits, summary)
     maps = [
-        n for n, node in zip(names, nodes, strict=True) if node.op_type in _MAP_OPS and len(shapes[node.output[0]]) == 4
+        name
+        for name, node in zip(layer_names(kept), kept, strict=True)
+        if node.op_type in _MAP_OPS and len(summary.shapes[node.output[0]]) == 4
     ]
     return maps[-1] if maps else ""
 
@@ -86,7 +109,7 @@ class OnnxNet(nn.Module):
             values[value] = getattr(self, buffer)
         values[""] = None  # an optional input left out
         for module, inputs, outputs in self.steps:
-            out = self._modules[module](*(values[n] for n in inputs))
+            out = self.get_submodule(module)(*(values[n] for n in inputs))
             values[outputs[0]] = out
         return values[self.output_name]
 
@@ -276,11 +299,12 @@ class _Converter:
         image = next(v.name for v in graph.input if v.name not in inits)
         net = OnnxNet(image, graph.output[0].name, self.summary.nhwc)
         nodes = order(graph, inits | {image}, self.label)
-        for name, node in zip(layer_names(nodes), nodes, strict=True):
-            if self.fold(node):
-                continue
+        kept = [node for node in nodes if not self.fold(node)]
+        if kept != layer_nodes(nodes, inits, self.summary):  # the names must be default_layer's
+            raise OnnxError(f"{self.label}: its constants could not be told from its layers.")
+        for name, node in zip(layer_names(kept), kept, strict=True):
             module, n_inputs = self.module(node)
-            net.add_module(name, module)
+            _add(net, name, module)
             net.steps.append((name, tuple(node.input[:n_inputs]), tuple(node.output)))
         read = {n for _, inputs, _ in net.steps for n in inputs}
         for value in sorted(v for v in read if v != image and self.const(v) is not None):
@@ -290,6 +314,18 @@ class _Converter:
             net.register_buffer(buffer, torch.from_numpy(np.array(self.const(value), copy=True)))
             net.consts[value] = buffer
         return net
+
+
+def _add(net: nn.Module, path: str, module: nn.Module) -> None:
+    """``module`` at the dotted ``path`` of ``net``, plain ``nn.Module`` blocks made on the way
+    (the pages group layers by them, as torch's own blocks)."""
+    *blocks, leaf = path.split(".")
+    parent = net
+    for b in blocks:
+        if b not in parent._modules:
+            parent.add_module(b, nn.Module())
+        parent = parent._modules[b]
+    parent.add_module(leaf, module)
 
 
 def convert(model: onnx.ModelProto, summary: OnnxSummary, label: str) -> OnnxNet:

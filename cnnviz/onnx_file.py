@@ -67,7 +67,7 @@ def _summary(path: str, size: int, mtime_ns: int, inode: int) -> tuple[OnnxSumma
         inits = {t.name for t in model.graph.initializer}
         image = next(v.name for v in model.graph.input if v.name not in inits)
         nodes = order(model.graph, inits | {image}, label(path))
-        return summary, default_layer(nodes, summary.shapes)
+        return summary, default_layer(nodes, inits, summary)
     except OnnxError as e:
         return e
 

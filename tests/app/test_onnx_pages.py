@@ -19,10 +19,10 @@ from cnnviz.zoo import get_info, load_model
 PAGES = [path for path, _ in nav_pages()]
 # name -> (weights of the original, its first conv in the file, its default (Grad-CAM) layer)
 MODELS = {
-    "resnet18": ("random", "conv1", "layer4_1_relu_1"),
-    "squeezenet1_1": ("random", "features_0", "classifier_2"),
-    "efficientnet_lite0": ("pretrained", "stem_conv", "head_act"),
-    "tinyvgg_mnist": ("pretrained", "features_0_conv", "features_3_act"),
+    "resnet18": ("random", "conv1", "layer4.1.relu_1"),
+    "squeezenet1_1": ("random", "features.0", "classifier.2"),
+    "efficientnet_lite0": ("pretrained", "stem.conv", "head.act"),
+    "tinyvgg_mnist": ("pretrained", "features.0.conv", "features.3.act"),
 }
 
 

@@ -73,11 +73,11 @@ def test_an_onnx_file_in_feature_maps_and_gradcam(app_url, page, tmp_path):
     wait_idle(page)
     no_exception(page)
     goto_page(page, "Feature maps")
-    page.get_by_text("features_1 · ReLU · 64 channels of 113×113", exact=False).first.wait_for()
+    page.get_by_text("features.1 · ReLU · 64 channels of 113×113", exact=False).first.wait_for()
     no_exception(page)
     assert clickable_src(page, 0).startswith("data:image/")
     goto_page(page, "Grad-CAM")
-    page.get_by_text("classifier_2", exact=False).first.wait_for()  # the file's last maps
+    page.get_by_text("classifier.2", exact=False).first.wait_for()  # the file's last maps
     page.get_by_text("Download PNG").first.wait_for()
     no_exception(page)
     assert page.locator('[data-testid="stAlert"]').filter(has_text="error").count() == 0

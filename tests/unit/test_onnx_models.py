@@ -75,30 +75,35 @@ def test_converted_logits_match_torch_and_onnxruntime(exported, name):
 def test_layers_are_ordinary_torch_layers_named_after_the_nodes(exported):
     original, _, converted = exported["resnet18"]
     modules = dict(converted.model.named_modules())
-    conv = modules["layer1_0_conv1"]  # ONNX node /layer1/layer1.0/conv1/Conv
+    conv = modules["layer1.0.conv1"]  # ONNX node /layer1/layer1.0/conv1/Conv
     assert isinstance(conv, nn.Conv2d) and (conv.in_channels, conv.out_channels, conv.kernel_size) == (64, 64, (3, 3))
     assert isinstance(modules["conv1"], nn.Conv2d) and modules["conv1"].stride == (2, 2)
     assert modules["conv1"].padding == (3, 3)
-    assert isinstance(modules["layer1_0_relu"], nn.ReLU) and isinstance(modules["maxpool"], nn.MaxPool2d)
+    assert isinstance(modules["layer1.0.relu"], nn.ReLU) and isinstance(modules["maxpool"], nn.MaxPool2d)
     assert isinstance(modules["avgpool"], nn.AdaptiveAvgPool2d)
     fc = modules["fc"]  # Gemm with transB: the very weights of the original's fc
     assert isinstance(fc, nn.Linear) and torch.equal(fc.weight, original.model.fc.weight)
     assert torch.equal(fc.bias, original.model.fc.bias)
-    # The exporter folds each BatchNorm into its conv: 20 convs, no BatchNorm left.
-    assert sum(isinstance(m, nn.Conv2d) for m in modules.values()) == 20
-    assert converted.info.default_layer == "layer4_1_relu_1"  # the last maps before pooling (Grad-CAM's)
+    # The exporter folds each BatchNorm into its conv: the original's 20 convs under their
+    # own torch names (ONNX node /layer2/layer2.0/downsample/downsample.0/Conv: the
+    # original's layer2.0.downsample.0), no BatchNorm left.
+    convs = {n for n, m in modules.items() if isinstance(m, nn.Conv2d)}
+    assert convs == {n for n, m in original.model.named_modules() if isinstance(m, nn.Conv2d)} and len(convs) == 20
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in modules.values())
+    assert isinstance(modules["layer1.0"], nn.Module) and "layer1.0.Add" in modules  # blocks as in torch
+    assert converted.info.default_layer == "layer4.1.relu_1"  # the last maps before pooling (Grad-CAM's)
     layers = {la.name: la for la in map_layers(catalogue(converted))}
-    assert layers["layer4_1_relu_1"].out_shape == (512, 7, 7)
-    assert layers["layer1_0_conv1"].out_shape == (64, 56, 56)
+    assert layers["layer4.1.relu_1"].out_shape == (512, 7, 7)
+    assert layers["layer1.0.conv1"].out_shape == (64, 56, 56)
 
 
 def test_squeezenet_keeps_its_fire_modules_names_and_ceil_mode(exported):
     _, _, converted = exported["squeezenet1_1"]
     modules = dict(converted.model.named_modules())
-    assert isinstance(modules["features_3_expand3x3"], nn.Conv2d) and modules["features_3_expand3x3"].padding == (1, 1)
-    assert modules["features_2"].ceil_mode  # MaxPool with ceil_mode: 111 -> 55
+    assert isinstance(modules["features.3.expand3x3"], nn.Conv2d) and modules["features.3.expand3x3"].padding == (1, 1)
+    assert modules["features.2"].ceil_mode  # MaxPool with ceil_mode: 111 -> 55
     cat = {la.name: la for la in catalogue(converted)}
-    assert cat["features_2"].out_shape == (64, 56, 56)  # 227 (Caffe) -> 113 -> ceil 56
+    assert cat["features.2"].out_shape == (64, 56, 56)  # 227 (Caffe) -> 113 -> ceil 56
 
 
 def test_a_batch_gives_each_photos_logits(exported):
@@ -148,7 +153,7 @@ def test_metadata_sets_preprocessing_and_labels(exported, tmp_path):
 def test_random_weights_are_seeded_and_differ_from_the_file(exported):
     _, path, converted = exported["squeezenet1_1"]
     a, b = load_model(str(path), "random", device="cpu"), load_model(str(path), "random", device="cpu")
-    wa, wb, wf = (m.model.features_0.weight for m in (a, b, converted))
+    wa, wb, wf = (m.model.get_submodule("features.0").weight for m in (a, b, converted))
     assert torch.equal(wa, wb) and not torch.equal(wa, wf)
 
 
@@ -167,7 +172,7 @@ def test_cli_layers_and_predict_on_an_onnx_file(exported, hopper_path, capsys):
     original, path, converted = exported["efficientnet_lite0"]
     assert main(["layers", "--model", str(path), "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    stem = next(r for r in rows if r["name"] == "stem_conv")  # ONNX node /stem/conv/Conv
+    stem = next(r for r in rows if r["name"] == "stem.conv")  # ONNX node /stem/conv/Conv
     assert stem["type"] == "Conv2d" and stem["out_shape"] == [32, 112, 112] and stem["params"] == 896
     assert main(["predict", str(hopper_path), "--model", str(path), "--json"]) == 0
     top = json.loads(capsys.readouterr().out)["top"]
@@ -216,7 +221,7 @@ def _keras_style_graph() -> bytes:
         n("Conv", ["t", "w", "b"], ["c"], name="conv", auto_pad="SAME_UPPER", strides=[2, 2]),
         n("BatchNormalization", ["c", "scale", "shift", "mean", "var"], ["bn"], name="bn", epsilon=1e-3),
         n("LeakyRelu", ["bn"], ["lr"], name="leaky", alpha=0.1),
-        n("HardSigmoid", ["lr"], ["hs"], name="gate"),
+        n("HardSigmoid", ["lr"], ["hs"], name="/eval/forward"),  # names of nn.Module's own attributes
         n("Mul", ["lr", "hs"], ["m"], name="gated"),
         n("AveragePool", ["m"], ["ap"], name="avg", kernel_shape=[2, 2], strides=[1, 1]),
         n(
@@ -253,6 +258,7 @@ def test_a_keras_style_graph_matches_onnxruntime(tmp_path):
     assert lm.info.preprocess.size == 16 and lm.model.nhwc
     assert isinstance(modules["conv"].conv, nn.Conv2d) and isinstance(modules["bn"], nn.BatchNorm2d)
     assert isinstance(modules["leaky"], nn.LeakyReLU) and isinstance(modules["max"], nn.MaxPool2d)
+    assert "eval_.forward_" in modules  # renamed, not a crash
     x = torch.rand(3, 3, 16, 16)  # what the app feeds: (N, C, H, W)
     with torch.inference_mode():
         got = lm.model(x).numpy()
@@ -309,7 +315,7 @@ def test_channel_order_and_pixel_range_from_metadata(exported, tmp_path):
 def test_cli_features_and_explain_on_an_onnx_file(exported, hopper_path, tmp_path, capsys):
     original, path, converted = exported["tinyvgg_mnist"]
     npy = tmp_path / "maps.npy"
-    args = ["features", str(hopper_path), "--model", str(path), "--layer", "features_0_act", "--npy", str(npy)]
+    args = ["features", str(hopper_path), "--model", str(path), "--layer", "features.0.act", "--npy", str(npy)]
     assert main(args) == 0
     maps = np.load(npy)
     x = converted.info.preprocess(decode_image(hopper_path.read_bytes(), name="hopper"))
@@ -319,7 +325,7 @@ def test_cli_features_and_explain_on_an_onnx_file(exported, hopper_path, tmp_pat
     capsys.readouterr()
     assert main(["explain", str(hopper_path), "--model", str(path), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["layer"] == "features_3_act" and out["map_shape"] == [14, 14]  # before the second pool
+    assert out["layer"] == "features.3.act" and out["map_shape"] == [14, 14]  # before the second pool
 
 
 def _bad_graphs() -> dict[str, tuple[bytes, str]]:
