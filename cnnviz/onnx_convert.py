@@ -40,7 +40,7 @@ def layer_name(node: onnx.NodeProto, index: int) -> str:
     for part in ".".join(parts).split("."):
         part = re.sub(r"\W+", "_", part).strip("_")[:60]
         if part:
-            out.append(part + "_" if hasattr(OnnxNet, part) or part in _RESERVED else part)
+            out.append(part + "_" if part in _TAKEN else part)
     return ".".join(out[:8]) or f"{node.op_type}_{index}"
 
 
@@ -88,6 +88,9 @@ def default_layer(nodes: list[onnx.NodeProto], inits: set[str], summary: OnnxSum
 
 
 _RESERVED = ("steps", "consts", "input_name", "output_name", "nhwc")
+# names a module of the tree cannot take: OnnxNet's own, and every attribute an nn.Module has
+# (its methods, and instance attributes such as "training" that the class does not show)
+_TAKEN = frozenset(dir(nn.Module())) | frozenset(_RESERVED)
 _MAP_OPS = ("Conv", "Relu", "Clip", "LeakyRelu", "HardSwish", "Sigmoid")
 
 

@@ -221,7 +221,7 @@ def _keras_style_graph() -> bytes:
         n("Conv", ["t", "w", "b"], ["c"], name="conv", auto_pad="SAME_UPPER", strides=[2, 2]),
         n("BatchNormalization", ["c", "scale", "shift", "mean", "var"], ["bn"], name="bn", epsilon=1e-3),
         n("LeakyRelu", ["bn"], ["lr"], name="leaky", alpha=0.1),
-        n("HardSigmoid", ["lr"], ["hs"], name="/eval/forward"),  # names of nn.Module's own attributes
+        n("HardSigmoid", ["lr"], ["hs"], name="/training/forward"),  # names of nn.Module's own attributes
         n("Mul", ["lr", "hs"], ["m"], name="gated"),
         n("AveragePool", ["m"], ["ap"], name="avg", kernel_shape=[2, 2], strides=[1, 1]),
         n(
@@ -258,7 +258,7 @@ def test_a_keras_style_graph_matches_onnxruntime(tmp_path):
     assert lm.info.preprocess.size == 16 and lm.model.nhwc
     assert isinstance(modules["conv"].conv, nn.Conv2d) and isinstance(modules["bn"], nn.BatchNorm2d)
     assert isinstance(modules["leaky"], nn.LeakyReLU) and isinstance(modules["max"], nn.MaxPool2d)
-    assert "eval_.forward_" in modules  # renamed, not a crash
+    assert "training_.forward_" in modules  # renamed, not a crash
     x = torch.rand(3, 3, 16, 16)  # what the app feeds: (N, C, H, W)
     with torch.inference_mode():
         got = lm.model(x).numpy()
