@@ -21,6 +21,7 @@ followers' fragment polls every second, as before (``lesson_follow``).
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from cnnviz.lessons.store import ClassStore
 
 _LOG = logging.getLogger(__name__)
 WATCH_S = 0.2  # a move reaches the followers within this plus their page runs
-WINDOW = 2  # pushed page runs in flight at once: one runs while the next waits for the lock
+WINDOW = int(os.environ.get("CNNVIZ_PUSH_WINDOW", 2))  # pushed page runs in flight at once
 HOLD_S = 0.5  # a pushed run that has not ended after this no longer holds its place
 
 
