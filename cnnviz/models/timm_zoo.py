@@ -32,18 +32,14 @@ from torch import nn
 
 from cnnviz.checkpoints import load_state_dict_file
 from cnnviz.errors import ModelError, WeightsUnavailable
+from cnnviz.models.timm_names import PREFIX, is_timm_name
 from cnnviz.preprocess import Preprocess
 
-PREFIX = "timm:"
-# The issue's examples, offered in the sidebar; any other timm CNN can be typed.
+__all__ = ["PREFIX", "SUGGESTED", "is_timm_name", "check", "build", "preprocess", "fetch", "pretrained"]
+
+# Offered in the sidebar; any other timm CNN can be typed.
 SUGGESTED = ("convnext_tiny", "resnet50d", "regnety_008", "efficientnet_b0", "mobilenetv3_large_100")
-_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_]{0,63}")
 _NOT_CNN = re.compile(r"Attention|PatchEmbed")
-
-
-def is_timm_name(name: str) -> bool:
-    """Whether ``name`` asks for a timm model (``timm:`` and a plausible name); no import."""
-    return name.startswith(PREFIX) and _NAME_RE.fullmatch(name[len(PREFIX) :]) is not None
 
 
 def arch(name: str) -> str:
