@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cnnviz.models.timm_names import is_timm_name
+
 __all__ = [
     "DIGEST_RE",
     "MAX_VALUE_LEN",
@@ -120,7 +122,7 @@ def model(name: str, raw: str, openable: Iterable[str]) -> str:
     name nobody uses get the same phrase (no list of options either): a link must not tell
     whether a model exists that the viewer may not open."""
     s = _checked(name, raw)
-    if s not in openable:
+    if s not in openable and not is_timm_name(s):  # timm:NAME: public, checked when it loads
         raise LinkValueError(f"{name} {shown(s)} {NO_MODEL}")
     return s
 

@@ -38,6 +38,7 @@ class Preprocess:
     ``bgr``: the channels are fed blue, green, red (Caffe); ``mean``/``std`` are then in
     that order too. ``squash``: the whole picture is resized to size×size, its proportions
     lost, instead of resized and centre-cropped (a mistake the Preprocessing page shows).
+    ``bicubic``: resize with bicubic interpolation (timm's models were evaluated so), else bilinear.
     """
 
     size: int
@@ -49,6 +50,7 @@ class Preprocess:
     scale: float = 1.0
     bgr: bool = False
     squash: bool = False
+    bicubic: bool = False
 
     @classmethod
     def from_dict(cls, d: dict) -> Preprocess:
@@ -69,19 +71,29 @@ class Preprocess:
         crop); (size, size) when squashing."""
         if self.squash:
             return self.size, self.size
-        scale = self.resize / min(w, h)
-        return max(self.size, round(w * scale)), max(self.size, round(h * scale))
+        # torchvision's (and timm's) rule: the shorter side becomes ``resize``, the longer
+        # int(resize × long / short), truncated; rounding made some pictures a pixel wider.
+        short, long = min(w, h), max(w, h)
+        side = int(self.resize * long / short)
+        rw, rh = (self.resize, side) if w <= h else (side, self.resize)
+        return max(self.size, rw), max(self.size, rh)
+
+    @property
+    def resample(self) -> Image.Resampling:
+        """PIL's filter for the resize step."""
+        return Image.Resampling.BICUBIC if self.bicubic else Image.Resampling.BILINEAR
 
     def crop_box(self, w: int, h: int) -> tuple[int, int, int, int]:
         """(left, top, right, bottom) of the centred size×size square in a w×h picture."""
-        left, top = (w - self.size) // 2, (h - self.size) // 2
+        # rounded half to even, as torchvision's center_crop does: (235 - 224) / 2 starts at 6
+        left, top = int(round((w - self.size) / 2.0)), int(round((h - self.size) / 2.0))
         return left, top, left + self.size, top + self.size
 
     def crop(self, img: Image.Image) -> Image.Image:
         """The picture the model sees, before normalisation: mode RGB or L, size×size.
         (cnnviz.preprocess_steps shows the same steps one by one.)"""
         img = img.convert("RGB" if self.channels == 3 else "L")
-        img = img.resize(self.resized_size(*img.size), Image.BILINEAR, reducing_gap=None)
+        img = img.resize(self.resized_size(*img.size), self.resample, reducing_gap=None)
         img = img.crop(self.crop_box(*img.size))
         if self.invert:
             img = Image.eval(img, lambda v: 255 - v)

@@ -107,7 +107,7 @@ def normalise(spec: Preprocess, pixels: np.ndarray) -> tuple[np.ndarray, np.ndar
 def steps(spec: Preprocess, img: Image.Image) -> Steps:
     """Run ``img`` through ``spec`` step by step (see :class:`Steps`)."""
     converted = img.convert("RGB" if spec.channels == 3 else "L")
-    resized = converted.resize(spec.resized_size(*converted.size), Image.BILINEAR, reducing_gap=None)
+    resized = converted.resize(spec.resized_size(*converted.size), spec.resample, reducing_gap=None)
     box = spec.crop_box(*resized.size)
     cropped = resized.crop(box)
     final = Image.eval(cropped, _invert) if spec.invert else cropped

@@ -9,6 +9,8 @@ torchvision's ``get_model``. Weights come from:
   (Caffe weights, offline; ``cnnviz/models/squeezenet_ndf.py``).
 * ``zfmini`` — ZF-mini, a small classic CNN with 7×7 colour filters trained by this project
   (``cnnviz.distil``), shipped in ``cnnviz/weights`` as safetensors.
+* timm's CNNs by name (``timm:convnext_tiny``; ``cnnviz/models/timm_zoo.py``): trained
+  weights downloaded once into the torch cache when online, random weights offline.
 * models trained by this app — the ``cnnviz-model/1`` format of ``cnnviz.usermodels``, in
   the shipped ``cnnviz/weights`` folder or the user-models folder (``$CNNVIZ_USER_MODELS``).
 * ONNX files from any framework (``cnnviz.onnx_file``): named by their path on the
@@ -38,6 +40,7 @@ from cnnviz.loaded_model import LoadedModel, ModelInfo
 from cnnviz.models import classic_cnn as zf
 from cnnviz.models import efficientnet_lite as eff
 from cnnviz.models import squeezenet_ndf as sq
+from cnnviz.models import timm_zoo
 from cnnviz.models import torchvision_zoo as tv
 from cnnviz.models.torchvision_zoo import TORCHVISION_MODELS
 from cnnviz.preprocess import Preprocess
@@ -140,6 +143,31 @@ def _zfmini_info() -> ModelInfo:
     )
 
 
+# ---------------------------------------------------------------- timm's CNNs, by name
+@lru_cache(maxsize=64)
+def _timm_info(name: str) -> ModelInfo:
+    """``timm:NAME`` (ModelError for an unknown name or a transformer)."""
+    arch = timm_zoo.check(name)
+    n_classes = timm_zoo.num_classes(name)
+    return ModelInfo(
+        name=name,
+        title=f"{arch} (timm)",
+        family="imagenet",
+        source="timm (trained weights downloaded once into the torch cache; random offline)",
+        preprocess=timm_zoo.preprocess(name),
+        default_layer=timm_zoo.default_layer(name),
+        builder=partial(timm_zoo.build, name),
+        pretrained=partial(timm_zoo.pretrained, name),
+        classes=imagenet_classes if n_classes == 1000 else partial(_numbered, n_classes),
+        available=partial(timm_zoo.available, name),
+        description=f"timm's {arch}: its own preprocessing from timm's pretrained config.",
+    )
+
+
+def _numbered(n: int) -> list[str]:
+    return [f"class {i}" for i in range(n)]
+
+
 # ---------------------------------------------------------------- app-trained models
 def _user_info(um: usermodels.UserModel, family: str) -> ModelInfo:
     """A ModelInfo for a model saved in the ``cnnviz-model/1`` format."""
@@ -180,9 +208,12 @@ def list_models() -> list[ModelInfo]:
 
 
 def get_info(name: str) -> ModelInfo:
-    """The model called ``name``, or (CLI) a saved model given by the path of its ``.json``."""
+    """The model called ``name``, ``timm:NAME``, or (CLI) an ONNX file or a saved model given
+    by the path of its ``.json``."""
     if is_onnx(name):
         return _onnx_info(name, name)
+    if name.startswith(timm_zoo.PREFIX):
+        return _timm_info(name)
     if name.endswith(".json") and Path(name).is_file():
         try:
             return _user_info(usermodels.read(name), "user")
@@ -288,8 +319,10 @@ def warm_up(lm: LoadedModel) -> None:
 
 
 def download_weights(name: str) -> Path:
-    """Fetch a torchvision model's weights into the torch cache (needs the internet)."""
+    """Fetch a torchvision or timm model's weights into the torch cache (needs the internet)."""
     info = get_info(name)
+    if name.startswith(timm_zoo.PREFIX):
+        return timm_zoo.fetch(name)
     if name == "squeezenet1_1":
         raise WeightsUnavailable(sq.offline_message("they come with a Python package, not a download"))
     if name not in TORCHVISION_MODELS:

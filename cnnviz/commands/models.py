@@ -7,7 +7,9 @@ def register(sub) -> None:
     p = sub.add_parser("models", help="list models and whether their weights are available")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run)
-    d = sub.add_parser("download", help="fetch a torchvision model's weights into the torch cache (online)")
+    d = sub.add_parser(
+        "download", help="fetch a torchvision or timm:NAME model's weights into the torch cache (online)"
+    )
     d.add_argument("name")
     d.set_defaults(func=run_download)
 

@@ -22,6 +22,7 @@ import streamlit as st
 from cnnviz import owner_cookie, student_key, usermodels
 from cnnviz.errors import ModelError
 from cnnviz.loaded_model import ModelInfo
+from cnnviz.models.timm_names import is_timm_name
 from cnnviz.owner_cookie import COOKIE, is_token, new_token
 from cnnviz.training import results
 from cnnviz.ui import state
@@ -121,7 +122,7 @@ def check_openable(name: str) -> None:
 
     Raises ModelError, with the same sentence for another browser's private model and for a
     name nobody uses: nothing is loaded or read that depends on which it is."""
-    if name not in openable():
+    if name not in openable() and not is_timm_name(name):  # timm's models are everyone's
         raise ModelError(NOT_OPENABLE)
 
 

@@ -8,7 +8,7 @@ import streamlit as st
 
 from cnnviz import uploads
 from cnnviz.gallery import SAMPLES, sample_bytes
-from cnnviz.ui import accept, held_photos, state
+from cnnviz.ui import accept, held_photos, state, timm_picker
 from cnnviz.ui.loaders import store_upload
 from cnnviz.ui.onnx_form import preprocessing_form
 from cnnviz.ui.owner import model_title, student, visible_models
@@ -28,6 +28,8 @@ def _on_weights_upload() -> None:
 
 def _model_picker() -> None:
     infos = {i.name: i for i in visible_models()}
+    if (timm_info := timm_picker.current()) is not None:
+        infos[timm_info.name] = timm_info
     # A user model deleted meanwhile, or another student's private one named in a link.
     if st.session_state[state.MODEL] not in infos:
         st.session_state[state.MODEL] = state.DEFAULT_MODEL
@@ -38,6 +40,7 @@ def _model_picker() -> None:
         format_func={n: model_title(i) for n, i in infos.items()}.get,
         help="Every page looks inside this model.",
     )
+    timm_picker.name_box()
     info = infos[st.session_state[state.MODEL]]
     st.radio(
         "Weights",

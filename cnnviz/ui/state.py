@@ -9,6 +9,8 @@ import streamlit as st
 # sidebar choices (widget keys: kept across page switches because app.py renders them)
 MODEL = "model_name"
 WEIGHTS = "weights_choice"
+TIMM_NAME = "timm_name"  # the sidebar's "Any timm CNN, by name" field
+TIMM_ERROR = "timm_error"  # why the last name typed there was refused
 IMAGE_SOURCE = "image_source"
 GALLERY = "gallery_choice"
 UPLOAD = "image_upload"

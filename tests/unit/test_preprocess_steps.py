@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import torchvision.transforms.functional as TF
 from PIL import Image
 
 from cnnviz import preprocess_steps as ps
@@ -34,11 +35,15 @@ def test_geometry_of_resize_and_crop(photo):
     spec = zoo.get_info("resnet18").preprocess  # shorter side 256, crop 224
     s = ps.steps(spec, photo)
     assert s.original.size == (451, 300)
-    assert s.resized.size == (round(451 * 256 / 300), 256)
+    # torchvision's own resize and centre crop, the reference: the longer side truncated
+    # (451 × 256 / 300 = 384.85 → 384), the crop's offset rounded half to even
+    resized = TF.resize(photo.convert("RGB"), 256, interpolation=TF.InterpolationMode.BILINEAR)
+    assert s.resized.size == resized.size == (384, 256)
     left, top, right, bottom = s.box
     assert (right - left, bottom - top) == (224, 224)
-    assert top == (256 - 224) // 2 and left == (s.resized.width - 224) // 2
+    assert (left, top) == (80, 16)
     assert np.array_equal(np.asarray(s.cropped), np.asarray(s.resized)[top:bottom, left:right])
+    assert np.array_equal(np.asarray(s.cropped), np.asarray(TF.center_crop(resized, 224)))
 
 
 def test_one_channel_model_greys_and_inverts(photo):
