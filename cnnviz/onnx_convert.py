@@ -258,7 +258,7 @@ class _Converter:
         simple = {"Relu": nn.ReLU, "Sigmoid": nn.Sigmoid, "Tanh": nn.Tanh, "HardSwish": nn.Hardswish}
         if op in simple:
             return simple[op](), 1
-        if op in ("Identity", "Dropout"):
+        if op in ("Identity", "Dropout", "Cast"):  # Cast: only float ones get here (onnx_check.float_cast)
             return nn.Identity(), 1
         if op == "Conv":
             return self.conv(node, a), 1

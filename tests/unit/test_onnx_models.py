@@ -196,8 +196,9 @@ def test_hostile_onnx_file_is_refused_in_one_line(kind, tmp_path, hopper_path, c
 
 def _keras_style_graph() -> bytes:
     """A graph as TensorFlow/Keras exporters write them, built by hand with onnx.helper:
-    channels-last input and a Transpose, SAME padding with a stride (uneven pads), and the
-    rest of the operator set the torch exports above do not use."""
+    channels-last input and a Transpose, SAME padding with a stride (uneven pads), float to
+    float Casts after layers (Keras 3's exporter writes one after nearly every layer), and
+    the rest of the operator set the torch exports above do not use."""
     rng = np.random.default_rng(0)
 
     def init(name, *shape):
@@ -218,9 +219,12 @@ def _keras_style_graph() -> bytes:
     n = helper.make_node
     nodes = [
         n("Transpose", ["image"], ["t"], name="to_nchw", perm=[0, 3, 1, 2]),
-        n("Conv", ["t", "w", "b"], ["c"], name="conv", auto_pad="SAME_UPPER", strides=[2, 2]),
+        n("Conv", ["t", "w", "b"], ["c0"], name="conv", auto_pad="SAME_UPPER", strides=[2, 2]),
+        n("Cast", ["c0"], ["c"], name="cast_conv", to=TensorProto.FLOAT),
         n("BatchNormalization", ["c", "scale", "shift", "mean", "var"], ["bn"], name="bn", epsilon=1e-3),
-        n("LeakyRelu", ["bn"], ["lr"], name="leaky", alpha=0.1),
+        n("LeakyRelu", ["bn"], ["lr0"], name="leaky", alpha=0.1),
+        n("Cast", ["lr0"], ["lr1"], name="cast_a", to=TensorProto.DOUBLE),
+        n("Cast", ["lr1"], ["lr"], name="cast_b", to=TensorProto.FLOAT),
         n("HardSigmoid", ["lr"], ["hs"], name="/training/forward"),  # names of nn.Module's own attributes
         n("Mul", ["lr", "hs"], ["m"], name="gated"),
         n("AveragePool", ["m"], ["ap"], name="avg", kernel_shape=[2, 2], strides=[1, 1]),
@@ -349,11 +353,26 @@ def _bad_graphs() -> dict[str, tuple[bytes, str]]:
             r"does not end in class scores: its output has the shape \(1, 3, 8, 8\)",
         ),
         "a Resize by 1000": (onnx_bytes(blow_up, [scales], classes=3), "activation values per image"),
+        "a Cast to integers at run time": (
+            onnx_bytes(
+                [n("Cast", ["x"], ["i"], to=TensorProto.INT64), n("Cast", ["i"], ["x2"], to=TensorProto.FLOAT)]
+                + [n("Conv", ["x2", "w"], ["c"]), *conv[1:]],
+                [numpy_helper.from_array(np.ones((4, 3, 3, 3), np.float32), "w")],
+            ),
+            "a Cast node works on values computed at run time",
+        ),
     }
 
 
 @pytest.mark.parametrize(
-    "kind", ["data shorter than its dims", "an input that is no image", "no class scores", "a Resize by 1000"]
+    "kind",
+    [
+        "data shorter than its dims",
+        "an input that is no image",
+        "no class scores",
+        "a Resize by 1000",
+        "a Cast to integers at run time",
+    ],
 )
 def test_malformed_or_oversized_graphs_are_refused(kind, tmp_path):
     data, says = _bad_graphs()[kind]
