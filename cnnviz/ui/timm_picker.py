@@ -46,7 +46,7 @@ def name_box() -> None:
     """The expander with the name field (open while the session explores a timm model)."""
     with st.expander("Any timm CNN, by name", expanded=is_timm_name(str(st.session_state.get(state.MODEL)))):
         st.text_input(
-            "timm model name",
+            "timm model",
             key=state.TIMM_NAME,
             placeholder="convnext_tiny",
             on_change=_chosen,
