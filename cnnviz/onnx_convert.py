@@ -309,6 +309,7 @@ class _Converter:
             module, n_inputs = self.module(node)
             _add(net, name, module)
             net.steps.append((name, tuple(node.input[:n_inputs]), tuple(node.output)))
+        _drop_final_softmax(net)
         read = {n for _, inputs, _ in net.steps for n in inputs}
         for value in sorted(v for v in read if v != image and self.const(v) is not None):
             buffer = "const_" + re.sub(r"\W+", "_", value)[:60]
@@ -317,6 +318,19 @@ class _Converter:
             net.register_buffer(buffer, torch.from_numpy(np.array(self.const(value), copy=True)))
             net.consts[value] = buffer
         return net
+
+
+def _drop_final_softmax(net: OnnxNet) -> None:
+    """A graph that ends in Softmax (every Keras classifier: Dense(..., activation="softmax"))
+    gives probabilities; every page takes the model's output for logits, softmaxes it for
+    the prediction and explains a class's logit. Its last step is dropped: the network then
+    ends in the logits the Softmax read (the probabilities are unchanged)."""
+    name, inputs, outputs = net.steps[-1]
+    if isinstance(net.get_submodule(name), nn.Softmax) and outputs[0] == net.output_name and len(net.steps) > 1:
+        net.steps.pop()
+        net.output_name = inputs[0]
+        parent, _, leaf = name.rpartition(".")
+        delattr(net.get_submodule(parent) if parent else net, leaf)
 
 
 def _add(net: nn.Module, path: str, module: nn.Module) -> None:

@@ -264,11 +264,14 @@ def test_a_keras_style_graph_matches_onnxruntime(tmp_path):
     assert isinstance(modules["leaky"], nn.LeakyReLU) and isinstance(modules["max"], nn.MaxPool2d)
     assert "training_.forward_" in modules  # renamed, not a crash
     x = torch.rand(3, 3, 16, 16)  # what the app feeds: (N, C, H, W)
+    assert "softmax" not in modules  # the file's final Softmax is dropped: the pages take logits
     with torch.inference_mode():
-        got = lm.model(x).numpy()
+        logits = lm.model(x)
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     want = session.run(None, {"image": x.permute(0, 2, 3, 1).numpy()})[0]
+    got = torch.softmax(logits, 1).numpy()  # the app's probabilities: the file's own output
     assert got.shape == (3, 5) and np.abs(got - want).max() < 1e-5, np.abs(got - want).max()
+    assert not np.allclose(logits.numpy().sum(1), 1.0)  # logits, not probabilities
 
 
 def test_form_metadata_is_checked_and_written_into_a_copy(exported, tmp_path):
