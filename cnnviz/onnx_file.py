@@ -34,6 +34,7 @@ from torch import nn
 from cnnviz.loaded_model import ModelInfo
 from cnnviz.onnx_check import MAX_ONNX_BYTES, OnnxError, OnnxSummary, check, order, parse
 from cnnviz.onnx_convert import convert, default_layer
+from cnnviz.onnx_layout import channels_first
 from cnnviz.preprocess import Preprocess
 from cnnviz.usermodels import MAX_CLASS_CHARS, MAX_SIZE
 
@@ -54,7 +55,7 @@ def _read(path: str) -> onnx.ModelProto:
         )
     with p.open("rb") as f:
         data = f.read(MAX_ONNX_BYTES + 1)  # never more than the limit, whatever the file's size
-    return parse(data, label(path))
+    return channels_first(parse(data, label(path)))
 
 
 @functools.lru_cache(maxsize=64)

@@ -274,6 +274,70 @@ def test_a_keras_style_graph_matches_onnxruntime(tmp_path):
     assert not np.allclose(logits.numpy().sum(1), 1.0)  # logits, not probabilities
 
 
+def _keras3_layout_graph() -> bytes:
+    """Keras 3's own exporter's layout: each Conv (channels first, as ONNX has it) between
+    Transposes, its bias, Casts and ReLU run channels-last, pooling over H and W by ReduceMean."""
+    rng = np.random.default_rng(1)
+    n = helper.make_node
+    inits = [
+        numpy_helper.from_array(rng.normal(size=(4, 3, 3, 3)).astype(np.float32), "w"),
+        numpy_helper.from_array(rng.normal(size=(1, 1, 1, 4)).astype(np.float32), "bias"),
+        numpy_helper.from_array(rng.uniform(0.5, 2, 4).astype(np.float32), "gain"),
+        numpy_helper.from_array(rng.normal(size=(4, 3)).astype(np.float32), "fc"),
+        numpy_helper.from_array(np.array([1, 2], dtype=np.int64), "hw"),
+    ]
+    nodes = [
+        n("Transpose", ["image"], ["t0"], name="/in", perm=[0, 3, 1, 2]),
+        n("Conv", ["t0", "w"], ["c"], name="/conv/Conv", pads=[1, 1, 1, 1]),
+        n("Transpose", ["c"], ["c_last"], name="/conv/Transpose", perm=[0, 2, 3, 1]),
+        n("Add", ["c_last", "bias"], ["b"], name="/conv/Add"),
+        n("Cast", ["b"], ["b32"], name="/conv/Cast", to=TensorProto.FLOAT),
+        n("Mul", ["gain", "b32"], ["g"], name="/conv/Mul"),
+        n("Relu", ["g"], ["r"], name="/conv/Relu"),
+        n("Transpose", ["r"], ["r_first"], name="/pool/Transpose", perm=[0, 3, 1, 2]),
+        n("MaxPool", ["r_first"], ["p"], name="/pool/MaxPool", kernel_shape=[2, 2], strides=[2, 2]),
+        n("Transpose", ["p"], ["p_last"], name="/pool/Transpose_1", perm=[0, 2, 3, 1]),
+        n("Relu", ["p_last"], ["p_relu"], name="/top/Relu"),
+        n("ReduceMean", ["p_relu", "hw"], ["gap"], name="/gap", keepdims=0),
+        n("MatMul", ["gap", "fc"], ["logits"], name="/fc"),
+        n("Softmax", ["logits"], ["probs"], name="/softmax", axis=-1),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "keras3",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 8, 8, 3])],
+        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["batch", 3])],
+        initializer=inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]).SerializeToString()
+
+
+def test_keras_channels_last_activations_become_channels_first(tmp_path):
+    """Feature maps and Grad-CAM read (N, C, H, W): a channels-last ReLU between Transposes
+    would otherwise show H channels of W×C, and Grad-CAM would weigh rows."""
+    path = tmp_path / "keras3.onnx"
+    path.write_bytes(_keras3_layout_graph())
+    lm = load_model(str(path), device="cpu")
+    shapes = {}
+    hooks = [
+        m.register_forward_hook(lambda mod, i, o, name=name: shapes.__setitem__(name, tuple(o.shape)))
+        for name, m in lm.model.named_modules()
+        if name
+    ]
+    x = torch.rand(2, 3, 8, 8)
+    with torch.inference_mode():
+        logits = lm.model(x)
+    for h in hooks:
+        h.remove()
+    relus = [name for name, m in lm.model.named_modules() if isinstance(m, nn.ReLU)]
+    assert [shapes[r] for r in relus] == [(2, 4, 8, 8), (2, 4, 4, 4)]  # (N, C, H, W), not (N, H, W, C)
+    assert shapes["conv.Add"] == shapes["conv.Mul"] == (2, 4, 8, 8)
+    assert lm.info.default_layer == relus[-1]
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    want = session.run(None, {"image": x.permute(0, 2, 3, 1).numpy()})[0]
+    assert np.abs(torch.softmax(logits, 1).numpy() - want).max() < 1e-6
+
+
 def test_form_metadata_is_checked_and_written_into_a_copy(exported, tmp_path):
     _, path, _ = exported["tinyvgg_mnist"]
     s, _ = summary(path)
