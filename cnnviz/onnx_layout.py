@@ -21,11 +21,12 @@ from __future__ import annotations
 import onnx
 from onnx import TensorProto, helper
 
+from cnnviz.onnx_check import float_cast
+
 TO_NHWC = [0, 2, 3, 1]
 TO_NCHW = [0, 3, 1, 2]
 UNARY = frozenset({"Relu", "Sigmoid", "Tanh", "LeakyRelu", "HardSigmoid", "HardSwish", "Identity", "Cast"})
 BINARY = frozenset({"Add", "Sub", "Mul", "Div"})
-_FLOATS = frozenset({TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16, TensorProto.BFLOAT16})
 _SUFFIX = "__nchw"
 
 
@@ -35,7 +36,7 @@ def _perm(node: onnx.NodeProto) -> list[int] | None:
 
 def _unary(node: onnx.NodeProto) -> bool:
     if node.op_type == "Cast":
-        return next((a.i for a in node.attribute if a.name == "to"), None) in _FLOATS
+        return float_cast(node)
     return node.op_type in UNARY and len(node.input) == 1
 
 
