@@ -11,6 +11,7 @@ from cnnviz.ui import (
     lesson_follow,
     links,
     menu_semantics,
+    replica,
     session_end,
     state,
     theme,
@@ -79,6 +80,7 @@ with page_activity.page_run():
         share = st.sidebar.container()
         menu_semantics.repair()  # after the sidebar's own widgets: its empty element sits at the very bottom
         notice = st.container()  # the top of the main area: a message about an unusable link
+        replica.notices(notice, nav.url_path, student())  # the server restarted; trainings it interrupted
         presenter_style()
         lesson_bar.render(notice, nav, PAGES)  # the class this browser teaches (or follows), above the page
         try:

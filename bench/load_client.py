@@ -85,6 +85,7 @@ class AppSession:
     cookieless: bool = False  # keeps none of the app's cookies (a script): fairness counts its address
     fragments: set[str] = field(default_factory=set)  # st.fragment(run_every=...) ids to poll
     reconnects: int = 0  # websocket handshakes closed without an answer, then tried again
+    resume: str = ""  # a session id the handshake names, as a tab reconnecting after its server stopped
     _states: dict[str, WidgetState] = field(default_factory=dict)
     _page_hash: str = ""
 
@@ -126,7 +127,7 @@ class AppSession:
             try:
                 ws = connect(
                     ws_url,
-                    subprotocols=["streamlit", xsrf],
+                    subprotocols=["streamlit", xsrf, *([self.resume] if self.resume else [])],
                     origin=f"{u.scheme}://{u.netloc}",
                     additional_headers={"Cookie": cookie},
                     ssl=ctx,

@@ -4,7 +4,7 @@ Files are named by a digest of everything that decides their content, and writte
 atomically (a temporary file in the same folder, then ``os.replace``): a reader sees the
 whole file or none, also when the writer was stopped or killed halfway.
 
-The folder is ``$CNNVIZ_DISK_CACHE``, by default the user's cache folder (``~/.cache/cnnviz``).
+The folder is ``$CNNVIZ_DISK_CACHE``, else ``cache`` in ``$CNNVIZ_SHARED_DIR``, by default the user's cache folder (``~/.cache/cnnviz``).
 """
 
 from __future__ import annotations
@@ -20,12 +20,14 @@ from pathlib import Path
 import numpy as np
 from torch import nn
 
+from cnnviz.shared_dir import store_path
+
 
 def cache_dir() -> Path:
     """Where cached results live (created on first write)."""
-    env = os.environ.get("CNNVIZ_DISK_CACHE")
+    env = store_path("CNNVIZ_DISK_CACHE")
     if env:
-        return Path(env)
+        return env
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cnnviz"
 
 

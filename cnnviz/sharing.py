@@ -27,6 +27,7 @@ from cnnviz.errors import ImageError
 from cnnviz.images import decode_image
 from cnnviz.links import DIGEST_RE
 from cnnviz.render import to_png
+from cnnviz.shared_dir import store_path
 
 __all__ = ["SharedImages", "default_store", "sha256_hex"]
 
@@ -166,7 +167,7 @@ class SharedImages:
 
 def default_store() -> SharedImages:
     """The store configured by the environment (see the module docstring and README)."""
-    folder = os.environ.get("CNNVIZ_SHARED_IMAGES") or str(Path(tempfile.gettempdir()) / "cnnviz_shared_images")
+    folder = str(store_path("CNNVIZ_SHARED_IMAGES") or Path(tempfile.gettempdir()) / "cnnviz_shared_images")
     try:
         hours = float(os.environ.get("CNNVIZ_SHARE_HOURS", "24"))
     except ValueError:

@@ -24,6 +24,7 @@ from pathlib import Path
 from cnnviz import shares
 from cnnviz.errors import CheckpointError
 from cnnviz.links import DIGEST_RE
+from cnnviz.shared_dir import store_path
 
 __all__ = [
     "UPLOAD_DISK_BYTES",
@@ -49,8 +50,9 @@ _SAFE = re.compile(r"[^\w.,'()+ -]+")
 
 
 def uploads_dir() -> Path:
-    """The private folder of uploads (``$CNNVIZ_UPLOADS``, default in the temp folder)."""
-    folder = Path(os.environ.get("CNNVIZ_UPLOADS") or Path(tempfile.gettempdir()) / "cnnviz_uploads")
+    """The private folder of uploads (``$CNNVIZ_UPLOADS``, else ``uploads`` in
+    ``$CNNVIZ_SHARED_DIR``, else in the temp folder)."""
+    folder = store_path("CNNVIZ_UPLOADS") or Path(tempfile.gettempdir()) / "cnnviz_uploads"
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder
 

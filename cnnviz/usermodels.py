@@ -34,6 +34,7 @@ from cnnviz.checkpoints import load_state_dict_file
 from cnnviz.errors import CheckpointError, ModelError
 from cnnviz.models.small_cnn import build_model, cost
 from cnnviz.preprocess import Preprocess
+from cnnviz.shared_dir import store_path
 
 FORMAT = "cnnviz-model/1"
 
@@ -48,8 +49,9 @@ SHIPPED_DIR = Path(__file__).parent / "weights"  # models that ship with the app
 
 
 def user_models_dir() -> Path:
-    """Where the app saves and finds user-trained models (``$CNNVIZ_USER_MODELS``)."""
-    return Path(os.environ.get("CNNVIZ_USER_MODELS", "user_models"))
+    """Where the app saves and finds user-trained models (``$CNNVIZ_USER_MODELS``, else
+    ``user_models`` in ``$CNNVIZ_SHARED_DIR``, else ``./user_models``)."""
+    return store_path("CNNVIZ_USER_MODELS") or Path("user_models")
 
 
 def paths(path: str | Path) -> tuple[Path, Path]:

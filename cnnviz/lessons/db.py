@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from cnnviz.lessons.lesson import LessonError
+from cnnviz.shared_dir import store_path
 
 BUSY_S = 10.0  # a writer waits this long for another process's transaction
 
@@ -35,11 +36,11 @@ CREATE INDEX IF NOT EXISTS wrong_codes_client ON wrong_codes (client, at);
 
 
 def default_path() -> Path:
-    """``$CNNVIZ_CLASSES``, else ``classes.sqlite3`` in a private folder of the temp folder
-    (where ``cnnviz.uploads`` and ``cnnviz.sharing`` keep theirs)."""
-    env = os.environ.get("CNNVIZ_CLASSES")
+    """``$CNNVIZ_CLASSES``, else ``classes.sqlite3`` in ``$CNNVIZ_SHARED_DIR``, else in a
+    private folder of the temp folder (where ``cnnviz.uploads`` and ``cnnviz.sharing`` keep theirs)."""
+    env = store_path("CNNVIZ_CLASSES")
     if env:
-        return Path(env)
+        return env
     folder = Path(tempfile.gettempdir()) / "cnnviz_classes"
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder / "classes.sqlite3"

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from torch import nn
 
-from cnnviz import jobs, memguard
+from cnnviz import inflight, jobs, memguard
 from cnnviz.errors import CnnvizError, Stopped
 from cnnviz.models.small_cnn import build_model, cost
 from cnnviz.training.estimate import estimate_seconds
@@ -75,6 +75,7 @@ class Trainer:
     cfg: TrainConfig
     model: nn.Module | None = None
     job: jobs.Job | None = None
+    owner: str | None = None  # the student key: whose marker (cnnviz.inflight) it writes while it runs
     _step: int = 0
     _total: int = 0
     _seconds: float = 0.0
@@ -123,8 +124,11 @@ class Trainer:
     def work(self, on_progress: Callable[[int, int], None], should_stop: Callable[[], bool]) -> None:
         """The job: build, fit and evaluate; raises Stopped (the results kept) when stopped.
         Its memory is reserved with the guard for as long as it runs, so that work admitted
-        meanwhile counts it (it may have waited in the queue since ``check``)."""
-        with memguard.reserve(self.memory_estimate(), "this training"):
+        meanwhile counts it (it may have waited in the queue since ``check``). While it runs, a
+        marker on the shared folder says so: if this process dies, another reports it to the
+        owner as interrupted (:mod:`cnnviz.inflight`)."""
+        what = f"{self.arch.get('kind', 'CNN')} on {self.ds.name}, {self.cfg.epochs} epochs"
+        with memguard.reserve(self.memory_estimate(), "this training"), inflight.running(self.owner, what):
             self._train(on_progress, should_stop)
 
     def _train(self, on_progress: Callable[[int, int], None], should_stop: Callable[[], bool]) -> None:
@@ -187,7 +191,7 @@ def start(
     ``alive``: whether the tab's connection is open (cnnviz.jobs); ``engine``: the queue
     (default: the server's).
     """
-    t = Trainer(ds, arch, cfg)
+    t = Trainer(ds, arch, cfg, owner=owner or session)
     t.check()
     t.job = (engine or jobs.ENGINE).submit(
         owner or session,

@@ -165,6 +165,9 @@ NAME_TAG = "model_name_tag"  # the random part of this session's default model n
 OWNER = "owner_token"  # this browser's owner token (cookie cnnviz_owner), see ui/owner.py
 STUDENT = "student_key"  # whom fairness counts this session as (ui/owner.student)
 TRAIN_SAVED = "train_saved_path"
+# This session after its process was lost (ui/replica.py): the notices it shows, and on which page
+REPLICA_SEEN = "replica_seen"  # the session's first run has been checked
+REPLICA_NOTES = "replica_notes"  # (page url path, notice text) pairs, shown while that page is open
 
 # Explanations (Grad-CAM, method comparison, adversarial pages)
 GC_LAYER = "gc_layer"  # layer picker (its block picker: GC_LAYER + "_block")
