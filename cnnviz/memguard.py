@@ -2,7 +2,8 @@
 resident memory and the work already admitted would pass its budget, rather than let the
 kernel kill it for every session.
 
-The budget is ``CNNVIZ_MEMORY_BUDGET_MB`` (default: 85 % of the machine's memory). Heavy
+The budget is ``CNNVIZ_MEMORY_BUDGET_MB`` (default: 85 % of the machine's memory, or of the
+container's memory limit when it has a smaller one). Heavy
 work declares what it may still allocate, before it starts, and holds that reservation
 while it runs (:func:`reserve`): a model load its size with its copies (from its parameter
 count, before building), an image decode its pixels (from the header), a dataset its
@@ -27,6 +28,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from cnnviz import reclaim
 from cnnviz.errors import CnnvizError
@@ -69,9 +71,24 @@ def budget_bytes() -> int:
     if env:
         return max(0, int(float(env))) << 20
     try:
-        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") * 0.85)
+        machine = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError):
         return 0
+    return int(min(machine, container_limit() or machine) * 0.85)
+
+
+def container_limit(root: Path = Path("/sys/fs/cgroup")) -> int | None:
+    """This container's memory limit in bytes (cgroup v2 ``memory.max``, else v1's
+    ``memory/memory.limit_in_bytes``), or None when there is none: in a pod the machine's
+    memory is the node's, and the kernel kills the container at its limit."""
+    for name in ("memory.max", "memory/memory.limit_in_bytes"):
+        try:
+            value = (root / name).read_text().strip()
+        except OSError:
+            continue
+        if value.isdigit() and int(value) < 1 << 60:  # v1 says "no limit" with a huge number
+            return int(value)
+    return None
 
 
 def _still_to_come(rss: int) -> int:
