@@ -99,11 +99,13 @@ class AppSession:
         self._stack = contextlib.ExitStack()
 
     # --- connection -------------------------------------------------------------------
-    def open(self, query: str | None = None) -> RunResult:
+    def open(self, query: str | None = None, page_hash: str = "") -> RunResult:
         """Connect (cookie, websocket) and run the default page, as a page load does; ``query``:
-        a link's query string (``model=...&image=...``; default: ``query_string``)."""
+        a link's query string (``model=...&image=...``; default: ``query_string``); ``page_hash``:
+        another page's (a tab reconnecting on the page it showed)."""
         if query is not None:
             self.query_string = query
+        self._page_hash = page_hash
         if self.owner:
             self.http.cookies.set("cnnviz_owner", self.owner)
         # The index page hands out the cookies a browser would have (XSRF, nginx's route).
@@ -146,6 +148,11 @@ class AppSession:
                 time.sleep(0.5)
         self._ws = self._stack.enter_context(ws)
         return self.rerun()
+
+    @property
+    def page_hash(self) -> str:
+        """The page this tab shows (its ``page_script_hash``; "" before any run: the default)."""
+        return self._page_hash
 
     def close(self) -> None:
         self._stack.close()  # the websocket
@@ -377,6 +384,8 @@ class AppSession:
                 content = " ".join(f"{i.url}|{i.caption}" for i in body.imgs)
             elif kind == "progress":
                 content = _TIMING.sub("#", body.text)  # a job's place in line or its steps
+            elif kind == "selectbox":  # what a student can pick (the model list, ...)
+                content = f"{body.label}: " + " | ".join(body.options)
             elif kind == "download_button":
                 # Its URL names a per-session media file (or deferred callback); the label is the view.
                 content = body.label

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import re
+import secrets
 import shutil
 from functools import lru_cache
 from pathlib import Path
@@ -149,13 +150,15 @@ def fetch(name: str) -> Path:
 
     path = cache_file(name)
     path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.part")  # one per writer: the cache may be shared
     try:
         got = Path(hf_hub_download(repo_id=repo, filename="model.safetensors", etag_timeout=15))
-        tmp = path.with_name(path.name + ".part")
         shutil.copyfile(got, tmp)
         tmp.replace(path)
     except Exception as e:  # offline, a proxy, a missing file: the message, not a traceback
         raise WeightsUnavailable(
             f"Could not download the weights for {name} (no internet?). " + offline_message(name)
         ) from e
+    finally:
+        tmp.unlink(missing_ok=True)
     return path

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import secrets
 import urllib.error
 from pathlib import Path
 from urllib.request import urlopen
@@ -91,7 +92,9 @@ def fetch(url: str, path: Path, name: str, *, timeout: float = DOWNLOAD_TIMEOUT)
     socket default, which every other session's connections share), the sha256 prefix in
     the file name checked, and a rename at the end so a broken download leaves no file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.part")
+    # unique across processes and hosts: replicas of one deployment share the torch cache
+    # (TORCH_HOME on the shared folder), where two pods may well run as the same pid
+    tmp = path.with_name(f"{path.name}.{secrets.token_hex(8)}.part")
     digest = hashlib.sha256()
     try:
         with urlopen(url, timeout=timeout) as response, open(tmp, "wb") as out:
