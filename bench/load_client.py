@@ -31,7 +31,7 @@ from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.proto.Common_pb2 import FileUploaderState, FileURLsRequest, UploadedFileInfo
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
-from websockets.exceptions import InvalidMessage
+from websockets.exceptions import ConnectionClosedError, InvalidMessage
 from websockets.sync.client import connect
 
 XSRF_COOKIE = "_streamlit_xsrf"
@@ -138,10 +138,11 @@ class AppSession:
                     compression=None,
                 )
                 break
-            except InvalidMessage:
-                # The connection closed before any answer (nginx did so once in CI). Streamlit's
-                # frontend opens the socket again after such a close; so does a tab here, and
-                # counts it. A refusal with a status (403, 502) is not retried.
+            except (InvalidMessage, ConnectionClosedError):
+                # The connection closed before any answer (nginx did so once in CI; a TLS
+                # connection was once closed under the handshake's write). Streamlit's frontend
+                # opens the socket again after such a close; so does a tab here, and counts it.
+                # A refusal with a status (403, 502) is not retried.
                 if attempt == 2:
                     raise
                 self.reconnects += 1

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_helpers import route_log, wait_idle
+from browser_helpers import no_exception, route_log, wait_idle
 from PIL import Image
 from replica_cluster import cluster
 from safetensors.torch import load_file, save
@@ -220,15 +220,26 @@ def test_chromium_shows_the_restart_notice_after_its_process_stops(c, browser):
     ctx.add_cookies([{"name": "cnnviz_route", "value": c.routes[1], "url": c.url}])
     page = ctx.new_page()
     page.set_default_timeout(120_000)
+    sockets = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
     try:
-        page.goto(c.url + "/features?model=tinyvgg_mnist&image=digit_7")
+        page.goto(c.url + "/features?model=tinyvgg_mnist&image=digit_7&layer=features.0.act")
         wait_idle(page)
         page.get_by_text("Feature maps").first.wait_for()
         assert page.get_by_text("The server restarted").count() == 0
         c.stop(1)  # as Kubernetes stops a pod: SIGTERM
+        deadline = time.time() + 60
+        while len(sockets) < 2:  # the frontend reconnects by itself; nginx sends it to another process
+            assert time.time() < deadline, "the tab did not reconnect"
+            page.wait_for_timeout(250)
+        # Streamlit's frontend reruns at the student's next click: the new process builds the
+        # view from the URL (the link wins over that first click), with the notice on top
+        page.get_by_text("max ↓").click()
         page.get_by_text("The server restarted").wait_for(timeout=90_000)
         wait_idle(page)
-        assert "/features" in page.url and "image=digit_7" in page.url
+        assert "/features" in page.url and "image=digit_7" in page.url and "layer=features.0.act" in page.url
+        assert page.locator("main").get_by_text("features.0.act").count() > 0
+        no_exception(page)
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "replica_restart_notice.png"))
     finally:
