@@ -27,10 +27,7 @@ from cnnviz import inflight
 from cnnviz.ui import compat, state
 from cnnviz.ui.text import plain
 
-RESTARTED = (
-    "The server restarted: this view came back from its link; "
-    "work that was not saved (a training's results, a pending upload) is gone."
-)
+RESTARTED = "The server restarted: this view came back from its link; unsaved work is lost."
 _STARTED: collections.OrderedDict[str, None] = collections.OrderedDict()  # sessions this process began
 _MAX_REMEMBERED = 100_000  # ~10 MB of ids: more than a class of classes opens between restarts
 _LOCK = threading.Lock()
