@@ -4,7 +4,8 @@ Files are named by a digest of everything that decides their content, and writte
 atomically (a temporary file in the same folder, then ``os.replace``): a reader sees the
 whole file or none, also when the writer was stopped or killed halfway.
 
-The folder is ``$CNNVIZ_DISK_CACHE``, else ``cache`` in ``$CNNVIZ_SHARED_DIR``, by default the user's cache folder (``~/.cache/cnnviz``).
+The folder is ``$CNNVIZ_DISK_CACHE``, else ``cache`` in ``$CNNVIZ_SHARED_DIR`` (what several
+replicas share), by default the user's cache folder (``~/.cache/cnnviz``).
 """
 
 from __future__ import annotations

@@ -3,11 +3,10 @@ resident memory and the work already admitted would pass its budget, rather than
 kernel kill it for every session.
 
 The budget is ``CNNVIZ_MEMORY_BUDGET_MB`` (default: 85 % of the machine's memory, or of the
-container's memory limit when it has a smaller one). Heavy
-work declares what it may still allocate, before it starts, and holds that reservation
-while it runs (:func:`reserve`): a model load its size with its copies (from its parameter
-count, before building), an image decode its pixels (from the header), a dataset its
-arrays. A new work is admitted only if
+container's memory limit when it has a smaller one). Heavy work declares what it may still
+allocate, before it starts, and holds that reservation while it runs (:func:`reserve`): a
+model load its size with its copies (from its parameter count, before building), an image
+decode its pixels (from the header), a dataset its arrays. A new work is admitted only if
 
     resident memory now + what the works in flight may still allocate + its own estimate
 
