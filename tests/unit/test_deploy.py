@@ -21,6 +21,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from cnnviz import model_cost
 from cnnviz.shared_dir import ROOT_ENV, STORES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -141,6 +142,8 @@ def test_memory_limits_match_the_budget_and_caches(docs):
     assert budget <= 0.9 * limit, (budget, limit)
     # full caches and torch itself fit the budget: caches never push the guard to refuse everything
     assert caches + TORCH_BASE_MB <= budget, (caches, budget)
+    # the largest torchvision classic (VGG-16, with its fast copy) fits the model cache
+    assert model_cost.estimate("vgg16", "random").resident <= float(env["CNNVIZ_MODEL_CACHE_MB"]) * 2**20
     # the scheduler reserves what a class of 30 took at its peak
     assert BENCH_PEAK_MB <= request <= limit
     # two cores: what bench load measured, and the two long jobs CNNVIZ_MAX_JOBS runs at once
