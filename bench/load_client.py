@@ -385,8 +385,9 @@ class AppSession:
                 content = " ".join(f"{i.url}|{i.caption}" for i in body.imgs)
             elif kind == "progress":
                 content = _TIMING.sub("#", body.text)  # a job's place in line or its steps
-            elif kind == "selectbox":  # what a student can pick (the model list, ...)
-                content = f"{body.label}: " + " | ".join(body.options)
+            elif kind == "selectbox":  # what a student can pick (the model list, ...), and the rest
+                digest = hashlib.sha1(body.SerializeToString(deterministic=True)).hexdigest()[:12]
+                content = f"{body.label}: {' | '.join(body.options)} #{digest}"
             elif kind == "download_button":
                 # Its URL names a per-session media file (or deferred callback); the label is the view.
                 content = body.label
