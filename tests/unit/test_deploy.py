@@ -14,6 +14,7 @@ import copy
 import re
 import shutil
 import subprocess
+import textwrap
 import tomllib
 from pathlib import Path
 
@@ -176,6 +177,17 @@ def test_selectors_hpa_and_pdb_point_at_the_pods(docs):
     assert hpa["minReplicas"] >= 2  # one pod lost still leaves one: students move, not wait
     (metric,) = hpa["metrics"]
     assert metric["resource"]["name"] == "cpu" and metric["resource"]["target"]["type"] == "Utilization"
+
+
+def test_the_readmes_one_node_affinity_is_valid_and_keeps_the_pods_together(docs):
+    (block,) = re.findall(r"```yaml\n(.*?)```", (DEPLOY / "README.md").read_text(), re.S)
+    patch = yaml.safe_load(textwrap.dedent(block))
+    deployment = copy.deepcopy(docs["Deployment"])
+    deployment["spec"]["template"]["spec"].update(patch)
+    kubernetes_validate.validate(deployment, K8S, strict=True)
+    (term,) = patch["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert term["topologyKey"] == "kubernetes.io/hostname"
+    assert term["labelSelector"]["matchLabels"].items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
 
 
 def test_env_names_are_documented(docs):
