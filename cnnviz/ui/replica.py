@@ -28,6 +28,29 @@ from cnnviz.ui import compat, state
 from cnnviz.ui.text import plain
 
 RESTARTED = "The server restarted: this view came back from its link; unsaved work is lost."
+# The stale page (still drawn from the lost process) asks this process for its pictures before
+# this session's first run has made them again: 404. The run makes each again under the same
+# URL (a digest of its bytes), which the browser then does not fetch again by itself: ask it
+# to, for pictures that failed: in the page, its components' shadow roots and same-origin frames.
+_RETRY_PICTURES = """<script>
+const roots = (doc) => {
+  const out = [doc];
+  for (const el of doc.querySelectorAll("*")) if (el.shadowRoot) out.push(...roots(el.shadowRoot));
+  for (const f of doc.querySelectorAll("iframe")) {
+    try { if (f.contentDocument) out.push(...roots(f.contentDocument)); } catch (e) {}
+  }
+  return out;
+};
+for (const wait of [300, 1500, 5000]) setTimeout(() => {
+  for (const root of roots(document))
+    for (const img of root.querySelectorAll('img[src*="/media/"]'))
+      if (img.complete && img.naturalWidth === 0) {
+        const url = new URL(img.src);
+        url.searchParams.set("again", String(wait));
+        img.src = url.href;
+      }
+}, wait);
+</script>"""
 _STARTED: collections.OrderedDict[str, None] = collections.OrderedDict()  # sessions this process began
 _MAX_REMEMBERED = 100_000  # ~10 MB of ids: more than a class of classes opens between restarts
 _LOCK = threading.Lock()
@@ -75,6 +98,7 @@ def notices(container, page: str, student: str) -> None:
             protocols = None
         if came_from_elsewhere(compat.session_id(), resumed_session(protocols)):
             notes.append((page, RESTARTED))
+            container.html(_RETRY_PICTURES, unsafe_allow_javascript=True)
     now = time.time()
     for marker in inflight.interrupted(student, now=now):
         notes.append((page, interrupted_text(marker, now)))
