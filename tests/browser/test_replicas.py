@@ -179,13 +179,17 @@ def test_stopping_process_1_mid_walk_moves_its_sessions_and_loses_no_saved_file(
         ann.switch_page("Feature maps")
         cat.open()
         start_training(cat, 30, "mnist5k")  # about 10 s of work: still running at the kill
-        while "Step 0 of" in (cat.poll() or cat.rerun()).text():
+        deadline = time.time() + 120
+        while "Step 0 of" in (cat.poll() or cat.rerun()).text():  # queued, or building: not yet learning
+            assert time.time() < deadline
             time.sleep(0.3)
         flooder = threading.Thread(target=flood)
         flooder.start()
         while len(flooded) < 3:
+            assert flooder.is_alive() and time.time() < deadline
             time.sleep(0.1)
         before = {p: p.read_bytes() for p in c.shared.rglob("*.png")}
+        assert len(list((c.shared / "trainings").rglob("*.json"))) == 1  # Cat's, still running
         query, page, old_session = ann.query_string, ann.page_hash, ann.session_id
         c.procs[0].kill()  # a crash: no clean shutdown
         c.procs[0].wait(10)
