@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 CAM_CMAP = "jet"  # the Grad-CAM page's default colours (cnnviz.ui.explain_views.CMAPS[0])
-TILE_PX = 64  # one channel's tile: readable on a projector, 8 of them fit a phone's width in two rows
+TILE_PX = 48  # one channel's tile: 4 in a row beside the Grad-CAM picture in the right half of a projected page
 TILE_GAP = 4
 
 

@@ -80,11 +80,11 @@ class Stream:
 
 
 def grant_ms(cost_s: float, live: int, busy: bool, *, max_fps: float = MAX_FPS) -> int:
-    """Milliseconds until a stream's next frame: no faster than ``max_fps``, and so that
-    ``live`` streams whose frames cost ``cost_s`` seconds each use at most ``LIVE_SHARE``
-    (``BUSY_SHARE`` when ``busy``) of a core between them."""
+    """Milliseconds from a reply to its stream's next frame, so that frames start at most
+    ``max_fps`` times a second and ``live`` streams whose frames cost ``cost_s`` seconds each
+    use at most ``LIVE_SHARE`` (``BUSY_SHARE`` when ``busy``) of a core between them."""
     share = (BUSY_SHARE if busy else LIVE_SHARE) / max(1, live)
-    return int(round(1000 * max(1.0 / max_fps, cost_s / share - cost_s)))
+    return int(round(1000 * max(0.0, max(1.0 / max_fps, cost_s / share) - cost_s)))
 
 
 class Streams:

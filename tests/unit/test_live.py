@@ -137,7 +137,8 @@ def test_cap_one_stream_per_student_and_idle_timeout():
 
 def test_granted_rate_falls_when_busy_and_with_more_streams():
     # a frame costing 40 ms: alone and quiet, capped by the fps limit or the share
-    assert grant_ms(0.040, 1, False, max_fps=20) == max(50, round(1000 * (0.040 / LIVE_SHARE - 0.040)))
+    assert grant_ms(0.040, 1, False, max_fps=20) == round(1000 * (max(0.050, 0.040 / LIVE_SHARE) - 0.040))
+    assert grant_ms(0.100, 1, False, max_fps=20) == round(1000 * (0.100 / LIVE_SHARE - 0.100))
     quiet, busy = grant_ms(0.040, 1, False), grant_ms(0.040, 1, True)
     assert busy == round(1000 * (0.040 / BUSY_SHARE - 0.040)) == 120 and busy > quiet
     assert grant_ms(0.040, 4, False, max_fps=100) == round(1000 * (0.040 * 4 / LIVE_SHARE - 0.040))
