@@ -83,24 +83,23 @@ def answer(streams: Streams, token: str, data: bytes) -> tuple[int, dict]:
     return 200, body
 
 
-async def _frame(request: Request) -> Response:
-    token = request.query_params.get("t", "")
-    data = await request.body()
-    if len(data) > MAX_FRAME_BYTES:
-        return JSONResponse({"error": "This frame is too large.", "next_ms": 2000}, status_code=413)
-    status, body = await run_in_threadpool(answer, STREAMS, token, data)
-    return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+def routes(base_url: str = "", streams: Streams = STREAMS) -> list[Route]:
+    """The live view's routes under Streamlit's ``server.baseUrlPath`` ``base_url``, serving
+    the registry ``streams`` (the server's, or a bench's own)."""
 
+    async def frame(request: Request) -> Response:
+        data = await request.body()
+        if len(data) > MAX_FRAME_BYTES:
+            return JSONResponse({"error": "This frame is too large.", "next_ms": 2000}, status_code=413)
+        status, body = await run_in_threadpool(answer, streams, request.query_params.get("t", ""), data)
+        return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
-async def _close(request: Request) -> Response:
-    STREAMS.close(request.query_params.get("t", ""))
-    return Response(status_code=204)
+    async def close(request: Request) -> Response:
+        streams.close(request.query_params.get("t", ""))
+        return Response(status_code=204)
 
-
-def routes(base_url: str = "") -> list[Route]:
-    """The live view's routes under Streamlit's ``server.baseUrlPath`` ``base_url``."""
     prefix = "/" + base_url.strip("/") if base_url.strip("/") else ""
     return [
-        Route(f"{prefix}/api/live/frame", _frame, methods=["POST"]),
-        Route(f"{prefix}/api/live/close", _close, methods=["POST"]),
+        Route(f"{prefix}/api/live/frame", frame, methods=["POST"]),
+        Route(f"{prefix}/api/live/close", close, methods=["POST"]),
     ]

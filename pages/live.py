@@ -3,7 +3,7 @@
 import streamlit as st
 
 from cnnviz.catalogue import find_layer
-from cnnviz.live import LiveSettings
+from cnnviz.live import LiveSettings, default_layer
 from cnnviz.ui import links, live_view, loaders, state
 from cnnviz.ui.layer_picker import layer_select
 
@@ -22,7 +22,7 @@ for key, default in ((state.LIVE_ON, True), (state.LIVE_CAM, True), (state.LIVE_
     st.session_state.setdefault(key, default)
 c1, c2 = st.columns([1.6, 1], vertical_alignment="bottom")
 with c1:
-    layer = layer_select("Channels of layer", layers, state.LIVE_LAYER, default=live_view.default_layer(layers))
+    layer = layer_select("Channels of layer", layers, state.LIVE_LAYER, default=default_layer(layers))
 with c2:
     n = st.slider("Channels shown", 1, 16, key=state.LIVE_N)
 c3, c4, c5, c6 = st.columns([0.8, 0.8, 1.5, 1.2], vertical_alignment="bottom")

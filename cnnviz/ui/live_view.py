@@ -13,8 +13,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from cnnviz import network
-from cnnviz.catalogue import LayerInfo
 from cnnviz.live import LiveSettings
 from cnnviz.live_streams import MAX_LIVE, STREAMS
 from cnnviz.loaded_model import LoadedModel
@@ -40,13 +38,6 @@ TROUBLE = {
     "refused": f"The live view is not running (at most {MAX_LIVE} at once in a class); take a still photo below.",
 }
 FROZEN_NAME = "live frame"
-
-
-def default_layer(layers: list[LayerInfo]) -> str:
-    """The layer whose channels show first: the Network page's middle column (mid-level parts
-    and textures, maps still large enough to see them)."""
-    cols = network.columns(layers)
-    return cols[len(cols) // 2].name if cols else layers[0].name
 
 
 def frame_side(lm: LoadedModel) -> int:
@@ -89,7 +80,7 @@ def freeze() -> None:
 
 def freeze_button() -> None:
     st.button(
-        "Freeze this frame",
+        "Freeze",
         key=state.LIVE_FREEZE,
         on_click=freeze,
         icon=":material/photo_camera:",

@@ -147,7 +147,7 @@ def test_the_answer_follows_the_video(live_tab, video):
 
 def test_freeze_makes_the_frame_the_image_on_predict(live_tab, video):
     page = live_tab
-    page.get_by_role("button", name="Freeze this frame").click()
+    page.get_by_role("button", name="Freeze").click()
     wait_idle(page)
     page.get_by_text("Frozen: this frame is now the sidebar's image").wait_for()
     page.get_by_text("Using: live frame.jpg").wait_for()
