@@ -167,7 +167,8 @@ def test_closing_the_tab_frees_the_stream(cam_browser, live_url, live_tab):
     try:
         _open_live(other, live_url)
         other.get_by_text("all in use").first.wait_for()
-        other.get_by_label("Take a still photo").first.wait_for()  # the page offers the still camera
+        other.get_by_text("Take a still photo").first.wait_for()  # the page offers the still camera
+        other.screenshot(path=str(SHOTS / "live_over_the_cap.png"))
         live_tab.context.close()  # the first student closes the tab
         start = time.monotonic()
         other.locator("ol.top li").first.wait_for(timeout=20_000)
