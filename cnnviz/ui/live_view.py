@@ -85,6 +85,7 @@ def freeze_button() -> None:
         on_click=freeze,
         icon=":material/photo_camera:",
         disabled=locked(),
+        width="stretch",
         help="The frame whose answers show becomes the sidebar's image, for every other page.",
     )
 
