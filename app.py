@@ -74,7 +74,7 @@ PAGES = {
 with page_activity.page_run():
     nav = st.navigation(PAGES, position="top")
     with student_turn(student()):
-        lesson_follow.follow_moves()  # a follower's class moved: its new step, before anything else draws
+        lesson_follow.follow_moves(nav.url_path)  # a follower's class moved: its new step, before anything draws
         links.begin(nav.url_path)  # a link's model/image/... into the session before the sidebar draws
         render_sidebar()
         share = st.sidebar.container()

@@ -65,6 +65,10 @@ class Grid:
         """(H, W, 3) uint8 colours of the grid."""
         return self.palette[self.index]
 
+    def png(self) -> bytes:
+        """The grid's colours as PNG bytes (a download: encoded when asked, not on each run)."""
+        return render.to_png(self.rgb)
+
     def picture(self, channel: int | None = None) -> Image.Image:
         """The grid as an indexed ("P") image, ``channel``'s tile outlined (a small, fast PNG)."""
         index = self.index if channel is None else self._box(self.index, channel, render.MARK)

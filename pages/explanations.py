@@ -34,9 +34,9 @@ can fall fast on deletion for that reason alone: read both curves together.
 links.page(target=links.int_param(state.EXPLAIN_TARGET, clear=(state.EXPLAIN_TARGET_FOR,)))
 st.title("Compare explanation methods")
 lm = loaders.current_model()
-img = loaders.current_image()
+loaders.current_image()  # no photo: the page says so and stops here
 digest = loaders.current_image_bytes()[2]
-picture = lm.preprocess_spec.crop(img)
+picture = loaders.model_view()
 c1, c2 = st.columns([3, 1])
 with c1:
     target = xv.target_select("Class to explain", state.XM_TARGET, lm, digest)

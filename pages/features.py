@@ -1,11 +1,8 @@
 """Feature maps: every channel of one layer for the current image, and one channel up close."""
 
-from functools import partial
-
 import streamlit as st
 
 from cnnviz import featuremaps as fm
-from cnnviz import render
 from cnnviz.a11y import alt_text
 from cnnviz.receptive_field import unit_box
 from cnnviz.ui import channel_views, links, loaders, state
@@ -23,7 +20,7 @@ links.page(
 )
 st.title("Feature maps")
 lm = loaders.current_model()
-img = loaders.current_image()
+loaders.current_image()  # no photo: the page says so and stops here
 name, weights = loaders.model_key()
 layers = loaders.cached_catalogue(name, weights)
 default = next((la.name for la in layers if la.kind == "act"), None)
@@ -88,8 +85,8 @@ else:
     st.caption("Dark purple: zero (no response), yellow: the strongest response.")
 if norm == "channel":
     st.caption("Per channel: every tile uses its own range, so weak channels look as bright as strong ones.")
-st.download_button(  # encoded when clicked, not on every run (a partial holds the grid, not this page)
-    "Download grid (PNG)", partial(render.to_png, grid.rgb), file_name=f"{name}_{layer.name}.png", mime="image/png"
+st.download_button(  # encoded when clicked, not on every run
+    "Download grid (PNG)", grid.png, file_name=f"{name}_{layer.name}.png", mime="image/png"
 )
 
 st.header("One channel up close")
@@ -136,7 +133,7 @@ with mid:
     spec = lm.preprocess_spec
     box = unit_box(layer, row, col, spec.size)
     st.image(
-        fm.draw_box(spec.crop(img), box, width=400),
+        fm.draw_box(loaders.model_view(), box, width=400),
         width="stretch",
         alt=alt_text.receptive_field((row, col), box, spec.size),
     )

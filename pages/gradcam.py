@@ -21,10 +21,10 @@ links.page(
 HIDDEN = "The map stays hidden until your teacher reveals the model's answer: answer the question above first."
 st.title("Grad-CAM: where did it look?")
 lm = loaders.current_model()
-img = loaders.current_image()
+loaders.current_image()  # no photo: the page says so and stops here
 name, weights = loaders.model_key()
 digest = loaders.current_image_bytes()[2]
-picture = lm.preprocess_spec.crop(img)
+picture = loaders.model_view()
 
 layers = loaders.cached_catalogue(name, weights)
 layer = layer_select("Layer", layers, state.GC_LAYER, default=lm.info.default_layer)

@@ -1,7 +1,7 @@
 """The class store's SQLite file: where it is, its tables, and one transaction per call.
 
-Every call opens its own connection: safe from any thread and from a process forked after
-the store was made (a connection must never cross a fork). The file is in WAL mode, so
+Each call takes a connection of its own process (from a small pool: a connection is never
+shared by two threads at once, and never crosses a fork). The file is in WAL mode, so
 readers (every follower's poll) never wait for the writer, and a writer waits ``busy_s``
 for another process's transaction before giving up with a sentence.
 """
@@ -12,6 +12,7 @@ import contextlib
 import os
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,27 +81,62 @@ class Holder:
                 self._held[pid] = con
 
 
+_POOL_MAX = 8  # idle connections kept per (file, process): a page run's reads reuse one
+_pool: dict[tuple[str, float, int], list[sqlite3.Connection]] = {}
+_pool_lock = threading.Lock()
+
+
+def _open(path: Path, busy_s: float) -> sqlite3.Connection:
+    """A pooled idle connection of this process to ``path``, else a new one. Opening one costs
+    more than the follower's poll it serves (the file, its WAL index, the pragma)."""
+    key = (str(path), busy_s, os.getpid())
+    with _pool_lock:
+        idle = _pool.get(key)
+        if idle:
+            return idle.pop()
+    try:
+        con = sqlite3.connect(path, timeout=busy_s, isolation_level=None, check_same_thread=False)
+        con.execute("PRAGMA synchronous=NORMAL")  # WAL: durable across a crash of the app, not of the OS
+    except sqlite3.Error:
+        raise LessonError("The class store cannot be opened on this server; ask its administrator.") from None
+    return con
+
+
+def _give_back(path: Path, busy_s: float, con: sqlite3.Connection) -> None:
+    with _pool_lock:
+        idle = _pool.setdefault((str(path), busy_s, os.getpid()), [])
+        if len(idle) < _POOL_MAX:
+            idle.append(con)
+            return
+    con.close()
+
+
 @contextlib.contextmanager
 def connect(path: Path, write: bool = False, busy_s: float = BUSY_S) -> Iterator[sqlite3.Connection]:
-    """A connection for one call; ``write``: inside ``BEGIN IMMEDIATE`` … ``COMMIT``.
+    """A connection for one call, used by one thread at a time (taken from this process's pool
+    and given back after); ``write``: inside ``BEGIN IMMEDIATE`` … ``COMMIT``.
 
     An exception inside rolls back. SQLite's own errors (a lock held past ``busy_s``, an
     unreadable file) become a LessonError of one sentence.
     """
+    con = _open(path, busy_s)
+    healthy = False
     try:
-        con = sqlite3.connect(path, timeout=busy_s, isolation_level=None)
-    except sqlite3.Error:
-        raise LessonError("The class store cannot be opened on this server; ask its administrator.") from None
-    try:
-        con.execute("PRAGMA synchronous=NORMAL")  # WAL: durable across a crash of the app, not of the OS
         if write:
             con.execute("BEGIN IMMEDIATE")  # take the write lock first: no deadlock upgrading a read
         yield con
         if write:
             con.execute("COMMIT")
+        healthy = True
     except sqlite3.Error:
         raise LessonError("The class store is busy; try again in a moment.") from None
     finally:
-        if con.in_transaction:
-            con.execute("ROLLBACK")
-        con.close()
+        try:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+        except sqlite3.Error:
+            healthy = False
+        if healthy:
+            _give_back(path, busy_s, con)
+        else:
+            con.close()

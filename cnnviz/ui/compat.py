@@ -5,13 +5,15 @@ session whose script calls it). A class's watcher (``cnnviz.ui.lesson_push``) mu
 exactly the follower sessions whose class moved, so it goes through the runtime's session
 manager and the session's own event loop, as Streamlit's file watcher does for "run on
 save". Checked on Streamlit 1.67.0 (``AppSession._client_state``, ``_scriptrunner``,
-``_create_scriptrunner``, ``_event_loop``, ``_state``; ``Runtime._session_mgr``). When any
-of them is missing, :func:`can_rerun` says so and followers poll instead.
+``_create_scriptrunner``, ``_event_loop``, ``_state``, ``_pages_manager``;
+``Runtime._session_mgr``). When any of them is missing, :func:`can_rerun` says so and
+followers poll instead (without ``_pages_manager``, a pushed follower switches pages itself).
 """
 
 from __future__ import annotations
 
 import contextlib
+from urllib.parse import urlencode
 
 from streamlit.runtime import Runtime
 from streamlit.runtime.app_session import AppSession, AppSessionState
@@ -35,20 +37,39 @@ def can_rerun() -> bool:
     )
 
 
-def _rerun_on_loop(session: AppSession) -> None:
-    """On the session's event loop: a whole run of its page, with its widgets as they are
-    (``widget_states`` None, as ``st.rerun``: no widget is reset, no callback fires)."""
+def _page_hash(session: AppSession, page_file: str) -> str | None:
+    """The script hash under which ``session``'s navigation registered ``page_file``
+    (relative to the app's folder), or None."""
+    pm = getattr(session, "_pages_manager", None)
+    if pm is None:
+        return None
+    want = str((pm.main_script_parent / page_file).resolve())
+    return next((h for h, info in pm.get_pages().items() if info.get("script_path") == want), None)
+
+
+def _rerun_on_loop(session: AppSession, page_file: str | None, query: dict[str, str] | None) -> None:
+    """On the session's event loop: a whole run of its page (or of ``page_file`` with
+    ``query``: what ``st.switch_page`` asks, without a run of the old page first), with its
+    widgets as they are (``widget_states`` None, as ``st.rerun``: none reset, no callback)."""
     if session._state == AppSessionState.SHUTDOWN_REQUESTED:
         return
     last = session._client_state
     data = RerunData(query_string=last.query_string, page_script_hash=last.page_script_hash)
+    page_hash = _page_hash(session, page_file) if page_file is not None else None
+    if page_hash is not None:
+        data = RerunData(query_string=urlencode(query or {}), page_script_hash=page_hash)
     runner = session._scriptrunner
     if runner is None or not runner.request_rerun(data):  # none running, or one shutting down
         session._create_scriptrunner(data)
 
 
-def rerun_session(sid: str) -> bool:
+def rerun_session(sid: str, page_file: str | None = None, query: dict[str, str] | None = None) -> bool:
     """Ask session ``sid`` of this process to run its page again, from any thread.
+
+    Args:
+        sid: the session's id (:func:`session_id` in its runs).
+        page_file: run this page (``"pages/features.py"``) instead, with ``query`` as its
+            query parameters; a page its navigation lacks: its own page again.
 
     Returns:
         False when it is gone (closed tab) or this Streamlit lacks the private parts.
@@ -60,6 +81,6 @@ def rerun_session(sid: str) -> bool:
         if info is None:
             return False
         session = info.session
-        session._call_soon_on_event_loop(lambda: _rerun_on_loop(session))
+        session._call_soon_on_event_loop(lambda: _rerun_on_loop(session, page_file, query))
         return True
     return False

@@ -146,6 +146,27 @@ def keep(data: bytes) -> Photo:
     return STORE.put(holder(), data)
 
 
+_PLAIN: dict[int, tuple[bytes, str]] = {}  # id -> (the bytes, their digest)
+_PLAIN_MAX = 32
+_PLAIN_LOCK = threading.Lock()
+
+
+def _plain_digest(value: bytes) -> str:
+    """The digest of plain bytes in session state, hashed once per object: a gallery sample
+    is one object that every session holds, and each run of every page asks for its digest.
+    The memo keeps the bytes it names alive, so an id is never another object's."""
+    with _PLAIN_LOCK:
+        hit = _PLAIN.get(id(value))
+    if hit is not None and hit[0] is value:
+        return hit[1]
+    digest = image_digest(value)
+    with _PLAIN_LOCK:
+        if len(_PLAIN) >= _PLAIN_MAX:
+            _PLAIN.pop(next(iter(_PLAIN)))
+        _PLAIN[id(value)] = (value, digest)
+    return digest
+
+
 def current() -> tuple[bytes, str] | None:
     """(bytes, SHA-1 digest) of the session's image, or None when it has none or its photo
     was dropped. Plain bytes (gallery, drawing) are read as they are; a dropped photo that
@@ -154,7 +175,7 @@ def current() -> tuple[bytes, str] | None:
     if value is None:  # an empty upload is b"" and gets its own message when decoded
         return None
     if not isinstance(value, Photo):
-        return value, image_digest(value)
+        return value, _plain_digest(value)
     data = STORE.get(value)
     if data is None:
         ref = st.session_state.get(state.IMAGE_REF) or ""

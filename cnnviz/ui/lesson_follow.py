@@ -3,7 +3,7 @@
 - Joining: ``?class=CODE`` on any page (the teacher's link or QR code), or the "Join a class"
   box (:func:`join_box`, on the Lesson page). An unknown or expired code gets one sentence.
 - Following: this process's class watcher (``lesson_push``) reruns the session as soon as its
-  class moves; a fragment also polls the class (``ClassStore.state``, one SQLite read) every
+  class moves, straight on the new step's page and view; a fragment also polls the class (``ClassStore.state``, one SQLite read) every
   :data:`FALLBACK_S` seconds (every :data:`POLL_S` when this Streamlit cannot be pushed to) and
   heartbeats (``ClassStore.follow``) every :data:`BEAT_S`. When the class's revision moves to
   another step, the run opens that step's view with
@@ -80,10 +80,20 @@ def view_params(step: Step, code: str, keep_photo: bool) -> dict[str, str]:
     return params
 
 
+def _push(sid: str, cs: ClassState | None) -> bool:
+    """The watcher's rerun of follower ``sid``: straight on ``cs``'s step and view (with the
+    step's image: :func:`follow_moves` switches again for a student keeping their own photo),
+    or (None) its own page."""
+    if cs is None:
+        return compat.rerun_session(sid)
+    step = cs.lesson.steps[cs.step]
+    return compat.rerun_session(sid, page_file(step.view.page), view_params(step, cs.code, keep_photo=False))
+
+
 @st.cache_resource
 def watcher() -> Watcher:
     """This process's class watcher (its thread starts with the first follower)."""
-    return Watcher(class_store(), compat.rerun_session)
+    return Watcher(class_store(), _push)
 
 
 def poll_every() -> float:
@@ -112,8 +122,10 @@ def join(code: str, own: bool = False) -> str | None:
     return None
 
 
-def _open_step(cs: ClassState) -> None:
-    """Open the class's current step (a page switch: nothing after this call runs)."""
+def _open_step(cs: ClassState, url_path: str | None = None) -> None:
+    """Open the class's current step: a page switch (nothing after this call runs), unless
+    this run is already on the step's page with its view's parameters (``url_path``: this
+    run's page), as the watcher's push starts it."""
     ss = st.session_state
     step = cs.lesson.steps[cs.step]
     params = view_params(step, cs.code, own_photo())
@@ -121,7 +133,9 @@ def _open_step(cs: ClassState) -> None:
     if "image" in params:
         ss[state.FOLLOW_IMAGE] = params["image"]
     selection.forget_query(step.view.page)  # the step's layer/channel apply even if seen before
-    st.switch_page(page_file(step.view.page), query_params=params)
+    if step.view.page != url_path or st.query_params.to_dict() != params:
+        st.switch_page(page_file(step.view.page), query_params=params)
+    st.query_params.from_dict(params)  # the browser's address bar learns the pushed query too
 
 
 def _heartbeat(code: str) -> None:
@@ -186,10 +200,11 @@ def join_from_link(notice) -> None:
         notice.warning(why, icon=":material/groups:")
 
 
-def follow_moves() -> None:
+def follow_moves(url_path: str) -> None:
     """A follower whose class moved to another step opens it at once (app.py, before the
-    sidebar): a pushed rerun then costs the page switch, not the old page's sidebar as well.
-    A reveal or a class gone is left to :func:`student_bar`."""
+    sidebar; ``url_path``: this run's page). A push runs the step's page already, so it only
+    takes the step on; another run switches pages before drawing anything. A reveal or a
+    class gone is left to :func:`student_bar`."""
     code = following()
     if code is None:
         return
@@ -199,7 +214,7 @@ def follow_moves() -> None:
         return
     ss = st.session_state
     if cs.revision != ss.get(state.FOLLOW_SEEN) and cs.step != ss.get(state.FOLLOW_STEP):
-        _open_step(cs)
+        _open_step(cs, url_path)
 
 
 def page_shown() -> None:
@@ -241,7 +256,7 @@ def student_bar(notice) -> None:
     ss[state.FOLLOW_SEEN], ss[state.FOLLOW_STEP] = cs.revision, cs.step
     sid = compat.session_id()
     if sid is not None and compat.can_rerun():
-        watcher().watch(cs.code, sid, cs.revision)  # the next move reruns this session
+        watcher().watch(cs.code, sid, cs.revision, cs.step)  # the next move reruns this session
     step = cs.lesson.steps[cs.step]
     ss[state.FOLLOW_HIDE] = step.question is not None and not cs.revealed
     with st.container(border=True, key="lesson_follow_bar"):

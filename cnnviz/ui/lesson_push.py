@@ -4,8 +4,10 @@ Polling made every follower's browser ask the server each second whether its cla
 moved, and a move waited up to a poll to be seen. Instead, one :class:`Watcher` per app
 process reads the revisions of the classes that have followers here (``ClassStore.revisions``:
 one small SQLite read every :data:`WATCH_S`) and reruns exactly the follower sessions whose
-class moved (``compat.rerun_session``). Each process watches its own sessions, so it works
-behind the multi-process nginx setup.
+class moved (``compat.rerun_session``). A follower whose class moved to another step is
+rerun straight on that step's page and view (its ``ClassState`` goes to ``rerun``): a run of
+the old page that only switched pages cost as much again. Each process watches its own
+sessions, so it works behind the multi-process nginx setup.
 
 At most :data:`WINDOW` pushed runs are in flight at once; the next is asked as soon as one
 ends (:meth:`Watcher.finished`, at the end of the follower's page run). Thirty page runs
@@ -27,7 +29,7 @@ import time
 from collections.abc import Callable
 
 from cnnviz.lessons.format import LessonError
-from cnnviz.lessons.store import ClassStore
+from cnnviz.lessons.store import ClassState, ClassStore
 
 _LOG = logging.getLogger(__name__)
 WATCH_S = 0.2  # a move reaches the followers within this plus their page runs
@@ -40,35 +42,41 @@ class Watcher:
 
     Args:
         store: the class store.
-        rerun: asks a session (by id) to run its page again; False when it is gone.
+        rerun: ``rerun(sid, cs)`` asks a session to run again: on the class's step in ``cs``
+            (a :class:`ClassState`) when the class moved past the step it shows, else (None:
+            a reveal, or the class ended) its own page; False when it is gone.
         every: seconds between two reads of the revisions; window: pushed runs in flight at
-            once; hold: seconds a pushed run that did not report its end holds its place.
+            once; hold: seconds a pushed run that did not report its end holds its place;
+            thread: False: no thread of its own (a test calls :meth:`push`).
     """
 
     def __init__(
         self,
         store: ClassStore,
-        rerun: Callable[[str], bool],
+        rerun: Callable[[str, ClassState | None], bool],
         every: float = WATCH_S,
         window: int = WINDOW,
         hold: float = HOLD_S,
+        thread: bool = True,
     ):
         self.store, self.rerun, self.every, self.window, self.hold = store, rerun, every, window, hold
-        self._shown: dict[str, dict[str, int]] = {}  # code -> {session id: revision it showed}
+        self._shown: dict[str, dict[str, tuple[int, int | None]]] = {}  # code -> {sid: (revision, step) it showed}
         self._asked: dict[str, int] = {}  # session id -> revision it was asked to show
         self._in_flight: dict[str, float] = {}  # session id -> when its pushed run was asked
         self._lock = threading.Lock()
         self._ended = threading.Condition(self._lock)
         self._thread: threading.Thread | None = None
+        self._threaded = thread
 
-    def watch(self, code: str, sid: str, revision: int) -> None:
-        """Session ``sid`` shows class ``code`` at ``revision`` (call it on each of its runs)."""
+    def watch(self, code: str, sid: str, revision: int, step: int | None = None) -> None:
+        """Session ``sid`` shows class ``code`` at ``revision`` and ``step`` (call it on each
+        of its runs)."""
         with self._lock:
             for other, sessions in list(self._shown.items()):  # one class per session
                 if other != code and sessions.pop(sid, None) is not None and not sessions:
                     del self._shown[other]
-            self._shown.setdefault(code, {})[sid] = revision
-            if self._thread is None:
+            self._shown.setdefault(code, {})[sid] = (revision, step)
+            if self._thread is None and self._threaded:
                 self._thread = threading.Thread(target=self._run, name="cnnviz-class-watch", daemon=True)
                 self._thread.start()
 
@@ -94,9 +102,10 @@ class Watcher:
         with self._lock:
             return {c: len(s) for c, s in self._shown.items()}
 
-    def due(self) -> list[str]:
+    def due(self) -> list[tuple[str, ClassState | None]]:
         """One read of the store: the sessions whose class moved past what they show (or
-        ended), each once per revision."""
+        ended), each once per revision, with the class's state when they must open another
+        step (one more read per class that moved)."""
         with self._lock:
             codes = list(self._shown)
         if not codes:
@@ -105,25 +114,36 @@ class Watcher:
             now = self.store.revisions(codes)
         except LessonError:  # the store is busy: the next pass reads again
             return []
-        out = []
+        out: list[tuple[str, int, int | None]] = []
         with self._lock:
             for code, sessions in self._shown.items():
                 rev = now.get(code, -1)  # -1: the class ended; its followers' runs say so
-                for sid, shown in sessions.items():
+                for sid, (shown, step) in sessions.items():
                     if shown != rev and self._asked.get(sid) != rev:
                         self._asked[sid] = rev
-                        out.append(sid)
-        return out
+                        out.append((sid, code, step))
+        states = {code: self._state(code) for code in {code for _, code, _ in out}}
+        moved = []
+        for sid, code, step in out:
+            cs = states[code]
+            moved.append((sid, cs if cs is not None and cs.step != step else None))
+        return moved
+
+    def _state(self, code: str) -> ClassState | None:
+        try:
+            return self.store.state(code)
+        except LessonError:  # ended, or the store is busy: a plain rerun, whose bar says which
+            return None
 
     def push(self) -> int:
         """One pass: rerun the sessions :meth:`due` lists, each when a place in the window is
         free. Returns how many were asked."""
-        sids = self.due()
-        for sid in sids:
+        due = self.due()
+        for sid, cs in due:
             self._take_place(sid)
-            if not self.rerun(sid):
+            if not self.rerun(sid, cs):
                 self.forget(sid)  # a closed tab
-        return len(sids)
+        return len(due)
 
     def _take_place(self, sid: str) -> None:
         """Wait until fewer than :attr:`window` pushed runs are in flight, then count ``sid``'s."""

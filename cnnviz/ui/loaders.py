@@ -290,9 +290,15 @@ def prediction_for(name: str, weights: str, top: int = 5) -> dict:
     return _prediction.for_model(name, weights, top)
 
 
+@shared_result
+def _model_view(lm: LoadedModel, img: Image.Image) -> Image.Image:
+    return lm.preprocess_spec.crop(img)
+
+
 def model_view() -> Image.Image:
-    """The cropped picture the current model is fed (before normalisation)."""
-    return loaded_model().preprocess_spec.crop(current_image())
+    """The cropped picture the sidebar's model is fed (before normalisation), resized once per
+    (model, image) and shared: callers draw on copies, never on it."""
+    return _model_view()
 
 
 # ---------------------------------------------------------------- inside the network

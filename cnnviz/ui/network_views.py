@@ -132,7 +132,7 @@ def detail(layer: LayerInfo, channel: int, m: np.ndarray, column: network.Column
         spec = lm.preprocess_spec
         box = unit_box(layer, row, col, spec.size)
         st.image(
-            fm.draw_box(spec.crop(loaders.current_image()), box, width=300),
+            fm.draw_box(loaders.model_view(), box, width=300),
             width="stretch",
             alt=alt_text.receptive_field((row, col), box, spec.size),
         )

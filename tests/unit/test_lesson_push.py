@@ -22,12 +22,12 @@ LESSON = Lesson(
 def _watcher(tmp_path, gone=()):
     asked: list[str] = []
 
-    def rerun(sid: str) -> bool:
+    def rerun(sid: str, cs) -> bool:
         asked.append(sid)
         return sid not in gone
 
     store = ClassStore(tmp_path / "c.sqlite3")
-    return store, Watcher(store, rerun, window=100), asked
+    return store, Watcher(store, rerun, window=100, thread=False), asked
 
 
 def test_revisions_of_live_classes_only(tmp_path):
@@ -56,6 +56,32 @@ def test_only_the_moved_class_s_followers_rerun_once_per_move(tmp_path):
     store.move(a, TEACHER, 0)
     assert w.push() == 2 and sorted(asked[2:]) == ["s1", "s2"]
     assert w.followers() == {a: 2, b: 1}
+
+
+def test_a_move_to_another_step_sends_the_step_a_reveal_or_an_end_does_not(tmp_path):
+    """A follower rerun for a new step gets the class's state (the watcher reruns it straight
+    on that step's page); one whose step is unchanged (a reveal) or whose class ended gets
+    None (a rerun of its own page)."""
+    store = ClassStore(tmp_path / "c.sqlite3")
+    got: list[tuple[str, object]] = []
+    w = Watcher(store, lambda sid, cs: got.append((sid, cs)) or True, window=100, thread=False)
+    a = store.open_class(LESSON, TEACHER)
+    w.watch(a, "behind", 0, 0)
+    w.watch(a, "ahead", 0, 1)  # showed step two already (a reload after the teacher's Next)
+    store.move(a, TEACHER, 1)
+    assert w.push() == 2
+    moved = dict(got)
+    assert moved["behind"].step == 1 and moved["behind"].code == a and moved["behind"].revision == 1
+    assert moved["ahead"] is None
+    got.clear()
+    w.watch(a, "behind", 1, 1)
+    w.forget("ahead")
+    store.reveal(a, TEACHER)
+    assert w.push() == 1 and got == [("behind", None)]
+    got.clear()
+    w.watch(a, "behind", 2, 1)
+    store.end(a, TEACHER)
+    assert w.push() == 1 and got == [("behind", None)]
 
 
 def test_an_ended_class_reruns_its_followers_and_closed_tabs_are_forgotten(tmp_path):
@@ -94,7 +120,7 @@ def test_at_most_window_pushed_runs_in_flight_the_next_when_one_ends(tmp_path):
     store = ClassStore(tmp_path / "c.sqlite3")
     code = store.open_class(LESSON, TEACHER)
     asked: list[tuple[str, float]] = []
-    w = Watcher(store, lambda sid: asked.append((sid, time.monotonic())) or True, window=2, hold=5.0)
+    w = Watcher(store, lambda sid, cs: asked.append((sid, time.monotonic())) or True, window=2, hold=5.0, thread=False)
     sids = [f"s{i:02d}" for i in range(30)]
     for sid in sids:
         w.watch(code, sid, 0)
@@ -123,7 +149,7 @@ def test_at_most_window_pushed_runs_in_flight_the_next_when_one_ends(tmp_path):
     # never more than two asked and not ended: the third was asked only after the first ended
     assert asked[2][1] - asked[0][1] >= 0.009
 
-    w2 = Watcher(store, lambda sid: True, window=1, hold=0.2)
+    w2 = Watcher(store, lambda sid, cs: True, window=1, hold=0.2, thread=False)
     w2.watch(code, "a", 1)
     w2.watch(code, "b", 1)
     store.move(code, TEACHER, 0)
