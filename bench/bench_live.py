@@ -55,9 +55,13 @@ async def _post(app, path: str, token: str, body: bytes) -> tuple[int, bytes]:
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
-        "query_string": f"t={token}".encode(),
+        "query_string": b"",
         "root_path": "",
-        "headers": [(b"content-type", b"image/jpeg"), (b"content-length", str(len(body)).encode())],
+        "headers": [
+            (b"content-type", b"image/jpeg"),
+            (b"content-length", str(len(body)).encode()),
+            (b"x-live-token", token.encode()),
+        ],
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8501),
     }

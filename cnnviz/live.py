@@ -38,6 +38,7 @@ __all__ = [
     "LiveFrame",
     "LiveSettings",
     "analyse",
+    "cam_layer",
     "camera_view",
     "default_layer",
     "channel_tiles",
@@ -100,6 +101,15 @@ def default_layer(layers: list[LayerInfo]) -> str:
     and textures, maps still large enough to see them)."""
     cols = network.columns(layers)
     return cols[len(cols) // 2].name if cols else layers[0].name
+
+
+def cam_layer(lm: LoadedModel, layers: list[LayerInfo]) -> str:
+    """Grad-CAM's layer (a ``named_modules`` path): the model's default, else (a student's
+    model that names none) the last of the Network page's columns."""
+    if lm.info.default_layer:
+        return lm.info.default_layer
+    cols = network.columns(layers)
+    return cols[-1].path if cols else ""
 
 
 def camera_view(lm: LoadedModel, frame: Image.Image) -> Image.Image:

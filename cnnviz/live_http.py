@@ -1,11 +1,11 @@
 """The live view's two HTTP routes, beside Streamlit's (asgi.py mounts them):
 
-* ``POST <base>/api/live/frame?t=<token>``: a JPEG frame in the body; the answer is JSON:
+* ``POST <base>/api/live/frame`` with the stream's token in ``X-Live-Token``: a JPEG frame in the body; the answer is JSON:
   the top-5, the layer's strongest channels and the Grad-CAM overlay (as data URLs with
   their text alternatives), the seconds it took, and ``next_ms``: when the next frame may
   come (:mod:`cnnviz.live_streams`). A refused frame gets ``{"error": <one sentence>}``
   with a 4xx/5xx status.
-* ``POST <base>/api/live/close?t=<token>``: the tab goes (``navigator.sendBeacon`` on
+* ``POST <base>/api/live/close`` with the token as its body: the tab goes (``navigator.sendBeacon`` on
   ``pagehide``) or the camera stopped: the stream's place is free at once.
 
 Why not a Streamlit widget value: a frame sent as a component's value reruns the script
@@ -91,11 +91,12 @@ def routes(base_url: str = "", streams: Streams = STREAMS) -> list[Route]:
         data = await request.body()
         if len(data) > MAX_FRAME_BYTES:
             return JSONResponse({"error": "This frame is too large.", "next_ms": 2000}, status_code=413)
-        status, body = await run_in_threadpool(answer, streams, request.query_params.get("t", ""), data)
+        token = request.headers.get("x-live-token", "")
+        status, body = await run_in_threadpool(answer, streams, token, data)
         return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
     async def close(request: Request) -> Response:
-        streams.close(request.query_params.get("t", ""))
+        streams.close((await request.body())[:64].decode("ascii", "replace"))
         return Response(status_code=204)
 
     prefix = "/" + base_url.strip("/") if base_url.strip("/") else ""

@@ -128,13 +128,20 @@ class Streams:
         """Streams live now."""
         now = self._clock()
         with self._lock:
-            return sum(s.live(now) for s in self._by_token.values())
+            live = 0
+            for s in self._by_token.values():
+                if s.live(now):
+                    live += 1
+                else:
+                    s.latest = None  # an idle stream's frame is not kept for a later Freeze
+            return live
 
     def latest(self, session: str) -> bytes | None:
         """The session's latest frame (for Freeze), or None."""
+        now = self._clock()
         with self._lock:
             s = self._by_token.get(self._by_session.get(session, ""))
-            return s.latest if s is not None else None
+            return s.latest if s is not None and s.live(now) else None
 
     def admit(self, token: str, size: int) -> Stream:
         """A frame of ``size`` bytes arrives for ``token``: its stream, now live; raises

@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from cnnviz.catalogue import find_layer
-from cnnviz.live import LiveSettings, default_layer
+from cnnviz.live import LiveSettings, cam_layer, default_layer
 from cnnviz.ui import links, live_view, loaders, state
 from cnnviz.ui.layer_picker import layer_select
 
@@ -20,11 +19,6 @@ layers = loaders.cached_catalogue(name, weights)
 
 for key, default in ((state.LIVE_ON, True), (state.LIVE_CAM, True), (state.LIVE_N, 8)):
     st.session_state.setdefault(key, default)
-c1, c2 = st.columns([1.6, 1], vertical_alignment="bottom")
-with c1:
-    layer = layer_select("Channels of layer", layers, state.LIVE_LAYER, default=default_layer(layers))
-with c2:
-    n = st.slider("Channels shown", 1, 16, key=state.LIVE_N)
 c3, c4, c5, c6 = st.columns([0.8, 0.8, 1.5, 1.2], vertical_alignment="bottom")
 on = c3.toggle("Camera on", key=state.LIVE_ON, help="Off: the camera light goes out and the stream ends.")
 cam = c4.toggle("Grad-CAM", key=state.LIVE_CAM, help="Where the network found evidence for the class.")
@@ -40,20 +34,25 @@ with c5:
         disabled=not cam,
         help="Pin a class to see where its evidence moves as you move the camera. Type to search.",
     )
+view = st.container()  # the camera and its answers, above the layer they show (drawn once it is chosen)
+c1, c2 = st.columns([1.6, 1], vertical_alignment="bottom")
+with c1:
+    layer = layer_select("Channels of layer", layers, state.LIVE_LAYER, default=default_layer(layers))
+with c2:
+    n = st.slider("Channels shown", 1, 16, key=state.LIVE_N)
 
-settings = LiveSettings(
-    find_layer(layers, layer.name), n=n, cam=cam, cam_layer=lm.info.default_layer, target=None if target < 0 else target
-)
-camera_state = live_view.camera(lm, settings, on)
-if not on:
-    live_view.leave()
-    st.info("The camera is off. Turn it on to watch the network answer, frame by frame.")
-elif camera_state in live_view.TROUBLE:
-    live_view.still_camera(camera_state)
-else:
-    with c6:
-        live_view.freeze_button()
-    live_view.freeze_note()
+settings = LiveSettings(layer, n=n, cam=cam, cam_layer=cam_layer(lm, layers), target=None if target < 0 else target)
+with view:
+    camera_state = live_view.camera(lm, settings, on)
+    if not on:
+        live_view.leave()
+        st.info("The camera is off. Turn it on to watch the network answer, frame by frame.")
+    elif camera_state in live_view.TROUBLE:
+        live_view.still_camera(camera_state)
+    else:
+        with c6:
+            live_view.freeze_button()
+        live_view.freeze_note()
 if lm.preprocess_spec.channels == 1:
     st.caption(
         "A digit model: hold a dark digit on white paper in the middle of the picture; it is read grey, inverted."

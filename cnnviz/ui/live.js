@@ -48,8 +48,9 @@ function build(root) {
     ui.state = state;
     if (ui.send) ui.send("camera", state);
   };
-  const url = (path) => new URL(`${ui.data.base}/api/live/${path}?t=${encodeURIComponent(ui.data.token)}`, window.location.origin).href;
-  const close = () => { if (ui.data && ui.data.token) navigator.sendBeacon(url("close")); };
+  // the token travels in a header (a beacon: its body), never in the URL that logs keep
+  const url = (path) => new URL(`${ui.data.base}/api/live/${path}`, window.location.origin).href;
+  const close = () => { if (ui.data && ui.data.token) navigator.sendBeacon(url("close"), ui.data.token); };
 
   const stop = () => {
     ui.running = false;
@@ -100,7 +101,7 @@ function build(root) {
       let wait = 1000;
       try {
         const blob = await grab();
-        const res = await fetch(url("frame"), { method: "POST", body: blob, headers: { "Content-Type": "image/jpeg" }, credentials: "same-origin" });
+        const res = await fetch(url("frame"), { method: "POST", body: blob, headers: { "Content-Type": "image/jpeg", "X-Live-Token": ui.data.token }, credentials: "same-origin" });
         const r = await res.json();
         wait = r.next_ms ?? 1000;
         if (!ui.running) break;

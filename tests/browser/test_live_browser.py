@@ -138,7 +138,10 @@ def test_the_answer_follows_the_video(live_tab, video):
     page.screenshot(path=str(SHOTS / "live_1280x720.png"))
     page.set_viewport_size({"width": 390, "height": 844})
     page.wait_for_timeout(1500)
-    page.screenshot(path=str(SHOTS / "live_390x844.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / "live_390x844.png"))
+    page.locator("ol.top").scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SHOTS / "live_390x844_answers.png"))
     page.set_viewport_size({"width": 1280, "height": 720})
     violations = [v for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
     assert not violations, [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations]

@@ -160,3 +160,14 @@ def test_refusals_are_one_sentence_json(effnet):
     assert status == 400 and body["error"].endswith(".") and "Traceback" not in body["error"]
     status, body = live_http.answer(streams, "nope", b"x")
     assert status == 410 and "ended" in body["error"]
+
+
+def test_grad_cam_layer_of_a_model_that_names_none():
+    from types import SimpleNamespace
+
+    lm = load_model("tinyvgg_mnist", device="cpu")
+    layers = catalogue(lm)
+    assert live.cam_layer(lm, layers) == lm.info.default_layer
+    nameless = SimpleNamespace(info=SimpleNamespace(default_layer=""))
+    last = network.columns(layers)[-1]
+    assert live.cam_layer(nameless, layers) == last.path and last.out_shape[-1] > 1  # a map, not a vector
