@@ -40,6 +40,8 @@ function build(root) {
   const tileFig = el("figure", "", pics);
   const tiles = el("img", "tiles", tileFig); tiles.alt = "";
   const tileCap = el("figcaption", "", tileFig);
+  right.hidden = true; // no answers yet
+  video.hidden = true; // no camera yet
   const canvas = document.createElement("canvas");
   const ui = { data: null, stream: null, running: false, state: "", send: null, times: [], lastTop: "" };
 
@@ -56,6 +58,7 @@ function build(root) {
     ui.running = false;
     if (ui.stream) { ui.stream.getTracks().forEach((t) => t.stop()); ui.stream = null; close(); }
     video.srcObject = null;
+    video.hidden = right.hidden = true;
   };
 
   const grab = () => new Promise((resolve) => {
@@ -67,6 +70,7 @@ function build(root) {
   });
 
   const show = (r, t0) => {
+    right.hidden = false;
     const names = r.top.map((c) => `${c.label} ${(100 * c.prob).toFixed(0)}%`).join(", ");
     if (names !== ui.lastTop) { // the list is a live region: rewrite it only when it changes
       ui.lastTop = names;
@@ -140,6 +144,7 @@ function build(root) {
     }
     if (!ui.data.on) { stop(); return; } // turned off while the browser asked
     video.srcObject = ui.stream;
+    video.hidden = false;
     ui.running = true;
     loop();
   };
