@@ -11,6 +11,7 @@ import hashlib
 import io
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -123,55 +124,72 @@ def fit_factor(side: int, target: int = 512, most: int = 16) -> int:
 # Recently encoded pictures by content. A class following a lesson draws the same views in
 # thirty sessions at once, and one student's slider moves redraw unchanged ones: hashing the
 # pixels takes a tenth of encoding them.
-_PNG_CACHE_BYTES = 32 << 20
-_pngs: OrderedDict[bytes, bytes] = OrderedDict()
-_pngs_size = 0
-_pngs_lock = threading.Lock()
+_ENCODED_CACHE_BYTES = 32 << 20
+_encoded: OrderedDict[bytes, bytes] = OrderedDict()
+_encoded_size = 0
+_encoded_lock = threading.Lock()
+
+
+def _content_key(picture: np.ndarray | Image.Image, how: str) -> bytes:
+    h = hashlib.blake2b(digest_size=16)
+    if isinstance(picture, Image.Image):
+        h.update(f"{how} {picture.mode} {picture.size}".encode())
+        h.update(picture.tobytes())
+    else:
+        h.update(f"{how} {picture.dtype} {picture.shape}".encode())
+        h.update(picture.data)
+    return h.digest()
+
+
+def _encoded_once(picture: np.ndarray | Image.Image, how: str, encode: Callable[[], bytes]) -> bytes:
+    """``encode()``'s bytes, remembered by the picture's content and ``how`` it is encoded."""
+    global _encoded_size
+    key = _content_key(picture, how)
+    with _encoded_lock:
+        if (found := _encoded.get(key)) is not None:
+            _encoded.move_to_end(key)
+            return found
+    data = encode()
+    with _encoded_lock:
+        if key not in _encoded:
+            _encoded[key] = data
+            _encoded_size += len(data)
+            while _encoded_size > _ENCODED_CACHE_BYTES:
+                _encoded_size -= len(_encoded.popitem(last=False)[1])
+    return data
+
+
+def _save(img: Image.Image, **options) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, **options)
+    return buf.getvalue()
 
 
 def to_png(rgb: np.ndarray | Image.Image, compress_level: int = 1) -> bytes:
     """PNG bytes (compress_level 1: about half the time of the default, a little larger)."""
-    global _pngs_size
-    h = hashlib.blake2b(digest_size=16)
-    if isinstance(rgb, Image.Image):
-        h.update(f"{rgb.mode} {rgb.size} {compress_level}".encode())
-        h.update(rgb.tobytes())
-    else:
+    if not isinstance(rgb, Image.Image):
         rgb = np.ascontiguousarray(rgb)
-        h.update(f"{rgb.dtype} {rgb.shape} {compress_level}".encode())
-        h.update(rgb.data)
-    key = h.digest()
-    with _pngs_lock:
-        if (png := _pngs.get(key)) is not None:
-            _pngs.move_to_end(key)
-            return png
     img = rgb if isinstance(rgb, Image.Image) else Image.fromarray(rgb)
-    buf = io.BytesIO()
-    img.save(buf, format="PNG", compress_level=compress_level)
-    png = buf.getvalue()
-    with _pngs_lock:
-        if key not in _pngs:
-            _pngs[key] = png
-            _pngs_size += len(png)
-            while _pngs_size > _PNG_CACHE_BYTES:
-                _pngs_size -= len(_pngs.popitem(last=False)[1])
-    return png
+    return _encoded_once(rgb, f"png {compress_level}", lambda: _save(img, format="PNG", compress_level=compress_level))
 
 
 def photo_bytes(img: Image.Image, quality: int = 88, largest: int = 1280) -> bytes:
     """A photo's bytes for showing it: JPEG, or PNG when it is small (a 28×28 digit keeps
     its crisp pixels), at most ``largest`` px a side (no page shows a photo wider; Streamlit
-    would decode, shrink and re-encode a wider one on every run). Streamlit encodes a PIL
-    image as a quality-100 JPEG: 3× the bytes (coffee, 600×400: 215 kB against 65 kB) for
-    no visible gain."""
+    would decode, shrink and re-encode a wider one on every run), encoded once per content.
+    Streamlit encodes a PIL image as a quality-100 JPEG: 3× the bytes (coffee, 600×400:
+    215 kB against 65 kB) for no visible gain."""
     if min(img.size) < 128:
         return to_png(img)
-    if max(img.size) > largest:
-        img = img.copy()
-        img.thumbnail((largest, largest), Image.Resampling.BILINEAR, reducing_gap=2.0)
-    buf = io.BytesIO()
-    img.convert("RGB").save(buf, format="JPEG", quality=quality)
-    return buf.getvalue()
+
+    def encode() -> bytes:
+        shown = img
+        if max(img.size) > largest:
+            shown = img.copy()
+            shown.thumbnail((largest, largest), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        return _save(shown.convert("RGB"), format="JPEG", quality=quality)
+
+    return _encoded_once(img, f"jpeg {quality} {largest}", encode)
 
 
 def resize_map(heat: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -296,8 +314,21 @@ def display(map_: np.ndarray, *, signed: bool = False, cmap: str = "jet", robust
 
 
 def overlay_png(image: Image.Image | np.ndarray, d: Display, *, alpha: float = 0.5) -> bytes:
-    """PNG bytes of ``d``'s map (resized bilinearly) blended over ``image`` (PIL or (H, W[, C]))."""
-    return to_png(overlay(image, d.heat, alpha=alpha, cmap=d.cmap, vmin=d.vmin, vmax=d.vmax))
+    """PNG bytes of ``d``'s map (resized bilinearly) blended over ``image`` (PIL or (H, W[, C])),
+    blended and encoded once per content (the page redraws it on every slider move elsewhere)."""
+    if not isinstance(image, Image.Image):
+        image = np.ascontiguousarray(image)
+    heat = np.ascontiguousarray(d.heat)
+    how = f"overlay {alpha!r} {d.cmap} {d.vmin!r} {d.vmax!r} {heat.dtype} {heat.shape} {_content_key(heat, '').hex()}"
+    return _encoded_once(
+        image,
+        how,
+        lambda: _save(
+            Image.fromarray(overlay(image, d.heat, alpha=alpha, cmap=d.cmap, vmin=d.vmin, vmax=d.vmax)),
+            format="PNG",
+            compress_level=1,
+        ),
+    )
 
 
 # ---------------------------------------------------------------- small helpers of the compute pages

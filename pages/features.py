@@ -3,6 +3,7 @@
 import streamlit as st
 
 from cnnviz import featuremaps as fm
+from cnnviz import render
 from cnnviz.a11y import alt_text
 from cnnviz.receptive_field import unit_box
 from cnnviz.ui import channel_views, links, loaders, state
@@ -133,7 +134,7 @@ with mid:
     spec = lm.preprocess_spec
     box = unit_box(layer, row, col, spec.size)
     st.image(
-        fm.draw_box(loaders.model_view(), box, width=400),
+        render.photo_bytes(fm.draw_box(loaders.model_view(), box, width=400)),
         width="stretch",
         alt=alt_text.receptive_field((row, col), box, spec.size),
     )

@@ -37,6 +37,7 @@ from PIL import Image
 
 from cnnviz import render
 from cnnviz.hotspots import Hotspots, units
+from cnnviz.ui import compat
 from cnnviz.ui.share import LOCKED_TEXT, locked
 
 _HERE = Path(__file__).parent
@@ -116,7 +117,10 @@ def clicked(
     else:
         image = np.ascontiguousarray(image)
         natural = image.shape[:2]
-    src = "data:image/png;base64," + base64.b64encode(render.to_png(image)).decode("ascii")
+    png = render.to_png(image)
+    src = compat.media_url(png, "image/png", f"cnnviz.clickable.{key}")
+    if src is None:
+        src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     data = {
         "src": src,
         "alt": alt or fallback_alt(hotspots),

@@ -1,4 +1,5 @@
-"""Streamlit's private parts that pushing a class's steps leans on, in one place.
+"""Streamlit's private parts the app leans on, in one place: pushing a class's steps, and the
+media endpoint's addresses for the app's own components.
 
 Streamlit has no public way for another thread to rerun a session (``st.rerun`` reruns the
 session whose script calls it). A class's watcher (``cnnviz.ui.lesson_push``) must rerun
@@ -15,6 +16,7 @@ from __future__ import annotations
 import contextlib
 from urllib.parse import urlencode
 
+from streamlit import config, runtime
 from streamlit.runtime import Runtime
 from streamlit.runtime.app_session import AppSession, AppSessionState
 from streamlit.runtime.scriptrunner import RerunData, get_script_run_ctx
@@ -84,3 +86,25 @@ def rerun_session(sid: str, page_file: str | None = None, query: dict[str, str] 
         session._call_soon_on_event_loop(lambda: _rerun_on_loop(session, page_file, query))
         return True
     return False
+
+
+def media_url(data: bytes, mimetype: str, coordinates: str) -> str | None:
+    """The address under which Streamlit's media endpoint serves ``data`` to this session (as
+    it serves ``st.image``'s pictures: named by content, kept while a run of the session shows
+    it), or None where there is no such endpoint (a test's run without a server).
+
+    A component given a picture's address instead of its bytes sends a few dozen bytes on each
+    run, and the browser fetches each picture once (its cache keeps it by address).
+
+    Args:
+        data: the file's bytes; mimetype: its type ("image/png").
+        coordinates: a name unique to its place on the page (the component's key).
+    """
+    if not runtime.exists():
+        return None
+    try:
+        url = runtime.get_instance().media_file_mgr.add(data, mimetype, coordinates)
+    except (AttributeError, RuntimeError):  # no session context (a thread of our own)
+        return None
+    base = str(config.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}{url}" if base else url

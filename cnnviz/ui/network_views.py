@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import featuremaps as fm
-from cnnviz import network
+from cnnviz import network, render
 from cnnviz.a11y import alt_text
 from cnnviz.catalogue import LayerInfo
 from cnnviz.errors import CnnvizError
@@ -132,7 +132,7 @@ def detail(layer: LayerInfo, channel: int, m: np.ndarray, column: network.Column
         spec = lm.preprocess_spec
         box = unit_box(layer, row, col, spec.size)
         st.image(
-            fm.draw_box(loaders.model_view(), box, width=300),
+            render.photo_bytes(fm.draw_box(loaders.model_view(), box, width=300)),
             width="stretch",
             alt=alt_text.receptive_field((row, col), box, spec.size),
         )

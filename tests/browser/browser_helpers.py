@@ -207,6 +207,15 @@ def clickable_src(page, index: int = 0) -> str:
     return img.get_attribute("src")
 
 
+def picture_served(page, index: int = 0) -> tuple[str, int]:
+    """(src, natural width) of the ``index``-th clickable picture once its image has loaded:
+    pictures come from the server's media endpoint, by address."""
+    img = picture(page, index).locator("img")
+    img.wait_for()
+    page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=img.element_handle(), timeout=20_000)
+    return img.get_attribute("src"), img.evaluate("i => i.naturalWidth")
+
+
 def click_picture(page, index: int, fx: float, fy: float) -> None:
     """Click the ``index``-th clickable picture at fractions (fx, fy) of its width and height, then
     wait for the rerun."""

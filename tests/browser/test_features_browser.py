@@ -5,7 +5,15 @@ selects that channel; clicking the close-up selects that unit; an ONNX file as t
 from __future__ import annotations
 
 import pytest
-from browser_helpers import click_picture, clickable_src, goto_page, no_exception, open_app, wait_idle
+from browser_helpers import (
+    click_picture,
+    clickable_src,
+    goto_page,
+    no_exception,
+    open_app,
+    picture_served,
+    wait_idle,
+)
 from helpers import export_onnx
 
 from cnnviz.zoo import load_model
@@ -87,7 +95,8 @@ def test_an_onnx_file_in_feature_maps_and_gradcam(app_url, page, tmp_path, arch,
     goto_page(page, "Feature maps")
     page.get_by_text(" channels of ", exact=False).first.wait_for()
     no_exception(page)
-    assert clickable_src(page, 0).startswith("data:image/")
+    src, width = picture_served(page, 0)
+    assert src.startswith("/media/") and src.endswith(".png") and width > 0
     goto_page(page, "Grad-CAM")
     page.get_by_text(converted.info.default_layer, exact=False).first.wait_for()  # the file's last maps
     page.get_by_text("Download PNG").first.wait_for()

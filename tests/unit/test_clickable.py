@@ -3,7 +3,6 @@ handled once, and what ``clicked()`` sends the browser (the component replaced b
 
 from __future__ import annotations
 
-import base64
 import io
 
 import numpy as np
@@ -42,9 +41,17 @@ SENT: list[dict] = []  # what the fake component was given, one entry per run
 CLICKS: list[dict | None] = []  # what it answers, one per run (then None)
 
 
+def _served(src: str) -> bytes:
+    """The picture at ``src``: the bytes the session's media endpoint serves (AppTest's own)."""
+    from streamlit import runtime
+
+    name = src.rsplit("/", 1)[1]
+    return runtime.get_instance().media_file_mgr._storage.get_file(name).content
+
+
 def _fake_mount(*, key, data, on_click_change, width, height):
     assert callable(on_click_change) and (width, height) == ("stretch", "content")
-    SENT.append({"key": key, **data})
+    SENT.append({"key": key, **data, "png": _served(data["src"])})
     return {"click": CLICKS.pop(0) if CLICKS else None}
 
 
@@ -76,7 +83,8 @@ def test_clicked_sends_the_picture_and_hotspots_and_returns_each_choice_once(mon
     assert not at.exception
     assert at.session_state["hits"] == [(12, 50), None, (49, 69), None]
     sent = SENT[0]
-    assert sent["key"] == "pic" and sent["natural"] == [60, 100] and sent["src"].startswith("data:image/png;base64,")
+    assert sent["key"] == "pic" and sent["natural"] == [60, 100] and sent["src"].endswith(".png")
+    assert np.asarray(Image.open(io.BytesIO(sent["png"]))).shape == (60, 100, 3)
     assert sent["spots"]["kind"] == "grid" and sent["spots"]["selected"] == 7 and sent["spots"]["n"] == 15
     assert sent["alt"] == "A picture of 15 parts to choose from, such as tile 0." and not sent["disabled"]
 
@@ -163,7 +171,6 @@ def test_pick_unit_marks_the_unit_and_writes_the_one_chosen(monkeypatch):
     first, last = SENT[0], SENT[-1]
     assert first["spots"]["selected"] == 1 * 6 + 2 and last["spots"]["selected"] == 3 * 6 + 5  # after the rerun
     assert first["spots"]["cell"] == [5, 5] and first["spots"]["template"] == "unit ({row}, {col})"
-    png = base64.b64decode(first["src"].split(",", 1)[1])
-    pic = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    pic = np.asarray(Image.open(io.BytesIO(first["png"])).convert("RGB"))
     marked = np.argwhere(np.all(pic == (255, 0, 255), axis=2))
     assert {(int(y) // 5, int(x) // 5) for y, x in marked} == {(1, 2)} and len(marked) == 25  # unit (1, 2) only
