@@ -173,8 +173,8 @@ class Streams:
         with self._lock:
             s.cost_s = seconds if s.frames == 0 else 0.7 * s.cost_s + 0.3 * seconds
             s.frames += 1
-            s.latest = None if s.replaced else data
-            s.last_frame = self._clock()
+            if s.last_frame is not None and not s.replaced:  # not closed meanwhile (the tab went)
+                s.latest, s.last_frame = data, self._clock()
 
     def next_ms(self, s: Stream, busy: bool) -> int:
         """When stream ``s`` may send its next frame (:func:`grant_ms`)."""

@@ -126,10 +126,12 @@ def test_cap_one_stream_per_student_and_idle_timeout():
     assert streams.live() == 1
     now[0] += IDLE_S + 0.1  # Ann's tab closed: no frame since
     assert streams.live() == 0
-    streams.admit(b, 100)
+    sb = streams.admit(b, 100)
     with pytest.raises(LiveRefused):  # now Ann waits
         streams.admit(a, 100)
-    streams.close(b)  # Bob's page said goodbye: the place is free at once
+    streams.close(b)  # Bob's page said goodbye: the place is free at once ...
+    streams.done(sb, b"frame", 0.05)  # ... also from a frame then in flight
+    assert streams.live() == 0 and streams.latest("s2") is None
     streams.admit(a, 100)
     a2 = streams.register("s3", "ann", lm, None)  # Ann's second tab takes her first one's place
     streams.admit(a2, 100)
