@@ -30,7 +30,7 @@ function build(root) {
   const speed = el("p", "speed", left);
   speed.setAttribute("aria-hidden", "true"); // changes many times a second: not read aloud
   const right = el("div", "right", box);
-  const topTitle = el("h3", "", right); topTitle.textContent = "Top 5";
+  const topTitle = el("h2", "", right); topTitle.textContent = "Top 5";
   const list = el("ol", "top", right);
   list.setAttribute("aria-live", "polite");
   const pics = el("div", "pics", right);

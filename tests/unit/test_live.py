@@ -173,3 +173,23 @@ def test_grad_cam_layer_of_a_model_that_names_none():
     nameless = SimpleNamespace(info=SimpleNamespace(default_layer=""))
     last = network.columns(layers)[-1]
     assert live.cam_layer(nameless, layers) == last.path and last.out_shape[-1] > 1  # a map, not a vector
+
+
+@pytest.mark.parametrize("name", ["resnet18", "tinyvgg_mnist"])
+def test_other_models_frame_equals_their_still_pages(name, frame):
+    """Any model of the zoo (random weights: offline), a digit model's view included."""
+    from cnnviz.explain import explain
+
+    lm = load_model(name, "random" if name == "resnet18" else "pretrained", device="cpu")
+    layers = catalogue(lm)
+    layer = find_layer(layers, live.default_layer(layers))
+    f = live.analyse(
+        lm, decode_image(frame), live.LiveSettings(layer, n=4, cam=True, cam_layer=live.cam_layer(lm, layers))
+    )
+    x = lm.preprocess(f.view)
+    still = predict(lm, x, top=5).top
+    assert [t.index for t in f.top] == [t.index for t in still]
+    maps = capture_layers(lm, x, [layer])[layer.name]
+    assert f.channels == tuple(network.strongest(maps, 4).tolist())
+    e = explain(lm, x, "gradcam", layer=live.cam_layer(lm, layers))
+    np.testing.assert_allclose(f.cam.map, e.map, atol=1e-6)
