@@ -199,7 +199,8 @@ def encode(pic: np.ndarray | Image.Image, fmt: str = "JPEG") -> bytes:
 
 
 def frame_alt(f: LiveFrame) -> dict[str, str]:
-    """Text alternatives of a frame's pictures: {"tiles": ..., "cam": ...} (no "cam" when off)."""
+    """Text alternatives of a frame's pictures: {"tiles", "top", "cam" (when on), "seen" (a
+    1-channel model's own view)}."""
     best = f.top[0]
     out = {
         "tiles": f"The {len(f.channels)} strongest channels of layer {f.layer}, strongest first: channels "
@@ -214,4 +215,6 @@ def frame_alt(f: LiveFrame) -> dict[str, str]:
             f"strongest evidence at the {where}." if f.cam.map.any() else "no evidence at this layer."
         )
     out["top"] = f"Top class: {best.label}, {best.prob:.0%}."
+    if f.crop.mode == "L":
+        out["seen"] = f"What the model sees: the middle of the picture, {f.crop.width}×{f.crop.height}, grey, inverted."
     return out

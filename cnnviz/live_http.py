@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import time
 
+from PIL import Image
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -54,6 +55,9 @@ def payload(f: LiveFrame) -> dict:
         "cam": None,
         "seconds": round(f.seconds, 4),
     }
+    if f.crop.mode == "L":  # a digit model: what it is shown differs from the camera's picture
+        seen = f.crop.resize((4 * f.crop.width, 4 * f.crop.height), Image.NEAREST)
+        out.update(seen=_data_url(encode(seen, "PNG"), "image/png"), seen_alt=alt["seen"])
     if f.cam is not None:
         out.update(cam=_data_url(encode(f.overlay), "image/jpeg"), cam_alt=alt["cam"], cam_label=f.cam.label)
         out["cam_layer"] = f.cam.layer

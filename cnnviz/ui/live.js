@@ -34,6 +34,9 @@ function build(root) {
   const list = el("ol", "top", right);
   list.setAttribute("aria-live", "polite");
   const pics = el("div", "pics", right);
+  const seenFig = el("figure", "", pics); // a digit model's own view: grey, inverted, 28×28
+  const seen = el("img", "tiles", seenFig); seen.alt = "";
+  const seenCap = el("figcaption", "", seenFig);
   const camFig = el("figure", "", pics);
   const cam = el("img", "", camFig); cam.alt = "";
   const camCap = el("figcaption", "", camFig);
@@ -85,6 +88,8 @@ function build(root) {
     }
     tiles.src = r.tiles; tiles.alt = r.tiles_alt;
     tileCap.textContent = `${r.layer}: its ${r.channels.length} strongest channels (${r.channels.join(", ")})`;
+    seenFig.hidden = !r.seen;
+    if (r.seen) { seen.src = r.seen; seen.alt = r.seen_alt; seenCap.textContent = r.seen_alt; }
     camFig.hidden = !r.cam;
     if (r.cam) { cam.src = r.cam; cam.alt = r.cam_alt; camCap.textContent = `Grad-CAM for “${r.cam_label}” at ${r.cam_layer}`; }
     const now = performance.now();

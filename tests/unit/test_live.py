@@ -106,6 +106,8 @@ def test_digit_model_reads_a_centred_inverted_greyscale_crop():
     view = np.asarray(f.view)
     assert f.view.mode == "L" and f.view.size == (240, 240)
     assert (view[~ink] == 0).all() and (view[ink] >= 250).all()  # the edge at x < 30 is cut off
+    body = live_http.payload(f)  # the page shows the model's own view, 4× enlarged
+    assert body["seen"].startswith("data:image/png;base64,") and "inverted" in body["seen_alt"]
     assert f.crop.size == (28, 28) and np.asarray(f.crop)[14, 14] > 200 and np.asarray(f.crop)[2, 2] == 0
     # and the still pipeline on that view gives the same answer
     still = predict(lm, lm.preprocess(f.view), top=5).top
