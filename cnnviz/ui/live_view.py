@@ -41,7 +41,8 @@ FROZEN_NAME = "live frame"
 
 
 def frame_side(lm: LoadedModel) -> int:
-    """The frames' shorter side in px: the model's resize (no upscaling on the server), at most 320."""
+    """The frames' shorter side in px: the model's resize (no upscaling on the server), at most
+    320; a digit model's (28) at least 96, so its centred square still has the ink's detail."""
     spec = lm.preprocess_spec
     return int(min(320, max(spec.resize, spec.size, 96 if spec.channels == 1 else 0)))
 
@@ -50,11 +51,12 @@ def camera(lm: LoadedModel, settings: LiveSettings, on: bool) -> str:
     """The camera and the answers, for this session's stream; returns the camera's state as
     the component last reported it ("" before it did)."""
     token = STREAMS.register(held_photos.holder(), student(), lm, settings)
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")  # live_http.routes: the same prefix
     got = _mount(
         key=state.LIVE_VIEW,
         data={
             "token": token,
-            "base": "/" + st.get_option("server.baseUrlPath").strip("/") if st.get_option("server.baseUrlPath") else "",
+            "base": f"/{base}" if base else "",
             "side": frame_side(lm),
             "on": bool(on),
             "grey": lm.preprocess_spec.channels == 1,
