@@ -17,8 +17,10 @@ from streamlit import config
 
 from cnnviz import live_http
 from cnnviz.owner_cookie import OwnerCookie
+from cnnviz.ui.compat import navigation_only
 from cnnviz.ui.process import preload_at_start
 
+navigation_only()  # a first visitor sees the app's own menu, never a list of pages/'s files
 preload_at_start(Path(__file__).parent)  # torch, captum... before a student waits for them
 
 app = st.App(
