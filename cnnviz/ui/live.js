@@ -34,13 +34,13 @@ function build(root) {
   const list = el("ol", "top", right);
   list.setAttribute("aria-live", "polite");
   const pics = el("div", "pics", right);
-  const seenFig = el("figure", "", pics); // a digit model's own view: grey, inverted, 28×28
+  const seenFig = el("figure", "seen", pics); // a digit model's own view: grey, inverted, 28×28
   const seen = el("img", "tiles", seenFig); seen.alt = "";
   const seenCap = el("figcaption", "", seenFig);
-  const camFig = el("figure", "", pics);
+  const camFig = el("figure", "gradcam", pics);
   const cam = el("img", "", camFig); cam.alt = "";
   const camCap = el("figcaption", "", camFig);
-  const tileFig = el("figure", "", pics);
+  const tileFig = el("figure", "channels", pics);
   const tiles = el("img", "tiles", tileFig); tiles.alt = "";
   const tileCap = el("figcaption", "", tileFig);
   right.hidden = true; // no answers yet

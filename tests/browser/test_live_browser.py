@@ -133,7 +133,7 @@ def test_the_answer_follows_the_video(live_tab, video):
     speed = page.locator("p.speed").inner_text()
     fps = float(re.match(r"([\d.]+) frames/s", speed).group(1))
     assert fps > 0.5, speed
-    assert page.locator("figure img").first.get_attribute("alt").startswith("Grad-CAM for")
+    assert page.locator("figure.gradcam img").get_attribute("alt").startswith("Grad-CAM for")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "live_1280x720.png"))
     page.set_viewport_size({"width": 390, "height": 844})
