@@ -154,7 +154,9 @@ class Streams:
             if s is None:
                 raise LiveRefused("This live view has ended; reload the page to start it again.", 410)
             if s.replaced:
-                raise LiveRefused("Your live view moved to your other tab.", 409)
+                raise LiveRefused(
+                    "Your live view moved to your other tab; turn the camera off and on to bring it back here.", 409
+                )
             if not s.live(now):
                 others = [o for o in self._by_token.values() if o is not s and o.live(now)]
                 mine = [o for o in others if o.student == s.student]

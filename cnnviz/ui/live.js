@@ -46,7 +46,7 @@ function build(root) {
   right.hidden = true; // no answers yet
   video.hidden = true; // no camera yet
   const canvas = document.createElement("canvas");
-  const ui = { data: null, stream: null, running: false, state: "", send: null, times: [], lastTop: "" };
+  const ui = { data: null, stream: null, running: false, asking: false, state: "", send: null, times: [], lastTop: "" };
 
   const report = (state) => { // only changes reach Streamlit (each one reruns the page once)
     if (state === ui.state) return;
@@ -119,6 +119,7 @@ function build(root) {
           status.textContent = "Live: the network is watching your camera.";
           report("on");
         } else {
+          if (res.status === 409) stop(); // the student's other tab has the live view now: this camera goes off
           status.textContent = r.error;
           if (res.status === 429 || res.status === 409 || res.status === 410) report("refused");
         }
@@ -132,21 +133,24 @@ function build(root) {
   };
 
   const start = async () => {
-    if (ui.running || ui.stream) return;
+    if (ui.running || ui.stream || ui.asking) return; // one camera, however many reruns meanwhile
     if (!window.isSecureContext || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       status.textContent = "This browser allows the camera only on a secure address (https, or localhost).";
       report("insecure");
       return;
     }
     status.textContent = "Asking for the camera…";
+    ui.asking = true;
     try {
       ui.stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 } }, audio: false });
     } catch (e) {
+      ui.asking = false;
       const state = STATES[e.name] || "absent";
       status.textContent = state === "denied" ? "The camera was not allowed." : "No camera was found.";
       report(state);
       return;
     }
+    ui.asking = false;
     if (!ui.data.on) { stop(); return; } // turned off while the browser asked
     video.srcObject = ui.stream;
     video.hidden = false;
