@@ -6,6 +6,7 @@ server-granted rate."""
 from __future__ import annotations
 
 import io
+import time
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from cnnviz.capture import capture_layers
 from cnnviz.catalogue import catalogue, find_layer
 from cnnviz.featuremaps import SEQUENTIAL
 from cnnviz.images import decode_image
-from cnnviz.live_streams import BUSY_SHARE, IDLE_S, LIVE_SHARE, LiveRefused, Streams, grant_ms
+from cnnviz.live_streams import BUSY_SHARE, IDLE_S, LIVE_SHARE, YIELD_S, LiveRefused, Streams, grant_ms
 from cnnviz.predict import predict
 from cnnviz.zoo import load_model
 
@@ -195,3 +196,20 @@ def test_other_models_frame_equals_their_still_pages(name, frame):
     assert f.channels == tuple(network.strongest(maps, 4).tolist())
     e = explain(lm, x, "gradcam", layer=live.cam_layer(lm, layers))
     np.testing.assert_allclose(f.cam.map, e.map, atol=1e-6)
+
+
+def test_the_class_clicks_first_and_slow_the_stream(effnet, frame):
+    from cnnviz import page_activity
+
+    layer = find_layer(catalogue(effnet), "blocks.3")
+    streams = Streams(cap=2)
+    token = streams.register("s", "t", effnet, live.LiveSettings(layer, cam=False))
+    _, quiet = live_http.answer(streams, token, frame)
+    with page_activity.page_run():  # a classmate's click in flight while the next frame arrives
+        t = time.perf_counter()
+        _, busy = live_http.answer(streams, token, frame)
+        elapsed = time.perf_counter() - t
+    # the frame waited for the click, but at most YIELD_S: the live view never starves either
+    assert YIELD_S <= elapsed < YIELD_S + 5
+    # busy: the stream may use a quarter of a core, so it waits about 3× a frame's cost
+    assert busy["next_ms"] > quiet["next_ms"] and busy["next_ms"] >= 2 * min(quiet["cpu_ms"], busy["cpu_ms"])
