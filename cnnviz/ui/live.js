@@ -34,15 +34,13 @@ function build(root) {
   const list = el("ol", "top", right);
   list.setAttribute("aria-live", "polite");
   const pics = el("div", "pics", right);
-  const seenFig = el("figure", "seen", pics); // a digit model's own view: grey, inverted, 28×28
-  const seen = el("img", "tiles", seenFig); seen.alt = "";
-  const seenCap = el("figcaption", "", seenFig);
-  const camFig = el("figure", "gradcam", pics);
-  const cam = el("img", "", camFig); cam.alt = "";
-  const camCap = el("figcaption", "", camFig);
-  const tileFig = el("figure", "channels", pics);
-  const tiles = el("img", "tiles", tileFig); tiles.alt = "";
-  const tileCap = el("figcaption", "", tileFig);
+  // A picture with its caption, made with its first answer: an <img> without a source would
+  // count as a broken picture (and there is nothing to describe yet).
+  const figure = (cls, imgCls) => {
+    const fig = el("figure", cls, pics);
+    return { fig, img: el("img", imgCls, fig), cap: el("figcaption", "", fig) };
+  };
+  let figs = null;
   right.hidden = true; // no answers yet
   video.hidden = true; // no camera yet
   const canvas = document.createElement("canvas");
@@ -86,12 +84,15 @@ function build(root) {
         return li;
       }));
     }
-    tiles.src = r.tiles; tiles.alt = r.tiles_alt;
-    tileCap.textContent = `${r.layer}: its ${r.channels.length} strongest channels (${r.channels.join(", ")})`;
-    seenFig.hidden = !r.seen;
-    if (r.seen) { seen.src = r.seen; seen.alt = r.seen_alt; seenCap.textContent = r.seen_alt; }
-    camFig.hidden = !r.cam;
-    if (r.cam) { cam.src = r.cam; cam.alt = r.cam_alt; camCap.textContent = `Grad-CAM for “${r.cam_label}” at ${r.cam_layer}`; }
+    // a digit model's own view (grey, inverted, 28×28), the Grad-CAM overlay, the channels
+    figs = figs || { seen: figure("seen", "tiles"), cam: figure("gradcam", ""), tiles: figure("channels", "tiles") };
+    const put = (f, src, alt, cap) => {
+      f.fig.hidden = !src;
+      if (src) { f.img.src = src; f.img.alt = alt; f.cap.textContent = cap; }
+    };
+    put(figs.seen, r.seen, r.seen_alt, r.seen_alt);
+    put(figs.cam, r.cam, r.cam_alt, `Grad-CAM for “${r.cam_label}” at ${r.cam_layer}`);
+    put(figs.tiles, r.tiles, r.tiles_alt, `${r.layer}: its ${r.channels.length} strongest channels (${r.channels.join(", ")})`);
     const now = performance.now();
     ui.times.push([now, now - t0, r.server_ms]);
     while (ui.times.length > 1 && now - ui.times[0][0] > 3000) ui.times.shift();

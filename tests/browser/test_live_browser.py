@@ -92,6 +92,16 @@ def cam_browser(browser, video):
     b.close()
 
 
+# the parts of the camera component (in its shadow root) that pass the screen's right edge
+_PAST_THE_EDGE = """() => {
+  const w = document.documentElement.clientWidth, out = [];
+  for (const h of document.querySelectorAll('[data-testid="stMain"] [data-testid="stBidiComponentIsolated"]'))
+    for (const el of h.shadowRoot ? h.shadowRoot.querySelectorAll('*') : [])
+      if (el.getBoundingClientRect().width && el.getBoundingClientRect().right > w + 1) out.push(el.tagName);
+  return out;
+}"""
+
+
 def _tab(cam_browser, width: int = 1280, height: int = 720):
     ctx = cam_browser.new_context(viewport={"width": width, "height": height}, permissions=["camera"])
     page = ctx.new_page()
@@ -139,6 +149,7 @@ def test_the_answer_follows_the_video(live_tab, video):
     page.set_viewport_size({"width": 390, "height": 844})
     page.wait_for_timeout(1500)
     page.screenshot(path=str(SHOTS / "live_390x844.png"))
+    assert not page.evaluate(_PAST_THE_EDGE), "the live view is wider than a phone"
     page.locator("ol.top").scroll_into_view_if_needed()
     page.wait_for_timeout(500)
     page.screenshot(path=str(SHOTS / "live_390x844_answers.png"))
