@@ -19,11 +19,11 @@ layers = loaders.cached_catalogue(name, weights)
 
 for key, default in ((state.LIVE_ON, True), (state.LIVE_CAM, True), (state.LIVE_N, 8)):
     st.session_state.setdefault(key, default)
-c3, c4, c5, c6 = st.columns([0.8, 0.8, 1.5, 1.2], vertical_alignment="bottom")
-on = c3.toggle("Camera on", key=state.LIVE_ON, help="Off: the camera light goes out and the stream ends.")
-cam = c4.toggle("Grad-CAM", key=state.LIVE_CAM, help="Where the network found evidence for the class.")
+c_on, c_cam, c_target, c_freeze = st.columns([0.8, 0.8, 1.5, 1.2], vertical_alignment="bottom")
+on = c_on.toggle("Camera on", key=state.LIVE_ON, help="Off: the camera light goes out and the stream ends.")
+cam = c_cam.toggle("Grad-CAM", key=state.LIVE_CAM, help="Where the network found evidence for the class.")
 classes = {-1: "the top class of each frame", **{i: f"{lm.label(i)} ({i})" for i in range(len(lm.classes))}}
-with c5:
+with c_target:
     if st.session_state.get(state.LIVE_TARGET) not in classes:
         st.session_state[state.LIVE_TARGET] = -1
     target = st.selectbox(
@@ -35,10 +35,10 @@ with c5:
         help="Pin a class to see where its evidence moves as you move the camera. Type to search.",
     )
 view = st.container()  # the camera and its answers, above the layer they show (drawn once it is chosen)
-c1, c2 = st.columns([1.6, 1], vertical_alignment="bottom")
-with c1:
+c_layer, c_n = st.columns([1.6, 1], vertical_alignment="bottom")
+with c_layer:
     layer = layer_select("Channels of layer", layers, state.LIVE_LAYER, default=default_layer(layers))
-with c2:
+with c_n:
     n = st.slider("Channels shown", 1, 16, key=state.LIVE_N)
 
 settings = LiveSettings(layer, n=n, cam=cam, cam_layer=cam_layer(lm, layers), target=None if target < 0 else target)
@@ -50,7 +50,7 @@ with view:
     elif camera_state in live_view.TROUBLE:
         live_view.still_camera(camera_state)
     else:
-        with c6:
+        with c_freeze:
             live_view.freeze_button()
         live_view.freeze_note()
 if lm.preprocess_spec.channels == 1:
