@@ -151,8 +151,8 @@ def channel_tiles(maps: np.ndarray, n: int) -> tuple[tuple[int, ...], np.ndarray
 
 def _logits_and_maps(lm: LoadedModel, x: torch.Tensor, layer: LayerInfo) -> tuple[np.ndarray, np.ndarray]:
     """One forward of the model as built: (logits (K,), ``layer``'s output (C, H, W)). The
-    top-5 and the channels from one pass instead of Predict's and Network's two (1.5x
-    faster); Predict's fast copy (BatchNorm folded) gives the same logits up to float rounding."""
+    top-5 and the channels from one pass instead of Predict's and Network's two; Predict's
+    fast copy (BatchNorm folded) gives the same logits up to float rounding."""
     with lm.use() as model, torch.inference_mode(), hooked_outputs(model, [layer.path]) as store:
         logits = model(x.to(lm.device))
     return logits[0].float().cpu().numpy(), store[layer.name][0].float().cpu().numpy()
@@ -187,8 +187,8 @@ def analyse(lm: LoadedModel, img: Image.Image, s: LiveSettings) -> LiveFrame:
 
 
 def encode(pic: np.ndarray | Image.Image, fmt: str = "JPEG") -> bytes:
-    """``pic`` as JPEG (quality 85: a 224² overlay in ~2 ms and ~15 kB, where a PNG takes
-    several times both) or PNG; never through render's PNG cache (every frame is new)."""
+    """``pic`` as JPEG (quality 85: for the photo-like overlay) or PNG (the tiles' flat
+    colours, exact); never through render's PNG cache (every frame is new)."""
     img = pic if isinstance(pic, Image.Image) else Image.fromarray(pic)
     buf = io.BytesIO()
     if fmt == "PNG":
