@@ -54,7 +54,7 @@ class LoadedModel:
     thread's forward) and restores the mode, ``requires_grad`` and ``.grad`` of every
     parameter afterwards. :meth:`add_replicas` lets more forwards run at once (torch
     releases the GIL): a class on a 2-core server keeps both cores busy with one torch
-    thread per forward (docs/ARCHITECTURE.md, "Both cores").
+    thread per forward (docs/PERFORMANCE.md, "Both cores").
     """
 
     def __init__(self, info: ModelInfo, model: nn.Module, weights: str, device: torch.device):

@@ -23,7 +23,6 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from cnnviz import links
 from cnnviz.gallery import sample_bytes
 
-
 # Records, from the first paint on, whether Streamlit's own list of the pages/ folder (its
 # sidebar links) or "Page not found" ever showed, and whether the app's menu did.
 _FIRST_PAINT = """
