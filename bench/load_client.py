@@ -85,6 +85,7 @@ class AppSession:
     cookieless: bool = False  # keeps none of the app's cookies (a script): fairness counts its address
     fragments: set[str] = field(default_factory=set)  # st.fragment(run_every=...) ids to poll
     reconnects: int = 0  # websocket handshakes closed without an answer, then tried again
+    elements: dict = field(default_factory=dict)  # the last run's elements (protos) by delta path
     _states: dict[str, WidgetState] = field(default_factory=dict)
     _page_hash: str = ""
 
@@ -346,6 +347,7 @@ class AppSession:
         # redraws only its own).
         if not fragment:
             self._states = {k: v for k, v in self._states.items() if k in seen_ids}
+        self.elements = elements
         return self._summarise(elements, seconds)
 
     def _set_pages(self, app_pages) -> None:
