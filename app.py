@@ -41,6 +41,7 @@ PAGES = {
     "Explore": [
         st.Page("pages/home.py", title="Predict", icon=":material/label:", default=True),
         st.Page("pages/preprocessing.py", title="Preprocessing", icon=":material/tune:", url_path="preprocessing"),
+        st.Page("pages/live.py", title="Live", icon=":material/videocam:", url_path="live"),
         st.Page("pages/lesson.py", title="Lesson", icon=":material/co_present:", url_path="lesson"),
     ],
     "Inside the network": [

@@ -43,6 +43,7 @@ from PIL import Image
 
 from bench import Row, spread, target
 from bench.hostile_class import ATTACKS, Attacks, HostileStudent, attack_rows, links_kept
+from bench.live_client import LIVE, LiveStudent, live_rows
 from bench.load_client import AppSession, RunResult
 from cnnviz import model_cost
 
@@ -287,6 +288,7 @@ class LoadRun:
     hostile: Hostile | None = None
     attacks: Attacks | None = None
     links: tuple[int, int] = (0, 0)  # the class's photos a link still opens after the flood, of all
+    live: dict | None = None  # CNNVIZ_LOAD_LIVE=1: what one live camera stream got beside the class
 
     @property
     def errors(self) -> list[str]:
@@ -355,6 +357,7 @@ def load_run(env: dict, growth: bool = False) -> tuple[LoadRun, list[str], tuple
             t = time.perf_counter()
             bad = pool.submit(hostile_walk, urls[0], files, delays[0]) if HOSTILE else None
             attacker = HostileStudent(urls[-1]).start() if ATTACKS else None
+            camera = LiveStudent(urls[0]).start() if LIVE else None
             together = list(
                 pool.map(
                     lambda i: walk(urls[i % len(urls)], i, pages, delay=delays[i], think=THINK_S),
@@ -364,6 +367,7 @@ def load_run(env: dict, growth: bool = False) -> tuple[LoadRun, list[str], tuple
             wall = time.perf_counter() - t
             hostile = bad.result() if bad else None
             attacks = attacker.finish() if attacker else None
+            live = camera.finish() if camera else None
             links = (links_kept(images, [photo(i)[1] for i in range(first, N_SESSIONS)]), N_SESSIONS - first)
         _log(f"{N_SESSIONS} sessions together on {len(urls)} process(es) in {wall:.0f} s")
     finally:
@@ -377,7 +381,7 @@ def load_run(env: dict, growth: bool = False) -> tuple[LoadRun, list[str], tuple
         + " + ".join(f"{r.peak_pss / 2**30:.2f}" for r in rss)
         + " GB"
     )
-    return LoadRun(alone[first:], together, peak, wall, hostile, attacks, links), pages, mem
+    return LoadRun(alone[first:], together, peak, wall, hostile, attacks, links, live), pages, mem
 
 
 def run() -> list[Row]:
@@ -412,6 +416,8 @@ def run() -> list[Row]:
                 msgs == expected * len(runs) and not exc,
             )
         )
+    if LIVE:
+        hostile_rows += live_rows([one.live for one in runs])
     if ATTACKS:
         hostile_rows += attack_rows([one.attacks for one in runs], [one.links for one in runs], _log)
     p50 = [b / a for a, b in (one.pct(50) for one in runs)]

@@ -34,7 +34,7 @@ from browser_helpers import start_server, stop_server  # noqa: E402
 
 N_WALKS = int(os.environ.get("CNNVIZ_PROFILE_WALKS", "6"))
 # Server CPU per interaction / CPU of one plain EfficientNet-Lite0 forward, measured by
-# this bench on main before the issue-17 changes (see docs/ARCHITECTURE.md, "Server time
+# this bench on main before the issue-17 changes (see docs/PERFORMANCE.md, "Server time
 # per interaction"). The lone-session target is half of it.
 BASELINE_CPU_PER_FORWARD = float(os.environ.get("CNNVIZ_PROFILE_BASELINE", "43.0"))
 TARGET_FRACTION = float(os.environ.get("CNNVIZ_PROFILE_TARGET", "0.5"))

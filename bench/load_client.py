@@ -86,6 +86,7 @@ class AppSession:
     fragments: set[str] = field(default_factory=set)  # st.fragment(run_every=...) ids to poll
     reconnects: int = 0  # websocket handshakes closed without an answer, then tried again
     resume: str = ""  # a session id the handshake names, as a tab reconnecting after its server stopped
+    elements: dict = field(default_factory=dict)  # the last run's elements (protos) by delta path
     _states: dict[str, WidgetState] = field(default_factory=dict)
     _page_hash: str = ""
 
@@ -105,7 +106,8 @@ class AppSession:
         another page's (a tab reconnecting on the page it showed)."""
         if query is not None:
             self.query_string = query
-        self._page_hash = page_hash
+        if page_hash:
+            self._page_hash = page_hash
         if self.owner:
             self.http.cookies.set("cnnviz_owner", self.owner)
         # The index page hands out the cookies a browser would have (XSRF, nginx's route).
@@ -355,6 +357,7 @@ class AppSession:
         # redraws only its own).
         if not fragment:
             self._states = {k: v for k, v in self._states.items() if k in seen_ids}
+        self.elements = elements
         return self._summarise(elements, seconds)
 
     def _set_pages(self, app_pages) -> None:

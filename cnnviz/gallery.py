@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import importlib.util
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,7 +41,22 @@ def package_file(package: str, name: str) -> bytes:
             with found:
                 return found.read()
         return Path(found).read_bytes()
+    found = _installed_file(package, name)
+    if found is not None:
+        return found.read_bytes()
     return importlib.resources.files(package).joinpath(name).read_bytes()
+
+
+def _installed_file(package: str, name: str) -> Path | None:
+    """Where ``name`` of ``package`` lies in its installed folder, found without importing the
+    package: ``skimage.data`` imports scipy.stats (a second of the interpreter's lock, taken
+    from a class in the middle of its clicks when the first tab opened a gallery photo)."""
+    top, _, sub = package.partition(".")
+    spec = importlib.util.find_spec(top)  # a top-level name is found, not run
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations)), *filter(None, sub.split(".")), name)
+    return path if path.is_file() else None
 
 
 def _skimage_file(fname: str) -> Callable[[], bytes]:

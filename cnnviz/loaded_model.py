@@ -5,7 +5,10 @@ builds them.
 
 from __future__ import annotations
 
+import functools
 import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,6 +49,21 @@ def holding_a_model() -> bool:
     return getattr(_HOLDING, "n", 0) > 0
 
 
+def _forget_input(model_ref: weakref.ref, key: int, _gone: weakref.ref) -> None:
+    """A remembered input's picture is gone: its entry goes too (references to the model are
+    weak both ways, so no cycle keeps an evicted model alive)."""
+    lm = model_ref()
+    if lm is None:
+        return
+    with lm._inputs_lock:
+        hit = lm._inputs.get(key)
+        if hit is not None and hit[0]() is None:
+            del lm._inputs[key]
+
+
+INPUTS_KEPT = 8  # model inputs remembered per model (one 224² RGB input: 0.6 MB)
+
+
 class LoadedModel:
     """A built model with its weights, shared by every session of the server.
 
@@ -54,7 +72,7 @@ class LoadedModel:
     thread's forward) and restores the mode, ``requires_grad`` and ``.grad`` of every
     parameter afterwards. :meth:`add_replicas` lets more forwards run at once (torch
     releases the GIL): a class on a 2-core server keeps both cores busy with one torch
-    thread per forward (docs/ARCHITECTURE.md, "Both cores").
+    thread per forward (docs/PERFORMANCE.md, "Both cores").
     """
 
     def __init__(self, info: ModelInfo, model: nn.Module, weights: str, device: torch.device):
@@ -70,6 +88,8 @@ class LoadedModel:
         self._cond = threading.Condition()
         self._held = threading.local()  # the replica this thread holds, and how deeply
         self._fast: dict[int, FastCopy] = {}  # by id() of the replica it was made from
+        self._inputs: OrderedDict[int, tuple[weakref.ref, torch.Tensor]] = OrderedDict()  # by id() of the picture
+        self._inputs_lock = threading.Lock()
 
     @property
     def title(self) -> str:
@@ -81,8 +101,24 @@ class LoadedModel:
         return self.info.preprocess
 
     def preprocess(self, img: Image.Image) -> torch.Tensor:
-        """(1, C, H, W) input on this model's device."""
-        return self.info.preprocess(img).to(self.device)
+        """(1, C, H, W) input on this model's device: a copy of its own for each caller.
+
+        A picture's input is remembered while the picture lives (at most :data:`INPUTS_KEPT`
+        of them): a decoded photo is one object shared by every page that asks (prediction,
+        feature maps, Grad-CAM), and resizing a phone's photo is most of what preprocessing
+        costs. Callers must not change the picture in place (no cached picture is)."""
+        key = id(img)
+        with self._inputs_lock:
+            hit = self._inputs.get(key)
+        if hit is not None and hit[0]() is img:
+            return hit[1].clone()
+        x = self.info.preprocess(img).to(self.device)
+        ref = weakref.ref(img, functools.partial(_forget_input, weakref.ref(self), key))
+        with self._inputs_lock:
+            self._inputs[key] = (ref, x)
+            while len(self._inputs) > INPUTS_KEPT:
+                self._inputs.popitem(last=False)
+        return x.clone()
 
     def label(self, index: int) -> str:
         return self.classes[index] if 0 <= index < len(self.classes) else f"class {index}"

@@ -77,6 +77,33 @@ def strongest(maps: np.ndarray, n: int) -> np.ndarray:
     return np.argsort(-score, kind="stable")[:n]
 
 
+def column_units(
+    maps: np.ndarray, channels: np.ndarray, *, norm: str = "layer", global_range: tuple[float, float] | None = None
+) -> tuple[list[np.ndarray], str, float | None, float | None]:
+    """The colours of one column's tiles: ``channels`` of (C, H, W) ``maps`` scaled to 0..1.
+
+    A layer with negative values gets the diverging colormap, symmetric about 0 (white: 0),
+    the others the sequential one from 0. ``norm``: "layer" one scale for the column,
+    "channel" each tile its own, "global" ``global_range``.
+
+    Returns:
+        (units: one (H, W) array in 0..1 per channel, colormap name, vmin, vmax; both None
+        for "channel").
+    """
+    signed = bool(np.min(maps) < 0)
+    cmap = DIVERGING if signed else SEQUENTIAL
+    sel = maps[channels]
+    if norm == "channel":
+        return [render.scale(t, *value_range([t], signed)) for t in sel], cmap, None, None
+    vmin, vmax = global_range if norm == "global" and global_range else value_range([sel], signed)
+    if signed:
+        top = max(abs(vmin), abs(vmax))
+        vmin, vmax = -top, top
+    else:
+        vmin = 0.0
+    return [render.scale(t, vmin, vmax) for t in sel], cmap, vmin, vmax
+
+
 @dataclass(frozen=True)
 class Thumb:
     """Where one channel's thumbnail sits in the diagram: (top, left, bottom, right) pixels, exclusive end."""
@@ -238,20 +265,7 @@ def diagram(
     out_cols, thumbs = [], []
     x = in_w + gap
     for ci, ((la, m, ch), cw) in enumerate(zip(picks, col_w, strict=True)):
-        signed = bool(np.min(m) < 0)
-        cmap = DIVERGING if signed else SEQUENTIAL
-        sel = m[ch]
-        if norm == "channel":
-            vmin = vmax = None
-            units = [render.scale(t, *value_range([t], signed)) for t in sel]
-        else:
-            vmin, vmax = global_range if norm == "global" and global_range else value_range([sel], signed)
-            if signed:
-                top = max(abs(vmin), abs(vmax))
-                vmin, vmax = -top, top
-            else:
-                vmin = 0.0
-            units = [render.scale(t, vmin, vmax) for t in sel]
+        units, cmap, vmin, vmax = column_units(m, ch, norm=norm, global_range=global_range)
         for j, (c, u) in enumerate(zip(ch, units, strict=True)):
             r, s = j % rows, j // rows
             top, left = label_h + r * (thumb + inner), x + s * (thumb + inner)

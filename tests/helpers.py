@@ -69,6 +69,22 @@ def fgsm_by_hand(
     return before, after, clean, adv
 
 
+def targeted_by_hand(
+    model: nn.Module, clean: torch.Tensor, mean, std, eps: float, goal: int, steps: int
+) -> torch.Tensor:
+    """Targeted iterative FGSM written out in plain torch: steps of 2.5·ε/steps down the goal's
+    cross-entropy, clipped to the ε-box and 0..1, stopping once the goal is the top-1."""
+    adv = clean.clone()
+    for _ in range(steps):
+        x = adv.clone().requires_grad_()
+        logits = model(TF.normalize(x, list(mean), list(std)))
+        if int(logits[0].argmax()) == goal:
+            break
+        (g,) = torch.autograd.grad(F.cross_entropy(logits, torch.tensor([goal])), x)
+        adv = (adv - 2.5 * eps / steps * g.sign()).clamp(clean - eps, clean + eps).clamp(0, 1)
+    return adv
+
+
 # ---------------------------------------------------------------------------------- app
 def page_text(at: AppTest) -> str:
     """Every text element of the main area: markdown, captions, headers."""

@@ -1,5 +1,6 @@
 """Streamlit's private parts the app leans on, in one place: pushing a class's steps, and the
-media endpoint's addresses for the app's own components.
+media endpoint's addresses for the app's own components, and pages served only through
+``st.navigation``.
 
 Streamlit has no public way for another thread to rerun a session (``st.rerun`` reruns the
 session whose script calls it). A class's watcher (``cnnviz.ui.lesson_push``) must rerun
@@ -19,7 +20,22 @@ from urllib.parse import urlencode
 from streamlit import config, runtime
 from streamlit.runtime import Runtime
 from streamlit.runtime.app_session import AppSession, AppSessionState
+from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import RerunData, get_script_run_ctx
+
+
+def navigation_only() -> None:
+    """Serve pages only through app.py's ``st.navigation``, from the server's start.
+
+    Streamlit decides per process whether ``pages/`` is a pages folder of its own (its first
+    app session sees the folder) and keeps doing so until a run calls ``st.navigation``: a
+    fresh server's first visitors got Streamlit's raw list of the files in pages/ and their
+    links until the first run had imported the app and reached ``st.navigation``. Called by
+    asgi.py before any session exists. (AppTest sets the flag again before each of its runs:
+    ``links.page`` covers that case.)
+    """
+    PagesManager.uses_pages_directory = False
+
 
 _NEEDED = ("_create_scriptrunner", "_call_soon_on_event_loop")
 

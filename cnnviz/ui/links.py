@@ -44,7 +44,7 @@ from cnnviz.links import (  # noqa: F401 (re-exported for pages)
     numbers_param,
 )
 from cnnviz.sharing import default_store
-from cnnviz.ui import held_photos, loaders, state
+from cnnviz.ui import compat, held_photos, loaders, state
 from cnnviz.ui.owner import openable, student, visible_models
 from cnnviz.ui.share import locked, share_panel
 
@@ -263,22 +263,21 @@ def stop() -> None:
 def _ensure_app_ran() -> None:
     """Run app.py first when a page file was started without it.
 
-    Until some session has run app.py's st.navigation, Streamlit serves page URLs through
-    its automatic pages/ folder: a link to /features on a freshly started server ran
-    pages/features.py alone (no session defaults, no sidebar: a KeyError). AppTest does the
-    same on every run after the first. Then we switch that mode off, as st.navigation does,
-    and run app.py here, in this script run (a rerun would drop a button's click): it opens
-    the page the URL names, with its query, and this outer run stops.
+    AppTest serves page URLs through Streamlit's automatic pages/ folder on every run after
+    the first (the server never does: ``compat.navigation_only``): it runs a page file such
+    as pages/features.py alone (no session defaults, no sidebar: a KeyError). Then we switch
+    that mode off, as st.navigation does, and run app.py here, in this script run (a rerun
+    would drop a button's click): it opens the page the URL names, with its query, and this
+    outer run stops.
     """
     if getattr(_run, "began", False) or getattr(_run, "inlining", False):
         return
-    from streamlit.runtime.pages_manager import PagesManager
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
     ctx = get_script_run_ctx()
     if ctx is None:
         return
-    PagesManager.uses_pages_directory = False
+    compat.navigation_only()
     _run.inlining = True
     try:
         runpy.run_path(ctx.pages_manager.main_script_path, run_name="__main__")

@@ -35,7 +35,7 @@ def torch_threads() -> int:
     on model replicas (:func:`model_replicas`), keep every core busy without the second
     half of a two-thread op spinning while it waits for a core (measured: a 35 ms CPU
     forward cost ~570 ms of server CPU with two threads on a loaded 2-core machine;
-    docs/ARCHITECTURE.md, "Both cores"). Idempotent; call it at the top of every run.
+    docs/PERFORMANCE.md, "Both cores"). Idempotent; call it at the top of every run.
     """
     n = max(1, int(os.environ.get("CNNVIZ_TORCH_THREADS", "1")))
     if torch.get_num_threads() != n:

@@ -10,8 +10,9 @@ freed heap: 100 sessions opened with a 20 MB query string took the server from 1
 every ``POLL_S`` seconds which noted sessions have disconnected (``Runtime.is_active_session``,
 thread-safe), sweeps then (:func:`cnnviz.reclaim.sweep`) if the server grew by
 ``SWEEP_GROWTH_MB`` since the last sweep, and once a session has stayed
-away longer than Streamlit keeps it, gives back its Train upload (:mod:`held_uploads`) and
-its photo (:mod:`held_photos`). At every look it gives glibc's free heap back
+away longer than Streamlit keeps it, gives back its Train upload (:mod:`held_uploads`), its
+photo (:mod:`held_photos`) and its live stream's registration (:mod:`cnnviz.live_streams`).
+At every look it gives glibc's free heap back
 (:func:`cnnviz.reclaim.trim`: < 1 ms when there is none, 35-80 ms after a class's folder
 uploads).
 
@@ -32,7 +33,7 @@ from streamlit import config
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cnnviz import memguard, page_activity, reclaim
+from cnnviz import live_streams, memguard, page_activity, reclaim
 from cnnviz.ui import held_photos, held_uploads
 
 __all__ = ["POLL_S", "SWEEP_GROWTH_MB", "SWEEP_PUT_OFF_S", "look", "tick", "watch"]
@@ -74,6 +75,7 @@ def look(now: float | None = None) -> bool:
                 del _seen[sid]
                 held_uploads.STORE.release(sid)
                 held_photos.STORE.release(sid)
+                live_streams.STREAMS.forget_session(sid)  # its registration (and model) with it
                 ended = True
     return ended
 

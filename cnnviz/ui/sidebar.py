@@ -101,6 +101,13 @@ def use_sample(name: str) -> None:
     _on_gallery()
 
 
+def use_photo(data: bytes | held_photos.Photo, name: str) -> None:
+    """From a callback (before the sidebar draws): the photo ``data`` (bytes, or a ticket
+    :func:`held_photos.take` gave) becomes the image, held by content, as a camera shot."""
+    st.session_state[state.IMAGE_SOURCE] = state.SOURCE_CAMERA
+    _set_image(data if isinstance(data, held_photos.Photo) else held_photos.keep(data), name)
+
+
 def _on_upload() -> None:
     f = st.session_state.get(state.UPLOAD)
     if (photo := held_photos.take(state.UPLOAD)) is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import fgsm_by_hand, finish_jobs, run
+from helpers import fgsm_by_hand, finish_jobs, run, targeted_by_hand
 from helpers import page_text as text
 from streamlit.testing.v1 import AppTest
 
@@ -77,6 +77,9 @@ def test_adversarial_page(at):
     at.switch_page("pages/adversarial.py")
     run(at, "efficientnet_lite0")
     # what the page says is what FGSM written out in plain torch gives on the same picture
+    import torch
+
+    from cnnviz.adversarial import TARGETED_STEPS
     from cnnviz.gallery import sample_bytes
     from cnnviz.images import decode_image
     from cnnviz.zoo import load_model
@@ -95,11 +98,19 @@ def test_adversarial_page(at):
     run(at, "efficientnet_lite0")
     assert not at.warning and not at.success  # nothing moved, nothing to report
     assert len([b for b in at.get("download_button") if b.label == "Download PNG"]) == 5
-    # a targeted attack: the page's claim is the attack's, checked in cnnviz's unit tests
+    # a targeted attack: the page says what the attack written out by hand reaches
     at.slider(key="adv_eps").set_value(2.0)
     at.selectbox(key="adv_goal").set_value(285)
     run(at, "efficientnet_lite0")
-    assert at.warning[0].value.startswith("Fooled into “Egyptian cat” (was “")
+    clean = spec.pixels(decode_image(sample_bytes("grace_hopper")))
+    with lm.use() as model:
+        adv = targeted_by_hand(model, clean, spec.mean, spec.std, 2 / 255, 285, TARGETED_STEPS)
+        with torch.no_grad():
+            top = int(model(spec.normalize(adv))[0].argmax())
+    if top == 285:
+        assert at.warning[0].value.startswith(f"Fooled into “{lm.label(285)}” (was “{lm.label(before)}”)")
+    else:
+        assert at.success[0].value.startswith(f"Not pushed into “{lm.label(285)}”")
     # the suggested photo: the button makes the gallery's rocket the session's image
     at.button(key="adv_use_photo").click()
     run(at, "efficientnet_lite0")

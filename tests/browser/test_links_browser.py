@@ -23,12 +23,30 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from cnnviz import links
 from cnnviz.gallery import sample_bytes
 
+# Records, from the first paint on, whether Streamlit's own list of the pages/ folder (its
+# sidebar links) or "Page not found" ever showed, and whether the app's menu did.
+_FIRST_PAINT = """
+window.__seen = {pagesList: false, notFound: false, menu: false};
+new MutationObserver(() => {
+  const s = window.__seen;
+  s.pagesList ||= !!document.querySelector('[data-testid="stSidebarNavLink"]');
+  s.menu ||= !!document.querySelector('[data-testid="stTopNav"]');
+  s.notFound ||= !!(document.body && document.body.innerText.includes("Page not found"));
+}).observe(document, {subtree: true, childList: true, characterData: true});
+"""
+
 
 def _fresh(browser):
     ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+    ctx.add_init_script(_FIRST_PAINT)
     pg = ctx.new_page()
     pg.set_default_timeout(120_000)
     return ctx, pg
+
+
+def _only_the_app_s_menu(pg) -> None:
+    """Since its first paint, the page showed the app's menu and never the pages/ folder's list."""
+    assert pg.evaluate("window.__seen") == {"pagesList": False, "notFound": False, "menu": True}
 
 
 def _open(pg, url: str, text: str) -> None:
@@ -90,8 +108,10 @@ def test_a_page_link_is_the_first_request_of_a_fresh_server(browser):
         )
         pg.get_by_text("blocks.3.expand.act · ReLU6").first.wait_for()
         assert "Chelsea the cat" in pg.locator('[data-testid="stSidebar"]').inner_text()
+        _only_the_app_s_menu(pg)
         ctx2, pg2 = _fresh(browser)
         _open(pg2, url + "/gradcam?model=efficientnet_lite0&image=chelsea&target=285", "class 285")
+        _only_the_app_s_menu(pg2)
         assert pg2.get_by_role("heading", name="Egyptian cat").count() == 1
         assert pg2.get_by_text("Grad-CAM at head.act for “Egyptian cat”").count() == 1
         ctx2.close()
@@ -234,13 +254,15 @@ def test_bad_links_get_one_message_and_no_exception(app_url, page, link, phrase)
 
 
 def test_a_page_whose_path_differs_from_its_file_on_a_fresh_server(browser):
-    """/compare is served by pages/explanations.py: no "Page not found" over the page."""
+    """/compare is served by pages/explanations.py (no file pages/compare.py): no "Page not
+    found" over the page, and the app's menu from the first paint."""
     proc, url = start_server()
     ctx, pg = _fresh(browser)
     try:
         _open(pg, url + "/compare?image=coffee&target=967", "Compare explanation methods")
         assert _query(pg)["target"] == "967" and _query(pg)["image"] == "coffee"  # kept, written back
         assert pg.get_by_text("Page not found").count() == 0
+        _only_the_app_s_menu(pg)
     finally:
         ctx.close()
         stop_server(proc)

@@ -12,7 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from browser_helpers import no_exception, route_log, serve_lan, upload_photo, wait_idle
+from browser_helpers import LAUNCH_ARGS, chromium, no_exception, route_log, serve_lan, upload_photo, wait_idle
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -134,3 +134,33 @@ def test_protocol_client_through_nginx(lan):
         raise
     assert re.search(r"tabby|tiger cat|Egyptian cat", results["chelsea"]), results["chelsea"]
     assert re.search(r"espresso|cup|coffee mug", results["coffee"]), results["coffee"]
+
+
+def test_live_camera_through_nginx(lan, browser):
+    """The Live page's frames (POST /api/live/frame) go over the recipe's TLS, on the page's
+    sticky route, and come back answered: the camera needs this secure origin off localhost."""
+    url, run = lan
+    cam = browser.browser_type.launch(
+        executable_path=chromium(),
+        headless=True,
+        args=[*LAUNCH_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
+    )
+    try:
+        ctx = cam.new_context(viewport={"width": 1280, "height": 720}, ignore_https_errors=True, permissions=["camera"])
+        page = ctx.new_page()
+        page.set_default_timeout(90_000)
+        page.goto(url + "/live")
+        wait_idle(page)
+        assert page.evaluate("window.isSecureContext")
+        page.locator("ol.top li").first.wait_for()
+        no_exception(page)
+        route = next(c["value"] for c in ctx.cookies() if c["name"] == "cnnviz_route")
+        ctx.close()
+    finally:
+        cam.close()
+    log = [e for e in route_log(run) if e["route"] == route]
+    frames = [e for e in log if e["path"] == "/api/live/frame"]
+    # 200 each, but the one in flight when the tab closed (nginx's 499: the client went away)
+    assert sum(e["status"] == "200" for e in frames) >= len(frames) - 1 >= 0 and frames, frames[:3]
+    assert all(e["status"] in ("200", "499") and e["method"] == "POST" for e in frames), frames
+    assert len({e["up"] for e in log}) == 1  # the frames reached the process that holds the page's stream

@@ -19,6 +19,7 @@ SHOTS = ROOT / "artifacts" / "screenshots"
 EXPECT = {
     "pages/home.py": "What does the network see?",
     "pages/preprocessing.py": "Preprocessing, step by step",
+    "pages/live.py": "Live: the network watches your camera",
     "pages/lesson.py": "Build a lesson",
     "pages/network.py": "The network",
     "pages/channel.py": "One channel",

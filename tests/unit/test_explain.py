@@ -71,13 +71,26 @@ def direct_gradcam(model: nn.Module, x: torch.Tensor, layer: str, target: int, *
 
 
 # ---------------------------------------------------------------- Grad-CAM
-def test_gradcam_by_hand_on_identity_layer():
-    # layer output A (2 channels of 2×2) → GAP → linear W: d score/d A_c = W[t, c] / 4 everywhere,
-    # so Grad-CAM = relu(Σ_c W[t, c] / 4 · A_c), computable by hand.
+class _SpatialSum(nn.Module):
+    """(N, C, H, W) -> (N, C): each map's sum weighted by a fixed (H, W) mask, so the gradient
+    reaching a unit depends on where it is (a plain average pool gives every unit the same)."""
+
+    def __init__(self, mask: torch.Tensor):
+        super().__init__()
+        self.register_buffer("mask", mask)
+
+    def forward(self, a: torch.Tensor) -> torch.Tensor:
+        return (a * self.mask).sum((2, 3))
+
+
+def test_gradcam_by_hand_with_gradients_that_differ_across_the_map():
+    # layer output A (2 channels of 2×2) → Σ_ij M_ij·A_c,ij → linear W: d score_t / d A_c,ij =
+    # W[t, c]·M_ij, a different gradient at each unit. Grad-CAM's channel weight is its mean,
+    # W[t, c]·mean(M) (a max would give W[t, c]·max(M)), so Grad-CAM = relu(Σ_c W[t, c]·mean(M)·A_c).
+    mask = torch.tensor([[1.0, 2.0], [3.0, 6.0]])  # mean 3, max 6
     model = nn.Sequential()
     model.add_module("conv", nn.Conv2d(1, 2, 1, bias=False))
-    model.add_module("pool", nn.AdaptiveAvgPool2d(1))
-    model.add_module("flat", nn.Flatten())
+    model.add_module("sum", _SpatialSum(mask))
     model.add_module("fc", nn.Linear(2, 2, bias=False))
     with torch.no_grad():
         model.conv.weight.copy_(torch.tensor([1.0, -2.0]).reshape(2, 1, 1, 1))
@@ -85,12 +98,12 @@ def test_gradcam_by_hand_on_identity_layer():
     lm = wrap(model, size=2, channels=1, classes=2, layer="conv")
     x = torch.tensor([[[[1.0, -1.0], [2.0, 0.5]]]])
     e = E.explain(lm, x, "gradcam", target=0)
-    # A_0 = x, A_1 = -2x; weights 3/4 and 1/4 → 0.75x - 0.5x = 0.25x
-    np.testing.assert_allclose(e.signed, 0.25 * x[0, 0].numpy(), atol=1e-7)
-    np.testing.assert_allclose(e.map, [[0.25, 0.0], [0.5, 0.125]], atol=1e-7)
-    # logits: GAP(x) = 0.625 → [3·0.625 - 2·0.625, -2·0.625] = [0.625, -1.25]
-    np.testing.assert_allclose(e.logits, [0.625, -1.25], atol=1e-6)
-    assert e.prob == pytest.approx(1 / (1 + np.exp(-1.875)), abs=1e-6)
+    # A_0 = x, A_1 = -2x; weights 3·3 and 1·3 → 9x - 6x = 3x
+    np.testing.assert_allclose(e.signed, 3.0 * x[0, 0].numpy(), atol=1e-6)
+    np.testing.assert_allclose(e.map, [[3.0, 0.0], [6.0, 1.5]], atol=1e-6)
+    # logits: Σ M·x = 1 - 2 + 6 + 3 = 8 → [3·8 - 2·8, -2·8] = [8, -16]
+    np.testing.assert_allclose(e.logits, [8.0, -16.0], atol=1e-5)
+    assert e.prob == pytest.approx(1 / (1 + np.exp(-24.0)), abs=1e-9)
 
 
 @pytest.mark.parametrize("layer", ["act1", "act2", "conv2"])
@@ -253,25 +266,49 @@ def test_occlusion_of_a_linear_model_by_hand():
     np.testing.assert_allclose(e.map, total / np.maximum(count, 1), atol=1e-4)
 
 
+class _GuidedReLU(torch.autograd.Function):
+    """ReLU whose backward passes only positive gradients, where its input was positive: the
+    guided-backpropagation rule (Springenberg et al.), written out."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g.clamp(min=0) * (x > 0)
+
+
+def guided_gradcam_by_hand(m: Tiny, x: torch.Tensor, target: int) -> np.ndarray:
+    """Guided Grad-CAM of Tiny at act2, by hand: the guided gradient of the score (every ReLU
+    guided) times Grad-CAM at act2 (8×8, the input's size), then |·| and the channels' max."""
+    cam = torch.from_numpy(direct_gradcam(m, x, "act2", target))
+    with torch.enable_grad():
+        xr = x.clone().requires_grad_()
+        a = _GuidedReLU.apply(m.conv2(_GuidedReLU.apply(m.conv1(xr))))
+        (g,) = torch.autograd.grad(m.fc(m.flat(m.pool(a)))[0, target], xr)
+    return (g * cam).abs()[0].amax(0).numpy()
+
+
 def test_guided_gradcam_relu6_gets_the_guided_rule_and_leaves_no_hooks():
     from captum.attr import GuidedGradCam
 
-    relu = wrap(Tiny(nn.ReLU), size=8, channels=1, classes=3, layer="act2")
     relu6 = wrap(Tiny(nn.ReLU6), size=8, channels=1, classes=3, layer="act2")
     differs = []
     for seed in range(4):
         x = tiny_input(seed)
         with torch.no_grad():
-            assert float(relu.model.act1(relu.model.conv1(x)).max()) < 6  # ReLU6 acts as ReLU here
+            assert float(relu6.model.act1(relu6.model.conv1(x)).max()) < 6  # ReLU6 acts as ReLU here
         for target in range(3):
             ours = E.explain(relu6, x, "guided_gradcam", target=target)
-            ref = GuidedGradCam(relu.model, relu.model.act2).attribute(x.clone(), target=target).detach()
-            np.testing.assert_allclose(ours.map, ref.abs()[0].amax(0).numpy(), atol=1e-7)
+            np.testing.assert_allclose(ours.map, guided_gradcam_by_hand(relu6.model, x, target), atol=1e-6)
             # captum alone does not guide ReLU6: its "guided" gradient is the plain one
             plain = GuidedGradCam(relu6.model, relu6.model.act2).attribute(x.clone(), target=target).detach()
             differs.append(not np.allclose(plain.abs()[0].amax(0).numpy(), ours.map))
     assert any(differs)
-    assert hook_count(relu6.model) == 0 and hook_count(relu.model) == 0
+    assert hook_count(relu6.model) == 0
 
 
 @pytest.mark.parametrize("method", list(E.METHODS))

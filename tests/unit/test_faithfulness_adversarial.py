@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import fgsm_by_hand, hook_count, wrap
+from helpers import fgsm_by_hand, hook_count, targeted_by_hand, wrap
 from PIL import Image
 from torch import nn
 
@@ -142,22 +142,6 @@ def test_fgsm_one_channel():
 
 
 # ---------------------------------------------------------------- targeted attack
-def pgd_by_hand(model: nn.Module, clean: torch.Tensor, mean, std, eps: float, goal: int, steps: int) -> torch.Tensor:
-    """Targeted iterative FGSM written out in plain torch: steps of 2.5·ε/steps down the goal's
-    cross-entropy, clipped to the ε-box and 0..1, stopping once the goal is the top-1."""
-    import torchvision.transforms.functional as TF
-
-    adv = clean.clone()
-    for _ in range(steps):
-        x = adv.clone().requires_grad_()
-        logits = model(TF.normalize(x, list(mean), list(std)))
-        if int(logits[0].argmax()) == goal:
-            break
-        (g,) = torch.autograd.grad(F.cross_entropy(logits, torch.tensor([goal])), x)
-        adv = (adv - 2.5 * eps / steps * g.sign()).clamp(clean - eps, clean + eps).clamp(0, 1)
-    return adv
-
-
 def test_targeted_attack_reaches_its_class_within_eps_like_pgd_by_hand():
     torch.manual_seed(0)
     model = nn.Sequential()
@@ -173,7 +157,7 @@ def test_targeted_attack_reaches_its_class_within_eps_like_pgd_by_hand():
     goal = (start + 1) % 4
     eps = 0.25
     att = A.fgsm(lm, img, eps, goal=goal)
-    want = pgd_by_hand(model, clean, lm.preprocess_spec.mean, lm.preprocess_spec.std, eps, goal, A.TARGETED_STEPS)
+    want = targeted_by_hand(model, clean, lm.preprocess_spec.mean, lm.preprocess_spec.std, eps, goal, A.TARGETED_STEPS)
     np.testing.assert_allclose(att.adversarial, want[0].permute(1, 2, 0).numpy(), atol=1e-6)
     assert att.before[0].index == start and att.after[0].index == goal and att.reached and att.fooled
     assert np.abs(att.perturbation).max() <= eps + 1e-6
@@ -192,6 +176,12 @@ def test_targeted_attack_on_efficientnet(effnet, hopper_bytes):
     img = decode_image(hopper_bytes)
     eps = 2 / 255
     att = A.fgsm(effnet, img, eps, goal=285)  # Egyptian cat
-    assert att.after[0].index == 285 and att.goal == 285
+    spec = effnet.preprocess_spec
+    with effnet.use() as model:
+        want = targeted_by_hand(model, spec.pixels(img), spec.mean, spec.std, eps, 285, A.TARGETED_STEPS)
+        with torch.no_grad():
+            top = int(model(spec.normalize(want))[0].argmax())
+    np.testing.assert_allclose(att.adversarial, want[0].permute(1, 2, 0).numpy(), atol=1e-5)
+    assert att.after[0].index == top and att.goal == 285 and att.reached == (top == 285)
     assert np.abs(att.adversarial - att.clean).max() <= eps + 1e-6
     assert all(not p.requires_grad for p in effnet.model.parameters())

@@ -118,7 +118,10 @@ def test_integrated_gradients_refines_where_the_score_jumps():
     assert hurried.steps == 17 and hurried.gap == pytest.approx(first.gap)
 
 
-def test_occlusion_default_grid_equals_captum_and_counts_its_patches():
+def test_occlusion_is_wired_to_captum_with_its_default_grid_and_counts_its_patches():
+    """A wiring test: the app's Occlusion is captum's, with the window and stride it picks and
+    its progress counted. Its maths is checked by hand in test_explain.py
+    (test_occlusion_of_a_linear_model_by_hand)."""
     model = small_cnn(size=32)
     lm = wrap(model, size=32, channels=3, classes=3, layer="act2")
     x = torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(2))
