@@ -28,7 +28,7 @@ from cnnviz.shared_dir import ROOT_ENV, STORES
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 K8S = "1.33"
-# bench load, docs/ARCHITECTURE.md "Both cores": 30 students on one process peaked at
+# bench load, docs/PERFORMANCE.md "Both cores": 30 students on one process peaked at
 # RSS 1.11-1.12 GB (1 torch thread, 1 extra model replica, the defaults the manifests keep)
 BENCH_PEAK_MB = 1.12 * 1000**3 / 2**20
 TORCH_BASE_MB = 512  # torch + Streamlit before any model (DESIGN.md: ~0.5 GB for torch alone)
@@ -191,7 +191,9 @@ def test_the_readmes_one_node_affinity_is_valid_and_keeps_the_pods_together(docs
 
 
 def test_env_names_are_documented(docs):
-    docs_text = "".join((ROOT / f).read_text() for f in ("README.md", "docs/ARCHITECTURE.md", "deploy/README.md"))
+    docs_text = "".join(
+        f.read_text() for f in (ROOT / "README.md", *(ROOT / "docs").glob("*.md"), DEPLOY / "README.md")
+    )
     for name in _env(docs):
         assert name.startswith("CNNVIZ_"), name
         assert f"`{name}`" in docs_text, f"{name} is not documented"
