@@ -1,0 +1,144 @@
+"""The app's words in the reader's language: one gettext catalogue per language, compiled by Babel.
+
+Every string a student reads goes through :func:`_` (or :func:`ngettext`, :func:`pgettext`);
+a string defined at import time is marked with :func:`N_` and translated where it is shown.
+The English text is the message id, so English needs no catalogue and a missing
+translation falls back to it. Catalogues are ``cnnviz/locale/<lang>/LC_MESSAGES/*.po``:
+translators edit the ``.po`` files (docs/TRANSLATING.md); Babel compiles them in memory at
+first use, so no build step can leave a stale ``.mo`` behind.
+
+Which language a call gets: the resolver that ``cnnviz.ui.language`` installs (the
+session's choice, read in the script thread), else the thread's :func:`use` block, else
+English. The CLI never installs a resolver, so it stays English.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gettext as _gettext
+import io
+import re
+import threading
+from collections.abc import Callable, Iterator
+from functools import cache
+from pathlib import Path
+
+from babel import Locale, negotiate_locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+SOURCE = "en"  # the language the code is written in: the message ids
+# The languages offered, by code, with their names in their own language (the picker shows
+# these, so a student who cannot read the current language still finds theirs).
+LANGUAGES: dict[str, str] = {"en": "English", "es": "Español", "de": "Deutsch"}
+
+_resolver: Callable[[], str | None] | None = None
+_local = threading.local()
+
+
+def set_resolver(fn: Callable[[], str | None] | None) -> None:
+    """Install the function that names the current reader's language (None: not known here)."""
+    global _resolver
+    _resolver = fn
+
+
+@contextlib.contextmanager
+def use(lang: str) -> Iterator[None]:
+    """Translate into ``lang`` inside the block, in this thread (a job, a test, the resolver's fallback)."""
+    before = getattr(_local, "lang", None)
+    _local.lang = lang
+    try:
+        yield
+    finally:
+        _local.lang = before
+
+
+def current() -> str:
+    """The language the current call translates into: a key of :data:`LANGUAGES`."""
+    lang = _resolver() if _resolver is not None else None
+    if lang is None:
+        lang = getattr(_local, "lang", None)
+    return lang if lang in LANGUAGES else SOURCE
+
+
+def negotiate(preferred: list[str]) -> str:
+    """The offered language closest to a browser's preferences (``["de-DE", "en"]`` -> ``"de"``)."""
+    wanted = [p.replace("_", "-") for p in preferred if p]
+    # Babel matches whole tags first; a bare language code then catches "de-AT" for "de".
+    found = negotiate_locale(wanted, list(LANGUAGES), sep="-") or negotiate_locale(
+        [p.split("-")[0].lower() for p in wanted], list(LANGUAGES), sep="-"
+    )
+    return found or SOURCE
+
+
+def accept_language(header: str | None) -> list[str]:
+    """The language tags of an ``Accept-Language`` header, most wanted first (q-values honoured)."""
+    tags = []
+    for i, part in enumerate((header or "").split(",")):
+        tag, _sep, params = part.strip().partition(";")
+        q = 1.0
+        m = re.search(r"q=([0-9.]+)", params)
+        if m:
+            try:
+                q = float(m.group(1))
+            except ValueError:
+                q = 0.0
+        if tag and tag != "*" and q > 0:
+            tags.append((-q, i, tag))
+    return [t for _q, _i, t in sorted(tags)]
+
+
+@cache
+def translations(lang: str) -> _gettext.NullTranslations:
+    """Every catalogue of ``lang`` compiled by Babel into one gettext object (English: none needed)."""
+    result: _gettext.NullTranslations = _gettext.NullTranslations()
+    for po in sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")) if lang != SOURCE else ():
+        with po.open("rb") as f:
+            catalog = read_po(f, locale=lang)
+        buf = io.BytesIO()
+        write_mo(buf, catalog)  # fuzzy entries are left out: a doubtful translation shows English
+        buf.seek(0)
+        compiled = _gettext.GNUTranslations(buf)
+        compiled.add_fallback(result)
+        result = compiled
+    return result
+
+
+def _(message: str) -> str:
+    """``message`` (English) in the current language."""
+    return translations(current()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form of ``singular``/``plural`` for ``n`` in the current language (placeholders unfilled)."""
+    return translations(current()).ngettext(singular, plural, n)
+
+
+def pgettext(context: str, message: str) -> str:
+    """``message`` where the same English word needs different translations (``context`` tells them apart)."""
+    return translations(current()).pgettext(context, message)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue without translating it now (module constants: translate where shown)."""
+    return message
+
+
+def number(x: float, digits: int = 2) -> str:
+    """``x`` with ``digits`` decimals, in the current language's separators (3.14 / 3,14)."""
+    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+    return format_decimal(x, format=pattern, locale=current())
+
+
+def percent(fraction: float, digits: int = 1) -> str:
+    """``fraction`` (0.934) as a percentage the language's way: "93.4%", "93,4 %" (de), "93,4 %" (es)."""
+    pattern = Locale.parse(current()).percent_formats[None].pattern
+    pattern = re.sub(r"0(?=[^0#,]*$)", "0" + ("." + "0" * digits if digits > 0 else ""), pattern, count=1)
+    return format_percent(fraction, format=pattern, locale=current())
+
+
+def language_name(lang: str) -> str:
+    """The language's own name ("Deutsch"), for the picker."""
+    return LANGUAGES.get(lang, lang)
