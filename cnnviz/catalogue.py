@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from cnnviz import i18n
 from cnnviz.errors import ModelError
 from cnnviz.hooks import first_tensor, hooks
 from cnnviz.loaded_model import LoadedModel
@@ -187,7 +188,7 @@ def find_layer(layers: list[LayerInfo], name: str) -> LayerInfo:
     for layer in layers:
         if layer.name == name:
             return layer
-    raise ModelError(f"This model has no layer called {name!r}.")
+    raise ModelError(i18n._("This model has no layer called {name}.").format(name=repr(name)))
 
 
 # ------------------------------------------------------------------ which layers a page can use

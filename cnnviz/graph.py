@@ -19,6 +19,7 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from cnnviz.catalogue import block_of, layer_kind
+from cnnviz.i18n import _, ngettext, pgettext
 
 INPUT, OUTPUT = "input", "output"
 
@@ -217,7 +218,11 @@ def to_dot(graph: Graph, expanded: set[str] | None = None, *, rankdir: str = "TB
             return (
                 f"{indent}{_q(n.id)} [label={_q(label)}, shape=circle, width=0.3, fillcolor={_q(_COLOURS['merge'])}];"
             )
-        label = f"{n.id} {_shape(n.shape)}" if n.kind in ("input", "output") else f"{n.id}\n{n.type} {_shape(n.shape)}"
+        if n.kind in ("input", "output"):  # the ids stay "input"/"output": edges name them
+            end = pgettext("graph node", "input") if n.kind == "input" else pgettext("graph node", "output")
+            label = f"{end} {_shape(n.shape)}"
+        else:
+            label = f"{n.id}\n{n.type} {_shape(n.shape)}"
         return f"{indent}{_q(n.id)} [label={_q(label)}, fillcolor={_q(_COLOURS.get(n.kind, '#ffffff'))}];"
 
     lines = [
@@ -237,10 +242,13 @@ def to_dot(graph: Graph, expanded: set[str] | None = None, *, rankdir: str = "TB
             lines.append("  }")
         else:
             merges = [n for n in ns if n.kind == "merge"]
-            notes = (" · skip +" if any(n.id.startswith("+") for n in merges) else "") + (
-                " · branches" if any(not n.id.startswith("+") for n in merges) else ""
-            )
-            label = f"{b}\n{kind} · {len(ns) - len(merges)} layers{notes}\n{_shape(ns[-1].shape)}"
+            k = len(ns) - len(merges)
+            parts = [kind, ngettext("{n} layer", "{n} layers", k).format(n=k)]
+            if any(n.id.startswith("+") for n in merges):
+                parts.append(_("skip +"))
+            if any(not n.id.startswith("+") for n in merges):
+                parts.append(_("branches"))
+            label = f"{b}\n{' · '.join(parts)}\n{_shape(ns[-1].shape)}"
             lines.append(f"  {_q('block:' + b)} [label={_q(label)}, fillcolor={_q(_COLOURS['block'])}, penwidth=1.5];")
     by_id = {n.id: n for n in graph.nodes}
     drawn = dict.fromkeys((shown(by_id[a]), shown(by_id[b])) for a, b in graph.edges if a in by_id and b in by_id)

@@ -28,6 +28,7 @@ from torch import nn
 from cnnviz import lanes, memguard
 from cnnviz.cache import SharedCache
 from cnnviz.errors import ModelError
+from cnnviz.i18n import _, number
 from cnnviz.loaded_model import LoadedModel
 from cnnviz.zoo import load_model, resolve, warm_up
 
@@ -81,9 +82,11 @@ def estimate(name: str, weights: str = "pretrained") -> ModelCost:
 def _too_big(name: str, weights: str, cost: ModelCost, cache: SharedCache) -> ModelTooBig:
     title = resolve(name, weights).title
     return ModelTooBig(
-        f"{title} needs about {cost.resident / MB:,.0f} MB of memory with the copies that let several "
-        f"students use it at once, and this server keeps at most {cache.max_bytes / MB:,.0f} MB of models "
-        "(CNNVIZ_MODEL_CACHE_MB); pick a smaller model, or ask the teacher to raise that limit."
+        _(
+            "{model} needs about {mb} MB of memory with the copies that let several students use it at "
+            "once, and this server keeps at most {limit} MB of models (CNNVIZ_MODEL_CACHE_MB); pick a "
+            "smaller model, or ask the teacher to raise that limit."
+        ).format(model=title, mb=number(cost.resident / MB, 0), limit=number(cache.max_bytes / MB, 0))
     )
 
 
@@ -96,9 +99,11 @@ def load_shared(name: str, weights: str, *, replicas: int, cache: SharedCache) -
     if cost.resident > cache.max_bytes:
         raise _too_big(name, weights, cost, cache)
 
+    what = _("loading this model")  # here: the load may run on another thread, with no reader to ask
+
     def load() -> LoadedModel:
         cache.make_room(cost.resident)  # the models it pushes out are freed before it is paid
-        with memguard.reserve(cost.peak, "loading this model"):
+        with memguard.reserve(cost.peak, what):
             lm = load_model(name, weights, download=False)
             warm_up(lm)
             lm.add_replicas(replicas)

@@ -20,6 +20,7 @@ from cnnviz import render
 from cnnviz.catalogue import LayerInfo, map_layers
 from cnnviz.featuremaps import DIVERGING, SEQUENTIAL, value_range
 from cnnviz.hotspots import Boxes
+from cnnviz.i18n import _, percent, pgettext
 
 SMALL_LAYERS = 12  # up to this many conv/act/pool layers, every layer is a column
 MAX_COLUMNS = 12  # a big model with more block outputs than this gets one column per stage
@@ -149,11 +150,13 @@ class Diagram:
 
     @cached_property
     def hotspots(self) -> Boxes:
-        """The thumbnails as hotspots for the keyboard, labelled "layer, channel N"; computed once
-        per diagram (the diagram is cached, its neighbour table with it)."""
+        """The thumbnails as hotspots for the keyboard, labelled "layer, channel N" (in the language
+        it is first read in: a cached diagram is one language's, as its drawn words are); computed
+        once per diagram (the diagram is cached, its neighbour table with it)."""
+        said = _("{layer}, channel {channel}")
         return Boxes(
             tuple(t.box for t in self.thumbs),
-            tuple(f"{self.columns[t.column].layer.name}, channel {t.channel}" for t in self.thumbs),
+            tuple(said.format(layer=self.columns[t.column].layer.name, channel=t.channel) for t in self.thumbs),
         )
 
     def index_of(self, layer: str, channel: int) -> int | None:
@@ -232,7 +235,8 @@ def diagram(
     ``every_channel``: all channels (small models) instead of the ``n`` strongest.
     ``norm``: "layer" one colour scale per column, "channel" each thumbnail its own,
     "global" ``global_range`` for every column. Signed columns use a diverging colormap
-    centred on 0, the others viridis from 0.
+    centred on 0, the others viridis from 0. Its words are drawn in the current language
+    (:mod:`cnnviz.i18n`): a cache of diagrams keys them by language.
     """
     picks = []
     for la in cols:
@@ -259,7 +263,7 @@ def diagram(
 
     side = min(in_w, body_h)
     canvas.paste(image.convert("RGB").resize((side, side), Image.BILINEAR), (0, label_h + (body_h - side) // 2))
-    draw.text((0, 2), "input", fill="black", font=font)
+    draw.text((0, 2), pgettext("network", "input"), fill="black", font=font)
     draw.text((0, label_h + body_h + 3), f"{image.width}x{image.height}", fill="#555", font=small_font)
 
     out_cols, thumbs = [], []
@@ -279,27 +283,27 @@ def diagram(
         draw.text((x, 2 + (ci % 2) * lh), _fit(draw, title, font, 2 * (cw + gap) - 4), fill="black", font=font)
         draw.text(
             (x, label_h + body_h + 3),
-            _fit(draw, f"{m.shape[0]}ch", small_font, cw + gap - 2),
+            _fit(draw, pgettext("diagram: channels, short", "{n}ch").format(n=m.shape[0]), small_font, cw + gap - 2),
             fill="#555",
             font=small_font,
         )
         draw.text(
             (x, label_h + body_h + 3 + lh),
-            _fit(draw, f"rf{la.rf}", small_font, cw + gap - 2),
+            _fit(draw, pgettext("diagram: receptive field, short", "rf{n}").format(n=la.rf), small_font, cw + gap - 2),
             fill="#555",
             font=small_font,
         )
         out_cols.append(Column(la, tuple(int(c) for c in ch), cmap, vmin, vmax, (label_h, x, label_h + body_h, x + cw)))
         x += cw + gap
     if classes:
-        draw.text((x, 2), "classes", fill="black", font=font)
+        draw.text((x, 2), pgettext("network", "classes"), fill="black", font=font)
         bar_h = max(lh + 6, min(40, body_h // max(len(classes), 1)))
         for i, (name, p) in enumerate(classes):
             y = label_h + i * bar_h
             draw.rectangle([x, y + lh, x + int((class_w - 6) * max(0.0, min(1.0, p))), y + lh + 5], fill="#c2410c")
             draw.text(
                 (x, y),
-                f"{p:.0%} " + _fit(draw, name, small_font, class_w - 34, keep_end=False),
+                f"{percent(p, 0)} " + _fit(draw, name, small_font, class_w - 34, keep_end=False),
                 fill="black",
                 font=small_font,
             )

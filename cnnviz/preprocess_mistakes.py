@@ -4,7 +4,8 @@ Each mistake is one a real pipeline makes: the normalisation left out, the chann
 other order (RGB for BGR), the picture squashed to a square instead of cropped, or pixels in
 the other range (0–255 for 0–1). ``variant(spec, kind)`` is the model's own
 :class:`~cnnviz.preprocess.Preprocess` with that one mistake; ``outcome`` compares the two
-predictions and says in one sentence what happened.
+predictions and says in one sentence what happened (in the reader's language, when it is read:
+the outcome itself is shared by every session).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PIL import Image
 
+from cnnviz.i18n import _, ngettext, number
 from cnnviz.loaded_model import LoadedModel
 from cnnviz.predict import TopClass, predict, top_classes
 from cnnviz.preprocess import Preprocess
@@ -23,15 +25,16 @@ KINDS = ("right", "skip", "swap", "squash", "range")
 
 
 def label(spec: Preprocess, kind: str) -> str:
-    """What the variant ``kind`` does to this model's input, in a few words."""
+    """What the variant ``kind`` does to this model's input, in a few words (the reader's language)."""
     if kind == "range":
         # a Caffe model wants 0–255: its mistake is the other way round
-        return "pixels in 0–1 instead of 0–255" if spec.scale == 255.0 else "pixels in 0–255 instead of 0–1"
+        return _("pixels in 0–1 instead of 0–255") if spec.scale == 255.0 else _("pixels in 0–255 instead of 0–1")
+    if kind == "squash":
+        return _("squashed to {size}×{size} instead of cropped").format(size=spec.size)
     return {
-        "right": "the model's own preprocessing",
-        "skip": "no normalisation (mean and std not applied)",
-        "swap": "red and blue swapped (RGB ↔ BGR)",
-        "squash": f"squashed to {spec.size}×{spec.size} instead of cropped",
+        "right": _("the model's own preprocessing"),
+        "skip": _("no normalisation (mean and std not applied)"),
+        "swap": _("red and blue swapped (RGB ↔ BGR)"),
     }[kind]
 
 
@@ -63,14 +66,48 @@ class Outcome:
     """The right and the wrong prediction of one photo, and what changed.
 
     ``right`` and ``wrong``: the top classes (best first) of each; ``kept``: the probability
-    (0..1) the wrong input gives the right top-1 class; ``sentence``: the change in words.
+    (0..1) the wrong input gives the right top-1 class; ``finite``: both outputs were numbers
+    (weights holding NaN or infinity give none); ``sentence``: the change in words.
     """
 
     kind: str
     right: list[TopClass]
     wrong: list[TopClass]
     kept: float
-    sentence: str
+    finite: bool = True
+
+    @property
+    def sentence(self) -> str:
+        """The change in one sentence, in the language of whoever reads it (made when read, as
+        one outcome is shared by every session)."""
+        first, top = self.right[0], self.wrong[0]
+        if not self.finite:
+            return _(
+                "The model's outputs are not numbers (its weights hold NaN or infinity): there is nothing to compare."
+            )
+        if self.top1_changed:
+            return _("The top-1 changed from “{old}” ({old_p}) to “{new}” ({new_p}); “{old}” now gets {kept}.").format(
+                old=first.label, old_p=_pct(first.prob), new=top.label, new_p=_pct(top.prob), kept=_pct(self.kept)
+            )
+        points = self.drop_points
+        if abs(points) < 0.5:
+            return _("“{label}” stays top-1 and its probability barely moved ({p}).").format(
+                label=first.label, p=_pct(first.prob)
+            )
+        n = round(abs(points))
+        if points > 0:
+            said = ngettext(
+                "“{label}” stays top-1; its probability dropped by {n} point ({before} → {after}).",
+                "“{label}” stays top-1; its probability dropped by {n} points ({before} → {after}).",
+                n,
+            )
+        else:
+            said = ngettext(
+                "“{label}” stays top-1; its probability rose by {n} point ({before} → {after}).",
+                "“{label}” stays top-1; its probability rose by {n} points ({before} → {after}).",
+                n,
+            )
+        return said.format(label=first.label, n=f"{abs(points):.0f}", before=_pct(first.prob), after=_pct(self.kept))
 
     @property
     def top1_changed(self) -> bool:
@@ -85,27 +122,8 @@ class Outcome:
 def compare(kind: str, right: np.ndarray, wrong: np.ndarray, name: Callable[[int], str], k: int = 5) -> Outcome:
     """Compare (K,) probabilities of the right and of the wrong input (see :class:`Outcome`)."""
     rt, wt = top_classes(right, name, k), top_classes(wrong, name, k)
-    first, kept = rt[0], float(wrong[rt[0].index])
-    if not (np.isfinite(right).all() and np.isfinite(wrong).all()):  # weights holding NaN or infinity
-        sentence = (
-            "The model's outputs are not numbers (its weights hold NaN or infinity): there is nothing to compare."
-        )
-    elif wt[0].index != first.index:
-        sentence = (
-            f"The top-1 changed from “{first.label}” ({_pct(first.prob)}) to “{wt[0].label}” ({_pct(wt[0].prob)}); "
-            f"“{first.label}” now gets {_pct(kept)}."
-        )
-    else:
-        points = 100.0 * (first.prob - kept)
-        if abs(points) < 0.5:
-            sentence = f"“{first.label}” stays top-1 and its probability barely moved ({_pct(first.prob)})."
-        else:
-            way = "dropped" if points > 0 else "rose"
-            sentence = (
-                f"“{first.label}” stays top-1; its probability {way} by {abs(points):.0f} "
-                f"point{'s' if round(abs(points)) != 1 else ''} ({_pct(first.prob)} → {_pct(kept)})."
-            )
-    return Outcome(kind, rt, wt, kept, sentence)
+    finite = bool(np.isfinite(right).all() and np.isfinite(wrong).all())
+    return Outcome(kind, rt, wt, float(wrong[rt[0].index]), finite)
 
 
 def outcome(lm: LoadedModel, img: Image.Image, kind: str, k: int = 5) -> Outcome:
@@ -117,4 +135,6 @@ def outcome(lm: LoadedModel, img: Image.Image, kind: str, k: int = 5) -> Outcome
 
 
 def _pct(p: float) -> str:
-    return f"{100 * p:.1f} %" if p < 0.1 else f"{100 * p:.0f} %"
+    # "60 %" in all three languages (a space before %, as German and Spanish write it), the
+    # decimal sign the reader's
+    return number(100 * p, 1 if p < 0.1 else 0) + " %"

@@ -2,16 +2,17 @@
 
 import streamlit as st
 
-from cnnviz import render
+from cnnviz import i18n, render
 from cnnviz.a11y import alt_text
+from cnnviz.i18n import N_, _, percent, pgettext
 from cnnviz.ui import charts, described, lesson_follow, links, loaders, notices, present
 from cnnviz.ui.text import plain
 
-HIDDEN = "The model's answer stays hidden until your teacher reveals it: answer the question above first."
+HIDDEN = N_("The model's answer stays hidden until your teacher reveals it: answer the question above first.")
 
 links.page()
-st.title("What does the network see?")
-st.caption("Pick a model and a photo in the sidebar; every page looks inside the same pair.")
+st.title(_("What does the network see?"))
+st.caption(_("Pick a model and a photo in the sidebar; every page looks inside the same pair."))
 lm = loaders.current_model()
 img = loaders.current_image()
 pred = loaders.cached_prediction(top=5)
@@ -22,27 +23,37 @@ left, right = st.columns([1, 1.25], gap="large")
 with left:
     st.image(
         render.photo_bytes(img),
-        caption=f"Your image ({img.width}×{img.height})",
+        caption=_("Your image ({width}×{height})").format(width=img.width, height=img.height),
         width="stretch",
         alt=alt_text.photo(described.photo_name(), img.size, None if hidden else pred["top"][0]),
     )
 with right:
     best = pred["top"][0]
-    guess = " (an untrained guess)" if lm.weights == "random" else ""
     if hidden:
-        st.info(HIDDEN, icon=":material/how_to_vote:")
+        st.info(_(HIDDEN), icon=":material/how_to_vote:")
     else:
-        st.header(f"{plain(best['label'])} — {best['prob']:.1%}{guess}")
+        heading = _("{label} — {prob} (an untrained guess)") if lm.weights == "random" else _("{label} — {prob}")
+        st.header(heading.format(label=plain(best["label"]), prob=percent(best["prob"], 1)))
         st.vega_lite_chart(spec=present.chart(charts.top_k_chart(pred["top"])), width="stretch")
+        if lm.info.family == "imagenet" and i18n.current() != i18n.SOURCE:
+            # issue 30: no licensed translation of ImageNet's 1000 names ships; say why they are English
+            st.caption(_("The class names are ImageNet's own and stay in English."))
         notices.familiarity_notice(lm, img)
-    st.caption(f"{plain(lm.title)} · forward pass {pred['seconds'] * 1000:.0f} ms on {lm.device.type.upper()}")
+    st.caption(
+        _("{model} · forward pass {ms} ms on {device}").format(
+            model=plain(lm.title), ms=f"{pred['seconds'] * 1000:.0f}", device=lm.device.type.upper()
+        )
+    )
     fed, text = st.columns([1, 1.6])
     fed.image(
         render.photo_bytes(loaders.model_view()),
-        caption=f"Model input: {spec.size}×{spec.size}",
+        caption=_("Model input: {size}×{size}").format(size=spec.size),
         width="stretch",
         alt=alt_text.model_input(lm.title, spec.size, spec.channels),
     )
-    text.markdown(charts.FED_EXPLAINER.format(size=spec.size, channels="grey" if spec.channels == 1 else "colour"))
-with st.expander("What am I looking at?"):
-    st.markdown(charts.PREDICT_EXPLAINER.format(size=spec.size))
+    # the words fill charts.FED_EXPLAINER's "a {size}×{size} {channels} crop": a phrase that
+    # follows the noun in Spanish and German ("en color", "in Farbe")
+    channels = pgettext("fed crop", "grey") if spec.channels == 1 else pgettext("fed crop", "colour")
+    text.markdown(_(charts.FED_EXPLAINER).format(size=spec.size, channels=channels))
+with st.expander(_("What am I looking at?")):
+    st.markdown(_(charts.PREDICT_EXPLAINER).format(size=spec.size))

@@ -3,12 +3,17 @@
 import streamlit as st
 
 from cnnviz.catalogue import MAP_KINDS
+from cnnviz.i18n import N_, _, ngettext, number, pgettext
 from cnnviz.ui import links, loaders, present, state
 from cnnviz.ui.graph_views import architecture
 from cnnviz.ui.inside_charts import catalogue_frame, rf_chart
 
 links.page()
-st.title("The model, layer by layer")
+# the table's filter shows kinds by their short names; the values stay the catalogue's keys
+KINDS = ("conv", "norm", "act", "pool", "linear", "block", "other")
+KIND_NAMES = {k: N_(k) for k in KINDS}
+
+st.title(_("The model, layer by layer"))
 lm = loaders.current_model()
 name, weights = loaders.model_key()
 layers = loaders.cached_catalogue(name, weights)
@@ -18,21 +23,26 @@ total = sum(p.numel() for p in lm.model.parameters())
 convs = [la for la in layers if la.kind == "conv"]
 last = convs[-1] if convs else max(layers, key=lambda la: la.rf)
 a, b, c, d = st.columns(4)
-a.metric("Parameters", f"{total / 1e6:.2f} M" if total >= 1e5 else f"{total:,}")
-b.metric("Convolution layers", len(convs))
-c.metric("Input", f"{spec.channels}×{spec.size}×{spec.size}")
-d.metric("Last conv sees", f"{last.rf}×{last.rf} px", help="Receptive field of the last convolution layer")
+a.metric(_("Parameters"), _("{n} M").format(n=number(total / 1e6, 2)) if total >= 1e5 else number(total, 0))
+b.metric(_("Convolution layers"), len(convs))
+c.metric(_("Input"), f"{spec.channels}×{spec.size}×{spec.size}")
+d.metric(
+    _("Last conv sees"),
+    _("{rf}×{rf} px").format(rf=last.rf),
+    help=_("Receptive field of the last convolution layer"),
+)
 
-st.header("The architecture")
+st.header(_("The architecture"))
 architecture(name, weights)
 
-st.header("Every layer")
+st.header(_("Every layer"))
 kinds = st.multiselect(
-    "Show",
-    ["conv", "norm", "act", "pool", "linear", "block", "other"],
+    _("Show"),
+    list(KINDS),
     default=[*MAP_KINDS, "norm", "linear"],
     key=state.MODEL_KINDS,
-    help="conv: convolutions · norm: batch norm · act: activations · block: groups of layers",
+    format_func=lambda k: pgettext("layer kind", KIND_NAMES[k]),
+    help=_("conv: convolutions · norm: batch norm · act: activations · block: groups of layers"),
 )
 shown = [la for la in layers if la.kind in kinds]
 st.dataframe(
@@ -41,22 +51,30 @@ st.dataframe(
     width="stretch",
     height=420,
     column_config={"params": st.column_config.NumberColumn(format="localized")},
-    alt=f"Every layer of {lm.title}: type, output shape, parameters, receptive field, jump and block",
+    alt=_("Every layer of {model}: type, output shape, parameters, receptive field, jump and block").format(
+        model=lm.title
+    ),
 )
 st.caption(
-    f"{len(shown)} of {len(layers)} layer calls · a module that runs twice (ResNet's relu) "
-    "is listed twice: name, name#2."
+    ngettext(
+        "{shown} of {n} layer call · a module that runs twice (ResNet's relu) is listed twice: name, name#2.",
+        "{shown} of {n} layer calls · a module that runs twice (ResNet's relu) is listed twice: name, name#2.",
+        len(layers),
+    ).format(shown=len(shown), n=len(layers))
 )
 
-st.header("How far each layer sees")
+st.header(_("How far each layer sees"))
 st.altair_chart(present.chart(rf_chart(layers, spec.size)), width="stretch")
 st.caption(
-    f"The dashed line is the input size ({spec.size} px): beyond it, a unit sees the whole picture "
-    "(and some zero padding)."
+    _(
+        "The dashed line is the input size ({size} px): beyond it, a unit sees the whole picture "
+        "(and some zero padding)."
+    ).format(size=spec.size)
 )
 
-with st.expander("What am I looking at?"):
-    st.markdown("""
+with st.expander(_("What am I looking at?")):
+    st.markdown(
+        _("""
 Every row is one layer as the image flows through the network, indented inside the block that
 contains it. **Output** is channels × height × width for one image. **Params** counts the weights the
 layer learns (a 3×3 convolution from 64 to 128 channels has 3·3·64·128 weights plus 128 biases).
@@ -67,3 +85,4 @@ by 2 jumps; a stride-2 layer doubles the jump, so every later layer widens it fa
 meet (ResNet's skip, Inception's parallel paths) the widest branch counts. Layers after global
 pooling see the whole image; squeeze-and-excitation blocks (MobileNetV3) do too.
 """)
+    )

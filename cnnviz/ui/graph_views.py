@@ -6,6 +6,7 @@ import streamlit as st
 
 from cnnviz import cache
 from cnnviz.graph import Graph, to_dot, trace_graph
+from cnnviz.i18n import _, ngettext
 from cnnviz.ui import loaders, state
 
 
@@ -32,26 +33,38 @@ def architecture(name: str, weights: str) -> None:
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     with left:
         chosen = st.multiselect(
-            "Open blocks",
+            _("Open blocks"),
             blocks,
             key=state.MODEL_EXPAND,
-            placeholder="Blocks stay closed: pick some to see their layers",
-            help="Each box is a block of layers; open it to see its layers, skips (+) and branches.",
+            placeholder=_("Blocks stay closed: pick some to see their layers"),
+            help=_("Each box is a block of layers; open it to see its layers, skips (+) and branches."),
         )
     with right:
-        everything = st.toggle("Open all", key=state.MODEL_EXPAND_ALL, disabled=not blocks)
+        everything = st.toggle(_("Open all"), key=state.MODEL_EXPAND_ALL, disabled=not blocks)
     merges = [n for n in graph.nodes if n.kind == "merge"]
     skips = sum(n.id.startswith("+") for n in merges)
-    counts = (
-        f"{len(graph.nodes) - len(merges) - 2} layer calls, "
-        f"{skips} additions (+: a skip connection or residual) and {len(merges) - skips} other merges "
-        "(concatenated branches, gates)"
+    n_layers, n_other = len(graph.nodes) - len(merges) - 2, len(merges) - skips
+    counts = _(
+        "{layers}, {additions} (+: a skip connection or residual) and {others} (concatenated branches, gates)"
+    ).format(
+        layers=ngettext("{n} layer call", "{n} layer calls", n_layers).format(n=n_layers),
+        additions=ngettext("{n} addition", "{n} additions", skips).format(n=skips),
+        others=ngettext("{n} other merge", "{n} other merges", n_other).format(n=n_other),
     )
-    shown = "every block open" if everything else (f"blocks {', '.join(chosen)} open" if chosen else "blocks closed")
+    if everything:
+        shown = _("every block open")
+    elif chosen:
+        shown = _("blocks {names} open").format(names=", ".join(chosen))
+    else:
+        shown = _("blocks closed")
     with st.container(height=520):
         st.graphviz_chart(
             to_dot(graph, None if everything else set(chosen)),
             width="content",
-            alt=f"Architecture diagram, top to bottom, {shown}, of {len(blocks)} blocks: {counts}.",
+            alt=ngettext(
+                "Architecture diagram, top to bottom, {shown}, of {n} block: {counts}.",
+                "Architecture diagram, top to bottom, {shown}, of {n} blocks: {counts}.",
+                len(blocks),
+            ).format(shown=shown, n=len(blocks), counts=counts),
         )
-    st.caption(f"Drawn from one traced forward pass: {counts}.")
+    st.caption(_("Drawn from one traced forward pass: {counts}.").format(counts=counts))

@@ -25,6 +25,7 @@ from cnnviz.capture import capture, capture_layers
 from cnnviz.catalogue import catalogue, find_layer, map_layers
 from cnnviz.errors import CheckpointError, CnnvizError, WeightsUnavailable
 from cnnviz.featuremaps import Grid, capture_range, feature_grid
+from cnnviz.i18n import N_, _
 from cnnviz.images import decode_cost, image_digest
 from cnnviz.loaded_model import LoadedModel
 from cnnviz.model_cost import load_shared
@@ -72,7 +73,7 @@ def cached_model(name: str, weights: str) -> LoadedModel:
     check_openable(name)
 
     def load() -> LoadedModel:
-        with st.spinner("Loading the model…"):
+        with st.spinner(_("Loading the model…")):
             return load_shared(name, weights, replicas=model_replicas(), cache=cache.MODELS)
 
     return cache.MODELS.get_or_compute(("model", name, weights, model_version(name, weights)), load)
@@ -112,15 +113,15 @@ def loaded_model() -> LoadedModel:
     """The sidebar's model, or a friendly error box and a stopped page."""
     name, weights = model_key()
     if not weights:
-        st.info("Upload a weights file for this architecture in the sidebar, or pick Trained or Random.")
+        st.info(_("Upload a weights file for this architecture in the sidebar, or pick Trained or Random."))
         st.stop()
     try:
         lm = cached_model(name, weights)
     except WeightsUnavailable as e:
         st.error(str(e))
-        if st.button("Download the weights now", key=state.DOWNLOAD_WEIGHTS):
+        if st.button(_("Download the weights now"), key=state.DOWNLOAD_WEIGHTS):
             try:
-                with st.spinner(f"Downloading {name}…"):
+                with st.spinner(_("Downloading {model}…").format(model=name)):
                     download_weights(name)
                 st.rerun()
             except CnnvizError as err:
@@ -137,7 +138,7 @@ def loaded_model() -> LoadedModel:
 
 
 def _decode_checked(data: bytes, name: str) -> Image.Image:
-    with memguard.reserve(decode_cost(data), "decoding this image"):
+    with memguard.reserve(decode_cost(data), _("decoding this image")):
         return lanes.decode_upload(data, name=name)
 
 
@@ -163,10 +164,10 @@ def current_image() -> Image.Image:
     """The session's image (RGB), or an info/error box and a stopped page."""
     got = current_image_bytes()
     if got is None and held_photos.dropped():
-        st.warning(held_photos.DROPPED)
+        st.warning(_(held_photos.DROPPED))
         st.stop()
     if got is None:
-        st.info("Pick a photo in the sidebar: the gallery, your own upload, or the camera.")
+        st.info(_("Pick a photo in the sidebar: the gallery, your own upload, or the camera."))
         st.stop()
     data, name, digest = got
     try:
@@ -245,7 +246,7 @@ def shared_result(
 
     def get(inp: Inputs, args: tuple, kwargs: dict):
         def compute():
-            with st.spinner(spinner) if spinner else nullcontext():
+            with st.spinner(_(spinner)) if spinner else nullcontext():
                 return cache.freeze(fn(cached_model(inp.name, inp.weights), inp.image, *args, **kwargs))
 
         return store.get_or_compute(key_of(inp, args, kwargs), compute)
@@ -302,6 +303,8 @@ def model_view() -> Image.Image:
 
 
 # ---------------------------------------------------------------- inside the network
+# shown while a capture is computed (translated then: the decorator's text is fixed at import)
+RUNNING = N_("Running the image through the network…")
 
 
 def cached_catalogue(name: str, weights: str) -> list:
@@ -311,12 +314,12 @@ def cached_catalogue(name: str, weights: str) -> list:
     return cache.RESULTS.get_or_compute(key, lambda: catalogue(lm))
 
 
-@shared_result(store=cache.CAPTURES, spinner="Running the image through the network…")
+@shared_result(store=cache.CAPTURES, spinner=RUNNING)
 def cached_capture(lm: LoadedModel, img: Image.Image) -> dict:
     """name -> read-only (C, H, W) float32 maps of every map layer, for the sidebar's model and
     image; shared by all sessions with the same (model, weights, image), so switching layers
     recomputes nothing. Bounded in bytes by cache.CAPTURES."""
-    with ProgressBar("Running the photo through the network…") as bar:
+    with ProgressBar(_("Running the photo through the network…")) as bar:
         maps = capture_layers(lm, lm.preprocess(img), map_layers(cached_catalogue(lm.name, lm.weights)), progress=bar)
     # Own the memory: arrays that view torch's storage were kept alive after eviction in the
     # server (measured +55 MB per image, unbounded); numpy-owned copies are freed with the entry.
@@ -327,7 +330,7 @@ def cached_capture(lm: LoadedModel, img: Image.Image) -> dict:
     return {k: owned[id(a)] for k, a in maps.items()}
 
 
-@shared_result(store=cache.CAPTURES, spinner="Running the image through the network…")
+@shared_result(store=cache.CAPTURES, spinner=RUNNING)
 def cached_maps(lm: LoadedModel, img: Image.Image, layer: str) -> np.ndarray:
     """(C, H, W) read-only float32 output of the map layer ``layer`` (a catalogue name) for
     the sidebar's model and image, shared by all sessions. A page that shows one layer asks
@@ -335,7 +338,7 @@ def cached_maps(lm: LoadedModel, img: Image.Image, layer: str) -> np.ndarray:
     every layer of the network (EfficientNet-Lite0: 149 layers, 52 MB per photo)."""
     info = find_layer(cached_catalogue(lm.name, lm.weights), layer)
     # numpy-owned, so that the entry's memory is freed when it is evicted (see cached_capture)
-    with ProgressBar("Running the photo through the network…") as bar:
+    with ProgressBar(_("Running the photo through the network…")) as bar:
         return np.array(capture_layers(lm, lm.preprocess(img), [info], progress=bar)[layer], copy=True)
 
 

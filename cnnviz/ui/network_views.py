@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import streamlit as st
+from babel.numbers import get_decimal_symbol
 
 from cnnviz import featuremaps as fm
-from cnnviz import network, render
+from cnnviz import i18n, network, render
 from cnnviz.a11y import alt_text
 from cnnviz.catalogue import LayerInfo
 from cnnviz.errors import CnnvizError
+from cnnviz.i18n import N_, _, ngettext, number
 from cnnviz.receptive_field import unit_box
 from cnnviz.ui import channel_views, loaders, selection, state
 from cnnviz.ui.clickable import clicked, pick_unit
@@ -18,34 +20,58 @@ from cnnviz.ui.scales import colour_scale
 from cnnviz.ui.widgets import grids, num_grid
 from cnnviz.unit_math import following, unit_math
 
-NORM_LABELS = {"channel": "per channel", "layer": "per column", "global": "global"}
+NORM_LABELS = {"channel": N_("per channel"), "layer": N_("per column"), "global": N_("global")}
+
+
+# what one colour scale means for each choice of featuremaps.NORMS (the legend's caption)
+SCALE_NOTES = {
+    "layer": N_("One colour scale per column: tiles of a column compare; columns do not."),
+    "channel": N_("Each tile stretched to its own range: shapes show, strengths do not compare."),
+    "global": N_("One scale for the whole network: deep layers with large values stand out."),
+}
+# featuremaps.channel_stats' keys as the statistics table shows them
+STAT_NAMES = {"min": N_("min"), "max": N_("max"), "mean": N_("mean"), "std": N_("std"), "positive %": N_("positive %")}
+
+
+def _g(x: float, digits: int) -> str:
+    """``x`` to ``digits`` significant digits (``:g``), with the reader's decimal sign (0.1234 / 0,1234)."""
+    return f"{x:.{digits}g}".replace(".", get_decimal_symbol(i18n.current()))
+
+
+def norm_label(norm: str) -> str:
+    """The colour-scale choice ``norm`` (a key of featuremaps.NORMS) in the reader's words."""
+    return _(NORM_LABELS[norm])
 
 
 @loaders.shared_result
-def cached_diagram(lm, img, n: int, norm: str, label_font: int = 11) -> network.Diagram:
+def cached_diagram(lm, img, n: int, norm: str, label_font: int = 11, lang: str = i18n.SOURCE) -> network.Diagram:
     """The forward-pass picture for the sidebar's model and image (``n`` strongest channels
-    per column of a big model; ``norm`` as in featuremaps; labels ``label_font`` px high).
+    per column of a big model; ``norm`` as in featuremaps; labels ``label_font`` px high,
+    in language ``lang``: part of the key, as the picture has words drawn in it).
     Reads the shared one-pass capture."""
     layers = loaders.cached_catalogue(lm.name, lm.weights)
     top = loaders.cached_prediction()["top"][:3]
-    return network.diagram(
-        lm.preprocess_spec.crop(img),
-        loaders.cached_capture(),
-        network.columns(layers),
-        n=n,
-        every_channel=network.is_small(layers),
-        norm=norm,
-        global_range=loaders.cached_capture_range() if norm == "global" else None,
-        classes=[(t["label"], t["prob"]) for t in top],
-        label_font=label_font,
-    )
+    maps = loaders.cached_capture()
+    global_range = loaders.cached_capture_range() if norm == "global" else None
+    with i18n.use(lang):  # a job of the queue has no session to ask its language
+        return network.diagram(
+            lm.preprocess_spec.crop(img),
+            maps,
+            network.columns(layers),
+            n=n,
+            every_channel=network.is_small(layers),
+            norm=norm,
+            global_range=global_range,
+            classes=[(t["label"], t["prob"]) for t in top],
+            label_font=label_font,
+        )
 
 
 def current_selection(d: network.Diagram) -> tuple[str, int]:
     """(layer, channel) chosen on the Network page: from a link (?layer=&channel=) once, else the
     session's last click, else the first column's strongest channel."""
     if not d.columns:
-        st.info("This model has no layers with feature maps (channels × height × width) to draw.")
+        st.info(_("This model has no layers with feature maps (channels × height × width) to draw."))
         st.stop()
     by_name = {c.layer.name: c for c in d.columns}
     query = selection.fresh_query("network", ("layer", "channel", "row", "col"))
@@ -86,19 +112,13 @@ def legend(d: network.Diagram, norm: str) -> None:
     a, b, c = st.columns([1, 1, 1.6])
     if any(col.cmap == fm.SEQUENTIAL for col in d.columns):
         with a:
-            colour_scale(fm.SEQUENTIAL, "0", "largest")
-            st.caption("After an activation.")
+            colour_scale(fm.SEQUENTIAL, "0", _("largest"))
+            st.caption(_("After an activation."))
     if any(col.cmap == fm.DIVERGING for col in d.columns):
         with b:
-            colour_scale(fm.DIVERGING, "negative", "positive", "0")
-            st.caption("White: 0. Before an activation.")
-    c.caption(
-        {
-            "layer": "One colour scale per column: tiles of a column compare; columns do not.",
-            "channel": "Each tile stretched to its own range: shapes show, strengths do not compare.",
-            "global": "One scale for the whole network: deep layers with large values stand out.",
-        }[norm]
-    )
+            colour_scale(fm.DIVERGING, _("negative"), _("positive"), "0")
+            st.caption(_("White: 0. Before an activation."))
+    c.caption(_(SCALE_NOTES[norm]))
 
 
 def _unit(h: int, w: int) -> tuple[int, int]:
@@ -126,7 +146,11 @@ def detail(layer: LayerInfo, channel: int, m: np.ndarray, column: network.Column
             unit=(row, col),
             keys=(state.NET_ROW, state.NET_COL),
         )
-        st.caption(f"Channel {channel}, {h}×{w}: click a unit (magenta) to follow it, or use the sliders.")
+        st.caption(
+            _("Channel {channel}, {h}×{w}: click a unit (magenta) to follow it, or use the sliders.").format(
+                channel=channel, h=h, w=w
+            )
+        )
     with mid:
         lm = loaders.current_model()
         spec = lm.preprocess_spec
@@ -136,22 +160,28 @@ def detail(layer: LayerInfo, channel: int, m: np.ndarray, column: network.Column
             width="stretch",
             alt=alt_text.receptive_field((row, col), box, spec.size),
         )
-        st.caption(f"Unit ({row}, {col}) sees rows {box[0]}–{box[2]}, columns {box[1]}–{box[3]} of the input.")
+        st.caption(
+            _("Unit ({row}, {col}) sees rows {top}–{bottom}, columns {left}–{right} of the input.").format(
+                row=row, col=col, top=box[0], bottom=box[2], left=box[1], right=box[3]
+            )
+        )
     with right:
         # the same choice as a click, in controls a thumb can hit (a unit of a 112×112 map is
         # under 3 px wide on a phone) and a keyboard can step
-        row = st.slider("Unit row", 0, h - 1, key=state.NET_ROW) if h > 1 else row
-        col = st.slider("Unit column", 0, w - 1, key=state.NET_COL) if w > 1 else col
-        st.markdown(f"**Value at ({row}, {col}): {m[row, col]:.4g}**")
+        row = st.slider(_("Unit row"), 0, h - 1, key=state.NET_ROW) if h > 1 else row
+        col = st.slider(_("Unit column"), 0, w - 1, key=state.NET_COL) if w > 1 else col
+        st.markdown(_("**Value at ({row}, {col}): {value}**").format(row=row, col=col, value=_g(m[row, col], 4)))
         stats = fm.channel_stats(m)
         st.dataframe(
-            {"statistic": list(stats), "value": [f"{v:.3g}" for v in stats.values()]},
+            {_("statistic"): [_(STAT_NAMES.get(k, k)) for k in stats], _("value"): [_g(v, 3) for v in stats.values()]},
             hide_index=True,
-            alt=f"Statistics of channel {channel}: min, max, mean, std and share positive",
+            alt=_("Statistics of channel {channel}: min, max, mean, std and share positive").format(channel=channel),
         )
-        if st.button("Open in Feature maps →", key="net_open_features", help="The same layer, channel and unit"):
+        if st.button(_("Open in Feature maps →"), key="net_open_features", help=_("The same layer, channel and unit")):
             open_in_feature_maps(layer, channel, row, col)
-        if st.button("What does it look for? →", key=state.CH_OPEN, help="Its feature visualisation and top images"):
+        if st.button(
+            _("What does it look for? →"), key=state.CH_OPEN, help=_("Its feature visualisation and top images")
+        ):
             channel_views.open_channel(layer.name, channel)
     return row, col
 
@@ -185,10 +215,10 @@ def conv_of(layers: list[LayerInfo], name: str) -> str | None:
 def arithmetic(layers: list[LayerInfo], name: str, channel: int, row: int, col: int, captured: float) -> None:
     """How unit (channel, row, col) of conv ``name`` was computed, with the numbers."""
     if "#" in name:  # a module's second call: its input is not the one layer_input_output hooks
-        st.info("This layer runs more than once per image; its arithmetic is shown for single-call layers only.")
+        st.info(_("This layer runs more than once per image; its arithmetic is shown for single-call layers only."))
         return
     lm = loaders.current_model()
-    x, _ = loaders.layer_input_output(name)
+    x, _out = loaders.layer_input_output(name)
     try:
         with lm.use() as model:
             u = unit_math(model, layers, name, x, channel, row, col)
@@ -196,28 +226,40 @@ def arithmetic(layers: list[LayerInfo], name: str, channel: int, row: int, col: 
         st.info(str(e))
         return
     n = u.windows.shape[0]
+    k = u.kernel.shape[-1]
     st.markdown(
-        f"`{name}`, channel {channel}, unit ({row}, {col}): each of the {n} input channels' "
-        f"{u.kernel.shape[-1]}×{u.kernel.shape[-1]} window times its kernel, summed, plus the bias."
+        ngettext(
+            "`{layer}`, channel {channel}, unit ({row}, {col}): the {k}×{k} window of its {n} input "
+            "channel times its kernel, plus the bias.",
+            "`{layer}`, channel {channel}, unit ({row}, {col}): each of the {n} input channels' "
+            "{k}×{k} window times its kernel, summed, plus the bias.",
+            n,
+        ).format(layer=name, channel=channel, row=row, col=col, n=n, k=k)
     )
     shown = min(n, 3)
     for i in range(shown):
         grids(
-            num_grid(u.windows[i], title=f"input channel {i}"),
-            num_grid(u.kernel[i], title="kernel", tint=True),
-            num_grid(np.array([[u.sums[i]]]), title="sum of products", fmt="{:.4f}"),
+            num_grid(u.windows[i], title=_("input channel {i}").format(i=i)),
+            num_grid(u.kernel[i], title=_("kernel"), tint=True),
+            num_grid(np.array([[u.sums[i]]]), title=_("sum of products"), fmt="{:.4f}"),
             between=("×", "="),
         )
     if n > shown:
-        with st.expander(f"The other {n - shown} input channels"):
+        with st.expander(
+            ngettext("The other {n} input channel", "The other {n} input channels", n - shown).format(n=n - shown)
+        ):
             for i in range(shown, n):
                 grids(
-                    num_grid(u.windows[i], title=f"input channel {i}"),
-                    num_grid(u.kernel[i], title="kernel", tint=True),
-                    num_grid(np.array([[u.sums[i]]]), title="sum", fmt="{:.4f}"),
+                    num_grid(u.windows[i], title=_("input channel {i}").format(i=i)),
+                    num_grid(u.kernel[i], title=_("kernel"), tint=True),
+                    num_grid(np.array([[u.sums[i]]]), title=_("sum"), fmt="{:.4f}"),
                     between=("×", "="),
                 )
-    terms = " + ".join(f"{s:.3f}" for s in u.sums[:16]) + (" + …" if n > 16 else "")
-    chain = "".join(f" → {t} → **{v:.4f}**" for _, t, v in u.after)
-    st.markdown(f"#### {terms} + bias {u.bias:.3f} = **{u.value:.4f}**{chain}")
-    st.caption(f"The network's own output at this unit: {captured:.4f}")
+    terms = " + ".join(number(s, 3) for s in u.sums[:16]) + (" + …" if n > 16 else "")
+    chain = "".join(f" → {t} → **{number(v, 4)}**" for _n, t, v in u.after)
+    st.markdown(
+        _("#### {terms} + bias {bias} = **{value}**{chain}").format(
+            terms=terms, bias=number(u.bias, 3), value=number(u.value, 4), chain=chain
+        )
+    )
+    st.caption(_("The network's own output at this unit: {value}").format(value=number(captured, 4)))
