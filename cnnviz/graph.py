@@ -219,7 +219,7 @@ def to_dot(graph: Graph, expanded: set[str] | None = None, *, rankdir: str = "TB
                 f"{indent}{_q(n.id)} [label={_q(label)}, shape=circle, width=0.3, fillcolor={_q(_COLOURS['merge'])}];"
             )
         if n.kind in ("input", "output"):  # the ids stay "input"/"output": edges name them
-            end = pgettext("graph node", "input") if n.kind == "input" else pgettext("graph node", "output")
+            end = pgettext("network", "input") if n.kind == "input" else pgettext("network", "output")
             label = f"{end} {_shape(n.shape)}"
         else:
             label = f"{n.id}\n{n.type} {_shape(n.shape)}"

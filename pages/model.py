@@ -3,16 +3,29 @@
 import streamlit as st
 
 from cnnviz.catalogue import MAP_KINDS
-from cnnviz.i18n import N_, _, ngettext, number, pgettext
+from cnnviz.i18n import _, ngettext, number, pgettext
 from cnnviz.ui import links, loaders, present, state
 from cnnviz.ui.graph_views import architecture
 from cnnviz.ui.inside_charts import catalogue_frame, rf_chart
 
-links.page()
-# the table's filter shows kinds by their short names; the values stay the catalogue's keys
+# the table's filter offers the catalogue's kinds (its values: keys) by their short names
 KINDS = ("conv", "norm", "act", "pool", "linear", "block", "other")
-KIND_NAMES = {k: N_(k) for k in KINDS}
 
+
+def kind_name(kind: str) -> str:
+    """A layer kind's short name in the reader's language."""
+    return {
+        "conv": pgettext("layer kind", "conv"),
+        "norm": pgettext("layer kind", "norm"),
+        "act": pgettext("layer kind", "act"),
+        "pool": pgettext("layer kind", "pool"),
+        "linear": pgettext("layer kind", "linear"),
+        "block": pgettext("layer kind", "block"),
+        "other": pgettext("layer kind", "other"),
+    }[kind]
+
+
+links.page()
 st.title(_("The model, layer by layer"))
 lm = loaders.current_model()
 name, weights = loaders.model_key()
@@ -41,7 +54,7 @@ kinds = st.multiselect(
     list(KINDS),
     default=[*MAP_KINDS, "norm", "linear"],
     key=state.MODEL_KINDS,
-    format_func=lambda k: pgettext("layer kind", KIND_NAMES[k]),
+    format_func=kind_name,
     help=_("conv: convolutions · norm: batch norm · act: activations · block: groups of layers"),
 )
 shown = [la for la in layers if la.kind in kinds]
