@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PIL import Image
 
-from cnnviz.i18n import _, ngettext, number
+from cnnviz.i18n import _, ngettext, number, pgettext
 from cnnviz.loaded_model import LoadedModel
 from cnnviz.predict import TopClass, predict, top_classes
 from cnnviz.preprocess import Preprocess
@@ -135,6 +135,5 @@ def outcome(lm: LoadedModel, img: Image.Image, kind: str, k: int = 5) -> Outcome
 
 
 def _pct(p: float) -> str:
-    # "60 %" in all three languages (a space before %, as German and Spanish write it), the
-    # decimal sign the reader's
-    return number(100 * p, 1 if p < 0.1 else 0) + " %"
+    # "60 %": the catalogue says which space goes before % (Spanish and German: a no-break one)
+    return pgettext("percentage", "{n} %").format(n=number(100 * p, 1 if p < 0.1 else 0))
