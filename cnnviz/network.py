@@ -303,7 +303,9 @@ def diagram(
             draw.rectangle([x, y + lh, x + int((class_w - 6) * max(0.0, min(1.0, p))), y + lh + 5], fill="#c2410c")
             draw.text(
                 (x, y),
-                f"{percent(p, 0)} " + _fit(draw, name, small_font, class_w - 34, keep_end=False),
+                # the drawing font has no no-break space (Spanish and German write "26 %")
+                f"{percent(p, 0).replace(chr(0xA0), ' ')} "
+                + _fit(draw, name, small_font, class_w - 34, keep_end=False),
                 fill="black",
                 font=small_font,
             )

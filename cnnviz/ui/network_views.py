@@ -177,10 +177,19 @@ def detail(layer: LayerInfo, channel: int, m: np.ndarray, column: network.Column
             hide_index=True,
             alt=_("Statistics of channel {channel}: min, max, mean, std and share positive").format(channel=channel),
         )
-        if st.button(_("Open in Feature maps →"), key="net_open_features", help=_("The same layer, channel and unit")):
+        # as wide as the column: at their own width Streamlit cut their labels short (even in English)
+        if st.button(
+            _("Open in Feature maps →"),
+            key="net_open_features",
+            help=_("The same layer, channel and unit"),
+            width="stretch",
+        ):
             open_in_feature_maps(layer, channel, row, col)
         if st.button(
-            _("What does it look for? →"), key=state.CH_OPEN, help=_("Its feature visualisation and top images")
+            _("What does it look for? →"),
+            key=state.CH_OPEN,
+            help=_("Its feature visualisation and top images"),
+            width="stretch",
         ):
             channel_views.open_channel(layer.name, channel)
     return row, col
