@@ -238,8 +238,8 @@ def arithmetic(layers: list[LayerInfo], name: str, channel: int, row: int, col: 
     k = u.kernel.shape[-1]
     st.markdown(
         ngettext(
-            "`{layer}`, channel {channel}, unit ({row}, {col}): the {k}×{k} window of its {n} input "
-            "channel times its kernel, plus the bias.",
+            "`{layer}`, channel {channel}, unit ({row}, {col}): the {k}×{k} window of its input channel "
+            "(it has {n}) times its kernel, plus the bias.",
             "`{layer}`, channel {channel}, unit ({row}, {col}): each of the {n} input channels' "
             "{k}×{k} window times its kernel, summed, plus the bias.",
             n,
