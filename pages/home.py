@@ -35,8 +35,9 @@ with right:
         heading = _("{label} — {prob} (an untrained guess)") if lm.weights == "random" else _("{label} — {prob}")
         st.header(heading.format(label=plain(best["label"]), prob=percent(best["prob"], 1)))
         st.vega_lite_chart(spec=present.chart(charts.top_k_chart(pred["top"])), width="stretch")
-        if lm.info.family == "imagenet" and i18n.current() != i18n.SOURCE:
-            # issue 30: no licensed translation of ImageNet's 1000 names ships; say why they are English
+        if i18n.current() != i18n.SOURCE and (lm.info.family == "imagenet" or len(lm.classes) == 1000):
+            # issue 30: no licensed translation of ImageNet's 1000 names ships; say why they are
+            # English (a timm or ONNX model with 1000 classes has ImageNet's names too)
             st.caption(_("The class names are ImageNet's own and stay in English."))
         notices.familiarity_notice(lm, img)
     st.caption(
