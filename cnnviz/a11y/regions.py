@@ -10,12 +10,43 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# rows top → bottom, columns left → right of a picture cut into thirds
+from cnnviz.i18n import N_, _, number
+
+# rows top → bottom, columns left → right of a picture cut into thirds. These words are keys
+# (code and tests compare them); a sentence says them through IN or TOWARDS, whose whole
+# phrases are translated: a region's preposition and article differ by language.
 REGIONS = (
     ("upper left", "top centre", "upper right"),
     ("centre left", "centre", "centre right"),
     ("lower left", "bottom centre", "lower right"),
 )
+IN = {
+    "upper left": N_("in the upper left"),
+    "top centre": N_("in the top centre"),
+    "upper right": N_("in the upper right"),
+    "centre left": N_("in the centre left"),
+    "centre": N_("in the centre"),
+    "centre right": N_("in the centre right"),
+    "lower left": N_("in the lower left"),
+    "bottom centre": N_("in the bottom centre"),
+    "lower right": N_("in the lower right"),
+}
+TOWARDS = {
+    "upper left": N_("towards the upper left"),
+    "top centre": N_("towards the top centre"),
+    "upper right": N_("towards the upper right"),
+    "centre left": N_("towards the centre left"),
+    "centre": N_("towards the centre"),
+    "centre right": N_("towards the centre right"),
+    "lower left": N_("towards the lower left"),
+    "bottom centre": N_("towards the bottom centre"),
+    "lower right": N_("towards the lower right"),
+}
+
+
+def in_region(key: str) -> str:
+    """'in the upper left' (in the reader's language) for a region key of :data:`REGIONS`."""
+    return _(IN[key])
 
 
 def region(row: float, col: float) -> str:
@@ -49,8 +80,8 @@ class Spot:
         """'in the upper left', or 'in the upper left, spreading towards the centre' when the
         strong area's centre lies in another region than its peak."""
         if self.centre == self.peak:
-            return f"in the {self.peak}"
-        return f"in the {self.peak}, spreading towards the {self.centre}"
+            return in_region(self.peak)
+        return _("{where}, spreading {towards}").format(where=in_region(self.peak), towards=_(TOWARDS[self.centre]))
 
 
 def spot(m: np.ndarray) -> Spot | None:
@@ -74,7 +105,8 @@ def spot(m: np.ndarray) -> Spot | None:
 
 
 def percent(share: float) -> str:
-    """0.283 → '28 %'; small but non-zero shares stay visible ('<1 %')."""
+    """0.283 → '28 %'; small but non-zero shares stay visible ('<1 %'). A whole percentage
+    with a space, as English, Spanish and German texts all write it for a screen reader."""
     if 0 < share < 0.005:
-        return "<1 %"
-    return f"{share * 100:.0f} %"
+        return _("<1 %")
+    return _("{n} %").format(n=number(share * 100, 0))
