@@ -16,32 +16,45 @@ from cnnviz.i18n import N_, _, number
 # (code and tests compare them); a sentence says them through IN or TOWARDS, whose whole
 # phrases are translated: a region's preposition and article differ by language.
 REGIONS = (
-    ("upper left", "top centre", "upper right"),
-    ("centre left", "centre", "centre right"),
-    ("lower left", "bottom centre", "lower right"),
+    ("upper left", "top centre", "upper right"),  # i18n: not UI (keys)
+    ("centre left", "centre", "centre right"),  # i18n: not UI (keys)
+    ("lower left", "bottom centre", "lower right"),  # i18n: not UI (keys)
 )
-IN = {
-    "upper left": N_("in the upper left"),
-    "top centre": N_("in the top centre"),
-    "upper right": N_("in the upper right"),
-    "centre left": N_("in the centre left"),
-    "centre": N_("in the centre"),
-    "centre right": N_("in the centre right"),
-    "lower left": N_("in the lower left"),
-    "bottom centre": N_("in the bottom centre"),
-    "lower right": N_("in the lower right"),
-}
-TOWARDS = {
-    "upper left": N_("towards the upper left"),
-    "top centre": N_("towards the top centre"),
-    "upper right": N_("towards the upper right"),
-    "centre left": N_("towards the centre left"),
-    "centre": N_("towards the centre"),
-    "centre right": N_("towards the centre right"),
-    "lower left": N_("towards the lower left"),
-    "bottom centre": N_("towards the bottom centre"),
-    "lower right": N_("towards the lower right"),
-}
+_KEYS = [key for row in REGIONS for key in row]
+IN = dict(
+    zip(
+        _KEYS,
+        (
+            N_("in the upper left"),
+            N_("in the top centre"),
+            N_("in the upper right"),
+            N_("in the centre left"),
+            N_("in the centre"),
+            N_("in the centre right"),
+            N_("in the lower left"),
+            N_("in the bottom centre"),
+            N_("in the lower right"),
+        ),
+        strict=True,
+    )
+)
+TOWARDS = dict(
+    zip(
+        _KEYS,
+        (
+            N_("towards the upper left"),
+            N_("towards the top centre"),
+            N_("towards the upper right"),
+            N_("towards the centre left"),
+            N_("towards the centre"),
+            N_("towards the centre right"),
+            N_("towards the lower left"),
+            N_("towards the bottom centre"),
+            N_("towards the lower right"),
+        ),
+        strict=True,
+    )
+)
 
 
 def in_region(key: str) -> str:
@@ -90,7 +103,7 @@ def spot(m: np.ndarray) -> Spot | None:
     NaN and infinite values count as 0 (a map made of NaN weights says nothing)."""
     a = np.nan_to_num(np.asarray(m, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
     if a.ndim != 2 or not a.size:
-        raise ValueError(f"spot() takes one (H, W) map, not shape {a.shape}")
+        raise ValueError(f"spot() takes one (H, W) map, not shape {a.shape}")  # i18n: not UI (for programmers)
     top = float(a.max())
     if top <= 0:
         return None

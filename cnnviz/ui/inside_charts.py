@@ -17,7 +17,7 @@ CATALOGUE_COLUMNS = {
     "type": N_("type"),
     "output": N_("output"),
     "params": N_("params"),
-    "receptive field": N_("receptive field"),
+    "receptive field": N_("receptive field"),  # i18n: not UI (the key: the CLI's field)
     "jump": N_("jump"),
     "block": N_("block"),
 }
@@ -32,7 +32,7 @@ def catalogue_frame(layers: list[LayerInfo]) -> pd.DataFrame:
         "type": [la.type for la in layers],
         "output": ["×".join(map(str, la.out_shape)) for la in layers],
         "params": [la.params for la in layers],
-        "receptive field": [la.rf for la in layers],
+        "receptive field": [la.rf for la in layers],  # i18n: not UI (a key of CATALOGUE_COLUMNS)
         "jump": [la.jump if la.jump is not None else None for la in layers],
         "block": [la.group for la in layers],
     }
