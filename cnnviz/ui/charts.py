@@ -42,8 +42,9 @@ def top_k_chart(top: list[dict]) -> dict:
             "field": "label",
             "type": "nominal",
             "sort": "-x",
-            "title": None,
-            "axis": {"labelLimit": 260, "labelFontSize": 15},
+            # no axis title (the class names say it), but a name for the marks' spoken labels
+            "title": _("label"),
+            "axis": {"title": None, "labelLimit": 260, "labelFontSize": 15},
         },
         "x": {"field": "percent", "type": "quantitative", "title": _("probability (%)"), "scale": {"domain": [0, 100]}},
         "tooltip": [
@@ -55,7 +56,7 @@ def top_k_chart(top: list[dict]) -> dict:
             )
         ],
     }
-    number = {"field": "percent", "type": "quantitative", "format": ".1f"}
+    number = {"field": "percent", "type": "quantitative", "format": ".1f", "title": _("percent")}
     # a number after its bar's end, except near 100 %, where it went past the chart's right
     # edge and was cut ("97.8" read "97."): there it is written inside the bar's end. Each
     # side's layer has every row (a condition blanks the others): a filtered layer would
@@ -237,7 +238,9 @@ def histogram_rows(
         else:
             text = _("The histogram of {name}; the first histogram's text describes them all.").format(name=name)
         axis = x.copy(deep=True)
-        axis["title"] = x_title if last else None
+        axis["title"] = x_title  # also the bars' spoken name; written under the last chart only
+        if not last:
+            axis["axis"] = alt.Axis(title=None)
         left = y.copy(deep=True)
         left["axis"] = alt.Axis(minExtent=44)  # the same room for the y labels: x axes line up
         out.append(
