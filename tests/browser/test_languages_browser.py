@@ -123,6 +123,13 @@ def test_german_browser_gets_german_everywhere(projector, app_url):
     _open(projector, app_url)
     assert projector.get_by_role("combobox", name="Sprache").count() == 1
     _walk(projector, "de")
+    # the words Streamlit's own widgets draw: the uploader's limit line, the top bar's overflow
+    projector.locator('[data-testid="stSidebar"]').get_by_text("Hochladen", exact=True).click()
+    wait_idle(projector)
+    uploader = projector.locator('[data-testid="stFileUploader"]')
+    uploader.get_by_text(re.compile(r"MB pro Datei")).wait_for()
+    assert "per file" not in uploader.inner_text()
+    assert "more" not in projector.locator("header").inner_text()
 
 
 def test_a_spanish_link_gives_spanish_everywhere_and_links_keep_it(projector, app_url):
