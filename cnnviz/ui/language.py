@@ -122,7 +122,7 @@ def streamlit_words() -> dict[str, str]:
 # each node remembers its English, so switching back to English restores it. A
 # MutationObserver does it again whenever Streamlit redraws. No data in it: the words come
 # from window.cnnvizLanguage, set just before.
-_SCRIPT = """<script>
+_SCRIPT = r"""<script>
 (() => {
   document.documentElement.lang = window.cnnvizLanguage.lang;
   const fix = (root) => {
