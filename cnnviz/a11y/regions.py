@@ -21,6 +21,24 @@ REGIONS = (
     ("lower left", "bottom centre", "lower right"),  # i18n: not UI (keys)
 )
 _KEYS = [key for row in REGIONS for key in row]
+# The bare names, for a sentence that says "the {region}" itself: ``_(region(...))`` finds them.
+NAMES = dict(
+    zip(
+        _KEYS,
+        (
+            N_("upper left"),
+            N_("top centre"),
+            N_("upper right"),
+            N_("centre left"),
+            N_("centre"),
+            N_("centre right"),
+            N_("lower left"),
+            N_("bottom centre"),
+            N_("lower right"),
+        ),
+        strict=True,
+    )
+)
 IN = dict(
     zip(
         _KEYS,

@@ -8,7 +8,7 @@ import pandas as pd
 
 from cnnviz import i18n
 from cnnviz.a11y import alt_lessons, alt_text, chart_text
-from cnnviz.a11y.regions import IN, TOWARDS
+from cnnviz.a11y.regions import IN, NAMES, TOWARDS
 from cnnviz.ui import chart_specs, charts
 
 
@@ -83,6 +83,9 @@ def test_every_region_has_its_own_phrase_in_each_language():
             phrases = [i18n._(p) for p in (*IN.values(), *TOWARDS.values())]
         assert len(set(phrases)) == 18  # nine places, each said two ways, none the same
         assert not set(phrases) & {*IN.values(), *TOWARDS.values()}  # none left in English
+        with i18n.use(lang):
+            names = {i18n._(key) for key in NAMES}  # the bare names, as _(region(...)) looks them up
+        assert len(names) == 9 and not names & set(NAMES)
 
 
 def test_chart_spec_cache_keeps_one_spec_per_language():
