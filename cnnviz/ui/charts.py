@@ -25,7 +25,7 @@ else still gets the closest of them.
 """)
 
 
-# {channels}: _("grey") or _("colour")
+# {channels}: a phrase that follows the noun in every language ("colour"; "en color", "in Farbe")
 FED_EXPLAINER = N_("""
 The network never sees your photo as it is: it gets a {size}×{size} {channels} crop, its
 pixel values shifted and scaled the way its training images were.
