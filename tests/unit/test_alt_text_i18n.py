@@ -9,7 +9,8 @@ import pandas as pd
 from cnnviz import i18n
 from cnnviz.a11y import alt_lessons, alt_text, chart_text
 from cnnviz.a11y.regions import IN, NAMES, TOWARDS
-from cnnviz.ui import chart_specs, charts
+from cnnviz.catalogue import LayerInfo
+from cnnviz.ui import chart_specs, charts, inside_charts
 
 
 def _corner_map() -> np.ndarray:
@@ -111,3 +112,22 @@ def test_softmax_legend_in_german_is_a_valid_vega_string():
     legend = next(la for la in spec["layer"] if la["mark"]["type"] == "bar")["encoding"]["color"]["legend"]
     assert legend["labelExpr"] == 'datum.label == "your T" ? "dein T = 2,5" : datum.label'
     assert spec["config"]["locale"]["number"]["decimal"] == ","
+
+
+def test_signed_map_text_in_german_says_both_signs_in_german_order():
+    m = _corner_map()
+    m[5, 5] = -2.0  # one cell of 36 strongly negative: 3 %
+    with i18n.use("de"):
+        text = alt_text.explanation("Grad-CAM", "tabby", None, m, signed=True)
+    assert text == (
+        "Grad-CAM für „tabby“, über dem Foto: die stärksten Hinweise liegen oben links (11 % des Bildes über "
+        "halber Stärke). Die Hinweise dagegen sind am stärksten unten rechts (3 % des Bildes über halber Stärke)."
+    )
+
+
+def test_layer_table_is_headed_in_the_reader_language():
+    layer = LayerInfo("stem.conv", "stem.conv", "Conv2d", "conv", (32, 112, 112), 864, 3, 2, 1.5, "stem", 1)
+    with i18n.use("es"):
+        frame = inside_charts.catalogue_frame([layer])
+    assert list(frame.columns) == ["capa", "tipo", "salida", "parámetros", "campo receptivo", "salto", "bloque"]
+    assert frame.iloc[0].tolist() == ["\u2003stem.conv", "Conv2d", "32×112×112", 864, 3, 2, "stem"]
