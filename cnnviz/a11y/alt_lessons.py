@@ -228,9 +228,11 @@ def mistakes(items: Sequence[tuple[str, str, float]]) -> str:
         _("{n}: {true} taken for {predicted} ({p})").format(n=n + 1, true=quoted(t), predicted=quoted(p), p=percent(c))
         for n, (t, p, c) in enumerate(items)
     )
-    return _("The {n} validation images the network got wrong while most sure, left to right: {listed}.").format(
-        n=len(items), listed=listed
-    )
+    return ngettext(
+        "The {n} validation image the network got wrong while most sure, left to right: {listed}.",
+        "The {n} validation images the network got wrong while most sure, left to right: {listed}.",
+        len(items),
+    ).format(n=len(items), listed=listed)
 
 
 def shots(name: str, n: int) -> list[str]:
