@@ -222,7 +222,7 @@ class _Converter:
         return v.reshape(())
 
     def pool(self, node, a) -> nn.Module:
-        k = _pair(a["kernel_shape"], "pooling windows", self.label)
+        k = _pair(a["kernel_shape"], _("pooling windows"), self.label)
         stride = _pair(a.get("strides", (1, 1)), "strides", self.label)
         pads = ops.pads(a, self.shape(node.input[0]), k, self.label)
         ceil = bool(a.get("ceil_mode", 0))

@@ -161,7 +161,7 @@ def _timm_info(name: str) -> ModelInfo:
         pretrained=partial(timm_zoo.pretrained, name),
         classes=imagenet_classes if n_classes == 1000 else partial(_numbered, n_classes),
         available=partial(timm_zoo.available, name),
-        description=f"timm's {arch}: its own preprocessing from timm's pretrained config.",
+        description=Message(N_("timm's {arch}: its own preprocessing from timm's pretrained config."), arch=arch),
     )
 
 
