@@ -22,7 +22,9 @@ class Message(str):
     """
 
     def __new__(cls, msgid: str, **params: object) -> Message:
-        self = super().__new__(cls, msgid.format(**params) if params else msgid)
+        # the value is English throughout: a Message among the params gives its English value
+        english = {k: str.__str__(v) if isinstance(v, Message) else v for k, v in params.items()}
+        self = super().__new__(cls, msgid.format(**english) if params else msgid)
         self.msgid, self.params = msgid, params
         return self
 
