@@ -73,7 +73,8 @@ def load_state_dict_file(path: str | Path, *, name: str | None = None) -> dict[s
         if _names_code(path):
             raise CheckpointError(
                 _(
-                    "{label} contains Python objects, not just tensors; it was refused without running it (save a state dict: torch.save(model.state_dict(), path))."
+                    "{label} contains Python objects, not just tensors; it was refused without running it (save a "
+                    "state dict: torch.save(model.state_dict(), path))."
                 ).format(label=label)
             ) from e
         raise CheckpointError(

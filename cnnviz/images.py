@@ -131,7 +131,8 @@ def decode_image(data: bytes, *, name: str = "", max_side: int = 2048) -> Image.
         except Exception:  # decoders raise many exception types on bad data
             raise ImageError(
                 _(
-                    "{label} looks damaged or incomplete and could not be read; try saving it again or pick another image."
+                    "{label} looks damaged or incomplete and could not be read; try saving it again or pick another "
+                    "image."
                 ).format(label=label)
             ) from None
         _apply_exif_orientation(img)

@@ -174,7 +174,8 @@ def _check_nodes(graph: onnx.GraphProto, label: str) -> int:
             op = f"{node.domain}.{node.op_type}" if node.domain else node.op_type
             raise OnnxError(
                 _(
-                    "{label} uses the operator {op}, which this app does not convert (it reads convolutional networks: Conv, BatchNormalization, pooling, activations, Gemm...)."
+                    "{label} uses the operator {op}, which this app does not convert (it reads convolutional "
+                    "networks: Conv, BatchNormalization, pooling, activations, Gemm...)."
                 ).format(label=label, op=shown(op))
             )
         for a in node.attribute:
@@ -264,7 +265,8 @@ def _image_input(model: onnx.ModelProto, inits: set[str], label: str, meta: dict
     if channels not in (1, 3) or (h and w and h != w) or not 8 <= side <= MAX_SIZE:
         raise OnnxError(
             _(
-                "{label} takes {c}×{h}×{w} inputs; this app feeds square images of 1 or 3 channels, 8 to {max_size} pixels wide."
+                "{label} takes {c}×{h}×{w} inputs; this app feeds square images of 1 or 3 channels, 8 to {max_size} "
+                "pixels wide."
             ).format(label=label, c=channels or "?", h=h or "?", w=w or "?", max_size=MAX_SIZE)
         )
     return v.name, [1, side, side, channels] if nhwc else [1, channels, side, side], nhwc

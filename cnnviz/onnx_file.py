@@ -137,7 +137,8 @@ def preprocess_and_labels(s: OnnxSummary, where: str) -> tuple[Preprocess, list[
         if not ok or len(labels) != s.classes:
             raise OnnxError(
                 _(
-                    "{where}: its metadata cnnviz.labels must list {classes} class names of 1 to {max_class_chars} characters."
+                    "{where}: its metadata cnnviz.labels must list {classes} class names of 1 to {max_class_chars} "
+                    "characters."
                 ).format(where=where, classes=s.classes, max_class_chars=MAX_CLASS_CHARS)
             )
     order = m.get("cnnviz.channel_order", "RGB").strip().upper()

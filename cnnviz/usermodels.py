@@ -167,7 +167,8 @@ def validate(meta: dict, where: str | None = None) -> tuple[Preprocess, list[str
     if params > MAX_PARAMS or acts > MAX_ACTIVATIONS:
         raise CheckpointError(
             _(
-                "{where} describes a network too large for this server ({params} M parameters, {acts} M activation values; at most {max_params} M and {max_acts} M)."
+                "{where} describes a network too large for this server ({params} M parameters, {acts} M activation "
+                "values; at most {max_params} M and {max_acts} M)."
             ).format(
                 where=where,
                 params=number(params / 1e6, 1),

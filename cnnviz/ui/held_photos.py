@@ -46,7 +46,8 @@ __all__ = ["DROPPED", "STORE", "HeldPhotos", "Photo", "current", "dropped", "hol
 # A Message: the page that shows it (st.warning) gets it in the reader's language.
 DROPPED = Message(
     N_(
-        "Your photo was let go to make room for your classmates' photos in this server's memory; please upload it again."
+        "Your photo was let go to make room for your classmates' photos in this server's memory; please upload it "
+        "again."
     )
 )
 
