@@ -101,4 +101,4 @@ def test_the_memory_guards_refusal_names_the_work_in_the_readers_language(monkey
         memguard.check(N_("this top-image pass"))
     msg = str(e.value)
     assert msg.startswith("Der Server ist ausgelastet (") and " MB Speicher belegt" in msg
-    assert "darum kann dieser Durchlauf für die Top-Bilder gerade nicht starten" in msg
+    assert "darum kann die Suche nach den am stärksten aktivierenden Bildern gerade nicht starten" in msg
