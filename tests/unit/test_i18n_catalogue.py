@@ -61,7 +61,7 @@ def test_numbers_and_percentages_follow_the_language():
         assert (i18n.number(3.14159, 2), i18n.percent(0.934)) == ("3,14", "93,4\xa0%")
         assert i18n.percent(0.5, 0) == "50\xa0%"
     with i18n.use("es"):
-        assert (i18n.number(1234.5, 1), i18n.percent(0.934)) == ("1234,5", "93,4\xa0%")
+        assert (i18n.number(1234.5, 1), i18n.percent(0.934)) == ("1.234,5", "93,4\xa0%")
     assert i18n.current() == "en"  # the block ended
 
 
