@@ -21,57 +21,46 @@ REGIONS = (
     ("lower left", "bottom centre", "lower right"),  # i18n: not UI (keys)
 )
 _KEYS = [key for row in REGIONS for key in row]
+
+
+def _by_key(*phrases: str) -> dict[str, str]:
+    """The nine ``phrases`` (row by row, as :data:`REGIONS`) by region key."""
+    return dict(zip(_KEYS, phrases, strict=True))
+
+
 # The bare names, for a sentence that says "the {region}" itself: ``_(region(...))`` finds them.
-NAMES = dict(
-    zip(
-        _KEYS,
-        (
-            N_("upper left"),
-            N_("top centre"),
-            N_("upper right"),
-            N_("centre left"),
-            N_("centre"),
-            N_("centre right"),
-            N_("lower left"),
-            N_("bottom centre"),
-            N_("lower right"),
-        ),
-        strict=True,
-    )
+NAMES = _by_key(
+    N_("upper left"),
+    N_("top centre"),
+    N_("upper right"),
+    N_("centre left"),
+    N_("centre"),
+    N_("centre right"),
+    N_("lower left"),
+    N_("bottom centre"),
+    N_("lower right"),
 )
-IN = dict(
-    zip(
-        _KEYS,
-        (
-            N_("in the upper left"),
-            N_("in the top centre"),
-            N_("in the upper right"),
-            N_("in the centre left"),
-            N_("in the centre"),
-            N_("in the centre right"),
-            N_("in the lower left"),
-            N_("in the bottom centre"),
-            N_("in the lower right"),
-        ),
-        strict=True,
-    )
+IN = _by_key(
+    N_("in the upper left"),
+    N_("in the top centre"),
+    N_("in the upper right"),
+    N_("in the centre left"),
+    N_("in the centre"),
+    N_("in the centre right"),
+    N_("in the lower left"),
+    N_("in the bottom centre"),
+    N_("in the lower right"),
 )
-TOWARDS = dict(
-    zip(
-        _KEYS,
-        (
-            N_("towards the upper left"),
-            N_("towards the top centre"),
-            N_("towards the upper right"),
-            N_("towards the centre left"),
-            N_("towards the centre"),
-            N_("towards the centre right"),
-            N_("towards the lower left"),
-            N_("towards the bottom centre"),
-            N_("towards the lower right"),
-        ),
-        strict=True,
-    )
+TOWARDS = _by_key(
+    N_("towards the upper left"),
+    N_("towards the top centre"),
+    N_("towards the upper right"),
+    N_("towards the centre left"),
+    N_("towards the centre"),
+    N_("towards the centre right"),
+    N_("towards the lower left"),
+    N_("towards the bottom centre"),
+    N_("towards the lower right"),
 )
 
 
