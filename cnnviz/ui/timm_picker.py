@@ -49,7 +49,7 @@ def name_box() -> None:
         st.text_input(
             _("timm model"),
             key=state.TIMM_NAME,
-            placeholder="convnext_tiny",
+            placeholder="convnext_tiny",  # i18n: not UI (a model name)
             on_change=_chosen,
             help=_(
                 "A CNN from the timm library (PyTorch Image Models), built by name. Its trained weights "

@@ -36,9 +36,9 @@ SOURCES = {
     "camera": N_("Your camera (take photos per class)"),
     "folder": N_("Your folder"),
     "zip": N_("Your zip"),
-    "mnist": "MNIST (torchvision)",
+    "mnist": N_("MNIST (torchvision)"),
     "fashionmnist": N_("Fashion-MNIST (clothes, 10 classes)"),
-    "cifar10": "CIFAR-10 (torchvision)",
+    "cifar10": N_("CIFAR-10 (torchvision)"),
 }
 
 
@@ -50,6 +50,7 @@ RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1)
 OPTIMISERS = ("adam", "sgd")
 OPTIMISER_NAMES = {"adam": "Adam", "sgd": N_("SGD + momentum")}
 POOL_NAMES = {"max": N_("max"), "avg": N_("avg")}
+ARCH_NAMES = {"tinyvgg": "TinyVGG (CNN Explainer)", "lenet": "LeNet-5 (1998)"}  # i18n: not UI (names stay)
 
 
 def form_params() -> dict[str, links.Param]:
@@ -98,7 +99,8 @@ def _uploaded(digest: str, kind: str, payload, size: int, channels: int) -> imag
                 return cache.freeze(class_folders.read_zip(payload, size=size, channels=channels))
             return cache.freeze(class_folders.from_files(payload, size=size, channels=channels))
 
-    return cache.RESULTS.get_or_compute(("uploaded dataset", digest, kind, size, channels), read)
+    key = ("uploaded dataset", digest, kind, size, channels)  # i18n: not UI (a cache key)
+    return cache.RESULTS.get_or_compute(key, read)
 
 
 def _on_upload(key: str, kind: str) -> None:
@@ -275,7 +277,7 @@ def arch_section(ds: imageset.ImageDataset) -> dict | None:
         list(archs.PRESETS),
         key=state.TRAIN_ARCH,
         on_change=_on_preset,
-        format_func={"tinyvgg": "TinyVGG (CNN Explainer)", "lenet": "LeNet-5 (1998)"}.get,
+        format_func=ARCH_NAMES.get,
     )
     kind = st.session_state[state.TRAIN_ARCH]
     base = archs.PRESETS[kind]
