@@ -77,7 +77,7 @@ class ImageDataset:
             )
         text = text.format(**nums)
         if not self.skipped:
-            return _("{summary}.").format(summary=text)
+            return text + "."
         skipped = ngettext(
             "{summary}; {n} file skipped (not usable images).",
             "{summary}; {n} files skipped (not usable images).",
