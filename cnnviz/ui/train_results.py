@@ -104,8 +104,20 @@ def curves(history: list[dict]) -> tuple[alt.Chart, alt.Chart] | None:
         dash = alt.StrokeDash("split:N", scale=alt.Scale(domain=[train, val], range=[[1, 0], [6, 3]]))
         shape = alt.Shape("split:N", scale=alt.Scale(domain=[train, val], range=["circle", "square"]))
         last = mine.loc[mine.groupby("split")["epoch"].idxmax()]
-        names = labelled(
-            alt.Chart(last).encode(x="epoch:Q", y="value:Q", text="split:N"), align="left", dx=6, dy=-8, fontSize=13
+        # The higher line's name above its end, the other's below: both lines end at the same
+        # epoch, often at close values, where two names above them overlapped.
+        top = last["value"].idxmax()
+        names = alt.layer(
+            *(
+                labelled(
+                    alt.Chart(part).encode(x="epoch:Q", y="value:Q", text="split:N"),
+                    align="left",
+                    dx=6,
+                    dy=dy,
+                    fontSize=13,
+                )
+                for part, dy in ((last.loc[[top]], -8), (last.drop(index=top), 12))
+            )
         )
         layered = base.mark_line().encode(strokeDash=dash) + base.mark_point(filled=True, size=45).encode(shape=shape)
         text = chart_text.training(history, metric)
