@@ -9,6 +9,7 @@ from pathlib import Path
 from catalogue import encode, photo
 from streamlit.testing.v1 import AppTest
 
+from cnnviz import i18n
 from cnnviz.training import published, trainer
 from cnnviz.ui import held_uploads, state
 
@@ -178,3 +179,32 @@ def test_a_train_link_reproduces_the_form():
         "2",
         "5",
     )
+
+
+def test_the_train_page_in_german_trains_and_reports_in_german():
+    """?lang=de: the form and the results in German, numbers the German way; the dataset's
+    class names (data) stay as they are."""
+    # AppTest calls a widget's format_func in the test's thread, outside the page's run: the
+    # same language there, or the sidebar's translated radio options do not match.
+    with i18n.use("de"):
+        at = AppTest.from_file(str(APP), default_timeout=180)
+        at.query_params["lang"] = "de"
+        at.run()
+        at.switch_page("pages/train.py")
+        at.run()
+        assert not at.exception and at.title[0].value == "Trainiere dein eigenes CNN"
+        at.select_slider(key=state.TRAIN_SIZE).set_value(16).run()
+        at.slider(key=state.TRAIN_EPOCHS).set_value(1).run()
+        assert at.slider(key=state.TRAIN_EPOCHS).label == "Epochen"
+        assert at.metric[0].label == "Parameter" and "." in at.metric[0].value  # 8.444: German thousands
+        at.button(key="train_start").click().run()
+        t = trainer.get(at.session_state[state.JOB_TAB])
+        t.join(120)
+        at.run()
+        assert not at.exception and not at.error
+        labels = {m.label: m.value for m in at.metric}
+        assert labels["Epochen"] == "1" and labels["Validierungsgenauigkeit"].endswith("\xa0%")
+        assert "," in labels["Zeit"] and labels["Zeit"].endswith(" s")  # 12,4 s
+        assert [h.value for h in at.header][-1] == "5 · Ergebnisse"
+        assert t.ds.classes == ["circle", "square", "triangle", "star"]  # data: not translated
+        trainer.forget(at.session_state[state.JOB_TAB])
