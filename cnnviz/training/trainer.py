@@ -136,7 +136,7 @@ class Trainer:
         marker on the shared folder says so: if this process dies, another reports it to the
         owner as interrupted (:mod:`cnnviz.inflight`)."""
         what = f"{self.arch.get('kind', 'CNN')} on {self.ds.name}, {self.cfg.epochs} epochs"
-        with memguard.reserve(self.memory_estimate(), "this training"), inflight.running(self.owner, what):
+        with memguard.reserve(self.memory_estimate(), _("this training")), inflight.running(self.owner, what):
             self._train(on_progress, should_stop)
 
     def _train(self, on_progress: Callable[[int, int], None], should_stop: Callable[[], bool]) -> None:
