@@ -20,11 +20,11 @@ from cnnviz.filters import filter_grid
 from cnnviz.i18n import N_, _, ngettext, number, percent
 from cnnviz.images import image_digest
 from cnnviz.models import small_cnn as archs
-from cnnviz.training import class_folders, datasets, imageset, shots
+from cnnviz.training import class_folders, datasets, imageset
 from cnnviz.training.augment import Augment
 from cnnviz.training.augment import preview as aug_preview
 from cnnviz.training.recipes import recipe_for
-from cnnviz.ui import accept, held_uploads, links, present, state
+from cnnviz.ui import accept, held_uploads, links, present, state, train_camera
 from cnnviz.ui.charts import labelled
 from cnnviz.ui.train_results import split_colours, split_name
 
@@ -110,52 +110,6 @@ def _on_upload(key: str, kind: str) -> None:
         st.session_state[state.TRAIN_FILES], st.session_state[state.TRAIN_FILES_ERROR] = got
 
 
-def _on_shot() -> None:
-    """A new camera photo: add it to the class named beside the camera (errors shown on the next run)."""
-    photo = st.session_state.get(state.TRAIN_CAMERA)
-    if photo is None or accept.gone(photo):
-        return
-    try:
-        st.session_state[state.TRAIN_SHOTS] = shots.add_shot(
-            st.session_state.get(state.TRAIN_SHOTS) or {},
-            st.session_state.get(state.TRAIN_SHOT_CLASS, ""),
-            photo.getvalue(),
-        )
-        st.session_state[state.TRAIN_SHOT_ERROR] = None
-    except CnnvizError as e:
-        st.session_state[state.TRAIN_SHOT_ERROR] = str(e)
-
-
-def _on_clear_shots() -> None:
-    st.session_state[state.TRAIN_SHOTS] = {}
-
-
-def camera_section(size: int, channels: int) -> imageset.ImageDataset | None:
-    """Teachable Machine's idea: name a class, take a few photos of it, then the next class."""
-    left, right = st.columns([1, 1])
-    with left:
-        st.text_input(
-            _("Class name"), key=state.TRAIN_SHOT_CLASS, placeholder=_("e.g. thumbs up"), max_chars=shots.MAX_NAME
-        )
-        st.camera_input(_("Each photo joins the class named above"), key=state.TRAIN_CAMERA, on_change=_on_shot)
-    taken = st.session_state.get(state.TRAIN_SHOTS) or {}
-    with right:
-        if st.session_state.get(state.TRAIN_SHOT_ERROR):
-            st.error(st.session_state[state.TRAIN_SHOT_ERROR])
-        for name, photos in taken.items():
-            n = len(photos)
-            st.text(ngettext("{name}: {n} photo", "{name}: {n} photos", n).format(name=name, n=n))
-            st.image([p for p in photos[-6:]], width=56, alt=alt_lessons.shots(name, len(photos[-6:])))
-        if taken:
-            st.button(_("Start again (forget every photo)"), key=state.TRAIN_SHOTS_CLEAR, on_click=_on_clear_shots)
-    todo = shots.missing(taken)
-    if todo:
-        st.info(todo)
-        return None
-    files = shots.as_files(taken)
-    return _uploaded(image_digest(b"".join(n.encode() + d for n, d in files)), "folder", files, size, channels)
-
-
 def dataset_section() -> imageset.ImageDataset | None:
     """Pick and load a dataset; show its split, balance and a preview. None until usable."""
     kind = st.selectbox(_("Dataset"), list(SOURCES), format_func=lambda k: _(SOURCES[k]), key=state.TRAIN_SOURCE)
@@ -189,9 +143,10 @@ def dataset_section() -> imageset.ImageDataset | None:
                 args=(state.TRAIN_ZIP_UPLOAD, "zip"),
             )
         if kind == "camera":
-            ds = camera_section(size, channels)
-            if ds is None:
+            files = train_camera.shot_files()
+            if files is None:
                 return None
+            ds = _uploaded(image_digest(b"".join(n.encode() + d for n, d in files)), "folder", files, size, channels)
         elif kind in ("folder", "zip"):
             held = st.session_state.get(state.TRAIN_FILES)
             payload = held_uploads.STORE.get(held) if held is not None and held.kind == kind else None
