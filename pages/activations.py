@@ -67,7 +67,7 @@ if source == "network":
     )
 else:
     grey = cv.to_grey(loaders.model_view())
-    before = cv.conv2d(grey, cv.preset("edge (Laplacian)"), 1, 1)
+    before = cv.conv2d(grey, cv.preset("edge (Laplacian)"), 1, 1)  # i18n: not UI (a preset's key)
     where = _("the edge (Laplacian) filter's output on your photo (see the Convolution page)")
 after = act.apply(fn, before, slope)
 s = act.summarize(before, after)

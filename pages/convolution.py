@@ -61,10 +61,10 @@ padding = c4.slider(
 )
 colour = c5.radio(
     _("Apply to"),
-    ["grey", "each colour"],
+    ["grey", "each colour"],  # i18n: not UI (the widget's values, kept in the session)
     key=state.CONV_COLOUR,
     horizontal=True,
-    format_func={"grey": _("grey"), "each colour": _("each colour")}.get,
+    format_func={"grey": _("grey"), "each colour": _("each colour")}.get,  # i18n: not UI (keys)
 )
 
 left, right = st.columns([1, 2.2], gap="large")

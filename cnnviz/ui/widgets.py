@@ -62,7 +62,9 @@ def clickable_map(rgb: np.ndarray, caption: str, key: str, target: int = 448, *,
 
 # ---------------------------------------------------------------- number grids
 
-_CELL = "padding:3px 7px;text-align:right;font-family:monospace;font-size:1rem;border:1px solid #ccc;"
+_CELL = (
+    "padding:3px 7px;text-align:right;font-family:monospace;font-size:1rem;border:1px solid #ccc;"  # i18n: not UI (CSS)
+)
 
 
 def num_grid(
@@ -90,14 +92,16 @@ def num_grid(
             v = float(arr[r, c])
             style = _CELL
             if block and (c + 1) % block == 0 and c + 1 < arr.shape[1]:
-                style += "border-right:3px solid #111;"
+                style += "border-right:3px solid #111;"  # i18n: not UI (CSS)
             if block and (r + 1) % block == 0 and r + 1 < arr.shape[0]:
-                style += "border-bottom:3px solid #111;"
+                style += "border-bottom:3px solid #111;"  # i18n: not UI (CSS)
             if tint and v:
                 colour = "220,38,38" if v > 0 else "37,99,235"
                 style += f"background:rgba({colour},{0.12 + 0.4 * abs(v) / top:.2f});"
             if mark and (r, c) in mark:
-                style += "outline:3px solid #c2410c;font-weight:bold;background:#fde68a;color:#111;"
+                style += (
+                    "outline:3px solid #c2410c;font-weight:bold;background:#fde68a;color:#111;"  # i18n: not UI (CSS)
+                )
             text = number(v, digits) if fmt is None else fmt.format(v).replace(".", point)
             cells.append(f'<td style="{style}">{html.escape(text)}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
