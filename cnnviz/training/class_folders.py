@@ -25,14 +25,15 @@ MAX_TOTAL_BYTES = 200 << 20  # everything read from one upload
 MAX_RATIO = 100  # uncompressed / compressed size of a zip entry: above this it is a bomb
 MAX_CLASSES = 100  # class folders per upload: every chart and preview stays small
 MAX_CLASS_CHARS = 40  # a class folder's name (shown on every chart)
-_TOO_MUCH = N_("The upload holds more than {mb} MB of files; use fewer or smaller images.")
-TOO_MUCH = _TOO_MUCH.format(mb=MAX_TOTAL_BYTES >> 20)  # in English (the CLI); the app shows too_much()
+# The catalogue's id, shown translated as _(TOO_MUCH) (held_uploads does too); its number is
+# MAX_TOTAL_BYTES in MB (a test holds them together).
+TOO_MUCH = N_("The upload holds more than 200 MB of files; use fewer or smaller images.")
 _ONE_DECODE = 16 << 20  # one image decoded at max_side 512 (RGBA, 16-bit...) and its crops
 
 
 def too_much() -> str:
     """Why an upload over ``MAX_TOTAL_BYTES`` is refused, in the reader's language."""
-    return _(_TOO_MUCH).format(mb=MAX_TOTAL_BYTES >> 20)
+    return _(TOO_MUCH)
 
 
 def _safe_parts(name: str) -> tuple[str, ...] | None:
