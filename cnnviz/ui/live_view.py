@@ -9,6 +9,7 @@ state changes (allowed, refused, absent, over the class's cap).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import streamlit as st
@@ -71,6 +72,7 @@ def words() -> dict[str, str]:
 def camera(lm: LoadedModel, settings: LiveSettings, on: bool) -> str:
     """The camera and the answers, for this session's stream; returns the camera's state as
     the component last reported it ("" before it did)."""
+    settings = replace(settings, lang=i18n.current())  # the frames' words: written outside this run
     token = STREAMS.register(held_photos.holder(), student(), lm, settings)
     base = (st.get_option("server.baseUrlPath") or "").strip("/")  # live_http.routes: the same prefix
     got = _mount(
