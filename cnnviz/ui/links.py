@@ -44,7 +44,7 @@ from cnnviz.links import (  # noqa: F401 (re-exported for pages)
     numbers_param,
 )
 from cnnviz.sharing import default_store
-from cnnviz.ui import compat, held_photos, loaders, state
+from cnnviz.ui import compat, held_photos, language, loaders, state
 from cnnviz.ui.owner import openable, student, visible_models
 from cnnviz.ui.share import locked, share_panel
 
@@ -65,7 +65,7 @@ __all__ = [
 ]
 
 _run = threading.local()  # this script run's page, declared parameters and link values
-GLOBAL_NAMES = ("model", "weights", "image", "present", "lock")
+GLOBAL_NAMES = ("model", "weights", "image", "present", "lock", "lang")  # lang: cnnviz.ui.language
 MAX_WRITTEN = 64  # query strings remembered to recognise the entry a sidebar page link pushes
 
 
@@ -321,6 +321,7 @@ def current_params() -> dict[str, str]:
         out["class"] = ss[state.FOLLOW_CODE]
         if ss.get(state.FOLLOW_OWN):
             out["own"] = "1"
+    out.update(language.url_param())  # the class's language travels with the teacher's links
     if ss.get(state.PRESENT):
         out["present"] = "1"
         if ss.get(state.LOCK):
