@@ -22,7 +22,7 @@ for key, default in ((state.LIVE_ON, True), (state.LIVE_CAM, True), (state.LIVE_
     st.session_state.setdefault(key, default)
 c_on, c_cam, c_target, c_freeze = st.columns([0.8, 0.8, 1.5, 1.2], vertical_alignment="bottom")
 on = c_on.toggle(_("Camera on"), key=state.LIVE_ON, help=_("Off: the camera light goes out and the stream ends."))
-cam = c_cam.toggle("Grad-CAM", key=state.LIVE_CAM, help=_("Where the network found evidence for the class."))
+cam = c_cam.toggle(_("Grad-CAM"), key=state.LIVE_CAM, help=_("Where the network found evidence for the class."))
 classes = {-1: _("the top class of each frame"), **{i: f"{lm.label(i)} ({i})" for i in range(len(lm.classes))}}
 with c_target:
     if st.session_state.get(state.LIVE_TARGET) not in classes:

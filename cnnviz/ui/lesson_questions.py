@@ -45,7 +45,7 @@ def _image(ref: str) -> tuple[bytes, str]:
     data = shared_images().get(name)
     if data is None:
         raise CnnvizError(_("This question's photo is no longer on the server."))
-    return data, f"shared photo {name[:8]}"  # a name for the decoder's messages, as the sidebar's
+    return data, _("shared photo {digest}").format(digest=name[:8])  # the decoder's messages name it
 
 
 def _model(step: Step):

@@ -42,7 +42,7 @@ TROUBLE = {
     ),
     "refused": N_("The live view is not running (at most {n} at once in a class); take a still photo below."),
 }
-FROZEN_NAME = "live frame"
+FROZEN_NAME = "live frame"  # i18n: not UI (a file name: links and uploads key it)
 
 
 def frame_side(lm: LoadedModel) -> int:
@@ -134,7 +134,11 @@ def still_camera(trouble: str) -> None:
     st.warning(_(TROUBLE.get(trouble, TROUBLE["absent"])).format(n=MAX_LIVE), icon=":material/videocam_off:")
     st.camera_input(_("Take a still photo"), key=state.LIVE_STILL, on_change=_on_still)
     if st.session_state.get(state.IMAGE_NAME) == "camera.jpg":
-        st.page_link("pages/home.py", label=_("See what the network says on Predict"), icon=":material/label:")
+        st.page_link(
+            "pages/home.py",  # i18n: not UI (the page file)
+            label=_("See what the network says on Predict"),
+            icon=":material/label:",
+        )
 
 
 def leave() -> None:
