@@ -14,8 +14,9 @@ from cnnviz.i18n import N_, _
 from cnnviz.lessons.format import MAX_TITLE, PICK_IMAGES, Lesson, Question, Step, View
 
 # Parameters that describe the presenter's screen, not the view: a student who follows a step
-# must not be put into presenter mode or locked.
-SCREEN_PARAMS = ("present", "lock")
+# must not be put into presenter mode or locked, nor into the teacher's language (a
+# follower reads the class in their own).
+SCREEN_PARAMS = ("present", "lock", "lang")
 # A view's main choices, most telling first: what a default title names (in the teacher's
 # language: a title made here is the teacher's own text once saved).
 _MAIN = (

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from cnnviz import links
 from cnnviz.gallery import SAMPLES
-from cnnviz.i18n import N_, _, ngettext, number
+from cnnviz.i18n import N_, _, ngettext, number, pgettext
 from cnnviz.lessons.lesson import (
     FORMAT,
     GLOBAL_PARAMS,
@@ -164,7 +164,7 @@ def _view(chk: _Check, where: str, obj: object) -> View | None:
     chk.keys(where, obj, ("page", "params"))
     page, params = obj.get("page"), obj.get("params", {})
     if page not in PAGES:
-        shown = links.shown(page) if isinstance(page, str) else _("that")
+        shown = links.shown(page) if isinstance(page, str) else pgettext("a page name not shown", "that")
         chk.add(
             where,
             _("{page} is not a page of this app (a view names one of: {pages})").format(page=shown, pages=_PAGE_LIST),

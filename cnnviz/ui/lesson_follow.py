@@ -74,7 +74,8 @@ def own_photo() -> bool:
 
 def view_params(step: Step, code: str, keep_photo: bool) -> dict[str, str]:
     """The query parameters that open ``step``'s view for a follower of class ``code``."""
-    params = {k: str(v) for k, v in step.view.params.items()}
+    # a lesson file's lang= (written by hand) is left out: a follower reads in their own language
+    params = {k: str(v) for k, v in step.view.params.items() if k != "lang"}
     if step.keep_own_photo and keep_photo:
         params.pop("image", None)
     params[CLASS_PARAM] = code
@@ -130,6 +131,8 @@ def _open_step(cs: ClassState, url_path: str | None = None) -> None:
     ss = st.session_state
     step = cs.lesson.steps[cs.step]
     params = view_params(step, cs.code, own_photo())
+    if "lang" in st.query_params:  # the follower's own language stays in their address
+        params["lang"] = st.query_params["lang"]
     ss[state.FOLLOW_SEEN], ss[state.FOLLOW_STEP] = cs.revision, cs.step
     if "image" in params:
         ss[state.FOLLOW_IMAGE] = params["image"]

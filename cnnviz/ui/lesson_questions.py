@@ -253,7 +253,7 @@ def counts_chart(prompt: str, labels: tuple[str, ...], counts: list[int], model:
     """Vega-Lite: one bar per option with its count written beside it (the model's option
     marked "◀ model"), as ``st.vega_lite_chart`` takes it."""
     rows = [
-        {"option": lab, "answers": n, "note": f"{n}" + ("  ◀ " + _("model") if i == model else "")}
+        {"option": lab, "answers": n, "note": f"{n}" + ("  " + _("◀ model") if i == model else "")}
         for i, (lab, n) in enumerate(zip(labels, counts, strict=True))
     ]
     enc = {
