@@ -136,7 +136,7 @@ class ClassStore:
             if live >= MAX_CLASSES:
                 raise LessonError(_("This server already runs {n} classes; end one or try again later.").format(n=live))
             while True:
-                code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LEN))
+                code = "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LEN))
                 if con.execute("SELECT 1 FROM classes WHERE code=?", (code,)).fetchone() is None:
                     break
             con.execute("INSERT INTO classes VALUES (?, ?, ?, 0, 0, 0, ?, ?)", (code, who, data, now, now + self.ttl_s))

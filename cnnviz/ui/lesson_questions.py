@@ -69,8 +69,8 @@ def _step_image(step: Step) -> tuple[Image.Image, str]:
 
 def _crop(step: Step) -> Image.Image:
     """The picture the step's model sees: the crop a click question is answered on."""
-    _, _, lm = _model(step)
-    img, _ = _step_image(step)
+    lm = _model(step)[2]
+    img = _step_image(step)[0]
     return lm.preprocess_spec.crop(img)
 
 
@@ -156,7 +156,7 @@ def _choice_form(store: ClassStore, cs: ClassState, student: str, step: Step, q:
     labels = option_labels(q)
     if q.kind == "pick_image":
         for i, (col, ref) in enumerate(zip(st.columns(len(q.options)), q.options, strict=True)):
-            data, _ = _image(ref)
+            data = _image(ref)[0]
             col.image(
                 render.photo_bytes(loaders.decoded_image(data, ref)),
                 caption=labels[i],
