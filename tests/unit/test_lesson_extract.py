@@ -49,7 +49,11 @@ def test_picture_options_are_keys_and_class_names_say_so():
         "title": "T",
         "steps": [
             {"title": "A", "question": {"kind": "pick_image", "prompt": "Which?", "options": ["chelsea", "coffee"]}},
-            {"title": "B", "note": "", "question": {"kind": "choice", "prompt": "Class?", "options": ["moped", "tabby"]}},
+            {
+                "title": "B",
+                "note": "",
+                "question": {"kind": "choice", "prompt": "Class?", "options": ["moped", "tabby"]},
+            },
         ],
     }
     got = list(X.extract_lessons(io.BytesIO(json.dumps(lesson).encode()), (), (), {}))
