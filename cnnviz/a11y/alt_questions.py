@@ -19,7 +19,8 @@ from cnnviz.i18n import _, ngettext, percent
 
 def sig3(value: float) -> str:
     """``value`` to at most 3 significant digits, in the language's separators (0.123 / 0,123)."""
-    return format_decimal(value, format="@##", locale=i18n.current())
+    # Babel writes 0 as "0.0" at this pattern; .3g's "0" is what the English text always said
+    return format_decimal(value, format="@##" if value else "0", locale=i18n.current())
 
 
 def _share(n: int, total: int) -> str:
