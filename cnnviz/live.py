@@ -26,11 +26,12 @@ import torch
 from PIL import Image, ImageOps
 
 from cnnviz import network, render
+from cnnviz.a11y.regions import in_region, region
 from cnnviz.activations import softmax
 from cnnviz.capture import capture_layers, hooked_outputs
 from cnnviz.catalogue import LayerInfo
 from cnnviz.explain import Explanation, explain
-from cnnviz.i18n import N_, _, percent
+from cnnviz.i18n import _, percent
 from cnnviz.loaded_model import LoadedModel
 from cnnviz.predict import TopClass, top_classes
 
@@ -201,14 +202,6 @@ def encode(pic: np.ndarray | Image.Image, fmt: str = "JPEG") -> bytes:
     return buf.getvalue()
 
 
-# Where Grad-CAM's maximum lies, rows top → bottom, columns left → right of the picture in thirds
-_WHERE = (
-    (N_("top left"), N_("top centre"), N_("top right")),
-    (N_("middle left"), N_("middle centre"), N_("middle right")),
-    (N_("bottom left"), N_("bottom centre"), N_("bottom right")),
-)
-
-
 def frame_alt(f: LiveFrame) -> dict[str, str]:
     """Text alternatives of a frame's pictures: {"tiles", "top", "cam" (when on), "seen" (a
     1-channel model's own view)}, in the current language (``i18n.use(settings.lang)``)."""
@@ -222,11 +215,9 @@ def frame_alt(f: LiveFrame) -> dict[str, str]:
     if f.cam is not None:
         h, w = f.cam.map.shape
         r, c = np.unravel_index(int(np.argmax(f.cam.map)), f.cam.map.shape)
-        where = _(_WHERE[min(2, 3 * r // h)][min(2, 3 * c // w)])
+        where = in_region(region((r + 0.5) / h, (c + 0.5) / w))  # "in the upper left", as the still pages say it
         seen = (
-            _("strongest evidence at the {where}.").format(where=where)
-            if f.cam.map.any()
-            else _("no evidence at this layer.")
+            _("strongest evidence {where}.").format(where=where) if f.cam.map.any() else _("no evidence at this layer.")
         )
         out["cam"] = _("Grad-CAM for “{label}” at {layer} over the camera's picture; {seen}").format(
             label=f.cam.label, layer=f.cam.layer, seen=seen

@@ -13,7 +13,7 @@ from babel.numbers import format_decimal
 
 from cnnviz import i18n
 from cnnviz.a11y.alt_text import quoted
-from cnnviz.a11y.regions import region
+from cnnviz.a11y.regions import in_region, region
 from cnnviz.i18n import _, ngettext, percent
 
 
@@ -48,10 +48,10 @@ def clicks(heat: np.ndarray, box: tuple[float, float, float, float] | None = Non
         text = _("The photo the model sees; no one has clicked yet.")
     else:
         r, c = np.unravel_index(int(np.argmax(heat)), heat.shape)
-        where = _(region((r + 0.5) / heat.shape[0], (c + 0.5) / heat.shape[1]))
+        where = in_region(region((r + 0.5) / heat.shape[0], (c + 0.5) / heat.shape[1]))  # "in the upper left"
         text = ngettext(
-            "The photo the model sees with the class's {total} click as a heat map: most clicks ({most}) in the {where}.",
-            "The photo the model sees with the class's {total} clicks as a heat map: most clicks ({most}) in the {where}.",
+            "The photo the model sees with the class's {total} click as a heat map: most clicks ({most}) {where}.",
+            "The photo the model sees with the class's {total} clicks as a heat map: most clicks ({most}) {where}.",
             total,
         ).format(total=total, most=int(heat[r, c]), where=where)
     if box is not None:

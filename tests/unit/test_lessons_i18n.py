@@ -24,11 +24,12 @@ NBSP = "\xa0"  # CLDR's space before "%" in German and Spanish
 def test_counts_read_in_german_with_german_percentages():
     with i18n.use("de"):
         text = A.counts("Welche Klasse?", ("cat", "dog"), (2, 1), model=0)
-    # 2 of 3 and 1 of 3, rounded by hand: 67 % and 33 %, with the number's space German puts before %
-    assert text == (
-        f"Antworten auf {quoted('Welche Klasse?')}: 3 insgesamt. {quoted('cat')}: 2 (67{NBSP}%); "
-        f"{quoted('dog')}: 1 (33{NBSP}%). Die Antwort des Modells: {quoted('cat')}."
-    )
+        # 2 of 3 and 1 of 3, rounded by hand: 67 % and 33 %, with the number's space German puts before %
+        assert text == (
+            f"Antworten auf {quoted('Welche Klasse?')}: 3 insgesamt. {quoted('cat')}: 2 (67{NBSP}%); "
+            f"{quoted('dog')}: 1 (33{NBSP}%). Die Antwort des Modells: {quoted('cat')}."
+        )
+    assert "„cat“" in text  # German quotation marks (alt_text.quoted)
 
 
 @pytest.mark.parametrize(
