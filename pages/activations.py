@@ -30,7 +30,6 @@ lm = loaders.current_model()
 layers = activation_layers(lm.model)
 c1, c2, c3, c4 = st.columns([1.25, 1.25, 0.75, 0.75])
 sources = ["network", "edge"] if layers else ["edge"]
-widgets.follow_language("activations", state.ACT_SOURCE, state.ACT_FN)
 source = c1.radio(
     _("Values to activate"),
     sources,

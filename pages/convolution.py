@@ -37,9 +37,8 @@ grey = cv.to_grey(rgb)  # (H, W)
 
 
 c1, c2, c3, c4, c5 = st.columns([1.4, 0.8, 1, 1, 1.2])
-widgets.follow_language("convolution", state.CONV_PRESET, state.CONV_COLOUR)
-# in the session, not as index=: follow_language may assign it, and a widget given both made
-# Streamlit log a session-state warning
+# in the session, not as index=: a language switch assigns it (cnnviz.ui.language), and a
+# widget given both made Streamlit log a session-state warning
 st.session_state.setdefault(state.CONV_PRESET, "edge (Laplacian)")  # i18n: not UI (a preset's key)
 # the preset's name is the link's kernel= value: only its display is translated
 name = c1.selectbox(

@@ -32,7 +32,6 @@ lm = loaders.current_model()
 # Controls in two rows (what to pool | which layer; channel | window | stride): one control a
 # row put the pictures at y = 578 px on a 720 px projector (735 in presenter mode).
 top_left, top_right = st.columns([1, 2.2])
-widgets.follow_language("pooling", state.POOL_SOURCE, state.POOL_NET_LAYER)
 source = top_left.radio(
     _("Pool"),
     ["network", "image"],

@@ -8,7 +8,6 @@ import streamlit as st
 
 from cnnviz.catalogue import MAP_KINDS, LayerInfo
 from cnnviz.i18n import _
-from cnnviz.ui.widgets import follow_language
 
 
 def _shape(layer: LayerInfo) -> str:
@@ -53,7 +52,6 @@ def layer_select(
     for g, names in groups.items():
         groups[g] = _outputs_after_layers(names, by_name)
     bkey = key + "_block"
-    follow_language(key, key, bkey)  # "top level", "block output" and the layers' titles are translated
     if st.session_state.get(key) not in by_name:
         start = by_name.get(default or "", offered[0])
         st.session_state[key] = start.name

@@ -36,31 +36,6 @@ def scientific(x: float) -> str:
     return f"{x:.1e}".replace(".", get_decimal_symbol(current()))
 
 
-# ---------------------------------------------------------------- choices shown in the reader's language
-
-_SHOWN_IN = "widgets_shown_in"  # {group: the language its choices were last drawn in}
-
-
-def follow_language(group: str, *keys: str) -> None:
-    """Before drawing the radios and selectboxes ``keys`` (one ``group``, e.g. a page's), whose
-    options are shown translated (``format_func``): after a language switch, give them their
-    values again.
-
-    Streamlit sends such a choice back from the browser as the text it shows. After a switch
-    the browser still held the old language's text, which is no option of the new one: the
-    radio showed no choice at all and the selectbox the old word. A value assigned in the
-    session is sent to the browser again, in the new language's words.
-    """
-    ss = st.session_state
-    seen = ss.setdefault(_SHOWN_IN, {})
-    lang = current()
-    if seen.get(group, lang) != lang:
-        for key in keys:
-            if key in ss:
-                ss[key] = ss[key]
-    seen[group] = lang
-
-
 # ---------------------------------------------------------------- pictures
 
 
