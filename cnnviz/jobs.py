@@ -52,10 +52,9 @@ import time
 from collections.abc import Callable, Hashable
 
 from cnnviz import i18n, page_activity
-from cnnviz.errors import CnnvizError, Stopped
-from cnnviz.i18n import N_
+from cnnviz.errors import CnnvizError, Stopped, of_error
+from cnnviz.i18n import N_, Message
 from cnnviz.job_forecast import ACTIVE, Snapshot, places
-from cnnviz.job_messages import Message, of_error
 from cnnviz.loaded_model import holding_a_model
 
 __all__ = ["ACTIVE", "ENGINE", "Engine", "Job", "Snapshot", "Work"]
@@ -337,7 +336,7 @@ class Engine:
 
     @staticmethod
     def _execute(job: Job) -> tuple[str, str, object]:
-        # Messages stay Messages (cnnviz.job_messages): the page translates them when it shows them.
+        # Messages stay Messages (cnnviz.i18n): the page translates them when it shows them.
         try:
             with i18n.use(job.lang):
                 return "done", "", job.work(job._progress, job.should_stop)

@@ -5,7 +5,6 @@ import streamlit as st
 from cnnviz.a11y import alt_lessons
 from cnnviz.errors import CnnvizError
 from cnnviz.i18n import _, number
-from cnnviz.job_messages import shown
 from cnnviz.training import results, trainer
 from cnnviz.training.fit import TrainConfig
 from cnnviz.ui import job_views, links, present, state, widgets
@@ -156,10 +155,10 @@ with st.expander(_("What am I looking at?")):
 if snap is None or snap.active:
     links.stop()
 if snap.status == "error":
-    st.error(shown(snap.message))
+    st.error(str(snap.message))
     links.stop()
 if snap.message:
-    st.warning(shown(snap.message))
+    st.warning(str(snap.message))
 if snap.fit is None or snap.results is None:
     links.stop()
 

@@ -21,8 +21,7 @@ from torch import nn
 
 from cnnviz import inflight, jobs, memguard
 from cnnviz.errors import CnnvizError, Stopped
-from cnnviz.i18n import N_, _, number
-from cnnviz.job_messages import Message
+from cnnviz.i18n import N_, Message, _, number
 from cnnviz.models.small_cnn import build_model, cost
 from cnnviz.training.estimate import estimate_seconds
 from cnnviz.training.fit import FitResult, TrainConfig, first_filters, fit

@@ -17,8 +17,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cnnviz import jobs
 from cnnviz.errors import Stopped
-from cnnviz.i18n import N_, _, percent, pgettext
-from cnnviz.job_messages import Message, shown
+from cnnviz.i18n import N_, Message, _, percent, pgettext
 from cnnviz.ui import state
 from cnnviz.ui.loaders import Pending
 from cnnviz.ui.owner import student
@@ -138,9 +137,9 @@ def show(kind: str, key: Hashable, stop_key: str, unit: str = "%") -> bool:
         st.fragment(run_every=POLL_S)(_live)(kind, stop_key, unit)
         return True
     if snap is not None and snap.status == "stopped":
-        st.info(shown(snap.message))
+        st.info(str(snap.message))
     elif snap is not None and snap.status == "error":
-        st.error(shown(snap.message))
+        st.error(str(snap.message))
     return False
 
 

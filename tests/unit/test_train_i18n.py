@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 
 from cnnviz import i18n, jobs, lanes
-from cnnviz.errors import CnnvizError, DatasetError, Stopped
-from cnnviz.i18n import N_
-from cnnviz.job_messages import Message, of_error, shown
+from cnnviz.errors import CnnvizError, DatasetError, Stopped, of_error
+from cnnviz.i18n import N_, Message
 from cnnviz.training import class_folders, imageset, shots, trainer
 from cnnviz.ui.job_views import ordinal, paused_text, progress_text, waiting_text
 
@@ -24,13 +23,13 @@ def test_a_message_is_english_text_that_the_page_translates_when_it_shows_it():
     assert m == "Stopped after 2.5 epochs; the model keeps what it learnt."  # the CLI, logs, tests
     assert str(CnnvizError(m)) == m and of_error(Stopped(m)) is m  # an exception keeps it whole
     with i18n.use("de"):
-        assert shown(m) == "Nach 2,5 Epochen gestoppt; das Modell behält, was es gelernt hat."
+        assert str(m) == "Nach 2,5 Epochen gestoppt; das Modell behält, was es gelernt hat."
     with i18n.use("es"):
-        assert shown(m) == "Detenido tras 2,5 épocas; el modelo conserva lo que aprendió."
-    assert shown(m) == m and shown("any plain text") == "any plain text"
+        assert str(m) == "Detenido tras 2,5 épocas; el modelo conserva lo que aprendió."
+    assert str(m) == m
     copy = pickle.loads(pickle.dumps(m))  # a snapshot copied on: still translatable
     with i18n.use("de"):
-        assert shown(copy) == "Nach 2,5 Epochen gestoppt; das Modell behält, was es gelernt hat."
+        assert str(copy) == "Nach 2,5 Epochen gestoppt; das Modell behält, was es gelernt hat."
 
 
 def test_a_message_inside_a_message_is_translated_too():
@@ -38,7 +37,7 @@ def test_a_message_inside_a_message_is_translated_too():
     outer = Message(N_("It failed ({error})."), error=inner)
     assert outer == "It failed (Stopped before it started.)."
     with i18n.use("de"):
-        assert shown(outer) == "Es ist fehlgeschlagen (Gestoppt, bevor es anfing.)."
+        assert str(outer) == "Es ist fehlgeschlagen (Gestoppt, bevor es anfing.)."
 
 
 def test_a_job_queued_from_a_german_page_speaks_german_and_its_end_is_shown_in_the_readers_language():
@@ -58,7 +57,7 @@ def test_a_job_queued_from_a_german_page_speaks_german_and_its_end_is_shown_in_t
     said = b.snapshot().message
     assert said == "Stopped after 3 epochs; the model keeps what it learnt."
     with i18n.use("es"):  # the student switched to Spanish meanwhile
-        assert shown(said) == "Detenido tras 3 épocas; el modelo conserva lo que aprendió."
+        assert str(said) == "Detenido tras 3 épocas; el modelo conserva lo que aprendió."
 
 
 def test_the_big_jobs_lane_answers_in_the_callers_language():
