@@ -12,7 +12,7 @@ from cnnviz import i18n, network, render
 from cnnviz.a11y import alt_text
 from cnnviz.catalogue import LayerInfo
 from cnnviz.errors import CnnvizError
-from cnnviz.i18n import N_, _, ngettext, number
+from cnnviz.i18n import N_, _, ngettext, number, pgettext
 from cnnviz.receptive_field import unit_box
 from cnnviz.ui import channel_views, loaders, selection, state
 from cnnviz.ui.clickable import clicked, pick_unit
@@ -29,13 +29,23 @@ SCALE_NOTES = {
     "channel": N_("Each tile stretched to its own range: shapes show, strengths do not compare."),
     "global": N_("One scale for the whole network: deep layers with large values stand out."),
 }
-# featuremaps.channel_stats' keys as the statistics table shows them
-STAT_NAMES = {"min": N_("min"), "max": N_("max"), "mean": N_("mean"), "std": N_("std"), "positive %": N_("positive %")}
 
 
 def _g(x: float, digits: int) -> str:
     """``x`` to ``digits`` significant digits (``:g``), with the reader's decimal sign (0.1234 / 0,1234)."""
     return f"{x:.{digits}g}".replace(".", get_decimal_symbol(i18n.current()))
+
+
+def stat_name(key: str) -> str:
+    """A key of featuremaps.channel_stats as the statistics table shows it ("max" is also a
+    kind of pooling elsewhere: the context keeps the two apart)."""
+    return {
+        "min": pgettext("statistic", "min"),
+        "max": pgettext("statistic", "max"),
+        "mean": pgettext("statistic", "mean"),
+        "std": pgettext("statistic", "std"),
+        "positive %": pgettext("statistic", "positive %"),
+    }.get(key, key)
 
 
 def norm_label(norm: str) -> str:
@@ -173,7 +183,7 @@ def detail(layer: LayerInfo, channel: int, m: np.ndarray, column: network.Column
         st.markdown(_("**Value at ({row}, {col}): {value}**").format(row=row, col=col, value=_g(m[row, col], 4)))
         stats = fm.channel_stats(m)
         st.dataframe(
-            {_("statistic"): [_(STAT_NAMES.get(k, k)) for k in stats], _("value"): [_g(v, 3) for v in stats.values()]},
+            {_("statistic"): [stat_name(k) for k in stats], _("value"): [_g(v, 3) for v in stats.values()]},
             hide_index=True,
             alt=_("Statistics of channel {channel}: min, max, mean, std and share positive").format(channel=channel),
         )
