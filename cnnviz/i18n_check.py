@@ -27,7 +27,8 @@ from cnnviz import i18n
 
 ROOT = Path(__file__).resolve().parents[1]
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
-_PERCENT = re.compile(r"%(?:\([a-z_]+\))?[-+ #0]*\d*(?:\.\d+)?[sdifrx%]")
+# %-fields: no space flag, so "25 % de la imagen" is prose, not a "% d" field
+_PERCENT = re.compile(r"%(?:\([a-z_]+\))?[-+#0]*\d*(?:\.\d+)?[sdifrx]")
 
 Key = str | tuple[str, str]  # a msgid, or (msgid, msgctxt)
 

@@ -80,7 +80,6 @@ function build(root) {
   live.setAttribute("aria-live", "polite");
   img.draggable = false;
   cursor.hidden = badge.hidden = note.hidden = more.hidden = true;
-  more.textContent = "Scroll the picture sideways for the rest of it. →";
   pic.append(img, cursor, badge);
   scroller.append(pic);
   const wrap = node("div", "cp");
@@ -131,7 +130,7 @@ function build(root) {
     const [nh, nw] = natural();
     // the centre pixel (hotspots.Grid.centre / Boxes.centre) plus half a pixel: inside it
     send({ x: Math.floor((l + r - 1) / 2) + 0.5, y: Math.floor((t + b - 1) / 2) + 0.5, width: nw, height: nh });
-    say(`${labelOf(ui.spots, ui.at)}: chosen`);
+    say(ui.data.words.chosen.replace("{label}", labelOf(ui.spots, ui.at)));
   }
 
   // Where the pointer went down, in fractions of CSS pixels: Chrome rounds a click's own
@@ -187,6 +186,7 @@ function build(root) {
     img.height = nh;
     pic.style.setProperty("--aspect", String(nw / nh));
     img.alt = data.alt;
+    more.textContent = data.words.sideways; // the words come translated from Python
     img.classList.toggle("pixelated", !!data.pixelated);
     pic.style.maxWidth = data.width ? `${data.width}px` : "";
     scroller.classList.toggle("has-min", !!data.min_width);
@@ -197,7 +197,7 @@ function build(root) {
     if (s) {
       pic.tabIndex = 0;
       pic.setAttribute("role", "application");
-      pic.setAttribute("aria-roledescription", "clickable picture");
+      pic.setAttribute("aria-roledescription", data.words.role);
       pic.setAttribute("aria-label", data.alt);
       pic.setAttribute("aria-describedby", help.id);
       help.textContent = data.help;

@@ -138,6 +138,11 @@ def clicked(
         "help": _(HELP),
         "disabled": locked(),
         "locked": _(LOCKED_TEXT),
+        "words": {
+            "sideways": _("Scroll the picture sideways for the rest of it. →"),
+            "role": _("clickable picture"),  # what a screen reader calls it
+            "chosen": _("{label}: chosen"),
+        },
     }
     value = _mount(key=key, data=data, on_click_change=_ignore, width="stretch", height="content").get("click")
     handled = key + "_handled"
