@@ -43,7 +43,8 @@ if len(preds) < 2:
 
 st.header(_("Feature maps at a comparable depth"))
 depth = st.slider(
-    _("Depth (% of the way through each network)"),
+    # "%" as a placeholder: "% o" would read as a printf format to Babel's catalogue check
+    _("Depth ({pct} of the way through each network)").format(pct="%"),
     0,
     100,
     50,
