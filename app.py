@@ -5,8 +5,10 @@ from pathlib import Path
 import streamlit as st
 
 from cnnviz import page_activity
+from cnnviz.i18n import _
 from cnnviz.ui import (
     history,
+    language,
     lesson_bar,
     lesson_follow,
     links,
@@ -32,39 +34,45 @@ upload_limits.install()  # once per process: caps on uploads held by Streamlit (
 upload_names.install()  # once per process: a NUL in an upload's name broke its session's every run
 session_end.watch()  # what this session holds is given back when it ends
 
-st.set_page_config(page_title="CNN Explorer", page_icon=":material/search:", layout="wide")
+st.set_page_config(page_title="CNN Explorer", page_icon=":material/search:", layout="wide")  # i18n: not UI (a name)
 theme.apply()
 history.one_entry_per_view()  # a page-menu click and its view: one Back step
 state.init_state()
+language.begin()  # before the first word: the menu's titles are in the session's language
 
 PAGES = {
-    "Explore": [
-        st.Page("pages/home.py", title="Predict", icon=":material/label:", default=True),
-        st.Page("pages/preprocessing.py", title="Preprocessing", icon=":material/tune:", url_path="preprocessing"),
-        st.Page("pages/live.py", title="Live", icon=":material/videocam:", url_path="live"),
-        st.Page("pages/lesson.py", title="Lesson", icon=":material/co_present:", url_path="lesson"),
+    _("Explore"): [
+        st.Page("pages/home.py", title=_("Predict"), icon=":material/label:", default=True),
+        st.Page("pages/preprocessing.py", title=_("Preprocessing"), icon=":material/tune:", url_path="preprocessing"),
+        st.Page("pages/live.py", title=_("Live"), icon=":material/videocam:", url_path="live"),
+        st.Page("pages/lesson.py", title=_("Lesson"), icon=":material/co_present:", url_path="lesson"),
     ],
-    "Inside the network": [
-        st.Page("pages/network.py", title="Network", icon=":material/lan:", url_path="network"),
-        st.Page("pages/model.py", url_path="model", title="Model", icon=":material/account_tree:"),
-        st.Page("pages/features.py", url_path="features", title="Feature maps", icon=":material/grid_view:"),
-        st.Page("pages/filters.py", url_path="filters", title="Filters", icon=":material/blur_on:"),
-        st.Page("pages/channel.py", title="Channel", icon=":material/center_focus_strong:", url_path="channel"),
-        st.Page("pages/compare_models.py", title="Compare models", icon=":material/join:", url_path="compare-models"),
-    ],
-    "How a CNN computes": [
-        st.Page("pages/convolution.py", url_path="convolution", title="Convolution", icon=":material/filter_3:"),
-        st.Page("pages/activations.py", url_path="activations", title="Activations", icon=":material/show_chart:"),
-        st.Page("pages/pooling.py", url_path="pooling", title="Pooling", icon=":material/compress:"),
-    ],
-    "Your own CNN": [
-        st.Page("pages/train.py", url_path="train", title="Train", icon=":material/model_training:"),
-    ],
-    "Why it said that": [
-        st.Page("pages/gradcam.py", url_path="gradcam", title="Grad-CAM", icon=":material/local_fire_department:"),
-        st.Page("pages/explanations.py", url_path="compare", title="Compare methods", icon=":material/compare:"),
+    _("Inside the network"): [
+        st.Page("pages/network.py", title=_("Network"), icon=":material/lan:", url_path="network"),
+        st.Page("pages/model.py", url_path="model", title=_("Model"), icon=":material/account_tree:"),
+        st.Page("pages/features.py", url_path="features", title=_("Feature maps"), icon=":material/grid_view:"),
+        st.Page("pages/filters.py", url_path="filters", title=_("Filters"), icon=":material/blur_on:"),
+        st.Page("pages/channel.py", title=_("Channel"), icon=":material/center_focus_strong:", url_path="channel"),
         st.Page(
-            "pages/adversarial.py", url_path="adversarial", title="Fool the network", icon=":material/theater_comedy:"
+            "pages/compare_models.py", title=_("Compare models"), icon=":material/join:", url_path="compare-models"
+        ),
+    ],
+    _("How a CNN computes"): [
+        st.Page("pages/convolution.py", url_path="convolution", title=_("Convolution"), icon=":material/filter_3:"),
+        st.Page("pages/activations.py", url_path="activations", title=_("Activations"), icon=":material/show_chart:"),
+        st.Page("pages/pooling.py", url_path="pooling", title=_("Pooling"), icon=":material/compress:"),
+    ],
+    _("Your own CNN"): [
+        st.Page("pages/train.py", url_path="train", title=_("Train"), icon=":material/model_training:"),
+    ],
+    _("Why it said that"): [
+        st.Page("pages/gradcam.py", url_path="gradcam", title=_("Grad-CAM"), icon=":material/local_fire_department:"),
+        st.Page("pages/explanations.py", url_path="compare", title=_("Compare methods"), icon=":material/compare:"),
+        st.Page(
+            "pages/adversarial.py",
+            url_path="adversarial",
+            title=_("Fool the network"),
+            icon=":material/theater_comedy:",
         ),
     ],
 }
@@ -77,6 +85,7 @@ with page_activity.page_run():
     with student_turn(student()):
         lesson_follow.follow_moves(nav.url_path)  # a follower's class moved: its new step, before anything draws
         links.begin(nav.url_path)  # a link's model/image/... into the session before the sidebar draws
+        language.picker()
         render_sidebar()
         share = st.sidebar.container()
         menu_semantics.repair()  # after the sidebar's own widgets: its empty element sits at the very bottom

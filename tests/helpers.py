@@ -119,15 +119,20 @@ def make_app(**state) -> AppTest:
 
 
 def nav_pages(url: bool = False) -> list[tuple[str, str]]:
-    """(page file, menu title) of every ``st.Page`` in app.py, in menu order (read with ast, so
-    keyword order and line breaks do not matter); with ``url``, (URL path, menu title): "" for
+    """(page file, English menu title) of every ``st.Page`` in app.py, in menu order (read with ast,
+    so keyword order and line breaks do not matter); with ``url``, (URL path, menu title): "" for
     the default page."""
     import ast
 
     pages = []
     for node in ast.walk(ast.parse(Path(APP).read_text())):
         if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "Page":
-            kw = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
+            kw = {
+                k.arg: (k.value.args[0] if isinstance(k.value, ast.Call) else k.value).value  # title=_("...")
+                for k in node.keywords
+                if isinstance(k.value, ast.Constant)
+                or (isinstance(k.value, ast.Call) and getattr(k.value.func, "id", None) == "_")
+            }
             first = kw.get("url_path", "") if url else node.args[0].value
             pages.append((first, kw["title"], node.lineno))
     return [(path, title) for path, title, _ in sorted(pages, key=lambda p: p[2])]

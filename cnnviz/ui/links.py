@@ -33,6 +33,7 @@ from cnnviz import links as L
 from cnnviz import uploads
 from cnnviz.errors import CnnvizError, ImageError
 from cnnviz.gallery import SAMPLES, sample_bytes
+from cnnviz.i18n import _
 from cnnviz.links import (  # noqa: F401 (re-exported for pages)
     Param,
     bool_param,
@@ -44,7 +45,7 @@ from cnnviz.links import (  # noqa: F401 (re-exported for pages)
     numbers_param,
 )
 from cnnviz.sharing import default_store
-from cnnviz.ui import compat, held_photos, loaders, state
+from cnnviz.ui import compat, held_photos, language, loaders, state
 from cnnviz.ui.owner import openable, student, visible_models
 from cnnviz.ui.share import locked, share_panel
 
@@ -65,7 +66,7 @@ __all__ = [
 ]
 
 _run = threading.local()  # this script run's page, declared parameters and link values
-GLOBAL_NAMES = ("model", "weights", "image", "present", "lock")
+GLOBAL_NAMES = ("model", "weights", "image", "present", "lock", "lang")  # lang: cnnviz.ui.language
 MAX_WRITTEN = 64  # query strings remembered to recognise the entry a sidebar page link pushes
 
 
@@ -171,12 +172,13 @@ def _apply_weights(raw: str) -> list[str]:
     if ss.get(state.WEIGHTS) == state.WEIGHTS_FILE and _weights_digest() == digest:
         return []
     if not shared_images().enabled:
-        return ["this server does not share uploads, so the linked weights file is not here"]
+        return [_("this server does not share uploads, so the linked weights file is not here")]
     path = uploads.find(digest, owner=student())  # holds it for this student too
     if path is None:
         return [
-            f"the weights file upload:{digest[:12]}… is not on this server "
-            "(uploaded weights are kept for a limited time)"
+            _(
+                "the weights file upload:{digest}… is not on this server (uploaded weights are kept for a limited time)"
+            ).format(digest=digest[:12])
         ]
     ss[state.WEIGHTS], ss[state.WEIGHTS_PATH], ss[state.WEIGHTS_LINKED] = state.WEIGHTS_FILE, str(path), str(path)
     return []
@@ -203,12 +205,19 @@ def _apply_image(raw: str) -> list[str]:
         return []
     store = shared_images()
     if not store.enabled:
-        return ["this server does not keep shared photos, so the linked photo is not here"]
+        return [_("this server does not keep shared photos, so the linked photo is not here")]
     data = store.get(ref)
     if data is None:
-        return [f"the shared photo upload:{ref[:12]}… is not on this server (photos are kept for a limited time)"]
+        return [
+            _("the shared photo upload:{digest}… is not on this server (photos are kept for a limited time)").format(
+                digest=ref[:12]
+            )
+        ]
     ss[state.IMAGE_SOURCE] = state.SOURCE_UPLOAD
-    ss[state.IMAGE_BYTES], ss[state.IMAGE_NAME] = held_photos.keep(data), f"shared photo {ref[:8]}"
+    ss[state.IMAGE_BYTES], ss[state.IMAGE_NAME] = (
+        held_photos.keep(data),
+        _("shared photo {digest}").format(digest=ref[:8]),
+    )
     ss[state.IMAGE_REF] = L.UPLOAD_PREFIX + ref
     return []
 
@@ -321,6 +330,7 @@ def current_params() -> dict[str, str]:
         out["class"] = ss[state.FOLLOW_CODE]
         if ss.get(state.FOLLOW_OWN):
             out["own"] = "1"
+    out.update(language.url_param())  # the class's language travels with the teacher's links
     if ss.get(state.PRESENT):
         out["present"] = "1"
         if ss.get(state.LOCK):
@@ -350,7 +360,7 @@ def end(notice, share) -> None:
         title = next((i.title for i in visible_models() if i.name == ss.get(state.MODEL)), str(ss.get(state.MODEL)))
         notice.warning(L.refused_model_message(refused, title, dropped), icon=":material/lock:")
     else:
-        problems += [f"{d} does not exist for this model and choice" for d in dropped]
+        problems += [_("{what} does not exist for this model and choice").format(what=d) for d in dropped]
     if problems:
         notice.warning(L.problems_message(problems), icon=":material/link_off:")
     params = current_params()

@@ -8,6 +8,7 @@ import streamlit as st
 
 from cnnviz import uploads
 from cnnviz.gallery import SAMPLES, sample_bytes
+from cnnviz.i18n import N_, _
 from cnnviz.ui import accept, held_photos, state, timm_picker
 from cnnviz.ui.loaders import store_upload
 from cnnviz.ui.onnx_form import preprocessing_form
@@ -15,8 +16,28 @@ from cnnviz.ui.owner import model_title, student, visible_models
 from cnnviz.ui.text import plain
 from cnnviz.zoo import is_onnx
 
-WEIGHTS_LABEL = {state.WEIGHTS_PRETRAINED: "Trained", state.WEIGHTS_RANDOM: "Random", state.WEIGHTS_FILE: "My file"}
-SAMPLE_TITLES = {name: sample.title for name, sample in SAMPLES.items()}  # format_func: a dict's .get, no closure
+WEIGHTS_LABEL = {
+    state.WEIGHTS_PRETRAINED: N_("Trained"),
+    state.WEIGHTS_RANDOM: N_("Random"),
+    state.WEIGHTS_FILE: N_("My file"),
+}
+SOURCE_DRAW = "Draw"  # i18n: not UI (a value; shown through SOURCE_LABEL). A digit drawn with the mouse
+SOURCE_LABEL = {
+    state.SOURCE_GALLERY: N_("Gallery"),
+    state.SOURCE_UPLOAD: N_("Upload"),
+    state.SOURCE_CAMERA: N_("Camera"),
+    SOURCE_DRAW: N_("Draw"),
+}
+
+SAMPLE_TITLES = {name: sample.title for name, sample in SAMPLES.items()}  # English (translate where shown)
+
+
+def _sample_title(name: str) -> str:
+    return _(SAMPLES[name].title)
+
+
+def _translated(labels: dict[str, str]):
+    return lambda value: _(labels[value])
 
 
 def _on_weights_upload() -> None:
@@ -34,51 +55,67 @@ def _model_picker() -> None:
     if st.session_state[state.MODEL] not in infos:
         st.session_state[state.MODEL] = state.DEFAULT_MODEL
     st.selectbox(
-        "Model",
+        _("Model"),
         list(infos),
         key=state.MODEL,
         format_func={n: model_title(i) for n, i in infos.items()}.get,
-        help="Every page looks inside this model.",
+        help=_("Every page looks inside this model."),
     )
     timm_picker.name_box()
     info = infos[st.session_state[state.MODEL]]
     st.radio(
-        "Weights",
+        _("Weights"),
         [state.WEIGHTS_PRETRAINED, state.WEIGHTS_RANDOM, state.WEIGHTS_FILE],
         key=state.WEIGHTS,
-        format_func=WEIGHTS_LABEL.get,
+        format_func=_translated(WEIGHTS_LABEL),
         horizontal=True,
-        help="Random weights show what the same network looks like before any training. "
-        "A file: a state dict you trained for this architecture (.safetensors or .pt), or a whole "
-        "model from any framework as ONNX (.onnx), which takes this architecture's place.",
+        help=_(
+            "Random weights show what the same network looks like before any training. "
+            "A file: a state dict you trained for this architecture (.safetensors or .pt), or a whole "
+            "model from any framework as ONNX (.onnx), which takes this architecture's place."
+        ),
     )
     file = st.session_state[state.WEIGHTS] == state.WEIGHTS_FILE
     whole_model = file and is_onnx(st.session_state.get(state.WEIGHTS_PATH) or "")
     if file:
         st.file_uploader(
-            "Weights file",
+            _("Weights file"),
             type=accept.CHECKPOINTS,
             key=state.WEIGHTS_UPLOAD,
             on_change=_on_weights_upload,
-            help="Read as data only: files that contain code are refused. An .onnx file is checked "
-            "(size, operators, no links to other files) before anything is built from it.",
+            help=_(
+                "Read as data only: files that contain code are refused. An .onnx file is checked "
+                "(size, operators, no links to other files) before anything is built from it."
+            ),
         )
         linked = st.session_state.get(state.WEIGHTS_LINKED)
         if linked and linked == st.session_state.get(state.WEIGHTS_PATH):  # no file in the uploader: say which
-            st.caption(f"Using the weights file from the link: {plain(Path(linked).name, 80)}")
+            st.caption(_("Using the weights file from the link: {name}").format(name=plain(Path(linked).name, 80)))
         if whole_model:
-            st.caption(f"An ONNX file is a whole model: it takes the place of {plain(info.title, 80)} on every page.")
+            st.caption(
+                _("An ONNX file is a whole model: it takes the place of {model} on every page.").format(
+                    model=plain(info.title, 80)
+                )
+            )
             preprocessing_form(st.session_state[state.WEIGHTS_PATH], info.name)
         used, budget = uploads.disk_usage()
         mine, share = uploads.held_by(student())
         st.caption(
-            f"Uploaded weights on this server: {used >> 20} of {budget >> 20} MB, yours {mine >> 20} of "
-            f"{share >> 20} MB (kept {uploads.UPLOAD_TTL_S / 3600:g} h; past your share, your oldest go)."
+            _(
+                "Uploaded weights on this server: {used} of {budget} MB, yours {mine} of {share} MB "
+                "(kept {hours} h; past your share, your oldest go)."
+            ).format(
+                used=used >> 20,
+                budget=budget >> 20,
+                mine=mine >> 20,
+                share=share >> 20,
+                hours=f"{uploads.UPLOAD_TTL_S / 3600:g}",
+            )
         )
     if st.session_state[state.WEIGHTS] == state.WEIGHTS_PRETRAINED and not info.available():
-        st.warning("The trained weights of this model are not on this server (they download once when online).")
+        st.warning(_("The trained weights of this model are not on this server (they download once when online)."))
     if info.description and not whole_model:
-        st.caption(plain(info.description, 300))
+        st.caption(plain(_(info.description), 300))
 
 
 def _set_image(data: bytes | held_photos.Photo | None, name: str | None, ref: str | None = None) -> None:
@@ -124,9 +161,6 @@ def _on_source() -> None:
         _on_gallery()
 
 
-SOURCE_DRAW = "Draw"  # a digit drawn with the mouse: white on black, like MNIST
-
-
 def _draw() -> None:
     # Imported here: the component needs a running Streamlit app to declare itself.
     import numpy as np
@@ -134,7 +168,7 @@ def _draw() -> None:
 
     from cnnviz.render import to_png
 
-    st.caption("Draw a digit, white on black like MNIST, for a digit model such as TinyVGG.")
+    st.caption(_("Draw a digit, white on black like MNIST, for a digit model such as TinyVGG."))
     # the canvas's toolbar rises 2.65rem above it on hover: 0.75rem and the two 1rem gaps keep
     # it off the hint
     st.space("small")
@@ -157,25 +191,26 @@ def _draw() -> None:
 
 def _image_picker() -> None:
     source = st.radio(
-        "Image",
+        _("Image"),
         [state.SOURCE_GALLERY, state.SOURCE_UPLOAD, state.SOURCE_CAMERA, SOURCE_DRAW],
         key=state.IMAGE_SOURCE,
         horizontal=True,
+        format_func=_translated(SOURCE_LABEL),
         on_change=_on_source,
     )
     if source == state.SOURCE_GALLERY:
         st.selectbox(
-            "Sample photo",
+            _("Sample photo"),
             list(SAMPLES),
             key=state.GALLERY,
-            format_func=SAMPLE_TITLES.get,
+            format_func=_sample_title,
             on_change=_on_gallery,
         )
         if st.session_state[state.IMAGE_BYTES] is None:
             _on_gallery()
     elif source == state.SOURCE_UPLOAD:
         st.file_uploader(
-            "Your photo",
+            _("Your photo"),
             type=accept.IMAGES,
             key=state.UPLOAD,
             on_change=_on_upload,
@@ -183,10 +218,10 @@ def _image_picker() -> None:
     elif source == SOURCE_DRAW:
         _draw()
     else:
-        st.camera_input("Take a photo", key=state.CAMERA, on_change=_on_camera)
+        st.camera_input(_("Take a photo"), key=state.CAMERA, on_change=_on_camera)
     name = st.session_state.get(state.IMAGE_NAME)
     if name and not held_photos.dropped():  # a dropped photo: the page asks for it again
-        st.caption(f"Using: {SAMPLES[name].title if name in SAMPLES else plain(name, 80)}")
+        st.caption(_("Using: {image}").format(image=_sample_title(name) if name in SAMPLES else plain(name, 80)))
 
 
 def render_sidebar() -> None:
@@ -196,7 +231,9 @@ def render_sidebar() -> None:
                 _on_gallery()
             name = st.session_state.get(state.IMAGE_NAME)
             st.caption(
-                f"Presenter mode · {st.session_state[state.MODEL]} · {SAMPLES[name].title if name in SAMPLES else name}"
+                _("Presenter mode · {model} · {image}").format(
+                    model=st.session_state[state.MODEL], image=_sample_title(name) if name in SAMPLES else name
+                )
             )
             return
         _model_picker()
