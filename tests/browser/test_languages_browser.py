@@ -1,0 +1,150 @@
+"""Every page in Spanish and in German, in real Chromium at a projector's 1280x720.
+
+On each page: ``<html lang>`` is the language's, no English sentence of the catalogue is
+shown (model, layer and class names are data, not catalogue strings), and no button, tab,
+label, heading or menu entry is cut (German words are long). The browser's own language
+chooses for a first visit; a ``lang=`` link and the picker are checked too. Screenshots of
+Predict, Network and Grad-CAM in the three languages go to artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from browser_helpers import no_exception, wait_idle
+from helpers import nav_pages
+
+from cnnviz import i18n, i18n_check
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "artifacts" / "screenshots"
+NAV = nav_pages()
+SHOWN = {"pages/home.py": "predict", "pages/network.py": "network", "pages/gradcam.py": "gradcam"}
+
+# Elements whose text must fit: they clip or wrap badly when a translation is too long.
+_CUT = """() => {
+  const cut = [];
+  const root = document.documentElement;
+  if (root.scrollWidth > root.clientWidth + 1) cut.push(`page ${root.scrollWidth} px wide`);
+  const sel = 'main button, main [role="tab"], [data-testid="stWidgetLabel"], [data-testid="stMetricLabel"], '
+    + 'main h1, main h2, main h3, [data-testid="stTopNavSection"], [data-testid="stSidebar"] button, '
+    + '[data-testid="stCaptionContainer"]';
+  for (const el of document.querySelectorAll(sel)) {
+    if (!el.offsetParent || !el.innerText.trim()) continue;
+    for (const e of [el, ...el.querySelectorAll('p, span, div')]) {
+      const cs = getComputedStyle(e);
+      const clips = cs.overflowX !== 'visible' || cs.textOverflow === 'ellipsis';
+      if (clips && e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0) {
+        cut.push(`${el.innerText.trim().slice(0, 60)} (${e.scrollWidth} > ${e.clientWidth} px)`);
+        break;
+      }
+    }
+  }
+  return cut;
+}"""
+
+
+def _english_sentences(lang: str) -> list[tuple[str, re.Pattern]]:
+    """(msgid, pattern) for each catalogue sentence whose translation differs: its fixed parts
+    of 3+ words, as they would read on the page (markdown marks and placeholders taken out)."""
+    have = i18n_check.catalogue(lang)
+    out = []
+    for key, message in have.items():
+        msgid = key if isinstance(key, str) else key[0]
+        english = message.id[0] if isinstance(message.id, tuple) else message.id
+        translated = message.string[0] if isinstance(message.string, tuple) else message.string
+        if translated == english:
+            continue
+        for part in re.split(r"\{[^{}]*\}|\*\*|`|_|\n", english):
+            words = part.split()
+            if len(words) >= 3 and sum(len(w) > 2 for w in words) >= 3:
+                out.append((msgid, re.compile(r"(?<![\w])" + r"\s+".join(map(re.escape, words)) + r"(?![\w])")))
+    return out
+
+
+def _open(page, url: str) -> None:
+    page.goto(url)
+    page.locator('[data-testid="stTopNavSection"]').first.wait_for(timeout=120_000)
+    wait_idle(page, 120_000)
+
+
+def _goto(page, title: str) -> None:
+    link = page.locator('[data-testid="stTopNavDropdownLink"]').filter(has=page.get_by_text(title, exact=True))
+    for section in page.locator('[data-testid="stTopNavSection"]').all():
+        section.click()
+        page.wait_for_timeout(150)
+        if link.count() and link.first.is_visible():
+            link.first.click()
+            wait_idle(page, 120_000)
+            return
+        page.keyboard.press("Escape")
+    raise AssertionError(f"no page called {title!r} in the top bar")
+
+
+def _walk(page, lang: str) -> None:
+    sentences = _english_sentences(lang)
+    assert len(sentences) > 300  # the check has teeth: most of the app's sentences
+    problems = []
+    for path, title in NAV:
+        with i18n.use(lang):
+            shown_title = i18n._(title)
+        _goto(page, shown_title)
+        page.locator("main h1").first.wait_for(timeout=120_000)
+        wait_idle(page, 120_000)
+        page.wait_for_timeout(500)  # pictures and charts settle
+        no_exception(page)
+        assert page.evaluate("document.documentElement.lang") == lang, path
+        text = page.locator("body").inner_text()
+        english = sorted({msgid for msgid, pattern in sentences if pattern.search(text)})
+        problems += [f"{path}: English shown: {m[:90]!r}" for m in english]
+        problems += [f"{path}: cut: {c}" for c in page.evaluate(_CUT)]
+        if path in SHOWN:
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / f"lang_{lang}_{SHOWN[path]}.png"))
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture
+def projector(browser, request):
+    """A 1280x720 page whose browser prefers the language named by the test's parameter."""
+    locale = getattr(request, "param", "en-US")
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720}, locale=locale)
+    page = ctx.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    ctx.close()
+
+
+@pytest.mark.parametrize("projector", ["de-DE"], indirect=True)
+def test_german_browser_gets_german_everywhere(projector, app_url):
+    """A first visit from a German browser: German without a link or a click, on every page."""
+    _open(projector, app_url)
+    assert projector.get_by_role("combobox", name="Sprache").count() == 1
+    _walk(projector, "de")
+
+
+def test_a_spanish_link_gives_spanish_everywhere_and_links_keep_it(projector, app_url):
+    _open(projector, app_url + "?lang=es")
+    _walk(projector, "es")
+    assert "lang=es" in projector.url  # Share links and QR codes are made from the URL
+
+
+def test_the_picker_switches_language_and_english_screenshots(projector, app_url):
+    _open(projector, app_url)
+    assert projector.evaluate("document.documentElement.lang") == "en"
+    for path, title in NAV:
+        if path in SHOWN:
+            _goto(projector, title)
+            projector.locator("main h1").first.wait_for()
+            projector.wait_for_timeout(500)
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            projector.screenshot(path=str(SHOTS / f"lang_en_{SHOWN[path]}.png"))
+    projector.get_by_role("combobox", name="Language").click()
+    projector.get_by_role("option", name="Deutsch").click()
+    wait_idle(projector)
+    projector.get_by_role("combobox", name="Sprache").wait_for()
+    assert projector.evaluate("document.documentElement.lang") == "de"
+    assert "lang=de" in projector.url
+    assert projector.locator('[data-testid="stTopNavSection"]', has_text="Im Inneren des Netzes").count() == 1
