@@ -2,9 +2,10 @@
 
 import pandas as pd
 import streamlit as st
+from babel.numbers import get_decimal_symbol
 
 from cnnviz import explain as E
-from cnnviz import render
+from cnnviz import i18n, render
 from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
 from cnnviz.faithfulness import STEPS, compare_pictures
@@ -131,8 +132,8 @@ elif (res := xv.queued_faithfulness(target, {k: v.map for k, v in results.items(
             for k, c in res.items()
         ]
     )
-    st.dataframe(
-        table,
+    st.dataframe(  # the numbers stay numbers (sortable); they are shown with the language's decimal sign
+        table.style.format(precision=3, decimal=get_decimal_symbol(i18n.current())),
         hide_index=True,
         alt=_("Area under the deletion and insertion curves of each method, for class {n}").format(n=target),
     )

@@ -29,7 +29,7 @@ picture = loaders.model_view()
 
 layers = loaders.cached_catalogue(name, weights)
 layer = layer_select(_("Layer"), layers, state.GC_LAYER, default=lm.info.default_layer)
-c1, c2, c3, c4 = st.columns([3, 1.4, 1.2, 1.2])
+c1, c2, c3, c4 = st.columns([2.8, 1.4, 1.2, 1.6])  # room for a long toggle label (de: "Mit Vorzeichen")
 with c1:
     target = xv.target_select(_("Class to explain"), state.GC_TARGET, lm, digest)
 hidden = lesson_follow.answer_hidden()  # the class is asked where the model looked: no map yet

@@ -229,7 +229,9 @@ def curves_chart(res: dict, titles: dict[str, str]) -> alt.FacetChart:
     base = alt.Chart().encode(
         x=alt.X("fraction:Q", title=_("pixels removed / inserted (%)")),
         y=alt.Y("probability:Q", title=_("class probability")),
-        color=alt.Color("method:N", sort=order, legend=alt.Legend(orient="bottom", labelFontSize=14, columns=4)),
+        color=alt.Color(
+            "method:N", sort=order, legend=alt.Legend(title=_("method"), orient="bottom", labelFontSize=14, columns=4)
+        ),
         tooltip=[
             alt.Tooltip("method:N", title=_("method")),
             alt.Tooltip("curve:N", title=_("curve")),
