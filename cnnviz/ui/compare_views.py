@@ -123,7 +123,7 @@ def lesson_buttons() -> None:
 
 def picker(slot: str) -> tuple[str, str]:
     """Model and weights pickers of one column; (name, weights)."""
-    model_key, weights_key, _ = SLOTS[slot]
+    model_key, weights_key, _layer_key = SLOTS[slot]
     titles = _titles()
     name = st.selectbox(_("Model {slot}").format(slot=slot), list(titles), key=model_key, format_func=titles.get)
     shown = {k: _(v) for k, v in WEIGHTS.items()}
@@ -150,7 +150,7 @@ def top5(name: str, weights: str) -> dict:
 
 def feature_maps(slot: str, lm: LoadedModel, name: str, weights: str, depth: float) -> None:
     """The strongest channels of the chosen layer (default: the one at ``depth``)."""
-    _, _, layer_key = SLOTS[slot]
+    layer_key = SLOTS[slot][2]
     layers = loaders.cached_catalogue(name, weights)
     cands = mc.depth_layers(layers)
     if not cands:
