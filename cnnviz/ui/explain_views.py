@@ -19,6 +19,7 @@ from cnnviz.faithfulness import compare
 from cnnviz.i18n import N_, _, percent
 from cnnviz.progress import Progress
 from cnnviz.ui import job_views, loaders, state
+from cnnviz.ui.channel_views import short_number
 from cnnviz.ui.charts import labelled
 from cnnviz.ui.scales import colour_scale
 
@@ -193,7 +194,7 @@ def goal_names(lm) -> dict[int, str]:
 
 def legend(d: render.Display) -> None:
     """The colour strip with its end values and a sentence saying what the colours mean."""
-    colour_scale(d.cmap, f"{d.vmin:.3g}", f"{d.vmax:.3g}", "0" if d.vmin < 0 < d.vmax else None)
+    colour_scale(d.cmap, short_number(d.vmin), short_number(d.vmax), "0" if d.vmin < 0 < d.vmax else None)
     st.caption(d.legend)
 
 
