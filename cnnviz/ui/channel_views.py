@@ -10,7 +10,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
-from babel.numbers import get_decimal_symbol
+from babel.numbers import get_decimal_symbol, get_group_symbol
 
 from cnnviz import channel as chan
 from cnnviz import example_pools, examples, featvis, render
@@ -51,6 +51,13 @@ weighs each input channel.
 def short_number(x: float, digits: int = 3) -> str:
     """``x`` to ``digits`` significant digits, as ``f"{x:.3g}"``, with the current language's decimal sign."""
     return f"{x:.{digits}g}".replace(".", get_decimal_symbol(current()))
+
+
+def number_locale() -> dict:
+    """Vega's number locale for the current language: a chart's axis ticks then read 0,15 in de/es."""
+    lang = current()
+    sep = {"decimal": get_decimal_symbol(lang), "thousands": get_group_symbol(lang), "grouping": [3]}
+    return {"number": {**sep, "currency": ["", ""]}}  # Vega requires a currency; none is shown
 
 
 def open_channel(layer: str, channel: int) -> None:
@@ -178,6 +185,7 @@ def weights_panel(lm: LoadedModel, layers: list[LayerInfo], layer: LayerInfo, ch
             ],
         )
         .properties(height=SHOWN)
+        .configure(locale=number_locale())
     )
     st.altair_chart(present.chart(bars), width="stretch")
     top = np.argsort(-norms)[:3]

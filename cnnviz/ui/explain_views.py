@@ -19,7 +19,7 @@ from cnnviz.faithfulness import compare
 from cnnviz.i18n import N_, _, percent
 from cnnviz.progress import Progress
 from cnnviz.ui import job_views, loaders, state
-from cnnviz.ui.channel_views import short_number
+from cnnviz.ui.channel_views import number_locale, short_number
 from cnnviz.ui.charts import labelled
 from cnnviz.ui.scales import colour_scale
 
@@ -253,4 +253,5 @@ def curves_chart(res: dict, titles: dict[str, str]) -> alt.FacetChart:
         .properties(width=330, height=260)
         .facet(column=alt.Column("curve:N", title=None, sort=list(curves.values())))
         .properties(description=chart_text.faithfulness(aucs))
+        .configure(locale=number_locale())
     )
