@@ -20,6 +20,7 @@ from torch.overrides import TorchFunctionMode
 
 from cnnviz.catalogue import LayerInfo
 from cnnviz.hooks import first_tensor, hooks
+from cnnviz.i18n import _
 from cnnviz.loaded_model import LoadedModel
 
 _INPLACE_DUNDERS = frozenset(
@@ -166,7 +167,8 @@ def _layer_progress(model: nn.Module, paths: list[str], progress) -> Iterator[No
         if name not in seen:
             seen.add(name)
             progress(
-                len(seen) / len(paths), f"Running the photo through the network: layer {len(seen)} of {len(paths)}"
+                len(seen) / len(paths),
+                _("Running the photo through the network: layer {n} of {total}").format(n=len(seen), total=len(paths)),
             )
 
     with hooks(model, paths, forward=tick):
@@ -186,7 +188,7 @@ def capture_layers(
     wanted = {layer.name for layer in layers}
     paths = list(dict.fromkeys(layer.path for layer in layers))
     if progress is not None:
-        progress(0.0, "Waiting for the network (it is busy with other photos)…")
+        progress(0.0, _("Waiting for the network (it is busy with other photos)…"))
     with (
         lm.use() as model,
         torch.inference_mode(),

@@ -17,7 +17,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 from torch import nn
 
-from cnnviz.errors import CheckpointError
+from cnnviz.errors import CheckpointError, Message
+from cnnviz.i18n import N_, _
 
 MAX_CHECKPOINT_BYTES = 600 << 20  # unpacked: VGG-16 (528 MB) fits, and one upload stays within budget
 # torch.save stores its entries uncompressed; a deflated entry that grows more than this
@@ -47,14 +48,16 @@ def load_state_dict_file(path: str | Path, *, name: str | None = None) -> dict[s
     path = Path(path)
     label = _label(name or path.name)
     if not path.exists():
-        raise CheckpointError(f"No checkpoint file at {label}.")
+        raise CheckpointError(_("No checkpoint file at {label}.").format(label=label))
     if not path.is_file():
         # A FIFO or a device would block or never end: refuse anything but a regular file.
-        raise CheckpointError(f"{label} is not a regular file, so it was not read.")
+        raise CheckpointError(_("{label} is not a regular file, so it was not read.").format(label=label))
     size = path.stat().st_size
     if size > MAX_CHECKPOINT_BYTES:
         raise CheckpointError(
-            f"{label} is larger than {MAX_CHECKPOINT_BYTES >> 20} MB; that is not a model this app can explore."
+            _("{label} is larger than {limit} MB; that is not a model this app can explore.").format(
+                label=label, limit=MAX_CHECKPOINT_BYTES >> 20
+            )
         )
     with path.open("rb") as f:
         head = f.read(8)
@@ -63,20 +66,26 @@ def load_state_dict_file(path: str | Path, *, name: str | None = None) -> dict[s
     if head.startswith(_ZIP_MAGIC):
         _check_zip(path, label)
     elif not head.startswith(b"\x80"):  # every torch pickle starts with a PROTO opcode
-        raise CheckpointError(f"{label} is not a PyTorch checkpoint or a safetensors file.")
+        raise CheckpointError(_("{label} is not a PyTorch checkpoint or a safetensors file.").format(label=label))
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         if _names_code(path):
             raise CheckpointError(
-                f"{label} contains Python objects, not just tensors; it was refused without running it "
-                "(save a state dict: torch.save(model.state_dict(), path))."
+                _(
+                    "{label} contains Python objects, not just tensors; it was refused without running it (save a "
+                    "state dict: torch.save(model.state_dict(), path))."
+                ).format(label=label)
             ) from e
-        raise CheckpointError(f"{label} is damaged: it is not a readable PyTorch checkpoint.") from e
+        raise CheckpointError(
+            _("{label} is damaged: it is not a readable PyTorch checkpoint.").format(label=label)
+        ) from e
     except MemoryError as e:
-        raise CheckpointError(f"{label} is too large to load on this server.") from e
+        raise CheckpointError(_("{label} is too large to load on this server.").format(label=label)) from e
     except Exception as e:  # untrusted bytes: malformed pickles raise KeyError, IndexError, ...
-        raise CheckpointError(f"{label} is damaged: it is not a readable PyTorch checkpoint.") from e
+        raise CheckpointError(
+            _("{label} is damaged: it is not a readable PyTorch checkpoint.").format(label=label)
+        ) from e
     return _as_state_dict(obj, label)
 
 
@@ -92,21 +101,28 @@ def _check_zip(path: Path, label: str) -> None:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as e:
-        raise CheckpointError(f"{label} is damaged: it is not a readable PyTorch checkpoint.") from e
+        raise CheckpointError(
+            _("{label} is damaged: it is not a readable PyTorch checkpoint.").format(label=label)
+        ) from e
     if len(infos) > MAX_ZIP_ENTRIES:
         raise CheckpointError(
-            f"{label} has {len(infos)} entries; a PyTorch checkpoint this app can explore has far fewer."
+            _("{label} has {n} entries; a PyTorch checkpoint this app can explore has far fewer.").format(
+                label=label, n=len(infos)
+            )
         )
     total = sum(i.file_size for i in infos)
     if total > MAX_CHECKPOINT_BYTES:
         raise CheckpointError(
-            f"{label} would unpack to {total >> 20} MB; at most {MAX_CHECKPOINT_BYTES >> 20} MB are allowed."
+            _("{label} would unpack to {mb} MB; at most {limit} MB are allowed.").format(
+                label=label, mb=total >> 20, limit=MAX_CHECKPOINT_BYTES >> 20
+            )
         )
     for i in infos:
         if i.file_size > (1 << 20) and i.file_size > MAX_ZIP_RATIO * max(1, i.compress_size):
             raise CheckpointError(
-                f"{label} holds an entry that expands {i.file_size // max(1, i.compress_size)} times "
-                "(a zip bomb?); it was refused before unpacking."
+                _(
+                    "{label} holds an entry that expands {times} times (a zip bomb?); it was refused before unpacking."
+                ).format(label=label, times=i.file_size // max(1, i.compress_size))
             )
 
 
@@ -141,7 +157,7 @@ def _load_safetensors(path: Path, label: str) -> dict[str, torch.Tensor]:
     try:
         return load_file(str(path), device="cpu")
     except (SafetensorError, OSError, ValueError, RuntimeError, TypeError) as e:
-        raise CheckpointError(f"{label} is not a readable safetensors file.") from e
+        raise CheckpointError(_("{label} is not a readable safetensors file.").format(label=label)) from e
 
 
 def _as_state_dict(obj: object, name: str) -> dict[str, torch.Tensor]:
@@ -151,28 +167,46 @@ def _as_state_dict(obj: object, name: str) -> dict[str, torch.Tensor]:
                 obj = obj[key]
                 break
     if not isinstance(obj, dict) or not obj or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        raise CheckpointError(f"{name} does not hold a state dict (a mapping of parameter names to tensors).")
+        raise CheckpointError(
+            _("{name} does not hold a state dict (a mapping of parameter names to tensors).").format(name=name)
+        )
     if not all(isinstance(k, str) for k in obj):
-        raise CheckpointError(f"{name} does not hold a state dict (its keys are not parameter names).")
+        raise CheckpointError(
+            _("{name} does not hold a state dict (its keys are not parameter names).").format(name=name)
+        )
     if all(k.startswith("module.") for k in obj):
         obj = {k.removeprefix("module."): v for k, v in obj.items()}
     return obj
 
 
-def weight_warnings(state: dict[str, torch.Tensor], *, source: str = "This checkpoint") -> list[str]:
+def weight_warnings(state: dict[str, torch.Tensor], *, source: str | None = None) -> list[Message]:
     """One sentence per oddity a student should know about: NaN/infinite values, and
-    tensors stored as integers, booleans or complex numbers (converted to float on load)."""
+    tensors stored as integers, booleans or complex numbers (converted to float on load).
+
+    Args:
+        state: the state dict read; source: what the sentences call it (None: "This
+            checkpoint"; a :class:`Message` is translated with them).
+    Returns: :class:`Message` sentences: a loaded model keeps them for every session that
+        uses it, each reading them in its own language.
+    """
+    source = Message(N_("This checkpoint")) if source is None else source
     out = []
     odd = {k: str(v.dtype).removeprefix("torch.") for k, v in state.items() if not v.is_floating_point()}
     odd = {k: d for k, d in odd.items() if not k.endswith("num_batches_tracked")}  # an int by design
     if odd:
         kinds = ", ".join(sorted(set(odd.values())))
         first = next(iter(odd))
-        extra = " (the imaginary part is dropped)" if any("complex" in d for d in odd.values()) else ""
-        out.append(
-            f"{source} has {len(odd)} tensor(s) stored as {kinds} (e.g. {first}), not floating point; "
-            f"they were converted to float{extra}."
-        )
+        if any("complex" in d for d in odd.values()):
+            msgid = N_(
+                "{source} has {n} tensor(s) stored as {kinds} (e.g. {first}), not floating point; "
+                "they were converted to float (the imaginary part is dropped)."
+            )
+        else:
+            msgid = N_(
+                "{source} has {n} tensor(s) stored as {kinds} (e.g. {first}), not floating point; "
+                "they were converted to float."
+            )
+        out.append(Message(msgid, source=source, n=len(odd), kinds=kinds, first=first))
     bad, where = 0, ""
     for k, v in state.items():
         if v.is_floating_point() or v.is_complex():
@@ -181,15 +215,18 @@ def weight_warnings(state: dict[str, torch.Tensor], *, source: str = "This check
                 where = k
             bad += n
     if bad:
-        out.append(
-            f"{source} has {bad} NaN or infinite value(s) (e.g. in {where}); "
+        msgid = N_(
+            "{source} has {n} NaN or infinite value(s) (e.g. in {where}); "
             "the outputs may be NaN too, and pictures show them as blank."
         )
+        out.append(Message(msgid, source=source, n=bad, where=where))
     return out
 
 
-def apply_state_dict(model: nn.Module, state: dict[str, torch.Tensor], *, source: str = "checkpoint") -> None:
-    """Load ``state`` into ``model`` strictly, with a readable error on any mismatch."""
+def apply_state_dict(model: nn.Module, state: dict[str, torch.Tensor], *, source: str | None = None) -> None:
+    """Load ``state`` into ``model`` strictly, with a readable error on any mismatch (``source``:
+    what it calls the weights; None: "checkpoint")."""
+    source = _("checkpoint") if source is None else source
     own = model.state_dict()
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
@@ -200,13 +237,17 @@ def apply_state_dict(model: nn.Module, state: dict[str, torch.Tensor], *, source
     ]
     problems = []
     if missing:
-        problems.append(f"{len(missing)} missing (e.g. {', '.join(missing[:3])})")
+        problems.append(_("{n} missing (e.g. {names})").format(n=len(missing), names=", ".join(missing[:3])))
     if unexpected:
-        problems.append(f"{len(unexpected)} unexpected (e.g. {', '.join(unexpected[:3])})")
+        problems.append(_("{n} unexpected (e.g. {names})").format(n=len(unexpected), names=", ".join(unexpected[:3])))
     if wrong:
-        problems.append(f"{len(wrong)} with the wrong shape (e.g. {'; '.join(wrong[:2])})")
+        problems.append(_("{n} with the wrong shape (e.g. {names})").format(n=len(wrong), names="; ".join(wrong[:2])))
     if problems:
-        raise CheckpointError(f"The {source} does not fit this architecture: " + ", ".join(problems) + ".")
+        raise CheckpointError(
+            _("The {source} does not fit this architecture: {problems}.").format(
+                source=source, problems=", ".join(problems)
+            )
+        )
     # Complex tensors would be cast with a torch warning; take the real part explicitly.
     state = {k: (v.real if v.is_complex() else v) for k, v in state.items()}
     model.load_state_dict(state, strict=True)

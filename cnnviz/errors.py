@@ -1,4 +1,36 @@
-"""Errors a user can act on. ``str(e)`` is one clear sentence, shown as-is in the app and CLI."""
+"""Errors a user can act on. ``str(e)`` is one clear sentence, shown as-is in the app and CLI.
+
+Their sentences are translated where they are raised (``cnnviz.i18n._``): the reader's
+language in the app, English on the CLI. :class:`Message` is for a sentence made once and
+read by many (kept in a shared cache, a module constant shown by another module).
+"""
+
+from __future__ import annotations
+
+from cnnviz.i18n import _
+
+
+class Message(str):
+    """A sentence for the reader: English as its value (the CLI, logs and tests compare it),
+    and in the reader's language whenever it is turned into text (``str(m)``, ``f"{m}"``;
+    ``st.warning`` and ``st.error`` do that). For text made once and shown to many readers,
+    e.g. a shared model's weight warnings: made in one language, it would reach every other.
+
+    Args:
+        msgid: the English sentence, marked for the catalogue with ``N_``, with named
+            ``{placeholders}`` filled from ``params`` (data: not translated).
+    """
+
+    def __new__(cls, msgid: str, **params: object) -> Message:
+        # the value is English throughout: a Message among the params gives its English value
+        english = {k: str.__str__(v) if isinstance(v, Message) else v for k, v in params.items()}
+        self = super().__new__(cls, msgid.format(**english) if params else msgid)
+        self.msgid, self.params = msgid, params
+        return self
+
+    def __str__(self) -> str:
+        text = _(self.msgid)
+        return text.format(**self.params) if self.params else text
 
 
 class CnnvizError(Exception):

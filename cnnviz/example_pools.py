@@ -25,6 +25,7 @@ from PIL import Image
 from cnnviz import diskcache
 from cnnviz.errors import CnnvizError, ImageError
 from cnnviz.gallery import package_file
+from cnnviz.i18n import _
 from cnnviz.images import decode_image, image_digest
 from cnnviz.training import published
 from cnnviz.training.mnist5k import mnist5k_arrays
@@ -179,7 +180,7 @@ def folder(path: str | Path) -> Part:
     """Every image file under ``path`` (sorted, at most FOLDER_MAX_FILES), each as it is."""
     root = Path(path)
     if not root.is_dir():
-        raise CnnvizError(f"There is no folder {str(path)!r}.")
+        raise CnnvizError(_("There is no folder {path}.").format(path=repr(str(path))))
     files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in _IMAGE_SUFFIXES)
     files = files[:FOLDER_MAX_FILES]
     images, sources, digests = [], [], []
@@ -192,7 +193,7 @@ def folder(path: str | Path) -> Part:
         sources.append(f"folder:{p.relative_to(root)}")
         digests.append(image_digest(data))
     if not images:
-        raise CnnvizError(f"The folder {str(path)!r} has no readable images.")
+        raise CnnvizError(_("The folder {path} has no readable images.").format(path=repr(str(path))))
     return Part("folder:" + diskcache.digest({"files": digests}), tuple(sources), images.__getitem__)
 
 
@@ -219,7 +220,9 @@ def fashion2k() -> Part:
     d = published.fashion_mnist_dir()
     path = d / "t10k-images-idx3-ubyte.gz"
     if not path.is_file():
-        raise CnnvizError(f"Fashion-MNIST is not on this machine: {published.FASHION_HOWTO}.")
+        raise CnnvizError(
+            _("Fashion-MNIST is not on this machine: {fashion_howto}.").format(fashion_howto=published.FASHION_HOWTO)
+        )
     x = published.read_idx(path, 3)[:FASHION_N]
     return _array_part("fashion2k", "fashion2k", x[:, None].copy())
 
@@ -238,6 +241,10 @@ def training(name: str) -> Part:
     from cnnviz.training import datasets
 
     if name not in datasets.BUILTIN:
-        raise CnnvizError(f"The training images of this model ({name}) are not kept on the server; use another pool.")
+        raise CnnvizError(
+            _("The training images of this model ({name}) are not kept on the server; use another pool.").format(
+                name=name
+            )
+        )
     ds = datasets.load(name)
     return _array_part(f"training:{name}", f"training:{name}", ds.x)

@@ -25,6 +25,7 @@ from cnnviz.catalogue import LayerInfo, catalogue
 from cnnviz.errors import CnnvizError, Stopped
 from cnnviz.example_pools import Part, fashion2k, fashion_available, folder, gallery, mnist5k, training
 from cnnviz.hooks import first_tensor, hooks
+from cnnviz.i18n import N_, _
 from cnnviz.loaded_model import LoadedModel
 from cnnviz.preprocess import Preprocess
 from cnnviz.receptive_field import unit_box
@@ -42,7 +43,9 @@ def parse(spec: str) -> Part:
         return training(spec.partition(":")[2])
     if spec.startswith("folder:"):
         return folder(spec.partition(":")[2])
-    raise CnnvizError(f"Unknown pool {spec!r}: use mnist5k, fashion2k, gallery, training:NAME or folder:PATH.")
+    raise CnnvizError(
+        _("Unknown pool {spec}: use mnist5k, fashion2k, gallery, training:NAME or folder:PATH.").format(spec=repr(spec))
+    )
 
 
 def default_parts(lm: LoadedModel) -> list[str]:
@@ -124,10 +127,12 @@ def score_part(
     the server cannot hold it now).
     """
     if len(part) == 0:
-        raise CnnvizError("This pool of images is empty.")
+        raise CnnvizError(_("This pool of images is empty."))
     for la in layers:
         if not la.spatial and la.kind != "linear":
-            raise CnnvizError(f"{la.name} ({la.type}) has no channels to rank images by.")
+            raise CnnvizError(
+                _("{name} ({type}) has no channels to rank images by.").format(name=la.name, type=la.type)
+            )
     path = diskcache.path_for("examples", _key(lm, part, layers))
     z = diskcache.load_arrays(path)
     fields = ("max", "arg", "mean")
@@ -142,10 +147,10 @@ def score_part(
     )
     b = batch_size(spec)
     need = work_memory.examples_pass(catalogue(lm), layers, spec.channels * spec.size * spec.size, b, n)
-    with memguard.reserve(need, "this top-image pass"):
+    with memguard.reserve(need, N_("this top-image pass")):
         for start in range(0, n, b):
             if should_stop is not None and should_stop():
-                raise Stopped("The examples pass was stopped before it finished; nothing was saved.")
+                raise Stopped(_("The examples pass was stopped before it finished; nothing was saved."))
             stop = min(n, start + b)
             x = model_inputs(part, spec, range(start, stop)).to(lm.device)
             with lm.use() as model, torch.inference_mode():
@@ -211,14 +216,18 @@ def top_k(
     (None: no limit), so that nine crops of one photo do not fill the row."""
     if not 0 <= channel < layer.out_shape[0]:
         n = layer.out_shape[0]
-        raise CnnvizError(f"{layer.name} has {n} channels (0 to {n - 1}); there is no number {channel}.")
+        raise CnnvizError(
+            _("{name} has {n} channels (0 to {last}); there is no number {channel}.").format(
+                name=layer.name, n=n, last=n - 1, channel=channel
+            )
+        )
     s = np.concatenate([sc.max[layer.name][:, channel] for sc in scores])
     a = np.concatenate([sc.arg[layer.name][:, channel] for sc in scores])
     mean = np.concatenate([sc.mean[layer.name][:, channel] for sc in scores])
     which = np.concatenate([np.full(len(p), i) for i, p in enumerate(parts)])
     local = np.concatenate([np.arange(len(p)) for p in parts])
     if not len(s):
-        raise CnnvizError("This pool of images is empty.")
+        raise CnnvizError(_("This pool of images is empty."))
     width = layer.out_shape[2] if layer.spatial else 1
     out: list[Example] = []
     taken: dict[tuple[int, int], int] = {}
@@ -240,8 +249,12 @@ def window_text(rf: int, size: int) -> str:
     """What each top image shows, in words: the receptive field, clipped to the input when it is
     larger (a deep unit's theoretical field can be several times the image)."""
     if rf >= size:
-        return f"the receptive field of its strongest unit: {rf}×{rf} px, clipped to the {size}×{size} input"
-    return f"the receptive field of its strongest unit: {rf}×{rf} px of the {size}×{size} input, less at the edges"
+        text = _("the receptive field of its strongest unit: {rf}×{rf} px, clipped to the {size}×{size} input")
+    else:
+        text = _(
+            "the receptive field of its strongest unit: {rf}×{rf} px of the {size}×{size} input, less at the edges"
+        )
+    return text.format(rf=rf, size=size)
 
 
 def photos_in(parts: list[Part]) -> int:

@@ -10,6 +10,7 @@ import stat
 from pathlib import Path
 
 from cnnviz.errors import CnnvizError
+from cnnviz.i18n import _
 
 
 def read_regular_file(path: str | Path, *, limit: int, error: type[CnnvizError] = CnnvizError) -> bytes:
@@ -19,13 +20,19 @@ def read_regular_file(path: str | Path, *, limit: int, error: type[CnnvizError] 
     try:
         st = p.stat()
     except OSError as e:
-        raise error(f"Cannot read {p.name or path}: {e.strerror or 'no such file'}.") from None
+        raise error(
+            _("Cannot read {name}: {why}.").format(name=p.name or path, why=e.strerror or _("no such file"))
+        ) from None
     if not stat.S_ISREG(st.st_mode):
-        raise error(f"{p.name or path} is not a regular file, so it was not read.")
+        raise error(_("{name} is not a regular file, so it was not read.").format(name=p.name or path))
     if st.st_size > limit:
-        raise error(f"{p.name} is {st.st_size >> 20} MB; at most {limit >> 20} MB are allowed.")
+        raise error(
+            _("{name} is {mb} MB; at most {limit} MB are allowed.").format(
+                name=p.name, mb=st.st_size >> 20, limit=limit >> 20
+            )
+        )
     try:
         with p.open("rb") as f:
             return f.read(limit + 1)[:limit]  # a file that grew meanwhile is cut, not read on
     except OSError as e:
-        raise error(f"Cannot read {p.name}: {e.strerror or 'read error'}.") from None
+        raise error(_("Cannot read {name}: {why}.").format(name=p.name, why=e.strerror or _("read error"))) from None

@@ -17,11 +17,14 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from cnnviz.errors import ImageError
+from cnnviz.i18n import N_, _
 
 
 @dataclass(frozen=True)
 class Sample:
-    """A gallery image that works offline; ``loader()`` returns its file bytes."""
+    """A gallery image that works offline; ``loader()`` returns its file bytes. ``title`` and
+    ``credit`` are English, marked for the catalogue: translate them where shown
+    (:func:`shown_title`); ``name`` is the key links use (``image=chelsea``)."""
 
     name: str
     title: str
@@ -89,66 +92,75 @@ SAMPLES: dict[str, Sample] = {
         Sample(
             "grace_hopper",
             "Grace Hopper",
-            "Rear Admiral Grace Hopper; U.S. Navy photo, public domain (matplotlib sample data).",
+            N_("Rear Admiral Grace Hopper; U.S. Navy photo, public domain (matplotlib sample data)."),
             functools.partial(package_file, "matplotlib", "grace_hopper.jpg"),
         ),
         Sample(
             "astronaut",
-            "Astronaut",
-            "Eileen Collins; NASA, public domain (scikit-image).",
+            N_("Astronaut"),
+            N_("Eileen Collins; NASA, public domain (scikit-image)."),
             _skimage_file("astronaut.png"),
         ),
         Sample(
             "chelsea",
-            "Chelsea the cat",
-            "Stefan van der Walt, CC0 (scikit-image).",
+            N_("Chelsea the cat"),
+            N_("Stefan van der Walt, CC0 (scikit-image)."),
             _skimage_file("chelsea.png"),
         ),
         Sample(
             "coffee",
-            "Coffee cup",
-            "Rachel Michetti, courtesy of Pikolo Espresso Bar, CC0 (scikit-image).",
+            N_("Coffee cup"),
+            N_("Rachel Michetti, courtesy of Pikolo Espresso Bar, CC0 (scikit-image)."),
             _skimage_file("coffee.png"),
         ),
         Sample(
             "rocket",
-            "Rocket launch",
-            "Falcon 9 carrying DSCOVR; SpaceX, public domain (scikit-image).",
+            N_("Rocket launch"),
+            N_("Falcon 9 carrying DSCOVR; SpaceX, public domain (scikit-image)."),
             _skimage_file("rocket.jpg"),
         ),
         Sample(
             "motorcycle_left",
-            "Motorcycle",
-            "Middlebury 2014 stereo benchmark, Scharstein et al. (scikit-image).",
+            N_("Motorcycle"),
+            N_("Middlebury 2014 stereo benchmark, Scharstein et al. (scikit-image)."),
             _skimage_file("motorcycle_left.png"),
         ),
         Sample(
             "hubble_deep_field",
-            "Hubble deep field",
-            "Hubble eXtreme Deep Field; NASA, public domain (scikit-image).",
+            N_("Hubble deep field"),
+            N_("Hubble eXtreme Deep Field; NASA, public domain (scikit-image)."),
             _skimage_file("hubble_deep_field.jpg"),
         ),
         Sample(
             "retina",
-            "Retina (eye photo)",
-            "Fundus photograph by Mikael Häggström, CC0 (scikit-image).",
+            N_("Retina (eye photo)"),
+            N_("Fundus photograph by Mikael Häggström, CC0 (scikit-image)."),
             _skimage_file("retina.jpg"),
         ),
         Sample(
             "digit_7",
-            "Hand-drawn digit (generated)",
-            "Drawn in code by CNN Explorer.",
+            N_("Hand-drawn digit (generated)"),
+            N_("Drawn in code by CNN Explorer."),
             _digit_png,
         ),
     )
 }
 
 
+def shown_title(name: str) -> str:
+    """The title of the sample ``name`` in the reader's language (``name`` itself if unknown)."""
+    return _(SAMPLES[name].title) if name in SAMPLES else name
+
+
 def _sample(name: str) -> Sample:
     try:
         return SAMPLES[name]
     except KeyError:
-        raise ImageError(f"There is no sample image called '{name}' (choose one of: {', '.join(SAMPLES)}).") from None
+        raise ImageError(
+            _("There is no sample image called '{name}' (choose one of: {names}).").format(
+                name=name, names=", ".join(SAMPLES)
+            )
+        ) from None
 
 
 @functools.lru_cache(maxsize=len(SAMPLES))
@@ -163,4 +175,6 @@ def sample_bytes(name: str) -> bytes:
     try:
         return _cached_bytes(name)
     except (OSError, ImportError):
-        raise ImageError(f"The sample image '{sample.title}' is not installed on this machine.") from None
+        raise ImageError(
+            _("The sample image '{title}' is not installed on this machine.").format(title=_(sample.title))
+        ) from None

@@ -26,6 +26,7 @@ from functools import partial
 from torch import nn
 
 from cnnviz.errors import ModelError
+from cnnviz.i18n import _
 
 ForwardHook = Callable[..., object]
 
@@ -37,7 +38,7 @@ def modules_by_name(model: nn.Module, names: Iterable[str]) -> dict[str, nn.Modu
     found: dict[str, nn.Module] = {}
     for name in names:
         if name not in every:
-            raise ModelError(f"This model has no layer called {name!r}.")
+            raise ModelError(_("This model has no layer called {name}.").format(name=repr(name)))
         found[name] = every[name]
     return found
 

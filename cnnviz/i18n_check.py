@@ -103,13 +103,19 @@ def update(lang: str, template: Catalog) -> Path:
     """
     folder = i18n.LOCALE_DIR / lang / "LC_MESSAGES"
     target = folder / "messages.po"
-    merged = Catalog(locale=lang, project="CNN Explorer", fuzzy=False)
     have = catalogue(lang)
+    # the file's own header is kept (its Plural-Forms: Babel's CLDR default may differ)
+    with target.open("rb") as f:
+        merged = read_po(f, locale=lang)
+    for message in list(merged):
+        if message.id:
+            merged.delete(message.id, context=message.context)
+    merged.obsolete.clear()
     for message in template:
         if not message.id:
             continue
         old = have.get(_key(message))
-        string = old.string if old is not None else ("", "") if isinstance(message.id, tuple) else ""
+        string = old.string if old is not None else ("",) * merged.num_plurals if isinstance(message.id, tuple) else ""
         merged.add(message.id, string, context=message.context, flags=old.flags if old is not None else ())
     kept = {_key(m) for m in template if m.id}
     for key, old in have.items():

@@ -18,6 +18,7 @@ from PIL import Image, ImageOps
 
 from cnnviz.errors import ImageError
 from cnnviz.gallery import sample_bytes
+from cnnviz.i18n import _
 from cnnviz.image_header import OPEN_FORMATS, draft_and_need, open_header
 
 __all__ = [
@@ -66,7 +67,7 @@ def _label(name: str) -> str:
     """How a file is called in messages: its quoted base name, or 'This file'."""
     base = " ".join(Path(name.replace("\\", "/")).name.split())  # one line, no path
     if not base:
-        return "This file"
+        return _("This file")
     if len(base) > 60:
         base = base[:57] + "..."
     return f"'{base}'"
@@ -81,10 +82,10 @@ def decode_image(data: bytes, *, name: str = "", max_side: int = 2048) -> Image.
     """
     label = _label(name)
     if not isinstance(data, bytes | bytearray | memoryview):
-        raise ImageError(f"{label} could not be read because no file data was given.")
+        raise ImageError(_("{label} could not be read because no file data was given.").format(label=label))
     data = bytes(data)
     if not data:
-        raise ImageError(f"{label} is empty (0 bytes), so there is no image to show.")
+        raise ImageError(_("{label} is empty (0 bytes), so there is no image to show.").format(label=label))
     if max_side < 1:
         raise ValueError("max_side must be at least 1")
 
@@ -94,7 +95,9 @@ def decode_image(data: bytes, *, name: str = "", max_side: int = 2048) -> Image.
         # Pillow refuses > 2x MAX_IMAGE_PIXELS inside open() (and warns above 1x,
         # which is an exception if a caller turned that warning into an error).
         raise ImageError(
-            f"{label} is too large to open safely (it has more than {_max_pixels() / 1e6:.0f} megapixels)."
+            _("{label} is too large to open safely (it has more than {mp} megapixels).").format(
+                label=label, mp=f"{_max_pixels() / 1e6:.0f}"
+            )
         ) from None
     except Exception:  # any parser failure on untrusted bytes
         # UnidentifiedImageError for non-images and formats outside the whitelist,
@@ -102,9 +105,15 @@ def decode_image(data: bytes, *, name: str = "", max_side: int = 2048) -> Image.
         kind = _sniff(data)
         if kind:
             raise ImageError(
-                f"{label} starts like a {kind} file but is damaged or incomplete, so it could not be read."
+                _("{label} starts like a {kind} file but is damaged or incomplete, so it could not be read.").format(
+                    label=label, kind=kind
+                )
             ) from None
-        raise ImageError(f"{label} is not an image we can read (supported: {_SUPPORTED_TEXT}).") from None
+        raise ImageError(
+            _("{label} is not an image we can read (supported: {formats}).").format(
+                label=label, formats=_SUPPORTED_TEXT
+            )
+        ) from None
 
     with img:
         full = img.size
@@ -116,10 +125,15 @@ def decode_image(data: bytes, *, name: str = "", max_side: int = 2048) -> Image.
             # file raises here instead of coming back half grey.
             img.load()
         except MemoryError:
-            raise ImageError(f"{label} is too large to decode on this server; try a smaller image.") from None
+            raise ImageError(
+                _("{label} is too large to decode on this server; try a smaller image.").format(label=label)
+            ) from None
         except Exception:  # decoders raise many exception types on bad data
             raise ImageError(
-                f"{label} looks damaged or incomplete and could not be read; try saving it again or pick another image."
+                _(
+                    "{label} looks damaged or incomplete and could not be read; try saving it again or pick another "
+                    "image."
+                ).format(label=label)
             ) from None
         _apply_exif_orientation(img)
         # Shrink before converting, so no RGB or alpha copy of a full-size image is made;
@@ -212,18 +226,34 @@ def _check_size(img: Image.Image, label: str, full: tuple[int, int]) -> None:
     ``img.size`` is what will be decoded (after JPEG's reduction), ``full`` the header's size."""
     w, h = img.size
     if w <= 0 or h <= 0:
-        raise ImageError(f"{label} has no pixels (its size is {w}×{h}).")
+        raise ImageError(_("{label} has no pixels (its size is {w}×{h}).").format(label=label, w=w, h=h))
     limit = _max_pixels()
     if w * h > limit:
         # Pillow only warns between 1x and 2x its limit; we refuse the whole range.
-        reduced = f", still {w}×{h} decoded at 1/{round(full[0] / w)} scale" if (w, h) != full else ""
+        if (w, h) != full:
+            text = _(
+                "{label} is too large to open safely ({fw}×{fh}, still {w}×{h} decoded at 1/{k} scale is {mp} "
+                "megapixels, the limit is {limit})."
+            )
+        else:
+            text = _("{label} is too large to open safely ({fw}×{fh} is {mp} megapixels, the limit is {limit}).")
         raise ImageError(
-            f"{label} is too large to open safely ({full[0]}×{full[1]}{reduced} is {w * h / 1e6:.0f} "
-            f"megapixels, the limit is {limit / 1e6:.0f})."
+            text.format(
+                label=label,
+                fw=full[0],
+                fh=full[1],
+                w=w,
+                h=h,
+                k=round(full[0] / w),
+                mp=f"{w * h / 1e6:.0f}",
+                limit=f"{limit / 1e6:.0f}",
+            )
         )
     if max(w, h) > MAX_ASPECT * min(w, h):
         raise ImageError(
-            f"{label} is {w}×{h} pixels: too thin to show (one side is more than {MAX_ASPECT} times the other)."
+            _("{label} is {w}×{h} pixels: too thin to show (one side is more than {n} times the other).").format(
+                label=label, w=w, h=h, n=MAX_ASPECT
+            )
         )
 
 
@@ -232,8 +262,10 @@ def _check_budget(img: Image.Image, label: str, need: int) -> None:
     w, h = img.size
     if need > DECODE_BUDGET_BYTES:
         raise ImageError(
-            f"{label} would need {need / 2**20:.0f} MB to decode ({w}×{h}, {img.mode}); "
-            f"this server allows {DECODE_BUDGET_BYTES >> 20} MB per image, so try a smaller one."
+            _(
+                "{label} would need {need} MB to decode ({w}×{h}, {mode}); "
+                "this server allows {budget} MB per image, so try a smaller one."
+            ).format(label=label, need=f"{need / 2**20:.0f}", w=w, h=h, mode=img.mode, budget=DECODE_BUDGET_BYTES >> 20)
         )
 
 
@@ -273,7 +305,7 @@ def _stretch_to_l(img: Image.Image) -> Image.Image:
             out[top : top + len(a)] = lut[a]
         return Image.fromarray(out, "L")
     lo, hi = np.inf, -np.inf
-    for _, a in _strips(img):
+    for _box, a in _strips(img):
         finite = a[np.isfinite(a)]
         if finite.size:
             lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
@@ -303,7 +335,9 @@ def _to_rgb(img: Image.Image, label: str) -> Image.Image:
             return out
         return img.convert("RGB")
     except (ValueError, OSError):
-        raise ImageError(f"{label} uses a colour format ({mode}) that we cannot convert to RGB.") from None
+        raise ImageError(
+            _("{label} uses a colour format ({mode}) that we cannot convert to RGB.").format(label=label, mode=mode)
+        ) from None
 
 
 def _fit(img: Image.Image, max_side: int) -> Image.Image:
@@ -319,4 +353,4 @@ def _fit(img: Image.Image, max_side: int) -> Image.Image:
 
 def load_sample(name: str) -> Image.Image:
     """The sample decoded exactly like an upload: a fresh RGB image."""
-    return decode_image(sample_bytes(name), name=f"{name} (sample)")
+    return decode_image(sample_bytes(name), name=_("{name} (sample)").format(name=name))

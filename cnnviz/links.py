@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cnnviz import i18n
+from cnnviz.i18n import N_, _
 from cnnviz.models.timm_names import is_timm_name
 
 __all__ = [
@@ -57,12 +59,12 @@ def shown(raw: str) -> str:
     a description (values are never turned into markup)."""
     if _ECHO_RE.fullmatch(raw):
         return f"`{raw}`"
-    return "a value that is too long or has unusual characters"
+    return _("a value that is too long or has unusual characters")
 
 
 def _checked(name: str, raw: str, limit: int = MAX_VALUE_LEN) -> str:
     if not isinstance(raw, str) or len(raw) > limit:
-        raise LinkValueError(f"{name}: a value that is too long")
+        raise LinkValueError(_("{name}: a value that is too long").format(name=name))
     return raw.strip()
 
 
@@ -70,11 +72,11 @@ def integer(name: str, raw: str, lo: int = 0, hi: int | None = None) -> int:
     """A whole number in ``lo..hi`` (inclusive; ``hi`` None: no upper bound but 10⁶)."""
     s = _checked(name, raw)
     if not re.fullmatch(r"-?[0-9]{1,7}", s):
-        raise LinkValueError(f"{name} {shown(s)} is not a whole number")
+        raise LinkValueError(_("{name} {s} is not a whole number").format(name=name, s=shown(s)))
     v = int(s)
     top = 1_000_000 if hi is None else hi
     if not lo <= v <= top:
-        raise LinkValueError(f"{name} {shown(s)} is out of range ({lo}–{top})")
+        raise LinkValueError(_("{name} {s} is out of range ({lo}–{top})").format(name=name, s=shown(s), lo=lo, top=top))
     return v
 
 
@@ -82,10 +84,12 @@ def number(name: str, raw: str, lo: float, hi: float) -> float:
     """A decimal number in ``lo..hi`` (no nan/inf, no exponents)."""
     s = _checked(name, raw)
     if not re.fullmatch(r"-?[0-9]{1,6}(\.[0-9]{1,6})?", s):
-        raise LinkValueError(f"{name} {shown(s)} is not a number")
+        raise LinkValueError(_("{name} {s} is not a number").format(name=name, s=shown(s)))
     v = float(s)
     if not lo <= v <= hi:
-        raise LinkValueError(f"{name} {shown(s)} is out of range ({lo:g}–{hi:g})")
+        raise LinkValueError(
+            _("{name} {s} is out of range ({lo}–{hi})").format(name=name, s=shown(s), lo=f"{lo:g}", hi=f"{hi:g}")
+        )
     return v
 
 
@@ -98,10 +102,16 @@ def numbers(name: str, raw: str, counts: tuple[int, ...], lo: float, hi: float) 
     s = _checked(name, raw, limit=max(counts) * 16)
     parts = s.split(",")
     if len(parts) not in counts or not all(re.fullmatch(_NUMBER_RE, p.strip()) for p in parts):
-        raise LinkValueError(f"{name}: not {' or '.join(map(str, counts))} numbers separated by commas")
+        raise LinkValueError(
+            _("{name}: not {counts} numbers separated by commas").format(
+                name=name, counts=_(" or ").join(map(str, counts))
+            )
+        )
     values = tuple(float(p) for p in parts)
     if not all(lo <= v <= hi for v in values):
-        raise LinkValueError(f"{name}: a number out of range ({lo:g}–{hi:g})")
+        raise LinkValueError(
+            _("{name}: a number out of range ({lo}–{hi})").format(name=name, lo=f"{lo:g}", hi=f"{hi:g}")
+        )
     return values
 
 
@@ -110,11 +120,13 @@ def choice(name: str, raw: str, options: Iterable[str]) -> str:
     s = _checked(name, raw)
     opts = list(options)
     if s not in opts:
-        raise LinkValueError(f"{name} {shown(s)} is not one of {', '.join(opts[:8])}")
+        raise LinkValueError(
+            _("{name} {s} is not one of {options}").format(name=name, s=shown(s), options=", ".join(opts[:8]))
+        )
     return s
 
 
-NO_MODEL = "names a private model of another browser, or one that does not exist"
+NO_MODEL = N_("names a private model of another browser, or one that does not exist")
 
 
 def model(name: str, raw: str, openable: Iterable[str]) -> str:
@@ -123,7 +135,11 @@ def model(name: str, raw: str, openable: Iterable[str]) -> str:
     whether a model exists that the viewer may not open."""
     s = _checked(name, raw)
     if s not in openable and not is_timm_name(s):  # timm:NAME: public, checked when it loads
-        raise LinkValueError(f"{name} {shown(s)} {NO_MODEL}")
+        raise LinkValueError(
+            _("{name} {value} names a private model of another browser, or one that does not exist").format(
+                name=name, value=shown(s)
+            )
+        )
     return s
 
 
@@ -134,14 +150,14 @@ def boolean(name: str, raw: str) -> bool:
         return True
     if s in {"0", "false", "no", "off"}:
         return False
-    raise LinkValueError(f"{name} {shown(s)} is not 1 or 0")
+    raise LinkValueError(_("{name} {s} is not 1 or 0").format(name=name, s=shown(s)))
 
 
 def text(name: str, raw: str, pattern: re.Pattern = _LAYER_RE) -> str:
     """A name made of plain characters (whether it exists is the page's question)."""
     s = _checked(name, raw)
     if not pattern.fullmatch(s):
-        raise LinkValueError(f"{name} {shown(s)} is not a valid name")
+        raise LinkValueError(_("{name} {s} is not a valid name").format(name=name, s=shown(s)))
     return s
 
 
@@ -156,11 +172,11 @@ def image_ref(raw: str, gallery: Iterable[str]) -> tuple[str, str]:
     if s.startswith(UPLOAD_PREFIX):
         digest = s[len(UPLOAD_PREFIX) :].lower()
         if not DIGEST_RE.fullmatch(digest):
-            raise LinkValueError("image: an upload is named upload: and 64 hexadecimal digits")
+            raise LinkValueError(_("image: an upload is named upload: and 64 hexadecimal digits"))
         return "upload", digest
     names = list(gallery)
     if s not in names:
-        raise LinkValueError(f"image {shown(s)} is not in the gallery")
+        raise LinkValueError(_("image {s} is not in the gallery").format(s=shown(s)))
     return "gallery", s
 
 
@@ -174,7 +190,7 @@ def weights_ref(raw: str) -> tuple[str, str | None]:
     if s.startswith(UPLOAD_PREFIX):
         digest = s[len(UPLOAD_PREFIX) :].lower()
         if not DIGEST_RE.fullmatch(digest):
-            raise LinkValueError("weights: an uploaded file is named upload: and 64 hexadecimal digits")
+            raise LinkValueError(_("weights: an uploaded file is named upload: and 64 hexadecimal digits"))
         return "upload", digest
     return choice("weights", s, WEIGHTS_NAMES), None
 
@@ -307,10 +323,12 @@ def query_too_long(query: dict[str, str]) -> str | None:
     n = sum(len(k) + len(v) + 2 for k, v in query.items())
     if n <= MAX_QUERY_CHARS:
         return None
-    return f"the link is too long ({n:,} characters; this app's links have at most {MAX_QUERY_CHARS:,}), so none of it was used"
+    return _(
+        "the link is too long ({n} characters; this app's links have at most {limit}), so none of it was used"
+    ).format(n=i18n.number(n, 0), limit=i18n.number(MAX_QUERY_CHARS, 0))
 
 
-PRIVATE_LINK = "This link names a private model of another browser, or one that does not exist"
+PRIVATE_LINK = N_("This link names a private model of another browser, or one that does not exist")
 
 
 def refused_model_message(raw: str, title: str, dropped: list[str]) -> str:
@@ -322,8 +340,17 @@ def refused_model_message(raw: str, title: str, dropped: list[str]) -> str:
             link's choices that model lacks (``layer `features.0.act```).
     Returns: one sentence.
     """
-    left_out = f", without the link's {', '.join(dict.fromkeys(dropped))}, which it does not have" if dropped else ""
-    return f"{PRIVATE_LINK} ({shown(str(raw).strip())}), so {title} is shown instead{left_out}."
+    if dropped:
+        text = _(
+            "This link names a private model of another browser, or one that does not exist ({value}), so {title} "
+            "is shown instead, without the link's {dropped}, which it does not have."
+        )
+    else:
+        text = _(
+            "This link names a private model of another browser, or one that does not exist ({value}), so {title} "
+            "is shown instead."
+        )
+    return text.format(value=shown(str(raw).strip()), title=title, dropped=", ".join(dict.fromkeys(dropped)))
 
 
 def problems_message(problems: list[str]) -> str:
@@ -331,4 +358,6 @@ def problems_message(problems: list[str]) -> str:
     if not problems:
         return ""
     listed = "; ".join(dict.fromkeys(problems))  # no repeats, order kept
-    return f"Part of this link could not be used, so the usual choice is shown instead: {listed}."
+    return _("Part of this link could not be used, so the usual choice is shown instead: {listed}.").format(
+        listed=listed
+    )

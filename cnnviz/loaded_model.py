@@ -18,6 +18,7 @@ from PIL import Image
 from torch import nn
 
 from cnnviz.fast_copy import FastCopy, copy_key, light_copy, make_fast_copy
+from cnnviz.i18n import _
 from cnnviz.preprocess import Preprocess
 
 
@@ -94,7 +95,9 @@ class LoadedModel:
     @property
     def title(self) -> str:
         """The model's name as shown to a student; untrained weights are part of the name."""
-        return f"{self.info.title} · random weights (untrained)" if self.weights == "random" else self.info.title
+        if self.weights == "random":
+            return _("{title} · random weights (untrained)").format(title=self.info.title)
+        return self.info.title
 
     @property
     def preprocess_spec(self) -> Preprocess:

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from cnnviz import reclaim
 from cnnviz.errors import CnnvizError
+from cnnviz.i18n import N_, _
 
 __all__ = ["HEADROOM_BYTES", "ServerBusy", "budget_bytes", "check", "in_flight_bytes", "reserve", "rss_bytes"]
 
@@ -118,14 +119,21 @@ def _admit(estimate: int, what: str) -> int:
                 return ticket
         if attempt == 0 and not reclaim.sweep():
             break  # nothing to return (or returned moments ago): the answer stands
-    busy = f"memory {rss >> 20} of {budget >> 20} MB in use"
     if coming:
-        busy += f", {coming >> 20} MB more on its way"
-    raise ServerBusy(f"The server is busy ({busy}), so {what} cannot start right now; try again in a minute.")
+        busy = _("memory {rss} of {budget} MB in use, {coming} MB more on its way")
+    else:
+        busy = _("memory {rss} of {budget} MB in use")
+    busy = busy.format(rss=rss >> 20, budget=budget >> 20, coming=coming >> 20)
+    # ``what`` is the caller's phrase: translated there, or marked N_ and found here
+    raise ServerBusy(
+        _("The server is busy ({busy}), so {what} cannot start right now; try again in a minute.").format(
+            busy=busy, what=_(what)
+        )
+    )
 
 
 @contextmanager
-def reserve(estimate: int, what: str = "this") -> Iterator[None]:
+def reserve(estimate: int, what: str = N_("this")) -> Iterator[None]:
     """Admit ``what``, which may allocate up to ``estimate`` bytes, and hold that reservation
     until the block ends (raises ServerBusy, naming ``what``, when it would not fit)."""
     ticket = _admit(max(0, int(estimate)), what)
@@ -136,7 +144,7 @@ def reserve(estimate: int, what: str = "this") -> Iterator[None]:
             del _in_flight[ticket]
 
 
-def check(what: str = "this") -> None:
+def check(what: str = N_("this")) -> None:
     """Raise ServerBusy if starting ``what`` (``HEADROOM_BYTES`` assumed) could push the
     server past its budget, counting the work in flight; reserves nothing."""
     with reserve(HEADROOM_BYTES, what):

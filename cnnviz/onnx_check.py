@@ -30,6 +30,7 @@ from google.protobuf.message import DecodeError
 from onnx import TensorProto, helper, numpy_helper, shape_inference
 
 from cnnviz.errors import CheckpointError
+from cnnviz.i18n import _, number
 from cnnviz.onnx_fold import FOLD_ONLY, fold
 from cnnviz.usermodels import MAX_ACTIVATIONS, MAX_PARAMS, MAX_SIZE
 
@@ -101,20 +102,26 @@ class OnnxSummary:
 def parse(data: bytes, label: str) -> onnx.ModelProto:
     """The ModelProto in ``data`` (its bytes only: no path in it is ever opened)."""
     if len(data) > MAX_ONNX_BYTES:
-        raise OnnxError(f"{label} is larger than {MAX_ONNX_BYTES >> 20} MB; that is not a model this app can explore.")
+        raise OnnxError(
+            _("{label} is larger than {limit} MB; that is not a model this app can explore.").format(
+                label=label, limit=MAX_ONNX_BYTES >> 20
+            )
+        )
     model = onnx.ModelProto()
     try:
         model.ParseFromString(data)
     except (DecodeError, ValueError, RuntimeError, RecursionError) as e:
-        raise OnnxError(f"{label} is not a readable ONNX model (it may be damaged or another kind of file).") from e
+        raise OnnxError(
+            _("{label} is not a readable ONNX model (it may be damaged or another kind of file).").format(label=label)
+        ) from e
     if not model.HasField("graph") or not model.graph.node:
-        raise OnnxError(f"{label} is not a readable ONNX model (it holds no graph).")
+        raise OnnxError(_("{label} is not a readable ONNX model (it holds no graph).").format(label=label))
     return model
 
 
 def _numel(t: TensorProto, label: str) -> int:
     if any(d < 0 for d in t.dims):
-        raise OnnxError(f"{label} has a tensor of negative size ({shown(t.name)}).")
+        raise OnnxError(_("{label} has a tensor of negative size ({name}).").format(label=label, name=shown(t.name)))
     return math.prod(t.dims)
 
 
@@ -122,23 +129,34 @@ def check_tensor(t: TensorProto, label: str) -> int:
     """The number of values ``t`` holds, after checking it is inline, of a known type, not
     larger than the budget and that its data has the length its ``dims`` say."""
     if t.data_location == TensorProto.EXTERNAL or len(t.external_data):
-        raise OnnxError(f"{label} keeps weights in other files (external data); only self-contained files are read.")
+        raise OnnxError(
+            _("{label} keeps weights in other files (external data); only self-contained files are read.").format(
+                label=label
+            )
+        )
     width = _WIDTH.get(t.data_type)
     if width is None:
         name = TensorProto.DataType.Name(t.data_type) if t.data_type in TensorProto.DataType.values() else t.data_type
-        raise OnnxError(f"{label} has a tensor of type {name}, which this app does not read.")
+        raise OnnxError(
+            _("{label} has a tensor of type {name}, which this app does not read.").format(label=label, name=name)
+        )
     n = _numel(t, label)
     if n > MAX_PARAMS:
         raise OnnxError(
-            f"{label} has a tensor that claims {n * width / 1e9:.1f} GB ({shown(t.name)}); "
-            f"at most {MAX_PARAMS / 1e6:.0f} M values are allowed."
+            _("{label} has a tensor that claims {gb} GB ({name}); at most {limit} M values are allowed.").format(
+                label=label, gb=number(n * width / 1e9, 1), name=shown(t.name), limit=f"{MAX_PARAMS / 1e6:.0f}"
+            )
         )
     if t.HasField("raw_data"):
         fits = len(t.raw_data) == n * width
     else:  # typed fields: one entry per value (float16, int8, bool: one int32 each)
         fits = len(getattr(t, helper.tensor_dtype_to_field(t.data_type))) == n
     if not fits:
-        raise OnnxError(f"{label} is damaged: tensor {shown(t.name)} holds other than the {n} values it claims.")
+        raise OnnxError(
+            _("{label} is damaged: tensor {name} holds other than the {n} values it claims.").format(
+                label=label, name=shown(t.name), n=n
+            )
+        )
     return n
 
 
@@ -146,21 +164,35 @@ def _check_nodes(graph: onnx.GraphProto, label: str) -> int:
     """The values the nodes' Constant tensors hold, after checking every node's operator."""
     values = 0
     if len(graph.node) > MAX_NODES:
-        raise OnnxError(f"{label} has {len(graph.node)} nodes; at most {MAX_NODES} are allowed.")
+        raise OnnxError(
+            _("{label} has {n} nodes; at most {max_nodes} are allowed.").format(
+                label=label, n=len(graph.node), max_nodes=MAX_NODES
+            )
+        )
     for node in graph.node:
         if node.domain not in ("", "ai.onnx") or node.op_type not in ALLOWED_OPS:
             op = f"{node.domain}.{node.op_type}" if node.domain else node.op_type
             raise OnnxError(
-                f"{label} uses the operator {shown(op)}, which this app does not convert "
-                "(it reads convolutional networks: Conv, BatchNormalization, pooling, activations, Gemm...)."
+                _(
+                    "{label} uses the operator {op}, which this app does not convert (it reads convolutional "
+                    "networks: Conv, BatchNormalization, pooling, activations, Gemm...)."
+                ).format(label=label, op=shown(op))
             )
         for a in node.attribute:
             if a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) or a.HasField("g"):
-                raise OnnxError(f"{label} has a node with a subgraph; only plain feed-forward graphs are read.")
+                raise OnnxError(
+                    _("{label} has a node with a subgraph; only plain feed-forward graphs are read.").format(
+                        label=label
+                    )
+                )
             if a.HasField("t"):
                 values += check_tensor(a.t, label)
             if a.HasField("sparse_tensor") or len(a.tensors) or len(a.sparse_tensors):
-                raise OnnxError(f"{label} has a node attribute this app does not read ({shown(a.name)}).")
+                raise OnnxError(
+                    _("{label} has a node attribute this app does not read ({name}).").format(
+                        label=label, name=shown(a.name)
+                    )
+                )
     return values
 
 
@@ -172,7 +204,9 @@ def order(graph: onnx.GraphProto, known: set[str], label: str) -> list[onnx.Node
     for i, node in enumerate(graph.node):
         for out in node.output:
             if out in producer or out in known:
-                raise OnnxError(f"{label} is malformed: the value {shown(out)} is produced twice.")
+                raise OnnxError(
+                    _("{label} is malformed: the value {out} is produced twice.").format(label=label, out=shown(out))
+                )
             if out:
                 producer[out] = i
     waiting = [0] * len(graph.node)
@@ -183,7 +217,11 @@ def order(graph: onnx.GraphProto, known: set[str], label: str) -> list[onnx.Node
                 waiting[i] += 1
                 readers[producer[name]].append(i)
             elif name not in known:
-                raise OnnxError(f"{label} is malformed: a node reads {shown(name)}, which nothing produces.")
+                raise OnnxError(
+                    _("{label} is malformed: a node reads {name}, which nothing produces.").format(
+                        label=label, name=shown(name)
+                    )
+                )
     depth = [1] * len(graph.node)
     # the lowest index first: a valid file lists its nodes in order already, and keeps it
     ready = [i for i, w in enumerate(waiting) if w == 0]
@@ -197,9 +235,13 @@ def order(graph: onnx.GraphProto, known: set[str], label: str) -> list[onnx.Node
             if waiting[j] == 0:
                 heapq.heappush(ready, j)
     if len(done) < len(graph.node):
-        raise OnnxError(f"{label} has a cycle in its graph; only feed-forward networks are read.")
+        raise OnnxError(_("{label} has a cycle in its graph; only feed-forward networks are read.").format(label=label))
     if max(depth) > MAX_DEPTH:
-        raise OnnxError(f"{label} is {max(depth)} layers deep; at most {MAX_DEPTH} are allowed.")
+        raise OnnxError(
+            _("{label} is {depth} layers deep; at most {limit} are allowed.").format(
+                label=label, depth=max(depth), limit=MAX_DEPTH
+            )
+        )
     return [graph.node[i] for i in done]
 
 
@@ -207,19 +249,25 @@ def _image_input(model: onnx.ModelProto, inits: set[str], label: str, meta: dict
     inputs = [v for v in model.graph.input if v.name not in inits]
     if len(inputs) != 1 or len(model.graph.output) != 1:
         raise OnnxError(
-            f"{label} must take one image and give one output (it has {len(inputs)} and {len(model.graph.output)})."
+            _("{label} must take one image and give one output (it has {n} and {n2}).").format(
+                label=label, n=len(inputs), n2=len(model.graph.output)
+            )
         )
     v = inputs[0]
     dims = [d.dim_value if d.HasField("dim_value") else 0 for d in v.type.tensor_type.shape.dim]
     if len(dims) != 4 or v.type.tensor_type.elem_type != TensorProto.FLOAT:
-        raise OnnxError(f"{label} does not take an image: its input is not a 4-D float tensor (N, C, H, W).")
+        raise OnnxError(
+            _("{label} does not take an image: its input is not a 4-D float tensor (N, C, H, W).").format(label=label)
+        )
     nhwc = dims[3] in (1, 3) and dims[1] not in (1, 3)
     channels, h, w = (dims[3], dims[1], dims[2]) if nhwc else (dims[1], dims[2], dims[3])
     side = h or w or _meta_int(meta, "cnnviz.size", 224, label)
     if channels not in (1, 3) or (h and w and h != w) or not 8 <= side <= MAX_SIZE:
         raise OnnxError(
-            f"{label} takes {channels or '?'}×{h or '?'}×{w or '?'} inputs; this app feeds square images "
-            f"of 1 or 3 channels, 8 to {MAX_SIZE} pixels wide."
+            _(
+                "{label} takes {c}×{h}×{w} inputs; this app feeds square images of 1 or 3 channels, 8 to {max_size} "
+                "pixels wide."
+            ).format(label=label, c=channels or "?", h=h or "?", w=w or "?", max_size=MAX_SIZE)
         )
     return v.name, [1, side, side, channels] if nhwc else [1, channels, side, side], nhwc
 
@@ -228,7 +276,7 @@ def _meta_int(meta: dict, key: str, default: int, label: str) -> int:
     try:
         return int(meta.get(key, default))
     except ValueError:
-        raise OnnxError(f"{label}: its metadata {key} must be a whole number.") from None
+        raise OnnxError(_("{label}: its metadata {key} must be a whole number.").format(label=label, key=key)) from None
 
 
 def _light(model: onnx.ModelProto, input_name: str, input_dims: list[int], folded: dict) -> onnx.ModelProto:
@@ -262,9 +310,15 @@ def check(model: onnx.ModelProto, label: str) -> OnnxSummary:
     """Every check of the module docstring on a parsed model; the summary, or OnnxError."""
     graph = model.graph
     if len(graph.sparse_initializer) or len(model.functions):
-        raise OnnxError(f"{label} uses sparse tensors or functions, which this app does not read.")
+        raise OnnxError(
+            _("{label} uses sparse tensors or functions, which this app does not read.").format(label=label)
+        )
     if any(op.domain not in ("", "ai.onnx") for op in model.opset_import):
-        raise OnnxError(f"{label} needs operators from outside standard ONNX, which this app does not convert.")
+        raise OnnxError(
+            _("{label} needs operators from outside standard ONNX, which this app does not convert.").format(
+                label=label
+            )
+        )
     params = sum(check_tensor(t, label) for t in graph.initializer)
     params += _check_nodes(graph, label)
     inits = {t.name for t in graph.initializer}
@@ -272,35 +326,52 @@ def check(model: onnx.ModelProto, label: str) -> OnnxSummary:
     name, dims, nhwc = _image_input(model, inits, label, meta)
     nodes = order(graph, inits | {name}, label)
     if params > MAX_PARAMS:
-        raise OnnxError(f"{label} has {params / 1e6:.1f} M parameters; at most {MAX_PARAMS / 1e6:.0f} M are allowed.")
+        raise OnnxError(
+            _("{label} has {params} M parameters; at most {limit} M are allowed.").format(
+                label=label, params=number(params / 1e6, 1), limit=f"{MAX_PARAMS / 1e6:.0f}"
+            )
+        )
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 17)
     folded = fold(nodes, {t.name: t for t in graph.initializer}, opset)
     for n in nodes:
         if n.op_type in FOLD_ONLY - {"Shape"} and not all(o in folded for o in n.output) and not float_cast(n):
             raise OnnxError(
-                f"{label}: a {n.op_type} node works on values computed at run time, which is not converted."
+                _("{label}: a {op_type} node works on values computed at run time, which is not converted.").format(
+                    label=label, op_type=n.op_type
+                )
             )
     try:
         light = _light(model, name, dims, folded)
         inferred = shape_inference.infer_shapes(light, strict_mode=True, data_prop=True)
     except Exception as e:  # onnx's C++ checker raises its own kinds on malformed graphs
         why = " ".join(re.sub(r"[^\w .,:;=()/-]", " ", str(e)).split())[:120]  # no markup (see shown)
-        raise OnnxError(f"{label}: the shapes of its layers cannot be worked out ({why}).") from None
+        raise OnnxError(
+            _("{label}: the shapes of its layers cannot be worked out ({why}).").format(label=label, why=why)
+        ) from None
     shapes = {v.name: _static(v) for v in (*inferred.graph.value_info, *inferred.graph.output)}
     shapes[name] = tuple(dims)
     produced = [o for n in graph.node for o in n.output if o and o not in folded]
     if any(shapes.get(o) is None for o in produced):
         missing = next(o for o in produced if shapes.get(o) is None)
-        raise OnnxError(f"{label}: the shape of {shown(missing)} cannot be worked out for a {dims[2]}-pixel image.")
+        raise OnnxError(
+            _("{label}: the shape of {missing} cannot be worked out for a {size}-pixel image.").format(
+                label=label, missing=shown(missing), size=dims[2]
+            )
+        )
     acts = sum(math.prod(shapes[o]) for o in produced)
     if acts > MAX_ACTIVATIONS:
         raise OnnxError(
-            f"{label} would compute {acts / 1e6:.1f} M activation values per image; "
-            f"at most {MAX_ACTIVATIONS / 1e6:.0f} M are allowed."
+            _("{label} would compute {acts} M activation values per image; at most {limit} M are allowed.").format(
+                label=label, acts=number(acts / 1e6, 1), limit=f"{MAX_ACTIVATIONS / 1e6:.0f}"
+            )
         )
     out = shapes[graph.output[0].name]
     if len(out) != 2 or out[0] != 1:
-        raise OnnxError(f"{label} does not end in class scores: its output has the shape {out}, not (N, classes).")
+        raise OnnxError(
+            _("{label} does not end in class scores: its output has the shape {out}, not (N, classes).").format(
+                label=label, out=out
+            )
+        )
     convs = {n.input[1] for n in graph.node if n.op_type == "Conv"}
     conv_bytes = 4 * sum(math.prod(t.dims) for t in graph.initializer if t.name in convs)
     channels = dims[3] if nhwc else dims[1]

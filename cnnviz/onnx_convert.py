@@ -22,6 +22,7 @@ from onnx import numpy_helper
 from torch import nn
 
 from cnnviz import onnx_ops as ops
+from cnnviz.i18n import _
 from cnnviz.onnx_check import LAYER_OPS, OnnxError, OnnxSummary, order, shown
 from cnnviz.onnx_fold import constant_value
 
@@ -124,7 +125,11 @@ def _attrs(node: onnx.NodeProto) -> dict:
 def _pair(v, what: str, label: str) -> tuple[int, int]:
     v = list(v)
     if len(v) != 2:
-        raise OnnxError(f"{label}: only 2-D {what} are converted (one has {len(v)} dimensions).")
+        raise OnnxError(
+            _("{label}: only 2-D {what} are converted (one has {n} dimensions).").format(
+                label=label, what=what, n=len(v)
+            )
+        )
     return int(v[0]), int(v[1])
 
 
@@ -147,7 +152,11 @@ class _Converter:
     def weight(self, name: str) -> torch.Tensor:
         arr = self.const(name)
         if arr is None:
-            raise OnnxError(f"{self.label}: a layer's weights are computed in the graph; only stored weights are read.")
+            raise OnnxError(
+                _("{label}: a layer's weights are computed in the graph; only stored weights are read.").format(
+                    label=self.label
+                )
+            )
         self.used_as_weight.add(name)
         return torch.from_numpy(np.array(arr, dtype=np.float32, copy=True))
 
@@ -157,7 +166,11 @@ class _Converter:
     def conv(self, node, a) -> nn.Module:
         w = self.weight(node.input[1])
         if w.dim() != 4:
-            raise OnnxError(f"{self.label}: only 2-D convolutions are converted (one is {w.dim() - 2}-D).")
+            raise OnnxError(
+                _("{label}: only 2-D convolutions are converted (one is {d}-D).").format(
+                    label=self.label, d=w.dim() - 2
+                )
+            )
         out_ch, in_per_group, kh, kw = w.shape
         groups = int(a.get("group", 1))
         pads = ops.pads(a, self.shape(node.input[0]), (kh, kw), self.label)
@@ -200,20 +213,30 @@ class _Converter:
     def _scalar(self, name: str) -> np.ndarray:
         v = self.const(name)
         if v is None or v.size != 1:
-            raise OnnxError(f"{self.label}: a {shown(name)} bound is computed in the graph; only stored ones are read.")
+            raise OnnxError(
+                _("{label}: a {name} bound is computed in the graph; only stored ones are read.").format(
+                    label=self.label, name=shown(name)
+                )
+            )
         self.used_as_weight.add(name)
         return v.reshape(())
 
     def pool(self, node, a) -> nn.Module:
-        k = _pair(a["kernel_shape"], "pooling windows", self.label)
+        k = _pair(a["kernel_shape"], _("pooling windows"), self.label)
         stride = _pair(a.get("strides", (1, 1)), "strides", self.label)
         pads = ops.pads(a, self.shape(node.input[0]), k, self.label)
         ceil = bool(a.get("ceil_mode", 0))
         if pads[0] != pads[2] or pads[1] != pads[3] or max(pads) > min(k) // 2:
-            raise OnnxError(f"{self.label}: a pooling layer pads unevenly ({pads}), which is not converted.")
+            raise OnnxError(
+                _("{label}: a pooling layer pads unevenly ({pads}), which is not converted.").format(
+                    label=self.label, pads=pads
+                )
+            )
         if node.op_type == "MaxPool":
             if len(node.output) > 1 and node.output[1]:
-                raise OnnxError(f"{self.label}: a MaxPool that outputs its indices is not converted.")
+                raise OnnxError(
+                    _("{label}: a MaxPool that outputs its indices is not converted.").format(label=self.label)
+                )
             dil = _pair(a.get("dilations", (1, 1)), "dilations", self.label)
             return nn.MaxPool2d(k, stride, (pads[0], pads[1]), dil, ceil_mode=ceil)
         count = bool(a.get("count_include_pad", 0))
@@ -239,7 +262,11 @@ class _Converter:
         as a buffer, if a layer reads it at run time."""
         if node.op_type == "Constant":
             if (v := constant_value(node)) is None:
-                raise OnnxError(f"{self.label}: a Constant node without a number or tensor value is not converted.")
+                raise OnnxError(
+                    _("{label}: a Constant node without a number or tensor value is not converted.").format(
+                        label=self.label
+                    )
+                )
             self.values[node.output[0]] = v
             return True
         if node.op_type == "Identity" and (v := self.const(node.input[0])) is not None:
@@ -304,7 +331,7 @@ class _Converter:
         nodes = order(graph, inits | {image}, self.label)
         kept = [node for node in nodes if not self.fold(node)]
         if kept != layer_nodes(nodes, inits, self.summary):  # the names must be default_layer's
-            raise OnnxError(f"{self.label}: its constants could not be told from its layers.")
+            raise OnnxError(_("{label}: its constants could not be told from its layers.").format(label=self.label))
         for name, node in zip(layer_names(kept), kept, strict=True):
             module, n_inputs = self.module(node)
             _add(net, name, module)

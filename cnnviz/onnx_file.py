@@ -31,6 +31,9 @@ from pathlib import Path
 import onnx
 from torch import nn
 
+from cnnviz import i18n
+from cnnviz.errors import Message
+from cnnviz.i18n import N_, _
 from cnnviz.loaded_model import ModelInfo
 from cnnviz.onnx_check import MAX_ONNX_BYTES, OnnxError, OnnxSummary, check, order, parse
 from cnnviz.onnx_convert import convert, default_layer
@@ -50,18 +53,20 @@ def label(path: str | Path) -> str:
 def _read(path: str) -> onnx.ModelProto:
     p = Path(path)
     if not p.is_file():  # a FIFO or a device would block: a regular file only
-        raise OnnxError(
-            f"No ONNX file at {label(path)}." if not p.exists() else f"{label(path)} is not a regular file."
-        )
+        text = _("No ONNX file at {label}.") if not p.exists() else _("{label} is not a regular file.")
+        raise OnnxError(text.format(label=label(path)))
     with p.open("rb") as f:
         data = f.read(MAX_ONNX_BYTES + 1)  # never more than the limit, whatever the file's size
     return channels_first(parse(data, label(path)))
 
 
 @functools.lru_cache(maxsize=64)
-def _summary(path: str, size: int, mtime_ns: int, inode: int) -> tuple[OnnxSummary, str] | OnnxError:
+def _summary(
+    path: str, size: int, mtime_ns: int, inode: int, lang: str | None = None
+) -> tuple[OnnxSummary, str] | OnnxError:
     """The checks' summary and default layer, once per version of a file (checking ResNet-18
-    parses 45 MB); a refusal is remembered too."""
+    parses 45 MB); a refusal is remembered too. ``lang``: None, or the language a refusal's
+    sentence is asked for (the file is then checked in it, with the result kept apart)."""
     try:
         model = _read(path)
         summary = check(model, label(path))
@@ -78,9 +83,11 @@ def summary(path: str | Path) -> tuple[OnnxSummary, str]:
     try:
         st = os.stat(path)
     except OSError:
-        raise OnnxError(f"No ONNX file at {label(path)}.") from None
+        raise OnnxError(_("No ONNX file at {label}.").format(label=label(path))) from None
     got = _summary(str(path), st.st_size, st.st_mtime_ns, st.st_ino)
     if isinstance(got, OnnxError):
+        # The kept refusal speaks the language of whoever asked first: this reader's is kept apart.
+        got = _summary(str(path), st.st_size, st.st_mtime_ns, st.st_ino, i18n.current())
         raise OnnxError(str(got))
     return got
 
@@ -89,13 +96,17 @@ def _meta(meta: dict, key: str, where: str):
     try:
         return json.loads(meta[key])
     except (ValueError, RecursionError):
-        raise OnnxError(f"{where}: its metadata {key} is not valid JSON.") from None
+        raise OnnxError(_("{where}: its metadata {key} is not valid JSON.").format(where=where, key=key)) from None
 
 
 def _numbers(v, n: int, key: str, where: str, positive: bool = False) -> tuple[float, ...]:
     ok = isinstance(v, list) and len(v) == n and all(isinstance(x, int | float) and not isinstance(x, bool) for x in v)
     if not ok or not all(math.isfinite(x) and (x > 0 or not positive) for x in v):
-        raise OnnxError(f"{where}: its metadata {key} must be a list of {n} finite numbers, one per channel.")
+        raise OnnxError(
+            _("{where}: its metadata {key} must be a list of {n} finite numbers, one per channel.").format(
+                where=where, key=key, n=n
+            )
+        )
     return tuple(float(x) for x in v)
 
 
@@ -108,7 +119,9 @@ def preprocess_and_labels(s: OnnxSummary, where: str) -> tuple[Preprocess, list[
         resize = _meta(m, "cnnviz.resize", where)
         if isinstance(resize, bool) or not isinstance(resize, int) or not size <= resize <= 2 * MAX_SIZE:
             raise OnnxError(
-                f"{where}: its metadata cnnviz.resize must be a whole number from {size} to {2 * MAX_SIZE}."
+                _("{where}: its metadata cnnviz.resize must be a whole number from {size} to {limit}.").format(
+                    where=where, size=size, limit=2 * MAX_SIZE
+                )
             )
     grey = s.channels == 1
     mean = (0.5,) if grey else IMAGENET_MEAN
@@ -123,12 +136,19 @@ def preprocess_and_labels(s: OnnxSummary, where: str) -> tuple[Preprocess, list[
         ok = isinstance(labels, list) and all(isinstance(c, str) and 0 < len(c) <= MAX_CLASS_CHARS for c in labels)
         if not ok or len(labels) != s.classes:
             raise OnnxError(
-                f"{where}: its metadata cnnviz.labels must list {s.classes} class names of 1 to {MAX_CLASS_CHARS} characters."
+                _(
+                    "{where}: its metadata cnnviz.labels must list {classes} class names of 1 to {max_class_chars} "
+                    "characters."
+                ).format(where=where, classes=s.classes, max_class_chars=MAX_CLASS_CHARS)
             )
     order = m.get("cnnviz.channel_order", "RGB").strip().upper()
     scale = _meta(m, "cnnviz.pixel_range", where) if "cnnviz.pixel_range" in m else 1
     if order not in ("RGB", "BGR") or scale not in (1, 255) or isinstance(scale, bool):
-        raise OnnxError(f"{where}: its metadata cnnviz.channel_order must be RGB or BGR, cnnviz.pixel_range 1 or 255.")
+        raise OnnxError(
+            _("{where}: its metadata cnnviz.channel_order must be RGB or BGR, cnnviz.pixel_range 1 or 255.").format(
+                where=where
+            )
+        )
     title = m.get("cnnviz.title")
     pre = Preprocess(
         size=size, resize=resize, mean=mean, std=std, channels=s.channels, scale=float(scale), bgr=order == "BGR"
@@ -148,12 +168,14 @@ def form_metadata(
         try:
             return [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
         except ValueError:
-            raise OnnxError(f"{where}: {what} must be numbers separated by commas.") from None
+            raise OnnxError(
+                _("{where}: {what} must be numbers separated by commas.").format(where=where, what=what)
+            ) from None
 
     names = [line.strip() for line in labels.splitlines() if line.strip()]
     meta = {
-        "cnnviz.mean": json.dumps(numbers(mean, "the mean")),
-        "cnnviz.std": json.dumps(numbers(std, "the std")),
+        "cnnviz.mean": json.dumps(numbers(mean, _("the mean"))),
+        "cnnviz.std": json.dumps(numbers(std, _("the std"))),
         "cnnviz.resize": json.dumps(int(resize)),
         "cnnviz.channel_order": "BGR" if bgr else "RGB",
         "cnnviz.pixel_range": json.dumps(int(scale)),
@@ -194,13 +216,17 @@ def info(path: str | Path, name: str, imagenet_classes) -> ModelInfo:
         name=name,
         title=title or f"{Path(path).name[:60]} (ONNX)",
         family="onnx",
-        source="an ONNX file (converted to torch by this app)",
+        source="an ONNX file (converted to torch by this app)",  # the CLI's `models` list: English
         preprocess=pre,
         default_layer=layer,
         builder=functools.partial(build, path),
         pretrained=lambda download: {},
         classes=lambda: list(labels),
         available=lambda: True,
-        description=f"From an ONNX file: {s.params / 1e6:.2f} M parameters, {s.size}×{s.size} input.",
+        description=Message(
+            N_("From an ONNX file: {params} M parameters, {size}×{size} input."),
+            params=f"{s.params / 1e6:.2f}",
+            size=s.size,
+        ),
         metadata={"onnx": s},
     )

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnnviz.i18n import _
 from cnnviz.onnx_check import OnnxError, shown
 
 BINARY = {"Add": torch.add, "Sub": torch.sub, "Mul": torch.mul, "Div": torch.div}
@@ -28,10 +29,16 @@ def pads(a: dict, in_shape: tuple[int, ...], kernel: tuple[int, int], label: str
     if auto in ("NOTSET", "VALID"):
         p = [int(v) for v in a.get("pads", (0, 0, 0, 0))] if auto == "NOTSET" else [0, 0, 0, 0]
         if len(p) != 4:
-            raise OnnxError(f"{label}: only 2-D layers are converted (one pads {len(p) // 2} dimensions).")
+            raise OnnxError(
+                _("{label}: only 2-D layers are converted (one pads {n} dimensions).").format(
+                    label=label, n=len(p) // 2
+                )
+            )
         return p
     if auto not in ("SAME_UPPER", "SAME_LOWER"):
-        raise OnnxError(f"{label}: a layer's auto_pad {shown(auto)} is not one ONNX defines.")
+        raise OnnxError(
+            _("{label}: a layer's auto_pad {auto} is not one ONNX defines.").format(label=label, auto=shown(auto))
+        )
     strides, dil = a.get("strides", (1, 1)), a.get("dilations", (1, 1))
     begin, end = [], []
     for size, k, s, d in zip(in_shape[2:], kernel, strides, dil, strict=True):
@@ -172,7 +179,9 @@ def _ints(conv, node: onnx.NodeProto, i: int, label: str) -> list[int] | None:
     v = conv.const(node.input[i])
     if v is None:
         raise OnnxError(
-            f"{label}: a {shown(node.op_type)} node's {shown(node.input[i])} is computed; only stored ones are read."
+            _("{label}: a {op_type} node's {name} is computed; only stored ones are read.").format(
+                label=label, op_type=shown(node.op_type), name=shown(node.input[i])
+            )
         )
     conv.used_as_weight.add(node.input[i])
     return [int(x) for x in np.asarray(v).reshape(-1)]
@@ -186,7 +195,9 @@ def _resize(node: onnx.NodeProto, a: dict, conv, label: str) -> Lambda:
     if sizes is None and len(node.input) > 2 and node.input[2]:
         s = conv.const(node.input[2])
         if s is None:
-            raise OnnxError(f"{label}: a Resize node's scales are computed; only stored ones are read.")
+            raise OnnxError(
+                _("{label}: a Resize node's scales are computed; only stored ones are read.").format(label=label)
+            )
         conv.used_as_weight.add(node.input[2])
         scales = tuple(float(x) for x in np.asarray(s).reshape(-1)[2:])
     if mode == "nearest" and coords == "asymmetric" and a.get("nearest_mode", b"round_prefer_floor") == b"floor":
@@ -194,7 +205,11 @@ def _resize(node: onnx.NodeProto, a: dict, conv, label: str) -> Lambda:
     if mode == "linear" and coords in ("half_pixel", "pytorch_half_pixel", "align_corners"):
         extra = {"align_corners": coords == "align_corners"}
         return Resize(size=sizes and sizes[2:], scale=scales, mode="bilinear", extra=extra)
-    raise OnnxError(f"{label}: a Resize node's mode ({shown(mode)}, {shown(coords)}) is not converted.")
+    raise OnnxError(
+        _("{label}: a Resize node's mode ({mode}, {coords}) is not converted.").format(
+            label=label, mode=shown(mode), coords=shown(coords)
+        )
+    )
 
 
 def other(node: onnx.NodeProto, a: dict, conv, label: str) -> tuple[nn.Module, int]:
@@ -219,7 +234,7 @@ def other(node: onnx.NodeProto, a: dict, conv, label: str) -> tuple[nn.Module, i
         half = len(p) // 2
         torch_pad = [x for i in reversed(range(half)) for x in (p[i], p[i + half])]
         if mode is None or (mode != "constant" and any(torch_pad[4:])):
-            raise OnnxError(f"{label}: a Pad node's mode or padding is not converted.")
+            raise OnnxError(_("{label}: a Pad node's mode or padding is not converted.").format(label=label))
         if mode != "constant":
             torch_pad = torch_pad[:4]  # torch pads only the last two dimensions so
         fill = None if mode != "constant" else float(np.asarray(value).reshape(-1)[0]) if value is not None else 0.0
@@ -228,4 +243,4 @@ def other(node: onnx.NodeProto, a: dict, conv, label: str) -> tuple[nn.Module, i
         return _resize(node, a, conv, label), 1
     if op == "MatMul":
         return MatMul(), 2
-    raise OnnxError(f"{label}: the {op} operator is not converted.")
+    raise OnnxError(_("{label}: the {op} operator is not converted.").format(label=label, op=op))

@@ -24,6 +24,8 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+from cnnviz.i18n import _
+
 ENV = "CNNVIZ_PUBLIC_URL"
 # One address in each private range: connect() on a UDP socket only picks the route and the
 # source address the kernel would use to reach it; nothing is sent.
@@ -119,7 +121,7 @@ def public_base(
     if public and public.strip():
         if (good := _valid_public(public)) is not None:
             return PublicBase(good, "public")
-        bad_public = f"{ENV} is not an http(s) address, so it was ignored. "
+        bad_public = _("{env} is not an http(s) address, so it was ignored.").format(env=ENV) + " "
     parts = urlsplit(browser_url.rstrip("/"))
     scheme = parts.scheme or "http"
     if server_address and not is_loopback(server_address):
@@ -136,13 +138,13 @@ def public_base(
         url = urlunsplit((scheme, _netloc(lan_ip, parts.port, scheme), parts.path, "", ""))
         return PublicBase(url, "lan", bad_public and bad_public.strip())
     if local_only:
-        why = (
-            f"Students cannot open this link: the server listens on this computer only (server.address "
-            f"{listen_address}). Start it with --server.address 0.0.0.0 (as make run does) or set {ENV}."
-        )
+        why = _(
+            "Students cannot open this link: the server listens on this computer only (server.address "
+            "{address}). Start it with --server.address 0.0.0.0 (as make run does) or set {env}."
+        ).format(address=listen_address, env=ENV)
     else:
-        why = (
+        why = _(
             "Students cannot open this link: this computer has no network address but localhost. "
-            f"Connect it to the class network, or set {ENV}."
-        )
+            "Connect it to the class network, or set {env}."
+        ).format(env=ENV)
     return PublicBase(urlunsplit(parts), "localhost", (bad_public or "") + why)

@@ -19,6 +19,9 @@ import numpy as np
 from matplotlib import colormaps
 from PIL import Image, ImageDraw
 
+from cnnviz.a11y.alt_text import sig
+from cnnviz.i18n import _
+
 
 @lru_cache(maxsize=32)
 def colormap_lut(name: str) -> np.ndarray:
@@ -284,7 +287,7 @@ class Display:
     vmin: float
     vmax: float
     cmap: str
-    legend: str
+    legend: str  # in the language of the call that made it (display() is never cached)
 
 
 def display(map_: np.ndarray, *, signed: bool = False, cmap: str = "jet", robust: bool = False) -> Display:
@@ -297,9 +300,8 @@ def display(map_: np.ndarray, *, signed: bool = False, cmap: str = "jet", robust
     a = np.where(np.isfinite(a), a, 0.0).astype(np.float32)  # NaN weights: blank, not a crash
     if signed:
         m = float(np.abs(a).max()) or 1.0
-        return Display(
-            a, -m, m, "RdBu_r", f"red: evidence for the class, blue: against it, white: none (scale ±{m:.3g})"
-        )
+        legend = _("red: evidence for the class, blue: against it, white: none (scale ±{m})").format(m=sig(m))
+        return Display(a, -m, m, "RdBu_r", legend)
     pos = np.maximum(a, 0)
     # robust: pixel maps have a few extreme values; the top 0.5 % saturate instead of
     # leaving everything else near black
@@ -309,7 +311,7 @@ def display(map_: np.ndarray, *, signed: bool = False, cmap: str = "jet", robust
         0.0,
         top or 1.0,
         cmap,
-        "the strongest evidence for the class at the right end of the scale, none at the left",
+        _("the strongest evidence for the class at the right end of the scale, none at the left"),
     )
 
 

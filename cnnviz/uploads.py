@@ -23,6 +23,7 @@ from pathlib import Path
 
 from cnnviz import shares
 from cnnviz.errors import CheckpointError
+from cnnviz.i18n import _
 from cnnviz.links import DIGEST_RE
 from cnnviz.shared_dir import store_path
 
@@ -78,7 +79,9 @@ def store(data: bytes, name: str, owner: str | None = None) -> Path:
     """
     limit = min(UPLOAD_DISK_BYTES, UPLOAD_STUDENT_BYTES)
     if len(data) > limit:
-        raise CheckpointError(f"This file is larger than the {limit >> 20} MB this server keeps for one student.")
+        raise CheckpointError(
+            _("This file is larger than the {limit} MB this server keeps for one student.").format(limit=limit >> 20)
+        )
     root = uploads_dir()
     digest = hashlib.sha256(data).hexdigest()
     folder = root / digest

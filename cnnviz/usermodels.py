@@ -32,6 +32,7 @@ from torch import nn
 
 from cnnviz.checkpoints import load_state_dict_file
 from cnnviz.errors import CheckpointError, ModelError
+from cnnviz.i18n import _, number
 from cnnviz.models.small_cnn import build_model, cost
 from cnnviz.preprocess import Preprocess
 from cnnviz.shared_dir import store_path
@@ -90,58 +91,91 @@ def read(sidecar: str | Path) -> UserModel:
         meta = json.loads(meta_path.read_text())
     # RecursionError: a JSON nested deeper than Python's recursion limit (100,000 brackets)
     except (OSError, ValueError, RecursionError) as e:
-        raise CheckpointError(f"{meta_path.name} is not a readable CNN Explorer model description.") from e
+        raise CheckpointError(
+            _("{name} is not a readable CNN Explorer model description.").format(name=meta_path.name)
+        ) from e
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(f"{meta_path.name} is not a CNN Explorer model (its format is not {FORMAT}).")
+        raise CheckpointError(
+            _("{name} is not a CNN Explorer model (its format is not {format}).").format(
+                name=meta_path.name, format=FORMAT
+            )
+        )
     if not weights.is_file():
-        raise CheckpointError(f"{meta_path.name} has no {weights.name} beside it.")
+        raise CheckpointError(_("{name} has no {weights} beside it.").format(name=meta_path.name, weights=weights.name))
     pre, classes, arch = validate(meta, meta_path.name)
     return UserModel(meta_path.stem, weights, arch, classes, pre, meta)
 
 
 def _int(v: object, lo: int, hi: int, what: str, where: str) -> int:
     if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-        raise CheckpointError(f"{where}: {what} must be a whole number from {lo} to {hi} (it is {str(v)[:20]!r}).")
+        raise CheckpointError(
+            _("{where}: {what} must be a whole number from {lo} to {hi} (it is {got}).").format(
+                where=where, what=what, lo=lo, hi=hi, got=repr(str(v)[:20])
+            )
+        )
     return v
 
 
 def _numbers(v: object, n: int, what: str, where: str, *, positive: bool = False) -> tuple[float, ...]:
     ok = isinstance(v, list) and len(v) == n and all(isinstance(x, int | float) and not isinstance(x, bool) for x in v)
     if not ok or not all(math.isfinite(x) and (x > 0 or not positive) for x in v):
-        need = "positive numbers" if positive else "numbers"
-        raise CheckpointError(f"{where}: {what} must be a list of {n} finite {need}, one per channel.")
+        if positive:
+            text = _("{where}: {what} must be a list of {n} finite positive numbers, one per channel.")
+        else:
+            text = _("{where}: {what} must be a list of {n} finite numbers, one per channel.")
+        raise CheckpointError(text.format(where=where, what=what, n=n))
     return tuple(float(x) for x in v)
 
 
-def validate(meta: dict, where: str = "The model description") -> tuple[Preprocess, list[str], dict]:
+def validate(meta: dict, where: str | None = None) -> tuple[Preprocess, list[str], dict]:
     """(preprocess, classes, arch) of a sidecar after checking every field's type, length and
     range, and the network's size (parameters, activations) from its architecture alone.
-    Raises CheckpointError naming the first bad field; nothing is built or allocated."""
+    Raises CheckpointError naming the first bad field (``where``: what it calls the sidecar;
+    None: "The model description"); nothing is built or allocated."""
+    where = _("The model description") if where is None else where
     p, classes, arch = meta.get("preprocess"), meta.get("classes"), meta.get("arch")
     if not isinstance(p, dict) or not isinstance(classes, list) or not isinstance(arch, dict):
-        raise CheckpointError(f"{where} is malformed: it needs preprocess, classes and arch.")
-    size = _int(p.get("size"), 8, MAX_SIZE, "the input size", where)
-    resize = _int(p.get("resize", size), size, 2 * MAX_SIZE, "the resize side", where)
+        raise CheckpointError(_("{where} is malformed: it needs preprocess, classes and arch.").format(where=where))
+    size = _int(p.get("size"), 8, MAX_SIZE, _("the input size"), where)
+    resize = _int(p.get("resize", size), size, 2 * MAX_SIZE, _("the resize side"), where)
     channels = p.get("channels", 3)
     if channels not in (1, 3) or isinstance(channels, bool):
-        raise CheckpointError(f"{where}: channels must be 1 (grey) or 3 (colour).")
+        raise CheckpointError(_("{where}: channels must be 1 (grey) or 3 (colour).").format(where=where))
     mean = _numbers(p.get("mean"), channels, "mean", where)
     std = _numbers(p.get("std"), channels, "std", where, positive=True)
     invert = p.get("invert", False)
     if not isinstance(invert, bool):  # "false" is a non-empty string: bool() would say True
-        raise CheckpointError(f"{where}: invert must be true or false (without quotes).")
+        raise CheckpointError(_("{where}: invert must be true or false (without quotes).").format(where=where))
     if not 2 <= len(classes) <= MAX_CLASSES:
-        raise CheckpointError(f"{where}: a model needs 2 to {MAX_CLASSES} classes (it lists {len(classes)}).")
+        raise CheckpointError(
+            _("{where}: a model needs 2 to {max_classes} classes (it lists {n}).").format(
+                where=where, max_classes=MAX_CLASSES, n=len(classes)
+            )
+        )
     if not all(isinstance(c, str) and 0 < len(c) <= MAX_CLASS_CHARS for c in classes):
-        raise CheckpointError(f"{where}: every class name must be text of 1 to {MAX_CLASS_CHARS} characters.")
+        raise CheckpointError(
+            _("{where}: every class name must be text of 1 to {max_class_chars} characters.").format(
+                where=where, max_class_chars=MAX_CLASS_CHARS
+            )
+        )
     try:
         params, acts = cost(arch, channels, len(classes), size)
     except (ModelError, TypeError, ValueError, KeyError, RuntimeError) as e:
-        raise CheckpointError(f"{where}: its architecture cannot be built ({str(e)[:120]}).") from None
+        raise CheckpointError(
+            _("{where}: its architecture cannot be built ({why}).").format(where=where, why=str(e)[:120])
+        ) from None
     if params > MAX_PARAMS or acts > MAX_ACTIVATIONS:
         raise CheckpointError(
-            f"{where} describes a network too large for this server ({params / 1e6:.1f} M parameters, "
-            f"{acts / 1e6:.1f} M activation values; at most {MAX_PARAMS / 1e6:.0f} M and {MAX_ACTIVATIONS / 1e6:.0f} M)."
+            _(
+                "{where} describes a network too large for this server ({params} M parameters, {acts} M activation "
+                "values; at most {max_params} M and {max_acts} M)."
+            ).format(
+                where=where,
+                params=number(params / 1e6, 1),
+                acts=number(acts / 1e6, 1),
+                max_params=f"{MAX_PARAMS / 1e6:.0f}",
+                max_acts=f"{MAX_ACTIVATIONS / 1e6:.0f}",
+            )
         )
     pre = Preprocess(size=size, resize=resize, mean=mean, std=std, channels=channels, invert=invert)
     return pre, list(classes), dict(arch)
@@ -261,5 +295,9 @@ class NameTaken(CheckpointError):
     """A save under a name that is already used; ``suggestion`` is free."""
 
     def __init__(self, name: str, suggestion: str):
-        super().__init__(f"The name {name!r} is already taken; save under another, e.g. {suggestion!r}.")
+        super().__init__(
+            _("The name {name} is already taken; save under another, e.g. {suggestion}.").format(
+                name=repr(name), suggestion=repr(suggestion)
+            )
+        )
         self.name, self.suggestion = name, suggestion

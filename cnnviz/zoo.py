@@ -35,7 +35,8 @@ from torchvision.models import ResNet18_Weights
 
 from cnnviz import usermodels
 from cnnviz.checkpoints import apply_state_dict, load_state_dict_file, weight_warnings
-from cnnviz.errors import CheckpointError, ModelError, WeightsUnavailable
+from cnnviz.errors import CheckpointError, Message, ModelError, WeightsUnavailable
+from cnnviz.i18n import N_, _
 from cnnviz.loaded_model import LoadedModel, ModelInfo
 from cnnviz.models import classic_cnn as zf
 from cnnviz.models import efficientnet_lite as eff
@@ -89,7 +90,7 @@ def _efficientnet_info() -> ModelInfo:
         pretrained=lambda download: eff.load_pretrained_state_dict(),
         classes=imagenet_classes,
         available=lambda: True,
-        description="A lightweight CNN made for phones: 4.7 M parameters, 224×224 input.",
+        description=N_("A lightweight CNN made for phones: 4.7 M parameters, 224×224 input."),
     )
 
 
@@ -160,7 +161,7 @@ def _timm_info(name: str) -> ModelInfo:
         pretrained=partial(timm_zoo.pretrained, name),
         classes=imagenet_classes if n_classes == 1000 else partial(_numbered, n_classes),
         available=partial(timm_zoo.available, name),
-        description=f"timm's {arch}: its own preprocessing from timm's pretrained config.",
+        description=Message(N_("timm's {arch}: its own preprocessing from timm's pretrained config."), arch=arch),
     )
 
 
@@ -223,7 +224,7 @@ def get_info(name: str) -> ModelInfo:
         if info.name == name:
             return info
     known = ", ".join(i.name for i in list_models())
-    raise ModelError(f"Unknown model {name!r}. Known models: {known}.")
+    raise ModelError(_("Unknown model {name}. Known models: {known}.").format(name=repr(name), known=known))
 
 
 def is_onnx(path: str) -> bool:
@@ -295,12 +296,12 @@ def load_model(
     elif weights == "pretrained":
         state = info.pretrained(download)
         if info.family == "user":  # trained here: a too-high learning rate leaves NaNs
-            notes = weight_warnings(state, source=f"The weights of {info.title}")
-        apply_state_dict(model, state, source=f"pretrained weights of {name}")
+            notes = weight_warnings(state, source=Message(N_("The weights of {title}"), title=info.title))
+        apply_state_dict(model, state, source=_("pretrained weights of {name}").format(name=name))
     elif weights != "random":
         state = load_state_dict_file(weights)
-        notes = weight_warnings(state, source=f"The checkpoint {Path(weights).name}")
-        apply_state_dict(model, state, source=f"checkpoint {Path(weights).name}")
+        notes = weight_warnings(state, source=Message(N_("The checkpoint {name}"), name=Path(weights).name))
+        apply_state_dict(model, state, source=_("checkpoint {name}").format(name=Path(weights).name))
     _no_inplace(model)
     model.eval()
     for p in model.parameters():
@@ -326,7 +327,7 @@ def download_weights(name: str) -> Path:
     if name == "squeezenet1_1":
         raise WeightsUnavailable(sq.offline_message("they come with a Python package, not a download"))
     if name not in TORCHVISION_MODELS:
-        raise ModelError(f"{name} needs no download: its weights ship with the app.")
+        raise ModelError(_("{name} needs no download: its weights ship with the app.").format(name=name))
     info.pretrained(True)
     return tv.cache_file(name)
 

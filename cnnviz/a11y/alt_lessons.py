@@ -10,8 +10,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cnnviz.a11y.alt_text import numbers, quoted, responds
-from cnnviz.a11y.regions import percent, region, spot
+from cnnviz.a11y.alt_text import numbers, quoted, responds, sig
+from cnnviz.a11y.regions import in_region, percent, region, spot
+from cnnviz.i18n import _, ngettext, number
 
 
 def size(a: np.ndarray) -> str:
@@ -20,51 +21,63 @@ def size(a: np.ndarray) -> str:
 
 
 def signed_map(what: str, m: np.ndarray) -> str:
-    """A map drawn blue (negative) / white (zero) / red (positive): where each sign is strongest."""
-    return f"{what}, {size(m)}, blue negative, white zero, red positive: {responds(m)}."
+    """A map drawn blue (negative) / white (zero) / red (positive): where each sign is strongest.
+    ``what``: the picture's name, already in the reader's language."""
+    return _("{what}, {size}, blue negative, white zero, red positive: {where}.").format(
+        what=what, size=size(m), where=responds(m)
+    )
 
 
 def grey_map(what: str, m: np.ndarray) -> str:
     """A non-negative map drawn in grey levels (or one colour scale): where it is bright."""
     s = spot(m)
-    where = "dark everywhere (all zero)" if s is None else f"brightest {s.where()} ({percent(s.share)} above half)"
-    return f"{what}, {size(m)}: {where}."
+    if s is None:
+        return _("{what}, {size}: dark everywhere (all zero).").format(what=what, size=size(m))
+    return _("{what}, {size}: brightest {where} ({share} above half).").format(
+        what=what, size=size(m), where=s.where(), share=percent(s.share)
+    )
 
 
 # --------------------------------------------------------------------------- preprocessing
 def border(resized: tuple[int, int], crop: int) -> str:
-    return (
-        f"Your photo resized to {resized[0]}×{resized[1]}; the border that the centre crop throws away is "
-        f"dimmed, leaving the {crop}×{crop} square in the middle."
-    )
+    return _(
+        "Your photo resized to {w}×{h}; the border that the centre crop throws away is "
+        "dimmed, leaving the {crop}×{crop} square in the middle."
+    ).format(w=resized[0], h=resized[1], crop=crop)
 
 
 def marked_pixel(row: int, col: int, side: int) -> str:
-    return (
-        f"The {side}×{side} picture the model is fed, pixel ({row}, {col}) circled, in the "
-        f"{region((row + 0.5) / side, (col + 0.5) / side)}."
+    return _("The {side}×{side} picture the model is fed, pixel ({row}, {col}) circled, {where}.").format(
+        side=side, row=row, col=col, where=in_region(region((row + 0.5) / side, (col + 0.5) / side))
     )
 
 
 # --------------------------------------------------------------------------- convolution
 def conv_input(grey: bool, w: int, h: int) -> str:
-    kind = "in grey" if grey else "in colour"
-    return f"Your photo as the model sees it, {kind}, {w}×{h}: click a spot to follow the output pixel there."
+    if grey:
+        text = _("Your photo as the model sees it, in grey, {w}×{h}: click a spot to follow the output pixel there.")
+    else:
+        text = _("Your photo as the model sees it, in colour, {w}×{h}: click a spot to follow the output pixel there.")
+    return text.format(w=w, h=h)
 
 
 def conv_output(out: np.ndarray, kernel: str) -> str:
-    return signed_map(f"The output of the {kernel} kernel", out)
+    return signed_map(_("The output of the {kernel} kernel").format(kernel=kernel), out)
 
 
 def conv_colour_output(per: np.ndarray, kernel: str) -> str:
     """The kernel run on each colour channel, ``per`` (3, OH, OW): a photo again when nothing is
     negative (a blur), else three signed maps."""
     if per.min() >= 0:
-        return f"The {kernel} kernel run on red, green and blue separately: a colour picture again, {size(per[0])}."
-    return " ".join(
-        signed_map(f"The {kernel} kernel's output on the {c} channel", p)
-        for c, p in zip(("red", "green", "blue"), per, strict=True)
+        return _("The {kernel} kernel run on red, green and blue separately: a colour picture again, {size}.").format(
+            kernel=kernel, size=size(per[0])
+        )
+    names = (
+        _("The {kernel} kernel's output on the red channel"),
+        _("The {kernel} kernel's output on the green channel"),
+        _("The {kernel} kernel's output on the blue channel"),
     )
+    return " ".join(signed_map(n.format(kernel=kernel), p) for n, p in zip(names, per, strict=True))
 
 
 def conv_window(
@@ -75,107 +88,163 @@ def conv_window(
     pr, pc, ph, pw = patch
     top, left = window
     where = region((top + k / 2) / side[0], (left + k / 2) / side[1])
-    return (
-        f"The photo in grey. A large blue box holds the patch of outputs at rows {pr}–{pr + ph - 1}, columns "
-        f"{pc}–{pc + pw - 1}; the small red box is the {k}×{k} window of output ({unit[0]}, {unit[1]}): input "
-        f"rows {top}–{top + k - 1}, columns {left}–{left + k - 1}, in the {where}."
+    return _(
+        "The photo in grey. A large blue box holds the patch of outputs at rows {first_row}–{last_row}, columns "
+        "{first_col}–{last_col}; the small red box is the {k}×{k} window of output ({row}, {col}): input "
+        "rows {top}–{bottom}, columns {left}–{right}, {where}."
+    ).format(
+        first_row=pr,
+        last_row=pr + ph - 1,
+        first_col=pc,
+        last_col=pc + pw - 1,
+        k=k,
+        row=unit[0],
+        col=unit[1],
+        top=top,
+        bottom=top + k - 1,
+        left=left,
+        right=left + k - 1,
+        where=in_region(where),
     )
 
 
 def conv_patch(region_: np.ndarray, padding: int, unit: tuple[int, int], k: int) -> str:
-    pad = f", with {padding} row{'s' if padding != 1 else ''} of zero padding at the border" if padding else ""
-    return (
-        f"The patch's input pixels enlarged ({size(region_)}{pad}); the {k}×{k} window of output "
-        f"({unit[0]}, {unit[1]}) outlined in red, values {region_.min():.2f} to {region_.max():.2f}."
-    )
+    values = {
+        "size": size(region_),
+        "n": padding,
+        "k": k,
+        "row": unit[0],
+        "col": unit[1],
+        "low": number(float(region_.min()), 2),
+        "high": number(float(region_.max()), 2),
+    }
+    if not padding:
+        return _(
+            "The patch's input pixels enlarged ({size}); the {k}×{k} window of output "
+            "({row}, {col}) outlined in red, values {low} to {high}."
+        ).format(**values)
+    return ngettext(
+        "The patch's input pixels enlarged ({size}, with {n} row of zero padding at the border); the {k}×{k} "
+        "window of output ({row}, {col}) outlined in red, values {low} to {high}.",
+        "The patch's input pixels enlarged ({size}, with {n} rows of zero padding at the border); the {k}×{k} "
+        "window of output ({row}, {col}) outlined in red, values {low} to {high}.",
+        padding,
+    ).format(**values)
 
 
 def conv_cells(cells: np.ndarray, unit: tuple[int, int], value: float) -> str:
-    return (
-        f"The patch's {cells.shape[0]}×{cells.shape[1]} output pixels (blue negative, red positive), "
-        f"output ({unit[0]}, {unit[1]}) outlined in yellow: {value:.2f}."
-    )
+    return _(
+        "The patch's {h}×{w} output pixels (blue negative, red positive), output ({row}, {col}) outlined in "
+        "yellow: {value}."
+    ).format(h=cells.shape[0], w=cells.shape[1], row=unit[0], col=unit[1], value=number(value, 2))
 
 
 def kernel_picture(i: int, conv: str, weight: np.ndarray) -> str:
     """A first-layer filter (C, k, k) drawn as a picture."""
-    c, k, _ = weight.shape
-    drawn = "a colour picture, grey is zero" if c == 3 else "blue negative, white zero, red positive"
+    c, k, _k = weight.shape
+    drawn = _("a colour picture, grey is zero") if c == 3 else _("blue negative, white zero, red positive")
     r, col = np.unravel_index(int(np.abs(weight).sum(0).argmax()), (k, k))
-    return f"Filter {i} of {conv}, {k}×{k} over {c} input channel{'s' if c != 1 else ''}, as {drawn}; its largest weights at row {r}, column {col}."
+    return ngettext(
+        "Filter {i} of {conv}, {k}×{k} over {c} input channel, as {drawn}; its largest weights at row {row}, "
+        "column {col}.",
+        "Filter {i} of {conv}, {k}×{k} over {c} input channels, as {drawn}; its largest weights at row {row}, "
+        "column {col}.",
+        c,
+    ).format(i=i, conv=conv, k=k, c=c, drawn=drawn, row=r, col=col)
 
 
 # --------------------------------------------------------------------------- activations, pooling
 def activation(before: np.ndarray, after: np.ndarray, fn: str, which: str) -> str:
     if which == "before":
-        return signed_map(f"The values before {fn}", before)
+        return signed_map(_("The values before {fn}").format(fn=fn), before)
     zero = float((after == 0).mean())
-    return signed_map(f"The same values after {fn} ({percent(zero)} exactly zero)", after)
+    return signed_map(_("The same values after {fn} ({share} exactly zero)").format(fn=fn, share=percent(zero)), after)
 
 
 def pooled(kind: str, before: np.ndarray, after: np.ndarray, k: int, stride: int) -> str:
-    name = "Max" if kind == "max" else "Average"
-    return (
-        f"{name} pooling with {k}×{k} windows, stride {stride}: the {size(before)} map becomes {size(after)}; "
-        f"{responds(after).replace('its units', 'the pooled map')}."
-    )
+    if kind == "max":
+        text = _("Max pooling with {k}×{k} windows, stride {stride}: the {before} map becomes {after}; {where}.")
+    else:
+        text = _("Average pooling with {k}×{k} windows, stride {stride}: the {before} map becomes {after}; {where}.")
+    return text.format(k=k, stride=stride, before=size(before), after=size(after), where=responds(after, "pooled"))
 
 
 def pool_vector(vec: np.ndarray) -> str:
     best = np.argsort(-vec, kind="stable")
-    return f"The {vec.size} outputs of global pooling, one square each, brighter is larger: largest for channels {numbers(best)}."
+    return _(
+        "The {n} outputs of global pooling, one square each, brighter is larger: largest for channels {channels}."
+    ).format(n=vec.size, channels=numbers(best))
 
 
 # --------------------------------------------------------------------------- fool the network
 def adversarial(what: str, label: str, prob: float, side: int, eps: float | None = None) -> str:
     """The three pictures of the Fool page: "original", "change" or "perturbed"."""
     if what == "original":
-        return f"The original {side}×{side} picture the model sees; it answers {quoted(label)} ({percent(prob)})."
+        return _("The original {side}×{side} picture the model sees; it answers {label} ({p}).").format(
+            side=side, label=quoted(label), p=percent(prob)
+        )
     if what == "change":
         if not eps:
-            return "The change: none at ε = 0 (a flat grey square)."
-        return (
-            f"The change FGSM made, amplified to be seen: grey is no change, white +ε, black −ε; every pixel "
-            f"moved by at most {eps * 255:g} of 255 brightness levels, as a fine noise over the whole picture."
-        )
-    return f"The perturbed picture, which looks the same as the original; the model now answers {quoted(label)} ({percent(prob)})."
+            return _("The change: none at ε = 0 (a flat grey square).")
+        return _(
+            "The change FGSM made, amplified to be seen: grey is no change, white +ε, black −ε; every pixel "
+            "moved by at most {levels} of 255 brightness levels, as a fine noise over the whole picture."
+        ).format(levels=sig(eps * 255, 6))
+    return _(
+        "The perturbed picture, which looks the same as the original; the model now answers {label} ({p})."
+    ).format(label=quoted(label), p=percent(prob))
 
 
 # --------------------------------------------------------------------------- training
 def dataset_preview(classes: Sequence[str], per_class: int, shown: int) -> str:
     names = ", ".join(quoted(c) for c in list(classes)[:shown])
-    more = f" (the first {shown} of {len(classes)})" if len(classes) > shown else ""
-    return f"Sample training images, one row per class{more}: {names}; {per_class} images each."
+    if len(classes) > shown:
+        text = _("Sample training images, one row per class (the first {shown} of {total}): {names}; {n} images each.")
+    else:
+        text = _("Sample training images, one row per class: {names}; {n} images each.")
+    return text.format(shown=shown, total=len(classes), names=names, n=per_class)
 
 
 def augmentation(rows: int, copies: int, changes: Sequence[str]) -> str:
-    how = ", ".join(changes) if changes else "unchanged (no augmentation chosen)"
-    return f"{rows} training images (rows), each shown {copies} times as the network might see it: {how}."
+    """``changes``: the augmentations chosen, already in the reader's language."""
+    how = ", ".join(changes) if changes else _("unchanged (no augmentation chosen)")
+    return _("{rows} training images (rows), each shown {copies} times as the network might see it: {how}.").format(
+        rows=rows, copies=copies, how=how
+    )
 
 
 def live_filters(shape: tuple[int, ...]) -> str:
     o, i, kh, kw = shape
-    drawn = "small colour pictures, grey is zero" if i == 3 else "dark below 0, light above"
-    return f"The {o} first-layer filters ({kh}×{kw} over {i} channel{'s' if i != 1 else ''}) as they are now: {drawn}."
+    drawn = _("small colour pictures, grey is zero") if i == 3 else _("dark below 0, light above")
+    return ngettext(
+        "The {o} first-layer filters ({kh}×{kw} over {i} channel) as they are now: {drawn}.",
+        "The {o} first-layer filters ({kh}×{kw} over {i} channels) as they are now: {drawn}.",
+        i,
+    ).format(o=o, kh=kh, kw=kw, i=i, drawn=drawn)
 
 
 def mistakes(items: Sequence[tuple[str, str, float]]) -> str:
     listed = "; ".join(
-        f"{n + 1}: {quoted(t)} taken for {quoted(p)} ({percent(c)})" for n, (t, p, c) in enumerate(items)
+        _("{n}: {true} taken for {predicted} ({p})").format(n=n + 1, true=quoted(t), predicted=quoted(p), p=percent(c))
+        for n, (t, p, c) in enumerate(items)
     )
-    return f"The {len(items)} validation images the network got wrong while most sure, left to right: {listed}."
+    return ngettext(
+        "The {n} validation image the network got wrong while most sure, left to right: {listed}.",
+        "The {n} validation images the network got wrong while most sure, left to right: {listed}.",
+        len(items),
+    ).format(n=len(items), listed=listed)
 
 
 def shots(name: str, n: int) -> list[str]:
-    return [f"Photo {i + 1} of {n} of class {quoted(name)}" for i in range(n)]
+    return [_("Photo {i} of {n} of class {name}").format(i=i + 1, n=n, name=quoted(name)) for i in range(n)]
 
 
 # --------------------------------------------------------------------------- the Channel page
 def featvis(layer: str, ch: int, side: int, steps: int, activation: float) -> str:
-    return (
-        f"An image made from scratch to excite channel {ch} of {layer} as much as possible ({side}×{side} px, "
-        f"{steps} steps; mean activation {activation:.3g})."
-    )
+    return _(
+        "An image made from scratch to excite channel {ch} of {layer} as much as possible ({side}×{side} px, "
+        "{steps} steps; mean activation {value})."
+    ).format(ch=ch, layer=layer, side=side, steps=steps, value=sig(activation))
 
 
 def channel_filter(conv: str, ch: int, weight: np.ndarray) -> str:

@@ -10,12 +10,63 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# rows top → bottom, columns left → right of a picture cut into thirds
+from cnnviz.i18n import N_, _, number
+
+# rows top → bottom, columns left → right of a picture cut into thirds. These words are keys
+# (code and tests compare them); a sentence says them through IN or TOWARDS, whose whole
+# phrases are translated: a region's preposition and article differ by language.
 REGIONS = (
-    ("upper left", "top centre", "upper right"),
-    ("centre left", "centre", "centre right"),
-    ("lower left", "bottom centre", "lower right"),
+    ("upper left", "top centre", "upper right"),  # i18n: not UI (keys)
+    ("centre left", "centre", "centre right"),  # i18n: not UI (keys)
+    ("lower left", "bottom centre", "lower right"),  # i18n: not UI (keys)
 )
+_KEYS = [key for row in REGIONS for key in row]
+
+
+def _by_key(*phrases: str) -> dict[str, str]:
+    """The nine ``phrases`` (row by row, as :data:`REGIONS`) by region key."""
+    return dict(zip(_KEYS, phrases, strict=True))
+
+
+# The bare names, for a sentence that says "the {region}" itself: ``_(region(...))`` finds them.
+NAMES = _by_key(
+    N_("upper left"),
+    N_("top centre"),
+    N_("upper right"),
+    N_("centre left"),
+    N_("centre"),
+    N_("centre right"),
+    N_("lower left"),
+    N_("bottom centre"),
+    N_("lower right"),
+)
+IN = _by_key(
+    N_("in the upper left"),
+    N_("in the top centre"),
+    N_("in the upper right"),
+    N_("in the centre left"),
+    N_("in the centre"),
+    N_("in the centre right"),
+    N_("in the lower left"),
+    N_("in the bottom centre"),
+    N_("in the lower right"),
+)
+TOWARDS = _by_key(
+    N_("towards the upper left"),
+    N_("towards the top centre"),
+    N_("towards the upper right"),
+    N_("towards the centre left"),
+    N_("towards the centre"),
+    N_("towards the centre right"),
+    N_("towards the lower left"),
+    N_("towards the bottom centre"),
+    N_("towards the lower right"),
+)
+
+
+def in_region(key: str) -> str:
+    """'in the upper left' (in the reader's language) for a region key of :data:`REGIONS`."""
+    return _(IN[key])
 
 
 def region(row: float, col: float) -> str:
@@ -49,8 +100,8 @@ class Spot:
         """'in the upper left', or 'in the upper left, spreading towards the centre' when the
         strong area's centre lies in another region than its peak."""
         if self.centre == self.peak:
-            return f"in the {self.peak}"
-        return f"in the {self.peak}, spreading towards the {self.centre}"
+            return in_region(self.peak)
+        return _("{where}, spreading {towards}").format(where=in_region(self.peak), towards=_(TOWARDS[self.centre]))
 
 
 def spot(m: np.ndarray) -> Spot | None:
@@ -59,7 +110,7 @@ def spot(m: np.ndarray) -> Spot | None:
     NaN and infinite values count as 0 (a map made of NaN weights says nothing)."""
     a = np.nan_to_num(np.asarray(m, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
     if a.ndim != 2 or not a.size:
-        raise ValueError(f"spot() takes one (H, W) map, not shape {a.shape}")
+        raise ValueError(f"spot() takes one (H, W) map, not shape {a.shape}")  # i18n: not UI (for programmers)
     top = float(a.max())
     if top <= 0:
         return None
@@ -74,7 +125,8 @@ def spot(m: np.ndarray) -> Spot | None:
 
 
 def percent(share: float) -> str:
-    """0.283 → '28 %'; small but non-zero shares stay visible ('<1 %')."""
+    """0.283 → '28 %'; small but non-zero shares stay visible ('<1 %'). A whole percentage
+    with a space, as English, Spanish and German texts all write it for a screen reader."""
     if 0 < share < 0.005:
-        return "<1 %"
-    return f"{share * 100:.0f} %"
+        return _("<1 %")
+    return _("{n} %").format(n=number(share * 100, 0))

@@ -4,8 +4,9 @@ Building an Altair chart and converting it (``st.altair_chart`` validates the wh
 against Vega-Lite's JSON schema) took most of a page run on the Activations and
 Preprocessing pages: ~100 ms of interpreter time each. A class's thirty followers draw the
 same chart for the same step, and a student who moves a slider back draws one seen before,
-so :func:`spec` keeps the converted spec (a plain dict) per builder and arguments, and the
-page draws it with ``st.vega_lite_chart``: a copy, since Streamlit takes the data out of it.
+so :func:`spec` keeps the converted spec (a plain dict) per builder, arguments and reader's
+language (a builder's titles, axes and description are in it), and the page draws it with
+``st.vega_lite_chart``: a copy, since Streamlit takes the data out of it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+
+from cnnviz import i18n
 
 MAX_SPECS = 256  # a spec is a few kB (its data: bins and bars, never pictures)
 
@@ -42,7 +45,7 @@ def _part(value: object) -> object:
 
 def spec(build: Callable, *args, **kwargs) -> dict:
     """The Vega-Lite spec of the Altair chart ``build(*args, **kwargs)``, computed once per
-    process for equal arguments.
+    process for equal arguments and language.
 
     Args:
         build: a pure chart builder (the same arguments always give the same chart).
@@ -55,7 +58,8 @@ def spec(build: Callable, *args, **kwargs) -> dict:
 
 def specs(build: Callable, *args, **kwargs) -> list[dict]:
     """As :func:`spec`, for a builder that returns a list of charts: one spec each."""
-    key = (build.__module__, build.__qualname__, _part(args), _part(kwargs))
+    # the language is part of the key: a German student never gets a chart titled in Spanish
+    key = (i18n.current(), build.__module__, build.__qualname__, _part(args), _part(kwargs))
     with _lock:
         found = _specs.get(key)
         if found is not None:

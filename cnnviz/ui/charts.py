@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+import json
+
 import altair as alt
 import numpy as np
 import pandas as pd
+from babel.numbers import get_decimal_symbol, get_group_symbol
 
 from cnnviz.a11y import chart_text
+from cnnviz.a11y.alt_text import sig
 from cnnviz.activations import histogram
+from cnnviz.i18n import N_, _, current
 
-PREDICT_EXPLAINER = """
+# Shown with _(...).format(...) where the page writes them (the language is the reader's).
+PREDICT_EXPLAINER = N_("""
 The photo is resized and cropped to {size}×{size} pixels, and each colour channel is
 normalised (the mean subtracted, divided by the spread) as in the model's training.
 The network turns those numbers into one score per class (*logits*); **softmax** turns
 the scores into probabilities that add up to 1. The bars show the five most probable
 classes. A model trained on ImageNet only knows its 1000 classes: a photo of something
 else still gets the closest of them.
-"""
+""")
 
 
-FED_EXPLAINER = """
+# {channels}: a phrase that follows the noun in every language ("colour"; "en color", "in Farbe")
+FED_EXPLAINER = N_("""
 The network never sees your photo as it is: it gets a {size}×{size} {channels} crop, its
 pixel values shifted and scaled the way its training images were.
-"""
+""")
 
 
 def top_k_chart(top: list[dict]) -> dict:
@@ -35,16 +42,21 @@ def top_k_chart(top: list[dict]) -> dict:
             "field": "label",
             "type": "nominal",
             "sort": "-x",
-            "title": None,
-            "axis": {"labelLimit": 260, "labelFontSize": 15},
+            # no axis title (the class names say it), but a name for the marks' spoken labels
+            "title": _("label"),
+            "axis": {"title": None, "labelLimit": 260, "labelFontSize": 15},
         },
-        "x": {"field": "percent", "type": "quantitative", "title": "probability (%)", "scale": {"domain": [0, 100]}},
+        "x": {"field": "percent", "type": "quantitative", "title": _("probability (%)"), "scale": {"domain": [0, 100]}},
         "tooltip": [
-            {"field": f, "type": t}
-            for f, t in (("label", "nominal"), ("index", "quantitative"), ("percent", "quantitative"))
+            {"field": f, "type": t, "title": title}
+            for f, t, title in (
+                ("label", "nominal", _("label")),
+                ("index", "quantitative", _("index")),
+                ("percent", "quantitative", _("percent")),
+            )
         ],
     }
-    number = {"field": "percent", "type": "quantitative", "format": ".1f"}
+    number = {"field": "percent", "type": "quantitative", "format": ".1f", "title": _("percent")}
     # a number after its bar's end, except near 100 %, where it went past the chart's right
     # edge and was cut ("97.8" read "97."): there it is written inside the bar's end. Each
     # side's layer has every row (a condition blanks the others): a filtered layer would
@@ -52,6 +64,7 @@ def top_k_chart(top: list[dict]) -> dict:
     sides = ((f"datum.percent < {INSIDE_FROM}", "left", 4), (f"datum.percent >= {INSIDE_FROM}", "right", -4))
     return {
         "description": chart_text.top_k(top),
+        "config": {"locale": vega_locale()},
         "data": {"values": rows},
         "height": 40 * len(rows) + 20,
         "layer": [
@@ -69,6 +82,25 @@ def top_k_chart(top: list[dict]) -> dict:
 
 
 INSIDE_FROM = 80  # % from which a bar's number is written inside its end
+
+
+def vega_locale() -> dict:
+    """Vega's number locale (``config.locale``) of the reader's language: the numbers Vega
+    writes (axis ticks, values at bar ends, tooltips) get its decimal sign, "0,5" in German."""
+    lang = current()
+    return {
+        "number": {
+            "decimal": get_decimal_symbol(lang),
+            "thousands": get_group_symbol(lang),
+            "grouping": [3],
+            "currency": ["", ""],
+        }
+    }
+
+
+def localized(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """``chart`` with :func:`vega_locale`: a top-level chart (nothing can be layered on it after)."""
+    return chart.configure(locale=vega_locale())
 
 
 # Text written on a chart (values at bar ends, names at line ends): Streamlit themes the axes
@@ -105,9 +137,15 @@ def softmax_chart(table: pd.DataFrame, temp: float) -> alt.Chart:
     """
     series = softmax_series(temp)
     ref, mine = SOFTMAX_SERIES
+    yours = _("your T = {t}").format(t=sig(temp, 6))
     columns = {ref: "p1", mine: "pT"}
+    # "T" is the series' key (sorts, colours); "shown" is what the tooltip says of it
+    shown = {ref: ref, mine: _("your T")}
     long = pd.concat(
-        [pd.DataFrame({"class": table["class"], "percent": table[columns[s]], "T": s}) for s in series],
+        [
+            pd.DataFrame({"class": table["class"], "percent": table[columns[s]], "T": s, "shown": shown[s]})
+            for s in series
+        ],
         ignore_index=True,
     )
     bars = (
@@ -116,7 +154,7 @@ def softmax_chart(table: pd.DataFrame, temp: float) -> alt.Chart:
         .encode(
             y=alt.Y("class:N", sort=list(table["class"]), title=None, axis=alt.Axis(labelFontSize=14, labelLimit=200)),
             yOffset=alt.YOffset("T:N", sort=list(series)),
-            x=alt.X("percent:Q", title="probability (%)", stack=None, scale=alt.Scale(domain=[0, 100])),
+            x=alt.X("percent:Q", title=_("probability (%)"), stack=None, scale=alt.Scale(domain=[0, 100])),
             color=alt.Color(
                 "T:N",
                 sort=list(series),
@@ -125,14 +163,19 @@ def softmax_chart(table: pd.DataFrame, temp: float) -> alt.Chart:
                     orient="top",
                     title=None,
                     labelFontSize=14,
-                    labelExpr=f"datum.label == '{mine}' ? 'your T = {temp:g}' : datum.label",
+                    # a JSON string is a Vega expression string, whatever quotes a translation has
+                    labelExpr=f"datum.label == {json.dumps(mine)} ? {json.dumps(yours)} : datum.label",
                 ),
             ),
-            tooltip=["class", "T", alt.Tooltip("percent:Q", format=".2f")],
+            tooltip=[
+                alt.Tooltip("class:N", title=_("class")),
+                alt.Tooltip("shown:N", title="T"),
+                alt.Tooltip("percent:Q", format=".2f", title=_("percent")),
+            ],
         )
     )
     # not by colour alone: each bar of the top class is named at its end ("T = 1", "T = 2.5")
-    first = long[long["class"] == table["class"].iloc[0]].assign(name=[ref, f"T = {temp:g}"][: len(series)])
+    first = long[long["class"] == table["class"].iloc[0]].assign(name=[ref, f"T = {sig(temp, 6)}"][: len(series)])
     names = labelled(
         alt.Chart(first).encode(
             y=alt.Y("class:N", sort=list(table["class"])),
@@ -145,7 +188,8 @@ def softmax_chart(table: pd.DataFrame, temp: float) -> alt.Chart:
         fontSize=13,
     )
     text = chart_text.softmax(list(table["class"]), list(table["p1"]), list(table["pT"]), temp)
-    return (bars + names).properties(height=(40 if len(series) == 2 else 28) * len(table), description=text)
+    chart = (bars + names).properties(height=(40 if len(series) == 2 else 28) * len(table), description=text)
+    return localized(chart)
 
 
 def function_chart(curve: pd.DataFrame, fn: str) -> alt.Chart:
@@ -153,14 +197,14 @@ def function_chart(curve: pd.DataFrame, fn: str) -> alt.Chart:
     line = (
         alt.Chart(curve)
         .mark_line(color="#c2410c", strokeWidth=3)
-        .encode(x=alt.X("x:Q", title="x (input)"), y=alt.Y("y:Q", title=f"{fn}(x)"))
+        .encode(x=alt.X("x:Q", title=_("x (input)")), y=alt.Y("y:Q", title=f"{fn}(x)"))
     )
     zero = pd.DataFrame({"v": [0.0]})
     axes = alt.Chart(zero).mark_rule(color="#9ca3af").encode(y="v:Q") + alt.Chart(zero).mark_rule(
         color="#9ca3af"
     ).encode(x="v:Q")
     text = chart_text.function_curve(fn, curve["x"].to_numpy(), curve["y"].to_numpy())
-    return (axes + line).properties(height=220, description=text)
+    return localized((axes + line).properties(height=220, description=text))
 
 
 def histogram_rows(
@@ -189,17 +233,24 @@ def histogram_rows(
     out = []
     for i, (name, colour) in enumerate(zip(names, colours, strict=False)):
         last = i == len(names) - 1
-        text = description if i == 0 else f"The histogram of {name}; the first histogram's text describes them all."
+        if i == 0:
+            text = description
+        else:
+            text = _("The histogram of {name}; the first histogram's text describes them all.").format(name=name)
         axis = x.copy(deep=True)
-        axis["title"] = x_title if last else None
+        axis["title"] = x_title  # also the bars' spoken name; written under the last chart only
+        if not last:
+            axis["axis"] = alt.Axis(title=None)
         left = y.copy(deep=True)
         left["axis"] = alt.Axis(minExtent=44)  # the same room for the y labels: x axes line up
         out.append(
-            alt.Chart(df[df[series] == name], title=str(name))
-            .mark_bar(binSpacing=0, color=colour)
-            .encode(x=axis, y=left, tooltip=tooltip, **({"x2": x2} if x2 else {}))
-            # the height includes the title and the axes (Streamlit's charts fit their box)
-            .properties(height=height + (30 if last else 0), description=text)
+            localized(
+                alt.Chart(df[df[series] == name], title=str(name))
+                .mark_bar(binSpacing=0, color=colour)
+                .encode(x=axis, y=left, tooltip=tooltip, **({"x2": x2} if x2 else {}))
+                # the height includes the title and the axes (Streamlit's charts fit their box)
+                .properties(height=height + (30 if last else 0), description=text)
+            )
         )
     return out
 
@@ -209,7 +260,8 @@ def histogram_charts(before: np.ndarray, after: np.ndarray, fn: str, bins: int =
     finite = np.concatenate([v[np.isfinite(v)] for v in (before.ravel(), after.ravel())])
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     frames = []
-    for label, vals in (("before", before), (f"after {fn}", after)):
+    # the series' names are data the charts show as their titles: in the reader's language
+    for label, vals in ((_("before"), before), (_("after {fn}").format(fn=fn), after)):
         counts, edges = histogram(vals, bins, lo, hi)
         frames.append(pd.DataFrame({"value": edges[:-1], "end": edges[1:], "count": counts.astype(int), "map": label}))
     return histogram_rows(
@@ -217,10 +269,14 @@ def histogram_charts(before: np.ndarray, after: np.ndarray, fn: str, bins: int =
         "map",
         ("#6b7280", "#c2410c"),
         x=alt.X("value:Q", bin="binned", scale=alt.Scale(domain=[lo, hi])),
-        y=alt.Y("count:Q", title="pixels", stack=None, scale=alt.Scale(type="sqrt")),
-        x_title="value",
+        y=alt.Y("count:Q", title=_("pixels"), stack=None, scale=alt.Scale(type="sqrt")),
+        x_title=_("value"),
         x2="end:Q",
         description=chart_text.before_after(before, after, fn),
-        tooltip=["map", "value", "count"],
+        tooltip=[
+            alt.Tooltip("map:N", title=_("map")),
+            alt.Tooltip("value:Q", title=_("value")),
+            alt.Tooltip("count:Q", title=_("count")),
+        ],
         height=170,
     )

@@ -32,6 +32,8 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.uploaded_file_manager import DeletedFile
 
+from cnnviz.errors import Message
+from cnnviz.i18n import N_
 from cnnviz.images import image_digest
 from cnnviz.links import UPLOAD_PREFIX
 from cnnviz.sharing import default_store
@@ -41,8 +43,12 @@ from cnnviz.ui.upload_limits import caps
 
 __all__ = ["DROPPED", "STORE", "HeldPhotos", "Photo", "current", "dropped", "holder", "keep", "take"]
 
-DROPPED = (
-    "Your photo was let go to make room for your classmates' photos in this server's memory; please upload it again."
+# A Message: the page that shows it (st.warning) gets it in the reader's language.
+DROPPED = Message(
+    N_(
+        "Your photo was let go to make room for your classmates' photos in this server's memory; please upload it "
+        "again."
+    )
 )
 
 

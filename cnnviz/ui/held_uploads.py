@@ -29,12 +29,13 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.uploaded_file_manager import DeletedFile
 
+from cnnviz.i18n import N_, _
 from cnnviz.training import class_folders
 from cnnviz.ui.upload_limits import caps, victims
 
 __all__ = ["CUT", "STORE", "Held", "HeldUploads", "let_go", "take"]
 
-CUT = (
+CUT = N_(
     "Part of your upload was let go as it arrived, because the server's memory for uploads was full; "
     "please upload it again."
 )
@@ -126,9 +127,9 @@ def take(widget_key: str, kind: str) -> tuple[Held | None, str | None] | None:
     holder = ctx.session_id if ctx is not None else ""
     held, why = None, None
     if len(real) < len(files):
-        why = CUT
+        why = _(CUT)  # translated here, in the script thread: the page shows it as it is
     elif kind == "folder" and sum(f.size for f in files) > class_folders.MAX_TOTAL_BYTES:
-        why = class_folders.TOO_MUCH  # the reader refuses it: not kept
+        why = _(class_folders.TOO_MUCH)  # the reader refuses it: not kept
     elif files:
         payload = [(f.name, f.getvalue()) for f in files] if kind == "folder" else files[0].getvalue()
         held = STORE.put(holder, kind, payload)

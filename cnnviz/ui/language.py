@@ -17,7 +17,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cnnviz import i18n
-from cnnviz.i18n import _
+from cnnviz.i18n import _, pgettext
 
 LANG = "ui_lang"  # the session's language (a key of i18n.LANGUAGES)
 CHOSEN = "ui_lang_chosen"  # True once a link or the picker chose it: links then carry it
@@ -92,7 +92,72 @@ def picker() -> None:
         format_func=i18n.language_name,
         on_change=_picked,
     )
-    # Screen readers pick their voice from <html lang>; Streamlit's page says "en" whatever it shows.
-    st.sidebar.html(
-        f"<script>document.documentElement.lang = {json.dumps(ss[LANG])};</script>", unsafe_allow_javascript=True
-    )
+    # Screen readers pick their voice from <html lang>; Streamlit's page says "en" whatever it
+    # shows. The same script puts the few words Streamlit's own widgets draw into the language.
+    words = json.dumps({"lang": ss[LANG], "words": streamlit_words()}, ensure_ascii=False)
+    st.sidebar.html(f"<script>window.cnnvizLanguage = {words};</script>{_SCRIPT}", unsafe_allow_javascript=True)
+
+
+def streamlit_words() -> dict[str, str]:
+    """What Streamlit 1.67's own widgets write in English, in the session's language
+    (``{size}``, ``{n}``: what Streamlit fills in; the script below matches those patterns)."""
+    return {
+        "Drag and drop a file here": pgettext("streamlit", "Drag and drop a file here"),
+        "Drag and drop files here": pgettext("streamlit", "Drag and drop files here"),
+        "Upload": pgettext("streamlit", "Upload"),
+        "{size} per file": pgettext("streamlit", "{size} per file"),
+        "Take Photo": pgettext("streamlit", "Take Photo"),
+        "Clear photo": pgettext("streamlit", "Clear photo"),
+        "No results": pgettext("streamlit", "No results"),
+        "Choose an option": pgettext("streamlit", "Choose an option"),
+        "Running...": pgettext("streamlit", "Running..."),
+        "Stop": pgettext("streamlit", "Stop"),
+        "{n} more": pgettext("streamlit", "{n} more"),  # the top bar's overflow menu
+        "View {n} more": pgettext("streamlit", "View {n} more"),  # the phone's page menu
+        "View less": pgettext("streamlit", "View less"),
+    }
+
+
+# Text nodes and placeholders of Streamlit's widgets whose whole text is one of the words;
+# each node remembers its English, so switching back to English restores it. A
+# MutationObserver does it again whenever Streamlit redraws. No data in it: the words come
+# from window.cnnvizLanguage, set just before.
+_SCRIPT = r"""<script>
+(() => {
+  document.documentElement.lang = window.cnnvizLanguage.lang;
+  const fix = (root) => {
+    const words = window.cnnvizLanguage.words;
+    if (window.cnnvizLanguage.lang === 'en' && !window.cnnvizLanguageUsed) return;  // nothing to undo
+    window.cnnvizLanguageUsed = true;
+    const say = (english) => {
+      if (english in words) return words[english];
+      let m = /^(.+) per file$/.exec(english);
+      if (m) return words['{size} per file'].replace('{size}', m[1]);
+      m = /^(View )?(\d+) more$/.exec(english);
+      return m ? words[m[1] ? 'View {n} more' : '{n} more'].replace('{n}', m[2]) : null;
+    };
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.nodeValue !== node.cnnvizShown) node.cnnvizEnglish = node.nodeValue.trim();
+      const shown = say(node.cnnvizEnglish);
+      if (shown !== null && node.nodeValue !== shown) node.nodeValue = shown;
+      node.cnnvizShown = node.nodeValue;
+    }
+    for (const el of root.querySelectorAll ? root.querySelectorAll('input[placeholder]') : []) {
+      if (el.placeholder !== el.cnnvizShown) el.cnnvizEnglish = el.placeholder;
+      const shown = say(el.cnnvizEnglish);
+      if (shown !== null) el.placeholder = shown;
+      el.cnnvizShown = el.placeholder;
+    }
+  };
+  fix(document.body);
+  if (window.cnnvizLanguageObserver) return;
+  let queued = false;
+  window.cnnvizLanguageObserver = new MutationObserver(() => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; fix(document.body); });
+  });
+  window.cnnvizLanguageObserver.observe(document.body, {childList: true, subtree: true, characterData: true});
+})();
+</script>"""

@@ -15,6 +15,7 @@ import streamlit as st
 
 from cnnviz import memguard, onnx_file, uploads
 from cnnviz.errors import CnnvizError
+from cnnviz.i18n import _
 from cnnviz.ui import state
 from cnnviz.ui.owner import student
 from cnnviz.zoo import imagenet_classes
@@ -35,45 +36,53 @@ def preprocessing_form(path: str, model: str) -> None:
         return  # the page says why the file was refused
     s, pre = info.metadata["onnx"], info.preprocess
     tag = Path(path).parent.name[:16]  # the content's digest: a new file starts a new form
-    with st.expander("Preprocessing of this ONNX file"), st.form(f"{state.ONNX_FORM}_{tag}", border=False):
+    with st.expander(_("Preprocessing of this ONNX file")), st.form(f"{state.ONNX_FORM}_{tag}", border=False):
         st.caption(
-            f"Input: {s.channels} channel(s) of {s.size}×{s.size} pixels, {s.classes} classes. Read from the "
-            "file's metadata (cnnviz.mean, cnnviz.std, cnnviz.resize, cnnviz.labels) when it has them, else "
-            "ImageNet's defaults; what you keep here is written into a copy of the file."
+            _(
+                "Input: {channels} channel(s) of {size}×{size} pixels, {classes} classes. Read from the "
+                "file's metadata (cnnviz.mean, cnnviz.std, cnnviz.resize, cnnviz.labels) when it has them, else "
+                "ImageNet's defaults; what you keep here is written into a copy of the file."
+            ).format(channels=s.channels, size=s.size, classes=s.classes)
         )
-        mean = st.text_input("Mean (one per channel, pixels 0..1)", _numbers(pre.mean), key=f"{state.ONNX_MEAN}_{tag}")
-        std = st.text_input("Std (one per channel)", _numbers(pre.std), key=f"{state.ONNX_STD}_{tag}")
+        mean = st.text_input(
+            _("Mean (one per channel, pixels 0..1)"), _numbers(pre.mean), key=f"{state.ONNX_MEAN}_{tag}"
+        )
+        std = st.text_input(_("Std (one per channel)"), _numbers(pre.std), key=f"{state.ONNX_STD}_{tag}")
         left, right = st.columns(2)
         order = "RGB"  # a grey model has one channel: no order to choose
         if s.channels == 3:
-            order = left.selectbox("Channels", ["RGB", "BGR"], index=int(pre.bgr), key=f"{state.ONNX_ORDER}_{tag}")
+            order = left.selectbox(_("Channels"), ["RGB", "BGR"], index=int(pre.bgr), key=f"{state.ONNX_ORDER}_{tag}")
         scale = right.selectbox(
-            "Pixels in", [1, 255], index=int(pre.scale == 255), format_func=_RANGES.get, key=f"{state.ONNX_RANGE}_{tag}"
+            _("Pixels in"),
+            [1, 255],
+            index=int(pre.scale == 255),
+            format_func=_RANGES.get,
+            key=f"{state.ONNX_RANGE}_{tag}",
         )
         resize = st.number_input(
-            "Resize the shorter side to (then crop the centre)",
+            _("Resize the shorter side to (then crop the centre)"),
             min_value=s.size,
             max_value=2 * onnx_file.MAX_SIZE,
             value=pre.resize,
             key=f"{state.ONNX_RESIZE}_{tag}",
         )
         labels = st.text_area(
-            "Class names, one per line",
+            _("Class names, one per line"),
             "\n".join(info.classes()),
             height=120,
             key=f"{state.ONNX_LABELS}_{tag}",
         )
-        if not st.form_submit_button("Keep with this file"):
+        if not st.form_submit_button(_("Keep with this file")):
             return
     try:
         meta = onnx_file.form_metadata(
             s, mean, std, int(resize), labels, onnx_file.label(path), bgr=order == "BGR", scale=scale
         )
         data = Path(path).read_bytes()
-        with memguard.reserve(3 * len(data), "saving this file's preprocessing"):
+        with memguard.reserve(3 * len(data), _("saving this file's preprocessing")):
             new = uploads.store(onnx_file.with_metadata(data, meta, onnx_file.label(path)), Path(path).name, student())
     except (CnnvizError, OSError) as e:
-        st.error(str(e) if isinstance(e, CnnvizError) else "The file is no longer on the server; upload it again.")
+        st.error(str(e) if isinstance(e, CnnvizError) else _("The file is no longer on the server; upload it again."))
         return
     st.session_state[state.WEIGHTS_PATH] = str(new)
     st.rerun()

@@ -21,6 +21,7 @@ import streamlit as st
 
 from cnnviz import owner_cookie, student_key, usermodels
 from cnnviz.errors import ModelError
+from cnnviz.i18n import N_, _
 from cnnviz.loaded_model import ModelInfo
 from cnnviz.models.timm_names import is_timm_name
 from cnnviz.owner_cookie import COOKIE, is_token, new_token
@@ -30,7 +31,7 @@ from cnnviz.zoo import list_models
 
 _LOG = logging.getLogger(__name__)
 _warned = threading.Event()
-NOT_OPENABLE = "There is no model of that name that you can open here (it may be another browser's private model)."
+NOT_OPENABLE = N_("There is no model of that name that you can open here (it may be another browser's private model).")
 
 
 def share_default() -> bool:
@@ -123,7 +124,7 @@ def check_openable(name: str) -> None:
     Raises ModelError, with the same sentence for another browser's private model and for a
     name nobody uses: nothing is loaded or read that depends on which it is."""
     if name not in openable() and not is_timm_name(name):  # timm's models are everyone's
-        raise ModelError(NOT_OPENABLE)
+        raise ModelError(_(NOT_OPENABLE))
 
 
 def model_title(info: ModelInfo) -> str:
@@ -131,5 +132,7 @@ def model_title(info: ModelInfo) -> str:
     if info.family != "user":
         return info.title
     if usermodels.owned_by(info.metadata, owner_token()):
-        return f"{info.title} (yours{', shared' if info.metadata.get('shared') else ''})"
-    return f"{info.title} (shared)" if info.metadata.get("owner") else f"{info.title} (saved)"
+        text = _("{title} (yours, shared)") if info.metadata.get("shared") else _("{title} (yours)")
+    else:
+        text = _("{title} (shared)") if info.metadata.get("owner") else _("{title} (saved)")
+    return text.format(title=info.title)

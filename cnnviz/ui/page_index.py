@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 
 import streamlit as st
 
+from cnnviz.i18n import _
+
 _run = threading.local()  # this script run's pages and current page
 
 
@@ -24,7 +26,7 @@ def remember(current, pages: Mapping[str, Sequence]) -> None:
 def title(url_path: str) -> str:
     """The menu title of the page at ``url_path`` ("" for Predict); the path itself if unknown."""
     page = getattr(_run, "pages", {}).get(url_path)
-    return page.title if page is not None else url_path or "Predict"
+    return page.title if page is not None else url_path or _("Predict")
 
 
 def current_title() -> str:

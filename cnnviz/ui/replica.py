@@ -24,10 +24,11 @@ import time
 import streamlit as st
 
 from cnnviz import inflight
+from cnnviz.i18n import N_, _
 from cnnviz.ui import compat, state
 from cnnviz.ui.text import plain
 
-RESTARTED = "The server restarted: this view came back from its link; unsaved work is lost."
+RESTARTED = N_("The server restarted: this view came back from its link; unsaved work is lost.")
 # The stale page (still drawn from the lost process) asks this process for its pictures before
 # this session's first run has made them again: 404. The run makes each again under the same
 # URL (a digest of its bytes), which the browser then does not fetch again by itself: ask it
@@ -77,11 +78,17 @@ def came_from_elsewhere(session: str | None, resumed: str | None) -> bool:
 def interrupted_text(marker: inflight.Marker, now: float) -> str:
     """One sentence (markdown, data escaped) for a training its server's stop interrupted."""
     minutes = max(0, round((now - marker.started) / 60))
-    ago = "less than a minute ago" if minutes == 0 else f"{minutes} min ago"
-    return (
-        f"Your training ({plain(marker.what, 120)}, started {ago}) was interrupted: the server running it "
-        "stopped. Nothing of it was saved; press Train on the Train page to run it again."
-    )
+    if minutes == 0:
+        text = _(
+            "Your training ({what}, started less than a minute ago) was interrupted: the server running it "
+            "stopped. Nothing of it was saved; press Train on the Train page to run it again."
+        )
+    else:
+        text = _(
+            "Your training ({what}, started {minutes} min ago) was interrupted: the server running it "
+            "stopped. Nothing of it was saved; press Train on the Train page to run it again."
+        )
+    return text.format(what=plain(marker.what, 120), minutes=minutes)
 
 
 def notices(container, page: str, student: str) -> None:
@@ -97,12 +104,12 @@ def notices(container, page: str, student: str) -> None:
         if not isinstance(protocols, str):  # AppTest answers with a mock
             protocols = None
         if came_from_elsewhere(compat.session_id(), resumed_session(protocols)):
-            notes.append((page, RESTARTED))
+            notes.append((page, _(RESTARTED)))
             container.html(_RETRY_PICTURES, unsafe_allow_javascript=True)
     now = time.time()
     for marker in inflight.interrupted(student, now=now):
         notes.append((page, interrupted_text(marker, now)))
         inflight.dismiss(marker)
     ss[state.REPLICA_NOTES] = notes = [(p, text) for p, text in notes if p == page]  # gone once they move on
-    for _, text in notes:
+    for _page, text in notes:
         container.warning(text, icon=":material/sync_problem:")

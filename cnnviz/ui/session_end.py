@@ -100,4 +100,6 @@ def _loop() -> None:
     due, swept = None, memguard.rss_bytes()
     while Runtime.exists():
         time.sleep(POLL_S)
+        if not Runtime.exists():  # the server stopped while this thread slept (an AppTest ends)
+            return
         due, swept = tick(due, swept, look())

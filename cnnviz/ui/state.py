@@ -6,6 +6,8 @@ shared through the project's caches, cnnviz/cache.py).
 
 import streamlit as st
 
+from cnnviz.i18n import N_
+
 # sidebar choices (widget keys: kept across page switches because app.py renders them)
 MODEL = "model_name"
 WEIGHTS = "weights_choice"
@@ -46,9 +48,10 @@ ONNX_RANGE = "onnx_range"
 ONNX_RESIZE = "onnx_resize"
 ONNX_LABELS = "onnx_labels"
 
-SOURCE_GALLERY = "Gallery"
-SOURCE_UPLOAD = "Upload"
-SOURCE_CAMERA = "Camera"
+# option values (keys): marked for the catalogue, translated where shown (format_func)
+SOURCE_GALLERY = N_("Gallery")
+SOURCE_UPLOAD = N_("Upload")
+SOURCE_CAMERA = N_("Camera")
 
 DEFAULT_MODEL = "efficientnet_lite0"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from babel.messages.catalog import Catalog, Message
-from babel.messages.pofile import write_po
+from babel.messages.pofile import read_po, write_po
 
 from cnnviz import i18n, i18n_check
 
@@ -61,7 +61,7 @@ def test_numbers_and_percentages_follow_the_language():
         assert (i18n.number(3.14159, 2), i18n.percent(0.934)) == ("3,14", "93,4\xa0%")
         assert i18n.percent(0.5, 0) == "50\xa0%"
     with i18n.use("es"):
-        assert (i18n.number(1234.5, 1), i18n.percent(0.934)) == ("1234,5", "93,4\xa0%")
+        assert (i18n.number(1234.5, 1), i18n.percent(0.934)) == ("1.234,5", "93,4\xa0%")
     assert i18n.current() == "en"  # the block ended
 
 
@@ -100,3 +100,34 @@ def test_the_cli_stays_english():
     """The CLI installs no resolver: a thread with no session translates nothing."""
     assert i18n._resolver is None or i18n._resolver() is None
     assert i18n._("Feature maps") == "Feature maps"
+
+
+def test_update_folds_the_parts_into_one_messages_po(tmp_path, monkeypatch):
+    """--update: one messages.po per language with the code's strings, translations kept,
+    new ones empty, gone ones obsolete, the file's own plural rule kept."""
+    folder = tmp_path / "es" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "messages.po").write_text(
+        'msgid ""\nmsgstr ""\n"Language: es\\n"\n"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n\n'
+    )
+    part = Catalog(locale="es", fuzzy=False)
+    part.add("Feature maps", "Mapas de características")
+    part.add("a sentence the code lost", "una frase perdida")
+    with (folder / "part.po").open("wb") as f:
+        write_po(f, part)
+    template = Catalog()
+    template.add("Feature maps")
+    template.add("Language", context="streamlit")
+    template.add(("{n} image", "{n} images"))
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    target = i18n_check.update("es", template)
+    assert sorted(p.name for p in folder.glob("*.po")) == ["messages.po"]
+    with target.open("rb") as f:
+        merged = read_po(f, locale="es")
+    assert merged.num_plurals == 2
+    assert merged.get("Feature maps").string == "Mapas de características"
+    assert merged.get("Language", context="streamlit").string == ""
+    assert merged.get(("{n} image", "{n} images")[0]).string == ("", "")
+    assert "a sentence the code lost" in merged.obsolete
+    gaps = {(m.id if isinstance(m.id, str) else m.id[0]) for m, _why in i18n_check.untranslated("es", template)}
+    assert gaps == {"Language", "{n} image"}
