@@ -9,7 +9,7 @@ from cnnviz import i18n, render
 from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
 from cnnviz.faithfulness import STEPS, compare_pictures
-from cnnviz.i18n import N_, _, number
+from cnnviz.i18n import N_, _
 from cnnviz.ui import explain_views as xv
 from cnnviz.ui import links, loaders, present, state
 from cnnviz.ui.download import download_png
@@ -84,7 +84,7 @@ for i, m in enumerate(methods):
         d = render.display(e.map, cmap=cmap, robust=m.kind == "pixel")
         png = render.overlay_png(picture, d, alpha=0.55)
         st.image(png, width="stretch", alt=alt_text.explanation(_(m.title), e.label, e.layer, e.map))
-        ms = number(e.seconds * 1000, 0)
+        ms = f"{e.seconds * 1000:.0f}"  # whole milliseconds: no separator in any language
         if e.layer:
             st.markdown(_("**{method}** at `{layer}` · **{ms} ms**").format(method=_(m.title), layer=e.layer, ms=ms))
         else:

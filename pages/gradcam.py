@@ -5,7 +5,7 @@ import streamlit as st
 from cnnviz import render
 from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
-from cnnviz.i18n import N_, _, ngettext, number, percent
+from cnnviz.i18n import N_, _, ngettext, percent
 from cnnviz.ui import explain_views as xv
 from cnnviz.ui import lesson_follow, links, loaders, state
 from cnnviz.ui.layer_picker import layer_select
@@ -78,7 +78,7 @@ with right:
     h, w = e.map.shape
     st.markdown(
         _("Map: **{h}×{w}** at `{layer}`, stretched to {width}×{height} · computed in **{ms} ms**").format(
-            h=h, w=w, layer=e.layer, width=picture.width, height=picture.height, ms=number(e.seconds * 1000, 0)
+            h=h, w=w, layer=e.layer, width=picture.width, height=picture.height, ms=f"{e.seconds * 1000:.0f}"
         )
     )
     if hidden:
@@ -127,7 +127,7 @@ st.caption(
         "{n} block, early → late, for “{label}” · all in {ms} ms (one forward and one backward pass)",
         "{n} blocks, early → late, for “{label}” · all in {ms} ms (one forward and one backward pass)",
         len(s.layers),
-    ).format(n=len(s.layers), label=plain(s.label), ms=number(s.seconds * 1000, 0))
+    ).format(n=len(s.layers), label=plain(s.label), ms=f"{s.seconds * 1000:.0f}")
 )
 with st.expander(_("What am I looking at?")):
     st.markdown(_(xv.SWEEP_EXPLAINER))
