@@ -12,8 +12,10 @@ import numpy as np
 import pandas as pd
 
 from cnnviz.errors import CnnvizError
+from cnnviz.i18n import N_, _
 
-FUNCTIONS = ("ReLU", "leaky ReLU", "sigmoid", "tanh")
+# keys (a link's function=): marked for the catalogue, translated only where shown (``_(name)``)
+FUNCTIONS = (N_("ReLU"), N_("leaky ReLU"), N_("sigmoid"), N_("tanh"))
 
 FORMULAS = {
     "ReLU": r"\mathrm{ReLU}(x) = \max(0, x)",
@@ -36,7 +38,9 @@ def apply(name: str, x: np.ndarray, slope: float = 0.01) -> np.ndarray:
         return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(np.float32)
     if name == "tanh":
         return np.tanh(x)
-    raise CnnvizError(f"Unknown activation {name!r}; choose one of {', '.join(FUNCTIONS)}.")
+    raise CnnvizError(
+        _("Unknown activation '{name}'; choose one of {names}.").format(name=name, names=", ".join(FUNCTIONS))
+    )
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,7 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     T < 1 sharpens (the top class takes nearly everything), T > 1 flattens toward uniform.
     """
     if not temperature > 0:
-        raise CnnvizError("The temperature must be greater than 0.")
+        raise CnnvizError(_("The temperature must be greater than 0."))
     z = np.asarray(logits, dtype=np.float64) / temperature
     z = z - z.max(axis=-1, keepdims=True)
     e = np.exp(z)
@@ -100,7 +104,7 @@ def softmax_table(logits: np.ndarray, temperature: float, classes: list[str], to
     p1, pt = softmax(logits, 1.0), softmax(logits, temperature)
     return pd.DataFrame(
         {
-            "class": [classes[i] if i < len(classes) else f"class {i}" for i in idx],
+            "class": [classes[i] if i < len(classes) else _("class {i}").format(i=i) for i in idx],
             "z": logits[idx],
             "z / T": logits[idx] / temperature,
             "p1": p1[idx] * 100.0,

@@ -17,8 +17,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 from torch import nn
 
-from cnnviz.errors import CheckpointError, Message
-from cnnviz.i18n import N_, _
+from cnnviz.errors import CheckpointError
+from cnnviz.i18n import N_, Message, _
 
 MAX_CHECKPOINT_BYTES = 600 << 20  # unpacked: VGG-16 (528 MB) fits, and one upload stays within budget
 # torch.save stores its entries uncompressed; a deflated entry that grows more than this

@@ -15,32 +15,34 @@ from PIL import Image
 from torch import nn
 
 from cnnviz.errors import CnnvizError
+from cnnviz.i18n import N_, _
 
 Padding = int | tuple[int, int, int, int]  # p, or (left, right, top, bottom) as nn.ZeroPad2d
 
 _GAUSS5 = np.outer([1, 4, 6, 4, 1], [1, 4, 6, 4, 1]) / 256.0
 
-# 3×3 presets; ``preset`` widens them to 5×5.
+# 3×3 presets; ``preset`` widens them to 5×5. The names are keys (a link's kernel=): marked
+# for the catalogue, translated only where shown (``_(name)``).
 PRESETS: dict[str, np.ndarray] = {
-    "identity": np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=np.float32),
-    "edge (Laplacian)": np.array([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]], dtype=np.float32),
-    "Sobel x": np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float32),
-    "Sobel y": np.array([[-1, -2, -1], [0, 0, 0], [1, 2, 1]], dtype=np.float32),
-    "box blur": np.full((3, 3), 1 / 9, dtype=np.float32),
-    "Gaussian blur": (np.outer([1, 2, 1], [1, 2, 1]) / 16.0).astype(np.float32),
-    "sharpen": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=np.float32),
-    "emboss": np.array([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]], dtype=np.float32),
+    N_("identity"): np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=np.float32),
+    N_("edge (Laplacian)"): np.array([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]], dtype=np.float32),
+    N_("Sobel x"): np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float32),
+    N_("Sobel y"): np.array([[-1, -2, -1], [0, 0, 0], [1, 2, 1]], dtype=np.float32),
+    N_("box blur"): np.full((3, 3), 1 / 9, dtype=np.float32),
+    N_("Gaussian blur"): (np.outer([1, 2, 1], [1, 2, 1]) / 16.0).astype(np.float32),
+    N_("sharpen"): np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=np.float32),
+    N_("emboss"): np.array([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]], dtype=np.float32),
 }
 
 PRESET_HELP: dict[str, str] = {
-    "identity": "copies each pixel: the output is the input.",
-    "edge (Laplacian)": "centre minus its 8 neighbours: zero on flat areas, large at edges and fine detail.",
-    "Sobel x": "right minus left: responds to vertical edges (brightness changing from left to right).",
-    "Sobel y": "bottom minus top: responds to horizontal edges.",
-    "box blur": "the plain average of the window: smooths noise and detail.",
-    "Gaussian blur": "a weighted average, centre counts most: a softer blur.",
-    "sharpen": "the pixel plus its difference from its neighbours: edges get crisper.",
-    "emboss": "bottom-right minus top-left: looks like light from one side.",
+    "identity": N_("copies each pixel: the output is the input."),
+    "edge (Laplacian)": N_("centre minus its 8 neighbours: zero on flat areas, large at edges and fine detail."),
+    "Sobel x": N_("right minus left: responds to vertical edges (brightness changing from left to right)."),
+    "Sobel y": N_("bottom minus top: responds to horizontal edges."),
+    "box blur": N_("the plain average of the window: smooths noise and detail."),
+    "Gaussian blur": N_("a weighted average, centre counts most: a softer blur."),
+    "sharpen": N_("the pixel plus its difference from its neighbours: edges get crisper."),
+    "emboss": N_("bottom-right minus top-left: looks like light from one side."),
 }
 
 
@@ -51,9 +53,11 @@ def preset(name: str, size: int = 3) -> np.ndarray:
     3×3 kernels get a border of zeros (the same filter, a bigger window).
     """
     if name not in PRESETS:
-        raise CnnvizError(f"Unknown kernel preset {name!r}; choose one of {', '.join(PRESETS)}.")
+        raise CnnvizError(
+            _("Unknown kernel preset '{name}'; choose one of {names}.").format(name=name, names=", ".join(PRESETS))
+        )
     if size not in (3, 5):
-        raise CnnvizError("The kernel size must be 3 or 5.")
+        raise CnnvizError(_("The kernel size must be 3 or 5."))
     if size == 3:
         return PRESETS[name].copy()
     if name == "box blur":
@@ -77,7 +81,7 @@ def _pads(padding: Padding) -> tuple[int, int, int, int]:
     if isinstance(padding, int):
         padding = (padding,) * 4
     if len(padding) != 4 or min(padding) < 0:
-        raise CnnvizError("Padding must be a number of pixels, zero or more.")
+        raise CnnvizError(_("Padding must be a number of pixels, zero or more."))
     return tuple(int(p) for p in padding)  # type: ignore[return-value]
 
 
@@ -85,10 +89,13 @@ def output_size(n: int, k: int, stride: int = 1, padding: int = 0) -> int:
     """Output side of a k-wide window sliding with ``stride`` over n pixels padded by p on each side:
     floor((n − k + 2p) / s) + 1."""
     if stride < 1:
-        raise CnnvizError("The stride must be at least 1.")
+        raise CnnvizError(_("The stride must be at least 1."))
     if k > n + 2 * padding:
         raise CnnvizError(
-            f"A {k}×{k} window does not fit in {n} pixels with padding {padding}; use a smaller kernel or more padding."
+            _(
+                "A {k}×{k} window does not fit in {n} pixels with padding {padding}; "
+                "use a smaller kernel or more padding."
+            ).format(k=k, n=n, padding=padding)
         )
     return (n - k + 2 * padding) // stride + 1
 
@@ -110,10 +117,14 @@ def windows(x: np.ndarray, k: int, stride: int = 1, padding: Padding = 0, value:
     """Every k×k window the kernel visits: (..., H, W) -> (..., OH, OW, k, k), a read-only view
     of the padded input (window [i, j] starts at padded row i·stride, column j·stride)."""
     if stride < 1:
-        raise CnnvizError("The stride must be at least 1.")
+        raise CnnvizError(_("The stride must be at least 1."))
     xp = pad2d(np.asarray(x, dtype=np.float32), padding, value)
     if k > xp.shape[-1] or k > xp.shape[-2]:
-        raise CnnvizError(f"A {k}×{k} window does not fit in a {x.shape[-2]}×{x.shape[-1]} input with this padding.")
+        raise CnnvizError(
+            _("A {k}×{k} window does not fit in a {h}×{w} input with this padding.").format(
+                k=k, h=x.shape[-2], w=x.shape[-1]
+            )
+        )
     win = np.lib.stride_tricks.sliding_window_view(xp, (k, k), axis=(-2, -1))
     return win[..., ::stride, ::stride, :, :]
 
@@ -128,7 +139,11 @@ def conv2d(x: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: Padding 
     x = np.asarray(x, dtype=np.float32)
     kernel = np.asarray(kernel, dtype=np.float32)
     if kernel.ndim != x.ndim or kernel.shape[-1] != kernel.shape[-2] or kernel.shape[:-2] != x.shape[:-2]:
-        raise CnnvizError(f"A kernel of shape {kernel.shape} does not fit an input of shape {x.shape}.")
+        raise CnnvizError(
+            _("A kernel of shape {kernel} does not fit an input of shape {input}.").format(
+                kernel=kernel.shape, input=x.shape
+            )
+        )
     win = windows(x, kernel.shape[-1], stride, padding)  # (..., OH, OW, k, k)
     # multiply every window by the kernel and add up (over the channels too, like nn.Conv2d)
     spec = "ijkl,kl->ij" if x.ndim == 2 else "cijkl,ckl->ij"
@@ -218,10 +233,12 @@ def step(
     win = windows(x, kernel.shape[-1], stride, padding)
     oh, ow = win.shape[-4:-2]
     if not (0 <= row < oh and 0 <= col < ow):
-        raise CnnvizError(f"Position ({row}, {col}) is outside the {oh}×{ow} output.")
+        raise CnnvizError(
+            _("Position ({row}, {col}) is outside the {h}×{w} output.").format(row=row, col=col, h=oh, w=ow)
+        )
     window = np.array(win[..., row, col, :, :])
     products = window * kernel
-    left, _, top, _ = _pads(padding)
+    left, _right, top, _bottom = _pads(padding)
     return Step(
         row,
         col,
@@ -258,7 +275,9 @@ def first_conv(model: nn.Module) -> FirstConv:
                 or not isinstance(m.padding, tuple)
                 or m.dilation != (1, 1)
             ):
-                raise CnnvizError(f"The first convolution of this model ({name}) is not a plain square one.")
+                raise CnnvizError(
+                    _("The first convolution of this model ({layer}) is not a plain square one.").format(layer=name)
+                )
             ph, pw = m.padding
             pad = [pw, pw, ph, ph]
             if isinstance(prev, nn.ZeroPad2d):
@@ -268,4 +287,4 @@ def first_conv(model: nn.Module) -> FirstConv:
             return FirstConv(name, w, b, int(m.stride[0]), tuple(pad))  # type: ignore[arg-type]
         if not list(m.children()):  # remember the last leaf only
             prev = m
-    raise CnnvizError("This model has no 2-D convolution layer.")
+    raise CnnvizError(_("This model has no 2-D convolution layer."))

@@ -1,36 +1,13 @@
 """Errors a user can act on. ``str(e)`` is one clear sentence, shown as-is in the app and CLI.
 
 Their sentences are translated where they are raised (``cnnviz.i18n._``): the reader's
-language in the app, English on the CLI. :class:`Message` is for a sentence made once and
-read by many (kept in a shared cache, a module constant shown by another module).
+language in the app, English on the CLI; or raised with a :class:`cnnviz.i18n.Message`, they
+are translated where they are shown.
 """
 
 from __future__ import annotations
 
-from cnnviz.i18n import _
-
-
-class Message(str):
-    """A sentence for the reader: English as its value (the CLI, logs and tests compare it),
-    and in the reader's language whenever it is turned into text (``str(m)``, ``f"{m}"``;
-    ``st.warning`` and ``st.error`` do that). For text made once and shown to many readers,
-    e.g. a shared model's weight warnings: made in one language, it would reach every other.
-
-    Args:
-        msgid: the English sentence, marked for the catalogue with ``N_``, with named
-            ``{placeholders}`` filled from ``params`` (data: not translated).
-    """
-
-    def __new__(cls, msgid: str, **params: object) -> Message:
-        # the value is English throughout: a Message among the params gives its English value
-        english = {k: str.__str__(v) if isinstance(v, Message) else v for k, v in params.items()}
-        self = super().__new__(cls, msgid.format(**english) if params else msgid)
-        self.msgid, self.params = msgid, params
-        return self
-
-    def __str__(self) -> str:
-        text = _(self.msgid)
-        return text.format(**self.params) if self.params else text
+from cnnviz.i18n import Message
 
 
 class CnnvizError(Exception):
@@ -59,3 +36,9 @@ class DatasetError(CnnvizError):
 
 class Stopped(CnnvizError):
     """Long work (a feature visualisation, an examples pass) stopped before it finished."""
+
+
+def of_error(e: BaseException) -> str:
+    """An exception's text, kept as a :class:`~cnnviz.i18n.Message` when it was raised with one
+    (so a job's error is shown in the language of whoever reads it)."""
+    return e.args[0] if len(e.args) == 1 and isinstance(e.args[0], Message) else str(e)

@@ -126,6 +126,59 @@ def N_(message: str) -> str:
     return message
 
 
+class Message(str):
+    """A sentence made once and read by many, or read later: English as its value, in the
+    reader's language whenever it is turned into text.
+
+    ``Message(N_("Stopped after {epochs} epochs."), epochs=2.5)``. Its value (what ``==``,
+    ``+``, ``json`` and the CLI see) is the English sentence; ``str(m)``, ``f"{m}"``,
+    ``st.warning(m)`` and ``str(error)`` of an error raised with it give the current reader's
+    language. For text kept in a cache shared by sessions of different languages, a module
+    constant shown by another module, or a job's words made in a worker thread (no session
+    there) and shown by the page.
+
+    Args:
+        msgid: the English sentence, marked for the catalogue with ``N_``.
+        params: its ``{placeholders}``, data (not translated); a Message among them is
+            translated with the sentence, and a float gets the language's decimal sign (at
+            most two decimals).
+    """
+
+    msgid: str
+    params: dict[str, object]
+
+    def __new__(cls, msgid: str, **params: object) -> Message:
+        self = super().__new__(cls, msgid.format(**_filled(params, SOURCE)) if params else msgid)
+        self.msgid, self.params = msgid, params
+        return self
+
+    def __str__(self) -> str:
+        lang = current()
+        if lang == SOURCE:
+            return str.__str__(self)
+        with use(lang):
+            text = translations(lang).gettext(self.msgid)
+            return text.format(**_filled(self.params, lang)) if self.params else text
+
+    def __reduce__(self):  # pickled (a job snapshot copied) as what it is, not as a plain string
+        return _message, (self.msgid, self.params)
+
+
+def _message(msgid: str, params: dict[str, object]) -> Message:
+    return Message(msgid, **params)
+
+
+def _filled(params: dict[str, object], lang: str) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for k, v in params.items():
+        if isinstance(v, Message):
+            v = str.__str__(v) if lang == SOURCE else str(v)
+        elif isinstance(v, float):
+            v = format_decimal(v, format="#,##0.##", locale=lang)
+        out[k] = v
+    return out
+
+
 def number(x: float, digits: int = 2) -> str:
     """``x`` with ``digits`` decimals, in the current language's separators (3.14 / 3,14)."""
     pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")

@@ -37,6 +37,8 @@ class Snapshot:
     ``position``: 1 for the next job to start or resume, 2 for the one after... (None unless
     queued or paused). ``wait_s``: about how long until it (re)starts, from the estimates of
     the jobs before it (None when unknown). ``seconds``: how long since it first started.
+    ``message``: how it ended, often a :class:`cnnviz.i18n.Message` (translated where the
+    page shows it).
     """
 
     status: str

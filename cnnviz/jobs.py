@@ -51,8 +51,9 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 
-from cnnviz import page_activity
-from cnnviz.errors import CnnvizError, Stopped
+from cnnviz import i18n, page_activity
+from cnnviz.errors import CnnvizError, Stopped, of_error
+from cnnviz.i18n import N_, Message
 from cnnviz.job_forecast import ACTIVE, Snapshot, places
 from cnnviz.loaded_model import holding_a_model
 
@@ -81,6 +82,9 @@ class Job:
         self.units, self.cost = units, cost  # work done, in the units its cost key learns a rate for
         self._alive: Callable[[], bool] | None = alive  # is the tab's connection open? (None: unknown)
         self.status, self.done, self.total, self.message, self.result = "queued", 0, 0, "", None
+        # The language of the page that asked (its thread has a session; the job's has none):
+        # what the work writes with _() reads as that student asked for it.
+        self.lang = i18n.current()
         self.turn, self.seq = 0, 0
         self.started: float | None = None  # first start
         self.resumed: float | None = None  # it took its slot (started or resumed) then
@@ -199,7 +203,7 @@ class Engine:
             if old is not None and old.status == "queued" and old.owner == owner:
                 job.turn, job.seq = old.turn, old.seq  # a changed request keeps its place in the line
                 self._waiting.remove(old)
-                self._end(old, "stopped", "Replaced by a newer request.")
+                self._end(old, "stopped", Message(N_("Replaced by a newer request.")))
             else:
                 if old is not None:
                     old._stop.set()
@@ -304,7 +308,7 @@ class Engine:
         now = time.monotonic()
         for job in [j for j in self._waiting if j._stop.is_set() or j.abandoned(now)]:
             self._waiting.remove(job)
-            self._end(job, "stopped", "Stopped before it started.")
+            self._end(job, "stopped", Message(N_("Stopped before it started.")))
         for k, job in list(self._registry.items()):
             if job._finished.is_set() and now - job.last_poll > KEEP_FINISHED_S:
                 del self._registry[k]
@@ -332,14 +336,16 @@ class Engine:
 
     @staticmethod
     def _execute(job: Job) -> tuple[str, str, object]:
+        # Messages stay Messages (cnnviz.i18n): the page translates them when it shows them.
         try:
-            return "done", "", job.work(job._progress, job.should_stop)
+            with i18n.use(job.lang):
+                return "done", "", job.work(job._progress, job.should_stop)
         except Stopped as e:
-            return "stopped", ("Stopped: the page was closed." if job.abandoned() else str(e)), None
+            return "stopped", (Message(N_("Stopped: the page was closed.")) if job.abandoned() else of_error(e)), None
         except CnnvizError as e:
-            return "error", str(e), None
+            return "error", of_error(e), None
         except Exception as e:  # a bug must not kill the server; the page shows one line
-            return "error", f"It failed ({type(e).__name__}: {e}).", None
+            return "error", Message(N_("It failed ({error})."), error=f"{type(e).__name__}: {e}"), None
 
     # ------------------------------------------------------------------ what a page is told
     def _forecast(self) -> list[tuple[Job, float | None]]:

@@ -19,6 +19,7 @@ from typing import TypeVar
 
 from PIL import Image
 
+from cnnviz import i18n
 from cnnviz.images import decode_image, header_size
 
 __all__ = ["HEAVY_PIXELS", "decode_upload", "one_at_a_time"]
@@ -40,8 +41,14 @@ def _worker() -> ThreadPoolExecutor:
 
 def one_at_a_time(fn: Callable[..., T], *args, **kwargs) -> T:
     """``fn(*args, **kwargs)`` on the big-jobs worker, after the jobs queued before it; its
-    result or its exception."""
-    return _worker().submit(fn, *args, **kwargs).result()
+    result or its exception (whose message is in the caller's language: the worker has no
+    session of its own)."""
+    return _worker().submit(_in_language, i18n.current(), fn, *args, **kwargs).result()
+
+
+def _in_language(lang: str, fn: Callable[..., T], *args, **kwargs) -> T:
+    with i18n.use(lang):
+        return fn(*args, **kwargs)
 
 
 def decode_upload(data: bytes, name: str = "") -> Image.Image:

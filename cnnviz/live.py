@@ -26,10 +26,12 @@ import torch
 from PIL import Image, ImageOps
 
 from cnnviz import network, render
+from cnnviz.a11y.regions import in_region, region
 from cnnviz.activations import softmax
 from cnnviz.capture import capture_layers, hooked_outputs
 from cnnviz.catalogue import LayerInfo
 from cnnviz.explain import Explanation, explain
+from cnnviz.i18n import _, percent
 from cnnviz.loaded_model import LoadedModel
 from cnnviz.predict import TopClass, top_classes
 
@@ -58,7 +60,8 @@ class LiveSettings:
     ``layer``: the layer whose channels are shown; ``n``: how many (the strongest by mean
     |value|, as the Network page); ``cam``: Grad-CAM on; ``cam_layer``: its layer (a
     ``named_modules`` path; None: the model's default); ``target``: a pinned class (None: the
-    top class of each frame); ``alpha``: the Grad-CAM map's opacity.
+    top class of each frame); ``alpha``: the Grad-CAM map's opacity; ``lang``: the student's
+    language (the frames' text alternatives are written in it, outside the student's run).
     """
 
     layer: LayerInfo
@@ -67,6 +70,7 @@ class LiveSettings:
     cam_layer: str | None = None
     target: int | None = None
     alpha: float = 0.5
+    lang: str = "en"
 
 
 @dataclass(frozen=True)
@@ -200,21 +204,27 @@ def encode(pic: np.ndarray | Image.Image, fmt: str = "JPEG") -> bytes:
 
 def frame_alt(f: LiveFrame) -> dict[str, str]:
     """Text alternatives of a frame's pictures: {"tiles", "top", "cam" (when on), "seen" (a
-    1-channel model's own view)}."""
+    1-channel model's own view)}, in the current language (``i18n.use(settings.lang)``)."""
     best = f.top[0]
     out = {
-        "tiles": f"The {len(f.channels)} strongest channels of layer {f.layer}, strongest first: channels "
-        + ", ".join(str(c) for c in f.channels)
-        + ". Bright tiles: where the channel responds most."
+        "tiles": _(
+            "The {n} strongest channels of layer {layer}, strongest first: channels {channels}. "
+            "Bright tiles: where the channel responds most."
+        ).format(n=len(f.channels), layer=f.layer, channels=", ".join(str(c) for c in f.channels))
     }
     if f.cam is not None:
         h, w = f.cam.map.shape
         r, c = np.unravel_index(int(np.argmax(f.cam.map)), f.cam.map.shape)
-        where = f"{['top', 'middle', 'bottom'][min(2, 3 * r // h)]} {['left', 'centre', 'right'][min(2, 3 * c // w)]}"
-        out["cam"] = f"Grad-CAM for “{f.cam.label}” at {f.cam.layer} over the camera's picture; " + (
-            f"strongest evidence at the {where}." if f.cam.map.any() else "no evidence at this layer."
+        where = in_region(region((r + 0.5) / h, (c + 0.5) / w))  # "in the upper left", as the still pages say it
+        seen = (
+            _("strongest evidence {where}.").format(where=where) if f.cam.map.any() else _("no evidence at this layer.")
         )
-    out["top"] = f"Top class: {best.label}, {best.prob:.0%}."
+        out["cam"] = _("Grad-CAM for “{label}” at {layer} over the camera's picture; {seen}").format(
+            label=f.cam.label, layer=f.cam.layer, seen=seen
+        )
+    out["top"] = _("Top class: {label}, {prob}.").format(label=best.label, prob=percent(best.prob, 0))
     if f.crop.mode == "L":
-        out["seen"] = f"What the model sees: the middle of the picture, {f.crop.width}×{f.crop.height}, grey, inverted."
+        out["seen"] = _("What the model sees: the middle of the picture, {w}×{h}, grey, inverted.").format(
+            w=f.crop.width, h=f.crop.height
+        )
     return out

@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from cnnviz import memguard
+from cnnviz import i18n, memguard
 from cnnviz.errors import CnnvizError
 from cnnviz.images import decode_image
 from cnnviz.live import LiveFrame, analyse, encode, frame_alt
@@ -68,6 +68,11 @@ def answer(streams: Streams, token: str, data: bytes) -> tuple[int, dict]:
     """One frame ``data`` (image bytes) of stream ``token``: (HTTP status, JSON body).
     The page's whole path, used by the route and the bench alike."""
     received = time.perf_counter()
+    with i18n.use(streams.language(token)):  # the student's words, in this server thread
+        return _answer(streams, token, data, received)
+
+
+def _answer(streams: Streams, token: str, data: bytes, received: float) -> tuple[int, dict]:
     try:
         s = streams.admit(token, len(data))
         busy = class_first()
@@ -95,9 +100,10 @@ def routes(base_url: str = "", streams: Streams = STREAMS) -> list[Route]:
 
     async def frame(request: Request) -> Response:
         data = await request.body()
-        if len(data) > MAX_FRAME_BYTES:
-            return JSONResponse({"error": "This frame is too large.", "next_ms": 2000}, status_code=413)
         token = request.headers.get("x-live-token", "")
+        if len(data) > MAX_FRAME_BYTES:
+            with i18n.use(streams.language(token)):
+                return JSONResponse({"error": i18n._("This frame is too large."), "next_ms": 2000}, status_code=413)
         status, body = await run_in_threadpool(answer, streams, token, data)
         return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 from cnnviz import page_activity
 from cnnviz.errors import CnnvizError
+from cnnviz.i18n import _
 from cnnviz.live import LiveSettings
 from cnnviz.loaded_model import LoadedModel
 
@@ -143,27 +144,36 @@ class Streams:
             s = self._by_token.get(self._by_session.get(session, ""))
             return s.latest if s is not None and s.live(now) else None
 
+    def language(self, token: str) -> str:
+        """The language of stream ``token``'s student ("en" for an unknown token)."""
+        with self._lock:
+            s = self._by_token.get(token)
+            return s.settings.lang if s is not None else "en"
+
     def admit(self, token: str, size: int) -> Stream:
         """A frame of ``size`` bytes arrives for ``token``: its stream, now live; raises
         :class:`LiveRefused` (unknown or replaced stream, too big, over the cap)."""
         if size > MAX_FRAME_BYTES:
-            raise LiveRefused("This frame is too large; the live view sends small pictures.", 413)
+            raise LiveRefused(_("This frame is too large; the live view sends small pictures."), 413)
         now = self._clock()
         with self._lock:
             s = self._by_token.get(token)
             if s is None:
-                raise LiveRefused("This live view has ended; reload the page to start it again.", 410)
+                raise LiveRefused(_("This live view has ended; reload the page to start it again."), 410)
             if s.replaced:
                 raise LiveRefused(
-                    "Your live view moved to your other tab; turn the camera off and on to bring it back here.", 409
+                    _("Your live view moved to your other tab; turn the camera off and on to bring it back here."),
+                    409,
                 )
             if not s.live(now):
                 others = [o for o in self._by_token.values() if o is not s and o.live(now)]
                 mine = [o for o in others if o.student == s.student]
                 if len(others) - len(mine) >= self.cap:
                     raise LiveRefused(
-                        f"The class's {self.cap} live views are all in use; try again in a moment, "
-                        "or take a still photo below."
+                        _(
+                            "The class's {n} live views are all in use; try again in a moment, "
+                            "or take a still photo below."
+                        ).format(n=self.cap)
                     )
                 for o in mine:  # one live stream per student: the newest tab's
                     o.replaced, o.latest = True, None

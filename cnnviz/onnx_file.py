@@ -32,8 +32,7 @@ import onnx
 from torch import nn
 
 from cnnviz import i18n
-from cnnviz.errors import Message
-from cnnviz.i18n import N_, _
+from cnnviz.i18n import N_, Message, _
 from cnnviz.loaded_model import ModelInfo
 from cnnviz.onnx_check import MAX_ONNX_BYTES, OnnxError, OnnxSummary, check, order, parse
 from cnnviz.onnx_convert import convert, default_layer

@@ -16,6 +16,7 @@ from torch import nn
 from cnnviz.convolution import windows
 from cnnviz.errors import CnnvizError
 from cnnviz.hooks import hooks
+from cnnviz.i18n import _
 from cnnviz.loaded_model import LoadedModel
 
 MODES = ("max", "avg")
@@ -23,9 +24,9 @@ MODES = ("max", "avg")
 
 def _windows(x: np.ndarray, k: int, stride: int | None, padding: int, mode: str) -> np.ndarray:
     if mode not in MODES:
-        raise CnnvizError(f"Pooling is 'max' or 'avg', not {mode!r}.")
+        raise CnnvizError(_("Pooling is 'max' or 'avg', not '{mode}'.").format(mode=mode))
     if padding * 2 > k:
-        raise CnnvizError("Pooling padding may be at most half the window.")
+        raise CnnvizError(_("Pooling padding may be at most half the window."))
     # max pooling ignores the padding (as torch pads with -inf); average counts it as zeros
     # (torch's default count_include_pad=True).
     return windows(x, k, stride or k, padding, value=-np.inf if mode == "max" else 0.0)
@@ -46,7 +47,7 @@ def winners(x: np.ndarray, k: int, stride: int | None = None, padding: int = 0) 
     """(H, W) bool: the input values that max pooling keeps (the first largest of each window)."""
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 2:
-        raise CnnvizError("winners() takes one (H, W) map.")
+        raise CnnvizError(_("winners() takes one (H, W) map."))
     s = stride or k
     win = _windows(x, k, s, padding, "max")
     idx = win.reshape(*win.shape[:2], k * k).argmax(axis=-1)  # (OH, OW)
@@ -76,18 +77,26 @@ def zoom(x: np.ndarray, k: int, stride: int | None, row: int, col: int) -> PoolZ
     s = stride or k
     win = _windows(np.asarray(x, dtype=np.float32), k, s, 0, "max")
     if not (0 <= row < win.shape[0] and 0 <= col < win.shape[1]):
-        raise CnnvizError(f"Position ({row}, {col}) is outside the {win.shape[0]}×{win.shape[1]} pooled map.")
+        raise CnnvizError(
+            _("Position ({row}, {col}) is outside the {h}×{w} pooled map.").format(
+                row=row, col=col, h=win.shape[0], w=win.shape[1]
+            )
+        )
     w = np.array(win[row, col])
     r, c = divmod(int(w.argmax()), k)
     return PoolZoom(row, col, row * s, col * s, w, (r, c), float(w.max()), float(w.mean()))
 
 
 def describe(m: nn.Module) -> str:
-    """'MaxPool2d 3×3, stride 2' style one-liner of a pooling module."""
+    """'MaxPool2d 3×3, stride 2' style one-liner of a pooling module, in the reader's language."""
     kind = type(m).__name__
     if isinstance(m, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
-        return f"{kind} to {m.output_size} (one window per output cell, sized to fit the input)"
-    return f"{kind} {m.kernel_size}×{m.kernel_size}, stride {m.stride}, padding {m.padding}"
+        return _("{kind} to {size} (one window per output cell, sized to fit the input)").format(
+            kind=kind, size=m.output_size
+        )
+    return _("{kind} {k}×{k}, stride {stride}, padding {padding}").format(
+        kind=kind, k=m.kernel_size, stride=m.stride, padding=m.padding
+    )
 
 
 def layer_io(lm: LoadedModel, x: torch.Tensor, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -105,5 +114,5 @@ def layer_io(lm: LoadedModel, x: torch.Tensor, name: str) -> tuple[np.ndarray, n
     with lm.use() as model, torch.inference_mode(), hooks(model, [name], forward=keep_first):
         model(x.to(lm.device))
     if "input" not in store:
-        raise CnnvizError(f"Layer {name!r} did not run for this image.")
+        raise CnnvizError(_("Layer '{name}' did not run for this image.").format(name=name))
     return store["input"][0].float().cpu().numpy(), store["output"][0].float().cpu().numpy()

@@ -12,14 +12,18 @@ from contextlib import contextmanager
 
 from torch import nn
 
+from cnnviz.i18n import ngettext
+
 Progress = Callable[[float, str], None]
 
 
 def report(progress: Progress | None, done: int, total: int, what: str) -> None:
-    """Call ``progress`` (if any) with ``done / total`` (at most 1) and "what: done of total pictures"."""
+    """Call ``progress`` (if any) with ``done / total`` (at most 1) and "what: done of total pictures"
+    (in the reader's language; ``what`` comes translated from the caller)."""
     if progress is not None:
         done = min(done, total)
-        progress(done / total if total else 1.0, f"{what}: {done} of {total} pictures")
+        text = ngettext("{what}: {done} of {total} picture", "{what}: {done} of {total} pictures", total)
+        progress(done / total if total else 1.0, text.format(what=what, done=done, total=total))
 
 
 @contextmanager

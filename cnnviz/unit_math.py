@@ -14,6 +14,7 @@ from torch import nn
 from cnnviz.catalogue import LayerInfo
 from cnnviz.convolution import step
 from cnnviz.errors import CnnvizError
+from cnnviz.i18n import _
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,13 @@ def unit_math(
         or conv.dilation != (1, 1)
         or conv.stride[0] != conv.stride[1]
     ):
-        raise CnnvizError(f"{name} is not a plain convolution, so its arithmetic is not shown.")
+        raise CnnvizError(_("{layer} is not a plain convolution, so its arithmetic is not shown.").format(layer=name))
     if isinstance(conv.padding, str):
-        raise CnnvizError(f"{name} uses '{conv.padding}' padding, so its arithmetic is not shown.")
+        raise CnnvizError(
+            _("{layer} uses '{padding}' padding, so its arithmetic is not shown.").format(
+                layer=name, padding=conv.padding
+            )
+        )
     ph, pw = conv.padding
     w = conv.weight.detach().float().cpu().numpy()[channel]  # (C_in, k, k)
     b = float(conv.bias.detach()[channel]) if conv.bias is not None else 0.0

@@ -35,8 +35,8 @@ from torchvision.models import ResNet18_Weights
 
 from cnnviz import usermodels
 from cnnviz.checkpoints import apply_state_dict, load_state_dict_file, weight_warnings
-from cnnviz.errors import CheckpointError, Message, ModelError, WeightsUnavailable
-from cnnviz.i18n import N_, _
+from cnnviz.errors import CheckpointError, ModelError, WeightsUnavailable
+from cnnviz.i18n import N_, Message, _
 from cnnviz.loaded_model import LoadedModel, ModelInfo
 from cnnviz.models import classic_cnn as zf
 from cnnviz.models import efficientnet_lite as eff

@@ -9,6 +9,7 @@ from cnnviz import render
 from cnnviz.a11y import alt_lessons
 from cnnviz.catalogue import activation_layers, pooling_layers
 from cnnviz.errors import CnnvizError
+from cnnviz.i18n import _, number, percent
 from cnnviz.ui import links, loaders, state, widgets
 from cnnviz.ui.layer_picker import layer_select
 
@@ -19,10 +20,12 @@ links.page(
     kernel=links.choice_param(state.POOL_K, (2, 3, 4, 5)),
     stride=links.choice_param(state.POOL_STRIDE, (1, 2, 3, 4, 5)),
 )
-st.title("Pooling: shrinking a feature map")
+st.title(_("Pooling: shrinking a feature map"))
 st.caption(
-    "Pooling cuts a map into small windows and keeps one number per window: the largest (max "
-    "pooling) or the mean (average pooling). The map gets smaller; what matters survives."
+    _(
+        "Pooling cuts a map into small windows and keeps one number per window: the largest (max "
+        "pooling) or the mean (average pooling). The map gets smaller; what matters survives."
+    )
 )
 
 lm = loaders.current_model()
@@ -30,10 +33,10 @@ lm = loaders.current_model()
 # row put the pictures at y = 578 px on a 720 px projector (735 in presenter mode).
 top_left, top_right = st.columns([1, 2.2])
 source = top_left.radio(
-    "Pool",
+    _("Pool"),
     ["network", "image"],
     key=state.POOL_SOURCE,
-    format_func={"network": "a feature map of the network", "image": "the photo itself (grey)"}.get,
+    format_func={"network": _("a feature map of the network"), "image": _("the photo itself (grey)")}.get,
 )
 c0, c1, c2 = st.columns([2, 1, 1])
 if source == "network":
@@ -41,22 +44,22 @@ if source == "network":
     acts = activation_layers(lm.model)
     with top_right:
         layer = layer_select(
-            "Layer", loaders.cached_catalogue(name, weights), state.POOL_LAYER, default=acts[0] if acts else None
+            _("Layer"), loaders.cached_catalogue(name, weights), state.POOL_LAYER, default=acts[0] if acts else None
         )
     maps = loaders.cached_maps(layer.name)  # (C, H, W)
     widgets.clamp(state.POOL_CHANNEL, 0, maps.shape[0] - 1)
-    ch = c0.slider(f"Channel ({maps.shape[0]})", 0, maps.shape[0] - 1, 0, key=state.POOL_CHANNEL)
-    fmap, what = maps[ch], f"channel {ch} of `{layer.name}`"
+    ch = c0.slider(_("Channel ({n})").format(n=maps.shape[0]), 0, maps.shape[0] - 1, 0, key=state.POOL_CHANNEL)
+    fmap, what = maps[ch], _("channel {ch} of `{layer}`").format(ch=ch, layer=layer.name)
 else:
-    fmap, what = cv.to_grey(loaders.model_view()), "your photo in grey"
+    fmap, what = cv.to_grey(loaders.model_view()), _("your photo in grey")
 
-k = c1.select_slider("Window (kernel) size", [2, 3, 4, 5], value=2, key=state.POOL_K)
+k = c1.select_slider(_("Window (kernel) size"), [2, 3, 4, 5], value=2, key=state.POOL_K)
 stride = c2.select_slider(
-    "Stride",
+    _("Stride"),
     [1, 2, 3, 4, 5],
     value=2,
     key=state.POOL_STRIDE,
-    help="Usually the same as the window: windows side by side, no overlap.",
+    help=_("Usually the same as the window: windows side by side, no overlap."),
 )
 h, w = fmap.shape
 try:
@@ -71,34 +74,48 @@ a, b, c = st.columns(3)
 with a:
     hit = widgets.clickable_map(
         render.map_rgb(fmap, signed=signed, limit=lim),
-        f"Before: {w}×{h} (click: zoom in there)",
+        _("Before: {w}×{h} (click: zoom in there)").format(w=w, h=h),
         state.POOL_CLICK,
         320,
-        alt=(alt_lessons.signed_map if signed else alt_lessons.grey_map)(f"The map to pool, {what}", fmap),
+        alt=(alt_lessons.signed_map if signed else alt_lessons.grey_map)(
+            _("The map to pool, {what}").format(what=what), fmap
+        ),
     )
-for col, kind, title, pooled in ((b, "max", "Max", mx), (c, "avg", "Average", av)):
+titles = {"max": _("Max pooling: {w}×{h}"), "avg": _("Average pooling: {w}×{h}")}
+for col, kind, pooled in ((b, "max", mx), (c, "avg", av)):
     with col:
         text = alt_lessons.pooled(kind, fmap, pooled, k, stride)
         pic = render.map_rgb(pooled, signed=signed, limit=lim)
-        widgets.show_map(pic, f"{title} pooling: {ow}×{oh}", 320, f"pooling_{title.lower()}", alt=text)
+        # the file name stays English: pooling_max.png, pooling_average.png
+        file = "pooling_max" if kind == "max" else "pooling_average"
+        widgets.show_map(pic, titles[kind].format(w=ow, h=oh), 320, file, alt=text)
 
 st.markdown(
-    f"**{w}×{h} → {ow}×{oh}**: ⌊({w} − {k}) / {stride}⌋ + 1 = {ow} — "
-    f"{w * h:,} numbers become {ow * oh:,} ({ow * oh / (w * h):.0%})."
+    _("**{w}×{h} → {ow}×{oh}**: ⌊({w} − {k}) / {stride}⌋ + 1 = {ow} — {n} numbers become {m} ({share}).").format(
+        w=w,
+        h=h,
+        ow=ow,
+        oh=oh,
+        k=k,
+        stride=stride,
+        n=number(w * h, 0),
+        m=number(ow * oh, 0),
+        share=percent(ow * oh / (w * h), 0),
+    )
 )
 
 # ---------------------------------------------------------------- numeric zoom
-st.header("Zoom in: which value wins?")
+st.header(_("Zoom in: which value wins?"))
 zh, zw = min(3, oh), min(3, ow)  # 3×3 pooled cells
 if hit is not None:  # a click on the map: the zoom's windows around it (sliders not drawn yet)
-    st.session_state[state.POOL_ROW], st.session_state[state.POOL_COL], _ = cv.patch_at(
+    st.session_state[state.POOL_ROW], st.session_state[state.POOL_COL], _pos = cv.patch_at(
         hit, k, stride, 0, (oh, ow), (zh, zw)
     )
 for key, hi in ((state.POOL_ROW, oh - zh), (state.POOL_COL, ow - zw)):
     widgets.clamp(key, 0, hi)
 z1, z2 = st.columns(2)
-zr = z1.slider("Zoom row", 0, oh - zh, (oh - zh) // 2, key=state.POOL_ROW)
-zc = z2.slider("Zoom column", 0, ow - zw, (ow - zw) // 2, key=state.POOL_COL)
+zr = z1.slider(_("Zoom row"), 0, oh - zh, (oh - zh) // 2, key=state.POOL_ROW)
+zc = z2.slider(_("Zoom column"), 0, ow - zw, (ow - zw) // 2, key=state.POOL_COL)
 top, left = zr * stride, zc * stride
 region = fmap[top : top + (zh - 1) * stride + k, left : left + (zw - 1) * stride + k]
 win = pl.winners(fmap, k, stride)[top : top + region.shape[0], left : left + region.shape[1]]
@@ -106,63 +123,77 @@ marks = set(zip(*np.nonzero(win), strict=True))
 widgets.grids(
     widgets.num_grid(
         region,
-        title=f"{region.shape[1]}×{region.shape[0]} values of the map (winners marked)",
+        title=_("{w}×{h} values of the map (winners marked)").format(w=region.shape[1], h=region.shape[0]),
         mark=marks,
         tint=signed,
         block=k if stride == k else 0,
     ),
-    widgets.num_grid(mx[zr : zr + zh, zc : zc + zw], title="max", tint=signed),
-    widgets.num_grid(av[zr : zr + zh, zc : zc + zw], title="average", tint=signed),
+    widgets.num_grid(mx[zr : zr + zh, zc : zc + zw], title=_("max"), tint=signed),
+    widgets.num_grid(av[zr : zr + zh, zc : zc + zw], title=_("average"), tint=signed),
     between=("→", "|"),
 )
 z = pl.zoom(fmap, k, stride, zr, zc)
 st.markdown(
-    f"Top-left window: the largest of its {k * k} values is **{z.max:.2f}** (marked); their mean is **{z.mean:.2f}**."
+    _("Top-left window: the largest of its {n} values is **{max}** (marked); their mean is **{mean}**.").format(
+        n=k * k, max=number(z.max, 2), mean=number(z.mean, 2)
+    )
 )
-with st.expander("What am I looking at?"):
+with st.expander(_("What am I looking at?")):
     st.markdown(
-        f"The left map is {what}; the other two are the same map after max and after average pooling "
-        f"with {k}×{k} windows moved {stride} pixels at a time. **Max pooling** keeps the strongest response "
-        "in each window, so thin bright edges survive even though the map shrinks. **Average pooling** "
-        "takes the mean, which smooths the map and dims small details. In the zoom, each window's winning "
-        "value is outlined: it is the number max pooling passes on. The pooled maps are drawn at the same "
-        "size so you can compare them; they really have fewer pixels."
+        _(
+            "The left map is {what}; the other two are the same map after max and after average pooling "
+            "with {k}×{k} windows moved {stride} pixels at a time. **Max pooling** keeps the strongest response "
+            "in each window, so thin bright edges survive even though the map shrinks. **Average pooling** "
+            "takes the mean, which smooths the map and dims small details. In the zoom, each window's winning "
+            "value is outlined: it is the number max pooling passes on. The pooled maps are drawn at the same "
+            "size so you can compare them; they really have fewer pixels."
+        ).format(what=what, k=k, stride=stride)
     )
 
 # ---------------------------------------------------------------- the network's own pooling layers
-st.header("Pooling inside this network")
+st.header(_("Pooling inside this network"))
 layers = pooling_layers(lm.model)
 if not layers:
-    st.info("This model has no pooling layers: it shrinks its maps with stride-2 convolutions instead.")
+    st.info(_("This model has no pooling layers: it shrinks its maps with stride-2 convolutions instead."))
     links.stop()
 mods = dict(layers)
 net = st.selectbox(
-    "Pooling layer",
+    _("Pooling layer"),
     list(mods),
     key=state.POOL_NET_LAYER,
     format_func={n: f"{n} — {pl.describe(m)}" for n, m in mods.items()}.get,  # no lambda: see features.py
 )
 inp, out = loaders.layer_input_output(net)  # (C, H, W), (C, h, w)
 st.markdown(
-    f"Input **{inp.shape[0]}×{inp.shape[1]}×{inp.shape[2]}** (channels × height × width) → "
-    f"output **{'×'.join(map(str, out.shape))}**"
+    _("Input **{shape_in}** (channels × height × width) → output **{shape_out}**").format(
+        shape_in="×".join(map(str, inp.shape)), shape_out="×".join(map(str, out.shape))
+    )
 )
 widgets.clamp(state.POOL_NET_CHANNEL, 0, inp.shape[0] - 1)
-nch = st.slider("Channel", 0, inp.shape[0] - 1, 0, key=state.POOL_NET_CHANNEL)
+nch = st.slider(_("Channel"), 0, inp.shape[0] - 1, 0, key=state.POOL_NET_CHANNEL)
 if out.shape[-2:] == (1, 1):  # global pooling: each whole map becomes one number
-    kind = "largest value" if "Max" in type(mods[net]).__name__ else "mean"
+    biggest = "Max" in type(mods[net]).__name__
     g1, g2 = st.columns([1.3, 1])
     with g1:
         if inp.shape[1] <= 8:
-            widgets.grids(widgets.num_grid(inp[nch], title=f"channel {nch}: its {inp.shape[1]}×{inp.shape[2]} map"))
+            widgets.grids(
+                widgets.num_grid(
+                    inp[nch], title=_("channel {ch}: its {h}×{w} map").format(ch=nch, h=inp.shape[1], w=inp.shape[2])
+                )
+            )
         else:
             widgets.show_map(
                 render.map_rgb(inp[nch]),
-                f"channel {nch}: its {inp.shape[2]}×{inp.shape[1]} map",
+                _("channel {ch}: its {h}×{w} map").format(ch=nch, h=inp.shape[2], w=inp.shape[1]),
                 260,
-                alt=alt_lessons.signed_map(f"Channel {nch} before {net}", inp[nch]),
+                alt=alt_lessons.signed_map(_("Channel {ch} before {layer}").format(ch=nch, layer=net), inp[nch]),
             )
-        st.markdown(f"### The {kind} of these {inp.shape[1] * inp.shape[2]} numbers = **{out[nch, 0, 0]:.2f}**")
+        which = (
+            _("### The largest value of these {n} numbers = **{value}**")
+            if biggest
+            else _("### The mean of these {n} numbers = **{value}**")
+        )
+        st.markdown(which.format(n=inp.shape[1] * inp.shape[2], value=number(out[nch, 0, 0], 2)))
     with g2:
         vec = out[:, 0, 0]
         side = int(np.ceil(np.sqrt(vec.size)))
@@ -170,26 +201,34 @@ if out.shape[-2:] == (1, 1):  # global pooling: each whole map becomes one numbe
         grid[: vec.size] = render.scale(vec, 0, float(vec.max()) or 1.0)
         widgets.show_map(
             render.colorize(grid.reshape(side, side), "magma"),
-            f"All {vec.size} outputs, one square each (brighter = larger)",
+            _("All {n} outputs, one square each (brighter = larger)").format(n=vec.size),
             300,
             alt=alt_lessons.pool_vector(vec),
         )
     st.markdown(
-        f"So the {inp.shape[0]} maps of {inp.shape[1]}×{inp.shape[2]} become **{vec.size} numbers**: "
-        "the input of the final classifier layer."
+        _("So the {c} maps of {h}×{w} become **{n} numbers**: the input of the final classifier layer.").format(
+            c=inp.shape[0], h=inp.shape[1], w=inp.shape[2], n=vec.size
+        )
     )
 else:
     lim2 = render.robust_limit(inp[nch])
-    for col, m, title, how in zip(
-        st.columns(2), (inp[nch], out[nch]), (f"Input of `{net}`", "Output"), ("into", "out of"), strict=True
+    for col, m, title, what_alt in zip(
+        st.columns(2),
+        (inp[nch], out[nch]),
+        (_("Input of `{layer}`: {w}×{h}"), _("Output: {w}×{h}")),
+        (_("Channel {ch} going into {layer}"), _("Channel {ch} going out of {layer}")),
+        strict=True,
     ):
         with col:
-            text = alt_lessons.signed_map(f"Channel {nch} going {how} {net}", m)
-            widgets.show_map(render.map_rgb(m, limit=lim2), f"{title}: {m.shape[1]}×{m.shape[0]}", 340, alt=text)
-with st.expander("What am I looking at?"):
+            text = alt_lessons.signed_map(what_alt.format(ch=nch, layer=net), m)
+            caption = title.format(layer=net, w=m.shape[1], h=m.shape[0])
+            widgets.show_map(render.map_rgb(m, limit=lim2), caption, 340, alt=text)
+with st.expander(_("What am I looking at?")):
     st.markdown(
-        "These are the real numbers going into and coming out of one of the network's pooling layers for "
-        "your photo. Older networks (AlexNet, VGG, ResNet) use max pooling between blocks to halve the "
-        "maps. Most modern ones end with **global average pooling**: every channel's whole map is "
-        "averaged into one number, whatever the image size, and those numbers are what the classifier sees."
+        _(
+            "These are the real numbers going into and coming out of one of the network's pooling layers for "
+            "your photo. Older networks (AlexNet, VGG, ResNet) use max pooling between blocks to halve the "
+            "maps. Most modern ones end with **global average pooling**: every channel's whole map is "
+            "averaged into one number, whatever the image size, and those numbers are what the classifier sees."
+        )
     )

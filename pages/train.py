@@ -4,6 +4,7 @@ import streamlit as st
 
 from cnnviz.a11y import alt_lessons
 from cnnviz.errors import CnnvizError
+from cnnviz.i18n import _, number
 from cnnviz.training import results, trainer
 from cnnviz.training.fit import TrainConfig
 from cnnviz.ui import job_views, links, present, state, widgets
@@ -12,64 +13,76 @@ from cnnviz.ui import train_widgets as tw
 from cnnviz.ui.owner import name_tag, owner_token, share_default, student
 
 links.page(**tw.form_params())
-st.title("Train your own CNN")
+st.title(_("Train your own CNN"))
 sid = job_views.tab_id()
 
-st.header("1 · Data")
+st.header(_("1 · Data"))
 ds = tw.dataset_section()
-with st.expander("What am I looking at?"):
+with st.expander(_("What am I looking at?")):
     st.markdown(
-        "A dataset is pictures with the right answer (the *class*) attached. A fifth of every class is put "
-        "aside as the **validation** set: the network never learns from it, so its score there shows how well "
-        "it copes with pictures it has not seen. Your own images: one folder per class (`cats/`, `dogs/` …); "
-        "files that are not pictures are skipped and counted."
+        _(
+            "A dataset is pictures with the right answer (the *class*) attached. A fifth of every class is put "
+            "aside as the **validation** set: the network never learns from it, so its score there shows how well "
+            "it copes with pictures it has not seen. Your own images: one folder per class (`cats/`, `dogs/` …); "
+            "files that are not pictures are skipped and counted."
+        )
     )
 if ds is None:
     links.stop()
 
-st.header("2 · Architecture")
+st.header(_("2 · Architecture"))
 arch = tw.arch_section(ds)
-with st.expander("What am I looking at?"):
+with st.expander(_("What am I looking at?")):
     st.markdown(
-        "Each **conv block** slides small filters (the *kernel*) over its input and passes the result through an "
-        "**activation**; every second block (TinyVGG) or every block (LeNet) **pools**, halving the maps. "
-        "**Batch norm** rescales each channel, which often speeds learning up; **dropout** switches random "
-        "neurons off while training, which fights overfitting. The last layer gives one score per class."
+        _(
+            "Each **conv block** slides small filters (the *kernel*) over its input and passes the result through an "
+            "**activation**; every second block (TinyVGG) or every block (LeNet) **pools**, halving the maps. "
+            "**Batch norm** rescales each channel, which often speeds learning up; **dropout** switches random "
+            "neurons off while training, which fights overfitting. The last layer gives one score per class."
+        )
     )
 if arch is None:
     links.stop()
 
-st.header("3 · Augmentation")
+st.header(_("3 · Augmentation"))
 aug = tw.augment_section(ds)
-with st.expander("What am I looking at?"):
+with st.expander(_("What am I looking at?")):
     st.markdown(
-        "Augmentation shows the network a slightly changed copy of each picture every time (turned, shifted, "
-        "lighter or darker), so it learns the shape rather than the exact pixels. It only changes training "
-        "pictures; validation pictures are used as they are."
+        _(
+            "Augmentation shows the network a slightly changed copy of each picture every time (turned, shifted, "
+            "lighter or darker), so it learns the shape rather than the exact pixels. It only changes training "
+            "pictures; validation pictures are used as they are."
+        )
     )
 
-st.header("4 · Training")
+st.header(_("4 · Training"))
 c = st.columns(4)
 # starting values: the dataset's recipe (tw.use_recipe)
-epochs = c[0].slider("Epochs", 1, 30, key=state.TRAIN_EPOCHS, help="Passes over the training set.")
-batch = c[1].select_slider("Batch size", tw.BATCHES, key=state.TRAIN_BATCH)
-lr = c[2].select_slider("Learning rate", tw.RATES, key=state.TRAIN_LR)
+epochs = c[0].slider(_("Epochs"), 1, 30, key=state.TRAIN_EPOCHS, help=_("Passes over the training set."))
+batch = c[1].select_slider(_("Batch size"), tw.BATCHES, key=state.TRAIN_BATCH)
+lr = c[2].select_slider(
+    _("Learning rate"), tw.RATES, key=state.TRAIN_LR, format_func=lambda r: number(r, 4).rstrip("0")
+)
 opt = c[3].radio(
-    "Optimiser",
+    _("Optimiser"),
     tw.OPTIMISERS,
     key=state.TRAIN_OPT,
     horizontal=True,
-    format_func={"adam": "Adam", "sgd": "SGD + momentum"}.get,
+    format_func=lambda o: _(tw.OPTIMISER_NAMES[o]),
 )
 t = trainer.get(sid)
 snap = t.snapshot() if t is not None else None
 live_box = st.container(key=state.TRAIN_LIVE)  # Train, Stop and the live charts: scrolled to on Train
-b1, b2, _ = live_box.columns([1, 1, 4])
+b1, b2, note = live_box.columns([1, 1, 4])
 cfg = TrainConfig(epochs=epochs, batch_size=batch, lr=lr, optimizer=opt, augment=aug)
 est = trainer.estimate_seconds(arch, ds, cfg)
 over = est > trainer.MAX_MINUTES * 60
-_.caption(f"About {est:.0f} s on this server" if est < 120 else f"About {est / 60:.0f} min on this server")
-if b1.button("Train", type="primary", key=state.TRAIN_START, disabled=bool(snap and snap.active) or over):
+note.caption(
+    _("About {s} s on this server").format(s=f"{est:.0f}")
+    if est < 120
+    else _("About {m} min on this server").format(m=f"{est / 60:.0f}")
+)
+if b1.button(_("Train"), type="primary", key=state.TRAIN_START, disabled=bool(snap and snap.active) or over):
     try:
         t = trainer.start(sid, ds, arch, cfg, owner=student(), alive=job_views.alive_check())
         snap = t.snapshot()
@@ -78,11 +91,14 @@ if b1.button("Train", type="primary", key=state.TRAIN_START, disabled=bool(snap 
     except CnnvizError as e:
         st.error(str(e))
 if over:
+    limit = trainer.MAX_MINUTES
     st.warning(
-        f"This training would take about {est / 60:.0f} minutes; the limit here is {trainer.MAX_MINUTES:g}. "
-        "Use fewer epochs, smaller images or fewer channels."
+        _(
+            "This training would take about {minutes} minutes; the limit here is {limit}. "
+            "Use fewer epochs, smaller images or fewer channels."
+        ).format(minutes=f"{est / 60:.0f}", limit=number(limit, 0 if float(limit).is_integer() else 1))
     )
-if b2.button("Stop", key=state.TRAIN_STOP, disabled=not (snap and snap.active)):
+if b2.button(_("Stop"), key=state.TRAIN_STOP, disabled=not (snap and snap.active)):
     t.stop()  # the loop ends after this batch; the model keeps what it learnt
 st.session_state[state.TRAIN_SHOWN] = snap.status if snap else None
 
@@ -91,15 +107,20 @@ def live() -> None:
     """Progress, curves and first-layer filters; polled every second while training runs."""
     job = trainer.get(sid)
     if job is None:
-        st.caption("Press **Train** to start. You can stop at any time and keep the model trained so far.")
+        st.caption(_("Press **Train** to start. You can stop at any time and keep the model trained so far."))
         return
     s = job.snapshot()
     if s.status == "queued":
         st.info(job_views.waiting_text(s.position, s.wait_s))
     elif s.status == "paused":
-        st.info(job_views.paused_text(s.position, s.wait_s, f"step {s.step} of {s.total_steps}"))
-    eta = f" · about {s.eta:.0f} s left" if s.eta is not None else ""
-    st.progress(min(1.0, s.fraction), text=f"Step {s.step} of {s.total_steps or '…'} · {s.seconds:.0f} s{eta}")
+        at = _("step {step} of {total}").format(step=s.step, total=s.total_steps)
+        st.info(job_views.paused_text(s.position, s.wait_s, at))
+    done = {"step": s.step, "total": s.total_steps or "…", "s": f"{s.seconds:.0f}"}
+    if s.eta is None:
+        bar = _("Step {step} of {total} · {s} s").format(**done)
+    else:
+        bar = _("Step {step} of {total} · {s} s · about {left} s left").format(**done, left=f"{s.eta:.0f}")
+    st.progress(min(1.0, s.fraction), text=bar)
     loss, acc, right = st.columns([1, 1, 0.8])
     charts = tr.curves(s.history)
     if charts is not None:
@@ -109,7 +130,7 @@ def live() -> None:
     if img is not None:
         right.image(
             img,
-            caption="First-layer filters, redrawn as they learn (dark < 0 < light)",
+            caption=_("First-layer filters, redrawn as they learn (dark < 0 < light)"),
             width="stretch",
             alt=alt_lessons.live_filters(s.filters.shape),
         )
@@ -121,46 +142,50 @@ def live() -> None:
 
 with live_box:
     st.fragment(run_every=1.0 if snap and snap.active else None)(live)()
-with st.expander("What am I looking at?"):
+with st.expander(_("What am I looking at?")):
     st.markdown(
-        "Each step shows the network one **batch** of pictures, measures how wrong it is (the **loss**) and "
-        "nudges every weight downhill; the **learning rate** sets the size of the nudge. Training loss falling "
-        "while validation loss rises means the network memorises instead of learning (*overfitting*). "
-        "The filters start as noise and turn into edge and blob detectors."
+        _(
+            "Each step shows the network one **batch** of pictures, measures how wrong it is (the **loss**) and "
+            "nudges every weight downhill; the **learning rate** sets the size of the nudge. Training loss falling "
+            "while validation loss rises means the network memorises instead of learning (*overfitting*). "
+            "The filters start as noise and turn into edge and blob detectors."
+        )
     )
 
 if snap is None or snap.active:
     links.stop()
 if snap.status == "error":
-    st.error(snap.message)
+    st.error(str(snap.message))
     links.stop()
 if snap.message:
-    st.warning(snap.message)
+    st.warning(str(snap.message))
 if snap.fit is None or snap.results is None:
     links.stop()
 
-st.header("5 · Results")
+st.header(_("5 · Results"))
 tr.results_view(snap, t)
 tds = t.ds
-with st.expander("What am I looking at?"):
+with st.expander(_("What am I looking at?")):
     st.markdown(
-        "Row = the true class, column = the network's answer: the diagonal counts the right answers, "
-        "everything else is a mix-up. The pictures are the validation images the network got wrong while being "
-        "most sure of itself, written *true → predicted (confidence)*."
+        _(
+            "Row = the true class, column = the network's answer: the diagonal counts the right answers, "
+            "everything else is a mix-up. The pictures are the validation images the network got wrong while being "
+            "most sure of itself, written *true → predicted (confidence)*."
+        )
     )
 
-st.subheader("Save your model")
+st.subheader(_("Save your model"))
 c1, c2 = st.columns([2, 1])
 name = c1.text_input(
-    "Name", value=results.default_name(arch["kind"], tds.name, name_tag()), key=state.TRAIN_SAVE_NAME, max_chars=48
+    _("Name"), value=results.default_name(arch["kind"], tds.name, name_tag()), key=state.TRAIN_SAVE_NAME, max_chars=48
 )
 c1.toggle(
-    "Share with the class",
+    _("Share with the class"),
     value=share_default(),
     key=state.TRAIN_SHARE,
-    help="Off: only this browser sees the model. On: every student can pick it (nobody else can replace it).",
+    help=_("Off: only this browser sees the model. On: every student can pick it (nobody else can replace it)."),
 )
-if c2.button("Save", key=state.TRAIN_SAVE, type="primary"):
+if c2.button(_("Save"), key=state.TRAIN_SAVE, type="primary"):
     try:
         meta = results.checkpoint_meta(
             results.check_name(name),
@@ -179,14 +204,18 @@ saved = st.session_state.get(state.TRAIN_SAVED)
 if saved:
     from pathlib import Path
 
-    st.success(f"Saved as **{Path(saved).stem}**: pick it in the sidebar's Model list to look inside it on any page.")
+    st.success(
+        _("Saved as **{name}**: pick it in the sidebar's Model list to look inside it on any page.").format(
+            name=Path(saved).stem
+        )
+    )
     try:
         st.download_button(
-            "Download (.zip)",
+            _("Download (.zip)"),
             results.export_zip(saved),
             f"{Path(saved).stem}.zip",
             mime="application/zip",
             key=state.TRAIN_DOWNLOAD,
         )
     except OSError:
-        st.warning("The saved files are no longer on the server.")
+        st.warning(_("The saved files are no longer on the server."))

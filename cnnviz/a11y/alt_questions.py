@@ -9,22 +9,34 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from babel.numbers import format_decimal
 
+from cnnviz import i18n
 from cnnviz.a11y.alt_text import quoted
-from cnnviz.a11y.regions import region
+from cnnviz.a11y.regions import in_region, region
+from cnnviz.i18n import _, ngettext, percent
+
+
+def sig3(value: float) -> str:
+    """``value`` to at most 3 significant digits, in the language's separators (0.123 / 0,123)."""
+    # Babel writes 0 as "0.0" at this pattern; .3g's "0" is what the English text always said
+    return format_decimal(value, format="@##" if value else "0", locale=i18n.current())
 
 
 def _share(n: int, total: int) -> str:
-    return f"{n} ({round(100 * n / total)}%)" if total else str(n)
+    return _("{n} ({share})").format(n=n, share=percent(n / total, 0)) if total else str(n)
 
 
 def counts(prompt: str, labels: Sequence[str], values: Sequence[int], model: int | None = None) -> str:
     """'Answers to "…": 3 in all. "cat": 2 (67%); "dog": 1 (33%). The model's answer: "cat".'"""
     total = int(sum(values))
-    parts = "; ".join(f"{quoted(lab)}: {_share(int(v), total)}" for lab, v in zip(labels, values, strict=True))
-    text = f"Answers to {quoted(prompt)}: {total} in all. {parts}."
+    parts = "; ".join(
+        _("{option}: {count}").format(option=quoted(lab), count=_share(int(v), total))
+        for lab, v in zip(labels, values, strict=True)
+    )
+    text = _("Answers to {prompt}: {total} in all. {parts}.").format(prompt=quoted(prompt), total=total, parts=parts)
     if model is not None:
-        text += f" The model's answer: {quoted(labels[model])}."
+        text += " " + _("The model's answer: {option}.").format(option=quoted(labels[model]))
     return text
 
 
@@ -33,31 +45,32 @@ def clicks(heat: np.ndarray, box: tuple[float, float, float, float] | None = Non
     heat = np.asarray(heat)
     total = int(heat.sum())
     if total == 0:
-        text = "The photo the model sees; no one has clicked yet."
+        text = _("The photo the model sees; no one has clicked yet.")
     else:
         r, c = np.unravel_index(int(np.argmax(heat)), heat.shape)
-        where = region((r + 0.5) / heat.shape[0], (c + 0.5) / heat.shape[1])
-        text = (
-            f"The photo the model sees with the class's {total} clicks as a heat map: "
-            f"most clicks ({int(heat[r, c])}) in the {where}."
-        )
+        where = in_region(region((r + 0.5) / heat.shape[0], (c + 0.5) / heat.shape[1]))  # "in the upper left"
+        text = ngettext(
+            "The photo the model sees with the class's {total} click as a heat map: most clicks ({most}) {where}.",
+            "The photo the model sees with the class's {total} clicks as a heat map: most clicks ({most}) {where}.",
+            total,
+        ).format(total=total, most=int(heat[r, c]), where=where)
     if box is not None:
         x0, y0, x1, y1 = box
-        text += f" A box marks where the model looked most: the {region((y0 + y1) / 2, (x0 + x1) / 2)}."
+        where = _(region((y0 + y1) / 2, (x0 + x1) / 2))
+        text += " " + _("A box marks where the model looked most: the {where}.").format(where=where)
     return text
 
 
 def click_target(width: int, height: int) -> str:
-    return (
-        f"The photo the model sees, {width}×{height}: click, tap or use the arrow keys and Enter "
-        "on the part that mattered most."
-    )
+    return _(
+        "The photo the model sees, {w}×{h}: click, tap or use the arrow keys and Enter on the part that mattered most."
+    ).format(w=width, h=height)
 
 
 def choice_image(i: int, n: int, ref: str, value: float | None = None) -> str:
     """'Picture 2 of 4 (chelsea).' with its mean activation once revealed."""
     name = ref.split(":", 1)[-1]
-    text = f"Picture {i + 1} of {n} ({name if len(name) <= 24 else name[:12] + '…'})."
+    text = _("Picture {k} of {n} ({name}).").format(k=i + 1, n=n, name=name if len(name) <= 24 else name[:12] + "…")
     if value is not None:
-        text += f" Mean activation of the channel: {value:.3g}."
+        text += " " + _("Mean activation of the channel: {value}.").format(value=sig3(value))
     return text

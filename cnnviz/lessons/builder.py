@@ -10,20 +10,31 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from cnnviz.i18n import N_, _
 from cnnviz.lessons.format import MAX_TITLE, PICK_IMAGES, Lesson, Question, Step, View
 
 # Parameters that describe the presenter's screen, not the view: a student who follows a step
-# must not be put into presenter mode or locked.
-SCREEN_PARAMS = ("present", "lock")
-# A view's main choices, most telling first: what a default title names.
+# must not be put into presenter mode or locked, nor into the teacher's language (a
+# follower reads the class in their own).
+SCREEN_PARAMS = ("present", "lock", "lang")
+# A view's main choices, most telling first: what a default title names (in the teacher's
+# language: a title made here is the teacher's own text once saved).
 _MAIN = (
-    ("layer", "{}"),
-    ("channel", "channel {}"),
-    ("target", "class {}"),
-    ("kernel", "{} kernel"),
-    ("function", "{}"),
-    ("eps", "ε {}/255"),
+    ("layer", "{value}"),
+    ("channel", N_("channel {value}")),
+    ("target", N_("class {value}")),
+    ("kernel", N_("{value} kernel")),
+    ("function", "{value}"),
+    ("eps", "ε {value}/255"),
 )
+# What a new question asks and offers until the teacher rewrites it. Saved in English, as
+# message ids: each reader sees them in their own language, as a shipped lesson's words.
+DEFAULT_PROMPTS = {
+    "choice": N_("Which class will the network predict?"),
+    "click": N_("Click the part of the image that mattered most."),
+    "pick_image": N_("Which of these 4 images excites this channel most?"),
+}
+DEFAULT_ANSWERS = (N_("Answer 1"), N_("Answer 2"))
 
 
 def view_of(page: str, params: Mapping[str, str]) -> View:
@@ -45,10 +56,10 @@ def step_title(page_title: str, params: Mapping[str, str]) -> str:
     a page with none of those choices names its image (``"Predict: chelsea"``, an uploaded photo as
     "your photo"); else the page's title alone. At most ``MAX_TITLE`` characters.
     """
-    parts = [fmt.format(params[name]) for name, fmt in _MAIN if params.get(name)]
+    parts = [_(fmt).format(value=params[name]) for name, fmt in _MAIN if params.get(name)]
     if not parts and params.get("image"):
         image = params["image"]
-        parts = ["your photo" if image.startswith("upload:") else image]
+        parts = [_("your photo") if image.startswith("upload:") else image]
     title = f"{page_title}: {', '.join(parts)}" if parts else page_title
     return title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1] + "…"
 
@@ -85,19 +96,14 @@ def default_question(kind: str, step: Step, gallery: list[str]) -> Question:
     "choice": two answers to rewrite (a draft is kept only while it is a valid lesson); "click": none; "pick_image": the step's own gallery image
     first (when it has one), then the gallery's first others, ``PICK_IMAGES`` in all.
     """
-    prompts = {
-        "choice": "Which class will the network predict?",
-        "click": "Click the part of the image that mattered most.",
-        "pick_image": "Which of these 4 images excites this channel most?",
-    }
     options: tuple[str, ...] = ()
     if kind == "choice":
-        options = ("Answer 1", "Answer 2")
+        options = DEFAULT_ANSWERS
     elif kind == "pick_image":
         own = step.view.params.get("image", "")
         first = [own] if own in gallery else []
         options = tuple((first + [g for g in gallery if g != own])[:PICK_IMAGES])
-    return Question(kind=kind, prompt=prompts[kind], options=options)
+    return Question(kind=kind, prompt=DEFAULT_PROMPTS[kind], options=options)
 
 
 def file_name(title: str) -> str:

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from cnnviz.i18n import _
 from cnnviz.lessons.lesson import LessonError
 from cnnviz.shared_dir import store_path
 
@@ -99,7 +100,7 @@ def _open(path: Path, busy_s: float) -> sqlite3.Connection:
         con = sqlite3.connect(path, timeout=busy_s, isolation_level=None, check_same_thread=False)
         con.execute("PRAGMA synchronous=NORMAL")  # WAL: durable across a crash of the app, not of the OS
     except sqlite3.Error:
-        raise LessonError("The class store cannot be opened on this server; ask its administrator.") from None
+        raise LessonError(_("The class store cannot be opened on this server; ask its administrator.")) from None
     return con
 
 
@@ -130,7 +131,7 @@ def connect(path: Path, write: bool = False, busy_s: float = BUSY_S) -> Iterator
             con.execute("COMMIT")
         healthy = True
     except sqlite3.Error:
-        raise LessonError("The class store is busy; try again in a moment.") from None
+        raise LessonError(_("The class store is busy; try again in a moment.")) from None
     finally:
         try:
             if con.in_transaction:

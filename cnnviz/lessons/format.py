@@ -18,6 +18,7 @@ from pathlib import Path
 
 from cnnviz import links
 from cnnviz.gallery import SAMPLES
+from cnnviz.i18n import N_, _, ngettext, number, pgettext
 from cnnviz.lessons.lesson import (
     FORMAT,
     GLOBAL_PARAMS,
@@ -70,8 +71,14 @@ _STEP_KEYS = ("title", "note", "view", "keep_own_photo", "question")
 _TOP_KEYS = ("format", "version", "title", "steps")
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
+# The fields a problem names, with their article (the sentences put them first or last: no
+# adjective agrees with them); translated where the sentence is made.
+_FIELDS = {
+    "title": N_("the title"),
+    "note": N_("the note"),
+    "question's prompt": N_("the question's prompt"),
+    "option": N_("the option"),
+}
 
 
 class _Check:
@@ -81,31 +88,41 @@ class _Check:
         self.problems: list[str] = []
 
     def add(self, where: str, what: str) -> None:
-        sentence = f"{where}: {what}."
+        sentence = _("{where}: {what}.").format(where=where, what=what)
         if sentence not in self.problems:  # four bad images of one question: one sentence
             self.problems.append(sentence)
 
     def keys(self, where: str, obj: dict, allowed: tuple[str, ...]) -> None:
         for k in obj:
             if k not in allowed:
-                self.add(where, f"{links.shown(str(k))} is not a field of a lesson file here")
+                self.add(where, _("{name} is not a field of a lesson file here").format(name=links.shown(str(k))))
 
     def text(self, where: str, what: str, v: object, limit: int, *, lines: bool = False, empty: bool = False) -> str:
-        """``v`` as plain text of at most ``limit`` characters ("" after a problem)."""
+        """``v`` as plain text of at most ``limit`` characters ("" after a problem); ``what``:
+        a key of ``_FIELDS``."""
+        field = _(_FIELDS[what])
         if v is None:
-            self.add(where, f"the {what} is missing")
+            self.add(where, _("{field} is missing").format(field=field))
             return ""
         if not isinstance(v, str):
-            self.add(where, f"the {what} must be text")
+            self.add(where, _("{field} must be text").format(field=field))
             return ""
         if not v.strip() and not empty:
-            self.add(where, f"the {what} is empty")
+            self.add(where, _("{field} is empty").format(field=field))
         elif len(v) > limit:
-            self.add(where, f"the {what} has {_plural(len(v), 'character')}; at most {limit:,} are allowed")
-        elif any(_bad_char(c, lines) for c in v):
-            self.add(
-                where, f"the {what} has control characters{'' if lines else ' or line breaks'}; it must be plain text"
+            has = ngettext(
+                "{field} has {n} character; at most {limit} are allowed",
+                "{field} has {n} characters; at most {limit} are allowed",
+                len(v),
             )
+            self.add(where, has.format(field=field, n=_count(len(v)), limit=_count(limit)))
+        elif any(_bad_char(c, lines) for c in v):
+            why = (
+                _("{field} has control characters; it must be plain text")
+                if lines
+                else _("{field} has control characters or line breaks; it must be plain text")
+            )
+            self.add(where, why.format(field=field))
         else:
             return v
         return ""
@@ -114,6 +131,11 @@ class _Check:
 # Bidirectional overrides and isolates: they reorder the text around them on screen, so a
 # title could show other words than it holds ("Trojan Source"). Marks (LRM, RLM) stay allowed.
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _count(n: int) -> str:
+    """``n`` with the language's thousands separator (1,024 / 1.024)."""
+    return number(n, 0)
 
 
 def _bad_char(c: str, lines: bool) -> bool:
@@ -125,7 +147,7 @@ def _bad_char(c: str, lines: bool) -> bool:
 def _image(chk: _Check, where: str, raw: str) -> str:
     """An image reference as the ``image=`` link value ("gallery:" in front is allowed)."""
     if not isinstance(raw, str):
-        chk.add(where, "an image must be named as text (a gallery name, or upload: and its SHA-256)")
+        chk.add(where, _("an image must be named as text (a gallery name, or upload: and its SHA-256)"))
         return ""
     try:
         kind, name = links.image_ref(raw.removeprefix("gallery:"), SAMPLES)
@@ -137,30 +159,38 @@ def _image(chk: _Check, where: str, raw: str) -> str:
 
 def _view(chk: _Check, where: str, obj: object) -> View | None:
     if not isinstance(obj, dict):
-        chk.add(where, 'the view must be an object with "page" and "params"')
+        chk.add(where, _('the view must be an object with "page" and "params"'))
         return None
     chk.keys(where, obj, ("page", "params"))
     page, params = obj.get("page"), obj.get("params", {})
     if page not in PAGES:
-        shown = links.shown(page) if isinstance(page, str) else "that"
-        chk.add(where, f"{shown} is not a page of this app (a view names one of: {_PAGE_LIST})")
+        shown = links.shown(page) if isinstance(page, str) else pgettext("a page name not shown", "that")
+        chk.add(
+            where,
+            _("{page} is not a page of this app (a view names one of: {pages})").format(page=shown, pages=_PAGE_LIST),
+        )
         return None
     if not isinstance(params, dict):
-        chk.add(where, "the view's params must be an object of name: text pairs")
+        chk.add(where, _("the view's params must be an object of name: text pairs"))
         return None
     if len(params) > MAX_PARAMS:
-        chk.add(where, f"the view has {_plural(len(params), 'parameter')}; at most {MAX_PARAMS} are allowed")
+        has = ngettext(
+            "the view has {n} parameter; at most {limit} are allowed",
+            "the view has {n} parameters; at most {limit} are allowed",
+            len(params),
+        )
+        chk.add(where, has.format(n=_count(len(params)), limit=MAX_PARAMS))
         return None
     allowed = GLOBAL_PARAMS + PAGE_PARAMS[page]
     ok = {}
     for name, value in params.items():
-        page_name = f"the page {links.shown(page)}" if page else "the Predict page"
+        page_name = _("the page {page}").format(page=links.shown(page)) if page else _("the Predict page")
         if name not in allowed:
-            chk.add(where, f"{page_name} has no link parameter {links.shown(name)}")
+            chk.add(where, _("{page} has no link parameter {name}").format(page=page_name, name=links.shown(name)))
         elif not isinstance(value, str):
-            chk.add(where, f"the value of {name} must be text, as in a link")
+            chk.add(where, _("the value of {name} must be text, as in a link").format(name=name))
         elif len(value) > links.MAX_VALUE_LEN or any(_bad_char(c, False) for c in value) or not value.strip():
-            chk.add(where, f"the value of {name} is empty, too long or has control characters")
+            chk.add(where, _("the value of {name} is empty, too long or has control characters").format(name=name))
         elif name == "image":
             ok[name] = _image(chk, where, value) or value
         else:
@@ -172,36 +202,39 @@ def _question(chk: _Check, where: str, obj: object) -> Question | None:
     if obj is None:
         return None
     if not isinstance(obj, dict):
-        chk.add(where, 'the question must be an object with "kind", "prompt" and "options"')
+        chk.add(where, _('the question must be an object with "kind", "prompt" and "options"'))
         return None
     chk.keys(where, obj, ("kind", "prompt", "options"))
     kind = obj.get("kind")
     if kind not in QUESTION_KINDS:
-        chk.add(where, f"the question's kind must be one of {', '.join(QUESTION_KINDS)}")
+        chk.add(where, _("the question's kind must be one of {kinds}").format(kinds=", ".join(QUESTION_KINDS)))
         return None
     prompt = chk.text(where, "question's prompt", obj.get("prompt"), MAX_PROMPT, lines=True)
     options = obj.get("options", [])
     if not isinstance(options, list):
-        chk.add(where, "the question's options must be a list")
+        chk.add(where, _("the question's options must be a list"))
         return None
     want = {"choice": (2, MAX_OPTIONS), "click": (0, 0), "pick_image": (PICK_IMAGES, PICK_IMAGES)}[kind]
     if not want[0] <= len(options) <= want[1]:
-        n = f"{want[0]} to {want[1]}" if want[0] != want[1] else str(want[0])
-        chk.add(where, f"a {kind} question has {n} options, not {len(options)}")
+        if want[0] != want[1]:
+            why = _("a {kind} question has {low} to {high} options, not {n}")
+        else:
+            why = _("a {kind} question has {low} options, not {n}")
+        chk.add(where, why.format(kind=kind, low=want[0], high=want[1], n=len(options)))
         return None
     if kind == "choice":
         opts = [chk.text(where, "option", o, MAX_OPTION) for o in options]
     else:
         opts = [_image(chk, where, o) for o in options]
     if len(set(opts)) < len(opts) and all(opts):
-        chk.add(where, "the question's options must differ from one another")
+        chk.add(where, _("the question's options must differ from one another"))
     return Question(kind, prompt, tuple(opts))
 
 
 def _step(chk: _Check, n: int, obj: object) -> Step | None:
-    where = f"Step {n}"
+    where = _("Step {n}").format(n=n)
     if not isinstance(obj, dict):
-        chk.add(where, "a step must be an object with a title and a view")
+        chk.add(where, _("a step must be an object with a title and a view"))
         return None
     chk.keys(where, obj, _STEP_KEYS)
     title = chk.text(where, "title", obj.get("title"), MAX_TITLE)
@@ -209,7 +242,7 @@ def _step(chk: _Check, n: int, obj: object) -> Step | None:
     view = _view(chk, where, obj.get("view"))
     keep = obj.get("keep_own_photo", False)
     if not isinstance(keep, bool):
-        chk.add(where, "keep_own_photo must be true or false")
+        chk.add(where, _("keep_own_photo must be true or false"))
     question = _question(chk, where, obj.get("question"))
     if view is None:
         return None
@@ -218,12 +251,14 @@ def _step(chk: _Check, n: int, obj: object) -> Step | None:
 
 def too_large(size: int) -> str:
     """The sentence for a lesson file of ``size`` bytes, over MAX_BYTES."""
-    return f"The file has {-(-size // 1024):,} KB; a lesson file may have at most {MAX_BYTES // 1024} KB."
+    return _("The file has {size} KB; a lesson file may have at most {limit} KB.").format(
+        size=_count(-(-size // 1024)), limit=MAX_BYTES // 1024
+    )
 
 
 def _decode(chk: _Check, data: bytes) -> object:
     if not isinstance(data, bytes | bytearray):
-        chk.problems.append("The file must be given as bytes.")
+        chk.problems.append(_("The file must be given as bytes."))
         return None
     if len(data) > MAX_BYTES:
         chk.problems.append(too_large(len(data)))
@@ -231,17 +266,21 @@ def _decode(chk: _Check, data: bytes) -> object:
     try:
         text = bytes(data).decode("utf-8-sig")
     except UnicodeDecodeError:
-        chk.problems.append("The file is not text (UTF-8), so it is not a lesson file.")
+        chk.problems.append(_("The file is not text (UTF-8), so it is not a lesson file."))
         return None
     if "\x00" in text:
-        chk.problems.append("The file has NUL characters, so it is not a lesson file.")
+        chk.problems.append(_("The file has NUL characters, so it is not a lesson file."))
         return None
     try:
         return json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as e:  # its msg is the decoder's own fixed words, never the file's text
-        chk.problems.append(f"The file is not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}).")
+        chk.problems.append(
+            _("The file is not valid JSON ({why} at line {line}, column {column}).").format(
+                why=e.msg, line=e.lineno, column=e.colno
+            )
+        )
     except (ValueError, RecursionError):
-        chk.problems.append("The file is not a lesson's JSON (nested too deeply, or NaN/Infinity).")
+        chk.problems.append(_("The file is not a lesson's JSON (nested too deeply, or NaN/Infinity)."))
     return None
 
 
@@ -254,20 +293,22 @@ def _lesson(data: bytes) -> tuple[Lesson | None, list[str]]:
     obj = _decode(chk, data)
     if chk.problems:
         return None, chk.problems
-    where = "The lesson"
+    where = _("The lesson")
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
-        chk.problems.append(f'The file is not a CNN Explorer lesson (its "format" must be "{FORMAT}").')
+        chk.problems.append(
+            _('The file is not a CNN Explorer lesson (its "format" must be "{format}").').format(format=FORMAT)
+        )
         return None, chk.problems
     chk.keys(where, obj, _TOP_KEYS)
     if obj.get("version") != VERSION:
-        chk.add(where, f"its version must be {VERSION} (this app reads version {VERSION} lesson files)")
+        chk.add(where, _("its version must be {v} (this app reads version {v} lesson files)").format(v=VERSION))
     title = chk.text(where, "title", obj.get("title"), MAX_TITLE)
     steps = obj.get("steps")
     if not isinstance(steps, list) or not steps:
-        chk.add(where, "it needs a list of at least one step")
+        chk.add(where, _("it needs a list of at least one step"))
         return None, chk.problems
     if len(steps) > MAX_STEPS:
-        chk.add(where, f"it has {len(steps):,} steps; at most {MAX_STEPS} are allowed")
+        chk.add(where, _("it has {n} steps; at most {limit} are allowed").format(n=_count(len(steps)), limit=MAX_STEPS))
         return None, chk.problems
     parsed = [_step(chk, i + 1, s) for i, s in enumerate(steps)]
     if chk.problems:
@@ -286,7 +327,8 @@ def lesson_problems(data: bytes) -> list[str]:
     problems = _lesson(data)[1]
     if len(problems) > MAX_PROBLEMS:
         more = len(problems) - MAX_PROBLEMS
-        problems = problems[:MAX_PROBLEMS] + [f"… and {_plural(more, 'more problem')}."]
+        more_text = ngettext("… and {n} more problem.", "… and {n} more problems.", more).format(n=_count(more))
+        problems = problems[:MAX_PROBLEMS] + [more_text]
     return problems
 
 
@@ -295,8 +337,11 @@ def parse_lesson(data: bytes) -> Lesson:
     ``.problems`` holds them all) if it is not a valid lesson file."""
     lesson, problems = _lesson(data)
     if lesson is None:
-        more = f" (and {_plural(len(problems) - 1, 'more problem')})" if len(problems) > 1 else ""
-        raise LessonError(problems[0].rstrip(".") + more + ".", tuple(problems))
+        if len(problems) > 1:
+            n = len(problems) - 1
+            more = ngettext("{problem} (and {n} more problem).", "{problem} (and {n} more problems).", n)
+            raise LessonError(more.format(problem=problems[0].rstrip("."), n=_count(n)), tuple(problems))
+        raise LessonError(problems[0], tuple(problems))
     return lesson
 
 

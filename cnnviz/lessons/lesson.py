@@ -66,7 +66,7 @@ PAGE_PARAMS: dict[str, tuple[str, ...]] = {
     "adversarial": ("eps",),
 }
 # The sidebar's parameters, on every page (cnnviz/ui/links.py, GLOBAL_NAMES).
-GLOBAL_PARAMS = ("model", "weights", "image", "present", "lock")
+GLOBAL_PARAMS = ("model", "weights", "image", "present", "lock", "lang")
 PAGES: tuple[str, ...] = tuple(PAGE_PARAMS)
 # Pages of the app that a step may not show: the lesson builder itself, and Live (each
 # student's own camera, not the lesson's image; a class pushed there would pass its cap).

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from cnnviz.i18n import _
 from cnnviz.lessons.db import BUSY_S, Holder, connect, create, default_path
 from cnnviz.lessons.format import Lesson, LessonError, dump_lesson, lesson_problems, parse_lesson
 
@@ -84,7 +85,7 @@ def normalize_code(text: str) -> str:
 
 def _digest(token: str) -> str:
     if not isinstance(token, str) or not token:
-        raise LessonError("This browser has no owner token, so it cannot take part in a class.")
+        raise LessonError(_("This browser has no owner token, so it cannot take part in a class."))
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
@@ -128,12 +129,14 @@ class ClassStore:
                 "SELECT count(*) FROM classes WHERE teacher=? AND expires_at>?", (who, now)
             ).fetchone()
             if mine >= MAX_CLASSES_PER_TEACHER:
-                raise LessonError(f"You already have {mine} classes open; end one before you start another.")
+                raise LessonError(
+                    _("You already have {n} classes open; end one before you start another.").format(n=mine)
+                )
             (live,) = con.execute("SELECT count(*) FROM classes WHERE expires_at>?", (now,)).fetchone()
             if live >= MAX_CLASSES:
-                raise LessonError(f"This server already runs {live} classes; end one or try again later.")
+                raise LessonError(_("This server already runs {n} classes; end one or try again later.").format(n=live))
             while True:
-                code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LEN))
+                code = "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LEN))
                 if con.execute("SELECT 1 FROM classes WHERE code=?", (code,)).fetchone() is None:
                     break
             con.execute("INSERT INTO classes VALUES (?, ?, ?, 0, 0, 0, ?, ?)", (code, who, data, now, now + self.ttl_s))
@@ -149,12 +152,17 @@ class ClassStore:
                 (code, self.clock()),
             ).fetchone()
         if row is None:
-            named = f" {code}" if _CODE_RE.fullmatch(code) else ""
-            raise ClassGone(f"There is no class with the code{named} now: it has ended, or the code is mistyped.")
+            if _CODE_RE.fullmatch(code):
+                raise ClassGone(
+                    _("There is no class with the code {code} now: it has ended, or the code is mistyped.").format(
+                        code=code
+                    )
+                )
+            raise ClassGone(_("There is no class with the code now: it has ended, or the code is mistyped."))
         return row
 
     def _state(self, con: sqlite3.Connection, row: tuple) -> ClassState:
-        code, step, revision, revealed, expires_at, opened_at, _ = row
+        code, step, revision, revealed, expires_at, opened_at, _teacher = row
         key = (code, opened_at)
         with self._lock:
             lesson = self._lessons.get(key)
@@ -170,7 +178,7 @@ class ClassStore:
     def _teacher_row(self, con: sqlite3.Connection, code: str, teacher: str) -> tuple:
         row = self._row(con, code)
         if not hmac.compare_digest(row[6], _digest(teacher)):
-            raise NotTeacher("Only the browser that started this class can move it, reveal answers or end it.")
+            raise NotTeacher(_("Only the browser that started this class can move it, reveal answers or end it."))
         return row
 
     def state(self, code: str) -> ClassState:
@@ -227,7 +235,7 @@ class ClassStore:
         """
         n = len(self.state(code).lesson.steps)
         if not isinstance(step, int) or not 0 <= step < n:
-            raise LessonError(f"This lesson has steps 1 to {n}; the class cannot move to another.")
+            raise LessonError(_("This lesson has steps 1 to {n}; the class cannot move to another.").format(n=n))
         return self._change(code, teacher, step, None)
 
     def reveal(self, code: str, teacher: str, shown: bool = True) -> ClassState:
@@ -263,7 +271,7 @@ class ClassStore:
                 "SELECT count(*) FROM wrong_codes WHERE client=? AND at>?", (who, now - WRONG_CODE_WINDOW_S)
             ).fetchone()
             if wrong >= MAX_WRONG_CODES:
-                raise LessonError("Too many wrong class codes from this browser; wait a minute, then try again.")
+                raise LessonError(_("Too many wrong class codes from this browser; wait a minute, then try again."))
             try:
                 self._row(con, code)
             except ClassGone:
@@ -283,7 +291,7 @@ class ClassStore:
                 return
             (n,) = con.execute("SELECT count(*) FROM followers WHERE code=?", (code,)).fetchone()
             if n >= MAX_FOLLOWERS:
-                raise LessonError(f"This class already has {n} students, as many as it can take.")
+                raise LessonError(_("This class already has {n} students, as many as it can take.").format(n=n))
             con.execute("INSERT INTO followers VALUES (?, ?, ?)", (code, who, now))
 
     def followers(self, code: str, within_s: float = 15) -> int:
@@ -308,11 +316,11 @@ class ClassStore:
             st = self._state(con, row)
             q = st.lesson.steps[step].question if isinstance(step, int) and 0 <= step < len(st.lesson.steps) else None
             if q is None or step != st.step or st.revealed:
-                raise LessonError("This question is closed: the class has moved on or its answer is shown.")
+                raise LessonError(_("This question is closed: the class has moved on or its answer is shown."))
             value = _checked_answer(q.kind, q.options, value)
             (n,) = con.execute("SELECT count(*) FROM answers WHERE code=? AND step=?", (st.code, step)).fetchone()
             if n >= MAX_FOLLOWERS:
-                raise LessonError(f"This question already has {n} answers, as many as it can take.")
+                raise LessonError(_("This question already has {n} answers, as many as it can take.").format(n=n))
             cur = con.execute(
                 "INSERT OR IGNORE INTO answers VALUES (?, ?, ?, ?, ?)", (st.code, step, who, value, self.clock())
             )
@@ -388,12 +396,12 @@ def _drop(con: sqlite3.Connection, codes: list[str]) -> None:
 def _checked_answer(kind: str, options: tuple[str, ...], value: str) -> str:
     """``value`` as stored; LessonError if the question does not take it."""
     if not isinstance(value, str) or len(value) > MAX_ANSWER_CHARS:
-        raise LessonError("That answer is not one this question takes.")
+        raise LessonError(_("That answer is not one this question takes."))
     if kind == "click":
         if not _CLICK_RE.fullmatch(value.replace(" ", "")):
-            raise LessonError("A click answer is two numbers from 0 to 1, like 0.25,0.6.")
+            raise LessonError(_("A click answer is two numbers from 0 to 1, like 0.25,0.6."))
         x, y = (float(v) for v in value.replace(" ", "").split(","))
         return f"{x:.3f},{y:.3f}"
     if value not in options:
-        raise LessonError("That answer is not one of this question's options.")
+        raise LessonError(_("That answer is not one of this question's options."))
     return value

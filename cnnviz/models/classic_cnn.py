@@ -38,6 +38,7 @@ from safetensors.torch import load_file
 from torch import nn
 
 from cnnviz.errors import CheckpointError, WeightsUnavailable
+from cnnviz.i18n import _
 
 NAME = "zfmini"
 # The model card the sidebar shows (at most 300 characters); its numbers are distil.py's
@@ -99,9 +100,11 @@ def load_pretrained_state_dict(path: str | Path = WEIGHTS_PATH) -> dict[str, tor
     Raises WeightsUnavailable when the file is missing, CheckpointError when unreadable."""
     path = Path(path)
     if not path.is_file():
-        raise WeightsUnavailable(f"ZF-mini's weight file {path.name} is missing: run `make zfmini` to train it.")
+        raise WeightsUnavailable(
+            _("ZF-mini's weight file {name} is missing: run `make zfmini` to train it.").format(name=path.name)
+        )
     try:
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as e:
-        raise CheckpointError(f"ZF-mini's weight file {path.name} cannot be read.") from e
+        raise CheckpointError(_("ZF-mini's weight file {name} cannot be read.").format(name=path.name)) from e
     return {k: (v.float() if v.is_floating_point() else v) for k, v in state.items()}

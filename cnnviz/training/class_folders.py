@@ -13,6 +13,7 @@ import numpy as np
 
 from cnnviz import memguard
 from cnnviz.errors import DatasetError, ImageError
+from cnnviz.i18n import N_, _
 from cnnviz.images import decode_image
 from cnnviz.preprocess import Preprocess
 from cnnviz.training.imageset import ImageDataset, finish
@@ -24,8 +25,15 @@ MAX_TOTAL_BYTES = 200 << 20  # everything read from one upload
 MAX_RATIO = 100  # uncompressed / compressed size of a zip entry: above this it is a bomb
 MAX_CLASSES = 100  # class folders per upload: every chart and preview stays small
 MAX_CLASS_CHARS = 40  # a class folder's name (shown on every chart)
-TOO_MUCH = f"The upload holds more than {MAX_TOTAL_BYTES >> 20} MB of files; use fewer or smaller images."
+# The catalogue's id, shown translated as _(TOO_MUCH) (held_uploads does too); its number is
+# MAX_TOTAL_BYTES in MB (a test holds them together).
+TOO_MUCH = N_("The upload holds more than 200 MB of files; use fewer or smaller images.")
 _ONE_DECODE = 16 << 20  # one image decoded at max_side 512 (RGBA, 16-bit...) and its crops
+
+
+def too_much() -> str:
+    """Why an upload over ``MAX_TOTAL_BYTES`` is refused, in the reader's language."""
+    return _(TOO_MUCH)
 
 
 def _safe_parts(name: str) -> tuple[str, ...] | None:
@@ -64,30 +72,38 @@ def _from_files(files: list[tuple[str, bytes]], name: str, size: int, channels: 
     for fname, data in files:
         parts = _safe_parts(fname)
         if parts is None:
-            raise DatasetError(f"The upload contains an unsafe path ({fname[:60]!r}); it was refused.")
+            raise DatasetError(
+                _("The upload contains an unsafe path ({path}); it was refused.").format(path=repr(fname[:60]))
+            )
         if parts and not _ignored(parts):
             entries.append((parts, data))
     # Drop a top folder shared by every file (the uploaded folder itself, or a zip's root).
     while entries and all(len(p) >= 3 for p, _ in entries) and len({p[0] for p, _ in entries}) == 1:
         entries = [(p[1:], d) for p, d in entries]
     if len(entries) > MAX_FILES:
-        raise DatasetError(f"The upload has {len(entries)} files; at most {MAX_FILES} are allowed.")
+        raise DatasetError(
+            _("The upload has {n} files; at most {most} are allowed.").format(n=len(entries), most=MAX_FILES)
+        )
     in_classes = sorted((p, d) for p, d in entries if len(p) >= 2)
     skipped = len(entries) - len(in_classes)  # loose files outside any class folder
     classes = sorted({p[0] for p, _ in in_classes})
     if len(classes) > MAX_CLASSES:
-        raise DatasetError(f"The upload has {len(classes)} class folders; at most {MAX_CLASSES} are allowed.")
+        raise DatasetError(
+            _("The upload has {n} class folders; at most {most} are allowed.").format(n=len(classes), most=MAX_CLASSES)
+        )
     long = next((c for c in classes if len(c) > MAX_CLASS_CHARS), None)
     if long is not None:
         raise DatasetError(
-            f"A class folder's name is {len(long)} characters long ({long[:20]!r}...); use at most {MAX_CLASS_CHARS}."
+            _("A class folder's name is {n} characters long ({name}...); use at most {most}.").format(
+                n=len(long), name=repr(long[:20]), most=MAX_CLASS_CHARS
+            )
         )
     spec = Preprocess(size=size, resize=size, mean=(0.0,) * channels, std=(1.0,) * channels, channels=channels)
     xs, ys, total = [], [], 0
     for parts, data in in_classes:
         total += len(data)
         if total > MAX_TOTAL_BYTES:
-            raise DatasetError(TOO_MUCH)
+            raise DatasetError(too_much())
         try:
             img = decode_image(data, name=parts[-1], max_side=512)
         except ImageError:
@@ -109,31 +125,39 @@ def read_zip(data: bytes, **kwargs) -> ImageDataset:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise DatasetError("This file is not a readable zip archive.") from None
+        raise DatasetError(_("This file is not a readable zip archive.")) from None
     with zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
         if len(infos) > MAX_FILES:
-            raise DatasetError(f"The zip has {len(infos)} files; at most {MAX_FILES} are allowed.")
+            raise DatasetError(
+                _("The zip has {n} files; at most {most} are allowed.").format(n=len(infos), most=MAX_FILES)
+            )
         files, total = [], 0
         for info in infos:
             if _safe_parts(info.filename) is None:
-                raise DatasetError(f"The zip contains an unsafe path ({info.filename[:60]!r}); it was refused.")
+                raise DatasetError(
+                    _("The zip contains an unsafe path ({path}); it was refused.").format(path=repr(info.filename[:60]))
+                )
             if _ignored(_safe_parts(info.filename)):
                 continue
             if info.file_size > MAX_FILE_BYTES or info.file_size > MAX_RATIO * max(info.compress_size, 1) + 4096:
                 raise DatasetError(
-                    f"The zip entry {PurePosixPath(info.filename).name!r} expands far too much; the zip was refused."
+                    _("The zip entry {name} expands far too much; the zip was refused.").format(
+                        name=repr(PurePosixPath(info.filename).name)
+                    )
                 )
             try:
                 # Read no more than the cap, whatever the header claims.
                 with zf.open(info) as f:
                     blob = f.read(MAX_FILE_BYTES + 1)
             except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError):
-                raise DatasetError(f"The zip entry {info.filename[:60]!r} is damaged or encrypted.") from None
+                raise DatasetError(
+                    _("The zip entry {name} is damaged or encrypted.").format(name=repr(info.filename[:60]))
+                ) from None
             total += len(blob)
             if len(blob) > MAX_FILE_BYTES or total > MAX_TOTAL_BYTES:
                 raise DatasetError(
-                    "The zip unpacks to more data than this server accepts; use fewer or smaller images."
+                    _("The zip unpacks to more data than this server accepts; use fewer or smaller images.")
                 )
             files.append((info.filename, blob))
     return from_files(files, **kwargs)
@@ -143,14 +167,14 @@ def read_folder(path: str | Path, **kwargs) -> ImageDataset:
     """A dataset from a folder on disk with one sub-folder per class (for the CLI)."""
     root = Path(path)
     if not root.is_dir():
-        raise DatasetError(f"{path} is not a folder.")
+        raise DatasetError(_("{path} is not a folder.").format(path=path))
     files, total = [], 0
     for p in sorted(root.rglob("*")):
         if p.is_file() and not p.is_symlink():
             if len(files) >= MAX_FILES:
-                raise DatasetError(f"The folder has more than {MAX_FILES} files.")
+                raise DatasetError(_("The folder has more than {most} files.").format(most=MAX_FILES))
             total += p.stat().st_size
             if total > MAX_TOTAL_BYTES:
-                raise DatasetError(f"The folder holds more than {MAX_TOTAL_BYTES >> 20} MB of files.")
+                raise DatasetError(_("The folder holds more than {mb} MB of files.").format(mb=MAX_TOTAL_BYTES >> 20))
             files.append(("root/" + p.relative_to(root).as_posix(), p.read_bytes()))
     return from_files(files, name=root.name or "folder", **kwargs)

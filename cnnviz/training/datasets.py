@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw
 
 from cnnviz.errors import DatasetError
 from cnnviz.files import read_regular_file
+from cnnviz.i18n import _
 from cnnviz.training.class_folders import MAX_TOTAL_BYTES, read_folder, read_zip
 from cnnviz.training.imageset import ImageDataset, finish
 from cnnviz.training.mnist5k import mnist5k_arrays
@@ -61,7 +62,7 @@ def shapes(n_per_class: int = 400, size: int = 32, seed: int = 0) -> ImageDatase
     ss = 4  # draw supersampled, then shrink: smooth edges
     xs, ys = [], []
     for label, kind in enumerate(SHAPES):
-        for _ in range(n_per_class):
+        for _i in range(n_per_class):
             # Any hue, but always a clear light/dark contrast: the shape, not the colour, is the class.
             bg, fg = rng.integers(0, 100, 3), rng.integers(150, 256, 3)
             if rng.random() < 0.5:
@@ -85,7 +86,7 @@ def shapes(n_per_class: int = 400, size: int = 32, seed: int = 0) -> ImageDatase
 def load(spec: str, *, download: bool = False, size: int | None = None) -> ImageDataset:
     """The dataset named on the command line: mnist5k, digits, shapes, folder:PATH, zip:PATH,
     mnist, fashionmnist or cifar10."""
-    kind, _, arg = spec.partition(":")
+    kind, _sep, arg = spec.partition(":")
     opts = {"size": size} if size else {}
     if kind == "mnist5k":
         return mnist5k()
@@ -102,5 +103,7 @@ def load(spec: str, *, download: bool = False, size: int | None = None) -> Image
             return read_folder(arg, **opts)
         return read_zip(read_regular_file(arg, limit=MAX_TOTAL_BYTES, error=DatasetError), **opts)
     raise DatasetError(
-        f"Unknown dataset {spec!r}; use mnist5k, digits, shapes, folder:PATH, zip:PATH, mnist, fashionmnist or cifar10."
+        _(
+            "Unknown dataset {name}; use mnist5k, digits, shapes, folder:PATH, zip:PATH, mnist, fashionmnist or cifar10."
+        ).format(name=repr(spec))
     )

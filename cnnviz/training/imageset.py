@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cnnviz.errors import DatasetError
+from cnnviz.i18n import _, ngettext
 from cnnviz.render import tile
 
 MIN_PER_CLASS = 3  # at least 2 to learn from and 1 to check on
@@ -65,14 +66,24 @@ class ImageDataset:
         }
 
     def summary(self) -> str:
+        """One sentence on the data (the Train page's caption), in the reader's language."""
         n_tr, n_va = len(self.train_idx), len(self.val_idx)
-        text = (
-            f"{len(self.y)} images of {self.size}×{self.size} ({'grey' if self.channels == 1 else 'colour'}), "
-            f"{len(self.classes)} classes: {n_tr} to train on, {n_va} to validate on"
+        nums = {"n": len(self.y), "size": self.size, "classes": len(self.classes), "train": n_tr, "val": n_va}
+        if self.channels == 1:
+            text = _("{n} images of {size}×{size} (grey), {classes} classes: {train} to train on, {val} to validate on")
+        else:
+            text = _(
+                "{n} images of {size}×{size} (colour), {classes} classes: {train} to train on, {val} to validate on"
+            )
+        text = text.format(**nums)
+        if not self.skipped:
+            return text + "."
+        skipped = ngettext(
+            "{summary}; {n} file skipped (not usable images).",
+            "{summary}; {n} files skipped (not usable images).",
+            self.skipped,
         )
-        if self.skipped:
-            text += f"; {self.skipped} file{'s' if self.skipped != 1 else ''} skipped (not usable images)"
-        return text + "."
+        return skipped.format(summary=text, n=self.skipped)
 
 
 def split(y: np.ndarray, val_fraction: float = VAL_FRACTION, seed: int = SPLIT_SEED) -> tuple[np.ndarray, np.ndarray]:
@@ -92,21 +103,41 @@ def finish(ds: ImageDataset) -> ImageDataset:
     counts = np.bincount(ds.y, minlength=len(ds.classes)) if len(ds.y) else np.zeros(len(ds.classes), int)
     present = [c for c, n in zip(ds.classes, counts, strict=True) if n > 0]
     if not present:
-        extra = f" ({ds.skipped} files were not readable images)" if ds.skipped else ""
-        raise DatasetError(f"No usable images were found{extra}; put pictures in one folder per class.")
+        if ds.skipped:
+            raise DatasetError(
+                ngettext(
+                    "No usable images were found ({n} file was not a readable image); "
+                    "put pictures in one folder per class.",
+                    "No usable images were found ({n} files were not readable images); "
+                    "put pictures in one folder per class.",
+                    ds.skipped,
+                ).format(n=ds.skipped)
+            )
+        raise DatasetError(_("No usable images were found; put pictures in one folder per class."))
     if len(present) < 2:
         raise DatasetError(
-            f"Only one class ({present[0]!r}) has images; a classifier needs at least two class folders."
+            _("Only one class ({name}) has images; a classifier needs at least two class folders.").format(
+                name=repr(present[0])
+            )
         )
     empty = [c for c, n in zip(ds.classes, counts, strict=True) if n == 0]
     if empty:
-        raise DatasetError(f"The class folder {empty[0]!r} has no usable images; add some or remove the folder.")
+        raise DatasetError(
+            _("The class folder {name} has no usable images; add some or remove the folder.").format(
+                name=repr(empty[0])
+            )
+        )
     small = [(c, int(n)) for c, n in zip(ds.classes, counts, strict=True) if n < MIN_PER_CLASS]
     if small:
         c, n = small[0]
         raise DatasetError(
-            f"Class {c!r} has only {n} image{'s' if n != 1 else ''}; every class needs at least {MIN_PER_CLASS} "
-            "(some to learn from and one to check on)."
+            ngettext(
+                "Class {name} has only {n} image; every class needs at least {least} "
+                "(some to learn from and one to check on).",
+                "Class {name} has only {n} images; every class needs at least {least} "
+                "(some to learn from and one to check on).",
+                n,
+            ).format(name=repr(c), n=n, least=MIN_PER_CLASS)
         )
     ds.train_idx, ds.val_idx = split(ds.y)
     return ds

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from cnnviz.errors import DatasetError
+from cnnviz.i18n import N_, _
 from cnnviz.training.imageset import ImageDataset, finish
 
 TORCHVISION = {"mnist": "MNIST", "fashionmnist": "FashionMNIST", "cifar10": "CIFAR10"}
@@ -36,11 +37,16 @@ FASHION_CLASSES = (
     "Bag",
     "Ankle boot",
 )
-FASHION_HOWTO = (
+FASHION_HOWTO = N_(
     "install Debian's package once (`sudo apt-get install dataset-fashion-mnist`, or `make datasets`), "
     "or let torchvision download it (`python -m cnnviz train --dataset fashionmnist --download`)"
 )
 MAX_IDX_BYTES = 64 << 20  # inflated: Fashion-MNIST's training images are 47 MB
+
+
+def fashion_missing() -> str:
+    """Why Fashion-MNIST cannot be used here and how to get it, in the reader's language."""
+    return _("Fashion-MNIST is not on this machine: {howto}.").format(howto=_(FASHION_HOWTO))
 
 
 def fashion_mnist_dir() -> Path:
@@ -60,13 +66,17 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
         with gzip.open(path, "rb") as f:
             data = f.read(MAX_IDX_BYTES + 1)
     except (OSError, EOFError) as e:
-        raise DatasetError(f"{path.name} is not a readable gzip file ({e.__class__.__name__}).") from None
+        raise DatasetError(
+            _("{name} is not a readable gzip file ({error}).").format(name=path.name, error=e.__class__.__name__)
+        ) from None
     head = 4 + 4 * ndim
     if len(data) > MAX_IDX_BYTES or len(data) < head or data[:4] != bytes((0, 0, 8, ndim)):
-        raise DatasetError(f"{path.name} is not an IDX file of {ndim}-d bytes.")
+        raise DatasetError(_("{name} is not an IDX file of {ndim}-d bytes.").format(name=path.name, ndim=ndim))
     shape = tuple(int(v) for v in np.frombuffer(data[4:head], dtype=">u4"))
     if int(np.prod(shape)) != len(data) - head:
-        raise DatasetError(f"{path.name} is truncated or damaged (its size does not match its header).")
+        raise DatasetError(
+            _("{name} is truncated or damaged (its size does not match its header).").format(name=path.name)
+        )
     return np.frombuffer(data, dtype=np.uint8, offset=head).reshape(shape)
 
 
@@ -78,11 +88,11 @@ def fashion_mnist(*, limit: int = 12000) -> ImageDataset:
     """
     d = fashion_mnist_dir()
     if not fashion_mnist_available():
-        raise DatasetError(f"Fashion-MNIST is not on this machine: {FASHION_HOWTO}.")
+        raise DatasetError(fashion_missing())
     x = read_idx(d / "train-images-idx3-ubyte.gz", 3)
     y = read_idx(d / "train-labels-idx1-ubyte.gz", 1)
     if x.shape[1:] != (28, 28) or len(x) != len(y) or (len(y) and y.max() >= len(FASHION_CLASSES)):
-        raise DatasetError(f"The Fashion-MNIST files in {d.name} do not match each other.")
+        raise DatasetError(_("The Fashion-MNIST files in {folder} do not match each other.").format(folder=d.name))
     x, y = x[:limit, None].copy(), y[:limit].astype(np.int64)
     return finish(ImageDataset("fashionmnist", list(FASHION_CLASSES), x, y))
 
@@ -99,14 +109,18 @@ def torchvision_dataset(key: str, *, download: bool = False, limit: int = 12000)
         ds = cls(str(data_root()), train=True, download=download)
     except RuntimeError:
         if key == "fashionmnist":
-            raise DatasetError(f"Fashion-MNIST is not on this machine: {FASHION_HOWTO}.") from None
+            raise DatasetError(fashion_missing()) from None
         raise DatasetError(
-            f"{TORCHVISION[key]} is not on this machine; connect to the internet once and run "
-            f"`python -m cnnviz train --dataset {key} --download`, or use mnist5k, digits or shapes offline."
+            _(
+                "{dataset} is not on this machine; connect to the internet once and run "
+                "`python -m cnnviz train --dataset {key} --download`, or use mnist5k, digits or shapes offline."
+            ).format(dataset=TORCHVISION[key], key=key)
         ) from None
     except OSError:
         raise DatasetError(
-            f"{TORCHVISION[key]} could not be downloaded (no internet?); use mnist5k, digits or shapes."
+            _("{dataset} could not be downloaded (no internet?); use mnist5k, digits or shapes.").format(
+                dataset=TORCHVISION[key]
+            )
         ) from None
     x = np.asarray(ds.data[:limit])
     x = x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)  # (N, C, H, W)

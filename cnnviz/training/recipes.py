@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cnnviz.i18n import _, percent
 from cnnviz.training.augment import Augment
 
 DIGITS = ("mnist5k", "digits", "mnist", "fashionmnist")
@@ -57,14 +58,14 @@ def chance_advice(
         return None
     tips = []
     if epochs < recipe.epochs:
-        tips.append(f"train longer ({recipe.epochs} epochs or more)")
+        tips.append(_("train longer ({n} epochs or more)").format(n=recipe.epochs))
     if not batchnorm:
-        tips.append("switch batch norm on")
+        tips.append(_("switch batch norm on"))
     tips += [
-        "try a learning rate of 1e-3 or 3e-3 (too large jumps past the answer, too small barely moves)",
-        "use less augmentation at first",
+        _("try a learning rate of 1e-3 or 3e-3 (too large jumps past the answer, too small barely moves)"),
+        _("use less augmentation at first"),
     ]
-    return (
-        f"Validation accuracy {val_accuracy:.0%} is about chance ({chance:.0%} = guessing among "
-        f"{num_classes} classes): the network has not learnt yet. Try: " + "; ".join(tips) + "."
-    )
+    return _(
+        "Validation accuracy {accuracy} is about chance ({chance} = guessing among {n} classes): "
+        "the network has not learnt yet. Try: {tips}."
+    ).format(accuracy=percent(val_accuracy, 0), chance=percent(chance, 0), n=num_classes, tips="; ".join(tips))

@@ -17,6 +17,7 @@ from torch import nn
 
 from cnnviz import usermodels, zoo
 from cnnviz.errors import CnnvizError
+from cnnviz.i18n import _
 from cnnviz.models import small_cnn as archs
 from cnnviz.preprocess import Preprocess
 from cnnviz.training.fit import FitResult, predict_batches, tensors
@@ -68,10 +69,10 @@ def check_name(name: str) -> str:
     """``name`` if it is a usable file name not taken by a built-in model; else SaveError."""
     name = (name or "").strip()
     if not NAME_RE.match(name):
-        raise SaveError("Use 1–48 letters, digits, '-' or '_' for the model name (no spaces or dots).")
+        raise SaveError(_("Use 1–48 letters, digits, '-' or '_' for the model name (no spaces or dots)."))
     taken = {i.name for i in zoo.list_models() if i.family != "user"}
     if name in taken:
-        raise SaveError(f"{name!r} is the name of a built-in model; choose another name.")
+        raise SaveError(_("{name} is the name of a built-in model; choose another name.").format(name=repr(name)))
     return name
 
 
@@ -122,6 +123,7 @@ def checkpoint_meta(
         },
         "dataset": ds.name,
         "train": config or {},
+        # Saved with the model and read by everyone who picks it: data, kept in English.
         "description": f"{arch.get('kind', 'custom')} trained on {ds.name}: "
         f"{fit.val_accuracy:.1%} validation accuracy after {fit.epochs_done:g} epochs.",
     }

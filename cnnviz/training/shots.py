@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 
 from cnnviz.errors import DatasetError
+from cnnviz.i18n import _, ngettext
 from cnnviz.images import decode_image
 from cnnviz.training.imageset import MIN_PER_CLASS
 
@@ -31,11 +32,11 @@ def class_name(name: str) -> str:
     """The name cleaned (spaces trimmed), or DatasetError saying what is wrong with it."""
     name = " ".join(str(name).split())
     if not name:
-        raise DatasetError("Give the class a name first (what is in front of the camera: 'thumbs up', 'cup'…).")
+        raise DatasetError(_("Give the class a name first (what is in front of the camera: 'thumbs up', 'cup'…)."))
     if len(name) > MAX_NAME:
-        raise DatasetError(f"Class names can be at most {MAX_NAME} characters long.")
+        raise DatasetError(_("Class names can be at most {most} characters long.").format(most=MAX_NAME))
     if any(c in name for c in "/\\") or name.startswith("."):
-        raise DatasetError("A class name cannot contain / or \\ or start with a dot.")
+        raise DatasetError(_("A class name cannot contain / or \\ or start with a dot."))
     return name
 
 
@@ -44,9 +45,13 @@ def add_shot(shots: dict[str, list[bytes]], name: str, photo: bytes) -> dict[str
     Raises DatasetError when the name is bad or a limit is reached, ImageError for a bad photo."""
     name = class_name(name)
     if name not in shots and len(shots) >= MAX_CLASSES:
-        raise DatasetError(f"At most {MAX_CLASSES} classes, please: this server is shared.")
+        raise DatasetError(_("At most {most} classes, please: this server is shared.").format(most=MAX_CLASSES))
     if len(shots.get(name, ())) >= MAX_SHOTS:
-        raise DatasetError(f"Class {name!r} already has {MAX_SHOTS} shots; that is plenty for a small CNN.")
+        raise DatasetError(
+            _("Class {name} already has {most} shots; that is plenty for a small CNN.").format(
+                name=repr(name), most=MAX_SHOTS
+            )
+        )
     return {**shots, name: [*shots.get(name, ()), shrink_shot(photo)]}
 
 
@@ -56,10 +61,15 @@ def missing(shots: dict[str, list[bytes]]) -> str | None:
     if len(full) >= 2 and len(full) == len(shots):
         return None
     short = [n for n, s in shots.items() if len(s) < MIN_PER_CLASS]
-    need = f"at least {MIN_PER_CLASS} shots in every class and at least 2 classes"
     if short:
-        return f"Take {need} ({', '.join(repr(n) for n in short[:3])} still need{'s' if len(short) == 1 else ''} more)."
-    return f"Take {need}: add a second class."
+        return ngettext(
+            "Take at least {least} shots in every class and at least 2 classes ({names} still needs more).",
+            "Take at least {least} shots in every class and at least 2 classes ({names} still need more).",
+            len(short),
+        ).format(least=MIN_PER_CLASS, names=", ".join(repr(n) for n in short[:3]))
+    return _("Take at least {least} shots in every class and at least 2 classes: add a second class.").format(
+        least=MIN_PER_CLASS
+    )
 
 
 def as_files(shots: dict[str, list[bytes]]) -> list[tuple[str, bytes]]:

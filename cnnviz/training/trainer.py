@@ -21,6 +21,7 @@ from torch import nn
 
 from cnnviz import inflight, jobs, memguard
 from cnnviz.errors import CnnvizError, Stopped
+from cnnviz.i18n import N_, Message, _, number
 from cnnviz.models.small_cnn import build_model, cost
 from cnnviz.training.estimate import estimate_seconds
 from cnnviz.training.fit import FitResult, TrainConfig, first_filters, fit
@@ -33,6 +34,15 @@ MAX_EPOCHS = 100
 MAX_MINUTES = float(os.environ.get("CNNVIZ_TRAIN_MAX_MINUTES", 10))
 KIND = "train"  # the queue's kind for trainings (one per tab)
 _KEYS = itertools.count()  # every start is a new request: it replaces the tab's last training
+
+
+def too_long(est: float) -> str:
+    """Why a training estimated at ``est`` seconds is refused here, in the reader's language."""
+    limit = number(MAX_MINUTES, 0 if float(MAX_MINUTES).is_integer() else 1)
+    return _(
+        "This training would take about {minutes} minutes here; the limit is {limit}. "
+        "Use fewer epochs, smaller images or fewer channels."
+    ).format(minutes=f"{est / 60:.0f}", limit=limit)
 
 
 @dataclass
@@ -88,14 +98,11 @@ class Trainer:
     def check(self) -> None:
         """Refuse, before anything runs, a training too long for a shared lesson."""
         if self.cfg.epochs > MAX_EPOCHS:
-            raise CnnvizError(f"At most {MAX_EPOCHS} epochs, please: this server is shared.")
-        memguard.check("this training")
+            raise CnnvizError(_("At most {n} epochs, please: this server is shared.").format(n=MAX_EPOCHS))
+        memguard.check(_("this training"))
         est = estimate_seconds(self.arch, self.ds, self.cfg)
         if est > MAX_MINUTES * 60:
-            raise CnnvizError(
-                f"This training would take about {est / 60:.0f} minutes here; the limit is {MAX_MINUTES:g}. "
-                "Use fewer epochs, smaller images or fewer channels."
-            )
+            raise CnnvizError(too_long(est))
 
     def stop(self) -> None:
         """Ask the loop to stop after the current batch (the model keeps its weights)."""
@@ -128,7 +135,7 @@ class Trainer:
         marker on the shared folder says so: if this process dies, another reports it to the
         owner as interrupted (:mod:`cnnviz.inflight`)."""
         what = f"{self.arch.get('kind', 'CNN')} on {self.ds.name}, {self.cfg.epochs} epochs"
-        with memguard.reserve(self.memory_estimate(), "this training"), inflight.running(self.owner, what):
+        with memguard.reserve(self.memory_estimate(), _("this training")), inflight.running(self.owner, what):
             self._train(on_progress, should_stop)
 
     def _train(self, on_progress: Callable[[int, int], None], should_stop: Callable[[], bool]) -> None:
@@ -150,7 +157,13 @@ class Trainer:
             self._fit, self._results = result, results
             self._filters = first_filters(model)
         if result.stopped:
-            raise Stopped(f"Stopped after {result.epochs_done:g} epochs; the model keeps what it learnt.")
+            done = float(result.epochs_done)
+            said = (
+                N_("Stopped after {epochs} epoch; the model keeps what it learnt.")
+                if done == 1
+                else N_("Stopped after {epochs} epochs; the model keeps what it learnt.")
+            )
+            raise Stopped(Message(said, epochs=done))
 
     def snapshot(self) -> Snapshot:
         """The progress so far; also tells the queue that the page is still open."""

@@ -64,7 +64,6 @@ def top_k_chart(top: list[dict]) -> dict:
     sides = ((f"datum.percent < {INSIDE_FROM}", "left", 4), (f"datum.percent >= {INSIDE_FROM}", "right", -4))
     return {
         "description": chart_text.top_k(top),
-        "config": {"locale": vega_locale()},
         "data": {"values": rows},
         "height": 40 * len(rows) + 20,
         "layer": [
@@ -86,7 +85,8 @@ INSIDE_FROM = 80  # % from which a bar's number is written inside its end
 
 def vega_locale() -> dict:
     """Vega's number locale (``config.locale``) of the reader's language: the numbers Vega
-    writes (axis ticks, values at bar ends, tooltips) get its decimal sign, "0,5" in German."""
+    writes (axis ticks, values at bar ends, tooltips) get its decimal sign, "0,5" in German.
+    ``present.chart`` gives it to every chart the app draws."""
     lang = current()
     return {
         "number": {
@@ -96,11 +96,6 @@ def vega_locale() -> dict:
             "currency": ["", ""],
         }
     }
-
-
-def localized(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    """``chart`` with :func:`vega_locale`: a top-level chart (nothing can be layered on it after)."""
-    return chart.configure(locale=vega_locale())
 
 
 # Text written on a chart (values at bar ends, names at line ends): Streamlit themes the axes
@@ -189,7 +184,7 @@ def softmax_chart(table: pd.DataFrame, temp: float) -> alt.Chart:
     )
     text = chart_text.softmax(list(table["class"]), list(table["p1"]), list(table["pT"]), temp)
     chart = (bars + names).properties(height=(40 if len(series) == 2 else 28) * len(table), description=text)
-    return localized(chart)
+    return chart
 
 
 def function_chart(curve: pd.DataFrame, fn: str) -> alt.Chart:
@@ -204,7 +199,7 @@ def function_chart(curve: pd.DataFrame, fn: str) -> alt.Chart:
         color="#9ca3af"
     ).encode(x="v:Q")
     text = chart_text.function_curve(fn, curve["x"].to_numpy(), curve["y"].to_numpy())
-    return localized((axes + line).properties(height=220, description=text))
+    return (axes + line).properties(height=220, description=text)
 
 
 def histogram_rows(
@@ -244,13 +239,11 @@ def histogram_rows(
         left = y.copy(deep=True)
         left["axis"] = alt.Axis(minExtent=44)  # the same room for the y labels: x axes line up
         out.append(
-            localized(
-                alt.Chart(df[df[series] == name], title=str(name))
-                .mark_bar(binSpacing=0, color=colour)
-                .encode(x=axis, y=left, tooltip=tooltip, **({"x2": x2} if x2 else {}))
-                # the height includes the title and the axes (Streamlit's charts fit their box)
-                .properties(height=height + (30 if last else 0), description=text)
-            )
+            alt.Chart(df[df[series] == name], title=str(name))
+            .mark_bar(binSpacing=0, color=colour)
+            .encode(x=axis, y=left, tooltip=tooltip, **({"x2": x2} if x2 else {}))
+            # the height includes the title and the axes (Streamlit's charts fit their box)
+            .properties(height=height + (30 if last else 0), description=text)
         )
     return out
 

@@ -37,6 +37,7 @@ from PIL import Image
 
 from cnnviz import render
 from cnnviz.hotspots import Hotspots, units
+from cnnviz.i18n import N_, _
 from cnnviz.ui import compat
 from cnnviz.ui.share import LOCKED_TEXT, locked
 
@@ -47,7 +48,9 @@ _mount = st.components.v2.component(
     css=(_HERE / "clickable.css").read_text(encoding="utf-8"),
 )
 
-HELP = "Arrow keys move between the parts of the picture (Page Up, Page Down, Home, End jump); Enter or Space chooses."
+HELP = N_(
+    "Arrow keys move between the parts of the picture (Page Up, Page Down, Home, End jump); Enter or Space chooses."
+)
 
 
 def to_pixel(value: dict, natural: tuple[int, int]) -> tuple[int, int] | None:
@@ -77,8 +80,10 @@ def is_new(value: dict | None, last: object) -> bool:
 def fallback_alt(hotspots: Hotspots | None) -> str:
     """A text alternative when the caller has none: what can be chosen in the picture."""
     if hotspots is None:
-        return "A picture that can be clicked."
-    return f"A picture of {hotspots.n} parts to choose from, such as {hotspots.label(0)}."
+        return _("A picture that can be clicked.")
+    return _("A picture of {n} parts to choose from, such as {example}.").format(
+        n=hotspots.n, example=hotspots.label(0)
+    )
 
 
 def clicked(
@@ -130,9 +135,9 @@ def clicked(
         "cursor": cursor,
         "pixelated": pixelated,
         "spots": hotspots.spec(selected) if hotspots is not None else None,
-        "help": HELP,
+        "help": _(HELP),
         "disabled": locked(),
-        "locked": LOCKED_TEXT,
+        "locked": _(LOCKED_TEXT),
     }
     value = _mount(key=key, data=data, on_click_change=_ignore, width="stretch", height="content").get("click")
     handled = key + "_handled"

@@ -1,6 +1,12 @@
-"""Teaching texts of the convolution, activation and pooling pages ("What am I looking at?")."""
+"""Teaching texts of the convolution, activation and pooling pages ("What am I looking at?").
 
-CONV_PLAYGROUND = (
+Marked for the catalogue here; the page translates them where it shows them (``_(texts.CONV_STEP)``),
+in the reader's language, which is only known inside a run.
+"""
+
+from cnnviz.i18n import N_
+
+CONV_PLAYGROUND = N_(
     "The left picture is your photo as the model gets it (cropped, here in grey). The right picture "
     "is the result of sliding the kernel over it. Blurs and the identity keep brightness, so the "
     "output is shown in grey. Edge kernels give negative and positive numbers: **red** is positive, "
@@ -9,7 +15,7 @@ CONV_PLAYGROUND = (
     "the window can also sit on the edge pixels."
 )
 
-CONV_STEP = (
+CONV_STEP = N_(
     "Each output pixel comes from one window of input pixels. The left table holds the brightness of "
     "the pixels under the red window (0 = black, 1 = white), the middle one the kernel. Multiply each "
     "value by the weight in the same place (third table: red cells push the sum up, blue cells pull it "
@@ -17,7 +23,7 @@ CONV_STEP = (
     "and the window slides by the stride; the network does exactly this at every position."
 )
 
-CONV_NETWORK = (
+CONV_NETWORK = N_(
     "This is filter {i} of the network's first convolution, learned in training. It works like the "
     "playground with two differences: it sees the **normalised** input (each colour channel has the "
     "training mean subtracted and is divided by its spread, so values run from about −2 to 2), and it "

@@ -10,10 +10,13 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz.gallery import SAMPLES
+from cnnviz.i18n import _
 from cnnviz.ui import state
 
 
 def photo_name() -> str:
     """The current photo's name as the sidebar shows it (a gallery title or the file's name)."""
-    name = st.session_state.get(state.IMAGE_NAME) or "image"
-    return SAMPLES[name].title if name in SAMPLES else str(name)[:80]
+    name = st.session_state.get(state.IMAGE_NAME)
+    if not name:
+        return _("image")
+    return _(SAMPLES[name].title) if name in SAMPLES else str(name)[:80]

@@ -32,8 +32,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.uploaded_file_manager import DeletedFile
 
-from cnnviz.errors import Message
-from cnnviz.i18n import N_
+from cnnviz.i18n import N_, Message
 from cnnviz.images import image_digest
 from cnnviz.links import UPLOAD_PREFIX
 from cnnviz.sharing import default_store

@@ -9,7 +9,7 @@ import pandas as pd
 from cnnviz.a11y import chart_text
 from cnnviz.catalogue import LayerInfo
 from cnnviz.i18n import N_, _
-from cnnviz.ui.charts import histogram_rows, localized
+from cnnviz.ui.charts import histogram_rows
 
 # The layer table's columns (the CLI's `layers` fields), as the page shows them.
 CATALOGUE_COLUMNS = {
@@ -65,7 +65,7 @@ def rf_chart(layers: list[LayerInfo], size: int) -> alt.Chart:
     )
     rule = alt.Chart(pd.DataFrame({"y": [size]})).mark_rule(strokeDash=[6, 4], color="#475569").encode(y="y:Q")
     text = chart_text.receptive_fields([la.name for la in convs], [la.rf for la in convs], size)
-    return localized((line + rule).properties(height=260, description=text))
+    return (line + rule).properties(height=260, description=text)
 
 
 def norms_histogram(norms: dict[str, np.ndarray], bins: int = 30) -> list[alt.Chart]:

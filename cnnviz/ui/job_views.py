@@ -17,11 +17,14 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cnnviz import jobs
 from cnnviz.errors import Stopped
+from cnnviz.i18n import N_, Message, _, percent, pgettext
 from cnnviz.ui import state
 from cnnviz.ui.loaders import Pending
 from cnnviz.ui.owner import student
 
 POLL_S = 1.0  # s between a waiting or running job's polls (its heartbeat)
+# Progress in a job's own units ("12 of 256 steps"); the callers' unit names are keys.
+UNITS = {"steps": N_("{done} of {total} steps"), "images": N_("{done} of {total} images")}
 
 
 def tab_id() -> str:
@@ -57,41 +60,56 @@ def job_for(kind: str, key: Hashable | None = None) -> jobs.Job | None:
 
 
 def ordinal(n: int) -> str:
-    """1 → "1st", 2 → "2nd", 11 → "11th", 23 → "23rd"."""
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+    """1 → "1st", 2 → "2nd", 11 → "11th", 23 → "23rd" (Spanish "2.º", German "2.")."""
+    if 10 <= n % 100 <= 20 or n % 10 not in (1, 2, 3):
+        return pgettext("ordinal", "{n}th").format(n=n)
+    if n % 10 == 1:
+        return pgettext("ordinal", "{n}st").format(n=n)
+    return (pgettext("ordinal", "{n}nd") if n % 10 == 2 else pgettext("ordinal", "{n}rd")).format(n=n)
 
 
 def _about(wait_s: float | None) -> str:
     """ "; about 40 s" / "; about 3 min", or nothing when unknown."""
     if wait_s is None:
         return ""
-    return f"; about {max(1.0, wait_s):.0f} s" if wait_s < 120 else f"; about {wait_s / 60:.0f} min"
+    if wait_s < 120:
+        return _("; about {s} s").format(s=f"{max(1.0, wait_s):.0f}")
+    return _("; about {m} min").format(m=f"{wait_s / 60:.0f}")
 
 
 def waiting_text(position: int | None, wait_s: float | None) -> str:
     """Where a waiting job stands: "Waiting: 2nd in line; about 40 s (...)"."""
     if position is None:
-        return "Waiting for the server…"
-    where = "next in line" if position == 1 else f"{ordinal(position)} in line"
-    return f"Waiting: {where}{_about(wait_s)} (long jobs run one per student, in turn)."
+        return _("Waiting for the server…")
+    where = _("next in line") if position == 1 else _("{ordinal} in line").format(ordinal=ordinal(position))
+    return _("Waiting: {where}{about} (long jobs run one per student, in turn).").format(
+        where=where, about=_about(wait_s)
+    )
 
 
 def paused_text(position: int | None, wait_s: float | None, at: str) -> str:
     """A job paused for a classmate: "Paused at 37 of 512 steps to let a classmate run; 1 ahead
     (2nd in line); about 9 s. It goes on where it stopped." (``at``: how far it got)."""
     if position is None:
-        where = "back soon"
+        where = _("back soon")
     elif position == 1:
-        where = "next in line"
+        where = _("next in line")
     else:
-        where = f"{position - 1} ahead ({ordinal(position)} in line)"
-    return f"Paused at {at} to let a classmate run; {where}{_about(wait_s)}. It goes on where it stopped."
+        where = _("{ahead} ahead ({ordinal} in line)").format(ahead=position - 1, ordinal=ordinal(position))
+    return _("Paused at {at} to let a classmate run; {where}{about}. It goes on where it stopped.").format(
+        at=at, where=where, about=_about(wait_s)
+    )
 
 
 def progress_text(snap: jobs.Snapshot, unit: str) -> str:
-    """The bar's text: the place in line while waiting, else "12 of 256 steps" or "43 %"."""
-    done = f"{snap.fraction:.0%}" if unit == "%" else f"{snap.done} of {snap.total or '…'} {unit}"
+    """The bar's text: the place in line while waiting, else "12 of 256 steps" or "43 %".
+
+    ``unit``: "%" or a key of :data:`UNITS` (another unit name is shown as it is given)."""
+    if unit == "%":
+        done = percent(snap.fraction, 0)
+    else:
+        count = _(UNITS[unit]) if unit in UNITS else _("{done} of {total} {unit}")
+        done = count.format(done=snap.done, total=snap.total or "…", unit=unit)
     if snap.status == "queued":
         return waiting_text(snap.position, snap.wait_s)
     if snap.status == "paused":
@@ -106,7 +124,7 @@ def _live(kind: str, stop_key: str, unit: str) -> None:
     if snap is None or not snap.active:
         st.rerun()
     st.progress(snap.fraction, text=progress_text(snap, unit))
-    if st.button("Stop", key=stop_key, icon=":material/stop:"):
+    if st.button(_("Stop"), key=stop_key, icon=":material/stop:"):
         job.stop()
 
 
@@ -119,9 +137,9 @@ def show(kind: str, key: Hashable, stop_key: str, unit: str = "%") -> bool:
         st.fragment(run_every=POLL_S)(_live)(kind, stop_key, unit)
         return True
     if snap is not None and snap.status == "stopped":
-        st.info(snap.message)
+        st.info(str(snap.message))
     elif snap is not None and snap.status == "error":
-        st.error(snap.message)
+        st.error(str(snap.message))
     return False
 
 
@@ -129,7 +147,7 @@ def _progress_into(on_progress, should_stop, fraction: float, _text: str) -> Non
     """A cnnviz.progress callback feeding a job's progress; it ends the work when the job is
     stopped (slow explanations report after every batch of forwards)."""
     if should_stop():
-        raise Stopped("Stopped before it finished; nothing was kept.")
+        raise Stopped(Message(N_("Stopped before it finished; nothing was kept.")))
     on_progress(round(100 * fraction), 100)
 
 

@@ -23,6 +23,7 @@ LANG = "ui_lang"  # the session's language (a key of i18n.LANGUAGES)
 CHOSEN = "ui_lang_chosen"  # True once a link or the picker chose it: links then carry it
 _URL_SEEN = "ui_lang_url"  # the lang= of the last run's URL: only a new one overrides the session
 _PICKER = "ui_lang_picker"
+_SHOWN = "ui_lang_shown"  # the language the last run drew its widgets in
 _CTX_ATTR = "_cnnviz_lang"
 
 
@@ -60,9 +61,32 @@ def begin() -> None:
             ss[LANG], ss[CHOSEN] = url, True
     if ss.get(LANG) not in i18n.LANGUAGES:
         ss[LANG] = _browser_language()
+    if ss.get(_SHOWN, ss[LANG]) != ss[LANG]:
+        _resend_choices()
+    ss[_SHOWN] = ss[LANG]
     ctx = get_script_run_ctx(suppress_warning=True)
     if ctx is not None:
         setattr(ctx, _CTX_ATTR, ss[LANG])
+
+
+def _plain(value: object) -> bool:
+    return isinstance(value, (str, int, float)) and not isinstance(value, bool)
+
+
+def _resend_choices() -> None:
+    """After a language switch, every choice goes back to the browser in the new words.
+
+    Streamlit 1.67 sends a radio's or a selectbox's choice back as the words it shows; after
+    a switch those are no option of the new language, and the widget would show no choice
+    (or the old word). A value assigned in the session is drawn from the session instead.
+    Plain values only: a button's, an uploader's or a chart selection's state (bools, files,
+    dicts) may not be assigned.
+    """
+    ss = st.session_state
+    for key in list(ss.keys()):
+        value = ss[key]
+        if _plain(value) or (isinstance(value, (list, tuple)) and all(_plain(v) for v in value)):
+            ss[key] = value
 
 
 def url_param() -> dict[str, str]:

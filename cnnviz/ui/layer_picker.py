@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import streamlit as st
 
 from cnnviz.catalogue import MAP_KINDS, LayerInfo
+from cnnviz.i18n import _
 
 
 def _shape(layer: LayerInfo) -> str:
@@ -42,7 +43,7 @@ def layer_select(
     kinds = set(kinds)
     offered = [la for la in layers if la.kind in kinds and (la.spatial or not spatial)]
     if not offered:
-        st.warning("This model has no layers of this kind.")
+        st.warning(_("This model has no layers of this kind."))
         st.stop()
     by_name = {la.name: la for la in offered}
     groups: dict[str, list[str]] = {}
@@ -61,13 +62,13 @@ def layer_select(
     left, right = st.columns([1, 2])
     with left:
         block = st.selectbox(
-            f"{label}: block",
+            _("{label}: block").format(label=label),
             list(groups),
             key=bkey,
             on_change=_on_block,
             args=(key, bkey, {g: names[0] for g, names in groups.items()}),
-            format_func={g: "top level" if g == "model" else g for g in groups}.get,
-            help="Blocks in the order the image flows through them.",
+            format_func={g: _("top level") if g == "model" else g for g in groups}.get,
+            help=_("Blocks in the order the image flows through them."),
         )
     if st.session_state[key] not in groups[block]:
         st.session_state[key] = groups[block][0]
@@ -75,7 +76,7 @@ def layer_select(
     titles = {}
     for n in groups[block]:
         la = by_name[n]
-        short = n[len(prefix) :] if n.startswith(prefix) else ("block output" if la.path == block else n)
+        short = n[len(prefix) :] if n.startswith(prefix) else (_("block output") if la.path == block else n)
         titles[n] = f"{short} — {la.type}, {_shape(la)}"
     with right:
         name = st.selectbox(label, groups[block], key=key, format_func=titles.get)

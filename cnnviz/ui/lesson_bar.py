@@ -14,6 +14,7 @@ import streamlit as st
 
 from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
+from cnnviz.i18n import _, ngettext
 from cnnviz.lessons.format import Lesson, LessonError
 from cnnviz.lessons.store import ClassState
 from cnnviz.ui import lesson_follow, lesson_questions, lesson_store, page_index, share, state
@@ -59,8 +60,12 @@ def _join_url(code: str) -> tuple[str, str | None]:
     return share.view_url("", {"class": code}, base), base.warning
 
 
-@st.dialog("Join the class", width="large")
 def _class_dialog(code: str) -> None:
+    """The class code, join link and QR code, in a dialog titled in the reader's language."""
+    st.dialog(_("Join the class"), width="large")(_class_dialog_body)(code)
+
+
+def _class_dialog_body(code: str) -> None:
     st.html(share.QR_CSS + _CSS)
     url, warning = _join_url(code)
     picture, text = st.columns([1, 1], vertical_alignment="center")
@@ -69,9 +74,9 @@ def _class_dialog(code: str) -> None:
     except CnnvizError as e:  # a public address longer than a QR code holds
         picture.warning(str(e))
     with text:
-        st.markdown("Class code")
+        st.markdown(_("Class code"))
         st.html(f'<p class="cnnviz-class-code">{html.escape(code)}</p>')
-        st.caption("Scan the code, open the link, or type the code on the Lesson page.")
+        st.caption(_("Scan the code, open the link, or type the code on the Lesson page."))
         if warning:
             st.warning(warning, icon=":material/wifi_off:")
         st.code(url, language=None, wrap_lines=True)
@@ -83,7 +88,8 @@ def _followers(code: str) -> None:
         n = lesson_store.class_store().followers(code)
     except LessonError:  # ended or expired meanwhile: the next full run forgets the class
         n = 0
-    st.markdown(f":material/group: **{n}** following  \nCode **{plain(code)}**")
+    following = ngettext("**{n}** following", "**{n}** following", n).format(n=n)
+    st.markdown(f":material/group: {following}  \n" + _("Code **{code}**").format(code=plain(code)))
 
 
 def _go(cls: ClassState, step: int) -> None:
@@ -104,7 +110,7 @@ def _note(text: str) -> None:
 def _note_label(note: str) -> str:
     """The folded note's label: "Note: " and its start, so the bar stays one line high."""
     first = " ".join(note.split())
-    return "Note: " + (first if len(first) <= NOTE_PEEK else first[: NOTE_PEEK - 1] + "…")
+    return _("Note: {start}").format(start=first if len(first) <= NOTE_PEEK else first[: NOTE_PEEK - 1] + "…")
 
 
 def _bar(cls: ClassState) -> None:
@@ -113,27 +119,34 @@ def _bar(cls: ClassState) -> None:
     with st.container(border=True, key="lesson_bar"):
         info, prev, nxt, meta, qr, end = st.columns([5.2, 1.5, 1.1, 1.5, 0.6, 0.7], vertical_alignment="center")
         with info.container(key="lesson_step"):
-            st.markdown(f"**Step {k + 1} of {n}: {plain(step.title)}** · {plain(lesson.title)}")
+            # a shipped lesson's words are in the catalogue; a teacher's own pass through unchanged
+            line = _("**Step {k} of {n}: {title}** · {lesson}").format(
+                k=k + 1, n=n, title=plain(_(step.title)), lesson=plain(_(lesson.title))
+            )
+            st.markdown(line)
             if step.note:  # folded beside the buttons: the bar stays as high as they are
-                with st.expander(_note_label(step.note)):
-                    _note(step.note)
-        if prev.button("Previous", key="lesson_prev", icon=":material/arrow_back:", disabled=k == 0):
+                note = _(step.note)
+                with st.expander(_note_label(note)):
+                    _note(note)
+        if prev.button(_("Previous"), key="lesson_prev", icon=":material/arrow_back:", disabled=k == 0):
             _go(cls, k - 1)
-        if nxt.button("Next", key="lesson_next", icon=":material/arrow_forward:", type="primary", disabled=k == n - 1):
+        if nxt.button(
+            _("Next"), key="lesson_next", icon=":material/arrow_forward:", type="primary", disabled=k == n - 1
+        ):
             _go(cls, k + 1)
         with meta.container(key="lesson_meta"):
             _followers(cls.code)  # and the code
         # icon-only on screen (CSS), their labels still name them for a screen reader
         if qr.button(
-            "Show the class's QR code",
+            _("Show the class's QR code"),
             key="lesson_qr",
             icon=":material/qr_code_2:",
-            help="Show the class code and QR code",
+            help=_("Show the class code and QR code"),
         ):
             _class_dialog(cls.code)
-        with end.popover("End the class", icon=":material/stop_circle:", help="End the class"):
-            st.caption("Students stop following; the code stops working.")
-            if st.button("End the class for everyone", key="lesson_end", type="primary"):
+        with end.popover(_("End the class"), icon=":material/stop_circle:", help=_("End the class")):
+            st.caption(_("Students stop following; the code stops working."))
+            if st.button(_("End the class for everyone"), key="lesson_end", type="primary"):
                 lesson_store.end(cls)
                 st.rerun()
         if step.question is not None:
@@ -169,13 +182,15 @@ def start_button(lesson: Lesson, problems: list[str], teaching: ClassState | Non
     and opens step 1 here. While this browser teaches a class, what it is instead."""
     if teaching is not None:
         st.success(
-            f"Your class {teaching.code} is running: step {teaching.step + 1} of {len(teaching.lesson.steps)}. "
-            "Changes here do not change it; to teach this lesson instead, end that class (End, in the bar).",
+            _(
+                "Your class {code} is running: step {k} of {n}. Changes here do not change it; "
+                "to teach this lesson instead, end that class (End, in the bar)."
+            ).format(code=teaching.code, k=teaching.step + 1, n=len(teaching.lesson.steps)),
             icon=":material/co_present:",
         )
         return
     if st.button(
-        "Start the class",
+        _("Start the class"),
         key="lesson_start",
         type="primary",
         icon=":material/co_present:",

@@ -1,6 +1,9 @@
 """The Lesson page's builder: the steps listed and edited, the lesson saved, loaded or started
 from a ready-made one.
 
+A ready-made lesson's words and the defaults the builder writes are kept in English (message
+ids) and shown in the reader's language; a field the teacher edits is saved as they see it.
+
 Every edit goes straight into the draft (``lesson_store.save``). Widget keys carry the draft's
 revision (``state.LESSON_REV``), which grows whenever steps move, go or come: the widgets of
 step 2 after a reorder are new widgets that start from the step now there, never from the
@@ -15,6 +18,7 @@ from dataclasses import replace
 import streamlit as st
 
 from cnnviz.gallery import SAMPLES
+from cnnviz.i18n import N_, _, ngettext
 from cnnviz.lessons import builder
 from cnnviz.lessons.format import (
     MAX_TITLE,
@@ -32,12 +36,12 @@ from cnnviz.ui.sidebar import SAMPLE_TITLES
 from cnnviz.ui.text import plain
 
 KIND_LABELS = {
-    None: "No question",
-    "choice": "Multiple choice",
-    "click": "Click on the picture",
-    "pick_image": "Pick one of 4 pictures",
+    None: N_("No question"),
+    "choice": N_("Multiple choice"),
+    "click": N_("Click on the picture"),
+    "pick_image": N_("Pick one of 4 pictures"),
 }
-HOW_TO_ADD = (
+HOW_TO_ADD = N_(
     "Open any page, set it up as you want the class to see it, then press **Add this view to the lesson** "
     "under *Share this view* in the sidebar. Each view becomes a step here."
 )
@@ -63,7 +67,7 @@ def _keep(where: int | None, lesson: Lesson, *, afresh: bool = False) -> None:
     try:
         (lesson_store.save if afresh else lesson_store.keep)(lesson)
     except LessonError as e:
-        st.session_state[state.LESSON_REFUSED] = (where, f"Not kept: {e}")
+        st.session_state[state.LESSON_REFUSED] = (where, _("Not kept: {why}").format(why=e))
 
 
 def _apply(i: int, change: Callable[..., Lesson], *args) -> None:
@@ -118,13 +122,13 @@ def _refused(where: int | None) -> None:
 def lesson_title(lesson: Lesson) -> None:
     key = _key("title")
     st.text_input(
-        "Lesson title",
-        value=lesson.title,
+        _("Lesson title"),
+        value=_(lesson.title),
         max_chars=MAX_TITLE,
         key=key,
         # a lesson without steps is not kept (the store drops it): its title would be lost
         disabled=not lesson.steps,
-        help=None if lesson.steps else "Add a step first: a lesson is kept once it has one.",
+        help=None if lesson.steps else _("Add a step first: a lesson is kept once it has one."),
         on_change=_edit_title,
         args=(key,),
     )
@@ -135,10 +139,10 @@ def _question(i: int, q: Question | None) -> None:
     kinds = list(KIND_LABELS)
     kind_key = _key("kind", i)
     st.radio(
-        "Ask the class",
+        _("Ask the class"),
         kinds,
         index=kinds.index(q.kind if q else None),
-        format_func=KIND_LABELS.get,
+        format_func=lambda k: _(KIND_LABELS[k]),
         horizontal=True,
         key=kind_key,
         on_change=_set_kind,
@@ -148,8 +152,8 @@ def _question(i: int, q: Question | None) -> None:
         return
     pkey = _key("prompt", i)
     st.text_input(
-        "Question",
-        value=q.prompt,
+        _("Question"),
+        value=_(q.prompt),
         max_chars=300,
         key=pkey,
         on_change=_edit_prompt,
@@ -158,8 +162,8 @@ def _question(i: int, q: Question | None) -> None:
     if q.kind == "choice":
         akey = _key("answers", i)
         st.text_area(
-            "Answers, one per line (2 to 6)",
-            value="\n".join(q.options),
+            _("Answers, one per line (2 to 6)"),
+            value="\n".join(_(o) for o in q.options),
             height=110,
             key=akey,
             on_change=_edit_answers,
@@ -168,27 +172,27 @@ def _question(i: int, q: Question | None) -> None:
     elif q.kind == "pick_image":
         ikey = _key("images", i)
         st.multiselect(
-            f"The {PICK_IMAGES} pictures students choose from",
+            _("The {n} pictures students choose from").format(n=PICK_IMAGES),
             list(SAMPLES),
             default=[o for o in q.options if o in SAMPLES],
-            format_func=SAMPLE_TITLES.get,
+            format_func=lambda s: _(SAMPLE_TITLES[s]),
             max_selections=PICK_IMAGES,
             key=ikey,
             on_change=_edit_images,
             args=(i, ikey),
         )
     else:
-        st.caption("Students click the picture of this view; you see where they clicked.")
+        st.caption(_("Students click the picture of this view; you see where they clicked."))
 
 
 def step_editor(lesson: Lesson, i: int) -> None:
     """Step ``i``'s card: its number and title, buttons to move/open/delete it, and its fields."""
     step, n = lesson.steps[i], len(lesson.steps)
     with st.container(border=True, key=f"lesson_card_{i}"):  # tests and CSS find step i by its key
-        st.markdown(f"**Step {i + 1}** · {plain(step.title)}")
+        st.markdown(_("**Step {k}** · {title}").format(k=i + 1, title=plain(_(step.title))))
         row = st.container(horizontal=True, vertical_alignment="center", gap="small")
         row.button(
-            "Up",
+            _("Up"),
             key=_key("up", i),
             icon=":material/arrow_upward:",
             disabled=i == 0,
@@ -196,17 +200,17 @@ def step_editor(lesson: Lesson, i: int) -> None:
             args=(i, builder.move_step, -1),
         )
         row.button(
-            "Down",
+            _("Down"),
             key=_key("down", i),
             icon=":material/arrow_downward:",
             disabled=i == n - 1,
             on_click=_apply,
             args=(i, builder.move_step, 1),
         )
-        if row.button("Open", key=_key("go", i), icon=":material/open_in_new:"):
+        if row.button(_("Open"), key=_key("go", i), icon=":material/open_in_new:"):
             lesson_store.go_to(step)
         row.button(
-            "Delete",
+            _("Delete"),
             key=_key("del", i),
             icon=":material/delete:",
             on_click=_apply,
@@ -214,11 +218,11 @@ def step_editor(lesson: Lesson, i: int) -> None:
         )
         tkey, nkey, pkey = _key("step_title", i), _key("note", i), _key("own", i)
         st.text_input(
-            "Title", value=step.title, max_chars=MAX_TITLE, key=tkey, on_change=_edit, args=(i, "title", tkey)
+            _("Title"), value=_(step.title), max_chars=MAX_TITLE, key=tkey, on_change=_edit, args=(i, "title", tkey)
         )
         st.text_area(
-            "Note for the class (plain text)",
-            value=step.note,
+            _("Note for the class (plain text)"),
+            value=_(step.note),
             max_chars=2000,
             height=80,
             key=nkey,
@@ -226,12 +230,12 @@ def step_editor(lesson: Lesson, i: int) -> None:
             args=(i, "note", nkey),
         )
         st.toggle(
-            "Students keep their own photo",
+            _("Students keep their own photo"),
             value=step.keep_own_photo,
             key=pkey,
             on_change=_edit,
             args=(i, "keep_own_photo", pkey),
-            help="A student who has chosen a photo of their own sees this view on it.",
+            help=_("A student who has chosen a photo of their own sees this view on it."),
         )
         _question(i, step.question)
         _refused(i)
@@ -239,48 +243,50 @@ def step_editor(lesson: Lesson, i: int) -> None:
 
 def steps(lesson: Lesson) -> None:
     if not lesson.steps:
-        st.info(HOW_TO_ADD, icon=":material/playlist_add:")
+        st.info(_(HOW_TO_ADD), icon=":material/playlist_add:")
         return
-    st.caption(HOW_TO_ADD)
+    st.caption(_(HOW_TO_ADD))
     for i in range(len(lesson.steps)):
         step_editor(lesson, i)
 
 
 def lesson_problems_of(lesson: Lesson) -> list[str]:
     """Why ``lesson`` cannot be saved or taught yet, one sentence each ([]: it can)."""
-    return lesson_problems(dump_lesson(lesson)) if lesson.steps else ["Add at least one step."]
+    return lesson_problems(dump_lesson(lesson)) if lesson.steps else [_("Add at least one step.")]
 
 
 def save_button(lesson: Lesson, problems: list[str]) -> None:
     st.download_button(
-        "Save as a file",
+        _("Save as a file"),
         data=dump_lesson(lesson) if not problems else b"",
         file_name=builder.file_name(lesson.title),
         mime="application/json",
         icon=":material/download:",
         disabled=bool(problems),
         width="stretch",
-        help="A small JSON file: load it here again, or share it with other teachers.",
+        help=_("A small JSON file: load it here again, or share it with other teachers."),
     )
 
 
 def load_file(lesson: Lesson) -> None:
     """The lesson-file uploader: the file's problems as sentences, or a button that opens it."""
-    upload = st.file_uploader("Open a lesson file", type=["json"], key=state.LESSON_UPLOAD)
+    upload = st.file_uploader(_("Open a lesson file"), type=["json"], key=state.LESSON_UPLOAD)
     if upload is None:
         return
     data = upload.getvalue()
     try:
         loaded = parse_lesson(data)
     except LessonError:
-        problems = lesson_problems(data) or ["This file is not a lesson."]
+        problems = lesson_problems(data) or [_("This file is not a lesson.")]
         st.error(
-            f"{plain(upload.name)} is not a lesson this app can open:\n\n"
+            _("{file} is not a lesson this app can open:").format(file=plain(upload.name))
+            + "\n\n"
             + "\n".join(f"- {plain(p, 300)}" for p in problems),
             icon=":material/error:",
         )
         return
-    label = f"Open “{loaded.title}” ({len(loaded.steps)} steps)"
+    n = len(loaded.steps)
+    label = ngettext("Open “{title}” ({n} step)", "Open “{title}” ({n} steps)", n).format(title=_(loaded.title), n=n)
     if st.button(label, key=_key("open_file"), icon=":material/file_open:", width="stretch"):
         _replace(loaded)
 
@@ -289,11 +295,18 @@ def start_from_shipped(lesson: Lesson) -> None:
     shipped = shipped_lessons()
     if not shipped:
         return
-    name = st.selectbox("Ready-made lessons", list(shipped), key=state.LESSON_SHIPPED)
-    if st.button("Start from this lesson", key=_key("use_shipped"), icon=":material/auto_stories:", width="stretch"):
+    name = st.selectbox(_("Ready-made lessons"), list(shipped), key=state.LESSON_SHIPPED, format_func=_)
+    if st.button(_("Start from this lesson"), key=_key("use_shipped"), icon=":material/auto_stories:", width="stretch"):
         _replace(shipped[name])
     if lesson.steps:
-        st.caption(f"Opening a lesson replaces your {len(lesson.steps)} steps: save them first to keep them.")
+        n = len(lesson.steps)
+        st.caption(
+            ngettext(
+                "Opening a lesson replaces your {n} step: save it first to keep it.",
+                "Opening a lesson replaces your {n} steps: save them first to keep them.",
+                n,
+            ).format(n=n)
+        )
 
 
 def _replace(lesson: Lesson) -> None:

@@ -27,6 +27,7 @@ import time
 
 import streamlit as st
 
+from cnnviz.i18n import N_, _
 from cnnviz.lessons.format import LessonError, Step
 from cnnviz.lessons.store import ClassGone, ClassState
 from cnnviz.ui import compat, lesson_questions, selection, state
@@ -40,7 +41,7 @@ BEAT_S = 5.0  # the store counts followers seen within 15 s
 CLASS_PARAM = "class"
 OWN_PARAM = "own"  # "1": this tab explores on its own (a reload stays so)
 _CODE_RE = re.compile(r"[A-Za-z0-9]{3,12}")
-NOT_A_CODE = "That is not a class code: a class code is a few letters and digits, such as K7F3Q."
+NOT_A_CODE = N_("That is not a class code: a class code is a few letters and digits, such as K7F3Q.")
 
 # url_path -> page file, as app.py's st.Page list names them (a test checks it against app.py)
 _PAGE_FILES = {"": "home", "compare": "explanations", "compare-models": "compare_models"}
@@ -73,7 +74,8 @@ def own_photo() -> bool:
 
 def view_params(step: Step, code: str, keep_photo: bool) -> dict[str, str]:
     """The query parameters that open ``step``'s view for a follower of class ``code``."""
-    params = {k: str(v) for k, v in step.view.params.items()}
+    # a lesson file's lang= (written by hand) is left out: a follower reads in their own language
+    params = {k: str(v) for k, v in step.view.params.items() if k != "lang"}
     if step.keep_own_photo and keep_photo:
         params.pop("image", None)
     params[CLASS_PARAM] = code
@@ -129,6 +131,8 @@ def _open_step(cs: ClassState, url_path: str | None = None) -> None:
     ss = st.session_state
     step = cs.lesson.steps[cs.step]
     params = view_params(step, cs.code, own_photo())
+    if "lang" in st.query_params:  # the follower's own language stays in their address
+        params["lang"] = st.query_params["lang"]
     ss[state.FOLLOW_SEEN], ss[state.FOLLOW_STEP] = cs.revision, cs.step
     if "image" in params:
         ss[state.FOLLOW_IMAGE] = params["image"]
@@ -195,7 +199,7 @@ def join_from_link(notice) -> None:
         return
     code = clean_code(raw)
     if code is None:
-        notice.warning(NOT_A_CODE, icon=":material/groups:")
+        notice.warning(_(NOT_A_CODE), icon=":material/groups:")
     elif code != st.session_state.get(state.FOLLOW_CODE) and (why := join(code, st.query_params.get(OWN_PARAM) == "1")):
         notice.warning(why, icon=":material/groups:")
 
@@ -248,8 +252,12 @@ def student_bar(notice) -> None:
         _unwatch()
         with st.container(border=True, key="lesson_follow_bar"):
             left, right = st.columns([3, 1], vertical_alignment="center")
-            left.text(f"Exploring on your own: class {cs.code} is at step {cs.step + 1} of {len(cs.lesson.steps)}.")
-            right.button("Back to the teacher", key=state.FOLLOW_BACK, on_click=_back, icon=":material/groups:")
+            left.text(
+                _("Exploring on your own: class {code} is at step {k} of {n}.").format(
+                    code=cs.code, k=cs.step + 1, n=len(cs.lesson.steps)
+                )
+            )
+            right.button(_("Back to the teacher"), key=state.FOLLOW_BACK, on_click=_back, icon=":material/groups:")
         return
     if cs.revision != ss.get(state.FOLLOW_SEEN) and cs.step != ss.get(state.FOLLOW_STEP):
         _open_step(cs)  # a new follower, a reload, "Back to the teacher": the class's step
@@ -261,10 +269,15 @@ def student_bar(notice) -> None:
     ss[state.FOLLOW_HIDE] = step.question is not None and not cs.revealed
     with st.container(border=True, key="lesson_follow_bar"):
         left, right = st.columns([3, 1], vertical_alignment="center")
-        left.text(f"Following class {cs.code}: step {cs.step + 1} of {len(cs.lesson.steps)}: {step.title}")
-        right.button("Explore on my own", key=state.FOLLOW_EXPLORE, on_click=_explore, icon=":material/explore:")
+        # the follower's own language: a shipped lesson's words from the catalogue, a teacher's as typed
+        left.text(
+            _("Following class {code}: step {k} of {n}: {title}").format(
+                code=cs.code, k=cs.step + 1, n=len(cs.lesson.steps), title=_(step.title)
+            )
+        )
+        right.button(_("Explore on my own"), key=state.FOLLOW_EXPLORE, on_click=_explore, icon=":material/explore:")
         if step.note:
-            st.text(step.note)  # plain text: a note is never markup
+            st.text(_(step.note))  # plain text: a note is never markup
         if step.question is not None:
             lesson_questions.student_panel(class_store(), cs, owner_token())
     st.fragment(run_every=poll_every())(_poll)()
@@ -274,17 +287,17 @@ def _join_typed() -> None:
     ss = st.session_state
     code = clean_code(ss.get(state.FOLLOW_TYPED))
     if code is None:
-        ss[state.FOLLOW_JOIN_ERROR] = NOT_A_CODE
+        ss[state.FOLLOW_JOIN_ERROR] = _(NOT_A_CODE)
         return
     ss[state.FOLLOW_JOIN_ERROR] = join(code)  # on success the run that follows opens the class's step
 
 
 def join_box() -> None:
     """The "Join a class" box: a code typed in, then the class's current step opens."""
-    st.subheader("Join a class", anchor=False)
+    st.subheader(_("Join a class"), anchor=False)
     with st.form("lesson_join", border=True):
-        st.text_input("Class code", key=state.FOLLOW_TYPED, max_chars=16, placeholder="K7F3Q")
-        st.form_submit_button("Join a class", on_click=_join_typed, icon=":material/groups:")
+        st.text_input(_("Class code"), key=state.FOLLOW_TYPED, max_chars=16, placeholder="K7F3Q")
+        st.form_submit_button(_("Join a class"), on_click=_join_typed, icon=":material/groups:")
     error = st.session_state.get(state.FOLLOW_JOIN_ERROR)
     if error:
         st.error(error)

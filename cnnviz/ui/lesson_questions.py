@@ -18,6 +18,7 @@ from cnnviz.a11y import alt_questions
 from cnnviz.errors import CnnvizError
 from cnnviz.gallery import SAMPLES, sample_bytes
 from cnnviz.hotspots import Grid
+from cnnviz.i18n import N_, _, ngettext, percent
 from cnnviz.images import image_digest
 from cnnviz.lessons import questions as Q
 from cnnviz.lessons.format import LessonError, Question, Step
@@ -31,8 +32,8 @@ from cnnviz.ui.text import plain
 
 POLL_S = 2.0  # the presenter's counts refresh
 CELLS = 6  # the keyboard's grid over the click picture: 36 parts, each named by row and column
-ALREADY = "You have already answered."
-THANKS = "Your answer is in. Watch the teacher's screen for the class's answers."
+ALREADY = N_("You have already answered.")
+THANKS = N_("Your answer is in. Watch the teacher's screen for the class's answers.")
 
 
 # ---------------------------------------------------------------- the step's model and pictures
@@ -43,8 +44,8 @@ def _image(ref: str) -> tuple[bytes, str]:
         return sample_bytes(name), name
     data = shared_images().get(name)
     if data is None:
-        raise CnnvizError("This question's photo is no longer on the server.")
-    return data, f"shared photo {name[:8]}"
+        raise CnnvizError(_("This question's photo is no longer on the server."))
+    return data, _("shared photo {digest}").format(digest=name[:8])  # the decoder's messages name it
 
 
 def _model(step: Step):
@@ -56,7 +57,7 @@ def _model(step: Step):
     if digest is not None:
         found = uploads.find(digest, owner=owner_token())
         if found is None:
-            raise CnnvizError("This question's weights file is no longer on the server.")
+            raise CnnvizError(_("This question's weights file is no longer on the server."))
         weights = str(found)
     return name, weights, loaders.cached_model(name, weights)
 
@@ -68,8 +69,8 @@ def _step_image(step: Step) -> tuple[Image.Image, str]:
 
 def _crop(step: Step) -> Image.Image:
     """The picture the step's model sees: the crop a click question is answered on."""
-    _, _, lm = _model(step)
-    img, _ = _step_image(step)
+    lm = _model(step)[2]
+    img = _step_image(step)[0]
     return lm.preprocess_spec.crop(img)
 
 
@@ -88,14 +89,18 @@ def model_answer(step: Step):
     layer = params.get("layer") or lm.info.default_layer
     channel = selection.as_int(params.get("channel", "0"), 0, 1 << 20)
     if layer not in dict(lm.model.named_modules()) or channel is None:
-        raise CnnvizError("This question's layer or channel is not one of the model's, so it has no answer.")
+        raise CnnvizError(_("This question's layer or channel is not one of the model's, so it has no answer."))
     pics = [loaders.decoded_image(*_image(ref)) for ref in q.options]
     try:
         return cache.RESULTS.get_or_compute(
             (*key, layer, channel), lambda: cache.freeze(Q.channel_means(lm, pics, layer, channel))
         )
-    except ValueError as e:  # a channel beyond the layer's
-        raise CnnvizError(f"This question's {e}, so it has no answer.") from e
+    except ValueError:  # a channel beyond the layer's
+        raise CnnvizError(
+            _("This question's channel {channel} is not one of layer {layer}'s, so it has no answer.").format(
+                channel=channel, layer=layer
+            )
+        ) from None
 
 
 # ---------------------------------------------------------------- the follower's side
@@ -110,12 +115,10 @@ def _send(store: ClassStore, cs: ClassState, student: str, value: str) -> None:
     st.session_state[state.ASK_ANSWERED] = answered
 
 
-def _submit_choice(
-    store: ClassStore, cs: ClassState, student: str, key: str, labels: tuple[str, ...], values: tuple[str, ...]
-) -> None:
+def _submit_choice(store: ClassStore, cs: ClassState, student: str, key: str, values: tuple[str, ...]) -> None:
     picked = st.session_state.get(key)
-    if picked in labels:
-        _send(store, cs, student, values[labels.index(picked)])
+    if isinstance(picked, int) and 0 <= picked < len(values):
+        _send(store, cs, student, values[picked])
 
 
 def _submit_point(store: ClassStore, cs: ClassState, student: str) -> None:
@@ -130,7 +133,7 @@ def student_panel(store: ClassStore, cs: ClassState, student: str) -> None:
     q = step.question
     if q is None:
         return
-    st.markdown(f"**{plain(q.prompt, 300)}**")  # not a heading: the bar comes before the page's h1
+    st.markdown(f"**{plain(_(q.prompt), 300)}**")  # not a heading: the bar comes before the page's h1
     sent = (st.session_state.get(state.ASK_ANSWERED) or {}).get((cs.code, cs.step))
     error = st.session_state.pop(state.ASK_ERROR, None)
     if error:
@@ -139,7 +142,7 @@ def student_panel(store: ClassStore, cs: ClassState, student: str) -> None:
         if cs.revealed:
             _reveal(step, q)
         elif sent is not None:
-            st.info(THANKS if sent else ALREADY, icon=":material/how_to_vote:")
+            st.info(_(THANKS) if sent else _(ALREADY), icon=":material/how_to_vote:")
         elif q.kind == "click":
             _click_form(store, cs, student, step)
         else:
@@ -150,21 +153,22 @@ def student_panel(store: ClassStore, cs: ClassState, student: str) -> None:
 
 def _choice_form(store: ClassStore, cs: ClassState, student: str, step: Step, q: Question) -> None:
     key = f"ask_choice_{cs.code}_{cs.step}"
+    labels = option_labels(q)
     if q.kind == "pick_image":
-        labels = tuple(f"Picture {i + 1}" for i in range(len(q.options)))
         for i, (col, ref) in enumerate(zip(st.columns(len(q.options)), q.options, strict=True)):
-            data, _ = _image(ref)
+            data = _image(ref)[0]
             col.image(
                 render.photo_bytes(loaders.decoded_image(data, ref)),
                 caption=labels[i],
                 alt=alt_questions.choice_image(i, len(q.options), ref),
             )
-    else:
-        labels = q.options
     with st.form(f"ask_form_{cs.code}_{cs.step}", border=False):
-        st.radio("Your answer", labels, index=None, key=key, format_func=plain)  # options are data, not markup
+        # the options' indices are the values: a change of language keeps the choice
+        st.radio(
+            _("Your answer"), range(len(labels)), index=None, key=key, format_func=lambda i: plain(labels[i])
+        )  # options are data, not markup
         st.form_submit_button(
-            "Send my answer", on_click=_submit_choice, args=(store, cs, student, key, labels, q.options), type="primary"
+            _("Send my answer"), on_click=_submit_choice, args=(store, cs, student, key, q.options), type="primary"
         )
 
 
@@ -177,7 +181,8 @@ def _click_form(store: ClassStore, cs: ClassState, student: str, step: Step) -> 
     if point is not None:  # the chosen point, drawn as a small box
         x, y = int(point[0] * w), int(point[1] * h)
         pic = render.draw_box(pic, y - 4, x - 4, 9, 9, color=(255, 0, 255), thickness=3)
-    grid = Grid(CELLS, CELLS, (-(-h // CELLS), -(-w // CELLS)), template="row {row}, column {col} of the picture")
+    template = _("row {row}, column {col} of the picture")
+    grid = Grid(CELLS, CELLS, (-(-h // CELLS), -(-w // CELLS)), template=template)
     hit = clicked(
         pic,
         f"ask_click_{cs.code}_{cs.step}",
@@ -191,38 +196,43 @@ def _click_form(store: ClassStore, cs: ClassState, student: str, step: Step) -> 
         st.session_state[state.ASK_POINT] = points
         st.rerun()
     st.button(
-        "Send my answer",
+        _("Send my answer"),
         key=f"ask_send_{cs.code}_{cs.step}",
         on_click=_submit_point,
         args=(store, cs, student),
         disabled=point is None,
         type="primary",
-        help="Click the picture first",
+        help=_("Click the picture first"),
     )
 
 
 # ---------------------------------------------------------------- the model's answer
 def _reveal(step: Step, q: Question, heat: np.ndarray | None = None) -> None:
     """The model's own answer, in words and (click, pick_image) pictures."""
-    with st.spinner("The model is answering…"):
+    with st.spinner(_("The model is answering…")):
         answer = model_answer(step)
     if q.kind == "choice":
         match = Q.matching_option(q.options, answer.label)
-        said = f"The model says “{plain(answer.label)}” ({answer.prob:.0%})."
-        st.success(said if match is not None else said + " None of the options named it.", icon=":material/smart_toy:")
+        said = _("The model says “{label}” ({prob}).").format(label=plain(answer.label), prob=percent(answer.prob, 0))
+        if match is None:
+            said += " " + _("None of the options named it.")
+        st.success(said, icon=":material/smart_toy:")
     elif q.kind == "click":
         crop = _crop(step)
         heat = np.zeros((Q.CLICK_GRID,) * 2) if heat is None else heat
         st.image(_heat_picture(crop, heat, answer.box), alt=alt_questions.clicks(heat, answer.box), width=448)
         st.success(
-            f"The box shows where the model looked most for “{plain(answer.label)}” (Grad-CAM).",
+            _("The box shows where the model looked most for “{label}” (Grad-CAM).").format(label=plain(answer.label)),
             icon=":material/smart_toy:",
         )
     else:
         best = Q.best_of(answer)
-        values = ", ".join(f"picture {i + 1}: {v:.3g}" for i, v in enumerate(answer))
+        values = ", ".join(
+            _("picture {k}: {value}").format(k=i + 1, value=alt_questions.sig3(v)) for i, v in enumerate(answer)
+        )
         st.success(
-            f"Picture {best + 1} excites the channel most (mean activation {values}).", icon=":material/smart_toy:"
+            _("Picture {k} excites the channel most (mean activation {values}).").format(k=best + 1, values=values),
+            icon=":material/smart_toy:",
         )
 
 
@@ -243,7 +253,7 @@ def counts_chart(prompt: str, labels: tuple[str, ...], counts: list[int], model:
     """Vega-Lite: one bar per option with its count written beside it (the model's option
     marked "◀ model"), as ``st.vega_lite_chart`` takes it."""
     rows = [
-        {"option": lab, "answers": n, "note": f"{n}" + ("  ◀ model" if i == model else "")}
+        {"option": lab, "answers": n, "note": f"{n}" + ("  " + _("◀ model") if i == model else "")}
         for i, (lab, n) in enumerate(zip(labels, counts, strict=True))
     ]
     enc = {
@@ -254,7 +264,7 @@ def counts_chart(prompt: str, labels: tuple[str, ...], counts: list[int], model:
             "title": None,
             "axis": {"labelLimit": 260, "labelFontSize": 15, "labelOverlap": False},
         },
-        "x": {"field": "answers", "type": "quantitative", "title": "answers", "axis": {"tickMinStep": 1}},
+        "x": {"field": "answers", "type": "quantitative", "title": _("answers"), "axis": {"tickMinStep": 1}},
     }
     text = {**enc, "text": {"field": "note", "type": "nominal"}}
     return {
@@ -284,7 +294,15 @@ def teacher_panel(store: ClassStore, cs: ClassState) -> None:
 
 
 def _answers(n: int) -> str:
-    return f"{n} answer" + ("" if n == 1 else "s")
+    return ngettext("{n} answer", "{n} answers", n).format(n=n)
+
+
+def option_labels(q: Question) -> tuple[str, ...]:
+    """What the class reads for each option: a choice's own words (a shipped lesson's from the
+    catalogue), or "Picture k" for a picture."""
+    if q.kind == "pick_image":
+        return tuple(_("Picture {k}").format(k=i + 1) for i in range(len(q.options)))
+    return tuple(_(o) for o in q.options)
 
 
 def _live(store: ClassStore, code: str) -> None:
@@ -296,7 +314,7 @@ def _live(store: ClassStore, code: str) -> None:
     q = step.question
     if q is None:
         return
-    st.markdown(f"**{plain(q.prompt, 300)}**")  # not a heading: the bar comes before the page's h1
+    st.markdown(f"**{plain(_(q.prompt), 300)}**")  # not a heading: the bar comes before the page's h1
     try:
         if q.kind == "click":
             answers = store.answers(code, cs.step)
@@ -308,13 +326,13 @@ def _live(store: ClassStore, code: str) -> None:
                 st.image(_heat_picture(crop, heat), alt=alt_questions.clicks(heat), width=448)
             st.text(_answers(len(answers)))
         else:
-            labels = q.options if q.kind == "choice" else tuple(f"Picture {i + 1}" for i in range(len(q.options)))
+            labels = option_labels(q)
             counts = Q.option_counts(q.options, store.tally(code, cs.step))
             model = None
             if cs.revealed:
                 answer = model_answer(step)
                 model = Q.matching_option(q.options, answer.label) if q.kind == "choice" else Q.best_of(answer)
-            st.vega_lite_chart(spec=present.chart(counts_chart(q.prompt, labels, counts, model)), width="stretch")
+            st.vega_lite_chart(spec=present.chart(counts_chart(_(q.prompt), labels, counts, model)), width="stretch")
             st.text(_answers(sum(counts)))
             if cs.revealed:
                 _reveal(step, q)
@@ -322,7 +340,7 @@ def _live(store: ClassStore, code: str) -> None:
         st.error(str(e))
     if not cs.revealed:
         st.button(
-            "Reveal the model's answer",
+            _("Reveal the model's answer"),
             key="ask_reveal",
             on_click=_reveal_click,
             args=(store, code),

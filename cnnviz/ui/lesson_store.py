@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnnviz.i18n import N_
 from cnnviz.lessons import builder
 from cnnviz.lessons.format import Lesson, Step
 from cnnviz.lessons.store import ClassGone, ClassState, ClassStore
 from cnnviz.ui import page_index, state
 from cnnviz.ui.owner import owner_token
 
-UNTITLED = "My lesson"
+UNTITLED = N_("My lesson")  # saved in English, shown in each reader's language (a message id)
 
 
 @st.cache_resource

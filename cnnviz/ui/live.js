@@ -9,8 +9,13 @@
 // repeat. One frame in flight at a time, so a slow server slows the stream, never queues it.
 // No script rerun per frame: Streamlit hears only of the camera's state ("on", "denied",
 // "absent", "insecure", "refused") when it changes. Labels from the server are set as text.
+// Every word shown comes translated from Python (data.words, "{name}" filled in here) and the
+// numbers follow the reader's language (data.lang): no English is written in this file.
 
 const STATES = { NotAllowedError: "denied", SecurityError: "denied", NotFoundError: "absent", OverconstrainedError: "absent", NotReadableError: "absent" };
+
+// a template's {name} places filled from values (a translation may reorder them)
+const fill = (template, values) => template.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
 
 function el(tag, cls, parent) {
   const e = document.createElement(tag);
@@ -24,13 +29,12 @@ function build(root) {
   const left = el("div", "left", box);
   const video = el("video", "cam", left);
   video.muted = true; video.playsInline = true; video.autoplay = true;
-  video.setAttribute("aria-label", "Your camera's picture");
   const status = el("p", "status", left);
   status.setAttribute("role", "status");
   const speed = el("p", "speed", left);
   speed.setAttribute("aria-hidden", "true"); // changes many times a second: not read aloud
   const right = el("div", "right", box);
-  const topTitle = el("h2", "", right); topTitle.textContent = "Top 5";
+  const topTitle = el("h2", "", right);
   const list = el("ol", "top", right);
   list.setAttribute("aria-live", "polite");
   const pics = el("div", "pics", right);
@@ -44,7 +48,8 @@ function build(root) {
   right.hidden = true; // no answers yet
   video.hidden = true; // no camera yet
   const canvas = document.createElement("canvas");
-  const ui = { data: null, stream: null, running: false, asking: false, state: "", send: null, times: [], lastTop: "" };
+  // words, num, pct: set from the data at each update (the reader's language)
+  const ui = { words: {}, num: null, pct: null, data: null, stream: null, running: false, asking: false, state: "", send: null, times: [], lastTop: "" };
 
   const report = (state) => { // only changes reach Streamlit (each one reruns the page once)
     if (state === ui.state) return;
@@ -72,13 +77,13 @@ function build(root) {
 
   const show = (r, t0) => {
     right.hidden = false;
-    const names = r.top.map((c) => `${c.label} ${(100 * c.prob).toFixed(0)}%`).join(", ");
+    const names = r.top.map((c) => `${c.label} ${ui.pct(c.prob, 0)}`).join(", ");
     if (names !== ui.lastTop) { // the list is a live region: rewrite it only when it changes
       ui.lastTop = names;
       list.replaceChildren(...r.top.map((c) => {
         const li = el("li");
         const name = el("span", "name", li); name.textContent = c.label;
-        const p = el("span", "prob", li); p.textContent = `${(100 * c.prob).toFixed(1)}%`;
+        const p = el("span", "prob", li); p.textContent = ui.pct(c.prob, 1);
         const bar = el("span", "bar", li); bar.style.width = `${Math.max(1, 100 * c.prob)}%`;
         bar.setAttribute("aria-hidden", "true");
         return li;
@@ -91,8 +96,9 @@ function build(root) {
       if (src) { f.img.src = src; f.img.alt = alt; f.cap.textContent = cap; }
     };
     put(figs.seen, r.seen, r.seen_alt, r.seen_alt);
-    put(figs.cam, r.cam, r.cam_alt, `Grad-CAM for “${r.cam_label}” at ${r.cam_layer}`);
-    put(figs.tiles, r.tiles, r.tiles_alt, `${r.layer}: its ${r.channels.length} strongest channels (${r.channels.join(", ")})`);
+    const w = ui.words;
+    put(figs.cam, r.cam, r.cam_alt, fill(w.cam, { label: r.cam_label, layer: r.cam_layer }));
+    put(figs.tiles, r.tiles, r.tiles_alt, fill(w.tiles, { layer: r.layer, n: r.channels.length, channels: r.channels.join(", ") }));
     const now = performance.now();
     ui.times.push([now, now - t0, r.server_ms]);
     while (ui.times.length > 1 && now - ui.times[0][0] > 3000) ui.times.shift();
@@ -100,7 +106,7 @@ function build(root) {
     const fps = n > 1 ? (1000 * (n - 1)) / (now - ui.times[0][0]) : 0;
     const delay = ui.times.reduce((a, x) => a + x[1], 0) / n;
     const server = ui.times.reduce((a, x) => a + x[2], 0) / n;
-    speed.textContent = `${fps.toFixed(1)} frames/s · delay ${delay.toFixed(0)} ms (server ${server.toFixed(0)} ms)`;
+    speed.textContent = fill(w.speed, { fps: ui.num(fps, 1), delay: ui.num(delay, 0), server: ui.num(server, 0) });
     box.dataset.frames = String(Number(box.dataset.frames || 0) + 1); // answers drawn, for a look from outside
   };
 
@@ -117,7 +123,7 @@ function build(root) {
         if (!ui.running) break;
         if (res.ok) {
           show(r, t0);
-          status.textContent = "Live: the network is watching your camera.";
+          status.textContent = ui.words.live;
           report("on");
         } else {
           if (res.status === 409) stop(); // the student's other tab has the live view now: this camera goes off
@@ -126,7 +132,7 @@ function build(root) {
         }
       } catch (e) {
         console.error("live view:", e);
-        status.textContent = "The server did not answer; trying again.";
+        status.textContent = ui.words.retry;
         wait = 2000;
       }
       await new Promise((ok) => setTimeout(ok, wait));
@@ -136,18 +142,18 @@ function build(root) {
   const start = async () => {
     if (ui.running || ui.stream || ui.asking) return; // one camera, however many reruns meanwhile
     if (!window.isSecureContext || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      status.textContent = "This browser allows the camera only on a secure address (https, or localhost).";
+      status.textContent = ui.words.insecure;
       report("insecure");
       return;
     }
-    status.textContent = "Asking for the camera…";
+    status.textContent = ui.words.asking;
     ui.asking = true;
     try {
       ui.stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 } }, audio: false });
     } catch (e) {
       ui.asking = false;
       const state = STATES[e.name] || "absent";
-      status.textContent = state === "denied" ? "The camera was not allowed." : "No camera was found.";
+      status.textContent = state === "denied" ? ui.words.denied : ui.words.absent;
       report(state);
       return;
     }
@@ -164,6 +170,12 @@ function build(root) {
     const token = ui.data && ui.data.token;
     ui.data = data;
     ui.send = setStateValue;
+    ui.words = data.words || {};
+    const lang = data.lang || "en";
+    ui.num = (x, d) => x.toLocaleString(lang, { minimumFractionDigits: d, maximumFractionDigits: d, useGrouping: false });
+    ui.pct = (p, d) => p.toLocaleString(lang, { style: "percent", minimumFractionDigits: d, maximumFractionDigits: d });
+    video.setAttribute("aria-label", ui.words.video || "");
+    topTitle.textContent = ui.words.top || "";
     box.classList.toggle("grey", !!data.grey);
     if (token && token !== data.token) ui.times = [];
     if (data.on) start(); else stop();

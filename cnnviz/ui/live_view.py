@@ -9,10 +9,13 @@ state changes (allowed, refused, absent, over the class's cap).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import streamlit as st
 
+from cnnviz import i18n
+from cnnviz.i18n import N_, _
 from cnnviz.live import LiveSettings
 from cnnviz.live_streams import MAX_LIVE, STREAMS
 from cnnviz.loaded_model import LoadedModel
@@ -29,15 +32,17 @@ _mount = st.components.v2.component(
 )
 
 TROUBLE = {
-    "denied": "The browser was not allowed to use the camera. Allow it in the address bar, or take a still photo below.",
-    "absent": "No camera was found on this device. Take a still photo below, or pick a photo in the sidebar.",
-    "insecure": (
+    "denied": N_(
+        "The browser was not allowed to use the camera. Allow it in the address bar, or take a still photo below."
+    ),
+    "absent": N_("No camera was found on this device. Take a still photo below, or pick a photo in the sidebar."),
+    "insecure": N_(
         "Browsers allow the camera only on a secure address: open the app over https (the class server's "
         "address) or on localhost. Meanwhile, take a still photo below."
     ),
-    "refused": f"The live view is not running (at most {MAX_LIVE} at once in a class); take a still photo below.",
+    "refused": N_("The live view is not running (at most {n} at once in a class); take a still photo below."),
 }
-FROZEN_NAME = "live frame"
+FROZEN_NAME = "live frame"  # i18n: not UI (a file name: links and uploads key it)
 
 
 def frame_side(lm: LoadedModel) -> int:
@@ -47,9 +52,27 @@ def frame_side(lm: LoadedModel) -> int:
     return int(min(320, max(spec.resize, spec.size, 96 if spec.channels == 1 else 0)))
 
 
+def words() -> dict[str, str]:
+    """The words ``live.js`` draws, in the reader's language (``{name}``: filled in there)."""
+    return {
+        "video": _("Your camera's picture"),
+        "top": _("Top 5"),
+        "cam": _("Grad-CAM for “{label}” at {layer}"),
+        "tiles": _("{layer}: its {n} strongest channels ({channels})"),
+        "speed": _("{fps} frames/s · delay {delay} ms (server {server} ms)"),
+        "live": _("Live: the network is watching your camera."),
+        "retry": _("The server did not answer; trying again."),
+        "insecure": _("This browser allows the camera only on a secure address (https, or localhost)."),
+        "asking": _("Asking for the camera…"),
+        "denied": _("The camera was not allowed."),
+        "absent": _("No camera was found."),
+    }
+
+
 def camera(lm: LoadedModel, settings: LiveSettings, on: bool) -> str:
     """The camera and the answers, for this session's stream; returns the camera's state as
     the component last reported it ("" before it did)."""
+    settings = replace(settings, lang=i18n.current())  # the frames' words: written outside this run
     token = STREAMS.register(held_photos.holder(), student(), lm, settings)
     base = (st.get_option("server.baseUrlPath") or "").strip("/")  # live_http.routes: the same prefix
     got = _mount(
@@ -60,6 +83,8 @@ def camera(lm: LoadedModel, settings: LiveSettings, on: bool) -> str:
             "side": frame_side(lm),
             "on": bool(on),
             "grey": lm.preprocess_spec.channels == 1,
+            "lang": i18n.current(),  # the numbers' separators (Intl.NumberFormat)
+            "words": words(),
         },
         on_camera_change=_ignore,
         width="stretch",
@@ -73,22 +98,22 @@ def freeze() -> None:
     content: links name it ``upload:<sha256>``)."""
     data = STREAMS.latest(held_photos.holder())
     if data is None:
-        st.session_state[state.LIVE_NOTE] = "No frame has been analysed yet: wait until the answers move."
+        st.session_state[state.LIVE_NOTE] = _("No frame has been analysed yet: wait until the answers move.")
         return
     ext = "png" if data[:4] == b"\x89PNG" else "jpg"
     use_photo(data, f"{FROZEN_NAME}.{ext}")
-    st.session_state[state.LIVE_NOTE] = "Frozen: this frame is now the sidebar's image on every page."
+    st.session_state[state.LIVE_NOTE] = _("Frozen: this frame is now the sidebar's image on every page.")
 
 
 def freeze_button() -> None:
     st.button(
-        "Freeze",
+        _("Freeze"),
         key=state.LIVE_FREEZE,
         on_click=freeze,
         icon=":material/photo_camera:",
         disabled=locked(),
         width="stretch",
-        help="The frame whose answers show becomes the sidebar's image, for every other page.",
+        help=_("The frame whose answers show becomes the sidebar's image, for every other page."),
     )
 
 
@@ -106,10 +131,14 @@ def _on_still() -> None:
 
 def still_camera(trouble: str) -> None:
     """Why the live view does not run, and the still-photo camera instead."""
-    st.warning(TROUBLE.get(trouble, TROUBLE["absent"]), icon=":material/videocam_off:")
-    st.camera_input("Take a still photo", key=state.LIVE_STILL, on_change=_on_still)
+    st.warning(_(TROUBLE.get(trouble, TROUBLE["absent"])).format(n=MAX_LIVE), icon=":material/videocam_off:")
+    st.camera_input(_("Take a still photo"), key=state.LIVE_STILL, on_change=_on_still)
     if st.session_state.get(state.IMAGE_NAME) == "camera.jpg":
-        st.page_link("pages/home.py", label="See what the network says on Predict", icon=":material/label:")
+        st.page_link(
+            "pages/home.py",  # i18n: not UI (the page file)
+            label=_("See what the network says on Predict"),
+            icon=":material/label:",
+        )
 
 
 def leave() -> None:

@@ -1,4 +1,5 @@
-"""Presenter mode's sizes for this session's charts and picture labels (cnnviz.presenter).
+"""This session's charts and picture labels: presenter mode's sizes (cnnviz.presenter), and
+the numbers charts write in the reader's language.
 
 The page's CSS enlarges text in rem; a chart (text in px, drawn by Vega-Lite) or a label
 drawn into a picture grows only through these.
@@ -6,9 +7,12 @@ drawn into a picture grows only through these.
 
 from __future__ import annotations
 
+import altair as alt
 import streamlit as st
 
+from cnnviz import i18n
 from cnnviz.presenter import ROOT_PX, label_px, scale_chart_fonts
+from cnnviz.ui.charts import vega_locale
 from cnnviz.ui.share import presenting
 
 
@@ -22,8 +26,24 @@ def factor() -> float:
 
 
 def chart(c):
-    """An Altair chart or Vega-Lite spec (dict) with its text as large as the page's."""
-    return scale_chart_fonts(c, factor(), _base_px())
+    """An Altair chart or Vega-Lite spec (dict) with its text as large as the page's, and
+    the numbers Vega writes (ticks, values, tooltips) in the reader's language ("0,5")."""
+    return scale_chart_fonts(number_locale(c), factor(), _base_px())
+
+
+def number_locale(c):
+    """``c`` (an Altair chart or a Vega-Lite dict, not changed) with the reader's number locale."""
+    if i18n.current() == i18n.SOURCE:  # Vega's own number format is the English one
+        return c
+    if isinstance(c, dict):
+        config = c.get("config") or {}
+        return c if "locale" in config else {**c, "config": {**config, "locale": vega_locale()}}
+    if c.config is alt.Undefined:
+        return c.configure(locale=vega_locale())
+    if c.config.locale is alt.Undefined:
+        c = c.copy(deep=["config"])
+        c.config.locale = vega_locale()
+    return c
 
 
 def label(base: int) -> int:

@@ -6,6 +6,7 @@ the presenter toggles and style.
 
 from __future__ import annotations
 
+import html
 import io
 import os
 from urllib.parse import urlencode
@@ -15,6 +16,7 @@ import streamlit as st
 from cnnviz import links as L
 from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
+from cnnviz.i18n import N_, _, number
 from cnnviz.lessons.format import NOT_VIEWS, LessonError
 from cnnviz.presenter import ROOT_PX
 from cnnviz.public_url import ENV as PUBLIC_ENV
@@ -69,7 +71,9 @@ def qr_png(url: str, scale: int) -> bytes:
         code = segno.make(url, error="m", micro=False)
     except segno.DataOverflowError:
         raise CnnvizError(
-            f"This link is too long for a QR code ({len(url):,} characters): copy the link instead."
+            _("This link is too long for a QR code ({n} characters): copy the link instead.").format(
+                n=number(len(url), 0)
+            )
         ) from None
     code.save(buf, kind="png", scale=scale, border=4)
     return buf.getvalue()
@@ -90,8 +94,12 @@ QR_CSS = """
 """
 
 
-@st.dialog("Scan to open this view", width="large")
 def _big_qr(url: str, warning: str | None = None) -> None:
+    """The view's QR code, as large as the screen allows, in a dialog titled in the reader's language."""
+    st.dialog(_("Scan to open this view"), width="large")(_big_qr_body)(url, warning)
+
+
+def _big_qr_body(url: str, warning: str | None = None) -> None:
     st.html(QR_CSS)
     code, text = st.columns([1, 1], vertical_alignment="center")
     try:
@@ -108,43 +116,49 @@ def share_panel(page_path: str, params: dict[str, str]) -> None:
     """The Share popover (link to copy, QR code) and the presenter toggles."""
     base = link_base(page_path)
     url = view_url(page_path, params, base)
-    with st.popover("Share this view", icon=":material/share:", width="stretch"):
-        st.caption("Copy the link (button at its right), or show the class its QR code (the button below).")
+    with st.popover(_("Share this view"), icon=":material/share:", width="stretch"):
+        st.caption(_("Copy the link (button at its right), or show the class its QR code (the button below)."))
         st.code(url, language=None, wrap_lines=True)
         if base.warning:
             st.caption(base.warning)
         if "image" not in params and st.session_state.get(state.IMAGE_BYTES) is not None:
-            st.caption("Your own photo is not in this link: this server does not keep shared photos.")
+            st.caption(_("Your own photo is not in this link: this server does not keep shared photos."))
         elif params.get("image", "").startswith(L.UPLOAD_PREFIX):
             st.caption(
-                "Your photo is kept on this server so the link works for others here; "
-                "it is deleted after a while (see README)."
+                _(
+                    "Your photo is kept on this server so the link works for others here; "
+                    "it is deleted after a while (see README)."
+                )
             )
     if page_path not in NOT_VIEWS and st.button(
-        "Add this view to the lesson", key=state.LESSON_ADDED, icon=":material/playlist_add:", width="stretch"
+        _("Add this view to the lesson"), key=state.LESSON_ADDED, icon=":material/playlist_add:", width="stretch"
     ):
         try:
-            added = f"Added as step {lesson_store.add_view(page_path, params)} of your lesson (the Lesson page)."
+            added = _("Added as step {k} of your lesson (the Lesson page).").format(
+                k=lesson_store.add_view(page_path, params)
+            )
         except LessonError as e:  # e.g. a lesson at its size limit
             st.warning(str(e))
         else:  # a toast at the top, where the teacher looks; the sidebar's line can be below the fold
             st.toast(added, icon=":material/playlist_add_check:")
             st.success(added)
     # the QR code is made only when asked for: on every run it cost ~25 ms and a picture
-    if st.button("Show the QR code", key="link_big_qr", icon=":material/qr_code_2:", width="stretch"):
+    if st.button(_("Show the QR code"), key="link_big_qr", icon=":material/qr_code_2:", width="stretch"):
         _big_qr(url, base.warning)
     st.toggle(
-        "Presenter mode",
+        _("Presenter mode"),
         key=state.PRESENT,
         disabled=locked(),
-        help="For a projector: hides the sidebar's choices and enlarges text and pictures. "
-        "It is part of the link (present=1).",
+        help=_(
+            "For a projector: hides the sidebar's choices and enlarges text and pictures. "
+            "It is part of the link (present=1)."
+        ),
     )
     if presenting():
         st.toggle(
-            "Lock choices",
+            _("Lock choices"),
             key=state.LOCK,
-            help="Whoever opens the link sees exactly this view: changes are undone (lock=1).",
+            help=_("Whoever opens the link sees exactly this view: changes are undone (lock=1)."),
         )
 
 
@@ -156,35 +170,37 @@ html {{ font-size: {ROOT_PX}px; }}  /* Streamlit sizes text in rem: every text a
 [data-testid="stMainBlockContainer"] h1 {{ font-size: 1.9rem; }}
 </style>
 """
-LOCKED_TEXT = "Locked by the presenter's link: this view stays as the link shows it."
-# Locked widgets of the main area ignore the pointer and say "(locked)" after their label.
+LOCKED_TEXT = N_("Locked by the presenter's link: this view stays as the link shows it.")
+# Locked widgets of the main area ignore the pointer and say "(locked)" after their label
+# (__LOCKED__: the word in the reader's language, as a CSS string).
 LOCK_CSS = """
 <style>
 [data-testid="stMain"] [data-testid="stWidgetLabel"] ~ div { pointer-events: none; opacity: 0.75; }
-[data-testid="stMain"] [data-testid="stWidgetLabel"] p::after { content: " (locked)"; font-style: italic; }
+[data-testid="stMain"] [data-testid="stWidgetLabel"] p::after { content: __LOCKED__; font-style: italic; }
 </style>
 """
 # ... and to the keyboard and a screen reader: while this script's element is on the page,
 # every control of those widgets is aria-disabled with the reason as its description, and
 # keys other than Tab and Escape do nothing there (the run would undo them). Fixed text, no
-# data; installed once per tab, it undoes itself when the element goes (lock turned off).
+# data; the reason comes in the element's data-why (the reader's language), read at each
+# change; installed once per tab, it undoes itself when the element goes (lock turned off).
 LOCK_SCRIPT = """
 <style>[data-testid="stElementContainer"]:has(script[data-cnnviz-lock]) { display: none; }</style>
-<script data-cnnviz-lock>
+<script data-cnnviz-lock data-why="__WHY__">
 (() => {
   const w = window;
   if (w.__cnnvizLock) return;
   w.__cnnvizLock = true;
-  const WHY = "Locked by the presenter's link";
   const CONTROLS = '[data-testid="stMain"] [data-testid="stWidgetLabel"] ~ div :is(input, textarea, button, [role])';
   const on = () => !!document.querySelector("script[data-cnnviz-lock]");
   const mark = () => {
     const locked = on();
+    const why = locked ? document.querySelector("script[data-cnnviz-lock]").dataset.why : "";
     for (const el of document.querySelectorAll(CONTROLS)) {
       if (locked && !el.hasAttribute("data-cnnviz-locked")) {
         el.setAttribute("data-cnnviz-locked", el.getAttribute("aria-disabled") || "");
         el.setAttribute("aria-disabled", "true");
-        el.setAttribute("aria-description", WHY);
+        el.setAttribute("aria-description", why);
       } else if (!locked && el.hasAttribute("data-cnnviz-locked")) {
         const was = el.getAttribute("data-cnnviz-locked");
         if (was) el.setAttribute("aria-disabled", was); else el.removeAttribute("aria-disabled");
@@ -206,13 +222,23 @@ LOCK_SCRIPT = """
 """
 
 
+def css_string(text: str) -> str:
+    """``text`` as a quoted CSS string: letters, digits, spaces and brackets as they are, every
+    other character as a CSS escape (a translation's quote cannot end the string or the rule)."""
+    return '"' + "".join(c if c.isalnum() or c in " ()" else f"\\{ord(c):x} " for c in text) + '"'
+
+
 def presenter_style() -> None:
     """Enlarge the main area for a projector (fixed CSS, no data in it)."""
     if presenting():
         st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
         if locked():
-            st.markdown(LOCK_CSS, unsafe_allow_html=True)
-            st.html(LOCK_SCRIPT, unsafe_allow_javascript=True)
+            st.markdown(LOCK_CSS.replace("__LOCKED__", css_string(" " + _("(locked)"))), unsafe_allow_html=True)
+            st.html(
+                LOCK_SCRIPT.replace("__WHY__", html.escape(_("Locked by the presenter's link"))),
+                unsafe_allow_javascript=True,
+            )
             st.info(
-                LOCKED_TEXT + " To explore on your own, turn off Lock choices in the sidebar.", icon=":material/lock:"
+                _(LOCKED_TEXT) + " " + _("To explore on your own, turn off Lock choices in the sidebar."),
+                icon=":material/lock:",
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz.errors import CnnvizError
+from cnnviz.i18n import _
 from cnnviz.loaded_model import ModelInfo
 from cnnviz.models.timm_names import PREFIX, is_timm_name
 from cnnviz.models.timm_zoo import SUGGESTED
@@ -44,15 +45,21 @@ def _chosen() -> None:
 
 def name_box() -> None:
     """The expander with the name field (open while the session explores a timm model)."""
-    with st.expander("Any timm CNN, by name", expanded=is_timm_name(str(st.session_state.get(state.MODEL)))):
+    with st.expander(_("Any timm CNN, by name"), expanded=is_timm_name(str(st.session_state.get(state.MODEL)))):
         st.text_input(
-            "timm model",
+            _("timm model"),
             key=state.TIMM_NAME,
-            placeholder="convnext_tiny",
+            placeholder="convnext_tiny",  # i18n: not UI (a model name)
             on_change=_chosen,
-            help="A CNN from the timm library (PyTorch Image Models), built by name. Its trained weights "
-            "download once when the server is online; offline it has random weights.",
+            help=_(
+                "A CNN from the timm library (PyTorch Image Models), built by name. Its trained weights "
+                "download once when the server is online; offline it has random weights."
+            ),
         )
-        st.caption("For example: " + ", ".join(SUGGESTED) + ". Vision transformers are not CNNs and are refused.")
+        st.caption(
+            _("For example: {names}. Vision transformers are not CNNs and are refused.").format(
+                names=", ".join(SUGGESTED)
+            )
+        )
         if err := st.session_state.get(state.TIMM_ERROR):
             st.error(err)

@@ -17,26 +17,28 @@ from cnnviz.a11y import alt_lessons, chart_text
 from cnnviz.catalogue import catalogue_model
 from cnnviz.errors import CnnvizError
 from cnnviz.filters import filter_grid
+from cnnviz.i18n import N_, _, ngettext, number, percent
 from cnnviz.images import image_digest
 from cnnviz.models import small_cnn as archs
-from cnnviz.training import class_folders, datasets, imageset, shots
+from cnnviz.training import class_folders, datasets, imageset
 from cnnviz.training.augment import Augment
 from cnnviz.training.augment import preview as aug_preview
 from cnnviz.training.recipes import recipe_for
-from cnnviz.ui import accept, held_uploads, links, present, state
+from cnnviz.ui import accept, held_uploads, links, present, state, train_camera
 from cnnviz.ui.charts import labelled
-from cnnviz.ui.train_results import SPLIT_COLOURS
+from cnnviz.ui.train_results import split_colours, split_name
 
+# The keys go into links and session state; the labels are translated where shown.
 SOURCES = {
-    "shapes": "Shapes (generated)",
-    "mnist5k": "MNIST digits (5,000)",
-    "digits": "Digits 8×8 (scikit-learn)",
-    "camera": "Your camera (take photos per class)",
-    "folder": "Your folder",
-    "zip": "Your zip",
-    "mnist": "MNIST (torchvision)",
-    "fashionmnist": "Fashion-MNIST (clothes, 10 classes)",
-    "cifar10": "CIFAR-10 (torchvision)",
+    "shapes": N_("Shapes (generated)"),
+    "mnist5k": N_("MNIST digits (5,000)"),
+    "digits": N_("Digits 8×8 (scikit-learn)"),
+    "camera": N_("Your camera (take photos per class)"),
+    "folder": N_("Your folder"),
+    "zip": N_("Your zip"),
+    "mnist": N_("MNIST (torchvision)"),
+    "fashionmnist": N_("Fashion-MNIST (clothes, 10 classes)"),
+    "cifar10": N_("CIFAR-10 (torchvision)"),
 }
 
 
@@ -46,6 +48,9 @@ KERNELS = (1, 3, 5, 7)
 BATCHES = (16, 32, 64, 128, 256)
 RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1)
 OPTIMISERS = ("adam", "sgd")
+OPTIMISER_NAMES = {"adam": "Adam", "sgd": N_("SGD + momentum")}
+POOL_NAMES = {"max": N_("max"), "avg": N_("avg")}
+ARCH_NAMES = {"tinyvgg": "TinyVGG (CNN Explainer)", "lenet": "LeNet-5 (1998)"}  # i18n: not UI (names stay)
 
 
 def form_params() -> dict[str, links.Param]:
@@ -79,7 +84,7 @@ def _builtin(kind: str, size: int) -> imageset.ImageDataset:
     """A shipped or generated dataset, prepared once and shared (read-only) by every session."""
 
     def prepare() -> imageset.ImageDataset:
-        with st.spinner("Preparing the dataset…"):
+        with st.spinner(_("Preparing the dataset…")):
             return cache.freeze(datasets.load(kind, size=size if kind in ("shapes", "digits") else None))
 
     return cache.RESULTS.get_or_compute(("dataset", kind, size), prepare)
@@ -89,12 +94,13 @@ def _uploaded(digest: str, kind: str, payload, size: int, channels: int) -> imag
     """A student's zip or folder (``digest`` of its bytes) read once into a dataset."""
 
     def read() -> imageset.ImageDataset:
-        with st.spinner("Reading your images…"):
+        with st.spinner(_("Reading your images…")):
             if kind == "zip":
                 return cache.freeze(class_folders.read_zip(payload, size=size, channels=channels))
             return cache.freeze(class_folders.from_files(payload, size=size, channels=channels))
 
-    return cache.RESULTS.get_or_compute(("uploaded dataset", digest, kind, size, channels), read)
+    key = ("uploaded dataset", digest, kind, size, channels)  # i18n: not UI (a cache key)
+    return cache.RESULTS.get_or_compute(key, read)
 
 
 def _on_upload(key: str, kind: str) -> None:
@@ -104,68 +110,25 @@ def _on_upload(key: str, kind: str) -> None:
         st.session_state[state.TRAIN_FILES], st.session_state[state.TRAIN_FILES_ERROR] = got
 
 
-def _on_shot() -> None:
-    """A new camera photo: add it to the class named beside the camera (errors shown on the next run)."""
-    photo = st.session_state.get(state.TRAIN_CAMERA)
-    if photo is None or accept.gone(photo):
-        return
-    try:
-        st.session_state[state.TRAIN_SHOTS] = shots.add_shot(
-            st.session_state.get(state.TRAIN_SHOTS) or {},
-            st.session_state.get(state.TRAIN_SHOT_CLASS, ""),
-            photo.getvalue(),
-        )
-        st.session_state[state.TRAIN_SHOT_ERROR] = None
-    except CnnvizError as e:
-        st.session_state[state.TRAIN_SHOT_ERROR] = str(e)
-
-
-def _on_clear_shots() -> None:
-    st.session_state[state.TRAIN_SHOTS] = {}
-
-
-def camera_section(size: int, channels: int) -> imageset.ImageDataset | None:
-    """Teachable Machine's idea: name a class, take a few photos of it, then the next class."""
-    left, right = st.columns([1, 1])
-    with left:
-        st.text_input("Class name", key=state.TRAIN_SHOT_CLASS, placeholder="e.g. thumbs up", max_chars=shots.MAX_NAME)
-        st.camera_input("Each photo joins the class named above", key=state.TRAIN_CAMERA, on_change=_on_shot)
-    taken = st.session_state.get(state.TRAIN_SHOTS) or {}
-    with right:
-        if st.session_state.get(state.TRAIN_SHOT_ERROR):
-            st.error(st.session_state[state.TRAIN_SHOT_ERROR])
-        for name, photos in taken.items():
-            st.text(f"{name}: {len(photos)} photo{'s' if len(photos) != 1 else ''}")
-            st.image([p for p in photos[-6:]], width=56, alt=alt_lessons.shots(name, len(photos[-6:])))
-        if taken:
-            st.button("Start again (forget every photo)", key=state.TRAIN_SHOTS_CLEAR, on_click=_on_clear_shots)
-    todo = shots.missing(taken)
-    if todo:
-        st.info(todo)
-        return None
-    files = shots.as_files(taken)
-    return _uploaded(image_digest(b"".join(n.encode() + d for n, d in files)), "folder", files, size, channels)
-
-
 def dataset_section() -> imageset.ImageDataset | None:
     """Pick and load a dataset; show its split, balance and a preview. None until usable."""
-    kind = st.selectbox("Dataset", list(SOURCES), format_func=SOURCES.get, key=state.TRAIN_SOURCE)
+    kind = st.selectbox(_("Dataset"), list(SOURCES), format_func=lambda k: _(SOURCES[k]), key=state.TRAIN_SOURCE)
     size, channels = 28, 1
     if kind in ("shapes", "folder", "zip", "camera"):
         c1, c2 = st.columns(2)
         st.session_state.setdefault(state.TRAIN_SIZE, 32)  # no value=: the key is re-assigned every run
         size = c1.select_slider(
-            "Image size",
+            _("Image size"),
             SIZES,
             key=state.TRAIN_SIZE,
-            help="Every image is resized and centre-cropped to this square.",
+            help=_("Every image is resized and centre-cropped to this square."),
         )
         # The generated shapes are always drawn in colour: the toggle would change nothing there.
-        channels = 1 if kind != "shapes" and c2.toggle("Greyscale", key=state.TRAIN_GREY) else 3
+        channels = 1 if kind != "shapes" and c2.toggle(_("Greyscale"), key=state.TRAIN_GREY) else 3
     try:
         if kind == "folder":
             st.file_uploader(
-                "A folder with one sub-folder per class",
+                _("A folder with one sub-folder per class"),
                 accept_multiple_files="directory",
                 key=state.TRAIN_FOLDER_UPLOAD,
                 on_change=_on_upload,
@@ -173,16 +136,17 @@ def dataset_section() -> imageset.ImageDataset | None:
             )
         elif kind == "zip":
             st.file_uploader(
-                "A zip of class folders",
+                _("A zip of class folders"),
                 type=accept.ZIPS,
                 key=state.TRAIN_ZIP_UPLOAD,
                 on_change=_on_upload,
                 args=(state.TRAIN_ZIP_UPLOAD, "zip"),
             )
         if kind == "camera":
-            ds = camera_section(size, channels)
-            if ds is None:
+            files = train_camera.shot_files()
+            if files is None:
                 return None
+            ds = _uploaded(image_digest(b"".join(n.encode() + d for n, d in files)), "folder", files, size, channels)
         elif kind in ("folder", "zip"):
             held = st.session_state.get(state.TRAIN_FILES)
             payload = held_uploads.STORE.get(held) if held is not None and held.kind == kind else None
@@ -191,10 +155,12 @@ def dataset_section() -> imageset.ImageDataset | None:
                     st.error(st.session_state[state.TRAIN_FILES_ERROR])
                 elif held is not None and held.kind == kind:
                     st.warning(
-                        "Your upload was let go to make room for your classmates' uploads on this server; "
-                        "please upload it again."
+                        _(
+                            "Your upload was let go to make room for your classmates' uploads on this server; "
+                            "please upload it again."
+                        )
                     )
-                st.info("Upload images sorted into one folder per class, e.g. cats/…, dogs/….")
+                st.info(_("Upload images sorted into one folder per class, e.g. cats/…, dogs/…."))
                 return None
             ds = _uploaded(held.digest, kind, payload, size, channels)
         else:
@@ -205,7 +171,7 @@ def dataset_section() -> imageset.ImageDataset | None:
     st.caption(ds.summary())
     counts = pd.DataFrame(
         [
-            {"class": c, "split": s, "images": n, "label": f"{s} {n}"}
+            {"class": c, "split": split_name(s), "images": n, "label": f"{split_name(s)} {n}"}
             for c, (tr, va) in ds.counts().items()
             for s, n in (("train", tr), ("validation", va))
         ]
@@ -213,24 +179,33 @@ def dataset_section() -> imageset.ImageDataset | None:
     # two bars per class, each named at its end ("train 400"): not told apart by colour alone
     bars = alt.Chart(counts).encode(
         y=alt.Y("class:N", sort=None, title=None),
-        yOffset=alt.YOffset("split:N", sort=["train", "validation"]),
-        x=alt.X("images:Q", title="images"),
-        tooltip=["class", "split", "images"],
+        yOffset=alt.YOffset("split:N", sort=[split_name("train"), split_name("validation")]),
+        x=alt.X("images:Q", title=_("images")),
+        tooltip=[
+            alt.Tooltip("class:N", title=_("class")),
+            alt.Tooltip("split:N", title=_("split")),
+            alt.Tooltip("images:Q", title=_("images")),
+        ],
     )
     left, right = st.columns([1, 1.2])
     left.altair_chart(
         present.chart(
             (
-                bars.mark_bar().encode(color=alt.Color("split:N", scale=SPLIT_COLOURS, legend=None))
+                bars.mark_bar().encode(color=alt.Color("split:N", scale=split_colours(), legend=None))
                 + labelled(bars.encode(text="label:N"), align="left", dx=3, fontSize=12)
             ).properties(height=min(360, 36 * len(ds.classes) + 40), description=chart_text.class_counts(ds.counts()))
         ),
         width="stretch",
     )
     grid = imageset.preview(ds, per_class=8)
-    rows = "One row per class" + (f": {', '.join(ds.classes)}" if len(ds.classes) <= 12 else "")
     if len(ds.classes) > imageset.PREVIEW_CLASSES:
-        rows = f"The first {imageset.PREVIEW_CLASSES} of {len(ds.classes)} classes, one row each"
+        rows = _("The first {shown} of {n} classes, one row each").format(
+            shown=imageset.PREVIEW_CLASSES, n=len(ds.classes)
+        )
+    elif len(ds.classes) <= 12:
+        rows = _("One row per class: {classes}").format(classes=", ".join(ds.classes))
+    else:
+        rows = _("One row per class")
     shown = min(len(ds.classes), imageset.PREVIEW_CLASSES)
     right.image(
         render.upscale(grid, render.fit_factor(grid.shape[1], 520)),
@@ -253,25 +228,25 @@ def _on_preset() -> None:
 def arch_section(ds: imageset.ImageDataset) -> dict | None:
     """The architecture dict from the builder widgets, with its layer table."""
     st.selectbox(
-        "Start from",
+        _("Start from"),
         list(archs.PRESETS),
         key=state.TRAIN_ARCH,
         on_change=_on_preset,
-        format_func={"tinyvgg": "TinyVGG (CNN Explainer)", "lenet": "LeNet-5 (1998)"}.get,
+        format_func=ARCH_NAMES.get,
     )
     kind = st.session_state[state.TRAIN_ARCH]
     base = archs.PRESETS[kind]
     if state.TRAIN_BLOCKS not in st.session_state:
         _on_preset()
     c = st.columns(4)
-    blocks = c[0].slider("Conv blocks", 1, 6, key=state.TRAIN_BLOCKS)
-    width = c[1].select_slider("Channels (first block)", WIDTHS, key=state.TRAIN_WIDTH)
-    kernel = c[2].select_slider("Kernel size", KERNELS, key=state.TRAIN_KERNEL)
-    dropout = c[3].slider("Dropout", 0.0, 0.7, step=0.1, key=state.TRAIN_DROPOUT)
+    blocks = c[0].slider(_("Conv blocks"), 1, 6, key=state.TRAIN_BLOCKS)
+    width = c[1].select_slider(_("Channels (first block)"), WIDTHS, key=state.TRAIN_WIDTH)
+    kernel = c[2].select_slider(_("Kernel size"), KERNELS, key=state.TRAIN_KERNEL)
+    dropout = c[3].slider(_("Dropout"), 0.0, 0.7, step=0.1, key=state.TRAIN_DROPOUT)
     c = st.columns(4)
-    act = c[0].selectbox("Activation", list(archs.ACTIVATIONS), key=state.TRAIN_ACT)
-    pool = c[1].selectbox("Pooling", list(archs.POOLS), key=state.TRAIN_POOL)
-    bn = c[2].toggle("Batch norm", key=state.TRAIN_BN)
+    act = c[0].selectbox(_("Activation"), list(archs.ACTIVATIONS), key=state.TRAIN_ACT)
+    pool = c[1].selectbox(_("Pooling"), list(archs.POOLS), key=state.TRAIN_POOL, format_func=lambda p: _(POOL_NAMES[p]))
+    bn = c[2].toggle(_("Batch norm"), key=state.TRAIN_BN)
     every = base["pool_every"]
     # Channels double after every pooling layer, as in VGG: maps get smaller but more numerous.
     channels = [width * 2 ** (i // every) for i in range(blocks)]
@@ -283,23 +258,30 @@ def arch_section(ds: imageset.ImageDataset) -> dict | None:
         return None
     model.eval()  # a throw-away model, traced once for its table: no batch-norm statistics change
     rows = [r for r in catalogue_model(model, (1, ds.channels, ds.size, ds.size)) if r.kind != "block"]
-    c[3].metric("Parameters", f"{archs.count_params(model):,}")
-    with st.expander(f"Layers and output shapes ({len(rows)} layers)"):
+    c[3].metric(_("Parameters"), number(archs.count_params(model), 0))
+    n = len(rows)
+    with st.expander(
+        ngettext("Layers and output shapes ({n} layer)", "Layers and output shapes ({n} layers)", n).format(n=n)
+    ):
         st.dataframe(
             pd.DataFrame(
                 [
                     {
-                        "layer": r.name,
-                        "type": r.type,
-                        "output shape": " × ".join(map(str, r.out_shape)),
-                        "parameters": r.params,
+                        _("layer"): r.name,
+                        _("type"): r.type,
+                        _("output shape"): " × ".join(map(str, r.out_shape)),
+                        _("parameters"): r.params,
                     }
                     for r in rows
                 ]
             ),
             hide_index=True,
             width="stretch",
-            alt=f"The {len(rows)} layers of this network: type, output shape and parameters",
+            alt=ngettext(
+                "The {n} layer of this network: type, output shape and parameters",
+                "The {n} layers of this network: type, output shape and parameters",
+                n,
+            ).format(n=n),
         )
     return a
 
@@ -331,22 +313,22 @@ def augment_section(ds: imageset.ImageDataset) -> Augment:
     """The augmentation widgets and a preview: each row is one image, changed six ways."""
     c = st.columns(4)
     aug = Augment(
-        flip=c[0].toggle("Mirror", key=state.TRAIN_FLIP, help="Wrong for digits: a mirrored 2 is no 2."),
-        rotate=c[1].slider("Rotate ±°", 0.0, 45.0, step=5.0, key=state.TRAIN_ROT),
-        shift=c[2].slider("Shift (crop) ±", 0.0, 0.25, step=0.02, key=state.TRAIN_SHIFT),
-        brightness=c[3].slider("Brightness ±", 0.0, 0.5, step=0.1, key=state.TRAIN_BRIGHT),
+        flip=c[0].toggle(_("Mirror"), key=state.TRAIN_FLIP, help=_("Wrong for digits: a mirrored 2 is no 2.")),
+        rotate=c[1].slider(_("Rotate ±°"), 0.0, 45.0, step=5.0, key=state.TRAIN_ROT),
+        shift=c[2].slider(_("Shift (crop) ±"), 0.0, 0.25, step=0.02, key=state.TRAIN_SHIFT),
+        brightness=c[3].slider(_("Brightness ±"), 0.0, 0.5, step=0.1, key=state.TRAIN_BRIGHT),
     )
     picks = ds.train_idx[:: max(1, len(ds.train_idx) // 4)][:4]
     grid = render.tile(aug_preview(ds.x[picks], aug, copies=6), ncols=6, pad=2, fill=255).astype(np.uint8)
     changes = [
-        *(["mirrored"] if aug.flip else []),
-        *([f"turned up to ±{aug.rotate:g}°"] if aug.rotate else []),
-        *([f"shifted up to ±{aug.shift:.0%}"] if aug.shift else []),
-        *([f"brightness changed up to ±{aug.brightness:.0%}"] if aug.brightness else []),
+        *([_("mirrored")] if aug.flip else []),
+        *([_("turned up to ±{deg}°").format(deg=f"{aug.rotate:g}")] if aug.rotate else []),
+        *([_("shifted up to ±{p}").format(p=percent(aug.shift, 0))] if aug.shift else []),
+        *([_("brightness changed up to ±{p}").format(p=percent(aug.brightness, 0))] if aug.brightness else []),
     ]
     st.image(
         render.upscale(grid, render.fit_factor(grid.shape[1], 420)),
-        caption="Four training images (rows), each as the network might see it in six epochs",
+        caption=_("Four training images (rows), each as the network might see it in six epochs"),
         alt=alt_lessons.augmentation(len(picks), 6, changes),
     )
     return aug

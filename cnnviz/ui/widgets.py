@@ -10,16 +10,31 @@ import json
 import numpy as np
 import pandas as pd
 import streamlit as st
+from babel.numbers import format_decimal, get_decimal_symbol
 
 from cnnviz import hotspots as hs
 from cnnviz import render
 from cnnviz.a11y import alt_lessons
 from cnnviz.activations import softmax_table
 from cnnviz.convolution import PRESET_HELP, follow, pad2d, patch_at, patch_for, preset
+from cnnviz.i18n import _, current, number
 from cnnviz.ui import chart_specs, present, state
 from cnnviz.ui.charts import softmax_chart
 from cnnviz.ui.clickable import clicked
 from cnnviz.ui.download import download_png
+
+# ---------------------------------------------------------------- numbers in the reader's language
+
+
+def short(x: float) -> str:
+    """``x`` with at most 3 decimals and no trailing zeros, like ``f"{x:g}"`` ("1", "0.5"; "0,5" in de)."""
+    return format_decimal(x, format="#,##0.###", locale=current())
+
+
+def scientific(x: float) -> str:
+    """``x`` like ``f"{x:.1e}"`` ("3.2e-05"), with the language's decimal sign ("3,2e-05" in de)."""
+    return f"{x:.1e}".replace(".", get_decimal_symbol(current()))
+
 
 # ---------------------------------------------------------------- pictures
 
@@ -47,7 +62,9 @@ def clickable_map(rgb: np.ndarray, caption: str, key: str, target: int = 448, *,
 
 # ---------------------------------------------------------------- number grids
 
-_CELL = "padding:3px 7px;text-align:right;font-family:monospace;font-size:1rem;border:1px solid #ccc;"
+_CELL = (
+    "padding:3px 7px;text-align:right;font-family:monospace;font-size:1rem;border:1px solid #ccc;"  # i18n: not UI (CSS)
+)
 
 
 def num_grid(
@@ -56,14 +73,18 @@ def num_grid(
     title: str = "",
     mark: set[tuple[int, int]] | None = None,
     tint: bool = False,
-    fmt: str = "{:.2f}",
+    fmt: str | None = None,
     block: int = 0,
+    digits: int = 2,
 ) -> str:
-    """An HTML table of a small (h, w) array, 2 decimals. ``mark`` outlines one cell (a max-pooling
-    winner) per (row, col) in the set; ``tint`` colours cells blue (negative) / red (positive) like the maps;
-    ``block`` > 0 draws a thick line every ``block`` cells (the pooling windows)."""
+    """An HTML table of a small (h, w) array, ``digits`` decimals in the reader's language. ``mark``
+    outlines one cell (a max-pooling winner) per (row, col) in the set; ``tint`` colours cells blue
+    (negative) / red (positive) like the maps; ``block`` > 0 draws a thick line every ``block`` cells
+    (the pooling windows). ``fmt`` (a ``str.format`` pattern such as "{:.4f}") overrides ``digits``;
+    its decimal point becomes the language's decimal sign."""
     arr = np.asarray(arr, dtype=np.float32)
     top = float(np.abs(arr).max()) or 1.0
+    point = get_decimal_symbol(current())
     rows = []
     for r in range(arr.shape[0]):
         cells = []
@@ -71,15 +92,18 @@ def num_grid(
             v = float(arr[r, c])
             style = _CELL
             if block and (c + 1) % block == 0 and c + 1 < arr.shape[1]:
-                style += "border-right:3px solid #111;"
+                style += "border-right:3px solid #111;"  # i18n: not UI (CSS)
             if block and (r + 1) % block == 0 and r + 1 < arr.shape[0]:
-                style += "border-bottom:3px solid #111;"
+                style += "border-bottom:3px solid #111;"  # i18n: not UI (CSS)
             if tint and v:
                 colour = "220,38,38" if v > 0 else "37,99,235"
                 style += f"background:rgba({colour},{0.12 + 0.4 * abs(v) / top:.2f});"
             if mark and (r, c) in mark:
-                style += "outline:3px solid #c2410c;font-weight:bold;background:#fde68a;color:#111;"
-            cells.append(f'<td style="{style}">{html.escape(fmt.format(v))}</td>')
+                style += (
+                    "outline:3px solid #c2410c;font-weight:bold;background:#fde68a;color:#111;"  # i18n: not UI (CSS)
+                )
+            text = number(v, digits) if fmt is None else fmt.format(v).replace(".", point)
+            cells.append(f'<td style="{style}">{html.escape(text)}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     # the title is the table's <caption>: a screen reader announces it with the table
     head = (
@@ -149,18 +173,20 @@ def reset_kernel() -> None:
 def kernel_caption(kernel: np.ndarray, name: str, size: int) -> None:
     """What the kernel is: the preset's help, or "your kernel" once a number was edited."""
     if np.allclose(kernel, preset(name, size), atol=1e-6):
-        st.caption(f"*{name}*: {PRESET_HELP[name]}")
+        st.caption(_("*{name}*: {help}").format(name=_(name), help=_(PRESET_HELP[name])))
     else:
-        st.caption(f"*your kernel (edited from {name})*")
+        st.caption(_("*your kernel (edited from {name})*").format(name=_(name)))
 
 
 def fixed_scale_toggle() -> bool:
     """The Convolution output's scale: its own range (default) or a fixed −1…1."""
     return st.toggle(
-        "Fixed scale (−1 … 1)",
+        _("Fixed scale (−1 … 1)"),
         key=state.CONV_FIXED,
-        help="Draw the output on one fixed scale instead of stretching it to its own range: "
-        "then doubling the kernel visibly doubles the output.",
+        help=_(
+            "Draw the output on one fixed scale instead of stretching it to its own range: "
+            "then doubling the kernel visibly doubles the output."
+        ),
     )
 
 
@@ -180,7 +206,7 @@ def kernel_editor(name: str, size: int) -> np.ndarray:
         num_rows="fixed",
         width="content",
         column_config={c: st.column_config.NumberColumn(c, format="%.3f", width=70) for c in df.columns},
-        alt=f"The kernel's {size}×{size} weights, row by row; edit a cell to change it",
+        alt=_("The kernel's {size}×{size} weights, row by row; edit a cell to change it").format(size=size),
     )
     kernel = np.nan_to_num(edited.to_numpy(dtype=np.float32, na_value=0.0))  # (size, size)
     same = np.array_equal(kernel, preset(name, size).astype(np.float32))
@@ -196,15 +222,18 @@ def softmax_view(logits: np.ndarray, temp: float, classes: list[str], top: int =
     table = softmax_table(logits, temp, classes, top)
     left, right = st.columns([1, 1.15])
     left.vega_lite_chart(spec=present.chart(chart_specs.spec(softmax_chart, table, temp)), width="stretch")
+    shown = table.drop(columns=["pT", "z / T"]) if temp == 1.0 else table  # the same numbers twice (z / T is z)
     # short headers: all five columns fit beside the chart at 1280 px (the T column was cut)
-    shown = table.rename(columns={"p1": "p% at T=1", "pT": "p% at your T"})
-    if temp == 1.0:  # the same numbers twice (and "z / T" is z)
-        shown = shown.drop(columns=["p% at your T", "z / T"])
+    heads = {"class": _("class"), "z": "z", "z / T": "z / T", "p1": _("p% at T=1"), "pT": _("p% at your T")}
+    numeric = [heads[c] for c in shown.columns if c != "class"]
+    shown = shown.rename(columns=heads)
     right.dataframe(
-        shown.style.format({c: "{:.2f}" for c in shown.columns if c != "class"}),
+        shown.style.format(lambda v: number(v, 2), subset=numeric),
         hide_index=True,
         width="stretch",
-        alt=f"The {len(table)} most probable classes: logit, and probability at T = 1 and at T = {temp:g}",
+        alt=_("The {n} most probable classes: logit, and probability at T = 1 and at T = {temp}").format(
+            n=len(table), temp=short(temp)
+        ),
     )
 
 
@@ -237,7 +266,7 @@ def step_pictures(
                               span_h + 2 * m, span_w + 2 * m, factor=f, color=(37, 99, 235), thickness=3)  # fmt: skip
         big = render.draw_box(big, stp.top * f, stp.left * f, size * f, size * f, color=(255, 0, 0), thickness=3)
         text = alt_lessons.conv_window(patch, (stp.top, stp.left), size, (stp.row, stp.col), (h, w))
-        st.image(render.to_png(big), caption="The patch is inside the large blue box; the small red box is the window now.",
+        st.image(render.to_png(big), caption=_("The patch is inside the large blue box; the small red box is the window now."),
                  width="stretch", output_format="PNG", alt=text)  # fmt: skip
     with z2:
         ptop, pleft = pr * stride, pc * stride  # in padded coordinates
@@ -246,7 +275,7 @@ def step_pictures(
         zoom = render.draw_box(render.grey_rgb(region), stp.top + padding - ptop, stp.left + padding - pleft, size, size,
                                factor=f2, color=(255, 0, 0), thickness=3)  # fmt: skip
         text = alt_lessons.conv_patch(region, padding, (stp.row, stp.col), size)
-        st.image(render.to_png(zoom), caption="The patch, enlarged (zeros = padding)", width="stretch",
+        st.image(render.to_png(zoom), caption=_("The patch, enlarged (zeros = padding)"), width="stretch",
                  output_format="PNG", alt=text)  # fmt: skip
     with z3:
         f3 = render.fit_factor(max(ph, pw), 160, most=40)
@@ -255,7 +284,7 @@ def step_pictures(
         )
         cells = render.draw_box(cells, stp.row - pr, stp.col - pc, 1, 1, factor=f3, color=(255, 196, 0), thickness=3)
         text = alt_lessons.conv_cells(out[pr : pr + ph, pc : pc + pw], (stp.row, stp.col), float(out[stp.row, stp.col]))
-        st.image(render.to_png(cells), caption="Its output pixels", width="stretch", output_format="PNG", alt=text)
+        st.image(render.to_png(cells), caption=_("Its output pixels"), width="stretch", output_format="PNG", alt=text)
 
 
 # ---------------------------------------------------------------- scrolling to a section

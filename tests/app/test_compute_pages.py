@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from streamlit.testing.v1 import AppTest
 
+from cnnviz import i18n
 from cnnviz.convolution import preset, to_grey
 from cnnviz.gallery import sample_bytes
 from cnnviz.images import decode_image
@@ -159,3 +160,48 @@ def test_pooling_page_maxpool_model():
     assert not p.at.info
     assert any("maxpool" in o for o in p.at.selectbox(key="pool_net_layer").options)
     assert "Input **64×112×112**" in p.text() and "64×56×56" in p.text()
+
+
+def _decimal_comma(text: str) -> float:
+    """A number as es and de write it ("-1,25", "12.544,5") as a float."""
+    return float(text.replace(".", "").replace(",", "."))
+
+
+def test_convolution_page_in_german_keeps_the_kernel_key_and_writes_decimal_commas(crop):
+    # i18n.use: AppTest formats the widgets' values in the test's own thread to send them back
+    with i18n.use("de"):
+        p = Page("pages/convolution.py", ui_lang="de")
+        preset_box = p.at.selectbox(key="conv_preset")
+        # the value is the link's kernel= (English); only what the menu shows is German
+        assert preset_box.value == "edge (Laplacian)" and "Kanten (Laplace)" in preset_box.options
+        assert "*Kanten (Laplace)*" in "\n".join(c.value for c in p.at.caption)
+        preset_box.set_value("Sobel x")
+        p.run()
+    where = r"Ausgabepixel \(Zeile (\d+), Spalte (\d+)\) ist \*\*(-?[\d,]+)\*\*"
+    row, col, shown = re.search(where, p.text()).groups()
+    grey = torch.from_numpy(to_grey(crop))[None, None]
+    want = F.conv2d(grey, torch.from_numpy(preset("Sobel x"))[None, None], padding=1)[0, 0, int(row), int(col)].item()
+    assert _decimal_comma(shown) == pytest.approx(want, abs=0.006)
+    assert "Addiere die 9 Produkte" in p.text() and "Output size" not in p.text()
+
+
+def test_activations_and_pooling_pages_in_spanish(effnet, photo):
+    from cnnviz.pooling import layer_io
+
+    with i18n.use("es"):
+        p = Page("pages/activations.py", ui_lang="es")
+        before, _ = layer_io(effnet, effnet.preprocess(photo), "stem.act")
+        ch = p.at.slider(key="act_channel").value
+        zeroed = float((torch.relu(torch.from_numpy(before[ch])) == 0).float().mean())
+        metric = {m.label: m.value for m in p.at.metric}
+        # 47,9 % as Spanish writes a percentage: decimal comma, a no-break space before the sign
+        assert metric["Cero exacto después"] == f"{zeroed:.1%}".replace(".", ",").replace("%", "\xa0%")
+        assert p.at.radio(key="act_fn").value == "ReLU" and "sigmoide" in p.at.radio(key="act_fn").options
+        p.at.radio(key="act_fn").set_value("sigmoid")
+        p.run()
+        assert p.at.radio(key="act_fn").value == "sigmoid"  # the link's function= stays English
+        assert re.search(r"\*\*\d+,\d\d bits\*\* con T = 1 ", p.text())
+
+        p = Page("pages/pooling.py", ui_lang="es")
+    # 112 × 112 = 12544 numbers become 56 × 56 = 3136: 25 %, grouped with a point as i18n.number does
+    assert "Los 12.544 números se quedan en 3.136 (25\xa0%)." in p.text()

@@ -169,10 +169,16 @@ def test_the_picker_switches_language_and_english_screenshots(projector, app_url
             assert not _foreign_shown(projector, others), path
             SHOTS.mkdir(parents=True, exist_ok=True)
             projector.screenshot(path=str(SHOTS / f"lang_en_{SHOWN[path]}.png"))
+    _goto(projector, "Activations")
+    projector.locator("main").get_by_text("sigmoid", exact=True).first.click()
+    wait_idle(projector)
     projector.get_by_role("combobox", name="Language").click()
     projector.get_by_role("option", name="Deutsch").click()
     wait_idle(projector)
     projector.get_by_role("combobox", name="Sprache").wait_for()
+    # the choices made stay chosen, in the new words (Streamlit sends a choice back as its label)
+    checked = "() => [...document.querySelectorAll('main [role=radiogroup] input:checked')].map(i => i.closest('label').innerText.trim())"
+    assert projector.evaluate(checked) == ["die erste Schicht des Netzes", "Sigmoid"]
     assert projector.evaluate("document.documentElement.lang") == "de"
     assert "lang=de" in projector.url
     assert projector.locator('[data-testid="stTopNavSection"]', has_text="Im Inneren des Netzes").count() == 1

@@ -10,7 +10,7 @@ from cnnviz import i18n
 from cnnviz.a11y import alt_lessons, alt_text, chart_text
 from cnnviz.a11y.regions import IN, NAMES, TOWARDS
 from cnnviz.catalogue import LayerInfo
-from cnnviz.ui import chart_specs, charts, inside_charts
+from cnnviz.ui import chart_specs, charts, inside_charts, present
 
 
 def _corner_map() -> np.ndarray:
@@ -102,13 +102,15 @@ def test_chart_spec_cache_keeps_one_spec_per_language():
     ]
     assert titles == ["x (input)", "x (Eingabe)", "x (entrada)"]
     assert de["description"].startswith("Liniendiagramm von ReLU(x)")
-    assert [s["config"]["locale"]["number"]["decimal"] for s in (en, de, es)] == [".", ",", ","]
+    with i18n.use("de"):  # every chart the pages draw goes through present.chart
+        assert present.number_locale(de)["config"]["locale"]["number"]["decimal"] == ","
+    assert "config" not in present.number_locale(en) or "locale" not in present.number_locale(en)["config"]
 
 
 def test_softmax_legend_in_german_is_a_valid_vega_string():
     table = pd.DataFrame({"class": ["a", "b"], "p1": [60.0, 40.0], "pT": [55.0, 45.0]})
     with i18n.use("de"):
-        spec = charts.softmax_chart(table, 2.5).to_dict()
+        spec = present.number_locale(charts.softmax_chart(table, 2.5)).to_dict()
     legend = next(la for la in spec["layer"] if la["mark"]["type"] == "bar")["encoding"]["color"]["legend"]
     assert legend["labelExpr"] == 'datum.label == "your T" ? "dein T = 2,5" : datum.label'
     assert spec["config"]["locale"]["number"]["decimal"] == ","

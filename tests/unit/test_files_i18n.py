@@ -12,8 +12,8 @@ import torch
 from safetensors.torch import load_file
 
 from cnnviz import gallery, i18n, links, memguard
-from cnnviz.errors import ImageError, Message
-from cnnviz.i18n import N_
+from cnnviz.errors import ImageError
+from cnnviz.i18n import N_, Message
 from cnnviz.images import decode_image
 from cnnviz.onnx_check import OnnxError
 from cnnviz.onnx_file import summary
