@@ -21,6 +21,7 @@ from PIL import Image
 
 from cnnviz.activations import softmax
 from cnnviz.explain import ExplainError, Explanation, explain
+from cnnviz.i18n import _
 from cnnviz.loaded_model import LoadedModel
 from cnnviz.predict import TopClass, top_classes
 
@@ -122,7 +123,11 @@ def fgsm(
         t, adv = fgsm_pixels(lm, clean, float(eps), target)
     else:
         if not 0 <= int(goal) < len(lm.classes):
-            raise ExplainError(f"Class index {goal} does not exist: this model has classes 0 to {len(lm.classes) - 1}.")
+            raise ExplainError(
+                _("Class index {n} does not exist: this model has classes 0 to {last}.").format(
+                    n=goal, last=len(lm.classes) - 1
+                )
+            )
         t, adv = int(goal), targeted_pixels(lm, clean, float(eps), int(goal))
     cam_before = explain(lm, spec.normalize(clean), "gradcam", layer=layer)
     cam_after = explain(lm, spec.normalize(adv), "gradcam", layer=layer)

@@ -19,6 +19,7 @@ import torch
 
 from cnnviz import memguard, render, work_memory
 from cnnviz.catalogue import catalogue
+from cnnviz.i18n import _
 from cnnviz.loaded_model import LoadedModel
 from cnnviz.progress import Progress, report
 
@@ -107,7 +108,7 @@ def _curves(
     x = x.detach().to(lm.device)
     h, w = x.shape[-2:]
     need = work_memory.curves(catalogue(lm), x[0].numel(), steps, chunk, h * w / lm.preprocess_spec.size**2)
-    with memguard.reserve(need, "the deletion and insertion curves"):
+    with memguard.reserve(need, _("the deletion and insertion curves")):
         return _run_curves(lm, x, maps, target, steps, chunk, progress)
 
 

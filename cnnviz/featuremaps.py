@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw
 
 from cnnviz import hotspots as hs
 from cnnviz import render
+from cnnviz.i18n import N_, _
 
 SORTS = ("channel", "mean", "max")
 NORMS = ("channel", "layer", "global")
@@ -81,10 +82,12 @@ class Grid:
         return int(self.order[i]) if i is not None and i < len(self.order) else None
 
     def hotspots(self, prefix: str = "") -> hs.Grid:
-        """The tiles as keyboard hotspots in the grid's order, labelled "``prefix``channel N"."""
+        """The tiles as keyboard hotspots in the grid's order, labelled "``prefix``channel N"
+        ("channel N" in the current language; ``prefix``: a layer's name and a comma, or "")."""
         th = self.tile_h or self.tile
         n = len(self.order)
-        labels = tuple(f"{prefix}channel {int(c)}" for c in self.order)
+        text = _("channel {n}")
+        labels = tuple(prefix + text.format(n=int(c)) for c in self.order)
         return hs.Grid(-(-n // self.ncols), self.ncols, (th, self.tile), count=n, labels=labels)
 
     def position(self, channel: int) -> int | None:
@@ -144,6 +147,10 @@ def feature_grid(
     grid = render.tile(unit, ncols=ncols, pad=1)
     index = render.upscale(render.levels(grid), zoom)
     return Grid(index, render.palette(cmap), order, ncols, cmap, vmin, vmax, (w + 1) * zoom, (h + 1) * zoom)
+
+
+# channel_stats' keys as a table shows them (translated where shown)
+STAT_LABELS = {"min": N_("min"), "max": N_("max"), "mean": N_("mean"), "std": N_("std"), "positive %": N_("positive %")}
 
 
 def channel_stats(m: np.ndarray) -> dict[str, float]:

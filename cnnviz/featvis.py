@@ -33,6 +33,7 @@ from cnnviz.errors import CnnvizError, ModelError, Stopped
 from cnnviz.fast_copy import light_copy, make_fast_copy
 from cnnviz.fourier_image import FourierImage, random_affine
 from cnnviz.hooks import first_tensor, hooks
+from cnnviz.i18n import _
 from cnnviz.loaded_model import LoadedModel
 from cnnviz.preprocess import Preprocess
 from cnnviz.redirected_relu import redirect_relus, set_redirect
@@ -79,12 +80,18 @@ def check_target(layers: list[LayerInfo], name: str, channel: int) -> LayerInfo:
     layer = find_layer(layers, name)
     if not layer.spatial and layer.kind != "linear":
         raise ModelError(
-            f"{layer.name} ({layer.type}) has no channels to visualise; pick a conv, activation or pooling layer."
+            _("{layer} ({type}) has no channels to visualise; pick a conv, activation or pooling layer.").format(
+                layer=layer.name, type=layer.type
+            )
         )
     n = layer.out_shape[0]
     if not 0 <= channel < n:
-        what = "units" if not layer.spatial else "channels"
-        raise ModelError(f"{layer.name} has {n} {what} (0 to {n - 1}); there is no number {channel}.")
+        text = (
+            _("{layer} has {n} units (0 to {last}); there is no number {channel}.")
+            if not layer.spatial
+            else _("{layer} has {n} channels (0 to {last}); there is no number {channel}.")
+        )
+        raise ModelError(text.format(layer=layer.name, n=n, last=n - 1, channel=channel))
     return layer
 
 
@@ -128,7 +135,7 @@ class CutModel:
         except _Cut:
             out, self._out = self._out, None
             return out
-        raise ModelError("The forward pass never reached the chosen layer.")
+        raise ModelError(_("The forward pass never reached the chosen layer."))
 
 
 def channel_objective(out: torch.Tensor, channel: int) -> torch.Tensor:
@@ -180,7 +187,7 @@ def optimise(
             for step in range(req.steps):
                 set_redirect(model, step < req.steps * REDIRECT_FRACTION)
                 if should_stop is not None and should_stop():
-                    raise Stopped("The feature visualisation was stopped before it finished; nothing was saved.")
+                    raise Stopped(_("The feature visualisation was stopped before it finished; nothing was saved."))
                 opt.zero_grad(set_to_none=True)
                 x = spec.normalize(random_affine(param(), rng))
                 loss = -channel_objective(cut(x), req.channel).sum()
@@ -196,7 +203,9 @@ def optimise(
                 activation = float(channel_objective(cut(x), req.channel)[0])
     except RuntimeError as e:  # e.g. a size the layers after a flatten cannot take
         raise ModelError(
-            f"{layer.name} cannot be visualised at {size}×{size} pixels ({str(e).splitlines()[0]})."
+            _("{layer} cannot be visualised at {size}×{size} pixels ({error}).").format(
+                layer=layer.name, size=size, error=str(e).splitlines()[0]
+            )
         ) from e
     picture = (img[0].permute(1, 2, 0).cpu().numpy() * 255).round().clip(0, 255).astype(np.uint8)
     return Result(
@@ -239,9 +248,9 @@ def cached(lm: LoadedModel, req: Request) -> Result | None:
 def validate(lm: LoadedModel, req: Request) -> LayerInfo:
     """The target layer of ``req``, or a clear error for a bad request."""
     if not 1 <= req.steps <= MAX_STEPS:
-        raise CnnvizError(f"Steps must be between 1 and {MAX_STEPS}.")
+        raise CnnvizError(_("Steps must be between 1 and {n}.").format(n=MAX_STEPS))
     if req.size is not None and not 8 <= req.size <= MAX_SIZE:
-        raise CnnvizError(f"The picture size must be between 8 and {MAX_SIZE} pixels.")
+        raise CnnvizError(_("The picture size must be between 8 and {n} pixels.").format(n=MAX_SIZE))
     return check_target(catalogue(lm), req.layer, req.channel)
 
 

@@ -14,6 +14,7 @@ from torch import nn
 from cnnviz import hotspots as hs
 from cnnviz import render
 from cnnviz.errors import ModelError
+from cnnviz.i18n import _
 
 NORMS = ("filter", "layer")
 MODES = ("average", "channel")
@@ -25,7 +26,11 @@ def conv_weight(model: nn.Module, name: str) -> np.ndarray:
 
     m = resolve(model, name.split("#")[0])
     if not isinstance(m, nn.Conv2d):
-        raise ModelError(f"{name!r} is a {type(m).__name__}, not a convolution layer: it has no filters to show.")
+        raise ModelError(
+            _("{layer} is a {type}, not a convolution layer: it has no filters to show.").format(
+                layer=repr(name), type=type(m).__name__
+            )
+        )
     with torch.no_grad():
         return m.weight.detach().float().cpu().numpy().copy()
 
@@ -66,7 +71,11 @@ def filter_grid(
             flat, cmap = w[:, 0], "gray"
         elif mode == "channel":
             if not 0 <= channel < i:
-                raise ModelError(f"This layer has {i} input channels; channel {channel} does not exist.")
+                raise ModelError(
+                    _("This layer has {n} input channels; channel {channel} does not exist.").format(
+                        n=i, channel=channel
+                    )
+                )
             flat, cmap = w[:, channel], "RdBu_r"
         else:
             flat, cmap = w.mean(axis=1), "RdBu_r"
@@ -96,7 +105,7 @@ def filter_at(pixel: tuple[int, int], shape: tuple[int, ...], width: int = 560) 
 def filter_hotspots(shape: tuple[int, ...], width: int = 560) -> hs.Grid:
     """The filters of :func:`filter_grid`'s picture (weights of ``shape`` (O, I, kH, kW) drawn at
     ``width``) as keyboard hotspots, labelled "filter N" (a key press picks a filter's centre)."""
-    o, _, kh, kw = shape
+    o, _inputs, kh, kw = shape
     f = _zoom(shape, width)
     ncols = max(1, min(int(np.ceil(np.sqrt(o))), o))
-    return hs.Grid(-(-o // ncols), ncols, ((kh + 1) * f, (kw + 1) * f), count=o, template="filter {i}")
+    return hs.Grid(-(-o // ncols), ncols, ((kh + 1) * f, (kw + 1) * f), count=o, template=_("filter {i}"))

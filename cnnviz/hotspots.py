@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from cnnviz.i18n import N_, _
+
 KEYS = ("up", "down", "left", "right")  # the order of a neighbour table's entries
 PAGE = 10  # PageUp / PageDown move this many rows of a grid
 
@@ -47,7 +49,7 @@ class Grid:
     origin: tuple[int, int] = (0, 0)
     count: int | None = None
     labels: tuple[str, ...] | None = None
-    template: str = "row {row}, column {col}"
+    template: str = N_("row {row}, column {col}")
 
     @property
     def n(self) -> int:
@@ -66,7 +68,7 @@ class Grid:
 
     def label(self, i: int) -> str:
         r, c = divmod(i, self.cols)
-        return self.labels[i] if self.labels is not None else self.template.format(row=r, col=c, i=i)
+        return self.labels[i] if self.labels is not None else _(self.template).format(row=r, col=c, i=i)
 
     def index_at(self, pixel: tuple[float, float]) -> int | None:
         """The cell under ``pixel`` = (row, col), or None outside the grid or past its last cell."""
@@ -112,7 +114,7 @@ class Grid:
             "origin": list(self.origin),
             "n": self.n,
             "labels": list(self.labels) if self.labels is not None else None,
-            "template": self.template,
+            "template": _(self.template),  # the default in the current language; others pass through
             "page": PAGE,
             "selected": selected if selected is not None and 0 <= selected < self.n else None,
         }
@@ -188,10 +190,15 @@ class Boxes:
         }
 
 
+# units()' labels by what a cell is, in the current language (another word: "word (row, col)")
+UNIT_TEMPLATES = {"unit": N_("unit ({row}, {col})"), "pixel": N_("pixel ({row}, {col})")}
+
+
 def units(rows: int, cols: int, zoom: int, what: str = "unit") -> Grid:
     """Every pixel of a (rows, cols) map drawn ``zoom`` times enlarged, as hotspots labelled
-    "``what`` (row, col)"."""
-    return Grid(rows, cols, (zoom, zoom), template=what + " ({row}, {col})")
+    "``what`` (row, col)" (for "unit" and "pixel" in the current language)."""
+    template = _(UNIT_TEMPLATES[what]) if what in UNIT_TEMPLATES else what + " ({row}, {col})"
+    return Grid(rows, cols, (zoom, zoom), template=template)
 
 
 Hotspots = Grid | Boxes

@@ -2,19 +2,20 @@
 
 import streamlit as st
 
+from cnnviz.i18n import _, ngettext
 from cnnviz.ui import channel_views as cv
 from cnnviz.ui import links, loaders, state
 from cnnviz.ui.layer_picker import layer_select
 
 links.page(layer=links.layer_param(state.CH_LAYER), channel=links.int_param(state.CH_CHANNEL))
-st.title("One channel")
+st.title(_("One channel"))
 lm = loaders.current_model()
 name, weights = loaders.model_key()
 layers = loaders.cached_catalogue(name, weights)
 default = lm.info.default_layer if any(la.name == lm.info.default_layer for la in layers) else None
 c1, c2 = st.columns([3, 1])
 with c1:
-    layer = layer_select("Layer", layers, state.CH_LAYER, default=default)
+    layer = layer_select(_("Layer"), layers, state.CH_LAYER, default=default)
 with c2:
     channel = cv.channel_input(layer)
 
@@ -26,8 +27,12 @@ with mid:
 with right:
     cv.weights_panel(lm, layers, layer, channel)
 
-st.header(f"The {cv.TOP_K} images that excite channel {channel} most")
+st.header(
+    ngettext(
+        "The image that excites channel {channel} most", "The {n} images that excite channel {channel} most", cv.TOP_K
+    ).format(n=cv.TOP_K, channel=channel)
+)
 cv.examples_panel(lm, layer, channel)
 
-with st.expander("What am I looking at?"):
-    st.markdown(cv.EXPLAIN)
+with st.expander(_("What am I looking at?")):
+    st.markdown(_(cv.EXPLAIN))

@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import model_compare as mc
+from cnnviz.i18n import _, ngettext
 from cnnviz.ui import compare_views as cv
 from cnnviz.ui import links, loaders, notices, state
 
@@ -15,7 +16,7 @@ links.page(
     b_weights=links.choice_param(state.CMP_WEIGHTS_B, kinds),
     depth=links.int_param(state.CMP_DEPTH, 0, 100),
 )
-st.title("Two models, one image")
+st.title(_("Two models, one image"))
 img = loaders.current_image()
 digest = loaders.current_image_bytes()[2]
 cv.init_pair()
@@ -30,7 +31,7 @@ for col, slot in zip(cols, ("A", "B"), strict=True):
 if any(w == state.WEIGHTS_RANDOM for _, w in picked.values()):
     notices.weights_notice(state.WEIGHTS_RANDOM)
 
-st.header("Top-5")
+st.header(_("Top-5"))
 preds = {}
 cols = st.columns(2, gap="large")
 for col, slot in zip(cols, ("A", "B"), strict=True):
@@ -40,29 +41,30 @@ for col, slot in zip(cols, ("A", "B"), strict=True):
 if len(preds) < 2:
     links.stop()
 
-st.header("Feature maps at a comparable depth")
+st.header(_("Feature maps at a comparable depth"))
 depth = st.slider(
-    "Depth (% of the way through each network)",
+    # "%" as a placeholder: "% o" would read as a printf format to Babel's catalogue check
+    _("Depth ({pct} of the way through each network)").format(pct="%"),
     0,
     100,
     50,
     5,
     key=state.CMP_DEPTH,
     on_change=cv.reset_layers,
-    help="Each model gets the activation layer this far through its own stack; pick another in its column.",
+    help=_("Each model gets the activation layer this far through its own stack; pick another in its column."),
 )
 cols = st.columns(2, gap="large")
 for col, slot in zip(cols, ("A", "B"), strict=True):
     with col:
         cv.feature_maps(slot, models[slot], *picked[slot], depth / 100)
 
-st.header("First-layer filters")
+st.header(_("First-layer filters"))
 cols = st.columns(2, gap="large")
 for col, slot in zip(cols, ("A", "B"), strict=True):
     with col:
         cv.first_filters(models[slot], *picked[slot])
 
-st.header("Grad-CAM of a class both know")
+st.header(_("Grad-CAM of a class both know"))
 shared = mc.shared_classes(models["A"].classes, models["B"].classes)
 targets = {}
 if shared:
@@ -76,27 +78,29 @@ if shared:
         st.session_state[state.CMP_TARGET] = mc.best_shared(shared, *probs)
     labels = {i: s.label for i, s in enumerate(shared)}
     pos = st.selectbox(
-        f"Class ({len(shared)} shared)",
+        ngettext("Class ({n} shared)", "Class ({n} shared)", len(shared)).format(n=len(shared)),
         list(labels),
         key=state.CMP_TARGET,
         format_func=labels.get,
-        help="Starts on the class the two models believe in most together.",
+        help=_("Starts on the class the two models believe in most together."),
     )
     targets = {"A": shared[pos].index_a, "B": shared[pos].index_b}
 else:
-    st.info("These two models share no class, so each Grad-CAM explains that model's own top class.")
+    st.info(_("These two models share no class, so each Grad-CAM explains that model's own top class."))
     targets = {s: preds[s]["top"][0]["index"] for s in ("A", "B")}
 cols = st.columns(2, gap="large")
 for col, slot in zip(cols, ("A", "B"), strict=True):
     with col:
         cv.gradcam(models[slot], *picked[slot], img, targets[slot])
 
-with st.expander("What am I looking at?"):
+with st.expander(_("What am I looking at?")):
     st.markdown(
-        "The same photo goes through two networks, each with its own preprocessing. **Trained vs random** "
-        "weights of one architecture: the random one's filters are noise and its feature maps barely "
-        "depend on the picture. **Two trained networks** agree on the top classes more often than on "
-        "their insides: layers at the same relative depth can look very different, yet both end up "
-        "looking at the object. ImageNet models share all 1000 classes; a digits model shares none "
-        "with them."
+        _(
+            "The same photo goes through two networks, each with its own preprocessing. **Trained vs random** "
+            "weights of one architecture: the random one's filters are noise and its feature maps barely "
+            "depend on the picture. **Two trained networks** agree on the top classes more often than on "
+            "their insides: layers at the same relative depth can look very different, yet both end up "
+            "looking at the object. ImageNet models share all 1000 classes; a digits model shares none "
+            "with them."
+        )
     )

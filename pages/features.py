@@ -5,6 +5,7 @@ import streamlit as st
 from cnnviz import featuremaps as fm
 from cnnviz import render
 from cnnviz.a11y import alt_text
+from cnnviz.i18n import _, ngettext, number
 from cnnviz.receptive_field import unit_box
 from cnnviz.ui import channel_views, links, loaders, state
 from cnnviz.ui.clickable import clicked, pick_unit
@@ -19,39 +20,42 @@ links.page(
     sort=links.choice_param(state.FEAT_SORT, fm.SORTS),
     norm=links.choice_param(state.FEAT_NORM, fm.NORMS),
 )
-st.title("Feature maps")
+st.title(_("Feature maps"))
 lm = loaders.current_model()
 loaders.current_image()  # no photo: the page says so and stops here
 name, weights = loaders.model_key()
 layers = loaders.cached_catalogue(name, weights)
 default = next((la.name for la in layers if la.kind == "act"), None)
-layer = layer_select("Layer", layers, state.FEAT_LAYER, default=default)
+layer = layer_select(_("Layer"), layers, state.FEAT_LAYER, default=default)
 maps = loaders.cached_maps(layer.name)  # (C, H, W), read-only: this layer only, computed on demand
 
 c1, c2, c3 = st.columns([1, 1, 2])
 with c1:
     sort = st.radio(
-        "Order",
+        _("Order"),
         fm.SORTS,
         key=state.FEAT_SORT,
         horizontal=True,
-        format_func={"channel": "channel #", "mean": "mean ↓", "max": "max ↓"}.get,
+        format_func={"channel": _("channel #"), "mean": _("mean ↓"), "max": _("max ↓")}.get,
     )
 with c2:
     norm = st.radio(
-        "Normalise",
+        _("Normalise"),
         fm.NORMS,
         key=state.FEAT_NORM,
         horizontal=True,
-        format_func={"channel": "per channel", "layer": "per layer", "global": "global"}.get,
+        format_func={"channel": _("per channel"), "layer": _("per layer"), "global": _("global")}.get,
     )
 g_range = loaders.cached_capture_range() if norm == "global" else None
 grid = loaders.cached_feature_grid(layer.name, sort, norm, g_range)
 signed = grid.cmap == fm.DIVERGING
 with c3:
     st.markdown(
-        f"**{layer.name}** · {layer.type} · {maps.shape[0]} channels of {maps.shape[1]}×{maps.shape[2]} · "
-        f"each unit sees {layer.rf}×{layer.rf} input pixels"
+        ngettext(
+            "**{layer}** · {type} · {n} channel of {h}×{w} · each unit sees {rf}×{rf} input pixels",
+            "**{layer}** · {type} · {n} channels of {h}×{w} · each unit sees {rf}×{rf} input pixels",
+            maps.shape[0],
+        ).format(layer=layer.name, type=layer.type, n=maps.shape[0], h=maps.shape[1], w=maps.shape[2], rf=layer.rf)
     )
 
 order = [int(i) for i in grid.order]
@@ -69,36 +73,44 @@ hit = clicked(
 if hit is not None and grid.channel_at(hit) is not None:
     st.session_state[state.FEAT_CHANNEL] = grid.channel_at(hit)
     st.rerun()  # redraw the outline on the clicked tile
+ORDERS = {"channel": _("by channel number"), "mean": _("strongest mean first"), "max": _("strongest max first")}
 st.caption(
-    f"{maps.shape[0]} channels, left to right, top to bottom "
-    f"({'by channel number' if sort == 'channel' else 'strongest ' + sort + ' first'}). "
-    "Click a tile to see that channel up close (outlined in magenta)."
+    ngettext(
+        "{n} channel, left to right, top to bottom ({order}). "
+        "Click a tile to see that channel up close (outlined in magenta).",
+        "{n} channels, left to right, top to bottom ({order}). "
+        "Click a tile to see that channel up close (outlined in magenta).",
+        maps.shape[0],
+    ).format(n=maps.shape[0], order=ORDERS[sort])
 )
-lo = f"{grid.vmin:.2f}" if grid.vmin is not None else ("−max" if signed else "min")
-hi = f"{grid.vmax:.2f}" if grid.vmax is not None else ("+max" if signed else "max")
+lo = number(grid.vmin, 2) if grid.vmin is not None else (_("−max") if signed else _("min"))
+hi = number(grid.vmax, 2) if grid.vmax is not None else (_("+max") if signed else _("max"))
 colour_scale(grid.cmap, lo, hi, "0" if signed else None)
 if signed:
     st.caption(
-        "Blue: negative, white: zero, red: positive — this layer's values have both signs "
-        "(it comes before an activation)."
+        _(
+            "Blue: negative, white: zero, red: positive — this layer's values have both signs "
+            "(it comes before an activation)."
+        )
     )
 else:
-    st.caption("Dark purple: zero (no response), yellow: the strongest response.")
+    st.caption(_("Dark purple: zero (no response), yellow: the strongest response."))
 if norm == "channel":
-    st.caption("Per channel: every tile uses its own range, so weak channels look as bright as strong ones.")
+    st.caption(_("Per channel: every tile uses its own range, so weak channels look as bright as strong ones."))
 st.download_button(  # encoded when clicked, not on every run
-    "Download grid (PNG)", grid.png, file_name=f"{name}_{layer.name}.png", mime="image/png"
+    _("Download grid (PNG)"), grid.png, file_name=f"{name}_{layer.name}.png", mime="image/png"
 )
 
-st.header("One channel up close")
+st.header(_("One channel up close"))
 flat = maps.reshape(maps.shape[0], -1)
 means, maxes = flat.mean(axis=1).tolist(), flat.max(axis=1).tolist()  # at once: 2 numpy calls per channel took ms
+option, short = _("channel {n} (mean {mean}, max {max})"), channel_views.short_number
 ch = st.selectbox(
-    "Channel",
+    _("Channel"),
     order,
     key=state.FEAT_CHANNEL,
     # a dict's .get, not a lambda: a lambda would keep this page's globals (the whole capture) alive
-    format_func={i: f"channel {i} (mean {means[i]:.3g}, max {maxes[i]:.3g})" for i in order}.get,
+    format_func={i: option.format(n=i, mean=short(means[i]), max=short(maxes[i])) for i in order}.get,
 )
 m = maps[ch]
 h, w = m.shape
@@ -117,18 +129,27 @@ with left:  # drawn first: a click here sets the sliders' values before they are
         unit=(row, col),
         keys=(state.FEAT_ROW, state.FEAT_COL),
     )
-    st.caption(f"Channel {ch}: {h}×{w}, the chosen unit in magenta. Click a unit to choose it.")
+    st.caption(_("Channel {n}: {h}×{w}, the chosen unit in magenta. Click a unit to choose it.").format(n=ch, h=h, w=w))
 with right:
     stats = fm.channel_stats(m)
     st.dataframe(
-        {"statistic": list(stats), "value": [f"{v:.3g}" for v in stats.values()]},
+        {
+            _("statistic"): [_(fm.STAT_LABELS[k]) for k in stats],
+            _("value"): [channel_views.short_number(v) for v in stats.values()],
+        },
         hide_index=True,
-        alt=f"Statistics of channel {ch}: min, max, mean, std and share positive",
+        alt=_("Statistics of channel {n}: min, max, mean, std and share positive").format(n=ch),
     )
-    row = st.slider("Unit row", 0, h - 1, key=state.FEAT_ROW) if h > 1 else 0
-    col = st.slider("Unit column", 0, w - 1, key=state.FEAT_COL) if w > 1 else 0
-    st.caption(f"Value at ({row}, {col}): **{m[row, col]:.3g}**")
-    if st.button(f"What does channel {ch} look for?", key=state.CH_OPEN, icon=":material/center_focus_strong:"):
+    row = st.slider(_("Unit row"), 0, h - 1, key=state.FEAT_ROW) if h > 1 else 0
+    col = st.slider(_("Unit column"), 0, w - 1, key=state.FEAT_COL) if w > 1 else 0
+    st.caption(
+        _("Value at ({row}, {col}): **{value}**").format(
+            row=row, col=col, value=channel_views.short_number(m[row, col])
+        )
+    )
+    if st.button(
+        _("What does channel {n} look for?").format(n=ch), key=state.CH_OPEN, icon=":material/center_focus_strong:"
+    ):
         channel_views.open_channel(layer.name, ch)  # the Channel page: feature visualisation, top images
 with mid:
     spec = lm.preprocess_spec
@@ -138,23 +159,33 @@ with mid:
         width="stretch",
         alt=alt_text.receptive_field((row, col), box, spec.size),
     )
-    clipped = " (clipped at the border)" if layer.rf > spec.size or min(box) == 0 or max(box) == spec.size - 1 else ""
+    clipped = layer.rf > spec.size or min(box) == 0 or max(box) == spec.size - 1
+    where = dict(row=row, col=col, top=box[0], bottom=box[2], left=box[1], right=box[3], size=spec.size)
     st.caption(
-        f"Receptive field of unit ({row}, {col}): rows {box[0]}–{box[2]}, columns {box[1]}–{box[3]} "
-        f"of the {spec.size}×{spec.size} input{clipped}"
+        _(
+            "Receptive field of unit ({row}, {col}): rows {top}–{bottom}, columns {left}–{right} "
+            "of the {size}×{size} input (clipped at the border)"
+        ).format(**where)
+        if clipped
+        else _(
+            "Receptive field of unit ({row}, {col}): rows {top}–{bottom}, columns {left}–{right} "
+            "of the {size}×{size} input"
+        ).format(**where)
     )
 
-with st.expander("What am I looking at?"):
-    st.markdown(f"""
+with st.expander(_("What am I looking at?")):
+    st.markdown(
+        _("""
 Each small tile is one **channel** of this layer: one filter's response at every position of the image.
 Bright (or strongly coloured) places are where that filter found its pattern. Early layers react to
 edges and colours; deeper layers to textures, parts and whole objects, on smaller maps.
 
-A unit of this layer depends on a **{layer.rf}×{layer.rf}-pixel** window of the input (its *receptive
-field*, the magenta box); neighbouring units are **{layer.jump}** input pixels apart. Each convolution
+A unit of this layer depends on a **{rf}×{rf}-pixel** window of the input (its *receptive
+field*, the magenta box); neighbouring units are **{jump}** input pixels apart. Each convolution
 or pooling layer widens the window, which is how deep layers can see whole objects. Where the box is
 larger than the picture, the unit also "sees" the zero padding around it.
 
 **Per channel** stretches every tile to its own range (good for shapes, bad for comparing strength);
 **per layer** uses one scale for the whole layer; **global** one scale for every layer of the network.
-""")
+""").format(rf=layer.rf, jump=layer.jump)
+    )

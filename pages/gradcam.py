@@ -5,6 +5,7 @@ import streamlit as st
 from cnnviz import render
 from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
+from cnnviz.i18n import N_, _, ngettext, percent
 from cnnviz.ui import explain_views as xv
 from cnnviz.ui import lesson_follow, links, loaders, state
 from cnnviz.ui.layer_picker import layer_select
@@ -18,8 +19,8 @@ links.page(
     signed=links.bool_param(state.GC_SIGNED),
     sweep=links.bool_param(state.GC_SWEEP),
 )
-HIDDEN = "The map stays hidden until your teacher reveals the model's answer: answer the question above first."
-st.title("Grad-CAM: where did it look?")
+HIDDEN = N_("The map stays hidden until your teacher reveals the model's answer: answer the question above first.")
+st.title(_("Grad-CAM: where did it look?"))
 lm = loaders.current_model()
 loaders.current_image()  # no photo: the page says so and stops here
 name, weights = loaders.model_key()
@@ -27,26 +28,28 @@ digest = loaders.current_image_bytes()[2]
 picture = loaders.model_view()
 
 layers = loaders.cached_catalogue(name, weights)
-layer = layer_select("Layer", layers, state.GC_LAYER, default=lm.info.default_layer)
-c1, c2, c3, c4 = st.columns([3, 1.4, 1.2, 1.2])
+layer = layer_select(_("Layer"), layers, state.GC_LAYER, default=lm.info.default_layer)
+c1, c2, c3, c4 = st.columns([2.8, 1.4, 1.2, 1.6])  # room for a long toggle label (de: "Mit Vorzeichen")
 with c1:
-    target = xv.target_select("Class to explain", state.GC_TARGET, lm, digest)
+    target = xv.target_select(_("Class to explain"), state.GC_TARGET, lm, digest)
 hidden = lesson_follow.answer_hidden()  # the class is asked where the model looked: no map yet
 with c2:
-    alpha = st.slider("Map opacity", 0.0, 1.0, 0.5, 0.05, key=state.GC_ALPHA, disabled=hidden)
+    alpha = st.slider(_("Map opacity"), 0.0, 1.0, 0.5, 0.05, key=state.GC_ALPHA, disabled=hidden)
 with c3:
     cmap = st.selectbox(
-        "Colours",
+        _("Colours"),
         xv.CMAPS,
         key=state.GC_CMAP,
         on_change=xv.keep_cmap,
         args=(state.GC_CMAP,),
-        help="viridis and inferno read the same for colour-blind viewers; jet and turbo need every hue.",
+        help=_(xv.CMAP_HELP),
     )
     st.session_state[state.EXPLAIN_CMAP] = cmap  # a link's cmap= too
 with c4:
     signed = st.toggle(
-        "Signed", key=state.GC_SIGNED, help="Keep negative evidence (blue) and the map's real values instead of 0…max."
+        _("Signed"),
+        key=state.GC_SIGNED,
+        help=_("Keep negative evidence (blue) and the map's real values instead of 0…max."),
     )
 
 try:
@@ -65,45 +68,46 @@ left, right = st.columns([1.1, 1], gap="large")
 with left:
     st.image(
         png,
-        caption=f"Grad-CAM at {e.layer} for “{e.label}”",
+        caption=_("Grad-CAM at {layer} for “{label}”").format(layer=e.layer, label=e.label),
         width="stretch",
         alt=alt,
     )
 with right:
     st.header(plain(e.label))
-    st.markdown(f"class {e.target} · probability **{e.prob:.1%}**")
+    st.markdown(_("class {n} · probability **{p}**").format(n=e.target, p=percent(e.prob, 1)))
     h, w = e.map.shape
     st.markdown(
-        f"Map: **{h}×{w}** at `{e.layer}`, stretched to {picture.width}×{picture.height} · "
-        f"computed in **{e.seconds * 1000:.0f} ms**"
+        _("Map: **{h}×{w}** at `{layer}`, stretched to {width}×{height} · computed in **{ms} ms**").format(
+            h=h, w=w, layer=e.layer, width=picture.width, height=picture.height, ms=f"{e.seconds * 1000:.0f}"
+        )
     )
     if hidden:
-        st.info(HIDDEN, icon=":material/how_to_vote:")
+        st.info(_(HIDDEN), icon=":material/how_to_vote:")
     else:
         xv.legend(d)
     if not e.map.any() and not hidden:
-        st.info("Nothing at this layer raises this class's score: the map is empty. Try another layer or class.")
+        st.info(_("Nothing at this layer raises this class's score: the map is empty. Try another layer or class."))
     st.download_button(
-        "Download PNG",
+        _("Download PNG"),
         png,
         file_name=f"gradcam_{lm.name}_{e.layer}_{e.target}.png",
         mime="image/png",
         key=state.GC_DOWNLOAD,
     )
-    with st.expander("What am I looking at?"):
-        st.markdown(xv.GRADCAM_EXPLAINER)
+    with st.expander(_("What am I looking at?")):
+        st.markdown(_(xv.GRADCAM_EXPLAINER))
 
 st.divider()
-st.header("Layer sweep: where does the evidence form?")
+st.header(_("Layer sweep: where does the evidence form?"))
 if hidden:
-    st.caption(HIDDEN)
+    st.caption(_(HIDDEN))
     links.stop()
 if not st.toggle(
-    "Show Grad-CAM at every block",
+    _("Show Grad-CAM at every block"),
     key=state.GC_SWEEP,
-    help="One more forward and backward pass: the same class's Grad-CAM at the output of every block.",
+    help=_("One more forward and backward pass: the same class's Grad-CAM at the output of every block."),
 ):
-    st.caption("Turn it on to see, block by block from early to late, where the evidence for this class forms.")
+    st.caption(_("Turn it on to see, block by block from early to late, where the evidence for this class forms."))
     links.stop()
 try:
     s = xv.sweep(target)
@@ -119,8 +123,11 @@ st.image(
     alt=alt_text.sweep(s.label, s.layers, s.maps),
 )
 st.caption(
-    f"{len(s.layers)} blocks, early → late, for “{plain(s.label)}” · all in {s.seconds * 1000:.0f} ms "
-    "(one forward and one backward pass)"
+    ngettext(
+        "{n} block, early → late, for “{label}” · all in {ms} ms (one forward and one backward pass)",
+        "{n} blocks, early → late, for “{label}” · all in {ms} ms (one forward and one backward pass)",
+        len(s.layers),
+    ).format(n=len(s.layers), label=plain(s.label), ms=f"{s.seconds * 1000:.0f}")
 )
-with st.expander("What am I looking at?"):
-    st.markdown(xv.SWEEP_EXPLAINER)
+with st.expander(_("What am I looking at?")):
+    st.markdown(_(xv.SWEEP_EXPLAINER))

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from cnnviz.explain.core import Method, layer_acts_and_grads, register
+from cnnviz.i18n import N_
 
 
 class CamMethod(Method):
@@ -40,8 +41,10 @@ class CamMethod(Method):
 @register
 class GradCAM(CamMethod):
     name = "gradcam"
-    title = "Grad-CAM"
-    about = "Weights each channel of a layer by the average gradient of the class score, sums, keeps the positive part."
+    title = N_("Grad-CAM")
+    about = N_(
+        "Weights each channel of a layer by the average gradient of the class score, sums, keeps the positive part."
+    )
 
     def weights(self, acts, grads):
         return grads.mean(dim=(2, 3), keepdim=True)
@@ -54,8 +57,8 @@ class GradCAMPlusPlus(CamMethod):
     weights = Σ_hw alpha·relu(g)."""
 
     name = "gradcampp"
-    title = "Grad-CAM++"
-    about = "Like Grad-CAM, but weights each position's gradient, so several objects of a class all light up."
+    title = N_("Grad-CAM++")
+    about = N_("Like Grad-CAM, but weights each position's gradient, so several objects of a class all light up.")
 
     def weights(self, acts, grads):
         g2 = grads.pow(2)

@@ -22,6 +22,7 @@ from torch import nn
 from cnnviz.activations import softmax
 from cnnviz.errors import CnnvizError
 from cnnviz.hooks import first_tensor, hooks
+from cnnviz.i18n import N_, _, number, percent
 from cnnviz.progress import Progress
 from cnnviz.zoo import LoadedModel
 
@@ -53,16 +54,18 @@ class Completeness:
 
     def sentence(self, tolerance: float) -> str:
         """The check in one sentence, with its numbers."""
-        sums = (
-            f"The attributions add up to {self.total:.2f} and the score changed by {self.change:.2f} "
-            f"from the black picture to yours"
-        )
+        numbers = {"total": number(self.total, 2), "change": number(self.change, 2), "steps": self.steps}
         if self.within(tolerance):
-            return f"{sums}: they agree within {abs(self.gap):.1%} ({self.steps} steps)."
-        return (
-            f"{sums}: the sum is off by {self.gap:+.0%} after {self.steps} steps, the most this "
-            "server's time allows, so read the map as a rough picture."
-        )
+            return _(
+                "The attributions add up to {total} and the score changed by {change} from the black picture "
+                "to yours: they agree within {gap} ({steps} steps)."
+            ).format(gap=percent(abs(self.gap), 1), **numbers)
+        gap = percent(self.gap, 0)
+        return _(
+            "The attributions add up to {total} and the score changed by {change} from the black picture "
+            "to yours: the sum is off by {gap} after {steps} steps, the most this server's time allows, so "
+            "read the map as a rough picture."
+        ).format(gap=gap if self.gap < 0 else "+" + gap, **numbers)
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,11 @@ class Explanation:
 
 def check_target(target: int | None, num_classes: int) -> None:
     if target is not None and not 0 <= int(target) < num_classes:
-        raise ExplainError(f"Class index {target} does not exist: this model has classes 0 to {num_classes - 1}.")
+        raise ExplainError(
+            _("Class index {n} does not exist: this model has classes 0 to {last}.").format(
+                n=target, last=num_classes - 1
+            )
+        )
 
 
 # Integrated Gradients' first path points: 16 intervals of the trapezoid rule. On a ReLU
@@ -100,7 +107,9 @@ def check_target(target: int | None, num_classes: int) -> None:
 # within IG_TOLERANCE (path.py).
 IG_STEPS = 17
 
-NO_MAP = "has no rows and columns (not a convolutional layer), so it has no map; pick a conv layer or block."
+NO_MAP = N_(
+    "Layer {layer} has no rows and columns (not a convolutional layer), so it has no map; pick a conv layer or block."
+)
 
 
 # ---------------------------------------------------------------- the base class and the registry
@@ -108,6 +117,7 @@ class Method:
     """One explanation method. Subclasses set the class attributes and implement ``run``
     (families do) and the small function their family asks for.
 
+    ``title`` and ``about`` are marked for the catalogue (``N_``): translate them where shown.
     ``kind``: "cam" (layer resolution) | "pixel" (input resolution); ``slow``: seconds on
     a CPU, run on request only; ``uses_layer``: explains at a layer (default: the model's
     ``info.default_layer``).
@@ -139,7 +149,7 @@ class Method:
         if self.uses_layer:
             layer_name = layer or lm.info.default_layer
             if not layer_name:
-                raise ExplainError("This model names no default layer for Grad-CAM; pick one.")
+                raise ExplainError(_("This model names no default layer for Grad-CAM; pick one."))
         start = time.perf_counter()
         t, logits, signed, check = self.run(lm, x, target, layer_name, ig_steps=ig_steps, progress=progress)
         seconds = time.perf_counter() - start
@@ -179,7 +189,9 @@ def register(cls: type[Method]) -> type[Method]:
 
 def get_method(name: str) -> Method:
     if name not in METHODS:
-        raise ExplainError(f"Unknown method {name!r}; choose one of: {', '.join(METHODS)}.")
+        raise ExplainError(
+            _("Unknown method {name}; choose one of: {methods}.").format(name=repr(name), methods=", ".join(METHODS))
+        )
     return METHODS[name]
 
 
@@ -245,10 +257,12 @@ def layer_acts_and_grads(
         t = int(logits[0].argmax()) if target is None else int(target)
         missing = [n for n in layers if n not in store]
         if missing:
-            raise ExplainError(f"Layer {missing[0]!r} did not run for this input, so it has no map.")
+            raise ExplainError(
+                _("Layer {layer} did not run for this input, so it has no map.").format(layer=repr(missing[0]))
+            )
         flat = [n for n in layers if store[n].dim() != 4]
         if flat:
-            raise ExplainError(f"Layer {flat[0]!r} {NO_MAP}")
+            raise ExplainError(_(NO_MAP).format(layer=repr(flat[0])))
         grads = torch.autograd.grad(logits[0, t], [store[n] for n in layers], allow_unused=True)
         out = {
             n: (store[n].detach(), (g if g is not None else torch.zeros_like(store[n])).detach())

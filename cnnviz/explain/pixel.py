@@ -20,6 +20,7 @@ from cnnviz.catalogue import catalogue
 from cnnviz.explain.core import NO_MAP, ExplainError, Method, check_target, register
 from cnnviz.explain.path import IG_BATCH, IG_MAX_STEPS, integrated_gradients
 from cnnviz.hooks import first_tensor, hooks
+from cnnviz.i18n import N_, _
 from cnnviz.progress import counting_forwards
 from cnnviz.zoo import Preprocess
 
@@ -34,7 +35,7 @@ class PixelMethod(Method):
 
     def run(self, lm, x, target, layer, *, ig_steps, progress=None):
         need = self.memory(lm, x, ig_steps)  # slow methods hold their memory with the guard while they run
-        with memguard.reserve(need, self.title) if need else nullcontext(), lm.use() as model:
+        with memguard.reserve(need, _(self.title)) if need else nullcontext(), lm.use() as model:
             with torch.inference_mode():
                 logits = model(x)[0].float()  # (K,)
             check_target(target, logits.numel())
@@ -75,8 +76,8 @@ class _GuidedReLU6(GuidedBackprop):
 @register
 class GuidedGradCAM(PixelMethod):
     name = "guided_gradcam"
-    title = "Guided Grad-CAM"
-    about = "Grad-CAM times guided backpropagation: where (Grad-CAM) and which fine edges (guided gradients)."
+    title = N_("Guided Grad-CAM")
+    about = N_("Grad-CAM times guided backpropagation: where (Grad-CAM) and which fine edges (guided gradients).")
     uses_layer = True
 
     def attribute(self, model, x, target, *, layer, spec, ig_steps):
@@ -90,7 +91,7 @@ class GuidedGradCAM(PixelMethod):
             ggc.guided_backprop = _GuidedReLU6(model)
             attr = ggc.attribute(x, target=target)
         if not dims or dims[0] != 4:  # a map needs rows and columns: a linear layer has none
-            raise ExplainError(f"Layer {layer!r} {NO_MAP}")
+            raise ExplainError(_(NO_MAP).format(layer=repr(layer)))
         return attr
 
     def reduce(self, attr):
@@ -100,8 +101,8 @@ class GuidedGradCAM(PixelMethod):
 @register
 class SaliencyMap(PixelMethod):
     name = "saliency"
-    title = "Saliency"
-    about = "How strongly the score changes when one pixel changes: the gradient's size, per pixel."
+    title = N_("Saliency")
+    about = N_("How strongly the score changes when one pixel changes: the gradient's size, per pixel.")
 
     def attribute(self, model, x, target, *, layer, spec, ig_steps):
         return Saliency(model).attribute(x, target=target, abs=True)
@@ -123,8 +124,8 @@ def black_input(spec: Preprocess, like: torch.Tensor) -> torch.Tensor:
 @register
 class IntegratedGradientsMap(PixelMethod):
     name = "ig"
-    title = "Integrated Gradients"
-    about = (
+    title = N_("Integrated Gradients")
+    about = N_(
         "Gradients averaged along a path from a black image to yours; the values should add up to "
         "the score's change (checked below)."
     )
@@ -133,7 +134,7 @@ class IntegratedGradientsMap(PixelMethod):
     def run(self, lm, x, target, layer, *, ig_steps, progress=None):
         """Integrated Gradients from the black picture, refined (:mod:`.path`) until the sum of
         the attribution is within IG_TOLERANCE of the score's change or out of time."""
-        with memguard.reserve(self.memory(lm, x, ig_steps), self.title), lm.use() as model:
+        with memguard.reserve(self.memory(lm, x, ig_steps), _(self.title)), lm.use() as model:
             with torch.inference_mode():
                 logits = model(x)[0].float()  # (K,)
             check_target(target, logits.numel())
@@ -177,8 +178,8 @@ def occlusion_patches(size: int) -> int:
 @register
 class OcclusionMap(PixelMethod):
     name = "occlusion"
-    title = "Occlusion"
-    about = "Hides one patch at a time behind grey and records how much the score drops."
+    title = N_("Occlusion")
+    about = N_("Hides one patch at a time behind grey and records how much the score drops.")
     slow = True
 
     def attribute(self, model, x, target, *, layer, spec, ig_steps):

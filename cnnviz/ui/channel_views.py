@@ -10,6 +10,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
+from babel.numbers import get_decimal_symbol, get_group_symbol
 
 from cnnviz import channel as chan
 from cnnviz import example_pools, examples, featvis, render
@@ -17,6 +18,7 @@ from cnnviz import featuremaps as fm
 from cnnviz.a11y import alt_lessons, alt_text, chart_text
 from cnnviz.catalogue import LayerInfo
 from cnnviz.errors import CnnvizError
+from cnnviz.i18n import N_, _, current, ngettext
 from cnnviz.loaded_model import LoadedModel
 from cnnviz.ui import job_views, loaders, present, selection, state
 
@@ -25,7 +27,7 @@ FEATVIS_SIZE = 128  # px: ImageNet models are visualised at 128², smaller model
 SHOWN = 240  # px: side of the pictures in the three columns
 TOP_K = 9
 
-EXPLAIN = """
+EXPLAIN = N_("""
 A **channel** is one filter's answer at every position of the image. This page asks what that
 filter is looking for, in three ways:
 
@@ -43,7 +45,19 @@ filter is looking for, in three ways:
 **Weights**: for a first layer, the filter itself (a small picture the channel compares every
 patch with). Deeper filters read many channels at once: the bars show how strongly this filter
 weighs each input channel.
-"""
+""")
+
+
+def short_number(x: float, digits: int = 3) -> str:
+    """``x`` to ``digits`` significant digits, as ``f"{x:.3g}"``, with the current language's decimal sign."""
+    return f"{x:.{digits}g}".replace(".", get_decimal_symbol(current()))
+
+
+def number_locale() -> dict:
+    """Vega's number locale for the current language: a chart's axis ticks then read 0,15 in de/es."""
+    lang = current()
+    sep = {"decimal": get_decimal_symbol(lang), "thousands": get_group_symbol(lang), "grouping": [3]}
+    return {"number": {**sep, "currency": ["", ""]}}  # Vega requires a currency; none is shown
 
 
 def open_channel(layer: str, channel: int) -> None:
@@ -62,12 +76,12 @@ def channel_input(layer: LayerInfo) -> int:
     n = layer.out_shape[0]
     if not has_channel(layer, st.session_state.get(state.CH_CHANNEL)):
         st.session_state[state.CH_CHANNEL] = chan.most_active(loaders.captured((layer.name,))[layer.name])
-    return int(st.number_input(f"Channel (0–{n - 1})", 0, n - 1, step=1, key=state.CH_CHANNEL))
+    return int(st.number_input(_("Channel (0–{last})").format(last=n - 1), 0, n - 1, step=1, key=state.CH_CHANNEL))
 
 
 # ------------------------------------------------------------------ the map on the current image
 def map_panel(layer: LayerInfo, channel: int) -> None:
-    st.markdown("**On your image**")
+    st.markdown(_("**On your image**"))
     maps = loaders.captured((layer.name,))[layer.name]  # (C, H, W)
     m = maps[channel]
     signed = fm.is_signed(maps)
@@ -78,7 +92,11 @@ def map_panel(layer: LayerInfo, channel: int) -> None:
         width=SHOWN,
         alt=alt_text.channel(layer.name, channel, m),
     )
-    st.caption(f"{m.shape[0]}×{m.shape[1]} map · mean {m.mean():.3g} · max {m.max():.3g}")
+    st.caption(
+        _("{h}×{w} map · mean {mean} · max {max}").format(
+            h=m.shape[0], w=m.shape[1], mean=short_number(m.mean()), max=short_number(m.max())
+        )
+    )
 
 
 # ------------------------------------------------------------------ feature visualisation
@@ -90,10 +108,10 @@ def _featvis_work(lm: LoadedModel, req: featvis.Request, on_progress, should_sto
 
 
 def featvis_panel(lm: LoadedModel, layer: LayerInfo, channel: int) -> None:
-    st.markdown("**Feature visualisation**")
+    st.markdown(_("**Feature visualisation**"))
     if state.CH_STEPS not in st.session_state:
         st.session_state[state.CH_STEPS] = 256
-    steps = st.select_slider("Steps", STEPS, key=state.CH_STEPS)
+    steps = st.select_slider(_("Steps"), STEPS, key=state.CH_STEPS)
     req = featvis.Request(layer.name, channel, min(lm.preprocess_spec.size, FEATVIS_SIZE), steps, 0)
     try:
         featvis.check_target(loaders.cached_catalogue(lm.name, lm.weights), layer.name, channel)
@@ -108,13 +126,21 @@ def featvis_panel(lm: LoadedModel, layer: LayerInfo, channel: int) -> None:
             width=SHOWN,
             alt=alt_lessons.featvis(layer.name, channel, req.size, steps, res.activation),
         )
-        st.caption(f"{req.size}×{req.size} px, {steps} steps · mean activation {res.activation:.3g}")
+        st.caption(
+            _("{size}×{size} px, {steps} steps · mean activation {value}").format(
+                size=req.size, steps=steps, value=short_number(res.activation)
+            )
+        )
         return
     key = (lm.name, lm.weights, req)  # the request names no model
     if job_views.show("featvis", key, state.CH_FV_STOP, unit="steps"):
         return
-    st.caption(f"Not made yet: {steps} steps at {req.size}×{req.size} px (then kept for everyone).")
-    if st.button("Visualise", key=state.CH_FV_START, icon=":material/auto_awesome:"):
+    st.caption(
+        _("Not made yet: {steps} steps at {size}×{size} px (then kept for everyone).").format(
+            steps=steps, size=req.size
+        )
+    )
+    if st.button(_("Visualise"), key=state.CH_FV_START, icon=":material/auto_awesome:"):
         work = functools.partial(_featvis_work, lm, req)
         job_views.submit("featvis", key, work, units=steps, cost=("featvis", lm.name, req.size))
         st.rerun()
@@ -122,14 +148,13 @@ def featvis_panel(lm: LoadedModel, layer: LayerInfo, channel: int) -> None:
 
 # ------------------------------------------------------------------ weights
 def weights_panel(lm: LoadedModel, layers: list[LayerInfo], layer: LayerInfo, channel: int) -> None:
-    st.markdown("**Its weights**")
+    st.markdown(_("**Its weights**"))
     conv = chan.source_conv(layers, layer)
     if conv is None:
-        st.caption("No convolution before this layer computes this channel on its own.")
+        st.caption(_("No convolution before this layer computes this channel on its own."))
         return
     with lm.use() as model:
         w = chan.channel_filter(model, conv, channel)  # (I, k, k)
-    where = f"filter {channel} of {conv.name}"
     if w.shape[0] in (1, 3) and conv.name == next(la.name for la in layers if la.kind == "conv"):
         k = np.abs(w).max() or 1.0
         pic = ((0.5 + 0.5 * w / k) * 255).round().astype(np.uint8).transpose(1, 2, 0)  # 0 → grey
@@ -139,22 +164,43 @@ def weights_panel(lm: LoadedModel, layers: list[LayerInfo], layer: LayerInfo, ch
             width=SHOWN,
             alt=alt_lessons.channel_filter(conv.name, channel, w),
         )
-        st.caption(f"The {w.shape[1]}×{w.shape[2]} {where}: grey is 0, brighter adds, darker subtracts.")
+        st.caption(
+            _("The {h}×{w} filter {channel} of {layer}: grey is 0, brighter adds, darker subtracts.").format(
+                h=w.shape[1], w=w.shape[2], channel=channel, layer=conv.name
+            )
+        )
         return
     norms = chan.input_norms(w)
-    frame = pd.DataFrame({"input channel": np.arange(len(norms)), "weight norm": norms})
+    frame = pd.DataFrame({"channel": np.arange(len(norms)), "norm": norms})
     # an Altair chart rather than st.bar_chart: its labels can grow in presenter mode
     bars = (
         alt.Chart(frame, description=chart_text.input_norms(conv.name, channel, norms))
         .mark_bar()
-        .encode(x="input channel:O", y="weight norm:Q")
+        .encode(
+            x=alt.X("channel:O", title=_("input channel")),
+            y=alt.Y("norm:Q", title=_("weight norm")),
+            tooltip=[
+                alt.Tooltip("channel:O", title=_("input channel")),
+                alt.Tooltip("norm:Q", title=_("weight norm"), format=".3g"),
+            ],
+        )
         .properties(height=SHOWN)
+        .configure(locale=number_locale())
     )
     st.altair_chart(present.chart(bars), width="stretch")
     top = np.argsort(-norms)[:3]
     st.caption(
-        f"{where}: {w.shape[1]}×{w.shape[2]} weights on each of {w.shape[0]} input channels; "
-        f"it reads most from input channels {', '.join(str(int(i)) for i in top)}."
+        _(
+            "filter {channel} of {layer}: {h}×{w} weights on each of {n} input channels; "
+            "it reads most from input channels {top}."
+        ).format(
+            channel=channel,
+            layer=conv.name,
+            h=w.shape[1],
+            w=w.shape[2],
+            n=w.shape[0],
+            top=", ".join(str(int(i)) for i in top),
+        )
     )
 
 
@@ -199,8 +245,14 @@ def examples_panel(lm: LoadedModel, layer: LayerInfo, channel: int) -> None:
         key = (lm.name, lm.weights, layer.name, tuple(p.key for p in parts))
         if job_views.show("examples", key, state.CH_EX_STOP, unit="images"):
             return
-        st.caption(f"One pass over {n} images scores every channel of {layer.name} at once (then kept for everyone).")
-        if st.button(f"Find the top {TOP_K} images", key=state.CH_EX_START, icon=":material/search:"):
+        st.caption(
+            ngettext(
+                "One pass over {n} image scores every channel of {layer} at once (then kept for everyone).",
+                "One pass over {n} images scores every channel of {layer} at once (then kept for everyone).",
+                n,
+            ).format(n=n, layer=layer.name)
+        )
+        if st.button(_("Find the top {n} images").format(n=TOP_K), key=state.CH_EX_START, icon=":material/search:"):
             work = functools.partial(_examples_work, lm, parts, layer)
             job_views.submit("examples", key, work, units=n, cost=("examples", lm.name))
             st.rerun()
@@ -215,10 +267,13 @@ def examples_panel(lm: LoadedModel, layer: LayerInfo, channel: int) -> None:
         with col:
             st.image(pic.resize((96, 96), 0).convert("RGB"), width="stretch", alt=text)
             # data: shown as text, never markdown; the mean breaks ties at a ceiling (ReLU6's 6)
-            st.text(f"{e.score:.3g}\nmean {e.mean:.2g}\n{_short(e.source)}")
+            mean = _("mean {value}").format(value=short_number(e.mean, 2))
+            st.text(f"{short_number(e.score)}\n{mean}\n{_short(e.source)}")
     photos = examples.photos_in(parts)
     st.caption(
-        f"Best of {n} images from {photos} photos, one crop per photo, each cut to "
-        f"{examples.window_text(layer.rf, spec.size)}. The first number is the channel's highest value on "
-        "it; equal ones are ranked by the second, its mean over the whole map."
+        _(
+            "Best of {n} images from {photos} photos, one crop per photo, each cut to {window}. "
+            "The first number is the channel's highest value on it; equal ones are ranked by the second, "
+            "its mean over the whole map."
+        ).format(n=n, photos=photos, window=examples.window_text(layer.rf, spec.size))
     )

@@ -16,6 +16,7 @@ from cnnviz import model_compare as mc
 from cnnviz import render, usermodels
 from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
+from cnnviz.i18n import N_, _, ngettext, percent
 from cnnviz.loaded_model import LoadedModel
 from cnnviz.ui import charts, explain_views, loaders, present, state
 from cnnviz.ui.explain_views import explanation
@@ -23,23 +24,25 @@ from cnnviz.ui.owner import model_title, owner_token, visible_models
 from cnnviz.ui.text import plain
 from cnnviz.zoo import list_models
 
-WEIGHTS = {state.WEIGHTS_PRETRAINED: "Trained", state.WEIGHTS_RANDOM: "Random"}
+WEIGHTS = {state.WEIGHTS_PRETRAINED: N_("Trained"), state.WEIGHTS_RANDOM: N_("Random")}  # shown translated
 SLOTS = {
     "A": (state.CMP_MODEL_A, state.CMP_WEIGHTS_A, state.CMP_LAYER_A),
     "B": (state.CMP_MODEL_B, state.CMP_WEIGHTS_B, state.CMP_LAYER_B),
 }
 
 LESSONS = {
-    "same": "Trained vs random",
-    "two_nets": "EfficientNet vs ResNet-18",
-    "digits": "Digits model vs yours",
+    "same": N_("Trained vs random"),
+    "two_nets": N_("EfficientNet vs ResNet-18"),
+    "digits": N_("Digits model vs yours"),
 }
 
 HELP = {
-    "same": "Model B becomes model A's architecture with random weights: what training changed.",
-    "two_nets": "A light network for phones beside a classic residual one (random weights if ResNet-18's "
-    "trained weights are not on this server).",
-    "digits": "The shipped MNIST model beside your latest saved model.",
+    "same": N_("Model B becomes model A's architecture with random weights: what training changed."),
+    "two_nets": N_(
+        "A light network for phones beside a classic residual one (random weights if ResNet-18's "
+        "trained weights are not on this server)."
+    ),
+    "digits": N_("The shipped MNIST model beside your latest saved model."),
 }
 
 
@@ -113,15 +116,20 @@ def reset_layers() -> None:
 def lesson_buttons() -> None:
     cols = st.columns(len(LESSONS))
     for col, (key, label) in zip(cols, LESSONS.items(), strict=True):
-        col.button(label, key=f"cmp_lesson_{key}", on_click=apply_lesson, args=(key,), width="stretch", help=HELP[key])
+        col.button(
+            _(label), key=f"cmp_lesson_{key}", on_click=apply_lesson, args=(key,), width="stretch", help=_(HELP[key])
+        )
 
 
 def picker(slot: str) -> tuple[str, str]:
     """Model and weights pickers of one column; (name, weights)."""
-    model_key, weights_key, _ = SLOTS[slot]
+    model_key, weights_key, _layer_key = SLOTS[slot]
     titles = _titles()
-    name = st.selectbox(f"Model {slot}", list(titles), key=model_key, format_func=titles.get)
-    weights = st.radio(f"Weights {slot}", list(WEIGHTS), key=weights_key, format_func=WEIGHTS.get, horizontal=True)
+    name = st.selectbox(_("Model {slot}").format(slot=slot), list(titles), key=model_key, format_func=titles.get)
+    shown = {k: _(v) for k, v in WEIGHTS.items()}
+    weights = st.radio(
+        _("Weights {slot}").format(slot=slot), list(WEIGHTS), key=weights_key, format_func=shown.get, horizontal=True
+    )
     return name, weights
 
 
@@ -142,18 +150,18 @@ def top5(name: str, weights: str) -> dict:
 
 def feature_maps(slot: str, lm: LoadedModel, name: str, weights: str, depth: float) -> None:
     """The strongest channels of the chosen layer (default: the one at ``depth``)."""
-    _, _, layer_key = SLOTS[slot]
+    layer_key = SLOTS[slot][2]
     layers = loaders.cached_catalogue(name, weights)
     cands = mc.depth_layers(layers)
     if not cands:
-        st.info("This model has no layers with feature maps.")
+        st.info(_("This model has no layers with feature maps."))
         return
     names = [la.name for la in cands]
     if st.session_state.get(layer_key) not in names:
         st.session_state[layer_key] = mc.layer_at_depth(layers, depth).name
     by_name = {la.name: la for la in cands}
     labels = {n: f"{n} · {'×'.join(map(str, by_name[n].out_shape))}" for n in names}
-    layer = st.selectbox(f"Layer {slot}", names, key=layer_key, format_func=labels.get)
+    layer = st.selectbox(_("Layer {slot}").format(slot=slot), names, key=layer_key, format_func=labels.get)
     maps = loaders.cached_capture.for_model(name, weights)[layer]
     shown = mc.strongest_channels(maps)
     grid = fm.feature_grid(shown, sort="channel", norm="layer", width=420)
@@ -161,20 +169,34 @@ def feature_maps(slot: str, lm: LoadedModel, name: str, weights: str, depth: flo
     st.image(grid.rgb, width="stretch", alt=f"{name}: {text}")
     where = mc.relative_depth(layers, layer)
     st.caption(
-        f"{len(shown)} strongest of {maps.shape[0]} channels, {maps.shape[1]}×{maps.shape[2]} each · "
-        f"{where:.0%} of the way through {len(cands)} layers · each unit sees {by_name[layer].rf} px"
+        _(
+            "{k} strongest of {n} channels, {h}×{w} each · {depth} of the way through {layers} layers · "
+            "each unit sees {rf} px"
+        ).format(
+            k=len(shown),
+            n=maps.shape[0],
+            h=maps.shape[1],
+            w=maps.shape[2],
+            depth=percent(where, 0),
+            layers=len(cands),
+            rf=by_name[layer].rf,
+        )
     )
 
 
 def first_filters(lm: LoadedModel, name: str, weights: str) -> None:
     conv = mc.first_conv(loaders.cached_catalogue(name, weights))
     if conv is None:
-        st.info("This model has no convolution layer.")
+        st.info(_("This model has no convolution layer."))
         return
     w = fl.conv_weight(lm.model, conv.name)
     text = alt_text.filters(conv.name, w.shape, fl.filter_norms(w), label=f"{name}, {weights}", mode="average")
     st.image(fl.filter_grid(w, width=300), width=300, alt=text)
-    st.caption(f"{conv.name}: {w.shape[0]} filters of {w.shape[1]}×{w.shape[2]}×{w.shape[3]}")
+    st.caption(
+        ngettext("{layer}: {n} filter of {i}×{kh}×{kw}", "{layer}: {n} filters of {i}×{kh}×{kw}", w.shape[0]).format(
+            layer=conv.name, n=w.shape[0], i=w.shape[1], kh=w.shape[2], kw=w.shape[3]
+        )
+    )
 
 
 def gradcam(lm: LoadedModel, name: str, weights: str, img: Image.Image, target: int) -> None:
@@ -190,4 +212,6 @@ def gradcam(lm: LoadedModel, name: str, weights: str, img: Image.Image, target: 
         width=300,
         alt=f"{name}: " + alt_text.explanation("Grad-CAM", e.label, e.layer, e.map),
     )
-    st.caption(f"Evidence for “{plain(e.label)}” ({e.prob:.1%}) at {e.layer}")
+    st.caption(
+        _("Evidence for “{label}” ({p}) at {layer}").format(label=plain(e.label), p=percent(e.prob, 1), layer=e.layer)
+    )

@@ -16,16 +16,19 @@ from cnnviz import render
 from cnnviz.a11y import chart_text
 from cnnviz.adversarial import fgsm
 from cnnviz.faithfulness import compare
+from cnnviz.i18n import N_, _, percent
 from cnnviz.progress import Progress
 from cnnviz.ui import job_views, loaders, state
+from cnnviz.ui.channel_views import number_locale, short_number
 from cnnviz.ui.charts import labelled
 from cnnviz.ui.scales import colour_scale
 
 # jet is the colouring Grad-CAM is known by; viridis and inferno keep their order for
 # colour-blind viewers (their lightness rises monotonically: tests/unit/test_colour_vision.py)
 CMAPS = ("jet", "turbo", "inferno", "viridis")
+CMAP_HELP = N_("viridis and inferno read the same for colour-blind viewers; jet and turbo need every hue.")
 
-GRADCAM_EXPLAINER = """
+GRADCAM_EXPLAINER = N_("""
 **Grad-CAM** asks: *which places in this layer made the score of the chosen class go up?*
 It runs the image forward, then takes the gradient of the class score with respect to the
 layer's output. Averaging that gradient over each channel says how much the channel matters
@@ -37,15 +40,15 @@ zero. The result has the layer's own (coarse) resolution — 7×7 for the last b
 - **Class:** pick another class to see the evidence *for that class* in the same picture.
 - **Signed view:** keeps the negative part and the real scale: red places raise the score,
   blue places lower it.
-"""
+""")
 
-SWEEP_EXPLAINER = """
+SWEEP_EXPLAINER = N_("""
 The same Grad-CAM, computed at the output of every block from the first (left, top) to
 the last. Each tile is scaled to its own maximum, so it shows *where* the evidence is,
 not how strong. Early blocks light up on edges and textures anywhere in the picture; in
 later blocks the evidence gathers on the object. All maps come from one forward pass and
 one backward pass.
-"""
+""")
 
 
 def keep_cmap(key: str) -> None:
@@ -63,13 +66,20 @@ def cmap_select(key: str) -> str:
     """A "Colours" picker that shows and sets the shared choice (:func:`cmap`)."""
     st.session_state[key] = cmap()
     return st.selectbox(
-        "Colours",
+        _("Colours"),
         CMAPS,
         key=key,
         on_change=keep_cmap,
         args=(key,),
-        help="viridis and inferno read the same for colour-blind viewers; jet and turbo need every hue.",
+        help=_(CMAP_HELP),
     )
+
+
+def joined(names: list[str]) -> str:
+    """``names`` as a list in a sentence, the current language's way: "A and B", "A, B and C"."""
+    if len(names) < 2:
+        return "".join(names)
+    return _("{first} and {last}").format(first=", ".join(names[:-1]), last=names[-1])
 
 
 def keep_target(key: str) -> None:
@@ -92,8 +102,10 @@ def target_select(label: str, key: str, lm, digest: str) -> int:
     st.session_state[key] = st.session_state[state.EXPLAIN_TARGET]
     probs = {t["index"]: t["prob"] for t in pred["top"]}
     # a dict's .get as format_func: no nested function kept by Streamlit after the run
+    top = _("{label} ({n}) — top-5, {p}")
     names = {
-        i: f"{lm.label(i)} ({i})" + (f" — top-5, {probs[i]:.0%}" if i in probs else "") for i in range(len(lm.classes))
+        i: top.format(label=lm.label(i), n=i, p=percent(probs[i], 0)) if i in probs else f"{lm.label(i)} ({i})"
+        for i in range(len(lm.classes))
     }
     return st.selectbox(
         label,
@@ -102,7 +114,7 @@ def target_select(label: str, key: str, lm, digest: str) -> int:
         format_func=names.get,
         on_change=keep_target,
         args=(key,),
-        help="Type to search all class names. Starts on the model's top-1 class; the explanation pages share it.",
+        help=_("Type to search all class names. Starts on the model's top-1 class; the explanation pages share it."),
     )
 
 
@@ -120,7 +132,7 @@ def explanation(
     return E.explain(lm, lm.preprocess(img), method, target=target, layer=layer, progress=_progress)
 
 
-@loaders.shared_result(spinner="Grad-CAM at every block…")
+@loaders.shared_result(spinner=N_("Grad-CAM at every block…"))
 def sweep(lm, img: Image.Image, target: int) -> E.Sweep:
     return E.sweep(lm, lm.preprocess(img), target=target)
 
@@ -146,7 +158,7 @@ def queued_explanation(method: E.Method, target: int) -> tuple[E.Explanation | N
         explanation.pending(method.name, target),
         state.XM_STOP + method.name,
         cost=("explain", method.name, lm.name),
-        again=f"Run {method.title} again",
+        again=_("Run {method} again").format(method=_(method.title)),
     )
 
 
@@ -158,11 +170,11 @@ def queued_faithfulness(target: int, maps: dict) -> tuple[dict | None, bool]:
         _faithfulness.pending(target, tuple(sorted(maps)), maps),
         state.XM_STOP + "faithfulness",
         cost=("faithfulness", lm.name, len(maps)),
-        again="Measure again",
+        again=_("Measure again"),
     )
 
 
-@loaders.shared_result(spinner="Attacking…")
+@loaders.shared_result(spinner=N_("Attacking…"))
 def attack(lm, img: Image.Image, eps: float, goal: int | None = None):
     """adversarial.Attack of the session's image at ``eps`` (pixel units): FGSM, or towards
     class ``goal``."""
@@ -177,12 +189,12 @@ FOOL_PHOTO = "rocket"
 
 def goal_names(lm) -> dict[int, str]:
     """format_func of the targeted attack's class picker: -1 is plain FGSM."""
-    return {-1: "any wrong class (FGSM)"} | {i: f"{lm.label(i)} ({i})" for i in range(len(lm.classes))}
+    return {-1: _("any wrong class (FGSM)")} | {i: f"{lm.label(i)} ({i})" for i in range(len(lm.classes))}
 
 
 def legend(d: render.Display) -> None:
     """The colour strip with its end values and a sentence saying what the colours mean."""
-    colour_scale(d.cmap, f"{d.vmin:.3g}", f"{d.vmax:.3g}", "0" if d.vmin < 0 < d.vmax else None)
+    colour_scale(d.cmap, short_number(d.vmin), short_number(d.vmax), "0" if d.vmin < 0 < d.vmax else None)
     st.caption(d.legend)
 
 
@@ -196,6 +208,7 @@ RANDOM_DASH = [6, 6]
 def curves_chart(res: dict, titles: dict[str, str]) -> alt.FacetChart:
     """Deletion and insertion curves side by side, one line per method: each with its own colour,
     marker and dash and its name written at its end (random: dashed grey, no markers)."""
+    curves = {"deletion": _("deletion"), "insertion": _("insertion")}  # the facets' headers
     rows = []
     for name, c in res.items():
         for kind in ("deletion", "insertion"):
@@ -203,7 +216,7 @@ def curves_chart(res: dict, titles: dict[str, str]) -> alt.FacetChart:
                 rows.append(
                     {
                         "method": titles.get(name, name),
-                        "curve": kind,
+                        "curve": curves[kind],
                         "fraction": float(f) * 100,
                         "probability": float(p),
                         "last": bool(f == c.fractions[-1]),
@@ -215,10 +228,17 @@ def curves_chart(res: dict, titles: dict[str, str]) -> alt.FacetChart:
     shapes = [SHAPES[i % len(SHAPES)] for i in range(len(methods))] + (["stroke"] if "random" in res else [])
     dashes = [DASHES[i % len(DASHES)] for i in range(len(methods))] + ([RANDOM_DASH] if "random" in res else [])
     base = alt.Chart().encode(
-        x=alt.X("fraction:Q", title="pixels removed / inserted (%)"),
-        y=alt.Y("probability:Q", title="class probability"),
-        color=alt.Color("method:N", sort=order, legend=alt.Legend(orient="bottom", labelFontSize=14, columns=4)),
-        tooltip=["method", "curve", "fraction", alt.Tooltip("probability:Q", format=".3f")],
+        x=alt.X("fraction:Q", title=_("pixels removed / inserted (%)")),
+        y=alt.Y("probability:Q", title=_("class probability")),
+        color=alt.Color(
+            "method:N", sort=order, legend=alt.Legend(title=_("method"), orient="bottom", labelFontSize=14, columns=4)
+        ),
+        tooltip=[
+            alt.Tooltip("method:N", title=_("method")),
+            alt.Tooltip("curve:N", title=_("curve")),
+            alt.Tooltip("fraction:Q", title=_("pixels (%)")),
+            alt.Tooltip("probability:Q", title=_("probability"), format=".3f"),
+        ],
     )
     lines = base.mark_line(point=False).encode(
         strokeDash=alt.StrokeDash("method:N", sort=order, scale=alt.Scale(domain=order, range=dashes), legend=None)
@@ -231,6 +251,7 @@ def curves_chart(res: dict, titles: dict[str, str]) -> alt.FacetChart:
     return (
         alt.layer(lines, points, names, data=df)
         .properties(width=330, height=260)
-        .facet(column=alt.Column("curve:N", title=None, sort=["deletion", "insertion"]))
+        .facet(column=alt.Column("curve:N", title=None, sort=list(curves.values())))
         .properties(description=chart_text.faithfulness(aucs))
+        .configure(locale=number_locale())
     )
