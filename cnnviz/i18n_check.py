@@ -117,7 +117,14 @@ def update(lang: str, template: Catalog) -> Path:
             continue
         old = have.get(_key(message))
         string = old.string if old is not None else ("",) * merged.num_plurals if isinstance(message.id, tuple) else ""
-        merged.add(message.id, string, context=message.context, flags=old.flags if old is not None else ())
+        merged.add(
+            message.id,
+            string,
+            context=message.context,
+            flags=old.flags if old is not None else (),
+            auto_comments=message.auto_comments,  # the code's notes for translators
+            user_comments=old.user_comments if old is not None else (),  # the translators' own
+        )
     kept = {_key(m) for m in template if m.id}
     for key, old in have.items():
         if key not in kept and any(old.string if isinstance(old.string, tuple) else (old.string,)):
