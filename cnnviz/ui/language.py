@@ -123,22 +123,22 @@ def picker() -> None:
 
 
 def streamlit_words() -> dict[str, str]:
-    """What Streamlit 1.67's own widgets write in English, in the session's language
-    (``{size}``, ``{n}``: what Streamlit fills in; the script below matches those patterns)."""
+    """What Streamlit 1.67's own widgets write in English (the keys: what the script below looks
+    for), in the session's language (``{size}``, ``{n}``: what Streamlit fills in)."""
     return {
-        "Drag and drop a file here": pgettext("streamlit", "Drag and drop a file here"),
-        "Drag and drop files here": pgettext("streamlit", "Drag and drop files here"),
-        "Upload": pgettext("streamlit", "Upload"),
-        "{size} per file": pgettext("streamlit", "{size} per file"),
-        "Take Photo": pgettext("streamlit", "Take Photo"),
-        "Clear photo": pgettext("streamlit", "Clear photo"),
-        "No results": pgettext("streamlit", "No results"),
-        "Choose an option": pgettext("streamlit", "Choose an option"),
-        "Running...": pgettext("streamlit", "Running..."),
-        "Stop": pgettext("streamlit", "Stop"),
-        "{n} more": pgettext("streamlit", "{n} more"),  # the top bar's overflow menu
-        "View {n} more": pgettext("streamlit", "View {n} more"),  # the phone's page menu
-        "View less": pgettext("streamlit", "View less"),
+        "Drag and drop a file here": pgettext("streamlit", "Drag and drop a file here"),  # i18n: not UI (the key)
+        "Drag and drop files here": pgettext("streamlit", "Drag and drop files here"),  # i18n: not UI (the key)
+        "Upload": pgettext("streamlit", "Upload"),  # i18n: not UI (the key)
+        "{size} per file": pgettext("streamlit", "{size} per file"),  # i18n: not UI (the key)
+        "Take Photo": pgettext("streamlit", "Take Photo"),  # i18n: not UI (the key)
+        "Clear photo": pgettext("streamlit", "Clear photo"),  # i18n: not UI (the key)
+        "No results": pgettext("streamlit", "No results"),  # i18n: not UI (the key)
+        "Choose an option": pgettext("streamlit", "Choose an option"),  # i18n: not UI (the key)
+        "Running...": pgettext("streamlit", "Running..."),  # i18n: not UI (the key)
+        "Stop": pgettext("streamlit", "Stop"),  # i18n: not UI (the key)
+        "{n} more": pgettext("streamlit", "{n} more"),  # i18n: not UI (the key)
+        "View {n} more": pgettext("streamlit", "View {n} more"),  # i18n: not UI (the key)
+        "View less": pgettext("streamlit", "View less"),  # i18n: not UI (the key)
     }
 
 

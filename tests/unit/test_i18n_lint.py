@@ -135,6 +135,41 @@ def bypasses(path: Path) -> list[str]:
     return problems
 
 
+_OWN_SCOPE = (
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+    ast.Lambda,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+)
+
+
+def _in_scope(fn: ast.AST):
+    """The nodes of ``fn``'s own scope (comprehensions, lambdas and inner functions have theirs)."""
+    todo = list(ast.iter_child_nodes(fn))
+    while todo:
+        node = todo.pop()
+        yield node
+        if not isinstance(node, _OWN_SCOPE):
+            todo.extend(ast.iter_child_nodes(node))
+
+
+def shadowed(path: Path) -> list[str]:
+    """Functions that assign ``_`` (``a, _ = ...``, ``for _ in``) and also call ``_()``: there ``_``
+    is a local name, so the call fails (UnboundLocalError, or calls a string) - twice so far."""
+    problems = []
+    for fn in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        assigns = any(isinstance(n, ast.Name) and n.id == "_" and isinstance(n.ctx, ast.Store) for n in _in_scope(fn))
+        calls = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "_" for n in ast.walk(fn))
+        if assigns and calls:
+            problems.append(f"{path.relative_to(ROOT)}:{fn.lineno}: {fn.name} assigns _ and calls _()")
+    return problems
+
+
 def test_the_lint_sees_a_bypassing_string(tmp_path):
     """The checker itself: it finds a bare label, prose, an _(f-string), and passes what is wrapped or marked."""
     probe = ROOT / "pages" / "_probe_for_lint.py"
@@ -153,6 +188,26 @@ def test_the_lint_sees_a_bypassing_string(tmp_path):
     finally:
         probe.unlink()
     assert [p.split(":")[1] for p in found] == ["5", "3", "4"], found
+
+
+def test_the_lint_sees_a_hidden_translator():
+    probe = ROOT / "pages" / "_probe_for_lint.py"
+    probe.write_text(
+        "from cnnviz.i18n import _\n"
+        "def bad(pair):\n    a, _ = pair\n    return _('x')\n"
+        "def fine(rows):\n    n = sum(1 for _ in rows)\n    return _('y') * n\n"  # the generator has its own _
+    )
+    try:
+        found = shadowed(probe)
+    finally:
+        probe.unlink()
+    assert [p.split(": ")[1] for p in found] == ["bad assigns _ and calls _()"]
+
+
+def test_no_function_hides_the_translator():
+    paths = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "cnnviz").rglob("*.py"))]
+    problems = [p for path in paths for p in shadowed(path)]
+    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("path", SCANNED, ids=lambda p: str(p.relative_to(ROOT)))
