@@ -17,7 +17,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cnnviz import i18n
-from cnnviz.i18n import _, pgettext
+from cnnviz.i18n import N_, _
 
 LANG = "ui_lang"  # the session's language (a key of i18n.LANGUAGES)
 CHOSEN = "ui_lang_chosen"  # True once a link or the picker chose it: links then carry it
@@ -122,24 +122,28 @@ def picker() -> None:
     st.sidebar.html(f"<script>window.cnnvizLanguage = {words};</script>{_SCRIPT}", unsafe_allow_javascript=True)
 
 
+# What Streamlit 1.67's own widgets write in English: the script below looks for these words
+# (``{size}``, ``{n}``: what Streamlit fills in).
+STREAMLIT_WORDS = (
+    N_("Drag and drop a file here"),
+    N_("Drag and drop files here"),
+    N_("Upload"),
+    N_("{size} per file"),
+    N_("Take Photo"),
+    N_("Clear photo"),
+    N_("No results"),
+    N_("Choose an option"),
+    N_("Running..."),
+    N_("Stop"),
+    N_("{n} more"),  # the top bar's overflow menu
+    N_("View {n} more"),  # the phone's page menu
+    N_("View less"),
+)
+
+
 def streamlit_words() -> dict[str, str]:
-    """What Streamlit 1.67's own widgets write in English (the keys: what the script below looks
-    for), in the session's language (``{size}``, ``{n}``: what Streamlit fills in)."""
-    return {
-        "Drag and drop a file here": pgettext("streamlit", "Drag and drop a file here"),  # i18n: not UI (the key)
-        "Drag and drop files here": pgettext("streamlit", "Drag and drop files here"),  # i18n: not UI (the key)
-        "Upload": pgettext("streamlit", "Upload"),  # i18n: not UI (the key)
-        "{size} per file": pgettext("streamlit", "{size} per file"),  # i18n: not UI (the key)
-        "Take Photo": pgettext("streamlit", "Take Photo"),  # i18n: not UI (the key)
-        "Clear photo": pgettext("streamlit", "Clear photo"),  # i18n: not UI (the key)
-        "No results": pgettext("streamlit", "No results"),  # i18n: not UI (the key)
-        "Choose an option": pgettext("streamlit", "Choose an option"),  # i18n: not UI (the key)
-        "Running...": pgettext("streamlit", "Running..."),  # i18n: not UI (the key)
-        "Stop": pgettext("streamlit", "Stop"),  # i18n: not UI (the key)
-        "{n} more": pgettext("streamlit", "{n} more"),  # i18n: not UI (the key)
-        "View {n} more": pgettext("streamlit", "View {n} more"),  # i18n: not UI (the key)
-        "View less": pgettext("streamlit", "View less"),  # i18n: not UI (the key)
-    }
+    """Streamlit's own English words, each with its text in the session's language."""
+    return {english: _(english) for english in STREAMLIT_WORDS}
 
 
 # Text nodes and placeholders of Streamlit's widgets whose whole text is one of the words;
