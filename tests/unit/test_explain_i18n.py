@@ -84,4 +84,10 @@ def test_lists_and_statistics_in_a_sentence():
     with i18n.use("es"):
         assert joined(["Integrated Gradients", "Oclusión"]) == "Integrated Gradients y Oclusión"
     with i18n.use("de"):
-        assert [i18n._(v) for v in STAT_LABELS.values()] == ["Minimum", "Maximum", "Mittelwert", "Std.-Abw.", "% positiv"]
+        assert [i18n._(v) for v in STAT_LABELS.values()] == [
+            "Minimum",
+            "Maximum",
+            "Mittelwert",
+            "Std.-Abw.",
+            "% positiv",
+        ]
