@@ -220,9 +220,7 @@ def fashion2k() -> Part:
     d = published.fashion_mnist_dir()
     path = d / "t10k-images-idx3-ubyte.gz"
     if not path.is_file():
-        raise CnnvizError(
-            _("Fashion-MNIST is not on this machine: {fashion_howto}.").format(fashion_howto=published.FASHION_HOWTO)
-        )
+        raise CnnvizError(published.fashion_missing())
     x = published.read_idx(path, 3)[:FASHION_N]
     return _array_part("fashion2k", "fashion2k", x[:, None].copy())
 
