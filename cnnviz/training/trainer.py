@@ -21,7 +21,7 @@ from torch import nn
 
 from cnnviz import inflight, jobs, memguard
 from cnnviz.errors import CnnvizError, Stopped
-from cnnviz.i18n import N_, Message, _, number
+from cnnviz.i18n import N_, Message, _, ngettext, number
 from cnnviz.models.small_cnn import build_model, cost
 from cnnviz.training.estimate import estimate_seconds
 from cnnviz.training.fit import FitResult, TrainConfig, first_filters, fit
@@ -134,7 +134,10 @@ class Trainer:
         meanwhile counts it (it may have waited in the queue since ``check``). While it runs, a
         marker on the shared folder says so: if this process dies, another reports it to the
         owner as interrupted (:mod:`cnnviz.inflight`)."""
-        what = f"{self.arch.get('kind', 'CNN')} on {self.ds.name}, {self.cfg.epochs} epochs"
+        # the job runs in its student's language (jobs.Engine): the marker is read back by them
+        what = ngettext("{arch} on {dataset}, {n} epoch", "{arch} on {dataset}, {n} epochs", self.cfg.epochs).format(
+            arch=self.arch.get("kind", "CNN"), dataset=self.ds.name, n=self.cfg.epochs
+        )
         with memguard.reserve(self.memory_estimate(), _("this training")), inflight.running(self.owner, what):
             self._train(on_progress, should_stop)
 
