@@ -190,7 +190,9 @@ def first_filters(lm: LoadedModel, name: str, weights: str) -> None:
         st.info(_("This model has no convolution layer."))
         return
     w = fl.conv_weight(lm.model, conv.name)
-    text = alt_text.filters(conv.name, w.shape, fl.filter_norms(w), label=f"{name}, {weights}", mode="average")
+    text = alt_text.filters(
+        conv.name, w.shape, fl.filter_norms(w), label=f"{name}, {_(WEIGHTS.get(weights, weights))}", mode="average"
+    )
     st.image(fl.filter_grid(w, width=300), width=300, alt=text)
     st.caption(
         ngettext("{layer}: {n} filter of {i}×{kh}×{kw}", "{layer}: {n} filters of {i}×{kh}×{kw}", w.shape[0]).format(
