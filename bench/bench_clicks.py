@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -28,10 +27,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import Row, target
+from testing.browser import LAUNCH_ARGS, goto_page, open_app, start_server, stop_server, wait_idle
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "browser"))
-from browser_helpers import LAUNCH_ARGS, goto_page, open_app, start_server, stop_server, wait_idle  # noqa: E402
 
 REPEAT = max(2, int(os.environ.get("CNNVIZ_CLICKS_REPEAT", "8")))
 CLASS = int(os.environ.get("CNNVIZ_CLICKS_CLASS", "30"))

@@ -24,12 +24,10 @@ import urllib.request
 from pathlib import Path
 
 from bench import Row, target
+from testing.browser import LAUNCH_ARGS, _free_port, stop_server, wait_idle
+from testing.helpers import nav_pages
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "tests" / "browser"))
-from browser_helpers import LAUNCH_ARGS, _free_port, stop_server, wait_idle  # noqa: E402
-from helpers import nav_pages  # noqa: E402
 
 RUNS = max(1, int(os.environ.get("CNNVIZ_COLD_RUNS", "3")))
 BARE_APP = 'import numpy as np\nimport streamlit as st\n\nst.title("Hello")\nst.image(np.full((64, 64), 0.5))\n'

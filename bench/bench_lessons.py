@@ -48,10 +48,9 @@ from bench.load_client import AppSession, RunResult
 from cnnviz.lessons.format import Lesson, shipped_lessons
 from cnnviz.lessons.store import ClassStore
 from cnnviz.ui.lesson_follow import FALLBACK_S
+from testing.browser import start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "browser"))
-from browser_helpers import start_server, stop_server  # noqa: E402
 
 N_FOLLOWERS = int(os.environ.get("CNNVIZ_LESSON_FOLLOWERS", "30"))
 QUIET_S = float(os.environ.get("CNNVIZ_LESSON_QUIET_S", "30"))

@@ -46,10 +46,9 @@ from bench.hostile_class import ATTACKS, Attacks, HostileStudent, attack_rows, l
 from bench.live_client import LIVE, LiveStudent, live_rows
 from bench.load_client import AppSession, RunResult
 from cnnviz import model_cost
+from testing.browser import start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "browser"))
-from browser_helpers import start_server, stop_server  # noqa: E402
 
 N_SESSIONS = int(os.environ.get("CNNVIZ_LOAD_SESSIONS", "30"))
 RAMP_S = float(os.environ.get("CNNVIZ_LOAD_RAMP", "20"))
@@ -187,8 +186,7 @@ def hostile_files() -> list[tuple[str, bytes]]:
     """The hostile student's files: HOSTILE_FILES and the largest accepted 16-bit PNG. Made
     before the class arrives, as a student brings them: making them takes ~6 s of CPU,
     which inside the ramp would be the bench's own load, not the server's."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from catalogue import BAD_IMAGES, handmade_png
+    from testing.catalogue import BAD_IMAGES, handmade_png
 
     files = [(name, make()) for name, make in (BAD_IMAGES[k] for k in HOSTILE_FILES)]
     files.append(("deep_ok.png", handmade_png(7000, 7000, bit_depth=16)))  # 49 MP: decoded

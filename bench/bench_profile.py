@@ -28,9 +28,7 @@ import torch
 from bench import Row
 from bench.bench_load import PAGES, Walk, _log, walk
 from bench.load_client import AppSession
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "browser"))
-from browser_helpers import start_server, stop_server  # noqa: E402
+from testing.browser import start_server, stop_server
 
 N_WALKS = int(os.environ.get("CNNVIZ_PROFILE_WALKS", "6"))
 # Server CPU per interaction / CPU of one plain EfficientNet-Lite0 forward, measured by

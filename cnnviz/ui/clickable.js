@@ -75,7 +75,7 @@ function build(root) {
   const note = node("p", "note");
   const more = node("p", "note"); // a phone: the picture is wider than the screen
   const scroller = node("div", "scroll");
-  pic.dataset.testid = "cnnvizPicture"; // the tests' handle (tests/browser/browser_helpers.py)
+  pic.dataset.testid = "cnnvizPicture"; // the tests' handle (testing/browser.py)
   help.id = "cnnviz-help";
   live.setAttribute("aria-live", "polite");
   img.draggable = false;

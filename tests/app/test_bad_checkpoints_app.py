@@ -8,8 +8,9 @@ import os
 from pathlib import Path
 
 import pytest
-from catalogue import BAD_CHECKPOINTS, BAD_ONNX
-from helpers import make_app
+
+from testing.catalogue import BAD_CHECKPOINTS, BAD_ONNX
+from testing.helpers import make_app
 
 
 @pytest.mark.parametrize(

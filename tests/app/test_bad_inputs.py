@@ -4,12 +4,12 @@ crashes, and the app keeps serving good input afterwards."""
 from __future__ import annotations
 
 import pytest
-from catalogue import BAD_IMAGES, ODD_IMAGES
-from helpers import make_app, page_text
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.cli import main
 from cnnviz.gallery import sample_bytes
+from testing.catalogue import BAD_IMAGES, ODD_IMAGES
+from testing.helpers import make_app, page_text
 
 
 def _one_clean_line(msg: str) -> None:
@@ -80,7 +80,7 @@ def _zip(files: dict[str, bytes]) -> bytes:
 
 
 def _png() -> bytes:
-    from catalogue import encode, photo
+    from testing.catalogue import encode, photo
 
     return encode(photo(16, 16), "PNG")
 

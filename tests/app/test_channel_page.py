@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers import run, save_digits_model
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import examples, featvis, jobs, memguard, reclaim
@@ -16,6 +15,7 @@ from cnnviz.capture import hooked_outputs
 from cnnviz.catalogue import catalogue, find_layer
 from cnnviz.images import load_sample
 from cnnviz.zoo import load_model
+from testing.helpers import run, save_digits_model
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGE = "pages/channel.py"

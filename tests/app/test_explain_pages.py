@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import fgsm_by_hand, finish_jobs, run, targeted_by_hand
-from helpers import page_text as text
 from streamlit.testing.v1 import AppTest
+
+from testing.helpers import fgsm_by_hand, finish_jobs, run, targeted_by_hand
+from testing.helpers import page_text as text
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 

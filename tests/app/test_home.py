@@ -5,11 +5,11 @@ from __future__ import annotations
 import urllib.error
 
 import pytest
-from helpers import make_app, page_text
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.gallery import sample_bytes
 from cnnviz.models import torchvision_zoo
+from testing.helpers import make_app, page_text
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import save_digits_model
 from streamlit.elements.lib import policies
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.zoo import TORCHVISION_MODELS
+from testing.helpers import save_digits_model
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGES = ("pages/model.py", "pages/features.py", "pages/filters.py")

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import nav_pages
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.gallery import sample_bytes
 from cnnviz.images import decode_image
 from cnnviz.ui import held_photos
 from cnnviz.ui.held_photos import HeldPhotos
+from testing.helpers import nav_pages
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 

@@ -14,12 +14,12 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import nav_pages, save_digits_model
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import model_cost, usermodels, zoo
 from cnnviz.links import NO_MODEL, PRIVATE_LINK
 from cnnviz.ui.owner import NOT_OPENABLE
+from testing.helpers import nav_pages, save_digits_model
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 ALICE, BOB = "a7" * 16, "b8" * 16

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import page_text, run, save_digits_model
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.zoo import TORCHVISION_MODELS
+from testing.helpers import page_text, run, save_digits_model
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGE = "pages/network.py"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers import nav_pages
 from safetensors.torch import load_file
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.zoo import SHIPPED_DIR
+from testing.helpers import nav_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [path for path, _ in nav_pages()]

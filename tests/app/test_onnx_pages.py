@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import export_onnx, finish_jobs, make_app, nav_pages
-from helpers import page_text as text
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.zoo import get_info, load_model
+from testing.helpers import export_onnx, finish_jobs, make_app, nav_pages
+from testing.helpers import page_text as text
 
 PAGES = [path for path, _ in nav_pages()]
 # name -> (weights of the original, its first conv in the file, its default (Grad-CAM) layer)

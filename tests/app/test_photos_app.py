@@ -3,12 +3,11 @@ in held_photos' store, and a photo the caps let go reads as a sentence asking fo
 
 from __future__ import annotations
 
-from helpers import make_app, page_text
-
 from cnnviz.gallery import sample_bytes
 from cnnviz.sharing import SharedImages
 from cnnviz.ui import held_photos
 from cnnviz.ui.held_photos import HeldPhotos, Photo
+from testing.helpers import make_app, page_text
 
 
 def test_an_uploaded_photo_is_a_ticket_and_a_dropped_one_is_asked_for_again(monkeypatch, tmp_path):

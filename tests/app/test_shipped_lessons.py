@@ -12,10 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import nav_pages
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.lessons.format import shipped_lessons
+from testing.helpers import nav_pages
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 FILES = {url: file for (file, _), (url, _) in zip(nav_pages(), nav_pages(url=True), strict=True)}

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from catalogue import LONG_LINK
 from streamlit.testing.v1 import AppTest
+
+from testing.catalogue import LONG_LINK
 
 
 def _qr_dialog(link: str) -> None:

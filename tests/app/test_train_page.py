@@ -6,12 +6,12 @@ import io
 import zipfile
 from pathlib import Path
 
-from catalogue import encode, photo
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import i18n
 from cnnviz.training import published, trainer
 from cnnviz.ui import held_uploads, state
+from testing.catalogue import encode, photo
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 

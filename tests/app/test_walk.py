@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import nav_pages
 from streamlit.testing.v1 import AppTest
+
+from testing.helpers import nav_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [path for path, _ in nav_pages()]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser_helpers import LAUNCH_ARGS, chromium, start_server, stop_server
+
+from testing.browser import LAUNCH_ARGS, chromium, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"

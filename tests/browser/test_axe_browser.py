@@ -19,8 +19,9 @@ from urllib.parse import parse_qs, urlparse
 import numpy as np
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from browser_helpers import no_exception, open_app, upload_photo, wait_idle
 from PIL import Image
+
+from testing.browser import no_exception, open_app, upload_photo, wait_idle
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "artifacts" / "axe"

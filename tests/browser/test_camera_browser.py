@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from browser_helpers import LAUNCH_ARGS, chromium, goto_page, no_exception, open_app, wait_idle
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from testing.browser import LAUNCH_ARGS, chromium, goto_page, no_exception, open_app, wait_idle
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ for that channel; its feature visualisation runs in the background with a progre
 
 from __future__ import annotations
 
-from browser_helpers import click_picture, goto_page, no_exception, open_app, wait_idle
+from testing.browser import click_picture, goto_page, no_exception, open_app, wait_idle
 
 
 def test_feature_maps_tile_opens_the_channel_page(app_url, page):

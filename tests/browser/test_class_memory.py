@@ -27,7 +27,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from browser_helpers import proc_status, reset_peak, start_server, stop_server
 from PIL import Image
 from websockets.exceptions import ConnectionClosed
 
@@ -38,6 +37,7 @@ from cnnviz.ui import state
 from cnnviz.ui.held_photos import DROPPED
 from cnnviz.ui.held_uploads import CUT
 from cnnviz.ui.train_widgets import SOURCES
+from testing.browser import proc_status, reset_peak, start_server, stop_server
 
 MB = 1 << 20
 VGG = "VGG-16 (ImageNet)"

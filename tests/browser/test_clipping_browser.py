@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_helpers import PICTURE, click_picture, goto_page, no_exception, open_app, wait_idle
-from helpers import nav_pages
+
+from testing.browser import PICTURE, click_picture, goto_page, no_exception, open_app, wait_idle
+from testing.helpers import nav_pages
 
 NAV = [title for _, title in nav_pages()]
 STATES = ("1280", "1280, sidebar collapsed", "1280, sidebar open again", "1440", "1920", "390")

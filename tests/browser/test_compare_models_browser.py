@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from browser_helpers import goto_page, no_exception, open_app, wait_idle
+from testing.browser import goto_page, no_exception, open_app, wait_idle
 
 
 def test_pick_two_models_and_see_both_columns(app_url, page):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from browser_helpers import click_picture, goto_page, no_exception, open_app, wait_idle
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from testing.browser import click_picture, goto_page, no_exception, open_app, wait_idle
 
 COL_W = 70  # the kernel editor's column width (widgets.kernel_editor)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from browser_helpers import first_image_src, goto_page, no_exception, open_app, wait_idle
 from playwright.sync_api import expect
+
+from testing.browser import first_image_src, goto_page, no_exception, open_app, wait_idle
 
 SLOW = 180_000  # ms: 2 shared cores; expect() polls until the rerun has drawn it
 

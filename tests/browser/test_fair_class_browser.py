@@ -15,12 +15,12 @@ import time
 
 import numpy as np
 import pytest
-from browser_helpers import start_server, stop_server, wait_idle
 from PIL import Image
 from safetensors.torch import load_file, save
 
 from bench.load_client import AppSession
 from cnnviz.zoo import SHIPPED_DIR
+from testing.browser import start_server, stop_server, wait_idle
 
 FLOOD = 50
 ENV = {

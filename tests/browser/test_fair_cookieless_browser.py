@@ -16,11 +16,11 @@ import time
 from contextlib import ExitStack
 
 import pytest
-from browser_helpers import open_app, start_server, stop_server, wait_idle
 from streamlit.proto.Common_pb2 import StringArray
 
 from bench.load_client import AppSession
 from cnnviz.owner_cookie import COOKIE
+from testing.browser import open_app, start_server, stop_server, wait_idle
 
 SCRIPTS, STEPS = 4, "512"
 HEARTBEAT_S = 2

@@ -5,7 +5,9 @@ selects that channel; clicking the close-up selects that unit; an ONNX file as t
 from __future__ import annotations
 
 import pytest
-from browser_helpers import (
+
+from cnnviz.zoo import load_model
+from testing.browser import (
     click_picture,
     clickable_src,
     goto_page,
@@ -14,9 +16,7 @@ from browser_helpers import (
     picture_served,
     wait_idle,
 )
-from helpers import export_onnx
-
-from cnnviz.zoo import load_model
+from testing.helpers import export_onnx
 
 
 def test_switching_layers_changes_the_grid(app_url, page):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from browser_helpers import no_exception, open_app, upload_photo, wait_idle
+from testing.browser import no_exception, open_app, upload_photo, wait_idle
 
 
 def test_upload_a_photo_and_see_its_top_class(page, app_url, tmp_path):

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import re
 
-from browser_helpers import PICTURE, no_exception, open_app, wait_idle
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from cnnviz.gallery import sample_bytes
+from testing.browser import PICTURE, no_exception, open_app, wait_idle
 
 # The focused element, looking through shadow roots (the clickable pictures' own).
 ACTIVE = """() => {

@@ -14,10 +14,10 @@ import re
 from pathlib import Path
 
 import pytest
-from browser_helpers import no_exception, wait_idle
-from helpers import nav_pages
 
 from cnnviz import i18n, i18n_check
+from testing.browser import no_exception, wait_idle
+from testing.helpers import nav_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"

@@ -24,10 +24,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from browser_helpers import click_picture, no_exception, route_log, serve_lan, start_server, stop_server, wait_idle
 
 from cnnviz.lessons.format import Lesson, Question, Step, View
 from cnnviz.lessons.store import ClassStore
+from testing.browser import click_picture, no_exception, route_log, serve_lan, start_server, stop_server, wait_idle
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"

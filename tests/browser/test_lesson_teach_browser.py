@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from browser_helpers import decode_qr, no_exception, open_app, wait_idle
 
 from cnnviz.lessons.format import Lesson, Question, Step, View, parse_lesson
 from cnnviz.lessons.store import ClassStore
 from cnnviz.owner_cookie import COOKIE
 from cnnviz.public_url import is_loopback
+from testing.browser import decode_qr, no_exception, open_app, wait_idle
 
 PROJECTOR = {"width": 1280, "height": 720}
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}

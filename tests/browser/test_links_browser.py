@@ -8,7 +8,11 @@ import re
 import urllib.parse
 
 import pytest
-from browser_helpers import (
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from cnnviz import links
+from cnnviz.gallery import sample_bytes
+from testing.browser import (
     clickable_src,
     goto_page,
     no_exception,
@@ -18,10 +22,6 @@ from browser_helpers import (
     upload_photo,
     wait_idle,
 )
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-from cnnviz import links
-from cnnviz.gallery import sample_bytes
 
 # Records, from the first paint on, whether Streamlit's own list of the pages/ folder (its
 # sidebar links) or "Page not found" ever showed, and whether the app's menu did.

@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 import urllib.parse
 
-from browser_helpers import click_picture, decode_qr, goto_page, no_exception, open_app, wait_idle
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from testing.browser import click_picture, decode_qr, goto_page, no_exception, open_app, wait_idle
 
 COL_W = 70  # the kernel editor's column width (widgets.kernel_editor)
 WHERE = re.compile(r"output pixel \(row (\d+), column (\d+)\)")

@@ -11,7 +11,13 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from browser_helpers import (
+from PIL import Image
+
+from cnnviz.gallery import sample_bytes
+from cnnviz.images import decode_image
+from cnnviz.predict import predict
+from cnnviz.zoo import load_model
+from testing.browser import (
     LAUNCH_ARGS,
     chromium,
     goto_page,
@@ -21,12 +27,6 @@ from browser_helpers import (
     stop_server,
     wait_idle,
 )
-from PIL import Image
-
-from cnnviz.gallery import sample_bytes
-from cnnviz.images import decode_image
-from cnnviz.predict import predict
-from cnnviz.zoo import load_model
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "live"

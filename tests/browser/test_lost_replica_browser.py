@@ -1,7 +1,7 @@
 """Issue 31: nothing a user relies on is kept in one process.
 
 Three app processes, each with its own temp folder and only ``CNNVIZ_SHARED_DIR`` in common,
-behind serve/'s nginx config with sticky cookies (tests/browser/replica_cluster.py), as the
+behind serve/'s nginx config with sticky cookies (testing/replica_cluster.py), as the
 replicas of deploy/ are behind their ingress. Students are Streamlit protocol sessions
 (bench.load_client: one session is one browser tab; ``owner`` is its owner cookie, ``route``
 nginx's); the restart notice is also checked in real Chromium.
@@ -19,9 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_helpers import no_exception, route_log, wait_idle
 from PIL import Image
-from replica_cluster import cluster
 from safetensors.torch import load_file, save
 from streamlit.proto.Common_pb2 import DoubleArray
 from websockets.exceptions import ConnectionClosed
@@ -32,6 +30,8 @@ from cnnviz.ui import state
 from cnnviz.ui.replica import RESTARTED
 from cnnviz.ui.train_widgets import SOURCES
 from cnnviz.zoo import SHIPPED_DIR
+from testing.browser import no_exception, route_log, wait_idle
+from testing.replica_cluster import cluster
 
 ANN, BOB, CAT = (uuid.uuid4().hex for _ in range(3))  # three browsers' owner tokens
 # every picture the app serves, in the page and in its components' shadow roots

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from browser_helpers import click_picture, clickable_src, goto_page, no_exception, open_app, wait_idle
+from testing.browser import click_picture, clickable_src, goto_page, no_exception, open_app, wait_idle
 
 HEADING = re.compile(r"^([\w.#]+) · channel (\d+)$")
 

@@ -12,7 +12,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from browser_helpers import LAUNCH_ARGS, chromium, no_exception, route_log, serve_lan, upload_photo, wait_idle
+
+from testing.browser import LAUNCH_ARGS, chromium, no_exception, route_log, serve_lan, upload_photo, wait_idle
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"

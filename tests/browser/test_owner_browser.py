@@ -17,9 +17,6 @@ import statistics
 import time
 
 import pytest
-from browser_helpers import no_exception, open_app, wait_idle
-from catalogue import BAD_LINKS, BAD_UPLOAD_NAMES
-from helpers import save_digits_model
 from PIL import Image
 from streamlit.proto.Common_pb2 import FileUploaderState
 
@@ -29,6 +26,9 @@ from cnnviz.gallery import sample_bytes
 from cnnviz.links import PRIVATE_LINK
 from cnnviz.owner_cookie import COOKIE
 from cnnviz.ui.train_widgets import SOURCES
+from testing.browser import no_exception, open_app, wait_idle
+from testing.catalogue import BAD_LINKS, BAD_UPLOAD_NAMES
+from testing.helpers import save_digits_model
 
 ALICE, BOB = "a5" * 16, "b6" * 16
 PRIVATE = "alice_browser_private"

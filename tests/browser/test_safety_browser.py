@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from browser_helpers import no_exception, open_app, wait_idle
+from testing.browser import no_exception, open_app, wait_idle
 
 
 def _owner(page) -> str | None:

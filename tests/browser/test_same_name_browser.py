@@ -15,10 +15,10 @@ import re
 import uuid
 from pathlib import Path
 
-from browser_helpers import goto_page, no_exception, open_app, wait_idle
 from safetensors import safe_open
 
 from cnnviz import usermodels
+from testing.browser import goto_page, no_exception, open_app, wait_idle
 
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 

@@ -12,10 +12,10 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from browser_helpers import decode_qr, no_exception, wait_idle
-from helpers import nav_pages
 
 from cnnviz.public_url import is_loopback
+from testing.browser import decode_qr, no_exception, wait_idle
+from testing.helpers import nav_pages
 
 # (URL path, menu title) of the pages that show a picture: the Lesson page shows none (its own
 # screens are checked in test_lesson_teach_browser.py)

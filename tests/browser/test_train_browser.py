@@ -6,8 +6,9 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from browser_helpers import goto_page, no_exception, open_app, wait_idle
 from PIL import Image
+
+from testing.browser import goto_page, no_exception, open_app, wait_idle
 
 SHOT = os.environ.get("CNNVIZ_TRAIN_SHOT")  # a path: also save a screenshot there
 

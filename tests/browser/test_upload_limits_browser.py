@@ -10,10 +10,10 @@ import re
 import time
 
 import pytest
-from browser_helpers import start_server, stop_server
 
 from bench.bench_load import photo
 from bench.load_client import AppSession
+from testing.browser import start_server, stop_server
 
 MB = 1 << 20
 FILE = 45 * MB  # under server.maxUploadSize (50 MB); above glibc's largest mmap threshold

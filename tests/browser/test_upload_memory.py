@@ -1,5 +1,5 @@
 """Issue 10's memory contract, per single upload, on a real server: for every upload case
-of tests/catalogue.py (images on Predict, checkpoints in the sidebar's "My file", training
+of testing/catalogue.py (images on Predict, checkpoints in the sidebar's "My file", training
 zips on Train), sent over Streamlit's protocol by a fresh session, the server's peak
 resident memory stays within a plain session's peak + 700 MB, and the session gets a
 message or a result, never an exception box.
@@ -14,13 +14,13 @@ line): tests/unit/test_sidecar_validation.py measures the largest one refused.
 from __future__ import annotations
 
 import pytest
-from browser_helpers import proc_status, reset_peak, start_server, stop_server
-from catalogue import BAD_CHECKPOINTS, BAD_IMAGES, ODD_IMAGES, TRAINING_ZIPS
 
 from bench.bench_load import photo
 from bench.load_client import AppSession
 from cnnviz.ui import state
 from cnnviz.ui.train_widgets import SOURCES
+from testing.browser import proc_status, reset_peak, start_server, stop_server
+from testing.catalogue import BAD_CHECKPOINTS, BAD_IMAGES, ODD_IMAGES, TRAINING_ZIPS
 
 MB = 1 << 20
 ALLOWANCE = 700 * MB  # issue 10: "a plain session's + 700 MB for any single upload"

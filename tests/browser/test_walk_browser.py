@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser_helpers import goto_page, no_exception, open_app, upload_photo, wait_idle
-from helpers import nav_pages
+
+from testing.browser import goto_page, no_exception, open_app, upload_photo, wait_idle
+from testing.helpers import nav_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 # (nav title, page file) in the order app.py lists them

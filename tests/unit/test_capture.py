@@ -7,12 +7,12 @@ import threading
 import numpy as np
 import pytest
 import torch
-from helpers import hook_count
 from torch import nn
 from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
 
 from cnnviz import capture, catalogue
 from cnnviz.zoo import load_model
+from testing.helpers import hook_count
 
 
 # ------------------------------------------------------------------ capture

@@ -1,4 +1,4 @@
-"""Issue 10's hostile checkpoints and issue 29's hostile ONNX files (tests/catalogue.py)
+"""Issue 10's hostile checkpoints and issue 29's hostile ONNX files (testing/catalogue.py)
 through the CLI, each in a fresh process: exit 2, one line naming the student's file, and
 the peak memory it cost."""
 
@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from catalogue import BAD_CHECKPOINTS, BAD_ONNX
+
+from testing.catalogue import BAD_CHECKPOINTS, BAD_ONNX
 
 ROOT = Path(__file__).resolve().parents[2]
 UPLOAD_BUDGET = 700 << 20  # issue 10: any single upload within a plain session + 700 MB

@@ -1,6 +1,6 @@
 """Issue 23, the command line: every output write that fails (a full disk, a folder, no
 permission, /dev/full) and a sidecar nested 100,000 deep end with exit 2 and one line on
-stderr, never a traceback. The cases come from the shared catalogue (tests/catalogue.py)."""
+stderr, never a traceback. The cases come from the shared catalogue (testing/catalogue.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from catalogue import BAD_OUTPUTS, deep_json
 
 from cnnviz.cli import main, write_npy
+from testing.catalogue import BAD_OUTPUTS, deep_json
 
 ROOT = Path(__file__).resolve().parents[2]
 DIGIT = "tinyvgg_mnist"  # shipped: no download, a forward in milliseconds

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from catalogue import encode
 from PIL import Image
 
 from cnnviz.errors import DatasetError
 from cnnviz.training import class_folders, imageset
 from cnnviz.ui.train_results import confusion_chart
+from testing.catalogue import encode
 
 PNG = encode(Image.new("L", (8, 8), 128), "PNG")
 

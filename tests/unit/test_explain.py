@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 import torch
-from helpers import hook_count, wrap
 from torch import nn
 
 from cnnviz import explain as E
@@ -18,6 +17,7 @@ from cnnviz.errors import CnnvizError
 from cnnviz.fast_copy import PackedConv2d, make_fast_copy
 from cnnviz.loaded_model import LoadedModel
 from cnnviz.predict import predict
+from testing.helpers import hook_count, wrap
 
 
 class Tiny(nn.Sequential):

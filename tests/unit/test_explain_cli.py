@@ -6,12 +6,12 @@ import json
 
 import numpy as np
 import pytest
-from helpers import fgsm_by_hand
 from PIL import Image
 
 from cnnviz.cli import main
 from cnnviz.explain import explain
 from cnnviz.images import decode_image
+from testing.helpers import fgsm_by_hand
 
 
 def test_explain_writes_raw_map_and_png(tmp_path, hopper_path, hopper_bytes, effnet, capsys):

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import fgsm_by_hand, hook_count, targeted_by_hand, wrap
 from PIL import Image
 from torch import nn
 
 from cnnviz import adversarial as A
 from cnnviz import faithfulness as FA
 from cnnviz.errors import CnnvizError
+from testing.helpers import fgsm_by_hand, hook_count, targeted_by_hand, wrap
 
 
 def linear_two_class(w: torch.Tensor) -> nn.Module:

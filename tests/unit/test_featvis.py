@@ -202,8 +202,9 @@ def test_the_private_copy_folds_batchnorm_and_optimises_the_same_image():
     """private_copy folds each BatchNorm into its conv (faster steps) unless the layer asked
     for is such a conv; an optimisation on it follows the plain model's (same objective
     curve, and an image within rounding that Adam's 24 steps grow a little)."""
-    from helpers import wrap
     from torchvision.models import resnet18
+
+    from testing.helpers import wrap
 
     with torch.random.fork_rng():
         torch.manual_seed(0)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from helpers import hook_count
 from torch import nn
 
 from cnnviz.errors import ModelError
 from cnnviz.hooks import hooks, leaf_names, modules_by_name, resolve
+from testing.helpers import hook_count
 
 
 def net() -> nn.Sequential:

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from catalogue import BAD_IMAGES, handmade_jpeg, handmade_png, handmade_tiff
 from PIL import Image
 
 from cnnviz import images
 from cnnviz.errors import ImageError
 from cnnviz.images import decode_cost, decode_image, header_size
+from testing.catalogue import BAD_IMAGES, handmade_jpeg, handmade_png, handmade_tiff
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAIN_SESSION_PLUS = 700 << 20  # issue 10: a single upload may cost at most this much

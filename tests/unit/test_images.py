@@ -14,15 +14,15 @@ import warnings
 
 import numpy as np
 import pytest
-
-# ----------------------------------------------------------------------------- helpers
-from catalogue import encode, handmade_png  # noqa: E402
 from PIL import Image, ImageFile
 
 from cnnviz import gallery
 from cnnviz.errors import CnnvizError, ImageError
 from cnnviz.gallery import SAMPLES, sample_bytes
 from cnnviz.images import decode_image, image_digest, load_sample, to_grayscale
+
+# ----------------------------------------------------------------------------- helpers
+from testing.catalogue import encode, handmade_png  # noqa: E402
 
 
 def assert_clean_message(err: pytest.ExceptionInfo[ImageError]) -> str:

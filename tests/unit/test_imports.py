@@ -4,6 +4,7 @@ import that hides a cycle is still a cycle)."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,3 +133,15 @@ def test_zoo_never_imports_training():
             reach.add(m)
             todo.append(m)
     assert not {m for m in reach if m.startswith("cnnviz.training")}, sorted(reach)
+
+
+def test_tests_and_benches_share_the_testing_package_not_sys_path():
+    """tests/ and bench/ import what they share from ``testing``; none edits sys.path to reach it."""
+    edits = [
+        f"{p.relative_to(ROOT)}:{i}"
+        for folder in ("tests", "bench", "testing")
+        for p in sorted((ROOT / folder).rglob("*.py"))
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if re.search(r"sys\.path\.(insert|append)|sys\.path\s*[+]?=", line)
+    ]
+    assert not edits, edits

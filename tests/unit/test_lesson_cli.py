@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from catalogue import BAD_LESSONS, lesson_json
 
 from cnnviz.cli import main
+from testing.catalogue import BAD_LESSONS, lesson_json
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cnnviz.lessons.format import PAGES, Step, View
 from cnnviz.ui import lesson_follow as F
-from tests.helpers import nav_pages
+from testing.helpers import nav_pages
 
 
 def test_every_page_a_step_may_name_opens_its_own_file():

@@ -9,12 +9,12 @@ import json
 from pathlib import Path
 
 import pytest
-from catalogue import BAD_LESSONS, lesson_json
-from helpers import nav_pages
 
 from cnnviz.lessons import format as lf
 from cnnviz.lessons.format import Lesson, LessonError, Question, Step, View
 from cnnviz.ui import train_widgets
+from testing.catalogue import BAD_LESSONS, lesson_json
+from testing.helpers import nav_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 

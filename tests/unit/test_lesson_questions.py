@@ -11,7 +11,7 @@ from PIL import Image
 from torch import nn
 
 from cnnviz.lessons import questions as Q
-from tests.helpers import wrap
+from testing.helpers import wrap
 
 
 class Tiny(nn.Sequential):

@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 
 import pytest
-from catalogue import BAD_CLASS_CODES
 
 from cnnviz.lessons import store as cs
 from cnnviz.lessons.format import Lesson, LessonError, Question, Step, View
 from cnnviz.lessons.store import ClassGone, ClassStore, NotTeacher
+from testing.catalogue import BAD_CLASS_CODES
 
 ROOT = Path(__file__).resolve().parents[2]
 TEACHER = "t" * 32

@@ -9,11 +9,11 @@ import weakref
 
 import numpy as np
 import torch
-from helpers import wrap
 from PIL import Image
 from torch import nn
 
 from cnnviz import loaded_model
+from testing.helpers import wrap
 
 
 def tiny_cnn() -> nn.Module:

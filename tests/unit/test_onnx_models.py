@@ -13,8 +13,6 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from catalogue import BAD_ONNX, _onnx_tiny_classifier, onnx_bytes
-from helpers import export_onnx
 from onnx import TensorProto, helper, numpy_helper
 from torch import nn
 
@@ -26,6 +24,8 @@ from cnnviz.model_cost import estimate
 from cnnviz.onnx_check import OnnxError
 from cnnviz.onnx_file import form_metadata, summary, with_metadata
 from cnnviz.zoo import get_info, imagenet_classes, load_model
+from testing.catalogue import BAD_ONNX, _onnx_tiny_classifier, onnx_bytes
+from testing.helpers import export_onnx
 
 # name -> weights of the original (random: seeded by the zoo, so nothing is downloaded)
 ORIGINALS = {

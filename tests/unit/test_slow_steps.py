@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 from captum.attr import IntegratedGradients, Occlusion
-from helpers import hook_count, wrap
 from torch import nn
 
 from cnnviz import explain as E
 from cnnviz import faithfulness as FA
+from testing.helpers import hook_count, wrap
 
 
 def small_cnn(size: int = 16, classes: int = 3) -> nn.Module:

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from browser_helpers import _free_port, nginx, route_log, start_server, stop_server
 
 from cnnviz.shared_dir import ROOT_ENV, STORES
+from testing.browser import _free_port, nginx, route_log, start_server, stop_server
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
