@@ -26,7 +26,7 @@ from pathlib import Path
 from babel import Locale, negotiate_locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal, format_percent, get_decimal_symbol
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 SOURCE = "en"  # the language the code is written in: the message ids
@@ -190,6 +190,22 @@ def percent(fraction: float, digits: int = 1) -> str:
     pattern = Locale.parse(current()).percent_formats[None].pattern
     pattern = re.sub(r"0(?=[^0#,]*$)", "0" + ("." + "0" * digits if digits > 0 else ""), pattern, count=1)
     return format_percent(fraction, format=pattern, locale=current())
+
+
+def significant(x: float, digits: int = 3) -> str:
+    """``x`` to ``digits`` significant digits as ``{:g}`` writes it, with the language's decimal
+    sign (0.123 / 0,123): a German screen reader reads "0.123" as a thousands group."""
+    return f"{x:.{digits}g}".replace(".", get_decimal_symbol(current()))
+
+
+def scientific(x: float) -> str:
+    """``x`` like ``f"{x:.1e}"`` ("3.2e-05"), with the language's decimal sign ("3,2e-05" in de)."""
+    return f"{x:.1e}".replace(".", get_decimal_symbol(current()))
+
+
+def short(x: float) -> str:
+    """``x`` with at most 3 decimals and no trailing zeros, like ``f"{x:g}"`` ("1", "0.5"; "0,5" in de)."""
+    return format_decimal(x, format="#,##0.###", locale=current())
 
 
 def language_name(lang: str) -> str:

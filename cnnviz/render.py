@@ -19,8 +19,7 @@ import numpy as np
 from matplotlib import colormaps
 from PIL import Image, ImageDraw
 
-from cnnviz.a11y.alt_text import sig
-from cnnviz.i18n import _
+from cnnviz.i18n import _, significant
 
 
 @lru_cache(maxsize=32)
@@ -300,7 +299,7 @@ def display(map_: np.ndarray, *, signed: bool = False, cmap: str = "jet", robust
     a = np.where(np.isfinite(a), a, 0.0).astype(np.float32)  # NaN weights: blank, not a crash
     if signed:
         m = float(np.abs(a).max()) or 1.0
-        legend = _("red: evidence for the class, blue: against it, white: none (scale ±{m})").format(m=sig(m))
+        legend = _("red: evidence for the class, blue: against it, white: none (scale ±{m})").format(m=significant(m))
         return Display(a, -m, m, "RdBu_r", legend)
     pos = np.maximum(a, 0)
     # robust: pixel maps have a few extreme values; the top 0.5 % saturate instead of

@@ -5,7 +5,7 @@ import streamlit as st
 
 from cnnviz import activations as act
 from cnnviz import convolution as cv
-from cnnviz import render
+from cnnviz import i18n, render
 from cnnviz.a11y import alt_lessons
 from cnnviz.catalogue import activation_layers
 from cnnviz.i18n import _, number, percent
@@ -131,7 +131,7 @@ st.markdown(
         "(T = 1: {bits1}; all {n} classes equal would be {most})."
     ).format(
         bits=number(act.entropy_bits(pt), 2),
-        temp=widgets.short(temp),
+        temp=i18n.short(temp),
         bits1=number(act.entropy_bits(p1), 2),
         n=len(logits),
         most=number(np.log2(len(logits)), 2),

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import convolution as cv
-from cnnviz import render
+from cnnviz import i18n, render
 from cnnviz.a11y import alt_lessons
 from cnnviz.errors import CnnvizError
 from cnnviz.i18n import _, number
@@ -226,7 +226,7 @@ st.markdown(
     _(
         "Stride {stride}, padding (left, right, top, bottom) = {padding}. "
         "Largest difference between the two maps: **{diff}** — {same}"
-    ).format(stride=fc.stride, padding=fc.padding, diff=widgets.scientific(diff), same=same)
+    ).format(stride=fc.stride, padding=fc.padding, diff=i18n.scientific(diff), same=same)
 )
 
 # the window of the network's filter nearest the playground's window

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cnnviz.a11y.alt_text import numbers, quoted, responds, sig
+from cnnviz.a11y.alt_text import numbers, quoted, responds
 from cnnviz.a11y.regions import in_region, percent, region, spot
-from cnnviz.i18n import _, ngettext, number
+from cnnviz.i18n import _, ngettext, number, significant
 
 
 def size(a: np.ndarray) -> str:
@@ -189,7 +189,7 @@ def adversarial(what: str, label: str, prob: float, side: int, eps: float | None
         return _(
             "The change FGSM made, amplified to be seen: grey is no change, white +ε, black −ε; every pixel "
             "moved by at most {levels} of 255 brightness levels, as a fine noise over the whole picture."
-        ).format(levels=sig(eps * 255, 6))
+        ).format(levels=significant(eps * 255, 6))
     return _(
         "The perturbed picture, which looks the same as the original; the model now answers {label} ({p})."
     ).format(label=quoted(label), p=percent(prob))
@@ -244,7 +244,7 @@ def featvis(layer: str, ch: int, side: int, steps: int, activation: float) -> st
     return _(
         "An image made from scratch to excite channel {ch} of {layer} as much as possible ({side}×{side} px, "
         "{steps} steps; mean activation {value})."
-    ).format(ch=ch, layer=layer, side=side, steps=steps, value=sig(activation))
+    ).format(ch=ch, layer=layer, side=side, steps=steps, value=significant(activation))
 
 
 def channel_filter(conv: str, ch: int, weight: np.ndarray) -> str:

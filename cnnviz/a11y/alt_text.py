@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from babel.numbers import get_decimal_symbol
 
 from cnnviz.a11y.regions import in_region, percent, region_of_box, spot
-from cnnviz.i18n import N_, _, current, ngettext
+from cnnviz.i18n import N_, _, ngettext, significant
 
 
 def quoted(label: str) -> str:
@@ -29,13 +28,6 @@ def numbers(items: Sequence[int], most: int = 3) -> str:
     if len(shown) == 1:
         return shown[0]
     return _("{items} and {last}").format(items=", ".join(shown[:-1]), last=shown[-1])
-
-
-def sig(x: float, digits: int = 3) -> str:
-    """``x`` to ``digits`` significant digits as ``{:g}`` writes it, with the reader's decimal
-    sign (0.123 / 0,123): a German screen reader reads "0.123" as a thousands group."""
-    text = f"{x:.{digits}g}"
-    return text.replace(".", get_decimal_symbol(current()))
 
 
 def guess(top: dict | None) -> str:
@@ -324,7 +316,7 @@ def examples(layer: str, ch: int, scores: Sequence[float], sources: Sequence[str
     n = len(scores)
     return [
         _("Image {i} of {n} that excites channel {ch} of {layer} most: part of {source}, score {score}.").format(
-            i=i + 1, n=n, ch=ch, layer=layer, source=src, score=sig(s)
+            i=i + 1, n=n, ch=ch, layer=layer, source=src, score=significant(s)
         )
         for i, (s, src) in enumerate(zip(scores, sources, strict=True))
     ]

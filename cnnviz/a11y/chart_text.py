@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from cnnviz.a11y.alt_text import quoted, sig
+from cnnviz.a11y.alt_text import quoted
 from cnnviz.a11y.regions import percent
-from cnnviz.i18n import N_, _, ngettext, number
+from cnnviz.i18n import N_, _, ngettext, number, significant
 
 
 def _pct(p: float) -> str:
@@ -20,7 +20,7 @@ def _pct(p: float) -> str:
     return _("{n} %").format(n=number(p, 1))
 
 
-def trend(first: float, last: float, show=sig) -> str:
+def trend(first: float, last: float, show=significant) -> str:
     """'rose from 41 % to 97 %' / 'fell from 2.1 to 0.12' / 'stayed at 0.5' (``show`` writes a value)."""
     a, b = show(first), show(last)
     if a == b:
@@ -43,7 +43,7 @@ def softmax(classes: Sequence[str], p1: Sequence[float], pt: Sequence[float], te
         return _("Bar chart of the {n} most probable classes at T = 1: {bars}.").format(n=len(classes), bars=bars)
     pairs = ", ".join(f"{quoted(c)} {number(a, 1)} → {_pct(b)}" for c, a, b in zip(classes, p1, pt, strict=True))
     return _("Bar chart of the {n} most probable classes at T = 1 and at T = {t}: {pairs}.").format(
-        n=len(classes), t=sig(temp, 6), pairs=pairs
+        n=len(classes), t=significant(temp, 6), pairs=pairs
     )
 
 
@@ -103,7 +103,7 @@ def filter_norms(norms: Mapping[str, np.ndarray]) -> str:
     are the sets' names as shown."""
     parts = [
         _("{name}: {n} filters from {low} to {high}, median {median}").format(
-            name=name, n=len(v), low=sig(v.min()), high=sig(v.max()), median=sig(np.median(v))
+            name=name, n=len(v), low=significant(v.min()), high=significant(v.max()), median=significant(np.median(v))
         )
         for name, v in norms.items()
     ]
@@ -140,7 +140,7 @@ def training(history: Sequence[Mapping], metric: str) -> str:
     """Training and validation curves of ``metric`` ("loss" or "accuracy"): ``history`` holds
     points with "epoch" and either train_loss/train_acc or val_loss/val_acc."""
     key = "acc" if metric == "accuracy" else "loss"
-    show = percent if metric == "accuracy" else sig
+    show = percent if metric == "accuracy" else significant
     parts = []
     for pre in ("train", "val"):
         pts = [p for p in history if f"{pre}_{key}" in p]
@@ -157,7 +157,7 @@ def training(history: Sequence[Mapping], metric: str) -> str:
         "{curves}, over {n} epochs. Training is the solid line with dots, validation the dashed line with "
         "squares, each labelled at its end.",
         1 if epochs == 1 else 2,
-    ).format(curves="; ".join(parts), n=sig(epochs, 6))
+    ).format(curves="; ".join(parts), n=significant(epochs, 6))
 
 
 def class_counts(counts: Mapping[str, tuple[int, int]]) -> str:

@@ -10,9 +10,8 @@ import pandas as pd
 from babel.numbers import get_decimal_symbol, get_group_symbol
 
 from cnnviz.a11y import chart_text
-from cnnviz.a11y.alt_text import sig
 from cnnviz.activations import histogram
-from cnnviz.i18n import N_, _, current
+from cnnviz.i18n import N_, _, current, significant
 
 # Shown with _(...).format(...) where the page writes them (the language is the reader's).
 PREDICT_EXPLAINER = N_("""
@@ -132,7 +131,7 @@ def softmax_chart(table: pd.DataFrame, temp: float) -> alt.Chart:
     """
     series = softmax_series(temp)
     ref, mine = SOFTMAX_SERIES
-    yours = _("your T = {t}").format(t=sig(temp, 6))
+    yours = _("your T = {t}").format(t=significant(temp, 6))
     columns = {ref: "p1", mine: "pT"}
     # "T" is the series' key (sorts, colours); "shown" is what the tooltip says of it
     shown = {ref: ref, mine: _("your T")}
@@ -170,7 +169,9 @@ def softmax_chart(table: pd.DataFrame, temp: float) -> alt.Chart:
         )
     )
     # not by colour alone: each bar of the top class is named at its end ("T = 1", "T = 2.5")
-    first = long[long["class"] == table["class"].iloc[0]].assign(name=[ref, f"T = {sig(temp, 6)}"][: len(series)])
+    first = long[long["class"] == table["class"].iloc[0]].assign(
+        name=[ref, f"T = {significant(temp, 6)}"][: len(series)]
+    )
     names = labelled(
         alt.Chart(first).encode(
             y=alt.Y("class:N", sort=list(table["class"])),

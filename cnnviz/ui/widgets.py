@@ -10,30 +10,20 @@ import json
 import numpy as np
 import pandas as pd
 import streamlit as st
-from babel.numbers import format_decimal, get_decimal_symbol
+from babel.numbers import get_decimal_symbol
 
 from cnnviz import hotspots as hs
 from cnnviz import render
 from cnnviz.a11y import alt_lessons
 from cnnviz.activations import softmax_table
 from cnnviz.convolution import PRESET_HELP, follow, pad2d, patch_at, patch_for, preset
-from cnnviz.i18n import _, current, number
+from cnnviz.i18n import _, current, number, short
 from cnnviz.ui import chart_specs, present, state
 from cnnviz.ui.charts import softmax_chart
 from cnnviz.ui.clickable import clicked
 from cnnviz.ui.download import download_png
 
 # ---------------------------------------------------------------- numbers in the reader's language
-
-
-def short(x: float) -> str:
-    """``x`` with at most 3 decimals and no trailing zeros, like ``f"{x:g}"`` ("1", "0.5"; "0,5" in de)."""
-    return format_decimal(x, format="#,##0.###", locale=current())
-
-
-def scientific(x: float) -> str:
-    """``x`` like ``f"{x:.1e}"`` ("3.2e-05"), with the language's decimal sign ("3,2e-05" in de)."""
-    return f"{x:.1e}".replace(".", get_decimal_symbol(current()))
 
 
 # ---------------------------------------------------------------- pictures

@@ -57,12 +57,12 @@ def test_german_decimals_in_alt_and_chart_texts():
 
 
 def test_significant_digits_take_the_language_decimal_sign():
-    assert alt_text.sig(0.012345) == "0.0123"
+    assert i18n.significant(0.012345) == "0.0123"
     with i18n.use("de"):
-        assert alt_text.sig(0.012345) == "0,0123"
-        assert alt_text.sig(123456.0) == "1,23e+05"
+        assert i18n.significant(0.012345) == "0,0123"
+        assert i18n.significant(123456.0) == "1,23e+05"
     with i18n.use("es"):
-        assert alt_text.sig(2.5, 6) == "2,5"
+        assert i18n.significant(2.5, 6) == "2,5"
 
 
 def test_counts_and_lists_follow_the_language():

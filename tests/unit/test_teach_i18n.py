@@ -36,13 +36,13 @@ def test_number_grid_cells_use_the_languages_decimal_sign():
 
 def test_short_and_scientific_numbers_follow_the_language():
     # the English results are what f"{x:g}" and f"{x:.1e}" gave before the pages were translated
-    assert [widgets.short(x) for x in (1.0, 0.5, 2.25, 0.1)] == [f"{x:g}" for x in (1.0, 0.5, 2.25, 0.1)]
-    assert widgets.scientific(2.4e-06) == f"{2.4e-06:.1e}" == "2.4e-06"
+    assert [i18n.short(x) for x in (1.0, 0.5, 2.25, 0.1)] == [f"{x:g}" for x in (1.0, 0.5, 2.25, 0.1)]
+    assert i18n.scientific(2.4e-06) == f"{2.4e-06:.1e}" == "2.4e-06"
     with i18n.use("de"):
-        assert [widgets.short(x) for x in (1.0, 0.5, 2.25)] == ["1", "0,5", "2,25"]
-        assert widgets.scientific(2.4e-06) == "2,4e-06"
+        assert [i18n.short(x) for x in (1.0, 0.5, 2.25)] == ["1", "0,5", "2,25"]
+        assert i18n.scientific(2.4e-06) == "2,4e-06"
     with i18n.use("es"):
-        assert widgets.short(0.5) == "0,5"
+        assert i18n.short(0.5) == "0,5"
 
 
 def test_pooling_layer_described_in_the_readers_language():
