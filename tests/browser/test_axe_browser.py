@@ -10,7 +10,6 @@ count, written to ``artifacts/axe/`` for before/after comparisons.
 
 from __future__ import annotations
 
-import ast
 import json
 from collections import Counter
 from pathlib import Path
@@ -22,21 +21,12 @@ from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
 
 from testing.browser import no_exception, open_app, upload_photo, wait_idle
+from testing.helpers import nav_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "artifacts" / "axe"
 SIZES = ((1280, 720), (390, 844))
 BLOCKING = ("serious", "critical")
-
-
-def page_paths() -> list[tuple[str, str]]:
-    """(url path, menu title) of every st.Page in app.py, in menu order ("" for the default page)."""
-    pages = []
-    for node in ast.walk(ast.parse((ROOT / "app.py").read_text())):
-        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "Page":
-            kw = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
-            pages.append((node.lineno, kw.get("url_path", ""), kw["title"]))
-    return [(path, title) for _, path, title in sorted(pages)]
 
 
 def summarise(violations: list[dict]) -> dict[str, dict]:
@@ -126,7 +116,7 @@ def test_no_serious_or_critical_axe_violation(browser, app_url, photo, scheme):
         report, failures = {}, {}
         for width, height in SIZES:
             page.set_viewport_size({"width": width, "height": height})
-            for path, title in page_paths():
+            for path, title in nav_pages(url=True):
                 _open(page, f"{app_url}/{path}?image={image}")
                 no_exception(page)
                 if scheme == "dark":
