@@ -61,14 +61,14 @@ c = st.columns(4)
 epochs = c[0].slider(_("Epochs"), 1, 30, key=state.TRAIN_EPOCHS, help=_("Passes over the training set."))
 batch = c[1].select_slider(_("Batch size"), tw.BATCHES, key=state.TRAIN_BATCH)
 lr = c[2].select_slider(
-    _("Learning rate"), tw.RATES, key=state.TRAIN_LR, format_func=lambda r: number(r, 4).rstrip("0")
+    _("Learning rate"), tw.RATES, key=state.TRAIN_LR, format_func={r: number(r, 4).rstrip("0") for r in tw.RATES}.get
 )
 opt = c[3].radio(
     _("Optimiser"),
     tw.OPTIMISERS,
     key=state.TRAIN_OPT,
     horizontal=True,
-    format_func=lambda o: _(tw.OPTIMISER_NAMES[o]),
+    format_func={o: _(name) for o, name in tw.OPTIMISER_NAMES.items()}.get,
 )
 t = trainer.get(sid)
 snap = t.snapshot() if t is not None else None

@@ -165,7 +165,11 @@ def _choice_form(store: ClassStore, cs: ClassState, student: str, step: Step, q:
     with st.form(f"ask_form_{cs.code}_{cs.step}", border=False):
         # the options' indices are the values: a change of language keeps the choice
         st.radio(
-            _("Your answer"), range(len(labels)), index=None, key=key, format_func=lambda i: plain(labels[i])
+            _("Your answer"),
+            range(len(labels)),
+            index=None,
+            key=key,
+            format_func={i: plain(label) for i, label in enumerate(labels)}.get,
         )  # options are data, not markup
         st.form_submit_button(
             _("Send my answer"), on_click=_submit_choice, args=(store, cs, student, key, q.options), type="primary"

@@ -36,10 +36,6 @@ def _sample_title(name: str) -> str:
     return _(SAMPLES[name].title)
 
 
-def _translated(labels: dict[str, str]):
-    return lambda value: _(labels[value])
-
-
 def _on_weights_upload() -> None:
     f = st.session_state.get(state.WEIGHTS_UPLOAD)
     if accept.gone(f):
@@ -67,7 +63,7 @@ def _model_picker() -> None:
         _("Weights"),
         [state.WEIGHTS_PRETRAINED, state.WEIGHTS_RANDOM, state.WEIGHTS_FILE],
         key=state.WEIGHTS,
-        format_func=_translated(WEIGHTS_LABEL),
+        format_func={k: _(v) for k, v in WEIGHTS_LABEL.items()}.get,
         horizontal=True,
         help=_(
             "Random weights show what the same network looks like before any training. "
@@ -195,7 +191,7 @@ def _image_picker() -> None:
         [state.SOURCE_GALLERY, state.SOURCE_UPLOAD, state.SOURCE_CAMERA, SOURCE_DRAW],
         key=state.IMAGE_SOURCE,
         horizontal=True,
-        format_func=_translated(SOURCE_LABEL),
+        format_func={k: _(v) for k, v in SOURCE_LABEL.items()}.get,
         on_change=_on_source,
     )
     if source == state.SOURCE_GALLERY:

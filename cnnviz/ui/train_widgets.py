@@ -112,7 +112,9 @@ def _on_upload(key: str, kind: str) -> None:
 
 def dataset_section() -> imageset.ImageDataset | None:
     """Pick and load a dataset; show its split, balance and a preview. None until usable."""
-    kind = st.selectbox(_("Dataset"), list(SOURCES), format_func=lambda k: _(SOURCES[k]), key=state.TRAIN_SOURCE)
+    kind = st.selectbox(
+        _("Dataset"), list(SOURCES), format_func={k: _(v) for k, v in SOURCES.items()}.get, key=state.TRAIN_SOURCE
+    )
     size, channels = 28, 1
     if kind in ("shapes", "folder", "zip", "camera"):
         c1, c2 = st.columns(2)
@@ -245,7 +247,9 @@ def arch_section(ds: imageset.ImageDataset) -> dict | None:
     dropout = c[3].slider(_("Dropout"), 0.0, 0.7, step=0.1, key=state.TRAIN_DROPOUT)
     c = st.columns(4)
     act = c[0].selectbox(_("Activation"), list(archs.ACTIVATIONS), key=state.TRAIN_ACT)
-    pool = c[1].selectbox(_("Pooling"), list(archs.POOLS), key=state.TRAIN_POOL, format_func=lambda p: _(POOL_NAMES[p]))
+    pool = c[1].selectbox(
+        _("Pooling"), list(archs.POOLS), key=state.TRAIN_POOL, format_func={p: _(v) for p, v in POOL_NAMES.items()}.get
+    )
     bn = c[2].toggle(_("Batch norm"), key=state.TRAIN_BN)
     every = base["pool_every"]
     # Channels double after every pooling layer, as in VGG: maps get smaller but more numerous.
