@@ -22,7 +22,7 @@ from cnnviz.i18n import N_, Message, _
 
 MAX_CHECKPOINT_BYTES = 600 << 20  # unpacked: VGG-16 (528 MB) fits, and one upload stays within budget
 # torch.save stores its entries uncompressed; a deflated entry that grows more than this
-# is a zip bomb (deflate reaches ~1000:1: a 2.9 MB file asked torch.load for 3 GB).
+# is a zip bomb (deflate reaches ~1000:1, so a small upload could ask for gigabytes).
 MAX_ZIP_RATIO = 20
 MAX_ZIP_ENTRIES = 100_000
 

@@ -75,7 +75,7 @@ class DistilConfig:
     batch_size: int = 64
     lr: float = 0.05  # SGD with Nesterov momentum, one-cycle schedule
     # L2 on every weight: the first layer's noise decays, its structure stays. SGD, not Adam,
-    # whose per-weight step sizes left the 7×7 filters noisy (20 % oriented after 5 epochs).
+    # whose per-weight step sizes leave the 7×7 filters noisy.
     weight_decay: float = 5e-4
     temperature: float = 2.0  # softens both distributions: the teacher's runner-up classes teach too
     # conv1 starts as ICA filters of natural patches (cnnviz.ica_init), frozen while the random

@@ -61,7 +61,7 @@ def _decode_need(img: Image.Image) -> int:
     w, h = img.size  # after draft(): a JPEG decoded at 1/2..1/8 scale needs less
     need = w * h * _BYTES_PER_PIXEL.get(img.mode, 4)
     if img.format == "TIFF":
-        need *= 2  # libtiff decodes a strip into its own buffer first: measured 2x for one strip
+        need *= 2  # libtiff decodes a strip into its own buffer first, then copies it
     return need
 
 

@@ -37,9 +37,9 @@ _SUPPORTED_TEXT = "JPEG, PNG, GIF, BMP, WebP, TIFF"
 # Used only if someone set Image.MAX_IMAGE_PIXELS = None: we never decode unbounded sizes.
 _FALLBACK_MAX_PIXELS = 89_478_485
 
-# A classroom needs photos, not posters: Pillow's own 89 MP limit let a 172 KB 16-bit PNG
-# cost +2.9 GB. For a JPEG the limit applies to what its decoder produces after the 1/2–1/8
-# reduction (cnnviz.image_header), so a 50–200 MP phone photo opens. Tunable per server.
+# A classroom needs photos, not posters: under Pillow's own 89 MP limit a small 16-bit PNG
+# can still cost gigabytes. For a JPEG the limit applies to what its decoder produces after
+# the 1/2–1/8 reduction (cnnviz.image_header), so a 50–200 MP phone photo opens. Tunable per server.
 CLASSROOM_MAX_PIXELS = int(os.environ.get("CNNVIZ_MAX_IMAGE_PIXELS", 50_000_000))
 
 # What one decode may hold in Pillow's memory before it is shrunk (bytes). Pillow keeps

@@ -40,7 +40,7 @@ __all__ = [
 
 MAX_VALUE_LEN = 200  # longer values are refused before any parsing (a 10 kB parameter is a hostile one)
 # The longest link the app writes is under 1 kB; a longer query is refused whole, and the
-# session does not keep it (issue 23: sessions opened with a 20 MB query string).
+# session does not keep it: a hostile link must not cost the server its length in memory.
 MAX_QUERY_CHARS = 4000
 DIGEST_RE = re.compile(r"[0-9a-f]{64}")  # SHA-256, lower-case hex: the name of a shared upload
 UPLOAD_PREFIX = "upload:"

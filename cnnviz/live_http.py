@@ -36,7 +36,7 @@ from cnnviz.live_streams import MAX_FRAME_BYTES, STREAMS, LiveRefused, Streams, 
 
 __all__ = ["FRAME_COST_BYTES", "answer", "routes"]
 
-FRAME_COST_BYTES = 96 << 20  # what one frame's analysis may allocate (EfficientNet-Lite0 with Grad-CAM: ~50 MB)
+FRAME_COST_BYTES = 96 << 20  # what one frame's analysis may allocate: EfficientNet-Lite0 with Grad-CAM, with margin
 
 
 def _data_url(data: bytes, mime: str) -> str:

@@ -146,8 +146,8 @@ class LoadedModel:
 
     def make_fast_copies(self) -> None:
         """Each replica's :meth:`fast_copy` now, with one forward through it, rather than in
-        the first Grad-CAM on it (~0.1 s each; under a class that first Grad-CAM came while
-        thirty sessions waited). Call it before sharing, as :meth:`add_replicas`."""
+        the first Grad-CAM on it, where a whole class would wait behind the copying. Call it
+        before sharing, as :meth:`add_replicas`."""
         example = self.blank_input()
         with self._cond:
             replicas = list(self._free)
@@ -186,8 +186,8 @@ class LoadedModel:
                 model.eval()
             yield model
         finally:
-            # Only what changed is written back (nn.Module.__setattr__ is slow): an enter and
-            # exit on EfficientNet-Lite0 went from 1.3 to 0.4 ms, ResNet-18 0.5 to 0.15 ms.
+            # Only what changed is written back: nn.Module.__setattr__ is slow, and use() wraps
+            # every forward of every session.
             for m, training in modes:
                 if m.training != training:
                     m.training = training

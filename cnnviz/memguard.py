@@ -12,8 +12,8 @@ decode its pixels (from the header), a dataset its arrays. A new work is admitte
 
 fits the budget; a work in flight may still allocate its estimate minus what the server
 has grown since it began (the growth since the oldest work in flight began is theirs, so a
-load half done counts half). Checking only at the start let five works admitted at once
-run 828 MB past a 2500 MB budget (issue 23). :func:`check` is a reservation of
+load half done counts half). Checking only at the start would admit several works at once
+that each fit alone and together pass the budget. :func:`check` is a reservation of
 ``HEADROOM_BYTES`` released at once, for callers with no estimate. Before refusing, the
 guard returns what closed sessions left behind (:func:`cnnviz.reclaim.sweep`) and looks
 again. Work already running is never interrupted.
@@ -35,8 +35,8 @@ from cnnviz.i18n import N_, _
 
 __all__ = ["HEADROOM_BYTES", "ServerBusy", "budget_bytes", "check", "in_flight_bytes", "reserve", "rss_bytes"]
 
-# What a work with no estimate of its own is assumed to need (one upload may cost up to
-# ~700 MB: issue 10's "plain session + 700 MB").
+# What a work with no estimate of its own is assumed to need: about the most one upload
+# may cost on top of a plain session.
 HEADROOM_BYTES = 700 << 20
 
 

@@ -4,9 +4,9 @@ class within the server's budgets.
 A model is kept once per server (``cnnviz.cache.MODELS``) with the copies that let several
 students use it at once: its replicas and their fast copies share its weights
 (``fast_copy.light_copy``); the fast copies add its conv weights twice (channels_last and
-oneDNN-packed), once for all. VGG-16 with deep copies took 2111 MB, more than the 2048 MB
-model cache: it was dropped after every use and each page view reloaded it (19-53 s, +3.6
-to +6.4 GB; issue 23); now 640 MB. Its cost is known from the architecture alone (built on
+oneDNN-packed), once for all, so that a big model fits the model cache with its copies
+rather than being dropped and reloaded on every page view. Its cost is known from the
+architecture alone (built on
 torch's ``meta`` device: shapes, no memory), and
 
 * a model that could not stay in the model cache with its copies is refused with a sentence
@@ -35,10 +35,11 @@ from cnnviz.zoo import load_model, resolve, warm_up
 __all__ = ["BIG_LOAD_BYTES", "ModelCost", "ModelTooBig", "estimate", "load_shared"]
 
 MB = 1 << 20
-# Pretrained AlexNet, ResNet-50 and VGG-16 queue (peaks 440-1230 MB); ResNet-18 (240), EfficientNet-Lite0 (125) do not.
+# Between the classroom models (ResNet-18, EfficientNet-Lite0) and the pretrained giants
+# (AlexNet, ResNet-50, VGG-16), whose loads queue: docs/PERFORMANCE.md has their peaks.
 BIG_LOAD_BYTES = 256 * MB
-# One forward's activations and torch's own buffers during the warm-up (VGG-16 at 224²: its
-# peak was 33 MB over its resident size, measured).
+# One forward's activations and torch's own buffers during the warm-up, with room to spare
+# for the largest zoo model at 224².
 _WORKING = 64 * MB
 
 

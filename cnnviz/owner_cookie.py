@@ -2,8 +2,8 @@
 ``Secure`` when the app is served over HTTPS.
 
 A browser's models belong to a random token kept in the cookie ``cnnviz_owner``
-(``cnnviz/ui/owner.py`` reads it, ``usermodels.owner_id`` stores only its digest). A script
-in the page used to set it, so any script could read it and it went over plain HTTP too.
+(``cnnviz/ui/owner.py`` reads it, ``usermodels.owner_id`` stores only its digest). Set by
+a script in the page, any script could read it and it would go over plain HTTP too.
 Streamlit's pages cannot answer with headers, but its ASGI mode (``st.App``, started by
 ``streamlit run asgi.py``) takes middleware: :class:`OwnerCookie`.
 

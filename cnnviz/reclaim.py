@@ -3,11 +3,10 @@ collector, and heap that glibc keeps after it was freed (an upload's transient c
 ten sessions' folder floods left 200 MB of it).
 
 The app freezes every object alive at the top of each script run (``cnnviz.ui.process``:
-Streamlit's ``gc.collect`` after each run then skips torch's objects, ~0.2 s saved per
-interaction). A frozen object is never collected, and with many sessions at once "alive"
-includes every other session's objects of the moment: a closed session's state, and each
-replaced script runner holding its request (a 20 MB query string: +40 MB per session,
-measured), stayed frozen for good. :func:`freeze` and :func:`sweep` take one lock, so a
+Streamlit's ``gc.collect`` after each run then skips torch's objects). A frozen object is
+never collected, and with many sessions at once "alive" includes every other session's
+objects of the moment: a closed session's state, and each replaced script runner holding
+its request, would stay frozen for good. :func:`freeze` and :func:`sweep` take one lock, so a
 sweep's collection and a run's freeze never interleave.
 """
 
@@ -21,7 +20,7 @@ import time
 
 __all__ = ["MIN_INTERVAL_S", "freeze", "sweep", "trim"]
 
-MIN_INTERVAL_S = 5.0  # a full collection walks ~500k objects (0.25-0.45 s of GIL): not more often
+MIN_INTERVAL_S = 5.0  # a full collection holds the interpreter's lock for all sessions: not more often
 _lock = threading.Lock()
 _last = -MIN_INTERVAL_S
 

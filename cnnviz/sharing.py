@@ -71,8 +71,8 @@ class SharedImages:
         if not self.enabled:
             return None
         img = data if isinstance(data, Image.Image) else decode_image(data, name=name)
-        # compress level 1: a fifth of level 6's time (a 600×400 photo: ~15 ms, not ~70),
-        # paid on each upload, for a file about a quarter larger
+        # compress level 1: a fraction of level 6's time, paid on each upload, for a file
+        # about a quarter larger
         png = to_png(img, compress_level=1)
         if len(png) > min(self.max_file_bytes, self.max_student_bytes):
             return None

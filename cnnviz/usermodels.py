@@ -39,8 +39,8 @@ from cnnviz.shared_dir import store_path
 
 FORMAT = "cnnviz-model/1"
 
-# What a sidecar may ask for, checked before a module is built (issue 10: a size of 100000
-# tried 400 GB; 60 blocks of 512 channels took 3.5 GB and 13 s before failing).
+# What a sidecar may ask for, checked before a module is built: an absurd size or depth
+# must be refused from its numbers, not discovered by allocating it.
 MAX_SIZE = 512  # input side
 MAX_CLASSES = 1000
 MAX_CLASS_CHARS = 100
@@ -198,8 +198,8 @@ def sidecar_of(weights: str | Path) -> Path | None:
 def _read_version(sidecar: str, size: int, mtime_ns: int, inode: int) -> UserModel | CheckpointError:
     """:func:`read` once per version of a sidecar: (size, mtime, inode) make a rewritten or
     renamed-into-place file a new entry. Checking a sidecar builds its network on the meta
-    device (~2 ms); every script run lists the models (the picker, the check of who may open
-    which), which read and checked every sidecar again (100 models: 104 ms a run)."""
+    device, and every script run lists the models (the picker, the check of who may open
+    which): without the cache each run would check every sidecar again."""
     try:
         return read(sidecar)
     except CheckpointError as e:

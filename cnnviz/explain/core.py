@@ -102,9 +102,8 @@ def check_target(target: int | None, num_classes: int) -> None:
 
 # Integrated Gradients' first path points: 16 intervals of the trapezoid rule. On a ReLU
 # network that is often not enough for completeness (sum of the attribution = the score's
-# change): measured +60 % and −28 % on two photos with EfficientNet-Lite0 (captum's 16-point
-# Gauss-Legendre), within 1.5 % at 256. The method halves the intervals until the sum is
-# within IG_TOLERANCE (path.py).
+# change; docs/PERFORMANCE.md has the numbers), so the method halves the intervals until the
+# sum is within IG_TOLERANCE (path.py).
 IG_STEPS = 17
 
 NO_MAP = N_(
@@ -248,7 +247,7 @@ def layer_acts_and_grads(
     """
     with lm.use() as held, torch.enable_grad():
         x = x.to(lm.device)
-        model = lm.fast_copy(held, layers, x)  # same outputs up to float rounding, 10-20% faster
+        model = lm.fast_copy(held, layers, x)  # same outputs up to float rounding, less CPU
         if model is not held and x.dim() == 4:  # the copy's layout: no reorder at the first conv
             x = x.contiguous(memory_format=torch.channels_last)
         with _grad_at(model, layers) as store:
