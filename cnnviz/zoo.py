@@ -54,7 +54,11 @@ _INIT_LOCK = threading.Lock()
 
 
 def default_device() -> torch.device:
-    """CUDA when present (``CNNVIZ_DEVICE`` overrides), else the CPU."""
+    """The device models load on by default.
+
+    Returns:
+        ``CNNVIZ_DEVICE`` when set, else CUDA when present, else the CPU.
+    """
     wanted = os.environ.get("CNNVIZ_DEVICE")
     if wanted:
         return torch.device(wanted)
@@ -65,6 +69,14 @@ _REGISTRY: dict[str, ModelInfo] = {}
 
 
 def register(info: ModelInfo) -> ModelInfo:
+    """Add ``info`` to the registry of built-in models, under its name.
+
+    Args:
+        info: the model's description; a later one of the same name replaces it.
+
+    Returns:
+        ``info`` itself, so that it can be used as an expression.
+    """
     _REGISTRY[info.name] = info
     return info
 
@@ -72,7 +84,11 @@ def register(info: ModelInfo) -> ModelInfo:
 # ---------------------------------------------------------------- ImageNet class names
 @lru_cache(maxsize=1)
 def imagenet_classes() -> list[str]:
-    """The 1000 ImageNet-1k class names, as torchvision ships them (no download)."""
+    """The 1000 ImageNet-1k class names, as torchvision ships them (no download).
+
+    Returns:
+        A list of 1000 names, index = class id.
+    """
     return list(ResNet18_Weights.IMAGENET1K_V1.meta["categories"])
 
 
@@ -203,14 +219,28 @@ def _ensure_registry() -> None:
 
 
 def list_models() -> list[ModelInfo]:
-    """Every model: the registry, then the shipped trained models, then the user's."""
+    """Every model: the registry, then the shipped trained models, then the user's.
+
+    Returns:
+        A list of ModelInfo, in that order.
+    """
     _ensure_registry()
     return [*_REGISTRY.values(), *_scan(SHIPPED_DIR, "digits"), *_scan(user_models_dir(), "user")]
 
 
 def get_info(name: str) -> ModelInfo:
-    """The model called ``name``, ``timm:NAME``, or (CLI) an ONNX file or a saved model given
-    by the path of its ``.json``."""
+    """The model called ``name``.
+
+    Args:
+        name: a model's name, ``timm:NAME``, or (CLI) an ONNX file or a saved model given by
+            the path of its ``.json``.
+
+    Returns:
+        Its ModelInfo.
+
+    Raises:
+        ModelError: no model has that name, or the saved model's sidecar is unreadable.
+    """
     if is_onnx(name):
         return _onnx_info(name, name)
     if name.startswith(timm_zoo.PREFIX):
@@ -228,7 +258,14 @@ def get_info(name: str) -> ModelInfo:
 
 
 def is_onnx(path: str) -> bool:
-    """Whether ``path`` names an ONNX file (by its suffix, as the loaders choose by it)."""
+    """Whether ``path`` names an ONNX file (by its suffix, as the loaders choose by it).
+
+    Args:
+        path: a file path or model name.
+
+    Returns:
+        True for a ``.onnx`` suffix, in any case.
+    """
     return str(path).lower().endswith(".onnx")
 
 
@@ -240,9 +277,22 @@ def _onnx_info(path: str, name: str) -> ModelInfo:
 
 
 def resolve(name: str, weights: str) -> ModelInfo:
-    """The model that (name, weights) loads: ``name``'s, or when ``weights`` is an ONNX file,
-    the file's own network under ``name`` (it brings its architecture: the sidebar's
-    "My file" of any model takes one, and every cache key stays (name, weights))."""
+    """The model that (name, weights) loads.
+
+    An ONNX file brings its own architecture: the sidebar's "My file" of any model takes one,
+    and every cache key stays (name, weights).
+
+    Args:
+        name: the model's name (:func:`get_info`).
+        weights: "pretrained", "random", or a weights file.
+
+    Returns:
+        ``name``'s ModelInfo, or when ``weights`` is an ONNX file, the file's own network under
+        ``name``.
+
+    Raises:
+        ModelError: an unknown name or an unreadable ONNX file.
+    """
     if is_onnx(weights):
         return _onnx_info(weights, name)
     return get_info(name)
@@ -273,12 +323,24 @@ def load_model(
 ) -> LoadedModel:
     """Build ``name`` and load its weights.
 
-    ``weights``: "pretrained", "random" (a fixed-seed initialisation, to compare untrained
-    with trained filters), or a path to a state dict (.safetensors, or a torch file read
-    with weights_only=True), or an ONNX file (:func:`resolve`: its own network and weights).
-    ``download``: fetch missing torchvision weights (else raise WeightsUnavailable with
-    instructions). The model comes back in eval mode with every
-    parameter's requires_grad off.
+    Args:
+        name: a model's name (:func:`get_info`).
+        weights: "pretrained", "random" (a fixed-seed initialisation, to compare untrained
+            with trained filters), a path to a state dict (.safetensors, or a torch file read
+            with weights_only=True), or an ONNX file (:func:`resolve`: its own network and
+            weights).
+        download: fetch missing torchvision weights instead of raising WeightsUnavailable.
+        device: where the model lives; None for :func:`default_device`.
+
+    Returns:
+        A LoadedModel whose model is in eval mode with every parameter's requires_grad off;
+        its ``warnings`` hold sentences about suspicious weights (NaNs, huge values).
+
+    Raises:
+        ModelError: an unknown model.
+        WeightsUnavailable: pretrained weights are missing and ``download`` is False (the
+            message says how to get them).
+        CheckpointError: a weights file is unreadable, unsafe, or does not fit the network.
     """
     info = resolve(name, weights)
     if name == "squeezenet1_1" and weights not in ("pretrained", "random") and info.family != "onnx":
@@ -314,13 +376,28 @@ def load_model(
 
 def warm_up(lm: LoadedModel) -> None:
     """One throw-away forward pass: the first one pays torch's one-off set-up costs, so the
-    times the app shows afterwards are the model's own."""
+    times the app shows afterwards are the model's own.
+
+    Args:
+        lm: the model to run once on a blank input.
+    """
     with lm.use() as model, torch.inference_mode():
         model(lm.blank_input())
 
 
 def download_weights(name: str) -> Path:
-    """Fetch a torchvision or timm model's weights into the torch cache (needs the internet)."""
+    """Fetch a torchvision or timm model's weights into the torch cache (needs the internet).
+
+    Args:
+        name: the model's name.
+
+    Returns:
+        The path of the cached weights file.
+
+    Raises:
+        ModelError: an unknown model, or one whose weights ship with the app.
+        WeightsUnavailable: SqueezeNet's Caffe weights, which come with a package.
+    """
     info = get_info(name)
     if name.startswith(timm_zoo.PREFIX):
         return timm_zoo.fetch(name)

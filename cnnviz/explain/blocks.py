@@ -28,7 +28,21 @@ class Sweep:
 
 
 def sweep(lm: LoadedModel, x: torch.Tensor, *, target: int | None = None, layers: Sequence[str] | None = None) -> Sweep:
-    """Grad-CAM at each of ``layers`` (default :func:`sweep_layers`) in one forward + one backward."""
+    """Grad-CAM at each of several layers, in one forward and one backward.
+
+    Args:
+        lm: the shared model.
+        x: (1, C, H, W) preprocessed input.
+        target: the class to explain; None for the top-1 class.
+        layers: ``named_modules`` paths; default :func:`sweep_layers` (the end of each block).
+
+    Returns:
+        A Sweep: the class, its label and probability, and per layer an (h_i, w_i) float map
+        after the ReLU, with the seconds it took.
+
+    Raises:
+        ExplainError: a bad class index or a layer without a map.
+    """
     layers = list(layers) if layers is not None else sweep_layers(lm.model)
     start = time.perf_counter()
     t, logits, ag = layer_acts_and_grads(lm, x, layers, target)

@@ -27,11 +27,27 @@ class CamMethod(Method):
         return t, logits, self.cam(*ag[layer]), None
 
     def cam(self, acts: torch.Tensor, grads: torch.Tensor) -> torch.Tensor:
-        """(h, w) signed CAM (before the ReLU) from (1, C, h, w) activations and gradients."""
+        """The signed class activation map (before the ReLU) at one layer.
+
+        Args:
+            acts: (1, C, h, w) activations of the layer.
+            grads: (1, C, h, w) gradients of the class score with respect to them.
+
+        Returns:
+            (h, w): the channels summed, each weighted by :meth:`weights`.
+        """
         return (self.weights(acts, grads) * acts).sum(dim=1)[0]
 
     def weights(self, acts: torch.Tensor, grads: torch.Tensor) -> torch.Tensor:
-        """(1, C, 1, 1) channel weights from (1, C, h, w) activations and gradients."""
+        """Each channel's weight in the map.
+
+        Args:
+            acts: (1, C, h, w) activations of the layer.
+            grads: (1, C, h, w) gradients of the class score with respect to them.
+
+        Returns:
+            (1, C, 1, 1) channel weights.
+        """
         raise NotImplementedError
 
     def final(self, signed: np.ndarray) -> np.ndarray:

@@ -50,10 +50,26 @@ class Completeness:
         return (self.total - self.change) / max(abs(self.change), 1e-6)
 
     def within(self, tolerance: float) -> bool:
+        """Whether the sum agrees with the score's change.
+
+        Args:
+            tolerance: the largest accepted ``|gap|`` (0.05 is 5 %).
+
+        Returns:
+            True when ``abs(gap) <= tolerance``.
+        """
         return abs(self.gap) <= tolerance
 
     def sentence(self, tolerance: float) -> str:
-        """The check in one sentence, with its numbers."""
+        """The check in one sentence, with its numbers.
+
+        Args:
+            tolerance: the ``|gap|`` under which the sentence says the two agree.
+
+        Returns:
+            The translated sentence: agreement with its gap, or the gap and a warning to read the
+            map as a rough picture.
+        """
         numbers = {"total": number(self.total, 2), "change": number(self.change, 2), "steps": self.steps}
         if self.within(tolerance):
             return _(
@@ -92,6 +108,15 @@ class Explanation:
 
 
 def check_target(target: int | None, num_classes: int) -> None:
+    """Refuse a class index the model does not have.
+
+    Args:
+        target: a class index, or None (the top-1 class, always valid).
+        num_classes: how many scores the model gives.
+
+    Raises:
+        ExplainError: ``target`` is outside 0..num_classes-1.
+    """
     if target is not None and not 0 <= int(target) < num_classes:
         raise ExplainError(
             _("Class index {n} does not exist: this model has classes 0 to {last}.").format(
@@ -168,12 +193,35 @@ class Method:
         ig_steps: int,
         progress: Progress | None = None,
     ) -> tuple[int, np.ndarray, torch.Tensor, Completeness | None]:
-        """(target, logits (K,), signed map, completeness check or None) - the family's way
-        through the model."""
+        """The family's way through the model: one image, one class, one signed map.
+
+        Args:
+            lm: the shared model; implementations hold a replica with ``lm.use()``.
+            x: (1, C, H, W) preprocessed input on ``lm.device``.
+            target: the class index to explain; None for the top-1 class of this forward.
+            layer: a ``named_modules`` path, for methods with ``uses_layer``; else ignored.
+            ig_steps: Integrated Gradients' first path points (other methods ignore it).
+            progress: called as ``progress(fraction, text)`` during slow methods.
+
+        Returns:
+            (target, logits, signed, completeness): the class explained; (K,) float logits of
+            the unperturbed input; the signed map, (h, w) at the layer for CAM methods or (H, W)
+            at the input for pixel methods; Integrated Gradients' check, None for the others.
+
+        Raises:
+            ExplainError: a class index or layer that cannot be explained.
+        """
         raise NotImplementedError
 
     def final(self, signed: np.ndarray) -> np.ndarray:
-        """The method's result from its signed map (default: the signed map itself)."""
+        """The method's result from its signed map (default: the signed map itself).
+
+        Args:
+            signed: the map :meth:`run` returned, as an array.
+
+        Returns:
+            The map the method defines as its result, of the same shape.
+        """
         return signed
 
 
@@ -181,12 +229,30 @@ METHODS: dict[str, Method] = {}
 
 
 def register(cls: type[Method]) -> type[Method]:
-    """Class decorator: one instance of ``cls`` joins :data:`METHODS` under ``cls.name``."""
+    """Class decorator: one instance of ``cls`` joins :data:`METHODS` under ``cls.name``.
+
+    Args:
+        cls: a Method subclass with ``name``, ``title`` and ``about``.
+
+    Returns:
+        ``cls`` unchanged.
+    """
     METHODS[cls.name] = cls()
     return cls
 
 
 def get_method(name: str) -> Method:
+    """The registered method called ``name``.
+
+    Args:
+        name: a key of :data:`METHODS`, e.g. "gradcam".
+
+    Returns:
+        Its Method instance.
+
+    Raises:
+        ExplainError: no method has that name.
+    """
     if name not in METHODS:
         raise ExplainError(
             _("Unknown method {name}; choose one of: {methods}.").format(name=repr(name), methods=", ".join(METHODS))
@@ -204,10 +270,26 @@ def explain(
     ig_steps: int = IG_STEPS,
     progress: Progress | None = None,
 ) -> Explanation:
-    """Explain the model's score for class ``target`` (default: its top-1) on ``x`` (1, C, H, W)
-    with the registered method ``method``. ``layer`` (methods with ``uses_layer``): a
-    ``named_modules`` path. ``progress(fraction, text)``: see :mod:`cnnviz.progress`.
-    See :class:`Explanation` for the maps' shapes."""
+    """Explain the model's score for one class on one image.
+
+    Args:
+        lm: the shared model.
+        x: (1, C, H, W) preprocessed input.
+        method: the name of a registered method (:data:`METHODS`).
+        target: the class index to explain; None for the model's top-1 class.
+        layer: a ``named_modules`` path, for methods with ``uses_layer`` (default: the
+            method's own choice).
+        ig_steps: Integrated Gradients' first path points (refined until the sum checks out).
+        progress: called as ``progress(fraction, text)`` during slow methods; see
+            :mod:`cnnviz.progress`.
+
+    Returns:
+        An Explanation; see it for the maps' shapes: ``signed`` and ``map`` are (h, w) float
+        arrays at the layer for CAM methods, (H, W) at the input for pixel methods.
+
+    Raises:
+        ExplainError: an unknown method, class index, or a layer without a map.
+    """
     return get_method(method)(lm, x, target=target, layer=layer, ig_steps=ig_steps, progress=progress)
 
 
@@ -242,8 +324,21 @@ def layer_acts_and_grads(
 ) -> tuple[int, np.ndarray, dict[str, tuple[torch.Tensor, torch.Tensor]]]:
     """One forward and one ``autograd.grad``: activations and score gradients at ``layers``.
 
-    Returns (target, logits (K,), {layer: (activation (1, C, h, w), gradient (1, C, h, w))}),
-    detached. ``target`` None means the top-1 class of this forward.
+    Args:
+        lm: the shared model.
+        x: (1, C, H, W) preprocessed input.
+        layers: ``named_modules`` paths of layers with a spatial output.
+        target: the class whose score is differentiated; None for the top-1 class of this
+            forward.
+
+    Returns:
+        (target, logits, maps): the class used; (K,) float logits; per layer, its
+        (activation (1, C, h, w), gradient (1, C, h, w)), detached (a layer the score does
+        not depend on gets a zero gradient).
+
+    Raises:
+        ExplainError: a bad class index, a layer that did not run, or one with no rows and
+            columns.
     """
     with lm.use() as held, torch.enable_grad():
         x = x.to(lm.device)
