@@ -26,7 +26,19 @@ FORMULAS = {
 
 
 def apply(name: str, x: np.ndarray, slope: float = 0.01) -> np.ndarray:
-    """``name`` applied elementwise to ``x`` (any shape); ``slope`` is leaky ReLU's a."""
+    """An activation function applied elementwise.
+
+    Args:
+        name: one of :data:`FUNCTIONS`.
+        x: array of any shape.
+        slope: leaky ReLU's a (its slope below 0).
+
+    Returns:
+        float32 array of x's shape.
+
+    Raises:
+        CnnvizError: an unknown function.
+    """
     x = np.asarray(x, dtype=np.float32)
     if name == "ReLU":
         return np.maximum(x, 0.0)
@@ -56,6 +68,15 @@ class Summary:
 
 
 def summarize(before: np.ndarray, after: np.ndarray) -> Summary:
+    """Before/after numbers of one activation on one map.
+
+    Args:
+        before: the map before the activation.
+        after: the same map after it.
+
+    Returns:
+        A Summary: both ranges, the share of negative inputs, the share of outputs exactly 0.
+    """
     return Summary(
         float(before.min()),
         float(before.max()),
@@ -69,7 +90,17 @@ def summarize(before: np.ndarray, after: np.ndarray) -> Summary:
 def histogram(
     values: np.ndarray, bins: int = 40, lo: float | None = None, hi: float | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(counts (bins,), bin edges (bins + 1,)) of the finite values, over lo..hi (default their range)."""
+    """Counts of the finite values in equal bins.
+
+    Args:
+        values: array of any shape; NaN and infinities are left out.
+        bins: how many bins.
+        lo: the first edge; None for the values' minimum.
+        hi: the last edge; None for their maximum.
+
+    Returns:
+        (counts (bins,), bin edges (bins + 1,)).
+    """
     v = np.asarray(values, dtype=np.float32).ravel()
     v = v[np.isfinite(v)]
     lo = float(v.min()) if lo is None else lo
@@ -83,6 +114,16 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     """exp(z/T) / sum exp(z/T) over the last axis, computed stably (max subtracted first).
 
     T < 1 sharpens (the top class takes nearly everything), T > 1 flattens toward uniform.
+
+    Args:
+        logits: (..., K) array.
+        temperature: T, greater than 0.
+
+    Returns:
+        (..., K) float32 probabilities summing to 1 along the last axis.
+
+    Raises:
+        CnnvizError: a temperature that is not greater than 0.
     """
     if not temperature > 0:
         raise CnnvizError(_("The temperature must be greater than 0."))
@@ -93,11 +134,20 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
 
 
 def softmax_table(logits: np.ndarray, temperature: float, classes: list[str], top: int = 8) -> pd.DataFrame:
-    """The ``top`` classes by logit (best first) with their numbers: columns ``class``, ``z``
-    (logit), ``z / T``, ``p1`` (probability in %, T = 1) and ``pT`` (probability in %, at T).
+    """The ``top`` classes by logit (best first) with their numbers.
 
-    Both charts and tables of the softmax view are drawn from this one frame, so a bar can never
-    disagree with its number.
+    Both charts and tables of the softmax view are drawn from this one frame, so a bar can
+    never disagree with its number.
+
+    Args:
+        logits: (K,) array.
+        temperature: T for the ``pT`` column.
+        classes: class names; an index without a name is shown as "class N".
+        top: how many rows.
+
+    Returns:
+        A DataFrame with columns ``class``, ``z`` (logit), ``z / T``, ``p1`` (probability in
+        %, T = 1) and ``pT`` (probability in %, at T).
     """
     logits = np.asarray(logits, dtype=np.float32)
     idx = np.argsort(-logits, kind="stable")[:top]
@@ -114,7 +164,18 @@ def softmax_table(logits: np.ndarray, temperature: float, classes: list[str], to
 
 
 def function_curve(name: str, lo: float, hi: float, slope: float = 0.01, points: int = 201) -> pd.DataFrame:
-    """The activation function itself over ``lo..hi``: columns ``x`` and ``y`` (``points`` rows)."""
+    """The activation function itself, for a chart.
+
+    Args:
+        name: one of :data:`FUNCTIONS`.
+        lo: the first x; widened to lo ± 1 when ``hi`` is not above it.
+        hi: the last x.
+        slope: leaky ReLU's a.
+        points: how many rows.
+
+    Returns:
+        A DataFrame with columns ``x`` and ``y``.
+    """
     if not hi > lo:
         lo, hi = lo - 1.0, lo + 1.0
     x = np.linspace(lo, hi, points, dtype=np.float32)
@@ -122,7 +183,14 @@ def function_curve(name: str, lo: float, hi: float, slope: float = 0.01, points:
 
 
 def entropy_bits(p: np.ndarray) -> float:
-    """How spread out a distribution is, in bits: 0 when one class has everything, log2(n) when uniform."""
+    """How spread out a distribution is, in bits.
+
+    Args:
+        p: probabilities of any shape (zeros are skipped).
+
+    Returns:
+        0 when one class has everything, log2(n) when n classes are equal.
+    """
     p = np.asarray(p, dtype=np.float64)
     p = p[p > 0]
     return float(-(p * np.log2(p)).sum())

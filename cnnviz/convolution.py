@@ -47,10 +47,20 @@ PRESET_HELP: dict[str, str] = {
 
 
 def preset(name: str, size: int = 3) -> np.ndarray:
-    """A (size, size) float32 kernel; size is 3 or 5.
+    """A named kernel from :data:`PRESETS`.
 
-    At 5×5 the blurs become real 5×5 blurs and the identity stays a centre 1; the other
-    3×3 kernels get a border of zeros (the same filter, a bigger window).
+    At 5×5 the blurs become real 5×5 blurs and the identity stays a centre 1; the other 3×3
+    kernels get a border of zeros (the same filter, a bigger window).
+
+    Args:
+        name: a key of :data:`PRESETS`.
+        size: the kernel's side, 3 or 5.
+
+    Returns:
+        (size, size) float32 kernel.
+
+    Raises:
+        CnnvizError: an unknown name, or a size other than 3 or 5.
     """
     if name not in PRESETS:
         raise CnnvizError(
@@ -68,7 +78,14 @@ def preset(name: str, size: int = 3) -> np.ndarray:
 
 
 def to_grey(img: Image.Image | np.ndarray) -> np.ndarray:
-    """(H, W) float32 brightness in 0..1 (ITU-R 601 luma), from a PIL image or (H, W[, 3]) uint8."""
+    """Brightness of a picture (ITU-R 601 luma).
+
+    Args:
+        img: a PIL image, or an (H, W) or (H, W, 3+) array, uint8 0..255 or float 0..1.
+
+    Returns:
+        (H, W) float32 in 0..1.
+    """
     arr = np.asarray(img.convert("RGB") if isinstance(img, Image.Image) else img, dtype=np.float32)
     if arr.max(initial=0) > 1.0:
         arr = arr / 255.0
@@ -86,8 +103,20 @@ def _pads(padding: Padding) -> tuple[int, int, int, int]:
 
 
 def output_size(n: int, k: int, stride: int = 1, padding: int = 0) -> int:
-    """Output side of a k-wide window sliding with ``stride`` over n pixels padded by p on each side:
-    floor((n − k + 2p) / s) + 1."""
+    """Output side of a k-wide window sliding over n pixels: floor((n − k + 2p) / s) + 1.
+
+    Args:
+        n: the input's side in pixels.
+        k: the window's side.
+        stride: the step between windows, s.
+        padding: pixels added on each side, p.
+
+    Returns:
+        The output side.
+
+    Raises:
+        CnnvizError: a stride below 1, or a window larger than the padded input.
+    """
     if stride < 1:
         raise CnnvizError(_("The stride must be at least 1."))
     if k > n + 2 * padding:
@@ -101,21 +130,57 @@ def output_size(n: int, k: int, stride: int = 1, padding: int = 0) -> int:
 
 
 def size_formula(n: int, k: int, stride: int, padding: int) -> str:
-    """The output-size formula with the numbers filled in, e.g. '⌊(224 − 3 + 2×1) / 1⌋ + 1 = 224'."""
+    """The output-size formula with the numbers filled in.
+
+    Args:
+        n: the input's side in pixels.
+        k: the window's side.
+        stride: the step between windows.
+        padding: pixels added on each side.
+
+    Returns:
+        A string such as '⌊(224 − 3 + 2×1) / 1⌋ + 1 = 224'.
+
+    Raises:
+        CnnvizError: as :func:`output_size`.
+    """
     out = output_size(n, k, stride, padding)
     return f"⌊({n} − {k} + 2×{padding}) / {stride}⌋ + 1 = {out}"
 
 
 def pad2d(x: np.ndarray, padding: Padding, value: float = 0.0) -> np.ndarray:
-    """Pad the last two axes of (..., H, W): int p on every side or (left, right, top, bottom)."""
+    """Pad the last two axes of an array.
+
+    Args:
+        x: (..., H, W) array.
+        padding: an int p on every side, or (left, right, top, bottom).
+        value: the value of the added pixels.
+
+    Returns:
+        (..., H + top + bottom, W + left + right) array.
+    """
     left, right, top, bottom = _pads(padding)
     widths = [(0, 0)] * (x.ndim - 2) + [(top, bottom), (left, right)]
     return np.pad(x, widths, constant_values=value)
 
 
 def windows(x: np.ndarray, k: int, stride: int = 1, padding: Padding = 0, value: float = 0.0) -> np.ndarray:
-    """Every k×k window the kernel visits: (..., H, W) -> (..., OH, OW, k, k), a read-only view
-    of the padded input (window [i, j] starts at padded row i·stride, column j·stride)."""
+    """Every k×k window the kernel visits.
+
+    Args:
+        x: (..., H, W) array.
+        k: the window's side.
+        stride: the step between windows.
+        padding: an int on every side, or (left, right, top, bottom).
+        value: the value of the padding.
+
+    Returns:
+        (..., OH, OW, k, k) float32 read-only view of the padded input; window [i, j] starts
+        at padded row i·stride, column j·stride.
+
+    Raises:
+        CnnvizError: a stride below 1, or a window larger than the padded input.
+    """
     if stride < 1:
         raise CnnvizError(_("The stride must be at least 1."))
     xp = pad2d(np.asarray(x, dtype=np.float32), padding, value)
@@ -132,9 +197,18 @@ def windows(x: np.ndarray, k: int, stride: int = 1, padding: Padding = 0, value:
 def conv2d(x: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: Padding = 0, bias: float = 0.0) -> np.ndarray:
     """One filter slid over an image: each output = sum(window × kernel) + bias.
 
-    x (H, W) with kernel (k, k), or x (C, H, W) with kernel (C, k, k) summed over the
-    channels (one filter of ``nn.Conv2d``). Returns (OH, OW) float32 with
-    OH = floor((H − k + top + bottom) / stride) + 1.
+    Args:
+        x: (H, W), or (C, H, W) summed over the channels (one filter of ``nn.Conv2d``).
+        kernel: (k, k) for an (H, W) input, (C, k, k) for a (C, H, W) one.
+        stride: the step between windows.
+        padding: an int on every side, or (left, right, top, bottom).
+        bias: added to every output.
+
+    Returns:
+        (OH, OW) float32, OH = floor((H − k + top + bottom) / stride) + 1.
+
+    Raises:
+        CnnvizError: a kernel that does not fit the input, or a bad stride or window.
     """
     x = np.asarray(x, dtype=np.float32)
     kernel = np.asarray(kernel, dtype=np.float32)
@@ -152,19 +226,38 @@ def conv2d(x: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: Padding 
 
 
 def conv2d_per_channel(x: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: Padding = 0) -> np.ndarray:
-    """The same (k, k) kernel on each channel of (C, H, W) separately -> (C, OH, OW)."""
+    """The same kernel on each channel separately (not summed).
+
+    Args:
+        x: (C, H, W) array.
+        kernel: (k, k) kernel.
+        stride: the step between windows.
+        padding: an int on every side, or (left, right, top, bottom).
+
+    Returns:
+        (C, OH, OW) float32.
+    """
     return np.stack([conv2d(c, kernel, stride, padding) for c in np.asarray(x, dtype=np.float32)])
 
 
 def patch_at(
     pixel: tuple[int, int], k: int, stride: int, padding: int, out_shape: tuple[int, int], patch: tuple[int, int]
 ) -> tuple[int, int, int]:
-    """The step-through that puts the window on input ``pixel`` = (row, col): (first patch row,
-    first patch column, 1-based position in the patch), for a ``patch`` = (rows, cols) of
-    output positions inside an ``out_shape`` = (OH, OW) output.
+    """The step-through that puts the window on one input pixel.
 
-    The output position chosen is the one whose k×k window is centred nearest the pixel;
-    the patch is placed so that position sits in its middle (clipped to the output).
+    The output position chosen is the one whose k×k window is centred nearest the pixel; the
+    patch is placed so that position sits in its middle (clipped to the output).
+
+    Args:
+        pixel: (row, col) in the input.
+        k: the kernel's side.
+        stride: the convolution's stride.
+        padding: pixels added on each side.
+        out_shape: (OH, OW) of the output.
+        patch: (rows, cols) of output positions the step-through shows at once.
+
+    Returns:
+        (first patch row, first patch column, 1-based position in the patch).
     """
     r = round((pixel[0] + padding - (k - 1) / 2) / stride)
     c = round((pixel[1] + padding - (k - 1) / 2) / stride)
@@ -172,9 +265,17 @@ def patch_at(
 
 
 def patch_for(out_pos: tuple[int, int], out_shape: tuple[int, int], patch: tuple[int, int]) -> tuple[int, int, int]:
-    """The step-through on output position ``out_pos`` = (row, col), clamped to the output:
-    (first patch row, first patch column, 1-based position in the patch), the patch placed so
-    that the position sits in its middle (clipped to the output)."""
+    """The step-through on one output position, clamped to the output.
+
+    Args:
+        out_pos: (row, col) in the output.
+        out_shape: (OH, OW) of the output.
+        patch: (rows, cols) of output positions the step-through shows at once.
+
+    Returns:
+        (first patch row, first patch column, 1-based position in the patch), the patch
+        placed so that the position sits in its middle (clipped to the output).
+    """
     oh, ow = out_shape
     ph, pw = patch
     r = int(np.clip(out_pos[0], 0, oh - 1))
@@ -185,7 +286,17 @@ def patch_for(out_pos: tuple[int, int], out_shape: tuple[int, int], patch: tuple
 
 
 def window_centre(out_pos: tuple[int, int], k: int, stride: int, padding: int) -> tuple[float, float]:
-    """The input pixel (row, col) at the centre of output position ``out_pos``'s k×k window."""
+    """The input pixel at the centre of one output position's window.
+
+    Args:
+        out_pos: (row, col) in the output.
+        k: the kernel's side.
+        stride: the convolution's stride.
+        padding: pixels added on each side.
+
+    Returns:
+        (row, col) in input pixels, halves for even kernels.
+    """
     return tuple(p * stride - padding + (k - 1) / 2 for p in out_pos)  # type: ignore[return-value]
 
 
@@ -196,10 +307,19 @@ def follow(
     patch: tuple[int, int],
 ) -> tuple[int, int, int] | None:
     """Keep the step-through on the same spot of the input when the kernel size, stride or
-    padding changes: ``before`` = (k, stride, padding, output row, output col) of the last
-    step shown, ``geometry`` = (k, stride, padding) now. Returns :func:`patch_at`'s (patch row,
-    patch col, position) for the output position whose window is centred nearest the old one
-    (clamped to the output), or None when nothing changed."""
+    padding changes.
+
+    Args:
+        before: (k, stride, padding, output row, output col) of the last step shown, or None.
+        geometry: (k, stride, padding) now.
+        out_shape: (OH, OW) of the output now.
+        patch: (rows, cols) of output positions the step-through shows at once.
+
+    Returns:
+        :func:`patch_at`'s (patch row, patch col, position) for the output position whose
+        window is centred nearest the old one (clamped to the output), or None when nothing
+        changed.
+    """
     if before is None or tuple(before[:3]) == tuple(geometry):
         return None
     k0, s0, p0, r0, c0 = before
@@ -228,7 +348,23 @@ class Step:
 def step(
     x: np.ndarray, kernel: np.ndarray, stride: int, padding: Padding, row: int, col: int, bias: float = 0.0
 ) -> Step:
-    """How output pixel (row, col) of ``conv2d(x, kernel, stride, padding)`` is made."""
+    """How one output pixel of ``conv2d(x, kernel, stride, padding)`` is made.
+
+    Args:
+        x: (H, W) or (C, H, W) input.
+        kernel: (k, k) or (C, k, k), as :func:`conv2d`.
+        stride: the step between windows.
+        padding: an int on every side, or (left, right, top, bottom).
+        row: the output row.
+        col: the output column.
+        bias: added to the sum.
+
+    Returns:
+        A Step: the window, kernel and their products ((k, k) or (C, k, k)), and the value.
+
+    Raises:
+        CnnvizError: a position outside the output, or a kernel that does not fit.
+    """
     kernel = np.asarray(kernel, dtype=np.float32)
     win = windows(x, kernel.shape[-1], stride, padding)
     oh, ow = win.shape[-4:-2]
@@ -264,7 +400,21 @@ class FirstConv:
 
 
 def first_conv(model: nn.Module) -> FirstConv:
-    """The first ``nn.Conv2d`` in the module tree; an ``nn.ZeroPad2d`` right before it adds its padding."""
+    """The first ``nn.Conv2d`` in the module tree, with its weights as arrays.
+
+    An ``nn.ZeroPad2d`` right before it adds its padding.
+
+    Args:
+        model: any network.
+
+    Returns:
+        A FirstConv: its name, (C_out, C_in, k, k) weights, (C_out,) bias (zeros when it has
+        none), stride and (left, right, top, bottom) padding.
+
+    Raises:
+        CnnvizError: the model has no Conv2d, or its first one is not plain and square
+            (grouped, dilated, or with unequal strides or sides).
+    """
     prev: nn.Module | None = None
     for name, m in model.named_modules():
         if isinstance(m, nn.Conv2d):

@@ -45,8 +45,13 @@ _HOLDING = threading.local()  # how many replicas (of any model) this thread hol
 
 
 def holding_a_model() -> bool:
-    """Whether this thread is inside some model's :meth:`LoadedModel.use` (a job of the queue
-    must not pause there: the replica would stay locked away from the class)."""
+    """Whether this thread is inside some model's :meth:`LoadedModel.use`.
+
+    A job of the queue must not pause there: the replica would stay locked away from the class.
+
+    Returns:
+        True inside a ``use()`` block of any model.
+    """
     return getattr(_HOLDING, "n", 0) > 0
 
 
@@ -104,12 +109,20 @@ class LoadedModel:
         return self.info.preprocess
 
     def preprocess(self, img: Image.Image) -> torch.Tensor:
-        """(1, C, H, W) input on this model's device: a copy of its own for each caller.
+        """The model's input for a picture: a copy of its own for each caller.
 
-        A picture's input is remembered while the picture lives (at most :data:`INPUTS_KEPT`
-        of them): a decoded photo is one object shared by every page that asks (prediction,
-        feature maps, Grad-CAM), and resizing a phone's photo is most of what preprocessing
-        costs. Callers must not change the picture in place (no cached picture is)."""
+        A picture's input is remembered while the picture lives (at most :data:`INPUTS_KEPT` of
+        them): a decoded photo is one object shared by every page that asks (prediction, feature
+        maps, Grad-CAM), and resizing a phone's photo is most of what preprocessing costs. Callers
+        must not change the picture in place (no cached picture is).
+
+        Args:
+            img: any PIL image.
+
+        Returns:
+            (1, C, H, W) float tensor on this model's device, preprocessed by its
+            :class:`Preprocess`.
+        """
         key = id(img)
         with self._inputs_lock:
             hit = self._inputs.get(key)
@@ -124,12 +137,26 @@ class LoadedModel:
         return x.clone()
 
     def label(self, index: int) -> str:
+        """The name of class ``index``.
+
+        Args:
+            index: a class index.
+
+        Returns:
+            Its name, or "class N" for an index the model has no name for.
+        """
         return self.classes[index] if 0 <= index < len(self.classes) else f"class {index}"
 
     def add_replicas(self, n: int) -> None:
-        """``n`` more copies of the model, sharing its weights' memory (:func:`light_copy`:
-        their own modules, hooks and ``Parameter`` objects). Call it before sharing: a copy
-        taken while a thread runs the model would carry that thread's hooks."""
+        """Add ``n`` copies of the model, sharing its weights' memory.
+
+        The copies (:func:`light_copy`) have their own modules, hooks and ``Parameter`` objects.
+        Call it before sharing: a copy taken while a thread runs the model would carry that
+        thread's hooks.
+
+        Args:
+            n: how many replicas to add.
+        """
         with self.use() as model:  # copies of a model nobody else is running
             copies = [light_copy(model) for _ in range(n)]
         with self._cond:
@@ -137,8 +164,15 @@ class LoadedModel:
             self._cond.notify_all()
 
     def fast_forward(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-        """``x`` through the fast copy of ``model`` (the replica held from :meth:`use`), no
-        layer read: the plain forward's output within float rounding, in ~0.7 of the CPU."""
+        """``x`` through the fast copy of ``model``, no layer read.
+
+        Args:
+            model: the replica held from :meth:`use`.
+            x: (N, C, H, W) input on the model's device.
+
+        Returns:
+            (N, K) logits: the plain forward's output within float rounding, for less CPU.
+        """
         fast = self.fast_copy(model, [], x)
         if fast is not model and x.dim() == 4:
             x = x.contiguous(memory_format=torch.channels_last)
@@ -156,7 +190,11 @@ class LoadedModel:
                 self.fast_forward(model, example)
 
     def blank_input(self) -> torch.Tensor:
-        """A zero input (1, C, H, W) of the model's size, on its device."""
+        """A zero input of the model's size, on its device.
+
+        Returns:
+            (1, C, H, W) float zeros.
+        """
         spec = self.preprocess_spec
         return torch.zeros(1, spec.channels, spec.size, spec.size, device=self.device)
 
@@ -173,8 +211,15 @@ class LoadedModel:
 
     @contextmanager
     def use(self) -> Iterator[nn.Module]:
-        """Exclusive use of one replica of the model, in eval mode; its state is restored on
-        exit. Re-entrant: a nested use() in the same thread gets the same replica."""
+        """Exclusive use of one replica of the model, in eval mode.
+
+        Each module's training flag and each parameter's requires_grad and grad are restored on
+        exit. Re-entrant: a nested use() in the same thread gets the same replica. Waits while
+        every replica is in use.
+
+        Yields:
+            The replica (an ``nn.Module``), for this thread only until the block ends.
+        """
         held = getattr(self._held, "model", None)
         model = held if held is not None else self._acquire()
         self._held.model, self._held.depth = model, getattr(self._held, "depth", 0) + 1
@@ -203,12 +248,22 @@ class LoadedModel:
                 self._release(model)
 
     def fast_copy(self, model: nn.Module, layers: Iterable[str], example: torch.Tensor) -> nn.Module:
-        """A faster stand-in (:mod:`cnnviz.fast_copy`) for ``model``, the replica this thread
-        holds from :meth:`use` (so its copy is this thread's too), for a forward that hooks
-        ``layers`` on inputs like ``example``; ``model`` itself when a copy cannot stand in: a hook on ``model``, or a
-        requested layer is a conv whose output the copy changed. Made on first use, remade
-        when the replica's weights change. Costs the memory of what it changes (folded and
-        channels_last conv weights, packed ones), once for all replicas; the rest is shared."""
+        """A faster stand-in (:mod:`cnnviz.fast_copy`) for ``model``.
+
+        Made on first use, remade when the replica's weights change. Costs the memory of what it
+        changes (folded and channels_last conv weights, packed ones), once for all replicas; the
+        rest is shared.
+
+        Args:
+            model: the replica this thread holds from :meth:`use` (so its copy is this thread's
+                too).
+            layers: ``named_modules`` paths the forward will hook.
+            example: an input like those the copy will run on.
+
+        Returns:
+            The copy, or ``model`` itself when a copy cannot stand in: a hook on ``model``, or a
+            requested layer is a conv whose output the copy changed.
+        """
         key = copy_key(model)
         if key is None:  # a hook on the model
             return model

@@ -33,10 +33,22 @@ def _windows(x: np.ndarray, k: int, stride: int | None, padding: int, mode: str)
 
 
 def pool2d(x: np.ndarray, k: int, stride: int | None = None, mode: str = "max", padding: int = 0) -> np.ndarray:
-    """Max or average of every k×k window: (..., H, W) -> (..., OH, OW) float32.
+    """Max or average of every k×k window.
 
-    ``stride`` defaults to ``k`` (non-overlapping windows, the usual choice);
-    OH = floor((H − k + 2·padding) / stride) + 1.
+    Args:
+        x: (..., H, W) array.
+        k: the window's side.
+        stride: the step between windows; None for ``k`` (non-overlapping windows, the usual
+            choice).
+        mode: "max" or "avg".
+        padding: pixels added on each side.
+
+    Returns:
+        (..., OH, OW) float32, OH = floor((H − k + 2·padding) / stride) + 1.
+
+    Raises:
+        CnnvizError: an unknown mode, padding over half the window, a window that does not
+        fit, or a bad stride.
     """
     win = _windows(x, k, stride, padding, mode)
     out = win.max(axis=(-2, -1)) if mode == "max" else win.mean(axis=(-2, -1))
@@ -44,7 +56,20 @@ def pool2d(x: np.ndarray, k: int, stride: int | None = None, mode: str = "max", 
 
 
 def winners(x: np.ndarray, k: int, stride: int | None = None, padding: int = 0) -> np.ndarray:
-    """(H, W) bool: the input values that max pooling keeps (the first largest of each window)."""
+    """The input values that max pooling keeps (the first largest of each window).
+
+    Args:
+        x: one (H, W) map.
+        k: the window's side.
+        stride: the step between windows; None for ``k``.
+        padding: pixels added on each side.
+
+    Returns:
+        (H, W) bool mask of the kept values.
+
+    Raises:
+        CnnvizError: ``x`` is not 2-D, or a window that does not fit.
+    """
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 2:
         raise CnnvizError(_("winners() takes one (H, W) map."))
@@ -73,7 +98,21 @@ class PoolZoom:
 
 
 def zoom(x: np.ndarray, k: int, stride: int | None, row: int, col: int) -> PoolZoom:
-    """The window behind output (row, col) of pooling the (H, W) map ``x`` (no padding)."""
+    """The window behind one output of pooling a map (no padding).
+
+    Args:
+        x: one (H, W) map.
+        k: the window's side.
+        stride: the step between windows; None for ``k``.
+        row: the output row.
+        col: the output column.
+
+    Returns:
+        A PoolZoom: the (k, k) window, where it starts, and its max's (r, c) inside it.
+
+    Raises:
+        CnnvizError: a position outside the pooled map.
+    """
     s = stride or k
     win = _windows(np.asarray(x, dtype=np.float32), k, s, 0, "max")
     if not (0 <= row < win.shape[0] and 0 <= col < win.shape[1]):
@@ -88,7 +127,14 @@ def zoom(x: np.ndarray, k: int, stride: int | None, row: int, col: int) -> PoolZ
 
 
 def describe(m: nn.Module) -> str:
-    """'MaxPool2d 3×3, stride 2' style one-liner of a pooling module, in the reader's language."""
+    """A one-line description of a pooling module, in the reader's language.
+
+    Args:
+        m: an nn pooling module (max, average, or adaptive).
+
+    Returns:
+        E.g. 'MaxPool2d 3×3, stride 2, padding 1'.
+    """
     kind = type(m).__name__
     if isinstance(m, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
         return _("{kind} to {size} (one window per output cell, sized to fit the input)").format(
@@ -100,10 +146,19 @@ def describe(m: nn.Module) -> str:
 
 
 def layer_io(lm: LoadedModel, x: torch.Tensor, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Input and output of layer ``name`` (its first call) for one image ``x`` (1, C, H, W).
+    """Input and output of one layer (its first call) for one image.
 
-    Returns two float32 arrays without the batch axis, e.g. (1280, 7, 7) and (1280, 1, 1)
-    for EfficientNet-Lite0's global ``pool``.
+    Args:
+        lm: the shared model.
+        x: (1, C, H, W) preprocessed input.
+        name: the layer's ``named_modules`` path.
+
+    Returns:
+        (input, output): float32 arrays without the batch axis, e.g. (1280, 7, 7) and
+        (1280, 1, 1) for EfficientNet-Lite0's global ``pool``.
+
+    Raises:
+        CnnvizError: the layer did not run for this image.
     """
     store: dict[str, torch.Tensor] = {}
 

@@ -32,13 +32,22 @@ def _stats(
 class Preprocess:
     """Resize the shorter side to ``resize``, centre-crop ``size``×``size``, normalise.
 
-    ``invert`` is for digit models trained on white-on-black strokes, so that a photo of
-    dark ink on paper looks like their training data. ``scale`` is the pixel range that
-    ``mean``/``std`` are given in: 1.0 for 0..1 (torchvision), 255.0 for 0..255 (Caffe).
-    ``bgr``: the channels are fed blue, green, red (Caffe); ``mean``/``std`` are then in
-    that order too. ``squash``: the whole picture is resized to size×size, its proportions
-    lost, instead of resized and centre-cropped (a mistake the Preprocessing page shows).
-    ``bicubic``: resize with bicubic interpolation (timm's models were evaluated so), else bilinear.
+    Attributes:
+        size: the side of the square the model sees, in pixels.
+        resize: the shorter side before the crop (``size`` for no margin).
+        mean: per-channel mean, in the range given by ``scale`` and the order given by ``bgr``.
+        std: per-channel standard deviation, likewise.
+        channels: 3 for RGB, 1 for greyscale.
+        invert: for digit models trained on white-on-black strokes, so that a photo of dark
+            ink on paper looks like their training data.
+        scale: the pixel range ``mean``/``std`` are given in: 1.0 for 0..1 (torchvision),
+            255.0 for 0..255 (Caffe).
+        bgr: the channels are fed blue, green, red (Caffe); ``mean``/``std`` are then in that
+            order too.
+        squash: the whole picture is resized to size×size, its proportions lost, instead of
+            resized and centre-cropped (a mistake the Preprocessing page shows).
+        bicubic: resize with bicubic interpolation (timm's models were evaluated so), else
+            bilinear.
     """
 
     size: int
@@ -54,9 +63,19 @@ class Preprocess:
 
     @classmethod
     def from_dict(cls, d: dict) -> Preprocess:
-        """From a checkpoint's ``preprocess`` block (``resize`` defaults to ``size``).
+        """From a checkpoint's ``preprocess`` block.
 
-        Raises KeyError, TypeError or ValueError on a malformed block."""
+        Args:
+            d: a dict with ``size``, ``mean`` and ``std``, and optionally ``resize`` (default
+                ``size``), ``channels`` (3) and ``invert`` (False).
+
+        Returns:
+            The Preprocess it describes.
+
+        Raises:
+            KeyError, TypeError or ValueError: a malformed block (callers turn these into a
+                CheckpointError).
+        """
         return cls(
             size=int(d["size"]),
             resize=int(d.get("resize", d["size"])),
@@ -67,8 +86,16 @@ class Preprocess:
         )
 
     def resized_size(self, w: int, h: int) -> tuple[int, int]:
-        """(w, h) of a w×h picture after scaling its shorter side to ``resize`` (never below the
-        crop); (size, size) when squashing."""
+        """The size of a picture after the resize step.
+
+        Args:
+            w: the picture's width in pixels.
+            h: its height.
+
+        Returns:
+            (w, h) after scaling the shorter side to ``resize`` (never below the crop), by
+            torchvision's rule; (size, size) when squashing.
+        """
         if self.squash:
             return self.size, self.size
         # torchvision's (and timm's) rule: the shorter side becomes ``resize``, the longer
@@ -84,14 +111,31 @@ class Preprocess:
         return Image.Resampling.BICUBIC if self.bicubic else Image.Resampling.BILINEAR
 
     def crop_box(self, w: int, h: int) -> tuple[int, int, int, int]:
-        """(left, top, right, bottom) of the centred size×size square in a w×h picture."""
+        """The centred size×size square in a picture.
+
+        Args:
+            w: the (resized) picture's width in pixels.
+            h: its height.
+
+        Returns:
+            (left, top, right, bottom) in pixels, rounded half to even as torchvision's
+            center_crop does.
+        """
         # rounded half to even, as torchvision's center_crop does: (235 - 224) / 2 starts at 6
         left, top = int(round((w - self.size) / 2.0)), int(round((h - self.size) / 2.0))
         return left, top, left + self.size, top + self.size
 
     def crop(self, img: Image.Image) -> Image.Image:
-        """The picture the model sees, before normalisation: mode RGB or L, size×size.
-        (cnnviz.preprocess_steps shows the same steps one by one.)"""
+        """The picture the model sees, before normalisation.
+
+        (cnnviz.preprocess_steps shows the same steps one by one.)
+
+        Args:
+            img: any PIL image.
+
+        Returns:
+            A size×size PIL image of mode RGB or L, inverted when ``invert``.
+        """
         img = img.convert("RGB" if self.channels == 3 else "L")
         img = img.resize(self.resized_size(*img.size), self.resample, reducing_gap=None)
         img = img.crop(self.crop_box(*img.size))
@@ -115,12 +159,26 @@ class Preprocess:
         return (x - mean) / std
 
     def pixels(self, img: Image.Image) -> torch.Tensor:
-        """(1, C, size, size) float32 in 0..1, RGB: the cropped picture, not yet normalised."""
+        """The cropped picture as a tensor, not yet normalised.
+
+        Args:
+            img: any PIL image.
+
+        Returns:
+            (1, C, size, size) float32 in 0..1, RGB order.
+        """
         return self._cropped(img, 1.0)
 
     def normalize(self, p: torch.Tensor) -> torch.Tensor:
-        """The model's input for pixels ``p`` (…, C, H, W) in 0..1 (RGB), on p's device;
-        differentiable (FGSM, training)."""
+        """The model's input for pixels in 0..1; differentiable (FGSM, training).
+
+        Args:
+            p: (…, C, H, W) float pixels in 0..1, RGB order, on any device.
+
+        Returns:
+            A tensor of the same shape on p's device: scaled, reordered to BGR when ``bgr``, and
+            standardised with ``mean``/``std``.
+        """
         return self._standardize(p * self.scale if self.scale != 1.0 else p)
 
     def __call__(self, img: Image.Image) -> torch.Tensor:
@@ -128,7 +186,14 @@ class Preprocess:
         return self._standardize(self._cropped(img, self.scale))
 
     def denormalize(self, x: torch.Tensor) -> np.ndarray:
-        """(H, W, C) float array in 0..1 (RGB order) from a (1, C, H, W) or (C, H, W) input tensor."""
+        """Pixels back from a model input, for display.
+
+        Args:
+            x: a (1, C, H, W) or (C, H, W) input tensor, as :meth:`normalize` gives.
+
+        Returns:
+            (H, W, C) float array in 0..1, RGB order, clipped.
+        """
         x = x.detach().cpu().float()
         if x.ndim == 4:
             x = x[0]

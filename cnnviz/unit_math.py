@@ -40,7 +40,16 @@ class UnitMath:
 
 
 def following(layers: list[LayerInfo], name: str) -> list[LayerInfo]:
-    """The norm/activation layers applied right after layer ``name`` (same shape, in order)."""
+    """The norm/activation layers applied right after one layer (same shape, in order).
+
+    Args:
+        layers: the model's layer catalogue.
+        name: a layer's name in it.
+
+    Returns:
+        The LayerInfo of each following norm or activation layer of the same output shape
+    (blocks skipped), until the first other layer.
+    """
     names = [la.name for la in layers]
     i = names.index(name)
     out = []
@@ -65,11 +74,26 @@ def _apply_elementwise(module: nn.Module, v: float, channel: int, channels: int)
 def unit_math(
     model: nn.Module, layers: list[LayerInfo], name: str, x: np.ndarray, channel: int, row: int, col: int
 ) -> UnitMath:
-    """Trace output (``channel``, ``row``, ``col``) of conv layer ``name`` from its input ``x``
-    (C_in, H, W), then through the batch norm / activation that follow it.
+    """Trace one output of a conv layer from its input, then through the batch norm /
+    activation that follow it.
 
-    The caller owns ``model`` (``with lm.use() as model``). Raises CnnvizError for a layer
-    that is not a plain (ungrouped, undilated, square-stride) Conv2d.
+    The caller owns ``model`` (``with lm.use() as model``).
+
+    Args:
+        model: the replica held.
+        layers: the model's layer catalogue.
+        name: the conv layer's name.
+        x: (C_in, H, W) the layer's input.
+        channel: the output channel.
+        row: the output row.
+        col: the output column.
+
+    Returns:
+        A UnitMath with each step's numbers.
+
+    Raises:
+        CnnvizError: the layer is not a plain (ungrouped, undilated, square-stride) Conv2d,
+            or the position is outside its output.
     """
     modules = dict(model.named_modules())
     path = name.partition("#")[0]
