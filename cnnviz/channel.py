@@ -14,8 +14,18 @@ from cnnviz.filters import conv_weight
 
 
 def source_conv(layers: list[LayerInfo], layer: LayerInfo) -> LayerInfo | None:
-    """The conv layer whose filter ``channel`` of ``layer`` comes from, or None (e.g. a
-    ResNet block output that adds two branches is still credited to its last conv)."""
+    """The conv layer whose filters make the channels of ``layer``.
+
+    A ResNet block output that adds two branches is still credited to its last conv.
+
+    Args:
+        layers: the model's layer catalogue, in forward order.
+        layer: a layer of it.
+
+    Returns:
+        The last conv at or before ``layer`` with as many output channels, or None (no such
+        conv, or a layer without rows and columns).
+    """
     if not layer.spatial:
         return None
     end = next(i for i, la in enumerate(layers) if la.name == layer.name)
@@ -26,17 +36,40 @@ def source_conv(layers: list[LayerInfo], layer: LayerInfo) -> LayerInfo | None:
 
 
 def channel_filter(model: nn.Module, conv: LayerInfo, channel: int) -> np.ndarray:
-    """(I, kH, kW) float32: the filter of output ``channel`` of ``conv``."""
+    """The filter of one output channel of a conv layer.
+
+    Args:
+        model: the network.
+        conv: the conv layer's catalogue entry.
+        channel: the output channel.
+
+    Returns:
+        (I, kH, kW) float32 weights.
+    """
     return conv_weight(model, conv.name)[channel]
 
 
 def most_active(maps: np.ndarray) -> int:
-    """The channel with the highest mean over positions of ``maps`` (C, H, W) or (C,): the one
-    a first look at a layer should show (the first channel is often all zero on a photo)."""
+    """The channel a first look at a layer should show: the highest mean over positions
+    (the first channel is often all zero on a photo).
+
+    Args:
+        maps: (C, H, W) or (C,) activations.
+
+    Returns:
+        The channel's index.
+    """
     means = maps.reshape(maps.shape[0], -1).astype(np.float64).mean(axis=1)
     return int(np.argmax(means))
 
 
 def input_norms(w: np.ndarray) -> np.ndarray:
-    """(I,) L2 norm of a filter (I, kH, kW) per input channel: how much each input channel counts."""
+    """How much each input channel counts in a filter.
+
+    Args:
+        w: (I, kH, kW) filter.
+
+    Returns:
+        (I,) float32 L2 norm per input channel.
+    """
     return np.sqrt((w.astype(np.float64) ** 2).reshape(w.shape[0], -1).sum(1)).astype(np.float32)

@@ -22,7 +22,15 @@ SEQUENTIAL = "viridis"
 
 
 def channel_order(maps: np.ndarray, by: str = "channel") -> np.ndarray:
-    """Channel indices (C,) in display order: as stored, or by mean / max activation, largest first."""
+    """Channel indices in display order.
+
+    Args:
+        maps: (C, H, W) activations.
+        by: "channel" (as stored), "mean" or "max" (by that activation, largest first).
+
+    Returns:
+        (C,) int array of channel indices.
+    """
     if by == "channel":
         return np.arange(maps.shape[0])
     flat = maps.reshape(maps.shape[0], -1)
@@ -31,12 +39,27 @@ def channel_order(maps: np.ndarray, by: str = "channel") -> np.ndarray:
 
 
 def is_signed(maps: np.ndarray) -> bool:
-    """True when the maps take negative values (e.g. a conv or batch-norm output)."""
+    """Whether the maps take negative values (e.g. a conv or batch-norm output).
+
+    Args:
+        maps: activations of any shape.
+
+    Returns:
+        True when the minimum is below 0.
+    """
     return bool(np.min(maps) < 0)
 
 
 def value_range(arrays, signed: bool) -> tuple[float, float]:
-    """(vmin, vmax) over arrays; symmetric about 0 when ``signed`` so white means 0."""
+    """The value range a set of maps is coloured over.
+
+    Args:
+        arrays: iterable of arrays.
+        signed: make the range symmetric about 0, so that white means 0.
+
+    Returns:
+        (vmin, vmax); for unsigned maps vmin is at most 0.
+    """
     lo = min(float(np.min(a)) for a in arrays)
     hi = max(float(np.max(a)) for a in arrays)
     if signed:
@@ -67,23 +90,47 @@ class Grid:
         return self.palette[self.index]
 
     def png(self) -> bytes:
-        """The grid's colours as PNG bytes (a download: encoded when asked, not on each run)."""
+        """The grid's colours as PNG bytes (a download: encoded when asked, not on each run).
+
+        Returns:
+            The PNG file's bytes.
+        """
         return render.to_png(self.rgb)
 
     def picture(self, channel: int | None = None) -> Image.Image:
-        """The grid as an indexed ("P") image, ``channel``'s tile outlined (a small, fast PNG)."""
+        """The grid as an indexed ("P") image (a small, fast PNG).
+
+        Args:
+            channel: a channel whose tile is outlined, or None.
+
+        Returns:
+            A PIL image of mode "P".
+        """
         index = self.index if channel is None else self._box(self.index, channel, render.MARK)
         return render.indexed_image(index, self.palette)
 
     def channel_at(self, pixel: tuple[int, int]) -> int | None:
-        """The channel whose tile holds ``pixel`` = (row, col) of ``rgb``, or None (a gap past the end)."""
+        """The channel whose tile holds a pixel of the picture.
+
+        Args:
+            pixel: (row, col) in ``rgb``.
+
+        Returns:
+            The channel index, or None (a gap past the last tile).
+        """
         cell = (self.tile_h or self.tile, self.tile)
         i = render.tile_at(pixel, cell, (-(-len(self.order) // self.ncols), self.ncols))
         return int(self.order[i]) if i is not None and i < len(self.order) else None
 
     def hotspots(self, prefix: str = "") -> hs.Grid:
-        """The tiles as keyboard hotspots in the grid's order, labelled "``prefix``channel N"
-        ("channel N" in the current language; ``prefix``: a layer's name and a comma, or "")."""
+        """The tiles as keyboard hotspots, in the grid's order.
+
+        Args:
+            prefix: put before each label: a layer's name and a comma, or "".
+
+        Returns:
+            A hotspots Grid labelled "``prefix``channel N" ("channel N" in the current language).
+        """
         th = self.tile_h or self.tile
         n = len(self.order)
         text = _("channel {n}")
@@ -91,12 +138,28 @@ class Grid:
         return hs.Grid(-(-n // self.ncols), self.ncols, (th, self.tile), count=n, labels=labels)
 
     def position(self, channel: int) -> int | None:
-        """Where ``channel``'s tile is in the grid's order (its hotspot), None if it is not shown."""
+        """Where a channel's tile is in the grid's order (its hotspot).
+
+        Args:
+            channel: the channel index.
+
+        Returns:
+            Its position, or None if it is not shown.
+        """
         hits = np.nonzero(self.order == channel)[0]
         return int(hits[0]) if hits.size else None
 
     def outlined(self, channel: int, color: tuple[int, int, int] = (255, 0, 255), thickness: int = 3) -> np.ndarray:
-        """A copy of ``rgb`` with ``channel``'s tile outlined (the selected channel)."""
+        """A copy of ``rgb`` with one channel's tile outlined (the selected channel).
+
+        Args:
+            channel: the channel index.
+            color: the outline's RGB colour.
+            thickness: the outline's width in pixels.
+
+        Returns:
+            (H, W, 3) uint8.
+        """
         return self._box(self.rgb, channel, color, thickness)
 
     def _box(self, pic: np.ndarray, channel: int, color, thickness: int = 3) -> np.ndarray:
@@ -116,11 +179,20 @@ def feature_grid(
     global_range: tuple[float, float] | None = None,
     width: int = 1100,
 ) -> Grid:
-    """All channels of ``maps`` (C, H, W) tiled, coloured and zoomed to about ``width`` px.
+    """All channels of a layer tiled, coloured and zoomed.
 
-    ``norm``: "channel" scales each map by its own range, "layer" by the layer's range,
-    "global" by ``global_range`` (e.g. over every layer of the capture). Signed maps use a
-    diverging colormap centred on 0.
+    Signed maps use a diverging colormap centred on 0.
+
+    Args:
+        maps: (C, H, W) activations.
+        sort: the tiles' order, as :func:`channel_order`'s ``by``.
+        norm: "channel" scales each map by its own range, "layer" by the layer's range,
+            "global" by ``global_range``.
+        global_range: (vmin, vmax) for "global", e.g. over every layer of the capture.
+        width: the picture's approximate width in pixels.
+
+    Returns:
+        A Grid (its indexed picture, palette, order and value range).
     """
     c, h, w = maps.shape
     order = channel_order(maps, sort)
@@ -154,7 +226,14 @@ STAT_LABELS = {"min": N_("min"), "max": N_("max"), "mean": N_("mean"), "std": N_
 
 
 def channel_stats(m: np.ndarray) -> dict[str, float]:
-    """Summary numbers of one (H, W) map."""
+    """Summary numbers of one map.
+
+    Args:
+        m: (H, W) map.
+
+    Returns:
+        {"min", "max", "mean", "std", "positive %"} as floats.
+    """
     return {
         "min": float(m.min()),
         "max": float(m.max()),
@@ -165,15 +244,35 @@ def channel_stats(m: np.ndarray) -> dict[str, float]:
 
 
 def channel_view(m: np.ndarray, *, cmap: str, vmin: float, vmax: float, width: int = 448) -> np.ndarray:
-    """One (H, W) map as (H', W', 3) uint8, zoomed to about ``width`` pixels, unit grid crisp."""
+    """One map coloured and zoomed, its unit grid crisp.
+
+    Args:
+        m: (H, W) map.
+        cmap: a matplotlib colormap name.
+        vmin: the value drawn as the colormap's start.
+        vmax: the value drawn as its end.
+        width: the approximate width in pixels.
+
+    Returns:
+        (H', W', 3) uint8.
+    """
     return render.upscale(render.colorize(render.scale(m, vmin, vmax), cmap), render.fit_factor(m.shape[1], width))
 
 
 def draw_box(
     img: Image.Image, box: tuple[int, int, int, int], *, width: int = 400, color: tuple[int, int, int] = (255, 0, 255)
 ) -> Image.Image:
-    """The image enlarged to ``width`` with the inclusive pixel box (top, left, bottom, right)
-    outlined, plus a dot at its centre."""
+    """The image enlarged with a pixel box outlined and a dot at its centre.
+
+    Args:
+        img: the input picture.
+        box: inclusive pixel box (top, left, bottom, right).
+        width: the enlarged width in pixels (nearest-neighbour).
+        color: the outline's RGB colour.
+
+    Returns:
+        An RGB PIL image.
+    """
     w, h = img.size
     k = width / w
     big = img.convert("RGB").resize((width, round(h * k)), Image.NEAREST)
@@ -186,6 +285,13 @@ def draw_box(
 
 
 def capture_range(maps: dict[str, np.ndarray]) -> tuple[float, float]:
-    """(min, max) over every captured layer: the scale of "global" normalisation."""
+    """The scale of "global" normalisation: (min, max) over every captured layer.
+
+    Args:
+        maps: layer name -> its activations.
+
+    Returns:
+        (min, max) as floats.
+    """
     arrays = list({id(a): a for a in maps.values()}.values())
     return min(float(a.min()) for a in arrays), max(float(a.max()) for a in arrays)

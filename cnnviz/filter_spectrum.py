@@ -40,9 +40,19 @@ class Selectivity:
 
 
 def orientation_selectivity(w: np.ndarray, *, threshold: float = THRESHOLD, pad: int = PAD) -> Selectivity:
-    """Orientation selectivity of every filter of ``w`` (O, C, kH, kW), as described above.
+    """Orientation selectivity of every filter of a conv weight, as described above.
 
-    Returns a Selectivity with arrays of shape (O,)."""
+    Args:
+        w: (O, C, kH, kW) conv weight.
+        threshold: the index from which a filter counts as oriented.
+        pad: the FFT size; the kernel may be at most this wide.
+
+    Returns:
+        A Selectivity with arrays of shape (O,).
+
+    Raises:
+        ValueError: ``w`` is not 4-D, or its kernel is wider than ``pad``.
+    """
     w = np.asarray(w, dtype=np.float64)
     if w.ndim != 4 or max(w.shape[2:]) > pad:
         raise ValueError(f"expected a conv weight (O, C, k, k) with k <= {pad}, got shape {w.shape}")

@@ -21,7 +21,18 @@ MODES = ("average", "channel")
 
 
 def conv_weight(model: nn.Module, name: str) -> np.ndarray:
-    """The weight (O, I/groups, kH, kW) float32 of conv layer ``name``, copied out."""
+    """The weight of a conv layer, copied out.
+
+    Args:
+        model: the network.
+        name: the layer's ``named_modules`` path (a ``#n`` call suffix is ignored).
+
+    Returns:
+        (O, I/groups, kH, kW) float32 array.
+
+    Raises:
+        ModelError: the layer is not an ``nn.Conv2d``.
+    """
     from cnnviz.hooks import resolve
 
     m = resolve(model, name.split("#")[0])
@@ -36,7 +47,14 @@ def conv_weight(model: nn.Module, name: str) -> np.ndarray:
 
 
 def filter_norms(w: np.ndarray) -> np.ndarray:
-    """(O,) L2 norm of each output filter of ``w`` (O, I, kH, kW)."""
+    """The L2 norm of each output filter.
+
+    Args:
+        w: (O, I, kH, kW) weights.
+
+    Returns:
+        (O,) float32.
+    """
     return np.sqrt((w.astype(np.float64) ** 2).reshape(w.shape[0], -1).sum(1)).astype(np.float32)
 
 
@@ -48,19 +66,35 @@ def _scale_symmetric(w: np.ndarray, norm: str) -> np.ndarray:
 
 
 def is_rgb_layer(w: np.ndarray) -> bool:
-    """A layer reading the 3 colour channels directly (the first conv of an RGB model)."""
+    """Whether a layer reads the 3 colour channels directly (the first conv of an RGB model).
+
+    Args:
+        w: (O, I, kH, kW) weights.
+
+    Returns:
+        True when I is 3.
+    """
     return w.shape[1] == 3
 
 
 def filter_grid(
     w: np.ndarray, *, mode: str = "average", channel: int = 0, norm: str = "filter", width: int = 560
 ) -> np.ndarray:
-    """Tiles of every filter of ``w`` (O, I, kH, kW) as (H, W, 3) uint8, zoomed to ~``width``.
+    """Every filter of a conv layer as tiles in one picture.
 
     3 input channels: each filter in colour (red, green, blue weights; grey = 0). 1 input
-    channel: grey levels (black negative, white positive). Otherwise ``mode`` "average"
-    averages over input channels and "channel" shows input ``channel``; both in a diverging
-    colormap (blue < 0 < red).
+    channel: grey levels (black negative, white positive). Otherwise, in a diverging colormap
+    (blue < 0 < red).
+
+    Args:
+        w: (O, I, kH, kW) weights.
+        mode: "average" averages over input channels, "channel" shows input ``channel``.
+        channel: the input channel for mode "channel".
+        norm: "filter" scales each filter by its own largest weight, otherwise the layer's.
+        width: the approximate width in pixels.
+
+    Returns:
+        (H, W, 3) uint8.
     """
     o, i, kh, kw = w.shape
     if i == 3 and mode == "average":  # colour: the (3, k, k) filter is a tiny RGB picture
@@ -90,8 +124,16 @@ def _zoom(shape: tuple[int, ...], width: int) -> int:
 
 
 def filter_at(pixel: tuple[int, int], shape: tuple[int, ...], width: int = 560) -> int | None:
-    """The filter (output channel) under ``pixel`` = (row, col) of :func:`filter_grid`'s picture
-    for weights of ``shape`` (O, I, kH, kW) drawn at ``width``; None in a gap or outside."""
+    """The filter under a pixel of :func:`filter_grid`'s picture.
+
+    Args:
+        pixel: (row, col) in the picture.
+        shape: (O, I, kH, kW) of the weights drawn.
+        width: the width the picture was drawn at.
+
+    Returns:
+        The filter (output channel) index, or None in a gap or outside.
+    """
     o, _, kh, kw = shape
     f = _zoom(shape, width)
     ncols = max(1, min(int(np.ceil(np.sqrt(o))), o))
@@ -103,8 +145,16 @@ def filter_at(pixel: tuple[int, int], shape: tuple[int, ...], width: int = 560) 
 
 
 def filter_hotspots(shape: tuple[int, ...], width: int = 560) -> hs.Grid:
-    """The filters of :func:`filter_grid`'s picture (weights of ``shape`` (O, I, kH, kW) drawn at
-    ``width``) as keyboard hotspots, labelled "filter N" (a key press picks a filter's centre)."""
+    """The filters of :func:`filter_grid`'s picture as keyboard hotspots, labelled "filter N"
+    (a key press picks a filter's centre).
+
+    Args:
+        shape: (O, I, kH, kW) of the weights drawn.
+        width: the width the picture was drawn at.
+
+    Returns:
+        A hotspots Grid, one cell per filter.
+    """
     o, _inputs, kh, kw = shape
     f = _zoom(shape, width)
     ncols = max(1, min(int(np.ceil(np.sqrt(o))), o))

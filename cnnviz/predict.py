@@ -20,12 +20,25 @@ class TopClass:
     prob: float
 
     def as_dict(self) -> dict:
-        """``{"index", "label", "prob"}``: the JSON the CLI prints and the pages read."""
+        """The JSON the CLI prints and the pages read.
+
+        Returns:
+            ``{"index", "label", "prob"}``, prob rounded to 6 digits.
+        """
         return {"index": self.index, "label": self.label, "prob": round(self.prob, 6)}
 
 
 def top_classes(probs: np.ndarray, label: Callable[[int], str], k: int = 5) -> list[TopClass]:
-    """The ``k`` most probable classes of (K,) ``probs``, best first; ties keep the lower index."""
+    """The ``k`` most probable classes, best first; ties keep the lower index.
+
+    Args:
+        probs: (K,) probabilities.
+        label: class index -> its name.
+        k: how many (clamped to 1..K).
+
+    Returns:
+        A list of TopClass.
+    """
     k = max(1, min(k, len(probs)))
     order = np.argsort(-np.asarray(probs, dtype=np.float64), kind="stable")[:k]
     return [TopClass(int(i), label(int(i)), float(probs[i])) for i in order]
@@ -42,12 +55,26 @@ class Prediction:
     seconds: float
 
     def as_dict(self) -> dict:
+        """The JSON the CLI prints.
+
+        Returns:
+            ``{"model", "top": [TopClass.as_dict(), ...]}``.
+        """
         return {"model": self.model, "top": [t.as_dict() for t in self.top]}
 
 
 def predict(lm: LoadedModel, x: torch.Tensor, *, top: int = 5) -> Prediction:
-    """Classify one input ``x`` (1, C, H, W); the time covers the forward pass only, on the
-    model's fast copy (:meth:`LoadedModel.fast_forward`)."""
+    """Classify one input on the model's fast copy (:meth:`LoadedModel.fast_forward`).
+
+    Args:
+        lm: the shared model.
+        x: (1, C, H, W) preprocessed input.
+        top: how many top classes to keep.
+
+    Returns:
+        A Prediction: (K,) float32 logits and probabilities, the top classes best first, and
+        the seconds of the forward pass alone.
+    """
     with lm.use() as model, torch.inference_mode():
         x = x.to(lm.device)
         start = time.perf_counter()

@@ -25,7 +25,15 @@ KINDS = ("right", "skip", "swap", "squash", "range")
 
 
 def label(spec: Preprocess, kind: str) -> str:
-    """What the variant ``kind`` does to this model's input, in a few words (the reader's language)."""
+    """What a mistake does to this model's input, in a few words (the reader's language).
+
+    Args:
+        spec: the model's preprocessing.
+        kind: one of :data:`KINDS`.
+
+    Returns:
+        A short translated phrase.
+    """
     if kind == "range":
         # a Caffe model wants 0–255: its mistake is the other way round
         return _("pixels in 0–1 instead of 0–255") if spec.scale == 255.0 else _("pixels in 0–255 instead of 0–1")
@@ -39,14 +47,32 @@ def label(spec: Preprocess, kind: str) -> str:
 
 
 def kinds_for(spec: Preprocess) -> list[str]:
-    """The mistakes that make sense for this model (a grey model has no red and blue)."""
+    """The mistakes that make sense for this model (a grey model has no red and blue).
+
+    Args:
+        spec: the model's preprocessing.
+
+    Returns:
+        The kinds of :data:`KINDS`, without "swap" for a one-channel model.
+    """
     return [k for k in KINDS if k != "swap" or spec.channels == 3]
 
 
 def variant(spec: Preprocess, kind: str) -> Preprocess:
-    """``spec`` with one mistake: "skip" (mean 0, std 1), "swap" (the other channel order),
-    "squash" (whole picture resized to size×size), "range" (pixels ×255 or ÷255 before the
-    model's own mean/std), "right" (unchanged). Raises ValueError for anything else."""
+    """``spec`` with one mistake.
+
+    Args:
+        spec: the model's preprocessing.
+        kind: "skip" (mean 0, std 1), "swap" (the other channel order), "squash" (whole
+            picture resized to size×size), "range" (pixels ×255 or ÷255 before the model's
+            own mean/std), or "right" (unchanged).
+
+    Returns:
+        The mistaken Preprocess.
+
+    Raises:
+        ValueError: any other kind (a programming error, not the user's).
+    """
     c = spec.channels
     if kind == "right":
         return spec
@@ -120,14 +146,35 @@ class Outcome:
 
 
 def compare(kind: str, right: np.ndarray, wrong: np.ndarray, name: Callable[[int], str], k: int = 5) -> Outcome:
-    """Compare (K,) probabilities of the right and of the wrong input (see :class:`Outcome`)."""
+    """Compare the right and the wrong input's probabilities.
+
+    Args:
+        kind: the mistake made.
+        right: (K,) probabilities with the model's own preprocessing.
+        wrong: (K,) probabilities with the mistake.
+        name: class index -> its name.
+        k: how many top classes to keep of each.
+
+    Returns:
+        An Outcome (see it for the fields).
+    """
     rt, wt = top_classes(right, name, k), top_classes(wrong, name, k)
     finite = bool(np.isfinite(right).all() and np.isfinite(wrong).all())
     return Outcome(kind, rt, wt, float(wrong[rt[0].index]), finite)
 
 
 def outcome(lm: LoadedModel, img: Image.Image, kind: str, k: int = 5) -> Outcome:
-    """Predict ``img`` with the model's own preprocessing and with the mistake ``kind``."""
+    """Predict a picture with the model's own preprocessing and with one mistake.
+
+    Args:
+        lm: the shared model.
+        img: the decoded picture.
+        kind: the mistake (:func:`variant`).
+        k: how many top classes to keep of each.
+
+    Returns:
+        An Outcome comparing the two predictions.
+    """
     spec = lm.preprocess_spec
     right = predict(lm, spec(img), top=k).probs
     wrong = predict(lm, variant(spec, kind)(img), top=k).probs

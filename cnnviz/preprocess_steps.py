@@ -31,7 +31,14 @@ class FileInfo:
 
 
 def file_info(data: bytes) -> FileInfo | None:
-    """Format, colour mode and size from the file's header; None when PIL cannot tell."""
+    """Format, colour mode and size from a file's header.
+
+    Args:
+        data: the file's bytes.
+
+    Returns:
+        A FileInfo (format, mode, (width, height)), or None when PIL cannot tell.
+    """
     try:
         with Image.open(io.BytesIO(data)) as im:
             return FileInfo(str(im.format or "?"), str(im.mode), (int(im.width), int(im.height)))
@@ -68,8 +75,16 @@ class Steps:
         return ("B", "G", "R") if self.spec.bgr else ("R", "G", "B")
 
     def pixel(self, row: int, col: int) -> list[dict]:
-        """One pixel through the last steps, a row per fed channel:
-        {"channel", "pixel" (0..255), "scaled", "mean", "std", "fed"}."""
+        """One pixel through the last steps, a row per fed channel.
+
+        Args:
+            row: the pixel's row in the cropped picture.
+            col: its column.
+
+        Returns:
+            One dict per channel, in the model's order: {"channel", "pixel" (0..255), "scaled",
+            "mean", "std", "fed"}.
+        """
         order = _order(self.spec)
         raw = self.pixels[row, col].reshape(-1)[order]
         return [
@@ -91,10 +106,18 @@ def _order(spec: Preprocess) -> list[int]:
 
 
 def normalise(spec: Preprocess, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(scaled, fed): (C, H, W) float32 each, from (H, W[, C]) uint8 pixels in RGB order.
+    """The last two steps, scaling and standardising, on the cropped pixels.
 
-    scaled = pixels / (255 / scale), channels reordered; fed = (scaled − mean) / std,
-    computed in float32 in the same order of operations as the model's own pipeline."""
+    Computed in float32 in the same order of operations as the model's own pipeline.
+
+    Args:
+        spec: the model's preprocessing.
+        pixels: (H, W) or (H, W, C) uint8 pixels in RGB order.
+
+    Returns:
+        (scaled, fed): (C, H, W) float32 each; scaled = pixels / (255 / scale) with the
+        channels in the model's order, fed = (scaled − mean) / std.
+    """
     arr = np.asarray(pixels, dtype=np.float32) / np.float32(255.0 / spec.scale)
     if arr.ndim == 2:
         arr = arr[:, :, None]
@@ -105,7 +128,15 @@ def normalise(spec: Preprocess, pixels: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def steps(spec: Preprocess, img: Image.Image) -> Steps:
-    """Run ``img`` through ``spec`` step by step (see :class:`Steps`)."""
+    """Run a picture through a model's preprocessing step by step.
+
+    Args:
+        spec: the model's preprocessing.
+        img: the decoded picture.
+
+    Returns:
+        A Steps with every intermediate picture and array (see :class:`Steps` for shapes).
+    """
     converted = img.convert("RGB" if spec.channels == 3 else "L")
     resized = converted.resize(spec.resized_size(*converted.size), spec.resample, reducing_gap=None)
     box = spec.crop_box(*resized.size)
@@ -121,16 +152,34 @@ def _invert(v: int) -> int:
 
 
 def enlarge(picture: Image.Image, side: int = 300) -> Image.Image:
-    """``picture`` (RGB) scaled up by a whole factor with nearest-neighbour, so a 28×28 input
-    shows its pixels as squares instead of a browser's blur; big pictures are left alone."""
+    """A picture scaled up by a whole factor with nearest-neighbour.
+
+    A 28×28 input then shows its pixels as squares instead of a browser's blur.
+
+    Args:
+        picture: any PIL image.
+        side: the longest side to approach without passing it.
+
+    Returns:
+        An RGB PIL image; a picture already as big as ``side`` is only converted.
+    """
     k = max(1, side // max(picture.size))
     pic = picture.convert("RGB")
     return pic.resize((pic.width * k, pic.height * k), Image.NEAREST) if k > 1 else pic
 
 
 def border_view(resized: Image.Image, box: tuple[int, int, int, int], *, dim: float = 0.35) -> np.ndarray:
-    """(H, W, 3) uint8: the resized picture (enlarged when small) with what the crop discards
-    dimmed and the kept square outlined in magenta."""
+    """The resized picture with what the crop discards dimmed and the kept square outlined
+    in magenta.
+
+    Args:
+        resized: the picture after the resize step.
+        box: (left, top, right, bottom) of the crop in it.
+        dim: how much of the discarded part's brightness stays (0..1).
+
+    Returns:
+        (H, W, 3) uint8, enlarged like :func:`enlarge` when small.
+    """
     big = enlarge(resized)
     k = big.width // resized.width
     rgb = np.asarray(big, dtype=np.float32)
@@ -144,7 +193,17 @@ def border_view(resized: Image.Image, box: tuple[int, int, int, int], *, dim: fl
 
 
 def mark_pixel(picture: Image.Image, row: int, col: int, *, width: int = 448) -> np.ndarray:
-    """(width, width, 3) uint8: the picture enlarged (nearest) with one pixel ringed in magenta."""
+    """The picture enlarged (nearest) with one pixel ringed in magenta.
+
+    Args:
+        picture: the square picture the model sees.
+        row: the pixel's row.
+        col: its column.
+        width: the side of the result in pixels.
+
+    Returns:
+        (width, width, 3) uint8.
+    """
     pic = picture.convert("RGB").resize((width, width), Image.NEAREST)
     k = width / picture.width
     r = max(4.0, k)
@@ -154,8 +213,16 @@ def mark_pixel(picture: Image.Image, row: int, col: int, *, width: int = 448) ->
 
 
 def histograms(arr: np.ndarray, names: tuple[str, ...], bins: int = 48) -> list[dict]:
-    """Per-channel histograms of (C, H, W) values on one shared set of bins:
-    rows {"channel", "start", "end", "count"}."""
+    """Per-channel histograms on one shared set of bins.
+
+    Args:
+        arr: (C, H, W) values.
+        names: one name per channel.
+        bins: how many bins.
+
+    Returns:
+        Rows {"channel", "start", "end", "count"}, channel by channel.
+    """
     lo, hi = float(arr.min()), float(arr.max())
     if hi <= lo:
         hi = lo + 1.0
