@@ -101,15 +101,30 @@ class LiveFrame:
 
 
 def default_layer(layers: list[LayerInfo]) -> str:
-    """The layer whose channels show first: the Network page's middle column (mid-level parts
-    and textures, maps still large enough to see them)."""
+    """The layer whose channels show first: the Network page's middle column (mid-level
+    parts and textures, maps still large enough to see them).
+
+    Args:
+        layers: the model's layer catalogue.
+
+    Returns:
+        The layer's name.
+    """
     cols = network.columns(layers)
     return cols[len(cols) // 2].name if cols else layers[0].name
 
 
 def cam_layer(lm: LoadedModel, layers: list[LayerInfo]) -> str:
-    """Grad-CAM's layer (a ``named_modules`` path): the model's default, else (a student's
-    model that names none) the last of the Network page's columns."""
+    """Grad-CAM's layer.
+
+    Args:
+        lm: the shared model.
+        layers: its layer catalogue.
+
+    Returns:
+        A ``named_modules`` path: the model's default, else (a student's model that names
+        none) the last of the Network page's columns; "" when there is none.
+    """
     if lm.info.default_layer:
         return lm.info.default_layer
     cols = network.columns(layers)
@@ -117,10 +132,17 @@ def cam_layer(lm: LoadedModel, layers: list[LayerInfo]) -> str:
 
 
 def camera_view(lm: LoadedModel, frame: Image.Image) -> Image.Image:
-    """The picture of camera ``frame`` that ``lm`` is shown: the frame itself for a colour
-    model; for a 1-channel (digit) model its centred square in grey, inverted (unless the
-    model inverts itself) and stretched so that the paper is black and the ink white
-    (MNIST's digits: bright strokes on 0), as mode L."""
+    """The picture of a camera frame that the model is shown.
+
+    Args:
+        lm: the shared model.
+        frame: the camera's frame.
+
+    Returns:
+        The frame itself for a colour model; for a 1-channel (digit) model its centred square
+        in grey (mode L), inverted (unless the model inverts itself) and stretched so that the
+        paper is black and the ink white (MNIST's digits: bright strokes on 0).
+    """
     spec = lm.preprocess_spec
     if spec.channels != 1:
         return frame
@@ -134,8 +156,12 @@ def camera_view(lm: LoadedModel, frame: Image.Image) -> Image.Image:
 
 
 def channel_tiles(maps: np.ndarray, n: int) -> tuple[tuple[int, ...], np.ndarray, str, float | None, float | None]:
-    """The ``n`` strongest channels of (C, H, W) ``maps`` as the Network page colours them
-    (one scale for the layer), each enlarged to ``TILE_PX`` px, in rows of 4 on white.
+    """The strongest channels as the Network page colours them (one scale for the layer),
+    each enlarged to ``TILE_PX`` px, in rows of 4 on white.
+
+    Args:
+        maps: (C, H, W) activations.
+        n: how many channels.
 
     Returns:
         (channels strongest first, (h, w, 3) uint8 picture, colormap, vmin, vmax).
@@ -163,7 +189,12 @@ def _logits_and_maps(lm: LoadedModel, x: torch.Tensor, layer: LayerInfo) -> tupl
 
 
 def analyse(lm: LoadedModel, img: Image.Image, s: LiveSettings) -> LiveFrame:
-    """Analyse one camera frame ``img`` (any mode and size) with ``lm`` as ``s`` asks.
+    """Analyse one camera frame as the settings ask.
+
+    Args:
+        lm: the shared model.
+        img: the frame, of any mode and size.
+        s: the stream's settings (layer, channels, Grad-CAM on or off, class).
 
     Returns:
         The :class:`LiveFrame`; its numbers equal the still pages' on its ``view``: Predict's
@@ -191,8 +222,16 @@ def analyse(lm: LoadedModel, img: Image.Image, s: LiveSettings) -> LiveFrame:
 
 
 def encode(pic: np.ndarray | Image.Image, fmt: str = "JPEG") -> bytes:
-    """``pic`` as JPEG (quality 85: for the photo-like overlay) or PNG (the tiles' flat
-    colours, exact); never through render's PNG cache (every frame is new)."""
+    """A picture as an image file; never through render's PNG cache (every frame is new).
+
+    Args:
+        pic: (H, W, 3) uint8 array or PIL image.
+        fmt: "JPEG" (quality 85: for the photo-like overlay) or "PNG" (the tiles' flat
+            colours, exact).
+
+    Returns:
+        The file's bytes.
+    """
     img = pic if isinstance(pic, Image.Image) else Image.fromarray(pic)
     buf = io.BytesIO()
     if fmt == "PNG":
@@ -203,8 +242,15 @@ def encode(pic: np.ndarray | Image.Image, fmt: str = "JPEG") -> bytes:
 
 
 def frame_alt(f: LiveFrame) -> dict[str, str]:
-    """Text alternatives of a frame's pictures: {"tiles", "top", "cam" (when on), "seen" (a
-    1-channel model's own view)}, in the current language (``i18n.use(settings.lang)``)."""
+    """Text alternatives of a frame's pictures, in the current language
+    (``i18n.use(settings.lang)``).
+
+    Args:
+        f: the analysed frame.
+
+    Returns:
+        {"tiles", "top", "cam" (when on), "seen" (a 1-channel model's own view)}.
+    """
     best = f.top[0]
     out = {
         "tiles": _(

@@ -28,7 +28,14 @@ MAX_ROWS = 8  # thumbnails stacked in one column before it gets a second sub-col
 
 
 def is_small(layers: list[LayerInfo]) -> bool:
-    """True for a model with at most SMALL_LAYERS conv/act/pool layers (a column per layer)."""
+    """Whether a model is small enough for a column per layer.
+
+    Args:
+        layers: the model's layer catalogue.
+
+    Returns:
+        True for at most SMALL_LAYERS conv/act/pool layers.
+    """
     return len([la for la in map_layers(layers) if la.kind != "block"]) <= SMALL_LAYERS
 
 
@@ -41,9 +48,15 @@ def columns(layers: list[LayerInfo]) -> list[LayerInfo]:
 
     Small models: every conv/act/pool layer. Big ones: the output of each innermost block
     (ResNet's ``layer1.0``, EfficientNet's ``blocks.3``, GoogLeNet's ``inception3a``), and
-    where a block is a flat chain (VGG's ``features``) or at the top level, each pooling
-    layer of that chain. More than MAX_COLUMNS of those: the last block of each run of
-    blocks with the same output shape (a stage), as EfficientNet's blocks.1-2 → blocks.2.
+    where a block is a flat chain (VGG's ``features``) or at the top level, each pooling layer
+    of that chain. More than MAX_COLUMNS of those: the last block of each run of blocks with
+    the same output shape (a stage), as EfficientNet's blocks.1-2 → blocks.2.
+
+    Args:
+        layers: the model's layer catalogue.
+
+    Returns:
+        The chosen LayerInfo, in forward order.
     """
     maps = map_layers(layers)
     if is_small(layers):
@@ -73,7 +86,15 @@ def columns(layers: list[LayerInfo]) -> list[LayerInfo]:
 
 
 def strongest(maps: np.ndarray, n: int) -> np.ndarray:
-    """Indices of the ``n`` channels of (C, H, W) ``maps`` with the largest mean |value|, strongest first."""
+    """The channels with the largest mean |value|, strongest first.
+
+    Args:
+        maps: (C, H, W) activations.
+        n: how many.
+
+    Returns:
+        (min(n, C),) int channel indices.
+    """
     score = np.abs(maps.reshape(maps.shape[0], -1)).mean(1)
     return np.argsort(-score, kind="stable")[:n]
 
@@ -81,15 +102,21 @@ def strongest(maps: np.ndarray, n: int) -> np.ndarray:
 def column_units(
     maps: np.ndarray, channels: np.ndarray, *, norm: str = "layer", global_range: tuple[float, float] | None = None
 ) -> tuple[list[np.ndarray], str, float | None, float | None]:
-    """The colours of one column's tiles: ``channels`` of (C, H, W) ``maps`` scaled to 0..1.
+    """The colours of one column's tiles: some channels of a layer scaled to 0..1.
 
     A layer with negative values gets the diverging colormap, symmetric about 0 (white: 0),
-    the others the sequential one from 0. ``norm``: "layer" one scale for the column,
-    "channel" each tile its own, "global" ``global_range``.
+    the others the sequential one from 0.
+
+    Args:
+        maps: (C, H, W) activations of the layer.
+        channels: the channel indices to draw.
+        norm: "layer" one scale for the column, "channel" each tile its own, "global"
+            ``global_range``.
+        global_range: (vmin, vmax) for "global".
 
     Returns:
-        (units: one (H, W) array in 0..1 per channel, colormap name, vmin, vmax; both None
-        for "channel").
+        (units, cmap, vmin, vmax): one (H, W) float array in 0..1 per channel, the colormap's
+        name, and the range the colours span (both None for "channel").
     """
     signed = bool(np.min(maps) < 0)
     cmap = DIVERGING if signed else SEQUENTIAL
@@ -137,8 +164,16 @@ class Diagram:
     thumb: int  # side of one thumbnail in pixels
 
     def at(self, pixel: tuple[int, int], slack: int = 6) -> tuple[str, int] | None:
-        """(layer name, channel) of the thumbnail under ``pixel`` = (row, col), or of the nearest
-        one within ``slack`` pixels (a click in the gap between tiles); None elsewhere."""
+        """The thumbnail under a pixel, or the nearest one within ``slack`` pixels (a click in
+        the gap between tiles).
+
+        Args:
+            pixel: (row, col) in ``rgb``.
+            slack: how far from a thumbnail a click still counts, in pixels.
+
+        Returns:
+            (layer name, channel), or None elsewhere.
+        """
         y, x = pixel
         best, best_d = None, slack + 1
         for t in self.thumbs:
@@ -160,7 +195,15 @@ class Diagram:
         )
 
     def index_of(self, layer: str, channel: int) -> int | None:
-        """The position in ``thumbs`` (and in :attr:`hotspots`) of (layer, channel)'s thumbnail."""
+        """The position of a thumbnail in ``thumbs`` (and in :attr:`hotspots`).
+
+        Args:
+            layer: the layer's name.
+            channel: the channel index.
+
+        Returns:
+            The position, or None when that channel is not drawn.
+        """
         return next(
             (
                 i
@@ -171,7 +214,16 @@ class Diagram:
         )
 
     def outlined(self, layer: str, channel: int, color=(255, 0, 255)) -> np.ndarray:
-        """A copy of ``rgb`` with the thumbnail of (layer, channel) outlined."""
+        """A copy of ``rgb`` with the thumbnail of (layer, channel) outlined.
+
+        Args:
+            layer: the layer's name.
+            channel: the channel index.
+            color: the outline's RGB colour.
+
+        Returns:
+            (H, W, 3) uint8; ``rgb`` itself when that thumbnail is not drawn.
+        """
         for t in self.thumbs:
             if self.columns[t.column].layer.name == layer and t.channel == channel:
                 top, left, bottom, right = t.box
@@ -182,14 +234,31 @@ class Diagram:
 
 
 def readable_width(d: Diagram, tap: int = 28) -> int:
-    """The narrowest width (CSS px) at which ``d`` stays usable on a phone: labels at least
-    their drawn size (``label_font``, 11 px by default) and every thumbnail at least ``tap``
-    px, above WCAG 2.5.8's 24 × 24 px target size. Narrower screens scroll it sideways."""
+    """The narrowest width (CSS px) at which a diagram stays usable on a phone.
+
+    Labels stay at least their drawn size and every thumbnail at least ``tap`` px, above WCAG
+    2.5.8's 24 × 24 px target size. Narrower screens scroll it sideways.
+
+    Args:
+        d: the diagram.
+        tap: the smallest thumbnail side in CSS px.
+
+    Returns:
+        The width in CSS px, at least the picture's own.
+    """
     return int(np.ceil(d.rgb.shape[1] * max(1.0, tap / d.thumb)))
 
 
 def short_name(layer: LayerInfo, small: bool) -> str:
-    """A column title: the last part of a small model's layer path (``0.conv``), a big model's block."""
+    """A column title.
+
+    Args:
+        layer: the column's layer.
+        small: whether the model is small (:func:`is_small`).
+
+    Returns:
+        The last two parts of a small model's layer path (``0.conv``), else the block's name.
+    """
     name = layer.name
     if small and name.count(".") >= 2:
         name = ".".join(name.split(".")[-2:])
@@ -227,16 +296,30 @@ def diagram(
     max_height: int = 360,
     label_font: int = 11,
 ) -> Diagram:
-    """Draw the forward pass: ``image`` (the model's crop), then for each layer of ``cols``
-    its channels from ``maps`` as thumbnails stacked in a column (at most MAX_ROWS high,
-    then a second sub-column), then ``classes`` = [(name, probability)] as bars; one
-    picture about ``width`` px wide and at most about ``max_height`` px of thumbnails high.
+    """Draw the forward pass as one picture.
 
-    ``every_channel``: all channels (small models) instead of the ``n`` strongest.
-    ``norm``: "layer" one colour scale per column, "channel" each thumbnail its own,
-    "global" ``global_range`` for every column. Signed columns use a diverging colormap
-    centred on 0, the others viridis from 0. Its words are drawn in the current language
-    (:mod:`cnnviz.i18n`): a cache of diagrams keys them by language.
+    ``image`` (the model's crop), then for each layer of ``cols`` its channels as thumbnails
+    stacked in a column (at most MAX_ROWS high, then a second sub-column), then ``classes`` as
+    bars. Signed columns use a diverging colormap centred on 0, the others viridis from 0. Its
+    words are drawn in the current language (:mod:`cnnviz.i18n`): a cache of diagrams keys
+    them by language.
+
+    Args:
+        image: the model's crop of the photo.
+        maps: layer name -> (C, H, W) activations, for every layer of ``cols``.
+        cols: the layers drawn as columns (:func:`columns`).
+        n: how many of the strongest channels each column shows.
+        every_channel: all channels (small models) instead of the ``n`` strongest.
+        norm: "layer" one colour scale per column, "channel" each thumbnail its own,
+            "global" ``global_range`` for every column.
+        global_range: (vmin, vmax) for "global".
+        classes: [(name, probability)] drawn as bars at the end, or None.
+        width: the picture's approximate width in pixels.
+        max_height: the thumbnails' approximate maximum height in pixels.
+        label_font: the labels' font size in pixels.
+
+    Returns:
+        A Diagram: the (H, W, 3) uint8 picture and every thumbnail's place.
     """
     picks = []
     for la in cols:
