@@ -39,14 +39,27 @@ _local = threading.local()
 
 
 def set_resolver(fn: Callable[[], str | None] | None) -> None:
-    """Install the function that names the current reader's language (None: not known here)."""
+    """Install the function that names the current reader's language.
+
+    Args:
+        fn: returns a language code, or None when the reader is not known here (then
+            :func:`use`'s language or English); None removes the resolver.
+    """
     global _resolver
     _resolver = fn
 
 
 @contextlib.contextmanager
 def use(lang: str) -> Iterator[None]:
-    """Translate into ``lang`` inside the block, in this thread (a job, a test, the resolver's fallback)."""
+    """Translate into ``lang`` inside the block, in this thread (a job, a test, the
+    resolver's fallback).
+
+    Args:
+        lang: a key of :data:`LANGUAGES`.
+
+    Yields:
+        None; the thread's earlier language comes back on exit.
+    """
     before = getattr(_local, "lang", None)
     _local.lang = lang
     try:
@@ -56,7 +69,11 @@ def use(lang: str) -> Iterator[None]:
 
 
 def current() -> str:
-    """The language the current call translates into: a key of :data:`LANGUAGES`."""
+    """The language the current call translates into.
+
+    Returns:
+        A key of :data:`LANGUAGES`: the resolver's answer, else :func:`use`'s, else English.
+    """
     lang = _resolver() if _resolver is not None else None
     if lang is None:
         lang = getattr(_local, "lang", None)
@@ -64,7 +81,14 @@ def current() -> str:
 
 
 def negotiate(preferred: list[str]) -> str:
-    """The offered language closest to a browser's preferences (``["de-DE", "en"]`` -> ``"de"``)."""
+    """The offered language closest to a browser's preferences.
+
+    Args:
+        preferred: language tags, most wanted first (``["de-DE", "en"]``).
+
+    Returns:
+        A key of :data:`LANGUAGES` (``"de"`` for the example); English when none matches.
+    """
     wanted = [p.replace("_", "-") for p in preferred if p]
     # Babel matches whole tags first; a bare language code then catches "de-AT" for "de".
     found = negotiate_locale(wanted, list(LANGUAGES), sep="-") or negotiate_locale(
@@ -74,7 +98,15 @@ def negotiate(preferred: list[str]) -> str:
 
 
 def accept_language(header: str | None) -> list[str]:
-    """The language tags of an ``Accept-Language`` header, most wanted first (q-values honoured)."""
+    """The language tags of an ``Accept-Language`` header, most wanted first (q-values
+    honoured).
+
+    Args:
+        header: the header's value, or None.
+
+    Returns:
+        The tags, without their parameters.
+    """
     tags = []
     for i, part in enumerate((header or "").split(",")):
         tag, _sep, params = part.strip().partition(";")
@@ -92,7 +124,14 @@ def accept_language(header: str | None) -> list[str]:
 
 @cache
 def translations(lang: str) -> _gettext.NullTranslations:
-    """Every catalogue of ``lang`` compiled by Babel into one gettext object (English: none needed)."""
+    """Every catalogue of ``lang`` compiled by Babel into one gettext object.
+
+    Args:
+        lang: a key of :data:`LANGUAGES` (English needs none).
+
+    Returns:
+        A gettext translations object (a null one for English).
+    """
     result: _gettext.NullTranslations = _gettext.NullTranslations()
     for po in sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")) if lang != SOURCE else ():
         with po.open("rb") as f:
@@ -107,22 +146,54 @@ def translations(lang: str) -> _gettext.NullTranslations:
 
 
 def _(message: str) -> str:
-    """``message`` (English) in the current language."""
+    """``message`` (English) in the current language.
+
+    Args:
+        message: the English text, as in the catalogue.
+
+    Returns:
+        Its translation, or ``message`` itself when there is none.
+    """
     return translations(current()).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
-    """The form of ``singular``/``plural`` for ``n`` in the current language (placeholders unfilled)."""
+    """The form of ``singular``/``plural`` for ``n`` in the current language.
+
+    Args:
+        singular: the English singular.
+        plural: the English plural.
+        n: the count that picks the form.
+
+    Returns:
+        The translated form, placeholders unfilled.
+    """
     return translations(current()).ngettext(singular, plural, n)
 
 
 def pgettext(context: str, message: str) -> str:
-    """``message`` where the same English word needs different translations (``context`` tells them apart)."""
+    """``message`` where the same English word needs different translations.
+
+    Args:
+        context: tells the uses apart for translators.
+        message: the English text.
+
+    Returns:
+        Its translation in that context.
+    """
     return translations(current()).pgettext(context, message)
 
 
 def N_(message: str) -> str:
-    """Mark ``message`` for the catalogue without translating it now (module constants: translate where shown)."""
+    """Mark ``message`` for the catalogue without translating it now (module constants:
+    translate where shown).
+
+    Args:
+        message: the English text.
+
+    Returns:
+        ``message`` unchanged.
+    """
     return message
 
 
@@ -180,34 +251,81 @@ def _filled(params: dict[str, object], lang: str) -> dict[str, object]:
 
 
 def number(x: float, digits: int = 2) -> str:
-    """``x`` with ``digits`` decimals, in the current language's separators (3.14 / 3,14)."""
+    """A number with fixed decimals, in the current language's separators (3.14 / 3,14).
+
+    Args:
+        x: the number.
+        digits: decimals shown.
+
+    Returns:
+        The formatted string.
+    """
     pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
     return format_decimal(x, format=pattern, locale=current())
 
 
 def percent(fraction: float, digits: int = 1) -> str:
-    """``fraction`` (0.934) as a percentage the language's way: "93.4%", "93,4 %" (de), "93,4 %" (es)."""
+    """A fraction as a percentage the language's way: "93.4%", "93,4 %" (de), "93,4 %" (es).
+
+    Args:
+        fraction: e.g. 0.934.
+        digits: decimals shown.
+
+    Returns:
+        The formatted string.
+    """
     pattern = Locale.parse(current()).percent_formats[None].pattern
     pattern = re.sub(r"0(?=[^0#,]*$)", "0" + ("." + "0" * digits if digits > 0 else ""), pattern, count=1)
     return format_percent(fraction, format=pattern, locale=current())
 
 
 def significant(x: float, digits: int = 3) -> str:
-    """``x`` to ``digits`` significant digits as ``{:g}`` writes it, with the language's decimal
-    sign (0.123 / 0,123): a German screen reader reads "0.123" as a thousands group."""
+    """A number to some significant digits as ``{:g}`` writes it, with the language's
+    decimal sign (0.123 / 0,123): a German screen reader reads "0.123" as a thousands group.
+
+    Args:
+        x: the number.
+        digits: significant digits.
+
+    Returns:
+        The formatted string.
+    """
     return f"{x:.{digits}g}".replace(".", get_decimal_symbol(current()))
 
 
 def scientific(x: float) -> str:
-    """``x`` like ``f"{x:.1e}"`` ("3.2e-05"), with the language's decimal sign ("3,2e-05" in de)."""
+    """A number like ``f"{x:.1e}"`` ("3.2e-05"), with the language's decimal sign ("3,2e-05"
+    in de).
+
+    Args:
+        x: the number.
+
+    Returns:
+        The formatted string.
+    """
     return f"{x:.1e}".replace(".", get_decimal_symbol(current()))
 
 
 def short(x: float) -> str:
-    """``x`` with at most 3 decimals and no trailing zeros, like ``f"{x:g}"`` ("1", "0.5"; "0,5" in de)."""
+    """A number with at most 3 decimals and no trailing zeros, like ``f"{x:g}"`` ("1", "0.5";
+    "0,5" in de).
+
+    Args:
+        x: the number.
+
+    Returns:
+        The formatted string.
+    """
     return format_decimal(x, format="#,##0.###", locale=current())
 
 
 def language_name(lang: str) -> str:
-    """The language's own name ("Deutsch"), for the picker."""
+    """The language's own name ("Deutsch"), for the picker.
+
+    Args:
+        lang: a language code.
+
+    Returns:
+        Its name, or the code itself for a language not offered.
+    """
     return LANGUAGES.get(lang, lang)

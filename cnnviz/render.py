@@ -24,13 +24,29 @@ from cnnviz.i18n import _, significant
 
 @lru_cache(maxsize=32)
 def colormap_lut(name: str) -> np.ndarray:
-    """(256, 3) uint8 lookup table of a matplotlib colormap."""
+    """The lookup table of a matplotlib colormap.
+
+    Args:
+        name: the colormap's name.
+
+    Returns:
+        (256, 3) uint8 colours.
+    """
     cmap = colormaps[name]
     return (cmap(np.linspace(0.0, 1.0, 256))[:, :3] * 255).round().astype(np.uint8)
 
 
 def scale(arr: np.ndarray, vmin: float, vmax: float) -> np.ndarray:
-    """``arr`` mapped linearly so vmin→0 and vmax→1, clipped; flat input gives 0.5."""
+    """Values mapped linearly so vmin→0 and vmax→1, clipped.
+
+    Args:
+        arr: array of any shape.
+        vmin: the value that becomes 0.
+        vmax: the value that becomes 1.
+
+    Returns:
+        float32 array of arr's shape; a flat range gives 0.5 (0 for an all-zero input).
+    """
     arr = np.asarray(arr, dtype=np.float32)
     span = float(vmax) - float(vmin)
     if not np.isfinite(span) or span <= 1e-12:
@@ -39,7 +55,15 @@ def scale(arr: np.ndarray, vmin: float, vmax: float) -> np.ndarray:
 
 
 def colorize(unit: np.ndarray, cmap: str = "viridis") -> np.ndarray:
-    """(..., 3) uint8 colours of values already in 0..1 (NaN, the tile gap, → white)."""
+    """Colours of values already in 0..1.
+
+    Args:
+        unit: array of any shape in 0..1; NaN (the tile gap) becomes white.
+        cmap: a matplotlib colormap name.
+
+    Returns:
+        (..., 3) uint8.
+    """
     unit = np.asarray(unit, dtype=np.float32)
     nan = np.isnan(unit)
     idx = (np.nan_to_num(unit, nan=0.0) * 255).round().astype(np.uint8)
@@ -56,8 +80,16 @@ GAP, MARK = 253, 254  # palette entries: the white between tiles, the outline of
 
 
 def palette(cmap: str, mark: tuple[int, int, int] = (255, 0, 255)) -> np.ndarray:
-    """(256, 3) uint8: ``cmap`` at LEVELS evenly spaced points of its 256, then white (GAP),
-    then ``mark`` (MARK); indices from :func:`levels`."""
+    """The palette of an indexed picture of maps; indices from :func:`levels`.
+
+    Args:
+        cmap: a matplotlib colormap name.
+        mark: the RGB colour of entry MARK (a chosen tile's outline).
+
+    Returns:
+        (256, 3) uint8: ``cmap`` at LEVELS evenly spaced points of its 256, then white (GAP),
+        then ``mark`` (MARK).
+    """
     pal = np.zeros((256, 3), dtype=np.uint8)
     pal[:LEVELS] = colormap_lut(cmap)[np.round(np.arange(LEVELS) * 255 / (LEVELS - 1)).astype(int)]
     pal[GAP] = 255
@@ -66,7 +98,14 @@ def palette(cmap: str, mark: tuple[int, int, int] = (255, 0, 255)) -> np.ndarray
 
 
 def levels(unit: np.ndarray) -> np.ndarray:
-    """uint8 palette indices of values in 0..1 (NaN, the tile gap, → GAP)."""
+    """Palette indices of values in 0..1.
+
+    Args:
+        unit: array of any shape in 0..1; NaN (the tile gap) becomes GAP.
+
+    Returns:
+        uint8 array of unit's shape.
+    """
     unit = np.asarray(unit, dtype=np.float32)
     idx = (np.nan_to_num(unit, nan=0.0) * (LEVELS - 1)).round().astype(np.uint8)
     idx[np.isnan(unit)] = GAP
@@ -74,17 +113,32 @@ def levels(unit: np.ndarray) -> np.ndarray:
 
 
 def indexed_image(index: np.ndarray, pal: np.ndarray) -> Image.Image:
-    """A "P" image of (H, W) uint8 ``index`` with the (256, 3) palette ``pal``."""
+    """An indexed ("P") picture.
+
+    Args:
+        index: (H, W) uint8 palette indices.
+        pal: (256, 3) uint8 palette.
+
+    Returns:
+        A PIL image of mode "P".
+    """
     img = Image.fromarray(np.ascontiguousarray(index), mode="L")
     img.putpalette(pal.tobytes())
     return img
 
 
 def tile(maps: np.ndarray, ncols: int | None = None, pad: int = 1, fill: float = np.nan) -> np.ndarray:
-    """Tile (N, H, W) or (N, H, W, C) arrays into one grid, row-major, ``pad`` between.
+    """Tile arrays into one grid, row-major, with a gap between them.
 
-    Returns (rows*(H+pad)-pad, cols*(W+pad)-pad[, C]). Gaps hold ``fill`` (NaN renders
-    white through ``colorize``); a tile that is not there also holds ``fill``.
+    Args:
+        maps: (N, H, W) or (N, H, W, C).
+        ncols: columns of the grid; None for about a square.
+        pad: the gap in pixels.
+        fill: the value of gaps and of missing tiles (NaN renders white through
+            :func:`colorize`).
+
+    Returns:
+        (rows*(H+pad)-pad, cols*(W+pad)-pad[, C]) array of maps' dtype.
     """
     maps = np.asarray(maps)
     n, h, w = maps.shape[:3]
@@ -102,9 +156,17 @@ def tile(maps: np.ndarray, ncols: int | None = None, pad: int = 1, fill: float =
 
 
 def tile_at(pixel: tuple[int, int], cell: tuple[int, int], shape: tuple[int, int]) -> int | None:
-    """Row-major index of the tile under ``pixel`` = (row, col) in a grid of ``shape`` =
-    (rows, cols) tiles, each ``cell`` = (height, width) pixels including its gap (the
-    inverse of :func:`tile` after :func:`upscale`); None outside the grid."""
+    """Row-major index of the tile under a pixel (the inverse of :func:`tile` after
+    :func:`upscale`).
+
+    Args:
+        pixel: (row, col) in the picture.
+        cell: (height, width) of one tile including its gap, in pixels.
+        shape: (rows, cols) of tiles.
+
+    Returns:
+        The tile's index, or None outside the grid.
+    """
     r, c = pixel[0] // cell[0], pixel[1] // cell[1]
     if not (0 <= r < shape[0] and 0 <= c < shape[1]):
         return None
@@ -112,14 +174,31 @@ def tile_at(pixel: tuple[int, int], cell: tuple[int, int], shape: tuple[int, int
 
 
 def upscale(rgb: np.ndarray, factor: int) -> np.ndarray:
-    """Nearest-neighbour enlarge by an integer factor (keeps pixels crisp on a projector)."""
+    """Nearest-neighbour enlarge by an integer factor (keeps pixels crisp on a projector).
+
+    Args:
+        rgb: (H, W[, C]) array.
+        factor: the zoom; 1 or less returns ``rgb`` itself.
+
+    Returns:
+        (H·factor, W·factor[, C]) array.
+    """
     if factor <= 1:
         return rgb
     return np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
 
 
 def fit_factor(side: int, target: int = 512, most: int = 16) -> int:
-    """The integer zoom that brings ``side`` pixels closest to ``target`` without passing it."""
+    """The integer zoom that brings ``side`` pixels closest to ``target`` without passing it.
+
+    Args:
+        side: the picture's side in pixels.
+        target: the wanted side.
+        most: the largest zoom.
+
+    Returns:
+        A zoom in 1..most.
+    """
     return int(max(1, min(most, target // max(1, side))))
 
 
@@ -168,7 +247,16 @@ def _save(img: Image.Image, **options) -> bytes:
 
 
 def to_png(rgb: np.ndarray | Image.Image, compress_level: int = 1) -> bytes:
-    """PNG bytes (compress_level 1: about half the time of the default, a little larger)."""
+    """PNG bytes of a picture, encoded once per content.
+
+    Args:
+        rgb: (H, W[, 3]) uint8 array or PIL image.
+        compress_level: zlib level; 1 takes about half the time of the default, for a file a
+            little larger.
+
+    Returns:
+        The PNG file's bytes.
+    """
     if not isinstance(rgb, Image.Image):
         rgb = np.ascontiguousarray(rgb)
     img = rgb if isinstance(rgb, Image.Image) else Image.fromarray(rgb)
@@ -176,11 +264,20 @@ def to_png(rgb: np.ndarray | Image.Image, compress_level: int = 1) -> bytes:
 
 
 def photo_bytes(img: Image.Image, quality: int = 88, largest: int = 1280) -> bytes:
-    """A photo's bytes for showing it: JPEG, or PNG when it is small (a 28×28 digit keeps
-    its crisp pixels), at most ``largest`` px a side (no page shows a photo wider; Streamlit
-    would decode, shrink and re-encode a wider one on every run), encoded once per content.
-    Streamlit encodes a PIL image as a quality-100 JPEG: 3× the bytes (coffee, 600×400:
-    215 kB against 65 kB) for no visible gain."""
+    """A photo's bytes for showing it, encoded once per content.
+
+    Streamlit encodes a PIL image as a quality-100 JPEG: several times the bytes for no
+    visible gain.
+
+    Args:
+        img: the photo.
+        quality: JPEG quality.
+        largest: the longest side kept, in pixels (no page shows a photo wider; Streamlit would
+            decode, shrink and re-encode a wider one on every run).
+
+    Returns:
+        JPEG bytes, or PNG when the photo is small (a 28×28 digit keeps its crisp pixels).
+    """
     if min(img.size) < 128:
         return to_png(img)
 
@@ -195,7 +292,15 @@ def photo_bytes(img: Image.Image, quality: int = 88, largest: int = 1280) -> byt
 
 
 def resize_map(heat: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Bilinear resize of a (h, w) float map to ``size`` = (W, H)."""
+    """Bilinear resize of a float map.
+
+    Args:
+        heat: (h, w) map.
+        size: (W, H) wanted, as PIL orders it.
+
+    Returns:
+        (H, W) float32.
+    """
     img = Image.fromarray(np.asarray(heat, dtype=np.float32), mode="F")
     return np.asarray(img.resize(size, Image.BILINEAR), dtype=np.float32)
 
@@ -209,10 +314,18 @@ def overlay(
     vmin: float | None = None,
     vmax: float | None = None,
 ) -> np.ndarray:
-    """Blend a colour-mapped (h, w) map over an image; returns (H, W, 3) uint8.
+    """Blend a colour-mapped map over an image.
 
-    The map is resized bilinearly to the image; values are scaled vmin..vmax (default the
-    map's own range).
+    Args:
+        image: PIL image or (H, W[, C]) array, 0..255 or 0..1.
+        heat: (h, w) map, resized bilinearly to the image.
+        alpha: the map's opacity.
+        cmap: a matplotlib colormap name.
+        vmin: the value drawn as the colormap's start; None for the map's minimum.
+        vmax: the value drawn as its end; None for the map's maximum.
+
+    Returns:
+        (H, W, 3) uint8.
     """
     base = np.asarray(image.convert("RGB") if isinstance(image, Image.Image) else image, dtype=np.float32)
     if base.ndim == 2:
@@ -228,9 +341,15 @@ def overlay(
 
 
 def gradient_css(cmap: str, stops: int = 33) -> str:
-    """A CSS ``linear-gradient`` through ``stops`` evenly spaced colours of ``cmap``'s lookup
-    table, its low end at the left and its high end at the right (a colour scale drawn by the
-    browser: crisp at any width, no picture to send)."""
+    """A colour scale drawn by the browser: crisp at any width, no picture to send.
+
+    Args:
+        cmap: a matplotlib colormap name.
+        stops: how many evenly spaced colours of its lookup table.
+
+    Returns:
+        A CSS ``linear-gradient(to right, ...)``, the low end at the left.
+    """
     lut = colormap_lut(cmap)
     idx = np.round(np.linspace(0, 255, stops)).astype(int)
     parts = [f"#{r:02x}{g:02x}{b:02x} {100 * i / (stops - 1):.2f}%" for i, (r, g, b) in enumerate(lut[idx])]
@@ -240,11 +359,19 @@ def gradient_css(cmap: str, stops: int = 33) -> str:
 def map_rgb(
     arr: np.ndarray, *, signed: bool | None = None, cmap: str | None = None, limit: float | None = None
 ) -> np.ndarray:
-    """(H, W, 3) uint8 picture of one (H, W) map.
+    """The picture of one map.
 
-    Signed maps (any value < 0, or ``signed=True``) use a diverging colormap centred on 0
-    (blue negative, white 0, red positive) from −limit to +limit (default max |value|), so
-    0 always looks the same; non-negative maps use grey 0..limit (default their max).
+    Signed maps use a diverging colormap centred on 0 (blue negative, white 0, red positive)
+    from −limit to +limit, so 0 always looks the same; non-negative maps use grey 0..limit.
+
+    Args:
+        arr: (H, W) map.
+        signed: force the signed view; None for "when any value is below 0".
+        cmap: a colormap name instead of the default for the view.
+        limit: the scale's end; None for the largest |value|.
+
+    Returns:
+        (H, W, 3) uint8.
     """
     arr = np.asarray(arr, dtype=np.float32)
     if signed is None:
@@ -266,8 +393,21 @@ def draw_box(
     color: tuple[int, int, int] = (255, 196, 0),
     thickness: int = 2,
 ) -> np.ndarray:
-    """A copy of (H, W, 3) uint8 ``rgb`` enlarged ``factor`` times with a rectangle outlining
-    source pixels [top, top+height) × [left, left+width) (clipped to the picture)."""
+    """An enlarged copy of a picture with a rectangle outlining some source pixels.
+
+    Args:
+        rgb: (H, W, 3) uint8.
+        top: the first row of the box.
+        left: the first column.
+        height: rows in the box.
+        width: columns in the box.
+        factor: the zoom (nearest-neighbour).
+        color: the outline's RGB colour.
+        thickness: the outline's width in pixels.
+
+    Returns:
+        (H·factor, W·factor, 3) uint8, the box clipped to the picture.
+    """
     big = Image.fromarray(np.ascontiguousarray(upscale(rgb, factor)))
     h, w = rgb.shape[:2]
     y0, x0 = max(0, top) * factor, max(0, left) * factor
@@ -290,10 +430,22 @@ class Display:
 
 
 def display(map_: np.ndarray, *, signed: bool = False, cmap: str = "jet", robust: bool = False) -> Display:
-    """Normalised view (0 … max of the positive part) or signed view (−m … +m, m = max |value|).
+    """How to colour an explanation map: the normalised view (0 … max of the positive part)
+    or the signed view (−m … +m, m = max |value|).
 
-    The signed view keeps the real scale, so two maps of the same model compare; its
-    colours are a diverging map where white is zero.
+    The signed view keeps the real scale, so two maps of the same model compare; its colours
+    are a diverging map where white is zero. NaN becomes 0.
+
+    Args:
+        map_: (h, w) map.
+        signed: the signed view.
+        cmap: the normalised view's colormap.
+        robust: the normalised view's scale ends at the 99.5th percentile, so that a few
+            extreme pixels saturate instead of leaving everything else near black.
+
+    Returns:
+        A Display: the values to draw, their range, colormap and a legend sentence in the
+        current language.
     """
     a = np.asarray(map_, dtype=np.float32)
     a = np.where(np.isfinite(a), a, 0.0).astype(np.float32)  # NaN weights: blank, not a crash
@@ -315,8 +467,17 @@ def display(map_: np.ndarray, *, signed: bool = False, cmap: str = "jet", robust
 
 
 def overlay_png(image: Image.Image | np.ndarray, d: Display, *, alpha: float = 0.5) -> bytes:
-    """PNG bytes of ``d``'s map (resized bilinearly) blended over ``image`` (PIL or (H, W[, C])),
-    blended and encoded once per content (the page redraws it on every slider move elsewhere)."""
+    """A map blended over an image, as PNG, blended and encoded once per content (the page
+    redraws it on every slider move elsewhere).
+
+    Args:
+        image: PIL image or (H, W[, C]) array.
+        d: the map and its colouring (:func:`display`), resized bilinearly to the image.
+        alpha: the map's opacity.
+
+    Returns:
+        The PNG file's bytes.
+    """
     if not isinstance(image, Image.Image):
         image = np.ascontiguousarray(image)
     heat = np.ascontiguousarray(d.heat)
@@ -334,8 +495,16 @@ def overlay_png(image: Image.Image | np.ndarray, d: Display, *, alpha: float = 0
 
 # ---------------------------------------------------------------- small helpers of the compute pages
 def robust_limit(arr: np.ndarray, q: float = 99.0) -> float:
-    """The colour scale's end: the q-th percentile of |values|, so a few extreme pixels do not
-    wash every other one out to white."""
+    """The colour scale's end, so that a few extreme pixels do not wash every other one
+    out to white.
+
+    Args:
+        arr: a map; NaN and infinities are ignored.
+        q: the percentile of |values|.
+
+    Returns:
+        The q-th percentile of |values| (their max, or 1.0, when that is 0).
+    """
     a = np.abs(arr[np.isfinite(arr)])  # NaN weights leave NaN maps: scale by what is finite
     if not a.size:
         return 1.0
@@ -343,6 +512,13 @@ def robust_limit(arr: np.ndarray, q: float = 99.0) -> float:
 
 
 def grey_rgb(grey: np.ndarray) -> np.ndarray:
-    """(H, W) 0..1 -> (H, W, 3) uint8."""
+    """A grey picture as RGB.
+
+    Args:
+        grey: (H, W) values in 0..1 (clipped).
+
+    Returns:
+        (H, W, 3) uint8.
+    """
     g = (np.clip(grey, 0, 1) * 255).round().astype(np.uint8)
     return np.repeat(g[:, :, None], 3, axis=2)
