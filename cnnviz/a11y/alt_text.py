@@ -18,12 +18,27 @@ from cnnviz.i18n import N_, _, ngettext, significant
 
 
 def quoted(label: str) -> str:
-    """A name or class in the reader's quotation marks (“tabby”, „tabby“, «tabby»)."""
+    """A name or class in the reader's quotation marks (“tabby”, „tabby“, «tabby»).
+
+    Args:
+        label: the text to quote (data, never markup).
+
+    Returns:
+        The quoted text.
+    """
     return _("“{label}”").format(label=label)
 
 
 def numbers(items: Sequence[int], most: int = 3) -> str:
-    """[5, 12, 3] → '5, 12 and 3' (the first ``most``)."""
+    """A list of numbers as words: [5, 12, 3] → '5, 12 and 3'.
+
+    Args:
+        items: the numbers.
+        most: how many of the first are written.
+
+    Returns:
+        The list in the reader's language.
+    """
     shown = [str(int(i)) for i in list(items)[:most]]
     if len(shown) == 1:
         return shown[0]
@@ -31,21 +46,46 @@ def numbers(items: Sequence[int], most: int = 3) -> str:
 
 
 def guess(top: dict | None) -> str:
-    """'; the model's top guess is “tabby” (52 %)' from a prediction's first entry (or '')."""
+    """'; the model's top guess is “tabby” (52 %)', to end a sentence with.
+
+    Args:
+        top: a prediction's first entry ({"label", "prob"}), or None.
+
+    Returns:
+        The clause, or '' without a prediction.
+    """
     if not top:
         return ""
     return _("; the model's top guess is {label} ({p})").format(label=quoted(top["label"]), p=percent(top["prob"]))
 
 
 def photo(name: str, size: tuple[int, int], top: dict | None = None) -> str:
-    """The photo a student chose: its name, its size (width, height) and the model's top guess."""
+    """The photo a student chose.
+
+    Args:
+        name: the photo's name.
+        size: (width, height) in pixels.
+        top: the model's top guess ({"label", "prob"}), or None.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     return _("Your photo {name}, {w}×{h} pixels{guess}.").format(
         name=quoted(name), w=size[0], h=size[1], guess=guess(top)
     )
 
 
 def model_input(model: str, size: int, channels: int) -> str:
-    """The picture a model is fed: the crop of the photo, in grey or colour."""
+    """The picture a model is fed: the crop of the photo, in grey or colour.
+
+    Args:
+        model: the model's title.
+        size: the side of the square it sees.
+        channels: 1 for grey, 3 for colour.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     if channels == 1:
         text = _("What {model} is fed: your photo resized and centre-cropped to a {size}×{size} grey square.")
     else:
@@ -73,9 +113,16 @@ RESPONDS = {
 
 
 def strength(m: np.ndarray, phrase: str = EVIDENCE) -> str:
-    """``phrase`` (an untranslated template with {where} and {share}) filled in for the
-    positive part of ``m``, in the reader's language: 'the strongest evidence is in the upper
-    left (28 % of the image above half strength)'; '' when nothing in ``m`` is above zero."""
+    """Where the positive part of a map is strongest, in the reader's language.
+
+    Args:
+        m: (h, w) map.
+        phrase: an untranslated template with {where} and {share}.
+
+    Returns:
+        ``phrase`` filled in, e.g. 'the strongest evidence is in the upper left (28 % of the
+        image above half strength)'; '' when nothing in ``m`` is above zero.
+    """
     s = spot(m)
     if s is None:
         return ""
@@ -91,11 +138,19 @@ def _head(method: str, label: str, layer: str | None) -> str:
 
 
 def explanation(method: str, label: str, layer: str | None, m: np.ndarray, *, signed: bool = False) -> str:
-    """An explanation map over the photo: "Grad-CAM for “tabby” at blocks.6, over the photo: the
-    strongest evidence is in the upper left (28 % of the image above half strength)."
+    """An explanation map over the photo: "Grad-CAM for “tabby” at blocks.6, over the photo:
+    the strongest evidence is in the upper left (28 % of the image above half strength)."
 
-    ``m`` (h, w) is the map as computed (its own resolution: only where and how much matter);
-    ``signed``: the negative part (evidence against the class) is shown too."""
+    Args:
+        method: the method's title.
+        label: the class explained.
+        layer: the layer the map was taken at, or None (pixel methods).
+        m: (h, w) map as computed (its own resolution: only where and how much matter).
+        signed: the negative part (evidence against the class) is shown too.
+
+    Returns:
+        The text, in the reader's language.
+    """
     head = _head(method, label, layer)
     pos = strength(m)
     if pos:
@@ -109,14 +164,32 @@ def explanation(method: str, label: str, layer: str | None, m: np.ndarray, *, si
 
 
 def explanation_hidden(method: str, label: str, layer: str | None) -> str:
-    """An explanation picture whose map a class's open question hides (no word of where)."""
+    """An explanation picture whose map a class's open question hides (no word of where).
+
+    Args:
+        method: the method's title.
+        label: the class explained.
+        layer: the layer, or None.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     return _("{head}: the map is hidden until the teacher reveals the model's answer.").format(
         head=_head(method, label, layer)
     )
 
 
 def sweep(label: str, layers: Sequence[str], maps: Sequence[np.ndarray]) -> list[str]:
-    """One text per thumbnail of the Grad-CAM layer sweep (early → late)."""
+    """One text per thumbnail of the Grad-CAM layer sweep (early → late).
+
+    Args:
+        label: the class explained.
+        layers: the layers' names.
+        maps: one (h, w) map per layer.
+
+    Returns:
+        One sentence per layer, in the reader's language.
+    """
     out = []
     for layer, m in zip(layers, maps, strict=True):
         where = strength(m, N_("strongest {where} ({share} of the image above half strength)"))
@@ -131,7 +204,14 @@ def sweep(label: str, layers: Sequence[str], maps: Sequence[np.ndarray]) -> list
 
 def responds(m: np.ndarray, of: str = "units") -> str:
     """Where one feature map responds: signed maps name their positive and negative places.
-    ``of``: "units" (a feature map's) or "pooled" (the pooled map's share)."""
+
+    Args:
+        m: (h, w) map.
+        of: "units" (a feature map's) or "pooled" (the pooled map's share).
+
+    Returns:
+        A clause in the reader's language.
+    """
     a = np.asarray(m, dtype=np.float64)
     if not np.any(a):
         return _("it is zero everywhere on this image")
@@ -142,8 +222,18 @@ def responds(m: np.ndarray, of: str = "units") -> str:
 
 
 def channel(layer: str, ch: int, m: np.ndarray, unit: tuple[int, int] | None = None) -> str:
-    """One channel's map: "Channel 12 of blocks.3, a 28×28 map: it responds most strongly in the
-    upper left (15 % of its units above half strength). The chosen unit (3, 4) is marked."."""
+    """One channel's map: "Channel 12 of blocks.3, a 28×28 map: it responds most strongly in
+    the upper left (15 % of its units above half strength). The chosen unit (3, 4) is marked."
+
+    Args:
+        layer: the layer's name.
+        ch: the channel index.
+        m: (h, w) map.
+        unit: the chosen unit (row, col), or None.
+
+    Returns:
+        The text, in the reader's language.
+    """
     text = _("Channel {ch} of {layer}, a {h}×{w} map: {where}.").format(
         ch=ch, layer=layer, h=m.shape[0], w=m.shape[1], where=responds(m)
     )
@@ -175,9 +265,20 @@ def feature_grid(
     chosen: int | None = None,
     total: int | None = None,
 ) -> str:
-    """A grid of a layer's channels, ``maps`` (C, H, W) tiled in ``order``.
+    """A grid of a layer's channels tiled in ``order``.
 
-    ``total``: the layer's channel count when ``maps`` are only its strongest few."""
+    Args:
+        layer: the layer's name.
+        maps: (C, H, W) the channels drawn.
+        order: the channels' display order.
+        sort: the order's key (:data:`GRID_ORDERS`).
+        norm: the colour scale's key (:data:`GRID_SCALES`).
+        chosen: an outlined channel, or None.
+        total: the layer's channel count when ``maps`` are only its strongest few.
+
+    Returns:
+        The text, in the reader's language.
+    """
     c, h, w = maps.shape
     flat = np.abs(maps.reshape(c, -1))
     means = flat.mean(1)
@@ -204,7 +305,16 @@ def feature_grid(
 
 
 def receptive_field(unit: tuple[int, int], box: tuple[int, int, int, int], size: int) -> str:
-    """The model's input with one unit's receptive field (inclusive box top, left, bottom, right) outlined."""
+    """The model's input with one unit's receptive field outlined.
+
+    Args:
+        unit: (row, col) of the unit.
+        box: inclusive (top, left, bottom, right) in input pixels.
+        size: the input's side.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     top, left, bottom, right = box
     return _(
         "The model's {size}×{size} input with the receptive field of unit ({row}, {col}) outlined in "
@@ -222,7 +332,16 @@ def receptive_field(unit: tuple[int, int], box: tuple[int, int, int, int], size:
 
 
 def network(diagram, chosen: tuple[str, int] | None = None, classes: Sequence[tuple[str, float]] = ()) -> str:
-    """The Network page's forward-pass diagram (a :class:`cnnviz.network.Diagram`)."""
+    """The Network page's forward-pass diagram.
+
+    Args:
+        diagram: a :class:`cnnviz.network.Diagram`.
+        chosen: (layer, channel) of an outlined thumbnail, or None.
+        classes: [(name, probability)] drawn as bars.
+
+    Returns:
+        The text, in the reader's language.
+    """
     parts = []
     for col in diagram.columns:
         c, h, w = col.layer.out_shape[:3]
@@ -257,7 +376,19 @@ def network(diagram, chosen: tuple[str, int] | None = None, classes: Sequence[tu
 
 
 def filters(layer: str, shape: tuple[int, ...], norms: np.ndarray, *, label: str, mode: str, channel: int = 0) -> str:
-    """A grid of a conv layer's filters, ``shape`` (O, I, kH, kW); ``norms`` (O,) their L2 norms."""
+    """A grid of a conv layer's filters.
+
+    Args:
+        layer: the layer's name.
+        shape: (O, I, kH, kW) of its weights.
+        norms: (O,) the filters' L2 norms.
+        label: which weights are shown (e.g. trained, random).
+        mode: the grid's mode (:func:`cnnviz.filters.filter_grid`).
+        channel: the input channel for mode "channel".
+
+    Returns:
+        The text, in the reader's language.
+    """
     o, i, kh, kw = shape
     if i == 3 and mode == "average":
         drawn = _("each drawn as a small colour picture (grey is zero)")
@@ -295,8 +426,18 @@ CMAP_ENDS = {
 
 
 def colour_scale(cmap: str, low: str, high: str, middle: str | None = None) -> str:
-    """A colour bar: "Colour scale from 0 (dark purple) to 3.2 (yellow)", the middle named for
-    a diverging map ("through 0 (white)")."""
+    """A colour bar: "Colour scale from 0 (dark purple) to 3.2 (yellow)", the middle named
+    for a diverging map ("through 0 (white)").
+
+    Args:
+        cmap: the colormap's name.
+        low: the low end's value, as shown.
+        high: the high end's value, as shown.
+        middle: the middle's value for a diverging map, or None.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     a, b = CMAP_ENDS.get(cmap, (N_("the low end"), N_("the high end")))
     if middle is None:
         return _("Colour scale from {low} ({low_colour}) to {high} ({high_colour}).").format(
@@ -308,11 +449,29 @@ def colour_scale(cmap: str, low: str, high: str, middle: str | None = None) -> s
 
 
 def qr(url: str) -> str:
+    """The QR code of a view's link.
+
+    Args:
+        url: the link.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     return _("QR code of the link to this view: {url}").format(url=url)
 
 
 def examples(layer: str, ch: int, scores: Sequence[float], sources: Sequence[str]) -> list[str]:
-    """The Channel page's top images, one text each."""
+    """The Channel page's top images, one text each.
+
+    Args:
+        layer: the layer's name.
+        ch: the channel index.
+        scores: each image's score, best first.
+        sources: each image's source, as shown.
+
+    Returns:
+        One sentence per image, in the reader's language.
+    """
     n = len(scores)
     return [
         _("Image {i} of {n} that excites channel {ch} of {layer} most: part of {source}, score {score}.").format(

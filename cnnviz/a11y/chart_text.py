@@ -21,7 +21,16 @@ def _pct(p: float) -> str:
 
 
 def trend(first: float, last: float, show=significant) -> str:
-    """'rose from 41 % to 97 %' / 'fell from 2.1 to 0.12' / 'stayed at 0.5' (``show`` writes a value)."""
+    """How a value moved: 'rose from 41 % to 97 %' / 'fell from 2.1 to 0.12' / 'stayed at 0.5'.
+
+    Args:
+        first: the first value.
+        last: the last value.
+        show: writes a value (e.g. :func:`~cnnviz.i18n.percent`).
+
+    Returns:
+        The clause, in the reader's language.
+    """
     a, b = show(first), show(last)
     if a == b:
         return _("stayed at {value}").format(value=a)
@@ -31,13 +40,30 @@ def trend(first: float, last: float, show=significant) -> str:
 
 
 def top_k(top: Sequence[Mapping]) -> str:
-    """Bars of the most probable classes (dicts with 'label' and 'prob' 0..1)."""
+    """Bars of the most probable classes.
+
+    Args:
+        top: dicts with 'label' and 'prob' (0..1), best first.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     bars = ", ".join(f"{quoted(t['label'])} {_pct(t['prob'] * 100)}" for t in top)
     return _("Bar chart of the {n} most probable classes, most probable first: {bars}.").format(n=len(top), bars=bars)
 
 
 def softmax(classes: Sequence[str], p1: Sequence[float], pt: Sequence[float], temp: float) -> str:
-    """Grouped bars of probabilities (%) at T = 1 and at the chosen T (one bar per class at T = 1)."""
+    """Grouped bars of probabilities at T = 1 and at the chosen T (one bar per class at T = 1).
+
+    Args:
+        classes: the classes' names.
+        p1: their probabilities (%) at T = 1.
+        pt: their probabilities (%) at ``temp``.
+        temp: the chosen temperature.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     if temp == 1.0:
         bars = ", ".join(f"{quoted(c)} {_pct(a)}" for c, a in zip(classes, p1, strict=True))
         return _("Bar chart of the {n} most probable classes at T = 1: {bars}.").format(n=len(classes), bars=bars)
@@ -48,7 +74,16 @@ def softmax(classes: Sequence[str], p1: Sequence[float], pt: Sequence[float], te
 
 
 def function_curve(fn: str, x: np.ndarray, y: np.ndarray) -> str:
-    """A line y = fn(x) over the range of x drawn."""
+    """A line y = fn(x) over the range of x drawn.
+
+    Args:
+        fn: the function's name.
+        x: the x values.
+        y: the y values.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     return _(
         "Line chart of {fn}(x) for x from {x0} to {x1}: y goes from {y0} to {y1} (lowest {low}, highest {high})."
     ).format(
@@ -63,7 +98,16 @@ def function_curve(fn: str, x: np.ndarray, y: np.ndarray) -> str:
 
 
 def before_after(before: np.ndarray, after: np.ndarray, fn: str) -> str:
-    """Histograms of a map's values before and after an activation."""
+    """Histograms of a map's values before and after an activation.
+
+    Args:
+        before: the values before.
+        after: the values after.
+        fn: the activation's name.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     b, a = np.asarray(before).ravel(), np.asarray(after).ravel()
     return _(
         "Histograms of the {n} values before and after {fn}: before from {b0} to {b1}, {negative} negative; "
@@ -81,7 +125,16 @@ def before_after(before: np.ndarray, after: np.ndarray, fn: str) -> str:
 
 
 def receptive_fields(names: Sequence[str], rf: Sequence[int], size: int) -> str:
-    """Receptive field (px) of each conv layer in forward order, with the input size marked."""
+    """Receptive field (px) of each conv layer in forward order, with the input size marked.
+
+    Args:
+        names: the conv layers' names.
+        rf: their receptive fields in pixels.
+        size: the input's side.
+
+    Returns:
+        The text, in the reader's language.
+    """
     if not rf:
         return _("No convolution layers to chart.")
     whole = next((i for i, r in enumerate(rf) if r >= size), None)
@@ -99,8 +152,14 @@ def receptive_fields(names: Sequence[str], rf: Sequence[int], size: int) -> str:
 
 
 def filter_norms(norms: Mapping[str, np.ndarray]) -> str:
-    """Histograms of filter L2 norms, one per weight set (e.g. trained / random); the keys
-    are the sets' names as shown."""
+    """Histograms of filter L2 norms, one per weight set (e.g. trained / random).
+
+    Args:
+        norms: the set's name as shown -> (O,) norms.
+
+    Returns:
+        The text, in the reader's language.
+    """
     parts = [
         _("{name}: {n} filters from {low} to {high}, median {median}").format(
             name=name, n=len(v), low=significant(v.min()), high=significant(v.max()), median=significant(np.median(v))
@@ -111,8 +170,14 @@ def filter_norms(norms: Mapping[str, np.ndarray]) -> str:
 
 
 def channel_histograms(rows: Sequence[Mapping]) -> str:
-    """Per-channel pixel histograms (rows with 'channel', 'start', 'end', 'count'); the
-    channels' names as shown."""
+    """Per-channel pixel histograms.
+
+    Args:
+        rows: rows with 'channel' (its name as shown), 'start', 'end', 'count'.
+
+    Returns:
+        The text, in the reader's language.
+    """
     parts = []
     for name in dict.fromkeys(r["channel"] for r in rows):
         mine = [r for r in rows if r["channel"] == name]
@@ -137,8 +202,15 @@ NOTHING_YET = {"loss": N_("No loss yet."), "accuracy": N_("No accuracy yet.")}
 
 
 def training(history: Sequence[Mapping], metric: str) -> str:
-    """Training and validation curves of ``metric`` ("loss" or "accuracy"): ``history`` holds
-    points with "epoch" and either train_loss/train_acc or val_loss/val_acc."""
+    """Training and validation curves of one metric.
+
+    Args:
+        history: points with "epoch" and either train_loss/train_acc or val_loss/val_acc.
+        metric: "loss" or "accuracy".
+
+    Returns:
+        The text, in the reader's language.
+    """
     key = "acc" if metric == "accuracy" else "loss"
     show = percent if metric == "accuracy" else significant
     parts = []
@@ -161,7 +233,14 @@ def training(history: Sequence[Mapping], metric: str) -> str:
 
 
 def class_counts(counts: Mapping[str, tuple[int, int]]) -> str:
-    """Images per class in the training and validation split."""
+    """Images per class in the training and validation split.
+
+    Args:
+        counts: class name -> (training images, validation images).
+
+    Returns:
+        The text, in the reader's language.
+    """
     train = sum(t for t, _v in counts.values())
     val = sum(v for _t, v in counts.values())
     sizes = [t + v for t, v in counts.values()]
@@ -175,7 +254,15 @@ def class_counts(counts: Mapping[str, tuple[int, int]]) -> str:
 
 
 def confusion(matrix: np.ndarray, classes: Sequence[str]) -> str:
-    """A confusion matrix (rows true class, columns prediction)."""
+    """A confusion matrix (rows true class, columns prediction).
+
+    Args:
+        matrix: (K, K) counts.
+        classes: the classes' names.
+
+    Returns:
+        The text, in the reader's language.
+    """
     m = np.asarray(matrix)
     total = int(m.sum())
     right = int(np.trace(m))
@@ -198,6 +285,15 @@ def confusion(matrix: np.ndarray, classes: Sequence[str]) -> str:
 
 
 def per_class(acc: np.ndarray, classes: Sequence[str]) -> str:
+    """Bars of accuracy per class, naming the best and the worst.
+
+    Args:
+        acc: (K,) accuracy per class, 0..1 (NaN for a class without images counts as 0).
+        classes: the classes' names.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     a = np.nan_to_num(np.asarray(acc, dtype=np.float64))
     best, worst = int(a.argmax()), int(a.argmin())
     return _("Bar chart of accuracy per class: best {best} {best_p}, worst {worst} {worst_p}.").format(
@@ -209,8 +305,15 @@ RANDOM = N_("random order")  # the baseline's key among faithfulness()'s methods
 
 
 def faithfulness(aucs: Mapping[str, tuple[float, float]]) -> str:
-    """Deletion/insertion curves: {method title: (deletion AUC, insertion AUC)}; the random
-    baseline is titled "random order" (in English or in the reader's language)."""
+    """Deletion/insertion curves.
+
+    Args:
+        aucs: method title -> (deletion AUC, insertion AUC); the random baseline is titled
+            "random order" (in English or in the reader's language).
+
+    Returns:
+        The text, in the reader's language.
+    """
     baseline = {RANDOM, _(RANDOM)}
     methods = [k for k in aucs if k not in baseline]
     if not methods:
@@ -238,6 +341,16 @@ def faithfulness(aucs: Mapping[str, tuple[float, float]]) -> str:
 
 
 def input_norms(conv: str, ch: int, norms: np.ndarray) -> str:
+    """Bars of how strongly one filter weighs each of its input channels.
+
+    Args:
+        conv: the conv layer's name.
+        ch: the filter (output channel).
+        norms: (I,) the filter's L2 norm per input channel.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     best = np.argsort(-np.asarray(norms), kind="stable")[:3]
     return _(
         "Bar chart of how strongly filter {ch} of {conv} weighs each of its {n} input channels; "

@@ -43,8 +43,6 @@ EXCLUDED = {
 NOT_YET = {
     "cnnviz/a11y/alt_lessons.py",
     "cnnviz/a11y/alt_questions.py",
-    "cnnviz/a11y/alt_text.py",
-    "cnnviz/a11y/chart_text.py",
     "cnnviz/a11y/colour_vision.py",
     "cnnviz/a11y/regions.py",
     "cnnviz/adversarial.py",
