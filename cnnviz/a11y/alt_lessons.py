@@ -16,20 +16,42 @@ from cnnviz.i18n import _, ngettext, number, significant
 
 
 def size(a: np.ndarray) -> str:
-    """'224×224' of an (H, W, ...) array, written width × height as the captions do."""
+    """'224×224' of an (H, W, ...) array, written width × height as the captions do.
+
+    Args:
+        a: the array.
+
+    Returns:
+        The size text.
+    """
     return f"{a.shape[1]}×{a.shape[0]}"
 
 
 def signed_map(what: str, m: np.ndarray) -> str:
     """A map drawn blue (negative) / white (zero) / red (positive): where each sign is strongest.
-    ``what``: the picture's name, already in the reader's language."""
+
+    Args:
+        what: the picture's name, already in the reader's language.
+        m: (H, W) map.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     return _("{what}, {size}, blue negative, white zero, red positive: {where}.").format(
         what=what, size=size(m), where=responds(m)
     )
 
 
 def grey_map(what: str, m: np.ndarray) -> str:
-    """A non-negative map drawn in grey levels (or one colour scale): where it is bright."""
+    """A non-negative map drawn in grey levels (or one colour scale): where it is bright.
+
+    Args:
+        what: the picture's name, already in the reader's language.
+        m: (H, W) map.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     s = spot(m)
     if s is None:
         return _("{what}, {size}: dark everywhere (all zero).").format(what=what, size=size(m))
@@ -40,6 +62,15 @@ def grey_map(what: str, m: np.ndarray) -> str:
 
 # --------------------------------------------------------------------------- preprocessing
 def border(resized: tuple[int, int], crop: int) -> str:
+    """The resized photo with the border the centre crop throws away dimmed.
+
+    Args:
+        resized: (width, height) after the resize step.
+        crop: the side of the kept square.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     return _(
         "Your photo resized to {w}×{h}; the border that the centre crop throws away is "
         "dimmed, leaving the {crop}×{crop} square in the middle."
@@ -47,6 +78,16 @@ def border(resized: tuple[int, int], crop: int) -> str:
 
 
 def marked_pixel(row: int, col: int, side: int) -> str:
+    """The picture the model is fed with one pixel circled, and where it is.
+
+    Args:
+        row: the pixel's row.
+        col: its column.
+        side: the picture's side.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     return _("The {side}×{side} picture the model is fed, pixel ({row}, {col}) circled, {where}.").format(
         side=side, row=row, col=col, where=in_region(region((row + 0.5) / side, (col + 0.5) / side))
     )
@@ -54,6 +95,16 @@ def marked_pixel(row: int, col: int, side: int) -> str:
 
 # --------------------------------------------------------------------------- convolution
 def conv_input(grey: bool, w: int, h: int) -> str:
+    """The photo the convolution lesson runs on, which a click steps through.
+
+    Args:
+        grey: the photo is shown in grey.
+        w: its width in pixels.
+        h: its height.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     if grey:
         text = _("Your photo as the model sees it, in grey, {w}×{h}: click a spot to follow the output pixel there.")
     else:
@@ -62,12 +113,28 @@ def conv_input(grey: bool, w: int, h: int) -> str:
 
 
 def conv_output(out: np.ndarray, kernel: str) -> str:
+    """The output of a kernel as a signed map.
+
+    Args:
+        out: (OH, OW) output.
+        kernel: the kernel's name, already in the reader's language.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     return signed_map(_("The output of the {kernel} kernel").format(kernel=kernel), out)
 
 
 def conv_colour_output(per: np.ndarray, kernel: str) -> str:
-    """The kernel run on each colour channel, ``per`` (3, OH, OW): a photo again when nothing is
-    negative (a blur), else three signed maps."""
+    """The kernel run on each colour channel: a photo again when nothing is negative (a blur), else three signed maps.
+
+    Args:
+        per: (3, OH, OW) outputs.
+        kernel: the kernel's name, already in the reader's language.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     if per.min() >= 0:
         return _("The {kernel} kernel run on red, green and blue separately: a colour picture again, {size}.").format(
             kernel=kernel, size=size(per[0])
@@ -83,8 +150,18 @@ def conv_colour_output(per: np.ndarray, kernel: str) -> str:
 def conv_window(
     patch: tuple[int, int, int, int], window: tuple[int, int], k: int, unit: tuple[int, int], side: tuple[int, int]
 ) -> str:
-    """The photo with the patch (first output row, col, rows, cols) boxed and the window of output
-    ``unit`` at input (top, left) outlined; ``side`` = the photo's (H, W)."""
+    """The photo with the step-through's patch boxed and one output's window outlined.
+
+    Args:
+        patch: (first output row, first output col, rows, cols) of the patch.
+        window: (top, left) of the output's window in the input.
+        k: the kernel's side.
+        unit: (row, col) of the output.
+        side: the photo's (H, W).
+
+    Returns:
+        One sentence in the reader's language.
+    """
     pr, pc, ph, pw = patch
     top, left = window
     where = region((top + k / 2) / side[0], (left + k / 2) / side[1])
@@ -109,6 +186,17 @@ def conv_window(
 
 
 def conv_patch(region_: np.ndarray, padding: int, unit: tuple[int, int], k: int) -> str:
+    """The patch's input pixels enlarged, with the padding and one output's window.
+
+    Args:
+        region_: the patch's input pixels, padding included.
+        padding: rows of zero padding at the border.
+        unit: (row, col) of the output whose window is outlined.
+        k: the kernel's side.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     values = {
         "size": size(region_),
         "n": padding,
@@ -133,6 +221,16 @@ def conv_patch(region_: np.ndarray, padding: int, unit: tuple[int, int], k: int)
 
 
 def conv_cells(cells: np.ndarray, unit: tuple[int, int], value: float) -> str:
+    """The patch's output pixels with one outlined.
+
+    Args:
+        cells: (h, w) output pixels of the patch.
+        unit: (row, col) of the outlined output.
+        value: its value.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     return _(
         "The patch's {h}×{w} output pixels (blue negative, red positive), output ({row}, {col}) outlined in "
         "yellow: {value}."
@@ -140,7 +238,16 @@ def conv_cells(cells: np.ndarray, unit: tuple[int, int], value: float) -> str:
 
 
 def kernel_picture(i: int, conv: str, weight: np.ndarray) -> str:
-    """A first-layer filter (C, k, k) drawn as a picture."""
+    """A first-layer filter drawn as a picture.
+
+    Args:
+        i: the filter's index.
+        conv: the conv layer's name.
+        weight: (C, k, k) filter.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     c, k, _k = weight.shape
     drawn = _("a colour picture, grey is zero") if c == 3 else _("blue negative, white zero, red positive")
     r, col = np.unravel_index(int(np.abs(weight).sum(0).argmax()), (k, k))
@@ -155,6 +262,17 @@ def kernel_picture(i: int, conv: str, weight: np.ndarray) -> str:
 
 # --------------------------------------------------------------------------- activations, pooling
 def activation(before: np.ndarray, after: np.ndarray, fn: str, which: str) -> str:
+    """One of the two maps of the activation lesson.
+
+    Args:
+        before: the values before the activation.
+        after: the values after it.
+        fn: the activation's name.
+        which: "before", or any other value for the map after.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     if which == "before":
         return signed_map(_("The values before {fn}").format(fn=fn), before)
     zero = float((after == 0).mean())
@@ -162,6 +280,18 @@ def activation(before: np.ndarray, after: np.ndarray, fn: str, which: str) -> st
 
 
 def pooled(kind: str, before: np.ndarray, after: np.ndarray, k: int, stride: int) -> str:
+    """A pooled map: the window, the sizes before and after, where it is large.
+
+    Args:
+        kind: "max", or any other value for average pooling.
+        before: (H, W) map before pooling.
+        after: (OH, OW) map after it.
+        k: the window's side.
+        stride: the step between windows.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     if kind == "max":
         text = _("Max pooling with {k}×{k} windows, stride {stride}: the {before} map becomes {after}; {where}.")
     else:
@@ -170,6 +300,14 @@ def pooled(kind: str, before: np.ndarray, after: np.ndarray, k: int, stride: int
 
 
 def pool_vector(vec: np.ndarray) -> str:
+    """The outputs of global pooling, one square per channel, naming the largest.
+
+    Args:
+        vec: (C,) pooled values.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     best = np.argsort(-vec, kind="stable")
     return _(
         "The {n} outputs of global pooling, one square each, brighter is larger: largest for channels {channels}."
@@ -178,7 +316,18 @@ def pool_vector(vec: np.ndarray) -> str:
 
 # --------------------------------------------------------------------------- fool the network
 def adversarial(what: str, label: str, prob: float, side: int, eps: float | None = None) -> str:
-    """The three pictures of the Fool page: "original", "change" or "perturbed"."""
+    """The three pictures of the Fool page.
+
+    Args:
+        what: "original", "change" or "perturbed".
+        label: the class the model answers for that picture.
+        prob: its probability, 0..1.
+        side: the picture's side.
+        eps: FGSM's ε for the change, or None.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     if what == "original":
         return _("The original {side}×{side} picture the model sees; it answers {label} ({p}).").format(
             side=side, label=quoted(label), p=percent(prob)
@@ -197,6 +346,16 @@ def adversarial(what: str, label: str, prob: float, side: int, eps: float | None
 
 # --------------------------------------------------------------------------- training
 def dataset_preview(classes: Sequence[str], per_class: int, shown: int) -> str:
+    """Sample training images, one row per class.
+
+    Args:
+        classes: every class's name.
+        per_class: images shown per class.
+        shown: how many classes are shown.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     names = ", ".join(quoted(c) for c in list(classes)[:shown])
     if len(classes) > shown:
         text = _("Sample training images, one row per class (the first {shown} of {total}): {names}; {n} images each.")
@@ -206,7 +365,16 @@ def dataset_preview(classes: Sequence[str], per_class: int, shown: int) -> str:
 
 
 def augmentation(rows: int, copies: int, changes: Sequence[str]) -> str:
-    """``changes``: the augmentations chosen, already in the reader's language."""
+    """Training images each shown several times as the network might see them.
+
+    Args:
+        rows: how many images (rows).
+        copies: how many times each is shown.
+        changes: the augmentations chosen, already in the reader's language.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     how = ", ".join(changes) if changes else _("unchanged (no augmentation chosen)")
     return _("{rows} training images (rows), each shown {copies} times as the network might see it: {how}.").format(
         rows=rows, copies=copies, how=how
@@ -214,6 +382,14 @@ def augmentation(rows: int, copies: int, changes: Sequence[str]) -> str:
 
 
 def live_filters(shape: tuple[int, ...]) -> str:
+    """The first-layer filters during training, as they are now.
+
+    Args:
+        shape: (O, I, kH, kW) of the weights.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     o, i, kh, kw = shape
     drawn = _("small colour pictures, grey is zero") if i == 3 else _("dark below 0, light above")
     return ngettext(
@@ -224,6 +400,14 @@ def live_filters(shape: tuple[int, ...]) -> str:
 
 
 def mistakes(items: Sequence[tuple[str, str, float]]) -> str:
+    """The validation images the network got wrong while most sure.
+
+    Args:
+        items: (true class, predicted class, confidence 0..1), left to right.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     listed = "; ".join(
         _("{n}: {true} taken for {predicted} ({p})").format(n=n + 1, true=quoted(t), predicted=quoted(p), p=percent(c))
         for n, (t, p, c) in enumerate(items)
@@ -236,11 +420,32 @@ def mistakes(items: Sequence[tuple[str, str, float]]) -> str:
 
 
 def shots(name: str, n: int) -> list[str]:
+    """One text per photo of a class.
+
+    Args:
+        name: the class's name.
+        n: how many photos.
+
+    Returns:
+        'Photo i of n of class …' for each, in the reader's language.
+    """
     return [_("Photo {i} of {n} of class {name}").format(i=i + 1, n=n, name=quoted(name)) for i in range(n)]
 
 
 # --------------------------------------------------------------------------- the Channel page
 def featvis(layer: str, ch: int, side: int, steps: int, activation: float) -> str:
+    """An image made from scratch to excite one channel.
+
+    Args:
+        layer: the layer's name.
+        ch: the channel index.
+        side: the image's side in pixels.
+        steps: optimisation steps run.
+        activation: the channel's mean activation on the image.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     return _(
         "An image made from scratch to excite channel {ch} of {layer} as much as possible ({side}×{side} px, "
         "{steps} steps; mean activation {value})."
@@ -248,4 +453,14 @@ def featvis(layer: str, ch: int, side: int, steps: int, activation: float) -> st
 
 
 def channel_filter(conv: str, ch: int, weight: np.ndarray) -> str:
+    """A channel's filter drawn as a picture (:func:`kernel_picture`).
+
+    Args:
+        conv: the conv layer's name.
+        ch: the filter's index.
+        weight: (C, k, k) filter.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     return kernel_picture(ch, conv, weight)

@@ -18,7 +18,14 @@ from cnnviz.i18n import _, ngettext, percent
 
 
 def sig3(value: float) -> str:
-    """``value`` to at most 3 significant digits, in the language's separators (0.123 / 0,123)."""
+    """A value to at most 3 significant digits, in the language's separators (0.123 / 0,123).
+
+    Args:
+        value: the number.
+
+    Returns:
+        The text.
+    """
     # Babel writes 0 as "0.0" at this pattern; .3g's "0" is what the English text always said
     return format_decimal(value, format="@##" if value else "0", locale=i18n.current())
 
@@ -28,7 +35,18 @@ def _share(n: int, total: int) -> str:
 
 
 def counts(prompt: str, labels: Sequence[str], values: Sequence[int], model: int | None = None) -> str:
-    """'Answers to "…": 3 in all. "cat": 2 (67%); "dog": 1 (33%). The model's answer: "cat".'"""
+    """The class's answers to a question: 'Answers to "…": 3 in all. "cat": 2 (67%);
+    "dog": 1 (33%). The model's answer: "cat".'
+
+    Args:
+        prompt: the question.
+        labels: the options.
+        values: how many chose each.
+        model: the index of the model's answer once revealed, or None.
+
+    Returns:
+        The text, in the reader's language.
+    """
     total = int(sum(values))
     parts = "; ".join(
         _("{option}: {count}").format(option=quoted(lab), count=_share(int(v), total))
@@ -41,7 +59,16 @@ def counts(prompt: str, labels: Sequence[str], values: Sequence[int], model: int
 
 
 def clicks(heat: np.ndarray, box: tuple[float, float, float, float] | None = None) -> str:
-    """Where the class clicked (a (cells, cells) count map), and the model's region if revealed."""
+    """Where the class clicked, and the model's region if revealed.
+
+    Args:
+        heat: (cells, cells) click counts.
+        box: (x0, y0, x1, y1) of where the model looked most, as fractions of the width and
+            height, or None before it is revealed.
+
+    Returns:
+        The text, in the reader's language.
+    """
     heat = np.asarray(heat)
     total = int(heat.sum())
     if total == 0:
@@ -62,13 +89,32 @@ def clicks(heat: np.ndarray, box: tuple[float, float, float, float] | None = Non
 
 
 def click_target(width: int, height: int) -> str:
+    """The photo a class clicks on to answer.
+
+    Args:
+        width: the photo's width in pixels.
+        height: its height.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     return _(
         "The photo the model sees, {w}×{h}: click, tap or use the arrow keys and Enter on the part that mattered most."
     ).format(w=width, h=height)
 
 
 def choice_image(i: int, n: int, ref: str, value: float | None = None) -> str:
-    """'Picture 2 of 4 (chelsea).' with its mean activation once revealed."""
+    """'Picture 2 of 4 (chelsea).' with its mean activation once revealed.
+
+    Args:
+        i: the picture's index, from 0.
+        n: how many pictures.
+        ref: the picture's reference; the part after a ':' is its name.
+        value: its mean activation once revealed, or None.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     name = ref.split(":", 1)[-1]
     text = _("Picture {k} of {n} ({name}).").format(k=i + 1, n=n, name=name if len(name) <= 24 else name[:12] + "…")
     if value is not None:

@@ -42,43 +42,94 @@ _D65 = np.array([0.95047, 1.0, 1.08883])
 
 
 def srgb_to_linear(c: np.ndarray) -> np.ndarray:
-    """sRGB 0..1 → linear light 0..1 (IEC 61966-2-1)."""
+    """sRGB to linear light (IEC 61966-2-1).
+
+    Args:
+        c: sRGB values in 0..1, any shape.
+
+    Returns:
+        float64 linear light in 0..1, same shape.
+    """
     c = np.asarray(c, dtype=np.float64)
     return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
 
 
 def linear_to_srgb(c: np.ndarray) -> np.ndarray:
-    """Linear light → sRGB, clipped to 0..1 first (a simulated colour can leave the gamut)."""
+    """Linear light to sRGB, clipped to 0..1 first (a simulated colour can leave the gamut).
+
+    Args:
+        c: linear light, any shape.
+
+    Returns:
+        float64 sRGB in 0..1, same shape.
+    """
     c = np.clip(np.asarray(c, dtype=np.float64), 0.0, 1.0)
     return np.where(c <= 0.0031308, c * 12.92, 1.055 * c ** (1 / 2.4) - 0.055)
 
 
 def simulate(rgb: np.ndarray, kind: str) -> np.ndarray:
-    """``rgb`` (..., 3) sRGB 0..1 as seen with ``kind`` (a key of MACHADO); same shape."""
+    """Colours as seen with a colour vision deficiency (Machado et al. 2009, severity 1).
+
+    Args:
+        rgb: (..., 3) sRGB in 0..1.
+        kind: a key of :data:`MACHADO`.
+
+    Returns:
+        (..., 3) sRGB in 0..1.
+    """
     lin = srgb_to_linear(rgb)
     return linear_to_srgb(lin @ MACHADO[kind].T)
 
 
 def relative_luminance(rgb: np.ndarray) -> np.ndarray:
-    """WCAG relative luminance of sRGB 0..1 colours: (..., 3) → (...)."""
+    """WCAG relative luminance of sRGB colours.
+
+    Args:
+        rgb: (..., 3) sRGB in 0..1.
+
+    Returns:
+        (...) float64 luminance in 0..1.
+    """
     return srgb_to_linear(rgb) @ np.array([0.2126, 0.7152, 0.0722])
 
 
 def contrast_ratio(a: np.ndarray, b: np.ndarray) -> float:
-    """WCAG contrast ratio of two sRGB colours (1 to 21); AA asks 4.5 for text, 3 for large text."""
+    """WCAG contrast ratio of two colours; AA asks 4.5 for text, 3 for large text.
+
+    Args:
+        a: (3,) sRGB in 0..1.
+        b: (3,) sRGB in 0..1.
+
+    Returns:
+        The ratio, 1 to 21.
+    """
     la, lb = float(relative_luminance(a)), float(relative_luminance(b))
     hi, lo = max(la, lb), min(la, lb)
     return (hi + 0.05) / (lo + 0.05)
 
 
 def hex_rgb(colour: str) -> np.ndarray:
-    """'#c2410c' → array([0.761, 0.255, 0.047])."""
+    """'#c2410c' → array([0.761, 0.255, 0.047]).
+
+    Args:
+        colour: a '#rrggbb' colour.
+
+    Returns:
+        (3,) float sRGB in 0..1.
+    """
     h = colour.lstrip("#")
     return np.array([int(h[i : i + 2], 16) / 255.0 for i in (0, 2, 4)])
 
 
 def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
-    """sRGB 0..1 (..., 3) → CIELAB (..., 3): L* 0..100, a*, b* (D65)."""
+    """sRGB to CIELAB (D65).
+
+    Args:
+        rgb: (..., 3) sRGB in 0..1.
+
+    Returns:
+        (..., 3) float64: L* 0..100, a*, b*.
+    """
     xyz = srgb_to_linear(rgb) @ _SRGB_TO_XYZ.T / _D65
     eps, kappa = 216 / 24389, 24389 / 27
     f = np.where(xyz > eps, np.cbrt(xyz), (kappa * xyz + 16) / 116)
@@ -86,10 +137,18 @@ def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
 
 
 def delta_e2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
-    """CIEDE2000 colour difference of CIELAB colours (..., 3), broadcast; kL = kC = kH = 1.
+    """CIEDE2000 colour difference, kL = kC = kH = 1.
 
     Follows Sharma, Wu & Dalal (2005), eqs. (1)-(24), including their hue-mean and
-    hue-difference rules when the two hues lie more than 180° apart."""
+    hue-difference rules when the two hues lie more than 180° apart.
+
+    Args:
+        lab1: (..., 3) CIELAB colours.
+        lab2: (..., 3) CIELAB colours, broadcast against ``lab1``.
+
+    Returns:
+        (...) float64 differences.
+    """
     L1, a1, b1 = np.moveaxis(np.asarray(lab1, dtype=np.float64), -1, 0)
     L2, a2, b2 = np.moveaxis(np.asarray(lab2, dtype=np.float64), -1, 0)
     c_mean7 = ((np.hypot(a1, b1) + np.hypot(a2, b2)) / 2) ** 7
@@ -124,7 +183,15 @@ def delta_e2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
 
 
 def colours(cmap: str, n: int = 65) -> np.ndarray:
-    """(n, 3) sRGB 0..1: ``cmap`` sampled evenly from its low to its high end (n odd: the centre is a sample)."""
+    """A colormap sampled evenly from its low to its high end.
+
+    Args:
+        cmap: a matplotlib colormap name.
+        n: how many samples (odd: the centre is a sample).
+
+    Returns:
+        (n, 3) float64 sRGB in 0..1.
+    """
     return np.asarray(colormaps[cmap](np.linspace(0.0, 1.0, n))[:, :3], dtype=np.float64)
 
 
@@ -149,7 +216,16 @@ class DivergingReport:
 
 
 def diverging_report(cmap: str, kind: str | None, n: int = 65) -> DivergingReport:
-    """:class:`DivergingReport` of matplotlib's ``cmap`` for ``kind`` (None: normal vision)."""
+    """How well a diverging colormap keeps its two sides apart for one kind of vision.
+
+    Args:
+        cmap: a matplotlib colormap name.
+        kind: a key of :data:`MACHADO`, or None for normal vision.
+        n: how many samples.
+
+    Returns:
+        A :class:`DivergingReport`.
+    """
     rgb = colours(cmap, n)
     seen = rgb if kind is None else simulate(rgb, kind)
     lab = srgb_to_lab(seen)
@@ -164,9 +240,18 @@ def diverging_report(cmap: str, kind: str | None, n: int = 65) -> DivergingRepor
 
 
 def sequential_ok(cmap: str, kinds: tuple[str, ...] = (*RED_GREEN, "tritanopia"), n: int = 65) -> bool:
-    """True when ``cmap``'s lightness rises (or falls) monotonically from end to end, for normal
-    vision and every ``kind``: then its order reads the same without hue (viridis, inferno,
-    grey do; jet, whose lightness goes up and down again, does not)."""
+    """Whether a colormap's order reads the same without hue: its lightness rises (or falls)
+    monotonically from end to end, for normal vision and every ``kind`` (viridis, inferno,
+    grey do; jet, whose lightness goes up and down again, does not).
+
+    Args:
+        cmap: a matplotlib colormap name.
+        kinds: keys of :data:`MACHADO` to check besides normal vision.
+        n: how many samples.
+
+    Returns:
+        True when monotonic for all.
+    """
     rgb = colours(cmap, n)
     for seen in (rgb, *(simulate(rgb, k) for k in kinds)):
         d = np.diff(srgb_to_lab(seen)[:, 0])

@@ -65,19 +65,42 @@ TOWARDS = _by_key(
 
 
 def in_region(key: str) -> str:
-    """'in the upper left' (in the reader's language) for a region key of :data:`REGIONS`."""
+    """'in the upper left' (in the reader's language).
+
+    Args:
+        key: a region key of :data:`REGIONS`.
+
+    Returns:
+        The phrase.
+    """
     return _(IN[key])
 
 
 def region(row: float, col: float) -> str:
-    """The region word of a point at fractions (row, col) of the picture's height and width (0..1)."""
+    """The region of a point of a picture (a 3 × 3 grid).
+
+    Args:
+        row: the point's row as a fraction of the height (0..1).
+        col: its column as a fraction of the width (0..1).
+
+    Returns:
+        A region key of :data:`REGIONS`.
+    """
     r = min(2, max(0, int(row * 3)))
     c = min(2, max(0, int(col * 3)))
     return REGIONS[r][c]
 
 
 def region_of_box(box: tuple[int, int, int, int], size: int) -> str:
-    """The region of the centre of an inclusive pixel box (top, left, bottom, right) in a ``size``² picture."""
+    """The region of the centre of a pixel box.
+
+    Args:
+        box: inclusive (top, left, bottom, right) in pixels.
+        size: the square picture's side.
+
+    Returns:
+        A region key of :data:`REGIONS`.
+    """
     top, left, bottom, right = box
     return region((top + bottom + 1) / 2 / size, (left + right + 1) / 2 / size)
 
@@ -97,17 +120,31 @@ class Spot:
     top: float
 
     def where(self) -> str:
-        """'in the upper left', or 'in the upper left, spreading towards the centre' when the
-        strong area's centre lies in another region than its peak."""
+        """Where the strong area is, in the reader's language.
+
+        Returns:
+            'in the upper left', or 'in the upper left, spreading towards the centre' when the
+            strong area's centre lies in another region than its peak.
+        """
         if self.centre == self.peak:
             return in_region(self.peak)
         return _("{where}, spreading {towards}").format(where=in_region(self.peak), towards=_(TOWARDS[self.centre]))
 
 
 def spot(m: np.ndarray) -> Spot | None:
-    """:class:`Spot` of the positive part of the (H, W) map ``m``; None when nothing is above 0.
+    """Where the positive part of a map is strong.
 
-    NaN and infinite values count as 0 (a map made of NaN weights says nothing)."""
+    NaN and infinite values count as 0 (a map made of NaN weights says nothing).
+
+    Args:
+        m: (H, W) map.
+
+    Returns:
+        Its :class:`Spot`, or None when nothing is above 0.
+
+    Raises:
+        ValueError: ``m`` is not a non-empty 2-D map (a programming error).
+    """
     a = np.nan_to_num(np.asarray(m, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
     if a.ndim != 2 or not a.size:
         raise ValueError(f"spot() takes one (H, W) map, not shape {a.shape}")  # i18n: not UI (for programmers)
@@ -125,8 +162,15 @@ def spot(m: np.ndarray) -> Spot | None:
 
 
 def percent(share: float) -> str:
-    """0.283 → '28 %'; small but non-zero shares stay visible ('<1 %'). A whole percentage
-    with a space, as English, Spanish and German texts all write it for a screen reader."""
+    """A share as a whole percentage with a space, as English, Spanish and German texts all
+    write it for a screen reader: 0.283 → '28 %'.
+
+    Args:
+        share: 0..1.
+
+    Returns:
+        The text; small but non-zero shares stay visible ('<1 %').
+    """
     if 0 < share < 0.005:
         return _("<1 %")
     return _("{n} %").format(n=number(share * 100, 0))

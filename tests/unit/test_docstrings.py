@@ -41,10 +41,6 @@ EXCLUDED = {
 
 # Modules still being brought to the rule (issue 26, item 6). This list only shrinks.
 NOT_YET = {
-    "cnnviz/a11y/alt_lessons.py",
-    "cnnviz/a11y/alt_questions.py",
-    "cnnviz/a11y/colour_vision.py",
-    "cnnviz/a11y/regions.py",
     "cnnviz/adversarial.py",
     "cnnviz/cache.py",
     "cnnviz/checkpoints.py",
