@@ -55,8 +55,14 @@ class LinkValueError(ValueError):
 
 
 def shown(raw: str) -> str:
-    """The value as it may appear in a message: quoted in backticks if short and plain, else
-    a description (values are never turned into markup)."""
+    """A link's value as it may appear in a message (values are never turned into markup).
+
+    Args:
+        raw: the value.
+
+    Returns:
+        The value quoted in backticks if short and plain, else a description.
+    """
     if _ECHO_RE.fullmatch(raw):
         return f"`{raw}`"
     return _("a value that is too long or has unusual characters")
@@ -69,7 +75,21 @@ def _checked(name: str, raw: str, limit: int = MAX_VALUE_LEN) -> str:
 
 
 def integer(name: str, raw: str, lo: int = 0, hi: int | None = None) -> int:
-    """A whole number in ``lo..hi`` (inclusive; ``hi`` None: no upper bound but 10⁶)."""
+    """A whole number in ``lo..hi``, inclusive.
+
+    Args:
+        name: the parameter's name, for the message.
+        raw: the link's text for it.
+        lo: the smallest allowed.
+        hi: the largest; None for no bound but 10⁶.
+
+    Returns:
+        The number.
+
+    Raises:
+        LinkValueError: the text is too long or not such a value; its message is a phrase
+            for the user.
+    """
     s = _checked(name, raw)
     if not re.fullmatch(r"-?[0-9]{1,7}", s):
         raise LinkValueError(_("{name} {s} is not a whole number").format(name=name, s=shown(s)))
@@ -81,7 +101,21 @@ def integer(name: str, raw: str, lo: int = 0, hi: int | None = None) -> int:
 
 
 def number(name: str, raw: str, lo: float, hi: float) -> float:
-    """A decimal number in ``lo..hi`` (no nan/inf, no exponents)."""
+    """A decimal number in ``lo..hi`` (no nan/inf, no exponents).
+
+    Args:
+        name: the parameter's name, for the message.
+        raw: the link's text for it.
+        lo: the smallest allowed.
+        hi: the largest allowed.
+
+    Returns:
+        The number.
+
+    Raises:
+        LinkValueError: the text is too long or not such a value; its message is a phrase
+            for the user.
+    """
     s = _checked(name, raw)
     if not re.fullmatch(r"-?[0-9]{1,6}(\.[0-9]{1,6})?", s):
         raise LinkValueError(_("{name} {s} is not a number").format(name=name, s=shown(s)))
@@ -97,8 +131,22 @@ _NUMBER_RE = r"-?[0-9]{1,6}(\.[0-9]{1,12})?"  # no nan/inf, no exponents
 
 
 def numbers(name: str, raw: str, counts: tuple[int, ...], lo: float, hi: float) -> tuple[float, ...]:
-    """Comma-separated decimals in ``lo..hi``, as many as one of ``counts`` (a 3×3 or 5×5 kernel:
-    9 or 25, row by row)."""
+    """Comma-separated decimals in ``lo..hi``.
+
+    Args:
+        name: the parameter's name, for the message.
+        raw: the link's text for it.
+        counts: the allowed lengths (a 3×3 or 5×5 kernel: 9 or 25, row by row).
+        lo: the smallest allowed.
+        hi: the largest allowed.
+
+    Returns:
+        The numbers, in order.
+
+    Raises:
+        LinkValueError: the text is too long or not such a value; its message is a phrase
+            for the user.
+    """
     s = _checked(name, raw, limit=max(counts) * 16)
     parts = s.split(",")
     if len(parts) not in counts or not all(re.fullmatch(_NUMBER_RE, p.strip()) for p in parts):
@@ -116,7 +164,20 @@ def numbers(name: str, raw: str, counts: tuple[int, ...], lo: float, hi: float) 
 
 
 def choice(name: str, raw: str, options: Iterable[str]) -> str:
-    """One of ``options`` exactly."""
+    """One of ``options`` exactly.
+
+    Args:
+        name: the parameter's name, for the message.
+        raw: the link's text for it.
+        options: the allowed texts.
+
+    Returns:
+        The chosen option.
+
+    Raises:
+        LinkValueError: the text is too long or not such a value; its message is a phrase
+            for the user.
+    """
     s = _checked(name, raw)
     opts = list(options)
     if s not in opts:
@@ -130,9 +191,23 @@ NO_MODEL = N_("names a private model of another browser, or one that does not ex
 
 
 def model(name: str, raw: str, openable: Iterable[str]) -> str:
-    """One of the models ``openable`` by this browser. A private model of someone else and a
-    name nobody uses get the same phrase (no list of options either): a link must not tell
-    whether a model exists that the viewer may not open."""
+    """One of the models this browser may open.
+
+    A private model of someone else and a name nobody uses get the same phrase (no list of
+    options either): a link must not tell whether a model exists that the viewer may not open.
+
+    Args:
+        name: the parameter's name, for the message.
+        raw: the link's text for it.
+        openable: the names this browser may open (``timm:NAME`` is always allowed: public, checked when it loads).
+
+    Returns:
+        The model's name.
+
+    Raises:
+        LinkValueError: the text is too long or not such a value; its message is a phrase
+            for the user.
+    """
     s = _checked(name, raw)
     if s not in openable and not is_timm_name(s):  # timm:NAME: public, checked when it loads
         raise LinkValueError(
@@ -144,7 +219,19 @@ def model(name: str, raw: str, openable: Iterable[str]) -> str:
 
 
 def boolean(name: str, raw: str) -> bool:
-    """``1``/``true``/``yes``/``on`` or ``0``/``false``/``no``/``off``."""
+    """``1``/``true``/``yes``/``on`` or ``0``/``false``/``no``/``off``, in any case.
+
+    Args:
+        name: the parameter's name, for the message.
+        raw: the link's text for it.
+
+    Returns:
+        The boolean.
+
+    Raises:
+        LinkValueError: the text is too long or not such a value; its message is a phrase
+            for the user.
+    """
     s = _checked(name, raw).lower()
     if s in {"1", "true", "yes", "on"}:
         return True
@@ -154,7 +241,20 @@ def boolean(name: str, raw: str) -> bool:
 
 
 def text(name: str, raw: str, pattern: re.Pattern = _LAYER_RE) -> str:
-    """A name made of plain characters (whether it exists is the page's question)."""
+    """A name made of plain characters (whether it exists is the page's question).
+
+    Args:
+        name: the parameter's name, for the message.
+        raw: the link's text for it.
+        pattern: what the whole text must match.
+
+    Returns:
+        The name.
+
+    Raises:
+        LinkValueError: the text is too long or not such a value; its message is a phrase
+            for the user.
+    """
     s = _checked(name, raw)
     if not pattern.fullmatch(s):
         raise LinkValueError(_("{name} {s} is not a valid name").format(name=name, s=shown(s)))
@@ -162,12 +262,35 @@ def text(name: str, raw: str, pattern: re.Pattern = _LAYER_RE) -> str:
 
 
 def layer(name: str, raw: str) -> str:
-    """A named_modules() path such as ``blocks.3.expand.act``."""
+    """A named_modules() path such as ``blocks.3.expand.act``.
+
+    Args:
+        name: the parameter's name, for the message.
+        raw: the link's text for it.
+
+    Returns:
+        The path.
+
+    Raises:
+        LinkValueError: the text is too long or not such a value; its message is a phrase
+            for the user.
+    """
     return text(name, raw, _LAYER_RE)
 
 
 def image_ref(raw: str, gallery: Iterable[str]) -> tuple[str, str]:
-    """``("gallery", name)`` for a sample name, ``("upload", sha256 hex)`` for ``upload:<hex>``."""
+    """The picture a link names.
+
+    Args:
+        raw: the link's text for it.
+
+    Returns:
+        ``("gallery", name)`` for a sample name, ``("upload", sha256 hex)`` for ``upload:<hex>``.
+
+    Raises:
+        LinkValueError: the text is too long or not such a value; its message is a phrase
+            for the user.
+    """
     s = _checked("image", raw)
     if s.startswith(UPLOAD_PREFIX):
         digest = s[len(UPLOAD_PREFIX) :].lower()
@@ -184,8 +307,19 @@ WEIGHTS_NAMES = ("pretrained", "random")
 
 
 def weights_ref(raw: str) -> tuple[str, str | None]:
-    """``(name, None)`` for ``pretrained``/``random``, ``("upload", sha256 hex)`` for an uploaded
-    weights file named ``upload:<hex>``."""
+    """The weights a link names.
+
+    Args:
+        raw: the link's text for it.
+
+    Returns:
+        ``(name, None)`` for ``pretrained``/``random``, ``("upload", sha256 hex)`` for an uploaded
+        weights file named ``upload:<hex>``.
+
+    Raises:
+        LinkValueError: the text is too long or not such a value; its message is a phrase
+            for the user.
+    """
     s = _checked("weights", raw)
     if s.startswith(UPLOAD_PREFIX):
         digest = s[len(UPLOAD_PREFIX) :].lower()
@@ -212,37 +346,100 @@ class Param:
 
 
 def int_param(key: str, lo: int = 0, hi: int | None = None, clear: tuple[str, ...] = ()) -> Param:
-    """A whole-number parameter (channel, row, col, class index...)."""
+    """A whole-number parameter (channel, row, col, class index...).
+
+    Args:
+        key: the session-state key holding the value.
+        lo: the smallest allowed.
+        hi: the largest; None for no bound but 10⁶.
+        clear: session keys to drop when a link sets it.
+
+    Returns:
+        A Param that parses and writes it.
+    """
     return Param(key, _Bounded(integer, lo, hi), str, clear)
 
 
 def float_param(key: str, lo: float, hi: float) -> Param:  # noqa: D401
-    """A decimal parameter (epsilon, temperature, opacity...)."""
+    """A decimal parameter (epsilon, temperature, opacity...).
+
+    Args:
+        key: the session-state key holding the value.
+        lo: the smallest allowed.
+        hi: the largest allowed.
+
+    Returns:
+        A Param that parses and writes it.
+    """
     return Param(key, _Bounded(number, lo, hi), _fmt_float)
 
 
 def choice_param(key: str, options: Iterable, clear: tuple[str, ...] = ()) -> Param:
-    """A parameter that must be one of ``options`` (written as ``str(option)``; ints allowed)."""
+    """A parameter that must be one of ``options``.
+
+    Args:
+        key: the session-state key holding the value.
+        options: the allowed values, written as ``str(option)`` (ints allowed).
+        clear: session keys to drop when a link sets it.
+
+    Returns:
+        A Param that parses and writes it.
+    """
     return Param(key, _Options(tuple(options)), str, clear)
 
 
 def model_param(key: str, openable: Iterable[str], clear: tuple[str, ...] = ()) -> Param:
-    """A model name, one of ``openable`` (those this browser may open: ``ui.owner.openable``)."""
+    """A model name parameter.
+
+    Args:
+        key: the session-state key holding the value.
+        openable: the models this browser may open (``ui.owner.openable``).
+        clear: session keys to drop when a link sets it.
+
+    Returns:
+        A Param that parses and writes it.
+    """
     return Param(key, _Openable(frozenset(openable)), str, clear)
 
 
 def numbers_param(key: str, counts: tuple[int, ...], lo: float, hi: float, clear: tuple[str, ...] = ()) -> Param:
-    """A list of numbers (a kernel's cells), written as the shortest text that reads back the same
-    float32 (the dtype the page computes in)."""
+    """A list of numbers (a kernel's cells), written as the shortest text that reads back the
+    same float32 (the dtype the page computes in).
+
+    Args:
+        key: the session-state key holding the value.
+        counts: the allowed lengths.
+        lo: the smallest allowed.
+        hi: the largest allowed.
+        clear: session keys to drop when a link sets it.
+
+    Returns:
+        A Param that parses and writes it.
+    """
     return Param(key, _Counted(counts, lo, hi), _fmt_numbers, clear)
 
 
 def bool_param(key: str) -> Param:
+    """An on/off parameter, written as 1 or 0.
+
+    Args:
+        key: the session-state key holding the value.
+
+    Returns:
+        A Param that parses and writes it.
+    """
     return Param(key, boolean, _fmt_bool)
 
 
 def layer_param(key: str) -> Param:
-    """A layer path; the layer picker's block key (``key + "_block"``) is cleared with it."""
+    """A layer path parameter; the layer picker's block key (``key + "_block"``) is cleared with it.
+
+    Args:
+        key: the session-state key holding the value.
+
+    Returns:
+        A Param that parses and writes it.
+    """
     return Param(key, layer, str, (key + "_block",))
 
 
@@ -298,7 +495,12 @@ def _fmt_bool(v: object) -> str:
 def parse_params(spec: Mapping[str, Param], query: Mapping[str, str]) -> tuple[dict[str, object], list[str]]:
     """Values of the parameters of ``spec`` present in ``query``, and the problems found.
 
-    Returns ``({param name: value}, [problem phrase])``; unknown names are ignored.
+    Args:
+        spec: parameter name -> Param.
+        query: the URL's query, name -> text; unknown names are ignored.
+
+    Returns:
+        ``({param name: value}, [problem phrase])``.
     """
     values: dict[str, object] = {}
     problems: list[str] = []
@@ -313,13 +515,27 @@ def parse_params(spec: Mapping[str, Param], query: Mapping[str, str]) -> tuple[d
 
 
 def format_params(spec: Mapping[str, Param], values: Mapping[str, object]) -> dict[str, str]:
-    """``{param name: text}`` for the parameters of ``spec`` with a value (None: left out)."""
+    """The query a page writes for its current values.
+
+    Args:
+        spec: parameter name -> Param.
+        values: session key -> value (None: left out).
+
+    Returns:
+        ``{param name: text}`` for the parameters with a value.
+    """
     return {n: p.fmt(values[p.key]) for n, p in spec.items() if values.get(p.key) is not None}
 
 
 def query_too_long(query: dict[str, str]) -> str | None:
-    """A problem phrase when ``query`` (name -> value) is longer than :data:`MAX_QUERY_CHARS`
-    as a URL's query string, else None."""
+    """Whether a query is longer than :data:`MAX_QUERY_CHARS` as a URL's query string.
+
+    Args:
+        query: name -> value.
+
+    Returns:
+        A problem phrase when it is, else None.
+    """
     n = sum(len(k) + len(v) + 2 for k, v in query.items())
     if n <= MAX_QUERY_CHARS:
         return None
@@ -333,12 +549,15 @@ PRIVATE_LINK = N_("This link names a private model of another browser, or one th
 
 def refused_model_message(raw: str, title: str, dropped: list[str]) -> str:
     """The one sentence for a link whose model this browser may not open: the same for another
-    browser's private model and for a name nobody uses (no existence oracle, issue 23).
+    browser's private model and for a name nobody uses (no existence oracle).
 
     Args:
-        raw: the link's model name; title: the model shown instead; dropped: phrases for the
-            link's choices that model lacks (``layer `features.0.act```).
-    Returns: one sentence.
+        raw: the link's model name.
+        title: the model shown instead.
+        dropped: phrases for the link's choices that model lacks (``layer `features.0.act```).
+
+    Returns:
+        One sentence in the reader's language.
     """
     if dropped:
         text = _(
@@ -354,7 +573,14 @@ def refused_model_message(raw: str, title: str, dropped: list[str]) -> str:
 
 
 def problems_message(problems: list[str]) -> str:
-    """One sentence for every problem of a link (the page shows it once, at the top)."""
+    """One sentence for every problem of a link (the page shows it once, at the top).
+
+    Args:
+        problems: the phrases found; repeats are shown once.
+
+    Returns:
+        The sentence, or '' without problems.
+    """
     if not problems:
         return ""
     listed = "; ".join(dict.fromkeys(problems))  # no repeats, order kept

@@ -76,7 +76,6 @@ NOT_YET = {
     "cnnviz/lessons/db.py",
     "cnnviz/lessons/extract.py",
     "cnnviz/lessons/questions.py",
-    "cnnviz/links.py",
     "cnnviz/live_http.py",
     "cnnviz/live_streams.py",
     "cnnviz/memguard.py",
