@@ -57,21 +57,50 @@ class Grid:
         return self.rows * self.cols if self.count is None else min(self.count, self.rows * self.cols)
 
     def box(self, i: int) -> tuple[int, int, int, int]:
-        """Cell ``i``'s (top, left, bottom, right) pixels."""
+        """One cell's pixels.
+
+        Args:
+            i: the cell's index, row-major.
+
+        Returns:
+            (top, left, bottom, right) in pixels.
+        """
         r, c = divmod(i, self.cols)
         (ch, cw), (oy, ox) = self.cell, self.origin
         return oy + r * ch, ox + c * cw, oy + (r + 1) * ch, ox + (c + 1) * cw
 
     def centre(self, i: int) -> tuple[int, int]:
-        """The pixel (row, col) in the middle of cell ``i``: where a key press "clicks"."""
+        """The pixel in the middle of a cell: where a key press "clicks".
+
+        Args:
+            i: the cell's index.
+
+        Returns:
+            (row, col) in pixels.
+        """
         return _centre(self.box(i))
 
     def label(self, i: int) -> str:
+        """A cell's name for a screen reader.
+
+        Args:
+            i: the cell's index.
+
+        Returns:
+            Its label, or the template filled with its row, col and index.
+        """
         r, c = divmod(i, self.cols)
         return self.labels[i] if self.labels is not None else _(self.template).format(row=r, col=c, i=i)
 
     def index_at(self, pixel: tuple[float, float]) -> int | None:
-        """The cell under ``pixel`` = (row, col), or None outside the grid or past its last cell."""
+        """The cell under a pixel.
+
+        Args:
+            pixel: (row, col) in pixels.
+
+        Returns:
+            The cell's index, or None outside the grid or past its last cell.
+        """
         (ch, cw), (oy, ox) = self.cell, self.origin
         y, x = pixel[0] - oy, pixel[1] - ox
         if y < 0 or x < 0:
@@ -81,10 +110,16 @@ class Grid:
         return i if r < self.rows and c < self.cols and i < self.n else None
 
     def move(self, i: int, key: str) -> int:
-        """The cell a key moves the cursor to from cell ``i`` (``i`` itself at an edge).
+        """The cell a key moves the cursor to.
 
-        ``key``: "up"/"down"/"left"/"right" one cell (left/right stay in the row), "pageup"/
-        "pagedown" PAGE rows, "home"/"end" the row's first/last cell, "first"/"last" the grid's.
+        Args:
+            i: the current cell.
+            key: "up"/"down"/"left"/"right" one cell (left/right stay in the row), "pageup"/
+                "pagedown" PAGE rows, "home"/"end" the row's first/last cell, "first"/"last" the
+                grid's.
+
+        Returns:
+            The new cell's index (``i`` itself at an edge).
         """
         r, c = divmod(i, self.cols)
         last = self.n - 1
@@ -105,7 +140,14 @@ class Grid:
         return 0 if key == "first" else last if key == "last" else i
 
     def spec(self, selected: int | None = None) -> dict:
-        """What the browser needs (JSON): the geometry, the labels or template, the selection."""
+        """What the browser needs.
+
+        Args:
+            selected: the selected cell, or None.
+
+        Returns:
+            A JSON-able dict: the geometry, the labels or template, the selection.
+        """
         return {
             "kind": "grid",
             "rows": self.rows,
@@ -133,23 +175,53 @@ class Boxes:
         return len(self.boxes)
 
     def centre(self, i: int) -> tuple[int, int]:
+        """The pixel in the middle of a box: where a key press "clicks".
+
+        Args:
+            i: the box's index.
+
+        Returns:
+            (row, col) in pixels.
+        """
         return _centre(self.boxes[i])
 
     def label(self, i: int) -> str:
+        """A box's name for a screen reader.
+
+        Args:
+            i: the box's index.
+
+        Returns:
+            Its label.
+        """
         return self.labels[i]
 
     def index_at(self, pixel: tuple[float, float]) -> int | None:
-        """The box holding ``pixel`` = (row, col), or None."""
+        """The box holding a pixel.
+
+        Args:
+            pixel: (row, col) in pixels.
+
+        Returns:
+            The box's index, or None.
+        """
         return next((i for i, b in enumerate(self.boxes) if _inside(pixel, b)), None)
 
     def neighbour(self, i: int, key: str) -> int:
-        """The box an arrow key moves to from box ``i`` (``i`` itself when there is none).
+        """The box an arrow key moves to.
 
-        Left/right: among the boxes whose centre lies that way, those in the nearest band
-        (centre within half a box of the nearest one: the next column, or sub-column), then the
-        one closest in height. Up/down: only boxes overlapping ``i`` horizontally (its own
-        column), the nearest. So a student walks a column with up/down and steps from column
-        to column with left/right, never skipping one.
+        Left/right: among the boxes whose centre lies that way, those in the nearest band (centre
+        within half a box of the nearest one: the next column, or sub-column), then the one
+        closest in height. Up/down: only boxes overlapping ``i`` horizontally (its own column),
+        the nearest. So a student walks a column with up/down and steps from column to column
+        with left/right, never skipping one.
+
+        Args:
+            i: the current box.
+            key: "up", "down", "left" or "right".
+
+        Returns:
+            The new box's index (``i`` itself when there is none).
         """
         cy, cx = self.centre(i)
         top, left, bottom, right = self.boxes[i]
@@ -179,7 +251,14 @@ class Boxes:
         return [[self.neighbour(i, k) for k in KEYS] for i in range(self.n)]
 
     def spec(self, selected: int | None = None) -> dict:
-        """What the browser needs (JSON): boxes, labels, neighbour table, the selection."""
+        """What the browser needs.
+
+        Args:
+            selected: the selected box, or None.
+
+        Returns:
+            A JSON-able dict: boxes, labels, neighbour table, the selection.
+        """
         return {
             "kind": "boxes",
             "boxes": [list(b) for b in self.boxes],
@@ -195,8 +274,18 @@ UNIT_TEMPLATES = {"unit": N_("unit ({row}, {col})"), "pixel": N_("pixel ({row}, 
 
 
 def units(rows: int, cols: int, zoom: int, what: str = "unit") -> Grid:
-    """Every pixel of a (rows, cols) map drawn ``zoom`` times enlarged, as hotspots labelled
-    "``what`` (row, col)" (for "unit" and "pixel" in the current language)."""
+    """Every pixel of a map drawn enlarged, as hotspots.
+
+    Args:
+        rows: the map's rows.
+        cols: its columns.
+        zoom: pixels per map unit.
+        what: "unit" or "pixel" (labels in the current language), or any word to label
+            "``what`` (row, col)".
+
+    Returns:
+        A Grid of rows × cols cells.
+    """
     template = _(UNIT_TEMPLATES[what]) if what in UNIT_TEMPLATES else what + " ({row}, {col})"
     return Grid(rows, cols, (zoom, zoom), template=template)
 

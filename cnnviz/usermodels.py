@@ -50,13 +50,24 @@ SHIPPED_DIR = Path(__file__).parent / "weights"  # models that ship with the app
 
 
 def user_models_dir() -> Path:
-    """Where the app saves and finds user-trained models (``$CNNVIZ_USER_MODELS``, else
-    ``user_models`` in ``$CNNVIZ_SHARED_DIR``, else ``./user_models``)."""
+    """Where the app saves and finds user-trained models.
+
+    Returns:
+        ``$CNNVIZ_USER_MODELS``, else ``user_models`` in ``$CNNVIZ_SHARED_DIR``, else
+        ``./user_models``.
+    """
     return store_path("CNNVIZ_USER_MODELS") or Path("user_models")
 
 
 def paths(path: str | Path) -> tuple[Path, Path]:
-    """(weights, sidecar) for ``P``, ``P.safetensors`` or ``P.json``."""
+    """The two files of a saved model.
+
+    Args:
+        path: ``P``, ``P.safetensors`` or ``P.json``.
+
+    Returns:
+        (``P.safetensors``, ``P.json``).
+    """
     p = Path(path)
     stem = p.with_name(p.name.removesuffix(".safetensors").removesuffix(".json"))
     return stem.with_name(stem.name + ".safetensors"), stem.with_name(stem.name + ".json")
@@ -74,18 +85,39 @@ class UserModel:
     meta: dict  # the whole sidecar, as saved
 
     def build(self) -> nn.Module:
-        """The architecture, with random weights (seed them first for a fixed initialisation)."""
+        """The architecture, with random weights (seed them first for a fixed initialisation).
+
+        Returns:
+            A new ``nn.Module`` for this model's input and classes.
+        """
         return build_model(
             self.arch, in_channels=self.preprocess.channels, num_classes=len(self.classes), size=self.preprocess.size
         )
 
     def state_dict(self) -> dict[str, torch.Tensor]:
+        """The model's weights, read safely from its ``.safetensors``.
+
+        Returns:
+            Parameter name -> tensor.
+
+        Raises:
+            CheckpointError: the file is unreadable or unsafe.
+        """
         return load_state_dict_file(self.weights)
 
 
 def read(sidecar: str | Path) -> UserModel:
-    """Parse ``<name>.json`` (its ``.safetensors`` must sit beside it); CheckpointError if it is
-    not a CNN Explorer model or is malformed."""
+    """Parse a saved model's sidecar; nothing is built.
+
+    Args:
+        sidecar: ``<name>.json`` (its ``.safetensors`` must sit beside it).
+
+    Returns:
+        The UserModel it describes.
+
+    Raises:
+        CheckpointError: it is not a CNN Explorer model or is malformed.
+    """
     weights, meta_path = paths(sidecar)
     try:
         meta = json.loads(meta_path.read_text())
@@ -128,10 +160,19 @@ def _numbers(v: object, n: int, what: str, where: str, *, positive: bool = False
 
 
 def validate(meta: dict, where: str | None = None) -> tuple[Preprocess, list[str], dict]:
-    """(preprocess, classes, arch) of a sidecar after checking every field's type, length and
-    range, and the network's size (parameters, activations) from its architecture alone.
-    Raises CheckpointError naming the first bad field (``where``: what it calls the sidecar;
-    None: "The model description"); nothing is built or allocated."""
+    """Check a sidecar's every field's type, length and range, and the network's size
+    (parameters, activations) from its architecture alone; nothing is built or allocated.
+
+    Args:
+        meta: the parsed sidecar.
+        where: what the message calls the sidecar; None for "The model description".
+
+    Returns:
+        (preprocess, classes, arch).
+
+    Raises:
+        CheckpointError: naming the first bad field.
+    """
     where = _("The model description") if where is None else where
     p, classes, arch = meta.get("preprocess"), meta.get("classes"), meta.get("arch")
     if not isinstance(p, dict) or not isinstance(classes, list) or not isinstance(arch, dict):
@@ -182,7 +223,14 @@ def validate(meta: dict, where: str | None = None) -> tuple[Preprocess, list[str
 
 
 def sidecar_of(weights: str | Path) -> Path | None:
-    """The ``.json`` beside a ``.safetensors`` file when it is a CNN Explorer model, else None."""
+    """The sidecar of a weights file, when it is a CNN Explorer model.
+
+    Args:
+        weights: a weights file's path.
+
+    Returns:
+        The ``.json`` beside a ``.safetensors`` file, else None.
+    """
     w = Path(weights)
     if w.suffix != ".safetensors":
         return None
@@ -207,7 +255,14 @@ def _read_version(sidecar: str, size: int, mtime_ns: int, inode: int) -> UserMod
 
 
 def scan(directory: Path) -> list[UserModel]:
-    """Every readable model in ``directory``, by name; files that are not ours are skipped."""
+    """Every readable model in a directory; files that are not ours are skipped.
+
+    Args:
+        directory: the folder to list.
+
+    Returns:
+        The UserModels, by name; [] for a missing folder.
+    """
     if not directory.is_dir():
         return []
     found = []
@@ -227,23 +282,55 @@ def scan(directory: Path) -> list[UserModel]:
 
 
 def owner_id(token: str) -> str:
-    """What a sidecar stores about its owner: a digest of the browser's token, never the token."""
+    """What a sidecar stores about its owner: a digest of the browser's token, never the token.
+
+    Args:
+        token: the browser's owner token.
+
+    Returns:
+        32 hex digits.
+    """
     return hashlib.sha256(f"cnnviz-owner:{token}".encode()).hexdigest()[:32]
 
 
 def visible_to(meta: dict, token: str | None) -> bool:
-    """Whether a browser holding ``token`` may see and open this model: its own, one shared
-    with the class, or one without an owner (trained on the command line, shipped)."""
+    """Whether a browser may see and open a model: its own, one shared with the class, or one
+    without an owner (trained on the command line, shipped).
+
+    Args:
+        meta: the model's sidecar.
+        token: the browser's owner token, or None.
+
+    Returns:
+        True when it may.
+    """
     owner = meta.get("owner")
     return not owner or meta.get("shared") is True or (token is not None and owner == owner_id(token))
 
 
 def owned_by(meta: dict, token: str | None) -> bool:
+    """Whether a browser owns a model (may share, unshare or delete it).
+
+    Args:
+        meta: the model's sidecar.
+        token: the browser's owner token, or None.
+
+    Returns:
+        True for its owner only.
+    """
     return token is not None and meta.get("owner") == owner_id(token)
 
 
 def free_name(name: str, directory: Path) -> str:
-    """``name`` if nothing in ``directory`` uses it, else the first free ``name_2``, ``name_3``..."""
+    """A name no model in a folder uses yet.
+
+    Args:
+        name: the wanted name.
+        directory: the models' folder.
+
+    Returns:
+        ``name`` if free, else the first free ``name_2``, ``name_3``...
+    """
 
     def taken(n: str) -> bool:
         return any((directory / f"{n}{suffix}").exists() for suffix in (".json", ".safetensors"))
@@ -255,16 +342,25 @@ def free_name(name: str, directory: Path) -> str:
 
 
 def save(model: nn.Module, meta: dict, path: str | Path, *, exclusive: bool = False) -> Path:
-    """Save ``model``'s state dict as ``P.safetensors`` with the sidecar ``P.json``.
+    """Save a model's state dict as ``P.safetensors`` with the sidecar ``P.json``.
 
-    ``path`` is ``P``, ``P.safetensors`` or ``P.json``; ``meta["format"]`` and
-    ``meta["name"]`` are filled in. Writes to temporary names first and renames, so a crash
-    never leaves half a model that the picker would list. Returns the ``.safetensors`` path.
+    Writes to temporary names first and renames, so a crash never leaves half a model that
+    the picker would list.
 
-    ``exclusive`` (the app): the name is claimed by hard-linking the finished weights into
-    place, which fails if the name exists, so no save ever replaces another's model and two
-    concurrent saves of one name cannot pair one's weights with the other's sidecar: the
-    loser gets NameTaken (with a free name to suggest) and leaves nothing behind.
+    Args:
+        model: the trained network.
+        meta: the sidecar's fields; ``format`` and ``name`` are filled in.
+        path: ``P``, ``P.safetensors`` or ``P.json``.
+        exclusive: (the app) claim the name by hard-linking the finished weights into place,
+            which fails if the name exists, so no save ever replaces another's model and two
+            concurrent saves of one name cannot pair one's weights with the other's sidecar.
+
+    Returns:
+        The ``.safetensors`` path.
+
+    Raises:
+        NameTaken: with ``exclusive``, the name is taken (it carries a free name to
+            suggest); nothing is left behind.
     """
     weights, meta_path = paths(path)
     weights.parent.mkdir(parents=True, exist_ok=True)

@@ -67,7 +67,6 @@ NOT_YET = {
     "cnnviz/files.py",
     "cnnviz/fourier_image.py",
     "cnnviz/gallery.py",
-    "cnnviz/hotspots.py",
     "cnnviz/i18n_check.py",
     "cnnviz/image_header.py",
     "cnnviz/images.py",
@@ -113,7 +112,6 @@ NOT_YET = {
     "cnnviz/training/results.py",
     "cnnviz/training/shots.py",
     "cnnviz/uploads.py",
-    "cnnviz/usermodels.py",
 }
 
 PROPERTY_DECORATORS = {"property", "cached_property", "setter", "deleter"}
