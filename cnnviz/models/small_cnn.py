@@ -57,7 +57,18 @@ PRESETS: dict[str, dict] = {
 
 
 def preset(kind: str, **changes) -> dict:
-    """A copy of a preset architecture with some fields changed."""
+    """A copy of a preset architecture with some fields changed.
+
+    Args:
+        kind: a key of :data:`PRESETS`.
+        **changes: fields to replace.
+
+    Returns:
+        The architecture dict.
+
+    Raises:
+        ModelError: an unknown preset.
+    """
     if kind not in PRESETS:
         raise ModelError(
             _("Unknown architecture {name}; choose one of {names}.").format(name=repr(kind), names=", ".join(PRESETS))
@@ -101,7 +112,18 @@ def _pools(a: dict, n: int) -> list[bool]:
 
 
 def feature_side(arch: dict, size: int) -> int:
-    """Side of the last feature map for a ``size``×``size`` input (convs keep the size)."""
+    """Side of the last feature map (convs keep the size).
+
+    Args:
+        arch: an architecture description (:data:`PRESETS`).
+        size: the input's side.
+
+    Returns:
+        The side in pixels.
+
+    Raises:
+        ModelError: a malformed architecture.
+    """
     a = _check(arch)
     side = size
     for pooled in _pools(a, len(a["channels"])):
@@ -152,11 +174,24 @@ def _init_weights(model: nn.Module, gen: torch.Generator) -> None:
 
 
 def build_model(arch: dict, in_channels: int, num_classes: int, size: int, *, seed: int = 0) -> nn.Module:
-    """The network for (B, in_channels, size, size) inputs → (B, num_classes) logits, on the CPU.
+    """The network, on the CPU.
 
     Its initial weights come from a generator seeded with ``seed``: the process-wide torch
-    generator is neither read nor changed (the modules are made on the meta device, which
-    draws nothing, then filled in).
+    generator is neither read nor changed (the modules are made on the meta device, which draws
+    nothing, then filled in).
+
+    Args:
+        arch: an architecture description (:data:`PRESETS`).
+        in_channels: the input's channels.
+        num_classes: how many logits.
+        size: the input's side.
+        seed: the initial weights' seed.
+
+    Returns:
+        An ``nn.Module`` mapping (B, in_channels, size, size) to (B, num_classes) logits.
+
+    Raises:
+        ModelError: a malformed architecture.
     """
     with torch.device("meta"):
         model = _assemble(arch, in_channels, num_classes, size)
@@ -166,9 +201,21 @@ def build_model(arch: dict, in_channels: int, num_classes: int, size: int, *, se
 
 
 def cost(arch: dict, in_channels: int, num_classes: int, size: int) -> tuple[int, int]:
-    """(parameters, activation values of one image through the conv blocks), from the
-    architecture alone: the modules are made on the meta device, so nothing is allocated.
-    Raises ModelError for an architecture that cannot be built."""
+    """A network's size from the architecture alone: the modules are made on the meta device, so
+    nothing is allocated.
+
+    Args:
+        arch: an architecture description (:data:`PRESETS`).
+        in_channels: the input's channels.
+        num_classes: how many logits.
+        size: the input's side.
+
+    Returns:
+        (parameters, activation values of one image through the conv blocks).
+
+    Raises:
+        ModelError: an architecture that cannot be built.
+    """
     with torch.device("meta"):
         model = _assemble(arch, in_channels, num_classes, size)
     params = sum(p.numel() for p in model.parameters())
@@ -184,7 +231,20 @@ def cost(arch: dict, in_channels: int, num_classes: int, size: int) -> tuple[int
 
 
 def forward_macs(arch: dict, in_channels: int, num_classes: int, size: int) -> int:
-    """Multiply-adds of one image's forward pass (convs and linears), from the architecture."""
+    """Multiply-adds of one image's forward pass (convs and linears), from the architecture.
+
+    Args:
+        arch: an architecture description (:data:`PRESETS`).
+        in_channels: the input's channels.
+        num_classes: how many logits.
+        size: the input's side.
+
+    Returns:
+        The count.
+
+    Raises:
+        ModelError: a malformed architecture.
+    """
     a = _check(arch)
     k2, side, c_in, macs = a["kernel"] ** 2, size, in_channels, 0
     for c_out, pooled in zip(a["channels"], _pools(a, len(a["channels"])), strict=True):
@@ -232,9 +292,27 @@ def _assemble(arch: dict, in_channels: int, num_classes: int, size: int) -> nn.M
 
 
 def default_layer(arch: dict) -> str:
-    """The last conv block's activation: where Grad-CAM looks by default."""
+    """The last conv block's activation: where Grad-CAM looks by default.
+
+    Args:
+        arch: an architecture description (:data:`PRESETS`).
+
+    Returns:
+        Its ``named_modules`` path.
+
+    Raises:
+        ModelError: a malformed architecture.
+    """
     return f"features.{len(_check(arch)['channels']) - 1}.act"
 
 
 def count_params(model: nn.Module) -> int:
+    """How many numbers a network's parameters hold.
+
+    Args:
+        model: the network.
+
+    Returns:
+        The count.
+    """
     return sum(p.numel() for p in model.parameters())

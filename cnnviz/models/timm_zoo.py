@@ -45,7 +45,17 @@ _NOT_CNN = re.compile(r"Attention|PatchEmbed")
 
 
 def arch(name: str) -> str:
-    """``timm:resnet50d`` → ``resnet50d`` (ModelError when it is not a timm name)."""
+    """The timm architecture of a model name: ``timm:resnet50d`` → ``resnet50d``.
+
+    Args:
+        name: ``timm:ARCH``.
+
+    Returns:
+        The architecture name.
+
+    Raises:
+        ModelError: it is not a timm name.
+    """
     if not is_timm_name(name):
         raise ModelError(
             _("{name} is not a timm model name (timm:NAME, e.g. timm:convnext_tiny).").format(name=repr(name[:80]))
@@ -61,8 +71,17 @@ def _timm():
 
 @lru_cache(maxsize=64)
 def check(name: str) -> str:
-    """The architecture name of ``name`` if timm builds it and it is a CNN; ModelError (one
-    sentence) otherwise. Built on the meta device: no memory, no weights."""
+    """The architecture a timm name builds, checked on the meta device: no memory, no weights.
+
+    Args:
+        name: ``timm:ARCH``.
+
+    Returns:
+        The architecture name.
+
+    Raises:
+        ModelError: (one sentence) timm does not build it, or it is not a CNN.
+    """
     a = arch(name)
     timm = _timm()
     if not timm.is_model(a):
@@ -85,7 +104,17 @@ def check(name: str) -> str:
 
 
 def build(name: str) -> nn.Module:
-    """The architecture with random weights (seed first for a fixed initialisation)."""
+    """The architecture with random weights (seed first for a fixed initialisation).
+
+    Args:
+        name: ``timm:ARCH``.
+
+    Returns:
+        A new ``nn.Module``.
+
+    Raises:
+        ModelError: as :func:`check`.
+    """
     return _timm().create_model(check(name), pretrained=False)
 
 
@@ -97,7 +126,14 @@ def _config(name: str) -> dict:
 
 def preprocess(name: str) -> Preprocess:
     """timm's evaluation transform as a Preprocess: resize the shorter side to
-    floor(size / crop_pct), centre-crop size×size, normalise with the config's mean/std."""
+    floor(size / crop_pct), centre-crop size×size, normalise with the config's mean/std.
+
+    Args:
+        name: ``timm:ARCH``.
+
+    Returns:
+        The Preprocess.
+    """
     cfg = _config(name)
     size = int(cfg["input_size"][-1])
     return Preprocess(
@@ -110,7 +146,14 @@ def preprocess(name: str) -> Preprocess:
 
 
 def default_layer(name: str) -> str:
-    """The last feature stage (timm's ``feature_info``): where Grad-CAM looks by default."""
+    """The last feature stage (timm's ``feature_info``): where Grad-CAM looks by default.
+
+    Args:
+        name: ``timm:ARCH``.
+
+    Returns:
+        Its ``named_modules`` path, or "" when timm names none.
+    """
     with torch.device("meta"):
         model = build(name)
     info = getattr(model, "feature_info", None)
@@ -118,19 +161,50 @@ def default_layer(name: str) -> str:
 
 
 def num_classes(name: str) -> int:
+    """How many classes the pretrained weights score.
+
+    Args:
+        name: ``timm:ARCH``.
+
+    Returns:
+        The count (1000 when the config names none).
+    """
     return int(_timm().models.get_pretrained_cfg(check(name)).num_classes or 1000)
 
 
 def cache_file(name: str) -> Path:
-    """Where the trained weights of ``name`` are (or will be): the torch cache, as torchvision's."""
+    """Where the trained weights are (or will be): the torch cache, as torchvision's.
+
+    Args:
+        name: ``timm:ARCH``.
+
+    Returns:
+        The ``.safetensors`` path.
+    """
     return Path(torch.hub.get_dir()) / "checkpoints" / f"timm-{arch(name)}.safetensors"
 
 
 def available(name: str) -> bool:
+    """Whether the trained weights are on this machine.
+
+    Args:
+        name: ``timm:ARCH``.
+
+    Returns:
+        True when the cache file exists.
+    """
     return cache_file(name).is_file()
 
 
 def offline_message(name: str) -> str:
+    """The sentence for weights that are not on this machine, saying how to get them.
+
+    Args:
+        name: ``timm:ARCH``.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     return _(
         "Trained weights for {name} are not on this machine: download them once while online "
         "(the app's Download button, or `python -m cnnviz download {name}`), or choose random weights to explore."
@@ -138,7 +212,18 @@ def offline_message(name: str) -> str:
 
 
 def pretrained(name: str, download: bool) -> dict[str, torch.Tensor]:
-    """The trained state dict of ``name`` from the torch cache (fetched first if ``download``)."""
+    """The trained state dict, from the torch cache.
+
+    Args:
+        name: ``timm:ARCH``.
+        download: fetch the weights first when they are missing.
+
+    Returns:
+        Parameter name -> tensor.
+
+    Raises:
+        WeightsUnavailable: missing and not downloaded (or the download failed).
+    """
     path = cache_file(name)
     if not path.is_file():
         if not download:
@@ -148,9 +233,19 @@ def pretrained(name: str, download: bool) -> dict[str, torch.Tensor]:
 
 
 def fetch(name: str) -> Path:
-    """Download ``name``'s weights (``model.safetensors`` of its Hugging Face repository: never
-    a pickle) into :func:`cache_file`, renamed into place at the end so a broken download
-    leaves no file."""
+    """Download the weights (``model.safetensors`` of the Hugging Face repository: never a
+    pickle) into :func:`cache_file`, renamed into place at the end so a broken download leaves
+    no file.
+
+    Args:
+        name: ``timm:ARCH``.
+
+    Returns:
+        The cached file's path.
+
+    Raises:
+        WeightsUnavailable: timm names no repository, or the download failed.
+    """
     cfg = _timm().models.get_pretrained_cfg(check(name))
     repo = getattr(cfg, "hf_hub_id", None)
     if not repo:

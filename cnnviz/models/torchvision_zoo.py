@@ -49,17 +49,38 @@ _HASH_RE = re.compile(r"-([a-f0-9]+)\.")  # torchvision file names carry a sha25
 
 
 def weights(name: str):
-    """torchvision's weights record (url, transforms, categories) for ``name``."""
+    """torchvision's default weights record (url, transforms, categories).
+
+    Args:
+        name: a torchvision model name.
+
+    Returns:
+        The WeightsEnum member.
+    """
     return get_model_weights(name).DEFAULT
 
 
 def cache_file(name: str) -> Path:
-    """Where the weights of ``name`` are (or will be) in the torch cache."""
+    """Where the weights are (or will be) in the torch cache.
+
+    Args:
+        name: a torchvision model name.
+
+    Returns:
+        The file's path.
+    """
     return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(weights(name).url)
 
 
 def build(name: str) -> nn.Module:
-    """The architecture with random weights (seed them first for a fixed initialisation)."""
+    """The architecture with random weights (seed them first for a fixed initialisation).
+
+    Args:
+        name: a torchvision model name.
+
+    Returns:
+        A new ``nn.Module``.
+    """
     kwargs: dict = {}
     if name == "googlenet":
         # the pretrained weights expect transform_input=True; aux heads only train.
@@ -68,13 +89,31 @@ def build(name: str) -> nn.Module:
 
 
 def preprocess(name: str) -> Preprocess:
-    """Resize, crop, mean and std straight from torchvision's weights record."""
+    """Resize, crop, mean and std straight from torchvision's weights record.
+
+    Args:
+        name: a torchvision model name.
+
+    Returns:
+        The Preprocess.
+    """
     t = weights(name).transforms()
     return Preprocess(size=int(t.crop_size[0]), resize=int(t.resize_size[0]), mean=tuple(t.mean), std=tuple(t.std))
 
 
 def pretrained(name: str, download: bool) -> dict[str, torch.Tensor]:
-    """The ImageNet state dict of ``name``, from the torch cache (fetched first if ``download``)."""
+    """The ImageNet state dict, from the torch cache.
+
+    Args:
+        name: a torchvision model name.
+        download: fetch the weights first when they are missing.
+
+    Returns:
+        Parameter name -> tensor.
+
+    Raises:
+        WeightsUnavailable: missing and not downloaded, or the download failed.
+    """
     path = cache_file(name)
     if not path.is_file():
         if not download:
@@ -87,6 +126,14 @@ def pretrained(name: str, download: bool) -> dict[str, torch.Tensor]:
 
 
 def offline_message(name: str) -> str:
+    """The sentence for weights that are not on this machine, saying how to get them.
+
+    Args:
+        name: a torchvision model name.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     return _(
         "Pretrained weights for {name} are not on this machine: download them once while online "
         "(the app's Download button, or `python -m cnnviz download {name}`), or choose random weights to compare."
@@ -94,9 +141,21 @@ def offline_message(name: str) -> str:
 
 
 def fetch(url: str, path: Path, name: str, *, timeout: float = DOWNLOAD_TIMEOUT) -> None:
-    """Download ``url`` to ``path``: a timeout on this request only (never the process-wide
-    socket default, which every other session's connections share), the sha256 prefix in
-    the file name checked, and a rename at the end so a broken download leaves no file."""
+    """Download a weights file.
+
+    A timeout on this request only (never the process-wide socket default, which every other
+    session's connections share), the sha256 prefix in the file name checked, and a rename at
+    the end so a broken download leaves no file.
+
+    Args:
+        url: the weights' address.
+        path: where the file goes.
+        name: the model's name, for the message.
+        timeout: seconds the request may take.
+
+    Raises:
+        WeightsUnavailable: the download failed or was corrupt.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     # unique across processes and hosts: replicas of one deployment share the torch cache
     # (TORCH_HOME on the shared folder), where two pods may well run as the same pid
