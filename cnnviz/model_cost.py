@@ -60,10 +60,22 @@ class ModelCost:
 
 
 def estimate(name: str, weights: str = "pretrained") -> ModelCost:
-    """The cost of loading ``name`` with ``weights`` as :func:`load_shared` does, from the
-    architecture's shapes alone (raises ModelError for an unknown model). Replicas share
-    every tensor, so their number does not change it. Within a few per cent of
-    ``cache.nbytes`` of the loaded model on CPU (tests/unit/test_model_cost.py)."""
+    """The cost of loading a model as :func:`load_shared` does, from the architecture's shapes
+    alone.
+
+    Replicas share every tensor, so their number does not change it. Within a few per cent of
+    ``cache.nbytes`` of the loaded model on CPU (tests/unit/test_model_cost.py).
+
+    Args:
+        name: the model's name.
+        weights: "pretrained", "random" or a weights file.
+
+    Returns:
+        A ModelCost: bytes of its weights, resident with its copies, and at the load's peak.
+
+    Raises:
+        ModelError: an unknown model.
+    """
     info = resolve(name, weights)
     if info.family == "onnx":  # known from the file's checks, before anything is built
         onnx = info.metadata["onnx"]
@@ -92,10 +104,23 @@ def _too_big(name: str, weights: str, cost: ModelCost, cache: SharedCache) -> Mo
 
 
 def load_shared(name: str, weights: str, *, replicas: int, cache: SharedCache) -> LoadedModel:
-    """``name`` with ``weights``, warmed up, with ``replicas`` more copies and every fast copy
-    made: the model every session shares, to be kept in ``cache`` by the caller's
-    ``cache.get_or_compute``. Raises ModelTooBig when it could not stay in ``cache``,
-    ServerBusy when its load does not fit the memory guard, and load_model's errors."""
+    """The model every session shares: loaded, warmed up, with more replicas and every fast
+    copy made, to be kept in ``cache`` by the caller's ``cache.get_or_compute``.
+
+    Args:
+        name: the model's name.
+        weights: "pretrained", "random" or a weights file.
+        replicas: how many copies beside the model.
+        cache: the model cache it must fit.
+
+    Returns:
+        The LoadedModel.
+
+    Raises:
+        ModelTooBig: it could not stay in ``cache``.
+        ServerBusy: its load does not fit the memory guard now.
+        ModelError: and the other errors of :func:`~cnnviz.zoo.load_model`.
+    """
     cost = estimate(name, weights)
     if cost.resident > cache.max_bytes:
         raise _too_big(name, weights, cost, cache)

@@ -65,7 +65,11 @@ PREPROCESS: dict = dict(
 
 
 def build_zfmini() -> nn.Module:
-    """The untrained ZF-mini (eval-ready ``nn.Sequential``: ``features``, ``pool``, ``flatten``, ``classifier``)."""
+    """The untrained ZF-mini.
+
+    Returns:
+        An eval-ready ``nn.Sequential``: ``features``, ``pool``, ``flatten``, ``classifier``.
+    """
     layers: OrderedDict[str, nn.Module] = OrderedDict(
         conv1=nn.Conv2d(3, CONV1_CHANNELS, CONV1_KERNEL, stride=2, padding=CONV1_KERNEL // 2, bias=False),
         bn1=nn.BatchNorm2d(CONV1_CHANNELS),
@@ -91,13 +95,28 @@ def build_zfmini() -> nn.Module:
 
 
 def available() -> bool:
+    """Whether the shipped weights file is there.
+
+    Returns:
+        True when it exists.
+    """
     return WEIGHTS_PATH.is_file()
 
 
 def load_pretrained_state_dict(path: str | Path = WEIGHTS_PATH) -> dict[str, torch.Tensor]:
-    """The shipped distilled weights as a float32 state dict for ``build_zfmini()`` (strict load).
+    """The shipped distilled weights as a float32 state dict for ``build_zfmini()`` (strict
+    load).
 
-    Raises WeightsUnavailable when the file is missing, CheckpointError when unreadable."""
+    Args:
+        path: the weights file.
+
+    Returns:
+        Parameter name -> float32 tensor.
+
+    Raises:
+        WeightsUnavailable: the file is missing.
+        CheckpointError: it is unreadable.
+    """
     path = Path(path)
     if not path.is_file():
         raise WeightsUnavailable(

