@@ -50,11 +50,21 @@ _OPAQUE = (type, types.ModuleType, types.FunctionType, types.MethodType, types.B
 
 # ---------------------------------------------------------------- sizes
 def nbytes(obj, _seen: set[int] | None = None) -> int:
-    """Bytes held by ``obj``, counting an object reachable twice (two names of one array)
-    once. Arrays and tensors count their data (tensors sharing a storage count it once); a
-    module its parameters, buffers and any other tensor its modules keep (a conv weight
-    packed for oneDNN, cnnviz.fast_copy); a PIL image its decoded pixels; containers,
-    dataclasses and plain objects their parts."""
+    """Bytes held by an object, counting an object reachable twice (two names of one array)
+    once.
+
+    Arrays and tensors count their data (tensors sharing a storage count it once); a module
+    its parameters, buffers and any other tensor its modules keep (a conv weight packed for
+    oneDNN, cnnviz.fast_copy); a PIL image its decoded pixels; containers, dataclasses and
+    plain objects their parts.
+
+    Args:
+        obj: anything.
+        _seen: ids already counted (internal, for the recursion).
+
+    Returns:
+        The byte count.
+    """
     seen: set = set() if _seen is None else _seen
     if id(obj) in seen or obj is None or isinstance(obj, (bool, int, float, complex)):
         return 0
@@ -95,7 +105,14 @@ def nbytes(obj, _seen: set[int] | None = None) -> int:
 
 def freeze(obj):
     """Make every numpy array reachable through dicts, lists, tuples and dataclasses
-    read-only, so that no session can change what the others are served. Returns ``obj``."""
+    read-only, so that no session can change what the others are served.
+
+    Args:
+        obj: the value to share.
+
+    Returns:
+        ``obj`` itself.
+    """
     if isinstance(obj, np.ndarray):
         obj.flags.writeable = False
     elif isinstance(obj, dict):
@@ -170,6 +187,15 @@ class SharedCache:
         return value
 
     def get(self, key: Hashable, default=None):
+        """The value kept under ``key``, counted as a use.
+
+        Args:
+            key: the entry's key.
+            default: returned when nothing is kept under it.
+
+        Returns:
+            The value, or ``default``.
+        """
         with self._lock:
             value = self._lookup(key)
         return default if value is _MISSING else value
@@ -195,7 +221,15 @@ class SharedCache:
 
     # ---- writing
     def put(self, key: Hashable, value: V) -> V:
-        """Keep ``value`` under ``key`` (evicting least recently used entries to fit)."""
+        """Keep a value, evicting least recently used entries to fit.
+
+        Args:
+            key: the entry's key.
+            value: what to keep; one bigger than the budget is not kept.
+
+        Returns:
+            ``value``.
+        """
         size = int(self.sizer(value))
         with self._lock:
             old = self._entries.pop(key, None)
@@ -210,9 +244,15 @@ class SharedCache:
         return value
 
     def make_room(self, nbytes: int) -> None:
-        """Evict least recently used entries until ``nbytes`` more would fit (all of them
-        when ``nbytes`` exceeds the budget). For a computation whose size is known before it
-        runs, so that a full cache's entries are let go before its memory is allocated."""
+        """Evict least recently used entries until ``nbytes`` more would fit (all of them when
+        ``nbytes`` exceeds the budget).
+
+        For a computation whose size is known before it runs, so that a full cache's entries are
+        let go before its memory is allocated.
+
+        Args:
+            nbytes: the size about to be allocated.
+        """
         with self._lock:
             self._evict_for(nbytes)
 
@@ -226,9 +266,16 @@ class SharedCache:
     def get_or_compute(self, key: Hashable, compute: Callable[[], V]) -> V:
         """The value kept under ``key``; otherwise ``compute()``, kept and returned.
 
-        Callers asking for one key at once wait for a single computation and all get its
-        result, kept or not (too big). An exception from ``compute`` reaches its caller
-        and is not kept (the next waiter tries again).
+        Callers asking for one key at once wait for a single computation and all get its result,
+        kept or not (too big). An exception from ``compute`` reaches its caller and is not kept
+        (the next waiter tries again).
+
+        Args:
+            key: the entry's key.
+            compute: makes the value when it is not kept.
+
+        Returns:
+            The kept or computed value.
         """
         with self._lock:
             value = self._lookup(key)
@@ -266,7 +313,15 @@ class SharedCache:
 
 # ---------------------------------------------------------------- the server's caches
 def budget_bytes(env: str, default_mb: float) -> int:
-    """``$env`` in MB (a positive number), else ``default_mb``; a bad value is warned about."""
+    """A byte budget from the environment.
+
+    Args:
+        env: the variable's name, in MB (a positive number).
+        default_mb: used when it is unset or bad (a bad value is warned about).
+
+    Returns:
+        The budget in bytes.
+    """
     raw = os.environ.get(env)
     if raw is None or not raw.strip():
         return int(default_mb * MB)

@@ -25,7 +25,12 @@ from cnnviz.shared_dir import store_path
 
 
 def cache_dir() -> Path:
-    """Where cached results live (created on first write)."""
+    """Where cached results live (created on first write).
+
+    Returns:
+        ``$CNNVIZ_DISK_CACHE`` (or its place in the shared folder), else ``cnnviz`` in the
+        user's cache folder.
+    """
     env = store_path("CNNVIZ_DISK_CACHE")
     if env:
         return env
@@ -33,7 +38,14 @@ def cache_dir() -> Path:
 
 
 def digest(parts: dict) -> str:
-    """A short hex digest of a JSON-able dict (keys sorted): the name of a cache file."""
+    """The name of a cache file: a short hex digest of a JSON-able dict (keys sorted).
+
+    Args:
+        parts: what the cached result depends on.
+
+    Returns:
+        32 hex digits.
+    """
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
 
 
@@ -42,7 +54,14 @@ _MODEL_DIGESTS: weakref.WeakKeyDictionary[nn.Module, str] = weakref.WeakKeyDicti
 
 def model_digest(model: nn.Module) -> str:
     """A digest of a model's parameters and buffers: two checkpoints saved under one name
-    never share a cache entry. Computed once per model object (~30 ms for 5 M parameters)."""
+    never share a cache entry. Computed once per model object (it hashes every weight).
+
+    Args:
+        model: the network.
+
+    Returns:
+        A hex digest.
+    """
     if model not in _MODEL_DIGESTS:
         h = hashlib.sha256()
         for name, t in model.state_dict().items():
@@ -53,11 +72,26 @@ def model_digest(model: nn.Module) -> str:
 
 
 def path_for(kind: str, key: str, suffix: str = ".npz") -> Path:
+    """The file of one cached result.
+
+    Args:
+        kind: the kind of result (a subfolder).
+        key: its digest.
+        suffix: the file's suffix.
+
+    Returns:
+        The path (which may not exist yet).
+    """
     return cache_dir() / kind / f"{key}{suffix}"
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that no reader ever sees a partial file."""
+    """Write ``data`` to ``path`` so that no reader ever sees a partial file.
+
+    Args:
+        path: the file; its folder is created.
+        data: the bytes.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
@@ -70,7 +104,15 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> bytes:
-    """Store arrays as one .npz file, atomically; returns the bytes written."""
+    """Store arrays as one .npz file, atomically.
+
+    Args:
+        path: the file.
+        arrays: name -> array.
+
+    Returns:
+        The bytes written.
+    """
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     data = buf.getvalue()
@@ -79,7 +121,14 @@ def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> bytes:
 
 
 def load_arrays(path: Path) -> dict[str, np.ndarray] | None:
-    """The arrays of a cache file, or None when it is missing or unreadable (then recomputed)."""
+    """The arrays of a cache file.
+
+    Args:
+        path: the file.
+
+    Returns:
+        Name -> array, or None when it is missing or unreadable (then recomputed).
+    """
     try:
         data = path.read_bytes()
     except OSError:

@@ -57,13 +57,25 @@ class Marker:
 
 
 def trainings_dir() -> Path:
-    """The folder of the markers (see the module docstring)."""
+    """The folder of the markers (see the module docstring).
+
+    Returns:
+        ``$CNNVIZ_TRAININGS`` (or its place in the shared folder), else a temporary folder.
+    """
     return store_path("CNNVIZ_TRAININGS") or Path(tempfile.gettempdir()) / "cnnviz_trainings"
 
 
 @contextlib.contextmanager
 def running(owner: str | None, what: str) -> Iterator[Path]:
-    """Mark a training of ``owner`` (their student key) while the block runs; yields the marker."""
+    """Mark a training while the block runs.
+
+    Args:
+        owner: the student key of its owner, or None.
+        what: what is trained, for the later message.
+
+    Yields:
+        The marker's path; it is removed when the block ends.
+    """
     path = trainings_dir() / shares.owner_key(owner) / f"{INSTANCE}-{secrets.token_hex(6)}.json"
     meta = {"what": what, "started": time.time(), "instance": INSTANCE, "host": HOST, "pid": os.getpid()}
     write_atomic(path, json.dumps(meta).encode())
@@ -79,7 +91,15 @@ def running(owner: str | None, what: str) -> Iterator[Path]:
 
 
 def interrupted(owner: str | None, *, now: float | None = None) -> list[Marker]:
-    """``owner``'s trainings whose process is gone, oldest first (see the module docstring)."""
+    """An owner's trainings whose process is gone (see the module docstring).
+
+    Args:
+        owner: the student key, or None.
+        now: the time to judge by; None for now.
+
+    Returns:
+        Their Markers, oldest first.
+    """
     now = time.time() if now is None else now
     folder = trainings_dir() / shares.owner_key(owner)
     out = []
@@ -95,7 +115,11 @@ def interrupted(owner: str | None, *, now: float | None = None) -> list[Marker]:
 
 
 def dismiss(marker: Marker) -> None:
-    """Remove a reported marker (its owner has been told)."""
+    """Remove a reported marker (its owner has been told).
+
+    Args:
+        marker: one of :func:`interrupted`'s.
+    """
     marker.path.unlink(missing_ok=True)
 
 

@@ -57,7 +57,11 @@ _tickets = itertools.count()
 
 
 def rss_bytes() -> int:
-    """This process's resident memory now (Linux /proc; 0 where unavailable)."""
+    """This process's resident memory now (Linux /proc).
+
+    Returns:
+        Bytes; 0 where unavailable.
+    """
     try:
         with open("/proc/self/statm") as f:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -66,7 +70,12 @@ def rss_bytes() -> int:
 
 
 def budget_bytes() -> int:
-    """The memory budget of this server process, in bytes (0: no budget)."""
+    """The memory budget of this server process.
+
+    Returns:
+        Bytes: ``CNNVIZ_MEMORY_BUDGET_MB``, else 85 % of the machine's or the container's
+        memory; 0 for no budget.
+    """
     env = os.environ.get("CNNVIZ_MEMORY_BUDGET_MB", "").strip()
     if env:
         return max(0, int(float(env))) << 20
@@ -78,9 +87,16 @@ def budget_bytes() -> int:
 
 
 def container_limit(root: Path = Path("/sys/fs/cgroup")) -> int | None:
-    """This container's memory limit in bytes (cgroup v2 ``memory.max``, else v1's
-    ``memory/memory.limit_in_bytes``), or None when there is none: in a pod the machine's
-    memory is the node's, and the kernel kills the container at its limit."""
+    """This container's memory limit: in a pod the machine's memory is the node's, and the
+    kernel kills the container at its limit.
+
+    Args:
+        root: the cgroup file system.
+
+    Returns:
+        Bytes (cgroup v2 ``memory.max``, else v1's ``memory/memory.limit_in_bytes``), or None
+        when there is none.
+    """
     for name in ("memory.max", "memory/memory.limit_in_bytes"):
         try:
             value = (root / name).read_text().strip()
@@ -101,7 +117,11 @@ def _still_to_come(rss: int) -> int:
 
 
 def in_flight_bytes() -> int:
-    """What the admitted works may still allocate, in bytes (0 when none runs)."""
+    """What the admitted works may still allocate.
+
+    Returns:
+        Bytes; 0 when none runs.
+    """
     with _lock:
         return _still_to_come(rss_bytes())
 
@@ -134,8 +154,18 @@ def _admit(estimate: int, what: str) -> int:
 
 @contextmanager
 def reserve(estimate: int, what: str = N_("this")) -> Iterator[None]:
-    """Admit ``what``, which may allocate up to ``estimate`` bytes, and hold that reservation
-    until the block ends (raises ServerBusy, naming ``what``, when it would not fit)."""
+    """Admit a work and hold its reservation until the block ends.
+
+    Args:
+        estimate: the most bytes it may allocate.
+        what: its name for the message (untranslated; translated when shown).
+
+    Yields:
+        None, once admitted.
+
+    Raises:
+        ServerBusy: naming ``what``, when it would not fit the budget now.
+    """
     ticket = _admit(max(0, int(estimate)), what)
     try:
         yield
@@ -145,7 +175,14 @@ def reserve(estimate: int, what: str = N_("this")) -> Iterator[None]:
 
 
 def check(what: str = N_("this")) -> None:
-    """Raise ServerBusy if starting ``what`` (``HEADROOM_BYTES`` assumed) could push the
-    server past its budget, counting the work in flight; reserves nothing."""
+    """Refuse to start a work that could push the server past its budget, counting the work
+    in flight; reserves nothing.
+
+    Args:
+        what: its name for the message; ``HEADROOM_BYTES`` are assumed.
+
+    Raises:
+        ServerBusy: it would not fit now.
+    """
     with reserve(HEADROOM_BYTES, what):
         pass

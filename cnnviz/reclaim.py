@@ -44,8 +44,15 @@ def freeze() -> None:
 
 def sweep(min_interval_s: float = MIN_INTERVAL_S) -> bool:
     """Collect every unreachable object, frozen ones included, refreeze the survivors and give
-    freed heap back to the OS. Skipped (False) within ``min_interval_s`` of the last sweep:
-    callers may ask whenever a session ends or memory runs short."""
+    freed heap back to the OS.
+
+    Args:
+        min_interval_s: skip it within this many seconds of the last sweep, so that callers
+            may ask whenever a session ends or memory runs short.
+
+    Returns:
+        True when it ran, False when skipped.
+    """
     global _last
     with _lock:
         now = time.monotonic()
