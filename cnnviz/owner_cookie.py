@@ -52,19 +52,37 @@ INSTALLED = threading.Event()  # an OwnerCookie serves this process: its student
 
 
 def is_token(value: object) -> bool:
-    """Whether ``value`` is an owner token: 32 lower-case hex digits (128 bits)."""
+    """Whether a value is an owner token: 32 lower-case hex digits (128 bits).
+
+    Args:
+        value: anything.
+
+    Returns:
+        True for a token.
+    """
     return isinstance(value, str) and _TOKEN.fullmatch(value) is not None
 
 
 def new_token() -> str:
-    """A fresh owner token from ``secrets``."""
+    """A fresh owner token from ``secrets``.
+
+    Returns:
+        32 lower-case hex digits.
+    """
     return secrets.token_hex(16)
 
 
 def request_token(headers: list[tuple[bytes, bytes]], cookie: str = COOKIE) -> str | None:
-    """The owner token in a request's ``Cookie`` headers (``cookie``: which one), or None
-    (absent or malformed). Read as Starlette reads them for ``st.context.cookies``: every
-    header, the last value wins."""
+    """The owner token in a request's ``Cookie`` headers, read as Starlette reads them for
+    ``st.context.cookies``: every header, the last value wins.
+
+    Args:
+        headers: the ASGI request's headers.
+        cookie: which cookie.
+
+    Returns:
+        The token, or None (absent or malformed).
+    """
     cookies: dict[str, str] = {}
     for name, value in headers:
         if name == b"cookie":
@@ -75,8 +93,17 @@ def request_token(headers: list[tuple[bytes, bytes]], cookie: str = COOKIE) -> s
 
 def over_https(scope: Scope) -> bool:
     """Whether the browser reached us over TLS: directly, or through a proxy that says so
-    (``X-Forwarded-Proto: https``, as serve/nginx.conf.template sends). A client that fakes the
-    header only gets a ``Secure`` cookie its own plain-HTTP page then cannot send back."""
+    (``X-Forwarded-Proto: https``, as serve/nginx.conf.template sends).
+
+    A client that fakes the header only gets a ``Secure`` cookie its own plain-HTTP page then
+    cannot send back.
+
+    Args:
+        scope: the ASGI scope.
+
+    Returns:
+        True over TLS.
+    """
     if scope.get("scheme") in ("https", "wss"):
         return True
     for name, value in scope.get("headers", ()):
@@ -86,8 +113,17 @@ def over_https(scope: Scope) -> bool:
 
 
 def set_cookie(token: str, *, secure: bool, cookie: str = COOKIE) -> bytes:
-    """The ``Set-Cookie`` header's value for ``token`` in ``cookie`` (the owner cookie, or
-    :data:`NAV_COOKIE`, which is ``SameSite=Lax``)."""
+    """The ``Set-Cookie`` header's value for a token.
+
+    Args:
+        token: the owner token.
+        secure: add ``Secure`` (served over HTTPS).
+        cookie: the owner cookie (``SameSite=Strict``), or :data:`NAV_COOKIE`
+            (``SameSite=Lax``).
+
+    Returns:
+        The header's value, latin-1 encoded.
+    """
     same_site = "Lax" if cookie == NAV_COOKIE else "Strict"
     attrs = f"{cookie}={token}; Max-Age={MAX_AGE_S}; Path=/; HttpOnly; SameSite={same_site}"
     return (attrs + ("; Secure" if secure else "")).encode("latin-1")

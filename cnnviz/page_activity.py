@@ -70,7 +70,11 @@ def _add(n: int) -> None:
 
 @contextmanager
 def page_run() -> Iterator[None]:
-    """Count the block (one page run) as in flight."""
+    """Count the block (one page run) as in flight.
+
+    Yields:
+        None.
+    """
     _mine.counted = getattr(_mine, "counted", 0) + 1
     _add(1)
     try:
@@ -83,7 +87,11 @@ def page_run() -> Iterator[None]:
 @contextmanager
 def waiting() -> Iterator[None]:
     """Inside :func:`page_run`: the block does not count as in flight (outside one, or nested
-    in another :func:`waiting`, nothing changes)."""
+    in another :func:`waiting`, nothing changes).
+
+    Yields:
+        None.
+    """
     n = getattr(_mine, "counted", 0)
     _mine.counted = 0
     _add(-n)
@@ -95,12 +103,19 @@ def waiting() -> Iterator[None]:
 
 
 def in_flight() -> int:
-    """Page runs in flight now."""
+    """Page runs in flight now.
+
+    Returns:
+        Their number.
+    """
     return _running
 
 
 def wait_quiet(max_s: float = YIELD_S) -> float:
     """Wait until no page run is in flight, or ``max_s`` seconds.
+
+    Args:
+        max_s: the longest wait.
 
     Returns:
         The seconds waited.
@@ -125,7 +140,12 @@ def _decayed(student: str, now: float) -> float:
 
 
 def charge(student: str, cpu_s: float) -> None:
-    """Add ``cpu_s`` CPU seconds of one of ``student``'s page runs to their recent use."""
+    """Add the CPU time of one of a student's page runs to their recent use.
+
+    Args:
+        student: the student key.
+        cpu_s: CPU seconds of the run.
+    """
     now = time.monotonic()
     with _cond:
         _usage[student] = (_decayed(student, now) + cpu_s, now)
@@ -135,20 +155,34 @@ def charge(student: str, cpu_s: float) -> None:
 
 
 def share(student: str) -> float:
-    """The share of one core ``student``'s page runs used lately (an average over about ``TAU_S``)."""
+    """The share of one core a student's page runs used lately (an average over about
+    ``TAU_S``).
+
+    Args:
+        student: the student key.
+
+    Returns:
+        The share (1.0 is a whole core).
+    """
     with _cond:
         return _decayed(student, time.monotonic()) / TAU_S
 
 
 @contextmanager
 def admitted(student: str, max_s: float = YIELD_S) -> Iterator[float]:
-    """Admit one of ``student``'s page runs (inside :func:`page_run`); yields the seconds it
-    waited (0 for a student who is not heavy).
+    """Admit one of a student's page runs (inside :func:`page_run`).
 
     A heavy student's run takes the one lane heavy runs share (two heavy students, say one
-    with cookies and one without, use one thread between them), starts when no page run is
-    in flight or after ``max_s``, and does not count as the class's: the heavy get what the
-    class leaves.
+    with cookies and one without, use one thread between them), starts when no page run is in
+    flight or after ``max_s``, and does not count as the class's: the heavy get what the class
+    leaves.
+
+    Args:
+        student: the student key.
+        max_s: the longest a heavy student's run waits for a quiet moment.
+
+    Yields:
+        The seconds it waited (0 for a student who is not heavy).
     """
     if share(student) <= HEAVY_SHARE:
         yield 0.0

@@ -44,7 +44,14 @@ ANYONE = "anyone"  # the holder of content stored without an owner (the command 
 
 
 def owner_key(owner: str | None) -> str:
-    """The file name of ``owner``'s references: a digest of the token, or :data:`ANYONE`."""
+    """The file name of an owner's references.
+
+    Args:
+        owner: the owner token, or None.
+
+    Returns:
+        A digest of the token, or :data:`ANYONE`.
+    """
     if not owner:
         return ANYONE
     return hashlib.sha256(f"cnnviz-store:{owner}".encode()).hexdigest()[:32]
@@ -114,7 +121,14 @@ def plan(
 # ---------------------------------------------------------------- references on disk
 @contextlib.contextmanager
 def locked(folder: Path) -> Iterator[None]:
-    """Hold the store in ``folder`` alone (every process and thread) while the block runs."""
+    """Hold the store in a folder alone (every process and thread) while the block runs.
+
+    Args:
+        folder: the store's folder; created if missing.
+
+    Yields:
+        None, with the lock held.
+    """
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     with open(folder / ".lock", "a") as f:  # a new open file description: flock excludes threads too
         fcntl.flock(f, fcntl.LOCK_EX)
@@ -125,13 +139,25 @@ def locked(folder: Path) -> Iterator[None]:
 
 
 def add_ref(refs_dir: Path, key: str) -> None:
-    """Hold (or refresh: last use is now) ``key``'s reference in ``refs_dir``."""
+    """Hold (or refresh: last use is now) one owner's reference.
+
+    Args:
+        refs_dir: the content's references folder.
+        key: the owner key (:func:`owner_key`).
+    """
     refs_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     (refs_dir / key).touch(mode=0o600)
 
 
 def read_refs(refs_dir: Path) -> dict[str, float] | None:
-    """Owner key → last use of each reference in ``refs_dir``; None when the folder is missing."""
+    """The references to one content.
+
+    Args:
+        refs_dir: the content's references folder.
+
+    Returns:
+        Owner key → last use of each reference; None when the folder is missing.
+    """
     try:
         entries = list(os.scandir(refs_dir))
     except (FileNotFoundError, NotADirectoryError):
@@ -146,9 +172,16 @@ def read_refs(refs_dir: Path) -> dict[str, float] | None:
 
 
 def drop_ref(refs_dir: Path, key: str) -> bool:
-    """Drop ``key``'s reference; True when no reference is left (the folder is then removed
-    and the caller deletes the content), False while others hold one. Call it under
-    :func:`locked`."""
+    """Drop one owner's reference. Call it under :func:`locked`.
+
+    Args:
+        refs_dir: the content's references folder.
+        key: the owner key.
+
+    Returns:
+        True when no reference is left (the folder is then removed and the caller deletes the
+        content), False while others hold one.
+    """
     (refs_dir / key).unlink(missing_ok=True)
     try:
         refs_dir.rmdir()

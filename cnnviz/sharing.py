@@ -33,6 +33,14 @@ __all__ = ["SharedImages", "default_store", "sha256_hex"]
 
 
 def sha256_hex(data: bytes) -> str:
+    """The SHA-256 of some bytes.
+
+    Args:
+        data: the bytes.
+
+    Returns:
+        64 lower-case hex digits.
+    """
     import hashlib
 
     return hashlib.sha256(bytes(data)).hexdigest()
@@ -62,11 +70,19 @@ class SharedImages:
         return self.folder / f"{digest}.refs"
 
     def put(self, data: bytes | Image.Image, *, name: str = "", owner: str | None = None) -> str | None:
-        """Keep the photo in ``data`` (bytes in any format decode_image reads, or the image
-        they decoded to) for student ``owner`` (the browser's owner token); its digest.
+        """Keep a photo for a student.
 
-        Returns None when sharing is off or the PNG is larger than ``max_file_bytes``.
-        Raises ImageError for bytes that are not a readable image.
+        Args:
+            data: bytes in any format decode_image reads, or the image they decoded to.
+            name: the file's name, for messages.
+            owner: the browser's owner token, or None.
+
+        Returns:
+            The kept PNG's digest; None when sharing is off or the PNG is larger than
+            ``max_file_bytes``.
+
+        Raises:
+            ImageError: bytes that are not a readable image.
         """
         if not self.enabled:
             return None
@@ -93,9 +109,14 @@ class SharedImages:
         return digest
 
     def get(self, digest: str) -> bytes | None:
-        """The PNG bytes of a kept photo, or None (unknown, expired, malformed digest or off).
+        """The PNG bytes of a kept photo, checked against their name; they must decode as an
+        image.
 
-        The bytes are checked against their name and must decode as an image.
+        Args:
+            digest: the photo's SHA-256, lower-case hex.
+
+        Returns:
+            The bytes, or None (unknown, expired, malformed digest, or sharing off).
         """
         if not self.enabled or not DIGEST_RE.fullmatch(digest or ""):
             return None
@@ -159,14 +180,25 @@ class SharedImages:
         self._apply(drops)
 
     def held_by(self, owner: str | None) -> int:
-        """Bytes of the photos ``owner`` holds a reference to."""
+        """Bytes of the photos an owner holds a reference to.
+
+        Args:
+            owner: the owner token, or None.
+
+        Returns:
+            The byte count.
+        """
         key = shares.owner_key(owner)
         with shares.locked(self.folder):
             return sum(it.size for p in self.folder.glob("*.png") if (it := self._item(p)) and key in it.refs)
 
 
 def default_store() -> SharedImages:
-    """The store configured by the environment (see the module docstring and README)."""
+    """The store configured by the environment (see the module docstring and README).
+
+    Returns:
+        A SharedImages.
+    """
     folder = str(store_path("CNNVIZ_SHARED_IMAGES") or Path(tempfile.gettempdir()) / "cnnviz_shared_images")
     try:
         hours = float(os.environ.get("CNNVIZ_SHARE_HOURS", "24"))

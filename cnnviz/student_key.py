@@ -35,8 +35,15 @@ _Net = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def trusted_proxies(spec: str | None = None) -> list[_Net]:
-    """The proxies whose ``X-Forwarded-For`` is believed (``spec`` or ``CNNVIZ_TRUSTED_PROXIES``,
-    default ``127.0.0.1,::1``); an entry that is not an address or network is ignored."""
+    """The proxies whose ``X-Forwarded-For`` is believed.
+
+    Args:
+        spec: comma-separated addresses or networks; None for ``CNNVIZ_TRUSTED_PROXIES``
+            (default ``127.0.0.1,::1``). An entry that is not one is ignored.
+
+    Returns:
+        The networks.
+    """
     spec = os.environ.get("CNNVIZ_TRUSTED_PROXIES", "127.0.0.1,::1") if spec is None else spec
     nets = []
     for part in spec.split(","):
@@ -56,7 +63,15 @@ def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 
 
 def client_address(scope: Scope, trusted: list[_Net]) -> str:
-    """The address a request came from (see the module docstring); "unknown" without a peer."""
+    """The address a request came from (see the module docstring).
+
+    Args:
+        scope: the ASGI scope.
+        trusted: the trusted proxies.
+
+    Returns:
+        The address, or "unknown" without a peer.
+    """
     client = scope.get("client")
     peer = _ip(client[0]) if client else None
     if peer is None:
@@ -77,6 +92,14 @@ def client_address(scope: Scope, trusted: list[_Net]) -> str:
 
 
 def key_for(token: str | None, scope: Scope, trusted: list[_Net]) -> str:
-    """The student a connection counts as: its owner token (already checked, or None), else
-    its client address."""
+    """The student a connection counts as.
+
+    Args:
+        token: its owner token (already checked), or None.
+        scope: the ASGI scope.
+        trusted: the trusted proxies.
+
+    Returns:
+        The token, else ``ADDRESS`` and its client address.
+    """
     return token or ADDRESS + client_address(scope, trusted)

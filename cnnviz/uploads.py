@@ -51,8 +51,12 @@ _SAFE = re.compile(r"[^\w.,'()+ -]+")
 
 
 def uploads_dir() -> Path:
-    """The private folder of uploads (``$CNNVIZ_UPLOADS``, else ``uploads`` in
-    ``$CNNVIZ_SHARED_DIR``, else in the temp folder)."""
+    """The private folder of uploads, created if missing.
+
+    Returns:
+        ``$CNNVIZ_UPLOADS``, else ``uploads`` in ``$CNNVIZ_SHARED_DIR``, else in the temp
+        folder.
+    """
     folder = store_path("CNNVIZ_UPLOADS") or Path(tempfile.gettempdir()) / "cnnviz_uploads"
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder
@@ -71,11 +75,19 @@ def _files(folder: Path) -> list[Path]:
 
 
 def store(data: bytes, name: str, owner: str | None = None) -> Path:
-    """Write ``data`` as ``<digest>/<name>`` (once per content), hold ``owner``'s reference to
-    it, then make the student's share and the disk budget hold (their own oldest go first).
+    """Write an upload as ``<digest>/<name>`` (once per content), hold the owner's reference
+    to it, then make the student's share and the disk budget hold (their own oldest go first).
+
+    Args:
+        data: the file's bytes.
+        name: its file name.
+        owner: the owner token, or None.
 
     Returns:
-        The stored file's path. Raises CheckpointError for a file larger than a student's share.
+        The stored file's path.
+
+    Raises:
+        CheckpointError: a file larger than a student's share.
     """
     limit = min(UPLOAD_DISK_BYTES, UPLOAD_STUDENT_BYTES)
     if len(data) > limit:
@@ -103,12 +115,19 @@ def store(data: bytes, name: str, owner: str | None = None) -> Path:
 
 
 def find(digest: str, *, owner: str | None = None, now: float | None = None) -> Path | None:
-    """The stored checkpoint whose content has SHA-256 ``digest`` (lower-case hex), or None when
-    it is not here or has expired (then it is removed). Opening it holds (or refreshes)
-    ``owner``'s reference, so it stays while they use it.
+    """The stored checkpoint with a given content.
 
-    A link names an upload this way (``weights=upload:<digest>``): the digest is checked before
-    it becomes part of a path.
+    Opening it holds (or refreshes) the owner's reference, so it stays while they use it. A link
+    names an upload this way (``weights=upload:<digest>``): the digest is checked before it
+    becomes part of a path.
+
+    Args:
+        digest: its SHA-256, lower-case hex.
+        owner: the owner token, or None.
+        now: the time to judge expiry by; None for now.
+
+    Returns:
+        The file's path, or None when it is not here or has expired (then it is removed).
     """
     if not DIGEST_RE.fullmatch(str(digest)):
         return None
@@ -131,8 +150,13 @@ def find(digest: str, *, owner: str | None = None, now: float | None = None) -> 
 
 
 def discard(path: str | Path, owner: str | None = None) -> None:
-    """Drop ``owner``'s reference to a refused upload; the content goes once nobody refers to
-    it (a classmate's copy, or one a link opened, stays). Paths elsewhere are left alone."""
+    """Drop an owner's reference to a refused upload; the content goes once nobody refers to
+    it (a classmate's copy, or one a link opened, stays). Paths elsewhere are left alone.
+
+    Args:
+        path: the stored file.
+        owner: the owner token, or None.
+    """
     path = Path(path)
     root = uploads_dir()
     folder = path.parent.resolve()
@@ -196,20 +220,35 @@ def sweep(*, now: float | None = None) -> int:
     """Drop expired references, then the oldest of whoever holds most until the disk budget
     holds (:func:`cnnviz.shares.plan`); a store does this for its student's share too.
 
-    Returns the number of bytes freed.
+    Args:
+        now: the time to judge expiry by; None for now.
+
+    Returns:
+        The number of bytes freed.
     """
     with shares.locked(uploads_dir()):
         return _sweep(None, None, time.time() if now is None else now)
 
 
 def disk_usage() -> tuple[int, int]:
-    """(bytes used by uploads now, the budget)."""
+    """The uploads' disk use.
+
+    Returns:
+        (bytes used by uploads now, the budget).
+    """
     with shares.locked(uploads_dir()):
         return sum(it.size for it in _items()), UPLOAD_DISK_BYTES
 
 
 def held_by(owner: str | None) -> tuple[int, int]:
-    """(bytes of the uploads ``owner`` holds a reference to, their share)."""
+    """An owner's uploads.
+
+    Args:
+        owner: the owner token, or None.
+
+    Returns:
+        (bytes of the uploads they hold a reference to, their share).
+    """
     key = shares.owner_key(owner)
     with shares.locked(uploads_dir()):
         return sum(it.size for it in _items() if key in it.refs), UPLOAD_STUDENT_BYTES

@@ -80,14 +80,9 @@ NOT_YET = {
     "cnnviz/onnx_fold.py",
     "cnnviz/onnx_layout.py",
     "cnnviz/onnx_ops.py",
-    "cnnviz/owner_cookie.py",
-    "cnnviz/page_activity.py",
     "cnnviz/presenter.py",
     "cnnviz/public_url.py",
     "cnnviz/shared_dir.py",
-    "cnnviz/shares.py",
-    "cnnviz/sharing.py",
-    "cnnviz/student_key.py",
     "cnnviz/training/augment.py",
     "cnnviz/training/class_folders.py",
     "cnnviz/training/datasets.py",
@@ -98,7 +93,6 @@ NOT_YET = {
     "cnnviz/training/recipes.py",
     "cnnviz/training/results.py",
     "cnnviz/training/shots.py",
-    "cnnviz/uploads.py",
 }
 
 PROPERTY_DECORATORS = {"property", "cached_property", "setter", "deleter"}
