@@ -54,6 +54,12 @@ class Attack:
         return self.goal is not None and self.after[0].index == self.goal
 
     def as_dict(self) -> dict:
+        """The JSON the CLI prints.
+
+        Returns:
+            eps, the attacked class, the top-5 before and after, whether the model was
+            fooled, and the goal.
+        """
         return {
             "eps": self.eps,
             "attacked_class": self.target,
@@ -65,9 +71,16 @@ class Attack:
 
 
 def fgsm_pixels(lm: LoadedModel, p: torch.Tensor, eps: float, target: int | None = None) -> tuple[int, torch.Tensor]:
-    """(attacked class, adversarial pixels (1, C, H, W) in 0..1) for pixels ``p`` (1, C, H, W).
+    """One FGSM step on pixels; only the input requires grad.
 
-    ``target`` None attacks the model's own top-1 class. Only the input requires grad.
+    Args:
+        lm: the shared model.
+        p: (1, C, H, W) pixels in 0..1.
+        eps: the step, in pixel units (e.g. 2/255).
+        target: the class attacked; None for the model's own top-1 class.
+
+    Returns:
+        (attacked class, adversarial pixels (1, C, H, W) in 0..1).
     """
     spec = lm.preprocess_spec
     p = p.detach().to(lm.device).clone().requires_grad_()
@@ -85,10 +98,21 @@ TARGETED_STEPS = 10
 def targeted_pixels(
     lm: LoadedModel, p: torch.Tensor, eps: float, goal: int, *, steps: int = TARGETED_STEPS
 ) -> torch.Tensor:
-    """Adversarial pixels (1, C, H, W) in 0..1, within ``eps`` of ``p`` (1, C, H, W) everywhere,
-    pushed towards class ``goal``: ``steps`` steps of size 2.5·ε/steps against the gradient of
-    the goal's cross-entropy, each projected back into the ε-box and 0..1. Stops early once
-    ``goal`` is the top-1."""
+    """Pixels pushed towards one class, within ``eps`` of ``p`` everywhere.
+
+    ``steps`` steps of size 2.5·ε/steps against the gradient of the goal's cross-entropy, each
+    projected back into the ε-box and 0..1. Stops early once ``goal`` is the top-1.
+
+    Args:
+        lm: the shared model.
+        p: (1, C, H, W) pixels in 0..1.
+        eps: the largest change of any pixel.
+        goal: the class to reach.
+        steps: the most steps.
+
+    Returns:
+        (1, C, H, W) adversarial pixels in 0..1.
+    """
     spec = lm.preprocess_spec
     clean = p.detach().to(lm.device)
     lo, hi = (clean - eps).clamp(0.0, 1.0), (clean + eps).clamp(0.0, 1.0)
@@ -115,8 +139,23 @@ def fgsm(
     layer: str | None = None,
     goal: int | None = None,
 ) -> Attack:
-    """Attack ``img`` at ``eps`` (pixel units, e.g. 2/255): FGSM, or with ``goal`` a targeted
-    attack towards that class (:func:`targeted_pixels`); top-5 and Grad-CAM before and after."""
+    """Attack a picture: FGSM, or with ``goal`` a targeted attack towards that class
+    (:func:`targeted_pixels`); top-5 and Grad-CAM before and after.
+
+    Args:
+        lm: the shared model.
+        img: the decoded picture.
+        eps: the largest change of any pixel, in pixel units (e.g. 2/255).
+        target: the class FGSM pushes away from; None for the top-1 class.
+        layer: Grad-CAM's layer; None for the model's default.
+        goal: the class a targeted attack pushes towards, or None for FGSM.
+
+    Returns:
+        An Attack (see it for the arrays' shapes).
+
+    Raises:
+        ExplainError: a ``goal`` the model does not have, or a layer without a map.
+    """
     spec = lm.preprocess_spec
     clean = spec.pixels(img).to(lm.device)
     if goal is None:
@@ -150,7 +189,15 @@ def fgsm(
 
 
 def amplified(perturbation: np.ndarray, eps: float) -> np.ndarray:
-    """(H, W, 3) uint8: the perturbation stretched so −ε is black, 0 mid-grey, +ε white."""
+    """The perturbation stretched to be seen: −ε black, 0 mid-grey, +ε white.
+
+    Args:
+        perturbation: (H, W, C) adversarial − clean, C 1 or 3.
+        eps: the attack's ε (0 draws a flat grey).
+
+    Returns:
+        (H, W, 3) uint8.
+    """
     e = eps if eps > 0 else 1.0
     a = np.clip(0.5 + perturbation / (2 * e), 0, 1)
     if a.shape[-1] == 1:

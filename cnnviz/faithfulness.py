@@ -41,9 +41,16 @@ class Curves:
 
 
 def pixel_order(importance: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Flat pixel indices (H·W,), most important first, of a (h, w) map resized to ``size`` = (H, W).
+    """Pixels ranked by a map, most important first.
 
     Ties keep row-major order (a stable sort), so results are reproducible.
+
+    Args:
+        importance: (h, w) map, resized bilinearly to ``size`` when it differs.
+        size: (H, W) of the input.
+
+    Returns:
+        (H·W,) flat pixel indices.
     """
     h, w = size
     m = np.asarray(importance, dtype=np.float32)
@@ -53,7 +60,14 @@ def pixel_order(importance: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def blurred(x: torch.Tensor) -> torch.Tensor:
-    """A heavily blurred copy of ``x`` (1, C, H, W): the insertion curve's starting point."""
+    """A heavily blurred copy of an input: the insertion curve's starting point.
+
+    Args:
+        x: (1, C, H, W) input.
+
+    Returns:
+        (1, C, H, W) tensor.
+    """
     from torchvision.transforms.functional import gaussian_blur
 
     side = x.shape[-1]
@@ -89,8 +103,20 @@ def curves(
     chunk: int = 32,
     progress: Progress | None = None,
 ) -> Curves:
-    """Deletion and insertion curves of ``x`` (1, C, H, W) for class ``target``, pixels ranked by
-    ``importance`` ((h, w), any resolution; bilinear resize to the input)."""
+    """Deletion and insertion curves of one input for one class.
+
+    Args:
+        lm: the shared model.
+        x: (1, C, H, W) preprocessed input.
+        importance: (h, w) map at any resolution (resized bilinearly to the input).
+        target: the class whose probability is followed.
+        steps: how many steps from none to all pixels.
+        chunk: pictures per forward.
+        progress: called as ``progress(fraction, text)`` after each batch.
+
+    Returns:
+        The Curves ((steps + 1,) arrays and their AUCs).
+    """
     return _curves(lm, x, {"map": importance}, target, steps, chunk, progress)["map"]
 
 
@@ -148,11 +174,19 @@ def _run_curves(lm, x, maps, target, steps, chunk, progress) -> dict[str, Curves
 
 
 def random_importance(size: tuple[int, int], seed: int = 0, cells: int = 7) -> np.ndarray:
-    """(H, W) random importance in smooth blobs: a cells×cells uniform grid, resized bilinearly.
+    """Random importance in smooth blobs: a cells×cells uniform grid, resized bilinearly.
 
     Blobs, not single pixels: removing scattered pixels ruins any photo at once (the grey
     speckle is unlike anything the model was trained on), which would make a pixel-noise
     baseline look unbeatable on the deletion curve for the wrong reason.
+
+    Args:
+        size: (H, W) of the input.
+        seed: the generator's seed.
+        cells: the grid's side.
+
+    Returns:
+        (H, W) float32 map.
     """
     h, w = size
     grid = np.random.default_rng(seed).random((min(cells, h), min(cells, w)), dtype=np.float32)
@@ -171,12 +205,34 @@ def compare(
 ) -> dict[str, Curves]:
     """Curves for each named map plus ``"random"`` (the baseline), same target and steps.
 
-    Runs ``compare_pictures(len(maps) + 1, steps)`` pictures; ``progress(fraction, text)`` after each batch."""
+    Runs ``compare_pictures(len(maps) + 1, steps)`` pictures.
+
+    Args:
+        lm: the shared model.
+        x: (1, C, H, W) preprocessed input.
+        maps: name -> (h, w) map.
+        target: the class whose probability is followed.
+        steps: how many steps from none to all pixels.
+        seed: the random baseline's seed.
+        progress: called as ``progress(fraction, text)`` after each batch.
+
+    Returns:
+        Name -> Curves, ``"random"`` included.
+    """
     size = tuple(x.shape[-2:])
     all_maps = {**maps, "random": random_importance(size, seed)}  # type: ignore[arg-type]
     return _curves(lm, x, all_maps, target, steps, 32, progress)
 
 
 def compare_pictures(n_maps: int, steps: int = STEPS) -> int:
-    """Pictures the network sees for ``n_maps`` maps' curves: 3 shared ends + 2·(steps − 1) per map."""
+    """Pictures the network sees for several maps' curves: 3 shared ends + 2·(steps − 1) per
+    map.
+
+    Args:
+        n_maps: how many maps (the random baseline included).
+        steps: steps per curve.
+
+    Returns:
+        The count (for a progress bar's total).
+    """
     return 3 + 2 * max(0, steps - 1) * n_maps

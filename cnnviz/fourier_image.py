@@ -35,6 +35,12 @@ class FourierImage(nn.Module):
         self.size = size
 
     def forward(self) -> torch.Tensor:
+        """The image its spectrum parameters stand for.
+
+        Returns:
+            (1, C, size, size) pixels in 0..1 (a sigmoid of the inverse FFT, decorrelated colour
+            mapped to RGB).
+        """
         spec = torch.view_as_complex(self.scale * self.spectrum)
         img = torch.fft.irfft2(spec, s=(self.size, self.size), norm="ortho") / 4.0  # (C, H, W)
         if img.shape[0] == 3:  # decorrelated colour → RGB
@@ -43,7 +49,15 @@ class FourierImage(nn.Module):
 
 
 def random_affine(img: torch.Tensor, rng: random.Random) -> torch.Tensor:
-    """Rotate ±10°, scale 0.92–1.08, shift ±1/16 of the side; edges reflected. (1, C, H, W)."""
+    """Rotate ±10°, scale 0.92–1.08, shift ±1/16 of the side; edges reflected.
+
+    Args:
+        img: (1, C, H, W) image.
+        rng: the random generator (one per run, for reproducible runs).
+
+    Returns:
+        (1, C, H, W) transformed image, differentiable.
+    """
     angle = math.radians(rng.uniform(-10, 10))
     s = 1.0 / rng.uniform(0.92, 1.08)
     tx, ty = rng.uniform(-0.125, 0.125), rng.uniform(-0.125, 0.125)  # grid units: 2 = the side
