@@ -38,12 +38,23 @@ _STRING_OPS = frozenset(
 
 
 def load_state_dict_file(path: str | Path, *, name: str | None = None) -> dict[str, torch.Tensor]:
-    """Read a state dict (name -> tensor) from ``.safetensors`` or a torch file.
+    """Read a state dict from ``.safetensors`` or a torch file, never unpickling code.
 
     A torch file may hold the dict itself or wrap it as ``{"state_dict": ...}`` /
     ``{"model": ...}`` (common training-script layouts); a ``module.`` prefix left by
-    DataParallel is stripped. ``name``: what messages call the file (the student's own
-    file name; default the path's).
+    DataParallel is stripped.
+
+    Args:
+        path: the file.
+        name: what messages call the file (the student's own file name); None for the
+            path's.
+
+    Returns:
+        Name -> tensor.
+
+    Raises:
+        CheckpointError: (one sentence) a missing, oversized, unsafe (zip bomb, code) or
+            unreadable file, or one holding no state dict.
     """
     path = Path(path)
     label = _label(name or path.name)
@@ -180,14 +191,17 @@ def _as_state_dict(obj: object, name: str) -> dict[str, torch.Tensor]:
 
 
 def weight_warnings(state: dict[str, torch.Tensor], *, source: str | None = None) -> list[Message]:
-    """One sentence per oddity a student should know about: NaN/infinite values, and
-    tensors stored as integers, booleans or complex numbers (converted to float on load).
+    """One sentence per oddity a student should know about: NaN/infinite values, and tensors
+    stored as integers, booleans or complex numbers (converted to float on load).
 
     Args:
-        state: the state dict read; source: what the sentences call it (None: "This
-            checkpoint"; a :class:`Message` is translated with them).
-    Returns: :class:`Message` sentences: a loaded model keeps them for every session that
-        uses it, each reading them in its own language.
+        state: the state dict read.
+        source: what the sentences call it (None: "This checkpoint"; a :class:`Message` is
+            translated with them).
+
+    Returns:
+        :class:`Message` sentences: a loaded model keeps them for every session that uses it,
+        each reading them in its own language.
     """
     source = Message(N_("This checkpoint")) if source is None else source
     out = []
@@ -224,8 +238,16 @@ def weight_warnings(state: dict[str, torch.Tensor], *, source: str | None = None
 
 
 def apply_state_dict(model: nn.Module, state: dict[str, torch.Tensor], *, source: str | None = None) -> None:
-    """Load ``state`` into ``model`` strictly, with a readable error on any mismatch (``source``:
-    what it calls the weights; None: "checkpoint")."""
+    """Load a state dict into a model strictly, with a readable error on any mismatch.
+
+    Args:
+        model: the network.
+        state: name -> tensor.
+        source: what the message calls the weights; None for "checkpoint".
+
+    Raises:
+        CheckpointError: missing or unexpected keys, or a shape that does not fit.
+    """
     source = _("checkpoint") if source is None else source
     own = model.state_dict()
     missing = [k for k in own if k not in state]

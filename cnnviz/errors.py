@@ -39,6 +39,13 @@ class Stopped(CnnvizError):
 
 
 def of_error(e: BaseException) -> str:
-    """An exception's text, kept as a :class:`~cnnviz.i18n.Message` when it was raised with one
-    (so a job's error is shown in the language of whoever reads it)."""
+    """An exception's text, kept as a :class:`~cnnviz.i18n.Message` when it was raised with
+    one (so a job's error is shown in the language of whoever reads it).
+
+    Args:
+        e: the exception.
+
+    Returns:
+        Its Message, or ``str(e)``.
+    """
     return e.args[0] if len(e.args) == 1 and isinstance(e.args[0], Message) else str(e)

@@ -14,8 +14,20 @@ from cnnviz.i18n import _
 
 
 def read_regular_file(path: str | Path, *, limit: int, error: type[CnnvizError] = CnnvizError) -> bytes:
-    """The bytes of ``path``, or ``error`` with one sentence if it is not a regular file
-    of at most ``limit`` bytes (or cannot be read)."""
+    """The bytes of a regular file of bounded size.
+
+    Args:
+        path: the file.
+        limit: the most bytes accepted.
+        error: the CnnvizError subclass raised.
+
+    Returns:
+        The file's bytes.
+
+    Raises:
+        CnnvizError: (of type ``error``, one sentence) it is not a regular file, is larger
+            than ``limit``, or cannot be read.
+    """
     p = Path(path)
     try:
         st = p.stat()

@@ -34,7 +34,20 @@ class Sample:
 
 def package_file(package: str, name: str) -> bytes:
     """The bytes of a sample file an installed package ships (matplotlib's sample data,
-    ``skimage.data``, ``sklearn.datasets.images``): the original file, so a sample is just an upload."""
+    ``skimage.data``, ``sklearn.datasets.images``): the original file, so a sample is just an
+    upload.
+
+    Args:
+        package: "matplotlib" (its sample data), or the dotted name of the package
+            holding the file (``skimage.data``).
+        name: the file's name in it.
+
+    Returns:
+        The file's bytes.
+
+    Raises:
+        OSError or ImportError: the package or file is not installed.
+    """
     if package == "matplotlib":
         from matplotlib import cbook
 
@@ -148,7 +161,14 @@ SAMPLES: dict[str, Sample] = {
 
 
 def shown_title(name: str) -> str:
-    """The title of the sample ``name`` in the reader's language (``name`` itself if unknown)."""
+    """The title of a sample in the reader's language.
+
+    Args:
+        name: the sample's key.
+
+    Returns:
+        Its title (``name`` itself if unknown).
+    """
     return _(SAMPLES[name].title) if name in SAMPLES else name
 
 
@@ -170,7 +190,17 @@ def _cached_bytes(name: str) -> bytes:
 
 
 def sample_bytes(name: str) -> bytes:
-    """The sample's file bytes (original JPEG/PNG), to be handled like an upload."""
+    """The sample's file bytes (original JPEG/PNG), to be handled like an upload.
+
+    Args:
+        name: the sample's key.
+
+    Returns:
+        The file's bytes.
+
+    Raises:
+        ImageError: an unknown sample, or one not installed on this machine.
+    """
     sample = _sample(name)
     try:
         return _cached_bytes(name)

@@ -23,11 +23,22 @@ _BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "
 
 
 def open_header(data: bytes) -> Image.Image:
-    """``data`` opened (header only), or Pillow's exception.
+    """Open image bytes, header only.
 
     A JPEG is opened by its own plugin, without the pixel check of ``Image.open``: its limit
-    applies to what the decoder will produce after its 1/2–1/8 reduction (``cnnviz.images`` checks
-    the size after :func:`draft_and_need`), so a 200 MP phone photo opens while a 200 MP PNG does not.
+    applies to what the decoder will produce after its 1/2–1/8 reduction (``cnnviz.images``
+    checks the size after :func:`draft_and_need`), so a 200 MP phone photo opens while a
+    200 MP PNG does not.
+
+    Args:
+        data: the file's bytes.
+
+    Returns:
+        The opened (not decoded) PIL image.
+
+    Raises:
+        Pillow's exceptions (OSError, DecompressionBombError, ...) for bytes it cannot open;
+        the caller turns them into one sentence.
     """
     if data.startswith(b"\xff\xd8\xff"):
         return JpegImagePlugin.jpeg_factory(io.BytesIO(data))
@@ -35,8 +46,16 @@ def open_header(data: bytes) -> Image.Image:
 
 
 def draft_and_need(img: Image.Image, max_side: int) -> int:
-    """Ask the JPEG decoder for its reduction towards ``max_side`` (``img.size`` becomes
-    what will be decoded); bytes the decode will then allocate."""
+    """Ask the JPEG decoder for its reduction towards ``max_side`` (``img.size`` becomes what
+    will be decoded), and say what the decode will allocate.
+
+    Args:
+        img: an image from :func:`open_header`.
+        max_side: the longest side wanted.
+
+    Returns:
+        Bytes the decode will allocate.
+    """
     coefficients = _jpeg_coefficient_bytes(img)  # of the full size: before the draft
     _request_draft(img, max_side)
     return _decode_need(img) + coefficients

@@ -76,9 +76,20 @@ def _label(name: str) -> str:
 def decode_image(data: bytes, *, name: str = "", max_side: int = 2048) -> Image.Image:
     """Decode image bytes into an RGB image whose longer side is at most ``max_side``.
 
-    Raises ImageError (one sentence) for empty, non-image, damaged, oversized or
-    unconvertible input. EXIF rotation is applied, transparency lands on white,
-    animations give their first frame, 16-bit/float images are stretched to 8 bits.
+    EXIF rotation is applied, transparency lands on white, animations give their first frame,
+    16-bit/float images are stretched to 8 bits.
+
+    Args:
+        data: the file's bytes.
+        name: the file's name, for messages.
+        max_side: the longest side kept (a bigger picture is shrunk, a JPEG while decoding).
+
+    Returns:
+        An RGB PIL image.
+
+    Raises:
+        ImageError: (one sentence) empty, non-image, damaged, oversized or unconvertible
+            input.
     """
     label = _label(name)
     if not isinstance(data, bytes | bytearray | memoryview):
@@ -155,7 +166,14 @@ def decode_image(data: bytes, *, name: str = "", max_side: int = 2048) -> Image.
 
 
 def to_grayscale(img: Image.Image) -> Image.Image:
-    """A mode-L copy of ``img`` (alpha flattened on white, 16-bit stretched)."""
+    """A grey copy of a picture (alpha flattened on white, 16-bit stretched).
+
+    Args:
+        img: any PIL image.
+
+    Returns:
+        A mode-L PIL image.
+    """
     if img.mode == "L":
         return img.copy()
     return _to_rgb(img, "This image").convert("L")
@@ -173,16 +191,32 @@ def _header(data: bytes, max_side: int) -> tuple[tuple[int, int], int] | None:
 
 
 def header_size(data: bytes, max_side: int = 2048) -> tuple[int, int] | None:
-    """(width, height) to be decoded, from the header only (after JPEG's reduce-on-load
-    for ``max_side``); None when Pillow cannot even open the bytes."""
+    """The size that will be decoded, from the header only (after JPEG's reduce-on-load
+    for ``max_side``).
+
+    Args:
+        data: the file's bytes.
+        max_side: as :func:`decode_image`'s.
+
+    Returns:
+        (width, height), or None when Pillow cannot even open the bytes.
+    """
     got = _header(data, max_side)
     return None if got is None else got[0]
 
 
 def decode_cost(data: bytes, max_side: int = 2048) -> int:
-    """What :func:`decode_image` of ``data`` may allocate, in bytes, from the header alone: the
-    decoded pixels (at most the decode budget: more is refused before decoding), the
-    ``max_side`` RGB result and a copy of the file; the file's size when there is no header."""
+    """What :func:`decode_image` may allocate, from the header alone: the decoded pixels (at
+    most the decode budget: more is refused before decoding), the ``max_side`` RGB result and a
+    copy of the file.
+
+    Args:
+        data: the file's bytes.
+        max_side: as :func:`decode_image`'s.
+
+    Returns:
+        Bytes; the file's size when there is no header.
+    """
     got = _header(data, max_side)
     if got is None:  # not an image: nothing is decoded
         return len(data)
@@ -192,7 +226,14 @@ def decode_cost(data: bytes, max_side: int = 2048) -> int:
 
 
 def image_digest(data: bytes) -> str:
-    """SHA-1 hex digest of the raw bytes, for cache keys (not for security)."""
+    """A digest of the raw bytes, for cache keys (not for security).
+
+    Args:
+        data: the file's bytes.
+
+    Returns:
+        SHA-1, 40 hex digits.
+    """
     return hashlib.sha1(bytes(data), usedforsecurity=False).hexdigest()
 
 
@@ -352,5 +393,15 @@ def _fit(img: Image.Image, max_side: int) -> Image.Image:
 
 
 def load_sample(name: str) -> Image.Image:
-    """The sample decoded exactly like an upload: a fresh RGB image."""
+    """A sample photo decoded exactly like an upload.
+
+    Args:
+        name: a key of the gallery's samples.
+
+    Returns:
+        A fresh RGB PIL image.
+
+    Raises:
+        ImageError: an unknown sample, or one not installed here.
+    """
     return decode_image(sample_bytes(name), name=_("{name} (sample)").format(name=name))
