@@ -52,11 +52,14 @@ FIXED_WEIGHTS = ("pretrained", "random")
 
 
 def add_model_args(p: argparse.ArgumentParser, *, required: bool = False, weights: str = "pretrained") -> None:
-    """The --model/--weights pair every model command takes.
+    """Add the --model/--weights pair every model command takes.
 
-    ``required``: no default model; a --weights file of a CNN Explorer model (its .json
-    beside it) still names one. ``weights``: the default of --weights ("random" where only
-    the architecture matters, so nothing needs downloading).
+    Args:
+        p: the command's parser.
+        required: no default model; a --weights file of a CNN Explorer model (its .json
+            beside it) still names one.
+        weights: the default of --weights ("random" where only the architecture matters, so
+            nothing needs downloading).
     """
     p.add_argument(
         "--model",
@@ -75,9 +78,18 @@ def add_model_args(p: argparse.ArgumentParser, *, required: bool = False, weight
 
 
 def model_choice(args: argparse.Namespace) -> tuple[str, str]:
-    """(model, weights) for load_model from --model/--weights.
+    """The model and weights for load_model from --model/--weights. Without --model, a weights
+    file with a CNN Explorer JSON beside it is that model.
 
-    Without --model, a weights file with a CNN Explorer JSON beside it is that model."""
+    Args:
+        args: the parsed command line.
+
+    Returns:
+        (model, weights).
+
+    Raises:
+        UsageError: no model is named and the weights file names none.
+    """
     from cnnviz import usermodels  # torch-heavy imports wait until a command runs: --help stays instant
 
     model, weights = args.model, args.weights
@@ -96,7 +108,17 @@ def model_choice(args: argparse.Namespace) -> tuple[str, str]:
 
 
 def load_from_args(args: argparse.Namespace):
-    """The LoadedModel named by --model/--weights (downloads missing torchvision weights)."""
+    """The model named by --model/--weights (downloads missing torchvision weights).
+
+    Args:
+        args: the parsed command line.
+
+    Returns:
+        The LoadedModel.
+
+    Raises:
+        ModelError: and the other errors of :func:`cnnviz.zoo.load_model`.
+    """
     from cnnviz.zoo import load_model
 
     model, weights = model_choice(args)
@@ -107,7 +129,17 @@ def load_from_args(args: argparse.Namespace):
 
 
 def read_image(path: str):
-    """An RGB PIL image decoded from a file path, with the app's safety checks."""
+    """An image decoded from a file path, with the app's safety checks.
+
+    Args:
+        path: the file.
+
+    Returns:
+        An RGB PIL image.
+
+    Raises:
+        ImageError: not a regular, readable image file of bounded size.
+    """
     from cnnviz.files import read_regular_file
     from cnnviz.images import MAX_FILE_BYTES, decode_image
 
@@ -115,9 +147,17 @@ def read_image(path: str):
 
 
 def write_output(path: str, data: bytes) -> None:
-    """Write ``data`` to the file ``path`` names; OutputError (one line) when it cannot be
-    written: a folder, no permission, a full disk, /dev/full. A file left half-written by a
-    failed write is removed (its old content was already gone when it was opened)."""
+    """Write bytes to the file a path names. A file left half-written by a failed write is
+    removed (its old content was already gone when it was opened).
+
+    Args:
+        path: the output file.
+        data: the bytes.
+
+    Raises:
+        OutputError: (one line) it cannot be written: a folder, no permission, a full disk,
+            /dev/full.
+    """
     try:
         f = open(path, "wb")  # noqa: SIM115 - closed below, where its own errors are caught too
     except OSError as e:
@@ -133,11 +173,19 @@ def write_output(path: str, data: bytes) -> None:
 
 
 def write_npy(path: str, array) -> None:
-    """``array`` in NumPy's ``.npy`` format at exactly ``path``, through :func:`write_output`.
+    """An array in NumPy's ``.npy`` format at exactly ``path``, through :func:`write_output`.
 
     Not ``np.save(path)``: it appends ``.npy`` to a name without it, so ``--npy /dev/full``
-    made ``/dev/full.npy`` and ``--npy some_folder`` a file beside the folder, and the
-    ``npy`` that ``explain --json`` reported was not the file written."""
+    would make ``/dev/full.npy`` and ``--npy some_folder`` a file beside the folder, and the
+    ``npy`` that ``explain --json`` reports would not be the file written.
+
+    Args:
+        path: the output file.
+        array: the array.
+
+    Raises:
+        OutputError: it cannot be written.
+    """
     import numpy as np
 
     buf = io.BytesIO()
@@ -157,11 +205,20 @@ def _finite(obj):
 
 
 def print_json(obj) -> None:
-    """Valid JSON on stdout, always (allow_nan=False after NaN became null)."""
+    """Print valid JSON on stdout, always (NaN and infinities become null).
+
+    Args:
+        obj: JSON-able data; numpy numbers are written as floats.
+    """
     print(json.dumps(_finite(obj), indent=2, allow_nan=False, default=float))
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The CLI's parser, with every command of :data:`COMMANDS` registered.
+
+    Returns:
+        The ArgumentParser.
+    """
     parser = _Parser(prog="python -m cnnviz", description="CNN Explorer from the command line.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name in COMMANDS:
@@ -176,6 +233,15 @@ def _stdout_to_devnull() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the CLI: never a traceback for bad input.
+
+    Args:
+        argv: the arguments; None for ``sys.argv[1:]``.
+
+    Returns:
+        The exit status: the command's own, 2 for a CnnvizError or an unwritable output (one
+        line on stderr), 1 for a closed stdout, 130 for Ctrl-C.
+    """
     try:
         args = build_parser().parse_args(argv)
         code = int(args.func(args) or 0)

@@ -4,6 +4,11 @@ from cnnviz.cli import add_model_args, load_from_args, write_npy, write_output
 
 
 def register(sub) -> None:
+    """Add the ``filters`` command to the CLI: a convolution layer's filters.
+
+    Args:
+        sub: the CLI's subparsers.
+    """
     p = sub.add_parser("filters", help="a convolution layer's filters")
     add_model_args(p, required=True)
     p.add_argument("--layer", required=True, help="conv layer name, as `layers` lists it")
@@ -21,6 +26,15 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    """Save the layer's filters as a grid PNG and/or raw .npy.
+
+    Args:
+        args: the parsed command line.
+
+    Returns:
+        The exit status, 0; bad input raises a CnnvizError, which the CLI prints as one line
+        with status 2.
+    """
     from cnnviz import filters, render
 
     lm = load_from_args(args)

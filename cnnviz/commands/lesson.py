@@ -11,6 +11,11 @@ from cnnviz.lessons.format import MAX_BYTES, LessonError, lesson_problems, parse
 
 
 def register(sub) -> None:
+    """Add the ``lesson check`` command to the CLI: validate a lesson file.
+
+    Args:
+        sub: the CLI's subparsers.
+    """
     p = sub.add_parser("lesson", help="lesson files (docs/LESSONS.md)")
     actions = p.add_subparsers(dest="action", required=True, parser_class=type(p))
     c = actions.add_parser("check", help="validate a lesson file: 'ok: N steps', or each problem on its own line")
@@ -19,6 +24,17 @@ def register(sub) -> None:
 
 
 def run_check(args) -> int:
+    """Check a lesson file: print 'ok: N steps', or each problem on its own line.
+
+    Args:
+        args: the parsed command line.
+
+    Returns:
+        The exit status: 0 for a lesson the app can open, 2 otherwise.
+
+    Raises:
+        LessonError: the file cannot be read.
+    """
     size = 0
     with contextlib.suppress(OSError):  # a missing file: read_regular_file says so below
         size = Path(args.file).stat().st_size

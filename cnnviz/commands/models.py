@@ -4,6 +4,12 @@ from cnnviz.cli import print_json
 
 
 def register(sub) -> None:
+    """Add the ``models`` and ``download`` commands to the CLI: list models and whether
+    their weights are available; fetch a torchvision or timm:NAME model's weights.
+
+    Args:
+        sub: the CLI's subparsers.
+    """
     p = sub.add_parser("models", help="list models and whether their weights are available")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run)
@@ -15,6 +21,15 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    """Print every model and whether its weights are here (JSON with --json).
+
+    Args:
+        args: the parsed command line.
+
+    Returns:
+        The exit status, 0; bad input raises a CnnvizError, which the CLI prints as one line
+        with status 2.
+    """
     from cnnviz.zoo import list_models
 
     rows = [
@@ -31,6 +46,14 @@ def run(args) -> int:
 
 
 def run_download(args) -> int:
+    """Fetch a model's weights into the torch cache (online) and print where they went.
+
+    Args:
+        args: the parsed command line.
+
+    Returns:
+        The exit status, 0; a failed download raises WeightsUnavailable (one line, status 2).
+    """
     from cnnviz.zoo import download_weights
 
     print(download_weights(args.name))

@@ -20,6 +20,11 @@ from cnnviz.errors import CnnvizError
 
 
 def register(sub) -> None:
+    """Add the ``train`` command to the CLI: train a small CNN (TinyVGG or LeNet-5) and save it.
+
+    Args:
+        sub: the CLI's subparsers.
+    """
     p = sub.add_parser("train", help="train a small CNN (TinyVGG or LeNet-5) and save it")
     p.add_argument(
         "--dataset",
@@ -52,7 +57,14 @@ MAX_LR = 10.0
 
 
 def check_args(args) -> None:
-    """Refuse bad numbers and names with one sentence, before any work starts."""
+    """Refuse bad numbers and names with one sentence, before any work starts.
+
+    Args:
+        args: the parsed command line.
+
+    Raises:
+        CnnvizError: a number out of its range, a bad learning rate, or a bad name.
+    """
     from cnnviz.training import results
 
     for key, (lo, hi) in LIMITS.items():
@@ -70,7 +82,14 @@ def check_args(args) -> None:
 def check_out(out: str) -> None:
     """Refuse an --out the two files cannot be written to (a folder's name, a folder without
     write permission, a file where a folder must be), before the training rather than after
-    it. A full disk still shows only when the files are written."""
+    it. A full disk still shows only when the files are written.
+
+    Args:
+        out: the --out path.
+
+    Raises:
+        OutputError: the files cannot be written there.
+    """
     from cnnviz import usermodels
 
     for path in usermodels.paths(out):
@@ -85,6 +104,15 @@ def check_out(out: str) -> None:
 
 
 def run(args) -> int:
+    """Train the model and save it as a CNN Explorer model.
+
+    Args:
+        args: the parsed command line.
+
+    Returns:
+        The exit status, 0; bad input raises a CnnvizError, which the CLI prints as one line
+        with status 2.
+    """
     from cnnviz.models import small_cnn as arch
     from cnnviz.training import datasets, results
     from cnnviz.training.augment import Augment

@@ -4,6 +4,11 @@ from cnnviz.cli import add_model_args, load_from_args, print_json, write_npy, wr
 
 
 def register(sub) -> None:
+    """Add the ``visualize`` command to the CLI: optimise an input that excites one channel (feature visualisation).
+
+    Args:
+        sub: the CLI's subparsers.
+    """
     p = sub.add_parser("visualize", help="optimise an input that excites one channel (feature visualisation)")
     add_model_args(p, required=True)
     p.add_argument("--layer", required=True, help="layer name, as `layers` lists it (a linear layer: its units/logits)")
@@ -18,6 +23,15 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    """Optimise the input and save it as a PNG and/or raw .npy.
+
+    Args:
+        args: the parsed command line.
+
+    Returns:
+        The exit status, 0; bad input raises a CnnvizError, which the CLI prints as one line
+        with status 2.
+    """
     from cnnviz import featvis, render
 
     lm = load_from_args(args)
