@@ -59,17 +59,32 @@ _SMALL = 64  # initialisers up to this many elements keep their values for shape
 
 
 def float_cast(node: onnx.NodeProto) -> bool:
-    """A Cast to a floating-point type: Keras 3's exporter writes one after nearly every
-    layer (float to float). The converted network computes in float32 throughout, so on
-    values computed at run time it is converted as an identity."""
+    """Whether a node is a Cast to a floating-point type: Keras 3's exporter writes one after
+    nearly every layer (float to float). The converted network computes in float32 throughout,
+    so on values computed at run time it is converted as an identity.
+
+    Args:
+        node: an ONNX node.
+
+    Returns:
+        True for such a Cast.
+    """
     to = next((a.i for a in node.attribute if a.name == "to"), None)
     return node.op_type == "Cast" and to in _FLOATS
 
 
 def shown(text: str, limit: int = 40) -> str:
-    """A name from the file, quoted for a message: cut at ``limit``, and every character but
-    letters, digits and ``_ . / : -`` replaced by ``?`` (the app renders messages as markdown:
-    a node called ``[x](https://...)`` must not become a link)."""
+    """A name from the file, quoted for a message: cut, and every character but letters,
+    digits and ``_ . / : -`` replaced by ``?`` (the app renders messages as markdown: a node
+    called ``[x](https://...)`` must not become a link).
+
+    Args:
+        text: the name.
+        limit: the most characters kept.
+
+    Returns:
+        The quoted name.
+    """
     return repr(re.sub(r"[^\w./:-]", "?", text[:limit]))
 
 
@@ -100,7 +115,18 @@ class OnnxSummary:
 
 
 def parse(data: bytes, label: str) -> onnx.ModelProto:
-    """The ModelProto in ``data`` (its bytes only: no path in it is ever opened)."""
+    """The ModelProto in some bytes (its bytes only: no path in it is ever opened).
+
+    Args:
+        data: the file's bytes.
+        label: how messages name the file.
+
+    Returns:
+        The parsed model, not yet checked.
+
+    Raises:
+        OnnxError: too large, or not an ONNX file.
+    """
     if len(data) > MAX_ONNX_BYTES:
         raise OnnxError(
             _("{label} is larger than {limit} MB; that is not a model this app can explore.").format(
@@ -126,8 +152,19 @@ def _numel(t: TensorProto, label: str) -> int:
 
 
 def check_tensor(t: TensorProto, label: str) -> int:
-    """The number of values ``t`` holds, after checking it is inline, of a known type, not
-    larger than the budget and that its data has the length its ``dims`` say."""
+    """Check a tensor: inline, of a known type, not larger than the budget, and its data of the
+    length its ``dims`` say.
+
+    Args:
+        t: the tensor.
+        label: how messages name the file.
+
+    Returns:
+        The number of values it holds.
+
+    Raises:
+        OnnxError: naming what is wrong.
+    """
     if t.data_location == TensorProto.EXTERNAL or len(t.external_data):
         raise OnnxError(
             _("{label} keeps weights in other files (external data); only self-contained files are read.").format(
@@ -198,8 +235,20 @@ def _check_nodes(graph: onnx.GraphProto, label: str) -> int:
 
 def order(graph: onnx.GraphProto, known: set[str], label: str) -> list[onnx.NodeProto]:
     """The nodes in an order where each comes after those that produce its inputs (Kahn's
-    algorithm); OnnxError on a cycle, a value produced twice or read but never produced,
-    or a graph deeper than MAX_DEPTH."""
+    algorithm).
+
+    Args:
+        graph: the graph.
+        known: the values available before any node (inputs, initialisers).
+        label: how messages name the file.
+
+    Returns:
+        The nodes, sorted.
+
+    Raises:
+        OnnxError: a cycle, a value produced twice or read but never produced, or a graph
+            deeper than MAX_DEPTH.
+    """
     producer: dict[str, int] = {}
     for i, node in enumerate(graph.node):
         for out in node.output:
@@ -307,7 +356,18 @@ def _static(v: onnx.ValueInfoProto) -> tuple[int, ...] | None:
 
 
 def check(model: onnx.ModelProto, label: str) -> OnnxSummary:
-    """Every check of the module docstring on a parsed model; the summary, or OnnxError."""
+    """Every check of the module docstring on a parsed model.
+
+    Args:
+        model: the parsed model.
+        label: how messages name the file.
+
+    Returns:
+        Its OnnxSummary.
+
+    Raises:
+        OnnxError: (one sentence) the first check that fails.
+    """
     graph = model.graph
     if len(graph.sparse_initializer) or len(model.functions):
         raise OnnxError(

@@ -28,11 +28,20 @@ from cnnviz.onnx_fold import constant_value
 
 
 def layer_name(node: onnx.NodeProto, index: int) -> str:
-    """A module path for ``node``, from its ONNX name: its scopes, a scope repeated by the
-    next left out, joined by dots, so that torch's exporter's ``/layer1/layer1.0/conv1/Conv``
-    is ``layer1.0.conv1`` again (the residual ``Add`` of that block: ``layer1.0.Add``). Each
-    part a Python identifier that is no attribute of ``nn.Module`` (``/eval/Relu``: ``eval_``);
-    ``<op>_<index>`` if unnamed."""
+    """A module path for a node, from its ONNX name.
+
+    Its scopes, a scope repeated by the next left out, joined by dots, so that torch's
+    exporter's ``/layer1/layer1.0/conv1/Conv`` is ``layer1.0.conv1`` again (the residual
+    ``Add`` of that block: ``layer1.0.Add``). Each part a Python identifier that is no
+    attribute of ``nn.Module`` (``/eval/Relu``: ``eval_``).
+
+    Args:
+        node: the node.
+        index: its position, for an unnamed node.
+
+    Returns:
+        The path; ``<op>_<index>`` if unnamed.
+    """
     parts = [p for p in node.name.split("/") if p]
     parts = [p for i, p in enumerate(parts) if i + 1 == len(parts) or not parts[i + 1].startswith(p + ".")]
     if len(parts) > 1 and node.op_type in LAYER_OPS and parts[-1].startswith(node.op_type):
@@ -46,8 +55,15 @@ def layer_name(node: onnx.NodeProto, index: int) -> str:
 
 
 def layer_names(nodes: list[onnx.NodeProto]) -> list[str]:
-    """The module path of each node (in this order): :func:`layer_name`, made unique, and
-    never the path of another's block (a leaf inside a leaf)."""
+    """The module path of each node: :func:`layer_name`, made unique, and never the path of
+    another's block (a leaf inside a leaf).
+
+    Args:
+        nodes: the nodes that become modules.
+
+    Returns:
+        One path per node, in this order.
+    """
     names = [layer_name(node, i) for i, node in enumerate(nodes)]
     blocks = {n.rsplit(".", k)[0] for n in names for k in range(1, n.count(".") + 1)}
     taken: set[str] = set()
@@ -63,10 +79,19 @@ def layer_names(nodes: list[onnx.NodeProto]) -> list[str]:
 
 
 def layer_nodes(nodes: list[onnx.NodeProto], inits: set[str], summary: OnnxSummary) -> list[onnx.NodeProto]:
-    """The nodes (of ``nodes``, in order) that become modules: not those that only name a
-    constant (a Constant; an Identity of a constant; a Shape; what onnx_fold worked out),
-    which :meth:`_Converter.fold` keeps as values. Names are given to these alone, so a
-    folded ``/stem/act/Constant`` does not make ``stem.act`` a block."""
+    """The nodes that become modules: not those that only name a constant (a Constant; an
+    Identity of a constant; a Shape; what onnx_fold worked out), which the converter keeps as
+    values. Names are given to these alone, so a folded ``/stem/act/Constant`` does not make
+    ``stem.act`` a block.
+
+    Args:
+        nodes: the graph's nodes, in order.
+        inits: the initialisers' names.
+        summary: the checked file's summary.
+
+    Returns:
+        The kept nodes, in order.
+    """
     consts, out = set(inits) | set(summary.folded), []
     for node in nodes:
         if node.op_type in ("Constant", "Shape") or (node.op_type == "Identity" and node.input[0] in consts):
@@ -78,7 +103,16 @@ def layer_nodes(nodes: list[onnx.NodeProto], inits: set[str], summary: OnnxSumma
 
 def default_layer(nodes: list[onnx.NodeProto], inits: set[str], summary: OnnxSummary) -> str:
     """The last layer with maps (a 4-D output) that Grad-CAM can look at: the last
-    activation or conv before the network flattens them (its module path)."""
+    activation or conv before the network flattens them.
+
+    Args:
+        nodes: the graph's nodes, in order.
+        inits: the initialisers' names.
+        summary: the checked file's summary.
+
+    Returns:
+        Its module path, or "" when there is none.
+    """
     kept = layer_nodes(nodes, inits, summary)
     maps = [
         name
@@ -108,6 +142,14 @@ class OnnxNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # The app feeds (N, C, H, W); a channels-last graph (Keras) gets it as it expects.
+        """Run the graph, node by node.
+
+        Args:
+            x: (N, C, H, W) input; a channels-last graph (Keras) gets it as it expects.
+
+        Returns:
+            The graph's output, (N, K) logits for a classifier.
+        """
         values: dict[str, torch.Tensor | None] = {self.input_name: x.permute(0, 2, 3, 1) if self.nhwc else x}
         for value, buffer in self.consts.items():
             values[value] = getattr(self, buffer)
@@ -373,6 +415,17 @@ def _add(net: nn.Module, path: str, module: nn.Module) -> None:
 
 
 def convert(model: onnx.ModelProto, summary: OnnxSummary, label: str) -> OnnxNet:
-    """The torch module of a model :func:`cnnviz.onnx_check.check` accepted (its summary),
-    in eval mode; OnnxError for an attribute the converter does not handle."""
+    """The torch module of a model :func:`cnnviz.onnx_check.check` accepted.
+
+    Args:
+        model: the parsed model.
+        summary: its summary from the check.
+        label: how messages name the file.
+
+    Returns:
+        The OnnxNet, in eval mode.
+
+    Raises:
+        OnnxError: an attribute the converter does not handle.
+    """
     return _Converter(model, summary, label).run().eval()

@@ -44,7 +44,14 @@ IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
 def label(path: str | Path) -> str:
-    """How messages name the file: its quoted base name, one line, at most 60 characters."""
+    """How messages name the file.
+
+    Args:
+        path: the file's path.
+
+    Returns:
+        Its quoted base name, on one line, at most 60 characters.
+    """
     base = " ".join(Path(str(path)).name.split()) or "model.onnx"
     return repr(base if len(base) <= 60 else base[:57] + "...")
 
@@ -78,7 +85,17 @@ def _summary(
 
 
 def summary(path: str | Path) -> tuple[OnnxSummary, str]:
-    """(:class:`OnnxSummary`, default layer) of the file; OnnxError when it is refused."""
+    """Read and check an ONNX file, without building its network.
+
+    Args:
+        path: the file.
+
+    Returns:
+        (:class:`OnnxSummary`, default layer for Grad-CAM).
+
+    Raises:
+        OnnxError: the file is refused (unreadable, too big, or not a network this app runs).
+    """
     try:
         st = os.stat(path)
     except OSError:
@@ -110,7 +127,18 @@ def _numbers(v, n: int, key: str, where: str, positive: bool = False) -> tuple[f
 
 
 def preprocess_and_labels(s: OnnxSummary, where: str) -> tuple[Preprocess, list[str] | None, str | None]:
-    """(preprocess, class names or None for the defaults, title or None) from the metadata."""
+    """The preprocessing, class names and title a file's metadata gives.
+
+    Args:
+        s: the file's summary.
+        where: how messages name the file.
+
+    Returns:
+        (preprocess, class names or None for the defaults, title or None).
+
+    Raises:
+        OnnxError: a metadata field that is malformed.
+    """
     m = s.metadata
     size = s.size
     resize = round(size * 256 / 224)
@@ -158,10 +186,25 @@ def preprocess_and_labels(s: OnnxSummary, where: str) -> tuple[Preprocess, list[
 def form_metadata(
     s: OnnxSummary, mean: str, std: str, resize: int, labels: str, where: str, *, bgr: bool = False, scale: int = 1
 ) -> dict[str, str]:
-    """The ``cnnviz.*`` metadata for what a student typed in the sidebar's form: ``mean`` and
-    ``std`` as numbers separated by commas, ``labels`` one class name per line (blank lines
-    left out), ``bgr`` and ``scale`` (1 or 255) the channel order and pixel range. Checked as
-    a file's own metadata is; OnnxError names the first bad field."""
+    """The ``cnnviz.*`` metadata for what a student typed in the sidebar's form, checked as a
+    file's own metadata is.
+
+    Args:
+        s: the file's summary.
+        mean: numbers separated by commas.
+        std: numbers separated by commas.
+        resize: the shorter side before the crop.
+        labels: one class name per line (blank lines left out).
+        where: how messages name the file.
+        bgr: the channels are fed blue, green, red.
+        scale: the pixel range, 1 or 255.
+
+    Returns:
+        Metadata key -> value.
+
+    Raises:
+        OnnxError: naming the first bad field.
+    """
 
     def numbers(text: str, what: str) -> list:
         try:
@@ -186,9 +229,21 @@ def form_metadata(
 
 
 def with_metadata(data: bytes, meta: dict[str, str], where: str) -> bytes:
-    """The ONNX file ``data`` with ``meta`` written into its ``metadata_props`` (replacing those
-    keys), everything else as it was: the preprocessing travels with the file, and the new
-    content (its own digest) is a model of its own in every cache."""
+    """The ONNX file with metadata written into its ``metadata_props`` (replacing those keys),
+    everything else as it was: the preprocessing travels with the file, and the new content
+    (its own digest) is a model of its own in every cache.
+
+    Args:
+        data: the file's bytes.
+        meta: key -> value.
+        where: how messages name the file.
+
+    Returns:
+        The new file's bytes.
+
+    Raises:
+        OnnxError: ``data`` is not a readable ONNX file.
+    """
     model = parse(data, where)
     kept = [(p.key, p.value) for p in model.metadata_props if p.key not in meta]
     del model.metadata_props[:]
@@ -198,14 +253,37 @@ def with_metadata(data: bytes, meta: dict[str, str], where: str) -> bytes:
 
 
 def build(path: str) -> nn.Module:
-    """The file's network with its weights (its checks pass first)."""
+    """The file's network with its weights (its checks pass first).
+
+    Args:
+        path: the file.
+
+    Returns:
+        An ``nn.Module`` in eval mode.
+
+    Raises:
+        OnnxError: the file is refused.
+    """
     model = _read(path)
     return convert(model, check(model, label(path)), label(path))
 
 
 def info(path: str | Path, name: str, imagenet_classes) -> ModelInfo:
-    """The registry entry of an ONNX file, under ``name`` (the CLI: its path; the app: the
-    sidebar's model, whose weights it replaces). Raises OnnxError when the file is refused."""
+    """The registry entry of an ONNX file.
+
+    Args:
+        path: the file.
+        name: the entry's name (the CLI: its path; the app: the sidebar's model, whose
+            weights it replaces).
+        imagenet_classes: returns the ImageNet class names, for a 1000-class file without
+            its own.
+
+    Returns:
+        A ModelInfo.
+
+    Raises:
+        OnnxError: the file is refused.
+    """
     path = str(path)
     s, layer = summary(path)
     pre, labels, title = preprocess_and_labels(s, label(path))

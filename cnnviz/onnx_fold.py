@@ -25,7 +25,15 @@ FOLDABLE = (FOLD_ONLY - {"Shape"}) | {"Concat", "Reshape", "Transpose", "Add", "
 
 
 def constant_value(node: onnx.NodeProto) -> np.ndarray | None:
-    """The value of a Constant node (its tensor, or a number or list of numbers)."""
+    """The value of a Constant node.
+
+    Args:
+        node: a Constant node.
+
+    Returns:
+        Its tensor, or a number or list of numbers, as an array; None for a kind of value not
+        read here.
+    """
     a = {x.name: onnx.helper.get_attribute_value(x) for x in node.attribute}
     if "value" in a:
         return numpy_helper.to_array(a["value"])
@@ -34,8 +42,16 @@ def constant_value(node: onnx.NodeProto) -> np.ndarray | None:
 
 
 def fold(nodes: list[onnx.NodeProto], tensors: dict[str, onnx.TensorProto], opset: int) -> dict[str, np.ndarray]:
-    """Value name -> value of every output computed here from constants, for ``nodes`` in
-    an order where each follows its inputs; ``tensors``: the initialisers (already checked)."""
+    """Every value computed from constants, ahead of the run.
+
+    Args:
+        nodes: the graph's nodes, in an order where each follows its inputs.
+        tensors: the initialisers (already checked).
+        opset: the graph's opset.
+
+    Returns:
+        Value name -> value.
+    """
     small: dict[str, np.ndarray] = {}  # constants of at most MAX_FOLD values, whatever made them
     folded: dict[str, np.ndarray] = {}
 

@@ -41,8 +41,14 @@ def _unary(node: onnx.NodeProto) -> bool:
 
 
 def channels_first(model: onnx.ModelProto) -> onnx.ModelProto:
-    """``model`` with its channels-last stretches between Transposes made channels-first (in
-    place; returned for chaining). A graph without them comes back unchanged."""
+    """Make a graph's channels-last stretches between Transposes channels-first, in place.
+
+    Args:
+        model: the ONNX model.
+
+    Returns:
+        ``model`` itself (for chaining); a graph without such stretches comes back unchanged.
+    """
     g = model.graph
     if not any(n.op_type == "Transpose" and _perm(n) == TO_NHWC for n in g.node):
         return model

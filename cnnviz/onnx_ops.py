@@ -22,8 +22,21 @@ BINARY = {"Add": torch.add, "Sub": torch.sub, "Mul": torch.mul, "Div": torch.div
 
 
 def pads(a: dict, in_shape: tuple[int, ...], kernel: tuple[int, int], label: str) -> list[int]:
-    """[top, left, bottom, right] of a Conv or pooling node: its ``pads``, or what
-    ``auto_pad`` SAME_UPPER / SAME_LOWER works out for the input's static ``in_shape``."""
+    """The padding of a Conv or pooling node.
+
+    Args:
+        a: the node's attributes.
+        in_shape: the input's static shape.
+        kernel: (kh, kw).
+        label: how messages name the file.
+
+    Returns:
+        [top, left, bottom, right]: its ``pads``, or what ``auto_pad`` SAME_UPPER / SAME_LOWER
+        works out for ``in_shape``.
+
+    Raises:
+        OnnxError: padding that is not 2-D, or an ``auto_pad`` ONNX does not define.
+    """
     auto = a.get("auto_pad", b"NOTSET")
     auto = auto.decode() if isinstance(auto, bytes) else str(auto)
     if auto in ("NOTSET", "VALID"):
@@ -58,6 +71,14 @@ class PaddedConv(nn.Module):
         self.conv, self.pad = conv, (pads[1], pads[3], pads[0], pads[2])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Zeros first, then the conv.
+
+        Args:
+            x: (N, C, H, W) input.
+
+        Returns:
+            The conv's output.
+        """
         return self.conv(F.pad(x, self.pad))
 
 
@@ -69,9 +90,23 @@ class Binary(nn.Module):
         self.op = op
 
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """The operation, broadcast as ONNX does.
+
+        Args:
+            a: the first operand.
+            b: the second.
+
+        Returns:
+            The result.
+        """
         return BINARY[self.op](a, b)
 
     def extra_repr(self) -> str:
+        """What ``repr`` adds to the module's line.
+
+        Returns:
+            The operation's name.
+        """
         return self.op
 
 
@@ -81,6 +116,14 @@ class HardSigmoid(nn.Module):
         self.alpha, self.beta = alpha, beta
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """ONNX's HardSigmoid: clamp(alpha·x + beta, 0, 1).
+
+        Args:
+            x: any tensor.
+
+        Returns:
+            A tensor of x's shape.
+        """
         return torch.clamp(self.alpha * x + self.beta, 0.0, 1.0)
 
 
@@ -92,6 +135,14 @@ class Flatten(nn.Module):
         self.axis = axis
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The dimensions before ``axis`` into one, those after into another.
+
+        Args:
+            x: any tensor.
+
+        Returns:
+            A 2-D tensor.
+        """
         axis = self.axis % x.dim() if x.dim() else 0
         return x.reshape(math.prod(x.shape[:axis]), -1)
 
@@ -105,6 +156,14 @@ class Reshape(nn.Module):
         self.shape, self.allowzero = shape, allowzero
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Reshape to the stored shape (a 0 copies the input's size, unless ``allowzero``).
+
+        Args:
+            x: any tensor.
+
+        Returns:
+            The reshaped tensor.
+        """
         shape = list(self.shape)
         if not self.allowzero:
             shape = [x.shape[i] if v == 0 and i < x.dim() else v for i, v in enumerate(shape)]
@@ -122,6 +181,14 @@ class Lambda(nn.Module):
         self.kwargs = kwargs
 
     def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        """The node's torch function with its fixed keyword arguments.
+
+        Args:
+            *xs: the inputs it reads at run time.
+
+        Returns:
+            Its output.
+        """
         k, kind = self.kwargs, type(self).__name__
         if kind == "Concat":
             return torch.cat(xs, dim=k["axis"])
@@ -163,7 +230,14 @@ class GeneralGemm(Lambda): ...
 
 
 def gemm(a: dict) -> GeneralGemm:
-    """A Gemm whose B is computed in the graph: matrices multiplied at run time."""
+    """A Gemm whose B is computed in the graph: matrices multiplied at run time.
+
+    Args:
+        a: the node's attributes (alpha, beta, transA, transB).
+
+    Returns:
+        A GeneralGemm module.
+    """
     return GeneralGemm(
         alpha=float(a.get("alpha", 1.0)),
         beta=float(a.get("beta", 1.0)),
@@ -213,8 +287,21 @@ def _resize(node: onnx.NodeProto, a: dict, conv, label: str) -> Lambda:
 
 
 def other(node: onnx.NodeProto, a: dict, conv, label: str) -> tuple[nn.Module, int]:
-    """The module of a reshaping, padding, resizing or general node, and how many of its
-    inputs it reads at run time (the others are constants it keeps)."""
+    """The module of a reshaping, padding, resizing or general node.
+
+    Args:
+        node: the node.
+        a: its attributes.
+        conv: the converter, whose ``const`` gives the value of a constant input.
+        label: how messages name the file.
+
+    Returns:
+        (module, how many of its inputs it reads at run time; the others are constants it
+        keeps).
+
+    Raises:
+        OnnxError: an operator or mode not converted.
+    """
     op = node.op_type
     if op == "Concat":
         return Concat(axis=int(a["axis"])), len(node.input)
