@@ -53,14 +53,33 @@ class FitResult:
 
 
 def tensors(ds: ImageDataset, idx: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """(N, C, S, S) float32 in 0..1 and (N,) int64 labels of the images ``idx``, on ``device``."""
+    """Some images of a dataset as tensors.
+
+    Args:
+        ds: the dataset.
+        idx: the images' indices.
+        device: where the tensors go.
+
+    Returns:
+        ((N, C, S, S) float32 in 0..1, (N,) int64 labels).
+    """
     x = torch.from_numpy(ds.x[idx]).to(device=device, dtype=torch.float32).div_(255.0)
     return x, torch.from_numpy(ds.y[idx]).to(device)
 
 
 @torch.no_grad()
 def predict_batches(model: nn.Module, x: torch.Tensor, norm: Callable, batch: int = 512) -> torch.Tensor:
-    """(N, K) softmax probabilities of ``x`` in 0..1, in eval mode (restored after)."""
+    """Softmax probabilities in eval mode (the model's mode is restored after).
+
+    Args:
+        model: the network.
+        x: (N, C, S, S) pixels in 0..1.
+        norm: the model's normalisation.
+        batch: images per forward.
+
+    Returns:
+        (N, K) probabilities.
+    """
     was = model.training
     model.eval()
     try:
@@ -70,7 +89,14 @@ def predict_batches(model: nn.Module, x: torch.Tensor, norm: Callable, batch: in
 
 
 def first_filters(model: nn.Module) -> np.ndarray:
-    """(O, I, k, k) float32 weights of the first conv layer (for the live filter picture)."""
+    """The first conv layer's weights (for the live filter picture).
+
+    Args:
+        model: the network.
+
+    Returns:
+        (O, I, k, k) float32 copy; (0, 1, 1, 1) for a network without a conv.
+    """
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
             return m.weight.detach().float().cpu().numpy().copy()
@@ -86,12 +112,26 @@ def fit(
     on_progress: Callable[[dict], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> FitResult:
-    """Train ``model`` in place on ``ds``'s training split; validate after every epoch.
+    """Train a model in place on a dataset's training split; validate after every epoch.
 
-    ``on_progress(report)`` gets ``{"step", "total_steps", "epoch", "seconds", "point"}``
-    after every logged point (``point`` is the history entry just added). A stop request
-    is honoured between batches; a half-finished epoch is then validated once more so the
-    result describes the model as it is.
+    A stop request is honoured between batches; a half-finished epoch is then validated once
+    more so the result describes the model as it is.
+
+    Args:
+        model: the network, trained in place.
+        ds: the dataset, with its split.
+        cfg: the training settings.
+        device: where to train.
+        on_progress: gets ``{"step", "total_steps", "epoch", "seconds", "point"}`` after every
+            logged point (``point`` is the history entry just added).
+        should_stop: asked between batches.
+
+    Returns:
+        The FitResult (history, epochs done, seconds, images per second, whether it was
+    stopped).
+
+    Raises:
+        DatasetError: a dataset without a training/validation split.
     """
     device = torch.device(device)
     if len(ds.train_idx) == 0 or len(ds.val_idx) == 0:
@@ -202,6 +242,16 @@ def _train(
 
 
 def build_and_fit(ds: ImageDataset, arch: dict, cfg: TrainConfig, **kwargs) -> tuple[nn.Module, FitResult]:
-    """Build ``arch`` for ``ds`` with seed ``cfg.seed`` and train it: (model in eval mode, result)."""
+    """Build an architecture for a dataset with seed ``cfg.seed`` and train it.
+
+    Args:
+        ds: the dataset.
+        arch: the architecture.
+        cfg: the training settings.
+        **kwargs: passed to :func:`fit`.
+
+    Returns:
+        (model in eval mode, result).
+    """
     model = build_model(arch, in_channels=ds.channels, num_classes=len(ds.classes), size=ds.size, seed=cfg.seed)
     return model, fit(model, ds, cfg, **kwargs)

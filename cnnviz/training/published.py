@@ -19,7 +19,11 @@ TORCHVISION = {"mnist": "MNIST", "fashionmnist": "FashionMNIST", "cifar10": "CIF
 
 
 def data_root() -> Path:
-    """Where torchvision datasets are looked for (``$CNNVIZ_DATA``, default ~/.cache/cnnviz/data)."""
+    """Where torchvision datasets are looked for.
+
+    Returns:
+        ``$CNNVIZ_DATA``, default ~/.cache/cnnviz/data.
+    """
     return Path(os.environ.get("CNNVIZ_DATA", Path.home() / ".cache" / "cnnviz" / "data"))
 
 
@@ -45,23 +49,47 @@ MAX_IDX_BYTES = 64 << 20  # inflated: Fashion-MNIST's training images are 47 MB
 
 
 def fashion_missing() -> str:
-    """Why Fashion-MNIST cannot be used here and how to get it, in the reader's language."""
+    """Why Fashion-MNIST cannot be used here and how to get it.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     return _("Fashion-MNIST is not on this machine: {howto}.").format(howto=_(FASHION_HOWTO))
 
 
 def fashion_mnist_dir() -> Path:
-    """Where Debian's Fashion-MNIST files are looked for (``$CNNVIZ_FASHION_MNIST_DIR`` overrides)."""
+    """Where Debian's Fashion-MNIST files are looked for.
+
+    Returns:
+        ``$CNNVIZ_FASHION_MNIST_DIR``, else Debian's folder.
+    """
     return Path(os.environ.get("CNNVIZ_FASHION_MNIST_DIR", DEBIAN_FASHION_DIR))
 
 
 def fashion_mnist_available() -> bool:
+    """Whether Debian's Fashion-MNIST training files are here.
+
+    Returns:
+        True when both the images and the labels are.
+    """
     d = fashion_mnist_dir()
     return all((d / f"train-{k}-idx{n}-ubyte.gz").is_file() for k, n in (("images", 3), ("labels", 1)))
 
 
 def read_idx(path: Path, ndim: int) -> np.ndarray:
-    """A uint8 array from a gzipped IDX file (MNIST's format): magic 0x0000 08 ``ndim``, then
-    ``ndim`` big-endian uint32 sizes, then the bytes. Checked: type, rank and length."""
+    """A gzipped IDX file (MNIST's format): magic 0x0000 08 ``ndim``, then ``ndim``
+    big-endian uint32 sizes, then the bytes. Checked: type, rank and length.
+
+    Args:
+        path: the file.
+        ndim: the rank expected.
+
+    Returns:
+        A uint8 array of that rank.
+
+    Raises:
+        DatasetError: an unreadable, oversized or malformed file.
+    """
     try:
         with gzip.open(path, "rb") as f:
             data = f.read(MAX_IDX_BYTES + 1)
@@ -83,8 +111,15 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
 def fashion_mnist(*, limit: int = 12000) -> ImageDataset:
     """Fashion-MNIST from Debian's package: 28×28 grey clothes, 10 classes, black background.
 
-    Only the first ``limit`` of the 60,000 training images (about 1,200 a class), like the
-    torchvision datasets: enough to learn, quick on 2 cores.
+    Args:
+        limit: how many of the 60,000 training images are used (about 1,200 a class by
+            default, like the torchvision datasets: enough to learn, quick on 2 cores).
+
+    Returns:
+        The ImageDataset.
+
+    Raises:
+        DatasetError: the files are not here, or malformed.
     """
     d = fashion_mnist_dir()
     if not fashion_mnist_available():
@@ -100,7 +135,16 @@ def fashion_mnist(*, limit: int = 12000) -> ImageDataset:
 def torchvision_dataset(key: str, *, download: bool = False, limit: int = 12000) -> ImageDataset:
     """MNIST / FashionMNIST / CIFAR-10 from disk (or downloaded once when ``download``).
 
-    Only the first ``limit`` training images are used: enough to learn, quick on 2 cores.
+    Args:
+        key: a key of :data:`TORCHVISION`.
+        download: fetch it when it is not on disk.
+        limit: how many training images are used: enough to learn, quick on 2 cores.
+
+    Returns:
+        The ImageDataset.
+
+    Raises:
+        DatasetError: not on disk (and not downloaded), or the download failed.
     """
     import torchvision.datasets as tvd
 

@@ -47,7 +47,16 @@ class Results:
 
 
 def evaluate(model: nn.Module, ds: ImageDataset, device: torch.device | str = "cpu") -> Results:
-    """Run the validation split through ``model`` (eval mode) and tabulate the results."""
+    """Run the validation split through a model (eval mode) and tabulate the results.
+
+    Args:
+        model: the trained network.
+        ds: the dataset.
+        device: where to run.
+
+    Returns:
+        The Results (accuracy, confusion matrix, the surest mistakes).
+    """
     device = torch.device(device)
     x, y = tensors(ds, ds.val_idx, device)
     norm = Preprocess.from_dict(ds.preprocess()).normalize
@@ -66,7 +75,18 @@ def evaluate(model: nn.Module, ds: ImageDataset, device: torch.device | str = "c
 
 
 def check_name(name: str) -> str:
-    """``name`` if it is a usable file name not taken by a built-in model; else SaveError."""
+    """Check a model name: a usable file name not taken by a built-in model.
+
+    Args:
+        name: the wanted name (spaces around it are trimmed).
+
+    Returns:
+        The name.
+
+    Raises:
+        SaveError: a name that is not 1–48 letters, digits, '-' or '_', or a built-in
+            model's.
+    """
     name = (name or "").strip()
     if not NAME_RE.match(name):
         raise SaveError(_("Use 1–48 letters, digits, '-' or '_' for the model name (no spaces or dots)."))
@@ -84,19 +104,33 @@ TAG_BITS = 65  # 13 characters of 5 bits
 
 def name_tag() -> str:
     """A fresh random part for default model names: 65 bits from ``secrets`` as 13 characters
-    in groups (``k7f3-9xm2-b4cqz``). A private model is hidden only as long as its name cannot
-    be guessed: the old 4 hex digits of the owner's token (65,536 names, a session tries ~25 a
-    second) fell in 45 minutes and also gave away part of the token."""
+    in groups (``k7f3-9xm2-b4cqz``).
+
+    A private model is hidden only as long as its name cannot be guessed: a few hex digits
+    could be tried out in minutes, and part of the owner's token must never be in a name.
+
+    Returns:
+        The tag.
+    """
     n = secrets.randbits(TAG_BITS)
     chars = "".join(_TAG_ALPHABET[(n >> (5 * i)) & 31] for i in range(TAG_BITS // 5))
     return f"{chars[:4]}-{chars[4:8]}-{chars[8:]}"
 
 
 def default_name(kind: str, dataset: str, tag: str) -> str:
-    """A name for a student's model that nobody has used yet: ``my_<arch>_<data>_<tag>`` (``tag``:
-    :func:`name_tag`, kept by the session so the field does not change under the student),
-    with ``_2``, ``_3``... if even that is taken (a fixed default made every student save
-    over the same model). At most 44 characters, so that free_name's ``_2`` keeps the whole tag."""
+    """A name for a student's model that nobody has used yet: ``my_<arch>_<data>_<tag>``, with
+    ``_2``, ``_3``... if even that is taken (a fixed default would make every student save over
+    the same model). At most 44 characters, so that free_name's ``_2`` keeps the whole tag.
+
+    Args:
+        kind: the architecture's name.
+        dataset: the dataset's name.
+        tag: :func:`name_tag`, kept by the session so the field does not change under the
+            student.
+
+    Returns:
+        The name.
+    """
     base = re.sub(r"[^A-Za-z0-9_-]+", "_", f"my_{kind}_{dataset}")[:28].strip("_-") or "my_model"
     return usermodels.free_name(f"{base}_{tag}", usermodels.user_models_dir())
 
@@ -104,7 +138,19 @@ def default_name(kind: str, dataset: str, tag: str) -> str:
 def checkpoint_meta(
     name: str, arch: dict, ds: ImageDataset, fit: FitResult, *, title: str | None = None, config: dict | None = None
 ) -> dict:
-    """The JSON metadata of docs/ARCHITECTURE.md for a model trained on ``ds``."""
+    """The JSON metadata of docs/ARCHITECTURE.md for a model trained on a dataset.
+
+    Args:
+        name: the model's name.
+        arch: its architecture.
+        ds: the dataset it was trained on.
+        fit: the training's result.
+        title: the title shown; None for the name.
+        config: the training settings to record, or None.
+
+    Returns:
+        The sidecar's dict.
+    """
     return {
         "format": usermodels.FORMAT,
         "name": name,
@@ -132,12 +178,22 @@ def checkpoint_meta(
 def save_model(
     model: nn.Module, meta: dict, path: str | Path | None = None, *, owner: str | None = None, shared: bool = False
 ) -> Path:
-    """Save as ``<path>.safetensors`` + ``<path>.json`` (default: the user-models folder,
-    under ``meta["name"]``). Returns the .safetensors path.
+    """Save as ``<path>.safetensors`` + ``<path>.json``.
 
-    ``owner`` (the app: the browser's token): the model belongs to it, is visible to others
-    only when ``shared``, and a taken name is refused (usermodels.NameTaken) instead of
-    overwriting anyone's model.
+    Args:
+        model: the trained network.
+        meta: the sidecar (:func:`checkpoint_meta`).
+        path: where; None for the user-models folder, under ``meta["name"]``.
+        owner: (the app) the browser's token: the model belongs to it, and a taken name is
+            refused instead of overwriting anyone's model.
+        shared: with ``owner``, visible to the class too.
+
+    Returns:
+        The ``.safetensors`` path.
+
+    Raises:
+        SaveError: a bad name.
+        NameTaken: with ``owner``, the name is taken.
     """
     if path is None:
         path = usermodels.user_models_dir() / check_name(meta["name"])
@@ -148,7 +204,14 @@ def save_model(
 
 
 def export_zip(weights_path: str | Path) -> bytes:
-    """A zip holding ``name.safetensors`` and ``name.json`` (the download button's bytes)."""
+    """The download button's bytes: a zip holding ``name.safetensors`` and ``name.json``.
+
+    Args:
+        weights_path: the saved ``.safetensors`` (its ``.json`` beside it).
+
+    Returns:
+        The zip file's bytes.
+    """
     w = Path(weights_path)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:

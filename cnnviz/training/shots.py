@@ -21,7 +21,17 @@ MAX_NAME = 40
 
 
 def shrink_shot(data: bytes) -> bytes:
-    """A camera photo (any size) as a small JPEG: longer side ``SHOT_SIDE``. Raises ImageError."""
+    """A camera photo (any size) as a small JPEG: longer side ``SHOT_SIDE``.
+
+    Args:
+        data: the photo's bytes.
+
+    Returns:
+        The JPEG's bytes.
+
+    Raises:
+        ImageError: bytes that are not a readable image.
+    """
     img = decode_image(data, name="camera photo", max_side=SHOT_SIDE)
     out = io.BytesIO()
     img.save(out, format="JPEG", quality=90)
@@ -29,7 +39,17 @@ def shrink_shot(data: bytes) -> bytes:
 
 
 def class_name(name: str) -> str:
-    """The name cleaned (spaces trimmed), or DatasetError saying what is wrong with it."""
+    """A class name, cleaned (spaces trimmed).
+
+    Args:
+        name: what the student typed.
+
+    Returns:
+        The name.
+
+    Raises:
+        DatasetError: saying what is wrong with it (empty, too long...).
+    """
     name = " ".join(str(name).split())
     if not name:
         raise DatasetError(_("Give the class a name first (what is in front of the camera: 'thumbs up', 'cup'…)."))
@@ -41,8 +61,20 @@ def class_name(name: str) -> str:
 
 
 def add_shot(shots: dict[str, list[bytes]], name: str, photo: bytes) -> dict[str, list[bytes]]:
-    """``shots`` with ``photo`` added to class ``name`` (a new dict; the input is not changed).
-    Raises DatasetError when the name is bad or a limit is reached, ImageError for a bad photo."""
+    """Add a photo to a class (a new dict; the input is not changed).
+
+    Args:
+        shots: class name -> its photos' bytes.
+        name: the class.
+        photo: the photo's bytes.
+
+    Returns:
+        The new dict.
+
+    Raises:
+        DatasetError: the name is bad or a limit is reached.
+        ImageError: a bad photo.
+    """
     name = class_name(name)
     if name not in shots and len(shots) >= MAX_CLASSES:
         raise DatasetError(_("At most {most} classes, please: this server is shared.").format(most=MAX_CLASSES))
@@ -56,7 +88,14 @@ def add_shot(shots: dict[str, list[bytes]], name: str, photo: bytes) -> dict[str
 
 
 def missing(shots: dict[str, list[bytes]]) -> str | None:
-    """What is still needed before training, or None when the shots make a dataset."""
+    """What is still needed before training.
+
+    Args:
+        shots: class name -> its photos' bytes.
+
+    Returns:
+        A sentence in the reader's language, or None when the shots make a dataset.
+    """
     full = [n for n, s in shots.items() if len(s) >= MIN_PER_CLASS]
     if len(full) >= 2 and len(full) == len(shots):
         return None
@@ -73,5 +112,12 @@ def missing(shots: dict[str, list[bytes]]) -> str | None:
 
 
 def as_files(shots: dict[str, list[bytes]]) -> list[tuple[str, bytes]]:
-    """(``class/shot_N.jpg``, bytes) pairs for :func:`cnnviz.training.class_folders.from_files`."""
+    """The shots as files for :func:`cnnviz.training.class_folders.from_files`.
+
+    Args:
+        shots: class name -> its photos' bytes.
+
+    Returns:
+        (``class/shot_N.jpg``, bytes) pairs.
+    """
     return [(f"{name}/shot_{i}.jpg", data) for name, photos in shots.items() for i, data in enumerate(photos)]

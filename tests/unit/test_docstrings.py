@@ -57,12 +57,8 @@ NOT_YET = {
     "cnnviz/training/class_folders.py",
     "cnnviz/training/datasets.py",
     "cnnviz/training/estimate.py",
-    "cnnviz/training/fit.py",
     "cnnviz/training/imageset.py",
-    "cnnviz/training/published.py",
     "cnnviz/training/recipes.py",
-    "cnnviz/training/results.py",
-    "cnnviz/training/shots.py",
 }
 
 PROPERTY_DECORATORS = {"property", "cached_property", "setter", "deleter"}
