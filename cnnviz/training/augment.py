@@ -59,9 +59,18 @@ class Augment:
 
 
 def preview(images: np.ndarray, aug: Augment, *, copies: int = 6, seed: int = 0) -> np.ndarray:
-    """(N*copies, H, W, 3) uint8: each of the (N, C, H, W) uint8 images, changed ``copies`` times.
+    """Each image changed several times, as the network might see it.
 
     Tile the result with render.tile(..., ncols=copies) to see one image per row.
+
+    Args:
+        images: (N, C, H, W) uint8 images.
+        aug: the augmentation.
+        copies: versions per image.
+        seed: the generator's seed.
+
+    Returns:
+        (N*copies, H, W, 3) uint8.
     """
     gen = torch.Generator().manual_seed(seed)
     x = torch.from_numpy(np.repeat(images, copies, axis=0)).float() / 255.0

@@ -32,7 +32,11 @@ _ONE_DECODE = 16 << 20  # one image decoded at max_side 512 (RGBA, 16-bit...) an
 
 
 def too_much() -> str:
-    """Why an upload over ``MAX_TOTAL_BYTES`` is refused, in the reader's language."""
+    """Why an upload over ``MAX_TOTAL_BYTES`` is refused.
+
+    Returns:
+        One sentence in the reader's language.
+    """
     return _(TOO_MUCH)
 
 
@@ -55,12 +59,25 @@ def _ignored(parts: tuple[str, ...]) -> bool:
 def from_files(
     files: list[tuple[str, bytes]], *, name: str = "your images", size: int = 32, channels: int = 3
 ) -> ImageDataset:
-    """A dataset from (relative path, bytes) pairs, one folder per class.
+    """A dataset from files, one folder per class.
 
-    Paths look like ``dataset/cat/cat_0.png`` (a folder upload) or ``cat/cat_0.png`` (a
-    zip): a folder that holds everything is dropped, then the first part is the class.
-    Order does not matter (classes and files are sorted). Files that are not readable
-    images are skipped and counted; any size and colour mode is accepted.
+    Paths look like ``dataset/cat/cat_0.png`` (a folder upload) or ``cat/cat_0.png`` (a zip):
+    a folder that holds everything is dropped, then the first part is the class. Order does
+    not matter (classes and files are sorted). Files that are not readable images are skipped
+    and counted; any size and colour mode is accepted.
+
+    Args:
+        files: (relative path, bytes) pairs.
+        name: the dataset's name.
+        size: the images' side after resizing.
+        channels: 3 for colour, 1 for grey.
+
+    Returns:
+        The split ImageDataset.
+
+    Raises:
+        DatasetError: an unsafe path, too many files or classes, or too few usable images.
+        ServerBusy: the server cannot hold the images now.
     """
     # What it allocates: each image at size² (kept, then stacked: twice) and one decode at a time.
     with memguard.reserve(2 * len(files) * size * size * channels + _ONE_DECODE, "reading this dataset"):
@@ -119,8 +136,17 @@ def _from_files(files: list[tuple[str, bytes]], name: str, size: int, channels: 
 def read_zip(data: bytes, **kwargs) -> ImageDataset:
     """A dataset from a zip of class folders, read in memory with caps on every size.
 
-    Refuses entries with absolute or ``..`` paths, more than MAX_FILES files, more than
-    MAX_TOTAL_BYTES unpacked, and entries that expand more than MAX_RATIO times.
+    Args:
+        data: the zip's bytes.
+        **kwargs: passed to :func:`from_files`.
+
+    Returns:
+        The split ImageDataset.
+
+    Raises:
+        DatasetError: not a zip, entries with absolute or ``..`` paths, more than MAX_FILES
+            files, more than MAX_TOTAL_BYTES unpacked, or entries that expand more than
+            MAX_RATIO times.
     """
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
@@ -164,7 +190,18 @@ def read_zip(data: bytes, **kwargs) -> ImageDataset:
 
 
 def read_folder(path: str | Path, **kwargs) -> ImageDataset:
-    """A dataset from a folder on disk with one sub-folder per class (for the CLI)."""
+    """A dataset from a folder on disk with one sub-folder per class (for the CLI).
+
+    Args:
+        path: the folder.
+        **kwargs: passed to :func:`from_files`.
+
+    Returns:
+        The split ImageDataset.
+
+    Raises:
+        DatasetError: not a folder, or too much or too little in it.
+    """
     root = Path(path)
     if not root.is_dir():
         raise DatasetError(_("{path} is not a folder.").format(path=path))

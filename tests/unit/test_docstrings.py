@@ -53,12 +53,6 @@ NOT_YET = {
     "cnnviz/presenter.py",
     "cnnviz/public_url.py",
     "cnnviz/shared_dir.py",
-    "cnnviz/training/augment.py",
-    "cnnviz/training/class_folders.py",
-    "cnnviz/training/datasets.py",
-    "cnnviz/training/estimate.py",
-    "cnnviz/training/imageset.py",
-    "cnnviz/training/recipes.py",
 }
 
 PROPERTY_DECORATORS = {"property", "cached_property", "setter", "deleter"}
