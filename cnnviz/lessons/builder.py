@@ -52,9 +52,16 @@ def view_of(page: str, params: Mapping[str, str]) -> View:
 def step_title(page_title: str, params: Mapping[str, str]) -> str:
     """A step's default title: the page's title and the view's main choices.
 
-    ``("Feature maps", {"layer": "blocks.3", "channel": "12"})`` → ``"Feature maps: blocks.3, channel 12"``;
-    a page with none of those choices names its image (``"Predict: chelsea"``, an uploaded photo as
-    "your photo"); else the page's title alone. At most ``MAX_TITLE`` characters.
+    ``("Feature maps", {"layer": "blocks.3", "channel": "12"})`` → ``"Feature maps: blocks.3,
+    channel 12"``; a page with none of those choices names its image (``"Predict: chelsea"``,
+    an uploaded photo as "your photo"); else the page's title alone.
+
+    Args:
+        page_title: the page's title.
+        params: the view's link parameters.
+
+    Returns:
+        The title, at most ``MAX_TITLE`` characters.
     """
     parts = [_(fmt).format(value=params[name]) for name, fmt in _MAIN if params.get(name)]
     if not parts and params.get("image"):
@@ -65,12 +72,29 @@ def step_title(page_title: str, params: Mapping[str, str]) -> str:
 
 
 def add_step(lesson: Lesson, step: Step) -> Lesson:
-    """``lesson`` with ``step`` appended."""
+    """A lesson with one more step.
+
+    Args:
+        lesson: the lesson (not changed: lessons are immutable).
+        step: the step to append.
+
+    Returns:
+        The new Lesson.
+    """
     return replace(lesson, steps=(*lesson.steps, step))
 
 
 def move_step(lesson: Lesson, index: int, delta: int) -> Lesson:
-    """``lesson`` with step ``index`` moved by ``delta`` places (clamped to the ends)."""
+    """A lesson with one step moved.
+
+    Args:
+        lesson: the lesson (not changed: lessons are immutable).
+        index: the step's position.
+        delta: places to move it (clamped to the ends).
+
+    Returns:
+        The new Lesson.
+    """
     steps = list(lesson.steps)
     to = max(0, min(len(steps) - 1, index + delta))
     steps.insert(to, steps.pop(index))
@@ -78,23 +102,46 @@ def move_step(lesson: Lesson, index: int, delta: int) -> Lesson:
 
 
 def delete_step(lesson: Lesson, index: int) -> Lesson:
-    """``lesson`` without step ``index``."""
+    """A lesson without one step.
+
+    Args:
+        lesson: the lesson (not changed: lessons are immutable).
+        index: the step's position.
+
+    Returns:
+        The new Lesson.
+    """
     return replace(lesson, steps=lesson.steps[:index] + lesson.steps[index + 1 :])
 
 
 def edit_step(lesson: Lesson, index: int, **changes) -> Lesson:
-    """``lesson`` with step ``index``'s fields replaced (``title=``, ``note=``, ``keep_own_photo=``,
-    ``question=``)."""
+    """A lesson with one step's fields replaced.
+
+    Args:
+        lesson: the lesson (not changed: lessons are immutable).
+        index: the step's position.
+        **changes: ``title=``, ``note=``, ``keep_own_photo=``, ``question=``.
+
+    Returns:
+        The new Lesson.
+    """
     steps = list(lesson.steps)
     steps[index] = replace(steps[index], **changes)
     return replace(lesson, steps=tuple(steps))
 
 
 def default_question(kind: str, step: Step, gallery: list[str]) -> Question:
-    """A question of ``kind`` to start editing from, suited to ``step``'s view.
+    """A question to start editing from, suited to a step's view.
 
-    "choice": two answers to rewrite (a draft is kept only while it is a valid lesson); "click": none; "pick_image": the step's own gallery image
-    first (when it has one), then the gallery's first others, ``PICK_IMAGES`` in all.
+    Args:
+        kind: "choice" (two answers to rewrite; a draft is kept only while it is a valid
+            lesson), "click" (none), or "pick_image" (the step's own gallery image first, when
+            it has one, then the gallery's first others, ``PICK_IMAGES`` in all).
+        step: the step.
+        gallery: the gallery's image names.
+
+    Returns:
+        The Question.
     """
     options: tuple[str, ...] = ()
     if kind == "choice":
@@ -107,6 +154,13 @@ def default_question(kind: str, step: Step, gallery: list[str]) -> Question:
 
 
 def file_name(title: str) -> str:
-    """A file name for a lesson called ``title``: its letters and digits joined by "-", ".json"."""
+    """A file name for a lesson: its title's letters and digits joined by "-", ".json".
+
+    Args:
+        title: the lesson's title.
+
+    Returns:
+        The file name ("lesson.json" for a title without letters or digits).
+    """
     words = "".join(c.lower() if c.isalnum() else " " for c in title).split()
     return ("-".join(words)[:60].strip("-") or "lesson") + ".json"

@@ -38,8 +38,13 @@ CREATE INDEX IF NOT EXISTS wrong_codes_client ON wrong_codes (client, at);
 
 
 def default_path() -> Path:
-    """``$CNNVIZ_CLASSES``, else ``classes.sqlite3`` in ``$CNNVIZ_SHARED_DIR``, else in a
-    private folder of the temp folder (where ``cnnviz.uploads`` and ``cnnviz.sharing`` keep theirs)."""
+    """Where the classes' database lives.
+
+    Returns:
+        ``$CNNVIZ_CLASSES``, else ``classes.sqlite3`` in ``$CNNVIZ_SHARED_DIR``, else in a
+        private folder of the temp folder (where ``cnnviz.uploads`` and ``cnnviz.sharing``
+        keep theirs).
+    """
     env = store_path("CNNVIZ_CLASSES")
     if env:
         return env
@@ -49,7 +54,11 @@ def default_path() -> Path:
 
 
 def create(path: Path) -> None:
-    """Make the file (mode 0600, WAL, the tables) if it is not there yet."""
+    """Make the database file (mode 0600, WAL, the tables) if it is not there yet.
+
+    Args:
+        path: the file.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileExistsError):  # private from the start: no window with a wider mode
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
@@ -116,10 +125,19 @@ def _give_back(path: Path, busy_s: float, con: sqlite3.Connection) -> None:
 @contextlib.contextmanager
 def connect(path: Path, write: bool = False, busy_s: float = BUSY_S) -> Iterator[sqlite3.Connection]:
     """A connection for one call, used by one thread at a time (taken from this process's pool
-    and given back after); ``write``: inside ``BEGIN IMMEDIATE`` … ``COMMIT``.
+    and given back after). An exception inside rolls back.
 
-    An exception inside rolls back. SQLite's own errors (a lock held past ``busy_s``, an
-    unreadable file) become a LessonError of one sentence.
+    Args:
+        path: the database file.
+        write: run inside ``BEGIN IMMEDIATE`` … ``COMMIT``.
+        busy_s: how long to wait for another writer's lock.
+
+    Yields:
+        The sqlite3 connection.
+
+    Raises:
+        LessonError: (one sentence) SQLite's own errors: a lock held past ``busy_s``, an
+            unreadable file.
     """
     con = _open(path, busy_s)
     healthy = False

@@ -28,13 +28,14 @@ def _line_of(lines: list[str], text: str, start: int) -> int:
 
 
 def lesson_texts(lesson: dict) -> Iterator[tuple[str, str, list[str]]]:
-    """Every text of a lesson file's JSON a reader sees: (field, text, translator notes).
+    """Every text of a lesson file's JSON a reader sees; empty texts are left out.
 
     Args:
         lesson: the parsed JSON object of a lesson file (``cnnviz.lessons.format``'s format).
-    Returns:
-        An iterator of ("title" | "step title" | "note" | "prompt" | "option", the English
-        text, notes); empty texts are left out.
+
+    Yields:
+        (field, text, translator notes): field is "title", "step title", "note", "prompt" or
+        "option"; text is the English text.
     """
     if lesson.get("title"):
         yield "title", lesson["title"], ["The title of a ready-made lesson."]
@@ -57,10 +58,13 @@ def extract_lessons(
     """Babel's extraction method: the messages of one shipped lesson file.
 
     Args:
-        fileobj: the lesson file, opened in binary mode; keywords, comment_tags, options:
-            Babel's (unused: a lesson file has no keywords or comments).
-    Returns:
-        An iterator of (line number, None, message, translator notes), in the file's order.
+        fileobj: the lesson file, opened in binary mode.
+        keywords: Babel's (unused: a lesson file has no keywords).
+        comment_tags: Babel's (unused: a lesson file has no comments).
+        options: Babel's; ``encoding`` is read.
+
+    Yields:
+        (line number, None, message, translator notes), in the file's order.
     """
     text = fileobj.read().decode(options.get("encoding", "utf-8-sig"))
     lines = text.splitlines()

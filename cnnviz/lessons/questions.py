@@ -35,15 +35,32 @@ HALF = 0.5  # a map's strong region: at or above half its maximum (as cnnviz.a11
 
 # ---------------------------------------------------------------- answers as stored values
 def click_value(x: float, y: float) -> str:
-    """The stored answer for a click at fractions (x, y) of the picture's width and height
-    (clipped to 0..1; ValueError for a non-finite coordinate)."""
+    """The stored answer for a click.
+
+    Args:
+        x: the click's column as a fraction of the picture's width (clipped to 0..1).
+        y: its row as a fraction of the height (clipped to 0..1).
+
+    Returns:
+        "x,y" with 3 decimals.
+
+    Raises:
+        ValueError: a non-finite coordinate.
+    """
     if not (math.isfinite(x) and math.isfinite(y)):
         raise ValueError("a click needs finite coordinates")
     return f"{min(1.0, max(0.0, x)):.3f},{min(1.0, max(0.0, y)):.3f}"
 
 
 def parse_click(value: str) -> tuple[float, float] | None:
-    """(x, y) fractions of a stored click answer, or None when it is not one."""
+    """The fractions of a stored click answer.
+
+    Args:
+        value: a stored answer.
+
+    Returns:
+        (x, y), or None when it is not a click.
+    """
     parts = str(value).split(",")
     if len(parts) != 2:
         return None
@@ -57,14 +74,29 @@ def parse_click(value: str) -> tuple[float, float] | None:
 
 
 def option_counts(options: Sequence[str], tally: Mapping[str, int]) -> list[int]:
-    """Counts per option, in the options' order, from a store's tally (answer value → count);
-    values that name no option are left out."""
+    """Counts per option, in the options' order; values that name no option are left out.
+
+    Args:
+        options: the question's options.
+        tally: a store's tally, answer value → count.
+
+    Returns:
+        One count per option.
+    """
     return [int(tally.get(o, 0)) for o in options]
 
 
 def click_heat(answers: Sequence[str], cells: int = CLICK_GRID) -> np.ndarray:
-    """(cells, cells) float array: how many click answers fell in each cell of the picture
-    (rows top to bottom, columns left to right); answers that are no click are left out."""
+    """How many click answers fell in each cell of the picture; answers that are no click are
+    left out.
+
+    Args:
+        answers: stored answers.
+        cells: the grid's side.
+
+    Returns:
+        (cells, cells) float32 counts, rows top to bottom, columns left to right.
+    """
     heat = np.zeros((cells, cells), dtype=np.float32)
     for value in answers:
         point = parse_click(value)
@@ -77,12 +109,28 @@ def click_heat(answers: Sequence[str], cells: int = CLICK_GRID) -> np.ndarray:
 
 # ---------------------------------------------------------------- the model's own answers
 def top1(lm: LoadedModel, img: Image.Image) -> TopClass:
-    """The model's top-1 class for ``img`` (index, label, probability)."""
+    """The model's top-1 class for a picture.
+
+    Args:
+        lm: the shared model.
+        img: the decoded picture.
+
+    Returns:
+        A TopClass (index, label, probability).
+    """
     return predict(lm, lm.preprocess(img), top=1).top[0]
 
 
 def matching_option(options: Sequence[str], label: str) -> int | None:
-    """The index of the option that names ``label`` (case and spaces ignored), or None."""
+    """The option that names a class (case and spaces ignored).
+
+    Args:
+        options: the question's options.
+        label: the class's name.
+
+    Returns:
+        Its index, or None.
+    """
     want = " ".join(label.lower().split())
     for i, opt in enumerate(options):
         if " ".join(opt.lower().split()) == want:
@@ -107,11 +155,15 @@ class Peak:
 
 
 def peak_region(cam: np.ndarray) -> tuple[tuple[float, float], tuple[float, float, float, float]]:
-    """The maximum of the (h, w) map ``cam`` and the box of the 4-connected region at or above
-    half of it that contains the maximum.
+    """The maximum of a map and the box of the 4-connected region at or above half of it that
+    contains the maximum. An all-zero map peaks at its first cell.
 
-    Returns ((x, y), (x0, y0, x1, y1)): the peak cell's centre and the region's outer edges as
-    fractions of the map's width and height. An all-zero map peaks at its first cell.
+    Args:
+        cam: (h, w) map.
+
+    Returns:
+        ((x, y), (x0, y0, x1, y1)): the peak cell's centre and the region's outer edges as
+        fractions of the map's width and height.
     """
     a = np.nan_to_num(np.asarray(cam, dtype=np.float64))
     h, w = a.shape
@@ -136,9 +188,22 @@ def peak_region(cam: np.ndarray) -> tuple[tuple[float, float], tuple[float, floa
 
 
 def gradcam_peak(lm: LoadedModel, img: Image.Image, *, layer: str | None = None, target: int | None = None) -> Peak:
-    """Grad-CAM (``cnnviz.explain``) for class ``target`` (default the top-1) at ``layer``
-    (default the model's own), resized to the model's crop of ``img`` and scaled to 0..1,
-    with its peak region (:func:`peak_region`, found at the crop's resolution)."""
+    """Where Grad-CAM says the model looked: the map resized to the model's crop of the picture
+    and scaled to 0..1, with its peak region (:func:`peak_region`, found at the crop's
+    resolution).
+
+    Args:
+        lm: the shared model.
+        img: the decoded picture.
+        layer: Grad-CAM's layer; None for the model's own.
+        target: the class; None for the top-1.
+
+    Returns:
+        A Peak.
+
+    Raises:
+        ExplainError: a class or layer that cannot be explained.
+    """
     crop = lm.preprocess_spec.crop(img)
     e = explain(lm, lm.preprocess(img), "gradcam", target=target, layer=layer)
     cam = np.asarray(Image.fromarray(e.map.astype(np.float32), mode="F").resize(crop.size, Image.BILINEAR))
@@ -149,8 +214,21 @@ def gradcam_peak(lm: LoadedModel, img: Image.Image, *, layer: str | None = None,
 
 
 def channel_means(lm: LoadedModel, images: Sequence[Image.Image], layer: str, channel: int) -> np.ndarray:
-    """(len(images),) float64: the mean activation of ``channel`` of ``layer`` on each image
-    (one forward each, ``cnnviz.capture``). ValueError when the layer has no such channel."""
+    """The mean activation of one channel on each picture (one forward each,
+    ``cnnviz.capture``).
+
+    Args:
+        lm: the shared model.
+        images: the decoded pictures.
+        layer: the layer's name.
+        channel: the channel.
+
+    Returns:
+        (len(images),) float64.
+
+    Raises:
+        ValueError: the layer has no such channel.
+    """
     out = []
     for img in images:
         maps = capture(lm, lm.preprocess(img), [layer])[layer]  # (C, h, w) or (C,)
@@ -161,5 +239,12 @@ def channel_means(lm: LoadedModel, images: Sequence[Image.Image], layer: str, ch
 
 
 def best_of(values: Sequence[float]) -> int:
-    """The index of the highest value (ties: the first)."""
+    """The index of the highest value (ties: the first).
+
+    Args:
+        values: numbers.
+
+    Returns:
+        The index.
+    """
     return int(top_classes(np.asarray(values, dtype=np.float64), str, 1)[0].index)
