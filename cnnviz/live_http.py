@@ -44,7 +44,14 @@ def _data_url(data: bytes, mime: str) -> str:
 
 
 def payload(f: LiveFrame) -> dict:
-    """A frame's analysis as the JSON the page draws (labels as text, pictures as data URLs)."""
+    """A frame's analysis as the JSON the page draws (labels as text, pictures as data URLs).
+
+    Args:
+        f: the analysed frame.
+
+    Returns:
+        The JSON-able dict, with the pictures' text alternatives.
+    """
     alt = frame_alt(f)
     out = {
         "top": [{"index": t.index, "label": t.label, "prob": t.prob} for t in f.top],
@@ -65,8 +72,16 @@ def payload(f: LiveFrame) -> dict:
 
 
 def answer(streams: Streams, token: str, data: bytes) -> tuple[int, dict]:
-    """One frame ``data`` (image bytes) of stream ``token``: (HTTP status, JSON body).
-    The page's whole path, used by the route and the bench alike."""
+    """One frame of a stream: the page's whole path, used by the route and the bench alike.
+
+    Args:
+        streams: the registry.
+        token: the stream's token.
+        data: the frame's image bytes.
+
+    Returns:
+        (HTTP status, JSON body).
+    """
     received = time.perf_counter()
     with i18n.use(streams.language(token)):  # the student's words, in this server thread
         return _answer(streams, token, data, received)
@@ -95,8 +110,15 @@ def _answer(streams: Streams, token: str, data: bytes, received: float) -> tuple
 
 
 def routes(base_url: str = "", streams: Streams = STREAMS) -> list[Route]:
-    """The live view's routes under Streamlit's ``server.baseUrlPath`` ``base_url``, serving
-    the registry ``streams`` (the server's, or a bench's own)."""
+    """The live view's routes.
+
+    Args:
+        base_url: Streamlit's ``server.baseUrlPath``.
+        streams: the registry served (the server's, or a bench's own).
+
+    Returns:
+        Starlette Routes.
+    """
 
     async def frame(request: Request) -> Response:
         data = await request.body()

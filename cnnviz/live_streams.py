@@ -77,13 +77,32 @@ class Stream:
     frames: int = 0
 
     def live(self, now: float) -> bool:
+        """Whether the stream is live: a frame came within ``IDLE_S`` and no newer stream of its
+        session replaced it.
+
+        Args:
+            now: the registry's clock now.
+
+        Returns:
+            True when live.
+        """
         return self.last_frame is not None and now - self.last_frame < IDLE_S and not self.replaced
 
 
 def grant_ms(cost_s: float, live: int, busy: bool, *, max_fps: float = MAX_FPS) -> int:
     """Milliseconds from a reply to its stream's next frame, so that frames start at most
     ``max_fps`` times a second and ``live`` streams whose frames cost ``cost_s`` seconds each
-    use at most ``LIVE_SHARE`` (``BUSY_SHARE`` when ``busy``) of a core between them."""
+    use at most ``LIVE_SHARE`` (``BUSY_SHARE`` when ``busy``) of a core between them.
+
+    Args:
+        cost_s: seconds one frame's analysis takes.
+        live: streams live now.
+        busy: the class's page runs were in flight.
+        max_fps: the most frames a second.
+
+    Returns:
+        The wait in milliseconds.
+    """
     share = (BUSY_SHARE if busy else LIVE_SHARE) / max(1, live)
     return int(round(1000 * max(0.0, max(1.0 / max_fps, cost_s / share) - cost_s)))
 
@@ -99,8 +118,17 @@ class Streams:
         self._by_session: dict[str, str] = {}
 
     def register(self, session: str, student: str, lm: LoadedModel, settings: LiveSettings) -> str:
-        """The session's stream with these choices (created once, updated on later runs);
-        returns its token."""
+        """The session's stream with these choices (created once, updated on later runs).
+
+        Args:
+            session: the Streamlit session's id.
+            student: the student key (for the per-student cap).
+            lm: the shared model.
+            settings: the student's live settings.
+
+        Returns:
+            The stream's token.
+        """
         with self._lock:
             self._forget_old()
             token = self._by_session.get(session)
@@ -113,20 +141,32 @@ class Streams:
             return token
 
     def close(self, token: str) -> None:
-        """End the stream ``token`` (the tab closed, the camera stopped): its place is free now."""
+        """End a stream (the tab closed, the camera stopped): its place is free now.
+
+        Args:
+            token: the stream's token.
+        """
         with self._lock:
             s = self._by_token.get(token)
             if s is not None:
                 s.last_frame, s.latest = None, None
 
     def forget_session(self, session: str) -> None:
-        """Drop the session's stream (it left the Live page or ended)."""
+        """Drop the session's stream (it left the Live page or ended).
+
+        Args:
+            session: the Streamlit session's id.
+        """
         with self._lock:
             token = self._by_session.pop(session, None)
             self._by_token.pop(token or "", None)
 
     def live(self) -> int:
-        """Streams live now."""
+        """Streams live now.
+
+        Returns:
+            Their number.
+        """
         now = self._clock()
         with self._lock:
             live = 0
@@ -138,21 +178,45 @@ class Streams:
             return live
 
     def latest(self, session: str) -> bytes | None:
-        """The session's latest frame (for Freeze), or None."""
+        """The session's latest frame (for Freeze).
+
+        Args:
+            session: the Streamlit session's id.
+
+        Returns:
+            The frame's bytes, or None when its stream is not live.
+        """
         now = self._clock()
         with self._lock:
             s = self._by_token.get(self._by_session.get(session, ""))
             return s.latest if s is not None and s.live(now) else None
 
     def language(self, token: str) -> str:
-        """The language of stream ``token``'s student ("en" for an unknown token)."""
+        """The language of a stream's student.
+
+        Args:
+            token: the stream's token.
+
+        Returns:
+            A language code ("en" for an unknown token).
+        """
         with self._lock:
             s = self._by_token.get(token)
             return s.settings.lang if s is not None else "en"
 
     def admit(self, token: str, size: int) -> Stream:
-        """A frame of ``size`` bytes arrives for ``token``: its stream, now live; raises
-        :class:`LiveRefused` (unknown or replaced stream, too big, over the cap)."""
+        """A frame arrives for a stream: its stream, now live.
+
+        Args:
+            token: the stream's token.
+            size: the frame's bytes.
+
+        Returns:
+            The Stream.
+
+        Raises:
+            LiveRefused: an unknown or replaced stream, a frame too big, or over the cap.
+        """
         if size > MAX_FRAME_BYTES:
             raise LiveRefused(_("This frame is too large; the live view sends small pictures."), 413)
         now = self._clock()
@@ -181,7 +245,13 @@ class Streams:
             return s
 
     def done(self, s: Stream, data: bytes, seconds: float) -> None:
-        """Stream ``s``'s frame ``data`` took ``seconds`` to analyse: keep it as the latest."""
+        """Keep a frame as the stream's latest and update its cost.
+
+        Args:
+            s: the stream.
+            data: the frame's bytes.
+            seconds: how long its analysis took.
+        """
         with self._lock:
             s.cost_s = seconds if s.frames == 0 else 0.7 * s.cost_s + 0.3 * seconds
             s.frames += 1
@@ -189,7 +259,15 @@ class Streams:
                 s.latest, s.last_frame = data, self._clock()
 
     def next_ms(self, s: Stream, busy: bool) -> int:
-        """When stream ``s`` may send its next frame (:func:`grant_ms`)."""
+        """When a stream may send its next frame (:func:`grant_ms`).
+
+        Args:
+            s: the stream.
+            busy: the class's page runs were in flight.
+
+        Returns:
+            The wait in milliseconds.
+        """
         return grant_ms(s.cost_s, max(1, self.live()), busy)
 
     def _forget_old(self) -> None:
@@ -202,7 +280,11 @@ class Streams:
 
 
 def class_first() -> bool:
-    """Wait (at most ``YIELD_S``) while the class's page runs are in flight; whether it was busy."""
+    """Wait (at most ``YIELD_S``) while the class's page runs are in flight.
+
+    Returns:
+        Whether the class was busy.
+    """
     busy = page_activity.in_flight() > 0
     if busy:
         page_activity.wait_quiet(YIELD_S)

@@ -20,9 +20,12 @@ FONT_KEYS = frozenset({"fontSize", "labelFontSize", "titleFontSize", "subtitleFo
 
 
 def theme_fonts(base_px: float) -> dict[str, dict[str, float]]:
-    """The font sizes Streamlit's chart theme gives a chart that sets none, for a theme whose
-    base font is ``base_px``: axis labels 0.75 rem, axis titles and legends 0.875 rem, facet
-    headers and chart titles 1 rem (Streamlit 1.67's Vega-Lite theme); mark text as axis labels.
+    """The font sizes Streamlit's chart theme gives a chart that sets none: axis labels
+    0.75 rem, axis titles and legends 0.875 rem, facet headers and chart titles 1 rem
+    (Streamlit 1.67's Vega-Lite theme); mark text as axis labels.
+
+    Args:
+        base_px: the theme's base font size in px.
 
     Returns:
         {config section: {property: px}}, e.g. {"axis": {"labelFontSize": 12.75, ...}, ...}.
@@ -94,5 +97,13 @@ def scale_chart_fonts(chart: dict | alt.TopLevelMixin, factor: float, base_px: f
 
 
 def label_px(base: int, factor: float) -> int:
-    """A label size drawn into a picture (px), ``factor`` times ``base``, whole pixels."""
+    """A label size drawn into a picture, in whole pixels.
+
+    Args:
+        base: the normal size in px.
+        factor: the presenter's zoom.
+
+    Returns:
+        ``factor`` times ``base``, rounded, never below ``base``.
+    """
     return max(base, round(base * factor))

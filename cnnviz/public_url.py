@@ -46,8 +46,15 @@ class PublicBase:
 
 
 def is_loopback(host: str | None) -> bool:
-    """True for ``localhost`` (and ``*.localhost``), 127.0.0.0/8, ::1 and the unspecified
-    addresses (0.0.0.0, ::): hosts that mean "this machine" to whoever opens them."""
+    """Whether a host means "this machine" to whoever opens it: ``localhost`` (and
+    ``*.localhost``), 127.0.0.0/8, ::1 and the unspecified addresses (0.0.0.0, ::).
+
+    Args:
+        host: a host name or address; None or "" counts as loopback.
+
+    Returns:
+        True for such a host.
+    """
     if not host:
         return True
     h = host.strip("[]").lower()
@@ -61,9 +68,16 @@ def is_loopback(host: str | None) -> bool:
 
 
 def lan_ipv4(probes: tuple[str, ...] = PROBES) -> str | None:
-    """This machine's IPv4 address on its network, found without sending anything: the
-    source address the kernel picks to reach each of ``probes`` (first usable), else a
-    non-loopback address of the host name; None when there is none (no network)."""
+    """This machine's IPv4 address on its network, found without sending anything: the source
+    address the kernel picks to reach each of ``probes`` (first usable), else a non-loopback
+    address of the host name.
+
+    Args:
+        probes: addresses to route towards.
+
+    Returns:
+        The address, or None when there is none (no network).
+    """
     for probe in probes:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             try:

@@ -40,9 +40,15 @@ STORES = {
 
 
 def store_path(env: str) -> Path | None:
-    """The configured place of store ``env`` (a key of :data:`STORES`): its own variable,
-    else its place under ``CNNVIZ_SHARED_DIR``; None when neither is set (the caller's
-    single-machine default applies)."""
+    """The configured place of a store: its own variable, else its place under
+    ``CNNVIZ_SHARED_DIR``.
+
+    Args:
+        env: a key of :data:`STORES`.
+
+    Returns:
+        The path, or None when neither is set (the caller's single-machine default applies).
+    """
     own = os.environ.get(env)
     if own:
         return Path(own)

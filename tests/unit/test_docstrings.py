@@ -44,11 +44,6 @@ NOT_YET = {
     "cnnviz/distil.py",
     "cnnviz/familiarity.py",
     "cnnviz/i18n_check.py",
-    "cnnviz/live_http.py",
-    "cnnviz/live_streams.py",
-    "cnnviz/presenter.py",
-    "cnnviz/public_url.py",
-    "cnnviz/shared_dir.py",
 }
 
 PROPERTY_DECORATORS = {"property", "cached_property", "setter", "deleter"}
