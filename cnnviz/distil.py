@@ -109,7 +109,15 @@ def _as_tensor(img: Image.Image) -> torch.Tensor:
 
 
 def make_crops(cfg: DistilConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(big, small)``: uint8 crops (N, 3, 224, 224) for the teacher and (N, 3, 112, 112) for the student."""
+    """The training crops of the sample photos, for the teacher and for the student.
+
+    Args:
+        cfg: the recipe (crop count, mix, minimum area, seed).
+
+    Returns:
+        (big, small): uint8 crops (N, 3, 224, 224) for the teacher and (N, 3, 112, 112) for
+        the student, the same crops.
+    """
     rng = np.random.default_rng(cfg.seed)
     photos = _photos()
     big_side, small_side = 224, zf.PREPROCESS["size"]
@@ -140,7 +148,15 @@ def _normalized(x: torch.Tensor, spec: Preprocess) -> torch.Tensor:
 
 @torch.no_grad()  # not inference_mode: the teacher's fast copy checks its weights' versions
 def teacher_logits(big: torch.Tensor, batch: int = 32) -> torch.Tensor:
-    """(N, 1000) float32 logits of the offline EfficientNet-Lite0 for uint8 crops (N, 3, 224, 224)."""
+    """The offline EfficientNet-Lite0's logits for the big crops.
+
+    Args:
+        big: (N, 3, 224, 224) uint8 crops.
+        batch: crops per forward.
+
+    Returns:
+        (N, 1000) float32 logits.
+    """
     teacher = zoo.load_model("efficientnet_lite0", device="cpu")
     out = []
     with teacher.use() as model:
@@ -152,7 +168,15 @@ def teacher_logits(big: torch.Tensor, batch: int = 32) -> torch.Tensor:
 
 
 def agreement(student_logits: torch.Tensor, teacher: torch.Tensor) -> dict[str, float]:
-    """Top-1 agreement and the teacher's top-1 within the student's top 5, over (N, 1000) logits."""
+    """How often the student agrees with the teacher.
+
+    Args:
+        student_logits: (N, 1000).
+        teacher: (N, 1000) the teacher's logits.
+
+    Returns:
+        {"top1_agreement", "teacher_top1_in_top5"}, each a share 0..1.
+    """
     t1 = teacher.argmax(1)
     s5 = student_logits.topk(5, dim=1).indices
     return {
@@ -171,7 +195,17 @@ def _shifted(x: torch.Tensor, shift: int, gen: torch.Generator) -> torch.Tensor:
 
 
 def ica_conv1(small: torch.Tensor, shape: torch.Size, n_patches: int, seed: int) -> torch.Tensor:
-    """ICA filters (O, 3, k, k) of unit norm for ``conv1``, from patches of uint8 crops (N, 3, H, W)."""
+    """ICA filters of unit norm for ``conv1``, from patches of the crops.
+
+    Args:
+        small: (N, 3, H, W) uint8 crops.
+        shape: conv1's weight shape (O, 3, k, k).
+        n_patches: patches to learn from.
+        seed: the patches' seed.
+
+    Returns:
+        (O, 3, k, k) float32 filters.
+    """
     x = ica_init.patches(
         small.numpy(), n_patches, shape[-1], zf.PREPROCESS["mean"], zf.PREPROCESS["std"], np.random.default_rng(seed)
     )
@@ -179,7 +213,17 @@ def ica_conv1(small: torch.Tensor, shape: torch.Size, n_patches: int, seed: int)
 
 
 def train(cfg: DistilConfig, small: torch.Tensor, logits: torch.Tensor, log=print) -> tuple[torch.nn.Module, dict]:
-    """The distilled student (eval mode) and its metrics, from crops (N, 3, 112, 112) and teacher logits (N, 1000)."""
+    """Distil the student from the teacher's logits.
+
+    Args:
+        cfg: the recipe.
+        small: (N, 3, 112, 112) uint8 crops.
+        logits: (N, 1000) the teacher's logits for them.
+        log: prints one line per epoch.
+
+    Returns:
+        (the distilled student in eval mode, its metrics).
+    """
     torch.manual_seed(cfg.seed)
     spec = Preprocess(**zf.PREPROCESS)
     model = zf.build_zfmini()
@@ -233,7 +277,15 @@ def train(cfg: DistilConfig, small: torch.Tensor, logits: torch.Tensor, log=prin
 
 
 def save(model: torch.nn.Module, cfg: DistilConfig, metrics: dict, out: Path) -> None:
-    """float16 safetensors (the app loads them into float32), with the recipe in its metadata."""
+    """Save the student as float16 safetensors (the app loads them into float32), with the
+    recipe and metrics in its metadata.
+
+    Args:
+        model: the student.
+        cfg: the recipe.
+        metrics: its metrics.
+        out: the file.
+    """
     state = {k: v.detach().contiguous().half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
     meta = {
         "model": zf.NAME,
@@ -246,6 +298,14 @@ def save(model: torch.nn.Module, cfg: DistilConfig, metrics: dict, out: Path) ->
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Make the crops (or read them from --cache), label them, distil and save ZF-mini.
+
+    Args:
+        argv: the arguments; None for ``sys.argv[1:]``.
+
+    Returns:
+        The exit status, 0.
+    """
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=zf.WEIGHTS_PATH)
     ap.add_argument("--cache", type=Path, help="keep the teacher-labelled crops here (.pt) and reuse them")

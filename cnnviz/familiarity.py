@@ -28,7 +28,14 @@ UNUSUAL = 0.01  # an input farther than 99 % of the training images is out of th
 
 
 def pixel_features(x: np.ndarray) -> np.ndarray:
-    """(N, C, H, W) pixels in 0..1 → (N, 6) statistics, in the order of :data:`FEATURES`."""
+    """Simple statistics of pictures, in the order of :data:`FEATURES`.
+
+    Args:
+        x: (N, C, H, W) pixels in 0..1.
+
+    Returns:
+        (N, 6) float32.
+    """
     x = np.asarray(x, dtype=np.float32)
     grey = x.mean(axis=1)  # (N, H, W)
     edges = np.abs(np.diff(grey, axis=1)).mean(axis=(1, 2)) + np.abs(np.diff(grey, axis=2)).mean(axis=(1, 2))
@@ -56,13 +63,30 @@ class Reference:
     distances: np.ndarray  # (N,) sorted distances of the sampled training images themselves
 
     def distance(self, feats: np.ndarray) -> np.ndarray:
-        """(N, F) features → (N,) root-mean-square z-score against the training images."""
+        """How far pictures are from the training images.
+
+        Args:
+            feats: (N, F) features.
+
+        Returns:
+            (N,) root-mean-square z-score against the training images.
+        """
         z = (np.asarray(feats, dtype=np.float64) - self.mean) / self.std
         return np.sqrt((z**2).mean(axis=-1))
 
 
 def reference(x: np.ndarray, dataset: str, *, sample: int = REFERENCE_SAMPLE, seed: int = 0) -> Reference:
-    """The reference of training images ``x`` (N, C, H, W) uint8 (a seeded sample of ``sample``)."""
+    """The reference of some training images (a seeded sample).
+
+    Args:
+        x: (N, C, H, W) uint8 training images.
+        dataset: the dataset's name.
+        sample: how many images are sampled.
+        seed: the sample's seed.
+
+    Returns:
+        The Reference.
+    """
     rng = np.random.default_rng(seed)
     pick = rng.choice(len(x), size=min(sample, len(x)), replace=False)
     feats = pixel_features(x[np.sort(pick)].astype(np.float32) / 255.0).astype(np.float64)
@@ -87,8 +111,15 @@ class Familiarity:
 
 
 def familiarity(ref: Reference, pixels: np.ndarray) -> Familiarity:
-    """How an input's ``pixels`` (C, H, W) in 0..1 (as the model sees them, before
-    normalisation) compare with the training images of ``ref``."""
+    """How an input compares with the training images of a reference.
+
+    Args:
+        ref: the reference.
+        pixels: (C, H, W) in 0..1, as the model sees them before normalisation.
+
+    Returns:
+        The Familiarity: its distance, the share of training images farther, its statistics.
+    """
     feats = pixel_features(np.asarray(pixels)[None])[0]
     d = float(ref.distance(feats[None])[0])
     farther = 1.0 - np.searchsorted(ref.distances, d, side="left") / len(ref.distances)
@@ -107,8 +138,16 @@ _LOCK = threading.Lock()
 
 
 def reference_for(dataset: str, size: int) -> Reference | None:
-    """The reference of a built-in dataset at the model's input size (cached per process),
-    or None when the dataset cannot be rebuilt here (a user's own folders, a download)."""
+    """The reference of a built-in dataset at the model's input size (cached per process).
+
+    Args:
+        dataset: the dataset's name.
+        size: the model's input side.
+
+    Returns:
+        The Reference, or None when the dataset cannot be rebuilt here (a user's own folders,
+        a download).
+    """
     key = (dataset, size)
     with _LOCK:
         if key not in _REFS:

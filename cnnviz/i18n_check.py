@@ -34,7 +34,11 @@ Key = str | tuple[str, str]  # a msgid, or (msgid, msgctxt)
 
 
 def extract() -> Catalog:
-    """Every string of the app's code and shipped lessons, as Babel extracts it (the template)."""
+    """Every string of the app's code and shipped lessons, as Babel extracts it (the template).
+
+    Returns:
+        The Babel Catalog.
+    """
     with (ROOT / "babel.cfg").open() as f:
         method_map, options_map = parse_mapping_cfg(f)
     template = Catalog(project="CNN Explorer")
@@ -51,7 +55,15 @@ def _key(message: Message) -> Key:
 
 
 def catalogue(lang: str) -> dict[Key, Message]:
-    """Every translated message of ``lang``, over all its .po files (the first file that has one wins)."""
+    """Every translated message of a language, over all its .po files (the first file that has
+    one wins).
+
+    Args:
+        lang: the language code.
+
+    Returns:
+        Key (a msgid, or (msgid, msgctxt)) -> Message.
+    """
     out: dict[Key, Message] = {}
     for po in sorted((i18n.LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")):
         with po.open("rb") as f:
@@ -62,12 +74,28 @@ def catalogue(lang: str) -> dict[Key, Message]:
 
 
 def placeholders(text: str) -> list[str]:
-    """The ``{name}`` and ``%s``-style fields of ``text``, sorted (a translation must keep the same)."""
+    """The ``{name}`` and ``%s``-style fields of a text (a translation must keep the same).
+
+    Args:
+        text: a message.
+
+    Returns:
+        The fields, sorted.
+    """
     return sorted(_PLACEHOLDER.findall(text) + _PERCENT.findall(text))
 
 
 def check(source: Message, translated: Message | None) -> str | None:
-    """Why ``translated`` does not translate ``source`` (missing, empty, fuzzy, placeholders), or None."""
+    """Why a translation does not translate its source.
+
+    Args:
+        source: the template's message.
+        translated: the language's message, or None.
+
+    Returns:
+        "missing", "fuzzy", "plural forms missing", "empty" or a placeholder mismatch;
+        None when it translates.
+    """
     if translated is None:
         return "missing"
     if translated.fuzzy:
@@ -86,7 +114,15 @@ def check(source: Message, translated: Message | None) -> str | None:
 
 
 def untranslated(lang: str, template: Catalog | None = None) -> Iterator[tuple[Message, str]]:
-    """``(message, why)`` for each string of the code that ``lang`` does not translate."""
+    """The strings of the code that a language does not translate.
+
+    Args:
+        lang: the language code.
+        template: the extracted strings; None to extract them now.
+
+    Yields:
+        (message, why) for each.
+    """
     template = template if template is not None else extract()
     have = catalogue(lang)
     for message in template:
@@ -97,10 +133,19 @@ def untranslated(lang: str, template: Catalog | None = None) -> Iterator[tuple[M
 
 
 def update(lang: str, template: Catalog) -> Path:
-    """Fold ``lang``'s .po files into one ``messages.po`` that holds exactly the code's strings.
+    """Fold a language's .po files into one ``messages.po`` that holds exactly the code's
+    strings.
 
     Translations are kept; new strings arrive empty; strings the code no longer has become
-    obsolete entries (``#~``), kept for the translator. Other .po files of the language are removed.
+    obsolete entries (``#~``), kept for the translator. Other .po files of the language are
+    removed.
+
+    Args:
+        lang: the language code.
+        template: the extracted strings.
+
+    Returns:
+        The path of ``messages.po``.
     """
     folder = i18n.LOCALE_DIR / lang / "LC_MESSAGES"
     target = folder / "messages.po"
@@ -138,6 +183,15 @@ def update(lang: str, template: Catalog) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Print how many strings each language lacks; with --update, bring every messages.po up
+    to date first; with --list LANG, print LANG's gaps.
+
+    Args:
+        argv: the arguments; None for ``sys.argv[1:]``.
+
+    Returns:
+        The exit status: 1 when a string is untranslated, else 0.
+    """
     parser = argparse.ArgumentParser(prog="python -m cnnviz.i18n_check", description=__doc__.split("\n\n")[0])
     parser.add_argument("--list", metavar="LANG", help="print the untranslated strings of LANG")
     parser.add_argument("--update", action="store_true", help="bring every messages.po up to date with the code")

@@ -39,13 +39,6 @@ EXCLUDED = {
     "cnnviz/lessons/format.py",
 }
 
-# Modules still being brought to the rule (issue 26, item 6). This list only shrinks.
-NOT_YET = {
-    "cnnviz/distil.py",
-    "cnnviz/familiarity.py",
-    "cnnviz/i18n_check.py",
-}
-
 PROPERTY_DECORATORS = {"property", "cached_property", "setter", "deleter"}
 
 
@@ -180,7 +173,7 @@ def undocumented(files: list[tuple[str, Path]]) -> list[str]:
 
 
 def test_public_functions_have_args_and_returns():
-    found = undocumented([(rel, path) for rel, path in _core_files() if rel not in NOT_YET])
+    found = undocumented(_core_files())
     assert not found, f"{len(found)} public functions lack Args/Returns/Yields:\n" + "\n".join(found)
 
 
@@ -217,9 +210,3 @@ def test_the_rule_catches_a_missing_section(tmp_path):
 def test_the_exclusions_exist():
     # An exclusion for a file that moved or went is stale: update or drop it.
     assert [e for e in sorted(EXCLUDED) if not (ROOT / e).exists()] == []
-
-
-def test_not_yet_is_not_stale():
-    # A module that now follows the rule leaves NOT_YET, so that it stays followed.
-    done = [rel for rel, path in _core_files() if rel in NOT_YET and not undocumented([(rel, path)])]
-    assert done == []
