@@ -24,8 +24,10 @@ def patches(crops: np.ndarray, n: int, k: int, mean, std, rng: np.random.Generat
 
     Args:
         crops: (N, 3, H, W) uint8 images as the model sees them (already resized).
-        n: number of patches; k: their side.
-        mean, std: per-channel normalisation on 0..1 pixels (3 values each).
+        n: number of patches.
+        k: their side.
+        mean: per-channel mean on 0..1 pixels (3 values).
+        std: per-channel standard deviation on 0..1 pixels (3 values).
         rng: the random source of the positions.
 
     Returns:
