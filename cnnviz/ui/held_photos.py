@@ -33,9 +33,9 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.uploaded_file_manager import DeletedFile
 
 from cnnviz.i18n import N_, Message
-from cnnviz.images import image_digest
-from cnnviz.links import UPLOAD_PREFIX
-from cnnviz.sharing import default_store
+from cnnviz.inputs.images import image_digest
+from cnnviz.serving.links import UPLOAD_PREFIX
+from cnnviz.serving.sharing import default_store
 from cnnviz.ui import state
 from cnnviz.ui.held_uploads import let_go
 from cnnviz.ui.upload_limits import caps
@@ -54,7 +54,7 @@ DROPPED = Message(
 @dataclass(frozen=True)
 class Photo:
     """A session's ticket for its photo: ``digest`` (SHA-1 of the bytes, as
-    :func:`cnnviz.images.image_digest`: the key of every decoded-image cache) and ``nbytes``."""
+    :func:`cnnviz.inputs.images.image_digest`: the key of every decoded-image cache) and ``nbytes``."""
 
     digest: str
     nbytes: int

@@ -1,4 +1,4 @@
-"""The page side of the job queue (:mod:`cnnviz.jobs`): who asks (the browser's owner token,
+"""The page side of the job queue (:mod:`cnnviz.serving.jobs`): who asks (the browser's owner token,
 this tab), whether the tab is still connected, and the panel that polls a job every second.
 
 The poll is a fragment with ``run_every=POLL_S``: each run is the job's heartbeat, so a
@@ -15,9 +15,9 @@ import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cnnviz import jobs
 from cnnviz.errors import Stopped
 from cnnviz.i18n import N_, Message, _, percent, pgettext
+from cnnviz.serving import jobs
 from cnnviz.ui import state
 from cnnviz.ui.loaders import Pending
 from cnnviz.ui.owner import student
@@ -49,7 +49,7 @@ def alive_check() -> Callable[[], bool] | None:
 
 
 def submit(kind: str, key: Hashable, work: jobs.Work, **kwargs) -> jobs.Job:
-    """Queue ``work`` for this student and tab (see :meth:`cnnviz.jobs.Engine.submit`)."""
+    """Queue ``work`` for this student and tab (see :meth:`cnnviz.serving.jobs.Engine.submit`)."""
     return jobs.ENGINE.submit(student(), tab_id(), kind, key, work, alive=alive_check(), **kwargs)
 
 
@@ -144,7 +144,7 @@ def show(kind: str, key: Hashable, stop_key: str, unit: str = "%") -> bool:
 
 
 def _progress_into(on_progress, should_stop, fraction: float, _text: str) -> None:
-    """A cnnviz.progress callback feeding a job's progress; it ends the work when the job is
+    """A cnnviz.inside.progress callback feeding a job's progress; it ends the work when the job is
     stopped (slow explanations report after every batch of forwards)."""
     if should_stop():
         raise Stopped(Message(N_("Stopped before it finished; nothing was kept.")))

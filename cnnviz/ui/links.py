@@ -29,12 +29,12 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from cnnviz import links as L
-from cnnviz import uploads
 from cnnviz.errors import CnnvizError, ImageError
-from cnnviz.gallery import SAMPLES, sample_bytes
 from cnnviz.i18n import _
-from cnnviz.links import (  # noqa: F401 (re-exported for pages)
+from cnnviz.inputs.gallery import SAMPLES, sample_bytes
+from cnnviz.serving import links as L
+from cnnviz.serving import uploads
+from cnnviz.serving.links import (  # noqa: F401 (re-exported for pages)
     Param,
     bool_param,
     choice_param,
@@ -44,7 +44,7 @@ from cnnviz.links import (  # noqa: F401 (re-exported for pages)
     model_param,
     numbers_param,
 )
-from cnnviz.sharing import default_store
+from cnnviz.serving.sharing import default_store
 from cnnviz.ui import compat, held_photos, language, loaders, state
 from cnnviz.ui.owner import openable, student, visible_models
 from cnnviz.ui.share import locked, share_panel
@@ -72,7 +72,7 @@ MAX_WRITTEN = 64  # query strings remembered to recognise the entry a sidebar pa
 
 @st.cache_resource
 def shared_images():
-    """The server's store of shared uploads (cnnviz.sharing; configured by the environment)."""
+    """The server's store of shared uploads (cnnviz.serving.sharing; configured by the environment)."""
     return default_store()
 
 
@@ -152,7 +152,7 @@ def _apply_globals(query: dict[str, str]) -> None:
 
 
 def _weights_digest() -> str | None:
-    """The SHA-256 of the session's uploaded weights file (its folder's name, cnnviz.uploads), or None."""
+    """The SHA-256 of the session's uploaded weights file (its folder's name, cnnviz.serving.uploads), or None."""
     path = st.session_state.get(state.WEIGHTS_PATH)
     digest = Path(path).parent.name if path else ""
     return digest if L.DIGEST_RE.fullmatch(digest) else None
@@ -321,7 +321,7 @@ def current_params() -> dict[str, str]:
     if ss.get(state.WEIGHTS) in (state.WEIGHTS_PRETRAINED, state.WEIGHTS_RANDOM):
         out["weights"] = ss[state.WEIGHTS]
     elif ss.get(state.WEIGHTS) == state.WEIGHTS_FILE and _weights_digest() and shared_images().enabled:
-        out["weights"] = L.UPLOAD_PREFIX + _weights_digest()  # the file stays on this server (cnnviz.uploads)
+        out["weights"] = L.UPLOAD_PREFIX + _weights_digest()  # the file stays on this server (cnnviz.serving.uploads)
     image = _image_param()
     if image:
         out["image"] = image

@@ -2,18 +2,18 @@
 
 Streamlit keeps a disconnected session for ``server.disconnectedSessionTTL`` seconds (a
 phone that slept reconnects to it), then lets it go. What its runs left behind is garbage
-at once, but frozen by the per-run ``gc.freeze`` (:mod:`cnnviz.reclaim`), and glibc keeps
+at once, but frozen by the per-run ``gc.freeze`` (:mod:`cnnviz.serving.reclaim`), and glibc keeps
 freed heap: 100 sessions opened with a 20 MB query string took the server from 1.45 to
 6.85 GB, and nothing came back after they closed (issue 23).
 
 :func:`watch` (app.py, every run) notes the session; one watcher thread per process looks
 every ``POLL_S`` seconds which noted sessions have disconnected (``Runtime.is_active_session``,
-thread-safe), sweeps then (:func:`cnnviz.reclaim.sweep`) if the server grew by
+thread-safe), sweeps then (:func:`cnnviz.serving.reclaim.sweep`) if the server grew by
 ``SWEEP_GROWTH_MB`` since the last sweep, and once a session has stayed
 away longer than Streamlit keeps it, gives back its Train upload (:mod:`held_uploads`), its
-photo (:mod:`held_photos`) and its live stream's registration (:mod:`cnnviz.live_streams`).
+photo (:mod:`held_photos`) and its live stream's registration (:mod:`cnnviz.serving.live_streams`).
 At every look it gives glibc's free heap back
-(:func:`cnnviz.reclaim.trim`: < 1 ms when there is none, 35-80 ms after a class's folder
+(:func:`cnnviz.serving.reclaim.trim`: < 1 ms when there is none, 35-80 ms after a class's folder
 uploads).
 
 A sweep is a full collection: 0.25-0.45 s holding the interpreter's lock, every page run of
@@ -33,7 +33,7 @@ from streamlit import config
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cnnviz import live_streams, memguard, page_activity, reclaim
+from cnnviz.serving import live_streams, memguard, page_activity, reclaim
 from cnnviz.ui import held_photos, held_uploads
 
 __all__ = ["POLL_S", "SWEEP_GROWTH_MB", "SWEEP_PUT_OFF_S", "look", "tick", "watch"]
