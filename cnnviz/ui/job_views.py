@@ -12,13 +12,11 @@ import uuid
 from collections.abc import Callable, Hashable
 
 import streamlit as st
-from streamlit import runtime
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cnnviz.errors import Stopped
 from cnnviz.i18n import N_, Message, _, percent, pgettext
 from cnnviz.serving import jobs
-from cnnviz.ui import state
+from cnnviz.ui import compat, state
 from cnnviz.ui.loaders import Pending
 from cnnviz.ui.owner import student
 
@@ -34,18 +32,12 @@ def tab_id() -> str:
     return st.session_state[state.JOB_TAB]
 
 
-def _connected(rt: runtime.Runtime, session_id: str) -> bool:
-    return rt.is_active_session(session_id)
-
-
 def alive_check() -> Callable[[], bool] | None:
     """A callable, safe on any thread, saying whether this tab's websocket is still open (a
     closed tab's session leaves Streamlit's active sessions at once); None where no server
     runs (AppTest): then only the heartbeat counts."""
-    ctx = get_script_run_ctx()
-    if ctx is None or not runtime.exists():
-        return None
-    return functools.partial(_connected, runtime.get_instance(), ctx.session_id)
+    sid = compat.session_id()
+    return compat.connection_check(sid) if sid is not None else None
 
 
 def submit(kind: str, key: Hashable, work: jobs.Work, **kwargs) -> jobs.Job:

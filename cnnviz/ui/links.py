@@ -261,10 +261,7 @@ def stop() -> None:
     view's URL nor draw the Share panel (Grad-CAM before its layer sweep, the Train page before
     a training). In a fragment's own rerun (no app.py around it) this is ``st.stop()``.
     """
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    if ctx is None or ctx.fragment_ids_this_run or not getattr(_run, "began", False):
+    if compat.run_context() is None or compat.fragment_run() or not getattr(_run, "began", False):
         st.stop()
     raise PageEnd
 
@@ -281,15 +278,13 @@ def _ensure_app_ran() -> None:
     """
     if getattr(_run, "began", False) or getattr(_run, "inlining", False):
         return
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    if ctx is None:
+    main_script = compat.main_script_path()
+    if main_script is None:
         return
     compat.navigation_only()
     _run.inlining = True
     try:
-        runpy.run_path(ctx.pages_manager.main_script_path, run_name="__main__")
+        runpy.run_path(main_script, run_name="__main__")
     finally:
         _run.inlining = False
     st.stop()

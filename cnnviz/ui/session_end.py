@@ -30,11 +30,9 @@ import threading
 import time
 
 from streamlit import config
-from streamlit.runtime import Runtime
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cnnviz.serving import live_streams, memguard, page_activity, reclaim
-from cnnviz.ui import held_photos, held_uploads
+from cnnviz.ui import compat, held_photos, held_uploads
 
 __all__ = ["POLL_S", "SWEEP_GROWTH_MB", "SWEEP_PUT_OFF_S", "look", "tick", "watch"]
 
@@ -49,11 +47,11 @@ _watcher: threading.Thread | None = None
 def watch() -> None:
     """Note this run's session and start the watcher once per process (no-op without a server)."""
     global _watcher
-    ctx = get_script_run_ctx()
-    if ctx is None or not Runtime.exists():
+    sid = compat.session_id()
+    if sid is None or not compat.server_running():
         return
     with _lock:
-        _seen[ctx.session_id] = None
+        _seen[sid] = None
         if _watcher is None:
             _watcher = threading.Thread(target=_loop, name="cnnviz-session-end", daemon=True)
             _watcher.start()
@@ -61,13 +59,12 @@ def watch() -> None:
 
 def look(now: float | None = None) -> bool:
     """One look at the noted sessions: True when one disconnected or expired since the last."""
-    rt = Runtime.instance()
     kept_s = float(config.get_option("server.disconnectedSessionTTL"))
     now = time.monotonic() if now is None else now
     ended = False
     with _lock:
         for sid, away_since in list(_seen.items()):
-            if rt.is_active_session(sid):
+            if compat.session_connected(sid):
                 _seen[sid] = None
             elif away_since is None:
                 _seen[sid], ended = now, True
@@ -98,8 +95,8 @@ def tick(due: float | None, swept: int, ended: bool, now: float | None = None) -
 
 def _loop() -> None:
     due, swept = None, memguard.rss_bytes()
-    while Runtime.exists():
+    while compat.server_running():
         time.sleep(POLL_S)
-        if not Runtime.exists():  # the server stopped while this thread slept (an AppTest ends)
+        if not compat.server_running():  # the server stopped while this thread slept (an AppTest ends)
             return
         due, swept = tick(due, swept, look())
