@@ -90,7 +90,7 @@ def model_choice(args: argparse.Namespace) -> tuple[str, str]:
     Raises:
         UsageError: no model is named and the weights file names none.
     """
-    from cnnviz import usermodels  # torch-heavy imports wait until a command runs: --help stays instant
+    from cnnviz.models import usermodels  # torch-heavy imports wait until a command runs: --help stays instant
 
     model, weights = args.model, args.weights
     if model is None and weights not in FIXED_WEIGHTS:
@@ -117,9 +117,9 @@ def load_from_args(args: argparse.Namespace):
         The LoadedModel.
 
     Raises:
-        ModelError: and the other errors of :func:`cnnviz.zoo.load_model`.
+        ModelError: and the other errors of :func:`cnnviz.models.zoo.load_model`.
     """
-    from cnnviz.zoo import load_model
+    from cnnviz.models.zoo import load_model
 
     model, weights = model_choice(args)
     lm = load_model(model, weights, download=True)
@@ -140,8 +140,8 @@ def read_image(path: str):
     Raises:
         ImageError: not a regular, readable image file of bounded size.
     """
-    from cnnviz.files import read_regular_file
-    from cnnviz.images import MAX_FILE_BYTES, decode_image
+    from cnnviz.inputs.files import read_regular_file
+    from cnnviz.inputs.images import MAX_FILE_BYTES, decode_image
 
     return decode_image(read_regular_file(path, limit=MAX_FILE_BYTES), name=Path(path).name)
 

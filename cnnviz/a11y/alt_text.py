@@ -242,7 +242,7 @@ def channel(layer: str, ch: int, m: np.ndarray, unit: tuple[int, int] | None = N
     return text
 
 
-# The feature grid's orders and colour scales (keys: cnnviz.featuremaps.SORTS and NORMS).
+# The feature grid's orders and colour scales (keys: cnnviz.inside.featuremaps.SORTS and NORMS).
 GRID_ORDERS = {
     "channel": N_("ordered by channel number"),
     "mean": N_("ordered strongest mean first"),
@@ -335,7 +335,7 @@ def network(diagram, chosen: tuple[str, int] | None = None, classes: Sequence[tu
     """The Network page's forward-pass diagram.
 
     Args:
-        diagram: a :class:`cnnviz.network.Diagram`.
+        diagram: a :class:`cnnviz.inside.network.Diagram`.
         chosen: (layer, channel) of an outlined thumbnail, or None.
         classes: [(name, probability)] drawn as bars.
 
@@ -383,7 +383,7 @@ def filters(layer: str, shape: tuple[int, ...], norms: np.ndarray, *, label: str
         shape: (O, I, kH, kW) of its weights.
         norms: (O,) the filters' L2 norms.
         label: which weights are shown (e.g. trained, random).
-        mode: the grid's mode (:func:`cnnviz.filters.filter_grid`).
+        mode: the grid's mode (:func:`cnnviz.inside.filters.filter_grid`).
         channel: the input channel for mode "channel".
 
     Returns:

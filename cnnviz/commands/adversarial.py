@@ -35,7 +35,7 @@ def run(args) -> int:
         The exit status, 0; bad input raises a CnnvizError, which the CLI prints as one line
         with status 2.
     """
-    from cnnviz.adversarial import fgsm
+    from cnnviz.explain.adversarial import fgsm
 
     if not 0.0 <= args.eps <= 1.0:
         raise CnnvizError(f"--eps must be between 0 and 1 (pixel units), not {args.eps}.")

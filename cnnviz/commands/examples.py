@@ -32,10 +32,10 @@ def run(args) -> int:
         The exit status, 0; bad input raises a CnnvizError, which the CLI prints as one line
         with status 2.
     """
-    from cnnviz import examples
-    from cnnviz.catalogue import catalogue
+    from cnnviz.channels import examples
+    from cnnviz.channels.featvis import check_target
     from cnnviz.errors import CnnvizError
-    from cnnviz.featvis import check_target
+    from cnnviz.inside.catalogue import catalogue
 
     if args.k < 1 or args.per_photo < 0:
         raise CnnvizError("--k must be at least 1 and --per-photo at least 0.")

@@ -32,9 +32,10 @@ def run(args) -> int:
         The exit status, 0; bad input raises a CnnvizError, which the CLI prints as one line
         with status 2.
     """
-    from cnnviz import featuremaps, render
-    from cnnviz.capture import capture_layers
-    from cnnviz.catalogue import catalogue, find_layer
+    from cnnviz import render
+    from cnnviz.inside import featuremaps
+    from cnnviz.inside.capture import capture_layers
+    from cnnviz.inside.catalogue import catalogue, find_layer
 
     img = read_image(args.image)
     lm = load_from_args(args)

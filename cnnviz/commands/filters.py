@@ -35,7 +35,8 @@ def run(args) -> int:
         The exit status, 0; bad input raises a CnnvizError, which the CLI prints as one line
         with status 2.
     """
-    from cnnviz import filters, render
+    from cnnviz import render
+    from cnnviz.inside import filters
 
     lm = load_from_args(args)
     w = filters.conv_weight(lm.model, args.layer)

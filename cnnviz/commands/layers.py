@@ -29,7 +29,7 @@ def run(args) -> int:
         The exit status, 0; bad input raises a CnnvizError, which the CLI prints as one line
         with status 2.
     """
-    from cnnviz.catalogue import catalogue
+    from cnnviz.inside.catalogue import catalogue
 
     if args.weights == "random":
         print("note: random weights (shapes, parameters and receptive fields do not depend on them)", file=sys.stderr)

@@ -30,7 +30,7 @@ def run(args) -> int:
         The exit status, 0; bad input raises a CnnvizError, which the CLI prints as one line
         with status 2.
     """
-    from cnnviz.zoo import list_models
+    from cnnviz.models.zoo import list_models
 
     rows = [
         {"name": i.name, "title": i.title, "family": i.family, "source": i.source, "available": bool(i.available())}
@@ -54,7 +54,7 @@ def run_download(args) -> int:
     Returns:
         The exit status, 0; a failed download raises WeightsUnavailable (one line, status 2).
     """
-    from cnnviz.zoo import download_weights
+    from cnnviz.models.zoo import download_weights
 
     print(download_weights(args.name))
     return 0

@@ -27,7 +27,7 @@ def run(args) -> int:
         The exit status, 0; bad input raises a CnnvizError, which the CLI prints as one line
         with status 2.
     """
-    from cnnviz.predict import predict
+    from cnnviz.inside.predict import predict
 
     img = read_image(args.image)
     lm = load_from_args(args)

@@ -90,7 +90,7 @@ def check_out(out: str) -> None:
     Raises:
         OutputError: the files cannot be written there.
     """
-    from cnnviz import usermodels
+    from cnnviz.models import usermodels
 
     for path in usermodels.paths(out):
         if path.is_dir():
@@ -114,11 +114,11 @@ def run(args) -> int:
         with status 2.
     """
     from cnnviz.models import small_cnn as arch
+    from cnnviz.models.zoo import default_device
     from cnnviz.training import datasets, results
     from cnnviz.training.augment import Augment
     from cnnviz.training.fit import TrainConfig, build_and_fit
     from cnnviz.training.recipes import recipe_for
-    from cnnviz.zoo import default_device
 
     check_args(args)
     ds = datasets.load(args.dataset, download=args.download, size=args.size)

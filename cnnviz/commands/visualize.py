@@ -32,7 +32,8 @@ def run(args) -> int:
         The exit status, 0; bad input raises a CnnvizError, which the CLI prints as one line
         with status 2.
     """
-    from cnnviz import featvis, render
+    from cnnviz import render
+    from cnnviz.channels import featvis
 
     lm = load_from_args(args)
     req = featvis.Request(args.layer, args.channel, args.size, args.steps, args.seed)

@@ -19,12 +19,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from cnnviz.activations import softmax
 from cnnviz.errors import CnnvizError
 from cnnviz.hooks import first_tensor, hooks
 from cnnviz.i18n import N_, _, number, percent
-from cnnviz.progress import Progress
-from cnnviz.zoo import LoadedModel
+from cnnviz.inside.predict import softmax
+from cnnviz.inside.progress import Progress
+from cnnviz.models.zoo import LoadedModel
 
 
 class ExplainError(CnnvizError):
@@ -281,7 +281,7 @@ def explain(
             method's own choice).
         ig_steps: Integrated Gradients' first path points (refined until the sum checks out).
         progress: called as ``progress(fraction, text)`` during slow methods; see
-            :mod:`cnnviz.progress`.
+            :mod:`cnnviz.inside.progress`.
 
     Returns:
         An Explanation; see it for the maps' shapes: ``signed`` and ``map`` are (h, w) float

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from cnnviz.i18n import _
 from cnnviz.lessons.lesson import LessonError
-from cnnviz.shared_dir import store_path
+from cnnviz.serving.shared_dir import store_path
 
 BUSY_S = 10.0  # a writer waits this long for another process's transaction
 
@@ -42,7 +42,7 @@ def default_path() -> Path:
 
     Returns:
         ``$CNNVIZ_CLASSES``, else ``classes.sqlite3`` in ``$CNNVIZ_SHARED_DIR``, else in a
-        private folder of the temp folder (where ``cnnviz.uploads`` and ``cnnviz.sharing``
+        private folder of the temp folder (where ``cnnviz.serving.uploads`` and ``cnnviz.serving.sharing``
         keep theirs).
     """
     env = store_path("CNNVIZ_CLASSES")
@@ -70,7 +70,7 @@ def create(path: Path) -> None:
 class Holder:
     """One idle connection a process keeps open to the file, so that a call's own connection
     is never the last one: SQLite checkpoints the WAL into the database (with an fsync) and
-    deletes it whenever its last connection closes, which made every write ~30 ms.
+    deletes it whenever its last connection closes, which would make every write ~30 ms.
 
     A process forked from one that held it opens its own: a connection must not cross a fork,
     and the inherited one is kept (never closed there: closing it would drop the child's
