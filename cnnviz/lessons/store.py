@@ -338,4 +338,3 @@ def _drop(con: sqlite3.Connection, codes: list[str]) -> None:
     for code in codes:
         for table in ("classes", "followers", "answers"):
             con.execute(f"DELETE FROM {table} WHERE code=?", (code,))  # a fixed table name, never input
-
