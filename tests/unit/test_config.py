@@ -139,6 +139,20 @@ def test_pages_are_thin():
         assert thickness(f.read_text()) is None, f"{f.name} is not thin: {thickness(f.read_text())}"
 
 
+CORE_MODULE_LINES = 400
+
+
+def test_core_modules_are_short():
+    """One concern per module: a module of cnnviz/ past 400 lines holds more than one (split it
+    by concern, as cnnviz/lessons/ splits the class store into store, codes, answers, drafts)."""
+    long = {
+        str(f.relative_to(ROOT)): n
+        for f in _py_files("cnnviz")
+        if (n := len(f.read_text().splitlines())) >= CORE_MODULE_LINES
+    }
+    assert long == {}, f"modules of {CORE_MODULE_LINES} lines or more: {long}"
+
+
 CALLBACK_ARGS = {"format_func", "on_change", "on_click", "on_submit", "on_select"}
 
 
