@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from cnnviz import links
 from cnnviz.i18n import N_, _, ngettext, number
+from cnnviz.lessons import links
 
 # The fields a problem names, with their article (the sentences put them first or last: no
 # adjective agrees with them); translated where the sentence is made.

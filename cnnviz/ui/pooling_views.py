@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnviz import convolution as cv
-from cnnviz import pooling as pl
 from cnnviz import render
 from cnnviz.a11y import alt_lessons
-from cnnviz.catalogue import pooling_layers
 from cnnviz.i18n import _, number
-from cnnviz.loaded_model import LoadedModel
+from cnnviz.inside.catalogue import pooling_layers
+from cnnviz.models.loaded_model import LoadedModel
+from cnnviz.teaching import convolution as cv
+from cnnviz.teaching import pooling as pl
 from cnnviz.ui import links, loaders, state, widgets
 
 

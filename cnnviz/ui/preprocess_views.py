@@ -10,12 +10,12 @@ import torch
 from PIL import Image
 
 from cnnviz import i18n
-from cnnviz import preprocess_mistakes as pm
-from cnnviz import preprocess_steps as ps
 from cnnviz.a11y import alt_lessons, chart_text
 from cnnviz.i18n import _, number, pgettext
-from cnnviz.loaded_model import LoadedModel
-from cnnviz.preprocess import Preprocess
+from cnnviz.models.loaded_model import LoadedModel
+from cnnviz.models.preprocess import Preprocess
+from cnnviz.teaching import preprocess_mistakes as pm
+from cnnviz.teaching import preprocess_steps as ps
 from cnnviz.ui import charts, loaders, present, state
 from cnnviz.ui.charts import labelled
 from cnnviz.ui.text import plain
