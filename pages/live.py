@@ -3,7 +3,7 @@
 import streamlit as st
 
 from cnnviz.i18n import _
-from cnnviz.live import LiveSettings, cam_layer, default_layer
+from cnnviz.inside.live import LiveSettings, cam_layer, default_layer
 from cnnviz.ui import links, live_view, loaders, state
 from cnnviz.ui.layer_picker import layer_select
 

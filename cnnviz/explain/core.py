@@ -19,12 +19,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from cnnviz.activations import softmax
 from cnnviz.errors import CnnvizError
-from cnnviz.hooks import first_tensor, hooks
 from cnnviz.i18n import N_, _, number, percent
-from cnnviz.progress import Progress
-from cnnviz.zoo import LoadedModel
+from cnnviz.inside.hooks import first_tensor, hooks
+from cnnviz.inside.progress import Progress
+from cnnviz.models.zoo import LoadedModel
+from cnnviz.teaching.activations import softmax
 
 
 class ExplainError(CnnvizError):
@@ -207,7 +207,7 @@ def explain(
 ) -> Explanation:
     """Explain the model's score for class ``target`` (default: its top-1) on ``x`` (1, C, H, W)
     with the registered method ``method``. ``layer`` (methods with ``uses_layer``): a
-    ``named_modules`` path. ``progress(fraction, text)``: see :mod:`cnnviz.progress`.
+    ``named_modules`` path. ``progress(fraction, text)``: see :mod:`cnnviz.inside.progress`.
     See :class:`Explanation` for the maps' shapes."""
     return get_method(method)(lm, x, target=target, layer=layer, ig_steps=ig_steps, progress=progress)
 

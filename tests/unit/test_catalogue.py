@@ -9,10 +9,10 @@ import pytest
 import torch
 from torch import nn
 
-from cnnviz import capture, catalogue, hooks, receptive_field
-from cnnviz.loaded_model import LoadedModel, ModelInfo
-from cnnviz.preprocess import Preprocess
-from cnnviz.zoo import load_model
+from cnnviz.inside import capture, catalogue, hooks, receptive_field
+from cnnviz.models.loaded_model import LoadedModel, ModelInfo
+from cnnviz.models.preprocess import Preprocess
+from cnnviz.models.zoo import load_model
 
 
 # ------------------------------------------------------------------ small hand-checked models

@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz import featvis, jobs
+from cnnviz.channels import featvis
 from cnnviz.models import small_cnn as arch
+from cnnviz.models.zoo import load_model
+from cnnviz.serving import jobs
 from cnnviz.training import datasets, trainer
 from cnnviz.training.fit import TrainConfig
-from cnnviz.zoo import load_model
 
 HEARTBEAT_S = 0.5
 REQ = featvis.Request("features.2.conv", 3, None, 24, 5)
