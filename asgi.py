@@ -2,7 +2,7 @@
 and bench servers).
 
 ``app.py`` is the app; this file runs it in Streamlit's ASGI mode (``st.App``, which
-``streamlit run`` recognises) to add the Live page's frame routes (``cnnviz/serving/live_http.py``)
+``streamlit run`` recognises) to add the Live page's frame routes (``cnnviz/camera/live_http.py``)
 and one middleware: the owner cookie, set by the server's
 reply with ``HttpOnly``, ``SameSite=Strict`` and, over HTTPS, ``Secure``
 (``cnnviz/serving/owner_cookie.py``). Every option of ``.streamlit/config.toml`` and of the command
@@ -15,7 +15,7 @@ import streamlit as st
 from starlette.middleware import Middleware
 from streamlit import config
 
-from cnnviz.serving import live_http
+from cnnviz.camera import live_http
 from cnnviz.serving.owner_cookie import OwnerCookie
 from cnnviz.ui.compat import navigation_only
 from cnnviz.ui.process import preload_at_start

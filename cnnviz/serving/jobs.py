@@ -24,7 +24,7 @@ slow explanations all wait and run here, shared fairly between students.
   usually finish within one slice. A paused job keeps its memory (its memory guard
   reservation stays held), so at most ``CNNVIZ_MAX_PAUSED`` (default 4) are paused at
   once; past that a job waits for a running one to end, as without slicing. A job never
-  pauses while it holds a shared model (:func:`cnnviz.models.loaded_model.holding_a_model`): the
+  pauses while it holds a shared model (:func:`cnnviz.serving.page_activity.holding_a_model`): the
   class's clicks would wait for that replica.
 * **The class's clicks first.** At each checkpoint a job waits while any page run is in
   flight, up to ``CNNVIZ_JOB_YIELD`` seconds (:mod:`cnnviz.serving.page_activity`): jobs compute
@@ -52,10 +52,10 @@ import time
 from collections.abc import Callable, Hashable
 
 from cnnviz.i18n import N_, Message
-from cnnviz.models.loaded_model import holding_a_model
 from cnnviz.serving import page_activity
 from cnnviz.serving.job import Job, Work
 from cnnviz.serving.job_forecast import ACTIVE, Snapshot, places, snapshot_of
+from cnnviz.serving.page_activity import holding_a_model
 
 __all__ = ["ACTIVE", "ENGINE", "Engine", "Job", "Snapshot", "Work"]
 

@@ -34,15 +34,15 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from cnnviz.models.loaded_model import holding_a_model
-
 __all__ = [
     "HEAVY_SHARE",
+    "HOLDING",
     "YIELD_S",
     "JOB_NICE",
     "admitted",
     "background_priority",
     "between_steps",
+    "holding_a_model",
     "charge",
     "in_flight",
     "page_run",
@@ -64,6 +64,14 @@ _running = 0  # page runs in flight
 _usage: dict[str, tuple[float, float]] = {}  # student -> (decayed CPU seconds, when)
 _heavy_lane = threading.RLock()  # heavy students' runs, one at a time (re-entrant: a nested turn)
 _mine = threading.local()  # .counted: this thread's page runs counted in _running now
+
+HOLDING = threading.local()  # how many replicas (of any model) this thread holds (LoadedModel.use)
+
+
+def holding_a_model() -> bool:
+    """Whether this thread is inside some model's :meth:`cnnviz.models.loaded_model.LoadedModel.use` (a job of the queue
+    must not pause there: the replica would stay locked away from the class)."""
+    return getattr(HOLDING, "n", 0) > 0
 
 
 def _add(n: int) -> None:
