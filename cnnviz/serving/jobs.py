@@ -37,9 +37,9 @@ slow explanations all wait and run here, shared fairly between students.
   browsers slow a hidden tab's timers (Chrome: to once a second, after five minutes hidden
   to once a minute) and phones freeze them while another app is in front.
 
-One engine for every kind: a job (:mod:`cnnviz.serving.job`) is its work and its page's polls; what
-a page is told is :mod:`cnnviz.serving.job_forecast`'s. No Streamlit here: the page side is
-:mod:`cnnviz.ui.job_views`.
+One engine for every kind: a job (:mod:`cnnviz.serving.job`) is its work and its page's
+polls; what a page is told is :mod:`cnnviz.serving.job_forecast`'s. No Streamlit here: the
+page side is :mod:`cnnviz.ui.job_views`.
 """
 
 from __future__ import annotations

@@ -51,9 +51,9 @@ def _no_filters() -> np.ndarray:
 
 @dataclass
 class Snapshot(jobs.Snapshot):
-    """A training's state for its page: the queue's (:class:`cnnviz.serving.job_forecast.Snapshot`:
-    its status, ``done`` of ``total`` steps, ``seconds``, ``eta``, place in line) and what it
-    has learnt so far.
+    """A training's state for its page: the queue's
+    (:class:`cnnviz.serving.job_forecast.Snapshot`: its status, ``done`` of ``total`` steps,
+    ``seconds``, ``eta``, place in line) and what it has learnt so far.
 
     ``history``: the curves' points; ``filters``: (O, I, k, k) first-layer weights; ``fit``
     and ``results``: once it has ended with at least one epoch trained.
