@@ -71,15 +71,9 @@ if b1.button(_("Train"), type="primary", key=state.TRAIN_START, disabled=bool(sn
     except CnnvizError as e:
         st.error(str(e))
 if over:
-    limit = trainer.MAX_MINUTES
-    st.warning(
-        _(
-            "This training would take about {minutes} minutes; the limit here is {limit}. "
-            "Use fewer epochs, smaller images or fewer channels."
-        ).format(minutes=f"{est / 60:.0f}", limit=number(limit, 0 if float(limit).is_integer() else 1))
-    )
+    st.warning(trainer.too_long(est))
 if b2.button(_("Stop"), key=state.TRAIN_STOP, disabled=not (snap and snap.active)):
-    t.stop()  # the loop ends after this batch; the model keeps what it learnt
+    t.job.stop()  # the loop ends after this batch; the model keeps what it learnt
 st.session_state[state.TRAIN_SHOWN] = snap.status if snap else None
 
 with live_box:

@@ -50,17 +50,14 @@ RESULTS = N_(
 def live(sid: str) -> None:
     """Progress, curves and first-layer filters of tab ``sid``'s training; the page polls it
     every second (``st.fragment``) while the training runs, and redraws whole once it ends."""
-    job = trainer.get(sid)
-    if job is None:
+    running = trainer.get(sid)
+    if running is None:
         st.caption(_("Press **Train** to start. You can stop at any time and keep the model trained so far."))
         return
-    s = job.snapshot()
-    if s.status == "queued":
-        st.info(job_views.waiting_text(s.position, s.wait_s))
-    elif s.status == "paused":
-        at = _("step {step} of {total}").format(step=s.step, total=s.total_steps)
-        st.info(job_views.paused_text(s.position, s.wait_s, at))
-    done = {"step": s.step, "total": s.total_steps or "…", "s": f"{s.seconds:.0f}"}
+    s = running.snapshot()
+    if s.status in ("queued", "paused"):
+        st.info(job_views.progress_text(s, "steps"))  # its place in line
+    done = {"step": s.done, "total": s.total or "…", "s": f"{s.seconds:.0f}"}
     if s.eta is None:
         bar = _("Step {step} of {total} · {s} s").format(**done)
     else:
