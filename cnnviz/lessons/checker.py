@@ -29,18 +29,43 @@ class Check:
         self.problems: list[str] = []
 
     def add(self, where: str, what: str) -> None:
+        """Record one problem, once (four bad images of one question: one sentence).
+
+        Args:
+            where: the place in the lesson, as the message names it.
+            what: the problem, in the reader's language.
+        """
         sentence = _("{where}: {what}.").format(where=where, what=what)
         if sentence not in self.problems:  # four bad images of one question: one sentence
             self.problems.append(sentence)
 
     def keys(self, where: str, obj: dict, allowed: tuple[str, ...]) -> None:
+        """Record a problem for each key of an object that is not one of the allowed fields.
+
+        Args:
+            where: the place in the lesson.
+            obj: the JSON object.
+            allowed: its allowed keys.
+        """
         for k in obj:
             if k not in allowed:
                 self.add(where, _("{name} is not a field of a lesson file here").format(name=links.shown(str(k))))
 
     def text(self, where: str, what: str, v: object, limit: int, *, lines: bool = False, empty: bool = False) -> str:
-        """``v`` as plain text of at most ``limit`` characters ("" after a problem); ``what``:
-        a key of ``_FIELDS``."""
+        """A field's value as plain text, checked.
+
+        Args:
+            where: the place in the lesson.
+            what: a key of ``_FIELDS`` (the field's name in messages).
+            v: the value read.
+            limit: the most characters.
+            lines: line breaks and tabs are allowed.
+            empty: an empty text is allowed.
+
+        Returns:
+            ``v``, or "" after a problem (missing, not text, empty, too long, control
+            characters).
+        """
         field = _(_FIELDS[what])
         if v is None:
             self.add(where, _("{field} is missing").format(field=field))
@@ -75,12 +100,27 @@ _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def count(n: int) -> str:
-    """``n`` with the language's thousands separator (1,024 / 1.024)."""
+    """A number with the language's thousands separator (1,024 / 1.024).
+
+    Args:
+        n: the number.
+
+    Returns:
+        The text.
+    """
     return number(n, 0)
 
 
 def bad_char(c: str, lines: bool) -> bool:
-    """Whether ``c`` may not stand in a lesson's plain text (``lines``: line breaks and tabs may)."""
+    """Whether a character may not stand in a lesson's plain text.
+
+    Args:
+        c: the character.
+        lines: line breaks and tabs are allowed.
+
+    Returns:
+        True for controls, lone surrogates and bidirectional overrides.
+    """
     if c in "\n\t" and lines:
         return False
     return c in _BIDI or unicodedata.category(c) in ("Cc", "Cs")  # controls, lone surrogates (not UTF-8)

@@ -24,17 +24,38 @@ CODE_RE = re.compile(f"[{CODE_ALPHABET}]{{{CODE_LEN}}}")
 
 
 def new_code() -> str:
-    """A random class code (CODE_LEN characters of CODE_ALPHABET); the caller checks it is free."""
+    """A random class code; the caller checks it is free.
+
+    Returns:
+        CODE_LEN characters of CODE_ALPHABET.
+    """
     return "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LEN))
 
 
 def normalize_code(text: str) -> str:
-    """A code as typed ("k7f 3qx", "K7F-3QX") in its stored form ("K7F3QX")."""
+    """A code as typed ("k7f 3qx", "K7F-3QX") in its stored form ("K7F3QX").
+
+    Args:
+        text: what the student typed.
+
+    Returns:
+        The code, spaces and dashes removed, upper-case.
+    """
     return re.sub(r"[\s\-]", "", str(text)[:40]).upper()
 
 
 def digest(token: str) -> str:
-    """The SHA-256 digest (64 hex digits) an owner token is stored as; LessonError for no token."""
+    """What an owner token is stored as.
+
+    Args:
+        token: the browser's owner token.
+
+    Returns:
+        Its SHA-256, 64 hex digits.
+
+    Raises:
+        LessonError: no token.
+    """
     if not isinstance(token, str) or not token:
         raise LessonError(_("This browser has no owner token, so it cannot take part in a class."))
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()

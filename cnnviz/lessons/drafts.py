@@ -25,9 +25,16 @@ class Drafts:
     clock: Callable[[], float]
 
     def save_draft(self, owner: str, lesson: Lesson) -> None:
-        """Keep ``owner``'s lesson being built (one per owner: the last one saved; a lesson
-        with no steps deletes it). LessonError (its first problem) for a lesson that is not
-        valid: a draft is kept only if it can be loaded back."""
+        """Keep an owner's lesson being built (one per owner: the last one saved; a lesson with
+        no steps deletes it). A draft is kept only if it can be loaded back.
+
+        Args:
+            owner: the owner token.
+            lesson: the lesson.
+
+        Raises:
+            LessonError: (its first problem) a lesson that is not valid, or no owner token.
+        """
         who = digest(owner)
         if not lesson.steps:
             with self._db(write=True) as con:
@@ -45,7 +52,14 @@ class Drafts:
             )
 
     def load_draft(self, owner: str) -> Lesson | None:
-        """``owner``'s last saved draft, or None (none saved, or no longer a valid lesson)."""
+        """An owner's last saved draft.
+
+        Args:
+            owner: the owner token.
+
+        Returns:
+            The Lesson, or None (none saved, or no longer a valid lesson).
+        """
         with self._db() as con:
             row = con.execute("SELECT lesson FROM drafts WHERE owner=?", (digest(owner),)).fetchone()
         if row is None:
@@ -57,5 +71,11 @@ class Drafts:
 
 
 def sweep_drafts(con: sqlite3.Connection, now: float) -> None:
-    """Drop the drafts not saved in the last DRAFT_TTL_S seconds (inside the caller's transaction)."""
+    """Drop the drafts not saved in the last DRAFT_TTL_S seconds (inside the caller's
+    transaction).
+
+    Args:
+        con: the caller's connection.
+        now: the time now (``time.time()``).
+    """
     con.execute("DELETE FROM drafts WHERE saved_at<?", (now - DRAFT_TTL_S,))

@@ -34,9 +34,28 @@ class Queue(Protocol):
     quantum_s: float  # s in its slot before it may pause for a classmate
     lock: threading.Condition  # its progress is written under it
 
-    def wake(self) -> None: ...  # a job was stopped: rethink who runs
-    def yield_slot(self, job: Job) -> bool: ...  # past its quantum: pause if a classmate waits
-    def snapshot(self, job: Job) -> Snapshot: ...  # what its page is told
+    def wake(self) -> None:
+        """A job was stopped: rethink who runs."""
+
+    def yield_slot(self, job: Job) -> bool:
+        """A job is past its quantum: pause it if a classmate waits.
+
+        Args:
+            job: the running job.
+
+        Returns:
+            Whether the job must stop (it was stopped or abandoned while it waited).
+        """
+
+    def snapshot(self, job: Job) -> Snapshot:
+        """What a job's page is told.
+
+        Args:
+            job: the job.
+
+        Returns:
+            Its Snapshot.
+        """
 
 
 class Job:
@@ -70,11 +89,26 @@ class Job:
         self.engine.wake()
 
     def join(self, timeout: float | None = None) -> bool:
-        """Wait until the job has ended (done, stopped or failed); whether it has."""
+        """Wait until the job has ended (done, stopped or failed).
+
+        Args:
+            timeout: the longest wait in seconds; None for no limit.
+
+        Returns:
+            Whether it has ended.
+        """
         return self._finished.wait(timeout)
 
     def abandoned(self, now: float | None = None) -> bool:
-        """Its page stopped polling: past the heartbeat with the tab gone, or past the grace."""
+        """Whether its page stopped polling: past the heartbeat with the tab gone, or past the
+        grace.
+
+        Args:
+            now: the monotonic time to judge by; None for now.
+
+        Returns:
+            True when abandoned.
+        """
         silent = (time.monotonic() if now is None else now) - self.last_poll
         if silent <= self.engine.heartbeat_s:
             return False
@@ -83,7 +117,11 @@ class Job:
     def should_stop(self) -> bool:
         """The work's checkpoint: whether to stop now. It may first wait here while the class's
         page runs are in flight, and pause for as long as classmates run in its slot (see the
-        module docstring)."""
+        module docstring).
+
+        Returns:
+            True when the work must stop (stopped, abandoned).
+        """
         if self._stop.is_set() or self.abandoned():
             return True
         page_activity.between_steps()  # the class's clicks first
@@ -92,7 +130,14 @@ class Job:
         return False
 
     def run_seconds(self, now: float | None = None) -> float:
-        """Seconds it has held a slot so far."""
+        """Seconds it has held a slot so far.
+
+        Args:
+            now: the monotonic time to count to; None for now.
+
+        Returns:
+            The seconds.
+        """
         now = time.monotonic() if now is None else now
         return self.slot_s + (now - self.resumed if self.status == "running" and self.resumed else 0.0)
 
@@ -118,6 +163,10 @@ class Job:
             return "error", Message(N_("It failed ({error})."), error=f"{type(e).__name__}: {e}"), None
 
     def snapshot(self) -> Snapshot:
-        """The job's state now; also its heartbeat (the page is still open)."""
+        """The job's state now; also its heartbeat (the page is still open).
+
+        Returns:
+            Its Snapshot.
+        """
         self.last_poll = time.monotonic()
         return self.engine.snapshot(self)

@@ -139,18 +139,42 @@ def test_pages_are_thin():
         assert thickness(f.read_text()) is None, f"{f.name} is not thin: {thickness(f.read_text())}"
 
 
-CORE_MODULE_LINES = 400
+# Lines of code and comments; docstrings are not counted, so that documenting every public
+# function's Args/Returns (tests/unit/test_docstrings.py) never pushes a module to split.
+CORE_MODULE_LINES = 340
+
+
+def lines_outside_docstrings(source: str) -> int:
+    """Lines of ``source`` outside its docstrings (module, class and function ones)."""
+    tree = ast.parse(source)
+    doc: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
+            first = node.body[0]
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
+                doc.update(range(first.lineno, first.end_lineno + 1))
+    return len(source.splitlines()) - len(doc)
 
 
 def test_core_modules_are_short():
-    """One concern per module: a module of cnnviz/ past 400 lines holds more than one (split it
-    by concern, as cnnviz/lessons/ splits the class store into store, codes, answers, drafts)."""
+    """One concern per module: a module of cnnviz/ past 340 lines of code holds more than one
+    (split it by concern, as cnnviz/lessons/ splits the class store into store, codes,
+    answers, drafts)."""
     long = {
         str(f.relative_to(ROOT)): n
         for f in _py_files("cnnviz")
-        if (n := len(f.read_text().splitlines())) >= CORE_MODULE_LINES
+        if (n := lines_outside_docstrings(f.read_text())) > CORE_MODULE_LINES
     }
-    assert long == {}, f"modules of {CORE_MODULE_LINES} lines or more: {long}"
+    assert long == {}, f"modules of more than {CORE_MODULE_LINES} lines of code: {long}"
+
+
+def test_only_docstrings_are_left_out_of_the_line_count():
+    source = '''"""Module."""\n\n\ndef f(x):\n    """Doc.\n\n    Args:\n        x: a number.\n    """\n    # why\n    return x\n'''
+    assert lines_outside_docstrings(source) == 5  # two blank lines, the def, the comment, the return
 
 
 CALLBACK_ARGS = {"format_func", "on_change", "on_click", "on_submit", "on_select"}
