@@ -24,8 +24,8 @@ def _case(name: str, weights: str) -> list[Row]:
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
     from cnnviz.explain import explain
-    from cnnviz.hooks import resolve
     from cnnviz.images import load_sample
+    from cnnviz.trace import resolve
     from cnnviz.zoo import load_model
 
     lm = load_model(name, weights, device="cpu")

@@ -24,11 +24,11 @@ from cnnviz import diskcache, memguard, work_memory
 from cnnviz.catalogue import LayerInfo, catalogue
 from cnnviz.errors import CnnvizError, Stopped
 from cnnviz.example_pools import Part, fashion2k, fashion_available, folder, gallery, mnist5k, training
-from cnnviz.hooks import first_tensor, hooks
 from cnnviz.i18n import N_, _
 from cnnviz.loaded_model import LoadedModel
 from cnnviz.preprocess import Preprocess
 from cnnviz.receptive_field import unit_box
+from cnnviz.trace import first_tensor, hooks
 
 
 def parse(spec: str) -> Part:

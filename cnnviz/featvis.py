@@ -32,11 +32,11 @@ from cnnviz.catalogue import LayerInfo, catalogue, find_layer
 from cnnviz.errors import CnnvizError, ModelError, Stopped
 from cnnviz.fast_copy import light_copy, make_fast_copy
 from cnnviz.fourier_image import FourierImage, random_affine
-from cnnviz.hooks import first_tensor, hooks
 from cnnviz.i18n import _
 from cnnviz.loaded_model import LoadedModel
 from cnnviz.preprocess import Preprocess
 from cnnviz.redirected_relu import redirect_relus, set_redirect
+from cnnviz.trace import first_tensor, hooks
 
 MAX_SIZE = 512
 MAX_STEPS = 2048

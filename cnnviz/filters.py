@@ -15,6 +15,7 @@ from cnnviz import hotspots as hs
 from cnnviz import render
 from cnnviz.errors import ModelError
 from cnnviz.i18n import _
+from cnnviz.trace import resolve
 
 NORMS = ("filter", "layer")
 MODES = ("average", "channel")
@@ -22,8 +23,6 @@ MODES = ("average", "channel")
 
 def conv_weight(model: nn.Module, name: str) -> np.ndarray:
     """The weight (O, I/groups, kH, kW) float32 of conv layer ``name``, copied out."""
-    from cnnviz.hooks import resolve
-
     m = resolve(model, name.split("#")[0])
     if not isinstance(m, nn.Conv2d):
         raise ModelError(

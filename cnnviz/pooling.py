@@ -15,9 +15,9 @@ from torch import nn
 
 from cnnviz.convolution import windows
 from cnnviz.errors import CnnvizError
-from cnnviz.hooks import hooks
 from cnnviz.i18n import _
 from cnnviz.loaded_model import LoadedModel
+from cnnviz.trace import hooks
 
 MODES = ("max", "avg")
 

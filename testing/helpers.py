@@ -14,7 +14,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 from torch import nn
 
-from cnnviz import jobs
+from cnnviz import compat, jobs
 from cnnviz.loaded_model import LoadedModel, ModelInfo
 from cnnviz.preprocess import Preprocess
 
@@ -45,10 +45,7 @@ def wrap(model: nn.Module, *, size: int, channels: int, classes: int, layer: str
 
 def hook_count(model: nn.Module) -> int:
     """Forward, forward-pre, backward and backward-pre hooks left on any module of ``model``."""
-    return sum(
-        len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks) + len(m._backward_pre_hooks)
-        for m in model.modules()
-    )
+    return sum(compat.hook_count(m) for m in model.modules())
 
 
 def fgsm_by_hand(

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from cnnviz import capture, catalogue, hooks, receptive_field
+from cnnviz import capture, catalogue, receptive_field, trace
 from cnnviz.loaded_model import LoadedModel, ModelInfo
 from cnnviz.preprocess import Preprocess
 from cnnviz.zoo import load_model
@@ -122,7 +122,7 @@ def _footprint(model: nn.Module, path: str, call: int, size: int, channels: int,
         x = torch.randn(1, channels, size, size, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
         x.requires_grad_(True)
         outs = []
-        h = hooks.resolve(model, path).register_forward_hook(lambda m, i, o, outs=outs: outs.append(o))
+        h = trace.resolve(model, path).register_forward_hook(lambda m, i, o, outs=outs: outs.append(o))
         try:
             with torch.enable_grad():
                 model(x)
