@@ -23,8 +23,7 @@ Hook functions take the layer's name first, then PyTorch's usual arguments::
     pre(name, module, inputs) -> None | replacement inputs
     backward(name, module, grad_input, grad_output) -> None | replacement grad_input
 
-Names are ``named_modules()`` paths ("" is the model itself), resolved against one dict
-(resolving names one by one walks the whole tree each time).
+Names are ``named_modules()`` paths ("" is the model itself), resolved against one dict.
 """
 
 from __future__ import annotations
@@ -168,10 +167,7 @@ class _Ops(TorchFunctionMode):
         return out
 
 
-_INPLACE_DUNDERS = frozenset(
-    {"__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__", "__ipow__", "__iand__", "__ior__", "__ixor__"}
-    | {"__setitem__"}
-)
+_INPLACE_DUNDERS = frozenset(f"__i{op}__" for op in "add sub mul truediv floordiv pow and or xor".split()) | {"__setitem__"}
 
 
 def _writes_in_place(func, args, kwargs) -> list[torch.Tensor]:
