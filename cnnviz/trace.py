@@ -78,11 +78,17 @@ def tensors(obj) -> list[torch.Tensor]:
     them, nested; in order. The one flattening of op arguments and module outputs."""
     if isinstance(obj, torch.Tensor):
         return [obj]
-    if isinstance(obj, (list, tuple)):
-        return [t for o in obj for t in tensors(o)]
     if isinstance(obj, dict):
-        return [t for o in obj.values() for t in tensors(o)]
-    return []
+        obj = tuple(obj.values())
+    elif not isinstance(obj, (list, tuple)):
+        return []
+    found = []
+    for o in obj:  # most arguments are tensors or plain numbers: no call for those
+        if isinstance(o, torch.Tensor):
+            found.append(o)
+        elif isinstance(o, (list, tuple, dict)):
+            found += tensors(o)
+    return found
 
 
 class Ids:
@@ -167,7 +173,9 @@ class _Ops(TorchFunctionMode):
         return out
 
 
-_INPLACE_DUNDERS = frozenset(f"__i{op}__" for op in "add sub mul truediv floordiv pow and or xor".split()) | {"__setitem__"}
+_INPLACE_DUNDERS = frozenset(
+    f"__i{op}__" for op in ["add", "sub", "mul", "truediv", "floordiv", "pow", "and", "or", "xor"]
+) | {"__setitem__"}
 
 
 def _writes_in_place(func, args, kwargs) -> list[torch.Tensor]:
