@@ -59,9 +59,9 @@ tinyvgg: $(STAMP)
 	$(BIN)/python -m cnnviz train --dataset mnist5k --arch tinyvgg --seed 0 --out cnnviz/weights/tinyvgg_mnist \
 	  --title "TinyVGG (MNIST digits)" --json
 
-# ZF-mini (7×7 first layer), distilled from EfficientNet-Lite0; not in the zoo yet (see cnnviz/distil.py).
+# ZF-mini (7×7 first layer), distilled from EfficientNet-Lite0; not in the zoo yet (see cnnviz/training/distil.py).
 zfmini: $(STAMP)
-	nice -n 19 $(BIN)/python -m cnnviz.distil --out cnnviz/weights/zfmini_distilled.safetensors
+	nice -n 19 $(BIN)/python -m cnnviz.training.distil --out cnnviz/weights/zfmini_distilled.safetensors
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

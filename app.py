@@ -4,8 +4,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from cnnviz import page_activity
 from cnnviz.i18n import _
+from cnnviz.serving import page_activity
 from cnnviz.ui import (
     history,
     language,

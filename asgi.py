@@ -2,10 +2,10 @@
 and bench servers).
 
 ``app.py`` is the app; this file runs it in Streamlit's ASGI mode (``st.App``, which
-``streamlit run`` recognises) to add the Live page's frame routes (``cnnviz/live_http.py``)
+``streamlit run`` recognises) to add the Live page's frame routes (``cnnviz/camera/live_http.py``)
 and one middleware: the owner cookie, set by the server's
 reply with ``HttpOnly``, ``SameSite=Strict`` and, over HTTPS, ``Secure``
-(``cnnviz/owner_cookie.py``). Every option of ``.streamlit/config.toml`` and of the command
+(``cnnviz/serving/owner_cookie.py``). Every option of ``.streamlit/config.toml`` and of the command
 line applies as with ``streamlit run app.py``.
 """
 
@@ -15,8 +15,8 @@ import streamlit as st
 from starlette.middleware import Middleware
 from streamlit import config
 
-from cnnviz import live_http
-from cnnviz.owner_cookie import OwnerCookie
+from cnnviz.camera import live_http
+from cnnviz.serving.owner_cookie import OwnerCookie
 from cnnviz.ui.compat import navigation_only
 from cnnviz.ui.process import preload_at_start
 

@@ -15,9 +15,9 @@ def _capture_rows() -> list[Row]:
     the forward after it); the worst case is the deepest map layer, which runs the whole
     network: that row has the target. Every layer at once (only "global" normalisation
     needs it) is reported."""
-    from cnnviz.capture import capture_layers, captured_bytes
-    from cnnviz.catalogue import catalogue, map_layers
-    from cnnviz.zoo import load_model
+    from cnnviz.inside.capture import capture_layers, captured_bytes
+    from cnnviz.inside.catalogue import catalogue, map_layers
+    from cnnviz.models.zoo import load_model
 
     limit = target("capture", 1.15)
     rows = []
@@ -97,7 +97,8 @@ def _subplots_grid(maps: np.ndarray) -> bytes:
 
 
 def _grid_rows() -> list[Row]:
-    from cnnviz import featuremaps, render
+    from cnnviz import render
+    from cnnviz.inside import featuremaps
 
     rows = []
     rng = np.random.default_rng(0)

@@ -164,7 +164,7 @@ def _pct(xs: list[float], q: float) -> float:
 def run() -> list[Row]:
     from playwright.sync_api import sync_playwright
 
-    from cnnviz.gallery import sample_bytes
+    from cnnviz.inputs.gallery import sample_bytes
 
     folder = Path(tempfile.mkdtemp())
     photos = []

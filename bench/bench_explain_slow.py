@@ -47,9 +47,9 @@ def run() -> list[Row]:
 
 def _run() -> list[Row]:
     from cnnviz import explain as E
-    from cnnviz import faithfulness as FA
-    from cnnviz.images import load_sample
-    from cnnviz.zoo import load_model
+    from cnnviz.explain import faithfulness as FA
+    from cnnviz.inputs.images import load_sample
+    from cnnviz.models.zoo import load_model
 
     lm = load_model("efficientnet_lite0", "pretrained", device="cpu")
     x = lm.preprocess(load_sample("grace_hopper"))

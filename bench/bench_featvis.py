@@ -2,7 +2,7 @@
 
 Floor: ``steps`` × one forward + backward of the same model cut at the target layer, on an
 input of the same size, on the model as built: what any gradient ascent on the input must
-pay. Ours runs on the copy the app makes (BatchNorm folded, cnnviz.fast_copy) and adds the
+pay. Ours runs on the copy the app makes (BatchNorm folded, cnnviz.models.fast_copy) and adds the
 Fourier parametrisation, the random affine transform, redirected ReLUs and Adam.
 
 Must-show rows: the optimised input excites its channel (spatial mean) more than every
@@ -10,7 +10,7 @@ image of the model's pool (EfficientNet-Lite0: 378 crops of the shipped photos a
 TinyVGG: MNIST-5k).
 
 Queue rows (issue 23 item 7): a classmate's visualisation through the job queue
-(cnnviz.jobs) after one student queued ten tabs of them, against the same job alone, with
+(cnnviz.serving.jobs) after one student queued ten tabs of them, against the same job alone, with
 the server's default slots (target ≤ 2×) and with one slot (reported).
 """
 
@@ -31,7 +31,7 @@ QUEUE_STEPS, QUEUE_ROUNDS, TABS = 48, 3, 10
 
 
 def _timing(lm, layer) -> tuple[Row, float]:
-    from cnnviz import featvis
+    from cnnviz.channels import featvis
 
     spec = lm.preprocess_spec
     req = featvis.Request(layer.name, CHANNEL, SIZE, STEPS, 0)
@@ -68,8 +68,8 @@ def _timing(lm, layer) -> tuple[Row, float]:
 
 
 def _beats_pool(lm, layer_name: str, channel: int, size: int, steps: int, pool: str) -> Row:
-    from cnnviz import examples, featvis
-    from cnnviz.catalogue import catalogue, find_layer
+    from cnnviz.channels import examples, featvis
+    from cnnviz.inside.catalogue import catalogue, find_layer
 
     layer = find_layer(catalogue(lm), layer_name)
     res = featvis.visualize(lm, featvis.Request(layer_name, channel, size, steps, 0))
@@ -88,7 +88,7 @@ def _beats_pool(lm, layer_name: str, channel: int, size: int, steps: int, pool: 
 def _queued_seconds(lm, engine, seed: int, tabs: int) -> float:
     """Seconds from submitting a classmate's visualisation to its end, after ``tabs`` of
     another student's were queued (and the first of them started)."""
-    from cnnviz import featvis
+    from cnnviz.channels import featvis
 
     def job(s: int):
         req = featvis.Request(LAYER, CHANNEL, SIZE, QUEUE_STEPS, s)  # its own seed: never cached
@@ -108,7 +108,7 @@ def _queued_seconds(lm, engine, seed: int, tabs: int) -> float:
 
 
 def _queue_rows(lm) -> list[Row]:
-    from cnnviz import jobs
+    from cnnviz.serving import jobs
 
     rows = []
     for slots in (jobs.MAX_JOBS, 1):
@@ -134,8 +134,8 @@ def _queue_rows(lm) -> list[Row]:
 
 
 def run() -> list[Row]:
-    from cnnviz.catalogue import catalogue, find_layer
-    from cnnviz.zoo import load_model
+    from cnnviz.inside.catalogue import catalogue, find_layer
+    from cnnviz.models.zoo import load_model
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as the other benches: 2-thread ops on 2 shared cores were noisy

@@ -1,5 +1,5 @@
 """The Live page's speed: one camera stream on EfficientNet-Lite0 (224 px) through the page's
-own path - the frame route of cnnviz/live_http.py called as an ASGI app (route, thread pool,
+own path - the frame route of cnnviz/camera/live_http.py called as an ASGI app (route, thread pool,
 admission, decode, analysis, encoding, JSON), each next frame sent after the delay the reply
 grants, as the page's script does.
 
@@ -32,7 +32,7 @@ FRAMES = int(os.environ.get("CNNVIZ_LIVE_FRAMES", 80))
 
 def frames(n: int = 24) -> list[bytes]:
     """``n`` different 320×240 JPEG frames: a photo moving sideways, with noise."""
-    from cnnviz.images import load_sample
+    from cnnviz.inputs.images import load_sample
 
     base = np.asarray(load_sample("grace_hopper").convert("RGB").resize((320, 240)), dtype=np.int16)
     rng = np.random.default_rng(0)
@@ -109,11 +109,11 @@ def stream(app, token: str, pictures: list[bytes], n: int) -> tuple[float, list[
 def run() -> list[Row]:
     from starlette.applications import Starlette
 
-    from cnnviz import live_http
-    from cnnviz.catalogue import catalogue, find_layer
-    from cnnviz.live import LiveSettings, default_layer
-    from cnnviz.live_streams import Streams
-    from cnnviz.zoo import load_model
+    from cnnviz.camera import live_http
+    from cnnviz.camera.live import LiveSettings, default_layer
+    from cnnviz.camera.live_streams import Streams
+    from cnnviz.inside.catalogue import catalogue, find_layer
+    from cnnviz.models.zoo import load_model
 
     torch.set_num_threads(1)  # as the server runs (cnnviz.ui.process.torch_threads)
     lm = load_model("efficientnet_lite0", device="cpu")

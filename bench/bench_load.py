@@ -45,7 +45,7 @@ from bench import Row, spread, target
 from bench.hostile_class import ATTACKS, Attacks, HostileStudent, attack_rows, links_kept
 from bench.live_client import LIVE, LiveStudent, live_rows
 from bench.load_client import AppSession, RunResult
-from cnnviz import model_cost
+from cnnviz.models import model_cost
 from testing.browser import start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,7 +78,7 @@ def photo(i: int, variant: str = "") -> tuple[str, bytes]:
     text chunk gives the same pixels new bytes: a new digest, so nothing is cached yet."""
     from PIL.PngImagePlugin import PngInfo
 
-    from cnnviz.images import load_sample
+    from cnnviz.inputs.images import load_sample
 
     name = PHOTOS[i % len(PHOTOS)]
     a = np.asarray(load_sample(name).convert("RGB")).copy()  # (H, W, 3) uint8

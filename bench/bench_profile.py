@@ -42,7 +42,7 @@ def forward_cpu() -> float:
     """Process CPU seconds of one plain EfficientNet-Lite0 forward at 224² (median of 15),
     on one thread: a two-thread op's CPU time swells with the spinning of its waiting half
     on a loaded machine, a single thread's does not."""
-    from cnnviz.zoo import load_model
+    from cnnviz.models.zoo import load_model
 
     lm = load_model("efficientnet_lite0", "pretrained", device="cpu")
     x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))

@@ -35,7 +35,7 @@ def _plain_loop(model, x, y, xv, yv, epochs: int, batch: int, lr: float) -> floa
 
 def run() -> list[Row]:
     from cnnviz.models import small_cnn as arch
-    from cnnviz.preprocess import Preprocess
+    from cnnviz.models.preprocess import Preprocess
     from cnnviz.training import datasets
     from cnnviz.training.fit import TrainConfig, build_and_fit, fit, tensors
     from cnnviz.training.recipes import recipe_for

@@ -37,9 +37,9 @@ from safetensors.torch import load_file, save
 
 from bench import Row
 from bench.load_client import AppSession
-from cnnviz.images import decode_image
+from cnnviz.inputs.images import decode_image
+from cnnviz.models.zoo import SHIPPED_DIR
 from cnnviz.render import to_png
-from cnnviz.zoo import SHIPPED_DIR
 
 ATTACKS = tuple(
     a.strip() for a in os.environ.get("CNNVIZ_LOAD_ATTACKS", "vgg,idle,uploads,jobs,nocookie").split(",") if a
@@ -208,7 +208,7 @@ class HostileStudent:
 
 def links_kept(images_dir: Path, photos: list[bytes]) -> int:
     """How many of the class's uploaded ``photos`` a link can still open: the app keeps each
-    as the PNG of its decoded pixels (level 1), named by that PNG's SHA-256 (cnnviz.sharing)."""
+    as the PNG of its decoded pixels (level 1), named by that PNG's SHA-256 (cnnviz.serving.sharing)."""
     kept = 0
     for data in photos:
         digest = hashlib.sha256(to_png(decode_image(data), compress_level=1)).hexdigest()

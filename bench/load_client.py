@@ -35,7 +35,7 @@ from websockets.exceptions import ConnectionClosedError, InvalidMessage
 from websockets.sync.client import connect
 
 XSRF_COOKIE = "_streamlit_xsrf"
-APP_COOKIES = ("cnnviz_owner", "cnnviz_nav")  # cnnviz/owner_cookie.py
+APP_COOKIES = ("cnnviz_owner", "cnnviz_nav")  # cnnviz/serving/owner_cookie.py
 # Timings the app prints ("forward pass 17 ms") differ from run to run: not part of a result.
 _OWNER = re.compile(r"cnnviz_owner=[0-9a-f]{32}")
 _TIMING = re.compile(r"\b\d+(?:\.\d+)?\s?(?:ms|s)\b")
@@ -272,7 +272,7 @@ class AppSession:
     def clear_caches(self) -> RunResult:
         """The menu's "Clear cache" (any client can send it): empties st.cache_data and
         st.cache_resource, which hold nothing shared - models and results live in the app's
-        own caches (cnnviz/cache.py) and stay; returns the rerun that follows."""
+        own caches (cnnviz/serving/cache.py) and stay; returns the rerun that follows."""
         self._send(BackMsg(clear_cache=True))
         return self.rerun()  # handled in order: when this run ends, the caches were cleared
 

@@ -78,7 +78,7 @@ def model_choice(args: argparse.Namespace) -> tuple[str, str]:
     """(model, weights) for load_model from --model/--weights.
 
     Without --model, a weights file with a CNN Explorer JSON beside it is that model."""
-    from cnnviz import usermodels  # torch-heavy imports wait until a command runs: --help stays instant
+    from cnnviz.models import usermodels  # torch-heavy imports wait until a command runs: --help stays instant
 
     model, weights = args.model, args.weights
     if model is None and weights not in FIXED_WEIGHTS:
@@ -97,7 +97,7 @@ def model_choice(args: argparse.Namespace) -> tuple[str, str]:
 
 def load_from_args(args: argparse.Namespace):
     """The LoadedModel named by --model/--weights (downloads missing torchvision weights)."""
-    from cnnviz.zoo import load_model
+    from cnnviz.models.zoo import load_model
 
     model, weights = model_choice(args)
     lm = load_model(model, weights, download=True)
@@ -108,8 +108,8 @@ def load_from_args(args: argparse.Namespace):
 
 def read_image(path: str):
     """An RGB PIL image decoded from a file path, with the app's safety checks."""
-    from cnnviz.files import read_regular_file
-    from cnnviz.images import MAX_FILE_BYTES, decode_image
+    from cnnviz.inputs.files import read_regular_file
+    from cnnviz.inputs.images import MAX_FILE_BYTES, decode_image
 
     return decode_image(read_regular_file(path, limit=MAX_FILE_BYTES), name=Path(path).name)
 

@@ -8,9 +8,9 @@ that moved when an upgrade breaks one.
 - oneDNN's convolution on a weight reordered once (``torch.ops.mkldnn``): the public
   ``F.conv2d`` reorders the weight on every call (a quarter of a ResNet-18 forward on CPU).
 - A module's own hook dictionaries: torch has no public way to ask whether a module carries
-  hooks, which decides whether a model may be copied (:mod:`cnnviz.fast_copy`).
+  hooks, which decides whether a model may be copied (:mod:`cnnviz.models.fast_copy`).
 - A module's own parameter and buffer dictionaries, read directly: the public generators
-  cost more than the rest of :func:`cnnviz.fast_copy.copy_key`, which runs on every Grad-CAM.
+  cost more than the rest of :func:`cnnviz.models.fast_copy.copy_key`, which runs on every Grad-CAM.
 - A tensor's version counter: the only sign that a tensor was written in place.
 """
 

@@ -3,12 +3,12 @@
 import numpy as np
 import streamlit as st
 
-from cnnviz import activations as act
-from cnnviz import convolution as cv
 from cnnviz import i18n, render
 from cnnviz.a11y import alt_lessons
-from cnnviz.catalogue import activation_layers
 from cnnviz.i18n import _, number, percent
+from cnnviz.inside.catalogue import activation_layers
+from cnnviz.teaching import activations as act
+from cnnviz.teaching import convolution as cv
 from cnnviz.ui import chart_specs, charts, links, loaders, present, state, widgets
 
 links.page(

@@ -4,8 +4,8 @@ import streamlit as st
 
 from cnnviz import render
 from cnnviz.a11y import alt_lessons, alt_text
-from cnnviz.adversarial import amplified
 from cnnviz.errors import CnnvizError
+from cnnviz.explain.adversarial import amplified
 from cnnviz.i18n import N_, _, number
 from cnnviz.ui import charts, links, loaders, present, sidebar, state
 from cnnviz.ui import explain_views as xv

@@ -3,8 +3,8 @@
 import numpy as np
 import streamlit as st
 
-from cnnviz import model_compare as mc
 from cnnviz.i18n import _, ngettext
+from cnnviz.inside import model_compare as mc
 from cnnviz.ui import compare_views as cv
 from cnnviz.ui import links, loaders, notices, state
 

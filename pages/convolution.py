@@ -3,11 +3,11 @@
 import numpy as np
 import streamlit as st
 
-from cnnviz import convolution as cv
 from cnnviz import i18n, render
 from cnnviz.a11y import alt_lessons
 from cnnviz.errors import CnnvizError
 from cnnviz.i18n import _, number
+from cnnviz.teaching import convolution as cv
 from cnnviz.ui import compute_texts as texts
 from cnnviz.ui import links, loaders, state, widgets
 

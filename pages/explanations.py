@@ -8,7 +8,7 @@ from cnnviz import explain as E
 from cnnviz import i18n, render
 from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
-from cnnviz.faithfulness import STEPS, compare_pictures
+from cnnviz.explain.faithfulness import STEPS, compare_pictures
 from cnnviz.i18n import N_, _
 from cnnviz.ui import explain_views as xv
 from cnnviz.ui import links, loaders, present, state

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from cnnviz import featuremaps as fm
 from cnnviz import render
 from cnnviz.a11y import alt_text
 from cnnviz.i18n import _, ngettext, number
-from cnnviz.receptive_field import unit_box
+from cnnviz.inside import featuremaps as fm
+from cnnviz.inside.receptive_field import unit_box
 from cnnviz.ui import channel_views, links, loaders, state
 from cnnviz.ui.clickable import clicked, pick_unit
 from cnnviz.ui.layer_picker import layer_select

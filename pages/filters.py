@@ -3,16 +3,16 @@
 import numpy as np
 import streamlit as st
 
-from cnnviz import filters as fl
 from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
 from cnnviz.i18n import _, ngettext
+from cnnviz.inside import filters as fl
+from cnnviz.models.zoo import is_onnx
 from cnnviz.ui import channel_views, links, loaders, present, state, widgets
 from cnnviz.ui.clickable import clicked
 from cnnviz.ui.download import download_png
 from cnnviz.ui.inside_charts import norms_histogram
 from cnnviz.ui.layer_picker import layer_select
-from cnnviz.zoo import is_onnx
 
 links.page(
     layer=links.layer_param(state.FILT_LAYER),

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from cnnviz.catalogue import MAP_KINDS
 from cnnviz.i18n import _, ngettext, number, pgettext
+from cnnviz.inside.catalogue import MAP_KINDS
 from cnnviz.ui import links, loaders, present, state
 from cnnviz.ui.graph_views import architecture
 from cnnviz.ui.inside_charts import catalogue_frame, rf_chart

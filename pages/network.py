@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from cnnviz import featuremaps as fm
-from cnnviz import i18n, network
-from cnnviz.catalogue import find_layer
+from cnnviz import i18n
 from cnnviz.i18n import _
+from cnnviz.inside import featuremaps as fm
+from cnnviz.inside import network
+from cnnviz.inside.catalogue import find_layer
 from cnnviz.ui import links, loaders, present, state
 from cnnviz.ui import network_views as nv
 

@@ -3,13 +3,13 @@
 import numpy as np
 import streamlit as st
 
-from cnnviz import convolution as cv
-from cnnviz import pooling as pl
 from cnnviz import render
 from cnnviz.a11y import alt_lessons
-from cnnviz.catalogue import activation_layers, pooling_layers
 from cnnviz.errors import CnnvizError
 from cnnviz.i18n import _, number, percent
+from cnnviz.inside.catalogue import activation_layers, pooling_layers
+from cnnviz.teaching import convolution as cv
+from cnnviz.teaching import pooling as pl
 from cnnviz.ui import links, loaders, state, widgets
 from cnnviz.ui.layer_picker import layer_select
 

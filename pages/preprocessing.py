@@ -4,10 +4,10 @@ import streamlit as st
 import torch
 
 from cnnviz import i18n
-from cnnviz import preprocess_mistakes as pm
-from cnnviz import preprocess_steps as ps
 from cnnviz.a11y import alt_lessons, alt_text
 from cnnviz.i18n import _, number
+from cnnviz.teaching import preprocess_mistakes as pm
+from cnnviz.teaching import preprocess_steps as ps
 from cnnviz.ui import chart_specs, charts, described, links, loaders, present, state
 from cnnviz.ui import preprocess_views as pv
 from cnnviz.ui.text import plain

@@ -14,9 +14,10 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 from torch import nn
 
-from cnnviz import compat, jobs
-from cnnviz.loaded_model import LoadedModel, ModelInfo
-from cnnviz.preprocess import Preprocess
+from cnnviz import compat
+from cnnviz.models.loaded_model import LoadedModel, ModelInfo
+from cnnviz.models.preprocess import Preprocess
+from cnnviz.serving import jobs
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -51,7 +52,7 @@ def hook_count(model: nn.Module) -> int:
 def fgsm_by_hand(
     model: nn.Module, picture: Image.Image, mean, std, eps: float
 ) -> tuple[int, int, torch.Tensor, torch.Tensor]:
-    """FGSM written out with torch and torchvision alone, the reference for cnnviz.adversarial.
+    """FGSM written out with torch and torchvision alone, the reference for cnnviz.explain.adversarial.
 
     ``picture``: the cropped RGB picture the model sees. Returns (top-1 before, top-1 after,
     clean pixels, adversarial pixels), pixels (1, C, H, W) in 0..1."""

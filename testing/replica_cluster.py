@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from cnnviz.shared_dir import ROOT_ENV, STORES
+from cnnviz.serving.shared_dir import ROOT_ENV, STORES
 from testing.browser import _free_port, nginx, route_log, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[1]

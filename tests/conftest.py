@@ -33,7 +33,7 @@ def _isolated_disk_cache(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def hopper_bytes() -> bytes:
-    from cnnviz.gallery import sample_bytes
+    from cnnviz.inputs.gallery import sample_bytes
 
     return sample_bytes("grace_hopper")
 
@@ -48,6 +48,6 @@ def hopper_path(tmp_path_factory, hopper_bytes) -> Path:
 @pytest.fixture(scope="session")
 def effnet():
     """The default model, loaded once for the whole run (as the app's cache does)."""
-    from cnnviz.zoo import load_model
+    from cnnviz.models.zoo import load_model
 
     return load_model("efficientnet_lite0", device="cpu")

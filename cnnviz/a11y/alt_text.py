@@ -152,7 +152,7 @@ def channel(layer: str, ch: int, m: np.ndarray, unit: tuple[int, int] | None = N
     return text
 
 
-# The feature grid's orders and colour scales (keys: cnnviz.featuremaps.SORTS and NORMS).
+# The feature grid's orders and colour scales (keys: cnnviz.inside.featuremaps.SORTS and NORMS).
 GRID_ORDERS = {
     "channel": N_("ordered by channel number"),
     "mean": N_("ordered strongest mean first"),
@@ -222,7 +222,7 @@ def receptive_field(unit: tuple[int, int], box: tuple[int, int, int, int], size:
 
 
 def network(diagram, chosen: tuple[str, int] | None = None, classes: Sequence[tuple[str, float]] = ()) -> str:
-    """The Network page's forward-pass diagram (a :class:`cnnviz.network.Diagram`)."""
+    """The Network page's forward-pass diagram (a :class:`cnnviz.inside.network.Diagram`)."""
     parts = []
     for col in diagram.columns:
         c, h, w = col.layer.out_shape[:3]

@@ -21,7 +21,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from cnnviz.adversarial import fgsm
+    from cnnviz.explain.adversarial import fgsm
 
     if not 0.0 <= args.eps <= 1.0:
         raise CnnvizError(f"--eps must be between 0 and 1 (pixel units), not {args.eps}.")

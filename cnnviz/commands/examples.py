@@ -18,10 +18,10 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from cnnviz import examples
-    from cnnviz.catalogue import catalogue
+    from cnnviz.channels import examples
+    from cnnviz.channels.featvis import check_target
     from cnnviz.errors import CnnvizError
-    from cnnviz.featvis import check_target
+    from cnnviz.inside.catalogue import catalogue
 
     if args.k < 1 or args.per_photo < 0:
         raise CnnvizError("--k must be at least 1 and --per-photo at least 0.")

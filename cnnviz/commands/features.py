@@ -18,9 +18,10 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from cnnviz import featuremaps, render
-    from cnnviz.capture import capture_layers
-    from cnnviz.catalogue import catalogue, find_layer
+    from cnnviz import render
+    from cnnviz.inside import featuremaps
+    from cnnviz.inside.capture import capture_layers
+    from cnnviz.inside.catalogue import catalogue, find_layer
 
     img = read_image(args.image)
     lm = load_from_args(args)

@@ -21,7 +21,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from cnnviz import filters, render
+    from cnnviz import render
+    from cnnviz.inside import filters
 
     lm = load_from_args(args)
     w = filters.conv_weight(lm.model, args.layer)

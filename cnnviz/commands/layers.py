@@ -15,7 +15,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from cnnviz.catalogue import catalogue
+    from cnnviz.inside.catalogue import catalogue
 
     if args.weights == "random":
         print("note: random weights (shapes, parameters and receptive fields do not depend on them)", file=sys.stderr)

@@ -6,7 +6,7 @@ import contextlib
 import sys
 from pathlib import Path
 
-from cnnviz.files import read_regular_file
+from cnnviz.inputs.files import read_regular_file
 from cnnviz.lessons.format import MAX_BYTES, LessonError, lesson_problems, parse_lesson, too_large
 
 

@@ -15,7 +15,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from cnnviz.zoo import list_models
+    from cnnviz.models.zoo import list_models
 
     rows = [
         {"name": i.name, "title": i.title, "family": i.family, "source": i.source, "available": bool(i.available())}
@@ -31,7 +31,7 @@ def run(args) -> int:
 
 
 def run_download(args) -> int:
-    from cnnviz.zoo import download_weights
+    from cnnviz.models.zoo import download_weights
 
     print(download_weights(args.name))
     return 0

@@ -13,7 +13,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from cnnviz.predict import predict
+    from cnnviz.inside.predict import predict
 
     img = read_image(args.image)
     lm = load_from_args(args)

@@ -71,7 +71,7 @@ def check_out(out: str) -> None:
     """Refuse an --out the two files cannot be written to (a folder's name, a folder without
     write permission, a file where a folder must be), before the training rather than after
     it. A full disk still shows only when the files are written."""
-    from cnnviz import usermodels
+    from cnnviz.models import usermodels
 
     for path in usermodels.paths(out):
         if path.is_dir():
@@ -86,11 +86,11 @@ def check_out(out: str) -> None:
 
 def run(args) -> int:
     from cnnviz.models import small_cnn as arch
+    from cnnviz.models.zoo import default_device
     from cnnviz.training import datasets, results
     from cnnviz.training.augment import Augment
     from cnnviz.training.fit import TrainConfig, build_and_fit
     from cnnviz.training.recipes import recipe_for
-    from cnnviz.zoo import default_device
 
     check_args(args)
     ds = datasets.load(args.dataset, download=args.download, size=args.size)

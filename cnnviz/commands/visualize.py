@@ -18,7 +18,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from cnnviz import featvis, render
+    from cnnviz import render
+    from cnnviz.channels import featvis
 
     lm = load_from_args(args)
     req = featvis.Request(args.layer, args.channel, args.size, args.steps, args.seed)

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from cnnviz.catalogue import sweep_layers
 from cnnviz.explain.cam import GradCAM
 from cnnviz.explain.core import layer_acts_and_grads, softmax
-from cnnviz.zoo import LoadedModel
+from cnnviz.inside.catalogue import sweep_layers
+from cnnviz.models.zoo import LoadedModel
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,12 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from cnnviz.activations import softmax
 from cnnviz.errors import CnnvizError
 from cnnviz.i18n import N_, _, number, percent
-from cnnviz.progress import Progress
+from cnnviz.inside.predict import softmax
+from cnnviz.inside.progress import Progress
+from cnnviz.models.zoo import LoadedModel
 from cnnviz.trace import trace
-from cnnviz.zoo import LoadedModel
 
 
 class ExplainError(CnnvizError):
@@ -205,7 +205,7 @@ def explain(
 ) -> Explanation:
     """Explain the model's score for class ``target`` (default: its top-1) on ``x`` (1, C, H, W)
     with the registered method ``method``. ``layer`` (methods with ``uses_layer``): a
-    ``named_modules`` path. ``progress(fraction, text)``: see :mod:`cnnviz.progress`.
+    ``named_modules`` path. ``progress(fraction, text)``: see :mod:`cnnviz.inside.progress`.
     See :class:`Explanation` for the maps' shapes."""
     return get_method(method)(lm, x, target=target, layer=layer, ig_steps=ig_steps, progress=progress)
 

@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from cnnviz.explain.core import Completeness
-from cnnviz.progress import Progress, report
+from cnnviz.inside.progress import Progress, report
 
 IG_BATCH = 8  # path points per forward + backward: cheaper per point than one at a time
 IG_TOLERANCE = 0.05  # the sum may be 5 % off the score's change

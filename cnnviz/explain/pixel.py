@@ -14,14 +14,15 @@ import torch
 from captum.attr import LayerAttribution, LayerGradCam, Occlusion, Saliency
 from torch import nn
 
-from cnnviz import memguard, work_memory
-from cnnviz.catalogue import catalogue
 from cnnviz.explain.core import NO_MAP, ExplainError, Method, check_target, register
 from cnnviz.explain.path import IG_BATCH, IG_MAX_STEPS, integrated_gradients
 from cnnviz.i18n import N_, _
-from cnnviz.progress import counting_forwards
+from cnnviz.inside import work_memory
+from cnnviz.inside.catalogue import catalogue
+from cnnviz.inside.progress import counting_forwards
+from cnnviz.models.zoo import Preprocess
+from cnnviz.serving import memguard
 from cnnviz.trace import first_tensor, guided_relus, tracing
-from cnnviz.zoo import Preprocess
 
 # captum warns that it switched on requires_grad of the input, which is what we want.
 warnings.filterwarnings("ignore", message="Input Tensor 0 did not already require gradients")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from cnnviz.i18n import _
 from cnnviz.lessons.lesson import LessonError
-from cnnviz.shared_dir import store_path
+from cnnviz.serving.shared_dir import store_path
 
 BUSY_S = 10.0  # a writer waits this long for another process's transaction
 
@@ -39,7 +39,7 @@ CREATE INDEX IF NOT EXISTS wrong_codes_client ON wrong_codes (client, at);
 
 def default_path() -> Path:
     """``$CNNVIZ_CLASSES``, else ``classes.sqlite3`` in ``$CNNVIZ_SHARED_DIR``, else in a
-    private folder of the temp folder (where ``cnnviz.uploads`` and ``cnnviz.sharing`` keep theirs)."""
+    private folder of the temp folder (where ``cnnviz.serving.uploads`` and ``cnnviz.serving.sharing`` keep theirs)."""
     env = store_path("CNNVIZ_CLASSES")
     if env:
         return env

@@ -3,7 +3,7 @@
 A lesson file comes from anyone (a colleague's email, a USB stick): everything in it is
 untrusted text. ``lesson_problems`` lists every problem as one sentence (the CLI prints
 them, the app shows them), without repeating a value that could be long or hostile
-(``cnnviz.links.shown``). A view may only name a page of this app and the parameters that
+(``cnnviz.lessons.links.shown``). A view may only name a page of this app and the parameters that
 page keeps in its links (``PAGE_PARAMS``, pinned against the pages by a test); the values
 are checked as text here and by the page's own link parser when the step is opened, as
 any link's are.
@@ -16,9 +16,9 @@ import json
 import unicodedata
 from pathlib import Path
 
-from cnnviz import links
-from cnnviz.gallery import SAMPLES
 from cnnviz.i18n import N_, _, ngettext, number, pgettext
+from cnnviz.inputs.gallery import SAMPLES
+from cnnviz.lessons import links
 from cnnviz.lessons.lesson import (
     FORMAT,
     GLOBAL_PARAMS,

@@ -9,8 +9,8 @@ A lesson step may carry a question (``cnnviz.lessons.format.Question``) of three
   picture's reference (the option, an ``image=`` link value).
 
 The model's own answer ("the reveal") comes from the project's own functions: the top-1 class
-(``cnnviz.predict``), the Grad-CAM map's strongest region for that class
-(``cnnviz.explain``), the channel's mean activation on each picture (``cnnviz.capture``).
+(``cnnviz.inside.predict``), the Grad-CAM map's strongest region for that class
+(``cnnviz.explain``), the channel's mean activation on each picture (``cnnviz.inside.capture``).
 Everything here returns plain data; ``cnnviz/ui/lesson_questions.py`` draws it.
 """
 
@@ -23,10 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from cnnviz.capture import capture
 from cnnviz.explain.core import explain
-from cnnviz.loaded_model import LoadedModel
-from cnnviz.predict import TopClass, predict, top_classes
+from cnnviz.inside.capture import capture
+from cnnviz.inside.predict import TopClass, predict, top_classes
+from cnnviz.models.loaded_model import LoadedModel
 
 KINDS = ("choice", "click", "pick_image")
 CLICK_GRID = 12  # the click heat map's cells per side: 30 clicks stay readable as blobs
@@ -150,7 +150,7 @@ def gradcam_peak(lm: LoadedModel, img: Image.Image, *, layer: str | None = None,
 
 def channel_means(lm: LoadedModel, images: Sequence[Image.Image], layer: str, channel: int) -> np.ndarray:
     """(len(images),) float64: the mean activation of ``channel`` of ``layer`` on each image
-    (one forward each, ``cnnviz.capture``). ValueError when the layer has no such channel."""
+    (one forward each, ``cnnviz.inside.capture``). ValueError when the layer has no such channel."""
     out = []
     for img in images:
         maps = capture(lm, lm.preprocess(img), [layer])[layer]  # (C, h, w) or (C,)

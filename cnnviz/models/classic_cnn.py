@@ -7,9 +7,9 @@ no installed package ships (searched on PyPI and Debian: AlexNet/ResNet/GoogLeNe
 download their weights; face packages ship dlib's face networks; ONNX's "light" zoo models
 have their weights replaced by constants). So this project trains
 one: a ZFNet-like stack whose first layer is learned without labels from natural image
-patches (ICA, ``cnnviz.ica_init``: Gabor-like edges and colour blobs), the rest distilled
+patches (ICA, ``cnnviz.training.ica_init``: Gabor-like edges and colour blobs), the rest distilled
 from the offline EfficientNet-Lite0 on crops of the photos the installed packages ship
-(``cnnviz.distil``; ``make zfmini``). It mimics its teacher on those photos; it is no
+(``cnnviz.training.distil``; ``make zfmini``). It mimics its teacher on those photos; it is no
 general ImageNet classifier (``CARD`` says so in the app).
 
 Module tree (names made for exploring; shapes for one 112×112 input)::

@@ -31,11 +31,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from cnnviz.checkpoints import load_state_dict_file
 from cnnviz.errors import ModelError, WeightsUnavailable
 from cnnviz.i18n import _
+from cnnviz.inputs.checkpoints import load_state_dict_file
+from cnnviz.models.preprocess import Preprocess
 from cnnviz.models.timm_names import PREFIX, is_timm_name
-from cnnviz.preprocess import Preprocess
 
 __all__ = ["PREFIX", "SUGGESTED", "is_timm_name", "check", "build", "preprocess", "fetch", "pretrained"]
 

@@ -2,7 +2,7 @@
 
 Weights come from torchvision's weights API: downloaded once into the torch cache
 (``torch.hub.get_dir()/checkpoints/<file name of the URL>``) when online, read from there
-offline. The registry (``cnnviz.zoo``) turns each entry into a ``ModelInfo``.
+offline. The registry (``cnnviz.models.zoo``) turns each entry into a ``ModelInfo``.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import torch
 from torch import nn
 from torchvision.models import get_model, get_model_weights
 
-from cnnviz.checkpoints import load_state_dict_file
 from cnnviz.errors import WeightsUnavailable
 from cnnviz.i18n import N_, _
-from cnnviz.preprocess import Preprocess
+from cnnviz.inputs.checkpoints import load_state_dict_file
+from cnnviz.models.preprocess import Preprocess
 
 # name -> (title, default Grad-CAM layer, description). Titles are names and stay; the
 # descriptions are marked for the catalogue and translated where they are shown.

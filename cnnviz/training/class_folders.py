@@ -11,11 +11,11 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from cnnviz import memguard
 from cnnviz.errors import DatasetError, ImageError
 from cnnviz.i18n import N_, _
-from cnnviz.images import decode_image
-from cnnviz.preprocess import Preprocess
+from cnnviz.inputs.images import decode_image
+from cnnviz.models.preprocess import Preprocess
+from cnnviz.serving import memguard
 from cnnviz.training.imageset import ImageDataset, finish
 
 # Caps on what a user's upload may make us read (a class of 30 shares one server).

@@ -11,8 +11,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from cnnviz.errors import DatasetError
-from cnnviz.files import read_regular_file
 from cnnviz.i18n import _
+from cnnviz.inputs.files import read_regular_file
 from cnnviz.training.class_folders import MAX_TOTAL_BYTES, read_folder, read_zip
 from cnnviz.training.imageset import ImageDataset, finish
 from cnnviz.training.mnist5k import mnist5k_arrays

@@ -18,8 +18,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnviz.errors import DatasetError
+from cnnviz.models.preprocess import Preprocess
 from cnnviz.models.small_cnn import Dropout, build_model
-from cnnviz.preprocess import Preprocess
 from cnnviz.training.augment import Augment
 from cnnviz.training.imageset import ImageDataset
 

@@ -15,11 +15,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from cnnviz import usermodels, zoo
 from cnnviz.errors import CnnvizError
 from cnnviz.i18n import _
 from cnnviz.models import small_cnn as archs
-from cnnviz.preprocess import Preprocess
+from cnnviz.models import usermodels, zoo
+from cnnviz.models.preprocess import Preprocess
 from cnnviz.training.fit import FitResult, predict_batches, tensors
 from cnnviz.training.imageset import ImageDataset
 

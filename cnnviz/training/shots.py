@@ -11,7 +11,7 @@ import io
 
 from cnnviz.errors import DatasetError
 from cnnviz.i18n import _, ngettext
-from cnnviz.images import decode_image
+from cnnviz.inputs.images import decode_image
 from cnnviz.training.imageset import MIN_PER_CLASS
 
 MAX_CLASSES = 8

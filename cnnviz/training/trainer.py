@@ -1,5 +1,5 @@
 """Training in the background for a web page: a :class:`Trainer` runs as a job of the
-server's one queue (:mod:`cnnviz.jobs`), so trainings wait, run and stop like every other
+server's one queue (:mod:`cnnviz.serving.jobs`), so trainings wait, run and stop like every other
 long job: one per student at a time, round-robin between students, stopped when the page
 is closed, ``CNNVIZ_MAX_JOBS`` at once.
 
@@ -19,15 +19,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from torch import nn
 
-from cnnviz import inflight, jobs, memguard
 from cnnviz.errors import CnnvizError, Stopped
 from cnnviz.i18n import N_, Message, _, ngettext, number
 from cnnviz.models.small_cnn import build_model, cost
+from cnnviz.models.zoo import default_device
+from cnnviz.serving import inflight, jobs, memguard
 from cnnviz.training.estimate import estimate_seconds
 from cnnviz.training.fit import FitResult, TrainConfig, first_filters, fit
 from cnnviz.training.imageset import ImageDataset
 from cnnviz.training.results import Results, evaluate
-from cnnviz.zoo import default_device
 
 MAX_EPOCHS = 100
 # The teacher's limit on one training's estimated time (a lesson, not a night).
@@ -85,7 +85,7 @@ class Trainer:
     cfg: TrainConfig
     model: nn.Module | None = None
     job: jobs.Job | None = None
-    owner: str | None = None  # the student key: whose marker (cnnviz.inflight) it writes while it runs
+    owner: str | None = None  # the student key: whose marker (cnnviz.serving.inflight) it writes while it runs
     _step: int = 0
     _total: int = 0
     _seconds: float = 0.0
@@ -133,7 +133,7 @@ class Trainer:
         Its memory is reserved with the guard for as long as it runs, so that work admitted
         meanwhile counts it (it may have waited in the queue since ``check``). While it runs, a
         marker on the shared folder says so: if this process dies, another reports it to the
-        owner as interrupted (:mod:`cnnviz.inflight`)."""
+        owner as interrupted (:mod:`cnnviz.serving.inflight`)."""
         # the job runs in its student's language (jobs.Engine): the marker is read back by them
         what = ngettext("{arch} on {dataset}, {n} epoch", "{arch} on {dataset}, {n} epochs", self.cfg.epochs).format(
             arch=self.arch.get("kind", "CNN"), dataset=self.ds.name, n=self.cfg.epochs
@@ -204,7 +204,7 @@ def start(
     replacing the tab's previous one. Raises CnnvizError, leaving that one alone, when the
     training is refused (too long, too many epochs, the server short of memory).
 
-    ``alive``: whether the tab's connection is open (cnnviz.jobs); ``engine``: the queue
+    ``alive``: whether the tab's connection is open (cnnviz.serving.jobs); ``engine``: the queue
     (default: the server's).
     """
     t = Trainer(ds, arch, cfg, owner=owner or session)

@@ -10,6 +10,8 @@ each with its own clear message.
 
 from __future__ import annotations
 
+from cnnviz.ui import compat
+
 IMAGES = ["jpg", "jpeg", "png", "gif", "bmp", "webp", "tif", "tiff", "image/*"]
 CHECKPOINTS = ["safetensors", "pt", "pth", "bin", "onnx", "application/octet-stream"]
 ZIPS = ["zip", "application/zip"]
@@ -24,7 +26,5 @@ def gone(value) -> bool:
     callbacks read session state and get them. Callbacks then keep what they read when the
     file arrived (measured: ``DeletedFile.getvalue`` broke that session's run).
     """
-    from streamlit.runtime.uploaded_file_manager import DeletedFile
-
     items = value if isinstance(value, list) else [value]
-    return any(isinstance(v, DeletedFile) for v in items)
+    return any(compat.is_dropped_file(v) for v in items)

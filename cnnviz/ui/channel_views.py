@@ -12,14 +12,15 @@ import pandas as pd
 import streamlit as st
 from babel.numbers import get_decimal_symbol, get_group_symbol
 
-from cnnviz import channel as chan
-from cnnviz import example_pools, examples, featvis, render
-from cnnviz import featuremaps as fm
+from cnnviz import render
 from cnnviz.a11y import alt_lessons, alt_text, chart_text
-from cnnviz.catalogue import LayerInfo
+from cnnviz.channels import example_pools, examples, featvis
 from cnnviz.errors import CnnvizError
 from cnnviz.i18n import N_, _, current, ngettext
-from cnnviz.loaded_model import LoadedModel
+from cnnviz.inside import channel as chan
+from cnnviz.inside import featuremaps as fm
+from cnnviz.inside.catalogue import LayerInfo
+from cnnviz.models.loaded_model import LoadedModel
 from cnnviz.ui import job_views, loaders, present, selection, state
 
 STEPS = (32, 64, 128, 256, 512)

@@ -10,8 +10,8 @@ import pandas as pd
 from babel.numbers import get_decimal_symbol, get_group_symbol
 
 from cnnviz.a11y import chart_text
-from cnnviz.activations import histogram
 from cnnviz.i18n import N_, _, current, significant
+from cnnviz.teaching.activations import histogram
 
 # Shown with _(...).format(...) where the page writes them (the language is the reader's).
 PREDICT_EXPLAINER = N_("""
@@ -125,7 +125,7 @@ def softmax_series(temp: float) -> tuple[str, ...]:
 def softmax_chart(table: pd.DataFrame, temp: float) -> alt.Chart:
     """Grouped bars: each class's probability at T = 1 (grey) and at the chosen T (orange).
 
-    ``table`` is :func:`cnnviz.activations.softmax_table`; a bar ends exactly at its number
+    ``table`` is :func:`cnnviz.teaching.activations.softmax_table`; a bar ends exactly at its number
     (``stack=None``: bars are never added on top of each other). At T = 1 each class has one
     bar: a second one would repeat the same number.
     """

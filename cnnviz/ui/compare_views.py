@@ -10,19 +10,20 @@ from __future__ import annotations
 import streamlit as st
 from PIL import Image
 
-from cnnviz import featuremaps as fm
-from cnnviz import filters as fl
-from cnnviz import model_compare as mc
-from cnnviz import render, usermodels
+from cnnviz import render
 from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
 from cnnviz.i18n import N_, _, ngettext, percent
-from cnnviz.loaded_model import LoadedModel
+from cnnviz.inside import featuremaps as fm
+from cnnviz.inside import filters as fl
+from cnnviz.inside import model_compare as mc
+from cnnviz.models import usermodels
+from cnnviz.models.loaded_model import LoadedModel
+from cnnviz.models.zoo import list_models
 from cnnviz.ui import charts, explain_views, loaders, present, state
 from cnnviz.ui.explain_views import explanation
 from cnnviz.ui.owner import model_title, owner_token, visible_models
 from cnnviz.ui.text import plain
-from cnnviz.zoo import list_models
 
 WEIGHTS = {state.WEIGHTS_PRETRAINED: N_("Trained"), state.WEIGHTS_RANDOM: N_("Random")}  # shown translated
 SLOTS = {

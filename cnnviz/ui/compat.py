@@ -1,6 +1,14 @@
-"""Streamlit's private parts the app leans on, in one place: pushing a class's steps, and the
-media endpoint's addresses for the app's own components, and pages served only through
-``st.navigation``.
+"""Streamlit's private parts the app leans on, in one place: nothing else in the app imports
+``streamlit.runtime`` or reads a Streamlit object's private attributes (a test checks it, and
+tests/unit/test_streamlit_compat.py checks each part against the pinned Streamlit).
+
+- the script run's context and the server's sessions: whose run this is, whether a tab is
+  still connected;
+- the upload manager: its placeholders for dropped files, dropping files, the bytes it
+  holds, a policy run after each file it receives (the caps, clean names);
+- pushing a class's steps: rerunning another session from any thread;
+- the media endpoint's addresses for the app's own components;
+- pages served only through ``st.navigation``.
 
 Streamlit has no public way for another thread to rerun a session (``st.rerun`` reruns the
 session whose script calls it). A class's watcher (``cnnviz.ui.lesson_push``) must rerun
@@ -15,13 +23,22 @@ followers poll instead (without ``_pages_manager``, a pushed follower switches p
 from __future__ import annotations
 
 import contextlib
+import functools
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from streamlit import config, runtime
 from streamlit.runtime import Runtime
 from streamlit.runtime.app_session import AppSession, AppSessionState
+from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
 from streamlit.runtime.pages_manager import PagesManager
-from streamlit.runtime.scriptrunner import RerunData, get_script_run_ctx
+from streamlit.runtime.scriptrunner import RerunData, ScriptRunContext, get_script_run_ctx
+from streamlit.runtime.uploaded_file_manager import DeletedFile, UploadedFileRec
+
+Holdings = dict[str, list[tuple[str, int]]]  # session id -> [(file id, bytes)], oldest first
+# policy(bytes held in all, holdings (computed only when called), (session id, new file id))
+# -> the (session id, file id) pairs to drop
+UploadPolicy = Callable[[int, Callable[[], Holdings], tuple[str, str]], list[tuple[str, str]]]
 
 
 def navigation_only() -> None:
@@ -40,10 +57,125 @@ def navigation_only() -> None:
 _NEEDED = ("_create_scriptrunner", "_call_soon_on_event_loop")
 
 
+def run_context() -> ScriptRunContext | None:
+    """The context of the script run in this thread (None outside a run: a worker thread, a
+    unit test). Pages keep per-run values on it (the reader's language)."""
+    return get_script_run_ctx(suppress_warning=True)
+
+
 def session_id() -> str | None:
     """The id of the session whose script runs in this thread (None outside a run)."""
-    ctx = get_script_run_ctx()
+    ctx = run_context()
     return ctx.session_id if ctx is not None else None
+
+
+def fragment_run() -> bool:
+    """Whether this run is a fragment's own rerun (app.py does not run around it)."""
+    ctx = run_context()
+    return ctx is not None and bool(ctx.fragment_ids_this_run)
+
+
+def main_script_path() -> str | None:
+    """The app's main script (app.py) of this run, or None outside a run."""
+    ctx = run_context()
+    return ctx.pages_manager.main_script_path if ctx is not None else None
+
+
+def server_running() -> bool:
+    """Whether a Streamlit server runs in this process (False under AppTest and unit tests)."""
+    return Runtime.exists()
+
+
+def _connected(rt: Runtime, sid: str) -> bool:
+    return rt.is_active_session(sid)
+
+
+def session_connected(sid: str) -> bool:
+    """Whether session ``sid``'s websocket is open now (False without a server)."""
+    return Runtime.exists() and _connected(Runtime.instance(), sid)
+
+
+def connection_check(sid: str) -> Callable[[], bool] | None:
+    """A callable, safe on any thread, saying whether session ``sid``'s websocket is still open
+    (a closed tab leaves the runtime's active sessions at once); None without a server."""
+    if not Runtime.exists():
+        return None
+    return functools.partial(_connected, Runtime.instance(), sid)
+
+
+def is_dropped_file(value) -> bool:
+    """Whether an uploader's session-state value is Streamlit's placeholder for a file the
+    server no longer holds (dropped by the caps, or deleted by a client)."""
+    return isinstance(value, DeletedFile)
+
+
+def drop_uploads(sid: str, file_ids: list[str]) -> None:
+    """Remove files of session ``sid`` from the runtime's upload manager (no-op without one)."""
+    if Runtime.exists():
+        mgr = Runtime.instance().uploaded_file_mgr
+        for fid in file_ids:
+            mgr.remove_file(sid, fid)
+
+
+def _holdings(mgr: MemoryUploadedFileManager) -> Holdings:
+    with mgr._lock:
+        return {sid: [(fid, len(rec.data)) for fid, rec in files.items()] for sid, files in mgr.file_storage.items()}
+
+
+def uploads_held_bytes() -> int | None:
+    """Bytes of uploaded files the runtime holds now (None outside a running server)."""
+    if not Runtime.exists():
+        return None
+    mgr = Runtime.instance().uploaded_file_mgr
+    if not isinstance(mgr, MemoryUploadedFileManager):
+        return None
+    return sum(n for files in _holdings(mgr).values() for _, n in files)
+
+
+# What the policed manager reads of Streamlit 1.67's in-memory manager.
+UPLOAD_INTERNALS = ("_lock", "file_storage", "_total_bytes")
+
+
+class PolicedUploads(MemoryUploadedFileManager):
+    """Streamlit's in-memory upload manager that cleans each file's name, then runs
+    :attr:`policy` after each add and drops the files it names.
+
+    Installed by swapping the class of the runtime's own instance: the upload route and
+    every session already hold a reference to that object, so it cannot be replaced."""
+
+    policy: UploadPolicy | None = None
+    clean_name: Callable[[str], str] | None = None
+
+    def add_file(self, session_id: str, file: UploadedFileRec) -> None:
+        clean = type(self).clean_name
+        if clean is not None and clean(file.name) != file.name:
+            file = file._replace(name=clean(file.name))
+        super().add_file(session_id, file)
+        policy = type(self).policy
+        if policy is None:
+            return
+        with self._lock:
+            total = self._total_bytes
+        for sid, fid in policy(total, functools.partial(_holdings, self), (session_id, file.file_id)):
+            self.remove_file(sid, fid)
+
+
+def police_uploads(*, policy: UploadPolicy | None = None, clean_name: Callable[[str], str] | None = None) -> bool:
+    """Put ``policy`` (and/or ``clean_name``) on the running server's upload manager; True
+    once it is on. A no-op under AppTest (no runtime), with another manager type, or with a
+    Streamlit whose internals moved."""
+    if not Runtime.exists():
+        return False
+    mgr = Runtime.instance().uploaded_file_mgr
+    if not isinstance(mgr, PolicedUploads):
+        if type(mgr) is not MemoryUploadedFileManager or not all(hasattr(mgr, a) for a in UPLOAD_INTERNALS):
+            return False
+        mgr.__class__ = PolicedUploads
+    if policy is not None:
+        PolicedUploads.policy = staticmethod(policy)
+    if clean_name is not None:
+        PolicedUploads.clean_name = staticmethod(clean_name)
+    return True
 
 
 def can_rerun() -> bool:

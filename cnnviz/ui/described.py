@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnviz.gallery import SAMPLES
 from cnnviz.i18n import _
+from cnnviz.inputs.gallery import SAMPLES
 from cnnviz.ui import state
 
 

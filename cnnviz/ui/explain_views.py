@@ -14,10 +14,10 @@ from PIL import Image
 from cnnviz import explain as E
 from cnnviz import render
 from cnnviz.a11y import chart_text
-from cnnviz.adversarial import fgsm
-from cnnviz.faithfulness import compare
+from cnnviz.explain.adversarial import fgsm
+from cnnviz.explain.faithfulness import compare
 from cnnviz.i18n import N_, _, percent
-from cnnviz.progress import Progress
+from cnnviz.inside.progress import Progress
 from cnnviz.ui import job_views, loaders, state
 from cnnviz.ui.channel_views import number_locale, short_number
 from cnnviz.ui.charts import labelled
@@ -150,7 +150,7 @@ def faithfulness(target: int, maps: dict, progress: Progress | None = None) -> d
 
 def queued_explanation(method: E.Method, target: int) -> tuple[E.Explanation | None, bool]:
     """A slow method's explanation (Integrated Gradients, Occlusion) computed in the server's
-    job queue, one per student at a time (cnnviz.jobs): (the explanation or None, whether it
+    job queue, one per student at a time (cnnviz.serving.jobs): (the explanation or None, whether it
     is still waiting or running); its progress and place in line are drawn meanwhile."""
     lm = loaders.loaded_model()
     return job_views.queued_result(

@@ -7,7 +7,7 @@ class for the cores and the interpreter's lock, and the class's clicks would slo
 :func:`student_turn`: a student's other tabs wait until that run ends; the class, one
 session per student, never waits here. A fragment's own rerun (a job's poll every second)
 does not run app.py and is not gated. A student whose runs used much of a core lately starts
-each run in the class's pauses (:func:`cnnviz.page_activity.admitted`). The gates are
+each run in the class's pauses (:func:`cnnviz.serving.page_activity.admitted`). The gates are
 keyed by whom fairness counts the session as (``cnnviz.ui.owner.student``: the browser's owner token; a client that keeps no
 cookies, by its address, so its many connections share one gate).
 """
@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from cnnviz import page_activity
+from cnnviz.serving import page_activity
 
 _GATES: dict[str, tuple[threading.RLock, list[int]]] = {}  # owner -> (gate, [runs holding or waiting])
 _GUARD = threading.Lock()

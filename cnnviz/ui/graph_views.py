@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnviz import cache
-from cnnviz.graph import Graph, to_dot, trace_graph
 from cnnviz.i18n import _, ngettext
+from cnnviz.inside.graph import Graph, to_dot, trace_graph
+from cnnviz.serving import cache
 from cnnviz.ui import loaders, state
 
 

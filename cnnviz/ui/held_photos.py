@@ -29,14 +29,12 @@ import threading
 from dataclasses import dataclass
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
-from streamlit.runtime.uploaded_file_manager import DeletedFile
 
 from cnnviz.i18n import N_, Message
-from cnnviz.images import image_digest
-from cnnviz.links import UPLOAD_PREFIX
-from cnnviz.sharing import default_store
-from cnnviz.ui import state
+from cnnviz.inputs.images import image_digest
+from cnnviz.lessons.links import UPLOAD_PREFIX
+from cnnviz.serving.sharing import default_store
+from cnnviz.ui import compat, state
 from cnnviz.ui.held_uploads import let_go
 from cnnviz.ui.upload_limits import caps
 
@@ -54,7 +52,7 @@ DROPPED = Message(
 @dataclass(frozen=True)
 class Photo:
     """A session's ticket for its photo: ``digest`` (SHA-1 of the bytes, as
-    :func:`cnnviz.images.image_digest`: the key of every decoded-image cache) and ``nbytes``."""
+    :func:`cnnviz.inputs.images.image_digest`: the key of every decoded-image cache) and ``nbytes``."""
 
     digest: str
     nbytes: int
@@ -129,8 +127,7 @@ STORE = HeldPhotos()
 
 def holder() -> str:
     """This session's id ("" outside a script run)."""
-    ctx = get_script_run_ctx()
-    return ctx.session_id if ctx is not None else ""
+    return compat.session_id() or ""
 
 
 def take(widget_key: str) -> Photo | None:
@@ -139,7 +136,7 @@ def take(widget_key: str) -> Photo | None:
     Returns its ticket, or None when there is no new photo (the widget was emptied, or its
     file was dropped by the caps before this run)."""
     f = st.session_state.get(widget_key)
-    if f is None or isinstance(f, DeletedFile):
+    if f is None or compat.is_dropped_file(f):
         return None
     photo = STORE.put(holder(), f.getvalue())
     let_go(widget_key, [f])

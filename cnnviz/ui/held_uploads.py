@@ -25,12 +25,10 @@ import threading
 from dataclasses import dataclass
 
 import streamlit as st
-from streamlit.runtime import Runtime
-from streamlit.runtime.scriptrunner import get_script_run_ctx
-from streamlit.runtime.uploaded_file_manager import DeletedFile
 
 from cnnviz.i18n import N_, _
 from cnnviz.training import class_folders
+from cnnviz.ui import compat
 from cnnviz.ui.upload_limits import caps, victims
 
 __all__ = ["CUT", "STORE", "Held", "HeldUploads", "let_go", "take"]
@@ -120,11 +118,10 @@ def take(widget_key: str, kind: str) -> tuple[Held | None, str | None] | None:
     when nothing is new (the files were taken, or dropped by the caps, before this run)."""
     value = st.session_state.get(widget_key)
     files = [f for f in (value if isinstance(value, list) else [value]) if f is not None]
-    real = [f for f in files if not isinstance(f, DeletedFile)]
+    real = [f for f in files if not compat.is_dropped_file(f)]
     if files and not real:
         return None  # no del: the widget's value is placeholders now, and stays equal (no callback)
-    ctx = get_script_run_ctx()
-    holder = ctx.session_id if ctx is not None else ""
+    holder = compat.session_id() or ""
     held, why = None, None
     if len(real) < len(files):
         why = _(CUT)  # translated here, in the script thread: the page shows it as it is
@@ -141,8 +138,6 @@ def let_go(widget_key: str, files: list) -> None:
     """Drop the uploader ``widget_key``'s value and Streamlit's copies of ``files`` (its
     UploadedFile objects, not placeholders), once their bytes were taken: each held every byte."""
     del st.session_state[widget_key]
-    ctx = get_script_run_ctx()
-    if Runtime.exists() and ctx is not None:
-        mgr = Runtime.instance().uploaded_file_mgr
-        for f in files:
-            mgr.remove_file(ctx.session_id, f.file_id)
+    sid = compat.session_id()
+    if sid is not None:
+        compat.drop_uploads(sid, [f.file_id for f in files])

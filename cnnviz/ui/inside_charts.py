@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 
 from cnnviz.a11y import chart_text
-from cnnviz.catalogue import LayerInfo
 from cnnviz.i18n import N_, _
+from cnnviz.inside.catalogue import LayerInfo
 from cnnviz.ui.charts import histogram_rows
 
 # The layer table's columns (the CLI's `layers` fields), as the page shows them.

@@ -1,4 +1,4 @@
-"""The page side of the job queue (:mod:`cnnviz.jobs`): who asks (the browser's owner token,
+"""The page side of the job queue (:mod:`cnnviz.serving.jobs`): who asks (the browser's owner token,
 this tab), whether the tab is still connected, and the panel that polls a job every second.
 
 The poll is a fragment with ``run_every=POLL_S``: each run is the job's heartbeat, so a
@@ -12,13 +12,11 @@ import uuid
 from collections.abc import Callable, Hashable
 
 import streamlit as st
-from streamlit import runtime
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cnnviz import jobs
 from cnnviz.errors import Stopped
 from cnnviz.i18n import N_, Message, _, percent, pgettext
-from cnnviz.ui import state
+from cnnviz.serving import jobs
+from cnnviz.ui import compat, state
 from cnnviz.ui.loaders import Pending
 from cnnviz.ui.owner import student
 
@@ -34,22 +32,16 @@ def tab_id() -> str:
     return st.session_state[state.JOB_TAB]
 
 
-def _connected(rt: runtime.Runtime, session_id: str) -> bool:
-    return rt.is_active_session(session_id)
-
-
 def alive_check() -> Callable[[], bool] | None:
     """A callable, safe on any thread, saying whether this tab's websocket is still open (a
     closed tab's session leaves Streamlit's active sessions at once); None where no server
     runs (AppTest): then only the heartbeat counts."""
-    ctx = get_script_run_ctx()
-    if ctx is None or not runtime.exists():
-        return None
-    return functools.partial(_connected, runtime.get_instance(), ctx.session_id)
+    sid = compat.session_id()
+    return compat.connection_check(sid) if sid is not None else None
 
 
 def submit(kind: str, key: Hashable, work: jobs.Work, **kwargs) -> jobs.Job:
-    """Queue ``work`` for this student and tab (see :meth:`cnnviz.jobs.Engine.submit`)."""
+    """Queue ``work`` for this student and tab (see :meth:`cnnviz.serving.jobs.Engine.submit`)."""
     return jobs.ENGINE.submit(student(), tab_id(), kind, key, work, alive=alive_check(), **kwargs)
 
 
@@ -144,7 +136,7 @@ def show(kind: str, key: Hashable, stop_key: str, unit: str = "%") -> bool:
 
 
 def _progress_into(on_progress, should_stop, fraction: float, _text: str) -> None:
-    """A cnnviz.progress callback feeding a job's progress; it ends the work when the job is
+    """A cnnviz.inside.progress callback feeding a job's progress; it ends the work when the job is
     stopped (slow explanations report after every batch of forwards)."""
     if should_stop():
         raise Stopped(Message(N_("Stopped before it finished; nothing was kept.")))

@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cnnviz import i18n
 from cnnviz.i18n import N_, _
+from cnnviz.ui import compat
 
 LANG = "ui_lang"  # the session's language (a key of i18n.LANGUAGES)
 CHOSEN = "ui_lang_chosen"  # True once a link or the picker chose it: links then carry it
@@ -28,7 +28,7 @@ _CTX_ATTR = "_cnnviz_lang"
 
 
 def _session_language() -> str | None:
-    ctx = get_script_run_ctx(suppress_warning=True)
+    ctx = compat.run_context()
     if ctx is None:
         return None
     lang = getattr(ctx, _CTX_ATTR, None)
@@ -64,7 +64,7 @@ def begin() -> None:
     if ss.get(_SHOWN, ss[LANG]) != ss[LANG]:
         _resend_choices()
     ss[_SHOWN] = ss[LANG]
-    ctx = get_script_run_ctx(suppress_warning=True)
+    ctx = compat.run_context()
     if ctx is not None:
         setattr(ctx, _CTX_ATTR, ss[LANG])
 
@@ -100,7 +100,7 @@ def url_param() -> dict[str, str]:
 def _picked() -> None:
     ss = st.session_state
     ss[LANG], ss[CHOSEN] = ss[_PICKER], True
-    ctx = get_script_run_ctx(suppress_warning=True)
+    ctx = compat.run_context()
     if ctx is not None:
         setattr(ctx, _CTX_ATTR, ss[LANG])
 

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 import streamlit as st
 
-from cnnviz.catalogue import MAP_KINDS, LayerInfo
 from cnnviz.i18n import _
+from cnnviz.inside.catalogue import MAP_KINDS, LayerInfo
 
 
 def _shape(layer: LayerInfo) -> str:

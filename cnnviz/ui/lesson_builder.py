@@ -17,8 +17,8 @@ from dataclasses import replace
 
 import streamlit as st
 
-from cnnviz.gallery import SAMPLES
 from cnnviz.i18n import N_, _, ngettext
+from cnnviz.inputs.gallery import SAMPLES
 from cnnviz.lessons import builder
 from cnnviz.lessons.format import (
     MAX_TITLE,

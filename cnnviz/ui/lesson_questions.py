@@ -12,17 +12,18 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnnviz import cache, render, uploads
-from cnnviz import links as L
+from cnnviz import render
 from cnnviz.a11y import alt_questions
 from cnnviz.errors import CnnvizError
-from cnnviz.gallery import SAMPLES, sample_bytes
 from cnnviz.hotspots import Grid
 from cnnviz.i18n import N_, _, ngettext, percent
-from cnnviz.images import image_digest
+from cnnviz.inputs.gallery import SAMPLES, sample_bytes
+from cnnviz.inputs.images import image_digest
+from cnnviz.lessons import links as L
 from cnnviz.lessons import questions as Q
 from cnnviz.lessons.format import LessonError, Question, Step
 from cnnviz.lessons.store import ClassState, ClassStore
+from cnnviz.serving import cache, uploads
 from cnnviz.ui import loaders, present, selection, state
 from cnnviz.ui.charts import HALO, INK
 from cnnviz.ui.clickable import clicked

@@ -29,12 +29,11 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from cnnviz import links as L
-from cnnviz import uploads
 from cnnviz.errors import CnnvizError, ImageError
-from cnnviz.gallery import SAMPLES, sample_bytes
 from cnnviz.i18n import _
-from cnnviz.links import (  # noqa: F401 (re-exported for pages)
+from cnnviz.inputs.gallery import SAMPLES, sample_bytes
+from cnnviz.lessons import links as L
+from cnnviz.lessons.links import (  # noqa: F401 (re-exported for pages)
     Param,
     bool_param,
     choice_param,
@@ -44,7 +43,8 @@ from cnnviz.links import (  # noqa: F401 (re-exported for pages)
     model_param,
     numbers_param,
 )
-from cnnviz.sharing import default_store
+from cnnviz.serving import uploads
+from cnnviz.serving.sharing import default_store
 from cnnviz.ui import compat, held_photos, language, loaders, state
 from cnnviz.ui.owner import openable, student, visible_models
 from cnnviz.ui.share import locked, share_panel
@@ -72,7 +72,7 @@ MAX_WRITTEN = 64  # query strings remembered to recognise the entry a sidebar pa
 
 @st.cache_resource
 def shared_images():
-    """The server's store of shared uploads (cnnviz.sharing; configured by the environment)."""
+    """The server's store of shared uploads (cnnviz.serving.sharing; configured by the environment)."""
     return default_store()
 
 
@@ -152,7 +152,7 @@ def _apply_globals(query: dict[str, str]) -> None:
 
 
 def _weights_digest() -> str | None:
-    """The SHA-256 of the session's uploaded weights file (its folder's name, cnnviz.uploads), or None."""
+    """The SHA-256 of the session's uploaded weights file (its folder's name, cnnviz.serving.uploads), or None."""
     path = st.session_state.get(state.WEIGHTS_PATH)
     digest = Path(path).parent.name if path else ""
     return digest if L.DIGEST_RE.fullmatch(digest) else None
@@ -261,10 +261,7 @@ def stop() -> None:
     view's URL nor draw the Share panel (Grad-CAM before its layer sweep, the Train page before
     a training). In a fragment's own rerun (no app.py around it) this is ``st.stop()``.
     """
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    if ctx is None or ctx.fragment_ids_this_run or not getattr(_run, "began", False):
+    if compat.run_context() is None or compat.fragment_run() or not getattr(_run, "began", False):
         st.stop()
     raise PageEnd
 
@@ -281,15 +278,13 @@ def _ensure_app_ran() -> None:
     """
     if getattr(_run, "began", False) or getattr(_run, "inlining", False):
         return
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    if ctx is None:
+    main_script = compat.main_script_path()
+    if main_script is None:
         return
     compat.navigation_only()
     _run.inlining = True
     try:
-        runpy.run_path(ctx.pages_manager.main_script_path, run_name="__main__")
+        runpy.run_path(main_script, run_name="__main__")
     finally:
         _run.inlining = False
     st.stop()
@@ -321,7 +316,7 @@ def current_params() -> dict[str, str]:
     if ss.get(state.WEIGHTS) in (state.WEIGHTS_PRETRAINED, state.WEIGHTS_RANDOM):
         out["weights"] = ss[state.WEIGHTS]
     elif ss.get(state.WEIGHTS) == state.WEIGHTS_FILE and _weights_digest() and shared_images().enabled:
-        out["weights"] = L.UPLOAD_PREFIX + _weights_digest()  # the file stays on this server (cnnviz.uploads)
+        out["weights"] = L.UPLOAD_PREFIX + _weights_digest()  # the file stays on this server (cnnviz.serving.uploads)
     image = _image_param()
     if image:
         out["image"] = image

@@ -1,6 +1,6 @@
 """Cached loaders: one model per server, shared by every session; the session's image.
 
-Everything sessions share lives in the project's own caches (:mod:`cnnviz.cache`), not in
+Everything sessions share lives in the project's own caches (:mod:`cnnviz.serving.cache`), not in
 ``st.cache_*``: Streamlit's ``clear_cache`` message, which any client can send, empties
 those for every session. :func:`shared_result` is the one way a page's result is cached.
 """
@@ -20,23 +20,23 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnnviz import cache, lanes, memguard, uploads
-from cnnviz.capture import capture, capture_layers
-from cnnviz.catalogue import catalogue, find_layer, map_layers
 from cnnviz.errors import CheckpointError, CnnvizError, WeightsUnavailable
-from cnnviz.featuremaps import Grid, capture_range, feature_grid
 from cnnviz.i18n import N_, _
-from cnnviz.images import decode_cost, image_digest
-from cnnviz.loaded_model import LoadedModel
-from cnnviz.model_cost import load_shared
-from cnnviz.pooling import layer_io
-from cnnviz.predict import predict
+from cnnviz.inputs.images import decode_cost, image_digest
+from cnnviz.inside.capture import capture, capture_layers
+from cnnviz.inside.catalogue import catalogue, find_layer, map_layers
+from cnnviz.inside.featuremaps import Grid, capture_range, feature_grid
+from cnnviz.inside.predict import predict
+from cnnviz.models.loaded_model import LoadedModel
+from cnnviz.models.model_cost import load_shared
+from cnnviz.models.zoo import SHIPPED_DIR, download_weights, user_models_dir
+from cnnviz.serving import cache, lanes, memguard, uploads
+from cnnviz.teaching.pooling import layer_io
 from cnnviz.ui import held_photos, state
 from cnnviz.ui.notices import weights_notice
 from cnnviz.ui.owner import check_openable, student
 from cnnviz.ui.process import model_replicas
 from cnnviz.ui.progress_bar import ProgressBar
-from cnnviz.zoo import SHIPPED_DIR, download_weights, user_models_dir
 
 R = TypeVar("R")
 
@@ -66,7 +66,7 @@ def model_version(name: str, weights: str) -> str:
 
 def cached_model(name: str, weights: str) -> LoadedModel:
     """The shared model, loaded once per (name, weights, content) and kept in cache.MODELS
-    (cnnviz.model_cost: refused when it could not stay there with its copies, big loads one
+    (cnnviz.models.model_cost: refused when it could not stay there with its copies, big loads one
     at a time, memory reserved with the guard). LoadedModel.use() serialises and restores it
     for each caller. A model this browser may not open raises ModelError before anything is
     looked up or read (owner.check_openable)."""
@@ -81,7 +81,7 @@ def cached_model(name: str, weights: str) -> LoadedModel:
 
 def store_upload(data: bytes, name: str, owner: str) -> Path:
     """Keep an uploaded checkpoint on disk for student ``owner`` (their owner token;
-    cnnviz.uploads: by digest, under its own name, within their share).
+    cnnviz.serving.uploads: by digest, under its own name, within their share).
 
     The model loader reads it from there as data (safetensors / torch weights_only).
     """
@@ -256,7 +256,7 @@ def shared_result(
         return get(current_inputs(), args, kwargs)
 
     def pending(*args, **kwargs) -> Pending:
-        """The same result for a job of the queue (cnnviz.jobs) to compute: its key, its value
+        """The same result for a job of the queue (cnnviz.serving.jobs) to compute: its key, its value
         if already cached, and ``compute(**more)`` that fills the cache entry off the script
         thread (``more``: the ``_``-arguments the job supplies, such as ``_progress``)."""
         inp = current_inputs()

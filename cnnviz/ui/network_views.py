@@ -7,18 +7,19 @@ import numpy as np
 import streamlit as st
 from babel.numbers import get_decimal_symbol
 
-from cnnviz import featuremaps as fm
-from cnnviz import i18n, network, render
+from cnnviz import i18n, render
 from cnnviz.a11y import alt_text
-from cnnviz.catalogue import LayerInfo
 from cnnviz.errors import CnnvizError
 from cnnviz.i18n import N_, _, ngettext, number, pgettext
-from cnnviz.receptive_field import unit_box
+from cnnviz.inside import featuremaps as fm
+from cnnviz.inside import network
+from cnnviz.inside.catalogue import LayerInfo
+from cnnviz.inside.receptive_field import unit_box
+from cnnviz.teaching.unit_math import following, unit_math
 from cnnviz.ui import channel_views, loaders, selection, state
 from cnnviz.ui.clickable import clicked, pick_unit
 from cnnviz.ui.scales import colour_scale
 from cnnviz.ui.widgets import grids, num_grid
-from cnnviz.unit_math import following, unit_math
 
 NORM_LABELS = {"channel": N_("per channel"), "layer": N_("per column"), "global": N_("global")}
 

@@ -6,9 +6,9 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnnviz.familiarity import OFFLINE, familiarity, reference_for
 from cnnviz.i18n import N_, _, number, percent
-from cnnviz.loaded_model import LoadedModel
+from cnnviz.models.loaded_model import LoadedModel
+from cnnviz.training.familiarity import OFFLINE, familiarity, reference_for
 from cnnviz.ui import state
 
 RANDOM_WEIGHTS = N_(

@@ -2,7 +2,7 @@
 pixel range, resize, class names).
 
 What the student sets is written into a copy of the file's ``metadata_props``
-(:func:`cnnviz.onnx_file.with_metadata`) and stored as a new upload: the settings are
+(:func:`cnnviz.models.onnx_file.with_metadata`) and stored as a new upload: the settings are
 kept with the file, by its content's digest, and the new content is a model of its own in
 every shared cache (a classmate who uploaded the same original keeps theirs).
 """
@@ -13,12 +13,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from cnnviz import memguard, onnx_file, uploads
 from cnnviz.errors import CnnvizError
 from cnnviz.i18n import _
+from cnnviz.models import onnx_file
+from cnnviz.models.zoo import imagenet_classes
+from cnnviz.serving import memguard, uploads
 from cnnviz.ui import state
 from cnnviz.ui.owner import student
-from cnnviz.zoo import imagenet_classes
 
 _RANGES = {1: "0..1", 255: "0..255"}  # the range mean and std are given in
 

@@ -1,9 +1,9 @@
 """Who this browser is: a random owner token kept in a cookie across reloads.
 
 A model saved in the app belongs to the token that saved it (the sidecar keeps a digest
-of it, cnnviz.usermodels.owner_id). The server sets the cookie (``HttpOnly``,
+of it, cnnviz.models.usermodels.owner_id). The server sets the cookie (``HttpOnly``,
 ``SameSite=Strict``, ``Secure`` over HTTPS) on the app's websocket when the app runs as
-``streamlit run asgi.py`` (``cnnviz/owner_cookie.py``); Streamlit hands it to the session
+``streamlit run asgi.py`` (``cnnviz/serving/owner_cookie.py``); Streamlit hands it to the session
 in ``st.context.cookies``. Started as ``streamlit run app.py`` instead, nothing sets it:
 then, as before that middleware, a script in the page does (readable by scripts, never
 ``Secure``), and the server's log says how to start the app.
@@ -19,15 +19,16 @@ import threading
 
 import streamlit as st
 
-from cnnviz import owner_cookie, student_key, usermodels
 from cnnviz.errors import ModelError
 from cnnviz.i18n import N_, _
-from cnnviz.loaded_model import ModelInfo
+from cnnviz.models import usermodels
+from cnnviz.models.loaded_model import ModelInfo
 from cnnviz.models.timm_names import is_timm_name
-from cnnviz.owner_cookie import COOKIE, is_token, new_token
+from cnnviz.models.zoo import list_models
+from cnnviz.serving import owner_cookie, student_key
+from cnnviz.serving.owner_cookie import COOKIE, is_token, new_token
 from cnnviz.training import results
 from cnnviz.ui import state
-from cnnviz.zoo import list_models
 
 _LOG = logging.getLogger(__name__)
 _warned = threading.Event()
@@ -66,7 +67,7 @@ def owner_token() -> str:
 
 def student() -> str:
     """Whom fairness counts this session as (the job queue, the page gate, the stores' shares):
-    the key the server's middleware handed it (:mod:`cnnviz.student_key`: the owner token, or
+    the key the server's middleware handed it (:mod:`cnnviz.serving.student_key`: the owner token, or
     the address of a client that keeps no cookies); else, with no middleware in this process
     (``streamlit run app.py``, AppTest), the owner token."""
     key = st.session_state.get(state.STUDENT)

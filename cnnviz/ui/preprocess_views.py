@@ -7,12 +7,12 @@ import pandas as pd
 from PIL import Image
 
 from cnnviz import i18n
-from cnnviz import preprocess_mistakes as pm
-from cnnviz import preprocess_steps as ps
 from cnnviz.a11y import chart_text
 from cnnviz.i18n import _, pgettext
-from cnnviz.loaded_model import LoadedModel
-from cnnviz.preprocess import Preprocess
+from cnnviz.models.loaded_model import LoadedModel
+from cnnviz.models.preprocess import Preprocess
+from cnnviz.teaching import preprocess_mistakes as pm
+from cnnviz.teaching import preprocess_steps as ps
 from cnnviz.ui import loaders
 from cnnviz.ui.charts import labelled
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from cnnviz import reclaim
+from cnnviz.serving import reclaim
 
 
 def keep_imports_out_of_gc() -> None:
@@ -23,7 +23,7 @@ def keep_imports_out_of_gc() -> None:
     previous run's cycles were collected just after it ended), so objects that pages import
     lazily are frozen too. Measured (bench/bench_load.py, 30 sessions): p95 latency 2.9×
     single-user this way, 10× when frozen only once per process. What dies after being
-    frozen (a closed session, a replaced script runner) waits for :func:`cnnviz.reclaim.sweep`.
+    frozen (a closed session, a replaced script runner) waits for :func:`cnnviz.serving.reclaim.sweep`.
     """
     reclaim.freeze()
 

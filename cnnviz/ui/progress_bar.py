@@ -8,7 +8,7 @@ import streamlit as st
 
 class ProgressBar:
     """``with ProgressBar("Occlusion…") as bar: compute(progress=bar)`` - a callable progress
-    callback (see cnnviz.progress) drawing into one ``st.progress`` where it was created."""
+    callback (see cnnviz.inside.progress) drawing into one ``st.progress`` where it was created."""
 
     def __init__(self, text: str):
         self._text = text

@@ -11,7 +11,7 @@ URL alone (every view is a link) and says so in one line. A page reload sends no
 new visit is told nothing.
 
 Trainings a lost process was running are found through their markers on the shared folder
-(:mod:`cnnviz.inflight`), on every run, since a marker of another host is known to be left
+(:mod:`cnnviz.serving.inflight`), on every run, since a marker of another host is known to be left
 behind only once its heartbeat is stale (seconds after the reconnection).
 """
 
@@ -23,8 +23,8 @@ import time
 
 import streamlit as st
 
-from cnnviz import inflight
 from cnnviz.i18n import N_, _
+from cnnviz.serving import inflight
 from cnnviz.ui import compat, state
 from cnnviz.ui.text import plain
 

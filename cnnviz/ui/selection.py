@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnviz.catalogue import LayerInfo
+from cnnviz.inside.catalogue import LayerInfo
 from cnnviz.ui import state
 
 

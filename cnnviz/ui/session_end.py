@@ -2,18 +2,18 @@
 
 Streamlit keeps a disconnected session for ``server.disconnectedSessionTTL`` seconds (a
 phone that slept reconnects to it), then lets it go. What its runs left behind is garbage
-at once, but frozen by the per-run ``gc.freeze`` (:mod:`cnnviz.reclaim`), and glibc keeps
+at once, but frozen by the per-run ``gc.freeze`` (:mod:`cnnviz.serving.reclaim`), and glibc keeps
 freed heap: 100 sessions opened with a 20 MB query string took the server from 1.45 to
 6.85 GB, and nothing came back after they closed (issue 23).
 
 :func:`watch` (app.py, every run) notes the session; one watcher thread per process looks
 every ``POLL_S`` seconds which noted sessions have disconnected (``Runtime.is_active_session``,
-thread-safe), sweeps then (:func:`cnnviz.reclaim.sweep`) if the server grew by
+thread-safe), sweeps then (:func:`cnnviz.serving.reclaim.sweep`) if the server grew by
 ``SWEEP_GROWTH_MB`` since the last sweep, and once a session has stayed
 away longer than Streamlit keeps it, gives back its Train upload (:mod:`held_uploads`), its
-photo (:mod:`held_photos`) and its live stream's registration (:mod:`cnnviz.live_streams`).
+photo (:mod:`held_photos`) and its live stream's registration (:mod:`cnnviz.camera.live_streams`).
 At every look it gives glibc's free heap back
-(:func:`cnnviz.reclaim.trim`: < 1 ms when there is none, 35-80 ms after a class's folder
+(:func:`cnnviz.serving.reclaim.trim`: < 1 ms when there is none, 35-80 ms after a class's folder
 uploads).
 
 A sweep is a full collection: 0.25-0.45 s holding the interpreter's lock, every page run of
@@ -30,11 +30,10 @@ import threading
 import time
 
 from streamlit import config
-from streamlit.runtime import Runtime
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cnnviz import live_streams, memguard, page_activity, reclaim
-from cnnviz.ui import held_photos, held_uploads
+from cnnviz.camera import live_streams
+from cnnviz.serving import memguard, page_activity, reclaim
+from cnnviz.ui import compat, held_photos, held_uploads
 
 __all__ = ["POLL_S", "SWEEP_GROWTH_MB", "SWEEP_PUT_OFF_S", "look", "tick", "watch"]
 
@@ -49,11 +48,11 @@ _watcher: threading.Thread | None = None
 def watch() -> None:
     """Note this run's session and start the watcher once per process (no-op without a server)."""
     global _watcher
-    ctx = get_script_run_ctx()
-    if ctx is None or not Runtime.exists():
+    sid = compat.session_id()
+    if sid is None or not compat.server_running():
         return
     with _lock:
-        _seen[ctx.session_id] = None
+        _seen[sid] = None
         if _watcher is None:
             _watcher = threading.Thread(target=_loop, name="cnnviz-session-end", daemon=True)
             _watcher.start()
@@ -61,13 +60,12 @@ def watch() -> None:
 
 def look(now: float | None = None) -> bool:
     """One look at the noted sessions: True when one disconnected or expired since the last."""
-    rt = Runtime.instance()
     kept_s = float(config.get_option("server.disconnectedSessionTTL"))
     now = time.monotonic() if now is None else now
     ended = False
     with _lock:
         for sid, away_since in list(_seen.items()):
-            if rt.is_active_session(sid):
+            if compat.session_connected(sid):
                 _seen[sid] = None
             elif away_since is None:
                 _seen[sid], ended = now, True
@@ -98,8 +96,8 @@ def tick(due: float | None, swept: int, ended: bool, now: float | None = None) -
 
 def _loop() -> None:
     due, swept = None, memguard.rss_bytes()
-    while Runtime.exists():
+    while compat.server_running():
         time.sleep(POLL_S)
-        if not Runtime.exists():  # the server stopped while this thread slept (an AppTest ends)
+        if not compat.server_running():  # the server stopped while this thread slept (an AppTest ends)
             return
         due, swept = tick(due, swept, look())

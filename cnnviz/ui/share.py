@@ -13,14 +13,14 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from cnnviz import links as L
 from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
 from cnnviz.i18n import N_, _, number
+from cnnviz.lessons import links as L
 from cnnviz.lessons.format import NOT_VIEWS, LessonError
-from cnnviz.presenter import ROOT_PX
-from cnnviz.public_url import ENV as PUBLIC_ENV
-from cnnviz.public_url import PublicBase, lan_ipv4, public_base
+from cnnviz.lessons.presenter import ROOT_PX
+from cnnviz.lessons.public_url import ENV as PUBLIC_ENV
+from cnnviz.lessons.public_url import PublicBase, lan_ipv4, public_base
 from cnnviz.ui import lesson_store, state
 
 
@@ -34,7 +34,7 @@ def presenting() -> bool:
 
 
 def link_base(page_path: str) -> PublicBase:
-    """Where students open the app (cnnviz.public_url): the configured public address, else
+    """Where students open the app (cnnviz.lessons.public_url): the configured public address, else
     the browser's, with this server's LAN address for localhost; ``url`` "" (links relative)
     when the browser's address is unknown."""
     base = (st.context.url or "").rstrip("/")

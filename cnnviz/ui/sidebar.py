@@ -6,15 +6,15 @@ from pathlib import Path
 
 import streamlit as st
 
-from cnnviz import uploads
-from cnnviz.gallery import SAMPLES, sample_bytes
 from cnnviz.i18n import N_, _
+from cnnviz.inputs.gallery import SAMPLES, sample_bytes
+from cnnviz.models.zoo import is_onnx
+from cnnviz.serving import uploads
 from cnnviz.ui import accept, held_photos, state, timm_picker
 from cnnviz.ui.loaders import store_upload
 from cnnviz.ui.onnx_form import preprocessing_form
 from cnnviz.ui.owner import model_title, student, visible_models
 from cnnviz.ui.text import plain
-from cnnviz.zoo import is_onnx
 
 WEIGHTS_LABEL = {
     state.WEIGHTS_PRETRAINED: N_("Trained"),

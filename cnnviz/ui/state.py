@@ -1,7 +1,7 @@
 """Every session-state key in one place, and the one ``init_state()``.
 
 Session state holds choices, bytes and numpy arrays — never tensors or models (those are
-shared through the project's caches, cnnviz/cache.py).
+shared through the project's caches, cnnviz/serving/cache.py).
 """
 
 import streamlit as st
@@ -127,7 +127,7 @@ CH_EX_STOP = "ch_examples_stop"
 CH_OPEN = "ch_open"  # "open the Channel page" buttons on other pages
 QUERY_APPLIED = "query_applied"  # page -> the URL selection already applied (cnnviz.ui.selection)
 
-# this tab's id in the job queue (cnnviz.jobs, cnnviz.ui.job_views): its jobs are found by it
+# this tab's id in the job queue (cnnviz.serving.jobs, cnnviz.ui.job_views): its jobs are found by it
 JOB_TAB = "job_tab"
 
 # Train page (the model being trained is the task of this tab's "train" job: cnnviz.training.trainer)

@@ -6,11 +6,11 @@ import streamlit as st
 
 from cnnviz.errors import CnnvizError
 from cnnviz.i18n import _
-from cnnviz.loaded_model import ModelInfo
+from cnnviz.models.loaded_model import ModelInfo
 from cnnviz.models.timm_names import PREFIX, is_timm_name
 from cnnviz.models.timm_zoo import SUGGESTED
+from cnnviz.models.zoo import get_info
 from cnnviz.ui import state
-from cnnviz.zoo import get_info
 
 
 def current() -> ModelInfo | None:

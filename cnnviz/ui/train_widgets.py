@@ -12,14 +12,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz import cache, render
+from cnnviz import render
 from cnnviz.a11y import alt_lessons, chart_text
-from cnnviz.catalogue import catalogue_model
 from cnnviz.errors import CnnvizError
-from cnnviz.filters import filter_grid
 from cnnviz.i18n import N_, _, ngettext, number, percent
-from cnnviz.images import image_digest
+from cnnviz.inputs.images import image_digest
+from cnnviz.inside.catalogue import catalogue_model
+from cnnviz.inside.filters import filter_grid
 from cnnviz.models import small_cnn as archs
+from cnnviz.serving import cache
 from cnnviz.training import class_folders, datasets, imageset
 from cnnviz.training.augment import Augment
 from cnnviz.training.augment import preview as aug_preview

@@ -23,16 +23,15 @@ lands. A dropped file reads as "no file" to a widget that still names it (Stream
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from streamlit import config
-from streamlit.runtime import Runtime
-from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
 
-__all__ = ["BoundedUploadedFileManager", "caps", "held_bytes", "install", "victims"]
+from cnnviz.ui import compat
 
-# What the subclass reads of Streamlit 1.67's manager (tests/unit/test_upload_limits.py).
-_INTERNALS = ("_lock", "file_storage", "_total_bytes")
-Holdings = dict[str, list[tuple[str, int]]]  # session id -> [(file id, bytes)], oldest first
+__all__ = ["caps", "held_bytes", "install", "policy", "victims"]
+
+Holdings = compat.Holdings
 
 
 def caps() -> tuple[int, int]:
@@ -79,46 +78,23 @@ def victims(holdings: Holdings, new: tuple[str, str], session_cap: int, total_ca
     return out
 
 
-class BoundedUploadedFileManager(MemoryUploadedFileManager):
-    """Streamlit's in-memory upload manager with the caps above applied after each add.
-
-    Installed by swapping the class of the runtime's own instance: the upload route and
-    every session already hold a reference to that object, so it cannot be replaced."""
-
-    def add_file(self, session_id, file) -> None:
-        super().add_file(session_id, file)
-        session_cap, total_cap = caps()
-        with self._lock:
-            if self._total_bytes <= min(session_cap, total_cap):
-                return  # no session can be over either cap: O(1) for ordinary use (a 5000-file folder)
-            holdings = {
-                sid: [(fid, len(rec.data)) for fid, rec in files.items()] for sid, files in self.file_storage.items()
-            }
-        for sid, fid in victims(holdings, (session_id, file.file_id), session_cap, total_cap):
-            self.remove_file(sid, fid)
+def policy(total: int, holdings: Callable[[], Holdings], new: tuple[str, str]) -> list[tuple[str, str]]:
+    """What the upload manager drops after each file it receives (``compat.UploadPolicy``):
+    nothing while no session can be over either cap (O(1) for ordinary use, a 5000-file
+    folder), else :func:`victims` of the caps."""
+    session_cap, total_cap = caps()
+    if total <= min(session_cap, total_cap):
+        return []
+    return victims(holdings(), new, session_cap, total_cap)
 
 
 def held_bytes() -> int | None:
     """Bytes of uploaded files the runtime holds now (None outside a running server)."""
-    if not Runtime.exists():
-        return None
-    mgr = Runtime.instance().uploaded_file_mgr
-    if not isinstance(mgr, MemoryUploadedFileManager):
-        return None
-    with mgr._lock:
-        return sum(len(rec.data) for files in mgr.file_storage.values() for rec in files.values())
+    return compat.uploads_held_bytes()
 
 
 def install() -> bool:
     """Put the caps on the running server's upload manager; True once they are on.
 
     A no-op under AppTest (no runtime) or with another manager type."""
-    if not Runtime.exists():
-        return False
-    mgr = Runtime.instance().uploaded_file_mgr
-    if isinstance(mgr, BoundedUploadedFileManager):
-        return True
-    if type(mgr) is not MemoryUploadedFileManager or not all(hasattr(mgr, a) for a in _INTERNALS):
-        return False  # another manager, or a Streamlit whose internals moved: leave it alone
-    mgr.__class__ = BoundedUploadedFileManager
-    return True
+    return compat.police_uploads(policy=policy)

@@ -12,12 +12,9 @@ as text.
 
 from __future__ import annotations
 
-from streamlit.runtime import Runtime
-from streamlit.runtime.uploaded_file_manager import UploadedFileRec
+from cnnviz.ui import compat
 
 __all__ = ["clean", "install"]
-
-_MARK = "_cnnviz_clean_names"
 
 
 def clean(name: str) -> str:
@@ -26,25 +23,6 @@ def clean(name: str) -> str:
 
 
 def install() -> bool:
-    """Clean the names of files the running server's upload manager receives; True once on.
-
-    Wraps the manager's ``add_file`` on the instance (the upload route and every session hold
-    that object) and dispatches to its class's own at each call, so the caps of
-    ``cnnviz/ui/upload_limits.py``, whose class it may take later, still apply. A no-op
-    under AppTest (no runtime)."""
-    if not Runtime.exists():
-        return False
-    mgr = Runtime.instance().uploaded_file_mgr
-    if getattr(mgr, _MARK, False):
-        return True
-    if not callable(getattr(type(mgr), "add_file", None)):
-        return False
-
-    def add_file(session_id: str, file: UploadedFileRec) -> None:
-        if "\0" in file.name:
-            file = file._replace(name=clean(file.name))
-        type(mgr).add_file(mgr, session_id, file)
-
-    mgr.add_file = add_file
-    setattr(mgr, _MARK, True)
-    return True
+    """Clean the names of files the running server's upload manager receives; True once on
+    (a no-op under AppTest: no runtime)."""
+    return compat.police_uploads(clean_name=clean)

@@ -15,9 +15,9 @@ from babel.numbers import get_decimal_symbol
 from cnnviz import hotspots as hs
 from cnnviz import render
 from cnnviz.a11y import alt_lessons
-from cnnviz.activations import softmax_table
-from cnnviz.convolution import PRESET_HELP, follow, pad2d, patch_at, patch_for, preset
 from cnnviz.i18n import _, current, number, short
+from cnnviz.teaching.activations import softmax_table
+from cnnviz.teaching.convolution import PRESET_HELP, follow, pad2d, patch_at, patch_for, preset
 from cnnviz.ui import chart_specs, present, state
 from cnnviz.ui.charts import softmax_chart
 from cnnviz.ui.clickable import clicked

@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.cli import main
-from cnnviz.gallery import sample_bytes
+from cnnviz.inputs.gallery import sample_bytes
 from testing.catalogue import BAD_IMAGES, ODD_IMAGES
 from testing.helpers import make_app, page_text
 

@@ -10,11 +10,12 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import examples, featvis, jobs, memguard, reclaim
-from cnnviz.capture import hooked_outputs
-from cnnviz.catalogue import catalogue, find_layer
-from cnnviz.images import load_sample
-from cnnviz.zoo import load_model
+from cnnviz.channels import examples, featvis
+from cnnviz.inputs.images import load_sample
+from cnnviz.inside.capture import hooked_outputs
+from cnnviz.inside.catalogue import catalogue, find_layer
+from cnnviz.models.zoo import load_model
+from cnnviz.serving import jobs, memguard, reclaim
 from testing.helpers import run, save_digits_model
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")

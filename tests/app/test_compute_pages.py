@@ -12,9 +12,9 @@ import torch.nn.functional as F
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import i18n
-from cnnviz.convolution import preset, to_grey
-from cnnviz.gallery import sample_bytes
-from cnnviz.images import decode_image
+from cnnviz.inputs.gallery import sample_bytes
+from cnnviz.inputs.images import decode_image
+from cnnviz.teaching.convolution import preset, to_grey
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 SIDEBAR = {
@@ -61,7 +61,7 @@ def photo():
 @pytest.fixture(scope="module")
 def crop(photo):
     """The 224×224 crop the default model sees of the default photo."""
-    from cnnviz.zoo import get_info
+    from cnnviz.models.zoo import get_info
 
     return get_info("efficientnet_lite0").preprocess.crop(photo)
 
@@ -116,7 +116,7 @@ def test_convolution_stride_keeps_the_stepped_window_in_place():
 
 
 def test_activations_page(effnet, photo):
-    from cnnviz.pooling import layer_io
+    from cnnviz.teaching.pooling import layer_io
 
     p = Page("pages/activations.py")
     before, _ = layer_io(effnet, effnet.preprocess(photo), "stem.act")  # what reaches the first activation
@@ -140,7 +140,7 @@ def test_activations_page(effnet, photo):
 
 
 def test_pooling_page(effnet, photo):
-    from cnnviz.capture import capture
+    from cnnviz.inside.capture import capture
 
     p = Page("pages/pooling.py")
     assert "112×112 → 56×56" in p.text()
@@ -186,7 +186,7 @@ def test_convolution_page_in_german_keeps_the_kernel_key_and_writes_decimal_comm
 
 
 def test_activations_and_pooling_pages_in_spanish(effnet, photo):
-    from cnnviz.pooling import layer_io
+    from cnnviz.teaching.pooling import layer_io
 
     with i18n.use("es"):
         p = Page("pages/activations.py", ui_lang="es")

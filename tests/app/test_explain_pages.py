@@ -80,10 +80,10 @@ def test_adversarial_page(at):
     # what the page says is what FGSM written out in plain torch gives on the same picture
     import torch
 
-    from cnnviz.adversarial import TARGETED_STEPS
-    from cnnviz.gallery import sample_bytes
-    from cnnviz.images import decode_image
-    from cnnviz.zoo import load_model
+    from cnnviz.explain.adversarial import TARGETED_STEPS
+    from cnnviz.inputs.gallery import sample_bytes
+    from cnnviz.inputs.images import decode_image
+    from cnnviz.models.zoo import load_model
 
     lm = load_model("efficientnet_lite0", device="cpu")
     spec, eps = lm.preprocess_spec, at.slider(key="adv_eps").value / 255
@@ -123,7 +123,7 @@ def test_adversarial_page(at):
 def test_pages_with_one_channel_digits_model(at, page):
     at.switch_page(page)
     run(at, "tinyvgg_mnist")
-    from cnnviz.gallery import sample_bytes
+    from cnnviz.inputs.gallery import sample_bytes
 
     at.session_state["image_bytes"] = sample_bytes("digit_7")
     at.session_state["image_name"] = "digit_7"

@@ -7,7 +7,7 @@ import urllib.error
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.gallery import sample_bytes
+from cnnviz.inputs.gallery import sample_bytes
 from cnnviz.models import torchvision_zoo
 from testing.helpers import make_app, page_text
 
@@ -83,7 +83,7 @@ def test_uploaded_checkpoint_is_used_and_an_evil_one_refused(tmp_path):
 
     import torch
 
-    from cnnviz.zoo import load_model
+    from cnnviz.models.zoo import load_model
 
     state = load_model("squeezenet1_1", "random", device="cpu").model.state_dict()
     good = tmp_path / "good.pt"

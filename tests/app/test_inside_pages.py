@@ -8,7 +8,7 @@ import pytest
 from streamlit.elements.lib import policies
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.zoo import TORCHVISION_MODELS
+from cnnviz.models.zoo import TORCHVISION_MODELS
 from testing.helpers import save_digits_model
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.gallery import sample_bytes
+from cnnviz.inputs.gallery import sample_bytes
 from cnnviz.lessons.format import Lesson, Question, Step, View
 from cnnviz.lessons.store import ClassStore
 from cnnviz.ui import state

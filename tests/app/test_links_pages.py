@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.gallery import sample_bytes
-from cnnviz.images import decode_image
+from cnnviz.inputs.gallery import sample_bytes
+from cnnviz.inputs.images import decode_image
 from cnnviz.ui import held_photos
 from cnnviz.ui.held_photos import HeldPhotos
 from testing.helpers import nav_pages
@@ -96,8 +96,8 @@ def test_a_convolution_link_sets_the_kernel_cells_and_the_stepped_output_pixel()
     import torch
     import torch.nn.functional as F
 
-    from cnnviz.convolution import to_grey
-    from cnnviz.zoo import get_info
+    from cnnviz.models.zoo import get_info
+    from cnnviz.teaching.convolution import to_grey
 
     cells = "0,1.5,0,-2,0.25,-2,0,1.5,-0.125"
     at = open_link(
@@ -148,7 +148,7 @@ def _digits_checkpoint() -> bytes:
     probabilities (so the prediction shows which weights were used)."""
     from safetensors.torch import load_file, save
 
-    from cnnviz.zoo import SHIPPED_DIR
+    from cnnviz.models.zoo import SHIPPED_DIR
 
     state = load_file(SHIPPED_DIR / "tinyvgg_mnist.safetensors")
     last = [k for k in state if k.endswith("weight")][-1]

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from cnnviz.models.usermodels import SHIPPED_DIR, user_models_dir
 from cnnviz.ui.text import plain
-from cnnviz.usermodels import SHIPPED_DIR, user_models_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 EVIL = "![t](https://evil.example/x) # Head $x^2$ [link](https://evil.example)"

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import model_cost, usermodels, zoo
-from cnnviz.links import NO_MODEL, PRIVATE_LINK
+from cnnviz.lessons.links import NO_MODEL, PRIVATE_LINK
+from cnnviz.models import model_cost, usermodels, zoo
 from cnnviz.ui.owner import NOT_OPENABLE
 from testing.helpers import nav_pages, save_digits_model
 
@@ -48,7 +48,7 @@ def loads(monkeypatch):
         return real(name, *args, **kwargs)
 
     monkeypatch.setattr(zoo, "load_model", spy)
-    monkeypatch.setattr(model_cost, "load_model", spy)  # the app's one load path (cnnviz.model_cost.load_shared)
+    monkeypatch.setattr(model_cost, "load_model", spy)  # the app's one load path (cnnviz.models.model_cost.load_shared)
     return asked
 
 

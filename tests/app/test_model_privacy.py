@@ -9,10 +9,10 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.links import PRIVATE_LINK
+from cnnviz.lessons.links import PRIVATE_LINK
 from cnnviz.models.small_cnn import build_model, preset
+from cnnviz.models.usermodels import user_models_dir
 from cnnviz.training import results
-from cnnviz.usermodels import user_models_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 ALICE, BOB = "a1" * 16, "b2" * 16

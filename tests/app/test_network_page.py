@@ -7,7 +7,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.zoo import TORCHVISION_MODELS
+from cnnviz.models.zoo import TORCHVISION_MODELS
 from testing.helpers import page_text, run, save_digits_model
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")

@@ -10,7 +10,7 @@ import torch
 from safetensors.torch import load_file
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.zoo import SHIPPED_DIR
+from cnnviz.models.zoo import SHIPPED_DIR
 from testing.helpers import nav_pages
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,8 +47,8 @@ def test_nan_weights_every_page_renders_with_a_warning(page, nan_checkpoint):
 
 
 def test_memory_guard_message_instead_of_a_crash(monkeypatch):
-    from cnnviz import memguard
-    from cnnviz.gallery import sample_bytes
+    from cnnviz.inputs.gallery import sample_bytes
+    from cnnviz.serving import memguard
 
     # no room left, even after the guard's sweep: the decode's estimate (from the header) does not fit
     monkeypatch.setenv("CNNVIZ_MEMORY_BUDGET_MB", str(memguard.rss_bytes() >> 21))

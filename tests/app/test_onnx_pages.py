@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.zoo import get_info, load_model
+from cnnviz.models.zoo import get_info, load_model
 from testing.helpers import export_onnx, finish_jobs, make_app, nav_pages
 from testing.helpers import page_text as text
 

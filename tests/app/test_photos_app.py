@@ -3,8 +3,8 @@ in held_photos' store, and a photo the caps let go reads as a sentence asking fo
 
 from __future__ import annotations
 
-from cnnviz.gallery import sample_bytes
-from cnnviz.sharing import SharedImages
+from cnnviz.inputs.gallery import sample_bytes
+from cnnviz.serving.sharing import SharedImages
 from cnnviz.ui import held_photos
 from cnnviz.ui.held_photos import HeldPhotos, Photo
 from testing.helpers import make_app, page_text

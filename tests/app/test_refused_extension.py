@@ -7,7 +7,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.gallery import sample_bytes
+from cnnviz.inputs.gallery import sample_bytes
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import cache
+from cnnviz.serving import cache
 from cnnviz.ui import loaders
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -69,8 +69,7 @@ def test_a_model_saved_again_under_its_name_is_not_served_from_the_cache():
     # key was the name). The key holds a digest of the saved files now.
     import torch
 
-    from cnnviz import usermodels
-    from cnnviz.models import small_cnn
+    from cnnviz.models import small_cnn, usermodels
 
     arch = {"kind": "tinyvgg"}
     classes = ["alpha", "bravo", "charlie", "delta"]

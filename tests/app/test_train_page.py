@@ -120,7 +120,7 @@ def test_fashion_mnist_offered_with_its_classes_or_how_to_get_it(tmp_path, monke
     assert any("10 classes" in c.value for c in at.caption)
     monkeypatch.setenv("CNNVIZ_FASHION_MNIST_DIR", str(tmp_path / "absent"))
     monkeypatch.setenv("CNNVIZ_DATA", str(tmp_path / "absent"))
-    from cnnviz import cache
+    from cnnviz.serving import cache
 
     cache.RESULTS.clear()  # the loaded dataset is cached per server; a server on a machine without it
     at2 = open_train()

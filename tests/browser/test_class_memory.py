@@ -32,7 +32,7 @@ from websockets.exceptions import ConnectionClosed
 
 from bench.bench_load import photo
 from bench.load_client import AppSession
-from cnnviz.model_cost import estimate
+from cnnviz.models.model_cost import estimate
 from cnnviz.ui import state
 from cnnviz.ui.held_photos import DROPPED
 from cnnviz.ui.held_uploads import CUT

@@ -19,7 +19,7 @@ from PIL import Image
 from safetensors.torch import load_file, save
 
 from bench.load_client import AppSession
-from cnnviz.zoo import SHIPPED_DIR
+from cnnviz.models.zoo import SHIPPED_DIR
 from testing.browser import start_server, stop_server, wait_idle
 
 FLOOD = 50

@@ -19,7 +19,7 @@ import pytest
 from streamlit.proto.Common_pb2 import StringArray
 
 from bench.load_client import AppSession
-from cnnviz.owner_cookie import COOKIE
+from cnnviz.serving.owner_cookie import COOKIE
 from testing.browser import open_app, start_server, stop_server, wait_idle
 
 SCRIPTS, STEPS = 4, "512"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from cnnviz.zoo import load_model
+from cnnviz.models.zoo import load_model
 from testing.browser import (
     click_picture,
     clickable_src,

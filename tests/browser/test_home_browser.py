@@ -8,7 +8,7 @@ from testing.browser import no_exception, open_app, upload_photo, wait_idle
 
 
 def test_upload_a_photo_and_see_its_top_class(page, app_url, tmp_path):
-    from cnnviz.gallery import sample_bytes
+    from cnnviz.inputs.gallery import sample_bytes
 
     photo = tmp_path / "my_cat.png"
     photo.write_bytes(sample_bytes("chelsea"))

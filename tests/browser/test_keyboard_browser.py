@@ -9,7 +9,7 @@ import re
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from cnnviz.gallery import sample_bytes
+from cnnviz.inputs.gallery import sample_bytes
 from testing.browser import PICTURE, no_exception, open_app, wait_idle
 
 # The focused element, looking through shadow roots (the clickable pictures' own).

@@ -10,8 +10,8 @@ import urllib.parse
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from cnnviz import links
-from cnnviz.gallery import sample_bytes
+from cnnviz.inputs.gallery import sample_bytes
+from cnnviz.lessons import links
 from testing.browser import (
     clickable_src,
     goto_page,

@@ -155,7 +155,7 @@ def test_uploaded_weights_travel_by_link(app_url, browser, tmp_path):
     another browser (same prediction, the file named in the sidebar)."""
     from safetensors.torch import load_file, save_file
 
-    from cnnviz.zoo import SHIPPED_DIR
+    from cnnviz.models.zoo import SHIPPED_DIR
 
     state = load_file(SHIPPED_DIR / "tinyvgg_mnist.safetensors")
     last = [k for k in state if k.endswith("weight")][-1]

@@ -13,10 +13,10 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
 
-from cnnviz.gallery import sample_bytes
-from cnnviz.images import decode_image
-from cnnviz.predict import predict
-from cnnviz.zoo import load_model
+from cnnviz.inputs.gallery import sample_bytes
+from cnnviz.inputs.images import decode_image
+from cnnviz.inside.predict import predict
+from cnnviz.models.zoo import load_model
 from testing.browser import (
     LAUNCH_ARGS,
     chromium,

@@ -25,11 +25,11 @@ from streamlit.proto.Common_pb2 import DoubleArray
 from websockets.exceptions import ConnectionClosed
 
 from bench.load_client import AppSession, ProtocolError
-from cnnviz.links import PRIVATE_LINK
+from cnnviz.lessons.links import PRIVATE_LINK
+from cnnviz.models.zoo import SHIPPED_DIR
 from cnnviz.ui import state
 from cnnviz.ui.replica import RESTARTED
 from cnnviz.ui.train_widgets import SOURCES
-from cnnviz.zoo import SHIPPED_DIR
 from testing.browser import no_exception, route_log, wait_idle
 from testing.replica_cluster import cluster
 

@@ -50,7 +50,7 @@ def test_tls_and_sticky_hashing(lan):
 
 def test_upload_and_media_through_nginx(lan, browser):
     url, run = lan
-    from cnnviz.gallery import sample_bytes
+    from cnnviz.inputs.gallery import sample_bytes
 
     photo = run / "my_cat.png"
     photo.write_bytes(sample_bytes("chelsea"))
@@ -79,7 +79,7 @@ def test_upload_and_media_through_nginx(lan, browser):
         assert len(streams) == 1 and not streams[0].is_closed(), [ws.url for ws in sockets]
         assert len(frames) > 10
         cookies = {c["name"]: c["value"] for c in ctx.cookies()}
-        # The owner cookie (cnnviz/owner_cookie.py) as the browser holds it behind TLS:
+        # The owner cookie (cnnviz/serving/owner_cookie.py) as the browser holds it behind TLS:
         # Secure from nginx's X-Forwarded-Proto, HttpOnly, SameSite=Strict.
         owner = next(c for c in ctx.cookies() if c["name"] == "cnnviz_owner")
         assert (owner["secure"], owner["httpOnly"], owner["sameSite"]) == (True, True, "Strict"), owner
@@ -114,7 +114,7 @@ def test_protocol_client_through_nginx(lan):
     """Two sessions over wss each get their own upload's prediction (the load bench's path)."""
     url, run = lan
     from bench.load_client import AppSession
-    from cnnviz.gallery import sample_bytes
+    from cnnviz.inputs.gallery import sample_bytes
 
     results = {}
     try:

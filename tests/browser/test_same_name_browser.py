@@ -17,7 +17,7 @@ from pathlib import Path
 
 from safetensors import safe_open
 
-from cnnviz import usermodels
+from cnnviz.models import usermodels
 from testing.browser import goto_page, no_exception, open_app, wait_idle
 
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -102,7 +102,7 @@ def test_two_save_one_name_a_third_cannot_take_either(app_url, browser):
         a, b, c = pages = [ctx.new_page() for ctx in ctxs]
         for p in pages:
             p.set_default_timeout(60_000)
-            _train_smallest(p, app_url, size_step=1 if p is b else 0)  # the server queues them (cnnviz.jobs)
+            _train_smallest(p, app_url, size_step=1 if p is b else 0)  # the server queues them (cnnviz.serving.jobs)
         for p in pages:
             p.get_by_text("5 · Results").wait_for(timeout=300_000)
             wait_idle(p)

@@ -43,7 +43,7 @@ def test_every_page_has_an_expectation():
 
 
 def test_walk_every_page_as_a_new_user(page, app_url, tmp_path):
-    from cnnviz.gallery import sample_bytes
+    from cnnviz.inputs.gallery import sample_bytes
 
     photo = tmp_path / "my_coffee.png"
     photo.write_bytes(sample_bytes("coffee"))

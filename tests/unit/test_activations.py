@@ -9,8 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnviz import activations as act
 from cnnviz.errors import CnnvizError
+from cnnviz.teaching import activations as act
 
 X = np.array([-50.0, -2.0, -0.5, 0.0, 0.5, 2.0, 50.0], dtype=np.float32)
 
@@ -64,7 +64,7 @@ def test_softmax_temperature_sharpens_and_flattens():
 
 
 def test_softmax_of_real_logits_equals_torch(effnet):
-    from cnnviz.predict import predict
+    from cnnviz.inside.predict import predict
 
     x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
     pred = predict(effnet, x)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnviz import featuremaps as fm
-from cnnviz import pooling
 from cnnviz.a11y import alt_lessons, alt_text, chart_text
 from cnnviz.a11y.regions import REGIONS, region, spot
+from cnnviz.inside import featuremaps as fm
+from cnnviz.teaching import pooling
 
 
 def gaussian(h: int, w: int, cy: float, cx: float, sigma: float) -> np.ndarray:

@@ -9,7 +9,7 @@ import pandas as pd
 from cnnviz import i18n
 from cnnviz.a11y import alt_lessons, alt_text, chart_text
 from cnnviz.a11y.regions import IN, NAMES, TOWARDS
-from cnnviz.catalogue import LayerInfo
+from cnnviz.inside.catalogue import LayerInfo
 from cnnviz.ui import chart_specs, charts, inside_charts, present
 
 

@@ -13,8 +13,8 @@ import torch
 from PIL import Image
 from torch import nn
 
-from cnnviz import cache
-from cnnviz.cache import SharedCache, budget_bytes, freeze, nbytes
+from cnnviz.serving import cache
+from cnnviz.serving.cache import SharedCache, budget_bytes, freeze, nbytes
 
 
 # ---------------------------------------------------------------- sizes

@@ -10,8 +10,8 @@ import torch
 from torch import nn
 from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
 
-from cnnviz import capture, catalogue
-from cnnviz.zoo import load_model
+from cnnviz.inside import capture, catalogue
+from cnnviz.models.zoo import load_model
 from testing.helpers import hook_count
 
 

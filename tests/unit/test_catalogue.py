@@ -9,10 +9,11 @@ import pytest
 import torch
 from torch import nn
 
-from cnnviz import capture, catalogue, receptive_field, trace
-from cnnviz.loaded_model import LoadedModel, ModelInfo
-from cnnviz.preprocess import Preprocess
-from cnnviz.zoo import load_model
+from cnnviz import trace
+from cnnviz.inside import capture, catalogue, receptive_field
+from cnnviz.models.loaded_model import LoadedModel, ModelInfo
+from cnnviz.models.preprocess import Preprocess
+from cnnviz.models.zoo import load_model
 
 
 # ------------------------------------------------------------------ small hand-checked models

@@ -18,7 +18,7 @@ UPLOAD_BUDGET = 700 << 20  # issue 10: any single upload within a plain session 
 
 _PROBE = """
 import json, resource, sys, contextlib, io
-import cnnviz.zoo  # torch and the registry: what a plain server has loaded already
+import cnnviz.models.zoo  # torch and the registry: what a plain server has loaded already
 from cnnviz.cli import main
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 err = io.StringIO()

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from cnnviz import checkpoints, uploads
-from cnnviz.checkpoints import MAX_CHECKPOINT_BYTES, load_state_dict_file, weight_warnings
 from cnnviz.cli import main
 from cnnviz.errors import CheckpointError
-from cnnviz.zoo import SHIPPED_DIR, load_model
+from cnnviz.inputs import checkpoints
+from cnnviz.inputs.checkpoints import MAX_CHECKPOINT_BYTES, load_state_dict_file, weight_warnings
+from cnnviz.models.zoo import SHIPPED_DIR, load_model
+from cnnviz.serving import uploads
 
 TINY = SHIPPED_DIR / "tinyvgg_mnist.safetensors"
 

@@ -11,9 +11,9 @@ import pytest
 import torch
 from torch import nn
 
-from cnnviz import usermodels, zoo
-from cnnviz.checkpoints import apply_state_dict, load_state_dict_file
 from cnnviz.errors import CheckpointError
+from cnnviz.inputs.checkpoints import apply_state_dict, load_state_dict_file
+from cnnviz.models import usermodels, zoo
 
 
 class _Boom:

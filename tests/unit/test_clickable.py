@@ -9,8 +9,8 @@ import numpy as np
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import featuremaps as fm
 from cnnviz import render
+from cnnviz.inside import featuremaps as fm
 from cnnviz.ui import clickable
 from cnnviz.ui.clickable import is_new, to_pixel
 
@@ -129,7 +129,7 @@ def test_grid_channel_at_follows_the_sort_order():
 
 
 def test_a_click_on_the_convolution_input_puts_the_window_on_that_pixel():
-    from cnnviz import convolution as cv
+    from cnnviz.teaching import convolution as cv
 
     rng = np.random.default_rng(1)
     grey = rng.random((40, 50)).astype(np.float32)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnviz import featuremaps as fm
 from cnnviz import render
 from cnnviz.a11y import colour_vision as cv
+from cnnviz.inside import featuremaps as fm
 from cnnviz.ui.explain_views import CMAPS
 
 # Sharma, Wu & Dalal (2005), "The CIEDE2000 Color-Difference Formula: Implementation Notes,

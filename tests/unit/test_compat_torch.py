@@ -170,5 +170,5 @@ def test_the_scan_finds_each_private_use(source):
 
 
 def test_the_scan_leaves_our_own_private_names_alone():
-    src = "self._hooks = None\nx = lm._lock\nfrom cnnviz.capture import _MEMOS\nfrom torch.nn import functional as F"
+    src = "self._hooks = None\nx = lm._lock\nfrom cnnviz.inside.capture import _MEMOS\nfrom torch.nn import functional as F"
     assert private_uses(src) == []

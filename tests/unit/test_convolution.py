@@ -7,8 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnviz import convolution as cv
 from cnnviz.errors import CnnvizError
+from cnnviz.teaching import convolution as cv
 
 X4 = np.array([[1, 2, 3, 0],
                [0, 1, 2, 3],
@@ -114,8 +114,8 @@ def test_to_grey():
 
 def test_first_conv_reproduces_the_network(effnet, hopper_bytes):
     """The stem filter applied by hand to the normalised input equals the model's own stem.conv output."""
-    from cnnviz.capture import capture
-    from cnnviz.images import decode_image
+    from cnnviz.inputs.images import decode_image
+    from cnnviz.inside.capture import capture
 
     fc = cv.first_conv(effnet.model)
     assert fc.name == "stem.conv" and fc.weight.shape == (32, 3, 3, 3) and fc.stride == 2

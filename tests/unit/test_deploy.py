@@ -23,8 +23,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from cnnviz import model_cost
-from cnnviz.shared_dir import ROOT_ENV, STORES
+from cnnviz.models import model_cost
+from cnnviz.serving.shared_dir import ROOT_ENV, STORES
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

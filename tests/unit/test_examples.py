@@ -12,14 +12,14 @@ import torch
 from PIL import Image
 from torch import nn
 
-from cnnviz import example_pools, examples
-from cnnviz.capture import hooked_outputs
-from cnnviz.catalogue import catalogue, find_layer
-from cnnviz.channel import most_active
+from cnnviz.channels import example_pools, examples
 from cnnviz.cli import main
 from cnnviz.errors import CnnvizError, Stopped
-from cnnviz.images import load_sample
-from cnnviz.zoo import load_model
+from cnnviz.inputs.images import load_sample
+from cnnviz.inside.capture import hooked_outputs
+from cnnviz.inside.catalogue import catalogue, find_layer
+from cnnviz.inside.channel import most_active
+from cnnviz.models.zoo import load_model
 
 
 @pytest.fixture(scope="module", autouse=True)

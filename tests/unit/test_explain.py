@@ -12,11 +12,11 @@ from torch import nn
 
 from cnnviz import explain as E
 from cnnviz import render
-from cnnviz.catalogue import sweep_layers
 from cnnviz.errors import CnnvizError
-from cnnviz.fast_copy import PackedConv2d, make_fast_copy
-from cnnviz.loaded_model import LoadedModel
-from cnnviz.predict import predict
+from cnnviz.inside.catalogue import sweep_layers
+from cnnviz.inside.predict import predict
+from cnnviz.models.fast_copy import PackedConv2d, make_fast_copy
+from cnnviz.models.loaded_model import LoadedModel
 from testing.helpers import hook_count, wrap
 
 
@@ -129,7 +129,7 @@ def test_gradcam_default_target_is_top1():
 def test_gradcam_equals_captum_on_efficientnet(effnet, hopper_bytes):
     from captum.attr import LayerGradCam
 
-    from cnnviz.images import decode_image
+    from cnnviz.inputs.images import decode_image
 
     x = effnet.preprocess(decode_image(hopper_bytes))
     for layer, target in [("head.act", None), ("blocks.10", 281)]:
@@ -171,7 +171,7 @@ def test_gradcampp_matches_pytorch_grad_cam(effnet, hopper_bytes):
     from pytorch_grad_cam.utils.image import scale_cam_image
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
-    from cnnviz.images import decode_image
+    from cnnviz.inputs.images import decode_image
 
     x = effnet.preprocess(decode_image(hopper_bytes))
     ours = E.explain(effnet, x, "gradcampp", layer="head.act")
@@ -199,7 +199,7 @@ def test_gradcampp_weights_by_hand():
 def test_sweep_equals_layergradcam_per_layer(effnet, hopper_bytes):
     from captum.attr import LayerGradCam
 
-    from cnnviz.images import decode_image
+    from cnnviz.inputs.images import decode_image
 
     x = effnet.preprocess(decode_image(hopper_bytes))
     s = E.sweep(effnet, x)
@@ -213,7 +213,7 @@ def test_sweep_equals_layergradcam_per_layer(effnet, hopper_bytes):
 
 
 def test_sweep_layers_generic():
-    from cnnviz.zoo import load_model
+    from cnnviz.models.zoo import load_model
 
     assert sweep_layers(load_model("resnet18", "random", device="cpu").model) == [
         "relu",
@@ -395,8 +395,8 @@ def test_many_threads_equal_serial_results():
 
 
 def test_threads_on_efficientnet_equal_serial(effnet, hopper_bytes):
-    from cnnviz.gallery import SAMPLES, sample_bytes
-    from cnnviz.images import decode_image
+    from cnnviz.inputs.gallery import SAMPLES, sample_bytes
+    from cnnviz.inputs.images import decode_image
 
     names = ["grace_hopper", "chelsea", "coffee", "rocket"]
     assert set(names) <= set(SAMPLES)
@@ -620,7 +620,7 @@ def test_fast_copies_made_up_front_serve_every_replica(monkeypatch):
     lm.add_replicas(2)
     lm.make_fast_copies()
     made = []
-    monkeypatch.setattr("cnnviz.loaded_model.make_fast_copy", lambda *a, **k: made.append(a))
+    monkeypatch.setattr("cnnviz.models.loaded_model.make_fast_copy", lambda *a, **k: made.append(a))
     x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(6))
     with ThreadPoolExecutor(3) as pool:  # three at once: each holds its own replica
         barrier = threading.Barrier(3)

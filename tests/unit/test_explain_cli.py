@@ -10,7 +10,7 @@ from PIL import Image
 
 from cnnviz.cli import main
 from cnnviz.explain import explain
-from cnnviz.images import decode_image
+from cnnviz.inputs.images import decode_image
 from testing.helpers import fgsm_by_hand
 
 

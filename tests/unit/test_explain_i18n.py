@@ -8,8 +8,8 @@ from cnnviz import hotspots as hs
 from cnnviz import i18n
 from cnnviz.explain import METHODS, Completeness, get_method
 from cnnviz.explain.core import ExplainError, check_target
-from cnnviz.featuremaps import STAT_LABELS
-from cnnviz.filters import filter_hotspots
+from cnnviz.inside.featuremaps import STAT_LABELS
+from cnnviz.inside.filters import filter_hotspots
 from cnnviz.ui.channel_views import short_number
 from cnnviz.ui.explain_views import joined
 

@@ -10,8 +10,9 @@ import time
 import pytest
 import torch
 
-from cnnviz import featvis, jobs
-from cnnviz.zoo import load_model
+from cnnviz.channels import featvis
+from cnnviz.models.zoo import load_model
+from cnnviz.serving import jobs
 
 LAYER, CHANNEL, SIZE, STEPS = "blocks.3.expand.act", 5, 64, 24
 

@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz import featvis, jobs
+from cnnviz.channels import featvis
 from cnnviz.models import small_cnn as arch
+from cnnviz.models.zoo import load_model
+from cnnviz.serving import jobs
 from cnnviz.training import datasets, trainer
 from cnnviz.training.fit import TrainConfig
-from cnnviz.zoo import load_model
 
 Q = 0.5  # s: the quantum here (the server's is 5 s)
 REQ = featvis.Request("features.2.conv", 3, None, 48, 5)

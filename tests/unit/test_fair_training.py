@@ -9,9 +9,9 @@ import time
 import pytest
 import torch
 
-from cnnviz import jobs
 from cnnviz.errors import CnnvizError
 from cnnviz.models.small_cnn import PRESETS, forward_macs, preset
+from cnnviz.serving import jobs
 from cnnviz.training import datasets, estimate, trainer
 from cnnviz.training.fit import TrainConfig, build_and_fit
 from cnnviz.training.recipes import recipe_for

@@ -9,9 +9,9 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from cnnviz import adversarial as A
-from cnnviz import faithfulness as FA
 from cnnviz.errors import CnnvizError
+from cnnviz.explain import adversarial as A
+from cnnviz.explain import faithfulness as FA
 from testing.helpers import fgsm_by_hand, hook_count, targeted_by_hand, wrap
 
 
@@ -73,7 +73,7 @@ def test_pixel_order_resizes_and_breaks_ties_stably():
 
 def test_gradcam_beats_random_on_efficientnet(effnet, hopper_bytes):
     from cnnviz.explain import explain
-    from cnnviz.images import decode_image
+    from cnnviz.inputs.images import decode_image
 
     x = effnet.preprocess(decode_image(hopper_bytes))
     e = explain(effnet, x, "gradcam")
@@ -105,7 +105,7 @@ def test_fgsm_equals_torch_step():
 def test_fgsm_on_efficientnet_matches_fgsm_by_hand(effnet, hopper_bytes):
     """The adversarial picture is FGSM's: within ε of the clean one, in 0..1, equal to the step
     computed in plain torch; the top-1 before and after (and so "fooled") are that model's."""
-    from cnnviz.images import decode_image
+    from cnnviz.inputs.images import decode_image
 
     img = decode_image(hopper_bytes)
     eps = 2 / 255
@@ -171,7 +171,7 @@ def test_targeted_attack_reaches_its_class_within_eps_like_pgd_by_hand():
 
 
 def test_targeted_attack_on_efficientnet(effnet, hopper_bytes):
-    from cnnviz.images import decode_image
+    from cnnviz.inputs.images import decode_image
 
     img = decode_image(hopper_bytes)
     eps = 2 / 255

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnviz import familiarity as fm
-from cnnviz.gallery import SAMPLES, sample_bytes
-from cnnviz.images import decode_image
+from cnnviz.inputs.gallery import SAMPLES, sample_bytes
+from cnnviz.inputs.images import decode_image
+from cnnviz.models.zoo import load_model
 from cnnviz.training import datasets
-from cnnviz.zoo import load_model
+from cnnviz.training import familiarity as fm
 
 
 def test_pixel_features_by_hand():

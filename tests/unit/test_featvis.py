@@ -9,11 +9,12 @@ import pytest
 import torch
 from torch import nn
 
-from cnnviz import diskcache, featvis, redirected_relu
-from cnnviz.capture import capture, hooked_outputs
-from cnnviz.catalogue import catalogue, find_layer
+from cnnviz.channels import featvis, redirected_relu
 from cnnviz.errors import CnnvizError, ModelError, Stopped
-from cnnviz.zoo import load_model
+from cnnviz.inside.capture import capture, hooked_outputs
+from cnnviz.inside.catalogue import catalogue, find_layer
+from cnnviz.models.zoo import load_model
+from cnnviz.serving import diskcache
 
 
 @pytest.fixture(scope="module", autouse=True)

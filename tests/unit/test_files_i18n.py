@@ -11,13 +11,16 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from cnnviz import gallery, i18n, links, memguard
+from cnnviz import i18n
 from cnnviz.errors import ImageError
 from cnnviz.i18n import N_, Message
-from cnnviz.images import decode_image
-from cnnviz.onnx_check import OnnxError
-from cnnviz.onnx_file import summary
-from cnnviz.zoo import SHIPPED_DIR, load_model
+from cnnviz.inputs import gallery
+from cnnviz.inputs.images import decode_image
+from cnnviz.lessons import links
+from cnnviz.models.onnx_check import OnnxError
+from cnnviz.models.onnx_file import summary
+from cnnviz.models.zoo import SHIPPED_DIR, load_model
+from cnnviz.serving import memguard
 
 
 def test_a_message_is_english_as_a_value_and_translated_when_shown():

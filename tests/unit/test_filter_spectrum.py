@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnviz.filter_spectrum import THRESHOLD, orientation_selectivity
+from cnnviz.inside.filter_spectrum import THRESHOLD, orientation_selectivity
 
 
 def gabor(k: int, angle_deg: float, wavelength: float = 4.0, sigma: float = 1.8) -> np.ndarray:

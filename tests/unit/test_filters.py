@@ -8,11 +8,11 @@ import torch
 from PIL import Image
 from torch import nn
 
-from cnnviz import featuremaps as fm
-from cnnviz import filters as fl
 from cnnviz import render
 from cnnviz.errors import ModelError
-from cnnviz.filters import filter_at, filter_grid
+from cnnviz.inside import featuremaps as fm
+from cnnviz.inside import filters as fl
+from cnnviz.inside.filters import filter_at, filter_grid
 
 
 def test_conv_weight_and_norms():
@@ -107,7 +107,7 @@ def test_draw_box_outlines_the_field():
 
 def test_cli_filters_writes_the_weights(tmp_path):
     from cnnviz.cli import main
-    from cnnviz.zoo import load_model
+    from cnnviz.models.zoo import load_model
 
     npy, png = tmp_path / "w.npy", tmp_path / "f.png"
     assert (

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from cnnviz.gallery import package_file
+from cnnviz.inputs.gallery import package_file
 
 
 @pytest.mark.parametrize(
@@ -22,7 +22,7 @@ def test_the_bytes_are_the_package_s_own(package, name):
 
 def test_reading_a_sample_imports_neither_its_package_nor_scipy():
     code = (
-        "import sys; from cnnviz.gallery import package_file; "
+        "import sys; from cnnviz.inputs.gallery import package_file; "
         "data = package_file('skimage.data', 'coffee.png'); "
         "print(len(data) > 1000, 'skimage.data' in sys.modules, 'scipy.stats' in sys.modules)"
     )

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torchvision.models import googlenet, resnet18
 
-from cnnviz.graph import INPUT, OUTPUT, _q, to_dot, trace_graph
+from cnnviz.inside.graph import INPUT, OUTPUT, _q, to_dot, trace_graph
 from cnnviz.models import small_cnn
 
 

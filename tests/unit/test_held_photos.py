@@ -3,7 +3,7 @@ process cap of the upload caps, not as a copy in each session's state."""
 
 from __future__ import annotations
 
-from cnnviz.images import image_digest
+from cnnviz.inputs.images import image_digest
 from cnnviz.ui.held_photos import HeldPhotos
 
 MB = 1 << 20

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz import featuremaps as fm
-from cnnviz import filters as fl
 from cnnviz import hotspots as hs
-from cnnviz import network
-from cnnviz.catalogue import catalogue_model, map_layers
+from cnnviz.inside import featuremaps as fm
+from cnnviz.inside import filters as fl
+from cnnviz.inside import network
+from cnnviz.inside.catalogue import catalogue_model, map_layers
 from cnnviz.models import small_cnn
 
 JS = Path(__file__).resolve().parents[2] / "cnnviz" / "ui" / "clickable.js"

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz.filter_spectrum import orientation_selectivity
-from cnnviz.gallery import package_file
-from cnnviz.ica_init import ica_filters, patches
-from cnnviz.images import decode_image
+from cnnviz.inputs.gallery import package_file
+from cnnviz.inputs.images import decode_image
+from cnnviz.inside.filter_spectrum import orientation_selectivity
+from cnnviz.training.ica_init import ica_filters, patches
 
 MEAN, STD = (0.5, 0.25, 0.0), (0.5, 0.25, 1.0)
 

@@ -9,8 +9,8 @@ import torch
 from captum.attr import IntegratedGradients
 
 from cnnviz import explain as E
-from cnnviz import zoo
-from cnnviz.images import load_sample
+from cnnviz.inputs.images import load_sample
+from cnnviz.models import zoo
 
 PHOTOS = ("chelsea", "grace_hopper", "coffee")
 TABLE: list[str] = []

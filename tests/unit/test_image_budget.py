@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz import images
 from cnnviz.errors import ImageError
-from cnnviz.images import decode_cost, decode_image, header_size
+from cnnviz.inputs import images
+from cnnviz.inputs.images import decode_cost, decode_image, header_size
 from testing.catalogue import BAD_IMAGES, handmade_jpeg, handmade_png, handmade_tiff
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +26,7 @@ PLAIN_SESSION_PLUS = 700 << 20  # issue 10: a single upload may cost at most thi
 
 _PROBE = """
 import json, resource, sys, time
-from cnnviz.images import decode_image
+from cnnviz.inputs.images import decode_image
 from cnnviz.errors import ImageError
 data = open(sys.argv[1], "rb").read()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -91,9 +91,9 @@ def test_float_tiff_over_the_decode_budget_is_refused_before_decoding(tmp_path):
 # ------------------------------------------------------------------ issue 25: phone JPEGs
 _PREDICT_PROBE = """
 import json, resource, sys
-from cnnviz.images import decode_image, load_sample
-from cnnviz.predict import predict
-from cnnviz.zoo import load_model
+from cnnviz.inputs.images import decode_image, load_sample
+from cnnviz.inside.predict import predict
+from cnnviz.models.zoo import load_model
 def peak():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 lm = load_model("efficientnet_lite0", "pretrained", device="cpu")

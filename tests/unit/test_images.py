@@ -1,4 +1,4 @@
-"""cnnviz.images: every bad input gets one clear sentence, every good one becomes RGB.
+"""cnnviz.inputs.images: every bad input gets one clear sentence, every good one becomes RGB.
 
 All inputs are generated here; no image files are committed for these tests.
 """
@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from cnnviz import gallery
 from cnnviz.errors import CnnvizError, ImageError
-from cnnviz.gallery import SAMPLES, sample_bytes
-from cnnviz.images import decode_image, image_digest, load_sample, to_grayscale
+from cnnviz.inputs import gallery
+from cnnviz.inputs.gallery import SAMPLES, sample_bytes
+from cnnviz.inputs.images import decode_image, image_digest, load_sample, to_grayscale
 
 # ----------------------------------------------------------------------------- helpers
 from testing.catalogue import encode, handmade_png  # noqa: E402
@@ -392,7 +392,7 @@ def test_image_digest():
 
 
 def test_core_does_not_import_streamlit():
-    code = "import sys, cnnviz.images; sys.exit('streamlit' in sys.modules)"
+    code = "import sys, cnnviz.inputs.images; sys.exit('streamlit' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 

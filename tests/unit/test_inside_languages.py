@@ -9,13 +9,14 @@ import pytest
 from PIL import Image
 from torchvision.models import resnet18
 
-from cnnviz import i18n, network
-from cnnviz import preprocess_mistakes as pm
-from cnnviz.catalogue import catalogue_model, find_layer, map_layers
+from cnnviz import i18n
 from cnnviz.errors import ModelError
-from cnnviz.graph import to_dot, trace_graph
+from cnnviz.inside import network
+from cnnviz.inside.catalogue import catalogue_model, find_layer, map_layers
+from cnnviz.inside.graph import to_dot, trace_graph
 from cnnviz.models import small_cnn
-from cnnviz.preprocess import Preprocess
+from cnnviz.models.preprocess import Preprocess
+from cnnviz.teaching import preprocess_mistakes as pm
 from cnnviz.ui import chart_specs
 from cnnviz.ui import preprocess_views as pv
 

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from cnnviz import jobs
+from cnnviz.serving import jobs
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no per-thread nice values here")
 

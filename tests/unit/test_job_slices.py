@@ -1,4 +1,4 @@
-"""Time-sliced jobs (cnnviz.jobs) with fake work: past its quantum, a running job pauses at
+"""Time-sliced jobs (cnnviz.serving.jobs) with fake work: past its quantum, a running job pauses at
 its next checkpoint when another student waits, resumes where it stopped with the result it
 would have had alone, never lets its own student's later jobs jump ahead, and a paused job
 that is stopped or abandoned gives everything back."""
@@ -12,9 +12,9 @@ import time
 import numpy as np
 import pytest
 
-from cnnviz import jobs
 from cnnviz.errors import Stopped
-from cnnviz.job_forecast import Running, Waiting, forecast
+from cnnviz.serving import jobs
+from cnnviz.serving.job_forecast import Running, Waiting, forecast
 
 Q = 0.3  # s: the quantum of these tests
 

@@ -1,4 +1,4 @@
-"""The job queue (cnnviz.jobs) with tiny fake jobs: round-robin by arrival across students,
+"""The job queue (cnnviz.serving.jobs) with tiny fake jobs: round-robin by arrival across students,
 one running job per student, places in line, abandoned jobs stopped within the heartbeat,
 errors as one line; and where a channel's weights come from."""
 
@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz import channel as chan
-from cnnviz import jobs
-from cnnviz.catalogue import catalogue, find_layer
 from cnnviz.errors import CnnvizError, Stopped
+from cnnviz.inside import channel as chan
+from cnnviz.inside.catalogue import catalogue, find_layer
+from cnnviz.models.zoo import load_model
+from cnnviz.serving import jobs
 from cnnviz.ui.job_views import ordinal, paused_text, waiting_text
-from cnnviz.zoo import load_model
 
 
 class Fake:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cnnviz.gallery import SAMPLES
+from cnnviz.inputs.gallery import SAMPLES
 from cnnviz.lessons import builder
 from cnnviz.lessons.format import Lesson, Step, View, dump_lesson, parse_lesson
 

@@ -10,13 +10,14 @@ import io
 import pytest
 from PIL import Image
 
-from cnnviz import i18n, live, live_http
+from cnnviz import i18n
 from cnnviz.a11y import alt_questions as A
 from cnnviz.a11y.alt_text import quoted
-from cnnviz.catalogue import catalogue, find_layer
+from cnnviz.camera import live, live_http
+from cnnviz.camera.live_streams import Streams
+from cnnviz.inside.catalogue import catalogue, find_layer
 from cnnviz.lessons import builder
 from cnnviz.lessons.format import Step, View
-from cnnviz.live_streams import Streams
 
 NBSP = "\xa0"  # CLDR's space before "%" in German and Spanish
 
@@ -58,7 +59,7 @@ def _jpeg(img: Image.Image) -> bytes:
 
 def test_a_live_frame_is_described_in_its_student_s_language(effnet, hopper_bytes):
     """The route runs outside any script run: the stream's own language decides its words."""
-    from cnnviz.images import decode_image
+    from cnnviz.inputs.images import decode_image
 
     frame = _jpeg(decode_image(hopper_bytes).resize((320, 240)))
     layer = find_layer(catalogue(effnet), "blocks.3")

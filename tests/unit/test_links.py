@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz import links as L
 from cnnviz.errors import ImageError
-from cnnviz.gallery import SAMPLES, sample_bytes
-from cnnviz.images import decode_image
-from cnnviz.sharing import SharedImages, default_store, sha256_hex
+from cnnviz.inputs.gallery import SAMPLES, sample_bytes
+from cnnviz.inputs.images import decode_image
+from cnnviz.lessons import links as L
+from cnnviz.serving.sharing import SharedImages, default_store, sha256_hex
 
 SPEC = {
     "layer": L.layer_param("feat_layer"),

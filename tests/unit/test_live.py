@@ -13,14 +13,16 @@ import pytest
 import torch
 from PIL import Image
 
-from cnnviz import live, live_http, network, render
-from cnnviz.capture import capture_layers
-from cnnviz.catalogue import catalogue, find_layer
-from cnnviz.featuremaps import SEQUENTIAL
-from cnnviz.images import decode_image
-from cnnviz.live_streams import BUSY_SHARE, IDLE_S, LIVE_SHARE, YIELD_S, LiveRefused, Streams, grant_ms
-from cnnviz.predict import predict
-from cnnviz.zoo import load_model
+from cnnviz import render
+from cnnviz.camera import live, live_http
+from cnnviz.camera.live_streams import BUSY_SHARE, IDLE_S, LIVE_SHARE, YIELD_S, LiveRefused, Streams, grant_ms
+from cnnviz.inputs.images import decode_image
+from cnnviz.inside import network
+from cnnviz.inside.capture import capture_layers
+from cnnviz.inside.catalogue import catalogue, find_layer
+from cnnviz.inside.featuremaps import SEQUENTIAL
+from cnnviz.inside.predict import predict
+from cnnviz.models.zoo import load_model
 
 
 def _jpeg(img: Image.Image) -> bytes:
@@ -199,7 +201,7 @@ def test_other_models_frame_equals_their_still_pages(name, frame):
 
 
 def test_the_class_clicks_first_and_slow_the_stream(effnet, frame):
-    from cnnviz import page_activity
+    from cnnviz.serving import page_activity
 
     layer = find_layer(catalogue(effnet), "blocks.3")
     streams = Streams(cap=2)

@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from cnnviz import memguard
+from cnnviz.serving import memguard
 from cnnviz.training import class_folders
 
 

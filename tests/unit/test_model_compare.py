@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnviz import model_compare as mc
-from cnnviz.catalogue import LayerInfo
+from cnnviz.inside import model_compare as mc
+from cnnviz.inside.catalogue import LayerInfo
 
 
 def _layer(name: str, kind: str, shape=(4, 8, 8)) -> LayerInfo:

@@ -9,9 +9,10 @@ import time
 
 import pytest
 
-from cnnviz import memguard, model_cost
-from cnnviz.cache import SharedCache, nbytes
-from cnnviz.model_cost import ModelTooBig, estimate, load_shared
+from cnnviz.models import model_cost
+from cnnviz.models.model_cost import ModelTooBig, estimate, load_shared
+from cnnviz.serving import memguard
+from cnnviz.serving.cache import SharedCache, nbytes
 
 MB = 1 << 20
 

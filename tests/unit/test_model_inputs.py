@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from cnnviz import loaded_model
+from cnnviz.models import loaded_model
 from testing.helpers import wrap
 
 

@@ -9,12 +9,12 @@ import torch
 from PIL import Image
 from torch import nn
 
-from cnnviz import network
-from cnnviz.capture import hooked_outputs
-from cnnviz.catalogue import catalogue_model, map_layers
 from cnnviz.errors import CnnvizError
+from cnnviz.inside import network
+from cnnviz.inside.capture import hooked_outputs
+from cnnviz.inside.catalogue import catalogue_model, map_layers
 from cnnviz.models import small_cnn
-from cnnviz.unit_math import following, unit_math
+from cnnviz.teaching.unit_math import following, unit_math
 
 
 def _tiny(batchnorm: bool, in_channels: int = 1) -> nn.Module:

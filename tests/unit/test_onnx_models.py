@@ -1,6 +1,6 @@
 """Issue 29: ONNX files in. Four CNNs exported by the pinned torch (nothing downloaded: two
 torchvision architectures with seeded random weights, the shipped EfficientNet-Lite0 and
-TinyVGG), converted back by cnnviz.onnx_convert, against the torch original and against
+TinyVGG), converted back by cnnviz.models.onnx_convert, against the torch original and against
 onnxruntime (the independent reference) on real photos; the file's layers, preprocessing
 and the CLI."""
 
@@ -16,14 +16,14 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 from torch import nn
 
-from cnnviz.catalogue import catalogue, map_layers
 from cnnviz.cli import main
-from cnnviz.gallery import sample_bytes
-from cnnviz.images import decode_image
-from cnnviz.model_cost import estimate
-from cnnviz.onnx_check import OnnxError
-from cnnviz.onnx_file import form_metadata, summary, with_metadata
-from cnnviz.zoo import get_info, imagenet_classes, load_model
+from cnnviz.inputs.gallery import sample_bytes
+from cnnviz.inputs.images import decode_image
+from cnnviz.inside.catalogue import catalogue, map_layers
+from cnnviz.models.model_cost import estimate
+from cnnviz.models.onnx_check import OnnxError
+from cnnviz.models.onnx_file import form_metadata, summary, with_metadata
+from cnnviz.models.zoo import get_info, imagenet_classes, load_model
 from testing.catalogue import BAD_ONNX, _onnx_tiny_classifier, onnx_bytes
 from testing.helpers import export_onnx
 

@@ -1,4 +1,4 @@
-"""The owner cookie's middleware (cnnviz/owner_cookie.py) in ASGI terms, without a server:
+"""The owner cookie's middleware (cnnviz/serving/owner_cookie.py) in ASGI terms, without a server:
 what the app behind it sees, and what a page's or the websocket handshake's reply carries."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from starlette.requests import HTTPConnection
 
-from cnnviz import student_key
-from cnnviz.owner_cookie import COOKIE, MAX_AGE_S, NAV_COOKIE, OwnerCookie, is_token, request_token
+from cnnviz.serving import student_key
+from cnnviz.serving.owner_cookie import COOKIE, MAX_AGE_S, NAV_COOKIE, OwnerCookie, is_token, request_token
 
 ALICE = "a1" * 16
 

@@ -1,4 +1,4 @@
-"""The class's clicks first (cnnviz.page_activity): a long job steps only while no page run is
+"""The class's clicks first (cnnviz.serving.page_activity): a long job steps only while no page run is
 in flight (or after the longest wait), a heavy student's run starts in the class's pause, a
 light one's at once, and a run waiting for its student's other tab does not hold jobs back."""
 
@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from cnnviz import jobs, page_activity
+from cnnviz.serving import jobs, page_activity
 from cnnviz.ui import fair_runs
 
 

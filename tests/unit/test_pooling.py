@@ -8,9 +8,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnviz import pooling as pl
-from cnnviz.catalogue import pooling_layers
 from cnnviz.errors import CnnvizError
+from cnnviz.inside.catalogue import pooling_layers
+from cnnviz.teaching import pooling as pl
 
 X4 = np.array([[1, 3, 2, 0],
                [4, 2, 1, 5],
@@ -76,8 +76,8 @@ def test_pooling_layers_and_layer_io(effnet):
 def test_layer_io_maxpool_matches_hand_pooling():
     from torchvision.models import resnet18
 
-    from cnnviz.loaded_model import LoadedModel
-    from cnnviz.zoo import get_info
+    from cnnviz.models.loaded_model import LoadedModel
+    from cnnviz.models.zoo import get_info
 
     torch.manual_seed(0)
     lm = LoadedModel(get_info("resnet18"), resnet18().eval(), "random", torch.device("cpu"))

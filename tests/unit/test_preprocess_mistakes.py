@@ -8,9 +8,10 @@ import pytest
 import torch
 from PIL import Image
 
-from cnnviz import gallery, zoo
-from cnnviz import preprocess_mistakes as pm
-from cnnviz.images import load_sample
+from cnnviz.inputs import gallery
+from cnnviz.inputs.images import load_sample
+from cnnviz.models import zoo
+from cnnviz.teaching import preprocess_mistakes as pm
 
 PHOTOS = [n for n in gallery.SAMPLES if n != "digit_7"]  # the photos; the digit is for digit models
 

@@ -9,9 +9,9 @@ import torch
 import torchvision.transforms.functional as TF
 from PIL import Image
 
-from cnnviz import preprocess_steps as ps
-from cnnviz import zoo
-from cnnviz.images import load_sample
+from cnnviz.inputs.images import load_sample
+from cnnviz.models import zoo
+from cnnviz.teaching import preprocess_steps as ps
 
 
 @pytest.fixture(scope="module")

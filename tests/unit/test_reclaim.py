@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import weakref
 
-from cnnviz import memguard, page_activity, reclaim
+from cnnviz.serving import memguard, page_activity, reclaim
 from cnnviz.ui import session_end
 
 MB = 1 << 20

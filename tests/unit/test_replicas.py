@@ -8,8 +8,8 @@ import threading
 
 import torch
 
-from cnnviz.cache import nbytes
-from cnnviz.zoo import load_model
+from cnnviz.models.zoo import load_model
+from cnnviz.serving.cache import nbytes
 
 
 def test_replicas_serve_threads_at_once_and_nest():

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz import lanes, render
-from cnnviz.images import decode_image, header_size, load_sample
-from cnnviz.sharing import SharedImages
+from cnnviz import render
+from cnnviz.inputs.images import decode_image, header_size, load_sample
+from cnnviz.serving import lanes
+from cnnviz.serving.sharing import SharedImages
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -108,7 +109,7 @@ def test_nodelay_reaches_the_listening_socket_and_what_it_accepts_later():
 
 
 def test_feature_grid_picture_is_the_outlined_grid_in_a_third_of_the_bytes():
-    from cnnviz import featuremaps as fm
+    from cnnviz.inside import featuremaps as fm
 
     rng = np.random.default_rng(1)
     maps = np.abs(rng.standard_normal((1280, 7, 7))).astype(np.float32)  # EfficientNet-Lite0's head.act

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from cnnviz import diskcache, inflight, memguard, sharing, uploads, usermodels
 from cnnviz.lessons import db
-from cnnviz.shared_dir import ROOT_ENV, STORES, store_path
+from cnnviz.models import usermodels
+from cnnviz.serving import diskcache, inflight, memguard, sharing, uploads
+from cnnviz.serving.shared_dir import ROOT_ENV, STORES, store_path
 from cnnviz.ui import replica
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,7 +78,7 @@ def test_a_marker_lives_while_its_training_runs_and_is_gone_after(no_store_vars,
 
 
 def _marker_of_another_process(folder: Path, owner: str, *, pid: int, host: str, beat_age: float) -> Path:
-    from cnnviz import shares
+    from cnnviz.serving import shares
 
     path = folder / shares.owner_key(owner) / "other.json"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz import shares, uploads
-from cnnviz.sharing import SharedImages
+from cnnviz.serving import shares, uploads
+from cnnviz.serving.sharing import SharedImages
 
 
 def test_plan_by_hand():

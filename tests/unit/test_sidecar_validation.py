@@ -10,10 +10,10 @@ import shutil
 
 import pytest
 
-from cnnviz import usermodels
 from cnnviz.errors import CheckpointError
+from cnnviz.models import usermodels
 from cnnviz.models.small_cnn import build_model, cost
-from cnnviz.usermodels import SHIPPED_DIR
+from cnnviz.models.usermodels import SHIPPED_DIR
 
 GOOD = json.loads((SHIPPED_DIR / "tinyvgg_mnist.json").read_text())
 
@@ -97,7 +97,7 @@ def test_cost_counts_what_build_model_builds():
 def test_gradcam_sweep_works_by_default_on_small_tinyvggs_and_lenet(channels):
     import torch
 
-    from cnnviz.catalogue import sweep_layers
+    from cnnviz.inside.catalogue import sweep_layers
     from cnnviz.models.small_cnn import preset
 
     for arch in (preset("tinyvgg", channels=channels), preset("lenet")):

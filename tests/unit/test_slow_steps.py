@@ -1,5 +1,5 @@
 """The slow explanation steps: their (cheaper) defaults against captum and hand computations,
-and the progress they report (cnnviz.progress) against the forwards that really ran."""
+and the progress they report (cnnviz.inside.progress) against the forwards that really ran."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from captum.attr import IntegratedGradients, Occlusion
 from torch import nn
 
 from cnnviz import explain as E
-from cnnviz import faithfulness as FA
+from cnnviz.explain import faithfulness as FA
 from testing.helpers import hook_count, wrap
 
 

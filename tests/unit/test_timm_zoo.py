@@ -16,10 +16,9 @@ from PIL import Image
 from safetensors.torch import save_file
 from test_cli import run_cli
 
-from cnnviz import model_cost, zoo
 from cnnviz.errors import ModelError, WeightsUnavailable
-from cnnviz.gallery import sample_bytes
-from cnnviz.models import timm_zoo
+from cnnviz.inputs.gallery import sample_bytes
+from cnnviz.models import model_cost, timm_zoo, zoo
 
 PHOTOS = ("chelsea", "coffee", "grace_hopper")  # 451×300, 600×400, 512×600: both orientations
 

@@ -9,9 +9,10 @@ import pickle
 import numpy as np
 import pytest
 
-from cnnviz import i18n, jobs, lanes
+from cnnviz import i18n
 from cnnviz.errors import CnnvizError, DatasetError, Stopped, of_error
 from cnnviz.i18n import N_, Message
+from cnnviz.serving import jobs, lanes
 from cnnviz.training import class_folders, imageset, shots, trainer
 from cnnviz.ui.job_views import ordinal, paused_text, progress_text, waiting_text
 

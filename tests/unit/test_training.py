@@ -13,8 +13,8 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from cnnviz.catalogue import catalogue_model
 from cnnviz.errors import DatasetError, ModelError
+from cnnviz.inside.catalogue import catalogue_model
 from cnnviz.models import small_cnn as arch
 from cnnviz.training import class_folders, datasets, imageset, results
 from cnnviz.training.augment import Augment
@@ -288,7 +288,7 @@ def test_stop_midway_keeps_the_model(shapes_ds):
 
 
 def test_save_load_through_the_zoo_gives_identical_outputs(shapes_ds):
-    from cnnviz.zoo import list_models, load_model
+    from cnnviz.models.zoo import list_models, load_model
 
     a = arch.preset("tinyvgg")
     model, r = build_and_fit(shapes_ds, a, TrainConfig(epochs=1))
@@ -315,8 +315,8 @@ def test_save_load_through_the_zoo_gives_identical_outputs(shapes_ds):
 
 
 def test_shipped_tinyvgg_mnist():
-    from cnnviz.images import load_sample
-    from cnnviz.zoo import SHIPPED_DIR, load_model
+    from cnnviz.inputs.images import load_sample
+    from cnnviz.models.zoo import SHIPPED_DIR, load_model
 
     meta = json.loads((SHIPPED_DIR / "tinyvgg_mnist.json").read_text())
     assert meta["metrics"]["val_accuracy"] >= 0.97 and meta["preprocess"]["invert"] is False

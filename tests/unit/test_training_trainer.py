@@ -8,8 +8,8 @@ import time
 import pytest
 import torch
 
-from cnnviz import jobs
 from cnnviz.models import small_cnn as arch
+from cnnviz.serving import jobs
 from cnnviz.training import datasets, trainer
 from cnnviz.training.fit import TrainConfig
 
@@ -118,7 +118,7 @@ def test_a_training_reserves_its_memory_while_it_runs(small, monkeypatch):
     """Issue 23: the memory guard counts a running training, not only its start."""
     from contextlib import contextmanager
 
-    from cnnviz import memguard
+    from cnnviz.serving import memguard
 
     held: list[tuple[int, str]] = []
     real = memguard.reserve

@@ -8,16 +8,23 @@ from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileMan
 from streamlit.runtime.uploaded_file_manager import UploadedFileRec
 
 from cnnviz.training import class_folders
-from cnnviz.ui import upload_limits
-from cnnviz.ui.upload_limits import BoundedUploadedFileManager, victims
+from cnnviz.ui import compat, upload_limits, upload_names
+from cnnviz.ui.upload_limits import victims
 
 MB = 1 << 20
 
 
+@pytest.fixture(autouse=True)
+def _policies(monkeypatch):
+    """What upload_limits.install() and upload_names.install() put on the runtime's manager."""
+    monkeypatch.setattr(compat.PolicedUploads, "policy", staticmethod(upload_limits.policy))
+    monkeypatch.setattr(compat.PolicedUploads, "clean_name", staticmethod(upload_names.clean))
+
+
 def _mgr() -> MemoryUploadedFileManager:
     mgr = MemoryUploadedFileManager("/_stcore/upload_file")
-    assert all(hasattr(mgr, a) for a in upload_limits._INTERNALS)  # else install() stays off
-    mgr.__class__ = BoundedUploadedFileManager  # what install() does to the runtime's own
+    assert all(hasattr(mgr, a) for a in compat.UPLOAD_INTERNALS)  # else install() stays off
+    mgr.__class__ = compat.PolicedUploads  # what install() does to the runtime's own
     return mgr
 
 
@@ -108,3 +115,9 @@ def test_gone_spots_a_file_the_server_dropped():
     here = UploadedFile(UploadedFileRec("f1", "a.png", "image/png", b"123"), None)
     assert not accept.gone(None) and not accept.gone(here) and not accept.gone([here, here])
     assert accept.gone(DeletedFile("f1")) and accept.gone([here, DeletedFile("f2")])
+
+
+def test_a_nul_in_a_file_name_is_cleaned_on_arrival():
+    mgr = _mgr()
+    mgr.add_file("a", UploadedFileRec(file_id="f", name="cat\0.png", type="image/png", data=b"x"))
+    assert mgr.file_storage["a"]["f"].name == "cat_.png"

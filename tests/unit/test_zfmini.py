@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cnnviz import distil
 from cnnviz.errors import CheckpointError, WeightsUnavailable
-from cnnviz.filter_spectrum import orientation_selectivity
+from cnnviz.inside.filter_spectrum import orientation_selectivity
 from cnnviz.models import classic_cnn as zf
+from cnnviz.training import distil
 
 
 def test_architecture_shapes_and_size():

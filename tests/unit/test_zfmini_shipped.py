@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz import zoo
-from cnnviz.example_pools import PHOTOS
-from cnnviz.filter_spectrum import orientation_selectivity
-from cnnviz.gallery import package_file
-from cnnviz.images import decode_image
+from cnnviz.channels.example_pools import PHOTOS
+from cnnviz.inputs.gallery import package_file
+from cnnviz.inputs.images import decode_image
+from cnnviz.inside.filter_spectrum import orientation_selectivity
+from cnnviz.inside.predict import predict
 from cnnviz.models import classic_cnn as zf
-from cnnviz.predict import predict
+from cnnviz.models import zoo
 
 # ImageNet indices of each known photo's class (torchvision's category list).
 CATS = {281, 282, 283, 284, 285}  # tabby, tiger cat, Persian, Siamese, Egyptian cat

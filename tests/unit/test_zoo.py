@@ -10,11 +10,11 @@ import pytest
 import torch
 from PIL import Image
 
-from cnnviz import usermodels, zoo
 from cnnviz.errors import ModelError, WeightsUnavailable
+from cnnviz.inside.predict import predict
 from cnnviz.models import small_cnn as arch_mod
 from cnnviz.models import torchvision_zoo as tv
-from cnnviz.predict import predict
+from cnnviz.models import usermodels, zoo
 
 REGISTERED = ["efficientnet_lite0", *zoo.TORCHVISION_MODELS, "zfmini"]
 
@@ -111,7 +111,7 @@ def test_unknown_model_is_a_model_error():
 
 
 def test_efficientnet_is_the_default_and_recognises_grace_hopper(effnet, hopper_bytes):
-    from cnnviz.images import decode_image
+    from cnnviz.inputs.images import decode_image
 
     assert zoo.list_models()[0].name == "efficientnet_lite0"
     pred = predict(effnet, effnet.preprocess(decode_image(hopper_bytes)), top=5)

@@ -1,0 +1,173 @@
+"""What a job's page is told (:class:`Snapshot`), and where each waiting job of the queue
+(:mod:`cnnviz.serving.jobs`) stands: its place in line and about when it starts, by replaying the
+queue's rule on what is known of each job's length.
+
+The rule replayed: a free slot goes to the student whose first job (a paused one before
+any they queued) has the lowest turn; a student runs one job at a time; with a quantum, a
+job gives its slot back after the quantum and rejoins the line at the next turn, behind the
+students waiting then. Lengths come from estimates or progress so far; a job of unknown
+length is taken to use a whole quantum each time it runs (and never to end: a student's
+jobs behind it come last, without a time). Without a quantum (jobs run to their end),
+nothing after a job of unknown length gets a time.
+
+No Streamlit, no threads: plain data in, plain data out.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import time
+from collections import deque
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+__all__ = ["ACTIVE", "Running", "Snapshot", "Waiting", "forecast", "places", "remaining"]
+
+ACTIVE = ("queued", "running", "paused")  # a job's states before it ends
+ROUNDS = 20  # slices replayed per job at most: a job behind one of unknown length is reached or never
+
+
+@dataclass
+class Snapshot:
+    """A job's state for its page.
+
+    ``status``: "queued" | "running" | "paused" | "done" | "stopped" | "error".
+    ``position``: 1 for the next job to start or resume, 2 for the one after... (None unless
+    queued or paused). ``wait_s``: about how long until it (re)starts, from the estimates of
+    the jobs before it (None when unknown). ``seconds``: how long since it first started.
+    ``message``: how it ended, often a :class:`cnnviz.i18n.Message` (translated where the
+    page shows it).
+    """
+
+    status: str
+    done: int
+    total: int
+    message: str = ""
+    result: object = None
+    position: int | None = None
+    wait_s: float | None = None
+    seconds: float = 0.0
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.done / self.total) if self.total else 0.0
+
+
+@dataclass
+class Running:
+    """A job holding a slot: its student, seconds of work left (None: unknown) and seconds
+    of its quantum left (``math.inf`` where it is never paused)."""
+
+    owner: str
+    left: float | None
+    quantum_left: float
+
+
+@dataclass
+class Waiting:
+    """A job waiting to start or to resume: an id, its student, its place in the round-robin
+    (``turn``, ``seq``) and seconds of work left (None: unknown)."""
+
+    id: Hashable
+    owner: str
+    turn: int
+    seq: int
+    left: float | None
+
+
+def forecast(
+    running: list[Running], waiting: list[Waiting], slots: int, quantum: float
+) -> list[tuple[Hashable, float | None]]:
+    """The waiting jobs in the order they are expected to (re)start, with about when.
+
+    Args:
+        running: the jobs holding slots now.
+        waiting: queued and paused jobs; a student's paused job must come before their queued ones.
+        slots: jobs run at once.
+        quantum: seconds a job may hold its slot while others wait (``math.inf``: no pre-emption).
+
+    Returns:
+        ``[(id, seconds from now or None), ...]`` in start order; None once a job of unknown
+        length stands before it and nothing bounds its slot time.
+    """
+    counter = itertools.count()
+    lines: dict[str, deque[Waiting]] = {}
+    for w in sorted(waiting, key=lambda w: (w.turn, w.seq)):
+        lines.setdefault(w.owner, deque()).append(w)
+    # (time a slot frees, tiebreak, owner that held it, what rejoins the line then)
+    heap: list[tuple[float, int, str | None, Waiting | None]] = []
+    unknown, served = False, max((w.turn for w in waiting), default=0)
+    for r in running:
+        end, again = _slice(r.left, r.quantum_left)
+        unknown |= end is None
+        rejoin = None if again is False else Waiting(None, r.owner, 0, 0, again)
+        heapq.heappush(heap, (end or 0.0, next(counter), r.owner, rejoin))
+    for _ in range(max(0, slots - len(running))):
+        heapq.heappush(heap, (0.0, next(counter), None, None))
+    busy = {r.owner for r in running}
+    out: list[tuple[Hashable, float | None]] = []
+    todo = {w.id for w in waiting}
+    for _ in range(ROUNDS * (len(waiting) + len(running) + 1)):
+        if not todo or not heap:
+            break
+        t, _, owner, rejoin = heapq.heappop(heap)
+        if owner is not None:
+            busy.discard(owner)
+        if rejoin is not None:
+            served += 1
+            rejoin.turn, rejoin.seq = served, next(counter) + 1_000_000_000
+            lines.setdefault(rejoin.owner, deque()).appendleft(rejoin)
+        heads = [q[0] for o, q in lines.items() if q and o not in busy]
+        if not heads:  # every waiting student has a job running: this slot waits for the next end
+            heapq.heappush(heap, (heap[0][0] if heap else t, next(counter), None, None))
+            continue
+        job = min(heads, key=lambda w: (w.turn, w.seq))
+        lines[job.owner].popleft()
+        served = max(served, job.turn)
+        if job.id in todo:
+            todo.discard(job.id)
+            out.append((job.id, None if unknown else t))
+        end, again = _slice(job.left, quantum)
+        unknown |= end is None
+        busy.add(job.owner)
+        rejoin = None if again is False else Waiting(job.id, job.owner, 0, 0, again)
+        heapq.heappush(heap, (t + (end or 0.0), next(counter), job.owner, rejoin))
+    # Behind a student's own job of unknown length (it never ends in the replay): last, no time.
+    out += [(w.id, None) for w in sorted(waiting, key=lambda w: (w.turn, w.seq)) if w.id in todo]
+    return out
+
+
+def remaining(job, now: float) -> float | None:
+    """Seconds of work ``job`` (a :class:`cnnviz.serving.jobs.Job`) has left: from its progress and
+    the time it has held a slot, else from its estimate; None when unknown."""
+    elapsed = job.run_seconds(now)
+    frac = job.done / job.total if job.total else 0.0
+    if 0 < frac < 1 and elapsed > 0.5:
+        return elapsed * (1 - frac) / frac
+    return None if job.estimate is None else max(job.estimate - elapsed, 0.0)
+
+
+def places(running: list, waiting: list, slots: int, quantum: float) -> list[tuple[object, float | None]]:
+    """:func:`forecast` for the queue's own jobs (:class:`cnnviz.serving.jobs.Job`): those holding a
+    slot and those waiting (paused first), with their expected (re)start in seconds from now."""
+    now = time.monotonic()
+    run = [Running(j.owner, remaining(j, now), max(quantum - (now - j.resumed), 0.0)) for j in running]
+    wait = [Waiting(id(j), j.owner, j.turn, j.seq, remaining(j, now)) for j in waiting]
+    by_id = {id(j): j for j in waiting}
+    return [(by_id[i], t) for i, t in forecast(run, wait, slots, quantum)]
+
+
+def _slice(left: float | None, quantum: float) -> tuple[float | None, float | None | bool]:
+    """How long a job holds its slot this time (None: unknown) and what of it is left after
+    (False: nothing, it ends)."""
+    if left is None:
+        return (None, False) if math.isinf(quantum) else (quantum, None)
+    if left <= quantum:
+        return left, False
+    return quantum, left - quantum

@@ -1,0 +1,389 @@
+"""One queue for a class's long jobs: feature visualisations, top-image passes, trainings and
+slow explanations all wait and run here, shared fairly between students.
+
+* **Per student.** A job belongs to a student (``owner``: the browser's owner token, or the
+  address of a client that keeps no cookies, :mod:`cnnviz.serving.student_key`), not to a tab. A
+  student runs at most one job at a time; the rest of theirs wait in the order they asked
+  for them, whichever tab asked.
+* **Round-robin by arrival across students.** Each job gets a turn when it is submitted,
+  ``max(turn being served now, the student's last turn + 1)``, and the waiting job with the
+  lowest turn (then the earliest) runs next. A classmate's first job therefore waits only for
+  the jobs already running, never behind a student's tenth; jobs of different students that
+  get the same turn run first come, first served.
+* **How many at once.** ``CNNVIZ_MAX_JOBS`` (default 2: the one feature visualisation and
+  the one training that could run at once before they shared a queue) jobs hold a slot at
+  once; the teacher's knob. Each job computes on one torch thread, so on a 2-core server two
+  jobs leave the class's own clicks competing for the cores; 1 keeps a core free for them.
+* **Time-sliced.** A job that has held its slot for ``CNNVIZ_JOB_QUANTUM`` seconds (default
+  5) while another student's job waits pauses at its next checkpoint (the next time it asks
+  ``should_stop()``: each step, batch or chunk), gives its slot to the next in line and
+  rejoins the round-robin at the next turn; it resumes where it stopped, on the same thread
+  with the same state, so nothing is redone and its result is the one it would have had
+  alone. 5 s: a classmate's job starts within about that plus one step (the page polls once
+  a second), and the slow explanations (Integrated Gradients, Occlusion: a few seconds)
+  usually finish within one slice. A paused job keeps its memory (its memory guard
+  reservation stays held), so at most ``CNNVIZ_MAX_PAUSED`` (default 4) are paused at
+  once; past that a job waits for a running one to end, as without slicing. A job never
+  pauses while it holds a shared model (:func:`cnnviz.serving.page_activity.holding_a_model`): the
+  class's clicks would wait for that replica.
+* **The class's clicks first.** At each checkpoint a job waits while any page run is in
+  flight, up to ``CNNVIZ_JOB_YIELD`` seconds (:mod:`cnnviz.serving.page_activity`): jobs compute
+  between the class's clicks, and still move on when the class never pauses. Not while it holds a
+  shared model: a click may be waiting for that replica.
+* **Abandoned jobs stop.** The page polls :meth:`Job.snapshot` about once a second. A job
+  whose page has not polled for ``CNNVIZ_JOB_HEARTBEAT`` seconds (default 4) while its tab's
+  connection is closed is stopped: dropped if waiting, and its work sees ``should_stop()``
+  if running. A tab still connected but silent keeps its job for ``CONNECTED_GRACE_S``:
+  browsers slow a hidden tab's timers (Chrome: to once a second, after five minutes hidden
+  to once a minute) and phones freeze them while another app is in front.
+
+Work is ``work(on_progress(done, total), should_stop) -> result``; it raises ``Stopped`` to
+end early (keeping nothing half-written) and ``CnnvizError`` for a message to the student.
+No Streamlit here: the page side is :mod:`cnnviz.ui.job_views`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import threading
+import time
+from collections.abc import Callable, Hashable
+
+from cnnviz import i18n
+from cnnviz.errors import CnnvizError, Stopped, of_error
+from cnnviz.i18n import N_, Message
+from cnnviz.serving import page_activity
+from cnnviz.serving.job_forecast import ACTIVE, Snapshot, places
+from cnnviz.serving.page_activity import holding_a_model
+
+__all__ = ["ACTIVE", "ENGINE", "Engine", "Job", "Snapshot", "Work"]
+
+MAX_JOBS = max(1, int(os.environ.get("CNNVIZ_MAX_JOBS", 2)))
+JOB_NICE = int(os.environ.get("CNNVIZ_JOB_NICE", 10))  # the job threads' nice value (0: as the class's)
+HEARTBEAT_S = float(os.environ.get("CNNVIZ_JOB_HEARTBEAT", 4))  # s unpolled, connection closed → stop
+QUANTUM_S = float(os.environ.get("CNNVIZ_JOB_QUANTUM", 5))  # s a job holds its slot while others wait
+MAX_PAUSED = max(0, int(os.environ.get("CNNVIZ_MAX_PAUSED", 4)))  # jobs paused (holding memory) at once
+CONNECTED_GRACE_S = 90.0  # s unpolled with the connection open (a hidden tab polls once a minute)
+KEEP_FINISHED_S = 30 * 60  # a finished job (and its result) is kept this long after its last poll
+
+Work = Callable[[Callable[[int, int], None], Callable[[], bool]], object]
+
+
+class Job:
+    """One piece of long work in the queue; made by :meth:`Engine.submit`.
+
+    ``task``: an object the caller keeps with the job (the Trainer whose work this is).
+    """
+
+    def __init__(self, engine: Engine, owner: str, key: Hashable, work: Work, *, estimate, units, cost, alive, task):
+        self.engine, self.owner, self.key, self.work, self.task = engine, owner, key, work, task
+        self.estimate: float | None = estimate  # seconds, when known
+        self.units, self.cost = units, cost  # work done, in the units its cost key learns a rate for
+        self._alive: Callable[[], bool] | None = alive  # is the tab's connection open? (None: unknown)
+        self.status, self.done, self.total, self.message, self.result = "queued", 0, 0, "", None
+        # The language of the page that asked (its thread has a session; the job's has none):
+        # what the work writes with _() reads as that student asked for it.
+        self.lang = i18n.current()
+        self.turn, self.seq = 0, 0
+        self.started: float | None = None  # first start
+        self.resumed: float | None = None  # it took its slot (started or resumed) then
+        self.slot_s = 0.0  # seconds it held a slot before ``resumed``
+        self.pauses = 0
+        self.ended: float | None = None
+        self.last_poll = time.monotonic()
+        self._stop = threading.Event()
+        self._finished = threading.Event()
+
+    def stop(self) -> None:
+        """Ask the job to stop: a waiting one is dropped, a running one sees ``should_stop()``."""
+        self._stop.set()
+        self.engine._wake()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait until the job has ended (done, stopped or failed); whether it has."""
+        return self._finished.wait(timeout)
+
+    def abandoned(self, now: float | None = None) -> bool:
+        """Its page stopped polling: past the heartbeat with the tab gone, or past the grace."""
+        silent = (time.monotonic() if now is None else now) - self.last_poll
+        if silent <= self.engine.heartbeat_s:
+            return False
+        return silent > self.engine.grace_s or self._alive is None or not self._alive()
+
+    def should_stop(self) -> bool:
+        """The work's checkpoint: whether to stop now. It may first wait here while the class's
+        page runs are in flight, and pause for as long as classmates run in its slot (see the
+        module docstring)."""
+        if self._stop.is_set() or self.abandoned():
+            return True
+        page_activity.between_steps()  # the class's clicks first
+        if self.resumed is not None and time.monotonic() - self.resumed > self.engine.quantum_s:
+            return self.engine._yield_slot(self)
+        return False
+
+    def run_seconds(self, now: float | None = None) -> float:
+        """Seconds it has held a slot so far."""
+        now = time.monotonic() if now is None else now
+        return self.slot_s + (now - self.resumed if self.status == "running" and self.resumed else 0.0)
+
+    def _progress(self, done: int, total: int) -> None:
+        with self.engine._cond:
+            self.done, self.total = int(done), int(total)
+
+    def snapshot(self) -> Snapshot:
+        """The job's state now; also its heartbeat (the page is still open)."""
+        self.last_poll = time.monotonic()
+        return self.engine._snapshot(self)
+
+
+class Engine:
+    """The queue and its slots. ``slots``: jobs running at once; ``heartbeat_s``, ``grace_s``,
+    ``quantum_s`` (``math.inf``: never pause) and ``max_paused``: see the module docstring.
+    :data:`ENGINE` is the server's."""
+
+    def __init__(
+        self,
+        slots: int = MAX_JOBS,
+        heartbeat_s: float = HEARTBEAT_S,
+        grace_s: float = CONNECTED_GRACE_S,
+        quantum_s: float = QUANTUM_S,
+        max_paused: int = MAX_PAUSED,
+    ):
+        self.slots, self.heartbeat_s, self.grace_s = max(1, int(slots)), heartbeat_s, grace_s
+        self.quantum_s, self.max_paused = quantum_s, max_paused
+        self._cond = threading.Condition()
+        self._waiting: list[Job] = []  # never started
+        self._running: list[Job] = []  # holding a slot
+        self._paused: list[Job] = []  # started, waiting at a checkpoint for a slot
+        self._registry: dict[tuple[str, str], Job] = {}
+        self._last_turn: dict[str, int] = {}  # owner -> turn of their latest job still active
+        self._turn = 0  # the turn being served now
+        self._seq = itertools.count()
+        self._rates: dict[Hashable, float] = {}  # cost key -> seconds per unit of work, learnt
+
+    # ------------------------------------------------------------------ the page's side
+    def submit(
+        self,
+        owner: str,
+        tab: str,
+        kind: str,
+        key: Hashable,
+        work: Work,
+        *,
+        estimate: float | None = None,
+        units: float | None = None,
+        cost: Hashable = None,
+        alive: Callable[[], bool] | None = None,
+        task: object = None,
+    ) -> Job:
+        """Queue ``work`` for student ``owner`` from ``tab``, replacing that tab's previous job
+        of ``kind`` (a waiting one hands its turn on); the same ``key`` already waiting or
+        running is returned as it is.
+
+        Args:
+            estimate: seconds the work takes, when known; else ``units`` × the seconds per unit
+                learnt from finished jobs of the same ``cost`` key (default: ``kind``).
+            alive: whether the tab's connection is still open (see the module docstring).
+            task: kept as ``job.task``.
+
+        Returns:
+            The job, waiting or already running.
+        """
+        with self._cond:
+            self._prune()
+            old = self._registry.get((tab, kind))
+            if old is not None and old.key == key and old.status in ("queued", "running"):
+                return old
+            cost = kind if cost is None else cost
+            if estimate is None and units is not None and cost in self._rates:
+                estimate = units * self._rates[cost]
+            job = Job(self, owner, key, work, estimate=estimate, units=units, cost=cost, alive=alive, task=task)
+            job.seq = next(self._seq)
+            if old is not None and old.status == "queued" and old.owner == owner:
+                job.turn, job.seq = old.turn, old.seq  # a changed request keeps its place in the line
+                self._waiting.remove(old)
+                self._end(old, "stopped", Message(N_("Replaced by a newer request.")))
+            else:
+                if old is not None:
+                    old._stop.set()
+                job.turn = max(self._turn, self._last_turn.get(owner, self._turn - 1) + 1)
+            self._last_turn[owner] = max(job.turn, self._last_turn.get(owner, job.turn))
+            self._registry[(tab, kind)] = job
+            self._waiting.append(job)
+            self._dispatch()
+        return job
+
+    def get(self, tab: str, kind: str) -> Job | None:
+        with self._cond:
+            return self._registry.get((tab, kind))
+
+    def of_tab(self, tab: str) -> list[Job]:
+        """Every job ``tab`` has in the registry (waiting, running or finished)."""
+        with self._cond:
+            return [job for (t, _), job in self._registry.items() if t == tab]
+
+    def forget(self, tab: str, kind: str) -> None:
+        """Stop ``tab``'s job of ``kind`` and drop it from the registry."""
+        with self._cond:
+            job = self._registry.pop((tab, kind), None)
+        if job is not None:
+            job.stop()
+
+    def order(self) -> list[Job]:
+        """The waiting jobs in the order they are expected to start (for tests and pages)."""
+        with self._cond:
+            self._prune()
+            return [j for j, _ in self._forecast()]
+
+    # ------------------------------------------------------------------ scheduling
+    def _wake(self) -> None:
+        with self._cond:
+            self._dispatch()
+            self._cond.notify_all()
+
+    def _next(self, exclude: str | None = None, fresh: bool = True) -> Job | None:
+        """The job a free slot goes to: of the students with no job running, the one whose
+        first job (paused before queued) has the lowest turn, then came first. ``fresh``:
+        whether a job not started yet may be chosen (not when too many are paused)."""
+        busy = {j.owner for j in self._running} | {exclude}
+        held = {j.owner for j in self._paused}
+        free = [j for j in self._paused if j.owner not in busy]
+        if fresh:
+            free += [j for j in self._waiting if j.owner not in busy and j.owner not in held]
+        return min(free, key=lambda j: (j.turn, j.seq)) if free else None
+
+    def _dispatch(self) -> None:
+        """Give free slots to the next in line (under the lock)."""
+        self._prune()
+        while len(self._running) < self.slots:
+            job = self._next(fresh=len(self._paused) <= self.max_paused)  # over only right after a pause
+            if job is None:
+                return
+            self._turn = max(self._turn, job.turn)
+            job.resumed = time.monotonic()
+            self._running.append(job)
+            if job.status == "paused":
+                self._paused.remove(job)
+                job.status = "running"
+                self._cond.notify_all()  # its thread waits in _yield_slot
+            else:
+                self._waiting.remove(job)
+                job.status, job.started = "running", job.resumed
+                threading.Thread(target=self._run, args=(job,), name="cnnviz-job", daemon=True).start()
+
+    def _yield_slot(self, job: Job) -> bool:
+        """At ``job``'s checkpoint, past its quantum: pause it if another student's job waits
+        for a slot, until the round-robin comes back to it. Returns whether it must stop."""
+        if holding_a_model():
+            return False
+        with self._cond:
+            self._prune()
+            nxt = self._next(exclude=job.owner, fresh=len(self._paused) < self.max_paused)
+            if nxt is None:
+                return False
+            now = time.monotonic()
+            job.slot_s += now - job.resumed
+            job.pauses += 1
+            self._running.remove(job)
+            self._paused.append(job)
+            job.status = "paused"
+            # Behind the students waiting now: the next turn, and the student's own queued jobs after it.
+            job.turn, job.seq = max(self._turn + 1, nxt.turn), next(self._seq)
+            own = sorted((j for j in self._waiting if j.owner == job.owner), key=lambda j: (j.turn, j.seq))
+            for i, j in enumerate(own):
+                j.turn = max(j.turn, job.turn + 1 + i)
+            self._last_turn[job.owner] = max([job.turn, *(j.turn for j in own)])
+            self._dispatch()
+            while job.status == "paused":
+                if job._stop.is_set() or job.abandoned():
+                    self._paused.remove(job)  # it ends without taking a slot back
+                    self._dispatch()
+                    return True
+                self._cond.wait(0.25)  # also the pace at which a closed tab's paused job notices
+            return False
+
+    def _prune(self) -> None:
+        """Drop waiting jobs that were stopped or abandoned; forget old finished ones."""
+        now = time.monotonic()
+        for job in [j for j in self._waiting if j._stop.is_set() or j.abandoned(now)]:
+            self._waiting.remove(job)
+            self._end(job, "stopped", Message(N_("Stopped before it started.")))
+        for k, job in list(self._registry.items()):
+            if job._finished.is_set() and now - job.last_poll > KEEP_FINISHED_S:
+                del self._registry[k]
+
+    def _end(self, job: Job, status: str, message: str = "", result: object = None) -> None:
+        job.status, job.message, job.result, job.ended = status, message, result, time.monotonic()
+        job.work = None  # what it closed over (a model, an image) is not kept with the result
+        if not any(j.owner == job.owner for j in (*self._waiting, *self._running, *self._paused) if j is not job):
+            self._last_turn.pop(job.owner, None)
+        job._finished.set()
+
+    def _run(self, job: Job) -> None:
+        """A started job's thread: the work, then its slot to the next in line."""
+        _background_priority()
+        status, message, result = self._execute(job)
+        with self._cond:
+            if job in self._running:
+                self._running.remove(job)
+                job.slot_s += time.monotonic() - job.resumed
+            if status == "done" and job.units:
+                self._rates[job.cost] = job.slot_s / job.units
+            self._end(job, status, message, result)
+            self._dispatch()
+            self._cond.notify_all()
+
+    @staticmethod
+    def _execute(job: Job) -> tuple[str, str, object]:
+        # Messages stay Messages (cnnviz.i18n): the page translates them when it shows them.
+        try:
+            with i18n.use(job.lang):
+                return "done", "", job.work(job._progress, job.should_stop)
+        except Stopped as e:
+            return "stopped", (Message(N_("Stopped: the page was closed.")) if job.abandoned() else of_error(e)), None
+        except CnnvizError as e:
+            return "error", of_error(e), None
+        except Exception as e:  # a bug must not kill the server; the page shows one line
+            return "error", Message(N_("It failed ({error})."), error=f"{type(e).__name__}: {e}"), None
+
+    # ------------------------------------------------------------------ what a page is told
+    def _forecast(self) -> list[tuple[Job, float | None]]:
+        """Waiting and paused jobs with their expected (re)start, seconds from now (None when
+        unknown): :func:`cnnviz.serving.job_forecast.places` on what is known now."""
+        slicing = self.quantum_s if self.max_paused > len(self._paused) or self._paused else math.inf
+        return places(self._running, [*self._paused, *self._waiting], self.slots, slicing)
+
+    def _snapshot(self, job: Job) -> Snapshot:
+        with self._cond:
+            position = wait = None
+            if job.status in ("queued", "paused"):
+                self._prune()
+                for i, (j, start) in enumerate(self._forecast()):
+                    if j is job:
+                        position, wait = i + 1, start
+            seconds = (job.ended or time.monotonic()) - job.started if job.started else 0.0
+            return Snapshot(job.status, job.done, job.total, job.message, job.result, position, wait, seconds)
+
+
+ENGINE = Engine()
+
+
+def _background_priority() -> None:
+    """Lower the calling thread's CPU priority to ``JOB_NICE``.
+
+    Jobs compute mostly in torch kernels, outside the interpreter lock, so on a 2-core server
+    one job takes a whole core from the class's page runs, whose waits then grow far more
+    than the core's share (queues near saturation). At a lower priority a job uses what the
+    class leaves, and all of it when the class is idle; at nice 10 it still gets about a
+    tenth of a contested core, so it never stops. On Linux the nice value is per thread
+    (setpriority(2)), so only this worker thread is lowered; elsewhere nothing changes.
+    """
+    if JOB_NICE <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), JOB_NICE))
+    except OSError:  # not permitted here: jobs then run at the class's priority
+        pass

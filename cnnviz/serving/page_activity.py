@@ -1,0 +1,167 @@
+"""The class's clicks first: long jobs and heavy students compute in the class's pauses.
+
+A long job (feature visualisation, training, a top-image pass) computes for seconds to
+minutes; a page run (a click) for a tenth of a second. A student who uploads fifty photos or
+opens tabs by the dozen keeps their one page run (:mod:`cnnviz.ui.fair_runs`) busy all the
+time. Both share the cores and the interpreter's lock with the class's clicks; the lock
+looks like the scarcer: with a hostile student's attacks the server used 1.3 of its 2 cores
+while the class's clicks took 3-6 times as long (``bench load``). The lock takes turns between the threads that want it, whatever they are, and a lower OS priority does
+not help (the kernel can leave a lowered thread waiting while it holds the lock, and every
+page run waits with it). So the background yields here, cooperatively:
+
+* app.py counts each page run in flight (:func:`page_run`); a run waiting for its student's
+  other tab, or a heavy student's run, does not count (:func:`waiting`). Fragment reruns (a
+  job's progress poll) do not run app.py and are not counted.
+* At each checkpoint (a step, batch or chunk) a job waits while a page run is in flight, for
+  at most ``YIELD_S``, so it keeps moving even when the class never pauses
+  (:func:`between_steps`).
+* A heavy student (page runs that used over ``HEAVY_SHARE`` of a core lately,
+  :func:`charge`) runs in the one lane heavy runs share, starting when no page run is in
+  flight or after ``YIELD_S`` (:func:`admitted`).
+
+No Streamlit here: the jobs (:mod:`cnnviz.serving.jobs`) and :mod:`cnnviz.ui.fair_runs` use it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = [
+    "HEAVY_SHARE",
+    "HOLDING",
+    "YIELD_S",
+    "admitted",
+    "between_steps",
+    "holding_a_model",
+    "charge",
+    "in_flight",
+    "page_run",
+    "share",
+    "wait_quiet",
+    "waiting",
+]
+
+YIELD_S = float(os.environ.get("CNNVIZ_JOB_YIELD", 1.0))  # s a job's step or a heavy run waits at most
+# A student whose page runs used more than this share of a core lately (over about TAU_S)
+# is heavy: a walk through the pages uses about a tenth; a flood of uploads or of tabs, all
+# of one.
+HEAVY_SHARE = float(os.environ.get("CNNVIZ_HEAVY_SHARE", 0.5))
+TAU_S = 10.0
+
+_cond = threading.Condition()
+_running = 0  # page runs in flight
+_usage: dict[str, tuple[float, float]] = {}  # student -> (decayed CPU seconds, when)
+_heavy_lane = threading.RLock()  # heavy students' runs, one at a time (re-entrant: a nested turn)
+_mine = threading.local()  # .counted: this thread's page runs counted in _running now
+
+HOLDING = threading.local()  # how many replicas (of any model) this thread holds (LoadedModel.use)
+
+
+def holding_a_model() -> bool:
+    """Whether this thread is inside some model's :meth:`cnnviz.models.loaded_model.LoadedModel.use` (a job of the queue
+    must not pause there: the replica would stay locked away from the class)."""
+    return getattr(HOLDING, "n", 0) > 0
+
+
+def _add(n: int) -> None:
+    global _running
+    with _cond:
+        _running += n
+        if _running == 0:
+            _cond.notify_all()
+
+
+@contextmanager
+def page_run() -> Iterator[None]:
+    """Count the block (one page run) as in flight."""
+    _mine.counted = getattr(_mine, "counted", 0) + 1
+    _add(1)
+    try:
+        yield
+    finally:
+        _mine.counted -= 1
+        _add(-1)
+
+
+@contextmanager
+def waiting() -> Iterator[None]:
+    """Inside :func:`page_run`: the block does not count as in flight (outside one, or nested
+    in another :func:`waiting`, nothing changes)."""
+    n = getattr(_mine, "counted", 0)
+    _mine.counted = 0
+    _add(-n)
+    try:
+        yield
+    finally:
+        _mine.counted = n
+        _add(n)
+
+
+def in_flight() -> int:
+    """Page runs in flight now."""
+    return _running
+
+
+def wait_quiet(max_s: float = YIELD_S) -> float:
+    """Wait until no page run is in flight, or ``max_s`` seconds.
+
+    Returns:
+        The seconds waited.
+    """
+    start = time.monotonic()
+    with _cond:
+        _cond.wait_for(lambda: _running == 0, timeout=max_s)
+    return time.monotonic() - start
+
+
+def between_steps() -> None:
+    """A job's checkpoint: wait while a page run is in flight (at most ``YIELD_S``), except
+    while holding a shared model: a click may be waiting for that replica."""
+    if _running and not holding_a_model():
+        wait_quiet()
+
+
+# ------------------------------------------------------------------ heavy students
+def _decayed(student: str, now: float) -> float:
+    cpu, when = _usage.get(student, (0.0, now))
+    return cpu * math.exp(-(now - when) / TAU_S)
+
+
+def charge(student: str, cpu_s: float) -> None:
+    """Add ``cpu_s`` CPU seconds of one of ``student``'s page runs to their recent use."""
+    now = time.monotonic()
+    with _cond:
+        _usage[student] = (_decayed(student, now) + cpu_s, now)
+        if len(_usage) > 4096:  # forget those long quiet (an exponential weight keeps no history)
+            for k in [k for k, (c, w) in _usage.items() if now - w > 10 * TAU_S]:
+                del _usage[k]
+
+
+def share(student: str) -> float:
+    """The share of one core ``student``'s page runs used lately (an average over about ``TAU_S``)."""
+    with _cond:
+        return _decayed(student, time.monotonic()) / TAU_S
+
+
+@contextmanager
+def admitted(student: str, max_s: float = YIELD_S) -> Iterator[float]:
+    """Admit one of ``student``'s page runs (inside :func:`page_run`); yields the seconds it
+    waited (0 for a student who is not heavy).
+
+    A heavy student's run takes the one lane heavy runs share (two heavy students, say one
+    with cookies and one without, use one thread between them), starts when no page run is
+    in flight or after ``max_s``, and does not count as the class's: the heavy get what the
+    class leaves.
+    """
+    if share(student) <= HEAVY_SHARE:
+        yield 0.0
+        return
+    start = time.monotonic()
+    with waiting(), _heavy_lane:
+        wait_quiet(max_s)
+        yield time.monotonic() - start
