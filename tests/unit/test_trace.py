@@ -107,8 +107,8 @@ def test_hooks_of_others_are_left_alone():
     model = net()
     theirs = model[0].register_forward_hook(lambda *a: None)
     with hooks(model, ["0"], forward=_noop):
-        assert len(model[0]._forward_hooks) == 2
-    assert len(model[0]._forward_hooks) == 1
+        assert hook_count(model[0]) == 2
+    assert hook_count(model[0]) == 1
     theirs.remove()
     assert hook_count(model) == 0
 
