@@ -30,9 +30,12 @@ BASE = config.get_option("server.baseUrlPath")
 LIVE_PREFIX = ("/" + BASE.strip("/") if BASE.strip("/") else "") + "/api/live"  # live_http.routes' paths
 
 navigation_only()  # a first visitor sees the app's own menu, never a list of pages/'s files
+# torch, captum... beside the browser's start; then what the first visitors' pages compute first
 warm_start.begin(
-    Path(__file__).parent, extra=("cnnviz.serving.live_http",)
-)  # torch, captum... beside the browser's start
+    Path(__file__).parent,
+    extra=("cnnviz.serving.live_http",),
+    then=("cnnviz.ui.loaders:warm_default_model", "cnnviz.ui.train_widgets:warm_default_dataset"),
+)
 
 
 def _live_routes():

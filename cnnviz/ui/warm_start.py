@@ -77,9 +77,11 @@ def app_files(root: Path) -> list[Path]:
     return [root / "app.py", *sorted((root / "pages").glob("*.py")), *sorted((root / "cnnviz" / "ui").glob("*.py"))]
 
 
-def begin(root: Path, extra: tuple[str, ...] = ()) -> None:
+def begin(root: Path, extra: tuple[str, ...] = (), then: tuple[str, ...] = ()) -> None:
     """Start importing what app.py, its pages and cnnviz.ui import (and ``extra`` modules), once
-    per process, in a thread of its own; :data:`READY` is set when it is done.
+    per process, in a thread of its own; :data:`READY` is set when it is done. ``then``
+    (``"module:function"`` each): imported with them, called in order after :data:`READY`
+    in the same thread (first-use costs the first visitors would otherwise wait for).
 
     Otherwise the first students' runs import torch, captum, matplotlib... (seconds of CPU
     holding the interpreter's lock: a sixth of it in the first half-minute of a class that
@@ -90,10 +92,16 @@ def begin(root: Path, extra: tuple[str, ...] = ()) -> None:
         return
 
     def run() -> None:
+        warmers = []
         try:
             import_all([*imports(app_files(root)), *extra])
+            for name in then:  # imported before READY: no page run imports them at the same time
+                module, _sep, function = name.partition(":")
+                warmers.append(getattr(importlib.import_module(module), function))
         finally:
             _set_ready()  # even after an error: the runs then import (and report) it themselves
+        for warm in warmers:
+            warm()
 
     threading.Thread(target=run, name="cnnviz-warm-start", daemon=True).start()
 

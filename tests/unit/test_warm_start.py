@@ -155,3 +155,38 @@ def test_asgi_mounts_the_live_routes_where_live_http_names_them():
     for base in ("", "/class/"):
         prefix = ("/" + base.strip("/") if base.strip("/") else "") + "/api/live/"
         assert all(r.path.startswith(prefix) for r in live_http.routes(base))
+
+
+def test_begin_imports_then_warms_after_ready_once(tmp_path, monkeypatch, cold):
+    """The warmers run in the import thread, after READY, in order; a second begin does nothing."""
+    monkeypatch.setattr(warm_start, "_started", threading.Lock())
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "app.py").write_text("import warm_probe_imported\n")
+    (tmp_path / "warm_probe_imported.py").write_text("")
+    (tmp_path / "warm_probe.py").write_text(
+        "import threading\nfrom cnnviz.ui import warm_start\ncalls = []\ndone = threading.Event()\n"
+        "def first():\n    calls.append(('first', warm_start.READY.is_set(), threading.current_thread().name))\n"
+        "def second():\n    calls.append(('second', warm_start.READY.is_set(), threading.current_thread().name))\n"
+        "    done.set()\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    warm_start.begin(tmp_path, then=("warm_probe:first", "warm_probe:second"))
+    warm_start.begin(tmp_path, then=("warm_probe:first",))  # once per process
+    import warm_probe
+
+    assert warm_probe.done.wait(30)
+    assert warm_probe.calls == [("first", True, "cnnviz-warm-start"), ("second", True, "cnnviz-warm-start")]
+    assert "warm_probe_imported" in sys.modules
+
+
+def test_the_warmed_model_is_the_one_the_first_run_gets(monkeypatch):
+    """warm_default_model fills the very cache entry a session's cached_model asks for: no second load."""
+    from cnnviz.serving import cache
+    from cnnviz.ui import loaders, state
+
+    monkeypatch.setattr(loaders, "check_openable", lambda name: None)  # a registry model: everyone's
+    loaders.warm_default_model()
+    computes = cache.MODELS.stats.computes
+    lm = loaders.cached_model(state.DEFAULT_MODEL, state.WEIGHTS_PRETRAINED)
+    assert cache.MODELS.stats.computes == computes
+    assert lm.name == state.DEFAULT_MODEL and lm.weights == state.WEIGHTS_PRETRAINED
