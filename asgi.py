@@ -2,7 +2,7 @@
 and bench servers).
 
 ``app.py`` is the app; this file runs it in Streamlit's ASGI mode (``st.App``, which
-``streamlit run`` recognises) to add the Live page's frame routes (``cnnviz/serving/live_http.py``)
+``streamlit run`` recognises) to add the Live page's frame routes (``cnnviz/camera/live_http.py``)
 and three middlewares: the owner cookie, set by the server's
 reply with ``HttpOnly``, ``SameSite=Strict`` and, over HTTPS, ``Secure``
 (``cnnviz/serving/owner_cookie.py``); the page's ``<html lang>`` in the reader's language
@@ -33,7 +33,7 @@ navigation_only()  # a first visitor sees the app's own menu, never a list of pa
 # torch, captum... beside the browser's start; then what the first visitors' pages compute first
 warm_start.begin(
     Path(__file__).parent,
-    extra=("cnnviz.serving.live_http",),
+    extra=("cnnviz.camera.live_http",),
     then=("cnnviz.ui.loaders:warm_default_model", "cnnviz.ui.train_widgets:warm_default_dataset"),
 )
 
@@ -41,7 +41,7 @@ warm_start.begin(
 def _live_routes():
     # at the first frame, after the warm start imported it: it needs torch, which must not
     # hold up the server's start
-    from cnnviz.serving import live_http
+    from cnnviz.camera import live_http
 
     return live_http.routes(BASE)
 

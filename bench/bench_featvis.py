@@ -2,7 +2,7 @@
 
 Floor: ``steps`` × one forward + backward of the same model cut at the target layer, on an
 input of the same size, on the model as built: what any gradient ascent on the input must
-pay. Ours runs on the copy the app makes (BatchNorm folded, cnnviz.inside.fast_copy) and adds the
+pay. Ours runs on the copy the app makes (BatchNorm folded, cnnviz.models.fast_copy) and adds the
 Fourier parametrisation, the random affine transform, redirected ReLUs and Adam.
 
 Must-show rows: the optimised input excites its channel (spatial mean) more than every

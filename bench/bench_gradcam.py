@@ -2,7 +2,7 @@
 
 Our Grad-CAM (parameters frozen) only back-propagates down to the layer, so it should cost
 about one forward pass; it runs on a copy with BatchNorm folded into the convs and weights in
-channels_last (cnnviz.inside.fast_copy). pytorch-grad-cam runs a full backward through every
+channels_last (cnnviz.models.fast_copy). pytorch-grad-cam runs a full backward through every
 parameter, on its own copy of the model as built.
 """
 
@@ -24,8 +24,8 @@ def _case(name: str, weights: str) -> list[Row]:
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
     from cnnviz.explain import explain
+    from cnnviz.hooks import resolve
     from cnnviz.inputs.images import load_sample
-    from cnnviz.inside.hooks import resolve
     from cnnviz.models.zoo import load_model
 
     lm = load_model(name, weights, device="cpu")
@@ -42,7 +42,7 @@ def _case(name: str, weights: str) -> list[Row]:
 
     # pytorch-grad-cam as it is normally used: its own copy of the model as built (default
     # memory format, BatchNorm unfolded), parameters requiring grad. Ours runs on the faster
-    # copy LoadedModel keeps for Grad-CAM (cnnviz.inside.fast_copy), which the peer never sees.
+    # copy LoadedModel keeps for Grad-CAM (cnnviz.models.fast_copy), which the peer never sees.
     with lm.use() as model:
         theirs = copy.deepcopy(model).eval()
     for p in theirs.parameters():

@@ -1,5 +1,5 @@
 """The Live page's speed: one camera stream on EfficientNet-Lite0 (224 px) through the page's
-own path - the frame route of cnnviz/serving/live_http.py called as an ASGI app (route, thread pool,
+own path - the frame route of cnnviz/camera/live_http.py called as an ASGI app (route, thread pool,
 admission, decode, analysis, encoding, JSON), each next frame sent after the delay the reply
 grants, as the page's script does.
 
@@ -109,11 +109,11 @@ def stream(app, token: str, pictures: list[bytes], n: int) -> tuple[float, list[
 def run() -> list[Row]:
     from starlette.applications import Starlette
 
+    from cnnviz.camera import live_http
+    from cnnviz.camera.live import LiveSettings, default_layer
+    from cnnviz.camera.live_streams import Streams
     from cnnviz.inside.catalogue import catalogue, find_layer
-    from cnnviz.inside.live import LiveSettings, default_layer
     from cnnviz.models.zoo import load_model
-    from cnnviz.serving import live_http
-    from cnnviz.serving.live_streams import Streams
 
     torch.set_num_threads(1)  # as the server runs (cnnviz.ui.process.torch_threads)
     lm = load_model("efficientnet_lite0", device="cpu")

@@ -78,7 +78,7 @@ def model_choice(args: argparse.Namespace) -> tuple[str, str]:
     """(model, weights) for load_model from --model/--weights.
 
     Without --model, a weights file with a CNN Explorer JSON beside it is that model."""
-    from cnnviz.inputs import usermodels  # torch-heavy imports wait until a command runs: --help stays instant
+    from cnnviz.models import usermodels  # torch-heavy imports wait until a command runs: --help stays instant
 
     model, weights = args.model, args.weights
     if model is None and weights not in FIXED_WEIGHTS:

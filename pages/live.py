@@ -2,8 +2,8 @@
 
 import streamlit as st
 
+from cnnviz.camera.live import LiveSettings, cam_layer, default_layer
 from cnnviz.i18n import _
-from cnnviz.inside.live import LiveSettings, cam_layer, default_layer
 from cnnviz.ui import links, live_view, loaders, state
 from cnnviz.ui.layer_picker import layer_select
 

@@ -91,31 +91,22 @@ if b1.button(_("Train"), type="primary", key=state.TRAIN_START, disabled=bool(sn
     except CnnvizError as e:
         st.error(str(e))
 if over:
-    limit = trainer.MAX_MINUTES
-    st.warning(
-        _(
-            "This training would take about {minutes} minutes; the limit here is {limit}. "
-            "Use fewer epochs, smaller images or fewer channels."
-        ).format(minutes=f"{est / 60:.0f}", limit=number(limit, 0 if float(limit).is_integer() else 1))
-    )
+    st.warning(trainer.too_long(est))
 if b2.button(_("Stop"), key=state.TRAIN_STOP, disabled=not (snap and snap.active)):
-    t.stop()  # the loop ends after this batch; the model keeps what it learnt
+    t.job.stop()  # the loop ends after this batch; the model keeps what it learnt
 st.session_state[state.TRAIN_SHOWN] = snap.status if snap else None
 
 
 def live() -> None:
     """Progress, curves and first-layer filters; polled every second while training runs."""
-    job = trainer.get(sid)
-    if job is None:
+    running = trainer.get(sid)
+    if running is None:
         st.caption(_("Press **Train** to start. You can stop at any time and keep the model trained so far."))
         return
-    s = job.snapshot()
-    if s.status == "queued":
-        st.info(job_views.waiting_text(s.position, s.wait_s))
-    elif s.status == "paused":
-        at = _("step {step} of {total}").format(step=s.step, total=s.total_steps)
-        st.info(job_views.paused_text(s.position, s.wait_s, at))
-    done = {"step": s.step, "total": s.total_steps or "…", "s": f"{s.seconds:.0f}"}
+    s = running.snapshot()
+    if s.status in ("queued", "paused"):
+        st.info(job_views.progress_text(s, "steps"))  # its place in line
+    done = {"step": s.done, "total": s.total or "…", "s": f"{s.seconds:.0f}"}
     if s.eta is None:
         bar = _("Step {step} of {total} · {s} s").format(**done)
     else:

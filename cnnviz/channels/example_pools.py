@@ -24,51 +24,12 @@ from PIL import Image
 
 from cnnviz.errors import CnnvizError, ImageError
 from cnnviz.i18n import _
-from cnnviz.inputs.gallery import package_file
+from cnnviz.inputs.gallery import PHOTOS, package_file
 from cnnviz.inputs.images import decode_image, image_digest
 from cnnviz.serving import diskcache
 from cnnviz.training import published
 from cnnviz.training.mnist5k import mnist5k_arrays
 
-# Photos shipped by installed packages: (source label, package, file name)
-PHOTOS = (
-    ("matplotlib", "matplotlib", "grace_hopper.jpg"),
-    ("matplotlib", "matplotlib", "Minduka_Present_Blue_Pack.png"),
-    ("matplotlib", "matplotlib", "logo2.png"),
-    ("ndf", "ndf", "tests/book-2020460_640.jpg"),
-    *(
-        ("skimage", "skimage.data", f)
-        for f in (
-            "astronaut.png",
-            "chelsea.png",
-            "coffee.png",
-            "rocket.jpg",
-            "motorcycle_left.png",
-            "motorcycle_right.png",
-            "hubble_deep_field.jpg",
-            "retina.jpg",
-            "brick.png",
-            "camera.png",
-            "cell.png",
-            "coins.png",
-            "color.png",
-            "grass.png",
-            "gravel.png",
-            "horse.png",
-            "ihc.png",
-            "logo.png",
-            "moon.png",
-            "page.png",
-            "text.png",
-            "clock_motion.png",
-            "microaneurysms.png",
-            "chessboard_RGB.png",
-            "phantom.png",
-        )
-    ),
-    ("sklearn", "sklearn.datasets.images", "china.jpg"),
-    ("sklearn", "sklearn.datasets.images", "flower.jpg"),
-)
 # (side as a fraction of the photo's shorter side, crops per axis): 1 + 4 + 9 = 14 per photo
 CROPS = ((1.0, 1), (0.6, 2), (0.4, 3))
 FOLDER_MAX_FILES = 2000

@@ -30,13 +30,14 @@ from torch import nn
 from cnnviz.channels.fourier_image import FourierImage, random_affine
 from cnnviz.channels.redirected_relu import redirect_relus, set_redirect
 from cnnviz.errors import CnnvizError, ModelError, Stopped
+from cnnviz.hooks import first_tensor, hooks
 from cnnviz.i18n import _
+from cnnviz.inside import work_memory
 from cnnviz.inside.catalogue import LayerInfo, catalogue, find_layer
-from cnnviz.inside.fast_copy import light_copy, make_fast_copy
-from cnnviz.inside.hooks import first_tensor, hooks
+from cnnviz.models.fast_copy import light_copy, make_fast_copy
 from cnnviz.models.loaded_model import LoadedModel
 from cnnviz.models.preprocess import Preprocess
-from cnnviz.serving import diskcache, memguard, work_memory
+from cnnviz.serving import diskcache, memguard
 
 MAX_SIZE = 512
 MAX_STEPS = 2048
@@ -147,7 +148,7 @@ def channel_objective(out: torch.Tensor, channel: int) -> torch.Tensor:
 def private_copy(lm: LoadedModel, layer: str | None = None) -> nn.Module:
     """An eval-mode copy of the shared model with frozen parameters and redirected ReLUs, for
     long optimisations that must not hold the model's lock (other sessions keep using theirs).
-    BatchNorm is folded into the convs and weights are channels_last (:mod:`cnnviz.inside.fast_copy`:
+    BatchNorm is folded into the convs and weights are channels_last (:mod:`cnnviz.models.fast_copy`:
     0.8 of the CPU per step on EfficientNet-Lite0, the same image), unless ``layer`` is a conv
     whose output the folding changes."""
     with lm.use() as model:
@@ -255,7 +256,7 @@ def validate(lm: LoadedModel, req: Request) -> LayerInfo:
 
 
 def memory_estimate(lm: LoadedModel, req: Request) -> int:
-    """Bytes the optimisation of ``req`` may allocate (:func:`cnnviz.serving.work_memory.featvis`)."""
+    """Bytes the optimisation of ``req`` may allocate (:func:`cnnviz.inside.work_memory.featvis`)."""
     spec = lm.preprocess_spec
     with lm.use() as model:
         params = sum(p.numel() for p in model.parameters())

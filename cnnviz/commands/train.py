@@ -71,7 +71,7 @@ def check_out(out: str) -> None:
     """Refuse an --out the two files cannot be written to (a folder's name, a folder without
     write permission, a file where a folder must be), before the training rather than after
     it. A full disk still shows only when the files are written."""
-    from cnnviz.inputs import usermodels
+    from cnnviz.models import usermodels
 
     for path in usermodels.paths(out):
         if path.is_dir():

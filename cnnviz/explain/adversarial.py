@@ -21,9 +21,8 @@ from PIL import Image
 
 from cnnviz.explain import ExplainError, Explanation, explain
 from cnnviz.i18n import _
-from cnnviz.inside.predict import TopClass, top_classes
+from cnnviz.inside.predict import TopClass, softmax, top_classes
 from cnnviz.models.loaded_model import LoadedModel
-from cnnviz.teaching.activations import softmax
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,11 @@ import torch
 from torch import nn
 
 from cnnviz.errors import CnnvizError
+from cnnviz.hooks import first_tensor, hooks
 from cnnviz.i18n import N_, _, number, percent
-from cnnviz.inside.hooks import first_tensor, hooks
+from cnnviz.inside.predict import softmax
 from cnnviz.inside.progress import Progress
 from cnnviz.models.zoo import LoadedModel
-from cnnviz.teaching.activations import softmax
 
 
 class ExplainError(CnnvizError):

@@ -19,10 +19,11 @@ import torch
 
 from cnnviz import render
 from cnnviz.i18n import _
+from cnnviz.inside import work_memory
 from cnnviz.inside.catalogue import catalogue
 from cnnviz.inside.progress import Progress, report
 from cnnviz.models.loaded_model import LoadedModel
-from cnnviz.serving import memguard, work_memory
+from cnnviz.serving import memguard
 
 # Steps per curve: 10 % at a time (11 points) instead of 16 steps - with the shared ends,
 # 18 pictures per map instead of 34.

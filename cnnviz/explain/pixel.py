@@ -17,12 +17,13 @@ from torch import nn
 
 from cnnviz.explain.core import NO_MAP, ExplainError, Method, check_target, register
 from cnnviz.explain.path import IG_BATCH, IG_MAX_STEPS, integrated_gradients
+from cnnviz.hooks import first_tensor, hooks
 from cnnviz.i18n import N_, _
+from cnnviz.inside import work_memory
 from cnnviz.inside.catalogue import catalogue
-from cnnviz.inside.hooks import first_tensor, hooks
 from cnnviz.inside.progress import counting_forwards
 from cnnviz.models.zoo import Preprocess
-from cnnviz.serving import memguard, work_memory
+from cnnviz.serving import memguard
 
 # captum warns on every GuidedBackprop call that it sets (and removes) ReLU hooks.
 warnings.filterwarnings("ignore", message="Setting backward hooks on ReLU activations")

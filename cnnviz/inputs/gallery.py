@@ -19,6 +19,46 @@ from PIL import Image, ImageDraw
 from cnnviz.errors import ImageError
 from cnnviz.i18n import N_, _
 
+# Photos shipped by installed packages: (source label, package, file name)
+PHOTOS = (
+    ("matplotlib", "matplotlib", "grace_hopper.jpg"),
+    ("matplotlib", "matplotlib", "Minduka_Present_Blue_Pack.png"),
+    ("matplotlib", "matplotlib", "logo2.png"),
+    ("ndf", "ndf", "tests/book-2020460_640.jpg"),
+    *(
+        ("skimage", "skimage.data", f)
+        for f in (
+            "astronaut.png",
+            "chelsea.png",
+            "coffee.png",
+            "rocket.jpg",
+            "motorcycle_left.png",
+            "motorcycle_right.png",
+            "hubble_deep_field.jpg",
+            "retina.jpg",
+            "brick.png",
+            "camera.png",
+            "cell.png",
+            "coins.png",
+            "color.png",
+            "grass.png",
+            "gravel.png",
+            "horse.png",
+            "ihc.png",
+            "logo.png",
+            "moon.png",
+            "page.png",
+            "text.png",
+            "clock_motion.png",
+            "microaneurysms.png",
+            "chessboard_RGB.png",
+            "phantom.png",
+        )
+    ),
+    ("sklearn", "sklearn.datasets.images", "china.jpg"),
+    ("sklearn", "sklearn.datasets.images", "flower.jpg"),
+)
+
 
 @dataclass(frozen=True)
 class Sample:

@@ -18,9 +18,9 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
+from cnnviz.hooks import first_tensor, hooks
 from cnnviz.i18n import _
 from cnnviz.inside.catalogue import LayerInfo
-from cnnviz.inside.hooks import first_tensor, hooks
 from cnnviz.models.loaded_model import LoadedModel
 
 _INPLACE_DUNDERS = frozenset(

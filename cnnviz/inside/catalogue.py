@@ -16,7 +16,7 @@ from torch import nn
 
 from cnnviz import i18n
 from cnnviz.errors import ModelError
-from cnnviz.inside.hooks import first_tensor, hooks
+from cnnviz.hooks import first_tensor, hooks
 from cnnviz.inside.receptive_field import Geometry, GeometryTracer
 from cnnviz.models.loaded_model import LoadedModel
 

@@ -22,7 +22,7 @@ MODES = ("average", "channel")
 
 def conv_weight(model: nn.Module, name: str) -> np.ndarray:
     """The weight (O, I/groups, kH, kW) float32 of conv layer ``name``, copied out."""
-    from cnnviz.inside.hooks import resolve
+    from cnnviz.hooks import resolve
 
     m = resolve(model, name.split("#")[0])
     if not isinstance(m, nn.Conv2d):

@@ -1,4 +1,5 @@
-"""Top-k prediction on a loaded model, and the top-k every result shares (softmax: ``activations.softmax``)."""
+"""Top-k prediction on a loaded model: the softmax and the top-k every result shares (the
+Activations page teaches the same softmax, with a temperature)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,22 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from cnnviz.errors import CnnvizError
+from cnnviz.i18n import _
 from cnnviz.models.loaded_model import LoadedModel
-from cnnviz.teaching.activations import softmax
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """exp(z/T) / sum exp(z/T) over the last axis, computed stably (max subtracted first).
+
+    T < 1 sharpens (the top class takes nearly everything), T > 1 flattens toward uniform.
+    """
+    if not temperature > 0:
+        raise CnnvizError(_("The temperature must be greater than 0."))
+    z = np.asarray(logits, dtype=np.float64) / temperature
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
-"""Lessons: a teacher's sequence of views, and the class that follows it.
+"""Leading a class: every view as a link, presenter mode, and lessons the class follows.
 
-A lesson is a title and up to 100 steps; each step is a view of the app (a page and its
-link parameters, as in ``cnnviz.serving.links``), a plain-text title and note, and optionally a
+``links`` turns a page's choices into query parameters and back, refusing bad or hostile
+values; ``public_url`` is the address students can open (the base of every link and QR
+code); ``presenter`` sizes what a projector shows. A lesson is a title and up to 100 steps; each step is a view of the app (a page and its
+link parameters, as in ``cnnviz.lessons.links``), a plain-text title and note, and optionally a
 question for the class. ``format`` reads, checks and writes the small JSON file a lesson
 is saved as (docs/LESSONS.md) and lists the lessons the project ships (``shipped/``);
 ``store`` keeps the live class sessions (code, current step, followers, answers) and the

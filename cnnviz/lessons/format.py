@@ -3,7 +3,7 @@
 A lesson file comes from anyone (a colleague's email, a USB stick): everything in it is
 untrusted text. ``lesson_problems`` lists every problem as one sentence (the CLI prints
 them, the app shows them), without repeating a value that could be long or hostile
-(``cnnviz.serving.links.shown``). A view may only name a page of this app and the parameters that
+(``cnnviz.lessons.links.shown``). A view may only name a page of this app and the parameters that
 page keeps in its links (``PAGE_PARAMS``, pinned against the pages by a test); the values
 are checked as text here and by the page's own link parser when the step is opened, as
 any link's are.
@@ -18,6 +18,7 @@ from pathlib import Path
 
 from cnnviz.i18n import N_, _, ngettext, number, pgettext
 from cnnviz.inputs.gallery import SAMPLES
+from cnnviz.lessons import links
 from cnnviz.lessons.lesson import (
     FORMAT,
     GLOBAL_PARAMS,
@@ -42,7 +43,6 @@ from cnnviz.lessons.lesson import (
     Step,
     View,
 )
-from cnnviz.serving import links
 
 __all__ = [  # the dataclasses and limits of cnnviz.lessons.lesson, read and written here
     "FORMAT",

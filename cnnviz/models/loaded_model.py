@@ -18,8 +18,9 @@ from PIL import Image
 from torch import nn
 
 from cnnviz.i18n import _
-from cnnviz.inside.fast_copy import FastCopy, copy_key, light_copy, make_fast_copy
+from cnnviz.models.fast_copy import FastCopy, copy_key, light_copy, make_fast_copy
 from cnnviz.models.preprocess import Preprocess
+from cnnviz.serving.page_activity import HOLDING as _HOLDING
 
 
 @dataclass(frozen=True)
@@ -39,15 +40,6 @@ class ModelInfo:
     available: Callable[[], bool] = field(repr=False, compare=False)
     description: str = ""
     metadata: dict = field(default_factory=dict, repr=False, compare=False)
-
-
-_HOLDING = threading.local()  # how many replicas (of any model) this thread holds through use()
-
-
-def holding_a_model() -> bool:
-    """Whether this thread is inside some model's :meth:`LoadedModel.use` (a job of the queue
-    must not pause there: the replica would stay locked away from the class)."""
-    return getattr(_HOLDING, "n", 0) > 0
 
 
 def _forget_input(model_ref: weakref.ref, key: int, _gone: weakref.ref) -> None:
@@ -203,7 +195,7 @@ class LoadedModel:
                 self._release(model)
 
     def fast_copy(self, model: nn.Module, layers: Iterable[str], example: torch.Tensor) -> nn.Module:
-        """A faster stand-in (:mod:`cnnviz.inside.fast_copy`) for ``model``, the replica this thread
+        """A faster stand-in (:mod:`cnnviz.models.fast_copy`) for ``model``, the replica this thread
         holds from :meth:`use` (so its copy is this thread's too), for a forward that hooks
         ``layers`` on inputs like ``example``; ``model`` itself when a copy cannot stand in: a hook on ``model``, or a
         requested layer is a conv whose output the copy changed. Made on first use, remade

@@ -12,7 +12,7 @@ In this order, each check before the next one costs anything:
 * the graph: at most :data:`MAX_NODES` nodes, every value produced once, no cycle (nodes are
   put in an order where each follows what it reads), at most :data:`MAX_DEPTH` deep;
 * one image input (N, C, H, W) or (N, H, W, C), C = 1 or 3, and one output;
-* the budget that sidecars have (:mod:`cnnviz.inputs.usermodels`): parameters and the activation
+* the budget that sidecars have (:mod:`cnnviz.models.usermodels`): parameters and the activation
   values of one image, from ONNX's shape inference on a copy without the weights' data.
 
 Every refusal is an :class:`OnnxError`, one sentence naming the student's file.
@@ -31,8 +31,8 @@ from onnx import TensorProto, helper, numpy_helper, shape_inference
 
 from cnnviz.errors import CheckpointError
 from cnnviz.i18n import _, number
-from cnnviz.inputs.usermodels import MAX_ACTIVATIONS, MAX_PARAMS, MAX_SIZE
 from cnnviz.models.onnx_fold import FOLD_ONLY, fold
+from cnnviz.models.usermodels import MAX_ACTIVATIONS, MAX_PARAMS, MAX_SIZE
 
 # float32 weights of the largest network the budget allows, and room for the graph itself
 MAX_ONNX_BYTES = 4 * MAX_PARAMS + (16 << 20)

@@ -33,12 +33,12 @@ from torch import nn
 
 from cnnviz import i18n
 from cnnviz.i18n import N_, Message, _
-from cnnviz.inputs.usermodels import MAX_CLASS_CHARS, MAX_SIZE
 from cnnviz.models.loaded_model import ModelInfo
 from cnnviz.models.onnx_check import MAX_ONNX_BYTES, OnnxError, OnnxSummary, check, order, parse
 from cnnviz.models.onnx_convert import convert, default_layer
 from cnnviz.models.onnx_layout import channels_first
 from cnnviz.models.preprocess import Preprocess
+from cnnviz.models.usermodels import MAX_CLASS_CHARS, MAX_SIZE
 
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 

@@ -11,13 +11,13 @@ torchvision's ``get_model``. Weights come from:
   (``cnnviz.training.distil``), shipped in ``cnnviz/weights`` as safetensors.
 * timm's CNNs by name (``timm:convnext_tiny``; ``cnnviz/models/timm_zoo.py``): trained
   weights downloaded once into the torch cache when online, random weights offline.
-* models trained by this app — the ``cnnviz-model/1`` format of ``cnnviz.inputs.usermodels``, in
+* models trained by this app — the ``cnnviz-model/1`` format of ``cnnviz.models.usermodels``, in
   the shipped ``cnnviz/weights`` folder or the user-models folder (``$CNNVIZ_USER_MODELS``).
 * ONNX files from any framework (``cnnviz.models.onnx_file``): named by their path on the
   command line (``--model file.onnx``); in the app an uploaded ``.onnx`` "weights" file is a
   whole model that stands in for the sidebar's architecture (:func:`resolve`).
 
-Building and weights live beside each family (``cnnviz.models.*``, ``cnnviz.inputs.usermodels``);
+Building and weights live beside each family (``cnnviz.models.*``, ``cnnviz.models.usermodels``);
 this module only registers, lists and loads.
 """
 
@@ -35,17 +35,16 @@ from torchvision.models import ResNet18_Weights
 
 from cnnviz.errors import CheckpointError, ModelError, WeightsUnavailable
 from cnnviz.i18n import N_, Message, _
-from cnnviz.inputs import usermodels
 from cnnviz.inputs.checkpoints import apply_state_dict, load_state_dict_file, weight_warnings
-from cnnviz.inputs.usermodels import SHIPPED_DIR, user_models_dir
 from cnnviz.models import classic_cnn as zf
 from cnnviz.models import efficientnet_lite as eff
 from cnnviz.models import squeezenet_ndf as sq
-from cnnviz.models import timm_zoo
+from cnnviz.models import timm_zoo, usermodels
 from cnnviz.models import torchvision_zoo as tv
 from cnnviz.models.loaded_model import LoadedModel, ModelInfo
 from cnnviz.models.preprocess import Preprocess
 from cnnviz.models.torchvision_zoo import TORCHVISION_MODELS
+from cnnviz.models.usermodels import SHIPPED_DIR, user_models_dir
 
 CHECKPOINT_FORMAT = usermodels.FORMAT
 # A random initialisation seeds torch's global generator (module constructors draw from it):

@@ -53,7 +53,7 @@ def nbytes(obj, _seen: set[int] | None = None) -> int:
     """Bytes held by ``obj``, counting an object reachable twice (two names of one array)
     once. Arrays and tensors count their data (tensors sharing a storage count it once); a
     module its parameters, buffers and any other tensor its modules keep (a conv weight
-    packed for oneDNN, cnnviz.inside.fast_copy); a PIL image its decoded pixels; containers,
+    packed for oneDNN, cnnviz.models.fast_copy); a PIL image its decoded pixels; containers,
     dataclasses and plain objects their parts."""
     seen: set = set() if _seen is None else _seen
     if id(obj) in seen or obj is None or isinstance(obj, (bool, int, float, complex)):

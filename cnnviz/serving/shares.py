@@ -34,13 +34,16 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["ANYONE", "Item", "add_ref", "drop_ref", "locked", "owner_key", "plan", "read_refs"]
+__all__ = ["ANYONE", "DIGEST_RE", "Item", "add_ref", "drop_ref", "locked", "owner_key", "plan", "read_refs"]
 
 ANYONE = "anyone"  # the holder of content stored without an owner (the command line, old stores)
+
+DIGEST_RE = re.compile(r"[0-9a-f]{64}")  # SHA-256, lower-case hex: the name of shared content
 
 
 def owner_key(owner: str | None) -> str:

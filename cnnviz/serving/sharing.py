@@ -26,8 +26,8 @@ from cnnviz.errors import ImageError
 from cnnviz.inputs.images import decode_image
 from cnnviz.render import to_png
 from cnnviz.serving import shares
-from cnnviz.serving.links import DIGEST_RE
 from cnnviz.serving.shared_dir import store_path
+from cnnviz.serving.shares import DIGEST_RE
 
 __all__ = ["SharedImages", "default_store", "sha256_hex"]
 

@@ -24,8 +24,8 @@ from pathlib import Path
 from cnnviz.errors import CheckpointError
 from cnnviz.i18n import _
 from cnnviz.serving import shares
-from cnnviz.serving.links import DIGEST_RE
 from cnnviz.serving.shared_dir import store_path
+from cnnviz.serving.shares import DIGEST_RE
 
 __all__ = [
     "UPLOAD_DISK_BYTES",

@@ -13,6 +13,7 @@ import pandas as pd
 
 from cnnviz.errors import CnnvizError
 from cnnviz.i18n import N_, _
+from cnnviz.inside.predict import softmax
 
 # keys (a link's function=): marked for the catalogue, translated only where shown (``_(name)``)
 FUNCTIONS = (N_("ReLU"), N_("leaky ReLU"), N_("sigmoid"), N_("tanh"))
@@ -77,19 +78,6 @@ def histogram(
     if hi <= lo:
         hi = lo + 1e-6
     return np.histogram(v, bins=bins, range=(lo, hi))
-
-
-def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    """exp(z/T) / sum exp(z/T) over the last axis, computed stably (max subtracted first).
-
-    T < 1 sharpens (the top class takes nearly everything), T > 1 flattens toward uniform.
-    """
-    if not temperature > 0:
-        raise CnnvizError(_("The temperature must be greater than 0."))
-    z = np.asarray(logits, dtype=np.float64) / temperature
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
 
 
 def softmax_table(logits: np.ndarray, temperature: float, classes: list[str], top: int = 8) -> pd.DataFrame:

@@ -14,8 +14,8 @@ import torch
 from torch import nn
 
 from cnnviz.errors import CnnvizError
+from cnnviz.hooks import hooks
 from cnnviz.i18n import _
-from cnnviz.inside.hooks import hooks
 from cnnviz.models.loaded_model import LoadedModel
 from cnnviz.teaching.convolution import windows
 

@@ -3,7 +3,7 @@
 No installed package ships a trained CNN with large first-layer filters, and no data set of
 natural photos ships offline beyond a few dozen sample pictures. So the student learns to
 give EfficientNet-Lite0's ImageNet probabilities on random crops of those photos
-(``cnnviz.channels.example_pools.PHOTOS``: matplotlib's, scikit-image's and scikit-learn's), some of
+(``cnnviz.inputs.gallery.PHOTOS``: matplotlib's, scikit-image's and scikit-learn's), some of
 them blended two by two (mixup) for variety. Its 7×7 first layer is not left to
 backpropagation (below): it starts as the ICA filters of the crops' natural patches
 (``cnnviz.training.ica_init``), oriented edges and colour blobs, which ``cnnviz.inside.filter_spectrum``
@@ -50,8 +50,7 @@ from PIL import Image
 from safetensors.torch import save_file
 from threadpoolctl import threadpool_limits
 
-from cnnviz.channels.example_pools import PHOTOS
-from cnnviz.inputs.gallery import package_file
+from cnnviz.inputs.gallery import PHOTOS, package_file
 from cnnviz.inputs.images import decode_image
 from cnnviz.inside.filter_spectrum import orientation_selectivity
 from cnnviz.models import classic_cnn as zf

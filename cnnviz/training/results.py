@@ -17,9 +17,8 @@ from torch import nn
 
 from cnnviz.errors import CnnvizError
 from cnnviz.i18n import _
-from cnnviz.inputs import usermodels
 from cnnviz.models import small_cnn as archs
-from cnnviz.models import zoo
+from cnnviz.models import usermodels, zoo
 from cnnviz.models.preprocess import Preprocess
 from cnnviz.training.fit import FitResult, predict_batches, tensors
 from cnnviz.training.imageset import ImageDataset

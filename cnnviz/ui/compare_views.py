@@ -14,10 +14,10 @@ from cnnviz import render
 from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
 from cnnviz.i18n import N_, _, ngettext, percent
-from cnnviz.inputs import usermodels
 from cnnviz.inside import featuremaps as fm
 from cnnviz.inside import filters as fl
 from cnnviz.inside import model_compare as mc
+from cnnviz.models import usermodels
 from cnnviz.models.loaded_model import LoadedModel
 from cnnviz.models.zoo import list_models
 from cnnviz.ui import charts, explain_views, loaders, present, state

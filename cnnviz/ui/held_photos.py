@@ -32,7 +32,7 @@ import streamlit as st
 
 from cnnviz.i18n import N_, Message
 from cnnviz.inputs.images import image_digest
-from cnnviz.serving.links import UPLOAD_PREFIX
+from cnnviz.lessons.links import UPLOAD_PREFIX
 from cnnviz.serving.sharing import default_store
 from cnnviz.ui import compat, state
 from cnnviz.ui.held_uploads import let_go

@@ -19,11 +19,11 @@ from cnnviz.hotspots import Grid
 from cnnviz.i18n import N_, _, ngettext, percent
 from cnnviz.inputs.gallery import SAMPLES, sample_bytes
 from cnnviz.inputs.images import image_digest
+from cnnviz.lessons import links as L
 from cnnviz.lessons import questions as Q
 from cnnviz.lessons.format import LessonError, Question, Step
 from cnnviz.lessons.store import ClassState, ClassStore
 from cnnviz.serving import cache, uploads
-from cnnviz.serving import links as L
 from cnnviz.ui import loaders, present, selection, state
 from cnnviz.ui.charts import HALO, INK
 from cnnviz.ui.clickable import clicked

@@ -32,9 +32,8 @@ import streamlit as st
 from cnnviz.errors import CnnvizError, ImageError
 from cnnviz.i18n import _
 from cnnviz.inputs.gallery import SAMPLES, sample_bytes
-from cnnviz.serving import links as L
-from cnnviz.serving import uploads
-from cnnviz.serving.links import (  # noqa: F401 (re-exported for pages)
+from cnnviz.lessons import links as L
+from cnnviz.lessons.links import (  # noqa: F401 (re-exported for pages)
     Param,
     bool_param,
     choice_param,
@@ -44,6 +43,7 @@ from cnnviz.serving.links import (  # noqa: F401 (re-exported for pages)
     model_param,
     numbers_param,
 )
+from cnnviz.serving import uploads
 from cnnviz.serving.sharing import default_store
 from cnnviz.ui import compat, held_photos, language, loaders, state
 from cnnviz.ui.owner import openable, student, visible_models

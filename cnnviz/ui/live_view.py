@@ -2,7 +2,7 @@
 stream's registration, Freeze, and the still-photo camera when the live one cannot run.
 
 The frames do not go through Streamlit: the component posts them to the server's own route
-(:mod:`cnnviz.serving.live_http`) with the token registered here, and draws the answers itself. A
+(:mod:`cnnviz.camera.live_http`) with the token registered here, and draws the answers itself. A
 script run happens only when the student changes a choice, presses Freeze, or the camera's
 state changes (allowed, refused, absent, over the class's cap).
 """
@@ -15,10 +15,10 @@ from pathlib import Path
 import streamlit as st
 
 from cnnviz import i18n
+from cnnviz.camera.live import LiveSettings
+from cnnviz.camera.live_streams import MAX_LIVE, STREAMS
 from cnnviz.i18n import N_, _
-from cnnviz.inside.live import LiveSettings
 from cnnviz.models.loaded_model import LoadedModel
-from cnnviz.serving.live_streams import MAX_LIVE, STREAMS
 from cnnviz.ui import held_photos, state
 from cnnviz.ui.owner import student
 from cnnviz.ui.share import locked

@@ -1,7 +1,7 @@
 """Who this browser is: a random owner token kept in a cookie across reloads.
 
 A model saved in the app belongs to the token that saved it (the sidecar keeps a digest
-of it, cnnviz.inputs.usermodels.owner_id). The server sets the cookie (``HttpOnly``,
+of it, cnnviz.models.usermodels.owner_id). The server sets the cookie (``HttpOnly``,
 ``SameSite=Strict``, ``Secure`` over HTTPS) on the app's websocket when the app runs as
 ``streamlit run asgi.py`` (``cnnviz/serving/owner_cookie.py``); Streamlit hands it to the session
 in ``st.context.cookies``. Started as ``streamlit run app.py`` instead, nothing sets it:
@@ -21,7 +21,7 @@ import streamlit as st
 
 from cnnviz.errors import ModelError
 from cnnviz.i18n import N_, _
-from cnnviz.inputs import usermodels
+from cnnviz.models import usermodels
 from cnnviz.models.loaded_model import ModelInfo
 from cnnviz.models.timm_names import is_timm_name
 from cnnviz.models.zoo import list_models

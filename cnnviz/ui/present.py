@@ -1,4 +1,4 @@
-"""This session's charts and picture labels: presenter mode's sizes (cnnviz.serving.presenter), and
+"""This session's charts and picture labels: presenter mode's sizes (cnnviz.lessons.presenter), and
 the numbers charts write in the reader's language.
 
 The page's CSS enlarges text in rem; a chart (text in px, drawn by Vega-Lite) or a label
@@ -11,7 +11,7 @@ import altair as alt
 import streamlit as st
 
 from cnnviz import i18n
-from cnnviz.serving.presenter import ROOT_PX, label_px, scale_chart_fonts
+from cnnviz.lessons.presenter import ROOT_PX, label_px, scale_chart_fonts
 from cnnviz.ui.charts import vega_locale
 from cnnviz.ui.share import presenting
 

@@ -11,7 +11,7 @@ every ``POLL_S`` seconds which noted sessions have disconnected (``Runtime.is_ac
 thread-safe), sweeps then (:func:`cnnviz.serving.reclaim.sweep`) if the server grew by
 ``SWEEP_GROWTH_MB`` since the last sweep, and once a session has stayed
 away longer than Streamlit keeps it, gives back its Train upload (:mod:`held_uploads`), its
-photo (:mod:`held_photos`) and its live stream's registration (:mod:`cnnviz.serving.live_streams`).
+photo (:mod:`held_photos`) and its live stream's registration (:mod:`cnnviz.camera.live_streams`).
 At every look it gives glibc's free heap back
 (:func:`cnnviz.serving.reclaim.trim`: < 1 ms when there is none, 35-80 ms after a class's folder
 uploads).
@@ -31,7 +31,8 @@ import time
 
 from streamlit import config
 
-from cnnviz.serving import live_streams, memguard, page_activity, reclaim
+from cnnviz.camera import live_streams
+from cnnviz.serving import memguard, page_activity, reclaim
 from cnnviz.ui import compat, held_photos, held_uploads
 
 __all__ = ["POLL_S", "SWEEP_GROWTH_MB", "SWEEP_PUT_OFF_S", "look", "tick", "watch"]

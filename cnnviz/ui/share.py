@@ -16,11 +16,11 @@ import streamlit as st
 from cnnviz.a11y import alt_text
 from cnnviz.errors import CnnvizError
 from cnnviz.i18n import N_, _, number
+from cnnviz.lessons import links as L
 from cnnviz.lessons.format import NOT_VIEWS, LessonError
-from cnnviz.serving import links as L
-from cnnviz.serving.presenter import ROOT_PX
-from cnnviz.serving.public_url import ENV as PUBLIC_ENV
-from cnnviz.serving.public_url import PublicBase, lan_ipv4, public_base
+from cnnviz.lessons.presenter import ROOT_PX
+from cnnviz.lessons.public_url import ENV as PUBLIC_ENV
+from cnnviz.lessons.public_url import PublicBase, lan_ipv4, public_base
 from cnnviz.ui import lesson_store, state
 
 
@@ -34,7 +34,7 @@ def presenting() -> bool:
 
 
 def link_base(page_path: str) -> PublicBase:
-    """Where students open the app (cnnviz.serving.public_url): the configured public address, else
+    """Where students open the app (cnnviz.lessons.public_url): the configured public address, else
     the browser's, with this server's LAN address for localhost; ``url`` "" (links relative)
     when the browser's address is unknown."""
     base = (st.context.url or "").rstrip("/")

@@ -88,8 +88,7 @@ def test_compare_two_zoo_models_side_by_side():
 @pytest.fixture(scope="module")
 def user_digits_model(_isolated_user_models):
     """A saved user model (TinyVGG, digit classes 0-9, untrained weights)."""
-    from cnnviz.inputs import usermodels
-    from cnnviz.models import small_cnn
+    from cnnviz.models import small_cnn, usermodels
 
     arch = {"kind": "tinyvgg"}
     model = small_cnn.build_model(arch, in_channels=1, num_classes=10, size=28)

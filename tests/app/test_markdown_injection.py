@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.inputs.usermodels import SHIPPED_DIR, user_models_dir
+from cnnviz.models.usermodels import SHIPPED_DIR, user_models_dir
 from cnnviz.ui.text import plain
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.inputs import usermodels
-from cnnviz.models import model_cost, zoo
-from cnnviz.serving.links import NO_MODEL, PRIVATE_LINK
+from cnnviz.lessons.links import NO_MODEL, PRIVATE_LINK
+from cnnviz.models import model_cost, usermodels, zoo
 from cnnviz.ui.owner import NOT_OPENABLE
 from testing.helpers import nav_pages, save_digits_model
 

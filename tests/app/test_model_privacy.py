@@ -9,9 +9,9 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.inputs.usermodels import user_models_dir
+from cnnviz.lessons.links import PRIVATE_LINK
 from cnnviz.models.small_cnn import build_model, preset
-from cnnviz.serving.links import PRIVATE_LINK
+from cnnviz.models.usermodels import user_models_dir
 from cnnviz.training import results
 
 ROOT = Path(__file__).resolve().parents[2]

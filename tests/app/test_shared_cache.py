@@ -69,8 +69,7 @@ def test_a_model_saved_again_under_its_name_is_not_served_from_the_cache():
     # key was the name). The key holds a digest of the saved files now.
     import torch
 
-    from cnnviz.inputs import usermodels
-    from cnnviz.models import small_cnn
+    from cnnviz.models import small_cnn, usermodels
 
     arch = {"kind": "tinyvgg"}
     classes = ["alpha", "bravo", "charlie", "delta"]

@@ -18,9 +18,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from cnnviz.lessons.format import Lesson, Question, Step, View, parse_lesson
+from cnnviz.lessons.public_url import is_loopback
 from cnnviz.lessons.store import ClassStore
 from cnnviz.serving.owner_cookie import COOKIE
-from cnnviz.serving.public_url import is_loopback
 from testing.browser import decode_qr, no_exception, open_app, wait_idle
 
 PROJECTOR = {"width": 1280, "height": 720}

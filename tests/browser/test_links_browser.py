@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from cnnviz.inputs.gallery import sample_bytes
-from cnnviz.serving import links
+from cnnviz.lessons import links
 from testing.browser import (
     clickable_src,
     goto_page,

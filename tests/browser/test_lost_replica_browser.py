@@ -25,8 +25,8 @@ from streamlit.proto.Common_pb2 import DoubleArray
 from websockets.exceptions import ConnectionClosed
 
 from bench.load_client import AppSession, ProtocolError
+from cnnviz.lessons.links import PRIVATE_LINK
 from cnnviz.models.zoo import SHIPPED_DIR
-from cnnviz.serving.links import PRIVATE_LINK
 from cnnviz.ui import state
 from cnnviz.ui.replica import RESTARTED
 from cnnviz.ui.train_widgets import SOURCES

@@ -21,9 +21,9 @@ from PIL import Image
 from streamlit.proto.Common_pb2 import FileUploaderState
 
 from bench.load_client import AppSession
-from cnnviz.inputs import usermodels
 from cnnviz.inputs.gallery import sample_bytes
-from cnnviz.serving.links import PRIVATE_LINK
+from cnnviz.lessons.links import PRIVATE_LINK
+from cnnviz.models import usermodels
 from cnnviz.serving.owner_cookie import COOKIE
 from cnnviz.ui.train_widgets import SOURCES
 from testing.browser import no_exception, open_app, wait_idle

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from safetensors import safe_open
 
-from cnnviz.inputs import usermodels
+from cnnviz.models import usermodels
 from testing.browser import goto_page, no_exception, open_app, wait_idle
 
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"

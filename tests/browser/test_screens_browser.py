@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from cnnviz.serving.public_url import is_loopback
+from cnnviz.lessons.public_url import is_loopback
 from testing.browser import decode_qr, no_exception, wait_idle
 from testing.helpers import nav_pages
 

@@ -9,7 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from cnnviz.inside import capture, catalogue, hooks, receptive_field
+from cnnviz import hooks
+from cnnviz.inside import capture, catalogue, receptive_field
 from cnnviz.models.loaded_model import LoadedModel, ModelInfo
 from cnnviz.models.preprocess import Preprocess
 from cnnviz.models.zoo import load_model

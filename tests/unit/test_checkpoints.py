@@ -12,9 +12,8 @@ import torch
 from torch import nn
 
 from cnnviz.errors import CheckpointError
-from cnnviz.inputs import usermodels
 from cnnviz.inputs.checkpoints import apply_state_dict, load_state_dict_file
-from cnnviz.models import zoo
+from cnnviz.models import usermodels, zoo
 
 
 class _Boom:

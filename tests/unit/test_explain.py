@@ -14,8 +14,8 @@ from cnnviz import explain as E
 from cnnviz import render
 from cnnviz.errors import CnnvizError
 from cnnviz.inside.catalogue import sweep_layers
-from cnnviz.inside.fast_copy import PackedConv2d, make_fast_copy
 from cnnviz.inside.predict import predict
+from cnnviz.models.fast_copy import PackedConv2d, make_fast_copy
 from cnnviz.models.loaded_model import LoadedModel
 from testing.helpers import hook_count, wrap
 

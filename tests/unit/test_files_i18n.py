@@ -16,10 +16,11 @@ from cnnviz.errors import ImageError
 from cnnviz.i18n import N_, Message
 from cnnviz.inputs import gallery
 from cnnviz.inputs.images import decode_image
+from cnnviz.lessons import links
 from cnnviz.models.onnx_check import OnnxError
 from cnnviz.models.onnx_file import summary
 from cnnviz.models.zoo import SHIPPED_DIR, load_model
-from cnnviz.serving import links, memguard
+from cnnviz.serving import memguard
 
 
 def test_a_message_is_english_as_a_value_and_translated_when_shown():

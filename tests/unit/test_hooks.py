@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from cnnviz.errors import ModelError
-from cnnviz.inside.hooks import hooks, leaf_names, modules_by_name, resolve
+from cnnviz.hooks import hooks, leaf_names, modules_by_name, resolve
 from testing.helpers import hook_count
 
 

@@ -13,12 +13,11 @@ from PIL import Image
 from cnnviz import i18n
 from cnnviz.a11y import alt_questions as A
 from cnnviz.a11y.alt_text import quoted
-from cnnviz.inside import live
+from cnnviz.camera import live, live_http
+from cnnviz.camera.live_streams import Streams
 from cnnviz.inside.catalogue import catalogue, find_layer
 from cnnviz.lessons import builder
 from cnnviz.lessons.format import Step, View
-from cnnviz.serving import live_http
-from cnnviz.serving.live_streams import Streams
 
 NBSP = "\xa0"  # CLDR's space before "%" in German and Spanish
 

@@ -13,7 +13,7 @@ from PIL import Image
 from cnnviz.errors import ImageError
 from cnnviz.inputs.gallery import SAMPLES, sample_bytes
 from cnnviz.inputs.images import decode_image
-from cnnviz.serving import links as L
+from cnnviz.lessons import links as L
 from cnnviz.serving.sharing import SharedImages, default_store, sha256_hex
 
 SPEC = {

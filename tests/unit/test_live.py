@@ -14,15 +14,15 @@ import torch
 from PIL import Image
 
 from cnnviz import render
+from cnnviz.camera import live, live_http
+from cnnviz.camera.live_streams import BUSY_SHARE, IDLE_S, LIVE_SHARE, YIELD_S, LiveRefused, Streams, grant_ms
 from cnnviz.inputs.images import decode_image
-from cnnviz.inside import live, network
+from cnnviz.inside import network
 from cnnviz.inside.capture import capture_layers
 from cnnviz.inside.catalogue import catalogue, find_layer
 from cnnviz.inside.featuremaps import SEQUENTIAL
 from cnnviz.inside.predict import predict
 from cnnviz.models.zoo import load_model
-from cnnviz.serving import live_http
-from cnnviz.serving.live_streams import BUSY_SHARE, IDLE_S, LIVE_SHARE, YIELD_S, LiveRefused, Streams, grant_ms
 
 
 def _jpeg(img: Image.Image) -> bytes:

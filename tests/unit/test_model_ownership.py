@@ -12,7 +12,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from cnnviz.inputs import usermodels
+from cnnviz.models import usermodels
 from cnnviz.models.small_cnn import build_model, preset
 from cnnviz.training import results
 

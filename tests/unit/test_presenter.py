@@ -1,4 +1,4 @@
-"""Presenter mode's chart and label sizes (cnnviz.serving.presenter): numbers by hand."""
+"""Presenter mode's chart and label sizes (cnnviz.lessons.presenter): numbers by hand."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import copy
 import altair as alt
 import pandas as pd
 
-from cnnviz.serving.presenter import label_px, scale_chart_fonts, theme_fonts
+from cnnviz.lessons.presenter import label_px, scale_chart_fonts, theme_fonts
 
 F = 21 / 17  # presenter mode's root font over the project's theme base (.streamlit/config.toml)
 

@@ -1,4 +1,4 @@
-"""The address shared links and QR codes use (cnnviz.serving.public_url)."""
+"""The address shared links and QR codes use (cnnviz.lessons.public_url)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from cnnviz.serving import public_url as pu
-from cnnviz.serving.public_url import public_base
+from cnnviz.lessons import public_url as pu
+from cnnviz.lessons.public_url import public_base
 
 
 @pytest.mark.parametrize(

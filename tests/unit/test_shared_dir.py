@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from cnnviz.inputs import usermodels
 from cnnviz.lessons import db
+from cnnviz.models import usermodels
 from cnnviz.serving import diskcache, inflight, memguard, sharing, uploads
 from cnnviz.serving.shared_dir import ROOT_ENV, STORES, store_path
 from cnnviz.ui import replica

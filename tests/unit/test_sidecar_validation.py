@@ -11,9 +11,9 @@ import shutil
 import pytest
 
 from cnnviz.errors import CheckpointError
-from cnnviz.inputs import usermodels
-from cnnviz.inputs.usermodels import SHIPPED_DIR
+from cnnviz.models import usermodels
 from cnnviz.models.small_cnn import build_model, cost
+from cnnviz.models.usermodels import SHIPPED_DIR
 
 GOOD = json.loads((SHIPPED_DIR / "tinyvgg_mnist.json").read_text())
 

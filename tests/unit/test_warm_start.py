@@ -148,7 +148,7 @@ def test_deferred_routes_are_built_once_after_the_warm_start_and_see_whole_paths
 
 
 def test_asgi_mounts_the_live_routes_where_live_http_names_them():
-    from cnnviz.serving import live_http
+    from cnnviz.camera import live_http
 
     text = (ROOT / "asgi.py").read_text(encoding="utf-8")
     assert '"/api/live"' in text

@@ -1,6 +1,6 @@
 """Issue 23: feature visualisation, top-image passes, Integrated Gradients, Occlusion and
 deletion/insertion curves reserve their working memory with the guard for their whole run,
-estimated from the work's shape (cnnviz/serving/work_memory.py).
+estimated from the work's shape (cnnviz/inside/work_memory.py).
 
 Each estimate is checked against the peak it measures here: the process's VmHWM over its RSS
 at the start (/proc; tracemalloc does not see torch's allocator), after a sweep that gives
@@ -27,8 +27,9 @@ from cnnviz.channels.example_pools import Part
 from cnnviz.explain import explain, faithfulness
 from cnnviz.inputs.gallery import sample_bytes
 from cnnviz.inputs.images import decode_image
+from cnnviz.inside import work_memory
 from cnnviz.inside.catalogue import catalogue, map_layers
-from cnnviz.serving import jobs, memguard, reclaim, work_memory
+from cnnviz.serving import jobs, memguard, reclaim
 
 MB = 1 << 20
 FACTOR = 3.0

@@ -11,11 +11,10 @@ import torch
 from PIL import Image
 
 from cnnviz.errors import ModelError, WeightsUnavailable
-from cnnviz.inputs import usermodels
 from cnnviz.inside.predict import predict
 from cnnviz.models import small_cnn as arch_mod
 from cnnviz.models import torchvision_zoo as tv
-from cnnviz.models import zoo
+from cnnviz.models import usermodels, zoo
 
 REGISTERED = ["efficientnet_lite0", *zoo.TORCHVISION_MODELS, "zfmini"]
 

@@ -3,7 +3,7 @@
 * ``POST <base>/api/live/frame`` with the stream's token in ``X-Live-Token``: a JPEG frame in the body; the answer is JSON:
   the top-5, the layer's strongest channels and the Grad-CAM overlay (as data URLs with
   their text alternatives), the seconds it took, and ``next_ms``: when the next frame may
-  come (:mod:`cnnviz.serving.live_streams`). A refused frame gets ``{"error": <one sentence>}``
+  come (:mod:`cnnviz.camera.live_streams`). A refused frame gets ``{"error": <one sentence>}``
   with a 4xx/5xx status.
 * ``POST <base>/api/live/close`` with the token as its body: the tab goes (``navigator.sendBeacon`` on
   ``pagehide``) or the camera stopped: the stream's place is free at once.
@@ -29,11 +29,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from cnnviz import i18n
+from cnnviz.camera.live import LiveFrame, analyse, encode, frame_alt
+from cnnviz.camera.live_streams import MAX_FRAME_BYTES, STREAMS, LiveRefused, Streams, class_first
 from cnnviz.errors import CnnvizError
 from cnnviz.inputs.images import decode_image
-from cnnviz.inside.live import LiveFrame, analyse, encode, frame_alt
 from cnnviz.serving import memguard
-from cnnviz.serving.live_streams import MAX_FRAME_BYTES, STREAMS, LiveRefused, Streams, class_first
 
 __all__ = ["FRAME_COST_BYTES", "answer", "routes"]
 

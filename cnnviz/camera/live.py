@@ -12,7 +12,7 @@ as Predict's: the same classes, probabilities equal up to float rounding. The ti
 Network page's (:func:`cnnviz.inside.network.column_units`: its colormaps and colour scale).
 
 Nothing is kept: a frame's pixels live only as long as its analysis. Pure numpy/PIL/torch:
-the transport is :mod:`cnnviz.serving.live_streams` and :mod:`cnnviz.serving.live_http`.
+the transport is :mod:`cnnviz.camera.live_streams` and :mod:`cnnviz.camera.live_http`.
 """
 
 from __future__ import annotations
@@ -32,9 +32,8 @@ from cnnviz.i18n import _, percent
 from cnnviz.inside import network
 from cnnviz.inside.capture import capture_layers, hooked_outputs
 from cnnviz.inside.catalogue import LayerInfo
-from cnnviz.inside.predict import TopClass, top_classes
+from cnnviz.inside.predict import TopClass, softmax, top_classes
 from cnnviz.models.loaded_model import LoadedModel
-from cnnviz.teaching.activations import softmax
 
 __all__ = [
     "CAM_CMAP",

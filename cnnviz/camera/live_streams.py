@@ -3,7 +3,7 @@ grants, and streams that stop when their tab goes.
 
 * **Registered by the page, live by its frames.** The Live page registers its session's
   stream (:meth:`Streams.register`: a random token, the model and the student's choices);
-  the browser then posts frames with that token (:mod:`cnnviz.serving.live_http`). A stream counts
+  the browser then posts frames with that token (:mod:`cnnviz.camera.live_http`). A stream counts
   as *live* while frames come: one that sent none for ``IDLE_S`` seconds (its tab closed,
   hidden or asleep) is live no more and frees its place at once; its next frame, if any,
   asks for a place again.
@@ -32,9 +32,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cnnviz.camera.live import LiveSettings
 from cnnviz.errors import CnnvizError
 from cnnviz.i18n import _
-from cnnviz.inside.live import LiveSettings
 from cnnviz.models.loaded_model import LoadedModel
 from cnnviz.serving import page_activity
 

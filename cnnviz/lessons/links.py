@@ -18,6 +18,7 @@ import numpy as np
 from cnnviz import i18n
 from cnnviz.i18n import N_, _
 from cnnviz.models.timm_names import is_timm_name
+from cnnviz.serving.shares import DIGEST_RE
 
 __all__ = [
     "DIGEST_RE",
@@ -42,7 +43,6 @@ MAX_VALUE_LEN = 200  # longer values are refused before any parsing (a 10 kB par
 # The longest link the app writes is under 1 kB; a longer query is refused whole, and the
 # session does not keep it (issue 23: sessions opened with a 20 MB query string).
 MAX_QUERY_CHARS = 4000
-DIGEST_RE = re.compile(r"[0-9a-f]{64}")  # SHA-256, lower-case hex: the name of a shared upload
 UPLOAD_PREFIX = "upload:"
 # What a value may look like to be repeated in a message: short, and no markup characters.
 _ECHO_RE = re.compile(r"[A-Za-z0-9_.:#+\-]{1,48}")
