@@ -81,7 +81,8 @@ def begin(root: Path, extra: tuple[str, ...] = (), then: tuple[str, ...] = ()) -
     """Start importing what app.py, its pages and cnnviz.ui import (and ``extra`` modules), once
     per process, in a thread of its own; :data:`READY` is set when it is done. ``then``
     (``"module:function"`` each): imported with them, called in order after :data:`READY`
-    in the same thread (first-use costs the first visitors would otherwise wait for).
+    in the same thread (first-use costs the first visitors would otherwise wait for); their
+    modules may be cnnviz.ui's, but none that declares a custom component (see ``_LEFT_TO_PAGES``).
 
     Otherwise the first students' runs import torch, captum, matplotlib... (seconds of CPU
     holding the interpreter's lock: a sixth of it in the first half-minute of a class that

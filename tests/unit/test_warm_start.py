@@ -4,6 +4,7 @@ starts a page run is handled before its imports are done, in ASGI terms without 
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import sys
 import threading
@@ -14,7 +15,9 @@ import pytest
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
 
-from cnnviz.ui import warm_start
+from cnnviz.camera import live_http
+from cnnviz.serving import cache
+from cnnviz.ui import loaders, state, warm_start
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -148,8 +151,6 @@ def test_deferred_routes_are_built_once_after_the_warm_start_and_see_whole_paths
 
 
 def test_asgi_mounts_the_live_routes_where_live_http_names_them():
-    from cnnviz.camera import live_http
-
     text = (ROOT / "asgi.py").read_text(encoding="utf-8")
     assert '"/api/live"' in text
     for base in ("", "/class/"):
@@ -181,12 +182,22 @@ def test_begin_imports_then_warms_after_ready_once(tmp_path, monkeypatch, cold):
 
 def test_the_warmed_model_is_the_one_the_first_run_gets(monkeypatch):
     """warm_default_model fills the very cache entry a session's cached_model asks for: no second load."""
-    from cnnviz.serving import cache
-    from cnnviz.ui import loaders, state
-
     monkeypatch.setattr(loaders, "check_openable", lambda name: None)  # a registry model: everyone's
     loaders.warm_default_model()
     computes = cache.MODELS.stats.computes
     lm = loaders.cached_model(state.DEFAULT_MODEL, state.WEIGHTS_PRETRAINED)
     assert cache.MODELS.stats.computes == computes
     assert lm.name == state.DEFAULT_MODEL and lm.weights == state.WEIGHTS_PRETRAINED
+
+
+def test_the_warmers_modules_declare_no_component():
+    """asgi.py's warmers are imported outside a script run: no custom component may be declared
+    there (one declared outside a run was not registered: its page's frame answered 404)."""
+    modules = re.findall(r'"(cnnviz\.ui\.\w+):\w+"', (ROOT / "asgi.py").read_text(encoding="utf-8"))
+    assert modules
+    code = (
+        f"import importlib, sys\nfor m in {modules!r}:\n    importlib.import_module(m)\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('streamlit_', 'cnnviz.ui.clickable', 'cnnviz.ui.live_view'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
