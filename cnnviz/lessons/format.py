@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import functools
 import json
-import unicodedata
 from pathlib import Path
 
-from cnnviz.i18n import N_, _, ngettext, number, pgettext
+from cnnviz.i18n import _, ngettext, pgettext
 from cnnviz.inputs.gallery import SAMPLES
 from cnnviz.lessons import links
+from cnnviz.lessons.checker import Check, bad_char, count
 from cnnviz.lessons.lesson import (
     FORMAT,
     GLOBAL_PARAMS,
@@ -71,80 +71,7 @@ _STEP_KEYS = ("title", "note", "view", "keep_own_photo", "question")
 _TOP_KEYS = ("format", "version", "title", "steps")
 
 
-# The fields a problem names, with their article (the sentences put them first or last: no
-# adjective agrees with them); translated where the sentence is made.
-_FIELDS = {
-    "title": N_("the title"),
-    "note": N_("the note"),
-    "question's prompt": N_("the question's prompt"),
-    "option": N_("the option"),
-}
-
-
-class _Check:
-    """Collects problems while a parsed JSON value is turned into a Lesson."""
-
-    def __init__(self):
-        self.problems: list[str] = []
-
-    def add(self, where: str, what: str) -> None:
-        sentence = _("{where}: {what}.").format(where=where, what=what)
-        if sentence not in self.problems:  # four bad images of one question: one sentence
-            self.problems.append(sentence)
-
-    def keys(self, where: str, obj: dict, allowed: tuple[str, ...]) -> None:
-        for k in obj:
-            if k not in allowed:
-                self.add(where, _("{name} is not a field of a lesson file here").format(name=links.shown(str(k))))
-
-    def text(self, where: str, what: str, v: object, limit: int, *, lines: bool = False, empty: bool = False) -> str:
-        """``v`` as plain text of at most ``limit`` characters ("" after a problem); ``what``:
-        a key of ``_FIELDS``."""
-        field = _(_FIELDS[what])
-        if v is None:
-            self.add(where, _("{field} is missing").format(field=field))
-            return ""
-        if not isinstance(v, str):
-            self.add(where, _("{field} must be text").format(field=field))
-            return ""
-        if not v.strip() and not empty:
-            self.add(where, _("{field} is empty").format(field=field))
-        elif len(v) > limit:
-            has = ngettext(
-                "{field} has {n} character; at most {limit} are allowed",
-                "{field} has {n} characters; at most {limit} are allowed",
-                len(v),
-            )
-            self.add(where, has.format(field=field, n=_count(len(v)), limit=_count(limit)))
-        elif any(_bad_char(c, lines) for c in v):
-            why = (
-                _("{field} has control characters; it must be plain text")
-                if lines
-                else _("{field} has control characters or line breaks; it must be plain text")
-            )
-            self.add(where, why.format(field=field))
-        else:
-            return v
-        return ""
-
-
-# Bidirectional overrides and isolates: they reorder the text around them on screen, so a
-# title could show other words than it holds ("Trojan Source"). Marks (LRM, RLM) stay allowed.
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def _count(n: int) -> str:
-    """``n`` with the language's thousands separator (1,024 / 1.024)."""
-    return number(n, 0)
-
-
-def _bad_char(c: str, lines: bool) -> bool:
-    if c in "\n\t" and lines:
-        return False
-    return c in _BIDI or unicodedata.category(c) in ("Cc", "Cs")  # controls, lone surrogates (not UTF-8)
-
-
-def _image(chk: _Check, where: str, raw: str) -> str:
+def _image(chk: Check, where: str, raw: str) -> str:
     """An image reference as the ``image=`` link value ("gallery:" in front is allowed)."""
     if not isinstance(raw, str):
         chk.add(where, _("an image must be named as text (a gallery name, or upload: and its SHA-256)"))
@@ -157,7 +84,7 @@ def _image(chk: _Check, where: str, raw: str) -> str:
     return name if kind == "gallery" else links.UPLOAD_PREFIX + name
 
 
-def _view(chk: _Check, where: str, obj: object) -> View | None:
+def _view(chk: Check, where: str, obj: object) -> View | None:
     if not isinstance(obj, dict):
         chk.add(where, _('the view must be an object with "page" and "params"'))
         return None
@@ -179,7 +106,7 @@ def _view(chk: _Check, where: str, obj: object) -> View | None:
             "the view has {n} parameters; at most {limit} are allowed",
             len(params),
         )
-        chk.add(where, has.format(n=_count(len(params)), limit=MAX_PARAMS))
+        chk.add(where, has.format(n=count(len(params)), limit=MAX_PARAMS))
         return None
     allowed = GLOBAL_PARAMS + PAGE_PARAMS[page]
     ok = {}
@@ -189,7 +116,7 @@ def _view(chk: _Check, where: str, obj: object) -> View | None:
             chk.add(where, _("{page} has no link parameter {name}").format(page=page_name, name=links.shown(name)))
         elif not isinstance(value, str):
             chk.add(where, _("the value of {name} must be text, as in a link").format(name=name))
-        elif len(value) > links.MAX_VALUE_LEN or any(_bad_char(c, False) for c in value) or not value.strip():
+        elif len(value) > links.MAX_VALUE_LEN or any(bad_char(c, False) for c in value) or not value.strip():
             chk.add(where, _("the value of {name} is empty, too long or has control characters").format(name=name))
         elif name == "image":
             ok[name] = _image(chk, where, value) or value
@@ -198,7 +125,7 @@ def _view(chk: _Check, where: str, obj: object) -> View | None:
     return View(page, ok)
 
 
-def _question(chk: _Check, where: str, obj: object) -> Question | None:
+def _question(chk: Check, where: str, obj: object) -> Question | None:
     if obj is None:
         return None
     if not isinstance(obj, dict):
@@ -231,7 +158,7 @@ def _question(chk: _Check, where: str, obj: object) -> Question | None:
     return Question(kind, prompt, tuple(opts))
 
 
-def _step(chk: _Check, n: int, obj: object) -> Step | None:
+def _step(chk: Check, n: int, obj: object) -> Step | None:
     where = _("Step {n}").format(n=n)
     if not isinstance(obj, dict):
         chk.add(where, _("a step must be an object with a title and a view"))
@@ -252,11 +179,11 @@ def _step(chk: _Check, n: int, obj: object) -> Step | None:
 def too_large(size: int) -> str:
     """The sentence for a lesson file of ``size`` bytes, over MAX_BYTES."""
     return _("The file has {size} KB; a lesson file may have at most {limit} KB.").format(
-        size=_count(-(-size // 1024)), limit=MAX_BYTES // 1024
+        size=count(-(-size // 1024)), limit=MAX_BYTES // 1024
     )
 
 
-def _decode(chk: _Check, data: bytes) -> object:
+def _decode(chk: Check, data: bytes) -> object:
     if not isinstance(data, bytes | bytearray):
         chk.problems.append(_("The file must be given as bytes."))
         return None
@@ -289,7 +216,7 @@ def _no_constant(name: str):
 
 
 def _lesson(data: bytes) -> tuple[Lesson | None, list[str]]:
-    chk = _Check()
+    chk = Check()
     obj = _decode(chk, data)
     if chk.problems:
         return None, chk.problems
@@ -308,7 +235,7 @@ def _lesson(data: bytes) -> tuple[Lesson | None, list[str]]:
         chk.add(where, _("it needs a list of at least one step"))
         return None, chk.problems
     if len(steps) > MAX_STEPS:
-        chk.add(where, _("it has {n} steps; at most {limit} are allowed").format(n=_count(len(steps)), limit=MAX_STEPS))
+        chk.add(where, _("it has {n} steps; at most {limit} are allowed").format(n=count(len(steps)), limit=MAX_STEPS))
         return None, chk.problems
     parsed = [_step(chk, i + 1, s) for i, s in enumerate(steps)]
     if chk.problems:
@@ -327,7 +254,7 @@ def lesson_problems(data: bytes) -> list[str]:
     problems = _lesson(data)[1]
     if len(problems) > MAX_PROBLEMS:
         more = len(problems) - MAX_PROBLEMS
-        more_text = ngettext("… and {n} more problem.", "… and {n} more problems.", more).format(n=_count(more))
+        more_text = ngettext("… and {n} more problem.", "… and {n} more problems.", more).format(n=count(more))
         problems = problems[:MAX_PROBLEMS] + [more_text]
     return problems
 
@@ -340,7 +267,7 @@ def parse_lesson(data: bytes) -> Lesson:
         if len(problems) > 1:
             n = len(problems) - 1
             more = ngettext("{problem} (and {n} more problem).", "{problem} (and {n} more problems).", n)
-            raise LessonError(more.format(problem=problems[0].rstrip("."), n=_count(n)), tuple(problems))
+            raise LessonError(more.format(problem=problems[0].rstrip("."), n=count(n)), tuple(problems))
         raise LessonError(problems[0], tuple(problems))
     return lesson
 

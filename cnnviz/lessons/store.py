@@ -9,20 +9,16 @@ WAL mode (readers never wait for the writer) with a busy timeout, and every chan
 one ``BEGIN IMMEDIATE`` transaction. The file is ``$CNNVIZ_CLASSES``, by default beside the
 other shared stores in the temp folder; it survives an app restart.
 
-Owner tokens (``cnnviz.ui.owner.owner_token()``) are kept only as SHA-256 digests: the file
-never holds a cookie that would open a student's models. Only the token that opened a class
+Owner tokens are kept only as digests (``codes``). Only the token that opened a class
 moves, reveals or ends it. Every flood is bounded with a sentence: students per class,
-answers per step, classes per teacher, drafts (one per owner, the oldest dropped past
-``MAX_DRAFTS``), and wrong codes per browser (``join``).
+answers per step, classes per teacher, drafts (``drafts``), and wrong codes per browser
+(``join``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import hmac
-import re
-import secrets
 import sqlite3
 import threading
 import time
@@ -32,25 +28,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cnnviz.i18n import _
+from cnnviz.lessons.answers import checked_answer
+from cnnviz.lessons.codes import CODE_RE, digest, new_code, normalize_code
 from cnnviz.lessons.db import BUSY_S, Holder, connect, create, default_path
+from cnnviz.lessons.drafts import Drafts, sweep_drafts
 from cnnviz.lessons.format import Lesson, LessonError, dump_lesson, lesson_problems, parse_lesson
 
 __all__ = ["ClassGone", "ClassState", "ClassStore", "NotTeacher", "default_path", "normalize_code"]
 
-# 31 characters that cannot be misheard or misread (no 0/O, 1/I/L); 6 of them: 31**6 ≈ 887
-# million codes. Even at the server's whole throughput (~1,000 lookups a second), finding one
-# of ten live classes by trying codes takes a day on average, past a class's 4 h; ``join``
-# also stops a browser after MAX_WRONG_CODES wrong codes a minute.
-CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-CODE_LEN = 6
-MAX_WRONG_CODES, WRONG_CODE_WINDOW_S = 10, 60.0
+MAX_WRONG_CODES, WRONG_CODE_WINDOW_S = 10, 60.0  # per browser, in ``join`` (with ``codes``: no guessing)
 MAX_FOLLOWERS = 300  # distinct students who may join one class (a class is ~30)
 MAX_CLASSES_PER_TEACHER = 5
 MAX_CLASSES = 500  # live classes on the server
-MAX_ANSWER_CHARS = 100
-MAX_DRAFTS, DRAFT_TTL_S = 5000, 30 * 86400
-_CODE_RE = re.compile(f"[{CODE_ALPHABET}]{{{CODE_LEN}}}")
-_CLICK_RE = re.compile(r"(0(\.[0-9]{1,6})?|1(\.0{1,6})?),(0(\.[0-9]{1,6})?|1(\.0{1,6})?)")
 
 
 class ClassGone(LessonError):
@@ -78,18 +67,7 @@ class ClassState:
     expires_at: float
 
 
-def normalize_code(text: str) -> str:
-    """A code as typed ("k7f 3qx", "K7F-3QX") in its stored form ("K7F3QX")."""
-    return re.sub(r"[\s\-]", "", str(text)[:40]).upper()
-
-
-def _digest(token: str) -> str:
-    if not isinstance(token, str) or not token:
-        raise LessonError(_("This browser has no owner token, so it cannot take part in a class."))
-    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
-
-
-class ClassStore:
+class ClassStore(Drafts):
     """The classes and drafts in one SQLite file; safe from many threads and processes.
 
     Args:
@@ -122,7 +100,7 @@ class ClassStore:
         problems = lesson_problems(data)
         if problems:
             raise LessonError(problems[0], tuple(problems))
-        who, now = _digest(teacher), self.clock()
+        who, now = digest(teacher), self.clock()
         self.sweep()
         with self._db(write=True) as con:
             (mine,) = con.execute(
@@ -136,7 +114,7 @@ class ClassStore:
             if live >= MAX_CLASSES:
                 raise LessonError(_("This server already runs {n} classes; end one or try again later.").format(n=live))
             while True:
-                code = "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LEN))
+                code = new_code()
                 if con.execute("SELECT 1 FROM classes WHERE code=?", (code,)).fetchone() is None:
                     break
             con.execute("INSERT INTO classes VALUES (?, ?, ?, 0, 0, 0, ?, ?)", (code, who, data, now, now + self.ttl_s))
@@ -145,14 +123,14 @@ class ClassStore:
     def _row(self, con: sqlite3.Connection, code: str) -> tuple:
         code = normalize_code(code)
         row = None
-        if _CODE_RE.fullmatch(code):
+        if CODE_RE.fullmatch(code):
             row = con.execute(
                 "SELECT code, step, revision, revealed, expires_at, opened_at, teacher FROM classes "
                 "WHERE code=? AND expires_at>?",
                 (code, self.clock()),
             ).fetchone()
         if row is None:
-            if _CODE_RE.fullmatch(code):
+            if CODE_RE.fullmatch(code):
                 raise ClassGone(
                     _("There is no class with the code {code} now: it has ended, or the code is mistyped.").format(
                         code=code
@@ -177,7 +155,7 @@ class ClassStore:
 
     def _teacher_row(self, con: sqlite3.Connection, code: str, teacher: str) -> tuple:
         row = self._row(con, code)
-        if not hmac.compare_digest(row[6], _digest(teacher)):
+        if not hmac.compare_digest(row[6], digest(teacher)):
             raise NotTeacher(_("Only the browser that started this class can move it, reveal answers or end it."))
         return row
 
@@ -195,7 +173,7 @@ class ClassStore:
         Returns:
             {code: revision} for those still running.
         """
-        codes = [c for c in codes if _CODE_RE.fullmatch(c)][:MAX_CLASSES]
+        codes = [c for c in codes if CODE_RE.fullmatch(c)][:MAX_CLASSES]
         if not codes:
             return {}
         marks = ",".join("?" * len(codes))
@@ -253,7 +231,7 @@ class ClassStore:
             rows = con.execute(
                 "SELECT code, step, revision, revealed, expires_at, opened_at, teacher FROM classes "
                 "WHERE teacher=? AND expires_at>? ORDER BY opened_at DESC",
-                (_digest(teacher), self.clock()),
+                (digest(teacher), self.clock()),
             ).fetchall()
             return [self._state(con, r) for r in rows]
 
@@ -265,7 +243,7 @@ class ClassStore:
         Call this (not ``state``) for a code a person gives: a browser that gave
         MAX_WRONG_CODES wrong codes in the last minute is refused for a minute (LessonError).
         """
-        who, now = _digest(student), self.clock()
+        who, now = digest(student), self.clock()
         with self._db(write=True) as con:
             (wrong,) = con.execute(
                 "SELECT count(*) FROM wrong_codes WHERE client=? AND at>?", (who, now - WRONG_CODE_WINDOW_S)
@@ -284,7 +262,7 @@ class ClassStore:
     def follow(self, code: str, student: str) -> None:
         """A follower's heartbeat (call it from their poll). ClassGone if the class ended;
         LessonError when MAX_FOLLOWERS students have already joined it."""
-        who, now = _digest(student), self.clock()
+        who, now = digest(student), self.clock()
         with self._db(write=True) as con:
             code = self._row(con, code)[0]
             if con.execute("UPDATE followers SET seen_at=? WHERE code=? AND student=?", (now, code, who)).rowcount:
@@ -310,14 +288,14 @@ class ClassStore:
         ``value``: one of the options ("choice", "pick_image") or "x,y" in 0..1 ("click").
         Raises LessonError for a closed question or a value the question does not take.
         """
-        who = _digest(student)
+        who = digest(student)
         with self._db(write=True) as con:
             row = self._row(con, code)
             st = self._state(con, row)
             q = st.lesson.steps[step].question if isinstance(step, int) and 0 <= step < len(st.lesson.steps) else None
             if q is None or step != st.step or st.revealed:
                 raise LessonError(_("This question is closed: the class has moved on or its answer is shown."))
-            value = _checked_answer(q.kind, q.options, value)
+            value = checked_answer(q.kind, q.options, value)
             (n,) = con.execute("SELECT count(*) FROM answers WHERE code=? AND step=?", (st.code, step)).fetchone()
             if n >= MAX_FOLLOWERS:
                 raise LessonError(_("This question already has {n} answers, as many as it can take.").format(n=n))
@@ -342,38 +320,7 @@ class ClassStore:
             rows = con.execute("SELECT value FROM answers WHERE code=? AND step=? ORDER BY at", (code, step))
             return [v for (v,) in rows]
 
-    # -- drafts and housekeeping --------------------------------------------------------
-
-    def save_draft(self, owner: str, lesson: Lesson) -> None:
-        """Keep ``owner``'s lesson being built (one per owner: the last one saved; a lesson
-        with no steps deletes it). LessonError (its first problem) for a lesson that is not
-        valid: a draft is kept only if it can be loaded back."""
-        who = _digest(owner)
-        if not lesson.steps:
-            with self._db(write=True) as con:
-                con.execute("DELETE FROM drafts WHERE owner=?", (who,))
-            return
-        data = dump_lesson(lesson)
-        problems = lesson_problems(data)
-        if problems:
-            raise LessonError(problems[0], tuple(problems))
-        with self._db(write=True) as con:
-            con.execute("INSERT OR REPLACE INTO drafts VALUES (?, ?, ?)", (who, data, self.clock()))
-            con.execute(
-                "DELETE FROM drafts WHERE owner IN (SELECT owner FROM drafts ORDER BY saved_at DESC LIMIT -1 OFFSET ?)",
-                (MAX_DRAFTS,),
-            )
-
-    def load_draft(self, owner: str) -> Lesson | None:
-        """``owner``'s last saved draft, or None (none saved, or no longer a valid lesson)."""
-        with self._db() as con:
-            row = con.execute("SELECT lesson FROM drafts WHERE owner=?", (_digest(owner),)).fetchone()
-        if row is None:
-            return None
-        try:
-            return parse_lesson(row[0])
-        except LessonError:
-            return None
+    # -- housekeeping ------------------------------------------------------------------
 
     def sweep(self) -> int:
         """Drop expired classes (with their followers and answers), old drafts and old wrong
@@ -382,7 +329,7 @@ class ClassStore:
         with self._db(write=True) as con:
             codes = [c for (c,) in con.execute("SELECT code FROM classes WHERE expires_at<=?", (now,))]
             _drop(con, codes)
-            con.execute("DELETE FROM drafts WHERE saved_at<?", (now - DRAFT_TTL_S,))
+            sweep_drafts(con, now)
             con.execute("DELETE FROM wrong_codes WHERE at<?", (now - WRONG_CODE_WINDOW_S,))
         return len(codes)
 
@@ -391,17 +338,3 @@ def _drop(con: sqlite3.Connection, codes: list[str]) -> None:
     for code in codes:
         for table in ("classes", "followers", "answers"):
             con.execute(f"DELETE FROM {table} WHERE code=?", (code,))  # a fixed table name, never input
-
-
-def _checked_answer(kind: str, options: tuple[str, ...], value: str) -> str:
-    """``value`` as stored; LessonError if the question does not take it."""
-    if not isinstance(value, str) or len(value) > MAX_ANSWER_CHARS:
-        raise LessonError(_("That answer is not one this question takes."))
-    if kind == "click":
-        if not _CLICK_RE.fullmatch(value.replace(" ", "")):
-            raise LessonError(_("A click answer is two numbers from 0 to 1, like 0.25,0.6."))
-        x, y = (float(v) for v in value.replace(" ", "").split(","))
-        return f"{x:.3f},{y:.3f}"
-    if value not in options:
-        raise LessonError(_("That answer is not one of this question's options."))
-    return value

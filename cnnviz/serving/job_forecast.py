@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Hashable
 from dataclasses import dataclass
 
-__all__ = ["ACTIVE", "Running", "Snapshot", "Waiting", "forecast", "places", "remaining"]
+__all__ = ["ACTIVE", "Running", "Snapshot", "Waiting", "forecast", "places", "remaining", "snapshot_of"]
 
 ACTIVE = ("queued", "running", "paused")  # a job's states before it ends
 ROUNDS = 20  # slices replayed per job at most: a job behind one of unknown length is reached or never
@@ -37,8 +37,10 @@ class Snapshot:
     ``position``: 1 for the next job to start or resume, 2 for the one after... (None unless
     queued or paused). ``wait_s``: about how long until it (re)starts, from the estimates of
     the jobs before it (None when unknown). ``seconds``: how long since it first started.
-    ``message``: how it ended, often a :class:`cnnviz.i18n.Message` (translated where the
-    page shows it).
+    ``eta``: about how many seconds of work it has left, from its progress while it runs
+    (None until measurable). ``message``: how it ended, often a :class:`cnnviz.i18n.Message`
+    (translated where the page shows it). A kind of job whose page shows more subclasses it
+    (:class:`cnnviz.training.trainer.Snapshot`).
     """
 
     status: str
@@ -49,6 +51,7 @@ class Snapshot:
     position: int | None = None
     wait_s: float | None = None
     seconds: float = 0.0
+    eta: float | None = None
 
     @property
     def active(self) -> bool:
@@ -146,11 +149,39 @@ def forecast(
 def remaining(job, now: float) -> float | None:
     """Seconds of work ``job`` (a :class:`cnnviz.serving.jobs.Job`) has left: from its progress and
     the time it has held a slot, else from its estimate; None when unknown."""
+    left = _measured_left(job, now)
+    if left is not None or job.estimate is None:
+        return left
+    return max(job.estimate - job.run_seconds(now), 0.0)
+
+
+def _measured_left(job, now: float) -> float | None:
+    """Seconds of work ``job`` has left at the pace of its progress so far (time paused for
+    classmates not counted); None before half a second of it or any step done."""
     elapsed = job.run_seconds(now)
     frac = job.done / job.total if job.total else 0.0
-    if 0 < frac < 1 and elapsed > 0.5:
-        return elapsed * (1 - frac) / frac
-    return None if job.estimate is None else max(job.estimate - elapsed, 0.0)
+    return elapsed * (1 - frac) / frac if 0 < frac < 1 and elapsed > 0.5 else None
+
+
+def snapshot_of(job, ahead: list[tuple[object, float | None]]) -> Snapshot:
+    """What ``job``'s page is told now.
+
+    Args:
+        job: a :class:`cnnviz.serving.jobs.Job`.
+        ahead: the queue's waiting and paused jobs in start order with their expected
+            (re)start (:func:`places`); where ``job`` stands there is its place in line.
+
+    Returns:
+        Its :class:`Snapshot`.
+    """
+    now = time.monotonic()
+    position = wait = None
+    for i, (j, start) in enumerate(ahead):
+        if j is job:
+            position, wait = i + 1, start
+    seconds = (job.ended or now) - job.started if job.started else 0.0
+    eta = _measured_left(job, now) if job.status == "running" else None
+    return Snapshot(job.status, job.done, job.total, job.message, job.result, position, wait, seconds, eta)
 
 
 def places(running: list, waiting: list, slots: int, quantum: float) -> list[tuple[object, float | None]]:

@@ -37,9 +37,9 @@ slow explanations all wait and run here, shared fairly between students.
   browsers slow a hidden tab's timers (Chrome: to once a second, after five minutes hidden
   to once a minute) and phones freeze them while another app is in front.
 
-Work is ``work(on_progress(done, total), should_stop) -> result``; it raises ``Stopped`` to
-end early (keeping nothing half-written) and ``CnnvizError`` for a message to the student.
-No Streamlit here: the page side is :mod:`cnnviz.ui.job_views`.
+One engine for every kind: a job (:mod:`cnnviz.serving.job`) is its work and its page's
+polls; what a page is told is :mod:`cnnviz.serving.job_forecast`'s. No Streamlit here: the
+page side is :mod:`cnnviz.ui.job_views`.
 """
 
 from __future__ import annotations
@@ -51,91 +51,20 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 
-from cnnviz import i18n
-from cnnviz.errors import CnnvizError, Stopped, of_error
 from cnnviz.i18n import N_, Message
 from cnnviz.serving import page_activity
-from cnnviz.serving.job_forecast import ACTIVE, Snapshot, places
+from cnnviz.serving.job import Job, Work
+from cnnviz.serving.job_forecast import ACTIVE, Snapshot, places, snapshot_of
 from cnnviz.serving.page_activity import holding_a_model
 
 __all__ = ["ACTIVE", "ENGINE", "Engine", "Job", "Snapshot", "Work"]
 
 MAX_JOBS = max(1, int(os.environ.get("CNNVIZ_MAX_JOBS", 2)))
-JOB_NICE = int(os.environ.get("CNNVIZ_JOB_NICE", 10))  # the job threads' nice value (0: as the class's)
 HEARTBEAT_S = float(os.environ.get("CNNVIZ_JOB_HEARTBEAT", 4))  # s unpolled, connection closed → stop
 QUANTUM_S = float(os.environ.get("CNNVIZ_JOB_QUANTUM", 5))  # s a job holds its slot while others wait
 MAX_PAUSED = max(0, int(os.environ.get("CNNVIZ_MAX_PAUSED", 4)))  # jobs paused (holding memory) at once
 CONNECTED_GRACE_S = 90.0  # s unpolled with the connection open (a hidden tab polls once a minute)
 KEEP_FINISHED_S = 30 * 60  # a finished job (and its result) is kept this long after its last poll
-
-Work = Callable[[Callable[[int, int], None], Callable[[], bool]], object]
-
-
-class Job:
-    """One piece of long work in the queue; made by :meth:`Engine.submit`.
-
-    ``task``: an object the caller keeps with the job (the Trainer whose work this is).
-    """
-
-    def __init__(self, engine: Engine, owner: str, key: Hashable, work: Work, *, estimate, units, cost, alive, task):
-        self.engine, self.owner, self.key, self.work, self.task = engine, owner, key, work, task
-        self.estimate: float | None = estimate  # seconds, when known
-        self.units, self.cost = units, cost  # work done, in the units its cost key learns a rate for
-        self._alive: Callable[[], bool] | None = alive  # is the tab's connection open? (None: unknown)
-        self.status, self.done, self.total, self.message, self.result = "queued", 0, 0, "", None
-        # The language of the page that asked (its thread has a session; the job's has none):
-        # what the work writes with _() reads as that student asked for it.
-        self.lang = i18n.current()
-        self.turn, self.seq = 0, 0
-        self.started: float | None = None  # first start
-        self.resumed: float | None = None  # it took its slot (started or resumed) then
-        self.slot_s = 0.0  # seconds it held a slot before ``resumed``
-        self.pauses = 0
-        self.ended: float | None = None
-        self.last_poll = time.monotonic()
-        self._stop = threading.Event()
-        self._finished = threading.Event()
-
-    def stop(self) -> None:
-        """Ask the job to stop: a waiting one is dropped, a running one sees ``should_stop()``."""
-        self._stop.set()
-        self.engine._wake()
-
-    def join(self, timeout: float | None = None) -> bool:
-        """Wait until the job has ended (done, stopped or failed); whether it has."""
-        return self._finished.wait(timeout)
-
-    def abandoned(self, now: float | None = None) -> bool:
-        """Its page stopped polling: past the heartbeat with the tab gone, or past the grace."""
-        silent = (time.monotonic() if now is None else now) - self.last_poll
-        if silent <= self.engine.heartbeat_s:
-            return False
-        return silent > self.engine.grace_s or self._alive is None or not self._alive()
-
-    def should_stop(self) -> bool:
-        """The work's checkpoint: whether to stop now. It may first wait here while the class's
-        page runs are in flight, and pause for as long as classmates run in its slot (see the
-        module docstring)."""
-        if self._stop.is_set() or self.abandoned():
-            return True
-        page_activity.between_steps()  # the class's clicks first
-        if self.resumed is not None and time.monotonic() - self.resumed > self.engine.quantum_s:
-            return self.engine._yield_slot(self)
-        return False
-
-    def run_seconds(self, now: float | None = None) -> float:
-        """Seconds it has held a slot so far."""
-        now = time.monotonic() if now is None else now
-        return self.slot_s + (now - self.resumed if self.status == "running" and self.resumed else 0.0)
-
-    def _progress(self, done: int, total: int) -> None:
-        with self.engine._cond:
-            self.done, self.total = int(done), int(total)
-
-    def snapshot(self) -> Snapshot:
-        """The job's state now; also its heartbeat (the page is still open)."""
-        self.last_poll = time.monotonic()
-        return self.engine._snapshot(self)
 
 
 class Engine:
@@ -162,6 +91,11 @@ class Engine:
         self._turn = 0  # the turn being served now
         self._seq = itertools.count()
         self._rates: dict[Hashable, float] = {}  # cost key -> seconds per unit of work, learnt
+
+    @property
+    def lock(self) -> threading.Condition:
+        """The queue's lock: a job's progress is written under it."""
+        return self._cond
 
     # ------------------------------------------------------------------ the page's side
     def submit(
@@ -238,7 +172,7 @@ class Engine:
             return [j for j, _ in self._forecast()]
 
     # ------------------------------------------------------------------ scheduling
-    def _wake(self) -> None:
+    def wake(self) -> None:
         with self._cond:
             self._dispatch()
             self._cond.notify_all()
@@ -267,13 +201,13 @@ class Engine:
             if job.status == "paused":
                 self._paused.remove(job)
                 job.status = "running"
-                self._cond.notify_all()  # its thread waits in _yield_slot
+                self._cond.notify_all()  # its thread waits in yield_slot
             else:
                 self._waiting.remove(job)
                 job.status, job.started = "running", job.resumed
                 threading.Thread(target=self._run, args=(job,), name="cnnviz-job", daemon=True).start()
 
-    def _yield_slot(self, job: Job) -> bool:
+    def yield_slot(self, job: Job) -> bool:
         """At ``job``'s checkpoint, past its quantum: pause it if another student's job waits
         for a slot, until the round-robin comes back to it. Returns whether it must stop."""
         if holding_a_model():
@@ -323,8 +257,8 @@ class Engine:
 
     def _run(self, job: Job) -> None:
         """A started job's thread: the work, then its slot to the next in line."""
-        _background_priority()
-        status, message, result = self._execute(job)
+        page_activity.background_priority()
+        status, message, result = job.execute()
         with self._cond:
             if job in self._running:
                 self._running.remove(job)
@@ -335,19 +269,6 @@ class Engine:
             self._dispatch()
             self._cond.notify_all()
 
-    @staticmethod
-    def _execute(job: Job) -> tuple[str, str, object]:
-        # Messages stay Messages (cnnviz.i18n): the page translates them when it shows them.
-        try:
-            with i18n.use(job.lang):
-                return "done", "", job.work(job._progress, job.should_stop)
-        except Stopped as e:
-            return "stopped", (Message(N_("Stopped: the page was closed.")) if job.abandoned() else of_error(e)), None
-        except CnnvizError as e:
-            return "error", of_error(e), None
-        except Exception as e:  # a bug must not kill the server; the page shows one line
-            return "error", Message(N_("It failed ({error})."), error=f"{type(e).__name__}: {e}"), None
-
     # ------------------------------------------------------------------ what a page is told
     def _forecast(self) -> list[tuple[Job, float | None]]:
         """Waiting and paused jobs with their expected (re)start, seconds from now (None when
@@ -355,35 +276,13 @@ class Engine:
         slicing = self.quantum_s if self.max_paused > len(self._paused) or self._paused else math.inf
         return places(self._running, [*self._paused, *self._waiting], self.slots, slicing)
 
-    def _snapshot(self, job: Job) -> Snapshot:
+    def snapshot(self, job: Job) -> Snapshot:
+        """What ``job``'s page is told now (:func:`cnnviz.serving.job_forecast.snapshot_of`)."""
         with self._cond:
-            position = wait = None
-            if job.status in ("queued", "paused"):
-                self._prune()
-                for i, (j, start) in enumerate(self._forecast()):
-                    if j is job:
-                        position, wait = i + 1, start
-            seconds = (job.ended or time.monotonic()) - job.started if job.started else 0.0
-            return Snapshot(job.status, job.done, job.total, job.message, job.result, position, wait, seconds)
+            if job.status not in ("queued", "paused"):
+                return snapshot_of(job, [])
+            self._prune()
+            return snapshot_of(job, self._forecast())
 
 
 ENGINE = Engine()
-
-
-def _background_priority() -> None:
-    """Lower the calling thread's CPU priority to ``JOB_NICE``.
-
-    Jobs compute mostly in torch kernels, outside the interpreter lock, so on a 2-core server
-    one job takes a whole core from the class's page runs, whose waits then grow far more
-    than the core's share (queues near saturation). At a lower priority a job uses what the
-    class leaves, and all of it when the class is idle; at nice 10 it still gets about a
-    tenth of a contested core, so it never stops. On Linux the nice value is per thread
-    (setpriority(2)), so only this worker thread is lowered; elsewhere nothing changes.
-    """
-    if JOB_NICE <= 0 or not hasattr(os, "setpriority"):
-        return
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), JOB_NICE))
-    except OSError:  # not permitted here: jobs then run at the class's priority
-        pass

@@ -15,6 +15,9 @@ page run waits with it). So the background yields here, cooperatively:
 * At each checkpoint (a step, batch or chunk) a job waits while a page run is in flight, for
   at most ``YIELD_S``, so it keeps moving even when the class never pauses
   (:func:`between_steps`).
+* A job's thread runs at a lower OS priority (``JOB_NICE``, :func:`background_priority`):
+  that does not help with the interpreter's lock, but it does with the cores, where jobs
+  compute mostly in torch kernels outside the lock.
 * A heavy student (page runs that used over ``HEAVY_SHARE`` of a core lately,
   :func:`charge`) runs in the one lane heavy runs share, starting when no page run is in
   flight or after ``YIELD_S`` (:func:`admitted`).
@@ -35,7 +38,9 @@ __all__ = [
     "HEAVY_SHARE",
     "HOLDING",
     "YIELD_S",
+    "JOB_NICE",
     "admitted",
+    "background_priority",
     "between_steps",
     "holding_a_model",
     "charge",
@@ -52,6 +57,7 @@ YIELD_S = float(os.environ.get("CNNVIZ_JOB_YIELD", 1.0))  # s a job's step or a 
 # of one.
 HEAVY_SHARE = float(os.environ.get("CNNVIZ_HEAVY_SHARE", 0.5))
 TAU_S = 10.0
+JOB_NICE = int(os.environ.get("CNNVIZ_JOB_NICE", 10))  # the job threads' nice value (0: as the class's)
 
 _cond = threading.Condition()
 _running = 0  # page runs in flight
@@ -124,6 +130,25 @@ def between_steps() -> None:
     while holding a shared model: a click may be waiting for that replica."""
     if _running and not holding_a_model():
         wait_quiet()
+
+
+def background_priority() -> None:
+    """Lower the calling thread's CPU priority to ``JOB_NICE`` (a job's thread calls it).
+
+    Jobs compute mostly in torch kernels, outside the interpreter lock, so on a 2-core server
+    one job takes a whole core from the class's page runs, whose waits then grow far more
+    than the core's share (queues near saturation). At a lower priority a job uses what the
+    class leaves, and all of it when the class is idle; at nice 10 it still gets about a
+    tenth of a contested core, so it never stops. On Linux the nice value is per thread
+    (setpriority(2)), so only this thread is lowered; elsewhere nothing changes.
+    """
+    if JOB_NICE <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), JOB_NICE))
+    except OSError:  # not permitted here: jobs then run at the class's priority
+        pass
 
 
 # ------------------------------------------------------------------ heavy students

@@ -14,7 +14,7 @@ import itertools
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 from torch import nn
@@ -45,40 +45,30 @@ def too_long(est: float) -> str:
     ).format(minutes=f"{est / 60:.0f}", limit=limit)
 
 
-@dataclass
-class Snapshot:
-    """A copy of the progress, safe to read while the training goes on.
+def _no_filters() -> np.ndarray:
+    return np.zeros((0, 1, 1, 1), np.float32)
 
-    ``status``: "queued" | "running" | "paused" | "done" | "stopped" | "error". ``filters``:
-    (O, I, k, k) first-layer weights. ``eta``: seconds left (None until measurable).
-    ``position``, ``wait_s``: the training's place in the queue while it waits (jobs.Snapshot).
+
+@dataclass
+class Snapshot(jobs.Snapshot):
+    """A training's state for its page: the queue's
+    (:class:`cnnviz.serving.job_forecast.Snapshot`: its status, ``done`` of ``total`` steps,
+    ``seconds``, ``eta``, place in line) and what it has learnt so far.
+
+    ``history``: the curves' points; ``filters``: (O, I, k, k) first-layer weights; ``fit``
+    and ``results``: once it has ended with at least one epoch trained.
     """
 
-    status: str
-    step: int
-    total_steps: int
-    seconds: float
-    eta: float | None
-    history: list[dict]
-    filters: np.ndarray
-    message: str = ""
+    history: list[dict] = field(default_factory=list)
+    filters: np.ndarray = field(default_factory=_no_filters)
     fit: FitResult | None = None
     results: Results | None = None
-    position: int | None = None
-    wait_s: float | None = None
-
-    @property
-    def active(self) -> bool:
-        return self.status in jobs.ACTIVE
-
-    @property
-    def fraction(self) -> float:
-        return self.step / self.total_steps if self.total_steps else 0.0
 
 
 @dataclass(eq=False)
 class Trainer:
-    """Trains ``arch`` on ``ds`` as a job of the queue; ``stop()`` keeps what was learnt."""
+    """Trains ``arch`` on ``ds``: the work and the page's state of a job of kind :data:`KIND`
+    (``job``: stop it with ``job.stop()``, which keeps what was learnt)."""
 
     ds: ImageDataset
     arch: dict
@@ -86,11 +76,8 @@ class Trainer:
     model: nn.Module | None = None
     job: jobs.Job | None = None
     owner: str | None = None  # the student key: whose marker (cnnviz.serving.inflight) it writes while it runs
-    _step: int = 0
-    _total: int = 0
-    _seconds: float = 0.0
     _history: list[dict] = field(default_factory=list)
-    _filters: np.ndarray = field(default_factory=lambda: np.zeros((0, 1, 1, 1), np.float32))
+    _filters: np.ndarray = field(default_factory=_no_filters)
     _fit: FitResult | None = None
     _results: Results | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -104,20 +91,10 @@ class Trainer:
         if est > MAX_MINUTES * 60:
             raise CnnvizError(too_long(est))
 
-    def stop(self) -> None:
-        """Ask the loop to stop after the current batch (the model keeps its weights)."""
-        if self.job is not None:
-            self.job.stop()
-
-    def join(self, timeout: float | None = None) -> bool:
-        """Wait until the training has ended; whether it has."""
-        return self.job is not None and self.job.join(timeout)
-
     def _progress(self, r: dict, on_progress: Callable[[int, int], None]) -> None:
         filters = first_filters(self.model)  # a few KB: cheap enough at every point
         with self._lock:
             self._history.append(r["point"])
-            self._step, self._total, self._seconds = r["step"], r["total_steps"], r["seconds"]
             self._filters = filters
         on_progress(r["step"], r["total_steps"])
 
@@ -169,25 +146,17 @@ class Trainer:
             raise Stopped(Message(said, epochs=done))
 
     def snapshot(self) -> Snapshot:
-        """The progress so far; also tells the queue that the page is still open."""
+        """The job's snapshot with what was learnt so far; also tells the queue that the page
+        is still open."""
         js = self.job.snapshot()
         with self._lock:
-            frac = self._step / self._total if self._total else 0.0
-            eta = self._seconds * (1 - frac) / frac if frac > 0 and js.status == "running" else None
-            return Snapshot(
-                js.status,
-                self._step,
-                self._total,
-                self._seconds,
-                eta,
-                list(self._history),
-                self._filters,
-                js.message,
-                self._fit,
-                self._results,
-                js.position,
-                js.wait_s,
-            )
+            learnt = {
+                "history": list(self._history),
+                "filters": self._filters,
+                "fit": self._fit,
+                "results": self._results,
+            }
+        return Snapshot(**{f.name: getattr(js, f.name) for f in fields(js)}, **learnt)
 
 
 def start(

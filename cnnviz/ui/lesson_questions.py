@@ -2,32 +2,25 @@
 
 ``student_panel(store, cs, student)`` (in the follower's bar) and ``teacher_panel(store, cs)``
 (in the teacher's bar) draw the current step's question (``cnnviz.lessons.questions`` computes).
-The model's own answer is computed for the step's model and image (its view's ``model``,
-``weights`` and ``image``), once for the whole class: it lives in ``cache.RESULTS``.
+The model's own answer, and its reveal, are ``cnnviz.ui.lesson_answer``'s.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
-from PIL import Image
 
 from cnnviz import render
 from cnnviz.a11y import alt_questions
 from cnnviz.errors import CnnvizError
 from cnnviz.hotspots import Grid
-from cnnviz.i18n import N_, _, ngettext, percent
-from cnnviz.inputs.gallery import SAMPLES, sample_bytes
-from cnnviz.inputs.images import image_digest
-from cnnviz.lessons import links as L
+from cnnviz.i18n import N_, _, ngettext
 from cnnviz.lessons import questions as Q
 from cnnviz.lessons.format import LessonError, Question, Step
 from cnnviz.lessons.store import ClassState, ClassStore
-from cnnviz.serving import cache, uploads
-from cnnviz.ui import loaders, present, selection, state
+from cnnviz.ui import lesson_answer, loaders, present, state
 from cnnviz.ui.charts import HALO, INK
 from cnnviz.ui.clickable import clicked
-from cnnviz.ui.links import shared_images
 from cnnviz.ui.owner import owner_token
 from cnnviz.ui.text import plain
 
@@ -35,73 +28,6 @@ POLL_S = 2.0  # the presenter's counts refresh
 CELLS = 6  # the keyboard's grid over the click picture: 36 parts, each named by row and column
 ALREADY = N_("You have already answered.")
 THANKS = N_("Your answer is in. Watch the teacher's screen for the class's answers.")
-
-
-# ---------------------------------------------------------------- the step's model and pictures
-def _image(ref: str) -> tuple[bytes, str]:
-    """(bytes, name) of an ``image=`` value: a gallery name (``gallery:`` optional) or an upload."""
-    kind, name = L.image_ref(ref.removeprefix("gallery:"), SAMPLES)
-    if kind == "gallery":
-        return sample_bytes(name), name
-    data = shared_images().get(name)
-    if data is None:
-        raise CnnvizError(_("This question's photo is no longer on the server."))
-    return data, _("shared photo {digest}").format(digest=name[:8])  # the decoder's messages name it
-
-
-def _model(step: Step):
-    """The step's model (name, weights) as the links name them."""
-    params = step.view.params
-    name = params.get("model", state.DEFAULT_MODEL)
-    kind, digest = L.weights_ref(params.get("weights", state.WEIGHTS_PRETRAINED))
-    weights = kind
-    if digest is not None:
-        found = uploads.find(digest, owner=owner_token())
-        if found is None:
-            raise CnnvizError(_("This question's weights file is no longer on the server."))
-        weights = str(found)
-    return name, weights, loaders.cached_model(name, weights)
-
-
-def _step_image(step: Step) -> tuple[Image.Image, str]:
-    data, name = _image(step.view.params.get("image", "grace_hopper"))
-    return loaders.decoded_image(data, name), image_digest(data)
-
-
-def _crop(step: Step) -> Image.Image:
-    """The picture the step's model sees: the crop a click question is answered on."""
-    lm = _model(step)[2]
-    img = _step_image(step)[0]
-    return lm.preprocess_spec.crop(img)
-
-
-def model_answer(step: Step):
-    """The model's own answer to the step's question, computed once for the class:
-    choice: ``TopClass``; click: ``questions.Peak``; pick_image: (4,) mean activations."""
-    q = step.question
-    name, weights, lm = _model(step)
-    img, digest = _step_image(step)
-    params = step.view.params
-    key = ("lesson-answer", q.kind, name, weights, loaders.model_version(name, weights), digest, q.options)
-    if q.kind == "choice":
-        return cache.RESULTS.get_or_compute(key, lambda: Q.top1(lm, img))
-    if q.kind == "click":
-        return cache.RESULTS.get_or_compute(key, lambda: cache.freeze(Q.gradcam_peak(lm, img)))
-    layer = params.get("layer") or lm.info.default_layer
-    channel = selection.as_int(params.get("channel", "0"), 0, 1 << 20)
-    if layer not in dict(lm.model.named_modules()) or channel is None:
-        raise CnnvizError(_("This question's layer or channel is not one of the model's, so it has no answer."))
-    pics = [loaders.decoded_image(*_image(ref)) for ref in q.options]
-    try:
-        return cache.RESULTS.get_or_compute(
-            (*key, layer, channel), lambda: cache.freeze(Q.channel_means(lm, pics, layer, channel))
-        )
-    except ValueError:  # a channel beyond the layer's
-        raise CnnvizError(
-            _("This question's channel {channel} is not one of layer {layer}'s, so it has no answer.").format(
-                channel=channel, layer=layer
-            )
-        ) from None
 
 
 # ---------------------------------------------------------------- the follower's side
@@ -141,7 +67,7 @@ def student_panel(store: ClassStore, cs: ClassState, student: str) -> None:
         st.warning(error)
     try:
         if cs.revealed:
-            _reveal(step, q)
+            lesson_answer.reveal(step, q)
         elif sent is not None:
             st.info(_(THANKS) if sent else _(ALREADY), icon=":material/how_to_vote:")
         elif q.kind == "click":
@@ -157,7 +83,7 @@ def _choice_form(store: ClassStore, cs: ClassState, student: str, step: Step, q:
     labels = option_labels(q)
     if q.kind == "pick_image":
         for i, (col, ref) in enumerate(zip(st.columns(len(q.options)), q.options, strict=True)):
-            data = _image(ref)[0]
+            data = lesson_answer.question_image(ref)[0]
             col.image(
                 render.photo_bytes(loaders.decoded_image(data, ref)),
                 caption=labels[i],
@@ -178,7 +104,7 @@ def _choice_form(store: ClassStore, cs: ClassState, student: str, step: Step, q:
 
 
 def _click_form(store: ClassStore, cs: ClassState, student: str, step: Step) -> None:
-    crop = _crop(step)
+    crop = lesson_answer.step_crop(step)
     w, h = crop.size
     pic = np.asarray(crop.convert("RGB"))
     points = dict(st.session_state.get(state.ASK_POINT) or {})
@@ -209,48 +135,6 @@ def _click_form(store: ClassStore, cs: ClassState, student: str, step: Step) -> 
         type="primary",
         help=_("Click the picture first"),
     )
-
-
-# ---------------------------------------------------------------- the model's answer
-def _reveal(step: Step, q: Question, heat: np.ndarray | None = None) -> None:
-    """The model's own answer, in words and (click, pick_image) pictures."""
-    with st.spinner(_("The model is answering…")):
-        answer = model_answer(step)
-    if q.kind == "choice":
-        match = Q.matching_option(q.options, answer.label)
-        said = _("The model says “{label}” ({prob}).").format(label=plain(answer.label), prob=percent(answer.prob, 0))
-        if match is None:
-            said += " " + _("None of the options named it.")
-        st.success(said, icon=":material/smart_toy:")
-    elif q.kind == "click":
-        crop = _crop(step)
-        heat = np.zeros((Q.CLICK_GRID,) * 2) if heat is None else heat
-        st.image(_heat_picture(crop, heat, answer.box), alt=alt_questions.clicks(heat, answer.box), width=448)
-        st.success(
-            _("The box shows where the model looked most for “{label}” (Grad-CAM).").format(label=plain(answer.label)),
-            icon=":material/smart_toy:",
-        )
-    else:
-        best = Q.best_of(answer)
-        values = ", ".join(
-            _("picture {k}: {value}").format(k=i + 1, value=alt_questions.sig3(v)) for i, v in enumerate(answer)
-        )
-        st.success(
-            _("Picture {k} excites the channel most (mean activation {values}).").format(k=best + 1, values=values),
-            icon=":material/smart_toy:",
-        )
-
-
-def _heat_picture(crop: Image.Image, heat: np.ndarray, box=None) -> bytes:
-    """PNG: the class's clicks as a heat map over the picture, the model's region as a box."""
-    w, h = crop.size
-    pic = render.overlay(crop, heat, alpha=0.55 if heat.max() > 0 else 0.0, cmap="inferno", vmin=0.0)
-    if box is not None:
-        x0, y0, x1, y1 = box
-        pic = render.draw_box(
-            pic, int(y0 * h), int(x0 * w), int((y1 - y0) * h), int((x1 - x0) * w), color=(0, 255, 255), thickness=3
-        )
-    return render.to_png(pic)
 
 
 # ---------------------------------------------------------------- the presenter's side
@@ -325,22 +209,22 @@ def _live(store: ClassStore, code: str) -> None:
             answers = store.answers(code, cs.step)
             heat = Q.click_heat(answers)
             if cs.revealed:
-                _reveal(step, q, heat)
+                lesson_answer.reveal(step, q, heat)
             else:
-                crop = _crop(step)
-                st.image(_heat_picture(crop, heat), alt=alt_questions.clicks(heat), width=448)
+                crop = lesson_answer.step_crop(step)
+                st.image(lesson_answer.heat_picture(crop, heat), alt=alt_questions.clicks(heat), width=448)
             st.text(_answers(len(answers)))
         else:
             labels = option_labels(q)
             counts = Q.option_counts(q.options, store.tally(code, cs.step))
             model = None
             if cs.revealed:
-                answer = model_answer(step)
+                answer = lesson_answer.model_answer(step)
                 model = Q.matching_option(q.options, answer.label) if q.kind == "choice" else Q.best_of(answer)
             st.vega_lite_chart(spec=present.chart(counts_chart(_(q.prompt), labels, counts, model)), width="stretch")
             st.text(_answers(sum(counts)))
             if cs.revealed:
-                _reveal(step, q)
+                lesson_answer.reveal(step, q)
     except CnnvizError as e:
         st.error(str(e))
     if not cs.revealed:

@@ -32,7 +32,7 @@ def train(at: AppTest) -> trainer.Trainer:
     at.button(key="train_start").click().run()
     assert not at.exception
     t = trainer.get(at.session_state[state.JOB_TAB])
-    t.join(120)
+    t.job.join(120)
     at.run()
     assert not at.exception and not at.error
     return t

@@ -40,7 +40,7 @@ def lone_training(ds) -> tuple[trainer.Snapshot, dict, float]:
     engine = jobs.Engine(slots=1, heartbeat_s=300, grace_s=300)
     t0 = time.monotonic()
     t = trainer.start("lone", ds, arch.preset("tinyvgg"), CFG, owner="ann", engine=engine)
-    assert t.join(300)
+    assert t.job.join(300)
     return t.snapshot(), {k: v.clone() for k, v in t.model.state_dict().items()}, time.monotonic() - t0
 
 
@@ -53,7 +53,7 @@ def run_side_by_side(lm, ds, quantum: float) -> tuple[trainer.Trainer, jobs.Job,
     step ran (monotonic seconds)."""
     engine = jobs.Engine(slots=1, heartbeat_s=300, grace_s=300, quantum_s=quantum)
     t = trainer.start("ann-tab", ds, arch.preset("tinyvgg"), CFG, owner="ann", engine=engine)
-    while t.snapshot().step < 3:  # her training is under way
+    while t.snapshot().done < 3:  # her training is under way
         time.sleep(0.01)
     first: list[float] = []
 
@@ -66,7 +66,7 @@ def run_side_by_side(lm, ds, quantum: float) -> tuple[trainer.Trainer, jobs.Job,
 
     asked = time.monotonic()
     bob = engine.submit("bob", "bob-tab", "featvis", 0, work)
-    assert bob.join(300) and t.join(300)
+    assert bob.join(300) and t.job.join(300)
     return t, bob, asked, first[0]
 
 
@@ -97,7 +97,7 @@ def test_a_classmates_featvis_runs_within_a_quantum_of_a_training(parts, tmp_pat
         assert np.array_equal(s.results.confusion, snap.results.confusion)
         if name == "sliced":
             assert t.job.pauses >= 1 and first_step < t.job.ended
-            batch = training_alone / s.total_steps
+            batch = training_alone / s.total
             assert waits[name] < q + 3 * batch + 0.5  # the quantum, a batch, and slack for a busy machine
         else:
             assert t.job.pauses == 0 and first_step > t.job.ended  # bob waited for her whole training

@@ -80,7 +80,7 @@ def test_heaviest_settings_are_refused_before_anything_runs(shapes, monkeypatch)
         trainer.start("fair-a", shapes, heavy, TrainConfig(epochs=100))
     assert trainer.get("fair-a") is keep  # the refused run replaced nothing
     trainer.forget("fair-a")
-    assert keep.join(60)  # nothing of it runs on into the next tests
+    assert keep.job.join(60)  # nothing of it runs on into the next tests
 
 
 def test_a_closed_tab_frees_the_slot_within_the_heartbeat(shapes):
@@ -91,7 +91,7 @@ def test_a_closed_tab_frees_the_slot_within_the_heartbeat(shapes):
         nxt.snapshot()
         time.sleep(0.05)
     assert t.snapshot().status == "stopped"  # it gave up its slot long before finishing
-    while not nxt.join(0.05):  # its page goes on polling
+    while not nxt.job.join(0.05):  # its page goes on polling
         nxt.snapshot()
     assert nxt.snapshot().status == "done"  # and the next student got the slot
     trainer.forget("fair-closed", engine)

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from cnnviz.serving import jobs
+from cnnviz.serving import jobs, page_activity
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no per-thread nice values here")
 
@@ -21,5 +21,5 @@ def test_a_job_runs_at_the_background_priority_and_the_caller_keeps_its_own():
     assert job._finished.wait(30)
     snap = job.snapshot()
     assert snap.status == "done"
-    assert snap.result == max(before, jobs.JOB_NICE) > before
+    assert snap.result == max(before, page_activity.JOB_NICE) > before
     assert _own_nice() == before  # the page's thread (and the process) untouched

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from cnnviz.lessons import drafts
 from cnnviz.lessons import store as cs
+from cnnviz.lessons.codes import CODE_ALPHABET
 from cnnviz.lessons.format import Lesson, LessonError, Question, Step, View
 from cnnviz.lessons.store import ClassGone, ClassStore, NotTeacher
 from testing.catalogue import BAD_CLASS_CODES
@@ -209,8 +211,8 @@ def test_codes_are_short_readable_and_typed_loosely(store):
     codes = {store.open_class(lesson(), f"teacher-{i}") for i in range(40)}
     assert len(codes) == 40
     for code in codes:
-        assert len(code) == 6 and set(code) <= set(cs.CODE_ALPHABET)
-    assert not set("0O1IL") & set(cs.CODE_ALPHABET) and len(cs.CODE_ALPHABET) == 31
+        assert len(code) == 6 and set(code) <= set(CODE_ALPHABET)
+    assert not set("0O1IL") & set(CODE_ALPHABET) and len(CODE_ALPHABET) == 31
     code = codes.pop()
     assert store.state(f" {code[:3].lower()}-{code[3:]} ").code == code
 
@@ -271,7 +273,7 @@ def test_classes_per_teacher_are_bounded(store):
 
 
 def test_drafts_one_per_owner_and_bounded(store, clock, monkeypatch):
-    monkeypatch.setattr(cs, "MAX_DRAFTS", 3)
+    monkeypatch.setattr(drafts, "MAX_DRAFTS", 3)
     short = Lesson("Short", lesson().steps[:1])
     store.save_draft("ann", lesson())
     store.save_draft("ann", short)

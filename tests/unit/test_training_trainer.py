@@ -20,7 +20,7 @@ def small():
 
 
 def wait(t: trainer.Trainer, timeout: float = 120) -> trainer.Snapshot:
-    t.join(timeout)
+    t.job.join(timeout)
     return t.snapshot()
 
 
@@ -43,7 +43,7 @@ def test_stop_keeps_the_model(small):
     t = trainer.start("sess-b", small, arch.preset("tinyvgg"), TrainConfig(epochs=100))
     while not [p for p in t.snapshot().history if "train_loss" in p]:
         time.sleep(0.05)
-    t.stop()
+    t.job.stop()
     s = wait(t)
     assert s.status == "stopped" and "keeps what it learnt" in s.message
     assert 0 < s.fit.epochs_done < 100 and s.results is not None and t.model is not None
@@ -53,9 +53,9 @@ def test_stop_keeps_the_model(small):
 def test_a_closed_tab_stops_training(small):
     engine = jobs.Engine(slots=1, heartbeat_s=0.3, grace_s=60)
     t = trainer.start("sess-c", small, arch.preset("tinyvgg"), TrainConfig(epochs=100), engine=engine)
-    assert t.join(60)  # nobody polls and no tab is connected: it must end on its own
+    assert t.job.join(60)  # nobody polls and no tab is connected: it must end on its own
     s = t.snapshot()
-    assert s.status == "stopped" and "closed" in s.message and 0 < s.step < s.total_steps
+    assert s.status == "stopped" and "closed" in s.message and 0 < s.done < s.total
     trainer.forget("sess-c", engine)
 
 
@@ -68,8 +68,8 @@ def test_second_training_waits_its_turn_and_is_told_its_place(small):
     time.sleep(0.5)
     s = second.snapshot()
     assert s.status == "queued" and s.position == 1 and s.wait_s is not None
-    first.stop()
-    assert wait(second).status == "done" and first.join(60)
+    first.job.stop()
+    assert wait(second).status == "done" and first.job.join(60)
     trainer.forget("sess-d", engine)
     trainer.forget("sess-e", engine)
 
