@@ -3,28 +3,51 @@ and bench servers).
 
 ``app.py`` is the app; this file runs it in Streamlit's ASGI mode (``st.App``, which
 ``streamlit run`` recognises) to add the Live page's frame routes (``cnnviz/camera/live_http.py``)
-and one middleware: the owner cookie, set by the server's
+and three middlewares: the owner cookie, set by the server's
 reply with ``HttpOnly``, ``SameSite=Strict`` and, over HTTPS, ``Secure``
-(``cnnviz/serving/owner_cookie.py``). Every option of ``.streamlit/config.toml`` and of the command
+(``cnnviz/serving/owner_cookie.py``); the page's ``<html lang>`` in the reader's language
+from the first byte (``cnnviz/serving/html_lang.py``); and the warm start's hold: the server
+answers at once while a thread imports the app, and page runs wait for it
+(``cnnviz/ui/warm_start.py``). Every option of ``.streamlit/config.toml`` and of the command
 line applies as with ``streamlit run app.py``.
+
+Nothing here imports torch: the server listens before it is loaded.
 """
 
 from pathlib import Path
 
 import streamlit as st
 from starlette.middleware import Middleware
+from starlette.routing import Mount
 from streamlit import config
 
-from cnnviz.camera import live_http
+from cnnviz.serving.html_lang import HtmlLang
 from cnnviz.serving.owner_cookie import OwnerCookie
+from cnnviz.ui import warm_start
 from cnnviz.ui.compat import navigation_only
-from cnnviz.ui.process import preload_at_start
+
+BASE = config.get_option("server.baseUrlPath")
+LIVE_PREFIX = ("/" + BASE.strip("/") if BASE.strip("/") else "") + "/api/live"  # live_http.routes' paths
 
 navigation_only()  # a first visitor sees the app's own menu, never a list of pages/'s files
-preload_at_start(Path(__file__).parent)  # torch, captum... before a student waits for them
+# torch, captum... beside the browser's start; then what the first visitors' pages compute first
+warm_start.begin(
+    Path(__file__).parent,
+    extra=("cnnviz.camera.live_http",),
+    then=("cnnviz.ui.loaders:warm_default_model", "cnnviz.ui.train_widgets:warm_default_dataset"),
+)
+
+
+def _live_routes():
+    # at the first frame, after the warm start imported it: it needs torch, which must not
+    # hold up the server's start
+    from cnnviz.camera import live_http
+
+    return live_http.routes(BASE)
+
 
 app = st.App(
     "app.py",
-    routes=live_http.routes(config.get_option("server.baseUrlPath")),
-    middleware=[Middleware(OwnerCookie)],
+    routes=[Mount(LIVE_PREFIX, app=warm_start.Deferred(_live_routes))],
+    middleware=[Middleware(warm_start.HoldUntilWarm), Middleware(OwnerCookie), Middleware(HtmlLang)],
 )

@@ -24,9 +24,9 @@ def _case(name: str, weights: str) -> list[Row]:
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
     from cnnviz.explain import explain
-    from cnnviz.hooks import resolve
     from cnnviz.inputs.images import load_sample
     from cnnviz.models.zoo import load_model
+    from cnnviz.trace import resolve
 
     lm = load_model(name, weights, device="cpu")
     x = lm.preprocess(load_sample("grace_hopper"))

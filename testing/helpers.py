@@ -14,6 +14,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 from torch import nn
 
+from cnnviz import compat
 from cnnviz.models.loaded_model import LoadedModel, ModelInfo
 from cnnviz.models.preprocess import Preprocess
 from cnnviz.serving import jobs
@@ -45,10 +46,7 @@ def wrap(model: nn.Module, *, size: int, channels: int, classes: int, layer: str
 
 def hook_count(model: nn.Module) -> int:
     """Forward, forward-pre, backward and backward-pre hooks left on any module of ``model``."""
-    return sum(
-        len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks) + len(m._backward_pre_hooks)
-        for m in model.modules()
-    )
+    return sum(compat.hook_count(m) for m in model.modules())
 
 
 def fgsm_by_hand(

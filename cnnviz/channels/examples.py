@@ -22,7 +22,6 @@ from PIL import Image
 
 from cnnviz.channels.example_pools import Part, fashion2k, fashion_available, folder, gallery, mnist5k, training
 from cnnviz.errors import CnnvizError, Stopped
-from cnnviz.hooks import first_tensor, hooks
 from cnnviz.i18n import N_, _
 from cnnviz.inside import work_memory
 from cnnviz.inside.catalogue import LayerInfo, catalogue
@@ -30,6 +29,7 @@ from cnnviz.inside.receptive_field import unit_box
 from cnnviz.models.loaded_model import LoadedModel
 from cnnviz.models.preprocess import Preprocess
 from cnnviz.serving import diskcache, memguard
+from cnnviz.trace import first_tensor, hooks
 
 
 def parse(spec: str) -> Part:

@@ -30,7 +30,6 @@ from torch import nn
 from cnnviz.channels.fourier_image import FourierImage, random_affine
 from cnnviz.channels.redirected_relu import redirect_relus, set_redirect
 from cnnviz.errors import CnnvizError, ModelError, Stopped
-from cnnviz.hooks import first_tensor, hooks
 from cnnviz.i18n import _
 from cnnviz.inside import work_memory
 from cnnviz.inside.catalogue import LayerInfo, catalogue, find_layer
@@ -38,6 +37,7 @@ from cnnviz.models.fast_copy import light_copy, make_fast_copy
 from cnnviz.models.loaded_model import LoadedModel
 from cnnviz.models.preprocess import Preprocess
 from cnnviz.serving import diskcache, memguard
+from cnnviz.trace import first_tensor, hooks
 
 MAX_SIZE = 512
 MAX_STEPS = 2048

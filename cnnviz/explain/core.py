@@ -10,21 +10,19 @@ read it).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 import torch
-from torch import nn
 
 from cnnviz.errors import CnnvizError
-from cnnviz.hooks import first_tensor, hooks
 from cnnviz.i18n import N_, _, number, percent
 from cnnviz.inside.predict import softmax
 from cnnviz.inside.progress import Progress
 from cnnviz.models.zoo import LoadedModel
+from cnnviz.trace import trace
 
 
 class ExplainError(CnnvizError):
@@ -294,31 +292,6 @@ def explain(
 
 
 # ---------------------------------------------------------------- one forward, gradients at layers
-@contextmanager
-def _grad_at(model: nn.Module, layers: Sequence[str]) -> Iterator[dict[str, torch.Tensor]]:
-    """Forward hooks that keep each layer's output in the graph (first call per module).
-
-    Parameters do not require grad, so the first hooked output is made a leaf that does:
-    gradients then flow back only as far as the earliest requested layer.
-    """
-    store: dict[str, torch.Tensor] = {}
-
-    def keep(name: str, _m, _inp, out):
-        out = first_tensor(out)
-        if name in store:
-            return None
-        if not out.requires_grad:
-            store[name] = out.detach().requires_grad_()
-            # The rest of the forward builds on a copy of this leaf: an in-place op after the
-            # layer (ResNet's `out += identity` after bn2, an inplace ReLU) may not write a leaf.
-            return store[name].clone()
-        store[name] = out
-        return None
-
-    with hooks(model, layers, forward=keep):
-        yield store
-
-
 def layer_acts_and_grads(
     lm: LoadedModel, x: torch.Tensor, layers: Sequence[str], target: int | None = None
 ) -> tuple[int, np.ndarray, dict[str, tuple[torch.Tensor, torch.Tensor]]]:
@@ -345,8 +318,8 @@ def layer_acts_and_grads(
         model = lm.fast_copy(held, layers, x)  # same outputs up to float rounding, less CPU
         if model is not held and x.dim() == 4:  # the copy's layout: no reorder at the first conv
             x = x.contiguous(memory_format=torch.channels_last)
-        with _grad_at(model, layers) as store:
-            logits = model(x)  # (1, K)
+        traced = trace(model, x, grad_at=layers)
+        store, logits = traced.leaves, traced.output  # leaves: the layers' outputs, requiring grad; (1, K)
         check_target(target, logits.shape[1])
         t = int(logits[0].argmax()) if target is None else int(target)
         missing = [n for n in layers if n not in store]

@@ -11,23 +11,20 @@ import warnings
 from contextlib import nullcontext
 
 import torch
-from captum.attr import GuidedBackprop, GuidedGradCam, Occlusion, Saliency
-from captum.attr._core.guided_backprop_deconvnet import _register_backward_hook
+from captum.attr import LayerAttribution, LayerGradCam, Occlusion, Saliency
 from torch import nn
 
 from cnnviz.explain.core import NO_MAP, ExplainError, Method, check_target, register
 from cnnviz.explain.path import IG_BATCH, IG_MAX_STEPS, integrated_gradients
-from cnnviz.hooks import first_tensor, hooks
 from cnnviz.i18n import N_, _
 from cnnviz.inside import work_memory
 from cnnviz.inside.catalogue import catalogue
 from cnnviz.inside.progress import counting_forwards
 from cnnviz.models.zoo import Preprocess
 from cnnviz.serving import memguard
+from cnnviz.trace import first_tensor, guided_relus, tracing
 
-# captum warns on every GuidedBackprop call that it sets (and removes) ReLU hooks.
-warnings.filterwarnings("ignore", message="Setting backward hooks on ReLU activations")
-# ... and that it switched on requires_grad of the input, which is what we want.
+# captum warns that it switched on requires_grad of the input, which is what we want.
 warnings.filterwarnings("ignore", message="Input Tensor 0 did not already require gradients")
 
 
@@ -64,16 +61,6 @@ class PixelMethod(Method):
         raise NotImplementedError
 
 
-class _GuidedReLU6(GuidedBackprop):
-    """captum's guided backprop also covering ReLU6 (EfficientNet, MobileNet): captum hooks
-    only nn.ReLU; the guided rule (pass only positive gradients where the unit was active)
-    is the same for ReLU6, so it gets the same backward hook."""
-
-    def _register_hooks(self, module: nn.Module) -> None:
-        if isinstance(module, (nn.ReLU, nn.ReLU6)):
-            self.backward_hooks.extend(_register_backward_hook(module, self._backward_hook, self))
-
-
 @register
 class GuidedGradCAM(PixelMethod):
     name = "guided_gradcam"
@@ -82,18 +69,20 @@ class GuidedGradCAM(PixelMethod):
     uses_layer = True
 
     def attribute(self, model, x, target, *, layer, spec, ig_steps):
+        """captum's ``GuidedGradCam`` (Grad-CAM at ``layer``, ReLU'd, upsampled to the input by
+        nearest neighbour, times the guided gradient), with ReLU6 guided too (:func:`guided_relus`)."""
         dims: list[int] = []
 
         def ndim(_name: str, _m, _i, out) -> None:
             dims.append(first_tensor(out).dim())
 
-        with hooks(model, [layer], forward=ndim) as found:
-            ggc = GuidedGradCam(model, found[layer])
-            ggc.guided_backprop = _GuidedReLU6(model)
-            attr = ggc.attribute(x, target=target)
+        with tracing(model, on=[layer], forward=ndim) as t:
+            cam = LayerGradCam(model, t.modules[layer]).attribute(x, target=target, relu_attributions=True)
         if not dims or dims[0] != 4:  # a map needs rows and columns: a linear layer has none
             raise ExplainError(_(NO_MAP).format(layer=repr(layer)))
-        return attr
+        with guided_relus(model):
+            guided = Saliency(model).attribute(x, target=target, abs=False)  # the guided gradient
+        return guided * LayerAttribution.interpolate(cam, tuple(x.shape[2:]), interpolate_mode="nearest")
 
     def reduce(self, attr):
         return attr.abs().amax(dim=0)  # a fine gradient image: its sign flips with every edge

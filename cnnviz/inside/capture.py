@@ -16,62 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
-from torch.overrides import TorchFunctionMode
 
-from cnnviz.hooks import first_tensor, hooks
 from cnnviz.i18n import _
 from cnnviz.inside.catalogue import LayerInfo
 from cnnviz.models.loaded_model import LoadedModel
-
-_INPLACE_DUNDERS = frozenset(
-    {
-        "__iadd__",
-        "__isub__",
-        "__imul__",
-        "__itruediv__",
-        "__ifloordiv__",
-        "__ipow__",
-        "__iand__",
-        "__ior__",
-        "__ixor__",
-        "__setitem__",
-    }
-)
-
-
-def _writes_in_place(func, args, kwargs) -> list[torch.Tensor]:
-    """The tensors an op is about to overwrite: ``x.add_(...)``, ``x += y``, ``F.relu(x, inplace=True)``, ``out=``."""
-    name = getattr(func, "__name__", "")
-    hit = name in _INPLACE_DUNDERS or (name.endswith("_") and not name.endswith("__")) or kwargs.get("inplace") is True
-    targets = [args[0]] if hit and args and isinstance(args[0], torch.Tensor) else []
-    out = kwargs.get("out")
-    if isinstance(out, torch.Tensor):
-        targets.append(out)
-    return targets
-
-
-class _CopyBeforeWrite(TorchFunctionMode):
-    """Copies a recorded output before an op overwrites it in place.
-
-    ResNet's ``out += identity`` and GoogLeNet's ``F.relu(x, inplace=True)`` write into the
-    tensor a hook has just recorded; without this, ``bn2`` would read as ``bn2 + identity``.
-    Only the recorded tensors that actually get overwritten are copied.
-    """
-
-    def __init__(self, store: dict[str, torch.Tensor]) -> None:
-        super().__init__()
-        self.store = store
-        self.copied: set[str] = set()  # layer paths whose outputs got overwritten
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        for t in _writes_in_place(func, args, kwargs):
-            ptr = t.data_ptr()
-            for key, v in self.store.items():
-                if v.data_ptr() == ptr:  # our record aliases the memory about to change
-                    self.store[key] = v.clone()
-                    self.copied.add(key.partition("#")[0])
-        return func(*args, **kwargs)
+from cnnviz.trace import StopForward, tracing
 
 
 @dataclass
@@ -87,11 +36,6 @@ class _InPlaceMemo:
 
 
 _MEMOS: weakref.WeakKeyDictionary[nn.Module, _InPlaceMemo] = weakref.WeakKeyDictionary()
-
-
-class StopForward(Exception):
-    """Raised by a hook once every wanted output is recorded: the rest of the forward is
-    not needed (a page showing an early layer pays for the layers up to it only)."""
 
 
 @contextmanager
@@ -110,35 +54,19 @@ def hooked_outputs(
     once this model's in-place writes are learned for ``names``: the learning pass runs
     the whole forward, since a write after the last record still has to be seen.
     """
-    store: dict[str, torch.Tensor] = {}
-
-    def record(name: str, _module, _inputs, output) -> None:
-        out = first_tensor(output)
-        if not isinstance(out, torch.Tensor):
-            return
-        key, n = name, 1
-        while key in store:
-            n += 1
-            key = f"{name}#{n}"
-        store[key] = out.detach().clone() if name in clone_now else out.detach()
-        if stop_at is not None and stop_at <= store.keys():
-            raise StopForward
-
     names = list(names)
     memo = _MEMOS.setdefault(model, _InPlaceMemo(set(), set()))
     learned = set(names) <= memo.watched
-    clone_now = memo.overwritten if learned else set()
-    stop_at = set(until) if until is not None and learned else None
-    with hooks(model, names, forward=record):
-        if learned:
-            yield store
-        else:
-            guard = _CopyBeforeWrite(store)
-            with guard:
-                yield store
-            if all(n in store for n in names):  # learn only from a pass that ran through every layer
-                memo.overwritten |= guard.copied
-                memo.watched |= set(names)
+    with tracing(
+        model,
+        keep=names,
+        in_place=memo.overwritten if learned else None,
+        stop_after=until if learned else None,
+    ) as t:
+        yield t.outputs
+    if not learned and all(n in t.outputs for n in names):  # learn only from a pass that ran through every layer
+        memo.overwritten |= t.overwritten
+        memo.watched |= set(names)
 
 
 def capture(lm: LoadedModel, x: torch.Tensor, names: Iterable[str]) -> dict[str, np.ndarray]:
@@ -171,7 +99,7 @@ def _layer_progress(model: nn.Module, paths: list[str], progress) -> Iterator[No
                 _("Running the photo through the network: layer {n} of {total}").format(n=len(seen), total=len(paths)),
             )
 
-    with hooks(model, paths, forward=tick):
+    with tracing(model, on=paths, forward=tick):
         yield
 
 

@@ -16,9 +16,9 @@ from torch import nn
 
 from cnnviz import i18n
 from cnnviz.errors import ModelError
-from cnnviz.hooks import first_tensor, hooks
 from cnnviz.inside.receptive_field import Geometry, GeometryTracer
 from cnnviz.models.loaded_model import LoadedModel
+from cnnviz.trace import first_tensor, trace
 
 # ------------------------------------------------------------------ kinds of layers
 ACTIVATIONS = (
@@ -141,20 +141,18 @@ def catalogue_model(model: nn.Module, input_shape: tuple[int, ...]) -> list[Laye
             outputs[i] = out
 
     every = [name for name, _ in model.named_modules() if name]
-    with hooks(model, every, pre=pre, forward=post):
-        x = torch.zeros(input_shape, device=next(model.parameters()).device)
-        with torch.inference_mode():
-            x = x.clone()
-            tracer.set(x, Geometry(1, 1, 0.0))
-            with tracer:
-                model(x)
+    x = torch.zeros(input_shape, device=next(model.parameters()).device)
+    with torch.inference_mode():
+        x = x.clone()
+        tracer.set(x, Geometry(1, 1, 0.0))
+        trace(model, x, on=every, pre=pre, forward=post, ops=[tracer])
 
     modules = dict(model.named_modules())
     rows: list[LayerInfo] = []
     seen: dict[str, int] = {}
     for i, (path, m) in enumerate(order):
         out = outputs.get(i)
-        g = tracer.geo.get(id(out)) if out is not None else None
+        g = tracer.geo.get(out) if out is not None else None
         if g is None:
             continue
         seen[path] = seen.get(path, 0) + 1

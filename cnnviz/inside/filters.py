@@ -15,6 +15,7 @@ from cnnviz import hotspots as hs
 from cnnviz import render
 from cnnviz.errors import ModelError
 from cnnviz.i18n import _
+from cnnviz.trace import resolve
 
 NORMS = ("filter", "layer")
 MODES = ("average", "channel")
@@ -33,8 +34,6 @@ def conv_weight(model: nn.Module, name: str) -> np.ndarray:
     Raises:
         ModelError: the layer is not an ``nn.Conv2d``.
     """
-    from cnnviz.hooks import resolve
-
     m = resolve(model, name.split("#")[0])
     if not isinstance(m, nn.Conv2d):
         raise ModelError(

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.overrides import TorchFunctionMode
 
 from cnnviz.i18n import _, ngettext, pgettext
 from cnnviz.inside.catalogue import block_of, layer_kind
+from cnnviz.trace import Ids, OpTracer, tensors, trace
 
 INPUT, OUTPUT = "input", "output"
 
@@ -52,44 +52,31 @@ class Graph:
         return list(seen)
 
 
-def _tensors(args) -> list[torch.Tensor]:
-    out = []
-    for a in args:
-        if isinstance(a, torch.Tensor):
-            out.append(a)
-        elif isinstance(a, (list, tuple)):
-            out += [t for t in a if isinstance(t, torch.Tensor)]
-    return out
-
-
-class _Tracer(TorchFunctionMode):
+class _Tracer(OpTracer):
     """Tensor → the node that produced it; ops outside layers either pass the producer on
     (one producer: flatten, view, a functional ReLU) or become a merge node (two or more)."""
 
     def __init__(self, modules: dict[str, nn.Module]) -> None:
-        super().__init__()
         self.modules = modules
-        self.producer: dict[int, str] = {}
-        self.alive: list[torch.Tensor] = []  # keeps ids unique while the pass runs
+        self.producer = Ids()
         self.nodes: list[Node] = []
         self.edges: list[tuple[str, str]] = []
         self.in_layer = 0
         self.containers: list[str] = [""]
         self.merges = 0
         self.pending = ""  # the layer being called
+        self.calls: dict[str, int] = {}
 
-    def mark(self, t: torch.Tensor, node: str) -> None:
-        self.alive.append(t)
-        self.producer[id(t)] = node
+    def sources(self, args) -> list[str]:
+        return list(dict.fromkeys(self.producer.get(t) for t in tensors(args) if t in self.producer))
 
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
+    def after(self, func, args, kwargs, out) -> None:
         if self.in_layer:
-            return out
-        sources = list(dict.fromkeys(self.producer[id(t)] for t in _tensors(args) if id(t) in self.producer))
-        outs = [o for o in (out if isinstance(out, (tuple, list)) else (out,)) if isinstance(o, torch.Tensor)]
+            return
+        sources = self.sources(args)
+        outs = tensors(out if isinstance(out, (tuple, list)) else (out,))
         if not sources or not outs:
-            return out
+            return
         if len(sources) == 1:
             node = sources[0]
         else:
@@ -101,8 +88,38 @@ class _Tracer(TorchFunctionMode):
             self.nodes.append(Node(node, name, "merge", block, tuple(outs[0].shape[1:])))
             self.edges += [(s, node) for s in sources]
         for o in outs:
-            self.mark(o, node)
-        return out
+            self.producer[o] = node
+
+    def enter(self, name: str, m: nn.Module, args) -> None:
+        """A module's forward pre-hook."""
+        leaf = next(m.children(), None) is None
+        if self.in_layer:  # a module called from inside a layer is part of that layer
+            self.in_layer += leaf
+            return
+        if not leaf:
+            self.containers.append(name)
+            return
+        self.calls[name] = self.calls.get(name, 0) + 1
+        node = name if self.calls[name] == 1 else f"{name}#{self.calls[name]}"
+        self.edges += [(s, node) for s in self.sources(args)]
+        self.pending = node
+        self.in_layer = 1
+
+    def exit(self, name: str, m: nn.Module, _args, output) -> None:
+        """A module's forward hook."""
+        if next(m.children(), None) is not None:
+            if not self.in_layer and self.containers[-1] == name:
+                self.containers.pop()
+            return
+        if self.in_layer > 1:
+            self.in_layer -= 1
+            return
+        self.in_layer = 0
+        outs = tensors(output if isinstance(output, (tuple, list)) else (output,))
+        shape = tuple(outs[0].shape[1:]) if outs else ()
+        self.nodes.append(Node(self.pending, type(m).__name__, layer_kind(m), block_of(self.modules, name), shape))
+        for o in outs:
+            self.producer[o] = self.pending
 
 
 def trace_graph(model: nn.Module, input_shape: tuple[int, ...]) -> Graph:
@@ -112,65 +129,17 @@ def trace_graph(model: nn.Module, input_shape: tuple[int, ...]) -> Graph:
     """
     modules = dict(model.named_modules())
     tracer = _Tracer(modules)
-    calls: dict[str, int] = {}
-    handles = []
-
-    def pre(name: str, leaf: bool):
-        def hook(_m, args):
-            if tracer.in_layer:  # a module called from inside a layer is part of that layer
-                tracer.in_layer += leaf
-                return
-            if not leaf:
-                tracer.containers.append(name)
-                return
-            calls[name] = calls.get(name, 0) + 1
-            node = name if calls[name] == 1 else f"{name}#{calls[name]}"
-            for s in dict.fromkeys(tracer.producer[id(t)] for t in _tensors(args) if id(t) in tracer.producer):
-                tracer.edges.append((s, node))
-            tracer.pending = node
-            tracer.in_layer = 1
-
-        return hook
-
-    def post(name: str, leaf: bool):
-        def hook(m, _args, output):
-            if not leaf:
-                if not tracer.in_layer and tracer.containers[-1] == name:
-                    tracer.containers.pop()
-                return
-            if tracer.in_layer > 1:
-                tracer.in_layer -= 1
-                return
-            tracer.in_layer = 0
-            outs = _tensors(output if isinstance(output, (tuple, list)) else (output,))
-            shape = tuple(outs[0].shape[1:]) if outs else ()
-            tracer.nodes.append(Node(tracer.pending, type(m).__name__, layer_kind(m), block_of(modules, name), shape))
-            for o in outs:
-                tracer.mark(o, tracer.pending)
-
-        return hook
-
-    try:
-        for name, m in modules.items():
-            if name:
-                leaf = next(m.children(), None) is None
-                handles.append(m.register_forward_pre_hook(pre(name, leaf)))
-                handles.append(m.register_forward_hook(post(name, leaf)))
-        x = torch.zeros(input_shape, device=next(model.parameters()).device)
-        with torch.inference_mode():
-            x = x.clone()
-            tracer.mark(x, INPUT)
-            with tracer:
-                y = model(x)
-    finally:
-        for h in handles:
-            h.remove()
+    x = torch.zeros(input_shape, device=next(model.parameters()).device)
+    with torch.inference_mode():
+        x = x.clone()
+        tracer.producer[x] = INPUT
+        y = trace(model, x, on=[n for n in modules if n], pre=tracer.enter, forward=tracer.exit, ops=[tracer]).output
     y = y[0] if isinstance(y, (tuple, list)) else y
     nodes = [Node(INPUT, "input", "input", "", tuple(input_shape[1:])), *tracer.nodes]
     nodes.append(Node(OUTPUT, "output", "output", "", tuple(y.shape[1:])))
     edges = [*tracer.edges]
-    if id(y) in tracer.producer:
-        edges.append((tracer.producer[id(y)], OUTPUT))
+    if y in tracer.producer:
+        edges.append((tracer.producer.get(y), OUTPUT))
     block_types = {n.block: type(modules[n.block]).__name__ for n in nodes if n.block in modules}
     return Graph(tuple(nodes), tuple(dict.fromkeys(edges)), block_types)
 

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from torch import nn
 
 from cnnviz.i18n import ngettext
+from cnnviz.trace import tracing
 
 Progress = Callable[[float, str], None]
 
@@ -30,21 +31,19 @@ def report(progress: Progress | None, done: int, total: int, what: str) -> None:
 def counting_forwards(model: nn.Module, total: int, what: str, progress: Progress | None) -> Iterator[None]:
     """Report after every forward of ``model`` the pictures (batch rows) it has seen of ``total``.
 
-    A forward hook on the model itself: methods that batch their own forwards (captum's
-    Integrated Gradients, Occlusion) report without being changed. The hook is removed on exit.
+    A forward hook on the model itself (:func:`cnnviz.trace.tracing` on ""): methods that batch
+    their own forwards (captum's Integrated Gradients, Occlusion) report without being changed.
+    The hook is removed on exit.
     """
     if progress is None:
         yield
         return
     seen = [0]
 
-    def count(_m, inputs, _out) -> None:
+    def count(_name: str, _m, inputs, _out) -> None:
         seen[0] += int(inputs[0].shape[0]) if inputs and hasattr(inputs[0], "shape") else 1
         report(progress, seen[0], total, what)
 
     report(progress, 0, total, what)
-    handle = model.register_forward_hook(count)
-    try:
+    with tracing(model, on=[""], forward=count):
         yield
-    finally:
-        handle.remove()

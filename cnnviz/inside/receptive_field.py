@@ -1,6 +1,6 @@
 """The receptive-field tracer: where each unit of each layer looks in the input.
 
-One forward pass under a ``TorchFunctionMode`` gives every tensor a :class:`Geometry`
+One traced forward pass (:mod:`cnnviz.trace`) gives every tensor a :class:`Geometry`
 (receptive-field side, stride in input pixels, centre of unit 0), op by op, so branches
 (ResNet skips, Inception) and functional padding are followed as the model runs them.
 """
@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import torch
-from torch.overrides import TorchFunctionMode
+
+from cnnviz.trace import Ids, OpTracer, tensors
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def _adaptive(g: Geometry, n_in: int, n_out: int) -> Geometry:
     return _window(g, k, s, 0)
 
 
-class GeometryTracer(TorchFunctionMode):
+class GeometryTracer(OpTracer):
     """Follows every torch op of one forward pass and gives each tensor its Geometry.
 
     Ops that keep the spatial size (elementwise, norm, cat, add) take the largest receptive
@@ -62,31 +63,19 @@ class GeometryTracer(TorchFunctionMode):
     """
 
     def __init__(self) -> None:
-        super().__init__()
-        self.geo: dict[int, Geometry] = {}
-        self._alive: list[torch.Tensor] = []  # keeps ids unique while the pass runs
+        self.geo = Ids()
 
     def set(self, t: torch.Tensor, g: Geometry) -> None:
-        self._alive.append(t)
-        self.geo[id(t)] = g
+        self.geo[t] = g
 
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        out = func(*args, **kwargs)
-        flat = [a for a in args if isinstance(a, torch.Tensor)]
-        for a in args:
-            if isinstance(a, (list, tuple)):
-                flat += [t for t in a if isinstance(t, torch.Tensor)]
-        known = [(t, self.geo[id(t)]) for t in flat if id(t) in self.geo]
-        outs = out if isinstance(out, (tuple, list)) else (out,)
+    def after(self, func, args, kwargs, out) -> None:
+        known = [(t, self.geo.get(t)) for t in tensors(args) if t in self.geo]
         if not known:
-            return out
+            return
         x, gx = known[0]
         name = getattr(func, "__name__", "")
-        for o in outs:
-            if isinstance(o, torch.Tensor):
-                self.set(o, self._rule(name, args, kwargs, x, gx, known, o))
-        return out
+        for o in tensors(out if isinstance(out, (tuple, list)) else (out,)):
+            self.set(o, self._rule(name, args, kwargs, x, gx, known, o))
 
     def _rule(self, name, args, kwargs, x, gx, known, out) -> Geometry:
         if name == "conv2d":

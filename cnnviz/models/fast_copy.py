@@ -17,15 +17,15 @@ the Filters page reads conv weights and capture shows BatchNorm outputs.
 from __future__ import annotations
 
 import copy
-import functools
 from collections import Counter
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
-from torch.overrides import TorchFunctionMode
-from torch.utils._pytree import tree_leaves
+
+from cnnviz import compat
+from cnnviz.trace import Ids, OpTracer, tensors, trace
 
 
 @dataclass(frozen=True)
@@ -46,33 +46,23 @@ def copy_key(model: nn.Module) -> tuple | None:
     copy made earlier is known to be stale. One walk of the tree: it runs on every Grad-CAM."""
     key = []
     for m in model.modules():
-        if m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or m._backward_pre_hooks:
+        if compat.has_hooks(m):
             return None
-        key.extend((t.data_ptr(), t._version) for t in (*m._parameters.values(), *m._buffers.values()) if t is not None)
+        key.extend((t.data_ptr(), compat.version(t)) for t in compat.own_tensors(m))
     return tuple(key)
 
 
-class _Uses(TorchFunctionMode):
-    """Counts, per tensor, the torch calls that read it, over one forward (thread-local, unlike
-    ``torch.fx`` tracing, which patches ``nn.Module.__call__`` for every thread while it runs:
-    thirty sessions' forwards broke while one session's copy was traced). Keeps every output
-    alive so that no ``id`` is reused within the forward."""
+class _Uses(OpTracer):
+    """Counts, per tensor, the torch calls that read it, over one forward."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.uses: Counter[int] = Counter()
-        self.kept: list = []
+        self.uses = Ids()
 
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        out = func(*args, **kwargs)
+    def after(self, func, args, kwargs, out) -> None:
         # a read that makes a tensor is a use; ``x.dim()``, ``x.shape`` (BatchNorm checks) are not
-        if any(isinstance(o, torch.Tensor) for o in tree_leaves(out)):
-            for a in tree_leaves((args, kwargs)):
-                if isinstance(a, torch.Tensor):
-                    self.uses[id(a)] += 1
-            self.kept.append(out)
-        return out
+        if tensors(out):
+            for a in tensors((args, kwargs)):
+                self.uses[a] = self.uses.get(a, 0) + 1
 
 
 class PackedConv2d(nn.Conv2d):
@@ -89,15 +79,13 @@ class PackedConv2d(nn.Conv2d):
         new = cls(*shape, c.bias is not None, c.padding_mode, device="meta")  # parameters: conv's own
         new.weight, new.bias = c.weight, c.bias
         new.packed_args = (list(c.padding), list(c.stride), list(c.dilation), c.groups)
-        new.packed = torch.ops.mkldnn._reorder_convolution_weight(
-            c.weight.detach(), *new.packed_args, list(input_shape)
-        )
+        new.packed = compat.reorder_conv_weight(c.weight.detach(), *new.packed_args, list(input_shape))
         return new
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad):
             return super().forward(x)
-        return torch.ops.mkldnn._convolution_pointwise(x, self.packed, self.bias, *self.packed_args, "none", [], "")
+        return compat.conv_pointwise(x, self.packed, self.bias, *self.packed_args)
 
 
 def _packable(conv: nn.Module) -> bool:
@@ -119,34 +107,29 @@ def _conv_bn_pairs(model: nn.Module, example: torch.Tensor) -> tuple[list[tuple[
     conv's input shape (its first call's)."""
     calls: Counter[str] = Counter()
     shapes: dict[str, torch.Size] = {}
-    conv_out: dict[int, str] = {}
-    bn_in: dict[str, int] = {}
-    kept: list = []
+    conv_out = Ids()  # a conv's output tensor -> the conv's name
+    bn_in: dict[str, torch.Tensor] = {}
 
     def seen(name: str, m: nn.Module, inp, out) -> None:
         calls[name] += 1
         if isinstance(m, nn.Conv2d):
-            conv_out[id(out)] = name
+            conv_out[out] = name
             shapes.setdefault(name, inp[0].shape)
-            kept.append(out)
         elif inp and isinstance(inp[0], torch.Tensor):
-            bn_in[name] = id(inp[0])
+            bn_in[name] = inp[0]
 
-    handles = [
-        m.register_forward_hook(functools.partial(seen, name))
+    watched = [
+        name
         for name, m in model.named_modules()
         if isinstance(m, nn.Conv2d) or (isinstance(m, nn.BatchNorm2d) and m.running_mean is not None)
     ]
-    try:
-        with torch.no_grad(), _Uses() as uses:
-            model(example)
-    finally:
-        for h in handles:
-            h.remove()
+    uses = _Uses()
+    with torch.no_grad():
+        trace(model, example, on=watched, forward=seen, ops=[uses])
     pairs = []
     for bn, tensor in bn_in.items():
         conv = conv_out.get(tensor)
-        if conv and calls[conv] == calls[bn] == 1 and uses.uses[tensor] == 1:
+        if conv and calls[conv] == calls[bn] == 1 and uses.uses.get(tensor) == 1:
             pairs.append((conv, bn))
     return pairs, shapes
 

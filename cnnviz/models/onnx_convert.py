@@ -408,9 +408,9 @@ def _add(net: nn.Module, path: str, module: nn.Module) -> None:
     *blocks, leaf = path.split(".")
     parent = net
     for b in blocks:
-        if b not in parent._modules:
+        if b not in dict(parent.named_children()):
             parent.add_module(b, nn.Module())
-        parent = parent._modules[b]
+        parent = parent.get_submodule(b)
     parent.add_module(leaf, module)
 
 

@@ -164,7 +164,7 @@ def _init_weights(model: nn.Module, gen: torch.Generator) -> None:
             if isinstance(m, (nn.Conv2d, nn.Linear)):
                 nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=gen)
                 if m.bias is not None:
-                    fan_in, _ = nn.init._calculate_fan_in_and_fan_out(m.weight)
+                    fan_in = m.weight[0].numel()  # in_channels/groups × kernel area (in_features for Linear)
                     bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
                     nn.init.uniform_(m.bias, -bound, bound, generator=gen)
             elif isinstance(m, nn.BatchNorm2d):

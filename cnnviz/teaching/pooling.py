@@ -14,10 +14,10 @@ import torch
 from torch import nn
 
 from cnnviz.errors import CnnvizError
-from cnnviz.hooks import hooks
 from cnnviz.i18n import _
 from cnnviz.models.loaded_model import LoadedModel
 from cnnviz.teaching.convolution import windows
+from cnnviz.trace import hooks
 
 MODES = ("max", "avg")
 

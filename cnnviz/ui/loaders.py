@@ -7,6 +7,7 @@ those for every session. :func:`shared_result` is the one way a page's result is
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import inspect
@@ -35,7 +36,7 @@ from cnnviz.teaching.pooling import layer_io
 from cnnviz.ui import held_photos, state
 from cnnviz.ui.notices import weights_notice
 from cnnviz.ui.owner import check_openable, student
-from cnnviz.ui.process import model_replicas
+from cnnviz.ui.process import model_replicas, torch_threads
 from cnnviz.ui.progress_bar import ProgressBar
 
 R = TypeVar("R")
@@ -71,12 +72,26 @@ def cached_model(name: str, weights: str) -> LoadedModel:
     for each caller. A model this browser may not open raises ModelError before anything is
     looked up or read (owner.check_openable)."""
     check_openable(name)
+    return _shared_model(name, weights, _("Loading the model…"))
 
+
+def _shared_model(name: str, weights: str, spinner: str | None) -> LoadedModel:
     def load() -> LoadedModel:
-        with st.spinner(_("Loading the model…")):
+        with st.spinner(spinner) if spinner else nullcontext():
             return load_shared(name, weights, replicas=model_replicas(), cache=cache.MODELS)
 
     return cache.MODELS.get_or_compute(("model", name, weights, model_version(name, weights)), load)
+
+
+def warm_default_model() -> None:
+    """Load the sidebar's default model into the shared cache, from the server's warm start
+    (asgi.py, :mod:`cnnviz.ui.warm_start`): every first visitor's page shows it, and its load
+    (~0.5 s of CPU: build, weights, replicas, fast copies) then overlaps the first runs instead
+    of coming after them. A first run that asks meanwhile waits for this load, not a second one.
+    Not loadable (no weights offline, memory): the first run tries and says why."""
+    torch_threads()  # as every run sets it: two threads per op spin on a busy 2-core server
+    with contextlib.suppress(CnnvizError):
+        _shared_model(state.DEFAULT_MODEL, state.WEIGHTS_PRETRAINED, None)
 
 
 def store_upload(data: bytes, name: str, owner: str) -> Path:

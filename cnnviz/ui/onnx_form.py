@@ -15,7 +15,6 @@ import streamlit as st
 
 from cnnviz.errors import CnnvizError
 from cnnviz.i18n import _
-from cnnviz.models import onnx_file
 from cnnviz.models.zoo import imagenet_classes
 from cnnviz.serving import memguard, uploads
 from cnnviz.ui import state
@@ -31,6 +30,10 @@ def _numbers(values: tuple[float, ...]) -> str:
 def preprocessing_form(path: str, model: str) -> None:
     """The form for the ONNX file at ``path`` (the sidebar's "My file" of ``model``); on
     "Keep with this file", the file with the new metadata becomes the sidebar's weights."""
+    # Imported when a student first brings an ONNX file: onnx takes ~0.6 s of CPU to import,
+    # which the server's start (and every first visitor) would pay (docs/PERFORMANCE.md, "Cold start").
+    from cnnviz.models import onnx_file
+
     try:
         info = onnx_file.info(path, model, imagenet_classes)
     except CnnvizError:

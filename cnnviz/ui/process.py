@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ast
 import contextlib
-import importlib
 import os
 import socket
 import threading
@@ -13,6 +11,7 @@ from pathlib import Path
 import torch
 
 from cnnviz.serving import reclaim
+from cnnviz.ui.warm_start import import_all, imports
 
 
 def keep_imports_out_of_gc() -> None:
@@ -54,67 +53,22 @@ _preload_lock = threading.Lock()
 _preloaded = False
 
 
-def _page_imports(folder: Path) -> list[str]:
-    """Module names the pages in ``folder`` import (``from a import b`` gives a.b if b is a module)."""
-    return _imports(sorted(folder.glob("*.py")))
-
-
-def _imports(files: list[Path]) -> list[str]:
-    """Module names ``files`` import (``from a import b`` gives a.b if b is a module)."""
-    names: list[str] = []
-    for page in files:
-        for node in ast.walk(ast.parse(page.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                names += [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                names.append(node.module)
-                names += [f"{node.module}.{a.name}" for a in node.names]
-    return list(dict.fromkeys(names))
-
-
-# Left to their pages: light, and a custom component imported outside a script run is not
-# registered (a v1 component, streamlit_image_coordinates, answered 404 when a background
-# thread imported it).
-_LEFT_TO_PAGES = ("streamlit", "cnnviz.ui")
-
-
-def _import_all(names: list[str]) -> None:
-    for name in names:
-        if name.startswith(_LEFT_TO_PAGES):
-            continue
-        with contextlib.suppress(ImportError):  # ``from a import function``: not a module
-            importlib.import_module(name)
-
-
-def preload_at_start(root: Path) -> None:
-    """Import what app.py, its pages and the app's Streamlit modules import, before the server
-    serves anyone (asgi.py: Streamlit imports it at start-up, in its main thread).
-
-    Otherwise the first students' runs import torch, captum, matplotlib... (seconds of CPU
-    holding the interpreter's lock: a sixth of it in the first half-minute of a class that
-    arrived at a fresh server, ``bench load``). ``streamlit`` and ``cnnviz.ui`` themselves
-    stay for the first run (see ``_LEFT_TO_PAGES``); what they import is loaded by then.
-    """
-    files = [root / "app.py", *sorted((root / "pages").glob("*.py")), *sorted((root / "cnnviz" / "ui").glob("*.py"))]
-    _import_all(_imports(files))
-
-
 def preload_pages(folder: Path) -> None:
     """Import, once per process and in the first run, the core modules the pages use.
 
     Pages import their modules (captum, pandas, the explanation code...) on a student's
     first visit; with a class arriving at once, those imports (~0.9 s of CPU, holding the
     GIL) landed in the middle of thirty students' interactions. Runs in the first visitor's
-    script (others arriving meanwhile wait for it); not in a background thread, where a
-    page importing matplotlib at the same moment found it half-initialised
-    (``module 'matplotlib' has no attribute 'get_data_path'``).
+    script (others arriving meanwhile wait for it). Served by asgi.py, the server's
+    warm start (:mod:`cnnviz.ui.warm_start`) has imported them before any run: this is for
+    ``streamlit run app.py`` and the tests' runs.
     """
     global _preloaded
     if _preloaded:
         return
     with _preload_lock:
         if not _preloaded:
-            _import_all(_page_imports(folder))
+            import_all(imports(sorted(folder.glob("*.py"))))
             _preloaded = True
 
 

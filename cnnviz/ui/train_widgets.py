@@ -7,6 +7,8 @@ the job queue (cnnviz.training.trainer); session state holds only this tab's id 
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -44,6 +46,7 @@ SOURCES = {
 
 
 SIZES = (16, 28, 32, 48, 64)
+DEFAULT_SIZE = 32  # pixels: the image size a new Train page starts with
 WIDTHS = (4, 6, 8, 12, 16, 32, 64)
 KERNELS = (1, 3, 5, 7)
 BATCHES = (16, 32, 64, 128, 256)
@@ -81,14 +84,21 @@ def form_params() -> dict[str, links.Param]:
 
 
 # ------------------------------------------------------------------------------ data
-def _builtin(kind: str, size: int) -> imageset.ImageDataset:
+def _builtin(kind: str, size: int, spinner: bool = True) -> imageset.ImageDataset:
     """A shipped or generated dataset, prepared once and shared (read-only) by every session."""
 
     def prepare() -> imageset.ImageDataset:
-        with st.spinner(_("Preparing the dataset…")):
+        with st.spinner(_("Preparing the dataset…")) if spinner else nullcontext():
             return cache.freeze(datasets.load(kind, size=size if kind in ("shapes", "digits") else None))
 
     return cache.RESULTS.get_or_compute(("dataset", kind, size), prepare)
+
+
+def warm_default_dataset() -> None:
+    """Prepare the Train page's first dataset (generated shapes at its default size, ~0.25 s of
+    CPU) from the server's warm start (:mod:`cnnviz.ui.warm_start`): its first visitor then
+    waits no longer than the next one."""
+    _builtin(next(iter(SOURCES)), DEFAULT_SIZE, spinner=False)
 
 
 def _uploaded(digest: str, kind: str, payload, size: int, channels: int) -> imageset.ImageDataset:
@@ -119,7 +129,7 @@ def dataset_section() -> imageset.ImageDataset | None:
     size, channels = 28, 1
     if kind in ("shapes", "folder", "zip", "camera"):
         c1, c2 = st.columns(2)
-        st.session_state.setdefault(state.TRAIN_SIZE, 32)  # no value=: the key is re-assigned every run
+        st.session_state.setdefault(state.TRAIN_SIZE, DEFAULT_SIZE)  # no value=: the key is re-assigned every run
         size = c1.select_slider(
             _("Image size"),
             SIZES,

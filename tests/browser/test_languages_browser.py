@@ -157,6 +157,28 @@ def test_german_browser_gets_german_everywhere(projector, app_url):
     assert "more" not in projector.locator("header").inner_text()
 
 
+# <html lang> as the page had it when its HTML was parsed, before any script of Streamlit's or
+# the app's ran (those run after the document is interactive).
+_LANG_AT_PARSE = """document.addEventListener('readystatechange', () => {
+  if (document.readyState === 'interactive') window.__langAtParse = document.documentElement.lang;
+});"""
+
+
+@pytest.mark.parametrize(
+    ("projector", "query", "lang"), [("de-DE", "", "de"), ("de-DE", "?lang=es", "es")], indirect=["projector"]
+)
+def test_the_served_page_carries_the_language_before_any_script(projector, app_url, query, lang):
+    """A screen reader picks its voice from the first paint on: the server writes ``<html lang>``."""
+    projector.context.add_init_script(_LANG_AT_PARSE)
+    response = projector.goto(app_url + "/network" + query)
+    assert f'<html lang="{lang}">' in response.text()
+    projector.wait_for_function("() => window.__langAtParse !== undefined")
+    assert projector.evaluate("window.__langAtParse") == lang
+    projector.locator("main h1").first.wait_for()
+    wait_idle(projector)
+    assert projector.evaluate("document.documentElement.lang") == lang  # and the app's script agrees
+
+
 def test_a_spanish_link_gives_spanish_everywhere_and_links_keep_it(projector, app_url):
     _open(projector, app_url + "?lang=es")
     _walk(projector, "es")

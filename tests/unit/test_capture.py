@@ -52,7 +52,7 @@ def test_containers_share_their_last_childs_array(effnet):
 
 
 def _no_hooks(model: nn.Module) -> bool:
-    return all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
+    return hook_count(model) == 0
 
 
 def test_no_hook_left_and_state_restored_after_success_and_failure(resnet):

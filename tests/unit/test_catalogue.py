@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from cnnviz import hooks
+from cnnviz import trace
 from cnnviz.inside import capture, catalogue, receptive_field
 from cnnviz.models.loaded_model import LoadedModel, ModelInfo
 from cnnviz.models.preprocess import Preprocess
@@ -123,7 +123,7 @@ def _footprint(model: nn.Module, path: str, call: int, size: int, channels: int,
         x = torch.randn(1, channels, size, size, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
         x.requires_grad_(True)
         outs = []
-        h = hooks.resolve(model, path).register_forward_hook(lambda m, i, o, outs=outs: outs.append(o))
+        h = trace.resolve(model, path).register_forward_hook(lambda m, i, o, outs=outs: outs.append(o))
         try:
             with torch.enable_grad():
                 model(x)

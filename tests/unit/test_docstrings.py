@@ -21,7 +21,6 @@ CORE = ROOT / "cnnviz"
 # issue 26 (one traced forward, one job engine). Each line goes when its rewrite lands.
 EXCLUDED = {
     "cnnviz/ui",
-    "cnnviz/hooks.py",
     "cnnviz/inside/capture.py",
     "cnnviz/inside/graph.py",
     "cnnviz/models/fast_copy.py",

@@ -311,6 +311,22 @@ def test_guided_gradcam_relu6_gets_the_guided_rule_and_leaves_no_hooks():
     assert hook_count(relu6.model) == 0
 
 
+def test_guided_gradcam_equals_captums_on_in_place_relus():
+    """On a model whose ReLUs are nn.ReLU (ResNet's, in place), Guided Grad-CAM is captum's
+    GuidedGradCam to float rounding: the guided rule of cnnviz.trace is captum's."""
+    from captum.attr import GuidedGradCam
+
+    lm = bn_resnet()
+    x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(3))
+    for layer, target in [("layer4", 3), ("layer2.1.conv2", 7)]:
+        ours = E.explain(lm, x, "guided_gradcam", layer=layer, target=target).map
+        module = lm.model.get_submodule(layer)
+        ref = GuidedGradCam(lm.model, module).attribute(x.clone(), target=target).detach().abs()[0].amax(0).numpy()
+        assert ref.max() > 0
+        np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-6 * ref.max())
+    assert hook_count(lm.model) == 0
+
+
 @pytest.mark.parametrize("method", list(E.METHODS))
 def test_every_method_on_one_channel_model(method):
     lm = wrap(Tiny(), size=8, channels=1, classes=3, layer="act2")

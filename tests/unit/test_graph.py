@@ -8,6 +8,7 @@ from torchvision.models import googlenet, resnet18
 
 from cnnviz.inside.graph import INPUT, OUTPUT, _q, to_dot, trace_graph
 from cnnviz.models import small_cnn
+from testing.helpers import hook_count
 
 
 def _inputs(graph, node: str) -> list[str]:
@@ -27,7 +28,7 @@ def test_resnet_skips_add_the_block_input_to_its_last_batch_norm():
     assert _inputs(g, OUTPUT) == ["fc"] and _inputs(g, "conv1") == [INPUT]
     assert _inputs(g, "fc") == ["avgpool"]  # torch.flatten passes its input on
     for m in model.modules():  # every hook removed
-        assert not m._forward_hooks and not m._forward_pre_hooks
+        assert hook_count(m) == 0
 
 
 def test_inception_concatenates_four_branches():

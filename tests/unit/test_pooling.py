@@ -11,6 +11,7 @@ from torch import nn
 from cnnviz.errors import CnnvizError
 from cnnviz.inside.catalogue import pooling_layers
 from cnnviz.teaching import pooling as pl
+from testing.helpers import hook_count
 
 X4 = np.array([[1, 3, 2, 0],
                [4, 2, 1, 5],
@@ -70,7 +71,7 @@ def test_pooling_layers_and_layer_io(effnet):
     assert inp.shape == (1280, 7, 7) and out.shape == (1280, 1, 1)
     # global average pooling: each of the 1280 numbers is the mean of its 7×7 map
     np.testing.assert_allclose(out[:, 0, 0], inp.mean(axis=(1, 2)), atol=1e-5)
-    assert not effnet.model.pool._forward_hooks  # the hook is gone
+    assert hook_count(effnet.model) == 0  # the hook is gone
 
 
 def test_layer_io_maxpool_matches_hand_pooling():

@@ -1,0 +1,126 @@
+"""Every private torch name this project relies on, in one place (Streamlit's are in
+:mod:`cnnviz.ui.compat`; captum's private helpers are no longer used).
+
+Each is here because no public API does the same at the same speed, and each is checked
+against the pinned versions by ``tests/unit/test_compat_torch.py``, which names the thing
+that moved when an upgrade breaks one.
+
+- oneDNN's convolution on a weight reordered once (``torch.ops.mkldnn``): the public
+  ``F.conv2d`` reorders the weight on every call (a quarter of a ResNet-18 forward on CPU).
+- A module's own hook dictionaries: torch has no public way to ask whether a module carries
+  hooks, which decides whether a model may be copied (:mod:`cnnviz.models.fast_copy`).
+- A module's own parameter and buffer dictionaries, read directly: the public generators
+  cost more than the rest of :func:`cnnviz.models.fast_copy.copy_key`, which runs on every Grad-CAM.
+- A tensor's version counter: the only sign that a tensor was written in place.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def reorder_conv_weight(
+    weight: torch.Tensor,
+    padding: list[int],
+    stride: list[int],
+    dilation: list[int],
+    groups: int,
+    input_size: list[int],
+) -> torch.Tensor:
+    """A conv weight reordered into oneDNN's blocked layout (torch's private
+    ``mkldnn._reorder_convolution_weight``).
+
+    Args:
+        weight: (O, I/groups, kH, kW) float32 on the CPU.
+        padding: the conv's padding.
+        stride: its stride.
+        dilation: its dilation.
+        groups: its groups.
+        input_size: (N, C, H, W) of the inputs it will see.
+
+    Returns:
+        An opaque tensor for :func:`conv_pointwise`.
+    """
+    return torch.ops.mkldnn._reorder_convolution_weight(weight, padding, stride, dilation, groups, input_size)
+
+
+def conv_pointwise(
+    x: torch.Tensor,
+    packed: torch.Tensor,
+    bias: torch.Tensor | None,
+    padding: list[int],
+    stride: list[int],
+    dilation: list[int],
+    groups: int,
+) -> torch.Tensor:
+    """``F.conv2d(x, weight, bias, stride, padding, dilation, groups)`` with the weight given as
+    :func:`reorder_conv_weight` made it; no fused activation.
+
+    Args:
+        x: (N, C, H, W) input.
+        packed: the reordered weight.
+        bias: (O,) or None.
+        padding: the conv's padding.
+        stride: its stride.
+        dilation: its dilation.
+        groups: its groups.
+
+    Returns:
+        (N, O, H', W').
+    """
+    return torch.ops.mkldnn._convolution_pointwise(x, packed, bias, padding, stride, dilation, groups, "none", [], "")
+
+
+def hook_count(module: nn.Module) -> int:
+    """Forward, forward-pre, backward and backward-pre hooks registered on a module itself
+    (not its children; not torch's global module hooks).
+
+    Args:
+        module: the module.
+
+    Returns:
+        Their number.
+    """
+    m = module
+    return len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks) + len(m._backward_pre_hooks)
+
+
+def has_hooks(module: nn.Module) -> bool:
+    """Whether a module itself carries any hook (see :func:`hook_count`).
+
+    Args:
+        module: the module.
+
+    Returns:
+        True when it does.
+    """
+    m = module
+    return bool(m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or m._backward_pre_hooks)
+
+
+def version(t: torch.Tensor) -> int:
+    """A tensor's version counter: it grows with every in-place write to ``t`` (or a tensor
+    that shares its version counter: its views, ``t.detach()``).
+
+    Args:
+        t: the tensor.
+
+    Returns:
+        The counter.
+    """
+    return t._version
+
+
+def own_tensors(module: nn.Module) -> list[torch.Tensor]:
+    """The parameters, then the buffers, registered on a module itself (not its children).
+    ``parameters(recurse=False)`` gives the same, at two to three times the cost.
+
+    Args:
+        module: the module.
+
+    Returns:
+        The tensors (None entries left out).
+    """
+    m = module
+    return [t for t in (*m._parameters.values(), *m._buffers.values()) if t is not None]
