@@ -29,7 +29,7 @@ class _InPlaceMemo:
     which of their outputs the model overwrites in place. That is a property of the
     forward code (ResNet's ``out += identity`` runs for every input), so once every wanted
     layer has been watched, later passes clone just those outputs in the hook and skip the
-    per-op guard (~6 ms of a 17 ms EfficientNet-Lite0 forward)."""
+    per-op guard, which costs a large share of a small model's forward."""
 
     watched: set[str]
     overwritten: set[str]
@@ -44,15 +44,26 @@ def hooked_outputs(
 ) -> Iterator[dict[str, torch.Tensor]]:
     """Forward hooks recording the outputs of ``names`` into the yielded dict.
 
-    The hooks are removed when the block exits, also on error. Outputs are detached
-    tensors (the first tensor of a tuple output); repeated calls get ``#2``, ``#3`` keys.
-    An output that the model later overwrites in place is copied first, so every record
-    is the value the module returned.
+    The hooks are removed when the block exits, also on error. Repeated calls of a module
+    get ``#2``, ``#3`` keys. An output that the model later overwrites in place is copied
+    first, so every record is the value the module returned.
 
-    ``until``: record keys (``name``, ``name#2``...); once all are recorded a hook raises
-    :class:`StopForward` out of the forward (catch it, e.g. with ``capture_layers``). Only
-    once this model's in-place writes are learned for ``names``: the learning pass runs
-    the whole forward, since a write after the last record still has to be seen.
+    Args:
+        model: the network; the caller owns it for the block (``with lm.use() as model``).
+        names: ``named_modules()`` paths of the layers to record.
+        until: record keys (``name``, ``name#2``...); once all are recorded a hook raises
+            :class:`StopForward` out of the forward (catch it, as :func:`capture_layers`
+            does). Only once this model's in-place writes are learned for ``names``: the
+            learning pass runs the whole forward, since a write after the last record still
+            has to be seen. None: the forward always runs to its end.
+
+    Yields:
+        A dict filled while the model runs: record key -> detached output tensor (the first
+        tensor of a tuple output), with the batch axis, e.g. (N, C, H, W) or (N, F), in the
+        model's dtype and on its device.
+
+    Raises:
+        ModelError: a path in ``names`` that the model does not have.
     """
     names = list(names)
     memo = _MEMOS.setdefault(model, _InPlaceMemo(set(), set()))
@@ -70,11 +81,22 @@ def hooked_outputs(
 
 
 def capture(lm: LoadedModel, x: torch.Tensor, names: Iterable[str]) -> dict[str, np.ndarray]:
-    """One forward pass of ``x`` (1, C, H, W); the outputs of ``names`` for that image.
+    """One forward pass of one image; the outputs of ``names`` for that image.
 
-    Returns name -> float32 array without the batch axis: (C, H, W) for conv-like layers,
-    (F,) for flat ones. Runs under ``lm.use()``, so concurrent sessions never see each
-    other's activations.
+    Runs under ``lm.use()``, so concurrent sessions never see each other's activations.
+
+    Args:
+        lm: the shared model.
+        x: the preprocessed image, (1, C, H, W); moved to the model's device.
+        names: ``named_modules()`` paths of the layers to record.
+
+    Returns:
+        Record key (``name``, ``name#2``... for a module that runs more than once) ->
+        float32 array without the batch axis: (C, H, W) for conv-like layers, (F,) for
+        flat ones.
+
+    Raises:
+        ModelError: a path in ``names`` that the model does not have.
     """
     names = list(names)
     with lm.use() as model, torch.inference_mode(), hooked_outputs(model, names) as store:
@@ -106,12 +128,25 @@ def _layer_progress(model: nn.Module, paths: list[str], progress) -> Iterator[No
 def capture_layers(
     lm: LoadedModel, x: torch.Tensor, layers: list[LayerInfo], *, progress=None
 ) -> dict[str, np.ndarray]:
-    """One forward pass, stopped after the last of ``layers`` has run; their outputs (keys:
-    LayerInfo.name) as read-only float32 arrays (C, H, W).
+    """One forward pass, stopped after the last of ``layers`` has run; their outputs.
 
     A container's output that is its last child's output is stored once: both names map
-    to the same array, so the memory is that of distinct tensors only. ``progress``
-    (cnnviz.inside.progress): told while the model is busy with other callers, then layer by layer.
+    to the same array, so the memory is that of distinct tensors only.
+
+    Args:
+        lm: the shared model.
+        x: the preprocessed image, (1, C, H, W); moved to the model's device.
+        layers: catalogue entries (:func:`cnnviz.inside.catalogue.catalogue`) of ``lm``.
+        progress: a :mod:`cnnviz.inside.progress` callback, or None; told while the model is
+            busy with other callers, then layer by layer.
+
+    Returns:
+        ``LayerInfo.name`` -> read-only float32 array without the batch axis, (C, H, W) (or
+        (F,) for a flat layer).
+
+    Raises:
+        ModelError: a layer whose path the model does not have.
+        Stopped: raised by ``progress`` (a stopped job's callback); it ends the forward.
     """
     wanted = {layer.name for layer in layers}
     paths = list(dict.fromkeys(layer.path for layer in layers))
@@ -140,5 +175,12 @@ def capture_layers(
 
 
 def captured_bytes(maps: dict[str, np.ndarray]) -> int:
-    """Memory held by a capture (arrays shared between names count once)."""
+    """Memory held by a capture.
+
+    Args:
+        maps: a capture's result (:func:`capture_layers`, :func:`capture`).
+
+    Returns:
+        The bytes of its arrays; an array shared between names counts once.
+    """
     return sum(a.nbytes for a in {id(a): a for a in maps.values()}.values())
