@@ -41,13 +41,21 @@ ACTIVATIONS = (
 POOLS = (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
 NORMS = (nn.BatchNorm2d, nn.GroupNorm, nn.LayerNorm, nn.InstanceNorm2d, nn.LocalResponseNorm)
 # What the feature-map pages capture and offer: stacks of maps worth looking at. Batch-norm
-# outputs are left out: a rescaled copy of the conv before them that would add ~50 % memory
-# (EfficientNet-Lite0: 52 MB instead of 76 MB per image) and time to every capture.
+# outputs are left out: each is a rescaled copy of the conv before it, so capturing them
+# would add much memory and time to every capture and show nothing new.
 MAP_KINDS = ("conv", "act", "pool", "block")
 
 
 def layer_kind(module: nn.Module) -> str:
-    """ "conv" | "norm" | "act" | "pool" | "linear" | "block" (a container) | "other"."""
+    """What kind of layer a module is, for pickers, colours and :data:`MAP_KINDS`.
+
+    Args:
+        module: any module of a model.
+
+    Returns:
+        "conv" (a Conv2d), "norm", "act", "pool", "linear", "block" (a module with
+        children: a container) or "other".
+    """
     if isinstance(module, nn.Conv2d):
         return "conv"
     if isinstance(module, NORMS):
@@ -67,10 +75,20 @@ def layer_kind(module: nn.Module) -> str:
 class LayerInfo:
     """One call of one module in a forward pass.
 
-    ``name``: the ``named_modules()`` path (``path#2`` for a module's second call, as in
-    :func:`hooked_outputs`); ``out_shape``: output without the batch axis, (C, H, W) or
-    (F,); ``params``: parameters of the module and its children; ``group``: the block it
-    belongs to (for grouped pickers); ``depth``: nesting level (0 = a child of the model).
+    Attributes:
+        name: the ``named_modules()`` path (``path#2`` for a module's second call, as in
+            :func:`cnnviz.inside.capture.hooked_outputs`).
+        path: the ``named_modules()`` path, without the ``#2`` of a later call.
+        type: the module's class name (``Conv2d``).
+        kind: its :func:`layer_kind`.
+        out_shape: output without the batch axis, (C, H, W) or (F,).
+        params: parameters of the module and its children.
+        rf: side of the theoretical receptive field of one output unit, in input pixels.
+        jump: input pixels between neighbouring output units; None once the spatial axes
+            are gone (after flatten).
+        start: input coordinate of the centre of unit 0 (pixel centres are integers).
+        group: the block it belongs to (for grouped pickers; :func:`block_of`).
+        depth: nesting level (0 = a child of the model).
     """
 
     name: str
@@ -87,10 +105,16 @@ class LayerInfo:
 
     @property
     def spatial(self) -> bool:
+        """Whether the output has spatial axes: an ``out_shape`` of (C, H, W)."""
         return len(self.out_shape) == 3
 
     def as_dict(self) -> dict:
-        """The CLI's JSON record."""
+        """The CLI's JSON record of this layer.
+
+        Returns:
+            {"name", "type", "out_shape" (a list), "params", "rf", "jump"}: plain ints,
+            strings and lists, ``jump`` None for a flat output.
+        """
         return {
             "name": self.name,
             "type": self.type,
@@ -107,9 +131,17 @@ def _is_list_like(module: nn.Module) -> bool:
 
 
 def block_of(modules: dict[str, nn.Module], path: str) -> str:
-    """The block a layer is shown under: ``layer1.0`` (ResNet), ``blocks.3`` (EfficientNet),
-    ``inception3a`` (GoogLeNet), ``features`` (VGG's flat chain), "model" for top-level leaves.
-    ``modules``: the model's ``dict(named_modules())``."""
+    """The block a layer is shown under.
+
+    Args:
+        modules: the model's ``dict(named_modules())``.
+        path: a layer's ``named_modules()`` path (without ``#2``).
+
+    Returns:
+        The block's path: ``layer1.0`` (ResNet), ``blocks.3`` (EfficientNet),
+        ``inception3a`` (GoogLeNet), ``features`` (VGG's flat chain), or "model" for a
+        top-level leaf.
+    """
     parts = path.split(".")
     top = modules[parts[0]]
     if len(parts) == 1 and next(top.children(), None) is None:
@@ -120,10 +152,17 @@ def block_of(modules: dict[str, nn.Module], path: str) -> str:
 
 
 def catalogue_model(model: nn.Module, input_shape: tuple[int, ...]) -> list[LayerInfo]:
-    """Every module call of one forward pass of zeros shaped ``input_shape`` (1, C, H, W),
-    in the order the calls start (a block before its layers).
+    """Every module call of one forward pass of zeros, in the order the calls start.
 
     The caller owns ``model`` for the duration (use :func:`catalogue` for a shared one).
+
+    Args:
+        model: the network; the zeros go to its parameters' device.
+        input_shape: the input's shape, (1, C, H, W).
+
+    Returns:
+        One :class:`LayerInfo` per module call that returned a tensor, a block before its
+        layers.
     """
     tracer = GeometryTracer()
     order: list[tuple[str, nn.Module]] = []
@@ -176,13 +215,33 @@ def catalogue_model(model: nn.Module, input_shape: tuple[int, ...]) -> list[Laye
 
 
 def catalogue(lm: LoadedModel) -> list[LayerInfo]:
-    """The layer catalogue of a shared model, for its own input size (see catalogue_model)."""
+    """The layer catalogue of a shared model, for its own input size.
+
+    Args:
+        lm: the shared model; the forward runs under ``lm.use()``.
+
+    Returns:
+        As :func:`catalogue_model`, for an input (1, channels, size, size) of
+        ``lm.preprocess_spec``.
+    """
     spec = lm.preprocess_spec
     with lm.use() as model:
         return catalogue_model(model, (1, spec.channels, spec.size, spec.size))
 
 
 def find_layer(layers: list[LayerInfo], name: str) -> LayerInfo:
+    """The catalogue entry of one layer name.
+
+    Args:
+        layers: a catalogue (:func:`catalogue`).
+        name: a ``LayerInfo.name`` (``path`` or ``path#2``).
+
+    Returns:
+        The first entry of that name.
+
+    Raises:
+        ModelError: no layer has that name.
+    """
     for layer in layers:
         if layer.name == name:
             return layer
@@ -191,18 +250,41 @@ def find_layer(layers: list[LayerInfo], name: str) -> LayerInfo:
 
 # ------------------------------------------------------------------ which layers a page can use
 def map_layers(layers: list[LayerInfo], kinds: Iterable[str] = MAP_KINDS) -> list[LayerInfo]:
-    """Layers with a (C, H, W) output of the given kinds: what feature-map pages offer."""
+    """The layers feature-map pages offer.
+
+    Args:
+        layers: a catalogue (:func:`catalogue`).
+        kinds: the :func:`layer_kind` values to keep.
+
+    Returns:
+        The layers of those kinds with a (C, H, W) output, in catalogue order.
+    """
     kinds = set(kinds)
     return [layer for layer in layers if layer.spatial and layer.kind in kinds]
 
 
 def activation_layers(model: nn.Module) -> list[str]:
-    """Names of the activation modules, in module-tree order (for most CNNs, forward order)."""
+    """The activation modules of a model.
+
+    Args:
+        model: the network.
+
+    Returns:
+        Their ``named_modules()`` paths, in module-tree order (for most CNNs, forward order).
+    """
     return [n for n, m in model.named_modules() if isinstance(m, ACTIVATIONS)]
 
 
 def pooling_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
-    """(name, module) of every max/average/adaptive pooling layer, in forward order."""
+    """The pooling layers of a model: max, average and adaptive.
+
+    Args:
+        model: the network.
+
+    Returns:
+        (``named_modules()`` path, module) of each, in module-tree order (for most CNNs,
+        forward order).
+    """
     return [(n, m) for n, m in model.named_modules() if isinstance(m, POOLS)]
 
 
@@ -224,6 +306,14 @@ def sweep_layers(model: nn.Module, *, min_children: int = 4) -> list[str]:
     (so VGG's ``features.0`` conv is read after its ReLU ``features.1``). A model made of
     bare layers (a tiny CNN) is handled the same way at the top level.
     EfficientNet-Lite0 → stem, blocks.0..15, head; ResNet → conv1, layer1..layer4.
+
+    Args:
+        model: the network.
+        min_children: the conv-holding children an ``nn.Sequential`` needs to be taken
+            as the main feature sequence (and expanded).
+
+    Returns:
+        ``named_modules()`` paths, early to late.
     """
 
     def expand(prefix: str, parent: nn.Module) -> list[str]:
