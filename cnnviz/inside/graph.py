@@ -5,7 +5,7 @@ layers' outputs meet outside a layer (ResNet's ``out += identity``, Inception's
 ``torch.cat``): a *merge* node. Edges follow the tensors. Nothing is drawn by hand per
 model: skip connections and branches appear because the tensors go there.
 
-:func:`to_dot` draws it for ``st.graphviz_chart``, each block (``probe.block_of``: ResNet's
+:func:`to_dot` draws it for ``st.graphviz_chart``, each block (:func:`~cnnviz.inside.catalogue.block_of`: ResNet's
 ``layer1.0``, EfficientNet's ``blocks.3``, GoogLeNet's ``inception3a``) collapsed to one
 box unless it is expanded to its layers.
 """
@@ -26,10 +26,17 @@ INPUT, OUTPUT = "input", "output"
 
 @dataclass(frozen=True)
 class Node:
-    """``id``: the layer's name (``path#2`` for a second call), ``+1``-style for merges,
-    "input"/"output". ``kind``: probe.layer_kind, or "merge", "input", "output".
-    ``block``: the block it is drawn in ("model" for top-level layers). ``shape``: output
-    without the batch axis."""
+    """One node of the dataflow graph: a layer call, a merge, the input or the output.
+
+    Attributes:
+        id: the layer's name (``path#2`` for a second call), ``+1``-style for merges (the op's
+            name and a count, ``+`` for an addition), "input"/"output".
+        type: the module's class name; the op's name for a merge; "input"/"output".
+        kind: :func:`~cnnviz.inside.catalogue.layer_kind`, or "merge", "input", "output".
+        block: the block it is drawn in ("model" for top-level layers, "" for the input and
+            output).
+        shape: output without the batch axis, e.g. (C, H, W).
+    """
 
     id: str
     type: str
@@ -40,14 +47,25 @@ class Node:
 
 @dataclass(frozen=True)
 class Graph:
-    """Nodes in the order they ran, edges (from id, to id), and each block's module type."""
+    """The dataflow graph of one forward pass.
+
+    Attributes:
+        nodes: the nodes in the order they ran, "input" first and "output" last.
+        edges: (from id, to id) pairs, each once, in the order they were seen.
+        block_types: block path -> its module's class name.
+    """
 
     nodes: tuple[Node, ...]
     edges: tuple[tuple[str, str], ...]
     block_types: dict[str, str]
 
     def blocks(self) -> list[str]:
-        """Blocks (not "model") in forward order."""
+        """The blocks the nodes are drawn in.
+
+        Returns:
+            Block paths in forward order, without "model" (top-level layers) and "" (input,
+            output).
+        """
         seen = dict.fromkeys(n.block for n in self.nodes if n.block not in ("model", ""))
         return list(seen)
 
@@ -123,9 +141,17 @@ class _Tracer(OpTracer):
 
 
 def trace_graph(model: nn.Module, input_shape: tuple[int, ...]) -> Graph:
-    """The dataflow graph of one forward pass of zeros shaped ``input_shape`` (1, C, H, W).
+    """The dataflow graph of one forward pass of zeros.
 
     The caller owns ``model`` (``with lm.use() as model``); every hook is removed on exit.
+
+    Args:
+        model: the network; the zeros go to its parameters' device.
+        input_shape: the input's shape, (1, C, H, W).
+
+    Returns:
+        The :class:`Graph`: a node per leaf-module call and per merge, edges following the
+        tensors, from "input" to "output".
     """
     modules = dict(model.named_modules())
     tracer = _Tracer(modules)
@@ -169,9 +195,20 @@ def _q(text: str) -> str:
 
 
 def to_dot(graph: Graph, expanded: set[str] | None = None, *, rankdir: str = "TB") -> str:
-    """Graphviz DOT of ``graph``: each block one box (its type, layer count, output shape)
-    unless named in ``expanded`` (None: every block expanded), then a frame around its layers.
-    Merge nodes are small circles ("+" for an addition: a skip connection)."""
+    """Graphviz DOT of a dataflow graph, for ``st.graphviz_chart``.
+
+    Each block is one box (its type, layer count, output shape) unless it is expanded, then
+    a frame around its layers. Merge nodes are small circles ("+" for an addition: a skip
+    connection). Names are escaped as data, never read as DOT.
+
+    Args:
+        graph: from :func:`trace_graph`.
+        expanded: the blocks drawn as their layers; None: every block expanded.
+        rankdir: Graphviz's ``rankdir``: "TB" top to bottom, "LR" left to right.
+
+    Returns:
+        The DOT source (a ``digraph``).
+    """
     blocks = graph.blocks()
     open_ = set(blocks) if expanded is None else set(expanded)
     members: dict[str, list[Node]] = {}
