@@ -19,9 +19,11 @@ from cnnviz.trace import Ids, OpTracer, tensors
 class Geometry:
     """Where one output unit looks in the input, along one axis (kernels here are square).
 
-    ``rf``: side of the theoretical receptive field in input pixels; ``jump``: input pixels
-    between neighbouring units (None once the spatial axes are gone, e.g. after flatten);
-    ``start``: input coordinate of the centre of unit 0 (pixel centres are integers).
+    Attributes:
+        rf: side of the theoretical receptive field in input pixels.
+        jump: input pixels between neighbouring units (None once the spatial axes are gone,
+            e.g. after flatten).
+        start: input coordinate of the centre of unit 0 (pixel centres are integers).
     """
 
     rf: int
@@ -60,15 +62,35 @@ class GeometryTracer(OpTracer):
 
     Ops that keep the spatial size (elementwise, norm, cat, add) take the largest receptive
     field over their inputs, which is how branches (ResNet skips, Inception) merge.
+
+    Attributes:
+        geo: tensor -> its :class:`Geometry` (an :class:`~cnnviz.trace.Ids`), for every
+            tensor computed from one that has a Geometry; seed the input's with :meth:`set`.
     """
 
     def __init__(self) -> None:
         self.geo = Ids()
 
     def set(self, t: torch.Tensor, g: Geometry) -> None:
+        """Give a tensor its Geometry (the input's, before the forward: ``Geometry(1, 1, 0.0)``).
+
+        Args:
+            t: the tensor, kept alive as long as this tracer.
+            g: where its units look in the input.
+        """
         self.geo[t] = g
 
     def after(self, func, args, kwargs, out) -> None:
+        """Give each tensor that a torch call returned its Geometry, by the op's rule.
+
+        Calls on no tensor with a Geometry are ignored.
+
+        Args:
+            func: the torch function.
+            args: its positional arguments.
+            kwargs: its keyword arguments.
+            out: its result.
+        """
         known = [(t, self.geo.get(t)) for t in tensors(args) if t in self.geo]
         if not known:
             return
@@ -120,8 +142,19 @@ class Located(Protocol):
 
 
 def unit_box(layer: Located, row: int, col: int, size: int) -> tuple[int, int, int, int]:
-    """(top, left, bottom, right), inclusive input-pixel bounds of the receptive field of
-    unit (row, col) of ``layer``, clipped to a ``size``×``size`` input."""
+    """Where one unit of a layer looks in the input.
+
+    Args:
+        layer: where the layer's units look (a :class:`Geometry`, a catalogue ``LayerInfo``).
+        row: the unit's row in the layer's output.
+        col: the unit's column.
+        size: the input's side in pixels (it is square).
+
+    Returns:
+        (top, left, bottom, right): inclusive input-pixel bounds of the unit's receptive
+        field, clipped to the ``size``×``size`` input; the whole input for a layer without
+        spatial axes (``jump`` None).
+    """
     if layer.jump is None:
         return 0, 0, size - 1, size - 1
     half = (layer.rf - 1) / 2
