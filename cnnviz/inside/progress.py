@@ -19,8 +19,20 @@ Progress = Callable[[float, str], None]
 
 
 def report(progress: Progress | None, done: int, total: int, what: str) -> None:
-    """Call ``progress`` (if any) with ``done / total`` (at most 1) and "what: done of total pictures"
-    (in the reader's language; ``what`` comes translated from the caller)."""
+    """Tell ``progress`` how many pictures of a slow computation are done.
+
+    The fraction is ``done / total``, at most 1; the text reads "what: done of total
+    pictures", in the reader's language.
+
+    Args:
+        progress: the callback, or None (then nothing happens).
+        done: pictures done so far (more than ``total`` counts as ``total``).
+        total: pictures in all; 0 reports 1.0 (nothing to do is done).
+        what: what is being done, already translated by the caller ("Occlusion").
+
+    Raises:
+        Stopped: raised by ``progress`` (a stopped job's callback); it passes through.
+    """
     if progress is not None:
         done = min(done, total)
         text = ngettext("{what}: {done} of {total} picture", "{what}: {done} of {total} pictures", total)
@@ -33,7 +45,19 @@ def counting_forwards(model: nn.Module, total: int, what: str, progress: Progres
 
     A forward hook on the model itself (:func:`cnnviz.trace.tracing` on ""): methods that batch
     their own forwards (captum's Integrated Gradients, Occlusion) report without being changed.
-    The hook is removed on exit.
+    The hook is removed on exit. "0 of total" is reported on entry.
+
+    Args:
+        model: the network the block runs; the caller owns it (``with lm.use() as model``).
+        total: the pictures (batch rows) the block's forwards will see in all.
+        what: what is being done, already translated by the caller (see :func:`report`).
+        progress: the callback, or None: then no hook is added.
+
+    Yields:
+        None, once the hook is on.
+
+    Raises:
+        Stopped: raised by ``progress`` (a stopped job's callback); it ends the forward.
     """
     if progress is None:
         yield
