@@ -47,7 +47,7 @@ MAP_KINDS = ("conv", "act", "pool", "block")
 
 
 def layer_kind(module: nn.Module) -> str:
-    """What kind of layer a module is, for pickers, colours and :data:`MAP_KINDS`.
+    """What kind of layer a module is (what :data:`MAP_KINDS` and the graph's colours go by).
 
     Args:
         module: any module of a model.

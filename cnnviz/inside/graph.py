@@ -5,9 +5,10 @@ layers' outputs meet outside a layer (ResNet's ``out += identity``, Inception's
 ``torch.cat``): a *merge* node. Edges follow the tensors. Nothing is drawn by hand per
 model: skip connections and branches appear because the tensors go there.
 
-:func:`to_dot` draws it for ``st.graphviz_chart``, each block (:func:`~cnnviz.inside.catalogue.block_of`: ResNet's
-``layer1.0``, EfficientNet's ``blocks.3``, GoogLeNet's ``inception3a``) collapsed to one
-box unless it is expanded to its layers.
+:func:`to_dot` draws it for ``st.graphviz_chart``, each block
+(:func:`~cnnviz.inside.catalogue.block_of`: ResNet's ``layer1.0``, EfficientNet's
+``blocks.3``, GoogLeNet's ``inception3a``) collapsed to one box unless it is expanded to
+its layers.
 """
 
 from __future__ import annotations
