@@ -11,8 +11,9 @@ of every leaf layer, at the model's own input size) times the batch the work run
   gradients flowing back are about as many again: twice their sum.
 
 Inputs the work builds up front (a path of IG's pictures, a batch of masked copies) and a
-fixed ``OVERHEAD`` come on top. The estimates aim at the measured peak within a small factor (tests/unit/
-test_work_memory.py states it): over-reserving refuses classmates' work for nothing.
+fixed ``OVERHEAD`` come on top. The estimates aim at the measured peak within a small
+factor (tests/unit/test_work_memory.py states it): over-reserving refuses classmates' work
+for nothing.
 """
 
 from __future__ import annotations
