@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-import cnnviz
 from cnnviz import compat
+from testing.helpers import found_outside
 
 
 def _op(name: str):
@@ -139,13 +139,8 @@ def private_uses(source: str) -> list[str]:
 
 
 def test_no_private_torch_or_captum_name_outside_compat():
-    root = Path(cnnviz.__file__).parent
-    allowed = Path(compat.__file__).resolve()
-    bad = {
-        str(p.relative_to(root.parent)): hits
-        for p in sorted(root.rglob("*.py"))
-        if p.resolve() != allowed and (hits := private_uses(p.read_text(encoding="utf-8")))
-    }
+    allowed = Path(compat.__file__)
+    bad = found_outside(allowed, private_uses)
     assert not bad, f"private torch/captum names outside {allowed.name}: {bad}"
     assert private_uses(allowed.read_text(encoding="utf-8")), "compat itself should be found"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import cnnviz
 from cnnviz import trace
+from testing.helpers import found_outside
 
 # Every way torch offers to hook a module, a tensor or all modules at once, and captum's helper.
 HOOK_NAMES = frozenset(
@@ -57,13 +57,8 @@ def offences(source: str) -> list[str]:
 
 
 def test_only_the_trace_module_hooks_a_model_or_traces_ops():
-    root = Path(cnnviz.__file__).parent
-    allowed = Path(trace.__file__).resolve()
-    bad = {
-        str(p.relative_to(root.parent)): hits
-        for p in sorted(root.rglob("*.py"))
-        if p.resolve() != allowed and (hits := offences(p.read_text(encoding="utf-8")))
-    }
+    allowed = Path(trace.__file__)
+    bad = found_outside(allowed, offences)
     assert not bad, f"hooks or op tracers outside {allowed.name}: {bad}"
     assert offences(allowed.read_text(encoding="utf-8")), "the trace module itself should be found hooking"
 
