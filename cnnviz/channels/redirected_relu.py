@@ -39,7 +39,11 @@ class _RedirectedReLU(torch.autograd.Function):
 
 
 class RedirectedReLU(nn.Module):
-    """nn.ReLU (``top=None``) or nn.ReLU6 (``top=6``); gradients redirected while ``redirect``."""
+    """nn.ReLU (``top=None``) or nn.ReLU6 (``top=6``); gradients redirected while ``redirect``.
+
+    Args:
+        top: the upper clamp (6.0 for ReLU6), or None for a plain ReLU.
+    """
 
     def __init__(self, top: float | None = None):
         super().__init__()
@@ -47,20 +51,42 @@ class RedirectedReLU(nn.Module):
         self.redirect = True
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Clamp ``x`` to [0, ``top``]; its gradient redirected while ``redirect`` is on.
+
+        Args:
+            x: the input, any shape with the batch first (B, ...).
+
+        Returns:
+            The activation, shaped and typed like ``x``.
+        """
         if self.redirect:
             return _RedirectedReLU.apply(x, self.top)
         return F.relu(x) if self.top is None else F.hardtanh(x, 0.0, self.top)  # native: fast backward
 
 
 def set_redirect(model: nn.Module, on: bool) -> None:
+    """Switch the gradient redirection of every :class:`RedirectedReLU` of ``model``.
+
+    Args:
+        model: a model whose ReLUs :func:`redirect_relus` swapped.
+        on: True: redirected gradients; False: the plain (native, faster) ReLU's.
+    """
     for m in model.modules():
         if isinstance(m, RedirectedReLU):
             m.redirect = on
 
 
 def redirect_relus(model: nn.Module) -> nn.Module:
-    """Swap every nn.ReLU / nn.ReLU6 module of ``model`` (a private copy) for RedirectedReLU;
-    names stay the same, so layer paths and hooks still find them. Returns ``model``."""
+    """Swap every nn.ReLU / nn.ReLU6 module of ``model`` for a :class:`RedirectedReLU`.
+
+    Names stay the same, so layer paths and hooks still find them.
+
+    Args:
+        model: a private copy of a model; it is changed in place.
+
+    Returns:
+        ``model`` itself.
+    """
     for name, m in list(model.named_modules()):
         if type(m) in (nn.ReLU, nn.ReLU6):
             parent, _, leaf = name.rpartition(".")

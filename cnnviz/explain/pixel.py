@@ -29,6 +29,9 @@ warnings.filterwarnings("ignore", message="Input Tensor 0 did not already requir
 
 
 class PixelMethod(Method):
+    """A method that gives one value per input pixel; subclasses implement ``attribute`` and
+    ``reduce``, and slow ones ``forwards`` and ``memory``."""
+
     kind = "pixel"
 
     def run(self, lm, x, target, layer, *, ig_steps, progress=None):
@@ -43,21 +46,61 @@ class PixelMethod(Method):
         return t, logits.cpu().numpy(), self.reduce(attr.detach()[0]), None
 
     def forwards(self, x: torch.Tensor, ig_steps: int) -> int:
-        """Pictures (batch rows) ``attribute`` runs through the model: the progress bar's total."""
+        """How many pictures (batch rows) ``attribute`` runs through the model.
+
+        Args:
+            x: the input, (1, C, H, W).
+            ig_steps: the path points asked for Integrated Gradients.
+
+        Returns:
+            The progress bar's total (1 here: one forward).
+        """
         return 1
 
     def memory(self, lm, x: torch.Tensor, ig_steps: int) -> int:
-        """Bytes ``attribute`` may allocate, reserved with the guard (0: a fast method, none)."""
+        """Bytes ``attribute`` may allocate, reserved with the memory guard while it runs.
+
+        Args:
+            lm: the shared model (its layer catalogue and input size).
+            x: the input, (1, C, H, W).
+            ig_steps: the path points asked for Integrated Gradients.
+
+        Returns:
+            The estimate in bytes; 0 (here) for a fast method, which reserves none.
+        """
         return 0
 
     def attribute(
         self, model: nn.Module, x: torch.Tensor, target: int, *, layer: str | None, spec: Preprocess, ig_steps: int
     ) -> torch.Tensor:
-        """(1, C, H, W) attribution of class ``target``'s score to the pixels of ``x``."""
+        """Attribute class ``target``'s score to the pixels of ``x``.
+
+        Args:
+            model: the replica to run (held under ``lm.use()``).
+            x: a fresh copy of the input, (1, C, H, W) float32.
+            target: the class index explained.
+            layer: the layer a layer-based method explains at; None for the others.
+            spec: the model's preprocessing (its mean and std).
+            ig_steps: the path points asked for Integrated Gradients.
+
+        Returns:
+            The attribution, (1, C, H, W) float32.
+
+        Raises:
+            ExplainError: where a method cannot explain at ``layer`` (Guided Grad-CAM at a
+                layer whose output has no rows and columns).
+        """
         raise NotImplementedError
 
     def reduce(self, attr: torch.Tensor) -> torch.Tensor:
-        """(C, H, W) → (H, W)."""
+        """Make the C colour channels of an attribution one map.
+
+        Args:
+            attr: one input's attribution, (C, H, W) float32.
+
+        Returns:
+            The signed map, (H, W) float32.
+        """
         raise NotImplementedError
 
 
@@ -107,7 +150,15 @@ def _area(lm, x: torch.Tensor) -> float:
 
 
 def black_input(spec: Preprocess, like: torch.Tensor) -> torch.Tensor:
-    """The all-black picture in normalised space, (0 − mean) / std per channel, shaped like ``like``."""
+    """The all-black picture in normalised space: (0 − mean) / std per channel.
+
+    Args:
+        spec: the model's preprocessing (its mean and std).
+        like: a normalised input, (1, C, H, W).
+
+    Returns:
+        The black picture, shaped and typed like ``like``.
+    """
     return spec.normalize(torch.zeros_like(like))
 
 
@@ -129,8 +180,8 @@ class IntegratedGradientsMap(PixelMethod):
                 logits = model(x)[0].float()  # (K,)
             check_target(target, logits.numel())
             t = int(logits.argmax()) if target is None else int(target)
-            # the model's fast copy (folded batch norms, channels_last): half the time of a
-            # path step on EfficientNet-Lite0, the same sum to 1e-4
+            # the model's fast copy (folded batch norms, channels_last): path steps are the
+            # bulk of the work, and the copy makes them cheaper while keeping the same sum
             fast = lm.fast_copy(model, [], x)
             if fast is not model and x.dim() == 4:
                 x = x.contiguous(memory_format=torch.channels_last)
@@ -152,14 +203,30 @@ OCCLUSION_BATCH = 32  # hidden copies per forward
 
 
 def occlusion_window(size: int) -> tuple[int, int]:
-    """(window, stride) in pixels: a 7×7 grid of half-overlapping patches at 224 (49 forwards;
-    a 9×9 grid, 81 forwards, cost two thirds more and showed the same blobs)."""
+    """Occlusion's patch size and step for a square input.
+
+    A 7×7 grid of half-overlapping patches at 224 (49 forwards): a finer grid costs more
+    forwards without showing more.
+
+    Args:
+        size: the input's side, in pixels.
+
+    Returns:
+        (window, stride) in pixels.
+    """
     stride = max(1, size // 8)
     return 2 * stride, stride
 
 
 def occlusion_patches(size: int) -> int:
-    """How many patches :func:`occlusion_window` hides on a ``size``×``size`` input."""
+    """How many patches :func:`occlusion_window` hides on a square input.
+
+    Args:
+        size: the input's side, in pixels.
+
+    Returns:
+        The number of patches, one forward each.
+    """
     window, stride = occlusion_window(size)
     per_side = max(0, (size - window) // stride + 1)
     return per_side * per_side

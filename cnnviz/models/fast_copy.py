@@ -5,9 +5,8 @@ channels_last (oneDNN's fast layout on CPU), and on CPU each conv's weight also 
 reordered once into oneDNN's own blocked layout (:class:`PackedConv2d`), which the plain op
 otherwise redoes on every call.
 
-Measured on 1 torch thread (CPU time of one forward, median of 21): ResNet-18 55 → 49 ms
-folded and channels_last, → 37 ms packed; EfficientNet-Lite0 27.5 → 22 → 19.5 ms. Outputs
-differ from the plain model's by float rounding (≤ 1e-6). Grad-CAM
+Each of the three saves CPU time on every forward, while outputs differ from the plain
+model's by float rounding only. Grad-CAM
 (:func:`cnnviz.explain.core.layer_acts_and_grads`) and the prediction
 (:func:`cnnviz.inside.predict.predict`) run on it, and feature visualisation on a private one,
 unpacked (:func:`cnnviz.channels.featvis.private_copy`); the shared model itself stays as built, since
@@ -30,9 +29,14 @@ from cnnviz.trace import Ids, OpTracer, tensors, trace
 
 @dataclass(frozen=True)
 class FastCopy:
-    """``model``: the faster copy (eval mode, no parameter requires grad); ``folded``: the
-    conv layers whose output now includes their BatchNorm (hooking one would read the wrong
-    tensor); ``key``: :func:`copy_key` of the model it was made from."""
+    """A faster copy of a model, with what tells when it may stand in for it.
+
+    Attributes:
+        model: the faster copy (eval mode, no parameter requires grad).
+        folded: the conv layers whose output now includes their BatchNorm (hooking one would
+            read the wrong tensor).
+        key: :func:`copy_key` of the model it was made from.
+    """
 
     model: nn.Module
     folded: frozenset[str]
@@ -40,10 +44,19 @@ class FastCopy:
 
 
 def copy_key(model: nn.Module) -> tuple | None:
-    """None when any module carries a hook (a copy would not see hooks added to the model
-    later, nor should it carry the ones on it now); else a key that changes whenever a
-    parameter or buffer is replaced or written in place (each tensor's version counter), so a
-    copy made earlier is known to be stale. One walk of the tree: it runs on every Grad-CAM."""
+    """A key that tells whether a copy made earlier of ``model`` is stale.
+
+    One walk of the tree: it runs on every Grad-CAM.
+
+    Args:
+        model: the model a fast copy is made of.
+
+    Returns:
+        None when any module carries a hook (a copy would not see hooks added to the model
+        later, nor should it carry the ones on it now); else a tuple that changes whenever a
+        parameter or buffer is replaced or written in place (each tensor's storage and
+        version counter).
+    """
     key = []
     for m in model.modules():
         if compat.has_hooks(m):
@@ -66,14 +79,26 @@ class _Uses(OpTracer):
 
 
 class PackedConv2d(nn.Conv2d):
-    """A Conv2d that also keeps its weight reordered for oneDNN (``packed``), used when no
-    gradient flows through the call; with one (the input requires grad, as after Grad-CAM's
-    layer) it runs as a plain Conv2d. The same output within float rounding (bit for bit on
-    ResNet-18). The weight must not change after packing: the fast copy is remade when its
-    model's does."""
+    """A Conv2d that also keeps its weight reordered for oneDNN (``packed``).
+
+    The packed weight is used when no gradient flows through the call; with one (the input
+    requires grad, as after Grad-CAM's layer) it runs as a plain Conv2d. The same output
+    within float rounding. The weight must not change after packing: the fast copy is remade
+    when its model's does.
+    """
 
     @classmethod
     def pack(cls, conv: nn.Conv2d, input_shape: torch.Size) -> PackedConv2d:
+        """A packed copy of ``conv`` that shares its weight and bias.
+
+        Args:
+            conv: a float32 Conv2d on the CPU with zero padding given in pixels.
+            input_shape: the shape of its input (N, C, H, W), for which oneDNN reorders the
+                weight.
+
+        Returns:
+            The new layer; its ``packed`` holds the reordered weight.
+        """
         c = conv
         shape = (c.in_channels, c.out_channels, c.kernel_size, c.stride, c.padding, c.dilation, c.groups)
         new = cls(*shape, c.bias is not None, c.padding_mode, device="meta")  # parameters: conv's own
@@ -83,6 +108,14 @@ class PackedConv2d(nn.Conv2d):
         return new
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The convolution of ``x``: the plain one when a gradient flows, else the packed one.
+
+        Args:
+            x: the input, (N, C, H, W) float32.
+
+        Returns:
+            The output, (N, out_channels, H', W') float32.
+        """
         if torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad):
             return super().forward(x)
         return compat.conv_pointwise(x, self.packed, self.bias, *self.packed_args)
@@ -135,12 +168,20 @@ def _conv_bn_pairs(model: nn.Module, example: torch.Tensor) -> tuple[list[tuple[
 
 
 def light_copy(model: nn.Module) -> nn.Module:
-    """A copy of ``model``'s module tree whose tensors share their storage with ``model``'s:
-    its own modules (hooks, modes), its own ``Parameter`` objects (their own
-    ``requires_grad`` and ``.grad``), the weights' memory paid once; other tensors its modules
-    keep (a :class:`PackedConv2d`'s ``packed``) are the same objects. Nothing writes a weight
-    in place (shared models are only run, under ``LoadedModel.use()``), so copies need not
-    own their weights: VGG-16's replica and fast copy took 528 MB each as deep copies."""
+    """A copy of ``model``'s module tree whose tensors share their storage with ``model``'s.
+
+    Nothing writes a weight in place (shared models are only run, under
+    ``LoadedModel.use()``), so copies need not own their weights, whose memory is paid once
+    however many replicas and fast copies a big model has.
+
+    Args:
+        model: the model to copy.
+
+    Returns:
+        The copy: its own modules (hooks, modes), its own ``Parameter`` objects (their own
+        ``requires_grad`` and ``.grad``) on ``model``'s storage; other tensors its modules
+        keep (a :class:`PackedConv2d`'s ``packed``) are the same objects.
+    """
     memo: dict[int, torch.Tensor] = {}
     for t in (*model.parameters(), *model.buffers()):
         d = t.detach()  # the same storage (and version counter: an in-place write stays visible)
@@ -159,9 +200,19 @@ def _replace(model: nn.Module, name: str, new: nn.Module) -> None:
 
 @torch.inference_mode(False)  # made inside predict's inference_mode, it must still serve Grad-CAM
 def make_fast_copy(model: nn.Module, example: torch.Tensor, key: tuple | None = None, *, pack: bool = True) -> FastCopy:
-    """A :class:`FastCopy` of ``model``, which carries no hook, for inputs like ``example``
-    (1, C, H, W); ``key``: its :func:`copy_key`. ``pack=False``: no :class:`PackedConv2d`
-    (for a copy whose every forward needs the input's gradient, which the packed op has not)."""
+    """A :class:`FastCopy` of ``model`` for inputs like ``example``.
+
+    Args:
+        model: the model to copy; it carries no hook.
+        example: an input like those the copy will run, (1, C, H, W); one forward on it
+            finds the BatchNorms to fold and each conv's input shape.
+        key: ``model``'s :func:`copy_key` (None: computed here).
+        pack: False: no :class:`PackedConv2d` (for a copy whose every forward needs the
+            input's gradient, which the packed op has not).
+
+    Returns:
+        The fast copy, the names of its folded convs, and ``key``.
+    """
     key = copy_key(model) if key is None else key
     fast = light_copy(model).eval()  # what folding or channels_last changes gets its own tensor below
     folded = []
