@@ -183,7 +183,7 @@ def too_large(size: int) -> str:
         size: the file's size in bytes.
 
     Returns:
-        One translated sentence with its size and the limit, in KB (rounded up).
+        One translated sentence with its size (in KB, rounded up) and the limit in KB.
     """
     return _("The file has {size} KB; a lesson file may have at most {limit} KB.").format(
         size=count(-(-size // 1024)), limit=MAX_BYTES // 1024
