@@ -177,7 +177,14 @@ def _step(chk: Check, n: int, obj: object) -> Step | None:
 
 
 def too_large(size: int) -> str:
-    """The sentence for a lesson file of ``size`` bytes, over MAX_BYTES."""
+    """The sentence for a lesson file over ``MAX_BYTES``.
+
+    Args:
+        size: the file's size in bytes.
+
+    Returns:
+        One translated sentence with its size (in KB, rounded up) and the limit in KB.
+    """
     return _("The file has {size} KB; a lesson file may have at most {limit} KB.").format(
         size=count(-(-size // 1024)), limit=MAX_BYTES // 1024
     )
@@ -244,12 +251,14 @@ def _lesson(data: bytes) -> tuple[Lesson | None, list[str]]:
 
 
 def lesson_problems(data: bytes) -> list[str]:
-    """Every problem of a lesson file, one sentence each ([] = a valid lesson).
+    """Every problem of a lesson file, one sentence each.
 
     Args:
         data: the file's bytes.
+
     Returns:
-        At most ``MAX_PROBLEMS`` sentences, then one saying how many more there are.
+        At most ``MAX_PROBLEMS`` sentences, then one saying how many more there are;
+        [] for a valid lesson.
     """
     problems = _lesson(data)[1]
     if len(problems) > MAX_PROBLEMS:
@@ -260,8 +269,18 @@ def lesson_problems(data: bytes) -> list[str]:
 
 
 def parse_lesson(data: bytes) -> Lesson:
-    """The lesson in a file's bytes; LessonError (the first problem, and how many more;
-    ``.problems`` holds them all) if it is not a valid lesson file."""
+    """The lesson in a file's bytes.
+
+    Args:
+        data: the file's bytes.
+
+    Returns:
+        The :class:`Lesson`.
+
+    Raises:
+        LessonError: not a valid lesson file; its message is the first problem and how many
+            more there are, its ``.problems`` holds them all.
+    """
     lesson, problems = _lesson(data)
     if lesson is None:
         if len(problems) > 1:
@@ -282,9 +301,16 @@ def _step_json(s: Step) -> dict:
 
 
 def dump_lesson(lesson: Lesson) -> bytes:
-    """The lesson as its JSON file (UTF-8, indented; ``parse_lesson`` reads it back equal).
+    """The lesson as its JSON file.
 
     It does not check limits: ``lesson_problems(dump_lesson(lesson))`` does.
+
+    Args:
+        lesson: the lesson to write.
+
+    Returns:
+        The file's bytes: UTF-8, indented, ending in a newline; ``parse_lesson`` reads it
+        back equal.
     """
     obj = {"format": FORMAT, "version": VERSION, "title": lesson.title, "steps": [_step_json(s) for s in lesson.steps]}
     return json.dumps(obj, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
@@ -303,6 +329,9 @@ def _shipped() -> tuple[tuple[str, Lesson], ...]:
 
 
 def shipped_lessons() -> dict[str, Lesson]:
-    """The lessons the project ships (``cnnviz/lessons/shipped/*.json``): title -> lesson,
-    in the files' name order."""
+    """The lessons the project ships (``cnnviz/lessons/shipped/*.json``).
+
+    Returns:
+        Title -> lesson, in the files' name order.
+    """
     return dict(_shipped())

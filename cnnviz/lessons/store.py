@@ -54,9 +54,13 @@ class NotTeacher(LessonError):
 class ClassState:
     """A class as every follower sees it.
 
-    ``step``: the current step's index in ``lesson.steps``; ``revision`` grows on every move
-    and reveal (followers compare it); ``revealed``: the current question's answer is shown;
-    ``expires_at``: Unix time (each move or reveal of the teacher extends it by the TTL).
+    Attributes:
+        code: the class's code (e.g. "K7F3QX").
+        lesson: the lesson being taught.
+        step: the current step's index in ``lesson.steps``.
+        revision: grows on every move and reveal (followers compare it).
+        revealed: whether the current question's answer is shown.
+        expires_at: Unix time (each move or reveal of the teacher extends it by the TTL).
     """
 
     code: str
@@ -91,10 +95,19 @@ class ClassStore(Drafts):
     # -- the teacher's side ------------------------------------------------------------
 
     def open_class(self, lesson: Lesson, teacher: str) -> str:
-        """Start a class on ``lesson`` at its first step; returns its code (e.g. "K7F3QX").
+        """Start a class on ``lesson`` at its first step.
 
-        Raises LessonError if the lesson is not valid, the teacher already has
-        MAX_CLASSES_PER_TEACHER classes open, or the server MAX_CLASSES.
+        Args:
+            lesson: the lesson to teach.
+            teacher: the teacher's owner token (kept only as a digest); only it may move,
+                reveal or end the class.
+
+        Returns:
+            The class's code (e.g. "K7F3QX").
+
+        Raises:
+            LessonError: the lesson is not valid, the teacher already has
+                ``MAX_CLASSES_PER_TEACHER`` classes open, or the server ``MAX_CLASSES``.
         """
         data = dump_lesson(lesson)
         problems = lesson_problems(data)
@@ -160,16 +173,28 @@ class ClassStore(Drafts):
         return row
 
     def state(self, code: str) -> ClassState:
-        """The class now; ClassGone (one sentence) for an unknown or expired code."""
+        """The class now.
+
+        Args:
+            code: the class's code, as typed (normalised here).
+
+        Returns:
+            Its :class:`ClassState`.
+
+        Raises:
+            ClassGone: an unknown or expired code (one sentence).
+        """
         with self._db() as con:
             return self._state(con, self._row(con, code))
 
     def revisions(self, codes: list[str]) -> dict[str, int]:
-        """code -> revision of the live classes among ``codes`` (an ended or expired one is
-        left out): one small read, which a process's watcher makes a few times a second.
+        """code -> revision of the live classes among ``codes``, an ended or expired one left out.
+
+        One small read, which a process's watcher makes a few times a second.
 
         Args:
             codes: stored codes (``normalize_code``), at most a few hundred.
+
         Returns:
             {code: revision} for those still running.
         """
@@ -185,7 +210,15 @@ class ClassStore(Drafts):
         return dict(rows)
 
     def is_teacher(self, code: str, token: str) -> bool:
-        """Whether ``token`` opened the class ``code`` (False for an unknown code)."""
+        """Whether ``token`` opened the class ``code``.
+
+        Args:
+            code: the class's code.
+            token: a browser's owner token.
+
+        Returns:
+            True for the teacher's token; False for any other, or for an unknown code.
+        """
         try:
             with self._db() as con:
                 self._teacher_row(con, code, token)
@@ -207,9 +240,20 @@ class ClassStore(Drafts):
             return self._state(con, self._row(con, row[0]))
 
     def move(self, code: str, teacher: str, step: int) -> ClassState:
-        """Take the class to ``step`` (0-based); the answer is hidden again on a new step.
+        """Take the class to ``step``; the answer is hidden again on a new step.
 
-        Raises NotTeacher for any other browser, LessonError for a step the lesson lacks.
+        Args:
+            code: the class's code.
+            teacher: the owner token that opened the class.
+            step: the step's index in the lesson (0-based).
+
+        Returns:
+            The class's new :class:`ClassState`.
+
+        Raises:
+            ClassGone: an unknown or expired code.
+            NotTeacher: ``teacher`` is not the token that opened the class.
+            LessonError: a step the lesson lacks.
         """
         n = len(self.state(code).lesson.steps)
         if not isinstance(step, int) or not 0 <= step < n:
@@ -217,16 +261,45 @@ class ClassStore(Drafts):
         return self._change(code, teacher, step, None)
 
     def reveal(self, code: str, teacher: str, shown: bool = True) -> ClassState:
-        """Show (or hide again) the model's own answer to the current step's question."""
+        """Show (or hide again) the model's own answer to the current step's question.
+
+        Args:
+            code: the class's code.
+            teacher: the owner token that opened the class.
+            shown: True to show the answer, False to hide it again.
+
+        Returns:
+            The class's new :class:`ClassState`.
+
+        Raises:
+            ClassGone: an unknown or expired code.
+            NotTeacher: ``teacher`` is not the token that opened the class.
+        """
         return self._change(code, teacher, None, bool(shown))
 
     def end(self, code: str, teacher: str) -> None:
-        """End the class: its code, followers and answers are gone."""
+        """End the class: its code, followers and answers are gone.
+
+        Args:
+            code: the class's code.
+            teacher: the owner token that opened the class.
+
+        Raises:
+            ClassGone: an unknown or expired code.
+            NotTeacher: ``teacher`` is not the token that opened the class.
+        """
         with self._db(write=True) as con:
             _drop(con, [self._teacher_row(con, code, teacher)[0]])
 
     def classes_of(self, teacher: str) -> list[ClassState]:
-        """The live classes ``teacher`` opened, newest first (a reloaded teacher finds theirs)."""
+        """The live classes ``teacher`` opened (a reloaded teacher finds theirs).
+
+        Args:
+            teacher: the teacher's owner token.
+
+        Returns:
+            Their classes' :class:`ClassState`, newest first.
+        """
         with self._db() as con:
             rows = con.execute(
                 "SELECT code, step, revision, revealed, expires_at, opened_at, teacher FROM classes "
@@ -240,8 +313,20 @@ class ClassStore(Drafts):
     def join(self, code: str, student: str) -> ClassState:
         """A code typed or opened by link: the class, with ``student`` following it.
 
-        Call this (not ``state``) for a code a person gives: a browser that gave
-        MAX_WRONG_CODES wrong codes in the last minute is refused for a minute (LessonError).
+        Call this (not ``state``) for a code a person gives: each wrong code is counted
+        against the browser.
+
+        Args:
+            code: the code as given.
+            student: the student's owner token.
+
+        Returns:
+            The class's :class:`ClassState`.
+
+        Raises:
+            LessonError: the browser gave ``MAX_WRONG_CODES`` wrong codes in the last minute
+                (refused for a minute), or the class already has ``MAX_FOLLOWERS`` students.
+            ClassGone: an unknown or expired code.
         """
         who, now = digest(student), self.clock()
         with self._db(write=True) as con:
@@ -260,8 +345,16 @@ class ClassStore(Drafts):
         return self.state(code)
 
     def follow(self, code: str, student: str) -> None:
-        """A follower's heartbeat (call it from their poll). ClassGone if the class ended;
-        LessonError when MAX_FOLLOWERS students have already joined it."""
+        """A follower's heartbeat (call it from their poll).
+
+        Args:
+            code: the class's code.
+            student: the student's owner token.
+
+        Raises:
+            ClassGone: the class ended.
+            LessonError: ``MAX_FOLLOWERS`` students have already joined it.
+        """
         who, now = digest(student), self.clock()
         with self._db(write=True) as con:
             code = self._row(con, code)[0]
@@ -273,7 +366,18 @@ class ClassStore(Drafts):
             con.execute("INSERT INTO followers VALUES (?, ?, ?)", (code, who, now))
 
     def followers(self, code: str, within_s: float = 15) -> int:
-        """Students whose heartbeat came in the last ``within_s`` seconds."""
+        """How many students follow the class now.
+
+        Args:
+            code: the class's code.
+            within_s: how recent a heartbeat counts, in seconds.
+
+        Returns:
+            The students whose heartbeat came in the last ``within_s`` seconds.
+
+        Raises:
+            ClassGone: an unknown or expired code.
+        """
         with self._db() as con:
             code = self._row(con, code)[0]
             (n,) = con.execute(
@@ -282,11 +386,21 @@ class ClassStore(Drafts):
         return n
 
     def answer(self, code: str, student: str, step: int, value: str) -> bool:
-        """``student``'s answer to the question of ``step`` (the current step, answer not yet
-        revealed). Returns False if they already answered it (their first answer stays).
+        """Record ``student``'s answer to the question of ``step``.
 
-        ``value``: one of the options ("choice", "pick_image") or "x,y" in 0..1 ("click").
-        Raises LessonError for a closed question or a value the question does not take.
+        Args:
+            code: the class's code.
+            student: the student's owner token.
+            step: the current step (its answer not yet revealed).
+            value: one of the options ("choice", "pick_image") or "x,y" in 0..1 ("click").
+
+        Returns:
+            True when recorded; False if they already answered it (their first answer stays).
+
+        Raises:
+            ClassGone: an unknown or expired code.
+            LessonError: a closed question, a value the question does not take, or
+                ``MAX_FOLLOWERS`` answers already.
         """
         who = digest(student)
         with self._db(write=True) as con:
@@ -305,7 +419,18 @@ class ClassStore(Drafts):
             return cur.rowcount == 1
 
     def tally(self, code: str, step: int) -> dict[str, int]:
-        """Answer value -> count; for "choice" and "pick_image" every option, in order (0s too)."""
+        """The answers to ``step``'s question, counted.
+
+        Args:
+            code: the class's code.
+            step: the step's index in the lesson.
+
+        Returns:
+            Answer value -> count; for "choice" and "pick_image" every option, in order (0s too).
+
+        Raises:
+            ClassGone: an unknown or expired code.
+        """
         st = self.state(code)
         q = st.lesson.steps[step].question if 0 <= step < len(st.lesson.steps) else None
         out = {o: 0 for o in q.options} if q is not None else {}
@@ -314,7 +439,18 @@ class ClassStore(Drafts):
         return out
 
     def answers(self, code: str, step: int) -> list[str]:
-        """The raw answers to ``step``'s question, first given first."""
+        """The raw answers to ``step``'s question.
+
+        Args:
+            code: the class's code.
+            step: the step's index in the lesson.
+
+        Returns:
+            The stored values, first given first.
+
+        Raises:
+            ClassGone: an unknown or expired code.
+        """
         with self._db() as con:
             code = self._row(con, code)[0]
             rows = con.execute("SELECT value FROM answers WHERE code=? AND step=? ORDER BY at", (code, step))
@@ -323,8 +459,11 @@ class ClassStore(Drafts):
     # -- housekeeping ------------------------------------------------------------------
 
     def sweep(self) -> int:
-        """Drop expired classes (with their followers and answers), old drafts and old wrong
-        codes; returns how many classes were dropped."""
+        """Drop expired classes (with their followers and answers), old drafts and old wrong codes.
+
+        Returns:
+            How many classes were dropped.
+        """
         now = self.clock()
         with self._db(write=True) as con:
             codes = [c for (c,) in con.execute("SELECT code FROM classes WHERE expires_at<=?", (now,))]

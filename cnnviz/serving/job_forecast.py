@@ -33,14 +33,23 @@ ROUNDS = 20  # slices replayed per job at most: a job behind one of unknown leng
 class Snapshot:
     """A job's state for its page.
 
-    ``status``: "queued" | "running" | "paused" | "done" | "stopped" | "error".
-    ``position``: 1 for the next job to start or resume, 2 for the one after... (None unless
-    queued or paused). ``wait_s``: about how long until it (re)starts, from the estimates of
-    the jobs before it (None when unknown). ``seconds``: how long since it first started.
-    ``eta``: about how many seconds of work it has left, from its progress while it runs
-    (None until measurable). ``message``: how it ended, often a :class:`cnnviz.i18n.Message`
-    (translated where the page shows it). A kind of job whose page shows more subclasses it
+    A kind of job whose page shows more subclasses it
     (:class:`cnnviz.training.trainer.Snapshot`).
+
+    Attributes:
+        status: "queued" | "running" | "paused" | "done" | "stopped" | "error".
+        done: units of work done so far.
+        total: units of work in all (0 when unknown).
+        message: how it ended, often a :class:`cnnviz.i18n.Message` (translated where the
+            page shows it).
+        result: what the work returned, once done.
+        position: 1 for the next job to start or resume, 2 for the one after... (None unless
+            queued or paused).
+        wait_s: about how long until it (re)starts, from the estimates of the jobs before it
+            (None when unknown).
+        seconds: how long since it first started.
+        eta: about how many seconds of work it has left, from its progress while it runs
+            (None until measurable).
     """
 
     status: str
@@ -55,17 +64,24 @@ class Snapshot:
 
     @property
     def active(self) -> bool:
+        """Whether the job has not ended yet (queued, running or paused)."""
         return self.status in ACTIVE
 
     @property
     def fraction(self) -> float:
+        """The share of its work done, from 0.0 to 1.0 (0.0 while the total is unknown)."""
         return min(1.0, self.done / self.total) if self.total else 0.0
 
 
 @dataclass
 class Running:
-    """A job holding a slot: its student, seconds of work left (None: unknown) and seconds
-    of its quantum left (``math.inf`` where it is never paused)."""
+    """A job holding a slot, as :func:`forecast` sees it.
+
+    Attributes:
+        owner: its student.
+        left: seconds of work left (None: unknown).
+        quantum_left: seconds of its quantum left (``math.inf`` where it is never paused).
+    """
 
     owner: str
     left: float | None
@@ -74,8 +90,15 @@ class Running:
 
 @dataclass
 class Waiting:
-    """A job waiting to start or to resume: an id, its student, its place in the round-robin
-    (``turn``, ``seq``) and seconds of work left (None: unknown)."""
+    """A job waiting to start or to resume, as :func:`forecast` sees it.
+
+    Attributes:
+        id: what :func:`forecast` names it by.
+        owner: its student.
+        turn: its turn in the round-robin.
+        seq: its order among jobs of the same turn.
+        left: seconds of work left (None: unknown).
+    """
 
     id: Hashable
     owner: str
@@ -147,8 +170,17 @@ def forecast(
 
 
 def remaining(job, now: float) -> float | None:
-    """Seconds of work ``job`` (a :class:`cnnviz.serving.jobs.Job`) has left: from its progress and
-    the time it has held a slot, else from its estimate; None when unknown."""
+    """Seconds of work ``job`` has left.
+
+    From its progress and the time it has held a slot, else from its estimate.
+
+    Args:
+        job: a :class:`cnnviz.serving.jobs.Job`.
+        now: the monotonic time to judge by.
+
+    Returns:
+        Seconds left (never below 0.0), or None when unknown.
+    """
     left = _measured_left(job, now)
     if left is not None or job.estimate is None:
         return left
@@ -185,8 +217,19 @@ def snapshot_of(job, ahead: list[tuple[object, float | None]]) -> Snapshot:
 
 
 def places(running: list, waiting: list, slots: int, quantum: float) -> list[tuple[object, float | None]]:
-    """:func:`forecast` for the queue's own jobs (:class:`cnnviz.serving.jobs.Job`): those holding a
-    slot and those waiting (paused first), with their expected (re)start in seconds from now."""
+    """:func:`forecast` for the queue's own jobs (:class:`cnnviz.serving.jobs.Job`).
+
+    Args:
+        running: the jobs holding a slot.
+        waiting: the paused and queued jobs, paused first.
+        slots: jobs run at once.
+        quantum: seconds a job may hold its slot while others wait (``math.inf``: no
+            pre-emption).
+
+    Returns:
+        ``[(job, seconds from now or None), ...]`` for the waiting jobs, in the order they
+        are expected to (re)start.
+    """
     now = time.monotonic()
     run = [Running(j.owner, remaining(j, now), max(quantum - (now - j.resumed), 0.0)) for j in running]
     wait = [Waiting(id(j), j.owner, j.turn, j.seq, remaining(j, now)) for j in waiting]

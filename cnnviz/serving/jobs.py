@@ -68,9 +68,17 @@ KEEP_FINISHED_S = 30 * 60  # a finished job (and its result) is kept this long a
 
 
 class Engine:
-    """The queue and its slots. ``slots``: jobs running at once; ``heartbeat_s``, ``grace_s``,
-    ``quantum_s`` (``math.inf``: never pause) and ``max_paused``: see the module docstring.
-    :data:`ENGINE` is the server's."""
+    """The queue and its slots; :data:`ENGINE` is the server's.
+
+    Args:
+        slots: jobs running at once (at least 1).
+        heartbeat_s: seconds a job's page may go unpolled with its connection closed before
+            the job is stopped (see the module docstring).
+        grace_s: seconds a job's page may go unpolled with its connection still open.
+        quantum_s: seconds a job holds its slot while another student's job waits;
+            ``math.inf``: never pause.
+        max_paused: jobs paused (keeping their memory) at once.
+    """
 
     def __init__(
         self,
@@ -112,14 +120,24 @@ class Engine:
         alive: Callable[[], bool] | None = None,
         task: object = None,
     ) -> Job:
-        """Queue ``work`` for student ``owner`` from ``tab``, replacing that tab's previous job
-        of ``kind`` (a waiting one hands its turn on); the same ``key`` already waiting or
-        running is returned as it is.
+        """Queue ``work`` for a student, replacing that tab's previous job of the same kind.
+
+        A replaced job that was still waiting hands its turn on to the new one; the same
+        ``key`` already waiting or running is returned as it is.
 
         Args:
+            owner: the student the job belongs to (:mod:`cnnviz.serving.student_key`).
+            tab: the tab that asks for it.
+            kind: the kind of job; a tab has at most one of each kind.
+            key: what identifies the request; the same key already waiting or running is
+                not queued again.
+            work: the job's work (:data:`cnnviz.serving.job.Work`).
             estimate: seconds the work takes, when known; else ``units`` × the seconds per unit
-                learnt from finished jobs of the same ``cost`` key (default: ``kind``).
-            alive: whether the tab's connection is still open (see the module docstring).
+                learnt from finished jobs of the same ``cost`` key.
+            units: how much work it is, in the units of its ``cost`` key; None when unknown.
+            cost: the key its seconds per unit are learnt under; None: ``kind``.
+            alive: whether the tab's connection is still open (see the module docstring);
+                None: judged closed once the heartbeat has passed.
             task: kept as ``job.task``.
 
         Returns:
@@ -150,29 +168,56 @@ class Engine:
         return job
 
     def get(self, tab: str, kind: str) -> Job | None:
+        """The job of ``kind`` that ``tab`` has in the registry.
+
+        Args:
+            tab: the tab's id.
+            kind: the kind of job.
+
+        Returns:
+            The job (waiting, running, paused or finished), or None when the tab has none.
+        """
         with self._cond:
             return self._registry.get((tab, kind))
 
     def of_tab(self, tab: str) -> list[Job]:
-        """Every job ``tab`` has in the registry (waiting, running or finished)."""
+        """Every job ``tab`` has in the registry.
+
+        Args:
+            tab: the tab's id.
+
+        Returns:
+            Its jobs, waiting, running or finished, one per kind.
+        """
         with self._cond:
             return [job for (t, _), job in self._registry.items() if t == tab]
 
     def forget(self, tab: str, kind: str) -> None:
-        """Stop ``tab``'s job of ``kind`` and drop it from the registry."""
+        """Stop ``tab``'s job of ``kind`` and drop it from the registry.
+
+        Args:
+            tab: the tab's id.
+            kind: the kind of job; nothing happens when the tab has none.
+        """
         with self._cond:
             job = self._registry.pop((tab, kind), None)
         if job is not None:
             job.stop()
 
     def order(self) -> list[Job]:
-        """The waiting jobs in the order they are expected to start (for tests and pages)."""
+        """The waiting jobs in the order they are expected to start (for tests and pages).
+
+        Returns:
+            The paused and waiting jobs, the next to (re)start first.
+        """
         with self._cond:
             self._prune()
             return [j for j, _ in self._forecast()]
 
     # ------------------------------------------------------------------ scheduling
     def wake(self) -> None:
+        """Give free slots to the next in line and wake the jobs waiting on the queue's lock
+        (after a job was asked to stop)."""
         with self._cond:
             self._dispatch()
             self._cond.notify_all()
@@ -208,8 +253,17 @@ class Engine:
                 threading.Thread(target=self._run, args=(job,), name="cnnviz-job", daemon=True).start()
 
     def yield_slot(self, job: Job) -> bool:
-        """At ``job``'s checkpoint, past its quantum: pause it if another student's job waits
-        for a slot, until the round-robin comes back to it. Returns whether it must stop."""
+        """Pause ``job`` at its checkpoint, past its quantum, if another student's job waits.
+
+        It stays paused until the round-robin comes back to it; never while it holds a
+        shared model.
+
+        Args:
+            job: the running job, from its own thread.
+
+        Returns:
+            Whether it must stop (stopped or abandoned while paused).
+        """
         if holding_a_model():
             return False
         with self._cond:
@@ -277,7 +331,14 @@ class Engine:
         return places(self._running, [*self._paused, *self._waiting], self.slots, slicing)
 
     def snapshot(self, job: Job) -> Snapshot:
-        """What ``job``'s page is told now (:func:`cnnviz.serving.job_forecast.snapshot_of`)."""
+        """What ``job``'s page is told now (:func:`cnnviz.serving.job_forecast.snapshot_of`).
+
+        Args:
+            job: a job of this engine.
+
+        Returns:
+            Its state, with its place in the line and expected wait when waiting or paused.
+        """
         with self._cond:
             if job.status not in ("queued", "paused"):
                 return snapshot_of(job, [])

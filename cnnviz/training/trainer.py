@@ -37,7 +37,14 @@ _KEYS = itertools.count()  # every start is a new request: it replaces the tab's
 
 
 def too_long(est: float) -> str:
-    """Why a training estimated at ``est`` seconds is refused here, in the reader's language."""
+    """Why a training estimated at ``est`` seconds is refused here, in the reader's language.
+
+    Args:
+        est: the training's estimated seconds.
+
+    Returns:
+        One translated sentence naming the estimate and the teacher's limit in minutes.
+    """
     limit = number(MAX_MINUTES, 0 if float(MAX_MINUTES).is_integer() else 1)
     return _(
         "This training would take about {minutes} minutes here; the limit is {limit}. "
@@ -51,12 +58,16 @@ def _no_filters() -> np.ndarray:
 
 @dataclass
 class Snapshot(jobs.Snapshot):
-    """A training's state for its page: the queue's
-    (:class:`cnnviz.serving.job_forecast.Snapshot`: its status, ``done`` of ``total`` steps,
-    ``seconds``, ``eta``, place in line) and what it has learnt so far.
+    """A training's state for its page: the queue's and what it has learnt so far.
 
-    ``history``: the curves' points; ``filters``: (O, I, k, k) first-layer weights; ``fit``
-    and ``results``: once it has ended with at least one epoch trained.
+    The queue's fields (:class:`cnnviz.serving.job_forecast.Snapshot`) are its status,
+    ``done`` of ``total`` steps, ``seconds``, ``eta`` and place in line.
+
+    Attributes:
+        history: the curves' points, one dict per point.
+        filters: (O, I, k, k) float32 first-layer weights.
+        fit: how the fit went; once it has ended with at least one epoch trained.
+        results: the evaluation; once it has ended with at least one epoch trained.
     """
 
     history: list[dict] = field(default_factory=list)
@@ -67,8 +78,17 @@ class Snapshot(jobs.Snapshot):
 
 @dataclass(eq=False)
 class Trainer:
-    """Trains ``arch`` on ``ds``: the work and the page's state of a job of kind :data:`KIND`
-    (``job``: stop it with ``job.stop()``, which keeps what was learnt)."""
+    """Trains ``arch`` on ``ds``: the work and the page's state of a job of kind :data:`KIND`.
+
+    Args:
+        ds: the dataset to train on.
+        arch: the architecture (:func:`cnnviz.models.small_cnn.build_model`).
+        cfg: epochs, batch size, seed and the other training settings.
+        model: the network, once built by :meth:`work`.
+        job: its job in the queue; stop it with ``job.stop()``, which keeps what was learnt.
+        owner: the student key: whose marker (:mod:`cnnviz.serving.inflight`) it writes while
+            it runs.
+    """
 
     ds: ImageDataset
     arch: dict
@@ -83,7 +103,14 @@ class Trainer:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def check(self) -> None:
-        """Refuse, before anything runs, a training too long for a shared lesson."""
+        """Refuse, before anything runs, a training too long for a shared lesson.
+
+        Raises:
+            CnnvizError: more than :data:`MAX_EPOCHS` epochs, or an estimate past
+                :data:`MAX_MINUTES`.
+            ServerBusy: the server is short of memory now
+                (:func:`cnnviz.serving.memguard.check`).
+        """
         if self.cfg.epochs > MAX_EPOCHS:
             raise CnnvizError(_("At most {n} epochs, please: this server is shared.").format(n=MAX_EPOCHS))
         memguard.check(_("this training"))
@@ -99,18 +126,34 @@ class Trainer:
         on_progress(r["step"], r["total_steps"])
 
     def memory_estimate(self) -> int:
-        """Bytes this training may allocate while it runs: the weights four times over (the
-        weights, their gradients and Adam's two moments) and one batch's activations twice
-        (kept by the forward pass for the backward one, and their gradients), in float32."""
+        """Bytes this training may allocate while it runs.
+
+        The weights four times over (the weights, their gradients and Adam's two moments) and
+        one batch's activations twice (kept by the forward pass for the backward one, and
+        their gradients), in float32.
+
+        Returns:
+            The estimate in bytes.
+        """
         params, acts = cost(self.arch, self.ds.channels, len(self.ds.classes), self.ds.size)
         return 4 * (4 * params + 2 * self.cfg.batch_size * acts)
 
     def work(self, on_progress: Callable[[int, int], None], should_stop: Callable[[], bool]) -> None:
-        """The job: build, fit and evaluate; raises Stopped (the results kept) when stopped.
+        """The job: build, fit and evaluate.
+
         Its memory is reserved with the guard for as long as it runs, so that work admitted
         meanwhile counts it (it may have waited in the queue since ``check``). While it runs, a
         marker on the shared folder says so: if this process dies, another reports it to the
-        owner as interrupted (:mod:`cnnviz.serving.inflight`)."""
+        owner as interrupted (:mod:`cnnviz.serving.inflight`).
+
+        Args:
+            on_progress: called with (steps done, total steps) at each point.
+            should_stop: the queue's checkpoint; True stops the fit.
+
+        Raises:
+            Stopped: it was stopped; what was learnt (model, curves, results) is kept.
+            ServerBusy: the server is short of memory for it now.
+        """
         # the job runs in its student's language (jobs.Engine): the marker is read back by them
         what = ngettext("{arch} on {dataset}, {n} epoch", "{arch} on {dataset}, {n} epochs", self.cfg.epochs).format(
             arch=self.arch.get("kind", "CNN"), dataset=self.ds.name, n=self.cfg.epochs
@@ -146,8 +189,13 @@ class Trainer:
             raise Stopped(Message(said, epochs=done))
 
     def snapshot(self) -> Snapshot:
-        """The job's snapshot with what was learnt so far; also tells the queue that the page
-        is still open."""
+        """The job's snapshot with what was learnt so far.
+
+        Also tells the queue that the page is still open.
+
+        Returns:
+            Its :class:`Snapshot`.
+        """
         js = self.job.snapshot()
         with self._lock:
             learnt = {
@@ -169,12 +217,24 @@ def start(
     alive: Callable[[], bool] | None = None,
     engine: jobs.Engine | None = None,
 ) -> Trainer:
-    """Queue a training for tab ``session`` of student ``owner`` (default: the tab itself),
-    replacing the tab's previous one. Raises CnnvizError, leaving that one alone, when the
-    training is refused (too long, too many epochs, the server short of memory).
+    """Queue a training for a tab, replacing the tab's previous one.
 
-    ``alive``: whether the tab's connection is open (cnnviz.serving.jobs); ``engine``: the queue
-    (default: the server's).
+    Args:
+        session: the tab's id.
+        ds: the dataset to train on.
+        arch: the architecture.
+        cfg: the training settings.
+        owner: the student it belongs to; None: the tab itself.
+        alive: whether the tab's connection is open (:mod:`cnnviz.serving.jobs`).
+        engine: the queue; None: the server's.
+
+    Returns:
+        The :class:`Trainer`, its job queued.
+
+    Raises:
+        CnnvizError: the training is refused (too long, too many epochs); the tab's previous
+            training is left alone.
+        ServerBusy: the server is short of memory; the previous training is left alone.
     """
     t = Trainer(ds, arch, cfg, owner=owner or session)
     t.check()
@@ -192,11 +252,24 @@ def start(
 
 
 def get(session: str, engine: jobs.Engine | None = None) -> Trainer | None:
-    """Tab ``session``'s latest training (running, waiting or finished), or None."""
+    """Tab ``session``'s latest training.
+
+    Args:
+        session: the tab's id.
+        engine: the queue; None: the server's.
+
+    Returns:
+        The :class:`Trainer` (running, waiting or finished), or None.
+    """
     job = (engine or jobs.ENGINE).get(session, KIND)
     return job.task if job is not None else None
 
 
 def forget(session: str, engine: jobs.Engine | None = None) -> None:
-    """Stop tab ``session``'s training and let it go."""
+    """Stop tab ``session``'s training and let it go.
+
+    Args:
+        session: the tab's id.
+        engine: the queue; None: the server's.
+    """
     (engine or jobs.ENGINE).forget(session, KIND)
