@@ -5,11 +5,7 @@ from cnnviz.errors import CnnvizError
 
 
 def register(sub) -> None:
-    """Add the ``adversarial`` command to the CLI: fool the model with FGSM; top-5 before and after.
-
-    Args:
-        sub: the CLI's subparsers.
-    """
+    """Add the ``adversarial`` command to the CLI: fool the model with FGSM; top-5 before and after."""
     p = sub.add_parser("adversarial", help="fool the model with FGSM; top-5 before and after")
     p.add_argument("image", help="image file (JPEG, PNG, GIF, BMP, WEBP, TIFF)")
     add_model_args(p)
@@ -26,15 +22,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    """Attack the image and print the top-5 before and after (JSON with --json).
-
-    Args:
-        args: the parsed command line.
-
-    Returns:
-        The exit status, 0; bad input raises a CnnvizError, which the CLI prints as one line
-        with status 2.
-    """
+    """Attack the image and print the top-5 before and after (JSON with --json)."""
     from cnnviz.explain.adversarial import fgsm
 
     if not 0.0 <= args.eps <= 1.0:

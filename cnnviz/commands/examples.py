@@ -4,11 +4,7 @@ from cnnviz.cli import add_model_args, load_from_args, print_json
 
 
 def register(sub) -> None:
-    """Add the ``examples`` command to the CLI: the images of a pool that excite one channel most.
-
-    Args:
-        sub: the CLI's subparsers.
-    """
+    """Add the ``examples`` command to the CLI: the images of a pool that excite one channel most."""
     p = sub.add_parser("examples", help="the images of a pool that excite one channel most")
     add_model_args(p, required=True)
     p.add_argument("--layer", required=True, help="layer name, as `layers` lists it")
@@ -23,15 +19,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    """Rank the pool's images for the channel and print the best (JSON with --json).
-
-    Args:
-        args: the parsed command line.
-
-    Returns:
-        The exit status, 0; bad input raises a CnnvizError, which the CLI prints as one line
-        with status 2.
-    """
+    """Rank the pool's images for the channel and print the best (JSON with --json)."""
     from cnnviz.channels import examples
     from cnnviz.channels.featvis import check_target
     from cnnviz.errors import CnnvizError

@@ -21,11 +21,7 @@ class RegisteredMethods:
 
 
 def register(sub) -> None:
-    """Add the ``explain`` command to the CLI: explain a prediction with one of the registered methods.
-
-    Args:
-        sub: the CLI's subparsers.
-    """
+    """Add the ``explain`` command to the CLI: explain a prediction with one of the registered methods."""
     p = sub.add_parser(
         "explain",
         help="explain a prediction (Grad-CAM, Grad-CAM++, Guided Grad-CAM, IG, ...)",
@@ -62,15 +58,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    """Explain the image's prediction and save the map as an overlay PNG and/or raw .npy.
-
-    Args:
-        args: the parsed command line.
-
-    Returns:
-        The exit status, 0; bad input raises a CnnvizError, which the CLI prints as one line
-        with status 2.
-    """
+    """Explain the image's prediction and save the map as an overlay PNG and/or raw .npy."""
     from cnnviz.explain import get_method
     from cnnviz.render import display, overlay_png
 

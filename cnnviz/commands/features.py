@@ -5,11 +5,7 @@ from cnnviz.errors import CnnvizError
 
 
 def register(sub) -> None:
-    """Add the ``features`` command to the CLI: one layer's feature maps for an image.
-
-    Args:
-        sub: the CLI's subparsers.
-    """
+    """Add the ``features`` command to the CLI: one layer's feature maps for an image."""
     p = sub.add_parser("features", help="one layer's feature maps for an image")
     p.add_argument("image", help="image file (JPEG, PNG, GIF, BMP, WEBP, TIFF)")
     add_model_args(p, required=True)
@@ -23,15 +19,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    """Capture the layer's feature maps and save them as a grid PNG and/or raw .npy.
-
-    Args:
-        args: the parsed command line.
-
-    Returns:
-        The exit status, 0; bad input raises a CnnvizError, which the CLI prints as one line
-        with status 2.
-    """
+    """Capture the layer's feature maps and save them as a grid PNG and/or raw .npy."""
     from cnnviz import render
     from cnnviz.inside import featuremaps
     from cnnviz.inside.capture import capture_layers

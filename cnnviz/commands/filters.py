@@ -4,11 +4,7 @@ from cnnviz.cli import add_model_args, load_from_args, write_npy, write_output
 
 
 def register(sub) -> None:
-    """Add the ``filters`` command to the CLI: a convolution layer's filters.
-
-    Args:
-        sub: the CLI's subparsers.
-    """
+    """Add the ``filters`` command to the CLI: a convolution layer's filters."""
     p = sub.add_parser("filters", help="a convolution layer's filters")
     add_model_args(p, required=True)
     p.add_argument("--layer", required=True, help="conv layer name, as `layers` lists it")
@@ -26,15 +22,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    """Save the layer's filters as a grid PNG and/or raw .npy.
-
-    Args:
-        args: the parsed command line.
-
-    Returns:
-        The exit status, 0; bad input raises a CnnvizError, which the CLI prints as one line
-        with status 2.
-    """
+    """Save the layer's filters as a grid PNG and/or raw .npy."""
     from cnnviz import render
     from cnnviz.inside import filters
 

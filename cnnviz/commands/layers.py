@@ -6,11 +6,7 @@ from cnnviz.cli import add_model_args, load_from_args, print_json
 
 
 def register(sub) -> None:
-    """Add the ``layers`` command to the CLI: list a model's layers: shape, parameters, receptive field.
-
-    Args:
-        sub: the CLI's subparsers.
-    """
+    """Add the ``layers`` command to the CLI: list a model's layers: shape, parameters, receptive field."""
     p = sub.add_parser("layers", help="list a model's layers: shape, parameters, receptive field")
     # Shapes, parameters and receptive fields need only the architecture: random weights by
     # default, so this works offline for every model, with nothing downloaded.
@@ -20,15 +16,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    """Print the model's layers (JSON with --json).
-
-    Args:
-        args: the parsed command line.
-
-    Returns:
-        The exit status, 0; bad input raises a CnnvizError, which the CLI prints as one line
-        with status 2.
-    """
+    """Print the model's layers (JSON with --json)."""
     from cnnviz.inside.catalogue import catalogue
 
     if args.weights == "random":

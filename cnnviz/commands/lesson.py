@@ -11,11 +11,7 @@ from cnnviz.lessons.format import MAX_BYTES, LessonError, lesson_problems, parse
 
 
 def register(sub) -> None:
-    """Add the ``lesson check`` command to the CLI: validate a lesson file.
-
-    Args:
-        sub: the CLI's subparsers.
-    """
+    """Add the ``lesson check`` command to the CLI: validate a lesson file."""
     p = sub.add_parser("lesson", help="lesson files (docs/LESSONS.md)")
     actions = p.add_subparsers(dest="action", required=True, parser_class=type(p))
     c = actions.add_parser("check", help="validate a lesson file: 'ok: N steps', or each problem on its own line")

@@ -5,11 +5,7 @@ from cnnviz.cli import print_json
 
 def register(sub) -> None:
     """Add the ``models`` and ``download`` commands to the CLI: list models and whether
-    their weights are available; fetch a torchvision or timm:NAME model's weights.
-
-    Args:
-        sub: the CLI's subparsers.
-    """
+    their weights are available; fetch a torchvision or timm:NAME model's weights."""
     p = sub.add_parser("models", help="list models and whether their weights are available")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run)
@@ -21,15 +17,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    """Print every model and whether its weights are here (JSON with --json).
-
-    Args:
-        args: the parsed command line.
-
-    Returns:
-        The exit status, 0; bad input raises a CnnvizError, which the CLI prints as one line
-        with status 2.
-    """
+    """Print every model and whether its weights are here (JSON with --json)."""
     from cnnviz.models.zoo import list_models
 
     rows = [

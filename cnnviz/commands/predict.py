@@ -4,11 +4,7 @@ from cnnviz.cli import add_model_args, load_from_args, print_json, read_image
 
 
 def register(sub) -> None:
-    """Add the ``predict`` command to the CLI: classify an image.
-
-    Args:
-        sub: the CLI's subparsers.
-    """
+    """Add the ``predict`` command to the CLI: classify an image."""
     p = sub.add_parser("predict", help="classify an image")
     p.add_argument("image", help="image file (JPEG, PNG, GIF, BMP, WEBP, TIFF)")
     add_model_args(p)
@@ -18,15 +14,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    """Print the image's top classes (JSON with --json).
-
-    Args:
-        args: the parsed command line.
-
-    Returns:
-        The exit status, 0; bad input raises a CnnvizError, which the CLI prints as one line
-        with status 2.
-    """
+    """Print the image's top classes (JSON with --json)."""
     from cnnviz.inside.predict import predict
 
     img = read_image(args.image)

@@ -20,11 +20,7 @@ from cnnviz.errors import CnnvizError
 
 
 def register(sub) -> None:
-    """Add the ``train`` command to the CLI: train a small CNN (TinyVGG or LeNet-5) and save it.
-
-    Args:
-        sub: the CLI's subparsers.
-    """
+    """Add the ``train`` command to the CLI: train a small CNN (TinyVGG or LeNet-5) and save it."""
     p = sub.add_parser("train", help="train a small CNN (TinyVGG or LeNet-5) and save it")
     p.add_argument(
         "--dataset",
@@ -104,15 +100,7 @@ def check_out(out: str) -> None:
 
 
 def run(args) -> int:
-    """Train the model and save it as a CNN Explorer model.
-
-    Args:
-        args: the parsed command line.
-
-    Returns:
-        The exit status, 0; bad input raises a CnnvizError, which the CLI prints as one line
-        with status 2.
-    """
+    """Train the model and save it as a CNN Explorer model."""
     from cnnviz.models import small_cnn as arch
     from cnnviz.models.zoo import default_device
     from cnnviz.training import datasets, results

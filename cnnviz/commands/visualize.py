@@ -4,11 +4,7 @@ from cnnviz.cli import add_model_args, load_from_args, print_json, write_npy, wr
 
 
 def register(sub) -> None:
-    """Add the ``visualize`` command to the CLI: optimise an input that excites one channel (feature visualisation).
-
-    Args:
-        sub: the CLI's subparsers.
-    """
+    """Add the ``visualize`` command to the CLI: optimise an input that excites one channel (feature visualisation)."""
     p = sub.add_parser("visualize", help="optimise an input that excites one channel (feature visualisation)")
     add_model_args(p, required=True)
     p.add_argument("--layer", required=True, help="layer name, as `layers` lists it (a linear layer: its units/logits)")
@@ -23,15 +19,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    """Optimise the input and save it as a PNG and/or raw .npy.
-
-    Args:
-        args: the parsed command line.
-
-    Returns:
-        The exit status, 0; bad input raises a CnnvizError, which the CLI prints as one line
-        with status 2.
-    """
+    """Optimise the input and save it as a PNG and/or raw .npy."""
     from cnnviz import render
     from cnnviz.channels import featvis
 
