@@ -46,7 +46,7 @@ MAX_QUERY_CHARS = 4000
 UPLOAD_PREFIX = "upload:"
 # What a value may look like to be repeated in a message: short, and no markup characters.
 _ECHO_RE = re.compile(r"[A-Za-z0-9_.:#+\-]{1,48}")
-# Layer names are named_modules() paths; "#2" marks a module's second call (probe.py).
+# Layer names are named_modules() paths; "#2" marks a module's second call (the catalogue).
 _LAYER_RE = re.compile(r"[A-Za-z0-9_.#\-]{1,160}")
 
 

@@ -14,6 +14,7 @@ folder: writes go to a temporary name and are renamed into place. No streamlit h
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 import time
@@ -41,8 +42,6 @@ def sha256_hex(data: bytes) -> str:
     Returns:
         64 lower-case hex digits.
     """
-    import hashlib
-
     return hashlib.sha256(bytes(data)).hexdigest()
 
 
