@@ -51,16 +51,30 @@ def test_a_session_end_sweeps_only_after_the_server_grew_and_in_a_pause(monkeypa
     rss = 1000 * MB
     monkeypatch.setattr(memguard, "rss_bytes", lambda: rss)
     growth = int(session_end.SWEEP_GROWTH_MB * MB)
-    little, much = rss - growth // 2, rss - growth - 1
-    assert session_end.tick(None, little, ended=True, now=100.0) == (100.0, little)  # due, not worth it
-    assert not swept
+    sweeper = session_end.Sweeper(rss - growth // 2)
+    assert not sweeper.tick(1, now=100.0)  # due, not worth it
+    assert sweeper.due == 100.0 and not swept
+    sweeper.swept = rss - growth - 1
     with page_activity.page_run():  # a click in flight: put off
-        assert session_end.tick(100.0, much, ended=False, now=130.0) == (100.0, much)
+        assert not sweeper.tick(0, now=130.0)
         assert not swept
-        late = 100.0 + session_end.SWEEP_PUT_OFF_S + 1
-        assert session_end.tick(100.0, much, ended=False, now=late) == (None, rss)  # swept anyway
-        assert len(swept) == 1
-    assert session_end.tick(100.0, much, ended=False, now=130.0) == (None, rss)  # the class paused
+        assert sweeper.tick(0, now=100.0 + session_end.SWEEP_PUT_OFF_S + 1)  # swept anyway
+        assert (sweeper.due, sweeper.swept, len(swept)) == (None, rss, 1)
+    sweeper.swept = rss - growth - 1
+    assert not sweeper.tick(0, now=130.0)  # nothing ended: no sweep
+    assert sweeper.tick(1, now=131.0)  # the class paused
     assert len(swept) == 2
-    assert session_end.tick(None, much, ended=False) == (None, much)  # nothing ended: no sweep
-    assert len(swept) == 2
+
+
+def test_a_class_leaving_together_is_swept_though_the_server_did_not_grow(monkeypatch):
+    """A sweep while half of 100 sessions had closed took the other half's memory as its
+    floor; when they closed nothing had grown, and 76 MB stayed for good."""
+    swept = []
+    monkeypatch.setattr(reclaim, "sweep", lambda: swept.append(1) or True)
+    monkeypatch.setattr(memguard, "rss_bytes", lambda: 1000 * MB)
+    sweeper = session_end.Sweeper(1000 * MB)
+    few = session_end.SWEEP_AFTER_ENDED - 1
+    assert not sweeper.tick(few, now=100.0)
+    assert not sweeper.tick(0, now=103.0) and not swept
+    assert sweeper.tick(1, now=106.0)  # the twentieth
+    assert sweeper.ended == 0 and len(swept) == 1
