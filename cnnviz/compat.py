@@ -12,12 +12,22 @@ that moved when an upgrade breaks one.
 - A module's own parameter and buffer dictionaries, read directly: the public generators
   cost more than the rest of :func:`cnnviz.models.fast_copy.copy_key`, which runs on every Grad-CAM.
 - A tensor's version counter: the only sign that a tensor was written in place.
+- ``torch._dynamo.utils``, kept out of a server's start (:func:`import_torchvision`):
+  torchvision imports it for one function that only its detection ops call, and it pulls in
+  all of TorchDynamo with sympy and triton: a third of the app's imports.
 """
 
 from __future__ import annotations
 
+import sys
+import threading
+import types
+
 import torch
 from torch import nn
+
+_DYNAMO_UTILS = "torch._dynamo.utils"
+_import_lock = threading.Lock()
 
 
 def reorder_conv_weight(
@@ -124,3 +134,39 @@ def own_tensors(module: nn.Module) -> list[torch.Tensor]:
     """
     m = module
     return [t for t in (*m._parameters.values(), *m._buffers.values()) if t is not None]
+
+
+def _is_compile_supported(device_type: str) -> bool:
+    """torch._dynamo.utils.is_compile_supported, imported at its first call."""
+    from torch._dynamo.utils import is_compile_supported
+
+    return is_compile_supported(device_type)
+
+
+def import_torchvision() -> None:
+    """Import torchvision without TorchDynamo, when nothing has imported either yet.
+
+    ``torchvision.ops.roi_align`` imports ``is_compile_supported`` from ``torch._dynamo.utils``
+    at its top, for detection ops this app never runs; that import took 1.4 s of the 4.1 s
+    the app's modules take to import on a quiet machine. A stand-in module answers that one
+    import during torchvision's own and is removed after it: its function imports the real
+    one at its first call, and any later ``import torch._dynamo`` is the real one. If
+    torchvision asks the stand-in for anything else, the import is done again the plain way.
+    """
+    with _import_lock:
+        if "torchvision" in sys.modules or _DYNAMO_UTILS in sys.modules:
+            import torchvision  # noqa: F401 - already imported, or TorchDynamo already paid for
+
+            return
+        stand_in = types.ModuleType(_DYNAMO_UTILS)
+        stand_in.is_compile_supported = _is_compile_supported
+        sys.modules[_DYNAMO_UTILS] = stand_in
+        try:
+            import torchvision  # noqa: F401
+        except ImportError:  # a torchvision that wants more of it: what it left is dropped, then plainly
+            for name in [m for m in sys.modules if m == "torchvision" or m.startswith("torchvision.")]:
+                del sys.modules[name]
+        finally:
+            if sys.modules.get(_DYNAMO_UTILS) is stand_in:
+                del sys.modules[_DYNAMO_UTILS]
+        import torchvision  # noqa: F401, F811

@@ -77,9 +77,11 @@ def app_files(root: Path) -> list[Path]:
     return [root / "app.py", *sorted((root / "pages").glob("*.py")), *sorted((root / "cnnviz" / "ui").glob("*.py"))]
 
 
-def begin(root: Path, extra: tuple[str, ...] = (), then: tuple[str, ...] = ()) -> None:
+def begin(root: Path, extra: tuple[str, ...] = (), then: tuple[str, ...] = (), first: tuple[str, ...] = ()) -> None:
     """Start importing what app.py, its pages and cnnviz.ui import (and ``extra`` modules), once
-    per process, in a thread of its own; :data:`READY` is set when it is done. ``then``
+    per process, in a thread of its own; :data:`READY` is set when it is done. ``first``
+    (``"module:function"`` each): called before those imports (one that imports a package
+    its own way). ``then``
     (``"module:function"`` each): imported with them, called in order after :data:`READY`
     in the same thread (first-use costs the first visitors would otherwise wait for); their
     modules may be cnnviz.ui's, but none that declares a custom component (see ``_LEFT_TO_PAGES``).
@@ -95,16 +97,23 @@ def begin(root: Path, extra: tuple[str, ...] = (), then: tuple[str, ...] = ()) -
     def run() -> None:
         warmers = []
         try:
+            for name in first:
+                _function(name)()
             import_all([*imports(app_files(root)), *extra])
-            for name in then:  # imported before READY: no page run imports them at the same time
-                module, _sep, function = name.partition(":")
-                warmers.append(getattr(importlib.import_module(module), function))
+            # imported before READY: no page run imports them at the same time
+            warmers = [_function(name) for name in then]
         finally:
             _set_ready()  # even after an error: the runs then import (and report) it themselves
         for warm in warmers:
             warm()
 
     threading.Thread(target=run, name="cnnviz-warm-start", daemon=True).start()
+
+
+def _function(name: str) -> Callable[[], object]:
+    """The function a ``"module:function"`` name names, its module imported."""
+    module, _sep, function = name.partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
 def _set_ready() -> None:

@@ -5,6 +5,8 @@ module of cnnviz uses a private torch or captum name."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -167,3 +169,30 @@ def test_the_scan_finds_each_private_use(source):
 def test_the_scan_leaves_our_own_private_names_alone():
     src = "self._hooks = None\nx = lm._lock\nfrom cnnviz.inside.capture import _MEMOS\nfrom torch.nn import functional as F"
     assert private_uses(src) == []
+
+
+def test_torchvision_imports_without_torchdynamo_and_roi_align_still_works():
+    """compat.import_torchvision keeps TorchDynamo (1.4 s of the app's 4.1 s of imports) out of
+    a server's start; torchvision works, and TorchDynamo is whole when something asks for it."""
+    code = """
+import sys, torch
+from cnnviz import compat
+compat.import_torchvision()
+assert "torchvision" in sys.modules, "torchvision not imported"
+assert not [m for m in sys.modules if m.startswith("torch._dynamo")], "TorchDynamo imported"
+import torchvision.models, torchvision.ops
+ra = sys.modules["torchvision.ops.roi_align"]
+x = torch.arange(64.0).reshape(1, 1, 8, 8)
+box = torch.tensor([[0, 0.0, 0.0, 3.0, 3.0]])
+got = ra._roi_align(x, box, 1.0, 2, 2, 2, True)  # the plain-torch path that asks is_compile_supported
+assert torch.allclose(got, ra.roi_align(x, box, 2, aligned=True)), "roi_align differs"
+assert ra.is_compile_supported("cpu") is True, "the stand-in did not reach TorchDynamo's own"
+import torch._dynamo.utils
+assert sys.modules["torch._dynamo.utils"].is_compile_supported is not compat._is_compile_supported
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
+    assert done.stdout.strip().endswith("ok"), (
+        "torchvision.ops.roi_align no longer imports only torch._dynamo.utils.is_compile_supported "
+        f"as compat.import_torchvision expects: {done.stderr[-2000:]}"
+    )

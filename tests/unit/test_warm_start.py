@@ -159,24 +159,30 @@ def test_asgi_mounts_the_live_routes_where_live_http_names_them():
 
 
 def test_begin_imports_then_warms_after_ready_once(tmp_path, monkeypatch, cold):
-    """The warmers run in the import thread, after READY, in order; a second begin does nothing."""
+    """``first`` runs in the import thread before the app's imports; the warmers after READY,
+    in order; a second begin does nothing."""
     monkeypatch.setattr(warm_start, "_started", threading.Lock())
     (tmp_path / "pages").mkdir()
     (tmp_path / "app.py").write_text("import warm_probe_imported\n")
     (tmp_path / "warm_probe_imported.py").write_text("")
     (tmp_path / "warm_probe.py").write_text(
-        "import threading\nfrom cnnviz.ui import warm_start\ncalls = []\ndone = threading.Event()\n"
+        "import sys, threading\nfrom cnnviz.ui import warm_start\ncalls = []\ndone = threading.Event()\n"
+        "def before():\n    calls.append(('before', 'warm_probe_imported' in sys.modules, warm_start.READY.is_set()))\n"
         "def first():\n    calls.append(('first', warm_start.READY.is_set(), threading.current_thread().name))\n"
         "def second():\n    calls.append(('second', warm_start.READY.is_set(), threading.current_thread().name))\n"
         "    done.set()\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    warm_start.begin(tmp_path, then=("warm_probe:first", "warm_probe:second"))
-    warm_start.begin(tmp_path, then=("warm_probe:first",))  # once per process
+    warm_start.begin(tmp_path, then=("warm_probe:first", "warm_probe:second"), first=("warm_probe:before",))
+    warm_start.begin(tmp_path, then=("warm_probe:first",), first=("warm_probe:before",))  # once per process
     import warm_probe
 
     assert warm_probe.done.wait(30)
-    assert warm_probe.calls == [("first", True, "cnnviz-warm-start"), ("second", True, "cnnviz-warm-start")]
+    assert warm_probe.calls == [
+        ("before", False, False),
+        ("first", True, "cnnviz-warm-start"),
+        ("second", True, "cnnviz-warm-start"),
+    ]
     assert "warm_probe_imported" in sys.modules
 
 
