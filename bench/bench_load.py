@@ -18,9 +18,10 @@ Issue 23's hostile student (bench/hostile_class.py: VGG-16 asked for, idle sessi
 long query strings, a flood of uploads, tabs of long jobs; ``CNNVIZ_LOAD_ATTACKS`` picks
 them, empty for none) attacks throughout phase 2; its rows say what it got, and the class's
 rows above measure what it cost the class.
-``CNNVIZ_LOAD_PROCESSES`` (default 1) serves the class from that many app processes, session
-i on process i mod N, as the nginx recipe (serve/) spreads students; the memory row is then
-the sum of the processes' peak PSS (a sum of RSS would count shared libraries N times).
+``CNNVIZ_LOAD_PROCESSES`` (default 1) serves the class from that many app processes forked
+from one launcher, as the nginx recipe (serve/) starts them, session i on process i mod N as
+it spreads students; the memory row is then the sum of the processes' and the launcher's
+peak PSS (a sum of RSS would count what they share N times).
 ``CNNVIZ_LOAD_HOG`` (default 0) runs that many CPU-bound processes beside the server all
 through phase 2 (a training or another class's job on the same machine, issue 27): each
 spins one core at the server's own priority; the p95 target is then ``TARGET_P95_HOG``
@@ -51,7 +52,7 @@ from bench.hostile_class import ATTACKS, Attacks, HostileStudent, attack_rows, l
 from bench.live_client import LIVE, LiveStudent, live_rows
 from bench.load_client import AppSession, RunResult
 from cnnviz.models import model_cost
-from testing.browser import start_server, stop_server
+from testing.browser import start_preforked, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -348,9 +349,14 @@ def load_run(env: dict, growth: bool = False) -> tuple[LoadRun, list[str], tuple
         "CNNVIZ_DISK_CACHE": tempfile.mkdtemp(prefix="cnnviz_bench_cache_"),  # jobs start from nothing
     }
     try:
-        for _ in range(N_PROCESSES):
+        if N_PROCESSES == 1:
             servers.append(start_server(env))
-        urls = [url for _, url in servers]
+            pids, urls = [servers[0][0].pid], [servers[0][1]]
+        else:  # as serve/serve_lan.sh serves a class: forked from one launcher
+            launcher, served = start_preforked(env, N_PROCESSES)
+            servers.append((launcher, None))
+            # the launcher's PSS counts: its share of the pages the processes share with it
+            pids, urls = [launcher.pid, *(pid for pid, _ in served)], [url for _, url in served]
         for url in urls:
             _pages(url)  # the model is loaded before the class arrives, as alone
         rng = random.Random(7)
@@ -362,7 +368,7 @@ def load_run(env: dict, growth: bool = False) -> tuple[LoadRun, list[str], tuple
                 hog = subprocess.Popen([sys.executable, "-c", HOG])
                 stack.callback(hog.wait)
                 stack.callback(hog.kill)
-            rss = [stack.enter_context(RssSampler(proc.pid)) for proc, _ in servers]
+            rss = [stack.enter_context(RssSampler(pid)) for pid in pids]
             pool = stack.enter_context(ThreadPoolExecutor(N_SESSIONS))
             t = time.perf_counter()
             bad = pool.submit(hostile_walk, urls[0], files, delays[0]) if HOSTILE else None

@@ -3,9 +3,9 @@
 #
 #   serve/serve_lan.sh [N_PROCESSES=2] [PORT=8443]
 #
-# Starts N `streamlit run asgi.py` (app.py with the owner cookie's middleware) on free
-# loopback ports and Debian's nginx as this user's own process (no system service is
-# touched) listening on https://0.0.0.0:PORT,
+# Starts N app processes (`streamlit run asgi.py` each, forked from one launcher that imported
+# the app: cnnviz/ui/prefork.py) on free loopback ports and Debian's nginx as this user's own
+# process (no system service is touched) listening on https://0.0.0.0:PORT,
 # with websocket proxying and cookie-sticky sessions (see serve/nginx.conf.template).
 # Ctrl-C (or SIGTERM) stops everything. Environment (all optional):
 #   CNNVIZ_CERT, CNNVIZ_KEY   a certificate and key to use; default: a self-signed one
@@ -92,17 +92,16 @@ HOST_IP=$(hostname -I 2>/dev/null | awk '{print $1}')
 # The address shared links and QR codes name: the app processes themselves listen on loopback.
 [ "$SHOWN" = localhost ] || export CNNVIZ_PUBLIC_URL="${CNNVIZ_PUBLIC_URL:-https://$SHOWN:$PORT}"
 SERVERS=""
-for i in "${!PORTS[@]}"; do
-    p=${PORTS[$i]}
-    (cd "$ROOT" && exec "$PY" -m streamlit run asgi.py --server.address 127.0.0.1 --server.port "$p" \
-        --server.headless true >"$RUN/app-$i.log" 2>&1) &
-    PIDS+=($!)
-    SERVERS="$SERVERS        server 127.0.0.1:$p;\n"
-done
+for p in "${PORTS[@]}"; do SERVERS="$SERVERS        server 127.0.0.1:$p;\n"; done
+# One launcher imports the app once and forks the N processes from it, so they share those
+# ~400 MB; it forks a process that dies again (cnnviz/ui/prefork.py). Process i logs to app-i.log.
+(cd "$ROOT" && exec "$PY" -m cnnviz.ui.prefork --logs "$RUN" "${PORTS[@]}" -- --server.address 127.0.0.1 \
+    --server.headless true >"$RUN/apps.log" 2>&1) &
+PIDS+=($!)
 for i in "${!PORTS[@]}"; do
     for _ in $(seq 180); do
         curl -fsS "http://127.0.0.1:${PORTS[$i]}/_stcore/health" >/dev/null 2>&1 && break
-        kill -0 "${PIDS[$i]}" 2>/dev/null || { KEEP_RUN=1; echo "error: app process $i exited; see $RUN/app-$i.log" >&2; cat "$RUN/app-$i.log" >&2; exit 1; }
+        kill -0 "${PIDS[0]}" 2>/dev/null || { KEEP_RUN=1; echo "error: the app processes exited; see $RUN/apps.log" >&2; cat "$RUN/apps.log" >&2; exit 1; }
         sleep 0.5
     done
 done

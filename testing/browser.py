@@ -103,6 +103,41 @@ def start_server(
     raise RuntimeError("streamlit did not come up")
 
 
+def start_preforked(env_extra: dict | None = None, processes: int = 2, timeout: float = 90):
+    """The app processes of serve/serve_lan.sh without nginx: ``python -m cnnviz.ui.prefork``
+    forks ``processes`` servers from one launcher. Returns (launcher, [(pid, url), ...]);
+    stop it with :func:`stop_server`, which stops them all."""
+    ports = [_free_port() for _ in range(processes)]
+    env = {"MALLOC_ARENA_MAX": "2", **os.environ, **(env_extra or {})}
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop_server
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cnnviz.ui.prefork", *map(str, ports), "--"]
+        + ["--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    proc.log = log
+    deadline = time.time() + timeout
+    for port in ports:
+        while not _healthy(f"http://127.0.0.1:{port}"):
+            if proc.poll() is not None or time.time() > deadline:
+                stop_server(proc)
+                raise RuntimeError("the preforked servers did not come up:\n" + server_output(proc))
+            time.sleep(0.2)
+    pids = {int(m[1]): int(m[0]) for m in re.findall(r"app process \d+: pid (\d+), port (\d+)", server_output(proc))}
+    return proc, [(pids[port], f"http://127.0.0.1:{port}") for port in ports]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+            return r.read().strip() == b"ok"
+    except OSError:
+        return False
+
+
 def stop_server(proc) -> None:
     proc.terminate()
     try:

@@ -1,0 +1,177 @@
+"""A class's app processes, forked from one that imported the app first (serve/serve_lan.sh).
+
+``python -m cnnviz.ui.prefork [--logs DIR] PORT [PORT ...] [-- STREAMLIT OPTIONS]`` serves
+``asgi.py`` on each port from its own process, as ``streamlit run asgi.py --server.port PORT``
+would.
+
+Started apart, each process imports torch, torchvision, captum...: about 400 MB that none of
+them changes afterwards (what torch's import allocates, the modules' own objects). Forked
+from one parent that imported them, the processes share those pages until one writes to
+them: two processes after three walks each, summed PSS 1.41 GB started apart, 1.19 GB forked
+(docs/PERFORMANCE.md). The parent freezes what it imported (``gc.freeze``), so the children's
+collections leave it in place.
+
+What may be done before a fork is narrow: imports only. No thread may run (a fork copies
+only the thread that calls it, with any lock another held), no forward may run (OpenMP's
+thread pool does not survive a fork), and no Streamlit component may be declared (one is
+registered per process, at a script run): :func:`cnnviz.ui.warm_start.import_all` leaves
+cnnviz.ui and Streamlit's own modules to each child's warm start. Each child then starts its
+own threads, model cache and warmers as a lone ``streamlit run`` does.
+
+The parent stays to watch: a child that dies is forked again at once (its imports are done:
+about a second rather than five), at most ``MAX_RESTARTS`` times a minute; SIGTERM or SIGINT
+stops every child (SIGTERM, then SIGKILL after ``STOP_S``) and the parent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import ctypes.util
+import gc
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["MAX_RESTARTS", "STOP_S", "main", "preload"]
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = "asgi.py"
+EXTRA = ("cnnviz.camera.live_http",)  # what asgi.py's warm start imports beside the pages'
+MAX_RESTARTS = 5  # a minute: a child that keeps dying is a fault, not a hiccup
+STOP_S = 8.0  # serve_lan.sh's own stop kills what is left after 10 s
+
+
+def preload(root: Path = ROOT) -> None:
+    """Import what every child's warm start would, in this (the parent) process, then freeze it."""
+    from cnnviz import compat
+    from cnnviz.ui import warm_start
+
+    compat.import_torchvision()
+    warm_start.import_all([*warm_start.imports(warm_start.app_files(root)), *EXTRA])
+    import streamlit.web.cli  # noqa: F401 - the children's server, shared like the rest
+
+    gc.collect()
+    gc.freeze()
+
+
+def _child(index: int, port: int, options: list[str], logs: Path | None) -> None:
+    """In a forked child: serve asgi.py on ``port``; never returns."""
+    code = 1
+    try:
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
+            signal.signal(sig, signal.SIG_DFL)  # Streamlit installs its own stop
+        _end_with_parent()
+        if logs is not None:
+            fd = os.open(logs / f"app-{index}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            os.close(fd)
+        from streamlit.web import cli
+
+        cli.main(["run", SCRIPT, "--server.port", str(port), *options], prog_name="streamlit")
+        code = 0
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except BaseException:  # noqa: BLE001 - reported, then the child ends; the parent forks another
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _end_with_parent() -> None:
+    """SIGTERM this process when the parent ends, even killed (Linux's PR_SET_PDEATHSIG)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() == 1:  # the parent was gone before the call
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+class _Children:
+    def __init__(self, ports: list[int], options: list[str], logs: Path | None) -> None:
+        self.ports, self.options, self.logs = ports, options, logs
+        self.pids: dict[int, int] = {}  # pid -> index
+        self.restarts: list[float] = []
+        self.stopping = False
+
+    def fork(self, index: int) -> None:
+        pid = os.fork()
+        if pid == 0:
+            _child(index, self.ports[index], self.options, self.logs)
+        self.pids[pid] = index
+        print(f"app process {index}: pid {pid}, port {self.ports[index]}", flush=True)
+
+    def stop(self, *_args) -> None:
+        self.stopping = True
+        for pid in self.pids:
+            with contextlib.suppress(ProcessLookupError):  # already gone
+                os.kill(pid, signal.SIGTERM)
+
+    def watch(self) -> int:
+        """Wait for the children; fork a dead one again unless stopping. Returns the exit code."""
+        deadline = None
+        while self.pids:
+            if self.stopping and deadline is None:
+                deadline = time.monotonic() + STOP_S
+            if deadline is not None and time.monotonic() > deadline:
+                for pid in self.pids:
+                    with contextlib.suppress(ProcessLookupError):  # already gone
+                        os.kill(pid, signal.SIGKILL)
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                time.sleep(0.2)
+                continue
+            index = self.pids.pop(pid, None)
+            if index is None or self.stopping:
+                continue
+            print(f"app process {index} (pid {pid}) ended: {_how(status)}", file=sys.stderr, flush=True)
+            now = time.monotonic()
+            self.restarts = [t for t in self.restarts if now - t < 60] + [now]
+            if len(self.restarts) > MAX_RESTARTS:
+                print(f"error: app processes ended {len(self.restarts)} times in a minute", file=sys.stderr)
+                self.stop()
+                return 1
+            self.fork(index)
+        return 0
+
+
+def _how(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"signal {os.WTERMSIG(status)}"
+    return f"exit {os.waitstatus_to_exitcode(status)}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line (see the module's docstring); returns the exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    options: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, options = argv[:cut], argv[cut + 1 :]
+    parser = argparse.ArgumentParser(prog="python -m cnnviz.ui.prefork", description=__doc__.split("\n\n")[0])
+    parser.add_argument("ports", nargs="+", type=int, help="one app process per port")
+    parser.add_argument("--logs", type=Path, help="write app process i's output to DIR/app-i.log")
+    args = parser.parse_args(argv)
+    os.chdir(ROOT)  # streamlit run's script and .streamlit/config.toml, as `make run` finds them
+    preload()
+    children = _Children(args.ports, options, args.logs)
+    signal.signal(signal.SIGTERM, children.stop)
+    signal.signal(signal.SIGINT, children.stop)
+    for index in range(len(args.ports)):
+        children.fork(index)
+    return children.watch()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
