@@ -24,7 +24,9 @@ and runs each ``st.fragment(run_every=...)`` when its timer is due (``AppSession
 ``lesson_follow.poll_every()``: the slow fallback when pushes work).
 ``CNNVIZ_LESSON_FOLLOWERS`` (default 30), ``CNNVIZ_LESSON_QUIET_S`` (default 30) and bench
 load's ``CNNVIZ_LOAD_SESSIONS`` / ``CNNVIZ_LOAD_RAMP`` change the sizes (smaller: a cheaper
-check, not the target's measurement).
+check, not the target's measurement); its ``CNNVIZ_LOAD_PROCESSES`` serves the class from
+that many app processes as serve/serve_lan.sh does (follower and walker i on process i mod N,
+the lone walks on the first; CPU summed over the processes).
 """
 
 from __future__ import annotations
@@ -43,12 +45,12 @@ from urllib.parse import parse_qsl
 import numpy as np
 
 from bench import Row, target
-from bench.bench_load import N_SESSIONS, RAMP_S, TARGET_P95, THINK_S, _pages, server_cpu, walk
+from bench.bench_load import N_PROCESSES, N_SESSIONS, RAMP_S, TARGET_P95, THINK_S, _pages, server_cpu, walk
 from bench.load_client import AppSession, RunResult
 from cnnviz.lessons.format import Lesson, shipped_lessons
 from cnnviz.lessons.store import ClassStore
 from cnnviz.ui.lesson_follow import FALLBACK_S
-from testing.browser import start_server, stop_server
+from testing.browser import start_preforked, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,6 +62,7 @@ EVERY_S = FALLBACK_S  # the followers' fragment timer: the server runs this Stre
 LESSON = "Inside a CNN, from the input to the classes"  # 8 steps over 7 pages
 TEACHER = "bench-teacher-" + "0" * 18
 TARGET_PROPAGATION_S = 2.0
+_ON = f" on {N_PROCESSES} processes" if N_PROCESSES > 1 else ""
 
 
 @dataclass
@@ -174,10 +177,14 @@ class LessonRun:
     errors: list[str]
 
 
-def _cpu_per_s(pid: int, seconds: float) -> float:
-    c, t = server_cpu(pid), time.monotonic()
+def _cpu(pids: list[int]) -> float:
+    return sum(server_cpu(pid) for pid in pids)
+
+
+def _cpu_per_s(pids: list[int], seconds: float) -> float:
+    c, t = _cpu(pids), time.monotonic()
     time.sleep(seconds)
-    return (server_cpu(pid) - c) / (time.monotonic() - t)
+    return (_cpu(pids) - c) / (time.monotonic() - t)
 
 
 def lesson_run() -> LessonRun:
@@ -190,32 +197,42 @@ def lesson_run() -> LessonRun:
         "CNNVIZ_DISK_CACHE": tempfile.mkdtemp(prefix="cnnviz_bench_cache_"),
     }
     lesson = shipped_lessons()[LESSON]
-    proc, url = start_server(env)
+    if N_PROCESSES == 1:
+        proc, url = start_server(env)
+        pids, urls = [proc.pid], [url]
+    else:  # as serve/serve_lan.sh serves a class (bench load's CNNVIZ_LOAD_PROCESSES)
+        proc, served = start_preforked(env, N_PROCESSES)
+        pids, urls = [pid for pid, _ in served], [url for _, url in served]
     try:
-        pages = _pages(url)  # the model loads before anyone arrives
-        alone = [walk(url, i, pages, variant="alone") for i in range(N_ALONE)]
+        pages = [_pages(url) for url in urls][0]  # the model loads before anyone arrives
+        alone = [walk(urls[0], i, pages, variant="alone") for i in range(N_ALONE)]
         _log(f"{N_ALONE} lone walks done")
         store = ClassStore(classes)
         code = store.open_class(lesson, TEACHER)
         teacher = Teacher(store, code, lesson).start()
         teacher.moving.set()
-        floor = _cpu_per_s(proc.pid, QUIET_S)
+        floor = _cpu_per_s(pids, QUIET_S)
         _log(f"floor: {floor * 1000:.0f} ms CPU per second, nobody following")
         teacher.moving.clear()
         stop = threading.Event()
         with ThreadPoolExecutor(N_FOLLOWERS + N_SESSIONS) as pool:
             rng = random.Random(24)
-            joins = [pool.submit(follow, url, code, teacher, stop, rng.uniform(0, 2)) for _ in range(N_FOLLOWERS)]
+            joins = [
+                pool.submit(follow, urls[k % len(urls)], code, teacher, stop, rng.uniform(0, 2))
+                for k in range(N_FOLLOWERS)
+            ]
             time.sleep(4 + N_FOLLOWERS * 0.2)  # every follower has opened the link and shows the step
-            idle = _cpu_per_s(proc.pid, QUIET_S)
+            idle = _cpu_per_s(pids, QUIET_S)
             _log(f"idle class: {idle * 1000:.0f} ms CPU per second, {N_FOLLOWERS} following, nobody moving")
             teacher.moving.set()
             first = len(teacher.moves)
-            quiet = _cpu_per_s(proc.pid, QUIET_S)
+            quiet = _cpu_per_s(pids, QUIET_S)
             middle = len(teacher.moves)
             _log(f"quiet class: {quiet * 1000:.0f} ms CPU per second, {N_FOLLOWERS} following")
             delays = sorted(rng.uniform(0, RAMP_S) for _ in range(N_SESSIONS))
-            walks = [pool.submit(walk, url, i, pages, delay=d, think=THINK_S) for i, d in enumerate(delays)]
+            walks = [
+                pool.submit(walk, urls[i % len(urls)], i, pages, delay=d, think=THINK_S) for i, d in enumerate(delays)
+            ]
             busy = [w.result() for w in walks]
             last = len(teacher.moves)
             counted = store.followers(code)
@@ -253,7 +270,7 @@ def run() -> list[Row]:
         missed = sum(1 for d in delays if d == float("inf"))
         rows.append(
             Row(
-                f"lessons: step propagation p95, {N_FOLLOWERS} followers, teacher every {MOVE_S:.0f} s, {name}",
+                f"lessons: step propagation p95, {N_FOLLOWERS} followers{_ON}, teacher every {MOVE_S:.0f} s, {name}",
                 f"{p95 * 1000:.0f} ms (p50 {_p(delays, 50) * 1000:.0f} ms; {len(delays)} views, {missed} missed, "
                 f"{len(r.errors)} errors)",
                 f"{TARGET_PROPAGATION_S * 1000:.0f} ms",
@@ -270,7 +287,7 @@ def run() -> list[Row]:
     return [
         *rows,
         Row(
-            f"lessons: p95 interaction of {N_SESSIONS} walking sessions while {N_FOLLOWERS} follow, vs alone",
+            f"lessons: p95 interaction of {N_SESSIONS} walking sessions while {N_FOLLOWERS} follow{_ON}, vs alone",
             f"{crowd * 1000:.0f} ms",
             f"{lone * 1000:.0f} ms ({N_ALONE} lone walks)",
             crowd / lone,

@@ -452,6 +452,7 @@ def run() -> list[Row]:
     runs_txt = f"{len(runs)} runs"
     mem_txt = "RSS" if N_PROCESSES == 1 else f"PSS summed over {N_PROCESSES} processes"
     hog_txt = f" beside {N_HOGS} CPU hog{'s' if N_HOGS > 1 else ''}" if N_HOGS else ""
+    hog_txt += f" on {N_PROCESSES} processes" if N_PROCESSES > 1 else ""
     return [
         Row(
             f"load: {N_SESSIONS} sessions ({walk_txt}), result = lone session's, {runs_txt}",
