@@ -36,13 +36,23 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["MAX_RESTARTS", "STOP_S", "main", "preload"]
+__all__ = ["MAX_RESTARTS", "STOP_S", "main", "preload", "share_budget"]
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = "asgi.py"
 EXTRA = ("cnnviz.camera.live_http",)  # what asgi.py's warm start imports beside the pages'
 MAX_RESTARTS = 5  # a minute: a child that keeps dying is a fault, not a hiccup
 STOP_S = 8.0  # serve_lan.sh's own stop kills what is left after 10 s
+
+
+def share_budget(processes: int) -> None:
+    """Give each of ``processes`` its share of the machine's memory budget, unless one is set:
+    each process's guard weighs its own memory against ``CNNVIZ_MEMORY_BUDGET_MB``, and N
+    processes each allowed 85 % of the machine would together be allowed N times that."""
+    from cnnviz.serving import memguard
+
+    if not os.environ.get("CNNVIZ_MEMORY_BUDGET_MB", "").strip():
+        os.environ["CNNVIZ_MEMORY_BUDGET_MB"] = str(memguard.budget_bytes() // processes >> 20)
 
 
 def preload(root: Path = ROOT) -> None:
@@ -164,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--logs", type=Path, help="write app process i's output to DIR/app-i.log")
     args = parser.parse_args(argv)
     os.chdir(ROOT)  # streamlit run's script and .streamlit/config.toml, as `make run` finds them
+    share_budget(len(args.ports))
     preload()
     children = _Children(args.ports, options, args.logs)
     signal.signal(signal.SIGTERM, children.stop)
