@@ -33,8 +33,6 @@ navigation_only()  # a first visitor sees the app's own menu, never a list of pa
 # torch, captum... beside the browser's start; then what the first visitors' pages compute first
 warm_start.begin(
     Path(__file__).parent,
-    extra=("cnnviz.camera.live_http",),
-    first=("cnnviz.compat:import_torchvision",),  # without TorchDynamo: a third of the imports
     then=("cnnviz.ui.loaders:warm_default_model", "cnnviz.ui.train_widgets:warm_default_dataset"),
 )
 

@@ -7,14 +7,13 @@ would.
 Started apart, each process imports torch, torchvision, captum...: about 400 MB that none of
 them changes afterwards (what torch's import allocates, the modules' own objects). Forked
 from one parent that imported them, the processes share those pages until one writes to
-them: two processes after three walks each, summed PSS 1.41 GB started apart, 1.19 GB forked
-(docs/PERFORMANCE.md). The parent freezes what it imported (``gc.freeze``), so the children's
+them (docs/PERFORMANCE.md, "Processes forked from one launcher"). The parent freezes what it imported (``gc.freeze``), so the children's
 collections leave it in place.
 
 What may be done before a fork is narrow: imports only. No thread may run (a fork copies
 only the thread that calls it, with any lock another held), no forward may run (OpenMP's
 thread pool does not survive a fork), and no Streamlit component may be declared (one is
-registered per process, at a script run): :func:`cnnviz.ui.warm_start.import_all` leaves
+registered per process, at a script run): :func:`cnnviz.ui.warm_start.import_app` leaves
 cnnviz.ui and Streamlit's own modules to each child's warm start. Each child then starts its
 own threads, model cache and warmers as a lone ``streamlit run`` does.
 
@@ -40,7 +39,6 @@ __all__ = ["MAX_RESTARTS", "STOP_S", "main", "preload", "share_budget"]
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = "asgi.py"
-EXTRA = ("cnnviz.camera.live_http",)  # what asgi.py's warm start imports beside the pages'
 MAX_RESTARTS = 5  # a minute: a child that keeps dying is a fault, not a hiccup
 STOP_S = 8.0  # serve_lan.sh's own stop kills what is left after 10 s
 
@@ -57,11 +55,9 @@ def share_budget(processes: int) -> None:
 
 def preload(root: Path = ROOT) -> None:
     """Import what every child's warm start would, in this (the parent) process, then freeze it."""
-    from cnnviz import compat
     from cnnviz.ui import warm_start
 
-    compat.import_torchvision()
-    warm_start.import_all([*warm_start.imports(warm_start.app_files(root)), *EXTRA])
+    warm_start.import_app(root)
     import streamlit.web.cli  # noqa: F401 - the children's server, shared like the rest
 
     gc.collect()

@@ -77,7 +77,23 @@ def app_files(root: Path) -> list[Path]:
     return [root / "app.py", *sorted((root / "pages").glob("*.py")), *sorted((root / "cnnviz" / "ui").glob("*.py"))]
 
 
-def begin(root: Path, extra: tuple[str, ...] = (), then: tuple[str, ...] = (), first: tuple[str, ...] = ()) -> None:
+# What the server (asgi.py) imports beside the pages': the Live page's frame routes.
+SERVER_EXTRA = ("cnnviz.camera.live_http",)
+# Called before the imports: torchvision without TorchDynamo, a third of them (cnnviz.compat).
+SERVER_FIRST = ("cnnviz.compat:import_torchvision",)
+
+
+def import_app(root: Path, extra: tuple[str, ...] = SERVER_EXTRA, first: tuple[str, ...] = SERVER_FIRST) -> None:
+    """Call ``first`` (``"module:function"`` each), then import what app.py, its pages and
+    cnnviz.ui import, and ``extra``, as :func:`import_all` does."""
+    for name in first:
+        _function(name)()
+    import_all([*imports(app_files(root)), *extra])
+
+
+def begin(
+    root: Path, extra: tuple[str, ...] = SERVER_EXTRA, then: tuple[str, ...] = (), first: tuple[str, ...] = SERVER_FIRST
+) -> None:
     """Start importing what app.py, its pages and cnnviz.ui import (and ``extra`` modules), once
     per process, in a thread of its own; :data:`READY` is set when it is done. ``first``
     (``"module:function"`` each): called before those imports (one that imports a package
@@ -97,9 +113,7 @@ def begin(root: Path, extra: tuple[str, ...] = (), then: tuple[str, ...] = (), f
     def run() -> None:
         warmers = []
         try:
-            for name in first:
-                _function(name)()
-            import_all([*imports(app_files(root)), *extra])
+            import_app(root, extra, first)
             # imported before READY: no page run imports them at the same time
             warmers = [_function(name) for name in then]
         finally:
