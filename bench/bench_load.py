@@ -20,8 +20,8 @@ them, empty for none) attacks throughout phase 2; its rows say what it got, and 
 rows above measure what it cost the class.
 ``CNNVIZ_LOAD_PROCESSES`` (default 1) serves the class from that many app processes forked
 from one launcher, as the nginx recipe (serve/) starts them, session i on process i mod N as
-it spreads students; the memory row is then the sum of the processes' and the launcher's
-peak PSS (a sum of RSS would count what they share N times).
+it spreads students; the memory row is then the peak of the processes' and the launcher's
+summed PSS, sampled together (a sum of RSS would count what they share N times).
 ``CNNVIZ_LOAD_HOG`` (default 0) runs that many CPU-bound processes beside the server all
 through phase 2 (a training or another class's job on the same machine, issue 27): each
 spins one core at the server's own priority; the p95 target is then ``TARGET_P95_HOG``
@@ -256,6 +256,28 @@ class RssSampler:
         self.peak = max(self.peak, self.rss("VmHWM"))
 
 
+class PssSum:
+    """The peak of several processes' summed PSS, the processes sampled together every 0.2 s
+    (a sum of each one's own peak would add peaks reached at different moments)."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.samplers = [RssSampler(pid) for pid in pids]
+        self.peak, self._stop = 0, threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self.peak = max(self.peak, sum(s.pss() for s in self.samplers))
+
+    def __enter__(self) -> PssSum:
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._t.join()
+
+
 def _pct(xs: list[float], q: float) -> float:
     return float(np.percentile(xs, q)) if xs else float("nan")
 
@@ -369,6 +391,7 @@ def load_run(env: dict, growth: bool = False) -> tuple[LoadRun, list[str], tuple
                 stack.callback(hog.wait)
                 stack.callback(hog.kill)
             rss = [stack.enter_context(RssSampler(pid)) for pid in pids]
+            together_pss = stack.enter_context(PssSum(pids))
             pool = stack.enter_context(ThreadPoolExecutor(N_SESSIONS))
             t = time.perf_counter()
             bad = pool.submit(hostile_walk, urls[0], files, delays[0]) if HOSTILE else None
@@ -389,13 +412,13 @@ def load_run(env: dict, growth: bool = False) -> tuple[LoadRun, list[str], tuple
     finally:
         for proc, _ in servers:
             stop_server(proc)
-    peak = rss[0].peak if len(rss) == 1 else sum(r.peak_pss for r in rss)
+    peak = rss[0].peak if len(rss) == 1 else together_pss.peak
     _log(
         "peak RSS "
         + " + ".join(f"{r.peak / 2**30:.2f}" for r in rss)
         + " GB, PSS "
         + " + ".join(f"{r.peak_pss / 2**30:.2f}" for r in rss)
-        + " GB"
+        + f" GB; peak of their sum {together_pss.peak / 2**30:.2f} GB"
     )
     return LoadRun(alone[first:], together, peak, wall, hostile, attacks, links, live), pages, mem
 
