@@ -44,20 +44,13 @@ STOP_S = 8.0  # serve_lan.sh's own stop kills what is left after 10 s
 
 
 def share_budget(processes: int) -> None:
-    """Give each of ``processes`` its share of the machine, unless the teacher set it: of the
-    memory budget (each process's guard weighs its own memory against
-    ``CNNVIZ_MEMORY_BUDGET_MB``, and N processes each allowed 85 % of the machine would
-    together be allowed N times that) and of the cores (``CNNVIZ_MODEL_REPLICAS``: a model's
-    extra copies let a process run one forward per core at once; N processes on the same
-    cores each keeping one per core would hold N times the copies for no more cores).
-    """
+    """Give each of ``processes`` its share of the machine's memory budget, unless one is set:
+    each process's guard weighs its own memory against ``CNNVIZ_MEMORY_BUDGET_MB``, and N
+    processes each allowed 85 % of the machine would together be allowed N times that."""
     from cnnviz.serving import memguard
 
     if not os.environ.get("CNNVIZ_MEMORY_BUDGET_MB", "").strip():
         os.environ["CNNVIZ_MEMORY_BUDGET_MB"] = str(memguard.budget_bytes() // processes >> 20)
-    if not os.environ.get("CNNVIZ_MODEL_REPLICAS", "").strip():
-        cores = os.cpu_count() or 1
-        os.environ["CNNVIZ_MODEL_REPLICAS"] = str(min(3, max(0, cores // processes - 1)))
 
 
 def preload(root: Path = ROOT) -> None:
