@@ -8,7 +8,8 @@ tests/unit/test_streamlit_compat.py checks each part against the pinned Streamli
   holds, a policy run after each file it receives (the caps, clean names);
 - pushing a class's steps: rerunning another session from any thread;
 - the media endpoint's addresses for the app's own components;
-- pages served only through ``st.navigation``.
+- pages served only through ``st.navigation``;
+- ``streamlit run`` started in a process of the app's own (the prefork launcher's children).
 
 Streamlit has no public way for another thread to rerun a session (``st.rerun`` reruns the
 session whose script calls it). A class's watcher (``cnnviz.ui.lesson_push``) must rerun
@@ -256,3 +257,18 @@ def media_url(data: bytes, mimetype: str, coordinates: str) -> str | None:
         return None
     base = str(config.get_option("server.baseUrlPath") or "").strip("/")
     return f"/{base}{url}" if base else url
+
+
+def streamlit_command(args: list[str]) -> None:
+    """Streamlit's own command line in this process, ``streamlit ARGS`` (``run asgi.py ...``):
+    the prefork launcher's children serve the app this way, without a new interpreter.
+    Imported by the launcher before it forks (:func:`preload_command`). Raises SystemExit
+    with the command's exit code, as click's main does."""
+    from streamlit.web import cli
+
+    cli.main(args, prog_name="streamlit")
+
+
+def preload_command() -> None:
+    """Import what :func:`streamlit_command` runs: Streamlit's server, shared by a launcher's children."""
+    import streamlit.web.cli  # noqa: F401

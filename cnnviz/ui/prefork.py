@@ -55,10 +55,10 @@ def share_budget(processes: int) -> None:
 
 def preload(root: Path = ROOT) -> None:
     """Import what every child's warm start would, in this (the parent) process, then freeze it."""
-    from cnnviz.ui import warm_start
+    from cnnviz.ui import compat, warm_start
 
     warm_start.import_app(root)
-    import streamlit.web.cli  # noqa: F401 - the children's server, shared like the rest
+    compat.preload_command()  # the children's server, shared like the rest
 
     gc.collect()
     gc.freeze()
@@ -76,9 +76,9 @@ def _child(index: int, port: int, options: list[str], logs: Path | None) -> None
             os.dup2(fd, 1)
             os.dup2(fd, 2)
             os.close(fd)
-        from streamlit.web import cli
+        from cnnviz.ui import compat
 
-        cli.main(["run", SCRIPT, "--server.port", str(port), *options], prog_name="streamlit")
+        compat.streamlit_command(["run", SCRIPT, "--server.port", str(port), *options])
         code = 0
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
@@ -113,7 +113,7 @@ class _Children:
         if pid == 0:
             _child(index, self.ports[index], self.options, self.logs)
         self.pids[pid] = index
-        print(f"app process {index}: pid {pid}, port {self.ports[index]}", flush=True)
+        print(f"app process {index}: pid {pid}, port {self.ports[index]}", flush=True)  # i18n: not UI (operator log)
 
     def stop(self, *_args) -> None:
         self.stopping = True
@@ -141,11 +141,12 @@ class _Children:
             index = self.pids.pop(pid, None)
             if index is None or self.stopping:
                 continue
-            print(f"app process {index} (pid {pid}) ended: {_how(status)}", file=sys.stderr, flush=True)
+            print(f"app process {index} (pid {pid}) ended: {_how(status)}", file=sys.stderr, flush=True)  # i18n: not UI
             now = time.monotonic()
             self.restarts = [t for t in self.restarts if now - t < 60] + [now]
             if len(self.restarts) > MAX_RESTARTS:
-                print(f"error: app processes ended {len(self.restarts)} times in a minute", file=sys.stderr)
+                ended = f"error: app processes ended {len(self.restarts)} times in a minute"  # i18n: not UI
+                print(ended, file=sys.stderr)
                 self.stop()
                 return 1
             self.fork(index)
@@ -166,8 +167,9 @@ def main(argv: list[str] | None = None) -> int:
         cut = argv.index("--")
         argv, options = argv[:cut], argv[cut + 1 :]
     parser = argparse.ArgumentParser(prog="python -m cnnviz.ui.prefork", description=__doc__.split("\n\n")[0])
-    parser.add_argument("ports", nargs="+", type=int, help="one app process per port")
-    parser.add_argument("--logs", type=Path, help="write app process i's output to DIR/app-i.log")
+    # the operator's command line stays English, as the CLI's
+    parser.add_argument("ports", nargs="+", type=int, help="one app process per port")  # i18n: not UI
+    parser.add_argument("--logs", type=Path, help="write app process i's output to DIR/app-i.log")  # i18n: not UI
     args = parser.parse_args(argv)
     os.chdir(ROOT)  # streamlit run's script and .streamlit/config.toml, as `make run` finds them
     share_budget(len(args.ports))
