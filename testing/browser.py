@@ -175,11 +175,7 @@ def wait_idle(page, timeout: float = 60_000) -> None:
 
 
 def open_app(page, url: str, timeout: float = 120_000) -> None:
-    """Open the app and wait for app.py's own navigation and an idle script.
-
-    On a cold server the first paint lists the files of pages/ (Streamlit's automatic
-    navigation) until app.py's st.navigation replaces it: never click those links.
-    """
+    """Open the app and wait for app.py's own navigation and an idle script."""
     page.goto(url)
     page.locator('[data-testid="stTopNavSection"]', has_text="Explore").first.wait_for(timeout=timeout)
     wait_idle(page, timeout)

@@ -97,15 +97,24 @@ def _wait_param(pg, name: str, value: str) -> None:
 
 
 def test_a_page_link_is_the_first_request_of_a_fresh_server(browser):
-    """The issue's must-show links, on a server nobody has opened yet (no app.py run)."""
+    """The issue's must-show links, on a server nobody has opened yet (no app.py run): the
+    root and a Feature maps link are requested together, so both are first visitors."""
     proc, url = start_server()
+    root, home = _fresh(browser)
     ctx, pg = _fresh(browser)
     try:
+        home.goto(url + "/", wait_until="commit")
         _open(
             pg,
             url + "/features?model=efficientnet_lite0&image=chelsea&layer=blocks.3.expand.act&channel=5",
             "Channel 5:",
         )
+        home.get_by_text("forward pass").first.wait_for()
+        wait_idle(home)
+        no_exception(home)
+        home.locator('[data-testid="stMain"] img').first.wait_for()  # the photo, painted
+        _only_the_app_s_menu(home)
+        root.close()
         pg.get_by_text("blocks.3.expand.act · ReLU6").first.wait_for()
         assert "Chelsea the cat" in pg.locator('[data-testid="stSidebar"]').inner_text()
         _only_the_app_s_menu(pg)
