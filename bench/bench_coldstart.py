@@ -20,11 +20,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from bench import Row, target
-from testing.browser import LAUNCH_ARGS, _free_port, stop_server, wait_idle
+from testing.browser import LAUNCH_ARGS, _free_port, spawn, stop_server, wait_healthy, wait_idle
 from testing.helpers import nav_pages
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,28 +35,17 @@ BARE_APP = 'import numpy as np\nimport streamlit as st\n\nst.title("Hello")\nst.
 def _spawn(script: Path) -> tuple[subprocess.Popen, str, float]:
     """Start ``streamlit run script`` as `make run` does; (process, url, perf_counter at spawn)."""
     port = _free_port()
-    env = {"MALLOC_ARENA_MAX": "2", **os.environ}
-    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop_server
     t0 = time.perf_counter()
-    proc = subprocess.Popen(
+    proc = spawn(
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
-        + ["--server.headless", "true", "--server.address", "127.0.0.1"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        + ["--server.headless", "true", "--server.address", "127.0.0.1"]
     )
-    proc.log = log
     url = f"http://127.0.0.1:{port}"
-    while True:  # polled often: the wait for the port is part of what is measured
-        if proc.poll() is not None or time.perf_counter() - t0 > 120:
-            raise RuntimeError("streamlit did not come up")
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as r:
-                if r.read().strip() == b"ok":
-                    return proc, url, t0
-        except OSError:
-            time.sleep(0.05)
+    # polled often: the wait for the port is part of what is measured
+    if not wait_healthy(proc, url, 120, poll=0.05):
+        stop_server(proc)
+        raise RuntimeError("streamlit did not come up")
+    return proc, url, t0
 
 
 def _usable(page, url: str, heading: str | None = None) -> None:

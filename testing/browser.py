@@ -66,41 +66,39 @@ def start_server(
     (the profile bench's sampling launcher). ``address`` "0.0.0.0": every interface, as
     `make run` listens (the LAN address then reaches it too)."""
     port = port or _free_port()
+    argv = [*(launcher or [sys.executable, "-m", "streamlit", "run"]), str(ROOT / SERVER_SCRIPT)]
+    proc = spawn(
+        argv + ["--server.address", address, "--server.port", str(port), "--server.headless", "true"], env_extra
+    )
+    url = f"http://127.0.0.1:{port}"
+    if not wait_healthy(proc, url, timeout):
+        stop_server(proc)
+        raise RuntimeError("streamlit did not come up:\n" + server_output(proc))
+    return proc, url
+
+
+def spawn(argv: list[str], env_extra: dict | None = None) -> subprocess.Popen:
+    """Start a server process in the project's root as `make run` does; stop it with
+    :func:`stop_server`, read what it printed with :func:`server_output`."""
     # as `make run` starts it: 2 malloc arenas (30 session threads otherwise keep ~0.5 GB)
     env = {"MALLOC_ARENA_MAX": "2", **os.environ, **(env_extra or {})}
     # The server's output goes to a file: a pipe nobody reads fills up (64 kB of log lines)
     # and blocks the server inside its next log call - a long bench run hung that way.
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop_server
-    proc = subprocess.Popen(
-        [
-            *(launcher or [sys.executable, "-m", "streamlit", "run"]),
-            str(ROOT / SERVER_SCRIPT),
-            "--server.address",
-            address,
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    proc.log = log  # the server's output so far: server_output(proc)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("streamlit exited:\n" + server_output(proc))
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.read().strip() == b"ok":
-                    return proc, url
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError("streamlit did not come up")
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc.log = log
+    return proc
+
+
+def wait_healthy(proc: subprocess.Popen, url: str, timeout: float, poll: float = 0.2) -> bool:
+    """Whether the server at ``url`` answered its health check within ``timeout`` seconds
+    (False at once if ``proc`` ended)."""
+    deadline = time.perf_counter() + timeout
+    while not _healthy(url):
+        if proc.poll() is not None or time.perf_counter() > deadline:
+            return False
+        time.sleep(poll)
+    return True
 
 
 def start_preforked(env_extra: dict | None = None, processes: int = 2, timeout: float = 90):
@@ -108,24 +106,13 @@ def start_preforked(env_extra: dict | None = None, processes: int = 2, timeout: 
     forks ``processes`` servers from one launcher. Returns (launcher, [(pid, url), ...]);
     stop it with :func:`stop_server`, which stops them all."""
     ports = [_free_port() for _ in range(processes)]
-    env = {"MALLOC_ARENA_MAX": "2", **os.environ, **(env_extra or {})}
-    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop_server
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cnnviz.ui.prefork", *map(str, ports), "--"]
-        + ["--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    proc.log = log
-    deadline = time.time() + timeout
+    options = ["--server.address", "127.0.0.1", "--server.headless", "true"]
+    proc = spawn([sys.executable, "-m", "cnnviz.ui.prefork", *map(str, ports), "--", *options], env_extra)
+    deadline = time.perf_counter() + timeout
     for port in ports:
-        while not _healthy(f"http://127.0.0.1:{port}"):
-            if proc.poll() is not None or time.time() > deadline:
-                stop_server(proc)
-                raise RuntimeError("the preforked servers did not come up:\n" + server_output(proc))
-            time.sleep(0.2)
+        if not wait_healthy(proc, f"http://127.0.0.1:{port}", deadline - time.perf_counter()):
+            stop_server(proc)
+            raise RuntimeError("the preforked servers did not come up:\n" + server_output(proc))
     pids = {int(m[1]): int(m[0]) for m in re.findall(r"app process \d+: pid (\d+), port (\d+)", server_output(proc))}
     return proc, [(pids[port], f"http://127.0.0.1:{port}") for port in ports]
 
