@@ -31,10 +31,7 @@ LIVE_PREFIX = ("/" + BASE.strip("/") if BASE.strip("/") else "") + "/api/live"  
 
 navigation_only()  # a first visitor sees the app's own menu, never a list of pages/'s files
 # torch, captum... beside the browser's start; then what the first visitors' pages compute first
-warm_start.begin(
-    Path(__file__).parent,
-    then=("cnnviz.ui.loaders:warm_default_model", "cnnviz.ui.train_widgets:warm_default_dataset"),
-)
+warm_start.begin(Path(__file__).parent, then=warm_start.SERVER_WARMERS)
 
 
 def _live_routes():

@@ -54,11 +54,14 @@ def share_budget(processes: int) -> None:
 
 
 def preload(root: Path = ROOT) -> None:
-    """Import what every child's warm start would, in this (the parent) process, then freeze it."""
+    """Do what every child's warm start would, in this (the parent) process, then freeze it:
+    the imports, and the warmers' default model and dataset, which the children then share
+    rather than each loading its own copy."""
     from cnnviz.ui import compat, warm_start
 
     warm_start.import_app(root)
     compat.preload_command()  # the children's server, shared like the rest
+    warm_start.call_each(warm_start.SERVER_WARMERS)
 
     gc.collect()
     gc.freeze()

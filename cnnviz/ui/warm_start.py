@@ -81,13 +81,14 @@ def app_files(root: Path) -> list[Path]:
 SERVER_EXTRA = ("cnnviz.camera.live_http",)
 # Called before the imports: torchvision without TorchDynamo, a third of them (cnnviz.compat).
 SERVER_FIRST = ("cnnviz.compat:import_torchvision",)
+# Called after them: what the first visitors' pages compute first.
+SERVER_WARMERS = ("cnnviz.ui.loaders:warm_default_model", "cnnviz.ui.train_widgets:warm_default_dataset")
 
 
 def import_app(root: Path, extra: tuple[str, ...] = SERVER_EXTRA, first: tuple[str, ...] = SERVER_FIRST) -> None:
     """Call ``first`` (``"module:function"`` each), then import what app.py, its pages and
     cnnviz.ui import, and ``extra``, as :func:`import_all` does."""
-    for name in first:
-        _function(name)()
+    call_each(first)
     import_all([*imports(app_files(root)), *extra])
 
 
@@ -122,6 +123,12 @@ def begin(
             warm()
 
     threading.Thread(target=run, name="cnnviz-warm-start", daemon=True).start()
+
+
+def call_each(names: tuple[str, ...]) -> None:
+    """Call each function ``names`` names (``"module:function"``), in order."""
+    for name in names:
+        _function(name)()
 
 
 def _function(name: str) -> Callable[[], object]:
