@@ -10,12 +10,14 @@ from one parent that imported them, the processes share those pages until one wr
 them (docs/PERFORMANCE.md, "Processes forked from one launcher"). The parent freezes what it imported (``gc.freeze``), so the children's
 collections leave it in place.
 
-What may be done before a fork is narrow: imports only. No thread may run (a fork copies
-only the thread that calls it, with any lock another held), no forward may run (OpenMP's
-thread pool does not survive a fork), and no Streamlit component may be declared (one is
-registered per process, at a script run): :func:`cnnviz.ui.warm_start.import_app` leaves
-cnnviz.ui and Streamlit's own modules to each child's warm start. Each child then starts its
-own threads, model cache and warmers as a lone ``streamlit run`` does.
+What may be done before a fork is narrow: the imports and the warm start's warmers (the
+default model and dataset, then shared too). No thread of ours may run (a fork copies only
+the thread that calls it, with any lock another held), no forward may use more than one
+torch thread (OpenMP's pool does not survive a fork; the warmers set torch to one thread
+first, as the server runs), and no Streamlit component may be declared (one is registered
+per process, at a script run): :func:`cnnviz.ui.warm_start.import_app` leaves cnnviz.ui's
+components and Streamlit's own modules to each child's warm start. Each child then starts
+its own threads as a lone ``streamlit run`` does, and its warmers find their results cached.
 
 The parent stays to watch: a child that dies is forked again at once (its imports are done:
 about a second rather than five), at most ``MAX_RESTARTS`` times a minute; SIGTERM or SIGINT

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 from cnnviz.serving import memguard
 from cnnviz.ui import prefork
@@ -20,3 +22,19 @@ def test_a_budget_the_teacher_set_is_kept(monkeypatch):
     monkeypatch.setenv("CNNVIZ_MEMORY_BUDGET_MB", "1500")
     prefork.share_budget(2)
     assert os.environ["CNNVIZ_MEMORY_BUDGET_MB"] == "1500"
+
+
+_PRELOAD = """
+import threading, torch
+from cnnviz.serving import cache
+from cnnviz.ui import prefork
+prefork.preload()
+print(threading.active_count(), torch.get_num_threads(), len(cache.MODELS))
+"""
+
+
+def test_the_launcher_forks_with_the_default_model_loaded_and_no_thread_of_its_own():
+    """What the children inherit: the default model in the model cache (shared, not loaded
+    again in each), torch at one thread (no OpenMP pool lost at the fork), no Python thread."""
+    out = subprocess.run([sys.executable, "-c", _PRELOAD], capture_output=True, text=True, timeout=300, check=True)
+    assert out.stdout.split() == ["1", "1", "1"], out.stderr[-2000:]
