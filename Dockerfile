@@ -45,7 +45,7 @@ RUN useradd --create-home --uid 10001 --user-group cnnviz \
 # The root file system may be read-only (deploy/): per-process caches go to /tmp, and
 # torchvision's weights, downloaded once (atomically) when online, to the shared folder.
 ENV CNNVIZ_SHARED_DIR=/data \
-    MALLOC_ARENA_MAX=2 \
+    MALLOC_ARENA_MAX=1 \
     TORCH_HOME=/data/torch \
     XDG_CACHE_HOME=/tmp/cache \
     MPLCONFIGDIR=/tmp/matplotlib

@@ -37,7 +37,7 @@ serve-lan: $(STAMP) nginx
 	serve/serve_lan.sh $(N) $(LAN_PORT)
 
 run: $(STAMP)
-	MALLOC_ARENA_MAX=2 $(BIN)/streamlit run asgi.py --server.port $(PORT) --server.address 0.0.0.0
+	MALLOC_ARENA_MAX=1 $(BIN)/streamlit run asgi.py --server.port $(PORT) --server.address 0.0.0.0
 
 test: $(STAMP) chromium nginx datasets
 	$(BIN)/python -m pytest

@@ -85,8 +85,8 @@ PYEOF
 UPLOAD_MB=$(cd "$ROOT" && "$PY" -c 'import tomllib; print(tomllib.load(open(".streamlit/config.toml", "rb")).get("server", {}).get("maxUploadSize", 200))' 2>/dev/null || echo 200)
 BODY_MB=$((UPLOAD_MB + 2))
 
-# Fewer malloc arenas: 30 session threads otherwise keep ~0.5 GB of freed memory (bench_load).
-export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
+# One malloc arena: each session thread's own would keep its freed memory (docs/PERFORMANCE.md).
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-1}"
 HOST_IP=$(hostname -I 2>/dev/null | awk '{print $1}')
 [ "$LISTEN" = 0.0.0.0 ] && SHOWN=${HOST_IP:-localhost} || SHOWN=$LISTEN
 # The address shared links and QR codes name: the app processes themselves listen on loopback.

@@ -80,8 +80,8 @@ def start_server(
 def spawn(argv: list[str], env_extra: dict | None = None) -> subprocess.Popen:
     """Start a server process in the project's root as `make run` does; stop it with
     :func:`stop_server`, read what it printed with :func:`server_output`."""
-    # as `make run` starts it: 2 malloc arenas (30 session threads otherwise keep ~0.5 GB)
-    env = {"MALLOC_ARENA_MAX": "2", **os.environ, **(env_extra or {})}
+    # as `make run` starts it: one malloc arena (each session thread's own keeps freed memory)
+    env = {"MALLOC_ARENA_MAX": "1", **os.environ, **(env_extra or {})}
     # The server's output goes to a file: a pipe nobody reads fills up (64 kB of log lines)
     # and blocks the server inside its next log call - a long bench run hung that way.
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop_server
