@@ -24,9 +24,10 @@ and runs each ``st.fragment(run_every=...)`` when its timer is due (``AppSession
 ``lesson_follow.poll_every()``: the slow fallback when pushes work).
 ``CNNVIZ_LESSON_FOLLOWERS`` (default 30), ``CNNVIZ_LESSON_QUIET_S`` (default 30) and bench
 load's ``CNNVIZ_LOAD_SESSIONS`` / ``CNNVIZ_LOAD_RAMP`` change the sizes (smaller: a cheaper
-check, not the target's measurement); its ``CNNVIZ_LOAD_PROCESSES`` serves the class from
-that many app processes as serve/serve_lan.sh does (follower and walker i on process i mod N,
-the lone walks on the first; CPU summed over the processes).
+check, not the target's measurement). The class is served as a teacher serves one, by
+``make serve-lan``'s two app processes forked from one launcher (follower and walker i on
+process i mod N, the lone walks on the first; CPU summed over the processes);
+``CNNVIZ_LOAD_PROCESSES`` sets another number (1: ``make run``'s single process).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from urllib.parse import parse_qsl
 import numpy as np
 
 from bench import Row, target
-from bench.bench_load import N_PROCESSES, N_SESSIONS, RAMP_S, TARGET_P95, THINK_S, _pages, server_cpu, walk
+from bench.bench_load import N_SESSIONS, RAMP_S, TARGET_P95, THINK_S, _pages, server_cpu, walk
 from bench.load_client import AppSession, RunResult
 from cnnviz.lessons.format import Lesson, shipped_lessons
 from cnnviz.lessons.store import ClassStore
@@ -55,6 +56,7 @@ from testing.browser import start_preforked, start_server, stop_server
 ROOT = Path(__file__).resolve().parents[1]
 
 N_FOLLOWERS = int(os.environ.get("CNNVIZ_LESSON_FOLLOWERS", "30"))
+N_PROCESSES = max(1, int(os.environ.get("CNNVIZ_LOAD_PROCESSES", "2")))  # serve/serve_lan.sh's default
 QUIET_S = float(os.environ.get("CNNVIZ_LESSON_QUIET_S", "30"))
 N_ALONE = min(6, N_SESSIONS)  # one lone walk per photo of the load walk
 MOVE_S = 5.0
