@@ -63,7 +63,17 @@ def preload(root: Path = ROOT) -> None:
 
     warm_start.import_app(root)
     compat.preload_command()  # the children's server, shared like the rest
-    warm_start.call_each(warm_start.SERVER_WARMERS)
+    # One torch thread whatever the children will use: a forward on more would start
+    # OpenMP's pool here, which the children would inherit broken.
+    threads = os.environ.get("CNNVIZ_TORCH_THREADS")
+    os.environ["CNNVIZ_TORCH_THREADS"] = "1"
+    try:
+        warm_start.call_each(warm_start.SERVER_WARMERS)
+    finally:
+        if threads is None:
+            del os.environ["CNNVIZ_TORCH_THREADS"]
+        else:
+            os.environ["CNNVIZ_TORCH_THREADS"] = threads
 
     gc.collect()
     gc.freeze()

@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from cnnviz.serving import memguard
 from cnnviz.ui import prefork
 
@@ -25,16 +27,23 @@ def test_a_budget_the_teacher_set_is_kept(monkeypatch):
 
 
 _PRELOAD = """
-import threading, torch
+import os, threading, torch
 from cnnviz.serving import cache
 from cnnviz.ui import prefork
 prefork.preload()
-print(threading.active_count(), torch.get_num_threads(), len(cache.MODELS))
+print(threading.active_count(), torch.get_num_threads(), len(cache.MODELS), os.environ.get("CNNVIZ_TORCH_THREADS") or "-")
 """
 
 
-def test_the_launcher_forks_with_the_default_model_loaded_and_no_thread_of_its_own():
+@pytest.mark.parametrize("torch_threads", ["", "2"])
+def test_the_launcher_forks_with_the_default_model_loaded_and_no_thread_of_its_own(torch_threads):
     """What the children inherit: the default model in the model cache (shared, not loaded
-    again in each), torch at one thread (no OpenMP pool lost at the fork), no Python thread."""
-    out = subprocess.run([sys.executable, "-c", _PRELOAD], capture_output=True, text=True, timeout=300, check=True)
-    assert out.stdout.split() == ["1", "1", "1"], out.stderr[-2000:]
+    again in each), torch at one thread even when the children will use more (no OpenMP pool
+    lost at the fork), no Python thread."""
+    env = {k: v for k, v in os.environ.items() if k != "CNNVIZ_TORCH_THREADS"}
+    if torch_threads:
+        env["CNNVIZ_TORCH_THREADS"] = torch_threads
+    out = subprocess.run(
+        [sys.executable, "-c", _PRELOAD], capture_output=True, text=True, timeout=300, check=True, env=env
+    )
+    assert out.stdout.split() == ["1", "1", "1", torch_threads or "-"], out.stderr[-2000:]
