@@ -15,6 +15,9 @@ that moved when an upgrade breaks one.
 - ``torch._dynamo.utils``, kept out of a server's start (:func:`import_torchvision`):
   torchvision imports it for one function that only its detection ops call, and it pulls in
   all of TorchDynamo with sympy and triton: a third of the app's imports.
+- The meta-device ``normal_`` without TorchDynamo (:func:`on_meta`): its meta kernel is a
+  Python reference that imports TorchDynamo at its first call, so the first model whose
+  cost was estimated on a fresh server paid that import (0.9 s) inside its first page.
 """
 
 from __future__ import annotations
@@ -22,12 +25,18 @@ from __future__ import annotations
 import sys
 import threading
 import types
+from collections.abc import Callable
+from typing import TypeVar
 
 import torch
 from torch import nn
 
 _DYNAMO_UTILS = "torch._dynamo.utils"
 _import_lock = threading.Lock()
+# the code of torch._disable_dynamo's wrapper (functools.wraps hides it behind the wrapped name)
+_DISABLE_WRAPPER = torch._disable_dynamo(lambda: None).__code__
+T = TypeVar("T")
+_refs_done = threading.Event()
 
 
 def reorder_conv_weight(
@@ -170,3 +179,44 @@ def import_torchvision() -> None:
             if sys.modules.get(_DYNAMO_UTILS) is stand_in:
                 del sys.modules[_DYNAMO_UTILS]
         import torchvision  # noqa: F401, F811
+
+
+def _refs_without_dynamo() -> None:
+    """Let torch's Python references (``torch._refs``: the meta kernels of ``normal_`` and of
+    the arithmetic it does) run without importing TorchDynamo. ``torch._disable_dynamo`` wraps
+    each to run outside any ``torch.compile`` trace, and imports TorchDynamo at its first call
+    to know how; that import is skipped when the function carries its disabled form, which
+    outside a compile (this app never compiles) is the function itself."""
+    if _refs_done.is_set():
+        return
+    import torch._decomp  # noqa: F401 - imported by torch itself; named for its tables
+
+    # the references as modules hold them, and as registered for the meta device (their own objects)
+    refs = [m for name, m in sys.modules.items() if name == "torch._refs" or name.startswith("torch._refs.")]
+    functions = [f for module in refs for f in vars(module).values()]
+    functions += [f for table in torch._decomp.global_decomposition_table.values() for f in table.values()]
+    fn_cell = _DISABLE_WRAPPER.co_freevars.index("fn")
+    for f in functions:
+        while callable(f):
+            if getattr(f, "__code__", None) is _DISABLE_WRAPPER:
+                f = f.__closure__[fn_cell].cell_contents  # what it runs (its __wrapped__ may differ)
+                if getattr(f, "__dynamo_disable", None) is None:
+                    setattr(f, "__dynamo_disable", f)  # noqa: B010 - the literal name (no mangling)
+            f = getattr(f, "__wrapped__", None)
+    _refs_done.set()
+
+
+def on_meta(build: Callable[[], T]) -> T:
+    """``build()`` on torch's meta device (shapes, no memory), without the 0.9 s TorchDynamo
+    import that the first ``normal_`` initialiser on that device costs (e.g. ``kaiming_normal_``
+    in a model's constructor).
+
+    Args:
+        build: makes the module (or anything) from its parameters' shapes.
+
+    Returns:
+        What it returned.
+    """
+    _refs_without_dynamo()
+    with torch.device("meta"):
+        return build()

@@ -162,7 +162,7 @@ class MBConv(nn.Module):
 class EfficientNetLite(nn.Module):
     """EfficientNet-Lite0: (N, 3, 224, 224) normalised images -> (N, num_classes) logits."""
 
-    def __init__(self, num_classes: int = 1000, *, init_weights: bool = True) -> None:
+    def __init__(self, num_classes: int = 1000) -> None:
         super().__init__()
         self.stem = ConvBNAct(3, STEM_CHANNELS, 3, stride=2)
         blocks: list[nn.Module] = []
@@ -177,7 +177,9 @@ class EfficientNetLite(nn.Module):
         self.flatten = nn.Flatten(1)
         self.dropout = nn.Dropout(DROPOUT)
         self.classifier = nn.Linear(HEAD_CHANNELS, num_classes)
-        if init_weights:
+        # on the meta device (shapes only: cnnviz.models.model_cost) an init is meaningless, and
+        # its normal_ runs torch's Python reference there, which imports sympy (~0.4 s, once)
+        if not self.classifier.weight.is_meta:
             self._init_weights()
 
     def _init_weights(self) -> None:
@@ -276,9 +278,9 @@ def convert_state_dict(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     bias = out.get("classifier.bias")
     if bias is None or bias.ndim != 1:
         raise CheckpointError(_("The EfficientNet-Lite0 weights have no classifier (_fc.bias)."))
-    # Shapes only: on the meta device and without our init (which costs ~1 s there, once).
+    # Shapes only: on the meta device, where the constructor skips the init.
     with torch.device("meta"):
-        expected = EfficientNetLite(num_classes=int(bias.shape[0]), init_weights=False).state_dict()
+        expected = EfficientNetLite(num_classes=int(bias.shape[0])).state_dict()
     missing, unexpected = expected.keys() - out.keys(), out.keys() - expected.keys()
     if missing:
         raise CheckpointError(_("The EfficientNet-Lite0 weights lack {keys}.").format(keys=_preview(missing)))

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
 from torch import nn
 
+from cnnviz import compat
 from cnnviz.errors import ModelError
 from cnnviz.i18n import _, number
 from cnnviz.models.loaded_model import LoadedModel
@@ -81,8 +81,7 @@ def estimate(name: str, weights: str = "pretrained") -> ModelCost:
         onnx = info.metadata["onnx"]
         size, resident = 4 * onnx.params, 4 * onnx.params + 2 * onnx.conv_bytes
     else:
-        with torch.device("meta"):
-            model = info.builder()
+        model = compat.on_meta(info.builder)
         size = sum(t.numel() * t.element_size() for t in (*model.parameters(), *model.buffers()))
         # The fast copy's conv weights, channels_last and packed, and a bias per folded BatchNorm.
         convs = sum(2 * m.weight.numel() * m.weight.element_size() for m in model.modules() if isinstance(m, nn.Conv2d))

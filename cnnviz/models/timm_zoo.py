@@ -31,6 +31,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from cnnviz import compat
 from cnnviz.errors import ModelError, WeightsUnavailable
 from cnnviz.i18n import _
 from cnnviz.inputs.checkpoints import load_state_dict_file
@@ -90,8 +91,7 @@ def check(name: str) -> str:
                 name=repr(a), version=timm.__version__
             )
         )
-    with torch.device("meta"):
-        model = timm.create_model(a, pretrained=False)
+    model = compat.on_meta(lambda: timm.create_model(a, pretrained=False))
     kinds = sorted({type(m).__name__ for m in model.modules() if _NOT_CNN.search(type(m).__name__)})
     if kinds:
         raise ModelError(
@@ -154,8 +154,7 @@ def default_layer(name: str) -> str:
     Returns:
         Its ``named_modules`` path, or "" when timm names none.
     """
-    with torch.device("meta"):
-        model = build(name)
+    model = compat.on_meta(lambda: build(name))
     info = getattr(model, "feature_info", None)
     return str(info[-1]["module"]) if info else ""
 
