@@ -44,6 +44,7 @@ __all__ = [
     "between_steps",
     "holding_a_model",
     "charge",
+    "idle_for",
     "in_flight",
     "page_run",
     "share",
@@ -61,6 +62,7 @@ JOB_NICE = int(os.environ.get("CNNVIZ_JOB_NICE", 10))  # the job threads' nice v
 
 _cond = threading.Condition()
 _running = 0  # page runs in flight
+_idle_since = time.monotonic()  # when the last page run in flight ended
 _usage: dict[str, tuple[float, float]] = {}  # student -> (decayed CPU seconds, when)
 _heavy_lane = threading.RLock()  # heavy students' runs, one at a time (re-entrant: a nested turn)
 _mine = threading.local()  # .counted: this thread's page runs counted in _running now
@@ -80,10 +82,11 @@ def holding_a_model() -> bool:
 
 
 def _add(n: int) -> None:
-    global _running
+    global _running, _idle_since
     with _cond:
         _running += n
         if _running == 0:
+            _idle_since = time.monotonic()
             _cond.notify_all()
 
 
@@ -128,6 +131,16 @@ def in_flight() -> int:
         Their number.
     """
     return _running
+
+
+def idle_for() -> float:
+    """Seconds since the last page run ended, none being in flight now (0 while one is).
+
+    Returns:
+        The seconds.
+    """
+    with _cond:
+        return 0.0 if _running else time.monotonic() - _idle_since
 
 
 def wait_quiet(max_s: float = YIELD_S) -> float:

@@ -20,7 +20,10 @@ A sweep is a full collection: 0.25-0.45 s holding the interpreter's lock, every 
 the class stopped meanwhile. After every session's end (every 5 s at most) it took about an
 eighth of the lock's time while a class worked beside a student opening and closing tabs;
 sessions that held little leave little to sweep, so growth is what calls for one, and it
-waits (a minute at most) for a moment when no page run is in flight. Growth alone missed a
+waits (a minute at most) for a pause of the class: no page run for ``SWEEP_PAUSE_S``. An
+instant with none in flight was not one: with thirty students walking, sweeps at such
+instants stopped each process three or four times in 20 s, and the clicks that came
+meanwhile made the class's slowest (``bench lessons``). Growth alone missed a
 class leaving together: a sweep while half of 100 sessions had closed measured the other
 half's memory as the new floor, and when they closed nothing had grown (+76 MB kept for
 good). So ``SWEEP_AFTER_ENDED`` sessions ended since the last sweep call for one too.
@@ -38,11 +41,21 @@ from cnnviz.camera import live_streams
 from cnnviz.serving import memguard, page_activity, reclaim
 from cnnviz.ui import compat, held_photos, held_uploads
 
-__all__ = ["POLL_S", "SWEEP_AFTER_ENDED", "SWEEP_GROWTH_MB", "SWEEP_PUT_OFF_S", "Sweeper", "look", "watch"]
+__all__ = [
+    "POLL_S",
+    "SWEEP_AFTER_ENDED",
+    "SWEEP_GROWTH_MB",
+    "SWEEP_PAUSE_S",
+    "SWEEP_PUT_OFF_S",
+    "Sweeper",
+    "look",
+    "watch",
+]
 
 POLL_S = 3.0
 SWEEP_GROWTH_MB = float(os.environ.get("CNNVIZ_SWEEP_GROWTH_MB", 64))
-SWEEP_PUT_OFF_S = 60.0  # a sweep waits at most this long for a moment with no page run in flight
+SWEEP_PUT_OFF_S = 60.0  # a sweep waits at most this long for a pause of the class
+SWEEP_PAUSE_S = 1.0  # a pause: no page run for this long (a walking class clicks every few 0.1 s)
 SWEEP_AFTER_ENDED = 20  # a sweep per this many ended sessions costs the class < 2 ms a session
 _lock = threading.Lock()
 _seen: dict[str, float | None] = {}  # session id -> when it was found disconnected (None: connected)
@@ -93,18 +106,20 @@ class Sweeper:
         self.swept = swept
         self.ended = 0
 
-    def tick(self, ended: int, now: float | None = None) -> bool:
+    def tick(self, ended: int, now: float | None = None, idle_s: float | None = None) -> bool:
         """One look's housekeeping, ``ended`` sessions having ended at it. Sweeps when one is
         due, the server grew by ``SWEEP_GROWTH_MB`` since the last or ``SWEEP_AFTER_ENDED``
-        sessions ended, and no page run is in flight (the class's clicks would stop for it) or
-        it has been put off for ``SWEEP_PUT_OFF_S``; else gives free heap back. Returns
+        sessions ended, and the class pauses (no page run for ``SWEEP_PAUSE_S``: its clicks
+        would stop for it) or it has been put off for ``SWEEP_PUT_OFF_S``; else gives free
+        heap back. ``idle_s``: seconds without a page run (default: this process's). Returns
         whether it swept."""
         now = time.monotonic() if now is None else now
+        idle_s = page_activity.idle_for() if idle_s is None else idle_s
         self.ended += ended
         if self.due is None and ended:
             self.due = now
         worth = memguard.rss_bytes() - self.swept > SWEEP_GROWTH_MB * 2**20 or self.ended >= SWEEP_AFTER_ENDED
-        quiet = page_activity.in_flight() == 0 or (self.due is not None and now - self.due > SWEEP_PUT_OFF_S)
+        quiet = idle_s >= SWEEP_PAUSE_S or (self.due is not None and now - self.due > SWEEP_PUT_OFF_S)
         if self.due is not None and worth and quiet and reclaim.sweep():  # False: the guard's, moments ago
             self.due, self.swept, self.ended = None, memguard.rss_bytes(), 0
             return True

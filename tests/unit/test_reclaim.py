@@ -4,6 +4,7 @@ sweep, and freed heap goes back to the OS (issue 23: closed sessions kept 40 MB 
 from __future__ import annotations
 
 import gc
+import time
 import weakref
 
 from cnnviz.serving import memguard, page_activity, reclaim
@@ -44,8 +45,9 @@ def test_sweeps_are_rate_limited():
 
 def test_a_session_end_sweeps_only_after_the_server_grew_and_in_a_pause(monkeypatch):
     """A sweep holds the interpreter's lock 0.25-0.45 s: not for sessions that held little,
-    and not while the class's clicks are being served (unless put off for a minute). The
-    server's RSS is given here: in the whole suite other threads trim the heap meanwhile."""
+    and not while the class's clicks are being served, nor between two of them (unless put
+    off for a minute). The server's RSS is given here: in the whole suite other threads trim
+    the heap meanwhile."""
     swept = []
     monkeypatch.setattr(reclaim, "sweep", lambda: swept.append(1) or True)
     rss = 1000 * MB
@@ -61,9 +63,17 @@ def test_a_session_end_sweeps_only_after_the_server_grew_and_in_a_pause(monkeypa
         assert sweeper.tick(0, now=100.0 + session_end.SWEEP_PUT_OFF_S + 1)  # swept anyway
         assert (sweeper.due, sweeper.swept, len(swept)) == (None, rss, 1)
     sweeper.swept = rss - growth - 1
-    assert not sweeper.tick(0, now=130.0)  # nothing ended: no sweep
-    assert sweeper.tick(1, now=131.0)  # the class paused
+    assert not sweeper.tick(0, now=130.0, idle_s=9.0)  # nothing ended: no sweep
+    assert not sweeper.tick(1, now=131.0, idle_s=0.3)  # between two clicks of a walking class
+    assert sweeper.tick(0, now=134.0, idle_s=session_end.SWEEP_PAUSE_S)  # the class paused
     assert len(swept) == 2
+
+
+def test_the_class_pauses_when_no_page_run_came_for_a_while():
+    with page_activity.page_run():
+        assert page_activity.idle_for() == 0.0
+    time.sleep(0.05)
+    assert 0.05 <= page_activity.idle_for() < 5.0
 
 
 def test_a_class_leaving_together_is_swept_though_the_server_did_not_grow(monkeypatch):
@@ -74,7 +84,7 @@ def test_a_class_leaving_together_is_swept_though_the_server_did_not_grow(monkey
     monkeypatch.setattr(memguard, "rss_bytes", lambda: 1000 * MB)
     sweeper = session_end.Sweeper(1000 * MB)
     few = session_end.SWEEP_AFTER_ENDED - 1
-    assert not sweeper.tick(few, now=100.0)
-    assert not sweeper.tick(0, now=103.0) and not swept
-    assert sweeper.tick(1, now=106.0)  # the twentieth
+    assert not sweeper.tick(few, now=100.0, idle_s=9.0)
+    assert not sweeper.tick(0, now=103.0, idle_s=9.0) and not swept
+    assert sweeper.tick(1, now=106.0, idle_s=9.0)  # the twentieth
     assert sweeper.ended == 0 and len(swept) == 1
