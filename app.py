@@ -7,6 +7,7 @@ import streamlit as st
 from cnnviz.i18n import _
 from cnnviz.serving import page_activity
 from cnnviz.ui import (
+    compat,
     history,
     language,
     lesson_bar,
@@ -30,6 +31,9 @@ keep_imports_out_of_gc()
 torch_threads()
 preload_pages(Path(__file__).parent / "pages")
 send_pictures_without_delay()
+compat.fewer_waits_for_the_lock()  # once per process (asgi.py calls it first)
+compat.remember_resized_pictures()  # once per process
+compat.remember_chart_data()  # once per process
 upload_limits.install()  # once per process: caps on uploads held by Streamlit (incl. URLs filled without a widget)
 upload_names.install()  # once per process: a NUL in an upload's name broke its session's every run
 session_end.watch()  # what this session holds is given back when it ends

@@ -183,6 +183,7 @@ class LessonRun:
     cpu_quiet: float  # ... with N_FOLLOWERS following, the teacher moving every MOVE_S
     counted: int  # followers the store counted at the end
     errors: list[str]
+    busy_moves: list[float] = field(default_factory=list)  # monotonic times of the moves during the walk
 
 
 def _cpu(pids: list[int]) -> float:
@@ -265,7 +266,19 @@ def lesson_run() -> LessonRun:
         quiet,
         counted,
         errors,
+        [m.at for m in busy_moves],
     )
+
+
+def after_moves(r: LessonRun, within: float = 1.0) -> tuple[list[float], list[float]]:
+    """The walkers' step seconds split by whether the step overlapped the ``within`` s after a
+    move (when the followers' pushed runs share the processes with it) or not."""
+    near, far = [], []
+    for w in r.busy:
+        for step, (start, end) in w.spans.items():
+            hit = any(start < at + within and end > at for at in r.busy_moves)
+            (near if hit else far).append(w.seconds[step])
+    return near, far
 
 
 def _ratio(r: LessonRun) -> tuple[float, float, float]:
@@ -285,6 +298,11 @@ def run() -> list[Row]:
             f"run {k + 1}/{N_RUNS}: propagation p95 {_p(r.quiet_delays, 95):.2f} s quiet, "
             f"{_p(r.busy_delays, 95):.2f} s busy; walkers' p95 {crowd * 1000:.0f} ms vs {lone * 1000:.0f} ms "
             f"alone = {ratio:.2f}x; {len(r.errors)} errors"
+        )
+        near, far = after_moves(r)
+        _log(
+            f"walkers' steps within 1 s of a move: {len(near)}, p95 {_p(near, 95) * 1000:.0f} ms; "
+            f"others: {len(far)}, p95 {_p(far, 95) * 1000:.0f} ms"
         )
     errors = [e for r in runs for e in r.errors]
     for e in errors[:5]:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,6 +18,7 @@ from matplotlib import colormaps
 from PIL import Image, ImageDraw
 
 from cnnviz.i18n import _, significant
+from cnnviz.kept import KeptBytes
 
 
 @lru_cache(maxsize=32)
@@ -202,13 +201,9 @@ def fit_factor(side: int, target: int = 512, most: int = 16) -> int:
     return int(max(1, min(most, target // max(1, side))))
 
 
-# Recently encoded pictures by content. A class following a lesson draws the same views in
-# thirty sessions at once, and one student's slider moves redraw unchanged ones: hashing the
-# pixels takes a tenth of encoding them.
-_ENCODED_CACHE_BYTES = 32 << 20
-_encoded: OrderedDict[bytes, bytes] = OrderedDict()
-_encoded_size = 0
-_encoded_lock = threading.Lock()
+# Recently encoded pictures, by content (cnnviz.kept): hashing the pixels takes a tenth of
+# encoding them.
+_encoded = KeptBytes(32 << 20)
 
 
 def _content_key(picture: np.ndarray | Image.Image, how: str) -> bytes:
@@ -224,20 +219,11 @@ def _content_key(picture: np.ndarray | Image.Image, how: str) -> bytes:
 
 def _encoded_once(picture: np.ndarray | Image.Image, how: str, encode: Callable[[], bytes]) -> bytes:
     """``encode()``'s bytes, remembered by the picture's content and ``how`` it is encoded."""
-    global _encoded_size
     key = _content_key(picture, how)
-    with _encoded_lock:
-        if (found := _encoded.get(key)) is not None:
-            _encoded.move_to_end(key)
-            return found
-    data = encode()
-    with _encoded_lock:
-        if key not in _encoded:
-            _encoded[key] = data
-            _encoded_size += len(data)
-            while _encoded_size > _ENCODED_CACHE_BYTES:
-                _encoded_size -= len(_encoded.popitem(last=False)[1])
-    return data
+    if (found := _encoded.get(key)) is None:
+        found = encode()
+        _encoded.put(key, found)
+    return found
 
 
 def _save(img: Image.Image, **options) -> bytes:

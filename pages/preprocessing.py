@@ -1,8 +1,9 @@
 """Preprocessing: the current image through the model's own pipeline, one step at a time."""
 
 import streamlit as st
+from PIL import Image
 
-from cnnviz import i18n
+from cnnviz import i18n, render
 from cnnviz.a11y import alt_lessons, alt_text
 from cnnviz.i18n import _, number
 from cnnviz.teaching import preprocess_mistakes as pm
@@ -27,7 +28,7 @@ n = 1
 
 st.header(_("{n} · The original").format(n=n))
 left, right = st.columns([1, 1.4], gap="large")
-left.image(img, width=300, alt=alt_text.photo(described.photo_name(), img.size))
+left.image(render.photo_bytes(img), width=300, alt=alt_text.photo(described.photo_name(), img.size))
 with right:
     if info is not None:
         st.markdown(
@@ -52,7 +53,7 @@ if grey:
     st.header(_("{n} · Greyscale").format(n=n))
     left, right = st.columns([1, 1.4], gap="large")
     left.image(
-        s.converted,
+        render.photo_bytes(s.converted),
         width=300,
         alt=_("Your photo in grey, {width}×{height}.").format(width=s.converted.width, height=s.converted.height),
     )
@@ -77,13 +78,13 @@ n += 1
 st.header(_("{n} · Centre crop {size}×{size}").format(n=n, size=spec.size))
 left, right = st.columns([1.6, 1], gap="large")
 left.image(
-    ps.border_view(s.resized, s.box),
+    render.photo_bytes(Image.fromarray(ps.border_view(s.resized, s.box))),
     caption=_("Resized {width}×{height}: the dimmed border is thrown away").format(width=rw, height=rh),
     alt=alt_lessons.border((rw, rh), spec.size),
 )
 kept = 100 * spec.size * spec.size / (rw * rh)
 right.image(
-    ps.enlarge(s.cropped, 224),
+    render.to_png(ps.enlarge(s.cropped, 224)),
     caption=_("What is kept: {size}×{size} ({kept} % of the resized picture)").format(
         size=spec.size, kept=f"{kept:.0f}"
     ),
@@ -97,7 +98,7 @@ if spec.invert:
     st.header(_("{n} · Invert").format(n=n))
     left, right = st.columns([1, 1.4], gap="large")
     left.image(
-        ps.enlarge(s.final, 224),
+        render.to_png(ps.enlarge(s.final, 224)),
         width=224,
         alt=_("The {size}×{size} picture inverted: white strokes on black.").format(size=spec.size),
     )

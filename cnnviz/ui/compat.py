@@ -23,8 +23,14 @@ followers poll instead (without ``_pages_manager``, a pushed follower switches p
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
+import json
+import logging
+import os
+import sys
+import threading
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -35,6 +41,8 @@ from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileMan
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import RerunData, ScriptRunContext, get_script_run_ctx
 from streamlit.runtime.uploaded_file_manager import DeletedFile, UploadedFileRec
+
+from cnnviz.kept import KeptBytes, digest
 
 Holdings = dict[str, list[tuple[str, int]]]  # session id -> [(file id, bytes)], oldest first
 # policy(bytes held in all, holdings (computed only when called), (session id, new file id))
@@ -272,3 +280,179 @@ def streamlit_command(args: list[str]) -> None:
 def preload_command() -> None:
     """Import what :func:`streamlit_command` runs: Streamlit's server, shared by a launcher's children."""
     import streamlit.web.cli  # noqa: F401
+
+
+_wakeups_done = threading.Lock()
+# The interpreter lock's switch interval: how long a thread back from a system call waits at
+# most for the lock while another thread computes in Python (Python's default: 5 ms).
+SWITCH_S = float(os.environ.get("CNNVIZ_SWITCH_S", "0.005"))
+
+
+def fewer_waits_for_the_lock() -> None:
+    """Once per process, before the first session if it can: fewer waits for the
+    interpreter's lock in page runs.
+
+    Streamlit hands each message a run sends (every element drawn) to its event loop by a
+    write to the loop's socket, from the script thread; the loop then wakes itself again
+    with a second write to flush the queue. Each write releases the interpreter's lock, and
+    while other threads compute, the run then waits for it again: up to the switch interval
+    (5 ms) per element: the largest single share of a server pushing a class's moves
+    (docs/PERFORMANCE.md). :func:`batch_run_events` and :func:`coalesce_wakeups` leave one
+    write per burst.
+    """
+    if not _wakeups_done.acquire(blocking=False):
+        return
+    if os.environ.get("CNNVIZ_COALESCE", "1") == "1":
+        coalesce_wakeups(Runtime)
+        batch_run_events(AppSession)
+    sys.setswitchinterval(SWITCH_S)
+
+
+def coalesce_wakeups(runtime: type[Runtime]) -> bool:
+    """Patch ``runtime`` (Streamlit's Runtime class) to wake its event loop only when its
+    flag for data to send is not set already (see :func:`fewer_waits_for_the_lock`).
+
+    Returns:
+        False where this Streamlit's Runtime has no such method (nothing is changed).
+    """
+    original = getattr(runtime, "_enqueued_some_message", None)
+    if original is None or getattr(original, "_coalesced", False):
+        return original is not None
+
+    @functools.wraps(original)
+    def enqueued(self: Runtime) -> None:
+        objs = getattr(self, "_async_objs", None)
+        if objs is not None and objs.need_send_data.is_set():
+            return  # the loop clears it before it flushes every queue: this message goes too
+        original(self)
+
+    enqueued._coalesced = True  # type: ignore[attr-defined]
+    runtime._enqueued_some_message = enqueued  # type: ignore[method-assign]
+    return True
+
+
+def batch_run_events(session: type[AppSession]) -> bool:
+    """Patch ``session`` (Streamlit's AppSession class) to hand its script runs' events to the
+    event loop in batches (see :func:`fewer_waits_for_the_lock`).
+
+    Streamlit schedules each event (every element a run draws is one) on the loop by itself,
+    with ``call_soon_threadsafe``: a write to the loop's socket from the script thread. Here
+    the events go into the session's queue, in order, and a write is made only when no
+    drain of that queue is pending already. A drain clears its flag before it empties the
+    queue, so an event queued after the clearing schedules another drain.
+
+    Returns:
+        False where this Streamlit's AppSession lacks the methods (nothing is changed).
+    """
+    original = getattr(session, "_on_scriptrunner_event", None)
+    handle = getattr(session, "_handle_scriptrunner_event_on_event_loop", None)
+    soon = getattr(session, "_call_soon_on_event_loop", None)
+    if original is None or handle is None or soon is None:
+        return False
+    if getattr(original, "_batched", False):
+        return True
+    guard = threading.Lock()  # creates each session's queue once
+
+    def _queue(self: AppSession) -> tuple[collections.deque, list[bool]]:
+        got = self.__dict__.get("_cnnviz_events")
+        if got is None:
+            with guard:
+                got = self.__dict__.setdefault("_cnnviz_events", (collections.deque(), [False]))
+        return got
+
+    def drain(self: AppSession) -> None:
+        events, pending = _queue(self)
+        pending[0] = False  # before emptying: an event queued from now on schedules a drain
+        while events:
+            args, kwargs = events.popleft()
+            try:
+                handle(self, *args, **kwargs)
+            except Exception:  # as a callback of its own would have: logged, the next ones handled
+                logging.getLogger(__name__).exception("a script run's event failed")
+
+    @functools.wraps(original)
+    def on_event(self: AppSession, *args: object, **kwargs: object) -> None:
+        events, pending = _queue(self)
+        events.append((args, kwargs))
+        if not pending[0]:
+            pending[0] = True
+            soon(self, lambda: drain(self))
+
+    on_event._batched = True  # type: ignore[attr-defined]
+    session._on_scriptrunner_event = on_event  # type: ignore[method-assign]
+    return True
+
+
+_resized = KeptBytes(32 << 20)  # pictures Streamlit shrank for an element's width, by content
+_chart_data = KeptBytes(8 << 20)  # charts' data as Arrow bytes
+
+
+def remember_resized_pictures() -> bool:
+    """Once per process: a picture that Streamlit shrinks to an element's pixel width (``st.image(...,
+    width=300)``) is shrunk once per content, not on every run.
+
+    Streamlit decodes every picture given a width smaller than its own, resizes and re-encodes
+    it (``image_utils._ensure_image_size_and_format``) on each run that draws it. The result
+    depends only on the bytes, the width and the format, so it is kept by those.
+
+    Returns:
+        False where this Streamlit has no such function (nothing is changed).
+    """
+    from streamlit.elements.lib import image_utils
+
+    original = getattr(image_utils, "_ensure_image_size_and_format", None)
+    if original is None:
+        return False
+    if getattr(original, "_remembered", False):
+        return True
+
+    @functools.wraps(original)
+    def ensure(image_data: bytes, layout_config: object, image_format: str) -> bytes:
+        key = digest(image_data) + f" {getattr(layout_config, 'width', None)!r} {image_format}".encode()
+        if (found := _resized.get(key)) is not None:
+            return found
+        out = original(image_data, layout_config, image_format)
+        if out is not image_data:  # shrunk or re-encoded: worth keeping
+            _resized.put(key, out)
+        return out
+
+    ensure._remembered = True  # type: ignore[attr-defined]
+    image_utils._ensure_image_size_and_format = ensure
+    return True
+
+
+def remember_chart_data() -> bool:
+    """Once per process: a chart's data (a Vega-Lite spec's ``values``, a list) is converted to
+    Arrow once per content, not on every run.
+
+    Streamlit turns a spec's inline values into a pandas DataFrame and then Arrow bytes
+    (``dataframe_util.convert_anything_to_arrow_bytes``) each time the chart is drawn. Lists
+    are kept by their JSON text; any other data is converted as before.
+
+    Returns:
+        False where this Streamlit has no such function (nothing is changed).
+    """
+    from streamlit import dataframe_util
+
+    original = getattr(dataframe_util, "convert_anything_to_arrow_bytes", None)
+    if original is None:
+        return False
+    if getattr(original, "_remembered", False):
+        return True
+
+    @functools.wraps(original)
+    def convert(data: object, *args: object, **kwargs: object) -> bytes:
+        if not isinstance(data, list) or args or kwargs:
+            return original(data, *args, **kwargs)
+        try:
+            key = digest(json.dumps(data, separators=(",", ":")).encode())
+        except (TypeError, ValueError):  # not plain JSON (numpy numbers...): as before
+            return original(data)
+        if (found := _chart_data.get(key)) is None:
+            found = original(data)
+            _chart_data.put(key, found)
+        return found
+
+    convert._remembered = True  # type: ignore[attr-defined]
+    dataframe_util.convert_anything_to_arrow_bytes = convert
+    return True

@@ -9,7 +9,7 @@ import streamlit as st
 import torch
 from PIL import Image
 
-from cnnviz import i18n
+from cnnviz import i18n, render
 from cnnviz.a11y import alt_lessons, chart_text
 from cnnviz.i18n import _, number, pgettext
 from cnnviz.models.loaded_model import LoadedModel
@@ -162,7 +162,7 @@ def pixel_section(s: ps.Steps, n: int) -> None:
             notes.append(_("Pixels stay 0–255 (no ÷ 255)."))
         st.caption(" ".join(notes).format(row=row, col=col, size=spec.size))
     left.image(
-        ps.mark_pixel(s.final, row, col, width=360),
+        render.to_png(ps.mark_pixel(s.final, row, col, width=360)),
         caption=_("The chosen pixel, circled"),
         width="stretch",
         alt=alt_lessons.marked_pixel(row, col, spec.size),

@@ -5,19 +5,18 @@ the cache stays within its byte budget."""
 from __future__ import annotations
 
 import io
-from collections import OrderedDict
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from cnnviz import render
+from cnnviz.kept import KeptBytes
 
 
 @pytest.fixture(autouse=True)
 def _empty_cache(monkeypatch):
-    monkeypatch.setattr(render, "_encoded", OrderedDict())
-    monkeypatch.setattr(render, "_encoded_size", 0)
+    monkeypatch.setattr(render, "_encoded", KeptBytes(32 << 20))
 
 
 def _pil_png(arr: np.ndarray, level: int = 1) -> bytes:
@@ -46,13 +45,14 @@ def test_equal_pixels_are_encoded_once_and_decode_to_themselves(monkeypatch):
 
 
 def test_the_cache_stays_within_its_budget(monkeypatch):
-    monkeypatch.setattr(render, "_ENCODED_CACHE_BYTES", 200_000)
+    monkeypatch.setattr(render, "_encoded", KeptBytes(200_000))
     rng = np.random.default_rng(1)
     pics = [rng.integers(0, 256, (100, 100, 3), dtype=np.uint8) for _ in range(12)]  # ~30 kB PNG each
     for p in pics:
         render.to_png(p)
-    assert render._encoded_size <= 200_000
-    assert render._encoded_size == sum(len(v) for v in render._encoded.values())
+    kept = render._encoded
+    assert 0 < kept.size <= 200_000 and kept.size == sum(len(v) for v in kept._items.values())
+    assert len(kept._items) < len(pics)  # the oldest went
     assert render.to_png(pics[-1]) == _pil_png(pics[-1]) and render.to_png(pics[0]) == _pil_png(pics[0])
 
 
