@@ -21,7 +21,8 @@ st.title(_("Preprocessing, step by step"))
 lm = loaders.current_model()
 img = loaders.current_image()
 spec = lm.preprocess_spec
-s = ps.steps(spec, img)
+got = pv.prepared()
+s = got.steps
 info = ps.file_info(loaders.current_image_bytes()[0])
 grey = spec.channels == 1
 n = 1
@@ -78,7 +79,7 @@ n += 1
 st.header(_("{n} · Centre crop {size}×{size}").format(n=n, size=spec.size))
 left, right = st.columns([1.6, 1], gap="large")
 left.image(
-    render.photo_bytes(Image.fromarray(ps.border_view(s.resized, s.box))),
+    render.photo_bytes(Image.fromarray(got.border)),
     caption=_("Resized {width}×{height}: the dimmed border is thrown away").format(width=rw, height=rh),
     alt=alt_lessons.border((rw, rh), spec.size),
 )
@@ -119,18 +120,18 @@ left, right = st.columns(2, gap="large")
 lang = i18n.current()  # the charts' words: chart_specs keeps a spec per language
 left.markdown(_("**Before:** the pixel values of each channel"))
 left.vega_lite_chart(
-    spec=present.chart(chart_specs.spec(pv.histogram_chart, ps.histograms(s.scaled, s.channel_names), lang=lang)),
+    spec=present.chart(chart_specs.spec(pv.histogram_chart, got.before, lang=lang)),
     width="stretch",
 )
 right.markdown(_("**After:** what the network is fed"))
 right.vega_lite_chart(
-    spec=present.chart(chart_specs.spec(pv.histogram_chart, ps.histograms(s.tensor[0], s.channel_names), lang=lang)),
+    spec=present.chart(chart_specs.spec(pv.histogram_chart, got.after, lang=lang)),
     width="stretch",
 )
 st.caption(pv.why_text(spec))
 
 n += 1
-pv.fed_section(s, lm, img, n)
+pv.fed_section(s, got.same, n)
 
 n += 1
 pv.mistakes_section(spec, n)

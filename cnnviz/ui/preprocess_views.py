@@ -3,7 +3,10 @@ to numbers, the tensor the model is fed, and what a wrong preprocessing does."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 import torch
@@ -169,12 +172,39 @@ def pixel_section(s: ps.Steps, n: int) -> None:
     )
 
 
-def fed_section(s: ps.Steps, lm: LoadedModel, img: Image.Image, n: int) -> None:
+@dataclass(frozen=True)
+class Prepared:
+    """What the Preprocessing page shows for the sidebar's model and image, computed once and
+    shared: a class following a lesson draws it in every session at once."""
+
+    steps: ps.Steps
+    before: list[dict]  # histogram rows of the values before normalising (ps.histograms)
+    after: list[dict]  # ... of what the network is fed
+    same: bool  # whether the steps give exactly what the model is fed (lm.preprocess)
+    border: np.ndarray  # the resized picture, what the crop discards dimmed (ps.border_view)
+
+
+@loaders.shared_result
+def _prepared(lm: LoadedModel, img: Image.Image) -> Prepared:
+    s = ps.steps(lm.preprocess_spec, img)
+    return Prepared(
+        s,
+        ps.histograms(s.scaled, s.channel_names),
+        ps.histograms(s.tensor[0], s.channel_names),
+        torch.equal(torch.from_numpy(s.tensor), lm.preprocess(img).cpu()),
+        ps.border_view(s.resized, s.box),
+    )
+
+
+def prepared() -> Prepared:
+    """The page's steps for the sidebar's model and the session's image (shared, read-only)."""
+    return _prepared()
+
+
+def fed_section(s: ps.Steps, same: bool, n: int) -> None:
     """Step ``n``, "The tensor the model is fed": its shape, type and range, and whether these
-    steps (``s``) give exactly what ``lm`` is fed for ``img``."""
+    steps (``s``) give exactly what the model is fed (``same``, :class:`Prepared`)."""
     st.header(_("{n} · The tensor the model is fed").format(n=n))
-    fed = lm.preprocess(img)
-    same = torch.equal(torch.from_numpy(s.tensor), fed.cpu())
     a, b, c, d = st.columns([1.5, 1, 1, 1])
     a.metric(_("Shape"), "×".join(str(v) for v in s.tensor.shape), help=_("batch × channels × height × width"))
     b.metric(_("Type"), str(s.tensor.dtype))
