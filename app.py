@@ -85,7 +85,6 @@ PAGES = {
 # student's turn: one run at a time per student however many tabs, heavy students in the
 # class's pauses (fair_runs, page_activity). The sidebar is inside: it decodes the uploads.
 with page_activity.page_run():
-    lesson_follow.yield_to_class()  # a follower's pushed run starts in a pause of the class's clicks
     nav = st.navigation(PAGES, position="top")
     with student_turn(student()):
         lesson_follow.follow_moves(nav.url_path)  # a follower's class moved: its new step, before anything draws

@@ -184,6 +184,7 @@ class LessonRun:
     counted: int  # followers the store counted at the end
     errors: list[str]
     busy_moves: list[float] = field(default_factory=list)  # monotonic times of the moves during the walk
+    own_cpu: list[tuple[float, float]] = field(default_factory=list)  # (monotonic, the bench's CPU s), the walk
 
 
 def _cpu(pids: list[int]) -> float:
@@ -242,7 +243,13 @@ def lesson_run() -> LessonRun:
             walks = [
                 pool.submit(walk, urls[i % len(urls)], i, pages, delay=d, think=THINK_S) for i, d in enumerate(delays)
             ]
+            sampling = threading.Event()
+            samples: list[tuple[float, float]] = []
+            sampler = threading.Thread(target=_sample_own_cpu, args=(samples, sampling), daemon=True)
+            sampler.start()
             busy = [w.result() for w in walks]
+            sampling.set()
+            sampler.join()
             last = len(teacher.moves)
             counted = store.followers(code)
             time.sleep(MOVE_S)  # the last move measured gets the time to the next one to show, as all others
@@ -267,7 +274,25 @@ def lesson_run() -> LessonRun:
         counted,
         errors,
         [m.at for m in busy_moves],
+        samples,
     )
+
+
+def _sample_own_cpu(out: list[tuple[float, float]], stop: threading.Event) -> None:
+    """(monotonic time, this process's CPU seconds) every 0.1 s until ``stop``: the clients'
+    own work (sixty in one interpreter) is part of what they measure."""
+    while not stop.wait(0.1):
+        out.append((time.monotonic(), time.process_time()))
+
+
+def own_cpu_after_moves(r: LessonRun, within: float = 1.0) -> tuple[float, float]:
+    """The bench process's CPU per second in the ``within`` s after each move, and otherwise."""
+    near, far = [0.0, 0.0], [0.0, 0.0]  # cpu, seconds
+    for (t0, c0), (t1, c1) in zip(r.own_cpu, r.own_cpu[1:], strict=False):
+        acc = near if any(at <= t0 < at + within for at in r.busy_moves) else far
+        acc[0] += c1 - c0
+        acc[1] += t1 - t0
+    return near[0] / max(near[1], 1e-9), far[0] / max(far[1], 1e-9)
 
 
 def after_moves(r: LessonRun, within: float = 1.0) -> tuple[list[float], list[float]]:
@@ -300,9 +325,11 @@ def run() -> list[Row]:
             f"alone = {ratio:.2f}x; {len(r.errors)} errors"
         )
         near, far = after_moves(r)
+        cpu_near, cpu_far = own_cpu_after_moves(r)
         _log(
             f"walkers' steps within 1 s of a move: {len(near)}, p95 {_p(near, 95) * 1000:.0f} ms; "
-            f"others: {len(far)}, p95 {_p(far, 95) * 1000:.0f} ms"
+            f"others: {len(far)}, p95 {_p(far, 95) * 1000:.0f} ms; the bench's own CPU "
+            f"{cpu_near:.2f} s/s within 1 s of a move, {cpu_far:.2f} s/s otherwise"
         )
     errors = [e for r in runs for e in r.errors]
     for e in errors[:5]:

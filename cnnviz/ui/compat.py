@@ -29,7 +29,6 @@ import functools
 import json
 import logging
 import os
-import sys
 import threading
 from collections.abc import Callable
 from urllib.parse import urlencode
@@ -283,9 +282,6 @@ def preload_command() -> None:
 
 
 _wakeups_done = threading.Lock()
-# The interpreter lock's switch interval: how long a thread back from a system call waits at
-# most for the lock while another thread computes in Python (Python's default: 5 ms).
-SWITCH_S = float(os.environ.get("CNNVIZ_SWITCH_S", "0.005"))
 
 
 def fewer_waits_for_the_lock() -> None:
@@ -302,10 +298,9 @@ def fewer_waits_for_the_lock() -> None:
     """
     if not _wakeups_done.acquire(blocking=False):
         return
-    if os.environ.get("CNNVIZ_COALESCE", "1") == "1":
+    if os.environ.get("CNNVIZ_COALESCE", "1") == "1":  # 0: Streamlit's own way (to measure against)
         coalesce_wakeups(Runtime)
         batch_run_events(AppSession)
-    sys.setswitchinterval(SWITCH_S)
 
 
 def coalesce_wakeups(runtime: type[Runtime]) -> bool:

@@ -30,7 +30,6 @@ import streamlit as st
 from cnnviz.i18n import N_, _
 from cnnviz.lessons.format import LessonError, Step
 from cnnviz.lessons.store import ClassGone, ClassState
-from cnnviz.serving import page_activity
 from cnnviz.ui import compat, lesson_questions, selection, state
 from cnnviz.ui.lesson_push import Watcher
 from cnnviz.ui.lesson_store import class_store
@@ -203,19 +202,6 @@ def join_from_link(notice) -> None:
         notice.warning(_(NOT_A_CODE), icon=":material/groups:")
     elif code != st.session_state.get(state.FOLLOW_CODE) and (why := join(code, st.query_params.get(OWN_PARAM) == "1")):
         notice.warning(why, icon=":material/groups:")
-
-
-def yield_to_class() -> None:
-    """A run the class watcher pushed waits, before it draws, while a classmate's page run is
-    in flight, within what is left of the move's budget (``Watcher.patience``; app.py, first in a
-    run). It does not count as in flight meanwhile: the other followers' runs wait for the
-    class, not for each other."""
-    sid = compat.session_id()
-    if sid is None or not st.session_state.get(state.FOLLOW_CODE):
-        return
-    if (wait := watcher().patience(sid)) > 0:
-        with page_activity.waiting():
-            page_activity.wait_quiet(wait)
 
 
 def follow_moves(url_path: str) -> None:

@@ -14,15 +14,7 @@ ends (:meth:`Watcher.finished`, at the end of the follower's page run). Thirty p
 asked at once share the interpreter and all finish late, and every other student's click
 waits behind thirty threads; asked at a fixed pace, the interpreter idled between them
 (30 × 60 ms: the last follower saw the step after 1.8 s however quick the runs were). A run
-that never reports its end holds its place for :data:`HOLD_S` at most (after its wait for a
-pause, below).
-
-A pushed run also waits, before it draws, while a classmate's page run is in flight
-(:meth:`Watcher.patience`, :func:`cnnviz.ui.lesson_follow.yield_to_class`), until
-:data:`YIELD_S` after the move at most. The followers' runs after a move came in a burst that
-slowed the clicks of the students working on their own: their p95 over the steps in the second
-after a move was two to four times that of their other steps (``bench lessons``); waiting for
-a pause costs a follower at most :data:`YIELD_S` of its 2 s.
+that never reports its end holds its place for :data:`HOLD_S` at most.
 
 Without Streamlit's private rerun (``compat.can_rerun()`` False) nothing is pushed and the
 followers' fragment polls every second, as before (``lesson_follow``).
@@ -43,8 +35,6 @@ _LOG = logging.getLogger(__name__)
 WATCH_S = 0.2  # a move reaches the followers within this plus their page runs
 WINDOW = int(os.environ.get("CNNVIZ_PUSH_WINDOW", 2))  # pushed page runs in flight at once
 HOLD_S = 0.5  # a pushed run that has not ended after this no longer holds its place
-# A move's pushed runs start in the class's pauses, for this long after the move at most
-YIELD_S = float(os.environ.get("CNNVIZ_PUSH_YIELD", 0.4))
 
 
 class Watcher:
@@ -56,9 +46,8 @@ class Watcher:
             (a :class:`ClassState`) when the class moved past the step it shows, else (None:
             a reveal, or the class ended) its own page; False when it is gone.
         every: seconds between two reads of the revisions; window: pushed runs in flight at
-            once; hold: seconds a pushed run that did not report its end holds its place
-            (beyond its wait for a pause); yield_s: how long after a move its pushed runs may
-            wait for a pause; thread: False: no thread of its own (a test calls :meth:`push`).
+            once; hold: seconds a pushed run that did not report its end holds its place;
+            thread: False: no thread of its own (a test calls :meth:`push`).
     """
 
     def __init__(
@@ -69,11 +58,8 @@ class Watcher:
         window: int = WINDOW,
         hold: float = HOLD_S,
         thread: bool = True,
-        yield_s: float = YIELD_S,
     ):
         self.store, self.rerun, self.every, self.window, self.hold = store, rerun, every, window, hold
-        self.yield_s = yield_s
-        self._pass_start = 0.0  # when the current pass found sessions to push
         self._shown: dict[str, dict[str, tuple[int, int | None]]] = {}  # code -> {sid: (revision, step) it showed}
         self._asked: dict[str, int] = {}  # session id -> revision it was asked to show
         self._in_flight: dict[str, float] = {}  # session id -> when its pushed run was asked
@@ -153,34 +139,22 @@ class Watcher:
         """One pass: rerun the sessions :meth:`due` lists, each when a place in the window is
         free. Returns how many were asked."""
         due = self.due()
-        if due:
-            with self._lock:
-                self._pass_start = time.monotonic()
         for sid, cs in due:
             self._take_place(sid)
             if not self.rerun(sid, cs):
                 self.forget(sid)  # a closed tab
         return len(due)
 
-    def patience(self, sid: str) -> float:
-        """How long session ``sid``'s run may still wait for a pause of the class: what is left
-        of :attr:`yield_s` since the move, when the watcher pushed this run (0 otherwise)."""
-        with self._lock:
-            if sid not in self._in_flight:
-                return 0.0
-            return max(0.0, self.yield_s - (time.monotonic() - self._pass_start))
-
     def _take_place(self, sid: str) -> None:
         """Wait until fewer than :attr:`window` pushed runs are in flight, then count ``sid``'s."""
         with self._ended:
             while True:
                 now = time.monotonic()
-                hold = self.hold + max(0.0, self.yield_s - (now - self._pass_start))
-                for other in [o for o, t in self._in_flight.items() if now - t >= hold]:
+                for other in [o for o, t in self._in_flight.items() if now - t >= self.hold]:
                     del self._in_flight[other]  # ended without saying so (a run stopped early)
                 if len(self._in_flight) < self.window:
                     break
-                self._ended.wait(max(0.01, hold - (now - min(self._in_flight.values()))))
+                self._ended.wait(self.hold - (now - min(self._in_flight.values())))
             self._in_flight[sid] = time.monotonic()
 
     def _run(self) -> None:

@@ -156,29 +156,3 @@ def test_at_most_window_pushed_runs_in_flight_the_next_when_one_ends(tmp_path):
     t0 = time.monotonic()
     assert w2.push() == 2  # "a" never ends: "b" is asked once "a"'s place has been held 0.2 s
     assert 0.19 <= time.monotonic() - t0 < 1.0
-
-
-def test_a_pushed_run_may_wait_for_a_pause_only_within_the_move_s_budget(tmp_path, monkeypatch):
-    import time
-    from types import SimpleNamespace
-
-    import cnnviz.ui.lesson_push as lp
-
-    now = [100.0]
-    monkeypatch.setattr(lp, "time", SimpleNamespace(monotonic=lambda: now[0], sleep=time.sleep))
-    asked: list[str] = []
-    store = ClassStore(tmp_path / "c.sqlite3")
-    w = Watcher(store, lambda sid, cs: asked.append(sid) or True, window=1, hold=0.5, yield_s=0.4, thread=False)
-    a = store.open_class(LESSON, TEACHER)
-    w.watch(a, "s1", 0)
-    assert w.patience("s1") == 0.0  # not pushed: a click of its own never waits
-    store.move(a, TEACHER, 1)
-    assert w.push() == 1 and asked == ["s1"]
-    assert w.patience("s1") == 0.4 and w.patience("s2") == 0.0
-    now[0] += 0.3
-    assert abs(w.patience("s1") - 0.1) < 1e-9
-    now[0] += 0.2
-    assert w.patience("s1") == 0.0  # the budget is spent: the run draws at once
-    now[0] -= 0.3
-    w.finished("s1")
-    assert w.patience("s1") == 0.0  # ended: nothing left to wait for
