@@ -31,7 +31,6 @@ keep_imports_out_of_gc()
 torch_threads()
 preload_pages(Path(__file__).parent / "pages")
 send_pictures_without_delay()
-compat.fewer_waits_for_the_lock()  # once per process (asgi.py calls it first)
 compat.remember_resized_pictures()  # once per process
 compat.remember_chart_data()  # once per process
 upload_limits.install()  # once per process: caps on uploads held by Streamlit (incl. URLs filled without a widget)

@@ -24,12 +24,11 @@ from streamlit import config
 from cnnviz.serving.html_lang import HtmlLang
 from cnnviz.serving.owner_cookie import OwnerCookie
 from cnnviz.ui import warm_start
-from cnnviz.ui.compat import fewer_waits_for_the_lock, navigation_only
+from cnnviz.ui.compat import navigation_only
 
 BASE = config.get_option("server.baseUrlPath")
 LIVE_PREFIX = ("/" + BASE.strip("/") if BASE.strip("/") else "") + "/api/live"  # live_http.routes' paths
 
-fewer_waits_for_the_lock()  # before the first session: its events are batched too
 navigation_only()  # a first visitor sees the app's own menu, never a list of pages/'s files
 # torch, captum... beside the browser's start; then what the first visitors' pages compute first
 warm_start.begin(Path(__file__).parent, then=warm_start.SERVER_WARMERS)

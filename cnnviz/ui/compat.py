@@ -23,13 +23,9 @@ followers poll instead (without ``_pages_manager``, a pushed follower switches p
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import functools
 import json
-import logging
-import os
-import threading
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -279,103 +275,6 @@ def streamlit_command(args: list[str]) -> None:
 def preload_command() -> None:
     """Import what :func:`streamlit_command` runs: Streamlit's server, shared by a launcher's children."""
     import streamlit.web.cli  # noqa: F401
-
-
-_wakeups_done = threading.Lock()
-
-
-def fewer_waits_for_the_lock() -> None:
-    """Once per process, before the first session if it can: fewer waits for the
-    interpreter's lock in page runs.
-
-    Streamlit hands each message a run sends (every element drawn) to its event loop by a
-    write to the loop's socket, from the script thread; the loop then wakes itself again
-    with a second write to flush the queue. Each write releases the interpreter's lock, and
-    while other threads compute, the run then waits for it again: up to the switch interval
-    (5 ms) per element: the largest single share of a server pushing a class's moves
-    (docs/PERFORMANCE.md). :func:`batch_run_events` and :func:`coalesce_wakeups` leave one
-    write per burst.
-    """
-    if not _wakeups_done.acquire(blocking=False):
-        return
-    if os.environ.get("CNNVIZ_COALESCE", "1") == "1":  # 0: Streamlit's own way (to measure against)
-        coalesce_wakeups(Runtime)
-        batch_run_events(AppSession)
-
-
-def coalesce_wakeups(runtime: type[Runtime]) -> bool:
-    """Patch ``runtime`` (Streamlit's Runtime class) to wake its event loop only when its
-    flag for data to send is not set already (see :func:`fewer_waits_for_the_lock`).
-
-    Returns:
-        False where this Streamlit's Runtime has no such method (nothing is changed).
-    """
-    original = getattr(runtime, "_enqueued_some_message", None)
-    if original is None or getattr(original, "_coalesced", False):
-        return original is not None
-
-    @functools.wraps(original)
-    def enqueued(self: Runtime) -> None:
-        objs = getattr(self, "_async_objs", None)
-        if objs is not None and objs.need_send_data.is_set():
-            return  # the loop clears it before it flushes every queue: this message goes too
-        original(self)
-
-    enqueued._coalesced = True  # type: ignore[attr-defined]
-    runtime._enqueued_some_message = enqueued  # type: ignore[method-assign]
-    return True
-
-
-def batch_run_events(session: type[AppSession]) -> bool:
-    """Patch ``session`` (Streamlit's AppSession class) to hand its script runs' events to the
-    event loop in batches (see :func:`fewer_waits_for_the_lock`).
-
-    Streamlit schedules each event (every element a run draws is one) on the loop by itself,
-    with ``call_soon_threadsafe``: a write to the loop's socket from the script thread. Here
-    the events go into the session's queue, in order, and a write is made only when no
-    drain of that queue is pending already. A drain clears its flag before it empties the
-    queue, so an event queued after the clearing schedules another drain.
-
-    Returns:
-        False where this Streamlit's AppSession lacks the methods (nothing is changed).
-    """
-    original = getattr(session, "_on_scriptrunner_event", None)
-    handle = getattr(session, "_handle_scriptrunner_event_on_event_loop", None)
-    soon = getattr(session, "_call_soon_on_event_loop", None)
-    if original is None or handle is None or soon is None:
-        return False
-    if getattr(original, "_batched", False):
-        return True
-    guard = threading.Lock()  # creates each session's queue once
-
-    def _queue(self: AppSession) -> tuple[collections.deque, list[bool]]:
-        got = self.__dict__.get("_cnnviz_events")
-        if got is None:
-            with guard:
-                got = self.__dict__.setdefault("_cnnviz_events", (collections.deque(), [False]))
-        return got
-
-    def drain(self: AppSession) -> None:
-        events, pending = _queue(self)
-        pending[0] = False  # before emptying: an event queued from now on schedules a drain
-        while events:
-            args, kwargs = events.popleft()
-            try:
-                handle(self, *args, **kwargs)
-            except Exception:  # as a callback of its own would have: logged, the next ones handled
-                logging.getLogger(__name__).exception("a script run's event failed")
-
-    @functools.wraps(original)
-    def on_event(self: AppSession, *args: object, **kwargs: object) -> None:
-        events, pending = _queue(self)
-        events.append((args, kwargs))
-        if not pending[0]:
-            pending[0] = True
-            soon(self, lambda: drain(self))
-
-    on_event._batched = True  # type: ignore[attr-defined]
-    session._on_scriptrunner_event = on_event  # type: ignore[method-assign]
-    return True
 
 
 _resized = KeptBytes(32 << 20)  # pictures Streamlit shrank for an element's width, by content
