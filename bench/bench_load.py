@@ -31,6 +31,7 @@ against the lone sessions, which ran without it.
 from __future__ import annotations
 
 import io
+import math
 import os
 import random
 import statistics
@@ -76,9 +77,16 @@ TARGET_GROWTH = 1.10
 HOSTILE = os.environ.get("CNNVIZ_LOAD_HOSTILE", "1") != "0"
 HOSTILE_FILES = ("16-bit PNG bomb (9400²)", "float TIFF bomb (9400²)", "decompression bomb", "1500×1 line")
 # Issue 23's hostile student (bench/hostile_class.py) attacks during the class too; the
-# stores are made small enough that the upload flood would push the class's photos out
-# if students had no share of their own.
-STORES = {"CNNVIZ_SHARE_MAX_MB": "24", "CNNVIZ_SHARE_STUDENT_MB": "3", "CNNVIZ_UPLOAD_STUDENT_MB": "2"}
+# stores are made small enough that the upload flood (50 noise photos, ~15 MB as PNG) would
+# push the class's photos out if students had no share of their own, and large enough for the
+# class's own photos (0.44 MB each as PNG on average) beside the hostile's share: 24 MB for
+# 30 students, and so 60 students' 26 MB of photos did not fit (four links lost a run).
+SHARE_STUDENT_MB = 3
+STORES = {
+    "CNNVIZ_SHARE_MAX_MB": f"{max(24, math.ceil(0.45 * N_SESSIONS) + SHARE_STUDENT_MB + 2)}",
+    "CNNVIZ_SHARE_STUDENT_MB": f"{SHARE_STUDENT_MB}",
+    "CNNVIZ_UPLOAD_STUDENT_MB": "2",
+}
 
 
 def photo(i: int, variant: str = "") -> tuple[str, bytes]:

@@ -14,7 +14,14 @@ from collections import OrderedDict
 
 
 def digest(data: bytes) -> bytes:
-    """A 16-byte digest of ``data`` (a key for :class:`KeptBytes`)."""
+    """A 16-byte digest of some bytes (a key for :class:`KeptBytes`).
+
+    Args:
+        data: the bytes.
+
+    Returns:
+        Their BLAKE2b digest, 16 bytes.
+    """
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
@@ -31,7 +38,14 @@ class KeptBytes:
         self._lock = threading.Lock()
 
     def get(self, key: bytes) -> bytes | None:
-        """The value kept for ``key``, or None."""
+        """The value kept for a key (now the most recently used).
+
+        Args:
+            key: the key.
+
+        Returns:
+            The value, or None when none is kept.
+        """
         with self._lock:
             found = self._items.get(key)
             if found is not None:
@@ -39,7 +53,13 @@ class KeptBytes:
             return found
 
     def put(self, key: bytes, value: bytes) -> None:
-        """Keep ``value`` for ``key`` (a key kept already keeps its value)."""
+        """Keep a value for a key (a key kept already keeps its value), the least recently
+        used going while the values exceed the budget.
+
+        Args:
+            key: the key.
+            value: the bytes to keep.
+        """
         with self._lock:
             if key in self._items:
                 return
