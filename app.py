@@ -1,10 +1,15 @@
 """CNN Explorer: the entry point. Shared sidebar + navigation over the pages."""
 
+from cnnviz.ui import first_frame
+
+# A fresh server still importing torch: the menu and the page's name, the run ends here (the
+# imports below need torch; the session runs again when they are done).
+first_frame.until_warm()
+
 from pathlib import Path
 
 import streamlit as st
 
-from cnnviz.i18n import _
 from cnnviz.serving import page_activity
 from cnnviz.ui import (
     compat,
@@ -13,6 +18,7 @@ from cnnviz.ui import (
     lesson_bar,
     lesson_follow,
     links,
+    menu,
     menu_semantics,
     replica,
     session_end,
@@ -37,48 +43,13 @@ upload_limits.install()  # once per process: caps on uploads held by Streamlit (
 upload_names.install()  # once per process: a NUL in an upload's name broke its session's every run
 session_end.watch()  # what this session holds is given back when it ends
 
-st.set_page_config(page_title="CNN Explorer", page_icon=":material/search:", layout="wide")  # i18n: not UI (a name)
 theme.apply()
 history.one_entry_per_view()  # a page-menu click and its view: one Back step
 state.init_state()
 language.begin()  # before the first word: the menu's titles are in the session's language
 
-PAGES = {
-    _("Explore"): [
-        st.Page("pages/home.py", title=_("Predict"), icon=":material/label:", default=True),
-        st.Page("pages/preprocessing.py", title=_("Preprocessing"), icon=":material/tune:", url_path="preprocessing"),
-        st.Page("pages/live.py", title=_("Live"), icon=":material/videocam:", url_path="live"),
-        st.Page("pages/lesson.py", title=_("Lesson"), icon=":material/co_present:", url_path="lesson"),
-    ],
-    _("Inside the network"): [
-        st.Page("pages/network.py", title=_("Network"), icon=":material/lan:", url_path="network"),
-        st.Page("pages/model.py", url_path="model", title=_("Model"), icon=":material/account_tree:"),
-        st.Page("pages/features.py", url_path="features", title=_("Feature maps"), icon=":material/grid_view:"),
-        st.Page("pages/filters.py", url_path="filters", title=_("Filters"), icon=":material/blur_on:"),
-        st.Page("pages/channel.py", title=_("Channel"), icon=":material/center_focus_strong:", url_path="channel"),
-        st.Page(
-            "pages/compare_models.py", title=_("Compare models"), icon=":material/join:", url_path="compare-models"
-        ),
-    ],
-    _("How a CNN computes"): [
-        st.Page("pages/convolution.py", url_path="convolution", title=_("Convolution"), icon=":material/filter_3:"),
-        st.Page("pages/activations.py", url_path="activations", title=_("Activations"), icon=":material/show_chart:"),
-        st.Page("pages/pooling.py", url_path="pooling", title=_("Pooling"), icon=":material/compress:"),
-    ],
-    _("Your own CNN"): [
-        st.Page("pages/train.py", url_path="train", title=_("Train"), icon=":material/model_training:"),
-    ],
-    _("Why it said that"): [
-        st.Page("pages/gradcam.py", url_path="gradcam", title=_("Grad-CAM"), icon=":material/local_fire_department:"),
-        st.Page("pages/explanations.py", url_path="compare", title=_("Compare methods"), icon=":material/compare:"),
-        st.Page(
-            "pages/adversarial.py",
-            url_path="adversarial",
-            title=_("Fool the network"),
-            icon=":material/theater_comedy:",
-        ),
-    ],
-}
+PAGES = menu.pages()
+
 
 # The whole run counts as in flight (long jobs step between the class's clicks) and takes the
 # student's turn: one run at a time per student however many tabs, heavy students in the

@@ -5,14 +5,14 @@ import streamlit as st
 from cnnviz import i18n, render
 from cnnviz.a11y import alt_text
 from cnnviz.i18n import N_, _, percent, pgettext
-from cnnviz.ui import charts, described, lesson_follow, links, loaders, notices, present
+from cnnviz.ui import charts, described, lesson_follow, links, loaders, menu, notices, present
 from cnnviz.ui.text import plain
 
 HIDDEN = N_("The model's answer stays hidden until your teacher reveals it: answer the question above first.")
 
 links.page()
-st.title(_("What does the network see?"))
-st.caption(_("Pick a model and a photo in the sidebar; every page looks inside the same pair."))
+st.title(_(menu.HOME_TITLE))
+st.caption(_(menu.HOME_CAPTION))
 lm = loaders.current_model()
 img = loaders.current_image()
 pred = loaders.cached_prediction(top=5)

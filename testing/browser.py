@@ -51,6 +51,8 @@ def server_output(proc) -> str:
 # What the servers run: asgi.py (app.py with the owner-cookie middleware), as `make run` and
 # serve/ do. CNNVIZ_SERVER_SCRIPT=app.py runs Streamlit's own server without it, to compare.
 SERVER_SCRIPT = os.environ.get("CNNVIZ_SERVER_SCRIPT", "asgi.py")
+HEALTH = "/_stcore/health"  # Streamlit's: the server listens
+READY = "/api/ready"  # asgi.py's: the warm start is done
 
 
 def start_server(
@@ -71,7 +73,7 @@ def start_server(
         argv + ["--server.address", address, "--server.port", str(port), "--server.headless", "true"], env_extra
     )
     url = f"http://127.0.0.1:{port}"
-    if not wait_healthy(proc, url, timeout):
+    if not wait_healthy(proc, url, timeout) or not wait_warm(proc, url, timeout):
         stop_server(proc)
         raise RuntimeError("streamlit did not come up:\n" + server_output(proc))
     return proc, url
@@ -90,15 +92,22 @@ def spawn(argv: list[str], env_extra: dict | None = None) -> subprocess.Popen:
     return proc
 
 
-def wait_healthy(proc: subprocess.Popen, url: str, timeout: float, poll: float = 0.2) -> bool:
-    """Whether the server at ``url`` answered its health check within ``timeout`` seconds
-    (False at once if ``proc`` ended)."""
+def wait_healthy(proc: subprocess.Popen, url: str, timeout: float, poll: float = 0.2, path: str = HEALTH) -> bool:
+    """Whether the server at ``url`` answered its health check (or ``path``) within ``timeout``
+    seconds (False at once if ``proc`` ended)."""
     deadline = time.perf_counter() + timeout
-    while not _healthy(url):
+    while not _healthy(url, path):
         if proc.poll() is not None or time.perf_counter() > deadline:
             return False
         time.sleep(poll)
     return True
+
+
+def wait_warm(proc: subprocess.Popen, url: str, timeout: float) -> bool:
+    """Whether the server's warm start was done within ``timeout`` seconds: its pages then run
+    at once, with no first frame (cnnviz/ui/first_frame.py) for a test to meet. Streamlit's own
+    server (CNNVIZ_SERVER_SCRIPT=app.py) has no warm start."""
+    return SERVER_SCRIPT != "asgi.py" or wait_healthy(proc, url, timeout, path=READY)
 
 
 def start_preforked(env_extra: dict | None = None, processes: int = 2, timeout: float = 90):
@@ -110,18 +119,19 @@ def start_preforked(env_extra: dict | None = None, processes: int = 2, timeout: 
     proc = spawn([sys.executable, "-m", "cnnviz.ui.prefork", *map(str, ports), "--", *options], env_extra)
     deadline = time.perf_counter() + timeout
     for port in ports:
-        if not wait_healthy(proc, f"http://127.0.0.1:{port}", deadline - time.perf_counter()):
+        url = f"http://127.0.0.1:{port}"
+        if not wait_healthy(proc, url, deadline - time.perf_counter(), path=READY):
             stop_server(proc)
             raise RuntimeError("the preforked servers did not come up:\n" + server_output(proc))
     pids = {int(m[1]): int(m[0]) for m in re.findall(r"app process \d+: pid (\d+), port (\d+)", server_output(proc))}
     return proc, [(pids[port], f"http://127.0.0.1:{port}") for port in ports]
 
 
-def _healthy(url: str) -> bool:
+def _healthy(url: str, path: str = HEALTH) -> bool:
     try:
-        with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-            return r.read().strip() == b"ok"
-    except OSError:
+        with urllib.request.urlopen(url + path, timeout=2) as r:
+            return r.status == 200
+    except OSError:  # refused, or an HTTP error (503: still starting)
         return False
 
 

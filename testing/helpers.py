@@ -21,6 +21,7 @@ from cnnviz.models.preprocess import Preprocess
 from cnnviz.serving import jobs
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
+MENU = Path(__file__).resolve().parents[1] / "cnnviz" / "ui" / "menu.py"  # the st.Page(...) calls app.py draws
 
 
 # ------------------------------------------------------------------------------- models
@@ -118,13 +119,13 @@ def make_app(**state) -> AppTest:
 
 
 def nav_pages(url: bool = False) -> list[tuple[str, str]]:
-    """(page file, English menu title) of every ``st.Page`` in app.py, in menu order (read with ast,
+    """(page file, English menu title) of every ``st.Page`` of the app's menu, in menu order (read with ast,
     so keyword order and line breaks do not matter); with ``url``, (URL path, menu title): "" for
     the default page."""
     import ast
 
     pages = []
-    for node in ast.walk(ast.parse(Path(APP).read_text())):
+    for node in ast.walk(ast.parse(MENU.read_text())):
         if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "Page":
             kw = {
                 k.arg: (k.value.args[0] if isinstance(k.value, ast.Call) else k.value).value  # title=_("...")

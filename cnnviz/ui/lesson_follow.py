@@ -43,7 +43,7 @@ OWN_PARAM = "own"  # "1": this tab explores on its own (a reload stays so)
 _CODE_RE = re.compile(r"[A-Za-z0-9]{3,12}")
 NOT_A_CODE = N_("That is not a class code: a class code is a few letters and digits, such as K7F3Q.")
 
-# url_path -> page file, as app.py's st.Page list names them (a test checks it against app.py)
+# url_path -> page file, as the menu's st.Page list names them (a test checks it against cnnviz/ui/menu.py)
 _PAGE_FILES = {"": "home", "compare": "explanations", "compare-models": "compare_models"}
 
 

@@ -54,6 +54,7 @@ SOURCE_UPLOAD = N_("Upload")
 SOURCE_CAMERA = N_("Camera")
 
 DEFAULT_MODEL = "efficientnet_lite0"
+DEFAULT_GALLERY = "grace_hopper"
 
 # convolution page (widget keys)
 CONV_PRESET = "conv_preset"
@@ -260,7 +261,7 @@ _DEFAULTS = {
     MODEL: DEFAULT_MODEL,
     WEIGHTS: WEIGHTS_PRETRAINED,
     IMAGE_SOURCE: SOURCE_GALLERY,
-    GALLERY: "grace_hopper",
+    GALLERY: DEFAULT_GALLERY,
     IMAGE_BYTES: None,
     IMAGE_NAME: None,
     IMAGE_REF: None,

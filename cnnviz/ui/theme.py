@@ -57,6 +57,7 @@ _CLOSE_MENU_JS = """
 
 
 def apply() -> None:
-    """Call once per run, before the page draws."""
+    """The page's title, icon, width and frame: call once per run, before the page draws."""
+    st.set_page_config(page_title="CNN Explorer", page_icon=":material/search:", layout="wide")  # i18n: not UI (a name)
     st.html(_CSS)
     st.html(_CLOSE_MENU_JS, unsafe_allow_javascript=True)

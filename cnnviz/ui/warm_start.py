@@ -4,13 +4,15 @@
 torch, captum, matplotlib... itself (seconds of CPU), the browser could not even fetch
 Streamlit's page until they were done, though fetching and starting that page (its
 JavaScript, about a second of a core) needs none of them. :func:`begin` imports them in a
-thread of their own instead, so both happen at once on the two cores, and :class:`HoldUntilWarm`
-makes every page run wait for that thread: a run that imported a module while this thread
-was half-way through it found it half-initialised (Python waits for a module being imported
-by another thread, not for its package: ``module 'matplotlib' has no attribute
-'get_data_path'``). So the first visitor's websocket opens at once, and its first message
-(the request for a run) is answered when the imports are done; uploads and the live
-view's frames wait too. Static files, the health check and pictures do not.
+thread of their own instead, so both happen at once on the two cores. No page of the app
+runs before that thread is done: a run that imported a module while this thread was half-way
+through it found it half-initialised (Python waits for a module being imported by another
+thread, not for its package: ``module 'matplotlib' has no attribute 'get_data_path'``).
+Until :data:`READY`, app.py draws a first frame that imports nothing new
+(``cnnviz.ui.first_frame``: the menu, the page's name, Predict's photo), and each session
+that saw it runs its page again at READY (:func:`when_ready`). :class:`HoldUntilWarm` holds
+uploads, and :class:`Deferred` the live view's frames, until then. Static files, the health
+check and pictures pass at once.
 
 No Streamlit here: the imports and plain ASGI.
 """
@@ -21,17 +23,22 @@ import ast
 import asyncio
 import contextlib
 import importlib
+import sys
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Router
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 READY = threading.Event()  # set once the app's imports are done (or failed: the runs then import)
 _started = threading.Lock()
 _lock = threading.Lock()
 _waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = []  # held requests, woken at READY
+_callbacks: list[Callable[[], object]] = []  # when_ready's, called at READY
 
 
 def _module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -93,7 +100,11 @@ def import_app(root: Path, extra: tuple[str, ...] = SERVER_EXTRA, first: tuple[s
 
 
 def begin(
-    root: Path, extra: tuple[str, ...] = SERVER_EXTRA, then: tuple[str, ...] = (), first: tuple[str, ...] = SERVER_FIRST
+    root: Path,
+    extra: tuple[str, ...] = SERVER_EXTRA,
+    then: tuple[str, ...] = (),
+    first: tuple[str, ...] = SERVER_FIRST,
+    after_server_start: bool = False,
 ) -> None:
     """Start importing what app.py, its pages and cnnviz.ui import (and ``extra`` modules), once
     per process, in a thread of its own; :data:`READY` is set when it is done. ``first``
@@ -113,6 +124,10 @@ def begin(
 
     def run() -> None:
         warmers = []
+        global _importer, _start_by
+        _importer = threading.get_ident()
+        _start_by = time.monotonic() + (SERVER_START_S if after_server_start else 0.0)
+        sys.addaudithook(_give_way)
         try:
             import_app(root, extra, first)
             # imported before READY: no page run imports them at the same time
@@ -123,6 +138,71 @@ def begin(
             warm()
 
     threading.Thread(target=run, name="cnnviz-warm-start", daemon=True).start()
+
+
+# The longest the import thread gives way at one import: a visitor's request that imports a
+# module this thread is half-way through waits for it, and so the wait must end by itself.
+GIVE_WAY_S = 0.5
+# begin(after_server_start=True): the longest the imports wait for the server to listen
+SERVER_START_S = 5.0
+_serving = threading.Event()  # set by serving(), st.App's lifespan
+_start_by = 0.0
+_visitors = 0  # requests and first frames under way before READY (visitor_turn)
+_importer: int | None = None  # the import thread's id
+_quiet = threading.Condition()
+
+
+@contextlib.contextmanager
+def visitor_turn() -> Iterator[None]:
+    """Work a visitor waits for before :data:`READY` (a static file, the first frame): the
+    import thread gives way to it between two imports. Both take turns on one interpreter
+    lock, so this costs the imports nothing in all: the visitor's work is done first instead
+    of beside them, at half speed.
+
+    Yields:
+        Nothing; the turn ends with the block.
+    """
+    global _visitors
+    with _quiet:
+        _visitors += 1
+    try:
+        yield
+    finally:
+        with _quiet:
+            _visitors -= 1
+            _quiet.notify_all()
+
+
+def _give_way(event: str, _args: tuple) -> None:
+    """An audit hook: each module the import thread is about to import (the "import" event
+    comes before the module's own lock is taken, and without importlib's global lock, which
+    a finder in ``sys.meta_path`` would hold while it waits) waits, at most
+    :data:`GIVE_WAY_S`, for the visitors' work under way to end. Audit hooks stay for the
+    process's life: after READY this is one comparison per event."""
+    if event == "import" and _importer == threading.get_ident() and not READY.is_set():
+        with _quiet:
+            _quiet.wait_for(_turn, timeout=GIVE_WAY_S)
+
+
+def _turn() -> bool:
+    """Whether it is the import thread's turn: no visitor waits, and the server listens."""
+    return _visitors == 0 and (_serving.is_set() or time.monotonic() > _start_by)
+
+
+@contextlib.asynccontextmanager
+async def serving(_app: object) -> AsyncIterator[None]:
+    """A lifespan for ``st.App``: the server is about to listen (see ``begin(after_server_start=)``).
+
+    Args:
+        _app: the app (unused).
+
+    Yields:
+        Nothing; the server runs until the block ends.
+    """
+    with _quiet:
+        _serving.set()
+        _quiet.notify_all()
+    yield
 
 
 def call_each(names: tuple[str, ...]) -> None:
@@ -137,12 +217,34 @@ def _function(name: str) -> Callable[[], object]:
     return getattr(importlib.import_module(module), function)
 
 
+def pending() -> bool:
+    """Whether this process's warm start has begun and its imports are not done yet."""
+    return _started.locked() and not READY.is_set()
+
+
+def when_ready(callback: Callable[[], object]) -> None:
+    """Call ``callback`` once :data:`READY` is set, in the import thread (at once, here, if it is).
+
+    Args:
+        callback: called with no arguments; it must not block (the warmers wait for it).
+    """
+    with _lock:
+        if not READY.is_set():
+            _callbacks.append(callback)
+            return
+    callback()
+
+
 def _set_ready() -> None:
     with _lock:
         READY.set()
         for loop, future in _waiters:
             loop.call_soon_threadsafe(_wake, future)
         _waiters.clear()
+        callbacks = _callbacks[:]
+        _callbacks.clear()
+    for callback in callbacks:
+        callback()
 
 
 def _wake(future: asyncio.Future) -> None:
@@ -165,30 +267,38 @@ async def ready() -> None:
     await future
 
 
+async def readiness(_request: Request) -> PlainTextResponse:
+    """``GET <base>/api/ready``: 200 once :data:`READY` is set (a page then runs at once,
+    with no first frame), 503 before: for a readiness probe, or a test that needs a warm server.
+
+    Args:
+        _request: the request (unused).
+
+    Returns:
+        "ready" (200) or "starting" (503).
+    """
+    return PlainTextResponse("ready") if READY.is_set() else PlainTextResponse("starting", status_code=503)
+
+
 class HoldUntilWarm:
-    """ASGI middleware: nothing that starts a page run, or an upload or a live frame, is
-    handled before :data:`READY`; a websocket's handshake is (the browser keeps it open),
-    its first message waits. Pages, static files, pictures and the health check pass at once."""
+    """ASGI middleware: no upload (or any other request that is no GET) is handled before
+    :data:`READY`. Page runs are not held: until then, app.py draws the first frame
+    (``cnnviz.ui.first_frame``), which imports nothing; the live view's frames wait in
+    :class:`Deferred`. Pages, static files, pictures and the health check pass at once, and
+    the import thread gives way to them (:func:`visitor_turn`)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if READY.is_set() or scope["type"] == "lifespan":
+        if scope["type"] != "http" or READY.is_set():
             await self.app(scope, receive, send)
-        elif scope["type"] == "http":
-            if scope["method"] not in ("GET", "HEAD"):
-                await ready()
+        elif scope["method"] not in ("GET", "HEAD"):
+            await ready()
             await self.app(scope, receive, send)
         else:
-
-            async def held() -> Message:
-                message = await receive()
-                if message["type"] == "websocket.receive":
-                    await ready()
-                return message
-
-            await self.app(scope, held, send)
+            with visitor_turn():  # the page's own files, first: the imports give way
+                await self.app(scope, receive, send)
 
 
 class Deferred:

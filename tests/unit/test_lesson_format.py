@@ -32,7 +32,7 @@ def _calls(tree: ast.AST, attr: str, owner: str) -> list[ast.Call]:
 
 
 def app_pages() -> dict[str, str]:
-    """url_path -> page file, from app.py's st.Page(...) calls ("" for the default page)."""
+    """url_path -> page file, from the menu's st.Page(...) calls ("" for the default page)."""
     return {url: file for (file, _), (url, _) in zip(nav_pages(), nav_pages(url=True), strict=True)}
 
 

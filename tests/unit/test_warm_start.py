@@ -1,5 +1,6 @@
-"""The server's warm start (cnnviz/ui/warm_start.py): what it imports, and that nothing that
-starts a page run is handled before its imports are done, in ASGI terms without a server."""
+"""The server's warm start (cnnviz/ui/warm_start.py): what it imports, that no upload is
+handled before its imports are done while pages pass (their runs draw the first frame), and
+that the imports give way to visitors, in ASGI terms without a server."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -26,6 +28,7 @@ def cold(monkeypatch):
     """A warm start not done yet (its own READY and waiters, not the process's)."""
     monkeypatch.setattr(warm_start, "READY", threading.Event())
     monkeypatch.setattr(warm_start, "_waiters", [])
+    monkeypatch.setattr(warm_start, "_callbacks", [])
 
 
 def _in_loop(coro):
@@ -63,7 +66,7 @@ def test_the_server_s_own_modules_do_not_import_torch():
     assert out.stdout.strip() == "[]"
 
 
-def test_a_websocket_opens_at_once_and_its_first_message_waits(cold):
+def test_a_websocket_s_messages_pass_at_once_the_runs_draw_the_first_frame(cold):
     handled: list[str] = []
 
     async def app(scope, receive, send):
@@ -81,16 +84,95 @@ def test_a_websocket_opens_at_once_and_its_first_message_waits(cold):
         async def send(message):
             pass
 
-        task = asyncio.create_task(warm_start.HoldUntilWarm(app)({"type": "websocket"}, inbox.get, send))
-        await asyncio.sleep(0.2)
-        before = list(handled)
-        threading.Thread(target=warm_start._set_ready).start()  # as the import thread ends
-        await asyncio.wait_for(task, 5)
-        return before
+        await asyncio.wait_for(warm_start.HoldUntilWarm(app)({"type": "websocket"}, inbox.get, send), 5)
 
-    before = _in_loop(main())
-    assert before == ["websocket.connect"]  # the handshake, not the request for a run
+    _in_loop(main())
+    assert not warm_start.READY.is_set()
     assert handled == ["websocket.connect", "websocket.receive", "websocket.receive", "websocket.disconnect"]
+
+
+def test_a_page_s_files_are_a_visitor_s_turn_until_ready(cold):
+    seen: list[int] = []
+
+    async def app(scope, receive, send):
+        seen.append(warm_start._visitors)
+
+    async def main():
+        await warm_start.HoldUntilWarm(app)({"type": "http", "method": "GET"}, None, None)
+        warm_start._set_ready()
+        await warm_start.HoldUntilWarm(app)({"type": "http", "method": "GET"}, None, None)
+
+    _in_loop(main())
+    assert seen == [1, 0]  # during the request before READY; none after it
+    assert warm_start._visitors == 0
+
+
+def _visitor(seconds: float) -> threading.Thread:
+    """A visitor's work of ``seconds`` in another thread, its turn taken before this returns."""
+    entered = threading.Event()
+
+    def work():
+        with warm_start.visitor_turn():
+            entered.set()
+            time.sleep(seconds)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    entered.wait()
+    return thread
+
+
+def test_the_import_thread_gives_way_to_a_visitor_and_to_the_server_s_start(cold, monkeypatch):
+    monkeypatch.setattr(warm_start, "_importer", threading.get_ident())  # this thread imports
+    monkeypatch.setattr(warm_start, "GIVE_WAY_S", 2.0)
+
+    def timed(event: str = "import") -> float:
+        t = time.perf_counter()
+        warm_start._give_way(event, ())
+        return time.perf_counter() - t
+
+    assert timed() < 0.05  # nobody waits: at once
+    _visitor(0.3)
+    assert timed("open") < 0.05  # another audit event: at once
+    assert 0.25 < timed() < 1.5  # waits for the visitor's turn to end
+    monkeypatch.setattr(warm_start, "_start_by", time.monotonic() + 5)  # begin(after_server_start=True)
+    monkeypatch.setattr(warm_start, "_serving", threading.Event())
+
+    async def lifespan():
+        async with warm_start.serving(None):
+            pass
+
+    threading.Timer(0.3, lambda: _in_loop(lifespan())).start()
+    assert 0.25 < timed() < 1.5  # waits for the server to listen
+    assert timed() < 0.05
+    monkeypatch.setattr(warm_start, "GIVE_WAY_S", 0.2)
+    long = _visitor(1.5)
+    assert 0.15 < timed() < 1.0  # never longer than GIVE_WAY_S at one import
+    warm_start._set_ready()
+    assert timed() < 0.05  # after READY: at once
+    long.join()
+
+
+def test_when_ready_calls_back_at_ready_in_the_thread_that_sets_it_or_at_once(cold, monkeypatch):
+    monkeypatch.setattr(warm_start, "_callbacks", [])
+    calls: list[str] = []
+    warm_start.when_ready(lambda: calls.append(threading.current_thread().name))
+    assert calls == []
+    setter = threading.Thread(target=warm_start._set_ready, name="importer")
+    setter.start()
+    setter.join()
+    assert calls == ["importer"]
+    warm_start.when_ready(lambda: calls.append("now"))
+    assert calls == ["importer", "now"]
+
+
+def test_ready_answers_503_until_the_imports_are_done(cold):
+    async def status():
+        return (await warm_start.readiness(None)).status_code
+
+    assert _in_loop(status()) == 503
+    warm_start._set_ready()
+    assert _in_loop(status()) == 200
 
 
 @pytest.mark.parametrize(("method", "held"), [("GET", False), ("HEAD", False), ("POST", True), ("PUT", True)])
