@@ -30,6 +30,7 @@ against the lone sessions, which ran without it.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
@@ -66,6 +67,7 @@ THINK_S = 1.0  # a student looks at each page before clicking on
 PAGES = ("Feature maps", "Grad-CAM")  # walked after the upload (those the app has)
 PHOTOS = ("chelsea", "coffee", "astronaut", "rocket", "motorcycle_left", "grace_hopper")
 RERUNS = 100
+PSS_EVERY_S = 1.0  # MemorySampler: a class's memory peaks for seconds, as it arrives
 TARGET_RSS_GB = 1.5
 TARGET_P95 = 3.0
 TARGET_P95_HOG = 2.0  # issue 27: 30 students beside a CPU hog
@@ -89,6 +91,7 @@ STORES = {
 }
 
 
+@functools.cache  # made once: as a browser's file, it costs the class's machine no CPU when sent
 def photo(i: int, variant: str = "") -> tuple[str, bytes]:
     """Session i's upload: a gallery photo with one pixel nudged, so its digest (the cache
     key of every result) is its own. PNG, so the nudge survives encoding. A ``variant``
@@ -228,62 +231,60 @@ def hostile_walk(url: str, files: list[tuple[str, bytes]], delay: float = 0.0) -
     return h
 
 
-class RssSampler:
-    """Peak resident memory of a process, sampled every 0.2 s from /proc (and VmHWM); also
-    its peak PSS (shared pages split among the processes that map them: what several app
-    processes cost together, where a sum of RSS counts torch's libraries once per process)."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid, self.peak, self.peak_pss, self._stop = pid, 0, 0, threading.Event()
-        self._t = threading.Thread(target=self._run, daemon=True)
-
-    def pss(self) -> int:
-        for line in Path(f"/proc/{self.pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1]) * 1024
-        return 0
-
-    def rss(self, field_name: str = "VmRSS") -> int:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith(field_name + ":"):
-                return int(line.split()[1]) * 1024
-        return 0
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.2):
-            self.peak = max(self.peak, self.rss())
-            self.peak_pss = max(self.peak_pss, self.pss())
-
-    def __enter__(self) -> RssSampler:
-        self._t.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._t.join()
-        self.peak = max(self.peak, self.rss("VmHWM"))
+def rss(pid: int, field_name: str = "VmRSS") -> int:
+    """A process's resident memory (or its peak, ``VmHWM``) from /proc: bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field_name + ":"):
+            return int(line.split()[1]) * 1024
+    return 0
 
 
-class PssSum:
-    """The peak of several processes' summed PSS, the processes sampled together every 0.2 s
-    (a sum of each one's own peak would add peaks reached at different moments)."""
+def pss(pid: int) -> int:
+    """A process's PSS (its shared pages split among the processes that map them): bytes."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+class MemorySampler:
+    """Peak memory of the server's processes: each one's RSS every 0.2 s (and VmHWM at the end),
+    and every :data:`PSS_EVERY_S` their PSS, read together, and the peak of its sum (what
+    several app processes cost together: a sum of RSS counts torch's libraries once per process,
+    and a sum of each one's peak adds peaks reached at different moments).
+
+    PSS is read less often on purpose. For a process of 0.8 GB, /proc/PID/smaps_rollup takes the
+    kernel ~20 ms of walking its page tables while it holds that process's memory-map lock, so
+    the server's own mmap and munmap wait. Read every 0.2 s for three processes, twice (session
+    fifteen's sampler), it took 60 % of a core of this 2-core machine from the class it measured.
+    """
 
     def __init__(self, pids: list[int]) -> None:
-        self.samplers = [RssSampler(pid) for pid in pids]
-        self.peak, self._stop = 0, threading.Event()
+        self.pids = pids
+        self.peak_rss = [0] * len(pids)
+        self.peak_pss = [0] * len(pids)
+        self.peak_pss_sum = 0
+        self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
+        last_pss = 0.0
         while not self._stop.wait(0.2):
-            self.peak = max(self.peak, sum(s.pss() for s in self.samplers))
+            self.peak_rss = [max(p, rss(pid)) for p, pid in zip(self.peak_rss, self.pids, strict=True)]
+            if time.perf_counter() - last_pss >= PSS_EVERY_S:
+                last_pss = time.perf_counter()
+                now = [pss(pid) for pid in self.pids]
+                self.peak_pss = [max(p, n) for p, n in zip(self.peak_pss, now, strict=True)]
+                self.peak_pss_sum = max(self.peak_pss_sum, sum(now))
 
-    def __enter__(self) -> PssSum:
+    def __enter__(self) -> MemorySampler:
         self._t.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._t.join()
+        self.peak_rss = [max(p, rss(pid, "VmHWM")) for p, pid in zip(self.peak_rss, self.pids, strict=True)]
 
 
 def _pct(xs: list[float], q: float) -> float:
@@ -296,7 +297,6 @@ def _log(msg: str) -> None:
 
 def memory_growth(url: str, pid: int, page: str) -> tuple[int, int]:
     """RSS of the server before and after RERUNS reruns of ``page`` in one session."""
-    sampler = RssSampler(pid)
     with AppSession(url, timeout=180) as s:
         s.open()
         s.choose("image_source", "Upload")
@@ -304,12 +304,12 @@ def memory_growth(url: str, pid: int, page: str) -> tuple[int, int]:
         s.switch_page(page)
         for _ in range(10):  # warm: caches filled, allocator settled
             s.rerun()
-        before = sampler.rss()
+        before = rss(pid)
         for _ in range(RERUNS):
             r = s.rerun()
             if r.errors:
                 raise RuntimeError(f"rerun of {page} failed: {r.errors}")
-        after = sampler.rss()
+        after = rss(pid)
     return before, after
 
 
@@ -398,8 +398,7 @@ def load_run(env: dict, growth: bool = False) -> tuple[LoadRun, list[str], tuple
                 hog = subprocess.Popen([sys.executable, "-c", HOG])
                 stack.callback(hog.wait)
                 stack.callback(hog.kill)
-            rss = [stack.enter_context(RssSampler(pid)) for pid in pids]
-            together_pss = stack.enter_context(PssSum(pids))
+            memory = stack.enter_context(MemorySampler(pids))
             pool = stack.enter_context(ThreadPoolExecutor(N_SESSIONS))
             t = time.perf_counter()
             bad = pool.submit(hostile_walk, urls[0], files, delays[0]) if HOSTILE else None
@@ -420,13 +419,13 @@ def load_run(env: dict, growth: bool = False) -> tuple[LoadRun, list[str], tuple
     finally:
         for proc, _ in servers:
             stop_server(proc)
-    peak = rss[0].peak if len(rss) == 1 else together_pss.peak
+    peak = memory.peak_rss[0] if len(pids) == 1 else memory.peak_pss_sum
     _log(
         "peak RSS "
-        + " + ".join(f"{r.peak / 2**30:.2f}" for r in rss)
+        + " + ".join(f"{r / 2**30:.2f}" for r in memory.peak_rss)
         + " GB, PSS "
-        + " + ".join(f"{r.peak_pss / 2**30:.2f}" for r in rss)
-        + f" GB; peak of their sum {together_pss.peak / 2**30:.2f} GB"
+        + " + ".join(f"{p / 2**30:.2f}" for p in memory.peak_pss)
+        + f" GB; peak of their sum {memory.peak_pss_sum / 2**30:.2f} GB"
     )
     return LoadRun(alone[first:], together, peak, wall, hostile, attacks, links, live), pages, mem
 
