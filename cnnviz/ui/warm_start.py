@@ -178,7 +178,8 @@ def _give_way(event: str, _args: tuple) -> None:
     comes before the module's own lock is taken, and without importlib's global lock, which
     a finder in ``sys.meta_path`` would hold while it waits) waits, at most
     :data:`GIVE_WAY_S`, for the visitors' work under way to end. Audit hooks stay for the
-    process's life: after READY this is one comparison per event."""
+    process's life: after READY this costs each audited event a call (~160 ns; a page run
+    raises ~2,600, nearly all ``builtins.id``: ~0.4 ms of a 30–60 ms run)."""
     if event == "import" and _importer == threading.get_ident() and not READY.is_set():
         with _quiet:
             _quiet.wait_for(_turn, timeout=GIVE_WAY_S)
