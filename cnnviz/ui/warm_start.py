@@ -40,6 +40,17 @@ _lock = threading.Lock()
 _waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = []  # held requests, woken at READY
 _callbacks: list[Callable[[], object]] = []  # when_ready's, called at READY
 
+# The longest the import thread gives way at one import: a visitor's request that imports a
+# module this thread is half-way through waits for it, and so the wait must end by itself.
+GIVE_WAY_S = 0.5
+# begin(after_server_start=True): the longest the imports wait for the server to listen
+SERVER_START_S = 5.0
+_serving = threading.Event()  # set by serving(), st.App's lifespan
+_start_by = 0.0
+_visitors = 0  # requests and first frames under way before READY (visitor_turn)
+_importer: int | None = None  # the import thread's id
+_quiet = threading.Condition()
+
 
 def _module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
     """The statements a module runs when imported, in order (a function's own imports are
@@ -123,8 +134,8 @@ def begin(
         return
 
     def run() -> None:
-        warmers = []
         global _importer, _start_by
+        warmers = []
         _importer = threading.get_ident()
         _start_by = time.monotonic() + (SERVER_START_S if after_server_start else 0.0)
         sys.addaudithook(_give_way)
@@ -138,18 +149,6 @@ def begin(
             warm()
 
     threading.Thread(target=run, name="cnnviz-warm-start", daemon=True).start()
-
-
-# The longest the import thread gives way at one import: a visitor's request that imports a
-# module this thread is half-way through waits for it, and so the wait must end by itself.
-GIVE_WAY_S = 0.5
-# begin(after_server_start=True): the longest the imports wait for the server to listen
-SERVER_START_S = 5.0
-_serving = threading.Event()  # set by serving(), st.App's lifespan
-_start_by = 0.0
-_visitors = 0  # requests and first frames under way before READY (visitor_turn)
-_importer: int | None = None  # the import thread's id
-_quiet = threading.Condition()
 
 
 @contextlib.contextmanager
