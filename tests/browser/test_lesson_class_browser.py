@@ -3,12 +3,13 @@ behind the nginx recipe (serve/serve_lan.sh), the teacher and the students on di
 
 The teacher starts a six-step lesson from the Lesson page and clicks Next five times; each
 following student shows each step (its page and parameters in the URL, its title in the bar)
-within 2 s of the click. One student explores on their own (stays put while the class moves)
-and comes back at the current step. A question collects three answers, the teacher's panel
-counts them, a reloaded student still follows and is refused a second answer, and the reveal
-shows the model's own answer to everyone. The other two kinds of question follow: "which of
-these 4 images excites this channel most?" and "click the part that mattered most" (on the
-Grad-CAM page, whose map and alt text say nothing of where until the reveal).
+within 2 s of the click (a class in which one follower missed it is held once more). One
+student explores on their own (stays put while the class moves) and comes back at the current
+step. A question collects three answers, the teacher's panel counts them, a reloaded student
+still follows and is refused a second answer, and the reveal shows the model's own answer to
+everyone. The other two kinds of question follow: "which of these 4 images excites this channel
+most?" and "click the part that mattered most" (on the Grad-CAM page, whose map and alt text
+say nothing of where until the reveal).
 
 Propagation is timed inside each student's page (an init script notes when the bar first
 names a step), against the teacher's clock at the click: the browsers and the test share one
@@ -274,14 +275,23 @@ def _limit() -> float:
     return LIMIT_S * max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
 
 
-def _check(times: list[tuple[float, float]], limit: float) -> None:
-    """Each (follower's time, teacher's own time) from the click, in seconds."""
-    print(
-        f"propagation (s), follower / teacher's own screen (limit {limit:.1f} s, load {os.getloadavg()[0]:.1f}):",
-        [(round(s, 2), round(t, 2)) for s, t in times],
-    )
-    assert len(times) == 3 * 5 - 1  # every follower, every step (C explored during one)
-    assert max(s for s, _ in times) <= limit, times
+def _timed_class(browser, url: str, store: ClassStore, students_on=None) -> dict:
+    """:func:`run_class`, whose every follower shows every step within the limit; a class in
+    which one missed it is held once more, and that one must not. Two CPUs that also run four
+    browsers miss now and then: CI saw 2.25 s once (at load 2.0), the phone's third follower
+    waiting behind two others' page runs. A follower slow by design misses in both."""
+    for _ in range(2):
+        limit = _limit()
+        result = run_class(browser, url, store, students_on)
+        limit, times = max(limit, _limit()), result["times"]
+        print(
+            f"propagation (s), follower / teacher's own screen (limit {limit:.1f} s, load {os.getloadavg()[0]:.1f}):",
+            [(round(s, 2), round(t, 2)) for s, t in times],
+        )
+        assert len(times) == 3 * 5 - 1  # every follower, every step (C explored during one)
+        if max(s for s, _ in times) <= limit:
+            return result
+    raise AssertionError(f"a follower missed {limit:.1f} s in both classes: {times}")
 
 
 @pytest.fixture(scope="module")
@@ -292,8 +302,7 @@ def classes_db(tmp_path_factory) -> Path:
 def test_class_on_one_process(browser, classes_db, _isolated_user_models):
     proc, url = start_server({"CNNVIZ_USER_MODELS": str(_isolated_user_models), "CNNVIZ_CLASSES": str(classes_db)})
     try:
-        limit = _limit()
-        _check(run_class(browser, url, ClassStore(classes_db))["times"], max(limit, _limit()))
+        _timed_class(browser, url, ClassStore(classes_db))
     finally:
         stop_server(proc)
 
@@ -310,7 +319,5 @@ def test_class_on_two_processes_behind_nginx(browser, tmp_path_factory, _isolate
     db = tmp_path_factory.mktemp("classes") / "classes.sqlite3"
     env = {"CNNVIZ_USER_MODELS": str(_isolated_user_models), "CNNVIZ_CLASSES": str(db)}
     with serve_lan(run, env) as url:
-        limit = _limit()
-        result = run_class(browser, url, ClassStore(db), students_on=functools.partial(_process_of, run))
-        _check(result["times"], max(limit, _limit()))
+        result = _timed_class(browser, url, ClassStore(db), students_on=functools.partial(_process_of, run))
     assert len(result["processes"]) == 2  # the teacher on one process, the students on the other

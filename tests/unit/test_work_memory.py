@@ -2,18 +2,28 @@
 deletion/insertion curves reserve their working memory with the guard for their whole run,
 estimated from the work's shape (cnnviz/inside/work_memory.py).
 
-Each estimate is checked against the peak it measures here: the process's VmHWM over its RSS
-at the start (/proc; tracemalloc does not see torch's allocator), after a sweep that gives
-freed heap back. The estimate must cover the peak and stay within FACTOR of it: a larger one
+Each estimate is checked against the peak it measures: the process's VmHWM over its RSS at
+the start (/proc; tracemalloc does not see torch's allocator), after a sweep that gives freed
+heap back. The estimate must cover the peak and stay within FACTOR of it: a larger one
 refuses classmates' work for nothing. Measured on this machine (EfficientNet-Lite0, ResNet-18,
 VGG-16, TinyVGG): from 1.0 to 2.5 times the peak.
+
+The peaks are measured in a fresh interpreter (this module run as a script): in the suite's
+own process, after the browser and page tests, the same Occlusion rose 459 MB against 256 MB
+alone (CI), from the allocator's history and other tests' threads, not from the work.
 """
 
 from __future__ import annotations
 
 import gc
 import itertools
+import json
+import os
 import re
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -52,39 +62,30 @@ def peak_of(fn) -> int:
     """Bytes the process's resident memory rose to above its start while ``fn()`` ran."""
     gc.collect()
     reclaim.trim()
-    try:
-        Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
-    except OSError as e:
-        pytest.skip(f"no peak memory here: {e}")
+    Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
     start = status("VmRSS")
     fn()
     return status("VmHWM") - start
 
 
-@pytest.fixture
-def reserved(monkeypatch):
-    """What the work reserved with the guard, as [(estimate, what)]."""
-    seen = []
-    real = memguard.reserve
+def middle_layer(lm):
+    maps = map_layers(catalogue(lm))
+    return maps[len(maps) // 2]
 
-    def spy(estimate, what="this"):
-        seen.append((int(estimate), what))
-        return real(estimate, what)
 
-    monkeypatch.setattr(memguard, "reserve", spy)
-    return seen
+def small_photo(lm) -> torch.Tensor:
+    x = lm.preprocess(decode_image(sample_bytes("chelsea")))
+    return F.interpolate(x, size=(112, 112), mode="bilinear", align_corners=False)  # quicker, the same methods
 
 
 @pytest.fixture(scope="module")
 def mid(effnet):
-    maps = map_layers(catalogue(effnet))
-    return maps[len(maps) // 2]
+    return middle_layer(effnet)
 
 
 @pytest.fixture(scope="module")
 def x112(effnet):
-    x = effnet.preprocess(decode_image(sample_bytes("chelsea")))
-    return F.interpolate(x, size=(112, 112), mode="bilinear", align_corners=False)  # quicker, the same methods
+    return small_photo(effnet)
 
 
 def one_photo_part(n: int) -> Part:
@@ -112,23 +113,56 @@ SEEDS = itertools.count(1)
 KINDS = ["featvis", "examples", "ig", "occlusion", "curves"]
 
 
+def measure_all() -> None:
+    """Each kind's (what it reserved as, its estimates, its measured peak, bytes still in
+    flight after it), as one JSON line on stdout: the module run as a script."""
+    from cnnviz.models.zoo import load_model
+
+    # a store of its own: finished visualisations are kept on disk, and seeds count from 1 here too
+    os.environ["CNNVIZ_DISK_CACHE"] = tempfile.mkdtemp(prefix="cnnviz-peaks-")
+    torch.set_num_threads(1)  # the machine's two cores are shared
+    lm = load_model("efficientnet_lite0", device="cpu")
+    mid, x = middle_layer(lm), small_photo(lm)
+    seen = []
+    real = memguard.reserve
+    memguard.reserve = lambda estimate, what="this": seen.append((int(estimate), what)) or real(estimate, what)
+    out = {}
+    for kind in KINDS:
+        what, run = works(lm, mid, x)[kind]
+        run()  # once first: the model's own first-use allocations are not the work's
+        seen.clear()
+        peak = peak_of(run)
+        out[kind] = {"what": what, "reserved": seen[:], "peak": peak, "in_flight": memguard.in_flight_bytes()}
+    shutil.rmtree(os.environ["CNNVIZ_DISK_CACHE"], ignore_errors=True)
+    print(json.dumps(out))
+
+
+@pytest.fixture(scope="module")
+def measured() -> dict:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError as e:
+        pytest.skip(f"no peak memory here: {e}")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, __file__], cwd=root, env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 @pytest.mark.parametrize("kind", KINDS)
-def test_the_reserved_estimate_bounds_the_measured_peak(kind, effnet, mid, x112, reserved):
-    what, run = works(effnet, mid, x112)[kind]
-    run()  # once first: the model's own first-use allocations are not the work's
-    reserved.clear()
-    peak = peak_of(run)
-    assert [w for _, w in reserved] == [what]  # reserved once, for the whole run
-    est = reserved[0][0]
+def test_the_reserved_estimate_bounds_the_measured_peak(kind, measured):
+    m = measured[kind]
+    assert [w for _, w in m["reserved"]] == [m["what"]]  # reserved once, for the whole run
+    est, peak = m["reserved"][0][0], m["peak"]
     print(f"\n{kind}: estimate {est / MB:.1f} MB, measured peak {peak / MB:.1f} MB ({est / max(peak, 1):.2f}x)")
     # Integrated Gradients runs on the model's fast copy (batch norms folded into the convs:
     # fewer activations kept for the backward) while the estimate counts the plain model's
     most = FACTOR * (1.25 if kind == "ig" else 1.0)
-    # RSS peaks in a process that already ran the browser tests (the whole suite) carry the
-    # allocator's own noise and other threads' allocations: up to 1.26x the estimate was seen
-    # there (featvis), never more than 1.0x alone
-    assert peak <= 1.3 * est and est <= most * max(peak, work_memory.OVERHEAD)
-    assert memguard.in_flight_bytes() == 0  # released when it ended
+    assert peak <= est and est <= most * max(peak, work_memory.OVERHEAD)
+    assert m["in_flight"] == 0  # released when it ended
 
 
 def room_left(monkeypatch) -> None:
@@ -170,3 +204,7 @@ def test_a_queued_job_refused_by_the_guard_ends_with_its_sentence(effnet, mid, m
     assert (
         snap.message.startswith("The server is busy") and "so this feature visualisation cannot start" in snap.message
     )
+
+
+if __name__ == "__main__":
+    measure_all()
