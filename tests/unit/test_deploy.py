@@ -123,13 +123,16 @@ def test_ingress_sticky_cookie_websocket_timeouts_and_body_size(docs):
     assert backend["port"]["name"] in {p["name"] for p in docs["Service"]["spec"]["ports"]}
 
 
-def test_probes_hit_streamlits_health_endpoint_on_the_app_port(docs):
+def test_probes_hit_the_health_and_readiness_endpoints_on_the_app_port(docs):
     app = _app(docs)
     ports = {p["name"]: p["containerPort"] for p in app["ports"]}
     assert ports == {"http": 8501}
-    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+    # alive once Streamlit answers; ready once the warm start's imports are done (asgi.py's route)
+    paths = {"startupProbe": "/_stcore/health", "livenessProbe": "/_stcore/health", "readinessProbe": "/api/ready"}
+    for probe, path in paths.items():
         get = app[probe]["httpGet"]
-        assert get["path"] == "/_stcore/health" and get["port"] in ("http", 8501), probe
+        assert get["path"] == path and get["port"] in ("http", 8501), probe
+    assert '"/api/ready"' in (ROOT / "asgi.py").read_text()
     # a busy pod (a class's clicks on 2 cores) is not killed: liveness gives up after a minute or more
     live = app["livenessProbe"]
     assert live["periodSeconds"] * live["failureThreshold"] >= 60
