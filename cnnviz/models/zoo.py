@@ -80,6 +80,20 @@ def register(info: ModelInfo) -> ModelInfo:
     return info
 
 
+def built_in(name: str) -> bool:
+    """Whether ``name`` is a built-in model's: no saved model can take its name (the list
+    leaves such a file out), so its files are never looked for.
+
+    Args:
+        name: a model's name.
+
+    Returns:
+        True for a registry model.
+    """
+    _ensure_registry()
+    return name in _REGISTRY
+
+
 # ---------------------------------------------------------------- ImageNet class names
 @lru_cache(maxsize=1)
 def imagenet_classes() -> list[str]:

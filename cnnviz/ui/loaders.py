@@ -30,7 +30,7 @@ from cnnviz.inside.featuremaps import Grid, capture_range, feature_grid
 from cnnviz.inside.predict import predict
 from cnnviz.models.loaded_model import LoadedModel
 from cnnviz.models.model_cost import load_shared
-from cnnviz.models.zoo import SHIPPED_DIR, download_weights, user_models_dir
+from cnnviz.models.zoo import SHIPPED_DIR, built_in, download_weights, user_models_dir
 from cnnviz.serving import cache, lanes, memguard, uploads
 from cnnviz.teaching.pooling import layer_io
 from cnnviz.ui import held_photos, state
@@ -55,6 +55,8 @@ def model_version(name: str, weights: str) -> str:
     registry models (their pretrained weights never change). Part of every cache key, so a
     model saved again under the same name is a new model, never a stale hit. Uploaded
     checkpoints are already named by their digest (``weights``)."""
+    if built_in(name):  # several calls a run: no file-system call for the usual models
+        return ""
     for folder in (SHIPPED_DIR, user_models_dir()):
         meta, tensors = folder / f"{name}.json", folder / f"{name}.safetensors"
         try:
