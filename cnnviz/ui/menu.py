@@ -6,22 +6,46 @@ which must know every page's address to draw the one a link opens. Nothing here 
 
 from __future__ import annotations
 
-import streamlit as st
+import copy
 
-from cnnviz.i18n import N_, _
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from cnnviz.i18n import N_, _, current
 
 # Predict's heading, drawn by the page and, while a fresh server imports torch, by the first frame
 HOME_TITLE = N_("What does the network see?")
 HOME_CAPTION = N_("Pick a model and a photo in the sidebar; every page looks inside the same pair.")
 
 
+# (language, the app's folder) -> the menu as this process first built it in a script run
+_BUILT: dict[tuple[str, str], dict[str, list[st.Page]]] = {}
+
+
 def pages() -> dict[str, list[st.Page]]:
     """The menu for ``st.navigation``: group title -> its pages (call it after the run's
     language is settled: the titles are translated).
 
+    Each process builds each language's menu once: ``st.Page`` resolves its script's path (a
+    stat of each folder on the way, and of the file), some 90 file-system calls per run for
+    the 17 pages, each one a turn given up on the interpreter's lock while the class's other
+    runs wait for it. A run gets copies: ``st.navigation`` marks the page it runs (and the
+    default) on the objects it is given.
+
     Returns:
         The groups in menu order, each a list of ``st.Page``.
     """
+    ctx = get_script_run_ctx()
+    if ctx is None:  # outside a run st.Page keeps none of its path: nothing worth keeping
+        return _build()
+    key = (current(), str(ctx.pages_manager.main_script_parent))
+    built = _BUILT.get(key)
+    if built is None:
+        built = _BUILT[key] = _build()
+    return {group: [copy.copy(p) for p in ps] for group, ps in built.items()}
+
+
+def _build() -> dict[str, list[st.Page]]:
     return {
         _("Explore"): [
             st.Page("pages/home.py", title=_("Predict"), icon=":material/label:", default=True),
