@@ -21,9 +21,7 @@ URL; a move a follower never
 showed before the next one counts as infinitely late. A follower does what a browser tab
 does: it takes the runs the server pushes (``AppSession.listen``: the class watcher's reruns)
 and runs each ``st.fragment(run_every=...)`` when its timer is due (``AppSession.poll``, every
-``lesson_follow.poll_every()``: the slow fallback when pushes work). The followers' clients
-run in a process of their own (``CNNVIZ_LESSON_APART=0``: in the walkers' process, as before),
-as a class's phones are not the walkers' laptops.
+``lesson_follow.poll_every()``: the slow fallback when pushes work).
 ``CNNVIZ_LESSON_RUNS`` (default 3) runs, each on a fresh server, give every row as their
 median (and spread), as bench load's ratios: one run's walkers' p95 over six lone walks
 spread from 1.1x to 3.5x between runs of the same code on a quiet machine.
@@ -37,9 +35,7 @@ process i mod N, the lone walks on the first; CPU summed over the processes);
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import queue
 import random
 import statistics
 import sys
@@ -74,8 +70,6 @@ EVERY_S = FALLBACK_S  # the followers' fragment timer: the server runs this Stre
 LESSON = "Inside a CNN, from the input to the classes"  # 8 steps over 7 pages
 TEACHER = "bench-teacher-" + "0" * 18
 TARGET_PROPAGATION_S = 2.0
-# "0": the followers' clients in a thread of the walkers' process, as before session seventeen
-APART = os.environ.get("CNNVIZ_LESSON_APART", "1") != "0"
 _ON = f" on {N_PROCESSES} processes" if N_PROCESSES > 1 else ""
 
 
@@ -88,10 +82,9 @@ class Move:
 
 @dataclass
 class Follower:
-    """One follower: each run's time (monotonic) and the steps it showed whole (its bar naming
-    the step, the step's view in its URL), and what went wrong."""
+    """One follower: when each move's view showed (move number -> monotonic time), errors."""
 
-    runs: list[tuple[float, tuple[int, ...]]] = field(default_factory=list)
+    shown: dict[int, float] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
 
@@ -124,23 +117,22 @@ class Teacher:
         self._t.join()
 
 
-def _names_step(run: RunResult | None, lesson: Lesson, step: int) -> bool:
-    """Whether ``run`` drew the follower's bar at ``step``. Without it, a step whose
+def _names_step(run: RunResult | None, lesson: Lesson, move: Move) -> bool:
+    """Whether ``run`` drew the follower's bar at ``move``'s step. Without it, a step whose
     parameters the previous step's URL already held (Predict after the same photo's Network
     view) counted as shown at the first run after the move, whatever that run drew."""
-    line = f"step {step + 1} of {len(lesson.steps)}: {lesson.steps[step].title}"
+    line = f"step {move.step + 1} of {len(lesson.steps)}: {lesson.steps[move.step].title}"
     return run is not None and any(line in content for _, content in run.view)
 
 
-def _showing(s: AppSession, lesson: Lesson, step: int) -> bool:
-    """Whether the session's URL holds the whole view of ``step``."""
+def _showing(s: AppSession, lesson: Lesson, move: Move) -> bool:
+    """Whether the session's URL holds the whole view of ``move``'s step."""
     query = dict(parse_qsl(s.query_string))
-    return all(query.get(k) == v for k, v in lesson.steps[step].view.params.items())
+    return all(query.get(k) == v for k, v in lesson.steps[move.step].view.params.items())
 
 
-def follow(url: str, code: str, lesson: Lesson, stop, delay: float = 0.0) -> Follower:
-    """A student who opened the class's link: poll as the browser would until ``stop`` (an
-    Event) is set."""
+def follow(url: str, code: str, teacher: Teacher, stop: threading.Event, delay: float = 0.0) -> Follower:
+    """A student who opened the class's link: poll as the browser would until ``stop``."""
     f = Follower()
     time.sleep(delay)
     try:
@@ -155,43 +147,20 @@ def follow(url: str, code: str, lesson: Lesson, stop, delay: float = 0.0) -> Fol
                 if run is None and time.monotonic() >= due:
                     run = s.poll()
                     due = time.monotonic() + EVERY_S
-                if run is not None:
-                    f.errors += run.errors
-                    shown = range(len(lesson.steps))
-                    f.runs.append(
-                        (
-                            time.monotonic(),
-                            tuple(k for k in shown if _names_step(run, lesson, k) and _showing(s, lesson, k)),
-                        )
-                    )
+                f.errors += run.errors if run else []
+                if teacher.moves:
+                    last = teacher.moves[-1]
+                    seen = _names_step(run, teacher.lesson, last) and _showing(s, teacher.lesson, last)
+                    if last.number not in f.shown and seen:
+                        f.shown[last.number] = time.monotonic()
     except Exception as e:  # a failed follower is a result of the benchmark, not its end
         f.errors.append(f"{type(e).__name__}: {e}")
     return f
 
 
-def _follow_apart(urls: list[str], code: str, n: int, stop, out) -> None:
-    """In a process of its own: ``n`` followers (follower k on ``urls[k % len(urls)]``, each
-    after a random 0-2 s), their :class:`Follower` records put on ``out`` once ``stop`` is set.
-    Thirty followers' threads in the walkers' process made the walkers' own client threads
-    wait for that interpreter's lock right after each move, when every follower parses its
-    pushed run: a class's phones are not the walkers' laptops."""
-    lesson = shipped_lessons()[LESSON]
-    rng = random.Random(24)
-    with ThreadPoolExecutor(n) as pool:
-        done = [pool.submit(follow, urls[k % len(urls)], code, lesson, stop, rng.uniform(0, 2)) for k in range(n)]
-        out.put([d.result() for d in done])
-
-
-def propagation(followers: list[Follower], moves: list[Move], end: float) -> dict[int, list[float]]:
-    """Per move, the seconds to each follower's first run that showed its step whole before
-    the next move (or ``end``); inf: not shown in that time."""
-    out = {}
-    for m, until in zip(moves, [*(m.at for m in moves[1:]), end], strict=True):
-        out[m.number] = [
-            next((t - m.at for t, steps in f.runs if m.at < t < until and m.step in steps), float("inf"))
-            for f in followers
-        ]
-    return out
+def propagation(followers: list[Follower], moves: list[Move]) -> list[float]:
+    """Seconds from each move to each follower showing it (inf: never shown)."""
+    return [f.shown[m.number] - m.at if m.number in f.shown else float("inf") for m in moves for f in followers]
 
 
 def _p(xs: list[float], q: float) -> float:
@@ -255,16 +224,14 @@ def lesson_run() -> LessonRun:
         floor = _cpu_per_s(pids, QUIET_S)
         _log(f"floor: {floor * 1000:.0f} ms CPU per second, nobody following")
         teacher.moving.clear()
-        if APART:
-            ctx = multiprocessing.get_context("spawn")
-            stop, out = ctx.Event(), ctx.Queue()
-            apart = ctx.Process(target=_follow_apart, args=(urls, code, N_FOLLOWERS, stop, out), daemon=True)
-        else:
-            stop, out = threading.Event(), queue.Queue()
-            apart = threading.Thread(target=_follow_apart, args=(urls, code, N_FOLLOWERS, stop, out), daemon=True)
-        apart.start()
-        try:
-            time.sleep(6 + N_FOLLOWERS * 0.2)  # its interpreter started; every follower shows the step
+        stop = threading.Event()
+        with ThreadPoolExecutor(N_FOLLOWERS + N_SESSIONS) as pool:
+            rng = random.Random(24)
+            joins = [
+                pool.submit(follow, urls[k % len(urls)], code, teacher, stop, rng.uniform(0, 2))
+                for k in range(N_FOLLOWERS)
+            ]
+            time.sleep(4 + N_FOLLOWERS * 0.2)  # every follower has opened the link and shows the step
             idle = _cpu_per_s(pids, QUIET_S)
             _log(f"idle class: {idle * 1000:.0f} ms CPU per second, {N_FOLLOWERS} following, nobody moving")
             teacher.moving.set()
@@ -272,43 +239,35 @@ def lesson_run() -> LessonRun:
             quiet = _cpu_per_s(pids, QUIET_S)
             middle = len(teacher.moves)
             _log(f"quiet class: {quiet * 1000:.0f} ms CPU per second, {N_FOLLOWERS} following")
-            rng = random.Random(24)
-            [rng.uniform(0, 2) for _ in range(N_FOLLOWERS)]  # the followers' (as before they were apart)
             delays = sorted(rng.uniform(0, RAMP_S) for _ in range(N_SESSIONS))
+            walks = [
+                pool.submit(walk, urls[i % len(urls)], i, pages, delay=d, think=THINK_S) for i, d in enumerate(delays)
+            ]
             sampling = threading.Event()
             samples: list[tuple[float, float]] = []
             sampler = threading.Thread(target=_sample_own_cpu, args=(samples, sampling), daemon=True)
             sampler.start()
-            with ThreadPoolExecutor(N_SESSIONS) as pool:
-                walks = [
-                    pool.submit(walk, urls[i % len(urls)], i, pages, delay=d, think=THINK_S)
-                    for i, d in enumerate(delays)
-                ]
-                busy = [w.result() for w in walks]
+            busy = [w.result() for w in walks]
             sampling.set()
             sampler.join()
             last = len(teacher.moves)
             counted = store.followers(code)
             time.sleep(MOVE_S)  # the last move measured gets the time to the next one to show, as all others
-        finally:
             stop.set()
-        end = time.monotonic()
-        followers = out.get(timeout=120)
-        apart.join(30)
+            followers = [j.result() for j in joins]
         teacher.stop()
         _log(f"busy class: {N_SESSIONS} walks done during moves {middle}..{last}")
     finally:
         stop_server(proc)
     moves = teacher.moves
-    delays_of = propagation(followers, moves, end)
     quiet_moves = moves[first:middle]
     busy_moves = moves[middle:last]
     errors = [e for f in followers for e in f.errors] + [e for w in alone + busy for e in w.errors]
     return LessonRun(
         alone,
         busy,
-        [d for m in quiet_moves for d in delays_of[m.number]],
-        [d for m in busy_moves for d in delays_of[m.number]],
+        propagation(followers, quiet_moves),
+        propagation(followers, busy_moves),
         floor,
         idle,
         quiet,

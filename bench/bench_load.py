@@ -17,8 +17,7 @@ change the class (fewer sessions: a cheaper check, not the target's measurement)
 Issue 23's hostile student (bench/hostile_class.py: VGG-16 asked for, idle sessions with
 long query strings, a flood of uploads, tabs of long jobs; ``CNNVIZ_LOAD_ATTACKS`` picks
 them, empty for none) attacks throughout phase 2; its rows say what it got, and the class's
-rows above measure what it cost the class. It runs in a process of its own, as on a
-computer of its own (``CNNVIZ_LOAD_APART=0``: in this one, as before).
+rows above measure what it cost the class.
 ``CNNVIZ_LOAD_PROCESSES`` (default 1) serves the class from that many app processes forked
 from one launcher, as the nginx recipe (serve/) starts them, session i on process i mod N as
 it spreads students; the memory row is then the peak of the processes' and the launcher's
@@ -51,7 +50,7 @@ import numpy as np
 from PIL import Image
 
 from bench import Row, spread, target
-from bench.hostile_class import ATTACKS, Attacks, HostileApart, HostileStudent, attack_rows, links_kept
+from bench.hostile_class import ATTACKS, Attacks, HostileStudent, attack_rows, links_kept
 from bench.live_client import LIVE, LiveStudent, live_rows
 from bench.load_client import AppSession, RunResult
 from cnnviz.models import model_cost
@@ -78,9 +77,6 @@ TARGET_GROWTH = 1.10
 # photos (bombs under Pillow's limit, a 1500×1 line, the largest 16-bit PNG accepted),
 # while the others work; their results must stay identical and the peak within budget.
 HOSTILE = os.environ.get("CNNVIZ_LOAD_HOSTILE", "1") != "0"
-# "0": issue 23's hostile student in threads of this process, beside the class's clients, as
-# before session seventeen (bench/hostile_class.py: HostileApart)
-APART = os.environ.get("CNNVIZ_LOAD_APART", "1") != "0"
 HOSTILE_FILES = ("16-bit PNG bomb (9400²)", "float TIFF bomb (9400²)", "decompression bomb", "1500×1 line")
 # Issue 23's hostile student (bench/hostile_class.py) attacks during the class too; the
 # stores are made small enough that the upload flood (50 noise photos, ~15 MB as PNG) would
@@ -406,7 +402,7 @@ def load_run(env: dict, growth: bool = False) -> tuple[LoadRun, list[str], tuple
             pool = stack.enter_context(ThreadPoolExecutor(N_SESSIONS))
             t = time.perf_counter()
             bad = pool.submit(hostile_walk, urls[0], files, delays[0]) if HOSTILE else None
-            attacker = (HostileApart if APART else HostileStudent)(urls[-1]).start() if ATTACKS else None
+            attacker = HostileStudent(urls[-1]).start() if ATTACKS else None
             camera = LiveStudent(urls[0]).start() if LIVE else None
             together = list(
                 pool.map(

@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import multiprocessing
 import os
-import queue
 import secrets
 import threading
 import time
@@ -206,38 +204,6 @@ class HostileStudent:
             if t.is_alive():
                 self.out.outcome.setdefault(attack, f"{attack}: still waiting for the server at the end")
         return self.out
-
-
-def _apart(url: str, attacks: tuple[str, ...], stop, out) -> None:
-    h = HostileStudent(url, attacks).start()
-    stop.wait()
-    out.put(h.finish())
-
-
-class HostileApart:
-    """:class:`HostileStudent` in a process of its own, as a student's own computer: its
-    threads (twelve polling tabs, a flood's photos and checkpoints made and sent, twenty 1 MB
-    queries) otherwise share the interpreter's lock of the bench process whose clients time
-    the class, and a class's walk waited for it as well as for the server."""
-
-    def __init__(self, url: str, attacks: tuple[str, ...] = ATTACKS) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self._stop, self._out = ctx.Event(), ctx.Queue()
-        self._proc = ctx.Process(target=_apart, args=(url, attacks, self._stop, self._out), daemon=True)
-
-    def start(self) -> HostileApart:
-        self._proc.start()
-        return self
-
-    def finish(self, timeout: float = 120.0) -> Attacks:
-        """As :meth:`HostileStudent.finish` (its ``timeout``, then 30 s for the process's end)."""
-        self._stop.set()
-        try:
-            got = self._out.get(timeout=timeout + 30)
-        except queue.Empty:
-            got = Attacks(exceptions=["the hostile student's process gave no result"])
-        self._proc.join(30)
-        return got
 
 
 def links_kept(images_dir: Path, photos: list[bytes]) -> int:
