@@ -9,16 +9,16 @@ from __future__ import annotations
 import copy
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cnnviz.i18n import N_, _, current
+from cnnviz.ui import compat
 
 # Predict's heading, drawn by the page and, while a fresh server imports torch, by the first frame
 HOME_TITLE = N_("What does the network see?")
 HOME_CAPTION = N_("Pick a model and a photo in the sidebar; every page looks inside the same pair.")
 
 
-# (language, the app's folder) -> the menu as this process first built it in a script run
+# (language, the app's main script) -> the menu as this process first built it in a script run
 _BUILT: dict[tuple[str, str], dict[str, list[st.Page]]] = {}
 
 
@@ -35,10 +35,10 @@ def pages() -> dict[str, list[st.Page]]:
     Returns:
         The groups in menu order, each a list of ``st.Page``.
     """
-    ctx = get_script_run_ctx()
-    if ctx is None:  # outside a run st.Page keeps none of its path: nothing worth keeping
+    app = compat.main_script_path()
+    if app is None:  # outside a run st.Page keeps none of its path: nothing worth keeping
         return _build()
-    key = (current(), str(ctx.pages_manager.main_script_parent))
+    key = (current(), app)
     built = _BUILT.get(key)
     if built is None:
         built = _BUILT[key] = _build()
