@@ -38,8 +38,8 @@ from cnnviz.i18n import N_, Message, _
 from cnnviz.inputs.checkpoints import apply_state_dict, load_state_dict_file, weight_warnings
 from cnnviz.models import classic_cnn as zf
 from cnnviz.models import efficientnet_lite as eff
+from cnnviz.models import listing, timm_zoo, usermodels
 from cnnviz.models import squeezenet_ndf as sq
-from cnnviz.models import timm_zoo, usermodels
 from cnnviz.models import torchvision_zoo as tv
 from cnnviz.models.loaded_model import LoadedModel, ModelInfo
 from cnnviz.models.preprocess import Preprocess
@@ -219,7 +219,7 @@ def _user_info(um: usermodels.UserModel, family: str) -> ModelInfo:
 
 
 def _scan(directory: Path, family: str) -> list[ModelInfo]:
-    return [_user_info(um, family) for um in usermodels.scan(directory) if um.name not in _REGISTRY]
+    return [_user_info(um, family) for um in listing.scan(directory) if um.name not in _REGISTRY]
 
 
 def _ensure_registry() -> None:

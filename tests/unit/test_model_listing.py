@@ -1,4 +1,4 @@
-"""The saved models' listing is kept while the folder is unchanged (usermodels.scan): every page
+"""The saved models' listing is kept while the folder is unchanged (cnnviz/models/listing.py): every page
 run lists the models several times, and each listing read the folder and stat'ed every file.
 A save, a delete or a copy shows at once; a sidecar rewritten in place within LISTED_FOR_S."""
 
@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from cnnviz.models import small_cnn, usermodels, zoo
+from cnnviz.models import listing, small_cnn, usermodels, zoo
 
 
 def _meta(name: str, title: str) -> dict:
@@ -51,48 +51,48 @@ def listed(monkeypatch):
 def test_an_unchanged_folder_is_read_once(tmp_path, listed):
     _save(tmp_path, "one")
     _age(tmp_path)
-    first = usermodels.scan(tmp_path)
+    first = listing.scan(tmp_path)
     for _ in range(5):
-        assert [m.name for m in usermodels.scan(tmp_path)] == [m.name for m in first] == ["one"]
+        assert [m.name for m in listing.scan(tmp_path)] == [m.name for m in first] == ["one"]
     assert listed.count(str(tmp_path)) == 1
 
 
 def test_a_save_and_a_delete_show_at_once(tmp_path, listed):
     _save(tmp_path, "one")
     _age(tmp_path)
-    assert [m.name for m in usermodels.scan(tmp_path)] == ["one"]
+    assert [m.name for m in listing.scan(tmp_path)] == ["one"]
     _save(tmp_path, "two")  # renamed into place: the folder's mtime moves
-    assert [m.name for m in usermodels.scan(tmp_path)] == ["one", "two"]
+    assert [m.name for m in listing.scan(tmp_path)] == ["one", "two"]
     for p in usermodels.paths(tmp_path / "one"):
         p.unlink()
-    assert [m.name for m in usermodels.scan(tmp_path)] == ["two"]
+    assert [m.name for m in listing.scan(tmp_path)] == ["two"]
 
 
 def test_a_folder_changed_within_its_clock_tick_is_read_again(tmp_path, listed):
     """A folder whose mtime was under 0.1 s old when listed is not trusted: a second change
     in the same tick of the file system's clock would leave its mtime as it was."""
     _save(tmp_path, "one")  # just now
-    usermodels.scan(tmp_path)
-    usermodels.scan(tmp_path)
+    listing.scan(tmp_path)
+    listing.scan(tmp_path)
     assert listed.count(str(tmp_path)) == 2
 
 
 def test_a_sidecar_rewritten_in_place_shows_within_the_listing_s_life(tmp_path, listed, monkeypatch):
     _save(tmp_path, "one", "Old title")
     _age(tmp_path)
-    assert usermodels.scan(tmp_path)[0].meta["title"] == "Old title"
+    assert listing.scan(tmp_path)[0].meta["title"] == "Old title"
     sidecar = usermodels.paths(tmp_path / "one")[1]
     sidecar.write_text(sidecar.read_text().replace("Old title", "New title"))  # in place: the folder keeps its mtime
     _age(tmp_path)
-    assert usermodels.scan(tmp_path)[0].meta["title"] == "Old title"  # kept
-    monkeypatch.setattr(usermodels, "LISTED_FOR_S", 0.0)  # as LISTED_FOR_S later
-    assert usermodels.scan(tmp_path)[0].meta["title"] == "New title"
+    assert listing.scan(tmp_path)[0].meta["title"] == "Old title"  # kept
+    monkeypatch.setattr(listing, "LISTED_FOR_S", 0.0)  # as LISTED_FOR_S later
+    assert listing.scan(tmp_path)[0].meta["title"] == "New title"
 
 
 def test_a_missing_folder_lists_nothing(tmp_path):
-    assert usermodels.scan(tmp_path / "nowhere") == []
+    assert listing.scan(tmp_path / "nowhere") == []
     (tmp_path / "file").write_text("x")
-    assert usermodels.scan(tmp_path / "file") == []
+    assert listing.scan(tmp_path / "file") == []
 
 
 def test_built_in_models_are_never_looked_for_as_files(tmp_path, monkeypatch):

@@ -12,7 +12,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from cnnviz.models import usermodels
+from cnnviz.models import listing, usermodels
 from cnnviz.models.small_cnn import build_model, preset
 from cnnviz.training import results
 
@@ -123,14 +123,14 @@ def test_default_names_carry_65_random_bits_and_skip_taken_ones(tmp_path, monkey
 
 def test_scan_sees_a_sidecar_rewritten_and_weights_that_arrive_late(tmp_path):
     results.save_model(_model(0), _meta("m"), tmp_path / "m", owner=ALICE)
-    assert [u.meta["title"] for u in usermodels.scan(tmp_path)] == ["m"]
+    assert [u.meta["title"] for u in listing.scan(tmp_path)] == ["m"]
     usermodels.save(_model(0), {**_meta("m"), "title": "renamed"}, tmp_path / "m")
-    assert [u.meta["title"] for u in usermodels.scan(tmp_path)] == ["renamed"]  # a new version, read again
+    assert [u.meta["title"] for u in listing.scan(tmp_path)] == ["renamed"]  # a new version, read again
     (tmp_path / "m.json").write_text("{not json")
-    assert usermodels.scan(tmp_path) == []
+    assert listing.scan(tmp_path) == []
     weights = (tmp_path / "m.safetensors").read_bytes()
     (tmp_path / "m.safetensors").unlink()
     (tmp_path / "m.json").write_text(json.dumps({**_meta("m"), "format": usermodels.FORMAT}))
-    assert usermodels.scan(tmp_path) == []  # no weights yet
+    assert listing.scan(tmp_path) == []  # no weights yet
     (tmp_path / "m.safetensors").write_bytes(weights)
-    assert [u.name for u in usermodels.scan(tmp_path)] == ["m"]  # not remembered as broken
+    assert [u.name for u in listing.scan(tmp_path)] == ["m"]  # not remembered as broken
