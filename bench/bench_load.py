@@ -67,6 +67,7 @@ THINK_S = 1.0  # a student looks at each page before clicking on
 PAGES = ("Feature maps", "Grad-CAM")  # walked after the upload (those the app has)
 PHOTOS = ("chelsea", "coffee", "astronaut", "rocket", "motorcycle_left", "grace_hopper")
 RERUNS = 100
+WINDOW_S = 10.0  # LoadRun.where: the class's p95 in windows of this many seconds from its first step
 PSS_EVERY_S = 1.0  # MemorySampler: a class's memory peaks for seconds, as it arrives
 TARGET_RSS_GB = 1.5
 TARGET_P95 = 3.0
@@ -342,6 +343,31 @@ class LoadRun:
         crowd = [s for w in self.together for s in w.seconds.values()]
         return _pct(single, q), _pct(crowd, q)
 
+    def where(self, q: float, first: int, processes: int) -> str:
+        """Where the class's q-th percentile lands: per app process (session ``first + j`` of
+        ``together`` was on process ``(first + j) % processes``), per step and per WINDOW_S
+        from the class's first step (with how many steps started in each), in ms."""
+        ms = lambda xs: f"{_pct(xs, q) * 1000:.0f}"  # noqa: E731
+        per_proc = [
+            [s for j, w in enumerate(self.together) if (first + j) % processes == k for s in w.seconds.values()]
+            for k in range(processes)
+        ]
+        steps = sorted({st for w in self.together for st in w.seconds})
+        per_step = {st: [w.seconds[st] for w in self.together if st in w.seconds] for st in steps}
+        t0 = min((a for w in self.together for a, _ in w.spans.values()), default=0.0)
+        per_window: dict[int, list[float]] = {}
+        for w in self.together:
+            for st, (a, _) in w.spans.items():
+                per_window.setdefault(int((a - t0) // WINDOW_S), []).append(w.seconds[st])
+        return (
+            "process "
+            + " / ".join(ms(xs) for xs in per_proc)
+            + "; step "
+            + ", ".join(f"{st} {ms(xs)}" for st, xs in per_step.items())
+            + f"; {WINDOW_S:.0f} s windows "
+            + " / ".join(f"{ms(per_window[k])} ({len(per_window[k])})" for k in sorted(per_window))
+        )
+
 
 def _pages(url: str) -> list[str]:
     s = AppSession(url, timeout=180)
@@ -440,6 +466,7 @@ def run() -> list[Row]:
         runs.append(one)
         p95_1, p95_n = one.pct(95)
         _log(f"run {r + 1}/{N_RUNS}: p95 {p95_n * 1000:.0f} ms vs {p95_1 * 1000:.0f} ms alone = {p95_n / p95_1:.2f}x")
+        _log(f"run {r + 1}: p95 by {one.where(95, 1 if HOSTILE else 0, N_PROCESSES)}")
     errors = [e for one in runs for e in one.errors]
     for e in errors[:5]:
         _log(f"error: {e}")

@@ -181,6 +181,19 @@ def import_torchvision() -> None:
         import torchvision  # noqa: F401, F811
 
 
+def import_dynamo() -> None:
+    """Import TorchDynamo now rather than at the first optimiser step.
+
+    ``torch.optim``'s ``step`` imports all of TorchDynamo at its first call (for a graph
+    break), with sympy: 1.5 s holding the interpreter's lock and about 150 MB. A server's
+    start leaves it out (:func:`import_torchvision`), so a fresh process's first feature
+    visualisation or training paid it, and every page run of that process waited (issue 23's
+    tabs of jobs, ``bench load``). A launcher that forks the class's processes calls this
+    before it forks (:mod:`cnnviz.ui.prefork`): they share it, and no click waits for it.
+    """
+    import torch._dynamo  # noqa: F401
+
+
 def _refs_without_dynamo() -> None:
     """Let torch's Python references (``torch._refs``: the meta kernels of ``normal_`` and of
     the arithmetic it does) run without importing TorchDynamo. ``torch._disable_dynamo`` wraps

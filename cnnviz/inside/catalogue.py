@@ -8,6 +8,7 @@ first, ``name#2``, ``name#3``... after it (the keys :mod:`cnnviz.inside.capture`
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -214,8 +215,13 @@ def catalogue_model(model: nn.Module, input_shape: tuple[int, ...]) -> list[Laye
     return rows
 
 
+# Per shared model, whose layers never change: every long job's memory estimate asks for it,
+# and each forward with a hook on every module held a replica the class's clicks wait for.
+_CATALOGUES: weakref.WeakKeyDictionary[LoadedModel, list[LayerInfo]] = weakref.WeakKeyDictionary()
+
+
 def catalogue(lm: LoadedModel) -> list[LayerInfo]:
-    """The layer catalogue of a shared model, for its own input size.
+    """The layer catalogue of a shared model, for its own input size (made once per model).
 
     Args:
         lm: the shared model; the forward runs under ``lm.use()``.
@@ -224,9 +230,12 @@ def catalogue(lm: LoadedModel) -> list[LayerInfo]:
         As :func:`catalogue_model`, for an input (1, channels, size, size) of
         ``lm.preprocess_spec``.
     """
-    spec = lm.preprocess_spec
-    with lm.use() as model:
-        return catalogue_model(model, (1, spec.channels, spec.size, spec.size))
+    known = _CATALOGUES.get(lm)
+    if known is None:
+        spec = lm.preprocess_spec
+        with lm.use() as model:
+            known = _CATALOGUES[lm] = catalogue_model(model, (1, spec.channels, spec.size, spec.size))
+    return list(known)
 
 
 def find_layer(layers: list[LayerInfo], name: str) -> LayerInfo:

@@ -220,22 +220,24 @@ def share(student: str) -> float:
 
 
 @contextmanager
-def admitted(student: str, max_s: float = YIELD_S) -> Iterator[float]:
+def admitted(student: str, max_s: float = YIELD_S, queued: bool = False) -> Iterator[float]:
     """Admit one of a student's page runs (inside :func:`page_run`).
 
     A heavy student's run takes the one lane heavy runs share (two heavy students, say one
     with cookies and one without, use one thread between them), starts when no page run is in
     flight or after ``max_s``, and does not count as the class's: the heavy get what the class
-    leaves.
+    leaves. Heavy: a share of a core over ``HEAVY_SHARE`` lately, or ``queued``.
 
     Args:
         student: the student key.
         max_s: the longest a heavy student's run waits for a quiet moment.
+        queued: the run queued behind the same student's others (a burst of tabs): heavy
+            at once, where the share shows a burst only after seconds of it.
 
     Yields:
         The seconds it waited (0 for a student who is not heavy).
     """
-    if share(student) <= HEAVY_SHARE:
+    if not queued and share(student) <= HEAVY_SHARE:
         yield 0.0
         return
     start = time.monotonic()

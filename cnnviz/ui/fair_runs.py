@@ -6,10 +6,11 @@ class for the cores and the interpreter's lock, and the class's clicks would slo
 (``bench load``'s hostile student, bench/hostile_class.py). app.py runs each page inside
 :func:`student_turn`: a student's other tabs wait until that run ends; the class, one
 session per student, never waits here. A fragment's own rerun (a job's poll every second)
-does not run app.py and is not gated. A student whose runs used much of a core lately starts
-each run in the class's pauses (:func:`cnnviz.serving.page_activity.admitted`). The gates are
-keyed by whom fairness counts the session as (``cnnviz.ui.owner.student``: the browser's owner token; a client that keeps no
-cookies, by its address, so its many connections share one gate).
+does not run app.py and is not gated. A student whose runs used much of a core lately, or
+whose tabs' runs queue behind one another, starts each run in the class's pauses
+(:func:`cnnviz.serving.page_activity.admitted`). The gates are keyed by whom fairness counts
+the session as (``cnnviz.ui.owner.student``: the browser's owner token; a client that keeps
+no cookies, by its address, so its many connections share one gate).
 """
 
 from __future__ import annotations
@@ -21,28 +22,38 @@ from contextlib import contextmanager
 
 from cnnviz.serving import page_activity
 
-_GATES: dict[str, tuple[threading.RLock, list[int]]] = {}  # owner -> (gate, [runs holding or waiting])
+_GATES: dict[str, tuple[threading.Lock, list[int]]] = {}  # owner -> (gate, [runs holding or waiting])
 _GUARD = threading.Lock()
+_HELD = threading.local()  # .owners: the turns this thread holds
 
 
 @contextmanager
 def student_turn(owner: str) -> Iterator[None]:
     """Hold student ``owner``'s turn while the block runs (reentrant: app.py run inline by a
-    page started without it takes the same turn)."""
+    page started without it runs inside the turn it already has)."""
+    held = _HELD.__dict__.setdefault("owners", set())
+    if owner in held:
+        yield
+        return
     with _GUARD:
-        gate, users = _GATES.setdefault(owner, (threading.RLock(), [0]))
+        gate, users = _GATES.setdefault(owner, (threading.Lock(), [0]))
         users[0] += 1
+        queued = users[0] > 1  # another of this student's runs holds the turn or waits for it
     try:
         with page_activity.waiting():  # a run waiting for its student's other tab uses nothing
             gate.acquire()
+        held.add(owner)
         try:
-            with page_activity.admitted(owner):
+            # A run that queued behind its student's own is part of a burst (tabs opened by
+            # the dozen): heavy from its first run, before its CPU shows it (the share).
+            with page_activity.admitted(owner, queued=queued or users[0] > 1):
                 cpu = time.thread_time()
                 try:
                     yield
                 finally:
                     page_activity.charge(owner, time.thread_time() - cpu)
         finally:
+            held.discard(owner)
             gate.release()
     finally:
         with _GUARD:

@@ -59,9 +59,11 @@ def preload(root: Path = ROOT) -> None:
     """Do what every child's warm start would, in this (the parent) process, then freeze it:
     the imports, and the warmers' default model and dataset, which the children then share
     rather than each loading its own copy."""
+    from cnnviz import compat as torch_compat
     from cnnviz.ui import compat, warm_start
 
     warm_start.import_app(root)
+    torch_compat.import_dynamo()  # the first job's optimiser would import it, in a child
     compat.preload_command()  # the children's server, shared like the rest
     # One torch thread whatever the children will use: a forward on more would start
     # OpenMP's pool here, which the children would inherit broken.

@@ -169,6 +169,25 @@ def test_one_channel_model():
     assert maps["relu#2"].shape == (4, 8, 8)
 
 
+def test_a_shared_models_catalogue_is_made_once(monkeypatch):
+    """Long jobs ask for it for their memory estimates: one forward per model, and a copy
+    each time, so a caller that edits its list edits nobody else's."""
+    lm = tiny_lm(Chain(in_ch=1), channels=1)
+    first = catalogue.catalogue(lm)
+    assert first == catalogue.catalogue_model(lm.model, (1, 1, 16, 16))
+
+    def refuse(*_a):
+        raise AssertionError("made twice")
+
+    monkeypatch.setattr(catalogue, "catalogue_model", refuse)
+    first.clear()
+    again = catalogue.catalogue(lm)
+    assert again and [r.name for r in again][:2] == ["conv1", "relu"]
+    other = tiny_lm(Chain(in_ch=1), channels=1)  # another model: its own forward
+    with pytest.raises(AssertionError, match="made twice"):
+        catalogue.catalogue(other)
+
+
 # ------------------------------------------------------------------ CLI
 def test_cli_layers_json_and_bad_layer(capsys, hopper_path):
     import json

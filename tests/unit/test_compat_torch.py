@@ -198,6 +198,32 @@ print("ok")
     )
 
 
+def test_after_import_dynamo_the_first_optimiser_step_imports_nothing():
+    """compat.import_dynamo, which the prefork launcher calls, leaves nothing for the first
+    optimiser step to import: otherwise a forked process's first feature visualisation or
+    training imports TorchDynamo (1.5 s holding the interpreter's lock) in the class's time."""
+    code = """
+import sys, torch
+from cnnviz import compat
+compat.import_torchvision()
+import torch.optim
+assert "torch._dynamo" not in sys.modules, "imported before import_dynamo"
+compat.import_dynamo()
+before = set(sys.modules)
+p = torch.zeros(3, requires_grad=True)
+for make in (torch.optim.Adam, torch.optim.SGD):
+    opt = make([p], lr=0.1)
+    opt.zero_grad()
+    (p * p).sum().backward()
+    opt.step()
+new = sorted(set(sys.modules) - before)
+assert not new, f"the first steps imported {new[:10]}"
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
+    assert done.stdout.strip().endswith("ok"), done.stderr[-2000:]
+
+
 def test_models_build_on_meta_without_torchdynamo():
     """compat.on_meta: a meta-device build whose init calls normal_ (torchvision's ResNet-18:
     kaiming_normal_) runs torch's Python references without importing TorchDynamo (0.9 s on a

@@ -154,3 +154,36 @@ def test_a_run_waiting_for_its_students_other_tab_does_not_count():
     release.set()
     first.join()
     second.join()
+
+
+def test_a_run_queued_behind_its_students_other_tab_waits_for_the_class_pause():
+    """A burst of tabs is heavy at once: eve has used no CPU yet, but her second tab's run,
+    queued behind her first, starts only when the classmate's click ends."""
+    release, started = threading.Event(), threading.Event()
+    t = _hold_run(release, started)  # ann's click in flight
+    first_in, first_go = threading.Event(), threading.Event()
+    entered: list[float] = []
+
+    def tab(hold: threading.Event | None) -> None:
+        with page_activity.page_run(), fair_runs.student_turn("eve"):
+            entered.append(time.monotonic())
+            if hold is not None:
+                first_in.set()
+                hold.wait(10)
+
+    first = threading.Thread(target=tab, args=(first_go,))
+    first.start()
+    assert first_in.wait(5)  # eve's first run: she was not heavy, it started at once
+    second = threading.Thread(target=tab, args=(None,))
+    second.start()
+    time.sleep(0.1)  # her second tab now waits for her turn
+    first_go.set()
+    first.join()
+    time.sleep(0.3)
+    assert len(entered) == 1  # her turn is free, but ann's click is still in flight
+    ended = time.monotonic()
+    release.set()
+    t.join()
+    second.join()
+    assert len(entered) == 2 and entered[1] >= ended
+    assert page_activity.share("eve") < page_activity.HEAVY_SHARE  # heavy by queueing, not by CPU
