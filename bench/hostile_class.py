@@ -56,7 +56,7 @@ class Attacks:
     """What the hostile student's attacks got: ``outcome`` per attack (one line each),
     ``messages`` (st.error answers: a refusal is fine), ``exceptions`` (exception boxes and
     failed connections: never fine), ``most_running``: per job attack, the most of its tabs
-    seen running a job at one poll (the queue allows one per student)."""
+    running a job at one moment (the queue allows one per student; see :func:`most_at_once`)."""
 
     outcome: dict[str, str] = field(default_factory=dict)
     messages: int = 0
@@ -130,10 +130,38 @@ def _running(s: AppSession) -> bool:
     return run is not None and any(k == "progress" and "steps" in c for k, c in run.view)
 
 
-def _tab(url: str, owner: str | None, k: int, stop: threading.Event, out: Attacks, running: dict[int, bool]) -> int:
+def most_at_once(polls: list[list[tuple[float, bool]]]) -> int:
+    """The most tabs running a job at one moment, from each tab's polls ``(time, running)``.
+
+    A tab counts as running between two consecutive polls that both saw its job running. A
+    tab's last poll before its job ended, read beside the next tab's first poll of the job
+    that took the slot, does not make two: that job started after the first one's last poll.
+
+    Args:
+        polls: per tab, its polls in time order.
+
+    Returns:
+        The largest number of such spans that overlap.
+    """
+    events = sorted(
+        (t, +1 if start else -1)
+        for tab in polls
+        for (a, on_a), (b, on_b) in zip(tab, tab[1:], strict=False)
+        if on_a and on_b
+        for t, start in ((a, True), (b, False))
+    )
+    most = now = 0
+    for _t, step in events:  # at one instant an end sorts before a start: touching spans are not two
+        now += step
+        most = max(most, now)
+    return most
+
+
+def _tab(url: str, owner: str | None, k: int, stop: threading.Event, out: Attacks, seen: list) -> int:
     """One tab: the Channel page, a feature visualisation of channel k + 1 (k + 101 without a
     cookie: not the other tabs' cached one), polled every second until the class ends; how
-    many polls it made. ``owner`` None: the tab keeps no cookies."""
+    many polls it made. Each poll's ``(time, running)`` goes to ``seen``. ``owner`` None:
+    the tab keeps no cookies."""
     attack, polls = "jobs" if owner else "nocookie", 0
     with AppSession(url, timeout=180, owner=owner or "", cookieless=owner is None) as s:
         s.open("model=efficientnet_lite0&weights=pretrained")
@@ -143,17 +171,17 @@ def _tab(url: str, owner: str | None, k: int, stop: threading.Event, out: Attack
         out.saw(attack, run.errors, run.view)
         while not stop.is_set():
             t = time.perf_counter()
-            running[k] = _running(s)
-            out.most_running[attack] = max(out.most_running.get(attack, 0), sum(running.values()))
+            seen.append((time.monotonic(), _running(s)))
             polls += 1
             stop.wait(max(0.0, POLL_S - (time.perf_counter() - t)))
     return polls
 
 
 def _jobs(url: str, owner: str | None, stop: threading.Event, out: Attacks) -> None:
-    running: dict[int, bool] = {}
+    seen: list[list[tuple[float, bool]]] = [[] for _ in range(TABS)]
     with ThreadPoolExecutor(TABS) as pool:  # the tabs open and poll on their own, as a browser's
-        polls = list(pool.map(lambda k: _tab(url, owner, k, stop, out, running), range(TABS)))
+        polls = list(pool.map(lambda k: _tab(url, owner, k, stop, out, seen[k]), range(TABS)))
+    out.most_running["jobs" if owner else "nocookie"] = most_at_once(seen)
     what = "feature visualisations" + ("" if owner else " without cookies")
     out.outcome["jobs" if owner else "nocookie"] = f"{TABS} tabs of {what}, polled {min(polls)}–{max(polls)} times each"
 

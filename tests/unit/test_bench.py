@@ -39,3 +39,15 @@ def test_lesson_propagation_counts_a_move_never_shown_as_infinitely_late():
     moves = [Move(0, 1, 100.0), Move(1, 2, 105.0)]
     fast, slow = Follower(shown={0: 100.5, 1: 106.25}), Follower(shown={1: 109.0})  # slow never showed move 0
     assert propagation([fast, slow], moves) == [0.5, float("inf"), 1.25, 4.0]
+
+
+def test_the_hostiles_tabs_running_at_once_are_counted_by_spans():
+    from bench.hostile_class import most_at_once
+
+    # tab 0's job ends after its poll at t=5; tab 1's next job was first seen at 5.5
+    handover = [[(t, t <= 5) for t in range(9)], [(t + 0.5, t + 0.5 >= 5.5) for t in range(9)]]
+    assert most_at_once(handover) == 1  # the last poll of one, the first of the next: not two
+    both = [[(t, True) for t in range(9)], [(t + 0.5, 3 <= t <= 6) for t in range(9)]]
+    assert most_at_once(both) == 2  # tab 1 computed from 3.5 to 6.5 while tab 0 did
+    waiting = [[(t, False) for t in range(9)], [(t, True) for t in range(9)], []]
+    assert most_at_once(waiting) == 1
