@@ -56,7 +56,7 @@ PAGES = menu.pages()
 # class's pauses (fair_runs, page_activity). The sidebar is inside: it decodes the uploads.
 with page_activity.page_run():
     nav = st.navigation(PAGES, position="top")
-    with student_turn(student()):
+    with student_turn(student(), compat.session_id()):
         lesson_follow.follow_moves(nav.url_path)  # a follower's class moved: its new step, before anything draws
         links.begin(nav.url_path)  # a link's model/image/... into the session before the sidebar draws
         language.picker()

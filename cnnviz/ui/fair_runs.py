@@ -22,31 +22,38 @@ from contextlib import contextmanager
 
 from cnnviz.serving import page_activity
 
-_GATES: dict[str, tuple[threading.Lock, list[int]]] = {}  # owner -> (gate, [runs holding or waiting])
+# owner -> (gate, {session: its runs holding or waiting for the gate})
+_GATES: dict[str, tuple[threading.Lock, dict[str | None, int]]] = {}
 _GUARD = threading.Lock()
 _HELD = threading.local()  # .owners: the turns this thread holds
 
 
 @contextmanager
-def student_turn(owner: str) -> Iterator[None]:
+def student_turn(owner: str, session: str | None = None) -> Iterator[None]:
     """Hold student ``owner``'s turn while the block runs (reentrant: app.py run inline by a
-    page started without it runs inside the turn it already has)."""
+    page started without it runs inside the turn it already has).
+
+    ``session``: the tab's session id. A run that queued behind another tab's run of the same
+    student is part of a burst (tabs opened by the dozen) and heavy from its first run,
+    before its CPU shows it (:func:`cnnviz.serving.page_activity.admitted`). A run that
+    queued behind its own tab's is not: with Streamlit's fast reruns a second click during a
+    run starts a new run while the first one is still ending."""
     held = _HELD.__dict__.setdefault("owners", set())
     if owner in held:
         yield
         return
     with _GUARD:
-        gate, users = _GATES.setdefault(owner, (threading.Lock(), [0]))
-        users[0] += 1
-        queued = users[0] > 1  # another of this student's runs holds the turn or waits for it
+        gate, users = _GATES.setdefault(owner, (threading.Lock(), {}))
+        users[session] = users.get(session, 0) + 1
+        burst = any(s != session for s in users)  # another tab's run holds the turn or waits for it
     try:
         with page_activity.waiting():  # a run waiting for its student's other tab uses nothing
             gate.acquire()
         held.add(owner)
         try:
-            # A run that queued behind its student's own is part of a burst (tabs opened by
-            # the dozen): heavy from its first run, before its CPU shows it (the share).
-            with page_activity.admitted(owner, queued=queued or users[0] > 1):
+            with _GUARD:
+                burst = burst or any(s != session for s in users)  # or arrived while this one waited
+            with page_activity.admitted(owner, queued=burst):
                 cpu = time.thread_time()
                 try:
                     yield
@@ -57,6 +64,8 @@ def student_turn(owner: str) -> Iterator[None]:
             gate.release()
     finally:
         with _GUARD:
-            users[0] -= 1
-            if users[0] == 0:  # nobody holds or waits for it: a gate per student ever seen would pile up
+            users[session] -= 1
+            if not users[session]:
+                del users[session]
+            if not users:  # nobody holds or waits for it: a gate per student ever seen would pile up
                 del _GATES[owner]

@@ -156,34 +156,47 @@ def test_a_run_waiting_for_its_students_other_tab_does_not_count():
     second.join()
 
 
-def test_a_run_queued_behind_its_students_other_tab_waits_for_the_class_pause():
-    """A burst of tabs is heavy at once: eve has used no CPU yet, but her second tab's run,
-    queued behind her first, starts only when the classmate's click ends."""
+def _two_runs(first_session: str, second_session: str) -> tuple[list[float], float]:
+    """eve's run in ``first_session``, then one in ``second_session`` queued behind it, while
+    ann's click is in flight; when each run began, and when ann's click ended."""
     release, started = threading.Event(), threading.Event()
     t = _hold_run(release, started)  # ann's click in flight
     first_in, first_go = threading.Event(), threading.Event()
     entered: list[float] = []
 
-    def tab(hold: threading.Event | None) -> None:
-        with page_activity.page_run(), fair_runs.student_turn("eve"):
+    def run(session: str, hold: threading.Event | None) -> None:
+        with page_activity.page_run(), fair_runs.student_turn("eve", session):
             entered.append(time.monotonic())
             if hold is not None:
                 first_in.set()
                 hold.wait(10)
 
-    first = threading.Thread(target=tab, args=(first_go,))
+    first = threading.Thread(target=run, args=(first_session, first_go))
     first.start()
     assert first_in.wait(5)  # eve's first run: she was not heavy, it started at once
-    second = threading.Thread(target=tab, args=(None,))
+    second = threading.Thread(target=run, args=(second_session, None))
     second.start()
-    time.sleep(0.1)  # her second tab now waits for her turn
+    time.sleep(0.1)  # the second run now waits for her turn
     first_go.set()
     first.join()
     time.sleep(0.3)
-    assert len(entered) == 1  # her turn is free, but ann's click is still in flight
     ended = time.monotonic()
     release.set()
     t.join()
     second.join()
-    assert len(entered) == 2 and entered[1] >= ended
+    return entered, ended
+
+
+def test_a_run_queued_behind_its_students_other_tab_waits_for_the_class_pause():
+    """A burst of tabs is heavy at once: eve has used no CPU yet, but her second tab's run,
+    queued behind her first tab's, starts only when the classmate's click ends."""
+    entered, ann_ended = _two_runs("tab 1", "tab 2")
+    assert len(entered) == 2 and entered[1] >= ann_ended
     assert page_activity.share("eve") < page_activity.HEAVY_SHARE  # heavy by queueing, not by CPU
+
+
+def test_a_second_click_in_the_same_tab_is_not_a_burst():
+    """Streamlit's fast reruns: a click during a run starts the tab's next run while the first
+    is still ending. That run waits for the first (one turn per student), not for the class."""
+    entered, ann_ended = _two_runs("tab 1", "tab 1")
+    assert len(entered) == 2 and entered[1] < ann_ended
